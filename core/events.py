@@ -1,0 +1,145 @@
+"""Domain events: past-tense facts that flow over the bus.
+
+Every event is a frozen, keyword-only dataclass deriving from `DomainEvent`. Subclasses register
+themselves by class name so that events can cross process boundaries (Redis fan-out, the
+websocket to the console) as plain JSON and come back as the same dataclass: `to_wire` and
+`from_wire` below.
+
+Events carry *audience keys* (`seat:1001`, `team:jingan`, `district:310106`) so that the console
+hub can filter what each user receives without knowing the domain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Union
+
+from core.ids import EventId, new_event_id
+
+_REGISTRY: dict[str, type[DomainEvent]] = {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainEvent:
+    """Base of all domain events. `at` is when the fact happened (from the PBX when it comes from it)."""
+
+    at: datetime
+    event_id: EventId = field(default_factory=new_event_id)
+
+    # Names of fields that, when present and not None, become audience keys.
+    audience_fields: ClassVar[tuple[str, ...]] = ("seat_id", "team_id", "district_code")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # dataclass(slots=True) creates a second class object; the last one registered wins,
+        # which is the one callers use.
+        _REGISTRY[cls.__name__] = cls
+
+    @property
+    def event_type(self) -> str:
+        return type(self).__name__
+
+    def audience(self) -> frozenset[str]:
+        """Keys saying who may see this event; an empty set means supervisors and admins only."""
+        keys: set[str] = set()
+        for name in self.audience_fields:
+            value = getattr(self, name, None)
+            if value:
+                prefix = name.removesuffix("_id").removesuffix("_code")
+                keys.add(f"{prefix}:{value}")
+        return frozenset(keys)
+
+
+class UnknownEventType(KeyError):
+    pass
+
+
+def event_class(name: str) -> type[DomainEvent]:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownEventType(name) from None
+
+
+def to_wire(event: DomainEvent) -> dict[str, Any]:
+    """A JSON-ready dict: {"type": ..., "data": {...}}."""
+    data = {f.name: _encode(getattr(event, f.name)) for f in dataclasses.fields(event)}
+    return {"type": event.event_type, "data": data}
+
+
+def from_wire(payload: Mapping[str, Any]) -> DomainEvent:
+    cls = event_class(str(payload["type"]))
+    hints = typing.get_type_hints(cls)
+    raw = payload["data"]
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name in raw:
+            kwargs[f.name] = _decode(raw[f.name], hints[f.name])
+    return cls(**kwargs)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list | frozenset):
+        return [_encode(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _encode(v) for k, v in value.items()}
+    return value
+
+
+def _decode(value: Any, hint: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        for arm in typing.get_args(hint):
+            if arm is type(None):
+                continue
+            return _decode(value, arm)
+        return value
+    supertype = getattr(hint, "__supertype__", None)  # NewType
+    if supertype is not None:
+        return _decode(value, supertype)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        item = args[0] if args else Any
+        return tuple(_decode(v, item) for v in value)
+    if origin is frozenset:
+        (item,) = typing.get_args(hint) or (Any,)
+        return frozenset(_decode(v, item) for v in value)
+    if origin in (dict, Mapping) or origin is typing.get_origin(Mapping[str, str]):
+        args = typing.get_args(hint)
+        vhint = args[1] if len(args) == 2 else Any
+        return {k: _decode(v, vhint) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateResynced(DomainEvent):
+    """Live state was rebuilt from a PBX snapshot (after a (re)login): consoles should reload."""
+
+    source: str
+    calls: int = 0
+    seats: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComponentStatusChanged(DomainEvent):
+    """A component (AMI bridge, AGI server, ASR, Redis fan-out...) went up or down."""
+
+    component: str
+    up: bool
+    detail: str = ""
