@@ -1,0 +1,71 @@
+"""Call records: the durable summary of one call and its complete trail (全程留痕).
+
+A `CallRecord` is the state the store keeps per call; `CallTrailEntry` is one line of the trail
+(every domain event about the call, in order). `TranscriptLine` is one recognised segment of
+speech. These are plain values; the tracker and the recorder produce them, `store` persists them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.ids import CallId, EventId, SeatId
+
+
+class CallStatus(enum.StrEnum):
+    IN_IVR = "in_ivr"
+    QUEUED = "queued"
+    RINGING = "ringing"
+    TALKING = "talking"
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"
+    TIMED_OUT = "timed_out"
+    TRANSFERRED = "transferred"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRecord:
+    id: CallId
+    caller_number: str
+    offered_at: datetime
+    status: CallStatus = CallStatus.IN_IVR
+    dialed: str = "12348"
+    channel: str = ""
+    district_code: str | None = None
+    category: str | None = None
+    queue: str | None = None
+    office_id: str | None = None
+    seat_id: SeatId | None = None
+    ivr_path: tuple[str, ...] = ()
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    wait_seconds: float | None = None
+    talk_seconds: float | None = None
+    hung_up_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTrailEntry:
+    call_id: CallId
+    event_id: EventId
+    event_type: str
+    at: datetime
+    data: Mapping[str, Any] = field(default_factory=dict)
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TranscriptLine:
+    call_id: CallId
+    leg: str
+    seq: int
+    text: str
+    start_s: float
+    end_s: float
+    final: bool
+    at: datetime

@@ -1,0 +1,63 @@
+"""Seats, teams and user accounts.
+
+A seat (坐席) is a lawyer, notary, mediator or legal-aid worker who answers calls; seats belong to
+a team (a district team, or an association team such as the lawyers' association). Users are the
+accounts that log in to the console; a seat user is linked to exactly one seat.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from core.ids import SeatId, TeamId, UserId
+
+
+class SeatKind(enum.StrEnum):
+    LAWYER = "lawyer"
+    NOTARY = "notary"
+    MEDIATOR = "mediator"
+    LEGAL_AID = "legal_aid"
+
+
+class TeamKind(enum.StrEnum):
+    DISTRICT = "district"
+    ASSOCIATION = "association"
+
+
+class Role(enum.StrEnum):
+    SEAT = "seat"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Team:
+    id: TeamId
+    name: str
+    kind: TeamKind
+    district_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Seat:
+    id: SeatId
+    name: str
+    kind: SeatKind
+    team_id: TeamId
+    interface: str
+    skills: tuple[str, ...] = ()
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    id: UserId
+    username: str
+    display_name: str
+    role: Role
+    password_hash: str
+    seat_id: SeatId | None = None
+    scope_team_id: TeamId | None = None
+    scope_district_code: str | None = None
+    active: bool = True

@@ -1,0 +1,217 @@
+"""SQLAlchemy 2 declarative models (the database schema).
+
+Rows never leave `store`: repositories map them to the domain dataclasses. Every timestamp is
+stored as UTC through `UtcDateTime`, which hands back aware datetimes on SQLite too (SQLite keeps
+no zone). Constraint names follow one convention so Alembic migrations stay stable.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012 (SQLAlchemy reads it)
+
+
+class TeamRow(Base):
+    __tablename__ = "teams"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    district_code: Mapped[str | None] = mapped_column(String(12))
+
+
+class SeatRow(Base):
+    __tablename__ = "seats"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"), index=True)
+    interface: Mapped[str] = mapped_column(String(100), unique=True)
+    skills: Mapped[list[str]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    seat_id: Mapped[str | None] = mapped_column(ForeignKey("seats.id"))
+    scope_team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"))
+    scope_district_code: Mapped[str | None] = mapped_column(String(12))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CallRow(Base):
+    __tablename__ = "calls"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    caller_number: Mapped[str] = mapped_column(String(40), index=True)
+    dialed: Mapped[str] = mapped_column(String(40), default="12348")
+    channel: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20))
+    district_code: Mapped[str | None] = mapped_column(String(12))
+    category: Mapped[str | None] = mapped_column(String(40))
+    queue: Mapped[str | None] = mapped_column(String(80))
+    office_id: Mapped[str | None] = mapped_column(String(64))
+    seat_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    ivr_path: Mapped[list[str]] = mapped_column(default=list)
+    offered_at: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    hung_up_by: Mapped[str | None] = mapped_column(String(20))
+
+
+class CallEventRow(Base):
+    """The complete trail of a call (全程留痕): every domain event about it, in arrival order.
+
+    No foreign key to `calls`: the trail must accept an event even before (or without) the call
+    row, so that nothing is lost when events arrive out of the expected order after a resync.
+    """
+
+    __tablename__ = "call_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    event_id: Mapped[str] = mapped_column(String(120), unique=True)
+    event_type: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WorkOrderRow(Base):
+    __tablename__ = "work_orders"
+    __table_args__ = (
+        # One OPEN order per caller number: enforced by the database, not only by the code.
+        Index(
+            "uq_work_orders_open_number",
+            "caller_number",
+            unique=True,
+            sqlite_where=text("status IN ('pool', 'assigned')"),
+            postgresql_where=text("status IN ('pool', 'assigned')"),
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    caller_number: Mapped[str] = mapped_column(String(40), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    team_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    owner_seat_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+    deadline: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    misses: Mapped[int] = mapped_column(Integer, default=1)
+    closed_at: Mapped[datetime | None]
+    outcome_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class WorkOrderCallRow(Base):
+    """Which missed call fed which order. The primary key on call_id makes 'once per call' a fact."""
+
+    __tablename__ = "work_order_calls"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+
+
+class TranscriptRow(Base):
+    __tablename__ = "transcripts"
+    __table_args__ = (UniqueConstraint("call_id", "leg", "seq", name="uq_transcripts_segment"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    leg: Mapped[str] = mapped_column(String(20))
+    seq: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    final: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime]
+
+
+class OfficeRow(Base):
+    __tablename__ = "offices"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    admin_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    district_code: Mapped[str] = mapped_column(String(12), index=True)
+    street_code: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    opening_hours: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    team_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class SurveyAnswerRow(Base):
+    __tablename__ = "survey_answers"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seat_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str | None] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source_ip: Mapped[str] = mapped_column(String(64), default="")
