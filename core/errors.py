@@ -63,5 +63,11 @@ class PbxActionFailed(HotlineError):
     error_id = "pbx.action_failed"
 
 
+class BackendUnavailable(HotlineError):
+    """A backing service (database, Redis) cannot be reached."""
+
+    error_id = "backend.unavailable"
+
+
 class ServiceOverloaded(HotlineError):
     error_id = "overloaded"

@@ -35,10 +35,10 @@ class DomainEvent:
     # Names of fields that, when present and not None, become audience keys.
     audience_fields: ClassVar[tuple[str, ...]] = ("seat_id", "team_id", "district_code")
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # dataclass(slots=True) creates a second class object; the last one registered wins,
-        # which is the one callers use.
+    def __init_subclass__(cls) -> None:
+        # No zero-argument super() here: dataclass(slots=True) rebuilds the class, which breaks
+        # the implicit __class__ cell. dataclass also registers the class twice (before and
+        # after the slots rebuild); the last one registered is the one callers use.
         _REGISTRY[cls.__name__] = cls
 
     @property

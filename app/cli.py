@@ -1,0 +1,96 @@
+"""The `hotline` command: serve, demo, db upgrade. Help texts are in Chinese."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from app.settings import Settings, demo_settings, load_database_settings, load_settings
+from core.errors import ConfigurationError
+
+
+class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
+    def add_usage(
+        self, usage: str | None, actions: object, groups: object, prefix: str | None = None
+    ) -> None:
+        super().add_usage(usage, actions, groups, prefix or "用法：")  # type: ignore[arg-type]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hotline",
+        description="12348 公共法律服务热线坐席系统",
+        epilog="配置通过环境变量设置，前缀 HOTLINE_，分节用双下划线，例如 HOTLINE_DATABASE__URL。",
+        formatter_class=_ChineseHelp,
+        add_help=False,
+    )
+    p._optionals.title = "选项"
+    p.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+    sub = p.add_subparsers(dest="command", title="子命令", metavar="命令")
+
+    def add(name: str, text: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=text, description=text, formatter_class=_ChineseHelp, add_help=False)
+        sp._optionals.title = "选项"
+        sp.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+        return sp
+
+    serve = add("serve", "启动生产服务（AMI 桥接、IVR、语音识别与坐席控制台）")
+    serve.add_argument("--host", help="监听地址（默认取 HOTLINE_WEB__HOST）")
+    serve.add_argument("--port", type=int, help="监听端口（默认取 HOTLINE_WEB__PORT）")
+    demo = add("demo", "启动演示：内置 PBX 模拟器、模拟来电和坐席控制台，访问 http://127.0.0.1:8000")
+    demo.add_argument("--port", type=int, default=8000, help="控制台端口（默认 8000）")
+    demo.add_argument("--calls-per-hour", type=float, help="模拟来电量（每小时）")
+    db = add("db", "数据库维护")
+    db_sub = db.add_subparsers(dest="db_command", title="子命令", metavar="命令")
+    up = db_sub.add_parser("upgrade", help="将数据库结构升级到最新版本", add_help=False)
+    up.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+    return p
+
+
+def _run_web(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from app.main import build_app
+
+    config = uvicorn.Config(
+        build_app(settings), host=host, port=port, log_level=settings.log_level, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    asyncio.run(server.serve())
+    if not server.started:
+        raise SystemExit(1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "serve":
+            settings = load_settings()
+            _run_web(settings, args.host or settings.web.host, args.port or settings.web.port)
+        elif args.command == "demo":
+            overrides: dict[str, object] = {"web": {"port": args.port}}
+            if args.calls_per_hour is not None:
+                overrides["sim"] = {"enabled": True, "calls_per_hour": args.calls_per_hour}
+            settings = demo_settings(**overrides)
+            print(f"演示已启动：在浏览器打开 http://127.0.0.1:{args.port}  （按 Ctrl+C 退出）", flush=True)
+            _run_web(settings, "127.0.0.1", args.port)
+        elif args.command == "db" and args.db_command == "upgrade":
+            from store.migrate import upgrade
+
+            upgrade(load_database_settings().url)
+            print("数据库已升级到最新版本")
+        else:
+            _parser().print_help()
+            return 2
+    except ConfigurationError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""Components the lifespan starts in order and stops in reverse order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Component:
+    """A named thing with start/stop coroutines and a status line for the status page."""
+
+    name: str
+    label: str
+    start: Callable[[], Awaitable[None]]
+    stop: Callable[[], Awaitable[None]]
+    required: bool = True
+    up: bool = False
+    detail: str = ""
+
+
+@dataclass
+class ComponentSet:
+    items: list[Component] = field(default_factory=list)
+    started: list[Component] = field(default_factory=list)
+
+    def add(self, component: Component) -> None:
+        self.items.append(component)
+
+    async def start_all(self) -> None:
+        for c in self.items:
+            try:
+                await c.start()
+            except Exception as exc:
+                c.up, c.detail = False, f"{type(exc).__name__}: {exc}"
+                if c.required:
+                    log.error("component %s failed to start: %s", c.name, exc)
+                    await self.stop_all()
+                    raise
+                # Optional components (ASR, Redis fan-out) may be down: calls go on without them.
+                log.warning("component %s is down: %s", c.name, exc)
+                continue
+            c.up = True
+            self.started.append(c)
+
+    async def stop_all(self) -> None:
+        while self.started:
+            c = self.started.pop()
+            try:
+                await c.stop()
+            except Exception:
+                log.exception("component %s failed to stop", c.name)
+            c.up = False
+
+    def status(self) -> list[dict[str, object]]:
+        return [{"name": c.name, "label": c.label, "up": c.up, "detail": c.detail} for c in self.items]

@@ -1,0 +1,37 @@
+"""`build_app(settings)`: the composition root for the web process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.runtime import Runtime
+from app.settings import Settings
+from console_web.web import install_console
+from core.clock import Clock
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    """A FastAPI app whose lifespan starts every component and stops them in reverse order."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(settings, clock=clock)
+        await runtime.start()
+        app.state.runtime = runtime
+        app.state.backend = runtime
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="12348 公共法律服务热线坐席系统",
+        description="坐席控制台与监控接口",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_console(app)
+    return app

@@ -1,0 +1,137 @@
+"""Typed settings from the environment (prefix `HOTLINE_`, sections split by `__`).
+
+Examples: `HOTLINE_DATABASE__URL=postgresql://hotline@db/hotline`, `HOTLINE_AMI__SECRET=...`,
+`HOTLINE_REDIS__URL=redis://127.0.0.1:6379/0`. Each component is handed only its own section.
+Outside demo mode the shipped default secrets are refused: a production deployment must set its
+own.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import ConfigurationError
+
+DEMO_AMI_SECRET = "hotline-demo-ami-secret"
+DEMO_SESSION_SECRET = "hotline-demo-session-secret-change-me"
+DEMO_ADMIN_PASSWORD = "demo12348"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite:///./hotline.db"
+    auto_migrate: bool = Field(default=False, description="在启动时自动迁移数据库（演示模式总是迁移）")
+
+
+class RedisSettings(BaseModel):
+    url: str | None = Field(default=None, description="多进程部署时用于事件分发的 Redis 地址")
+    channel: str = "hotline:events"
+
+
+class AmiSettings(BaseModel):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = "hotline"
+    secret: SecretStr = SecretStr(DEMO_AMI_SECRET)
+    action_timeout_s: float = 5.0
+    reconnect_max_s: float = 30.0
+
+
+class AgiSettings(BaseModel):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 4573
+
+
+class AudioSocketSettings(BaseModel):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9092
+
+
+class AsrSettings(BaseModel):
+    model_path: str | None = Field(
+        default=None, description="Vosk 模型目录，例如 ./models/vosk-model-small-cn-0.22"
+    )
+    max_streams: int = 4
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_secret: SecretStr = SecretStr(DEMO_SESSION_SECRET)
+    transfer_numbers: dict[str, str] = Field(
+        default_factory=lambda: {"12345": "12345", "12368": "12368", "12309": "12309"}
+    )
+
+
+class SimulatorSettings(BaseModel):
+    enabled: bool = False
+    ami_port: int = 5038
+    calls_per_hour: float = 240.0
+    seats: int = 6
+    seed: int = 12348
+    time_scale: float = 1.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__", extra="ignore")
+
+    demo: bool = False
+    log_level: str = "info"
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    ami: AmiSettings = Field(default_factory=AmiSettings)
+    agi: AgiSettings = Field(default_factory=AgiSettings)
+    audiosocket: AudioSocketSettings = Field(default_factory=AudioSocketSettings)
+    asr: AsrSettings = Field(default_factory=AsrSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    sim: SimulatorSettings = Field(default_factory=SimulatorSettings)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.demo:
+            return self
+        defaults = []
+        if self.ami.enabled and self.ami.secret.get_secret_value() == DEMO_AMI_SECRET:
+            defaults.append("HOTLINE_AMI__SECRET")
+        if self.web.session_secret.get_secret_value() == DEMO_SESSION_SECRET:
+            defaults.append("HOTLINE_WEB__SESSION_SECRET")
+        if defaults:
+            raise ValueError(
+                "非演示模式下不允许使用默认密钥，请设置："
+                + "、".join(defaults)
+                + "（或以 hotline demo 运行演示）"
+            )
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment plus explicit overrides; errors become ConfigurationError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(str(e.get("msg", e)) for e in exc.errors())
+        raise ConfigurationError(f"配置无效：{problems}") from exc
+
+
+class _DatabaseOnly(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__", extra="ignore")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+
+
+def load_database_settings() -> DatabaseSettings:
+    """Only the database section: maintenance commands need no secrets."""
+    return _DatabaseOnly().database
+
+
+def demo_settings(**overrides: object) -> Settings:
+    """The demo: simulator on, SQLite file beside the working directory, database migrated on start."""
+    base: dict[str, object] = {
+        "demo": True,
+        "database": {"url": "sqlite:///./hotline-demo.db", "auto_migrate": True},
+        "sim": {"enabled": True},
+    }
+    base.update(overrides)
+    return load_settings(**base)

@@ -1,0 +1,16 @@
+"""Installs the console (routes, static assets, error handler) on a FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from console_web.errors import hotline_error_handler
+from console_web.routes import STATIC, build_router
+from core.errors import HotlineError
+
+
+def install_console(app: FastAPI) -> None:
+    app.include_router(build_router())
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_exception_handler(HotlineError, hotline_error_handler)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import pytest
+
+from app.cli import main
+from app.settings import DEMO_AMI_SECRET, demo_settings, load_database_settings, load_settings
+from core.errors import ConfigurationError
+
+
+def test_given_no_secrets_when_loading_production_settings_then_default_secrets_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("HOTLINE_AMI__SECRET", raising=False)
+    monkeypatch.delenv("HOTLINE_WEB__SESSION_SECRET", raising=False)
+    with pytest.raises(ConfigurationError) as err:
+        load_settings()
+    assert "HOTLINE_AMI__SECRET" in err.value.message and "HOTLINE_WEB__SESSION_SECRET" in err.value.message
+
+
+def test_given_own_secrets_in_environment_when_loading_then_sections_are_filled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOTLINE_AMI__SECRET", "s3cret")
+    monkeypatch.setenv("HOTLINE_WEB__SESSION_SECRET", "x" * 40)
+    monkeypatch.setenv("HOTLINE_AMI__PORT", "6038")
+    monkeypatch.setenv("HOTLINE_DATABASE__URL", "postgresql://hotline@db/hotline")
+    s = load_settings()
+    assert s.ami.port == 6038 and s.ami.secret.get_secret_value() == "s3cret"
+    assert s.database.url == "postgresql://hotline@db/hotline"
+    assert "s3cret" not in repr(s)  # secrets never printed
+
+
+def test_given_demo_mode_when_loading_then_defaults_are_accepted_and_simulator_on() -> None:
+    s = demo_settings()
+    assert s.demo and s.sim.enabled and s.database.auto_migrate
+    assert s.ami.secret.get_secret_value() == DEMO_AMI_SECRET
+
+
+def test_given_an_invalid_port_when_loading_then_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_DEMO", "true")
+    monkeypatch.setenv("HOTLINE_AMI__PORT", "not-a-port")
+    with pytest.raises(ConfigurationError):
+        load_settings()
+
+
+def test_given_only_a_database_url_when_loading_database_settings_then_no_secret_is_needed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOTLINE_DATABASE__URL", "sqlite:///x.db")
+    assert load_database_settings().url == "sqlite:///x.db"
+
+
+def test_given_help_flag_when_running_cli_then_help_is_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "用法：" in out and "子命令" in out and "启动演示" in out and "数据库" in out
+    assert "show this help" not in out
+
+
+def test_given_db_upgrade_when_run_then_database_is_at_head(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from store.db import create_db_engine
+    from store.migrate import is_up_to_date
+
+    url = f"sqlite:///{Path(str(tmp_path)) / 'cli.db'}"
+    monkeypatch.setenv("HOTLINE_DATABASE__URL", url)
+    assert main(["db", "upgrade"]) == 0
+    assert "数据库已升级" in capsys.readouterr().out
+    engine = create_db_engine(url)
+    assert is_up_to_date(engine)
+    engine.dispose()
+
+
+def test_given_serve_without_secrets_when_run_then_exit_code_2_with_a_chinese_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("HOTLINE_AMI__SECRET", raising=False)
+    monkeypatch.delenv("HOTLINE_DEMO", raising=False)
+    assert main(["serve"]) == 2
+    assert "默认密钥" in capsys.readouterr().err
