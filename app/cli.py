@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from app.settings import Settings, demo_settings, load_database_settings, load_settings
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, HotlineError
 
 
 class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
@@ -47,7 +47,51 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", title="子命令", metavar="命令")
     up = db_sub.add_parser("upgrade", help="将数据库结构升级到最新版本", add_help=False)
     up.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+    user = add("user", "账号管理")
+    user_sub = user.add_subparsers(dest="user_command", title="子命令", metavar="命令")
+    ua = user_sub.add_parser("add", help="新建账号（密码从标准输入或交互输入读取）", add_help=False)
+    ua.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+    ua.add_argument("username", help="登录名")
+    ua.add_argument(
+        "--role", choices=["seat", "supervisor", "admin"], required=True, help="角色：坐席、班长或管理员"
+    )
+    ua.add_argument("--name", required=True, help="显示名称")
+    ua.add_argument("--seat", help="坐席编号（角色为坐席时必填）")
+    ua.add_argument("--team", help="班长管辖的团队编号")
+    ua.add_argument("--district", help="班长管辖的区划代码，例如 310106")
     return p
+
+
+def _add_user(args: argparse.Namespace) -> None:
+    import getpass
+
+    from console_web.auth import Passwords
+    from core.ids import SeatId, TeamId, UserId, new_id
+    from seats.models import Role, User
+    from store.db import Database
+    from store.repositories import Repositories
+
+    if args.role == "seat" and not args.seat:
+        raise ConfigurationError("角色为坐席时必须指定 --seat")
+    password = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("密码：")
+    if len(password) < 8:
+        raise ConfigurationError("密码至少 8 位")
+    db = Database(load_database_settings().url)
+    try:
+        Repositories(db).users.add(
+            User(
+                id=UserId(new_id("u_")),
+                username=args.username,
+                display_name=args.name,
+                role=Role(args.role),
+                password_hash=Passwords().hash(password),
+                seat_id=SeatId(args.seat) if args.seat else None,
+                scope_team_id=TeamId(args.team) if args.team else None,
+                scope_district_code=args.district,
+            )
+        )
+    finally:
+        db.dispose()
 
 
 def _run_web(settings: Settings, host: str, port: int) -> None:
@@ -83,10 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             upgrade(load_database_settings().url)
             print("数据库已升级到最新版本")
+        elif args.command == "user" and args.user_command == "add":
+            _add_user(args)
+            print(f"账号已创建：{args.username}")
         else:
             _parser().print_help()
             return 2
-    except ConfigurationError as exc:
+    except HotlineError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return 2
     return 0

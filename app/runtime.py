@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 
 from app.components import Component, ComponentSet
-from app.settings import Settings
+from app.seed import seed_demo
+from app.settings import DEMO_ADMIN_PASSWORD, Settings
+from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
 from core.bus import EventBus
 from core.calls import CallRecord
@@ -36,6 +38,8 @@ class Runtime:
         self._repos: Repositories | None = None
         self.fanout: RedisFanout | None = None
         self.recorder: TrailRecorder | None = None
+        self.passwords = Passwords()
+        self._auth: AuthService | None = None
         self._plan()
 
     # --- accessors ---------------------------------------------------------------------------
@@ -45,6 +49,12 @@ class Runtime:
         if self._repos is None:
             raise RuntimeError("runtime not started")
         return self._repos
+
+    @property
+    def auth(self) -> AuthService:
+        if self._auth is None:
+            raise RuntimeError("runtime not started")
+        return self._auth
 
     # --- ConsoleBackend ----------------------------------------------------------------------
 
@@ -91,7 +101,16 @@ class Runtime:
             db.dispose()
             raise
         self._db = db
-        self._repos = Repositories(db)
+        self._repos = repos = Repositories(db)
+        self._auth = AuthService(
+            users=repos.users,
+            sessions=repos.sessions,
+            audit=repos.audit,
+            clock=self.clock,
+            passwords=self.passwords,
+        )
+        if self.settings.demo:
+            seed_demo(repos, self.passwords.hash(DEMO_ADMIN_PASSWORD))
 
     async def _stop_db(self) -> None:
         if self._db is not None:

@@ -16,6 +16,7 @@ from core.errors import (
     PbxActionFailed,
     PbxUnavailable,
     PermissionDenied,
+    RateLimited,
     ServiceOverloaded,
 )
 
@@ -25,6 +26,7 @@ HTTP_STATUS: dict[type[HotlineError], int] = {
     PermissionDenied: 403,
     NotFound: 404,
     Conflict: 409,
+    RateLimited: 429,
     ServiceOverloaded: 503,
     PbxUnavailable: 503,
     BackendUnavailable: 503,

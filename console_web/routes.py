@@ -1,35 +1,80 @@
 """HTTP and websocket routes of the console.
 
 Services are injected: the composition root puts an object satisfying `ConsoleBackend` on
-`app.state.backend` during start-up; nothing here knows how it is built.
+`app.state.backend` during start-up; nothing here knows how it is built. Every route except the
+page shell, its assets, /healthz and /api/login needs a session; every state-changing route also
+needs the CSRF header; every pushed event is filtered by `seats.permissions.may_see`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Request, WebSocket
+from fastapi import APIRouter, Depends, Request, Response, WebSocket
 from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
 
+from console_web.auth import COOKIE, CSRF_HEADER, Authenticated, AuthService
 from console_web.hub import WebsocketHub
 from core.calls import CallRecord
+from core.errors import NotAuthenticated
+from core.events import DomainEvent
 from core.privacy import mask_number
+from seats.permissions import Principal, may_see
 
 STATIC = Path(__file__).resolve().parent / "static"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 class ConsoleBackend(Protocol):
     hub: WebsocketHub
+    auth: AuthService
 
     def component_status(self) -> list[dict[str, object]]: ...
 
     def recent_calls(self, limit: int) -> list[CallRecord]: ...
 
 
+class LoginForm(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
 def _backend(request: Request | WebSocket) -> ConsoleBackend:
     backend: ConsoleBackend = request.app.state.backend
     return backend
+
+
+def _client_ip(request: Request | WebSocket) -> str:
+    return request.client.host if request.client else ""
+
+
+def current_user(request: Request) -> Authenticated:
+    return _backend(request).auth.authenticate(request.cookies.get(COOKIE))
+
+
+def csrf_checked(request: Request, auth: Annotated[Authenticated, Depends(current_user)]) -> Authenticated:
+    _backend(request).auth.check_csrf(auth, request.headers.get(CSRF_HEADER))
+    return auth
+
+
+User = Annotated[Authenticated, Depends(current_user)]
+Acting = Annotated[Authenticated, Depends(csrf_checked)]
+
+
+def call_audience(call: CallRecord) -> frozenset[str]:
+    keys = set()
+    if call.seat_id:
+        keys.add(f"seat:{call.seat_id}")
+    if call.district_code:
+        keys.add(f"district:{call.district_code}")
+    return frozenset(keys)
+
+
+def event_visible_to(principal: Principal, event: DomainEvent) -> bool:
+    return may_see(principal, event.audience(), about_a_call=hasattr(event, "call_id"))
 
 
 def _call_json(call: CallRecord) -> dict[str, Any]:
@@ -47,6 +92,20 @@ def _call_json(call: CallRecord) -> dict[str, Any]:
     }
 
 
+def _principal_json(auth: Authenticated) -> dict[str, Any]:
+    p = auth.principal
+    return {
+        "user_id": p.user_id,
+        "username": p.username,
+        "display_name": p.display_name,
+        "role": p.role.value,
+        "seat_id": p.seat_id,
+        "scope_team_id": p.scope_team_id,
+        "scope_district_code": p.scope_district_code,
+        "csrf_token": auth.session.csrf_token,
+    }
+
+
 def build_router() -> APIRouter:
     router = APIRouter()
 
@@ -60,18 +119,63 @@ def build_router() -> APIRouter:
         ok = all(c["up"] for c in status if c.get("required", True))
         return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
 
+    @router.post("/api/login")
+    async def login(form: LoginForm, request: Request, response: Response) -> dict[str, Any]:
+        auth_service = _backend(request).auth
+        # argon2 costs tens of milliseconds of CPU: keep it off the event loop.
+        auth, token = await asyncio.to_thread(
+            auth_service.login, form.username, form.password, source_ip=_client_ip(request)
+        )
+        response.set_cookie(
+            COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.hostname not in LOCAL_HOSTS,
+            max_age=int((auth.session.expires_at - auth.session.created_at).total_seconds()),
+            path="/",
+        )
+        return _principal_json(auth)
+
+    @router.post("/api/logout")
+    def logout(auth: Acting, request: Request, response: Response) -> dict[str, bool]:
+        _backend(request).auth.logout(auth, source_ip=_client_ip(request))
+        response.delete_cookie(COOKIE, path="/")
+        return {"ok": True}
+
+    @router.get("/api/me")
+    def me(auth: User) -> dict[str, Any]:
+        return _principal_json(auth)
+
     @router.get("/api/status")
-    async def api_status(request: Request) -> dict[str, Any]:
+    def api_status(auth: User, request: Request) -> dict[str, Any]:
         return {"components": _backend(request).component_status()}
 
     @router.get("/api/calls/recent")
-    def recent_calls(request: Request, limit: int = 50) -> dict[str, Any]:
+    def recent_calls(auth: User, request: Request, limit: int = 50) -> dict[str, Any]:
         limit = max(1, min(limit, 500))
-        return {"calls": [_call_json(c) for c in _backend(request).recent_calls(limit)]}
+        calls = [
+            c
+            for c in _backend(request).recent_calls(limit)
+            if may_see(auth.principal, call_audience(c), about_a_call=True)
+        ]
+        return {"calls": [_call_json(c) for c in calls]}
 
     @router.websocket("/ws/events")
     async def events(ws: WebSocket) -> None:
+        backend = _backend(ws)
+        origin = ws.headers.get("origin")
+        host = ws.headers.get("host")
+        if origin is not None and host is not None and origin.split("://", 1)[-1] != host:
+            await ws.close(code=4403, reason="来源不被允许")
+            return
+        try:
+            auth = backend.auth.authenticate(ws.cookies.get(COOKIE))
+        except NotAuthenticated:
+            await ws.close(code=4401, reason="请先登录")
+            return
         await ws.accept()
-        await _backend(ws).hub.serve(ws)
+        principal = auth.principal
+        await backend.hub.serve(ws, allowed=lambda e: event_visible_to(principal, e))
 
     return router

@@ -69,5 +69,9 @@ class BackendUnavailable(HotlineError):
     error_id = "backend.unavailable"
 
 
+class RateLimited(HotlineError):
+    error_id = "rate_limited"
+
+
 class ServiceOverloaded(HotlineError):
     error_id = "overloaded"

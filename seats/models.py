@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.ids import SeatId, TeamId, UserId
 
@@ -61,3 +62,16 @@ class User:
     scope_team_id: TeamId | None = None
     scope_district_code: str | None = None
     active: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginSession:
+    """A console login. Only a hash of the cookie token is stored."""
+
+    token_hash: str
+    user_id: UserId
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime
+    source_ip: str = ""
+    revoked: bool = False

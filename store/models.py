@@ -94,6 +94,17 @@ class UserRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class SessionRow(Base):
+    __tablename__ = "login_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    source_ip: Mapped[str] = mapped_column(String(64), default="")
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class CallRow(Base):
     __tablename__ = "calls"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -22,7 +22,7 @@ from core.audit import AuditEntry
 from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.errors import Conflict, NotFound
 from core.ids import CallId, EventId, SeatId, TeamId, UserId, WorkOrderId
-from seats.models import Role, Seat, SeatKind, Team, TeamKind, User
+from seats.models import LoginSession, Role, Seat, SeatKind, Team, TeamKind, User
 from stats.models import Satisfaction, SurveyAnswer
 from store.db import Database
 from store.models import (
@@ -30,6 +30,7 @@ from store.models import (
     CallEventRow,
     CallRow,
     OfficeRow,
+    SessionRow,
     SeatRow,
     SurveyAnswerRow,
     TeamRow,
@@ -290,6 +291,50 @@ class UserRepository(_Repo):
             if row is None:
                 raise NotFound("用户不存在", user_id=user_id)
             row.password_hash = password_hash
+
+
+class SessionRepository(_Repo):
+    def add(self, session: LoginSession) -> None:
+        with self._db.session() as s:
+            s.add(
+                SessionRow(
+                    token_hash=session.token_hash,
+                    user_id=session.user_id,
+                    csrf_token=session.csrf_token,
+                    created_at=session.created_at,
+                    expires_at=session.expires_at,
+                    source_ip=session.source_ip,
+                    revoked=session.revoked,
+                )
+            )
+
+    def get(self, token_hash: str) -> LoginSession | None:
+        with self._db.session() as s:
+            r = s.get(SessionRow, token_hash)
+            if r is None:
+                return None
+            return LoginSession(
+                token_hash=r.token_hash,
+                user_id=UserId(r.user_id),
+                csrf_token=r.csrf_token,
+                created_at=r.created_at,
+                expires_at=r.expires_at,
+                source_ip=r.source_ip,
+                revoked=r.revoked,
+            )
+
+    def revoke(self, token_hash: str) -> None:
+        with self._db.session() as s:
+            r = s.get(SessionRow, token_hash)
+            if r is not None:
+                r.revoked = True
+
+    def purge_expired(self, now: datetime) -> int:
+        with self._db.session() as s:
+            rows = list(s.scalars(select(SessionRow).where(SessionRow.expires_at < now)))
+            for r in rows:
+                s.delete(r)
+            return len(rows)
 
 
 # --- work orders -----------------------------------------------------------------------------
@@ -601,6 +646,7 @@ class Repositories:
         self.teams = TeamRepository(db)
         self.seats = SeatRepository(db)
         self.users = UserRepository(db)
+        self.sessions = SessionRepository(db)
         self.work_orders = WorkOrderRepository(db)
         self.transcripts = TranscriptRepository(db)
         self.surveys = SurveyRepository(db)

@@ -74,7 +74,8 @@ function connect() {
     bump(ev); showEvent(ev);
     if (ev.type.startsWith("Call")) loadCallsSoon();
   };
-  ws.onclose = () => {
+  ws.onclose = (e) => {
+    if (e.code === 4401) { showLogin(); return; }
     badge.textContent = "连接断开，重连中…"; badge.className = "badge off";
     setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
   };
@@ -82,4 +83,43 @@ function connect() {
 let pending = null;
 function loadCallsSoon() { if (!pending) pending = setTimeout(() => { pending = null; loadCalls(); }, 500); }
 
-loadStatus(); loadCalls(); connect();
+let me = null;
+async function api(path, options = {}) {
+  const headers = Object.assign({ "Content-Type": "application/json" }, options.headers || {});
+  if (me && options.method && options.method !== "GET") headers["X-CSRF-Token"] = me.csrf_token;
+  const r = await fetch(path, Object.assign({}, options, { headers, credentials: "same-origin" }));
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw Object.assign(new Error(body.message || r.statusText), { status: r.status });
+  return body;
+}
+
+function showBoard() {
+  document.getElementById("login").hidden = true;
+  document.getElementById("board").hidden = false;
+  document.getElementById("logout").hidden = false;
+  document.getElementById("who").textContent = `${me.display_name}（${{ seat: "坐席", supervisor: "班长", admin: "管理员" }[me.role]}）`;
+  loadStatus(); loadCalls(); connect();
+}
+
+function showLogin() {
+  document.getElementById("login").hidden = false;
+  document.getElementById("board").hidden = true;
+  document.getElementById("logout").hidden = true;
+}
+
+document.getElementById("login").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  try {
+    me = await api("/api/login", { method: "POST", body: JSON.stringify({ username: f.get("username"), password: f.get("password") }) });
+    showBoard();
+  } catch (err) {
+    document.getElementById("login-error").textContent = err.message;
+  }
+});
+document.getElementById("logout").addEventListener("click", async () => {
+  await api("/api/logout", { method: "POST" }).catch(() => {});
+  location.reload();
+});
+
+api("/api/me").then((u) => { me = u; showBoard(); }).catch(showLogin);

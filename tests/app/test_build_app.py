@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import demo_settings, load_settings
+from app.settings import DEMO_ADMIN_PASSWORD, demo_settings, load_settings
 from core.calls import CallRecord
 from core.errors import ConfigurationError
 from core.events import ComponentStatusChanged, DomainEvent
@@ -26,7 +26,7 @@ def _settings(tmp_path: Path, **extra: object) -> object:
 def test_given_demo_settings_when_app_starts_then_page_status_and_calls_are_served(tmp_path: Path) -> None:
     app = build_app(_settings(tmp_path))  # type: ignore[arg-type]
     assert not hasattr(app.state, "runtime")  # nothing is built before the lifespan starts
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         runtime: Runtime = app.state.runtime
         runtime.repos.calls.save(
             CallRecord(
@@ -35,6 +35,11 @@ def test_given_demo_settings_when_app_starts_then_page_status_and_calls_are_serv
         )
         page = client.get("/")
         assert page.status_code == 200 and "12348 公共法律服务热线" in page.text
+        assert client.get("/api/status").status_code == 401  # the data needs a login
+        assert (
+            client.post("/api/login", json={"username": "admin", "password": DEMO_ADMIN_PASSWORD}).status_code
+            == 200
+        )
         status = client.get("/api/status").json()
         assert {c["name"]: c["up"] for c in status["components"]} == {
             "bus": True,
@@ -70,7 +75,14 @@ def test_given_a_running_app_when_an_event_is_published_then_the_websocket_gets_
         caller_number: str
 
     app = build_app(_settings(tmp_path))  # type: ignore[arg-type]
-    with TestClient(app) as client, client.websocket_connect("/ws/events") as ws:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        client.post("/api/login", json={"username": "admin", "password": DEMO_ADMIN_PASSWORD})
+        # Starlette's websocket test client always talks to "testserver": re-set the cookie host-free.
+        token = client.cookies.get("hotline_session") or ""
+        client.cookies.clear()
+        client.cookies.set("hotline_session", token)
+        ws_cm = client.websocket_connect("/ws/events")
+        ws = ws_cm.__enter__()
         assert ws.receive_json()["type"] == "hello"
         runtime: Runtime = app.state.runtime
         event = WsProbeHappened(
@@ -83,6 +95,7 @@ def test_given_a_running_app_when_an_event_is_published_then_the_websocket_gets_
         trail = client.portal.call(_trail_after_drain, runtime, "c9")  # type: ignore[union-attr]
         assert [t.event_type for t in trail] == ["WsProbeHappened"]
         assert trail[0].data["caller_number"] == "13912345678"  # the store keeps the full number
+        ws_cm.__exit__(None, None, None)
 
 
 async def _trail_after_drain(runtime: Runtime, call_id: str) -> list[object]:

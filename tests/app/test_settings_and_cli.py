@@ -83,3 +83,32 @@ def test_given_serve_without_secrets_when_run_then_exit_code_2_with_a_chinese_er
     monkeypatch.delenv("HOTLINE_DEMO", raising=False)
     assert main(["serve"]) == 2
     assert "默认密钥" in capsys.readouterr().err
+
+
+def test_given_a_migrated_database_when_adding_a_user_from_the_cli_then_they_can_log_in(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    from pathlib import Path
+
+    from console_web.auth import Passwords
+    from store.db import Database
+    from store.repositories import Repositories
+
+    url = f"sqlite:///{Path(str(tmp_path)) / 'users.db'}"
+    monkeypatch.setenv("HOTLINE_DATABASE__URL", url)
+    assert main(["db", "upgrade"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+    assert (
+        main(["user", "add", "wang", "--role", "supervisor", "--name", "王班长", "--district", "310106"]) == 0
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+    assert main(["user", "add", "wang", "--role", "admin", "--name", "x"]) == 2  # duplicate name
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["user", "add", "li", "--role", "admin", "--name", "x"]) == 2
+    assert "用户名已存在" in capsys.readouterr().err
+    db = Database(url)
+    user = Repositories(db).users.by_username("wang")
+    db.dispose()
+    assert user is not None and user.scope_district_code == "310106"
+    assert Passwords().verify(user.password_hash, "correct horse battery")

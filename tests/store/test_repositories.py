@@ -225,3 +225,26 @@ def test_given_offices_when_upserted_twice_then_the_second_version_is_kept(repos
     (got,) = repos.offices.all()
     assert got["phone"] == "021-12348" and got["name"] == "静安区公共法律服务中心"
     assert repos.offices.count() == 1
+
+
+def test_given_login_sessions_when_revoked_or_expired_then_they_read_back_so_and_expired_ones_purge(
+    repos: Repositories,
+) -> None:
+    from seats.models import LoginSession
+
+    repos.users.add(User(id=UserId("u1"), username="a", display_name="a", role=Role.ADMIN, password_hash="h"))
+    live = LoginSession(
+        token_hash="a" * 64,
+        user_id=UserId("u1"),
+        csrf_token="c",
+        created_at=T0,
+        expires_at=T0 + timedelta(hours=12),
+    )
+    old = replace(live, token_hash="b" * 64, expires_at=T0 - timedelta(seconds=1))
+    repos.sessions.add(live)
+    repos.sessions.add(old)
+    repos.sessions.revoke(live.token_hash)
+    got = repos.sessions.get(live.token_hash)
+    assert got is not None and got.revoked and got.expires_at == live.expires_at
+    assert repos.sessions.purge_expired(T0) == 1
+    assert repos.sessions.get(old.token_hash) is None
