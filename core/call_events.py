@@ -1,0 +1,324 @@
+"""Call and seat domain events: what the PBX bridge tells the rest of the system.
+
+`pbx.tracker.CallTracker` is the only producer; the seat board, the callback policy, the KPI
+aggregator, the trail recorder and the console hub consume them. Every event is a past-tense
+fact stamped with Asterisk's own `Timestamp` and carries a deterministic `event_id` built from
+the call id (or seat and queue), the kind of fact and what distinguishes it, so that a replayed
+stream or a resync yields the same ids and consumers can drop duplicates.
+
+Call events carry `call_id` (the caller leg's `Linkedid`); those about a seat carry `seat_id`,
+which makes `seat:<id>` an audience key. Durations are seconds as floats, rounded to the
+millisecond.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from core.events import DomainEvent
+from core.ids import CallId, SeatId
+
+SEAT_MEMBER_PREFIX = "seat-"
+
+
+def seat_id_from_member(member_name: str, interface: str = "") -> SeatId:
+    """The seat behind a queue member.
+
+    Our convention is `MemberName: seat-<id>`; without it, the interface's resource part is the
+    seat (`PJSIP/1001` -> `1001`, `Local/1001@seats/n` -> `1001`).
+    """
+    name = member_name.strip()
+    if name.startswith(SEAT_MEMBER_PREFIX) and len(name) > len(SEAT_MEMBER_PREFIX):
+        return SeatId(name[len(SEAT_MEMBER_PREFIX) :])
+    source = interface.strip() or name
+    _, _, resource = source.partition("/")
+    resource = resource or source
+    resource = resource.split("@", 1)[0].split("/", 1)[0]
+    return SeatId(resource)
+
+
+class HangupParty(enum.StrEnum):
+    """Who ended the call. `SYSTEM`: the dialplan, a queue timeout, an AMI action or a failure."""
+
+    CALLER = "caller"
+    SEAT = "seat"
+    SYSTEM = "system"
+    UNKNOWN = "unknown"  # the call ended while the AMI link was down
+
+
+class CallDirection(enum.StrEnum):
+    """Who placed the call: a citizen (inbound) or our Originate for a work order (callback)."""
+
+    INBOUND = "inbound"
+    CALLBACK = "callback"
+
+
+class CallbackLeg(enum.StrEnum):
+    """The two legs of a callback, in the order they are dialled."""
+
+    SEAT = "seat"  # the Originate rings the seat first
+    CUSTOMER = "customer"  # then the dialplan dials the citizen
+
+
+class CallbackOutcome(enum.StrEnum):
+    """How one callback leg ended up (from OriginateResponse, DIALSTATUS or the Q.850 cause)."""
+
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"  # the seat hung up before the citizen answered
+    FAILED = "failed"
+
+
+class SeatDeviceStatus(enum.StrEnum):
+    """app_queue's member `Status` (AST_DEVICE_* numbers 0..8)."""
+
+    UNKNOWN = "unknown"
+    NOT_IN_USE = "not_in_use"
+    IN_USE = "in_use"
+    BUSY = "busy"
+    INVALID = "invalid"
+    UNAVAILABLE = "unavailable"
+    RINGING = "ringing"
+    RING_IN_USE = "ring_in_use"
+    ON_HOLD = "on_hold"
+
+    @classmethod
+    def from_ami(cls, code: str) -> SeatDeviceStatus:
+        try:
+            index = int(code)
+        except ValueError:
+            return cls.UNKNOWN
+        if 0 <= index < len(_DEVICE_STATUS_ORDER):
+            return _DEVICE_STATUS_ORDER[index]
+        return cls.UNKNOWN
+
+
+_DEVICE_STATUS_ORDER: tuple[SeatDeviceStatus, ...] = tuple(SeatDeviceStatus)
+
+
+# --- calls ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallOffered(DomainEvent):
+    """A citizen's call reached the PBX (`dialed`: 12348, 12349...)."""
+
+    call_id: CallId
+    channel: str
+    caller_number: str
+    dialed: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IvrEntered(DomainEvent):
+    """The caller's channel started the FastAGI IVR (`script`: the agi:// URL)."""
+
+    call_id: CallId
+    script: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IvrLeft(DomainEvent):
+    """The IVR finished (`completed`) or the caller hung up in it."""
+
+    call_id: CallId
+    ivr_seconds: float
+    completed: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioStreamStarted(DomainEvent):
+    """The dialplan started AudioSocket for the call: `stream_id` is the UUID the ASR server receives."""
+
+    call_id: CallId
+    stream_id: str
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallQueued(DomainEvent):
+    """The caller joined a queue at `position` (1 = next to be served)."""
+
+    call_id: CallId
+    queue: str
+    position: int
+    caller_number: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatRinging(DomainEvent):
+    """app_queue rang a seat for the call (`channel`: the seat leg's channel name)."""
+
+    call_id: CallId
+    seat_id: SeatId
+    interface: str
+    queue: str
+    channel: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatRingNoAnswer(DomainEvent):
+    """A seat let the call ring `ring_seconds` without answering; the queue tries again."""
+
+    call_id: CallId
+    seat_id: SeatId
+    interface: str
+    queue: str
+    ring_seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallAnswered(DomainEvent):
+    """A seat answered a queued call. `wait_seconds` is None only when inferred from a resync."""
+
+    call_id: CallId
+    seat_id: SeatId
+    interface: str
+    queue: str
+    wait_seconds: float | None
+    ring_seconds: float | None = None
+    caller_number: str = ""
+    inferred: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTransferred(DomainEvent):
+    """The caller's channel was sent to `exten@context` (blind transfer via AMI Redirect)."""
+
+    call_id: CallId
+    context: str
+    exten: str
+    seat_id: SeatId | None = None
+    queue: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallAbandoned(DomainEvent):
+    """The caller hung up while waiting in a queue: a missed call that deserves a callback."""
+
+    call_id: CallId
+    queue: str
+    wait_seconds: float
+    position: int
+    original_position: int
+    caller_number: str
+    inferred: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTimedOut(DomainEvent):
+    """The queue's timeout expired before any seat answered: also a missed call."""
+
+    call_id: CallId
+    queue: str
+    wait_seconds: float
+    position: int
+    original_position: int
+    caller_number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallEnded(DomainEvent):
+    """The call's primary leg hung up (the caller's for inbound, the seat's for a callback)."""
+
+    call_id: CallId
+    direction: CallDirection
+    hung_up_by: HangupParty
+    answered: bool
+    talk_seconds: float | None
+    duration_seconds: float
+    cause: int | None
+    cause_text: str = ""
+    seat_id: SeatId | None = None
+    queue: str | None = None
+    caller_number: str = ""
+    inferred: bool = False
+
+
+# --- callbacks -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackOriginated(DomainEvent):
+    """A callback Originate created the seat's channel (`WORK_ORDER_ID` set on it)."""
+
+    call_id: CallId
+    work_order_id: str
+    seat_id: SeatId
+    interface: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackLegOutcome(DomainEvent):
+    """How one leg of a callback went. `detail`: Asterisk's DIALSTATUS or OriginateResponse reason.
+
+    `call_id` is `originate:<ActionID>` when Asterisk could not name the channel (Uniqueid
+    `<null>`: the channel never came up); `action_id` then lets the sender correlate.
+    """
+
+    call_id: CallId
+    leg: CallbackLeg
+    outcome: CallbackOutcome
+    work_order_id: str = ""
+    seat_id: SeatId | None = None
+    action_id: str = ""
+    cause: int | None = None
+    detail: str = ""
+
+
+# --- seats ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatJoinedQueue(DomainEvent):
+    """A seat logged into a queue (QueueAdd)."""
+
+    seat_id: SeatId
+    queue: str
+    interface: str
+    member_name: str
+    paused: bool = False
+    paused_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatLeftQueue(DomainEvent):
+    """A seat logged out of a queue (QueueRemove, or gone from a resync snapshot)."""
+
+    seat_id: SeatId
+    queue: str
+    interface: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatPaused(DomainEvent):
+    """A seat stopped taking calls from the queue, with the reason it gave."""
+
+    seat_id: SeatId
+    queue: str
+    interface: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatResumed(DomainEvent):
+    """A paused seat takes calls again."""
+
+    seat_id: SeatId
+    queue: str
+    interface: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatDeviceStatusChanged(DomainEvent):
+    """The seat's device state as app_queue sees it (ringing, in use...)."""
+
+    seat_id: SeatId
+    queue: str
+    interface: str
+    status: SeatDeviceStatus
+    in_call: bool = False

@@ -1,0 +1,1146 @@
+"""`CallTracker`: AMI events in, call and seat domain events out. Pure: no I/O, no await, no clock.
+
+Reads these AMI events (anything else is ignored):
+
+- channels: `Newchannel`, `Newexten` (AGI, AudioSocket, moves into a transfer context),
+  `AGIExecStart`, `VarSet` (`WORK_ORDER_ID`, `DIALSTATUS`), `DialEnd`, `HangupRequest`, `Hangup`;
+- app_queue: `QueueCallerJoin`, `QueueCallerLeave`, `QueueCallerAbandon`, `AgentCalled`,
+  `AgentRingNoAnswer`, `AgentConnect`, `AgentComplete`, `QueueMemberAdded`, `QueueMemberRemoved`,
+  `QueueMemberPause`, `QueueMemberStatus`;
+- callbacks: `OriginateResponse`;
+- in `rebuild()` only: `CoreShowChannel`, `QueueMember`, `QueueEntry` (`QueueParams` is skipped).
+
+Emits the events of `core.call_events` (CallOffered, IvrEntered/IvrLeft, AudioStreamStarted,
+CallQueued, SeatRinging, SeatRingNoAnswer, CallAnswered, CallTransferred, CallAbandoned,
+CallTimedOut, CallEnded, CallbackOriginated, CallbackLegOutcome, Seat* events) and, at the end of
+`rebuild()`, `core.events.StateResynced`.
+
+A call is identified by the `Linkedid` of its *primary* leg, the channel whose `Uniqueid` equals
+its `Linkedid`: the caller's channel for an inbound call, the seat's channel created by the
+Originate of a callback. Every other channel sharing that `Linkedid` is a secondary leg (the
+seat's phone, both halves `;1/;2` of a Local channel, the citizen's phone on a callback). Event
+ids are deterministic (`<call id>:<kind>[:<what distinguishes it>]`) so that replaying a stream,
+or a resync after a reconnect, never yields two ids for one fact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import MappingProxyType
+
+from core.call_events import (
+    AudioStreamStarted,
+    CallAbandoned,
+    CallAnswered,
+    CallbackLeg,
+    CallbackLegOutcome,
+    CallbackOriginated,
+    CallbackOutcome,
+    CallDirection,
+    CallEnded,
+    CallOffered,
+    CallQueued,
+    CallTimedOut,
+    CallTransferred,
+    HangupParty,
+    IvrEntered,
+    IvrLeft,
+    SeatDeviceStatus,
+    SeatDeviceStatusChanged,
+    SeatJoinedQueue,
+    SeatLeftQueue,
+    SeatPaused,
+    SeatResumed,
+    SeatRinging,
+    SeatRingNoAnswer,
+    seat_id_from_member,
+)
+from core.calls import CallStatus
+from core.events import DomainEvent, StateResynced
+from core.ids import CallId, EventId, SeatId
+from pbx.ami_event import AmiEvent
+
+# A channel name is `<tech>/<resource>-<8 hex digits>`, with `;1` / `;2` for the two halves of a
+# Local channel: `PJSIP/1001-00000001`, `Local/1001@seats-0000000b;2`.
+_CHANNEL_SUFFIX = re.compile(r"-[0-9a-fA-F]{8}(?:;[12])?$")
+
+# Newchannel's ChannelState: 4 (Ring) is a call coming *in* from a channel driver; channels that
+# Asterisk creates to dial out (Queue members, Originate, Dial) start at 0 (Down).
+_STATE_RING = "4"
+
+# AMI's OriginateResponse `Reason` is the last control frame seen (AST_CONTROL_*).
+_ORIGINATE_REASONS: Mapping[str, CallbackOutcome] = {
+    "0": CallbackOutcome.UNREACHABLE,  # the channel could not be created (endpoint offline)
+    "1": CallbackOutcome.NO_ANSWER,  # hung up / declined at the phone
+    "3": CallbackOutcome.NO_ANSWER,  # still ringing when the Originate timeout expired
+    "4": CallbackOutcome.ANSWERED,
+    "5": CallbackOutcome.BUSY,
+    "8": CallbackOutcome.UNREACHABLE,  # congestion
+}
+
+_DIAL_STATUSES: Mapping[str, CallbackOutcome] = {
+    "ANSWER": CallbackOutcome.ANSWERED,
+    "NOANSWER": CallbackOutcome.NO_ANSWER,
+    "BUSY": CallbackOutcome.BUSY,
+    "CHANUNAVAIL": CallbackOutcome.UNREACHABLE,
+    "CONGESTION": CallbackOutcome.UNREACHABLE,
+    "CANCEL": CallbackOutcome.CANCELLED,
+    "DONTCALL": CallbackOutcome.FAILED,
+    "TORTURE": CallbackOutcome.FAILED,
+    "INVALIDARGS": CallbackOutcome.FAILED,
+}
+
+# Q.850 hangup causes, for a callback whose customer leg never reported a DIALSTATUS.
+_CAUSE_OUTCOMES: Mapping[int, CallbackOutcome] = {
+    1: CallbackOutcome.UNREACHABLE,  # unallocated number
+    3: CallbackOutcome.UNREACHABLE,  # no route to destination (PJSIP: 404, no contact)
+    16: CallbackOutcome.CANCELLED,  # normal clearing before the citizen was dialled
+    17: CallbackOutcome.BUSY,
+    18: CallbackOutcome.NO_ANSWER,
+    19: CallbackOutcome.NO_ANSWER,
+    20: CallbackOutcome.UNREACHABLE,  # subscriber absent
+    21: CallbackOutcome.BUSY,  # call rejected
+    27: CallbackOutcome.UNREACHABLE,
+    34: CallbackOutcome.UNREACHABLE,
+    38: CallbackOutcome.UNREACHABLE,
+}
+
+_PENDING_ORIGINATE_LIMIT = 1024
+
+
+def interface_of_channel(channel: str) -> str:
+    """The dial interface behind a channel name: `PJSIP/1001-00000001` -> `PJSIP/1001`."""
+    return _CHANNEL_SUFFIX.sub("", channel)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallView:
+    """Read-only snapshot of one live call. `status` IN_IVR also covers the automated stage before
+    any queue (AGI, AudioSocket)."""
+
+    call_id: CallId
+    direction: CallDirection
+    status: CallStatus
+    channel: str
+    caller_number: str
+    dialed: str
+    offered_at: datetime
+    queue: str | None = None
+    position: int | None = None
+    seat_id: SeatId | None = None
+    answered_at: datetime | None = None
+    work_order_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberView:
+    """Read-only snapshot of one queue member (a seat logged into one queue)."""
+
+    queue: str
+    interface: str
+    member_name: str
+    seat_id: SeatId
+    paused: bool
+    paused_reason: str
+    status: SeatDeviceStatus
+    in_call: bool
+    login_time: str = ""
+    last_pause: str = ""
+
+
+@dataclass(slots=True)
+class _Channel:
+    uniqueid: str
+    call_id: CallId
+    name: str
+
+
+@dataclass(slots=True)
+class _Call:
+    call_id: CallId
+    primary: str
+    direction: CallDirection | None  # None: a channel of ours we do not report (an ASR tap...)
+    channel: str
+    caller_number: str
+    dialed: str
+    offered_at: datetime
+    status: CallStatus = CallStatus.IN_IVR
+    ivr_since: datetime | None = None
+    ivr_entries: int = 0
+    queue: str | None = None
+    queued_at: datetime | None = None
+    position: int | None = None
+    original_position: int | None = None
+    queue_joins: dict[str, int] = field(default_factory=dict)
+    seat_id: SeatId | None = None
+    interface: str = ""
+    answered_at: datetime | None = None
+    talk_seconds: float | None = None
+    transfer_target: tuple[str, str] | None = None
+    transferred_at: datetime | None = None
+    missed: bool = False
+    caller_hangup_requested: bool = False
+    hung_up_by: HangupParty | None = None
+    work_order_id: str = ""
+    action_id: str = ""
+    seat_answered: bool = False
+    customer_outcome: CallbackOutcome | None = None
+    customer_answered_at: datetime | None = None
+
+    def view(self) -> CallView:
+        assert self.direction is not None
+        return CallView(
+            call_id=self.call_id,
+            direction=self.direction,
+            status=self.status,
+            channel=self.channel,
+            caller_number=self.caller_number,
+            dialed=self.dialed,
+            offered_at=self.offered_at,
+            queue=self.queue,
+            position=self.position,
+            seat_id=self.seat_id,
+            answered_at=self.answered_at,
+            work_order_id=self.work_order_id,
+        )
+
+
+Handler = Callable[[AmiEvent], list[DomainEvent]]
+
+
+class CallTracker:
+    """Turns the AMI event stream into domain events and keeps the live call and member state.
+
+    `apply` must see the events in AMI order (the bridge's single consumer task guarantees it).
+    The same stream always yields the same events with the same ids and `at` stamps.
+    """
+
+    def __init__(
+        self,
+        *,
+        transfer_contexts: frozenset[str] = frozenset({"transfer"}),
+        inbound_contexts: frozenset[str] = frozenset({"incoming"}),
+        callback_context: str = "callback",
+        work_order_variable: str = "WORK_ORDER_ID",
+    ) -> None:
+        self._transfer_contexts = transfer_contexts
+        self._inbound_contexts = inbound_contexts
+        self._callback_context = callback_context
+        self._work_order_variable = work_order_variable
+        self._calls: dict[CallId, _Call] = {}
+        self._channels: dict[str, _Channel] = {}
+        self._members: dict[tuple[str, str], MemberView] = {}
+        # Callbacks whose seat channel is gone before the OriginateResponse (failed originates).
+        self._pending_originate: dict[str, tuple[str, SeatId | None]] = {}
+        self._handlers: dict[str, Handler] = {
+            "Newchannel": self._on_newchannel,
+            "Newexten": self._on_newexten,
+            "AGIExecStart": self._on_agi_exec_start,
+            "VarSet": self._on_varset,
+            "DialEnd": self._on_dial_end,
+            "HangupRequest": self._on_hangup_request,
+            "Hangup": self._on_hangup,
+            "QueueCallerJoin": self._on_queue_caller_join,
+            "QueueCallerLeave": self._on_queue_caller_leave,
+            "QueueCallerAbandon": self._on_queue_caller_abandon,
+            "AgentCalled": self._on_agent_called,
+            "AgentRingNoAnswer": self._on_agent_ring_no_answer,
+            "AgentConnect": self._on_agent_connect,
+            "AgentComplete": self._on_agent_complete,
+            "OriginateResponse": self._on_originate_response,
+            "QueueMemberAdded": self._on_member_added,
+            "QueueMemberRemoved": self._on_member_removed,
+            "QueueMemberPause": self._on_member_pause,
+            "QueueMemberStatus": self._on_member_status,
+        }
+
+    # --- read-only views -------------------------------------------------------------------
+
+    @property
+    def calls(self) -> Mapping[CallId, CallView]:
+        return MappingProxyType({cid: c.view() for cid, c in self._calls.items() if c.direction is not None})
+
+    @property
+    def members(self) -> Mapping[tuple[str, str], MemberView]:
+        """Queue members keyed by (queue, interface)."""
+        return MappingProxyType(dict(self._members))
+
+    # --- the stream ------------------------------------------------------------------------
+
+    def apply(self, event: AmiEvent) -> list[DomainEvent]:
+        handler = self._handlers.get(event.name)
+        return handler(event) if handler else []
+
+    # --- channels --------------------------------------------------------------------------
+
+    def _on_newchannel(self, e: AmiEvent) -> list[DomainEvent]:
+        uid = e.uniqueid
+        if not uid or uid in self._channels:
+            return []
+        call_id = CallId(e.linkedid or uid)
+        self._channels[uid] = _Channel(uid, call_id, e.get("Channel"))
+        if uid != call_id or call_id in self._calls:
+            return []
+        inbound = e.get("ChannelState") == _STATE_RING
+        call = _Call(
+            call_id=call_id,
+            primary=uid,
+            direction=CallDirection.INBOUND if inbound else None,
+            channel=e.get("Channel"),
+            caller_number=_number(e.get("CallerIDNum")),
+            dialed=e.get("Exten"),
+            offered_at=e.at,
+        )
+        self._calls[call_id] = call
+        if not inbound:
+            return []
+        return [
+            CallOffered(
+                at=e.at,
+                event_id=_eid(call_id, "offered"),
+                call_id=call_id,
+                channel=call.channel,
+                caller_number=call.caller_number,
+                dialed=call.dialed,
+            )
+        ]
+
+    def _call_of(self, e: AmiEvent) -> tuple[_Call | None, bool]:
+        """The call an event's channel belongs to, and whether the channel is its primary leg."""
+        channel = self._channels.get(e.uniqueid)
+        call_id = channel.call_id if channel else CallId(e.linkedid)
+        call = self._calls.get(call_id)
+        if call is None:
+            return None, False
+        if channel is None and e.uniqueid:
+            # Newchannel was missed (we connected mid-call): adopt the channel.
+            self._channels[e.uniqueid] = _Channel(e.uniqueid, call.call_id, e.get("Channel"))
+        return call, bool(e.uniqueid) and e.uniqueid == call.primary
+
+    def _on_newexten(self, e: AmiEvent) -> list[DomainEvent]:
+        call, primary = self._call_of(e)
+        if call is None or call.direction is None or not primary:
+            return []
+        out: list[DomainEvent] = []
+        app = e.get("Application")
+        if call.direction is CallDirection.INBOUND:
+            if app == "AGI":
+                out += self._enter_ivr(call, e.at, e.get("AppData"))
+            elif call.ivr_since is not None:
+                out += self._leave_ivr(call, e.at, completed=True)
+            out += self._maybe_transfer(call, e.at, e.get("Context"), e.get("Exten"))
+        if app == "AudioSocket":
+            stream_id, _, address = e.get("AppData").partition(",")
+            if stream_id:
+                out.append(
+                    AudioStreamStarted(
+                        at=e.at,
+                        event_id=_eid(call.call_id, "audio", stream_id),
+                        call_id=call.call_id,
+                        stream_id=stream_id,
+                        address=address,
+                    )
+                )
+        return out
+
+    def _on_agi_exec_start(self, e: AmiEvent) -> list[DomainEvent]:
+        # Normally the Newexten of the AGI application came first; this covers a missed one.
+        call, primary = self._call_of(e)
+        if call is None or call.direction is not CallDirection.INBOUND or not primary:
+            return []
+        return self._enter_ivr(call, e.at, "")
+
+    def _enter_ivr(self, call: _Call, at: datetime, script: str) -> list[DomainEvent]:
+        if call.ivr_since is not None:
+            return []
+        call.ivr_since = at
+        call.ivr_entries += 1
+        call.status = CallStatus.IN_IVR
+        return [
+            IvrEntered(
+                at=at,
+                event_id=_eid(call.call_id, "ivr-entered", _nth(call.ivr_entries)),
+                call_id=call.call_id,
+                script=script,
+            )
+        ]
+
+    def _leave_ivr(self, call: _Call, at: datetime, *, completed: bool) -> list[DomainEvent]:
+        if call.ivr_since is None:
+            return []
+        since, call.ivr_since = call.ivr_since, None
+        return [
+            IvrLeft(
+                at=at,
+                event_id=_eid(call.call_id, "ivr-left", _nth(call.ivr_entries)),
+                call_id=call.call_id,
+                ivr_seconds=_seconds(since, at),
+                completed=completed,
+            )
+        ]
+
+    def _maybe_transfer(self, call: _Call, at: datetime, context: str, exten: str) -> list[DomainEvent]:
+        # After an AMI Redirect, Asterisk's first Newexten in the new context still names the
+        # application the channel was running (trace 06: `Application: Queue` at 12345@transfer),
+        # so the move is recognised by the context, not by the application.
+        if context not in self._transfer_contexts or call.transfer_target == (context, exten):
+            return []
+        call.transfer_target = (context, exten)
+        call.transferred_at = at
+        call.status = CallStatus.TRANSFERRED
+        return [
+            CallTransferred(
+                at=at,
+                event_id=_eid(call.call_id, "transferred", context, exten),
+                call_id=call.call_id,
+                context=context,
+                exten=exten,
+                seat_id=call.seat_id,
+                queue=call.queue,
+            )
+        ]
+
+    def _on_hangup_request(self, e: AmiEvent) -> list[DomainEvent]:
+        # HangupRequest is queued by the channel driver when the far end hangs up (SIP BYE);
+        # hangups by the dialplan, app_queue or an AMI action show as SoftHangupRequest instead.
+        call, primary = self._call_of(e)
+        if call is None or call.direction is None:
+            return []
+        party: HangupParty | None = None
+        if call.direction is CallDirection.INBOUND:
+            if primary:
+                call.caller_hangup_requested = True
+                party = HangupParty.CALLER
+            elif call.answered_at is not None and call.transferred_at is None:
+                party = HangupParty.SEAT
+        else:
+            party = HangupParty.SEAT if primary else HangupParty.CALLER
+        if call.hung_up_by is None and party is not None:
+            call.hung_up_by = party
+        return []
+
+    def _on_hangup(self, e: AmiEvent) -> list[DomainEvent]:
+        channel = self._channels.pop(e.uniqueid, None)
+        if channel is None:
+            return []
+        call = self._calls.get(channel.call_id)
+        if call is None or call.primary != e.uniqueid:
+            return []
+        # The primary leg is gone: the call is over; its other legs follow within milliseconds.
+        del self._calls[call.call_id]
+        for uid in [u for u, c in self._channels.items() if c.call_id == call.call_id]:
+            del self._channels[uid]
+        cause = _int_or_none(e.get("Cause"))
+        return self._end(call, e.at, cause, e.get("Cause-txt"), inferred=False)
+
+    def _end(
+        self, call: _Call, at: datetime, cause: int | None, cause_text: str, *, inferred: bool
+    ) -> list[DomainEvent]:
+        if call.direction is None:
+            return []
+        out: list[DomainEvent] = self._leave_ivr(call, at, completed=False)
+        talk: float | None = None
+        if call.direction is CallDirection.CALLBACK:
+            if call.seat_answered and call.customer_outcome is None and not inferred:
+                outcome = _CAUSE_OUTCOMES.get(cause or 0, CallbackOutcome.FAILED)
+                out.append(self._customer_outcome(call, at, outcome, detail="", cause=cause))
+            answered = call.customer_answered_at is not None
+            if call.customer_answered_at is not None and not inferred:
+                talk = _seconds(call.customer_answered_at, at)
+            if not call.seat_answered and call.primary:
+                # A failed originate: its OriginateResponse (Uniqueid known) comes after the Hangup.
+                self._remember_originate(call)
+        else:
+            answered = call.answered_at is not None
+            if call.answered_at is not None:
+                if call.transferred_at is not None:
+                    # AgentComplete's TalkTime runs until the *caller* hangs up, so after a
+                    # transfer it includes the time spent in the transfer context (trace 06).
+                    talk = _seconds(call.answered_at, call.transferred_at)
+                elif call.talk_seconds is not None:
+                    talk = call.talk_seconds
+                elif not inferred:
+                    talk = _seconds(call.answered_at, at)
+        if inferred:
+            hung_up_by = call.hung_up_by or HangupParty.UNKNOWN
+        else:
+            hung_up_by = call.hung_up_by or HangupParty.SYSTEM
+        out.append(
+            CallEnded(
+                at=at,
+                event_id=_eid(call.call_id, "ended"),
+                call_id=call.call_id,
+                direction=call.direction,
+                hung_up_by=hung_up_by,
+                answered=answered,
+                talk_seconds=talk,
+                duration_seconds=_seconds(call.offered_at, at),
+                cause=cause,
+                cause_text=cause_text,
+                seat_id=call.seat_id,
+                queue=call.queue,
+                caller_number=call.caller_number,
+                inferred=inferred,
+            )
+        )
+        return out
+
+    # --- app_queue: the caller's side ------------------------------------------------------
+
+    def _on_queue_caller_join(self, e: AmiEvent) -> list[DomainEvent]:
+        call, primary = self._call_of(e)
+        if call is None or call.direction is not CallDirection.INBOUND or not primary:
+            return []
+        out = self._leave_ivr(call, e.at, completed=True)
+        queue = e.get("Queue")
+        joins = call.queue_joins.get(queue, 0) + 1
+        call.queue_joins[queue] = joins
+        call.queue = queue
+        call.queued_at = e.at
+        call.position = _int(e.get("Position"))
+        call.original_position = call.position
+        call.missed = False
+        call.status = CallStatus.QUEUED
+        out.append(
+            CallQueued(
+                at=e.at,
+                event_id=_eid(call.call_id, "queued", queue, _nth(joins)),
+                call_id=call.call_id,
+                queue=queue,
+                position=call.position,
+                caller_number=call.caller_number,
+            )
+        )
+        return out
+
+    def _on_queue_caller_leave(self, e: AmiEvent) -> list[DomainEvent]:
+        call, primary = self._call_of(e)
+        if call is not None and primary:
+            call.position = None
+        return []
+
+    def _on_queue_caller_abandon(self, e: AmiEvent) -> list[DomainEvent]:
+        # app_queue also reports QueueCallerAbandon when the Queue() timeout expires (the call
+        # is "abandoned" by the queue): the dialplan then goes on (trace 04: Newexten Hangup).
+        # A caller who really gave up hung up first: HangupRequest on the caller's channel came
+        # before this event (trace 03). That is the only difference on the wire.
+        call, primary = self._call_of(e)
+        if call is None or call.direction is not CallDirection.INBOUND or not primary or call.missed:
+            return []
+        call.missed = True
+        queue = e.get("Queue") or call.queue or ""
+        wait = _seconds(call.queued_at, e.at) if call.queued_at else float(_int(e.get("HoldTime")))
+        position = _int(e.get("Position"))
+        original = _int(e.get("OriginalPosition"), position)
+        if call.caller_hangup_requested:
+            call.status = CallStatus.ABANDONED
+            return [
+                CallAbandoned(
+                    at=e.at,
+                    event_id=_eid(call.call_id, "abandoned"),
+                    call_id=call.call_id,
+                    queue=queue,
+                    wait_seconds=wait,
+                    position=position,
+                    original_position=original,
+                    caller_number=call.caller_number,
+                )
+            ]
+        call.status = CallStatus.TIMED_OUT
+        return [
+            CallTimedOut(
+                at=e.at,
+                event_id=_eid(call.call_id, "timed-out", queue),
+                call_id=call.call_id,
+                queue=queue,
+                wait_seconds=wait,
+                position=position,
+                original_position=original,
+                caller_number=call.caller_number,
+            )
+        ]
+
+    # --- app_queue: the seat's side --------------------------------------------------------
+
+    def _on_agent_called(self, e: AmiEvent) -> list[DomainEvent]:
+        call, _ = self._call_of(e)
+        if call is None or call.direction is not CallDirection.INBOUND:
+            return []
+        dest = e.get("DestUniqueid")
+        if dest and dest not in self._channels:
+            self._channels[dest] = _Channel(dest, call.call_id, e.get("DestChannel"))
+        if call.answered_at is None:
+            call.status = CallStatus.RINGING
+        interface = e.get("Interface")
+        return [
+            SeatRinging(
+                at=e.at,
+                event_id=_eid(call.call_id, "ringing", dest or interface),
+                call_id=call.call_id,
+                seat_id=seat_id_from_member(e.get("MemberName"), interface),
+                interface=interface,
+                queue=e.get("Queue"),
+                channel=e.get("DestChannel"),
+            )
+        ]
+
+    def _on_agent_ring_no_answer(self, e: AmiEvent) -> list[DomainEvent]:
+        call, _ = self._call_of(e)
+        if call is None or call.direction is not CallDirection.INBOUND:
+            return []
+        if call.answered_at is None and not call.missed:
+            call.status = CallStatus.QUEUED
+        interface = e.get("Interface")
+        # RingTime is in milliseconds here, but in seconds in AgentConnect.
+        return [
+            SeatRingNoAnswer(
+                at=e.at,
+                event_id=_eid(call.call_id, "ring-no-answer", e.get("DestUniqueid") or interface),
+                call_id=call.call_id,
+                seat_id=seat_id_from_member(e.get("MemberName"), interface),
+                interface=interface,
+                queue=e.get("Queue"),
+                ring_seconds=_int(e.get("RingTime")) / 1000,
+            )
+        ]
+
+    def _on_agent_connect(self, e: AmiEvent) -> list[DomainEvent]:
+        call, _ = self._call_of(e)
+        if call is None or call.direction is not CallDirection.INBOUND or call.answered_at is not None:
+            return []
+        interface = e.get("Interface")
+        call.seat_id = seat_id_from_member(e.get("MemberName"), interface)
+        call.interface = interface
+        call.queue = e.get("Queue") or call.queue
+        call.answered_at = e.at
+        call.status = CallStatus.TALKING
+        wait = _seconds(call.queued_at, e.at) if call.queued_at else float(_int(e.get("HoldTime")))
+        return [
+            CallAnswered(
+                at=e.at,
+                event_id=_eid(call.call_id, "answered"),
+                call_id=call.call_id,
+                seat_id=call.seat_id,
+                interface=interface,
+                queue=call.queue or "",
+                wait_seconds=wait,
+                ring_seconds=float(_int(e.get("RingTime"))),
+                caller_number=call.caller_number,
+            )
+        ]
+
+    def _on_agent_complete(self, e: AmiEvent) -> list[DomainEvent]:
+        call, _ = self._call_of(e)
+        if call is not None and call.direction is CallDirection.INBOUND:
+            call.talk_seconds = float(_int(e.get("TalkTime")))
+        return []
+
+    # --- callbacks -------------------------------------------------------------------------
+
+    def _on_varset(self, e: AmiEvent) -> list[DomainEvent]:
+        variable = e.get("Variable")
+        if variable == self._work_order_variable:
+            return self._on_work_order(e)
+        if variable == "DIALSTATUS":
+            return self._on_callback_dial_status(e, e.get("Value"))
+        return []
+
+    def _on_work_order(self, e: AmiEvent) -> list[DomainEvent]:
+        # The Originate's `Variable: WORK_ORDER_ID=...` is set on the seat's channel right after
+        # its Newchannel, before the seat's phone even rings: that is what marks a callback.
+        call, primary = self._call_of(e)
+        value = e.get("Value")
+        if call is None or not primary or not value or call.direction is CallDirection.INBOUND:
+            return []
+        if call.work_order_id:
+            return []
+        call.direction = CallDirection.CALLBACK
+        call.work_order_id = value
+        call.interface = interface_of_channel(call.channel)
+        call.seat_id = self._seat_for_interface(call.interface)
+        call.status = CallStatus.RINGING
+        return [
+            CallbackOriginated(
+                at=e.at,
+                event_id=_eid(call.call_id, "callback-originated"),
+                call_id=call.call_id,
+                work_order_id=value,
+                seat_id=call.seat_id,
+                interface=call.interface,
+                channel=call.channel,
+            )
+        ]
+
+    def _on_dial_end(self, e: AmiEvent) -> list[DomainEvent]:
+        # DialEnd without a Channel is the Originate's own dial of the seat; it is ignored.
+        if not e.uniqueid:
+            return []
+        return self._on_callback_dial_status(e, e.get("DialStatus"))
+
+    def _on_callback_dial_status(self, e: AmiEvent, status: str) -> list[DomainEvent]:
+        # The first decisive DIALSTATUS wins. It must: a catch-all callback extension also
+        # matches `h`, whose Dial() later overwrites DIALSTATUS with CANCEL (traces 05 and 08).
+        call, primary = self._call_of(e)
+        if (
+            call is None
+            or call.direction is not CallDirection.CALLBACK
+            or not primary
+            or not call.seat_answered
+            or call.customer_outcome is not None
+        ):
+            return []
+        outcome = _DIAL_STATUSES.get(status.strip().upper())
+        if outcome is None:
+            return []
+        return [self._customer_outcome(call, e.at, outcome, detail=status.strip().upper(), cause=None)]
+
+    def _customer_outcome(
+        self, call: _Call, at: datetime, outcome: CallbackOutcome, *, detail: str, cause: int | None
+    ) -> CallbackLegOutcome:
+        call.customer_outcome = outcome
+        if outcome is CallbackOutcome.ANSWERED:
+            call.customer_answered_at = at
+            call.status = CallStatus.TALKING
+        return CallbackLegOutcome(
+            at=at,
+            event_id=_eid(call.call_id, "callback", CallbackLeg.CUSTOMER),
+            call_id=call.call_id,
+            leg=CallbackLeg.CUSTOMER,
+            outcome=outcome,
+            work_order_id=call.work_order_id,
+            seat_id=call.seat_id,
+            action_id=call.action_id,
+            cause=cause,
+            detail=detail,
+        )
+
+    def _on_originate_response(self, e: AmiEvent) -> list[DomainEvent]:
+        # Asterisk fills Uniqueid with `<null>` when the channel never came up, unless the
+        # Originate named its channel with `ChannelId`.
+        uid = "" if e.uniqueid in ("", "<null>") else e.uniqueid
+        action_id = e.get("ActionID")
+        call = self._calls.get(CallId(uid)) if uid else None
+        pending = self._pending_originate.pop(uid, None) if uid else None
+        if call is not None and call.direction is CallDirection.CALLBACK:
+            work_order_id, seat_id = call.work_order_id, call.seat_id
+        elif pending is not None:
+            work_order_id, seat_id = pending
+        elif call is None and e.get("Context") == self._callback_context:
+            work_order_id = ""
+            seat_id = seat_id_from_member("", interface_of_channel(e.get("Channel")))
+        else:
+            return []  # an Originate that is not a callback (an ASR tap...)
+        success = e.get("Response") == "Success"
+        reason = e.get("Reason")
+        outcome = (
+            CallbackOutcome.ANSWERED if success else _ORIGINATE_REASONS.get(reason, CallbackOutcome.FAILED)
+        )
+        if outcome is CallbackOutcome.ANSWERED and not success:
+            outcome = CallbackOutcome.FAILED
+        if call is not None:
+            call.seat_answered = success
+            call.action_id = action_id
+            # The Originate's Exten is the citizen to call back (`callback` context, trace 05).
+            call.caller_number = call.caller_number or e.get("Exten")
+        call_id = CallId(uid) if uid else CallId(f"originate:{action_id}")
+        return [
+            CallbackLegOutcome(
+                at=e.at,
+                event_id=_eid(call_id, "callback", CallbackLeg.SEAT),
+                call_id=call_id,
+                leg=CallbackLeg.SEAT,
+                outcome=outcome,
+                work_order_id=work_order_id,
+                seat_id=seat_id,
+                action_id=action_id,
+                detail=f"reason {reason}" if reason else "",
+            )
+        ]
+
+    def _remember_originate(self, call: _Call) -> None:
+        self._pending_originate[call.primary] = (call.work_order_id, call.seat_id)
+        while len(self._pending_originate) > _PENDING_ORIGINATE_LIMIT:
+            del self._pending_originate[next(iter(self._pending_originate))]
+
+    def _seat_for_interface(self, interface: str) -> SeatId:
+        for member in self._members.values():
+            if member.interface == interface:
+                return member.seat_id
+        return seat_id_from_member("", interface)
+
+    # --- queue members (seats) -------------------------------------------------------------
+
+    def _member_from(self, e: AmiEvent) -> MemberView:
+        # Live events say MemberName/Interface; the QueueStatus list says Name/Location.
+        interface = e.get("Interface") or e.get("Location")
+        name = e.get("MemberName") or e.get("Name")
+        return MemberView(
+            queue=e.get("Queue"),
+            interface=interface,
+            member_name=name,
+            seat_id=seat_id_from_member(name, interface),
+            paused=e.get("Paused") == "1",
+            paused_reason=e.get("PausedReason"),
+            status=SeatDeviceStatus.from_ami(e.get("Status")),
+            in_call=e.get("InCall") == "1",
+            login_time=e.get("LoginTime"),
+            last_pause=e.get("LastPause"),
+        )
+
+    def _on_member_added(self, e: AmiEvent) -> list[DomainEvent]:
+        member = self._member_from(e)
+        if not member.queue or not member.interface:
+            return []
+        self._members[(member.queue, member.interface)] = member
+        return [_joined(member, e.at)]
+
+    def _on_member_removed(self, e: AmiEvent) -> list[DomainEvent]:
+        member = self._member_from(e)
+        old = self._members.pop((member.queue, member.interface), None)
+        if not member.queue or not member.interface:
+            return []
+        return [_left(old or member, e.at)]
+
+    def _on_member_pause(self, e: AmiEvent) -> list[DomainEvent]:
+        member = self._member_from(e)
+        if not member.queue or not member.interface:
+            return []
+        old = self._members.get((member.queue, member.interface))
+        self._members[(member.queue, member.interface)] = member
+        return _pause_change(old, member, e.at)
+
+    def _on_member_status(self, e: AmiEvent) -> list[DomainEvent]:
+        member = self._member_from(e)
+        if not member.queue or not member.interface:
+            return []
+        old = self._members.get((member.queue, member.interface))
+        self._members[(member.queue, member.interface)] = member
+        if old is not None and (old.status, old.in_call) == (member.status, member.in_call):
+            return []
+        return [_status_changed(member, e.at)]
+
+    # --- resync ----------------------------------------------------------------------------
+
+    def rebuild(
+        self, channels: Sequence[AmiEvent], queue_status: Sequence[AmiEvent], at: datetime
+    ) -> list[DomainEvent]:
+        """Reset state from a snapshot taken right after an AMI (re)login.
+
+        `channels`: the `CoreShowChannel` events; `queue_status`: the `QueueParams`,
+        `QueueMember` and `QueueEntry` events of `QueueStatus`. Returns the facts missed while
+        disconnected, stamped `at`, with the same ids live events would have had: calls that
+        ended (CallAbandoned if one was waiting in a queue, then CallEnded, both `inferred`),
+        calls that appeared or moved on (CallOffered, IvrLeft, CallQueued, CallAnswered,
+        CallTransferred), seat changes, then one StateResynced.
+
+        A call that began and ended entirely while disconnected leaves no trace in a snapshot
+        and cannot be recovered here.
+        """
+        out: list[DomainEvent] = []
+        out += self._rebuild_members([e for e in queue_status if e.name == "QueueMember"], at)
+        entries = {e.uniqueid: e for e in queue_status if e.name == "QueueEntry" and e.uniqueid}
+        snapshot = {e.uniqueid: e for e in channels if e.name == "CoreShowChannel" and e.uniqueid}
+
+        for call in sorted(self._calls.values(), key=lambda c: c.call_id):
+            if call.primary not in snapshot:
+                del self._calls[call.call_id]
+                out += self._end_missed(call, at)
+
+        old_channels = self._channels
+        self._channels = {}
+        groups: dict[CallId, list[AmiEvent]] = {}
+        for uid in sorted(snapshot):
+            e = snapshot[uid]
+            call_id = CallId(e.linkedid or uid)
+            known = old_channels.get(uid)
+            self._channels[uid] = _Channel(uid, known.call_id if known else call_id, e.get("Channel"))
+            groups.setdefault(self._channels[uid].call_id, []).append(e)
+
+        for call_id in sorted(groups):
+            legs = groups[call_id]
+            primary = next((leg for leg in legs if leg.uniqueid == call_id), None)
+            if primary is None:
+                continue
+            live = self._calls.get(call_id)
+            if live is None:
+                live, offered = self._call_from_snapshot(primary, at)
+                self._calls[call_id] = live
+                out += offered
+            if live.direction is CallDirection.INBOUND:
+                out += self._reconcile(live, primary, legs, entries.get(primary.uniqueid), at)
+
+        out.append(
+            StateResynced(
+                at=at,
+                event_id=EventId(f"resync:{at.isoformat()}"),
+                source="ami",
+                calls=len(self.calls),
+                seats=len({m.seat_id for m in self._members.values()}),
+            )
+        )
+        return out
+
+    def _rebuild_members(self, snapshot: Sequence[AmiEvent], at: datetime) -> list[DomainEvent]:
+        out: list[DomainEvent] = []
+        fresh: dict[tuple[str, str], MemberView] = {}
+        for e in snapshot:
+            member = self._member_from(e)
+            if member.queue and member.interface:
+                fresh[(member.queue, member.interface)] = member
+        for key in sorted(self._members):
+            if key not in fresh:
+                out.append(_left(self._members[key], at))
+        for key in sorted(fresh):
+            member, old = fresh[key], self._members.get(key)
+            if old is None:
+                out.append(_joined(member, at))
+                if member.status is not SeatDeviceStatus.NOT_IN_USE or member.in_call:
+                    out.append(_status_changed(member, at))
+                continue
+            out += _pause_change(old, member, at)
+            if (old.status, old.in_call) != (member.status, member.in_call):
+                out.append(_status_changed(member, at))
+        self._members = fresh
+        return out
+
+    def _end_missed(self, call: _Call, at: datetime) -> list[DomainEvent]:
+        out: list[DomainEvent] = []
+        waiting = (
+            call.direction is CallDirection.INBOUND
+            and call.queue is not None
+            and call.answered_at is None
+            and not call.missed
+            and call.transferred_at is None
+        )
+        if waiting and call.queue is not None:
+            # It left the queue unseen: count it as abandoned so that no missed call goes
+            # without a callback; `inferred` lets statistics tell it apart.
+            out.append(
+                CallAbandoned(
+                    at=at,
+                    event_id=_eid(call.call_id, "abandoned"),
+                    call_id=call.call_id,
+                    queue=call.queue,
+                    wait_seconds=_seconds(call.queued_at, at) if call.queued_at else 0.0,
+                    position=call.position or 0,
+                    original_position=call.original_position or 0,
+                    caller_number=call.caller_number,
+                    inferred=True,
+                )
+            )
+        return out + self._end(call, at, None, "", inferred=True)
+
+    def _call_from_snapshot(self, primary: AmiEvent, at: datetime) -> tuple[_Call, list[DomainEvent]]:
+        context = primary.get("Context")
+        app = primary.get("Application")
+        call_id = CallId(primary.uniqueid)
+        direction: CallDirection | None = None
+        if app in ("AGI", "Queue") or context in self._inbound_contexts | self._transfer_contexts:
+            direction = CallDirection.INBOUND
+        elif context == self._callback_context:
+            direction = CallDirection.CALLBACK
+        call = _Call(
+            call_id=call_id,
+            primary=primary.uniqueid,
+            direction=direction,
+            channel=primary.get("Channel"),
+            caller_number=_number(primary.get("CallerIDNum")),
+            dialed=primary.get("Exten"),
+            offered_at=at - timedelta(seconds=_duration(primary.get("Duration"))),
+        )
+        if direction is CallDirection.CALLBACK:
+            call.interface = interface_of_channel(call.channel)
+            call.seat_id = self._seat_for_interface(call.interface)
+            call.seat_answered = primary.get("ChannelStateDesc") == "Up"
+        if direction is not CallDirection.INBOUND:
+            return call, []
+        offered = CallOffered(
+            at=at,
+            event_id=_eid(call_id, "offered"),
+            call_id=call_id,
+            channel=call.channel,
+            caller_number=call.caller_number,
+            dialed=call.dialed,
+        )
+        return call, [offered]
+
+    def _reconcile(
+        self, call: _Call, primary: AmiEvent, legs: Sequence[AmiEvent], entry: AmiEvent | None, at: datetime
+    ) -> list[DomainEvent]:
+        out: list[DomainEvent] = []
+        app = primary.get("Application")
+        if app == "AGI":
+            out += self._enter_ivr(call, at, primary.get("ApplicationData"))
+        elif call.ivr_since is not None:
+            out += self._leave_ivr(call, at, completed=True)
+        queue = (entry.get("Queue") if entry else "") or (
+            primary.get("ApplicationData").split(",", 1)[0] if app == "Queue" else ""
+        )
+        bridge = primary.get("BridgeId")
+        if app == "Queue" and bridge and entry is None:
+            # Already talking to a seat: the queue is known, the waiting is over.
+            call.queue = call.queue or queue
+        elif queue and call.queue != queue and call.answered_at is None:
+            joins = call.queue_joins.get(queue, 0) + 1
+            call.queue_joins[queue] = joins
+            call.queue = queue
+            wait = _duration(entry.get("Wait")) if entry else 0.0
+            call.queued_at = at - timedelta(seconds=wait)
+            call.position = _int(entry.get("Position")) if entry else 0
+            call.original_position = call.position
+            call.status = CallStatus.QUEUED
+            out.append(
+                CallQueued(
+                    at=at,
+                    event_id=_eid(call.call_id, "queued", queue, _nth(joins)),
+                    call_id=call.call_id,
+                    queue=queue,
+                    position=call.position,
+                    caller_number=call.caller_number,
+                )
+            )
+        elif entry is not None:
+            call.position = _int(entry.get("Position"))
+        if app == "Queue" and bridge and call.answered_at is None:
+            seat_leg = next(
+                (leg for leg in legs if leg.uniqueid != primary.uniqueid and leg.get("BridgeId") == bridge),
+                None,
+            )
+            if seat_leg is not None:
+                call.interface = interface_of_channel(seat_leg.get("Channel"))
+                call.seat_id = self._seat_for_interface(call.interface)
+                call.answered_at = at
+                call.status = CallStatus.TALKING
+                out.append(
+                    CallAnswered(
+                        at=at,
+                        event_id=_eid(call.call_id, "answered"),
+                        call_id=call.call_id,
+                        seat_id=call.seat_id,
+                        interface=call.interface,
+                        queue=call.queue or queue,
+                        wait_seconds=None,
+                        caller_number=call.caller_number,
+                        inferred=True,
+                    )
+                )
+        out += self._maybe_transfer(call, at, primary.get("Context"), primary.get("Exten"))
+        return out
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _eid(call_id: str, kind: str, *parts: str) -> EventId:
+    return EventId(":".join([call_id, kind, *[p for p in parts if p]]))
+
+
+def _nth(n: int) -> str:
+    """Id suffix for the n-th occurrence of the same fact: none for the first."""
+    return "" if n <= 1 else str(n)
+
+
+def _seconds(start: datetime | None, end: datetime) -> float:
+    if start is None:
+        return 0.0
+    return round(max((end - start).total_seconds(), 0.0), 3)
+
+
+def _int(value: str, default: int = 0) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        return default
+
+
+def _int_or_none(value: str) -> int | None:
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _number(value: str) -> str:
+    # Asterisk writes a missing caller id as the literal `<unknown>`.
+    return "" if value in ("<unknown>", "<null>") else value
+
+
+def _duration(value: str) -> float:
+    """`HH:MM:SS` (CoreShowChannel Duration) or plain seconds (QueueEntry Wait)."""
+    try:
+        parts = [int(p) for p in value.strip().split(":")]
+    except ValueError:
+        return 0.0
+    total = 0
+    for part in parts:
+        total = total * 60 + part
+    return float(total)
+
+
+def _seat_key(member: MemberView) -> str:
+    return f"seat:{member.seat_id}:{member.queue}"
+
+
+def _joined(member: MemberView, at: datetime) -> SeatJoinedQueue:
+    return SeatJoinedQueue(
+        at=at,
+        event_id=EventId(f"{_seat_key(member)}:joined:{member.login_time}"),
+        seat_id=member.seat_id,
+        queue=member.queue,
+        interface=member.interface,
+        member_name=member.member_name,
+        paused=member.paused,
+        paused_reason=member.paused_reason,
+    )
+
+
+def _left(member: MemberView, at: datetime) -> SeatLeftQueue:
+    return SeatLeftQueue(
+        at=at,
+        event_id=EventId(f"{_seat_key(member)}:left:{member.login_time}"),
+        seat_id=member.seat_id,
+        queue=member.queue,
+        interface=member.interface,
+    )
+
+
+def _pause_change(old: MemberView | None, new: MemberView, at: datetime) -> list[DomainEvent]:
+    # LastPause is the epoch second the pause began; it names the pause in both the live event
+    # and the QueueStatus list, so a resync reproduces the same id.
+    if new.paused and (old is None or not old.paused or old.paused_reason != new.paused_reason):
+        return [
+            SeatPaused(
+                at=at,
+                event_id=EventId(f"{_seat_key(new)}:paused:{new.last_pause}:{new.paused_reason}"),
+                seat_id=new.seat_id,
+                queue=new.queue,
+                interface=new.interface,
+                reason=new.paused_reason,
+            )
+        ]
+    if not new.paused and (old is None or old.paused):
+        return [
+            SeatResumed(
+                at=at,
+                event_id=EventId(f"{_seat_key(new)}:resumed:{new.last_pause}"),
+                seat_id=new.seat_id,
+                queue=new.queue,
+                interface=new.interface,
+            )
+        ]
+    return []
+
+
+def _status_changed(member: MemberView, at: datetime) -> SeatDeviceStatusChanged:
+    return SeatDeviceStatusChanged(
+        at=at,
+        event_id=EventId(f"{_seat_key(member)}:status:{member.status}:{at.timestamp():.6f}"),
+        seat_id=member.seat_id,
+        queue=member.queue,
+        interface=member.interface,
+        status=member.status,
+        in_call=member.in_call,
+    )
