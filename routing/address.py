@@ -1,0 +1,542 @@
+"""Address understanding: from ASR or typed text to ranked district / street / committee matches.
+
+How it works (all indexes are built once, in `AddressResolver.build`):
+
+* Every unit gets a *core* name (静安区 -> 静安, 临汾路街道 -> 临汾路, 彭浦村村委会 -> 彭浦) and
+  aliases (浦东 for 浦东新区, historic names such as 闸北 -> 静安区).
+* Each core is indexed three ways: by its characters; by its toneless pinyin folded for the
+  usual southern-Mandarin mergers (zh/z, ch/c, sh/s, n/l, -ng/-n) over every heteronym reading
+  (长 chang/zhang); and by the pinyin with one syllable deleted (a symmetric-deletion index, so
+  one inserted, dropped or substituted syllable still matches: 临汾 for 临汾路, 彭浦新春 for
+  彭浦新村). Homophones are therefore matched for any character, not from a hand list.
+* A query is normalised, turned into one folded syllable per character, and every substring of
+  up to the longest core is looked up: a few thousand dict probes, well under a millisecond.
+* A suffix after a match (区, 街道, 镇, 居委, 村…, itself compared by pinyin so 接到 counts as
+  街道) raises its weight; overlapping matches keep the longer, better one.
+* Candidates are (district, street, committee) triples scored from the evidence at each level,
+  with a penalty where the text names another street or district.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+from pypinyin import Style, pinyin
+
+from routing.gazetteer import Gazetteer
+from routing.normalize import normalize
+
+__all__ = [
+    "HISTORIC_DISTRICT_NAMES",
+    "AddressMatch",
+    "AddressResolver",
+    "MatchLevel",
+    "fold_syllable",
+]
+
+
+class MatchLevel(enum.StrEnum):
+    DISTRICT = "district"
+    STREET = "street"
+    COMMITTEE = "committee"
+
+
+HISTORIC_DISTRICT_NAMES: Mapping[str, str] = {
+    "闸北": "310106",  # merged into 静安区 in 2015
+    "卢湾": "310101",  # merged into 黄浦区 in 2011
+    "南汇": "310115",  # merged into 浦东新区 in 2009
+}
+"""Former district names callers still use, mapped to today's district code (Shanghai)."""
+
+_LEVEL_LABEL = {MatchLevel.DISTRICT: "区", MatchLevel.STREET: "街镇", MatchLevel.COMMITTEE: "居村委"}
+_SUFFIXES: Mapping[MatchLevel, tuple[str, ...]] = {
+    MatchLevel.DISTRICT: ("新区", "区", "县"),
+    MatchLevel.STREET: ("街道", "镇", "乡", "街"),
+    MatchLevel.COMMITTEE: (
+        "居民委员会",
+        "村民委员会",
+        "社区居委会",
+        "居委会",
+        "村委会",
+        "居民区",
+        "居委",
+        "村委",
+        "社区",
+        "小区",
+        "村",
+    ),
+}
+_STRIP: Mapping[MatchLevel, tuple[str, ...]] = {
+    MatchLevel.DISTRICT: ("新区", "区", "县"),
+    MatchLevel.STREET: ("街道", "镇", "乡"),
+    MatchLevel.COMMITTEE: ("社区居委会", "虚拟生活区", "虚拟社区", "居委会", "村委会"),
+}
+_PAREN = re.compile(r"[（(][^）)]*[）)]")
+
+# Weights. Evidence is 0..1 per level; a candidate's score is a weighted sum.
+_QUALITY = {"exact": 1.0, "pinyin": 0.93, "fuzzy": 0.85, "edit": 0.7, "historic": 0.9}
+_QUALITY_LABEL = {
+    "exact": "文字匹配",
+    "pinyin": "拼音匹配",
+    "fuzzy": "近音匹配",
+    "edit": "容错匹配",
+    "historic": "旧区名",
+}
+_W_COMMITTEE, _W_STREET, _W_DISTRICT = 0.55, 0.30, 0.15
+_ABSENT = 0.45  # evidence assumed for a level the caller did not mention at all
+_SUFFIX_BONUS = 0.15
+_MIN_EVIDENCE = 0.6  # a candidate needs at least one piece of evidence this strong
+_MAX_FUZZY_LEN = 10
+_MAX_VARIANTS = 8
+
+
+def fold_syllable(syllable: str) -> str:
+    """Fold a toneless syllable for the mergers common in Shanghai Mandarin and in ASR errors."""
+    s = syllable
+    if s[:2] in ("zh", "ch", "sh"):
+        s = s[0] + s[2:]
+    if s.startswith("n") and s != "ng":
+        s = "l" + s[1:]
+    if s.endswith(("ang", "eng", "ing")):
+        s = s[:-1]
+    return s
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    level: MatchLevel
+    code: str
+    core: str
+    display: str
+    raw: frozenset[tuple[str, ...]]
+    length: int
+    alias: str  # "" for the unit's own name, else "简称" or "旧区名"
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    name: _Name
+    start: int
+    end: int  # after the suffix, if any
+    text: str  # what the caller said for the core
+    quality: str
+    suffix: bool
+    score: float
+    weight: float  # for overlap resolution: longer, better matches win
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddressMatch:
+    """One candidate reading of the caller's address, with the reason in Chinese."""
+
+    level: MatchLevel
+    district_code: str
+    district_name: str
+    street_code: str | None
+    street_name: str | None
+    committee_code: str | None
+    committee_name: str | None
+    confidence: float
+    reason: str
+    road: str | None = None
+    house_number: str | None = None
+    evidence: tuple[str, ...] = field(default=())
+
+    @property
+    def admin_code(self) -> str:
+        return self.committee_code or self.street_code or self.district_code
+
+    @property
+    def label(self) -> str:
+        return "".join(p for p in (self.district_name, self.street_name, self.committee_name) if p)
+
+
+def _core(level: MatchLevel, name: str) -> str:
+    core = _PAREN.sub("", name)
+    for suffix in _STRIP[level]:
+        if core.endswith(suffix) and len(core) - len(suffix) >= 2:
+            core = core[: -len(suffix)]
+            break
+    if level is MatchLevel.COMMITTEE and name.endswith("村委会") and core.endswith("村") and len(core) >= 3:
+        core = core[:-1]
+    return core
+
+
+_ROAD_RE = re.compile(r"([\u4e00-\u9fff]{1,8}?(?:大道|公路|路|街|弄|巷))(\d+(?:弄\d+)?(?:号|弄))")
+_ROAD_ONLY_RE = re.compile(r"([\u4e00-\u9fff]{2,4}(?:大道|公路|路))(?![\u4e00-\u9fff]*?(?:街道|镇))")
+_ADMIN_TAIL = re.compile(r".*(?:街道|新区|区|镇|乡|居委会|居委|村委会|村|社区)")
+
+
+class AddressResolver:
+    """Resolves free text to ranked `AddressMatch`es over one gazetteer."""
+
+    def __init__(self, gazetteer: Gazetteer, names: Iterable[_Name]) -> None:
+        self._gaz = gazetteer
+        self._chars: dict[str, list[_Name]] = {}
+        self._syl: dict[tuple[int, ...], list[_Name]] = {}
+        self._del: dict[tuple[int, ...], list[_Name]] = {}
+        self._syl_id: dict[str, int] = {}
+        self._char_cache: dict[str, tuple[int, str] | None] = {}
+        self._suffixes: dict[MatchLevel, list[tuple[int, frozenset[tuple[int, ...]]]]] = {}
+        self._max_chars = 2
+        self._max_syl = 2
+        for n in names:
+            self._add(n)
+        for level, suffixes in _SUFFIXES.items():
+            keys = {self._fold_key(s) for s in suffixes}
+            lengths = sorted({len(k) for k in keys}, reverse=True)
+            self._suffixes[level] = [(n, frozenset(k for k in keys if len(k) == n)) for n in lengths]
+
+    # --- building --------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        gazetteer: Gazetteer,
+        *,
+        historic_names: Mapping[str, str] = HISTORIC_DISTRICT_NAMES,
+    ) -> AddressResolver:
+        """Index `gazetteer` (about a second for Shanghai); reuse the resolver for every call."""
+        names: list[_Name] = []
+        readings = _Readings()
+        readings.prime()
+        for d in gazetteer.districts.values():
+            core = _core(MatchLevel.DISTRICT, d.name)
+            names.append(readings.name(MatchLevel.DISTRICT, d.code, core, d.name, ""))
+            if d.name.endswith("新区"):
+                names.append(readings.name(MatchLevel.DISTRICT, d.code, d.name[:-1], d.name, ""))
+        for old, code in historic_names.items():
+            if code in gazetteer.districts:
+                display = gazetteer.districts[code].name
+                names.append(readings.name(MatchLevel.DISTRICT, code, old, display, "旧区名"))
+        for s in gazetteer.streets.values():
+            names.append(
+                readings.name(MatchLevel.STREET, s.code, _core(MatchLevel.STREET, s.name), s.name, "")
+            )
+        for c in gazetteer.committees.values():
+            core = _core(MatchLevel.COMMITTEE, c.name)
+            names.append(readings.name(MatchLevel.COMMITTEE, c.code, core, c.name, ""))
+        return cls(gazetteer, names)
+
+    def _sid(self, syllable: str) -> int:
+        folded = fold_syllable(syllable)
+        sid = self._syl_id.get(folded)
+        if sid is None:
+            sid = self._syl_id[folded] = len(self._syl_id)
+        return sid
+
+    def _fold_key(self, chars: str) -> tuple[int, ...]:
+        return tuple(self._sid(_Readings.default(ch)) for ch in chars)
+
+    def _add(self, n: _Name) -> None:
+        self._chars.setdefault(n.core, []).append(n)
+        self._max_chars = max(self._max_chars, len(n.core))
+        self._max_syl = min(_MAX_FUZZY_LEN, max(self._max_syl, n.length + 1))
+        keys = {tuple(self._sid(s) for s in raw) for raw in n.raw}
+        for key in keys:
+            bucket = self._syl.setdefault(key, [])
+            if n not in bucket:
+                bucket.append(n)
+            if len(key) >= 3:
+                for i in range(len(key)):
+                    deleted = key[:i] + key[i + 1 :]
+                    dbucket = self._del.setdefault(deleted, [])
+                    if n not in dbucket:
+                        dbucket.append(n)
+
+    # --- querying --------------------------------------------------------------------------
+
+    def _char(self, ch: str) -> tuple[int, str] | None:
+        if ch in self._char_cache:
+            return self._char_cache[ch]
+        result: tuple[int, str] | None = None
+        if "\u4e00" <= ch <= "\u9fff":
+            raw = _Readings.default(ch)
+            result = (self._sid(raw), raw)
+        self._char_cache[ch] = result
+        return result
+
+    def resolve(self, text: str, *, limit: int = 5) -> list[AddressMatch]:
+        """Ranked candidates for `text`, best first; empty when nothing in it names a place."""
+        norm = normalize(text)
+        coded = [self._char(ch) for ch in norm]
+        mentions = self._select(self._mentions(norm, coded))
+        if not mentions:
+            return []
+        road, house = _road_and_number(norm, mentions)
+        return self._rank(mentions, road, house)[:limit]
+
+    def _mentions(self, norm: str, coded: list[tuple[int, str] | None]) -> list[_Mention]:
+        found: dict[tuple[str, str, int, int], _Mention] = {}
+        memo: dict[tuple[MatchLevel, int], int] = {}
+        n = len(norm)
+        for i in range(n):
+            if coded[i] is None:
+                continue
+            for length in range(2, max(self._max_chars, self._max_syl) + 1):
+                j = i + length
+                if j > n or coded[j - 1] is None:
+                    break
+                sub = norm[i:j]
+                for name in self._chars.get(sub, ()):
+                    self._note(
+                        found,
+                        name,
+                        i,
+                        j,
+                        norm,
+                        "historic" if name.alias == "旧区名" else "exact",
+                        coded,
+                        memo,
+                    )
+                if length > self._max_syl:
+                    continue
+                key = tuple(c[0] for c in coded[i:j] if c is not None)
+                raw = tuple(c[1] for c in coded[i:j] if c is not None)
+                for name in self._syl.get(key, ()):
+                    self._note(found, name, i, j, norm, "pinyin" if raw in name.raw else "fuzzy", coded, memo)
+                for name in self._del.get(key, ()):  # the caller dropped a syllable
+                    self._note(found, name, i, j, norm, "edit", coded, memo)
+                if length >= 3:
+                    for k in range(length):
+                        deleted = key[:k] + key[k + 1 :]
+                        if 0 < k < length - 1:  # one syllable too many (at an edge: a plain substring)
+                            for name in self._syl.get(deleted, ()):
+                                self._note(found, name, i, j, norm, "edit", coded, memo)
+                        for name in self._del.get(deleted, ()):  # one syllable misheard
+                            if name.length == length:
+                                self._note(found, name, i, j, norm, "edit", coded, memo)
+        return list(found.values())
+
+    def _note(
+        self,
+        found: dict[tuple[str, str, int, int], _Mention],
+        name: _Name,
+        start: int,
+        end: int,
+        norm: str,
+        quality: str,
+        coded: list[tuple[int, str] | None],
+        memo: dict[tuple[MatchLevel, int], int],
+    ) -> None:
+        if name.alias == "旧区名" and quality in ("exact", "pinyin", "fuzzy"):
+            quality = "historic"
+        key = (name.level.value, name.code, start, end)
+        q = _QUALITY[quality]
+        old = found.get(key)
+        if old is not None and _QUALITY[old.quality] >= q:
+            return
+        suffix_end = self._suffix_end(name.level, coded, end, memo)
+        matched = min(end - start, name.length)
+        if name.level is MatchLevel.DISTRICT:
+            length_factor = 1.0
+        else:
+            length_factor = {1: 0.5, 2: 0.8, 3: 0.92}.get(matched, 1.0)
+        score = q * length_factor + (_SUFFIX_BONUS if suffix_end > end else 0.0)
+        # An edit match has one wrong syllable, so it weighs as one syllable shorter.
+        weight = (matched - (quality == "edit") + 0.5 * (suffix_end - end)) * q
+        said = norm[start:suffix_end]
+        found[key] = _Mention(
+            name, start, suffix_end, said, quality, suffix_end > end, min(1.0, score), weight
+        )
+
+    def _suffix_end(
+        self,
+        level: MatchLevel,
+        coded: list[tuple[int, str] | None],
+        end: int,
+        memo: dict[tuple[MatchLevel, int], int],
+    ) -> int:
+        cached = memo.get((level, end))
+        if cached is not None:
+            return cached
+        result = end
+        for length, keys in self._suffixes[level]:
+            j = end + length
+            if j <= len(coded):
+                window = coded[end:j]
+                if all(window) and tuple(c[0] for c in window if c) in keys:
+                    result = j
+                    break
+        memo[(level, end)] = result
+        return result
+
+    @staticmethod
+    def _select(mentions: list[_Mention]) -> list[_Mention]:
+        """Drop a mention that overlaps a clearly better one elsewhere (longer or more exact)."""
+        mentions.sort(key=lambda m: (-m.weight, -m.score, m.start))
+        kept: list[_Mention] = []
+        for m in mentions:
+            if any(k.start < m.end and m.start < k.end and k.weight > m.weight + 1e-9 for k in kept):
+                continue
+            kept.append(m)
+        return kept
+
+    def _rank(self, mentions: list[_Mention], road: str | None, house: str | None) -> list[AddressMatch]:
+        best: dict[MatchLevel, dict[str, _Mention]] = {level: {} for level in MatchLevel}
+        for m in mentions:
+            slot = best[m.name.level]
+            old = slot.get(m.name.code)
+            if old is None or m.score > old.score:
+                slot[m.name.code] = m
+        districts, streets, committees = (
+            best[MatchLevel.DISTRICT],
+            best[MatchLevel.STREET],
+            best[MatchLevel.COMMITTEE],
+        )
+        triples: set[tuple[str, str | None, str | None]] = set()
+        for code in committees:
+            unit = self._gaz.committees[code]
+            triples.add((unit.district_code, unit.street_code, unit.code))
+        for code in streets:
+            triples.add((self._gaz.streets[code].district_code, code, None))
+        for code in districts:
+            triples.add((code, None, None))
+
+        scored: list[tuple[float, AddressMatch]] = []
+        for d, s, c in triples:
+            used: list[_Mention] = []
+            ec = self._evidence(committees, c, used, absent=_ABSENT)
+            es = self._evidence(streets, s, used, absent=_ABSENT if c is None or not streets else 0.0)
+            ed = self._evidence(districts, d, used, absent=_ABSENT if not districts else 0.0)
+            if not any(_is_anchor(m) for m in used):
+                continue
+            score = _W_COMMITTEE * ec + _W_STREET * es + _W_DISTRICT * ed
+            scored.append((score, self._match(d, s, c, score, used, road, house, bool(districts))))
+        scored.sort(key=lambda t: (-t[0], t[1].admin_code))
+        return _flag_ties(scored)
+
+    @staticmethod
+    def _evidence(slot: dict[str, _Mention], code: str | None, used: list[_Mention], absent: float) -> float:
+        if code is None:
+            return _ABSENT
+        m = slot.get(code)
+        if m is None:
+            return absent
+        used.append(m)
+        return m.score
+
+    def _match(
+        self,
+        d: str,
+        s: str | None,
+        c: str | None,
+        score: float,
+        used: list[_Mention],
+        road: str | None,
+        house: str | None,
+        district_said: bool,
+    ) -> AddressMatch:
+        gaz = self._gaz
+        evidence = tuple(_describe(m) for m in sorted(used, key=lambda m: m.start))
+        reasons = list(evidence)
+        if not district_said:
+            reasons.append("区由" + ("居村委" if c and not s else "街镇" if s else "") + "推断")
+        if road:
+            reasons.append(f"道路：{road}{house or ''}")
+        level = MatchLevel.COMMITTEE if c else MatchLevel.STREET if s else MatchLevel.DISTRICT
+        return AddressMatch(
+            level=level,
+            district_code=d,
+            district_name=gaz.districts[d].name,
+            street_code=s,
+            street_name=gaz.streets[s].name if s else None,
+            committee_code=c,
+            committee_name=gaz.committees[c].name if c else None,
+            confidence=round(min(1.0, max(0.0, score)), 3),
+            reason="；".join(reasons),
+            road=road,
+            house_number=house,
+            evidence=evidence,
+        )
+
+
+def _is_anchor(m: _Mention) -> bool:
+    """Evidence strong enough to stand alone: an edit match needs four syllables or a suffix."""
+    if m.score < _MIN_EVIDENCE:
+        return False
+    return m.quality != "edit" or m.suffix or min(m.end - m.start, m.name.length) >= 4
+
+
+def _describe(m: _Mention) -> str:
+    """`拼音匹配：经安区→静安区`, `简称：浦东→浦东新区`, `文字匹配：静安区`."""
+    label = _QUALITY_LABEL[m.quality]
+    if m.quality == "exact" and m.name.level is MatchLevel.DISTRICT and not m.suffix:
+        label = "简称"
+    if m.text == m.name.display:
+        return f"{label}：{m.name.display}"
+    return f"{label}：{m.text}→{m.name.display}"
+
+
+def _flag_ties(scored: list[tuple[float, AddressMatch]]) -> list[AddressMatch]:
+    """Equal top scores for different places: lower the confidence and say so."""
+    if len(scored) < 2:
+        return [m for _, m in scored]
+    top = scored[0][0]
+    tied = [m for score, m in scored if top - score < 0.005 and m.level == scored[0][1].level]
+    if len(tied) < 2:
+        return [m for _, m in scored]
+    note = f"同名或同音单位共{len(tied)}处，请向来电人确认"
+    out: list[AddressMatch] = []
+    for score, m in scored:
+        if m in tied:
+            m = _replace_confidence(m, round(score * 0.6, 3), note)
+        out.append(m)
+    return out
+
+
+def _replace_confidence(m: AddressMatch, confidence: float, note: str) -> AddressMatch:
+    return replace(m, confidence=confidence, reason=f"{m.reason}；{note}")
+
+
+def _road_and_number(norm: str, mentions: list[_Mention]) -> tuple[str | None, str | None]:
+    """The road and house number (汾西路 123号) where the text has them."""
+    for match in reversed(list(_ROAD_RE.finditer(norm))):
+        road = _ADMIN_TAIL.sub("", match.group(1))
+        if len(road) >= 2:
+            return road[-6:], match.group(2)
+    taken = [(m.start, m.end) for m in mentions if m.name.level is MatchLevel.STREET]
+    for match in reversed(list(_ROAD_ONLY_RE.finditer(norm))):
+        if any(a < match.end() and match.start() < b for a, b in taken):
+            continue
+        return _ADMIN_TAIL.sub("", match.group(1)) or match.group(1), None
+    return None, None
+
+
+class _Readings:
+    """Toneless pinyin readings, every heteronym of each character, memoised."""
+
+    _cache: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    @classmethod
+    def of(cls, ch: str) -> tuple[str, ...]:
+        got = cls._cache.get(ch)
+        if got is None:
+            readings = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="default")[0]
+            got = cls._cache[ch] = tuple(dict.fromkeys(r for r in readings if r)) or (ch,)
+        return got
+
+    @classmethod
+    def prime(cls) -> None:
+        """Read every CJK Unified Ideograph once, so no lookup pays for pypinyin later."""
+        if len(cls._cache) < 0x9FA6 - 0x4E00:
+            for code in range(0x4E00, 0x9FA6):
+                cls.of(chr(code))
+
+    @classmethod
+    def default(cls, ch: str) -> str:
+        return cls.of(ch)[0]
+
+    def name(self, level: MatchLevel, code: str, core: str, display: str, alias: str) -> _Name:
+        options = [self.of(ch)[:3] for ch in core]
+        raw = frozenset(itertools.islice(itertools.product(*options), _MAX_VARIANTS))
+        if len(core) >= 2:
+            phrase = tuple(p[0] for p in pinyin(core, style=Style.NORMAL))
+            if len(phrase) == len(core):
+                raw = raw | {phrase}
+        return _Name(level, code, core, display, raw, len(core), alias)

@@ -1,0 +1,333 @@
+"""Public legal service offices: the registry and its CSV form.
+
+Three levels, as in Shanghai's network: one district centre (区公共法律服务中心) per district, one
+station (街镇公共法律服务工作站) per street or town, one room (居村公共法律服务工作室) per
+committee. `build_offices` derives this network from the gazetteer; a city with real addresses,
+phones and coordinates loads its own file with `read_offices_csv`. The registry is data.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from core.errors import InvalidInput, NotFound
+from core.ids import OfficeId, TeamId
+from routing.gazetteer import Gazetteer, load_gazetteer, parse_gazetteer
+
+__all__ = [
+    "CSV_COLUMNS",
+    "DEFAULT_OPENING_HOURS",
+    "Office",
+    "OfficeCsvError",
+    "OfficeLevel",
+    "OfficeRegistry",
+    "build_offices",
+    "district_team",
+    "load_gazetteer",
+    "parse_gazetteer",
+    "read_offices_csv",
+    "write_offices_csv",
+]
+
+DEFAULT_OPENING_HOURS = "工作日 9:00-17:00（法定节假日除外）"
+
+
+class OfficeLevel(enum.StrEnum):
+    CENTRE = "centre"
+    STATION = "station"
+    ROOM = "room"
+
+    @property
+    def label(self) -> str:
+        return _LEVEL_LABELS[self]
+
+
+_LEVEL_LABELS = {
+    OfficeLevel.CENTRE: "区公共法律服务中心",
+    OfficeLevel.STATION: "街镇公共法律服务工作站",
+    OfficeLevel.ROOM: "居村公共法律服务工作室",
+}
+_PARENT_LEVEL = {OfficeLevel.STATION: OfficeLevel.CENTRE, OfficeLevel.ROOM: OfficeLevel.STATION}
+
+
+def district_team(district_code: str) -> TeamId:
+    """The seat team that serves a district, e.g. `team-310106`."""
+    return TeamId(f"team-{district_code}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Office:
+    id: OfficeId
+    name: str
+    level: OfficeLevel
+    parent_id: OfficeId | None
+    admin_code: str
+    district_code: str
+    street_code: str | None
+    team_id: TeamId
+    address: str = ""
+    phone: str = ""
+    opening_hours: str = DEFAULT_OPENING_HOURS
+    lat: float | None = None
+    lon: float | None = None
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+class OfficeRegistry:
+    """All offices of a city, indexed by id, admin code and district."""
+
+    def __init__(self, offices: Iterable[Office]) -> None:
+        self._by_id: dict[OfficeId, Office] = {}
+        self._by_admin: dict[tuple[OfficeLevel, str], Office] = {}
+        self._by_district: dict[str, list[Office]] = {}
+        for office in offices:
+            if office.id in self._by_id:
+                raise InvalidInput(f"机构编号重复：{office.id}", office_id=office.id)
+            self._by_id[office.id] = office
+            self._by_admin.setdefault((office.level, office.admin_code), office)
+            self._by_district.setdefault(office.district_code, []).append(office)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Office]:
+        return iter(self._by_id.values())
+
+    def get(self, office_id: OfficeId) -> Office:
+        try:
+            return self._by_id[office_id]
+        except KeyError:
+            raise NotFound(f"没有编号为 {office_id} 的机构", office_id=office_id) from None
+
+    def find(self, level: OfficeLevel, admin_code: str) -> Office | None:
+        return self._by_admin.get((level, admin_code))
+
+    def in_district(self, district_code: str) -> list[Office]:
+        return list(self._by_district.get(district_code, ()))
+
+    def district_codes(self) -> list[str]:
+        return sorted(self._by_district)
+
+
+def build_offices(gazetteer: Gazetteer) -> OfficeRegistry:
+    """One centre per district, one station per street/town, one room per committee."""
+    offices: list[Office] = []
+    for d in gazetteer.districts.values():
+        offices.append(
+            Office(
+                id=OfficeId(f"office-{d.code}"),
+                name=f"{d.name}{OfficeLevel.CENTRE.label}",
+                level=OfficeLevel.CENTRE,
+                parent_id=None,
+                admin_code=d.code,
+                district_code=d.code,
+                street_code=None,
+                team_id=district_team(d.code),
+            )
+        )
+    for s in gazetteer.streets.values():
+        district = gazetteer.districts[s.district_code]
+        offices.append(
+            Office(
+                id=OfficeId(f"office-{s.code}"),
+                name=f"{district.name}{s.name}公共法律服务工作站",
+                level=OfficeLevel.STATION,
+                parent_id=OfficeId(f"office-{s.district_code}"),
+                admin_code=s.code,
+                district_code=s.district_code,
+                street_code=s.code,
+                team_id=district_team(s.district_code),
+            )
+        )
+    for c in gazetteer.committees.values():
+        street = gazetteer.streets[c.street_code]
+        offices.append(
+            Office(
+                id=OfficeId(f"office-{c.code}"),
+                name=f"{street.name}{c.name}公共法律服务工作室",
+                level=OfficeLevel.ROOM,
+                parent_id=OfficeId(f"office-{c.street_code}"),
+                admin_code=c.code,
+                district_code=c.district_code,
+                street_code=c.street_code,
+                team_id=district_team(c.district_code),
+            )
+        )
+    return OfficeRegistry(offices)
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "level",
+    "parent_id",
+    "admin_code",
+    "district_code",
+    "street_code",
+    "address",
+    "phone",
+    "opening_hours",
+    "lat",
+    "lon",
+    "team_id",
+)
+_REQUIRED = ("id", "name", "level", "admin_code", "district_code", "team_id")
+_CODE = re.compile(r"^\d{6,12}$")
+_PHONE = re.compile(r"^[0-9+\-() ]{3,30}$")
+_LEVEL_ALIASES = {level.value: level for level in OfficeLevel} | {
+    label: level for level, label in _LEVEL_LABELS.items()
+}
+
+
+class OfficeCsvError(InvalidInput):
+    """The offices file has bad rows; `errors` lists each one as `第N行：...` (N counts the header)."""
+
+    error_id = "routing.offices_csv_invalid"
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("机构表有误：" + "；".join(errors), rows=len(errors))
+        self.errors = errors
+
+
+def _coordinate(raw: str, name: str, low: float, high: float, problems: list[str]) -> float | None:
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        problems.append(f"{name} 不是数字：{raw!r}")
+        return None
+    if not math.isfinite(value) or not low <= value <= high:
+        problems.append(f"{name} 超出范围 [{low}, {high}]：{raw}")
+        return None
+    return value
+
+
+def _parse_row(row: dict[str, str], problems: list[str]) -> Office | None:
+    for col in _REQUIRED:
+        if not row.get(col):
+            problems.append(f"缺少 {col}")
+    level = _LEVEL_ALIASES.get(row.get("level", ""))
+    if row.get("level") and level is None:
+        problems.append(f"level 无效：{row['level']!r}（应为 centre/station/room）")
+    for col in ("admin_code", "district_code", "street_code"):
+        value = row.get(col, "")
+        if value and not _CODE.match(value):
+            problems.append(f"{col} 应为 6 至 12 位数字：{value!r}")
+    if row.get("phone") and not _PHONE.match(row["phone"]):
+        problems.append(f"phone 格式无效：{row['phone']!r}")
+    lat = _coordinate(row.get("lat", ""), "lat", -90.0, 90.0, problems)
+    lon = _coordinate(row.get("lon", ""), "lon", -180.0, 180.0, problems)
+    if (lat is None) != (lon is None) and not problems:
+        problems.append("lat 与 lon 须同时填写或同时留空")
+    if level is not None and level is not OfficeLevel.CENTRE and not row.get("parent_id"):
+        problems.append(f"{level.label}须填写 parent_id")
+    if level is not None and level is not OfficeLevel.CENTRE and not row.get("street_code"):
+        problems.append(f"{level.label}须填写 street_code")
+    if problems or level is None:
+        return None
+    return Office(
+        id=OfficeId(row["id"]),
+        name=row["name"],
+        level=level,
+        parent_id=OfficeId(row["parent_id"]) if row.get("parent_id") else None,
+        admin_code=row["admin_code"],
+        district_code=row["district_code"],
+        street_code=row.get("street_code") or None,
+        team_id=TeamId(row["team_id"]),
+        address=row.get("address", ""),
+        phone=row.get("phone", ""),
+        opening_hours=row.get("opening_hours") or DEFAULT_OPENING_HOURS,
+        lat=lat,
+        lon=lon,
+    )
+
+
+def read_offices_csv(text: str) -> list[Office]:
+    """Parse and validate an offices file; raise `OfficeCsvError` naming every bad row."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = reader.fieldnames or []
+    missing = [c for c in _REQUIRED if c not in header]
+    if missing:
+        raise OfficeCsvError([f"第1行（表头）：缺少列 {', '.join(missing)}"])
+    errors: list[str] = []
+    offices: list[Office] = []
+    line_of: dict[str, int] = {}
+    for line, raw in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+        if None in raw:
+            errors.append(f"第{line}行：列数多于表头")
+            continue
+        problems: list[str] = []
+        office = _parse_row(row, problems)
+        if office is not None and office.id in line_of:
+            problems.append(f"id {office.id} 与第{line_of[office.id]}行重复")
+        if problems:
+            errors.append(f"第{line}行（{row.get('id') or '无编号'}）：" + "，".join(problems))
+            continue
+        assert office is not None
+        line_of[office.id] = line
+        offices.append(office)
+    by_id = {o.id: o for o in offices}
+    for office in offices:
+        if office.parent_id is None:
+            continue
+        parent = by_id.get(office.parent_id)
+        if parent is None:
+            errors.append(f"第{line_of[office.id]}行（{office.id}）：上级机构 {office.parent_id} 不在表中")
+        elif parent.level is not _PARENT_LEVEL.get(office.level):
+            errors.append(
+                f"第{line_of[office.id]}行（{office.id}）：上级 {parent.id} 是{parent.level.label}，"
+                f"不能作为{office.level.label}的上级"
+            )
+        elif parent.district_code != office.district_code:
+            errors.append(f"第{line_of[office.id]}行（{office.id}）：与上级 {parent.id} 不在同一个区")
+    if errors:
+        raise OfficeCsvError(sorted(errors, key=_line_number))
+    return offices
+
+
+def _line_number(message: str) -> int:
+    match = re.match(r"第(\d+)行", message)
+    return int(match.group(1)) if match else 0
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def write_offices_csv(offices: Iterable[Office]) -> str:
+    """The CSV text of `offices`, readable by `read_offices_csv`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for o in offices:
+        writer.writerow(
+            [
+                o.id,
+                o.name,
+                o.level.value,
+                o.parent_id or "",
+                o.admin_code,
+                o.district_code,
+                o.street_code or "",
+                o.address,
+                o.phone,
+                o.opening_hours,
+                _fmt(o.lat),
+                _fmt(o.lon),
+                o.team_id,
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,228 @@
+"""Queue selection: district team x legal category, overflow, service hours, after hours.
+
+Rules are data (`routing/queue_rules.toml`, read by `load_queue_rules`); the choice is pure:
+`QueueRules.choose_queue(district_code, category, now, waited_seconds)` gives a `QueueDecision`
+whose `reason` tells a supervisor, in Chinese, why the call went where it went.
+"""
+
+from __future__ import annotations
+
+import enum
+import tomllib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+from core.clock import CHINA_TZ
+from core.errors import ConfigurationError, InvalidInput
+from core.ids import TeamId
+from routing.calendar import DayInfo, HolidayCalendar
+from routing.offices import district_team
+
+DEFAULT_RULES_PATH = Path(__file__).with_name("queue_rules.toml")
+
+
+class LegalCategory(enum.StrEnum):
+    """Legal matter categories; the values are stable ASCII codes used in queue names."""
+
+    FAMILY = "family"
+    LABOR = "labor"
+    CONTRACT = "contract"
+    PROPERTY = "property"
+    TRAFFIC = "traffic"
+    LEGAL_AID = "legal-aid"
+    NOTARY = "notary"
+    FORENSIC = "forensic"
+    MEDIATION = "mediation"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return _CATEGORY_LABELS[self]
+
+    @classmethod
+    def parse(cls, value: LegalCategory | str) -> LegalCategory:
+        """Accept the enum, its ASCII code or its Chinese name (劳动争议)."""
+        if isinstance(value, LegalCategory):
+            return value
+        text = value.strip()
+        for category, label in _CATEGORY_LABELS.items():
+            if text in (category.value, label):
+                return category
+        raise InvalidInput(f"未知的法律类别：{value!r}", category=value)
+
+
+_CATEGORY_LABELS = {
+    LegalCategory.FAMILY: "婚姻家庭",
+    LegalCategory.LABOR: "劳动争议",
+    LegalCategory.CONTRACT: "合同纠纷",
+    LegalCategory.PROPERTY: "房产物业",
+    LegalCategory.TRAFFIC: "交通事故",
+    LegalCategory.LEGAL_AID: "法律援助",
+    LegalCategory.NOTARY: "公证",
+    LegalCategory.FORENSIC: "司法鉴定",
+    LegalCategory.MEDIATION: "人民调解",
+    LegalCategory.OTHER: "其他",
+}
+
+
+class QueueKind(enum.StrEnum):
+    DISTRICT = "district"
+    OVERFLOW = "overflow"  # waited too long in the district: the city pool
+    CITY = "city"  # no district (or no team, or the team is closed): the city pool
+    AFTER_HOURS = "after_hours"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceHours:
+    open: time
+    close: time
+
+    def contains(self, t: time) -> bool:
+        return self.open <= t < self.close
+
+    def __str__(self) -> str:
+        return f"{self.open:%H:%M}-{self.close:%H:%M}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamRule:
+    hours: ServiceHours
+    overflow_after_seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueDecision:
+    queue: str
+    kind: QueueKind
+    category: LegalCategory
+    team_id: TeamId | None
+    reason: str
+    day: DayInfo
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueRules:
+    district_queue: str
+    city_queue: str
+    after_hours_queue: str
+    default: TeamRule
+    city_hours: ServiceHours
+    districts: Collection[str]
+    calendar: HolidayCalendar
+    teams: Mapping[str, TeamRule] = field(default_factory=dict)
+    district_names: Mapping[str, str] = field(default_factory=dict)
+
+    def rule_for(self, district_code: str) -> TeamRule:
+        return self.teams.get(district_code, self.default)
+
+    def choose_queue(
+        self,
+        district_code: str | None,
+        category: LegalCategory | str,
+        now: datetime,
+        waited_seconds: float = 0.0,
+    ) -> QueueDecision:
+        """Where a call should wait now. `now` must be aware; it is read in China time."""
+        if now.tzinfo is None:
+            raise InvalidInput("choose_queue 需要带时区的时间")
+        cat = LegalCategory.parse(category)
+        local = now.astimezone(CHINA_TZ)
+        day = self.calendar.day(local.date())
+        clock = f"{local:%H:%M}"
+        day_text = day.describe()
+        city = self.city_queue.format(category=cat.value)
+        city_open = day.working and self.city_hours.contains(local.time())
+
+        def decide(queue: str, kind: QueueKind, team: TeamId | None, why: str) -> QueueDecision:
+            return QueueDecision(queue=queue, kind=kind, category=cat, team_id=team, reason=why, day=day)
+
+        def fallback(who: str, why: str) -> QueueDecision:
+            if city_open:
+                return decide(city, QueueKind.CITY, None, f"{who}·{cat.label} {why}，转全市 → {city}")
+            return decide(
+                self.after_hours_queue,
+                QueueKind.AFTER_HOURS,
+                None,
+                f"{who}·{cat.label} {why}，全市坐席亦非服务时间（{self.city_hours}，{day_text} {clock}）"
+                f" → {self.after_hours_queue}",
+            )
+
+        if district_code is None:
+            return fallback("未识别区", "无法确定所属区")
+        name = self.district_names.get(district_code, district_code)
+        if district_code not in self.districts:
+            return fallback(name, "该区无坐席团队")
+        rule = self.rule_for(district_code)
+        if not (day.working and rule.hours.contains(local.time())):
+            when = day_text if not day.working else f"{clock} 不在 {rule.hours}"
+            return fallback(name, f"非服务时间（{when}）")
+        team = district_team(district_code)
+        queue = self.district_queue.format(district=district_code, category=cat.value)
+        if waited_seconds >= rule.overflow_after_seconds:
+            return decide(
+                city,
+                QueueKind.OVERFLOW,
+                None,
+                f"{name}·{cat.label} 已等待 {waited_seconds:.0f} 秒（超过 {rule.overflow_after_seconds:.0f} 秒），"
+                f"溢出至全市 → {city}",
+            )
+        return decide(queue, QueueKind.DISTRICT, team, f"{name}·{cat.label} 工作时间内 → {queue}")
+
+
+def _hours(table: Mapping[str, Any], where: str) -> ServiceHours:
+    try:
+        hours = ServiceHours(time.fromisoformat(str(table["open"])), time.fromisoformat(str(table["close"])))
+    except (KeyError, ValueError) as exc:
+        raise ConfigurationError(f"排队规则 {where}：服务时间无效（{exc}）") from None
+    if hours.close <= hours.open:
+        raise ConfigurationError(f"排队规则 {where}：结束时间应晚于开始时间")
+    return hours
+
+
+def parse_queue_rules(
+    data: Mapping[str, Any],
+    calendar: HolidayCalendar,
+    district_names: Mapping[str, str] | None = None,
+) -> QueueRules:
+    """Rules from the parsed TOML (the shape of queue_rules.toml), checked."""
+    try:
+        overflow = float(data.get("overflow_after_seconds", 120))
+        default = TeamRule(
+            hours=_hours(data.get("default_hours", {}), "default_hours"), overflow_after_seconds=overflow
+        )
+        teams = {
+            str(code): TeamRule(
+                hours=_hours(t, f"teams.{code}") if "open" in t else default.hours,
+                overflow_after_seconds=float(t.get("overflow_after_seconds", overflow)),
+            )
+            for code, t in dict(data.get("teams", {})).items()
+        }
+        rules = QueueRules(
+            district_queue=str(data["district_queue"]),
+            city_queue=str(data["city_queue"]),
+            after_hours_queue=str(data["after_hours_queue"]),
+            default=default,
+            city_hours=_hours(data.get("city_hours", data.get("default_hours", {})), "city_hours"),
+            districts=frozenset(str(d) for d in data.get("districts", [])),
+            calendar=calendar,
+            teams=teams,
+            district_names=dict(district_names or {}),
+        )
+        rules.district_queue.format(district="310000", category="other")
+        rules.city_queue.format(category="other")
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ConfigurationError(f"排队规则无效：{exc!r}") from None
+    return rules
+
+
+def load_queue_rules(
+    calendar: HolidayCalendar,
+    path: Path = DEFAULT_RULES_PATH,
+    district_names: Mapping[str, str] | None = None,
+) -> QueueRules:
+    """Read the rules at `path` (the packaged queue_rules.toml by default)."""
+    with path.open("rb") as f:
+        return parse_queue_rules(tomllib.load(f), calendar, district_names)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from core.clock import CHINA_TZ
+from core.errors import ConfigurationError, InvalidInput
+from routing.calendar import HolidayCalendar
+from routing.queues import LegalCategory, QueueKind, QueueRules, load_queue_rules, parse_queue_rules
+
+
+@pytest.fixture
+def rules(calendar: HolidayCalendar) -> QueueRules:
+    return load_queue_rules(calendar, district_names={"310106": "静安区", "310115": "浦东新区"})
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=CHINA_TZ)
+
+
+def test_given_working_hours_when_choosing_then_district_queue_with_reason(rules: QueueRules) -> None:
+    d = rules.choose_queue("310106", "劳动争议", at(2026, 11, 24, 10, 0), 0)
+    assert d.queue == "q-310106-labor"
+    assert d.kind is QueueKind.DISTRICT
+    assert d.team_id == "team-310106"
+    assert d.reason == "静安区·劳动争议 工作时间内 → q-310106-labor"
+
+
+def test_given_long_wait_when_choosing_then_overflow_to_city(rules: QueueRules) -> None:
+    d = rules.choose_queue("310106", LegalCategory.LABOR, at(2026, 11, 24, 10, 0), 130)
+    assert (d.queue, d.kind) == ("q-city-labor", QueueKind.OVERFLOW)
+    assert "已等待 130 秒（超过 120 秒）" in d.reason
+
+
+def test_given_team_override_when_choosing_then_its_overflow_and_hours(rules: QueueRules) -> None:
+    assert rules.choose_queue("310115", "family", at(2026, 11, 24, 10, 0), 95).kind is QueueKind.OVERFLOW
+    assert rules.choose_queue("310115", "family", at(2026, 11, 24, 17, 15), 0).queue == "q-310115-family"
+    assert rules.choose_queue("310106", "family", at(2026, 11, 24, 17, 15), 0).queue == "q-city-family"
+
+
+def test_given_national_day_when_choosing_then_after_hours(rules: QueueRules) -> None:
+    d = rules.choose_queue("310106", "公证", at(2026, 10, 2, 10, 0), 0)
+    assert (d.queue, d.kind) == ("q-afterhours", QueueKind.AFTER_HOURS)
+    assert "国庆节假期" in d.reason
+
+
+def test_given_makeup_saturday_when_choosing_then_district_queue(rules: QueueRules) -> None:
+    assert rules.choose_queue("310106", "notary", at(2026, 10, 10, 10, 0), 0).queue == "q-310106-notary"
+
+
+def test_given_evening_when_choosing_then_city_then_after_hours(rules: QueueRules) -> None:
+    assert rules.choose_queue("310106", "other", at(2026, 11, 24, 18, 0), 0).kind is QueueKind.CITY
+    assert rules.choose_queue("310106", "other", at(2026, 11, 24, 21, 0), 0).kind is QueueKind.AFTER_HOURS
+
+
+def test_given_utc_time_when_choosing_then_read_in_china_time(rules: QueueRules) -> None:
+    d = rules.choose_queue(
+        "310106", "other", datetime(2026, 11, 24, 2, 0, tzinfo=UTC), 0
+    )  # 10:00 in Shanghai
+    assert d.kind is QueueKind.DISTRICT
+
+
+def test_given_unknown_district_when_choosing_then_city_pool(rules: QueueRules) -> None:
+    d = rules.choose_queue(None, "traffic", at(2026, 11, 24, 10, 0), 0)
+    assert d.queue == "q-city-traffic"
+    assert "无法确定所属区" in d.reason
+    assert rules.choose_queue("320102", "traffic", at(2026, 11, 24, 10, 0), 0).queue == "q-city-traffic"
+
+
+def test_given_bad_input_when_choosing_then_rejected(rules: QueueRules) -> None:
+    with pytest.raises(InvalidInput):
+        rules.choose_queue("310106", "离婚", at(2026, 11, 24, 10, 0), 0)
+    with pytest.raises(InvalidInput):
+        rules.choose_queue("310106", "labor", datetime(2026, 11, 24, 10, 0), 0)
+
+
+def test_given_categories_when_listed_then_ten_stable_ascii_codes() -> None:
+    assert [c.value for c in LegalCategory] == [
+        "family",
+        "labor",
+        "contract",
+        "property",
+        "traffic",
+        "legal-aid",
+        "notary",
+        "forensic",
+        "mediation",
+        "other",
+    ]
+    assert all(c.value.isascii() for c in LegalCategory)
+    assert LegalCategory.parse("司法鉴定") is LegalCategory.FORENSIC
+
+
+def test_given_inverted_hours_when_parsed_then_configuration_error(calendar: HolidayCalendar) -> None:
+    data = {
+        "district_queue": "q-{district}-{category}",
+        "city_queue": "q-{category}",
+        "after_hours_queue": "q-ah",
+        "default_hours": {"open": "17:00", "close": "09:00"},
+    }
+    with pytest.raises(ConfigurationError):
+        parse_queue_rules(data, calendar)
