@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -23,6 +24,10 @@ from typing import Any, ClassVar, Union
 from core.ids import EventId, new_event_id
 
 _REGISTRY: dict[str, type[DomainEvent]] = {}
+
+# Queue names follow `q-<district code>-<category>` (routing/queue_rules.toml): an event about such
+# a queue is visible to that district's supervisors even before the IVR has tagged the call.
+_DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +58,9 @@ class DomainEvent:
             if value:
                 prefix = name.removesuffix("_id").removesuffix("_code")
                 keys.add(f"{prefix}:{value}")
+        queue = getattr(self, "queue", None)
+        if isinstance(queue, str) and (m := _DISTRICT_QUEUE.match(queue)):
+            keys.add(f"district:{m.group(1)}")
         return frozenset(keys)
 
 

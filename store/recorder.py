@@ -1,22 +1,112 @@
-"""The trail recorder: every domain event about a call is written to `call_events` (全程留痕).
+"""The call recorder: the complete trail (全程留痕) and the summary row of every call.
 
-It subscribes to the bus with `Overflow.WAIT`, so under load the producer slows down rather than
-events being dropped; writes run in a worker thread so the event loop never waits on the disk.
-Writing is idempotent by event id, so a replayed stream or a resync adds nothing twice.
+* Every domain event that names a call is appended to `call_events`, idempotently by event id.
+* The call's summary row (`calls`) follows the events through `project_call`, a pure function:
+  offered → queued → ringing → talking → answered / abandoned / timed out / transferred → ended,
+  plus what the IVR learnt (category, district, office, path), read from any event that carries
+  those fields (the IVR's `IvrRouted`), so the store does not depend on the IVR package.
+
+It subscribes with `Overflow.WAIT`, so under load the producer slows down rather than events
+being dropped; database work runs in a worker thread so the event loop never waits on the disk.
+Replaying a stream changes nothing: a trail line already recorded is skipped, and so is its
+projection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from core.bus import EventBus, Subscription
-from core.calls import CallTrailEntry
+from core.call_events import (
+    CallAbandoned,
+    CallAnswered,
+    CallDirection,
+    CallEnded,
+    CallOffered,
+    CallQueued,
+    CallTimedOut,
+    CallTransferred,
+    SeatRinging,
+    SeatRingNoAnswer,
+)
+from core.calls import CallRecord, CallStatus, CallTrailEntry
 from core.events import DomainEvent, to_wire
 from core.ids import CallId
 from store.repositories import CallRepository
 
 log = logging.getLogger(__name__)
+
+_FINAL = {
+    CallStatus.ABANDONED,
+    CallStatus.TIMED_OUT,
+    CallStatus.TRANSFERRED,
+    CallStatus.ANSWERED,
+    CallStatus.ENDED,
+}
+
+
+def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | None:
+    """The call summary after `event`; None when the event says nothing about an inbound call."""
+    if isinstance(event, CallOffered):
+        if record is not None:
+            return record
+        return CallRecord(
+            id=event.call_id,
+            caller_number=event.caller_number,
+            dialed=event.dialed,
+            channel=event.channel,
+            offered_at=event.at,
+            status=CallStatus.IN_IVR,
+        )
+    if record is None:
+        return None
+    if isinstance(event, CallQueued):
+        return replace(record, status=CallStatus.QUEUED, queue=event.queue)
+    if isinstance(event, SeatRinging):
+        return replace(record, status=CallStatus.RINGING, queue=event.queue)
+    if isinstance(event, SeatRingNoAnswer):
+        return replace(record, status=CallStatus.QUEUED) if record.status is CallStatus.RINGING else record
+    if isinstance(event, CallAnswered):
+        return replace(
+            record,
+            status=CallStatus.TALKING,
+            seat_id=event.seat_id,
+            queue=event.queue or record.queue,
+            answered_at=event.at,
+            wait_seconds=event.wait_seconds,
+        )
+    if isinstance(event, CallTransferred):
+        return replace(record, status=CallStatus.TRANSFERRED)
+    if isinstance(event, CallAbandoned | CallTimedOut):
+        status = CallStatus.ABANDONED if isinstance(event, CallAbandoned) else CallStatus.TIMED_OUT
+        return replace(record, status=status, queue=event.queue, wait_seconds=event.wait_seconds)
+    if isinstance(event, CallEnded):
+        if event.direction is not CallDirection.INBOUND:
+            return record
+        status = record.status
+        if status not in _FINAL:
+            status = CallStatus.ANSWERED if event.answered else CallStatus.ENDED
+        return replace(
+            record,
+            status=status,
+            ended_at=event.at,
+            talk_seconds=event.talk_seconds,
+            hung_up_by=event.hung_up_by.value,
+            seat_id=record.seat_id or event.seat_id,
+        )
+    if event.event_type == "IvrRouted":
+        path = getattr(event, "path", ())
+        return replace(
+            record,
+            category=getattr(event, "category", None) or record.category,
+            district_code=getattr(event, "district_code", None) or record.district_code,
+            office_id=getattr(event, "office_id", None) or record.office_id,
+            queue=getattr(event, "queue", None) or record.queue,
+            ivr_path=tuple(str(p) for p in path) if path else record.ivr_path,
+        )
+    return record
 
 
 class TrailRecorder:
@@ -27,7 +117,7 @@ class TrailRecorder:
         self.recorded = 0
 
     async def start(self) -> None:
-        self._sub = self._bus.subscribe("trail-recorder", self.handle)
+        self._sub = self._bus.subscribe("call-recorder", self.handle)
 
     async def stop(self) -> None:
         if self._sub is not None:
@@ -38,15 +128,20 @@ class TrailRecorder:
         call_id = getattr(event, "call_id", None)
         if not call_id:
             return
+        if await asyncio.to_thread(self._record, CallId(str(call_id)), event):
+            self.recorded += 1
+
+    def _record(self, call_id: CallId, event: DomainEvent) -> bool:
         data = to_wire(event)["data"]
         data.pop("at", None)
         data.pop("event_id", None)
         entry = CallTrailEntry(
-            call_id=CallId(str(call_id)),
-            event_id=event.event_id,
-            event_type=event.event_type,
-            at=event.at,
-            data=data,
+            call_id=call_id, event_id=event.event_id, event_type=event.event_type, at=event.at, data=data
         )
-        if await asyncio.to_thread(self._calls.append_event, entry):
-            self.recorded += 1
+        if not self._calls.append_event(entry):
+            return False  # seen before: neither the trail nor the summary changes
+        before = self._calls.find(call_id)
+        after = project_call(before, event)
+        if after is not None and after != before:
+            self._calls.save(after)
+        return True

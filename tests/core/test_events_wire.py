@@ -77,3 +77,15 @@ def test_given_many_new_ids_when_sorted_then_unique_and_in_creation_order() -> N
     assert len(set(ids)) == 2000
     assert all(len(i) == 26 for i in ids)
     assert ids[0][:10] <= ids[-1][:10]  # the time part never goes backwards
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueuedSample(DomainEvent):
+    call_id: str
+    queue: str
+
+
+def test_given_a_district_queue_when_asking_audience_then_the_district_key_is_added() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    assert QueuedSample(at=at, call_id="c", queue="q-310106-labor").audience() == frozenset({"district:310106"})
+    assert QueuedSample(at=at, call_id="c", queue="q-city-labor").audience() == frozenset()

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from core.bus import EventBus
+from core.calls import CallStatus
 from core.events import DomainEvent
 from core.ids import CallId, EventId
 from store.db import Database
-from store.recorder import TrailRecorder
+from store.recorder import TrailRecorder, project_call
 from store.repositories import CallRepository
 
 
@@ -40,3 +44,102 @@ async def test_given_call_events_published_twice_when_recorded_then_the_trail_ha
     trail = calls.trail(CallId("c1"))
     assert [t.data["step"] for t in trail] == [0, 1, 2, 3, 4]
     assert rec.recorded == 5
+
+
+def _trace_events(shared: Path, name: str) -> list[DomainEvent]:
+    from pbx.ami_event import AmiEvent, parse_trace
+    from pbx.tracker import CallTracker
+
+    tracker = CallTracker()
+    out: list[DomainEvent] = []
+    for kind, headers in parse_trace((shared / "asterisk-traces" / name).read_bytes()):
+        if kind == "event":
+            out += tracker.apply(AmiEvent.from_headers(headers))
+    return out
+
+
+async def _record_all(db: Database, events: list[DomainEvent]) -> CallRepository:
+    bus = EventBus()
+    calls = CallRepository(db)
+    rec = TrailRecorder(bus, calls)
+    await rec.start()
+    await bus.start()
+    for e in events:
+        await bus.publish(e)
+    await bus.drain()
+    await bus.stop()
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("trace", "status", "seat", "wait", "talk", "hung_up_by"),
+    [
+        ("02_answered_via_ivr_queue.ami", CallStatus.ANSWERED, "1001", 1.011, 4.0, "seat"),
+        ("03_abandoned_in_queue.ami", CallStatus.ABANDONED, None, 6.1, None, "caller"),
+        ("04_ring_no_answer_timeout.ami", CallStatus.TIMED_OUT, None, 15.001, None, "system"),
+        ("06_transfer_redirect_12345.ami", CallStatus.TRANSFERRED, "1001", 1.008, 4.983, "system"),
+    ],
+)
+async def test_given_a_recorded_trace_when_its_events_are_recorded_then_the_call_row_sums_it_up(
+    db: Database,
+    shared_dir: Path,
+    trace: str,
+    status: CallStatus,
+    seat: str | None,
+    wait: float,
+    talk: float | None,
+    hung_up_by: str,
+) -> None:
+    events = _trace_events(shared_dir, trace)
+    calls = await _record_all(db, events + events)  # the replay changes nothing
+    (call,) = calls.recent()
+    assert call.status is status
+    assert call.seat_id == seat
+    assert call.wait_seconds == pytest.approx(wait)
+    assert call.talk_seconds == (pytest.approx(talk) if talk is not None else None)
+    assert call.hung_up_by == hung_up_by
+    assert call.caller_number == "caller1" and call.queue == "q-general"
+    assert call.ended_at is not None and call.ended_at > call.offered_at
+    trail = calls.trail(call.id)
+    assert len(trail) == len({e.event_id for e in events if getattr(e, "call_id", None) == call.id})
+    assert trail[0].event_type == "CallOffered" and trail[-1].event_type == "CallEnded"
+
+
+def test_given_an_ivr_routed_like_event_when_projected_then_category_district_and_path_are_taken() -> None:
+    from core.calls import CallRecord
+
+    @dataclass(frozen=True, slots=True, kw_only=True)
+    class IvrRouted(DomainEvent):
+        call_id: str
+        category: str
+        district_code: str
+        queue: str
+        path: tuple[str, ...]
+        office_id: str | None = None
+
+    at = datetime(2026, 11, 23, 2, tzinfo=UTC)
+    rec = CallRecord(id=CallId("c1"), caller_number="1", offered_at=at)
+    got = project_call(
+        rec,
+        IvrRouted(
+            at=at,
+            call_id="c1",
+            category="labor",
+            district_code="310106",
+            queue="q-310106-labor",
+            path=("1", "2"),
+        ),
+    )
+    assert got is not None
+    assert (got.category, got.district_code, got.queue, got.ivr_path) == (
+        "labor",
+        "310106",
+        "q-310106-labor",
+        ("1", "2"),
+    )
+    assert (
+        project_call(
+            None, IvrRouted(at=at, call_id="c1", category="x", district_code="y", queue="q", path=())
+        )
+        is None
+    )
