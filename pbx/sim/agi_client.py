@@ -1,0 +1,206 @@
+"""The Asterisk side of FastAGI: `AGI(agi://host:port/script)` for a simulated channel.
+
+Opens a real TCP connection to the IVR's FastAGI server, sends the `agi_*` environment block the
+way Asterisk 22 does (shared/asterisk-traces/fastagi_sessions.json), then executes each command
+line the server sends and answers like res_agi (`200 result=1 (value)`, `510 Invalid or unknown
+command`). Every command is published on the AMI as AGIExecStart / AGIExecEnd with a CommandId,
+and `SET VARIABLE` emits a VarSet between them (trace 02).
+
+Returns the AGISTATUS the dialplan sees: SUCCESS when the server closes the connection, FAILURE
+when it cannot be reached, HANGUP when the caller hung up during the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pbx.sim.config import AgiTarget
+    from pbx.sim.model import Channel, SimPbx
+
+CONNECT_TIMEOUT_S = 5.0
+
+
+def split_args(line: str) -> list[str]:
+    """Split an AGI command line like res_agi's parse_args: blanks separate, double quotes group."""
+    out: list[str] = []
+    cur: list[str] = []
+    quoted = False
+    had = False
+    escaped = False
+    for c in line:
+        if escaped:
+            cur.append(c)
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == '"':
+            quoted = not quoted
+            had = True
+        elif c in " \t" and not quoted:
+            if cur or had:
+                out.append("".join(cur))
+            cur, had = [], False
+        else:
+            cur.append(c)
+    if cur or had:
+        out.append("".join(cur))
+    return out
+
+
+def environment(pbx: SimPbx, ch: Channel, target: AgiTarget) -> bytes:
+    """The environment block, field for field as Asterisk 22.10.1 sent it."""
+    fields = [
+        ("agi_network", "yes"),
+        ("agi_network_script", target.script),
+        ("agi_request", target.url),
+        ("agi_channel", ch.name),
+        ("agi_language", "en"),
+        ("agi_type", "PJSIP"),
+        ("agi_uniqueid", ch.uniqueid),
+        ("agi_version", "22.10.1"),
+        ("agi_callerid", ch.cid_num),
+        ("agi_calleridname", "unknown" if ch.cid_name == "<unknown>" else ch.cid_name),
+        ("agi_callingpres", "0"),
+        ("agi_callingani2", "0"),
+        ("agi_callington", "0"),
+        ("agi_callingtns", "0"),
+        ("agi_dnid", ch.exten),
+        ("agi_rdnis", "unknown"),
+        ("agi_context", ch.context),
+        ("agi_extension", ch.exten),
+        ("agi_priority", str(ch.priority)),
+        ("agi_enhanced", "0.0"),
+        ("agi_accountcode", ""),
+        ("agi_threadid", str(140608337434304 + pbx.rng.randrange(1 << 16))),
+    ]
+    return ("".join(f"{k}: {v}\n" for k, v in fields) + "\n").encode()
+
+
+def _get_variable(ch: Channel, name: str) -> str | None:
+    functions = {
+        "CALLERID(num)": ch.cid_num,
+        "CALLERID(name)": ch.cid_name,
+        "CHANNEL(name)": ch.name,
+        "UNIQUEID": ch.uniqueid,
+        "EXTEN": ch.exten,
+        "CONTEXT": ch.context,
+    }
+    if name in functions:
+        return functions[name]
+    return ch.vars.get(name)
+
+
+class _Session:
+    """Executes the commands of one FastAGI session against a channel."""
+
+    def __init__(self, pbx: SimPbx, ch: Channel) -> None:
+        self.pbx = pbx
+        self.ch = ch
+        self.dtmf = list(ch.vars.get("SIM_DTMF", ""))
+
+    def _digit(self) -> str:
+        return self.dtmf.pop(0) if self.dtmf else ""
+
+    async def execute(self, line: str) -> tuple[str, bool]:
+        """The reply line and whether the session must end (HANGUP)."""
+        args = split_args(line)
+        verb = " ".join(a.upper() for a in args[:2])
+        head = args[0].upper() if args else ""
+        if verb == "GET VARIABLE" and len(args) >= 3:
+            value = _get_variable(self.ch, args[2])
+            return ("200 result=0" if value is None else f"200 result=1 ({value})"), False
+        if verb == "SET VARIABLE" and len(args) >= 4:
+            self.pbx.varset(self.ch, args[2], args[3], always=True)
+            return "200 result=1", False
+        if head == "VERBOSE" or head == "NOOP":
+            return "200 result=1" if head == "VERBOSE" else "200 result=0", False
+        if head == "ANSWER":
+            return "200 result=0", False
+        if verb == "CHANNEL STATUS":
+            return "200 result=6", False
+        if head == "HANGUP":
+            self.ch.request_hangup(16, soft=True)
+            return "200 result=1", True
+        if verb == "STREAM FILE" or verb == "CONTROL STREAM":
+            await self.pbx.wait(1.0, self.ch.interrupt)
+            digit = self._digit()
+            return f"200 result={ord(digit) if digit else 0} endpos=8000", False
+        if verb == "WAIT FOR" or verb == "WAIT FORDIGIT":
+            digit = self._digit()
+            await self.pbx.wait(0.5, self.ch.interrupt)
+            return f"200 result={ord(digit) if digit else 0}", False
+        if verb == "GET DATA":
+            # The simulated caller "presses" the digits of SIM_DTMF (set per caller), '#' ends.
+            max_digits = int(args[4]) if len(args) > 4 and args[4].isdigit() else math.inf
+            digits = ""
+            while self.dtmf and len(digits) < max_digits:
+                d = self._digit()
+                if d == "#":
+                    break
+                digits += d
+            await self.pbx.wait(1.0 + 0.3 * len(digits), self.ch.interrupt)
+            return (f"200 result={digits}" if digits else "200 result= (timeout)"), False
+        if head == "EXEC" or head == "SET" or head == "SAY" or head == "DATABASE":
+            return "200 result=0", False
+        return "510 Invalid or unknown command", False
+
+
+async def run_agi(pbx: SimPbx, ch: Channel, target: AgiTarget) -> str:
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(target.host, target.port), timeout=CONNECT_TIMEOUT_S
+        )
+    except (OSError, TimeoutError):
+        return "FAILURE"
+    session = _Session(pbx, ch)
+    status = "SUCCESS"
+    try:
+        writer.write(environment(pbx, ch, target))
+        await writer.drain()
+        while True:
+            read = asyncio.ensure_future(reader.readline())
+            hup = asyncio.ensure_future(ch.interrupt.wait())
+            done, _ = await asyncio.wait({read, hup}, return_when=asyncio.FIRST_COMPLETED)
+            if read not in done:
+                read.cancel()
+                # res_agi tells a FastAGI server about the hangup with a HANGUP line.
+                with contextlib.suppress(OSError):
+                    writer.write(b"HANGUP\n")
+                    await writer.drain()
+                return "HANGUP"
+            hup.cancel()
+            raw = read.result()
+            if not raw:
+                break
+            line = raw.decode("utf-8", errors="replace").strip()
+            if not line:
+                continue
+            command_id = str(pbx.rng.randrange(1 << 31))
+            pbx.chan_event(
+                "AGIExecStart", ch, [("CommandId", command_id), ("Command", line)], privilege="agi,all"
+            )
+            reply, ends = await session.execute(line)
+            code, _, rest = reply.partition(" ")
+            result = "Success" if code == "200" else rest
+            pbx.chan_event(
+                "AGIExecEnd",
+                ch,
+                [("CommandId", command_id), ("Command", line), ("ResultCode", code), ("Result", result)],
+                privilege="agi,all",
+            )
+            writer.write((reply + "\n").encode())
+            await writer.drain()
+            if ends:
+                status = "HANGUP"
+                break
+    except (OSError, asyncio.IncompleteReadError):
+        status = "SUCCESS" if not ch.interrupt.is_set() else "HANGUP"
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    return status

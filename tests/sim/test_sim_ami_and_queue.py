@@ -1,0 +1,133 @@
+"""The simulator's AMI server basics and its app_queue behaviour, over real sockets."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from pbx.sim import CallerSpec, Dist, PhoneConfig, SimulatorConfig, run_simulator
+from pbx.sim.simulator import Simulator
+
+_spec = importlib.util.spec_from_file_location("sim_helpers", Path(__file__).with_name("sim_helpers.py"))
+assert _spec is not None and _spec.loader is not None
+helpers = sys.modules.get("sim_helpers") or importlib.util.module_from_spec(_spec)
+if "sim_helpers" not in sys.modules:
+    sys.modules["sim_helpers"] = helpers
+    _spec.loader.exec_module(helpers)
+
+
+def _names(client: object) -> list[str]:
+    return [dict(m).get("Event", "") for m in client.messages]  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    config = SimulatorConfig(
+        ami_port=0,
+        time_scale=50.0,
+        seats=(
+            PhoneConfig("1001", answer_probability=0.0),
+            PhoneConfig("1002", answer_delay=Dist.fixed(1.0)),
+        ),
+    )
+    s = await run_simulator(config)
+    yield s
+    await s.stop()
+
+
+async def test_given_wrong_secret_when_login_then_authentication_failed_and_closed(sim: Simulator) -> None:
+    client = await helpers.AmiClient.connect(sim.port)
+
+    reply = await client.login(secret="wrong")
+    await client.wait_until(lambda: client.closed.is_set())
+
+    assert client.banner == "Asterisk Call Manager/9.0.0\r\n"
+    assert reply == [("Response", "Error"), ("Message", "Authentication failed")]
+    assert client.closed.is_set()
+    await client.close()
+
+
+async def test_given_logged_in_when_ping_and_unknown_action_then_pong_and_error(sim: Simulator) -> None:
+    client = await helpers.AmiClient.connect(sim.port)
+    await client.login()
+    start = len(client.messages)
+
+    client.send([("Action", "Ping"), ("ActionID", "p1")])
+    client.send([("Action", "Frobnicate"), ("ActionID", "x1")])
+    await client.wait_until(lambda: len(client.messages) >= start + 2)
+
+    ping, unknown = client.messages[start], client.messages[start + 1]
+    assert [k for k, _ in ping] == ["Response", "ActionID", "Ping", "Timestamp"]
+    assert dict(ping)["Ping"] == "Pong"
+    assert unknown == [("Response", "Error"), ("ActionID", "x1"), ("Message", "Invalid/unknown command")]
+    await client.close()
+
+
+async def test_given_first_seat_never_answers_when_call_queues_then_rings_next_seat(sim: Simulator) -> None:
+    client = await helpers.AmiClient.connect(sim.port)
+    await client.login()
+    for seat in ("1001", "1002"):
+        client.send(
+            [
+                ("Action", "QueueAdd"),
+                ("Queue", "q-general"),
+                ("Interface", f"PJSIP/{seat}"),
+                ("MemberName", f"seat-{seat}"),
+            ]
+        )
+    await client.wait_until(lambda: _names(client).count("QueueMemberAdded") == 2)
+
+    sim.place_call(CallerSpec(talk_time=3.0))  # no AGI configured: straight to q-general
+    await client.wait_until(lambda: "AgentComplete" in _names(client), within_s=15.0)
+
+    events = [dict(m) for m in client.messages if "Event" in dict(m)]
+    assert [e["Interface"] for e in events if e["Event"] == "AgentRingNoAnswer"] == ["PJSIP/1001"]
+    assert [e["MemberName"] for e in events if e["Event"] == "AgentConnect"] == ["seat-1002"]
+    assert [e["Reason"] for e in events if e["Event"] == "AgentComplete"] == ["caller"]
+    await client.close()
+
+
+async def test_given_paused_only_seat_when_queue_status_then_lists_waiting_caller(sim: Simulator) -> None:
+    client = await helpers.AmiClient.connect(sim.port)
+    await client.login()
+    client.send(
+        [
+            ("Action", "QueueAdd"),
+            ("Queue", "q-general"),
+            ("Interface", "PJSIP/1002"),
+            ("Paused", "true"),
+            ("Reason", "lunch"),
+        ]
+    )
+    await client.wait_until(lambda: "QueueMemberPause" in _names(client))
+    sim.place_call(CallerSpec())
+    await client.wait_until(lambda: "QueueCallerJoin" in _names(client))
+
+    client.send([("Action", "QueueStatus"), ("ActionID", "s1")])
+    await client.wait_until(lambda: "QueueStatusComplete" in _names(client))
+
+    events = [dict(m) for m in client.messages if "Event" in dict(m)]
+    entry = next(e for e in events if e["Event"] == "QueueEntry")
+    member = next(e for e in events if e["Event"] == "QueueMember")
+    assert (entry["Position"], entry["Channel"].startswith("PJSIP/caller1-")) == ("1", True)
+    assert (member["Paused"], member["PausedReason"]) == ("1", "lunch")
+    assert "AgentCalled" not in _names(client)
+    await client.close()
+
+
+async def test_given_same_seed_when_drawing_demo_callers_then_same_calls() -> None:
+    config = SimulatorConfig(ami_port=0, seed=7, district_weights={"310115": 3.0, "310101": 1.0})
+    first, second = await run_simulator(config), await run_simulator(config)
+    try:
+        a = [first.draw_caller() for _ in range(5)]
+        b = [second.draw_caller() for _ in range(5)]
+    finally:
+        await first.stop()
+        await second.stop()
+
+    assert a == b
+    assert {c.district for c in a} <= {"310115", "310101"}
