@@ -71,9 +71,9 @@ DEMO_SEATS: list[tuple[str, str, SeatKind, TeamId, tuple[str, ...]]] = [
         district_team_id("310115"),
         ("family", "contract", "property", "other"),
     ),
-    ("1004", "赵公证员", SeatKind.NOTARY, TeamId("team-notaries"), ("notary", "other")),
+    ("1004", "赵公证员", SeatKind.NOTARY, TeamId("team-notaries"), ("notary", "forensic", "other")),
     ("1005", "陈调解员", SeatKind.MEDIATOR, TeamId("team-mediation"), ("mediation", "family", "other")),
-    ("1006", "刘援助律师", SeatKind.LEGAL_AID, TeamId("team-legal-aid"), ("legal_aid", "labor", "other")),
+    ("1006", "刘援助律师", SeatKind.LEGAL_AID, TeamId("team-legal-aid"), ("legal-aid", "labor", "other")),
 ]
 
 

@@ -118,6 +118,18 @@ class QueueRules:
     def rule_for(self, district_code: str) -> TeamRule:
         return self.teams.get(district_code, self.default)
 
+    def district_queue_name(self, district_code: str, category: LegalCategory | str) -> str:
+        return self.district_queue.format(district=district_code, category=LegalCategory.parse(category).value)
+
+    def city_queue_name(self, category: LegalCategory | str) -> str:
+        return self.city_queue.format(category=LegalCategory.parse(category).value)
+
+    def all_queues(self) -> list[str]:
+        """Every queue the rules can choose: for asterisk's queues.conf and seat membership checks."""
+        names = [self.district_queue_name(d, c) for d in self.districts for c in LegalCategory]
+        names += [self.city_queue_name(c) for c in LegalCategory]
+        return [*names, self.after_hours_queue]
+
     def choose_queue(
         self,
         district_code: str | None,
@@ -133,7 +145,7 @@ class QueueRules:
         day = self.calendar.day(local.date())
         clock = f"{local:%H:%M}"
         day_text = day.describe()
-        city = self.city_queue.format(category=cat.value)
+        city = self.city_queue_name(cat)
         city_open = day.working and self.city_hours.contains(local.time())
 
         def decide(queue: str, kind: QueueKind, team: TeamId | None, why: str) -> QueueDecision:
@@ -160,7 +172,7 @@ class QueueRules:
             when = day_text if not day.working else f"{clock} 不在 {rule.hours}"
             return fallback(name, f"非服务时间（{when}）")
         team = district_team(district_code)
-        queue = self.district_queue.format(district=district_code, category=cat.value)
+        queue = self.district_queue_name(district_code, cat)
         if waited_seconds >= rule.overflow_after_seconds:
             return decide(
                 city,

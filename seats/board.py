@@ -1,0 +1,150 @@
+"""`SeatBoard`: the live state of every seat, driven only by facts from the PBX.
+
+The board is the single writer of seat state. Commands (login, pause...) go to Asterisk through
+`SeatService`; the resulting AMI events come back through the tracker as `SeatJoinedQueue`,
+`SeatPaused`, `SeatRinging`, `CallAnswered`, `CallEnded`... and only then does the board move the
+seat. When a fact contradicts the state machine (say a ring while paused, from a callback, or a
+state missed during an AMI outage), the fact wins: the board follows Asterisk and still emits the
+`SeatStateChanged`, flagged in the log. Wrap-up ends after `wrap_up_seconds` on `tick(now)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from core.call_events import (
+    CallAnswered,
+    CallbackLeg,
+    CallbackLegOutcome,
+    CallbackOriginated,
+    CallbackOutcome,
+    CallEnded,
+    CallTransferred,
+    SeatJoinedQueue,
+    SeatLeftQueue,
+    SeatPaused,
+    SeatResumed,
+    SeatRinging,
+    SeatRingNoAnswer,
+)
+from core.events import DomainEvent
+from core.ids import SeatId
+from seats.models import Seat
+from seats.state import (
+    InvalidSeatTransition,
+    PauseReason,
+    SeatState,
+    SeatStateChanged,
+    SeatStatus,
+    transition,
+)
+
+log = logging.getLogger(__name__)
+S = SeatStatus
+
+
+def pause_reason_of(text: str) -> PauseReason:
+    """AMI's PausedReason back to ours: we send the code, people may type the Chinese label."""
+    for reason in PauseReason:
+        if text in (reason.value, reason.label):
+            return reason
+    return PauseReason.OTHER
+
+
+class SeatBoard:
+    def __init__(self, seats: Iterable[Seat], *, wrap_up_seconds: float = 30.0) -> None:
+        self._seats = {s.id: s for s in seats}
+        self.states: dict[SeatId, SeatState] = {
+            s.id: SeatState(seat_id=s.id, team_id=s.team_id) for s in self._seats.values()
+        }
+        self.queues: dict[SeatId, set[str]] = {s.id: set() for s in self._seats.values()}
+        self.wrap_up = timedelta(seconds=wrap_up_seconds)
+
+    def state(self, seat_id: SeatId) -> SeatState:
+        return self.states[seat_id]
+
+    def add_seat(self, seat: Seat) -> None:
+        if seat.id not in self._seats:
+            self._seats[seat.id] = seat
+            self.states[seat.id] = SeatState(seat_id=seat.id, team_id=seat.team_id)
+            self.queues[seat.id] = set()
+
+    def apply(self, event: DomainEvent) -> list[SeatStateChanged]:
+        seat_id = getattr(event, "seat_id", None)
+        if seat_id is None or seat_id not in self.states:
+            return []
+        at = event.at
+        cur = self.states[seat_id]
+        if isinstance(event, SeatJoinedQueue):
+            self.queues[seat_id].add(event.queue)
+            if cur.status is S.OFFLINE:
+                if event.paused:
+                    return self._move(seat_id, S.PAUSED, at, reason=pause_reason_of(event.paused_reason))
+                return self._move(seat_id, S.AVAILABLE, at)
+            return []
+        if isinstance(event, SeatLeftQueue):
+            self.queues[seat_id].discard(event.queue)
+            if not self.queues[seat_id] and cur.status is not S.TALKING:
+                return self._move(seat_id, S.OFFLINE, at)
+            return []
+        if isinstance(event, SeatPaused):
+            reason = pause_reason_of(event.reason)
+            if cur.status is S.PAUSED and cur.pause_reason is reason:
+                return []  # one event per queue: the first one moved the seat already
+            if cur.status is S.TALKING:
+                return []  # Asterisk pauses the member; the seat is still talking until the call ends
+            return self._move(seat_id, S.PAUSED, at, reason=reason)
+        if isinstance(event, SeatResumed):
+            return self._move(seat_id, S.AVAILABLE, at) if cur.status is S.PAUSED else []
+        if isinstance(event, SeatRinging | CallbackOriginated):
+            return self._move(seat_id, S.RINGING, at, call_id=str(event.call_id))
+        if isinstance(event, SeatRingNoAnswer):
+            return self._move(seat_id, S.AVAILABLE, at) if cur.status is S.RINGING else []
+        if isinstance(event, CallAnswered):
+            return self._move(seat_id, S.TALKING, at, call_id=str(event.call_id))
+        if isinstance(event, CallbackLegOutcome) and event.leg is CallbackLeg.SEAT:
+            if event.outcome is CallbackOutcome.ANSWERED:
+                return self._move(seat_id, S.TALKING, at, call_id=str(event.call_id))
+            return self._move(seat_id, S.AVAILABLE, at) if cur.status is S.RINGING else []
+        if isinstance(event, CallEnded | CallTransferred):
+            if cur.status is S.TALKING and cur.call_id == str(event.call_id):
+                return self._move(seat_id, S.WRAP_UP, at)
+            if cur.status is S.RINGING and cur.call_id == str(event.call_id):
+                return self._move(seat_id, S.AVAILABLE, at)
+        return []
+
+    def tick(self, now: datetime) -> list[SeatStateChanged]:
+        """End wrap-up for seats whose wrap-up time has passed."""
+        out: list[SeatStateChanged] = []
+        for seat_id, st in list(self.states.items()):
+            if st.status is S.WRAP_UP and st.since is not None and now - st.since >= self.wrap_up:
+                out += self._move(seat_id, S.AVAILABLE, now)
+        return out
+
+    def end_wrap_up(self, seat_id: SeatId, now: datetime) -> list[SeatStateChanged]:
+        """The seat finished its notes early."""
+        return self._move(seat_id, S.AVAILABLE, now) if self.states[seat_id].status is S.WRAP_UP else []
+
+    def _move(
+        self,
+        seat_id: SeatId,
+        to: SeatStatus,
+        at: datetime,
+        *,
+        reason: PauseReason | None = None,
+        call_id: str | None = None,
+    ) -> list[SeatStateChanged]:
+        cur = self.states[seat_id]
+        if cur.status is to and to is not S.PAUSED:
+            return []
+        try:
+            new, fact = transition(cur, to, at, reason=reason, call_id=call_id)
+        except InvalidSeatTransition:
+            log.warning("seat %s: PBX reports %s while in %s; following the PBX", seat_id, to, cur.status)
+            new, fact = transition(replace(cur, status=S.AVAILABLE), to, at, reason=reason, call_id=call_id)
+            fact = replace(fact, previous=cur.status)
+        self.states[seat_id] = new
+        return [fact]
