@@ -105,41 +105,30 @@ async def test_given_a_recorded_trace_when_its_events_are_recorded_then_the_call
     assert trail[0].event_type == "CallOffered" and trail[-1].event_type == "CallEnded"
 
 
-def test_given_an_ivr_routed_like_event_when_projected_then_category_district_and_path_are_taken() -> None:
+def test_given_the_ivrs_routed_event_when_projected_then_category_district_and_path_are_taken() -> None:
     from core.calls import CallRecord
-
-    @dataclass(frozen=True, slots=True, kw_only=True)
-    class IvrRouted(DomainEvent):
-        call_id: str
-        category: str
-        district_code: str
-        queue: str
-        path: tuple[str, ...]
-        office_id: str | None = None
+    from ivr.events import IvrOutcome, IvrReason, IvrRouted
 
     at = datetime(2026, 11, 23, 2, tzinfo=UTC)
-    rec = CallRecord(id=CallId("c1"), caller_number="1", offered_at=at)
-    got = project_call(
-        rec,
-        IvrRouted(
-            at=at,
-            call_id="c1",
-            category="labor",
-            district_code="310106",
-            queue="q-310106-labor",
-            path=("1", "2"),
-        ),
+    routed = IvrRouted(
+        at=at,
+        call_id=CallId("c1"),
+        caller_number="1",
+        outcome=IvrOutcome.QUEUE,
+        reason=IvrReason.MENU_CHOICE,
+        why="静安区·劳动争议",
+        category="labor",
+        district_code="310106",
+        queue="q-310106-labor",
+        path=("main:1", "consult:2"),
     )
+    rec = CallRecord(id=CallId("c1"), caller_number="1", offered_at=at)
+    got = project_call(rec, routed)
     assert got is not None
     assert (got.category, got.district_code, got.queue, got.ivr_path) == (
         "labor",
         "310106",
         "q-310106-labor",
-        ("1", "2"),
+        ("main:1", "consult:2"),
     )
-    assert (
-        project_call(
-            None, IvrRouted(at=at, call_id="c1", category="x", district_code="y", queue="q", path=())
-        )
-        is None
-    )
+    assert project_call(None, routed) is None

@@ -1,0 +1,112 @@
+"""Events the IVR publishes on the bus.
+
+`call_id` is the caller channel's Linkedid, read with `GET VARIABLE CHANNEL(linkedid)` at the
+start of each FastAGI session (falling back to `agi_uniqueid`). For a call that enters the IVR
+directly the two are equal; after a transfer into the IVR only Linkedid still names the call, and
+it is what `pbx.tracker` uses as `CallId`, so the seat's screen pop can join on it.
+`path` lists the keys pressed, as `<menu>:<key>`, and `path_labels` their Chinese labels.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from core.events import DomainEvent
+from core.ids import CallId, OfficeId, SeatId
+
+
+class IvrOutcome(enum.StrEnum):
+    QUEUE = "queue"  # the dialplan runs Queue(HOTLINE_QUEUE)
+    CALLBACK = "callback"  # the caller asked to be called back; the dialplan hangs up
+    HANGUP = "hangup"  # served by the IVR (office information, appointment); the dialplan hangs up
+
+
+class IvrReason(enum.StrEnum):
+    MENU_CHOICE = "menu_choice"
+    CALLER_ASKED_HUMAN = "caller_asked_human"
+    NO_INPUT = "no_input"
+    INVALID_INPUT = "invalid_input"
+    AFTER_HOURS = "after_hours"
+    LONG_WAIT = "long_wait"
+    ADDRESS_NOT_RECOGNISED = "address_not_recognised"
+    ADDRESS_UNKNOWN = "address_unknown"
+    OFFICE_FOUND = "office_found"
+    APPOINTMENT = "appointment"
+    IVR_ERROR = "ivr_error"
+
+
+class CallbackReason(enum.StrEnum):
+    AFTER_HOURS = "after_hours"
+    LONG_WAIT = "long_wait"
+
+
+class SurveyRating(enum.StrEnum):
+    SATISFIED = "satisfied"  # 1 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 2 基本满意
+    DISSATISFIED = "dissatisfied"  # 3 不满意
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IvrRouted(DomainEvent):
+    """The IVR is done with the caller; what it decided and why (the seat's screen pop)."""
+
+    call_id: CallId
+    caller_number: str
+    outcome: IvrOutcome
+    reason: IvrReason
+    why: str
+    path: tuple[str, ...] = ()
+    path_labels: tuple[str, ...] = ()
+    queue: str | None = None
+    category: str | None = None
+    district_code: str | None = None
+    office_id: OfficeId | None = None
+    ivr_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackRequested(DomainEvent):
+    """The caller pressed 1 to be called back (after hours, or the wait was too long)."""
+
+    call_id: CallId
+    caller_number: str
+    reason: CallbackReason
+    queue: str | None = None
+    category: str | None = None
+    district_code: str | None = None
+    path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppointmentRequested(DomainEvent):
+    """The caller asked to book an in-person visit at the office the IVR found."""
+
+    call_id: CallId
+    caller_number: str
+    office_id: OfficeId
+    office_name: str
+    district_code: str | None
+    spoken_address: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SurveyAnswered(DomainEvent):
+    """The caller rated the seat after the seat hung up."""
+
+    call_id: CallId
+    seat_id: SeatId
+    rating: SurveyRating
+    queue: str | None = None
+    transferred: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IvrAbandoned(DomainEvent):
+    """The caller hung up inside the IVR; `where` is the step (menu:main, address:speak...)."""
+
+    call_id: CallId
+    caller_number: str
+    where: str
+    path: tuple[str, ...] = ()
+    ivr_seconds: float = 0.0

@@ -1,0 +1,148 @@
+"""Ports of the IVR: the AGI channel the flows talk to and the services injected by `app`.
+
+Flows are written against `AgiChannel`; `ivr.agi_server.PanoramiskAgiChannel` implements it over
+panoramisk's FastAGI request and `ivr.fakes.FakeAgiChannel` in memory. Every `AgiChannel` method
+raises `ivr.errors.CallerHungUp` when the caller is gone and `ivr.errors.AgiError` when Asterisk
+refuses the command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from core.events import DomainEvent
+from core.ids import OfficeId
+
+
+@dataclass(frozen=True, slots=True)
+class AgiEnvironment:
+    """The `agi_*` block Asterisk sends when it opens a FastAGI session, parsed once."""
+
+    network_script: str
+    channel: str
+    uniqueid: str
+    callerid: str
+    dnid: str = ""
+    context: str = ""
+    extension: str = ""
+    language: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> AgiEnvironment:
+        def get(name: str) -> str:
+            value = headers.get(f"agi_{name}", "").strip()
+            # Asterisk writes "unknown" for an absent caller id / rdnis.
+            return "" if value == "unknown" else value
+
+        return cls(
+            network_script=get("network_script"),
+            channel=get("channel"),
+            uniqueid=get("uniqueid"),
+            callerid=get("callerid"),
+            dnid=get("dnid"),
+            context=get("context"),
+            extension=get("extension"),
+            language=get("language"),
+            headers=dict(headers),
+        )
+
+
+class AgiChannel(Protocol):
+    """One caller's channel, as seen through AGI commands."""
+
+    @property
+    def env(self) -> AgiEnvironment: ...
+
+    async def answer(self) -> None: ...
+
+    async def stream_file(self, prompt: str, escape_digits: str = "") -> str | None:
+        """Play a prompt; the digit that interrupted it, or None when it played to the end."""
+        ...
+
+    # `timeout` is GET DATA's own (Asterisk waits for the digits), not an asyncio deadline.
+    async def get_data(self, prompt: str, timeout: float, max_digits: int) -> str:  # noqa: ASYNC109
+        """Play a prompt and collect DTMF; "" when the caller pressed nothing before `timeout` (s)."""
+        ...
+
+    async def set_variable(self, name: str, value: str) -> None: ...
+
+    async def get_variable(self, name: str) -> str | None:
+        """The value, or None when the variable is not set."""
+        ...
+
+    async def exec(self, app: str, args: str = "") -> int:
+        """Run a dialplan application; its return code (-1 is not always a hangup: AudioSocket
+        returns -1 when the server closes the stream)."""
+        ...
+
+    async def hangup(self) -> None: ...
+
+
+class EventPublisher(Protocol):
+    """Where events go (`core.bus.EventBus` fits)."""
+
+    async def publish(self, event: DomainEvent) -> None: ...
+
+
+class ServiceHours(Protocol):
+    """Is the human team open at `now`?"""
+
+    def is_open(self, now: datetime) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WaitEstimate:
+    seconds: float | None
+    """Estimated wait; None when unknown (then no callback is offered for the wait)."""
+    full: bool = False
+    """The queue takes no more callers."""
+
+
+class QueueWaitEstimator(Protocol):
+    async def estimate(self, queue: str) -> WaitEstimate: ...
+
+
+class QueueRouter(Protocol):
+    def choose(self, district_code: str | None, category: str, now: datetime) -> tuple[str, str]:
+        """(queue name, why in words) for a category and, when known, the caller's district."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AddressCandidate:
+    """An office matching what the caller said, with how sure the match is."""
+
+    office_id: OfficeId
+    office_name: str
+    office_address: str
+    opening_hours: str
+    district_code: str
+    confidence: float
+    reason: str
+
+
+class AddressLookup(Protocol):
+    def lookup(self, text: str) -> list[AddressCandidate]:
+        """Candidates, best first; empty when nothing matches."""
+        ...
+
+
+class SpeechCapture(Protocol):
+    def expect(self, stream_id: str) -> Awaitable[str | None]:
+        """Register interest in the AudioSocket stream `stream_id` BEFORE Asterisk opens it.
+
+        The awaitable resolves with the recognised text once the ASR server has ended the stream
+        (endpointing), or None when nothing was recognised. The IVR applies its own timeout and
+        cancels the awaitable when it stops waiting.
+        """
+        ...
+
+
+class SpeechSynth(Protocol):
+    async def prompt_for(self, text: str) -> str:
+        """A prompt name for STREAM FILE that speaks `text` (dynamic text: office names)."""
+        ...

@@ -1,0 +1,135 @@
+"""Prompt audio: the texts of ivr/menu.toml turned into WAV files Asterisk can play.
+
+`build_prompts` (the `hotline prompts build` command) speaks each prompt with espeak-ng (voice
+`cmn`, Mandarin) and converts it with sox to 8 kHz, mono, 16-bit WAV, Asterisk's native `wav`
+format (no transcoding at play time). `EspeakSpeechSynth` does the same at call time for dynamic
+text (office name and address), caching by text.
+
+A manifest (`prompts.json`) remembers the hash of each file it wrote: a file whose content no
+longer matches was replaced by hand (a recorded voice) and is never overwritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr.errors import PromptBuildError
+from ivr.menu import load_menu
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "prompts.json"
+VOICE = "cmn"
+SPEED_WPM = 150
+
+
+@dataclass(frozen=True, slots=True)
+class PromptBuildReport:
+    built: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    kept_recordings: tuple[str, ...]
+
+
+def _commands(text: str, raw: Path, out: Path, *, voice: str, espeak: str, sox: str) -> list[list[str]]:
+    return [
+        [espeak, "-v", voice, "-s", str(SPEED_WPM), "-w", str(raw), text],
+        [sox, str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(out)],
+    ]
+
+
+def _tools(espeak: str, sox: str) -> tuple[str, str]:
+    found = shutil.which(espeak), shutil.which(sox)
+    if not all(found):
+        missing = [n for n, f in zip((espeak, sox), found, strict=True) if not f]
+        raise PromptBuildError(f"找不到语音合成工具：{'、'.join(missing)}（请安装 espeak-ng 与 sox）")
+    return str(found[0]), str(found[1])
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def synthesize(
+    text: str, out: Path, *, voice: str = VOICE, espeak: str = "espeak-ng", sox: str = "sox"
+) -> None:
+    """Speak `text` into `out` (8 kHz mono 16-bit WAV), atomically."""
+    espeak_bin, sox_bin = _tools(espeak, sox)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="prompt-") as tmp:
+        raw, cooked = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
+        for cmd in _commands(text, raw, cooked, voice=voice, espeak=espeak_bin, sox=sox_bin):
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise PromptBuildError(f"{Path(cmd[0]).name} 合成失败：{done.stderr.strip()}", text=text)
+        os.replace(cooked, out)
+
+
+def build_prompts(
+    menu_path: Path | None,
+    out_dir: Path,
+    *,
+    voice: str = VOICE,
+    espeak: str = "espeak-ng",
+    sox: str = "sox",
+) -> PromptBuildReport:
+    """Write `<out_dir>/<name>.wav` for every text in the menu file's [prompts] table.
+
+    `menu_path=None` uses the packaged ivr/menu.toml. Unchanged texts are skipped; files replaced
+    by recordings are kept. Raises MenuFileError (bad menu) or PromptBuildError (tools).
+    """
+    book = load_menu(menu_path)
+    _tools(espeak, sox)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = out_dir / MANIFEST
+    manifest: dict[str, dict[str, str]] = {}
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    built, unchanged, kept = [], [], []
+    for name, text in sorted(book.prompts.items()):
+        target = out_dir / f"{name}.wav"
+        source = hashlib.sha256(f"{voice}\n{text}".encode()).hexdigest()
+        entry = manifest.get(name)
+        if target.exists():
+            current = _sha(target)
+            if entry is None or current != entry.get("wav"):
+                kept.append(name)  # not ours (anymore): a recording
+                continue
+            if entry.get("source") == source:
+                unchanged.append(name)
+                continue
+        synthesize(text, target, voice=voice, espeak=espeak, sox=sox)
+        manifest[name] = {"source": source, "wav": _sha(target), "text": text}
+        built.append(name)
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    if kept:
+        log.info("kept recorded prompts: %s", ", ".join(kept))
+    return PromptBuildReport(tuple(built), tuple(unchanged), tuple(kept))
+
+
+class EspeakSpeechSynth:
+    """`SpeechSynth` for development: espeak-ng into `<prompts_dir>/dyn/<hash>.wav`.
+
+    `prompt_base` is how Asterisk names `prompts_dir` (the same value as settings.prompt_base),
+    so the returned name plays on the same host. Synthesis runs in a worker thread.
+    """
+
+    def __init__(self, prompts_dir: Path, prompt_base: str, *, voice: str = VOICE) -> None:
+        self._dir = prompts_dir / "dyn"
+        self._base = prompt_base
+        self._voice = voice
+
+    async def prompt_for(self, text: str) -> str:
+        name = hashlib.sha256(f"{self._voice}\n{text}".encode()).hexdigest()[:20]
+        target = self._dir / f"{name}.wav"
+        if not target.exists():
+            await asyncio.to_thread(synthesize, text, target, voice=self._voice)
+        return f"{self._base}/dyn/{name}"

@@ -1,0 +1,356 @@
+"""The caller's first minute: greeting, service hours, menus, address lookup, routing.
+
+Written against `ivr.ports.AgiChannel` only, so it runs the same over FastAGI and in memory.
+The outcome goes back to Asterisk as channel variables (`ivr.variables.ChannelVar`) and to the
+bus as `IvrRouted`; a caller who hangs up produces `IvrAbandoned` naming the step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.clock import Clock
+from core.ids import CallId, OfficeId
+from ivr.errors import CallerHungUp
+from ivr.events import (
+    AppointmentRequested,
+    CallbackReason,
+    CallbackRequested,
+    IvrAbandoned,
+    IvrOutcome,
+    IvrReason,
+    IvrRouted,
+)
+from ivr.menu import MAIN_MENU, Action, MenuBook
+from ivr.ports import (
+    AddressCandidate,
+    AddressLookup,
+    AgiChannel,
+    EventPublisher,
+    QueueRouter,
+    QueueWaitEstimator,
+    ServiceHours,
+    SpeechCapture,
+    SpeechSynth,
+)
+from ivr.variables import LINKEDID, ChannelVar
+
+log = logging.getLogger(__name__)
+
+ALL_DIGITS = "0123456789*#"
+
+
+@dataclass
+class _Session:
+    call_id: CallId
+    caller: str
+    started: datetime
+    where: str = "start"
+    path: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    district: str | None = None
+    office: OfficeId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    outcome: IvrOutcome
+    reason: IvrReason
+    why: str
+    queue: str | None = None
+    category: str | None = None
+
+
+async def call_id_of(channel: AgiChannel) -> CallId:
+    """Linkedid of the caller's channel; agi_uniqueid when Asterisk does not say."""
+    return CallId(await channel.get_variable(LINKEDID) or channel.env.uniqueid)
+
+
+class IvrService:
+    """Runs one FastAGI `ivr` session."""
+
+    def __init__(
+        self,
+        book: MenuBook,
+        *,
+        router: QueueRouter,
+        hours: ServiceHours,
+        waits: QueueWaitEstimator,
+        lookup: AddressLookup,
+        capture: SpeechCapture,
+        synth: SpeechSynth,
+        publisher: EventPublisher,
+        clock: Clock,
+        audiosocket_address: str = "127.0.0.1:9092",
+    ) -> None:
+        self._book = book
+        self._cfg = book.settings
+        self._router = router
+        self._hours = hours
+        self._waits = waits
+        self._lookup = lookup
+        self._capture = capture
+        self._synth = synth
+        self._publisher = publisher
+        self._clock = clock
+        self._audiosocket = audiosocket_address
+
+    async def run(self, ch: AgiChannel) -> None:
+        s = _Session(call_id=CallId(ch.env.uniqueid), caller=ch.env.callerid, started=self._clock.now())
+        try:
+            s.call_id = await call_id_of(ch)
+            await ch.answer()
+            s.where = "greeting"
+            barged = await ch.stream_file(self._p("greeting"), ALL_DIGITS)
+            if self._hours.is_open(self._clock.now()):
+                decision = await self._menus(ch, s, barged)
+            else:
+                decision = await self._after_hours(ch, s)
+            s.where = "routing"
+            await self._finish(ch, s, decision)
+        except CallerHungUp:
+            log.info("caller %s hung up in the IVR at %s", s.call_id, s.where)
+            await self._publisher.publish(
+                IvrAbandoned(
+                    at=self._clock.now(),
+                    call_id=s.call_id,
+                    caller_number=s.caller,
+                    where=s.where,
+                    path=tuple(s.path),
+                    ivr_seconds=self._elapsed(s),
+                )
+            )
+
+    # -- steps -------------------------------------------------------------------------------
+
+    async def _menus(self, ch: AgiChannel, s: _Session, pending: str | None) -> _Decision:
+        name = MAIN_MENU
+        failures = 0
+        while True:
+            menu = self._book.menus[name]
+            s.where = f"menu:{name}"
+            if pending is not None:
+                key, pending = pending, None
+            else:
+                key = await ch.get_data(self._p(menu.prompt), self._cfg.digit_timeout_s, 1)
+            option = menu.options.get(key) if key else None
+            if option is None:
+                failures += 1
+                reason = IvrReason.NO_INPUT if not key else IvrReason.INVALID_INPUT
+                if failures >= self._cfg.max_tries:
+                    return await self._human(ch, s, reason)
+                await ch.stream_file(self._p("no_input" if not key else "invalid"))
+                continue
+            if option.action is Action.REPEAT:
+                continue
+            s.path.append(f"{name}:{key}")
+            s.labels.append(option.label)
+            if option.action is Action.HUMAN:
+                return await self._human(ch, s, IvrReason.CALLER_ASKED_HUMAN)
+            if option.action in (Action.MENU, Action.BACK):
+                name = option.target if option.action is Action.MENU and option.target else MAIN_MENU
+                failures = 0
+                continue
+            if option.action is Action.ADDRESS:
+                return await self._address(ch, s)
+            assert option.category is not None  # checked by the menu loader
+            if option.announce:
+                await ch.stream_file(self._p(option.announce))
+            return await self._to_queue(ch, s, option.category, IvrReason.MENU_CHOICE)
+
+    async def _human(self, ch: AgiChannel, s: _Session, reason: IvrReason) -> _Decision:
+        await ch.stream_file(self._p("to_human"))
+        return await self._to_queue(ch, s, self._cfg.human_category, reason)
+
+    async def _to_queue(self, ch: AgiChannel, s: _Session, category: str, reason: IvrReason) -> _Decision:
+        queue, why = self._router.choose(s.district, category, self._clock.now())
+        estimate = await self._waits.estimate(queue)
+        too_long = estimate.seconds is not None and estimate.seconds > self._cfg.long_wait_limit_s
+        if estimate.full or too_long:
+            s.where = "long_wait"
+            key = await ch.get_data(self._p("long_wait_offer"), self._cfg.digit_timeout_s, 1)
+            if key == "1":
+                s.path.append("long_wait:1")
+                s.labels.append("预约回拨")
+                return await self._callback(ch, s, CallbackReason.LONG_WAIT, queue, category)
+        return _Decision(IvrOutcome.QUEUE, reason, why, queue, category)
+
+    async def _after_hours(self, ch: AgiChannel, s: _Session) -> _Decision:
+        s.where = "after_hours"
+        key = await ch.get_data(self._p("after_hours"), self._cfg.digit_timeout_s, 1)
+        if key == "1":
+            s.path.append("after_hours:1")
+            s.labels.append("预约回拨")
+            return await self._callback(ch, s, CallbackReason.AFTER_HOURS, None, None)
+        queue = self._cfg.after_hours_queue
+        return _Decision(IvrOutcome.QUEUE, IvrReason.AFTER_HOURS, "非工作时间，进入值班队列", queue, None)
+
+    async def _callback(
+        self, ch: AgiChannel, s: _Session, reason: CallbackReason, queue: str | None, category: str | None
+    ) -> _Decision:
+        # Published before the goodbye: the caller pressed 1, hanging up now must not lose it.
+        await self._publisher.publish(
+            CallbackRequested(
+                at=self._clock.now(),
+                call_id=s.call_id,
+                caller_number=s.caller,
+                reason=reason,
+                queue=queue,
+                category=category,
+                district_code=s.district,
+                path=tuple(s.path),
+            )
+        )
+        s.where = "callback_done"
+        await ch.stream_file(self._p("callback_done"))
+        why = "非工作时间预约回拨" if reason is CallbackReason.AFTER_HOURS else "等待时间过长，预约回拨"
+        return _Decision(IvrOutcome.CALLBACK, IvrReason(reason.value), why, queue, category)
+
+    async def _address(self, ch: AgiChannel, s: _Session) -> _Decision:
+        reason = IvrReason.ADDRESS_NOT_RECOGNISED
+        attempt = 0
+        while attempt < self._cfg.address_max_tries:
+            attempt += 1
+            s.where = "address:speak"
+            await ch.stream_file(self._p("address_ask"))
+            text = await self._hear(ch)
+            if not text:
+                reason = IvrReason.ADDRESS_NOT_RECOGNISED
+                await ch.stream_file(self._p("address_not_heard"))
+                continue
+            candidates = self._lookup.lookup(text)
+            if not candidates:
+                reason = IvrReason.ADDRESS_UNKNOWN
+                await ch.stream_file(self._p("address_unknown"))
+                continue
+            best = max(candidates, key=lambda c: c.confidence)
+            choice = await self._confirm(ch, s, best)
+            if choice == "1":
+                s.path.append("address:1")
+                s.labels.append(best.office_name)
+                s.district = best.district_code
+                s.office = best.office_id
+                return await self._appointment(ch, s, best, text)
+            if choice == "2":
+                reason = IvrReason.ADDRESS_NOT_RECOGNISED
+                continue
+            return await self._human(
+                ch, s, IvrReason.CALLER_ASKED_HUMAN if choice == "0" else IvrReason.NO_INPUT
+            )
+        return await self._human(ch, s, reason)
+
+    async def _hear(self, ch: AgiChannel) -> str | None:
+        """Stream the caller's voice to the ASR server and wait for its text."""
+        stream_id = str(uuid.uuid4())
+        # Registered before the EXEC: the ASR server may finish before EXEC even returns.
+        waiter = asyncio.ensure_future(self._capture.expect(stream_id))
+        try:
+            # Returns when the ASR server closes the stream (endpointing); AudioSocket then
+            # reports -1, which is why exec() does not treat -1 as a hangup.
+            await ch.exec("AudioSocket", f"{stream_id},{self._audiosocket}")
+            try:
+                text = await asyncio.wait_for(waiter, self._cfg.speech_timeout_s)
+            except TimeoutError:
+                log.warning("no transcript for AudioSocket stream %s", stream_id)
+                return None
+            return text.strip() if text else None
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+
+    async def _confirm(self, ch: AgiChannel, s: _Session, best: AddressCandidate) -> str:
+        """Read the office back and ask 1 correct / 2 say again / 0 human; "" after max tries."""
+        text = self._book.templates["office_readback"].format(
+            name=best.office_name, address=best.office_address, hours=best.opening_hours
+        )
+        readback = await self._synth.prompt_for(text)
+        for _ in range(self._cfg.max_tries):
+            s.where = "address:confirm"
+            key = await ch.stream_file(readback, "012")
+            if key is None:
+                key = await ch.get_data(self._p("address_confirm"), self._cfg.digit_timeout_s, 1)
+            if key in ("0", "1", "2"):
+                return key
+            await ch.stream_file(self._p("no_input" if not key else "invalid"))
+        return ""
+
+    async def _appointment(
+        self, ch: AgiChannel, s: _Session, office: AddressCandidate, text: str
+    ) -> _Decision:
+        for _ in range(self._cfg.max_tries):
+            s.where = "address:appointment"
+            key = await ch.get_data(self._p("appointment_offer"), self._cfg.digit_timeout_s, 1)
+            if key == "1":
+                s.path.append("appointment:1")
+                s.labels.append("预约现场办理")
+                await self._publisher.publish(
+                    AppointmentRequested(
+                        at=self._clock.now(),
+                        call_id=s.call_id,
+                        caller_number=s.caller,
+                        office_id=office.office_id,
+                        office_name=office.office_name,
+                        district_code=office.district_code,
+                        spoken_address=text,
+                    )
+                )
+                s.where = "appointment_done"
+                await ch.stream_file(self._p("appointment_done"))
+                return _Decision(IvrOutcome.HANGUP, IvrReason.APPOINTMENT, f"预约到 {office.office_name}")
+            if key == "2":
+                s.path.append("appointment:2")
+                s.labels.append("不预约")
+                break
+            if key == "0":
+                return await self._human(ch, s, IvrReason.CALLER_ASKED_HUMAN)
+            if key:
+                await ch.stream_file(self._p("invalid"))
+        s.where = "goodbye"
+        await ch.stream_file(self._p("goodbye"))
+        return _Decision(IvrOutcome.HANGUP, IvrReason.OFFICE_FOUND, f"已告知服务点 {office.office_name}")
+
+    async def _finish(self, ch: AgiChannel, s: _Session, d: _Decision) -> None:
+        values = {
+            ChannelVar.NEXT: d.outcome.value,
+            ChannelVar.REASON: d.reason.value,
+            ChannelVar.QUEUE: d.queue or "",
+            ChannelVar.CATEGORY: d.category or "",
+            ChannelVar.DISTRICT: s.district or "",
+            ChannelVar.OFFICE: s.office or "",
+            ChannelVar.IVR_PATH: "/".join(s.path),
+            ChannelVar.CALLBACK: "1" if d.outcome is IvrOutcome.CALLBACK else "",
+        }
+        # All of them, empty ones too: a channel that comes back into the IVR (a transfer) must
+        # not keep the previous pass's queue.
+        for name, value in values.items():
+            await ch.set_variable(name, value)
+        await self._publisher.publish(
+            IvrRouted(
+                at=self._clock.now(),
+                call_id=s.call_id,
+                caller_number=s.caller,
+                outcome=d.outcome,
+                reason=d.reason,
+                why=d.why,
+                path=tuple(s.path),
+                path_labels=tuple(s.labels),
+                queue=d.queue,
+                category=d.category,
+                district_code=s.district,
+                office_id=s.office,
+                ivr_seconds=self._elapsed(s),
+            )
+        )
+
+    def _p(self, name: str) -> str:
+        return self._book.prompt(name)
+
+    def _elapsed(self, s: _Session) -> float:
+        return max(0.0, (self._clock.now() - s.started).total_seconds())
