@@ -178,6 +178,33 @@ class WorkOrderCallRow(Base):
     at: Mapped[datetime]
 
 
+class CallbackAttemptRow(Base):
+    """One callback Originate of a work order; the id (`cb-<order>-<n>`) is also the AMI ActionID."""
+
+    __tablename__ = "callback_attempts"
+    __table_args__ = (UniqueConstraint("order_id", "number"),)
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    seat_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    counted: Mapped[bool] = mapped_column(Boolean, default=False)
+    retry_at: Mapped[datetime | None]
+    call_id: Mapped[str] = mapped_column(String(64), default="")
+
+
+class WorkOrderMarkRow(Base):
+    """Once-only facts about an order (SLA alert sent, required skill): the key makes them once."""
+
+    __tablename__ = "work_order_marks"
+    order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime]
+
+
 class TranscriptRow(Base):
     __tablename__ = "transcripts"
     __table_args__ = (UniqueConstraint("call_id", "leg", "seq", name="uq_transcripts_segment"),)

@@ -1,0 +1,105 @@
+"""Ports of the callback package: what `CallbackService` needs from the outside world.
+
+`store.repositories.WorkOrderRepository` satisfies `WorkOrderStore`;
+`store.callback_repo_extras.CallbackLedgerRepository` satisfies `CallbackLedger`;
+`routing.calendar.HolidayCalendar` satisfies `WorkingCalendar`; `seats.models.Seat` satisfies
+`CallbackSeat`. The app composes a `SeatDirectory` from the seat repository and the live seat
+board (callbacks may not import `seats`: siblings talk through ports).
+All methods are synchronous: the repositories are, and each call is one short transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from callbacks.events import AttemptOutcome
+from callbacks.models import MissedCall, WorkOrder, WorkOrderStatus
+from callbacks.retry import CallbackAttempt
+from core.ids import SeatId, TeamId, WorkOrderId
+
+
+class WorkingCalendar(Protocol):
+    """Mainland China's working days (weekends, public holidays, make-up working days)."""
+
+    def is_working_day(self, d: date, /) -> bool: ...
+
+
+class WorkOrderStore(Protocol):
+    def record_miss(self, miss: MissedCall, new_order: WorkOrder) -> tuple[WorkOrder, bool]: ...
+
+    def get(self, order_id: WorkOrderId) -> WorkOrder: ...
+
+    def update(self, order: WorkOrder, *, expected_status: WorkOrderStatus | None = None) -> WorkOrder: ...
+
+    def open_for_number(self, caller_number: str) -> WorkOrder | None: ...
+
+    def calls_of(self, order_id: WorkOrderId) -> list[MissedCall]: ...
+
+    def search(
+        self,
+        *,
+        statuses: Sequence[WorkOrderStatus] | None = None,
+        team_id: TeamId | None = None,
+        owner_seat_id: SeatId | None = None,
+        limit: int = 200,
+    ) -> list[WorkOrder]: ...
+
+
+class CallbackLedger(Protocol):
+    """Callback attempts and per-order marks (SLA alerts sent, required skill), kept durably.
+
+    `start_attempt` and `add_mark` insert once (False when the key exists); `finish_attempt`
+    finishes an attempt once (None when it is unknown or already finished). Those three make the
+    service idempotent across replays and restarts.
+    """
+
+    def start_attempt(self, attempt: CallbackAttempt) -> bool: ...
+
+    def finish_attempt(
+        self,
+        attempt_id: str,
+        *,
+        outcome: AttemptOutcome,
+        finished_at: datetime,
+        counted: bool,
+        retry_at: datetime | None,
+        call_id: str = "",
+    ) -> CallbackAttempt | None: ...
+
+    def get_attempt(self, attempt_id: str) -> CallbackAttempt | None: ...
+
+    def attempts_of(
+        self, order_ids: Sequence[WorkOrderId]
+    ) -> Mapping[WorkOrderId, list[CallbackAttempt]]: ...
+
+    def unfinished_attempts(self) -> list[CallbackAttempt]: ...
+
+    def add_mark(self, order_id: WorkOrderId, key: str, value: str, at: datetime) -> bool: ...
+
+    def marks_of(self, order_ids: Sequence[WorkOrderId]) -> Mapping[WorkOrderId, Mapping[str, str]]: ...
+
+
+class CallbackSeat(Protocol):
+    """What the callback service needs to know about a seat."""
+
+    @property
+    def id(self) -> SeatId: ...
+
+    @property
+    def team_id(self) -> TeamId: ...
+
+    @property
+    def interface(self) -> str: ...
+
+    @property
+    def skills(self) -> tuple[str, ...]: ...
+
+
+class SeatDirectory(Protocol):
+    def seat(self, seat_id: SeatId) -> CallbackSeat | None: ...
+
+    def available_seats(self, team_id: TeamId) -> Sequence[CallbackSeat]:
+        """Seats of the team that are logged in and free right now (for auto-assignment and retries)."""
+        ...

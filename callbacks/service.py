@@ -1,0 +1,578 @@
+"""`CallbackService`: missed calls become work orders, seats call the citizens back.
+
+Ports injected by the app: `WorkOrderStore` (the work-order repository), `CallbackLedger`
+(attempts and per-order marks), `CallControl` (Originate), `EventBus`, `Clock`, `SeatDirectory`.
+Every change is committed before its event is published (ARCHITECTURE rule 8).
+
+Exactly once, per case:
+
+* a missed call: `WorkOrderStore.record_miss` keys missed calls by call id and allows one open
+  order per number (database constraints), so a replayed or re-inferred `CallAbandoned`, or a
+  burst re-read after a kill, changes nothing; the events it re-publishes carry the same ids
+  (`<order>:created`, `<order>:miss:<call>`), and none is re-published for a closed order;
+* a callback attempt: its id `cb-<order>-<n>` is the ledger's primary key and the Originate's
+  ActionID, so attempt n is dialled once; `finish_attempt` finishes it once, so a replayed
+  outcome neither counts a failure twice nor closes twice (closing is also re-derived from the
+  attempts, which repairs a kill between the two writes);
+* an SLA alert: the ledger's mark `(order, "sla:warning"|"sla:breached")` is inserted before the
+  alert is published, and only by the caller whose insert succeeded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from callbacks import assignment, policy
+from callbacks.assignment import AssignmentConfig
+from callbacks.errors import (
+    CallbackInProgress,
+    NotOrderOwner,
+    OrderAlreadyClaimed,
+    OrderClosed,
+    SeatNotEligible,
+)
+from callbacks.events import (
+    AttemptOutcome,
+    CallbackAttemptFinished,
+    CallbackAttemptStarted,
+    CloseOutcome,
+    MissNotOrdered,
+    WorkOrderClosed,
+    WorkOrderCreated,
+    WorkOrderMissAdded,
+    WorkOrderSlaBreached,
+    WorkOrderSlaWarning,
+)
+from callbacks.models import OPEN_STATUSES, MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from callbacks.policy import OrderDecision, PolicyConfig
+from callbacks.ports import CallbackLedger, CallbackSeat, SeatDirectory, WorkOrderStore
+from callbacks.retry import (
+    CallbackAttempt,
+    RetryPlan,
+    attempt_id_for,
+    counted_failures,
+    judge,
+    outcome_of,
+    retry_due,
+)
+from callbacks.sla import SlaPolicy, SlaState
+from core.bus import EventBus
+from core.call_events import CallAbandoned, CallbackLegOutcome, CallTimedOut
+from core.clock import Clock
+from core.errors import Conflict, HotlineError, PbxActionFailed, PbxUnavailable
+from core.events import DomainEvent
+from core.ids import CallId, EventId, SeatId, TeamId, WorkOrderId, new_id
+from core.ports import CallControl
+from core.privacy import mask_number
+
+log = logging.getLogger(__name__)
+
+SKILL_MARK = "skill"
+WARNING_MARK = "sla:warning"
+BREACHED_MARK = "sla:breached"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackSettings:
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    assignment: AssignmentConfig = field(default_factory=AssignmentConfig)
+    retry: RetryPlan = field(default_factory=RetryPlan)
+    context: str = "callback"  # extensions.conf: [callback] dials PJSIP/${EXTEN}
+    work_order_variable: str = "WORK_ORDER_ID"  # what the tracker looks for on the Originate
+    caller_id: str = '"12348回拨" <12348>'  # shown on the seat's phone
+    originate_timeout_ms: int = 30_000
+    auto_retry: bool = True  # the tick re-dials a due retry when the owner seat is free
+    tick_batch: int = 5_000
+
+
+@dataclass(slots=True)
+class TickReport:
+    assigned: int = 0
+    warnings: int = 0
+    breaches: int = 0
+    retries_started: int = 0
+    attempts_lost: int = 0
+    closed: int = 0
+
+
+class CallbackService:
+    def __init__(
+        self,
+        *,
+        store: WorkOrderStore,
+        ledger: CallbackLedger,
+        calls: CallControl,
+        bus: EventBus,
+        clock: Clock,
+        seats: SeatDirectory,
+        sla: SlaPolicy,
+        settings: CallbackSettings | None = None,
+    ) -> None:
+        self._store = store
+        self._ledger = ledger
+        self._calls = calls
+        self._bus = bus
+        self._clock = clock
+        self._seats = seats
+        self._sla = sla
+        self._settings = settings or CallbackSettings()
+
+    @property
+    def settings(self) -> CallbackSettings:
+        return self._settings
+
+    # --- missed calls ---------------------------------------------------------------------------
+
+    async def handle(self, event: DomainEvent) -> None:
+        """The bus handler: missed calls and callback outcomes; anything else is ignored."""
+        if isinstance(event, CallAbandoned):
+            await self.record_miss(policy.from_abandoned(event, self._settings.policy))
+        elif isinstance(event, CallTimedOut):
+            await self.record_miss(policy.from_timed_out(event, self._settings.policy))
+        elif isinstance(event, CallbackLegOutcome):
+            await self.on_leg_outcome(event)
+
+    async def record_callback_request(
+        self,
+        call_id: CallId,
+        caller_number: str | None,
+        reason: MissReason,
+        at: datetime,
+        district_code: str | None,
+        office_team_id: TeamId | None,
+        *,
+        queue: str | None = None,
+        category: str | None = None,
+    ) -> WorkOrder | None:
+        """An IVR callback request or an after-hours miss (whatever event the IVR publishes)."""
+        decision = policy.from_callback_request(
+            call_id,
+            caller_number,
+            reason,
+            at,
+            district_code,
+            office_team_id,
+            queue=queue,
+            category=category,
+            config=self._settings.policy,
+        )
+        return await self.record_miss(decision)
+
+    async def record_queue_full(
+        self, call_id: CallId, caller_number: str | None, queue: str, at: datetime
+    ) -> WorkOrder | None:
+        return await self.record_miss(
+            policy.from_queue_full(call_id, caller_number, queue, at, self._settings.policy)
+        )
+
+    async def record_miss(self, decision: OrderDecision) -> WorkOrder | None:
+        """Open or extend the caller's order for this missed call, once; None when no order is due."""
+        if decision.not_ordered is not None:
+            log.info("missed call %s opens no order: %s", decision.call_id, decision.not_ordered.value)
+            await self._bus.publish(
+                MissNotOrdered(
+                    at=decision.at,
+                    event_id=EventId(f"{decision.call_id}:not-ordered"),
+                    call_id=decision.call_id,
+                    reason=decision.not_ordered,
+                    miss_reason=decision.reason,
+                    team_id=decision.team_id,
+                    district_code=decision.district_code,
+                )
+            )
+            return None
+        fresh = WorkOrder(
+            id=WorkOrderId(new_id("wo_")),
+            caller_number=decision.caller_number,
+            reason=decision.reason,
+            status=WorkOrderStatus.POOL,
+            team_id=decision.team_id,
+            created_at=decision.at,
+            deadline=self._sla.deadline(decision.at),
+        )
+        miss = MissedCall(call_id=decision.call_id, order_id=fresh.id, reason=decision.reason, at=decision.at)
+        order, created = self._record(miss, fresh)
+        opened_by_this_call = created or self._opened_by(order, decision.call_id)
+        if opened_by_this_call and decision.skill:
+            self._ledger.add_mark(order.id, SKILL_MARK, decision.skill, decision.at)
+        if not order.status.is_open:
+            return order  # a replay of a call whose order is already done: nothing to announce
+        if opened_by_this_call:
+            log.info("work order %s opened for %s", order.id, mask_number(order.caller_number))
+            await self._bus.publish(
+                WorkOrderCreated(
+                    at=decision.at,
+                    event_id=EventId(f"{order.id}:created"),
+                    order_id=order.id,
+                    team_id=order.team_id,
+                    call_id=decision.call_id,
+                    reason=decision.reason,
+                    caller_number=order.caller_number,
+                    deadline=order.deadline,
+                    district_code=decision.district_code,
+                )
+            )
+        else:
+            await self._bus.publish(
+                WorkOrderMissAdded(
+                    at=decision.at,
+                    event_id=EventId(f"{order.id}:miss:{decision.call_id}"),
+                    order_id=order.id,
+                    team_id=order.team_id,
+                    call_id=decision.call_id,
+                    reason=decision.reason,
+                    misses=order.misses,
+                    seat_id=order.owner_seat_id,
+                )
+            )
+        return order
+
+    def _record(self, miss: MissedCall, fresh: WorkOrder) -> tuple[WorkOrder, bool]:
+        try:
+            return self._store.record_miss(miss, fresh)
+        except HotlineError:
+            raise
+        except Exception:
+            # Another worker recorded the same call (or opened an order for the number) between
+            # our read and our insert: the unique keys refused ours. Read again: now it is a no-op
+            # or an extension of that order. (callbacks cannot name the driver's IntegrityError.)
+            log.warning("recording missed call %s raced another writer; retrying once", miss.call_id)
+            return self._store.record_miss(miss, fresh)
+
+    def _opened_by(self, order: WorkOrder, call_id: CallId) -> bool:
+        calls = self._store.calls_of(order.id)
+        return bool(calls) and calls[0].call_id == call_id
+
+    def open_order_for(self, caller_number: str) -> WorkOrder | None:
+        """The caller's open order, for the screen pop when they call in again."""
+        number, why_not = policy.normalise_number(caller_number, self._settings.policy)
+        if why_not is not None:
+            return None
+        return self._store.open_for_number(number)
+
+    # --- who handles it -------------------------------------------------------------------------
+
+    async def claim(self, order_id: WorkOrderId, seat: CallbackSeat | SeatId) -> WorkOrder:
+        who = self._resolve_seat(seat)
+        order, event = assignment.claim(self._store.get(order_id), who, self._clock.now())
+        try:
+            saved = self._store.update(order, expected_status=WorkOrderStatus.POOL)
+        except Conflict as exc:
+            raise OrderAlreadyClaimed("工单已被其他坐席领取", order_id=order_id) from exc
+        await self._bus.publish(event)
+        return saved
+
+    async def assign(
+        self, order_id: WorkOrderId, seat: CallbackSeat | SeatId, *, by: str, any_team: bool = False
+    ) -> WorkOrder:
+        """A supervisor gives (or moves) the order to a seat."""
+        current = self._store.get(order_id)
+        order, event = assignment.assign(
+            current, self._resolve_seat(seat), self._clock.now(), by=by, any_team=any_team
+        )
+        saved = self._store.update(order, expected_status=current.status)
+        await self._bus.publish(event)
+        return saved
+
+    async def release(self, order_id: WorkOrderId, *, by: str) -> WorkOrder:
+        """Back to the team pool (a supervisor, or the seat giving it up)."""
+        current = self._store.get(order_id)
+        order, event = assignment.release(current, self._clock.now(), by=by)
+        saved = self._store.update(order, expected_status=WorkOrderStatus.ASSIGNED)
+        await self._bus.publish(event)
+        return saved
+
+    def _resolve_seat(self, seat: CallbackSeat | SeatId) -> CallbackSeat:
+        if not isinstance(seat, str):
+            return seat
+        found = self._seats.seat(seat)
+        if found is None:
+            raise SeatNotEligible("坐席不存在", seat_id=seat)
+        return found
+
+    # --- calling back ---------------------------------------------------------------------------
+
+    async def start_callback(self, order_id: WorkOrderId, seat: CallbackSeat | SeatId) -> CallbackAttempt:
+        """Ring the seat's phone, then (dialplan `callback`) the citizen. A pooled order is claimed."""
+        who = self._resolve_seat(seat)
+        order = self._store.get(order_id)
+        if not order.status.is_open:
+            raise OrderClosed("工单已结案", order_id=order_id)
+        if order.status is WorkOrderStatus.POOL:
+            order = await self.claim(order_id, who)
+        elif order.owner_seat_id != who.id:
+            raise NotOrderOwner("该工单已分派给其他坐席", order_id=order_id, seat_id=who.id)
+        attempts = self._attempts(order.id)
+        if any(not a.finished for a in attempts):
+            raise CallbackInProgress("该工单正在回拨中", order_id=order_id)
+        number = max((a.number for a in attempts), default=0) + 1
+        now = self._clock.now()
+        attempt = CallbackAttempt(
+            attempt_id=attempt_id_for(order.id, number),
+            order_id=order.id,
+            number=number,
+            seat_id=who.id,
+            started_at=now,
+        )
+        if not self._ledger.start_attempt(attempt):
+            raise CallbackInProgress("该工单正在回拨中", order_id=order_id)
+        try:
+            order = self._store.update(
+                replace(order, attempts=number), expected_status=WorkOrderStatus.ASSIGNED
+            )
+        except Conflict:
+            await self._finish(attempt, AttemptOutcome.NOT_STARTED, now)
+            raise
+        await self._bus.publish(
+            CallbackAttemptStarted(
+                at=now,
+                event_id=EventId(f"{attempt.attempt_id}:started"),
+                order_id=order.id,
+                team_id=order.team_id,
+                seat_id=who.id,
+                attempt_id=attempt.attempt_id,
+                attempt=number,
+            )
+        )
+        try:
+            await self._calls.originate(
+                who.interface,
+                context=self._settings.context,
+                exten=order.caller_number,
+                caller_id=self._settings.caller_id,
+                variables={self._settings.work_order_variable: order.id},
+                # Echoed in OriginateResponse and carried by the tracker into every
+                # CallbackLegOutcome of this call: that is how the outcome finds its attempt.
+                action_id=attempt.attempt_id,
+                timeout_ms=self._settings.originate_timeout_ms,
+            )
+        except (PbxUnavailable, PbxActionFailed):
+            await self._finish(attempt, AttemptOutcome.NOT_STARTED, self._clock.now())
+            raise
+        return attempt
+
+    async def on_leg_outcome(self, event: CallbackLegOutcome) -> None:
+        outcome = outcome_of(event)
+        if outcome is None:
+            return  # the seat answered: the citizen is being dialled
+        attempt = self._ledger.get_attempt(event.action_id) if event.action_id else None
+        if attempt is None and event.work_order_id:
+            pending = [a for a in self._attempts(WorkOrderId(event.work_order_id)) if not a.finished]
+            attempt = pending[-1] if pending else None
+        if attempt is None:
+            log.info("callback outcome %s matches no attempt of ours", event.event_id)
+            return
+        await self._finish(attempt, outcome, event.at, call_id=event.call_id)
+
+    async def _finish(
+        self, attempt: CallbackAttempt, outcome: AttemptOutcome, at: datetime, *, call_id: str = ""
+    ) -> None:
+        others = [a for a in self._attempts(attempt.order_id) if a.attempt_id != attempt.attempt_id]
+        verdict = judge(outcome, at, others, self._settings.retry)
+        done = self._ledger.finish_attempt(
+            attempt.attempt_id,
+            outcome=outcome,
+            finished_at=at,
+            counted=verdict.counted,
+            retry_at=verdict.retry_at,
+            call_id=call_id,
+        )
+        if done is None:  # finished before: a replay, or the outcome came after the attempt was lost
+            done = self._ledger.get_attempt(attempt.attempt_id)
+            if done is None or done.outcome is None or done.finished_at is None:
+                return
+        order = self._store.get(attempt.order_id)
+        await self._bus.publish(
+            CallbackAttemptFinished(
+                at=done.finished_at or at,
+                event_id=EventId(f"{done.attempt_id}:finished"),
+                order_id=order.id,
+                team_id=order.team_id,
+                seat_id=done.seat_id,
+                attempt_id=done.attempt_id,
+                attempt=done.number,
+                outcome=done.outcome or outcome,
+                retry_at=done.retry_at,
+                call_id=done.call_id,
+            )
+        )
+        await self._settle(order, self._attempts(order.id))
+
+    async def _settle(self, order: WorkOrder, attempts: Sequence[CallbackAttempt]) -> bool:
+        """Close the order when its attempts say so (reached, or the plan is used up). True if closed."""
+        if not order.status.is_open:
+            return False
+        reached = next((a for a in attempts if a.outcome is AttemptOutcome.REACHED), None)
+        if reached is not None:
+            note = f"第{reached.number}次回拨已接通，咨询记录见通话 {reached.call_id}".rstrip()
+            return await self._close(
+                order, CloseOutcome.REACHED, note, reached.finished_at or self._clock.now(), reached.seat_id
+            )
+        failures = counted_failures(attempts)
+        if failures >= self._settings.retry.max_attempts:
+            last = max(attempts, key=lambda a: a.number)
+            note = f"已回拨{failures}次均未接通"
+            return await self._close(
+                order, CloseOutcome.UNREACHABLE, note, last.finished_at or self._clock.now(), last.seat_id
+            )
+        return False
+
+    async def _close(
+        self,
+        order: WorkOrder,
+        outcome: CloseOutcome,
+        note: str,
+        at: datetime,
+        seat_id: SeatId | None,
+        *,
+        by: str = "system",
+    ) -> bool:
+        status = {
+            CloseOutcome.REACHED: WorkOrderStatus.CLOSED_REACHED,
+            CloseOutcome.UNREACHABLE: WorkOrderStatus.CLOSED_UNREACHABLE,
+        }.get(outcome, WorkOrderStatus.CLOSED_OTHER)
+        current = order
+        for _ in range(2):
+            if not current.status.is_open:
+                return False
+            closed = replace(current, status=status, closed_at=at, outcome_note=note)
+            try:
+                self._store.update(closed, expected_status=current.status)
+            except Conflict:
+                current = self._store.get(order.id)  # claimed or released meanwhile: try again
+                continue
+            await self._bus.publish(
+                WorkOrderClosed(
+                    at=at,
+                    event_id=EventId(f"{order.id}:closed"),
+                    order_id=order.id,
+                    team_id=order.team_id,
+                    seat_id=seat_id or current.owner_seat_id,
+                    outcome=outcome,
+                    note=note,
+                    by=by,
+                )
+            )
+            return True
+        raise Conflict("工单状态已变化，请刷新后重试", order_id=order.id)
+
+    async def close_called_back(self, order_id: WorkOrderId, *, call_id: CallId, by: str) -> WorkOrder:
+        """The citizen called in again and was served: the order is done."""
+        return await self.close(
+            order_id, CloseOutcome.CALLER_CALLED_BACK, note=f"来电人已再次来电（通话 {call_id}）", by=by
+        )
+
+    async def close(self, order_id: WorkOrderId, outcome: CloseOutcome, *, note: str, by: str) -> WorkOrder:
+        order = self._store.get(order_id)
+        if not order.status.is_open:
+            raise OrderClosed("工单已结案", order_id=order_id)
+        if not await self._close(order, outcome, note, self._clock.now(), order.owner_seat_id, by=by):
+            raise OrderClosed("工单已结案", order_id=order_id)
+        return self._store.get(order_id)
+
+    def _attempts(self, order_id: WorkOrderId) -> list[CallbackAttempt]:
+        return sorted(self._ledger.attempts_of([order_id]).get(order_id, []), key=lambda a: a.number)
+
+    # --- the periodic tick ----------------------------------------------------------------------
+
+    async def tick(self) -> TickReport:
+        """Lost attempts, closing, SLA alerts, auto-assignment and due retries; safe to repeat."""
+        now = self._clock.now()
+        report = TickReport()
+        for attempt in self._ledger.unfinished_attempts():
+            if now - attempt.started_at >= self._settings.retry.attempt_timeout:
+                await self._finish(attempt, AttemptOutcome.LOST, now)
+                report.attempts_lost += 1
+        orders = self._store.search(statuses=OPEN_STATUSES, limit=self._settings.tick_batch)
+        ids = [o.id for o in orders]
+        attempts = self._ledger.attempts_of(ids)
+        marks = self._ledger.marks_of(ids)
+        counts = assignment.open_counts(orders)
+        free: dict[TeamId, Sequence[CallbackSeat]] = {}
+
+        def free_seats(team_id: TeamId) -> Sequence[CallbackSeat]:
+            if team_id not in free:
+                free[team_id] = self._seats.available_seats(team_id)
+            return free[team_id]
+
+        for order in orders:
+            mine = sorted(attempts.get(order.id, []), key=lambda a: a.number)
+            if await self._settle(order, mine):
+                report.closed += 1
+                continue
+            await self._alert(order, marks.get(order.id, {}), now, report)
+            team = order.team_id
+            if team is None:
+                continue  # an order without a team is only ever claimed by hand
+            if assignment.due_for_auto_assign(order, now, self._settings.assignment):
+                skill = marks.get(order.id, {}).get(SKILL_MARK)
+                seat = assignment.pick_seat(free_seats(team), counts, skill, self._settings.assignment)
+                if seat is not None:
+                    try:
+                        order = await self._auto_assign(order, seat)
+                    except Conflict:
+                        continue  # a seat claimed it meanwhile
+                    counts[seat.id] = counts.get(seat.id, 0) + 1
+                    report.assigned += 1
+            if (
+                self._settings.auto_retry
+                and order.status is WorkOrderStatus.ASSIGNED
+                and retry_due(mine, now)
+                and any(s.id == order.owner_seat_id for s in free_seats(team))
+            ):
+                owner = next(s for s in free_seats(team) if s.id == order.owner_seat_id)
+                try:
+                    await self.start_callback(order.id, owner)
+                except HotlineError as exc:
+                    log.warning("retry of work order %s not started: %s", order.id, exc.error_id)
+                    continue
+                report.retries_started += 1
+        return report
+
+    async def _auto_assign(self, order: WorkOrder, seat: CallbackSeat) -> WorkOrder:
+        moved, event = assignment.assign(order, seat, self._clock.now(), by=assignment.AUTO)
+        saved = self._store.update(moved, expected_status=WorkOrderStatus.POOL)
+        await self._bus.publish(event)
+        return saved
+
+    async def _alert(
+        self, order: WorkOrder, seen: Mapping[str, str], now: datetime, report: TickReport
+    ) -> None:
+        state = self._sla.state(order.created_at, order.deadline, now)
+        if state is SlaState.OK:
+            return
+        if state is SlaState.BREACHED:
+            if BREACHED_MARK in seen:
+                return
+            # A breach implies the warning; a late warning after the breach would only confuse.
+            self._ledger.add_mark(order.id, WARNING_MARK, "", now)
+            if self._ledger.add_mark(order.id, BREACHED_MARK, "", now):
+                await self._bus.publish(
+                    WorkOrderSlaBreached(
+                        at=now,
+                        event_id=EventId(f"{order.id}:{BREACHED_MARK}"),
+                        order_id=order.id,
+                        team_id=order.team_id,
+                        seat_id=order.owner_seat_id,
+                        deadline=order.deadline,
+                    )
+                )
+                report.breaches += 1
+            return
+        if WARNING_MARK in seen:
+            return
+        if self._ledger.add_mark(order.id, WARNING_MARK, "", now):
+            await self._bus.publish(
+                WorkOrderSlaWarning(
+                    at=now,
+                    event_id=EventId(f"{order.id}:{WARNING_MARK}"),
+                    order_id=order.id,
+                    team_id=order.team_id,
+                    seat_id=order.owner_seat_id,
+                    deadline=order.deadline,
+                )
+            )
+            report.warnings += 1

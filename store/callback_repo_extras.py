@@ -1,0 +1,137 @@
+"""`CallbackLedgerRepository`: callback attempts and once-only work-order marks.
+
+Implements `callbacks.ports.CallbackLedger`. Inserting an attempt or a mark that exists returns
+False (primary keys decide, so two workers cannot both win); finishing an attempt is a
+conditional update (`finished_at IS NULL`), so a replayed outcome finishes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from callbacks.events import AttemptOutcome
+from callbacks.retry import CallbackAttempt
+from core.ids import SeatId, WorkOrderId
+from store.db import Database
+from store.models import CallbackAttemptRow, WorkOrderMarkRow
+
+
+def _attempt_from_row(r: CallbackAttemptRow) -> CallbackAttempt:
+    return CallbackAttempt(
+        attempt_id=r.id,
+        order_id=WorkOrderId(r.order_id),
+        number=r.number,
+        seat_id=SeatId(r.seat_id),
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+        outcome=AttemptOutcome(r.outcome) if r.outcome else None,
+        counted=r.counted,
+        retry_at=r.retry_at,
+        call_id=r.call_id,
+    )
+
+
+class CallbackLedgerRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def start_attempt(self, attempt: CallbackAttempt) -> bool:
+        try:
+            with self._db.session() as s:
+                s.add(
+                    CallbackAttemptRow(
+                        id=attempt.attempt_id,
+                        order_id=attempt.order_id,
+                        number=attempt.number,
+                        seat_id=attempt.seat_id,
+                        started_at=attempt.started_at,
+                        finished_at=None,
+                        outcome=None,
+                        counted=False,
+                        retry_at=None,
+                        call_id=attempt.call_id,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def finish_attempt(
+        self,
+        attempt_id: str,
+        *,
+        outcome: AttemptOutcome,
+        finished_at: datetime,
+        counted: bool,
+        retry_at: datetime | None,
+        call_id: str = "",
+    ) -> CallbackAttempt | None:
+        with self._db.session() as s:
+            result = s.execute(
+                update(CallbackAttemptRow)
+                .where(CallbackAttemptRow.id == attempt_id, CallbackAttemptRow.finished_at.is_(None))
+                .values(
+                    finished_at=finished_at,
+                    outcome=outcome.value,
+                    counted=counted,
+                    retry_at=retry_at,
+                    call_id=call_id,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                return None
+            row = s.get(CallbackAttemptRow, attempt_id, populate_existing=True)
+            return _attempt_from_row(row) if row else None
+
+    def get_attempt(self, attempt_id: str) -> CallbackAttempt | None:
+        with self._db.session() as s:
+            row = s.get(CallbackAttemptRow, attempt_id)
+            return _attempt_from_row(row) if row else None
+
+    def attempts_of(self, order_ids: Sequence[WorkOrderId]) -> dict[WorkOrderId, list[CallbackAttempt]]:
+        out: dict[WorkOrderId, list[CallbackAttempt]] = {}
+        with self._db.session() as s:
+            for chunk in _chunks(order_ids):
+                q = (
+                    select(CallbackAttemptRow)
+                    .where(CallbackAttemptRow.order_id.in_(chunk))
+                    .order_by(CallbackAttemptRow.order_id, CallbackAttemptRow.number)
+                )
+                for r in s.scalars(q):
+                    out.setdefault(WorkOrderId(r.order_id), []).append(_attempt_from_row(r))
+        return out
+
+    def unfinished_attempts(self) -> list[CallbackAttempt]:
+        with self._db.session() as s:
+            q = select(CallbackAttemptRow).where(CallbackAttemptRow.finished_at.is_(None))
+            return [_attempt_from_row(r) for r in s.scalars(q.order_by(CallbackAttemptRow.started_at))]
+
+    def add_mark(self, order_id: WorkOrderId, key: str, value: str, at: datetime) -> bool:
+        try:
+            with self._db.session() as s:
+                if s.get(WorkOrderMarkRow, (order_id, key)) is not None:
+                    return False
+                s.add(WorkOrderMarkRow(order_id=order_id, key=key, value=value, at=at))
+        except IntegrityError:
+            return False  # another worker inserted it between our read and our write
+        return True
+
+    def marks_of(self, order_ids: Sequence[WorkOrderId]) -> dict[WorkOrderId, dict[str, str]]:
+        out: dict[WorkOrderId, dict[str, str]] = {}
+        with self._db.session() as s:
+            for chunk in _chunks(order_ids):
+                q = select(WorkOrderMarkRow).where(WorkOrderMarkRow.order_id.in_(chunk))
+                for r in s.scalars(q):
+                    out.setdefault(WorkOrderId(r.order_id), {})[r.key] = r.value
+        return out
+
+
+def _chunks(ids: Sequence[WorkOrderId], size: int = 500) -> list[list[str]]:
+    """IN lists in pieces (SQLite allows a limited number of bound parameters)."""
+    items = [str(i) for i in ids]
+    return [items[i : i + size] for i in range(0, len(items), size)]
