@@ -1,0 +1,615 @@
+"""The AudioSocket server: Asterisk's `AudioSocket(uuid,host:port)` connects here.
+
+Protocol: `asr.audiosocket_codec` (first frame the uuid, then 20 ms slin frames, 0x00 to hang up).
+Two uses, told apart by what was registered for the uuid before Asterisk connected:
+
+* live transcript (the `[asr-tap]` ChanSpy channel, or any uuid nobody registered): the stream is
+  transcribed until the caller hangs up;
+* an IVR utterance (`recognize_utterance`): endpointing is on; when the caller stops speaking (or
+  the maximum length is reached) we send 0x00, Asterisk leaves `AudioSocket()` and goes on with
+  the dialplan (trace 07: our 0x00, then priority 4), and the IVR gets the final text.
+
+Emits on the bus: `TranscriptSegment` (partials and finals), `AsrOverloaded`, `AsrStreamEnded`.
+
+Recognition never runs on the event loop: each transcribed stream has one job at a time on a
+bounded thread pool (libvosk releases the GIL; bench/asr_bench.py compares with processes). The
+socket is always read at wire speed, whatever recognition does, so Asterisk is never blocked:
+* more streams than `max_streams`: `AsrOverloaded` (reason `no_slot`) and the audio is read and
+  discarded to the end; the call itself is never touched;
+* a stream whose recognition falls more than `max_lag_s` behind: its backlog is dropped,
+  `AsrOverloaded` (reason `lagging`), and the rest of it is discarded;
+* no recogniser at all (model missing): we hang up the AudioSocket at once so the dialplan goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from asr.audiosocket_codec import (
+    AUDIO_SAMPLE_RATE,
+    AudioSocketErrorCode,
+    Frame,
+    FrameDecoder,
+    FrameKind,
+    encode_hangup,
+)
+from asr.endpointing import EndpointConfig, EndpointReason, EnergyEndpointer
+from asr.errors import AsrOverloadedError, AsrUnavailable, AudioSocketProtocolError, UtteranceTimedOut
+from asr.events import AsrOverloaded, AsrStreamEnded, Leg, StreamEndReason, TranscriptSegment
+from asr.pcm import pcm_seconds
+from asr.ports import Recognition, Recognizer, RecognizerSession
+from core.bus import EventBus
+from core.clock import Clock, SystemClock
+from core.ids import CallId, SeatId
+
+log = logging.getLogger(__name__)
+
+READ_SIZE = 64 * 1024
+MAX_PENDING_BYTES = 16_000 * 120
+"""Two minutes of 8 kHz audio: a hard cap on one stream's backlog, whatever the timing."""
+_ERROR_NAMES = {c.value: c.name for c in AudioSocketErrorCode}
+
+
+def normalize_stream_id(stream_id: str) -> str:
+    """Asterisk's textual uuid form (lower case, hyphens); raises ValueError for a non-uuid."""
+    return str(uuid.UUID(stream_id))
+
+
+@dataclass(frozen=True, slots=True)
+class StreamBinding:
+    """What we know about an AudioSocket uuid before Asterisk connects with it."""
+
+    call_id: CallId
+    leg: Leg = Leg.CALLER
+    seat_id: SeatId | None = None
+    grammar: tuple[str, ...] | None = None
+    endpointing: EndpointConfig | None = None
+    """Set for IVR utterances: end the stream when the caller stops speaking."""
+
+
+class StreamRegistry:
+    """AudioSocket uuid -> our call. The bridge registers the uuid it put in the dialplan or the
+    Originate; an unknown uuid is transcribed under the uuid itself. Bounded (oldest dropped) so
+    uuids that never connect do not pile up."""
+
+    def __init__(self, *, max_entries: int = 10_000) -> None:
+        self._entries: OrderedDict[str, StreamBinding] = OrderedDict()
+        self._max = max_entries
+
+    def register(
+        self,
+        stream_id: str,
+        *,
+        call_id: CallId,
+        leg: Leg = Leg.CALLER,
+        seat_id: SeatId | None = None,
+        grammar: Sequence[str] | None = None,
+        endpointing: EndpointConfig | None = None,
+    ) -> StreamBinding:
+        binding = StreamBinding(
+            call_id=call_id,
+            leg=leg,
+            seat_id=seat_id,
+            grammar=tuple(grammar) if grammar is not None else None,
+            endpointing=endpointing,
+        )
+        key = normalize_stream_id(stream_id)
+        self._entries[key] = binding
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+        return binding
+
+    def resolve(self, stream_id: str) -> StreamBinding:
+        key = normalize_stream_id(stream_id)
+        return self._entries.get(key) or StreamBinding(call_id=CallId(key))
+
+    def release(self, stream_id: str) -> None:
+        self._entries.pop(normalize_stream_id(stream_id), None)
+
+    def __contains__(self, stream_id: object) -> bool:
+        return isinstance(stream_id, str) and normalize_stream_id(stream_id) in self._entries
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOutcome:
+    """How a stream ended; what `recognize_utterance` waits for."""
+
+    stream_id: str
+    text: str
+    reason: StreamEndReason
+    endpoint: EndpointReason | None
+    audio_s: float
+    transcribed: bool
+    overloaded: bool
+
+
+class _LagHistogram:
+    """p95 of recognition lag (wall time from a frame's arrival to its result) in 10 ms buckets."""
+
+    def __init__(self, bucket_ms: float = 10.0, buckets: int = 1000) -> None:
+        self._bucket_ms = bucket_ms
+        self._counts = [0] * buckets
+        self._n = 0
+
+    def add(self, lag_s: float) -> None:
+        i = min(len(self._counts) - 1, max(0, int(lag_s * 1000 / self._bucket_ms)))
+        self._counts[i] += 1
+        self._n += 1
+
+    def p95_ms(self) -> float | None:
+        if not self._n:
+            return None
+        target = 0.95 * self._n
+        seen = 0
+        for i, count in enumerate(self._counts):
+            seen += count
+            if seen >= target:
+                return (i + 1) * self._bucket_ms
+        return len(self._counts) * self._bucket_ms  # pragma: no cover
+
+
+def _accept_batch(
+    session: RecognizerSession, frames: list[bytes], start_s: float, rate: int
+) -> list[tuple[Recognition, float]]:
+    """Runs on a worker thread. Frames go in one by one (Vosk's results depend on the cut);
+    only finals and the last partial after them are worth publishing."""
+    out: list[tuple[Recognition, float]] = []
+    pos = start_s
+    for pcm in frames:
+        pos += pcm_seconds(len(pcm), rate)
+        result = session.accept(pcm)
+        if result is None:
+            continue
+        if out and not out[-1][0].final:
+            out.pop()  # a newer partial or a final supersedes the previous partial
+        out.append((result, pos))
+    return out
+
+
+@dataclass(eq=False)
+class _Transcriber:
+    """Feeds one stream's audio to its recogniser session, one executor job at a time."""
+
+    server: AudioSocketServer
+    stream_id: str
+    binding: StreamBinding
+    rate: int = AUDIO_SAMPLE_RATE
+    pending: list[tuple[bytes, float]] = field(default_factory=list)
+    pending_bytes: int = 0
+    fed_s: float = 0.0
+    utterance_start_s: float = 0.0
+    finals: list[str] = field(default_factory=list)
+    segments: int = 0
+    dropped: bool = False
+    failed: bool = False
+    closing: bool = False
+    lag: _LagHistogram = field(default_factory=_LagHistogram)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._run(), name=f"asr:{self.stream_id}")
+
+    @property
+    def active(self) -> bool:
+        return not (self.dropped or self.failed or self.closing)
+
+    def push(self, pcm: bytes) -> None:
+        if self.dropped or self.failed:
+            return
+        now = time.monotonic()
+        self.pending.append((pcm, now))
+        self.pending_bytes += len(pcm)
+        # Lag is measured in wall time (age of the oldest frame not yet recognised), not in
+        # audio queued: a replay may deliver minutes of audio in one burst, Asterisk never does.
+        lag = now - self.pending[0][1]
+        if lag > self.server.max_lag_s or self.pending_bytes > MAX_PENDING_BYTES:
+            # Recognition is too far behind real time to be of use live: give this stream up
+            # rather than let the backlog (and the lag of every other stream) grow.
+            self.dropped = True
+            self.pending.clear()
+            self.pending_bytes = 0
+        self.wake.set()
+
+    async def close(self) -> None:
+        self.closing = True
+        self.wake.set()
+        if self.task is not None:
+            await self.task
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        server = self.server
+        grammar = list(self.binding.grammar) if self.binding.grammar is not None else None
+        try:
+            session = await loop.run_in_executor(
+                server.executor, server.recognizer_new_session, self.rate, grammar
+            )
+            while True:
+                if not self.pending and not self.closing and not self.dropped:
+                    await self.wake.wait()
+                    self.wake.clear()
+                if self.dropped:
+                    await server.publish_overloaded(self.stream_id, self.binding, "lagging")
+                    return
+                if self.pending:
+                    batch, self.pending, self.pending_bytes = self.pending, [], 0
+                    start = self.fed_s
+                    self.fed_s += sum(pcm_seconds(len(p), self.rate) for p, _ in batch)
+                    results = await loop.run_in_executor(
+                        server.executor, _accept_batch, session, [p for p, _ in batch], start, self.rate
+                    )
+                    done = time.monotonic()
+                    for _, arrived in batch:
+                        self.lag.add(done - arrived)
+                    for result, pos in results:
+                        await self._emit(result, pos)
+                    continue
+                if self.closing:
+                    break
+            final = await loop.run_in_executor(server.executor, session.finish)
+            await self._emit(final, self.fed_s)
+        except Exception:
+            self.failed = True
+            log.exception("recognition failed on AudioSocket stream %s; transcript stops", self.stream_id)
+        finally:
+            server.release_slot()
+
+    async def _emit(self, result: Recognition, pos: float) -> None:
+        if not result.text:
+            return
+        start = result.start_s if result.start_s is not None else self.utterance_start_s
+        end = result.end_s if result.end_s is not None else pos
+        if result.final:
+            self.finals.append(result.text)
+            self.utterance_start_s = pos
+        self.segments += 1
+        await self.server.bus.publish(
+            TranscriptSegment(
+                at=self.server.clock.now(),
+                call_id=self.binding.call_id,
+                stream_id=self.stream_id,
+                leg=self.binding.leg,
+                seat_id=self.binding.seat_id,
+                text=result.text,
+                start_s=round(start, 3),
+                end_s=round(end, 3),
+                final=result.final,
+                seq=self.segments,
+            )
+        )
+
+
+@dataclass(eq=False)
+class _Connection:
+    writer: asyncio.StreamWriter
+    stream_id: str | None = None
+    hung_up_by_us: bool = False
+
+    async def hang_up(self) -> None:
+        if self.hung_up_by_us or self.writer.is_closing():
+            return
+        self.hung_up_by_us = True
+        with contextlib.suppress(ConnectionError):
+            self.writer.write(encode_hangup())
+            await self.writer.drain()
+
+
+class AudioSocketServer:
+    """asyncio TCP server for Asterisk's AudioSocket. `port=0` picks a free port (tests)."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        recognizer: Recognizer | None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 9092,
+        max_streams: int = 4,
+        registry: StreamRegistry | None = None,
+        clock: Clock | None = None,
+        max_lag_s: float = 3.0,
+        drain_timeout_s: float = 2.0,
+        first_frame_timeout_s: float = 5.0,
+    ) -> None:
+        if max_streams < 1:
+            raise ValueError("max_streams must be at least 1")
+        self.bus = bus
+        self.recognizer = recognizer
+        self.host = host
+        self._port = port
+        self.max_streams = max_streams
+        self.registry = registry or StreamRegistry()
+        self.clock: Clock = clock or SystemClock()
+        self.max_lag_s = max_lag_s
+        self.drain_timeout_s = drain_timeout_s
+        self.first_frame_timeout_s = first_frame_timeout_s
+        self.executor: ThreadPoolExecutor | None = None
+        self._server: asyncio.Server | None = None
+        self._active = 0
+        self._connections: dict[asyncio.Task[None], _Connection] = {}
+        self._waiters: dict[str, asyncio.Future[StreamOutcome]] = {}
+        self._stopping = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._stopping = False
+        # One thread per slot: each transcribed stream has at most one job in flight, so a job
+        # never waits in the pool's queue behind another stream's.
+        self.executor = ThreadPoolExecutor(max_workers=self.max_streams, thread_name_prefix="asr")
+        self._server = await asyncio.start_server(self._serve, self.host, self._port)
+        log.info("AudioSocket server listening on %s:%s", self.host, self.port)
+
+    async def stop(self, *, timeout_s: float = 5.0) -> None:
+        """Hang up every stream (0x00), let their finals be published, then shut down."""
+        self._stopping = True
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._connections.values()):
+            await conn.hang_up()
+            conn.writer.close()
+        tasks = list(self._connections)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=timeout_s)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None or not self._server.sockets:
+            return self._port
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def active_streams(self) -> int:
+        return self._active
+
+    async def hang_up(self, stream_id: str) -> bool:
+        """End a stream from our side (0x00); Asterisk leaves AudioSocket() and the call goes on."""
+        key = normalize_stream_id(stream_id)
+        for conn in self._connections.values():
+            if conn.stream_id == key:
+                await conn.hang_up()
+                return True
+        return False
+
+    def expect(self, stream_id: str) -> asyncio.Future[StreamOutcome]:
+        """A future resolved with the outcome of the stream with this uuid (for the IVR)."""
+        key = normalize_stream_id(stream_id)
+        fut: asyncio.Future[StreamOutcome] = asyncio.get_running_loop().create_future()
+        self._waiters[key] = fut
+        return fut
+
+    def forget(self, stream_id: str) -> None:
+        key = normalize_stream_id(stream_id)
+        self._waiters.pop(key, None)
+        self.registry.release(key)
+
+    # -- used by _Transcriber ----------------------------------------------------------------
+    def recognizer_new_session(self, rate: int, grammar: list[str] | None) -> RecognizerSession:
+        if self.recognizer is None:  # pragma: no cover - no transcriber is made without one
+            raise AsrUnavailable("语音识别不可用")
+        return self.recognizer.new_session(rate, grammar)
+
+    def release_slot(self) -> None:
+        self._active -= 1
+
+    async def publish_overloaded(self, stream_id: str, binding: StreamBinding, reason: str) -> None:
+        log.warning(
+            "ASR overloaded (%s): stream %s of call %s not transcribed", reason, stream_id, binding.call_id
+        )
+        await self.bus.publish(
+            AsrOverloaded(
+                at=self.clock.now(),
+                call_id=binding.call_id,
+                stream_id=stream_id,
+                leg=binding.leg,
+                seat_id=binding.seat_id,
+                reason=reason,
+                active_streams=self._active,
+                limit=self.max_streams,
+            )
+        )
+
+    # -- one connection ----------------------------------------------------------------------
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        conn = _Connection(writer)
+        self._connections[task] = conn
+        try:
+            await self._serve_stream(reader, conn)
+        except Exception:
+            log.exception("AudioSocket connection failed")
+        finally:
+            self._connections.pop(task, None)
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    async def _read_first(self, reader: asyncio.StreamReader, decoder: FrameDecoder) -> list[Frame]:
+        frames: list[Frame] = []
+        async with asyncio.timeout(self.first_frame_timeout_s):
+            while not frames:
+                data = await reader.read(READ_SIZE)
+                if not data:
+                    decoder.close()
+                    return []
+                frames = decoder.feed(data)
+        return frames
+
+    async def _serve_stream(self, reader: asyncio.StreamReader, conn: _Connection) -> None:
+        decoder = FrameDecoder()
+        try:
+            frames = await self._read_first(reader, decoder)
+        except (AudioSocketProtocolError, TimeoutError, ConnectionError) as exc:
+            log.warning("AudioSocket connection dropped before its uuid: %s", exc)
+            return
+        if not frames:
+            return
+        if frames[0].kind is not FrameKind.UUID:
+            log.warning("AudioSocket stream did not start with a uuid frame (%s)", frames[0].kind.name)
+            return
+        stream_id = conn.stream_id = frames[0].uuid
+        binding = self.registry.resolve(stream_id)
+        endpointer = EnergyEndpointer(binding.endpointing) if binding.endpointing is not None else None
+
+        transcriber: _Transcriber | None = None
+        overloaded = False
+        if self.recognizer is None:
+            # ASR is down: end the AudioSocket at once so the dialplan (IVR) goes on to its fallback.
+            await conn.hang_up()
+        elif self._active >= self.max_streams:
+            overloaded = True
+            await self.publish_overloaded(stream_id, binding, "no_slot")
+            if endpointer is not None:
+                await conn.hang_up()  # nobody would hear this utterance: let the IVR fall back now
+        else:
+            self._active += 1
+            transcriber = _Transcriber(self, stream_id, binding)
+            transcriber.start()
+
+        reason: StreamEndReason | None = None
+        endpoint: EndpointReason | None = None
+        audio_bytes = 0
+        pending = frames[1:]
+        try:
+            while reason is None:
+                for frame in pending:
+                    if frame.kind is FrameKind.AUDIO:
+                        audio_bytes += len(frame.payload)
+                        if conn.hung_up_by_us:
+                            continue  # after our 0x00: Asterisk may still send a few frames
+                        if transcriber is not None:
+                            transcriber.push(frame.payload)
+                        if endpointer is not None and (endpoint := endpointer.push(frame.payload)):
+                            await conn.hang_up()
+                    elif frame.kind is FrameKind.HANGUP:
+                        reason = StreamEndReason.HANGUP
+                        break
+                    elif frame.kind is FrameKind.ERROR:
+                        code = frame.error_code
+                        name = _ERROR_NAMES.get(code, hex(code))
+                        log.warning("Asterisk reported AudioSocket error %s on stream %s", name, stream_id)
+                        reason = StreamEndReason.ASTERISK_ERROR
+                        break
+                    elif frame.kind is FrameKind.UUID:
+                        log.warning("second uuid frame on AudioSocket stream %s ignored", stream_id)
+                    # DTMF: the IVR reads digits through AGI, not here.
+                if reason is not None:
+                    break
+                decoder.check()  # garbage right after good frames in the same read
+                timeout = self.drain_timeout_s if conn.hung_up_by_us else None
+                try:
+                    async with asyncio.timeout(timeout):
+                        data = await reader.read(READ_SIZE)
+                except TimeoutError:
+                    data = b""
+                if not data:
+                    decoder.close()
+                    reason = StreamEndReason.EOF
+                    break
+                pending = decoder.feed(data)
+        except AudioSocketProtocolError as exc:
+            log.warning("AudioSocket stream %s: %s", stream_id, exc)
+            reason = StreamEndReason.PROTOCOL_ERROR
+        except ConnectionError:
+            reason = StreamEndReason.EOF
+        if endpoint is not None:
+            reason = StreamEndReason.ENDPOINT
+        elif self._stopping:
+            reason = StreamEndReason.SERVER_STOPPED
+
+        # The wire part is over: let Asterisk go now, recognition of the backlog can take longer.
+        conn.writer.close()
+        text, segments, transcribed, lag = "", 0, False, None
+        if transcriber is not None:
+            await transcriber.close()
+            text = " ".join(transcriber.finals)
+            segments = transcriber.segments
+            transcribed = not (transcriber.dropped or transcriber.failed)
+            lag = transcriber.lag.p95_ms()
+        audio_s = round(pcm_seconds(audio_bytes, AUDIO_SAMPLE_RATE), 3)
+        await self.bus.publish(
+            AsrStreamEnded(
+                at=self.clock.now(),
+                call_id=binding.call_id,
+                stream_id=stream_id,
+                leg=binding.leg,
+                seat_id=binding.seat_id,
+                reason=reason,
+                audio_s=audio_s,
+                segments=segments,
+                transcribed=transcribed,
+                text=text,
+                lag_p95_ms=lag,
+            )
+        )
+        waiter = self._waiters.pop(stream_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(
+                StreamOutcome(
+                    stream_id=stream_id,
+                    text=text,
+                    reason=reason,
+                    endpoint=endpoint,
+                    audio_s=audio_s,
+                    transcribed=transcribed,
+                    overloaded=overloaded or (transcriber is not None and transcriber.dropped),
+                )
+            )
+        self.registry.release(stream_id)
+
+
+async def recognize_utterance(
+    server: AudioSocketServer,
+    stream_id: str,
+    *,
+    call_id: CallId,
+    grammar: Sequence[str] | None = None,
+    endpointing: EndpointConfig | None = None,
+    timeout_s: float = 30.0,
+) -> str:
+    """For the IVR: register `stream_id` with endpointing, wait for Asterisk's AudioSocket stream
+    with that uuid to end (caller fell silent, max length, or hang-up) and return the final text.
+
+    Start this before the dialplan runs `AudioSocket(stream_id,host:port)`. An empty string
+    means the caller said nothing recognisable. Raises `AsrUnavailable` (no model),
+    `AsrOverloadedError` (no slot) or `UtteranceTimedOut`; the IVR then falls back to keys.
+    """
+    if server.recognizer is None:
+        raise AsrUnavailable("语音识别不可用（未加载模型）")
+    key = normalize_stream_id(stream_id)
+    server.registry.register(
+        key,
+        call_id=call_id,
+        leg=Leg.CALLER,
+        grammar=grammar,
+        endpointing=endpointing or EndpointConfig(),
+    )
+    waiter = server.expect(key)
+    try:
+        outcome = await asyncio.wait_for(waiter, timeout_s)
+    except TimeoutError:
+        raise UtteranceTimedOut(f"未在 {timeout_s:g} 秒内收到语音流 {key}", stream_id=key) from None
+    finally:
+        server.forget(key)
+    if outcome.overloaded:
+        raise AsrOverloadedError("语音识别繁忙，本次未识别", stream_id=key)
+    return outcome.text

@@ -1,0 +1,81 @@
+"""Events the ASR package publishes on the bus.
+
+Times inside a stream (`start_s`, `end_s`) are seconds of audio from the start of that AudioSocket
+stream, not wall-clock times: the audio clock is the only one both legs of a call share.
+`stream_id` is the AudioSocket uuid; `call_id` is our call id when the bridge registered the
+uuid beforehand, otherwise the uuid itself.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from core.events import DomainEvent
+from core.ids import CallId, SeatId
+
+
+class Leg(enum.StrEnum):
+    CALLER = "caller"
+    SEAT = "seat"
+
+
+class StreamEndReason(enum.StrEnum):
+    HANGUP = "hangup"
+    """Asterisk sent 0x00 (the channel left AudioSocket)."""
+    EOF = "eof"
+    """The socket closed without a hangup frame (what Asterisk does after our own 0x00)."""
+    ENDPOINT = "endpoint"
+    """We ended it: the caller stopped speaking, or the utterance reached its maximum length."""
+    ASTERISK_ERROR = "asterisk_error"
+    PROTOCOL_ERROR = "protocol_error"
+    SERVER_STOPPED = "server_stopped"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TranscriptSegment(DomainEvent):
+    """Recognised speech. Partials (`final=False`) are replaced by later segments of the same
+    utterance; a final segment is never revised. `seq` orders the segments of one stream."""
+
+    call_id: CallId
+    stream_id: str
+    leg: Leg
+    text: str
+    start_s: float
+    end_s: float
+    final: bool
+    seq: int
+    seat_id: SeatId | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AsrOverloaded(DomainEvent):
+    """A stream is not (or no longer) transcribed; the call itself goes on untouched.
+
+    `reason` is `no_slot` (more concurrent streams than the configured limit) or `lagging`
+    (recognition fell too far behind real time and the backlog was dropped)."""
+
+    call_id: CallId
+    stream_id: str
+    leg: Leg
+    reason: str
+    active_streams: int
+    limit: int
+    seat_id: SeatId | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AsrStreamEnded(DomainEvent):
+    """An AudioSocket stream is over. `transcribed` is False when no recogniser handled it
+    (overloaded, ASR down) or it was dropped part-way; `text` joins its final segments."""
+
+    call_id: CallId
+    stream_id: str
+    leg: Leg
+    reason: StreamEndReason
+    audio_s: float
+    segments: int
+    transcribed: bool
+    text: str = ""
+    lag_p95_ms: float | None = None
+    seat_id: SeatId | None = None
