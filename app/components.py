@@ -20,6 +20,10 @@ class Component:
     required: bool = True
     up: bool = False
     detail: str = ""
+    # A component whose health changes while it runs (the AMI link, the ASR model) reports it live
+    # through `probe`; the AMI bridge also publishes its own ComponentStatusChanged events.
+    probe: Callable[[], tuple[bool, str]] | None = None
+    announces_itself: bool = False
 
 
 @dataclass
@@ -56,4 +60,8 @@ class ComponentSet:
             c.up = False
 
     def status(self) -> list[dict[str, object]]:
-        return [{"name": c.name, "label": c.label, "up": c.up, "detail": c.detail} for c in self.items]
+        out: list[dict[str, object]] = []
+        for c in self.items:
+            up, detail = c.probe() if (c.probe is not None and c.up) else (c.up, c.detail)
+            out.append({"name": c.name, "label": c.label, "up": up, "detail": detail, "required": c.required})
+        return out

@@ -6,18 +6,39 @@ builds and starts it inside the running event loop (panoramisk and asyncio objec
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from app.adapters import CallbackSeats, IvrOutcomes
 from app.components import Component, ComponentSet
-from app.seed import seed_demo
+from app.seed import DEMO_SEATS, seed_demo
 from app.settings import DEMO_ADMIN_PASSWORD, Settings
+from app.speech import AsrSpeechCapture, LiveTranscriptTap
+from app.telephony import Routing, Ticker, build_ivr, build_routing, publish_all, start_simulator
+from asr.audiosocket import AudioSocketServer
+from asr.vosk_engine import VoskRecognizer
+from callbacks.service import CallbackService
+from callbacks.sla import SlaPolicy
+from callbacks.subscriber import subscribe_callbacks
 from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
 from core.bus import EventBus
 from core.calls import CallRecord
 from core.clock import Clock, SystemClock
-from core.errors import ConfigurationError
-from core.events import ComponentStatusChanged
+from core.errors import ConfigurationError, HotlineError
+from core.events import ComponentStatusChanged, DomainEvent, StateResynced
+from core.ids import SeatId
+from ivr.agi_server import AgiServer
+from ivr.events import CallbackRequested, SurveyAnswered
+from pbx.ami_bridge import AmiBridge
+from pbx.ami_control import AmiCallControl
+from pbx.sim.simulator import Simulator
+from pbx.tracker import CallTracker
+from routing.calendar import load_holidays
+from routing.queues import load_queue_rules
+from seats.board import SeatBoard
+from seats.service import SeatService
+from store.callback_repo_extras import CallbackLedgerRepository
 from store.db import Database
 from store.migrate import is_up_to_date, upgrade
 from store.recorder import TrailRecorder
@@ -40,6 +61,20 @@ class Runtime:
         self.recorder: TrailRecorder | None = None
         self.passwords = Passwords()
         self._auth: AuthService | None = None
+        self.calendar = load_holidays()
+        self.rules = load_queue_rules(self.calendar)
+        self.routing: Routing | None = None
+        self.tracker = CallTracker()
+        self.board: SeatBoard | None = None
+        self.agi: AgiServer | None = None
+        self.simulator: Simulator | None = None
+        self.bridge: AmiBridge | None = None
+        self.control: AmiCallControl | None = None
+        self.seat_service: SeatService | None = None
+        self.callbacks: CallbackService | None = None
+        self._tickers: list[Ticker] = []
+        self.asr_server: AudioSocketServer | None = None
+        self._asr_detail = ""
         self._plan()
 
     # --- accessors ---------------------------------------------------------------------------
@@ -59,10 +94,13 @@ class Runtime:
     # --- ConsoleBackend ----------------------------------------------------------------------
 
     def component_status(self) -> list[dict[str, object]]:
-        return [
-            {**s, "required": c.required}
-            for s, c in zip(self.components.status(), self.components.items, strict=True)
-        ]
+        return self.components.status()
+
+    def _probe_ami(self) -> tuple[bool, str]:
+        if self.bridge is None:
+            return False, "未启动"
+        st = self.bridge.status
+        return st.connected, ("" if st.connected else st.last_error or "连接中")
 
     def recent_calls(self, limit: int) -> list[CallRecord]:
         return self.repos.calls.recent(limit=limit)
@@ -78,13 +116,59 @@ class Runtime:
             self.components.add(
                 Component("redis", "Redis 事件分发", self._start_fanout, self._stop_fanout, required=False)
             )
+        self.components.add(Component("routing", "地址与队列路由", self._start_routing, self._noop))
+        self.components.add(Component("seats", "坐席状态", self._start_seats, self._stop_tickers))
+        if s.audiosocket.enabled:
+            self.components.add(
+                Component(
+                    "asr",
+                    "语音识别（AudioSocket + Vosk）",
+                    self._start_asr,
+                    self._stop_asr,
+                    probe=self._probe_asr,
+                    required=False,
+                )
+            )
+        if s.agi.enabled:
+            self.components.add(Component("agi", "语音导航（FastAGI）", self._start_agi, self._stop_agi))
+        if s.sim.enabled:
+            self.components.add(Component("simulator", "PBX 模拟器", self._start_sim, self._stop_sim))
+        if s.ami.enabled:
+            self.components.add(
+                Component(
+                    "ami",
+                    "AMI 桥接",
+                    self._start_ami,
+                    self._stop_ami,
+                    probe=self._probe_ami,
+                    required=False,
+                    announces_itself=True,
+                )
+            )
+            self.components.add(Component("callbacks", "回拨工单", self._start_callbacks, self._noop))
+            if s.audiosocket.enabled:
+                self.components.add(
+                    Component("tap", "实时转写接入", self._start_tap, self._noop, required=False)
+                )
+        self.components.add(
+            Component("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes, self._noop)
+        )
+        if s.sim.enabled and s.sim.auto_login_seats:
+            self.components.add(
+                Component(
+                    "demo-seats", "演示坐席自动签入", self._start_demo_seats, self._noop, required=False
+                )
+            )
 
     async def start(self) -> None:
         await self.components.start_all()
-        for c in self.components.items:
-            await self.bus.publish(
-                ComponentStatusChanged(at=self.clock.now(), component=c.name, up=c.up, detail=c.detail)
-            )
+        for c, st in zip(self.components.items, self.components.status(), strict=True):
+            if not c.announces_itself:
+                await self.bus.publish(
+                    ComponentStatusChanged(
+                        at=self.clock.now(), component=c.name, up=bool(st["up"]), detail=str(st["detail"])
+                    )
+                )
 
     async def stop(self) -> None:
         await self.components.stop_all()
@@ -123,6 +207,169 @@ class Runtime:
     async def _stop_recorder(self) -> None:
         if self.recorder is not None:
             await self.recorder.stop()
+
+    async def _noop(self) -> None:
+        return None
+
+    async def _stop_tickers(self) -> None:
+        for t in self._tickers:
+            await t.stop()
+        self._tickers.clear()
+
+    async def _start_routing(self) -> None:
+        # Building the pinyin indexes takes a second or two: off the event loop.
+        self.routing = await asyncio.to_thread(build_routing, self.calendar, self.rules)
+
+    async def _start_seats(self) -> None:
+        board = self.board = SeatBoard(self.repos.seats.all(), wrap_up_seconds=self.settings.seats.wrap_up_s)
+
+        async def follow(event: DomainEvent) -> None:
+            await publish_all(self.bus, list(board.apply(event)))
+
+        async def tick() -> None:
+            await publish_all(self.bus, list(board.tick(self.clock.now())))
+
+        self.bus.subscribe("seat-board", follow)
+        ticker = Ticker("wrap-up", 1.0, tick)
+        await ticker.start()
+        self._tickers.append(ticker)
+
+    async def _start_asr(self) -> None:
+        cfg, sock = self.settings.asr, self.settings.audiosocket
+        recognizer = None
+        try:
+            recognizer = await VoskRecognizer.aload(cfg.model_path)
+            self._asr_detail = ""
+        except ConfigurationError as exc:
+            # Calls go on without transcripts; the status page says why.
+            self._asr_detail = exc.message
+            log.error("ASR is down: %s", exc.message)
+        self.asr_server = AudioSocketServer(
+            self.bus,
+            recognizer,
+            host=sock.host,
+            port=sock.port,
+            max_streams=cfg.max_streams,
+            clock=self.clock,
+        )
+        await self.asr_server.start()
+
+    async def _stop_asr(self) -> None:
+        if self.asr_server is not None:
+            await self.asr_server.stop()
+
+    def _probe_asr(self) -> tuple[bool, str]:
+        if self.asr_server is None or self.asr_server.recognizer is None:
+            return False, self._asr_detail or "未启动"
+        return True, f"{self.asr_server.active_streams} 路转写中"
+
+    async def _start_tap(self) -> None:
+        assert self.control is not None and self.asr_server is not None
+        sock = self.settings.audiosocket
+        LiveTranscriptTap(
+            bus=self.bus,
+            control=self.control,
+            tracker=self.tracker,
+            server=self.asr_server,
+            address=f"{sock.host}:{self.asr_server.port}",
+        ).subscribe()
+
+    async def _start_agi(self) -> None:
+        assert self.routing is not None
+        capture = (
+            AsrSpeechCapture(self.asr_server, self.routing.grammar) if self.asr_server is not None else None
+        )
+        self.agi = build_ivr(
+            self.settings,
+            self.routing,
+            tracker=self.tracker,
+            board=self.board,
+            bus=self.bus,
+            clock=self.clock,
+            capture=capture,
+        )
+        await self.agi.start(self.settings.agi.host, self.settings.agi.port)
+
+    async def _stop_agi(self) -> None:
+        if self.agi is not None:
+            await self.agi.stop()
+
+    async def _start_sim(self) -> None:
+        demo_ids = {sid for sid, *_ in DEMO_SEATS}
+        seats = [s for s in self.repos.seats.all() if s.id in demo_ids]
+        agi_port = self.agi.port if self.agi is not None else None
+        self.simulator = await start_simulator(
+            self.settings, self.rules, seats, agi_port=agi_port, ami_port=self.settings.ami.port
+        )
+
+    async def _stop_sim(self) -> None:
+        if self.simulator is not None:
+            await self.simulator.stop()
+
+    async def _start_ami(self) -> None:
+        a = self.settings.ami
+        port = self.simulator.port if self.simulator is not None else a.port
+        self.bridge = AmiBridge(
+            host=a.host,
+            port=port,
+            username=a.username,
+            secret=a.secret.get_secret_value(),
+            tracker=self.tracker,
+            bus=self.bus,
+            clock=self.clock,
+        )
+        self.control = AmiCallControl(self.bridge, timeout=a.action_timeout_s)
+        assert self.board is not None
+        self.seat_service = SeatService(
+            self.control, self.repos.seats, self.repos.teams, self.rules, self.board
+        )
+        await self.bridge.start()
+
+    async def _stop_ami(self) -> None:
+        if self.bridge is not None:
+            await self.bridge.stop()
+
+    async def _start_callbacks(self) -> None:
+        assert self.control is not None and self.board is not None and self._db is not None
+        service = self.callbacks = CallbackService(
+            store=self.repos.work_orders,
+            ledger=CallbackLedgerRepository(self._db),
+            calls=self.control,
+            bus=self.bus,
+            clock=self.clock,
+            seats=CallbackSeats(self.repos, self.board),
+            sla=SlaPolicy(calendar=self.calendar),
+        )
+        subscribe_callbacks(self.bus, service)
+
+        async def tick() -> None:
+            await service.tick()
+
+        ticker = Ticker("callbacks", self.settings.callbacks.tick_s, tick)
+        await ticker.start()
+        self._tickers.append(ticker)
+
+    async def _start_ivr_outcomes(self) -> None:
+        outcomes = IvrOutcomes(self.repos, self.callbacks)
+        self.bus.subscribe("ivr-outcomes", outcomes.handle, types=(CallbackRequested, SurveyAnswered))
+
+    async def _start_demo_seats(self) -> None:
+        """Demo only: log the demo seats in once the AMI link is up, so simulated calls get answered."""
+        done = asyncio.Event()
+
+        async def on_resync(event: DomainEvent) -> None:
+            # The bridge publishes StateResynced after each login's snapshot: the link is up and
+            # the board knows who is already in which queue.
+            if done.is_set() or not isinstance(event, StateResynced) or self.seat_service is None:
+                return
+            done.set()
+            for sid, *_ in DEMO_SEATS:
+                try:
+                    await self.seat_service.login(SeatId(sid))
+                except HotlineError as exc:
+                    log.warning("demo seat %s could not log in: %s", sid, exc.message)
+
+        self.bus.subscribe("demo-seats", on_resync, types=(StateResynced,))
 
     async def _start_fanout(self) -> None:
         assert self.settings.redis.url

@@ -52,7 +52,7 @@ class AudioSocketSettings(BaseModel):
 
 class AsrSettings(BaseModel):
     model_path: str | None = Field(
-        default=None, description="Vosk 模型目录，例如 ./models/vosk-model-small-cn-0.22"
+        default="./models/vosk-model-small-cn-0.22", description="Vosk 模型目录（获取方法见 README）"
     )
     max_streams: int = 4
 
@@ -66,13 +66,24 @@ class WebSettings(BaseModel):
     )
 
 
+class SeatsSettings(BaseModel):
+    wrap_up_s: float = Field(default=30.0, description="话后整理时长（秒）")
+
+
+class CallbacksSettings(BaseModel):
+    tick_s: float = Field(default=10.0, description="回拨工单定时检查间隔（秒）：自动分配、预警、重拨")
+
+
 class SimulatorSettings(BaseModel):
+    """The embedded PBX simulator: listens for AMI on `ami.host:ami.port`."""
+
     enabled: bool = False
-    ami_port: int = 5038
     calls_per_hour: float = 240.0
-    seats: int = 6
+    mean_talk_s: float = 60.0
+    mean_patience_s: float = 90.0
     seed: int = 12348
     time_scale: float = 1.0
+    auto_login_seats: bool = True
 
 
 class Settings(BaseSettings):
@@ -87,6 +98,8 @@ class Settings(BaseSettings):
     audiosocket: AudioSocketSettings = Field(default_factory=AudioSocketSettings)
     asr: AsrSettings = Field(default_factory=AsrSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    seats: SeatsSettings = Field(default_factory=SeatsSettings)
+    callbacks: CallbacksSettings = Field(default_factory=CallbacksSettings)
     sim: SimulatorSettings = Field(default_factory=SimulatorSettings)
 
     @model_validator(mode="after")

@@ -119,7 +119,9 @@ class QueueRules:
         return self.teams.get(district_code, self.default)
 
     def district_queue_name(self, district_code: str, category: LegalCategory | str) -> str:
-        return self.district_queue.format(district=district_code, category=LegalCategory.parse(category).value)
+        return self.district_queue.format(
+            district=district_code, category=LegalCategory.parse(category).value
+        )
 
     def city_queue_name(self, category: LegalCategory | str) -> str:
         return self.city_queue.format(category=LegalCategory.parse(category).value)

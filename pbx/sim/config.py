@@ -143,6 +143,8 @@ class SimulatorConfig:
     talk_time: Dist = field(default_factory=lambda: Dist(DistKind.LOGNORMAL, 180.0, 0.5))
     caller_answer_delay: Dist = field(default_factory=lambda: Dist(DistKind.UNIFORM, 4.0, 3.0))
     caller_reachable_probability: float = 0.8
+    # What callers key in the IVR: (digits, weight). Empty: callers press nothing.
+    dtmf_mix: tuple[tuple[str, float], ...] = ()
     seed: int = 12348
     time_scale: float = 1.0
     start_epoch: float | None = None  # virtual time of the start; None: the wall clock

@@ -114,6 +114,10 @@ class Simulator:
                     context="incoming",
                 )
             )
+        dtmf = ""
+        if cfg.dtmf_mix:
+            keys = [k for k, _ in cfg.dtmf_mix]
+            dtmf = self.rng.choices(keys, weights=[w for _, w in cfg.dtmf_mix])[0]
         return CallerSpec(
             endpoint=number,
             number=number,
@@ -121,6 +125,7 @@ class Simulator:
             patience=cfg.patience.draw(self.rng),
             talk_time=cfg.talk_time.draw(self.rng),
             district=district,
+            dtmf=dtmf,
         )
 
     async def _generate(self) -> None:

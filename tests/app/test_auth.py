@@ -28,13 +28,23 @@ class AuthProbeRang(DomainEvent):
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = demo_settings(database={"url": f"sqlite:///{tmp_path / 'auth.db'}"}, sim={"enabled": False})
+    settings = demo_settings(
+        database={"url": f"sqlite:///{tmp_path / 'auth.db'}"},
+        sim={"enabled": False},
+        ami={"enabled": False},
+        agi={"port": 0},
+    )
     with TestClient(build_app(settings), base_url="http://127.0.0.1") as c:
         yield c
 
 
 def test_given_a_non_local_host_when_logging_in_then_the_cookie_is_secure(tmp_path: Path) -> None:
-    settings = demo_settings(database={"url": f"sqlite:///{tmp_path / 'sec.db'}"}, sim={"enabled": False})
+    settings = demo_settings(
+        database={"url": f"sqlite:///{tmp_path / 'sec.db'}"},
+        sim={"enabled": False},
+        ami={"enabled": False},
+        agi={"port": 0},
+    )
     with TestClient(build_app(settings), base_url="https://hotline.example.cn") as c:
         r = c.post("/api/login", json={"username": "admin", "password": PW})
     assert "secure" in r.headers["set-cookie"].lower()
@@ -126,7 +136,12 @@ def test_given_a_foreign_origin_when_opening_the_websocket_then_closed_with_4403
 def test_given_two_seats_when_a_call_rings_seat_1001_then_only_1001_and_scoped_supervisors_get_it(
     tmp_path: Path,
 ) -> None:
-    settings = demo_settings(database={"url": f"sqlite:///{tmp_path / 'ws.db'}"}, sim={"enabled": False})
+    settings = demo_settings(
+        database={"url": f"sqlite:///{tmp_path / 'ws.db'}"},
+        sim={"enabled": False},
+        ami={"enabled": False},
+        agi={"port": 0},
+    )
     app = build_app(settings)
     # One app, one client; each user's cookie is set on the client just before opening their socket.
     with TestClient(app, base_url="http://127.0.0.1") as base:

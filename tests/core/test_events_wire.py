@@ -87,5 +87,7 @@ class QueuedSample(DomainEvent):
 
 def test_given_a_district_queue_when_asking_audience_then_the_district_key_is_added() -> None:
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    assert QueuedSample(at=at, call_id="c", queue="q-310106-labor").audience() == frozenset({"district:310106"})
+    assert QueuedSample(at=at, call_id="c", queue="q-310106-labor").audience() == frozenset(
+        {"district:310106"}
+    )
     assert QueuedSample(at=at, call_id="c", queue="q-city-labor").audience() == frozenset()

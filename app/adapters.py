@@ -1,0 +1,194 @@
+"""Adapters between packages that may not import each other: built here, in the composition root.
+
+* routing → ivr: queue choice, service hours, address lookup to the nearest office.
+* pbx tracker + seat board → ivr: the estimated wait of a queue.
+* store + seat board → callbacks: the seats a work order can go to.
+* ivr events → callbacks and store: callback requests, survey answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from callbacks.models import MissReason
+from callbacks.ports import CallbackSeat
+from callbacks.service import CallbackService
+from core.calls import CallStatus
+from core.clock import CHINA_TZ
+from core.events import DomainEvent
+from core.ids import OfficeId, SeatId, TeamId
+from ivr.events import CallbackReason, CallbackRequested, SurveyAnswered, SurveyRating
+from ivr.ports import AddressCandidate, WaitEstimate
+from pbx.tracker import CallTracker
+from routing.address import AddressResolver
+from routing.calendar import HolidayCalendar
+from routing.nearest import NoOfficeFound, nearest_office
+from routing.offices import OfficeRegistry
+from routing.queues import QueueRules
+from seats.board import SeatBoard
+from seats.state import SeatStatus
+from stats.models import Satisfaction, SurveyAnswer
+from store.repositories import Repositories
+
+log = logging.getLogger(__name__)
+
+
+class RoutingQueueRouter:
+    """ivr.ports.QueueRouter over routing's data-driven queue rules."""
+
+    def __init__(self, rules: QueueRules) -> None:
+        self._rules = rules
+
+    def choose(self, district_code: str | None, category: str, now: datetime) -> tuple[str, str]:
+        decision = self._rules.choose_queue(district_code, category, now)
+        return decision.queue, decision.reason
+
+
+class RoutingServiceHours:
+    """ivr.ports.ServiceHours: open while the city pool is (working days per the holiday calendar)."""
+
+    def __init__(self, rules: QueueRules, calendar: HolidayCalendar) -> None:
+        self._rules = rules
+        self._calendar = calendar
+
+    def is_open(self, now: datetime) -> bool:
+        local = now.astimezone(CHINA_TZ)
+        return self._calendar.is_working_day(local.date()) and self._rules.city_hours.contains(local.time())
+
+
+class RoutingAddressLookup:
+    """ivr.ports.AddressLookup: ASR text → ranked places → the nearest office of each."""
+
+    def __init__(self, resolver: AddressResolver, registry: OfficeRegistry, *, limit: int = 3) -> None:
+        self._resolver = resolver
+        self._registry = registry
+        self._limit = limit
+
+    def lookup(self, text: str) -> list[AddressCandidate]:
+        out: list[AddressCandidate] = []
+        seen: set[str] = set()
+        for match in self._resolver.resolve(text, limit=self._limit):
+            try:
+                found = nearest_office(
+                    self._registry,
+                    district_code=match.district_code,
+                    street_code=match.street_code,
+                    committee_code=match.committee_code,
+                )
+            except NoOfficeFound:
+                continue
+            if found.office.id in seen:
+                continue
+            seen.add(found.office.id)
+            out.append(
+                AddressCandidate(
+                    office_id=OfficeId(found.office.id),
+                    office_name=found.office.name,
+                    office_address=found.office.address,
+                    opening_hours=found.office.opening_hours,
+                    district_code=found.office.district_code,
+                    confidence=match.confidence,
+                    reason=f"{match.reason}；{found.reason}",
+                )
+            )
+        return out
+
+
+class LiveWaitEstimator:
+    """ivr.ports.QueueWaitEstimator: callers waiting × average handling time ÷ seats serving.
+
+    A queue nobody serves has no estimate (None): the IVR then offers no callback on that ground.
+    """
+
+    def __init__(
+        self,
+        tracker: CallTracker,
+        board: SeatBoard | None,
+        *,
+        aht_seconds: float = 300.0,
+        max_waiting: int = 30,
+    ) -> None:
+        self._tracker = tracker
+        self._board = board
+        self._aht = aht_seconds
+        self._max = max_waiting
+
+    async def estimate(self, queue: str) -> WaitEstimate:
+        waiting = sum(
+            1 for c in self._tracker.calls.values() if c.queue == queue and c.status is CallStatus.QUEUED
+        )
+        if waiting >= self._max:
+            return WaitEstimate(None, full=True)
+        if self._board is None:
+            return WaitEstimate(None)
+        serving = [
+            s
+            for s, qs in self._board.queues.items()
+            if queue in qs and self._board.state(s).status is not SeatStatus.OFFLINE
+        ]
+        if not serving:
+            return WaitEstimate(None)
+        return WaitEstimate(waiting * self._aht / len(serving))
+
+
+class CallbackSeats:
+    """callbacks.ports.SeatDirectory over the seat table and the live board."""
+
+    def __init__(self, repos: Repositories, board: SeatBoard) -> None:
+        self._repos = repos
+        self._board = board
+
+    def seat(self, seat_id: SeatId) -> CallbackSeat | None:
+        try:
+            return self._repos.seats.get(seat_id)
+        except Exception:
+            return None
+
+    def available_seats(self, team_id: TeamId) -> Sequence[CallbackSeat]:
+        return [
+            s
+            for s in self._repos.seats.by_team(team_id)
+            if s.id in self._board.states and self._board.state(s.id).status is SeatStatus.AVAILABLE
+        ]
+
+
+_RATING = {
+    SurveyRating.SATISFIED: Satisfaction.SATISFIED,
+    SurveyRating.BASICALLY_SATISFIED: Satisfaction.FAIRLY_SATISFIED,
+    SurveyRating.DISSATISFIED: Satisfaction.DISSATISFIED,
+}
+
+
+class IvrOutcomes:
+    """Bus subscriber: IVR callback requests become work orders; survey answers are stored."""
+
+    def __init__(self, repos: Repositories, callbacks: CallbackService | None) -> None:
+        self._repos = repos
+        self._callbacks = callbacks
+
+    async def handle(self, event: DomainEvent) -> None:
+        if isinstance(event, CallbackRequested) and self._callbacks is not None:
+            reason = (
+                MissReason.AFTER_HOURS
+                if event.reason is CallbackReason.AFTER_HOURS
+                else MissReason.IVR_REQUEST
+            )
+            team = TeamId(f"team-{event.district_code}") if event.district_code else None
+            await self._callbacks.record_callback_request(
+                event.call_id,
+                event.caller_number,
+                reason,
+                event.at,
+                event.district_code,
+                team,
+                queue=event.queue,
+                category=event.category,
+            )
+        elif isinstance(event, SurveyAnswered):
+            answer = SurveyAnswer(
+                call_id=event.call_id, seat_id=event.seat_id or None, score=_RATING[event.rating], at=event.at
+            )
+            if not self._repos.surveys.record(answer):
+                log.info("survey for call %s already recorded", event.call_id)

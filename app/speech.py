@@ -1,0 +1,103 @@
+"""Speech in the runtime: the AudioSocket/Vosk server, the IVR's spoken address, the live tap.
+
+* `AsrSpeechCapture` (ivr.ports.SpeechCapture): registers the AudioSocket uuid with the ASR server
+  *before* the IVR runs `EXEC AudioSocket`, with the address grammar and endpointing, and yields
+  the recognised text (None when nothing usable was heard or ASR is down: the IVR falls back).
+* `LiveTranscriptTap`: when a seat answers an inbound call, Originate `Local/tap@asr-tap` running
+  AudioSocket to our server with `SPY=<caller channel>` (the tap shown to work on Asterisk 22 in
+  the traces' README). ChanSpy's `E` option ends the tap when the caller hangs up, so nothing has
+  to stop it. The uuid is registered to the call, the caller leg and the seat, so transcript
+  segments reach exactly that seat's console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Sequence
+
+from asr.audiosocket import AudioSocketServer, recognize_utterance
+from asr.events import Leg
+from core.bus import EventBus
+from core.call_events import CallAnswered
+from core.errors import HotlineError
+from core.events import DomainEvent
+from core.ids import CallId
+from core.ports import CallControl
+from pbx.tracker import CallTracker
+
+log = logging.getLogger(__name__)
+
+
+class AsrSpeechCapture:
+    def __init__(
+        self, server: AudioSocketServer, grammar: Sequence[str] | None, *, timeout_s: float = 20.0
+    ) -> None:
+        self._server = server
+        self._grammar = list(grammar) if grammar else None
+        self._timeout = timeout_s
+
+    def expect(self, stream_id: str) -> Awaitable[str | None]:
+        async def recognise() -> str | None:
+            try:
+                text = await recognize_utterance(
+                    self._server,
+                    stream_id,
+                    call_id=CallId(stream_id),
+                    grammar=self._grammar,
+                    timeout_s=self._timeout,
+                )
+            except HotlineError as exc:
+                log.info("spoken address not recognised (%s): %s", exc.error_id, exc.message)
+                return None
+            return text.strip() or None
+
+        # A task, not a bare coroutine: the registration must happen now, before the EXEC.
+        return asyncio.ensure_future(recognise())
+
+
+class LiveTranscriptTap:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        control: CallControl,
+        tracker: CallTracker,
+        server: AudioSocketServer,
+        address: str,
+    ) -> None:
+        self._bus = bus
+        self._control = control
+        self._tracker = tracker
+        self._server = server
+        self._address = address
+        self.started = 0
+
+    def subscribe(self) -> None:
+        self._bus.subscribe("live-transcript-tap", self.handle, types=(CallAnswered,))
+
+    async def handle(self, event: DomainEvent) -> None:
+        if not isinstance(event, CallAnswered) or event.inferred or self._server.recognizer is None:
+            return
+        call = self._tracker.calls.get(event.call_id)
+        if call is None or not call.channel:
+            return
+        stream_id = str(uuid.uuid4())
+        self._server.registry.register(
+            stream_id, call_id=event.call_id, leg=Leg.CALLER, seat_id=event.seat_id
+        )
+        try:
+            await self._control.originate(
+                "Local/tap@asr-tap",
+                context="asr-tap",
+                exten="tap",
+                application="AudioSocket",
+                data=f"{stream_id},{self._address}",
+                variables={"SPY": call.channel},
+                action_id=f"tap-{stream_id}",
+            )
+            self.started += 1
+        except HotlineError as exc:
+            # No transcript for this call; the call itself is not affected.
+            log.warning("live transcript tap for %s failed: %s", event.call_id, exc.message)
