@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.console_seat import SeatConsole
 from app.runtime import Runtime
 from app.settings import Settings
 from console_web.web import install_console
@@ -22,6 +23,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         await runtime.start()
         app.state.runtime = runtime
         app.state.backend = runtime
+        # Built inside the running loop: it subscribes to the bus.
+        app.state.seat_console = SeatConsole(runtime)
         try:
             yield
         finally:

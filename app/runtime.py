@@ -64,7 +64,11 @@ class Runtime:
         self.calendar = load_holidays()
         self.rules = load_queue_rules(self.calendar)
         self.routing: Routing | None = None
-        self.tracker = CallTracker()
+        # The recorded traces use `incoming`/`transfer`; our dialplan (asterisk_conf) the hotline-* names.
+        self.tracker = CallTracker(
+            transfer_contexts=frozenset({"transfer", "hotline-transfer"}),
+            inbound_contexts=frozenset({"incoming", "hotline-incoming"}),
+        )
         self.board: SeatBoard | None = None
         self.agi: AgiServer | None = None
         self.simulator: Simulator | None = None
@@ -201,7 +205,7 @@ class Runtime:
             self._db.dispose()
 
     async def _start_recorder(self) -> None:
-        self.recorder = TrailRecorder(self.bus, self.repos.calls)
+        self.recorder = TrailRecorder(self.bus, self.repos.calls, self.repos.transcripts)
         await self.recorder.start()
 
     async def _stop_recorder(self) -> None:

@@ -7,10 +7,12 @@ from fastapi.staticfiles import StaticFiles
 
 from console_web.errors import hotline_error_handler
 from console_web.routes import STATIC, build_router
+from console_web.seat_api import build_seat_router
 from core.errors import HotlineError
 
 
 def install_console(app: FastAPI) -> None:
     app.include_router(build_router())
+    app.include_router(build_seat_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(HotlineError, hotline_error_handler)

@@ -260,6 +260,7 @@ class AmiBridge:
         self._supervisor: asyncio.Task[None] | None = None
         self._logged_in = False
         self._ever_logged_in = False
+        self._stopping = False
         self._announced_up: bool | None = None
 
         self._last_error = ""
@@ -275,6 +276,7 @@ class AmiBridge:
         if self._supervisor is not None:
             raise RuntimeError("AmiBridge already started")
         loop = asyncio.get_running_loop()
+        self._stopping = False
         self._queue = asyncio.Queue(maxsize=self._maxsize)
         self._manager = _BridgeManager(
             self._connection_lost,
@@ -297,8 +299,12 @@ class AmiBridge:
         supervisor, self._supervisor = self._supervisor, None
         if supervisor is None:
             return
-        supervisor.cancel()
-        await asyncio.gather(supervisor, return_exceptions=True)
+        self._stopping = True
+        while not supervisor.done():
+            supervisor.cancel()
+            await asyncio.wait({supervisor}, timeout=0.5)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            supervisor.result()
         self._drop_connection()
         self._enqueue(_StatusChange(False, "stopped"))
         if self._queue is not None:
@@ -342,7 +348,7 @@ class AmiBridge:
         future: asyncio.Future[Any] = manager.send_action(panoramisk_action, as_list=as_list)
 
         def forget_if_cancelled(done: asyncio.Future[Any]) -> None:
-            # On timeout wait_for cancels the future; panoramisk would keep the action and keep
+            # On timeout the future is cancelled; panoramisk would keep the action and keep
             # routing late replies with its ActionID into it. Forget it so they are dispatched.
             if done.cancelled():
                 protocol.responses.pop(panoramisk_action.id, None)
@@ -454,7 +460,7 @@ class AmiBridge:
 
     async def _supervise(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             try:
                 await self._session()
             except _SessionFailed as exc:
@@ -484,9 +490,12 @@ class AmiBridge:
         lost = self._lost = asyncio.Event()
         try:
             try:
-                transport, protocol = await asyncio.wait_for(
-                    loop.create_connection(_BridgeProtocol, self._host, self._port), self._connect_timeout
-                )
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow stop()'s
+                # cancellation when a refused connect fails at the same moment.
+                async with asyncio.timeout(self._connect_timeout):
+                    transport, protocol = await loop.create_connection(
+                        _BridgeProtocol, self._host, self._port
+                    )
             except (OSError, TimeoutError) as exc:
                 raise _SessionFailed(f"cannot connect to AMI at {self._host}:{self._port}: {exc!r}") from exc
             self._transport = transport

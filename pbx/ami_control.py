@@ -101,9 +101,12 @@ async def run_action(
             _check_header(key, one)
     future = sender.send_action(action, as_list=as_list)
     try:
-        reply = await asyncio.wait_for(future, reply_timeout)
+        # asyncio.timeout rather than wait_for: on 3.11 wait_for can swallow a cancellation of
+        # the caller when the reply lands at the same moment.
+        async with asyncio.timeout(reply_timeout):
+            reply = await future
     except TimeoutError:
-        # wait_for cancelled the panoramisk future; the sender forgets the pending action.
+        # The timeout cancelled the panoramisk future; the sender forgets the pending action.
         raise PbxUnavailable(
             f"PBX 未在 {reply_timeout:g} 秒内答复 {name}", action=name, reason="timeout"
         ) from None

@@ -908,22 +908,23 @@ class CallTracker:
 
     def _end_missed(self, call: _Call, at: datetime) -> list[DomainEvent]:
         out: list[DomainEvent] = []
-        waiting = (
+        unanswered = (
             call.direction is CallDirection.INBOUND
-            and call.queue is not None
             and call.answered_at is None
             and not call.missed
             and call.transferred_at is None
         )
-        if waiting and call.queue is not None:
-            # It left the queue unseen: count it as abandoned so that no missed call goes
-            # without a callback; `inferred` lets statistics tell it apart.
+        if unanswered:
+            # It ended unseen and nobody answered it. While we were blind the caller may have left
+            # the IVR, joined a queue and given up there, so count it as abandoned (in its queue
+            # when we knew it, else with no queue): no missed caller goes without a callback.
+            # `inferred` lets statistics tell these apart.
             out.append(
                 CallAbandoned(
                     at=at,
                     event_id=_eid(call.call_id, "abandoned"),
                     call_id=call.call_id,
-                    queue=call.queue,
+                    queue=call.queue or "",
                     wait_seconds=_seconds(call.queued_at, at) if call.queued_at else 0.0,
                     position=call.position or 0,
                     original_position=call.original_position or 0,

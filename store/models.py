@@ -253,3 +253,22 @@ class AuditRow(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     source_ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ConsultationRecordRow(Base):
+    """A seat's consultation record of one call (咨询记录); one per call and seat."""
+
+    __tablename__ = "consultation_records"
+    __table_args__ = (UniqueConstraint("call_id", "seat_id", name="uq_consultation_records_call_seat"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    seat_id: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str | None] = mapped_column(String(40))
+    question: Mapped[str] = mapped_column(Text, default="")
+    advice: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    office_id: Mapped[str | None] = mapped_column(String(64))
+    draft: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,6 +1,8 @@
 """The call recorder: the complete trail (全程留痕) and the summary row of every call.
 
 * Every domain event that names a call is appended to `call_events`, idempotently by event id.
+* Transcript segments go to `transcripts` (a partial is replaced by its final text); only final
+  segments join the trail.
 * The call's summary row (`calls`) follows the events through `project_call`, a pure function:
   offered → queued → ringing → talking → answered / abandoned / timed out / transferred → ended,
   plus what the IVR learnt (category, district, office, path), read from any event that carries
@@ -31,10 +33,10 @@ from core.call_events import (
     SeatRinging,
     SeatRingNoAnswer,
 )
-from core.calls import CallRecord, CallStatus, CallTrailEntry
+from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.events import DomainEvent, to_wire
 from core.ids import CallId
-from store.repositories import CallRepository
+from store.repositories import CallRepository, TranscriptRepository
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +112,12 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
 
 
 class TrailRecorder:
-    def __init__(self, bus: EventBus, calls: CallRepository) -> None:
+    def __init__(
+        self, bus: EventBus, calls: CallRepository, transcripts: TranscriptRepository | None = None
+    ) -> None:
         self._bus = bus
         self._calls = calls
+        self._transcripts = transcripts
         self._sub: Subscription | None = None
         self.recorded = 0
 
@@ -124,6 +129,23 @@ class TrailRecorder:
             self._bus.unsubscribe(self._sub)
             self._sub = None
 
+    def _transcript(self, call_id: CallId, event: DomainEvent) -> None:
+        """Transcript segments (read by duck typing: `store` may not import `asr`)."""
+        if self._transcripts is None:
+            return
+        self._transcripts.add(
+            TranscriptLine(
+                call_id=call_id,
+                leg=str(getattr(event, "leg", "caller")),
+                seq=int(getattr(event, "seq", 0)),
+                text=str(getattr(event, "text", "")),
+                start_s=float(getattr(event, "start_s", 0.0)),
+                end_s=float(getattr(event, "end_s", 0.0)),
+                final=bool(getattr(event, "final", False)),
+                at=event.at,
+            )
+        )
+
     async def handle(self, event: DomainEvent) -> None:
         call_id = getattr(event, "call_id", None)
         if not call_id:
@@ -132,6 +154,10 @@ class TrailRecorder:
             self.recorded += 1
 
     def _record(self, call_id: CallId, event: DomainEvent) -> bool:
+        if event.event_type == "TranscriptSegment":
+            self._transcript(call_id, event)
+            if not getattr(event, "final", False):
+                return False  # partial results are refined moments later: not part of the trail
         data = to_wire(event)["data"]
         data.pop("at", None)
         data.pop("event_id", None)

@@ -50,8 +50,10 @@ def _postgres_database() -> Iterator[Database]:
     except Exception as exc:  # connection refused, auth...
         admin.dispose()
         service_unavailable("PostgreSQL", repr(exc))
-    engine = create_db_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    db = Database(PG_URL, engine=engine)
+    # The schema travels in the URL, so components that open their own engine from the URL
+    # (the runtime, alembic) land in the same schema.
+    sep = "&" if "?" in PG_URL else "?"
+    db = Database(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
     try:
         yield db
     finally:

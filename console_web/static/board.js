@@ -94,6 +94,8 @@ async function api(path, options = {}) {
 }
 
 function showBoard() {
+  // Seats work in their own workspace; the board is for supervisors and admins.
+  if (me.role === "seat") { location.replace("/seat"); return; }
   document.getElementById("login").hidden = true;
   document.getElementById("board").hidden = false;
   document.getElementById("logout").hidden = false;

@@ -3,7 +3,8 @@
 Opens a real TCP connection to the IVR's FastAGI server, sends the `agi_*` environment block the
 way Asterisk 22 does (shared/asterisk-traces/fastagi_sessions.json), then executes each command
 line the server sends and answers like res_agi (`200 result=1 (value)`, `510 Invalid or unknown
-command`). Every command is published on the AMI as AGIExecStart / AGIExecEnd with a CommandId,
+command`; `EXEC AudioSocket` streams the caller's spoken address, see `_Session._audiosocket`).
+Every command is published on the AMI as AGIExecStart / AGIExecEnd with a CommandId,
 and `SET VARIABLE` emits a VarSet between them (trace 02).
 
 Returns the AGISTATUS the dialplan sees: SUCCESS when the server closes the connection, FAILURE
@@ -16,6 +17,9 @@ import asyncio
 import contextlib
 import math
 from typing import TYPE_CHECKING
+
+from pbx.sim.audiosocket_client import AudioSocketLink, parse_target
+from pbx.sim.voice import once_then_silence
 
 if TYPE_CHECKING:
     from pbx.sim.config import AgiTarget
@@ -144,9 +148,33 @@ class _Session:
                 digits += d
             await self.pbx.wait(1.0 + 0.3 * len(digits), self.ch.interrupt)
             return (f"200 result={digits}" if digits else "200 result= (timeout)"), False
+        if head == "EXEC" and len(args) >= 2 and args[1].lower() == "audiosocket":
+            return await self._audiosocket(args[2] if len(args) > 2 else ""), False
         if head == "EXEC" or head == "SET" or head == "SAY" or head == "DATABASE":
             return "200 result=0", False
         return "510 Invalid or unknown command", False
+
+    async def _audiosocket(self, data: str) -> str:
+        """`EXEC AudioSocket <uuid>,<host>:<port>`: the caller says their address.
+
+        The utterance at real-time pace (scaled), then silence, until the server sends 0x00 or
+        closes (its endpointing ends the stream), the caller hangs up, or `address_max` seconds
+        have gone by (then the simulator just closes). AudioSocket returns -1 in every one of
+        these cases, and when it cannot connect: `200 result=-1` (ivr/agi_server.py reads -1 from
+        EXEC as the normal end of the stream, not as a hangup)."""
+        target = parse_target(data)
+        if target is None:
+            return "200 result=-1"
+        call_uuid, host, port = target
+        link = await AudioSocketLink.open(self.pbx, call_uuid, host, port)
+        if link is None:
+            return "200 result=-1"
+        try:
+            frames = once_then_silence(self.pbx.address_pcm(self.ch))
+            await link.stream(frames, self.ch.interrupt, limit=self.pbx.config.address_max)
+        finally:
+            await link.close()
+        return "200 result=-1"
 
 
 async def run_agi(pbx: SimPbx, ch: Channel, target: AgiTarget) -> str:

@@ -3,9 +3,10 @@
 Speaks the wire format of Asterisk 22 (`Key: Value\\r\\n` lines, a blank line ends a message):
 banner `Asterisk Call Manager/<version>\\r\\n`; Login (a wrong secret gets `Response: Error`,
 `Message: Authentication failed` and the connection is closed, as manager.c does); Logoff; Events;
-Ping; QueueAdd / QueueRemove / QueuePause / QueueStatus; CoreShowChannels; Originate; Redirect;
-Hangup. Anything else gets `Message: Invalid/unknown command`. Events from `SimPbx` go to every
-logged-in session with events on, in the order they were produced; list responses (QueueParams,
+Ping; QueueAdd / QueueRemove / QueuePause / QueueStatus; CoreShowChannels; Originate (of
+`PJSIP/<endpoint>`, or of `Local/<exten>@asr-tap` with Application AudioSocket: the live-transcript
+tap of pbx/sim/tap.py); Redirect; Hangup. Anything else gets `Message: Invalid/unknown command`.
+Events from `SimPbx` go to every logged-in session with events on, in the order they were produced; list responses (QueueParams,
 QueueMember, QueueEntry, CoreShowChannel, ...) carry no Privilege/Timestamp, exactly like the
 recorded traces.
 """
@@ -18,6 +19,7 @@ import re
 from collections.abc import Callable
 
 from pbx.sim.model import STATE_DESC, Headers, SimPbx
+from pbx.sim.tap import originate_tap, split_local
 
 Action = dict[str, str]
 
@@ -84,6 +86,14 @@ class AmiServer:
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
+
+    def drop_connections(self) -> int:
+        """Close every client connection, as a network blip or an Asterisk restart would; the
+        PBX keeps running, so calls go on while the clients are away. Returns how many."""
+        sessions = list(self._sessions)
+        for s in sessions:
+            s.writer.close()
+        return len(sessions)
 
     def broadcast(self, headers: Headers) -> None:
         for s in list(self._sessions):
@@ -378,6 +388,12 @@ class AmiServer:
                 variables[k.strip()] = v
         timeout = float(a.get("timeout") or 30000) / 1000.0
         s.send(self._resp("Success", aid, "Originate successfully queued"))
+        if tech.upper() == "LOCAL" and self._is_tap(endpoint, a):
+            # The live-transcript tap: ChanSpy on ;2, AudioSocket on ;1 (pbx/sim/tap.py).
+            originate_tap(
+                self.pbx, aid or "", endpoint, a.get("data", ""), variables, cid_num, cid_name or "<unknown>"
+            )
+            return
         if tech.upper() != "PJSIP" or not endpoint:
             # Only PJSIP/<endpoint> is simulated; anything else fails like an unknown device.
             self.pbx.originate_failure(
@@ -395,6 +411,11 @@ class AmiServer:
             timeout,
             variables,
         )
+
+    def _is_tap(self, resource: str, a: Action) -> bool:
+        """`Local/<exten>@<tap context>` with `Application: AudioSocket` (the [asr-tap] dialplan)."""
+        _, context, _ = split_local(resource)
+        return context in self.pbx.config.tap_contexts and a.get("application", "").lower() == "audiosocket"
 
     def _redirect(self, s: _Session, a: Action, aid: str | None) -> None:
         ch = self.pbx.find_channel(a.get("channel", ""))

@@ -11,6 +11,10 @@ import math
 import random
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
+
+DEFAULT_AUDIO_DIR = Path(__file__).resolve().with_name("audio")
+"""The packaged caller voices (pbx/sim/audio: 8 kHz mono 16-bit WAV; see its README)."""
 
 SHANGHAI_DISTRICTS: tuple[tuple[str, str], ...] = (
     ("310101", "黄浦区"),
@@ -148,6 +152,15 @@ class SimulatorConfig:
     seed: int = 12348
     time_scale: float = 1.0
     start_epoch: float | None = None  # virtual time of the start; None: the wall clock
+    # Voices (pbx/sim/voice.py). Each caller draws one `speech-*` recording and one `address-*`
+    # utterance from `audio_dir`; None: every caller is silent (AudioSocket gets zero frames).
+    audio_dir: Path | None = DEFAULT_AUDIO_DIR
+    callers_speak: bool = True  # conversation speech on taps and AudioSocket(12349); off: silence
+    callers_say_address: bool = True  # address utterance on the IVR's EXEC AudioSocket; off: silence
+    speech_gap: float = 1.0  # silence between two plays of the conversation recording (s)
+    address_max: float = 15.0  # the longest an EXEC AudioSocket streams before giving up (s)
+    # Contexts whose every extension is `ChanSpy(${SPY},qEo)`, as [asr-tap] in extensions.conf.
+    tap_contexts: tuple[str, ...] = ("asr-tap",)
 
 
 class SimClock:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pbx.sim.config import AgiTarget, PhoneConfig, QueueConfig, SimClock, SimulatorConfig, Strategy
+from pbx.sim.voice import Voice, VoiceLibrary
 
 Headers = list[tuple[str, str]]
 EventSink = Callable[[Headers], None]
@@ -101,6 +102,10 @@ class Channel:
     soft_hangup: bool = False
     redirect_to: tuple[str, str, int] | None = None
     gone: bool = False
+    # Set once the channel is hung up (Hangup emitted). Unlike `interrupt`, never replaced by a
+    # Redirect: a ChanSpy tap follows the channel through a transfer and stops only here.
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    voice: Voice | None = None  # what this caller says (inbound callers only)
 
     def block(self, prefix: str = "", **override: str) -> Headers:
         """The channel snapshot every channel event carries (`Dest` prefix for the peer)."""
@@ -213,6 +218,9 @@ class CallerSpec:
     talk_time: float = math.inf
     district: str = ""
     dtmf: str = ""
+    # Voice files (names in `SimulatorConfig.audio_dir`); "" draws one with the seeded RNG.
+    speech: str = ""
+    address: str = ""
 
 
 class SimPbx:
@@ -232,6 +240,8 @@ class SimPbx:
         self.agi_target: AgiTarget | None = config.agi
         self.audiosocket = config.audiosocket
         self.muted = False
+        self.voices = VoiceLibrary(config.audio_dir)
+        self._local_seq = 0
 
     # ----------------------------------------------------------------- plumbing
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -292,7 +302,15 @@ class SimPbx:
         self.emit("DeviceStateChange", "call,all", [("Device", device), ("State", state)])
 
     def new_channel(
-        self, endpoint: str, *, state: int, cid: str, context: str, exten: str, linkedid: str | None = None
+        self,
+        endpoint: str,
+        *,
+        state: int,
+        cid: str,
+        context: str,
+        exten: str,
+        linkedid: str | None = None,
+        name: str | None = None,
     ) -> Channel:
         # Uniqueid is "<epoch seconds>.<sequence>"; the channel name suffix is the same sequence in
         # 8 hex digits (PJSIP/caller1-00000002 <-> 1795299105.2), both counting every channel.
@@ -300,7 +318,7 @@ class SimPbx:
         self._seq += 1
         uid = f"{int(self.now())}.{seq}"
         ch = Channel(
-            name=f"PJSIP/{endpoint}-{seq:08x}",
+            name=name or f"PJSIP/{endpoint}-{seq:08x}",
             endpoint=endpoint,
             uniqueid=uid,
             linkedid=linkedid or uid,
@@ -323,8 +341,35 @@ class SimPbx:
             extra.append(("TechCause", tech_cause))
         self.chan_event("Hangup", ch, extra)
         ch.gone = True
+        ch.ended.set()
         if ch in self.channels:
             self.channels.remove(ch)
+
+    def next_local_seq(self) -> int:
+        """chan_local numbers its pairs with a counter of its own (`Local/x@ctx-0000000a;1`)."""
+        seq = self._local_seq
+        self._local_seq += 1
+        return seq
+
+    # ----------------------------------------------------------------- voices
+    def give_voice(self, ch: Channel, spec: CallerSpec) -> None:
+        """The caller's conversation recording and address utterance: the spec's, or drawn."""
+        if self.config.audio_dir is None:
+            return
+        drawn = self.voices.draw(self.rng)
+        ch.voice = Voice(spec.speech or drawn.speech, spec.address or drawn.address)
+
+    def speech_pcm(self, ch: Channel) -> bytes:
+        """What `ch` says in conversation (b"": silence)."""
+        if ch.voice is None or not self.config.callers_speak:
+            return b""
+        return self.voices.pcm(ch.voice.speech)
+
+    def address_pcm(self, ch: Channel) -> bytes:
+        """What `ch` says when the IVR asks for the address (b"": silence)."""
+        if ch.voice is None or not self.config.callers_say_address:
+            return b""
+        return self.voices.pcm(ch.voice.address)
 
     def endpoint_idle(self, endpoint: str) -> None:
         if not any(c.endpoint == endpoint for c in self.channels):
@@ -449,6 +494,7 @@ class SimPbx:
             ch.vars["SIM_DISTRICT"] = spec.district
         if spec.dtmf:
             ch.vars["SIM_DTMF"] = spec.dtmf
+        self.give_voice(ch, spec)
         self.chan_event("Newchannel", ch)
         self.newexten(ch, 1, "Answer", "")
         self.newstate(ch, UP)

@@ -77,11 +77,20 @@ class Simulator:
         if self.config.calls_per_hour > 0:
             self._generator = asyncio.get_running_loop().create_task(self._generate())
 
-    async def stop(self) -> None:
+    async def stop_traffic(self) -> None:
+        """No new callers from now on; calls in progress carry on to their end."""
         if self._generator is not None:
             self._generator.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._generator
+            self._generator = None
+
+    @property
+    def active_channels(self) -> int:
+        return len(self.pbx.channels)
+
+    async def stop(self) -> None:
+        await self.stop_traffic()
         await self.pbx.close()
         await self.ami.stop()
 

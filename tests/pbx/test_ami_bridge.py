@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime
 from typing import Any
@@ -87,6 +88,7 @@ async def test_given_bad_secret_when_bridge_starts_then_it_reports_the_error_and
 
     async def fake_sleep(delay: float) -> None:
         delays.append(delay)
+        await asyncio.sleep(0)
         if len(delays) == 4:
             ami_server.secret = "wrong-on-purpose"  # stays wrong; the policy below caps at 0.4
 
@@ -357,6 +359,7 @@ async def test_given_nothing_listens_when_bridge_starts_then_it_reports_down_and
 
     async def fake_sleep(delay: float) -> None:
         delays.append(delay)
+        await asyncio.sleep(0)  # a refused loopback connect may not yield at all
 
     bridge = AmiBridge(
         host="127.0.0.1",

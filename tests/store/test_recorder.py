@@ -132,3 +132,38 @@ def test_given_the_ivrs_routed_event_when_projected_then_category_district_and_p
         ("main:1", "consult:2"),
     )
     assert project_call(None, routed) is None
+
+
+async def test_given_partial_and_final_transcript_segments_when_recorded_then_stored_once_and_only_finals_in_the_trail(
+    db: Database,
+) -> None:
+    from asr.events import Leg, TranscriptSegment
+    from store.repositories import TranscriptRepository
+
+    bus = EventBus()
+    calls, transcripts = CallRepository(db), TranscriptRepository(db)
+    rec = TrailRecorder(bus, calls, transcripts)
+    await rec.start()
+    await bus.start()
+    at = datetime(2026, 11, 23, 2, tzinfo=UTC)
+
+    def seg(text: str, final: bool, n: int) -> TranscriptSegment:
+        return TranscriptSegment(
+            at=at,
+            call_id=CallId("c7"),
+            stream_id="u",
+            leg=Leg.CALLER,
+            text=text,
+            start_s=0.0,
+            end_s=1.0,
+            final=final,
+            seq=0,
+            event_id=EventId(f"c7:t:{n}"),
+        )
+
+    for e in (seg("我想", False, 1), seg("我想咨询", False, 2), seg("我想咨询劳动合同", True, 3)):
+        await bus.publish(e)
+    await bus.drain()
+    await bus.stop()
+    assert [(t.text, t.final) for t in transcripts.for_call(CallId("c7"))] == [("我想咨询劳动合同", True)]
+    assert [t.event_type for t in calls.trail(CallId("c7"))] == ["TranscriptSegment"]

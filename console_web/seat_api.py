@@ -1,0 +1,264 @@
+"""The seat lawyer's workspace API (坐席工作台): /seat and /api/seat/*.
+
+The composition root puts an object satisfying `SeatConsoleBackend` on `app.state.seat_console`;
+sessions and CSRF come from the console's own `AuthService` (`app.state.backend.auth`), exactly as
+in `console_web.routes`. Rules enforced here: only seat accounts may use these routes (403 for
+supervisors and admins), a seat always acts on its own seat (the seat id comes from the session,
+never from the request), and every action is written to the audit log. Which calls a seat may see
+is the backend's business: a call that is not the seat's own is reported as not found (404), so
+that call ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse
+from pydantic import BaseModel, Field
+
+from console_web.auth import Authenticated, AuthService
+from console_web.routes import STATIC, csrf_checked, current_user
+from core.errors import InvalidInput, PermissionDenied
+from core.ids import CallId, SeatId
+from seats.models import Role
+from seats.records import RecordInput
+from seats.state import PauseReason
+
+
+class TransferKind(enum.StrEnum):
+    SEAT = "seat"
+    QUEUE = "queue"
+    EXTERNAL = "external"
+
+
+Json = dict[str, Any]
+
+
+class SeatConsoleBackend(Protocol):
+    """What the seat workspace needs. Views are JSON-ready dicts with caller numbers masked."""
+
+    def seat_state(self, seat_id: SeatId) -> Json: ...
+
+    async def login(self, seat_id: SeatId) -> None: ...
+
+    async def logout(self, seat_id: SeatId) -> None: ...
+
+    async def pause(self, seat_id: SeatId, reason: PauseReason) -> None: ...
+
+    async def resume(self, seat_id: SeatId) -> None: ...
+
+    async def wrap_up_done(self, seat_id: SeatId) -> None: ...
+
+    def screen_pop(self, seat_id: SeatId, call_id: CallId) -> Json: ...
+
+    def transcript(self, seat_id: SeatId, call_id: CallId) -> list[Json]: ...
+
+    def save_record(self, seat_id: SeatId, call_id: CallId, data: RecordInput, *, final: bool) -> Json: ...
+
+    def transfer_targets(self, seat_id: SeatId) -> Json: ...
+
+    async def transfer(self, seat_id: SeatId, call_id: CallId, kind: TransferKind, target: str) -> Json: ...
+
+    async def hangup(self, seat_id: SeatId, call_id: CallId) -> None: ...
+
+    def address_candidates(self, text: str) -> list[Json]: ...
+
+
+class PauseForm(BaseModel):
+    reason: str = Field(default="rest", max_length=40)
+
+
+class RecordForm(BaseModel):
+    # Deliberately loose: `seats.records.check_record` checks every field and answers in Chinese.
+    category: str | None = None
+    question: str | None = None
+    advice: str | None = None
+    outcome: str | None = None
+    office_id: str | None = None
+
+    def to_input(self) -> RecordInput:
+        return RecordInput(
+            category=self.category,
+            question=self.question,
+            advice=self.advice,
+            outcome=self.outcome,
+            office_id=self.office_id,
+        )
+
+
+class TransferForm(BaseModel):
+    kind: str = Field(max_length=20)
+    target: str = Field(min_length=1, max_length=80)
+
+
+def _console(request: Request) -> SeatConsoleBackend:
+    console: SeatConsoleBackend = request.app.state.seat_console
+    return console
+
+
+def _auth_service(request: Request) -> AuthService:
+    service: AuthService = request.app.state.backend.auth
+    return service
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _seat_of(auth: Authenticated) -> SeatId:
+    p = auth.principal
+    if p.role is not Role.SEAT or p.seat_id is None:
+        raise PermissionDenied("仅坐席账号可以使用坐席工作台")
+    return p.seat_id
+
+
+def seat_user(auth: Annotated[Authenticated, Depends(current_user)]) -> Authenticated:
+    _seat_of(auth)
+    return auth
+
+
+def seat_acting(auth: Annotated[Authenticated, Depends(csrf_checked)]) -> Authenticated:
+    _seat_of(auth)
+    return auth
+
+
+SeatUser = Annotated[Authenticated, Depends(seat_user)]
+SeatActing = Annotated[Authenticated, Depends(seat_acting)]
+
+
+def _call_id(call_id: str) -> CallId:
+    if not call_id or len(call_id) > 64:
+        raise InvalidInput("通话编号无效", call_id=call_id[:64])
+    return CallId(call_id)
+
+
+async def _audit(
+    request: Request, auth: Authenticated, action: str, target: str = "", detail: Json | None = None
+) -> None:
+    # The audit log is a database write: off the event loop.
+    await asyncio.to_thread(
+        _auth_service(request).record, auth, action, target=target, detail=detail, source_ip=_ip(request)
+    )
+
+
+def build_seat_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/seat", include_in_schema=False)
+    async def seat_page() -> FileResponse:
+        return FileResponse(STATIC / "seat.html", media_type="text/html; charset=utf-8")
+
+    @router.get("/seat/", include_in_schema=False)
+    async def seat_page_slash() -> RedirectResponse:
+        return RedirectResponse("/seat")
+
+    @router.get("/api/seat/state")
+    def state(auth: SeatUser, request: Request) -> Json:
+        return _console(request).seat_state(_seat_of(auth))
+
+    @router.post("/api/seat/login")
+    async def login(auth: SeatActing, request: Request) -> Json:
+        seat = _seat_of(auth)
+        await _console(request).login(seat)
+        await _audit(request, auth, "seat.login", seat)
+        return {"ok": True}
+
+    @router.post("/api/seat/logout")
+    async def logout(auth: SeatActing, request: Request) -> Json:
+        seat = _seat_of(auth)
+        await _console(request).logout(seat)
+        await _audit(request, auth, "seat.logout", seat)
+        return {"ok": True}
+
+    @router.post("/api/seat/pause")
+    async def pause(form: PauseForm, auth: SeatActing, request: Request) -> Json:
+        seat = _seat_of(auth)
+        try:
+            reason = PauseReason(form.reason)
+        except ValueError:
+            raise InvalidInput("示忙原因无效", reason=form.reason) from None
+        if reason is PauseReason.MISSED_CALL:
+            raise InvalidInput("该示忙原因由系统设置，不能手动选择", reason=form.reason)
+        await _console(request).pause(seat, reason)
+        await _audit(request, auth, "seat.pause", seat, {"reason": reason.value})
+        return {"ok": True}
+
+    @router.post("/api/seat/resume")
+    async def resume(auth: SeatActing, request: Request) -> Json:
+        seat = _seat_of(auth)
+        await _console(request).resume(seat)
+        await _audit(request, auth, "seat.resume", seat)
+        return {"ok": True}
+
+    @router.post("/api/seat/wrapup-done")
+    async def wrap_up_done(auth: SeatActing, request: Request) -> Json:
+        seat = _seat_of(auth)
+        await _console(request).wrap_up_done(seat)
+        await _audit(request, auth, "seat.wrap_up_done", seat)
+        return {"ok": True}
+
+    @router.get("/api/seat/calls/{call_id}/screenpop")
+    def screen_pop(call_id: str, auth: SeatUser, request: Request) -> Json:
+        cid = _call_id(call_id)
+        view = _console(request).screen_pop(_seat_of(auth), cid)
+        # Reading a citizen's file is itself worth a trail line (who looked at whose history).
+        _auth_service(request).record(auth, "seat.screen_pop", target=cid, source_ip=_ip(request))
+        return view
+
+    @router.get("/api/seat/calls/{call_id}/transcript")
+    def transcript(call_id: str, auth: SeatUser, request: Request) -> Json:
+        return {"segments": _console(request).transcript(_seat_of(auth), _call_id(call_id))}
+
+    @router.put("/api/seat/calls/{call_id}/record")
+    def save_draft(call_id: str, form: RecordForm, auth: SeatActing, request: Request) -> Json:
+        cid = _call_id(call_id)
+        record = _console(request).save_record(_seat_of(auth), cid, form.to_input(), final=False)
+        _auth_service(request).record(auth, "seat.record_draft", target=cid, source_ip=_ip(request))
+        return record
+
+    @router.post("/api/seat/calls/{call_id}/record/submit")
+    def submit(call_id: str, form: RecordForm, auth: SeatActing, request: Request) -> Json:
+        cid = _call_id(call_id)
+        record = _console(request).save_record(_seat_of(auth), cid, form.to_input(), final=True)
+        _auth_service(request).record(
+            auth,
+            "seat.record_submit",
+            target=cid,
+            detail={"outcome": record.get("outcome"), "category": record.get("category")},
+            source_ip=_ip(request),
+        )
+        return record
+
+    @router.get("/api/seat/transfer-targets")
+    def transfer_targets(auth: SeatUser, request: Request) -> Json:
+        return _console(request).transfer_targets(_seat_of(auth))
+
+    @router.post("/api/seat/calls/{call_id}/transfer")
+    async def transfer(call_id: str, form: TransferForm, auth: SeatActing, request: Request) -> Json:
+        cid = _call_id(call_id)
+        try:
+            kind = TransferKind(form.kind)
+        except ValueError:
+            raise InvalidInput("转接类型无效", kind=form.kind) from None
+        result = await _console(request).transfer(_seat_of(auth), cid, kind, form.target)
+        await _audit(request, auth, "seat.transfer", cid, {"kind": kind.value, "target": form.target})
+        return result
+
+    @router.post("/api/seat/calls/{call_id}/hangup")
+    async def hangup(call_id: str, auth: SeatActing, request: Request) -> Json:
+        cid = _call_id(call_id)
+        await _console(request).hangup(_seat_of(auth), cid)
+        await _audit(request, auth, "seat.hangup", cid)
+        return {"ok": True}
+
+    @router.get("/api/seat/address")
+    def address(
+        auth: SeatUser, request: Request, q: Annotated[str, Query(min_length=1, max_length=100)]
+    ) -> Json:
+        _seat_of(auth)
+        return {"candidates": _console(request).address_candidates(q)}
+
+    return router

@@ -1,0 +1,368 @@
+// 坐席工作台: status bar, screen pop, caller file, live transcript, consultation record, transfer.
+// Pushes arrive on /ws/events (already filtered to this seat by the server); after every
+// (re)connect or StateResynced the page reloads its state from the API.
+const $ = (id) => document.getElementById(id);
+let me = null;
+let state = null;
+let clockSkew = 0; // server time minus browser time, in ms
+let callId = null;
+let callLive = false;
+let recordFinal = false;
+const segments = new Map();
+
+function show(el, on) { el.hidden = !on; }
+function fmt(sec) {
+  sec = Math.max(0, Math.floor(sec));
+  const h = Math.floor(sec / 3600), m = Math.floor((sec % 3600) / 60), s = sec % 60;
+  const mm = String(m).padStart(2, "0"), ss = String(s).padStart(2, "0");
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+function when(iso) { return iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : ""; }
+function el(tag, text, attrs = {}) {
+  const e = document.createElement(tag);
+  if (text != null) e.textContent = String(text);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+function notice(msg) { const n = $("notice"); n.textContent = msg || ""; show(n, !!msg); }
+
+async function api(path, options = {}) {
+  const headers = Object.assign({ "Content-Type": "application/json" }, options.headers || {});
+  if (me && options.method && options.method !== "GET") headers["X-CSRF-Token"] = me.csrf_token;
+  const r = await fetch(path, Object.assign({}, options, { headers, credentials: "same-origin" }));
+  const body = await r.json().catch(() => ({}));
+  if (r.status === 401) { location.replace("/"); throw new Error("请先登录"); }
+  if (!r.ok) throw Object.assign(new Error(body.message || r.statusText), { status: r.status, body });
+  return body;
+}
+async function act(path, body) {
+  try { notice(""); await api(path, { method: "POST", body: JSON.stringify(body || {}) }); }
+  catch (err) { notice(err.message); }
+  await loadState();
+}
+
+// --- status bar --------------------------------------------------------------------------------
+
+function fillOptions(select, items, keepFirst) {
+  const first = keepFirst ? [select.options[0]] : [];
+  select.replaceChildren(...first, ...items.map((i) => el("option", i.label, { value: i.code })));
+}
+
+async function loadState() {
+  const s = await api("/api/seat/state");
+  clockSkew = new Date(s.now).getTime() - Date.now();
+  const first = state === null;
+  state = s;
+  if (first) {
+    fillOptions($("pause-reason"), s.pause_reasons, false);
+    fillOptions($("f-category"), s.categories, true);
+    fillOptions($("f-outcome"), s.outcomes, true);
+  }
+  const label = $("state-label");
+  label.textContent = s.status_label;
+  label.dataset.status = s.status;
+  $("pause-info").textContent = s.pause_label ? `（${s.pause_label}）` : "";
+  $("queues").textContent = s.queues.length ? "服务队列：" + s.queues.map((q) => q.label).join("、") : "未签入任何队列";
+  const st = s.status;
+  $("btn-login").disabled = st !== "offline";
+  $("btn-logout").disabled = st === "offline" || st === "talking";
+  $("btn-pause").disabled = st === "offline" || st === "talking" || st === "paused";
+  $("pause-reason").disabled = $("btn-pause").disabled;
+  $("btn-resume").disabled = st !== "paused";
+  show($("wrapup"), st === "wrap_up");
+  callLive = st === "talking" && s.call_id === callId;
+  if (s.call_id && s.call_id !== callId) await openCall(s.call_id);
+  updateCallButtons();
+  tick();
+}
+
+function tick() {
+  if (!state) return;
+  const now = Date.now() + clockSkew;
+  const since = state.since ? new Date(state.since).getTime() : now;
+  const elapsed = (now - since) / 1000;
+  $("state-timer").textContent = fmt(elapsed);
+  if (state.status === "wrap_up") $("wrapup-timer").textContent = String(Math.max(0, Math.ceil(state.wrap_up_seconds - elapsed)));
+}
+setInterval(tick, 1000);
+
+// --- screen pop and caller file ------------------------------------------------------------------
+
+async function openCall(id) {
+  if (callId !== id) {
+    callId = id;
+    recordFinal = false;
+    segments.clear();
+    $("transcript").replaceChildren();
+    $("record").reset();
+    setRecordStatus("");
+    clearErrors();
+  }
+  let pop = null;
+  for (let i = 0; i < 4 && !pop; i++) {
+    try { pop = await api(`/api/seat/calls/${encodeURIComponent(id)}/screenpop`); }
+    catch (err) { if (err.status !== 404 || i === 3) { notice(err.message); return; } await new Promise((r) => setTimeout(r, 250)); }
+  }
+  if (callId !== id) return;
+  renderPop(pop);
+  loadTranscript(id);
+}
+
+function renderPop(p) {
+  show($("no-call"), false);
+  show($("call-info"), true);
+  $("caller").textContent = p.caller || "未显示号码";
+  $("call-status").textContent = p.status_label || "";
+  $("ivr-path").textContent = p.ivr_path.length ? p.ivr_path.join(" › ") : "（未经语音导航）";
+  $("category").textContent = p.category_label || "未识别";
+  $("district").textContent = p.district_name || "未识别";
+  $("address").textContent = p.address || "—";
+  $("office").textContent = p.office ? `${p.office.name}${p.office.address ? "（" + p.office.address + "）" : ""}` : "—";
+  if (p.record) fillRecord(p.record);
+  else if (p.category && !$("f-category").value) $("f-category").value = p.category;
+  if (p.office && !$("f-office").value) $("f-office").value = p.office.id;
+  renderFile(p.file);
+}
+
+function renderFile(f) {
+  show($("file-empty"), !f.known);
+  $("file-calls").replaceChildren(...f.calls.map((c) => {
+    const tr = el("tr");
+    for (const v of [when(c.at), c.category_label, c.seat, c.status_label]) tr.append(el("td", v));
+    return tr;
+  }));
+  $("file-records").replaceChildren(...f.records.map((r) =>
+    el("li", `${when(r.at)} ${r.category_label} · ${r.outcome_label} · ${r.seat}：${r.question}${r.advice ? " —— " + r.advice : ""}`)));
+  $("file-orders").replaceChildren(...f.work_orders.map((o) => {
+    const li = el("li", `${o.status_label} · ${o.reason_label} · 创建于 ${when(o.created_at)} · 期限 ${when(o.deadline)} · 已回拨 ${o.attempts} 次`);
+    if (o.open) li.className = "open";
+    return li;
+  }));
+}
+
+function updateCallButtons() {
+  $("btn-transfer").disabled = !callLive;
+  $("btn-hangup").disabled = !callLive;
+}
+
+// --- transcript ------------------------------------------------------------------------------------
+
+async function loadTranscript(id) {
+  try {
+    const body = await api(`/api/seat/calls/${encodeURIComponent(id)}/transcript`);
+    if (callId === id) for (const s of body.segments) addSegment(s);
+  } catch (err) { /* the transcript is a help, not a must */ }
+}
+
+function addSegment(s) {
+  const key = `${s.leg}:${s.seq}`;
+  const old = segments.get(key);
+  if (old && old.dataset.final === "true" && !s.final) return;
+  const li = old || el("li");
+  li.replaceChildren(el("b", s.leg_label || (s.leg === "seat" ? "坐席" : "来电人")), document.createTextNode(s.text));
+  li.dataset.leg = s.leg;
+  li.dataset.final = String(!!s.final);
+  li.className = s.final ? "final" : "partial";
+  if (!old) {
+    segments.set(key, li);
+    const box = $("transcript");
+    const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+    box.append(li);
+    if (atEnd) box.scrollTop = box.scrollHeight;
+  }
+}
+
+// --- consultation record -------------------------------------------------------------------------
+
+const FIELDS = ["category", "question", "advice", "outcome", "office_id"];
+function formData() {
+  const f = new FormData($("record"));
+  return Object.fromEntries(FIELDS.map((k) => [k, f.get(k) || null]));
+}
+function fillRecord(r) {
+  $("f-category").value = r.category || "";
+  $("f-question").value = r.question || "";
+  $("f-advice").value = r.advice || "";
+  $("f-outcome").value = r.outcome || "";
+  $("f-office").value = r.office_id || "";
+  recordFinal = !r.draft;
+  lockRecord();
+  setRecordStatus(r.draft ? `草稿已保存 ${when(r.updated_at)}` : `已提交 ${when(r.submitted_at)}`);
+}
+function lockRecord() { for (const e of $("record").elements) e.disabled = recordFinal; }
+function setRecordStatus(t) { $("record-status").textContent = t; }
+function clearErrors() {
+  for (const k of FIELDS) { $("e-" + k).textContent = ""; $("record").elements[k].removeAttribute("aria-invalid"); }
+}
+function showErrors(err) {
+  clearErrors();
+  const fields = (err.body && err.body.fields) || {};
+  let first = null;
+  for (const [k, msg] of Object.entries(fields)) {
+    const input = $("record").elements[k];
+    if (!input) continue;
+    $("e-" + k).textContent = msg;
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", "e-" + k);
+    first = first || input;
+  }
+  return first;
+}
+
+let draftTimer = null;
+let saving = Promise.resolve();
+function scheduleDraft() {
+  if (!callId || recordFinal) return;
+  setRecordStatus("正在输入…");
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(saveDraft, 600);
+}
+function saveDraft() {
+  const id = callId;
+  const body = JSON.stringify(formData());
+  saving = saving.then(async () => {
+    try {
+      const r = await api(`/api/seat/calls/${encodeURIComponent(id)}/record`, { method: "PUT", body });
+      if (id === callId) { clearErrors(); setRecordStatus(`草稿已保存 ${when(r.updated_at)}`); }
+    } catch (err) {
+      if (id === callId) { showErrors(err); setRecordStatus("草稿未保存：" + err.message); }
+    }
+  });
+  return saving;
+}
+$("record").addEventListener("input", scheduleDraft);
+$("record").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  if (!callId || recordFinal) return;
+  clearTimeout(draftTimer);
+  await saving;
+  try {
+    const r = await api(`/api/seat/calls/${encodeURIComponent(callId)}/record/submit`, { method: "POST", body: JSON.stringify(formData()) });
+    clearErrors();
+    fillRecord(r);
+  } catch (err) {
+    const first = showErrors(err);
+    setRecordStatus("提交失败：" + err.message);
+    if (first) first.focus();
+  }
+});
+
+// --- address lookup ------------------------------------------------------------------------------
+
+$("address-search").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const q = $("address-q").value.trim();
+  const ul = $("address-results");
+  if (!q) return;
+  try {
+    const body = await api(`/api/seat/address?q=${encodeURIComponent(q)}`);
+    if (!body.candidates.length) { ul.replaceChildren(el("li", "未找到匹配的服务点")); return; }
+    ul.replaceChildren(...body.candidates.map((c) => {
+      const li = el("li", `${c.office_name}（${c.district_name}，${c.office_address || "地址未登记"}，${c.opening_hours}）`);
+      const b = el("button", "选用", { type: "button", "aria-label": `选用 ${c.office_name}` });
+      b.addEventListener("click", () => { $("f-office").value = c.office_id; if (!$("f-outcome").value) $("f-outcome").value = "referred_to_office"; scheduleDraft(); });
+      li.append(b);
+      return li;
+    }));
+  } catch (err) { ul.replaceChildren(el("li", err.message)); }
+});
+
+// --- transfer and hang-up ------------------------------------------------------------------------
+
+let targets = null;
+async function fillTargets() {
+  const kind = new FormData($("transfer-form")).get("kind");
+  const sel = $("transfer-target");
+  const items = kind === "seat"
+    ? targets.seats.map((s) => ({ code: s.id, label: `${s.name}（${s.status_label}）`, disabled: !s.available }))
+    : kind === "queue" ? targets.queues.map((q) => ({ code: q.name, label: q.label }))
+    : targets.external.map((x) => ({ code: x.code, label: x.label }));
+  sel.replaceChildren(...items.map((i) => { const o = el("option", i.label, { value: i.code }); o.disabled = !!i.disabled; return o; }));
+  const firstOk = items.findIndex((i) => !i.disabled);
+  sel.selectedIndex = firstOk;
+}
+$("btn-transfer").addEventListener("click", async () => {
+  try { targets = await api("/api/seat/transfer-targets"); } catch (err) { notice(err.message); return; }
+  $("transfer-error").textContent = "";
+  await fillTargets();
+  $("transfer-dialog").showModal();
+});
+for (const r of document.querySelectorAll('#transfer-form input[name="kind"]')) r.addEventListener("change", fillTargets);
+$("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
+$("transfer-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  if (!f.get("target")) { $("transfer-error").textContent = "请选择转接目标"; return; }
+  try {
+    await api(`/api/seat/calls/${encodeURIComponent(callId)}/transfer`, { method: "POST", body: JSON.stringify({ kind: f.get("kind"), target: f.get("target") }) });
+    $("transfer-dialog").close();
+    $("call-status").textContent = "转接中…";
+    if (!$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
+  } catch (err) { $("transfer-error").textContent = err.message; }
+});
+$("btn-hangup").addEventListener("click", async () => {
+  if (!confirm("确认挂断当前通话？")) return;
+  try { await api(`/api/seat/calls/${encodeURIComponent(callId)}/hangup`, { method: "POST" }); } catch (err) { notice(err.message); }
+});
+
+// --- status buttons ------------------------------------------------------------------------------
+
+$("btn-login").addEventListener("click", () => act("/api/seat/login"));
+$("btn-logout").addEventListener("click", () => act("/api/seat/logout"));
+$("btn-pause").addEventListener("click", () => act("/api/seat/pause", { reason: $("pause-reason").value }));
+$("btn-resume").addEventListener("click", () => act("/api/seat/resume"));
+$("btn-wrapup-done").addEventListener("click", () => act("/api/seat/wrapup-done"));
+$("logout").addEventListener("click", async () => {
+  await api("/api/logout", { method: "POST" }).catch(() => {});
+  location.replace("/");
+});
+
+// --- live events ---------------------------------------------------------------------------------
+
+let backoff = 500;
+let reloadPending = null;
+function reloadSoon() { if (!reloadPending) reloadPending = setTimeout(() => { reloadPending = null; loadState().catch(() => {}); }, 150); }
+
+function onEvent(ev) {
+  const d = ev.data || {};
+  switch (ev.type) {
+    case "SeatRinging":
+      if (d.seat_id === me.seat_id) openCall(d.call_id);
+      reloadSoon(); break;
+    case "TranscriptSegment":
+      if (d.call_id === callId) addSegment(d);
+      break;
+    case "CallEnded": case "CallTransferred":
+      if (d.call_id === callId) { callLive = false; updateCallButtons(); $("call-status").textContent = ev.type === "CallEnded" ? "已结束" : "已转接"; }
+      reloadSoon(); break;
+    case "StateResynced":
+      reloadSoon(); if (callId) openCall(callId); break;
+    case "CallAnswered": case "SeatStateChanged": case "SeatJoinedQueue": case "SeatLeftQueue": case "SeatPaused": case "SeatResumed":
+      reloadSoon(); break;
+  }
+}
+
+function connect() {
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/events`);
+  const badge = $("conn");
+  ws.onopen = () => { backoff = 500; badge.textContent = "已连接"; badge.className = "badge on"; loadState().catch(() => {}); if (callId) openCall(callId); };
+  ws.onmessage = (m) => { const ev = JSON.parse(m.data); if (ev.type !== "hello") onEvent(ev); };
+  ws.onclose = (e) => {
+    if (e.code === 4401) { location.replace("/"); return; }
+    badge.textContent = "连接断开，重连中…"; badge.className = "badge off";
+    setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
+  };
+}
+
+async function start() {
+  try { me = await api("/api/me"); } catch { return; }
+  if (me.role !== "seat") {
+    notice("坐席工作台仅供坐席账号使用。");
+    $("workspace").hidden = true; $("statusbar").hidden = true;
+    return;
+  }
+  $("who").textContent = `${me.display_name}（坐席 ${me.seat_id}）`;
+  await loadState();
+  connect();
+}
+start();

@@ -1,0 +1,105 @@
+"""`ConsultationRepository`: the seats' consultation records, and the caller's file (当事人档案).
+
+A record is keyed by (call, seat): saving a draft twice updates it; a submitted record is final,
+and saving or submitting it again is refused with `Conflict`. Records and work orders are found
+by the caller's number through a join on `calls`, so the number is stored once, in the call row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, select
+
+from callbacks.models import OPEN_STATUSES, WorkOrder
+from core.errors import Conflict
+from core.ids import CallId, OfficeId, SeatId, new_id
+from routing.queues import LegalCategory
+from seats.records import CheckedRecord, ConsultationOutcome, ConsultationRecord
+from store.db import Database
+from store.models import CallRow, ConsultationRecordRow, WorkOrderRow
+from store.repositories import _order_from_row
+
+
+def _record_from_row(r: ConsultationRecordRow) -> ConsultationRecord:
+    return ConsultationRecord(
+        id=r.id,
+        call_id=CallId(r.call_id),
+        seat_id=SeatId(r.seat_id),
+        category=LegalCategory(r.category) if r.category else None,
+        question=r.question,
+        advice=r.advice,
+        outcome=ConsultationOutcome(r.outcome) if r.outcome else None,
+        office_id=OfficeId(r.office_id) if r.office_id else None,
+        draft=r.draft,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        submitted_at=r.submitted_at,
+    )
+
+
+class ConsultationRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, call_id: CallId, seat_id: SeatId) -> ConsultationRecord | None:
+        with self._db.session() as s:
+            row = s.scalar(
+                select(ConsultationRecordRow).where(
+                    ConsultationRecordRow.call_id == call_id, ConsultationRecordRow.seat_id == seat_id
+                )
+            )
+            return _record_from_row(row) if row else None
+
+    def save(
+        self, call_id: CallId, seat_id: SeatId, fields: CheckedRecord, at: datetime, *, final: bool
+    ) -> ConsultationRecord:
+        """Write the draft (or the final record, `final=True`); a final record cannot change."""
+        with self._db.session() as s:
+            row = s.scalar(
+                select(ConsultationRecordRow)
+                .where(ConsultationRecordRow.call_id == call_id, ConsultationRecordRow.seat_id == seat_id)
+                .with_for_update()
+            )
+            if row is None:
+                row = ConsultationRecordRow(
+                    id=new_id("cr_"), call_id=call_id, seat_id=seat_id, created_at=at, draft=True
+                )
+                s.add(row)
+            elif not row.draft:
+                raise Conflict("该通话的咨询记录已提交，不能再修改", call_id=call_id)
+            row.category = fields.category.value if fields.category else None
+            row.question = fields.question
+            row.advice = fields.advice
+            row.outcome = fields.outcome.value if fields.outcome else None
+            row.office_id = fields.office_id
+            row.updated_at = at
+            if final:
+                row.draft = False
+                row.submitted_at = at
+            s.flush()
+            return _record_from_row(row)
+
+    def for_caller(self, caller_number: str, *, limit: int = 20) -> list[ConsultationRecord]:
+        """Submitted records of every call from this number, newest first."""
+        with self._db.session() as s:
+            q = (
+                select(ConsultationRecordRow)
+                .join(CallRow, CallRow.id == ConsultationRecordRow.call_id)
+                .where(CallRow.caller_number == caller_number, ConsultationRecordRow.draft.is_(False))
+                .order_by(ConsultationRecordRow.submitted_at.desc())
+                .limit(limit)
+            )
+            return [_record_from_row(r) for r in s.scalars(q)]
+
+    def work_orders_for(self, caller_number: str, *, limit: int = 20) -> list[WorkOrder]:
+        """The caller's work orders: open ones first, then the newest."""
+        is_open = case((WorkOrderRow.status.in_([st.value for st in OPEN_STATUSES]), 0), else_=1)
+        with self._db.session() as s:
+            q = (
+                select(WorkOrderRow)
+                .where(WorkOrderRow.caller_number == caller_number)
+                .order_by(is_open, WorkOrderRow.created_at.desc())
+                .limit(limit)
+            )
+            return [_order_from_row(r) for r in s.scalars(q)]

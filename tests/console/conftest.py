@@ -1,0 +1,179 @@
+"""Fixtures for the seat workspace API: the real app (no PBX) with a hand-written fake CallControl,
+and a driver that plays a call through the real `CallTracker` with synthetic AMI events."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.console_seat import SeatConsole
+from app.main import build_app
+from app.runtime import Runtime
+from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from console_web.seat_api import build_seat_router
+from core.events import DomainEvent
+from ivr.events import IvrOutcome, IvrReason, IvrRouted
+from pbx.ami_event import AmiEvent
+
+PW = DEMO_ADMIN_PASSWORD
+CALLER = "13812345678"
+
+
+class FakeCallControl:
+    """core.ports.CallControl that only records what it was asked to do."""
+
+    def __init__(self) -> None:
+        self.actions: list[tuple[str, dict[str, Any]]] = []
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [a for n, a in self.actions if n == name]
+
+    async def ping(self) -> None:
+        self.actions.append(("ping", {}))
+
+    async def queue_add(
+        self,
+        queue: str,
+        interface: str,
+        *,
+        member_name: str,
+        state_interface: str | None = None,
+        penalty: int = 0,
+        paused: bool = False,
+    ) -> None:
+        self.actions.append(("queue_add", {"queue": queue, "interface": interface, "paused": paused}))
+
+    async def queue_remove(self, queue: str, interface: str) -> None:
+        self.actions.append(("queue_remove", {"queue": queue, "interface": interface}))
+
+    async def queue_pause(
+        self, interface: str, *, paused: bool, queue: str | None = None, reason: str = ""
+    ) -> None:
+        self.actions.append(("queue_pause", {"interface": interface, "paused": paused, "reason": reason}))
+
+    async def originate(self, channel: str, *, context: str, exten: str, **kwargs: Any) -> None:
+        self.actions.append(("originate", {"channel": channel, "context": context, "exten": exten}))
+
+    async def redirect(self, channel: str, *, context: str, exten: str, priority: int = 1) -> None:
+        self.actions.append(("redirect", {"channel": channel, "context": context, "exten": exten}))
+
+    async def hangup(self, channel: str, *, cause: int | None = None) -> None:
+        self.actions.append(("hangup", {"channel": channel}))
+
+    async def queue_status(self, queue: str | None = None) -> Sequence[Mapping[str, str]]:
+        return []
+
+    async def core_show_channels(self) -> Sequence[Mapping[str, str]]:
+        return []
+
+
+@dataclass
+class Harness:
+    client: TestClient
+    runtime: Runtime
+    control: FakeCallControl
+    _t: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def login(self, user: str) -> dict[str, str]:
+        self.client.cookies.clear()
+        r = self.client.post("/api/login", json={"username": user, "password": PW})
+        assert r.status_code == 200, r.text
+        body: dict[str, str] = r.json()
+        return body
+
+    def publish(self, *events: DomainEvent) -> None:
+        async def go() -> None:
+            await self.runtime.bus.publish_all(list(events))
+            await self.runtime.bus.drain()
+            await self.runtime.bus.drain()  # the board's own facts, published from its handler
+
+        self.client.portal.call(go)  # type: ignore[union-attr]
+
+    def ami(self, name: str, **headers: str) -> None:
+        """Feed one AMI event to the real tracker and publish what it emits, as the bridge does."""
+        at = datetime(2026, 11, 23, 2, 0, tzinfo=UTC).timestamp() + next(self._t)
+        event = AmiEvent.from_headers({"Event": name, "Timestamp": f"{at:.6f}", **headers})
+        self.publish(*self.runtime.tracker.apply(event))
+
+    def seat_in_queue(self, seat: str, queue: str = "q-310106-labor") -> None:
+        self.ami(
+            "QueueMemberAdded",
+            Queue=queue,
+            Interface=f"PJSIP/{seat}",
+            MemberName=f"seat-{seat}",
+            StateInterface=f"PJSIP/{seat}",
+            Status="1",
+            Paused="0",
+        )
+
+    def call_to(self, seat: str, *, uid: str = "1795300000.16", answer: bool = True) -> str:
+        """A caller goes through the IVR (法律咨询 › 劳动争议) to `seat`; returns the call id."""
+        caller = {
+            "Channel": f"PJSIP/trunk-{uid[-2:]}",
+            "Uniqueid": uid,
+            "Linkedid": uid,
+            "CallerIDNum": CALLER,
+        }
+        self.ami("Newchannel", ChannelState="4", Context="incoming", Exten="12348", **caller)
+        at = datetime.now(UTC)
+        self.publish(
+            IvrRouted(
+                at=at,
+                call_id=uid,  # type: ignore[arg-type]
+                caller_number=CALLER,
+                outcome=IvrOutcome.QUEUE,
+                reason=IvrReason.MENU_CHOICE,
+                why="静安区·劳动争议 工作时间内 → q-310106-labor",
+                path=("main:1", "consult:2"),
+                path_labels=("法律咨询", "劳动争议"),
+                queue="q-310106-labor",
+                category="labor",
+                district_code="310106",
+            )
+        )
+        self.ami("QueueCallerJoin", Queue="q-310106-labor", Position="1", Count="1", **caller)
+        seat_leg = {"DestChannel": f"PJSIP/{seat}-0000{uid[-2:]}", "DestUniqueid": uid + "1"}
+        member = {"Queue": "q-310106-labor", "Interface": f"PJSIP/{seat}", "MemberName": f"seat-{seat}"}
+        self.ami("AgentCalled", **caller, **seat_leg, **member)
+        if answer:
+            self.ami("AgentConnect", HoldTime="3", RingTime="2", **caller, **seat_leg, **member)
+        return uid
+
+
+def _settings(tmp_path: Path) -> Any:
+    return demo_settings(
+        database={"url": f"sqlite:///{tmp_path / 'seat.db'}"},
+        sim={"enabled": False},
+        ami={"enabled": False},
+        agi={"port": 0},
+        audiosocket={"enabled": False},
+    )
+
+
+def with_seat_router(app: FastAPI) -> FastAPI:
+    # Until the integrator mounts it in console_web/web.py: add it once, never twice.
+    if not any(getattr(r, "path", "") == "/api/seat/state" for r in app.routes):
+        app.include_router(build_seat_router())
+    return app
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    app = with_seat_router(build_app(_settings(tmp_path)))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        runtime: Runtime = app.state.runtime
+        control = FakeCallControl()
+
+        async def make() -> SeatConsole:
+            return SeatConsole(runtime, control=control)
+
+        app.state.seat_console = client.portal.call(make)  # type: ignore[union-attr]
+        yield Harness(client, runtime, control)

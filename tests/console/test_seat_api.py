@@ -1,0 +1,294 @@
+"""The seat workspace API against the real app: real store, board and tracker; a fake CallControl."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from asr.events import Leg, TranscriptSegment
+from core.ids import CallId, SeatId
+
+from .conftest import CALLER, Harness
+
+CSRF = "X-CSRF-Token"
+
+
+def _h(me: dict[str, str]) -> dict[str, str]:
+    return {CSRF: me["csrf_token"]}
+
+
+def _actions(h: Harness) -> list[str]:
+    return [e.action for e in h.runtime.repos.audit.recent(limit=50)]
+
+
+def test_given_no_session_when_reading_the_seat_state_then_401(harness: Harness) -> None:
+    assert harness.client.get("/api/seat/state").status_code == 401
+
+
+def test_given_a_seat_when_reading_its_state_then_offline_in_chinese_with_manual_pause_reasons(
+    harness: Harness,
+) -> None:
+    harness.login("seat1001")
+    body = harness.client.get("/api/seat/state").json()
+    assert body["seat_id"] == "1001" and body["status"] == "offline" and body["status_label"] == "离线"
+    codes = [r["code"] for r in body["pause_reasons"]]
+    assert "meal" in codes and "missed_call" not in codes
+    assert {"code": "labor", "label": "劳动争议"} in body["categories"]
+
+
+def test_given_a_supervisor_when_using_seat_actions_then_403(harness: Harness) -> None:
+    me = harness.login("jingan")
+    assert harness.client.get("/api/seat/state").status_code == 403
+    r = harness.client.post("/api/seat/pause", json={"reason": "rest"}, headers=_h(me))
+    assert r.status_code == 403 and "坐席" in r.json()["message"]
+    assert harness.control.actions == []
+
+
+def test_given_an_admin_when_logging_a_seat_in_then_403(harness: Harness) -> None:
+    me = harness.login("admin")
+    assert harness.client.post("/api/seat/login", headers=_h(me)).status_code == 403
+
+
+def test_given_a_seat_when_logging_in_without_csrf_then_403_and_with_it_its_queues_are_joined(
+    harness: Harness,
+) -> None:
+    me = harness.login("seat1001")
+    assert harness.client.post("/api/seat/login").status_code == 403
+    assert harness.client.post("/api/seat/login", headers=_h(me)).status_code == 200
+    queues = {a["queue"] for a in harness.control.named("queue_add")}
+    assert "q-310106-labor" in queues and "q-city-family" in queues
+    assert {a["interface"] for a in harness.control.named("queue_add")} == {"PJSIP/1001"}
+    assert "seat.login" in _actions(harness)
+
+
+def test_given_an_available_seat_when_pausing_then_a_bad_reason_is_422_and_a_good_one_pauses(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    me = harness.login("seat1001")
+    bad = harness.client.post("/api/seat/pause", json={"reason": "nap"}, headers=_h(me))
+    assert bad.status_code == 422 and bad.json()["message"] == "示忙原因无效"
+    system_only = harness.client.post("/api/seat/pause", json={"reason": "missed_call"}, headers=_h(me))
+    assert system_only.status_code == 422
+    assert harness.client.post("/api/seat/pause", json={"reason": "meal"}, headers=_h(me)).status_code == 200
+    assert harness.control.named("queue_pause") == [
+        {"interface": "PJSIP/1001", "paused": True, "reason": "meal"}
+    ]
+    assert "seat.pause" in _actions(harness)
+
+
+def test_given_a_ringing_call_when_the_seat_reads_the_screen_pop_then_masked_number_and_ivr_path(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001", answer=False)
+    harness.login("seat1001")
+    assert harness.client.get("/api/seat/state").json()["call_id"] == call
+    r = harness.client.get(f"/api/seat/calls/{call}/screenpop")
+    assert r.status_code == 200, r.text
+    pop = r.json()
+    assert pop["caller"] == "138****5678"
+    assert CALLER not in r.text
+    assert pop["ivr_path"] == ["法律咨询", "劳动争议"]
+    assert pop["category"] == "labor" and pop["category_label"] == "劳动争议"
+    assert pop["district_name"] == "静安区"
+    assert pop["file"]["calls"] == []
+
+
+def test_given_seat_1001s_call_when_seat_1002_asks_for_it_then_404_everywhere(harness: Harness) -> None:
+    harness.seat_in_queue("1001")
+    harness.seat_in_queue("1002")
+    call = harness.call_to("1001")
+    me = harness.login("seat1002")
+    c = harness.client
+    assert c.get(f"/api/seat/calls/{call}/screenpop").status_code == 404
+    assert c.get(f"/api/seat/calls/{call}/transcript").status_code == 404
+    assert c.put(f"/api/seat/calls/{call}/record", json={"question": "x"}, headers=_h(me)).status_code == 404
+    r = c.post(
+        f"/api/seat/calls/{call}/transfer", json={"kind": "external", "target": "12345"}, headers=_h(me)
+    )
+    assert r.status_code == 404
+    assert c.post(f"/api/seat/calls/{call}/hangup", headers=_h(me)).status_code == 404
+    assert harness.control.named("redirect") == [] and harness.control.named("hangup") == []
+
+
+def test_given_bad_record_fields_when_saving_the_draft_then_422_with_chinese_messages_per_field(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    r = harness.client.put(
+        f"/api/seat/calls/{call}/record",
+        json={"category": "astrology", "question": "问" * 2001, "outcome": "maybe"},
+        headers=_h(me),
+    )
+    assert r.status_code == 422
+    fields = r.json()["fields"]
+    assert fields == {
+        "category": "法律类别无效，请从列表中选择",
+        "question": "问题摘要不能超过 2000 字",
+        "outcome": "处理结果无效，请从列表中选择",
+    }
+
+
+def test_given_a_draft_when_submitting_then_incomplete_is_422_complete_is_final_and_final_is_locked(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    c = harness.client
+    draft = c.put(f"/api/seat/calls/{call}/record", json={"question": "被拖欠工资三个月"}, headers=_h(me))
+    assert draft.status_code == 200 and draft.json()["draft"] is True
+    incomplete = c.post(
+        f"/api/seat/calls/{call}/record/submit", json={"question": "被拖欠工资三个月"}, headers=_h(me)
+    )
+    assert incomplete.status_code == 422
+    assert set(incomplete.json()["fields"]) == {"category", "outcome"}
+    full = {
+        "category": "labor",
+        "question": "被拖欠工资三个月",
+        "advice": "可申请劳动仲裁",
+        "outcome": "answered",
+    }
+    done = c.post(f"/api/seat/calls/{call}/record/submit", json=full, headers=_h(me))
+    assert done.status_code == 200 and done.json()["draft"] is False and done.json()["submitted_at"]
+    again = c.put(f"/api/seat/calls/{call}/record", json=full, headers=_h(me))
+    assert again.status_code == 409
+    assert c.get(f"/api/seat/calls/{call}/screenpop").json()["record"]["outcome"] == "answered"
+    assert {"seat.record_draft", "seat.record_submit"} <= set(_actions(harness))
+
+
+def test_given_a_submitted_record_when_the_same_caller_calls_again_then_the_file_shows_it(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    first = harness.call_to("1001", uid="1795300000.16")
+    me = harness.login("seat1001")
+    full = {"category": "labor", "question": "被拖欠工资", "advice": "可申请劳动仲裁", "outcome": "answered"}
+    harness.client.post(f"/api/seat/calls/{first}/record/submit", json=full, headers=_h(me))
+    harness.ami(
+        "Hangup", Channel="PJSIP/trunk-16", Uniqueid=first, Linkedid=first, Cause="16", CallerIDNum=CALLER
+    )
+    second = harness.call_to("1001", uid="1795300100.20")
+    body = harness.client.get(f"/api/seat/calls/{second}/screenpop").json()
+    assert body["file"]["known"] is True
+    assert [r["question"] for r in body["file"]["records"]] == ["被拖欠工资"]
+    assert body["file"]["calls"][0]["category_label"] == "劳动争议"
+
+
+def test_given_a_talking_seat_when_transferring_to_12345_then_the_caller_channel_is_redirected(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    r = harness.client.post(
+        f"/api/seat/calls/{call}/transfer", json={"kind": "external", "target": "12345"}, headers=_h(me)
+    )
+    assert r.status_code == 200, r.text
+    assert harness.control.named("redirect") == [
+        {"channel": "PJSIP/trunk-16", "context": "hotline-transfer", "exten": "12345"}
+    ]
+    assert "seat.transfer" in _actions(harness)
+
+
+def test_given_a_talking_seat_when_transferring_to_a_queue_then_redirected_to_the_queue_extension(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    url = f"/api/seat/calls/{call}/transfer"
+    unknown = harness.client.post(url, json={"kind": "queue", "target": "q-nowhere"}, headers=_h(me))
+    assert unknown.status_code == 422
+    ok = harness.client.post(url, json={"kind": "queue", "target": "q-city-labor"}, headers=_h(me))
+    assert ok.status_code == 200
+    assert harness.control.named("redirect") == [
+        {"channel": "PJSIP/trunk-16", "context": "hotline-transfer", "exten": "q-city-labor"}
+    ]
+
+
+def test_given_a_talking_seat_when_transferring_to_another_seat_then_only_an_available_one_is_dialled(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    url = f"/api/seat/calls/{call}/transfer"
+    offline = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
+    assert offline.status_code == 409 and "离线" in offline.json()["message"]
+    harness.seat_in_queue("1002")
+    ok = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
+    assert ok.status_code == 200
+    assert harness.control.named("redirect") == [
+        {"channel": "PJSIP/trunk-16", "context": "hotline-callback", "exten": "1002"}
+    ]
+
+
+def test_given_a_ringing_call_when_transferring_then_409_and_nothing_is_sent(harness: Harness) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001", answer=False)
+    me = harness.login("seat1001")
+    r = harness.client.post(
+        f"/api/seat/calls/{call}/transfer", json={"kind": "external", "target": "12345"}, headers=_h(me)
+    )
+    assert r.status_code == 409 and harness.control.actions == []
+
+
+def test_given_a_talking_seat_when_hanging_up_then_its_own_leg_is_hung_up(harness: Harness) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    assert harness.client.post(f"/api/seat/calls/{call}/hangup", headers=_h(me)).status_code == 200
+    assert harness.control.named("hangup") == [{"channel": "PJSIP/1001-000016"}]
+
+
+def test_given_live_segments_when_reading_the_transcript_then_the_final_replaces_the_partial(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    harness.login("seat1001")
+
+    def seg(text: str, final: bool) -> TranscriptSegment:
+        return TranscriptSegment(
+            at=datetime.now(UTC),
+            call_id=CallId(call),
+            stream_id="s1",
+            leg=Leg.CALLER,
+            text=text,
+            start_s=0.0,
+            end_s=1.5,
+            final=final,
+            seq=1,
+            seat_id=SeatId("1001"),
+        )
+
+    harness.publish(seg("我想咨询", False), seg("我想咨询劳动争议", True), seg("我想", False))
+    body = harness.client.get(f"/api/seat/calls/{call}/transcript").json()
+    assert [(s["text"], s["final"], s["leg_label"]) for s in body["segments"]] == [
+        ("我想咨询劳动争议", True, "来电人")
+    ]
+
+
+def test_given_wrap_up_when_the_seat_says_done_then_available_and_otherwise_409(harness: Harness) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    assert harness.client.post("/api/seat/wrapup-done", headers=_h(me)).status_code == 409
+    harness.ami(
+        "Hangup", Channel="PJSIP/trunk-16", Uniqueid=call, Linkedid=call, Cause="16", CallerIDNum=CALLER
+    )
+    assert harness.client.get("/api/seat/state").json()["status"] == "wrap_up"
+    assert harness.client.post("/api/seat/wrapup-done", headers=_h(me)).status_code == 200
+    assert harness.client.get("/api/seat/state").json()["status"] == "available"
+
+
+def test_given_typed_address_when_looking_up_then_offices_with_chinese_names(harness: Harness) -> None:
+    harness.login("seat1001")
+    r = harness.client.get("/api/seat/address", params={"q": "静安区南京西路街道"})
+    assert r.status_code == 200
+    candidates = r.json()["candidates"]
+    assert candidates and candidates[0]["district_name"] == "静安区"
+    assert harness.client.get("/api/seat/address", params={"q": ""}).status_code == 422

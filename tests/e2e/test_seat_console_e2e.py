@@ -1,0 +1,216 @@
+"""End to end: the real app with the PBX simulator, driven in headless Chromium.
+
+One simulated citizen dials 12348, presses 1 then 2 (法律咨询 › 劳动争议) and reaches seat 1001,
+the only seat logged in. The seat sees the screen pop, a transcript line, saves a record draft and
+transfers the caller to 12345; the simulator must receive the Redirect. Seat 1002, in a second
+browser context, must see nothing of that call. Skipped only when /usr/bin/chromium is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import uvicorn
+
+from app.console_seat import SeatConsole
+from app.main import build_app
+from app.runtime import Runtime
+from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from asr.events import Leg, TranscriptSegment
+from console_web.seat_api import build_seat_router
+from core.ids import CallId, SeatId
+from pbx.sim.model import CallerSpec
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (CI installs it)")
+
+
+class WorkdayClock:
+    """The real clock moved to a working Monday 10:00 in Shanghai, so the district team is open."""
+
+    def __init__(self) -> None:
+        self._offset = datetime(2026, 11, 23, 2, 0, tzinfo=UTC) - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
+class ThreadServer(uvicorn.Server):
+    """uvicorn in a worker thread: signal handlers can only be installed by the main thread."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class Server:
+    url: str
+    runtime: Runtime
+    loop: asyncio.AbstractEventLoop
+    sim_events: list[dict[str, str]]
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 15.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait(predicate: Any, what: str, within: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    settings = demo_settings(
+        database={"url": f"sqlite:///{tmp_path / 'e2e.db'}"},
+        sim={"enabled": True, "calls_per_hour": 0, "auto_login_seats": False, "time_scale": 1.0},
+        ami={"port": 0},
+        agi={"port": 0},
+        audiosocket={"enabled": False},
+    )
+    app = build_app(settings, clock=WorkdayClock())
+    if not any(getattr(r, "path", "") == "/api/seat/state" for r in app.routes):
+        app.include_router(build_seat_router())
+    port = _free_port()
+    uv = ThreadServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(uv.serve(),), daemon=True)
+    thread.start()
+    _wait(lambda: uv.started, "uvicorn to start", 30)
+    runtime: Runtime = app.state.runtime
+    events: list[dict[str, str]] = []
+
+    async def wire() -> None:
+        if getattr(app.state, "seat_console", None) is None:
+            app.state.seat_console = SeatConsole(runtime)
+        assert runtime.simulator is not None
+        runtime.simulator.event_listeners.append(lambda headers: events.append(dict(headers)))
+
+    srv = Server(f"http://127.0.0.1:{port}", runtime, loop, events)
+    srv.run(wire())
+    _wait(lambda: runtime.bridge is not None and runtime.bridge.status.connected, "the AMI link")
+    try:
+        yield srv
+    finally:
+        uv.should_exit = True
+        thread.join(20)
+        loop.close()
+
+
+def _login(page: Any, base: str, user: str) -> None:
+    page.goto(base + "/")
+    page.get_by_label("用户名").fill(user)
+    page.get_by_label("密码").fill(DEMO_ADMIN_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(base + "/seat")
+
+
+def test_given_one_caller_when_seat_1001_works_the_call_then_screen_pop_transcript_record_and_transfer(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    rt = server.runtime
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
+            _login(page, server.url, "seat1001")
+            expect(page.locator("#state-label")).to_have_text("离线")
+            page.get_by_role("button", name="签入").click()
+            expect(page.locator("#state-label")).to_have_text("空闲", timeout=10_000)
+
+            async def place() -> None:
+                assert rt.simulator is not None
+                rt.simulator.place_call(
+                    CallerSpec(endpoint="13812345678", number="13812345678", dtmf="12", district="310106")
+                )
+
+            server.run(place())
+            expect(page.locator("#caller")).to_have_text("138****5678", timeout=15_000)
+            expect(page.locator("#ivr-path")).to_have_text("法律咨询 › 劳动争议")
+            expect(page.locator("#category")).to_have_text("劳动争议")
+            expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+            call_id = rt.board.state(SeatId("1001")).call_id if rt.board else None
+            assert call_id
+
+            segment = TranscriptSegment(
+                at=rt.clock.now(),
+                call_id=CallId(call_id),
+                stream_id="e2e",
+                leg=Leg.CALLER,
+                text="公司拖欠我三个月工资，我想申请劳动仲裁",
+                start_s=0.0,
+                end_s=3.2,
+                final=True,
+                seq=1,
+                seat_id=SeatId("1001"),
+            )
+            server.run(rt.bus.publish(segment))
+            expect(page.locator("#transcript")).to_contain_text("公司拖欠我三个月工资")
+
+            page.get_by_label("法律类别").select_option("labor")
+            page.get_by_label("问题摘要").fill("用人单位拖欠工资三个月")
+            page.get_by_label("解答意见").fill("建议先协商，协商不成可向劳动人事争议仲裁委员会申请仲裁")
+            page.get_by_label("处理结果").select_option("answered")
+            expect(page.locator("#record-status")).to_contain_text("草稿已保存", timeout=10_000)
+            (REPO / "docs").mkdir(exist_ok=True)
+            page.screenshot(path=str(REPO / "docs" / "console.png"), full_page=True)
+
+            other = browser.new_context(locale="zh-CN").new_page()
+            _login(other, server.url, "seat1002")
+            expect(other.locator("#state-label")).to_have_text("离线")
+            expect(other.locator("#call-info")).to_be_hidden()
+            assert other.request.get(f"{server.url}/api/seat/calls/{call_id}/screenpop").status == 404
+
+            page.get_by_role("button", name="转接…").click()
+            page.get_by_label("外部热线（12345 / 12368 / 12309）").check()
+            page.get_by_label("目标").select_option("12345")
+            page.get_by_role("button", name="确认转接").click()
+            expect(page.locator("#transfer-dialog")).to_be_hidden()
+            _wait(
+                lambda: any(
+                    e.get("Event") == "Newexten"
+                    and e.get("Context") == "hotline-transfer"
+                    and e.get("Exten") == "12345"
+                    for e in list(server.sim_events)
+                ),
+                "the simulator to move the caller to hotline-transfer,12345",
+            )
+            assert [a.action for a in rt.repos.audit.recent(limit=20)].count("seat.transfer") == 1
+        finally:
+            browser.close()
