@@ -66,6 +66,10 @@ class RoutingAddressLookup:
         self._registry = registry
         self._limit = limit
 
+    def use_registry(self, registry: OfficeRegistry) -> None:
+        """Point lookups at an edited registry (after an admin's import or edit)."""
+        self._registry = registry
+
     def lookup(self, text: str) -> list[AddressCandidate]:
         out: list[AddressCandidate] = []
         seen: set[str] = set()

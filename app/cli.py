@@ -47,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", title="子命令", metavar="命令")
     up = db_sub.add_parser("upgrade", help="将数据库结构升级到最新版本", add_help=False)
     up.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+    prompts = add("prompts", "语音提示音")
+    prompts_sub = prompts.add_subparsers(dest="prompts_command", title="子命令", metavar="命令")
+    pb = prompts_sub.add_parser(
+        "build", help="用 espeak-ng 生成 8 kHz 提示音（开发用；可替换为真人录音）", add_help=False
+    )
+    pb.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+    pb.add_argument("--menu", help="菜单文件（默认 ivr/menu.toml）")
+    pb.add_argument("--out", default="prompts_build", help="输出目录（默认 prompts_build）")
     user = add("user", "账号管理")
     user_sub = user.add_subparsers(dest="user_command", title="子命令", metavar="命令")
     ua = user_sub.add_parser("add", help="新建账号（密码从标准输入或交互输入读取）", add_help=False)
@@ -127,6 +135,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             upgrade(load_database_settings().url)
             print("数据库已升级到最新版本")
+        elif args.command == "prompts" and args.prompts_command == "build":
+            from pathlib import Path
+
+            from ivr.prompts import build_prompts
+
+            report = build_prompts(Path(args.menu) if args.menu else None, Path(args.out))
+            print(
+                f"提示音已生成：新建 {len(report.built)} 个，未变 {len(report.unchanged)} 个，"
+                f"保留录音 {len(report.kept_recordings)} 个 → {args.out}"
+            )
         elif args.command == "user" and args.user_command == "add":
             _add_user(args)
             print(f"账号已创建：{args.username}")

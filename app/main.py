@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from app.console_seat import SeatConsole
+from app.console_supervisor import OfficesConsole, OrdersConsole, SupervisorConsole, seed_offices_if_empty
 from app.runtime import Runtime
 from app.settings import Settings
 from console_web.web import install_console
@@ -25,6 +27,11 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.state.backend = runtime
         # Built inside the running loop: it subscribes to the bus.
         app.state.seat_console = SeatConsole(runtime)
+        await asyncio.to_thread(seed_offices_if_empty, runtime)
+        app.state.supervisor_backend = SupervisorConsole(runtime)
+        app.state.orders_backend = OrdersConsole(runtime)
+        app.state.offices_backend = offices = OfficesConsole(runtime, on_reload=runtime.use_office_registry)
+        await asyncio.to_thread(offices.reload)
         try:
             yield
         finally:

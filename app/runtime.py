@@ -35,6 +35,7 @@ from pbx.ami_control import AmiCallControl
 from pbx.sim.simulator import Simulator
 from pbx.tracker import CallTracker
 from routing.calendar import load_holidays
+from routing.offices import OfficeRegistry
 from routing.queues import load_queue_rules
 from seats.board import SeatBoard
 from seats.service import SeatService
@@ -96,6 +97,11 @@ class Runtime:
         return self._auth
 
     # --- ConsoleBackend ----------------------------------------------------------------------
+
+    def use_office_registry(self, registry: OfficeRegistry) -> None:
+        """The office registry was edited: routing (IVR and console lookups) uses it from now on."""
+        if self.routing is not None:
+            self.routing.lookup.use_registry(registry)
 
     def component_status(self) -> list[dict[str, object]]:
         return self.components.status()

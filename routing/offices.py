@@ -125,7 +125,7 @@ def build_offices(gazetteer: Gazetteer) -> OfficeRegistry:
         offices.append(
             Office(
                 id=OfficeId(f"office-{d.code}"),
-                name=f"{d.name}{OfficeLevel.CENTRE.label}",
+                name=f"{d.name}公共法律服务中心",  # 静安区公共法律服务中心
                 level=OfficeLevel.CENTRE,
                 parent_id=None,
                 admin_code=d.code,

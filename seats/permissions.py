@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.ids import SeatId, TeamId, UserId
+from routing.offices import district_team
 from seats.models import Role, User
 
 
@@ -53,6 +54,8 @@ class Principal:
             keys.add(f"team:{self.scope_team_id}")
         if self.scope_district_code:
             keys.add(f"district:{self.scope_district_code}")
+            # Seat and work-order facts name the team; a district's own team is `team-<code>`.
+            keys.add(f"team:{district_team(self.scope_district_code)}")
         return frozenset(keys)
 
 

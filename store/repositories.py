@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -621,8 +621,17 @@ class OfficeRepository(_Repo):
 
     def upsert_many(self, offices: Sequence[Mapping[str, Any]]) -> int:
         with self._db.session() as s:
+            existing = set(s.scalars(select(OfficeRow.id).where(OfficeRow.id.in_([o["id"] for o in offices]))))
+            fresh = [
+                {"id": o["id"], **{k: o[k] for k in OFFICE_FIELDS if k in o}} for o in offices if o["id"] not in existing
+            ]
+            if fresh:
+                # One executemany for new rows: seeding 6,760 Shanghai offices takes a fraction of a
+                # second instead of a merge (a SELECT and an INSERT) per row.
+                s.execute(insert(OfficeRow), fresh)
             for o in offices:
-                s.merge(OfficeRow(id=o["id"], **{k: o.get(k) for k in OFFICE_FIELDS if k in o}))
+                if o["id"] in existing:
+                    s.merge(OfficeRow(id=o["id"], **{k: o.get(k) for k in OFFICE_FIELDS if k in o}))
         return len(offices)
 
     def all(self) -> list[dict[str, Any]]:

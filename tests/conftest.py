@@ -75,6 +75,12 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 
 
 @pytest.fixture
+def pg_db() -> Iterator[Database]:
+    """An empty PostgreSQL database (schema) only, for tests that already cover SQLite apart."""
+    yield from _postgres_database()
+
+
+@pytest.fixture
 def db(empty_db: Database) -> Database:
     """A database at the newest migration, on each backend."""
     upgrade(empty_db.url, engine=empty_db.engine)

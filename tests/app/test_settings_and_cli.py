@@ -112,3 +112,20 @@ def test_given_a_migrated_database_when_adding_a_user_from_the_cli_then_they_can
     db.dispose()
     assert user is not None and user.scope_district_code == "310106"
     assert Passwords().verify(user.password_hash, "correct horse battery")
+
+
+def test_given_espeak_when_building_prompts_from_the_cli_then_8khz_wavs_are_written(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+    import wave
+    from pathlib import Path
+
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
+        pytest.skip("espeak-ng / sox not installed (make test installs them)")
+    out = Path(str(tmp_path)) / "prompts"
+    assert main(["prompts", "build", "--out", str(out)]) == 0
+    assert "提示音已生成" in capsys.readouterr().out
+    with wave.open(str(out / "greeting.wav")) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+        assert w.getnframes() > 8000  # more than a second of speech

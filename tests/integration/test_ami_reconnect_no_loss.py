@@ -141,8 +141,6 @@ async def test_given_simulated_traffic_when_the_ami_link_drops_mid_call_then_no_
 
 @pytest.mark.postgres
 async def test_given_postgresql_when_the_ami_link_drops_mid_call_then_no_call_is_lost_or_doubled(
-    empty_db: Database,
+    pg_db: Database,
 ) -> None:
-    if not empty_db.url.startswith("postgresql"):
-        pytest.skip("the SQLite run is the test above")
-    await _run(empty_db)
+    await _run(pg_db)

@@ -1,0 +1,164 @@
+"""The office registry (公共法律服务机构) admin: the /offices page and its API.
+
+The composition root puts an object satisfying `OfficesBackend` on `app.state.offices_backend`.
+Supervisors and admins read; only admins edit and import. An import is all or nothing: a file
+with bad rows is refused with 422 and `errors` lists every bad row. After an edit or an import
+the backend reloads the registry that routing uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from console_web.errors import status_for
+from console_web.routes import STATIC, Acting, User
+from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
+from routing.offices import OfficeCsvError
+from seats.models import Role
+from seats.permissions import Principal
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+class OfficesBackend(Protocol):
+    def list_offices(
+        self,
+        *,
+        district: str | None = None,
+        level: str | None = None,
+        q: str | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> dict[str, Any]: ...
+
+    def get_office(self, office_id: str) -> dict[str, Any]: ...
+
+    def update_office(self, office_id: str, changes: dict[str, Any]) -> dict[str, Any]: ...
+
+    def import_csv(self, text: str) -> dict[str, Any]: ...
+
+    def export_csv(self) -> str: ...
+
+
+class OfficeEdit(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(default="", max_length=300)
+    phone: str = Field(default="", max_length=40)
+    opening_hours: str = Field(default="", max_length=200)
+    lat: float | None = None
+    lon: float | None = None
+    team_id: str = Field(min_length=1, max_length=64)
+
+
+def offices_backend(request: Request) -> OfficesBackend:
+    backend: OfficesBackend | None = getattr(request.app.state, "offices_backend", None)
+    if backend is None:
+        raise BackendUnavailable("机构管理服务尚未启动")
+    return backend
+
+
+def _require_reader(p: Principal) -> None:
+    if p.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise PermissionDenied("仅班长和管理员可以查看机构表")
+
+
+def _require_admin(p: Principal) -> None:
+    if p.role is not Role.ADMIN:
+        raise PermissionDenied("仅管理员可以修改机构表")
+
+
+def decode_csv(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030: what Excel saves on a Chinese Windows."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise InvalidInput("文件编码无法识别，请保存为 UTF-8 编码的 CSV") from None
+
+
+def build_offices_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/offices", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "offices.html", media_type="text/html; charset=utf-8")
+
+    @router.get("/api/offices")
+    def list_offices(
+        auth: User,
+        request: Request,
+        district: str | None = None,
+        level: str | None = None,
+        q: str | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        _require_reader(auth.principal)
+        return offices_backend(request).list_offices(
+            district=district or None,
+            level=level or None,
+            q=(q or "").strip() or None,
+            limit=max(1, min(limit, 1000)),
+            offset=max(0, offset),
+        )
+
+    @router.get("/api/offices/export.csv")
+    def export_csv(auth: User, request: Request) -> Response:
+        _require_reader(auth.principal)
+        return Response(
+            "\ufeff" + offices_backend(request).export_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="offices.csv"'},
+        )
+
+    @router.get("/api/offices/{office_id}")
+    def get_office(office_id: str, auth: User, request: Request) -> dict[str, Any]:
+        _require_reader(auth.principal)
+        return offices_backend(request).get_office(office_id)
+
+    @router.put("/api/offices/{office_id}")
+    def update_office(office_id: str, form: OfficeEdit, auth: Acting, request: Request) -> dict[str, Any]:
+        _require_admin(auth.principal)
+        office = offices_backend(request).update_office(office_id, form.model_dump())
+        request.app.state.backend.auth.record(
+            auth,
+            "office.update",
+            target=office_id,
+            detail=form.model_dump(),
+            source_ip=request.client.host if request.client else "",
+        )
+        return office
+
+    @router.post("/api/offices/import", response_model=None)
+    async def import_csv(auth: Acting, request: Request) -> dict[str, Any] | JSONResponse:
+        _require_admin(auth.principal)
+        raw = await request.body()
+        if not raw.strip():
+            raise InvalidInput("上传的文件为空")
+        if len(raw) > MAX_IMPORT_BYTES:
+            raise InvalidInput("文件过大（上限 20 MB）")
+        try:
+            result = offices_backend(request).import_csv(decode_csv(raw))
+        except OfficeCsvError as exc:
+            body = exc.to_dict() | {
+                "message": f"机构表有 {len(exc.errors)} 处错误，未导入",
+                "errors": exc.errors,
+            }
+            return JSONResponse(status_code=status_for(exc), content=body)
+        request.app.state.backend.auth.record(
+            auth,
+            "office.import",
+            target="offices",
+            detail={"rows": result.get("imported", 0)},
+            source_ip=request.client.host if request.client else "",
+        )
+        return result
+
+    return router

@@ -1,0 +1,178 @@
+"""Callback work orders (回拨工单): the /orders page and its API.
+
+The composition root puts an object satisfying `OrdersBackend` on `app.state.orders_backend`.
+Tabs: 我的工单 (`scope=mine`, seats), 团队工单池 (`scope=pool`, seats), 全部工单 (`scope=all`,
+supervisors and admins, scoped by the backend). Actions change state: each needs the CSRF header,
+is checked by role here and by scope / ownership in the backend, and is written to the audit log.
+Caller numbers are masked in every response, whatever the backend hands back.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from console_web.auth import Authenticated
+from console_web.routes import STATIC, Acting, User
+from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
+from core.privacy import mask_fields
+from seats.models import Role
+from seats.permissions import Principal
+
+SCOPES = ("mine", "pool", "all")
+CLOSE_OUTCOMES = ("reached", "unreachable", "caller_called_back", "cancelled")
+
+
+class OrdersBackend(Protocol):
+    def list_orders(
+        self,
+        principal: Principal,
+        *,
+        scope: str,
+        status: str | None = None,
+        sla: str | None = None,
+        team_id: str | None = None,
+        day: date | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+    def options(self, principal: Principal) -> dict[str, Any]: ...
+
+    async def claim(self, principal: Principal, order_id: str) -> dict[str, Any]: ...
+
+    async def start_callback(self, principal: Principal, order_id: str) -> dict[str, Any]: ...
+
+    async def close(self, principal: Principal, order_id: str, outcome: str, note: str) -> dict[str, Any]: ...
+
+    async def assign(self, principal: Principal, order_id: str, seat_id: str) -> dict[str, Any]: ...
+
+    async def release(self, principal: Principal, order_id: str) -> dict[str, Any]: ...
+
+
+class CloseForm(BaseModel):
+    outcome: str = Field(min_length=1, max_length=40)
+    note: str = Field(default="", max_length=2000)
+
+
+class AssignForm(BaseModel):
+    seat_id: str = Field(min_length=1, max_length=64)
+
+
+def orders_backend(request: Request) -> OrdersBackend:
+    backend: OrdersBackend | None = getattr(request.app.state, "orders_backend", None)
+    if backend is None:
+        raise BackendUnavailable("工单服务尚未启动")
+    return backend
+
+
+def _is_supervisor(p: Principal) -> bool:
+    return p.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def _require_seat(p: Principal) -> None:
+    if p.role is not Role.SEAT or p.seat_id is None:
+        raise PermissionDenied("只有坐席可以领取或回拨工单")
+
+
+def _require_supervisor(p: Principal) -> None:
+    if not _is_supervisor(p):
+        raise PermissionDenied("只有班长或管理员可以分派或退回工单")
+
+
+def _masked(order: dict[str, Any]) -> dict[str, Any]:
+    return mask_fields(order)
+
+
+def _audit(request: Request, auth: Authenticated, action: str, order_id: str, **detail: object) -> None:
+    request.app.state.backend.auth.record(
+        auth,
+        action,
+        target=order_id,
+        detail=dict(detail),
+        source_ip=request.client.host if request.client else "",
+    )
+
+
+def build_orders_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/orders", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "orders.html", media_type="text/html; charset=utf-8")
+
+    @router.get("/api/orders")
+    def list_orders(
+        auth: User,
+        request: Request,
+        scope: str = "mine",
+        status: str | None = None,
+        sla: str | None = None,
+        team: str | None = None,
+        date: str | None = None,
+    ) -> dict[str, Any]:
+        p = auth.principal
+        if scope not in SCOPES:
+            raise InvalidInput("scope 应为 mine、pool 或 all", scope=scope)
+        if scope in ("mine", "pool") and p.seat_id is None:
+            raise PermissionDenied("该账号没有绑定坐席，请查看“全部工单”")
+        if scope == "all" and not _is_supervisor(p):
+            raise PermissionDenied("只有班长或管理员可以查看全部工单")
+        day = None
+        if date:
+            try:
+                day = _parse_date(date)
+            except ValueError:
+                raise InvalidInput("日期格式应为 YYYY-MM-DD", date=date) from None
+        orders = orders_backend(request).list_orders(
+            p, scope=scope, status=status or None, sla=sla or None, team_id=team or None, day=day
+        )
+        return {"orders": [_masked(o) for o in orders]}
+
+    @router.get("/api/orders/options")
+    def options(auth: User, request: Request) -> dict[str, Any]:
+        return orders_backend(request).options(auth.principal)
+
+    @router.post("/api/orders/{order_id}/claim")
+    async def claim(order_id: str, auth: Acting, request: Request) -> dict[str, Any]:
+        _require_seat(auth.principal)
+        order = await orders_backend(request).claim(auth.principal, order_id)
+        _audit(request, auth, "work_order.claim", order_id, seat_id=auth.principal.seat_id)
+        return _masked(order)
+
+    @router.post("/api/orders/{order_id}/callback")
+    async def callback(order_id: str, auth: Acting, request: Request) -> dict[str, Any]:
+        _require_seat(auth.principal)
+        result = await orders_backend(request).start_callback(auth.principal, order_id)
+        _audit(request, auth, "work_order.callback", order_id, seat_id=auth.principal.seat_id)
+        return _masked(result)
+
+    @router.post("/api/orders/{order_id}/close")
+    async def close(order_id: str, form: CloseForm, auth: Acting, request: Request) -> dict[str, Any]:
+        if form.outcome not in CLOSE_OUTCOMES:
+            raise InvalidInput("结案结果无效", outcome=form.outcome)
+        order = await orders_backend(request).close(auth.principal, order_id, form.outcome, form.note.strip())
+        _audit(request, auth, "work_order.close", order_id, outcome=form.outcome)
+        return _masked(order)
+
+    @router.post("/api/orders/{order_id}/assign")
+    async def assign(order_id: str, form: AssignForm, auth: Acting, request: Request) -> dict[str, Any]:
+        _require_supervisor(auth.principal)
+        order = await orders_backend(request).assign(auth.principal, order_id, form.seat_id)
+        _audit(request, auth, "work_order.assign", order_id, seat_id=form.seat_id)
+        return _masked(order)
+
+    @router.post("/api/orders/{order_id}/release")
+    async def release(order_id: str, auth: Acting, request: Request) -> dict[str, Any]:
+        _require_supervisor(auth.principal)
+        order = await orders_backend(request).release(auth.principal, order_id)
+        _audit(request, auth, "work_order.release", order_id)
+        return _masked(order)
+
+    return router
+
+
+def _parse_date(text: str) -> date:
+    return date.fromisoformat(text)

@@ -1,0 +1,139 @@
+"""The supervisors' live board (班长监控台): page, KPI overview, seats, staffing forecast, reports.
+
+The composition root puts an object satisfying `SupervisorBackend` on
+`app.state.supervisor_backend`. Only supervisors and admins get in; what they see is scoped by the
+backend (a district supervisor sees their district only). Reports come as JSON or, with
+`format=csv`, as a UTF-8 CSV with Chinese headers (with a BOM, so Excel opens it right).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from console_web.routes import STATIC, User
+from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
+from seats.models import Role
+from seats.permissions import Principal
+
+PERIODS = ("day", "week", "month")
+
+# (key in a report row, CSV header)
+REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("label", "时段"),
+    ("offered", "进线量"),
+    ("answered", "接通量"),
+    ("abandoned", "放弃量"),
+    ("answer_rate", "接通率(%)"),
+    ("service_level", "服务水平(%)"),
+    ("abandon_rate", "放弃率(%)"),
+    ("asa_seconds", "平均应答时长(秒)"),
+    ("aht_seconds", "平均处理时长(秒)"),
+    ("survey_answers", "满意度评价数"),
+    ("satisfaction_rate", "满意率(%)"),
+)
+_PERCENT = {"answer_rate", "service_level", "abandon_rate", "satisfaction_rate"}
+
+
+class SupervisorBackend(Protocol):
+    def overview(self, principal: Principal) -> dict[str, Any]: ...
+
+    def seats(self, principal: Principal) -> dict[str, Any]: ...
+
+    def forecast(self, principal: Principal) -> dict[str, Any]: ...
+
+    def report(self, principal: Principal, period: str, day: date | None) -> dict[str, Any]: ...
+
+
+def supervisor_backend(request: Request) -> SupervisorBackend:
+    backend: SupervisorBackend | None = getattr(request.app.state, "supervisor_backend", None)
+    if backend is None:
+        raise BackendUnavailable("班长监控服务尚未启动")
+    return backend
+
+
+def require_supervisor(principal: Principal) -> None:
+    if principal.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise PermissionDenied("仅班长和管理员可以查看监控台")
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if key in _PERCENT:
+        return f"{float(value) * 100:.1f}"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([header for _, header in REPORT_COLUMNS])
+    for row in [*report["rows"], report["total"]]:
+        writer.writerow([_cell(key, row.get(key)) for key, _ in REPORT_COLUMNS])
+    return "\ufeff" + out.getvalue()
+
+
+def build_supervisor_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/supervisor", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "supervisor.html", media_type="text/html; charset=utf-8")
+
+    @router.get("/api/supervisor/overview")
+    def overview(auth: User, request: Request) -> dict[str, Any]:
+        require_supervisor(auth.principal)
+        return supervisor_backend(request).overview(auth.principal)
+
+    @router.get("/api/supervisor/seats")
+    def seats(auth: User, request: Request) -> dict[str, Any]:
+        require_supervisor(auth.principal)
+        return supervisor_backend(request).seats(auth.principal)
+
+    @router.get("/api/supervisor/forecast")
+    def forecast(auth: User, request: Request) -> dict[str, Any]:
+        require_supervisor(auth.principal)
+        return supervisor_backend(request).forecast(auth.principal)
+
+    @router.get("/api/supervisor/report", response_model=None)
+    def report(
+        auth: User,
+        request: Request,
+        period: str = "day",
+        date: str | None = None,
+        format: str = "json",
+    ) -> dict[str, Any] | Response:
+        require_supervisor(auth.principal)
+        if period not in PERIODS:
+            raise InvalidInput("报表周期应为 day（日）、week（周）或 month（月）", period=period)
+        day = None
+        if date:
+            try:
+                day = _parse_date(date)
+            except ValueError:
+                raise InvalidInput("日期格式应为 YYYY-MM-DD", date=date) from None
+        body = supervisor_backend(request).report(auth.principal, period, day)
+        if format == "csv":
+            name = f"report-{period}-{body['start']}.csv"
+            return Response(
+                report_csv(body),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        if format != "json":
+            raise InvalidInput("format 应为 json 或 csv", format=format)
+        return body
+
+    return router
+
+
+def _parse_date(text: str) -> date:
+    return date.fromisoformat(text)

@@ -1,0 +1,184 @@
+"""`LiveBoard`: the supervisor's "now", aggregated from domain events (pure: no I/O, no clock).
+
+Fed every event of the bus (`apply`); keeps who is waiting in a queue and since when, each seat's
+state and since when, and the day's counters (offered = first time a call joins a queue,
+answered, abandoned or timed out), each keyed by call id so a replayed event counts once. The day
+is the China calendar day of the events; the first event of a new day starts new counters.
+
+Everything kept carries audience keys (`seat:`, `team:`, `district:`), and `snapshot` takes a
+`visible(keys)` predicate, so one board serves every supervisor's scope.
+
+`stats` knows only `core`: seat facts (`SeatStateChanged`, from `seats`) are read by name and
+attribute, not by type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+
+from core.call_events import CallAbandoned, CallAnswered, CallEnded, CallQueued, CallTimedOut, CallTransferred
+from core.clock import CHINA_TZ
+from core.events import DomainEvent
+
+Visible = Callable[[frozenset[str]], bool]
+
+_DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-")
+SEAT_STATES = ("available", "ringing", "talking", "wrap_up", "paused", "offline")
+
+
+def call_keys(
+    queue: str | None, seat_id: str | None = None, district_code: str | None = None
+) -> frozenset[str]:
+    keys: set[str] = set()
+    if queue and (m := _DISTRICT_QUEUE.match(queue)):
+        keys.add(f"district:{m.group(1)}")
+    if district_code:
+        keys.add(f"district:{district_code}")
+    if seat_id:
+        keys.add(f"seat:{seat_id}")
+    return frozenset(keys)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitingCall:
+    call_id: str
+    queue: str
+    since: datetime
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatNow:
+    seat_id: str
+    team_id: str
+    status: str
+    since: datetime | None
+    pause_reason: str | None = None
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset({f"seat:{self.seat_id}", f"team:{self.team_id}"})
+
+
+@dataclass(slots=True)
+class _DayCall:
+    keys: frozenset[str]
+    answered: bool = False
+    abandoned: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiveSnapshot:
+    waiting: int
+    longest_wait_seconds: float
+    waiting_calls: list[WaitingCall]
+    seats: list[SeatNow]
+    seats_by_state: dict[str, int]
+    offered_today: int
+    answered_today: int
+    abandoned_today: int
+
+
+@dataclass
+class LiveBoard:
+    tz: tzinfo = CHINA_TZ
+    day: date | None = None
+    waiting: dict[str, WaitingCall] = field(default_factory=dict)
+    seats: dict[str, SeatNow] = field(default_factory=dict)
+    _today: dict[str, _DayCall] = field(default_factory=dict)
+
+    # --- seeding (after a restart: from the tracker's and the seat board's state) ---------------
+
+    def seed_waiting(self, call_id: str, queue: str, since: datetime, keys: Iterable[str] = ()) -> None:
+        self.waiting[call_id] = WaitingCall(
+            call_id=call_id, queue=queue, since=since, keys=call_keys(queue) | frozenset(keys)
+        )
+
+    def seed_seat(
+        self, seat_id: str, team_id: str, status: str, since: datetime | None, pause_reason: str | None = None
+    ) -> None:
+        self.seats[seat_id] = SeatNow(
+            seat_id=seat_id, team_id=team_id, status=status, since=since, pause_reason=pause_reason
+        )
+
+    # --- the event stream ------------------------------------------------------------------------
+
+    def _roll(self, at: datetime) -> None:
+        day = at.astimezone(self.tz).date()
+        if self.day is None or day > self.day:
+            self.day = day
+            self._today.clear()
+
+    def _counted(self, at: datetime) -> bool:
+        """Whether an event belongs to the day being counted (a late event of yesterday does not)."""
+        return self.day is not None and at.astimezone(self.tz).date() == self.day
+
+    def apply(self, event: DomainEvent) -> None:
+        if isinstance(event, CallQueued):
+            self._roll(event.at)
+            keys = call_keys(event.queue)
+            if event.call_id not in self.waiting:
+                self.waiting[event.call_id] = WaitingCall(
+                    call_id=event.call_id, queue=event.queue, since=event.at, keys=keys
+                )
+            if self._counted(event.at):
+                self._today.setdefault(event.call_id, _DayCall(keys=keys))
+        elif isinstance(event, CallAnswered):
+            self.waiting.pop(event.call_id, None)
+            self._roll(event.at)
+            if self._counted(event.at):
+                day = self._today.setdefault(event.call_id, _DayCall(keys=call_keys(event.queue)))
+                day.keys = day.keys | {f"seat:{event.seat_id}"}
+                day.answered, day.abandoned = True, False
+        elif isinstance(event, CallAbandoned | CallTimedOut):
+            self.waiting.pop(event.call_id, None)
+            self._roll(event.at)
+            if self._counted(event.at):
+                day = self._today.setdefault(event.call_id, _DayCall(keys=call_keys(event.queue)))
+                if not day.answered:
+                    day.abandoned = True
+        elif isinstance(event, CallEnded | CallTransferred):
+            self.waiting.pop(event.call_id, None)
+        elif event.event_type == "SeatStateChanged":
+            self._apply_seat(event)
+
+    def _apply_seat(self, event: DomainEvent) -> None:
+        seat_id = getattr(event, "seat_id", None)
+        status = getattr(event, "status", None)
+        if not seat_id or status is None:
+            return
+        reason = getattr(event, "pause_reason", None)
+        self.seats[str(seat_id)] = SeatNow(
+            seat_id=str(seat_id),
+            team_id=str(getattr(event, "team_id", "") or ""),
+            status=str(status),
+            since=event.at,
+            pause_reason=str(reason) if reason else None,
+        )
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def snapshot(self, now: datetime, visible: Visible | None = None) -> LiveSnapshot:
+        def ok(keys: frozenset[str]) -> bool:
+            return visible is None or visible(keys)
+
+        waiting = sorted((w for w in self.waiting.values() if ok(w.keys)), key=lambda w: w.since)
+        seats = sorted((s for s in self.seats.values() if ok(s.keys)), key=lambda s: s.seat_id)
+        by_state = dict.fromkeys(SEAT_STATES, 0)
+        for s in seats:
+            by_state[s.status] = by_state.get(s.status, 0) + 1
+        today_day = now.astimezone(self.tz).date()
+        today = [c for c in self._today.values() if ok(c.keys)] if self.day == today_day else []
+        return LiveSnapshot(
+            waiting=len(waiting),
+            longest_wait_seconds=max(0.0, (now - waiting[0].since).total_seconds()) if waiting else 0.0,
+            waiting_calls=waiting,
+            seats=seats,
+            seats_by_state=by_state,
+            offered_today=len(today),
+            answered_today=sum(1 for c in today if c.answered),
+            abandoned_today=sum(1 for c in today if c.abandoned),
+        )

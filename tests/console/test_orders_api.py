@@ -1,0 +1,312 @@
+"""The work-order API over a real app (SQLite, no PBX), wired as the integrator does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.console_supervisor import OfficesConsole, OrdersConsole, SupervisorConsole
+from app.main import build_app
+from app.runtime import Runtime
+from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from core.calls import CallRecord, CallStatus
+from core.clock import ManualClock
+from core.ids import CallId, SeatId, TeamId, WorkOrderId
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 11:00 China time
+
+
+def supervisor_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
+    settings = demo_settings(
+        database={"url": f"sqlite:///{tmp_path / 'orders.db'}"},
+        sim={"enabled": False},
+        ami={"enabled": False},
+        agi={"port": 0},
+        audiosocket={"port": 0},
+    )
+    app = build_app(settings, clock=clock)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
+        async with inner(a):
+            runtime: Runtime = a.state.runtime
+            a.state.supervisor_backend = SupervisorConsole(runtime)
+            a.state.orders_backend = OrdersConsole(runtime)
+            a.state.offices_backend = OfficesConsole(runtime)
+            yield
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+@pytest.fixture
+def orders_client(tmp_path: Path) -> Iterator[TestClient]:
+    clock = ManualClock(NOW)
+    with TestClient(supervisor_app(tmp_path, clock), base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def runtime_of(c: TestClient) -> Runtime:
+    rt: Runtime = c.app.state.runtime  # type: ignore[attr-defined]
+    return rt
+
+
+def login(c: TestClient, user: str) -> str:
+    r = c.post("/api/login", json={"username": user, "password": DEMO_ADMIN_PASSWORD})
+    assert r.status_code == 200, r.text
+    token: str = r.json()["csrf_token"]
+    return token
+
+
+def add_call(
+    rt: Runtime,
+    cid: str,
+    queue: str,
+    status: CallStatus,
+    *,
+    ago: timedelta = timedelta(minutes=30),
+    wait: float | None = 10.0,
+    talk: float | None = 200.0,
+    district: str | None = None,
+) -> None:
+    answered = status in (CallStatus.ANSWERED, CallStatus.TALKING)
+    at = NOW - ago
+    rt.repos.calls.save(
+        CallRecord(
+            id=CallId(cid),
+            caller_number="13812348000",
+            offered_at=at,
+            status=status,
+            queue=queue,
+            district_code=district,
+            seat_id=SeatId("1001") if answered else None,
+            answered_at=at + timedelta(seconds=wait or 0) if answered else None,
+            wait_seconds=wait,
+            talk_seconds=talk if answered else None,
+        )
+    )
+
+
+def add_order(
+    rt: Runtime, oid: str, team: str, *, number: str, created_ago: timedelta, due_in: timedelta
+) -> None:
+    order = WorkOrder(
+        id=WorkOrderId(oid),
+        caller_number=number,
+        reason=MissReason.ABANDONED,
+        status=WorkOrderStatus.POOL,
+        team_id=TeamId(team),
+        created_at=NOW - created_ago,
+        deadline=NOW + due_in,
+    )
+    rt.repos.work_orders.record_miss(
+        MissedCall(
+            call_id=CallId(f"call-{oid}"), order_id=order.id, reason=order.reason, at=order.created_at
+        ),
+        order,
+    )
+
+
+def seed_orders(rt: Runtime) -> None:
+    add_order(
+        rt,
+        "wo-ja-late",
+        "team-310106",
+        number="13900001111",
+        created_ago=timedelta(hours=2),
+        due_in=-timedelta(minutes=5),
+    )
+    add_order(
+        rt,
+        "wo-pd-late",
+        "team-310115",
+        number="13900002222",
+        created_ago=timedelta(hours=2),
+        due_in=-timedelta(minutes=5),
+    )
+    add_order(
+        rt,
+        "wo-ja-fresh",
+        "team-310106",
+        number="13900003333",
+        created_ago=timedelta(minutes=1),
+        due_in=timedelta(minutes=29),
+    )
+
+
+def test_given_orders_in_two_districts_when_the_jingan_supervisor_lists_all_then_no_pudong_order(
+    orders_client: TestClient,
+) -> None:
+    seed_orders(runtime_of(orders_client))
+    login(orders_client, "jingan")
+    orders = orders_client.get("/api/orders?scope=all").json()["orders"]
+    assert {o["id"] for o in orders} == {"wo-ja-late", "wo-ja-fresh"}
+    assert orders_client.get("/api/orders?scope=all&team=team-310115").status_code == 403
+    assert (
+        orders_client.post(
+            "/api/orders/wo-pd-late/release", headers={"X-CSRF-Token": login(orders_client, "jingan")}
+        ).status_code
+        == 404
+    )
+
+
+def test_given_orders_when_listed_then_numbers_are_masked_and_sla_and_china_deadlines_shown(
+    orders_client: TestClient,
+) -> None:
+    seed_orders(runtime_of(orders_client))
+    login(orders_client, "banzhang")
+    r = orders_client.get("/api/orders?scope=all")
+    assert "13900001111" not in r.text and "139****1111" in r.text
+    by_id = {o["id"]: o for o in r.json()["orders"]}
+    late = by_id["wo-ja-late"]
+    assert late["sla"] == "breached" and late["sla_label"] == "已超时"
+    assert late["deadline_local"] == "2026-11-25 10:55"  # 02:55 UTC in China time
+    assert by_id["wo-ja-fresh"]["sla"] == "ok"
+    breached = orders_client.get("/api/orders?scope=all&sla=breached").json()["orders"]
+    assert {o["id"] for o in breached} == {"wo-ja-late", "wo-pd-late"}
+    assert orders_client.get("/api/orders?scope=all&sla=purple").status_code == 422
+
+
+def test_given_a_pooled_order_when_two_seats_claim_then_the_second_gets_409(
+    orders_client: TestClient,
+) -> None:
+    seed_orders(runtime_of(orders_client))
+    csrf = login(orders_client, "seat1001")
+    pool = orders_client.get("/api/orders?scope=pool").json()["orders"]
+    assert {o["id"] for o in pool} == {"wo-ja-late", "wo-ja-fresh"}
+    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    assert r.json()["owner_seat_id"] == "1001" and r.json()["caller_number"] == "139****3333"
+    assert [o["id"] for o in orders_client.get("/api/orders?scope=mine").json()["orders"]] == ["wo-ja-fresh"]
+    csrf2 = login(orders_client, "seat1002")
+    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf2})
+    assert r.status_code == 409 and (
+        "已被其他坐席领取" in r.json()["message"] or "已结案" in r.json()["message"]
+    )
+
+
+def test_given_an_order_claimed_meanwhile_when_a_seat_claims_then_409_in_chinese(
+    orders_client: TestClient,
+) -> None:
+    rt = runtime_of(orders_client)
+    seed_orders(rt)
+    csrf = login(orders_client, "seat1002")
+    order = rt.repos.work_orders.get(WorkOrderId("wo-ja-fresh"))
+    # Someone else's claim lands between our visibility check and our write.
+    from dataclasses import replace
+
+    backend = orders_client.app.state.orders_backend  # type: ignore[attr-defined]
+    original = backend._visible
+
+    def visible_then_taken(principal, order_id):  # type: ignore[no-untyped-def]
+        result = original(principal, order_id)
+        rt.repos.work_orders.update(
+            replace(order, status=WorkOrderStatus.ASSIGNED, owner_seat_id=SeatId("1001"))
+        )
+        return result
+
+    backend._visible = visible_then_taken
+    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 409 and "已被其他坐席领取" in r.json()["message"]
+
+
+def test_given_a_seat_when_assigning_or_releasing_then_403(orders_client: TestClient) -> None:
+    seed_orders(runtime_of(orders_client))
+    csrf = login(orders_client, "seat1001")
+    r = orders_client.post(
+        "/api/orders/wo-ja-fresh/assign", json={"seat_id": "1001"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.status_code == 403 and "班长" in r.json()["message"]
+    assert (
+        orders_client.post("/api/orders/wo-ja-fresh/release", headers={"X-CSRF-Token": csrf}).status_code
+        == 403
+    )
+    assert orders_client.get("/api/orders?scope=all").status_code == 403
+
+
+def test_given_no_csrf_header_when_claiming_then_403(orders_client: TestClient) -> None:
+    seed_orders(runtime_of(orders_client))
+    login(orders_client, "seat1001")
+    assert orders_client.post("/api/orders/wo-ja-fresh/claim").status_code == 403
+
+
+def test_given_a_supervisor_when_assigning_reassigning_and_releasing_then_audited(
+    orders_client: TestClient,
+) -> None:
+    rt = runtime_of(orders_client)
+    seed_orders(rt)
+    csrf = login(orders_client, "jingan")
+    h = {"X-CSRF-Token": csrf}
+    r = orders_client.post("/api/orders/wo-ja-late/assign", json={"seat_id": "1001"}, headers=h)
+    assert r.status_code == 200 and r.json()["owner_seat_id"] == "1001"
+    r = orders_client.post("/api/orders/wo-ja-late/assign", json={"seat_id": "1002"}, headers=h)
+    assert r.json()["owner_seat_id"] == "1002"
+    assert (
+        orders_client.post("/api/orders/wo-ja-late/assign", json={"seat_id": "1003"}, headers=h).status_code
+        == 403
+    )
+    r = orders_client.post("/api/orders/wo-ja-late/release", headers=h)
+    assert r.json()["status"] == "pool" and r.json()["owner_seat_id"] is None
+    actions = [e.action for e in rt.repos.audit.recent() if e.target == "wo-ja-late"]
+    assert actions.count("work_order.assign") == 2 and "work_order.release" in actions
+
+
+def test_given_a_claimed_order_when_the_owner_closes_with_a_note_then_closed_and_others_cannot(
+    orders_client: TestClient,
+) -> None:
+    seed_orders(runtime_of(orders_client))
+    csrf2 = login(orders_client, "seat1002")
+    orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf2})
+    csrf1 = login(orders_client, "seat1001")
+    r = orders_client.post(
+        "/api/orders/wo-ja-fresh/close",
+        json={"outcome": "reached", "note": "已解答"},
+        headers={"X-CSRF-Token": csrf1},
+    )
+    assert r.status_code == 403 and "处理坐席" in r.json()["message"]
+    csrf2 = login(orders_client, "seat1002")
+    h = {"X-CSRF-Token": csrf2}
+    assert (
+        orders_client.post(
+            "/api/orders/wo-ja-fresh/close", json={"outcome": "reached", "note": ""}, headers=h
+        ).status_code
+        == 422
+    )
+    assert (
+        orders_client.post(
+            "/api/orders/wo-ja-fresh/close", json={"outcome": "cancelled", "note": "x"}, headers=h
+        ).status_code
+        == 403
+    )
+    r = orders_client.post(
+        "/api/orders/wo-ja-fresh/close",
+        json={"outcome": "reached", "note": "已回拨解答劳动合同问题"},
+        headers=h,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "closed_reached" and not r.json()["open"]
+    r = orders_client.post(
+        "/api/orders/wo-ja-fresh/close", json={"outcome": "reached", "note": "again"}, headers=h
+    )
+    assert r.status_code == 409 and (
+        "已被其他坐席领取" in r.json()["message"] or "已结案" in r.json()["message"]
+    )
+
+
+def test_given_no_pbx_when_calling_back_then_503_in_chinese(orders_client: TestClient) -> None:
+    seed_orders(runtime_of(orders_client))
+    csrf = login(orders_client, "seat1001")
+    r = orders_client.post("/api/orders/wo-ja-fresh/callback", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 503 and "电话系统未连接" in r.json()["message"]
+
+
+def test_given_the_page_when_fetched_then_html_in_chinese(orders_client: TestClient) -> None:
+    r = orders_client.get("/orders")
+    assert r.status_code == 200 and "回拨工单" in r.text

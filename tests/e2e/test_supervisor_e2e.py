@@ -1,0 +1,179 @@
+"""End to end in real headless Chromium: the supervisor sees today's KPIs and a breached order in red.
+
+The app runs under uvicorn in a thread on a free port (no PBX, no IVR, no ASR), wired with the
+supervisor, orders and offices routers as the integrator does. Calls and a work order past its
+deadline go in through the repositories. A screenshot of the board is written to
+docs/supervisor.png.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from app.console_supervisor import OfficesConsole, OrdersConsole, SupervisorConsole, china_day_start
+from app.main import build_app
+from app.runtime import Runtime
+from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from core.calls import CallRecord, CallStatus
+from core.clock import CHINA_TZ
+from core.ids import CallId, SeatId, TeamId, WorkOrderId
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "supervisor.png"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _app(tmp_path: Path) -> FastAPI:
+    settings = demo_settings(
+        database={"url": f"sqlite:///{tmp_path / 'e2e-sup.db'}"},
+        sim={"enabled": False},
+        ami={"enabled": False},
+        agi={"port": 0},
+        audiosocket={"port": 0},
+    )
+    app = build_app(settings)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
+        async with inner(a):
+            runtime: Runtime = a.state.runtime
+            a.state.supervisor_backend = SupervisorConsole(runtime)
+            a.state.orders_backend = OrdersConsole(runtime)
+            a.state.offices_backend = OfficesConsole(runtime)
+            yield
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+@pytest.fixture
+def sup_server(tmp_path: Path) -> Iterator[tuple[str, FastAPI]]:
+    app = _app(tmp_path)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _seed(rt: Runtime) -> None:
+    now = datetime.now(UTC)
+    at = max(
+        now - timedelta(minutes=3), china_day_start(now.astimezone(CHINA_TZ).date()) + timedelta(seconds=1)
+    )
+    for i in range(9):
+        rt.repos.calls.save(
+            CallRecord(
+                id=CallId(f"e2e-a{i}"),
+                caller_number="13812348000",
+                offered_at=at,
+                status=CallStatus.ANSWERED,
+                queue="q-310106-labor",
+                seat_id=SeatId("1001"),
+                answered_at=at + timedelta(seconds=8),
+                wait_seconds=8.0,
+                talk_seconds=240.0,
+            )
+        )
+    rt.repos.calls.save(
+        CallRecord(
+            id=CallId("e2e-x"),
+            caller_number="13812348001",
+            offered_at=at,
+            status=CallStatus.ABANDONED,
+            queue="q-310115-family",
+            wait_seconds=45.0,
+        )
+    )
+    order = WorkOrder(
+        id=WorkOrderId("wo-e2e-breached"),
+        caller_number="13912348888",
+        reason=MissReason.ABANDONED,
+        status=WorkOrderStatus.POOL,
+        team_id=TeamId("team-310106"),
+        created_at=now - timedelta(hours=3),
+        deadline=now - timedelta(minutes=10),
+    )
+    rt.repos.work_orders.record_miss(
+        MissedCall(call_id=CallId("e2e-x"), order_id=order.id, reason=order.reason, at=order.created_at),
+        order,
+    )
+
+
+def test_given_calls_and_a_breached_order_when_the_city_supervisor_opens_the_board_then_kpis_and_red_order_shown(
+    sup_server: tuple[str, FastAPI],
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: the browser test needs the system Chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    base, app = sup_server
+    _seed(app.state.runtime)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="zh-CN")
+            page.goto(base + "/")
+            page.fill("input[name=username]", "banzhang")
+            page.fill("input[name=password]", DEMO_ADMIN_PASSWORD)
+            page.click("#login button[type=submit]")
+            expect(page.locator("#who")).to_contain_text("市级班长")
+
+            page.goto(base + "/supervisor")
+            expect(page.locator("#k-offered")).to_have_text("10")
+            expect(page.locator("#k-answered")).to_have_text("9")
+            expect(page.locator("#k-answer-rate")).to_have_text("90.0%")
+            expect(page.locator("#c-answer")).to_have_class("bad")  # below the 95 % target
+            expect(page.locator("#t-answer")).to_contain_text("95%")
+            expect(page.locator("#b-breached")).to_have_text("1")
+            expect(page.locator("#f-source")).to_contain_text("默认来电曲线")
+            expect(page.locator("#seats tr")).to_have_count(6)
+            expect(page.locator("#conn")).to_have_text("实时")
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+            page.goto(base + "/orders")
+            row = page.locator("tr[data-id='wo-e2e-breached']")
+            expect(row).to_have_class("sla-breached")
+            expect(row).to_contain_text("139****8888")
+            expect(row).to_contain_text("已超时")
+            color = row.locator("td.sla-breached").evaluate("el => getComputedStyle(el).color")
+            assert color == "rgb(198, 40, 40)"
+            assert "13912348888" not in page.content()
+        finally:
+            browser.close()
