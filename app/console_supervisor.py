@@ -779,8 +779,7 @@ class OfficesConsole:
             "total": len(offices),
             "offices": [self._json(o, teams) for o in offices[offset : offset + limit]],
             "districts": [
-                {"code": d, "name": centres.get(d, d).removesuffix("公共法律服务中心")}
-                for d in districts
+                {"code": d, "name": centres.get(d, d).removesuffix("公共法律服务中心")} for d in districts
             ],
             "levels": [{"value": lv.value, "label": lv.label} for lv in OfficeLevel],
             "teams": [{"id": k, "name": v} for k, v in teams.items()],

@@ -621,9 +621,13 @@ class OfficeRepository(_Repo):
 
     def upsert_many(self, offices: Sequence[Mapping[str, Any]]) -> int:
         with self._db.session() as s:
-            existing = set(s.scalars(select(OfficeRow.id).where(OfficeRow.id.in_([o["id"] for o in offices]))))
+            existing = set(
+                s.scalars(select(OfficeRow.id).where(OfficeRow.id.in_([o["id"] for o in offices])))
+            )
             fresh = [
-                {"id": o["id"], **{k: o[k] for k in OFFICE_FIELDS if k in o}} for o in offices if o["id"] not in existing
+                {"id": o["id"], **{k: o[k] for k in OFFICE_FIELDS if k in o}}
+                for o in offices
+                if o["id"] not in existing
             ]
             if fresh:
                 # One executemany for new rows: seeding 6,760 Shanghai offices takes a fraction of a
