@@ -140,6 +140,9 @@ async def start_simulator(
             endpoint=seat.interface.split("/", 1)[-1],
             answer_probability=0.93,
             answer_delay=Dist(DistKind.UNIFORM, 3.0, 1.5),
+            # The seat ends the conversation about half the time (the caller's own talk time is
+            # drawn alike): those callers then hear the satisfaction survey.
+            hangup_after=Dist(DistKind.LOGNORMAL, sim.mean_talk_s, 0.5),
         )
         for seat in seats
     )

@@ -337,7 +337,10 @@ function onEvent(ev) {
       reloadSoon(); break;
     case "StateResynced":
       reloadSoon(); if (callId) openCall(callId); break;
-    case "CallAnswered": case "SeatStateChanged": case "SeatJoinedQueue": case "SeatLeftQueue": case "SeatPaused": case "SeatResumed":
+    case "CallAnswered":
+      if (d.call_id === callId) $("call-status").textContent = "通话中";
+      reloadSoon(); break;
+    case "SeatStateChanged": case "SeatJoinedQueue": case "SeatLeftQueue": case "SeatPaused": case "SeatResumed":
       reloadSoon(); break;
   }
 }

@@ -101,10 +101,10 @@ def _get_variable(ch: Channel, name: str) -> str | None:
 class _Session:
     """Executes the commands of one FastAGI session against a channel."""
 
-    def __init__(self, pbx: SimPbx, ch: Channel) -> None:
+    def __init__(self, pbx: SimPbx, ch: Channel, dtmf: str | None = None) -> None:
         self.pbx = pbx
         self.ch = ch
-        self.dtmf = list(ch.vars.get("SIM_DTMF", ""))
+        self.dtmf = list(ch.vars.get("SIM_DTMF", "") if dtmf is None else dtmf)
 
     def _digit(self) -> str:
         return self.dtmf.pop(0) if self.dtmf else ""
@@ -177,14 +177,15 @@ class _Session:
         return "200 result=-1"
 
 
-async def run_agi(pbx: SimPbx, ch: Channel, target: AgiTarget) -> str:
+async def run_agi(pbx: SimPbx, ch: Channel, target: AgiTarget, *, dtmf: str | None = None) -> str:
+    """One FastAGI session; `dtmf` is what the caller keys in it (None: the caller's SIM_DTMF)."""
     try:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(target.host, target.port), timeout=CONNECT_TIMEOUT_S
         )
     except (OSError, TimeoutError):
         return "FAILURE"
-    session = _Session(pbx, ch)
+    session = _Session(pbx, ch, dtmf)
     status = "SUCCESS"
     try:
         writer.write(environment(pbx, ch, target))

@@ -161,6 +161,13 @@ class SimulatorConfig:
     address_max: float = 15.0  # the longest an EXEC AudioSocket streams before giving up (s)
     # Contexts whose every extension is `ChanSpy(${SPY},qEo)`, as [asr-tap] in extensions.conf.
     tap_contexts: tuple[str, ...] = ("asr-tap",)
+    # The hotline's own dialplan (asterisk_conf/templates/extensions.conf): Queue(...,tc,...), and
+    # when the SEAT hangs up with the caller still on the line, `AGI(agi://host:port/<script>)` on
+    # the caller's channel (MEMBERINTERFACE set by `setinterfacevar`). Needs `agi` as well. None:
+    # the recorded traces' dialplan (Queue option t only, nothing after it; scenarios use this).
+    survey_script: str | None = "survey"
+    # What callers key in the survey's GET DATA: (key, weight); "" presses nothing (timeout).
+    survey_mix: tuple[tuple[str, float], ...] = (("1", 0.75), ("2", 0.17), ("3", 0.05), ("", 0.03))
 
 
 class SimClock:

@@ -14,6 +14,10 @@ listed in `SIMULATED_VARSETS` plus every variable set by an AGI `SET VARIABLE` o
 
 Dialplan reproduced (shared/asterisk-traces/extensions.conf):
   incoming,12348: Answer, AGI(agi://...), Queue(${HOTLINE_QUEUE or q-general},t,,,${QTIMEOUT or 60}), Hangup
+With `SimulatorConfig.survey_script` set and an AGI target, the hotline's own dialplan instead
+(asterisk_conf/templates/extensions.conf): Queue(...,tc,...) and, when the SEAT hangs up with the
+caller still on the line, GotoIf(MEMBERINTERFACE) then AGI(agi://.../survey), Hangup (not
+trace-backed; priorities continue the model's numbering after Queue).
   incoming,12349: Answer, Set(ASUUID=uuid), AudioSocket(uuid,host:port), Hangup
   transfer,12345: Answer, Wait(3), Hangup
   callback,<x>:   Dial(PJSIP/<x>,20), Hangup   (the `h` extension matches too: Dial(PJSIP/h,20))
@@ -27,7 +31,7 @@ import math
 import random
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pbx.sim.config import AgiTarget, PhoneConfig, QueueConfig, SimClock, SimulatorConfig, Strategy
@@ -371,6 +375,14 @@ class SimPbx:
             return b""
         return self.voices.pcm(ch.voice.address)
 
+    @property
+    def survey_target(self) -> AgiTarget | None:
+        """The survey's FastAGI target when the hotline's own dialplan runs (None: traces' dialplan)."""
+        script = self.config.survey_script
+        if self.agi_target is None or not script:
+            return None
+        return replace(self.agi_target, script=script)
+
     def endpoint_idle(self, endpoint: str) -> None:
         if not any(c.endpoint == endpoint for c in self.channels):
             self.set_device(f"PJSIP/{endpoint}", "NOT_INUSE")
@@ -560,17 +572,51 @@ class SimPbx:
         # Without an IVR the dialplan's defaults apply: q-general (configurable) and 60 s.
         qname = ch.vars.get("HOTLINE_QUEUE") or self.config.default_queue
         qtimeout = ch.vars.get("QTIMEOUT") or f"{self.config.queue_timeout:g}"
-        self.newexten(ch, 3, "Queue", f"{qname},t,,,{qtimeout}")
+        survey = self.survey_target is not None
+        if survey:
+            # Set(MEMBERINTERFACE=) before Queue(): a transferred caller keeps no stale member.
+            ch.vars.pop("MEMBERINTERFACE", None)
+            ch.vars.pop("MEMBERNAME", None)
+        self.newexten(ch, 3, "Queue", f"{qname},{'tc' if survey else 't'},,,{qtimeout}")
         if qname not in self.queues:
             # app_queue: "Unable to join queue": QUEUESTATUS=UNKNOWN and the dialplan goes on.
             self.varset(ch, "QUEUESTATUS", "UNKNOWN")
         else:
             outcome = await self._queue_call(ch, self.queues[qname], float(qtimeout), spec)
+            if outcome == "survey":
+                await self._survey(ch)
+                return
             if outcome != "continue":
                 return
         if ch.redirect_to is None and not ch.gone:
             self.newexten(ch, 4, "Hangup", "")
             self._end_by_dialplan(ch)
+
+    async def _survey(self, ch: Channel) -> None:
+        """Queue option c: the seat hung up, the caller's channel goes on to the survey.
+
+        GotoIf($["${MEMBERINTERFACE}"=""]?overflow), AGI(agi://host:port/survey), Hangup(). The
+        simulated caller keys one answer drawn from `survey_mix` (not trace-backed)."""
+        from pbx.sim.agi_client import run_agi
+
+        target = self.survey_target
+        assert target is not None
+        self.newexten(ch, 4, "GotoIf", f'$["{ch.vars.get("MEMBERINTERFACE", "")}"=""]?overflow')
+        if ch.hangup_cause is not None:
+            self._hangup_idle(ch)
+            return
+        self.newexten(ch, 5, "AGI", target.url)
+        mix = self.config.survey_mix
+        key = self.rng.choices([k for k, _ in mix], weights=[w for _, w in mix])[0] if mix else ""
+        status = await run_agi(self, ch, target, dtmf=key)
+        if ch.gone:
+            return
+        self.varset(ch, "AGISTATUS", status)
+        if status == "HANGUP" or ch.hangup_cause is not None:
+            self._hangup_idle(ch)
+            return
+        self.newexten(ch, 6, "Hangup", "")
+        self._end_by_dialplan(ch)
 
     async def _transfer_12345(self, ch: Channel) -> None:
         # Trace 06: the async goto shows the Newexten with the old application (Queue) still set,
@@ -811,6 +857,11 @@ class SimPbx:
             leg.bridge = bridge
             self.emit("BridgeEnter", "call,all", self._bridge_block(bridge), leg.block())
         answered_at = self.now()
+        survey = self.survey_target is not None
+        if survey:
+            # queues.conf `setinterfacevar = yes`: the member's variables on the caller's channel.
+            ch.vars["MEMBERINTERFACE"] = m.interface
+            ch.vars["MEMBERNAME"] = m.name
         phone = self.phones.get(seat.endpoint)
         seat_talk = phone.hangup_after.draw(self.rng) if phone is not None else math.inf
         hit = await self.wait(min(seat_talk, spec.talk_time), ch.interrupt, seat.interrupt)
@@ -856,6 +907,15 @@ class SimPbx:
                 privilege="agent,all",
             )
             first, second = seat, ch
+            if survey:
+                # Option c (the hotline's dialplan): the caller stays up and goes on in the dialplan.
+                self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), seat.block())
+                self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), ch.block())
+                self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
+                ch.bridge = seat.bridge = None
+                self.hangup(seat, 16)
+                self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
+                return "survey"
         else:
             # The caller hangs up (not trace-backed: the mirror of trace 02).
             if not ch.soft_hangup:

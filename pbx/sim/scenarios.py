@@ -119,6 +119,7 @@ def scenario_config(
         start_epoch=1795299092.0,
         seed=12348,
         patience=Dist.never(),
+        survey_script=None,  # the traces' dialplan: no survey after Queue()
     )
 
 
