@@ -8,21 +8,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from callbacks.models import MissReason
+from callbacks.policy import CITYWIDE_TEAM
 from callbacks.ports import CallbackSeat
 from callbacks.service import CallbackService
 from core.calls import CallStatus
-from core.clock import CHINA_TZ
+from core.clock import CHINA_TZ, Clock
+from core.errors import HotlineError
 from core.events import DomainEvent
 from core.ids import OfficeId, SeatId, TeamId
-from ivr.events import CallbackReason, CallbackRequested, SurveyAnswered, SurveyRating
+from core.ports import SmsSender
+from core.privacy import mask_number
+from ivr.events import AppointmentRequested, CallbackReason, CallbackRequested, SurveyAnswered, SurveyRating
 from ivr.ports import AddressCandidate, WaitEstimate
 from pbx.tracker import CallTracker
 from routing.address import AddressResolver
+from routing.appointments import book_appointment, first_slot, send_confirmation
 from routing.calendar import HolidayCalendar
 from routing.nearest import NoOfficeFound, nearest_office
 from routing.offices import OfficeRegistry
@@ -30,6 +36,7 @@ from routing.queues import QueueRules
 from seats.board import SeatBoard
 from seats.state import SeatStatus
 from stats.models import Satisfaction, SurveyAnswer
+from store.appointments import AppointmentRepository
 from store.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -65,6 +72,10 @@ class RoutingAddressLookup:
         self._resolver = resolver
         self._registry = registry
         self._limit = limit
+
+    @property
+    def registry(self) -> OfficeRegistry:
+        return self._registry
 
     def use_registry(self, registry: OfficeRegistry) -> None:
         """Point lookups at an edited registry (after an admin's import or edit)."""
@@ -151,9 +162,13 @@ class CallbackSeats:
             return None
 
     def available_seats(self, team_id: TeamId) -> Sequence[CallbackSeat]:
+        # Orders of the city-wide pool may go to any available seat.
+        candidates = (
+            self._repos.seats.all() if team_id == CITYWIDE_TEAM else self._repos.seats.by_team(team_id)
+        )
         return [
             s
-            for s in self._repos.seats.by_team(team_id)
+            for s in candidates
             if s.id in self._board.states and self._board.state(s.id).status is SeatStatus.AVAILABLE
         ]
 
@@ -196,3 +211,52 @@ class IvrOutcomes:
             )
             if not self._repos.surveys.record(answer):
                 log.info("survey for call %s already recorded", event.call_id)
+
+
+class LoggingSmsSender:
+    """core.ports.SmsSender that only logs (masked number) and remembers the last messages.
+
+    The default until an SMS gateway adapter is configured: nothing is sent anywhere.
+    """
+
+    def __init__(self, *, keep: int = 100) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self._keep = keep
+
+    async def send(self, number: str, text: str) -> None:
+        log.info("SMS to %s: %s", mask_number(number), text)
+        self.sent.append((number, text))
+        del self.sent[: -self._keep]
+
+
+class AppointmentBooker:
+    """Bus subscriber: the IVR's AppointmentRequested becomes an appointment record and an SMS."""
+
+    def __init__(
+        self,
+        *,
+        repo: AppointmentRepository,
+        registry: Callable[[], OfficeRegistry],
+        calendar: HolidayCalendar,
+        sms: SmsSender,
+        clock: Clock,
+    ) -> None:
+        self._repo = repo
+        self._registry = registry
+        self._calendar = calendar
+        self._sms = sms
+        self._clock = clock
+
+    async def handle(self, event: DomainEvent) -> None:
+        if not isinstance(event, AppointmentRequested):
+            return
+        try:
+            office = self._registry().get(event.office_id)
+            appt = book_appointment(
+                office, event.caller_number, first_slot(self._calendar, event.at), self._clock
+            )
+        except HotlineError as exc:
+            log.warning("appointment for call %s not booked: %s", event.call_id, exc.message)
+            return
+        if await asyncio.to_thread(self._repo.add, appt, call_id=event.call_id):
+            await send_confirmation(appt, self._sms)

@@ -25,6 +25,7 @@ from app.runtime import Runtime
 from app.telephony import GAZETTEER_DIR
 from callbacks.events import CloseOutcome
 from callbacks.models import OPEN_STATUSES, WorkOrder, WorkOrderStatus
+from callbacks.policy import CITYWIDE_TEAM
 from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy, SlaState
 from core.calls import CallRecord, CallStatus
@@ -570,7 +571,10 @@ class OrdersConsole:
             seat = seats.get(principal.seat_id) if principal.seat_id else None
             if seat is None:
                 return []
+            # The seat's team pool plus the city-wide pool, which every seat may claim from.
             orders = repo.search(statuses=(WorkOrderStatus.POOL,), team_id=seat.team_id, limit=500)
+            orders += repo.search(statuses=(WorkOrderStatus.POOL,), team_id=CITYWIDE_TEAM, limit=500)
+            orders.sort(key=lambda o: o.deadline)
         else:
             if team_id is not None and not sc.sees_team(team_id):
                 raise PermissionDenied("无权查看该团队的工单", team_id=team_id)

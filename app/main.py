@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.console_schedule import ScheduleConsole, subscribe_seat_log
 from app.console_seat import SeatConsole
 from app.console_supervisor import OfficesConsole, OrdersConsole, SupervisorConsole, seed_offices_if_empty
 from app.runtime import Runtime
@@ -28,7 +29,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         # Built inside the running loop: it subscribes to the bus.
         app.state.seat_console = SeatConsole(runtime)
         await asyncio.to_thread(seed_offices_if_empty, runtime)
-        app.state.supervisor_backend = SupervisorConsole(runtime)
+        subscribe_seat_log(runtime)
+        app.state.schedule_backend = schedule = ScheduleConsole(runtime)
+        app.state.supervisor_backend = SupervisorConsole(runtime, shifts=schedule.shifts_on)
         app.state.orders_backend = OrdersConsole(runtime)
         app.state.offices_backend = offices = OfficesConsole(runtime, on_reload=runtime.use_office_registry)
         await asyncio.to_thread(offices.reload)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from app.adapters import CallbackSeats, IvrOutcomes
+from app.adapters import AppointmentBooker, CallbackSeats, IvrOutcomes, LoggingSmsSender
 from app.components import Component, ComponentSet
 from app.seed import DEMO_SEATS, seed_demo
 from app.settings import DEMO_ADMIN_PASSWORD, Settings
@@ -28,8 +28,9 @@ from core.clock import Clock, SystemClock
 from core.errors import ConfigurationError, HotlineError
 from core.events import ComponentStatusChanged, DomainEvent, StateResynced
 from core.ids import SeatId
+from core.ports import SmsSender
 from ivr.agi_server import AgiServer
-from ivr.events import CallbackRequested, SurveyAnswered
+from ivr.events import AppointmentRequested, CallbackRequested, SurveyAnswered
 from pbx.ami_bridge import AmiBridge
 from pbx.ami_control import AmiCallControl
 from pbx.sim.simulator import Simulator
@@ -39,6 +40,7 @@ from routing.offices import OfficeRegistry
 from routing.queues import load_queue_rules
 from seats.board import SeatBoard
 from seats.service import SeatService
+from store.appointments import AppointmentRepository
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.db import Database
 from store.migrate import is_up_to_date, upgrade
@@ -78,6 +80,7 @@ class Runtime:
         self.seat_service: SeatService | None = None
         self.callbacks: CallbackService | None = None
         self._tickers: list[Ticker] = []
+        self.sms: SmsSender = LoggingSmsSender()
         self.asr_server: AudioSocketServer | None = None
         self._asr_detail = ""
         self._plan()
@@ -163,6 +166,7 @@ class Runtime:
         self.components.add(
             Component("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes, self._noop)
         )
+        self.components.add(Component("appointments", "预约与短信", self._start_appointments, self._noop))
         if s.sim.enabled and s.sim.auto_login_seats:
             self.components.add(
                 Component(
@@ -358,6 +362,18 @@ class Runtime:
         ticker = Ticker("callbacks", self.settings.callbacks.tick_s, tick)
         await ticker.start()
         self._tickers.append(ticker)
+
+    async def _start_appointments(self) -> None:
+        assert self._db is not None and self.routing is not None
+        routing = self.routing
+        booker = AppointmentBooker(
+            repo=AppointmentRepository(self._db),
+            registry=lambda: routing.lookup.registry,
+            calendar=self.calendar,
+            sms=self.sms,
+            clock=self.clock,
+        )
+        self.bus.subscribe("appointments", booker.handle, types=(AppointmentRequested,))
 
     async def _start_ivr_outcomes(self) -> None:
         outcomes = IvrOutcomes(self.repos, self.callbacks)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from callbacks.errors import OrderAlreadyClaimed, OrderClosed, OrderNotAssigned, SeatNotEligible
 from callbacks.events import WorkOrderAssigned, WorkOrderClaimed, WorkOrderReleased
 from callbacks.models import WorkOrder, WorkOrderStatus
+from callbacks.policy import CITYWIDE_TEAM
 from callbacks.ports import CallbackSeat
 from core.ids import SeatId
 
@@ -34,7 +35,8 @@ def _require_open(order: WorkOrder) -> None:
 
 
 def _require_team(order: WorkOrder, seat: CallbackSeat) -> None:
-    if order.team_id is not None and seat.team_id != order.team_id:
+    # The city-wide pool (misses with no district) is served by every seat.
+    if order.team_id is not None and order.team_id != CITYWIDE_TEAM and seat.team_id != order.team_id:
         raise SeatNotEligible("该坐席不属于工单所在团队", order_id=order.id, seat_id=seat.id)
 
 

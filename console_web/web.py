@@ -9,6 +9,7 @@ from console_web.errors import hotline_error_handler
 from console_web.offices_api import build_offices_router
 from console_web.orders_api import build_orders_router
 from console_web.routes import STATIC, build_router
+from console_web.schedule_api import build_schedule_router
 from console_web.seat_api import build_seat_router
 from console_web.supervisor_api import build_supervisor_router
 from core.errors import HotlineError
@@ -20,5 +21,6 @@ def install_console(app: FastAPI) -> None:
     app.include_router(build_supervisor_router())
     app.include_router(build_orders_router())
     app.include_router(build_offices_router())
+    app.include_router(build_schedule_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(HotlineError, hotline_error_handler)

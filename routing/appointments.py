@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
 from core.clock import CHINA_TZ, Clock
@@ -90,3 +90,13 @@ async def send_confirmation(appointment: Appointment, sms: SmsPort) -> bool:
         return False
     await sms.send(appointment.sms_to, appointment.sms_text)
     return True
+
+
+def first_slot(calendar: WorkingDays, now: datetime, *, at: time = time(10, 0)) -> datetime:
+    """The default visit time offered on the phone: 10:00 (China time) on the next working day."""
+    day = calendar.next_working_day(now.astimezone(CHINA_TZ).date())
+    return datetime.combine(day, at, CHINA_TZ)
+
+
+class WorkingDays(Protocol):
+    def next_working_day(self, d: date, /) -> date: ...

@@ -272,3 +272,44 @@ class ConsultationRecordRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class ShiftRow(Base):
+    """One planned shift (排班) of a seat; day `YYYY-MM-DD`, start/end `HH:MM`, China time."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (Index("ix_shifts_team_day", "team_id", "day"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(64))
+    seat_id: Mapped[str] = mapped_column(String(64), index=True)
+    day: Mapped[str] = mapped_column(String(10))
+    start: Mapped[str] = mapped_column(String(5))
+    end: Mapped[str] = mapped_column(String(5))
+
+
+class SeatStatusLogRow(Base):
+    """Every seat state change, append-only: the source of attendance (考勤)."""
+
+    __tablename__ = "seat_status_log"
+    __table_args__ = (Index("ix_seat_status_log_seat_at", "seat_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seat_id: Mapped[str] = mapped_column(String(64))
+    team_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+
+
+class AppointmentRow(Base):
+    """An in-person visit booked at an office (预约), with the SMS text sent to confirm it."""
+
+    __tablename__ = "appointments"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(String(64), index=True)
+    office_name: Mapped[str] = mapped_column(String(200))
+    caller_number: Mapped[str] = mapped_column(String(40), index=True)
+    call_id: Mapped[str | None] = mapped_column(String(64))
+    when: Mapped[datetime] = mapped_column(index=True)
+    booked_at: Mapped[datetime]
+    sms_to: Mapped[str | None] = mapped_column(String(40))
+    sms_text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="booked")

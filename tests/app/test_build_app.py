@@ -54,6 +54,7 @@ def test_given_demo_settings_when_app_starts_then_page_status_and_calls_are_serv
             "asr": False,  # no Vosk model at the default path: down, and said why
             "agi": True,
             "ivr-outcomes": True,
+            "appointments": True,
         }
         asr = next(c for c in status["components"] if c["name"] == "asr")
         assert "vosk-model-small-cn-0.22" in str(asr["detail"])
@@ -126,5 +127,5 @@ async def test_given_a_runtime_when_it_starts_then_each_component_status_is_publ
     await runtime.start()
     await runtime.bus.drain()
     await runtime.stop()
-    names = ("bus", "database", "recorder", "routing", "seats", "asr", "agi", "ivr-outcomes")
+    names = ("bus", "database", "recorder", "routing", "seats", "asr", "agi", "ivr-outcomes", "appointments")
     assert seen == [(n, n != "asr") for n in names]  # ASR is down (no model) and says so

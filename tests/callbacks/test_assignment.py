@@ -106,3 +106,20 @@ async def test_given_no_free_seat_in_the_team_when_ticking_then_the_order_stays_
     rig.clock.advance(timedelta(hours=1).total_seconds())
     await rig.service.tick()
     assert rig.store.get(order.id).status is WorkOrderStatus.POOL
+
+
+def test_given_a_city_wide_pool_order_when_a_seat_of_any_team_claims_it_then_it_is_theirs() -> None:
+    from callbacks.policy import CITYWIDE_TEAM
+
+    order = WorkOrder(
+        id=WorkOrderId("o-city"),
+        caller_number="13800138000",
+        reason=MissReason.ABANDONED,
+        status=WorkOrderStatus.POOL,
+        team_id=CITYWIDE_TEAM,
+        created_at=AT,
+        deadline=AT + timedelta(minutes=30),
+    )
+    taken, event = assignment.claim(order, seat("1003", team="team-310115"), AT)
+    assert taken.owner_seat_id == "1003" and taken.status is WorkOrderStatus.ASSIGNED
+    assert event.seat_id == "1003"

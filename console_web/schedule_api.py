@@ -1,0 +1,164 @@
+"""Shift schedules (排班) and attendance (考勤): the /schedule page and its API.
+
+The composition root puts an object satisfying `ScheduleBackend` on `app.state.schedule_backend`.
+Supervisors and admins read and edit the plans of the teams in their scope (a district supervisor:
+their district's teams); a seat reads its own team's plan. A CSV import replaces the team's month
+and is all or nothing: a file with bad lines is refused with 422 and `errors` lists every line.
+Attendance compares a day's shifts with the seats' logged-in periods.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from console_web.errors import status_for
+from console_web.offices_api import decode_csv
+from console_web.routes import STATIC, Acting, User
+from core.errors import BackendUnavailable, InvalidInput
+from seats.permissions import Principal
+from seats.schedule import ScheduleImportError
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class ScheduleBackend(Protocol):
+    def month(self, principal: Principal, team_id: str | None, month: date | None) -> dict[str, Any]: ...
+
+    def import_csv(self, principal: Principal, team_id: str, month: date, text: str) -> dict[str, Any]: ...
+
+    def add_shift(
+        self, principal: Principal, *, team_id: str, seat_id: str, day: date, start: time, end: time
+    ) -> dict[str, Any]: ...
+
+    def delete_shift(self, principal: Principal, shift_id: str) -> dict[str, Any]: ...
+
+    def attendance(self, principal: Principal, team_id: str | None, day: date | None) -> dict[str, Any]: ...
+
+
+class ShiftForm(BaseModel):
+    team_id: str = Field(min_length=1, max_length=64)
+    seat_id: str = Field(min_length=1, max_length=64)
+    day: str = Field(min_length=10, max_length=10)
+    start: str = Field(min_length=4, max_length=8)
+    end: str = Field(min_length=4, max_length=8)
+
+
+def schedule_backend(request: Request) -> ScheduleBackend:
+    backend: ScheduleBackend | None = getattr(request.app.state, "schedule_backend", None)
+    if backend is None:
+        raise BackendUnavailable("排班服务尚未启动")
+    return backend
+
+
+def parse_month(text: str | None) -> date | None:
+    if not text:
+        return None
+    m = _MONTH.match(text.strip())
+    if m is None or not 1 <= int(m.group(2)) <= 12:
+        raise InvalidInput("月份格式应为 YYYY-MM", month=text)
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def parse_day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput("日期格式应为 YYYY-MM-DD", date=text) from None
+
+
+def _parse_time(text: str) -> time:
+    try:
+        return time.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput("时间格式应为 HH:MM", time=text) from None
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def build_schedule_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/schedule", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "schedule.html", media_type="text/html; charset=utf-8")
+
+    @router.get("/api/schedule")
+    def month(
+        auth: User, request: Request, team: str | None = None, month: str | None = None
+    ) -> dict[str, Any]:
+        return schedule_backend(request).month(auth.principal, team or None, parse_month(month))
+
+    @router.post("/api/schedule/import", response_model=None)
+    async def import_csv(
+        auth: Acting, request: Request, team: str = "", month: str = ""
+    ) -> dict[str, Any] | JSONResponse:
+        chosen = parse_month(month)
+        if not team or chosen is None:
+            raise InvalidInput("请选择团队和月份")
+        raw = await request.body()
+        if not raw.strip():
+            raise InvalidInput("上传的文件为空")
+        if len(raw) > MAX_IMPORT_BYTES:
+            raise InvalidInput("文件过大（上限 2 MB）")
+        try:
+            result = schedule_backend(request).import_csv(auth.principal, team, chosen, decode_csv(raw))
+        except ScheduleImportError as exc:
+            errors = [e for e in exc.message.split("；") if e]
+            body = exc.to_dict() | {"message": f"排班表有 {len(errors)} 处错误，未导入", "errors": errors}
+            return JSONResponse(status_code=status_for(exc), content=body)
+        request.app.state.backend.auth.record(
+            auth,
+            "schedule.import",
+            target=team,
+            detail={"month": chosen.strftime("%Y-%m"), "shifts": result.get("imported", 0)},
+            source_ip=_ip(request),
+        )
+        return result
+
+    @router.post("/api/schedule/shifts")
+    def add_shift(form: ShiftForm, auth: Acting, request: Request) -> dict[str, Any]:
+        day = parse_day(form.day)
+        assert day is not None
+        shift = schedule_backend(request).add_shift(
+            auth.principal,
+            team_id=form.team_id,
+            seat_id=form.seat_id,
+            day=day,
+            start=_parse_time(form.start),
+            end=_parse_time(form.end),
+        )
+        request.app.state.backend.auth.record(
+            auth,
+            "schedule.shift.add",
+            target=str(shift["id"]),
+            detail=form.model_dump(),
+            source_ip=_ip(request),
+        )
+        return shift
+
+    @router.delete("/api/schedule/shifts/{shift_id}")
+    def delete_shift(shift_id: str, auth: Acting, request: Request) -> dict[str, Any]:
+        removed = schedule_backend(request).delete_shift(auth.principal, shift_id)
+        request.app.state.backend.auth.record(
+            auth, "schedule.shift.delete", target=shift_id, detail=removed, source_ip=_ip(request)
+        )
+        return removed
+
+    @router.get("/api/schedule/attendance")
+    def attendance(
+        auth: User, request: Request, team: str | None = None, date: str | None = None
+    ) -> dict[str, Any]:
+        return schedule_backend(request).attendance(auth.principal, team or None, parse_day(date))
+
+    return router
