@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.console_supervisor import OfficesConsole, OrdersConsole, SupervisorConsole
 from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
@@ -34,20 +32,8 @@ def supervisor_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
         agi={"port": 0},
         audiosocket={"port": 0},
     )
-    app = build_app(settings, clock=clock)
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
-        async with inner(a):
-            runtime: Runtime = a.state.runtime
-            a.state.supervisor_backend = SupervisorConsole(runtime)
-            a.state.orders_backend = OrdersConsole(runtime)
-            a.state.offices_backend = OfficesConsole(runtime)
-            yield
-
-    app.router.lifespan_context = lifespan
-    return app
+    # The composition root (app.main) mounts the supervisor, orders and offices backends itself.
+    return build_app(settings, clock=clock)
 
 
 @pytest.fixture
