@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -66,7 +66,7 @@ def login(c: TestClient, user: str) -> dict[str, str]:
     return {"X-CSRF-Token": r.json()["csrf_token"]}
 
 
-def import_csv(c: TestClient, headers: dict[str, str], team: str, text: str) -> httpx.Response:
+def import_csv(c: TestClient, headers: dict[str, str], team: str, text: str) -> httpx2.Response:
     return c.post(
         f"/api/schedule/import?team={team}&month=2026-12",
         content=text.encode("utf-8"),
