@@ -29,7 +29,6 @@ from typing import Any
 
 from app.runtime import Runtime
 from app.seed import DISTRICTS
-from app.telephony import _shanghai
 from asr.events import Leg, TranscriptSegment
 from callbacks.models import MissReason, WorkOrderStatus
 from console_web.seat_api import TransferKind
@@ -263,10 +262,10 @@ class SeatConsole:
         if not office_id:
             return None
         out: Json = {"id": office_id, "name": office_id, "address": "", "opening_hours": ""}
-        if self._rt.routing is not None:  # the registry is built (and cached) with routing
+        if self._rt.routing is not None:  # the registry routing uses, including admins' edits
             try:
-                office = _shanghai()[1].get(OfficeId(office_id))
-            except Exception:  # an office since removed from the gazetteer: show the id only
+                office = self._rt.routing.lookup.registry.get(OfficeId(office_id))
+            except NotFound:  # an office since removed from the registry: show the id only
                 return out
             out.update(name=office.name, address=office.address, opening_hours=office.opening_hours)
         return out
@@ -318,7 +317,7 @@ class SeatConsole:
         names = {s.id: s.name for s in repos.seats.all()}
         calls = [c for c in repos.calls.recent(limit=21, caller_number=number) if c.id != exclude][:20]
         records = self.records.for_caller(number)
-        orders = self.records.work_orders_for(number)
+        orders = self._rt.repos.work_orders.for_number(number)
         return {
             "known": bool(calls or records or orders),
             "calls": [

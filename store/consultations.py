@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 
-from callbacks.models import OPEN_STATUSES, WorkOrder
 from core.errors import Conflict
 from core.ids import CallId, OfficeId, SeatId, new_id
 from routing.queues import LegalCategory
 from seats.records import CheckedRecord, ConsultationOutcome, ConsultationRecord
 from store.db import Database
-from store.models import CallRow, ConsultationRecordRow, WorkOrderRow
-from store.repositories import _order_from_row
+from store.models import CallRow, ConsultationRecordRow
 
 
 def _record_from_row(r: ConsultationRecordRow) -> ConsultationRecord:
@@ -91,15 +89,3 @@ class ConsultationRepository:
                 .limit(limit)
             )
             return [_record_from_row(r) for r in s.scalars(q)]
-
-    def work_orders_for(self, caller_number: str, *, limit: int = 20) -> list[WorkOrder]:
-        """The caller's work orders: open ones first, then the newest."""
-        is_open = case((WorkOrderRow.status.in_([st.value for st in OPEN_STATUSES]), 0), else_=1)
-        with self._db.session() as s:
-            q = (
-                select(WorkOrderRow)
-                .where(WorkOrderRow.caller_number == caller_number)
-                .order_by(is_open, WorkOrderRow.created_at.desc())
-                .limit(limit)
-            )
-            return [_order_from_row(r) for r in s.scalars(q)]

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -410,6 +410,18 @@ class WorkOrderRepository(_Repo):
         with self._db.session() as s:
             row = self._open_row(s, caller_number)
             return _order_from_row(row) if row else None
+
+    def for_number(self, caller_number: str, *, limit: int = 20) -> list[WorkOrder]:
+        """A caller's work orders for their file: open ones first, then the newest."""
+        is_open = case((WorkOrderRow.status.in_([st.value for st in OPEN_STATUSES]), 0), else_=1)
+        with self._db.session() as s:
+            q = (
+                select(WorkOrderRow)
+                .where(WorkOrderRow.caller_number == caller_number)
+                .order_by(is_open, WorkOrderRow.created_at.desc())
+                .limit(limit)
+            )
+            return [_order_from_row(r) for r in s.scalars(q)]
 
     def get(self, order_id: WorkOrderId) -> WorkOrder:
         with self._db.session() as s:

@@ -248,3 +248,23 @@ def test_given_login_sessions_when_revoked_or_expired_then_they_read_back_so_and
     assert got is not None and got.revoked and got.expires_at == live.expires_at
     assert repos.sessions.purge_expired(T0) == 1
     assert repos.sessions.get(old.token_hash) is None
+
+
+def test_given_a_callers_closed_and_open_orders_when_listing_their_file_then_open_first_then_newest(
+    repos: Repositories,
+) -> None:
+    newer = T0 + timedelta(hours=2)
+    closed, _ = repos.work_orders.record_miss(
+        MissedCall(call_id=CallId("c1"), order_id=WorkOrderId("o1"), reason=MissReason.ABANDONED, at=newer),
+        _order("o1", "135", newer),
+    )
+    repos.work_orders.update(replace(closed, status=WorkOrderStatus.CLOSED_REACHED, closed_at=newer))
+    # An older order that is still open comes first: open before closed, then newest first.
+    for oid, number in (("o2", "135"), ("o3", "999")):
+        repos.work_orders.record_miss(
+            MissedCall(
+                call_id=CallId(f"c-{oid}"), order_id=WorkOrderId(oid), reason=MissReason.ABANDONED, at=T0
+            ),
+            _order(oid, number, T0),
+        )
+    assert [o.id for o in repos.work_orders.for_number("135")] == ["o2", "o1"]
