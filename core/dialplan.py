@@ -1,0 +1,58 @@
+"""The one owner of the dialplan's names: contexts, extensions, channel variables, transfer targets.
+
+The renderer (`asterisk_conf`), the tracker and call control (`pbx`), the callback service, the
+seat console and the simulator all read these names from here, so a context renamed in one place
+cannot silently diverge from another (a callback originated into a context that does not exist
+is answered by Asterisk with `Extension does not exist`). A test checks that every context named
+here exists in the rendered `extensions.conf` and that nothing rendered is left unnamed.
+
+It lives in `core` rather than `pbx` because `callbacks`, `console_web` and `asterisk_conf` need
+it too and may not import `pbx`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Contexts of the rendered extensions.conf.
+INCOMING: Final = "hotline-incoming"
+"""Callers arrive here: Answer, FastAGI IVR, then the queue."""
+QUEUE: Final = "hotline-queue"
+"""`s` runs Queue() on ${HOTLINE_QUEUE}, then the survey when the seat hung up."""
+TRANSFER: Final = "hotline-transfer"
+"""A seat redirects the caller here: `q-...` re-queues, an outside number leaves by the trunk."""
+SEAT_TRANSFER: Final = "hotline-seat"
+"""A seat redirects the caller here with the target seat as extension: Dial the seat's phone."""
+CALLBACK: Final = "hotline-callback"
+"""Callback work orders: Originate rings the seat, then this context dials the citizen."""
+SEATS_OUT: Final = "seats-out"
+"""The context of the seats' own phones (what a seat dials itself)."""
+ASR_TAP: Final = "asr-tap"
+"""Live transcript: `tap` runs ChanSpy on ${SPY} into AudioSocket."""
+
+CONTEXTS: Final = (INCOMING, QUEUE, TRANSFER, SEAT_TRANSFER, CALLBACK, SEATS_OUT, ASR_TAP)
+
+# Extensions.
+QUEUE_EXTEN: Final = "s"
+TAP_EXTEN: Final = "tap"
+
+# Channel variables the dialplan and the project exchange.
+VAR_NEXT: Final = "HOTLINE_NEXT"
+"""Set by the IVR: `queue`, `callback` or `hangup`."""
+VAR_QUEUE: Final = "HOTLINE_QUEUE"
+"""Set by the IVR or a transfer: the queue to wait in."""
+VAR_TRANSFERRED: Final = "HOTLINE_TRANSFERRED"
+"""`1` once a seat transferred the caller (the tracker reads it from VarSet)."""
+VAR_TRANSFER_FROM: Final = "HOTLINE_TRANSFER_FROM"
+"""The seat that transferred the caller."""
+VAR_SPY: Final = "SPY"
+"""The channel the live-transcript tap listens to."""
+
+# Transfers that leave the hotline: 12345 (government service hotline), 12368 (courts),
+# 12309 (procuratorate). They are dialled through the rendered trunk endpoint.
+TRUNK_ENDPOINT: Final = "hotline-trunk"
+EXTERNAL_NUMBERS: Final = {
+    "12345": "12345 政务服务便民热线",
+    "12368": "12368 诉讼服务热线",
+    "12309": "12309 检察服务热线",
+}
