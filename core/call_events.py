@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.events import DomainEvent
 from core.ids import CallId, SeatId
@@ -69,6 +70,36 @@ class CallbackOutcome(enum.StrEnum):
     BUSY = "busy"
     UNREACHABLE = "unreachable"
     CANCELLED = "cancelled"  # the seat hung up before the citizen answered
+    FAILED = "failed"
+
+
+class LegKind(enum.StrEnum):
+    """Who is on the far side of one leg of a call (the caller's, or a callback seat's, channel)."""
+
+    SEAT = "seat"  # a seat's phone: answered from a queue, a seat transfer or a callback Originate
+    EXTERNAL = "external"  # a number outside the hotline, dialled by a transfer (12345...)
+    CUSTOMER = "customer"  # the citizen dialled back by a callback
+
+
+class TransferKind(enum.StrEnum):
+    """How the caller was passed on.
+
+    `SEAT`/`QUEUE`/`EXTERNAL`: the seat console moved the caller (AMI Redirect into the dialplan);
+    `BLIND`/`ATTENDED`: the seat's phone did it with its own transfer key (AMI `BlindTransfer`,
+    `AttendedTransfer`)."""
+
+    SEAT = "seat"
+    QUEUE = "queue"
+    EXTERNAL = "external"
+    BLIND = "blind"
+    ATTENDED = "attended"
+
+
+class TransferStatus(enum.StrEnum):
+    """`PENDING`: the caller left the seat, the target has not answered yet (nor failed)."""
+
+    PENDING = "pending"
+    OK = "ok"
     FAILED = "failed"
 
 
@@ -172,7 +203,9 @@ class SeatRingNoAnswer(DomainEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallAnswered(DomainEvent):
-    """A seat answered a queued call. `wait_seconds` is None only when inferred from a resync."""
+    """A seat answered the call: from a queue, or after a transfer (then `leg_id` is not the first
+    seat's and `wait_seconds` runs from the transfer). Every seat that takes the call gets one, so
+    the board moves each to talking. `wait_seconds` is None only when inferred from a resync."""
 
     call_id: CallId
     seat_id: SeatId
@@ -182,17 +215,76 @@ class CallAnswered(DomainEvent):
     ring_seconds: float | None = None
     caller_number: str = ""
     inferred: bool = False
+    leg_id: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallTransferred(DomainEvent):
-    """The caller's channel was sent to `exten@context` (blind transfer via AMI Redirect)."""
+    """The caller left seat `seat_id` for `target` (the `seq`-th transfer of the call).
+
+    Redirects by the console land in `exten@context` and start `PENDING`; a `CallTransferSettled`
+    follows once the target answered or failed. Phone transfers (`BLIND`, `ATTENDED`) carry
+    Asterisk's own `Result` at once (`OK` or `FAILED`); a failed one leaves the seat talking.
+    """
 
     call_id: CallId
     context: str
     exten: str
     seat_id: SeatId | None = None
     queue: str | None = None
+    kind: TransferKind = TransferKind.QUEUE
+    target: str = ""
+    status: TransferStatus = TransferStatus.PENDING
+    seq: int = 1
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTransferSettled(DomainEvent):
+    """A pending transfer's outcome: the caller reached the target (`OK`: joined the queue, the seat
+    or the outside number answered) or not (`FAILED`, `detail`: Asterisk's DIALSTATUS). After a
+    failure the caller's outcome is whatever happened next (back to a queue, or dropped)."""
+
+    call_id: CallId
+    seq: int
+    kind: TransferKind
+    target: str
+    status: TransferStatus
+    seat_id: SeatId | None = None  # the seat that answered a seat transfer
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallLegAnswered(DomainEvent):
+    """One party joined the call: a seat, an outside number, or a callback's citizen.
+
+    `leg_id` is `<call id>:<the leg channel's Uniqueid>`; `party` is the seat id or the number.
+    """
+
+    call_id: CallId
+    leg_id: str
+    kind: LegKind
+    party: str
+    channel: str = ""
+    seat_id: SeatId | None = None
+    queue: str | None = None
+    transfer_seq: int = 0  # 0: the first leg; n: reached through the n-th transfer
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallLegEnded(DomainEvent):
+    """A leg ended (its channel hung up, the caller was transferred away from it, or the call
+    ended). `talk_seconds`: time bridged with the other side; None when the end was only inferred
+    after an AMI outage (unknown, for reconciliation to fill), 0.0 when never bridged."""
+
+    call_id: CallId
+    leg_id: str
+    kind: LegKind
+    party: str
+    seat_id: SeatId | None = None
+    answered_at: datetime | None = None
+    talk_seconds: float | None = None
+    inferred: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,8 +2,11 @@
 
 Reads these AMI events (anything else is ignored):
 
-- channels: `Newchannel`, `Newexten` (AGI, AudioSocket, moves into a transfer context),
-  `AGIExecStart`, `VarSet` (`WORK_ORDER_ID`, `DIALSTATUS`), `DialEnd`, `HangupRequest`, `Hangup`;
+- channels: `Newchannel`, `Newstate`, `Newexten` (AGI, AudioSocket, the dialplan path),
+  `AGIExecStart`, `VarSet` (`WORK_ORDER_ID`, `DIALSTATUS`, `HOTLINE_TRANSFERRED`), `DialBegin`,
+  `DialEnd`, `HangupRequest`, `Hangup`;
+- transfers by the phone's own key: `BlindTransfer`, `AttendedTransfer` (Asterisk 12+), `Transfer`
+  with `TransferType` (Asterisk 1.6 to 11, chan_sip);
 - app_queue: `QueueCallerJoin`, `QueueCallerLeave`, `QueueCallerAbandon`, `AgentCalled`,
   `AgentRingNoAnswer`, `AgentConnect`, `AgentComplete`, `QueueMemberAdded`, `QueueMemberRemoved`,
   `QueueMemberPause`, `QueueMemberStatus`;
@@ -11,9 +14,22 @@ Reads these AMI events (anything else is ignored):
 - in `rebuild()` only: `CoreShowChannel`, `QueueMember`, `QueueEntry` (`QueueParams` is skipped).
 
 Emits the events of `core.call_events` (CallOffered, IvrEntered/IvrLeft, AudioStreamStarted,
-CallQueued, SeatRinging, SeatRingNoAnswer, CallAnswered, CallTransferred, CallAbandoned,
-CallTimedOut, CallEnded, CallbackOriginated, CallbackLegOutcome, Seat* events) and, at the end of
-`rebuild()`, `core.events.StateResynced`.
+CallQueued, SeatRinging, SeatRingNoAnswer, CallAnswered, CallLegAnswered, CallLegEnded,
+CallTransferred, CallTransferSettled, CallAbandoned, CallTimedOut, CallEnded, CallbackOriginated,
+CallbackLegOutcome, Seat* events) and, at the end of `rebuild()`, `core.events.StateResynced`.
+
+A call is recognised by its path, not its first channel state: a primary channel that rings in
+(Ring at Newchannel, outside the seats' and our own contexts), or that reaches the incoming or
+queue context (`core.dialplan`) later through Newstate, Newexten or QueueCallerJoin.
+
+Legs and transfers. Each party bridged with the caller is a leg (`CallLegAnswered` /
+`CallLegEnded`, with its own talk time): the seat answering from a queue (AgentConnect), a seat or
+an outside number reached by the caller's own Dial() after a transfer (DialBegin / DialEnd), the
+target of an attended transfer. A transfer is read from the caller's dialplan path (it entered a
+transfer context, left the seat it talked to for a context off the caller's path, or the dialplan
+set HOTLINE_TRANSFERRED), or from the phone's transfer events; a redirect starts `PENDING` and
+settles `OK` when the caller joins the target queue or the target answers, `FAILED` on a failed
+Dial (DIALSTATUS). Every seat that answers gets a `CallAnswered`, so the board follows each one.
 
 A call is identified by the `Linkedid` of its *primary* leg, the channel whose `Uniqueid` equals
 its `Linkedid`: the caller's channel for an inbound call, the seat's channel created by the
@@ -31,6 +47,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from core import dialplan
 from core.call_events import (
     AudioStreamStarted,
     CallAbandoned,
@@ -41,13 +58,17 @@ from core.call_events import (
     CallbackOutcome,
     CallDirection,
     CallEnded,
+    CallLegAnswered,
+    CallLegEnded,
     CallOffered,
     CallQueued,
     CallTimedOut,
     CallTransferred,
+    CallTransferSettled,
     HangupParty,
     IvrEntered,
     IvrLeft,
+    LegKind,
     SeatDeviceStatus,
     SeatDeviceStatusChanged,
     SeatJoinedQueue,
@@ -56,6 +77,8 @@ from core.call_events import (
     SeatResumed,
     SeatRinging,
     SeatRingNoAnswer,
+    TransferKind,
+    TransferStatus,
     seat_id_from_member,
 )
 from core.calls import CallStatus
@@ -68,8 +91,20 @@ from pbx.ami_event import AmiEvent
 _CHANNEL_SUFFIX = re.compile(r"-[0-9a-fA-F]{8}(?:;[12])?$")
 
 # Newchannel's ChannelState: 4 (Ring) is a call coming *in* from a channel driver; channels that
-# Asterisk creates to dial out (Queue members, Originate, Dial) start at 0 (Down).
+# Asterisk creates to dial out (Queue members, Originate, Dial) start at 0 (Down). Some drivers
+# and versions create an incoming channel Down and move it to Ring (or straight to Up) with
+# Newstate: the dialplan path (the incoming context, the queue) decides, not the first state.
 _STATE_RING = "4"
+_STATE_UP = "6"
+
+# The contexts of the older recorded traces (`shared/asterisk-traces/0*.ami`) and of the simulator
+# that speaks their dialplan: an earlier naming of the same places, still understood by default.
+_RECORDED_INCOMING = frozenset({"incoming"})
+_RECORDED_TRANSFER = frozenset({"transfer"})
+_RECORDED_CALLBACK = frozenset({"callback"})
+
+# The `h` extension runs after a hangup: moving there is no transfer.
+_HANGUP_EXTEN = "h"
 
 # AMI's OriginateResponse `Reason` is the last control frame seen (AST_CONTROL_*).
 _ORIGINATE_REASONS: Mapping[str, CallbackOutcome] = {
@@ -109,6 +144,9 @@ _CAUSE_OUTCOMES: Mapping[int, CallbackOutcome] = {
 }
 
 _PENDING_ORIGINATE_LIMIT = 1024
+
+# A callback's citizen leg: its DIALSTATUS (on the seat's channel) comes before any DialEnd names it.
+_CUSTOMER_LEG = "customer"
 
 
 def interface_of_channel(channel: str) -> str:
@@ -159,6 +197,35 @@ class _Channel:
 
 
 @dataclass(slots=True)
+class _Leg:
+    """One party of a call: `uid` is its channel's Uniqueid."""
+
+    uid: str
+    kind: LegKind
+    party: str
+    channel: str
+    seat_id: SeatId | None
+    queue: str | None
+    transfer_seq: int
+    answered_at: datetime
+    connected_at: datetime | None  # when it was bridged with the other side (talk starts)
+    ended: bool = False
+    talk: float | None = None  # once ended; None: unknown (ended while the AMI link was down)
+
+
+@dataclass(slots=True)
+class _Transfer:
+    seq: int
+    kind: TransferKind
+    target: str
+    status: TransferStatus
+    from_seat: SeatId | None
+    at: datetime
+    context: str
+    exten: str
+
+
+@dataclass(slots=True)
 class _Call:
     call_id: CallId
     primary: str
@@ -189,6 +256,21 @@ class _Call:
     seat_answered: bool = False
     customer_outcome: CallbackOutcome | None = None
     customer_answered_at: datetime | None = None
+    context: str = ""
+    legs: dict[str, _Leg] = field(default_factory=dict)
+    active_leg: str | None = None  # the leg bridged with the caller now
+    transfers: list[_Transfer] = field(default_factory=list)
+    dialing: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # Dial() targets: uid -> channel
+    queue_dials: set[str] = field(
+        default_factory=set
+    )  # members app_queue rang (their Dial events are its own)
+
+    def pending_transfer(self) -> _Transfer | None:
+        last = self.transfers[-1] if self.transfers else None
+        return last if last is not None and last.status is TransferStatus.PENDING else None
+
+    def seat_legs(self) -> list[_Leg]:
+        return [leg for leg in self.legs.values() if leg.kind is LegKind.SEAT]
 
     def view(self) -> CallView:
         assert self.direction is not None
@@ -221,15 +303,51 @@ class CallTracker:
     def __init__(
         self,
         *,
-        transfer_contexts: frozenset[str] = frozenset({"transfer"}),
-        inbound_contexts: frozenset[str] = frozenset({"incoming"}),
-        callback_context: str = "callback",
+        inbound_contexts: frozenset[str] | None = None,
+        queue_contexts: frozenset[str] | None = None,
+        transfer_contexts: frozenset[str] | None = None,
+        seat_transfer_contexts: frozenset[str] | None = None,
+        callback_contexts: frozenset[str] | None = None,
+        not_inbound_contexts: frozenset[str] | None = None,
         work_order_variable: str = "WORK_ORDER_ID",
+        transferred_variable: str = dialplan.VAR_TRANSFERRED,
     ) -> None:
-        self._transfer_contexts = transfer_contexts
-        self._inbound_contexts = inbound_contexts
-        self._callback_context = callback_context
+        """Context names default to `core.dialplan`'s (plus the recorded traces' older names).
+
+        `inbound_contexts`: where callers arrive; `queue_contexts`: where they wait for a seat (a
+        channel first seen there is a caller too); `transfer_contexts` / `seat_transfer_contexts`:
+        where a seat sends the caller on; `callback_contexts`: where a callback dials the citizen;
+        `not_inbound_contexts`: channels that ring in there are never callers (a seat's own phone
+        dialling out, the transcript tap).
+        """
+        self._inbound_contexts = (
+            inbound_contexts
+            if inbound_contexts is not None
+            else frozenset({dialplan.INCOMING}) | _RECORDED_INCOMING
+        )
+        self._queue_contexts = queue_contexts if queue_contexts is not None else frozenset({dialplan.QUEUE})
+        self._transfer_contexts = (
+            transfer_contexts
+            if transfer_contexts is not None
+            else frozenset({dialplan.TRANSFER}) | _RECORDED_TRANSFER
+        )
+        self._seat_transfer_contexts = (
+            seat_transfer_contexts
+            if seat_transfer_contexts is not None
+            else frozenset({dialplan.SEAT_TRANSFER})
+        )
+        self._callback_contexts = (
+            callback_contexts
+            if callback_contexts is not None
+            else frozenset({dialplan.CALLBACK}) | _RECORDED_CALLBACK
+        )
+        self._not_inbound_contexts = (
+            not_inbound_contexts
+            if not_inbound_contexts is not None
+            else frozenset({dialplan.SEATS_OUT, dialplan.ASR_TAP}) | self._callback_contexts
+        )
         self._work_order_variable = work_order_variable
+        self._transferred_variable = transferred_variable
         self._calls: dict[CallId, _Call] = {}
         self._channels: dict[str, _Channel] = {}
         self._members: dict[tuple[str, str], MemberView] = {}
@@ -237,7 +355,12 @@ class CallTracker:
         self._pending_originate: dict[str, tuple[str, SeatId | None]] = {}
         self._handlers: dict[str, Handler] = {
             "Newchannel": self._on_newchannel,
+            "Newstate": self._on_newstate,
             "Newexten": self._on_newexten,
+            "DialBegin": self._on_dial_begin,
+            "BlindTransfer": self._on_blind_transfer,
+            "AttendedTransfer": self._on_attended_transfer,
+            "Transfer": self._on_transfer,
             "AGIExecStart": self._on_agi_exec_start,
             "VarSet": self._on_varset,
             "DialEnd": self._on_dial_end,
@@ -284,29 +407,54 @@ class CallTracker:
         self._channels[uid] = _Channel(uid, call_id, e.get("Channel"))
         if uid != call_id or call_id in self._calls:
             return []
-        inbound = e.get("ChannelState") == _STATE_RING
+        context = e.get("Context")
         call = _Call(
             call_id=call_id,
             primary=uid,
-            direction=CallDirection.INBOUND if inbound else None,
+            direction=None,  # decided by the channel's path: inbound, callback, or ours (a tap)
             channel=e.get("Channel"),
             caller_number=_number(e.get("CallerIDNum")),
             dialed=e.get("Exten"),
             offered_at=e.at,
+            context=context,
         )
         self._calls[call_id] = call
-        if not inbound:
+        state = e.get("ChannelState")
+        if (state == _STATE_RING and context not in self._not_inbound_contexts) or (
+            state == _STATE_UP and context in self._inbound_contexts
+        ):
+            return self._offer(call, e.at)
+        return []
+
+    def _is_caller_path(self, context: str) -> bool:
+        return context in self._inbound_contexts or context in self._queue_contexts
+
+    def _offer(self, call: _Call, at: datetime) -> list[DomainEvent]:
+        """The primary channel is a citizen's call coming in: offer it (once)."""
+        if call.direction is not None or call.work_order_id:
             return []
+        call.direction = CallDirection.INBOUND
         return [
             CallOffered(
-                at=e.at,
-                event_id=_eid(call_id, "offered"),
-                call_id=call_id,
+                at=at,
+                event_id=_eid(call.call_id, "offered"),
+                call_id=call.call_id,
                 channel=call.channel,
                 caller_number=call.caller_number,
                 dialed=call.dialed,
             )
         ]
+
+    def _on_newstate(self, e: AmiEvent) -> list[DomainEvent]:
+        # A caller's channel created Down in the incoming context, then Ring (or Up): offer it now.
+        call, primary = self._call_of(e)
+        if call is None or not primary or call.direction is not None:
+            return []
+        if e.get("ChannelState") in (_STATE_RING, _STATE_UP) and self._is_caller_path(e.get("Context")):
+            call.caller_number = call.caller_number or _number(e.get("CallerIDNum"))
+            call.dialed = call.dialed or e.get("Exten")
+            return self._offer(call, e.at)
+        return []
 
     def _call_of(self, e: AmiEvent) -> tuple[_Call | None, bool]:
         """The call an event's channel belongs to, and whether the channel is its primary leg."""
@@ -322,16 +470,22 @@ class CallTracker:
 
     def _on_newexten(self, e: AmiEvent) -> list[DomainEvent]:
         call, primary = self._call_of(e)
-        if call is None or call.direction is None or not primary:
+        if call is None or not primary:
             return []
         out: list[DomainEvent] = []
+        context = e.get("Context")
+        if call.direction is None and self._is_caller_path(context):
+            out += self._offer(call, e.at)
+        if call.direction is None:
+            return out
         app = e.get("Application")
         if call.direction is CallDirection.INBOUND:
             if app == "AGI":
                 out += self._enter_ivr(call, e.at, e.get("AppData"))
             elif call.ivr_since is not None:
                 out += self._leave_ivr(call, e.at, completed=True)
-            out += self._maybe_transfer(call, e.at, e.get("Context"), e.get("Exten"))
+            out += self._maybe_transfer(call, e.at, context, e.get("Exten"))
+        call.context = context
         if app == "AudioSocket":
             stream_id, _, address = e.get("AppData").partition(",")
             if stream_id:
@@ -383,25 +537,330 @@ class CallTracker:
         ]
 
     def _maybe_transfer(self, call: _Call, at: datetime, context: str, exten: str) -> list[DomainEvent]:
-        # After an AMI Redirect, Asterisk's first Newexten in the new context still names the
-        # application the channel was running (trace 06: `Application: Queue` at 12345@transfer),
-        # so the move is recognised by the context, not by the application.
-        if context not in self._transfer_contexts or call.transfer_target == (context, exten):
+        """A transfer read from the caller's dialplan path.
+
+        After an AMI Redirect, Asterisk's first Newexten in the new context still names the
+        application the channel was running (trace 06: `Application: Queue` at 12345@transfer),
+        so the move is recognised by the context, not by the application: the caller entered a
+        transfer context, or left the seat it was talking to for any context that is not the
+        caller's own path (the real 22.10.1 traces: a seat transfer redirected into
+        `hotline-callback`, exten = the target seat). The `h` extension is no move.
+        """
+        if not context or exten == _HANGUP_EXTEN or context == call.context:
             return []
-        call.transfer_target = (context, exten)
-        call.transferred_at = at
-        call.status = CallStatus.TRANSFERRED
-        return [
+        explicit = context in self._transfer_contexts or context in self._seat_transfer_contexts
+        moved_away = call.active_leg is not None and not self._is_caller_path(context)
+        if not (explicit or moved_away):
+            return []
+        last = call.transfers[-1] if call.transfers else None
+        if last is not None and (last.context, last.exten) == (context, exten) and call.active_leg is None:
+            return []  # still the same transfer (the caller runs the target's next priorities)
+        kind, target = self._redirect_kind(call, context, exten)
+        return self._start_transfer(
+            call, at, kind=kind, target=target, context=context, exten=exten, status=TransferStatus.PENDING
+        )
+
+    def _redirect_kind(self, call: _Call, context: str, exten: str) -> tuple[TransferKind, str]:
+        if context in self._seat_transfer_contexts or exten in self._seat_ids():
+            return TransferKind.SEAT, exten
+        if exten in self._queue_names() or exten in call.queue_joins:
+            return TransferKind.QUEUE, exten
+        if exten.isdigit():
+            return TransferKind.EXTERNAL, exten
+        return TransferKind.QUEUE, exten
+
+    def _seat_ids(self) -> set[str]:
+        return {str(m.seat_id) for m in self._members.values()}
+
+    def _queue_names(self) -> set[str]:
+        return {m.queue for m in self._members.values()}
+
+    def _is_seat_interface(self, interface: str) -> bool:
+        return any(m.interface == interface for m in self._members.values())
+
+    def _start_transfer(
+        self,
+        call: _Call,
+        at: datetime,
+        *,
+        kind: TransferKind,
+        target: str,
+        context: str,
+        exten: str,
+        status: TransferStatus,
+        detail: str = "",
+    ) -> list[DomainEvent]:
+        out: list[DomainEvent] = []
+        pending = call.pending_transfer()
+        if pending is not None:
+            # A new transfer before the last one settled: the last one did not reach anyone.
+            out += self._settle(call, at, TransferStatus.FAILED, detail="superseded")
+        from_seat = call.seat_id
+        seq = len(call.transfers) + 1
+        call.transfers.append(_Transfer(seq, kind, target, status, from_seat, at, context, exten))
+        if status is not TransferStatus.FAILED:
+            # The caller left the seat: that seat's leg ends here (a failed phone transfer leaves
+            # the seat talking to the caller).
+            if call.active_leg is not None:
+                out += self._end_leg(call, call.active_leg, at)
+            call.transfer_target = (context, exten)
+            call.transferred_at = call.transferred_at or at
+            call.status = CallStatus.TRANSFERRED
+        # The first transfer keeps the id it always had (`transferred:<context>:<exten>`).
+        parts = (context, exten) if seq == 1 else (str(seq), context, exten)
+        out.append(
             CallTransferred(
                 at=at,
-                event_id=_eid(call.call_id, "transferred", context, exten),
+                event_id=_eid(call.call_id, "transferred", *parts),
                 call_id=call.call_id,
                 context=context,
                 exten=exten,
-                seat_id=call.seat_id,
+                seat_id=from_seat,
                 queue=call.queue,
+                kind=kind,
+                target=target,
+                status=status,
+                seq=seq,
+                detail=detail,
+            )
+        )
+        return out
+
+    def _settle(
+        self,
+        call: _Call,
+        at: datetime,
+        status: TransferStatus,
+        *,
+        kind: TransferKind | None = None,
+        seat_id: SeatId | None = None,
+        detail: str = "",
+    ) -> list[DomainEvent]:
+        pending = call.pending_transfer()
+        if pending is None:
+            return []
+        pending.status = status
+        if kind is not None and pending.kind not in (TransferKind.BLIND, TransferKind.ATTENDED):
+            pending.kind = kind
+        return [
+            CallTransferSettled(
+                at=at,
+                event_id=_eid(call.call_id, "transfer-settled", str(pending.seq)),
+                call_id=call.call_id,
+                seq=pending.seq,
+                kind=pending.kind,
+                target=pending.target,
+                status=status,
+                seat_id=seat_id,
+                detail=detail,
             )
         ]
+
+    # --- legs --------------------------------------------------------------------------------
+
+    def _answer_leg(
+        self,
+        call: _Call,
+        uid: str,
+        *,
+        kind: LegKind,
+        party: str,
+        channel: str,
+        seat_id: SeatId | None,
+        queue: str | None,
+        at: datetime,
+        connected: bool = True,
+    ) -> list[DomainEvent]:
+        if uid in call.legs:
+            return []
+        seq = len(call.transfers)
+        call.legs[uid] = _Leg(uid, kind, party, channel, seat_id, queue, seq, at, at if connected else None)
+        if kind is not LegKind.CUSTOMER and call.direction is CallDirection.INBOUND:
+            call.active_leg = uid
+        return [
+            CallLegAnswered(
+                at=at,
+                event_id=_eid(call.call_id, "leg-answered", uid),
+                call_id=call.call_id,
+                leg_id=_leg_id(call.call_id, uid),
+                kind=kind,
+                party=party,
+                channel=channel,
+                seat_id=seat_id,
+                queue=queue,
+                transfer_seq=seq,
+            )
+        ]
+
+    def _end_leg(self, call: _Call, uid: str, at: datetime, *, inferred: bool = False) -> list[DomainEvent]:
+        leg = call.legs.get(uid)
+        if leg is None or leg.ended:
+            return []
+        leg.ended = True
+        if call.active_leg == uid:
+            call.active_leg = None
+        if inferred:
+            talk: float | None = None
+        else:
+            talk = _seconds(leg.connected_at, at) if leg.connected_at is not None else 0.0
+        leg.talk = talk
+        return [
+            CallLegEnded(
+                at=at,
+                event_id=_eid(call.call_id, "leg-ended", uid),
+                call_id=call.call_id,
+                leg_id=_leg_id(call.call_id, uid),
+                kind=leg.kind,
+                party=leg.party,
+                seat_id=leg.seat_id,
+                answered_at=leg.answered_at,
+                talk_seconds=talk,
+                inferred=inferred,
+            )
+        ]
+
+    # --- transfers made with the phone's own transfer key ------------------------------------
+
+    def _call_named(self, e: AmiEvent, *prefixes: str) -> _Call | None:
+        """The inbound call one of the event's channels belongs to (`<prefix>Uniqueid`, then
+        `<prefix>Linkedid`, in the order given)."""
+        for prefix in prefixes:
+            channel = self._channels.get(e.get(f"{prefix}Uniqueid"))
+            call = self._calls.get(channel.call_id) if channel else None
+            if call is None:
+                call = self._calls.get(CallId(e.get(f"{prefix}Linkedid")))
+            if call is not None and call.direction is CallDirection.INBOUND:
+                return call
+        return None
+
+    def _on_blind_transfer(self, e: AmiEvent) -> list[DomainEvent]:
+        # Asterisk 12+ `BlindTransfer`: the seat (Transferer*) sent the caller (Transferee*) to
+        # `Extension`@`Context`; `Result` is Success, Fail, Invalid or Not Permitted.
+        call = self._call_named(e, "Transferee", "Transferer")
+        if call is None:
+            return []
+        result = e.get("Result")
+        ok = result == "Success"
+        exten, context = e.get("Extension"), e.get("Context")
+        return self._start_transfer(
+            call,
+            e.at,
+            kind=TransferKind.BLIND,
+            target=exten,
+            context=context,
+            exten=exten,
+            status=TransferStatus.OK if ok else TransferStatus.FAILED,
+            detail="" if ok else result,
+        )
+
+    def _on_attended_transfer(self, e: AmiEvent) -> list[DomainEvent]:
+        # Asterisk 12+ `AttendedTransfer`: the seat talked to the caller (OrigTransferer*) and to
+        # the target (SecondTransferer*), then joined them. Transferee*/TransferTarget* name the
+        # two parties (13.x and later); `DestType` Fail or a `Result` other than Success: failed.
+        call = self._call_named(e, "Transferee", "OrigTransferer", "SecondTransferer")
+        if call is None:
+            return []
+        result, dest_type = e.get("Result"), e.get("DestType")
+        ok = result == "Success" and dest_type != "Fail"
+        target_channel = e.get("TransferTargetChannel")
+        target_uid = e.get("TransferTargetUniqueid")
+        return self._attended(
+            call,
+            e.at,
+            ok=ok,
+            target_channel=target_channel,
+            target_uid=target_uid,
+            target_number=e.get("SecondTransfererConnectedLineNum") or e.get("SecondTransfererExten"),
+            context=e.get("SecondTransfererContext"),
+            exten=e.get("SecondTransfererExten"),
+            detail="" if ok else f"{result} {dest_type}".strip(),
+        )
+
+    def _attended(
+        self,
+        call: _Call,
+        at: datetime,
+        *,
+        ok: bool,
+        target_channel: str,
+        target_uid: str,
+        target_number: str,
+        context: str,
+        exten: str,
+        detail: str,
+    ) -> list[DomainEvent]:
+        interface = interface_of_channel(target_channel) if target_channel else ""
+        seat = bool(interface) and self._is_seat_interface(interface)
+        target = str(self._seat_for_interface(interface)) if seat else (target_number or interface)
+        out = self._start_transfer(
+            call,
+            at,
+            kind=TransferKind.ATTENDED,
+            target=target,
+            context=context,
+            exten=exten,
+            status=TransferStatus.OK if ok else TransferStatus.FAILED,
+            detail=detail,
+        )
+        if not ok or not target_uid:
+            return out
+        # The target's channel belonged to the seat's consultation call: it is this call's leg now.
+        self._channels[target_uid] = _Channel(target_uid, call.call_id, target_channel)
+        if seat:
+            return out + self._seat_answered(
+                call,
+                at,
+                uid=target_uid,
+                seat_id=self._seat_for_interface(interface),
+                interface=interface,
+                channel=target_channel,
+                wait=None,
+                ring=None,
+            )
+        return out + self._answer_leg(
+            call,
+            target_uid,
+            kind=LegKind.EXTERNAL,
+            party=target,
+            channel=target_channel,
+            seat_id=None,
+            queue=None,
+            at=at,
+        )
+
+    def _on_transfer(self, e: AmiEvent) -> list[DomainEvent]:
+        # Asterisk 1.6 to 11 (chan_sip) `Transfer`: `TransferType` Blind or Attended, the
+        # transferer's `Channel`/`Uniqueid`, `TargetChannel`/`TargetUniqueid`, and for a blind
+        # transfer `TransferExten`/`TransferContext`. No result: a SIP REFER Asterisk accepted.
+        channel = self._channels.get(e.uniqueid)
+        call = self._calls.get(channel.call_id) if channel else None
+        if call is None:
+            channel = self._channels.get(e.get("TargetUniqueid"))
+            call = self._calls.get(channel.call_id) if channel else None
+        if call is None or call.direction is not CallDirection.INBOUND:
+            return []
+        if e.get("TransferType").strip().lower() == "attended":
+            return self._attended(
+                call,
+                e.at,
+                ok=True,
+                target_channel=e.get("TargetChannel"),
+                target_uid=e.get("TargetUniqueid"),
+                target_number="",
+                context="",
+                exten="",
+                detail="",
+            )
+        exten, context = e.get("TransferExten"), e.get("TransferContext")
+        return self._start_transfer(
+            call,
+            e.at,
+            kind=TransferKind.BLIND,
+            target=exten,
+            context=context,
+            exten=exten,
+            status=TransferStatus.OK,
+        )
 
     def _on_hangup_request(self, e: AmiEvent) -> list[DomainEvent]:
         # HangupRequest is queued by the channel driver when the far end hangs up (SIP BYE);
@@ -414,7 +873,12 @@ class CallTracker:
             if primary:
                 call.caller_hangup_requested = True
                 party = HangupParty.CALLER
-            elif call.answered_at is not None and call.transferred_at is None:
+            elif (
+                call.active_leg is not None
+                and call.legs[call.active_leg].kind is LegKind.SEAT
+                and e.uniqueid not in call.legs.keys() - {call.active_leg}
+            ):
+                # The seat's channel, or the PJSIP channel behind its Local member channel.
                 party = HangupParty.SEAT
         else:
             party = HangupParty.SEAT if primary else HangupParty.CALLER
@@ -427,8 +891,11 @@ class CallTracker:
         if channel is None:
             return []
         call = self._calls.get(channel.call_id)
-        if call is None or call.primary != e.uniqueid:
+        if call is None:
             return []
+        if call.primary != e.uniqueid:
+            # A leg's channel hung up (the seat, the outside number): that leg ends here.
+            return self._end_leg(call, e.uniqueid, e.at)
         # The primary leg is gone: the call is over; its other legs follow within milliseconds.
         del self._calls[call.call_id]
         for uid in [u for u, c in self._channels.items() if c.call_id == call.call_id]:
@@ -442,6 +909,8 @@ class CallTracker:
         if call.direction is None:
             return []
         out: list[DomainEvent] = self._leave_ivr(call, at, completed=False)
+        for uid in list(call.legs):
+            out += self._end_leg(call, uid, at, inferred=inferred)
         talk: float | None = None
         if call.direction is CallDirection.CALLBACK:
             if call.seat_answered and call.customer_outcome is None and not inferred:
@@ -455,11 +924,14 @@ class CallTracker:
                 self._remember_originate(call)
         else:
             answered = call.answered_at is not None
+            talks = [leg.talk for leg in call.legs.values() if leg.kind is not LegKind.CUSTOMER]
             if call.answered_at is not None:
-                if call.transferred_at is not None:
+                if call.transfers or len(talks) > 1:
                     # AgentComplete's TalkTime runs until the *caller* hangs up, so after a
-                    # transfer it includes the time spent in the transfer context (trace 06).
-                    talk = _seconds(call.answered_at, call.transferred_at)
+                    # transfer it includes the time spent in the transfer context (trace 06)
+                    # and the next seat's ringing: the call's talk is its legs' talk.
+                    known = [t for t in talks if t is not None]
+                    talk = round(sum(known), 3) if known and len(known) == len(talks) else None
                 elif call.talk_seconds is not None:
                     talk = call.talk_seconds
                 elif not inferred:
@@ -492,10 +964,20 @@ class CallTracker:
 
     def _on_queue_caller_join(self, e: AmiEvent) -> list[DomainEvent]:
         call, primary = self._call_of(e)
-        if call is None or call.direction is not CallDirection.INBOUND or not primary:
+        if call is None or not primary:
             return []
-        out = self._leave_ivr(call, e.at, completed=True)
+        out: list[DomainEvent] = self._offer(call, e.at) if call.direction is None else []
+        if call.direction is not CallDirection.INBOUND:
+            return out
+        out += self._leave_ivr(call, e.at, completed=True)
         queue = e.get("Queue")
+        pending = call.pending_transfer()
+        if pending is not None:
+            if pending.kind in (TransferKind.QUEUE, TransferKind.BLIND) or pending.target == queue:
+                out += self._settle(call, e.at, TransferStatus.OK, kind=TransferKind.QUEUE)
+            else:
+                # Sent to a seat or an outside number, the caller is back in a queue: it failed.
+                out += self._settle(call, e.at, TransferStatus.FAILED, detail="returned to queue")
         joins = call.queue_joins.get(queue, 0) + 1
         call.queue_joins[queue] = joins
         call.queue = queue
@@ -572,7 +1054,9 @@ class CallTracker:
         dest = e.get("DestUniqueid")
         if dest and dest not in self._channels:
             self._channels[dest] = _Channel(dest, call.call_id, e.get("DestChannel"))
-        if call.answered_at is None:
+        if dest:
+            call.queue_dials.add(dest)
+        if call.answered_at is None or call.active_leg is None:
             call.status = CallStatus.RINGING
         interface = e.get("Interface")
         return [
@@ -591,7 +1075,7 @@ class CallTracker:
         call, _ = self._call_of(e)
         if call is None or call.direction is not CallDirection.INBOUND:
             return []
-        if call.answered_at is None and not call.missed:
+        if (call.answered_at is None or call.active_leg is None) and not call.missed:
             call.status = CallStatus.QUEUED
         interface = e.get("Interface")
         # RingTime is in milliseconds here, but in seconds in AgentConnect.
@@ -609,28 +1093,77 @@ class CallTracker:
 
     def _on_agent_connect(self, e: AmiEvent) -> list[DomainEvent]:
         call, _ = self._call_of(e)
-        if call is None or call.direction is not CallDirection.INBOUND or call.answered_at is not None:
+        if call is None or call.direction is not CallDirection.INBOUND:
             return []
+        dest = e.get("DestUniqueid")
+        first = call.answered_at is None
+        if (dest and dest in call.legs) or (not dest and not first):
+            return []  # seen already (a replay after a resync)
         interface = e.get("Interface")
-        call.seat_id = seat_id_from_member(e.get("MemberName"), interface)
-        call.interface = interface
+        seat_id = seat_id_from_member(e.get("MemberName"), interface)
         call.queue = e.get("Queue") or call.queue
-        call.answered_at = e.at
-        call.status = CallStatus.TALKING
         wait = _seconds(call.queued_at, e.at) if call.queued_at else float(_int(e.get("HoldTime")))
-        return [
+        return self._seat_answered(
+            call,
+            e.at,
+            uid=dest or interface,
+            seat_id=seat_id,
+            interface=interface,
+            channel=e.get("DestChannel"),
+            wait=wait,
+            ring=float(_int(e.get("RingTime"))),
+        )
+
+    def _seat_answered(
+        self,
+        call: _Call,
+        at: datetime,
+        *,
+        uid: str,
+        seat_id: SeatId,
+        interface: str,
+        channel: str,
+        wait: float | None,
+        ring: float | None,
+        inferred: bool = False,
+    ) -> list[DomainEvent]:
+        """A seat took the call: the first answer, or the next seat after a transfer. Each one gets
+        its `CallAnswered` (so the board moves that seat to talking) and its leg."""
+        first = call.answered_at is None
+        call.seat_id = seat_id
+        call.interface = interface
+        if first:
+            call.answered_at = at
+        call.status = CallStatus.TALKING
+        out: list[DomainEvent] = [
             CallAnswered(
-                at=e.at,
-                event_id=_eid(call.call_id, "answered"),
+                at=at,
+                event_id=_eid(call.call_id, "answered") if first else _eid(call.call_id, "answered", uid),
                 call_id=call.call_id,
-                seat_id=call.seat_id,
+                seat_id=seat_id,
                 interface=interface,
                 queue=call.queue or "",
                 wait_seconds=wait,
-                ring_seconds=float(_int(e.get("RingTime"))),
+                ring_seconds=ring,
                 caller_number=call.caller_number,
+                inferred=inferred,
+                leg_id=_leg_id(call.call_id, uid),
             )
         ]
+        out += self._answer_leg(
+            call,
+            uid,
+            kind=LegKind.SEAT,
+            party=seat_id,
+            channel=channel,
+            seat_id=seat_id,
+            queue=call.queue,
+            at=at,
+        )
+        pending = call.pending_transfer()
+        if pending is not None:
+            out += self._settle(call, at, TransferStatus.OK, seat_id=seat_id)
+        return out
 
     def _on_agent_complete(self, e: AmiEvent) -> list[DomainEvent]:
         call, _ = self._call_of(e)
@@ -645,8 +1178,111 @@ class CallTracker:
         if variable == self._work_order_variable:
             return self._on_work_order(e)
         if variable == "DIALSTATUS":
+            call, primary = self._call_of(e)
+            if call is not None and primary and call.direction is CallDirection.INBOUND:
+                return self._transfer_dial_status(call, e.at, e.get("Value"))
             return self._on_callback_dial_status(e, e.get("Value"))
+        if variable == self._transferred_variable and e.get("Value") == "1":
+            return self._on_transferred_variable(e)
         return []
+
+    def _on_transferred_variable(self, e: AmiEvent) -> list[DomainEvent]:
+        # The dialplan marks a transferred caller itself (`Set(HOTLINE_TRANSFERRED=1)`): a transfer
+        # even when it entered a context the tracker was not told about.
+        call, primary = self._call_of(e)
+        if call is None or not primary or call.direction is not CallDirection.INBOUND:
+            return []
+        if call.pending_transfer() is not None or (call.transfers and call.active_leg is None):
+            return []
+        context, exten = e.get("Context"), e.get("Exten")
+        kind, target = self._redirect_kind(call, context, exten)
+        return self._start_transfer(
+            call, e.at, kind=kind, target=target, context=context, exten=exten, status=TransferStatus.PENDING
+        )
+
+    def _transfer_dial_status(self, call: _Call, at: datetime, status: str) -> list[DomainEvent]:
+        # The Dial() of a transfer failed before (or without) any DialEnd: `Dial(PJSIP/12345@trunk)`
+        # with no such endpoint sets DIALSTATUS=CHANUNAVAIL and creates no channel at all.
+        status = status.strip().upper()
+        pending = call.pending_transfer()
+        if pending is None or not status or status == "ANSWER" or pending.kind is TransferKind.QUEUE:
+            return []
+        return self._settle(call, at, TransferStatus.FAILED, detail=status)
+
+    def _on_dial_begin(self, e: AmiEvent) -> list[DomainEvent]:
+        # The caller's own Dial() (a seat or an outside number after a transfer); app_queue's
+        # dials of its members are its own business (AgentCalled/AgentConnect).
+        call, primary = self._call_of(e)
+        dest = e.get("DestUniqueid")
+        if call is None or not primary or call.direction is not CallDirection.INBOUND or not dest:
+            return []
+        if dest in call.queue_dials:
+            return []
+        channel = e.get("DestChannel")
+        call.dialing[dest] = (channel, e.at)
+        if dest not in self._channels:
+            self._channels[dest] = _Channel(dest, call.call_id, channel)
+        interface = interface_of_channel(channel)
+        pending = call.pending_transfer()
+        if not self._is_seat_interface(interface) and not (pending and pending.kind is TransferKind.SEAT):
+            return []
+        if pending is not None and pending.kind is not TransferKind.SEAT:
+            pending.kind = TransferKind.SEAT if pending.kind is not TransferKind.BLIND else pending.kind
+        call.status = CallStatus.RINGING
+        return [
+            SeatRinging(
+                at=e.at,
+                event_id=_eid(call.call_id, "ringing", dest),
+                call_id=call.call_id,
+                seat_id=self._seat_for_interface(interface),
+                interface=interface,
+                queue=call.queue or "",
+                channel=channel,
+            )
+        ]
+
+    def _inbound_dial_end(self, call: _Call, e: AmiEvent) -> list[DomainEvent]:
+        dest = e.get("DestUniqueid")
+        if dest not in call.dialing:
+            return []
+        channel, began = call.dialing.pop(dest)
+        status = e.get("DialStatus").strip().upper()
+        interface = interface_of_channel(channel)
+        pending = call.pending_transfer()
+        seat = self._is_seat_interface(interface) or (
+            pending is not None and pending.kind is TransferKind.SEAT
+        )
+        if status != "ANSWER":
+            out: list[DomainEvent] = []
+            if seat:
+                out.append(
+                    SeatRingNoAnswer(
+                        at=e.at,
+                        event_id=_eid(call.call_id, "ring-no-answer", dest),
+                        call_id=call.call_id,
+                        seat_id=self._seat_for_interface(interface),
+                        interface=interface,
+                        queue=call.queue or "",
+                        ring_seconds=_seconds(began, e.at),
+                    )
+                )
+            return out + self._settle(call, e.at, TransferStatus.FAILED, detail=status)
+        if seat:
+            return self._seat_answered(
+                call,
+                e.at,
+                uid=dest,
+                seat_id=self._seat_for_interface(interface),
+                interface=interface,
+                channel=channel,
+                wait=_seconds(pending.at, e.at) if pending is not None else None,
+                ring=_seconds(began, e.at),
+            )
+        party = pending.target if pending is not None else e.get("DestExten") or interface
+        out = self._answer_leg(
+            call, dest, kind=LegKind.EXTERNAL, party=party, channel=channel, seat_id=None, queue=None, at=e.at
+        )
+        return out + self._settle(call, e.at, TransferStatus.OK, kind=TransferKind.EXTERNAL)
 
     def _on_work_order(self, e: AmiEvent) -> list[DomainEvent]:
         # The Originate's `Variable: WORK_ORDER_ID=...` is set on the seat's channel right after
@@ -678,6 +1314,9 @@ class CallTracker:
         # DialEnd without a Channel is the Originate's own dial of the seat; it is ignored.
         if not e.uniqueid:
             return []
+        call, primary = self._call_of(e)
+        if call is not None and primary and call.direction is CallDirection.INBOUND:
+            return self._inbound_dial_end(call, e)
         return self._on_callback_dial_status(e, e.get("DialStatus"))
 
     def _on_callback_dial_status(self, e: AmiEvent, status: str) -> list[DomainEvent]:
@@ -695,7 +1334,21 @@ class CallTracker:
         outcome = _DIAL_STATUSES.get(status.strip().upper())
         if outcome is None:
             return []
-        return [self._customer_outcome(call, e.at, outcome, detail=status.strip().upper(), cause=None)]
+        out: list[DomainEvent] = [
+            self._customer_outcome(call, e.at, outcome, detail=status.strip().upper(), cause=None)
+        ]
+        if outcome is CallbackOutcome.ANSWERED:
+            out += self._answer_leg(
+                call,
+                _CUSTOMER_LEG,
+                kind=LegKind.CUSTOMER,
+                party=call.caller_number,
+                channel=e.get("DialedPeerName") or e.get("DestChannel"),
+                seat_id=None,
+                queue=None,
+                at=e.at,
+            )
+        return out
 
     def _customer_outcome(
         self, call: _Call, at: datetime, outcome: CallbackOutcome, *, detail: str, cause: int | None
@@ -704,6 +1357,9 @@ class CallTracker:
         if outcome is CallbackOutcome.ANSWERED:
             call.customer_answered_at = at
             call.status = CallStatus.TALKING
+            seat_leg = call.legs.get(call.primary)
+            if seat_leg is not None and seat_leg.connected_at is None:
+                seat_leg.connected_at = at
         return CallbackLegOutcome(
             at=at,
             event_id=_eid(call.call_id, "callback", CallbackLeg.CUSTOMER),
@@ -728,7 +1384,7 @@ class CallTracker:
             work_order_id, seat_id = call.work_order_id, call.seat_id
         elif pending is not None:
             work_order_id, seat_id = pending
-        elif call is None and e.get("Context") == self._callback_context:
+        elif call is None and e.get("Context") in self._callback_contexts:
             work_order_id = ""
             seat_id = seat_id_from_member("", interface_of_channel(e.get("Channel")))
         else:
@@ -740,9 +1396,23 @@ class CallTracker:
         )
         if outcome is CallbackOutcome.ANSWERED and not success:
             outcome = CallbackOutcome.FAILED
+        legs: list[DomainEvent] = []
         if call is not None:
             call.seat_answered = success
             call.action_id = action_id
+            if success and call.direction is CallDirection.CALLBACK and call.seat_id is not None:
+                # The seat picked up; its talk starts when the citizen answers.
+                legs = self._answer_leg(
+                    call,
+                    call.primary,
+                    kind=LegKind.SEAT,
+                    party=call.seat_id,
+                    channel=call.channel,
+                    seat_id=call.seat_id,
+                    queue=None,
+                    at=e.at,
+                    connected=False,
+                )
             # The Originate's Exten is the citizen to call back (`callback` context, trace 05).
             call.caller_number = call.caller_number or e.get("Exten")
         call_id = CallId(uid) if uid else CallId(f"originate:{action_id}")
@@ -757,7 +1427,8 @@ class CallTracker:
                 seat_id=seat_id,
                 action_id=action_id,
                 detail=f"reason {reason}" if reason else "",
-            )
+            ),
+            *legs,
         ]
 
     def _remember_originate(self, call: _Call) -> None:
@@ -941,7 +1612,7 @@ class CallTracker:
         direction: CallDirection | None = None
         if app in ("AGI", "Queue") or context in self._inbound_contexts | self._transfer_contexts:
             direction = CallDirection.INBOUND
-        elif context == self._callback_context:
+        elif context in self._callback_contexts:
             direction = CallDirection.CALLBACK
         call = _Call(
             call_id=call_id,
@@ -1005,34 +1676,36 @@ class CallTracker:
             )
         elif entry is not None:
             call.position = _int(entry.get("Position"))
-        if app == "Queue" and bridge and call.answered_at is None:
+        present = {leg.uniqueid for leg in legs}
+        for uid in [u for u, leg in call.legs.items() if not leg.ended and u not in present]:
+            out += self._end_leg(call, uid, at, inferred=True)  # hung up while we were away
+        if app in ("Queue", "Dial") and bridge and call.active_leg is None:
             seat_leg = next(
                 (leg for leg in legs if leg.uniqueid != primary.uniqueid and leg.get("BridgeId") == bridge),
                 None,
             )
-            if seat_leg is not None:
-                call.interface = interface_of_channel(seat_leg.get("Channel"))
-                call.seat_id = self._seat_for_interface(call.interface)
-                call.answered_at = at
-                call.status = CallStatus.TALKING
-                out.append(
-                    CallAnswered(
-                        at=at,
-                        event_id=_eid(call.call_id, "answered"),
-                        call_id=call.call_id,
-                        seat_id=call.seat_id,
-                        interface=call.interface,
-                        queue=call.queue or queue,
-                        wait_seconds=None,
-                        caller_number=call.caller_number,
-                        inferred=True,
-                    )
+            if seat_leg is not None and seat_leg.uniqueid not in call.legs:
+                interface = interface_of_channel(seat_leg.get("Channel"))
+                out += self._seat_answered(
+                    call,
+                    at,
+                    uid=seat_leg.uniqueid,
+                    seat_id=self._seat_for_interface(interface),
+                    interface=interface,
+                    channel=seat_leg.get("Channel"),
+                    wait=None,
+                    ring=None,
+                    inferred=True,
                 )
         out += self._maybe_transfer(call, at, primary.get("Context"), primary.get("Exten"))
         return out
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _leg_id(call_id: str, uid: str) -> str:
+    return f"{call_id}:{uid}"
 
 
 def _eid(call_id: str, kind: str, *parts: str) -> EventId:

@@ -231,7 +231,15 @@ def test_given_a_local_channel_member_when_the_seat_hangs_up_then_one_call_ends_
     events = [e for a in local_member_stream() for e in tracker.apply(a)]
 
     types = [e.event_type for e in events]
-    assert types == ["CallOffered", "CallQueued", "SeatRinging", "CallAnswered", "CallEnded"]
+    assert types == [
+        "CallOffered",
+        "CallQueued",
+        "SeatRinging",
+        "CallAnswered",
+        "CallLegAnswered",
+        "CallLegEnded",
+        "CallEnded",
+    ]
     ended = events[-1]
     assert isinstance(ended, CallEnded)
     assert (ended.hung_up_by, ended.seat_id, ended.talk_seconds, ended.call_id) == (

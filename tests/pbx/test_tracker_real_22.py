@@ -87,7 +87,6 @@ def test_the_readme_table_lists_the_calls() -> None:
     assert len(LINKEDIDS) == 19
 
 
-@pytest.mark.xfail(reason="tracker: no call legs, transfers not followed (issue 11)")
 @pytest.mark.parametrize("linkedid", LINKEDIDS)
 def test_given_a_real_call_when_replayed_then_outcome_seats_legs_and_transfers_match_asterisk(
     linkedid: str,
@@ -123,7 +122,6 @@ def test_given_a_real_call_when_replayed_then_outcome_seats_legs_and_transfers_m
             assert abs(ended[0].talk_seconds - total) <= TOLERANCE * len(t.seat_legs)
 
 
-@pytest.mark.xfail(reason="tracker ignores a second answer of one call (issue 11)")
 def test_given_a_call_answered_by_a_second_seat_when_on_the_board_then_that_seat_talks_and_none_stays_ringing() -> (
     None
 ):

@@ -117,6 +117,7 @@ def test_given_a_fresh_tracker_when_rebuilt_mid_call_then_the_live_call_is_recov
         "SeatDeviceStatusChanged",
         "CallOffered",
         "CallAnswered",
+        "CallLegAnswered",
         "StateResynced",
     ]
     answered = events[3]

@@ -14,7 +14,10 @@ from core.call_events import (
     CallbackOutcome,
     CallDirection,
     HangupParty,
+    LegKind,
     SeatDeviceStatus,
+    TransferKind,
+    TransferStatus,
 )
 from core.events import DomainEvent, from_wire, to_wire
 from pbx.ami_event import AmiEvent, parse_trace
@@ -79,7 +82,11 @@ EXPECTED: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("SeatRinging", {**SEAT, "call_id": "1795299094.0", "channel": "PJSIP/1001-00000001"}),
         ("SeatDeviceStatusChanged", {**SEAT, "status": SeatDeviceStatus.RINGING, "in_call": False}),
         ("CallAnswered", {**SEAT, "call_id": "1795299094.0", "wait_seconds": 1.011, "ring_seconds": 1.0}),
+        ("CallLegAnswered", {"seat_id": "1001", "kind": LegKind.SEAT, "party": "1001", "transfer_seq": 0}),
         ("SeatDeviceStatusChanged", {**SEAT, "status": SeatDeviceStatus.IN_USE, "in_call": True}),
+        # The seat sent BYE; the caller's Hangup (1795299099.855385) is reported first and ends the
+        # leg: 4.021 s after AgentConnect (1795299095.834628).
+        ("CallLegEnded", {"seat_id": "1001", "kind": LegKind.SEAT, "talk_seconds": 4.021, "inferred": False}),
         (
             "CallEnded",
             {
@@ -168,6 +175,7 @@ EXPECTED: dict[str, list[tuple[str, dict[str, Any]]]] = {
                 "action_id": "d1",
             },
         ),
+        ("CallLegAnswered", {"kind": LegKind.SEAT, "party": "1001", "seat_id": "1001"}),
         ("SeatDeviceStatusChanged", {**SEAT, "status": SeatDeviceStatus.IN_USE}),
         (
             "CallbackLegOutcome",
@@ -179,6 +187,13 @@ EXPECTED: dict[str, list[tuple[str, dict[str, Any]]]] = {
                 "detail": "ANSWER",
             },
         ),
+        (
+            "CallLegAnswered",
+            {"kind": LegKind.CUSTOMER, "party": "caller1", "leg_id": "1795299184.8:customer"},
+        ),
+        # Both legs talked from the citizen's answer to the end.
+        ("CallLegEnded", {"kind": LegKind.SEAT, "talk_seconds": 4.016}),
+        ("CallLegEnded", {"kind": LegKind.CUSTOMER, "talk_seconds": 4.016}),
         (
             "CallEnded",
             {
@@ -201,10 +216,23 @@ EXPECTED: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("SeatRinging", {"seat_id": "1001"}),
         ("SeatDeviceStatusChanged", {"status": SeatDeviceStatus.RINGING}),
         ("CallAnswered", {"seat_id": "1001", "wait_seconds": 1.008}),
+        ("CallLegAnswered", {"seat_id": "1001"}),
         ("SeatDeviceStatusChanged", {"status": SeatDeviceStatus.IN_USE}),
+        # The caller left the seat at the redirect: the seat's leg ends there.
+        ("CallLegEnded", {"seat_id": "1001", "talk_seconds": 4.983}),
         (
             "CallTransferred",
-            {"call_id": "1795299148.5", "context": "transfer", "exten": "12345", "seat_id": "1001"},
+            {
+                "call_id": "1795299148.5",
+                "context": "transfer",
+                "exten": "12345",
+                "seat_id": "1001",
+                "kind": TransferKind.EXTERNAL,
+                "target": "12345",
+                # The trace's stub answers 12345 itself and hangs up: nobody outside was dialled.
+                "status": TransferStatus.PENDING,
+                "seq": 1,
+            },
         ),
         ("SeatDeviceStatusChanged", {"status": SeatDeviceStatus.NOT_IN_USE}),
         # Talk time stops at the transfer (AgentComplete would say 8 s: it runs to the caller's end).
@@ -230,6 +258,7 @@ EXPECTED: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("CallbackOriginated", {"call_id": "1795299197.10", "work_order_id": "wo-43", "seat_id": "1001"}),
         ("SeatDeviceStatusChanged", {"status": SeatDeviceStatus.RINGING}),
         ("CallbackLegOutcome", {"leg": CallbackLeg.SEAT, "outcome": CallbackOutcome.ANSWERED}),
+        ("CallLegAnswered", {"kind": LegKind.SEAT, "party": "1001"}),
         ("SeatDeviceStatusChanged", {"status": SeatDeviceStatus.IN_USE}),
         (
             "CallbackLegOutcome",
@@ -240,6 +269,8 @@ EXPECTED: dict[str, list[tuple[str, dict[str, Any]]]] = {
                 "work_order_id": "wo-43",
             },
         ),
+        # The seat picked up but never reached the citizen: no talk.
+        ("CallLegEnded", {"kind": LegKind.SEAT, "talk_seconds": 0.0}),
         (
             "CallEnded",
             {
