@@ -45,8 +45,37 @@ class CallRecord:
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     wait_seconds: float | None = None
-    talk_seconds: float | None = None
+    talk_seconds: float | None = None  # all legs together (seats and outside parties)
     hung_up_by: str | None = None
+    direction: str = "inbound"  # or "callback" (core.call_events.CallDirection)
+    work_order_id: str | None = None
+    final_seat_id: SeatId | None = None  # `seat_id` is the first seat that answered
+    transfer_status: str | None = None  # the last transfer's status; None: never transferred
+    transfers: tuple[Mapping[str, Any], ...] = ()  # {seq, kind, from_seat, target, status, at, detail}
+    customer_outcome: str | None = None  # a callback's citizen leg (core.call_events.CallbackOutcome)
+
+    @property
+    def transferred(self) -> bool:
+        return bool(self.transfers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallLeg:
+    """One party of a call with its own answer and end (`talk_seconds` None: unknown, the end was
+    only inferred after an AMI outage)."""
+
+    call_id: CallId
+    leg_id: str
+    kind: str  # core.call_events.LegKind
+    party: str
+    answered_at: datetime
+    seat_id: SeatId | None = None
+    channel: str = ""
+    queue: str | None = None
+    transfer_seq: int = 0
+    ended_at: datetime | None = None
+    talk_seconds: float | None = None
+    inferred: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,6 +29,7 @@ from core.call_events import (
     SeatResumed,
     SeatRinging,
     SeatRingNoAnswer,
+    TransferStatus,
 )
 from core.events import DomainEvent
 from core.ids import SeatId
@@ -109,6 +110,8 @@ class SeatBoard:
             if event.outcome is CallbackOutcome.ANSWERED:
                 return self._move(seat_id, S.TALKING, at, call_id=str(event.call_id))
             return self._move(seat_id, S.AVAILABLE, at) if cur.status is S.RINGING else []
+        if isinstance(event, CallTransferred) and event.status is TransferStatus.FAILED:
+            return []  # the phone's transfer failed: the seat still has the caller
         if isinstance(event, CallEnded | CallTransferred):
             if cur.status is S.TALKING and cur.call_id == str(event.call_id):
                 return self._move(seat_id, S.WRAP_UP, at)

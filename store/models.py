@@ -124,6 +124,32 @@ class CallRow(Base):
     wait_seconds: Mapped[float | None] = mapped_column(Float)
     talk_seconds: Mapped[float | None] = mapped_column(Float)
     hung_up_by: Mapped[str | None] = mapped_column(String(20))
+    # 0007: callbacks are calls too; the seats and transfers a call went through.
+    direction: Mapped[str] = mapped_column(String(20), default="inbound", server_default="inbound")
+    work_order_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    final_seat_id: Mapped[str | None] = mapped_column(String(64))
+    transfer_status: Mapped[str | None] = mapped_column(String(20))  # the last transfer's; None: none
+    transfers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    customer_outcome: Mapped[str | None] = mapped_column(String(20))  # a callback's citizen leg
+
+
+class CallLegRow(Base):
+    """One party of a call (a seat, an outside number, a callback's citizen) with its own talk time."""
+
+    __tablename__ = "call_legs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    leg_id: Mapped[str] = mapped_column(String(140), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    party: Mapped[str] = mapped_column(String(80))
+    seat_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(200), default="")
+    queue: Mapped[str | None] = mapped_column(String(80))
+    transfer_seq: Mapped[int] = mapped_column(Integer, default=0)
+    answered_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    inferred: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CallEventRow(Base):

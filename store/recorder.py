@@ -4,7 +4,9 @@
 * Transcript segments go to `transcripts` (a partial is replaced by its final text); only final
   segments join the trail.
 * The call's summary row (`calls`) follows the events through `project_call`, a pure function:
-  offered → queued → ringing → talking → answered / abandoned / timed out / transferred → ended,
+  offered (or a callback originated) → queued → ringing → talking → answered / abandoned /
+  timed out / transferred → ended, with the seats and the transfer chain it went through;
+* each party of a call is a `call_legs` row (`project_leg`): answered, ended, its own talk time;
   plus what the IVR learnt (category, district, office, path), read from any event that carries
   those fields (the IVR's `IvrRouted`), so the store does not depend on the IVR package.
 
@@ -24,16 +26,25 @@ from core.bus import EventBus, Subscription
 from core.call_events import (
     CallAbandoned,
     CallAnswered,
+    CallbackLeg,
+    CallbackLegOutcome,
+    CallbackOriginated,
+    CallbackOutcome,
     CallDirection,
     CallEnded,
+    CallLegAnswered,
+    CallLegEnded,
     CallOffered,
     CallQueued,
     CallTimedOut,
     CallTransferred,
+    CallTransferSettled,
+    LegKind,
     SeatRinging,
     SeatRingNoAnswer,
+    TransferStatus,
 )
-from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
+from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.events import DomainEvent, to_wire
 from core.ids import CallId
 from store.repositories import CallRepository, TranscriptRepository
@@ -50,7 +61,13 @@ _FINAL = {
 
 
 def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | None:
-    """The call summary after `event`; None when the event says nothing about an inbound call."""
+    """The call summary after `event`; None when the event opens no call and names none we know.
+
+    Inbound calls open with CallOffered, callbacks with CallbackOriginated (linked to their work
+    order). `seat_id` is the first seat that answered, `final_seat_id` the last; `talk_seconds`
+    is the call's talk over all its legs; `transfers` is the chain, each settled in place. A failed
+    transfer does not make the call "transferred": its status is what happened to the caller next.
+    """
     if isinstance(event, CallOffered):
         if record is not None:
             return record
@@ -62,8 +79,31 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
             offered_at=event.at,
             status=CallStatus.IN_IVR,
         )
+    if isinstance(event, CallbackOriginated):
+        if record is not None:
+            return record
+        return CallRecord(
+            id=event.call_id,
+            caller_number="",
+            dialed="",
+            channel=event.channel,
+            offered_at=event.at,
+            status=CallStatus.RINGING,
+            direction=CallDirection.CALLBACK.value,
+            work_order_id=event.work_order_id or None,
+            seat_id=event.seat_id,
+            final_seat_id=event.seat_id,
+        )
     if record is None:
         return None
+    if isinstance(event, CallbackLegOutcome):
+        if event.leg is CallbackLeg.SEAT:
+            if event.outcome is CallbackOutcome.ANSWERED:
+                return replace(record, status=CallStatus.TALKING, answered_at=record.answered_at or event.at)
+            return record
+        return replace(record, customer_outcome=event.outcome.value)
+    if isinstance(event, CallLegAnswered) and event.kind is LegKind.CUSTOMER:
+        return replace(record, caller_number=record.caller_number or event.party)
     if isinstance(event, CallQueued):
         return replace(record, status=CallStatus.QUEUED, queue=event.queue)
     if isinstance(event, SeatRinging):
@@ -71,22 +111,52 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
     if isinstance(event, SeatRingNoAnswer):
         return replace(record, status=CallStatus.QUEUED) if record.status is CallStatus.RINGING else record
     if isinstance(event, CallAnswered):
+        if record.answered_at is not None and record.seat_id is not None:
+            # A later seat (after a transfer): the first answer and its wait stay as they were.
+            return replace(record, status=CallStatus.TALKING, final_seat_id=event.seat_id)
         return replace(
             record,
             status=CallStatus.TALKING,
             seat_id=event.seat_id,
+            final_seat_id=event.seat_id,
             queue=event.queue or record.queue,
             answered_at=event.at,
             wait_seconds=event.wait_seconds,
         )
     if isinstance(event, CallTransferred):
-        return replace(record, status=CallStatus.TRANSFERRED)
+        entry = {
+            "seq": event.seq,
+            "kind": event.kind.value,
+            "from_seat": event.seat_id,
+            "target": event.target or event.exten,
+            "status": event.status.value,
+            "at": event.at.isoformat(),
+            "detail": event.detail,
+        }
+        chain = (*(t for t in record.transfers if t.get("seq") != event.seq), entry)
+        failed = event.status is TransferStatus.FAILED
+        return replace(
+            record,
+            status=record.status if failed else CallStatus.TRANSFERRED,
+            transfers=chain,
+            transfer_status=event.status.value,
+        )
+    if isinstance(event, CallTransferSettled):
+        chain = tuple(
+            {**t, "status": event.status.value, "kind": event.kind.value, "detail": event.detail}
+            if t.get("seq") == event.seq
+            else t
+            for t in record.transfers
+        )
+        status = record.status
+        if event.status is TransferStatus.FAILED and status is CallStatus.TRANSFERRED:
+            # The caller never reached the target: back to "was answered" until what comes next.
+            status = CallStatus.TALKING if record.answered_at is not None else CallStatus.ENDED
+        return replace(record, transfers=chain, transfer_status=event.status.value, status=status)
     if isinstance(event, CallAbandoned | CallTimedOut):
         status = CallStatus.ABANDONED if isinstance(event, CallAbandoned) else CallStatus.TIMED_OUT
         return replace(record, status=status, queue=event.queue, wait_seconds=event.wait_seconds)
     if isinstance(event, CallEnded):
-        if event.direction is not CallDirection.INBOUND:
-            return record
         status = record.status
         if status not in _FINAL:
             status = CallStatus.ANSWERED if event.answered else CallStatus.ENDED
@@ -97,6 +167,9 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
             talk_seconds=event.talk_seconds,
             hung_up_by=event.hung_up_by.value,
             seat_id=record.seat_id or event.seat_id,
+            final_seat_id=event.seat_id or record.final_seat_id,
+            caller_number=record.caller_number or event.caller_number,
+            direction=event.direction.value,
         )
     if event.event_type == "IvrRouted":
         path = getattr(event, "path", ())
@@ -109,6 +182,33 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
             ivr_path=tuple(str(p) for p in path) if path else record.ivr_path,
         )
     return record
+
+
+def project_leg(leg: CallLeg | None, event: DomainEvent) -> CallLeg | None:
+    """The `call_legs` row after a leg event; None for any other event."""
+    if isinstance(event, CallLegAnswered):
+        return leg or CallLeg(
+            call_id=event.call_id,
+            leg_id=event.leg_id,
+            kind=event.kind.value,
+            party=event.party,
+            seat_id=event.seat_id,
+            channel=event.channel,
+            queue=event.queue,
+            transfer_seq=event.transfer_seq,
+            answered_at=event.at,
+        )
+    if isinstance(event, CallLegEnded):
+        base = leg or CallLeg(
+            call_id=event.call_id,
+            leg_id=event.leg_id,
+            kind=event.kind.value,
+            party=event.party,
+            seat_id=event.seat_id,
+            answered_at=event.answered_at or event.at,
+        )
+        return replace(base, ended_at=event.at, talk_seconds=event.talk_seconds, inferred=event.inferred)
+    return None
 
 
 class TrailRecorder:
@@ -170,4 +270,8 @@ class TrailRecorder:
         after = project_call(before, event)
         if after is not None and after != before:
             self._calls.save(after)
+        if isinstance(event, CallLegAnswered | CallLegEnded):
+            leg = project_leg(self._calls.find_leg(event.leg_id), event)
+            if leg is not None:
+                self._calls.save_leg(leg)
         return True

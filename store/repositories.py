@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from callbacks.models import OPEN_STATUSES, MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.audit import AuditEntry
-from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
+from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.errors import Conflict, NotFound
 from core.ids import CallId, EventId, SeatId, TeamId, UserId, WorkOrderId
 from seats.models import LoginSession, Role, Seat, SeatKind, Team, TeamKind, User
@@ -28,6 +28,7 @@ from store.db import Database
 from store.models import (
     AuditRow,
     CallEventRow,
+    CallLegRow,
     CallRow,
     OfficeRow,
     SeatRow,
@@ -68,6 +69,12 @@ def _call_from_row(row: CallRow) -> CallRecord:
         wait_seconds=row.wait_seconds,
         talk_seconds=row.talk_seconds,
         hung_up_by=row.hung_up_by,
+        direction=row.direction or "inbound",
+        work_order_id=row.work_order_id,
+        final_seat_id=SeatId(row.final_seat_id) if row.final_seat_id else None,
+        transfer_status=row.transfer_status,
+        transfers=tuple(row.transfers or ()),
+        customer_outcome=row.customer_outcome,
     )
 
 
@@ -89,7 +96,30 @@ def _call_values(call: CallRecord) -> dict[str, Any]:
         "wait_seconds": call.wait_seconds,
         "talk_seconds": call.talk_seconds,
         "hung_up_by": call.hung_up_by,
+        "direction": call.direction,
+        "work_order_id": call.work_order_id,
+        "final_seat_id": call.final_seat_id,
+        "transfer_status": call.transfer_status,
+        "transfers": [dict(t) for t in call.transfers],
+        "customer_outcome": call.customer_outcome,
     }
+
+
+def _leg_from_row(row: CallLegRow) -> CallLeg:
+    return CallLeg(
+        call_id=CallId(row.call_id),
+        leg_id=row.leg_id,
+        kind=row.kind,
+        party=row.party,
+        seat_id=SeatId(row.seat_id) if row.seat_id else None,
+        channel=row.channel,
+        queue=row.queue,
+        transfer_seq=row.transfer_seq,
+        answered_at=row.answered_at,
+        ended_at=row.ended_at,
+        talk_seconds=row.talk_seconds,
+        inferred=row.inferred,
+    )
 
 
 class CallRepository(_Repo):
@@ -167,6 +197,44 @@ class CallRepository(_Repo):
     def count(self) -> int:
         with self._db.session() as s:
             return int(s.scalar(select(func.count()).select_from(CallRow)) or 0)
+
+    def find_leg(self, leg_id: str) -> CallLeg | None:
+        with self._db.session() as s:
+            row = s.scalar(select(CallLegRow).where(CallLegRow.leg_id == leg_id))
+            return _leg_from_row(row) if row else None
+
+    def save_leg(self, leg: CallLeg) -> None:
+        """Insert or replace one leg (keyed by its leg id)."""
+        values = {
+            "call_id": leg.call_id,
+            "kind": leg.kind,
+            "party": leg.party,
+            "seat_id": leg.seat_id,
+            "channel": leg.channel,
+            "queue": leg.queue,
+            "transfer_seq": leg.transfer_seq,
+            "answered_at": leg.answered_at,
+            "ended_at": leg.ended_at,
+            "talk_seconds": leg.talk_seconds,
+            "inferred": leg.inferred,
+        }
+        with self._db.session() as s:
+            row = s.scalar(select(CallLegRow).where(CallLegRow.leg_id == leg.leg_id))
+            if row is None:
+                s.add(CallLegRow(leg_id=leg.leg_id, **values))
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+
+    def legs(self, call_id: CallId) -> list[CallLeg]:
+        """The call's legs in the order they answered."""
+        with self._db.session() as s:
+            rows = s.scalars(
+                select(CallLegRow)
+                .where(CallLegRow.call_id == call_id)
+                .order_by(CallLegRow.answered_at, CallLegRow.id)
+            )
+            return [_leg_from_row(r) for r in rows]
 
 
 # --- teams, seats, users ---------------------------------------------------------------------
