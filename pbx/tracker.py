@@ -770,7 +770,8 @@ class CallTracker:
             ok=ok,
             target_channel=target_channel,
             target_uid=target_uid,
-            target_number=e.get("SecondTransfererConnectedLineNum") or e.get("SecondTransfererExten"),
+            target_number=_number(e.get("SecondTransfererConnectedLineNum"))
+            or e.get("SecondTransfererExten"),
             context=e.get("SecondTransfererContext"),
             exten=e.get("SecondTransfererExten"),
             detail="" if ok else f"{result} {dest_type}".strip(),
@@ -1129,6 +1130,8 @@ class CallTracker:
     ) -> list[DomainEvent]:
         """A seat took the call: the first answer, or the next seat after a transfer. Each one gets
         its `CallAnswered` (so the board moves that seat to talking) and its leg."""
+        if uid in call.legs:
+            return []  # this leg answered already (a replay, or two events telling one answer)
         first = call.answered_at is None
         call.seat_id = seat_id
         call.interface = interface
