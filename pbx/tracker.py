@@ -1613,7 +1613,13 @@ class CallTracker:
         app = primary.get("Application")
         call_id = CallId(primary.uniqueid)
         direction: CallDirection | None = None
-        if app in ("AGI", "Queue") or context in self._inbound_contexts | self._transfer_contexts:
+        caller_contexts = (
+            self._inbound_contexts
+            | self._queue_contexts
+            | self._transfer_contexts
+            | self._seat_transfer_contexts
+        )
+        if app in ("AGI", "Queue") or context in caller_contexts:
             direction = CallDirection.INBOUND
         elif context in self._callback_contexts:
             direction = CallDirection.CALLBACK
