@@ -1170,8 +1170,14 @@ class CallTracker:
 
     def _on_agent_complete(self, e: AmiEvent) -> list[DomainEvent]:
         call, _ = self._call_of(e)
-        if call is not None and call.direction is CallDirection.INBOUND:
-            call.talk_seconds = float(_int(e.get("TalkTime")))
+        if call is None or call.direction is not CallDirection.INBOUND:
+            return []
+        call.talk_seconds = float(_int(e.get("TalkTime")))
+        # `Reason: agent`: the seat hung up and the caller goes on in the dialplan (the survey).
+        # End the seat's leg now, before the caller's next Newexten, whatever context that is in.
+        dest = e.get("DestUniqueid")
+        if e.get("Reason") == "agent" and dest and dest == call.active_leg:
+            return self._end_leg(call, dest, e.at)
         return []
 
     # --- callbacks -------------------------------------------------------------------------

@@ -84,9 +84,9 @@ EXPECTED: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("CallAnswered", {**SEAT, "call_id": "1795299094.0", "wait_seconds": 1.011, "ring_seconds": 1.0}),
         ("CallLegAnswered", {"seat_id": "1001", "kind": LegKind.SEAT, "party": "1001", "transfer_seq": 0}),
         ("SeatDeviceStatusChanged", {**SEAT, "status": SeatDeviceStatus.IN_USE, "in_call": True}),
-        # The seat sent BYE; the caller's Hangup (1795299099.855385) is reported first and ends the
-        # leg: 4.021 s after AgentConnect (1795299095.834628).
-        ("CallLegEnded", {"seat_id": "1001", "kind": LegKind.SEAT, "talk_seconds": 4.021, "inferred": False}),
+        # The seat sent BYE: AgentComplete `Reason: agent` (1795299099.855115) ends its leg, 4.020 s
+        # after AgentConnect (1795299095.834628).
+        ("CallLegEnded", {"seat_id": "1001", "kind": LegKind.SEAT, "talk_seconds": 4.02, "inferred": False}),
         (
             "CallEnded",
             {

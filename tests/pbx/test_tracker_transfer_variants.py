@@ -20,6 +20,7 @@ from transfer_variants import (
     new_dialplan_trunk,
     of_call,
     run,
+    seat_hangs_up_then_survey_elsewhere,
     transfer_11,
 )
 
@@ -201,3 +202,13 @@ def test_given_a_caller_channel_created_down_when_it_rings_or_enters_the_incomin
 
     assert [e.event_type for e in events] == ["CallOffered", "CallEnded"]
     assert events[0].at.timestamp() == pytest.approx(1796162300.01)
+
+
+def test_given_the_seat_hung_up_when_the_caller_goes_on_to_a_survey_elsewhere_then_that_is_no_transfer() -> (
+    None
+):
+    events = of_call(run(seat_hangs_up_then_survey_elsewhere()))
+
+    assert transfers(events) == []
+    assert legs(events) == [(LegKind.SEAT, "1001", pytest.approx(20.001, abs=0.002))]
+    assert ended(events).hung_up_by is HangupParty.SEAT

@@ -426,3 +426,35 @@ def down_then(state: str, *, via_newexten: bool = False) -> list[AmiEvent]:
             t + 5, Chan(down.name, uid, down.number, linkedid=uid, context=dialplan.INCOMING, exten="12348")
         ),
     ]
+
+
+def seat_hangs_up_then_survey_elsewhere() -> list[AmiEvent]:
+    """Queue option c: the seat hangs up and the caller goes on to a survey, here in a context of
+    its own (`hotline-survey`, not one the tracker knows), reported before the seat's Hangup."""
+    t = T_BRIDGED + 20
+    member = {"Queue": "q-afterhours", "MemberName": "seat-1001", "Interface": "PJSIP/1001"}
+    survey = Chan(CALLER_CHAN.name, CALL, "13800138000", context="hotline-survey", exten="s")
+    return [
+        chan_event("HangupRequest", t, SEAT_CHAN, Cause="16"),
+        event(
+            "AgentComplete",
+            t + 0.001,
+            "agent,all",
+            **snap("", CALLER_CHAN),
+            **snap("Dest", SEAT_CHAN),
+            **member,
+            HoldTime="3",
+            TalkTime="20",
+            Reason="agent",
+        ),
+        chan_event(
+            "Newexten",
+            t + 0.002,
+            survey,
+            privilege="dialplan,all",
+            Application="AGI",
+            AppData="agi://x/survey",
+        ),
+        *hangup(t + 0.003, SEAT_CHAN),
+        *hangup(t + 10, survey),
+    ]
