@@ -152,13 +152,19 @@ class CallRepository(_Repo):
                 q = q.where(CallRow.caller_number == caller_number)
             return [_call_from_row(r) for r in s.scalars(q)]
 
-    def between(self, start: datetime, end: datetime) -> list[CallRecord]:
+    def between(
+        self, start: datetime, end: datetime, *, direction: str | None = "inbound"
+    ) -> list[CallRecord]:
+        """Calls offered in [start, end). Citizens' calls only by default: the KPIs and reports read
+        this, and a callback is the hotline calling out (`direction=None`: every call)."""
         with self._db.session() as s:
             q = (
                 select(CallRow)
                 .where(CallRow.offered_at >= start, CallRow.offered_at < end)
                 .order_by(CallRow.offered_at)
             )
+            if direction is not None:
+                q = q.where(CallRow.direction == direction)
             return [_call_from_row(r) for r in s.scalars(q)]
 
     def append_event(self, entry: CallTrailEntry) -> bool:

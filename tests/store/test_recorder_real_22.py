@@ -5,6 +5,7 @@ say (queue_log, CDR, full log), on each database backend."""
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,20 @@ async def test_given_the_real_runs_when_recorded_then_every_call_has_a_row_with_
             assert row.status is CallStatus.ABANDONED
         else:
             assert row.status is CallStatus.ENDED and row.seat_id is None
+
+
+async def test_given_callbacks_in_the_calls_table_when_reading_a_period_then_kpis_see_citizens_calls_only(
+    db: Database,
+) -> None:
+    calls = await record(db, all_events())
+    rows = calls.recent(limit=100)
+    start = min(r.offered_at for r in rows)
+    end = max(r.offered_at for r in rows) + timedelta(seconds=1)
+
+    inbound = calls.between(start, end)
+    everything = calls.between(start, end, direction=None)
+
+    callbacks = {r.id for r in everything if r.direction == "callback"}
+    assert callbacks == {lid for lid in readme_linkedids() if truth(lid).outcome == "callback"}
+    assert callbacks
+    assert {r.id for r in inbound} == {r.id for r in everything} - callbacks
