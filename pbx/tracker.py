@@ -260,17 +260,14 @@ class _Call:
     legs: dict[str, _Leg] = field(default_factory=dict)
     active_leg: str | None = None  # the leg bridged with the caller now
     transfers: list[_Transfer] = field(default_factory=list)
-    dialing: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # Dial() targets: uid -> channel
-    queue_dials: set[str] = field(
-        default_factory=set
-    )  # members app_queue rang (their Dial events are its own)
+    # The caller's own Dial() targets (Uniqueid -> channel, when dialled); the members app_queue
+    # rang are its own business (AgentCalled / AgentConnect), not dials of the caller.
+    dialing: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    queue_dials: set[str] = field(default_factory=set)
 
     def pending_transfer(self) -> _Transfer | None:
         last = self.transfers[-1] if self.transfers else None
         return last if last is not None and last.status is TransferStatus.PENDING else None
-
-    def seat_legs(self) -> list[_Leg]:
-        return [leg for leg in self.legs.values() if leg.kind is LegKind.SEAT]
 
     def view(self) -> CallView:
         assert self.direction is not None
