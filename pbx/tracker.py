@@ -246,7 +246,6 @@ class _Call:
     interface: str = ""
     answered_at: datetime | None = None
     talk_seconds: float | None = None
-    transfer_target: tuple[str, str] | None = None
     transferred_at: datetime | None = None
     missed: bool = False
     caller_hangup_requested: bool = False
@@ -600,7 +599,6 @@ class CallTracker:
             # the seat talking to the caller).
             if call.active_leg is not None:
                 out += self._end_leg(call, call.active_leg, at)
-            call.transfer_target = (context, exten)
             call.transferred_at = call.transferred_at or at
             call.status = CallStatus.TRANSFERRED
         # The first transfer keeps the id it always had (`transferred:<context>:<exten>`).
