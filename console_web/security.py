@@ -1,0 +1,141 @@
+"""HTTP hardening that sits in front of every route: body size caps and security headers.
+
+Both are plain ASGI middlewares, so they act before FastAPI parses a body or a route's
+dependencies (the session check) run:
+
+* `BodySizeLimit` refuses a request whose `Content-Length` is over the route's cap without
+  reading a byte of it, and counts the bytes of a streamed (chunked) body as they arrive, giving
+  up as soon as the cap is passed. Either way the answer is 413 with a Chinese message. CSV
+  imports get a larger cap than everything else (`HOTLINE_WEB__MAX_IMPORT_BYTES`).
+* `SecurityHeaders` adds CSP, nosniff, framing, referrer and permissions policies to every
+  response, and HSTS when the request did not come to a loopback host.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# The routes that take an uploaded CSV file as their body.
+IMPORT_ROUTES = ("/api/offices/import", "/api/schedule/import")
+
+
+def _human(size: int) -> str:
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MB"
+    if size >= 1024 and size % 1024 == 0:
+        return f"{size // 1024} KB"
+    return f"{size} 字节"
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _json_response(status: int, body: Mapping[str, object]) -> tuple[Message, Message]:
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    start: Message = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+            (b"connection", b"close"),
+        ],
+    }
+    return start, {"type": "http.response.body", "body": payload}
+
+
+class BodySizeLimit:
+    """Caps request bodies at `default` bytes, or at `routes[path]` for the paths listed there."""
+
+    def __init__(self, app: ASGIApp, *, default: int, routes: Mapping[str, int] | None = None) -> None:
+        self.app = app
+        self.default = default
+        self.routes = dict(routes or {})
+
+    def limit_for(self, path: str) -> int:
+        return self.routes.get(path.rstrip("/") or "/", self.default)
+
+    async def _refuse(self, send: Send, limit: int) -> None:
+        start, body = _json_response(
+            413,
+            {"error_id": "request.too_large", "message": f"请求内容过大（上限 {_human(limit)}）"},
+        )
+        await send(start)
+        await send(body)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    start, body = _json_response(
+                        400, {"error_id": "request.bad_length", "message": "请求头 Content-Length 无效"}
+                    )
+                    await send(start)
+                    await send(body)
+                    return
+                if declared > limit:
+                    await self._refuse(send, limit)
+                    return
+        received = 0
+        exceeded = False
+        response_started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if exceeded:
+                # Whatever the application made of the interrupted body (FastAPI turns it into a
+                # 400), the client gets the 413 it deserves, once.
+                if not response_started:
+                    response_started = True
+                    await self._refuse(send, limit)
+                return
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except _BodyTooLarge:
+            if not response_started:
+                response_started = True
+                await self._refuse(send, limit)
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityConfig:
+    """What `install_security` needs; `app.main` builds it from `WebSettings`."""
+
+    max_body_bytes: int = 1024 * 1024
+    max_import_bytes: int = 20 * 1024 * 1024
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+
+
+def install_security(app: FastAPI, config: SecurityConfig) -> None:
+    """Adds the middlewares; the last one added runs first."""
+    app.add_middleware(
+        BodySizeLimit,
+        default=config.max_body_bytes,
+        routes=dict.fromkeys(IMPORT_ROUTES, config.max_import_bytes),
+    )
