@@ -108,7 +108,14 @@ def _run_web(settings: Settings, host: str, port: int) -> None:
     from app.main import build_app
 
     config = uvicorn.Config(
-        build_app(settings), host=host, port=port, log_level=settings.log_level, lifespan="on"
+        build_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        lifespan="on",
+        # Client addresses come from console_web.security.TrustedProxies, which believes
+        # X-Forwarded-For only from HOTLINE_WEB__TRUSTED_PROXIES (uvicorn's own default trusts 127.0.0.1).
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     asyncio.run(server.serve())

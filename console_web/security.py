@@ -13,8 +13,9 @@ dependencies (the session check) run:
 
 from __future__ import annotations
 
+import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
@@ -123,6 +124,62 @@ class BodySizeLimit:
                 await self._refuse(send, limit)
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(items: Iterable[str]) -> tuple[Network, ...]:
+    """`10.0.0.5`, `10.0.0.0/8`, `::1`: each one a network (a single address is a /32 or /128)."""
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+class TrustedProxies:
+    """Replaces the peer address with the client's when the peer is a configured proxy.
+
+    Only a peer inside `trusted` is believed; its X-Forwarded-For is read from the right, skipping
+    further trusted proxies, and the first address that is not one of them is the client. A header
+    from anyone else is ignored, so a client cannot pick its own address (which would let it
+    dodge the login throttle or forge the audit log). With no proxies configured (the default)
+    nothing is ever rewritten.
+    """
+
+    def __init__(self, app: ASGIApp, *, trusted: Iterable[str]) -> None:
+        self.app = app
+        self.trusted = parse_networks(trusted)
+
+    def _is_trusted(self, host: str) -> bool:
+        addr = _address(host)
+        return addr is not None and any(addr in net for net in self.trusted)
+
+    def client_for(self, peer: str, forwarded_for: list[str]) -> str:
+        if not self._is_trusted(peer):
+            return peer
+        hops = [h.strip() for value in forwarded_for for h in value.split(",") if h.strip()]
+        for hop in reversed(hops):
+            addr = _address(hop)
+            if addr is None:
+                return peer  # a mangled header: keep the proxy's own address
+            if not self._is_trusted(hop):
+                return str(addr)
+        return peer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.trusted and scope["type"] in ("http", "websocket") and scope.get("client"):
+            peer, port = scope["client"]
+            values = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"x-forwarded-for"]
+            client = self.client_for(peer, values)
+            if client != peer:
+                scope = dict(scope)
+                scope["client"] = (client, port)
+        await self.app(scope, receive, send)
+
+
 @dataclass(frozen=True, slots=True)
 class SecurityConfig:
     """What `install_security` needs; `app.main` builds it from `WebSettings`."""
@@ -134,6 +191,7 @@ class SecurityConfig:
 
 def install_security(app: FastAPI, config: SecurityConfig) -> None:
     """Adds the middlewares; the last one added runs first."""
+    app.add_middleware(TrustedProxies, trusted=config.trusted_proxies)
     app.add_middleware(
         BodySizeLimit,
         default=config.max_body_bytes,
