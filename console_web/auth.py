@@ -291,6 +291,10 @@ class AuthService:
             raise NotAuthenticated("账号已停用")
         return Authenticated(Principal.of(user), session)
 
+    def seconds_left(self, auth: Authenticated) -> float:
+        """How long the session still runs."""
+        return (auth.session.expires_at - self._clock.now()).total_seconds()
+
     def check_csrf(self, auth: Authenticated, header_value: str | None) -> None:
         if not header_value or not hmac.compare_digest(header_value, auth.session.csrf_token):
             raise PermissionDenied("请求缺少有效的 CSRF 令牌，请刷新页面")

@@ -8,6 +8,7 @@ needs the CSRF header; every pushed event is filtered by `seats.permissions.may_
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -18,7 +19,7 @@ from pydantic import BaseModel, Field
 from console_web.auth import COOKIE, CSRF_HEADER, Authenticated, AuthService
 from console_web.hub import WebsocketHub
 from core.calls import CallRecord
-from core.errors import NotAuthenticated
+from core.errors import HotlineError, NotAuthenticated
 from core.events import DomainEvent
 from core.privacy import mask_number
 from seats.permissions import Principal, may_see
@@ -137,7 +138,10 @@ def build_router() -> APIRouter:
 
     @router.post("/api/logout")
     def logout(auth: Acting, request: Request, response: Response) -> dict[str, bool]:
-        _backend(request).auth.logout(auth, source_ip=_client_ip(request))
+        backend = _backend(request)
+        backend.auth.logout(auth, source_ip=_client_ip(request))
+        # The session's live sockets go too (4401): a logged-out page must stop receiving calls.
+        backend.hub.close_session(auth.session.token_hash, reason="已退出登录")
         response.delete_cookie(COOKIE, path="/")
         return {"ok": True}
 
@@ -174,6 +178,22 @@ def build_router() -> APIRouter:
             return
         await ws.accept()
         principal = auth.principal
-        await backend.hub.serve(ws, allowed=lambda e: event_visible_to(principal, e))
+        token = ws.cookies.get(COOKIE)
+
+        async def revalidate() -> str | None:
+            try:
+                await asyncio.to_thread(backend.auth.authenticate, token)
+            except HotlineError as exc:  # logged out, expired, account disabled or removed
+                return exc.message
+            return None
+
+        await backend.hub.serve(
+            ws,
+            allowed=lambda e: event_visible_to(principal, e),
+            session=auth.session.token_hash,
+            user=principal.user_id,
+            revalidate=revalidate,
+            expires_in_s=backend.auth.seconds_left(auth),
+        )
 
     return router
