@@ -23,7 +23,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from core.bus import EventBus, Overflow
 from core.events import DomainEvent, to_wire
-from core.privacy import mask_fields
+from core.privacy import mask_phone_numbers
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,7 @@ class WebsocketHub:
         user: str | None = None,
         revalidate: Revalidate | None = None,
         expires_in_s: float | None = None,
+        full_numbers: bool = False,
     ) -> None:
         """Pump events to one accepted websocket until it closes or its session ends."""
         outbox: asyncio.Queue[DomainEvent] = asyncio.Queue(maxsize=self._queue_size)
@@ -162,8 +163,8 @@ class WebsocketHub:
                     break
                 if getter in done:
                     wire = to_wire(getter.result())
-                    wire["data"] = mask_fields(wire["data"])
-                    await ws.send_json(wire)
+                    # By data type, not field name: a channel name carries the number too.
+                    await ws.send_json(wire if full_numbers else mask_phone_numbers(wire))
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:

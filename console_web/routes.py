@@ -22,7 +22,7 @@ from core.calls import CallRecord
 from core.errors import HotlineError, NotAuthenticated
 from core.events import DomainEvent
 from core.privacy import mask_number
-from seats.permissions import Principal, may_see
+from seats.permissions import Principal, may_see, sees_full_numbers
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -52,7 +52,10 @@ def _client_ip(request: Request | WebSocket) -> str:
 
 
 def current_user(request: Request) -> Authenticated:
-    return _backend(request).auth.authenticate(request.cookies.get(COOKIE))
+    auth = _backend(request).auth.authenticate(request.cookies.get(COOKIE))
+    # Read by console_web.security.MaskPhoneNumbers when it serialises the response.
+    request.state.sees_full_numbers = sees_full_numbers(auth.principal)
+    return auth
 
 
 def csrf_checked(request: Request, auth: Annotated[Authenticated, Depends(current_user)]) -> Authenticated:
@@ -194,6 +197,7 @@ def build_router() -> APIRouter:
             user=principal.user_id,
             revalidate=revalidate,
             expires_in_s=backend.auth.seconds_left(auth),
+            full_numbers=sees_full_numbers(principal),
         )
 
     return router

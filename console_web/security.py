@@ -7,6 +7,9 @@ dependencies (the session check) run:
   reading a byte of it, and counts the bytes of a streamed (chunked) body as they arrive, giving
   up as soon as the cap is passed. Either way the answer is 413 with a Chinese message. CSV
   imports get a larger cap than everything else (`HOTLINE_WEB__MAX_IMPORT_BYTES`).
+* `MaskPhoneNumbers` runs every JSON response through `core.privacy.mask_phone_numbers` (every
+  string, whatever its key), unless the session's role may see full numbers. The office
+  directory (`/api/offices`) holds public office numbers that admins edit: it is left as is.
 * `SecurityHeaders` adds CSP, nosniff, framing, referrer and permissions policies to every
   response, and HSTS when the request did not come to a loopback host.
 """
@@ -20,6 +23,8 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.privacy import mask_phone_numbers
 
 # The routes that take an uploaded CSV file as their body.
 IMPORT_ROUTES = ("/api/offices/import", "/api/schedule/import")
@@ -124,6 +129,70 @@ class BodySizeLimit:
                 await self._refuse(send, limit)
 
 
+# Public numbers (offices' switchboards) that admins read and edit: never masked.
+PUBLIC_NUMBER_ROUTES = ("/api/offices",)
+SEES_FULL_NUMBERS = "sees_full_numbers"  # key in the request state, set by the session check
+
+
+def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for k, v in headers:
+        if k.lower() == name:
+            return v
+    return None
+
+
+class MaskPhoneNumbers:
+    """Masks phone numbers in every JSON response body, at the last moment before it is sent."""
+
+    def __init__(self, app: ASGIApp, *, exempt: tuple[str, ...] = PUBLIC_NUMBER_ROUTES) -> None:
+        self.app = app
+        self.exempt = exempt
+
+    def _exempt(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self.exempt)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._exempt(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def masking_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                ctype = _header(message.get("headers", ()), b"content-type") or b""
+                if ctype.split(b";")[0].strip() == b"application/json":
+                    start = message  # held back until the body is complete
+                    return
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                body = b"".join(chunks)
+                if not state.get(SEES_FULL_NUMBERS, False):
+                    body = _masked_json(body)
+                headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+                headers.append((b"content-length", str(len(body)).encode()))
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, masking_send)
+
+
+def _masked_json(body: bytes) -> bytes:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    return json.dumps(
+        mask_phone_numbers(data), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode()
+
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -191,6 +260,7 @@ class SecurityConfig:
 
 def install_security(app: FastAPI, config: SecurityConfig) -> None:
     """Adds the middlewares; the last one added runs first."""
+    app.add_middleware(MaskPhoneNumbers)
     app.add_middleware(TrustedProxies, trusted=config.trusted_proxies)
     app.add_middleware(
         BodySizeLimit,
