@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import os
 import secrets
 import threading
 from collections import OrderedDict
@@ -176,11 +177,12 @@ class LoginThrottle:
 
 
 class VerificationGate:
-    """At most `concurrent` password checks run at once, each in a worker thread; at most `queue`
-    more may wait. Beyond that a login is refused at once (503) instead of piling up CPU work."""
+    """At most `concurrent` password checks (default: half the cores) run at once, each in a worker
+    thread; at most `queue` more may wait. Beyond that a login is refused at once (503) instead of piling up CPU work."""
 
-    def __init__(self, *, concurrent: int = 2, queue: int = 16) -> None:
-        self.concurrent = concurrent
+    def __init__(self, *, concurrent: int | None = None, queue: int = 16) -> None:
+        # Half the cores: failed logins must never take the CPU the calls and the loop need.
+        self.concurrent = concurrent or max(1, (os.cpu_count() or 2) // 2)
         self.queue = queue
         self.in_flight = 0
         self._limiter: anyio.CapacityLimiter | None = None
@@ -227,6 +229,7 @@ class AuthService:
         self.passwords = passwords or Passwords()
         self.throttle = throttle or LoginThrottle()
         self.gate = gate or VerificationGate()
+        self._pending: set[tuple[str, str]] = set()
         self._ttl = ttl
 
     async def login(self, username: str, password: str, *, source_ip: str) -> tuple[Authenticated, str]:
@@ -242,11 +245,19 @@ class AuthService:
                 await anyio.to_thread.run_sync(self._audit_blocked, username, source_ip)
             seconds = max(1, math.ceil(wait))
             raise RateLimited(f"登录尝试过于频繁，请 {seconds} 秒后再试", retry_after=seconds)
+        # One try at a time per (account, address): parallel guesses would all pass the throttle
+        # before the first failure is counted.
+        pair = (username.strip().lower(), source_ip)
+        if pair in self._pending:
+            raise RateLimited("上一次登录尚未完成，请稍后再试", retry_after=1)
+        self._pending.add(pair)
         try:
             return await self.gate.run(lambda: self._check_and_open(username, password, source_ip))
         except NotAuthenticated:
             self.throttle.failed(username, source_ip, self._clock.now())
             raise
+        finally:
+            self._pending.discard(pair)
 
     def _audit_blocked(self, username: str, source_ip: str) -> None:
         self._audit.append(

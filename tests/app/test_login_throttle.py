@@ -275,3 +275,32 @@ def test_given_no_trusted_proxy_then_x_forwarded_for_is_ignored(tmp_path: Path) 
         assert r.status_code == 429
         runtime: Runtime = c.app.state.runtime  # type: ignore[attr-defined]
         assert {e.source_ip for e in runtime.repos.audit.recent()} == {"198.51.100.20"}
+
+
+def test_given_parallel_guesses_at_one_account_from_one_address_then_only_one_is_checked(fx: Fixture) -> None:
+    release = threading.Event()
+    original = fx.passwords.verify
+
+    def slow_verify(password_hash: str | None, password: str) -> bool:
+        release.wait(timeout=30)
+        return original(password_hash, password)
+
+    fx.passwords.verify = slow_verify  # type: ignore[method-assign]
+
+    async def go() -> list[str]:
+        first = asyncio.create_task(fx.auth.login("alice", "guess-1", source_ip="203.0.113.20"))
+        while fx.auth.gate.in_flight < 1:
+            await asyncio.sleep(0.01)
+        outcomes = []
+        for guess in ("guess-2", "guess-3"):
+            try:
+                await fx.auth.login("alice", guess, source_ip="203.0.113.20")
+            except RateLimited:
+                outcomes.append("throttled")
+        release.set()
+        with pytest.raises(NotAuthenticated):
+            await first
+        return outcomes
+
+    assert asyncio.run(go()) == ["throttled", "throttled"]
+    assert _try(fx.auth, "alice", PW, "203.0.113.21") == "ok"  # another desk is not held up
