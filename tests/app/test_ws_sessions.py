@@ -134,3 +134,15 @@ def test_given_close_user_then_every_session_of_that_user_is_closed_at_once(app:
     app.publish("管理员仍在线")
     assert other_ws.receive_json()["data"]["text"] == "管理员仍在线"
     other_cm.__exit__(None, None, None)
+
+
+def test_given_a_session_about_to_expire_then_its_socket_closes_at_the_expiry_without_waiting_for_a_recheck(
+    app: App,
+) -> None:
+    token, _ = app.login("seat1001")
+    assert app.runtime.hub.recheck_s >= 30  # the recheck cannot be what closes it here
+    app.clock.advance(hours=12, seconds=-0.3)  # sessions last 12 hours: 0.3 s left
+    cm, ws = app.socket(token)
+    closed = _closed(ws)
+    assert closed.code == 4401 and closed.reason == "登录已失效，请重新登录"
+    cm.__exit__(None, None, None)
