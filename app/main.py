@@ -13,6 +13,7 @@ from app.console_seat import SeatConsole
 from app.console_supervisor import OfficesConsole, OrdersConsole, SupervisorConsole, seed_offices_if_empty
 from app.runtime import Runtime
 from app.settings import Settings
+from console_web.security import SecurityConfig
 from console_web.web import install_console
 from core.clock import Clock
 
@@ -46,5 +47,12 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    install_console(app)
+    install_console(
+        app,
+        SecurityConfig(
+            max_body_bytes=settings.web.max_body_bytes,
+            max_import_bytes=settings.web.max_import_bytes,
+            trusted_proxies=tuple(settings.web.trusted_proxies),
+        ),
+    )
     return app

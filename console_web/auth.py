@@ -6,8 +6,10 @@
 * CSRF: every state-changing request must carry `X-CSRF-Token` equal to the session's token
   (handed out at login and by /api/me). SameSite=Strict already stops cross-site cookies; the
   header check also covers same-site attackers.
-* Login attempts are limited per user name and per client address (sliding window, in memory:
-  per worker; with several workers the effective limit is multiplied by the worker count).
+* Failed logins slow down the (user name, client address) pair with growing delays, never the
+  account everywhere (`LoginThrottle`); the client address is the peer's, or the one a trusted
+  proxy names in X-Forwarded-For (`console_web.security.TrustedProxies`). Password checks are
+  bounded (`VerificationGate`) and run off the event loop. In memory, per worker.
 * Every login, failed login and logout is written to the audit log.
 """
 
@@ -15,21 +17,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import os
 import secrets
-from collections import deque
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
+import anyio
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.audit import AuditEntry
 from core.clock import Clock
-from core.errors import NotAuthenticated, PermissionDenied, RateLimited
+from core.errors import NotAuthenticated, PermissionDenied, RateLimited, ServiceOverloaded
 from core.ids import UserId
 from seats.models import LoginSession, User
 from seats.permissions import Principal
+
+T = TypeVar("T")
 
 COOKIE = "hotline_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -71,29 +81,122 @@ class Passwords:
             return False
 
 
-class LoginLimiter:
-    """At most `limit` failures per key within `window`; a success clears the user's key."""
+@dataclass(slots=True)
+class _Failures:
+    count: int
+    last: datetime
+    reported: bool = False
 
-    def __init__(self, *, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[datetime]] = {}
 
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        q = self._failures.setdefault(key, deque())
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return q
+class LoginThrottle:
+    """Growing delays after failed logins, per (account, client address) and per address.
 
-    def blocked(self, keys: list[str], now: datetime) -> bool:
-        return any(len(self._recent(k, now)) >= self.limit for k in keys)
+    An account is never locked for everyone: the delay is keyed by the pair, so a guesser at one
+    address slows down only their own tries at that account, and the real user elsewhere logs
+    in as usual. After `free_failures` failures each further one doubles the wait
+    (`base`, 2 x `base`, ... up to `cap`). An address that fails against many accounts (password
+    spraying) is slowed the same way after `address_free_failures`. A success clears the pair;
+    a pair idle for `forget_after` starts over. Memory is bounded (`max_entries`, oldest first
+    out). In memory, per worker process.
+    """
 
-    def failed(self, keys: list[str], now: datetime) -> None:
-        for k in keys:
-            self._recent(k, now).append(now)
+    def __init__(
+        self,
+        *,
+        free_failures: int = 3,
+        address_free_failures: int = 20,
+        base: timedelta = timedelta(seconds=1),
+        cap: timedelta = timedelta(minutes=5),
+        forget_after: timedelta = timedelta(hours=1),
+        max_entries: int = 100_000,
+    ) -> None:
+        self.free_failures = free_failures
+        self.address_free_failures = address_free_failures
+        self.base = base
+        self.cap = cap
+        self.forget_after = forget_after
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, str], _Failures] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def clear(self, key: str) -> None:
-        self._failures.pop(key, None)
+    @staticmethod
+    def _keys(username: str, address: str) -> list[tuple[str, str]]:
+        return [(username.strip().lower(), address), ("", address)]
+
+    def _free(self, key: tuple[str, str]) -> int:
+        return self.address_free_failures if key[0] == "" else self.free_failures
+
+    def delay_after(self, failures: int, free: int) -> timedelta:
+        if failures < free:
+            return timedelta(0)
+        factor: int = 2 ** min(failures - free, 32)
+        return min(self.cap, self.base * factor)
+
+    def _live(self, key: tuple[str, str], now: datetime) -> _Failures | None:
+        entry = self._entries.get(key)
+        if entry is not None and now - entry.last > self.forget_after:
+            del self._entries[key]
+            return None
+        return entry
+
+    def retry_after(self, username: str, address: str, now: datetime) -> tuple[float, bool]:
+        """Seconds this client must still wait (0: go ahead) and whether this is the first refusal
+        since its last failure (only that one is worth an audit line)."""
+        with self._lock:
+            wait = 0.0
+            first = False
+            for key in self._keys(username, address):
+                entry = self._live(key, now)
+                if entry is None:
+                    continue
+                until = entry.last + self.delay_after(entry.count, self._free(key))
+                left = (until - now).total_seconds()
+                if left > wait:
+                    wait = left
+                    first = not entry.reported
+                    entry.reported = True
+            return wait, first
+
+    def failed(self, username: str, address: str, now: datetime) -> None:
+        with self._lock:
+            for key in self._keys(username, address):
+                entry = self._live(key, now)
+                if entry is None:
+                    self._entries[key] = _Failures(count=1, last=now)
+                else:
+                    entry.count += 1
+                    entry.last = now
+                    entry.reported = False
+                    self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def succeeded(self, username: str, address: str) -> None:
+        with self._lock:
+            self._entries.pop(self._keys(username, address)[0], None)
+
+
+class VerificationGate:
+    """At most `concurrent` password checks (default: half the cores) run at once, each in a worker
+    thread; at most `queue` more may wait. Beyond that a login is refused at once (503) instead of piling up CPU work."""
+
+    def __init__(self, *, concurrent: int | None = None, queue: int = 16) -> None:
+        # Half the cores: failed logins must never take the CPU the calls and the loop need.
+        self.concurrent = concurrent or max(1, (os.cpu_count() or 2) // 2)
+        self.queue = queue
+        self.in_flight = 0
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        if self.in_flight >= self.concurrent + self.queue:
+            raise ServiceOverloaded("登录请求过多，请稍后再试")
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.concurrent)
+        self.in_flight += 1
+        try:
+            return await anyio.to_thread.run_sync(fn, limiter=self._limiter)
+        finally:
+            self.in_flight -= 1
 
 
 def token_hash(token: str) -> str:
@@ -115,7 +218,8 @@ class AuthService:
         audit: AuditSink,
         clock: Clock,
         passwords: Passwords | None = None,
-        limiter: LoginLimiter | None = None,
+        throttle: LoginThrottle | None = None,
+        gate: VerificationGate | None = None,
         ttl: timedelta = timedelta(hours=12),
     ) -> None:
         self._users = users
@@ -123,27 +227,55 @@ class AuthService:
         self._audit = audit
         self._clock = clock
         self.passwords = passwords or Passwords()
-        self.limiter = limiter or LoginLimiter()
+        self.throttle = throttle or LoginThrottle()
+        self.gate = gate or VerificationGate()
+        self._pending: set[tuple[str, str]] = set()
         self._ttl = ttl
 
-    def login(self, username: str, password: str, *, source_ip: str) -> tuple[Authenticated, str]:
-        """Check the password; returns the session and the cookie token. Raises on failure."""
-        now = self._clock.now()
-        keys = [f"user:{username.lower()}", f"ip:{source_ip}"]
-        if self.limiter.blocked(keys, now):
-            self._audit.append(
-                AuditEntry(at=now, actor=None, action="login_blocked", target=username, source_ip=source_ip)
+    async def login(self, username: str, password: str, *, source_ip: str) -> tuple[Authenticated, str]:
+        """Check the password; returns the session and the cookie token. Raises on failure.
+
+        A throttled client is refused before any hashing; the argon2 check itself runs in a
+        worker thread behind `gate`, so failed logins can neither block the event loop nor take
+        every core.
+        """
+        wait, first = self.throttle.retry_after(username, source_ip, self._clock.now())
+        if wait > 0:
+            if first:
+                await anyio.to_thread.run_sync(self._audit_blocked, username, source_ip)
+            seconds = max(1, math.ceil(wait))
+            raise RateLimited(f"登录尝试过于频繁，请 {seconds} 秒后再试", retry_after=seconds)
+        # One try at a time per (account, address): parallel guesses would all pass the throttle
+        # before the first failure is counted.
+        pair = (username.strip().lower(), source_ip)
+        if pair in self._pending:
+            raise RateLimited("上一次登录尚未完成，请稍后再试", retry_after=1)
+        self._pending.add(pair)
+        try:
+            return await self.gate.run(lambda: self._check_and_open(username, password, source_ip))
+        except NotAuthenticated:
+            self.throttle.failed(username, source_ip, self._clock.now())
+            raise
+        finally:
+            self._pending.discard(pair)
+
+    def _audit_blocked(self, username: str, source_ip: str) -> None:
+        self._audit.append(
+            AuditEntry(
+                at=self._clock.now(), actor=None, action="login_blocked", target=username, source_ip=source_ip
             )
-            raise RateLimited("登录尝试过于频繁，请 15 分钟后再试")
+        )
+
+    def _check_and_open(self, username: str, password: str, source_ip: str) -> tuple[Authenticated, str]:
         user = self._users.by_username(username)
         ok = self.passwords.verify(user.password_hash if user else None, password)
+        now = self._clock.now()
         if not ok or user is None or not user.active:
-            self.limiter.failed(keys, now)
             self._audit.append(
                 AuditEntry(at=now, actor=None, action="login_failed", target=username, source_ip=source_ip)
             )
             raise NotAuthenticated("用户名或密码错误")
-        self.limiter.clear(keys[0])
+        self.throttle.succeeded(username, source_ip)
         token = secrets.token_urlsafe(32)
         session = LoginSession(
             token_hash=token_hash(token),
@@ -169,6 +301,10 @@ class AuthService:
         if not user.active:
             raise NotAuthenticated("账号已停用")
         return Authenticated(Principal.of(user), session)
+
+    def seconds_left(self, auth: Authenticated) -> float:
+        """How long the session still runs."""
+        return (auth.session.expires_at - self._clock.now()).total_seconds()
 
     def check_csrf(self, auth: Authenticated, header_value: str | None) -> None:
         if not header_value or not hmac.compare_digest(header_value, auth.session.csrf_token):

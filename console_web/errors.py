@@ -44,4 +44,7 @@ def status_for(error: HotlineError) -> int:
 
 async def hotline_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HotlineError)
-    return JSONResponse(status_code=status_for(exc), content=exc.to_dict())
+    headers = {}
+    if isinstance(exc, RateLimited) and "retry_after" in exc.context:
+        headers["Retry-After"] = str(exc.context["retry_after"])
+    return JSONResponse(status_code=status_for(exc), content=exc.to_dict(), headers=headers)

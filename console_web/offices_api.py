@@ -21,8 +21,6 @@ from routing.offices import OfficeCsvError
 from seats.models import Role
 from seats.permissions import Principal
 
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
-
 
 class OfficesBackend(Protocol):
     def list_offices(
@@ -142,8 +140,6 @@ def build_offices_router() -> APIRouter:
         raw = await request.body()
         if not raw.strip():
             raise InvalidInput("上传的文件为空")
-        if len(raw) > MAX_IMPORT_BYTES:
-            raise InvalidInput("文件过大（上限 20 MB）")
         try:
             result = offices_backend(request).import_csv(decode_csv(raw))
         except OfficeCsvError as exc:

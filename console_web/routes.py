@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 from console_web.auth import COOKIE, CSRF_HEADER, Authenticated, AuthService
 from console_web.hub import WebsocketHub
 from core.calls import CallRecord
-from core.errors import NotAuthenticated
+from core.errors import HotlineError, NotAuthenticated
 from core.events import DomainEvent
 from core.privacy import mask_number
-from seats.permissions import Principal, may_see
+from seats.permissions import Principal, may_see, sees_full_numbers
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -52,7 +52,10 @@ def _client_ip(request: Request | WebSocket) -> str:
 
 
 def current_user(request: Request) -> Authenticated:
-    return _backend(request).auth.authenticate(request.cookies.get(COOKIE))
+    auth = _backend(request).auth.authenticate(request.cookies.get(COOKIE))
+    # Read by console_web.security.MaskPhoneNumbers when it serialises the response.
+    request.state.sees_full_numbers = sees_full_numbers(auth.principal)
+    return auth
 
 
 def csrf_checked(request: Request, auth: Annotated[Authenticated, Depends(current_user)]) -> Authenticated:
@@ -121,10 +124,9 @@ def build_router() -> APIRouter:
 
     @router.post("/api/login")
     async def login(form: LoginForm, request: Request, response: Response) -> dict[str, Any]:
-        auth_service = _backend(request).auth
-        # argon2 costs tens of milliseconds of CPU: keep it off the event loop.
-        auth, token = await asyncio.to_thread(
-            auth_service.login, form.username, form.password, source_ip=_client_ip(request)
+        # Throttled clients are refused before hashing; argon2 runs in a bounded thread pool.
+        auth, token = await _backend(request).auth.login(
+            form.username, form.password, source_ip=_client_ip(request)
         )
         response.set_cookie(
             COOKIE,
@@ -139,7 +141,10 @@ def build_router() -> APIRouter:
 
     @router.post("/api/logout")
     def logout(auth: Acting, request: Request, response: Response) -> dict[str, bool]:
-        _backend(request).auth.logout(auth, source_ip=_client_ip(request))
+        backend = _backend(request)
+        backend.auth.logout(auth, source_ip=_client_ip(request))
+        # The session's live sockets go too (4401): a logged-out page must stop receiving calls.
+        backend.hub.close_session(auth.session.token_hash, reason="已退出登录")
         response.delete_cookie(COOKIE, path="/")
         return {"ok": True}
 
@@ -176,6 +181,23 @@ def build_router() -> APIRouter:
             return
         await ws.accept()
         principal = auth.principal
-        await backend.hub.serve(ws, allowed=lambda e: event_visible_to(principal, e))
+        token = ws.cookies.get(COOKIE)
+
+        async def revalidate() -> str | None:
+            try:
+                await asyncio.to_thread(backend.auth.authenticate, token)
+            except HotlineError as exc:  # logged out, expired, account disabled or removed
+                return exc.message
+            return None
+
+        await backend.hub.serve(
+            ws,
+            allowed=lambda e: event_visible_to(principal, e),
+            session=auth.session.token_hash,
+            user=principal.user_id,
+            revalidate=revalidate,
+            expires_in_s=backend.auth.seconds_left(auth),
+            full_numbers=sees_full_numbers(principal),
+        )
 
     return router

@@ -24,7 +24,6 @@ from core.errors import BackendUnavailable, InvalidInput
 from seats.permissions import Principal
 from seats.schedule import ScheduleImportError
 
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -109,8 +108,6 @@ def build_schedule_router() -> APIRouter:
         raw = await request.body()
         if not raw.strip():
             raise InvalidInput("上传的文件为空")
-        if len(raw) > MAX_IMPORT_BYTES:
-            raise InvalidInput("文件过大（上限 2 MB）")
         try:
             result = schedule_backend(request).import_csv(auth.principal, team, chosen, decode_csv(raw))
         except ScheduleImportError as exc:

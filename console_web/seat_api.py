@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from console_web.auth import Authenticated, AuthService
 from console_web.routes import STATIC, csrf_checked, current_user
-from core.errors import InvalidInput, PermissionDenied
+from core.errors import HotlineError, InvalidInput, PermissionDenied
 from core.ids import CallId, SeatId
 from seats.models import Role
 from seats.records import RecordInput
@@ -210,7 +210,27 @@ def build_seat_router() -> APIRouter:
 
     @router.get("/api/seat/calls/{call_id}/transcript")
     def transcript(call_id: str, auth: SeatUser, request: Request) -> Json:
-        return {"segments": _console(request).transcript(_seat_of(auth), _call_id(call_id))}
+        cid = _call_id(call_id)
+        # What a citizen said is personal data: every read, and every refused try, leaves a line.
+        try:
+            segments = _console(request).transcript(_seat_of(auth), cid)
+        except HotlineError as exc:
+            _auth_service(request).record(
+                auth,
+                "seat.transcript_denied",
+                target=cid,
+                detail={"error": exc.error_id},
+                source_ip=_ip(request),
+            )
+            raise
+        _auth_service(request).record(
+            auth,
+            "seat.transcript_read",
+            target=cid,
+            detail={"segments": len(segments)},
+            source_ip=_ip(request),
+        )
+        return {"segments": segments}
 
     @router.put("/api/seat/calls/{call_id}/record")
     def save_draft(call_id: str, form: RecordForm, auth: SeatActing, request: Request) -> Json:

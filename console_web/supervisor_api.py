@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from console_web.routes import STATIC, User
+from core.csvsafe import safe_row
 from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
 from seats.models import Role
 from seats.permissions import Principal
@@ -75,9 +76,9 @@ def _cell(key: str, value: Any) -> str:
 def report_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([header for _, header in REPORT_COLUMNS])
+    writer.writerow(safe_row(header for _, header in REPORT_COLUMNS))
     for row in [*report["rows"], report["total"]]:
-        writer.writerow([_cell(key, row.get(key)) for key, _ in REPORT_COLUMNS])
+        writer.writerow(safe_row(_cell(key, row.get(key)) for key, _ in REPORT_COLUMNS))
     return "\ufeff" + out.getvalue()
 
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from core.csvsafe import safe_row, unescape_cell
 from core.errors import InvalidInput, NotFound
 from core.ids import OfficeId, TeamId
 from routing.gazetteer import Gazetteer, load_gazetteer, parse_gazetteer
@@ -265,7 +266,7 @@ def read_offices_csv(text: str) -> list[Office]:
     offices: list[Office] = []
     line_of: dict[str, int] = {}
     for line, raw in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+        row = {k: unescape_cell((v or "").strip()) for k, v in raw.items() if k is not None}
         if None in raw:
             errors.append(f"第{line}行：列数多于表头")
             continue
@@ -314,20 +315,22 @@ def write_offices_csv(offices: Iterable[Office]) -> str:
     writer.writerow(CSV_COLUMNS)
     for o in offices:
         writer.writerow(
-            [
-                o.id,
-                o.name,
-                o.level.value,
-                o.parent_id or "",
-                o.admin_code,
-                o.district_code,
-                o.street_code or "",
-                o.address,
-                o.phone,
-                o.opening_hours,
-                _fmt(o.lat),
-                _fmt(o.lon),
-                o.team_id,
-            ]
+            safe_row(
+                [
+                    o.id,
+                    o.name,
+                    o.level.value,
+                    o.parent_id or "",
+                    o.admin_code,
+                    o.district_code,
+                    o.street_code or "",
+                    o.address,
+                    o.phone,
+                    o.opening_hours,
+                    _fmt(o.lat),
+                    _fmt(o.lon),
+                    o.team_id,
+                ]
+            )
         )
     return out.getvalue()

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
 from core.clock import CHINA_TZ
+from core.csvsafe import safe_row, unescape_cell
 from core.errors import InvalidInput
 from core.ids import SeatId, TeamId
 
@@ -61,7 +62,7 @@ def parse_schedule_csv(
         if len(row) != 4:
             problems.append(f"第 {line_no} 行：应有 4 列，实际 {len(row)} 列")
             continue
-        day_s, seat_s, start_s, end_s = (c.strip() for c in row)
+        day_s, seat_s, start_s, end_s = (unescape_cell(c.strip()) for c in row)
         try:
             day = date.fromisoformat(day_s)
         except ValueError:
@@ -103,7 +104,9 @@ def write_schedule_csv(shifts: Iterable[Shift]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_HEADER)
     for s in shifts:
-        w.writerow([s.day.isoformat(), s.seat_id, s.start.strftime("%H:%M"), s.end.strftime("%H:%M")])
+        w.writerow(
+            safe_row([s.day.isoformat(), s.seat_id, s.start.strftime("%H:%M"), s.end.strftime("%H:%M")])
+        )
     return buf.getvalue()
 
 

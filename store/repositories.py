@@ -366,6 +366,14 @@ class UserRepository(_Repo):
                 raise NotFound("用户不存在", user_id=user_id)
             row.password_hash = password_hash
 
+    def set_active(self, user_id: UserId, active: bool) -> None:
+        """Enable or disable an account; a disabled one can neither log in nor use its sessions."""
+        with self._db.session() as s:
+            row = s.get(UserRow, user_id)
+            if row is None:
+                raise NotFound("用户不存在", user_id=user_id)
+            row.active = active
+
 
 class SessionRepository(_Repo):
     def add(self, session: LoginSession) -> None:

