@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from app.runtime import Runtime
@@ -38,7 +39,7 @@ from core.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, Pb
 from core.events import DomainEvent
 from core.ids import CallId, OfficeId, SeatId
 from core.ports import CallControl
-from core.privacy import mask_number
+from core.privacy import mask_number, restore_masked
 from routing.queues import LegalCategory
 from seats.board import SeatBoard
 from seats.records import ConsultationOutcome, ConsultationRecord, RecordInput, check_record
@@ -410,9 +411,21 @@ class SeatConsole:
 
     def save_record(self, seat_id: SeatId, call_id: CallId, data: RecordInput, *, final: bool) -> Json:
         self._check_own(seat_id, call_id)
+        data = self._unmasked(data, self.records.get(call_id, seat_id))
         fields = check_record(data, final=final)
         record = self.records.save(call_id, seat_id, fields, self._rt.clock.now(), final=final)
         return self._record_json(record)
+
+    @staticmethod
+    def _unmasked(data: RecordInput, stored: ConsultationRecord | None) -> RecordInput:
+        """The console shows the record masked; saving it again must keep the stored numbers."""
+        if stored is None:
+            return data
+        return replace(
+            data,
+            question=None if data.question is None else restore_masked(data.question, stored.question),
+            advice=None if data.advice is None else restore_masked(data.advice, stored.advice),
+        )
 
     # --- transfer and hang-up ---------------------------------------------------------------
 

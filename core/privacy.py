@@ -122,3 +122,25 @@ def mask_phone_numbers(data: Any) -> Any:
     if isinstance(data, list | tuple):
         return [mask_phone_numbers(v) for v in data]
     return data
+
+
+_MASKED = re.compile(_NOT_ALNUM_BEFORE + r"(?:\+|00)?[0-9(][0-9()\- ]*\*{4,}[0-9\- ]*\d" + _NOT_ALNUM_AFTER)
+
+
+def restore_masked(new_text: str, old_text: str) -> str:
+    """`new_text` with each masked number put back from `old_text` where that number was.
+
+    The console shows a seat its own record masked (`139****9000`); when the seat saves it again,
+    the stored number must not be overwritten by its mask. A masked run in `new_text` is replaced
+    by the number of `old_text` whose mask it is; a masked run with no such number stays as typed.
+    """
+    originals: dict[str, str] = {}
+    for match in _PHONE.finditer(old_text):
+        originals.setdefault(_mask_match(match), match.group(0))
+    if not originals:
+        return new_text
+
+    def one(match: re.Match[str]) -> str:
+        return originals.get(match.group(0), match.group(0))
+
+    return _MASKED.sub(one, new_text)

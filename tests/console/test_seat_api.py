@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from asr.events import Leg, TranscriptSegment
 from core.ids import CallId, SeatId
+from store.consultations import ConsultationRepository
 
 from .conftest import CALLER, Harness
 
@@ -292,3 +293,23 @@ def test_given_typed_address_when_looking_up_then_offices_with_chinese_names(har
     candidates = r.json()["candidates"]
     assert candidates and candidates[0]["district_name"] == "静安区"
     assert harness.client.get("/api/seat/address", params={"q": ""}).status_code == 422
+
+
+def test_given_a_draft_with_a_number_when_the_masked_draft_is_saved_again_then_the_number_is_kept(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    c = harness.client
+    typed = {"question": "请回电 13812345678 或 021-62345678", "advice": "可申请劳动仲裁"}
+    assert c.put(f"/api/seat/calls/{call}/record", json=typed, headers=_h(me)).status_code == 200
+    shown = c.get(f"/api/seat/calls/{call}/screenpop").json()["record"]
+    assert "13812345678" not in shown["question"]  # the console only ever sees the mask
+    edited = {"question": shown["question"], "advice": shown["advice"] + "，并告知时效"}
+    assert c.put(f"/api/seat/calls/{call}/record", json=edited, headers=_h(me)).status_code == 200
+    # read past the console's masking, straight from the store
+    record = ConsultationRepository(harness.runtime.repos.db).get(CallId(call), SeatId("1001"))
+    assert record is not None
+    assert record.question == typed["question"]
+    assert record.advice == "可申请劳动仲裁，并告知时效"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.privacy import mask_phone_numbers, mask_text
+from core.privacy import mask_phone_numbers, mask_text, restore_masked
 
 
 @pytest.mark.parametrize(
@@ -90,3 +90,18 @@ def test_given_nested_data_when_masked_then_every_string_at_any_depth_is_masked(
 def test_given_already_masked_text_then_masking_again_changes_nothing() -> None:
     once = mask_phone_numbers({"c": "PJSIP/13900139000-1", "caller_number": "13900139000"})
     assert mask_phone_numbers(once) == once
+
+
+def test_saving_a_masked_record_keeps_the_stored_numbers() -> None:
+    stored = "来电人留了手机 13900139000，座机 021-62345678。"
+    shown = mask_text(stored)
+    assert "13900139000" not in shown
+    edited = shown + " 已告知可到街道工作站咨询。"
+    restored = restore_masked(edited, stored)
+    assert restored == stored + " 已告知可到街道工作站咨询。"
+
+
+def test_a_mask_typed_with_no_stored_number_stays_as_typed() -> None:
+    assert restore_masked("号码 139****9000", "没有号码") == "号码 139****9000"
+    # a different number with the same mask shape is not invented
+    assert restore_masked("号码 139****9000", "号码 13800138000") == "号码 139****9000"
