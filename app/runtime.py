@@ -112,8 +112,7 @@ class Runtime:
     def _probe_ami(self) -> tuple[bool, str]:
         if self.bridge is None:
             return False, "未启动"
-        st = self.bridge.status
-        return st.connected, ("" if st.connected else st.last_error or "连接中")
+        return self.bridge.health()
 
     def recent_calls(self, limit: int) -> list[CallRecord]:
         return self.repos.calls.recent(limit=limit)
