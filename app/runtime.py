@@ -39,11 +39,13 @@ from routing.calendar import load_holidays
 from routing.offices import OfficeRegistry
 from routing.queues import load_queue_rules
 from seats.board import SeatBoard
+from seats.presence import SeatRestorer
 from seats.service import SeatService
 from store.appointments import AppointmentRepository
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.db import Database
 from store.migrate import is_up_to_date, upgrade
+from store.presence import SeatPresenceRepository
 from store.recorder import TrailRecorder
 from store.redis_fanout import RedisFanout
 from store.repositories import Repositories
@@ -78,6 +80,7 @@ class Runtime:
         self.bridge: AmiBridge | None = None
         self.control: AmiCallControl | None = None
         self.seat_service: SeatService | None = None
+        self._restoring: asyncio.Task[None] | None = None
         self.callbacks: CallbackService | None = None
         self._tickers: list[Ticker] = []
         self.sms: SmsSender = LoggingSmsSender()
@@ -238,6 +241,9 @@ class Runtime:
 
         async def follow(event: DomainEvent) -> None:
             await publish_all(self.bus, list(board.apply(event)))
+            if isinstance(event, StateResynced):
+                # The board now holds the new snapshot's members: put back the seats the PBX lost.
+                self._restore_seats()
 
         async def tick() -> None:
             await publish_all(self.bus, list(board.tick(self.clock.now())))
@@ -246,6 +252,28 @@ class Runtime:
         ticker = Ticker("wrap-up", 1.0, tick)
         await ticker.start()
         self._tickers.append(ticker)
+
+    def _restore_seats(self) -> None:
+        """After each AMI snapshot: re-add every seat we believe logged in to the queues the PBX
+        lacks (a PBX restart forgets dynamic members). One restore at a time, off the bus."""
+        if self.seat_service is None or self.board is None:
+            return
+        if self._restoring is not None and not self._restoring.done():
+            return
+        restorer = SeatRestorer(self.seat_service.presence, self.seat_service)
+        queues = {sid: set(qs) for sid, qs in self.board.queues.items()}
+
+        async def run() -> None:
+            outcome = await restorer.restore(queues)
+            if outcome.restored or outcome.failed:
+                log.warning(
+                    "PBX lacked logged-in seats: %d put back, %d failed %s",
+                    len(outcome.restored),
+                    len(outcome.failed),
+                    outcome.failed or "",
+                )
+
+        self._restoring = asyncio.create_task(run(), name="seat-restore")
 
     async def _start_asr(self) -> None:
         cfg, sock = self.settings.asr, self.settings.audiosocket
@@ -333,12 +361,22 @@ class Runtime:
         )
         self.control = AmiCallControl(self.bridge, timeout=a.action_timeout_s)
         assert self.board is not None
+        assert self._db is not None
         self.seat_service = SeatService(
-            self.control, self.repos.seats, self.repos.teams, self.rules, self.board
+            self.control,
+            self.repos.seats,
+            self.repos.teams,
+            self.rules,
+            self.board,
+            presence=SeatPresenceRepository(self._db),
+            clock=self.clock,
         )
         await self.bridge.start()
 
     async def _stop_ami(self) -> None:
+        if self._restoring is not None:
+            self._restoring.cancel()
+            await asyncio.gather(self._restoring, return_exceptions=True)
         if self.bridge is not None:
             await self.bridge.stop()
 
@@ -389,6 +427,9 @@ class Runtime:
                 return
             done.set()
             for sid, *_ in DEMO_SEATS:
+                recorded = self.seat_service.presence.get(SeatId(sid))
+                if recorded is not None and recorded.logged_in:
+                    continue  # logged in before this start: the seat restorer puts it back
                 try:
                     await self.seat_service.login(SeatId(sid))
                 except HotlineError as exc:
