@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from asterisk_conf.render import QUEUE_WRAPUP_S
 from core.errors import ConfigurationError
 
 DEMO_AMI_SECRET = "hotline-demo-ami-secret"
@@ -67,7 +68,13 @@ class WebSettings(BaseModel):
 
 
 class SeatsSettings(BaseModel):
-    wrap_up_s: float = Field(default=30.0, description="话后整理时长（秒）")
+    # One number for both: the board's wrap-up and the queues' `wrapuptime` (rendered from it), so
+    # the console never shows busy a seat Asterisk may already offer a call to.
+    wrap_up_s: float = Field(
+        default=QUEUE_WRAPUP_S,
+        ge=0,
+        description="话后整理时长（秒），即队列的 wrapuptime：坐席挂机后这段时间内 Asterisk 不再分配来电",
+    )
 
 
 class CallbacksSettings(BaseModel):
