@@ -117,6 +117,9 @@ class Runtime:
             return False, "未启动"
         return self.bridge.health()
 
+    def _probe_redis(self) -> tuple[bool, str]:
+        return self.fanout.health() if self.fanout is not None else (False, "未启动")
+
     def recent_calls(self, limit: int) -> list[CallRecord]:
         return self.repos.calls.recent(limit=limit)
 
@@ -129,7 +132,14 @@ class Runtime:
         self.components.add(Component("recorder", "通话留痕", self._start_recorder, self._stop_recorder))
         if s.redis.url:
             self.components.add(
-                Component("redis", "Redis 事件分发", self._start_fanout, self._stop_fanout, required=False)
+                Component(
+                    "redis",
+                    "Redis 事件分发",
+                    self._start_fanout,
+                    self._stop_fanout,
+                    probe=self._probe_redis,
+                    required=False,
+                )
             )
         self.components.add(Component("routing", "地址与队列路由", self._start_routing, self._noop))
         self.components.add(Component("seats", "坐席状态", self._start_seats, self._stop_tickers))
@@ -439,7 +449,9 @@ class Runtime:
 
     async def _start_fanout(self) -> None:
         assert self.settings.redis.url
-        self.fanout = RedisFanout(self.bus, self.settings.redis.url, channel=self.settings.redis.channel)
+        self.fanout = RedisFanout(
+            self.bus, self.settings.redis.url, channel=self.settings.redis.channel, clock=self.clock
+        )
         await self.fanout.start()
 
     async def _stop_fanout(self) -> None:
