@@ -301,6 +301,8 @@ class Runtime:
             host=sock.host,
             port=sock.port,
             max_streams=cfg.max_streams,
+            idle_timeout_s=cfg.idle_timeout_s,
+            max_stream_s=cfg.max_stream_s,
             clock=self.clock,
         )
         await self.asr_server.start()
