@@ -38,6 +38,7 @@ from pbx.tracker import CallTracker
 from routing.calendar import load_holidays
 from routing.offices import OfficeRegistry
 from routing.queues import load_queue_rules
+from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
 from seats.presence import SeatRestorer
 from seats.service import SeatService
@@ -81,6 +82,8 @@ class Runtime:
         self.control: AmiCallControl | None = None
         self.seat_service: SeatService | None = None
         self._restoring: asyncio.Task[None] | None = None
+        self.after_call: AfterCallWork | None = None
+        self._side_tasks: set[asyncio.Task[None]] = set()
         self.callbacks: CallbackService | None = None
         self._tickers: list[Ticker] = []
         self.sms: SmsSender = LoggingSmsSender()
@@ -250,13 +253,23 @@ class Runtime:
         board = self.board = SeatBoard(self.repos.seats.all(), wrap_up_seconds=self.settings.seats.wrap_up_s)
 
         async def follow(event: DomainEvent) -> None:
-            await publish_all(self.bus, list(board.apply(event)))
+            changes = board.apply(event)
+            await publish_all(self.bus, list(changes))
+            if self.after_call is not None:
+                for change in changes:
+                    # Off the bus: the board must not wait for an AMI round trip.
+                    task = asyncio.create_task(self.after_call.on_change(change))
+                    self._side_tasks.add(task)
+                    task.add_done_callback(self._side_tasks.discard)
             if isinstance(event, StateResynced):
                 # The board now holds the new snapshot's members: put back the seats the PBX lost.
                 self._restore_seats()
 
         async def tick() -> None:
-            await publish_all(self.bus, list(board.tick(self.clock.now())))
+            now = self.clock.now()
+            if self.after_call is not None:
+                await self.after_call.tick(now)
+            await publish_all(self.bus, list(board.tick(now)))
 
         self.bus.subscribe("seat-board", follow)
         ticker = Ticker("wrap-up", 1.0, tick)
@@ -383,6 +396,10 @@ class Runtime:
             presence=SeatPresenceRepository(self._db),
             clock=self.clock,
         )
+        if self.settings.seats.after_call_work_s > 0:
+            self.after_call = AfterCallWork(
+                self.control, self.repos.seats, self.board, seconds=self.settings.seats.after_call_work_s
+            )
         await self.bridge.start()
 
     async def _stop_ami(self) -> None:

@@ -81,6 +81,11 @@ class SeatsSettings(BaseModel):
         ge=0,
         description="话后整理时长（秒），即队列的 wrapuptime：坐席挂机后这段时间内 Asterisk 不再分配来电",
     )
+    after_call_work_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="话后处理时长（秒）：大于 0 时，坐席挂机后在 Asterisk 中以“话后处理”原因示忙这么久；0 为关闭",
+    )
 
 
 class CallbacksSettings(BaseModel):

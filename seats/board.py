@@ -123,10 +123,16 @@ class SeatBoard:
                 return []  # one event per queue: the first one moved the seat already
             if cur.status in (S.TALKING, S.OFFLINE):
                 return []  # still talking: the pause shows when the call is over
+            if cur.status is S.WRAP_UP and reason is PauseReason.AFTER_CALL:
+                return []  # after-call work (seats.after_call): still wrap-up, kept until resumed
             return self._move(seat_id, S.PAUSED, at, reason=reason)
         if isinstance(event, SeatResumed):
             self.member_paused[seat_id] = None
-            return self._idle(seat_id, at) if cur.status is S.PAUSED else []
+            if cur.status is S.PAUSED:
+                return self._idle(seat_id, at)
+            if cur.status is S.WRAP_UP and cur.since is not None and at - cur.since >= self.wrap_up:
+                return self._idle(seat_id, at)  # after-call work over, and so is the wrap-up
+            return []
         if isinstance(event, SeatDeviceStatusChanged):
             if cur.status is S.TALKING and event.status in _LEG_ENDED and not event.in_call:
                 # The seat's leg is over (it or the caller hung up); the caller may stay on for the
@@ -164,6 +170,8 @@ class SeatBoard:
         out: list[SeatStateChanged] = []
         for seat_id, st in list(self.states.items()):
             if st.status is S.WRAP_UP and st.since is not None and now - st.since >= self.wrap_up:
+                if self.member_paused[seat_id] is PauseReason.AFTER_CALL:
+                    continue  # paused for after-call work: wrap-up lasts until it is resumed
                 out += self._idle(seat_id, now)
         return out
 
