@@ -398,7 +398,11 @@ class Runtime:
         )
         if self.settings.seats.after_call_work_s > 0:
             self.after_call = AfterCallWork(
-                self.control, self.repos.seats, self.board, seconds=self.settings.seats.after_call_work_s
+                self.control,
+                self.repos.seats,
+                self.board,
+                seconds=self.settings.seats.after_call_work_s,
+                clock=self.clock,
             )
         await self.bridge.start()
 

@@ -18,6 +18,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from core.clock import Clock
 from core.errors import HotlineError
 from core.ids import SeatId
 from core.ports import CallControl
@@ -34,8 +35,15 @@ class SeatDirectory(Protocol):
 
 class AfterCallWork:
     def __init__(
-        self, control: CallControl, seats: SeatDirectory, board: SeatBoard, *, seconds: float
+        self,
+        control: CallControl,
+        seats: SeatDirectory,
+        board: SeatBoard,
+        *,
+        seconds: float,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._control = control
         self._seats = seats
         self._board = board
@@ -51,7 +59,8 @@ class AfterCallWork:
         if not self.enabled or change.status is not SeatStatus.WRAP_UP:
             return
         seat = self._seats.get(change.seat_id)
-        self.until[change.seat_id] = change.at + self._length
+        # Our clock, not the event's PBX timestamp: `tick` compares with our clock.
+        self.until[change.seat_id] = self._clock.now() + self._length
         try:
             await self._control.queue_pause(seat.interface, paused=True, reason=PauseReason.AFTER_CALL.value)
         except HotlineError as exc:

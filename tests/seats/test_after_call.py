@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,8 +32,17 @@ def resumed(t: float) -> SeatResumed:
     return SeatResumed(at=at(t), seat_id=SEAT.id, queue=QUEUES[0], interface=SEAT.interface)
 
 
+class StepClock:
+    """Reads `at(t)`; the test moves `t`."""
+
+    t = 20.0
+
+    def now(self) -> datetime:
+        return at(self.t)
+
+
 def _acw(board: SeatBoard, control: FakeControl, seconds: float = 60) -> AfterCallWork:
-    return AfterCallWork(control, Seats(), board, seconds=seconds)  # type: ignore[arg-type]
+    return AfterCallWork(control, Seats(), board, seconds=seconds, clock=StepClock())  # type: ignore[arg-type]
 
 
 async def test_given_after_call_work_when_the_wrap_up_begins_then_the_member_is_paused_and_resumed_after_it() -> (
