@@ -44,7 +44,7 @@ from routing.queues import LegalCategory
 from seats.board import SeatBoard
 from seats.records import ConsultationOutcome, ConsultationRecord, RecordInput, check_record
 from seats.service import SeatService
-from seats.state import PauseReason, SeatStatus
+from seats.state import SYSTEM_PAUSE_REASONS, PauseReason, SeatStatus
 from store.consultations import ConsultationRepository
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,9 @@ class SeatConsole:
             "call_id": st.call_id,
             "wrap_up_seconds": self._rt.settings.seats.wrap_up_s,
             "pause_reasons": [
-                {"code": r.value, "label": r.label} for r in PauseReason if r is not PauseReason.MISSED_CALL
+                {"code": r.value, "label": r.label}
+                for r in PauseReason
+                if r.value not in SYSTEM_PAUSE_REASONS
             ],
             "categories": [{"code": c.value, "label": c.label} for c in LegalCategory],
             "outcomes": [{"code": o.value, "label": o.label} for o in ConsultationOutcome],
@@ -231,6 +233,8 @@ class SeatConsole:
     async def wrap_up_done(self, seat_id: SeatId) -> None:
         if self._state(seat_id).status is not SeatStatus.WRAP_UP:
             raise Conflict("当前不在话后整理中", seat_id=seat_id)
+        if self._rt.after_call is not None:
+            await self._rt.after_call.done(seat_id)  # resume the member in Asterisk too
         # The board stays the only writer of seat state: it moves the seat and we publish its fact.
         events = self.board.end_wrap_up(seat_id, self._rt.clock.now())
         await self._rt.bus.publish_all(list(events))

@@ -38,12 +38,15 @@ from pbx.tracker import CallTracker
 from routing.calendar import load_holidays
 from routing.offices import OfficeRegistry
 from routing.queues import load_queue_rules
+from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
+from seats.presence import SeatRestorer
 from seats.service import SeatService
 from store.appointments import AppointmentRepository
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.db import Database
 from store.migrate import is_up_to_date, upgrade
+from store.presence import SeatPresenceRepository
 from store.recorder import TrailRecorder
 from store.redis_fanout import RedisFanout
 from store.repositories import Repositories
@@ -78,6 +81,9 @@ class Runtime:
         self.bridge: AmiBridge | None = None
         self.control: AmiCallControl | None = None
         self.seat_service: SeatService | None = None
+        self._restoring: asyncio.Task[None] | None = None
+        self.after_call: AfterCallWork | None = None
+        self._side_tasks: set[asyncio.Task[None]] = set()
         self.callbacks: CallbackService | None = None
         self._tickers: list[Ticker] = []
         self.sms: SmsSender = LoggingSmsSender()
@@ -112,8 +118,10 @@ class Runtime:
     def _probe_ami(self) -> tuple[bool, str]:
         if self.bridge is None:
             return False, "未启动"
-        st = self.bridge.status
-        return st.connected, ("" if st.connected else st.last_error or "连接中")
+        return self.bridge.health()
+
+    def _probe_redis(self) -> tuple[bool, str]:
+        return self.fanout.health() if self.fanout is not None else (False, "未启动")
 
     def recent_calls(self, limit: int) -> list[CallRecord]:
         return self.repos.calls.recent(limit=limit)
@@ -127,7 +135,14 @@ class Runtime:
         self.components.add(Component("recorder", "通话留痕", self._start_recorder, self._stop_recorder))
         if s.redis.url:
             self.components.add(
-                Component("redis", "Redis 事件分发", self._start_fanout, self._stop_fanout, required=False)
+                Component(
+                    "redis",
+                    "Redis 事件分发",
+                    self._start_fanout,
+                    self._stop_fanout,
+                    probe=self._probe_redis,
+                    required=False,
+                )
             )
         self.components.add(Component("routing", "地址与队列路由", self._start_routing, self._noop))
         self.components.add(Component("seats", "坐席状态", self._start_seats, self._stop_tickers))
@@ -238,15 +253,50 @@ class Runtime:
         board = self.board = SeatBoard(self.repos.seats.all(), wrap_up_seconds=self.settings.seats.wrap_up_s)
 
         async def follow(event: DomainEvent) -> None:
-            await publish_all(self.bus, list(board.apply(event)))
+            changes = board.apply(event)
+            await publish_all(self.bus, list(changes))
+            if self.after_call is not None:
+                for change in changes:
+                    # Off the bus: the board must not wait for an AMI round trip.
+                    task = asyncio.create_task(self.after_call.on_change(change))
+                    self._side_tasks.add(task)
+                    task.add_done_callback(self._side_tasks.discard)
+            if isinstance(event, StateResynced):
+                # The board now holds the new snapshot's members: put back the seats the PBX lost.
+                self._restore_seats()
 
         async def tick() -> None:
-            await publish_all(self.bus, list(board.tick(self.clock.now())))
+            now = self.clock.now()
+            if self.after_call is not None:
+                await self.after_call.tick(now)
+            await publish_all(self.bus, list(board.tick(now)))
 
         self.bus.subscribe("seat-board", follow)
         ticker = Ticker("wrap-up", 1.0, tick)
         await ticker.start()
         self._tickers.append(ticker)
+
+    def _restore_seats(self) -> None:
+        """After each AMI snapshot: re-add every seat we believe logged in to the queues the PBX
+        lacks (a PBX restart forgets dynamic members). One restore at a time, off the bus."""
+        if self.seat_service is None or self.board is None:
+            return
+        if self._restoring is not None and not self._restoring.done():
+            return
+        restorer = SeatRestorer(self.seat_service.presence, self.seat_service)
+        queues = {sid: set(qs) for sid, qs in self.board.queues.items()}
+
+        async def run() -> None:
+            outcome = await restorer.restore(queues)
+            if outcome.restored or outcome.failed:
+                log.warning(
+                    "PBX lacked logged-in seats: %d put back, %d failed %s",
+                    len(outcome.restored),
+                    len(outcome.failed),
+                    outcome.failed or "",
+                )
+
+        self._restoring = asyncio.create_task(run(), name="seat-restore")
 
     async def _start_asr(self) -> None:
         cfg, sock = self.settings.asr, self.settings.audiosocket
@@ -264,6 +314,8 @@ class Runtime:
             host=sock.host,
             port=sock.port,
             max_streams=cfg.max_streams,
+            idle_timeout_s=cfg.idle_timeout_s,
+            max_stream_s=cfg.max_stream_s,
             clock=self.clock,
         )
         await self.asr_server.start()
@@ -334,12 +386,30 @@ class Runtime:
         )
         self.control = AmiCallControl(self.bridge, timeout=a.action_timeout_s)
         assert self.board is not None
+        assert self._db is not None
         self.seat_service = SeatService(
-            self.control, self.repos.seats, self.repos.teams, self.rules, self.board
+            self.control,
+            self.repos.seats,
+            self.repos.teams,
+            self.rules,
+            self.board,
+            presence=SeatPresenceRepository(self._db),
+            clock=self.clock,
         )
+        if self.settings.seats.after_call_work_s > 0:
+            self.after_call = AfterCallWork(
+                self.control,
+                self.repos.seats,
+                self.board,
+                seconds=self.settings.seats.after_call_work_s,
+                clock=self.clock,
+            )
         await self.bridge.start()
 
     async def _stop_ami(self) -> None:
+        if self._restoring is not None:
+            self._restoring.cancel()
+            await asyncio.gather(self._restoring, return_exceptions=True)
         if self.bridge is not None:
             await self.bridge.stop()
 
@@ -390,6 +460,9 @@ class Runtime:
                 return
             done.set()
             for sid, *_ in DEMO_SEATS:
+                recorded = self.seat_service.presence.get(SeatId(sid))
+                if recorded is not None and recorded.logged_in:
+                    continue  # logged in before this start: the seat restorer puts it back
                 try:
                     await self.seat_service.login(SeatId(sid))
                 except HotlineError as exc:
@@ -399,7 +472,9 @@ class Runtime:
 
     async def _start_fanout(self) -> None:
         assert self.settings.redis.url
-        self.fanout = RedisFanout(self.bus, self.settings.redis.url, channel=self.settings.redis.channel)
+        self.fanout = RedisFanout(
+            self.bus, self.settings.redis.url, channel=self.settings.redis.channel, clock=self.clock
+        )
         await self.fanout.start()
 
     async def _stop_fanout(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from asterisk_conf.render import QUEUE_WRAPUP_S
 from core.errors import ConfigurationError
 
 DEMO_AMI_SECRET = "hotline-demo-ami-secret"
@@ -55,6 +56,12 @@ class AsrSettings(BaseModel):
         default="./models/vosk-model-small-cn-0.22", description="Vosk 模型目录（获取方法见 README）"
     )
     max_streams: int = 4
+    idle_timeout_s: float = Field(
+        default=15.0, gt=0, description="语音流连续这么多秒没有音频即由我方结束，释放识别通道（通话继续）"
+    )
+    max_stream_s: float = Field(
+        default=7200.0, gt=0, description="单路语音流的最长时长（秒），超过即由我方结束"
+    )
 
 
 class WebSettings(BaseModel):
@@ -75,7 +82,18 @@ class WebSettings(BaseModel):
 
 
 class SeatsSettings(BaseModel):
-    wrap_up_s: float = Field(default=30.0, description="话后整理时长（秒）")
+    # One number for both: the board's wrap-up and the queues' `wrapuptime` (rendered from it), so
+    # the console never shows busy a seat Asterisk may already offer a call to.
+    wrap_up_s: float = Field(
+        default=QUEUE_WRAPUP_S,
+        ge=0,
+        description="话后整理时长（秒），即队列的 wrapuptime：坐席挂机后这段时间内 Asterisk 不再分配来电",
+    )
+    after_call_work_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="话后处理时长（秒）：大于 0 时，坐席挂机后在 Asterisk 中以“话后处理”原因示忙这么久；0 为关闭",
+    )
 
 
 class CallbacksSettings(BaseModel):

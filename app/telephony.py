@@ -7,13 +7,16 @@ import asyncio
 import contextlib
 import functools
 import logging
+import math
 import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app.adapters import LiveWaitEstimator, RoutingAddressLookup, RoutingQueueRouter, RoutingServiceHours
 from app.settings import Settings
+from asterisk_conf.render import AsteriskConfValues
 from core.bus import EventBus
 from core.clock import Clock
 from core.events import DomainEvent
@@ -76,6 +79,21 @@ class FixedPromptSynth:
 
     async def prompt_for(self, text: str) -> str:
         return self._name
+
+
+def asterisk_conf_values(settings: Settings, **overrides: Any) -> AsteriskConfValues:
+    """The renderer's values from the settings: the queues' `wrapuptime` is the board's wrap-up
+    (whole seconds, as Asterisk reads it, rounded up so the board never frees a seat early)."""
+    values: dict[str, Any] = {
+        "ami_secret": settings.ami.secret.get_secret_value(),
+        "ami_user": settings.ami.username,
+        "ami_port": settings.ami.port,
+        "agi_host": settings.agi.host,
+        "agi_port": settings.agi.port,
+        "wrapup_s": math.ceil(settings.seats.wrap_up_s),
+    }
+    values.update(overrides)
+    return AsteriskConfValues(**values)
 
 
 @dataclass
@@ -152,8 +170,7 @@ async def start_simulator(
         ami_username=settings.ami.username,
         ami_secret=settings.ami.secret.get_secret_value(),
         queues=tuple(
-            QueueConfig(name=q, timeout=15.0, wrapuptime=min(settings.seats.wrap_up_s, 10.0))
-            for q in rules.all_queues()
+            QueueConfig(name=q, timeout=15.0, wrapuptime=settings.seats.wrap_up_s) for q in rules.all_queues()
         ),
         default_queue="q-city-other",
         agi=AgiTarget(settings.agi.host, agi_port, "ivr") if agi_port is not None else None,

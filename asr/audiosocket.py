@@ -19,6 +19,12 @@ socket is always read at wire speed, whatever recognition does, so Asterisk is n
 * a stream whose recognition falls more than `max_lag_s` behind: its backlog is dropped,
   `AsrOverloaded` (reason `lagging`), and the rest of it is discarded;
 * no recogniser at all (model missing): we hang up the AudioSocket at once so the dialplan goes on.
+
+Per-stream time limits, so that a connection cannot hold a recognition slot for ever: a stream
+that sends no audio for `idle_timeout_s` (a stuck or silent peer) or lasts longer than
+`max_stream_s` is ended from our side with 0x00 (Asterisk leaves `AudioSocket()` and the call goes
+on), closed after `drain_timeout_s` if the peer does not close, and its slot is freed
+(`AsrStreamEnded` reason `idle_timeout` / `max_duration`).
 """
 
 from __future__ import annotations
@@ -320,9 +326,13 @@ class AudioSocketServer:
         max_lag_s: float = 3.0,
         drain_timeout_s: float = 2.0,
         first_frame_timeout_s: float = 5.0,
+        idle_timeout_s: float = 15.0,
+        max_stream_s: float = 7200.0,
     ) -> None:
         if max_streams < 1:
             raise ValueError("max_streams must be at least 1")
+        if idle_timeout_s <= 0 or max_stream_s <= 0:
+            raise ValueError("idle_timeout_s and max_stream_s must be positive")
         self.bus = bus
         self.recognizer = recognizer
         self.host = host
@@ -333,6 +343,8 @@ class AudioSocketServer:
         self.max_lag_s = max_lag_s
         self.drain_timeout_s = drain_timeout_s
         self.first_frame_timeout_s = first_frame_timeout_s
+        self.idle_timeout_s = idle_timeout_s
+        self.max_stream_s = max_stream_s
         self.executor: ThreadPoolExecutor | None = None
         self._server: asyncio.Server | None = None
         self._active = 0
@@ -428,6 +440,17 @@ class AudioSocketServer:
         )
 
     # -- one connection ----------------------------------------------------------------------
+    async def _end_for_limit(
+        self, conn: _Connection, stream_id: str, binding: StreamBinding, limit: StreamEndReason
+    ) -> None:
+        log.warning(
+            "AudioSocket stream %s of call %s ended by us (%s); the call goes on",
+            stream_id,
+            binding.call_id,
+            limit.value,
+        )
+        await conn.hang_up()
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
@@ -487,12 +510,16 @@ class AudioSocketServer:
 
         reason: StreamEndReason | None = None
         endpoint: EndpointReason | None = None
+        limit: StreamEndReason | None = None  # a time limit we ended the stream for
         audio_bytes = 0
+        loop = asyncio.get_running_loop()
+        started = last_audio = loop.time()
         pending = frames[1:]
         try:
             while reason is None:
                 for frame in pending:
                     if frame.kind is FrameKind.AUDIO:
+                        last_audio = loop.time()
                         audio_bytes += len(frame.payload)
                         if conn.hung_up_by_us:
                             continue  # after our 0x00: Asterisk may still send a few frames
@@ -515,12 +542,28 @@ class AudioSocketServer:
                 if reason is not None:
                     break
                 decoder.check()  # garbage right after good frames in the same read
-                timeout = self.drain_timeout_s if conn.hung_up_by_us else None
+                if not conn.hung_up_by_us and loop.time() >= started + self.max_stream_s:
+                    limit = StreamEndReason.MAX_DURATION  # audio keeps coming: no read times out
+                    await self._end_for_limit(conn, stream_id, binding, limit)
+                if conn.hung_up_by_us:
+                    deadline = loop.time() + self.drain_timeout_s
+                else:
+                    deadline = min(last_audio + self.idle_timeout_s, started + self.max_stream_s)
                 try:
-                    async with asyncio.timeout(timeout):
+                    async with asyncio.timeout_at(deadline):
                         data = await reader.read(READ_SIZE)
                 except TimeoutError:
-                    data = b""
+                    if conn.hung_up_by_us:
+                        data = b""
+                    else:
+                        limit = (
+                            StreamEndReason.MAX_DURATION
+                            if loop.time() >= started + self.max_stream_s
+                            else StreamEndReason.IDLE_TIMEOUT
+                        )
+                        await self._end_for_limit(conn, stream_id, binding, limit)
+                        pending = []
+                        continue
                 if not data:
                     decoder.close()
                     reason = StreamEndReason.EOF
@@ -533,6 +576,8 @@ class AudioSocketServer:
             reason = StreamEndReason.EOF
         if endpoint is not None:
             reason = StreamEndReason.ENDPOINT
+        elif limit is not None:
+            reason = limit
         elif self._stopping:
             reason = StreamEndReason.SERVER_STOPPED
 

@@ -30,6 +30,10 @@ class StreamEndReason(enum.StrEnum):
     ASTERISK_ERROR = "asterisk_error"
     PROTOCOL_ERROR = "protocol_error"
     SERVER_STOPPED = "server_stopped"
+    IDLE_TIMEOUT = "idle_timeout"
+    """We ended it: no audio came for `idle_timeout_s` (its recognition slot is freed)."""
+    MAX_DURATION = "max_duration"
+    """We ended it: the stream reached `max_stream_s`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

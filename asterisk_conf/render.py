@@ -15,6 +15,11 @@ from pathlib import Path
 TEMPLATES = Path(__file__).with_name("templates")
 FILES = ("extensions.conf", "queues.conf", "manager.conf", "pjsip.conf")
 
+QUEUE_WRAPUP_S = 10
+"""app_queue's `wrapuptime`: after a seat's leg of a queue call ends, Asterisk offers it no call for
+this long. The seat board's wrap-up (`HOTLINE_SEATS__WRAP_UP_S`) defaults to the same number and
+`app.telephony.asterisk_conf_values` renders the setting, so the two cannot drift."""
+
 DEFAULT_QUEUE = "q-city-other"
 """Where a call waits when the IVR set no queue (an IVR failure): the city pool, category 其他."""
 
@@ -42,7 +47,7 @@ class AsteriskConfValues:
     default_queue: str = DEFAULT_QUEUE
     queue_timeout: int = 300
     ring_timeout: int = 15
-    wrapup_s: int = 10
+    wrapup_s: int = QUEUE_WRAPUP_S
     queue_maxlen: int = 30
     queues: Sequence[str] = field(default_factory=lambda: default_queues())
     transfer_dial: str = "PJSIP/${EXTEN}@trunk"

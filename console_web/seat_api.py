@@ -25,7 +25,7 @@ from core.errors import HotlineError, InvalidInput, PermissionDenied
 from core.ids import CallId, SeatId
 from seats.models import Role
 from seats.records import RecordInput
-from seats.state import PauseReason
+from seats.state import SYSTEM_PAUSE_REASONS, PauseReason
 
 
 class TransferKind(enum.StrEnum):
@@ -180,7 +180,7 @@ def build_seat_router() -> APIRouter:
             reason = PauseReason(form.reason)
         except ValueError:
             raise InvalidInput("示忙原因无效", reason=form.reason) from None
-        if reason is PauseReason.MISSED_CALL:
+        if reason.value in SYSTEM_PAUSE_REASONS:
             raise InvalidInput("该示忙原因由系统设置，不能手动选择", reason=form.reason)
         await _console(request).pause(seat, reason)
         await _audit(request, auth, "seat.pause", seat, {"reason": reason.value})

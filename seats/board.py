@@ -6,6 +6,19 @@ The board is the single writer of seat state. Commands (login, pause...) go to A
 seat. When a fact contradicts the state machine (say a ring while paused, from a callback, or a
 state missed during an AMI outage), the fact wins: the board follows Asterisk and still emits the
 `SeatStateChanged`, flagged in the log. Wrap-up ends after `wrap_up_seconds` on `tick(now)`.
+
+What the PBX says about the member is kept beside the seat's state: the queues it is in and
+whether it is paused (Asterisk pauses a member in the middle of a call too). When a call or a
+wrap-up ends, the seat goes to what Asterisk would do with it: available only if it is in at least
+one queue and not paused, paused with the member's reason, or offline when Asterisk has it in no
+queue (after a PBX restart, until `seats.presence.SeatRestorer` puts it back).
+
+Talking ends when the seat's own leg ends, which app_queue reports as the member's device going
+back to "not in use" (QueueMemberStatus Status 1, just after AgentComplete), not when the
+caller's channel hangs up: after the seat hangs up the caller may still be in the satisfaction
+survey, and app_queue's `wrapuptime` has already started. The wrap-up then lasts
+`wrap_up_seconds`, which the runtime sets to the queues' `wrapuptime` (one setting), so the
+console never shows busy a seat Asterisk may offer a call to.
 """
 
 from __future__ import annotations
@@ -23,6 +36,8 @@ from core.call_events import (
     CallbackOutcome,
     CallEnded,
     CallTransferred,
+    SeatDeviceStatus,
+    SeatDeviceStatusChanged,
     SeatJoinedQueue,
     SeatLeftQueue,
     SeatPaused,
@@ -45,6 +60,8 @@ from seats.state import (
 
 log = logging.getLogger(__name__)
 S = SeatStatus
+# Member device states after which the seat's leg of a call is over.
+_LEG_ENDED = frozenset({SeatDeviceStatus.NOT_IN_USE, SeatDeviceStatus.UNAVAILABLE, SeatDeviceStatus.INVALID})
 
 
 def pause_reason_of(text: str) -> PauseReason:
@@ -62,6 +79,8 @@ class SeatBoard:
             s.id: SeatState(seat_id=s.id, team_id=s.team_id) for s in self._seats.values()
         }
         self.queues: dict[SeatId, set[str]] = {s.id: set() for s in self._seats.values()}
+        # The member's pause in Asterisk (None: not paused), kept even while the seat talks.
+        self.member_paused: dict[SeatId, PauseReason | None] = {s.id: None for s in self._seats.values()}
         self.wrap_up = timedelta(seconds=wrap_up_seconds)
 
     def state(self, seat_id: SeatId) -> SeatState:
@@ -72,6 +91,7 @@ class SeatBoard:
             self._seats[seat.id] = seat
             self.states[seat.id] = SeatState(seat_id=seat.id, team_id=seat.team_id)
             self.queues[seat.id] = set()
+            self.member_paused[seat.id] = None
 
     def apply(self, event: DomainEvent) -> list[SeatStateChanged]:
         seat_id = getattr(event, "seat_id", None)
@@ -81,55 +101,86 @@ class SeatBoard:
         cur = self.states[seat_id]
         if isinstance(event, SeatJoinedQueue):
             self.queues[seat_id].add(event.queue)
+            if event.paused:
+                self.member_paused[seat_id] = pause_reason_of(event.paused_reason)
+            elif len(self.queues[seat_id]) == 1:
+                self.member_paused[seat_id] = None  # its first queue again: a fresh membership
             if cur.status is S.OFFLINE:
-                if event.paused:
-                    return self._move(seat_id, S.PAUSED, at, reason=pause_reason_of(event.paused_reason))
-                return self._move(seat_id, S.AVAILABLE, at)
+                return self._idle(seat_id, at)
             return []
         if isinstance(event, SeatLeftQueue):
             self.queues[seat_id].discard(event.queue)
-            if not self.queues[seat_id] and cur.status is not S.TALKING:
-                return self._move(seat_id, S.OFFLINE, at)
+            if not self.queues[seat_id]:
+                self.member_paused[seat_id] = None
+                # A seat busy with a call keeps it (a PBX restart mid-call removes every member);
+                # it goes offline when the call and its wrap-up are over (see `_idle`).
+                if cur.status in (S.AVAILABLE, S.PAUSED):
+                    return self._move(seat_id, S.OFFLINE, at)
             return []
         if isinstance(event, SeatPaused):
             reason = pause_reason_of(event.reason)
+            self.member_paused[seat_id] = reason
             if cur.status is S.PAUSED and cur.pause_reason is reason:
                 return []  # one event per queue: the first one moved the seat already
-            if cur.status is S.TALKING:
-                return []  # Asterisk pauses the member; the seat is still talking until the call ends
+            if cur.status in (S.TALKING, S.OFFLINE):
+                return []  # still talking: the pause shows when the call is over
+            if cur.status is S.WRAP_UP and reason is PauseReason.AFTER_CALL:
+                return []  # after-call work (seats.after_call): still wrap-up, kept until resumed
             return self._move(seat_id, S.PAUSED, at, reason=reason)
         if isinstance(event, SeatResumed):
-            return self._move(seat_id, S.AVAILABLE, at) if cur.status is S.PAUSED else []
+            self.member_paused[seat_id] = None
+            if cur.status is S.PAUSED:
+                return self._idle(seat_id, at)
+            if cur.status is S.WRAP_UP and cur.since is not None and at - cur.since >= self.wrap_up:
+                return self._idle(seat_id, at)  # after-call work over, and so is the wrap-up
+            return []
+        if isinstance(event, SeatDeviceStatusChanged):
+            if cur.status is S.TALKING and event.status in _LEG_ENDED and not event.in_call:
+                # The seat's leg is over (it or the caller hung up); the caller may stay on for the
+                # survey, but app_queue's wrap-up has started.
+                return self._move(seat_id, S.WRAP_UP, at)
+            return []
         if isinstance(event, SeatRinging | CallbackOriginated):
             return self._move(seat_id, S.RINGING, at, call_id=str(event.call_id))
         if isinstance(event, SeatRingNoAnswer):
-            return self._move(seat_id, S.AVAILABLE, at) if cur.status is S.RINGING else []
+            return self._idle(seat_id, at) if cur.status is S.RINGING else []
         if isinstance(event, CallAnswered):
             return self._move(seat_id, S.TALKING, at, call_id=str(event.call_id))
         if isinstance(event, CallbackLegOutcome) and event.leg is CallbackLeg.SEAT:
             if event.outcome is CallbackOutcome.ANSWERED:
                 return self._move(seat_id, S.TALKING, at, call_id=str(event.call_id))
-            return self._move(seat_id, S.AVAILABLE, at) if cur.status is S.RINGING else []
+            return self._idle(seat_id, at) if cur.status is S.RINGING else []
         if isinstance(event, CallTransferred) and event.status is TransferStatus.FAILED:
             return []  # the phone's transfer failed: the seat still has the caller
         if isinstance(event, CallEnded | CallTransferred):
             if cur.status is S.TALKING and cur.call_id == str(event.call_id):
                 return self._move(seat_id, S.WRAP_UP, at)
             if cur.status is S.RINGING and cur.call_id == str(event.call_id):
-                return self._move(seat_id, S.AVAILABLE, at)
+                return self._idle(seat_id, at)
         return []
+
+    def _idle(self, seat_id: SeatId, at: datetime) -> list[SeatStateChanged]:
+        """Where a seat goes when nothing holds it: what Asterisk would do with the member."""
+        if not self.queues[seat_id]:
+            return self._move(seat_id, S.OFFLINE, at)
+        reason = self.member_paused[seat_id]
+        if reason is not None:
+            return self._move(seat_id, S.PAUSED, at, reason=reason)
+        return self._move(seat_id, S.AVAILABLE, at)
 
     def tick(self, now: datetime) -> list[SeatStateChanged]:
         """End wrap-up for seats whose wrap-up time has passed."""
         out: list[SeatStateChanged] = []
         for seat_id, st in list(self.states.items()):
             if st.status is S.WRAP_UP and st.since is not None and now - st.since >= self.wrap_up:
-                out += self._move(seat_id, S.AVAILABLE, now)
+                if self.member_paused[seat_id] is PauseReason.AFTER_CALL:
+                    continue  # paused for after-call work: wrap-up lasts until it is resumed
+                out += self._idle(seat_id, now)
         return out
 
     def end_wrap_up(self, seat_id: SeatId, now: datetime) -> list[SeatStateChanged]:
         """The seat finished its notes early."""
-        return self._move(seat_id, S.AVAILABLE, now) if self.states[seat_id].status is S.WRAP_UP else []
+        return self._idle(seat_id, now) if self.states[seat_id].status is S.WRAP_UP else []
 
     def _move(
         self,

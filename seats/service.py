@@ -5,20 +5,26 @@ resume act on all of its queues at once, with the reason code Asterisk keeps in 
 The service never changes seat state itself: the board moves when Asterisk confirms (the
 QueueMember* events). A log-in that fails half-way removes the queues already added, so a seat is
 never left in some queues and not others.
+
+Each command Asterisk accepted is also written to the seat's durable presence record
+(`seats.presence`), so that `SeatRestorer` can put the seat back after a PBX restart (`rejoin`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
-from core.errors import HotlineError
+from core.clock import Clock, SystemClock
+from core.errors import HotlineError, PbxActionFailed
 from core.ids import SeatId, TeamId
 from core.ports import CallControl
 from routing.queues import QueueRules
 from seats.board import SeatBoard
 from seats.membership import member_name, queues_for
 from seats.models import Seat, Team
+from seats.presence import InMemoryPresence, SeatPresence, SeatPresenceStore
 from seats.state import ALLOWED, InvalidSeatTransition, PauseReason, SeatStatus
 
 log = logging.getLogger(__name__)
@@ -40,12 +46,32 @@ class SeatService:
         teams: TeamDirectory,
         rules: QueueRules,
         board: SeatBoard,
+        *,
+        presence: SeatPresenceStore | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._control = control
         self._seats = seats
         self._teams = teams
         self._rules = rules
         self._board = board
+        self.presence: SeatPresenceStore = presence if presence is not None else InMemoryPresence()
+        self._clock: Clock = clock or SystemClock()
+
+    def _record(self, seat_id: SeatId, *, logged_in: bool, reason: PauseReason | None = None) -> None:
+        try:
+            self.presence.record(
+                SeatPresence(
+                    seat_id=seat_id,
+                    logged_in=logged_in,
+                    paused=reason is not None,
+                    reason=reason,
+                    at=self._clock.now(),
+                )
+            )
+        except Exception:
+            # The command took effect in Asterisk; a lost record only weakens a later restore.
+            log.exception("could not record the presence of seat %s", seat_id)
 
     def queues_of(self, seat_id: SeatId) -> list[str]:
         seat = self._seats.get(seat_id)
@@ -84,12 +110,15 @@ class SeatService:
                 except HotlineError:
                     log.exception("rollback: could not remove %s from %s", seat.interface, queue)
             raise
+        self._record(seat_id, logged_in=True, reason=PauseReason.OTHER if paused else None)
         return queues
 
     async def logout(self, seat_id: SeatId) -> None:
         self._check(seat_id, SeatStatus.OFFLINE)
         seat = self._seats.get(seat_id)
         queues = sorted(self._board.queues.get(seat_id, set())) or self.queues_of(seat_id)
+        # Recorded first: a logout that fails half-way must not be undone by a later restore.
+        self._record(seat_id, logged_in=False)
         for queue in queues:
             await self._control.queue_remove(queue, seat.interface)
 
@@ -97,8 +126,34 @@ class SeatService:
         self._check(seat_id, SeatStatus.PAUSED)
         seat = self._seats.get(seat_id)
         await self._control.queue_pause(seat.interface, paused=True, reason=reason.value)
+        self._record(seat_id, logged_in=True, reason=reason)
 
     async def resume(self, seat_id: SeatId) -> None:
         self._check(seat_id, SeatStatus.AVAILABLE)
         seat = self._seats.get(seat_id)
         await self._control.queue_pause(seat.interface, paused=False)
+        self._record(seat_id, logged_in=True)
+
+    async def rejoin(self, seat_id: SeatId, queues: Sequence[str], presence: SeatPresence) -> None:
+        """Put a logged-in seat back into `queues` the PBX lost (see `seats.presence`), paused
+        with its recorded reason if it was paused. No state check: the seat may be mid-call or in
+        wrap-up; Asterisk will not ring a busy device (`ringinuse = no`)."""
+        seat = self._seats.get(seat_id)
+        for queue in queues:
+            try:
+                await self._control.queue_add(
+                    queue,
+                    seat.interface,
+                    member_name=member_name(seat),
+                    state_interface=seat.interface,
+                    paused=presence.paused,
+                )
+            except PbxActionFailed as exc:
+                # "Unable to add interface: Already there": someone was quicker; that is the goal.
+                if "already there" not in exc.message.lower():
+                    raise
+            if presence.paused and presence.reason is not None:
+                # QueueAdd carries no reason; set it so the board and reports show why.
+                await self._control.queue_pause(
+                    seat.interface, paused=True, queue=queue, reason=presence.reason.value
+                )

@@ -40,6 +40,10 @@ STATUS_LABELS: dict[SeatStatus, str] = {
 }
 
 
+SYSTEM_PAUSE_REASONS: frozenset[str] = frozenset({"missed_call", "after_call"})
+"""Reasons only the system sets; the console offers the others."""
+
+
 class PauseReason(enum.StrEnum):
     REST = "rest"
     MEAL = "meal"
@@ -47,6 +51,7 @@ class PauseReason(enum.StrEnum):
     MEETING = "meeting"
     PAPERWORK = "paperwork"
     MISSED_CALL = "missed_call"  # set by the system after a ring-no-answer
+    AFTER_CALL = "after_call"  # set by the system: after-call work longer than the queue's wrap-up
     OTHER = "other"
 
     @property
@@ -61,6 +66,7 @@ PAUSE_LABELS: dict[PauseReason, str] = {
     PauseReason.MEETING: "会议",
     PauseReason.PAPERWORK: "案件整理",
     PauseReason.MISSED_CALL: "未接来电自动示忙",
+    PauseReason.AFTER_CALL: "话后处理",
     PauseReason.OTHER: "其他",
 }
 

@@ -339,3 +339,14 @@ class AppointmentRow(Base):
     sms_to: Mapped[str | None] = mapped_column(String(40))
     sms_text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="booked")
+
+
+class SeatPresenceRow(Base):
+    """Each seat's login intent as last commanded (seats.presence): restored after a PBX restart."""
+
+    __tablename__ = "seat_presence"
+    seat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    logged_in: Mapped[bool] = mapped_column(Boolean)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    at: Mapped[datetime]

@@ -441,3 +441,76 @@ def test_given_asr_events_when_sent_over_the_wire_then_they_come_back_equal() ->
     ]
 
     assert [from_wire(to_wire(e)) for e in events] == events
+
+
+async def _silent_peer(port: int, stream_id: str) -> list[Any]:
+    """A connection that sends its uuid and then nothing; returns what the server sent until it
+    closed the socket."""
+    from asr.audiosocket_codec import FrameDecoder, encode_uuid
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(encode_uuid(stream_id))
+    await writer.drain()
+    received = []
+    decoder = FrameDecoder()
+    while data := await reader.read(4096):
+        received.extend(decoder.feed(data))
+    writer.close()
+    return received
+
+
+async def test_given_silent_connections_holding_every_slot_when_the_idle_limit_passes_then_slots_free_and_a_real_stream_is_recognised(
+    make_server: Any, asterisk: Any, bus: Any, recorded_audio: list[bytes]
+) -> None:
+    _, rec = bus
+    server = await make_server(
+        ScriptedRecognizer(["您好 我想 咨询"]), max_streams=2, idle_timeout_s=0.3, drain_timeout_s=0.2
+    )
+    silent = [new_uuid(), new_uuid()]
+    peers = [asyncio.create_task(_silent_peer(server.port, sid)) for sid in silent]
+    while server.active_streams < 2:
+        await asyncio.sleep(0.005)
+    # While they hold both slots, a real stream cannot be recognised.
+    turned_away = new_uuid()
+    await asterisk.play(server.port, turned_away, recorded_audio[:10])
+    (overloaded,) = await rec.wait_for(AsrOverloaded)
+    assert (overloaded.stream_id, overloaded.reason) == (turned_away, "no_slot")
+
+    received = await asyncio.wait_for(asyncio.gather(*peers), 10)
+    ended = {e.stream_id: e for e in await rec.wait_for(AsrStreamEnded, 3)}
+    assert server.active_streams == 0
+    for sid, frames in zip(silent, received, strict=True):
+        assert ended[sid].reason is StreamEndReason.IDLE_TIMEOUT and ended[sid].audio_s == 0
+        # The peer got our 0x00: Asterisk leaves AudioSocket() and the call goes on.
+        assert [f.kind for f in frames] == [FrameKind.HANGUP]
+
+    real = new_uuid()
+    result = await asterisk.play(server.port, real, recorded_audio)
+    (last,) = [e for e in await rec.wait_for(AsrStreamEnded, 4) if e.stream_id == real]
+    assert last.transcribed and last.text == "您好 我想 咨询" and last.reason is StreamEndReason.HANGUP
+    assert not result.server_hung_up and len(rec.of(AsrOverloaded)) == 1
+
+
+async def test_given_a_stream_longer_than_the_maximum_when_served_then_it_is_ended_and_its_slot_freed(
+    make_server: Any, asterisk: Any, bus: Any, recorded_audio: list[bytes]
+) -> None:
+    _, rec = bus
+    server = await make_server(ScriptedRecognizer(["前半段"]), max_streams=1, max_stream_s=0.3)
+    # 250 frames paced at 5 ms: well over 0.3 s of wire time, with audio arriving all along.
+    result = await asterisk.play(server.port, new_uuid(), recorded_audio, pace_s=0.005)
+    (ended,) = await rec.wait_for(AsrStreamEnded)
+
+    assert ended.reason is StreamEndReason.MAX_DURATION
+    assert result.server_hung_up and result.audio_frames_sent < len(recorded_audio)
+    assert ended.transcribed and ended.text == "前半段"  # what was heard is kept
+    assert server.active_streams == 0
+
+
+def test_given_non_positive_limits_when_building_the_server_then_refused() -> None:
+    from asr.audiosocket import AudioSocketServer
+    from core.bus import EventBus
+
+    with pytest.raises(ValueError):
+        AudioSocketServer(EventBus(), None, idle_timeout_s=0)
+    with pytest.raises(ValueError):
+        AudioSocketServer(EventBus(), None, max_stream_s=-1)

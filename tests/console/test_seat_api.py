@@ -32,7 +32,7 @@ def test_given_a_seat_when_reading_its_state_then_offline_in_chinese_with_manual
     body = harness.client.get("/api/seat/state").json()
     assert body["seat_id"] == "1001" and body["status"] == "offline" and body["status_label"] == "离线"
     codes = [r["code"] for r in body["pause_reasons"]]
-    assert "meal" in codes and "missed_call" not in codes
+    assert "meal" in codes and "missed_call" not in codes and "after_call" not in codes
     assert {"code": "labor", "label": "劳动争议"} in body["categories"]
 
 
@@ -70,6 +70,8 @@ def test_given_an_available_seat_when_pausing_then_a_bad_reason_is_422_and_a_goo
     assert bad.status_code == 422 and bad.json()["message"] == "示忙原因无效"
     system_only = harness.client.post("/api/seat/pause", json={"reason": "missed_call"}, headers=_h(me))
     assert system_only.status_code == 422
+    after_call = harness.client.post("/api/seat/pause", json={"reason": "after_call"}, headers=_h(me))
+    assert after_call.status_code == 422
     assert harness.client.post("/api/seat/pause", json={"reason": "meal"}, headers=_h(me)).status_code == 200
     assert harness.control.named("queue_pause") == [
         {"interface": "PJSIP/1001", "paused": True, "reason": "meal"}

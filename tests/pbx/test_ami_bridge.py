@@ -380,3 +380,51 @@ async def test_given_nothing_listens_when_bridge_starts_then_it_reports_down_and
         assert ami_status(bus_log) == [False]
     finally:
         await bridge.stop()
+
+
+async def test_given_a_burst_of_20000_events_and_a_fast_keepalive_when_received_then_all_are_applied_on_one_connection(
+    make_bridge: Any, ami_server: FakeAmiServer, recording_tracker: RecordingTracker, bus_log: BusLog
+) -> None:
+    # The Pong is queued behind the burst: with reading paused it cannot be read within
+    # ping_timeout. The bridge must slow its reading down, not drop its own connection.
+    bridge = await make_bridge(queue_maxsize=64, ping_interval=0.02, ping_timeout=0.05)
+    await eventually(lambda: bridge.status.resyncs == 1, "resync")
+    ami_server.send(numbered_events(20_000))
+    await eventually(lambda: len(recording_tracker.seqs()) >= 20_000, "20000 events", timeout=60)
+    await bus_log.bus.drain()
+
+    assert recording_tracker.seqs() == list(range(20_000))
+    assert len(ami_server.connections) == 1 and len(ami_server.logins) == 1
+    assert bridge.status.reconnects == 0 and bridge.status.failed_attempts == 0
+    assert bridge.status.last_error == ""
+    assert 0 < bridge.max_depth <= 64 + 20_000
+
+
+async def test_given_a_burst_before_the_snapshot_reply_when_logging_in_then_the_snapshot_completes_and_nothing_is_lost(
+    make_bridge: Any, ami_server: FakeAmiServer, recording_tracker: RecordingTracker
+) -> None:
+    # Asterisk writes what happened before it answers CoreShowChannels; the consumer waits at the
+    # session marker meanwhile, so pausing reading would starve the snapshot.
+    def burst_then_list(conn: FakeAmiConnection, action: ReceivedAction) -> bytes:
+        return numbered_events(5_000) + event_list(
+            action.get("ActionID"), "Channels will follow", [], "CoreShowChannelsComplete"
+        )
+
+    ami_server.on("CoreShowChannels", burst_then_list)
+    bridge = await make_bridge(queue_maxsize=16, snapshot_timeout=2.0)
+    await eventually(lambda: len(recording_tracker.seqs()) >= 5_000, "5000 events", timeout=30)
+
+    assert recording_tracker.seqs() == list(range(5_000))
+    assert bridge.status.resyncs == 1 and bridge.status.failed_attempts == 0
+    assert len(ami_server.logins) == 1
+
+
+async def test_given_the_bridge_up_then_down_when_health_is_asked_then_it_says_so_in_chinese(
+    connected_bridge: AmiBridge, ami_server: FakeAmiServer
+) -> None:
+    assert connected_bridge.health() == (True, "")
+    ami_server.silence("Login")
+    ami_server.drop()
+    await eventually(lambda: not connected_bridge.status.connected, "dropped")
+    up, detail = connected_bridge.health()
+    assert not up and ("未连接" in detail or detail == "连接中")

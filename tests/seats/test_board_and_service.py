@@ -70,6 +70,7 @@ def test_given_trace_02_when_applied_then_ringing_talking_and_wrap_up_then_avail
 ) -> None:
     board = SeatBoard([SEAT], wrap_up_seconds=30)
     board.states[SEAT.id] = SeatState(seat_id=SEAT.id, team_id=JINGAN.id, status=S.AVAILABLE)
+    board.queues[SEAT.id] = {"q-general"}  # logged in before the trace began
     events = _tracker_events(shared_dir, "02_answered_via_ivr_queue.ami")
     changes = [c for e in events for c in board.apply(e)]
     assert [c.status for c in changes] == [S.RINGING, S.TALKING, S.WRAP_UP]

@@ -1,0 +1,89 @@
+"""After-call work longer than app_queue's wrap-up, the only way Asterisk honours it.
+
+app_queue stops offering calls to a member for the queue's `wrapuptime` after the member's leg
+ends, and not a second longer. If the service wants a longer after-call period (notes, a
+consultation record), showing the seat "busy" on our console alone would be a lie: Asterisk would
+still ring it. So the member is paused in Asterisk with reason `after_call` (话后处理) as soon as
+the seat enters wrap-up, and resumed when `seconds` have passed or the seat says it is done.
+The board keeps such a seat in wrap-up until Asterisk confirms the resume.
+
+Off by default (`HOTLINE_SEATS__AFTER_CALL_WORK_S = 0`): the wrap-up is then exactly the queues'
+`wrapuptime`. The pause is not the seat's own: it is not written to the presence record, and a
+pause the seat chooses meanwhile (meal, ...) is never undone by the timer.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from core.clock import Clock
+from core.errors import HotlineError
+from core.ids import SeatId
+from core.ports import CallControl
+from seats.board import SeatBoard
+from seats.models import Seat
+from seats.state import PauseReason, SeatStateChanged, SeatStatus
+
+log = logging.getLogger(__name__)
+
+
+class SeatDirectory(Protocol):
+    def get(self, seat_id: SeatId) -> Seat: ...
+
+
+class AfterCallWork:
+    def __init__(
+        self,
+        control: CallControl,
+        seats: SeatDirectory,
+        board: SeatBoard,
+        *,
+        seconds: float,
+        clock: Clock,
+    ) -> None:
+        self._clock = clock
+        self._control = control
+        self._seats = seats
+        self._board = board
+        self._length = timedelta(seconds=seconds)
+        self.until: dict[SeatId, datetime] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self._length > timedelta(0)
+
+    async def on_change(self, change: SeatStateChanged) -> None:
+        """Follow the board: pause a seat in Asterisk when its wrap-up begins."""
+        if not self.enabled or change.status is not SeatStatus.WRAP_UP:
+            return
+        seat = self._seats.get(change.seat_id)
+        # Our clock, not the event's PBX timestamp: `tick` compares with our clock.
+        self.until[change.seat_id] = self._clock.now() + self._length
+        try:
+            await self._control.queue_pause(seat.interface, paused=True, reason=PauseReason.AFTER_CALL.value)
+        except HotlineError as exc:
+            # No pause: the seat is free again after the queue's wrap-up, as without this option.
+            self.until.pop(change.seat_id, None)
+            log.warning("after-call pause of seat %s failed: %s", change.seat_id, exc.message)
+
+    async def tick(self, now: datetime) -> None:
+        for seat_id, until in list(self.until.items()):
+            if now >= until:
+                await self.done(seat_id)
+
+    async def done(self, seat_id: SeatId) -> bool:
+        """End the seat's after-call work (time is up, or the seat finished early); False if it
+        had none. Resumes the member unless the seat has since paused itself for another reason."""
+        if self.until.pop(seat_id, None) is None:
+            return False
+        if self._board.member_paused.get(seat_id) not in (None, PauseReason.AFTER_CALL):
+            return True  # the seat chose a pause of its own meanwhile: leave it
+        # Paused for after-call work, or the pause not confirmed yet: an unpause is harmless.
+        seat = self._seats.get(seat_id)
+        try:
+            await self._control.queue_pause(seat.interface, paused=False)
+        except HotlineError as exc:
+            log.warning("after-call resume of seat %s failed: %s", seat_id, exc.message)
+        return True

@@ -1,0 +1,70 @@
+"""After-call work against the simulator: the member is really paused in the PBX (so app_queue
+offers it no call) while the board shows wrap-up, and resumed afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from app.runtime import Runtime
+from app.seed import DEMO_SEATS
+from app.settings import demo_settings
+from core.ids import SeatId
+from seats.state import SeatStatus
+from store.db import Database
+
+pytestmark = pytest.mark.slow
+
+DEMO = [SeatId(sid) for sid, *_ in DEMO_SEATS]
+
+
+async def _until(cond: Callable[[], bool], timeout: float, what: str) -> None:
+    async def wait() -> None:
+        while not cond():
+            await asyncio.sleep(0.02)
+
+    try:
+        await asyncio.wait_for(wait(), timeout)
+    except TimeoutError:
+        pytest.fail(f"timed out waiting for {what}")
+
+
+async def test_given_after_call_work_when_a_seat_hangs_up_then_the_pbx_pauses_it_until_the_work_is_over(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'acw.db'}")
+    settings = demo_settings(
+        database={"url": db.url, "auto_migrate": True},
+        ami={"port": 0},
+        agi={"port": 0},
+        audiosocket={"enabled": False},
+        seats={"wrap_up_s": 1.0, "after_call_work_s": 3.0},
+        callbacks={"tick_s": 3600.0},
+        sim={"enabled": True, "calls_per_hour": 900.0, "time_scale": 8.0, "mean_talk_s": 20.0, "seed": 5},
+    )
+    runtime = Runtime(settings)
+    await runtime.start()
+    try:
+        board, sim = runtime.board, runtime.simulator
+        assert board is not None and sim is not None
+
+        def member_paused(seat: SeatId) -> set[tuple[bool, str]]:
+            return {
+                (m.paused, m.paused_reason)
+                for q in sim.pbx.queues.values()
+                for m in q.members
+                if m.name == f"seat-{seat}"
+            }
+
+        await _until(lambda: any(board.state(s).status is SeatStatus.WRAP_UP for s in DEMO), 60, "a wrap-up")
+        seat = next(s for s in DEMO if board.state(s).status is SeatStatus.WRAP_UP)
+        await _until(lambda: member_paused(seat) == {(True, "after_call")}, 5, "the PBX pausing the member")
+        assert board.state(seat).status is SeatStatus.WRAP_UP  # past the 1 s wrap-up, still wrap-up
+        await _until(lambda: member_paused(seat) == {(False, "")}, 10, "the PBX resuming the member")
+        await _until(lambda: board.state(seat).status is not SeatStatus.WRAP_UP, 5, "the wrap-up to end")
+    finally:
+        await runtime.stop()
+        db.dispose()
