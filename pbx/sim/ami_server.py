@@ -387,6 +387,15 @@ class AmiServer:
             if sep:
                 variables[k.strip()] = v
         timeout = float(a.get("timeout") or 30000) / 1000.0
+        context, exten = a.get("context", ""), a.get("exten", "")
+        priority = a.get("priority") or "1"
+        if not a.get("application") and not (
+            priority.isdigit() and self.pbx.dialplan.exists(context, exten, int(priority))
+        ):
+            # manager.c checks the dialplan before queueing, even with Async: true (project
+            # trace, run 1: Originate into the missing [callback] context).
+            s.send(self._resp("Error", aid, "Extension does not exist."))
+            return
         s.send(self._resp("Success", aid, "Originate successfully queued"))
         if tech.upper() == "LOCAL" and self._is_tap(endpoint, a):
             # The live-transcript tap: ChanSpy on ;2, AudioSocket on ;1 (pbx/sim/tap.py).

@@ -120,7 +120,7 @@ class Simulator:
                     number,
                     answer_delay=cfg.caller_answer_delay,
                     hangup_after=cfg.talk_time,
-                    context="incoming",
+                    context=cfg.incoming_context,
                 )
             )
         dtmf = ""
@@ -130,7 +130,7 @@ class Simulator:
         return CallerSpec(
             endpoint=number,
             number=number,
-            exten="12348",
+            exten=cfg.hotline_number,
             patience=cfg.patience.draw(self.rng),
             talk_time=cfg.talk_time.draw(self.rng),
             district=district,
