@@ -6,11 +6,11 @@ sequences, header names and header order are copied from the traces recorded on 
 up while a seat rings, a caller ending a bridged call) follow the same building blocks and are
 marked "not trace-backed" below.
 
-What is deliberately NOT emitted (noise for every consumer of this system): RTCPSent/RTCPReceived,
-security events (ChallengeSent, SuccessfulAuth), BRIDGEPEER/BRIDGEPVTCALLID, RTPAUDIOQOS*, SIPDOMAIN,
-DIALEDPEERNUMBER/NAME, the *TIME/*TIME_MS and QUEUEWAIT* VarSets. The VarSets that ARE emitted are
-listed in `SIMULATED_VARSETS` plus every variable set by an AGI `SET VARIABLE` or an Originate
-`Variable:` header.
+Every VarSet Asterisk publishes is emitted (Set(), AGI SET VARIABLE, Originate variables, and the
+ones applications set implicitly: app_queue's QUEUE*/MEMBER*/*TIME, Dial's DIAL*/*TIME, the
+bridge's BRIDGEPEER/BRIDGEPVTCALLID, chan_pjsip's SIPDOMAIN), checked against the recorded traces
+(tests/sim/test_sim_contract.py compares all of them). Not emitted, because the simulator has no
+RTP or SIP security layer: RTCPSent/RTCPReceived, ChallengeSent/SuccessfulAuth, RTPAUDIOQOS*.
 
 The dialplan is not coded here: `run_dialplan` interprets the extensions.conf the simulator was
 given (pbx/sim/dialplan.py parses it; pbx/sim/asterisk_files.py loads or renders it) step by
@@ -42,6 +42,29 @@ log = logging.getLogger(__name__)
 
 # What a dialplan application tells the interpreter (pbx.c: 0 = go on, -1 = hang up).
 NEXT, JUMPED, END = "next", "jumped", "end"
+QUEUE_RESET_VARS = (
+    "ANSWEREDTIME",
+    "ANSWEREDTIME_MS",
+    "DIALEDTIME",
+    "DIALEDTIME_MS",
+    "QUEUEWAIT",
+    "QUEUEWAIT_MS",
+)
+"""Queue() clears these when it starts (observer trace)."""
+DIAL_RESET_VARS = (
+    "DIALSTATUS",
+    "DIALEDPEERNUMBER",
+    "DIALEDPEERNAME",
+    "ANSWEREDTIME",
+    "ANSWEREDTIME_MS",
+    "DIALEDTIME",
+    "DIALEDTIME_MS",
+    "RINGTIME",
+    "RINGTIME_MS",
+    "PROGRESSTIME",
+    "PROGRESSTIME_MS",
+)
+"""Dial() clears these when it starts, DIALSTATUS first (observer trace, callback and h)."""
 PLAYBACK_S = 2.0
 """How long a simulated Playback() prompt lasts (virtual seconds)."""
 
@@ -51,7 +74,7 @@ EventSink = Callable[[Headers], None]
 SIMULATED_VARSETS = frozenset(
     {"AGISTATUS", "ABANDONED", "QUEUEPOSITION", "QUEUESTATUS", "DIALSTATUS", "ASUUID"}
 )
-"""Dialplan/app variables whose VarSet events the simulator reproduces (besides AGI/Originate ones)."""
+"""Status variables of the applications (every VarSet is emitted now; kept for importers)."""
 
 DOWN, RING, RINGING, UP = 0, 4, 5, 6
 STATE_DESC = {DOWN: "Down", RING: "Ring", RINGING: "Ringing", UP: "Up"}
@@ -119,6 +142,7 @@ class Channel:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     voice: Voice | None = None  # what this caller says (inbound callers only)
     spec: CallerSpec | None = None  # the simulated caller behind an inbound channel
+    sip_call_id: str = ""  # the SIP dialog's Call-ID (BRIDGEPVTCALLID on the bridged peer)
     cause: int | None = None  # hangup cause an application set (Dial: 3 when no channel)
     tech_cause: str | None = None
     in_h: bool = False  # running the `h` extension
@@ -296,12 +320,10 @@ class SimPbx:
     def chan_event(self, name: str, ch: Channel, *extra: Headers, privilege: str = "call,all") -> None:
         self.emit(name, privilege, ch.block(), *extra)
 
-    def varset(self, ch: Channel, variable: str, value: str, *, always: bool = False) -> None:
+    def varset(self, ch: Channel, variable: str, value: str, *, always: bool = True) -> None:
+        """Set a channel variable; pbx.c publishes a VarSet for every one."""
         ch.vars[variable] = value
-        if always or variable in SIMULATED_VARSETS:
-            self.chan_event(
-                "VarSet", ch, [("Variable", variable), ("Value", value)], privilege="dialplan,all"
-            )
+        self.chan_event("VarSet", ch, [("Variable", variable), ("Value", value)], privilege="dialplan,all")
 
     def newexten(
         self, ch: Channel, priority: int, app: str, data: str, *, extension: str | None = None
@@ -365,6 +387,8 @@ class SimPbx:
             priority=1,
             created=self.now(),
         )
+        # A stable Call-ID per channel, without touching the seeded RNG's sequence.
+        ch.sip_call_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{self.config.seed}:{uid}:{ch.name}"))
         self.channels.append(ch)
         return ch
 
@@ -558,6 +582,8 @@ class SimPbx:
         ch.spec = spec
         self.give_voice(ch, spec)
         self.chan_event("Newchannel", ch)
+        # chan_pjsip: the domain of the INVITE's request URI, on every inbound channel.
+        self.varset(ch, "SIPDOMAIN", self.config.ami_host, always=True)
         await self.run_dialplan(ch)
 
     # ----------------------------------------------------------------- the dialplan interpreter
@@ -888,6 +914,8 @@ class SimPbx:
         if not q.config.joinempty and not q.members:
             self.varset(ch, "QUEUESTATUS", "JOINEMPTY")
             return "continue"
+        for var in QUEUE_RESET_VARS:
+            self.varset(ch, var, "", always=True)
         entry = QueueEntry(ch, self.now(), len(q.entries) + 1)
         q.entries.append(entry)
         self.set_device(f"Queue:{qn}", "RINGING")
@@ -924,8 +952,9 @@ class SimPbx:
                 return await self._connected(ch, seat, q, entry, member, spec, continue_after)
             if outcome == "gone":
                 return "gone"
-            # No answer: app_queue waits `retry` seconds before trying the members again.
-            await self.wait(min(q.config.retry, max(0.0, timeout_at - self.now())), ch.interrupt)
+            # No answer: app_queue waits `retry` seconds before trying the members again, and only
+            # then looks at the queue timeout (trace 04: QTIMEOUT 14, left after 10 + 5 s).
+            await self.wait(q.config.retry, ch.interrupt)
 
     async def _hang_up_at(self, ch: Channel, after: float) -> None:
         await self.clock.sleep(after)
@@ -952,7 +981,18 @@ class SimPbx:
         if not by_timeout and not ch.soft_hangup:
             self.chan_event("HangupRequest", ch)
         position = q.entries.index(entry) + 1
-        hold = int(self.now() - entry.joined)
+        waited = self.now() - entry.joined
+        hold = int(waited)
+
+        def waited_vars() -> None:
+            self.varset(ch, "QUEUEWAIT", str(round(waited)), always=True)
+            self.varset(ch, "QUEUEWAIT_MS", str(int(waited * 1000)), always=True)
+            self.queue_end_vars(ch, None)
+
+        # The caller's hangup: the wait figures, then the abandon (trace 03); the queue
+        # timeout: the abandon, then the figures (trace 04).
+        if not by_timeout:
+            waited_vars()
         self.varset(ch, "ABANDONED", "TRUE")
         self.chan_event(
             "QueueCallerAbandon",
@@ -965,6 +1005,8 @@ class SimPbx:
             ],
             privilege="agent,all",
         )
+        if by_timeout:
+            waited_vars()
         q.abandoned += 1
         self._leave(q, entry)
         if by_timeout:
@@ -995,7 +1037,7 @@ class SimPbx:
         seat.cid_num = ch.exten
         self.newexten(seat, 1, "AppQueue", "(Outgoing Line)")
         self.chan_event("NewCallerid", seat, [("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")])
-        seat.vars["DIALEDPEERNUMBER"] = endpoint
+        self.varset(seat, "DIALEDPEERNUMBER", endpoint, always=True)
         self.chan_event(
             "AgentCalled",
             ch,
@@ -1071,10 +1113,26 @@ class SimPbx:
         spec: CallerSpec,
         continue_after: bool,
     ) -> str:
-        hold = int(self.now() - entry.joined)
+        waited = self.now() - entry.joined
+        hold = int(waited)
         ring_time = max(1, round(float(seat.vars.pop("_ring_time", "0"))))
         q.holdtime = (q.holdtime * q.completed + hold) / (q.completed + 1)
+        if q.config.setinterfacevar:
+            # queues.conf `setinterfacevar = yes`: the member's variables on both channels.
+            for leg in (ch, seat):
+                for var, value in (
+                    ("MEMBERINTERFACE", m.interface),
+                    ("MEMBERNAME", m.name),
+                    ("MEMBERCALLS", str(m.calls_taken)),
+                    ("MEMBERLASTCALL", str(m.last_call)),
+                    ("MEMBERPENALTY", str(m.penalty)),
+                    ("MEMBERDYNAMIC", "1"),
+                    ("MEMBERREALTIME", "0"),
+                ):
+                    self.varset(leg, var, value, always=True)
         self._leave(q, entry)
+        self.varset(ch, "QUEUEWAIT", str(hold), always=True)
+        self.varset(ch, "QUEUEWAIT_MS", str(int(waited * 1000)), always=True)
         self.chan_event(
             "AgentConnect",
             ch,
@@ -1096,12 +1154,9 @@ class SimPbx:
             bridge.members.append(leg)
             leg.bridge = bridge
             self.emit("BridgeEnter", "call,all", self._bridge_block(bridge), leg.block())
+        self.bridge_peers(seat, ch)
         answered_at = self.now()
         survey = continue_after
-        if q.config.setinterfacevar:
-            # queues.conf `setinterfacevar = yes`: the member's variables on the caller's channel.
-            ch.vars["MEMBERINTERFACE"] = m.interface
-            ch.vars["MEMBERNAME"] = m.name
         phone = self.phones.get(seat.endpoint)
         seat_talk = phone.hangup_after.draw(self.rng) if phone is not None else math.inf
         hit = await self.wait(min(seat_talk, spec.talk_time), ch.interrupt, seat.interrupt)
@@ -1124,12 +1179,15 @@ class SimPbx:
             # Trace 06: Redirect of the caller out of the bridge. The seat leg, alone in the
             # bridge, is hung up by the bridge's thread (published after the caller's next step);
             # AgentComplete (Reason caller, talk time up to then) comes when the caller hangs up.
+            self.bridge_peers(ch, clear=True)
             ctx, ext, pri = ch.redirect_to
             ch.context, ch.exten, ch.priority = ctx, ext, pri
             self.newexten(ch, pri, ch.app, ch.appdata)
             ch.redirect_to = None
             ch.interrupt = asyncio.Event()
+            self.bridge_peers(seat, clear=True)
             self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), ch.block())
+            self.queue_end_vars(ch, None)
             self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), seat.block())
             self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
             ch.bridge = seat.bridge = None
@@ -1156,9 +1214,11 @@ class SimPbx:
             first, second = seat, ch
             if survey:
                 # Option c (the hotline's dialplan): the caller stays up and goes on in the dialplan.
+                self.bridge_peers(seat, ch, clear=True)
                 self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), seat.block())
                 self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), ch.block())
                 self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
+                self.queue_end_vars(ch, answered_at)
                 ch.bridge = seat.bridge = None
                 self.hangup(seat, 16)
                 self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
@@ -1176,8 +1236,10 @@ class SimPbx:
                 privilege="agent,all",
             )
             first, second = ch, seat
+        self.bridge_peers(first, second, clear=True)
         self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), first.block())
         self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), second.block())
+        self.queue_end_vars(ch, answered_at)
         self.chan_event("SoftHangupRequest", second, [("Cause", "16")])
         self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
         ch.bridge = seat.bridge = None
@@ -1186,6 +1248,29 @@ class SimPbx:
         self.hangup(seat, 16)
         self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
         return "gone"
+
+    def bridge_peers(self, *legs: Channel, clear: bool = False) -> None:
+        """BRIDGEPEER / BRIDGEPVTCALLID as the bridge sets them on entering (on each leg: the
+        other one and its SIP Call-ID) and clears them on leaving."""
+        for leg in legs:
+            peer = None
+            if not clear and leg.bridge is not None:
+                peer = next((o for o in leg.bridge.members if o is not leg), None)
+            self.varset(leg, "BRIDGEPEER", peer.name if peer else "", always=True)
+            self.varset(leg, "BRIDGEPVTCALLID", peer.sip_call_id if peer else "", always=True)
+
+    def queue_end_vars(self, ch: Channel, answered_at: float | None) -> None:
+        """Queue()/Dial() leave the talk and total times on the caller (ANSWEREDTIME 0 when the
+        call left by a redirect; DIALEDTIME counts from the channel's creation)."""
+        answered = 0.0 if answered_at is None else self.now() - answered_at
+        dialed = self.now() - ch.created
+        if answered_at is None:
+            pairs = (("DIALEDTIME", dialed), ("ANSWEREDTIME", answered))
+        else:
+            pairs = (("ANSWEREDTIME", answered), ("DIALEDTIME", dialed))
+        for var, seconds in pairs:
+            self.varset(ch, var, str(int(seconds)), always=True)
+            self.varset(ch, f"{var}_MS", str(int(seconds * 1000)), always=True)
 
     def _bridge_block(self, bridge: Bridge, count: int | None = None) -> Headers:
         return [
@@ -1314,8 +1399,8 @@ class SimPbx:
         ch.request_hangup(16)
 
     def _dial_reset(self, leg: Channel) -> None:
-        # Dial() clears DIALSTATUS (and the other Dial variables) when it starts.
-        self.varset(leg, "DIALSTATUS", "")
+        for var in DIAL_RESET_VARS:
+            self.varset(leg, var, "", always=True)
 
     def _dial_target(self, resource: str) -> tuple[str, str, PhoneConfig | None]:
         """`<number>` (a registered phone) or `<number>@<trunk>` (an outside party behind the
@@ -1348,6 +1433,8 @@ class SimPbx:
             endpoint, state=DOWN, cid=UNKNOWN, context=phone.context, exten="s", linkedid=leg.linkedid
         )
         self.chan_event("Newchannel", out)
+        self.varset(out, "DIALEDPEERNUMBER", target, always=True)
+        dial_started = self.now()
         out.cid_num, out.conn_num, out.cid_name, out.conn_name = (
             target,
             leg.cid_num,
@@ -1362,6 +1449,8 @@ class SimPbx:
         leg.conn_num = target
         self.chan_event("NewConnectedLine", leg)
         self.newstate(out, RINGING)
+        self.varset(leg, "RINGTIME", str(int(self.now() - dial_started)), always=True)
+        self.varset(leg, "RINGTIME_MS", str(int((self.now() - dial_started) * 1000)), always=True)
         self.member_device_changed(f"PJSIP/{endpoint}", "RINGING")
         self.chan_event("DialState", leg, out.block("Dest"), [("DialStatus", "RINGING")])
         answers = self.rng.random() < phone.answer_probability
@@ -1378,6 +1467,9 @@ class SimPbx:
             return NEXT if hit is None else END
         self.newstate(out, UP)
         self.varset(leg, "DIALSTATUS", "ANSWER")
+        self.varset(leg, "DIALEDPEERNAME", out.name, always=True)
+        self.varset(leg, "DIALEDPEERNUMBER", target, always=True)
+        answered_at = self.now()
         self.member_device_changed(f"PJSIP/{endpoint}", "INUSE")
         out.exten = ""  # trace 05: the answered outbound leg shows an empty Exten from here on
         self.chan_event("DialEnd", leg, out.block("Dest"), [("DialStatus", "ANSWER")])
@@ -1388,6 +1480,9 @@ class SimPbx:
             bridge.members.append(one)
             one.bridge = bridge
             self.emit("BridgeEnter", "call,all", self._bridge_block(bridge), one.block())
+        # Set again each time the bridge changes technology on the way to native RTP (trace 05).
+        for _ in range(3):
+            self.bridge_peers(leg, out)
         # Two PJSIP legs of a Dial(): the bridge moves to native RTP once both are in (trace 05).
         bridge.technology = "native_rtp"
         self.spawn(self._hang_up_after(out, phone.hangup_after.draw(self.rng)))
@@ -1400,10 +1495,12 @@ class SimPbx:
         if not first.soft_hangup:
             # The dialled leg's HangupRequest carries the cause (trace 05).
             self.chan_event("HangupRequest", first, cause_hdr if first is out else [])
+        self.bridge_peers(first, second, clear=True)
         self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), first.block())
         self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), second.block())
         self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
         out.bridge = leg.bridge = None
+        self.queue_end_vars(leg, answered_at)
         self.varset(leg, "DIALSTATUS", "ANSWER")
         self.chan_event("SoftHangupRequest", second, cause_hdr)
         self.run_h_exten(leg)
