@@ -121,4 +121,16 @@ def load_asterisk_conf(config: SimulatorConfig) -> tuple[Dialplan, tuple[QueueCo
     return dialplan, queues, directory
 
 
-__all__ = ["load_asterisk_conf", "parse_queues_conf", "render_project_conf"]
+def pjsip_language(directory: Path) -> str:
+    """The endpoints' `language` in pjsip.conf (the channel's Language header); "en" without one."""
+    path = directory / "pjsip.conf"
+    if not path.exists():
+        return "en"
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = raw.split(";", 1)[0].partition("=")
+        if sep and key.strip().lower() == "language" and value.strip():
+            return value.strip()
+    return "en"
+
+
+__all__ = ["load_asterisk_conf", "parse_queues_conf", "pjsip_language", "render_project_conf"]

@@ -33,7 +33,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pbx.sim.asterisk_files import load_asterisk_conf
+from pbx.sim.asterisk_files import load_asterisk_conf, pjsip_language
 from pbx.sim.config import AgiTarget, PhoneConfig, QueueConfig, SimClock, SimulatorConfig, Strategy
 from pbx.sim.dialplan import expand, split_args, split_if, truthy
 from pbx.sim.voice import Voice, VoiceLibrary
@@ -143,6 +143,7 @@ class Channel:
     voice: Voice | None = None  # what this caller says (inbound callers only)
     spec: CallerSpec | None = None  # the simulated caller behind an inbound channel
     sip_call_id: str = ""  # the SIP dialog's Call-ID (BRIDGEPVTCALLID on the bridged peer)
+    language: str = "en"  # the endpoint's pjsip.conf `language`
     cause: int | None = None  # hangup cause an application set (Dial: 3 when no channel)
     tech_cause: str | None = None
     in_h: bool = False  # running the `h` extension
@@ -163,7 +164,7 @@ class Channel:
             "CallerIDName": self.cid_name,
             "ConnectedLineNum": self.conn_num,
             "ConnectedLineName": self.conn_name,
-            "Language": "en",
+            "Language": self.language,
             "AccountCode": "",
             "Context": self.context,
             "Exten": self.exten,
@@ -279,6 +280,7 @@ class SimPbx:
         self.rng = rng
         self._sink = sink
         self.dialplan, queue_configs, self.conf_dir = load_asterisk_conf(config)
+        self.language = pjsip_language(self.conf_dir)
         self.queues: dict[str, Queue] = {q.name: Queue(q) for q in queue_configs}
         self.unknown_applications: list[str] = []
         self.phones: dict[str, PhoneConfig] = {p.endpoint: p for p in config.seats}
@@ -387,6 +389,7 @@ class SimPbx:
             priority=1,
             created=self.now(),
         )
+        ch.language = self.language
         # A stable Call-ID per channel, without touching the seeded RNG's sequence.
         ch.sip_call_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{self.config.seed}:{uid}:{ch.name}"))
         self.channels.append(ch)
