@@ -280,6 +280,9 @@ class AmiServer:
                 "Interface paused successfully" if paused else "Interface unpaused successfully",
             )
         )
+        if not a.get("queue") and not self.pbx.muted:
+            # app_queue logs PAUSEALL / UNPAUSEALL before each queue's PAUSE (queue_log trace).
+            self.pbx.records.paused_all(self.pbx.now(), targets[0][1].name, paused, a.get("reason", ""))
         for q, m in targets:
             self.pbx.pause_member(q, m, paused, a.get("reason", ""))
 

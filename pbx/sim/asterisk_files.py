@@ -14,7 +14,6 @@ defaults (timeout 15, retry 5, wrapuptime 0, strategy ringall, joinempty yes, se
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,10 +89,14 @@ def render_project_conf(config: SimulatorConfig, out_dir: Path) -> Path:
     """Render the project's Asterisk configuration for this simulator into `out_dir`."""
     from asterisk_conf.render import AsteriskConfValues, render_asterisk_conf
 
-    first = config.queues[0] if config.queues else QueueConfig()
-    names = [q.name for q in config.queues] or [config.default_queue]
-    if config.default_queue not in names:
-        names.append(config.default_queue)
+    first = config.queues[0] if config.queues else QueueConfig(timeout=15, wrapuptime=10)
+    extra: dict[str, list[str]] = {}
+    if config.queues:
+        names = [q.name for q in config.queues]
+        if config.default_queue not in names:
+            names.append(config.default_queue)
+        extra["queues"] = names
+    # No queues given: the renderer's own, every queue routing can choose.
     values = AsteriskConfValues(
         ami_secret=config.ami_secret or "simulator",
         ami_user=config.ami_username,
@@ -103,17 +106,18 @@ def render_project_conf(config: SimulatorConfig, out_dir: Path) -> Path:
         queue_timeout=int(config.queue_timeout),
         ring_timeout=int(first.timeout),
         wrapup_s=int(first.wrapuptime),
-        queues=names,
+        **extra,  # type: ignore[arg-type]
     )
     render_asterisk_conf(out_dir, values)
     return out_dir
 
 
-def load_asterisk_conf(config: SimulatorConfig) -> tuple[Dialplan, tuple[QueueConfig, ...], Path]:
+def load_asterisk_conf(
+    config: SimulatorConfig, run_dir: Path
+) -> tuple[Dialplan, tuple[QueueConfig, ...], Path]:
     """The dialplan and the queues the simulator runs, and the directory they came from."""
     directory = config.asterisk_conf
     if directory is None:
-        run_dir = config.run_dir or Path(tempfile.mkdtemp(prefix="hotline-sim-"))
         directory = render_project_conf(config, run_dir / "asterisk")
     dialplan = Dialplan.load(directory / "extensions.conf")
     queues_file = directory / "queues.conf"

@@ -147,6 +147,8 @@ class SimulatorConfig:
     queue_timeout: float = 60.0  # QTIMEOUT when the IVR sets none
     asterisk_conf: Path | None = None
     run_dir: Path | None = None  # rendered conf, queue_log, Master.csv (None: a temporary dir)
+    queue_log_path: Path | None = None  # None: <run_dir>/queue_log, as /var/log/asterisk/queue_log
+    cdr_path: Path | None = None  # None: <run_dir>/cdr-csv/Master.csv, as cdr_csv writes it
     # The context callers' phones send their calls to (their pjsip.conf `context`).
     incoming_context: str = names.INCOMING
     hotline_number: str = "12348"

@@ -28,14 +28,17 @@ import logging
 import math
 import random
 import re
+import tempfile
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from pbx.sim.asterisk_files import load_asterisk_conf, pjsip_language
 from pbx.sim.config import AgiTarget, PhoneConfig, QueueConfig, SimClock, SimulatorConfig, Strategy
 from pbx.sim.dialplan import expand, split_args, split_if, truthy
+from pbx.sim.records import Records
 from pbx.sim.voice import Voice, VoiceLibrary
 
 log = logging.getLogger(__name__)
@@ -279,7 +282,12 @@ class SimPbx:
         self.clock = clock
         self.rng = rng
         self._sink = sink
-        self.dialplan, queue_configs, self.conf_dir = load_asterisk_conf(config)
+        self.run_dir = config.run_dir or Path(tempfile.mkdtemp(prefix="hotline-sim-"))
+        self.dialplan, queue_configs, self.conf_dir = load_asterisk_conf(config, self.run_dir)
+        self.records = Records(
+            config.queue_log_path or self.run_dir / "queue_log",
+            config.cdr_path or self.run_dir / "cdr-csv" / "Master.csv",
+        )
         self.language = pjsip_language(self.conf_dir)
         self.queues: dict[str, Queue] = {q.name: Queue(q) for q in queue_configs}
         self.unknown_applications: list[str] = []
