@@ -329,6 +329,13 @@ class SimPbx:
 
     def chan_event(self, name: str, ch: Channel, *extra: Headers, privilege: str = "call,all") -> None:
         self.emit(name, privilege, ch.block(), *extra)
+        if ch.pending_complete and (
+            name == "SoftHangupRequest" or (name == "HangupRequest" and ch.app != "Queue")
+        ):
+            # A queue call the caller was redirected out of completes when the caller's channel
+            # is being hung up: after the SoftHangupRequest, or at once on the caller's BYE from
+            # a Dial() (observer trace: 12345, queue and seat transfers).
+            self.flush_pending_complete(ch)
 
     def varset(self, ch: Channel, variable: str, value: str, *, always: bool = True) -> None:
         """Set a channel variable; pbx.c publishes a VarSet for every one."""
@@ -406,8 +413,21 @@ class SimPbx:
     def hangup(self, ch: Channel, cause: int, *, tech_cause: str | None = None) -> None:
         while ch.after_newexten:
             ch.after_newexten.pop(0)()
+        self.flush_pending_complete(ch)
+        tech_cause = tech_cause if tech_cause is not None else ch.tech_cause
+        extra: Headers = [("Cause", str(cause)), ("Cause-txt", CAUSE_TEXT.get(cause, "Unknown"))]
+        if tech_cause is not None:
+            extra.append(("TechCause", tech_cause))
+        self.chan_event("Hangup", ch, extra)
+        ch.gone = True
+        ch.ended.set()
+        if ch in self.channels:
+            self.channels.remove(ch)
+
+    def flush_pending_complete(self, ch: Channel) -> None:
         now = self.now()
-        for queue, interface, member, hold, answered_at in ch.pending_complete:
+        pending, ch.pending_complete = ch.pending_complete, []
+        for queue, interface, member, hold, answered_at in pending:
             self.chan_event(
                 "AgentComplete",
                 ch,
@@ -421,16 +441,6 @@ class SimPbx:
                 ],
                 privilege="agent,all",
             )
-        ch.pending_complete.clear()
-        tech_cause = tech_cause if tech_cause is not None else ch.tech_cause
-        extra: Headers = [("Cause", str(cause)), ("Cause-txt", CAUSE_TEXT.get(cause, "Unknown"))]
-        if tech_cause is not None:
-            extra.append(("TechCause", tech_cause))
-        self.chan_event("Hangup", ch, extra)
-        ch.gone = True
-        ch.ended.set()
-        if ch in self.channels:
-            self.channels.remove(ch)
 
     def next_local_seq(self) -> int:
         """chan_local numbers its pairs with a counter of its own (`Local/x@ctx-0000000a;1`)."""
@@ -1057,8 +1067,10 @@ class SimPbx:
             privilege="agent,all",
         )
         self.chan_event("DialBegin", ch, seat.block("Dest"), [("DialString", m.interface)])
-        ch.conn_num = seat.cid_num
-        self.chan_event("NewConnectedLine", ch)
+        if ch.conn_num != seat.cid_num:
+            # Published only when the connected line really changes (observer: a second queue).
+            ch.conn_num = seat.cid_num
+            self.chan_event("NewConnectedLine", ch)
         seat.conn_num = ch.cid_num
         seat.exten = ch.exten
         self.newstate(seat, RINGING)
@@ -1235,9 +1247,11 @@ class SimPbx:
                 self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
                 return "survey"
         else:
-            # The caller hangs up (not trace-backed: the mirror of trace 02).
+            # The caller hangs up (observer trace, the queue transfer's second queue): the
+            # caller leaves the bridge, Queue() returns CONTINUE on a channel being hung up.
             if not ch.soft_hangup:
                 self.chan_event("HangupRequest", ch)
+            self.bridge_peers(ch, clear=True)
             self.chan_event(
                 "AgentComplete",
                 ch,
@@ -1246,7 +1260,19 @@ class SimPbx:
                 [("Reason", "caller")],
                 privilege="agent,all",
             )
-            first, second = ch, seat
+            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), ch.block())
+            self.queue_end_vars(ch, answered_at)
+            self.varset(ch, "QUEUESTATUS", "CONTINUE")
+            self.chan_event("SoftHangupRequest", ch, [("Cause", "16")])
+            self.bridge_peers(seat, clear=True)
+            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), seat.block())
+            self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
+            ch.bridge = seat.bridge = None
+            self.hangup(seat, 16)
+            self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
+            self.hangup(ch, 16)
+            self.device_idle(ch.endpoint)
+            return "gone"
         self.bridge_peers(first, second, clear=True)
         self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), first.block())
         self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), second.block())
@@ -1513,7 +1539,8 @@ class SimPbx:
         out.bridge = leg.bridge = None
         self.queue_end_vars(leg, answered_at)
         self.varset(leg, "DIALSTATUS", "ANSWER")
-        self.chan_event("SoftHangupRequest", second, cause_hdr)
+        # The Dial()ing channel is the one soft-hung-up, whoever hung up first (traces 05, observer).
+        self.chan_event("SoftHangupRequest", leg, cause_hdr)
         self.run_h_exten(leg)
         self.hangup(out, 16)
         self.hangup(leg, 16)
