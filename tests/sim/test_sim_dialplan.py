@@ -319,3 +319,51 @@ async def test_given_originate_into_missing_context_when_sent_then_extension_doe
     replies = {dict(m).get("ActionID"): dict(m) for m in client.messages[start:] if "Response" in dict(m)}
     assert replies["o1"]["Response"] == "Error" and replies["o1"]["Message"] == "Extension does not exist."
     assert replies["o2"]["Response"] == "Success"
+
+
+async def test_given_queues_conf_timings_when_calls_queue_then_ring_timeout_and_wrapup_are_honoured(
+    tmp_path: Path,
+) -> None:
+    # Rendered queues.conf: timeout 15 (ring per attempt), wrapuptime 10, retry 2.
+    sim, events = await _start(
+        tmp_path,
+        seats=(
+            PhoneConfig("1001", answer_delay=Dist.fixed(1.0), hangup_after=Dist.fixed(4.0)),
+            PhoneConfig("1002", answer_probability=0.0),
+        ),
+    )
+    try:
+        sim.pbx.add_member("q-city-other", "PJSIP/1001", "seat-1001", "PJSIP/1001", 0)
+        sim.pbx.add_member("q-city-labor", "PJSIP/1002", "seat-1002", "PJSIP/1002", 0)
+        sim.place_call(CallerSpec("first", "13900139000", talk_time=60.0))
+        await _until(lambda: bool(_of(events, "AgentComplete")))
+        sim.place_call(CallerSpec("second", "13900139001", talk_time=60.0))
+        await _until(lambda: len(_of(events, "AgentConnect")) == 2, 20.0)
+        # A third caller, moved to the labor queue whose only seat never answers.
+        sim.place_call(CallerSpec("third", "13900139002", talk_time=60.0, patience=40.0))
+        await _until(lambda: any(e["Channel"].startswith("PJSIP/third-") for e in _of(events, "Newchannel")))
+        chan = next(c for c in sim.pbx.channels if c.endpoint == "third")
+        await _until(lambda: chan.app == "Queue")
+        client = await helpers.AmiClient.connect(sim.port)
+        await client.login()
+        client.send(
+            [
+                ("Action", "Redirect"),
+                ("Channel", chan.name),
+                ("Context", names.TRANSFER),
+                ("Exten", "q-city-labor"),
+            ]
+        )
+        await _until(lambda: len(_of(events, "AgentRingNoAnswer")) >= 2, 20.0)
+        await client.close()
+    finally:
+        await sim.stop()
+
+    [first_done] = [e for e in _of(events, "AgentComplete") if e["Channel"].startswith("PJSIP/first-")]
+    second_called = next(e for e in _of(events, "AgentCalled") if e["Channel"].startswith("PJSIP/second-"))
+    # app_queue offers the member again only after wrapuptime (10 s) from the end of the call.
+    assert float(second_called["Timestamp"]) - float(first_done["Timestamp"]) >= 10.0
+    rna = _of(events, "AgentRingNoAnswer")
+    assert all(abs(int(e["RingTime"]) - 15000) < 1000 for e in rna)  # timeout = 15 s per attempt
+    called = [float(e["Timestamp"]) for e in _of(events, "AgentCalled", MemberName="seat-1002")]
+    assert called[1] - called[0] >= 15.0 + 2.0 - 0.5  # ring 15 s, then retry = 2 s
