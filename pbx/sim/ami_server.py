@@ -425,9 +425,15 @@ class AmiServer:
         )
 
     def _is_tap(self, resource: str, a: Action) -> bool:
-        """`Local/<exten>@<tap context>` with `Application: AudioSocket` (the [asr-tap] dialplan)."""
-        _, context, _ = split_local(resource)
-        return context in self.pbx.config.tap_contexts and a.get("application", "").lower() == "audiosocket"
+        """`Local/<exten>@<context>` with `Application: AudioSocket` where the dialplan's
+        `<exten>,1` is ChanSpy (the [asr-tap] context of extensions.conf)."""
+        exten, context, _ = split_local(resource)
+        step = self.pbx.dialplan.step(context, exten, 1)
+        return (
+            step is not None
+            and step.app.lower() == "chanspy"
+            and a.get("application", "").lower() == "audiosocket"
+        )
 
     def _redirect(self, s: _Session, a: Action, aid: str | None) -> None:
         ch = self.pbx.find_channel(a.get("channel", ""))

@@ -183,7 +183,8 @@ class SimulatorConfig:
     callers_say_address: bool = True  # address utterance on the IVR's EXEC AudioSocket; off: silence
     speech_gap: float = 1.0  # silence between two plays of the conversation recording (s)
     address_max: float = 15.0  # the longest an EXEC AudioSocket streams before giving up (s)
-    # Contexts whose every extension is `ChanSpy(${SPY},qEo)`, as [asr-tap] in extensions.conf.
+    # Unused: a tap is any Local/<exten>@<context> whose dialplan step 1 is ChanSpy (kept so
+    # existing configurations still load).
     tap_contexts: tuple[str, ...] = (names.ASR_TAP,)
     # The hotline's own dialplan (asterisk_conf/templates/extensions.conf): Queue(...,tc,...), and
     # when the SEAT hangs up with the caller still on the line, `AGI(agi://host:port/<script>)` on
