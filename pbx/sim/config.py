@@ -144,7 +144,7 @@ class SimulatorConfig:
     ami_version: str = "9.0.0"
     queues: tuple[QueueConfig, ...] = (QueueConfig(),)
     default_queue: str = "q-general"
-    queue_timeout: float = 60.0  # QTIMEOUT when the IVR sets none
+    queue_timeout: float = 300.0  # Queue() timeout rendered into extensions.conf (asterisk_conf default)
     asterisk_conf: Path | None = None
     run_dir: Path | None = None  # rendered conf, queue_log, Master.csv (None: a temporary dir)
     queue_log_path: Path | None = None  # None: <run_dir>/queue_log, as /var/log/asterisk/queue_log
