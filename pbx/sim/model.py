@@ -710,6 +710,10 @@ class SimPbx:
                 return
             data = self.expand(ch, step.data)
             self.newexten(ch, step.priority, step.app, data)
+            if not self.muted:
+                # The channel snapshot names the application even when no Newexten is published
+                # (same priority after a redirect): the CDR's lastapp follows the snapshot.
+                self.records.application(ch.name, ch.context, ch.exten, step.app, data)
             outcome = await handler(ch, data)
             if ch.gone:
                 return
@@ -1465,6 +1469,8 @@ class SimPbx:
             log.warning("Dial(%s) on %s: no such endpoint or no contact", data, leg.name)
             self.varset(leg, "DIALSTATUS", "CHANUNAVAIL")
             leg.cause, leg.tech_cause = 3, "404"
+            if not self.muted:
+                self.records.dial_failed_without_channel(leg.name)
             return NEXT
         out = self.new_channel(
             endpoint, state=DOWN, cid=UNKNOWN, context=phone.context, exten="s", linkedid=leg.linkedid

@@ -101,6 +101,7 @@ class _Segment:
     lastdata: str = ""
     app_ran: bool = True
     disposition: str = ""
+    frozen: bool = False  # a Dial() that created no channel: lastapp stays Dial (real Master.csv)
 
 
 class Records:
@@ -223,6 +224,20 @@ class Records:
             dcontext=h.get("Context", ""),
         )
 
+    def application(self, channel: str, context: str, exten: str, app: str, data: str) -> None:
+        """The channel started running `app` (its snapshot changed, Newexten or not)."""
+        seg = self._cdr.get(channel)
+        if seg is not None and exten != "h" and not seg.frozen:
+            seg.lastapp, seg.lastdata, seg.dst, seg.dcontext, seg.app_ran = app, data, exten, context, True
+
+    def dial_failed_without_channel(self, channel: str) -> None:
+        """Dial() could not create the callee's channel (CHANUNAVAIL): the CDR stays in its
+        dial state, and the applications after it (Hangup) do not replace lastapp Dial
+        (the real run's 12345 transfer through a missing trunk)."""
+        seg = self._cdr.get(channel)
+        if seg is not None:
+            seg.frozen = True
+
     def _on_NewCallerid(self, h: dict[str, str], at: float) -> None:
         seg = self._cdr.get(h["Channel"])
         if seg is not None:
@@ -231,7 +246,7 @@ class Records:
 
     def _on_Newexten(self, h: dict[str, str], at: float) -> None:
         seg = self._cdr.get(h["Channel"])
-        if seg is None or h.get("Exten") == "h":
+        if seg is None or h.get("Exten") == "h" or seg.frozen:
             # The CDR ends before the `h` extension runs (the callback rows of the real file).
             return
         seg.lastapp, seg.lastdata = h.get("Application", ""), h.get("AppData", "")

@@ -131,7 +131,8 @@ def _lid_of(events: list[Event], endpoint: str) -> str:
 
 
 async def _simulate(tmp_path: Path) -> tuple[list[Event], dict[str, str]]:
-    """Run the scenarios; (all events, real linkedid -> simulated linkedid)."""
+    """Run the scenarios; (all events, real linkedid -> simulated linkedid). The run's queue_log
+    and Master.csv are left in `tmp_path / "run"`."""
     real = _real_events()
     agi = ScriptedAgi(_agi_commands(real, ANSWERED))
     port = await agi.start()
@@ -288,9 +289,14 @@ async def _simulate(tmp_path: Path) -> tuple[list[Event], dict[str, str]]:
     return events, which
 
 
+RUN_DIR: list[Path] = []
+
+
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Event], dict[str, str]]:
-    return asyncio.run(_simulate(tmp_path_factory.mktemp("faithful")))
+    tmp = tmp_path_factory.mktemp("faithful")
+    RUN_DIR.append(tmp / "run")
+    return asyncio.run(_simulate(tmp))
 
 
 REFERENCE_ORDERS: set[tuple[str, str]] = set()
@@ -477,3 +483,48 @@ def test_given_a_passing_simulated_stream_when_a_fault_is_planted_then_the_contr
     problems = _check(_plant(fault, events))
 
     assert problems, f"planted fault not caught: {fault}"
+
+
+# ------------------------------------------------------------------------------ durable records
+def _uniqueids(events: list[Event], linkedid: str) -> set[str]:
+    return {e["Uniqueid"] for e in events if e["Event"] == "Newchannel" and e.get("Linkedid") == linkedid}
+
+
+@pytest.mark.parametrize(
+    "real_call",
+    [ANSWERED, ABANDONED, CALLBACK_OK, CALLBACK_MISSED, SEAT_TRANSFER, TRANSFER_12345, QUEUE_TRANSFER],
+)
+def test_given_a_real_call_when_simulated_alike_then_queue_log_and_cdr_rows_match_asterisks(
+    simulated: tuple[list[Event], dict[str, str]], real_call: str
+) -> None:
+    from pbx.sim.records import parse_cdr_csv, parse_queue_log
+
+    events, which = simulated
+    run = RUN_DIR[0]
+    real_events = _real_events()
+
+    def qlog(text: str, callid: str) -> list[tuple[str, ...]]:
+        # Event and queue per line of the call (values like hold times differ with the timing).
+        return [(f[4], f[2]) for f in parse_queue_log(text) if f[1] == callid]
+
+    def cdr(text: str, uniqueids: set[str]) -> list[tuple[str, ...]]:
+        return [
+            (
+                r["lastapp"],
+                r["disposition"],
+                CONTEXT_ALIASES.get(r["dcontext"], r["dcontext"]),
+                # The other party's kind: a seat (4 digits), a citizen, or nobody.
+                {0: "", 4: "seat"}.get(len(r["dstchannel"].split("-")[0].removeprefix("PJSIP/")), "citizen"),
+            )
+            for r in parse_cdr_csv(text)
+            if r["uniqueid"] in uniqueids
+        ]
+
+    real_q = qlog((REAL / "queue_log").read_text(encoding="utf-8"), real_call)
+    sim_q = qlog((run / "queue_log").read_text(encoding="utf-8"), which[real_call])
+    assert sim_q == real_q
+    real_c = cdr((REAL / "Master.csv").read_text(encoding="utf-8"), _uniqueids(real_events, real_call))
+    sim_c = cdr(
+        (run / "cdr-csv" / "Master.csv").read_text(encoding="utf-8"), _uniqueids(events, which[real_call])
+    )
+    assert sim_c == real_c
