@@ -22,6 +22,7 @@ from callbacks.sla import SlaPolicy
 from callbacks.subscriber import subscribe_callbacks
 from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
+from core import dialplan
 from core.bus import EventBus
 from core.calls import CallRecord
 from core.clock import Clock, SystemClock
@@ -74,6 +75,7 @@ class Runtime:
         self.tracker = CallTracker(
             transfer_contexts=frozenset({"transfer", "hotline-transfer"}),
             inbound_contexts=frozenset({"incoming", "hotline-incoming"}),
+            callback_context=dialplan.CALLBACK,
         )
         self.board: SeatBoard | None = None
         self.agi: AgiServer | None = None

@@ -8,6 +8,8 @@ own.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -110,6 +112,9 @@ class SimulatorSettings(BaseModel):
     seed: int = 12348
     time_scale: float = 1.0
     auto_login_seats: bool = True
+    # Where the simulator renders its Asterisk config and writes queue_log and cdr-csv/Master.csv
+    # (None: a fresh temporary directory, logged at start).
+    run_dir: Path | None = None
 
 
 class Settings(BaseSettings):

@@ -181,6 +181,7 @@ async def start_simulator(
         seed=sim.seed,
         time_scale=sim.time_scale,
         dtmf_mix=DEMO_DTMF,
+        run_dir=sim.run_dir,
     )
     return await run_simulator(config)
 

@@ -62,7 +62,7 @@ def environment(pbx: SimPbx, ch: Channel, target: AgiTarget) -> bytes:
         ("agi_network_script", target.script),
         ("agi_request", target.url),
         ("agi_channel", ch.name),
-        ("agi_language", "en"),
+        ("agi_language", ch.language),
         ("agi_type", "PJSIP"),
         ("agi_uniqueid", ch.uniqueid),
         ("agi_version", "22.10.1"),
@@ -89,6 +89,9 @@ def _get_variable(ch: Channel, name: str) -> str | None:
         "CALLERID(num)": ch.cid_num,
         "CALLERID(name)": ch.cid_name,
         "CHANNEL(name)": ch.name,
+        "CHANNEL(linkedid)": ch.linkedid,
+        "CHANNEL(uniqueid)": ch.uniqueid,
+        "CHANNEL(language)": ch.language,
         "UNIQUEID": ch.uniqueid,
         "EXTEN": ch.exten,
         "CONTEXT": ch.context,
@@ -132,6 +135,9 @@ class _Session:
         if verb == "STREAM FILE" or verb == "CONTROL STREAM":
             await self.pbx.wait(1.0, self.ch.interrupt)
             digit = self._digit()
+            if verb == "STREAM FILE" and not self.ch.interrupt.is_set():
+                # res_agi's STREAM FILE reports the playback like Playback() (observer trace).
+                self.pbx.varset(self.ch, "PLAYBACKSTATUS", "SUCCESS")
             return f"200 result={ord(digit) if digit else 0} endpos=8000", False
         if verb == "WAIT FOR" or verb == "WAIT FORDIGIT":
             digit = self._digit()

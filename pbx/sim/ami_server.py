@@ -280,6 +280,9 @@ class AmiServer:
                 "Interface paused successfully" if paused else "Interface unpaused successfully",
             )
         )
+        if not a.get("queue") and not self.pbx.muted:
+            # app_queue logs PAUSEALL / UNPAUSEALL before each queue's PAUSE (queue_log trace).
+            self.pbx.records.paused_all(self.pbx.now(), targets[0][1].name, paused, a.get("reason", ""))
         for q, m in targets:
             self.pbx.pause_member(q, m, paused, a.get("reason", ""))
 
@@ -387,6 +390,15 @@ class AmiServer:
             if sep:
                 variables[k.strip()] = v
         timeout = float(a.get("timeout") or 30000) / 1000.0
+        context, exten = a.get("context", ""), a.get("exten", "")
+        priority = a.get("priority") or "1"
+        if not a.get("application") and not (
+            priority.isdigit() and self.pbx.dialplan.exists(context, exten, int(priority))
+        ):
+            # manager.c checks the dialplan before queueing, even with Async: true (project
+            # trace, run 1: Originate into the missing [callback] context).
+            s.send(self._resp("Error", aid, "Extension does not exist."))
+            return
         s.send(self._resp("Success", aid, "Originate successfully queued"))
         if tech.upper() == "LOCAL" and self._is_tap(endpoint, a):
             # The live-transcript tap: ChanSpy on ;2, AudioSocket on ;1 (pbx/sim/tap.py).
@@ -413,9 +425,15 @@ class AmiServer:
         )
 
     def _is_tap(self, resource: str, a: Action) -> bool:
-        """`Local/<exten>@<tap context>` with `Application: AudioSocket` (the [asr-tap] dialplan)."""
-        _, context, _ = split_local(resource)
-        return context in self.pbx.config.tap_contexts and a.get("application", "").lower() == "audiosocket"
+        """`Local/<exten>@<context>` with `Application: AudioSocket` where the dialplan's
+        `<exten>,1` is ChanSpy (the [asr-tap] context of extensions.conf)."""
+        exten, context, _ = split_local(resource)
+        step = self.pbx.dialplan.step(context, exten, 1)
+        return (
+            step is not None
+            and step.app.lower() == "chanspy"
+            and a.get("application", "").lower() == "audiosocket"
+        )
 
     def _redirect(self, s: _Session, a: Action, aid: str | None) -> None:
         ch = self.pbx.find_channel(a.get("channel", ""))

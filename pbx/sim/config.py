@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from core import dialplan as names
+
 DEFAULT_AUDIO_DIR = Path(__file__).resolve().with_name("audio")
 """The packaged caller voices (pbx/sim/audio: 8 kHz mono 16-bit WAV; see its README)."""
 
@@ -94,6 +96,7 @@ class QueueConfig:
     retry: float = 5.0  # app_queue's default pause before ringing the members again
     wrapuptime: float = 2.0
     joinempty: bool = True
+    setinterfacevar: bool = False  # MEMBERINTERFACE, MEMBERNAME... on the caller's channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,7 @@ class PhoneConfig:
     answer_probability: float = 1.0
     answer_delay: Dist = field(default_factory=lambda: Dist.fixed(1.0))
     hangup_after: Dist = field(default_factory=Dist.never)
-    context: str = "seats-out"
+    context: str = names.SEATS_OUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +130,12 @@ class AgiTarget:
 
 @dataclass(frozen=True, slots=True)
 class SimulatorConfig:
-    """Everything a simulator run needs. `time_scale` 1.0 is real time, 20.0 runs 20x faster."""
+    """Everything a simulator run needs. `time_scale` 1.0 is real time, 20.0 runs 20x faster.
+
+    The dialplan and the queues come from `asterisk_conf` (a directory with extensions.conf and
+    queues.conf); None renders the project's own files (asterisk_conf.render) into `run_dir`
+    from `queues`, `default_queue`, `queue_timeout` and `agi` (pbx/sim/asterisk_files.py).
+    """
 
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
@@ -136,7 +144,23 @@ class SimulatorConfig:
     ami_version: str = "9.0.0"
     queues: tuple[QueueConfig, ...] = (QueueConfig(),)
     default_queue: str = "q-general"
-    queue_timeout: float = 60.0  # QTIMEOUT when the IVR sets none
+    queue_timeout: float = 300.0  # Queue() timeout rendered into extensions.conf (asterisk_conf default)
+    asterisk_conf: Path | None = None
+    run_dir: Path | None = None  # rendered conf, queue_log, Master.csv (None: a temporary dir)
+    queue_log_path: Path | None = None  # None: <run_dir>/queue_log, as /var/log/asterisk/queue_log
+    cdr_path: Path | None = None  # None: <run_dir>/cdr-csv/Master.csv, as cdr_csv writes it
+    # The context callers' phones send their calls to (their pjsip.conf `context`).
+    incoming_context: str = names.INCOMING
+    hotline_number: str = "12348"
+    # Dial(PJSIP/<number>@<trunk>) reaches a simulated outside party behind one of these
+    # endpoints (another endpoint: CHANUNAVAIL, as Asterisk's "endpoint was not found").
+    trunks: tuple[str, ...] = (names.TRUNK_ENDPOINT,)
+    outside_party: PhoneConfig = field(
+        default_factory=lambda: PhoneConfig(
+            "outside", answer_delay=Dist.fixed(3.0), hangup_after=Dist.fixed(20.0)
+        )
+    )
+    outside_failing: tuple[str, ...] = ()  # outside numbers that cannot be reached (CHANUNAVAIL)
     agi: AgiTarget | None = None
     audiosocket: tuple[str, int] | None = None
     seats: tuple[PhoneConfig, ...] = ()
@@ -159,8 +183,9 @@ class SimulatorConfig:
     callers_say_address: bool = True  # address utterance on the IVR's EXEC AudioSocket; off: silence
     speech_gap: float = 1.0  # silence between two plays of the conversation recording (s)
     address_max: float = 15.0  # the longest an EXEC AudioSocket streams before giving up (s)
-    # Contexts whose every extension is `ChanSpy(${SPY},qEo)`, as [asr-tap] in extensions.conf.
-    tap_contexts: tuple[str, ...] = ("asr-tap",)
+    # Unused: a tap is any Local/<exten>@<context> whose dialplan step 1 is ChanSpy (kept so
+    # existing configurations still load).
+    tap_contexts: tuple[str, ...] = (names.ASR_TAP,)
     # The hotline's own dialplan (asterisk_conf/templates/extensions.conf): Queue(...,tc,...), and
     # when the SEAT hangs up with the caller still on the line, `AGI(agi://host:port/<script>)` on
     # the caller's channel (MEMBERINTERFACE set by `setinterfacevar`). Needs `agi` as well. None:

@@ -6,36 +6,70 @@ sequences, header names and header order are copied from the traces recorded on 
 up while a seat rings, a caller ending a bridged call) follow the same building blocks and are
 marked "not trace-backed" below.
 
-What is deliberately NOT emitted (noise for every consumer of this system): RTCPSent/RTCPReceived,
-security events (ChallengeSent, SuccessfulAuth), BRIDGEPEER/BRIDGEPVTCALLID, RTPAUDIOQOS*, SIPDOMAIN,
-DIALEDPEERNUMBER/NAME, the *TIME/*TIME_MS and QUEUEWAIT* VarSets. The VarSets that ARE emitted are
-listed in `SIMULATED_VARSETS` plus every variable set by an AGI `SET VARIABLE` or an Originate
-`Variable:` header.
+Every VarSet Asterisk publishes is emitted (Set(), AGI SET VARIABLE, Originate variables, and the
+ones applications set implicitly: app_queue's QUEUE*/MEMBER*/*TIME, Dial's DIAL*/*TIME, the
+bridge's BRIDGEPEER/BRIDGEPVTCALLID, chan_pjsip's SIPDOMAIN), checked against the recorded traces
+(tests/sim/test_sim_contract.py compares all of them). Not emitted, because the simulator has no
+RTP or SIP security layer: RTCPSent/RTCPReceived, ChallengeSent/SuccessfulAuth, RTPAUDIOQOS*.
 
-Dialplan reproduced (shared/asterisk-traces/extensions.conf):
-  incoming,12348: Answer, AGI(agi://...), Queue(${HOTLINE_QUEUE or q-general},t,,,${QTIMEOUT or 60}), Hangup
-With `SimulatorConfig.survey_script` set and an AGI target, the hotline's own dialplan instead
-(asterisk_conf/templates/extensions.conf): Queue(...,tc,...) and, when the SEAT hangs up with the
-caller still on the line, GotoIf(MEMBERINTERFACE) then AGI(agi://.../survey), Hangup (not
-trace-backed; priorities continue the model's numbering after Queue).
-  incoming,12349: Answer, Set(ASUUID=uuid), AudioSocket(uuid,host:port), Hangup
-  transfer,12345: Answer, Wait(3), Hangup
-  callback,<x>:   Dial(PJSIP/<x>,20), Hangup   (the `h` extension matches too: Dial(PJSIP/h,20))
+The dialplan is not coded here: `run_dialplan` interprets the extensions.conf the simulator was
+given (pbx/sim/dialplan.py parses it; pbx/sim/asterisk_files.py loads or renders it) step by
+step, and the applications the project's dialplans use are methods `_app_<name>` (Answer, AGI,
+Queue, Dial, Goto, GotoIf, Set, NoOp, Playback, Wait, AudioSocket, ChanSpy, MixMonitor, Hangup).
+An application it does not know is logged as an error and the channel is hung up, as Asterisk's
+"No application" does; the `h` extension runs on hangup where one matches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import random
+import re
+import tempfile
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from pbx.sim.asterisk_files import load_asterisk_conf, pjsip_language
 from pbx.sim.config import AgiTarget, PhoneConfig, QueueConfig, SimClock, SimulatorConfig, Strategy
+from pbx.sim.dialplan import expand, split_args, split_if, truthy
+from pbx.sim.records import Records
 from pbx.sim.voice import Voice, VoiceLibrary
+
+log = logging.getLogger(__name__)
+
+# What a dialplan application tells the interpreter (pbx.c: 0 = go on, -1 = hang up).
+NEXT, JUMPED, END = "next", "jumped", "end"
+QUEUE_RESET_VARS = (
+    "ANSWEREDTIME",
+    "ANSWEREDTIME_MS",
+    "DIALEDTIME",
+    "DIALEDTIME_MS",
+    "QUEUEWAIT",
+    "QUEUEWAIT_MS",
+)
+"""Queue() clears these when it starts (observer trace)."""
+DIAL_RESET_VARS = (
+    "DIALSTATUS",
+    "DIALEDPEERNUMBER",
+    "DIALEDPEERNAME",
+    "ANSWEREDTIME",
+    "ANSWEREDTIME_MS",
+    "DIALEDTIME",
+    "DIALEDTIME_MS",
+    "RINGTIME",
+    "RINGTIME_MS",
+    "PROGRESSTIME",
+    "PROGRESSTIME_MS",
+)
+"""Dial() clears these when it starts, DIALSTATUS first (observer trace, callback and h)."""
+PLAYBACK_S = 2.0
+"""How long a simulated Playback() prompt lasts (virtual seconds)."""
 
 Headers = list[tuple[str, str]]
 EventSink = Callable[[Headers], None]
@@ -43,7 +77,7 @@ EventSink = Callable[[Headers], None]
 SIMULATED_VARSETS = frozenset(
     {"AGISTATUS", "ABANDONED", "QUEUEPOSITION", "QUEUESTATUS", "DIALSTATUS", "ASUUID"}
 )
-"""Dialplan/app variables whose VarSet events the simulator reproduces (besides AGI/Originate ones)."""
+"""Status variables of the applications (every VarSet is emitted now; kept for importers)."""
 
 DOWN, RING, RINGING, UP = 0, 4, 5, 6
 STATE_DESC = {DOWN: "Down", RING: "Ring", RINGING: "Ringing", UP: "Up"}
@@ -110,6 +144,18 @@ class Channel:
     # Redirect: a ChanSpy tap follows the channel through a transfer and stops only here.
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     voice: Voice | None = None  # what this caller says (inbound callers only)
+    spec: CallerSpec | None = None  # the simulated caller behind an inbound channel
+    sip_call_id: str = ""  # the SIP dialog's Call-ID (BRIDGEPVTCALLID on the bridged peer)
+    language: str = "en"  # the endpoint's pjsip.conf `language`
+    cause: int | None = None  # hangup cause an application set (Dial: 3 when no channel)
+    tech_cause: str | None = None
+    in_h: bool = False  # running the `h` extension
+    last_cep: tuple[str, str, int] | None = None  # the location the last Newexten published
+    # AgentComplete owed to a queue the caller was redirected out of: (queue, interface, member
+    # name, hold, answered at); app_queue publishes it when the caller's channel hangs up.
+    pending_complete: list[tuple[str, str, str, int, float]] = field(default_factory=list)
+    # Work another thread of Asterisk publishes just after the channel's next Newexten.
+    after_newexten: list[Callable[[], None]] = field(default_factory=list)
 
     def block(self, prefix: str = "", **override: str) -> Headers:
         """The channel snapshot every channel event carries (`Dest` prefix for the peer)."""
@@ -121,7 +167,7 @@ class Channel:
             "CallerIDName": self.cid_name,
             "ConnectedLineNum": self.conn_num,
             "ConnectedLineName": self.conn_name,
-            "Language": "en",
+            "Language": self.language,
             "AccountCode": "",
             "Context": self.context,
             "Exten": self.exten,
@@ -218,6 +264,7 @@ class CallerSpec:
     endpoint: str = "caller1"
     number: str = "caller1"
     exten: str = "12348"
+    context: str = ""  # "" : SimulatorConfig.incoming_context
     patience: float = math.inf
     talk_time: float = math.inf
     district: str = ""
@@ -235,7 +282,15 @@ class SimPbx:
         self.clock = clock
         self.rng = rng
         self._sink = sink
-        self.queues: dict[str, Queue] = {q.name: Queue(q) for q in config.queues}
+        self.run_dir = config.run_dir or Path(tempfile.mkdtemp(prefix="hotline-sim-"))
+        self.dialplan, queue_configs, self.conf_dir = load_asterisk_conf(config, self.run_dir)
+        self.records = Records(
+            config.queue_log_path or self.run_dir / "queue_log",
+            config.cdr_path or self.run_dir / "cdr-csv" / "Master.csv",
+        )
+        self.language = pjsip_language(self.conf_dir)
+        self.queues: dict[str, Queue] = {q.name: Queue(q) for q in queue_configs}
+        self.unknown_applications: list[str] = []
         self.phones: dict[str, PhoneConfig] = {p.endpoint: p for p in config.seats}
         self.channels: list[Channel] = []
         self.devices: dict[str, str] = {}
@@ -274,25 +329,38 @@ class SimPbx:
 
     def chan_event(self, name: str, ch: Channel, *extra: Headers, privilege: str = "call,all") -> None:
         self.emit(name, privilege, ch.block(), *extra)
+        if ch.pending_complete and (
+            name == "SoftHangupRequest" or (name == "HangupRequest" and ch.app != "Queue")
+        ):
+            # A queue call the caller was redirected out of completes when the caller's channel
+            # is being hung up: after the SoftHangupRequest, or at once on the caller's BYE from
+            # a Dial() (observer trace: 12345, queue and seat transfers).
+            self.flush_pending_complete(ch)
 
-    def varset(self, ch: Channel, variable: str, value: str, *, always: bool = False) -> None:
+    def varset(self, ch: Channel, variable: str, value: str, *, always: bool = True) -> None:
+        """Set a channel variable; pbx.c publishes a VarSet for every one."""
         ch.vars[variable] = value
-        if always or variable in SIMULATED_VARSETS:
-            self.chan_event(
-                "VarSet", ch, [("Variable", variable), ("Value", value)], privilege="dialplan,all"
-            )
+        self.chan_event("VarSet", ch, [("Variable", variable), ("Value", value)], privilege="dialplan,all")
 
     def newexten(
         self, ch: Channel, priority: int, app: str, data: str, *, extension: str | None = None
     ) -> None:
         ch.priority, ch.app, ch.appdata = priority, app, data
         ext = ch.exten if extension is None else extension
+        cep = (ch.context, ch.exten, priority)
+        if cep == ch.last_cep:
+            # Newexten is published when a snapshot's context/exten/priority changed, not per
+            # application (trace 06: Answer at the redirect's priority 1 shows no Newexten).
+            return
+        ch.last_cep = cep
         self.chan_event(
             "Newexten",
             ch,
             [("Extension", ext), ("Application", app), ("AppData", data)],
             privilege="dialplan,all",
         )
+        while ch.after_newexten:
+            ch.after_newexten.pop(0)()
 
     def newstate(self, ch: Channel, state: int) -> None:
         ch.state = state
@@ -336,10 +404,17 @@ class SimPbx:
             priority=1,
             created=self.now(),
         )
+        ch.language = self.language
+        # A stable Call-ID per channel, without touching the seeded RNG's sequence.
+        ch.sip_call_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{self.config.seed}:{uid}:{ch.name}"))
         self.channels.append(ch)
         return ch
 
     def hangup(self, ch: Channel, cause: int, *, tech_cause: str | None = None) -> None:
+        while ch.after_newexten:
+            ch.after_newexten.pop(0)()
+        self.flush_pending_complete(ch)
+        tech_cause = tech_cause if tech_cause is not None else ch.tech_cause
         extra: Headers = [("Cause", str(cause)), ("Cause-txt", CAUSE_TEXT.get(cause, "Unknown"))]
         if tech_cause is not None:
             extra.append(("TechCause", tech_cause))
@@ -348,6 +423,24 @@ class SimPbx:
         ch.ended.set()
         if ch in self.channels:
             self.channels.remove(ch)
+
+    def flush_pending_complete(self, ch: Channel) -> None:
+        now = self.now()
+        pending, ch.pending_complete = ch.pending_complete, []
+        for queue, interface, member, hold, answered_at in pending:
+            self.chan_event(
+                "AgentComplete",
+                ch,
+                [
+                    ("Queue", queue),
+                    ("Interface", interface),
+                    ("MemberName", member),
+                    ("HoldTime", str(hold)),
+                    ("TalkTime", str(int(now - answered_at))),
+                    ("Reason", "caller"),
+                ],
+                privilege="agent,all",
+            )
 
     def next_local_seq(self) -> int:
         """chan_local numbers its pairs with a counter of its own (`Local/x@ctx-0000000a;1`)."""
@@ -375,13 +468,10 @@ class SimPbx:
             return b""
         return self.voices.pcm(ch.voice.address)
 
-    @property
-    def survey_target(self) -> AgiTarget | None:
-        """The survey's FastAGI target when the hotline's own dialplan runs (None: traces' dialplan)."""
-        script = self.config.survey_script
-        if self.agi_target is None or not script:
-            return None
-        return replace(self.agi_target, script=script)
+    def device_idle(self, endpoint: str) -> None:
+        """The endpoint's last channel is gone: its device (and any queue member on it) is idle."""
+        if not any(c.endpoint == endpoint for c in self.channels):
+            self.member_device_changed(f"PJSIP/{endpoint}", "NOT_INUSE")
 
     def endpoint_idle(self, endpoint: str) -> None:
         if not any(c.endpoint == endpoint for c in self.channels):
@@ -500,36 +590,139 @@ class SimPbx:
 
     async def _inbound(self, spec: CallerSpec) -> None:
         ch = self.new_channel(
-            spec.endpoint, state=RING, cid=spec.number, context="incoming", exten=spec.exten
+            spec.endpoint,
+            state=RING,
+            cid=spec.number,
+            context=spec.context or self.config.incoming_context,
+            exten=spec.exten,
         )
         if spec.district:
             ch.vars["SIM_DISTRICT"] = spec.district
         if spec.dtmf:
             ch.vars["SIM_DTMF"] = spec.dtmf
+        ch.spec = spec
         self.give_voice(ch, spec)
         self.chan_event("Newchannel", ch)
-        self.newexten(ch, 1, "Answer", "")
-        self.newstate(ch, UP)
-        self.set_device(f"PJSIP/{spec.endpoint}", "INUSE")
-        await self.run_dialplan(ch, spec)
+        # chan_pjsip: the domain of the INVITE's request URI, on every inbound channel.
+        self.varset(ch, "SIPDOMAIN", self.config.ami_host, always=True)
+        await self.run_dialplan(ch)
 
-    async def run_dialplan(self, ch: Channel, spec: CallerSpec) -> None:
-        """Run the channel from its current context/exten until it hangs up."""
+    # ----------------------------------------------------------------- the dialplan interpreter
+    def expand(self, ch: Channel, text: str) -> str:
+        """`${...}` and `$[...]` in `text` with `ch`'s variables and functions."""
+
+        def lookup(name: str) -> str | None:
+            builtin = {
+                "EXTEN": ch.exten,
+                "CONTEXT": ch.context,
+                "PRIORITY": str(ch.priority),
+                "UNIQUEID": ch.uniqueid,
+                "CHANNEL": ch.name,
+                "LINKEDID": ch.linkedid,
+            }
+            return builtin[name] if name in builtin else ch.vars.get(name)
+
+        def function(name: str, arg: str) -> str:
+            if name == "IF":
+                cond, yes, no = split_if(arg)
+                return yes if truthy(cond) else no
+            if name == "CALLERID":
+                part = arg.strip().lower()
+                return {"num": ch.cid_num, "name": ch.cid_name, "all": f'"{ch.cid_name}" <{ch.cid_num}>'}.get(
+                    part, ""
+                )
+            if name == "CONNECTEDLINE":
+                return {"num": ch.conn_num, "name": ch.conn_name}.get(arg.strip().lower(), "")
+            if name == "LEN":
+                return str(len(arg))
+            if name == "CHANNEL" and arg.strip() == "name":
+                return ch.name
+            if name == "SHELL" and "random/uuid" in arg:
+                # The traces' dialplan draws an AudioSocket uuid from the kernel: a seeded one here.
+                return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+            log.error("Function %s not registered (simulated dialplan, %s)", name, ch.name)
+            return ""
+
+        return expand(text, lookup, function)
+
+    def _goto(self, ch: Channel, target: str) -> bool:
+        """Goto's `[[context,]exten,]priority|label`; False when the target does not exist."""
+        parts = [p.strip() for p in split_args(target)]
+        context, exten = ch.context, ch.exten
+        if len(parts) == 3:
+            context, exten, prio = parts
+        elif len(parts) == 2:
+            exten, prio = parts
+        else:
+            prio = parts[0]
+        if prio.isdigit():
+            priority: int | None = int(prio)
+        else:
+            priority = self.dialplan.label(context, exten, prio)
+        if priority is None or not self.dialplan.exists(context, exten, priority):
+            log.warning(
+                "Goto (%s,%s,%s) of %s: no such extension/priority: the channel is hung up",
+                context,
+                exten,
+                prio,
+                ch.name,
+            )
+            ch.context, ch.exten, ch.priority = context, exten, priority or 1
+            return False
+        ch.context, ch.exten, ch.priority = context, exten, priority
+        return True
+
+    async def run_dialplan(self, ch: Channel) -> None:
+        """Run `ch` from its current context/exten/priority, step by step, until it is hung up.
+
+        Each step: expand the data, publish Newexten (only when the location changed, as
+        Asterisk's channel snapshots do), run the application. An application returns NEXT (go
+        on with the next priority), JUMPED (it moved the channel), or END (the channel is gone or
+        must be hung up)."""
         while not ch.gone:
+            if ch.redirect_to is not None:
+                self._apply_redirect(ch)
             if ch.hangup_cause is not None:
                 self._hangup_idle(ch)
                 return
-            if ch.context == "incoming" and ch.exten == "12348":
-                await self._hotline(ch, spec)
-            elif ch.context == "incoming" and ch.exten == "12349":
-                await self._audiosocket(ch, spec)
-            elif ch.context == "transfer" and ch.exten == "12345":
-                await self._transfer_12345(ch)
-            else:
-                self.newexten(ch, ch.priority, "Hangup", "")
+            step = self.dialplan.step(ch.context, ch.exten, ch.priority)
+            if step is None:
+                # pbx.c: "Auto fallthrough" / "sent to invalid extension": the channel is hung up.
+                log.warning(
+                    "no dialplan step %s,%s,%s for %s: hung up", ch.context, ch.exten, ch.priority, ch.name
+                )
                 self._end_by_dialplan(ch)
-            if ch.redirect_to is not None and not ch.gone:
-                self._apply_redirect(ch)
+                return
+            app = step.app.lower()
+            handler = self._apps.get(app)
+            if handler is None:
+                # pbx.c: "No application 'X' for extension (ctx, exten, prio)": the PBX loop ends.
+                log.error(
+                    "No application '%s' for extension (%s, %s, %d): %s hung up",
+                    step.app,
+                    ch.context,
+                    ch.exten,
+                    step.priority,
+                    ch.name,
+                )
+                self.unknown_applications.append(step.app)
+                self._end_by_dialplan(ch, soft=False)
+                return
+            data = self.expand(ch, step.data)
+            self.newexten(ch, step.priority, step.app, data)
+            if not self.muted:
+                # The channel snapshot names the application even when no Newexten is published
+                # (same priority after a redirect): the CDR's lastapp follows the snapshot.
+                self.records.application(ch.name, ch.context, ch.exten, step.app, data)
+            outcome = await handler(ch, data)
+            if ch.gone:
+                return
+            if outcome == END:
+                if ch.redirect_to is None and ch.hangup_cause is None:
+                    self._end_by_dialplan(ch, cause=ch.cause or 16)
+                    return
+            elif outcome == NEXT:
+                ch.priority += 1
 
     def _apply_redirect(self, ch: Channel) -> None:
         assert ch.redirect_to is not None
@@ -545,116 +738,209 @@ class SimPbx:
         if not ch.soft_hangup:
             self.chan_event("HangupRequest", ch)
         self.chan_event("SoftHangupRequest", ch, [("Cause", "16")])
+        self.run_h_exten(ch)
         self.hangup(ch, ch.hangup_cause or 16)
-        self.endpoint_idle(ch.endpoint)
+        self.device_idle(ch.endpoint)
 
-    def _end_by_dialplan(self, ch: Channel, *, cause: int = 16) -> None:
-        """`Hangup()` in the dialplan: SoftHangupRequest then Hangup, cause 16 (traces 04, 07)."""
-        self.chan_event("SoftHangupRequest", ch, [("Cause", "16")])
+    def _end_by_dialplan(self, ch: Channel, *, cause: int = 16, soft: bool = True) -> None:
+        """`Hangup()` in the dialplan: SoftHangupRequest then Hangup (traces 04, 07)."""
+        if soft:
+            self.chan_event("SoftHangupRequest", ch, [("Cause", "16")])
+        self.run_h_exten(ch)
         self.hangup(ch, cause)
-        self.endpoint_idle(ch.endpoint)
+        self.device_idle(ch.endpoint)
 
-    async def _hotline(self, ch: Channel, spec: CallerSpec) -> None:
-        from pbx.sim.agi_client import run_agi
+    def run_h_exten(self, ch: Channel) -> None:
+        """The `h` extension of the channel's context, if one matches (`_[a-z0-9]!` does): its
+        steps run on the hung-up channel until one fails; Dial() fails at once with CANCEL
+        (traces 05, 08)."""
+        if ch.in_h or self.dialplan.find(ch.context, "h") is None:
+            return
+        ch.in_h = True
+        ch.exten, priority = "h", 1
+        while (step := self.dialplan.step(ch.context, "h", priority)) is not None:
+            data = self.expand(ch, step.data)
+            self.newexten(ch, priority, step.app, data)
+            app = step.app.lower()
+            if app == "dial":
+                self._dial_reset(ch)
+                self.varset(ch, "DIALSTATUS", "CANCEL")
+                return
+            if app == "set":
+                name, _, value = data.partition("=")
+                self.varset(ch, name.strip(), value, always=True)
+            elif app in ("hangup", "agi") or app not in self._apps:
+                return
+            priority += 1
 
-        target = self.agi_target
-        if target is not None:
-            self.newexten(ch, 2, "AGI", target.url)
-            status = await run_agi(self, ch, target)
-            if ch.gone:
-                return
-            self.varset(ch, "AGISTATUS", status)
-            if status == "HANGUP" or ch.hangup_cause is not None:
-                self._hangup_idle(ch)
-                return
-            if ch.redirect_to is not None:
-                return
-        # Without an IVR the dialplan's defaults apply: q-general (configurable) and 60 s.
-        qname = ch.vars.get("HOTLINE_QUEUE") or self.config.default_queue
-        qtimeout = ch.vars.get("QTIMEOUT") or f"{self.config.queue_timeout:g}"
-        survey = self.survey_target is not None
-        if survey:
-            # Set(MEMBERINTERFACE=) before Queue(): a transferred caller keeps no stale member.
-            ch.vars.pop("MEMBERINTERFACE", None)
-            ch.vars.pop("MEMBERNAME", None)
-        self.newexten(ch, 3, "Queue", f"{qname},{'tc' if survey else 't'},,,{qtimeout}")
-        if qname not in self.queues:
-            # app_queue: "Unable to join queue": QUEUESTATUS=UNKNOWN and the dialplan goes on.
-            self.varset(ch, "QUEUESTATUS", "UNKNOWN")
-        else:
-            outcome = await self._queue_call(ch, self.queues[qname], float(qtimeout), spec)
-            if outcome == "survey":
-                await self._survey(ch)
-                return
-            if outcome != "continue":
-                return
-        if ch.redirect_to is None and not ch.gone:
-            self.newexten(ch, 4, "Hangup", "")
-            self._end_by_dialplan(ch)
+    # ----------------------------------------------------------------- dialplan applications
+    @property
+    def _apps(self) -> dict[str, Callable[[Channel, str], Coroutine[Any, Any, str]]]:
+        return {
+            "answer": self._app_answer,
+            "noop": self._app_noop,
+            "verbose": self._app_noop,
+            "log": self._app_noop,
+            "ringing": self._app_noop,
+            "progress": self._app_noop,
+            "set": self._app_set,
+            "goto": self._app_goto,
+            "gotoif": self._app_gotoif,
+            "hangup": self._app_hangup,
+            "wait": self._app_wait,
+            "playback": self._app_playback,
+            "agi": self._app_agi,
+            "queue": self._app_queue,
+            "dial": self._app_dial,
+            "audiosocket": self._app_audiosocket,
+            "chanspy": self._app_chanspy,
+            "mixmonitor": self._app_mixmonitor,
+        }
 
-    async def _survey(self, ch: Channel) -> None:
-        """Queue option c: the seat hung up, the caller's channel goes on to the survey.
+    async def _app_noop(self, ch: Channel, data: str) -> str:
+        return NEXT
 
-        GotoIf($["${MEMBERINTERFACE}"=""]?overflow), AGI(agi://host:port/survey), Hangup(). The
-        simulated caller keys one answer drawn from `survey_mix` (not trace-backed)."""
-        from pbx.sim.agi_client import run_agi
+    async def _app_answer(self, ch: Channel, data: str) -> str:
+        if ch.state != UP:
+            self.newstate(ch, UP)
+            self.set_device(f"PJSIP/{ch.endpoint}", "INUSE")
+        return NEXT
 
-        target = self.survey_target
-        assert target is not None
-        self.newexten(ch, 4, "GotoIf", f'$["{ch.vars.get("MEMBERINTERFACE", "")}"=""]?overflow')
+    async def _app_set(self, ch: Channel, data: str) -> str:
+        name, sep, value = data.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            log.warning("Set(%s) on %s: expected NAME=value", data, ch.name)
+            return NEXT
+        upper = name.upper()
+        if upper in ("CALLERID(NUM)", "CALLERID(NAME)"):
+            if upper.endswith("(NUM)"):
+                ch.cid_num = value
+            else:
+                ch.cid_name = value
+            self.chan_event(
+                "NewCallerid", ch, [("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")]
+            )
+            return NEXT
+        self.varset(ch, name, value, always=True)
+        return NEXT
+
+    async def _app_goto(self, ch: Channel, data: str) -> str:
+        return JUMPED if self._goto(ch, data) else END
+
+    async def _app_gotoif(self, ch: Channel, data: str) -> str:
+        cond, yes, no = split_if(data)
+        target = yes if truthy(cond) else no
+        if not target.strip():
+            return NEXT
+        return JUMPED if self._goto(ch, target) else END
+
+    async def _app_hangup(self, ch: Channel, data: str) -> str:
+        if data.strip().isdigit():
+            ch.cause = int(data.strip())
+        return END
+
+    async def _app_wait(self, ch: Channel, data: str) -> str:
+        try:
+            seconds = float(data.strip() or 0)
+        except ValueError:
+            seconds = 0.0
+        await self.wait(seconds, ch.interrupt)
+        return END if ch.hangup_cause is not None else NEXT
+
+    async def _app_playback(self, ch: Channel, data: str) -> str:
+        # The simulated prompt lasts PLAYBACK_S; PLAYBACKSTATUS as app_playback sets it.
+        await self.wait(PLAYBACK_S, ch.interrupt)
         if ch.hangup_cause is not None:
-            self._hangup_idle(ch)
-            return
-        self.newexten(ch, 5, "AGI", target.url)
-        mix = self.config.survey_mix
-        key = self.rng.choices([k for k, _ in mix], weights=[w for _, w in mix])[0] if mix else ""
-        status = await run_agi(self, ch, target, dtmf=key)
-        if ch.gone:
-            return
+            return END
+        self.varset(ch, "PLAYBACKSTATUS", "SUCCESS", always=True)
+        return NEXT
+
+    async def _app_mixmonitor(self, ch: Channel, data: str) -> str:
+        filename = split_args(data)[0]
+        self.varset(ch, "MIXMONITOR_FILENAME", filename, always=True)
+        return NEXT
+
+    async def _app_chanspy(self, ch: Channel, data: str) -> str:
+        # A dialplan ChanSpy outside the tap Originate: listen until the spied channel ends.
+        spied = next(
+            (c for c in self.channels if c.name.startswith(split_args(data)[0]) and c is not ch), None
+        )
+        if spied is not None:
+            await self.wait(math.inf, ch.interrupt, spied.ended)
+        return END if ch.hangup_cause is not None else NEXT
+
+    async def _app_agi(self, ch: Channel, data: str) -> str:
+        from pbx.sim.agi_client import run_agi
+
+        url = split_args(data)[0].strip()
+        match = re.fullmatch(r"agi://([^:/]+)(?::(\d+))?/(.*)", url)
+        if match is None or self.agi_target is None:
+            # No FastAGI server configured (or not a FastAGI URL): res_agi's connect failure.
+            status = "FAILURE"
+        else:
+            # The configured server stands in for the URL's host:port (tests bind a free port).
+            target = AgiTarget(self.agi_target.host, self.agi_target.port, match.group(3))
+            dtmf = None
+            if self.config.survey_script and target.script == self.config.survey_script:
+                mix = self.config.survey_mix
+                dtmf = self.rng.choices([k for k, _ in mix], weights=[w for _, w in mix])[0] if mix else ""
+            status = await run_agi(self, ch, target, dtmf=dtmf)
+            if ch.gone:
+                return END
         self.varset(ch, "AGISTATUS", status)
         if status == "HANGUP" or ch.hangup_cause is not None:
-            self._hangup_idle(ch)
-            return
-        self.newexten(ch, 6, "Hangup", "")
-        self._end_by_dialplan(ch)
+            if ch.hangup_cause is None:
+                ch.request_hangup(16)
+            return END
+        return NEXT
 
-    async def _transfer_12345(self, ch: Channel) -> None:
-        # Trace 06: the async goto shows the Newexten with the old application (Queue) still set,
-        # then Wait(3), then Hangup.
-        self.newexten(ch, 2, "Wait", "3")
-        if await self.wait(3.0, ch.interrupt) is not None and ch.hangup_cause is not None:
-            self._hangup_idle(ch)
-            return
-        if ch.redirect_to is not None:
-            return
-        self.newexten(ch, 3, "Hangup", "")
-        self._end_by_dialplan(ch)
+    async def _app_queue(self, ch: Channel, data: str) -> str:
+        args = split_args(data) + [""] * 5
+        qname, options, timeout_text = args[0].strip(), args[1], args[4].strip()
+        qtimeout = float(timeout_text) if timeout_text else math.inf
+        q = self.queues.get(qname)
+        if q is None:
+            # app_queue: "Unable to join queue": QUEUESTATUS=UNKNOWN and the dialplan goes on.
+            log.warning("Queue(%s) on %s: no such queue in queues.conf", qname, ch.name)
+            self.varset(ch, "QUEUESTATUS", "UNKNOWN")
+            return NEXT
+        spec = ch.spec or CallerSpec(endpoint=ch.endpoint, number=ch.cid_num)
+        outcome = await self._queue_call(ch, q, qtimeout, spec, continue_after=("c" in options))
+        if outcome == "gone":
+            return END
+        if outcome == "redirect":
+            return JUMPED
+        if outcome == "survey":
+            self.varset(ch, "QUEUESTATUS", "CONTINUE")
+        return NEXT
 
-    async def _audiosocket(self, ch: Channel, spec: CallerSpec) -> None:
+    async def _app_audiosocket(self, ch: Channel, data: str) -> str:
         from pbx.sim.audiosocket_client import stream_call
 
-        as_uuid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-        self.newexten(ch, 2, "Set", f"ASUUID={as_uuid}")
-        self.varset(ch, "ASUUID", as_uuid)
-        host, port = self.audiosocket or ("127.0.0.1", 9092)
-        self.newexten(ch, 3, "AudioSocket", f"{as_uuid},{host}:{port}")
+        args = split_args(data)
+        as_uuid = args[0].strip()
+        host, _, port = (args[1] if len(args) > 1 else "").rpartition(":")
+        spec = ch.spec or CallerSpec()
         talk = spec.talk_time if not math.isinf(spec.talk_time) else 5.0
         if self.audiosocket is not None:
-            await stream_call(self, ch, as_uuid, host, port, talk)
+            # The configured server stands in for the dialplan's host:port (tests bind a free port).
+            await stream_call(self, ch, as_uuid, self.audiosocket[0], self.audiosocket[1], talk)
         else:
+            del host, port
             await self.wait(talk, ch.interrupt)
-        if ch.hangup_cause is not None:
-            self._hangup_idle(ch)
-            return
-        self.newexten(ch, 4, "Hangup", "")
-        self._end_by_dialplan(ch)
+        return END if ch.hangup_cause is not None else NEXT
 
     # ----------------------------------------------------------------- app_queue
-    async def _queue_call(self, ch: Channel, q: Queue, qtimeout: float, spec: CallerSpec) -> str:
+    async def _queue_call(
+        self, ch: Channel, q: Queue, qtimeout: float, spec: CallerSpec, *, continue_after: bool = False
+    ) -> str:
         qn = q.config.name
         if not q.config.joinempty and not q.members:
             self.varset(ch, "QUEUESTATUS", "JOINEMPTY")
             return "continue"
+        for var in QUEUE_RESET_VARS:
+            self.varset(ch, var, "", always=True)
         entry = QueueEntry(ch, self.now(), len(q.entries) + 1)
         q.entries.append(entry)
         self.set_device(f"Queue:{qn}", "RINGING")
@@ -688,11 +974,12 @@ class SimPbx:
                 ch, q, entry, member, min(q.config.timeout, timeout_at - self.now())
             )
             if outcome == "answered":
-                return await self._connected(ch, seat, q, entry, member, spec)
+                return await self._connected(ch, seat, q, entry, member, spec, continue_after)
             if outcome == "gone":
                 return "gone"
-            # No answer: app_queue waits `retry` seconds before trying the members again.
-            await self.wait(min(q.config.retry, max(0.0, timeout_at - self.now())), ch.interrupt)
+            # No answer: app_queue waits `retry` seconds before trying the members again, and only
+            # then looks at the queue timeout (trace 04: QTIMEOUT 14, left after 10 + 5 s).
+            await self.wait(q.config.retry, ch.interrupt)
 
     async def _hang_up_at(self, ch: Channel, after: float) -> None:
         await self.clock.sleep(after)
@@ -719,7 +1006,18 @@ class SimPbx:
         if not by_timeout and not ch.soft_hangup:
             self.chan_event("HangupRequest", ch)
         position = q.entries.index(entry) + 1
-        hold = int(self.now() - entry.joined)
+        waited = self.now() - entry.joined
+        hold = int(waited)
+
+        def waited_vars() -> None:
+            self.varset(ch, "QUEUEWAIT", str(round(waited)), always=True)
+            self.varset(ch, "QUEUEWAIT_MS", str(int(waited * 1000)), always=True)
+            self.queue_end_vars(ch, None)
+
+        # The caller's hangup: the wait figures, then the abandon (trace 03); the queue
+        # timeout: the abandon, then the figures (trace 04).
+        if not by_timeout:
+            waited_vars()
         self.varset(ch, "ABANDONED", "TRUE")
         self.chan_event(
             "QueueCallerAbandon",
@@ -732,6 +1030,8 @@ class SimPbx:
             ],
             privilege="agent,all",
         )
+        if by_timeout:
+            waited_vars()
         q.abandoned += 1
         self._leave(q, entry)
         if by_timeout:
@@ -762,7 +1062,7 @@ class SimPbx:
         seat.cid_num = ch.exten
         self.newexten(seat, 1, "AppQueue", "(Outgoing Line)")
         self.chan_event("NewCallerid", seat, [("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")])
-        seat.vars["DIALEDPEERNUMBER"] = endpoint
+        self.varset(seat, "DIALEDPEERNUMBER", endpoint, always=True)
         self.chan_event(
             "AgentCalled",
             ch,
@@ -771,8 +1071,10 @@ class SimPbx:
             privilege="agent,all",
         )
         self.chan_event("DialBegin", ch, seat.block("Dest"), [("DialString", m.interface)])
-        ch.conn_num = seat.cid_num
-        self.chan_event("NewConnectedLine", ch)
+        if ch.conn_num != seat.cid_num:
+            # Published only when the connected line really changes (observer: a second queue).
+            ch.conn_num = seat.cid_num
+            self.chan_event("NewConnectedLine", ch)
         seat.conn_num = ch.cid_num
         seat.exten = ch.exten
         self.newstate(seat, RINGING)
@@ -829,12 +1131,35 @@ class SimPbx:
         return "gone", seat
 
     async def _connected(
-        self, ch: Channel, seat: Channel, q: Queue, entry: QueueEntry, m: Member, spec: CallerSpec
+        self,
+        ch: Channel,
+        seat: Channel,
+        q: Queue,
+        entry: QueueEntry,
+        m: Member,
+        spec: CallerSpec,
+        continue_after: bool,
     ) -> str:
-        hold = int(self.now() - entry.joined)
+        waited = self.now() - entry.joined
+        hold = int(waited)
         ring_time = max(1, round(float(seat.vars.pop("_ring_time", "0"))))
         q.holdtime = (q.holdtime * q.completed + hold) / (q.completed + 1)
+        if q.config.setinterfacevar:
+            # queues.conf `setinterfacevar = yes`: the member's variables on both channels.
+            for leg in (ch, seat):
+                for var, value in (
+                    ("MEMBERINTERFACE", m.interface),
+                    ("MEMBERNAME", m.name),
+                    ("MEMBERCALLS", str(m.calls_taken)),
+                    ("MEMBERLASTCALL", str(m.last_call)),
+                    ("MEMBERPENALTY", str(m.penalty)),
+                    ("MEMBERDYNAMIC", "1"),
+                    ("MEMBERREALTIME", "0"),
+                ):
+                    self.varset(leg, var, value, always=True)
         self._leave(q, entry)
+        self.varset(ch, "QUEUEWAIT", str(hold), always=True)
+        self.varset(ch, "QUEUEWAIT_MS", str(int(waited * 1000)), always=True)
         self.chan_event(
             "AgentConnect",
             ch,
@@ -856,12 +1181,9 @@ class SimPbx:
             bridge.members.append(leg)
             leg.bridge = bridge
             self.emit("BridgeEnter", "call,all", self._bridge_block(bridge), leg.block())
+        self.bridge_peers(seat, ch)
         answered_at = self.now()
-        survey = self.survey_target is not None
-        if survey:
-            # queues.conf `setinterfacevar = yes`: the member's variables on the caller's channel.
-            ch.vars["MEMBERINTERFACE"] = m.interface
-            ch.vars["MEMBERNAME"] = m.name
+        survey = continue_after
         phone = self.phones.get(seat.endpoint)
         seat_talk = phone.hangup_after.draw(self.rng) if phone is not None else math.inf
         hit = await self.wait(min(seat_talk, spec.talk_time), ch.interrupt, seat.interrupt)
@@ -881,19 +1203,29 @@ class SimPbx:
         ]
         seat_ends = hit == 1 or (hit is None and seat_talk <= spec.talk_time)
         if ch.redirect_to is not None and hit == 0:
-            # Trace 06: Redirect of the caller out of the bridge. The seat leg is hung up at once;
-            # AgentComplete comes when the caller's Queue() finally ends (below, in _after_redirect).
+            # Trace 06: Redirect of the caller out of the bridge. The seat leg, alone in the
+            # bridge, is hung up by the bridge's thread (published after the caller's next step);
+            # AgentComplete (Reason caller, talk time up to then) comes when the caller hangs up.
+            self.bridge_peers(ch, clear=True)
             ctx, ext, pri = ch.redirect_to
             ch.context, ch.exten, ch.priority = ctx, ext, pri
             self.newexten(ch, pri, ch.app, ch.appdata)
             ch.redirect_to = None
             ch.interrupt = asyncio.Event()
+            self.bridge_peers(seat, clear=True)
             self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), ch.block())
+            self.queue_end_vars(ch, None)
             self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), seat.block())
             self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
             ch.bridge = seat.bridge = None
-            await self._after_redirect(ch, seat, m, q, complete)
-            return "gone"
+
+            def seat_gone() -> None:
+                self.hangup(seat, 16)
+                self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
+
+            ch.after_newexten.append(seat_gone)
+            ch.pending_complete.append((q.config.name, m.interface, m.name, hold, answered_at))
+            return "redirect"
         if seat_ends:
             # Trace 02: the seat hangs up.
             if not seat.soft_hangup:
@@ -909,17 +1241,21 @@ class SimPbx:
             first, second = seat, ch
             if survey:
                 # Option c (the hotline's dialplan): the caller stays up and goes on in the dialplan.
+                self.bridge_peers(seat, ch, clear=True)
                 self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), seat.block())
                 self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), ch.block())
                 self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
+                self.queue_end_vars(ch, answered_at)
                 ch.bridge = seat.bridge = None
                 self.hangup(seat, 16)
                 self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
                 return "survey"
         else:
-            # The caller hangs up (not trace-backed: the mirror of trace 02).
+            # The caller hangs up (observer trace, the queue transfer's second queue): the
+            # caller leaves the bridge, Queue() returns CONTINUE on a channel being hung up.
             if not ch.soft_hangup:
                 self.chan_event("HangupRequest", ch)
+            self.bridge_peers(ch, clear=True)
             self.chan_event(
                 "AgentComplete",
                 ch,
@@ -928,9 +1264,23 @@ class SimPbx:
                 [("Reason", "caller")],
                 privilege="agent,all",
             )
-            first, second = ch, seat
+            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), ch.block())
+            self.queue_end_vars(ch, answered_at)
+            self.varset(ch, "QUEUESTATUS", "CONTINUE")
+            self.chan_event("SoftHangupRequest", ch, [("Cause", "16")])
+            self.bridge_peers(seat, clear=True)
+            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), seat.block())
+            self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
+            ch.bridge = seat.bridge = None
+            self.hangup(seat, 16)
+            self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
+            self.hangup(ch, 16)
+            self.device_idle(ch.endpoint)
+            return "gone"
+        self.bridge_peers(first, second, clear=True)
         self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), first.block())
         self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), second.block())
+        self.queue_end_vars(ch, answered_at)
         self.chan_event("SoftHangupRequest", second, [("Cause", "16")])
         self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
         ch.bridge = seat.bridge = None
@@ -940,24 +1290,28 @@ class SimPbx:
         self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
         return "gone"
 
-    async def _after_redirect(
-        self, ch: Channel, seat: Channel, m: Member, q: Queue, complete: Headers
-    ) -> None:
-        # The seat leg is hung up as soon as it is left alone in the bridge.
-        if ch.context == "transfer" and ch.exten == "12345":
-            self.newexten(ch, 2, "Wait", "3")
-        self.hangup(seat, 16)
-        self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
-        if ch.context == "transfer" and ch.exten == "12345":
-            hit = await self.wait(3.0, ch.interrupt)
-            if hit is None:
-                self.newexten(ch, 3, "Hangup", "")
-        if not ch.soft_hangup and ch.hangup_cause is not None:
-            self.chan_event("HangupRequest", ch)
-        self.chan_event("SoftHangupRequest", ch, [("Cause", "16")])
-        self.chan_event("AgentComplete", ch, complete, [("Reason", "caller")], privilege="agent,all")
-        self.hangup(ch, 16)
-        self.endpoint_idle(ch.endpoint)
+    def bridge_peers(self, *legs: Channel, clear: bool = False) -> None:
+        """BRIDGEPEER / BRIDGEPVTCALLID as the bridge sets them on entering (on each leg: the
+        other one and its SIP Call-ID) and clears them on leaving."""
+        for leg in legs:
+            peer = None
+            if not clear and leg.bridge is not None:
+                peer = next((o for o in leg.bridge.members if o is not leg), None)
+            self.varset(leg, "BRIDGEPEER", peer.name if peer else "", always=True)
+            self.varset(leg, "BRIDGEPVTCALLID", peer.sip_call_id if peer else "", always=True)
+
+    def queue_end_vars(self, ch: Channel, answered_at: float | None) -> None:
+        """Queue()/Dial() leave the talk and total times on the caller (ANSWEREDTIME 0 when the
+        call left by a redirect; DIALEDTIME counts from the channel's creation)."""
+        answered = 0.0 if answered_at is None else self.now() - answered_at
+        dialed = self.now() - ch.created
+        if answered_at is None:
+            pairs = (("DIALEDTIME", dialed), ("ANSWEREDTIME", answered))
+        else:
+            pairs = (("ANSWEREDTIME", answered), ("DIALEDTIME", dialed))
+        for var, seconds in pairs:
+            self.varset(ch, var, str(int(seconds)), always=True)
+            self.varset(ch, f"{var}_MS", str(int(seconds * 1000)), always=True)
 
     def _bridge_block(self, bridge: Bridge, count: int | None = None) -> Headers:
         return [
@@ -1074,15 +1428,10 @@ class SimPbx:
             ],
         )
         self.member_device_changed(f"PJSIP/{endpoint}", "INUSE")
-        leg.context, leg.exten = context, exten
+        leg.context, leg.exten, leg.priority = context, exten, priority
         seat_talk = phone.hangup_after.draw(self.rng)
         self.spawn(self._hang_up_after(leg, seat_talk))
-        if context == "callback":
-            await self._callback_dial(leg, priority)
-        else:
-            self.newexten(leg, priority, "Hangup", "")
-            self._end_by_dialplan(leg)
-            self.member_device_changed(f"PJSIP/{endpoint}", "NOT_INUSE")
+        await self.run_dialplan(leg)
 
     async def _hang_up_after(self, ch: Channel, seconds: float) -> None:
         if math.isinf(seconds):
@@ -1091,28 +1440,44 @@ class SimPbx:
         ch.request_hangup(16)
 
     def _dial_reset(self, leg: Channel) -> None:
-        # Dial() clears DIALSTATUS (and the other Dial variables we do not emit) when it starts.
-        self.varset(leg, "DIALSTATUS", "")
+        for var in DIAL_RESET_VARS:
+            self.varset(leg, var, "", always=True)
 
-    async def _callback_dial(self, leg: Channel, priority: int) -> None:
-        target = leg.exten
-        seat_endpoint = leg.endpoint
-        self.newexten(leg, priority, "Dial", f"PJSIP/{target},20")
+    def _dial_target(self, resource: str) -> tuple[str, str, PhoneConfig | None]:
+        """`<number>` (a registered phone) or `<number>@<trunk>` (an outside party behind the
+        trunk): (number, endpoint the channel is named after, how the far end behaves)."""
+        number, _, via = resource.partition("@")
+        if not via:
+            return number, number, self.phones.get(number)
+        if via not in self.config.trunks or number in self.config.outside_failing:
+            return number, via, None
+        return number, via, replace(self.config.outside_party, endpoint=via)
+
+    async def _app_dial(self, leg: Channel, data: str) -> str:
+        """Dial(PJSIP/<endpoint>[@<trunk>],<timeout>): ring one phone, bridge when it answers.
+
+        Traces 05 (answered) and 08 (no contact: CHANUNAVAIL, cause 3); the project trace (a
+        trunk endpoint that does not exist: CHANUNAVAIL, cause 3). After a bridged call Dial
+        returns -1: the calling channel is hung up, its `h` extension runs."""
+        args = split_args(data)
+        tech, _, resource = args[0].split("&")[0].strip().partition("/")
+        ring_for = float(args[1]) if len(args) > 1 and args[1].strip() else math.inf
         self._dial_reset(leg)
-        phone = self.phones.get(target)
-        if phone is None:
-            # Trace 08: the caller's phone has no contact: no channel at all, CHANUNAVAIL.
+        target, endpoint, phone = self._dial_target(resource)
+        if tech.upper() != "PJSIP" or phone is None:
+            # No channel at all: CHANUNAVAIL, and the channel's hangup cause becomes 3.
+            log.warning("Dial(%s) on %s: no such endpoint or no contact", data, leg.name)
             self.varset(leg, "DIALSTATUS", "CHANUNAVAIL")
-            self.newexten(leg, priority + 1, "Hangup", "")
-            self.chan_event("SoftHangupRequest", leg, [("Cause", "16")])
-            self._h_exten(leg)
-            self.hangup(leg, 3, tech_cause="404")
-            self.member_device_changed(f"PJSIP/{seat_endpoint}", "NOT_INUSE")
-            return
+            leg.cause, leg.tech_cause = 3, "404"
+            if not self.muted:
+                self.records.dial_failed_without_channel(leg.name)
+            return NEXT
         out = self.new_channel(
-            target, state=DOWN, cid=UNKNOWN, context=phone.context, exten="s", linkedid=leg.linkedid
+            endpoint, state=DOWN, cid=UNKNOWN, context=phone.context, exten="s", linkedid=leg.linkedid
         )
         self.chan_event("Newchannel", out)
+        self.varset(out, "DIALEDPEERNUMBER", target, always=True)
+        dial_started = self.now()
         out.cid_num, out.conn_num, out.cid_name, out.conn_name = (
             target,
             leg.cid_num,
@@ -1123,33 +1488,32 @@ class SimPbx:
         self.newexten(out, 1, "AppDial", "(Outgoing Line)")
         self.chan_event("NewCallerid", out, [("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")])
         self.chan_event("NewConnectedLine", out)
-        self.chan_event("DialBegin", leg, out.block("Dest"), [("DialString", target)])
+        self.chan_event("DialBegin", leg, out.block("Dest"), [("DialString", resource)])
         leg.conn_num = target
         self.chan_event("NewConnectedLine", leg)
         self.newstate(out, RINGING)
-        self.set_device(f"PJSIP/{target}", "RINGING")
+        self.varset(leg, "RINGTIME", str(int(self.now() - dial_started)), always=True)
+        self.varset(leg, "RINGTIME_MS", str(int((self.now() - dial_started) * 1000)), always=True)
+        self.member_device_changed(f"PJSIP/{endpoint}", "RINGING")
         self.chan_event("DialState", leg, out.block("Dest"), [("DialStatus", "RINGING")])
         answers = self.rng.random() < phone.answer_probability
         delay = phone.answer_delay.draw(self.rng)
-        answered = answers and delay < 20.0
-        hit = await self.wait(delay if answered else 20.0, leg.interrupt)
+        answered = answers and delay < ring_for
+        hit = await self.wait(delay if answered else ring_for, leg.interrupt)
         if hit is not None or not answered:
-            # Not trace-backed: the caller does not answer within 20 s, or the seat gives up.
+            # Not trace-backed: no answer within the timeout, or the calling side gives up.
             status = "NOANSWER" if hit is None else "CANCEL"
             self.chan_event("DialEnd", leg, out.block("Dest"), [("DialStatus", status)])
             self.hangup(out, 0)
-            self.endpoint_idle(target)
+            self.device_idle(endpoint)
             self.varset(leg, "DIALSTATUS", status)
-            if hit is None:
-                self.newexten(leg, priority + 1, "Hangup", "")
-            self.chan_event("SoftHangupRequest", leg, [("Cause", "16")])
-            self._h_exten(leg)
-            self.hangup(leg, 16)
-            self.member_device_changed(f"PJSIP/{seat_endpoint}", "NOT_INUSE")
-            return
+            return NEXT if hit is None else END
         self.newstate(out, UP)
         self.varset(leg, "DIALSTATUS", "ANSWER")
-        self.set_device(f"PJSIP/{target}", "INUSE")
+        self.varset(leg, "DIALEDPEERNAME", out.name, always=True)
+        self.varset(leg, "DIALEDPEERNUMBER", target, always=True)
+        answered_at = self.now()
+        self.member_device_changed(f"PJSIP/{endpoint}", "INUSE")
         out.exten = ""  # trace 05: the answered outbound leg shows an empty Exten from here on
         self.chan_event("DialEnd", leg, out.block("Dest"), [("DialStatus", "ANSWER")])
         bridge = Bridge(str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
@@ -1159,34 +1523,36 @@ class SimPbx:
             bridge.members.append(one)
             one.bridge = bridge
             self.emit("BridgeEnter", "call,all", self._bridge_block(bridge), one.block())
+        # Set again each time the bridge changes technology on the way to native RTP (trace 05).
+        for _ in range(3):
+            self.bridge_peers(leg, out)
         # Two PJSIP legs of a Dial(): the bridge moves to native RTP once both are in (trace 05).
         bridge.technology = "native_rtp"
         self.spawn(self._hang_up_after(out, phone.hangup_after.draw(self.rng)))
+        if leg.spec is not None:
+            # A simulated caller talks for its talk time with whoever answers.
+            self.spawn(self._hang_up_after(leg, leg.spec.talk_time))
         hit = await self.wait(math.inf, out.interrupt, leg.interrupt)
         first, second = (out, leg) if hit == 0 else (leg, out)
         cause_hdr: Headers = [("Cause", "16")]
         if not first.soft_hangup:
             # The dialled leg's HangupRequest carries the cause (trace 05).
             self.chan_event("HangupRequest", first, cause_hdr if first is out else [])
+        self.bridge_peers(first, second, clear=True)
         self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), first.block())
         self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), second.block())
         self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
         out.bridge = leg.bridge = None
+        self.queue_end_vars(leg, answered_at)
         self.varset(leg, "DIALSTATUS", "ANSWER")
-        self.chan_event("SoftHangupRequest", second, cause_hdr)
-        self._h_exten(leg)
+        # The Dial()ing channel is the one soft-hung-up, whoever hung up first (traces 05, observer).
+        self.chan_event("SoftHangupRequest", leg, cause_hdr)
+        self.run_h_exten(leg)
         self.hangup(out, 16)
         self.hangup(leg, 16)
-        self.endpoint_idle(target)
-        self.member_device_changed(f"PJSIP/{seat_endpoint}", "NOT_INUSE")
-
-    def _h_exten(self, leg: Channel) -> None:
-        # `exten => _[a-z0-9]!` also matches the `h` extension: Dial(PJSIP/h,20) runs on hangup
-        # and ends at once with CANCEL (traces 05, 08).
-        leg.exten = "h"
-        self.newexten(leg, 1, "Dial", "PJSIP/h,20")
-        self._dial_reset(leg)
-        self.varset(leg, "DIALSTATUS", "CANCEL")
+        self.device_idle(endpoint)
+        self.device_idle(leg.endpoint)
+        return END
 
     # ----------------------------------------------------------------- phones
     def register_phone(self, phone: PhoneConfig) -> None:

@@ -13,15 +13,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from pbx.sim.config import AgiTarget, Dist, PhoneConfig, QueueConfig, SimulatorConfig
+from pbx.sim.dialplan import Dialplan
 from pbx.sim.model import CallerSpec
 from pbx.sim.simulator import Simulator
 
 Script = Callable[[Simulator], Awaitable[None]]
 
 SEAT = PhoneConfig("1001", answer_delay=Dist.fixed(1.0))
-CALLER = PhoneConfig("caller1", answer_delay=Dist.fixed(0.1), context="incoming")
+TRACE_CONF = Path(__file__).resolve().with_name("trace_conf")
+"""extensions.conf and queues.conf of the recorded traces (see its README)."""
+TRACE_DIALPLAN = Dialplan.load(TRACE_CONF / "extensions.conf")
+HOTLINE = "12348"
+INCOMING = next(c.name for c in TRACE_DIALPLAN.contexts.values() if HOTLINE in c.extensions)
+"""The traces' context for callers: the one with the hotline number (read from the file)."""
+CALLER = PhoneConfig("caller1", answer_delay=Dist.fixed(0.1), context=INCOMING)
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,9 @@ def scenario_config(
         seed=12348,
         patience=Dist.never(),
         survey_script=None,  # the traces' dialplan: no survey after Queue()
+        asterisk_conf=TRACE_CONF,
+        incoming_context=INCOMING,
+        default_queue="q-general",
     )
 
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 from collections.abc import Callable
+from pathlib import Path
 
 from pbx.sim.ami_server import Action, AmiServer
 from pbx.sim.config import SHANGHAI_DISTRICTS, PhoneConfig, SimClock, SimulatorConfig
 from pbx.sim.model import CallerSpec, Headers, SimPbx
+
+log = logging.getLogger(__name__)
 
 
 class Simulator:
@@ -35,7 +39,7 @@ class Simulator:
             secret=config.ami_secret,
             version=config.ami_version,
         )
-        self.event_listeners: list[Callable[[Headers], None]] = []
+        self.event_listeners: list[Callable[[Headers], None]] = [self.pbx.records.on_event]
         self._actions: list[str] = []
         self._action_seen = asyncio.Event()
         self.logged_in = asyncio.Event()
@@ -71,9 +75,26 @@ class Simulator:
                 await asyncio.wait_for(self._action_seen.wait(), left)
         return True
 
+    @property
+    def queue_log_path(self) -> Path:
+        """Asterisk's queue_log of this run (pbx/sim/records.py)."""
+        return self.pbx.records.queue_log_path
+
+    @property
+    def cdr_path(self) -> Path:
+        """The run's CDR, cdr_csv's Master.csv format."""
+        return self.pbx.records.cdr_path
+
     async def start(self) -> None:
-        self.clock.now()  # pin virtual time zero to now
+        self.pbx.records.started(self.clock.now())  # pins virtual time zero to now
         await self.ami.start()
+        log.info(
+            "模拟器运行目录 %s：拨号计划 %s，队列日志 %s，话单 %s",
+            self.pbx.run_dir,
+            self.pbx.conf_dir / "extensions.conf",
+            self.queue_log_path,
+            self.cdr_path,
+        )
         if self.config.calls_per_hour > 0:
             self._generator = asyncio.get_running_loop().create_task(self._generate())
 
@@ -120,7 +141,7 @@ class Simulator:
                     number,
                     answer_delay=cfg.caller_answer_delay,
                     hangup_after=cfg.talk_time,
-                    context="incoming",
+                    context=cfg.incoming_context,
                 )
             )
         dtmf = ""
@@ -130,7 +151,7 @@ class Simulator:
         return CallerSpec(
             endpoint=number,
             number=number,
-            exten="12348",
+            exten=cfg.hotline_number,
             patience=cfg.patience.draw(self.rng),
             talk_time=cfg.talk_time.draw(self.rng),
             district=district,

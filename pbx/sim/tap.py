@@ -127,8 +127,11 @@ async def _run_tap(
         two.block("LocalTwo"),
         [("Context", context), ("Exten", exten), ("LocalOptimization", "No" if "n" in options else "Yes")],
     )
-    spy_arg = variables.get("SPY", spied.name)
-    pbx.newexten(two, 1, "ChanSpy", f"{spy_arg},qEo")
+    # ;2 runs the tap context's dialplan as written (ChanSpy(${SPY},qEo), then Hangup()).
+    first = pbx.dialplan.step(context, exten, 1)
+    after = pbx.dialplan.step(context, exten, 2)
+    assert first is not None  # ami_server only starts a tap whose priority 1 is ChanSpy
+    pbx.newexten(two, 1, first.app, pbx.expand(two, first.data))
     pbx.newstate(two, UP)
     pbx.newstate(one, UP)
     pbx.emit(
@@ -162,7 +165,8 @@ async def _run_tap(
     if spied.gone and end is not StreamEnd.SERVER and not one.interrupt.is_set():
         # ChanSpy's `E`: the spied channel hung up; ;2 goes on to Hangup(), chan_local hangs up ;1.
         pbx.emit("ChanSpyStop", "call,all", two.block("Spyer"), spied.block("Spyee"))
-        pbx.newexten(two, 2, "Hangup", "")
+        if after is not None:
+            pbx.newexten(two, 2, after.app, pbx.expand(two, after.data))
         pbx.chan_event("SoftHangupRequest", two, [("Cause", "16")])
         pbx.hangup(two, 16)
         pbx.chan_event("HangupRequest", one, [("Cause", "16")])

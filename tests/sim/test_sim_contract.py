@@ -4,8 +4,9 @@ For each trace a real AMI client logs in to the simulator over TCP and sends the
 (`#>>>` lines), each one once it has received as many messages as the trace shows before it. The
 IVR is a fake FastAGI server replaying the recorded command lines. Then the received stream is
 compared with the trace: event names, their order, header names and header order, and header
-values except ids/clocks/counters (see `VALUE_NOISE` in sim_helpers). Ignored, on purpose:
-RTCP and security events, VarSets outside `SIMULATED_VARSETS` (+ the IVR/Originate variables),
+values except ids/clocks/counters (see `VALUE_NOISE` in sim_helpers). Every VarSet is compared
+(values that are SIP Call-IDs or clock readings only by name). Ignored, on purpose:
+RTCP and security events, the RTPAUDIOQOS* VarSets (no RTP stack in the simulator),
 the relative order of phone DeviceStateChange / QueueMemberStatus against channel events (a
 thread race in Asterisk: they are compared as their own ordered stream), and the position of
 OriginateResponse (also a race: before Newstate Up in trace 05, after DialEnd in trace 08).

@@ -32,6 +32,8 @@ from pbx.sim import (
     VoiceLibrary,
     run_simulator,
 )
+from pbx.sim.scenarios import INCOMING as TRACE_INCOMING
+from pbx.sim.scenarios import TRACE_CONF
 from pbx.sim.simulator import Simulator
 from pbx.sim.voice import FRAME_BYTES, frames_of
 
@@ -148,6 +150,9 @@ async def _sim(**overrides: object) -> Simulator:
         "ami_port": 0,
         "time_scale": 10.0,
         "seats": (PhoneConfig("1001", answer_delay=Dist.fixed(0.5)),),
+        # The recorded traces' dialplan: its 12349 streams the caller over AudioSocket.
+        "asterisk_conf": TRACE_CONF,
+        "incoming_context": TRACE_INCOMING,
         **overrides,
     }
     return await run_simulator(SimulatorConfig(**settings))  # type: ignore[arg-type]
