@@ -6,14 +6,15 @@ its trail, transcripts, consultation records, work orders). Commands go to Aster
 `CallControl` port; the outcome comes back only as AMI events, as everywhere else.
 
 Transfers are AMI `Redirect`s of the CALLER's channel (Asterisk then hangs up the seat's leg,
-which is left alone in the bridge). Against asterisk_conf/templates/extensions.conf:
+which is left alone in the bridge). Context names come from `core.dialplan`; against the rendered
+extensions.conf (asterisk_conf/templates/extensions.conf):
 
-* external (12345 / 12368 / 12309): `hotline-transfer`, exten = the number from
-  `settings.web.transfer_numbers` -> `_X.` -> Dial(transfer_dial) out of the hotline;
-* skill queue: `hotline-transfer`, exten = the queue name (q-310106-labor) -> `_q-.` sets
-  HOTLINE_QUEUE=${EXTEN} and re-enters `hotline-queue` (a fresh Queue(), survey afterwards);
-* seat: `hotline-callback`, exten = the seat phone's resource (PJSIP/1002 -> 1002) ->
-  Dial(PJSIP/${EXTEN}): the shipped dialplan's only context that rings a seat phone directly.
+* external (12345 / 12368 / 12309): `dialplan.TRANSFER`, exten = the number -> Dial through the
+  trunk endpoint; a failed Dial re-queues the caller with a prompt;
+* skill queue: `dialplan.TRANSFER`, exten = the queue name (q-310106-labor) -> sets
+  HOTLINE_QUEUE=${EXTEN} and re-enters the queue context (a fresh Queue(), survey afterwards);
+* seat: `dialplan.SEAT_TRANSFER`, exten = the seat phone's resource (PJSIP/1002 -> 1002) ->
+  Dial(PJSIP/${EXTEN}); not answered or busy -> back to the caller's queue.
   Only an available seat may be chosen; app_queue does not see this ring (no SeatRinging).
 
 Must be constructed inside the running event loop (it subscribes to the bus): in the lifespan,
@@ -32,6 +33,7 @@ from app.seed import DISTRICTS
 from asr.events import Leg, TranscriptSegment
 from callbacks.models import MissReason, WorkOrderStatus
 from console_web.seat_api import TransferKind
+from core import dialplan
 from core.call_events import CallAnswered, SeatRinging
 from core.calls import CallStatus
 from core.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, PbxUnavailable
@@ -50,8 +52,8 @@ log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 
-TRANSFER_CONTEXT = "hotline-transfer"
-SEAT_DIAL_CONTEXT = "hotline-callback"
+TRANSFER_CONTEXT = dialplan.TRANSFER
+SEAT_DIAL_CONTEXT = dialplan.SEAT_TRANSFER
 
 EXTERNAL_LABELS = {
     "12345": "12345 市民服务热线",

@@ -67,11 +67,8 @@ class Runtime:
         self.calendar = load_holidays()
         self.rules = load_queue_rules(self.calendar)
         self.routing: Routing | None = None
-        # The recorded traces use `incoming`/`transfer`; our dialplan (asterisk_conf) the hotline-* names.
-        self.tracker = CallTracker(
-            transfer_contexts=frozenset({"transfer", "hotline-transfer"}),
-            inbound_contexts=frozenset({"incoming", "hotline-incoming"}),
-        )
+        # The tracker's defaults are core.dialplan's names (plus those of the older recorded traces).
+        self.tracker = CallTracker()
         self.board: SeatBoard | None = None
         self.agi: AgiServer | None = None
         self.simulator: Simulator | None = None

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from core import dialplan
+
 TEMPLATES = Path(__file__).with_name("templates")
 FILES = ("extensions.conf", "queues.conf", "manager.conf", "pjsip.conf")
 
@@ -27,7 +29,7 @@ class Seat:
 
     id: str
     password: str
-    context: str = "seats-out"
+    context: str = dialplan.SEATS_OUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,9 @@ class AsteriskConfValues:
     wrapup_s: int = 10
     queue_maxlen: int = 30
     queues: Sequence[str] = field(default_factory=lambda: default_queues())
-    transfer_dial: str = "PJSIP/${EXTEN}@trunk"
+    transfer_dial: str = f"PJSIP/${{EXTEN}}@{dialplan.TRUNK_ENDPOINT}"
+    transfer_ring_s: int = 60
+    seat_ring_s: int = 30
     callback_dial: str = "PJSIP/${EXTEN}"
     callback_ring_s: int = 30
     ami_user: str = "hotline"
@@ -63,6 +67,28 @@ def default_queues() -> list[str]:
     from routing.queues import load_queue_rules
 
     return load_queue_rules(load_holidays()).all_queues()
+
+
+def dialplan_names() -> dict[str, str]:
+    """The names every template reads from `core.dialplan` (not settable: one owner)."""
+    return {
+        "ctx_incoming": dialplan.INCOMING,
+        "ctx_queue": dialplan.QUEUE,
+        "ctx_transfer": dialplan.TRANSFER,
+        "ctx_seat": dialplan.SEAT_TRANSFER,
+        "ctx_callback": dialplan.CALLBACK,
+        "ctx_seats_out": dialplan.SEATS_OUT,
+        "ctx_asr_tap": dialplan.ASR_TAP,
+        "queue_exten": dialplan.QUEUE_EXTEN,
+        "tap_exten": dialplan.TAP_EXTEN,
+        "requeue_exten": dialplan.REQUEUE_EXTEN,
+        "var_next": dialplan.VAR_NEXT,
+        "var_queue": dialplan.VAR_QUEUE,
+        "var_transferred": dialplan.VAR_TRANSFERRED,
+        "var_transfer_from": dialplan.VAR_TRANSFER_FROM,
+        "var_spy": dialplan.VAR_SPY,
+        "trunk_endpoint": dialplan.TRUNK_ENDPOINT,
+    }
 
 
 def fill(template: str, values: Mapping[str, str], *, name: str = "template") -> str:
@@ -88,6 +114,8 @@ def render_asterisk_conf(out_dir: Path, values: AsteriskConfValues) -> list[Path
     queues = list(dict.fromkeys(values.queues))
     if values.default_queue not in queues:
         raise ValueError(f"default queue {values.default_queue!r} is not among the queues")
+    plain.update(dialplan_names())
+    plain["external_extens"] = "\n".join(_external(n, values) for n in dialplan.EXTERNAL_NUMBERS)
     plain["queues"] = "\n".join(f"[{q}](hotline-queue-template)" for q in queues)
     plain["endpoints"] = "\n\n".join(_endpoint(s) for s in values.seats)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -98,6 +126,18 @@ def render_asterisk_conf(out_dir: Path, values: AsteriskConfValues) -> list[Path
         target.write_text(text, encoding="utf-8")
         written.append(target)
     return written
+
+
+def _external(number: str, values: AsteriskConfValues) -> str:
+    """12345 / 12368 / 12309 through the trunk; a failed Dial re-queues the caller."""
+    n = dialplan
+    return (
+        f"exten => {number},1,Set({n.VAR_TRANSFERRED}=1)\n"
+        f" same => n,Set({n.VAR_TRANSFER_FROM}=${{{n.VAR_TRANSFER_FROM}}})\n"
+        f" same => n,Dial({values.transfer_dial},{values.transfer_ring_s})\n"
+        f' same => n,GotoIf($["${{DIALSTATUS}}"!="ANSWER"]?{n.REQUEUE_EXTEN},1)\n'
+        f" same => n,Hangup()"
+    )
 
 
 def _endpoint(seat: Seat) -> str:

@@ -59,6 +59,7 @@ from callbacks.retry import (
     retry_due,
 )
 from callbacks.sla import SlaPolicy, SlaState
+from core import dialplan
 from core.bus import EventBus
 from core.call_events import CallAbandoned, CallbackLegOutcome, CallTimedOut
 from core.clock import Clock
@@ -80,7 +81,7 @@ class CallbackSettings:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     assignment: AssignmentConfig = field(default_factory=AssignmentConfig)
     retry: RetryPlan = field(default_factory=RetryPlan)
-    context: str = "callback"  # extensions.conf: [callback] dials PJSIP/${EXTEN}
+    context: str = dialplan.CALLBACK  # extensions.conf: dials PJSIP/${EXTEN}
     work_order_variable: str = "WORK_ORDER_ID"  # what the tracker looks for on the Originate
     caller_id: str = '"12348回拨" <12348>'  # shown on the seat's phone
     originate_timeout_ms: int = 30_000

@@ -41,6 +41,7 @@ REQUIRED_PROMPTS = (
     "survey_ask",
     "survey_thanks",
     "queue_overflow",
+    "transfer_failed",
 )
 REQUIRED_TEMPLATES = {"office_readback": ("name", "address", "hours")}
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from core import dialplan
 from core.call_events import (
     AudioStreamStarted,
     CallAbandoned,
@@ -221,9 +222,11 @@ class CallTracker:
     def __init__(
         self,
         *,
-        transfer_contexts: frozenset[str] = frozenset({"transfer"}),
-        inbound_contexts: frozenset[str] = frozenset({"incoming"}),
-        callback_context: str = "callback",
+        transfer_contexts: frozenset[str] = frozenset(
+            {dialplan.TRANSFER, dialplan.SEAT_TRANSFER, *dialplan.LEGACY_TRANSFER_CONTEXTS}
+        ),
+        inbound_contexts: frozenset[str] = frozenset({dialplan.INCOMING, *dialplan.LEGACY_INBOUND_CONTEXTS}),
+        callback_context: str = dialplan.CALLBACK,
         work_order_variable: str = "WORK_ORDER_ID",
     ) -> None:
         self._transfer_contexts = transfer_contexts

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from core import dialplan
+
 DEFAULT_AUDIO_DIR = Path(__file__).resolve().with_name("audio")
 """The packaged caller voices (pbx/sim/audio: 8 kHz mono 16-bit WAV; see its README)."""
 
@@ -109,7 +111,7 @@ class PhoneConfig:
     answer_probability: float = 1.0
     answer_delay: Dist = field(default_factory=lambda: Dist.fixed(1.0))
     hangup_after: Dist = field(default_factory=Dist.never)
-    context: str = "seats-out"
+    context: str = dialplan.SEATS_OUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +162,7 @@ class SimulatorConfig:
     speech_gap: float = 1.0  # silence between two plays of the conversation recording (s)
     address_max: float = 15.0  # the longest an EXEC AudioSocket streams before giving up (s)
     # Contexts whose every extension is `ChanSpy(${SPY},qEo)`, as [asr-tap] in extensions.conf.
-    tap_contexts: tuple[str, ...] = ("asr-tap",)
+    tap_contexts: tuple[str, ...] = (dialplan.ASR_TAP,)
     # The hotline's own dialplan (asterisk_conf/templates/extensions.conf): Queue(...,tc,...), and
     # when the SEAT hangs up with the caller still on the line, `AGI(agi://host:port/<script>)` on
     # the caller's channel (MEMBERINTERFACE set by `setinterfacevar`). Needs `agi` as well. None:

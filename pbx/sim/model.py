@@ -34,6 +34,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from core import dialplan
 from pbx.sim.config import AgiTarget, PhoneConfig, QueueConfig, SimClock, SimulatorConfig, Strategy
 from pbx.sim.voice import Voice, VoiceLibrary
 
@@ -751,7 +752,7 @@ class SimPbx:
             endpoint,
             state=DOWN,
             cid=UNKNOWN,
-            context=phone.context if phone else "seats-out",
+            context=phone.context if phone else dialplan.SEATS_OUT,
             exten="s",
             linkedid=ch.linkedid,
         )
@@ -1077,7 +1078,7 @@ class SimPbx:
         leg.context, leg.exten = context, exten
         seat_talk = phone.hangup_after.draw(self.rng)
         self.spawn(self._hang_up_after(leg, seat_talk))
-        if context == "callback":
+        if context in (dialplan.CALLBACK, dialplan.LEGACY_CALLBACK_CONTEXT):
             await self._callback_dial(leg, priority)
         else:
             self.newexten(leg, priority, "Hangup", "")

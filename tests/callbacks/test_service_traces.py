@@ -19,6 +19,7 @@ from callbacks.events import (
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from callbacks.policy import PolicyConfig
 from callbacks.service import CallbackService, CallbackSettings
+from core import dialplan
 from core.call_events import CallbackLeg, CallbackLegOutcome, CallbackOutcome
 from core.clock import ManualClock
 from core.events import DomainEvent
@@ -105,7 +106,7 @@ async def test_given_the_answered_callback_trace_when_its_outcomes_arrive_then_t
     attempt = await lab.service.start_callback(WorkOrderId("wo-42"), SeatId("1001"))
     [originate] = lab.calls.originates
     assert originate["channel"] == "PJSIP/1001"
-    assert (originate["context"], originate["exten"]) == ("callback", "caller1")
+    assert (originate["context"], originate["exten"]) == (dialplan.CALLBACK, "caller1")
     assert originate["variables"] == {"WORK_ORDER_ID": "wo-42"}
     assert originate["action_id"] == attempt.attempt_id
     # The recording used ActionID d1; ours is the attempt id, which Asterisk would echo.

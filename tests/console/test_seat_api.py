@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from asr.events import Leg, TranscriptSegment
+from core import dialplan
 from core.ids import CallId, SeatId
 
 from .conftest import CALLER, Harness
@@ -188,7 +189,7 @@ def test_given_a_talking_seat_when_transferring_to_12345_then_the_caller_channel
     )
     assert r.status_code == 200, r.text
     assert harness.control.named("redirect") == [
-        {"channel": "PJSIP/trunk-16", "context": "hotline-transfer", "exten": "12345"}
+        {"channel": "PJSIP/trunk-16", "context": dialplan.TRANSFER, "exten": "12345"}
     ]
     assert "seat.transfer" in _actions(harness)
 
@@ -205,7 +206,7 @@ def test_given_a_talking_seat_when_transferring_to_a_queue_then_redirected_to_th
     ok = harness.client.post(url, json={"kind": "queue", "target": "q-city-labor"}, headers=_h(me))
     assert ok.status_code == 200
     assert harness.control.named("redirect") == [
-        {"channel": "PJSIP/trunk-16", "context": "hotline-transfer", "exten": "q-city-labor"}
+        {"channel": "PJSIP/trunk-16", "context": dialplan.TRANSFER, "exten": "q-city-labor"}
     ]
 
 
@@ -222,7 +223,7 @@ def test_given_a_talking_seat_when_transferring_to_another_seat_then_only_an_ava
     ok = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
     assert ok.status_code == 200
     assert harness.control.named("redirect") == [
-        {"channel": "PJSIP/trunk-16", "context": "hotline-callback", "exten": "1002"}
+        {"channel": "PJSIP/trunk-16", "context": dialplan.SEAT_TRANSFER, "exten": "1002"}
     ]
 
 

@@ -18,6 +18,7 @@ from fake_ami_server import (
     trace_files,
 )
 
+from core import dialplan
 from core.errors import InvalidInput, PbxActionFailed, PbxUnavailable
 from core.ports import CallControl
 from pbx.ami_bridge import AmiBridge
@@ -81,7 +82,7 @@ CASES: list[tuple[str, Call, set[tuple[str, str]]]] = [
         "originate_dialplan",
         lambda c: c.originate(
             "PJSIP/1001",
-            context="callback",
+            context=dialplan.CALLBACK,
             exten="caller1",
             caller_id='"12348 callback" <12348>',
             variables={"WORK_ORDER_ID": "wo-42", "NOTE": "a=b,c"},
@@ -90,7 +91,7 @@ CASES: list[tuple[str, Call, set[tuple[str, str]]]] = [
         {
             ("Action", "Originate"),
             ("Channel", "PJSIP/1001"),
-            ("Context", "callback"),
+            ("Context", dialplan.CALLBACK),
             ("Exten", "caller1"),
             ("Priority", "1"),
             ("CallerID", '"12348 callback" <12348>'),
@@ -174,7 +175,7 @@ async def test_given_an_action_id_when_originating_then_it_is_used_and_the_origi
     # panoramisk 1.4 takes "Originate successfully queued" for the start of a list and would
     # swallow the OriginateResponse event (same ActionID) into the reply.
     control = AmiCallControl(connected_bridge, timeout=5.0)
-    await control.originate("PJSIP/1001", context="callback", exten="caller1", action_id="wo-42-try-1")
+    await control.originate("PJSIP/1001", context=dialplan.CALLBACK, exten="caller1", action_id="wo-42-try-1")
     assert ami_server.actions_named("Originate")[0].get("ActionID") == "wo-42-try-1"
     ami_server.send(
         frame(
@@ -302,7 +303,9 @@ async def test_given_a_pending_command_when_the_connection_drops_then_pbx_unavai
 ) -> None:
     ami_server.silence("Originate")
     control = AmiCallControl(connected_bridge, timeout=30.0)
-    pending = asyncio.ensure_future(control.originate("PJSIP/1001", context="callback", exten="caller1"))
+    pending = asyncio.ensure_future(
+        control.originate("PJSIP/1001", context=dialplan.CALLBACK, exten="caller1")
+    )
     await eventually(lambda: bool(ami_server.actions_named("Originate")), "Originate on the wire")
     ami_server.drop()
     with pytest.raises(PbxUnavailable) as caught:
