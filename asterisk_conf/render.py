@@ -33,6 +33,28 @@ class Seat:
 
 
 @dataclass(frozen=True, slots=True)
+class Trunk:
+    """The carrier trunk (endpoint `core.dialplan.TRUNK_ENDPOINT`), carrier-neutral.
+
+    12345 / 12368 / 12309 leave the hotline by it; calls to 12348 arrive by it into the incoming
+    context. Authentication and registration are optional: many carriers authenticate a trunk by
+    its IP address. The defaults are a local test trunk (nothing needs to listen there: a Dial
+    that fails re-queues the caller).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 5070
+    username: str = ""
+    password: str = ""
+    from_user: str = ""
+    """The hotline's number as the carrier knows it (the From user of outgoing calls)."""
+    from_domain: str = ""
+    register: bool = False
+    """Send a SIP REGISTER to the carrier (needs `username`)."""
+    transport: str = "transport-udp"
+
+
+@dataclass(frozen=True, slots=True)
 class AsteriskConfValues:
     ami_secret: str
     hotline_number: str = "12348"
@@ -58,6 +80,7 @@ class AsteriskConfValues:
     ami_permit: str = "127.0.0.1/255.255.255.255"
     sip_bind: str = "127.0.0.1:5060"
     seats: Sequence[Seat] = field(default_factory=tuple)
+    trunk: Trunk = field(default_factory=Trunk)
 
 
 def default_queues() -> list[str]:
@@ -118,6 +141,7 @@ def render_asterisk_conf(out_dir: Path, values: AsteriskConfValues) -> list[Path
     plain["external_extens"] = "\n".join(_external(n, values) for n in dialplan.EXTERNAL_NUMBERS)
     plain["queues"] = "\n".join(f"[{q}](hotline-queue-template)" for q in queues)
     plain["endpoints"] = "\n\n".join(_endpoint(s) for s in values.seats)
+    plain["trunk"] = render_trunk(values.trunk)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for file in FILES:
@@ -138,6 +162,74 @@ def _external(number: str, values: AsteriskConfValues) -> str:
         f' same => n,GotoIf($["${{DIALSTATUS}}"!="ANSWER"]?{n.REQUEUE_EXTEN},1)\n'
         f" same => n,Hangup()"
     )
+
+
+def render_trunk(trunk: Trunk) -> str:
+    """The trunk's pjsip.conf sections: endpoint, aor, identify, and auth/registration if asked."""
+    for text in (
+        trunk.host,
+        trunk.username,
+        trunk.password,
+        trunk.from_user,
+        trunk.from_domain,
+        trunk.transport,
+    ):
+        if any(c in text for c in "\n[];"):
+            raise ValueError(f"中继设置含有不允许的字符：{text!r}")
+    if not trunk.host.strip():
+        raise ValueError("中继地址（trunk host）不能为空")
+    if not 0 < trunk.port < 65536:
+        raise ValueError(f"中继端口无效：{trunk.port}")
+    if trunk.register and not trunk.username:
+        raise ValueError("中继注册（register）需要用户名（trunk username）")
+    if trunk.username and not trunk.password:
+        raise ValueError("中继设置了用户名但没有密码（trunk password）")
+    name = dialplan.TRUNK_ENDPOINT
+    auth = f"{name}-auth"
+    uri = f"sip:{trunk.host}:{trunk.port}"
+    endpoint = [
+        f"[{name}]",
+        "type = endpoint",
+        f"transport = {trunk.transport}",
+        f"context = {dialplan.INCOMING}",
+        "disallow = all",
+        "allow = ulaw,alaw",
+        "direct_media = no",
+        "dtmf_mode = auto",
+        "rtp_symmetric = yes",
+        "force_rport = yes",
+        "rewrite_contact = yes",
+        "language = zh",
+        f"aors = {name}",
+    ]
+    if trunk.from_user:
+        endpoint.append(f"from_user = {trunk.from_user}")
+    if trunk.from_domain:
+        endpoint.append(f"from_domain = {trunk.from_domain}")
+    if trunk.username:
+        endpoint.append(f"outbound_auth = {auth}")
+    sections = ["\n".join(endpoint), f"[{name}]\ntype = aor\ncontact = {uri}"]
+    if not _loopback(trunk.host):
+        # Calls from the carrier's address are the trunk's. Not for a loopback test trunk: the
+        # seats' phones on the same host would be taken for the carrier (PJSIP identifies by IP
+        # before username).
+        sections.append(f"[{name}]\ntype = identify\nendpoint = {name}\nmatch = {trunk.host}")
+    if trunk.username:
+        sections.append(
+            f"[{auth}]\ntype = auth\nauth_type = userpass\n"
+            f"username = {trunk.username}\npassword = {trunk.password}"
+        )
+    if trunk.register:
+        sections.append(
+            f"[{name}-reg]\ntype = registration\ntransport = {trunk.transport}\n"
+            f"outbound_auth = {auth}\nserver_uri = {uri}\n"
+            f"client_uri = sip:{trunk.username}@{trunk.host}:{trunk.port}\nretry_interval = 60"
+        )
+    return "\n\n".join(sections)
+
+
+def _loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _endpoint(seat: Seat) -> str:

@@ -143,6 +143,18 @@ CASES: list[tuple[str, Call, set[tuple[str, str]]]] = [
         {("Action", "QueueStatus"), ("Queue", "q-general")},
     ),
     ("core_show_channels", lambda c: c.core_show_channels(), {("Action", "CoreShowChannels")}),
+    (
+        "set_variable",
+        lambda c: c.set_variable("PJSIP/caller1-00000005", dialplan.VAR_TRANSFER_FROM, "1001"),
+        {
+            ("Action", "Setvar"),
+            ("Channel", "PJSIP/caller1-00000005"),
+            ("Variable", dialplan.VAR_TRANSFER_FROM),
+            ("Value", "1001"),
+        },
+    ),
+    ("reload_module", lambda c: c.reload("app_queue.so"), {("Action", "Reload"), ("Module", "app_queue.so")}),
+    ("reload_all", lambda c: c.reload(), {("Action", "Reload")}),
 ]
 
 
@@ -336,3 +348,31 @@ def test_given_a_non_positive_timeout_when_building_then_it_is_refused() -> None
 class _NeverConnected:
     def send_action(self, action: Any, *, as_list: bool | None) -> asyncio.Future[Any]:
         raise PbxUnavailable("AMI 未连接", reason="not connected")
+
+
+async def test_given_a_module_reload_when_asterisk_answers_then_its_message_comes_back(
+    connected_bridge: AmiBridge,
+) -> None:
+    control = AmiCallControl(connected_bridge, timeout=5.0)
+
+    assert await control.reload("res_pjsip.so") == "Module Reloaded."
+
+
+async def test_given_an_unknown_module_when_reloading_then_asterisks_refusal_is_an_error(
+    connected_bridge: AmiBridge, ami_server: FakeAmiServer
+) -> None:
+    ami_server.fail("Reload", "No such module.")
+    control = AmiCallControl(connected_bridge, timeout=5.0)
+
+    with pytest.raises(PbxActionFailed, match="No such module"):
+        await control.reload("app_nothing.so")
+
+
+async def test_given_a_silent_asterisk_when_reloading_then_the_timeout_says_so(
+    connected_bridge: AmiBridge, ami_server: FakeAmiServer
+) -> None:
+    ami_server.silence("Reload")
+    control = AmiCallControl(connected_bridge, timeout=0.3)
+
+    with pytest.raises(PbxUnavailable, match="Reload"):
+        await control.reload("app_queue.so")
