@@ -1,4 +1,7 @@
-"""Renders the Asterisk configuration (extensions, queues, manager, pjsip) from templates.
+"""Renders the Asterisk configuration from templates: every file Asterisk needs to start.
+
+extensions, queues, manager and pjsip carry the hotline; asterisk, modules (exactly `MODULES`),
+logger (the queue log), rtp and cdr (cdr_csv's Master.csv) are what Asterisk needs besides.
 
 Templates live in asterisk_conf/templates and use `{{name}}` placeholders (Asterisk's own
 `${...}` is left alone). Every placeholder must have a value, so a renamed setting fails loudly
@@ -15,7 +18,70 @@ from pathlib import Path
 from core import dialplan
 
 TEMPLATES = Path(__file__).with_name("templates")
-FILES = ("extensions.conf", "queues.conf", "manager.conf", "pjsip.conf")
+FILES = (
+    "extensions.conf",
+    "queues.conf",
+    "manager.conf",
+    "pjsip.conf",
+    "asterisk.conf",
+    "modules.conf",
+    "logger.conf",
+    "rtp.conf",
+    "cdr.conf",
+)
+
+MODULES: dict[str, str] = {
+    # Dialplan and the applications extensions.conf runs (Answer, NoOp, Set, Goto, GotoIf and
+    # Hangup are built into Asterisk's core).
+    "pbx_config.so": "extensions.conf",
+    "app_dial.so": "Dial: transfers, callbacks",
+    "app_queue.so": "Queue, queues.conf, the queue log",
+    "app_playback.so": "Playback: queue_overflow, transfer_failed",
+    "res_agi.so": "AGI: the FastAGI IVR and survey",
+    "res_speech.so": "required by res_agi",
+    "app_chanspy.so": "ChanSpy: the live-transcript tap",
+    "app_audiosocket.so": "AudioSocket: the live-transcript tap",
+    "res_audiosocket.so": "required by app_audiosocket",
+    "func_logic.so": "IF()",
+    "func_callerid.so": "CALLERID()",
+    "func_channel.so": "CHANNEL(linkedid), read by the IVR",
+    # SIP: seats' phones, the carrier trunk.
+    "res_pjproject.so": "PJSIP",
+    "res_sorcery_config.so": "PJSIP: pjsip.conf",
+    "res_sorcery_memory.so": "PJSIP",
+    "res_sorcery_astdb.so": "PJSIP: registered contacts",
+    "res_pjsip.so": "PJSIP",
+    "res_pjsip_session.so": "PJSIP calls",
+    "chan_pjsip.so": "PJSIP channels",
+    "res_pjsip_pubsub.so": "required by chan_pjsip",
+    "res_pjsip_authenticator_digest.so": "phones' passwords",
+    "res_pjsip_outbound_authenticator_digest.so": "the trunk's password",
+    "res_pjsip_endpoint_identifier_ip.so": "the trunk identified by address",
+    "res_pjsip_endpoint_identifier_user.so": "phones identified by user",
+    "res_pjsip_registrar.so": "phones register",
+    "res_pjsip_outbound_registration.so": "registration at the carrier",
+    "res_pjsip_sdp_rtp.so": "audio of PJSIP calls",
+    "res_pjsip_nat.so": "force_rport, rewrite_contact",
+    "res_pjsip_caller_id.so": "caller numbers",
+    "res_pjsip_dtmf_info.so": "DTMF by SIP INFO",
+    "res_rtp_asterisk.so": "RTP, rtp.conf",
+    # Media.
+    "codec_ulaw.so": "G.711 u-law",
+    "codec_alaw.so": "G.711 A-law",
+    "codec_a_mu.so": "A-law <-> u-law",
+    "format_wav.so": "prompts (.wav, hotline prompts build)",
+    "format_pcm.so": "u-law / A-law files",
+    "format_sln.so": "signed linear files",
+    "bridge_simple.so": "two-party bridges",
+    "bridge_native_rtp.so": "two-party bridges",
+    "bridge_holding.so": "callers waiting in a queue",
+    "res_musiconhold.so": "Queue's hold audio",
+    "res_timing_timerfd.so": "timing for playback and hold audio",
+    # Records.
+    "cdr_csv.so": "CDR Master.csv (cdr.conf [csv])",
+}
+"""modules.conf loads exactly these (`autoload = no`). The dialplan lint test checks that every
+application extensions.conf uses is provided by one of them."""
 
 DEFAULT_QUEUE = "q-city-other"
 """Where a call waits when the IVR set no queue (an IVR failure): the city pool, category 其他."""
@@ -81,6 +147,13 @@ class AsteriskConfValues:
     sip_bind: str = "127.0.0.1:5060"
     seats: Sequence[Seat] = field(default_factory=tuple)
     trunk: Trunk = field(default_factory=Trunk)
+    rtp_start: int = 10000
+    rtp_end: int = 20000
+    prefix: str = "/usr"
+    """Where Asterisk is installed (modules in <prefix>/lib/asterisk/modules); with /usr the
+    variable files are under /var, otherwise under <prefix>/var."""
+    etc_dir: str = "/etc/asterisk"
+    """Where Asterisk reads these files (asterisk.conf `astetcdir`)."""
 
 
 def default_queues() -> list[str]:
@@ -125,19 +198,28 @@ def fill(template: str, values: Mapping[str, str], *, name: str = "template") ->
 
 
 def render_asterisk_conf(out_dir: Path, values: AsteriskConfValues) -> list[Path]:
-    """Write extensions.conf, queues.conf, manager.conf, pjsip.conf into `out_dir`."""
+    """Write every file of `FILES` into `out_dir`."""
     if not values.ami_secret.strip():
-        raise ValueError("ami_secret must not be empty")
+        raise ValueError("AMI 密码（ami_secret）不能为空")
     for text in (values.ami_secret, values.ami_user, *values.queues):
         if any(c in text for c in "\n[];"):
-            raise ValueError(f"value not allowed in an Asterisk config: {text!r}")
+            raise ValueError(f"Asterisk 配置中不允许的值：{text!r}")
     plain = {
         k: str(v) for k, v in asdict(values).items() if isinstance(v, str | int) and not isinstance(v, bool)
     }
     queues = list(dict.fromkeys(values.queues))
     if values.default_queue not in queues:
-        raise ValueError(f"default queue {values.default_queue!r} is not among the queues")
+        raise ValueError(f"默认队列 {values.default_queue!r} 不在队列列表中")
     plain.update(dialplan_names())
+    if not 0 < values.rtp_start < values.rtp_end < 65536:
+        raise ValueError(f"RTP 端口范围无效：{values.rtp_start}-{values.rtp_end}")
+    for label, path in (("prefix", values.prefix), ("etc_dir", values.etc_dir)):
+        if not path.startswith("/") or any(c in path for c in "\n[];"):
+            raise ValueError(f"{label} 必须是绝对路径：{path!r}")
+    plain["prefix"] = values.prefix.rstrip("/")
+    plain["var_root"] = "" if values.prefix.rstrip("/") in ("", "/usr") else values.prefix.rstrip("/")
+    plain["etc_dir"] = values.etc_dir.rstrip("/") or "/"
+    plain["modules"] = "\n".join(f"load => {m:<46}; {why}" for m, why in MODULES.items())
     plain["external_extens"] = "\n".join(_external(n, values) for n in dialplan.EXTERNAL_NUMBERS)
     plain["queues"] = "\n".join(f"[{q}](hotline-queue-template)" for q in queues)
     plain["endpoints"] = "\n\n".join(_endpoint(s) for s in values.seats)

@@ -313,3 +313,12 @@ class AppointmentRow(Base):
     sms_to: Mapped[str | None] = mapped_column(String(40))
     sms_text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="booked")
+
+
+class SeatPhoneRow(Base):
+    """A seat's SIP phone credentials: rendered into Asterisk's pjsip.conf (`hotline asterisk-conf
+    render`). Asterisk needs the password itself (digest auth), so it is kept as given."""
+
+    __tablename__ = "seat_phones"
+    seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"), primary_key=True)
+    password: Mapped[str] = mapped_column(String(100))
