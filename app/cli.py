@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from app.settings import Settings, demo_settings, load_database_settings, load_settings
 from core.errors import ConfigurationError, HotlineError
@@ -16,11 +17,32 @@ class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
     def add_usage(
         self, usage: str | None, actions: object, groups: object, prefix: str | None = None
     ) -> None:
-        super().add_usage(usage, actions, groups, prefix or "用法：")  # type: ignore[arg-type]
+        # argparse passes prefix "" when it builds a sub-command's prog: no second "用法：" there.
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)  # type: ignore[arg-type]
+
+
+_ARG_ERRORS = (
+    ("the following arguments are required:", "缺少必需的参数："),
+    ("unrecognized arguments:", "无法识别的参数："),
+    ("invalid choice:", "无效的选项："),
+    ("expected one argument", "需要一个值"),
+    ("(choose from", "（可选："),
+    ("invalid int value:", "不是整数："),
+    ("invalid float value:", "不是数字："),
+    ("argument ", "参数 "),
+)
+
+
+class _ChineseParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        for english, chinese in _ARG_ERRORS:
+            message = message.replace(english, chinese)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：错误：{message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _ChineseParser(
         prog="hotline",
         description="12348 公共法律服务热线坐席系统",
         epilog="配置通过环境变量设置，前缀 HOTLINE_，分节用双下划线，例如 HOTLINE_DATABASE__URL。",
@@ -96,7 +118,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     al.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
     al.add_argument("--out", required=True, help="Asterisk 读取配置的目录（先在此重新生成配置）")
+    for parser in (p, *_all_subparsers(p)):
+        parser._positionals.title = "参数"
+        parser._optionals.title = "选项"
+        parser.formatter_class = _ChineseHelp
     return p
+
+
+def _all_subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += [sub, *_all_subparsers(sub)]
+    return found
 
 
 def _add_user(args: argparse.Namespace) -> None:
