@@ -95,6 +95,7 @@ def conf_values(settings: AsteriskSetupSettings, seats: list[Seat], etc_dir: Pat
         from_user=a.trunk.from_user,
         from_domain=a.trunk.from_domain,
         register=a.trunk.registration,
+        qualify_s=a.trunk.qualify_s,
     )
     return AsteriskConfValues(
         ami_secret=_secret(settings),

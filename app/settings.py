@@ -84,6 +84,7 @@ class TrunkSettings(BaseModel):
     from_user: str = Field(default="", description="运营商处的热线号码（主叫号码）")
     from_domain: str = ""
     registration: bool = Field(default=False, description="是否向运营商注册（SIP REGISTER）")
+    qualify_s: int = Field(default=0, description="向运营商发送 OPTIONS 探测的间隔（秒），0 为不探测")
 
 
 class AsteriskSettings(BaseModel):

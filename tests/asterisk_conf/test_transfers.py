@@ -152,10 +152,18 @@ def test_given_a_carrier_with_auth_and_registration_when_rendered_then_both_sect
     assert "type = identify" in text and "match = 10.20.0.5" in text
 
 
-def test_given_a_carrier_by_ip_only_when_rendered_then_no_auth_and_no_registration() -> None:
+def test_given_a_carrier_by_ip_only_when_rendered_then_no_auth_no_registration_and_no_probing() -> None:
     text = render_trunk(Trunk(host="10.20.0.5", port=5060))
 
     assert "outbound_auth" not in text and "type = auth" not in text and "registration" not in text
+    assert "qualify_frequency" not in text
+
+
+def test_given_probing_asked_when_rendered_then_the_aor_is_qualified() -> None:
+    text = render_trunk(Trunk(host="10.20.0.5", port=5060, qualify_s=30))
+
+    aor = next(s for s in text.split("\n\n") if "type = aor" in s)
+    assert "qualify_frequency = 30" in aor
 
 
 @pytest.mark.parametrize(
@@ -166,6 +174,7 @@ def test_given_a_carrier_by_ip_only_when_rendered_then_no_auth_and_no_registrati
         (Trunk(host=""), "不能为空"),
         (Trunk(port=70000), "端口无效"),
         (Trunk(host="1.2.3.4\n[evil]"), "不允许"),
+        (Trunk(qualify_s=-1), "探测间隔"),
     ],
 )
 def test_given_a_wrong_trunk_setting_when_rendered_then_a_chinese_error(trunk: Trunk, message: str) -> None:
