@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from app.settings import Settings, demo_settings, load_database_settings, load_settings
 from core.errors import ConfigurationError, HotlineError
@@ -16,11 +17,32 @@ class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
     def add_usage(
         self, usage: str | None, actions: object, groups: object, prefix: str | None = None
     ) -> None:
-        super().add_usage(usage, actions, groups, prefix or "用法：")  # type: ignore[arg-type]
+        # argparse passes prefix "" when it builds a sub-command's prog: no second "用法：" there.
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)  # type: ignore[arg-type]
+
+
+_ARG_ERRORS = (
+    ("the following arguments are required:", "缺少必需的参数："),
+    ("unrecognized arguments:", "无法识别的参数："),
+    ("invalid choice:", "无效的选项："),
+    ("expected one argument", "需要一个值"),
+    ("(choose from", "（可选："),
+    ("invalid int value:", "不是整数："),
+    ("invalid float value:", "不是数字："),
+    ("argument ", "参数 "),
+)
+
+
+class _ChineseParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        for english, chinese in _ARG_ERRORS:
+            message = message.replace(english, chinese)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：错误：{message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _ChineseParser(
         prog="hotline",
         description="12348 公共法律服务热线坐席系统",
         epilog="配置通过环境变量设置，前缀 HOTLINE_，分节用双下划线，例如 HOTLINE_DATABASE__URL。",
@@ -67,13 +89,56 @@ def _parser() -> argparse.ArgumentParser:
     ua.add_argument("--seat", help="坐席编号（角色为坐席时必填）")
     ua.add_argument("--team", help="班长管辖的团队编号")
     ua.add_argument("--district", help="班长管辖的区划代码，例如 310106")
+    seats = add("seats", "坐席与团队（生产部署）")
+    seats_sub = seats.add_subparsers(dest="seats_command", title="子命令", metavar="命令")
+    si = seats_sub.add_parser(
+        "import",
+        help="从 CSV 导入团队、坐席和话机（可重复导入，按工号更新）",
+        description=(
+            "从 CSV 导入团队、坐席和话机。表头（中文或英文）：工号/seat_id、姓名/name、团队/team（必填），"
+            "团队编号/team_id、区/district、类型/kind、技能/skills、话机密码/phone_password、启用/active（选填）。"
+            "团队按名称自动创建；新坐席必须填写话机密码。任何一行有错时不写入任何数据，并按行号列出错误。"
+        ),
+        formatter_class=_ChineseHelp,
+        add_help=False,
+    )
+    si.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+    si.add_argument("file", help="CSV 文件（UTF-8 或 GBK 编码）")
+    ac = add("asterisk-conf", "生成 Asterisk 配置并通知 Asterisk 重新加载")
+    ac_sub = ac.add_subparsers(dest="asterisk_command", title="子命令", metavar="命令")
+    ar = ac_sub.add_parser(
+        "render", help="按数据库中的坐席生成 Asterisk 启动所需的全部配置文件", add_help=False
+    )
+    ar.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+    ar.add_argument("--out", required=True, help="输出目录（Asterisk 读取配置的目录，如 /etc/asterisk）")
+    al = ac_sub.add_parser(
+        "reload",
+        help="重新生成配置，并经 AMI 让 Asterisk 重新加载 PJSIP、队列和拨号方案（不中断通话）",
+        add_help=False,
+    )
+    al.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+    al.add_argument("--out", required=True, help="Asterisk 读取配置的目录（先在此重新生成配置）")
+    for parser in (p, *_all_subparsers(p)):
+        parser._positionals.title = "参数"
+        parser._optionals.title = "选项"
+        parser.formatter_class = _ChineseHelp
     return p
+
+
+def _all_subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += [sub, *_all_subparsers(sub)]
+    return found
 
 
 def _add_user(args: argparse.Namespace) -> None:
     import getpass
 
     from console_web.auth import Passwords
+    from core.errors import NotFound
     from core.ids import SeatId, TeamId, UserId, new_id
     from seats.models import Role, User
     from store.db import Database
@@ -86,7 +151,22 @@ def _add_user(args: argparse.Namespace) -> None:
         raise ConfigurationError("密码至少 8 位")
     db = Database(load_database_settings().url)
     try:
-        Repositories(db).users.add(
+        repos = Repositories(db)
+        if args.seat:
+            try:
+                repos.seats.get(SeatId(args.seat))
+            except NotFound:
+                raise ConfigurationError(
+                    f"不存在该坐席：{args.seat}（请先用 hotline seats import 坐席.csv 导入坐席）"
+                ) from None
+        if args.team:
+            try:
+                repos.teams.get(TeamId(args.team))
+            except NotFound:
+                raise ConfigurationError(f"不存在该团队：{args.team}") from None
+        if repos.users.by_username(args.username) is not None:
+            raise ConfigurationError(f"用户名已存在：{args.username}")
+        repos.users.add(
             User(
                 id=UserId(new_id("u_")),
                 username=args.username,
@@ -118,6 +198,34 @@ def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, objec
         # The console's websocket only pushes; a browser never needs to send more than a few bytes.
         "ws_max_size": WS_MAX_MESSAGE_BYTES,
     }
+
+
+def _import_seats(file: str) -> str:
+    from pathlib import Path
+
+    from app.seat_import import import_seats_file
+    from store.db import Database
+    from store.repositories import Repositories
+
+    db = Database(load_database_settings().url)
+    try:
+        return import_seats_file(Repositories(db), Path(file)).summary()
+    finally:
+        db.dispose()
+
+
+def _asterisk_conf(command: str, out: str) -> None:
+    from pathlib import Path
+
+    from app.asterisk_setup import reload_asterisk, render_from_database
+    from app.settings import load_asterisk_setup_settings
+
+    settings = load_asterisk_setup_settings()
+    report = render_from_database(settings, Path(out))
+    print(report.summary())
+    if command == "reload":
+        for module, message in asyncio.run(reload_asterisk(settings)):
+            print(f"已重新加载 {module}：{message}")
 
 
 def _run_web(settings: Settings, host: str, port: int) -> None:
@@ -164,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "user" and args.user_command == "add":
             _add_user(args)
             print(f"账号已创建：{args.username}")
+        elif args.command == "seats" and args.seats_command == "import":
+            print(_import_seats(args.file))
+        elif args.command == "asterisk-conf" and args.asterisk_command in ("render", "reload"):
+            _asterisk_conf(args.asterisk_command, args.out)
         else:
             _parser().print_help()
             return 2

@@ -6,14 +6,15 @@ its trail, transcripts, consultation records, work orders). Commands go to Aster
 `CallControl` port; the outcome comes back only as AMI events, as everywhere else.
 
 Transfers are AMI `Redirect`s of the CALLER's channel (Asterisk then hangs up the seat's leg,
-which is left alone in the bridge). Against asterisk_conf/templates/extensions.conf:
+which is left alone in the bridge). Context names come from `core.dialplan`; against the rendered
+extensions.conf (asterisk_conf/templates/extensions.conf):
 
-* external (12345 / 12368 / 12309): `hotline-transfer`, exten = the number from
-  `settings.web.transfer_numbers` -> `_X.` -> Dial(transfer_dial) out of the hotline;
-* skill queue: `hotline-transfer`, exten = the queue name (q-310106-labor) -> `_q-.` sets
-  HOTLINE_QUEUE=${EXTEN} and re-enters `hotline-queue` (a fresh Queue(), survey afterwards);
-* seat: `hotline-callback`, exten = the seat phone's resource (PJSIP/1002 -> 1002) ->
-  Dial(PJSIP/${EXTEN}): the shipped dialplan's only context that rings a seat phone directly.
+* external (12345 / 12368 / 12309): `dialplan.TRANSFER`, exten = the number -> Dial through the
+  trunk endpoint; a failed Dial re-queues the caller with a prompt;
+* skill queue: `dialplan.TRANSFER`, exten = the queue name (q-310106-labor) -> sets
+  HOTLINE_QUEUE=${EXTEN} and re-enters the queue context (a fresh Queue(), survey afterwards);
+* seat: `dialplan.SEAT_TRANSFER`, exten = the seat phone's resource (PJSIP/1002 -> 1002) ->
+  Dial(PJSIP/${EXTEN}); not answered or busy -> back to the caller's queue.
   Only an available seat may be chosen; app_queue does not see this ring (no SeatRinging).
 
 Must be constructed inside the running event loop (it subscribes to the bus): in the lifespan,
@@ -33,9 +34,17 @@ from app.seed import DISTRICTS
 from asr.events import Leg, TranscriptSegment
 from callbacks.models import MissReason, WorkOrderStatus
 from console_web.seat_api import TransferKind
+from core import dialplan
 from core.call_events import CallAnswered, SeatRinging
 from core.calls import CallStatus
-from core.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, PbxUnavailable
+from core.errors import (
+    BackendUnavailable,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PbxActionFailed,
+    PbxUnavailable,
+)
 from core.events import DomainEvent
 from core.ids import CallId, OfficeId, SeatId
 from core.ports import CallControl
@@ -51,14 +60,12 @@ log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 
-TRANSFER_CONTEXT = "hotline-transfer"
-SEAT_DIAL_CONTEXT = "hotline-callback"
+TRANSFER_CONTEXT = dialplan.TRANSFER
+SEAT_DIAL_CONTEXT = dialplan.SEAT_TRANSFER
 
-EXTERNAL_LABELS = {
-    "12345": "12345 市民服务热线",
-    "12368": "12368 诉讼服务热线",
-    "12309": "12309 检察服务热线",
-}
+EXTERNAL_LABELS = dialplan.EXTERNAL_NUMBERS
+"""Only these numbers leave the hotline (the rendered dialplan has an extension for each)."""
+
 CALL_STATUS_LABELS = {
     CallStatus.IN_IVR: "语音导航",
     CallStatus.QUEUED: "排队中",
@@ -189,7 +196,7 @@ class SeatConsole:
     def seat_state(self, seat_id: SeatId) -> Json:
         st = self._state(seat_id)
         seat = self._rt.repos.seats.get(seat_id)
-        numbers = self._rt.settings.web.transfer_numbers
+        numbers = self._external_numbers()
         return {
             "seat_id": seat_id,
             "name": seat.name,
@@ -457,7 +464,7 @@ class SeatConsole:
         queues = [rules.city_queue_name(c) for c in LegalCategory]
         if team.district_code:
             queues = [rules.district_queue_name(team.district_code, c) for c in LegalCategory] + queues
-        numbers = self._rt.settings.web.transfer_numbers
+        numbers = self._external_numbers()
         return {
             "seats": seats,
             "queues": [{"name": q, "label": queue_label(q)} for q in queues],
@@ -478,7 +485,7 @@ class SeatConsole:
         channel = self._live_call_channel(seat_id, call_id)
         target = target.strip()
         if kind is TransferKind.EXTERNAL:
-            numbers = self._rt.settings.web.transfer_numbers
+            numbers = self._external_numbers()
             if target not in numbers:
                 raise InvalidInput("不支持转接到该号码", target=target)
             context, exten = self._transfer_context, numbers[target]
@@ -498,8 +505,24 @@ class SeatConsole:
                 raise Conflict(f"坐席{other.name}当前{other_state.status.label}，不能转接", target=target)
             context = self._seat_dial_context
             exten = other.interface.split("/", 1)[-1].split("@", 1)[0]
+        await self._mark_transfer_from(channel, seat_id)
         await self.control.redirect(channel, context=context, exten=exten)
         return {"ok": True, "kind": kind.value, "target": target, "context": context, "exten": exten}
+
+    def _external_numbers(self) -> dict[str, str]:
+        """Configured numbers (code -> extension), limited to those the dialplan renders."""
+        numbers = self._rt.settings.web.transfer_numbers
+        return {k: v for k, v in numbers.items() if v in dialplan.EXTERNAL_NUMBERS}
+
+    async def _mark_transfer_from(self, channel: str, seat_id: SeatId) -> None:
+        """HOTLINE_TRANSFER_FROM on the caller's channel before the Redirect: the transfer
+        contexts re-set it, so the tracker sees who transferred. Losing this mark must not cost
+        the caller the transfer: an Asterisk refusal is logged and the Redirect still goes out
+        (an unreachable PBX fails the transfer as the Redirect would)."""
+        try:
+            await self.control.set_variable(channel, dialplan.VAR_TRANSFER_FROM, str(seat_id))
+        except PbxActionFailed as exc:
+            log.warning("Setvar %s on %s refused: %s", dialplan.VAR_TRANSFER_FROM, channel, exc.message)
 
     async def hangup(self, seat_id: SeatId, call_id: CallId) -> None:
         caller_channel = self._live_call_channel(seat_id, call_id)

@@ -468,6 +468,9 @@ class _PbxOffline:
     async def redirect(self, channel: str, *, context: str, exten: str, priority: int = 1) -> None:
         raise self._refuse()
 
+    async def set_variable(self, channel: str, variable: str, value: str) -> None:
+        raise self._refuse()
+
     async def hangup(self, channel: str, *, cause: int | None = None) -> None:
         raise self._refuse()
 

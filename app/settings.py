@@ -102,6 +102,38 @@ class CallbacksSettings(BaseModel):
     tick_s: float = Field(default=10.0, description="回拨工单定时检查间隔（秒）：自动分配、预警、重拨")
 
 
+class TrunkSettings(BaseModel):
+    """The carrier trunk for 12345 / 12368 / 12309 (and calls to 12348); default: a local test trunk."""
+
+    host: str = "127.0.0.1"
+    port: int = 5070
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    from_user: str = Field(default="", description="运营商处的热线号码（主叫号码）")
+    from_domain: str = ""
+    registration: bool = Field(default=False, description="是否向运营商注册（SIP REGISTER）")
+    qualify_s: int = Field(default=0, description="向运营商发送 OPTIONS 探测的间隔（秒），0 为不探测")
+
+
+class AsteriskSettings(BaseModel):
+    """What `hotline asterisk-conf render` writes besides the seats (HOTLINE_ASTERISK__...)."""
+
+    sip_bind: str = "0.0.0.0:5060"
+    rtp_start: int = 10000
+    rtp_end: int = 20000
+    prefix: str = Field(
+        default="/usr", description="Asterisk 安装目录前缀（模块在 <prefix>/lib/asterisk/modules）"
+    )
+    etc_dir: str | None = Field(default=None, description="Asterisk 读取配置的目录；默认为生成目录")
+    agi_host: str | None = Field(
+        default=None, description="Asterisk 连接 FastAGI 的地址；默认取 HOTLINE_AGI__HOST"
+    )
+    ami_bind: str = "127.0.0.1"
+    ami_permit: str = "127.0.0.1/255.255.255.255"
+    reload_timeout_s: float = 10.0
+    trunk: TrunkSettings = Field(default_factory=TrunkSettings)
+
+
 class SimulatorSettings(BaseModel):
     """The embedded PBX simulator: listens for AMI on `ami.host:ami.port`."""
 
@@ -132,6 +164,7 @@ class Settings(BaseSettings):
     seats: SeatsSettings = Field(default_factory=SeatsSettings)
     callbacks: CallbacksSettings = Field(default_factory=CallbacksSettings)
     sim: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
@@ -163,6 +196,24 @@ def load_settings(**overrides: object) -> Settings:
 class _DatabaseOnly(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__", extra="ignore")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+
+
+class AsteriskSetupSettings(BaseSettings):
+    """Only what rendering and reloading Asterisk's configuration needs (no web secrets)."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__", extra="ignore")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    ami: AmiSettings = Field(default_factory=AmiSettings)
+    agi: AgiSettings = Field(default_factory=AgiSettings)
+    asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
+
+
+def load_asterisk_setup_settings(**overrides: object) -> AsteriskSetupSettings:
+    try:
+        return AsteriskSetupSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(str(e.get("msg", e)) for e in exc.errors())
+        raise ConfigurationError(f"配置无效：{problems}") from exc
 
 
 def load_database_settings() -> DatabaseSettings:

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Sequence
 
 from asr.audiosocket import AudioSocketServer, recognize_utterance
 from asr.events import Leg
+from core import dialplan
 from core.bus import EventBus
 from core.call_events import CallAnswered
 from core.errors import HotlineError
@@ -89,12 +90,12 @@ class LiveTranscriptTap:
         )
         try:
             await self._control.originate(
-                "Local/tap@asr-tap",
-                context="asr-tap",
-                exten="tap",
+                f"Local/{dialplan.TAP_EXTEN}@{dialplan.ASR_TAP}",
+                context=dialplan.ASR_TAP,
+                exten=dialplan.TAP_EXTEN,
                 application="AudioSocket",
                 data=f"{stream_id},{self._address}",
-                variables={"SPY": call.channel},
+                variables={dialplan.VAR_SPY: call.channel},
                 action_id=f"tap-{stream_id}",
             )
             self.started += 1

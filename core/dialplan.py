@@ -32,9 +32,17 @@ ASR_TAP: Final = "asr-tap"
 
 CONTEXTS: Final = (INCOMING, QUEUE, TRANSFER, SEAT_TRANSFER, CALLBACK, SEATS_OUT, ASR_TAP)
 
+# The contexts of the older recorded traces (/work/shared/asterisk-traces/0*.ami, recorded on a
+# hand-written dialplan): the tracker still recognises them so the traces replay. Never rendered.
+LEGACY_INBOUND_CONTEXTS: Final = ("incoming",)
+LEGACY_TRANSFER_CONTEXTS: Final = ("transfer",)
+LEGACY_CALLBACK_CONTEXT: Final = "callback"
+
 # Extensions.
 QUEUE_EXTEN: Final = "s"
 TAP_EXTEN: Final = "tap"
+REQUEUE_EXTEN: Final = "requeue"
+"""In TRANSFER: a failed transfer plays a prompt and queues the caller again (never dropped)."""
 
 # Channel variables the dialplan and the project exchange.
 VAR_NEXT: Final = "HOTLINE_NEXT"

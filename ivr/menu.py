@@ -11,7 +11,6 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +40,12 @@ REQUIRED_PROMPTS = (
     "survey_ask",
     "survey_thanks",
     "queue_overflow",
+    "transfer_failed",
 )
 REQUIRED_TEMPLATES = {"office_readback": ("name", "address", "hours")}
+PROMPT_FIELDS: dict[str, tuple[str, ...]] = {"after_hours": ("service_hours",)}
+"""Prompts filled when they are built: {service_hours} comes from routing's service hours (the
+ones the IVR decides by), never from this file."""
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -87,19 +90,10 @@ class IvrSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class HoursSpec:
-    days: frozenset[int]
-    """ISO weekdays, 1 = Monday."""
-    open: time
-    close: time
-
-
-@dataclass(frozen=True, slots=True)
 class MenuBook:
     """Everything the menu file declares, checked."""
 
     settings: IvrSettings
-    hours: HoursSpec
     categories: Mapping[str, str]
     prompts: Mapping[str, str]
     templates: Mapping[str, str]
@@ -108,6 +102,14 @@ class MenuBook:
     def prompt(self, name: str) -> str:
         """The name Asterisk plays for prompt `name` (without extension)."""
         return f"{self.settings.prompt_base}/{name}"
+
+    def prompt_texts(self, *, service_hours: str) -> dict[str, str]:
+        """Every prompt's text as spoken, its fields filled (`service_hours`: routing's hours)."""
+        values = {"service_hours": service_hours}
+        return {
+            name: text.format(**{f: values[f] for f in PROMPT_FIELDS.get(name, ())})
+            for name, text in self.prompts.items()
+        }
 
 
 def load_menu(path: Path | None = None) -> MenuBook:
@@ -162,9 +164,22 @@ class _Parser:
 
     def parse(self, data: Mapping[str, Any]) -> MenuBook:
         settings = self.settings(data.get("settings", {}))
-        hours = self.hours(self.table(data, "hours", "hours"))
+        if "hours" in data:
+            raise self.fail(
+                "hours",
+                "服务时间已统一由 routing/queue_rules.toml 的 [city_hours] 和节假日日历决定，请删去菜单文件中的 [hours]",
+            )
         categories = self.category_table(data)
         prompts = self.text_table(data, "prompts")
+        for name, text in prompts.items():
+            needed = PROMPT_FIELDS.get(name, ())
+            for f in needed:
+                if "{" + f + "}" not in text:
+                    raise self.fail(f"prompts.{name}", f"提示语中缺少 {{{f}}}（由系统按服务时间填入）")
+            try:
+                text.format(**dict.fromkeys(needed, ""))
+            except (KeyError, IndexError, ValueError) as exc:
+                raise self.fail(f"prompts.{name}", f"提示语含有无法填充的花括号：{exc}") from exc
         templates = self.text_table(data, "templates")
         for name in REQUIRED_PROMPTS:
             if name not in prompts:
@@ -191,7 +206,7 @@ class _Parser:
                     raise self.fail(
                         f'menus.{menu.name}.keys."{option.key}".target', f"子菜单 {option.target!r} 不存在"
                     )
-        return MenuBook(settings, hours, categories, prompts, templates, menus)
+        return MenuBook(settings, categories, prompts, templates, menus)
 
     def settings(self, raw: Any) -> IvrSettings:
         if not isinstance(raw, Mapping):
@@ -213,29 +228,6 @@ class _Parser:
                 raise self.fail(key, "不能为空")
             values[k] = v
         return IvrSettings(**values)
-
-    def hours(self, raw: Mapping[str, Any]) -> HoursSpec:
-        days = raw.get("days")
-        if (
-            not isinstance(days, list)
-            or not days
-            or not all(isinstance(d, int) and 1 <= d <= 7 for d in days)
-        ):
-            raise self.fail("hours.days", "应为 1（周一）到 7（周日）的整数列表")
-        opened = self.clock(raw, "open")
-        closed = self.clock(raw, "close")
-        if closed <= opened:
-            raise self.fail("hours.close", "下班时间应晚于上班时间")
-        return HoursSpec(frozenset(days), opened, closed)
-
-    def clock(self, raw: Mapping[str, Any], name: str) -> time:
-        value = raw.get(name)
-        try:
-            if not isinstance(value, str):
-                raise ValueError(value)
-            return time.fromisoformat(value)
-        except ValueError:
-            raise self.fail(f"hours.{name}", '应为 "HH:MM" 格式的时间') from None
 
     def menu(self, name: str, raw: Any, categories: Mapping[str, str], prompts: Mapping[str, str]) -> Menu:
         base = f"menus.{name}"

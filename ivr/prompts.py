@@ -23,7 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.errors import PromptBuildError
-from ivr.menu import load_menu
+from ivr.menu import MenuBook, load_menu
+from routing.calendar import load_holidays
+from routing.hours_text import service_hours_text
+from routing.queues import QueueRules, load_queue_rules
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,14 @@ def synthesize(
         os.replace(cooked, out)
 
 
+def prompt_texts(book: MenuBook, rules: QueueRules | None = None) -> dict[str, str]:
+    """The prompts as spoken: {service_hours} from the routing rules the IVR decides by
+    (routing/queue_rules.toml [city_hours] on the calendar's working days)."""
+    if rules is None:
+        rules = load_queue_rules(load_holidays())
+    return book.prompt_texts(service_hours=service_hours_text(rules))
+
+
 def build_prompts(
     menu_path: Path | None,
     out_dir: Path,
@@ -87,6 +98,7 @@ def build_prompts(
     by recordings are kept. Raises MenuFileError (bad menu) or PromptBuildError (tools).
     """
     book = load_menu(menu_path)
+    texts = prompt_texts(book)
     _tools(espeak, sox)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / MANIFEST
@@ -94,7 +106,7 @@ def build_prompts(
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     built, unchanged, kept = [], [], []
-    for name, text in sorted(book.prompts.items()):
+    for name, text in sorted(texts.items()):
         target = out_dir / f"{name}.wav"
         source = hashlib.sha256(f"{voice}\n{text}".encode()).hexdigest()
         entry = manifest.get(name)

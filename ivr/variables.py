@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 
+from core import dialplan
+
 SCRIPT_IVR = "ivr"
 """FastAGI script of the caller's first minute: agi://host:port/ivr."""
 SCRIPT_SURVEY = "survey"
@@ -20,16 +22,17 @@ LINKEDID = "CHANNEL(linkedid)"
 class ChannelVar(enum.StrEnum):
     """Channel variables the IVR writes (W) or reads (R)."""
 
-    QUEUE = "HOTLINE_QUEUE"  # W: queue for Queue()
+    QUEUE = dialplan.VAR_QUEUE  # W: queue for Queue()
     CATEGORY = "HOTLINE_CATEGORY"  # W: category code (labor, legal_aid...)
     DISTRICT = "HOTLINE_DISTRICT"  # W: district code from the address flow
     OFFICE = "HOTLINE_OFFICE"  # W: office id from the address flow
     IVR_PATH = "HOTLINE_IVR_PATH"  # W: keys pressed, e.g. main:1/consult:2
     CALLBACK = "HOTLINE_CALLBACK"  # W: 1 when the caller asked to be called back
-    NEXT = "HOTLINE_NEXT"  # W: queue | callback | hangup; the dialplan branches on it
+    NEXT = dialplan.VAR_NEXT  # W: queue | callback | hangup; the dialplan branches on it
     REASON = "HOTLINE_REASON"  # W: why the IVR ended as it did (IvrReason)
     SURVEYED = "HOTLINE_SURVEYED"  # R/W: 1 once the survey was offered on this channel
-    TRANSFERRED = "HOTLINE_TRANSFERRED"  # R: set by the dialplan's transfer context
+    TRANSFERRED = dialplan.VAR_TRANSFERRED  # R: set by the dialplan's transfer contexts
+    TRANSFER_FROM = dialplan.VAR_TRANSFER_FROM  # R: the seat that transferred the caller
 
 
 MEMBERNAME = "MEMBERNAME"

@@ -1,7 +1,8 @@
 """`AmiCallControl`: the `core.ports.CallControl` port spoken as Asterisk Manager Interface actions.
 
 Protocol: AMI actions over the bridge's panoramisk connection (`QueueAdd`, `QueueRemove`,
-`QueuePause`, `Originate`, `Redirect`, `Hangup`, `QueueStatus`, `CoreShowChannels`, `Ping`).
+`QueuePause`, `Originate`, `Redirect`, `Setvar`, `Hangup`, `QueueStatus`, `CoreShowChannels`, `Ping`,
+`Reload`).
 Emits nothing on the bus: outcomes come back only as AMI events through `pbx.ami_bridge`.
 
 This is the one place where panoramisk's replies and failures become the project's errors:
@@ -251,6 +252,20 @@ class AmiCallControl:
                 "Priority": str(priority),
             }
         )
+
+    async def set_variable(self, channel: str, variable: str, value: str) -> None:
+        """AMI `Setvar` on one channel (Asterisk emits a `VarSet` event for it)."""
+        await self._single({"Action": "Setvar", "Channel": channel, "Variable": variable, "Value": value})
+
+    async def reload(self, module: str | None = None) -> str:
+        """AMI `Reload` of one module (`res_pjsip.so`, `app_queue.so`, `pbx_config.so` for the
+        dialplan), or of everything without `module`. Calls in progress are kept. Returns
+        Asterisk's message (`Module Reloaded.`); a refusal (`No such module.`) is PbxActionFailed."""
+        action: dict[str, str | list[str]] = {"Action": "Reload"}
+        if module:
+            action["Module"] = module
+        reply = await self._single(action)
+        return reply.response.get("Message", "")
 
     async def hangup(self, channel: str, *, cause: int | None = None) -> None:
         action: dict[str, str | list[str]] = {"Action": "Hangup", "Channel": channel}

@@ -350,3 +350,12 @@ class SeatPresenceRow(Base):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
     at: Mapped[datetime]
+
+
+class SeatPhoneRow(Base):
+    """A seat's SIP phone credentials: rendered into Asterisk's pjsip.conf (`hotline asterisk-conf
+    render`). Asterisk needs the password itself (digest auth), so it is kept as given."""
+
+    __tablename__ = "seat_phones"
+    seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"), primary_key=True)
+    password: Mapped[str] = mapped_column(String(100))

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from core import dialplan as names
 from pbx.sim.asterisk_files import load_asterisk_conf, pjsip_language
 from pbx.sim.config import AgiTarget, PhoneConfig, QueueConfig, SimClock, SimulatorConfig, Strategy
 from pbx.sim.dialplan import expand, split_args, split_if, truthy
@@ -1051,7 +1052,7 @@ class SimPbx:
             endpoint,
             state=DOWN,
             cid=UNKNOWN,
-            context=phone.context if phone else "seats-out",
+            context=phone.context if phone else names.SEATS_OUT,
             exten="s",
             linkedid=ch.linkedid,
         )

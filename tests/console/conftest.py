@@ -65,6 +65,9 @@ class FakeCallControl:
     async def redirect(self, channel: str, *, context: str, exten: str, priority: int = 1) -> None:
         self.actions.append(("redirect", {"channel": channel, "context": context, "exten": exten}))
 
+    async def set_variable(self, channel: str, variable: str, value: str) -> None:
+        self.actions.append(("set_variable", {"channel": channel, "variable": variable, "value": value}))
+
     async def hangup(self, channel: str, *, cause: int | None = None) -> None:
         self.actions.append(("hangup", {"channel": channel}))
 

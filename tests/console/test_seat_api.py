@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from asr.events import Leg, TranscriptSegment
+from core import dialplan
+from core.errors import PbxActionFailed
 from core.ids import CallId, SeatId
 from store.consultations import ConsultationRepository
 
@@ -190,10 +194,55 @@ def test_given_a_talking_seat_when_transferring_to_12345_then_the_caller_channel
         f"/api/seat/calls/{call}/transfer", json={"kind": "external", "target": "12345"}, headers=_h(me)
     )
     assert r.status_code == 200, r.text
-    assert harness.control.named("redirect") == [
-        {"channel": "PJSIP/trunk-16", "context": "hotline-transfer", "exten": "12345"}
+    assert _transfer_actions(harness) == [
+        (
+            "set_variable",
+            {"channel": "PJSIP/trunk-16", "variable": dialplan.VAR_TRANSFER_FROM, "value": "1001"},
+        ),
+        ("redirect", {"channel": "PJSIP/trunk-16", "context": dialplan.TRANSFER, "exten": "12345"}),
     ]
     assert "seat.transfer" in _actions(harness)
+
+
+def _transfer_actions(h: Harness) -> list[tuple[str, dict[str, object]]]:
+    return [(n, a) for n, a in h.control.actions if n in ("set_variable", "redirect")]
+
+
+@pytest.mark.parametrize("number", ["110", "12348", "12345678"])
+def test_given_a_number_the_dialplan_does_not_render_when_transferring_then_422_and_nothing_is_sent(
+    harness: Harness, number: str
+) -> None:
+    harness.runtime.settings.web.transfer_numbers[number] = number  # even if configured
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    r = harness.client.post(
+        f"/api/seat/calls/{call}/transfer", json={"kind": "external", "target": number}, headers=_h(me)
+    )
+    assert r.status_code == 422 and "不支持" in r.json()["message"]
+    assert _transfer_actions(harness) == []
+    targets = harness.client.get("/api/seat/transfer-targets", headers=_h(me))
+    assert targets.status_code == 200
+    assert number not in {e["code"] for e in targets.json()["external"]}
+
+
+def test_given_asterisk_refuses_the_transfer_mark_when_transferring_then_the_caller_is_still_redirected(
+    harness: Harness,
+) -> None:
+    async def refuse(channel: str, variable: str, value: str) -> None:
+        raise PbxActionFailed("PBX 拒绝了 Setvar：No such channel", action="Setvar")
+
+    harness.control.set_variable = refuse  # type: ignore[method-assign]
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    r = harness.client.post(
+        f"/api/seat/calls/{call}/transfer", json={"kind": "external", "target": "12368"}, headers=_h(me)
+    )
+    assert r.status_code == 200, r.text
+    assert harness.control.named("redirect") == [
+        {"channel": "PJSIP/trunk-16", "context": dialplan.TRANSFER, "exten": "12368"}
+    ]
 
 
 def test_given_a_talking_seat_when_transferring_to_a_queue_then_redirected_to_the_queue_extension(
@@ -207,8 +256,12 @@ def test_given_a_talking_seat_when_transferring_to_a_queue_then_redirected_to_th
     assert unknown.status_code == 422
     ok = harness.client.post(url, json={"kind": "queue", "target": "q-city-labor"}, headers=_h(me))
     assert ok.status_code == 200
-    assert harness.control.named("redirect") == [
-        {"channel": "PJSIP/trunk-16", "context": "hotline-transfer", "exten": "q-city-labor"}
+    assert _transfer_actions(harness) == [
+        (
+            "set_variable",
+            {"channel": "PJSIP/trunk-16", "variable": dialplan.VAR_TRANSFER_FROM, "value": "1001"},
+        ),
+        ("redirect", {"channel": "PJSIP/trunk-16", "context": dialplan.TRANSFER, "exten": "q-city-labor"}),
     ]
 
 
@@ -224,8 +277,12 @@ def test_given_a_talking_seat_when_transferring_to_another_seat_then_only_an_ava
     harness.seat_in_queue("1002")
     ok = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
     assert ok.status_code == 200
-    assert harness.control.named("redirect") == [
-        {"channel": "PJSIP/trunk-16", "context": "hotline-callback", "exten": "1002"}
+    assert _transfer_actions(harness) == [
+        (
+            "set_variable",
+            {"channel": "PJSIP/trunk-16", "variable": dialplan.VAR_TRANSFER_FROM, "value": "1001"},
+        ),
+        ("redirect", {"channel": "PJSIP/trunk-16", "context": dialplan.SEAT_TRANSFER, "exten": "1002"}),
     ]
 
 

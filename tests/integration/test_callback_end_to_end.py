@@ -34,6 +34,7 @@ from callbacks.events import (
 from callbacks.models import MissReason
 from callbacks.retry import RetryPlan, retry_due
 from callbacks.service import CallbackService
+from core import dialplan
 from core.events import DomainEvent
 from core.ids import SeatId, WorkOrderId
 from pbx.sim.config import Dist, PhoneConfig
@@ -93,6 +94,9 @@ def _trail(events: list[Headers], attempt_id: str) -> list[Headers]:
     assert response is not None, f"no OriginateResponse for {attempt_id}"
     assert response["Response"] == "Success", response
     assert response["Channel"].startswith(seat_prefix), response
+    # Into the context the rendered extensions.conf declares (Asterisk: `Extension does not exist`
+    # otherwise, as the 22.10.1 trace showed for the old `callback`).
+    assert response["Context"] == dialplan.CALLBACK, response
     linked = next(
         e["Linkedid"] for e in events if e.get("Uniqueid") == response["Uniqueid"] and "Linkedid" in e
     )

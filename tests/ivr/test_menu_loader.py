@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.clock import CHINA_TZ
 from ivr.errors import MenuFileError
-from ivr.hours import WeeklyServiceHours
 from ivr.menu import DEFAULT_MENU_PATH, Action, load_menu, parse_menu
 
 
@@ -57,9 +54,13 @@ def test_given_packaged_menu_when_loaded_then_main_menu_has_the_documented_keys(
         (lambda d: d["settings"].update(max_tries=0), "settings.max_tries"),
         (lambda d: d["settings"].update(colour="red"), "settings.colour"),
         (lambda d: d["settings"].update(human_category="tax"), "settings.human_category"),
-        (lambda d: d["hours"].update(days=[0, 8]), "hours.days"),
-        (lambda d: d["hours"].update(open="9点"), "hours.open"),
-        (lambda d: d["hours"].update(close="08:00"), "hours.close"),
+        # Service hours have one source (routing); a menu that declares its own is refused.
+        (lambda d: d.update(hours={"days": [1, 2, 3, 4, 5], "open": "09:00", "close": "17:00"}), "hours"),
+        (
+            lambda d: d["prompts"].update(after_hours="现在是非工作时间，人工服务时间为周一至周五。"),
+            "prompts.after_hours",
+        ),
+        (lambda d: d["prompts"].update(greeting="您好{caller}"), "prompts.greeting"),
     ],
 )
 def test_given_a_bad_menu_when_parsed_then_error_names_the_key(mutate, key):
@@ -84,19 +85,3 @@ def test_given_broken_toml_when_loaded_then_clear_error(tmp_path: Path):
 def test_given_missing_file_when_loaded_then_clear_error(tmp_path: Path):
     with pytest.raises(MenuFileError, match="不存在"):
         load_menu(tmp_path / "none.toml")
-
-
-@pytest.mark.parametrize(
-    ("local", "is_open"),
-    [
-        (datetime(2026, 11, 23, 9, 0), True),  # Monday 9:00
-        (datetime(2026, 11, 23, 16, 59), True),
-        (datetime(2026, 11, 23, 17, 0), False),
-        (datetime(2026, 11, 23, 8, 59), False),
-        (datetime(2026, 11, 28, 10, 0), False),  # Saturday
-    ],
-)
-def test_given_default_hours_when_asked_then_mon_to_fri_9_to_17_china_time(local, is_open):
-    hours = WeeklyServiceHours(load_menu().hours)
-
-    assert hours.is_open(local.replace(tzinfo=CHINA_TZ)) is is_open

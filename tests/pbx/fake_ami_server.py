@@ -285,6 +285,8 @@ class FakeAmiServer:
             "originate": "Originate successfully queued",
             "redirect": "Redirect successful",
             "hangup": "Channel Hungup",
+            "setvar": "Variable Set",
+            "reload": "Module Reloaded.",
         }
         if name in messages:
             return response(aid, Message=messages[name])

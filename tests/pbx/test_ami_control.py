@@ -18,6 +18,7 @@ from fake_ami_server import (
     trace_files,
 )
 
+from core import dialplan
 from core.errors import InvalidInput, PbxActionFailed, PbxUnavailable
 from core.ports import CallControl
 from pbx.ami_bridge import AmiBridge
@@ -81,7 +82,7 @@ CASES: list[tuple[str, Call, set[tuple[str, str]]]] = [
         "originate_dialplan",
         lambda c: c.originate(
             "PJSIP/1001",
-            context="callback",
+            context=dialplan.CALLBACK,
             exten="caller1",
             caller_id='"12348 callback" <12348>',
             variables={"WORK_ORDER_ID": "wo-42", "NOTE": "a=b,c"},
@@ -90,7 +91,7 @@ CASES: list[tuple[str, Call, set[tuple[str, str]]]] = [
         {
             ("Action", "Originate"),
             ("Channel", "PJSIP/1001"),
-            ("Context", "callback"),
+            ("Context", dialplan.CALLBACK),
             ("Exten", "caller1"),
             ("Priority", "1"),
             ("CallerID", '"12348 callback" <12348>'),
@@ -142,6 +143,18 @@ CASES: list[tuple[str, Call, set[tuple[str, str]]]] = [
         {("Action", "QueueStatus"), ("Queue", "q-general")},
     ),
     ("core_show_channels", lambda c: c.core_show_channels(), {("Action", "CoreShowChannels")}),
+    (
+        "set_variable",
+        lambda c: c.set_variable("PJSIP/caller1-00000005", dialplan.VAR_TRANSFER_FROM, "1001"),
+        {
+            ("Action", "Setvar"),
+            ("Channel", "PJSIP/caller1-00000005"),
+            ("Variable", dialplan.VAR_TRANSFER_FROM),
+            ("Value", "1001"),
+        },
+    ),
+    ("reload_module", lambda c: c.reload("app_queue.so"), {("Action", "Reload"), ("Module", "app_queue.so")}),
+    ("reload_all", lambda c: c.reload(), {("Action", "Reload")}),
 ]
 
 
@@ -174,7 +187,7 @@ async def test_given_an_action_id_when_originating_then_it_is_used_and_the_origi
     # panoramisk 1.4 takes "Originate successfully queued" for the start of a list and would
     # swallow the OriginateResponse event (same ActionID) into the reply.
     control = AmiCallControl(connected_bridge, timeout=5.0)
-    await control.originate("PJSIP/1001", context="callback", exten="caller1", action_id="wo-42-try-1")
+    await control.originate("PJSIP/1001", context=dialplan.CALLBACK, exten="caller1", action_id="wo-42-try-1")
     assert ami_server.actions_named("Originate")[0].get("ActionID") == "wo-42-try-1"
     ami_server.send(
         frame(
@@ -302,7 +315,9 @@ async def test_given_a_pending_command_when_the_connection_drops_then_pbx_unavai
 ) -> None:
     ami_server.silence("Originate")
     control = AmiCallControl(connected_bridge, timeout=30.0)
-    pending = asyncio.ensure_future(control.originate("PJSIP/1001", context="callback", exten="caller1"))
+    pending = asyncio.ensure_future(
+        control.originate("PJSIP/1001", context=dialplan.CALLBACK, exten="caller1")
+    )
     await eventually(lambda: bool(ami_server.actions_named("Originate")), "Originate on the wire")
     ami_server.drop()
     with pytest.raises(PbxUnavailable) as caught:
@@ -333,3 +348,31 @@ def test_given_a_non_positive_timeout_when_building_then_it_is_refused() -> None
 class _NeverConnected:
     def send_action(self, action: Any, *, as_list: bool | None) -> asyncio.Future[Any]:
         raise PbxUnavailable("AMI 未连接", reason="not connected")
+
+
+async def test_given_a_module_reload_when_asterisk_answers_then_its_message_comes_back(
+    connected_bridge: AmiBridge,
+) -> None:
+    control = AmiCallControl(connected_bridge, timeout=5.0)
+
+    assert await control.reload("res_pjsip.so") == "Module Reloaded."
+
+
+async def test_given_an_unknown_module_when_reloading_then_asterisks_refusal_is_an_error(
+    connected_bridge: AmiBridge, ami_server: FakeAmiServer
+) -> None:
+    ami_server.fail("Reload", "No such module.")
+    control = AmiCallControl(connected_bridge, timeout=5.0)
+
+    with pytest.raises(PbxActionFailed, match="No such module"):
+        await control.reload("app_nothing.so")
+
+
+async def test_given_a_silent_asterisk_when_reloading_then_the_timeout_says_so(
+    connected_bridge: AmiBridge, ami_server: FakeAmiServer
+) -> None:
+    ami_server.silence("Reload")
+    control = AmiCallControl(connected_bridge, timeout=0.3)
+
+    with pytest.raises(PbxUnavailable, match="Reload"):
+        await control.reload("app_queue.so")

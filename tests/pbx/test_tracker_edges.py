@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core import dialplan
 from core.call_events import (
     CallAbandoned,
     CallbackLeg,
@@ -291,7 +292,7 @@ def test_given_a_callback_whose_seat_does_not_answer_when_the_originate_fails_th
             ActionID="cb-wo-77-1",
             Response="Failure",
             Channel="PJSIP/1001",
-            Context="callback",
+            Context=dialplan.CALLBACK,
             Exten="13800138000",
             Reason="3",
             Uniqueid="1795300100.32",
@@ -324,7 +325,7 @@ def test_given_an_originate_that_never_made_a_channel_when_it_fails_then_the_act
             ActionID="cb-wo-78-1",
             Response="Failure",
             Channel="PJSIP/1003",
-            Context="callback",
+            Context=dialplan.CALLBACK,
             Exten="13900139000",
             Reason="0",
             Uniqueid="<null>",
@@ -380,7 +381,7 @@ def test_given_a_callback_when_the_citizen_is_busy_then_the_customer_leg_is_busy
             2,
             ActionID="a",
             Response="Success",
-            Context="callback",
+            Context=dialplan.CALLBACK,
             Exten="139",
             Reason="4",
             Uniqueid="1795300100.32",

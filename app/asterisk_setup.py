@@ -1,0 +1,166 @@
+"""`hotline asterisk-conf render|reload`: Asterisk's configuration from the seats in the database.
+
+`render` writes every file Asterisk needs to start (asterisk_conf.render.FILES) for the active
+seats that have a phone password (`hotline seats import`). `reload` renders again and asks the
+running Asterisk over AMI to reload PJSIP, the queues and the dialplan (`Reload` with `Module`):
+module reloads keep the calls in progress, unlike a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.settings import DEMO_AMI_SECRET, AsteriskSetupSettings
+from asterisk_conf.render import AsteriskConfValues, Seat, Trunk, render_asterisk_conf
+from core.bus import EventBus
+from core.errors import ConfigurationError, InvalidInput, PbxUnavailable
+from ivr.menu import load_menu
+from pbx.ami_bridge import AmiBridge, ReconnectPolicy
+from pbx.ami_control import AmiCallControl
+from pbx.tracker import CallTracker
+from store.db import Database
+from store.repositories import Repositories
+from store.seat_phones import SeatPhoneRepository
+
+RELOAD_MODULES = ("res_pjsip.so", "app_queue.so", "pbx_config.so")
+"""pjsip.conf (seats' phones, the trunk), queues.conf, extensions.conf."""
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    out_dir: Path
+    files: list[Path]
+    seats: list[str]
+
+    def summary(self) -> str:
+        names = "、".join(f.name for f in self.files)
+        return f"已生成 Asterisk 配置（坐席 {len(self.seats)} 个）→ {self.out_dir}：{names}"
+
+
+def _secret(settings: AsteriskSetupSettings) -> str:
+    secret = settings.ami.secret.get_secret_value()
+    if not secret.strip() or secret == DEMO_AMI_SECRET:
+        raise ConfigurationError(
+            "未设置 AMI 密码：请设置环境变量 HOTLINE_AMI__SECRET（不能为空，也不能使用演示默认值）"
+        )
+    return secret
+
+
+def _out_dir(out: Path) -> Path:
+    out = out.expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise ConfigurationError(f"输出目录无效：{out} 是一个文件，不是目录")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"无法创建输出目录 {out}：{exc.strerror or exc}") from exc
+    if not os.access(out, os.W_OK):
+        raise ConfigurationError(f"输出目录 {out} 不可写")
+    return out
+
+
+def seats_for_asterisk(repos: Repositories) -> list[Seat]:
+    """The active seats with their phone passwords; an active seat without one is an error."""
+    phones = SeatPhoneRepository(repos.db).all()
+    seats = [s for s in repos.seats.all() if s.active]
+    if not seats:
+        raise ConfigurationError("数据库中没有启用的坐席：请先用 hotline seats import 坐席.csv 导入坐席")
+    missing = [s.id for s in seats if s.id not in phones]
+    if missing:
+        raise ConfigurationError(
+            "以下坐席没有话机密码：" + "、".join(missing) + "（在导入文件的“话机密码”列填写后重新导入）"
+        )
+    out = []
+    for s in seats:
+        endpoint = s.interface.split("/", 1)[-1]
+        if not s.interface.startswith("PJSIP/") or endpoint != s.id:
+            raise ConfigurationError(f"坐席 {s.id} 的话机 {s.interface} 不是 PJSIP/{s.id}：请重新导入该坐席")
+        out.append(Seat(s.id, phones[s.id]))
+    return out
+
+
+def conf_values(settings: AsteriskSetupSettings, seats: list[Seat], etc_dir: Path) -> AsteriskConfValues:
+    a = settings.asterisk
+    agi_host = a.agi_host or settings.agi.host
+    if agi_host in ("", "0.0.0.0", "::"):
+        agi_host = "127.0.0.1"
+    trunk = Trunk(
+        host=a.trunk.host,
+        port=a.trunk.port,
+        username=a.trunk.username,
+        password=a.trunk.password.get_secret_value(),
+        from_user=a.trunk.from_user,
+        from_domain=a.trunk.from_domain,
+        register=a.trunk.registration,
+        qualify_s=a.trunk.qualify_s,
+    )
+    return AsteriskConfValues(
+        ami_secret=_secret(settings),
+        ami_user=settings.ami.username,
+        ami_port=settings.ami.port,
+        ami_bind=a.ami_bind,
+        ami_permit=a.ami_permit,
+        agi_host=agi_host,
+        agi_port=settings.agi.port,
+        prompt_base=load_menu().settings.prompt_base,
+        sip_bind=a.sip_bind,
+        rtp_start=a.rtp_start,
+        rtp_end=a.rtp_end,
+        prefix=a.prefix,
+        etc_dir=a.etc_dir or str(etc_dir),
+        seats=tuple(seats),
+        trunk=trunk,
+    )
+
+
+def render_from_database(settings: AsteriskSetupSettings, out: Path) -> RenderReport:
+    _secret(settings)  # before touching the database or the disk
+    db = Database(settings.database.url)
+    try:
+        seats = seats_for_asterisk(Repositories(db))
+    finally:
+        db.dispose()
+    out_dir = _out_dir(out)
+    try:
+        files = render_asterisk_conf(out_dir, conf_values(settings, seats, out_dir))
+    except (ValueError, KeyError) as exc:
+        raise InvalidInput(f"无法生成 Asterisk 配置：{exc}") from exc
+    return RenderReport(out_dir, files, [s.id for s in seats])
+
+
+async def reload_asterisk(
+    settings: AsteriskSetupSettings,
+    *,
+    modules: tuple[str, ...] = RELOAD_MODULES,
+) -> list[tuple[str, str]]:
+    """Log in to AMI and reload `modules`, each step bounded by HOTLINE_ASTERISK__RELOAD_TIMEOUT_S;
+    returns (module, Asterisk's message) per module."""
+    limit = settings.asterisk.reload_timeout_s
+    bridge = AmiBridge(
+        host=settings.ami.host,
+        port=settings.ami.port,
+        username=settings.ami.username,
+        secret=settings.ami.secret.get_secret_value(),
+        tracker=CallTracker(),
+        bus=EventBus(),
+        reconnect=ReconnectPolicy(initial=0.2, maximum=1.0),
+        connect_timeout=limit,
+        login_timeout=limit,
+    )
+    where = f"{settings.ami.host}:{settings.ami.port}"
+    await bridge.start()
+    try:
+        try:
+            async with asyncio.timeout(limit):
+                while not bridge.status.connected:  # noqa: ASYNC110 (the bridge offers no event)
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            detail = bridge.status.last_error or "无响应"
+            raise PbxUnavailable(f"无法登录 Asterisk AMI（{where}）：{detail}", host=where) from None
+        control = AmiCallControl(bridge, timeout=limit)
+        return [(m, await control.reload(m)) for m in modules]
+    finally:
+        await bridge.stop(drain_timeout=1.0)

@@ -1,0 +1,40 @@
+"""The service hours as the after-hours prompt speaks them, from the rules routing itself uses.
+
+The IVR decides "open or not" with `routing/queue_rules.toml` [city_hours] on the holiday
+calendar's working days (`app.adapters.RoutingServiceHours`); the prompt that tells a caller the
+hours is filled from the same `QueueRules`, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from routing.queues import QueueRules, ServiceHours
+
+
+def speak_time(t: time) -> str:
+    """09:00 -> 上午9点; 12:00 -> 中午12点; 17:30 -> 下午5点半; 20:00 -> 晚上8点."""
+    if t.hour < 12:
+        part, hour = "上午", t.hour
+    elif t.hour < 13:
+        part, hour = "中午", t.hour
+    elif t.hour < 18:
+        part, hour = "下午", t.hour - 12
+    else:
+        part, hour = "晚上", t.hour - 12
+    if t.minute == 0:
+        minutes = ""
+    elif t.minute == 30:
+        minutes = "半"
+    else:
+        minutes = f"{t.minute}分"
+    return f"{part}{hour}点{minutes}"
+
+
+def speak_hours(hours: ServiceHours) -> str:
+    return f"工作日{speak_time(hours.open)}至{speak_time(hours.close)}（法定节假日除外）"
+
+
+def service_hours_text(rules: QueueRules) -> str:
+    """When a human answers 12348: the city pool's hours on working days (调休 included)."""
+    return speak_hours(rules.city_hours)
