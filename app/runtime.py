@@ -14,7 +14,15 @@ from app.components import Component, ComponentSet
 from app.seed import DEMO_SEATS, seed_demo
 from app.settings import DEMO_ADMIN_PASSWORD, Settings
 from app.speech import AsrSpeechCapture, LiveTranscriptTap
-from app.telephony import Routing, Ticker, build_ivr, build_routing, publish_all, start_simulator
+from app.telephony import (
+    Routing,
+    Ticker,
+    build_ivr,
+    build_reconciler,
+    build_routing,
+    publish_all,
+    start_simulator,
+)
 from asr.audiosocket import AudioSocketServer
 from asr.vosk_engine import VoskRecognizer
 from callbacks.service import CallbackService
@@ -33,6 +41,7 @@ from ivr.agi_server import AgiServer
 from ivr.events import AppointmentRequested, CallbackRequested, SurveyAnswered
 from pbx.ami_bridge import AmiBridge
 from pbx.ami_control import AmiCallControl
+from pbx.reconcile import RecordsReconciler
 from pbx.sim.simulator import Simulator
 from pbx.tracker import CallTracker
 from routing.calendar import load_holidays
@@ -83,6 +92,7 @@ class Runtime:
         self.sms: SmsSender = LoggingSmsSender()
         self.asr_server: AudioSocketServer | None = None
         self._asr_detail = ""
+        self.reconciler: RecordsReconciler | None = None
         self._plan()
 
     # --- accessors ---------------------------------------------------------------------------
@@ -167,6 +177,10 @@ class Runtime:
             Component("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes, self._noop)
         )
         self.components.add(Component("appointments", "预约与短信", self._start_appointments, self._noop))
+        if s.asterisk_records.queue_log or s.asterisk_records.cdr_csv:
+            self.components.add(
+                Component("records", "话单与队列日志核对", self._start_records, self._noop, required=False)
+            )
         if s.sim.enabled and s.sim.auto_login_seats:
             self.components.add(
                 Component(
@@ -378,6 +392,19 @@ class Runtime:
     async def _start_ivr_outcomes(self) -> None:
         outcomes = IvrOutcomes(self.repos, self.callbacks)
         self.bus.subscribe("ivr-outcomes", outcomes.handle, types=(CallbackRequested, SurveyAnswered))
+
+    async def _start_records(self) -> None:
+        """Reconcile with Asterisk's records now, and after every AMI (re)login's snapshot."""
+        assert self._db is not None
+        reconciler = self.reconciler = build_reconciler(
+            self.settings, self._db, tracker=self.tracker, bus=self.bus, clock=self.clock
+        )
+
+        async def on_resync(event: DomainEvent) -> None:
+            await reconciler.run("AMI 重新登录")
+
+        self.bus.subscribe("records-reconciler", on_resync, types=(StateResynced,))
+        await reconciler.run("启动")
 
     async def _start_demo_seats(self) -> None:
         """Demo only: log the demo seats in once the AMI link is up, so simulated calls get answered."""

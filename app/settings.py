@@ -74,6 +74,23 @@ class CallbacksSettings(BaseModel):
     tick_s: float = Field(default=10.0, description="回拨工单定时检查间隔（秒）：自动分配、预警、重拨")
 
 
+class AsteriskRecordsSettings(BaseModel):
+    """Asterisk's queue log and CDR files, read on every start and AMI reconnect to reconcile calls.
+
+    `HOTLINE_ASTERISK_RECORDS__QUEUE_LOG=/var/log/asterisk/queue_log`,
+    `HOTLINE_ASTERISK_RECORDS__CDR_CSV=/var/log/asterisk/cdr-csv/Master.csv`; empty: not read.
+    """
+
+    queue_log: str = Field(default="", description="Asterisk 队列日志文件路径（queue_log）")
+    cdr_csv: str = Field(default="", description="Asterisk 话单文件路径（cdr-csv/Master.csv）")
+    queue_log_tz: str = Field(
+        default="Asia/Shanghai",
+        description="队列日志使用 queue_log_dateformat 时的时区（Asterisk 服务器本地时间；Unix 时间戳不受影响）",
+    )
+    cdr_tz: str = Field(default="UTC", description="话单时间的时区（cdr.conf usegmtime=yes 时为 UTC）")
+    settle_s: float = Field(default=3600.0, description="记录多久无变化即视为通话已结束（秒）")
+
+
 class SimulatorSettings(BaseModel):
     """The embedded PBX simulator: listens for AMI on `ami.host:ami.port`."""
 
@@ -101,6 +118,7 @@ class Settings(BaseSettings):
     seats: SeatsSettings = Field(default_factory=SeatsSettings)
     callbacks: CallbacksSettings = Field(default_factory=CallbacksSettings)
     sim: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    asterisk_records: AsteriskRecordsSettings = Field(default_factory=AsteriskRecordsSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

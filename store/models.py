@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -313,3 +314,14 @@ class AppointmentRow(Base):
     sms_to: Mapped[str | None] = mapped_column(String(40))
     sms_text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="booked")
+
+
+class RecordCheckpointRow(Base):
+    """How far the reconciler has read one of Asterisk's record files (queue_log, CDR)."""
+
+    __tablename__ = "record_checkpoints"
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    inode: Mapped[int] = mapped_column(BigInteger, default=0)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

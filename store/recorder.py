@@ -28,6 +28,7 @@ from core.call_events import (
     CallEnded,
     CallOffered,
     CallQueued,
+    CallReconciled,
     CallTimedOut,
     CallTransferred,
     SeatRinging,
@@ -49,8 +50,33 @@ _FINAL = {
 }
 
 
+def _reconciled(record: CallRecord | None, event: CallReconciled) -> CallRecord:
+    """Asterisk's records win over our view; what they do not say keeps what we had."""
+    base = record or CallRecord(
+        id=event.call_id,
+        caller_number=event.caller_number,
+        offered_at=event.offered_at or event.at,
+        status=CallStatus.ENDED,
+    )
+    return replace(
+        base,
+        caller_number=base.caller_number or event.caller_number,
+        offered_at=event.offered_at or base.offered_at,
+        status=CallStatus(event.status) if event.status else base.status,
+        queue=event.queue or base.queue,
+        seat_id=event.seat_id or base.seat_id,
+        answered_at=event.answered_at or base.answered_at,
+        ended_at=event.at,
+        wait_seconds=event.wait_seconds if event.wait_seconds is not None else base.wait_seconds,
+        talk_seconds=event.talk_seconds if event.talk_seconds is not None else base.talk_seconds,
+        hung_up_by=event.hung_up_by.value if event.hung_up_by is not None else base.hung_up_by,
+    )
+
+
 def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | None:
     """The call summary after `event`; None when the event says nothing about an inbound call."""
+    if isinstance(event, CallReconciled):
+        return _reconciled(record, event)
     if isinstance(event, CallOffered):
         if record is not None:
             return record
@@ -86,6 +112,9 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
         return replace(record, status=status, queue=event.queue, wait_seconds=event.wait_seconds)
     if isinstance(event, CallEnded):
         if event.direction is not CallDirection.INBOUND:
+            return record
+        if event.inferred and record.ended_at is not None:
+            # A resync guessed this end (at reconnect time); the records already gave the real one.
             return record
         status = record.status
         if status not in _FINAL:
