@@ -51,7 +51,9 @@ def test_given_the_real_queue_log_when_parsed_then_every_line_is_read_and_the_li
         assert line.split("|")[1] == e.call_id and line.split("|")[4] == e.event
 
 
-def test_given_the_real_cdr_when_parsed_then_times_are_utc_and_the_uniqueid_column_is_read(real: Path) -> None:
+def test_given_the_real_cdr_when_parsed_then_times_are_utc_and_the_uniqueid_column_is_read(
+    real: Path,
+) -> None:
     chunk = RecordFile("cdr", real / "Master.csv").read_since(None)
     report = ParseReport()
     rows = parse_cdr(chunk.lines, report=report)
