@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from app.adapters import AppointmentBooker, CallbackSeats, IvrOutcomes, LoggingSmsSender
 from app.components import Component, ComponentSet
@@ -30,7 +31,7 @@ from callbacks.sla import SlaPolicy
 from callbacks.subscriber import subscribe_callbacks
 from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
-from core.bus import EventBus
+from core.bus import EventBus, Handler
 from core.calls import CallRecord
 from core.clock import Clock, SystemClock
 from core.errors import ConfigurationError, HotlineError
@@ -51,7 +52,8 @@ from seats.board import SeatBoard
 from seats.service import SeatService
 from store.appointments import AppointmentRepository
 from store.callback_repo_extras import CallbackLedgerRepository
-from store.db import Database
+from store.db import Database, sqlite_file
+from store.journal import EventJournal, JournaledHandler
 from store.migrate import is_up_to_date, upgrade
 from store.recorder import TrailRecorder
 from store.redis_fanout import RedisFanout
@@ -93,6 +95,8 @@ class Runtime:
         self.asr_server: AudioSocketServer | None = None
         self._asr_detail = ""
         self.reconciler: RecordsReconciler | None = None
+        self.journal: EventJournal | None = None
+        self._journaled: list[JournaledHandler] = []
         self._plan()
 
     # --- accessors ---------------------------------------------------------------------------
@@ -228,13 +232,31 @@ class Runtime:
         if self._db is not None:
             self._db.dispose()
 
+    def _journal_dir(self) -> Path:
+        if self.settings.journal.dir:
+            return Path(self.settings.journal.dir)
+        db_file = sqlite_file(self.settings.database.url)
+        return db_file.with_suffix(".journal") if db_file is not None else Path("hotline-journal")
+
+    def _guard(self, name: str, handler: Handler) -> Handler:
+        """A database-writing subscriber's handler, backed by the durable journal."""
+        if self.journal is None:
+            self.journal = EventJournal(self._journal_dir())
+        guarded = JournaledHandler(name, handler, self.journal, max_tries=self.settings.journal.max_tries)
+        guarded.start()
+        self._journaled.append(guarded)
+        return guarded
+
     async def _start_recorder(self) -> None:
-        self.recorder = TrailRecorder(self.bus, self.repos.calls, self.repos.transcripts)
+        self.recorder = TrailRecorder(self.bus, self.repos.calls, self.repos.transcripts, guard=self._guard)
         await self.recorder.start()
 
     async def _stop_recorder(self) -> None:
         if self.recorder is not None:
             await self.recorder.stop()
+        for guarded in self._journaled:
+            await guarded.stop()
+        self._journaled.clear()
 
     async def _noop(self) -> None:
         return None
@@ -368,7 +390,7 @@ class Runtime:
             seats=CallbackSeats(self.repos, self.board),
             sla=SlaPolicy(calendar=self.calendar),
         )
-        subscribe_callbacks(self.bus, service)
+        subscribe_callbacks(self.bus, service, guard=self._guard)
 
         async def tick() -> None:
             await service.tick()

@@ -91,6 +91,15 @@ class AsteriskRecordsSettings(BaseModel):
     settle_s: float = Field(default=3600.0, description="记录多久无变化即视为通话已结束（秒）")
 
 
+class JournalSettings(BaseModel):
+    """The local journal of events the database could not take (applied again once it is back)."""
+
+    dir: str = Field(
+        default="", description="事件日志目录；为空时放在 SQLite 数据库文件旁，或当前目录的 hotline-journal"
+    )
+    max_tries: int = Field(default=5, description="非连接类错误重试次数，超过后转入死信")
+
+
 class SimulatorSettings(BaseModel):
     """The embedded PBX simulator: listens for AMI on `ami.host:ami.port`."""
 
@@ -119,6 +128,7 @@ class Settings(BaseSettings):
     callbacks: CallbacksSettings = Field(default_factory=CallbacksSettings)
     sim: SimulatorSettings = Field(default_factory=SimulatorSettings)
     asterisk_records: AsteriskRecordsSettings = Field(default_factory=AsteriskRecordsSettings)
+    journal: JournalSettings = Field(default_factory=JournalSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

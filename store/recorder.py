@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
-from core.bus import EventBus, Subscription
+from core.bus import EventBus, Handler, Subscription
 from core.call_events import (
     CallAbandoned,
     CallAnswered,
@@ -142,16 +143,24 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
 
 class TrailRecorder:
     def __init__(
-        self, bus: EventBus, calls: CallRepository, transcripts: TranscriptRepository | None = None
+        self,
+        bus: EventBus,
+        calls: CallRepository,
+        transcripts: TranscriptRepository | None = None,
+        *,
+        guard: Callable[[str, Handler], Handler] | None = None,
     ) -> None:
         self._bus = bus
+        # `guard` wraps the handler (the app passes the durable journal: store.journal).
+        self._guard = guard
         self._calls = calls
         self._transcripts = transcripts
         self._sub: Subscription | None = None
         self.recorded = 0
 
     async def start(self) -> None:
-        self._sub = self._bus.subscribe("call-recorder", self.handle)
+        handler: Handler = self.handle if self._guard is None else self._guard("call-recorder", self.handle)
+        self._sub = self._bus.subscribe("call-recorder", handler)
 
     async def stop(self) -> None:
         if self._sub is not None:
