@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 from app.adapters import AppointmentBooker, CallbackSeats, IvrOutcomes, LoggingSmsSender
@@ -96,6 +97,7 @@ class Runtime:
         self._asr_detail = ""
         self.reconciler: RecordsReconciler | None = None
         self.journal: EventJournal | None = None
+        self._db_probe: tuple[float, tuple[bool, str]] | None = None
         self._journaled: list[JournaledHandler] = []
         self._plan()
 
@@ -129,6 +131,28 @@ class Runtime:
         st = self.bridge.status
         return st.connected, ("" if st.connected else st.last_error or "连接中")
 
+    def _probe_db(self) -> tuple[bool, str]:
+        """A real round trip to the database (cached for a second: the status page polls)."""
+        if self._db is None:
+            return False, "未启动"
+        now = time.monotonic()
+        if self._db_probe is not None and now - self._db_probe[0] < 1.0:
+            return self._db_probe[1]
+        try:
+            self._db.ping()
+            result: tuple[bool, str] = (True, "")
+        except HotlineError as exc:
+            result = (False, f"{exc.message}（{exc.context.get('reason', '')}）")
+        except Exception as exc:
+            result = (False, f"数据库检查失败：{type(exc).__name__}")
+        self._db_probe = (now, result)
+        return result
+
+    def _probe_redis(self) -> tuple[bool, str]:
+        if self.fanout is None:
+            return False, "未启动"
+        return self.fanout.health()
+
     def recent_calls(self, limit: int) -> list[CallRecord]:
         return self.repos.calls.recent(limit=limit)
 
@@ -137,11 +161,20 @@ class Runtime:
     def _plan(self) -> None:
         s = self.settings
         self.components.add(Component("bus", "事件总线", self.bus.start, self.bus.stop))
-        self.components.add(Component("database", "数据库", self._start_db, self._stop_db))
+        self.components.add(
+            Component("database", "数据库", self._start_db, self._stop_db, probe=self._probe_db)
+        )
         self.components.add(Component("recorder", "通话留痕", self._start_recorder, self._stop_recorder))
         if s.redis.url:
             self.components.add(
-                Component("redis", "Redis 事件分发", self._start_fanout, self._stop_fanout, required=False)
+                Component(
+                    "redis",
+                    "Redis 事件分发",
+                    self._start_fanout,
+                    self._stop_fanout,
+                    probe=self._probe_redis,
+                    required=False,
+                )
             )
         self.components.add(Component("routing", "地址与队列路由", self._start_routing, self._noop))
         self.components.add(Component("seats", "坐席状态", self._start_seats, self._stop_tickers))

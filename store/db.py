@@ -69,6 +69,10 @@ def create_db_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
+    if "connect_timeout" not in url:
+        # A stopped or unreachable server must fail fast (health checks, the journal's retries).
+        connect_args = {"connect_timeout": 5, **kwargs.pop("connect_args", {})}
+        kwargs["connect_args"] = connect_args
     return create_engine(url, echo=echo, pool_pre_ping=True, **kwargs)
 
 

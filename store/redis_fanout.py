@@ -64,6 +64,15 @@ class RedisFanout:
         if self._client is not None:
             await self._client.aclose()
 
+    def health(self) -> tuple[bool, str]:
+        """(up, detail) for the status page: the subscription reader must be running."""
+        if self._reader is None:
+            return False, "未启动"
+        if self._reader.done():
+            exc = None if self._reader.cancelled() else self._reader.exception()
+            return False, f"Redis 订阅已中断：{exc!r}" if exc else "Redis 订阅已停止"
+        return True, ""
+
     async def _forward(self, event: DomainEvent) -> None:
         assert self._client is not None
         payload = json.dumps({"origin": self.origin, "event": to_wire(event)}, ensure_ascii=False)
