@@ -9,6 +9,7 @@ not when they are missing. PostgreSQL refuses to run as root, so as root the clu
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -75,8 +76,6 @@ class PrivatePostgres:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self.root, ignore_errors=True)
