@@ -7,6 +7,7 @@ builds and starts it inside the running event loop (panoramisk and asyncio objec
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -152,6 +153,22 @@ class Runtime:
         if self.fanout is None:
             return False, "未启动"
         return self.fanout.health()
+
+    def dead_letters(self, limit: int) -> list[dict[str, object]]:
+        """console_web.reliability_api.ReliabilityBackend."""
+        if self.journal is None:
+            return []
+        return [dataclasses.asdict(d) for d in self.journal.dead_letters(limit=limit)]
+
+    def reliability(self) -> dict[str, object]:
+        report = self.reconciler.last_report if self.reconciler is not None else None
+        return {
+            "journal_backlog": {g.name: g.backlog for g in self._journaled},
+            "dead_letters": len(self.journal.dead_letters(limit=10_000)) if self.journal else 0,
+            "last_reconciliation": dataclasses.asdict(report) | {"summary": report.summary()}
+            if report is not None
+            else None,
+        }
 
     def recent_calls(self, limit: int) -> list[CallRecord]:
         return self.repos.calls.recent(limit=limit)

@@ -60,3 +60,58 @@ def test_given_record_files_in_settings_when_the_app_starts_and_the_ami_resyncs_
         assert runtime.reconciler.last_report.reason == "AMI 重新登录"
         assert runtime.repos.calls.get(CallId("1796163462.55")).status is CallStatus.ABANDONED
         assert runtime.repos.calls.get(CallId("1796162752.29")).talk_seconds == 16.0
+
+
+def test_given_a_dead_letter_when_an_admin_lists_them_then_it_is_shown_with_chinese_labels_and_seats_are_refused(
+    tmp_path: Path,
+) -> None:
+    from app.settings import DEMO_ADMIN_PASSWORD
+    from core.call_events import CallOffered
+    from core.ids import EventId
+    from store.journal import JournalEntry
+
+    settings = demo_settings(
+        database={"url": f"sqlite:///{tmp_path / 'app.db'}", "auto_migrate": True},
+        sim={"enabled": False},
+        ami={"enabled": False},
+        agi={"port": 0},
+        audiosocket={"enabled": False},
+    )
+    app = build_app(settings)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        runtime: Runtime = app.state.runtime
+        assert runtime.journal is not None  # the recorder writes through the journal
+        event = CallOffered(
+            at=datetime(2026, 12, 1, tzinfo=UTC),
+            event_id=EventId("c1:offered"),
+            call_id=CallId("c1"),
+            channel="PJSIP/x",
+            caller_number="13900139000",
+            dialed="12348",
+        )
+        from core.events import to_wire
+
+        entry = JournalEntry(
+            event_id=event.event_id, event_type="CallOffered", wire=to_wire(event), error="", at="", tries=5
+        )
+        runtime.journal.dead("call-recorder", entry, "IntegrityError: bad row")
+
+        assert (
+            client.post(
+                "/api/login", json={"username": "seat1001", "password": DEMO_ADMIN_PASSWORD}
+            ).status_code
+            == 200
+        )
+        assert client.get("/api/admin/dead-letters").status_code == 403
+        client.cookies.clear()
+        assert (
+            client.post("/api/login", json={"username": "admin", "password": DEMO_ADMIN_PASSWORD}).status_code
+            == 200
+        )
+        body = client.get("/api/admin/dead-letters").json()
+        assert body["columns"]["subscriber_label"] == "处理环节"
+        (item,) = body["items"]
+        assert (item["subscriber_label"], item["call_id"], item["tries"]) == ("通话留痕", "c1", 5)
+        assert "IntegrityError" in item["error"]
+        reliability = client.get("/api/admin/reliability").json()
+        assert reliability["dead_letters"] == 1 and reliability["journal_backlog"]["call-recorder"] == 0
