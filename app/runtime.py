@@ -463,7 +463,11 @@ class Runtime:
 
     async def _start_ivr_outcomes(self) -> None:
         outcomes = IvrOutcomes(self.repos, self.callbacks)
-        self.bus.subscribe("ivr-outcomes", outcomes.handle, types=(CallbackRequested, SurveyAnswered))
+        self.bus.subscribe(
+            "ivr-outcomes",
+            self._guard("ivr-outcomes", outcomes.handle),
+            types=(CallbackRequested, SurveyAnswered),
+        )
 
     async def _start_records(self) -> None:
         """Reconcile with Asterisk's records now, and after every AMI (re)login's snapshot."""

@@ -87,8 +87,18 @@ class EventJournal:
             return list(self._backlog(subscriber).entries.values())
 
     def has_pending(self, subscriber: str) -> bool:
+        """Cheap enough for the event loop once the file was loaded (`preload`): a dict read,
+        without the lock (which `add` holds across its fsync)."""
+        backlog = self._backlogs.get(subscriber)
+        if backlog is None:
+            with self._lock:
+                backlog = self._backlog(subscriber)
+        return bool(backlog.entries)
+
+    def preload(self, subscriber: str) -> int:
+        """Read the subscriber's journal file now; the number of events still to apply."""
         with self._lock:
-            return bool(self._backlog(subscriber).entries)
+            return len(self._backlog(subscriber).entries)
 
     def add(self, subscriber: str, event: DomainEvent, error: str) -> None:
         wire = to_wire(event)
@@ -250,7 +260,7 @@ class JournaledHandler:
         self.dead = 0
 
     async def __call__(self, event: DomainEvent) -> None:
-        if await asyncio.to_thread(self._journal.has_pending, self.name):
+        if self._journal.has_pending(self.name):
             await asyncio.to_thread(self._journal.add, self.name, event, "排在未写入的事件之后")
             self._wake.set()
             return
@@ -266,6 +276,7 @@ class JournaledHandler:
 
     def start(self) -> None:
         """Start the replay task (inside the running loop); a backlog from a previous run is replayed."""
+        self._journal.preload(self.name)
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._replay(), name=f"journal:{self.name}")
             self._wake.set()
