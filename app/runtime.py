@@ -231,7 +231,7 @@ class Runtime:
             Component("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes, self._noop)
         )
         self.components.add(Component("appointments", "预约与短信", self._start_appointments, self._noop))
-        if s.asterisk_records.queue_log or s.asterisk_records.cdr_csv:
+        if s.ami.enabled or s.asterisk_records.queue_log or s.asterisk_records.cdr_csv:
             self.components.add(
                 Component("records", "话单与队列日志核对", self._start_records, self._noop, required=False)
             )
@@ -477,10 +477,17 @@ class Runtime:
         )
 
         async def on_resync(event: DomainEvent) -> None:
-            await reconciler.run("AMI 重新登录")
+            await reconciler.run("AMI 重新登录", snapshot_fresh=True)
+
+        async def tick() -> None:
+            connected = self.bridge is not None and self.bridge.status.connected
+            await reconciler.run("定时核对", snapshot_fresh=connected)
 
         self.bus.subscribe("records-reconciler", on_resync, types=(StateResynced,))
         await reconciler.run("启动")
+        ticker = Ticker("records", self.settings.asterisk_records.interval_s, tick)
+        await ticker.start()
+        self._tickers.append(ticker)
 
     async def _start_demo_seats(self) -> None:
         """Demo only: log the demo seats in once the AMI link is up, so simulated calls get answered."""

@@ -88,7 +88,11 @@ class AsteriskRecordsSettings(BaseModel):
         description="队列日志使用 queue_log_dateformat 时的时区（Asterisk 服务器本地时间；Unix 时间戳不受影响）",
     )
     cdr_tz: str = Field(default="UTC", description="话单时间的时区（cdr.conf usegmtime=yes 时为 UTC）")
-    settle_s: float = Field(default=3600.0, description="记录多久无变化即视为通话已结束（秒）")
+    settle_s: float = Field(
+        default=3600.0,
+        description="记录多久无变化即视为通话已结束；数据库中未结束且 PBX 已无此通话多久后按未见结束关闭（秒）",
+    )
+    interval_s: float = Field(default=300.0, description="定时核对间隔（秒）；启动和每次 AMI 重连时也会核对")
 
 
 class JournalSettings(BaseModel):

@@ -328,6 +328,12 @@ class SeatDeviceStatusChanged(DomainEvent):
 # --- reconciliation from Asterisk's records ------------------------------------------------
 
 
+RECORDS_SOURCE = "asterisk-records"
+"""`CallReconciled.source` when Asterisk's queue log / CDR said how the call went."""
+UNSEEN_SOURCE = "pbx-snapshot"
+"""`CallReconciled.source` when the call was only found gone from an AMI snapshot: end guessed."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallReconciled(DomainEvent):
     """Asterisk's own records (queue log, CDR) say how a call really went, and our summary of it
@@ -349,4 +355,4 @@ class CallReconciled(DomainEvent):
     wait_seconds: float | None = None
     talk_seconds: float | None = None
     hung_up_by: HangupParty | None = None
-    source: str = "asterisk-records"
+    source: str = RECORDS_SOURCE

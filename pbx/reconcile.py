@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from core import dialplan
 from core.call_events import (
+    UNSEEN_SOURCE,
     CallAbandoned,
     CallReconciled,
     CallTimedOut,
@@ -320,12 +321,14 @@ class ReconcileReport:
     live: int = 0  # followed by the tracker: left to it
     incomplete: int = 0  # not over in the records yet: read again next pass
     open_unresolved: int = 0  # open in the database, nothing in the records read
+    closed_unseen: int = 0  # open for longer than `settle`, gone from the PBX: closed as unseen
 
     def summary(self) -> str:
         return (
             f"记录核对（{self.reason}）：读取 {self.lines}，跳过 {self.skipped}，"
             f"补结束 {self.closed}，补建 {self.created}，更正 {self.corrected}，漏接 {self.misses}，"
-            f"实时跟踪中 {self.live}，未完结 {self.incomplete}，仍未解决 {self.open_unresolved}"
+            f"实时跟踪中 {self.live}，未完结 {self.incomplete}，仍未解决 {self.open_unresolved}，"
+            f"按快照关闭 {self.closed_unseen}"
         )
 
 
@@ -403,6 +406,60 @@ def plan(
     return out
 
 
+def close_unseen(
+    known: Mapping[CallId, KnownCall],
+    live: Collection[str],
+    *,
+    now: datetime,
+    settle: timedelta,
+    report: ReconcileReport | None = None,
+) -> list[DomainEvent]:
+    """Calls the database still has open that the PBX no longer has (a fresh AMI snapshot, so
+    `live` is the truth) and that no record explains, once they are older than `settle`.
+
+    Their end is unknown: they are closed at `now` with `hung_up_by` unknown, and one that nobody
+    answered counts as abandoned, as the tracker counts a call that ended unseen -- no missed
+    caller goes without a callback. Records read later still correct them (a new event id)."""
+    report = report if report is not None else ReconcileReport()
+    out: list[DomainEvent] = []
+    for call_id in sorted(known):
+        k = known[call_id]
+        r = k.record
+        if call_id in live or r.ended_at is not None or now - r.offered_at < settle:
+            continue
+        answered = r.answered_at is not None or r.status in (CallStatus.TALKING, CallStatus.ANSWERED)
+        status = CallStatus.ANSWERED if answered else CallStatus.ABANDONED
+        if r.status is CallStatus.TRANSFERRED:
+            status = CallStatus.TRANSFERRED
+        if status is CallStatus.ABANDONED and not k.miss_recorded:
+            out.append(
+                CallAbandoned(
+                    at=now,
+                    event_id=EventId(f"{call_id}:abandoned"),
+                    call_id=call_id,
+                    queue=r.queue or "",
+                    wait_seconds=0.0,
+                    position=0,
+                    original_position=0,
+                    caller_number=r.caller_number,
+                    inferred=True,
+                )
+            )
+            report.misses += 1
+        out.append(
+            CallReconciled(
+                at=now,
+                event_id=EventId(f"{call_id}:reconciled:{UNSEEN_SOURCE}"),
+                call_id=call_id,
+                status=status.value,
+                hung_up_by=HangupParty.UNKNOWN,
+                source=UNSEEN_SOURCE,
+            )
+        )
+        report.closed_unseen += 1
+    return out
+
+
 def _stamp(at: datetime | None) -> str:
     return at.astimezone(UTC).strftime("%Y%m%dT%H%M%S") if at is not None else "unknown"
 
@@ -444,14 +501,16 @@ class RecordsReconciler:
     def enabled(self) -> bool:
         return self._queue_log is not None or self._cdr is not None
 
-    async def run(self, reason: str) -> ReconcileReport:
+    async def run(self, reason: str, *, snapshot_fresh: bool = False) -> ReconcileReport:
+        """One pass. `snapshot_fresh`: the tracker's calls are the PBX's live calls (right after an
+        AMI snapshot, or while the link is up), so open calls missing from it are over."""
         async with self._lock:
-            report = await self._run(reason)
+            report = await self._run(reason, snapshot_fresh)
         self.last_report = report
         log.info("%s", report.summary())
         return report
 
-    async def _run(self, reason: str) -> ReconcileReport:
+    async def _run(self, reason: str, snapshot_fresh: bool) -> ReconcileReport:
         report = ReconcileReport(reason=reason)
         chunks: dict[str, tuple[RecordCheckpoint | None, RecordChunk]] = {}
         for reader in (self._queue_log, self._cdr):
@@ -476,9 +535,12 @@ class RecordsReconciler:
         known = await asyncio.to_thread(self._calls.known, wanted)
         queue_log_read = QUEUE_LOG in chunks and not chunks[QUEUE_LOG][1].missing
         events = plan(calls, known, live, queue_log_read=queue_log_read, report=report)
-        report.open_unresolved = sum(
-            1 for cid in open_ids if cid not in calls and cid not in live and cid in known
-        )
+        unexplained = {
+            cid: known[cid] for cid in open_ids if cid not in calls and cid not in live and cid in known
+        }
+        if snapshot_fresh:
+            events += close_unseen(unexplained, live, now=now, settle=self._settle, report=report)
+        report.open_unresolved = len(unexplained) - report.closed_unseen
         for event in events:
             await self._publish(event)
         for source, (_, chunk) in chunks.items():

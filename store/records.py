@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from core.call_events import UNSEEN_SOURCE
 from core.calls import KnownCall
 from core.ids import CallId
 from core.ports import RecordCheckpoint
@@ -66,10 +67,11 @@ class KnownCallsRepository:
                     e.call_id
                     for e in s.scalars(
                         select(CallEventRow).where(
-                            CallEventRow.call_id.in_(batch), CallEventRow.event_type == "CallEnded"
+                            CallEventRow.call_id.in_(batch),
+                            CallEventRow.event_type.in_(("CallEnded", "CallReconciled")),
                         )
                     )
-                    if (e.data or {}).get("inferred")
+                    if (e.data or {}).get("inferred") or (e.data or {}).get("source") == UNSEEN_SOURCE
                 }
                 ordered = set(
                     s.scalars(select(WorkOrderCallRow.call_id).where(WorkOrderCallRow.call_id.in_(batch)))

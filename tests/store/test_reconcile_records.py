@@ -351,3 +351,43 @@ async def test_given_a_reconciled_end_when_the_resyncs_guessed_end_arrives_later
     )
     record = rig.calls.get(call)
     assert record.ended_at == real_end and record.talk_seconds == 16.0
+
+
+async def test_given_a_call_left_queued_and_gone_from_the_pbx_without_records_when_resynced_then_it_is_closed_and_ordered_once(
+    rig: Rig,
+) -> None:
+    call = CallId("9.5")
+    offered = NOW - timedelta(hours=2)
+    await rig.publish(
+        _offered(call, "13700000005", offered),
+        CallQueued(
+            at=offered,
+            event_id=EventId(f"{call}:queued:q-310106-labor"),
+            call_id=call,
+            queue="q-310106-labor",
+            position=1,
+            caller_number="13700000005",
+        ),
+    )
+    no_files = rig.reconciler(cdr=False, queue_log=False)
+    at_start = await no_files.run("启动")  # no AMI snapshot yet: the call may still be live
+    await rig.bus.drain()
+    assert at_start.open_unresolved == 1 and rig.calls.get(call).ended_at is None
+    for _ in range(2):  # the AMI logs in (twice): the snapshot does not have the call
+        await no_files.run("AMI 重新登录", snapshot_fresh=True)
+        await rig.bus.drain()
+    closed = rig.calls.get(call)
+    assert closed.status is CallStatus.ABANDONED and closed.ended_at == NOW and closed.hung_up_by == "unknown"
+    assert rig.count(WorkOrderRow) == 1 and rig.count(WorkOrderCallRow) == 1
+
+    # The queue log turns up later: the guessed end is corrected from it.
+    t = int((offered + timedelta(seconds=1)).timestamp())
+    (rig.folder / "queue_log").write_text(
+        ENTER.format(t=t, c="9.5", n="13700000005") + ABANDON.format(t=t + 50, c="9.5", w=50)
+    )
+    report = await rig.reconciler(cdr=False).run("定时核对")
+    await rig.bus.drain()
+    corrected = rig.calls.get(call)
+    assert report.corrected == 1 and corrected.wait_seconds == 50.0
+    assert corrected.ended_at == datetime.fromtimestamp(t + 50, UTC) and corrected.hung_up_by == "caller"
+    assert rig.count(WorkOrderRow) == 1 and rig.count(WorkOrderCallRow) == 1
