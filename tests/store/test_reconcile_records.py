@@ -391,3 +391,70 @@ async def test_given_a_call_left_queued_and_gone_from_the_pbx_without_records_wh
     assert report.corrected == 1 and corrected.wait_seconds == 50.0
     assert corrected.ended_at == datetime.fromtimestamp(t + 50, UTC) and corrected.hung_up_by == "caller"
     assert rig.count(WorkOrderRow) == 1 and rig.count(WorkOrderCallRow) == 1
+
+
+def _replay_sessions(names: Sequence[str]) -> tuple[list[DomainEvent], set[str]]:
+    """The project's own AMI sessions through the tracker as the bridge drives it: live events
+    applied, each login's CoreShowChannels + QueueStatus snapshot rebuilt."""
+    from pbx.ami_event import AmiEvent, parse_trace
+    from pbx.tracker import CallTracker
+
+    tracker = CallTracker(
+        transfer_contexts=frozenset({"transfer", "hotline-transfer"}),
+        inbound_contexts=frozenset({"incoming", "hotline-incoming"}),
+    )
+    folder = (
+        Path(__file__).resolve().parents[2].parent / "shared" / "asterisk-traces" / "project-dialplan-22.10.1"
+    )
+    out: list[DomainEvent] = []
+    for name in names:
+        snapshot_ids: dict[str, str] = {}
+        channels: list[AmiEvent] = []
+        queues: list[AmiEvent] = []
+        last = datetime(2026, 12, 1, tzinfo=UTC)
+        for kind, headers in parse_trace((folder / name).read_bytes()):
+            if kind == "action" and headers.get("Action") in ("CoreShowChannels", "QueueStatus"):
+                snapshot_ids[headers["ActionID"]] = headers["Action"]
+                continue
+            if kind != "event":
+                continue
+            event = AmiEvent.from_headers(headers, received_at=last)
+            last = event.at
+            which = snapshot_ids.get(headers.get("ActionID", ""))
+            if which is None:
+                out += tracker.apply(event)
+            elif event.name == "QueueStatusComplete":
+                out += tracker.rebuild(channels, queues, last)
+            elif which == "CoreShowChannels" and event.name == "CoreShowChannel":
+                channels.append(event)
+            elif which == "QueueStatus" and not event.name.endswith("Complete"):
+                queues.append(event)
+    return out, set(tracker.calls)
+
+
+async def test_given_the_real_ami_outage_when_the_records_are_read_then_the_end_stamped_at_reconnect_gets_its_real_end_and_talk(
+    rig: Rig, shared_dir: Path
+) -> None:
+    """Issue 11 on the real trace: linkedid 1796162752.29, talk 16, the caller hung up at 22:06:56
+    while the AMI link was down; the resync stamped the end at the reconnect (22:07:23)."""
+    _copy_real(shared_dir, rig.folder)
+    events, live = _replay_sessions(
+        ["project_ami_run2_session2_after_ssK.ami", "project_ami_run2_session3_after_outage.ami"]
+    )
+    await rig.publish(*events)
+    call = CallId("1796162752.29")
+    before = rig.calls.get(call)
+    assert before.ended_at is not None and before.ended_at.replace(microsecond=0) == RECONNECT
+    assert before.talk_seconds is None  # what the project recorded
+    seen_live_before = rig.calls.get(CallId("1796162645.25"))
+
+    rig.live |= live
+    report = await rig.reconciler().run("AMI 重新登录", snapshot_fresh=True)
+    await rig.bus.drain()
+    after = rig.calls.get(call)
+    assert after.ended_at == datetime(2026, 12, 1, 22, 6, 56, tzinfo=UTC)
+    assert after.talk_seconds == 16.0 and after.hung_up_by == "caller" and after.seat_id == "1001"
+    assert report.corrected >= 1
+    # The call the tracker saw end live (after its own reconnect) keeps what it recorded.
+    assert seen_live_before.ended_at is not None
+    assert rig.calls.get(CallId("1796162645.25")) == seen_live_before
