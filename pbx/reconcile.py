@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from core import dialplan
@@ -60,10 +60,13 @@ log = logging.getLogger(__name__)
 QUEUE_LOG = "queue_log"
 CDR = "cdr"
 
-# Contexts whose CDR rows are not a citizen's call: callbacks (the Originate's seat leg comes
-# first) and the live-transcript tap's Local channels. `callback` is the name the older code
-# originated into (see the trace README).
-CALLBACK_CONTEXTS = frozenset({dialplan.CALLBACK, "callback"})
+# A CDR-only call (no queue log lines) is a citizen's call when its first CDR row ended in one of
+# the contexts a caller passes through; callbacks (the Originate's seat leg, context
+# `hotline-callback`), the seats' own calls (`seats-out`) and the live-transcript tap's Local
+# channels are not. `incoming` / `transfer` are the older traces' names.
+INBOUND_CONTEXTS = frozenset(
+    {dialplan.INCOMING, dialplan.QUEUE, dialplan.TRANSFER, dialplan.SEAT_TRANSFER, "incoming", "transfer"}
+)
 IGNORED_CONTEXTS = frozenset({dialplan.ASR_TAP})
 
 _FINAL = frozenset(
@@ -145,8 +148,8 @@ def summarise(
     for uid in sorted(set(by_call) | set(rows)):
         call_rows = sorted(rows.get(uid, []), key=lambda r: (r.start, r.end))
         queue_lines = sorted(by_call.get(uid, []), key=lambda e: (e.at, e.offset))
-        if not queue_lines and call_rows and call_rows[0].dcontext in CALLBACK_CONTEXTS:
-            continue  # a callback: its seat leg is the primary; not an inbound call
+        if not queue_lines and call_rows[0].dcontext not in INBOUND_CONTEXTS:
+            continue  # a callback (its seat leg is the primary), a seat's own call: not a citizen's
         out[CallId(uid)] = _one_call(CallId(uid), queue_lines, call_rows, cdr_expected, now, settle)
     return out
 
@@ -166,7 +169,12 @@ def _one_call(
             continue
         stay = next((s for s in reversed(stays) if s.queue == e.queue and s.exit is None), None)
         if stay is None:
-            continue  # the stay began before these records (read from a checkpoint or rotated)
+            # The stay began before these records (a rotated file): rebuild its start from the
+            # times app_queue logs, so an abandon seen alone is still a missed call.
+            stay = _stay_from_tail(e)
+            if stay is None:
+                continue
+            stays.append(stay)
         if e.event == QueueLogEvent.CONNECT:
             stay.connected_at = e.at
             stay.seat_id = seat_id_from_member(e.agent)
@@ -240,6 +248,27 @@ def _one_call(
         first_offsets=first_offsets,
         last_at=last_at,
     )
+
+
+def _stay_from_tail(e: QueueLogEntry) -> _Stay | None:
+    """A stay whose ENTERQUEUE was not read, from a later line's durations."""
+    if e.event == QueueLogEvent.CONNECT:
+        hold = e.number(0) or 0.0
+        return _Stay(queue=e.queue, entered_at=e.at - timedelta(seconds=hold))
+    if e.event in _MISSES:
+        wait = e.number(2) or 0.0
+        return _Stay(queue=e.queue, entered_at=e.at - timedelta(seconds=wait))
+    if e.event in (QueueLogEvent.COMPLETECALLER, QueueLogEvent.COMPLETEAGENT):
+        hold, talk = e.number(0) or 0.0, e.number(1) or 0.0
+        connected = e.at - timedelta(seconds=talk)
+        return _Stay(
+            queue=e.queue,
+            entered_at=connected - timedelta(seconds=hold),
+            connected_at=connected,
+            seat_id=seat_id_from_member(e.agent),
+            hold=hold,
+        )
+    return None
 
 
 def _talk(stays: Sequence[_Stay], ended_at: datetime | None) -> float:
@@ -348,7 +377,7 @@ def plan(
         if call_id in live:
             report.live += 1
             continue
-        if not call.complete:
+        if not call.complete or call.ended_at is None:
             report.incomplete += 1
             continue
         k = known.get(call_id)
@@ -375,6 +404,8 @@ def plan(
             elif record is None or record.status not in _FINAL:
                 status = CallStatus.ENDED if queue_log_read else None
         if miss is not None and not (k is not None and k.miss_recorded):
+            if not miss.caller_number and record is not None:
+                miss = replace(miss, caller_number=record.caller_number)
             out.append(miss)
             report.misses += 1
         if record is None:
@@ -387,7 +418,7 @@ def plan(
             continue  # the live view saw this call end: it stands
         out.append(
             CallReconciled(
-                at=call.ended_at or (record.offered_at if record else datetime.now(UTC)),
+                at=call.ended_at,
                 # The end is part of the id: the same records give the same id (the trail keeps it
                 # once), better records later (a fuller read) give a new one that applies.
                 event_id=EventId(f"{call_id}:reconciled:{_stamp(call.ended_at)}"),

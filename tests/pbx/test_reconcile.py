@@ -158,3 +158,43 @@ def test_given_only_a_cdr_row_for_a_caller_the_database_saw_waiting_when_planned
     assert [type(e) for e in events] == [CallAbandoned, CallReconciled]
     assert events[0].event_id == "1796161931.4:abandoned"
     assert isinstance(events[1], CallReconciled) and events[1].status == CallStatus.ABANDONED.value
+
+
+def test_given_only_the_tail_of_a_stay_when_summarised_then_the_miss_and_the_answer_are_still_known() -> None:
+    """After a rotation the ENTERQUEUE may be in a file no longer read: the later lines suffice."""
+    entries = [
+        _q(1796170040, "9.1", "q-city-other", "NONE", "ABANDON", "1", "1", "30"),
+        _q(1796170080, "9.2", "q-city-other", "seat-1002", "COMPLETEAGENT", "4", "60", "1"),
+    ]
+    calls = summarise(entries, [], cdr_expected=False, now=AFTER)
+    abandoned = calls[CallId("9.1")]
+    assert isinstance(abandoned.miss, CallAbandoned) and abandoned.miss.wait_seconds == 30.0
+    assert abandoned.status is CallStatus.ABANDONED
+    answered = calls[CallId("9.2")]
+    assert answered.status is CallStatus.ANSWERED and answered.seat_id == SeatId("1002")
+    assert answered.talk_seconds == 60.0 and answered.wait_seconds == 4.0
+    assert answered.answered_at == datetime.fromtimestamp(1796170020, UTC)
+    # The miss has no number in the queue log alone: the database's is used.
+    known = {CallId("9.1"): KnownCall(record=_record("9.1", CallStatus.QUEUED))}
+    events = plan(calls, known, set(), queue_log_read=True)
+    miss = next(e for e in events if isinstance(e, CallAbandoned))
+    assert miss.caller_number == "13900139000"
+
+
+def test_given_cdr_rows_of_callbacks_and_seats_own_calls_when_summarised_then_they_are_not_citizens_calls() -> (
+    None
+):
+    from pbx.records import parse_cdr_line
+
+    def row(context: str, uid: str) -> str:
+        return (
+            f'"","1001","13900139000","{context}","","PJSIP/1001-1","","Dial","PJSIP/x",'
+            f'"2026-12-01 21:54:27","2026-12-01 21:54:30","2026-12-01 21:54:45",18,14,"ANSWERED","DOCUMENTATION","{uid}",""'
+        )
+
+    rows = [
+        parse_cdr_line(row("hotline-callback", "1.1")),
+        parse_cdr_line(row("seats-out", "1.2")),
+        parse_cdr_line(row("hotline-incoming", "1.3")),
+    ]
+    assert list(summarise([], rows, cdr_expected=True, now=AFTER)) == [CallId("1.3")]
