@@ -149,6 +149,14 @@ class Runtime:
         self._db_probe = (now, result)
         return result
 
+    def _probe_records(self) -> tuple[bool, str]:
+        report = self.reconciler.last_report if self.reconciler is not None else None
+        if report is None:
+            return True, "尚未核对"
+        if report.missing:
+            return False, f"找不到记录文件：{'、'.join(report.missing)}；" + report.summary()
+        return True, report.summary()
+
     def _probe_redis(self) -> tuple[bool, str]:
         if self.fanout is None:
             return False, "未启动"
@@ -233,7 +241,14 @@ class Runtime:
         self.components.add(Component("appointments", "预约与短信", self._start_appointments, self._noop))
         if s.ami.enabled or s.asterisk_records.queue_log or s.asterisk_records.cdr_csv:
             self.components.add(
-                Component("records", "话单与队列日志核对", self._start_records, self._noop, required=False)
+                Component(
+                    "records",
+                    "话单与队列日志核对",
+                    self._start_records,
+                    self._noop,
+                    probe=self._probe_records,
+                    required=False,
+                )
             )
         if s.sim.enabled and s.sim.auto_login_seats:
             self.components.add(
