@@ -99,6 +99,7 @@ class Runtime:
         self.reconciler: RecordsReconciler | None = None
         self.journal: EventJournal | None = None
         self._db_probe: tuple[float, tuple[bool, str]] | None = None
+        self._records_start: asyncio.Task[None] | None = None
         self._journaled: list[JournaledHandler] = []
         self._plan()
 
@@ -245,7 +246,7 @@ class Runtime:
                     "records",
                     "话单与队列日志核对",
                     self._start_records,
-                    self._noop,
+                    self._stop_records,
                     probe=self._probe_records,
                     required=False,
                 )
@@ -484,6 +485,19 @@ class Runtime:
             types=(CallbackRequested, SurveyAnswered),
         )
 
+    async def _first_reconciliation(self) -> None:
+        assert self.reconciler is not None
+        try:
+            await self.reconciler.run("启动")
+        except Exception:
+            log.exception("the first reconciliation with Asterisk's records failed")
+
+    async def _stop_records(self) -> None:
+        if self._records_start is not None:
+            self._records_start.cancel()
+            await asyncio.gather(self._records_start, return_exceptions=True)
+            self._records_start = None
+
     async def _start_records(self) -> None:
         """Reconcile with Asterisk's records now, and after every AMI (re)login's snapshot."""
         assert self._db is not None
@@ -499,7 +513,9 @@ class Runtime:
             await reconciler.run("定时核对", snapshot_fresh=connected)
 
         self.bus.subscribe("records-reconciler", on_resync, types=(StateResynced,))
-        await reconciler.run("启动")
+        # The first pass may read a long backlog (a first start on an old queue_log): in the
+        # background, so the console comes up meanwhile. Later passes wait for it (one at a time).
+        self._records_start = asyncio.create_task(self._first_reconciliation(), name="records-start")
         ticker = Ticker("records", self.settings.asterisk_records.interval_s, tick)
         await ticker.start()
         self._tickers.append(ticker)

@@ -555,11 +555,9 @@ class RecordsReconciler:
             if chunk.missing:
                 report.missing.append(reader.source)
                 log.warning("Asterisk record file for %s is missing", reader.source)
-        entries = self._parse_queue_log(chunks, report)
-        rows = self._parse_cdr(chunks, report)
         now = self._clock.now()
-        cdr_expected = CDR in chunks and not chunks[CDR][1].missing
-        calls = summarise(entries, rows, cdr_expected=cdr_expected, now=now, settle=self._settle)
+        # Parsing a large backlog takes seconds: off the event loop.
+        calls = await asyncio.to_thread(self._summarise, chunks, report, now)
         live = set(self._live())
         open_ids = await asyncio.to_thread(self._calls.open_calls)
         wanted = set(calls) | set(open_ids)
@@ -577,6 +575,17 @@ class RecordsReconciler:
         for source, (_, chunk) in chunks.items():
             await asyncio.to_thread(self._checkpoints.save, self._resume(source, chunk, calls, live, now))
         return report
+
+    def _summarise(
+        self,
+        chunks: Mapping[str, tuple[RecordCheckpoint | None, RecordChunk]],
+        report: ReconcileReport,
+        now: datetime,
+    ) -> dict[CallId, CallFromRecords]:
+        entries = self._parse_queue_log(chunks, report)
+        rows = self._parse_cdr(chunks, report)
+        cdr_expected = CDR in chunks and not chunks[CDR][1].missing
+        return summarise(entries, rows, cdr_expected=cdr_expected, now=now, settle=self._settle)
 
     def _parse_queue_log(
         self, chunks: Mapping[str, tuple[RecordCheckpoint | None, RecordChunk]], report: ReconcileReport

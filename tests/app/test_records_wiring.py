@@ -44,8 +44,11 @@ def test_given_record_files_in_settings_when_the_app_starts_and_the_ami_resyncs_
     app = build_app(settings)
     with TestClient(app, base_url="http://127.0.0.1") as client:
         runtime: Runtime = app.state.runtime
-        assert runtime.reconciler is not None and runtime.reconciler.last_report is not None
-        first = runtime.reconciler.last_report
+        reconciler = runtime.reconciler
+        assert reconciler is not None
+        _wait_for(lambda: reconciler.last_report is not None)  # the first pass runs in the background
+        first = reconciler.last_report
+        assert first is not None
         assert first.reason == "启动" and first.lines["queue_log"] > 0
         # Without CDR rows the queued calls are not over yet for the reconciler: nothing closed.
         assert first.incomplete > 0 and runtime.repos.calls.count() == 0
