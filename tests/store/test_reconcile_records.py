@@ -458,3 +458,38 @@ async def test_given_the_real_ami_outage_when_the_records_are_read_then_the_end_
     # The call the tracker saw end live (after its own reconnect) keeps what it recorded.
     assert seen_live_before.ended_at is not None
     assert rig.calls.get(CallId("1796162645.25")) == seen_live_before
+
+
+async def test_given_dateformat_times_and_a_cdr_in_local_time_when_reconciled_then_times_are_read_in_the_servers_zone(
+    rig: Rig,
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    # queue_log_dateformat = %F %T.%3q and cdr.conf without usegmtime: both in the server's zone.
+    (rig.folder / "queue_log").write_text(
+        "2026-12-02 06:00:10.250|9.6|q-310106-labor|NONE|ENTERQUEUE||13700000006|1\n"
+        "2026-12-02 06:00:31.750|9.6|q-310106-labor|NONE|ABANDON|1|1|21\n"
+    )
+    (rig.folder / "Master.csv").write_text(
+        '"","13700000006","s","hotline-queue","","PJSIP/13700000006-1","","Queue","q-310106-labor",'
+        '"2026-12-02 05:59:50","2026-12-02 05:59:50","2026-12-02 06:00:32",42,42,"ANSWERED","DOCUMENTATION","9.6",""\n'
+    )
+    reconciler = RecordsReconciler(
+        queue_log=RecordFile(QUEUE_LOG, rig.folder / "queue_log"),
+        cdr=RecordFile(CDR, rig.folder / "Master.csv"),
+        checkpoints=RecordCheckpointRepository(rig.db),
+        calls=KnownCallsRepository(rig.db),
+        live=tuple,
+        publish=rig.bus.publish,
+        clock=rig.clock,
+        queue_log_tz=shanghai,
+        cdr_tz=shanghai,
+    )
+    await reconciler.run("启动")
+    await rig.bus.drain()
+    call = rig.calls.get(CallId("9.6"))
+    assert call.offered_at == datetime(2026, 12, 1, 21, 59, 50, tzinfo=UTC)
+    assert call.ended_at == datetime(2026, 12, 1, 22, 0, 32, tzinfo=UTC)
+    order = rig.orders.open_for_number("13700000006")
+    assert order is not None and order.created_at == datetime(2026, 12, 1, 22, 0, 31, 750000, tzinfo=UTC)
