@@ -4,8 +4,9 @@
   read up to (inode, byte offset, newest record time), in the same database as the calls, so a
   restored database and its checkpoints go together.
 * `KnownCallsRepository` (`core.ports.KnownCalls`): the summary rows of the calls the records
-  mention, with whether their end was only guessed (an `inferred` CallEnded in the trail: the
-  end was stamped at reconnect time) and whether the callback policy already holds the call.
+  mention, with whether their end may still be corrected (an `inferred` CallEnded in the trail:
+  the end was stamped at reconnect time; or an end taken from the records, which a later CDR row
+  may move on) and whether the callback policy already holds the call.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from core.call_events import UNSEEN_SOURCE
 from core.calls import KnownCall
 from core.ids import CallId
 from core.ports import RecordCheckpoint
@@ -71,7 +71,9 @@ class KnownCallsRepository:
                             CallEventRow.event_type.in_(("CallEnded", "CallReconciled")),
                         )
                     )
-                    if (e.data or {}).get("inferred") or (e.data or {}).get("source") == UNSEEN_SOURCE
+                    # A resync's inferred end, or an end from records (a later CDR row, such as
+                    # the survey's after the seat hung up, may still move it on).
+                    if e.event_type == "CallReconciled" or (e.data or {}).get("inferred")
                 }
                 ordered = set(
                     s.scalars(select(WorkOrderCallRow.call_id).where(WorkOrderCallRow.call_id.in_(batch)))

@@ -493,3 +493,29 @@ async def test_given_dateformat_times_and_a_cdr_in_local_time_when_reconciled_th
     assert call.ended_at == datetime(2026, 12, 1, 22, 0, 32, tzinfo=UTC)
     order = rig.orders.open_for_number("13700000006")
     assert order is not None and order.created_at == datetime(2026, 12, 1, 22, 0, 31, 750000, tzinfo=UTC)
+
+
+async def test_given_a_call_closed_from_its_first_cdr_row_when_the_surveys_row_comes_later_then_the_end_moves_on(
+    rig: Rig,
+) -> None:
+    t = 1796170000
+    queue_log, cdr = rig.folder / "queue_log", rig.folder / "Master.csv"
+    queue_log.write_text(
+        ENTER.format(t=t, c="9.7", n="13700000007")
+        + CONNECT.format(t=t + 3, c="9.7", w=3)
+        + "1796170015|9.7|q-310106-labor|seat-1001|COMPLETEAGENT|3|12|1\n"
+    )
+    # The seat hung up: the queue's CDR row is written while the caller goes on to the survey.
+    cdr.write_text(CDR_ROW.format(n="13700000007", c="9.7", start=_ts(t - 10), end=_ts(t + 15), d=25))
+    await rig.reconciler().run("启动")
+    await rig.bus.drain()
+    assert rig.calls.get(CallId("9.7")).ended_at == datetime.fromtimestamp(t + 15, UTC)
+    with cdr.open("a") as f:  # the survey's row, when the caller hangs up
+        f.write(CDR_ROW.format(n="13700000007", c="9.7", start=_ts(t + 15), end=_ts(t + 40), d=25))
+    report = await rig.reconciler().run("定时核对")
+    await rig.bus.drain()
+    call = rig.calls.get(CallId("9.7"))
+    assert report.corrected == 1 and call.ended_at == datetime.fromtimestamp(t + 40, UTC)
+    assert call.talk_seconds == 12.0 and call.hung_up_by == "seat" and call.status is CallStatus.ANSWERED
+    again = await rig.reconciler().run("定时核对")
+    assert again.corrected == 0 and again.lines == {QUEUE_LOG: 0, CDR: 0}
