@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -51,15 +52,20 @@ _FINAL = {
 }
 
 
+# Queue names follow `q-<district code>-<category>` (routing/queue_rules.toml).
+_DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-([a-z_]+)$")
+
+
 def _reconciled(record: CallRecord | None, event: CallReconciled) -> CallRecord:
-    """Asterisk's records win over our view; what they do not say keeps what we had."""
+    """Asterisk's records win over our view; what they do not say keeps what we had. A call we
+    never saw gets its district and category from its queue's name (district supervisors see it)."""
     base = record or CallRecord(
         id=event.call_id,
         caller_number=event.caller_number,
         offered_at=event.offered_at or event.at,
         status=CallStatus.ENDED,
     )
-    return replace(
+    out = replace(
         base,
         caller_number=base.caller_number or event.caller_number,
         offered_at=event.offered_at or base.offered_at,
@@ -72,6 +78,10 @@ def _reconciled(record: CallRecord | None, event: CallReconciled) -> CallRecord:
         talk_seconds=event.talk_seconds if event.talk_seconds is not None else base.talk_seconds,
         hung_up_by=event.hung_up_by.value if event.hung_up_by is not None else base.hung_up_by,
     )
+    match = _DISTRICT_QUEUE.match(out.queue or "")
+    if match is not None and out.district_code is None:
+        out = replace(out, district_code=match.group(1), category=out.category or match.group(2))
+    return out
 
 
 def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | None:

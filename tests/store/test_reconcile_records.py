@@ -303,6 +303,7 @@ async def test_given_a_caller_still_waiting_when_reconciled_then_the_next_pass_r
     await rig.bus.drain()
     missed = rig.calls.get(CallId("9.2"))
     assert missed.status is CallStatus.ABANDONED and missed.wait_seconds == 30.0
+    assert (missed.district_code, missed.category) == ("310106", "labor")  # from the queue's name
     assert second.misses == 1 and rig.count(WorkOrderRow) == 1
     assert rig.orders.open_for_number("13700000002") is not None
     # The checkpoint had stopped at the waiting caller's first line (after the garbage): the
