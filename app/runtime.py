@@ -240,7 +240,8 @@ class Runtime:
             Component("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes, self._noop)
         )
         self.components.add(Component("appointments", "预约与短信", self._start_appointments, self._noop))
-        if s.ami.enabled or s.asterisk_records.queue_log or s.asterisk_records.cdr_csv:
+        records = s.asterisk_records
+        if s.ami.enabled or records.queue_log or records.cdr_csv or records.database_url:
             self.components.add(
                 Component(
                     "records",

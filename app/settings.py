@@ -88,6 +88,11 @@ class AsteriskRecordsSettings(BaseModel):
         description="队列日志使用 queue_log_dateformat 时的时区（Asterisk 服务器本地时间；Unix 时间戳不受影响）",
     )
     cdr_tz: str = Field(default="UTC", description="话单时间的时区（cdr.conf usegmtime=yes 时为 UTC）")
+    database_url: str = Field(
+        default="",
+        description="Asterisk 把队列日志写入数据库时（realtime queue_log）该数据库的地址；设置后代替 queue_log 文件",
+    )
+    queue_log_table: str = Field(default="queue_log", description="数据库中队列日志表名")
     settle_s: float = Field(
         default=3600.0,
         description="记录多久无变化即视为通话已结束；数据库中未结束且 PBX 已无此通话多久后按未见结束关闭（秒）",

@@ -19,6 +19,7 @@ from app.settings import Settings
 from core.bus import EventBus
 from core.clock import Clock
 from core.events import DomainEvent
+from core.ports import RecordLines
 from ivr.agi_server import AgiServer
 from ivr.menu import load_menu
 from ivr.ports import SpeechCapture, SpeechSynth
@@ -40,6 +41,7 @@ from routing.queues import QueueRules
 from seats.board import SeatBoard
 from seats.models import Seat
 from store.db import Database
+from store.record_tables import QueueLogTable
 from store.records import KnownCallsRepository, RecordCheckpointRepository
 
 log = logging.getLogger(__name__)
@@ -211,8 +213,13 @@ def build_reconciler(
 ) -> RecordsReconciler:
     """Reconciliation with Asterisk's queue log and CDR (files named in `asterisk_records`)."""
     cfg = settings.asterisk_records
+    queue_log: RecordLines | None = RecordFile(QUEUE_LOG, cfg.queue_log) if cfg.queue_log else None
+    if cfg.database_url:
+        queue_log = QueueLogTable(
+            Database(cfg.database_url), table_name=cfg.queue_log_table, tz=ZoneInfo(cfg.queue_log_tz)
+        )
     return RecordsReconciler(
-        queue_log=RecordFile(QUEUE_LOG, cfg.queue_log) if cfg.queue_log else None,
+        queue_log=queue_log,
         cdr=RecordFile(CDR, cfg.cdr_csv) if cfg.cdr_csv else None,
         checkpoints=RecordCheckpointRepository(db),
         calls=KnownCallsRepository(db),
