@@ -86,6 +86,15 @@ class EventJournal:
         with self._lock:
             return list(self._backlog(subscriber).entries.values())
 
+    def first(self, subscriber: str) -> JournalEntry | None:
+        """The oldest event still to apply (O(1): the replay takes them one by one)."""
+        with self._lock:
+            return next(iter(self._backlog(subscriber).entries.values()), None)
+
+    def count(self, subscriber: str) -> int:
+        with self._lock:
+            return len(self._backlog(subscriber).entries)
+
     def has_pending(self, subscriber: str) -> bool:
         """Cheap enough for the event loop once the file was loaded (`preload`): a dict read,
         without the lock (which `add` holds across its fsync)."""
@@ -289,17 +298,18 @@ class JournaledHandler:
 
     @property
     def backlog(self) -> int:
-        return len(self._journal.pending(self.name))
+        return self._journal.count(self.name)
 
     async def _replay(self) -> None:
         delay = self._base
         while True:
-            pending = await asyncio.to_thread(self._journal.pending, self.name)
-            if not pending:
+            entry = await asyncio.to_thread(self._journal.first, self.name)
+            if entry is None:
                 self._wake.clear()
+                if self._journal.has_pending(self.name):
+                    continue  # added between the read and the clear
                 await self._wake.wait()
                 continue
-            entry = pending[0]
             try:
                 event = from_wire(entry.wire)
             except (UnknownEventType, KeyError, TypeError, ValueError) as exc:
