@@ -132,7 +132,9 @@ class EventJournal:
             backlog = self._backlog(subscriber)
             if backlog.entries.pop(event_id, None) is None:
                 return
-            self._append(backlog, {"op": "done", "id": event_id})
+            # Not fsynced: a "done" lost in a crash only means the event is applied once more,
+            # which the idempotent handlers ignore; an "add" lost would lose the event.
+            self._append(backlog, {"op": "done", "id": event_id}, sync=False)
             if not backlog.entries:
                 self._compact(backlog)
 
@@ -220,16 +222,16 @@ class EventJournal:
             log.warning("journal %s: %d event(s) still to apply", path, len(backlog.entries))
         return backlog
 
-    def _append(self, backlog: _Backlog, record: dict[str, Any]) -> None:
-        self._write_line(backlog.path, record)
+    def _append(self, backlog: _Backlog, record: dict[str, Any], *, sync: bool = True) -> None:
+        self._write_line(backlog.path, record, sync=sync)
         backlog.lines += 1
 
-    def _write_line(self, path: Path, record: dict[str, Any]) -> None:
+    def _write_line(self, path: Path, record: dict[str, Any], *, sync: bool = True) -> None:
         data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             os.write(fd, data)
-            if self._fsync:
+            if self._fsync and sync:
                 os.fsync(fd)
         finally:
             os.close(fd)
