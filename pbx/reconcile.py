@@ -40,7 +40,7 @@ from core.call_events import (
     HangupParty,
     seat_id_from_member,
 )
-from core.calls import CallStatus, KnownCall
+from core.calls import CallRecord, CallStatus, KnownCall
 from core.clock import Clock
 from core.events import DomainEvent
 from core.ids import CallId, EventId, SeatId
@@ -412,7 +412,7 @@ def plan(
             report.created += 1
         elif record.ended_at is None or record.status not in _FINAL:
             report.closed += 1
-        elif k is not None and k.end_guessed:
+        elif k is not None and k.end_guessed and not _same_end(record, call):
             report.corrected += 1
         else:
             continue  # the live view saw this call end: it stands
@@ -489,6 +489,13 @@ def close_unseen(
         )
         report.closed_unseen += 1
     return out
+
+
+def _same_end(record: CallRecord, call: CallFromRecords) -> bool:
+    """The summary already has what the records say (read again: nothing to correct)."""
+    return record.ended_at == call.ended_at and (
+        call.talk_seconds is None or record.talk_seconds == call.talk_seconds
+    )
 
 
 def _stamp(at: datetime | None) -> str:
