@@ -7,25 +7,15 @@ builds and starts it inside the running event loop (panoramisk and asyncio objec
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-import time
-from pathlib import Path
 
 from app.adapters import AppointmentBooker, CallbackSeats, IvrOutcomes, LoggingSmsSender
 from app.components import Component, ComponentSet
+from app.reliability import DatabaseProbe, Journals, Reconciliation
 from app.seed import DEMO_SEATS, seed_demo
 from app.settings import DEMO_ADMIN_PASSWORD, Settings
 from app.speech import AsrSpeechCapture, LiveTranscriptTap
-from app.telephony import (
-    Routing,
-    Ticker,
-    build_ivr,
-    build_reconciler,
-    build_routing,
-    publish_all,
-    start_simulator,
-)
+from app.telephony import Routing, Ticker, build_ivr, build_routing, publish_all, start_simulator
 from asr.audiosocket import AudioSocketServer
 from asr.vosk_engine import VoskRecognizer
 from callbacks.service import CallbackService
@@ -33,7 +23,7 @@ from callbacks.sla import SlaPolicy
 from callbacks.subscriber import subscribe_callbacks
 from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
-from core.bus import EventBus, Handler
+from core.bus import EventBus
 from core.calls import CallRecord
 from core.clock import Clock, SystemClock
 from core.errors import ConfigurationError, HotlineError
@@ -44,7 +34,6 @@ from ivr.agi_server import AgiServer
 from ivr.events import AppointmentRequested, CallbackRequested, SurveyAnswered
 from pbx.ami_bridge import AmiBridge
 from pbx.ami_control import AmiCallControl
-from pbx.reconcile import RecordsReconciler
 from pbx.sim.simulator import Simulator
 from pbx.tracker import CallTracker
 from routing.calendar import load_holidays
@@ -54,8 +43,7 @@ from seats.board import SeatBoard
 from seats.service import SeatService
 from store.appointments import AppointmentRepository
 from store.callback_repo_extras import CallbackLedgerRepository
-from store.db import Database, sqlite_file
-from store.journal import EventJournal, JournaledHandler
+from store.db import Database
 from store.migrate import is_up_to_date, upgrade
 from store.recorder import TrailRecorder
 from store.redis_fanout import RedisFanout
@@ -96,11 +84,11 @@ class Runtime:
         self.sms: SmsSender = LoggingSmsSender()
         self.asr_server: AudioSocketServer | None = None
         self._asr_detail = ""
-        self.reconciler: RecordsReconciler | None = None
-        self.journal: EventJournal | None = None
-        self._db_probe: tuple[float, tuple[bool, str]] | None = None
-        self._records_start: asyncio.Task[None] | None = None
-        self._journaled: list[JournaledHandler] = []
+        # Nothing lost: the journal behind the database writers, the reconciliation with
+        # Asterisk's records, the database's real health (app/reliability.py).
+        self.journals = Journals(settings)
+        self.reconciliation = Reconciliation()
+        self._probe_db = DatabaseProbe(lambda: self._db)
         self._plan()
 
     # --- accessors ---------------------------------------------------------------------------
@@ -133,50 +121,18 @@ class Runtime:
         st = self.bridge.status
         return st.connected, ("" if st.connected else st.last_error or "连接中")
 
-    def _probe_db(self) -> tuple[bool, str]:
-        """A real round trip to the database (cached for a second: the status page polls)."""
-        if self._db is None:
-            return False, "未启动"
-        now = time.monotonic()
-        if self._db_probe is not None and now - self._db_probe[0] < 1.0:
-            return self._db_probe[1]
-        try:
-            self._db.ping()
-            result: tuple[bool, str] = (True, "")
-        except HotlineError as exc:
-            result = (False, f"{exc.message}（{exc.context.get('reason', '')}）")
-        except Exception as exc:
-            result = (False, f"数据库检查失败：{type(exc).__name__}")
-        self._db_probe = (now, result)
-        return result
-
-    def _probe_records(self) -> tuple[bool, str]:
-        report = self.reconciler.last_report if self.reconciler is not None else None
-        if report is None:
-            return True, "尚未核对"
-        if report.missing:
-            return False, f"找不到记录文件：{'、'.join(report.missing)}；" + report.summary()
-        return True, report.summary()
-
     def _probe_redis(self) -> tuple[bool, str]:
-        if self.fanout is None:
-            return False, "未启动"
-        return self.fanout.health()
+        return self.fanout.health() if self.fanout is not None else (False, "未启动")
 
     def dead_letters(self, limit: int) -> list[dict[str, object]]:
         """console_web.reliability_api.ReliabilityBackend."""
-        if self.journal is None:
-            return []
-        return [dataclasses.asdict(d) for d in self.journal.dead_letters(limit=limit)]
+        return self.journals.dead_letters(limit)
 
     def reliability(self) -> dict[str, object]:
-        report = self.reconciler.last_report if self.reconciler is not None else None
         return {
-            "journal_backlog": {g.name: g.backlog for g in self._journaled},
-            "dead_letters": len(self.journal.dead_letters(limit=10_000)) if self.journal else 0,
-            "last_reconciliation": dataclasses.asdict(report) | {"summary": report.summary()}
-            if report is not None
-            else None,
+            "journal_backlog": self.journals.backlog(),
+            "dead_letters": len(self.journals.dead_letters(10_000)),
+            "last_reconciliation": self.reconciliation.last(),
         }
 
     def recent_calls(self, limit: int) -> list[CallRecord]:
@@ -247,8 +203,8 @@ class Runtime:
                     "records",
                     "话单与队列日志核对",
                     self._start_records,
-                    self._stop_records,
-                    probe=self._probe_records,
+                    self.reconciliation.stop,
+                    probe=self.reconciliation.probe,
                     required=False,
                 )
             )
@@ -299,31 +255,16 @@ class Runtime:
         if self._db is not None:
             self._db.dispose()
 
-    def _journal_dir(self) -> Path:
-        if self.settings.journal.dir:
-            return Path(self.settings.journal.dir)
-        db_file = sqlite_file(self.settings.database.url)
-        return db_file.with_suffix(".journal") if db_file is not None else Path("hotline-journal")
-
-    def _guard(self, name: str, handler: Handler) -> Handler:
-        """A database-writing subscriber's handler, backed by the durable journal."""
-        if self.journal is None:
-            self.journal = EventJournal(self._journal_dir())
-        guarded = JournaledHandler(name, handler, self.journal, max_tries=self.settings.journal.max_tries)
-        guarded.start()
-        self._journaled.append(guarded)
-        return guarded
-
     async def _start_recorder(self) -> None:
-        self.recorder = TrailRecorder(self.bus, self.repos.calls, self.repos.transcripts, guard=self._guard)
+        self.recorder = TrailRecorder(
+            self.bus, self.repos.calls, self.repos.transcripts, guard=self.journals.guard
+        )
         await self.recorder.start()
 
     async def _stop_recorder(self) -> None:
         if self.recorder is not None:
             await self.recorder.stop()
-        for guarded in self._journaled:
-            await guarded.stop()
-        self._journaled.clear()
+        await self.journals.stop()
 
     async def _noop(self) -> None:
         return None
@@ -457,7 +398,7 @@ class Runtime:
             seats=CallbackSeats(self.repos, self.board),
             sla=SlaPolicy(calendar=self.calendar),
         )
-        subscribe_callbacks(self.bus, service, guard=self._guard)
+        subscribe_callbacks(self.bus, service, guard=self.journals.guard)
 
         async def tick() -> None:
             await service.tick()
@@ -482,44 +423,21 @@ class Runtime:
         outcomes = IvrOutcomes(self.repos, self.callbacks)
         self.bus.subscribe(
             "ivr-outcomes",
-            self._guard("ivr-outcomes", outcomes.handle),
+            self.journals.guard("ivr-outcomes", outcomes.handle),
             types=(CallbackRequested, SurveyAnswered),
         )
 
-    async def _first_reconciliation(self) -> None:
-        assert self.reconciler is not None
-        try:
-            await self.reconciler.run("启动")
-        except Exception:
-            log.exception("the first reconciliation with Asterisk's records failed")
-
-    async def _stop_records(self) -> None:
-        if self._records_start is not None:
-            self._records_start.cancel()
-            await asyncio.gather(self._records_start, return_exceptions=True)
-            self._records_start = None
-
     async def _start_records(self) -> None:
-        """Reconcile with Asterisk's records now, and after every AMI (re)login's snapshot."""
+        """Reconcile with Asterisk's records at start, after every AMI (re)login and periodically."""
         assert self._db is not None
-        reconciler = self.reconciler = build_reconciler(
-            self.settings, self._db, tracker=self.tracker, bus=self.bus, clock=self.clock
+        await self.reconciliation.start(
+            self.settings,
+            self._db,
+            tracker=self.tracker,
+            bus=self.bus,
+            clock=self.clock,
+            ami_connected=lambda: self.bridge is not None and self.bridge.status.connected,
         )
-
-        async def on_resync(event: DomainEvent) -> None:
-            await reconciler.run("AMI 重新登录", snapshot_fresh=True)
-
-        async def tick() -> None:
-            connected = self.bridge is not None and self.bridge.status.connected
-            await reconciler.run("定时核对", snapshot_fresh=connected)
-
-        self.bus.subscribe("records-reconciler", on_resync, types=(StateResynced,))
-        # The first pass may read a long backlog (a first start on an old queue_log): in the
-        # background, so the console comes up meanwhile. Later passes wait for it (one at a time).
-        self._records_start = asyncio.create_task(self._first_reconciliation(), name="records-start")
-        ticker = Ticker("records", self.settings.asterisk_records.interval_s, tick)
-        await ticker.start()
-        self._tickers.append(ticker)
 
     async def _start_demo_seats(self) -> None:
         """Demo only: log the demo seats in once the AMI link is up, so simulated calls get answered."""

@@ -44,7 +44,7 @@ def test_given_record_files_in_settings_when_the_app_starts_and_the_ami_resyncs_
     app = build_app(settings)
     with TestClient(app, base_url="http://127.0.0.1") as client:
         runtime: Runtime = app.state.runtime
-        reconciler = runtime.reconciler
+        reconciler = runtime.reconciliation.reconciler
         assert reconciler is not None
         _wait_for(lambda: reconciler.last_report is not None)  # the first pass runs in the background
         first = reconciler.last_report
@@ -60,7 +60,7 @@ def test_given_record_files_in_settings_when_the_app_starts_and_the_ami_resyncs_
             runtime.bus.publish, StateResynced(at=datetime(2026, 12, 2, tzinfo=UTC), source="ami")
         )
         _wait_for(lambda: runtime.repos.calls.count() == 17)
-        assert runtime.reconciler.last_report.reason == "AMI 重新登录"
+        assert runtime.reconciliation.reconciler.last_report.reason == "AMI 重新登录"
         assert runtime.repos.calls.get(CallId("1796163462.55")).status is CallStatus.ABANDONED
         assert runtime.repos.calls.get(CallId("1796162752.29")).talk_seconds == 16.0
 
@@ -83,7 +83,7 @@ def test_given_a_dead_letter_when_an_admin_lists_them_then_it_is_shown_with_chin
     app = build_app(settings)
     with TestClient(app, base_url="http://127.0.0.1") as client:
         runtime: Runtime = app.state.runtime
-        assert runtime.journal is not None  # the recorder writes through the journal
+        assert runtime.journals.journal is not None  # the recorder writes through the journal
         event = CallOffered(
             at=datetime(2026, 12, 1, tzinfo=UTC),
             event_id=EventId("c1:offered"),
@@ -97,7 +97,7 @@ def test_given_a_dead_letter_when_an_admin_lists_them_then_it_is_shown_with_chin
         entry = JournalEntry(
             event_id=event.event_id, event_type="CallOffered", wire=to_wire(event), error="", at="", tries=5
         )
-        runtime.journal.dead("call-recorder", entry, "IntegrityError: bad row")
+        runtime.journals.journal.dead("call-recorder", entry, "IntegrityError: bad row")
 
         assert (
             client.post(
