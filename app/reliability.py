@@ -15,20 +15,50 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from app.settings import Settings
-from app.telephony import Ticker, build_reconciler
+from app.telephony import Ticker
 from core.bus import EventBus, Handler
 from core.clock import Clock
 from core.errors import HotlineError
 from core.events import DomainEvent, StateResynced
-from pbx.reconcile import RecordsReconciler
+from core.ports import RecordLines
+from pbx.reconcile import CDR, QUEUE_LOG, RecordsReconciler
+from pbx.record_files import RecordFile
 from pbx.tracker import CallTracker
 from store.db import Database, sqlite_file
 from store.journal import EventJournal, JournaledHandler
+from store.record_tables import QueueLogTable
+from store.records import KnownCallsRepository, RecordCheckpointRepository
 
 log = logging.getLogger(__name__)
+
+
+def build_reconciler(
+    settings: Settings, db: Database, *, tracker: CallTracker, bus: EventBus, clock: Clock
+) -> RecordsReconciler:
+    """Reconciliation with Asterisk's queue log and CDR (files named in `asterisk_records`)."""
+    cfg = settings.asterisk_records
+    queue_log: RecordLines | None = RecordFile(QUEUE_LOG, cfg.queue_log) if cfg.queue_log else None
+    if cfg.database_url:
+        queue_log = QueueLogTable(
+            Database(cfg.database_url), table_name=cfg.queue_log_table, tz=ZoneInfo(cfg.queue_log_tz)
+        )
+    return RecordsReconciler(
+        queue_log=queue_log,
+        cdr=RecordFile(CDR, cfg.cdr_csv) if cfg.cdr_csv else None,
+        checkpoints=RecordCheckpointRepository(db),
+        calls=KnownCallsRepository(db),
+        live=lambda: tuple(tracker.calls),
+        publish=bus.publish,
+        clock=clock,
+        queue_log_tz=ZoneInfo(cfg.queue_log_tz),
+        cdr_tz=ZoneInfo(cfg.cdr_tz),
+        settle=timedelta(seconds=cfg.settle_s),
+    )
 
 
 class Journals:

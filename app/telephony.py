@@ -10,16 +10,13 @@ import logging
 import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from app.adapters import LiveWaitEstimator, RoutingAddressLookup, RoutingQueueRouter, RoutingServiceHours
 from app.settings import Settings
 from core.bus import EventBus
 from core.clock import Clock
 from core.events import DomainEvent
-from core.ports import RecordLines
 from ivr.agi_server import AgiServer
 from ivr.menu import load_menu
 from ivr.ports import SpeechCapture, SpeechSynth
@@ -27,8 +24,6 @@ from ivr.prompts import EspeakSpeechSynth
 from ivr.service import IvrService
 from ivr.survey import SurveyService
 from ivr.variables import SCRIPT_IVR, SCRIPT_SURVEY
-from pbx.reconcile import CDR, QUEUE_LOG, RecordsReconciler
-from pbx.record_files import RecordFile
 from pbx.sim.config import AgiTarget, Dist, DistKind, PhoneConfig, QueueConfig, SimulatorConfig
 from pbx.sim.simulator import Simulator, run_simulator
 from pbx.tracker import CallTracker
@@ -40,9 +35,6 @@ from routing.offices import OfficeRegistry, build_offices
 from routing.queues import QueueRules
 from seats.board import SeatBoard
 from seats.models import Seat
-from store.db import Database
-from store.record_tables import QueueLogTable
-from store.records import KnownCallsRepository, RecordCheckpointRepository
 
 log = logging.getLogger(__name__)
 
@@ -206,27 +198,3 @@ class Ticker:
 async def publish_all(bus: EventBus, events: list[DomainEvent]) -> None:
     for event in events:
         await bus.publish(event)
-
-
-def build_reconciler(
-    settings: Settings, db: Database, *, tracker: CallTracker, bus: EventBus, clock: Clock
-) -> RecordsReconciler:
-    """Reconciliation with Asterisk's queue log and CDR (files named in `asterisk_records`)."""
-    cfg = settings.asterisk_records
-    queue_log: RecordLines | None = RecordFile(QUEUE_LOG, cfg.queue_log) if cfg.queue_log else None
-    if cfg.database_url:
-        queue_log = QueueLogTable(
-            Database(cfg.database_url), table_name=cfg.queue_log_table, tz=ZoneInfo(cfg.queue_log_tz)
-        )
-    return RecordsReconciler(
-        queue_log=queue_log,
-        cdr=RecordFile(CDR, cfg.cdr_csv) if cfg.cdr_csv else None,
-        checkpoints=RecordCheckpointRepository(db),
-        calls=KnownCallsRepository(db),
-        live=lambda: tuple(tracker.calls),
-        publish=bus.publish,
-        clock=clock,
-        queue_log_tz=ZoneInfo(cfg.queue_log_tz),
-        cdr_tz=ZoneInfo(cfg.cdr_tz),
-        settle=timedelta(seconds=cfg.settle_s),
-    )
