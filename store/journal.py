@@ -73,8 +73,7 @@ class EventJournal:
     """The journal files in one folder. Thread-safe (its methods run in worker threads)."""
 
     def __init__(self, folder: str | os.PathLike[str], *, fsync: bool = True) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(folder)  # created with the first line written
         self._fsync = fsync
         self._lock = threading.Lock()
         self._backlogs: dict[str, _Backlog] = {}
@@ -228,6 +227,7 @@ class EventJournal:
 
     def _write_line(self, path: Path, record: dict[str, Any], *, sync: bool = True) -> None:
         data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             os.write(fd, data)
@@ -238,6 +238,8 @@ class EventJournal:
 
     def _compact(self, backlog: _Backlog) -> None:
         """Nothing left to apply: start the file afresh (atomically)."""
+        if not backlog.path.exists():
+            return
         tmp = backlog.path.with_suffix(".tmp")
         tmp.write_bytes(b"")
         os.replace(tmp, backlog.path)
