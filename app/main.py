@@ -27,6 +27,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         await runtime.start()
         app.state.runtime = runtime
         app.state.backend = runtime
+        app.state.reliability_backend = runtime
         # Built inside the running loop: it subscribes to the bus.
         app.state.seat_console = SeatConsole(runtime)
         await asyncio.to_thread(seed_offices_if_empty, runtime)

@@ -11,6 +11,7 @@ import logging
 
 from app.adapters import AppointmentBooker, CallbackSeats, IvrOutcomes, LoggingSmsSender
 from app.components import Component, ComponentSet
+from app.reliability import DatabaseProbe, Journals, Reconciliation
 from app.seed import DEMO_SEATS, seed_demo
 from app.settings import DEMO_ADMIN_PASSWORD, Settings
 from app.speech import AsrSpeechCapture, LiveTranscriptTap
@@ -86,6 +87,11 @@ class Runtime:
         self.sms: SmsSender = LoggingSmsSender()
         self.asr_server: AudioSocketServer | None = None
         self._asr_detail = ""
+        # Nothing lost: the journal behind the database writers, the reconciliation with
+        # Asterisk's records, the database's real health (app/reliability.py).
+        self.journals = Journals(settings)
+        self.reconciliation = Reconciliation()
+        self._probe_db = DatabaseProbe(lambda: self._db)
         self._plan()
 
     # --- accessors ---------------------------------------------------------------------------
@@ -120,6 +126,17 @@ class Runtime:
     def _probe_redis(self) -> tuple[bool, str]:
         return self.fanout.health() if self.fanout is not None else (False, "未启动")
 
+    def dead_letters(self, limit: int) -> list[dict[str, object]]:
+        """console_web.reliability_api.ReliabilityBackend."""
+        return self.journals.dead_letters(limit)
+
+    def reliability(self) -> dict[str, object]:
+        return {
+            "journal_backlog": self.journals.backlog(),
+            "dead_letters": len(self.journals.dead_letters(10_000)),
+            "last_reconciliation": self.reconciliation.last(),
+        }
+
     def recent_calls(self, limit: int) -> list[CallRecord]:
         return self.repos.calls.recent(limit=limit)
 
@@ -128,7 +145,9 @@ class Runtime:
     def _plan(self) -> None:
         s = self.settings
         self.components.add(Component("bus", "事件总线", self.bus.start, self.bus.stop))
-        self.components.add(Component("database", "数据库", self._start_db, self._stop_db))
+        self.components.add(
+            Component("database", "数据库", self._start_db, self._stop_db, probe=self._probe_db)
+        )
         self.components.add(Component("recorder", "通话留痕", self._start_recorder, self._stop_recorder))
         if s.redis.url:
             self.components.add(
@@ -179,6 +198,18 @@ class Runtime:
             Component("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes, self._noop)
         )
         self.components.add(Component("appointments", "预约与短信", self._start_appointments, self._noop))
+        records = s.asterisk_records
+        if s.ami.enabled or records.queue_log or records.cdr_csv or records.database_url:
+            self.components.add(
+                Component(
+                    "records",
+                    "话单与队列日志核对",
+                    self._start_records,
+                    self.reconciliation.stop,
+                    probe=self.reconciliation.probe,
+                    required=False,
+                )
+            )
         if s.sim.enabled and s.sim.auto_login_seats:
             self.components.add(
                 Component(
@@ -227,12 +258,15 @@ class Runtime:
             self._db.dispose()
 
     async def _start_recorder(self) -> None:
-        self.recorder = TrailRecorder(self.bus, self.repos.calls, self.repos.transcripts)
+        self.recorder = TrailRecorder(
+            self.bus, self.repos.calls, self.repos.transcripts, guard=self.journals.guard
+        )
         await self.recorder.start()
 
     async def _stop_recorder(self) -> None:
         if self.recorder is not None:
             await self.recorder.stop()
+        await self.journals.stop()
 
     async def _noop(self) -> None:
         return None
@@ -421,7 +455,7 @@ class Runtime:
             seats=CallbackSeats(self.repos, self.board),
             sla=SlaPolicy(calendar=self.calendar),
         )
-        subscribe_callbacks(self.bus, service)
+        subscribe_callbacks(self.bus, service, guard=self.journals.guard)
 
         async def tick() -> None:
             await service.tick()
@@ -444,7 +478,23 @@ class Runtime:
 
     async def _start_ivr_outcomes(self) -> None:
         outcomes = IvrOutcomes(self.repos, self.callbacks)
-        self.bus.subscribe("ivr-outcomes", outcomes.handle, types=(CallbackRequested, SurveyAnswered))
+        self.bus.subscribe(
+            "ivr-outcomes",
+            self.journals.guard("ivr-outcomes", outcomes.handle),
+            types=(CallbackRequested, SurveyAnswered),
+        )
+
+    async def _start_records(self) -> None:
+        """Reconcile with Asterisk's records at start, after every AMI (re)login and periodically."""
+        assert self._db is not None
+        await self.reconciliation.start(
+            self.settings,
+            self._db,
+            tracker=self.tracker,
+            bus=self.bus,
+            clock=self.clock,
+            ami_connected=lambda: self.bridge is not None and self.bridge.status.connected,
+        )
 
     async def _start_demo_seats(self) -> None:
         """Demo only: log the demo seats in once the AMI link is up, so simulated calls get answered."""

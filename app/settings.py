@@ -134,6 +134,41 @@ class AsteriskSettings(BaseModel):
     trunk: TrunkSettings = Field(default_factory=TrunkSettings)
 
 
+class AsteriskRecordsSettings(BaseModel):
+    """Asterisk's queue log and CDR files, read on every start and AMI reconnect to reconcile calls.
+
+    `HOTLINE_ASTERISK_RECORDS__QUEUE_LOG=/var/log/asterisk/queue_log`,
+    `HOTLINE_ASTERISK_RECORDS__CDR_CSV=/var/log/asterisk/cdr-csv/Master.csv`; empty: not read.
+    """
+
+    queue_log: str = Field(default="", description="Asterisk 队列日志文件路径（queue_log）")
+    cdr_csv: str = Field(default="", description="Asterisk 话单文件路径（cdr-csv/Master.csv）")
+    queue_log_tz: str = Field(
+        default="Asia/Shanghai",
+        description="队列日志使用 queue_log_dateformat 时的时区（Asterisk 服务器本地时间；Unix 时间戳不受影响）",
+    )
+    cdr_tz: str = Field(default="UTC", description="话单时间的时区（cdr.conf usegmtime=yes 时为 UTC）")
+    database_url: str = Field(
+        default="",
+        description="Asterisk 把队列日志写入数据库时（realtime queue_log）该数据库的地址；设置后代替 queue_log 文件",
+    )
+    queue_log_table: str = Field(default="queue_log", description="数据库中队列日志表名")
+    settle_s: float = Field(
+        default=3600.0,
+        description="记录多久无变化即视为通话已结束；数据库中未结束且 PBX 已无此通话多久后按未见结束关闭（秒）",
+    )
+    interval_s: float = Field(default=300.0, description="定时核对间隔（秒）；启动和每次 AMI 重连时也会核对")
+
+
+class JournalSettings(BaseModel):
+    """The local journal of events the database could not take (applied again once it is back)."""
+
+    dir: str = Field(
+        default="", description="事件日志目录；为空时放在 SQLite 数据库文件旁，或当前目录的 hotline-journal"
+    )
+    max_tries: int = Field(default=5, description="非连接类错误重试次数，超过后转入死信")
+
+
 class SimulatorSettings(BaseModel):
     """The embedded PBX simulator: listens for AMI on `ami.host:ami.port`."""
 
@@ -165,6 +200,8 @@ class Settings(BaseSettings):
     callbacks: CallbacksSettings = Field(default_factory=CallbacksSettings)
     sim: SimulatorSettings = Field(default_factory=SimulatorSettings)
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
+    asterisk_records: AsteriskRecordsSettings = Field(default_factory=AsteriskRecordsSettings)
+    journal: JournalSettings = Field(default_factory=JournalSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -235,11 +235,14 @@ class CallbackService:
         try:
             return self._store.record_miss(miss, fresh)
         except HotlineError:
+            # BackendUnavailable included: the database is down, not a race. Retrying at once
+            # would fail alike; the caller (the bus subscriber's journal) retries it later.
             raise
         except Exception:
             # Another worker recorded the same call (or opened an order for the number) between
             # our read and our insert: the unique keys refused ours. Read again: now it is a no-op
-            # or an extension of that order. (callbacks cannot name the driver's IntegrityError.)
+            # or an extension of that order. (callbacks cannot name the driver's IntegrityError;
+            # the store turns an outage into BackendUnavailable, so what lands here is a refusal.)
             log.warning("recording missed call %s raced another writer; retrying once", miss.call_id)
             return self._store.record_miss(miss, fresh)
 

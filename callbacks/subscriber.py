@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from callbacks.service import CallbackService
-from core.bus import EventBus, Overflow, Subscription
+from core.bus import EventBus, Handler, Overflow, Subscription
 from core.call_events import CallAbandoned, CallbackLegOutcome, CallTimedOut
 from core.events import DomainEvent
 
@@ -21,8 +21,17 @@ log = logging.getLogger(__name__)
 EVENT_TYPES: tuple[type[DomainEvent], ...] = (CallAbandoned, CallTimedOut, CallbackLegOutcome)
 
 
-def subscribe_callbacks(bus: EventBus, service: CallbackService, *, name: str = "callbacks") -> Subscription:
-    return bus.subscribe(name, service.handle, types=EVENT_TYPES, overflow=Overflow.WAIT)
+def subscribe_callbacks(
+    bus: EventBus,
+    service: CallbackService,
+    *,
+    name: str = "callbacks",
+    guard: Callable[[str, Handler], Handler] | None = None,
+) -> Subscription:
+    """`guard` wraps the handler (the app passes the durable journal that keeps what the database
+    could not take)."""
+    handler = service.handle if guard is None else guard(name, service.handle)
+    return bus.subscribe(name, handler, types=EVENT_TYPES, overflow=Overflow.WAIT)
 
 
 async def run_ticks(

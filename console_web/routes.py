@@ -118,9 +118,21 @@ def build_router() -> APIRouter:
 
     @router.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
-        status = _backend(request).component_status()
-        ok = all(c["up"] for c in status if c.get("required", True))
-        return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
+        # The probes make real round trips (the database's SELECT 1): off the event loop.
+        status = await asyncio.to_thread(_backend(request).component_status)
+        failing = [c for c in status if c.get("required", True) and not c["up"]]
+        if not failing:
+            return JSONResponse({"ok": True})
+        return JSONResponse(
+            {
+                "ok": False,
+                "message": "、".join(f"{c['label']}不可用" for c in failing)
+                + " / "
+                + ", ".join(f"{c['name']} unavailable" for c in failing),
+                "failing": [{"name": c["name"], "label": c["label"], "detail": c["detail"]} for c in failing],
+            },
+            status_code=503,
+        )
 
     @router.post("/api/login")
     async def login(form: LoginForm, request: Request, response: Response) -> dict[str, Any]:

@@ -414,3 +414,36 @@ class SeatDeviceStatusChanged(DomainEvent):
     interface: str
     status: SeatDeviceStatus
     in_call: bool = False
+
+
+# --- reconciliation from Asterisk's records ------------------------------------------------
+
+
+RECORDS_SOURCE = "asterisk-records"
+"""`CallReconciled.source` when Asterisk's queue log / CDR said how the call went."""
+UNSEEN_SOURCE = "pbx-snapshot"
+"""`CallReconciled.source` when the call was only found gone from an AMI snapshot: end guessed."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallReconciled(DomainEvent):
+    """Asterisk's own records (queue log, CDR) say how a call really went, and our summary of it
+    was missing, left open, or closed with a guessed end (after a kill or an AMI outage).
+
+    `at` is the call's real end. Fields left None are unknown from the records and keep what the
+    summary has. Only the store's summary follows it: it is not a live fact, so the seat board
+    and the live KPIs ignore it (the miss itself, if any, comes as `CallAbandoned` /
+    `CallTimedOut` with the tracker's own event ids, so nothing is counted or ordered twice).
+    """
+
+    call_id: CallId
+    status: str | None = None  # a `core.calls.CallStatus` value
+    caller_number: str = ""
+    offered_at: datetime | None = None
+    answered_at: datetime | None = None
+    queue: str | None = None
+    seat_id: SeatId | None = None
+    wait_seconds: float | None = None
+    talk_seconds: float | None = None
+    hung_up_by: HangupParty | None = None
+    source: str = RECORDS_SOURCE

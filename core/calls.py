@@ -98,3 +98,16 @@ class TranscriptLine:
     end_s: float
     final: bool
     at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KnownCall:
+    """A call's summary as the database has it, and whether its end was only guessed.
+
+    `end_guessed`: the end came from a resync (`CallEnded.inferred`: stamped at reconnect time,
+    talk time unknown) or from a reconciliation on partial records; Asterisk's records may
+    correct it."""
+
+    record: CallRecord
+    end_guessed: bool = False
+    miss_recorded: bool = False  # the callback policy already holds this call (a work order's call)

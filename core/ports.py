@@ -8,8 +8,13 @@ answered `Response: Error`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
+
+from core.calls import KnownCall
+from core.ids import CallId
 
 Headers = Mapping[str, str]
 
@@ -64,3 +69,57 @@ class CallControl(Protocol):
 
 class SmsSender(Protocol):
     async def send(self, number: str, text: str) -> None: ...
+
+
+# --- Asterisk's durable records (queue log, CDR) and reconciliation -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCheckpoint:
+    """How far one record file was read: its inode, the byte offset of the next unread line, and
+    the time of the newest record read (for the log, and to notice a file rewritten in place)."""
+
+    source: str  # "queue_log" or "cdr"
+    inode: int
+    offset: int
+    last_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordChunk:
+    """Complete lines read past a checkpoint: (offset of the line, text), and where to go on from.
+
+    `restarted` says the file was rotated or truncated since the checkpoint (reading began again
+    at its start, after the rest of the old file if it could still be found)."""
+
+    lines: list[tuple[int, str]]
+    end: RecordCheckpoint
+    restarted: bool = False
+    missing: bool = False  # the file does not exist (not configured, or not written yet)
+
+
+class RecordLines(Protocol):
+    """Reads one of Asterisk's record files (or, later, its database table) past a checkpoint."""
+
+    @property
+    def source(self) -> str: ...
+
+    def read_since(self, checkpoint: RecordCheckpoint | None) -> RecordChunk: ...
+
+
+class RecordCheckpoints(Protocol):
+    """Durable checkpoints of the record readers (kept in the database, beside the calls)."""
+
+    def load(self, source: str) -> RecordCheckpoint | None: ...
+
+    def save(self, checkpoint: RecordCheckpoint) -> None: ...
+
+
+class KnownCalls(Protocol):
+    """What the database knows of some calls, for the reconciler."""
+
+    def known(self, call_ids: Collection[CallId]) -> Mapping[CallId, KnownCall]: ...
+
+    def open_calls(self) -> Sequence[CallId]:
+        """Inbound calls whose summary has no end."""
+        ...

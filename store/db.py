@@ -9,11 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import BackendUnavailable
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database cannot be reached right now, as opposed
+    to a refused write (a unique key, a constraint): connection refused or lost, server shutting
+    down, pool exhausted, SQLite busy or locked."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, BackendUnavailable | OperationalError | InterfaceError | PoolTimeout):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, ConnectionError | TimeoutError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def normalise_url(url: str) -> str:
@@ -21,6 +44,14 @@ def normalise_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite") and parsed.database and parsed.database != ":memory:":
+        return Path(parsed.database)
+    return None
 
 
 def create_db_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
@@ -38,6 +69,10 @@ def create_db_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
+    if "connect_timeout" not in url:
+        # A stopped or unreachable server must fail fast (health checks, the journal's retries).
+        connect_args = {"connect_timeout": 5, **kwargs.pop("connect_args", {})}
+        kwargs["connect_args"] = connect_args
     return create_engine(url, echo=echo, pool_pre_ping=True, **kwargs)
 
 
@@ -51,9 +86,24 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed when the block ends normally, rolled back on error."""
-        with self._sessions() as session, session.begin():
-            yield session
+        """A transaction: committed when the block ends normally, rolled back on error.
+
+        An outage (see `is_outage`) comes out as `core.errors.BackendUnavailable`, so callers
+        outside `store` can tell "the database is down, try again later" from a refused write."""
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            if is_outage(exc):
+                raise BackendUnavailable("数据库暂时不可用", reason=type(exc).__name__) from exc
+            raise
+
+    def ping(self) -> None:
+        """One round trip (`SELECT 1`); raises BackendUnavailable when the database is down."""
+        with self.session() as s:
+            s.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -359,3 +360,14 @@ class SeatPhoneRow(Base):
     __tablename__ = "seat_phones"
     seat_id: Mapped[str] = mapped_column(ForeignKey("seats.id"), primary_key=True)
     password: Mapped[str] = mapped_column(String(100))
+
+
+class RecordCheckpointRow(Base):
+    """How far the reconciler has read one of Asterisk's record files (queue_log, CDR)."""
+
+    __tablename__ = "record_checkpoints"
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    inode: Mapped[int] = mapped_column(BigInteger, default=0)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

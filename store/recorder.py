@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import replace
 
-from core.bus import EventBus, Subscription
+from core.bus import EventBus, Handler, Subscription
 from core.call_events import (
     CallAbandoned,
     CallAnswered,
@@ -36,6 +38,7 @@ from core.call_events import (
     CallLegEnded,
     CallOffered,
     CallQueued,
+    CallReconciled,
     CallTimedOut,
     CallTransferred,
     CallTransferSettled,
@@ -60,6 +63,38 @@ _FINAL = {
 }
 
 
+# Queue names follow `q-<district code>-<category>` (routing/queue_rules.toml).
+_DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-([a-z_]+)$")
+
+
+def _reconciled(record: CallRecord | None, event: CallReconciled) -> CallRecord:
+    """Asterisk's records win over our view; what they do not say keeps what we had. A call we
+    never saw gets its district and category from its queue's name (district supervisors see it)."""
+    base = record or CallRecord(
+        id=event.call_id,
+        caller_number=event.caller_number,
+        offered_at=event.offered_at or event.at,
+        status=CallStatus.ENDED,
+    )
+    out = replace(
+        base,
+        caller_number=base.caller_number or event.caller_number,
+        offered_at=event.offered_at or base.offered_at,
+        status=CallStatus(event.status) if event.status else base.status,
+        queue=event.queue or base.queue,
+        seat_id=event.seat_id or base.seat_id,
+        answered_at=event.answered_at or base.answered_at,
+        ended_at=event.at,
+        wait_seconds=event.wait_seconds if event.wait_seconds is not None else base.wait_seconds,
+        talk_seconds=event.talk_seconds if event.talk_seconds is not None else base.talk_seconds,
+        hung_up_by=event.hung_up_by.value if event.hung_up_by is not None else base.hung_up_by,
+    )
+    match = _DISTRICT_QUEUE.match(out.queue or "")
+    if match is not None and out.district_code is None:
+        out = replace(out, district_code=match.group(1), category=out.category or match.group(2))
+    return out
+
+
 def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | None:
     """The call summary after `event`; None when the event opens no call and names none we know.
 
@@ -68,6 +103,8 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
     is the call's talk over all its legs; `transfers` is the chain, each settled in place. A failed
     transfer does not make the call "transferred": its status is what happened to the caller next.
     """
+    if isinstance(event, CallReconciled):
+        return _reconciled(record, event)
     if isinstance(event, CallOffered):
         if record is not None:
             return record
@@ -157,6 +194,9 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
         status = CallStatus.ABANDONED if isinstance(event, CallAbandoned) else CallStatus.TIMED_OUT
         return replace(record, status=status, queue=event.queue, wait_seconds=event.wait_seconds)
     if isinstance(event, CallEnded):
+        if event.inferred and record.ended_at is not None:
+            # A resync guessed this end (at reconnect time); the records already gave the real one.
+            return record
         status = record.status
         if status not in _FINAL:
             status = CallStatus.ANSWERED if event.answered else CallStatus.ENDED
@@ -213,16 +253,24 @@ def project_leg(leg: CallLeg | None, event: DomainEvent) -> CallLeg | None:
 
 class TrailRecorder:
     def __init__(
-        self, bus: EventBus, calls: CallRepository, transcripts: TranscriptRepository | None = None
+        self,
+        bus: EventBus,
+        calls: CallRepository,
+        transcripts: TranscriptRepository | None = None,
+        *,
+        guard: Callable[[str, Handler], Handler] | None = None,
     ) -> None:
         self._bus = bus
+        # `guard` wraps the handler (the app passes the durable journal: store.journal).
+        self._guard = guard
         self._calls = calls
         self._transcripts = transcripts
         self._sub: Subscription | None = None
         self.recorded = 0
 
     async def start(self) -> None:
-        self._sub = self._bus.subscribe("call-recorder", self.handle)
+        handler: Handler = self.handle if self._guard is None else self._guard("call-recorder", self.handle)
+        self._sub = self._bus.subscribe("call-recorder", handler)
 
     async def stop(self) -> None:
         if self._sub is not None:

@@ -118,7 +118,12 @@ class RedisFanout:
         self.connected = False
 
     def health(self) -> tuple[bool, str]:
-        """(up, detail) for the status page: degraded while Redis is unreachable."""
+        """(up, detail) for the status page: the reader must be running, and Redis reachable."""
+        if self._reader is None:
+            return False, "未启动"
+        if self._reader.done():
+            exc = None if self._reader.cancelled() else self._reader.exception()
+            return False, f"Redis 订阅已中断：{exc!r}" if exc else "Redis 订阅已停止"
         if self.connected:
             return True, f"已丢弃 {self.dropped} 条（断线期间缓存已满）" if self.dropped else ""
         detail = f"降级：Redis 连接中断，正在重连；待发送 {len(self._outbox)} 条"

@@ -1,0 +1,99 @@
+"""Admin view of what the system could not store (dead letters) and of the reconciliation with
+Asterisk's records: `/api/admin/dead-letters`, `/api/admin/reliability`.
+
+The composition root puts an object satisfying `ReliabilityBackend` on
+`app.state.reliability_backend`. Admins only.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from console_web.routes import User
+from core.errors import BackendUnavailable, PermissionDenied
+from seats.models import Role
+
+SUBSCRIBER_LABELS = {"call-recorder": "通话留痕", "callbacks": "回拨工单", "ivr-outcomes": "满意度与回拨请求"}
+DEAD_LETTER_COLUMNS = {
+    "at": "转入时间",
+    "subscriber_label": "处理环节",
+    "event_type": "事件类型",
+    "call_id": "通话编号",
+    "tries": "重试次数",
+    "error": "错误",
+}
+
+
+class ReliabilityBackend(Protocol):
+    def dead_letters(self, limit: int) -> list[dict[str, object]]: ...
+
+    def reliability(self) -> dict[str, object]: ...
+
+
+class DeadLetterOut(BaseModel):
+    at: str
+    subscriber: str
+    subscriber_label: str
+    event_id: str
+    event_type: str
+    call_id: str
+    tries: int
+    error: str
+
+
+class DeadLettersOut(BaseModel):
+    title: str = "无法写入的事件（死信）"
+    columns: dict[str, str] = DEAD_LETTER_COLUMNS
+    items: list[DeadLetterOut]
+
+
+class ReliabilityOut(BaseModel):
+    journal_backlog: dict[str, int]
+    journal_labels: dict[str, str] = SUBSCRIBER_LABELS
+    dead_letters: int
+    last_reconciliation: dict[str, object] | None
+
+
+def _backend(request: Request) -> ReliabilityBackend:
+    backend: ReliabilityBackend | None = getattr(request.app.state, "reliability_backend", None)
+    if backend is None:
+        raise BackendUnavailable("运行状态服务尚未启动")
+    return backend
+
+
+def _require_admin(auth: User) -> None:
+    if auth.principal.role is not Role.ADMIN:
+        raise PermissionDenied("仅管理员可以查看死信与核对记录")
+
+
+def build_reliability_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/api/admin/dead-letters", response_model=DeadLettersOut)
+    def dead_letters(auth: User, request: Request, limit: int = 200) -> DeadLettersOut:
+        _require_admin(auth)
+        rows = _backend(request).dead_letters(max(1, min(limit, 1000)))
+        items = [
+            DeadLetterOut(
+                at=str(r["at"]),
+                subscriber=str(r["subscriber"]),
+                subscriber_label=SUBSCRIBER_LABELS.get(str(r["subscriber"]), str(r["subscriber"])),
+                event_id=str(r["event_id"]),
+                event_type=str(r["event_type"]),
+                call_id=str(r["call_id"]),
+                tries=int(str(r["tries"])),
+                error=str(r["error"]),
+            )
+            for r in rows
+        ]
+        return DeadLettersOut(items=items)
+
+    @router.get("/api/admin/reliability", response_model=ReliabilityOut)
+    def reliability(auth: User, request: Request) -> ReliabilityOut:
+        _require_admin(auth)
+        return ReliabilityOut.model_validate(_backend(request).reliability())
+
+    return router
