@@ -132,9 +132,42 @@ class PrivatePostgres:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def ensure_running(self) -> None:
+        """Started again if a scenario left it stopped."""
+        proc = subprocess.run(
+            [*self._as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status"], capture_output=True
+        )
+        if proc.returncode != 0:
+            self.start()
+
     def close(self) -> None:
         with contextlib.suppress(PeerError, subprocess.TimeoutExpired):
             self.stop("immediate")
+
+
+_SHARED_PG: PrivatePostgres | None = None
+
+
+def shared_postgres() -> PrivatePostgres:
+    """One private cluster per process, reused by every scenario (each gets a fresh database):
+    initdb costs seconds. A scenario may stop and start it; it is stopped when the process exits."""
+    global _SHARED_PG
+    if _SHARED_PG is None:
+        import atexit
+
+        pg = PrivatePostgres(temp_base("hotline-faults-pg-"))
+        pg.init()
+        pg.start()
+        atexit.register(pg.close)
+        atexit.register(shutil.rmtree, pg.dir.parent, True)
+        _SHARED_PG = pg
+    return _SHARED_PG
 
 
 # ---------------------------------------------------------------------------------- Redis
@@ -199,9 +232,14 @@ class SimProcess:
         self.gen = 0
         self.proc: subprocess.Popen[str] | None = None
         self._lines: queue.Queue[str] = queue.Queue()
+        self._pump_thread: threading.Thread | None = None
         self._log = base / "sim.log"
 
     def start(self, *, start_epoch: float | None = None, hold_traffic: bool = False) -> None:
+        self.spawn(start_epoch=start_epoch, hold_traffic=hold_traffic)
+        self.wait_ready()
+
+    def spawn(self, *, start_epoch: float | None = None, hold_traffic: bool = False) -> None:
         self.gen += 1
         cmd = [
             sys.executable, str(REPO / "bench" / "faults" / "sim_proc.py"),
@@ -227,16 +265,31 @@ class SimProcess:
                 preexec_fn=_die_with_parent,
             )
         self._lines = queue.Queue()
-        threading.Thread(target=self._pump, args=(self.proc, self._lines), daemon=True).start()
-        ready = self._read(30)
+        self._pump_thread = threading.Thread(target=self._pump, args=(self.proc, self._lines), daemon=True)
+        self._pump_thread.start()
+
+    def wait_ready(self) -> None:
+        ready = self._read(60)
         if not ready.get("ready"):
             raise PeerError(f"simulator did not start: {ready}")
 
     @staticmethod
     def _pump(proc: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
+        with proc.stdout:  # closed at EOF, when the process has gone
+            for line in proc.stdout:
+                lines.put(line)
+
+    def _reap(self) -> None:
+        if self.proc is not None:
+            if self.proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self.proc.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(10)
+        if self._pump_thread is not None:
+            self._pump_thread.join(5)
+        self.proc = None
 
     def _read(self, timeout: float) -> dict[str, Any]:
         try:
@@ -258,11 +311,11 @@ class SimProcess:
         """SIGKILL: the PBX dies with its calls (nothing more reaches the ledger)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-        self.proc = None
+        self._reap()
 
     def restart(self, *, down_s: float) -> None:
-        last = max((json.loads(line).get("vt", 0.0) for line in self.ledger.open()), default=time.time())
+        lines = self.ledger.read_text(encoding="utf-8").splitlines()
+        last = max((json.loads(line).get("vt", 0.0) for line in lines if line.strip()), default=time.time())
         self.kill()
         time.sleep(down_s)
         self.start(start_epoch=float(last) + 60.0)
@@ -274,8 +327,8 @@ class SimProcess:
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
-                self.kill()
-        self.proc = None
+                self.proc.send_signal(signal.SIGKILL)
+        self._reap()
 
 
 # ---------------------------------------------------------------------------------- the app
@@ -343,7 +396,11 @@ class AppProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
 
-    def start(self, *, ready_timeout: float = 60) -> None:
+    def start(self, *, ready_timeout: float = 90) -> None:
+        self.spawn()
+        self.wait_ready(ready_timeout)
+
+    def spawn(self) -> None:
         self.starts += 1
         with open(self.log, "ab") as log:
             log.write(f"\n===== start {self.starts} at {time.strftime('%H:%M:%S')} =====\n".encode())
@@ -356,7 +413,9 @@ class AppProcess:
                 stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent,
             )
-        wait_until(self._web_up, ready_timeout, f"the app to serve (see {self.log})", interval=0.25)
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        wait_until(self._web_up, timeout, f"the app to serve (see {self.log})", interval=0.25)
 
     def _web_up(self) -> bool:
         if self.proc is None or self.proc.poll() is not None:

@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,11 @@ from bench.faults.ledger import DbView, Figures, Truth, count
 from bench.faults.peers import (
     AppProcess,
     PeerError,
-    PrivatePostgres,
     PrivateRedis,
     SimProcess,
     free_port,
     provision,
+    shared_postgres,
     temp_base,
     wait_until,
 )
@@ -89,7 +90,7 @@ class Rig:
         self.scale = scale
         self.base = temp_base(f"hotline-faults-{name}-")
         self.keep = keep or Rig.keep_all
-        self.pg = PrivatePostgres(self.base)
+        self.pg = shared_postgres()
         self.redis = PrivateRedis(self.base) if redis else None
         self.agi_port = free_port()
         self.sim = SimProcess(self.base, agi_port=self.agi_port, sim_args=dict(scale.sim), secret=AMI_SECRET)
@@ -99,14 +100,16 @@ class Rig:
         self.extra: dict[str, object] = {}
 
     def __enter__(self) -> Rig:
+        t0 = time.monotonic()
         try:
-            self.pg.init()
-            self.pg.start()
-            self.db_url = self.pg.create_database("hotline")
+            # The simulator and the app start in parallel with the database work: the app's
+            # bridge keeps trying the AMI port until the simulator listens.
+            self.sim.spawn(hold_traffic=True)
+            self.pg.ensure_running()
+            self.db_url = self.pg.create_database(f"hotline_{self.name}_{uuid.uuid4().hex[:8]}")
             provision(self.db_url)
             if self.redis is not None:
                 self.redis.start()
-            self.sim.start(hold_traffic=True)
             self.app = AppProcess(
                 self.base,
                 db_url=self.db_url,
@@ -115,14 +118,17 @@ class Rig:
                 secret=AMI_SECRET,
                 redis_url=self.redis.url if self.redis else None,
             )
-            self.app.start()
+            self.app.spawn()
+            self.sim.wait_ready()
+            self.app.wait_ready()
             wait_until(lambda: self.sim.status()["clients"] >= 1, 30, "the app's AMI login")
-            for seat in SEATS:
-                self.app.login_seat(seat)
+            with ThreadPoolExecutor(len(SEATS)) as pool:
+                list(pool.map(self.app.login_seat, SEATS))
             self.members_at_start = int(self.sim.status()["members"])
             if self.members_at_start == 0:
                 raise PeerError("no seat is a queue member after signing in")
             self.sim.command("start-traffic")
+            self.extra["startup_s"] = round(time.monotonic() - t0, 1)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -133,13 +139,18 @@ class Rig:
             self.app.close if self.app else None,
             self.sim.close,
             self.redis.close if self.redis else None,
-            self.pg.close,
+            self._drop_database,
         ):
             if close is not None:
                 with contextlib.suppress(Exception):
                     close()
         if not self.keep and exc[0] is None:
             shutil.rmtree(self.base, ignore_errors=True)
+
+    def _drop_database(self) -> None:
+        if self.db_url and not self.keep:
+            self.pg.ensure_running()
+            self.pg.drop_database(self.db_url.rsplit("/", 1)[-1])
 
     @property
     def application(self) -> AppProcess:
@@ -159,7 +170,9 @@ class Rig:
 
     def settle(self) -> Figures:
         self.sim.command("stop-traffic")
+        t0 = time.monotonic()
         wait_until(lambda: self.sim.status()["active"] == 0, self.scale.calls_end_s, "the PBX's calls to end")
+        self.extra["calls_end_s"] = round(time.monotonic() - t0, 1)
         truth = self.truth()
         deadline = time.monotonic() + self.scale.settle_s
         while True:
@@ -297,7 +310,9 @@ def ami_burst(scale: Scale) -> Figures:
     with Rig("ami_burst", scale) as rig:
         rig.traffic(scale.before_s)
         logins_before = int(rig.sim.status()["logins"])
-        sent = int(rig.sim.command(f"burst {scale.burst_events}", timeout=120)["sent"])
+        burst = rig.sim.command(f"burst {scale.burst_events}", timeout=120)
+        sent = int(burst["sent"])
+        rig.extra["burst_at_ping"] = burst.get("at_ping")
         rig.traffic(scale.after_s)
         figures = rig.settle()
         figures.extra["burst_sent"] = sent

@@ -13,9 +13,10 @@ that a SIGKILL of this process loses nothing already done:
     {"f": "abandoned", "call": ..., "queue": ...}          QueueCallerAbandon (hang-up or timeout)
     {"f": "ended",     "call": ..., "cause": ...}          Hangup of the caller's own channel
 
-Control on stdin, one command a line, each answered by one JSON line on stdout:
-`status`, `start-traffic`, `stop-traffic`, `drop` (close every AMI connection), `burst N` (N events at once on
-every AMI connection), `quit`. The first line on stdout is `{"ready": true, "ami_port": P}`.
+Control on stdin, one command a line, each answered by one JSON line on stdout: `status`,
+`start-traffic`, `stop-traffic`, `drop` (close every AMI connection), `burst N` (N events at once
+on every AMI connection, ahead of the answer to the next Ping), `quit`. The first line on stdout
+is `{"ready": true, "ami_port": P}`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -75,31 +77,52 @@ class Ledger:
 
 
 def _burst(sim: Simulator, count: int) -> int:
-    """`count` events written at once to every AMI client: the floods a busy Asterisk really
-    sends (a device state change fans out as QueueMemberStatus in every queue the seat is in; a
-    dialplan sets variables in loops). Each repeats the PBX's CURRENT state (member fields, device
-    states, a variable nobody reads), so they change nothing; only volume is under test."""
+    """`count` events written at once to every AMI client: the storm of a busy Asterisk, device
+    states flapping (each fans out as QueueMemberStatus in every queue the seat is in) and a
+    dialplan setting variables. Free members blip to in-use and back, as after a burst of short
+    calls or a phone re-registering; busy members and live channels are restated as they are. The
+    last round restates every member's true state, so afterwards the PBX's picture is unchanged."""
     pbx = sim.pbx
     members = [m for q in pbx.queues.values() for m in q.members]
     channels = list(pbx.channels)
-    devices = list(pbx.devices.items())
+    flaps = max(0, count - len(members))
     sent = 0
-    while sent < count:
-        kind = sent % 3
-        if kind == 0 and members:
-            pbx.emit("QueueMemberStatus", "agent,all", members[sent % len(members)].fields())
-        elif kind == 1 and channels:
+    while sent < flaps:
+        if sent % 3 == 2 and channels:
             ch = channels[sent % len(channels)]
             pbx.chan_event(
                 "VarSet", ch, [("Variable", "FAULT_BURST"), ("Value", str(sent))], privilege="dialplan,all"
             )
-        elif devices:
-            device, state = devices[sent % len(devices)]
-            pbx.emit("DeviceStateChange", "call,all", [("Device", device), ("State", state)])
+        elif members:
+            m = members[sent % len(members)]
+            blip = m.status == 1 and not m.in_call and (sent // len(members)) % 2 == 0
+            pbx.emit("QueueMemberStatus", "agent,all", replace(m, status=2).fields() if blip else m.fields())
         else:
             pbx.emit("DeviceStateChange", "call,all", [("Device", "Custom:burst"), ("State", "NOT_INUSE")])
         sent += 1
+    for m in members[: count - sent]:
+        pbx.emit("QueueMemberStatus", "agent,all", m.fields())
+        sent += 1
     return sent
+
+
+async def _burst_at_ping(sim: Simulator, count: int, within_s: float = 30.0) -> dict[str, Any]:
+    """The burst, written just ahead of the PBX's answer to the client's next keepalive Ping (action
+    listeners run before the reply is written): the worst moment a burst can come, since the Pong
+    then waits behind every event of it. Without a Ping in `within_s`, at once anyway."""
+    fired: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def on_action(action: dict[str, str]) -> None:
+        if action.get("action", "").lower() == "ping" and not fired.done():
+            fired.set_result(_burst(sim, count))
+
+    sim.ami.action_listeners.append(on_action)
+    try:
+        return {"sent": await asyncio.wait_for(fired, within_s), "at_ping": True}
+    except TimeoutError:
+        return {"sent": _burst(sim, count), "at_ping": False}
+    finally:
+        sim.ami.action_listeners.remove(on_action)
 
 
 async def _control(sim: Simulator, ledger: Ledger) -> None:
@@ -137,7 +160,7 @@ async def _control(sim: Simulator, ledger: Ledger) -> None:
         elif cmd == "drop":
             reply({"dropped": sim.ami.drop_connections()})
         elif cmd == "burst":
-            reply({"sent": _burst(sim, int(arg))})
+            reply(await _burst_at_ping(sim, int(arg)))
         else:
             reply({"error": f"unknown command {cmd!r}"})
 
