@@ -34,6 +34,13 @@ def main() -> int:
     p.add_argument("--short", action="store_true", help="use the test suite's short durations")
     p.add_argument("--app-down", type=float, help="seconds the app stays killed (default 28)")
     p.add_argument("--burst-events", type=int, help="events in the AMI burst (default 40000)")
+    p.add_argument(
+        "--app-env",
+        action="append",
+        default=[],
+        metavar="HOTLINE_X=V",
+        help="extra app setting (deployment tuning), e.g. HOTLINE_ASTERISK_RECORDS__INTERVAL_S=5",
+    )
     p.add_argument("--keep", action="store_true", help="keep every run's logs and data directories")
     args = p.parse_args()
     why = peers_available()
@@ -45,6 +52,8 @@ def main() -> int:
         scale = replace(scale, app_down_s=args.app_down)
     if args.burst_events is not None:
         scale = replace(scale, burst_events=args.burst_events)
+    if args.app_env:
+        scale = replace(scale, app_env=tuple(tuple(kv.split("=", 1)) for kv in args.app_env))  # type: ignore[misc]
     if args.keep:
         Rig.keep_all = True
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]

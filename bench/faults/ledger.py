@@ -79,6 +79,28 @@ class Truth:
         return [c for c in self.calls.values() if c.vt >= vt]
 
 
+def queue_log_misses(path: Path) -> tuple[set[str], set[str]]:
+    """(entered, missed) call ids by Asterisk's own queue_log, as the simulator writes it once it
+    does (`epoch|callid|queue|agent|EVENT|...`): a caller who entered a queue and left by ABANDON
+    or EXITWITHTIMEOUT (or EXITEMPTY) without a CONNECT. A second, independent witness next to
+    the ledger: where the two disagree, the figures say so."""
+    entered: set[str] = set()
+    connected: set[str] = set()
+    left_unserved: set[str] = set()
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = line.split("|")
+        if len(parts) < 5:
+            continue
+        callid, event = parts[1], parts[4]
+        if event == "ENTERQUEUE":
+            entered.add(callid)
+        elif event == "CONNECT":
+            connected.add(callid)
+        elif event in {"ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY"}:
+            left_unserved.add(callid)
+    return entered, left_unserved - connected
+
+
 @dataclass
 class Figures:
     scenario: str
@@ -157,7 +179,7 @@ class DbView:
         return cls(calls, order_calls, orders, ended)
 
 
-def count(scenario: str, truth: Truth, db: DbView) -> Figures:
+def count(scenario: str, truth: Truth, db: DbView, queue_log: Path | None = None) -> Figures:
     f = Figures(scenario)
     calls = truth.calls.values()
     f.placed = len(truth.calls)
@@ -187,4 +209,13 @@ def count(scenario: str, truth: Truth, db: DbView) -> Figures:
         1 for c in calls if c.ended and c.call in db.calls and c.call not in db.ended_in_trail
     )
     f.extra["orders_for_unmissed_calls"] = len(set(db.order_calls) - {c.call for c in missed})
+    if queue_log is not None and queue_log.exists():
+        _entered, log_missed = queue_log_misses(queue_log)
+        abandoned = {c.call for c in calls if c.abandoned}
+        f.extra["queue_log_missed"] = len(log_missed)
+        f.extra["queue_log_vs_ledger_disagree"] = len(log_missed ^ abandoned)
+        # Asterisk's own record of a missed call counts as much as the ledger's.
+        f.lost["missed_without_order"] = sorted(
+            set(f.lost["missed_without_order"]) | {cid for cid in log_missed if cid not in db.order_calls}
+        )
     return f

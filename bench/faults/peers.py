@@ -225,6 +225,9 @@ class SimProcess:
     def __init__(self, base: Path, *, agi_port: int, sim_args: dict[str, Any], secret: str) -> None:
         self.ledger = base / "ledger.jsonl"
         self.ledger.touch()
+        # Asterisk's own records, as /var/log/asterisk holds them; kept across PBX restarts.
+        self.records_dir = base / "asterisk"
+        self.records_dir.mkdir(exist_ok=True)
         self.ami_port = free_port()
         self.agi_port = agi_port
         self.sim_args = sim_args
@@ -246,6 +249,7 @@ class SimProcess:
             "--ami-port", str(self.ami_port), "--agi-port", str(self.agi_port), "--secret", self.secret,
             "--ledger", str(self.ledger), "--gen", str(self.gen),
             "--seed", str(int(self.sim_args.get("seed", 7)) + 1000 * (self.gen - 1)),
+            "--records-dir", str(self.records_dir),
         ]  # fmt: skip
         for key in ("rate", "time_scale", "talk", "patience"):
             if key in self.sim_args:
@@ -368,11 +372,32 @@ def provision(db_url: str) -> None:
         db.dispose()
 
 
+def simulator_writes_records() -> bool:
+    """Whether this checkout's simulator writes queue_log / Master.csv (`sim.run_dir` setting)."""
+    from app.settings import SimulatorSettings
+
+    return "run_dir" in SimulatorSettings.model_fields
+
+
 class AppProcess:
-    """`hotline serve` as a subprocess: the process a SIGKILL scenario kills."""
+    """`hotline serve` as a subprocess: the process a SIGKILL scenario kills.
+
+    Besides its peers' addresses it gets a journal directory that survives its restarts and, when
+    the simulator writes them, Asterisk's queue_log and Master.csv to reconcile from (settings
+    this checkout may not have yet: unknown ones are ignored). `extra_env` (HOTLINE_*) is for
+    deployment tuning the scenarios should not decide, e.g. how often the app reconciles."""
 
     def __init__(
-        self, base: Path, *, db_url: str, ami_port: int, agi_port: int, secret: str, redis_url: str | None
+        self,
+        base: Path,
+        *,
+        db_url: str,
+        ami_port: int,
+        agi_port: int,
+        secret: str,
+        redis_url: str | None,
+        records_dir: Path | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.web_port = free_port()
         self.log = base / "app.log"
@@ -386,9 +411,14 @@ class AppProcess:
             "HOTLINE_WEB__SESSION_SECRET": "faults-session-secret-0123456789",
             "HOTLINE_SEATS__WRAP_UP_S": "2",
             "HOTLINE_LOG_LEVEL": "warning",
+            "HOTLINE_JOURNAL__DIR": str(base / "journal"),
         }
         if redis_url:
             self.env["HOTLINE_REDIS__URL"] = redis_url
+        if records_dir is not None and simulator_writes_records():
+            self.env["HOTLINE_ASTERISK_RECORDS__QUEUE_LOG"] = str(records_dir / "queue_log")
+            self.env["HOTLINE_ASTERISK_RECORDS__CDR_CSV"] = str(records_dir / "cdr-csv" / "Master.csv")
+        self.env.update(extra_env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 

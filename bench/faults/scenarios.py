@@ -60,6 +60,9 @@ class Scale:
         ("patience", 20.0),
         ("seed", 7),
     )
+    # HOTLINE_* settings for the app beyond its peers' addresses: deployment tuning (say, how
+    # soon it reconciles) that is the operator's choice, not the scenario's.
+    app_env: tuple[tuple[str, str], ...] = ()
 
 
 BENCH = Scale()
@@ -117,6 +120,8 @@ class Rig:
                 agi_port=self.agi_port,
                 secret=AMI_SECRET,
                 redis_url=self.redis.url if self.redis else None,
+                records_dir=self.sim.records_dir,
+                extra_env=dict(self.scale.app_env),
             )
             self.app.spawn()
             self.sim.wait_ready()
@@ -177,7 +182,9 @@ class Rig:
         deadline = time.monotonic() + self.scale.settle_s
         while True:
             try:
-                figures = count(self.name, truth, DbView.read(self.db_url))
+                figures = count(
+                    self.name, truth, DbView.read(self.db_url), self.sim.records_dir / "queue_log"
+                )
             except Exception as exc:  # the database itself may be what the scenario broke
                 figures = Figures(self.name, extra={"count_error": repr(exc)[:200]})
             if (

@@ -177,6 +177,9 @@ async def main(args: argparse.Namespace, out: TextIO) -> None:
             "mean_talk_s": args.talk,
             "mean_patience_s": args.patience,
             "seed": args.seed,
+            # Where a simulator that writes Asterisk's queue_log and Master.csv puts them (a
+            # setting this simulator may not have yet: pydantic ignores it then).
+            **({"run_dir": args.records_dir} if args.records_dir else {}),
         },
     )
     calendar = load_holidays()
@@ -223,6 +226,9 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--wrap-up", type=float, default=2.0)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--start-epoch", type=float, default=None)
+    p.add_argument(
+        "--records-dir", default=None, help="queue_log / cdr-csv directory, if the simulator writes them"
+    )
     p.add_argument("--hold-traffic", action="store_true", help="no callers until `start-traffic`")
     return p.parse_args(argv)
 
