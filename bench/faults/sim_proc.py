@@ -106,10 +106,11 @@ def _burst(sim: Simulator, count: int) -> int:
     return sent
 
 
-async def _burst_at_ping(sim: Simulator, count: int, within_s: float = 30.0) -> dict[str, Any]:
+async def _burst_at_ping(sim: Simulator, count: int, within_s: float = 12.0) -> dict[str, Any]:
     """The burst, written just ahead of the PBX's answer to the client's next keepalive Ping (action
     listeners run before the reply is written): the worst moment a burst can come, since the Pong
-    then waits behind every event of it. Without a Ping in `within_s`, at once anyway."""
+    then waits behind every event of it. Without a Ping in `within_s` (a client that pings only
+    when the link is quiet), at once anyway."""
     fired: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def on_action(action: dict[str, str]) -> None:
