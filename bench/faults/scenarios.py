@@ -170,6 +170,11 @@ class Rig:
                 raise PeerError("the simulator died")
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
+    def finish(self, figures: Figures) -> Figures:
+        """The scenario's last word: a run with problems keeps its logs for whoever reads them."""
+        self.keep = self.keep or bool(figures.problems())
+        return figures
+
     def truth(self) -> Truth:
         return Truth.read(self.sim.ledger)
 
@@ -265,8 +270,7 @@ def redis_restart(scale: Scale) -> Figures:
         figures.extra["fanout_messages"] = tap.messages
         if not after:
             figures.failures.append("no call was placed after the Redis restart: nothing measured")
-        rig.keep = rig.keep or bool(figures.problems())
-        return figures
+        return rig.finish(figures)
 
 
 def pbx_restart(scale: Scale) -> Figures:
@@ -293,7 +297,7 @@ def pbx_restart(scale: Scale) -> Figures:
             figures.failures.append(f"0 of the {len(after)} calls after the PBX restart were answered")
         if not after:
             figures.failures.append("no call was placed after the PBX restart: nothing measured")
-        return figures
+        return rig.finish(figures)
 
 
 def ami_cut(scale: Scale) -> Figures:
@@ -309,7 +313,7 @@ def ami_cut(scale: Scale) -> Figures:
         figures.extra["ami_logins"] = rig.sim.status()["logins"]
         if drops < 2:
             figures.failures.append(f"only {drops} AMI connections were cut: the app was not connected")
-        return figures
+        return rig.finish(figures)
 
 
 def ami_burst(scale: Scale) -> Figures:
@@ -331,7 +335,7 @@ def ami_burst(scale: Scale) -> Figures:
             figures.failures.append(
                 f"the app dropped its own AMI connection during the burst ({relogins} re-logins)"
             )
-        return figures
+        return rig.finish(figures)
 
 
 SCENARIOS: dict[str, Callable[[Scale], Figures]] = {
