@@ -114,6 +114,35 @@ def modules_dir(binary: Path) -> Path:
     )
 
 
+def installed_data_dir(binary: Path) -> Path:
+    """The binary's own astdatadir: Asterisk 22 reads its XML documentation from there at start
+    (configuration options are registered against it) and refuses to boot without it."""
+    explicit = os.environ.get("HOTLINE_TEST_ASTERISK_DATA")
+    prefix = binary.resolve().parent.parent
+    candidates = [Path(explicit)] if explicit else []
+    candidates += [
+        prefix / "var" / "lib" / "asterisk",
+        prefix / "share" / "asterisk",
+        Path("/var/lib/asterisk"),
+        Path("/usr/share/asterisk"),
+    ]
+    for c in candidates:
+        if (c / "documentation").is_dir():
+            return c
+    raise FileNotFoundError(
+        f"Asterisk's documentation folder not found for {binary} (tried {', '.join(map(str, candidates))}); "
+        "set HOTLINE_TEST_ASTERISK_DATA"
+    )
+
+
+def link_data_dir(data: Path, installed: Path) -> None:
+    """Our private astdatadir: the installed one's contents linked in, except `sounds` (ours)."""
+    data.mkdir(parents=True, exist_ok=True)
+    for entry in installed.iterdir():
+        if entry.name != "sounds" and not (data / entry.name).exists():
+            (data / entry.name).symlink_to(entry)
+
+
 def conf_values(ports: Ports, ami_secret: str) -> AsteriskConfValues:
     """The renderer's input for the test PBX: its ports, our AGI/AudioSocket, the test phones."""
     seats = [Seat(s, PASSWORDS[s]) for s in SEATS] + [
@@ -158,7 +187,7 @@ def add_missing_files(etc: Path, root: Path, ports: Ports, moddir: Path) -> None
     for key, path in d.items():
         if key not in ("astetcdir", "astmoddir"):
             Path(path).mkdir(parents=True, exist_ok=True)
-    lines = ["[directories](!)", *(f"{k} => {v}" for k, v in d.items())]
+    lines = ["[directories]", *(f"{k} => {v}" for k, v in d.items())]
     lines += ["[options]", "verbose = 3", "debug = 0", "documentation_language = en_US", "hideconnect = yes"]
     (etc / "asterisk.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (etc / "rtp.conf").write_text(f"[general]\nrtpstart = {ports.rtp[0]}\nrtpend = {ports.rtp[1]}\n")
@@ -238,6 +267,7 @@ class RealAsterisk:
         render_asterisk_conf(self.etc, values)
         add_missing_files(self.etc, self.root, self.ports, modules_dir(self.binary))
         add_trunk_endpoint(self.etc)
+        link_data_dir(self.root / "data", installed_data_dir(self.binary))
         write_prompts(self.root / "data" / "sounds", values.prompt_base)
 
     def start(self, timeout: float = 60.0) -> None:
@@ -256,7 +286,8 @@ class RealAsterisk:
                 raise RuntimeError(f"Asterisk 退出（{self.process.returncode}）：{self.tail()}")
             try:
                 self.cli("core waitfullybooted", timeout=5)
-                return
+                if self.process.poll() is None:
+                    return
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
                 if time.monotonic() > deadline:
                     self.stop()
@@ -271,7 +302,7 @@ class RealAsterisk:
             check=True,
         )
         out = result.stdout.decode("utf-8", "replace")
-        if "Unable to connect to remote asterisk" in out:
+        if "Unable to connect to remote asterisk" in out + result.stderr.decode("utf-8", "replace"):
             raise subprocess.CalledProcessError(1, command, result.stdout, result.stderr)
         return out
 
