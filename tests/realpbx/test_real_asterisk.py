@@ -181,7 +181,8 @@ async def test_seat_to_seat_transfer_records_both_seats(hotline: Hotline) -> Non
 
     assert [r.id for r in h.calls()] == [call_id]
     types = trail_types(h, call_id)
-    assert "CallTransferred" in types, types
+    transfers = [e for e in h.trail(call_id) if e.event_type == "CallTransferred"]
+    assert [(t.data.get("exten"), t.data.get("seat_id")) for t in transfers] == [("1002", "1001")], types
     assert "1001" in trail_seats(h, call_id, "CallAnswered")
     assert "1002" in trail_seats(h, call_id, "CallAnswered"), types
     await until(
@@ -211,7 +212,8 @@ async def test_queue_transfer_reaches_the_other_queue_and_records_its_seat(hotli
 
     assert [r.id for r in h.calls()] == [call_id]
     transfers = [e for e in h.trail(call_id) if e.event_type == "CallTransferred"]
-    assert [t.data.get("queue") or t.data.get("exten") for t in transfers] == [target]
+    # A transfer names where the call went (exten) and where it came from (seat, queue).
+    assert [(t.data.get("exten"), t.data.get("seat_id")) for t in transfers] == [(target, "1001")]
     assert "1002" in trail_seats(h, call_id, "CallAnswered"), trail_types(h, call_id)
     assert "CONNECT" in [e[4] for e in queue_log_events(h, call_id) if e[2] == target]
     await until(
@@ -239,7 +241,7 @@ async def test_transfer_to_12345_leaves_through_the_trunk(hotline: Hotline) -> N
     (row,) = h.calls()
     assert row.status == CallStatus.TRANSFERRED
     transfers = [e for e in h.trail(call_id) if e.event_type == "CallTransferred"]
-    assert [t.data.get("exten") for t in transfers] == ["12345"]
+    assert [(t.data.get("exten"), t.data.get("seat_id")) for t in transfers] == [("12345", "1001")]
 
 
 async def test_ami_connection_killed_mid_call_records_the_call_once(hotline: Hotline) -> None:
