@@ -35,12 +35,19 @@ from store.db import Database
 
 
 @pytest.fixture
-async def hotline(tmp_path: Path) -> AsyncIterator[Hotline]:
-    binary = asterisk_binary()
-    ports = Ports.pick()
-    ami_secret = secrets.token_hex(12)
-    pbx = RealAsterisk(binary, ports, ami_secret)
+async def pbx(tmp_path: Path) -> AsyncIterator[RealAsterisk]:
+    """A private Asterisk on our rendered configuration; its logs end up in tmp_path/asterisk-logs."""
+    pbx = RealAsterisk(asterisk_binary(), Ports.pick(), secrets.token_hex(12))
     await asyncio.to_thread(pbx.start)
+    try:
+        yield pbx
+    finally:
+        await asyncio.to_thread(pbx.stop, tmp_path / "asterisk-logs")
+
+
+@pytest.fixture
+async def hotline(pbx: RealAsterisk, tmp_path: Path) -> AsyncIterator[Hotline]:
+    ports, ami_secret = pbx.ports, pbx.ami_secret
     db_url = f"sqlite:///{tmp_path / 'hotline.db'}"
     app = None
     db = None
@@ -70,4 +77,3 @@ async def hotline(tmp_path: Path) -> AsyncIterator[Hotline]:
                 await asyncio.to_thread(phone.stop)
         if db is not None:
             db.dispose()
-        await asyncio.to_thread(pbx.stop, tmp_path / "asterisk-logs")

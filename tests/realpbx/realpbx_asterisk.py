@@ -307,8 +307,9 @@ class RealAsterisk:
         return out
 
     def loaded_modules(self) -> list[str]:
+        """The modules Asterisk is running (`module show` also lists declined ones)."""
         out = self.cli("module show")
-        return sorted(m.group(1) for m in re.finditer(r"^(\S+\.so)\s", out, flags=re.M))
+        return sorted(m.group(1) for m in re.finditer(r"^(\S+\.so)\s.*\s{2,}Running\s", out, flags=re.M))
 
     def tail(self, lines: int = 30) -> str:
         text = ""

@@ -15,7 +15,7 @@ import socket
 
 import pytest
 from realpbx_app import Hotline, until
-from realpbx_asterisk import CALLER, CARRIER_USER
+from realpbx_asterisk import CALLER, CARRIER_USER, RealAsterisk
 from realpbx_phones import CallState, DtmfCall, wait_state
 
 from callbacks.events import AttemptOutcome, CallbackAttemptFinished
@@ -79,6 +79,41 @@ def trail_types(h: Hotline, call_id: str) -> list[str]:
 
 def trail_seats(h: Hotline, call_id: str, event_type: str) -> list[str]:
     return [str(e.data.get("seat_id")) for e in h.trail(call_id) if e.event_type == event_type]
+
+
+# What the rendered dialplan and our components use (README.md lists them for operators too).
+REQUIRED_MODULES = {
+    "chan_pjsip.so",
+    "res_pjsip.so",
+    "res_pjsip_session.so",
+    "res_pjsip_registrar.so",
+    "res_pjsip_authenticator_digest.so",
+    "res_pjsip_endpoint_identifier_user.so",
+    "res_pjsip_sdp_rtp.so",
+    "res_rtp_asterisk.so",
+    "app_queue.so",
+    "res_agi.so",
+    "app_dial.so",
+    "app_playback.so",
+    "app_chanspy.so",
+    "app_audiosocket.so",
+    "res_audiosocket.so",
+    "pbx_config.so",
+    "func_logic.so",
+    "func_strings.so",
+    "func_callerid.so",
+    "bridge_simple.so",
+    "codec_ulaw.so",
+    "format_wav.so",
+    "cdr_csv.so",
+}
+
+
+async def test_the_asterisk_runs_every_module_the_dialplan_needs(pbx: RealAsterisk) -> None:
+    loaded = set(pbx.loaded_modules())
+    assert REQUIRED_MODULES - loaded == set()
+    dialplan = pbx.cli("dialplan show hotline-incoming")
+    assert "AGI(agi://127.0.0.1:" in dialplan and f"{pbx.ports.agi}/ivr" in dialplan
 
 
 async def test_answered_call_is_recorded_with_its_seat_and_talk_time(hotline: Hotline) -> None:
