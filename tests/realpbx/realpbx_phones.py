@@ -45,6 +45,21 @@ _VOLUME = 10  # -10 dBm0
 
 
 class _FixedSipClient(SIP.SIPClient):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # 200 OKs to our INVITEs, per Call-ID: more than one means Asterisk retransmitted it,
+        # i.e. our ACK did not match its dialog.
+        self.invite_oks: collections.Counter[str] = collections.Counter()
+
+    def parse_message(self, message: SIP.SIPMessage) -> None:
+        if (
+            message.type != SIP.SIPMessageType.MESSAGE
+            and message.status == SIP.SIPStatus.OK
+            and message.headers.get("CSeq", {}).get("method") == "INVITE"
+        ):
+            self.invite_oks[message.headers["Call-ID"]] += 1
+        super().parse_message(message)
+
     def gen_ack(self, request: SIP.SIPMessage) -> str:
         call_id = request.headers["Call-ID"]
         tag = self.tagLibrary[call_id]
@@ -201,6 +216,16 @@ class _Phone(VoIP.VoIPPhone):  # type: ignore[misc]
             self._on_invite(time.monotonic())
         super()._callback_MSG_Invite(request)
 
+    def _callback_RESP_OK(self, request: SIP.SIPMessage) -> None:
+        # pyVoIP registers an outgoing call only after `invite()` returns; a 200 OK that comes
+        # at once (our dialplan answers before the IVR) is otherwise dropped unacknowledged and
+        # only its retransmission, 500 ms later, is ACKed. Give `call()` a moment to catch up.
+        if request.headers.get("CSeq", {}).get("method") == "INVITE":
+            deadline = time.monotonic() + 2.0
+            while request.headers["Call-ID"] not in self.calls and time.monotonic() < deadline:
+                time.sleep(0.005)
+        super()._callback_RESP_OK(request)
+
     def _create_Call(self, request: SIP.SIPMessage, sess_id: int) -> None:
         call_id = request.headers["Call-ID"]
         self.calls[call_id] = DtmfCall(
@@ -248,6 +273,9 @@ class SipPhone:
             on_invite=self.invites_at.append,
         )
         self._phone.start()
+        # pyVoIP starts reading its SIP socket one second after registering (a Timer): until
+        # then nothing is answered or acknowledged, and Asterisk retransmits.
+        time.sleep(1.2)
 
     def stop(self) -> None:
         self._closing = True
@@ -279,6 +307,11 @@ class SipPhone:
         call = self.wait_ringing(timeout)
         call.answer()
         return call
+
+    def oks_received(self, call: DtmfCall) -> int:
+        """How many 200 OKs answered our INVITE of `call` (1 unless Asterisk retransmitted)."""
+        assert self._phone is not None, "phone not started"
+        return int(self._phone.sip.invite_oks[call.call_id])
 
     def dial(self, number: str, *, answer_timeout: float = 15.0) -> DtmfCall:
         assert self._phone is not None, "phone not started"
