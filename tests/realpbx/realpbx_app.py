@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from realpbx_asterisk import ASTERISK_ENV, PASSWORDS, Ports, RealAsterisk, free_udp_port, free_udp_range
+from realpbx_asterisk import (
+    ASTERISK_ENV,
+    CARRIER_USER,
+    PASSWORDS,
+    Ports,
+    RealAsterisk,
+    free_udp_port,
+    free_udp_range,
+)
 from realpbx_phones import SipPhone
 from sqlalchemy import select
 
@@ -90,18 +98,22 @@ class Hotline:
         return self.app.state.seat_console
 
     async def phone(self, user: str) -> SipPhone:
-        """A registered phone for `user` (the caller, a seat or the carrier), started once."""
+        """A phone for `user` (the caller, a seat: registered; the carrier: at the trunk's
+        contact), started once."""
         if user not in self.phones:
+            carrier = user == CARRIER_USER
             phone = SipPhone(
                 user=user,
                 password=PASSWORDS[user],
                 server_port=self.pbx.ports.sip,
-                sip_port=free_udp_port(),
+                sip_port=self.pbx.ports.carrier if carrier else free_udp_port(),
                 rtp_ports=free_udp_range(10),
+                register=not carrier,
             )
             await asyncio.to_thread(phone.start)
             self.phones[user] = phone
-            await until(lambda: self._registered(user), 10, f"{user} to register")
+            if not carrier:
+                await until(lambda: self._registered(user), 10, f"{user} to register")
         return self.phones[user]
 
     def _registered(self, user: str) -> bool:

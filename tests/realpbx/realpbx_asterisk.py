@@ -36,9 +36,10 @@ ASTERISK_ENV = "HOTLINE_TEST_ASTERISK"
 CALLER = "13900139000"
 SEATS = ("1001", "1002")
 CARRIER_USER = dialplan.TRUNK_ENDPOINT
-"""The trunk's far end: a test phone registers as the trunk endpoint and answers 12345."""
+"""The trunk's far end: a test phone listening on `Ports.carrier`, where the trunk's static
+contact points (as the renderer's loopback test trunk does); it does not register."""
 
-PASSWORDS = {CALLER: "pw-caller-1", "1001": "pw-seat-1001", "1002": "pw-seat-1002", CARRIER_USER: "pw-trunk"}
+PASSWORDS = {CALLER: "pw-caller-1", "1001": "pw-seat-1001", "1002": "pw-seat-1002", CARRIER_USER: ""}
 
 
 def free_tcp_port() -> int:
@@ -80,6 +81,7 @@ class Ports:
     ami: int
     agi: int
     audiosocket: int
+    carrier: int
     rtp: tuple[int, int]
 
     @classmethod
@@ -89,6 +91,7 @@ class Ports:
             ami=free_tcp_port(),
             agi=free_tcp_port(),
             audiosocket=free_tcp_port(),
+            carrier=free_udp_port(),
             rtp=free_udp_range(40),
         )
 
@@ -157,9 +160,18 @@ def conf_values(ports: Ports, ami_secret: str) -> AsteriskConfValues:
         wrapup_s=1,
         ring_timeout=15,
     )
-    # The AudioSocket address is not (yet) a renderer value everywhere: set it where it is.
+    # Values the renderer has on some branches only: set them where it has them.
     names = {f.name for f in dataclasses.fields(AsteriskConfValues)}
-    extra = {k: v for k, v in {"audiosocket_port": ports.audiosocket}.items() if k in names}
+    extra: dict[str, object] = {
+        "audiosocket_port": ports.audiosocket,
+        "rtp_start": ports.rtp[0],
+        "rtp_end": ports.rtp[1],
+    }
+    if "trunk" in names:
+        from asterisk_conf.render import Trunk  # type: ignore[attr-defined]
+
+        extra["trunk"] = Trunk(host="127.0.0.1", port=ports.carrier)
+    extra = {k: v for k, v in extra.items() if k in names}
     return dataclasses.replace(values, **extra) if extra else values
 
 
@@ -207,18 +219,17 @@ def add_missing_files(etc: Path, root: Path, ports: Ports, moddir: Path) -> None
             (etc / name).write_text(text, encoding="utf-8")
 
 
-def add_trunk_endpoint(etc: Path) -> None:
-    """A trunk the carrier phone registers to, unless the renderer already wrote one."""
+def add_trunk_endpoint(etc: Path, ports: Ports) -> None:
+    """The trunk, unless the renderer wrote one: like the renderer's loopback test trunk, an
+    endpoint whose static contact is the carrier phone's address (no registration, no auth)."""
     pjsip = etc / "pjsip.conf"
     text = pjsip.read_text(encoding="utf-8")
     if re.search(rf"^\[{re.escape(CARRIER_USER)}\]", text, flags=re.M):
         return
     text += (
-        f"\n\n; test only: the carrier behind the trunk is a registered test phone\n"
-        f"[{CARRIER_USER}](seat-template)\ncontext = {dialplan.SEATS_OUT}\n"
-        f"auth = {CARRIER_USER}\naors = {CARRIER_USER}\n"
-        f"[{CARRIER_USER}](auth-template)\nusername = {CARRIER_USER}\npassword = {PASSWORDS[CARRIER_USER]}\n"
-        f"[{CARRIER_USER}](aor-template)\n"
+        f"\n\n; test only: the carrier behind the trunk is a test phone at a fixed address\n"
+        f"[{CARRIER_USER}](seat-template)\ncontext = {dialplan.INCOMING}\naors = {CARRIER_USER}\n"
+        f"[{CARRIER_USER}]\ntype = aor\ncontact = sip:127.0.0.1:{ports.carrier}\n"
     )
     pjsip.write_text(text, encoding="utf-8")
 
@@ -266,7 +277,7 @@ class RealAsterisk:
         values = conf_values(self.ports, self.ami_secret)
         render_asterisk_conf(self.etc, values)
         add_missing_files(self.etc, self.root, self.ports, modules_dir(self.binary))
-        add_trunk_endpoint(self.etc)
+        add_trunk_endpoint(self.etc, self.ports)
         link_data_dir(self.root / "data", installed_data_dir(self.binary))
         write_prompts(self.root / "data" / "sounds", values.prompt_base)
 

@@ -50,6 +50,11 @@ class _FixedSipClient(SIP.SIPClient):  # type: ignore[misc]
         # 200 OKs to our INVITEs, per Call-ID: more than one means Asterisk retransmitted it,
         # i.e. our ACK did not match its dialog.
         self.invite_oks: collections.Counter[str] = collections.Counter()
+        self.registers = True
+
+    def register(self) -> bool:
+        # A phone standing in for the carrier behind a trunk does not register.
+        return bool(super().register()) if self.registers else True
 
     def parse_message(self, message: SIP.SIPMessage) -> None:
         if (
@@ -253,6 +258,7 @@ class SipPhone:
     sip_port: int
     rtp_ports: tuple[int, int]
     host: str = "127.0.0.1"
+    register: bool = True
     invites_at: list[float] = field(default_factory=list)
     _ringing: collections.deque[DtmfCall] = field(default_factory=collections.deque)
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -272,6 +278,7 @@ class SipPhone:
             rtpPortHigh=self.rtp_ports[1],
             on_invite=self.invites_at.append,
         )
+        self._phone.sip.registers = self.register
         self._phone.start()
         # pyVoIP starts reading its SIP socket one second after registering (a Timer): until
         # then nothing is answered or acknowledged, and Asterisk retransmits.
