@@ -18,6 +18,7 @@ from realpbx_app import Hotline, until
 from realpbx_asterisk import CALLER, CARRIER_USER, RealAsterisk
 from realpbx_phones import CallState, DtmfCall, wait_state
 
+from asterisk_conf import render
 from callbacks.events import AttemptOutcome, CallbackAttemptFinished
 from console_web.seat_api import TransferKind
 from core.calls import CallStatus
@@ -81,8 +82,9 @@ def trail_seats(h: Hotline, call_id: str, event_type: str) -> list[str]:
     return [str(e.data.get("seat_id")) for e in h.trail(call_id) if e.event_type == event_type]
 
 
-# What the rendered dialplan and our components use (README.md lists them for operators too).
-REQUIRED_MODULES = {
+# What the rendered dialplan and our components use. The renderer declares its own list where it
+# writes modules.conf (asterisk_conf.render.MODULES): then that list is the one checked.
+FALLBACK_MODULES = {
     "chan_pjsip.so",
     "res_pjsip.so",
     "res_pjsip_session.so",
@@ -100,13 +102,14 @@ REQUIRED_MODULES = {
     "res_audiosocket.so",
     "pbx_config.so",
     "func_logic.so",
-    "func_strings.so",
     "func_callerid.so",
+    "func_channel.so",
     "bridge_simple.so",
     "codec_ulaw.so",
     "format_wav.so",
     "cdr_csv.so",
 }
+REQUIRED_MODULES = set(getattr(render, "MODULES", FALLBACK_MODULES))
 
 
 async def test_the_asterisk_runs_every_module_the_dialplan_needs(pbx: RealAsterisk) -> None:
