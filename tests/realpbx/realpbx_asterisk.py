@@ -334,6 +334,10 @@ class RealAsterisk:
         p = self.log_dir / "full"
         return p.read_text(errors="replace") if p.exists() else ""
 
+    def dial_targets(self) -> list[str]:
+        """What every Dial() so far tried to reach (first argument), from the full log."""
+        return re.findall(r'\] Dial\("[^"]*", "([^",]*)', self.full_log())
+
     def queue_log(self) -> list[list[str]]:
         p = self.log_dir / "queue_log"
         return [line.split("|") for line in p.read_text().splitlines()] if p.exists() else []

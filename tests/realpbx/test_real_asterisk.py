@@ -196,6 +196,8 @@ async def test_callback_rings_the_seat_first_then_the_citizen_and_is_recorded(ho
     await until(lambda: bool(finished), 20, "the callback attempt's outcome")
 
     assert finished[0].outcome is AttemptOutcome.REACHED
+    # The hangup (`h`) extension must not fall into the callback's catch-all pattern.
+    assert h.pbx.dial_targets() == ["PJSIP/13900139000"]
     await until(lambda: len(h.calls()) == 2 and h.all_ended(), 20, "the callback call in the call records")
     (callback_row,) = [r for r in h.calls() if r.id != missed_id]
     assert callback_row.seat_id == "1001"
@@ -221,6 +223,9 @@ async def test_seat_to_seat_transfer_records_both_seats(hotline: Hotline) -> Non
     await until(h.all_ended, 20, "the call to be recorded as ended")
 
     assert [r.id for r in h.calls()] == [call_id]
+    # Queue() rang 1001 (no Dial); the transfer dialled 1002, and nothing else: the hangup (`h`)
+    # extension must not fall into the seat context's catch-all pattern.
+    assert h.pbx.dial_targets() == ["PJSIP/1002"]
     types = trail_types(h, call_id)
     transfers = [e for e in h.trail(call_id) if e.event_type == "CallTransferred"]
     assert [(t.data.get("exten"), t.data.get("seat_id")) for t in transfers] == [("1002", "1001")], types
