@@ -38,8 +38,8 @@ from store.db import Database
 async def pbx(tmp_path: Path) -> AsyncIterator[RealAsterisk]:
     """A private Asterisk on our rendered configuration; its logs end up in tmp_path/asterisk-logs."""
     pbx = RealAsterisk(asterisk_binary(), Ports.pick(), secrets.token_hex(12))
-    await asyncio.to_thread(pbx.start)
     try:
+        await asyncio.to_thread(pbx.start)
         yield pbx
     finally:
         await asyncio.to_thread(pbx.stop, tmp_path / "asterisk-logs")
