@@ -1,0 +1,189 @@
+"""The application side of the real-Asterisk tests: how the system is composed and observed.
+
+`Hotline` bundles one test's Asterisk, our application (built by `app.main.build_app`, as
+`hotline serve` builds it), the database it writes, and the test's SIP phones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from realpbx_asterisk import (
+    ASTERISK_ENV,
+    CARRIER_USER,
+    PASSWORDS,
+    Ports,
+    RealAsterisk,
+    free_udp_port,
+    free_udp_range,
+)
+from realpbx_phones import SipPhone
+from sqlalchemy import select
+
+from app.seed import seed_demo
+from app.settings import Settings, load_settings
+from console_web.auth import Passwords
+from core.clock import CHINA_TZ
+from core.ids import SeatId
+from routing.calendar import load_holidays
+from seats.state import SeatStatus
+from store.db import Database
+from store.migrate import upgrade
+from store.models import CallEventRow, CallRow, WorkOrderCallRow, WorkOrderRow
+from store.repositories import Repositories
+
+
+def asterisk_binary() -> Path:
+    value = os.environ.get(ASTERISK_ENV, "")
+    if not value:
+        pytest.skip(f"no real Asterisk: set {ASTERISK_ENV}=/path/to/asterisk (an Asterisk 22, see README)")
+    path = Path(value)
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.fail(f"{ASTERISK_ENV}={value} is not an executable file")
+    return path
+
+
+class WorkingMorningClock:
+    """The real clock moved to the next working-day 10:00 in Shanghai (now, if that is already
+    a working day between 09:30 and 15:30): seconds still pass at the real rate."""
+
+    def __init__(self) -> None:
+        calendar = load_holidays()
+        real = datetime.now(UTC)
+        local = real.astimezone(CHINA_TZ)
+        if calendar.is_working_day(local.date()) and time(9, 30) <= local.time() <= time(15, 30):
+            self._offset = timedelta(0)
+            return
+        day = local.date() if local.time() < time(9, 30) else local.date() + timedelta(days=1)
+        while not calendar.is_working_day(day):
+            day += timedelta(days=1)
+        self._offset = datetime.combine(day, time(10, 0), tzinfo=CHINA_TZ) - real
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
+async def until(cond: Callable[[], bool], timeout: float, what: str) -> None:
+    async def wait() -> None:
+        while not cond():
+            await asyncio.sleep(0.1)
+
+    try:
+        await asyncio.wait_for(wait(), timeout)
+    except TimeoutError:
+        pytest.fail(f"timed out waiting for {what}")
+
+
+@dataclass
+class Hotline:
+    pbx: RealAsterisk
+    app: Any
+    db: Database
+    phones: dict[str, SipPhone] = field(default_factory=dict)
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.state.runtime
+
+    @property
+    def seat_console(self) -> Any:
+        return self.app.state.seat_console
+
+    async def phone(self, user: str) -> SipPhone:
+        """A phone for `user` (the caller, a seat: registered; the carrier: at the trunk's
+        contact), started once."""
+        if user not in self.phones:
+            carrier = user == CARRIER_USER
+            phone = SipPhone(
+                user=user,
+                password=PASSWORDS[user],
+                server_port=self.pbx.ports.sip,
+                sip_port=self.pbx.ports.carrier if carrier else free_udp_port(),
+                rtp_ports=free_udp_range(10),
+                register=not carrier,
+            )
+            await asyncio.to_thread(phone.start)
+            self.phones[user] = phone
+            if not carrier:
+                await until(lambda: self._registered(user), 10, f"{user} to register")
+        return self.phones[user]
+
+    def _registered(self, user: str) -> bool:
+        try:
+            out = self.pbx.cli(f"pjsip show aor {user}")
+        except Exception:
+            return False
+        return "contact" in out.lower() and f"{user}/sip:" in out
+
+    async def login(self, seat: str) -> None:
+        await self.phone(seat)
+        await self.seat_console.login(SeatId(seat))
+        await until(
+            lambda: self.runtime.board.state(SeatId(seat)).status is SeatStatus.AVAILABLE,
+            10,
+            f"seat {seat} to be available",
+        )
+
+    def seat_status(self, seat: str) -> SeatStatus:
+        status: SeatStatus = self.runtime.board.state(SeatId(seat)).status
+        return status
+
+    def calls(self) -> list[CallRow]:
+        with self.db.session() as s:
+            return list(s.scalars(select(CallRow).order_by(CallRow.offered_at)))
+
+    def trail(self, call_id: str) -> list[CallEventRow]:
+        with self.db.session() as s:
+            return list(
+                s.scalars(
+                    select(CallEventRow).where(CallEventRow.call_id == call_id).order_by(CallEventRow.id)
+                )
+            )
+
+    def work_orders(self) -> list[WorkOrderRow]:
+        with self.db.session() as s:
+            return list(s.scalars(select(WorkOrderRow)))
+
+    def missed_calls(self) -> list[WorkOrderCallRow]:
+        with self.db.session() as s:
+            return list(s.scalars(select(WorkOrderCallRow)))
+
+    def call_status(self, status: str) -> list[CallRow]:
+        return [c for c in self.calls() if c.status == status]
+
+    def all_ended(self) -> bool:
+        rows = self.calls()
+        return bool(rows) and all(r.ended_at is not None for r in rows)
+
+
+def settings_for(db_url: str, ports: Ports, ami_secret: str) -> Settings:
+    # Production settings (demo off): the same checks `hotline serve` applies.
+    return load_settings(
+        database={"url": db_url, "auto_migrate": True},
+        ami={"host": "127.0.0.1", "port": ports.ami, "secret": ami_secret, "action_timeout_s": 5.0},
+        agi={"host": "127.0.0.1", "port": ports.agi},
+        audiosocket={"host": "127.0.0.1", "port": ports.audiosocket},
+        asr={"model_path": None},
+        web={"session_secret": secrets.token_hex(16)},
+        seats={"wrap_up_s": 1.0},
+        # No tick: no automatic assignment or retry interferes with a test's own steps.
+        callbacks={"tick_s": 3600.0},
+    )
+
+
+def seed(db_url: str) -> None:
+    """What an administrator sets up before going live: teams, seats and accounts."""
+    db = Database(db_url)
+    try:
+        upgrade(db.url, engine=db.engine)
+        seed_demo(Repositories(db), Passwords().hash(secrets.token_hex(8)))
+    finally:
+        db.dispose()

@@ -1,0 +1,357 @@
+"""A private Asterisk running the project's rendered configuration, for the real-PBX tests.
+
+`RealAsterisk.start()` renders our configuration (`asterisk_conf.render.render_asterisk_conf`)
+into a temporary directory, with free loopback ports for SIP, RTP and AMI and every Asterisk
+directory (astdb, spool, run, log, sounds) inside it, then runs `asterisk -f -C <dir>/asterisk.conf`
+in the foreground (not as a daemon) and waits for `core waitfullybooted` on the private control
+socket. `stop()` ends it. Nothing outside the temporary directory is read or written, so runs on
+one machine do not interfere.
+
+The IVR's prompts are short silent WAV files named after the prompts of `ivr/menu.toml`: Asterisk
+answers `GET DATA` on a missing file with -1 (which the IVR rightly takes as a hangup), and the
+tests are about call flow, not audio.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asterisk_conf.render import AsteriskConfValues, Seat, render_asterisk_conf
+from core import dialplan
+from ivr.menu import load_menu
+
+ASTERISK_ENV = "HOTLINE_TEST_ASTERISK"
+
+CALLER = "13900139000"
+SEATS = ("1001", "1002")
+CARRIER_USER = dialplan.TRUNK_ENDPOINT
+"""The trunk's far end: a test phone listening on `Ports.carrier`, where the trunk's static
+contact points (as the renderer's loopback test trunk does); it does not register."""
+
+PASSWORDS = {CALLER: "pw-caller-1", "1001": "pw-seat-1001", "1002": "pw-seat-1002", CARRIER_USER: ""}
+
+
+def free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def free_udp_range(size: int) -> tuple[int, int]:
+    """`size` consecutive free UDP ports (even start, as RTP likes), e.g. for an RTP range."""
+    for _ in range(200):
+        start = free_udp_port() & ~1
+        if start + size > 65000:
+            continue
+        socks = []
+        try:
+            for port in range(start, start + size):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return start, start + size - 1
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free UDP port range")
+
+
+@dataclass(frozen=True)
+class Ports:
+    sip: int
+    ami: int
+    agi: int
+    audiosocket: int
+    carrier: int
+    rtp: tuple[int, int]
+
+    @classmethod
+    def pick(cls) -> Ports:
+        return cls(
+            sip=free_udp_port(),
+            ami=free_tcp_port(),
+            agi=free_tcp_port(),
+            audiosocket=free_tcp_port(),
+            carrier=free_udp_port(),
+            rtp=free_udp_range(40),
+        )
+
+
+def modules_dir(binary: Path) -> Path:
+    """Where the binary's modules are: HOTLINE_TEST_ASTERISK_MODULES, else beside its prefix."""
+    explicit = os.environ.get("HOTLINE_TEST_ASTERISK_MODULES")
+    candidates = [Path(explicit)] if explicit else []
+    prefix = binary.resolve().parent.parent
+    candidates += [
+        prefix / "lib" / "asterisk" / "modules",
+        prefix / "lib64" / "asterisk" / "modules",
+        prefix / "lib" / "x86_64-linux-gnu" / "asterisk" / "modules",
+        Path("/usr/lib/asterisk/modules"),
+        Path("/usr/lib/x86_64-linux-gnu/asterisk/modules"),
+    ]
+    for c in candidates:
+        if (c / "chan_pjsip.so").is_file():
+            return c
+    raise FileNotFoundError(
+        f"chan_pjsip.so not found for {binary} (tried {', '.join(map(str, candidates))}); "
+        "set HOTLINE_TEST_ASTERISK_MODULES"
+    )
+
+
+def installed_data_dir(binary: Path) -> Path:
+    """The binary's own astdatadir: Asterisk 22 reads its XML documentation from there at start
+    (configuration options are registered against it) and refuses to boot without it."""
+    explicit = os.environ.get("HOTLINE_TEST_ASTERISK_DATA")
+    prefix = binary.resolve().parent.parent
+    candidates = [Path(explicit)] if explicit else []
+    candidates += [
+        prefix / "var" / "lib" / "asterisk",
+        prefix / "share" / "asterisk",
+        Path("/var/lib/asterisk"),
+        Path("/usr/share/asterisk"),
+    ]
+    for c in candidates:
+        if (c / "documentation").is_dir():
+            return c
+    raise FileNotFoundError(
+        f"Asterisk's documentation folder not found for {binary} (tried {', '.join(map(str, candidates))}); "
+        "set HOTLINE_TEST_ASTERISK_DATA"
+    )
+
+
+def link_data_dir(data: Path, installed: Path) -> None:
+    """Our private astdatadir: the installed one's contents linked in, except `sounds` (ours)."""
+    data.mkdir(parents=True, exist_ok=True)
+    for entry in installed.iterdir():
+        if entry.name != "sounds" and not (data / entry.name).exists():
+            (data / entry.name).symlink_to(entry)
+
+
+def conf_values(ports: Ports, ami_secret: str) -> AsteriskConfValues:
+    """The renderer's input for the test PBX: its ports, our AGI/AudioSocket, the test phones."""
+    seats = [Seat(s, PASSWORDS[s]) for s in SEATS] + [
+        Seat(CALLER, PASSWORDS[CALLER], context=dialplan.INCOMING)
+    ]
+    values = AsteriskConfValues(
+        ami_secret=ami_secret,
+        agi_port=ports.agi,
+        ami_port=ports.ami,
+        sip_bind=f"127.0.0.1:{ports.sip}",
+        seats=tuple(seats),
+        wrapup_s=1,
+        ring_timeout=15,
+    )
+    # Values the renderer has on some branches only: set them where it has them.
+    names = {f.name for f in dataclasses.fields(AsteriskConfValues)}
+    extra: dict[str, object] = {
+        "audiosocket_port": ports.audiosocket,
+        "rtp_start": ports.rtp[0],
+        "rtp_end": ports.rtp[1],
+    }
+    if "trunk" in names:
+        from asterisk_conf.render import Trunk  # type: ignore[attr-defined]
+
+        extra["trunk"] = Trunk(host="127.0.0.1", port=ports.carrier)
+    extra = {k: v for k, v in extra.items() if k in names}
+    return dataclasses.replace(values, **extra) if extra else values
+
+
+def add_missing_files(etc: Path, root: Path, ports: Ports, moddir: Path) -> None:
+    """What the renderer does not write (yet), modelled on the files a real Asterisk 22 needed
+    to start in the recorded traces (shared/asterisk-traces/project-dialplan-22.10.1/conf/extra_*).
+
+    asterisk.conf and rtp.conf are always the test's own (private directories and ports); the
+    others are written only when the renderer did not produce them, so once it does, its files
+    are the ones tested.
+    """
+    d = {
+        "astetcdir": etc,
+        "astmoddir": moddir,
+        "astvarlibdir": root / "lib",
+        "astdbdir": root / "lib",
+        "astkeydir": root / "lib",
+        "astdatadir": root / "data",
+        "astagidir": root / "lib" / "agi-bin",
+        "astspooldir": root / "spool",
+        "astrundir": root / "run",
+        "astlogdir": root / "log",
+        "astsbindir": root / "sbin",
+    }
+    for key, path in d.items():
+        if key not in ("astetcdir", "astmoddir"):
+            Path(path).mkdir(parents=True, exist_ok=True)
+    lines = ["[directories]", *(f"{k} => {v}" for k, v in d.items())]
+    lines += ["[options]", "verbose = 3", "debug = 0", "documentation_language = en_US", "hideconnect = yes"]
+    (etc / "asterisk.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (etc / "rtp.conf").write_text(f"[general]\nrtpstart = {ports.rtp[0]}\nrtpend = {ports.rtp[1]}\n")
+    defaults = {
+        "modules.conf": "[modules]\nautoload = yes\n",
+        "logger.conf": (
+            "[general]\nqueue_log = yes\nqueue_log_to_file = yes\ndateformat = %F %T.%3q\n"
+            "[logfiles]\nfull => notice,warning,error,verbose,dtmf\n"
+        ),
+        "cdr.conf": (
+            "[general]\nenable = yes\n[csv]\nusegmtime = yes\nloguniqueid = yes\nloguserfield = yes\n"
+            "accountlogs = no\n"
+        ),
+    }
+    for name, text in defaults.items():
+        if not (etc / name).exists():
+            (etc / name).write_text(text, encoding="utf-8")
+
+
+def add_trunk_endpoint(etc: Path, ports: Ports) -> None:
+    """The trunk, unless the renderer wrote one: like the renderer's loopback test trunk, an
+    endpoint whose static contact is the carrier phone's address (no registration, no auth)."""
+    pjsip = etc / "pjsip.conf"
+    text = pjsip.read_text(encoding="utf-8")
+    if re.search(rf"^\[{re.escape(CARRIER_USER)}\]", text, flags=re.M):
+        return
+    text += (
+        f"\n\n; test only: the carrier behind the trunk is a test phone at a fixed address\n"
+        f"[{CARRIER_USER}](seat-template)\ncontext = {dialplan.INCOMING}\naors = {CARRIER_USER}\n"
+        f"[{CARRIER_USER}]\ntype = aor\ncontact = sip:127.0.0.1:{ports.carrier}\n"
+    )
+    pjsip.write_text(text, encoding="utf-8")
+
+
+def write_prompts(sounds: Path, prompt_base: str) -> None:
+    """Half a second of silence (8 kHz, 16-bit mono WAV) for every prompt the IVR can play."""
+    book = load_menu()
+    names = {*book.prompts, "office_found"}
+    folder = sounds / prompt_base
+    folder.mkdir(parents=True, exist_ok=True)
+    silence = b"\x00\x00" * 4000
+    for name in names:
+        with wave.open(str(folder / f"{name}.wav"), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(silence)
+
+
+@dataclass
+class RealAsterisk:
+    binary: Path
+    ports: Ports
+    ami_secret: str
+    root: Path = field(init=False)
+    process: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        # The control socket's path must stay under ~100 bytes: a short private directory.
+        self.root = Path(tempfile.mkdtemp(prefix="hl-ast-", dir="/tmp"))
+
+    @property
+    def etc(self) -> Path:
+        return self.root / "etc"
+
+    @property
+    def conf(self) -> Path:
+        return self.etc / "asterisk.conf"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.root / "log"
+
+    def render(self) -> None:
+        values = conf_values(self.ports, self.ami_secret)
+        render_asterisk_conf(self.etc, values)
+        add_missing_files(self.etc, self.root, self.ports, modules_dir(self.binary))
+        add_trunk_endpoint(self.etc, self.ports)
+        link_data_dir(self.root / "data", installed_data_dir(self.binary))
+        write_prompts(self.root / "data" / "sounds", values.prompt_base)
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.render()
+        out = open(self.log_dir / "stdout.log", "wb")  # noqa: SIM115  # closed with the process
+        self.process = subprocess.Popen(
+            [str(self.binary), "-f", "-C", str(self.conf)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        out.close()
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Asterisk 退出（{self.process.returncode}）：{self.tail()}")
+            try:
+                self.cli("core waitfullybooted", timeout=5)
+                if self.process.poll() is None:
+                    return
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"Asterisk 未能在 {timeout:.0f} 秒内启动：{self.tail()}") from None
+                time.sleep(0.3)
+
+    def cli(self, command: str, timeout: float = 10.0) -> str:
+        result = subprocess.run(
+            [str(self.binary), "-C", str(self.conf), "-rx", command],
+            capture_output=True,
+            timeout=timeout,
+            check=True,
+        )
+        out = result.stdout.decode("utf-8", "replace")
+        if "Unable to connect to remote asterisk" in out + result.stderr.decode("utf-8", "replace"):
+            raise subprocess.CalledProcessError(1, command, result.stdout, result.stderr)
+        return out
+
+    def loaded_modules(self) -> list[str]:
+        """The modules Asterisk is running (`module show` also lists declined ones)."""
+        out = self.cli("module show")
+        return sorted(m.group(1) for m in re.finditer(r"^(\S+\.so)\s.*\s{2,}Running\s", out, flags=re.M))
+
+    def tail(self, lines: int = 30) -> str:
+        text = ""
+        for name in ("stdout.log", "full"):
+            p = self.log_dir / name
+            if p.exists():
+                text += "\n".join(p.read_text(errors="replace").splitlines()[-lines:]) + "\n"
+        return text
+
+    def full_log(self) -> str:
+        p = self.log_dir / "full"
+        return p.read_text(errors="replace") if p.exists() else ""
+
+    def dial_targets(self) -> list[str]:
+        """What every Dial() so far tried to reach (first argument), from the full log."""
+        return re.findall(r'\] Dial\("[^"]*", "([^",]*)', self.full_log())
+
+    def queue_log(self) -> list[list[str]]:
+        p = self.log_dir / "queue_log"
+        return [line.split("|") for line in p.read_text().splitlines()] if p.exists() else []
+
+    def stop(self, keep_logs_in: Path | None = None) -> None:
+        proc = self.process
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(Exception):
+                self.cli("core stop now", timeout=10)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if keep_logs_in is not None and self.log_dir.exists():
+            shutil.copytree(self.log_dir, keep_logs_in, dirs_exist_ok=True)
+        shutil.rmtree(self.root, ignore_errors=True)
