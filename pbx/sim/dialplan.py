@@ -241,9 +241,32 @@ class Dialplan:
                 return found
         return None
 
+    def matching(self, context: str, exten: str, _seen: frozenset[str] = frozenset()) -> list[Extension]:
+        """Every extension that matches `exten`, in the order Asterisk tries them: the exact one,
+        then patterns from the most specific, then the includes."""
+        ctx = self.contexts.get(context)
+        if ctx is None or context in _seen:
+            return []
+        found: list[Extension] = []
+        exact = ctx.extensions.get(exten)
+        if exact is not None and not exact.is_pattern:
+            found.append(exact)
+        found += sorted(
+            (e for e in ctx.extensions.values() if e.is_pattern and e.matches(exten)),
+            key=lambda e: _specificity(e.name),
+        )
+        for inc in ctx.includes:
+            found += self.matching(inc, exten, _seen | {context})
+        return found
+
     def step(self, context: str, exten: str, priority: int) -> Step | None:
-        ext = self.find(context, exten)
-        return None if ext is None else ext.steps.get(priority)
+        """The step Asterisk runs at (exten, priority): like pbx_find_extension, an extension that
+        matches but lacks the priority does not stop the search, so `h` priority 2 falls through
+        to a pattern such as `_[0-9a-z]!` that has one."""
+        for ext in self.matching(context, exten):
+            if priority in ext.steps:
+                return ext.steps[priority]
+        return None
 
     def exists(self, context: str, exten: str, priority: int = 1) -> bool:
         return self.step(context, exten, priority) is not None

@@ -80,6 +80,31 @@ def test_given_patterns_when_matched_then_exact_beats_pattern_and_narrower_patte
     assert app_data("q") is None
 
 
+def test_given_an_exact_extension_without_the_priority_when_stepping_then_a_matching_pattern_runs_it() -> (
+    None
+):
+    # As Asterisk's pbx_find_extension: `h` priority 2 is not in `h`, so the catch-all pattern's
+    # priority 2 runs (this is how a catch-all once dialled PJSIP/h on hang-up on a real Asterisk 22).
+    plan = Dialplan.parse(
+        "[c]\nexten => _[0-9a-z]!,1,NoOp(a)\n same => n,Dial(PJSIP/${EXTEN})\nexten => h,1,NoOp(h)\n"
+    )
+    first, second = plan.step("c", "h", 1), plan.step("c", "h", 2)
+    assert first is not None and first.data == "h"
+    assert second is not None and second.app == "Dial"
+
+
+def test_given_the_rendered_dialplan_when_a_transferred_or_called_back_caller_hangs_up_then_nothing_is_dialled(
+    tmp_path: Path,
+) -> None:
+    plan = Dialplan.parse(
+        (render_project_conf(SimulatorConfig(), tmp_path) / "extensions.conf").read_text(encoding="utf-8")
+    )
+    for context in (names.SEAT_TRANSFER, names.CALLBACK):
+        steps = [plan.step(context, "h", p) for p in (1, 2, 3)]
+        assert steps[0] is not None and steps[0].app == "Hangup", context
+        assert all(s is None or s.app != "Dial" for s in steps), context
+
+
 def test_given_bad_dialplan_lines_when_parsed_then_error_names_the_line() -> None:
     with pytest.raises(DialplanError, match=":2"):
         Dialplan.parse("[c]\nsame => n,NoOp()\n")
