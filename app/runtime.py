@@ -487,8 +487,20 @@ class Runtime:
     async def _start_records(self) -> None:
         """Reconcile with Asterisk's records at start, after every AMI (re)login and periodically."""
         assert self._db is not None
+        settings = self.settings
+        records = settings.asterisk_records
+        if self.simulator is not None and not (records.queue_log or records.cdr_csv or records.database_url):
+            # The embedded simulator writes Asterisk's queue log and CDR: reconcile against them,
+            # exactly as against a real Asterisk's files.
+            records = records.model_copy(
+                update={
+                    "queue_log": str(self.simulator.queue_log_path),
+                    "cdr_csv": str(self.simulator.cdr_path),
+                }
+            )
+            settings = settings.model_copy(update={"asterisk_records": records})
         await self.reconciliation.start(
-            self.settings,
+            settings,
             self._db,
             tracker=self.tracker,
             bus=self.bus,
