@@ -5,7 +5,7 @@ banner `Asterisk Call Manager/<version>\\r\\n`; Login (a wrong secret gets `Resp
 `Message: Authentication failed` and the connection is closed, as manager.c does); Logoff; Events;
 Ping; QueueAdd / QueueRemove / QueuePause / QueueStatus; CoreShowChannels; Originate (of
 `PJSIP/<endpoint>`, or of `Local/<exten>@asr-tap` with Application AudioSocket: the live-transcript
-tap of pbx/sim/tap.py); Redirect; Hangup. Anything else gets `Message: Invalid/unknown command`.
+tap of pbx/sim/tap.py); Redirect; Setvar; Hangup. Anything else gets `Message: Invalid/unknown command`.
 Events from `SimPbx` go to every logged-in session with events on, in the order they were produced; list responses (QueueParams,
 QueueMember, QueueEntry, CoreShowChannel, ...) carry no Privilege/Timestamp, exactly like the
 recorded traces.
@@ -175,6 +175,7 @@ class AmiServer:
             "coreshowchannels": self._core_show_channels,
             "originate": self._originate,
             "redirect": self._redirect,
+            "setvar": self._setvar,
             "hangup": self._hangup,
         }.get(name)
         if handler is None:
@@ -443,6 +444,19 @@ class AmiServer:
         s.send(self._resp("Success", aid, "Redirect successful"))
         ch.redirect_to = (a.get("context", ch.context), a.get("exten", ch.exten), int(a.get("priority") or 1))
         ch.interrupt.set()
+
+    def _setvar(self, s: _Session, a: Action, aid: str | None) -> None:
+        """manager.c action_setvar: a channel variable, published as VarSet like any Set()."""
+        variable = a.get("variable", "")
+        if not variable:
+            s.send(self._resp("Error", aid, "No variable specified"))
+            return
+        ch = self.pbx.find_channel(a.get("channel", ""))
+        if ch is None:
+            s.send(self._resp("Error", aid, "No such channel"))
+            return
+        self.pbx.varset(ch, variable, a.get("value", ""))
+        s.send(self._resp("Success", aid, "Variable Set"))
 
     def _hangup(self, s: _Session, a: Action, aid: str | None) -> None:
         ch = self.pbx.find_channel(a.get("channel", ""))

@@ -131,3 +131,47 @@ async def test_given_same_seed_when_drawing_demo_callers_then_same_calls() -> No
 
     assert a == b
     assert {c.district for c in a} <= {"310115", "310101"}
+
+
+async def test_given_a_waiting_caller_when_setvar_then_varset_published_and_missing_channel_refused(
+    sim: Simulator,
+) -> None:
+    # The console sets HOTLINE_TRANSFER_FROM with AMI Setvar before it redirects (manager.c action_setvar).
+    client = await helpers.AmiClient.connect(sim.port)
+    await client.login()
+    client.send(
+        [("Action", "QueueAdd"), ("Queue", "q-general"), ("Interface", "PJSIP/1002"), ("Paused", "true")]
+    )
+    await client.wait_until(lambda: "QueueMemberPause" in _names(client))
+    sim.place_call(CallerSpec())
+    await client.wait_until(lambda: "QueueCallerJoin" in _names(client))
+    join = next(dict(m) for m in client.messages if dict(m).get("Event") == "QueueCallerJoin")
+    start = len(client.messages)
+
+    client.send(
+        [
+            ("Action", "Setvar"),
+            ("ActionID", "v1"),
+            ("Channel", join["Channel"]),
+            ("Variable", "HOTLINE_TRANSFER_FROM"),
+            ("Value", "1002"),
+        ]
+    )
+    client.send(
+        [("Action", "Setvar"), ("ActionID", "v2"), ("Channel", "PJSIP/nobody-00000099"), ("Variable", "X")]
+    )
+    client.send([("Action", "Setvar"), ("ActionID", "v3"), ("Channel", join["Channel"])])
+    replies = lambda: [dict(m) for m in client.messages[start:] if "Response" in dict(m)]  # noqa: E731
+    await client.wait_until(lambda: len(replies()) >= 3)
+
+    by_id = {r["ActionID"]: r for r in replies()}
+    assert (by_id["v1"]["Response"], by_id["v1"]["Message"]) == ("Success", "Variable Set")
+    assert (by_id["v2"]["Response"], by_id["v2"]["Message"]) == ("Error", "No such channel")
+    assert (by_id["v3"]["Response"], by_id["v3"]["Message"]) == ("Error", "No variable specified")
+    varsets = [
+        dict(m)
+        for m in client.messages[start:]
+        if dict(m).get("Event") == "VarSet" and dict(m).get("Variable") == "HOTLINE_TRANSFER_FROM"
+    ]
+    assert [(v["Channel"], v["Value"]) for v in varsets] == [(join["Channel"], "1002")]
+    await client.close()
