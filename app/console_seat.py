@@ -24,27 +24,27 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from app.runtime import Runtime
 from app.seed import DISTRICTS
-from asr.events import Leg, TranscriptSegment
 from callbacks.models import MissReason, WorkOrderStatus
 from console_web.seat_api import TransferKind
+from core.asr_events import Leg, TranscriptSegment
 from core.call_events import CallAnswered, SeatRinging
 from core.calls import CallStatus
 from core.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, PbxUnavailable
 from core.events import DomainEvent
 from core.ids import CallId, OfficeId, SeatId
+from core.ivr_events import AppointmentRequested, IvrRouted
 from core.ports import CallControl
 from core.privacy import mask_number, restore_masked
+from core.seat_events import PauseReason, SeatStatus
 from routing.queues import LegalCategory
 from seats.board import SeatBoard
 from seats.records import ConsultationOutcome, ConsultationRecord, RecordInput, check_record
 from seats.service import SeatService
-from seats.state import PauseReason, SeatStatus
 from store.consultations import ConsultationRepository
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class SeatConsole:
             while len(self._live) > _LIVE_CALLS:
                 self._live.popitem(last=False)
         elif isinstance(event, SeatRinging | CallAnswered):
-            channel = getattr(event, "channel", "")
+            channel = event.channel if isinstance(event, SeatRinging) else ""  # CallAnswered has none
             if channel:
                 self._seat_legs[(event.call_id, event.seat_id)] = channel
                 while len(self._seat_legs) > _LIVE_CALLS:
@@ -276,18 +276,23 @@ class SeatConsole:
         live = self._rt.tracker.calls.get(call_id)
         row = self._rt.repos.calls.find(call_id)
         number = live.caller_number if live else (row.caller_number if row else "")
-        ivr: Mapping[str, Any] = {}
-        appointment: Mapping[str, Any] = {}
+        ivr: IvrRouted | None = None
+        appointment: AppointmentRequested | None = None
         for entry in self._rt.repos.calls.trail(call_id):
-            if entry.event_type == "IvrRouted":
-                ivr = entry.data
-            elif entry.event_type == "AppointmentRequested":
-                appointment = entry.data
-        category = (row.category if row else None) or ivr.get("category")
-        district = (row.district_code if row else None) or ivr.get("district_code")
-        office_id = (row.office_id if row else None) or ivr.get("office_id") or appointment.get("office_id")
+            event = entry.event()
+            if isinstance(event, IvrRouted):
+                ivr = event
+            elif isinstance(event, AppointmentRequested):
+                appointment = event
+        category = (row.category if row else None) or (ivr.category if ivr else None)
+        district = (row.district_code if row else None) or (ivr.district_code if ivr else None)
+        office_id = (
+            (row.office_id if row else None)
+            or (ivr.office_id if ivr else None)
+            or (appointment.office_id if appointment else None)
+        )
         status = live.status if live else (row.status if row else None)
-        queue = (live.queue if live else None) or (row.queue if row else None) or ivr.get("queue")
+        queue = (live.queue if live else None) or (row.queue if row else None) or (ivr.queue if ivr else None)
         offered = live.offered_at if live else (row.offered_at if row else None)
         mine = self.records.get(call_id, seat_id)
         return {
@@ -299,13 +304,13 @@ class SeatConsole:
             "status_label": CALL_STATUS_LABELS.get(status, "") if status else "",
             "queue": queue,
             "queue_label": queue_label(queue) if queue else "",
-            "ivr_path": list(ivr.get("path_labels") or (row.ivr_path if row else ())),
-            "ivr_why": ivr.get("why", ""),
+            "ivr_path": list((ivr.path_labels if ivr else ()) or (row.ivr_path if row else ())),
+            "ivr_why": ivr.why if ivr else "",
             "category": category,
             "category_label": _category_label(category),
             "district_code": district,
             "district_name": DISTRICTS.get(district, "") if district else "",
-            "address": appointment.get("spoken_address", ""),
+            "address": appointment.spoken_address if appointment else "",
             "office": self._office(office_id),
             "record": self._record_json(mine) if mine else None,
             "file": self._caller_file(number, exclude=call_id),

@@ -34,6 +34,7 @@ from core.errors import InvalidInput, NotFound, PbxUnavailable, PermissionDenied
 from core.events import DomainEvent
 from core.ids import OfficeId, SeatId, TeamId, WorkOrderId
 from core.privacy import mask_number
+from core.seat_events import PAUSE_LABELS, STATUS_LABELS, PauseReason, SeatStatus
 from routing.offices import (
     DEFAULT_OPENING_HOURS,
     Office,
@@ -47,7 +48,6 @@ from routing.offices import (
 from seats.models import Role, Seat, Team
 from seats.permissions import Principal
 from seats.schedule import Shift
-from seats.state import PAUSE_LABELS, STATUS_LABELS, PauseReason, SeatStatus
 from stats.kpi import (
     SLOTS_PER_DAY,
     CallOutcome,

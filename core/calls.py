@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.events import DomainEvent, UnknownEventType, from_wire
 from core.ids import CallId, EventId, SeatId
 
 
@@ -86,6 +87,16 @@ class CallTrailEntry:
     at: datetime
     data: Mapping[str, Any] = field(default_factory=dict)
     seq: int = 0
+
+    def event(self) -> DomainEvent | None:
+        """The typed event this line recorded (the trail keeps its fields in wire form), or None
+        for a line that no longer decodes: an event type since renamed or removed, or a field
+        since made required. Readers match the result with `isinstance`, never on `event_type`."""
+        data = {**self.data, "at": self.at.isoformat(), "event_id": self.event_id}
+        try:
+            return from_wire({"type": self.event_type, "data": data})
+        except (UnknownEventType, TypeError, ValueError):
+            return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Union
 
-from core.ids import EventId, new_event_id
+from core.ids import CallId, EventId, new_event_id
 
 _REGISTRY: dict[str, type[DomainEvent]] = {}
 
@@ -62,6 +62,13 @@ class DomainEvent:
         if isinstance(queue, str) and (m := _DISTRICT_QUEUE.match(queue)):
             keys.add(f"district:{m.group(1)}")
         return frozenset(keys)
+
+
+def call_id_of(event: DomainEvent) -> CallId | None:
+    """The call an event is about, or None: for consumers that take every event naming a call
+    (the trail recorder). Generic machinery like `audience`: typed consumers match on the class."""
+    value = getattr(event, "call_id", None)
+    return CallId(str(value)) if value else None
 
 
 class UnknownEventType(KeyError):

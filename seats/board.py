@@ -45,6 +45,20 @@ from seats.state import (
 
 log = logging.getLogger(__name__)
 S = SeatStatus
+# The PBX facts that move a seat (each carries `seat_id`; on some it may be None).
+_SEAT_FACTS = (
+    SeatJoinedQueue,
+    SeatLeftQueue,
+    SeatPaused,
+    SeatResumed,
+    SeatRinging,
+    CallbackOriginated,
+    SeatRingNoAnswer,
+    CallAnswered,
+    CallbackLegOutcome,
+    CallTransferred,
+    CallEnded,
+)
 
 
 def pause_reason_of(text: str) -> PauseReason:
@@ -74,7 +88,7 @@ class SeatBoard:
             self.queues[seat.id] = set()
 
     def apply(self, event: DomainEvent) -> list[SeatStateChanged]:
-        seat_id = getattr(event, "seat_id", None)
+        seat_id = event.seat_id if isinstance(event, _SEAT_FACTS) else None
         if seat_id is None or seat_id not in self.states:
             return []
         at = event.at

@@ -1,4 +1,7 @@
-"""Events the ASR package publishes on the bus.
+"""Events the ASR package (`asr/`) publishes on the bus.
+
+They live in `core` because the store (transcripts) and the seat console (live captions) consume
+them by type.
 
 Times inside a stream (`start_s`, `end_s`) are seconds of audio from the start of that AudioSocket
 stream, not wall-clock times: the audio clock is the only one both legs of a call share.
