@@ -20,7 +20,7 @@ from console_web.auth import COOKIE, CSRF_HEADER, Authenticated, AuthService
 from console_web.hub import WebsocketHub
 from core.calls import CallRecord
 from core.errors import HotlineError, NotAuthenticated
-from core.events import DomainEvent
+from core.events import DomainEvent, call_id_of
 from core.privacy import mask_number
 from seats.permissions import Principal, may_see, sees_full_numbers
 
@@ -77,7 +77,7 @@ def call_audience(call: CallRecord) -> frozenset[str]:
 
 
 def event_visible_to(principal: Principal, event: DomainEvent) -> bool:
-    return may_see(principal, event.audience(), about_a_call=hasattr(event, "call_id"))
+    return may_see(principal, event.audience(), about_a_call=call_id_of(event) is not None)
 
 
 def _call_json(call: CallRecord) -> dict[str, Any]:

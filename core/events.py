@@ -65,10 +65,11 @@ class DomainEvent:
 
 
 def call_id_of(event: DomainEvent) -> CallId | None:
-    """The call an event is about, or None: for consumers that take every event naming a call
-    (the trail recorder). Generic machinery like `audience`: typed consumers match on the class."""
+    """The call an event is about, or None for one about no call: for consumers that take every
+    event naming a call (the trail recorder, the hub's visibility rule). Generic machinery like
+    `audience`; consumers that need a particular event match on its class."""
     value = getattr(event, "call_id", None)
-    return CallId(str(value)) if value else None
+    return None if value is None else CallId(str(value))
 
 
 class UnknownEventType(KeyError):
