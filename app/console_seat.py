@@ -29,11 +29,9 @@ from typing import Any
 
 from app.runtime import Runtime
 from app.seed import DISTRICTS
-from callbacks.models import MissReason, WorkOrderStatus
 from console_web.seat_api import TransferKind
 from core.asr_events import Leg, TranscriptSegment
 from core.call_events import CallAnswered, SeatRinging
-from core.calls import CallStatus
 from core.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, PbxUnavailable
 from core.events import DomainEvent
 from core.ids import CallId, OfficeId, SeatId
@@ -58,31 +56,6 @@ EXTERNAL_LABELS = {
     "12345": "12345 市民服务热线",
     "12368": "12368 诉讼服务热线",
     "12309": "12309 检察服务热线",
-}
-CALL_STATUS_LABELS = {
-    CallStatus.IN_IVR: "语音导航",
-    CallStatus.QUEUED: "排队中",
-    CallStatus.RINGING: "振铃",
-    CallStatus.TALKING: "通话中",
-    CallStatus.ANSWERED: "已接通",
-    CallStatus.ABANDONED: "放弃",
-    CallStatus.TIMED_OUT: "排队超时",
-    CallStatus.TRANSFERRED: "已转接",
-    CallStatus.ENDED: "已结束",
-}
-ORDER_STATUS_LABELS = {
-    WorkOrderStatus.POOL: "待领取",
-    WorkOrderStatus.ASSIGNED: "处理中",
-    WorkOrderStatus.CLOSED_REACHED: "已回拨",
-    WorkOrderStatus.CLOSED_UNREACHABLE: "无法接通",
-    WorkOrderStatus.CLOSED_OTHER: "已关闭",
-}
-MISS_LABELS = {
-    MissReason.ABANDONED: "排队放弃",
-    MissReason.TIMED_OUT: "排队超时",
-    MissReason.AFTER_HOURS: "非工作时间",
-    MissReason.IVR_REQUEST: "来电人请求回拨",
-    MissReason.QUEUE_FULL: "队列已满",
 }
 LEG_LABELS = {Leg.CALLER.value: "来电人", Leg.SEAT.value: "坐席"}
 
@@ -301,7 +274,7 @@ class SeatConsole:
             "dialed": live.dialed if live else (row.dialed if row else ""),
             "offered_at": _iso(offered),
             "status": status.value if status else None,
-            "status_label": CALL_STATUS_LABELS.get(status, "") if status else "",
+            "status_label": status.label if status else "",
             "queue": queue,
             "queue_label": queue_label(queue) if queue else "",
             "ivr_path": list((ivr.path_labels if ivr else ()) or (row.ivr_path if row else ())),
@@ -331,7 +304,7 @@ class SeatConsole:
                     "at": c.offered_at.isoformat(),
                     "category_label": _category_label(c.category),
                     "seat": names.get(c.seat_id, c.seat_id) if c.seat_id else "",
-                    "status_label": CALL_STATUS_LABELS.get(c.status, c.status.value),
+                    "status_label": c.status.label,
                 }
                 for c in calls
             ],
@@ -350,8 +323,8 @@ class SeatConsole:
                 {
                     "id": o.id,
                     "open": o.status.is_open,
-                    "status_label": ORDER_STATUS_LABELS.get(o.status, o.status.value),
-                    "reason_label": MISS_LABELS.get(o.reason, o.reason.value),
+                    "status_label": o.status.label,
+                    "reason_label": o.reason.label,
                     "created_at": o.created_at.isoformat(),
                     "deadline": o.deadline.isoformat(),
                     "attempts": o.attempts,

@@ -28,6 +28,24 @@ class CallStatus(enum.StrEnum):
     TRANSFERRED = "transferred"
     ENDED = "ended"
 
+    @property
+    def label(self) -> str:
+        """The one Chinese text for this status, on every page and export."""
+        return CALL_STATUS_LABELS[self]
+
+
+CALL_STATUS_LABELS: dict[CallStatus, str] = {
+    CallStatus.IN_IVR: "语音导航",
+    CallStatus.QUEUED: "排队中",
+    CallStatus.RINGING: "振铃",
+    CallStatus.TALKING: "通话中",
+    CallStatus.ANSWERED: "已接通",
+    CallStatus.ABANDONED: "放弃",
+    CallStatus.TIMED_OUT: "排队超时",
+    CallStatus.TRANSFERRED: "已转接",
+    CallStatus.ENDED: "已结束",
+}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallRecord:

@@ -13,12 +13,10 @@ from datetime import datetime
 
 from core.errors import Conflict
 from core.ids import SeatId, TeamId
-from core.seat_events import PAUSE_LABELS, STATUS_LABELS, PauseReason, SeatStateChanged, SeatStatus
+from core.seat_events import PauseReason, SeatStateChanged, SeatStatus
 
 __all__ = [
     "ALLOWED",
-    "PAUSE_LABELS",
-    "STATUS_LABELS",
     "InvalidSeatTransition",
     "PauseReason",
     "SeatState",
