@@ -5,6 +5,11 @@ themselves by class name so that events can cross process boundaries (Redis fan-
 websocket to the console) as plain JSON and come back as the same dataclass: `to_wire` and
 `from_wire` below.
 
+An event that any package other than its producer reads is defined in `core`, so consumers
+match it by class and typed field: `core.call_events` (produced by `pbx`), `core.ivr_events`
+(`ivr`), `core.asr_events` (`asr`), `core.seat_events` (`seats`). Events only their own package
+reads stay there (`callbacks.events`). `tests/core/test_event_homes.py` keeps this true.
+
 Events carry *audience keys* (`seat:1001`, `team:jingan`, `district:310106`) so that the console
 hub can filter what each user receives without knowing the domain.
 """
