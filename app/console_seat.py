@@ -57,7 +57,7 @@ EXTERNAL_LABELS = {
     "12368": "12368 诉讼服务热线",
     "12309": "12309 检察服务热线",
 }
-LEG_LABELS = {Leg.CALLER.value: "来电人", Leg.SEAT.value: "坐席"}
+LEG_LABELS = {leg.value: leg.label for leg in Leg}
 
 _LIVE_CALLS = 200  # transcripts kept in memory for this many recent calls
 _LIVE_SEGMENTS = 2000  # per call

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from callbacks.models import MissReason, WorkOrderStatus
 from console_web.auth import COOKIE, CSRF_HEADER, Authenticated, AuthService
 from console_web.hub import WebsocketHub
+from core.asr_events import Leg
 from core.calls import CallRecord, CallStatus
 from core.errors import HotlineError, NotAuthenticated
 from core.events import DomainEvent, call_id_of
@@ -100,12 +101,13 @@ def _call_json(call: CallRecord) -> dict[str, Any]:
 
 def state_labels() -> dict[str, dict[str, str]]:
     """Each state enum's one Chinese label, by value: pages take their texts from here."""
-    enums: dict[str, type[CallStatus | WorkOrderStatus | MissReason | SeatStatus | PauseReason]] = {
+    enums: dict[str, type[CallStatus | WorkOrderStatus | MissReason | SeatStatus | PauseReason | Leg]] = {
         "call_status": CallStatus,
         "work_order_status": WorkOrderStatus,
         "miss_reason": MissReason,
         "seat_status": SeatStatus,
         "pause_reason": PauseReason,
+        "leg": Leg,
     }
     return {name: {m.value: m.label for m in enum} for name, enum in enums.items()}
 
@@ -117,6 +119,7 @@ def _principal_json(auth: Authenticated) -> dict[str, Any]:
         "username": p.username,
         "display_name": p.display_name,
         "role": p.role.value,
+        "role_label": p.role.label,
         "seat_id": p.seat_id,
         "scope_team_id": p.scope_team_id,
         "scope_district_code": p.scope_district_code,

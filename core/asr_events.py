@@ -22,6 +22,13 @@ class Leg(enum.StrEnum):
     CALLER = "caller"
     SEAT = "seat"
 
+    @property
+    def label(self) -> str:
+        return LEG_LABELS[self]
+
+
+LEG_LABELS: dict[Leg, str] = {Leg.CALLER: "来电人", Leg.SEAT: "坐席"}
+
 
 class StreamEndReason(enum.StrEnum):
     HANGUP = "hangup"

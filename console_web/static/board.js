@@ -95,7 +95,7 @@ function showBoard() {
   document.getElementById("login").hidden = true;
   document.getElementById("board").hidden = false;
   document.getElementById("logout").hidden = false;
-  document.getElementById("who").textContent = `${me.display_name}（${{ seat: "坐席", supervisor: "班长", admin: "管理员" }[me.role]}）`;
+  document.getElementById("who").textContent = `${me.display_name}（${me.role_label}）`;
   loadStatus(); loadCalls(); connect();
 }
 

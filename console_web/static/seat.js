@@ -7,7 +7,7 @@ let state = null;
 let clockSkew = 0; // server time minus browser time, in ms
 let callId = null;
 let callLive = false;
-let labels = { call_status: {} }; // each state's one Chinese label, from /api/labels
+let labels = { call_status: {}, leg: {} }; // each state's one Chinese label, from /api/labels
 let recordFinal = false;
 const segments = new Map();
 
@@ -160,7 +160,7 @@ function addSegment(s) {
   const old = segments.get(key);
   if (old && old.dataset.final === "true" && !s.final) return;
   const li = old || el("li");
-  li.replaceChildren(el("b", s.leg_label || (s.leg === "seat" ? "坐席" : "来电人")), document.createTextNode(s.text));
+  li.replaceChildren(el("b", s.leg_label || labels.leg[s.leg] || ""), document.createTextNode(s.text));
   li.dataset.leg = s.leg;
   li.dataset.final = String(!!s.final);
   li.className = s.final ? "final" : "partial";

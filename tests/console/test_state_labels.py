@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from core.asr_events import Leg
 from core.calls import CallStatus
 from core.ids import CallId, TeamId, WorkOrderId
 from core.seat_events import PauseReason, SeatStatus
+from seats.models import Role
 
 from .conftest import CALLER, Harness
 
@@ -26,6 +28,7 @@ def test_given_a_session_when_reading_labels_then_every_state_of_every_enum_has_
         ("miss_reason", MissReason),
         ("seat_status", SeatStatus),
         ("pause_reason", PauseReason),
+        ("leg", Leg),
     ):
         assert body[name] == {m.value: m.label for m in enum}, name
 
@@ -73,3 +76,13 @@ def test_given_recent_calls_when_the_board_lists_them_then_each_carries_its_stat
     harness.login("admin")
     calls = harness.client.get("/api/calls/recent").json()["calls"]
     assert calls and all(c["status_label"] == CallStatus(c["status"]).label for c in calls)
+
+
+def test_given_each_role_when_asking_who_am_i_then_the_role_label_comes_from_the_enum(
+    harness: Harness,
+) -> None:
+    for user in ("seat1001", "admin"):
+        me = harness.login(user)
+        assert (
+            harness.client.get("/api/me").json()["role_label"] == Role(me["role"]).label == me["role_label"]
+        )

@@ -13,8 +13,10 @@ import pytest
 
 from callbacks.events import AttemptOutcome, CloseOutcome
 from callbacks.models import MissReason, WorkOrderStatus
+from core.asr_events import Leg
 from core.calls import CallStatus
 from core.seat_events import PauseReason, SeatStatus
+from seats.models import Role
 from seats.records import ConsultationOutcome
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -40,6 +42,8 @@ LABELLED: tuple[type[enum.Enum], ...] = (
     AttemptOutcome,
     CloseOutcome,
     ConsultationOutcome,
+    Role,
+    Leg,
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -85,7 +89,9 @@ def test_given_the_packages_then_only_the_enum_s_own_module_maps_its_states_to_t
 
 def test_given_the_console_pages_then_no_script_keeps_a_table_of_state_texts() -> None:
     """Pages take state texts from the API (`*_label` fields, /api/labels), never their own map."""
-    values = {m.value for e in (CallStatus, WorkOrderStatus, MissReason, SeatStatus, PauseReason) for m in e}
+    values = {
+        m.value for e in (CallStatus, WorkOrderStatus, MissReason, SeatStatus, PauseReason, Role) for m in e
+    }
     entry = re.compile(r"""(?:[{,]\s*|^\s*)["']?([a-z_]+)["']?\s*:\s*["'`]([^"'`]*)["'`]""", re.M)
     offences = []
     for path in sorted((ROOT / "console_web" / "static").glob("*.js")):
