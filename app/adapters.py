@@ -22,9 +22,16 @@ from core.clock import CHINA_TZ, Clock
 from core.errors import HotlineError
 from core.events import DomainEvent
 from core.ids import OfficeId, SeatId, TeamId
+from core.ivr_events import (
+    AppointmentRequested,
+    CallbackReason,
+    CallbackRequested,
+    SurveyAnswered,
+    SurveyRating,
+)
 from core.ports import SmsSender
 from core.privacy import mask_number
-from ivr.events import AppointmentRequested, CallbackReason, CallbackRequested, SurveyAnswered, SurveyRating
+from core.seat_events import SeatStatus
 from ivr.ports import AddressCandidate, WaitEstimate
 from pbx.tracker import CallTracker
 from routing.address import AddressResolver
@@ -34,7 +41,6 @@ from routing.nearest import NoOfficeFound, nearest_office
 from routing.offices import OfficeRegistry
 from routing.queues import QueueRules
 from seats.board import SeatBoard
-from seats.state import SeatStatus
 from stats.models import Satisfaction, SurveyAnswer
 from store.appointments import AppointmentRepository
 from store.repositories import Repositories

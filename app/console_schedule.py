@@ -23,10 +23,10 @@ from core.bus import Subscription
 from core.clock import CHINA_TZ
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.events import DomainEvent
+from core.seat_events import SeatStateChanged
 from seats.models import Role, Seat, Team
 from seats.permissions import Principal
 from seats.schedule import CSV_HEADER, ScheduleImportError, Shift, attendance, parse_schedule_csv
-from seats.state import SeatStateChanged
 from store.schedules import ScheduleRepository, SeatLogRepository, StoredShift
 
 #: How far before a shift's start the log is read (a seat logged in early is on time).

@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from app.runtime import Runtime
 from app.seed import DISTRICTS
-from asr.events import Leg, TranscriptSegment
-from callbacks.models import MissReason, WorkOrderStatus
 from console_web.seat_api import TransferKind
 from core import dialplan
+from core.asr_events import Leg, TranscriptSegment
 from core.call_events import CallAnswered, SeatRinging
-from core.calls import CallStatus
 from core.errors import (
     BackendUnavailable,
     Conflict,
@@ -47,13 +44,14 @@ from core.errors import (
 )
 from core.events import DomainEvent
 from core.ids import CallId, OfficeId, SeatId
+from core.ivr_events import AppointmentRequested, IvrRouted
 from core.ports import CallControl
 from core.privacy import mask_number, restore_masked
+from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason, SeatStatus
 from routing.queues import LegalCategory
 from seats.board import SeatBoard
 from seats.records import ConsultationOutcome, ConsultationRecord, RecordInput, check_record
 from seats.service import SeatService
-from seats.state import SYSTEM_PAUSE_REASONS, PauseReason, SeatStatus
 from store.consultations import ConsultationRepository
 
 log = logging.getLogger(__name__)
@@ -66,32 +64,7 @@ SEAT_DIAL_CONTEXT = dialplan.SEAT_TRANSFER
 EXTERNAL_LABELS = dialplan.EXTERNAL_NUMBERS
 """Only these numbers leave the hotline (the rendered dialplan has an extension for each)."""
 
-CALL_STATUS_LABELS = {
-    CallStatus.IN_IVR: "语音导航",
-    CallStatus.QUEUED: "排队中",
-    CallStatus.RINGING: "振铃",
-    CallStatus.TALKING: "通话中",
-    CallStatus.ANSWERED: "已接通",
-    CallStatus.ABANDONED: "放弃",
-    CallStatus.TIMED_OUT: "排队超时",
-    CallStatus.TRANSFERRED: "已转接",
-    CallStatus.ENDED: "已结束",
-}
-ORDER_STATUS_LABELS = {
-    WorkOrderStatus.POOL: "待领取",
-    WorkOrderStatus.ASSIGNED: "处理中",
-    WorkOrderStatus.CLOSED_REACHED: "已回拨",
-    WorkOrderStatus.CLOSED_UNREACHABLE: "无法接通",
-    WorkOrderStatus.CLOSED_OTHER: "已关闭",
-}
-MISS_LABELS = {
-    MissReason.ABANDONED: "排队放弃",
-    MissReason.TIMED_OUT: "排队超时",
-    MissReason.AFTER_HOURS: "非工作时间",
-    MissReason.IVR_REQUEST: "来电人请求回拨",
-    MissReason.QUEUE_FULL: "队列已满",
-}
-LEG_LABELS = {Leg.CALLER.value: "来电人", Leg.SEAT.value: "坐席"}
+LEG_LABELS = {leg.value: leg.label for leg in Leg}
 
 _LIVE_CALLS = 200  # transcripts kept in memory for this many recent calls
 _LIVE_SEGMENTS = 2000  # per call
@@ -179,7 +152,7 @@ class SeatConsole:
             while len(self._live) > _LIVE_CALLS:
                 self._live.popitem(last=False)
         elif isinstance(event, SeatRinging | CallAnswered):
-            channel = getattr(event, "channel", "")
+            channel = event.channel if isinstance(event, SeatRinging) else ""  # CallAnswered has none
             if channel:
                 self._seat_legs[(event.call_id, event.seat_id)] = channel
                 while len(self._seat_legs) > _LIVE_CALLS:
@@ -287,18 +260,23 @@ class SeatConsole:
         live = self._rt.tracker.calls.get(call_id)
         row = self._rt.repos.calls.find(call_id)
         number = live.caller_number if live else (row.caller_number if row else "")
-        ivr: Mapping[str, Any] = {}
-        appointment: Mapping[str, Any] = {}
+        ivr: IvrRouted | None = None
+        appointment: AppointmentRequested | None = None
         for entry in self._rt.repos.calls.trail(call_id):
-            if entry.event_type == "IvrRouted":
-                ivr = entry.data
-            elif entry.event_type == "AppointmentRequested":
-                appointment = entry.data
-        category = (row.category if row else None) or ivr.get("category")
-        district = (row.district_code if row else None) or ivr.get("district_code")
-        office_id = (row.office_id if row else None) or ivr.get("office_id") or appointment.get("office_id")
+            event = entry.event()
+            if isinstance(event, IvrRouted):
+                ivr = event
+            elif isinstance(event, AppointmentRequested):
+                appointment = event
+        category = (row.category if row else None) or (ivr.category if ivr else None)
+        district = (row.district_code if row else None) or (ivr.district_code if ivr else None)
+        office_id = (
+            (row.office_id if row else None)
+            or (ivr.office_id if ivr else None)
+            or (appointment.office_id if appointment else None)
+        )
         status = live.status if live else (row.status if row else None)
-        queue = (live.queue if live else None) or (row.queue if row else None) or ivr.get("queue")
+        queue = (live.queue if live else None) or (row.queue if row else None) or (ivr.queue if ivr else None)
         offered = live.offered_at if live else (row.offered_at if row else None)
         mine = self.records.get(call_id, seat_id)
         return {
@@ -307,16 +285,16 @@ class SeatConsole:
             "dialed": live.dialed if live else (row.dialed if row else ""),
             "offered_at": _iso(offered),
             "status": status.value if status else None,
-            "status_label": CALL_STATUS_LABELS.get(status, "") if status else "",
+            "status_label": status.label if status else "",
             "queue": queue,
             "queue_label": queue_label(queue) if queue else "",
-            "ivr_path": list(ivr.get("path_labels") or (row.ivr_path if row else ())),
-            "ivr_why": ivr.get("why", ""),
+            "ivr_path": list((ivr.path_labels if ivr else ()) or (row.ivr_path if row else ())),
+            "ivr_why": ivr.why if ivr else "",
             "category": category,
             "category_label": _category_label(category),
             "district_code": district,
             "district_name": DISTRICTS.get(district, "") if district else "",
-            "address": appointment.get("spoken_address", ""),
+            "address": appointment.spoken_address if appointment else "",
             "office": self._office(office_id),
             "record": self._record_json(mine) if mine else None,
             "file": self._caller_file(number, exclude=call_id),
@@ -337,7 +315,7 @@ class SeatConsole:
                     "at": c.offered_at.isoformat(),
                     "category_label": _category_label(c.category),
                     "seat": names.get(c.seat_id, c.seat_id) if c.seat_id else "",
-                    "status_label": CALL_STATUS_LABELS.get(c.status, c.status.value),
+                    "status_label": c.status.label,
                 }
                 for c in calls
             ],
@@ -356,8 +334,8 @@ class SeatConsole:
                 {
                     "id": o.id,
                     "open": o.status.is_open,
-                    "status_label": ORDER_STATUS_LABELS.get(o.status, o.status.value),
-                    "reason_label": MISS_LABELS.get(o.reason, o.reason.value),
+                    "status_label": o.status.label,
+                    "reason_label": o.reason.label,
                     "created_at": o.created_at.isoformat(),
                     "deadline": o.deadline.isoformat(),
                     "attempts": o.attempts,

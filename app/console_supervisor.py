@@ -34,6 +34,7 @@ from core.errors import InvalidInput, NotFound, PbxUnavailable, PermissionDenied
 from core.events import DomainEvent
 from core.ids import OfficeId, SeatId, TeamId, WorkOrderId
 from core.privacy import mask_number
+from core.seat_events import PauseReason, SeatStatus
 from routing.offices import (
     DEFAULT_OPENING_HOURS,
     Office,
@@ -47,7 +48,6 @@ from routing.offices import (
 from seats.models import Role, Seat, Team
 from seats.permissions import Principal
 from seats.schedule import Shift
-from seats.state import PAUSE_LABELS, STATUS_LABELS, PauseReason, SeatStatus
 from stats.kpi import (
     SLOTS_PER_DAY,
     CallOutcome,
@@ -225,7 +225,7 @@ class SupervisorConsole:
                 "online": online,
                 "total": len(in_scope),
                 "by_state": {
-                    key: {"label": STATUS_LABELS[SeatStatus(key)], "count": n}
+                    key: {"label": SeatStatus(key).label, "count": n}
                     for key, n in live.seats_by_state.items()
                     if key in SeatStatus.__members__.values()
                 },
@@ -271,9 +271,9 @@ class SupervisorConsole:
                     "team_id": seat.team_id,
                     "team_name": names.get(seat.team_id, seat.team_id),
                     "status": status.value,
-                    "status_label": STATUS_LABELS[status],
+                    "status_label": status.label,
                     "pause_reason": reason.value if reason else None,
-                    "pause_reason_label": PAUSE_LABELS[reason] if reason else "",
+                    "pause_reason_label": reason.label if reason else "",
                     "since": _iso(since),
                     "seconds_in_state": round((now - since).total_seconds()) if since else None,
                 }
@@ -394,20 +394,6 @@ def kpi_json(k: Kpis) -> dict[str, Any]:
 
 # --- work orders -------------------------------------------------------------------------------
 
-STATUS_TEXT = {
-    WorkOrderStatus.POOL: "待领取",
-    WorkOrderStatus.ASSIGNED: "处理中",
-    WorkOrderStatus.CLOSED_REACHED: "已结案（已接通）",
-    WorkOrderStatus.CLOSED_UNREACHABLE: "已结案（未接通）",
-    WorkOrderStatus.CLOSED_OTHER: "已结案（其他）",
-}
-REASON_TEXT = {
-    "abandoned": "排队放弃",
-    "timed_out": "排队超时",
-    "after_hours": "非工作时间来电",
-    "ivr_request": "语音导航预约回拨",
-    "queue_full": "队列已满",
-}
 _STATUS_FILTERS: dict[str, tuple[WorkOrderStatus, ...]] = {
     "open": OPEN_STATUSES,
     "closed": (
@@ -527,9 +513,9 @@ class OrdersConsole:
             "id": order.id,
             "caller_number": mask_number(order.caller_number),
             "reason": order.reason.value,
-            "reason_label": REASON_TEXT.get(order.reason.value, order.reason.value),
+            "reason_label": order.reason.label,
             "status": order.status.value,
-            "status_label": STATUS_TEXT[order.status],
+            "status_label": order.status.label,
             "open": order.status.is_open,
             "team_id": order.team_id,
             "team_name": team.name if team else "未分组",
@@ -605,7 +591,7 @@ class OrdersConsole:
         return {
             "teams": [{"id": t.id, "name": t.name} for t in visible_teams],
             "seats": assignable,
-            "statuses": [{"value": s.value, "label": STATUS_TEXT[s]} for s in WorkOrderStatus],
+            "statuses": [{"value": s.value, "label": s.label} for s in WorkOrderStatus],
             "sla": [{"value": s.value, "label": s.label} for s in SlaState],
             "close_outcomes": [
                 {"value": o.value, "label": o.label}

@@ -29,9 +29,9 @@ from core.clock import Clock, SystemClock
 from core.errors import ConfigurationError, HotlineError
 from core.events import ComponentStatusChanged, DomainEvent, StateResynced
 from core.ids import SeatId
+from core.ivr_events import AppointmentRequested, CallbackRequested, SurveyAnswered
 from core.ports import SmsSender
 from ivr.agi_server import AgiServer
-from ivr.events import AppointmentRequested, CallbackRequested, SurveyAnswered
 from pbx.ami_bridge import AmiBridge
 from pbx.ami_control import AmiCallControl
 from pbx.sim.simulator import Simulator

@@ -18,8 +18,8 @@ import uuid
 from collections.abc import Awaitable, Sequence
 
 from asr.audiosocket import AudioSocketServer, recognize_utterance
-from asr.events import Leg
 from core import dialplan
+from core.asr_events import Leg
 from core.bus import EventBus
 from core.call_events import CallAnswered
 from core.errors import HotlineError

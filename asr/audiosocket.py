@@ -49,9 +49,9 @@ from asr.audiosocket_codec import (
 )
 from asr.endpointing import EndpointConfig, EndpointReason, EnergyEndpointer
 from asr.errors import AsrOverloadedError, AsrUnavailable, AudioSocketProtocolError, UtteranceTimedOut
-from asr.events import AsrOverloaded, AsrStreamEnded, Leg, StreamEndReason, TranscriptSegment
 from asr.pcm import pcm_seconds
 from asr.ports import Recognition, Recognizer, RecognizerSession
+from core.asr_events import AsrOverloaded, AsrStreamEnded, Leg, StreamEndReason, TranscriptSegment
 from core.bus import EventBus
 from core.clock import Clock, SystemClock
 from core.ids import CallId, SeatId

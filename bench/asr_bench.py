@@ -41,9 +41,9 @@ import vosk  # noqa: E402
 
 from asr.audiosocket import AudioSocketServer  # noqa: E402
 from asr.audiosocket_codec import FrameKind, decode_frames, encode_audio, encode_hangup, encode_uuid  # noqa: E402
-from asr.events import AsrOverloaded, AsrStreamEnded  # noqa: E402
 from asr.pcm import downsample_2x  # noqa: E402
 from asr.vosk_engine import VoskRecognizer  # noqa: E402
+from core.asr_events import AsrOverloaded, AsrStreamEnded  # noqa: E402
 from core.bus import EventBus  # noqa: E402
 from core.events import DomainEvent  # noqa: E402
 

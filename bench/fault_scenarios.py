@@ -53,7 +53,7 @@ def main() -> int:
     if args.burst_events is not None:
         scale = replace(scale, burst_events=args.burst_events)
     if args.app_env:
-        scale = replace(scale, app_env=tuple(tuple(kv.split("=", 1)) for kv in args.app_env))  # type: ignore[misc]
+        scale = replace(scale, app_env=tuple(tuple(kv.split("=", 1)) for kv in args.app_env))
     if args.keep:
         Rig.keep_all = True
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]

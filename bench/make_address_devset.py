@@ -182,7 +182,7 @@ def make_rows(gaz: Gazetteer, count: int, seed: int) -> list[list[str]]:
     for c in gaz.committees.values():
         cores[committee_form(random.Random(0), c.name, set())] += 1
     committees = sorted(gaz.committees.values(), key=lambda c: c.code)
-    rows = []
+    rows: list[list[str]] = []
     while len(rows) < count:
         c = rng.choice(committees)
         tags: set[str] = set()

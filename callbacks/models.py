@@ -20,6 +20,20 @@ class WorkOrderStatus(enum.StrEnum):
     def is_open(self) -> bool:
         return self in (WorkOrderStatus.POOL, WorkOrderStatus.ASSIGNED)
 
+    @property
+    def label(self) -> str:
+        """The one Chinese text for this status (seat console, supervisor, orders page, exports)."""
+        return ORDER_STATUS_LABELS[self]
+
+
+ORDER_STATUS_LABELS: dict[WorkOrderStatus, str] = {
+    WorkOrderStatus.POOL: "待领取",
+    WorkOrderStatus.ASSIGNED: "处理中",
+    WorkOrderStatus.CLOSED_REACHED: "已结案（已接通）",
+    WorkOrderStatus.CLOSED_UNREACHABLE: "已结案（未接通）",
+    WorkOrderStatus.CLOSED_OTHER: "已结案（其他）",
+}
+
 
 OPEN_STATUSES: tuple[WorkOrderStatus, ...] = (WorkOrderStatus.POOL, WorkOrderStatus.ASSIGNED)
 
@@ -30,6 +44,19 @@ class MissReason(enum.StrEnum):
     AFTER_HOURS = "after_hours"
     IVR_REQUEST = "ivr_request"
     QUEUE_FULL = "queue_full"
+
+    @property
+    def label(self) -> str:
+        return MISS_REASON_LABELS[self]
+
+
+MISS_REASON_LABELS: dict[MissReason, str] = {
+    MissReason.ABANDONED: "排队放弃",
+    MissReason.TIMED_OUT: "排队超时",
+    MissReason.AFTER_HOURS: "非工作时间来电",
+    MissReason.IVR_REQUEST: "来电人在语音导航中请求回拨",
+    MissReason.QUEUE_FULL: "队列已满",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,12 +16,15 @@ from fastapi import APIRouter, Depends, Request, Response, WebSocket
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from callbacks.models import MissReason, WorkOrderStatus
 from console_web.auth import COOKIE, CSRF_HEADER, Authenticated, AuthService
 from console_web.hub import WebsocketHub
-from core.calls import CallRecord
+from core.asr_events import Leg
+from core.calls import CallRecord, CallStatus
 from core.errors import HotlineError, NotAuthenticated
-from core.events import DomainEvent
+from core.events import DomainEvent, call_id_of
 from core.privacy import mask_number
+from core.seat_events import PauseReason, SeatStatus
 from seats.permissions import Principal, may_see, sees_full_numbers
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -77,7 +80,7 @@ def call_audience(call: CallRecord) -> frozenset[str]:
 
 
 def event_visible_to(principal: Principal, event: DomainEvent) -> bool:
-    return may_see(principal, event.audience(), about_a_call=hasattr(event, "call_id"))
+    return may_see(principal, event.audience(), about_a_call=call_id_of(event) is not None)
 
 
 def _call_json(call: CallRecord) -> dict[str, Any]:
@@ -85,6 +88,7 @@ def _call_json(call: CallRecord) -> dict[str, Any]:
         "id": call.id,
         "caller": mask_number(call.caller_number),
         "status": call.status.value,
+        "status_label": call.status.label,
         "queue": call.queue,
         "category": call.category,
         "district_code": call.district_code,
@@ -95,6 +99,19 @@ def _call_json(call: CallRecord) -> dict[str, Any]:
     }
 
 
+def state_labels() -> dict[str, dict[str, str]]:
+    """Each state enum's one Chinese label, by value: pages take their texts from here."""
+    enums: dict[str, type[CallStatus | WorkOrderStatus | MissReason | SeatStatus | PauseReason | Leg]] = {
+        "call_status": CallStatus,
+        "work_order_status": WorkOrderStatus,
+        "miss_reason": MissReason,
+        "seat_status": SeatStatus,
+        "pause_reason": PauseReason,
+        "leg": Leg,
+    }
+    return {name: {m.value: m.label for m in enum} for name, enum in enums.items()}
+
+
 def _principal_json(auth: Authenticated) -> dict[str, Any]:
     p = auth.principal
     return {
@@ -102,6 +119,7 @@ def _principal_json(auth: Authenticated) -> dict[str, Any]:
         "username": p.username,
         "display_name": p.display_name,
         "role": p.role.value,
+        "role_label": p.role.label,
         "seat_id": p.seat_id,
         "scope_team_id": p.scope_team_id,
         "scope_district_code": p.scope_district_code,
@@ -163,6 +181,10 @@ def build_router() -> APIRouter:
     @router.get("/api/me")
     def me(auth: User) -> dict[str, Any]:
         return _principal_json(auth)
+
+    @router.get("/api/labels")
+    def labels(auth: User) -> dict[str, dict[str, str]]:
+        return state_labels()
 
     @router.get("/api/status")
     def api_status(auth: User, request: Request) -> dict[str, Any]:

@@ -23,9 +23,9 @@ from console_web.auth import Authenticated, AuthService
 from console_web.routes import STATIC, csrf_checked, current_user
 from core.errors import HotlineError, InvalidInput, PermissionDenied
 from core.ids import CallId, SeatId
+from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason
 from seats.models import Role
 from seats.records import RecordInput
-from seats.state import SYSTEM_PAUSE_REASONS, PauseReason
 
 
 class TransferKind(enum.StrEnum):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.events import DomainEvent, UnknownEventType, from_wire
 from core.ids import CallId, EventId, SeatId
 
 
@@ -26,6 +27,24 @@ class CallStatus(enum.StrEnum):
     TIMED_OUT = "timed_out"
     TRANSFERRED = "transferred"
     ENDED = "ended"
+
+    @property
+    def label(self) -> str:
+        """The one Chinese text for this status, on every page and export."""
+        return CALL_STATUS_LABELS[self]
+
+
+CALL_STATUS_LABELS: dict[CallStatus, str] = {
+    CallStatus.IN_IVR: "语音导航",
+    CallStatus.QUEUED: "排队中",
+    CallStatus.RINGING: "振铃",
+    CallStatus.TALKING: "通话中",
+    CallStatus.ANSWERED: "已接通",
+    CallStatus.ABANDONED: "放弃",
+    CallStatus.TIMED_OUT: "排队超时",
+    CallStatus.TRANSFERRED: "已转接",
+    CallStatus.ENDED: "已结束",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +105,16 @@ class CallTrailEntry:
     at: datetime
     data: Mapping[str, Any] = field(default_factory=dict)
     seq: int = 0
+
+    def event(self) -> DomainEvent | None:
+        """The typed event this line recorded (the trail keeps its fields in wire form), or None
+        for a line that no longer decodes: an event type since renamed or removed, or a field
+        since made required. Readers match the result with `isinstance`, never on `event_type`."""
+        data = {**self.data, "at": self.at.isoformat(), "event_id": self.event_id}
+        try:
+            return from_wire({"type": self.event_type, "data": data})
+        except (UnknownEventType, TypeError, ValueError):
+            return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,6 +5,11 @@ themselves by class name so that events can cross process boundaries (Redis fan-
 websocket to the console) as plain JSON and come back as the same dataclass: `to_wire` and
 `from_wire` below.
 
+An event that any package other than its producer reads is defined in `core`, so consumers
+match it by class and typed field: `core.call_events` (produced by `pbx`), `core.ivr_events`
+(`ivr`), `core.asr_events` (`asr`), `core.seat_events` (`seats`). Events only their own package
+reads stay there (`callbacks.events`). `tests/core/test_event_homes.py` keeps this true.
+
 Events carry *audience keys* (`seat:1001`, `team:jingan`, `district:310106`) so that the console
 hub can filter what each user receives without knowing the domain.
 """
@@ -21,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Union
 
-from core.ids import EventId, new_event_id
+from core.ids import CallId, EventId, new_event_id
 
 _REGISTRY: dict[str, type[DomainEvent]] = {}
 
@@ -62,6 +67,14 @@ class DomainEvent:
         if isinstance(queue, str) and (m := _DISTRICT_QUEUE.match(queue)):
             keys.add(f"district:{m.group(1)}")
         return frozenset(keys)
+
+
+def call_id_of(event: DomainEvent) -> CallId | None:
+    """The call an event is about, or None for one about no call: for consumers that take every
+    event naming a call (the trail recorder, the hub's visibility rule). Generic machinery like
+    `audience`; consumers that need a particular event match on its class."""
+    value = getattr(event, "call_id", None)
+    return None if value is None else CallId(str(value))
 
 
 class UnknownEventType(KeyError):

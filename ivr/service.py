@@ -16,8 +16,7 @@ from datetime import datetime
 
 from core.clock import Clock
 from core.ids import CallId, OfficeId
-from ivr.errors import CallerHungUp
-from ivr.events import (
+from core.ivr_events import (
     AppointmentRequested,
     CallbackReason,
     CallbackRequested,
@@ -26,6 +25,7 @@ from ivr.events import (
     IvrReason,
     IvrRouted,
 )
+from ivr.errors import CallerHungUp
 from ivr.menu import MAIN_MENU, Action, MenuBook
 from ivr.ports import (
     AddressCandidate,

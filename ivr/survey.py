@@ -14,8 +14,8 @@ import logging
 
 from core.call_events import seat_id_from_member
 from core.clock import Clock
+from core.ivr_events import SurveyAnswered, SurveyRating
 from ivr.errors import CallerHungUp
-from ivr.events import SurveyAnswered, SurveyRating
 from ivr.menu import MenuBook
 from ivr.ports import AgiChannel, EventPublisher
 from ivr.service import call_id_of

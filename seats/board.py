@@ -62,6 +62,20 @@ log = logging.getLogger(__name__)
 S = SeatStatus
 # Member device states after which the seat's leg of a call is over.
 _LEG_ENDED = frozenset({SeatDeviceStatus.NOT_IN_USE, SeatDeviceStatus.UNAVAILABLE, SeatDeviceStatus.INVALID})
+# The PBX facts that move a seat (each carries `seat_id`; on some it may be None).
+_SEAT_FACTS = (
+    SeatJoinedQueue,
+    SeatLeftQueue,
+    SeatPaused,
+    SeatResumed,
+    SeatRinging,
+    CallbackOriginated,
+    SeatRingNoAnswer,
+    CallAnswered,
+    CallbackLegOutcome,
+    CallTransferred,
+    CallEnded,
+)
 
 
 def pause_reason_of(text: str) -> PauseReason:
@@ -94,7 +108,7 @@ class SeatBoard:
             self.member_paused[seat.id] = None
 
     def apply(self, event: DomainEvent) -> list[SeatStateChanged]:
-        seat_id = getattr(event, "seat_id", None)
+        seat_id = event.seat_id if isinstance(event, _SEAT_FACTS) else None
         if seat_id is None or seat_id not in self.states:
             return []
         at = event.at

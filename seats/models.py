@@ -31,6 +31,13 @@ class Role(enum.StrEnum):
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
 
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {Role.SEAT: "坐席", Role.SUPERVISOR: "班长", Role.ADMIN: "管理员"}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Team:

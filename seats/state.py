@@ -8,67 +8,23 @@ paused with a reason at any time except while talking; logout from any state but
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.errors import Conflict
-from core.events import DomainEvent
 from core.ids import SeatId, TeamId
+from core.seat_events import PauseReason, SeatStateChanged, SeatStatus
 
+__all__ = [
+    "ALLOWED",
+    "InvalidSeatTransition",
+    "PauseReason",
+    "SeatState",
+    "SeatStateChanged",
+    "SeatStatus",
+    "transition",
+]
 
-class SeatStatus(enum.StrEnum):
-    OFFLINE = "offline"
-    AVAILABLE = "available"
-    RINGING = "ringing"
-    TALKING = "talking"
-    WRAP_UP = "wrap_up"
-    PAUSED = "paused"
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self]
-
-
-STATUS_LABELS: dict[SeatStatus, str] = {
-    SeatStatus.OFFLINE: "离线",
-    SeatStatus.AVAILABLE: "空闲",
-    SeatStatus.RINGING: "振铃",
-    SeatStatus.TALKING: "通话中",
-    SeatStatus.WRAP_UP: "话后整理",
-    SeatStatus.PAUSED: "示忙",
-}
-
-
-SYSTEM_PAUSE_REASONS: frozenset[str] = frozenset({"missed_call", "after_call"})
-"""Reasons only the system sets; the console offers the others."""
-
-
-class PauseReason(enum.StrEnum):
-    REST = "rest"
-    MEAL = "meal"
-    TRAINING = "training"
-    MEETING = "meeting"
-    PAPERWORK = "paperwork"
-    MISSED_CALL = "missed_call"  # set by the system after a ring-no-answer
-    AFTER_CALL = "after_call"  # set by the system: after-call work longer than the queue's wrap-up
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return PAUSE_LABELS[self]
-
-
-PAUSE_LABELS: dict[PauseReason, str] = {
-    PauseReason.REST: "休息",
-    PauseReason.MEAL: "用餐",
-    PauseReason.TRAINING: "培训",
-    PauseReason.MEETING: "会议",
-    PauseReason.PAPERWORK: "案件整理",
-    PauseReason.MISSED_CALL: "未接来电自动示忙",
-    PauseReason.AFTER_CALL: "话后处理",
-    PauseReason.OTHER: "其他",
-}
 
 S = SeatStatus
 ALLOWED: dict[SeatStatus, frozenset[SeatStatus]] = {
@@ -100,16 +56,6 @@ class SeatState:
     team_id: TeamId
     status: SeatStatus = SeatStatus.OFFLINE
     since: datetime | None = None
-    pause_reason: PauseReason | None = None
-    call_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SeatStateChanged(DomainEvent):
-    seat_id: SeatId
-    team_id: TeamId
-    previous: SeatStatus
-    status: SeatStatus
     pause_reason: PauseReason | None = None
     call_id: str | None = None
 

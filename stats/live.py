@@ -8,8 +8,7 @@ is the China calendar day of the events; the first event of a new day starts new
 Everything kept carries audience keys (`seat:`, `team:`, `district:`), and `snapshot` takes a
 `visible(keys)` predicate, so one board serves every supervisor's scope.
 
-`stats` knows only `core`: seat facts (`SeatStateChanged`, from `seats`) are read by name and
-attribute, not by type.
+`stats` knows only `core`: seat facts (`SeatStateChanged`, produced by `seats`) are defined there.
 """
 
 from __future__ import annotations
@@ -22,11 +21,15 @@ from datetime import date, datetime, tzinfo
 from core.call_events import CallAbandoned, CallAnswered, CallEnded, CallQueued, CallTimedOut, CallTransferred
 from core.clock import CHINA_TZ
 from core.events import DomainEvent
+from core.seat_events import SeatStateChanged, SeatStatus
 
 Visible = Callable[[frozenset[str]], bool]
 
 _DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-")
-SEAT_STATES = ("available", "ringing", "talking", "wrap_up", "paused", "offline")
+_S = SeatStatus
+SEAT_STATES = tuple(
+    s.value for s in (_S.AVAILABLE, _S.RINGING, _S.TALKING, _S.WRAP_UP, _S.PAUSED, _S.OFFLINE)
+)
 
 
 def call_keys(
@@ -142,21 +145,16 @@ class LiveBoard:
                     day.abandoned = True
         elif isinstance(event, CallEnded | CallTransferred):
             self.waiting.pop(event.call_id, None)
-        elif event.event_type == "SeatStateChanged":
+        elif isinstance(event, SeatStateChanged):
             self._apply_seat(event)
 
-    def _apply_seat(self, event: DomainEvent) -> None:
-        seat_id = getattr(event, "seat_id", None)
-        status = getattr(event, "status", None)
-        if not seat_id or status is None:
-            return
-        reason = getattr(event, "pause_reason", None)
-        self.seats[str(seat_id)] = SeatNow(
-            seat_id=str(seat_id),
-            team_id=str(getattr(event, "team_id", "") or ""),
-            status=str(status),
+    def _apply_seat(self, event: SeatStateChanged) -> None:
+        self.seats[event.seat_id] = SeatNow(
+            seat_id=event.seat_id,
+            team_id=event.team_id,
+            status=event.status.value,
             since=event.at,
-            pause_reason=str(reason) if reason else None,
+            pause_reason=event.pause_reason.value if event.pause_reason else None,
         )
 
     # --- reading ---------------------------------------------------------------------------------

@@ -7,8 +7,8 @@
   offered (or a callback originated) → queued → ringing → talking → answered / abandoned /
   timed out / transferred → ended, with the seats and the transfer chain it went through;
 * each party of a call is a `call_legs` row (`project_leg`): answered, ended, its own talk time;
-  plus what the IVR learnt (category, district, office, path), read from any event that carries
-  those fields (the IVR's `IvrRouted`), so the store does not depend on the IVR package.
+  plus what the IVR learnt (category, district, office, path), from the IVR's `IvrRouted`
+  (defined in `core`, so the store does not depend on the IVR package).
 
 It subscribes with `Overflow.WAIT`, so under load the producer slows down rather than events
 being dropped; database work runs in a worker thread so the event loop never waits on the disk.
@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from core.asr_events import TranscriptSegment
 from core.bus import EventBus, Handler, Subscription
 from core.call_events import (
     CallAbandoned,
@@ -48,8 +49,9 @@ from core.call_events import (
     TransferStatus,
 )
 from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
-from core.events import DomainEvent, to_wire
+from core.events import DomainEvent, call_id_of, to_wire
 from core.ids import CallId
+from core.ivr_events import IvrRouted
 from store.repositories import CallRepository, TranscriptRepository
 
 log = logging.getLogger(__name__)
@@ -211,15 +213,14 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
             caller_number=record.caller_number or event.caller_number,
             direction=event.direction.value,
         )
-    if event.event_type == "IvrRouted":
-        path = getattr(event, "path", ())
+    if isinstance(event, IvrRouted):
         return replace(
             record,
-            category=getattr(event, "category", None) or record.category,
-            district_code=getattr(event, "district_code", None) or record.district_code,
-            office_id=getattr(event, "office_id", None) or record.office_id,
-            queue=getattr(event, "queue", None) or record.queue,
-            ivr_path=tuple(str(p) for p in path) if path else record.ivr_path,
+            category=event.category or record.category,
+            district_code=event.district_code or record.district_code,
+            office_id=event.office_id or record.office_id,
+            queue=event.queue or record.queue,
+            ivr_path=event.path or record.ivr_path,
         )
     return record
 
@@ -277,34 +278,33 @@ class TrailRecorder:
             self._bus.unsubscribe(self._sub)
             self._sub = None
 
-    def _transcript(self, call_id: CallId, event: DomainEvent) -> None:
-        """Transcript segments (read by duck typing: `store` may not import `asr`)."""
+    def _transcript(self, call_id: CallId, event: TranscriptSegment) -> None:
         if self._transcripts is None:
             return
         self._transcripts.add(
             TranscriptLine(
                 call_id=call_id,
-                leg=str(getattr(event, "leg", "caller")),
-                seq=int(getattr(event, "seq", 0)),
-                text=str(getattr(event, "text", "")),
-                start_s=float(getattr(event, "start_s", 0.0)),
-                end_s=float(getattr(event, "end_s", 0.0)),
-                final=bool(getattr(event, "final", False)),
+                leg=event.leg.value,
+                seq=event.seq,
+                text=event.text,
+                start_s=event.start_s,
+                end_s=event.end_s,
+                final=event.final,
                 at=event.at,
             )
         )
 
     async def handle(self, event: DomainEvent) -> None:
-        call_id = getattr(event, "call_id", None)
+        call_id = call_id_of(event)
         if not call_id:
             return
-        if await asyncio.to_thread(self._record, CallId(str(call_id)), event):
+        if await asyncio.to_thread(self._record, call_id, event):
             self.recorded += 1
 
     def _record(self, call_id: CallId, event: DomainEvent) -> bool:
-        if event.event_type == "TranscriptSegment":
+        if isinstance(event, TranscriptSegment):
             self._transcript(call_id, event)
-            if not getattr(event, "final", False):
+            if not event.final:
                 return False  # partial results are refined moments later: not part of the trail
         data = to_wire(event)["data"]
         data.pop("at", None)

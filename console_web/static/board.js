@@ -1,10 +1,6 @@
 // Live board: component status, recent calls, and the event stream over a websocket that
 // reconnects by itself and reloads state after every (re)connect or resync.
 "use strict";
-const STATUS_TEXT = {
-  in_ivr: "语音导航", queued: "排队中", ringing: "振铃", talking: "通话中", answered: "已接通",
-  abandoned: "放弃", timed_out: "排队超时", transferred: "已转接", ended: "已结束",
-};
 const EVENT_TEXT = {
   CallOffered: "来电", CallQueued: "进入队列", SeatRinging: "坐席振铃", CallAnswered: "接通",
   CallAbandoned: "放弃", CallTimedOut: "排队超时", CallEnded: "挂机", CallTransferred: "转接",
@@ -32,7 +28,7 @@ async function loadCalls() {
   const tbody = document.getElementById("calls");
   tbody.replaceChildren(...body.calls.map((c) => {
     const tr = document.createElement("tr");
-    for (const v of [new Date(c.offered_at).toLocaleTimeString("zh-CN"), c.caller, STATUS_TEXT[c.status] || c.status, c.queue || "", c.seat_id || ""]) {
+    for (const v of [new Date(c.offered_at).toLocaleTimeString("zh-CN"), c.caller, c.status_label, c.queue || "", c.seat_id || ""]) {
       const td = document.createElement("td"); td.append(text(v)); tr.append(td);
     }
     return tr;
@@ -99,7 +95,7 @@ function showBoard() {
   document.getElementById("login").hidden = true;
   document.getElementById("board").hidden = false;
   document.getElementById("logout").hidden = false;
-  document.getElementById("who").textContent = `${me.display_name}（${{ seat: "坐席", supervisor: "班长", admin: "管理员" }[me.role]}）`;
+  document.getElementById("who").textContent = `${me.display_name}（${me.role_label}）`;
   loadStatus(); loadCalls(); connect();
 }
 

@@ -1,7 +1,6 @@
 // Office registry: list / filter / search; admins edit one office and import a CSV (every bad
 // row is listed, nothing is written), everyone allowed in may export.
 const $ = (id) => document.getElementById(id);
-const ROLE = { seat: "坐席", supervisor: "班长", admin: "管理员" };
 let me = null, meta = null;
 
 async function api(path, options = {}) {
@@ -71,7 +70,7 @@ async function importCsv() {
 
 async function main() {
   try { me = await api("/api/me"); } catch { location.href = "/"; return; }
-  $("who").textContent = `${me.display_name}（${ROLE[me.role]}）`;
+  $("who").textContent = `${me.display_name}（${me.role_label}）`;
   if (me.role === "seat") { $("denied").textContent = "仅班长和管理员可以查看机构表。"; $("denied").hidden = false; return; }
   $("main").hidden = false;
   $("admin-tools").hidden = me.role !== "admin";

@@ -1,7 +1,6 @@
 // Work orders: my orders / team pool (seats), all orders (supervisors, scoped by the server).
 // SLA colours: ok green, warning amber, breached red; deadlines in China time from the server.
 const $ = (id) => document.getElementById(id);
-const ROLE = { seat: "坐席", supervisor: "班长", admin: "管理员" };
 let me = null, options = null, scope = "mine";
 
 async function api(path, options = {}) {
@@ -114,7 +113,7 @@ function connect() {
 
 async function main() {
   try { me = await api("/api/me"); } catch { location.href = "/"; return; }
-  $("who").textContent = `${me.display_name}（${ROLE[me.role]}）`;
+  $("who").textContent = `${me.display_name}（${me.role_label}）`;
   options = await api("/api/orders/options");
   const isSup = me.role !== "seat";
   $("nav-sup").hidden = !isSup;

@@ -7,6 +7,7 @@ let state = null;
 let clockSkew = 0; // server time minus browser time, in ms
 let callId = null;
 let callLive = false;
+let labels = { call_status: {}, leg: {} }; // each state's one Chinese label, from /api/labels
 let recordFinal = false;
 const segments = new Map();
 
@@ -159,7 +160,7 @@ function addSegment(s) {
   const old = segments.get(key);
   if (old && old.dataset.final === "true" && !s.final) return;
   const li = old || el("li");
-  li.replaceChildren(el("b", s.leg_label || (s.leg === "seat" ? "坐席" : "来电人")), document.createTextNode(s.text));
+  li.replaceChildren(el("b", s.leg_label || labels.leg[s.leg] || ""), document.createTextNode(s.text));
   li.dataset.leg = s.leg;
   li.dataset.final = String(!!s.final);
   li.className = s.final ? "final" : "partial";
@@ -333,12 +334,12 @@ function onEvent(ev) {
       if (d.call_id === callId) addSegment(d);
       break;
     case "CallEnded": case "CallTransferred":
-      if (d.call_id === callId) { callLive = false; updateCallButtons(); $("call-status").textContent = ev.type === "CallEnded" ? "已结束" : "已转接"; }
+      if (d.call_id === callId) { callLive = false; updateCallButtons(); $("call-status").textContent = labels.call_status[ev.type === "CallEnded" ? "ended" : "transferred"] || ""; }
       reloadSoon(); break;
     case "StateResynced":
       reloadSoon(); if (callId) openCall(callId); break;
     case "CallAnswered":
-      if (d.call_id === callId) $("call-status").textContent = "通话中";
+      if (d.call_id === callId) $("call-status").textContent = labels.call_status.talking || "";
       reloadSoon(); break;
     case "SeatStateChanged": case "SeatJoinedQueue": case "SeatLeftQueue": case "SeatPaused": case "SeatResumed":
       reloadSoon(); break;
@@ -365,6 +366,7 @@ async function start() {
     return;
   }
   $("who").textContent = `${me.display_name}（坐席 ${me.seat_id}）`;
+  labels = await api("/api/labels");
   await loadState();
   connect();
 }

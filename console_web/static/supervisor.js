@@ -3,7 +3,6 @@
 const $ = (id) => document.getElementById(id);
 const pct = (x) => (x == null ? "—" : `${(x * 100).toFixed(1)}%`);
 const secs = (x) => (x == null ? "—" : x >= 60 ? `${Math.floor(x / 60)}分${Math.round(x % 60)}秒` : `${Math.round(x)}秒`);
-const ROLE = { seat: "坐席", supervisor: "班长", admin: "管理员" };
 
 async function api(path) {
   const r = await fetch(path, { credentials: "same-origin" });
@@ -113,7 +112,7 @@ function connect() {
 async function main() {
   let me;
   try { me = await api("/api/me"); } catch { location.href = "/"; return; }
-  $("who").textContent = `${me.display_name}（${ROLE[me.role]}）`;
+  $("who").textContent = `${me.display_name}（${me.role_label}）`;
   if (me.role === "seat") { $("denied").textContent = "仅班长和管理员可以查看监控台。"; $("denied").hidden = false; return; }
   $("board").hidden = false;
   $("r-date").value = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });

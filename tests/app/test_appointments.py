@@ -8,7 +8,7 @@ from app.runtime import Runtime
 from app.settings import demo_settings
 from core.clock import CHINA_TZ, ManualClock
 from core.ids import CallId, OfficeId
-from ivr.events import AppointmentRequested
+from core.ivr_events import AppointmentRequested
 from store.appointments import AppointmentRepository
 
 # Friday 2026-09-25 11:00 in Shanghai, first day of the Mid-Autumn holiday (09-25..27): the next

@@ -12,8 +12,8 @@ from asr.audiosocket import StreamRegistry, recognize_utterance
 from asr.audiosocket_codec import FrameKind
 from asr.endpointing import EndpointConfig
 from asr.errors import AsrOverloadedError, AsrUnavailable, UtteranceTimedOut
-from asr.events import AsrOverloaded, AsrStreamEnded, Leg, StreamEndReason, TranscriptSegment
 from asr.fake import ScriptedRecognizer
+from core.asr_events import AsrOverloaded, AsrStreamEnded, Leg, StreamEndReason, TranscriptSegment
 from core.errors import ServiceOverloaded
 from core.events import from_wire, to_wire
 from core.ids import CallId, SeatId

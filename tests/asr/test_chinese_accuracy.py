@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from asr.events import AsrStreamEnded
 from asr.pcm import downsample_2x
 from asr.vosk_engine import VoskRecognizer
+from core.asr_events import AsrStreamEnded
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DEFAULT_MODEL = SHARED / "models" / "vosk-model-small-cn-0.22"

@@ -24,8 +24,8 @@ import vosk
 
 from asr.audiosocket import recognize_utterance
 from asr.endpointing import EndpointConfig
-from asr.events import AsrStreamEnded, TranscriptSegment
 from asr.vosk_engine import VoskRecognizer
+from core.asr_events import AsrStreamEnded, TranscriptSegment
 from core.errors import ConfigurationError
 from core.ids import CallId
 

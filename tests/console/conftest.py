@@ -20,7 +20,7 @@ from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from console_web.seat_api import build_seat_router
 from core.events import DomainEvent
-from ivr.events import IvrOutcome, IvrReason, IvrRouted
+from core.ivr_events import IvrOutcome, IvrReason, IvrRouted
 from pbx.ami_event import AmiEvent
 
 PW = DEMO_ADMIN_PASSWORD

@@ -19,7 +19,7 @@ from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from console_web.schedule_api import build_schedule_router
 from core.clock import ManualClock
 from core.ids import SeatId, TeamId
-from seats.state import SeatStateChanged, SeatStatus
+from core.seat_events import SeatStateChanged, SeatStatus
 from store.schedules import SeatLogRepository
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 18:00 China time, 1 December: the day's shifts are over

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from asr.events import Leg, TranscriptSegment
 from core import dialplan
+from core.asr_events import Leg, TranscriptSegment
 from core.errors import PbxActionFailed
 from core.ids import CallId, SeatId
 from store.consultations import ConsultationRepository

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from asr.events import Leg, TranscriptSegment
+from core.asr_events import Leg, TranscriptSegment
 from core.ids import CallId, SeatId, UserId
 from tests.console.conftest import Harness
 

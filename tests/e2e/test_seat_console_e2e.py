@@ -26,8 +26,8 @@ from app.console_seat import SeatConsole
 from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
-from asr.events import Leg, TranscriptSegment
 from console_web.seat_api import build_seat_router
+from core.asr_events import Leg, TranscriptSegment
 from core.ids import CallId, SeatId
 from pbx.sim.model import CallerSpec
 

@@ -37,9 +37,9 @@ from callbacks.service import CallbackService
 from core import dialplan
 from core.events import DomainEvent
 from core.ids import SeatId, WorkOrderId
+from core.seat_events import SeatStatus
 from pbx.sim.config import Dist, PhoneConfig
 from pbx.sim.simulator import Simulator
-from seats.state import SeatStatus
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.db import Database
 from store.models import CallbackAttemptRow, WorkOrderCallRow, WorkOrderRow

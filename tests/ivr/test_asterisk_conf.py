@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from asterisk_conf.render import AsteriskConfValues, Seat, default_queues, fill, render_asterisk_conf
-from ivr.events import IvrOutcome
+from core.ivr_events import IvrOutcome
 from ivr.menu import load_menu
 from ivr.variables import MEMBERINTERFACE, SCRIPT_IVR, SCRIPT_SURVEY, ChannelVar
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.events import (
+from core.ivr_events import (
     CallbackReason,
     CallbackRequested,
     IvrAbandoned,

@@ -19,9 +19,9 @@ from real_traces_22 import FOLDER, RUNS, TrueCall, read_session, readme_linkedid
 
 from core.events import DomainEvent, from_wire, to_wire
 from core.ids import SeatId, TeamId
+from core.seat_events import SeatStatus
 from seats.board import SeatBoard
 from seats.models import Seat, SeatKind
-from seats.state import SeatStatus
 
 pytestmark = pytest.mark.skipif(not FOLDER.is_dir(), reason="shared traces missing")
 

@@ -26,9 +26,9 @@ from transfer_variants import (
 
 from core.call_events import CallEnded, HangupParty, LegKind, TransferKind, TransferStatus
 from core.ids import SeatId, TeamId
+from core.seat_events import SeatStatus
 from seats.board import SeatBoard
 from seats.models import Seat, SeatKind
-from seats.state import SeatStatus
 
 pytestmark = pytest.mark.skipif(not FOLDER.is_dir(), reason="shared traces missing")
 

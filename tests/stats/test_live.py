@@ -132,7 +132,7 @@ def test_given_no_event_today_when_snapshotting_then_yesterdays_counters_are_not
 
 
 def test_given_seat_state_facts_when_snapshotting_then_seats_by_state_with_since_and_reason() -> None:
-    from seats.state import PauseReason, SeatStateChanged, SeatStatus
+    from core.seat_events import PauseReason, SeatStateChanged, SeatStatus
 
     b = LiveBoard()
     b.seed_seat("1003", "team-310115", "offline", None)

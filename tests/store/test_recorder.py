@@ -107,7 +107,7 @@ async def test_given_a_recorded_trace_when_its_events_are_recorded_then_the_call
 
 def test_given_the_ivrs_routed_event_when_projected_then_category_district_and_path_are_taken() -> None:
     from core.calls import CallRecord
-    from ivr.events import IvrOutcome, IvrReason, IvrRouted
+    from core.ivr_events import IvrOutcome, IvrReason, IvrRouted
 
     at = datetime(2026, 11, 23, 2, tzinfo=UTC)
     routed = IvrRouted(
@@ -137,7 +137,7 @@ def test_given_the_ivrs_routed_event_when_projected_then_category_district_and_p
 async def test_given_partial_and_final_transcript_segments_when_recorded_then_stored_once_and_only_finals_in_the_trail(
     db: Database,
 ) -> None:
-    from asr.events import Leg, TranscriptSegment
+    from core.asr_events import Leg, TranscriptSegment
     from store.repositories import TranscriptRepository
 
     bus = EventBus()

@@ -1,4 +1,7 @@
-"""Events the IVR publishes on the bus.
+"""Events the IVR (`ivr/`) publishes on the bus.
+
+They live in `core` because the store (the call's category and IVR path), the seat console (the
+screen pop) and the app (appointments, callback requests, surveys) consume them by type.
 
 `call_id` is the caller channel's Linkedid, read with `GET VARIABLE CHANNEL(linkedid)` at the
 start of each FastAGI session (falling back to `agi_uniqueid`). For a call that enters the IVR

@@ -1,4 +1,7 @@
-"""Events the ASR package publishes on the bus.
+"""Events the ASR package (`asr/`) publishes on the bus.
+
+They live in `core` because the store (transcripts) and the seat console (live captions) consume
+them by type.
 
 Times inside a stream (`start_s`, `end_s`) are seconds of audio from the start of that AudioSocket
 stream, not wall-clock times: the audio clock is the only one both legs of a call share.
@@ -18,6 +21,13 @@ from core.ids import CallId, SeatId
 class Leg(enum.StrEnum):
     CALLER = "caller"
     SEAT = "seat"
+
+    @property
+    def label(self) -> str:
+        return LEG_LABELS[self]
+
+
+LEG_LABELS: dict[Leg, str] = {Leg.CALLER: "来电人", Leg.SEAT: "坐席"}
 
 
 class StreamEndReason(enum.StrEnum):
