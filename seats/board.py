@@ -75,6 +75,7 @@ _SEAT_FACTS = (
     CallbackLegOutcome,
     CallTransferred,
     CallEnded,
+    SeatDeviceStatusChanged,
 )
 
 

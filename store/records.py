@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from core.call_events import CallEnded, CallReconciled
 from core.calls import KnownCall
 from core.ids import CallId
 from core.ports import RecordCheckpoint
@@ -68,12 +69,12 @@ class KnownCallsRepository:
                     for e in s.scalars(
                         select(CallEventRow).where(
                             CallEventRow.call_id.in_(batch),
-                            CallEventRow.event_type.in_(("CallEnded", "CallReconciled")),
+                            CallEventRow.event_type.in_((CallEnded.__name__, CallReconciled.__name__)),
                         )
                     )
                     # A resync's inferred end, or an end from records (a later CDR row, such as
                     # the survey's after the seat hung up, may still move it on).
-                    if e.event_type == "CallReconciled" or (e.data or {}).get("inferred")
+                    if e.event_type == CallReconciled.__name__ or (e.data or {}).get("inferred")
                 }
                 ordered = set(
                     s.scalars(select(WorkOrderCallRow.call_id).where(WorkOrderCallRow.call_id.in_(batch)))

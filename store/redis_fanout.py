@@ -92,6 +92,7 @@ class RedisFanout:
         self.dropped = 0  # events lost because the outbox was full during an outage
         self.reconnects = 0
         self.last_error = ""
+        self._stopped = False
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -106,6 +107,7 @@ class RedisFanout:
         self._sub = self._bus.subscribe("redis-fanout", self._forward, forwarder=True)
 
     async def stop(self) -> None:
+        self._stopped = True
         if self._sub is not None:
             self._bus.unsubscribe(self._sub)
             self._sub = None
@@ -120,7 +122,7 @@ class RedisFanout:
     def health(self) -> tuple[bool, str]:
         """(up, detail) for the status page: the reader must be running, and Redis reachable."""
         if self._reader is None:
-            return False, "未启动"
+            return False, "Redis 订阅已停止" if self._stopped else "未启动"
         if self._reader.done():
             exc = None if self._reader.cancelled() else self._reader.exception()
             return False, f"Redis 订阅已中断：{exc!r}" if exc else "Redis 订阅已停止"

@@ -163,8 +163,9 @@ def test_given_rendered_queues_conf_when_parsed_then_template_values_reach_every
 
 
 # ------------------------------------------------------------------------------ the interpreter, live
+SEAT_TEST_CONTEXT = "seat-transfer-test"
 SEAT_CONTEXT = f"""
-[{names.SEAT_TRANSFER}]
+[{SEAT_TEST_CONTEXT}]
 ; written here, unknown to the simulator's code: seat-to-seat transfer, back to the queue on failure
 exten => _X.,1,Set({names.VAR_TRANSFERRED}=1)
  same => n,Set({names.VAR_TRANSFER_FROM}=${{CALLERID(num)}})
@@ -234,7 +235,7 @@ async def test_given_seat_transfer_context_when_redirected_then_it_runs_as_writt
                 ("Action", "Redirect"),
                 ("ActionID", "r1"),
                 ("Channel", caller.name),
-                ("Context", names.SEAT_TRANSFER),
+                ("Context", SEAT_TEST_CONTEXT),
                 ("Exten", "1002"),
                 ("Priority", "1"),
             ]
@@ -258,9 +259,9 @@ async def test_given_seat_transfer_context_when_redirected_then_it_runs_as_writt
         (names.QUEUE, "1", "Set", "MEMBERINTERFACE="),
         (names.QUEUE, "2", "Queue", "q-city-other,tc,,,300"),
         # The redirect: the snapshot still names Queue; Set at priority 1 shows no Newexten.
-        (names.SEAT_TRANSFER, "1", "Queue", "q-city-other,tc,,,300"),
-        (names.SEAT_TRANSFER, "2", "Set", f"{names.VAR_TRANSFER_FROM}=13900139000"),
-        (names.SEAT_TRANSFER, "3", "Dial", "PJSIP/1002,20"),
+        (SEAT_TEST_CONTEXT, "1", "Queue", "q-city-other,tc,,,300"),
+        (SEAT_TEST_CONTEXT, "2", "Set", f"{names.VAR_TRANSFER_FROM}=13900139000"),
+        (SEAT_TEST_CONTEXT, "3", "Dial", "PJSIP/1002,20"),
     ]
     varsets = {(e["Variable"], e["Value"]) for e in _of(events, "VarSet", Channel=caller.name)}
     assert {(names.VAR_TRANSFERRED, "1"), ("AGISTATUS", "FAILURE"), ("DIALSTATUS", "ANSWER")} <= varsets
@@ -289,16 +290,15 @@ async def test_given_trunk_dial_when_outside_party_answers_or_trunk_missing_then
     def caller_events(exten: str) -> list[Event]:
         return [e for e in events if e.get("Channel", "").startswith(f"PJSIP/c{exten}-")]
 
-    answered = caller_events("12345")
-    assert [e["DialStatus"] for e in answered if e["Event"] == "DialEnd"] == ["ANSWER"]
-    outside = _of(events, "Newchannel", Exten="s")
-    assert [e["Channel"].rsplit("-", 1)[0] for e in outside] == [f"PJSIP/{names.TRUNK_ENDPOINT}"]
-    for exten in ("12309", "12368"):
-        # 12309 is configured unreachable; the rendered hotline-transfer dials `@trunk`, an endpoint
-        # that does not exist (the real trace: "endpoint 'trunk' was not found").
+    for exten in ("12345", "12368"):  # 12368 through the rendered hotline-transfer context
         mine = caller_events(exten)
-        assert ("DIALSTATUS", "CHANUNAVAIL") in {(e.get("Variable"), e.get("Value")) for e in mine}
-        assert [e["Cause"] for e in mine if e["Event"] == "Hangup"] == ["3"]
+        assert [e["DialStatus"] for e in mine if e["Event"] == "DialEnd"] == ["ANSWER"], exten
+    outside = _of(events, "Newchannel", Exten="s")
+    assert [e["Channel"].rsplit("-", 1)[0] for e in outside] == [f"PJSIP/{names.TRUNK_ENDPOINT}"] * 2
+    # 12309 is configured unreachable at the carrier.
+    mine = caller_events("12309")
+    assert ("DIALSTATUS", "CHANUNAVAIL") in {(e.get("Variable"), e.get("Value")) for e in mine}
+    assert [e["Cause"] for e in mine if e["Event"] == "Hangup"] == ["3"]
 
 
 async def test_given_unknown_application_when_reached_then_error_logged_and_channel_hung_up(
