@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from datetime import UTC, datetime
 
 import pytest
 from realpbx_app import Hotline, until
@@ -24,6 +25,9 @@ from console_web.seat_api import TransferKind
 from core.calls import CallStatus
 from core.events import DomainEvent
 from core.ids import CallId, SeatId, WorkOrderId
+from pbx.reconcile import CDR, QUEUE_LOG, CallFromRecords, ReconcileReport, summarise
+from pbx.record_files import RecordFile
+from pbx.records import parse_cdr, parse_queue_log
 from seats.state import SeatStatus
 
 pytestmark = [
@@ -74,6 +78,75 @@ def talk_from_queue_log(h: Hotline, call_id: str) -> float:
     return float(done[0][6])  # COMPLETE*: holdtime|calltime|origposition
 
 
+def cdr_rows_of(h: Hotline, call_id: str) -> list[list[str]]:
+    """Master.csv rows of the call (the caller channel's uniqueid, column 16, is the call id)."""
+    return [r for r in h.pbx.cdr_rows() if len(r) > 16 and r[16] == call_id]
+
+
+def utc(at: datetime) -> datetime:
+    """A time read back from the database (SQLite keeps no zone: UTC) as an aware UTC time."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def cdr_end(h: Hotline, call_id: str) -> datetime:
+    """When Asterisk says the call ended: the last `end` of its CDR rows (GMT, cdr.conf usegmtime)."""
+    rows = cdr_rows_of(h, call_id)
+    assert rows, f"no CDR row for {call_id}"
+    return max(datetime.fromisoformat(r[11]).replace(tzinfo=UTC) for r in rows)
+
+
+def near_cdr(at: datetime, cdr_at: datetime) -> bool:
+    """`at` is the moment a CDR time names: CDR times are whole seconds (cut, not rounded)."""
+    return -0.25 <= (at - cdr_at).total_seconds() <= 1.25
+
+
+def records_view(h: Hotline, call_id: str) -> CallFromRecords:
+    """The call as the reconciler reads it from this Asterisk's queue_log and Master.csv."""
+    queue_log = RecordFile(QUEUE_LOG, h.pbx.queue_log_file).read_since(None).lines
+    cdr = RecordFile(CDR, h.pbx.cdr_file).read_since(None).lines
+    calls = summarise(parse_queue_log(queue_log), parse_cdr(cdr), cdr_expected=True, now=datetime.now(UTC))
+    assert CallId(call_id) in calls, sorted(calls)
+    return calls[CallId(call_id)]
+
+
+async def reconcile(h: Hotline, call_id: str) -> ReconcileReport:
+    """A reconciliation pass once Asterisk has written the call's CDR; its events applied."""
+    await until(lambda: bool(cdr_rows_of(h, call_id)), 10, "the call's CDR row")
+    reconciler = h.runtime.reconciliation.reconciler
+    report: ReconcileReport = await reconciler.run("测试核对", snapshot_fresh=True)
+    await h.runtime.bus.drain()
+    return report
+
+
+def stored(h: Hotline) -> tuple[object, ...]:
+    """What the database holds of calls and missed-call work orders (to compare before/after)."""
+    calls = [
+        (r.id, r.status, r.seat_id, r.queue, r.ended_at, r.talk_seconds, r.hung_up_by, r.wait_seconds)
+        for r in h.calls()
+    ]
+    orders = sorted((o.id, o.caller_number, o.misses, o.status) for o in h.work_orders())
+    missed = sorted((m.call_id, m.order_id) for m in h.missed_calls())
+    return calls, orders, missed
+
+
+async def assert_records_agree(h: Hotline, call_id: str) -> None:
+    """Asterisk's records say what the live view recorded, and a reconciliation changes nothing
+    (no second call, no second work order, no corrected end)."""
+    (row,) = [r for r in h.calls() if r.id == call_id]
+    rec = records_view(h, call_id)
+    assert rec.complete and rec.status == row.status and rec.queue == row.queue, (rec, row.status)
+    assert rec.seat_id == row.seat_id and rec.hung_up_by == row.hung_up_by
+    assert row.ended_at is not None and rec.ended_at is not None
+    assert near_cdr(utc(row.ended_at), rec.ended_at), (row.ended_at, rec.ended_at)
+    if rec.talk_seconds is not None:
+        assert row.talk_seconds is not None and abs(row.talk_seconds - rec.talk_seconds) <= 1.5
+    before = stored(h)
+    report = await reconcile(h, call_id)
+    assert report.missing == [] and report.skipped == {QUEUE_LOG: 0, CDR: 0}, report.summary()
+    assert (report.created, report.closed, report.corrected, report.misses) == (0, 0, 0, 0), report.summary()
+    assert stored(h) == before
+
+
 def trail_types(h: Hotline, call_id: str) -> list[str]:
     return [e.event_type for e in h.trail(call_id)]
 
@@ -82,34 +155,8 @@ def trail_seats(h: Hotline, call_id: str, event_type: str) -> list[str]:
     return [str(e.data.get("seat_id")) for e in h.trail(call_id) if e.event_type == event_type]
 
 
-# What the rendered dialplan and our components use. The renderer declares its own list where it
-# writes modules.conf (asterisk_conf.render.MODULES): then that list is the one checked.
-FALLBACK_MODULES = {
-    "chan_pjsip.so",
-    "res_pjsip.so",
-    "res_pjsip_session.so",
-    "res_pjsip_registrar.so",
-    "res_pjsip_authenticator_digest.so",
-    "res_pjsip_endpoint_identifier_user.so",
-    "res_pjsip_sdp_rtp.so",
-    "res_rtp_asterisk.so",
-    "app_queue.so",
-    "res_agi.so",
-    "app_dial.so",
-    "app_playback.so",
-    "app_chanspy.so",
-    "app_audiosocket.so",
-    "res_audiosocket.so",
-    "pbx_config.so",
-    "func_logic.so",
-    "func_callerid.so",
-    "func_channel.so",
-    "bridge_simple.so",
-    "codec_ulaw.so",
-    "format_wav.so",
-    "cdr_csv.so",
-}
-REQUIRED_MODULES = set(getattr(render, "MODULES", FALLBACK_MODULES))
+# modules.conf loads exactly these (`autoload = no`): every one must be running.
+REQUIRED_MODULES = set(render.MODULES)
 
 
 async def test_the_asterisk_runs_every_module_the_dialplan_needs(pbx: RealAsterisk) -> None:
@@ -144,6 +191,10 @@ async def test_answered_call_is_recorded_with_its_seat_and_talk_time(hotline: Ho
     assert abs(row.talk_seconds - talk_from_queue_log(h, call_id)) <= 1.5
     events = [e[4] for e in queue_log_events(h, call_id)]
     assert events[:1] == ["ENTERQUEUE"] and "CONNECT" in events and "COMPLETECALLER" in events
+    (leg,) = h.legs(call_id)
+    assert leg.seat_id == "1001" and leg.talk_seconds is not None
+    assert abs(leg.talk_seconds - row.talk_seconds) <= 0.5
+    await assert_records_agree(h, call_id)
 
 
 async def abandon_in_queue(h: Hotline) -> str:
@@ -167,6 +218,8 @@ async def test_caller_who_gives_up_in_the_queue_gets_exactly_one_work_order(hotl
     (order,) = h.work_orders()
     assert order.caller_number == CALLER and order.misses == 1 and order.status == "pool"
     assert "ABANDON" in [e[4] for e in queue_log_events(h, call_id)]
+    await assert_records_agree(h, call_id)
+    assert len(h.work_orders()) == 1 and len(h.missed_calls()) == 1
 
 
 async def test_callback_rings_the_seat_first_then_the_citizen_and_is_recorded(hotline: Hotline) -> None:
