@@ -369,3 +369,42 @@ async def test_ami_connection_killed_mid_call_records_the_call_once(hotline: Hot
     assert abs(row.talk_seconds - talk_from_queue_log(h, call_id)) <= 1.5
     types = trail_types(h, call_id)
     assert types.count("CallAnswered") == 1 and types.count("CallEnded") == 1, types
+
+
+async def test_caller_who_hangs_up_during_an_ami_outage_gets_the_end_and_talk_of_asterisks_records(
+    hotline: Hotline,
+) -> None:
+    h = hotline
+    bridge = h.runtime.bridge
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    _seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.sleep(2.0)
+    # The network to the AMI goes down and stays down: the bridge cannot log in again.
+    await h.ami_link.cut()
+    await until(lambda: not bridge.status.connected, 15, "the bridge to notice the outage")
+    resyncs = bridge.status.resyncs
+    await hang_up(call)
+    await until(lambda: bool(cdr_rows_of(h, call_id)), 10, "Asterisk's CDR of the call")
+    end = cdr_end(h, call_id)
+    talk = talk_from_queue_log(h, call_id)
+    await asyncio.sleep(5.0)  # the outage goes on well past the real end
+    assert bridge.status.resyncs == resyncs and not bridge.status.connected
+    await h.ami_link.restore()
+    await until(lambda: bridge.status.resyncs > resyncs, 30, "the bridge to log in again and resync")
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+
+    def from_records() -> bool:
+        (row,) = h.calls()
+        return row.ended_at is not None and near_cdr(utc(row.ended_at), end)
+
+    await until(from_records, 20, "the call's end to come from Asterisk's records")
+    (row,) = h.calls()
+    assert row.id == call_id and row.status == CallStatus.ANSWERED and row.seat_id == "1001"
+    assert row.ended_at is not None and near_cdr(utc(row.ended_at), end), (row.ended_at, end)
+    assert row.talk_seconds is not None and abs(row.talk_seconds - talk) <= 1.5, (row.talk_seconds, talk)
+    assert row.hung_up_by == "caller"
+    types = trail_types(h, call_id)
+    # The live view could only guess the end (at the reconnect); the records corrected it.
+    assert types.count("CallAnswered") == 1 and "CallReconciled" in types, types
+    assert len(h.work_orders()) == 0  # answered: no missed call
