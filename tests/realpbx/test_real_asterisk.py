@@ -11,6 +11,7 @@ Skipped unless HOTLINE_TEST_ASTERISK names an asterisk binary (README.md in this
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from datetime import UTC, datetime
 
@@ -147,6 +148,48 @@ async def assert_records_agree(h: Hotline, call_id: str) -> None:
     assert stored(h) == before
 
 
+_BRIDGE_LINE = re.compile(
+    r"^\[(?P<at>[0-9-]+ [0-9:.]+)\] VERBOSE\[[^\]]*\](?:\[[^\]]*\])? bridge_channel\.c: "
+    r"Channel (?P<channel>\S+) (?P<what>joined|left) '"
+)
+
+
+def bridged_seconds(h: Hotline, channel_prefix: str) -> list[float]:
+    """How long each channel named `channel_prefix...` was bridged, by Asterisk's full log
+    (`Channel X joined` / `left`, to the millisecond): a party's own talk time."""
+    joined: dict[str, datetime] = {}
+    out: list[float] = []
+    for line in h.pbx.full_log().splitlines():
+        m = _BRIDGE_LINE.match(line)
+        if m is None or not m["channel"].startswith(channel_prefix):
+            continue
+        at = datetime.strptime(m["at"], "%Y-%m-%d %H:%M:%S.%f")
+        if m["what"] == "joined":
+            joined.setdefault(m["channel"], at)
+        elif m["channel"] in joined:
+            out.append((at - joined.pop(m["channel"])).total_seconds())
+    return out
+
+
+def assert_legs(h: Hotline, call_id: str, expected: list[tuple[str, str, str]]) -> None:
+    """The call's legs are `expected` (kind, party, channel prefix), in order, each ended with
+    its own talk time: what Asterisk's log says that party was bridged with the caller."""
+    legs = h.legs(call_id)
+    assert [(leg.kind, leg.party) for leg in legs] == [(k, p) for k, p, _ in expected], [
+        (leg.kind, leg.party, leg.talk_seconds) for leg in legs
+    ]
+    seen: dict[str, int] = {}
+    for leg, (_, _, prefix) in zip(legs, expected, strict=True):
+        index = seen[prefix] = seen.get(prefix, -1) + 1
+        reference = bridged_seconds(h, prefix)
+        assert len(reference) > index, (prefix, reference)
+        assert not leg.inferred and leg.ended_at is not None and leg.talk_seconds is not None, leg.party
+        assert abs(leg.talk_seconds - reference[index]) <= 0.5, (leg.party, leg.talk_seconds, reference)
+    (row,) = [r for r in h.calls() if r.id == call_id]
+    assert row.talk_seconds is not None
+    assert abs(row.talk_seconds - sum(leg.talk_seconds or 0.0 for leg in legs)) <= 0.5
+
+
 def trail_types(h: Hotline, call_id: str) -> list[str]:
     return [e.event_type for e in h.trail(call_id)]
 
@@ -264,13 +307,13 @@ async def test_seat_to_seat_transfer_records_both_seats(hotline: Hotline) -> Non
     call = await call_through_ivr(h)
     first_leg, call_id = await answered_by(h, "1001")
     await h.login("1002")
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(3.0)
     await h.seat_console.transfer(SeatId("1001"), call_id, TransferKind.SEAT, "1002")
     second_phone = await h.phone("1002")
     second_leg = await asyncio.to_thread(second_phone.answer_next, 20)
     # Asterisk hangs up the first seat's leg once the caller has been redirected.
     await asyncio.to_thread(wait_state, first_leg, CallState.ENDED, 10, "seat 1001's leg to end")
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(5.0)
     await hang_up(call)
     await asyncio.to_thread(wait_state, second_leg, CallState.ENDED, 10, "seat 1002's leg to end")
     await until(h.all_ended, 20, "the call to be recorded as ended")
@@ -284,6 +327,7 @@ async def test_seat_to_seat_transfer_records_both_seats(hotline: Hotline) -> Non
     assert [(t.data.get("exten"), t.data.get("seat_id")) for t in transfers] == [("1002", "1001")], types
     assert "1001" in trail_seats(h, call_id, "CallAnswered")
     assert "1002" in trail_seats(h, call_id, "CallAnswered"), types
+    assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-"), ("seat", "1002", "PJSIP/1002-")])
     await until(
         lambda: h.seat_status("1002") not in (SeatStatus.RINGING, SeatStatus.TALKING),
         10,
@@ -300,11 +344,12 @@ async def test_queue_transfer_reaches_the_other_queue_and_records_its_seat(hotli
     call = await call_through_ivr(h)
     first_leg, call_id = await answered_by(h, "1001")
     await h.login("1002")
+    await asyncio.sleep(3.0)
     await h.seat_console.transfer(SeatId("1001"), call_id, TransferKind.QUEUE, target)
     second_phone = await h.phone("1002")
     second_leg = await asyncio.to_thread(second_phone.answer_next, 30)
     await asyncio.to_thread(wait_state, first_leg, CallState.ENDED, 10, "seat 1001's leg to end")
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(5.0)
     await hang_up(call)
     await asyncio.to_thread(wait_state, second_leg, CallState.ENDED, 10, "seat 1002's leg to end")
     await until(h.all_ended, 20, "the call to be recorded as ended")
@@ -315,6 +360,7 @@ async def test_queue_transfer_reaches_the_other_queue_and_records_its_seat(hotli
     assert [(t.data.get("exten"), t.data.get("seat_id")) for t in transfers] == [(target, "1001")]
     assert "1002" in trail_seats(h, call_id, "CallAnswered"), trail_types(h, call_id)
     assert "CONNECT" in [e[4] for e in queue_log_events(h, call_id) if e[2] == target]
+    assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-"), ("seat", "1002", "PJSIP/1002-")])
     await until(
         lambda: h.seat_status("1002") not in (SeatStatus.RINGING, SeatStatus.TALKING),
         10,
@@ -328,11 +374,12 @@ async def test_transfer_to_12345_leaves_through_the_trunk(hotline: Hotline) -> N
     await h.login("1001")
     call = await call_through_ivr(h)
     seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.sleep(3.0)
     await h.seat_console.transfer(SeatId("1001"), call_id, TransferKind.EXTERNAL, "12345")
     carrier_leg = await asyncio.to_thread(carrier.answer_next, 20)
     assert carrier_leg.request.headers["To"]["number"] == "12345"
     await asyncio.to_thread(wait_state, seat_leg, CallState.ENDED, 10, "the seat's leg to end")
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(5.0)
     await hang_up(call)
     await asyncio.to_thread(wait_state, carrier_leg, CallState.ENDED, 10, "the trunk leg to end")
     await until(h.all_ended, 20, "the call to be recorded as ended")
@@ -341,6 +388,10 @@ async def test_transfer_to_12345_leaves_through_the_trunk(hotline: Hotline) -> N
     assert row.status == CallStatus.TRANSFERRED
     transfers = [e for e in h.trail(call_id) if e.event_type == "CallTransferred"]
     assert [(t.data.get("exten"), t.data.get("seat_id")) for t in transfers] == [("12345", "1001")]
+    assert row.transfer_status == "ok", row.transfers
+    assert_legs(
+        h, call_id, [("seat", "1001", "PJSIP/1001-"), ("external", "12345", f"PJSIP/{CARRIER_USER}-")]
+    )
 
 
 async def test_ami_connection_killed_mid_call_records_the_call_once(hotline: Hotline) -> None:
@@ -408,3 +459,33 @@ async def test_caller_who_hangs_up_during_an_ami_outage_gets_the_end_and_talk_of
     # The live view could only guess the end (at the reconnect); the records corrected it.
     assert types.count("CallAnswered") == 1 and "CallReconciled" in types, types
     assert len(h.work_orders()) == 0  # answered: no missed call
+
+
+async def test_failed_transfer_to_12345_returns_the_caller_to_the_queue_and_is_recorded_failed(
+    hotline: Hotline,
+) -> None:
+    h = hotline
+    # The carrier is down: nothing answers at the trunk's address (no carrier phone started).
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.sleep(2.0)
+    await h.seat_console.transfer(SeatId("1001"), call_id, TransferKind.EXTERNAL, "12345")
+    await asyncio.to_thread(wait_state, seat_leg, CallState.ENDED, 10, "the seat's leg to end")
+    # The Dial fails; the caller hears transfer_failed and waits in its queue again, where the
+    # seat (free after its wrap-up) answers once more.
+    again = await asyncio.to_thread((await h.phone("1001")).answer_next, 60)
+    await until(lambda: h.seat_status("1001") is SeatStatus.TALKING, 15, "seat 1001 talking again")
+    await asyncio.sleep(2.0)
+    await hang_up(call)
+    await asyncio.to_thread(wait_state, again, CallState.ENDED, 10, "the seat's second leg to end")
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+
+    assert h.pbx.dial_targets() == [f"PJSIP/12345@{CARRIER_USER}"]
+    enters = [e for e in queue_log_events(h, call_id) if e[4] == "ENTERQUEUE"]
+    assert [e[2] for e in enters] == [LABOR_QUEUE, LABOR_QUEUE], queue_log_events(h, call_id)
+    (row,) = h.calls()
+    assert row.id == call_id and row.status == CallStatus.ANSWERED and row.seat_id == "1001"
+    assert row.transfer_status == "failed", row.transfers
+    assert [(t.get("target"), t.get("status")) for t in row.transfers] == [("12345", "failed")], row.transfers
+    assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-"), ("seat", "1001", "PJSIP/1001-")])
