@@ -143,7 +143,7 @@ def install_root(root: Path, binary: Path) -> None:
     """`root` as the renderer's `prefix`: the installed modules (and sbin) linked in, every
     variable directory of the rendered asterisk.conf (`<prefix>/var/...`) created empty, and the
     installed astdatadir's contents (its XML documentation, which Asterisk 22 needs to start)
-    linked into ours, except `sounds` (ours: the IVR's prompts)."""
+    linked into ours, except `sounds` and `moh` (ours: the IVR's prompts, the hold audio)."""
     (root / "lib" / "asterisk").mkdir(parents=True, exist_ok=True)
     (root / "lib" / "asterisk" / "modules").symlink_to(modules_dir(binary))
     (root / "sbin").symlink_to(binary.resolve().parent)
@@ -153,7 +153,7 @@ def install_root(root: Path, binary: Path) -> None:
         (root / "var" / sub).mkdir(parents=True, exist_ok=True)
     data = root / "var" / "lib" / "asterisk"
     for entry in installed_data_dir(binary).iterdir():
-        if entry.name not in ("sounds", "agi-bin") and not (data / entry.name).exists():
+        if entry.name not in ("sounds", "moh", "agi-bin") and not (data / entry.name).exists():
             (data / entry.name).symlink_to(entry)
 
 
@@ -179,19 +179,23 @@ def conf_values(root: Path, ports: Ports, ami_secret: str) -> AsteriskConfValues
     )
 
 
-def write_prompts(sounds: Path, prompt_base: str) -> None:
-    """Half a second of silence (8 kHz, 16-bit mono WAV) for every prompt the IVR can play."""
+def write_silence(path: Path) -> None:
+    """Half a second of silence, 8 kHz 16-bit mono WAV."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x00\x00" * 4000)
+
+
+def write_prompts(data: Path, prompt_base: str) -> None:
+    """Silence for every prompt the IVR can play (`<astdatadir>/sounds/<prompt_base>`), and as
+    the hold audio of musiconhold.conf's class (`<astdatadir>/moh`)."""
     book = load_menu()
-    names = {*book.prompts, "office_found"}
-    folder = sounds / prompt_base
-    folder.mkdir(parents=True, exist_ok=True)
-    silence = b"\x00\x00" * 4000
-    for name in names:
-        with wave.open(str(folder / f"{name}.wav"), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(8000)
-            w.writeframes(silence)
+    for name in {*book.prompts, "office_found"}:
+        write_silence(data / "sounds" / prompt_base / f"{name}.wav")
+    write_silence(data / "moh" / "silence.wav")
 
 
 @dataclass
@@ -231,7 +235,7 @@ class RealAsterisk:
         values = conf_values(self.root, self.ports, self.ami_secret)
         install_root(self.root, self.binary)
         render_asterisk_conf(self.etc, values)
-        write_prompts(self.root / "var" / "lib" / "asterisk" / "sounds", values.prompt_base)
+        write_prompts(self.root / "var" / "lib" / "asterisk", values.prompt_base)
 
     def start(self, timeout: float = 60.0) -> None:
         self.render()

@@ -207,6 +207,8 @@ async def test_the_asterisk_runs_every_module_the_dialplan_needs(pbx: RealAsteri
     assert REQUIRED_MODULES - loaded == set()
     dialplan = pbx.cli("dialplan show hotline-incoming")
     assert "AGI(agi://127.0.0.1:" in dialplan and f"{pbx.ports.agi}/ivr" in dialplan
+    # The hold audio of callers waiting in a queue (without a class, res_musiconhold disables itself).
+    assert "Class: default" in pbx.cli("moh show classes")
 
 
 async def test_answered_call_is_recorded_with_its_seat_and_talk_time(hotline: Hotline) -> None:
@@ -261,6 +263,8 @@ async def test_caller_who_gives_up_in_the_queue_gets_exactly_one_work_order(hotl
     (order,) = h.work_orders()
     assert order.caller_number == CALLER and order.misses == 1 and order.status == "pool"
     assert "ABANDON" in [e[4] for e in queue_log_events(h, call_id)]
+    # The caller heard the hold audio while waiting (not silence).
+    assert "no musiconhold loaded" not in h.pbx.full_log()
     await assert_records_agree(h, call_id)
     assert len(h.work_orders()) == 1 and len(h.missed_calls()) == 1
 
@@ -455,6 +459,11 @@ async def test_caller_who_hangs_up_during_an_ami_outage_gets_the_end_and_talk_of
     assert row.ended_at is not None and near_cdr(utc(row.ended_at), end), (row.ended_at, end)
     assert row.talk_seconds is not None and abs(row.talk_seconds - talk) <= 1.5, (row.talk_seconds, talk)
     assert row.hung_up_by == "caller"
+    # The seat's leg, ended at the reconnect with no talk time, gets the records' talk as well.
+    await until(lambda: not h.legs(call_id)[0].inferred, 10, "the seat's leg to be corrected")
+    (leg,) = h.legs(call_id)
+    assert leg.seat_id == "1001" and leg.talk_seconds is not None and leg.ended_at is not None
+    assert abs(leg.talk_seconds - talk) <= 1.5 and near_cdr(utc(leg.ended_at), end), (leg.talk_seconds, talk)
     types = trail_types(h, call_id)
     # The live view could only guess the end (at the reconnect); the records corrected it.
     assert types.count("CallAnswered") == 1 and "CallReconciled" in types, types
