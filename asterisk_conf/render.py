@@ -1,8 +1,8 @@
 """Renders the Asterisk configuration from templates: every file Asterisk needs to start.
 
 extensions, queues, manager and pjsip carry the hotline; asterisk, modules (exactly `MODULES`),
-logger (the queue log), rtp, cdr (cdr_csv's Master.csv) and musiconhold (the queue's hold audio)
-are what Asterisk needs besides.
+logger (the queue log), rtp, cdr (cdr_csv's Master.csv), musiconhold (the queue's hold audio) and
+indications (the ringback a caller hears during a transfer) are what Asterisk needs besides.
 
 Templates live in asterisk_conf/templates and use `{{name}}` placeholders (Asterisk's own
 `${...}` is left alone). Every placeholder must have a value, so a renamed setting fails loudly
@@ -30,6 +30,7 @@ FILES = (
     "rtp.conf",
     "cdr.conf",
     "musiconhold.conf",
+    "indications.conf",
 )
 
 MODULES: dict[str, str] = {

@@ -11,6 +11,7 @@ Skipped unless HOTLINE_TEST_ASTERISK names an asterisk binary (README.md in this
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import socket
 from datetime import UTC, datetime
@@ -188,6 +189,21 @@ def assert_legs(h: Hotline, call_id: str, expected: list[tuple[str, str, str]]) 
     (row,) = [r for r in h.calls() if r.id == call_id]
     assert row.talk_seconds is not None
     assert abs(row.talk_seconds - sum(leg.talk_seconds or 0.0 for leg in legs)) <= 0.5
+
+
+def tone_hz(audio: bytes) -> float | None:
+    """The frequency of what was heard (zero crossings over the 20 ms frames that are not
+    silence); None when at most 0.2 s of it was not silence. Bytes 0 are no audio (gaps between
+    RTP timestamps that pyVoIP's buffer fills with zeros)."""
+    crossings = frames = 0
+    for start in range(0, len(audio) - 159, 160):
+        frame = [b - 128 for b in audio[start : start + 160]]
+        if 0 in audio[start : start + 160] or max(abs(x) for x in frame) < 8:
+            continue
+        frames += 1
+        signs = [x > 0 for x in frame if abs(x) > 1]
+        crossings += sum(1 for a, b in itertools.pairwise(signs) if a != b)
+    return crossings / 2 / (frames * 0.02) if frames > 10 else None
 
 
 def trail_types(h: Hotline, call_id: str) -> list[str]:
@@ -380,8 +396,14 @@ async def test_transfer_to_12345_leaves_through_the_trunk(hotline: Hotline) -> N
     seat_leg, call_id = await answered_by(h, "1001")
     await asyncio.sleep(3.0)
     await h.seat_console.transfer(SeatId("1001"), call_id, TransferKind.EXTERNAL, "12345")
-    carrier_leg = await asyncio.to_thread(carrier.answer_next, 20)
+    carrier_leg = await asyncio.to_thread(carrier.wait_ringing, 20)
     assert carrier_leg.request.headers["To"]["number"] == "12345"
+    # While the carrier's phone rings (180) the caller hears ringback (China's 450 Hz), not
+    # silence: the IVR's prompts, the hold audio and the phones here are all silent.
+    await asyncio.sleep(3.0)
+    hz = tone_hz(call.received_audio())
+    assert hz is not None and 400 <= hz <= 500, hz
+    await asyncio.to_thread(carrier_leg.answer)
     await asyncio.to_thread(wait_state, seat_leg, CallState.ENDED, 10, "the seat's leg to end")
     await asyncio.sleep(5.0)
     await hang_up(call)
