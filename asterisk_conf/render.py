@@ -1,7 +1,8 @@
 """Renders the Asterisk configuration from templates: every file Asterisk needs to start.
 
 extensions, queues, manager and pjsip carry the hotline; asterisk, modules (exactly `MODULES`),
-logger (the queue log), rtp and cdr (cdr_csv's Master.csv) are what Asterisk needs besides.
+logger (the queue log), rtp, cdr (cdr_csv's Master.csv), musiconhold (the queue's hold audio) and
+indications (the ringback a caller hears during a transfer) are what Asterisk needs besides.
 
 Templates live in asterisk_conf/templates and use `{{name}}` placeholders (Asterisk's own
 `${...}` is left alone). Every placeholder must have a value, so a renamed setting fails loudly
@@ -28,6 +29,8 @@ FILES = (
     "logger.conf",
     "rtp.conf",
     "cdr.conf",
+    "musiconhold.conf",
+    "indications.conf",
 )
 
 MODULES: dict[str, str] = {
@@ -75,7 +78,7 @@ MODULES: dict[str, str] = {
     "bridge_simple.so": "two-party bridges",
     "bridge_native_rtp.so": "two-party bridges",
     "bridge_holding.so": "callers waiting in a queue",
-    "res_musiconhold.so": "Queue's hold audio",
+    "res_musiconhold.so": "Queue's hold audio (musiconhold.conf)",
     "res_timing_timerfd.so": "timing for playback and hold audio",
     # Records.
     "cdr_csv.so": "CDR Master.csv (cdr.conf [csv])",

@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import timedelta
 
 from core.asr_events import TranscriptSegment
 from core.bus import EventBus, Handler, Subscription
@@ -248,8 +249,30 @@ def project_leg(leg: CallLeg | None, event: DomainEvent) -> CallLeg | None:
             seat_id=event.seat_id,
             answered_at=event.answered_at or event.at,
         )
+        if event.inferred and base.ended_at is not None:
+            # A resync guessed this end; the records already gave the real one (reconcile_legs).
+            return base
         return replace(base, ended_at=event.at, talk_seconds=event.talk_seconds, inferred=event.inferred)
     return None
+
+
+def reconcile_legs(legs: Sequence[CallLeg], event: CallReconciled) -> list[CallLeg]:
+    """The legs to correct when Asterisk's records give the call's talk time: the one leg whose
+    end was only guessed (ended `inferred` at an AMI reconnect, or not ended yet) gets the rest of
+    the call's talk after its other legs', and the end that follows from it. With no talk time in
+    the records, or several legs guessed (the records do not split the talk between them),
+    nothing changes."""
+    if event.talk_seconds is None:
+        return []
+    parties = [leg for leg in legs if leg.kind != LegKind.CUSTOMER]
+    guessed = [leg for leg in parties if leg.ended_at is None or leg.inferred]
+    if len(guessed) != 1:
+        return []
+    leg = guessed[0]
+    others = sum(other.talk_seconds or 0.0 for other in parties if other is not leg)
+    talk = round(max(0.0, event.talk_seconds - others), 3)
+    ended = min(event.at, leg.answered_at + timedelta(seconds=talk))
+    return [replace(leg, ended_at=max(ended, leg.answered_at), talk_seconds=talk, inferred=False)]
 
 
 class TrailRecorder:
@@ -321,5 +344,8 @@ class TrailRecorder:
         if isinstance(event, CallLegAnswered | CallLegEnded):
             leg = project_leg(self._calls.find_leg(event.leg_id), event)
             if leg is not None:
+                self._calls.save_leg(leg)
+        if isinstance(event, CallReconciled):
+            for leg in reconcile_legs(self._calls.legs(call_id), event):
                 self._calls.save_leg(leg)
         return True

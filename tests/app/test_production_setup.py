@@ -215,6 +215,8 @@ def test_given_imported_seats_when_rendering_then_every_file_asterisk_needs_is_w
     assert "usegmtime = yes" in csv_section and "loguniqueid = yes" in csv_section
     assert "cdr_csv.so" in MODULES
     assert "rtpstart = 10000" in conf["rtp.conf"]
+    assert "[default]" in conf["musiconhold.conf"] and "res_musiconhold.so" in MODULES
+    assert "country = cn" in conf["indications.conf"] and "ring = 450/1000,0/4000" in conf["indications.conf"]
 
 
 def test_given_no_ami_secret_when_rendering_then_it_is_asked_for_and_nothing_written(

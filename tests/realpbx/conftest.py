@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from realpbx_app import Hotline, WorkingMorningClock, asterisk_binary, seed, settings_for
 from realpbx_asterisk import Ports, RealAsterisk
+from realpbx_link import AmiLink
 from realpbx_phones import SipPhone
 
 from app.main import build_app
@@ -47,14 +48,15 @@ async def pbx(tmp_path: Path) -> AsyncIterator[RealAsterisk]:
 
 @pytest.fixture
 async def hotline(pbx: RealAsterisk, tmp_path: Path) -> AsyncIterator[Hotline]:
-    ports, ami_secret = pbx.ports, pbx.ami_secret
     db_url = f"sqlite:///{tmp_path / 'hotline.db'}"
     app = None
     db = None
     phones: dict[str, SipPhone] = {}
+    link = AmiLink(pbx.ports.ami)
+    await link.start()
     try:
         await asyncio.to_thread(seed, db_url)
-        app = build_app(settings_for(db_url, ports, ami_secret), clock=WorkingMorningClock())
+        app = build_app(settings_for(db_url, pbx, link.port), clock=WorkingMorningClock())
         async with app.router.lifespan_context(app):
             runtime = app.state.runtime
             resynced = asyncio.Event()
@@ -66,7 +68,7 @@ async def hotline(pbx: RealAsterisk, tmp_path: Path) -> AsyncIterator[Hotline]:
             if not (runtime.bridge is not None and runtime.bridge.status.resyncs > 0):
                 await asyncio.wait_for(resynced.wait(), 20)
             db = Database(db_url)
-            h = Hotline(pbx=pbx, app=app, db=db, phones=phones)
+            h = Hotline(pbx=pbx, app=app, db=db, ami_link=link, phones=phones)
             yield h
             # Let the last AMI events reach the store before the lifespan stops everything.
             await asyncio.sleep(0.5)
@@ -77,3 +79,4 @@ async def hotline(pbx: RealAsterisk, tmp_path: Path) -> AsyncIterator[Hotline]:
                 await asyncio.to_thread(phone.stop)
         if db is not None:
             db.dispose()
+        await link.stop()

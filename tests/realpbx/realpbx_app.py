@@ -20,11 +20,11 @@ from realpbx_asterisk import (
     ASTERISK_ENV,
     CARRIER_USER,
     PASSWORDS,
-    Ports,
     RealAsterisk,
     free_udp_port,
     free_udp_range,
 )
+from realpbx_link import AmiLink
 from realpbx_phones import SipPhone
 from sqlalchemy import select
 
@@ -37,7 +37,7 @@ from routing.calendar import load_holidays
 from seats.state import SeatStatus
 from store.db import Database
 from store.migrate import upgrade
-from store.models import CallEventRow, CallRow, WorkOrderCallRow, WorkOrderRow
+from store.models import CallEventRow, CallLegRow, CallRow, WorkOrderCallRow, WorkOrderRow
 from store.repositories import Repositories
 
 
@@ -87,6 +87,7 @@ class Hotline:
     pbx: RealAsterisk
     app: Any
     db: Database
+    ami_link: AmiLink
     phones: dict[str, SipPhone] = field(default_factory=dict)
 
     @property
@@ -148,6 +149,14 @@ class Hotline:
                 )
             )
 
+    def legs(self, call_id: str) -> list[CallLegRow]:
+        with self.db.session() as s:
+            return list(
+                s.scalars(
+                    select(CallLegRow).where(CallLegRow.call_id == call_id).order_by(CallLegRow.answered_at)
+                )
+            )
+
     def work_orders(self) -> list[WorkOrderRow]:
         with self.db.session() as s:
             return list(s.scalars(select(WorkOrderRow)))
@@ -164,11 +173,23 @@ class Hotline:
         return bool(rows) and all(r.ended_at is not None for r in rows)
 
 
-def settings_for(db_url: str, ports: Ports, ami_secret: str) -> Settings:
-    # Production settings (demo off): the same checks `hotline serve` applies.
+def settings_for(db_url: str, pbx: RealAsterisk, ami_port: int) -> Settings:
+    """Production settings (demo off): the same checks `hotline serve` applies. AMI goes to
+    `ami_port` (the test's `AmiLink` in front of Asterisk's manager port); the reconciler reads
+    the test Asterisk's queue_log and Master.csv."""
+    ports = pbx.ports
     return load_settings(
         database={"url": db_url, "auto_migrate": True},
-        ami={"host": "127.0.0.1", "port": ports.ami, "secret": ami_secret, "action_timeout_s": 5.0},
+        ami={"host": "127.0.0.1", "port": ami_port, "secret": pbx.ami_secret, "action_timeout_s": 5.0},
+        asterisk_records={
+            "queue_log": str(pbx.queue_log_file),
+            "cdr_csv": str(pbx.cdr_file),
+            # The application's clock runs ahead of Asterisk's (WorkingMorningClock, up to days):
+            # a settle time longer than that, so calls in progress never count as settled.
+            "settle_s": 30 * 86400.0,
+            # Passes run at start and at every AMI login; a test runs the others itself.
+            "interval_s": 3600.0,
+        },
         agi={"host": "127.0.0.1", "port": ports.agi},
         audiosocket={"host": "127.0.0.1", "port": ports.audiosocket},
         asr={"model_path": None},

@@ -1,11 +1,12 @@
 """A private Asterisk running the project's rendered configuration, for the real-PBX tests.
 
-`RealAsterisk.start()` renders our configuration (`asterisk_conf.render.render_asterisk_conf`)
-into a temporary directory, with free loopback ports for SIP, RTP and AMI and every Asterisk
-directory (astdb, spool, run, log, sounds) inside it, then runs `asterisk -f -C <dir>/asterisk.conf`
-in the foreground (not as a daemon) and waits for `core waitfullybooted` on the private control
-socket. `stop()` ends it. Nothing outside the temporary directory is read or written, so runs on
-one machine do not interfere.
+`RealAsterisk.start()` renders our configuration (`asterisk_conf.render.render_asterisk_conf`,
+every file Asterisk reads, nothing added) into a temporary directory that is also the renderer's
+`prefix`: the installed modules are linked in and every Asterisk directory (astdb, spool, run, log,
+sounds) of the rendered asterisk.conf lies inside it. Free loopback ports for SIP, RTP and AMI.
+It then runs `asterisk -f -C <dir>/etc/asterisk.conf` in the foreground (not as a daemon) and waits
+for `core waitfullybooted` on the private control socket. `stop()` ends it. Nothing outside the
+temporary directory is written, so runs on one machine do not interfere.
 
 The IVR's prompts are short silent WAV files named after the prompts of `ivr/menu.toml`: Asterisk
 answers `GET DATA` on a missing file with -1 (which the IVR rightly takes as a hangup), and the
@@ -15,7 +16,7 @@ tests are about call flow, not audio.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import csv
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asterisk_conf.render import AsteriskConfValues, Seat, render_asterisk_conf
+from asterisk_conf.render import AsteriskConfValues, Seat, Trunk, render_asterisk_conf
 from core import dialplan
 from ivr.menu import load_menu
 
@@ -138,20 +139,31 @@ def installed_data_dir(binary: Path) -> Path:
     )
 
 
-def link_data_dir(data: Path, installed: Path) -> None:
-    """Our private astdatadir: the installed one's contents linked in, except `sounds` (ours)."""
-    data.mkdir(parents=True, exist_ok=True)
-    for entry in installed.iterdir():
-        if entry.name != "sounds" and not (data / entry.name).exists():
+def install_root(root: Path, binary: Path) -> None:
+    """`root` as the renderer's `prefix`: the installed modules (and sbin) linked in, every
+    variable directory of the rendered asterisk.conf (`<prefix>/var/...`) created empty, and the
+    installed astdatadir's contents (its XML documentation, which Asterisk 22 needs to start)
+    linked into ours, except `sounds` and `moh` (ours: the IVR's prompts, the hold audio)."""
+    (root / "lib" / "asterisk").mkdir(parents=True, exist_ok=True)
+    (root / "lib" / "asterisk" / "modules").symlink_to(modules_dir(binary))
+    (root / "sbin").symlink_to(binary.resolve().parent)
+    # As `make install` (and the distributions' packages) create them: cdr_csv does not create
+    # its folder and writes no Master.csv without it.
+    for sub in ("lib/asterisk/agi-bin", "spool/asterisk", "run/asterisk", "log/asterisk/cdr-csv"):
+        (root / "var" / sub).mkdir(parents=True, exist_ok=True)
+    data = root / "var" / "lib" / "asterisk"
+    for entry in installed_data_dir(binary).iterdir():
+        if entry.name not in ("sounds", "moh", "agi-bin") and not (data / entry.name).exists():
             (data / entry.name).symlink_to(entry)
 
 
-def conf_values(ports: Ports, ami_secret: str) -> AsteriskConfValues:
-    """The renderer's input for the test PBX: its ports, our AGI/AudioSocket, the test phones."""
+def conf_values(root: Path, ports: Ports, ami_secret: str) -> AsteriskConfValues:
+    """The renderer's input for the test PBX: installed at `root` (`install_root`), its ports,
+    our AGI/AudioSocket, the test phones and the carrier phone behind the trunk."""
     seats = [Seat(s, PASSWORDS[s]) for s in SEATS] + [
         Seat(CALLER, PASSWORDS[CALLER], context=dialplan.INCOMING)
     ]
-    values = AsteriskConfValues(
+    return AsteriskConfValues(
         ami_secret=ami_secret,
         agi_port=ports.agi,
         ami_port=ports.ami,
@@ -159,94 +171,31 @@ def conf_values(ports: Ports, ami_secret: str) -> AsteriskConfValues:
         seats=tuple(seats),
         wrapup_s=1,
         ring_timeout=15,
+        trunk=Trunk(host="127.0.0.1", port=ports.carrier),
+        rtp_start=ports.rtp[0],
+        rtp_end=ports.rtp[1],
+        prefix=str(root),
+        etc_dir=str(root / "etc"),
     )
-    # Values the renderer has on some branches only: set them where it has them.
-    names = {f.name for f in dataclasses.fields(AsteriskConfValues)}
-    extra: dict[str, object] = {
-        "audiosocket_port": ports.audiosocket,
-        "rtp_start": ports.rtp[0],
-        "rtp_end": ports.rtp[1],
-    }
-    if "trunk" in names:
-        from asterisk_conf.render import Trunk  # type: ignore[attr-defined]
-
-        extra["trunk"] = Trunk(host="127.0.0.1", port=ports.carrier)
-    extra = {k: v for k, v in extra.items() if k in names}
-    return dataclasses.replace(values, **extra) if extra else values
 
 
-def add_missing_files(etc: Path, root: Path, ports: Ports, moddir: Path) -> None:
-    """What the renderer does not write (yet), modelled on the files a real Asterisk 22 needed
-    to start in the recorded traces (shared/asterisk-traces/project-dialplan-22.10.1/conf/extra_*).
-
-    asterisk.conf and rtp.conf are always the test's own (private directories and ports); the
-    others are written only when the renderer did not produce them, so once it does, its files
-    are the ones tested.
-    """
-    d = {
-        "astetcdir": etc,
-        "astmoddir": moddir,
-        "astvarlibdir": root / "lib",
-        "astdbdir": root / "lib",
-        "astkeydir": root / "lib",
-        "astdatadir": root / "data",
-        "astagidir": root / "lib" / "agi-bin",
-        "astspooldir": root / "spool",
-        "astrundir": root / "run",
-        "astlogdir": root / "log",
-        "astsbindir": root / "sbin",
-    }
-    for key, path in d.items():
-        if key not in ("astetcdir", "astmoddir"):
-            Path(path).mkdir(parents=True, exist_ok=True)
-    lines = ["[directories]", *(f"{k} => {v}" for k, v in d.items())]
-    lines += ["[options]", "verbose = 3", "debug = 0", "documentation_language = en_US", "hideconnect = yes"]
-    (etc / "asterisk.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (etc / "rtp.conf").write_text(f"[general]\nrtpstart = {ports.rtp[0]}\nrtpend = {ports.rtp[1]}\n")
-    defaults = {
-        "modules.conf": "[modules]\nautoload = yes\n",
-        "logger.conf": (
-            "[general]\nqueue_log = yes\nqueue_log_to_file = yes\ndateformat = %F %T.%3q\n"
-            "[logfiles]\nfull => notice,warning,error,verbose,dtmf\n"
-        ),
-        "cdr.conf": (
-            "[general]\nenable = yes\n[csv]\nusegmtime = yes\nloguniqueid = yes\nloguserfield = yes\n"
-            "accountlogs = no\n"
-        ),
-    }
-    for name, text in defaults.items():
-        if not (etc / name).exists():
-            (etc / name).write_text(text, encoding="utf-8")
+def write_silence(path: Path) -> None:
+    """Half a second of silence, 8 kHz 16-bit mono WAV."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x00\x00" * 4000)
 
 
-def add_trunk_endpoint(etc: Path, ports: Ports) -> None:
-    """The trunk, unless the renderer wrote one: like the renderer's loopback test trunk, an
-    endpoint whose static contact is the carrier phone's address (no registration, no auth)."""
-    pjsip = etc / "pjsip.conf"
-    text = pjsip.read_text(encoding="utf-8")
-    if re.search(rf"^\[{re.escape(CARRIER_USER)}\]", text, flags=re.M):
-        return
-    text += (
-        f"\n\n; test only: the carrier behind the trunk is a test phone at a fixed address\n"
-        f"[{CARRIER_USER}](seat-template)\ncontext = {dialplan.INCOMING}\naors = {CARRIER_USER}\n"
-        f"[{CARRIER_USER}]\ntype = aor\ncontact = sip:127.0.0.1:{ports.carrier}\n"
-    )
-    pjsip.write_text(text, encoding="utf-8")
-
-
-def write_prompts(sounds: Path, prompt_base: str) -> None:
-    """Half a second of silence (8 kHz, 16-bit mono WAV) for every prompt the IVR can play."""
+def write_prompts(data: Path, prompt_base: str) -> None:
+    """Silence for every prompt the IVR can play (`<astdatadir>/sounds/<prompt_base>`), and as
+    the hold audio of musiconhold.conf's class (`<astdatadir>/moh`)."""
     book = load_menu()
-    names = {*book.prompts, "office_found"}
-    folder = sounds / prompt_base
-    folder.mkdir(parents=True, exist_ok=True)
-    silence = b"\x00\x00" * 4000
-    for name in names:
-        with wave.open(str(folder / f"{name}.wav"), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(8000)
-            w.writeframes(silence)
+    for name in {*book.prompts, "office_found"}:
+        write_silence(data / "sounds" / prompt_base / f"{name}.wav")
+    write_silence(data / "moh" / "silence.wav")
 
 
 @dataclass
@@ -271,15 +220,22 @@ class RealAsterisk:
 
     @property
     def log_dir(self) -> Path:
-        return self.root / "log"
+        """astlogdir of the rendered asterisk.conf: full, queue_log, cdr-csv/Master.csv."""
+        return self.root / "var" / "log" / "asterisk"
+
+    @property
+    def queue_log_file(self) -> Path:
+        return self.log_dir / "queue_log"
+
+    @property
+    def cdr_file(self) -> Path:
+        return self.log_dir / "cdr-csv" / "Master.csv"
 
     def render(self) -> None:
-        values = conf_values(self.ports, self.ami_secret)
+        values = conf_values(self.root, self.ports, self.ami_secret)
+        install_root(self.root, self.binary)
         render_asterisk_conf(self.etc, values)
-        add_missing_files(self.etc, self.root, self.ports, modules_dir(self.binary))
-        add_trunk_endpoint(self.etc, self.ports)
-        link_data_dir(self.root / "data", installed_data_dir(self.binary))
-        write_prompts(self.root / "data" / "sounds", values.prompt_base)
+        write_prompts(self.root / "var" / "lib" / "asterisk", values.prompt_base)
 
     def start(self, timeout: float = 60.0) -> None:
         self.render()
@@ -339,8 +295,15 @@ class RealAsterisk:
         return re.findall(r'\] Dial\("[^"]*", "([^",]*)', self.full_log())
 
     def queue_log(self) -> list[list[str]]:
-        p = self.log_dir / "queue_log"
+        p = self.queue_log_file
         return [line.split("|") for line in p.read_text().splitlines()] if p.exists() else []
+
+    def cdr_rows(self) -> list[list[str]]:
+        """cdr_csv's Master.csv rows (accountcode, src, dst, dcontext, clid, channel, dstchannel,
+        lastapp, lastdata, start, answer, end, duration, billsec, disposition, amaflags,
+        uniqueid, userfield; cdr.conf `loguniqueid`, `loguserfield`)."""
+        p = self.cdr_file
+        return list(csv.reader(p.read_text().splitlines())) if p.exists() else []
 
     def stop(self, keep_logs_in: Path | None = None) -> None:
         proc = self.process

@@ -192,6 +192,11 @@ class DtmfCall(VoIP.VoIPCall):  # type: ignore[misc]
         for client in self.RTPClients:
             client.press(digits)
 
+    def received_audio(self) -> bytes:
+        """All audio received on the call so far, placed by RTP timestamp: 8 kHz, 8-bit unsigned
+        (as pyVoIP decodes it), silence 0x80."""
+        return b"".join(client.pmin.buffer.getvalue() for client in self.RTPClients)
+
     def wait_keys_sent(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
         while any(c.keys_pending for c in self.RTPClients):

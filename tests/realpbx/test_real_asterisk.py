@@ -11,7 +11,10 @@ Skipped unless HOTLINE_TEST_ASTERISK names an asterisk binary (README.md in this
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
 import socket
+from datetime import UTC, datetime
 
 import pytest
 from realpbx_app import Hotline, until
@@ -24,6 +27,9 @@ from console_web.seat_api import TransferKind
 from core.calls import CallStatus
 from core.events import DomainEvent
 from core.ids import CallId, SeatId, WorkOrderId
+from pbx.reconcile import CDR, QUEUE_LOG, CallFromRecords, ReconcileReport, summarise
+from pbx.record_files import RecordFile
+from pbx.records import parse_cdr, parse_queue_log
 from seats.state import SeatStatus
 
 pytestmark = [
@@ -74,6 +80,132 @@ def talk_from_queue_log(h: Hotline, call_id: str) -> float:
     return float(done[0][6])  # COMPLETE*: holdtime|calltime|origposition
 
 
+def cdr_rows_of(h: Hotline, call_id: str) -> list[list[str]]:
+    """Master.csv rows of the call (the caller channel's uniqueid, column 16, is the call id)."""
+    return [r for r in h.pbx.cdr_rows() if len(r) > 16 and r[16] == call_id]
+
+
+def utc(at: datetime) -> datetime:
+    """A time read back from the database (SQLite keeps no zone: UTC) as an aware UTC time."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def cdr_end(h: Hotline, call_id: str) -> datetime:
+    """When Asterisk says the call ended: the last `end` of its CDR rows (GMT, cdr.conf usegmtime)."""
+    rows = cdr_rows_of(h, call_id)
+    assert rows, f"no CDR row for {call_id}"
+    return max(datetime.fromisoformat(r[11]).replace(tzinfo=UTC) for r in rows)
+
+
+def near_cdr(at: datetime, cdr_at: datetime) -> bool:
+    """`at` is the moment a CDR time names: CDR times are whole seconds (cut, not rounded)."""
+    return -0.25 <= (at - cdr_at).total_seconds() <= 1.25
+
+
+def records_view(h: Hotline, call_id: str) -> CallFromRecords:
+    """The call as the reconciler reads it from this Asterisk's queue_log and Master.csv."""
+    queue_log = RecordFile(QUEUE_LOG, h.pbx.queue_log_file).read_since(None).lines
+    cdr = RecordFile(CDR, h.pbx.cdr_file).read_since(None).lines
+    calls = summarise(parse_queue_log(queue_log), parse_cdr(cdr), cdr_expected=True, now=datetime.now(UTC))
+    assert CallId(call_id) in calls, sorted(calls)
+    return calls[CallId(call_id)]
+
+
+async def reconcile(h: Hotline, call_id: str) -> ReconcileReport:
+    """A reconciliation pass once Asterisk has written the call's CDR; its events applied."""
+    await until(lambda: bool(cdr_rows_of(h, call_id)), 10, "the call's CDR row")
+    reconciler = h.runtime.reconciliation.reconciler
+    report: ReconcileReport = await reconciler.run("测试核对", snapshot_fresh=True)
+    await h.runtime.bus.drain()
+    return report
+
+
+def stored(h: Hotline) -> tuple[object, ...]:
+    """What the database holds of calls and missed-call work orders (to compare before/after)."""
+    calls = [
+        (r.id, r.status, r.seat_id, r.queue, r.ended_at, r.talk_seconds, r.hung_up_by, r.wait_seconds)
+        for r in h.calls()
+    ]
+    orders = sorted((o.id, o.caller_number, o.misses, o.status) for o in h.work_orders())
+    missed = sorted((m.call_id, m.order_id) for m in h.missed_calls())
+    return calls, orders, missed
+
+
+async def assert_records_agree(h: Hotline, call_id: str) -> None:
+    """Asterisk's records say what the live view recorded, and a reconciliation changes nothing
+    (no second call, no second work order, no corrected end)."""
+    (row,) = [r for r in h.calls() if r.id == call_id]
+    rec = records_view(h, call_id)
+    assert rec.complete and rec.status == row.status and rec.queue == row.queue, (rec, row.status)
+    assert rec.seat_id == row.seat_id and rec.hung_up_by == row.hung_up_by
+    assert row.ended_at is not None and rec.ended_at is not None
+    assert near_cdr(utc(row.ended_at), rec.ended_at), (row.ended_at, rec.ended_at)
+    if rec.talk_seconds is not None:
+        assert row.talk_seconds is not None and abs(row.talk_seconds - rec.talk_seconds) <= 1.5
+    before = stored(h)
+    report = await reconcile(h, call_id)
+    assert report.missing == [] and report.skipped == {QUEUE_LOG: 0, CDR: 0}, report.summary()
+    assert (report.created, report.closed, report.corrected, report.misses) == (0, 0, 0, 0), report.summary()
+    assert stored(h) == before
+
+
+_BRIDGE_LINE = re.compile(
+    r"^\[(?P<at>[0-9-]+ [0-9:.]+)\] VERBOSE\[[^\]]*\](?:\[[^\]]*\])? bridge_channel\.c: "
+    r"Channel (?P<channel>\S+) (?P<what>joined|left) '"
+)
+
+
+def bridged_seconds(h: Hotline, channel_prefix: str) -> list[float]:
+    """How long each channel named `channel_prefix...` was bridged, by Asterisk's full log
+    (`Channel X joined` / `left`, to the millisecond): a party's own talk time."""
+    joined: dict[str, datetime] = {}
+    out: list[float] = []
+    for line in h.pbx.full_log().splitlines():
+        m = _BRIDGE_LINE.match(line)
+        if m is None or not m["channel"].startswith(channel_prefix):
+            continue
+        at = datetime.strptime(m["at"], "%Y-%m-%d %H:%M:%S.%f")
+        if m["what"] == "joined":
+            joined.setdefault(m["channel"], at)
+        elif m["channel"] in joined:
+            out.append((at - joined.pop(m["channel"])).total_seconds())
+    return out
+
+
+def assert_legs(h: Hotline, call_id: str, expected: list[tuple[str, str, str]]) -> None:
+    """The call's legs are `expected` (kind, party, channel prefix), in order, each ended with
+    its own talk time: what Asterisk's log says that party was bridged with the caller."""
+    legs = h.legs(call_id)
+    assert [(leg.kind, leg.party) for leg in legs] == [(k, p) for k, p, _ in expected], [
+        (leg.kind, leg.party, leg.talk_seconds) for leg in legs
+    ]
+    seen: dict[str, int] = {}
+    for leg, (_, _, prefix) in zip(legs, expected, strict=True):
+        index = seen[prefix] = seen.get(prefix, -1) + 1
+        reference = bridged_seconds(h, prefix)
+        assert len(reference) > index, (prefix, reference)
+        assert not leg.inferred and leg.ended_at is not None and leg.talk_seconds is not None, leg.party
+        assert abs(leg.talk_seconds - reference[index]) <= 0.5, (leg.party, leg.talk_seconds, reference)
+    (row,) = [r for r in h.calls() if r.id == call_id]
+    assert row.talk_seconds is not None
+    assert abs(row.talk_seconds - sum(leg.talk_seconds or 0.0 for leg in legs)) <= 0.5
+
+
+def tone_hz(audio: bytes) -> float | None:
+    """The frequency of what was heard (zero crossings over the 20 ms frames that are not
+    silence); None when at most 0.2 s of it was not silence. Bytes 0 are no audio (gaps between
+    RTP timestamps that pyVoIP's buffer fills with zeros)."""
+    crossings = frames = 0
+    for start in range(0, len(audio) - 159, 160):
+        frame = [b - 128 for b in audio[start : start + 160]]
+        if 0 in audio[start : start + 160] or max(abs(x) for x in frame) < 8:
+            continue
+        frames += 1
+        signs = [x > 0 for x in frame if abs(x) > 1]
+        crossings += sum(1 for a, b in itertools.pairwise(signs) if a != b)
+    return crossings / 2 / (frames * 0.02) if frames > 10 else None
+
+
 def trail_types(h: Hotline, call_id: str) -> list[str]:
     return [e.event_type for e in h.trail(call_id)]
 
@@ -82,34 +214,8 @@ def trail_seats(h: Hotline, call_id: str, event_type: str) -> list[str]:
     return [str(e.data.get("seat_id")) for e in h.trail(call_id) if e.event_type == event_type]
 
 
-# What the rendered dialplan and our components use. The renderer declares its own list where it
-# writes modules.conf (asterisk_conf.render.MODULES): then that list is the one checked.
-FALLBACK_MODULES = {
-    "chan_pjsip.so",
-    "res_pjsip.so",
-    "res_pjsip_session.so",
-    "res_pjsip_registrar.so",
-    "res_pjsip_authenticator_digest.so",
-    "res_pjsip_endpoint_identifier_user.so",
-    "res_pjsip_sdp_rtp.so",
-    "res_rtp_asterisk.so",
-    "app_queue.so",
-    "res_agi.so",
-    "app_dial.so",
-    "app_playback.so",
-    "app_chanspy.so",
-    "app_audiosocket.so",
-    "res_audiosocket.so",
-    "pbx_config.so",
-    "func_logic.so",
-    "func_callerid.so",
-    "func_channel.so",
-    "bridge_simple.so",
-    "codec_ulaw.so",
-    "format_wav.so",
-    "cdr_csv.so",
-}
-REQUIRED_MODULES = set(getattr(render, "MODULES", FALLBACK_MODULES))
+# modules.conf loads exactly these (`autoload = no`): every one must be running.
+REQUIRED_MODULES = set(render.MODULES)
 
 
 async def test_the_asterisk_runs_every_module_the_dialplan_needs(pbx: RealAsterisk) -> None:
@@ -117,6 +223,8 @@ async def test_the_asterisk_runs_every_module_the_dialplan_needs(pbx: RealAsteri
     assert REQUIRED_MODULES - loaded == set()
     dialplan = pbx.cli("dialplan show hotline-incoming")
     assert "AGI(agi://127.0.0.1:" in dialplan and f"{pbx.ports.agi}/ivr" in dialplan
+    # The hold audio of callers waiting in a queue (without a class, res_musiconhold disables itself).
+    assert "Class: default" in pbx.cli("moh show classes")
 
 
 async def test_answered_call_is_recorded_with_its_seat_and_talk_time(hotline: Hotline) -> None:
@@ -144,6 +252,10 @@ async def test_answered_call_is_recorded_with_its_seat_and_talk_time(hotline: Ho
     assert abs(row.talk_seconds - talk_from_queue_log(h, call_id)) <= 1.5
     events = [e[4] for e in queue_log_events(h, call_id)]
     assert events[:1] == ["ENTERQUEUE"] and "CONNECT" in events and "COMPLETECALLER" in events
+    (leg,) = h.legs(call_id)
+    assert leg.seat_id == "1001" and leg.talk_seconds is not None
+    assert abs(leg.talk_seconds - row.talk_seconds) <= 0.5
+    await assert_records_agree(h, call_id)
 
 
 async def abandon_in_queue(h: Hotline) -> str:
@@ -167,6 +279,10 @@ async def test_caller_who_gives_up_in_the_queue_gets_exactly_one_work_order(hotl
     (order,) = h.work_orders()
     assert order.caller_number == CALLER and order.misses == 1 and order.status == "pool"
     assert "ABANDON" in [e[4] for e in queue_log_events(h, call_id)]
+    # The caller heard the hold audio while waiting (not silence).
+    assert "no musiconhold loaded" not in h.pbx.full_log()
+    await assert_records_agree(h, call_id)
+    assert len(h.work_orders()) == 1 and len(h.missed_calls()) == 1
 
 
 async def test_callback_rings_the_seat_first_then_the_citizen_and_is_recorded(hotline: Hotline) -> None:
@@ -211,13 +327,13 @@ async def test_seat_to_seat_transfer_records_both_seats(hotline: Hotline) -> Non
     call = await call_through_ivr(h)
     first_leg, call_id = await answered_by(h, "1001")
     await h.login("1002")
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(3.0)
     await h.seat_console.transfer(SeatId("1001"), call_id, TransferKind.SEAT, "1002")
     second_phone = await h.phone("1002")
     second_leg = await asyncio.to_thread(second_phone.answer_next, 20)
     # Asterisk hangs up the first seat's leg once the caller has been redirected.
     await asyncio.to_thread(wait_state, first_leg, CallState.ENDED, 10, "seat 1001's leg to end")
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(5.0)
     await hang_up(call)
     await asyncio.to_thread(wait_state, second_leg, CallState.ENDED, 10, "seat 1002's leg to end")
     await until(h.all_ended, 20, "the call to be recorded as ended")
@@ -231,6 +347,7 @@ async def test_seat_to_seat_transfer_records_both_seats(hotline: Hotline) -> Non
     assert [(t.data.get("exten"), t.data.get("seat_id")) for t in transfers] == [("1002", "1001")], types
     assert "1001" in trail_seats(h, call_id, "CallAnswered")
     assert "1002" in trail_seats(h, call_id, "CallAnswered"), types
+    assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-"), ("seat", "1002", "PJSIP/1002-")])
     await until(
         lambda: h.seat_status("1002") not in (SeatStatus.RINGING, SeatStatus.TALKING),
         10,
@@ -247,11 +364,12 @@ async def test_queue_transfer_reaches_the_other_queue_and_records_its_seat(hotli
     call = await call_through_ivr(h)
     first_leg, call_id = await answered_by(h, "1001")
     await h.login("1002")
+    await asyncio.sleep(3.0)
     await h.seat_console.transfer(SeatId("1001"), call_id, TransferKind.QUEUE, target)
     second_phone = await h.phone("1002")
     second_leg = await asyncio.to_thread(second_phone.answer_next, 30)
     await asyncio.to_thread(wait_state, first_leg, CallState.ENDED, 10, "seat 1001's leg to end")
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(5.0)
     await hang_up(call)
     await asyncio.to_thread(wait_state, second_leg, CallState.ENDED, 10, "seat 1002's leg to end")
     await until(h.all_ended, 20, "the call to be recorded as ended")
@@ -262,6 +380,7 @@ async def test_queue_transfer_reaches_the_other_queue_and_records_its_seat(hotli
     assert [(t.data.get("exten"), t.data.get("seat_id")) for t in transfers] == [(target, "1001")]
     assert "1002" in trail_seats(h, call_id, "CallAnswered"), trail_types(h, call_id)
     assert "CONNECT" in [e[4] for e in queue_log_events(h, call_id) if e[2] == target]
+    assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-"), ("seat", "1002", "PJSIP/1002-")])
     await until(
         lambda: h.seat_status("1002") not in (SeatStatus.RINGING, SeatStatus.TALKING),
         10,
@@ -275,11 +394,18 @@ async def test_transfer_to_12345_leaves_through_the_trunk(hotline: Hotline) -> N
     await h.login("1001")
     call = await call_through_ivr(h)
     seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.sleep(3.0)
     await h.seat_console.transfer(SeatId("1001"), call_id, TransferKind.EXTERNAL, "12345")
-    carrier_leg = await asyncio.to_thread(carrier.answer_next, 20)
+    carrier_leg = await asyncio.to_thread(carrier.wait_ringing, 20)
     assert carrier_leg.request.headers["To"]["number"] == "12345"
+    # While the carrier's phone rings (180) the caller hears ringback (China's 450 Hz), not
+    # silence: the IVR's prompts, the hold audio and the phones here are all silent.
+    await asyncio.sleep(3.0)
+    hz = tone_hz(call.received_audio())
+    assert hz is not None and 400 <= hz <= 500, hz
+    await asyncio.to_thread(carrier_leg.answer)
     await asyncio.to_thread(wait_state, seat_leg, CallState.ENDED, 10, "the seat's leg to end")
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(5.0)
     await hang_up(call)
     await asyncio.to_thread(wait_state, carrier_leg, CallState.ENDED, 10, "the trunk leg to end")
     await until(h.all_ended, 20, "the call to be recorded as ended")
@@ -288,6 +414,10 @@ async def test_transfer_to_12345_leaves_through_the_trunk(hotline: Hotline) -> N
     assert row.status == CallStatus.TRANSFERRED
     transfers = [e for e in h.trail(call_id) if e.event_type == "CallTransferred"]
     assert [(t.data.get("exten"), t.data.get("seat_id")) for t in transfers] == [("12345", "1001")]
+    assert row.transfer_status == "ok", row.transfers
+    assert_legs(
+        h, call_id, [("seat", "1001", "PJSIP/1001-"), ("external", "12345", f"PJSIP/{CARRIER_USER}-")]
+    )
 
 
 async def test_ami_connection_killed_mid_call_records_the_call_once(hotline: Hotline) -> None:
@@ -316,3 +446,77 @@ async def test_ami_connection_killed_mid_call_records_the_call_once(hotline: Hot
     assert abs(row.talk_seconds - talk_from_queue_log(h, call_id)) <= 1.5
     types = trail_types(h, call_id)
     assert types.count("CallAnswered") == 1 and types.count("CallEnded") == 1, types
+
+
+async def test_caller_who_hangs_up_during_an_ami_outage_gets_the_end_and_talk_of_asterisks_records(
+    hotline: Hotline,
+) -> None:
+    h = hotline
+    bridge = h.runtime.bridge
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    _seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.sleep(2.0)
+    # The network to the AMI goes down and stays down: the bridge cannot log in again.
+    await h.ami_link.cut()
+    await until(lambda: not bridge.status.connected, 15, "the bridge to notice the outage")
+    resyncs = bridge.status.resyncs
+    await hang_up(call)
+    await until(lambda: bool(cdr_rows_of(h, call_id)), 10, "Asterisk's CDR of the call")
+    end = cdr_end(h, call_id)
+    talk = talk_from_queue_log(h, call_id)
+    await asyncio.sleep(5.0)  # the outage goes on well past the real end
+    assert bridge.status.resyncs == resyncs and not bridge.status.connected
+    await h.ami_link.restore()
+    await until(lambda: bridge.status.resyncs > resyncs, 30, "the bridge to log in again and resync")
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+
+    def from_records() -> bool:
+        (row,) = h.calls()
+        return row.ended_at is not None and near_cdr(utc(row.ended_at), end)
+
+    await until(from_records, 20, "the call's end to come from Asterisk's records")
+    (row,) = h.calls()
+    assert row.id == call_id and row.status == CallStatus.ANSWERED and row.seat_id == "1001"
+    assert row.ended_at is not None and near_cdr(utc(row.ended_at), end), (row.ended_at, end)
+    assert row.talk_seconds is not None and abs(row.talk_seconds - talk) <= 1.5, (row.talk_seconds, talk)
+    assert row.hung_up_by == "caller"
+    # The seat's leg, ended at the reconnect with no talk time, gets the records' talk as well.
+    await until(lambda: not h.legs(call_id)[0].inferred, 10, "the seat's leg to be corrected")
+    (leg,) = h.legs(call_id)
+    assert leg.seat_id == "1001" and leg.talk_seconds is not None and leg.ended_at is not None
+    assert abs(leg.talk_seconds - talk) <= 1.5 and near_cdr(utc(leg.ended_at), end), (leg.talk_seconds, talk)
+    types = trail_types(h, call_id)
+    # The live view could only guess the end (at the reconnect); the records corrected it.
+    assert types.count("CallAnswered") == 1 and "CallReconciled" in types, types
+    assert len(h.work_orders()) == 0  # answered: no missed call
+
+
+async def test_failed_transfer_to_12345_returns_the_caller_to_the_queue_and_is_recorded_failed(
+    hotline: Hotline,
+) -> None:
+    h = hotline
+    # The carrier is down: nothing answers at the trunk's address (no carrier phone started).
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.sleep(2.0)
+    await h.seat_console.transfer(SeatId("1001"), call_id, TransferKind.EXTERNAL, "12345")
+    await asyncio.to_thread(wait_state, seat_leg, CallState.ENDED, 10, "the seat's leg to end")
+    # The Dial fails; the caller hears transfer_failed and waits in its queue again, where the
+    # seat (free after its wrap-up) answers once more.
+    again = await asyncio.to_thread((await h.phone("1001")).answer_next, 60)
+    await until(lambda: h.seat_status("1001") is SeatStatus.TALKING, 15, "seat 1001 talking again")
+    await asyncio.sleep(2.0)
+    await hang_up(call)
+    await asyncio.to_thread(wait_state, again, CallState.ENDED, 10, "the seat's second leg to end")
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+
+    assert h.pbx.dial_targets() == [f"PJSIP/12345@{CARRIER_USER}"]
+    enters = [e for e in queue_log_events(h, call_id) if e[4] == "ENTERQUEUE"]
+    assert [e[2] for e in enters] == [LABOR_QUEUE, LABOR_QUEUE], queue_log_events(h, call_id)
+    (row,) = h.calls()
+    assert row.id == call_id and row.status == CallStatus.ANSWERED and row.seat_id == "1001"
+    assert row.transfer_status == "failed", row.transfers
+    assert [(t.get("target"), t.get("status")) for t in row.transfers] == [("12345", "failed")], row.transfers
+    assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-"), ("seat", "1001", "PJSIP/1001-")])

@@ -458,6 +458,10 @@ async def test_given_the_real_ami_outage_when_the_records_are_read_then_the_end_
     assert after.ended_at == datetime(2026, 12, 1, 22, 6, 56, tzinfo=UTC)
     assert after.talk_seconds == 16.0 and after.hung_up_by == "caller" and after.seat_id == "1001"
     assert report.corrected >= 1
+    # The seat's leg, ended at the reconnect with no talk time, gets the records' talk too.
+    (leg,) = rig.calls.legs(call)
+    assert leg.seat_id == "1001" and not leg.inferred and leg.talk_seconds == 16.0
+    assert leg.ended_at is not None and leg.ended_at <= after.ended_at
     # The call the tracker saw end live (after its own reconnect) keeps what it recorded.
     assert seen_live_before.ended_at is not None
     assert rig.calls.get(CallId("1796162645.25")) == seen_live_before

@@ -1,0 +1,81 @@
+"""A call's legs after Asterisk's records correct an end the AMI link only guessed (an outage
+during the call): the guessed leg gets the records' talk time, the others keep their own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core.call_events import CallLegEnded, CallReconciled, LegKind
+from core.calls import CallLeg
+from core.ids import CallId, EventId, SeatId
+from store.recorder import project_leg, reconcile_legs
+
+CALL = CallId("1796549937.0")
+T0 = datetime(2026, 12, 6, 9, 39, 3, tzinfo=UTC)
+RECONNECT = T0 + timedelta(minutes=5)
+
+
+def _leg(n: int, answered: datetime, *, talk: float | None, inferred: bool, kind: str = "seat") -> CallLeg:
+    return CallLeg(
+        call_id=CALL,
+        leg_id=f"{CALL}:{n}",
+        kind=kind,
+        party=f"100{n}",
+        seat_id=SeatId(f"100{n}"),
+        answered_at=answered,
+        ended_at=RECONNECT if inferred else (answered + timedelta(seconds=talk or 0.0)),
+        talk_seconds=talk,
+        inferred=inferred,
+    )
+
+
+def _reconciled(talk: float | None, end: datetime) -> CallReconciled:
+    return CallReconciled(
+        at=end, event_id=EventId(f"{CALL}:reconciled:x"), call_id=CALL, status="answered", talk_seconds=talk
+    )
+
+
+def test_given_the_second_seats_leg_ended_at_the_reconnect_when_reconciled_then_it_gets_the_rest_of_the_talk() -> (
+    None
+):
+    first = _leg(1, T0, talk=4.0, inferred=False)
+    second = _leg(2, T0 + timedelta(seconds=5), talk=None, inferred=True)
+    end = T0 + timedelta(seconds=12)
+
+    (fixed,) = reconcile_legs([first, second], _reconciled(11.0, end))
+
+    assert fixed.leg_id == second.leg_id and not fixed.inferred
+    assert fixed.talk_seconds == 7.0 and fixed.ended_at == end
+
+
+def test_given_two_guessed_legs_or_no_talk_in_the_records_when_reconciled_then_no_leg_changes() -> None:
+    a = _leg(1, T0, talk=None, inferred=True)
+    b = _leg(2, T0 + timedelta(seconds=5), talk=None, inferred=True)
+    assert reconcile_legs([a, b], _reconciled(11.0, T0 + timedelta(seconds=12))) == []
+    assert reconcile_legs([a], _reconciled(None, T0 + timedelta(seconds=12))) == []
+
+
+def test_given_a_callbacks_citizen_leg_when_reconciled_then_only_the_seats_leg_is_counted() -> None:
+    seat = _leg(1, T0, talk=None, inferred=True)
+    citizen = _leg(2, T0 + timedelta(seconds=3), talk=None, inferred=True, kind=LegKind.CUSTOMER.value)
+    (fixed,) = reconcile_legs([seat, citizen], _reconciled(9.0, T0 + timedelta(seconds=9)))
+    assert fixed.leg_id == seat.leg_id and fixed.talk_seconds == 9.0
+
+
+def test_given_a_leg_corrected_from_the_records_when_the_resyncs_guessed_end_arrives_then_the_correction_stays() -> (
+    None
+):
+    corrected = _leg(1, T0, talk=3.0, inferred=False)
+    guessed_end = CallLegEnded(
+        at=RECONNECT,
+        event_id=EventId(f"{CALL}:leg-ended:1"),
+        call_id=CALL,
+        leg_id=corrected.leg_id,
+        kind=LegKind.SEAT,
+        party="1001",
+        seat_id=SeatId("1001"),
+        answered_at=T0,
+        talk_seconds=None,
+        inferred=True,
+    )
+    assert project_leg(corrected, guessed_end) == corrected
