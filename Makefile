@@ -33,7 +33,7 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
 
-# Every bench/*.py but the fault scenarios (bench-faults: about 12 minutes, private PostgreSQL and
+# Every bench/*.py but the fault scenarios (bench-faults: about 9 minutes, private PostgreSQL and
 # Redis) and the data generator make_address_devset.py. A failing bench does not stop the others;
 # the failures are listed at the end and make exits 1.
 BENCH_OUT := bench/fault_scenarios.py bench/make_address_devset.py
