@@ -34,14 +34,20 @@ LOOKBACK = timedelta(hours=12)
 
 
 def subscribe_seat_log(runtime: Runtime, log: SeatLogRepository | None = None) -> Subscription:
-    """Append every seat state change to the seat status log; call inside the running loop."""
+    """Append every seat state change to the seat status log; call inside the running loop.
+
+    Behind the durable journal like the other database writers: a change that arrives while the
+    database is down is applied, with its own time, once it is back (attendance would otherwise
+    lose the seats' sign-ins of the outage). A replay after a kill between writing and marking
+    may write one row twice: the same status at the same instant, which no interval changes by."""
     repo = log or SeatLogRepository(runtime.repos.db)
 
     async def append(event: DomainEvent) -> None:
         if isinstance(event, SeatStateChanged):
             await asyncio.to_thread(repo.append, event.seat_id, event.team_id, event.status.value, event.at)
 
-    return runtime.bus.subscribe("seat-status-log", append, types=(SeatStateChanged,))
+    name = "seat-status-log"
+    return runtime.bus.subscribe(name, runtime.journals.guard(name, append), types=(SeatStateChanged,))
 
 
 def _hm(t: time) -> str:

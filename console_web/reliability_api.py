@@ -16,7 +16,12 @@ from console_web.routes import User
 from core.errors import BackendUnavailable, PermissionDenied
 from seats.models import Role
 
-SUBSCRIBER_LABELS = {"call-recorder": "通话留痕", "callbacks": "回拨工单", "ivr-outcomes": "满意度与回拨请求"}
+SUBSCRIBER_LABELS = {
+    "call-recorder": "通话留痕",
+    "callbacks": "回拨工单",
+    "ivr-outcomes": "满意度与回拨请求",
+    "seat-status-log": "坐席状态记录（考勤）",
+}
 DEAD_LETTER_COLUMNS = {
     "at": "转入时间",
     "subscriber_label": "处理环节",

@@ -1,0 +1,87 @@
+"""The seat status log (考勤) is a database writer like the recorder: a seat's state change that
+arrives while the database is down is kept in the durable journal and written once it is back,
+with its own time. Found by the db_outage fault scenario (bench/faults), whose app log showed
+`subscriber seat-status-log failed on SeatStateChanged` and nothing written afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+from app.console_schedule import subscribe_seat_log
+from app.reliability import Journals
+from app.runtime import Runtime
+from app.settings import demo_settings
+from core.bus import EventBus
+from core.errors import BackendUnavailable
+from core.ids import EventId, SeatId, TeamId
+from seats.state import SeatStateChanged, SeatStatus
+from store.schedules import SeatLogRepository
+
+AT = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+
+
+class FlakyLog:
+    """A seat status log whose database is down until `down` is cleared."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.failed = 0
+        self.rows: list[tuple[str, str, str, datetime]] = []
+
+    def append(self, seat_id: str, team_id: str, status: str, at: datetime) -> None:
+        if self.down:
+            self.failed += 1
+            raise BackendUnavailable("数据库暂时不可用")
+        self.rows.append((seat_id, team_id, status, at))
+
+
+def _changed(n: int, status: SeatStatus) -> SeatStateChanged:
+    return SeatStateChanged(
+        at=AT.replace(minute=n),
+        event_id=EventId(f"seat-{n}"),
+        seat_id=SeatId("1001"),
+        team_id=TeamId("t1"),
+        previous=SeatStatus.OFFLINE,
+        status=status,
+    )
+
+
+async def _until(cond: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_given_the_database_down_when_seats_change_state_then_the_log_is_written_once_it_is_back(
+    tmp_path: Path,
+) -> None:
+    settings = demo_settings(journal={"dir": str(tmp_path / "journal")})
+    journals = Journals(settings)
+    bus = EventBus()
+    runtime = cast(Runtime, SimpleNamespace(bus=bus, journals=journals, repos=None))
+    log = FlakyLog()
+    subscribe_seat_log(runtime, cast(SeatLogRepository, log))
+    await bus.start()
+    try:
+        await bus.publish(_changed(1, SeatStatus.AVAILABLE))
+        await bus.publish(_changed(2, SeatStatus.PAUSED))
+        await _until(lambda: journals.backlog().get("seat-status-log") == 2)
+        assert log.rows == [] and log.failed >= 1
+
+        log.down = False
+        await _until(lambda: len(log.rows) == 2)
+        await _until(lambda: journals.backlog().get("seat-status-log") == 0)
+        assert log.rows == [
+            ("1001", "t1", "available", AT.replace(minute=1)),
+            ("1001", "t1", "paused", AT.replace(minute=2)),
+        ]
+        assert journals.dead_letters(10) == []
+    finally:
+        await journals.stop()
+        await bus.stop()
