@@ -1463,6 +1463,7 @@ class SimPbx:
         args = split_args(data)
         tech, _, resource = args[0].split("&")[0].strip().partition("/")
         ring_for = float(args[1]) if len(args) > 1 and args[1].strip() else math.inf
+        go_on = len(args) > 2 and "g" in args[2]  # option g: on the callee's hang-up, next priority
         self._dial_reset(leg)
         target, endpoint, phone = self._dial_target(resource)
         if tech.upper() != "PJSIP" or phone is None:
@@ -1546,6 +1547,13 @@ class SimPbx:
         out.bridge = leg.bridge = None
         self.queue_end_vars(leg, answered_at)
         self.varset(leg, "DIALSTATUS", "ANSWER")
+        if go_on and first is out and leg.hangup_cause is None:
+            # app_dial's OPT_GO_ON: the called party hung up and the caller is still there, so
+            # Dial() returns 0 and the caller goes on at the next priority (the survey after a
+            # seat transfer, [hotline-seat]); only the called leg is hung up.
+            self.hangup(out, 16)
+            self.device_idle(endpoint)
+            return NEXT
         # The Dial()ing channel is the one soft-hung-up, whoever hung up first (traces 05, observer).
         self.chan_event("SoftHangupRequest", leg, cause_hdr)
         self.run_h_exten(leg)
