@@ -30,7 +30,9 @@ from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from console_web.seat_api import build_seat_router
 from core import dialplan
 from core.calls import CallLeg, CallRecord
+from core.events import DomainEvent
 from core.ids import CallId, SeatId
+from core.ivr_events import SurveyAnswered, SurveyRating
 from pbx.sim.config import Dist, PhoneConfig
 from pbx.sim.model import CallerSpec
 from pbx.sim.simulator import Simulator
@@ -141,6 +143,16 @@ class Live:
     def legs(self, call_id: str) -> list[CallLeg]:
         return self.runtime.repos.calls.legs(CallId(call_id))
 
+    def ended_legs(self, call_id: str, count: int) -> list[CallLeg]:
+        """The call's legs once `count` of them are written and all have ended."""
+
+        def check() -> list[CallLeg] | None:
+            legs = self.legs(call_id)
+            return legs if len(legs) >= count and all(leg.ended_at for leg in legs) else None
+
+        found: list[CallLeg] = self.until(check, f"{count} ended legs")
+        return found
+
     def joins(self, uniqueid: str) -> list[str]:
         return [
             e.get("Queue", "")
@@ -223,10 +235,7 @@ def test_given_a_call_on_1001_when_transferred_to_seat_1002_then_two_seat_legs_a
     live.hang_up_caller(number)
     row = live.ended(call_id)
 
-    legs = live.until(
-        lambda: len(_seat_legs(ls := live.legs(call_id))) >= 2 and all(leg.ended_at for leg in ls) and ls,
-        "legs",
-    )
+    legs = live.ended_legs(call_id, 2)
     assert _seat_legs(legs) == [("1001", 0), ("1002", 1)]
     for leg in legs:
         assert leg.talk_seconds is not None and leg.talk_seconds > 0, leg
@@ -238,10 +247,10 @@ def test_given_a_call_on_1001_when_transferred_to_seat_1002_then_two_seat_legs_a
     # Asterisk's own records, as the simulator wrote them.
     qlog = live.until(lambda: [line[4] for line in live.queue_log(call_id)], "queue_log lines")
     assert "CONNECT" in qlog
-    live.until(
-        lambda: [line for line in live.queue_log(call_id) if line[4].startswith("COMPLETE")], "COMPLETE"
+    completes = live.until(
+        lambda: [line for line in live.queue_log(call_id) if line[4].startswith("COMPLETE")],
+        "a COMPLETE line",
     )
-    completes = [line for line in live.queue_log(call_id) if line[4].startswith("COMPLETE")]
     assert [line[3] for line in completes] == ["seat-1001"]
     cdr = live.until(lambda: live.cdr(call_id), "the CDR rows")
     assert any(r["lastapp"] == "Dial" and r["dstchannel"].startswith("PJSIP/1002-") for r in cdr), cdr
@@ -260,7 +269,7 @@ def test_given_a_call_on_1001_when_transferred_to_another_queue_then_1002_talks_
     time.sleep(0.3)
     live.hang_up_caller(number)
     row = live.ended(call_id)
-    legs = live.until(lambda: len(_seat_legs(ls := live.legs(call_id))) >= 2 and ls, "two seat legs")
+    legs = live.ended_legs(call_id, 2)
     assert _seat_legs(legs) == [("1001", 0), ("1002", 1)]
     assert row.final_seat_id == "1002"
     assert [(t["kind"], t["target"], t["status"]) for t in row.transfers] == [
@@ -275,10 +284,7 @@ def test_given_a_call_on_1001_when_transferred_to_12345_and_answered_then_an_ext
     time.sleep(0.3)
     live.transfer("1001", me, call_id, "external", "12345")
     row = live.ended(call_id)  # the outside party hangs up after its talk time
-    legs = live.until(
-        lambda: [leg for leg in live.legs(call_id) if leg.kind == "external"] and live.legs(call_id),
-        "the external leg",
-    )
+    legs = live.ended_legs(call_id, 2)
     external = [leg for leg in legs if leg.kind == "external"]
     assert [(leg.party, leg.transfer_seq) for leg in external] == [("12345", 1)]
     assert external[0].talk_seconds is not None and external[0].talk_seconds > 0
@@ -310,7 +316,7 @@ def test_given_the_carrier_failing_when_transferred_to_12345_then_failed_and_the
     live.hang_up_caller(number)
     row = live.ended(call_id)
     assert [(t["kind"], t["target"], t["status"]) for t in row.transfers] == [("external", "12345", "failed")]
-    legs = live.until(lambda: len(_seat_legs(ls := live.legs(call_id))) >= 2 and ls, "two seat legs")
+    legs = live.ended_legs(call_id, 2)
     assert [leg.seat_id for leg in legs if leg.kind == "seat"] == ["1001", "1001"]
 
 
@@ -336,3 +342,36 @@ def test_given_a_seat_that_does_not_answer_when_transferred_to_it_then_the_calle
     assert live.status("1002") is not SeatStatus.TALKING
     live.hang_up_caller(number)
     live.ended(call_id)
+
+
+def test_given_a_call_transferred_to_seat_1002_when_1002_hangs_up_then_the_caller_rates_1002_in_the_survey(
+    live: Live,
+) -> None:
+    # Dial(PJSIP/1002,30,g): when the seat hangs up, the caller goes on in [hotline-seat] to the survey.
+    surveys: list[SurveyAnswered] = []
+
+    def follow() -> None:
+        async def keep(event: DomainEvent) -> None:
+            assert isinstance(event, SurveyAnswered)
+            surveys.append(event)
+
+        live.runtime.bus.subscribe("test-surveys", keep, types=(SurveyAnswered,))
+        live.sim.pbx.config = replace(live.sim.pbx.config, survey_mix=(("1", 1.0),))
+
+    live.call(follow)
+    me, number, call_id = _answered_by_1001(live)
+    live.login("1002")
+    time.sleep(0.3)
+    live.transfer("1001", me, call_id, "seat", "1002")
+    live.until(lambda: live.status("1002") is SeatStatus.TALKING, "seat 1002 talking")
+    time.sleep(0.3)
+    assert live.call(lambda: live.sim.pbx.hangup_endpoint("1002"))
+    live.until(lambda: surveys, "the caller's rating")
+    assert [(s.call_id, s.seat_id, s.rating, s.transferred) for s in surveys] == [
+        (call_id, "1002", SurveyRating.SATISFIED, True)
+    ]
+    row = live.ended(call_id)
+    assert row.final_seat_id == "1002" and row.hung_up_by == "seat"
+    legs = live.ended_legs(call_id, 2)
+    assert _seat_legs(legs) == [("1001", 0), ("1002", 1)]
+    del number
