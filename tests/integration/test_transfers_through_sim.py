@@ -318,6 +318,13 @@ def test_given_the_carrier_failing_when_transferred_to_12345_then_failed_and_the
     assert [(t["kind"], t["target"], t["status"]) for t in row.transfers] == [("external", "12345", "failed")]
     legs = live.ended_legs(call_id, 2)
     assert [leg.seat_id for leg in legs if leg.kind == "seat"] == ["1001", "1001"]
+    # Asterisk's records: the caller entered a queue twice, and the failed Dial is in the CDR.
+    live.until(
+        lambda: [line[4] for line in live.queue_log(call_id)].count("COMPLETECALLER") == 2, "COMPLETEs"
+    )
+    assert [line[4] for line in live.queue_log(call_id)].count("ENTERQUEUE") == 2
+    cdr = live.until(lambda: live.cdr(call_id), "the CDR rows")
+    assert any(r["lastapp"] == "Dial" and r["lastdata"].startswith("PJSIP/12345@") for r in cdr), cdr
 
 
 def test_given_a_seat_that_does_not_answer_when_transferred_to_it_then_the_caller_returns_to_the_queue(
@@ -341,7 +348,13 @@ def test_given_a_seat_that_does_not_answer_when_transferred_to_it_then_the_calle
     ]
     assert live.status("1002") is not SeatStatus.TALKING
     live.hang_up_caller(number)
-    live.ended(call_id)
+    row = live.ended(call_id)
+    assert row.seat_id == "1001" and row.final_seat_id == "1001"
+    legs = live.ended_legs(call_id, 2)
+    assert _seat_legs(legs) == [("1001", 0), ("1001", 1)]  # 1002 never answered: no leg
+    cdr = live.until(lambda: live.cdr(call_id), "the CDR rows")
+    dials = [(r["lastdata"], r["disposition"]) for r in cdr if r["lastapp"] == "Dial"]
+    assert dials == [("PJSIP/1002,30,g", "NO ANSWER")]
 
 
 def test_given_a_call_transferred_to_seat_1002_when_1002_hangs_up_then_the_caller_rates_1002_in_the_survey(
