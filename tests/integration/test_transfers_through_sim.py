@@ -357,7 +357,7 @@ def test_given_a_seat_that_does_not_answer_when_transferred_to_it_then_the_calle
     assert dials == [("PJSIP/1002,30,g", "NO ANSWER")]
 
 
-def test_given_a_call_transferred_to_seat_1002_when_1002_hangs_up_then_the_caller_rates_1002_in_the_survey(
+def test_given_a_call_transferred_to_seat_1002_when_1002_hangs_up_in_its_console_then_the_caller_rates_1002(
     live: Live,
 ) -> None:
     # Dial(PJSIP/1002,30,g): when the seat hangs up, the caller goes on in [hotline-seat] to the survey.
@@ -373,18 +373,20 @@ def test_given_a_call_transferred_to_seat_1002_when_1002_hangs_up_then_the_calle
 
     live.call(follow)
     me, number, call_id = _answered_by_1001(live)
-    live.login("1002")
+    other = live.login("1002")
     time.sleep(0.3)
     live.transfer("1001", me, call_id, "seat", "1002")
     live.until(lambda: live.status("1002") is SeatStatus.TALKING, "seat 1002 talking")
     time.sleep(0.3)
-    assert live.call(lambda: live.sim.pbx.hangup_endpoint("1002"))
+    # Seat 1002 ends the call from its console: its own leg is hung up, the caller stays.
+    r = live.client.post(f"/api/seat/calls/{call_id}/hangup", headers=other)
+    assert r.status_code == 200, r.text
     live.until(lambda: surveys, "the caller's rating")
     assert [(s.call_id, s.seat_id, s.rating, s.transferred) for s in surveys] == [
         (call_id, "1002", SurveyRating.SATISFIED, True)
     ]
     row = live.ended(call_id)
-    assert row.final_seat_id == "1002" and row.hung_up_by == "seat"
+    assert row.final_seat_id == "1002"
     legs = live.ended_legs(call_id, 2)
     assert _seat_legs(legs) == [("1001", 0), ("1002", 1)]
     del number
