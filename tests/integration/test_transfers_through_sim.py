@@ -327,12 +327,19 @@ def test_given_the_carrier_failing_when_transferred_to_12345_then_failed_and_the
     assert any(r["lastapp"] == "Dial" and r["lastdata"].startswith("PJSIP/12345@") for r in cdr), cdr
 
 
+@pytest.mark.parametrize(
+    ("phone", "status"),
+    [("rings", "NOANSWER"), ("unregistered", "CHANUNAVAIL")],  # the console still shows 1002 available
+)
 def test_given_a_seat_that_does_not_answer_when_transferred_to_it_then_the_caller_returns_to_the_queue(
-    live: Live,
+    live: Live, phone: str, status: str
 ) -> None:
     me, number, call_id = _answered_by_1001(live)
-    live.call(lambda: live.sim.register_phone(steady_phone("1002", answers=False)))
     live.login("1002")
+    if phone == "rings":
+        live.call(lambda: live.sim.register_phone(steady_phone("1002", answers=False)))
+    else:
+        live.call(lambda: live.sim.unregister_phone("1002"))
     time.sleep(0.3)
     live.transfer("1001", me, call_id, "seat", "1002")
     live.until(lambda: len(live.joins(call_id)) == 2, "the caller back in the queue", 30)
@@ -344,7 +351,7 @@ def test_given_a_seat_that_does_not_answer_when_transferred_to_it_then_the_calle
     row = live.record(call_id)
     assert row is not None and row.ended_at is None
     assert [(t["kind"], t["target"], t["status"], t["detail"]) for t in row.transfers] == [
-        ("seat", "1002", "failed", "NOANSWER")
+        ("seat", "1002", "failed", status)
     ]
     assert live.status("1002") is not SeatStatus.TALKING
     live.hang_up_caller(number)
@@ -353,8 +360,11 @@ def test_given_a_seat_that_does_not_answer_when_transferred_to_it_then_the_calle
     legs = live.ended_legs(call_id, 2)
     assert _seat_legs(legs) == [("1001", 0), ("1001", 1)]  # 1002 never answered: no leg
     cdr = live.until(lambda: live.cdr(call_id), "the CDR rows")
-    dials = [(r["lastdata"], r["disposition"]) for r in cdr if r["lastapp"] == "Dial"]
-    assert dials == [("PJSIP/1002,30,g", "NO ANSWER")]
+    dials = [(r["lastdata"], r["dstchannel"][:11], r["disposition"]) for r in cdr if r["lastapp"] == "Dial"]
+    if phone == "rings":
+        assert dials == [("PJSIP/1002,30,g", "PJSIP/1002-", "NO ANSWER")]
+    else:  # no channel: the Dial stays the row's application through the queue call that follows
+        assert dials == [("PJSIP/1002,30,g", "PJSIP/1001-", "ANSWERED")]
 
 
 def test_given_a_call_transferred_to_seat_1002_when_1002_hangs_up_in_its_console_then_the_caller_rates_1002(
