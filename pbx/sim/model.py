@@ -1535,6 +1535,29 @@ class SimPbx:
             # A simulated caller talks for its talk time with whoever answers.
             self.spawn(self._hang_up_after(leg, leg.spec.talk_time))
         hit = await self.wait(math.inf, out.interrupt, leg.interrupt)
+        if hit == 1 and leg.redirect_to is not None and leg.hangup_cause is None:
+            # AMI Redirect of the caller out of the Dial's bridge (a seat passing on a caller it
+            # got by a seat transfer): as out of Queue's (trace 06), the caller goes on at the
+            # redirect's target and the called leg, alone in the dissolving bridge, is hung up.
+            self.bridge_peers(leg, clear=True)
+            ctx, ext, pri = leg.redirect_to
+            leg.context, leg.exten, leg.priority = ctx, ext, pri
+            self.newexten(leg, pri, leg.app, leg.appdata)
+            leg.redirect_to = None
+            leg.interrupt = asyncio.Event()
+            self.bridge_peers(out, clear=True)
+            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), leg.block())
+            self.queue_end_vars(leg, answered_at)
+            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), out.block())
+            self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
+            out.bridge = leg.bridge = None
+
+            def callee_gone() -> None:
+                self.hangup(out, 16)
+                self.device_idle(endpoint)
+
+            leg.after_newexten.append(callee_gone)
+            return JUMPED
         first, second = (out, leg) if hit == 0 else (leg, out)
         cause_hdr: Headers = [("Cause", "16")]
         if not first.soft_hangup:

@@ -310,6 +310,8 @@ exten => g,1,Dial(PJSIP/1002,20,g)
 exten => plain,1,Dial(PJSIP/1002,20)
  same => n,NoOp(went on ${DIALSTATUS})
  same => n,Hangup()
+exten => after,1,NoOp(redirected)
+ same => n,Hangup()
 """
 
 
@@ -344,6 +346,45 @@ async def test_given_dial_option_g_when_the_called_phone_hangs_up_then_the_calle
     # The called leg left the bridge before the caller went on.
     leave = _of(events, "BridgeLeave")
     assert [e["Channel"].split("-")[0] for e in leave] == ["PJSIP/1002", "PJSIP/caller1"]
+
+
+async def test_given_a_dialled_call_when_the_caller_is_redirected_then_it_goes_on_there_and_the_called_leg_is_hung_up(
+    tmp_path: Path,
+) -> None:
+    # As out of Queue's bridge (trace 06): a seat that got the caller by a seat transfer (Dial in
+    # [hotline-seat]) transfers it on; the caller must not be hung up with the called leg.
+    callee = PhoneConfig("1002", answer_delay=Dist.fixed(1.0))
+    sim, events = await _start(tmp_path, DIAL_G_CONTEXT, seats=(callee,))
+    try:
+        sim.place_call(
+            CallerSpec("caller1", "13900139000", exten="plain", context="dial-g-test", talk_time=600.0)
+        )
+        await _until(lambda: len(_of(events, "BridgeEnter")) == 2)
+        caller = next(c for c in sim.pbx.channels if c.endpoint == "caller1")
+        client = await helpers.AmiClient.connect(sim.port)
+        await client.login()
+        client.send(
+            [("Action", "Redirect"), ("Channel", caller.name), ("Context", "dial-g-test"), ("Exten", "after")]
+        )
+        await _until(lambda: any(e["Channel"] == caller.name for e in _of(events, "Hangup")))
+        await client.close()
+    finally:
+        await sim.stop()
+
+    mine = [e for e in events if e.get("Channel") == caller.name]
+    steps = [(e["Exten"], e["Priority"], e["Application"]) for e in mine if e["Event"] == "Newexten"]
+    # The redirect's Newexten still names Dial; NoOp at the same priority shows none.
+    assert steps == [("plain", "1", "Dial"), ("after", "1", "Dial"), ("after", "2", "Hangup")]
+    assert [e["Channel"].split("-")[0] for e in _of(events, "Hangup")] == ["PJSIP/1002", "PJSIP/caller1"]
+    assert [e["Channel"].split("-")[0] for e in _of(events, "BridgeLeave")] == ["PJSIP/caller1", "PJSIP/1002"]
+    # The caller is hung up only by its own Hangup() at the redirect's target.
+    hangup_step = next(
+        i
+        for i, e in enumerate(mine)
+        if e["Event"] == "Newexten" and e["Exten"] == "after" and e["Priority"] == "2"
+    )
+    requests = [i for i, e in enumerate(mine) if e["Event"] in ("HangupRequest", "SoftHangupRequest")]
+    assert requests and all(i > hangup_step for i in requests)
 
 
 async def test_given_unknown_application_when_reached_then_error_logged_and_channel_hung_up(
