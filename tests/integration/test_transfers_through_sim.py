@@ -400,3 +400,29 @@ def test_given_a_call_transferred_to_seat_1002_when_1002_hangs_up_in_its_console
     legs = live.ended_legs(call_id, 2)
     assert _seat_legs(legs) == [("1001", 0), ("1002", 1)]
     del number
+
+
+def test_given_a_call_transferred_to_seat_1002_when_1002_transfers_it_on_to_12345_then_a_chain_of_two(
+    live: Live,
+) -> None:
+    me, number, call_id = _answered_by_1001(live)
+    other = live.login("1002")
+    time.sleep(0.3)
+    live.transfer("1001", me, call_id, "seat", "1002")
+    live.until(lambda: live.status("1002") is SeatStatus.TALKING, "seat 1002 talking")
+    time.sleep(0.3)
+    live.transfer("1002", other, call_id, "external", "12345")
+    row = live.ended(call_id)  # the outside party hangs up after its talk time
+    assert [(t["kind"], t["from_seat"], t["target"], t["status"]) for t in row.transfers] == [
+        ("seat", "1001", "1002", "ok"),
+        ("external", "1002", "12345", "ok"),
+    ]
+    legs = live.ended_legs(call_id, 3)
+    assert [(leg.kind, leg.party, leg.transfer_seq) for leg in legs] == [
+        ("seat", "1001", 0),
+        ("seat", "1002", 1),
+        ("external", "12345", 2),
+    ]
+    assert all(leg.talk_seconds for leg in legs), legs
+    assert live.status("1002") is not SeatStatus.TALKING
+    del number
