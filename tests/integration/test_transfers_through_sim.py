@@ -47,7 +47,7 @@ _callers = itertools.count(1)
 
 
 class WorkdayClock:
-    """The real clock moved to a working Monday 10:00 in Shanghai, so the district team is open."""
+    """The real clock moved to a working Monday 10:00 in Shanghai: the daytime menu and queues."""
 
     def __init__(self) -> None:
         self._offset = datetime(2026, 11, 23, 2, 0, tzinfo=UTC) - datetime.now(UTC)
