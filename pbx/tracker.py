@@ -544,6 +544,11 @@ class CallTracker:
         """
         if not context or exten == _HANGUP_EXTEN or context == call.context:
             return []
+        if exten == dialplan.REQUEUE_EXTEN and context in self._transfer_contexts:
+            # The dialplan's way back after a failed transfer (a seat that did not answer jumps
+            # from the seat-transfer context to `requeue`): the caller returns to its queue, no
+            # new transfer. The transfer that failed settles here if nothing settled it yet.
+            return self._settle(call, at, TransferStatus.FAILED, detail=dialplan.REQUEUE_EXTEN)
         explicit = context in self._transfer_contexts or context in self._seat_transfer_contexts
         moved_away = call.active_leg is not None and not self._is_caller_path(context)
         if not (explicit or moved_away):

@@ -1463,6 +1463,7 @@ class SimPbx:
         args = split_args(data)
         tech, _, resource = args[0].split("&")[0].strip().partition("/")
         ring_for = float(args[1]) if len(args) > 1 and args[1].strip() else math.inf
+        go_on = len(args) > 2 and "g" in args[2]  # option g: on the callee's hang-up, next priority
         self._dial_reset(leg)
         target, endpoint, phone = self._dial_target(resource)
         if tech.upper() != "PJSIP" or phone is None:
@@ -1534,6 +1535,29 @@ class SimPbx:
             # A simulated caller talks for its talk time with whoever answers.
             self.spawn(self._hang_up_after(leg, leg.spec.talk_time))
         hit = await self.wait(math.inf, out.interrupt, leg.interrupt)
+        if hit == 1 and leg.redirect_to is not None and leg.hangup_cause is None:
+            # AMI Redirect of the caller out of the Dial's bridge (a seat passing on a caller it
+            # got by a seat transfer): as out of Queue's (trace 06), the caller goes on at the
+            # redirect's target and the called leg, alone in the dissolving bridge, is hung up.
+            self.bridge_peers(leg, clear=True)
+            ctx, ext, pri = leg.redirect_to
+            leg.context, leg.exten, leg.priority = ctx, ext, pri
+            self.newexten(leg, pri, leg.app, leg.appdata)
+            leg.redirect_to = None
+            leg.interrupt = asyncio.Event()
+            self.bridge_peers(out, clear=True)
+            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), leg.block())
+            self.queue_end_vars(leg, answered_at)
+            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), out.block())
+            self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
+            out.bridge = leg.bridge = None
+
+            def callee_gone() -> None:
+                self.hangup(out, 16)
+                self.device_idle(endpoint)
+
+            leg.after_newexten.append(callee_gone)
+            return JUMPED
         first, second = (out, leg) if hit == 0 else (leg, out)
         cause_hdr: Headers = [("Cause", "16")]
         if not first.soft_hangup:
@@ -1546,6 +1570,13 @@ class SimPbx:
         out.bridge = leg.bridge = None
         self.queue_end_vars(leg, answered_at)
         self.varset(leg, "DIALSTATUS", "ANSWER")
+        if go_on and first is out and leg.hangup_cause is None:
+            # app_dial's OPT_GO_ON: the called party hung up and the caller is still there, so
+            # Dial() returns 0 and the caller goes on at the next priority (the survey after a
+            # seat transfer, [hotline-seat]); only the called leg is hung up.
+            self.hangup(out, 16)
+            self.device_idle(endpoint)
+            return NEXT
         # The Dial()ing channel is the one soft-hung-up, whoever hung up first (traces 05, observer).
         self.chan_event("SoftHangupRequest", leg, cause_hdr)
         self.run_h_exten(leg)

@@ -227,13 +227,22 @@ class Records:
     def application(self, channel: str, context: str, exten: str, app: str, data: str) -> None:
         """The channel started running `app` (its snapshot changed, Newexten or not)."""
         seg = self._cdr.get(channel)
-        if seg is not None and exten != "h" and not seg.frozen:
-            seg.lastapp, seg.lastdata, seg.dst, seg.dcontext, seg.app_ran = app, data, exten, context, True
+        if seg is not None and exten != "h":
+            self._follow(seg, context, exten, app, data)
+
+    @staticmethod
+    def _follow(seg: _Segment, context: str, exten: str, app: str, data: str) -> None:
+        """cdr.c's base_process_party_a: the context and extension follow every snapshot; the
+        application is locked once Dial ran (AST_CDR_LOCK_APP)."""
+        seg.dst, seg.dcontext, seg.app_ran = exten, context, True
+        if not seg.frozen:
+            seg.lastapp, seg.lastdata = app, data
 
     def dial_failed_without_channel(self, channel: str) -> None:
-        """Dial() could not create the callee's channel (CHANUNAVAIL): the CDR stays in its
-        dial state, and the applications after it (Hangup) do not replace lastapp Dial
-        (the real run's 12345 transfer through a missing trunk)."""
+        """Dial() could not create the callee's channel (CHANUNAVAIL): no new CDR, and the
+        applications after it (Hangup; Playback and Queue after a failed transfer) do not replace
+        lastapp Dial (the real run's 12345 transfer through a missing trunk; cdr.c locks the
+        application once Dial ran), while dcontext and dst still follow the channel."""
         seg = self._cdr.get(channel)
         if seg is not None:
             seg.frozen = True
@@ -246,12 +255,12 @@ class Records:
 
     def _on_Newexten(self, h: dict[str, str], at: float) -> None:
         seg = self._cdr.get(h["Channel"])
-        if seg is None or h.get("Exten") == "h" or seg.frozen:
+        if seg is None or h.get("Exten") == "h":
             # The CDR ends before the `h` extension runs (the callback rows of the real file).
             return
-        seg.lastapp, seg.lastdata = h.get("Application", ""), h.get("AppData", "")
-        seg.dst, seg.dcontext = h.get("Exten", ""), h.get("Context", "")
-        seg.app_ran = True
+        self._follow(
+            seg, h.get("Context", ""), h.get("Exten", ""), h.get("Application", ""), h.get("AppData", "")
+        )
 
     def _on_Newstate(self, h: dict[str, str], at: float) -> None:
         seg = self._cdr.get(h["Channel"])

@@ -17,6 +17,7 @@ from transfer_variants import (
     blind_transfer,
     down_then,
     new_dialplan_seat_transfer,
+    new_dialplan_seat_unanswered,
     new_dialplan_trunk,
     of_call,
     run,
@@ -192,6 +193,18 @@ def test_given_the_new_dialplans_trunk_unanswered_when_the_caller_returns_to_the
     assert answered_by(events) == ["1001", "1001"]
     assert [p for _, p, _ in legs(events)] == ["1001", "1001"]
     assert ended(events).hung_up_by is HangupParty.CALLER or ended(events).hung_up_by is HangupParty.SYSTEM
+
+
+def test_given_a_seat_transfer_not_answered_when_the_dialplan_requeues_the_caller_then_one_failed_transfer() -> (
+    None
+):
+    # [hotline-seat] jumps to `requeue` in [hotline-transfer]: the way back, not a second transfer.
+    events = of_call(run(new_dialplan_seat_unanswered()))
+
+    assert transfers(events) == [(TransferKind.SEAT, "1002", TransferStatus.FAILED)]
+    assert [e.detail for e in events if e.event_type == "CallTransferSettled"] == ["NOANSWER"]
+    assert answered_by(events) == ["1001", "1001"]
+    assert [p for _, p, _ in legs(events)] == ["1001", "1001"]
 
 
 @pytest.mark.parametrize(("state", "via_newexten"), [("4", False), ("6", False), ("0", True)])

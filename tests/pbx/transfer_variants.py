@@ -342,16 +342,23 @@ def new_dialplan_trunk(*, answered: bool) -> list[AmiEvent]:
             *hangup(t + 65.01, TRUNK),
             *hangup(t + 65.02, moved),
         ]
-    back = Chan(CALLER_CHAN.name, CALL, "13800138000", context=dialplan.QUEUE, exten="s")
-    seat_again = Chan("PJSIP/1001-0000000f", "1796162310.15", "1001", context="seats-out")
-    member = {"Queue": "q-afterhours", "MemberName": "seat-1001", "Interface": "PJSIP/1001"}
     return [
         *out,
         dial(t + 60.01, moved, TRUNK, end="NOANSWER"),
         varset(t + 60.02, moved, "DIALSTATUS", "NOANSWER"),
+        *back_in_queue_answered_by_1001(t + 60.03),
+    ]
+
+
+def back_in_queue_answered_by_1001(t: float) -> list[AmiEvent]:
+    """The caller runs Queue() again and seat 1001 (a new channel) answers, then both hang up."""
+    back = Chan(CALLER_CHAN.name, CALL, "13800138000", context=dialplan.QUEUE, exten="s")
+    seat_again = Chan("PJSIP/1001-0000000f", "1796162310.15", "1001", context="seats-out")
+    member = {"Queue": "q-afterhours", "MemberName": "seat-1001", "Interface": "PJSIP/1001"}
+    return [
         chan_event(
             "Newexten",
-            t + 60.03,
+            t,
             back,
             privilege="dialplan,all",
             Application="Queue",
@@ -359,7 +366,7 @@ def new_dialplan_trunk(*, answered: bool) -> list[AmiEvent]:
         ),
         chan_event(
             "QueueCallerJoin",
-            t + 60.04,
+            t + 0.01,
             back,
             privilege="agent,all",
             Queue="q-afterhours",
@@ -368,15 +375,15 @@ def new_dialplan_trunk(*, answered: bool) -> list[AmiEvent]:
         ),
         chan_event(
             "Newchannel",
-            t + 60.05,
+            t + 0.02,
             Chan(seat_again.name, seat_again.uid, "1001", CALL, "seats-out", "s", "0"),
         ),
-        event("AgentCalled", t + 60.06, "agent,all", **snap("", back), **snap("Dest", seat_again), **member),
-        dial(t + 60.06, back, seat_again),
-        dial(t + 63.06, back, seat_again, end="ANSWER"),
+        event("AgentCalled", t + 0.03, "agent,all", **snap("", back), **snap("Dest", seat_again), **member),
+        dial(t + 0.03, back, seat_again),
+        dial(t + 3.03, back, seat_again, end="ANSWER"),
         event(
             "AgentConnect",
-            t + 63.07,
+            t + 3.04,
             "agent,all",
             **snap("", back),
             **snap("Dest", seat_again),
@@ -384,8 +391,43 @@ def new_dialplan_trunk(*, answered: bool) -> list[AmiEvent]:
             HoldTime="3",
             RingTime="3",
         ),
-        *hangup(t + 73.07, seat_again),
-        *hangup(t + 73.08, back),
+        *hangup(t + 13.04, seat_again),
+        *hangup(t + 13.05, back),
+    ]
+
+
+def new_dialplan_seat_unanswered() -> list[AmiEvent]:
+    """[hotline-seat]: seat 1002 does not answer within 30 s; GotoIf sends the caller on to
+    `requeue` in [hotline-transfer] (a prompt), which queues the caller again."""
+    t = T_BRIDGED + 8
+    moved = Chan(CALLER_CHAN.name, CALL, "13800138000", context=dialplan.SEAT_TRANSFER, exten="1002")
+    requeue = Chan(
+        CALLER_CHAN.name, CALL, "13800138000", context=dialplan.TRANSFER, exten=dialplan.REQUEUE_EXTEN
+    )
+    return [
+        redirect(t, dialplan.SEAT_TRANSFER, "1002"),
+        varset(t + 0.001, moved, dialplan.VAR_TRANSFERRED, "1"),
+        *hangup(t + 0.003, SEAT_CHAN),
+        chan_event(
+            "Newexten",
+            t + 0.004,
+            moved,
+            privilege="dialplan,all",
+            Application="Dial",
+            AppData="PJSIP/1002,30,g",
+        ),
+        dial(t + 0.01, moved, SEAT_1002),
+        dial(t + 30.01, moved, SEAT_1002, end="NOANSWER"),
+        varset(t + 30.02, moved, "DIALSTATUS", "NOANSWER"),
+        chan_event(
+            "Newexten",
+            t + 30.03,
+            requeue,
+            privilege="dialplan,all",
+            Application="Playback",
+            AppData="hotline/transfer_failed",
+        ),
+        *back_in_queue_answered_by_1001(t + 33.03),
     ]
 
 

@@ -301,6 +301,92 @@ async def test_given_trunk_dial_when_outside_party_answers_or_trunk_missing_then
     assert [e["Cause"] for e in mine if e["Event"] == "Hangup"] == ["3"]
 
 
+DIAL_G_CONTEXT = """
+[dial-g-test]
+; option g: the caller goes on when the called phone hangs up; without it the caller is hung up
+exten => g,1,Dial(PJSIP/1002,20,g)
+ same => n,NoOp(went on ${DIALSTATUS})
+ same => n,Hangup()
+exten => plain,1,Dial(PJSIP/1002,20)
+ same => n,NoOp(went on ${DIALSTATUS})
+ same => n,Hangup()
+exten => after,1,NoOp(redirected)
+ same => n,Hangup()
+"""
+
+
+@pytest.mark.parametrize(("exten", "goes_on"), [("g", True), ("plain", False)])
+async def test_given_dial_option_g_when_the_called_phone_hangs_up_then_the_caller_goes_on_in_the_dialplan(
+    tmp_path: Path, exten: str, goes_on: bool
+) -> None:
+    # app_dial's OPT_GO_ON (the gist in the docs: "if the other party hangs up we continue on"):
+    # [hotline-seat] relies on it to take the caller to the survey after a seat transfer.
+    callee = PhoneConfig("1002", answer_delay=Dist.fixed(1.0), hangup_after=Dist.fixed(3.0))
+    sim, events = await _start(tmp_path, DIAL_G_CONTEXT, seats=(callee,))
+    try:
+        sim.place_call(
+            CallerSpec("caller1", "13900139000", exten=exten, context="dial-g-test", talk_time=60.0)
+        )
+        await _until(lambda: any(e["Channel"].startswith("PJSIP/caller1-") for e in _of(events, "Hangup")))
+    finally:
+        await sim.stop()
+
+    caller = [e for e in events if e.get("Channel", "").startswith("PJSIP/caller1-")]
+    steps = [(e["Priority"], e["Application"], e["AppData"]) for e in caller if e["Event"] == "Newexten"]
+    hangups = [e["Channel"].split("-")[0] for e in _of(events, "Hangup")]
+    assert hangups == ["PJSIP/1002", "PJSIP/caller1"]  # the called phone hung up first
+    if goes_on:
+        assert steps == [
+            ("1", "Dial", "PJSIP/1002,20,g"),
+            ("2", "NoOp", "went on ANSWER"),
+            ("3", "Hangup", ""),
+        ]
+    else:
+        assert steps == [("1", "Dial", "PJSIP/1002,20")]
+    # The called leg left the bridge before the caller went on.
+    leave = _of(events, "BridgeLeave")
+    assert [e["Channel"].split("-")[0] for e in leave] == ["PJSIP/1002", "PJSIP/caller1"]
+
+
+async def test_given_a_dialled_call_when_the_caller_is_redirected_then_it_goes_on_there_and_the_called_leg_is_hung_up(
+    tmp_path: Path,
+) -> None:
+    # As out of Queue's bridge (trace 06): a seat that got the caller by a seat transfer (Dial in
+    # [hotline-seat]) transfers it on; the caller must not be hung up with the called leg.
+    callee = PhoneConfig("1002", answer_delay=Dist.fixed(1.0))
+    sim, events = await _start(tmp_path, DIAL_G_CONTEXT, seats=(callee,))
+    try:
+        sim.place_call(
+            CallerSpec("caller1", "13900139000", exten="plain", context="dial-g-test", talk_time=600.0)
+        )
+        await _until(lambda: len(_of(events, "BridgeEnter")) == 2)
+        caller = next(c for c in sim.pbx.channels if c.endpoint == "caller1")
+        client = await helpers.AmiClient.connect(sim.port)
+        await client.login()
+        client.send(
+            [("Action", "Redirect"), ("Channel", caller.name), ("Context", "dial-g-test"), ("Exten", "after")]
+        )
+        await _until(lambda: any(e["Channel"] == caller.name for e in _of(events, "Hangup")))
+        await client.close()
+    finally:
+        await sim.stop()
+
+    mine = [e for e in events if e.get("Channel") == caller.name]
+    steps = [(e["Exten"], e["Priority"], e["Application"]) for e in mine if e["Event"] == "Newexten"]
+    # The redirect's Newexten still names Dial; NoOp at the same priority shows none.
+    assert steps == [("plain", "1", "Dial"), ("after", "1", "Dial"), ("after", "2", "Hangup")]
+    assert [e["Channel"].split("-")[0] for e in _of(events, "Hangup")] == ["PJSIP/1002", "PJSIP/caller1"]
+    assert [e["Channel"].split("-")[0] for e in _of(events, "BridgeLeave")] == ["PJSIP/caller1", "PJSIP/1002"]
+    # The caller is hung up only by its own Hangup() at the redirect's target.
+    hangup_step = next(
+        i
+        for i, e in enumerate(mine)
+        if e["Event"] == "Newexten" and e["Exten"] == "after" and e["Priority"] == "2"
+    )
+    requests = [i for i, e in enumerate(mine) if e["Event"] in ("HangupRequest", "SoftHangupRequest")]
+    assert requests and all(i > hangup_step for i in requests)
+
+
 async def test_given_unknown_application_when_reached_then_error_logged_and_channel_hung_up(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from core import dialplan as names
 from pbx.sim import CallerSpec, Dist, PhoneConfig, SimulatorConfig, run_simulator
 from pbx.sim.asterisk_files import render_project_conf
-from pbx.sim.records import CDR_FIELDS, parse_cdr_csv, parse_queue_log
+from pbx.sim.records import CDR_FIELDS, Records, parse_cdr_csv, parse_queue_log
 
 _spec = importlib.util.spec_from_file_location("sim_helpers", Path(__file__).with_name("sim_helpers.py"))
 assert _spec is not None and _spec.loader is not None
@@ -192,3 +192,36 @@ async def test_given_a_simulated_run_when_records_written_then_queue_log_and_cdr
     assert callback[0]["clid"] == '"12348回拨" <12348>' and callback[0]["dst"] == "13900139000"
     uniqueids = {e["Channel"]: e["Uniqueid"] for e in events if e["Event"] == "Newchannel"}
     assert all(uniqueids[r["channel"]] == r["uniqueid"] for r in cdr)
+
+
+def test_given_a_transfer_dial_that_created_no_channel_when_the_caller_is_queued_again_then_lastapp_stays_dial_and_dst_follows(
+    tmp_path: Path,
+) -> None:
+    # cdr.c (base_process_party_a): once Dial ran, the CDR's application is locked
+    # (AST_CDR_LOCK_APP), but its context and extension follow every snapshot of the channel.
+    records = Records(tmp_path / "queue_log", tmp_path / "Master.csv")
+    caller = "PJSIP/13900139000-00000000"
+    base = {"Channel": caller, "Uniqueid": "1796162463.16", "CallerIDNum": "13900139000", "CallerIDName": ""}
+
+    def event(name: str, at: float, **extra: str) -> None:
+        records.on_event(list({"Event": name, "Timestamp": f"{at:.6f}", **base, **extra}.items()))
+
+    event("Newchannel", 100.0, Context=names.TRANSFER, Exten="12345")
+    event("Newstate", 100.0, ChannelStateDesc="Up")
+    event(
+        "Newexten",
+        101.0,
+        Context=names.TRANSFER,
+        Exten="12345",
+        Application="Dial",
+        AppData="PJSIP/12345@x,60",
+    )
+    records.dial_failed_without_channel(caller)  # CHANUNAVAIL: no DialBegin, no new CDR
+    event("Newexten", 101.0, Context=names.TRANSFER, Exten="requeue", Application="Playback", AppData="p")
+    event("Newexten", 103.0, Context=names.QUEUE, Exten="s", Application="Queue", AppData="q-city-labor")
+    event("DialBegin", 104.0, DestChannel="PJSIP/1001-00000002")
+    event("Hangup", 110.0)
+
+    [row] = parse_cdr_csv(records.cdr_path.read_text(encoding="utf-8"))
+    assert (row["lastapp"], row["lastdata"]) == ("Dial", "PJSIP/12345@x,60")
+    assert (row["dcontext"], row["dst"], row["dstchannel"]) == (names.QUEUE, "s", "PJSIP/1001-00000002")
