@@ -45,7 +45,11 @@ class RecordFile:
             st = self.path.stat()
         except FileNotFoundError:
             keep = checkpoint or RecordCheckpoint(self._source, 0, 0)
-            return RecordChunk(lines=[], end=keep, missing=True)
+            # Asterisk creates Master.csv / queue_log with the first record: a file never read yet
+            # in a folder that exists is "not written yet", not missing. A missing folder, or a
+            # file we had read before, is (a wrong path, or records gone).
+            never_read = checkpoint is None or checkpoint.offset == 0
+            return RecordChunk(lines=[], end=keep, missing=not (never_read and self.path.parent.is_dir()))
         lines: list[tuple[int, str]] = []
         restarted = False
         start = 0

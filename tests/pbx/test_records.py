@@ -178,3 +178,12 @@ def test_given_no_file_when_read_then_nothing_is_read_and_the_checkpoint_is_kept
     checkpoint = RecordCheckpoint("cdr", 42, 100)
     chunk = RecordFile("cdr", tmp_path / "Master.csv").read_since(checkpoint)
     assert chunk.missing and chunk.lines == [] and chunk.end == checkpoint
+
+
+def test_given_asterisk_has_not_written_its_first_record_when_read_then_not_missing(tmp_path: Path) -> None:
+    # cdr_csv creates Master.csv with the first call: a fresh Asterisk is healthy, not misconfigured.
+    fresh = RecordFile("cdr", tmp_path / "Master.csv").read_since(None)
+    assert not fresh.missing and fresh.lines == []
+    # A folder that does not exist is a wrong path.
+    wrong = RecordFile("cdr", tmp_path / "no-such-dir" / "Master.csv").read_since(None)
+    assert wrong.missing
