@@ -38,8 +38,10 @@ from __future__ import annotations
 import csv
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from typing import TypeVar
 
 from core.errors import HotlineError
 
@@ -237,16 +239,23 @@ class ParseReport:
             self.examples.append(line[:120])
 
 
-def parse_queue_log(
-    lines: list[tuple[int, str]], *, tz: tzinfo = UTC, report: ParseReport | None = None
-) -> list[QueueLogEntry]:
-    """(offset, line) pairs to entries; bad lines are counted in `report` and skipped."""
-    out: list[QueueLogEntry] = []
+_Record = TypeVar("_Record")
+
+
+def _parse_all(
+    lines: list[tuple[int, str]],
+    parse_one: Callable[..., _Record],
+    *,
+    tz: tzinfo,
+    report: ParseReport | None,
+) -> list[_Record]:
+    """(offset, line) pairs to records; bad lines are counted in `report` and skipped."""
+    out: list[_Record] = []
     for offset, line in lines:
         if not line.strip():
             continue
         try:
-            out.append(parse_queue_log_line(line, tz=tz, offset=offset))
+            out.append(parse_one(line, tz=tz, offset=offset))
         except RecordFormatError:
             if report is not None:
                 report.skip(line)
@@ -254,21 +263,17 @@ def parse_queue_log(
         if report is not None:
             report.read += 1
     return out
+
+
+def parse_queue_log(
+    lines: list[tuple[int, str]], *, tz: tzinfo = UTC, report: ParseReport | None = None
+) -> list[QueueLogEntry]:
+    """(offset, line) pairs to queue log entries; bad lines are counted in `report` and skipped."""
+    return _parse_all(lines, parse_queue_log_line, tz=tz, report=report)
 
 
 def parse_cdr(
     lines: list[tuple[int, str]], *, tz: tzinfo = UTC, report: ParseReport | None = None
 ) -> list[CdrRow]:
-    out: list[CdrRow] = []
-    for offset, line in lines:
-        if not line.strip():
-            continue
-        try:
-            out.append(parse_cdr_line(line, tz=tz, offset=offset))
-        except RecordFormatError:
-            if report is not None:
-                report.skip(line)
-            continue
-        if report is not None:
-            report.read += 1
-    return out
+    """(offset, line) pairs to CDR rows; bad lines are counted in `report` and skipped."""
+    return _parse_all(lines, parse_cdr_line, tz=tz, report=report)

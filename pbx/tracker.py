@@ -289,6 +289,10 @@ class _Call:
 Handler = Callable[[AmiEvent], list[DomainEvent]]
 
 
+def _given_or(given: frozenset[str] | None, default: frozenset[str]) -> frozenset[str]:
+    return default if given is None else given
+
+
 class CallTracker:
     """Turns the AMI event stream into domain events and keeps the live call and member state.
 
@@ -316,31 +320,19 @@ class CallTracker:
         `not_inbound_contexts`: channels that ring in there are never callers (a seat's own phone
         dialling out, the transcript tap).
         """
-        self._inbound_contexts = (
-            inbound_contexts
-            if inbound_contexts is not None
-            else frozenset({dialplan.INCOMING}) | _RECORDED_INCOMING
+        self._inbound_contexts = _given_or(
+            inbound_contexts, frozenset({dialplan.INCOMING}) | _RECORDED_INCOMING
         )
-        self._queue_contexts = queue_contexts if queue_contexts is not None else frozenset({dialplan.QUEUE})
-        self._transfer_contexts = (
-            transfer_contexts
-            if transfer_contexts is not None
-            else frozenset({dialplan.TRANSFER}) | _RECORDED_TRANSFER
+        self._queue_contexts = _given_or(queue_contexts, frozenset({dialplan.QUEUE}))
+        self._transfer_contexts = _given_or(
+            transfer_contexts, frozenset({dialplan.TRANSFER}) | _RECORDED_TRANSFER
         )
-        self._seat_transfer_contexts = (
-            seat_transfer_contexts
-            if seat_transfer_contexts is not None
-            else frozenset({dialplan.SEAT_TRANSFER})
+        self._seat_transfer_contexts = _given_or(seat_transfer_contexts, frozenset({dialplan.SEAT_TRANSFER}))
+        self._callback_contexts = _given_or(
+            callback_contexts, frozenset({dialplan.CALLBACK}) | _RECORDED_CALLBACK
         )
-        self._callback_contexts = (
-            callback_contexts
-            if callback_contexts is not None
-            else frozenset({dialplan.CALLBACK}) | _RECORDED_CALLBACK
-        )
-        self._not_inbound_contexts = (
-            not_inbound_contexts
-            if not_inbound_contexts is not None
-            else frozenset({dialplan.SEATS_OUT, dialplan.ASR_TAP}) | self._callback_contexts
+        self._not_inbound_contexts = _given_or(
+            not_inbound_contexts, frozenset({dialplan.SEATS_OUT, dialplan.ASR_TAP}) | self._callback_contexts
         )
         self._work_order_variable = work_order_variable
         self._transferred_variable = transferred_variable
