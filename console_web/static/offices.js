@@ -1,16 +1,10 @@
 // Office registry: list / filter / search; admins edit one office and import a CSV (every bad
 // row is listed, nothing is written), everyone allowed in may export.
-const $ = (id) => document.getElementById(id);
-let me = null, meta = null;
+import { api, whoAmI } from "./lib/api.js";
+import { $ } from "./lib/dom.js";
+import { renderNav } from "./lib/nav.js";
 
-async function api(path, options = {}) {
-  const headers = Object.assign({ "Content-Type": "application/json" }, options.headers || {});
-  if (me && options.method && options.method !== "GET") headers["X-CSRF-Token"] = me.csrf_token;
-  const r = await fetch(path, Object.assign({}, options, { headers, credentials: "same-origin" }));
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw Object.assign(new Error(body.message || r.statusText), { status: r.status, body });
-  return body;
-}
+let me = null, meta = null;
 
 async function load() {
   const q = new URLSearchParams({ limit: "300" });
@@ -69,8 +63,9 @@ async function importCsv() {
 }
 
 async function main() {
-  try { me = await api("/api/me"); } catch { location.href = "/"; return; }
-  $("who").textContent = `${me.display_name}（${me.role_label}）`;
+  me = await whoAmI();
+  if (!me) { location.replace("/"); return; }
+  renderNav(me);
   if (me.role === "seat") { $("denied").textContent = "仅班长和管理员可以查看机构表。"; $("denied").hidden = false; return; }
   $("main").hidden = false;
   $("admin-tools").hidden = me.role !== "admin";

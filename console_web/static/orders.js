@@ -1,16 +1,14 @@
 // Work orders: my orders / team pool (seats), all orders (supervisors, scoped by the server).
 // SLA colours: ok green, warning amber, breached red; deadlines in China time from the server.
-const $ = (id) => document.getElementById(id);
-let me = null, options = null, scope = "mine";
+// Pushed work-order events are applied to the shown rows where they carry what the row needs
+// (SLA, attempts, owner, back to the pool); a new or closed order reloads the list.
+import { api, send, labels as fetchLabels, whoAmI } from "./lib/api.js";
+import { $, el, chinaDateTime, debounce } from "./lib/dom.js";
+import { live } from "./lib/live.js";
+import { renderNav } from "./lib/nav.js";
 
-async function api(path, options = {}) {
-  const headers = Object.assign({ "Content-Type": "application/json" }, options.headers || {});
-  if (me && options.method && options.method !== "GET") headers["X-CSRF-Token"] = me.csrf_token;
-  const r = await fetch(path, Object.assign({}, options, { headers, credentials: "same-origin" }));
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw Object.assign(new Error(body.message || r.statusText), { status: r.status });
-  return body;
-}
+let me = null, options = null, scope = "mine", labels = { work_order_status: {} };
+const orders = new Map(); // order id -> { order, tr } as shown
 
 function button(label, handler) {
   const b = document.createElement("button"); b.textContent = label;
@@ -25,12 +23,12 @@ function actions(o) {
   const out = [];
   if (!o.open) return out;
   const isSup = me.role !== "seat";
-  if (!isSup && o.status === "pool") out.push(button("领取", () => api(`/api/orders/${o.id}/claim`, { method: "POST" })));
-  if (!isSup && (o.status === "pool" || o.owner_seat_id === me.seat_id)) out.push(button("回拨", () => api(`/api/orders/${o.id}/callback`, { method: "POST" })));
+  if (!isSup && o.status === "pool") out.push(button("领取", () => send(`/api/orders/${o.id}/claim`)));
+  if (!isSup && (o.status === "pool" || o.owner_seat_id === me.seat_id)) out.push(button("回拨", () => send(`/api/orders/${o.id}/callback`)));
   if ((!isSup && o.owner_seat_id === me.seat_id) || isSup) out.push(button("结案", () => closeOrder(o)));
   if (isSup) {
     out.push(button(o.owner_seat_id ? "改派" : "分派", () => assignOrder(o)));
-    if (o.status === "assigned") out.push(button("退回工单池", () => api(`/api/orders/${o.id}/release`, { method: "POST" })));
+    if (o.status === "assigned") out.push(button("退回工单池", () => send(`/api/orders/${o.id}/release`)));
   }
   return out;
 }
@@ -46,13 +44,13 @@ function dialog(id, formId) {
 async function closeOrder(o) {
   $("close-outcome").replaceChildren(...options.close_outcomes.map((x) => new Option(x.label, x.value)));
   const f = await dialog("close-dlg", "close-form");
-  if (f) await api(`/api/orders/${o.id}/close`, { method: "POST", body: JSON.stringify({ outcome: f.get("outcome"), note: f.get("note") }) });
+  if (f) await send(`/api/orders/${o.id}/close`, { outcome: f.get("outcome"), note: f.get("note") });
 }
 
 async function assignOrder(o) {
   $("assign-seat").replaceChildren(...options.seats.map((s) => new Option(`${s.name}（${s.seat_id}）`, s.seat_id)));
   const f = await dialog("assign-dlg", "assign-form");
-  if (f) await api(`/api/orders/${o.id}/assign`, { method: "POST", body: JSON.stringify({ seat_id: f.get("seat_id") }) });
+  if (f) await send(`/api/orders/${o.id}/assign`, { seat_id: f.get("seat_id") });
 }
 
 async function load() {
@@ -61,17 +59,66 @@ async function load() {
     for (const [k, id] of [["status", "f-status"], ["team", "f-team"], ["sla", "f-sla"], ["date", "f-date"]]) if ($(id).value) q.set(k, $(id).value);
   }
   const body = await api(`/api/orders?${q}`);
+  orders.clear();
   $("orders").replaceChildren(...body.orders.map((o) => {
-    const tr = document.createElement("tr"); tr.className = o.open ? `sla-${o.sla}` : ""; tr.dataset.id = o.id;
-    const values = [o.id, o.caller_number, o.reason_label, o.team_name, o.owner_name || "—", o.status_label, o.created_local, o.deadline_local];
-    for (const v of values) { const td = document.createElement("td"); td.textContent = v; tr.append(td); }
-    const sla = document.createElement("td"); sla.className = `sla-${o.sla}`; sla.textContent = o.open ? o.sla_label : `已结案（${o.sla_label}）`;
-    const n = document.createElement("td"); n.textContent = o.attempts;
-    const act = document.createElement("td"); act.append(...actions(o));
-    tr.append(sla, n, act);
+    const tr = document.createElement("tr");
+    orders.set(o.id, { order: o, tr });
+    paint(o, tr);
     return tr;
   }));
   $("empty").hidden = body.orders.length > 0;
+}
+const loadSoon = debounce(() => load().catch(() => {}), 500);
+
+function paint(o, tr) {
+  tr.className = o.open ? `sla-${o.sla}` : ""; tr.dataset.id = o.id;
+  const values = [o.id, o.caller_number, o.reason_label, o.team_name, o.owner_name || "—", o.status_label, o.created_local, o.deadline_local];
+  const tds = values.map((v) => el("td", v));
+  const sla = el("td", o.open ? o.sla_label : `已结案（${o.sla_label}）`, { class: `sla-${o.sla}` });
+  const n = el("td", o.attempts);
+  const act = el("td"); act.append(...actions(o));
+  tr.replaceChildren(...tds, sla, n, act);
+}
+
+function slaLabel(value) { return (options.sla.find((x) => x.value === value) || { label: value }).label; }
+function seatName(id) { const s = (options.seats || []).find((x) => x.seat_id === id); return s ? s.name : id; }
+function drop(id) {
+  const shown = orders.get(id);
+  if (shown) { shown.tr.remove(); orders.delete(id); }
+  $("empty").hidden = orders.size > 0;
+}
+
+/** A work-order event: applied to the shown row when it carries enough, else the list reloads. */
+function applyOrderEvent(ev) {
+  const d = ev.data || {};
+  const shown = orders.get(d.order_id);
+  const o = shown ? shown.order : null;
+  const repaint = () => paint(o, shown.tr);
+  switch (ev.type) {
+    case "WorkOrderSlaWarning": case "WorkOrderSlaBreached":
+      if (!o) return;
+      if (o.open) { o.sla = ev.type === "WorkOrderSlaBreached" ? "breached" : "warning"; o.sla_label = slaLabel(o.sla); repaint(); }
+      return;
+    case "CallbackAttemptStarted": case "CallbackAttemptFinished":
+      if (o) { o.attempts = Math.max(o.attempts, d.attempt); repaint(); }
+      return;
+    case "WorkOrderClaimed": case "WorkOrderAssigned":
+      if (o && scope === "all") {
+        o.owner_seat_id = d.seat_id; o.owner_name = seatName(d.seat_id);
+        o.status = "assigned"; o.status_label = labels.work_order_status.assigned || o.status_label; repaint(); return;
+      }
+      if (o && scope === "pool") { drop(d.order_id); return; }
+      if (o && scope === "mine" && d.seat_id !== me.seat_id) { drop(d.order_id); return; }
+      break;
+    case "WorkOrderReleased":
+      if (o && scope === "all") {
+        o.owner_seat_id = null; o.owner_name = "";
+        o.status = "pool"; o.status_label = labels.work_order_status.pool || o.status_label; repaint(); return;
+      }
+      if (o && scope === "mine") { drop(d.order_id); return; }
+      break;
+  }
+  loadSoon(); // created, closed, a miss added, or an order this list does not show yet
 }
 
 function pick(s) {
@@ -82,50 +129,34 @@ function pick(s) {
 }
 
 function banner(ev) {
-  const p = document.createElement("p");
   const breached = ev.type === "WorkOrderSlaBreached";
-  p.className = breached ? "banner" : "banner warn";
-  const due = new Date(ev.data.deadline).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" });
-  p.textContent = `${breached ? "工单已超时" : "工单即将超时"}：${ev.data.order_id}（时限 ${due}）`;
+  const p = el("p", `${breached ? "工单已超时" : "工单即将超时"}：${ev.data.order_id}（时限 ${chinaDateTime(ev.data.deadline)}）`, { class: breached ? "banner" : "banner warn" });
   $("alerts").prepend(p);
   while ($("alerts").children.length > 5) $("alerts").lastChild.remove();
 }
 
-let backoff = 500, soon = null;
-function connect() {
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/events`);
-  ws.onopen = () => { backoff = 500; $("conn").textContent = "实时"; $("conn").className = "badge on"; };
-  ws.onmessage = (m) => {
-    const ev = JSON.parse(m.data);
-    if (ev.type === "WorkOrderSlaWarning" || ev.type === "WorkOrderSlaBreached") {
-      if (me.role !== "seat" || ev.data.seat_id === me.seat_id) banner(ev);
-    }
-    if (ev.type.startsWith("WorkOrder") || ev.type.startsWith("CallbackAttempt")) {
-      if (!soon) soon = setTimeout(() => { soon = null; load().catch(() => {}); }, 500);
-    }
-  };
-  ws.onclose = (e) => {
-    if (e.code === 4401) { location.href = "/"; return; }
-    $("conn").textContent = "重连中…"; $("conn").className = "badge off";
-    setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
-  };
+function onEvent(ev) {
+  if (ev.type === "WorkOrderSlaWarning" || ev.type === "WorkOrderSlaBreached") {
+    if (me.role !== "seat" || ev.data.seat_id === me.seat_id) banner(ev);
+  }
+  if (ev.type.startsWith("WorkOrder") || ev.type.startsWith("CallbackAttempt")) applyOrderEvent(ev);
 }
 
 async function main() {
-  try { me = await api("/api/me"); } catch { location.href = "/"; return; }
-  $("who").textContent = `${me.display_name}（${me.role_label}）`;
-  options = await api("/api/orders/options");
+  me = await whoAmI();
+  if (!me) { location.replace("/"); return; }
+  const badge = renderNav(me, { live: true });
+  [options, labels] = await Promise.all([api("/api/orders/options"), fetchLabels()]);
   const isSup = me.role !== "seat";
-  $("nav-sup").hidden = !isSup;
   for (const b of $("tabs").querySelectorAll("button")) {
     b.hidden = isSup ? b.dataset.scope !== "all" : b.dataset.scope === "all";
-    b.onclick = () => pick(b.dataset.scope);
+    b.addEventListener("click", () => pick(b.dataset.scope));
   }
   $("f-team").append(...options.teams.map((t) => new Option(t.name, t.id)));
   $("f-sla").append(...options.sla.map((s) => new Option(s.label, s.value)));
-  $("f-apply").onclick = () => load().catch((e) => { $("error").textContent = e.message; });
+  $("f-apply").addEventListener("click", () => load().catch((e) => { $("error").textContent = e.message; }));
   pick(isSup ? "all" : (location.hash === "#pool" ? "pool" : "mine"));
-  connect();
-  setInterval(() => load().catch(() => {}), 30000);
+  live({ onEvent, resync: load, badge });
+  setInterval(() => load().catch(() => {}), 30000); // SLA states move with time, not only with events
 }
 main();

@@ -1,26 +1,11 @@
 // Shift schedules (排班) and today's attendance (考勤). Scope is decided by the server.
-const $ = (id) => document.getElementById(id);
+import { api, whoAmI } from "./lib/api.js";
+import { $, cells, chinaToday } from "./lib/dom.js";
+import { renderNav } from "./lib/nav.js";
+
 let me = null;
 
-async function api(path, options = {}) {
-  const headers = { ...(options.headers || {}) };
-  if (me && options.method && options.method !== "GET") headers["X-CSRF-Token"] = me.csrf_token;
-  const r = await fetch(path, { credentials: "same-origin", ...options, headers });
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw Object.assign(new Error(body.message || r.statusText), { status: r.status, body });
-  return body;
-}
-
-function cells(tr, values) {
-  for (const v of values) { const td = document.createElement("td"); td.textContent = v == null ? "" : String(v); tr.append(td); }
-  return tr;
-}
-
 function say(text, bad = false) { $("msg").textContent = text; $("msg").className = bad ? "bad" : "muted"; }
-
-function chinaToday() {
-  return new Intl.DateTimeFormat("sv-SE", { timeZone: "Asia/Shanghai" }).format(new Date());
-}
 
 async function loadPlan() {
   const team = $("team").value;
@@ -101,8 +86,9 @@ async function removeShift(s) {
 }
 
 async function main() {
-  try { me = await api("/api/me"); } catch { location.href = "/"; return; }
-  $("who").textContent = me.display_name;
+  me = await whoAmI();
+  if (!me) { location.replace("/"); return; }
+  renderNav(me);
   $("month").value = chinaToday().slice(0, 7);
   $("day").value = chinaToday();
   $("load").onclick = () => loadPlan().catch((e) => say(e.message, true));

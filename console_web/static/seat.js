@@ -1,43 +1,26 @@
 // 坐席工作台: status bar, screen pop, caller file, live transcript, consultation record, transfer.
-// Pushes arrive on /ws/events (already filtered to this seat by the server); after every
-// (re)connect or StateResynced the page reloads its state from the API.
-const $ = (id) => document.getElementById(id);
+// Pushes arrive on /ws/events (already filtered to this seat by the server) and are applied in
+// place: seat state changes, ringing, answered and ended need no request. Queue membership and
+// the screen pop are fetched (events do not carry them); after a reconnect or StateResynced the
+// page reloads its state from the API once.
+import { api, send, labels as fetchLabels, whoAmI } from "./lib/api.js";
+import { $, el, show, clock as fmt, chinaDateTime as when, debounce } from "./lib/dom.js";
+import { live } from "./lib/live.js";
+import { renderNav } from "./lib/nav.js";
+
 let me = null;
 let state = null;
 let clockSkew = 0; // server time minus browser time, in ms
 let callId = null;
 let callLive = false;
-let labels = { call_status: {}, leg: {} }; // each state's one Chinese label, from /api/labels
+let labels = { call_status: {}, leg: {}, seat_status: {}, pause_reason: {} }; // each state's one Chinese label, from /api/labels
 let recordFinal = false;
 const segments = new Map();
 
-function show(el, on) { el.hidden = !on; }
-function fmt(sec) {
-  sec = Math.max(0, Math.floor(sec));
-  const h = Math.floor(sec / 3600), m = Math.floor((sec % 3600) / 60), s = sec % 60;
-  const mm = String(m).padStart(2, "0"), ss = String(s).padStart(2, "0");
-  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-}
-function when(iso) { return iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : ""; }
-function el(tag, text, attrs = {}) {
-  const e = document.createElement(tag);
-  if (text != null) e.textContent = String(text);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
-}
 function notice(msg) { const n = $("notice"); n.textContent = msg || ""; show(n, !!msg); }
 
-async function api(path, options = {}) {
-  const headers = Object.assign({ "Content-Type": "application/json" }, options.headers || {});
-  if (me && options.method && options.method !== "GET") headers["X-CSRF-Token"] = me.csrf_token;
-  const r = await fetch(path, Object.assign({}, options, { headers, credentials: "same-origin" }));
-  const body = await r.json().catch(() => ({}));
-  if (r.status === 401) { location.replace("/"); throw new Error("请先登录"); }
-  if (!r.ok) throw Object.assign(new Error(body.message || r.statusText), { status: r.status, body });
-  return body;
-}
 async function act(path, body) {
-  try { notice(""); await api(path, { method: "POST", body: JSON.stringify(body || {}) }); }
+  try { notice(""); await send(path, body); }
   catch (err) { notice(err.message); }
   await loadState();
 }
@@ -59,6 +42,23 @@ async function loadState() {
     fillOptions($("f-category"), s.categories, true);
     fillOptions($("f-outcome"), s.outcomes, true);
   }
+  await render();
+}
+
+/** A SeatStateChanged for this seat, applied without asking the server. */
+async function applySeatState(d) {
+  if (!state) return;
+  state.status = d.status;
+  state.status_label = labels.seat_status[d.status] || d.status;
+  state.pause_reason = d.pause_reason || null;
+  state.pause_label = d.pause_reason ? labels.pause_reason[d.pause_reason] || null : null;
+  state.since = d.at || new Date(Date.now() + clockSkew).toISOString();
+  state.call_id = d.call_id || (d.status === "wrap_up" ? state.call_id : null);
+  await render();
+}
+
+async function render() {
+  const s = state;
   const label = $("state-label");
   label.textContent = s.status_label;
   label.dataset.status = s.status;
@@ -295,7 +295,7 @@ $("transfer-form").addEventListener("submit", async (e) => {
   const f = new FormData(e.target);
   if (!f.get("target")) { $("transfer-error").textContent = "请选择转接目标"; return; }
   try {
-    await api(`/api/seat/calls/${encodeURIComponent(callId)}/transfer`, { method: "POST", body: JSON.stringify({ kind: f.get("kind"), target: f.get("target") }) });
+    await send(`/api/seat/calls/${encodeURIComponent(callId)}/transfer`, { kind: f.get("kind"), target: f.get("target") });
     $("transfer-dialog").close();
     $("call-status").textContent = "转接中…";
     if (!$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
@@ -313,61 +313,51 @@ $("btn-logout").addEventListener("click", () => act("/api/seat/logout"));
 $("btn-pause").addEventListener("click", () => act("/api/seat/pause", { reason: $("pause-reason").value }));
 $("btn-resume").addEventListener("click", () => act("/api/seat/resume"));
 $("btn-wrapup-done").addEventListener("click", () => act("/api/seat/wrapup-done"));
-$("logout").addEventListener("click", async () => {
-  await api("/api/logout", { method: "POST" }).catch(() => {});
-  location.replace("/");
-});
 
 // --- live events ---------------------------------------------------------------------------------
 
-let backoff = 500;
-let reloadPending = null;
-function reloadSoon() { if (!reloadPending) reloadPending = setTimeout(() => { reloadPending = null; loadState().catch(() => {}); }, 150); }
+const reloadSoon = debounce(() => loadState().catch(() => {}), 150);
 
 function onEvent(ev) {
   const d = ev.data || {};
   switch (ev.type) {
+    case "SeatStateChanged":
+      if (d.seat_id === me.seat_id) applySeatState(d);
+      break;
     case "SeatRinging":
       if (d.seat_id === me.seat_id) openCall(d.call_id);
-      reloadSoon(); break;
+      break;
     case "TranscriptSegment":
       if (d.call_id === callId) addSegment(d);
       break;
     case "CallEnded": case "CallTransferred":
       if (d.call_id === callId) { callLive = false; updateCallButtons(); $("call-status").textContent = labels.call_status[ev.type === "CallEnded" ? "ended" : "transferred"] || ""; }
-      reloadSoon(); break;
-    case "StateResynced":
-      reloadSoon(); if (callId) openCall(callId); break;
+      break;
     case "CallAnswered":
       if (d.call_id === callId) $("call-status").textContent = labels.call_status.talking || "";
-      reloadSoon(); break;
-    case "SeatStateChanged": case "SeatJoinedQueue": case "SeatLeftQueue": case "SeatPaused": case "SeatResumed":
-      reloadSoon(); break;
+      break;
+    case "SeatJoinedQueue": case "SeatLeftQueue":
+      if (d.seat_id === me.seat_id) reloadSoon(); // the queue's label comes with the state
+      break;
   }
 }
 
-function connect() {
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/events`);
-  const badge = $("conn");
-  ws.onopen = () => { backoff = 500; badge.textContent = "已连接"; badge.className = "badge on"; loadState().catch(() => {}); if (callId) openCall(callId); };
-  ws.onmessage = (m) => { const ev = JSON.parse(m.data); if (ev.type !== "hello") onEvent(ev); };
-  ws.onclose = (e) => {
-    if (e.code === 4401) { location.replace("/"); return; }
-    badge.textContent = "连接断开，重连中…"; badge.className = "badge off";
-    setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
-  };
+async function resync() {
+  await loadState();
+  if (callId) await openCall(callId);
 }
 
 async function start() {
-  try { me = await api("/api/me"); } catch { return; }
+  me = await whoAmI();
+  if (!me) { location.replace("/"); return; }
+  const badge = renderNav(me, { live: me.role === "seat" });
   if (me.role !== "seat") {
     notice("坐席工作台仅供坐席账号使用。");
     $("workspace").hidden = true; $("statusbar").hidden = true;
     return;
   }
-  $("who").textContent = `${me.display_name}（坐席 ${me.seat_id}）`;
-  labels = await api("/api/labels");
+  labels = await fetchLabels();
   await loadState();
-  connect();
+  live({ onEvent, resync, badge });
 }
 start();

@@ -1,31 +1,36 @@
-// Supervisor board: KPIs, seats, backlog, forecast and reports; live over /ws/events plus a
-// periodic refresh. All numbers come from the server, already scoped to this supervisor.
-const $ = (id) => document.getElementById(id);
-const pct = (x) => (x == null ? "—" : `${(x * 100).toFixed(1)}%`);
-const secs = (x) => (x == null ? "—" : x >= 60 ? `${Math.floor(x / 60)}分${Math.round(x % 60)}秒` : `${Math.round(x)}秒`);
+// Supervisor board: KPIs, seats, backlog, forecast and reports. All numbers come from the server,
+// already scoped to this supervisor. Pushed seat events are applied in place (seat row, state
+// counts); the day's figures are recomputed by the server only on the periodic refresh, on a
+// resync or a reconnect, never once per event.
+import { api, labels as fetchLabels, whoAmI } from "./lib/api.js";
+import { $, el, row, pct, secs, chinaTime, chinaDateTime, chinaToday } from "./lib/dom.js";
+import { live } from "./lib/live.js";
+import { renderNav } from "./lib/nav.js";
 
-async function api(path) {
-  const r = await fetch(path, { credentials: "same-origin" });
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw Object.assign(new Error(body.message || r.statusText), { status: r.status });
-  return body;
-}
-
-function cells(tr, values) {
-  for (const v of values) { const td = document.createElement("td"); td.textContent = v == null ? "" : String(v); tr.append(td); }
-  return tr;
-}
+const OVERVIEW_EVERY_MS = 15000;
+const SEATS_EVERY_MS = 60000;
+let labels = { seat_status: {}, pause_reason: {} };
+const seats = new Map(); // seat_id -> { status, pause_reason_label, since (ms), row, stateCell, timeCell }
+let byState = {}; // status -> { label, count } as last shown
 
 function target(id, cardId, value, goal) {
   $(id).textContent = `目标 ≥ ${(goal * 100).toFixed(0)}%`;
   $(cardId).className = value == null ? "" : value >= goal ? "good" : "bad";
 }
 
+function showStates() {
+  $("s-states").replaceChildren(...Object.entries(byState).map(([k, v]) => {
+    const d = el("div", null, { class: `st-${k}` });
+    d.append(el("b", v.count), el("span", v.label));
+    return d;
+  }));
+}
+
 async function loadOverview() {
   const o = await api("/api/supervisor/overview");
   const t = o.today;
   $("scope").textContent = `（${o.scope}）`;
-  $("updated").textContent = `更新于 ${new Date(o.generated_at).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai" })}`;
+  $("updated").textContent = `更新于 ${chinaTime(o.generated_at)}`;
   $("k-offered").textContent = t.offered; $("k-answered").textContent = t.answered; $("k-abandoned").textContent = t.abandoned;
   $("k-answer-rate").textContent = pct(t.answer_rate); $("k-sl").textContent = pct(t.service_level); $("k-sat").textContent = pct(t.satisfaction_rate);
   target("t-answer", "c-answer", t.answer_rate, o.targets.answer_rate);
@@ -36,30 +41,62 @@ async function loadOverview() {
   $("k-waiting").textContent = o.live.waiting; $("k-longest").textContent = secs(o.live.longest_wait_seconds);
   $("k-asa").textContent = secs(t.asa_seconds); $("k-aht").textContent = secs(t.aht_seconds);
   $("s-scheduled").textContent = o.seats.scheduled; $("s-online").textContent = o.seats.online; $("s-total").textContent = o.seats.total;
-  $("s-states").replaceChildren(...Object.entries(o.seats.by_state).map(([k, v]) => {
-    const d = document.createElement("div"); d.className = `st-${k}`;
-    const b = document.createElement("b"); b.textContent = v.count; const s = document.createElement("span"); s.textContent = v.label;
-    d.append(b, s); return d;
-  }));
+  byState = o.seats.by_state;
+  showStates();
   for (const k of ["ok", "warning", "breached"]) $(`b-${k}`).textContent = o.backlog.by_sla[k].count;
+}
+
+function paintSeat(s) {
+  s.stateCell.className = `st-${s.status}`;
+  s.stateCell.textContent = (labels.seat_status[s.status] || s.status) + (s.pause_reason_label ? `（${s.pause_reason_label}）` : "");
+  s.row.dataset.status = s.status;
+}
+
+function tickSeats() {
+  const now = Date.now();
+  for (const s of seats.values()) s.timeCell.textContent = s.since == null ? "—" : secs((now - s.since) / 1000);
 }
 
 async function loadSeats() {
   const body = await api("/api/supervisor/seats");
-  $("seats").replaceChildren(...body.seats.map((s) => {
-    const tr = cells(document.createElement("tr"), [`${s.name}（${s.seat_id}）`, s.team_name]);
-    const td = document.createElement("td"); td.className = `st-${s.status}`;
-    td.textContent = s.status_label + (s.pause_reason_label ? `（${s.pause_reason_label}）` : "");
-    tr.append(td); cells(tr, [s.seconds_in_state == null ? "—" : secs(s.seconds_in_state)]);
+  const now = Date.now();
+  seats.clear();
+  $("seats").replaceChildren(...body.seats.map((x) => {
+    const tr = row([`${x.name}（${x.seat_id}）`, x.team_name]);
+    tr.dataset.seat = x.seat_id;
+    const stateCell = el("td"); const timeCell = el("td");
+    tr.append(stateCell, timeCell);
+    const s = { status: x.status, pause_reason_label: x.pause_reason_label, since: x.seconds_in_state == null ? null : now - x.seconds_in_state * 1000, row: tr, stateCell, timeCell };
+    seats.set(x.seat_id, s);
+    paintSeat(s);
     return tr;
   }));
+  tickSeats();
+}
+
+/** A SeatStateChanged, applied in place: the seat's row and the state counts. */
+function applySeatState(d) {
+  const s = seats.get(d.seat_id);
+  if (!s || s.status === d.status) return;
+  const before = s.status;
+  s.status = d.status;
+  s.pause_reason_label = d.pause_reason ? labels.pause_reason[d.pause_reason] || "" : "";
+  s.since = d.at ? new Date(d.at).getTime() : Date.now();
+  paintSeat(s); tickSeats();
+  if (byState[before]) byState[before].count = Math.max(0, byState[before].count - 1);
+  if (!byState[d.status]) byState[d.status] = { label: labels.seat_status[d.status] || d.status, count: 0 };
+  byState[d.status].count += 1;
+  showStates();
+  const online = $("s-online");
+  if (before === "offline") online.textContent = Number(online.textContent) + 1;
+  else if (d.status === "offline") online.textContent = Math.max(0, Number(online.textContent) - 1);
 }
 
 async function loadForecast() {
   const f = await api("/api/supervisor/forecast");
   $("f-source").textContent = `${f.source_label}；平均处理时长 ${secs(f.aht_seconds)}；目标 ${(f.target.service_level * 100).toFixed(0)}% 的来电在 ${f.target.seconds} 秒内接通（Erlang C）。`;
   $("forecast").replaceChildren(...f.slots.filter((s) => s.calls > 0.05).map((s) =>
-    cells(document.createElement("tr"), [s.label, s.calls.toFixed(1), s.traffic.toFixed(2), s.seats, pct(s.service_level)])));
+    row([s.label, s.calls.toFixed(1), s.traffic.toFixed(2), s.seats, pct(s.service_level)])));
 }
 
 function reportUrl(fmt) {
@@ -71,57 +108,45 @@ function reportUrl(fmt) {
 async function loadReport() {
   const r = await api(reportUrl("json"));
   $("report").replaceChildren(...[...r.rows.filter((x) => x.offered > 0), r.total].map((x) =>
-    cells(document.createElement("tr"), [x.label, x.offered, x.answered, x.abandoned, pct(x.answer_rate), pct(x.service_level), pct(x.satisfaction_rate)])));
+    row([x.label, x.offered, x.answered, x.abandoned, pct(x.answer_rate), pct(x.service_level), pct(x.satisfaction_rate)])));
 }
 
 const shown = new Set();
 function alertBanner(ev) {
   if (shown.has(ev.data.order_id + ev.type)) return;
   shown.add(ev.data.order_id + ev.type);
-  const p = document.createElement("p");
   const breached = ev.type === "WorkOrderSlaBreached";
-  p.className = breached ? "banner" : "banner warn";
-  const due = new Date(ev.data.deadline).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" });
-  p.textContent = `${breached ? "工单已超时" : "工单即将超时"}：${ev.data.order_id}（时限 ${due}${ev.data.seat_id ? "，坐席 " + ev.data.seat_id : "，待领取"}）`;
+  const p = el("p", `${breached ? "工单已超时" : "工单即将超时"}：${ev.data.order_id}（时限 ${chinaDateTime(ev.data.deadline)}${ev.data.seat_id ? "，坐席 " + ev.data.seat_id : "，待领取"}）`, { class: breached ? "banner" : "banner warn" });
   $("alerts").prepend(p);
   while ($("alerts").children.length > 5) $("alerts").lastChild.remove();
 }
 
-let soon = null;
-function refreshSoon() { if (!soon) soon = setTimeout(() => { soon = null; refresh(); }, 800); }
-async function refresh() {
-  try { await Promise.all([loadOverview(), loadSeats()]); } catch (e) { if (e.status === 401) location.href = "/"; }
+function onEvent(ev) {
+  switch (ev.type) {
+    case "SeatStateChanged": applySeatState(ev.data || {}); break;
+    case "WorkOrderSlaWarning": case "WorkOrderSlaBreached": alertBanner(ev); break;
+    // Call events change the day's figures: they show on the next periodic refresh.
+  }
 }
 
-let backoff = 500;
-function connect() {
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/events`);
-  ws.onopen = () => { backoff = 500; $("conn").textContent = "实时"; $("conn").className = "badge on"; refresh(); };
-  ws.onmessage = (m) => {
-    const ev = JSON.parse(m.data);
-    if (ev.type === "WorkOrderSlaWarning" || ev.type === "WorkOrderSlaBreached") alertBanner(ev);
-    if (ev.type !== "hello") refreshSoon();
-  };
-  ws.onclose = (e) => {
-    if (e.code === 4401) { location.href = "/"; return; }
-    $("conn").textContent = "重连中…"; $("conn").className = "badge off";
-    setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
-  };
-}
+async function refresh() { await Promise.all([loadOverview(), loadSeats()]); }
 
 async function main() {
-  let me;
-  try { me = await api("/api/me"); } catch { location.href = "/"; return; }
-  $("who").textContent = `${me.display_name}（${me.role_label}）`;
+  const me = await whoAmI();
+  if (!me) { location.replace("/"); return; }
+  const badge = renderNav(me, { live: me.role !== "seat" });
   if (me.role === "seat") { $("denied").textContent = "仅班长和管理员可以查看监控台。"; $("denied").hidden = false; return; }
   $("board").hidden = false;
-  $("r-date").value = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
-  $("r-show").onclick = () => loadReport().catch((e) => alert(e.message));
-  $("r-csv").onclick = () => { location.href = reportUrl("csv"); };
-  await refresh();
+  labels = await fetchLabels();
+  $("r-date").value = chinaToday();
+  $("r-show").addEventListener("click", () => loadReport().catch((e) => alert(e.message)));
+  $("r-csv").addEventListener("click", () => { location.href = reportUrl("csv"); });
+  await refresh().catch(() => {});
   loadForecast().catch(() => {}); loadReport().catch(() => {});
-  connect();
-  setInterval(refresh, 15000);
+  live({ onEvent, resync: refresh, badge });
+  setInterval(tickSeats, 1000);
+  setInterval(() => loadOverview().catch(() => {}), OVERVIEW_EVERY_MS);
+  setInterval(() => loadSeats().catch(() => {}), SEATS_EVERY_MS);
   setInterval(() => loadForecast().catch(() => {}), 300000);
 }
 main();

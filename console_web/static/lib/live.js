@@ -1,0 +1,53 @@
+// The one live socket: /ws/events with reconnect and exponential backoff (with jitter). Missed
+// events are never replayed, so after every reconnect and on StateResynced the page's `resync`
+// runs (once, however many arrive together) and reloads what it shows; other events go to
+// `onEvent`, which applies them in place. Close code 4401 (session ended) goes back to login.
+const SESSION_ENDED = 4401;
+
+export function live({ onEvent = () => {}, resync = () => {}, badge = null, onSessionEnded = () => location.replace("/") } = {}) {
+  let backoff = 500;
+  let pending = null;
+  let opened = false;
+  let ws = null;
+  let stopped = false;
+
+  function setBadge(on, textOn = "实时", textOff = "连接断开，重连中…") {
+    if (!badge) return;
+    badge.textContent = on ? textOn : textOff;
+    badge.className = on ? "badge on" : "badge off";
+  }
+  function resyncOnce() {
+    if (pending) return;
+    pending = setTimeout(async () => {
+      pending = null;
+      try { await resync(); } catch { /* the next event or reconnect tries again */ }
+    }, 50);
+  }
+  function connect() {
+    if (stopped) return;
+    ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/events`);
+    ws.onopen = () => {
+      backoff = 500;
+      setBadge(true);
+      if (opened) resyncOnce(); // events may have been missed while away
+      opened = true;
+    };
+    ws.onmessage = (m) => {
+      let ev;
+      try { ev = JSON.parse(m.data); } catch { return; }
+      if (!ev || ev.type === "hello") return;
+      if (ev.type === "StateResynced") { resyncOnce(); return; }
+      try { onEvent(ev); } catch (err) { console.error("处理推送事件出错", err); }
+    };
+    ws.onclose = (e) => {
+      if (e.code === SESSION_ENDED) { stopped = true; onSessionEnded(); return; }
+      setBadge(false);
+      if (stopped) return;
+      const wait = backoff * (0.75 + Math.random() * 0.5);
+      backoff = Math.min(backoff * 2, 10000);
+      setTimeout(connect, wait);
+    };
+  }
+  connect();
+  return { resync: resyncOnce, stop() { stopped = true; if (ws) ws.close(); } };
+}
