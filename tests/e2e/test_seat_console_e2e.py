@@ -22,11 +22,9 @@ from typing import Any, TypeVar
 import pytest
 import uvicorn
 
-from app.console_seat import SeatConsole
 from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
-from console_web.seat_api import build_seat_router
 from core.asr_events import Leg, TranscriptSegment
 from core.ids import CallId, SeatId
 from pbx.sim.model import CallerSpec
@@ -93,8 +91,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
         audiosocket={"enabled": False},
     )
     app = build_app(settings, clock=WorkdayClock())
-    if not any(getattr(r, "path", "") == "/api/seat/state" for r in app.routes):
-        app.include_router(build_seat_router())
     port = _free_port()
     uv = ThreadServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     loop = asyncio.new_event_loop()
@@ -105,8 +101,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
     events: list[dict[str, str]] = []
 
     async def wire() -> None:
-        if getattr(app.state, "seat_console", None) is None:
-            app.state.seat_console = SeatConsole(runtime)
         assert runtime.simulator is not None
         runtime.simulator.event_listeners.append(lambda headers: events.append(dict(headers)))
 

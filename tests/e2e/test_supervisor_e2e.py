@@ -1,7 +1,7 @@
 """End to end in real headless Chromium: the supervisor sees today's KPIs and a breached order in red.
 
-The app runs under uvicorn in a thread on a free port (no PBX, no IVR, no ASR), wired with the
-supervisor, orders and offices routers as the integrator does. Calls and a work order past its
+The app is `build_app` with demo settings, exactly as `hotline demo` composes it (only the simulator,
+AMI and ports are turned off or moved to free ports). Calls and a work order past its
 deadline go in through the repositories. A screenshot of the board is written to
 $HOTLINE_SCREENSHOT_DIR/supervisor.png when that is set (the README's picture), else to a temp dir.
 """
@@ -12,8 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from app.console_supervisor import OfficesConsole, OrdersConsole, SupervisorConsole, china_day_start
+from app.console_supervisor import china_day_start
 from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
@@ -56,20 +55,7 @@ def _app(tmp_path: Path) -> FastAPI:
         agi={"port": 0},
         audiosocket={"port": 0},
     )
-    app = build_app(settings)
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
-        async with inner(a):
-            runtime: Runtime = a.state.runtime
-            a.state.supervisor_backend = SupervisorConsole(runtime)
-            a.state.orders_backend = OrdersConsole(runtime)
-            a.state.offices_backend = OfficesConsole(runtime)
-            yield
-
-    app.router.lifespan_context = lifespan
-    return app
+    return build_app(settings)
 
 
 @pytest.fixture
