@@ -1,0 +1,178 @@
+"""End to end in headless Chromium: the shared console lib (one nav bar, pushed events applied in place).
+
+The app is `build_app` with demo settings and the PBX simulator, exactly as `hotline demo` composes
+it: no router or backend is mounted by the test (only ports, database path, and the simulator's
+own call generator and seat auto-login are turned off). Skipped only when /usr/bin/chromium is
+missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from app.main import build_app
+from app.runtime import Runtime
+from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGES = ["/", "/seat", "/supervisor", "/orders", "/offices", "/schedule"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="需要 /usr/bin/chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait(predicate: Any, what: str, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("e2e-lib")
+    settings = demo_settings(
+        database={"url": f"sqlite:///{tmp / 'e2e-lib.db'}"},
+        sim={"enabled": True, "calls_per_hour": 0, "auto_login_seats": False, "time_scale": 1.0},
+        ami={"port": 0},
+        agi={"port": 0},
+        audiosocket={"enabled": False},
+    )
+    app = build_app(settings)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    _wait(lambda: srv.started or not thread.is_alive(), "uvicorn to start")
+    assert thread.is_alive(), "uvicorn did not start"
+    runtime: Runtime = app.state.runtime
+    _wait(lambda: runtime.bridge is not None and runtime.bridge.status.connected, "the AMI link")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=20)
+
+
+def _login(page: Any, base: str, user: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(base + "/")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", DEMO_ADMIN_PASSWORD)
+    page.click("#login button[type=submit]")
+    expect(page.locator("#nav a").first).to_be_visible()
+
+
+def _collect(errors: list[str], who: str) -> Any:
+    return lambda exc: errors.append(f"{who}: {exc}")
+
+
+def _nav(page: Any) -> list[tuple[str, str]]:
+    links: list[tuple[str, str]] = page.locator("#nav a").evaluate_all(
+        "els => els.map(a => [a.getAttribute('href'), a.textContent])"
+    )
+    return [(h, t) for h, t in links]
+
+
+def test_given_each_role_when_it_opens_every_page_then_the_nav_bar_is_the_same_everywhere(
+    server: str,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    seen: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            for user in ("seat1001", "banzhang", "admin"):
+                context = browser.new_context(locale="zh-CN")
+                page = context.new_page()
+                page.on("pageerror", _collect(errors, user))
+                _login(page, server, user)
+                seen[user] = {}
+                for path in PAGES:
+                    page.goto(server + path)
+                    expect(page.locator("#nav a").first).to_be_visible()
+                    expect(page.locator("#who")).not_to_be_empty()
+                    landed = page.evaluate("location.pathname")
+                    seen[user][landed] = _nav(page)
+                    here = page.locator("#nav a.here")
+                    if any(h == landed for h, _ in seen[user][landed]):
+                        expect(here).to_have_count(1)
+                        assert here.get_attribute("href") == landed
+                    else:
+                        expect(here).to_have_count(0)
+                context.close()
+        finally:
+            browser.close()
+    assert errors == []
+    for user, by_page in seen.items():
+        navs = {tuple(v) for v in by_page.values()}
+        assert len(navs) == 1, f"{user}: {by_page}"
+        assert all(text for _, text in next(iter(navs)))
+    seat_nav = {h for h, _ in next(iter({tuple(v) for v in seen["seat1001"].values()}))}
+    sup_nav = {h for h, _ in next(iter({tuple(v) for v in seen["banzhang"].values()}))}
+    assert "/seat" in seat_nav and "/supervisor" not in seat_nav
+    assert "/supervisor" in sup_nav and "/seat" not in sup_nav
+
+
+def test_given_the_supervisor_board_when_a_seat_signs_in_then_its_row_changes_without_any_request(
+    server: str,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            sup = browser.new_context(locale="zh-CN").new_page()
+            # A paused page clock: the board's periodic refreshes (15 s and more) cannot fire during
+            # the test, while `run_for` below still runs any short debounced re-fetch.
+            start = dt.datetime.now(dt.UTC)
+            sup.clock.install(time=start)
+            _login(sup, server, "banzhang")
+            sup.goto(server + "/supervisor")
+            sup.clock.pause_at(start + dt.timedelta(seconds=5))
+            row = sup.locator('#seats tr[data-seat="1001"]')
+            expect(row.locator("td").nth(2)).to_have_text("离线")
+            expect(sup.locator("#conn")).to_have_class("badge on")
+            requests: list[str] = []
+            sup.on("request", lambda r: requests.append(r.url) if "/api/" in r.url else None)
+
+            seat = browser.new_context(locale="zh-CN").new_page()
+            _login(seat, server, "seat1001")
+            expect(seat.locator("#state-label")).to_have_text("离线")
+            seat.get_by_role("button", name="签入").click()
+            expect(seat.locator("#state-label")).to_have_text("空闲", timeout=10_000)
+
+            expect(row.locator("td").nth(2)).to_have_text("空闲", timeout=10_000)
+            expect(row).to_have_attribute("data-status", "available")
+            sup.clock.run_for(3000)  # well past any debounce; far from the 15 s refresh
+            sup.wait_for_timeout(500)  # let a request, had one started, be reported
+            assert requests == []
+        finally:
+            browser.close()
