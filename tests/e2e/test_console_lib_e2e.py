@@ -176,3 +176,42 @@ def test_given_the_supervisor_board_when_a_seat_signs_in_then_its_row_changes_wi
             assert requests == []
         finally:
             browser.close()
+
+
+def test_given_two_tabs_of_one_seat_when_one_signs_in_then_the_other_shows_it_from_the_push_alone(
+    server: str,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            context = browser.new_context(locale="zh-CN")
+            watcher = context.new_page()
+            start = dt.datetime.now(dt.UTC)
+            watcher.clock.install(time=start)
+            _login(watcher, server, "seat1002")
+            expect(watcher.locator("#state-label")).to_have_text("离线")
+            expect(watcher.locator("#conn")).to_have_class("badge on")
+            expect(watcher.locator("#queues")).to_have_text("未签入任何队列")
+            # Paused: the queue list (which events do not carry) reloads on a short timer only
+            # once the clock runs again, so the state change below can only come from the push.
+            watcher.clock.pause_at(start + dt.timedelta(seconds=5))
+            requests: list[str] = []
+            watcher.on("request", lambda r: requests.append(r.url) if "/api/" in r.url else None)
+
+            actor = context.new_page()
+            actor.goto(server + "/seat")
+            expect(actor.locator("#state-label")).to_have_text("离线")
+            actor.get_by_role("button", name="签入").click()
+            expect(actor.locator("#state-label")).to_have_text("空闲", timeout=10_000)
+
+            expect(watcher.locator("#state-label")).to_have_text("空闲", timeout=10_000)
+            expect(watcher.locator("#btn-login")).to_be_disabled()
+            expect(watcher.locator("#btn-pause")).to_be_enabled()
+            assert requests == []
+            watcher.clock.run_for(2000)
+            expect(watcher.locator("#queues")).to_contain_text("服务队列")
+            assert any(u.endswith("/api/seat/state") for u in requests)
+        finally:
+            browser.close()
