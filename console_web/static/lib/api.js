@@ -22,7 +22,8 @@ export function errorText(status) {
 }
 
 /** fetch `path`; resolves to the JSON body, rejects with ApiError. */
-export async function api(path, options = {}) {
+export async function api(path, opts = {}) {
+  const { quiet401 = false, ...options } = opts;
   const method = (options.method || "GET").toUpperCase();
   const headers = { ...(options.headers || {}) };
   if (typeof options.body === "string" && !headers["Content-Type"]) headers["Content-Type"] = "application/json";
@@ -34,7 +35,7 @@ export async function api(path, options = {}) {
     throw new ApiError("网络连接失败，请检查网络后重试", 0, {});
   }
   const body = await r.json().catch(() => ({}));
-  if (r.status === 401 && options.quiet401 !== true) onUnauthorized();
+  if (r.status === 401 && !quiet401) onUnauthorized();
   if (!r.ok) {
     const msg = typeof body.message === "string" && body.message ? body.message : errorText(r.status);
     throw new ApiError(msg, r.status, body);
