@@ -8,11 +8,14 @@ missing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ import uvicorn
 from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from pbx.sim.model import CallerSpec
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -52,8 +56,36 @@ def _wait(predicate: Any, what: str, within: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+class WorkdayClock:
+    """The real clock moved to a working Monday 10:00 in Shanghai, so the district team is open."""
+
+    def __init__(self) -> None:
+        self._offset = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC) - dt.datetime.now(dt.UTC)
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self._offset
+
+
+class ThreadServer(uvicorn.Server):
+    """uvicorn in a worker thread: signal handlers can only be installed by the main thread."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class Server:
+    url: str
+    runtime: Runtime
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, coro: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(coro, self.loop).result(15)
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("e2e-lib")
     settings = demo_settings(
         database={"url": f"sqlite:///{tmp / 'e2e-lib.db'}"},
@@ -62,20 +94,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         agi={"port": 0},
         audiosocket={"enabled": False},
     )
-    app = build_app(settings)
+    app = build_app(settings, clock=WorkdayClock())
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
+    uv = ThreadServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(uv.serve(),), daemon=True)
     thread.start()
-    _wait(lambda: srv.started or not thread.is_alive(), "uvicorn to start")
+    _wait(lambda: uv.started or not thread.is_alive(), "uvicorn to start")
     assert thread.is_alive(), "uvicorn did not start"
     runtime: Runtime = app.state.runtime
     _wait(lambda: runtime.bridge is not None and runtime.bridge.status.connected, "the AMI link")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield Server(f"http://127.0.0.1:{port}", runtime, loop)
     finally:
-        srv.should_exit = True
+        uv.should_exit = True
         thread.join(timeout=20)
+        loop.close()
+
+
+@pytest.fixture
+def server(app_server: Server) -> str:
+    return app_server.url
 
 
 def _login(page: Any, base: str, user: str) -> None:
@@ -141,8 +180,8 @@ def test_given_each_role_when_it_opens_every_page_then_the_nav_bar_is_the_same_e
     assert "/supervisor" in sup_nav and "/seat" not in sup_nav
 
 
-def test_given_the_supervisor_board_when_a_seat_signs_in_then_its_row_changes_without_any_request(
-    server: str,
+def test_given_the_supervisor_board_when_a_seat_signs_in_and_takes_a_call_then_its_row_changes_without_any_request(
+    server: str, app_server: Server
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -171,6 +210,17 @@ def test_given_the_supervisor_board_when_a_seat_signs_in_then_its_row_changes_wi
 
             expect(row.locator("td").nth(2)).to_have_text("空闲", timeout=10_000)
             expect(row).to_have_attribute("data-status", "available")
+
+            async def place() -> None:
+                assert app_server.runtime.simulator is not None
+                app_server.runtime.simulator.place_call(
+                    CallerSpec(endpoint="13812345678", number="13812345678", dtmf="12", district="310106")
+                )
+
+            # A call: offered, queued, ringing at 1001, answered. Every event reaches the board.
+            app_server.run(place())
+            expect(seat.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+            expect(row).to_have_attribute("data-status", "talking", timeout=10_000)
             sup.clock.run_for(3000)  # well past any debounce; far from the 15 s refresh
             sup.wait_for_timeout(500)  # let a request, had one started, be reported
             assert requests == []
