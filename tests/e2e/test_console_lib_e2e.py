@@ -25,6 +25,8 @@ import uvicorn
 from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from core.ids import CallId, TeamId, WorkOrderId
 from pbx.sim.model import CallerSpec
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -263,5 +265,57 @@ def test_given_two_tabs_of_one_seat_when_one_signs_in_then_the_other_shows_it_fr
             watcher.clock.run_for(2000)
             expect(watcher.locator("#queues")).to_contain_text("服务队列")
             assert any(u.endswith("/api/seat/state") for u in requests)
+        finally:
+            browser.close()
+
+
+def test_given_the_orders_page_when_a_seat_claims_an_order_then_the_supervisor_row_changes_without_any_request(
+    server: str, app_server: Server
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    rt = app_server.runtime
+    now = dt.datetime.now(dt.UTC)
+    order = WorkOrder(
+        id=WorkOrderId("wo-e2e-lib"),
+        caller_number="13912340000",
+        reason=MissReason.ABANDONED,
+        status=WorkOrderStatus.POOL,
+        team_id=TeamId("team-310106"),
+        created_at=now - dt.timedelta(minutes=5),
+        deadline=now + dt.timedelta(hours=20),
+    )
+    rt.repos.work_orders.record_miss(
+        MissedCall(
+            call_id=CallId("e2e-lib-miss"), order_id=order.id, reason=order.reason, at=order.created_at
+        ),
+        order,
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            sup = browser.new_context(locale="zh-CN").new_page()
+            start = dt.datetime.now(dt.UTC)
+            sup.clock.install(time=start)
+            _login(sup, server, "banzhang")
+            sup.goto(server + "/orders")
+            row = sup.locator('#orders tr[data-id="wo-e2e-lib"]')
+            expect(row.locator("td").nth(4)).to_have_text("—")
+            expect(sup.locator("#conn")).to_have_class("badge on")
+            sup.clock.pause_at(start + dt.timedelta(seconds=5))
+            requests: list[str] = []
+            sup.on("request", lambda r: requests.append(r.url) if "/api/" in r.url else None)
+
+            seat = browser.new_context(locale="zh-CN").new_page()
+            _login(seat, server, "seat1001")
+            seat.goto(server + "/orders#pool")
+            seat.locator('#orders tr[data-id="wo-e2e-lib"]').get_by_role("button", name="领取").click()
+            expect(seat.locator('#orders tr[data-id="wo-e2e-lib"]')).to_have_count(0)  # left the pool
+
+            expect(row.locator("td").nth(4)).to_have_text("张律师", timeout=10_000)
+            expect(row.get_by_role("button", name="退回工单池")).to_be_visible()
+            sup.clock.run_for(3000)
+            sup.wait_for_timeout(500)
+            assert requests == []
         finally:
             browser.close()
