@@ -12,23 +12,17 @@ from fastapi.testclient import TestClient
 
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.calls import CallRecord, CallStatus
 from core.clock import ManualClock
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
+from tests.support.app import demo_test_settings, login
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 11:00 China time
 
 
 def supervisor_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'orders.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"port": 0},
-    )
+    settings = demo_test_settings(tmp_path, "orders.db")
     # The composition root (app.main) mounts the supervisor, orders and offices backends itself.
     return build_app(settings, clock=clock)
 
@@ -43,13 +37,6 @@ def orders_client(tmp_path: Path) -> Iterator[TestClient]:
 def runtime_of(c: TestClient) -> Runtime:
     rt: Runtime = c.app.state.runtime  # type: ignore[attr-defined]
     return rt
-
-
-def login(c: TestClient, user: str) -> str:
-    r = c.post("/api/login", json={"username": user, "password": DEMO_ADMIN_PASSWORD})
-    assert r.status_code == 200, r.text
-    token: str = r.json()["csrf_token"]
-    return token
 
 
 def add_call(
@@ -138,7 +125,7 @@ def test_given_orders_in_two_districts_when_the_jingan_supervisor_lists_all_then
     assert orders_client.get("/api/orders?scope=all&team=team-310115").status_code == 403
     assert (
         orders_client.post(
-            "/api/orders/wo-pd-late/release", headers={"X-CSRF-Token": login(orders_client, "jingan")}
+            "/api/orders/wo-pd-late/release", headers=login(orders_client, "jingan")
         ).status_code
         == 404
     )
@@ -168,12 +155,12 @@ def test_given_a_pooled_order_when_two_seats_claim_then_the_second_gets_409(
     csrf = login(orders_client, "seat1001")
     pool = orders_client.get("/api/orders?scope=pool").json()["orders"]
     assert {o["id"] for o in pool} == {"wo-ja-late", "wo-ja-fresh"}
-    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf})
+    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers=csrf)
     assert r.status_code == 200, r.text
     assert r.json()["owner_seat_id"] == "1001" and r.json()["caller_number"] == "139****3333"
     assert [o["id"] for o in orders_client.get("/api/orders?scope=mine").json()["orders"]] == ["wo-ja-fresh"]
     csrf2 = login(orders_client, "seat1002")
-    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf2})
+    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers=csrf2)
     assert r.status_code == 409 and (
         "已被其他坐席领取" in r.json()["message"] or "已结案" in r.json()["message"]
     )
@@ -200,21 +187,16 @@ def test_given_an_order_claimed_meanwhile_when_a_seat_claims_then_409_in_chinese
         return result
 
     backend._visible = visible_then_taken
-    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf})
+    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers=csrf)
     assert r.status_code == 409 and "已被其他坐席领取" in r.json()["message"]
 
 
 def test_given_a_seat_when_assigning_or_releasing_then_403(orders_client: TestClient) -> None:
     seed_orders(runtime_of(orders_client))
     csrf = login(orders_client, "seat1001")
-    r = orders_client.post(
-        "/api/orders/wo-ja-fresh/assign", json={"seat_id": "1001"}, headers={"X-CSRF-Token": csrf}
-    )
+    r = orders_client.post("/api/orders/wo-ja-fresh/assign", json={"seat_id": "1001"}, headers=csrf)
     assert r.status_code == 403 and "班长" in r.json()["message"]
-    assert (
-        orders_client.post("/api/orders/wo-ja-fresh/release", headers={"X-CSRF-Token": csrf}).status_code
-        == 403
-    )
+    assert orders_client.post("/api/orders/wo-ja-fresh/release", headers=csrf).status_code == 403
     assert orders_client.get("/api/orders?scope=all").status_code == 403
 
 
@@ -230,7 +212,7 @@ def test_given_a_supervisor_when_assigning_reassigning_and_releasing_then_audite
     rt = runtime_of(orders_client)
     seed_orders(rt)
     csrf = login(orders_client, "jingan")
-    h = {"X-CSRF-Token": csrf}
+    h = csrf
     r = orders_client.post("/api/orders/wo-ja-late/assign", json={"seat_id": "1001"}, headers=h)
     assert r.status_code == 200 and r.json()["owner_seat_id"] == "1001"
     r = orders_client.post("/api/orders/wo-ja-late/assign", json={"seat_id": "1002"}, headers=h)
@@ -250,16 +232,16 @@ def test_given_a_claimed_order_when_the_owner_closes_with_a_note_then_closed_and
 ) -> None:
     seed_orders(runtime_of(orders_client))
     csrf2 = login(orders_client, "seat1002")
-    orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf2})
+    orders_client.post("/api/orders/wo-ja-fresh/claim", headers=csrf2)
     csrf1 = login(orders_client, "seat1001")
     r = orders_client.post(
         "/api/orders/wo-ja-fresh/close",
         json={"outcome": "reached", "note": "已解答"},
-        headers={"X-CSRF-Token": csrf1},
+        headers=csrf1,
     )
     assert r.status_code == 403 and "处理坐席" in r.json()["message"]
     csrf2 = login(orders_client, "seat1002")
-    h = {"X-CSRF-Token": csrf2}
+    h = csrf2
     assert (
         orders_client.post(
             "/api/orders/wo-ja-fresh/close", json={"outcome": "reached", "note": ""}, headers=h
@@ -289,7 +271,7 @@ def test_given_a_claimed_order_when_the_owner_closes_with_a_note_then_closed_and
 def test_given_no_pbx_when_calling_back_then_503_in_chinese(orders_client: TestClient) -> None:
     seed_orders(runtime_of(orders_client))
     csrf = login(orders_client, "seat1001")
-    r = orders_client.post("/api/orders/wo-ja-fresh/callback", headers={"X-CSRF-Token": csrf})
+    r = orders_client.post("/api/orders/wo-ja-fresh/callback", headers=csrf)
     assert r.status_code == 503 and "电话系统未连接" in r.json()["message"]
 
 

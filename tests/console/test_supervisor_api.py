@@ -14,24 +14,18 @@ from fastapi.testclient import TestClient
 
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.calls import CallRecord, CallStatus
 from core.clock import ManualClock
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
 from stats.models import Satisfaction, SurveyAnswer
+from tests.support.app import demo_test_settings, login
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 11:00 China time
 
 
 def supervisor_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'sup.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"port": 0},
-    )
+    settings = demo_test_settings(tmp_path, "sup.db")
     # The composition root (app.main) mounts the supervisor, orders and offices backends itself.
     return build_app(settings, clock=clock)
 
@@ -46,13 +40,6 @@ def sup_client(tmp_path: Path) -> Iterator[TestClient]:
 def runtime_of(c: TestClient) -> Runtime:
     rt: Runtime = c.app.state.runtime  # type: ignore[attr-defined]
     return rt
-
-
-def login(c: TestClient, user: str) -> str:
-    r = c.post("/api/login", json={"username": user, "password": DEMO_ADMIN_PASSWORD})
-    assert r.status_code == 200, r.text
-    token: str = r.json()["csrf_token"]
-    return token
 
 
 def add_call(
