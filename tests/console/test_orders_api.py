@@ -29,9 +29,26 @@ def supervisor_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
 
 @pytest.fixture
 def orders_client(tmp_path: Path) -> Iterator[TestClient]:
+    """A fresh app for a test that changes orders."""
     clock = ManualClock(NOW)
     with TestClient(supervisor_app(tmp_path, clock), base_url="http://127.0.0.1") as c:
         yield c
+
+
+# Building the app is most of these tests' time: the tests whose requests change nothing share one
+# app per module holding `seed_orders`, each test starting logged out.
+@pytest.fixture(scope="module")
+def _seeded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    app = supervisor_app(tmp_path_factory.mktemp("orders-seeded"), ManualClock(NOW))
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        seed_orders(runtime_of(c))
+        yield c
+
+
+@pytest.fixture
+def seeded_client(_seeded_app: TestClient) -> TestClient:
+    _seeded_app.cookies.clear()
+    return _seeded_app
 
 
 def runtime_of(c: TestClient) -> Runtime:
@@ -116,36 +133,34 @@ def seed_orders(rt: Runtime) -> None:
 
 
 def test_given_orders_in_two_districts_when_the_jingan_supervisor_lists_all_then_no_pudong_order(
-    orders_client: TestClient,
+    seeded_client: TestClient,
 ) -> None:
-    seed_orders(runtime_of(orders_client))
-    login(orders_client, "jingan")
-    orders = orders_client.get("/api/orders?scope=all").json()["orders"]
+    login(seeded_client, "jingan")
+    orders = seeded_client.get("/api/orders?scope=all").json()["orders"]
     assert {o["id"] for o in orders} == {"wo-ja-late", "wo-ja-fresh"}
-    assert orders_client.get("/api/orders?scope=all&team=team-310115").status_code == 403
+    assert seeded_client.get("/api/orders?scope=all&team=team-310115").status_code == 403
     assert (
-        orders_client.post(
-            "/api/orders/wo-pd-late/release", headers=login(orders_client, "jingan")
+        seeded_client.post(
+            "/api/orders/wo-pd-late/release", headers=login(seeded_client, "jingan")
         ).status_code
         == 404
     )
 
 
 def test_given_orders_when_listed_then_numbers_are_masked_and_sla_and_china_deadlines_shown(
-    orders_client: TestClient,
+    seeded_client: TestClient,
 ) -> None:
-    seed_orders(runtime_of(orders_client))
-    login(orders_client, "banzhang")
-    r = orders_client.get("/api/orders?scope=all")
+    login(seeded_client, "banzhang")
+    r = seeded_client.get("/api/orders?scope=all")
     assert "13900001111" not in r.text and "139****1111" in r.text
     by_id = {o["id"]: o for o in r.json()["orders"]}
     late = by_id["wo-ja-late"]
     assert late["sla"] == "breached" and late["sla_label"] == "已超时"
     assert late["deadline_local"] == "2026-11-25 10:55"  # 02:55 UTC in China time
     assert by_id["wo-ja-fresh"]["sla"] == "ok"
-    breached = orders_client.get("/api/orders?scope=all&sla=breached").json()["orders"]
+    breached = seeded_client.get("/api/orders?scope=all&sla=breached").json()["orders"]
     assert {o["id"] for o in breached} == {"wo-ja-late", "wo-pd-late"}
-    assert orders_client.get("/api/orders?scope=all&sla=purple").status_code == 422
+    assert seeded_client.get("/api/orders?scope=all&sla=purple").status_code == 422
 
 
 def test_given_a_pooled_order_when_two_seats_claim_then_the_second_gets_409(
@@ -191,19 +206,17 @@ def test_given_an_order_claimed_meanwhile_when_a_seat_claims_then_409_in_chinese
     assert r.status_code == 409 and "已被其他坐席领取" in r.json()["message"]
 
 
-def test_given_a_seat_when_assigning_or_releasing_then_403(orders_client: TestClient) -> None:
-    seed_orders(runtime_of(orders_client))
-    csrf = login(orders_client, "seat1001")
-    r = orders_client.post("/api/orders/wo-ja-fresh/assign", json={"seat_id": "1001"}, headers=csrf)
+def test_given_a_seat_when_assigning_or_releasing_then_403(seeded_client: TestClient) -> None:
+    csrf = login(seeded_client, "seat1001")
+    r = seeded_client.post("/api/orders/wo-ja-fresh/assign", json={"seat_id": "1001"}, headers=csrf)
     assert r.status_code == 403 and "班长" in r.json()["message"]
-    assert orders_client.post("/api/orders/wo-ja-fresh/release", headers=csrf).status_code == 403
-    assert orders_client.get("/api/orders?scope=all").status_code == 403
+    assert seeded_client.post("/api/orders/wo-ja-fresh/release", headers=csrf).status_code == 403
+    assert seeded_client.get("/api/orders?scope=all").status_code == 403
 
 
-def test_given_no_csrf_header_when_claiming_then_403(orders_client: TestClient) -> None:
-    seed_orders(runtime_of(orders_client))
-    login(orders_client, "seat1001")
-    assert orders_client.post("/api/orders/wo-ja-fresh/claim").status_code == 403
+def test_given_no_csrf_header_when_claiming_then_403(seeded_client: TestClient) -> None:
+    login(seeded_client, "seat1001")
+    assert seeded_client.post("/api/orders/wo-ja-fresh/claim").status_code == 403
 
 
 def test_given_a_supervisor_when_assigning_reassigning_and_releasing_then_audited(
@@ -275,6 +288,6 @@ def test_given_no_pbx_when_calling_back_then_503_in_chinese(orders_client: TestC
     assert r.status_code == 503 and "电话系统未连接" in r.json()["message"]
 
 
-def test_given_the_page_when_fetched_then_html_in_chinese(orders_client: TestClient) -> None:
-    r = orders_client.get("/orders")
+def test_given_the_page_when_fetched_then_html_in_chinese(seeded_client: TestClient) -> None:
+    r = seeded_client.get("/orders")
     assert r.status_code == 200 and "回拨工单" in r.text
