@@ -16,7 +16,7 @@ from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.calls import CallRecord, CallStatus
 from core.clock import ManualClock
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
-from tests.support.app import demo_test_settings, login
+from tests.support.app import demo_test_settings, logged_out, login, serving
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 11:00 China time
 
@@ -39,16 +39,15 @@ def orders_client(tmp_path: Path) -> Iterator[TestClient]:
 # app per module holding `seed_orders`, each test starting logged out.
 @pytest.fixture(scope="module")
 def _seeded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = supervisor_app(tmp_path_factory.mktemp("orders-seeded"), ManualClock(NOW))
-    with TestClient(app, base_url="http://127.0.0.1") as c:
-        seed_orders(runtime_of(c))
+    with serving(
+        supervisor_app(tmp_path_factory.mktemp("orders-seeded"), ManualClock(NOW)), seed_orders
+    ) as c:
         yield c
 
 
 @pytest.fixture
 def seeded_client(_seeded_app: TestClient) -> TestClient:
-    _seeded_app.cookies.clear()
-    return _seeded_app
+    return logged_out(_seeded_app)
 
 
 def runtime_of(c: TestClient) -> Runtime:

@@ -19,7 +19,7 @@ from core.calls import CallRecord, CallStatus
 from core.clock import ManualClock
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
 from stats.models import Satisfaction, SurveyAnswer
-from tests.support.app import demo_test_settings, login
+from tests.support.app import demo_test_settings, logged_out, login, serving
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 11:00 China time
 
@@ -42,31 +42,26 @@ def sup_client(tmp_path: Path) -> Iterator[TestClient]:
 # (an empty one, and one holding `seed_day`), each test starting logged out.
 @pytest.fixture(scope="module")
 def _empty_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = supervisor_app(tmp_path_factory.mktemp("sup-empty"), ManualClock(NOW))
-    with TestClient(app, base_url="http://127.0.0.1") as c:
+    with serving(supervisor_app(tmp_path_factory.mktemp("sup-empty"), ManualClock(NOW))) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
 def _seeded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = supervisor_app(tmp_path_factory.mktemp("sup-seeded"), ManualClock(NOW))
-    with TestClient(app, base_url="http://127.0.0.1") as c:
-        seed_day(runtime_of(c))
+    with serving(supervisor_app(tmp_path_factory.mktemp("sup-seeded"), ManualClock(NOW)), seed_day) as c:
         yield c
 
 
 @pytest.fixture
 def empty_client(_empty_app: TestClient) -> TestClient:
     """The module's app with no calls, shared by read-only tests."""
-    _empty_app.cookies.clear()
-    return _empty_app
+    return logged_out(_empty_app)
 
 
 @pytest.fixture
 def seeded_client(_seeded_app: TestClient) -> TestClient:
     """The module's app holding `seed_day`'s calls and orders, shared by read-only tests."""
-    _seeded_app.cookies.clear()
-    return _seeded_app
+    return logged_out(_seeded_app)
 
 
 def runtime_of(c: TestClient) -> Runtime:

@@ -3,6 +3,8 @@ no AMI, FastAGI on a free port, no AudioSocket), and a console login that return
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.main import build_app
+from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, Settings, demo_settings
 from core.clock import Clock
 
@@ -44,3 +47,19 @@ def login(
     r = client.post("/api/login", json={"username": user, "password": password})
     assert r.status_code == 200, r.text
     return {"X-CSRF-Token": r.json()["csrf_token"]}
+
+
+@contextmanager
+def serving(app: FastAPI, seed: Callable[[Runtime], None] | None = None) -> Iterator[TestClient]:
+    """A client on the started `app`, after `seed(runtime)` put data in. For a module-scoped fixture
+    shared by tests that only read: hand it to each test through `logged_out`."""
+    with TestClient(app, base_url=TEST_BASE_URL) as client:
+        if seed is not None:
+            seed(client.app.state.runtime)  # type: ignore[attr-defined]
+        yield client
+
+
+def logged_out(client: TestClient) -> TestClient:
+    """`client` with no session cookie, as a shared client must be at the start of each test."""
+    client.cookies.clear()
+    return client
