@@ -5,11 +5,11 @@ from pathlib import Path
 
 from app.adapters import LoggingSmsSender
 from app.runtime import Runtime
-from app.settings import demo_settings
 from core.clock import CHINA_TZ, ManualClock
 from core.ids import CallId, OfficeId
 from core.ivr_events import AppointmentRequested
 from store.appointments import AppointmentRepository
+from tests.support.app import demo_test_settings
 
 # Friday 2026-09-25 11:00 in Shanghai, first day of the Mid-Autumn holiday (09-25..27): the next
 # working day is Monday 09-28.
@@ -19,13 +19,7 @@ NOW = datetime(2026, 9, 25, 3, 0, tzinfo=UTC)
 async def test_given_an_ivr_appointment_request_when_handled_then_a_record_and_one_sms_for_the_next_working_day(
     tmp_path: Path,
 ) -> None:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'appt.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-    )
+    settings = demo_test_settings(tmp_path, "appt.db")
     runtime = Runtime(settings, clock=ManualClock(NOW))
     await runtime.start()
     try:
@@ -61,13 +55,7 @@ async def test_given_an_ivr_appointment_request_when_handled_then_a_record_and_o
 async def test_given_an_unknown_office_or_a_landline_when_requested_then_no_sms_and_no_crash(
     tmp_path: Path,
 ) -> None:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'appt2.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-    )
+    settings = demo_test_settings(tmp_path, "appt2.db")
     runtime = Runtime(settings, clock=ManualClock(NOW))
     await runtime.start()
     try:

@@ -11,10 +11,11 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import DEMO_ADMIN_PASSWORD
 from core.clock import ManualClock
 from core.events import DomainEvent
 from core.ids import UserId
+from tests.support.app import demo_test_settings
 
 PW = DEMO_ADMIN_PASSWORD
 
@@ -29,23 +30,13 @@ class AuthProbeRang(DomainEvent):
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'auth.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-    )
+    settings = demo_test_settings(tmp_path, "auth.db")
     with TestClient(build_app(settings), base_url="http://127.0.0.1") as c:
         yield c
 
 
 def test_given_a_non_local_host_when_logging_in_then_the_cookie_is_secure(tmp_path: Path) -> None:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'sec.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-    )
+    settings = demo_test_settings(tmp_path, "sec.db")
     with TestClient(build_app(settings), base_url="https://hotline.example.cn") as c:
         r = c.post("/api/login", json={"username": "admin", "password": PW})
     assert "secure" in r.headers["set-cookie"].lower()
@@ -84,12 +75,7 @@ def test_given_a_wrong_password_when_logging_in_then_401_in_chinese_and_audited(
 def test_given_repeated_failures_when_logging_in_then_rate_limited_even_with_the_right_password(
     tmp_path: Path,
 ) -> None:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'rl.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-    )
+    settings = demo_test_settings(tmp_path, "rl.db")
     # The throttle's waits are measured on the app's clock; a still one cannot run out mid-test.
     with TestClient(build_app(settings, clock=ManualClock()), base_url="http://127.0.0.1") as client:
         for _ in range(3):
@@ -147,12 +133,7 @@ def test_given_a_foreign_origin_when_opening_the_websocket_then_closed_with_4403
 def test_given_two_seats_when_a_call_rings_seat_1001_then_only_1001_and_scoped_supervisors_get_it(
     tmp_path: Path,
 ) -> None:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'ws.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-    )
+    settings = demo_test_settings(tmp_path, "ws.db")
     app = build_app(settings)
     # One app, one client; each user's cookie is set on the client just before opening their socket.
     with TestClient(app, base_url="http://127.0.0.1") as base:

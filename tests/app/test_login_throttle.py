@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import DEMO_ADMIN_PASSWORD
 from console_web.auth import AuthService, LoginThrottle, Passwords, VerificationGate
 from console_web.security import TrustedProxies
 from core.audit import AuditEntry
@@ -23,6 +23,7 @@ from core.clock import ManualClock
 from core.errors import NotAuthenticated, RateLimited, ServiceOverloaded
 from core.ids import UserId
 from seats.models import LoginSession, Role, User
+from tests.support.app import demo_test_settings
 
 PW = "correct horse"
 
@@ -225,14 +226,7 @@ def test_trusted_proxies_are_the_only_ones_believed() -> None:
 
 
 def _app_client(tmp_path: Path, peer: str, **web: Any) -> Iterator[TestClient]:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'thr.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-        web=web,
-    )
+    settings = demo_test_settings(tmp_path, "thr.db", web=web)
     # A clock that stands still: the throttle's waits cannot run out while the test runs.
     app = build_app(settings, clock=ManualClock())
     with TestClient(app, base_url="http://127.0.0.1", client=(peer, 40000)) as c:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,14 +14,7 @@ from app.settings import demo_settings
 from core.calls import CallStatus
 from core.events import StateResynced
 from core.ids import CallId
-
-
-def _wait_for(check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
+from tests.support.polling import wait_until
 
 
 def test_given_record_files_in_settings_when_the_app_starts_and_the_ami_resyncs_then_calls_are_reconciled(
@@ -46,7 +38,9 @@ def test_given_record_files_in_settings_when_the_app_starts_and_the_ami_resyncs_
         runtime: Runtime = app.state.runtime
         reconciler = runtime.reconciliation.reconciler
         assert reconciler is not None
-        _wait_for(lambda: reconciler.last_report is not None)  # the first pass runs in the background
+        wait_until(
+            lambda: reconciler.last_report is not None, timeout=20.0
+        )  # the first pass runs in the background
         first = reconciler.last_report
         assert first is not None
         assert first.reason == "启动" and first.lines["queue_log"] > 0
@@ -59,7 +53,7 @@ def test_given_record_files_in_settings_when_the_app_starts_and_the_ami_resyncs_
         client.portal.call(
             runtime.bus.publish, StateResynced(at=datetime(2026, 12, 2, tzinfo=UTC), source="ami")
         )
-        _wait_for(lambda: runtime.repos.calls.count() == 17)
+        wait_until(lambda: runtime.repos.calls.count() == 17, timeout=20.0)
         assert runtime.reconciliation.reconciler.last_report.reason == "AMI 重新登录"
         assert runtime.repos.calls.get(CallId("1796163462.55")).status is CallStatus.ABANDONED
         assert runtime.repos.calls.get(CallId("1796162752.29")).talk_seconds == 16.0

@@ -5,12 +5,10 @@ with its own time. Found by the db_outage fault scenario (bench/faults), whose a
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import cast
 
 from app.console_schedule import subscribe_seat_log
 from app.reliability import Journals
@@ -21,6 +19,7 @@ from core.errors import BackendUnavailable
 from core.ids import EventId, SeatId, TeamId
 from seats.state import SeatStateChanged, SeatStatus
 from store.schedules import SeatLogRepository
+from tests.support.polling import until
 
 AT = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
@@ -51,13 +50,6 @@ def _changed(n: int, status: SeatStatus) -> SeatStateChanged:
     )
 
 
-async def _until(cond: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 async def test_given_the_database_down_when_seats_change_state_then_the_log_is_written_once_it_is_back(
     tmp_path: Path,
 ) -> None:
@@ -71,12 +63,12 @@ async def test_given_the_database_down_when_seats_change_state_then_the_log_is_w
     try:
         await bus.publish(_changed(1, SeatStatus.AVAILABLE))
         await bus.publish(_changed(2, SeatStatus.PAUSED))
-        await _until(lambda: journals.backlog().get("seat-status-log") == 2)
+        await until(lambda: journals.backlog().get("seat-status-log") == 2)
         assert log.rows == [] and log.failed >= 1
 
         log.down = False
-        await _until(lambda: len(log.rows) == 2)
-        await _until(lambda: journals.backlog().get("seat-status-log") == 0)
+        await until(lambda: len(log.rows) == 2)
+        await until(lambda: journals.backlog().get("seat-status-log") == 0)
         assert log.rows == [
             ("1001", "t1", "available", AT.replace(minute=1)),
             ("1001", "t1", "paused", AT.replace(minute=2)),

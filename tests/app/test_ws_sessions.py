@@ -16,10 +16,11 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import DEMO_ADMIN_PASSWORD
 from core.clock import ManualClock
 from core.events import DomainEvent
 from core.ids import UserId
+from tests.support.app import demo_test_settings
 
 PW = DEMO_ADMIN_PASSWORD
 
@@ -61,13 +62,7 @@ class App:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[App]:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'wss.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-    )
+    settings = demo_test_settings(tmp_path, "wss.db")
     clock = ManualClock()
     fastapi_app = build_app(settings, clock=clock)
     with TestClient(fastapi_app, base_url="http://127.0.0.1") as client:

@@ -17,11 +17,12 @@ from fastapi.testclient import TestClient
 from app.console_seat import SeatConsole
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import DEMO_ADMIN_PASSWORD
 from console_web.seat_api import build_seat_router
 from core.events import DomainEvent
 from core.ivr_events import IvrOutcome, IvrReason, IvrRouted
 from pbx.ami_event import AmiEvent
+from tests.support.app import demo_test_settings
 
 PW = DEMO_ADMIN_PASSWORD
 CALLER = "13812345678"
@@ -152,13 +153,7 @@ class Harness:
 
 
 def _settings(tmp_path: Path) -> Any:
-    return demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'seat.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-    )
+    return demo_test_settings(tmp_path, "seat.db")
 
 
 def with_seat_router(app: FastAPI) -> FastAPI:

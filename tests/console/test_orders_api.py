@@ -12,44 +12,47 @@ from fastapi.testclient import TestClient
 
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.calls import CallRecord, CallStatus
 from core.clock import ManualClock
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
+from tests.support.app import demo_test_settings, logged_out, login, serving
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 11:00 China time
 
 
 def supervisor_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'orders.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"port": 0},
-    )
+    settings = demo_test_settings(tmp_path, "orders.db")
     # The composition root (app.main) mounts the supervisor, orders and offices backends itself.
     return build_app(settings, clock=clock)
 
 
 @pytest.fixture
 def orders_client(tmp_path: Path) -> Iterator[TestClient]:
+    """A fresh app for a test that changes orders."""
     clock = ManualClock(NOW)
     with TestClient(supervisor_app(tmp_path, clock), base_url="http://127.0.0.1") as c:
         yield c
 
 
+# Building the app is most of these tests' time: the tests whose requests change nothing share one
+# app per module holding `seed_orders`, each test starting logged out.
+@pytest.fixture(scope="module")
+def _seeded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    with serving(
+        supervisor_app(tmp_path_factory.mktemp("orders-seeded"), ManualClock(NOW)), seed_orders
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+def seeded_client(_seeded_app: TestClient) -> TestClient:
+    return logged_out(_seeded_app)
+
+
 def runtime_of(c: TestClient) -> Runtime:
     rt: Runtime = c.app.state.runtime  # type: ignore[attr-defined]
     return rt
-
-
-def login(c: TestClient, user: str) -> str:
-    r = c.post("/api/login", json={"username": user, "password": DEMO_ADMIN_PASSWORD})
-    assert r.status_code == 200, r.text
-    token: str = r.json()["csrf_token"]
-    return token
 
 
 def add_call(
@@ -129,36 +132,34 @@ def seed_orders(rt: Runtime) -> None:
 
 
 def test_given_orders_in_two_districts_when_the_jingan_supervisor_lists_all_then_no_pudong_order(
-    orders_client: TestClient,
+    seeded_client: TestClient,
 ) -> None:
-    seed_orders(runtime_of(orders_client))
-    login(orders_client, "jingan")
-    orders = orders_client.get("/api/orders?scope=all").json()["orders"]
+    login(seeded_client, "jingan")
+    orders = seeded_client.get("/api/orders?scope=all").json()["orders"]
     assert {o["id"] for o in orders} == {"wo-ja-late", "wo-ja-fresh"}
-    assert orders_client.get("/api/orders?scope=all&team=team-310115").status_code == 403
+    assert seeded_client.get("/api/orders?scope=all&team=team-310115").status_code == 403
     assert (
-        orders_client.post(
-            "/api/orders/wo-pd-late/release", headers={"X-CSRF-Token": login(orders_client, "jingan")}
+        seeded_client.post(
+            "/api/orders/wo-pd-late/release", headers=login(seeded_client, "jingan")
         ).status_code
         == 404
     )
 
 
 def test_given_orders_when_listed_then_numbers_are_masked_and_sla_and_china_deadlines_shown(
-    orders_client: TestClient,
+    seeded_client: TestClient,
 ) -> None:
-    seed_orders(runtime_of(orders_client))
-    login(orders_client, "banzhang")
-    r = orders_client.get("/api/orders?scope=all")
+    login(seeded_client, "banzhang")
+    r = seeded_client.get("/api/orders?scope=all")
     assert "13900001111" not in r.text and "139****1111" in r.text
     by_id = {o["id"]: o for o in r.json()["orders"]}
     late = by_id["wo-ja-late"]
     assert late["sla"] == "breached" and late["sla_label"] == "已超时"
     assert late["deadline_local"] == "2026-11-25 10:55"  # 02:55 UTC in China time
     assert by_id["wo-ja-fresh"]["sla"] == "ok"
-    breached = orders_client.get("/api/orders?scope=all&sla=breached").json()["orders"]
+    breached = seeded_client.get("/api/orders?scope=all&sla=breached").json()["orders"]
     assert {o["id"] for o in breached} == {"wo-ja-late", "wo-pd-late"}
-    assert orders_client.get("/api/orders?scope=all&sla=purple").status_code == 422
+    assert seeded_client.get("/api/orders?scope=all&sla=purple").status_code == 422
 
 
 def test_given_a_pooled_order_when_two_seats_claim_then_the_second_gets_409(
@@ -168,12 +169,12 @@ def test_given_a_pooled_order_when_two_seats_claim_then_the_second_gets_409(
     csrf = login(orders_client, "seat1001")
     pool = orders_client.get("/api/orders?scope=pool").json()["orders"]
     assert {o["id"] for o in pool} == {"wo-ja-late", "wo-ja-fresh"}
-    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf})
+    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers=csrf)
     assert r.status_code == 200, r.text
     assert r.json()["owner_seat_id"] == "1001" and r.json()["caller_number"] == "139****3333"
     assert [o["id"] for o in orders_client.get("/api/orders?scope=mine").json()["orders"]] == ["wo-ja-fresh"]
     csrf2 = login(orders_client, "seat1002")
-    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf2})
+    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers=csrf2)
     assert r.status_code == 409 and (
         "已被其他坐席领取" in r.json()["message"] or "已结案" in r.json()["message"]
     )
@@ -200,28 +201,21 @@ def test_given_an_order_claimed_meanwhile_when_a_seat_claims_then_409_in_chinese
         return result
 
     backend._visible = visible_then_taken
-    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf})
+    r = orders_client.post("/api/orders/wo-ja-fresh/claim", headers=csrf)
     assert r.status_code == 409 and "已被其他坐席领取" in r.json()["message"]
 
 
-def test_given_a_seat_when_assigning_or_releasing_then_403(orders_client: TestClient) -> None:
-    seed_orders(runtime_of(orders_client))
-    csrf = login(orders_client, "seat1001")
-    r = orders_client.post(
-        "/api/orders/wo-ja-fresh/assign", json={"seat_id": "1001"}, headers={"X-CSRF-Token": csrf}
-    )
+def test_given_a_seat_when_assigning_or_releasing_then_403(seeded_client: TestClient) -> None:
+    csrf = login(seeded_client, "seat1001")
+    r = seeded_client.post("/api/orders/wo-ja-fresh/assign", json={"seat_id": "1001"}, headers=csrf)
     assert r.status_code == 403 and "班长" in r.json()["message"]
-    assert (
-        orders_client.post("/api/orders/wo-ja-fresh/release", headers={"X-CSRF-Token": csrf}).status_code
-        == 403
-    )
-    assert orders_client.get("/api/orders?scope=all").status_code == 403
+    assert seeded_client.post("/api/orders/wo-ja-fresh/release", headers=csrf).status_code == 403
+    assert seeded_client.get("/api/orders?scope=all").status_code == 403
 
 
-def test_given_no_csrf_header_when_claiming_then_403(orders_client: TestClient) -> None:
-    seed_orders(runtime_of(orders_client))
-    login(orders_client, "seat1001")
-    assert orders_client.post("/api/orders/wo-ja-fresh/claim").status_code == 403
+def test_given_no_csrf_header_when_claiming_then_403(seeded_client: TestClient) -> None:
+    login(seeded_client, "seat1001")
+    assert seeded_client.post("/api/orders/wo-ja-fresh/claim").status_code == 403
 
 
 def test_given_a_supervisor_when_assigning_reassigning_and_releasing_then_audited(
@@ -230,7 +224,7 @@ def test_given_a_supervisor_when_assigning_reassigning_and_releasing_then_audite
     rt = runtime_of(orders_client)
     seed_orders(rt)
     csrf = login(orders_client, "jingan")
-    h = {"X-CSRF-Token": csrf}
+    h = csrf
     r = orders_client.post("/api/orders/wo-ja-late/assign", json={"seat_id": "1001"}, headers=h)
     assert r.status_code == 200 and r.json()["owner_seat_id"] == "1001"
     r = orders_client.post("/api/orders/wo-ja-late/assign", json={"seat_id": "1002"}, headers=h)
@@ -250,16 +244,16 @@ def test_given_a_claimed_order_when_the_owner_closes_with_a_note_then_closed_and
 ) -> None:
     seed_orders(runtime_of(orders_client))
     csrf2 = login(orders_client, "seat1002")
-    orders_client.post("/api/orders/wo-ja-fresh/claim", headers={"X-CSRF-Token": csrf2})
+    orders_client.post("/api/orders/wo-ja-fresh/claim", headers=csrf2)
     csrf1 = login(orders_client, "seat1001")
     r = orders_client.post(
         "/api/orders/wo-ja-fresh/close",
         json={"outcome": "reached", "note": "已解答"},
-        headers={"X-CSRF-Token": csrf1},
+        headers=csrf1,
     )
     assert r.status_code == 403 and "处理坐席" in r.json()["message"]
     csrf2 = login(orders_client, "seat1002")
-    h = {"X-CSRF-Token": csrf2}
+    h = csrf2
     assert (
         orders_client.post(
             "/api/orders/wo-ja-fresh/close", json={"outcome": "reached", "note": ""}, headers=h
@@ -289,10 +283,10 @@ def test_given_a_claimed_order_when_the_owner_closes_with_a_note_then_closed_and
 def test_given_no_pbx_when_calling_back_then_503_in_chinese(orders_client: TestClient) -> None:
     seed_orders(runtime_of(orders_client))
     csrf = login(orders_client, "seat1001")
-    r = orders_client.post("/api/orders/wo-ja-fresh/callback", headers={"X-CSRF-Token": csrf})
+    r = orders_client.post("/api/orders/wo-ja-fresh/callback", headers=csrf)
     assert r.status_code == 503 and "电话系统未连接" in r.json()["message"]
 
 
-def test_given_the_page_when_fetched_then_html_in_chinese(orders_client: TestClient) -> None:
-    r = orders_client.get("/orders")
+def test_given_the_page_when_fetched_then_html_in_chinese(seeded_client: TestClient) -> None:
+    r = seeded_client.get("/orders")
     assert r.status_code == 200 and "回拨工单" in r.text

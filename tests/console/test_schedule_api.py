@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 from app.console_schedule import ScheduleConsole, subscribe_seat_log
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from console_web.schedule_api import build_schedule_router
 from core.clock import ManualClock
 from core.ids import SeatId, TeamId
 from core.seat_events import SeatStateChanged, SeatStatus
 from store.schedules import SeatLogRepository
+from tests.support.app import demo_test_settings, login
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 18:00 China time, 1 December: the day's shifts are over
 JINGAN = "team-310106"
@@ -29,13 +29,7 @@ GOOD_CSV = "日期,坐席编号,开始,结束\n2026-12-01,1001,09:00,12:00\n2026
 
 
 def schedule_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'sched.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"port": 0},
-    )
+    settings = demo_test_settings(tmp_path, "sched.db")
     app = build_app(settings, clock=clock)
     if not any(getattr(r, "path", "") == "/api/schedule" for r in app.routes):
         app.include_router(build_schedule_router())
@@ -59,13 +53,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         yield c
 
 
-def login(c: TestClient, user: str) -> dict[str, str]:
-    c.cookies.clear()
-    r = c.post("/api/login", json={"username": user, "password": DEMO_ADMIN_PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"X-CSRF-Token": r.json()["csrf_token"]}
-
-
 def import_csv(c: TestClient, headers: dict[str, str], team: str, text: str) -> httpx2.Response:
     return c.post(
         f"/api/schedule/import?team={team}&month=2026-12",
@@ -82,7 +69,7 @@ def log_repo(c: TestClient) -> SeatLogRepository:
 def test_given_a_good_csv_when_the_jingan_supervisor_imports_it_then_the_month_lists_the_shifts(
     client: TestClient,
 ) -> None:
-    headers = login(client, "jingan")
+    headers = login(client, "jingan", clear_cookies=True)
 
     r = client.post(
         f"/api/schedule/import?team={JINGAN}&month=2026-12",
@@ -104,7 +91,7 @@ def test_given_a_good_csv_when_the_jingan_supervisor_imports_it_then_the_month_l
 def test_given_a_csv_with_bad_lines_when_imported_then_422_lists_every_line_and_nothing_is_stored(
     client: TestClient,
 ) -> None:
-    headers = login(client, "jingan")
+    headers = login(client, "jingan", clear_cookies=True)
     bad = (
         "日期,坐席编号,开始,结束\n"
         "2026-12-01,1001,09:00,12:00\n"
@@ -127,7 +114,7 @@ def test_given_a_csv_with_bad_lines_when_imported_then_422_lists_every_line_and_
 
 
 def test_given_the_jingan_supervisor_when_editing_pudongs_plan_then_403(client: TestClient) -> None:
-    headers = login(client, "jingan")
+    headers = login(client, "jingan", clear_cookies=True)
 
     imported = client.post(
         f"/api/schedule/import?team={PUDONG}&month=2026-12",
@@ -148,7 +135,7 @@ def test_given_the_jingan_supervisor_when_editing_pudongs_plan_then_403(client: 
 def test_given_a_shift_when_added_without_csrf_then_403_and_with_csrf_then_it_can_be_deleted(
     client: TestClient,
 ) -> None:
-    headers = login(client, "banzhang")
+    headers = login(client, "banzhang", clear_cookies=True)
     body = {"team_id": JINGAN, "seat_id": "1001", "day": "2026-12-02", "start": "09:00", "end": "12:00"}
 
     assert client.post("/api/schedule/shifts", json=body).status_code == 403
@@ -163,7 +150,7 @@ def test_given_a_shift_when_added_without_csrf_then_403_and_with_csrf_then_it_ca
 def test_given_a_seat_late_by_20_minutes_and_one_never_online_when_asking_attendance_then_late_and_absent(
     client: TestClient,
 ) -> None:
-    headers = login(client, "jingan")
+    headers = login(client, "jingan", clear_cookies=True)
     assert import_csv(client, headers, JINGAN, GOOD_CSV).status_code == 200
     log = log_repo(client)
     nine = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 China time

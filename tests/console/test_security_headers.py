@@ -11,21 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import build_app
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import DEMO_ADMIN_PASSWORD
 from console_web.routes import STATIC
+from tests.support.app import demo_test_settings
 
 PW = DEMO_ADMIN_PASSWORD
 
 
 def _settings(tmp_path: Path) -> Any:
-    return demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'hdr.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-        web={"max_body_bytes": 1024},
-    )
+    return demo_test_settings(tmp_path, "hdr.db", web={"max_body_bytes": 1024})
 
 
 @pytest.fixture

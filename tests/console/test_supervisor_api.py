@@ -14,45 +14,59 @@ from fastapi.testclient import TestClient
 
 from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.calls import CallRecord, CallStatus
 from core.clock import ManualClock
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
 from stats.models import Satisfaction, SurveyAnswer
+from tests.support.app import demo_test_settings, logged_out, login, serving
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 11:00 China time
 
 
 def supervisor_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'sup.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
-        agi={"port": 0},
-        audiosocket={"port": 0},
-    )
+    settings = demo_test_settings(tmp_path, "sup.db")
     # The composition root (app.main) mounts the supervisor, orders and offices backends itself.
     return build_app(settings, clock=clock)
 
 
 @pytest.fixture
 def sup_client(tmp_path: Path) -> Iterator[TestClient]:
+    """A fresh app for a test that writes data."""
     clock = ManualClock(NOW)
     with TestClient(supervisor_app(tmp_path, clock), base_url="http://127.0.0.1") as c:
         yield c
 
 
+# Building the app is most of these tests' time: tests that only read share one app per module
+# (an empty one, and one holding `seed_day`), each test starting logged out.
+@pytest.fixture(scope="module")
+def _empty_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    with serving(supervisor_app(tmp_path_factory.mktemp("sup-empty"), ManualClock(NOW))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def _seeded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    with serving(supervisor_app(tmp_path_factory.mktemp("sup-seeded"), ManualClock(NOW)), seed_day) as c:
+        yield c
+
+
+@pytest.fixture
+def empty_client(_empty_app: TestClient) -> TestClient:
+    """The module's app with no calls, shared by read-only tests."""
+    return logged_out(_empty_app)
+
+
+@pytest.fixture
+def seeded_client(_seeded_app: TestClient) -> TestClient:
+    """The module's app holding `seed_day`'s calls and orders, shared by read-only tests."""
+    return logged_out(_seeded_app)
+
+
 def runtime_of(c: TestClient) -> Runtime:
     rt: Runtime = c.app.state.runtime  # type: ignore[attr-defined]
     return rt
-
-
-def login(c: TestClient, user: str) -> str:
-    r = c.post("/api/login", json={"username": user, "password": DEMO_ADMIN_PASSWORD})
-    assert r.status_code == 200, r.text
-    token: str = r.json()["csrf_token"]
-    return token
 
 
 def add_call(
@@ -145,11 +159,10 @@ def seed_day(rt: Runtime) -> None:
 
 
 def test_given_todays_calls_when_the_city_supervisor_asks_then_kpis_cover_every_district(
-    sup_client: TestClient,
+    seeded_client: TestClient,
 ) -> None:
-    seed_day(runtime_of(sup_client))
-    login(sup_client, "banzhang")
-    body = sup_client.get("/api/supervisor/overview").json()
+    login(seeded_client, "banzhang")
+    body = seeded_client.get("/api/supervisor/overview").json()
     today = body["today"]
     assert (today["offered"], today["answered"], today["abandoned"]) == (25, 19, 6)
     assert today["answer_rate"] == pytest.approx(19 / 25, abs=1e-4)
@@ -162,38 +175,37 @@ def test_given_todays_calls_when_the_city_supervisor_asks_then_kpis_cover_every_
 
 
 def test_given_todays_calls_when_the_jingan_supervisor_asks_then_pudong_is_left_out(
-    sup_client: TestClient,
+    seeded_client: TestClient,
 ) -> None:
-    seed_day(runtime_of(sup_client))
-    login(sup_client, "jingan")
-    body = sup_client.get("/api/supervisor/overview").json()
+    login(seeded_client, "jingan")
+    body = seeded_client.get("/api/supervisor/overview").json()
     today = body["today"]
     assert (today["offered"], today["answered"], today["abandoned"]) == (20, 19, 1)
     assert today["answer_rate"] == pytest.approx(0.95)
     assert body["backlog"]["total"] == 2 and body["backlog"]["by_sla"]["breached"]["count"] == 1
     assert body["seats"]["total"] == 2  # seats 1001 and 1002 of the Jing'an team
-    seats = sup_client.get("/api/supervisor/seats").json()["seats"]
+    seats = seeded_client.get("/api/supervisor/seats").json()["seats"]
     assert {s["seat_id"] for s in seats} == {"1001", "1002"}
     assert all(s["status_label"] == "离线" for s in seats)
     assert "静安" in body["scope"]
 
 
-def test_given_a_seat_when_opening_the_supervisor_api_then_403_in_chinese(sup_client: TestClient) -> None:
-    login(sup_client, "seat1001")
+def test_given_a_seat_when_opening_the_supervisor_api_then_403_in_chinese(empty_client: TestClient) -> None:
+    login(empty_client, "seat1001")
     for path in ("overview", "seats", "forecast", "report"):
-        r = sup_client.get(f"/api/supervisor/{path}")
+        r = empty_client.get(f"/api/supervisor/{path}")
         assert r.status_code == 403 and "班长" in r.json()["message"]
 
 
-def test_given_no_session_when_asking_then_401(sup_client: TestClient) -> None:
-    assert sup_client.get("/api/supervisor/overview").status_code == 401
+def test_given_no_session_when_asking_then_401(empty_client: TestClient) -> None:
+    assert empty_client.get("/api/supervisor/overview").status_code == 401
 
 
 def test_given_no_history_when_forecasting_then_the_default_curve_is_used_and_said_so(
-    sup_client: TestClient,
+    empty_client: TestClient,
 ) -> None:
-    login(sup_client, "banzhang")
-    body = sup_client.get("/api/supervisor/forecast").json()
+    login(empty_client, "banzhang")
+    body = empty_client.get("/api/supervisor/forecast").json()
     assert body["source"] == "default" and "默认" in body["source_label"]
     assert len(body["slots"]) == 48
     peak = max(body["slots"], key=lambda s: s["calls"])
@@ -225,30 +237,29 @@ def test_given_four_past_wednesdays_when_forecasting_then_history_drives_the_vol
 
 
 def test_given_calls_when_asking_a_daily_report_as_csv_then_chinese_headers_and_a_total_row(
-    sup_client: TestClient,
+    seeded_client: TestClient,
 ) -> None:
-    seed_day(runtime_of(sup_client))
-    login(sup_client, "jingan")
-    body = sup_client.get("/api/supervisor/report?period=day&date=2026-11-25").json()
+    login(seeded_client, "jingan")
+    body = seeded_client.get("/api/supervisor/report?period=day&date=2026-11-25").json()
     assert body["start"] == "2026-11-25" and len(body["rows"]) == 24
     assert body["total"]["offered"] == 20
-    r = sup_client.get("/api/supervisor/report?period=day&date=2026-11-25&format=csv")
+    r = seeded_client.get("/api/supervisor/report?period=day&date=2026-11-25&format=csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
     assert rows[0][:4] == ["时段", "进线量", "接通量", "放弃量"]
     assert rows[-1][0] == "合计" and rows[-1][1] == "20" and rows[-1][4] == "95.0"
 
 
-def test_given_week_and_month_periods_when_reporting_then_one_row_per_day(sup_client: TestClient) -> None:
-    login(sup_client, "banzhang")
-    week = sup_client.get("/api/supervisor/report?period=week&date=2026-11-25").json()
+def test_given_week_and_month_periods_when_reporting_then_one_row_per_day(empty_client: TestClient) -> None:
+    login(empty_client, "banzhang")
+    week = empty_client.get("/api/supervisor/report?period=week&date=2026-11-25").json()
     assert (week["start"], week["end"], len(week["rows"])) == ("2026-11-23", "2026-11-29", 7)
-    month = sup_client.get("/api/supervisor/report?period=month&date=2026-02-10").json()
+    month = empty_client.get("/api/supervisor/report?period=month&date=2026-02-10").json()
     assert (month["start"], month["end"], len(month["rows"])) == ("2026-02-01", "2026-02-28", 28)
-    assert sup_client.get("/api/supervisor/report?period=year").status_code == 422
-    assert sup_client.get("/api/supervisor/report?date=25/11/2026").status_code == 422
+    assert empty_client.get("/api/supervisor/report?period=year").status_code == 422
+    assert empty_client.get("/api/supervisor/report?date=25/11/2026").status_code == 422
 
 
-def test_given_the_page_when_fetched_then_html_in_chinese(sup_client: TestClient) -> None:
-    r = sup_client.get("/supervisor")
+def test_given_the_page_when_fetched_then_html_in_chinese(empty_client: TestClient) -> None:
+    r = empty_client.get("/supervisor")
     assert r.status_code == 200 and "班长监控台" in r.text

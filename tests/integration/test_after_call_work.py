@@ -3,8 +3,6 @@ offers it no call) while the board shows wrap-up, and resumed afterwards."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,21 +13,11 @@ from app.settings import demo_settings
 from core.ids import SeatId
 from seats.state import SeatStatus
 from store.db import Database
+from tests.support.polling import until
 
 pytestmark = pytest.mark.slow
 
 DEMO = [SeatId(sid) for sid, *_ in DEMO_SEATS]
-
-
-async def _until(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    async def wait() -> None:
-        while not cond():
-            await asyncio.sleep(0.02)
-
-    try:
-        await asyncio.wait_for(wait(), timeout)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
 
 
 async def test_given_after_call_work_when_a_seat_hangs_up_then_the_pbx_pauses_it_until_the_work_is_over(
@@ -59,12 +47,12 @@ async def test_given_after_call_work_when_a_seat_hangs_up_then_the_pbx_pauses_it
                 if m.name == f"seat-{seat}"
             }
 
-        await _until(lambda: any(board.state(s).status is SeatStatus.WRAP_UP for s in DEMO), 60, "a wrap-up")
+        await until(lambda: any(board.state(s).status is SeatStatus.WRAP_UP for s in DEMO), 60, "a wrap-up")
         seat = next(s for s in DEMO if board.state(s).status is SeatStatus.WRAP_UP)
-        await _until(lambda: member_paused(seat) == {(True, "after_call")}, 5, "the PBX pausing the member")
+        await until(lambda: member_paused(seat) == {(True, "after_call")}, 5, "the PBX pausing the member")
         assert board.state(seat).status is SeatStatus.WRAP_UP  # past the 1 s wrap-up, still wrap-up
-        await _until(lambda: member_paused(seat) == {(False, "")}, 10, "the PBX resuming the member")
-        await _until(lambda: board.state(seat).status is not SeatStatus.WRAP_UP, 5, "the wrap-up to end")
+        await until(lambda: member_paused(seat) == {(False, "")}, 10, "the PBX resuming the member")
+        await until(lambda: board.state(seat).status is not SeatStatus.WRAP_UP, 5, "the wrap-up to end")
     finally:
         await runtime.stop()
         db.dispose()

@@ -9,7 +9,6 @@ in a queue. The system's view comes from the database after everything has settl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,21 +20,11 @@ from core.calls import CallStatus
 from core.events import DomainEvent, StateResynced
 from store.db import Database
 from store.models import CallEventRow, CallRow, WorkOrderCallRow, WorkOrderRow
+from tests.support.polling import until
 
 pytestmark = pytest.mark.slow
 
 OPEN = {CallStatus.IN_IVR, CallStatus.QUEUED, CallStatus.RINGING, CallStatus.TALKING}
-
-
-async def _until(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    async def wait() -> None:
-        while not cond():
-            await asyncio.sleep(0.05)
-
-    try:
-        await asyncio.wait_for(wait(), timeout)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
 
 
 def _settings(url: str) -> Settings:
@@ -84,18 +73,18 @@ async def _run(db: Database) -> None:
 
     runtime.bus.subscribe("test-resyncs", on_resync, types=(StateResynced,))
     try:
-        await _until(
+        await until(
             lambda: runtime.bridge is not None and runtime.bridge.status.connected, 10, "the first login"
         )
-        await _until(lambda: len(inbound) >= 4, 30, "traffic before the drop")
+        await until(lambda: len(inbound) >= 4, 30, "traffic before the drop")
         in_progress = sim.active_channels
         assert sim.ami.drop_connections() == 1
-        await _until(
+        await until(
             lambda: len(resyncs) >= 1 and runtime.bridge.status.reconnects >= 1, 20, "reconnect + resync"
         )
-        await _until(lambda: len(inbound) >= 10, 40, "traffic after the drop")
+        await until(lambda: len(inbound) >= 10, 40, "traffic after the drop")
         await sim.stop_traffic()
-        await _until(lambda: sim.active_channels == 0, 90, "every simulated call to end")
+        await until(lambda: sim.active_channels == 0, 90, "every simulated call to end")
         await asyncio.sleep(0.5)  # let the last AMI events reach the bridge
         await runtime.bus.drain()
     finally:

@@ -11,9 +11,7 @@ Ground truth is the simulator's own event stream; the system's view is the bus a
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +41,7 @@ from pbx.sim.simulator import Simulator
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.db import Database
 from store.models import CallbackAttemptRow, WorkOrderCallRow, WorkOrderRow
+from tests.support.polling import until
 
 pytestmark = pytest.mark.slow
 
@@ -50,17 +49,6 @@ SEAT = SeatId("1001")  # a demo lawyer of team-310106
 TEAM = "team-310106"  # seat 1001's team
 
 Headers = dict[str, str]
-
-
-async def _until(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    async def wait() -> None:
-        while not cond():
-            await asyncio.sleep(0.05)
-
-    try:
-        await asyncio.wait_for(wait(), timeout)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
 
 
 def _settings(url: str) -> Settings:
@@ -119,7 +107,7 @@ async def _call_back(
     assert assigned.owner_seat_id == SEAT and assigned.team_id == TEAM
     attempt = await service.start_callback(order_id, SEAT)
     assert attempt.attempt_id == f"cb-{order_id}-1"
-    await _until(lambda: attempt.attempt_id in finished, 15, f"the outcome of {attempt.attempt_id}")
+    await until(lambda: attempt.attempt_id in finished, 15, f"the outcome of {attempt.attempt_id}")
     assert started[attempt.attempt_id].seat_id == SEAT
     return finished[attempt.attempt_id]
 
@@ -167,10 +155,10 @@ async def test_given_abandoned_simulated_calls_when_a_seat_calls_back_then_reach
                 e for e in created if e.reason is MissReason.ABANDONED and e.caller_number in sim.pbx.phones
             ]
 
-        await _until(lambda: runtime.bridge is not None and runtime.bridge.status.connected, 10, "AMI login")
-        await _until(lambda: len(team_orders()) >= 2, 25, "two abandoned calls of reachable callers")
+        await until(lambda: runtime.bridge is not None and runtime.bridge.status.connected, 10, "AMI login")
+        await until(lambda: len(team_orders()) >= 2, 25, "two abandoned calls of reachable callers")
         await sim.stop_traffic()
-        await _until(lambda: sim.active_channels == 0, 20, "every simulated inbound call to end")
+        await until(lambda: sim.active_channels == 0, 20, "every simulated inbound call to end")
         await runtime.bus.drain()
 
         # Abandoned simulated calls became work orders: every caller who gave up in a queue is
@@ -186,7 +174,7 @@ async def test_given_abandoned_simulated_calls_when_a_seat_calls_back_then_reach
 
         # The seat logs in (the console's login) and its phone answers every ring.
         await runtime.seat_service.login(SEAT)
-        await _until(
+        await until(
             lambda: SEAT in runtime.board.states and runtime.board.state(SEAT).status is SeatStatus.AVAILABLE,
             10,
             "the seat to be available",
@@ -213,7 +201,7 @@ async def test_given_abandoned_simulated_calls_when_a_seat_calls_back_then_reach
             for e in trail
         )
         # Reaching the citizen closes the order.
-        await _until(
+        await until(
             lambda: any(c.order_id == reached_order.order_id for c in closed),
             10,
             "the reached order to close",
@@ -234,7 +222,7 @@ async def test_given_abandoned_simulated_calls_when_a_seat_calls_back_then_reach
             assert row.outcome_note == close.note
 
         # The conversation ends; the seat's phone is free again.
-        await _until(lambda: sim.active_channels == 0, 20, "the callback call to end")
+        await until(lambda: sim.active_channels == 0, 20, "the callback call to end")
 
         # --- trace 08: the caller's phone is offline ---------------------------------------
         sim.unregister_phone(offline_order.caller_number)

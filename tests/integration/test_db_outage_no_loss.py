@@ -9,7 +9,6 @@ the reason when the PostgreSQL binaries are not installed.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,10 +19,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
-
-from private_postgres import PrivatePostgres, available
 
 from app.main import build_app
 from app.settings import demo_settings
@@ -51,6 +46,8 @@ from store.migrate import upgrade
 from store.models import CallEventRow, CallRow, WorkOrderCallRow, WorkOrderRow
 from store.recorder import TrailRecorder
 from store.repositories import CallRepository, WorkOrderRepository
+from tests.support.polling import until
+from tests.support.private_postgres import PrivatePostgres, available
 
 pytestmark = pytest.mark.skipif(available() is not None, reason=str(available()))
 
@@ -193,14 +190,6 @@ class Process:
         await self.bus.stop(drain_timeout=0.1)
 
 
-async def _until(check, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
 def _count(db: Database, model: Any) -> int:
     with db.session() as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
@@ -230,7 +219,7 @@ async def test_given_the_database_stopped_mid_traffic_and_the_process_restarted_
     await asyncio.sleep(0.3)  # the replay keeps failing while the server is down...
     assert second.backlog() > 0
     await asyncio.to_thread(cluster.start)  # ...and applies everything once it is back
-    await _until(lambda: second.backlog() == 0)
+    await until(lambda: second.backlog() == 0, timeout=60.0)
     await second.kill()
 
     all_events = before + during

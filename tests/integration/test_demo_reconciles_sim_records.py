@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from app.runtime import Runtime
 from app.settings import demo_settings
 from core.events import StateResynced
 from store.db import Database
-
-
-async def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    async def wait() -> None:
-        while not check():
-            await asyncio.sleep(0.05)
-
-    try:
-        await asyncio.wait_for(wait(), timeout)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
+from tests.support.polling import until
 
 
 async def test_given_the_embedded_simulator_and_no_record_paths_when_calls_end_then_the_reconciler_reads_its_files(
@@ -42,9 +28,9 @@ async def test_given_the_embedded_simulator_and_no_record_paths_when_calls_end_t
     try:
         sim, reconciliation = runtime.simulator, runtime.reconciliation
         assert sim is not None
-        await _until(lambda: reconciliation.reconciler is not None, 20, "the reconciler")
-        await _until(lambda: sim.queue_log_path.stat().st_size > 0, 60, "the simulator's queue log")
-        await _until(lambda: sim.cdr_path.exists() and sim.cdr_path.stat().st_size > 0, 60, "its CDR")
+        await until(lambda: reconciliation.reconciler is not None, 20, "the reconciler")
+        await until(lambda: sim.queue_log_path.stat().st_size > 0, 60, "the simulator's queue log")
+        await until(lambda: sim.cdr_path.exists() and sim.cdr_path.stat().st_size > 0, 60, "its CDR")
         reconciler = reconciliation.reconciler
         assert reconciler is not None
         await runtime.bus.publish(StateResynced(at=runtime.clock.now(), source="ami"))  # as a re-login does
@@ -53,7 +39,7 @@ async def test_given_the_embedded_simulator_and_no_record_paths_when_calls_end_t
             report = reconciler.last_report
             return report is not None and report.lines["queue_log"] > 0 and report.lines["cdr"] > 0
 
-        await _until(read_both, 30, "a pass that read the simulator's queue log and CDR")
+        await until(read_both, 30, "a pass that read the simulator's queue log and CDR")
     finally:
         await runtime.stop()
         db.dispose()

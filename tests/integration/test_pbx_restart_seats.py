@@ -6,8 +6,6 @@ stopped and a fresh one (no members, no calls) started on the same AMI port.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,21 +19,11 @@ from core.events import DomainEvent, StateResynced
 from core.ids import SeatId
 from seats.state import SeatStatus
 from store.db import Database
+from tests.support.polling import until
 
 pytestmark = pytest.mark.slow
 
 DEMO = [SeatId(sid) for sid, *_ in DEMO_SEATS]
-
-
-async def _until(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    async def wait() -> None:
-        while not cond():
-            await asyncio.sleep(0.05)
-
-    try:
-        await asyncio.wait_for(wait(), timeout)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
 
 
 async def test_given_seats_talking_when_the_pbx_restarts_then_they_are_put_back_and_calls_are_answered_again(
@@ -74,8 +62,8 @@ async def test_given_seats_talking_when_the_pbx_restarts_then_they_are_put_back_
     try:
         board, old = runtime.board, runtime.simulator
         assert board is not None and old is not None and runtime.agi is not None
-        await _until(lambda: all(board.queues[s] for s in DEMO), 20, "demo seats logged in")
-        await _until(
+        await until(lambda: all(board.queues[s] for s in DEMO), 20, "demo seats logged in")
+        await until(
             lambda: any(board.state(s).status is SeatStatus.TALKING for s in DEMO), 40, "a seat talking"
         )
         talking = [s for s in DEMO if board.state(s).status is SeatStatus.TALKING]
@@ -98,8 +86,8 @@ async def test_given_seats_talking_when_the_pbx_restarts_then_they_are_put_back_
 
         assert runtime.seat_service is not None
         expected = {f"seat-{s}": set(runtime.seat_service.queues_of(s)) for s in DEMO}
-        await _until(lambda: pbx_members() == expected, 30, "every seat back in all its queues in the PBX")
-        await _until(lambda: len(answered_after) >= 3, 60, "calls answered after the restart")
+        await until(lambda: pbx_members() == expected, 30, "every seat back in all its queues in the PBX")
+        await until(lambda: len(answered_after) >= 3, 60, "calls answered after the restart")
         await runtime.bus.drain()
 
         assert len(resyncs) >= 2

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -39,6 +38,7 @@ from store.db import Database
 from store.migrate import upgrade
 from store.models import CallEventRow, CallLegRow, CallRow, WorkOrderCallRow, WorkOrderRow
 from store.repositories import Repositories
+from tests.support.polling import until  # re-exported: the realpbx tests import it from here
 
 
 def asterisk_binary() -> Path:
@@ -69,17 +69,6 @@ class WorkingMorningClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
-
-
-async def until(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    async def wait() -> None:
-        while not cond():
-            await asyncio.sleep(0.1)
-
-    try:
-        await asyncio.wait_for(wait(), timeout)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
 
 
 @dataclass

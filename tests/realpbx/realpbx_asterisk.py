@@ -31,6 +31,7 @@ from pathlib import Path
 from asterisk_conf.render import AsteriskConfValues, Seat, Trunk, render_asterisk_conf
 from core import dialplan
 from ivr.menu import load_menu
+from tests.support.net import free_port
 
 ASTERISK_ENV = "HOTLINE_TEST_ASTERISK"
 
@@ -44,15 +45,11 @@ PASSWORDS = {CALLER: "pw-caller-1", "1001": "pw-seat-1001", "1002": "pw-seat-100
 
 
 def free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_port(socket.SOCK_STREAM)
 
 
 def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_port(socket.SOCK_DGRAM)
 
 
 def free_udp_range(size: int) -> tuple[int, int]:

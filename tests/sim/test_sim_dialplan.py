@@ -6,10 +6,8 @@ context the Python code has never heard of runs as written) and the recorded tra
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from pbx.sim import CallerSpec, Dist, PhoneConfig, SimulatorConfig, run_simulato
 from pbx.sim.asterisk_files import parse_queues_conf, render_project_conf
 from pbx.sim.dialplan import Dialplan, DialplanError, evaluate, expand, split_args
 from pbx.sim.simulator import Simulator
+from tests.support.polling import until
 
 _spec = importlib.util.spec_from_file_location("sim_helpers", Path(__file__).with_name("sim_helpers.py"))
 assert _spec is not None and _spec.loader is not None
@@ -207,14 +206,6 @@ async def _start(tmp_path: Path, extra: str = "", **overrides: object) -> tuple[
     return sim, events
 
 
-async def _until(predicate: Callable[[], bool], within_s: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 def _of(events: list[Event], name: str, **match: str) -> list[Event]:
     return [e for e in events if e.get("Event") == name and all(e.get(k) == v for k, v in match.items())]
 
@@ -226,7 +217,7 @@ async def test_given_seat_transfer_context_when_redirected_then_it_runs_as_writt
     try:
         sim.pbx.add_member("q-city-other", "PJSIP/1001", "seat-1001", "PJSIP/1001", 0)
         sim.place_call(CallerSpec("caller1", "13900139000", talk_time=30.0))
-        await _until(lambda: bool(_of(events, "AgentConnect")))
+        await until(lambda: bool(_of(events, "AgentConnect")))
         caller = next(c for c in sim.pbx.channels if c.endpoint == "caller1")
         client = await helpers.AmiClient.connect(sim.port)
         await client.login()
@@ -240,7 +231,7 @@ async def test_given_seat_transfer_context_when_redirected_then_it_runs_as_writt
                 ("Priority", "1"),
             ]
         )
-        await _until(lambda: bool(_of(events, "Hangup", Channel=caller.name)), 20.0)
+        await until(lambda: bool(_of(events, "Hangup", Channel=caller.name)), 20.0)
         await client.close()
     finally:
         await sim.stop()
@@ -283,7 +274,7 @@ async def test_given_trunk_dial_when_outside_party_answers_or_trunk_missing_then
     try:
         for exten, context in (("12345", "trunk-test"), ("12309", "trunk-test"), ("12368", names.TRANSFER)):
             sim.place_call(CallerSpec(f"c{exten}", "13900139000", exten=exten, context=context))
-        await _until(lambda: len(_of(events, "Hangup")) >= 4, 20.0)
+        await until(lambda: len(_of(events, "Hangup")) >= 4, 20.0)
     finally:
         await sim.stop()
 
@@ -327,7 +318,7 @@ async def test_given_dial_option_g_when_the_called_phone_hangs_up_then_the_calle
         sim.place_call(
             CallerSpec("caller1", "13900139000", exten=exten, context="dial-g-test", talk_time=60.0)
         )
-        await _until(lambda: any(e["Channel"].startswith("PJSIP/caller1-") for e in _of(events, "Hangup")))
+        await until(lambda: any(e["Channel"].startswith("PJSIP/caller1-") for e in _of(events, "Hangup")))
     finally:
         await sim.stop()
 
@@ -359,14 +350,14 @@ async def test_given_a_dialled_call_when_the_caller_is_redirected_then_it_goes_o
         sim.place_call(
             CallerSpec("caller1", "13900139000", exten="plain", context="dial-g-test", talk_time=600.0)
         )
-        await _until(lambda: len(_of(events, "BridgeEnter")) == 2)
+        await until(lambda: len(_of(events, "BridgeEnter")) == 2)
         caller = next(c for c in sim.pbx.channels if c.endpoint == "caller1")
         client = await helpers.AmiClient.connect(sim.port)
         await client.login()
         client.send(
             [("Action", "Redirect"), ("Channel", caller.name), ("Context", "dial-g-test"), ("Exten", "after")]
         )
-        await _until(lambda: any(e["Channel"] == caller.name for e in _of(events, "Hangup")))
+        await until(lambda: any(e["Channel"] == caller.name for e in _of(events, "Hangup")))
         await client.close()
     finally:
         await sim.stop()
@@ -393,7 +384,7 @@ async def test_given_unknown_application_when_reached_then_error_logged_and_chan
     sim, events = await _start(tmp_path, SEAT_CONTEXT)
     try:
         sim.place_call(CallerSpec("c1", "13900139000", exten="s", context="broken"))
-        await _until(lambda: bool(_of(events, "Hangup")))
+        await until(lambda: bool(_of(events, "Hangup")))
     finally:
         await sim.stop()
 
@@ -447,14 +438,14 @@ async def test_given_queues_conf_timings_when_calls_queue_then_ring_timeout_and_
         sim.pbx.add_member("q-city-other", "PJSIP/1001", "seat-1001", "PJSIP/1001", 0)
         sim.pbx.add_member("q-city-labor", "PJSIP/1002", "seat-1002", "PJSIP/1002", 0)
         sim.place_call(CallerSpec("first", "13900139000", talk_time=60.0))
-        await _until(lambda: bool(_of(events, "AgentComplete")))
+        await until(lambda: bool(_of(events, "AgentComplete")))
         sim.place_call(CallerSpec("second", "13900139001", talk_time=60.0))
-        await _until(lambda: len(_of(events, "AgentConnect")) == 2, 20.0)
+        await until(lambda: len(_of(events, "AgentConnect")) == 2, 20.0)
         # A third caller, moved to the labor queue whose only seat never answers.
         sim.place_call(CallerSpec("third", "13900139002", talk_time=60.0, patience=40.0))
-        await _until(lambda: any(e["Channel"].startswith("PJSIP/third-") for e in _of(events, "Newchannel")))
+        await until(lambda: any(e["Channel"].startswith("PJSIP/third-") for e in _of(events, "Newchannel")))
         chan = next(c for c in sim.pbx.channels if c.endpoint == "third")
-        await _until(lambda: chan.app == "Queue")
+        await until(lambda: chan.app == "Queue")
         client = await helpers.AmiClient.connect(sim.port)
         await client.login()
         client.send(
@@ -465,7 +456,7 @@ async def test_given_queues_conf_timings_when_calls_queue_then_ring_timeout_and_
                 ("Exten", "q-city-labor"),
             ]
         )
-        await _until(lambda: len(_of(events, "AgentRingNoAnswer")) >= 2, 20.0)
+        await until(lambda: len(_of(events, "AgentRingNoAnswer")) >= 2, 20.0)
         await client.close()
     finally:
         await sim.stop()

@@ -32,6 +32,7 @@ import pytest
 from core import dialplan as names
 from pbx.sim import AgiTarget, CallerSpec, Dist, PhoneConfig, SimulatorConfig, run_simulator
 from pbx.sim.asterisk_files import parse_queues_conf, render_project_conf
+from tests.support.polling import until
 
 
 def _load(name: str) -> object:
@@ -114,14 +115,6 @@ class ScriptedAgi:
         writer.close()
 
 
-async def _until(predicate: Callable[[], bool], within_s: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 def _lid_of(events: list[Event], endpoint: str) -> str:
     return next(
         e["Linkedid"]
@@ -193,7 +186,7 @@ async def _simulate(tmp_path: Path) -> tuple[list[Event], dict[str, str]]:
         )
 
     async def quiet() -> None:
-        await _until(lambda: not sim.pbx.channels)
+        await until(lambda: not sim.pbx.channels, timeout=30.0)
         await asyncio.sleep(0.05)
 
     try:
@@ -211,12 +204,12 @@ async def _simulate(tmp_path: Path) -> tuple[list[Event], dict[str, str]]:
                     ("MemberName", f"seat-{iface}"),
                 ]
             )
-        await _until(lambda: sum(e["Event"] == "QueueMemberAdded" for e in events) == 3)
+        await until(lambda: sum(e["Event"] == "QueueMemberAdded" for e in events) == 3, timeout=30.0)
 
         # Answered, the seat hangs up after 12 s, the caller takes the survey.
         sim.register_phone(PhoneConfig("1001", answer_delay=Dist.fixed(3.0), hangup_after=Dist.fixed(12.0)))
         sim.place_call(CallerSpec("c-answered", "13800138000"))
-        await _until(hung_up("c-answered"))
+        await until(hung_up("c-answered"), timeout=30.0)
         which[ANSWERED] = _lid_of(events, "c-answered")
         sim.register_phone(seat)
         await quiet()
@@ -224,16 +217,16 @@ async def _simulate(tmp_path: Path) -> tuple[list[Event], dict[str, str]]:
         # Abandoned: the seat paused (all queues, as the real run did), the caller gives up after 12 s.
         pause = [("Action", "QueuePause"), ("Interface", "PJSIP/1001")]
         client.send([*pause, ("Paused", "true"), ("Reason", "rest")])
-        await _until(lambda: any(e["Event"] == "QueueMemberPause" for e in events))
+        await until(lambda: any(e["Event"] == "QueueMemberPause" for e in events), timeout=30.0)
         sim.place_call(CallerSpec("c-abandon", "13900139000", patience=12.0))
-        await _until(hung_up("c-abandon"))
+        await until(hung_up("c-abandon"), timeout=30.0)
         which[ABANDONED] = _lid_of(events, "c-abandon")
         client.send([*pause, ("Paused", "false")])
         await quiet()
 
         # Ring-no-answer until the queue gives up (Queue timeout 300: 15 s rings, 2 s retries).
         sim.place_call(CallerSpec("c-rna", "13800138000", exten="q-city-family", context="test-queue"))
-        await _until(hung_up("c-rna"), 60.0)
+        await until(hung_up("c-rna"), 60.0)
         await quiet()
 
         # Callbacks: the seat first, then the citizen; reached, then not reached.
@@ -263,7 +256,7 @@ async def _simulate(tmp_path: Path) -> tuple[list[Event], dict[str, str]]:
                 ]
             )
             before = sum(e["Event"] == "Hangup" for e in events)
-            await _until(lambda n=before: sum(e["Event"] == "Hangup" for e in events) >= n + 1, 60.0)
+            await until(lambda n=before: sum(e["Event"] == "Hangup" for e in events) >= n + 1, 60.0)
             await quiet()
             which[key] = next(
                 e["Linkedid"]
@@ -281,10 +274,10 @@ async def _simulate(tmp_path: Path) -> tuple[list[Event], dict[str, str]]:
             ("c-queue", names.TRANSFER, "q-city-labor", QUEUE_TRANSFER),
         ):
             sim.place_call(CallerSpec(caller, "13800138000", talk_time=40.0))
-            await _until(connected(caller))
+            await until(connected(caller), timeout=30.0)
             await sim.clock.sleep(6.0)
             await redirect(caller, context, exten)
-            await _until(hung_up(caller), 60.0)
+            await until(hung_up(caller), 60.0)
             which[key] = _lid_of(events, caller)
             await quiet()
     finally:

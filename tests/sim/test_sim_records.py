@@ -11,18 +11,17 @@ The values are then checked against the AMI events of the same run.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 from core import dialplan as names
 from pbx.sim import CallerSpec, Dist, PhoneConfig, SimulatorConfig, run_simulator
 from pbx.sim.asterisk_files import render_project_conf
 from pbx.sim.records import CDR_FIELDS, Records, parse_cdr_csv, parse_queue_log
+from tests.support.polling import until
 
 _spec = importlib.util.spec_from_file_location("sim_helpers", Path(__file__).with_name("sim_helpers.py"))
 assert _spec is not None and _spec.loader is not None
@@ -74,14 +73,6 @@ def cdr_shapes(rows: list[dict[str, str]]) -> set[tuple[str, ...]]:
     }
 
 
-async def _until(predicate: Callable[[], bool], within_s: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 async def _run(tmp_path: Path) -> tuple[list[list[str]], list[dict[str, str]], list[dict[str, str]]]:
     base = SimulatorConfig(queues=(), default_queue="q-city-other", queue_timeout=25)
     conf = render_project_conf(base, tmp_path / "conf")
@@ -114,13 +105,13 @@ async def _run(tmp_path: Path) -> tuple[list[list[str]], list[dict[str, str]], l
             client.send(
                 [("Action", "QueueAdd"), ("Queue", queue), ("Interface", iface), ("MemberName", member)]
             )
-        await _until(lambda: len([e for e in events if e["Event"] == "QueueMemberAdded"]) == 2)
+        await until(lambda: len([e for e in events if e["Event"] == "QueueMemberAdded"]) == 2, timeout=20.0)
         sim.place_call(CallerSpec("c-answered", "13800138000", talk_time=60.0))
         sim.place_call(CallerSpec("c-timeout", "13800138001", exten="q-city-labor", context="test-queue"))
         sim.place_call(
             CallerSpec("c-abandon", "13800138002", exten="q-city-family", context="test-queue", patience=4.0)
         )
-        await _until(lambda: len([e for e in events if e["Event"] == "Hangup"]) >= 4, 30.0)
+        await until(lambda: len([e for e in events if e["Event"] == "Hangup"]) >= 4, 30.0)
         client.send(
             [
                 ("Action", "Originate"),
@@ -132,12 +123,15 @@ async def _run(tmp_path: Path) -> tuple[list[list[str]], list[dict[str, str]], l
                 ("Async", "true"),
             ]
         )
-        await _until(lambda: any(e["Event"] == "Hangup" and "13900139000" in e["Channel"] for e in events))
-        await _until(lambda: not sim.pbx.channels)
+        await until(
+            lambda: any(e["Event"] == "Hangup" and "13900139000" in e["Channel"] for e in events),
+            timeout=20.0,
+        )
+        await until(lambda: not sim.pbx.channels, timeout=20.0)
         pause = [("Action", "QueuePause"), ("Interface", "PJSIP/1001")]
         client.send([*pause, ("Paused", "true"), ("Reason", "rest")])
         client.send([*pause, ("Paused", "false")])
-        await _until(lambda: len([e for e in events if e["Event"] == "QueueMemberPause"]) == 2)
+        await until(lambda: len([e for e in events if e["Event"] == "QueueMemberPause"]) == 2, timeout=20.0)
     finally:
         await client.close()
         await sim.stop()

@@ -36,6 +36,7 @@ from pbx.sim.scenarios import INCOMING as TRACE_INCOMING
 from pbx.sim.scenarios import TRACE_CONF
 from pbx.sim.simulator import Simulator
 from pbx.sim.voice import FRAME_BYTES, frames_of
+from tests.support.polling import until
 
 _spec = importlib.util.spec_from_file_location("sim_helpers", Path(__file__).with_name("sim_helpers.py"))
 assert _spec is not None and _spec.loader is not None
@@ -158,17 +159,6 @@ async def _sim(**overrides: object) -> Simulator:
     return await run_simulator(SimulatorConfig(**settings))  # type: ignore[arg-type]
 
 
-async def _until(predicate: object, within_s: float = 5.0) -> bool:
-    assert callable(predicate)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.01)
-    return True
-
-
 # ---------------------------------------------------------------------------------------- the tap
 async def test_given_caller_talking_to_seat_when_tap_originated_then_server_hears_caller_until_hangup(
     audio: AudioSocketServer,
@@ -179,7 +169,7 @@ async def test_given_caller_talking_to_seat_when_tap_originated_then_server_hear
     try:
         await client.login()
         sim.place_call(CallerSpec("caller1", "13800000001", talk_time=7.0, speech=SHORT_SPEECH))
-        assert await _until(lambda: any(c.bridge is not None for c in sim.pbx.channels))
+        await until(lambda: any(c.bridge is not None for c in sim.pbx.channels), timeout=5.0)
         caller = next(c for c in sim.pbx.channels if c.endpoint == "caller1")
         stream_id = str(uuid.uuid4())
         start = len(client.messages)
@@ -234,7 +224,7 @@ async def test_given_server_sends_hangup_when_tapping_then_tap_ends_and_caller_s
     try:
         await client.login()
         sim.place_call(CallerSpec("caller1", "13800000001", exten="12349", talk_time=60.0))
-        assert await _until(lambda: bool(sim.pbx.channels))
+        await until(lambda: bool(sim.pbx.channels), timeout=5.0)
         caller = sim.pbx.channels[0]
 
         client.send(originate_tap("tap2", caller.name, audio.port, str(uuid.uuid4())))
@@ -268,7 +258,7 @@ async def test_given_no_spied_channel_or_no_tap_context_when_originate_then_fail
     try:
         await client.login()
         sim.place_call(CallerSpec("caller1", "13800000001", exten="12349", talk_time=60.0))
-        assert await _until(lambda: bool(sim.pbx.channels))
+        await until(lambda: bool(sim.pbx.channels), timeout=5.0)
         if spy == "<the caller>":
             spy = sim.pbx.channels[0].name
 
@@ -296,7 +286,7 @@ async def _exec_audiosocket(audio: AudioSocketServer, **overrides: object) -> tu
     sim = await _sim(**config)
     try:
         sim.place_call(CallerSpec("caller1", "13800000001", address=ADDRESS, patience=1.0))
-        assert await _until(lambda: bool(fake.replies), within_s=10.0)
+        await until(lambda: bool(fake.replies), timeout=10.0)
         stream = await audio.first_stream()
         await asyncio.wait_for(stream.eof.wait(), 5.0)
         return fake.replies[0], stream, stream_id
@@ -364,7 +354,7 @@ async def test_given_same_seed_when_callers_placed_then_same_voices_drawn_from_p
         try:
             for i in range(6):
                 sim.place_call(CallerSpec(f"c{i}", f"1380000000{i}", exten="12349", talk_time=60.0))
-            assert await _until(lambda: len(sim.pbx.channels) == 6)
+            await until(lambda: len(sim.pbx.channels) == 6, timeout=5.0)
             return [(c.voice.speech, c.voice.address) if c.voice else None for c in sim.pbx.channels]
         finally:
             await sim.stop()

@@ -19,6 +19,7 @@ from store.db import Database, is_outage
 from store.journal import EventJournal, JournaledHandler
 from store.recorder import TrailRecorder
 from store.repositories import CallRepository
+from tests.support.polling import until
 
 AT = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
 
@@ -56,14 +57,6 @@ async def _no_sleep(_: float) -> None:
     await asyncio.sleep(0)
 
 
-async def _until(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
-
-
 async def test_given_events_journaled_during_an_outage_when_the_process_restarts_then_they_are_applied_in_order(
     tmp_path: Path,
 ) -> None:
@@ -83,7 +76,7 @@ async def test_given_events_journaled_during_an_outage_when_the_process_restarts
     back = Flaky(down=False)
     after_restart = JournaledHandler("recorder", back, reopened, sleep=_no_sleep)
     after_restart.start()
-    await _until(lambda: not reopened.has_pending("recorder"))
+    await until(lambda: not reopened.has_pending("recorder"))
     await after_restart.stop()
     assert back.applied == ["c0:offered", "c1:offered", "c2:offered"]
     assert reopened.torn_lines == 1
@@ -98,7 +91,7 @@ async def test_given_a_backlog_when_new_events_arrive_then_they_wait_behind_it(t
     await journaled(_offered(1))
     handler.down = False
     await journaled(_offered(2))  # the database is back, but c1 is still in the journal
-    await _until(lambda: handler.applied is not None and len(handler.applied) == 2)
+    await until(lambda: handler.applied is not None and len(handler.applied) == 2)
     await journaled(_offered(3))
     await journaled.stop()
     assert handler.applied == ["c1:offered", "c2:offered", "c3:offered"]
@@ -112,10 +105,10 @@ async def test_given_an_event_that_can_never_apply_when_retried_then_it_becomes_
     journaled = JournaledHandler("callbacks", handler, journal, max_tries=3, sleep=_no_sleep)
     journaled.start()
     await journaled(_offered(1))
-    await _until(lambda: journaled.dead == 1)
+    await until(lambda: journaled.dead == 1)
     handler.bug = False
     await journaled(_offered(2))  # the next event is not held back by the dead one
-    await _until(lambda: handler.applied == ["c2:offered"])
+    await until(lambda: handler.applied == ["c2:offered"])
     await journaled.stop()
     letters = EventJournal(tmp_path).dead_letters()
     assert [(d.subscriber, d.event_id, d.call_id, d.tries) for d in letters] == [
@@ -136,7 +129,7 @@ async def test_given_the_same_event_twice_when_replayed_into_the_recorder_then_t
     await recorder.handle(event)  # and applied once already (killed before it was marked done)
     journaled = JournaledHandler("call-recorder", recorder.handle, journal, sleep=_no_sleep)
     journaled.start()
-    await _until(lambda: not journal.has_pending("call-recorder"))
+    await until(lambda: not journal.has_pending("call-recorder"))
     await journaled.stop()
     assert calls.count() == 1 and len(calls.trail(CallId("c7"))) == 1
 

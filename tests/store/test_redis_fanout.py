@@ -10,6 +10,7 @@ from core.bus import EventBus
 from core.errors import BackendUnavailable
 from core.events import DomainEvent
 from store.redis_fanout import RedisFanout
+from tests.support.polling import until
 
 pytestmark = pytest.mark.redis
 
@@ -31,14 +32,6 @@ async def _collect(bus: EventBus) -> list[tuple[str, int]]:
     return got
 
 
-async def _until(cond: object, timeout: float = 5.0) -> None:
-    async def wait() -> None:
-        while not cond():  # type: ignore[operator]
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(wait(), timeout)
-
-
 async def test_given_two_workers_on_redis_when_each_publishes_then_both_see_all_events_once(
     redis_url: str,
 ) -> None:
@@ -55,7 +48,7 @@ async def test_given_two_workers_on_redis_when_each_publishes_then_both_see_all_
         for n in range(20):
             await bus_a.publish(FanoutProbed(at=datetime.now(UTC), n=n, worker="A"))
         await bus_b.publish(FanoutProbed(at=datetime.now(UTC), n=99, worker="B"))
-        await _until(lambda: len(got_b) == 21 and len(got_a) == 21)
+        await until(lambda: len(got_b) == 21 and len(got_a) == 21, timeout=5.0)
         await asyncio.sleep(0.2)  # give any echo time to show up
     finally:
         await fan_a.stop()
@@ -88,7 +81,7 @@ async def test_given_a_malformed_message_on_the_channel_when_reading_then_it_is_
             channel,
             b'{"origin": "Z", "event": {"type": "FanoutProbed", "data": {"at": "2026-11-23T00:00:00+00:00", "n": 7, "worker": "Z"}}}',
         )
-        await _until(lambda: got == [("Z", 7)])
+        await until(lambda: got == [("Z", 7)], timeout=5.0)
     finally:
         await client.aclose()
         await fan.stop()

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,6 +15,8 @@ import pytest
 from core.bus import EventBus
 from core.events import ComponentStatusChanged, DomainEvent
 from store.redis_fanout import RedisBackoff, RedisFanout
+from tests.support.net import free_port
+from tests.support.polling import until
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
 
@@ -27,9 +28,7 @@ class OutageProbe(DomainEvent):
 
 class PrivateRedis:
     def __init__(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -76,17 +75,6 @@ async def private_redis() -> AsyncIterator[PrivateRedis]:
     server.kill()
 
 
-async def _until(cond: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    async def wait() -> None:
-        while not cond():
-            await asyncio.sleep(0.01)
-
-    try:
-        await asyncio.wait_for(wait(), timeout)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
-
-
 class Gate:
     """A `sleep` for the fan-out's reconnect loop that waits until the test opens the gate."""
 
@@ -131,10 +119,12 @@ async def test_given_redis_restarts_when_events_are_published_during_the_outage_
     )
     try:
         await bus_a.publish(_probe(0))
-        await _until(lambda: _numbers(seen_b) == [0], "the first event")
+        await until(lambda: _numbers(seen_b) == [0], timeout=15.0, what="the first event")
 
         private_redis.kill()
-        await _until(lambda: not fan_a.connected and gate.waiting > 0, "A noticing the outage")
+        await until(
+            lambda: not fan_a.connected and gate.waiting > 0, timeout=15.0, what="A noticing the outage"
+        )
         assert fan_a.health()[0] is False and "降级" in fan_a.health()[1]
         for n in (1, 2, 3):
             await bus_a.publish(_probe(n))
@@ -142,11 +132,15 @@ async def test_given_redis_restarts_when_events_are_published_during_the_outage_
         assert fan_a.health() == (False, "降级：Redis 连接中断，正在重连；待发送 3 条")
 
         await private_redis.start()
-        await _until(lambda: fan_b.connected and fan_b.reconnects == 1, "B resubscribed")
+        await until(lambda: fan_b.connected and fan_b.reconnects == 1, timeout=15.0, what="B resubscribed")
         gate.open.set()  # now A may reconnect, and flush what it kept
-        await _until(lambda: fan_a.connected, "A reconnected")
+        await until(lambda: fan_a.connected, timeout=15.0, what="A reconnected")
         await bus_a.publish(_probe(4))
-        await _until(lambda: _numbers(seen_b) == [0, 1, 2, 3, 4], "buffered events, in order, then new ones")
+        await until(
+            lambda: _numbers(seen_b) == [0, 1, 2, 3, 4],
+            timeout=15.0,
+            what="buffered events, in order, then new ones",
+        )
         assert fan_a.health() == (True, "") and fan_a.dropped == 0 and fan_a.reconnects == 1
         # B's own publishing works again too (its reader resubscribed, not only its publisher).
         await bus_b.publish(_probe(5))
@@ -165,16 +159,18 @@ async def test_given_a_long_outage_when_the_outbox_overflows_then_the_oldest_are
     bus_b, fan_b, seen_b = await _worker(private_redis.url, "B", backoff=RedisBackoff(initial=0.02))
     try:
         private_redis.kill()
-        await _until(lambda: not fan_a.connected and gate.waiting > 0, "A noticing the outage")
+        await until(
+            lambda: not fan_a.connected and gate.waiting > 0, timeout=15.0, what="A noticing the outage"
+        )
         for n in range(5):
             await bus_a.publish(_probe(n))
         await bus_a.drain()
         up, detail = fan_a.health()
         assert not up and "待发送 3 条" in detail and "已丢弃 2 条" in detail
         await private_redis.start()
-        await _until(lambda: fan_b.connected and fan_b.reconnects == 1, "B resubscribed")
+        await until(lambda: fan_b.connected and fan_b.reconnects == 1, timeout=15.0, what="B resubscribed")
         gate.open.set()
-        await _until(lambda: _numbers(seen_b) == [2, 3, 4], "the three kept events")
+        await until(lambda: _numbers(seen_b) == [2, 3, 4], timeout=15.0, what="the three kept events")
         # Each worker told its own consoles that Redis went down and came back.
         statuses = [e.up for e in seen_a if isinstance(e, ComponentStatusChanged) and e.component == "redis"]
         assert statuses == [False, True]
@@ -207,9 +203,11 @@ async def test_given_a_runtime_with_redis_when_redis_dies_then_the_status_page_s
 
         assert redis_status()["up"] is True
         private_redis.kill()
-        await _until(lambda: redis_status()["up"] is False, "the probe to report the outage")
+        await until(
+            lambda: redis_status()["up"] is False, timeout=15.0, what="the probe to report the outage"
+        )
         assert "降级" in str(redis_status()["detail"])
         await private_redis.start()
-        await _until(lambda: redis_status()["up"] is True, "the probe to report the recovery", timeout=30)
+        await until(lambda: redis_status()["up"] is True, timeout=30, what="the probe to report the recovery")
     finally:
         await runtime.stop()

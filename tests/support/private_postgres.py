@@ -14,10 +14,11 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.support.net import free_port
 
 
 def _bin_dir() -> Path | None:
@@ -37,12 +38,6 @@ def available() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PrivatePostgres:
     def __init__(self) -> None:
         bin_dir = _bin_dir()
@@ -51,7 +46,7 @@ class PrivatePostgres:
         self._bin = bin_dir
         self.root = Path(tempfile.mkdtemp(prefix="hotline-pg-", dir="/tmp"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_root = os.geteuid() == 0
         if self._as_root:
             pw = pwd.getpwnam("postgres")

@@ -1,0 +1,65 @@
+"""The real app for tests: demo settings on a temporary SQLite file with the PBX side off (no simulator,
+no AMI, FastAGI on a free port, no AudioSocket), and a console login that returns the CSRF header."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.main import build_app
+from app.runtime import Runtime
+from app.settings import DEMO_ADMIN_PASSWORD, Settings, demo_settings
+from core.clock import Clock
+
+TEST_BASE_URL = "http://127.0.0.1"
+
+
+def demo_test_settings(tmp_path: Path, db_name: str = "test.db", **overrides: Any) -> Settings:
+    """`demo_settings` with the common test overrides; any section given in `overrides` replaces ours."""
+    base: dict[str, Any] = {
+        "database": {"url": f"sqlite:///{tmp_path / db_name}"},
+        "sim": {"enabled": False},
+        "ami": {"enabled": False},
+        "agi": {"port": 0},
+        "audiosocket": {"enabled": False},
+    }
+    base.update(overrides)
+    return demo_settings(**base)
+
+
+def build_test_app(
+    tmp_path: Path, db_name: str = "test.db", *, clock: Clock | None = None, **overrides: Any
+) -> FastAPI:
+    return build_app(demo_test_settings(tmp_path, db_name, **overrides), clock=clock)
+
+
+def login(
+    client: TestClient, user: str, password: str = DEMO_ADMIN_PASSWORD, *, clear_cookies: bool = False
+) -> dict[str, str]:
+    """Log `user` in (the session cookie lands in `client`); returns the CSRF header for writes."""
+    if clear_cookies:
+        client.cookies.clear()
+    r = client.post("/api/login", json={"username": user, "password": password})
+    assert r.status_code == 200, r.text
+    return {"X-CSRF-Token": r.json()["csrf_token"]}
+
+
+@contextmanager
+def serving(app: FastAPI, seed: Callable[[Runtime], None] | None = None) -> Iterator[TestClient]:
+    """A client on the started `app`, after `seed(runtime)` put data in. For a module-scoped fixture
+    shared by tests that only read: hand it to each test through `logged_out`."""
+    with TestClient(app, base_url=TEST_BASE_URL) as client:
+        if seed is not None:
+            seed(client.app.state.runtime)  # type: ignore[attr-defined]
+        yield client
+
+
+def logged_out(client: TestClient) -> TestClient:
+    """`client` with no session cookie, as a shared client must be at the start of each test."""
+    client.cookies.clear()
+    return client
