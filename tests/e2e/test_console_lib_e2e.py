@@ -9,18 +9,13 @@ missing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from app.main import build_app
 from app.runtime import Runtime
@@ -28,6 +23,9 @@ from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.ids import CallId, TeamId, WorkOrderId
 from pbx.sim.model import CallerSpec
+from tests.support.app import WorkdayClock
+from tests.support.live_server import live_server
+from tests.support.polling import wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -41,39 +39,6 @@ ARGS = [
 PAGES = ["/", "/seat", "/supervisor", "/orders", "/offices", "/schedule"]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="需要 /usr/bin/chromium")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait(predicate: Any, what: str, within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-class WorkdayClock:
-    """The real clock moved to a working Monday 10:00 in Shanghai, so the district team is open."""
-
-    def __init__(self) -> None:
-        self._offset = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC) - dt.datetime.now(dt.UTC)
-
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC) + self._offset
-
-
-class ThreadServer(uvicorn.Server):
-    """uvicorn in a worker thread: signal handlers can only be installed by the main thread."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 @dataclass
@@ -97,21 +62,10 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         audiosocket={"enabled": False},
     )
     app = build_app(settings, clock=WorkdayClock())
-    port = _free_port()
-    uv = ThreadServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(uv.serve(),), daemon=True)
-    thread.start()
-    _wait(lambda: uv.started or not thread.is_alive(), "uvicorn to start")
-    assert thread.is_alive(), "uvicorn did not start"
-    runtime: Runtime = app.state.runtime
-    _wait(lambda: runtime.bridge is not None and runtime.bridge.status.connected, "the AMI link")
-    try:
-        yield Server(f"http://127.0.0.1:{port}", runtime, loop)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=20)
-        loop.close()
+    with live_server(app) as live:
+        runtime: Runtime = app.state.runtime
+        wait_until(lambda: runtime.bridge is not None and runtime.bridge.status.connected, 30, "the AMI link")
+        yield Server(live.url, runtime, live.loop)
 
 
 @pytest.fixture

@@ -9,18 +9,13 @@ browser context, must see nothing of that call. Skipped only when /usr/bin/chrom
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import socket
-import threading
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-import uvicorn
 
 from app.main import build_app
 from app.runtime import Runtime
@@ -28,29 +23,14 @@ from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from core.asr_events import Leg, TranscriptSegment
 from core.ids import CallId, SeatId
 from pbx.sim.model import CallerSpec
+from tests.support.app import WorkdayClock
+from tests.support.live_server import live_server
+from tests.support.polling import wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 T = TypeVar("T")
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (CI installs it)")
-
-
-class WorkdayClock:
-    """The real clock moved to a working Monday 10:00 in Shanghai, so the district team is open."""
-
-    def __init__(self) -> None:
-        self._offset = datetime(2026, 11, 23, 2, 0, tzinfo=UTC) - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
-
-
-class ThreadServer(uvicorn.Server):
-    """uvicorn in a worker thread: signal handlers can only be installed by the main thread."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 @dataclass
@@ -64,23 +44,6 @@ class Server:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait(predicate: Any, what: str, within: float = 20.0) -> None:
-    import time
-
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     settings = demo_settings(
@@ -91,28 +54,18 @@ def server(tmp_path: Path) -> Iterator[Server]:
         audiosocket={"enabled": False},
     )
     app = build_app(settings, clock=WorkdayClock())
-    port = _free_port()
-    uv = ThreadServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(uv.serve(),), daemon=True)
-    thread.start()
-    _wait(lambda: uv.started, "uvicorn to start", 30)
-    runtime: Runtime = app.state.runtime
-    events: list[dict[str, str]] = []
+    with live_server(app) as live:
+        runtime: Runtime = app.state.runtime
+        events: list[dict[str, str]] = []
 
-    async def wire() -> None:
-        assert runtime.simulator is not None
-        runtime.simulator.event_listeners.append(lambda headers: events.append(dict(headers)))
+        async def wire() -> None:
+            assert runtime.simulator is not None
+            runtime.simulator.event_listeners.append(lambda headers: events.append(dict(headers)))
 
-    srv = Server(f"http://127.0.0.1:{port}", runtime, loop, events)
-    srv.run(wire())
-    _wait(lambda: runtime.bridge is not None and runtime.bridge.status.connected, "the AMI link")
-    try:
+        srv = Server(live.url, runtime, live.loop, events)
+        srv.run(wire())
+        wait_until(lambda: runtime.bridge is not None and runtime.bridge.status.connected, 20, "the AMI link")
         yield srv
-    finally:
-        uv.should_exit = True
-        thread.join(20)
-        loop.close()
 
 
 def _login(page: Any, base: str, user: str) -> None:
@@ -198,14 +151,15 @@ def test_given_one_caller_when_seat_1001_works_the_call_then_screen_pop_transcri
             page.get_by_label("目标").select_option("12345")
             page.get_by_role("button", name="确认转接").click()
             expect(page.locator("#transfer-dialog")).to_be_hidden()
-            _wait(
+            wait_until(
                 lambda: any(
                     e.get("Event") == "Newexten"
                     and e.get("Context") == "hotline-transfer"
                     and e.get("Exten") == "12345"
                     for e in list(server.sim_events)
                 ),
-                "the simulator to move the caller to hotline-transfer,12345",
+                timeout=20,
+                what="the simulator to move the caller to hotline-transfer,12345",
             )
             assert [a.action for a in rt.repos.audit.recent(limit=20)].count("seat.transfer") == 1
         finally:

@@ -9,15 +9,11 @@ $HOTLINE_SCREENSHOT_DIR/supervisor.png when that is set (the README's picture), 
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from app.console_supervisor import china_day_start
@@ -28,6 +24,7 @@ from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.calls import CallRecord, CallStatus
 from core.clock import CHINA_TZ
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
+from tests.support.live_server import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -38,13 +35,6 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _app(tmp_path: Path) -> FastAPI:
@@ -61,20 +51,8 @@ def _app(tmp_path: Path) -> FastAPI:
 @pytest.fixture
 def sup_server(tmp_path: Path) -> Iterator[tuple[str, FastAPI]]:
     app = _app(tmp_path)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server(app, start_timeout=20) as live:
+        yield live.url, app
 
 
 def _seed(rt: Runtime) -> None:

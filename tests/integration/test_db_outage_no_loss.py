@@ -9,7 +9,6 @@ the reason when the PostgreSQL binaries are not installed.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,7 +45,7 @@ from store.migrate import upgrade
 from store.models import CallEventRow, CallRow, WorkOrderCallRow, WorkOrderRow
 from store.recorder import TrailRecorder
 from store.repositories import CallRepository, WorkOrderRepository
-from tests.support.polling import until
+from tests.support.polling import until, wait_until
 from tests.support.private_postgres import PrivatePostgres, available
 
 pytestmark = pytest.mark.skipif(available() is not None, reason=str(available()))
@@ -239,14 +238,6 @@ async def test_given_the_database_stopped_mid_traffic_and_the_process_restarted_
     db.dispose()
 
 
-def _wait(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.1)
-
-
 @pytest.mark.slow
 def test_given_the_database_down_when_health_is_asked_then_503_names_it_and_200_once_it_is_back(
     cluster: PrivatePostgres, tmp_path: Path
@@ -262,7 +253,9 @@ def test_given_the_database_down_when_health_is_asked_then_503_names_it_and_200_
     with TestClient(build_app(settings), base_url="http://127.0.0.1") as client:
         assert client.get("/healthz").json() == {"ok": True}
         cluster.stop()
-        _wait(lambda: client.get("/healthz").status_code == 503)
+        wait_until(
+            lambda: client.get("/healthz").status_code == 503, 30, "/healthz to answer 503", interval=0.1
+        )
         body = client.get("/healthz").json()
         assert body["ok"] is False and [f["name"] for f in body["failing"]] == ["database"]
         assert "数据库不可用" in body["message"] and "database unavailable" in body["message"]
@@ -270,4 +263,6 @@ def test_given_the_database_down_when_health_is_asked_then_503_names_it_and_200_
         login = client.post("/api/login", json={"username": "admin", "password": "demo12348"})
         assert login.status_code == 503 and login.json()["error_id"] == "backend.unavailable"
         cluster.start()
-        _wait(lambda: client.get("/healthz").status_code == 200)
+        wait_until(
+            lambda: client.get("/healthz").status_code == 200, 30, "/healthz to answer 200", interval=0.1
+        )

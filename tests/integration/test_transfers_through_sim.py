@@ -17,7 +17,6 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,6 +36,7 @@ from pbx.sim.config import Dist, PhoneConfig
 from pbx.sim.model import CallerSpec
 from pbx.sim.simulator import Simulator
 from seats.state import SeatStatus
+from tests.support.app import WorkdayClock
 
 pytestmark = pytest.mark.slow
 
@@ -44,16 +44,6 @@ T = TypeVar("T")
 CSRF = "X-CSRF-Token"
 SCALE = 10.0  # virtual seconds per real second
 _callers = itertools.count(1)
-
-
-class WorkdayClock:
-    """The real clock moved to a working Monday 10:00 in Shanghai: the daytime menu and queues."""
-
-    def __init__(self) -> None:
-        self._offset = datetime(2026, 11, 23, 2, 0, tzinfo=UTC) - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
 
 
 def steady_phone(endpoint: str, *, answers: bool = True) -> PhoneConfig:

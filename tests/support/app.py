@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,16 @@ from app.settings import DEMO_ADMIN_PASSWORD, Settings, demo_settings
 from core.clock import Clock
 
 TEST_BASE_URL = "http://127.0.0.1"
+
+
+class WorkdayClock:
+    """The real clock moved to a working Monday 10:00 in Shanghai: the daytime menu and queues are open."""
+
+    def __init__(self) -> None:
+        self._offset = datetime(2026, 11, 23, 2, 0, tzinfo=UTC) - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
 
 
 def demo_test_settings(tmp_path: Path, db_name: str = "test.db", **overrides: Any) -> Settings:
