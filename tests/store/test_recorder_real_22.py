@@ -14,30 +14,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pbx"))
 
 from real_traces_22 import FOLDER, all_events, readme_linkedids, truth
 
-from core.bus import EventBus
 from core.calls import CallStatus
-from core.events import DomainEvent
 from core.ids import CallId
 from store.db import Database
-from store.recorder import TrailRecorder
-from store.repositories import CallRepository
+from tests.support.recording import record
 
 pytestmark = pytest.mark.skipif(not FOLDER.is_dir(), reason="shared traces missing")
 
 TOLERANCE = 1.0
-
-
-async def record(db: Database, events: list[DomainEvent]) -> CallRepository:
-    bus = EventBus()
-    calls = CallRepository(db)
-    recorder = TrailRecorder(bus, calls)
-    await recorder.start()
-    await bus.start()
-    for event in events:
-        await bus.publish(event)
-    await bus.drain()
-    await bus.stop()
-    return calls
 
 
 async def test_given_the_real_runs_when_recorded_then_every_call_has_a_row_with_its_legs_and_transfers(

@@ -14,29 +14,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pbx"))
 from real_traces_22 import FOLDER
 from transfer_variants import CALL, attended_transfer, blind_transfer, new_dialplan_trunk, run
 
-from core.bus import EventBus
 from core.calls import CallStatus
-from core.events import DomainEvent
 from core.ids import CallId
 from pbx.ami_event import AmiEvent
 from store.db import Database
-from store.recorder import TrailRecorder
-from store.repositories import CallRepository
+from tests.support.recording import record
 
 pytestmark = pytest.mark.skipif(not FOLDER.is_dir(), reason="shared traces missing")
-
-
-async def record(db: Database, events: list[DomainEvent]) -> CallRepository:
-    bus = EventBus()
-    calls = CallRepository(db)
-    recorder = TrailRecorder(bus, calls)
-    await recorder.start()
-    await bus.start()
-    for event in events:
-        await bus.publish(event)
-    await bus.drain()
-    await bus.stop()
-    return calls
 
 
 async def test_given_a_trunk_transfer_answered_outside_when_recorded_then_transferred_with_an_external_leg(
