@@ -1,0 +1,22 @@
+"""The one I/O model: nothing that blocks runs on the event loop.
+
+Every blocking call made from async code (a repository's SQL, a file read, a CSV parse of an
+upload) goes through `offload`, which runs it on a worker thread; state owned by the loop (the
+tracker, the seat board, the live board) is read on the loop, before or after, never from the
+worker. A test drives demo traffic and fails when the loop stalls for more than 50 ms
+(tests/integration/test_loop_not_blocked.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def offload(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run the blocking `fn(*args, **kwargs)` on a worker thread and await its result."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
