@@ -138,9 +138,10 @@ def _add_user(args: argparse.Namespace) -> None:
     import getpass
 
     from console_web.auth import Passwords
+    from core.access import Role
     from core.errors import NotFound
     from core.ids import SeatId, TeamId, UserId, new_id
-    from seats.models import Role, User
+    from seats.models import User
     from store.db import Database
     from store.repositories import Repositories
 

@@ -17,15 +17,14 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from app.console_supervisor import Scope
 from app.runtime import Runtime
+from core.access import Principal, Role, Scope
 from core.bus import Subscription
 from core.clock import CHINA_TZ
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.events import DomainEvent
 from core.seat_events import SeatStateChanged
-from seats.models import Role, Seat, Team
-from seats.permissions import Principal
+from seats.models import Seat, Team
 from seats.schedule import CSV_HEADER, ScheduleImportError, Shift, attendance, parse_schedule_csv
 from store.schedules import ScheduleRepository, SeatLogRepository, StoredShift
 

@@ -14,9 +14,8 @@ city-wide only. (Decided here rather than with `may_see`: seat and order facts c
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -28,6 +27,7 @@ from callbacks.models import OPEN_STATUSES, WorkOrder, WorkOrderStatus
 from callbacks.policy import CITYWIDE_TEAM
 from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy, SlaState
+from core.access import Principal, Role, Scope
 from core.calls import CallRecord, CallStatus
 from core.clock import CHINA_TZ
 from core.errors import InvalidInput, NotFound, PbxUnavailable, PermissionDenied
@@ -45,8 +45,7 @@ from routing.offices import (
     read_offices_csv,
     write_offices_csv,
 )
-from seats.models import Role, Seat, Team
-from seats.permissions import Principal
+from seats.models import Seat, Team
 from seats.schedule import Shift
 from stats.kpi import (
     SLOTS_PER_DAY,
@@ -59,7 +58,7 @@ from stats.kpi import (
     seats_needed,
     slot_label,
 )
-from stats.live import LiveBoard, call_keys
+from stats.live import LiveBoard
 from store.callback_repo_extras import CallbackLedgerRepository
 
 log = logging.getLogger(__name__)
@@ -71,7 +70,6 @@ SERVICE_LEVEL_SECONDS = 20.0
 DEFAULT_AHT_SECONDS = 300.0  # a legal consultation: about five minutes with the notes
 DEFAULT_DAILY_CALLS = 400.0  # city-wide; a district's share is a sixteenth
 HISTORY_WEEKS = 4
-_DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-")
 
 ShiftSource = Callable[[date], Sequence[Shift]]
 
@@ -89,58 +87,6 @@ def _local(value: datetime | None) -> str:
 
 
 # --- scope -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    citywide: bool
-    label: str
-    district: str | None
-    team_ids: frozenset[str]
-    seat_ids: frozenset[str]
-
-    @classmethod
-    def of(cls, principal: Principal, teams: Sequence[Team], seats: Sequence[Seat]) -> Scope:
-        if principal.citywide:
-            return cls(True, "全市", None, frozenset(t.id for t in teams), frozenset(s.id for s in seats))
-        district = principal.scope_district_code
-        team_ids = {t.id for t in teams if district and t.district_code == district}
-        if principal.scope_team_id:
-            team_ids.add(principal.scope_team_id)
-        if principal.role is Role.SEAT and principal.seat_id:
-            team_ids |= {s.team_id for s in seats if s.id == principal.seat_id}
-        names = [t.name for t in teams if t.id in team_ids]
-        label = "、".join(names) if names else "（无）"
-        if district:
-            label = next(
-                (t.name.removesuffix("坐席团队") for t in teams if t.district_code == district), label
-            )
-        return cls(
-            False,
-            label,
-            district,
-            frozenset(team_ids),
-            frozenset(s.id for s in seats if s.team_id in team_ids),
-        )
-
-    def sees_team(self, team_id: str | None) -> bool:
-        return self.citywide or (team_id is not None and team_id in self.team_ids)
-
-    def sees_keys(self, keys: Iterable[str]) -> bool:
-        if self.citywide:
-            return True
-        for key in keys:
-            kind, _, value = key.partition(":")
-            if (
-                (kind == "seat" and value in self.seat_ids)
-                or (kind == "team" and value in self.team_ids)
-                or (kind == "district" and value == self.district)
-            ):
-                return True
-        return False
-
-    def sees_call(self, call: CallRecord) -> bool:
-        return self.sees_keys(call_keys(call.queue, call.seat_id, call.district_code))
 
 
 # --- the supervisor board ----------------------------------------------------------------------

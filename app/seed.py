@@ -7,8 +7,9 @@ password; `seed_demo` refuses to run outside demo mode (the caller checks `setti
 
 from __future__ import annotations
 
+from core.access import Role
 from core.ids import SeatId, TeamId, UserId
-from seats.models import Role, Seat, SeatKind, Team, TeamKind, User
+from seats.models import Seat, SeatKind, Team, TeamKind, User
 from store.repositories import Repositories
 
 DISTRICTS: dict[str, str] = {

@@ -18,14 +18,12 @@ from datetime import datetime
 
 from callbacks.events import NotOrderedReason
 from callbacks.models import MissReason
+from core.access import district_team, queue_district
 from core.call_events import CallAbandoned, CallTimedOut
 from core.ids import CallId, TeamId
-from routing.offices import district_team
 
 CITYWIDE_TEAM = TeamId("team-citywide")
 
-# Queue names follow `q-<district code>-<category>` (routing/queue_rules.toml).
-_DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-([a-z_]+)$")
 _SEPARATORS = re.compile(r"[\s\-()]")
 # What Asterisk and carriers put in CallerID when the number is withheld.
 _HIDDEN = frozenset({"", "anonymous", "unknown", "<unknown>", "restricted", "private", "unavailable"})
@@ -84,14 +82,6 @@ def normalise_number(
     if len(text) > config.max_digits:
         return text, NotOrderedReason.INVALID_NUMBER
     return text, None
-
-
-def queue_district(queue: str | None) -> tuple[str | None, str | None]:
-    """(district code, category) from a queue named `q-<district>-<category>`; (None, None) otherwise."""
-    match = _DISTRICT_QUEUE.match(queue or "")
-    if match is None:
-        return None, None
-    return match.group(1), match.group(2)
 
 
 def team_for(

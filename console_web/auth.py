@@ -32,12 +32,12 @@ import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.access import Principal
 from core.audit import AuditEntry
 from core.clock import Clock
 from core.errors import NotAuthenticated, PermissionDenied, RateLimited, ServiceOverloaded
 from core.ids import UserId
 from seats.models import LoginSession, User
-from seats.permissions import Principal
 
 T = TypeVar("T")
 

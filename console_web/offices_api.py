@@ -16,10 +16,9 @@ from pydantic import BaseModel, Field
 
 from console_web.errors import status_for
 from console_web.routes import STATIC, Acting, User
+from core.access import Principal, Role
 from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
 from routing.offices import OfficeCsvError
-from seats.models import Role
-from seats.permissions import Principal
 
 
 class OfficesBackend(Protocol):

@@ -18,10 +18,9 @@ from pydantic import BaseModel, Field
 
 from console_web.auth import Authenticated
 from console_web.routes import STATIC, Acting, User
+from core.access import Principal, Role
 from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
 from core.privacy import mask_fields
-from seats.models import Role
-from seats.permissions import Principal
 
 SCOPES = ("mine", "pool", "all")
 CLOSE_OUTCOMES = ("reached", "unreachable", "caller_called_back", "cancelled")

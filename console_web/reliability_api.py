@@ -13,8 +13,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from console_web.routes import User
+from core.access import Role
 from core.errors import BackendUnavailable, PermissionDenied
-from seats.models import Role
 
 SUBSCRIBER_LABELS = {
     "call-recorder": "通话留痕",

@@ -19,13 +19,13 @@ from pydantic import BaseModel, Field
 from callbacks.models import MissReason, WorkOrderStatus
 from console_web.auth import COOKIE, CSRF_HEADER, Authenticated, AuthService
 from console_web.hub import WebsocketHub
+from core.access import Principal, may_see, sees_full_numbers
 from core.asr_events import Leg
 from core.calls import CallRecord, CallStatus
 from core.errors import HotlineError, NotAuthenticated
 from core.events import DomainEvent, call_id_of
 from core.privacy import mask_number
 from core.seat_events import PauseReason, SeatStatus
-from seats.permissions import Principal, may_see, sees_full_numbers
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}

@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field
 from console_web.errors import status_for
 from console_web.offices_api import decode_csv
 from console_web.routes import STATIC, Acting, User
+from core.access import Principal
 from core.errors import BackendUnavailable, InvalidInput
-from seats.permissions import Principal
 from seats.schedule import ScheduleImportError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

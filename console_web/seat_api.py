@@ -21,10 +21,10 @@ from pydantic import BaseModel, Field
 
 from console_web.auth import Authenticated, AuthService
 from console_web.routes import STATIC, csrf_checked, current_user
+from core.access import Role
 from core.errors import HotlineError, InvalidInput, PermissionDenied
 from core.ids import CallId, SeatId
 from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason
-from seats.models import Role
 from seats.records import RecordInput
 
 

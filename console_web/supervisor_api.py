@@ -17,10 +17,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from console_web.routes import STATIC, User
+from core.access import Principal, Role
 from core.csvsafe import safe_row
 from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
-from seats.models import Role
-from seats.permissions import Principal
 
 PERIODS = ("day", "week", "month")
 

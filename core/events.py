@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import re
 import types
 import typing
 from collections.abc import Mapping
@@ -26,13 +25,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Union
 
+from core.access import queue_district
 from core.ids import CallId, EventId, new_event_id
 
 _REGISTRY: dict[str, type[DomainEvent]] = {}
-
-# Queue names follow `q-<district code>-<category>` (routing/queue_rules.toml): an event about such
-# a queue is visible to that district's supervisors even before the IVR has tagged the call.
-_DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,8 +60,10 @@ class DomainEvent:
                 prefix = name.removesuffix("_id").removesuffix("_code")
                 keys.add(f"{prefix}:{value}")
         queue = getattr(self, "queue", None)
-        if isinstance(queue, str) and (m := _DISTRICT_QUEUE.match(queue)):
-            keys.add(f"district:{m.group(1)}")
+        # An event about a district's queue is visible to that district's supervisors even before
+        # the IVR has tagged the call.
+        if isinstance(queue, str) and (district := queue_district(queue)[0]):
+            keys.add(f"district:{district}")
         return frozenset(keys)
 
 

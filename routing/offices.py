@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from core.access import district_team
 from core.csvsafe import safe_row, unescape_cell
 from core.errors import InvalidInput, NotFound
 from core.ids import OfficeId, TeamId
@@ -29,7 +30,6 @@ __all__ = [
     "OfficeLevel",
     "OfficeRegistry",
     "build_offices",
-    "district_team",
     "load_gazetteer",
     "parse_gazetteer",
     "read_offices_csv",
@@ -55,11 +55,6 @@ _LEVEL_LABELS = {
     OfficeLevel.ROOM: "居村公共法律服务工作室",
 }
 _PARENT_LEVEL = {OfficeLevel.STATION: OfficeLevel.CENTRE, OfficeLevel.ROOM: OfficeLevel.STATION}
-
-
-def district_team(district_code: str) -> TeamId:
-    """The seat team that serves a district, e.g. `team-310106`."""
-    return TeamId(f"team-{district_code}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

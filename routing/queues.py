@@ -15,11 +15,11 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
+from core.access import district_team
 from core.clock import CHINA_TZ
 from core.errors import ConfigurationError, InvalidInput
 from core.ids import TeamId
 from routing.calendar import DayInfo, HolidayCalendar
-from routing.offices import district_team
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("queue_rules.toml")
 

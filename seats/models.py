@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.access import Role
 from core.ids import SeatId, TeamId, UserId
 
 
@@ -24,19 +25,6 @@ class SeatKind(enum.StrEnum):
 class TeamKind(enum.StrEnum):
     DISTRICT = "district"
     ASSOCIATION = "association"
-
-
-class Role(enum.StrEnum):
-    SEAT = "seat"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS: dict[Role, str] = {Role.SEAT: "坐席", Role.SUPERVISOR: "班长", Role.ADMIN: "管理员"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,11 +13,11 @@ Everything kept carries audience keys (`seat:`, `team:`, `district:`), and `snap
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
+from core.access import call_keys
 from core.call_events import CallAbandoned, CallAnswered, CallEnded, CallQueued, CallTimedOut, CallTransferred
 from core.clock import CHINA_TZ
 from core.events import DomainEvent
@@ -25,24 +25,10 @@ from core.seat_events import SeatStateChanged, SeatStatus
 
 Visible = Callable[[frozenset[str]], bool]
 
-_DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-")
 _S = SeatStatus
 SEAT_STATES = tuple(
     s.value for s in (_S.AVAILABLE, _S.RINGING, _S.TALKING, _S.WRAP_UP, _S.PAUSED, _S.OFFLINE)
 )
-
-
-def call_keys(
-    queue: str | None, seat_id: str | None = None, district_code: str | None = None
-) -> frozenset[str]:
-    keys: set[str] = set()
-    if queue and (m := _DISTRICT_QUEUE.match(queue)):
-        keys.add(f"district:{m.group(1)}")
-    if district_code:
-        keys.add(f"district:{district_code}")
-    if seat_id:
-        keys.add(f"seat:{seat_id}")
-    return frozenset(keys)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
+from core.access import queue_district
 from core.asr_events import TranscriptSegment
 from core.bus import EventBus, Handler, Subscription
 from core.call_events import (
@@ -66,10 +66,6 @@ _FINAL = {
 }
 
 
-# Queue names follow `q-<district code>-<category>` (routing/queue_rules.toml).
-_DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-([a-z_]+)$")
-
-
 def _reconciled(record: CallRecord | None, event: CallReconciled) -> CallRecord:
     """Asterisk's records win over our view; what they do not say keeps what we had. A call we
     never saw gets its district and category from its queue's name (district supervisors see it)."""
@@ -92,9 +88,9 @@ def _reconciled(record: CallRecord | None, event: CallReconciled) -> CallRecord:
         talk_seconds=event.talk_seconds if event.talk_seconds is not None else base.talk_seconds,
         hung_up_by=event.hung_up_by.value if event.hung_up_by is not None else base.hung_up_by,
     )
-    match = _DISTRICT_QUEUE.match(out.queue or "")
-    if match is not None and out.district_code is None:
-        out = replace(out, district_code=match.group(1), category=out.category or match.group(2))
+    district, category = queue_district(out.queue)
+    if district is not None and out.district_code is None:
+        out = replace(out, district_code=district, category=out.category or category)
     return out
 
 

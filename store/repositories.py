@@ -18,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callbacks.models import OPEN_STATUSES, MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from core.access import Role
 from core.audit import AuditEntry
 from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.errors import Conflict, NotFound
 from core.ids import CallId, EventId, SeatId, TeamId, UserId, WorkOrderId
-from seats.models import LoginSession, Role, Seat, SeatKind, Team, TeamKind, User
+from seats.models import LoginSession, Seat, SeatKind, Team, TeamKind, User
 from stats.models import Satisfaction, SurveyAnswer
 from store.db import Database
 from store.models import (

@@ -18,11 +18,12 @@ from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD
 from console_web.auth import AuthService, LoginThrottle, Passwords, VerificationGate
 from console_web.security import TrustedProxies
+from core.access import Role
 from core.audit import AuditEntry
 from core.clock import ManualClock
 from core.errors import NotAuthenticated, RateLimited, ServiceOverloaded
 from core.ids import UserId
-from seats.models import LoginSession, Role, User
+from seats.models import LoginSession, User
 from tests.support.app import demo_test_settings
 
 PW = "correct horse"

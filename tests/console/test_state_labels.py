@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from core.access import Role
 from core.asr_events import Leg
 from core.calls import CallStatus
 from core.ids import CallId, TeamId, WorkOrderId
 from core.seat_events import PauseReason, SeatStatus
-from seats.models import Role
 
 from .conftest import CALLER, Harness
 

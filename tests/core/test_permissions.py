@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.access import Principal, Role, may_see
 from core.ids import SeatId, TeamId, UserId
-from seats.models import Role
-from seats.permissions import Principal, may_see
 
 
 def _p(role: Role, **kw: object) -> Principal:

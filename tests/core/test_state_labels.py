@@ -13,10 +13,10 @@ import pytest
 
 from callbacks.events import AttemptOutcome, CloseOutcome
 from callbacks.models import MissReason, WorkOrderStatus
+from core.access import Role
 from core.asr_events import Leg
 from core.calls import CallStatus
 from core.seat_events import PauseReason, SeatStatus
-from seats.models import Role
 from seats.records import ConsultationOutcome
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from core.access import Role
 from core.audit import AuditEntry
 from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.clock import CHINA_TZ
 from core.errors import Conflict, NotFound
 from core.ids import CallId, EventId, SeatId, TeamId, UserId, WorkOrderId
-from seats.models import Role, Seat, SeatKind, Team, TeamKind, User
+from seats.models import Seat, SeatKind, Team, TeamKind, User
 from stats.models import Satisfaction, SurveyAnswer
 from store.db import Database
 from store.repositories import Repositories
