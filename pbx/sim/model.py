@@ -1207,24 +1207,12 @@ class SimPbx:
             # Trace 06: Redirect of the caller out of the bridge. The seat leg, alone in the
             # bridge, is hung up by the bridge's thread (published after the caller's next step);
             # AgentComplete (Reason caller, talk time up to then) comes when the caller hangs up.
-            self.bridge_peers(ch, clear=True)
-            ctx, ext, pri = ch.redirect_to
-            ch.context, ch.exten, ch.priority = ctx, ext, pri
-            self.newexten(ch, pri, ch.app, ch.appdata)
-            ch.redirect_to = None
-            ch.interrupt = asyncio.Event()
-            self.bridge_peers(seat, clear=True)
-            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), ch.block())
-            self.queue_end_vars(ch, None)
-            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), seat.block())
-            self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
-            ch.bridge = seat.bridge = None
 
             def seat_gone() -> None:
                 self.hangup(seat, 16)
                 self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
 
-            ch.after_newexten.append(seat_gone)
+            self._redirect_out_of_bridge(ch, seat, bridge, None, then=seat_gone)
             ch.pending_complete.append((q.config.name, m.interface, m.name, hold, answered_at))
             return "redirect"
         if seat_ends:
@@ -1313,6 +1301,33 @@ class SimPbx:
         for var, seconds in pairs:
             self.varset(ch, var, str(int(seconds)), always=True)
             self.varset(ch, f"{var}_MS", str(int(seconds * 1000)), always=True)
+
+    def _redirect_out_of_bridge(
+        self,
+        caller: Channel,
+        other: Channel,
+        bridge: Bridge,
+        answered_at: float | None,
+        *,
+        then: Callable[[], None],
+    ) -> None:
+        """An AMI Redirect takes the caller out of a two-party bridge: the caller goes on at the
+        redirect's target, the bridge dissolves and `then` (hang up the other leg, alone in it)
+        runs after the caller's next dialplan step, as Asterisk's bridge thread publishes it."""
+        assert caller.redirect_to is not None
+        self.bridge_peers(caller, clear=True)
+        ctx, ext, pri = caller.redirect_to
+        caller.context, caller.exten, caller.priority = ctx, ext, pri
+        self.newexten(caller, pri, caller.app, caller.appdata)
+        caller.redirect_to = None
+        caller.interrupt = asyncio.Event()
+        self.bridge_peers(other, clear=True)
+        self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), caller.block())
+        self.queue_end_vars(caller, answered_at)
+        self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), other.block())
+        self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
+        caller.bridge = other.bridge = None
+        caller.after_newexten.append(then)
 
     def _bridge_block(self, bridge: Bridge, count: int | None = None) -> Headers:
         return [
@@ -1539,24 +1554,12 @@ class SimPbx:
             # AMI Redirect of the caller out of the Dial's bridge (a seat passing on a caller it
             # got by a seat transfer): as out of Queue's (trace 06), the caller goes on at the
             # redirect's target and the called leg, alone in the dissolving bridge, is hung up.
-            self.bridge_peers(leg, clear=True)
-            ctx, ext, pri = leg.redirect_to
-            leg.context, leg.exten, leg.priority = ctx, ext, pri
-            self.newexten(leg, pri, leg.app, leg.appdata)
-            leg.redirect_to = None
-            leg.interrupt = asyncio.Event()
-            self.bridge_peers(out, clear=True)
-            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), leg.block())
-            self.queue_end_vars(leg, answered_at)
-            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), out.block())
-            self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
-            out.bridge = leg.bridge = None
 
             def callee_gone() -> None:
                 self.hangup(out, 16)
                 self.device_idle(endpoint)
 
-            leg.after_newexten.append(callee_gone)
+            self._redirect_out_of_bridge(leg, out, bridge, answered_at, then=callee_gone)
             return JUMPED
         first, second = (out, leg) if hit == 0 else (leg, out)
         cause_hdr: Headers = [("Cause", "16")]
