@@ -44,6 +44,12 @@ from core.clock import CHINA_TZ
 SLOTS_PER_DAY = 48
 SLOT_SECONDS = 1800
 
+# The hotline's targets, shown beside the figures and used by the staffing forecast.
+ANSWER_RATE_TARGET = 0.95
+SATISFACTION_TARGET = 0.90
+SERVICE_LEVEL_TARGET = 0.80
+SERVICE_LEVEL_SECONDS = 20.0
+
 
 class CallOutcome(enum.StrEnum):
     ANSWERED = "answered"
