@@ -2,19 +2,22 @@
 
 Each is built from what `stats.supervision.SupervisionService` returns: labels come from the
 states' enums (`.label`), times are ISO 8601 with their offset, rates are fractions rounded to
-four places, seconds to one.
+four places, seconds to one (`Kpis.rounded`). The KPI figures are `stats.kpi.Kpis` (a report
+row: `stats.reports.ReportRow`, the same with its label) as they are: pydantic reads their schema
+from the dataclass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, PlainSerializer
 
 from callbacks.sla import SlaState
-from core.seat_events import SeatStatus
+from core.seat_events import PauseReason, SeatStatus
 from stats.forecast import Forecast
 from stats.kpi import (
     ANSWER_RATE_TARGET,
@@ -30,47 +33,9 @@ from stats.supervision import Overview, SeatOnBoard, SeatsNow
 IsoTime = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str)]
 
 
-def _round(x: float | None, places: int = 4) -> float | None:
-    return None if x is None else round(x, places)
-
-
 class LabelledCount(BaseModel):
     label: str
     count: int
-
-
-class KpiOut(BaseModel):
-    offered: int
-    answered: int
-    abandoned: int
-    waiting: int
-    answered_in_threshold: int
-    answer_rate: float | None
-    service_level: float | None
-    abandon_rate: float | None
-    asa_seconds: float | None
-    aht_seconds: float | None
-    survey_answers: int
-    satisfied: int
-    satisfaction_rate: float | None
-
-    @classmethod
-    def of(cls, k: Kpis) -> KpiOut:
-        return cls(
-            offered=k.offered,
-            answered=k.answered,
-            abandoned=k.abandoned,
-            waiting=k.waiting,
-            answered_in_threshold=k.answered_in_threshold,
-            answer_rate=_round(k.answer_rate),
-            service_level=_round(k.service_level),
-            abandon_rate=_round(k.abandon_rate),
-            asa_seconds=_round(k.asa_seconds, 1),
-            aht_seconds=_round(k.aht_seconds, 1),
-            survey_answers=k.survey_answers,
-            satisfied=k.satisfied,
-            satisfaction_rate=_round(k.satisfaction_rate),
-        )
 
 
 class TargetsOut(BaseModel):
@@ -108,7 +73,7 @@ class OverviewOut(BaseModel):
     scope: str
     generated_at: IsoTime
     targets: TargetsOut
-    today: KpiOut
+    today: Kpis
     live: LiveOut
     seats: SeatCountsOut
     backlog: BacklogOut
@@ -119,7 +84,7 @@ class OverviewOut(BaseModel):
             scope=o.scope,
             generated_at=o.at,
             targets=TargetsOut(),
-            today=KpiOut.of(o.today),
+            today=o.today.rounded(),
             live=LiveOut(waiting=o.waiting, longest_wait_seconds=round(o.longest_wait_seconds, 1)),
             seats=SeatCountsOut(
                 scheduled=o.scheduled,
@@ -140,7 +105,7 @@ class SeatRowOut(BaseModel):
     team_name: str
     status: SeatStatus
     status_label: str
-    pause_reason: str | None
+    pause_reason: PauseReason | None
     pause_reason_label: str
     since: IsoTime | None
     seconds_in_state: int | None
@@ -148,15 +113,9 @@ class SeatRowOut(BaseModel):
     @classmethod
     def of(cls, s: SeatOnBoard, now: datetime) -> SeatRowOut:
         return cls(
-            seat_id=s.seat_id,
-            name=s.name,
-            team_id=s.team_id,
-            team_name=s.team_name,
-            status=s.status,
+            **asdict(s),
             status_label=s.status.label,
-            pause_reason=s.pause_reason.value if s.pause_reason else None,
             pause_reason_label=s.pause_reason.label if s.pause_reason else "",
-            since=s.since,
             seconds_in_state=round((now - s.since).total_seconds()) if s.since else None,
         )
 
@@ -219,22 +178,14 @@ class ForecastOut(BaseModel):
         )
 
 
-class ReportRowOut(KpiOut):
-    label: str
-
-    @classmethod
-    def of_row(cls, row: ReportRow) -> ReportRowOut:
-        return cls(label=row.label, **KpiOut.of(row.kpis).model_dump())
-
-
 class ReportOut(BaseModel):
     scope: str
     period: str
     period_label: str
     start: date
     end: date
-    rows: list[ReportRowOut]
-    total: ReportRowOut
+    rows: list[ReportRow]
+    total: ReportRow
 
     @classmethod
     def of(cls, r: Report) -> ReportOut:
@@ -244,6 +195,6 @@ class ReportOut(BaseModel):
             period_label=r.period.label,
             start=r.first,
             end=r.last,
-            rows=[ReportRowOut.of_row(x) for x in r.rows],
-            total=ReportRowOut.of_row(r.total),
+            rows=[x.rounded() for x in r.rows],
+            total=r.total.rounded(),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
 from core.access import Scope
@@ -93,9 +93,12 @@ def buckets(period: Period, day: date) -> list[Bucket]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReportRow:
+class ReportRow(Kpis):
     label: str
-    kpis: Kpis
+
+    @classmethod
+    def of(cls, label: str, kpis: Kpis) -> ReportRow:
+        return cls(label=label, **asdict(kpis))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,9 +128,9 @@ def build_report(
 ) -> Report:
     """The report of `period` holding `day` from the calls and answers of `report_span(period, day)`."""
     rows = [
-        ReportRow(
-            label=b.label,
-            kpis=scoped_kpis(
+        ReportRow.of(
+            b.label,
+            scoped_kpis(
                 scope,
                 [c for c in calls if b.start <= c.offered_at < b.end],
                 [a for a in answers if b.start <= a.at < b.end],
@@ -137,5 +140,5 @@ def build_report(
         for b in buckets(period, day)
     ]
     first, last = period.days(day)
-    total = ReportRow(label="合计", kpis=scoped_kpis(scope, calls, answers, wrap_up_s=wrap_up_s))
+    total = ReportRow.of("合计", scoped_kpis(scope, calls, answers, wrap_up_s=wrap_up_s))
     return Report(scope=scope.label, period=period, first=first, last=last, rows=rows, total=total)

@@ -23,7 +23,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from core.access import Principal, Scope
@@ -107,36 +107,23 @@ class _Staff:
     backlog: dict[str, int]
 
 
+@dataclass(eq=False, kw_only=True)
 class SupervisionService:
     """The supervisor board's use cases over the stats ports; build it inside the running loop and
-    subscribe `follow` to the bus."""
+    subscribe `follow` to the bus. `roster` None: nobody counts as scheduled."""
 
-    def __init__(
-        self,
-        *,
-        clock: Clock,
-        directory: Directory,
-        calls: CallHistory,
-        surveys: SurveyHistory,
-        backlog: Backlog,
-        live: LiveBoard,
-        roster: Roster | None = None,
-        wrap_up_s: float = 0.0,
-        cache_s: float = DAY_FIGURES_CACHE_S,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._clock = clock
-        self._directory = directory
-        self._calls = calls
-        self._surveys = surveys
-        self._backlog = backlog
-        self._roster = roster
-        self._wrap_up_s = wrap_up_s
-        self._cache_s = cache_s
-        self._monotonic = monotonic
-        self._generation = 0
-        self._cache: dict[tuple[Scope, date], _Cached] = {}
-        self.live = live
+    clock: Clock
+    directory: Directory
+    calls: CallHistory
+    surveys: SurveyHistory
+    backlog: Backlog
+    live: LiveBoard
+    roster: Roster | None = None
+    wrap_up_s: float = 0.0
+    cache_s: float = DAY_FIGURES_CACHE_S
+    monotonic: Callable[[], float] = time.monotonic
+    _generation: int = field(default=0, init=False)
+    _cache: dict[tuple[Scope, date], _Cached] = field(default_factory=dict, init=False)
 
     async def follow(self, event: DomainEvent) -> None:
         """Bus handler: the live board, and the day's figures read afresh after a call event."""
@@ -147,8 +134,8 @@ class SupervisionService:
     # --- reads (on a worker thread) ---------------------------------------------------------------
 
     def _scope(self, principal: Principal) -> tuple[Scope, list[SeatInfo], dict[str, str]]:
-        teams = self._directory.teams()
-        seats = list(self._directory.seats())
+        teams = self.directory.teams()
+        seats = list(self.directory.seats())
         return Scope.of(principal, teams, seats), seats, {t.id: t.name for t in teams}
 
     def _read_day(self, scope: Scope, now: datetime) -> Kpis:
@@ -156,15 +143,15 @@ class SupervisionService:
         end = now + timedelta(seconds=1)  # `between` excludes its end: keep what happened this second
         return scoped_kpis(
             scope,
-            self._calls.between(start, end),
-            self._surveys.between(start, end),
-            wrap_up_s=self._wrap_up_s,
+            self.calls.between(start, end),
+            self.surveys.between(start, end),
+            wrap_up_s=self.wrap_up_s,
         )
 
     def _read_board(self, principal: Principal, now: datetime) -> tuple[Scope, list[SeatInfo], _Staff]:
         scope, seats, _ = self._scope(principal)
-        on = self._roster.on_shift(now) if self._roster is not None else ()
-        backlog = Counter(sla for team, sla in self._backlog.open_orders(now) if scope.sees_team(team))
+        on = self.roster.on_shift(now) if self.roster is not None else ()
+        backlog = Counter(sla for team, sla in self.backlog.open_orders(now) if scope.sees_team(team))
         staff = _Staff(
             scheduled=sum(1 for sid in set(on) if scope.citywide or sid in scope.seat_ids),
             backlog=dict(backlog),
@@ -174,25 +161,25 @@ class SupervisionService:
     def _read_report(self, principal: Principal, period: Period, day: date) -> Report:
         scope, _, _ = self._scope(principal)
         start, end = report_span(period, day)
-        calls, answers = self._calls.between(start, end), self._surveys.between(start, end)
-        return build_report(scope, period, day, calls, answers, wrap_up_s=self._wrap_up_s)
+        calls, answers = self.calls.between(start, end), self.surveys.between(start, end)
+        return build_report(scope, period, day, calls, answers, wrap_up_s=self.wrap_up_s)
 
     def _read_forecast(self, principal: Principal, day: date) -> Forecast:
         scope, _, _ = self._scope(principal)
-        calls = self._calls.between(*history_span(day))
-        return build_forecast(scope, day, calls, wrap_up_s=self._wrap_up_s)
+        calls = self.calls.between(*history_span(day))
+        return build_forecast(scope, day, calls, wrap_up_s=self.wrap_up_s)
 
     # --- the day's figures, shared by a burst of requests ----------------------------------------
 
     async def _day_figures(self, scope: Scope, now: datetime) -> Kpis:
         key = (scope, china_day(now))
-        tick = self._monotonic()
+        tick = self.monotonic()
         hit = self._cache.get(key)
         if hit is None or hit.generation != self._generation or tick >= hit.expires:
             self._cache = {k: v for k, v in self._cache.items() if v.expires > tick and k[1] == key[1]}
             hit = _Cached(
                 self._generation,
-                tick + self._cache_s,
+                tick + self.cache_s,
                 asyncio.ensure_future(offload(self._read_day, scope, now)),
             )
             self._cache[key] = hit
@@ -208,7 +195,7 @@ class SupervisionService:
     # --- use cases -----------------------------------------------------------------------------
 
     async def overview(self, principal: Principal) -> Overview:
-        now = self._clock.now()
+        now = self.clock.now()
         scope, seats, staff = await offload(self._read_board, principal, now)
         today = await self._day_figures(scope, now)
         live = self.live.snapshot(now, scope.sees_keys)  # on the loop
@@ -229,7 +216,7 @@ class SupervisionService:
         )
 
     async def seats(self, principal: Principal) -> SeatsNow:
-        now = self._clock.now()
+        now = self.clock.now()
         scope, seats, team_names = await offload(self._scope, principal)
         live = {s.seat_id: s for s in self.live.snapshot(now, scope.sees_keys).seats}  # on the loop
         rows = []
@@ -251,7 +238,7 @@ class SupervisionService:
         return SeatsNow(scope=scope.label, at=now, seats=rows)
 
     async def forecast(self, principal: Principal) -> Forecast:
-        return await offload(self._read_forecast, principal, china_day(self._clock.now()))
+        return await offload(self._read_forecast, principal, china_day(self.clock.now()))
 
     async def report(self, principal: Principal, period: Period, day: date | None) -> Report:
-        return await offload(self._read_report, principal, period, day or china_day(self._clock.now()))
+        return await offload(self._read_report, principal, period, day or china_day(self.clock.now()))

@@ -83,8 +83,8 @@ def test_given_report_rows_with_formula_text_when_exported_then_quoted() -> None
         period=Period.DAY,
         first=date(2026, 11, 25),
         last=date(2026, 11, 25),
-        rows=[ReportRow(label="=1+1", kpis=kpis)],
-        total=ReportRow(label="@合计", kpis=kpis),
+        rows=[ReportRow.of("=1+1", kpis)],
+        total=ReportRow.of("@合计", kpis),
     )
     text = report_csv(ReportOut.of(report))
     _no_formula(text)
