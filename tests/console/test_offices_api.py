@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.console_supervisor import OfficesConsole, OrdersConsole, SupervisorConsole, seed_offices_if_empty
+from app.console_supervisor import OfficesConsole, OrdersConsole, seed_offices_if_empty
 from app.main import build_app
 from app.runtime import Runtime
 from core.clock import ManualClock
@@ -31,7 +31,6 @@ def supervisor_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
     async def lifespan(a: FastAPI) -> AsyncIterator[None]:
         async with inner(a):
             runtime: Runtime = a.state.runtime
-            a.state.supervisor_backend = SupervisorConsole(runtime)
             a.state.orders_backend = OrdersConsole(runtime)
             a.state.offices_backend = OfficesConsole(runtime, on_reload=RELOADED.append)
             yield

@@ -263,3 +263,21 @@ def test_given_week_and_month_periods_when_reporting_then_one_row_per_day(empty_
 def test_given_the_page_when_fetched_then_html_in_chinese(empty_client: TestClient) -> None:
     r = empty_client.get("/supervisor")
     assert r.status_code == 200 and "班长监控台" in r.text
+
+
+def test_given_the_openapi_document_then_each_supervisor_json_route_names_its_response_model(
+    empty_client: TestClient,
+) -> None:
+    doc = empty_client.get("/openapi.json").json()
+    models = {
+        "/api/supervisor/overview": "OverviewOut",
+        "/api/supervisor/seats": "SeatsOut",
+        "/api/supervisor/forecast": "ForecastOut",
+        "/api/supervisor/report": "ReportOut",
+    }
+    for path, model in models.items():
+        content = doc["paths"][path]["get"]["responses"]["200"]["content"]
+        assert content["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}, path
+    schemas = doc["components"]["schemas"]
+    assert {"today", "live", "seats", "backlog", "targets"} <= set(schemas["OverviewOut"]["required"])
+    assert "text/csv" in doc["paths"]["/api/supervisor/report"]["get"]["responses"]["200"]["content"]

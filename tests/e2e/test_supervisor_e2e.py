@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from app.console_supervisor import china_day_start
 from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
@@ -24,6 +23,7 @@ from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.calls import CallRecord, CallStatus
 from core.clock import CHINA_TZ
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
+from stats.reports import china_day_start
 from tests.support.live_server import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -1,0 +1,200 @@
+"""Response models of the supervisor board's JSON routes (the OpenAPI document's schemas).
+
+Each is built from what `stats.supervision.SupervisionService` returns: labels come from the
+states' enums (`.label`), times are ISO 8601 with their offset, rates are fractions rounded to
+four places, seconds to one (`Kpis.rounded`). The KPI figures are `stats.kpi.Kpis` (a report
+row: `stats.reports.ReportRow`, the same with its label) as they are: pydantic reads their schema
+from the dataclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, PlainSerializer
+
+from callbacks.sla import SlaState
+from core.seat_events import PauseReason, SeatStatus
+from stats.forecast import Forecast
+from stats.kpi import (
+    ANSWER_RATE_TARGET,
+    SATISFACTION_TARGET,
+    SERVICE_LEVEL_SECONDS,
+    SERVICE_LEVEL_TARGET,
+    Kpis,
+    slot_label,
+)
+from stats.reports import Report, ReportRow
+from stats.supervision import Overview, SeatOnBoard, SeatsNow
+
+IsoTime = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str)]
+
+
+class LabelledCount(BaseModel):
+    label: str
+    count: int
+
+
+class TargetsOut(BaseModel):
+    answer_rate: float = ANSWER_RATE_TARGET
+    satisfaction_rate: float = SATISFACTION_TARGET
+    service_level: float = SERVICE_LEVEL_TARGET
+    service_level_seconds: float = SERVICE_LEVEL_SECONDS
+
+
+class LiveOut(BaseModel):
+    waiting: int
+    longest_wait_seconds: float
+
+
+class SeatCountsOut(BaseModel):
+    scheduled: int
+    online: int
+    total: int
+    by_state: dict[str, LabelledCount]
+
+
+class BacklogOut(BaseModel):
+    total: int
+    by_sla: dict[str, LabelledCount]
+
+    @classmethod
+    def of(cls, counts: Mapping[str, int]) -> BacklogOut:
+        return cls(
+            total=sum(counts.values()),
+            by_sla={s.value: LabelledCount(label=s.label, count=counts.get(s.value, 0)) for s in SlaState},
+        )
+
+
+class OverviewOut(BaseModel):
+    scope: str
+    generated_at: IsoTime
+    targets: TargetsOut
+    today: Kpis
+    live: LiveOut
+    seats: SeatCountsOut
+    backlog: BacklogOut
+
+    @classmethod
+    def of(cls, o: Overview) -> OverviewOut:
+        return cls(
+            scope=o.scope,
+            generated_at=o.at,
+            targets=TargetsOut(),
+            today=o.today.rounded(),
+            live=LiveOut(waiting=o.waiting, longest_wait_seconds=round(o.longest_wait_seconds, 1)),
+            seats=SeatCountsOut(
+                scheduled=o.scheduled,
+                online=o.online,
+                total=o.total,
+                by_state={
+                    s.value: LabelledCount(label=s.label, count=n) for s, n in o.seats_by_state.items()
+                },
+            ),
+            backlog=BacklogOut.of(o.backlog),
+        )
+
+
+class SeatRowOut(BaseModel):
+    seat_id: str
+    name: str
+    team_id: str
+    team_name: str
+    status: SeatStatus
+    status_label: str
+    pause_reason: PauseReason | None
+    pause_reason_label: str
+    since: IsoTime | None
+    seconds_in_state: int | None
+
+    @classmethod
+    def of(cls, s: SeatOnBoard, now: datetime) -> SeatRowOut:
+        return cls(
+            **asdict(s),
+            status_label=s.status.label,
+            pause_reason_label=s.pause_reason.label if s.pause_reason else "",
+            seconds_in_state=round((now - s.since).total_seconds()) if s.since else None,
+        )
+
+
+class SeatsOut(BaseModel):
+    scope: str
+    generated_at: IsoTime
+    seats: list[SeatRowOut]
+
+    @classmethod
+    def of(cls, s: SeatsNow) -> SeatsOut:
+        return cls(scope=s.scope, generated_at=s.at, seats=[SeatRowOut.of(x, s.at) for x in s.seats])
+
+
+class SlotOut(BaseModel):
+    slot: int
+    label: str
+    calls: float
+    traffic: float
+    seats: int
+    service_level: float
+    occupancy: float
+
+
+class ForecastTargetOut(BaseModel):
+    service_level: float = SERVICE_LEVEL_TARGET
+    seconds: float = SERVICE_LEVEL_SECONDS
+
+
+class ForecastOut(BaseModel):
+    scope: str
+    date: date
+    source: str
+    source_label: str
+    aht_seconds: float
+    target: ForecastTargetOut
+    slots: list[SlotOut]
+
+    @classmethod
+    def of(cls, f: Forecast) -> ForecastOut:
+        return cls(
+            scope=f.scope,
+            date=f.day,
+            source=f.source.value,
+            source_label=f.source_label,
+            aht_seconds=round(f.aht_seconds, 1),
+            target=ForecastTargetOut(),
+            slots=[
+                SlotOut(
+                    slot=i,
+                    label=slot_label(i),
+                    calls=round(p.calls, 1),
+                    traffic=round(p.traffic, 2),
+                    seats=p.seats,
+                    service_level=round(p.service_level, 3),
+                    occupancy=round(p.occupancy, 3),
+                )
+                for i, p in enumerate(f.slots)
+            ],
+        )
+
+
+class ReportOut(BaseModel):
+    scope: str
+    period: str
+    period_label: str
+    start: date
+    end: date
+    rows: list[ReportRow]
+    total: ReportRow
+
+    @classmethod
+    def of(cls, r: Report) -> ReportOut:
+        return cls(
+            scope=r.scope,
+            period=r.period.value,
+            period_label=r.period.label,
+            start=r.first,
+            end=r.last,
+            rows=[x.rounded() for x in r.rows],
+            total=r.total.rounded(),
+        )

@@ -1,0 +1,59 @@
+"""Ports of the stats package: what the supervisor board, the forecast and the reports read.
+
+`stats` may import only `core` and `routing`; what it needs of `seats` (teams, seats, shifts) and
+of `callbacks` (the open work orders and their SLA state) comes through these Protocols, which the
+composition root (`app/supervision.py`) satisfies. `store.repositories.CallRepository` satisfies
+`CallHistory` and `SurveyRepository` satisfies `SurveyHistory` as they are.
+
+Every method is synchronous and may block (a database read): async callers go through
+`core.blocking.offload`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from core.access import SeatLike, TeamLike
+from core.calls import CallRecord
+from stats.models import SurveyAnswer
+
+
+class SeatInfo(SeatLike, Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def active(self) -> bool: ...
+
+
+class Directory(Protocol):
+    """The teams and seats (every one, active or not)."""
+
+    def teams(self) -> Sequence[TeamLike]: ...
+
+    def seats(self) -> Sequence[SeatInfo]: ...
+
+
+class CallHistory(Protocol):
+    def between(self, start: datetime, end: datetime) -> Sequence[CallRecord]:
+        """Citizens' calls offered in [start, end)."""
+        ...
+
+
+class SurveyHistory(Protocol):
+    def between(self, start: datetime, end: datetime) -> Sequence[SurveyAnswer]:
+        """Survey answers given in [start, end)."""
+        ...
+
+
+class Roster(Protocol):
+    def on_shift(self, at: datetime) -> Collection[str]:
+        """The ids of the seats scheduled on a shift at `at`."""
+        ...
+
+
+class Backlog(Protocol):
+    def open_orders(self, now: datetime) -> Sequence[tuple[str | None, str]]:
+        """(team id, SLA state value at `now`) of every open work order."""
+        ...

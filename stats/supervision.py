@@ -1,0 +1,244 @@
+"""The supervisor board (班长监控台): the day's KPIs, the seats now, the backlog, forecast, reports.
+
+`SupervisionService` answers the console's supervisor routes. The day's figures and the reports
+come from the calls table (durable, the same in every web worker); the "now" (waiting callers,
+seat states) from a `LiveBoard` fed by the bus through `follow`.
+
+I/O model: every port call blocks (a database read) and goes through `core.blocking.offload`;
+the live board is owned by the loop and read on it, never from a worker thread.
+
+What a principal sees is `core.access.Scope` (its teams, their seats, its district's calls).
+
+The day's figures of a scope are kept for `cache_s` seconds (wall time), so that a burst of
+re-fetches (every open board refreshes every 15 s) reads the database once: concurrent requests
+share one read, and an event that changes the figures (a call queued, answered, abandoned,
+ended, reconciled, a survey answer) or a new China day starts a new read. The trail recorder may
+store such an event a moment after this service hears of it, so a figure can lag by `cache_s` at
+the most.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from core.access import Principal, Scope
+from core.blocking import offload
+from core.call_events import (
+    CallAbandoned,
+    CallAnswered,
+    CallEnded,
+    CallQueued,
+    CallReconciled,
+    CallTimedOut,
+    CallTransferred,
+)
+from core.clock import Clock
+from core.events import DomainEvent
+from core.ivr_events import SurveyAnswered
+from core.seat_events import PauseReason, SeatStatus
+from stats.forecast import Forecast, build_forecast, history_span
+from stats.kpi import Kpis
+from stats.live import LiveBoard
+from stats.ports import Backlog, CallHistory, Directory, Roster, SeatInfo, SurveyHistory
+from stats.reports import Period, Report, build_report, china_day, china_day_start, report_span, scoped_kpis
+
+DAY_FIGURES_CACHE_S = 5.0
+
+# Events after which the day's figures in the database differ.
+_DAY_FIGURE_EVENTS = (
+    CallQueued,
+    CallAnswered,
+    CallAbandoned,
+    CallTimedOut,
+    CallEnded,
+    CallTransferred,
+    CallReconciled,
+    SurveyAnswered,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Overview:
+    scope: str  # the scope's label
+    at: datetime
+    today: Kpis  # since midnight China time
+    waiting: int
+    longest_wait_seconds: float
+    scheduled: int  # seats on a shift now
+    online: int  # active seats not offline
+    total: int  # active seats
+    seats_by_state: dict[SeatStatus, int]
+    backlog: dict[str, int]  # open work orders by SLA state value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatOnBoard:
+    seat_id: str
+    name: str
+    team_id: str
+    team_name: str
+    status: SeatStatus
+    pause_reason: PauseReason | None
+    since: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatsNow:
+    scope: str
+    at: datetime
+    seats: list[SeatOnBoard]
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    generation: int
+    expires: float
+    task: asyncio.Future[Kpis]
+
+
+@dataclass(frozen=True, slots=True)
+class _Staff:
+    scheduled: int
+    backlog: dict[str, int]
+
+
+@dataclass(eq=False, kw_only=True)
+class SupervisionService:
+    """The supervisor board's use cases over the stats ports; build it inside the running loop and
+    subscribe `follow` to the bus. `roster` None: nobody counts as scheduled."""
+
+    clock: Clock
+    directory: Directory
+    calls: CallHistory
+    surveys: SurveyHistory
+    backlog: Backlog
+    live: LiveBoard
+    roster: Roster | None = None
+    wrap_up_s: float = 0.0
+    cache_s: float = DAY_FIGURES_CACHE_S
+    monotonic: Callable[[], float] = time.monotonic
+    _generation: int = field(default=0, init=False)
+    _cache: dict[tuple[Scope, date], _Cached] = field(default_factory=dict, init=False)
+
+    async def follow(self, event: DomainEvent) -> None:
+        """Bus handler: the live board, and the day's figures read afresh after a call event."""
+        self.live.apply(event)
+        if isinstance(event, _DAY_FIGURE_EVENTS):
+            self._generation += 1
+
+    # --- reads (on a worker thread) ---------------------------------------------------------------
+
+    def _scope(self, principal: Principal) -> tuple[Scope, list[SeatInfo], dict[str, str]]:
+        teams = self.directory.teams()
+        seats = list(self.directory.seats())
+        return Scope.of(principal, teams, seats), seats, {t.id: t.name for t in teams}
+
+    def _read_day(self, scope: Scope, now: datetime) -> Kpis:
+        start = china_day_start(china_day(now))
+        end = now + timedelta(seconds=1)  # `between` excludes its end: keep what happened this second
+        return scoped_kpis(
+            scope,
+            self.calls.between(start, end),
+            self.surveys.between(start, end),
+            wrap_up_s=self.wrap_up_s,
+        )
+
+    def _read_board(self, principal: Principal, now: datetime) -> tuple[Scope, list[SeatInfo], _Staff]:
+        scope, seats, _ = self._scope(principal)
+        on = self.roster.on_shift(now) if self.roster is not None else ()
+        backlog = Counter(sla for team, sla in self.backlog.open_orders(now) if scope.sees_team(team))
+        staff = _Staff(
+            scheduled=sum(1 for sid in set(on) if scope.citywide or sid in scope.seat_ids),
+            backlog=dict(backlog),
+        )
+        return scope, seats, staff
+
+    def _read_report(self, principal: Principal, period: Period, day: date) -> Report:
+        scope, _, _ = self._scope(principal)
+        start, end = report_span(period, day)
+        calls, answers = self.calls.between(start, end), self.surveys.between(start, end)
+        return build_report(scope, period, day, calls, answers, wrap_up_s=self.wrap_up_s)
+
+    def _read_forecast(self, principal: Principal, day: date) -> Forecast:
+        scope, _, _ = self._scope(principal)
+        calls = self.calls.between(*history_span(day))
+        return build_forecast(scope, day, calls, wrap_up_s=self.wrap_up_s)
+
+    # --- the day's figures, shared by a burst of requests ----------------------------------------
+
+    async def _day_figures(self, scope: Scope, now: datetime) -> Kpis:
+        key = (scope, china_day(now))
+        tick = self.monotonic()
+        hit = self._cache.get(key)
+        if hit is None or hit.generation != self._generation or tick >= hit.expires:
+            self._cache = {k: v for k, v in self._cache.items() if v.expires > tick and k[1] == key[1]}
+            hit = _Cached(
+                self._generation,
+                tick + self.cache_s,
+                asyncio.ensure_future(offload(self._read_day, scope, now)),
+            )
+            self._cache[key] = hit
+            hit.task.add_done_callback(lambda task: self._forget_failed(key, task))
+        # Shielded: a request that goes away must not cancel the read the others wait for.
+        return await asyncio.shield(hit.task)
+
+    def _forget_failed(self, key: tuple[Scope, date], task: asyncio.Future[Kpis]) -> None:
+        entry = self._cache.get(key)
+        if entry is not None and entry.task is task and (task.cancelled() or task.exception() is not None):
+            del self._cache[key]
+
+    # --- use cases -----------------------------------------------------------------------------
+
+    async def overview(self, principal: Principal) -> Overview:
+        now = self.clock.now()
+        scope, seats, staff = await offload(self._read_board, principal, now)
+        today = await self._day_figures(scope, now)
+        live = self.live.snapshot(now, scope.sees_keys)  # on the loop
+        in_scope = [s for s in seats if s.id in scope.seat_ids and s.active]
+        states = {s.seat_id: s.status for s in live.seats}
+        known = {s.value for s in SeatStatus}
+        return Overview(
+            scope=scope.label,
+            at=now,
+            today=today,
+            waiting=live.waiting,
+            longest_wait_seconds=live.longest_wait_seconds,
+            scheduled=staff.scheduled,
+            online=sum(1 for s in in_scope if states.get(s.id, SeatStatus.OFFLINE) != SeatStatus.OFFLINE),
+            total=len(in_scope),
+            seats_by_state={SeatStatus(k): n for k, n in live.seats_by_state.items() if k in known},
+            backlog=staff.backlog,
+        )
+
+    async def seats(self, principal: Principal) -> SeatsNow:
+        now = self.clock.now()
+        scope, seats, team_names = await offload(self._scope, principal)
+        live = {s.seat_id: s for s in self.live.snapshot(now, scope.sees_keys).seats}  # on the loop
+        rows = []
+        for seat in seats:
+            if seat.id not in scope.seat_ids or not seat.active:
+                continue
+            st = live.get(seat.id)
+            rows.append(
+                SeatOnBoard(
+                    seat_id=seat.id,
+                    name=seat.name,
+                    team_id=seat.team_id,
+                    team_name=team_names.get(seat.team_id, seat.team_id),
+                    status=SeatStatus(st.status) if st else SeatStatus.OFFLINE,
+                    pause_reason=PauseReason(st.pause_reason) if st and st.pause_reason else None,
+                    since=st.since if st else None,
+                )
+            )
+        return SeatsNow(scope=scope.label, at=now, seats=rows)
+
+    async def forecast(self, principal: Principal) -> Forecast:
+        return await offload(self._read_forecast, principal, china_day(self.clock.now()))
+
+    async def report(self, principal: Principal, period: Period, day: date | None) -> Report:
+        return await offload(self._read_report, principal, period, day or china_day(self.clock.now()))
