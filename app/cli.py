@@ -203,9 +203,9 @@ def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, objec
 def _import_seats(file: str) -> str:
     from pathlib import Path
 
-    from app.seat_import import import_seats_file
     from store.db import Database
     from store.repositories import Repositories
+    from store.seat_import import import_seats_file
 
     db = Database(load_database_settings().url)
     try:
@@ -217,8 +217,8 @@ def _import_seats(file: str) -> str:
 def _asterisk_conf(command: str, out: str) -> None:
     from pathlib import Path
 
-    from app.asterisk_setup import reload_asterisk, render_from_database
     from app.settings import load_asterisk_setup_settings
+    from asterisk_conf.setup import reload_asterisk, render_from_database
 
     settings = load_asterisk_setup_settings()
     report = render_from_database(settings, Path(out))
