@@ -63,14 +63,12 @@ async def start_simulator(
     settings: Settings, rules: QueueRules, seats: list[Seat], *, agi_port: int | None, ami_port: int
 ) -> Simulator:
     """The embedded PBX simulator as the settings describe it, with a phone for each seat."""
-    a = settings.ami
+    agi = AgiTarget(settings.agi.host, agi_port, "ivr") if agi_port is not None else None
     return await start_demo_simulator(
         settings.sim,
-        ami_host=a.host,
+        settings.ami,
         ami_port=ami_port,
-        ami_username=a.username,
-        ami_secret=a.secret.get_secret_value(),
-        agi=AgiTarget(settings.agi.host, agi_port, "ivr") if agi_port is not None else None,
+        agi=agi,
         queues=rules.all_queues(),
         wrapuptime=settings.seats.wrap_up_s,
         seats=seats,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from pbx.settings import AmiSettings
 from pbx.sim.config import AgiTarget, Dist, DistKind, PhoneConfig, QueueConfig, SimulatorConfig
 from pbx.sim.simulator import Simulator, run_simulator
 from seats.models import Seat
@@ -46,17 +47,16 @@ class SimulatorSettings(BaseModel):
 
 async def start_demo_simulator(
     sim: SimulatorSettings,
+    ami: AmiSettings,
     *,
-    ami_host: str,
     ami_port: int,
-    ami_username: str,
-    ami_secret: str,
     agi: AgiTarget | None,
     queues: Iterable[str],
     wrapuptime: float,
     seats: Iterable[Seat],
 ) -> Simulator:
-    """The simulator with one answering phone per seat and the demo's call mix."""
+    """The simulator, listening for AMI on `ami.host:ami_port`, with one answering phone per seat
+    and the demo's call mix."""
     phones = tuple(
         PhoneConfig(
             endpoint=seat.interface.split("/", 1)[-1],
@@ -69,10 +69,10 @@ async def start_demo_simulator(
         for seat in seats
     )
     config = SimulatorConfig(
-        ami_host=ami_host,
+        ami_host=ami.host,
         ami_port=ami_port,
-        ami_username=ami_username,
-        ami_secret=ami_secret,
+        ami_username=ami.username,
+        ami_secret=ami.secret.get_secret_value(),
         queues=tuple(QueueConfig(name=q, timeout=15.0, wrapuptime=wrapuptime) for q in queues),
         default_queue="q-city-other",
         agi=agi,
