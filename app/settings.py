@@ -11,37 +11,20 @@ from __future__ import annotations
 import math
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asr.settings import AsrSettings, AudioSocketSettings
 from asterisk_conf.render import QUEUE_WRAPUP_S, AsteriskConfValues
 from asterisk_conf.setup import AsteriskSettings, AsteriskSetupSettings
+from console_web.settings import DEMO_SESSION_SECRET, WebSettings
 from core.errors import ConfigurationError
 from ivr.settings import AgiSettings
 from pbx.settings import DEMO_AMI_SECRET, AmiSettings, AsteriskRecordsSettings
 from pbx.sim.demo import SimulatorSettings
 from store.settings import DatabaseSettings, JournalSettings, RedisSettings
 
-DEMO_SESSION_SECRET = "hotline-demo-session-secret-change-me"
 DEMO_ADMIN_PASSWORD = "demo12348"
-
-
-class WebSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = 8000
-    session_secret: SecretStr = SecretStr(DEMO_SESSION_SECRET)
-    transfer_numbers: dict[str, str] = Field(
-        default_factory=lambda: {"12345": "12345", "12368": "12368", "12309": "12309"}
-    )
-    max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="请求体上限（字节），CSV 导入除外")
-    max_import_bytes: int = Field(
-        default=20 * 1024 * 1024, gt=0, description="CSV 导入（机构表、排班表）的请求体上限（字节）"
-    )
-    trusted_proxies: list[str] = Field(
-        default_factory=list,
-        description="可信反向代理的地址或网段；只有来自这些地址的 X-Forwarded-For 才被采信（默认不信任任何代理）",
-    )
 
 
 class SeatsSettings(BaseModel):
