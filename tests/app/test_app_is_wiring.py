@@ -22,7 +22,7 @@ BEING_MOVED = {"console_seat", "console_supervisor", "console_schedule"}
 SHIMS = {"adapters", "telephony"}
 
 TARGET_LINES = 800
-CEILING_LINES = 1110
+CEILING_LINES = 1091
 """Today's size: lower it whenever logic leaves app, never raise it."""
 
 
