@@ -139,45 +139,25 @@ def _add_user(args: argparse.Namespace) -> None:
 
     from console_web.auth import Passwords
     from core.access import Role
-    from core.errors import NotFound
-    from core.ids import SeatId, TeamId, UserId, new_id
-    from seats.models import User
+    from store.accounts import add_account, check_seat_named
     from store.db import Database
     from store.repositories import Repositories
 
-    if args.role == "seat" and not args.seat:
-        raise ConfigurationError("角色为坐席时必须指定 --seat")
+    check_seat_named(Role(args.role), args.seat)
     password = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("密码：")
     if len(password) < 8:
         raise ConfigurationError("密码至少 8 位")
     db = Database(load_database_settings().url)
     try:
-        repos = Repositories(db)
-        if args.seat:
-            try:
-                repos.seats.get(SeatId(args.seat))
-            except NotFound:
-                raise ConfigurationError(
-                    f"不存在该坐席：{args.seat}（请先用 hotline seats import 坐席.csv 导入坐席）"
-                ) from None
-        if args.team:
-            try:
-                repos.teams.get(TeamId(args.team))
-            except NotFound:
-                raise ConfigurationError(f"不存在该团队：{args.team}") from None
-        if repos.users.by_username(args.username) is not None:
-            raise ConfigurationError(f"用户名已存在：{args.username}")
-        repos.users.add(
-            User(
-                id=UserId(new_id("u_")),
-                username=args.username,
-                display_name=args.name,
-                role=Role(args.role),
-                password_hash=Passwords().hash(password),
-                seat_id=SeatId(args.seat) if args.seat else None,
-                scope_team_id=TeamId(args.team) if args.team else None,
-                scope_district_code=args.district,
-            )
+        add_account(
+            Repositories(db),
+            username=args.username,
+            role=Role(args.role),
+            display_name=args.name,
+            password_hash=Passwords().hash(password),
+            seat=args.seat,
+            team=args.team,
+            district=args.district,
         )
     finally:
         db.dispose()
@@ -204,9 +184,9 @@ def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, objec
 def _import_seats(file: str) -> str:
     from pathlib import Path
 
-    from app.seat_import import import_seats_file
     from store.db import Database
     from store.repositories import Repositories
+    from store.seat_import import import_seats_file
 
     db = Database(load_database_settings().url)
     try:
@@ -218,8 +198,8 @@ def _import_seats(file: str) -> str:
 def _asterisk_conf(command: str, out: str) -> None:
     from pathlib import Path
 
-    from app.asterisk_setup import reload_asterisk, render_from_database
     from app.settings import load_asterisk_setup_settings
+    from asterisk_conf.setup import reload_asterisk, render_from_database
 
     settings = load_asterisk_setup_settings()
     report = render_from_database(settings, Path(out))

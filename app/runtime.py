@@ -6,53 +6,73 @@ builds and starts it inside the running event loop (panoramisk and asyncio objec
 
 from __future__ import annotations
 
-import asyncio
-import logging
+from zoneinfo import ZoneInfo
 
-from app.adapters import AppointmentBooker, CallbackSeats, IvrOutcomes, LoggingSmsSender
 from app.components import Component, ComponentSet
-from app.reliability import DatabaseProbe, Journals, Reconciliation
 from app.seed import DEMO_SEATS, seed_demo
 from app.settings import DEMO_ADMIN_PASSWORD, Settings
-from app.speech import AsrSpeechCapture, LiveTranscriptTap
-from app.telephony import Routing, Ticker, build_ivr, build_routing, publish_all, start_simulator
 from asr.audiosocket import AudioSocketServer
-from asr.vosk_engine import VoskRecognizer
+from asr.speech import AsrSpeechCapture, LiveTranscriptTap, SpeechServer
 from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy
 from callbacks.subscriber import subscribe_callbacks
 from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
+from core.blocking import offload
 from core.bus import EventBus
 from core.calls import CallRecord
 from core.clock import Clock, SystemClock
-from core.errors import ConfigurationError, HotlineError
-from core.events import ComponentStatusChanged, DomainEvent, StateResynced
-from core.ids import SeatId
+from core.events import ComponentStatusChanged
 from core.ivr_events import AppointmentRequested, CallbackRequested, SurveyAnswered
 from core.ports import SmsSender
+from core.ticker import Ticker
 from ivr.agi_server import AgiServer
+from ivr.assembly import Routing, build_ivr, build_routing
 from pbx.ami_bridge import AmiBridge
 from pbx.ami_control import AmiCallControl
+from pbx.reconciliation import Reconciliation, build_reconciler
+from pbx.sim.config import AgiTarget
+from pbx.sim.demo import start_demo_simulator
 from pbx.sim.simulator import Simulator
 from pbx.tracker import CallTracker
+from routing.appointments import LoggingSmsSender
 from routing.calendar import load_holidays
 from routing.offices import OfficeRegistry
-from routing.queues import load_queue_rules
+from routing.queues import QueueRules, load_queue_rules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
-from seats.presence import SeatRestorer
+from seats.feed import BoardFeed
+from seats.models import Seat
 from seats.service import SeatService
-from store.appointments import AppointmentRepository
+from store.appointments import AppointmentBooker, AppointmentRepository
 from store.callback_repo_extras import CallbackLedgerRepository
-from store.db import Database
-from store.migrate import is_up_to_date, upgrade
+from store.callback_seats import CallbackSeats
+from store.db import Database, DatabaseProbe
+from store.ivr_outcomes import IvrOutcomes
+from store.journal import Journals, journal_folder
+from store.migrate import open_database
 from store.presence import SeatPresenceRepository
+from store.record_tables import QueueLogTable
 from store.recorder import TrailRecorder
+from store.records import KnownCallsRepository, RecordCheckpointRepository
 from store.redis_fanout import RedisFanout
 from store.repositories import Repositories
 
-log = logging.getLogger(__name__)
+
+async def start_simulator(
+    settings: Settings, rules: QueueRules, seats: list[Seat], *, agi_port: int | None, ami_port: int
+) -> Simulator:
+    """The embedded PBX simulator as the settings describe it, with a phone for each seat."""
+    agi = AgiTarget(settings.agi.host, agi_port, "ivr") if agi_port is not None else None
+    return await start_demo_simulator(
+        settings.sim,
+        settings.ami,
+        ami_port=ami_port,
+        agi=agi,
+        queues=rules.all_queues(),
+        wrapuptime=settings.seats.wrap_up_s,
+        seats=seats,
+    )
 
 
 class Runtime:
@@ -74,22 +94,22 @@ class Runtime:
         # The tracker's defaults are core.dialplan's names (plus those of the older recorded traces).
         self.tracker = CallTracker()
         self.board: SeatBoard | None = None
+        self._feed: BoardFeed | None = None
         self.agi: AgiServer | None = None
         self.simulator: Simulator | None = None
         self.bridge: AmiBridge | None = None
         self.control: AmiCallControl | None = None
         self.seat_service: SeatService | None = None
-        self._restoring: asyncio.Task[None] | None = None
         self.after_call: AfterCallWork | None = None
-        self._side_tasks: set[asyncio.Task[None]] = set()
         self.callbacks: CallbackService | None = None
-        self._tickers: list[Ticker] = []
+        self._callback_ticker: Ticker | None = None
         self.sms: SmsSender = LoggingSmsSender()
-        self.asr_server: AudioSocketServer | None = None
-        self._asr_detail = ""
+        self.speech = SpeechServer(self.bus, settings.asr, settings.audiosocket, self.clock)
         # Nothing lost: the journal behind the database writers, the reconciliation with
-        # Asterisk's records, the database's real health (app/reliability.py).
-        self.journals = Journals(settings)
+        # Asterisk's records, the database's real health.
+        self.journals = Journals(
+            journal_folder(settings.journal.dir, settings.database.url), max_tries=settings.journal.max_tries
+        )
         self.reconciliation = Reconciliation()
         self._probe_db = DatabaseProbe(lambda: self._db)
         self._plan()
@@ -108,6 +128,10 @@ class Runtime:
             raise RuntimeError("runtime not started")
         return self._auth
 
+    @property
+    def asr_server(self) -> AudioSocketServer | None:
+        return self.speech.server
+
     # --- ConsoleBackend ----------------------------------------------------------------------
 
     def use_office_registry(self, registry: OfficeRegistry) -> None:
@@ -119,9 +143,7 @@ class Runtime:
         return self.components.status()
 
     def _probe_ami(self) -> tuple[bool, str]:
-        if self.bridge is None:
-            return False, "未启动"
-        return self.bridge.health()
+        return self.bridge.health() if self.bridge is not None else (False, "未启动")
 
     def _probe_redis(self) -> tuple[bool, str]:
         return self.fanout.health() if self.fanout is not None else (False, "未启动")
@@ -143,14 +165,12 @@ class Runtime:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def _plan(self) -> None:
-        s = self.settings
-        self.components.add(Component("bus", "事件总线", self.bus.start, self.bus.stop))
-        self.components.add(
-            Component("database", "数据库", self._start_db, self._stop_db, probe=self._probe_db)
-        )
-        self.components.add(Component("recorder", "通话留痕", self._start_recorder, self._stop_recorder))
+        s, add = self.settings, self.components.add
+        add(Component("bus", "事件总线", self.bus.start, self.bus.stop))
+        add(Component("database", "数据库", self._start_db, self._stop_db, probe=self._probe_db))
+        add(Component("recorder", "通话留痕", self._start_recorder, self._stop_recorder))
         if s.redis.url:
-            self.components.add(
+            add(
                 Component(
                     "redis",
                     "Redis 事件分发",
@@ -160,25 +180,18 @@ class Runtime:
                     required=False,
                 )
             )
-        self.components.add(Component("routing", "地址与队列路由", self._start_routing, self._noop))
-        self.components.add(Component("seats", "坐席状态", self._start_seats, self._stop_tickers))
+        add(Component("routing", "地址与队列路由", self._start_routing, self._noop))
+        add(Component("seats", "坐席状态", self._start_seats, self._stop_seats))
         if s.audiosocket.enabled:
-            self.components.add(
-                Component(
-                    "asr",
-                    "语音识别（AudioSocket + Vosk）",
-                    self._start_asr,
-                    self._stop_asr,
-                    probe=self._probe_asr,
-                    required=False,
-                )
-            )
+            speech = self.speech
+            label = "语音识别（AudioSocket + Vosk）"
+            add(Component("asr", label, speech.start, speech.stop, probe=speech.probe, required=False))
         if s.agi.enabled:
-            self.components.add(Component("agi", "语音导航（FastAGI）", self._start_agi, self._stop_agi))
+            add(Component("agi", "语音导航（FastAGI）", self._start_agi, self._stop_agi))
         if s.sim.enabled:
-            self.components.add(Component("simulator", "PBX 模拟器", self._start_sim, self._stop_sim))
+            add(Component("simulator", "PBX 模拟器", self._start_sim, self._stop_sim))
         if s.ami.enabled:
-            self.components.add(
+            add(
                 Component(
                     "ami",
                     "AMI 桥接",
@@ -189,29 +202,26 @@ class Runtime:
                     announces_itself=True,
                 )
             )
-            self.components.add(Component("callbacks", "回拨工单", self._start_callbacks, self._noop))
+            add(Component("callbacks", "回拨工单", self._start_callbacks, self._stop_callbacks))
             if s.audiosocket.enabled:
-                self.components.add(
-                    Component("tap", "实时转写接入", self._start_tap, self._noop, required=False)
-                )
-        self.components.add(
-            Component("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes, self._noop)
-        )
-        self.components.add(Component("appointments", "预约与短信", self._start_appointments, self._noop))
+                add(Component("tap", "实时转写接入", self._start_tap, self._noop, required=False))
+        add(Component("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes, self._noop))
+        add(Component("appointments", "预约与短信", self._start_appointments, self._noop))
         records = s.asterisk_records
         if s.ami.enabled or records.queue_log or records.cdr_csv or records.database_url:
-            self.components.add(
+            reconciliation = self.reconciliation
+            add(
                 Component(
                     "records",
                     "话单与队列日志核对",
                     self._start_records,
-                    self.reconciliation.stop,
-                    probe=self.reconciliation.probe,
+                    reconciliation.stop,
+                    probe=reconciliation.probe,
                     required=False,
                 )
             )
         if s.sim.enabled and s.sim.auto_login_seats:
-            self.components.add(
+            add(
                 Component(
                     "demo-seats", "演示坐席自动签入", self._start_demo_seats, self._noop, required=False
                 )
@@ -230,18 +240,12 @@ class Runtime:
     async def stop(self) -> None:
         await self.components.stop_all()
 
+    async def _noop(self) -> None:
+        return None
+
     async def _start_db(self) -> None:
-        cfg = self.settings.database
-        db = Database(cfg.url)
-        try:
-            if self.settings.demo or cfg.auto_migrate:
-                upgrade(db.url, engine=db.engine)
-            elif not is_up_to_date(db.engine):
-                raise ConfigurationError("数据库结构不是最新版本，请先运行：hotline db upgrade")
-        except Exception:
-            db.dispose()
-            raise
-        self._db = db
+        migrate = self.settings.demo or self.settings.database.auto_migrate
+        db = self._db = open_database(self.settings.database.url, migrate=migrate)
         self._repos = repos = Repositories(db)
         self._auth = AuthService(
             users=repos.users,
@@ -258,9 +262,8 @@ class Runtime:
             self._db.dispose()
 
     async def _start_recorder(self) -> None:
-        self.recorder = TrailRecorder(
-            self.bus, self.repos.calls, self.repos.transcripts, guard=self.journals.guard
-        )
+        repos = self.repos
+        self.recorder = TrailRecorder(self.bus, repos.calls, repos.transcripts, guard=self.journals.guard)
         await self.recorder.start()
 
     async def _stop_recorder(self) -> None:
@@ -268,122 +271,38 @@ class Runtime:
             await self.recorder.stop()
         await self.journals.stop()
 
-    async def _noop(self) -> None:
-        return None
-
-    async def _stop_tickers(self) -> None:
-        for t in self._tickers:
-            await t.stop()
-        self._tickers.clear()
-
     async def _start_routing(self) -> None:
         # Building the pinyin indexes takes a second or two: off the event loop.
-        self.routing = await asyncio.to_thread(build_routing, self.calendar, self.rules)
+        self.routing = await offload(build_routing, self.calendar, self.rules)
 
     async def _start_seats(self) -> None:
-        board = self.board = SeatBoard(self.repos.seats.all(), wrap_up_seconds=self.settings.seats.wrap_up_s)
+        self.board = SeatBoard(self.repos.seats.all(), wrap_up_seconds=self.settings.seats.wrap_up_s)
+        self._feed = BoardFeed(self.bus, self.board, self.clock)
+        await self._feed.start()
 
-        async def follow(event: DomainEvent) -> None:
-            changes = board.apply(event)
-            await publish_all(self.bus, list(changes))
-            if self.after_call is not None:
-                for change in changes:
-                    # Off the bus: the board must not wait for an AMI round trip.
-                    task = asyncio.create_task(self.after_call.on_change(change))
-                    self._side_tasks.add(task)
-                    task.add_done_callback(self._side_tasks.discard)
-            if isinstance(event, StateResynced):
-                # The board now holds the new snapshot's members: put back the seats the PBX lost.
-                self._restore_seats()
-
-        async def tick() -> None:
-            now = self.clock.now()
-            if self.after_call is not None:
-                await self.after_call.tick(now)
-            await publish_all(self.bus, list(board.tick(now)))
-
-        self.bus.subscribe("seat-board", follow)
-        ticker = Ticker("wrap-up", 1.0, tick)
-        await ticker.start()
-        self._tickers.append(ticker)
-
-    def _restore_seats(self) -> None:
-        """After each AMI snapshot: re-add every seat we believe logged in to the queues the PBX
-        lacks (a PBX restart forgets dynamic members). One restore at a time, off the bus."""
-        if self.seat_service is None or self.board is None:
-            return
-        if self._restoring is not None and not self._restoring.done():
-            return
-        restorer = SeatRestorer(self.seat_service.presence, self.seat_service)
-        queues = {sid: set(qs) for sid, qs in self.board.queues.items()}
-
-        async def run() -> None:
-            outcome = await restorer.restore(queues)
-            if outcome.restored or outcome.failed:
-                log.warning(
-                    "PBX lacked logged-in seats: %d put back, %d failed %s",
-                    len(outcome.restored),
-                    len(outcome.failed),
-                    outcome.failed or "",
-                )
-
-        self._restoring = asyncio.create_task(run(), name="seat-restore")
-
-    async def _start_asr(self) -> None:
-        cfg, sock = self.settings.asr, self.settings.audiosocket
-        recognizer = None
-        try:
-            recognizer = await VoskRecognizer.aload(cfg.model_path)
-            self._asr_detail = ""
-        except ConfigurationError as exc:
-            # Calls go on without transcripts; the status page says why.
-            self._asr_detail = exc.message
-            log.error("ASR is down: %s", exc.message)
-        self.asr_server = AudioSocketServer(
-            self.bus,
-            recognizer,
-            host=sock.host,
-            port=sock.port,
-            max_streams=cfg.max_streams,
-            idle_timeout_s=cfg.idle_timeout_s,
-            max_stream_s=cfg.max_stream_s,
-            clock=self.clock,
-        )
-        await self.asr_server.start()
-
-    async def _stop_asr(self) -> None:
-        if self.asr_server is not None:
-            await self.asr_server.stop()
-
-    def _probe_asr(self) -> tuple[bool, str]:
-        if self.asr_server is None or self.asr_server.recognizer is None:
-            return False, self._asr_detail or "未启动"
-        return True, f"{self.asr_server.active_streams} 路转写中"
+    async def _stop_seats(self) -> None:
+        if self._feed is not None:
+            await self._feed.stop()
 
     async def _start_tap(self) -> None:
-        assert self.control is not None and self.asr_server is not None
-        sock = self.settings.audiosocket
+        assert self.control is not None and self.speech.server is not None
+        server = self.speech.server
+        address = f"{self.settings.audiosocket.host}:{server.port}"
         LiveTranscriptTap(
-            bus=self.bus,
-            control=self.control,
-            tracker=self.tracker,
-            server=self.asr_server,
-            address=f"{sock.host}:{self.asr_server.port}",
+            bus=self.bus, control=self.control, tracker=self.tracker, server=server, address=address
         ).subscribe()
 
     async def _start_agi(self) -> None:
         assert self.routing is not None
-        capture = (
-            AsrSpeechCapture(self.asr_server, self.routing.grammar) if self.asr_server is not None else None
-        )
+        server, sock = self.speech.server, self.settings.audiosocket
         self.agi = build_ivr(
-            self.settings,
             self.routing,
+            audiosocket_address=f"{sock.host}:{sock.port}",
             tracker=self.tracker,
             board=self.board,
             bus=self.bus,
             clock=self.clock,
-            capture=capture,
+            capture=AsrSpeechCapture(server, self.routing.grammar) if server is not None else None,
         )
         await self.agi.start(self.settings.agi.host, self.settings.agi.port)
 
@@ -404,22 +323,20 @@ class Runtime:
             await self.simulator.stop()
 
     async def _start_ami(self) -> None:
-        a = self.settings.ami
-        port = self.simulator.port if self.simulator is not None else a.port
+        a, seats = self.settings.ami, self.settings.seats
+        assert self.board is not None and self._db is not None and self._feed is not None
         self.bridge = AmiBridge(
             host=a.host,
-            port=port,
+            port=self.simulator.port if self.simulator is not None else a.port,
             username=a.username,
             secret=a.secret.get_secret_value(),
             tracker=self.tracker,
             bus=self.bus,
             clock=self.clock,
         )
-        self.control = AmiCallControl(self.bridge, timeout=a.action_timeout_s)
-        assert self.board is not None
-        assert self._db is not None
-        self.seat_service = SeatService(
-            self.control,
+        control = self.control = AmiCallControl(self.bridge, timeout=a.action_timeout_s)
+        self.seat_service = self._feed.seat_service = SeatService(
+            control,
             self.repos.seats,
             self.repos.teams,
             self.rules,
@@ -427,20 +344,15 @@ class Runtime:
             presence=SeatPresenceRepository(self._db),
             clock=self.clock,
         )
-        if self.settings.seats.after_call_work_s > 0:
-            self.after_call = AfterCallWork(
-                self.control,
-                self.repos.seats,
-                self.board,
-                seconds=self.settings.seats.after_call_work_s,
-                clock=self.clock,
+        if seats.after_call_work_s > 0:
+            self.after_call = self._feed.after_call = AfterCallWork(
+                control, self.repos.seats, self.board, seconds=seats.after_call_work_s, clock=self.clock
             )
         await self.bridge.start()
 
     async def _stop_ami(self) -> None:
-        if self._restoring is not None:
-            self._restoring.cancel()
-            await asyncio.gather(self._restoring, return_exceptions=True)
+        if self._feed is not None:
+            await self._feed.stop_restoring()
         if self.bridge is not None:
             await self.bridge.stop()
 
@@ -456,20 +368,19 @@ class Runtime:
             sla=SlaPolicy(calendar=self.calendar),
         )
         subscribe_callbacks(self.bus, service, guard=self.journals.guard)
+        self._callback_ticker = Ticker("callbacks", self.settings.callbacks.tick_s, service.tick)
+        await self._callback_ticker.start()
 
-        async def tick() -> None:
-            await service.tick()
-
-        ticker = Ticker("callbacks", self.settings.callbacks.tick_s, tick)
-        await ticker.start()
-        self._tickers.append(ticker)
+    async def _stop_callbacks(self) -> None:
+        if self._callback_ticker is not None:
+            await self._callback_ticker.stop()
 
     async def _start_appointments(self) -> None:
         assert self._db is not None and self.routing is not None
-        routing = self.routing
+        lookup = self.routing.lookup
         booker = AppointmentBooker(
             repo=AppointmentRepository(self._db),
-            registry=lambda: routing.lookup.registry,
+            registry=lambda: lookup.registry,
             calendar=self.calendar,
             sms=self.sms,
             clock=self.clock,
@@ -477,57 +388,41 @@ class Runtime:
         self.bus.subscribe("appointments", booker.handle, types=(AppointmentRequested,))
 
     async def _start_ivr_outcomes(self) -> None:
-        outcomes = IvrOutcomes(self.repos, self.callbacks)
-        self.bus.subscribe(
-            "ivr-outcomes",
-            self.journals.guard("ivr-outcomes", outcomes.handle),
-            types=(CallbackRequested, SurveyAnswered),
-        )
+        handle = self.journals.guard("ivr-outcomes", IvrOutcomes(self.repos, self.callbacks).handle)
+        self.bus.subscribe("ivr-outcomes", handle, types=(CallbackRequested, SurveyAnswered))
 
     async def _start_records(self) -> None:
         """Reconcile with Asterisk's records at start, after every AMI (re)login and periodically."""
         assert self._db is not None
-        settings = self.settings
-        records = settings.asterisk_records
-        if self.simulator is not None and not (records.queue_log or records.cdr_csv or records.database_url):
+        cfg = self.settings.asterisk_records
+        if self.simulator is not None and not (cfg.queue_log or cfg.cdr_csv or cfg.database_url):
             # The embedded simulator writes Asterisk's queue log and CDR: reconcile against them,
             # exactly as against a real Asterisk's files.
-            records = records.model_copy(
-                update={
-                    "queue_log": str(self.simulator.queue_log_path),
-                    "cdr_csv": str(self.simulator.cdr_path),
-                }
-            )
-            settings = settings.model_copy(update={"asterisk_records": records})
-        await self.reconciliation.start(
-            settings,
-            self._db,
-            tracker=self.tracker,
-            bus=self.bus,
+            sim = self.simulator
+            cfg = cfg.model_copy(update={"queue_log": str(sim.queue_log_path), "cdr_csv": str(sim.cdr_path)})
+        table = None
+        if cfg.database_url:
+            tz = ZoneInfo(cfg.queue_log_tz)
+            table = QueueLogTable(Database(cfg.database_url), table_name=cfg.queue_log_table, tz=tz)
+        reconciler = build_reconciler(
+            cfg,
+            queue_log_table=table,
+            checkpoints=RecordCheckpointRepository(self._db),
+            calls=KnownCallsRepository(self._db),
+            live=lambda: tuple(self.tracker.calls),
+            publish=self.bus.publish,
             clock=self.clock,
+        )
+        await self.reconciliation.start(
+            reconciler,
+            bus=self.bus,
+            interval_s=cfg.interval_s,
             ami_connected=lambda: self.bridge is not None and self.bridge.status.connected,
         )
 
     async def _start_demo_seats(self) -> None:
-        """Demo only: log the demo seats in once the AMI link is up, so simulated calls get answered."""
-        done = asyncio.Event()
-
-        async def on_resync(event: DomainEvent) -> None:
-            # The bridge publishes StateResynced after each login's snapshot: the link is up and
-            # the board knows who is already in which queue.
-            if done.is_set() or not isinstance(event, StateResynced) or self.seat_service is None:
-                return
-            done.set()
-            for sid, *_ in DEMO_SEATS:
-                recorded = self.seat_service.presence.get(SeatId(sid))
-                if recorded is not None and recorded.logged_in:
-                    continue  # logged in before this start: the seat restorer puts it back
-                try:
-                    await self.seat_service.login(SeatId(sid))
-                except HotlineError as exc:
-                    log.warning("demo seat %s could not log in: %s", sid, exc.message)
-
-        self.bus.subscribe("demo-seats", on_resync, types=(StateResynced,))
+        assert self._feed is not None
+        self._feed.log_in_on_first_link(sid for sid, *_ in DEMO_SEATS)
 
     async def _start_fanout(self) -> None:
         assert self.settings.redis.url

@@ -7,29 +7,11 @@ password; `seed_demo` refuses to run outside demo mode (the caller checks `setti
 
 from __future__ import annotations
 
-from core.access import Role
+from core.access import Role, district_team
 from core.ids import SeatId, TeamId, UserId
+from routing.districts import DISTRICTS as DISTRICTS  # moved: kept for app/console_*.py until they move
 from seats.models import Seat, SeatKind, Team, TeamKind, User
 from store.repositories import Repositories
-
-DISTRICTS: dict[str, str] = {
-    "310101": "黄浦区",
-    "310104": "徐汇区",
-    "310105": "长宁区",
-    "310106": "静安区",
-    "310107": "普陀区",
-    "310109": "虹口区",
-    "310110": "杨浦区",
-    "310112": "闵行区",
-    "310113": "宝山区",
-    "310114": "嘉定区",
-    "310115": "浦东新区",
-    "310116": "金山区",
-    "310117": "松江区",
-    "310118": "青浦区",
-    "310120": "奉贤区",
-    "310151": "崇明区",
-}
 
 ASSOCIATIONS: dict[str, str] = {
     "team-lawyers": "市律师协会",
@@ -40,13 +22,9 @@ ASSOCIATIONS: dict[str, str] = {
 }
 
 
-def district_team_id(district_code: str) -> TeamId:
-    return TeamId(f"team-{district_code}")
-
-
 def seed_teams() -> list[Team]:
     teams = [
-        Team(id=district_team_id(code), name=f"{name}坐席团队", kind=TeamKind.DISTRICT, district_code=code)
+        Team(id=district_team(code), name=f"{name}坐席团队", kind=TeamKind.DISTRICT, district_code=code)
         for code, name in DISTRICTS.items()
     ]
     teams += [
@@ -57,19 +35,19 @@ def seed_teams() -> list[Team]:
 
 # (seat id, name, kind, team, skills)
 DEMO_SEATS: list[tuple[str, str, SeatKind, TeamId, tuple[str, ...]]] = [
-    ("1001", "张律师", SeatKind.LAWYER, district_team_id("310106"), ("family", "labor", "contract", "other")),
+    ("1001", "张律师", SeatKind.LAWYER, district_team("310106"), ("family", "labor", "contract", "other")),
     (
         "1002",
         "李律师",
         SeatKind.LAWYER,
-        district_team_id("310106"),
+        district_team("310106"),
         ("labor", "property", "traffic", "other"),
     ),
     (
         "1003",
         "王律师",
         SeatKind.LAWYER,
-        district_team_id("310115"),
+        district_team("310115"),
         ("family", "contract", "property", "other"),
     ),
     ("1004", "赵公证员", SeatKind.NOTARY, TeamId("team-notaries"), ("notary", "forensic", "other")),

@@ -89,7 +89,7 @@ application extensions.conf uses is provided by one of them."""
 QUEUE_WRAPUP_S = 10
 """app_queue's `wrapuptime`: after a seat's leg of a queue call ends, Asterisk offers it no call for
 this long. The seat board's wrap-up (`HOTLINE_SEATS__WRAP_UP_S`) defaults to the same number and
-`app.telephony.asterisk_conf_values` renders the setting, so the two cannot drift."""
+`app.settings.asterisk_conf_values` renders the setting, so the two cannot drift."""
 
 DEFAULT_QUEUE = "q-city-other"
 """Where a call waits when the IVR set no queue (an IVR failure): the city pool, category 其他."""

@@ -3,7 +3,7 @@
 Services are injected: the composition root puts an object satisfying `ConsoleBackend` on
 `app.state.backend` during start-up; nothing here knows how it is built. Every route except the
 page shell, its assets, /healthz and /api/login needs a session; every state-changing route also
-needs the CSRF header; every pushed event is filtered by `seats.permissions.may_see`.
+needs the CSRF header; every pushed event is filtered by `core.access`.
 """
 
 from __future__ import annotations

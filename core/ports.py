@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from core.calls import KnownCall
+from core.calls import CallStatus, KnownCall
 from core.ids import CallId
 
 Headers = Mapping[str, str]
@@ -123,3 +123,23 @@ class KnownCalls(Protocol):
     def open_calls(self) -> Sequence[CallId]:
         """Inbound calls whose summary has no end."""
         ...
+
+
+class LiveCall(Protocol):
+    """What the IVR's wait estimate and the live transcript tap read of one call in progress."""
+
+    @property
+    def queue(self) -> str | None: ...
+
+    @property
+    def status(self) -> CallStatus: ...
+
+    @property
+    def channel(self) -> str: ...
+
+
+class LiveCalls(Protocol):
+    """The calls in progress as the AMI tracker sees them (`pbx.tracker.CallTracker`)."""
+
+    @property
+    def calls(self) -> Mapping[CallId, LiveCall]: ...

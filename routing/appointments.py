@@ -7,6 +7,7 @@ Persistence and sending belong to adapters: a repository stores the `Appointment
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,7 +17,10 @@ from core.clock import CHINA_TZ, Clock
 from core.errors import InvalidInput
 from core.ids import OfficeId
 from core.ports import SmsSender
+from core.privacy import mask_number
 from routing.offices import Office
+
+log = logging.getLogger(__name__)
 
 _WEEKDAYS = "一二三四五六日"
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -100,3 +104,19 @@ def first_slot(calendar: WorkingDays, now: datetime, *, at: time = time(10, 0)) 
 
 class WorkingDays(Protocol):
     def next_working_day(self, d: date, /) -> date: ...
+
+
+class LoggingSmsSender:
+    """core.ports.SmsSender that only logs (masked number) and remembers the last messages.
+
+    The default until an SMS gateway adapter is configured: nothing is sent anywhere.
+    """
+
+    def __init__(self, *, keep: int = 100) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self._keep = keep
+
+    async def send(self, number: str, text: str) -> None:
+        log.info("SMS to %s: %s", mask_number(number), text)
+        self.sent.append((number, text))
+        del self.sent[: -self._keep]

@@ -15,6 +15,9 @@ from pathlib import Path
 
 from core.errors import ConfigurationError
 
+SHANGHAI_DIR = Path(__file__).resolve().parent / "data" / "shanghai"
+"""The shipped gazetteer of the Shanghai deployment (read by the runtime and the office seed)."""
+
 
 @dataclass(frozen=True, slots=True)
 class District:

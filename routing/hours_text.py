@@ -1,7 +1,7 @@
 """The service hours as the after-hours prompt speaks them, from the rules routing itself uses.
 
 The IVR decides "open or not" with `routing/queue_rules.toml` [city_hours] on the holiday
-calendar's working days (`app.adapters.RoutingServiceHours`); the prompt that tells a caller the
+calendar's working days (`ivr.adapters.RoutingServiceHours`); the prompt that tells a caller the
 hours is filled from the same `QueueRules`, so the two cannot disagree.
 """
 

@@ -1,15 +1,30 @@
-"""Appointments (预约) booked at an office, kept as records; the id makes a repeated booking a no-op."""
+"""Appointments (预约) booked at an office, kept as records; the id makes a repeated booking a no-op.
+
+`AppointmentBooker` turns the IVR's `AppointmentRequested` into such a record and its SMS.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
 
+from core.blocking import offload
+from core.clock import Clock
+from core.errors import HotlineError
+from core.events import DomainEvent
 from core.ids import CallId, OfficeId
-from routing.appointments import Appointment
+from core.ivr_events import AppointmentRequested
+from core.ports import SmsSender
+from routing.appointments import Appointment, book_appointment, first_slot, send_confirmation
+from routing.calendar import HolidayCalendar
+from routing.offices import OfficeRegistry
 from store.db import Database
 from store.models import AppointmentRow
+
+log = logging.getLogger(__name__)
 
 
 class AppointmentRepository:
@@ -64,3 +79,36 @@ class AppointmentRepository:
     def count(self) -> int:
         with self._db.session() as s:
             return len(list(s.scalars(select(AppointmentRow.id))))
+
+
+class AppointmentBooker:
+    """Bus subscriber: the IVR's AppointmentRequested becomes an appointment record and an SMS."""
+
+    def __init__(
+        self,
+        *,
+        repo: AppointmentRepository,
+        registry: Callable[[], OfficeRegistry],
+        calendar: HolidayCalendar,
+        sms: SmsSender,
+        clock: Clock,
+    ) -> None:
+        self._repo = repo
+        self._registry = registry
+        self._calendar = calendar
+        self._sms = sms
+        self._clock = clock
+
+    async def handle(self, event: DomainEvent) -> None:
+        if not isinstance(event, AppointmentRequested):
+            return
+        try:
+            office = self._registry().get(event.office_id)
+            appt = book_appointment(
+                office, event.caller_number, first_slot(self._calendar, event.at), self._clock
+            )
+        except HotlineError as exc:
+            log.warning("appointment for call %s not booked: %s", event.call_id, exc.message)
+            return
+        if await offload(self._repo.add, appt, call_id=event.call_id):
+            await send_confirmation(appt, self._sms)

@@ -7,7 +7,8 @@ the recorder can share the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import BackendUnavailable
+from core.errors import BackendUnavailable, HotlineError
 
 
 def is_outage(exc: BaseException) -> bool:
@@ -107,3 +108,29 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class DatabaseProbe:
+    """A real round trip to the database (cached for a second: the status page polls)."""
+
+    def __init__(self, db: Callable[[], Database | None], *, ttl: float = 1.0) -> None:
+        self._db = db
+        self._ttl = ttl
+        self._last: tuple[float, tuple[bool, str]] | None = None
+
+    def __call__(self) -> tuple[bool, str]:
+        db = self._db()
+        if db is None:
+            return False, "未启动"
+        now = time.monotonic()
+        if self._last is not None and now - self._last[0] < self._ttl:
+            return self._last[1]
+        try:
+            db.ping()
+            result: tuple[bool, str] = (True, "")
+        except HotlineError as exc:
+            result = (False, f"{exc.message}（{exc.context.get('reason', '')}）")
+        except Exception as exc:
+            result = (False, f"数据库检查失败：{type(exc).__name__}")
+        self._last = (now, result)
+        return result

@@ -22,6 +22,7 @@ on. `JournaledHandler` wraps such a handler instead:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -34,7 +35,7 @@ from typing import Any
 
 from core.bus import Handler
 from core.events import DomainEvent, UnknownEventType, from_wire, to_wire
-from store.db import is_outage
+from store.db import is_outage, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -347,3 +348,42 @@ class JournaledHandler:
             await asyncio.to_thread(self._journal.done, self.name, entry.event_id)
             self.applied_late += 1
             delay = self._base
+
+
+def journal_folder(configured: str, database_url: str) -> Path:
+    """The configured folder; else beside the SQLite file, else `./hotline-journal`."""
+    if configured:
+        return Path(configured)
+    db_file = sqlite_file(database_url)
+    return db_file.with_suffix(".journal") if db_file is not None else Path("hotline-journal")
+
+
+class Journals:
+    """One journal folder per process; `guard` wraps a subscriber's handler with it."""
+
+    def __init__(self, folder: Path, *, max_tries: int) -> None:
+        self._folder = folder
+        self._max_tries = max_tries
+        self.journal: EventJournal | None = None
+        self.guards: list[JournaledHandler] = []
+
+    def guard(self, name: str, handler: Handler) -> Handler:
+        if self.journal is None:
+            self.journal = EventJournal(self._folder)
+        guarded = JournaledHandler(name, handler, self.journal, max_tries=self._max_tries)
+        guarded.start()
+        self.guards.append(guarded)
+        return guarded
+
+    async def stop(self) -> None:
+        for guarded in self.guards:
+            await guarded.stop()
+        self.guards.clear()
+
+    def dead_letters(self, limit: int) -> list[dict[str, object]]:
+        if self.journal is None:
+            return []
+        return [dataclasses.asdict(d) for d in self.journal.dead_letters(limit=limit)]
+
+    def backlog(self) -> dict[str, int]:
+        return {g.name: g.backlog for g in self.guards}

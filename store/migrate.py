@@ -13,7 +13,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from store.db import create_db_engine, normalise_url
+from core.errors import ConfigurationError
+from store.db import Database, create_db_engine, normalise_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -64,3 +65,18 @@ def current_revision(engine: Engine) -> str | None:
 
 def is_up_to_date(engine: Engine) -> bool:
     return current_revision(engine) == head_revision()
+
+
+def open_database(url: str, *, migrate: bool) -> Database:
+    """The database at `url`, migrated to the newest schema when `migrate`; otherwise it must
+    already be there (ConfigurationError, in Chinese, says how to get there)."""
+    db = Database(url)
+    try:
+        if migrate:
+            upgrade(db.url, engine=db.engine)
+        elif not is_up_to_date(db.engine):
+            raise ConfigurationError("数据库结构不是最新版本，请先运行：hotline db upgrade")
+    except Exception:
+        db.dispose()
+        raise
+    return db

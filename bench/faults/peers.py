@@ -374,7 +374,7 @@ def provision(db_url: str) -> None:
 
 def simulator_writes_records() -> bool:
     """Whether this checkout's simulator writes queue_log / Master.csv (`sim.run_dir` setting)."""
-    from app.settings import SimulatorSettings
+    from pbx.sim.demo import SimulatorSettings
 
     return "run_dir" in SimulatorSettings.model_fields
 

@@ -34,9 +34,9 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from app.runtime import start_simulator  # noqa: E402
 from app.seed import DEMO_SEATS  # noqa: E402
 from app.settings import demo_settings  # noqa: E402
-from app.telephony import start_simulator  # noqa: E402
 from pbx.sim.model import Headers  # noqa: E402
 from pbx.sim.simulator import Simulator  # noqa: E402
 from routing.calendar import load_holidays  # noqa: E402

@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.adapters import LoggingSmsSender
 from app.runtime import Runtime
 from core.clock import CHINA_TZ, ManualClock
 from core.ids import CallId, OfficeId
 from core.ivr_events import AppointmentRequested
+from routing.appointments import LoggingSmsSender
 from store.appointments import AppointmentRepository
 from tests.support.app import demo_test_settings
 

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.seat_import import SeatImportError, import_seats
 from asterisk_conf.render import FILES, MODULES
 from core import dialplan
 from core.ids import SeatId, TeamId
+from seats.seat_import import SeatImportError
 from store.db import Database
 from store.migrate import upgrade
 from store.repositories import Repositories
+from store.seat_import import import_seats
 from store.seat_phones import SeatPhoneRepository
 
 CSV = """工号,姓名,团队,区,类型,技能,话机密码

@@ -11,13 +11,12 @@ from types import SimpleNamespace
 from typing import cast
 
 from app.console_schedule import subscribe_seat_log
-from app.reliability import Journals
 from app.runtime import Runtime
-from app.settings import demo_settings
 from core.bus import EventBus
 from core.errors import BackendUnavailable
 from core.ids import EventId, SeatId, TeamId
 from seats.state import SeatStateChanged, SeatStatus
+from store.journal import Journals
 from store.schedules import SeatLogRepository
 from tests.support.polling import until
 
@@ -53,8 +52,7 @@ def _changed(n: int, status: SeatStatus) -> SeatStateChanged:
 async def test_given_the_database_down_when_seats_change_state_then_the_log_is_written_once_it_is_back(
     tmp_path: Path,
 ) -> None:
-    settings = demo_settings(journal={"dir": str(tmp_path / "journal")})
-    journals = Journals(settings)
+    journals = Journals(tmp_path / "journal", max_tries=5)
     bus = EventBus()
     runtime = cast(Runtime, SimpleNamespace(bus=bus, journals=journals, repos=None))
     log = FlakyLog()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app.settings import demo_settings
-from app.telephony import asterisk_conf_values, start_simulator
+from app.runtime import start_simulator
+from app.settings import asterisk_conf_values, demo_settings
 from asterisk_conf.render import render_asterisk_conf
 from routing.calendar import load_holidays
 from routing.queues import load_queue_rules

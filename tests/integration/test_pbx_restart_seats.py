@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app.runtime import Runtime
+from app.runtime import Runtime, start_simulator
 from app.seed import DEMO_SEATS
 from app.settings import demo_settings
-from app.telephony import start_simulator
 from core.call_events import CallAnswered
 from core.events import DomainEvent, StateResynced
 from core.ids import SeatId

@@ -13,8 +13,8 @@ from datetime import datetime, time
 
 import pytest
 
-from app.adapters import RoutingServiceHours
 from core.clock import CHINA_TZ
+from ivr.adapters import RoutingServiceHours
 from ivr.menu import load_menu
 from ivr.prompts import prompt_texts
 from routing.calendar import load_holidays

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from fake_ami_server import FakeAmiServer
 
-from app.asterisk_setup import RELOAD_MODULES, reload_asterisk
 from app.settings import AsteriskSetupSettings, load_asterisk_setup_settings
+from asterisk_conf.setup import RELOAD_MODULES, reload_asterisk
 from core.errors import PbxActionFailed, PbxUnavailable
 
 

@@ -13,20 +13,67 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.settings import DEMO_AMI_SECRET, AsteriskSetupSettings
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from asterisk_conf.render import AsteriskConfValues, Seat, Trunk, render_asterisk_conf
 from core.bus import EventBus
 from core.errors import ConfigurationError, InvalidInput, PbxUnavailable
 from ivr.menu import load_menu
+from ivr.settings import AgiSettings
 from pbx.ami_bridge import AmiBridge, ReconnectPolicy
 from pbx.ami_control import AmiCallControl
+from pbx.settings import DEMO_AMI_SECRET, AmiSettings
 from pbx.tracker import CallTracker
 from store.db import Database
 from store.repositories import Repositories
 from store.seat_phones import SeatPhoneRepository
+from store.settings import DatabaseSettings
 
 RELOAD_MODULES = ("res_pjsip.so", "app_queue.so", "pbx_config.so")
 """pjsip.conf (seats' phones, the trunk), queues.conf, extensions.conf."""
+
+
+class TrunkSettings(BaseModel):
+    """The carrier trunk for 12345 / 12368 / 12309 (and calls to 12348); default: a local test trunk."""
+
+    host: str = "127.0.0.1"
+    port: int = 5070
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    from_user: str = Field(default="", description="运营商处的热线号码（主叫号码）")
+    from_domain: str = ""
+    registration: bool = Field(default=False, description="是否向运营商注册（SIP REGISTER）")
+    qualify_s: int = Field(default=0, description="向运营商发送 OPTIONS 探测的间隔（秒），0 为不探测")
+
+
+class AsteriskSettings(BaseModel):
+    """What `hotline asterisk-conf render` writes besides the seats (HOTLINE_ASTERISK__...)."""
+
+    sip_bind: str = "0.0.0.0:5060"
+    rtp_start: int = 10000
+    rtp_end: int = 20000
+    prefix: str = Field(
+        default="/usr", description="Asterisk 安装目录前缀（模块在 <prefix>/lib/asterisk/modules）"
+    )
+    etc_dir: str | None = Field(default=None, description="Asterisk 读取配置的目录；默认为生成目录")
+    agi_host: str | None = Field(
+        default=None, description="Asterisk 连接 FastAGI 的地址；默认取 HOTLINE_AGI__HOST"
+    )
+    ami_bind: str = "127.0.0.1"
+    ami_permit: str = "127.0.0.1/255.255.255.255"
+    reload_timeout_s: float = 10.0
+    trunk: TrunkSettings = Field(default_factory=TrunkSettings)
+
+
+class AsteriskSetupSettings(BaseSettings):
+    """Only what rendering and reloading Asterisk's configuration needs (no web secrets)."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__", extra="ignore")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    ami: AmiSettings = Field(default_factory=AmiSettings)
+    agi: AgiSettings = Field(default_factory=AgiSettings)
+    asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
 
 
 @dataclass(frozen=True)

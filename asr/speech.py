@@ -1,5 +1,9 @@
 """Speech in the runtime: the AudioSocket/Vosk server, the IVR's spoken address, the live tap.
 
+* `SpeechServer`: the AudioSocket server with the Vosk model from the settings; a model that
+  cannot be loaded leaves it up without recognition (calls go on without transcripts) and the
+  status page says why.
+
 * `AsrSpeechCapture` (ivr.ports.SpeechCapture): registers the AudioSocket uuid with the ASR server
   *before* the IVR runs `EXEC AudioSocket`, with the address grammar and endpointing, and yields
   the recognised text (None when nothing usable was heard or ASR is down: the IVR falls back).
@@ -18,20 +22,66 @@ import uuid
 from collections.abc import Awaitable, Sequence
 
 from asr.audiosocket import AudioSocketServer, recognize_utterance
+from asr.settings import AsrSettings, AudioSocketSettings
+from asr.vosk_engine import VoskRecognizer
 from core import dialplan
 from core.asr_events import Leg
 from core.bus import EventBus
 from core.call_events import CallAnswered
-from core.errors import HotlineError
+from core.clock import Clock
+from core.errors import ConfigurationError, HotlineError
 from core.events import DomainEvent
 from core.ids import CallId
-from core.ports import CallControl
-from pbx.tracker import CallTracker
+from core.ports import CallControl, LiveCalls
 
 log = logging.getLogger(__name__)
 
 
+class SpeechServer:
+    """The AudioSocket server and its recogniser, as a component: start, stop, probe."""
+
+    def __init__(self, bus: EventBus, asr: AsrSettings, sock: AudioSocketSettings, clock: Clock) -> None:
+        self._bus = bus
+        self._asr = asr
+        self._sock = sock
+        self._clock = clock
+        self.server: AudioSocketServer | None = None
+        self._detail = ""
+
+    async def start(self) -> None:
+        recognizer = None
+        try:
+            recognizer = await VoskRecognizer.aload(self._asr.model_path)
+            self._detail = ""
+        except ConfigurationError as exc:
+            # Calls go on without transcripts; the status page says why.
+            self._detail = exc.message
+            log.error("ASR is down: %s", exc.message)
+        self.server = AudioSocketServer(
+            self._bus,
+            recognizer,
+            host=self._sock.host,
+            port=self._sock.port,
+            max_streams=self._asr.max_streams,
+            idle_timeout_s=self._asr.idle_timeout_s,
+            max_stream_s=self._asr.max_stream_s,
+            clock=self._clock,
+        )
+        await self.server.start()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+
+    def probe(self) -> tuple[bool, str]:
+        if self.server is None or self.server.recognizer is None:
+            return False, self._detail or "未启动"
+        return True, f"{self.server.active_streams} 路转写中"
+
+
 class AsrSpeechCapture:
+    """ivr.ports.SpeechCapture over the AudioSocket server (see the module's docstring)."""
+
     def __init__(
         self, server: AudioSocketServer, grammar: Sequence[str] | None, *, timeout_s: float = 20.0
     ) -> None:
@@ -59,12 +109,14 @@ class AsrSpeechCapture:
 
 
 class LiveTranscriptTap:
+    """Bus subscriber: a seat answered, so tap the caller's audio into ASR (see the docstring)."""
+
     def __init__(
         self,
         *,
         bus: EventBus,
         control: CallControl,
-        tracker: CallTracker,
+        tracker: LiveCalls,
         server: AudioSocketServer,
         address: str,
     ) -> None:

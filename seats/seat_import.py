@@ -1,4 +1,5 @@
-"""`hotline seats import FILE.csv`: the production set-up of teams, seats and their phones.
+"""The seat import's rules (`hotline seats import FILE.csv`): reading and checking the CSV, pure;
+`store.seat_import` writes the checked rows.
 
 One CSV (UTF-8, with or without BOM; a header row) creates or updates, per row, the team, the
 seat and the seat's SIP phone. Columns (Chinese or English headers):
@@ -28,15 +29,13 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from app.seed import DISTRICTS, district_team_id
+from core.access import district_team
 from core.errors import InvalidInput
 from core.ids import SeatId, TeamId
+from routing.districts import DISTRICTS
 from routing.queues import LegalCategory
 from seats.models import Seat, SeatKind, Team, TeamKind
-from store.repositories import Repositories
-from store.seat_phones import SeatPhoneRepository
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "seat_id": ("工号", "坐席编号", "seat_id"),
@@ -87,7 +86,7 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
-class _Row:
+class CheckedRow:
     line: int
     seat: Seat
     team: Team
@@ -126,7 +125,7 @@ def _team_id(name: str, district: str | None, given: str, known: dict[TeamId, Te
         if team.name == name:
             return team.id
     if district:
-        return district_team_id(district)
+        return district_team(district)
     return TeamId("team-" + hashlib.sha1(name.encode()).hexdigest()[:8])
 
 
@@ -154,9 +153,9 @@ def _skills(value: str) -> tuple[str, ...]:
 
 def check_rows(
     rows: Iterable[dict[str, str]], teams: dict[TeamId, Team], phones: dict[SeatId, str]
-) -> list[_Row]:
+) -> list[CheckedRow]:
     errors: list[str] = []
-    out: list[_Row] = []
+    out: list[CheckedRow] = []
     seen: dict[str, int] = {}
     team_of_id: dict[TeamId, Team] = dict(teams)
     for index, raw in enumerate(rows, start=2):
@@ -237,56 +236,18 @@ def check_rows(
             skills=skills,
             active=active_text not in NO,
         )
-        out.append(_Row(index, seat, team, password))
+        out.append(CheckedRow(index, seat, team, password))
     if errors:
         raise SeatImportError(errors)
     return out
 
 
-def import_seats(repos: Repositories, text: str) -> ImportReport:
-    """Check every row, then write teams, seats and phones (idempotent)."""
-    rows, _ = read_rows(text)
-    phones_repo = SeatPhoneRepository(repos.db)
-    teams = {t.id: t for t in repos.teams.all()}
-    seats = {s.id: s for s in repos.seats.all()}
-    checked = check_rows(rows, teams, phones_repo.all())
-    interfaces = {s.interface: s.id for s in seats.values()}
-    clashes = [
-        f"第 {r.line} 行：话机 {r.seat.interface} 已属于坐席 {interfaces[r.seat.interface]}"
-        for r in checked
-        if interfaces.get(r.seat.interface, r.seat.id) != r.seat.id
-    ]
-    if clashes:
-        raise SeatImportError(clashes)
-    report = ImportReport()
-    for r in checked:
-        if teams.get(r.team.id) != r.team:
-            if r.team.id not in teams:
-                report.teams_created.append(r.team.id)
-            repos.teams.save(r.team)
-            teams[r.team.id] = r.team
-        old = seats.get(r.seat.id)
-        same_phone = not r.password or phones_repo.password(r.seat.id) == r.password
-        if old == r.seat and same_phone:
-            report.seats_unchanged.append(r.seat.id)
-            continue
-        repos.seats.save(r.seat)
-        if r.password:
-            phones_repo.save(r.seat.id, r.password)
-        (report.seats_updated if old else report.seats_created).append(r.seat.id)
-    return report
-
-
-def import_seats_file(repos: Repositories, path: Path) -> ImportReport:
+def decode_csv(raw: bytes, name: object) -> str:
+    """The file's text: UTF-8, else GBK (a CSV saved by Excel on a Chinese Windows)."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SeatImportError([f"无法读取文件 {path}：{exc.strerror or exc}"]) from exc
-    try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         try:
-            text = raw.decode("gb18030")  # a CSV saved by Excel on a Chinese Windows
+            return raw.decode("gb18030")
         except UnicodeDecodeError:
-            raise SeatImportError([f"文件 {path} 不是 UTF-8 或 GBK 编码的文本"]) from None
-    return import_seats(repos, text)
+            raise SeatImportError([f"文件 {name} 不是 UTF-8 或 GBK 编码的文本"]) from None

@@ -1,0 +1,147 @@
+"""The IVR's ports over the packages below it: routing's queue rules, service hours and address
+lookup to the nearest office, the seat board's serving seats, and fall-backs when no ASR or no
+espeak-ng runs. `ivr/assembly.py` builds the IVR from them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import datetime
+
+from core.calls import CallStatus
+from core.clock import CHINA_TZ
+from core.ids import OfficeId
+from core.ports import LiveCalls
+from core.seat_events import SeatStatus
+from ivr.ports import AddressCandidate, WaitEstimate
+from routing.address import AddressResolver
+from routing.calendar import HolidayCalendar
+from routing.nearest import NoOfficeFound, nearest_office
+from routing.offices import OfficeRegistry
+from routing.queues import QueueRules
+from seats.board import SeatBoard
+
+
+class RoutingQueueRouter:
+    """ivr.ports.QueueRouter over routing's data-driven queue rules."""
+
+    def __init__(self, rules: QueueRules) -> None:
+        self._rules = rules
+
+    def choose(self, district_code: str | None, category: str, now: datetime) -> tuple[str, str]:
+        decision = self._rules.choose_queue(district_code, category, now)
+        return decision.queue, decision.reason
+
+
+class RoutingServiceHours:
+    """ivr.ports.ServiceHours: open while the city pool is (working days per the holiday calendar)."""
+
+    def __init__(self, rules: QueueRules, calendar: HolidayCalendar) -> None:
+        self._rules = rules
+        self._calendar = calendar
+
+    def is_open(self, now: datetime) -> bool:
+        local = now.astimezone(CHINA_TZ)
+        return self._calendar.is_working_day(local.date()) and self._rules.city_hours.contains(local.time())
+
+
+class RoutingAddressLookup:
+    """ivr.ports.AddressLookup: ASR text → ranked places → the nearest office of each."""
+
+    def __init__(self, resolver: AddressResolver, registry: OfficeRegistry, *, limit: int = 3) -> None:
+        self._resolver = resolver
+        self._registry = registry
+        self._limit = limit
+
+    @property
+    def registry(self) -> OfficeRegistry:
+        return self._registry
+
+    def use_registry(self, registry: OfficeRegistry) -> None:
+        """Point lookups at an edited registry (after an admin's import or edit)."""
+        self._registry = registry
+
+    def lookup(self, text: str) -> list[AddressCandidate]:
+        out: list[AddressCandidate] = []
+        seen: set[str] = set()
+        for match in self._resolver.resolve(text, limit=self._limit):
+            try:
+                found = nearest_office(
+                    self._registry,
+                    district_code=match.district_code,
+                    street_code=match.street_code,
+                    committee_code=match.committee_code,
+                )
+            except NoOfficeFound:
+                continue
+            if found.office.id in seen:
+                continue
+            seen.add(found.office.id)
+            out.append(
+                AddressCandidate(
+                    office_id=OfficeId(found.office.id),
+                    office_name=found.office.name,
+                    office_address=found.office.address,
+                    opening_hours=found.office.opening_hours,
+                    district_code=found.office.district_code,
+                    confidence=match.confidence,
+                    reason=f"{match.reason}；{found.reason}",
+                )
+            )
+        return out
+
+
+class LiveWaitEstimator:
+    """ivr.ports.QueueWaitEstimator: callers waiting × average handling time ÷ seats serving.
+
+    A queue nobody serves has no estimate (None): the IVR then offers no callback on that ground.
+    """
+
+    def __init__(
+        self,
+        tracker: LiveCalls,
+        board: SeatBoard | None,
+        *,
+        aht_seconds: float = 300.0,
+        max_waiting: int = 30,
+    ) -> None:
+        self._tracker = tracker
+        self._board = board
+        self._aht = aht_seconds
+        self._max = max_waiting
+
+    async def estimate(self, queue: str) -> WaitEstimate:
+        waiting = sum(
+            1 for c in self._tracker.calls.values() if c.queue == queue and c.status is CallStatus.QUEUED
+        )
+        if waiting >= self._max:
+            return WaitEstimate(None, full=True)
+        if self._board is None:
+            return WaitEstimate(None)
+        serving = [
+            s
+            for s, qs in self._board.queues.items()
+            if queue in qs and self._board.state(s).status is not SeatStatus.OFFLINE
+        ]
+        if not serving:
+            return WaitEstimate(None)
+        return WaitEstimate(waiting * self._aht / len(serving))
+
+
+class NoSpeechCapture:
+    """ivr.ports.SpeechCapture when no ASR is running: nothing is heard, the IVR falls back."""
+
+    async def _none(self) -> str | None:
+        return None
+
+    def expect(self, stream_id: str) -> Awaitable[str | None]:
+        return self._none()
+
+
+class FixedPromptSynth:
+    """ivr.ports.SpeechSynth without espeak-ng: a fixed prompt instead of the office's name."""
+
+    def __init__(self, prompt_base: str) -> None:
+        self._name = f"{prompt_base}/office_found"
+
+    async def prompt_for(self, text: str) -> str:
+        return self._name

@@ -1,0 +1,54 @@
+"""`IvrOutcomes`: the IVR's callback requests become work orders; survey answers are stored."""
+
+from __future__ import annotations
+
+import logging
+
+from callbacks.models import MissReason
+from callbacks.service import CallbackService
+from core.events import DomainEvent
+from core.ids import TeamId
+from core.ivr_events import CallbackReason, CallbackRequested, SurveyAnswered, SurveyRating
+from stats.models import Satisfaction, SurveyAnswer
+from store.repositories import Repositories
+
+log = logging.getLogger(__name__)
+
+_RATING = {
+    SurveyRating.SATISFIED: Satisfaction.SATISFIED,
+    SurveyRating.BASICALLY_SATISFIED: Satisfaction.FAIRLY_SATISFIED,
+    SurveyRating.DISSATISFIED: Satisfaction.DISSATISFIED,
+}
+
+
+class IvrOutcomes:
+    """Bus subscriber: IVR callback requests become work orders; survey answers are stored."""
+
+    def __init__(self, repos: Repositories, callbacks: CallbackService | None) -> None:
+        self._repos = repos
+        self._callbacks = callbacks
+
+    async def handle(self, event: DomainEvent) -> None:
+        if isinstance(event, CallbackRequested) and self._callbacks is not None:
+            reason = (
+                MissReason.AFTER_HOURS
+                if event.reason is CallbackReason.AFTER_HOURS
+                else MissReason.IVR_REQUEST
+            )
+            team = TeamId(f"team-{event.district_code}") if event.district_code else None
+            await self._callbacks.record_callback_request(
+                event.call_id,
+                event.caller_number,
+                reason,
+                event.at,
+                event.district_code,
+                team,
+                queue=event.queue,
+                category=event.category,
+            )
+        elif isinstance(event, SurveyAnswered):
+            answer = SurveyAnswer(
+                call_id=event.call_id, seat_id=event.seat_id or None, score=_RATING[event.rating], at=event.at
+            )
+            if not self._repos.surveys.record(answer):
+                log.info("survey for call %s already recorded", event.call_id)
