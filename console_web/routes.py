@@ -31,6 +31,8 @@ from core.seat_events import PauseReason, SeatStatus
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# How many of the latest calls `/api/calls/recent` reads at most to find a scoped user's own.
+RECENT_SCAN_MAX = 10_000
 
 
 class ConsoleBackend(Protocol):
@@ -254,11 +256,19 @@ def build_router() -> APIRouter:
 
     @router.get("/api/calls/recent", response_model=RecentCallsOut)
     def recent_calls(auth: User, request: Request, limit: int = 50) -> RecentCallsOut:
-        # The same rule as the pushes (`sees_event`): a call pushed live is found here afterwards.
+        # The same rule as the pushes (`sees_event`): a call pushed live is found here afterwards,
+        # however busy the other districts are (the window widens until `limit` calls are theirs).
         backend = _backend(request)
         scope = backend.scope_of(auth.principal)
-        calls = backend.recent_calls(max(1, min(limit, 500)))
-        return RecentCallsOut(calls=[CallOut.of(c) for c in calls if scope.sees_call(c)])
+        limit = max(1, min(limit, 500))
+        window = limit
+        while True:
+            calls = backend.recent_calls(window)
+            mine = [c for c in calls if scope.sees_call(c)]
+            if len(mine) >= limit or len(calls) < window or window >= RECENT_SCAN_MAX:
+                break
+            window = min(window * 4, RECENT_SCAN_MAX)
+        return RecentCallsOut(calls=[CallOut.of(c) for c in mine[:limit]])
 
     @router.websocket("/ws/events")
     async def events(ws: WebSocket) -> None:

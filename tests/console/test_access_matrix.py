@@ -458,7 +458,7 @@ class Sockets:
         assert self.open[role].receive_json()["type"] == "hello"
 
     def received_until(self, role: str, sentinel: str) -> list[dict[str, Any]]:
-        got = []
+        got: list[dict[str, Any]] = []
         while True:
             message = self.open[role].receive_json()
             if message["data"].get("event_id") == sentinel:
@@ -528,3 +528,31 @@ def test_given_every_event_type_about_district_a_when_pushed_then_each_role_gets
         listed = {c["id"] for c in sockets.client.get("/api/calls/recent").json()["calls"]}
         sockets.client.cookies.clear()
         assert pushed_calls[role] == listed & {A_CALL, A2_CALL, B_CALL}, role
+
+
+def test_given_busier_other_districts_when_a_district_supervisor_lists_recent_calls_then_theirs_are_found(
+    tmp_path: Path,
+) -> None:
+    with TestClient(build_test_app(tmp_path), base_url=TEST_BASE_URL) as client:
+        rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        now = datetime.now(UTC)
+        calls = [(A_CALL, "310106", now - timedelta(hours=1))]
+        calls += [(f"pudong-{i}", "310115", now - timedelta(minutes=i)) for i in range(1, 8)]
+        for cid, district, at in calls:
+            rt.repos.calls.save(
+                CallRecord(
+                    id=CallId(cid),
+                    caller_number="13812348000",
+                    offered_at=at,
+                    status=CallStatus.ABANDONED,
+                    queue=f"q-{district}-labor",
+                    district_code=district,
+                )
+            )
+        login(client, "jingan")
+        assert [c["id"] for c in client.get("/api/calls/recent?limit=1").json()["calls"]] == [A_CALL]
+        login(client, "banzhang", clear_cookies=True)
+        assert [c["id"] for c in client.get("/api/calls/recent?limit=2").json()["calls"]] == [
+            "pudong-1",
+            "pudong-2",
+        ]
