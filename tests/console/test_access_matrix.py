@@ -28,14 +28,14 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD
-from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from console_web.auth import COOKIE
 from core.access import Role
 from core.calls import CallRecord, CallStatus
 from core.events import _REGISTRY, ComponentStatusChanged, DomainEvent
-from core.ids import CallId, SeatId, TeamId, UserId, WorkOrderId
+from core.ids import CallId, SeatId, TeamId, UserId
 from seats.models import User
 from seats.schedule import Shift
+from tests.console.test_orders_api import add_order
 from tests.support.app import TEST_BASE_URL, build_test_app, login
 
 # --- roles -----------------------------------------------------------------------------------------
@@ -93,17 +93,7 @@ def _seed(app: FastAPI) -> Seeded:
             )
         )
     for oid, team, number in ((A_ORDER, A_TEAM, "13900001111"), (B_ORDER, B_TEAM, "13900002222")):
-        order = WorkOrder(
-            id=WorkOrderId(oid),
-            caller_number=number,
-            reason=MissReason.ABANDONED,
-            status=WorkOrderStatus.POOL,
-            team_id=TeamId(team),
-            created_at=now - timedelta(minutes=10),
-            deadline=now + timedelta(hours=2),
-        )
-        miss = MissedCall(call_id=CallId(f"miss-{oid}"), order_id=order.id, reason=order.reason, at=now)
-        rt.repos.work_orders.record_miss(miss, order)
+        add_order(rt, oid, team, number=number, created_ago=timedelta(minutes=10), due_in=timedelta(days=60))
     day = (now + timedelta(days=40)).date()  # next month's plan: nothing of today's depends on it
     shifts = app.state.schedule_backend.shifts
     ids = [
