@@ -18,6 +18,7 @@ from callbacks.sla import SlaPolicy
 from callbacks.subscriber import subscribe_callbacks
 from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
+from core.access import Principal, Scope, Scopes
 from core.blocking import offload
 from core.bus import EventBus
 from core.calls import CallRecord
@@ -112,6 +113,8 @@ class Runtime:
         )
         self.reconciliation = Reconciliation()
         self._probe_db = DatabaseProbe(lambda: self._db)
+        # Who sees what (core.access): one Scope per principal, for lists, reads and pushes alike.
+        self.scopes = Scopes(lambda: (self.repos.teams.all(), self.repos.seats.all()))
         self._plan()
 
     # --- accessors ---------------------------------------------------------------------------
@@ -158,6 +161,9 @@ class Runtime:
             "dead_letters": len(self.journals.dead_letters(10_000)),
             "last_reconciliation": self.reconciliation.last(),
         }
+
+    def scope_of(self, principal: Principal) -> Scope:
+        return self.scopes.of(principal)
 
     def recent_calls(self, limit: int) -> list[CallRecord]:
         return self.repos.calls.recent(limit=limit)

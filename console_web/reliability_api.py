@@ -55,11 +55,30 @@ class DeadLettersOut(BaseModel):
     items: list[DeadLetterOut]
 
 
+class ReconciliationOut(BaseModel):
+    """The last pass over Asterisk's records (`pbx.reconcile.ReconcileReport` and its summary)."""
+
+    reason: str
+    lines: dict[str, int]
+    skipped: dict[str, int]
+    restarted: list[str]
+    missing: list[str]
+    closed: int
+    created: int
+    corrected: int
+    misses: int
+    live: int
+    incomplete: int
+    open_unresolved: int
+    closed_unseen: int
+    summary: str
+
+
 class ReliabilityOut(BaseModel):
     journal_backlog: dict[str, int]
     journal_labels: dict[str, str] = SUBSCRIBER_LABELS
     dead_letters: int
-    last_reconciliation: dict[str, object] | None
+    last_reconciliation: ReconciliationOut | None
 
 
 def _backend(request: Request) -> ReliabilityBackend:

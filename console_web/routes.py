@@ -3,24 +3,26 @@
 Services are injected: the composition root puts an object satisfying `ConsoleBackend` on
 `app.state.backend` during start-up; nothing here knows how it is built. Every route except the
 page shell, its assets, /healthz and /api/login needs a session; every state-changing route also
-needs the CSRF header; every pushed event is filtered by `core.access`.
+needs the CSRF header. What each user is pushed and what their lists show is decided by one rule,
+the `core.access.Scope` the backend builds for them (`scope_of`): `Scope.sees`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response, WebSocket
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from callbacks.models import MissReason, WorkOrderStatus
 from console_web.auth import COOKIE, CSRF_HEADER, Authenticated, AuthService
 from console_web.hub import WebsocketHub
-from core.access import Principal, may_see, sees_full_numbers
+from core.access import Principal, Scope, sees_full_numbers
 from core.asr_events import Leg
+from core.blocking import offload
 from core.calls import CallRecord, CallStatus
 from core.errors import HotlineError, NotAuthenticated
 from core.events import DomainEvent, call_id_of
@@ -29,6 +31,8 @@ from core.seat_events import PauseReason, SeatStatus
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# How many of the latest calls `/api/calls/recent` reads at most to find a scoped user's own.
+RECENT_SCAN_MAX = 10_000
 
 
 class ConsoleBackend(Protocol):
@@ -38,6 +42,8 @@ class ConsoleBackend(Protocol):
     def component_status(self) -> list[dict[str, object]]: ...
 
     def recent_calls(self, limit: int) -> list[CallRecord]: ...
+
+    def scope_of(self, principal: Principal) -> Scope: ...
 
 
 class LoginForm(BaseModel):
@@ -70,37 +76,112 @@ User = Annotated[Authenticated, Depends(current_user)]
 Acting = Annotated[Authenticated, Depends(csrf_checked)]
 
 
-def call_audience(call: CallRecord) -> frozenset[str]:
-    keys = set()
-    if call.seat_id:
-        keys.add(f"seat:{call.seat_id}")
-    if call.district_code:
-        keys.add(f"district:{call.district_code}")
-    return frozenset(keys)
+def sees_event(scope: Scope, event: DomainEvent) -> bool:
+    """The websocket's filter: the scope's one rule over the event's audience keys."""
+    return scope.sees(event.audience(), about_a_call=call_id_of(event) is not None)
 
 
-def event_visible_to(principal: Principal, event: DomainEvent) -> bool:
-    return may_see(principal, event.audience(), about_a_call=call_id_of(event) is not None)
+class OkOut(BaseModel):
+    ok: bool = True
 
 
-def _call_json(call: CallRecord) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "caller": mask_number(call.caller_number),
-        "status": call.status.value,
-        "status_label": call.status.label,
-        "queue": call.queue,
-        "category": call.category,
-        "district_code": call.district_code,
-        "seat_id": call.seat_id,
-        "offered_at": call.offered_at.isoformat(),
-        "wait_seconds": call.wait_seconds,
-        "talk_seconds": call.talk_seconds,
-    }
+class FailingOut(BaseModel):
+    name: str
+    label: str
+    detail: str
 
 
-def state_labels() -> dict[str, dict[str, str]]:
+class HealthOut(BaseModel):
+    ok: bool
+    message: str | None = None
+    failing: list[FailingOut] | None = None
+
+
+class ComponentOut(BaseModel):
+    name: str
+    label: str
+    up: bool
+    detail: str
+    required: bool
+
+
+class StatusOut(BaseModel):
+    components: list[ComponentOut]
+
+
+class PrincipalOut(BaseModel):
+    user_id: str
+    username: str
+    display_name: str
+    role: str
+    role_label: str
+    seat_id: str | None
+    scope_team_id: str | None
+    scope_district_code: str | None
+    csrf_token: str
+
+    @classmethod
+    def of(cls, auth: Authenticated) -> PrincipalOut:
+        p = auth.principal
+        return cls(
+            user_id=p.user_id,
+            username=p.username,
+            display_name=p.display_name,
+            role=p.role.value,
+            role_label=p.role.label,
+            seat_id=p.seat_id,
+            scope_team_id=p.scope_team_id,
+            scope_district_code=p.scope_district_code,
+            csrf_token=auth.session.csrf_token,
+        )
+
+
+class CallOut(BaseModel):
+    id: str
+    caller: str
+    status: str
+    status_label: str
+    queue: str | None
+    category: str | None
+    district_code: str | None
+    seat_id: str | None
+    offered_at: str
+    wait_seconds: float | None
+    talk_seconds: float | None
+
+    @classmethod
+    def of(cls, call: CallRecord) -> CallOut:
+        return cls(
+            id=call.id,
+            caller=mask_number(call.caller_number),
+            status=call.status.value,
+            status_label=call.status.label,
+            queue=call.queue,
+            category=call.category,
+            district_code=call.district_code,
+            seat_id=call.seat_id,
+            offered_at=call.offered_at.isoformat(),
+            wait_seconds=call.wait_seconds,
+            talk_seconds=call.talk_seconds,
+        )
+
+
+class RecentCallsOut(BaseModel):
+    calls: list[CallOut]
+
+
+class LabelsOut(BaseModel):
     """Each state enum's one Chinese label, by value: pages take their texts from here."""
+
+    call_status: dict[str, str]
+    work_order_status: dict[str, str]
+    miss_reason: dict[str, str]
+    seat_status: dict[str, str]
+    pause_reason: dict[str, str]
+    leg: dict[str, str]
+
+
+def state_labels() -> LabelsOut:
     enums: dict[str, type[CallStatus | WorkOrderStatus | MissReason | SeatStatus | PauseReason | Leg]] = {
         "call_status": CallStatus,
         "work_order_status": WorkOrderStatus,
@@ -109,22 +190,7 @@ def state_labels() -> dict[str, dict[str, str]]:
         "pause_reason": PauseReason,
         "leg": Leg,
     }
-    return {name: {m.value: m.label for m in enum} for name, enum in enums.items()}
-
-
-def _principal_json(auth: Authenticated) -> dict[str, Any]:
-    p = auth.principal
-    return {
-        "user_id": p.user_id,
-        "username": p.username,
-        "display_name": p.display_name,
-        "role": p.role.value,
-        "role_label": p.role.label,
-        "seat_id": p.seat_id,
-        "scope_team_id": p.scope_team_id,
-        "scope_district_code": p.scope_district_code,
-        "csrf_token": auth.session.csrf_token,
-    }
+    return LabelsOut.model_validate({name: {m.value: m.label for m in enum} for name, enum in enums.items()})
 
 
 def build_router() -> APIRouter:
@@ -134,26 +200,24 @@ def build_router() -> APIRouter:
     async def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
-    @router.get("/healthz")
-    async def healthz(request: Request) -> JSONResponse:
+    @router.get("/healthz", response_model=HealthOut, response_model_exclude_none=True)
+    async def healthz(request: Request, response: Response) -> HealthOut:
         # The probes make real round trips (the database's SELECT 1): off the event loop.
         status = await asyncio.to_thread(_backend(request).component_status)
         failing = [c for c in status if c.get("required", True) and not c["up"]]
         if not failing:
-            return JSONResponse({"ok": True})
-        return JSONResponse(
-            {
-                "ok": False,
-                "message": "、".join(f"{c['label']}不可用" for c in failing)
-                + " / "
-                + ", ".join(f"{c['name']} unavailable" for c in failing),
-                "failing": [{"name": c["name"], "label": c["label"], "detail": c["detail"]} for c in failing],
-            },
-            status_code=503,
+            return HealthOut(ok=True)
+        response.status_code = 503
+        return HealthOut(
+            ok=False,
+            message="、".join(f"{c['label']}不可用" for c in failing)
+            + " / "
+            + ", ".join(f"{c['name']} unavailable" for c in failing),
+            failing=[FailingOut.model_validate(c) for c in failing],
         )
 
-    @router.post("/api/login")
-    async def login(form: LoginForm, request: Request, response: Response) -> dict[str, Any]:
+    @router.post("/api/login", response_model=PrincipalOut)
+    async def login(form: LoginForm, request: Request, response: Response) -> PrincipalOut:
         # Throttled clients are refused before hashing; argon2 runs in a bounded thread pool.
         auth, token = await _backend(request).auth.login(
             form.username, form.password, source_ip=_client_ip(request)
@@ -167,38 +231,44 @@ def build_router() -> APIRouter:
             max_age=int((auth.session.expires_at - auth.session.created_at).total_seconds()),
             path="/",
         )
-        return _principal_json(auth)
+        return PrincipalOut.of(auth)
 
-    @router.post("/api/logout")
-    def logout(auth: Acting, request: Request, response: Response) -> dict[str, bool]:
+    @router.post("/api/logout", response_model=OkOut)
+    def logout(auth: Acting, request: Request, response: Response) -> OkOut:
         backend = _backend(request)
         backend.auth.logout(auth, source_ip=_client_ip(request))
         # The session's live sockets go too (4401): a logged-out page must stop receiving calls.
         backend.hub.close_session(auth.session.token_hash, reason="已退出登录")
         response.delete_cookie(COOKIE, path="/")
-        return {"ok": True}
+        return OkOut()
 
-    @router.get("/api/me")
-    def me(auth: User) -> dict[str, Any]:
-        return _principal_json(auth)
+    @router.get("/api/me", response_model=PrincipalOut)
+    def me(auth: User) -> PrincipalOut:
+        return PrincipalOut.of(auth)
 
-    @router.get("/api/labels")
-    def labels(auth: User) -> dict[str, dict[str, str]]:
+    @router.get("/api/labels", response_model=LabelsOut)
+    def labels(auth: User) -> LabelsOut:
         return state_labels()
 
-    @router.get("/api/status")
-    def api_status(auth: User, request: Request) -> dict[str, Any]:
-        return {"components": _backend(request).component_status()}
+    @router.get("/api/status", response_model=StatusOut)
+    def api_status(auth: User, request: Request) -> StatusOut:
+        return StatusOut.model_validate({"components": _backend(request).component_status()})
 
-    @router.get("/api/calls/recent")
-    def recent_calls(auth: User, request: Request, limit: int = 50) -> dict[str, Any]:
+    @router.get("/api/calls/recent", response_model=RecentCallsOut)
+    def recent_calls(auth: User, request: Request, limit: int = 50) -> RecentCallsOut:
+        # The same rule as the pushes (`sees_event`): a call pushed live is found here afterwards,
+        # however busy the other districts are (the window widens until `limit` calls are theirs).
+        backend = _backend(request)
+        scope = backend.scope_of(auth.principal)
         limit = max(1, min(limit, 500))
-        calls = [
-            c
-            for c in _backend(request).recent_calls(limit)
-            if may_see(auth.principal, call_audience(c), about_a_call=True)
-        ]
-        return {"calls": [_call_json(c) for c in calls]}
+        window = limit
+        while True:
+            calls = backend.recent_calls(window)
+            mine = [c for c in calls if scope.sees_call(c)]
+            if len(mine) >= limit or len(calls) < window or window >= RECENT_SCAN_MAX:
+                break
+            window = min(window * 4, RECENT_SCAN_MAX)
+        return RecentCallsOut(calls=[CallOut.of(c) for c in mine[:limit]])
 
     @router.websocket("/ws/events")
     async def events(ws: WebSocket) -> None:
@@ -216,17 +286,22 @@ def build_router() -> APIRouter:
         await ws.accept()
         principal = auth.principal
         token = ws.cookies.get(COOKIE)
+        # Built off the loop now and again at each recheck (teams and seats may have changed);
+        # the filter itself runs on the loop and only reads it.
+        scope = await offload(backend.scope_of, principal)
 
         async def revalidate() -> str | None:
+            nonlocal scope
             try:
                 await asyncio.to_thread(backend.auth.authenticate, token)
             except HotlineError as exc:  # logged out, expired, account disabled or removed
                 return exc.message
+            scope = await offload(backend.scope_of, principal)
             return None
 
         await backend.hub.serve(
             ws,
-            allowed=lambda e: event_visible_to(principal, e),
+            allowed=lambda e: sees_event(scope, e),
             session=auth.session.token_hash,
             user=principal.user_id,
             revalidate=revalidate,

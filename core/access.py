@@ -1,16 +1,22 @@
 """Who may see what: the one access model (principal, scope, may-see).
 
-Lists, single reads, pushes and reports all ask this module, so that what a console user is
-pushed live is exactly what they can find afterwards.
+Lists, single reads, pushes and reports all ask one question, `Scope.sees(audience, about_a_call)`,
+of one `Scope` built for the principal from the teams and seats (`Scope.of`; `Scopes` caches it per
+principal and rebuilds it when the teams or seats may have changed). So what a console user is
+pushed live is exactly what they can find afterwards, and the other way round.
 
-* admin: everything.
-* supervisor: a city-wide supervisor (no scope) sees everything; a scoped one sees what belongs to
-  their team or district (its teams, their seats, its queues), plus system-wide notices that
-  concern no call.
-* seat: only what carries its own seat, plus system-wide notices that concern no call.
+* admin and city-wide supervisor (a supervisor with no team and no district): everything.
+* scoped supervisor: what carries one of their teams (their own team, every team of their
+  district), one of those teams' seats, or their district.
+* seat: only what carries its own seat. (Its lists also show its team's work-order pool and shift
+  plan: `Scope.team_ids`, read by the orders and schedule services; those facts are not pushed.)
+* everybody: system notices that concern no call (`StateResynced`, `ComponentStatusChanged`).
+  A fact about a call that carries no key at all (not yet routed) could be anyone's call: it goes
+  to the city-wide roles only.
 
-Facts carry *audience keys* (`seat:<id>`, `team:<id>`, `district:<code>`); a call's keys come from
-its queue's name, its district and its seat (`call_keys`).
+Facts carry *audience keys* (`seat:<id>`, `team:<id>`, `district:<code>`): events through
+`core.events.DomainEvent.audience`, a stored call through `call_keys` (its queue's district, its own
+district and its seat), the same keys the events about that call carry.
 
 Caller numbers are masked for every role in everything pushed or served: call-backs are dialled by
 the server (Originate), so no console user needs the full number.
@@ -20,7 +26,9 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -136,30 +144,6 @@ class Principal:
             self.role is Role.SUPERVISOR and self.scope_team_id is None and self.scope_district_code is None
         )
 
-    def keys(self) -> frozenset[str]:
-        keys = set()
-        if self.seat_id:
-            keys.add(f"seat:{self.seat_id}")
-        if self.scope_team_id:
-            keys.add(f"team:{self.scope_team_id}")
-        if self.scope_district_code:
-            keys.add(f"district:{self.scope_district_code}")
-            # Seat and work-order facts name the team; a district's own team is `team-<code>`.
-            keys.add(f"team:{district_team(self.scope_district_code)}")
-        return frozenset(keys)
-
-
-def may_see(principal: Principal, audience: frozenset[str], *, about_a_call: bool) -> bool:
-    """Whether an event with these audience keys may be pushed to this principal."""
-    if principal.citywide:
-        return True
-    if not audience:
-        # Unscoped facts about a call could be anyone's call: only city-wide roles see them.
-        return not about_a_call
-    if principal.role is Role.SUPERVISOR:
-        return bool(audience & (principal.keys() - {f"seat:{principal.seat_id}"}))
-    return principal.seat_id is not None and f"seat:{principal.seat_id}" in audience
-
 
 def sees_full_numbers(principal: Principal | None) -> bool:
     """Whether full phone numbers may be shown to this principal. Nobody, today (see above): every
@@ -173,13 +157,18 @@ def require_role(principal: Principal, *roles: Role) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """What a principal's lists and reports cover: the teams, seats and district they may see."""
+    """What one principal may see: the one decision behind lists, single reads, pushes and reports.
+
+    `team_ids` and `seat_ids` are the teams and seats whose lists they read (a seat: its own team's
+    pool and plan); `keys` are the audience keys whose facts they see (a seat: its own seat only).
+    """
 
     citywide: bool
     label: str
     district: str | None
     team_ids: frozenset[str]
     seat_ids: frozenset[str]
+    keys: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, principal: Principal, teams: Sequence[TeamLike], seats: Sequence[SeatLike]) -> Scope:
@@ -197,29 +186,72 @@ class Scope:
             label = next(
                 (t.name.removesuffix("坐席团队") for t in teams if t.district_code == district), label
             )
-        return cls(
-            False,
-            label,
-            district,
-            frozenset(team_ids),
-            frozenset(s.id for s in seats if s.team_id in team_ids),
-        )
+        seat_ids = frozenset(s.id for s in seats if s.team_id in team_ids)
+        keys: set[str] = set()
+        if principal.role is Role.SUPERVISOR:
+            keys |= {f"team:{t}" for t in team_ids} | {f"seat:{s}" for s in seat_ids}
+            if district:
+                keys.add(f"district:{district}")
+        elif principal.role is Role.SEAT and principal.seat_id:
+            keys.add(f"seat:{principal.seat_id}")
+        return cls(False, label, district, frozenset(team_ids), seat_ids, frozenset(keys))
 
-    def sees_team(self, team_id: str | None) -> bool:
-        return self.citywide or (team_id is not None and team_id in self.team_ids)
-
-    def sees_keys(self, keys: Iterable[str]) -> bool:
+    def sees(self, audience: Iterable[str], *, about_a_call: bool) -> bool:
+        """Whether a fact with these audience keys may be pushed or served to this principal.
+        `about_a_call`: the fact concerns a call (a keyless one is then nobody's but city-wide)."""
         if self.citywide:
             return True
-        for key in keys:
-            kind, _, value = key.partition(":")
-            if (
-                (kind == "seat" and value in self.seat_ids)
-                or (kind == "team" and value in self.team_ids)
-                or (kind == "district" and value == self.district)
-            ):
-                return True
-        return False
+        audience = frozenset(audience)
+        if not audience:
+            return not about_a_call
+        return bool(audience & self.keys)
+
+    def sees_keys(self, keys: Iterable[str]) -> bool:
+        """Whether a fact about a call with these keys is visible (the live board's filter)."""
+        return self.sees(keys, about_a_call=True)
 
     def sees_call(self, call: CallRecord) -> bool:
         return self.sees_keys(call_keys(call.queue, call.seat_id, call.district_code))
+
+    def sees_team(self, team_id: str | None) -> bool:
+        """Whether this team's lists (its work-order pool, its shift plan) are readable."""
+        return self.citywide or (team_id is not None and team_id in self.team_ids)
+
+
+class Scopes:
+    """`Scope.of` per principal, cached. The teams and seats are read again (`load`) at most every
+    `max_age_s` seconds, and at once after `changed()` (a team or seat was edited in this process;
+    the seat import may run in another process, hence the age too)."""
+
+    def __init__(
+        self,
+        load: Callable[[], tuple[Sequence[TeamLike], Sequence[SeatLike]]],
+        *,
+        max_age_s: float = 30.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._load = load
+        self._max_age_s = max_age_s
+        self._now = now
+        self._lock = threading.Lock()
+        self._loaded_at: float | None = None
+        self._cache: dict[Principal, Scope] = {}
+        self._teams: Sequence[TeamLike] = ()
+        self._seats: Sequence[SeatLike] = ()
+
+    def changed(self) -> None:
+        with self._lock:
+            self._loaded_at = None
+
+    def of(self, principal: Principal) -> Scope:
+        """May read the repositories (blocking): from async code, through `core.blocking.offload`."""
+        with self._lock:
+            now = self._now()
+            if self._loaded_at is None or now - self._loaded_at >= self._max_age_s:
+                self._teams, self._seats = self._load()
+                self._loaded_at = now
+                self._cache.clear()
+            scope = self._cache.get(principal)
+            if scope is None:
+                scope = self._cache[principal] = Scope.of(principal, self._teams, self._seats)
+            return scope

@@ -1,0 +1,548 @@
+"""The access matrix (issue 13): every route of the app as `hotline demo` composes it, and every pushed
+event type, against every role, from one explicit table each.
+
+Objects of two scopes are seeded: district A (静安 310106: team-310106, seats 1001/1002) and district
+B (浦东 310115: team-310115, seat 1003). A route with an id in its path is tried with an object of A
+and one of B. A route added to the app without a row here fails `test_every_route_is_in_the_table`;
+an event type added to the registry without a row fails `test_every_event_type_is_in_the_table`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from starlette.routing import Mount
+from starlette.websockets import WebSocketDisconnect
+
+from app.runtime import Runtime
+from app.settings import DEMO_ADMIN_PASSWORD
+from console_web.auth import COOKIE
+from core.access import Role
+from core.calls import CallRecord, CallStatus
+from core.events import _REGISTRY, ComponentStatusChanged, DomainEvent
+from core.ids import CallId, SeatId, TeamId, UserId
+from seats.models import User
+from seats.schedule import Shift
+from tests.console.test_orders_api import add_order
+from tests.support.app import TEST_BASE_URL, build_test_app, login
+
+# --- roles -----------------------------------------------------------------------------------------
+
+ANON, SEAT, DISTRICT, TEAM, CITY, ADMIN = "anonymous", "seat", "district", "team", "city", "admin"
+ROLES = (ANON, SEAT, DISTRICT, TEAM, CITY, ADMIN)
+USERNAMES = {SEAT: "seat1001", DISTRICT: "jingan", TEAM: "jingan-team", CITY: "banzhang", ADMIN: "admin"}
+
+A_CALL, B_CALL = "call-a", "call-b"
+A2_CALL = "call-a2"  # district A, seat 1002: in the supervisors' scope, not in seat 1001's
+A_ORDER, B_ORDER = "wo-a", "wo-b"
+A_OFFICE, B_OFFICE = "office-310106", "office-310115"
+A_TEAM, B_TEAM = "team-310106", "team-310115"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    shift_a: str
+    shift_b: str
+    day: str
+    month: str
+
+
+def _seed(app: FastAPI) -> Seeded:
+    """The two scopes' objects, and a supervisor scoped to district A's team (the demo has none)."""
+    rt: Runtime = app.state.runtime
+    rt.repos.users.add(
+        User(
+            id=UserId("u-jingan-team"),
+            username="jingan-team",
+            display_name="静安团队班长",
+            role=Role.SUPERVISOR,
+            password_hash=rt.passwords.hash(DEMO_ADMIN_PASSWORD),
+            scope_team_id=TeamId(A_TEAM),
+        )
+    )
+    now = datetime.now(UTC)
+    for cid, district, seat in (
+        (A_CALL, "310106", "1001"),
+        (A2_CALL, "310106", "1002"),
+        (B_CALL, "310115", "1003"),
+    ):
+        rt.repos.calls.save(
+            CallRecord(
+                id=CallId(cid),
+                caller_number="13812348000",
+                offered_at=now - timedelta(minutes=5),
+                status=CallStatus.ANSWERED,
+                queue=f"q-{district}-labor",
+                district_code=district,
+                seat_id=SeatId(seat),
+                answered_at=now - timedelta(minutes=4),
+                wait_seconds=60.0,
+                talk_seconds=120.0,
+            )
+        )
+    for oid, team, number in ((A_ORDER, A_TEAM, "13900001111"), (B_ORDER, B_TEAM, "13900002222")):
+        add_order(rt, oid, team, number=number, created_ago=timedelta(minutes=10), due_in=timedelta(days=60))
+    day = (now + timedelta(days=40)).date()  # next month's plan: nothing of today's depends on it
+    shifts = app.state.schedule_backend.shifts
+    ids = [
+        shifts.add(Shift(team_id=TeamId(team), seat_id=SeatId(seat), day=day, start=time(9), end=time(12))).id
+        for team, seat in ((A_TEAM, "1001"), (B_TEAM, "1003"))
+    ]
+    return Seeded(shift_a=ids[0], shift_b=ids[1], day=day.isoformat(), month=day.strftime("%Y-%m"))
+
+
+# --- the route table -------------------------------------------------------------------------------
+
+# What each role gets, in ROLES order (anonymous, seat 1001, 静安 district supervisor, 静安 team
+# supervisor, city-wide supervisor, admin):
+#   ok   2xx or a redirect: served
+#   401  no session         403  not for this role or not in its scope
+#   404  not found (or not in its scope, where the service answers so)
+#   bad  400/409/422: access granted, the request itself refused (state, content)
+#   down 503: access granted, the service it needs is not running (no PBX in tests)
+CLASSES = {"ok", "401", "403", "404", "bad", "down"}
+
+
+def status_class(code: int) -> str:
+    if code < 400:
+        return "ok"
+    if code in (400, 409, 422):
+        return "bad"
+    return str(code) if code in (401, 403, 404) else "down" if code == 503 else f"?{code}"
+
+
+@dataclass(frozen=True)
+class Probe:
+    method: str  # WS for the websocket
+    route: str  # the path as the app declares it
+    url: str  # with the path's ids and any scope-bearing query filled in; {shift_a} etc. from Seeded
+    expected: str  # one class per role, in ROLES order
+    json: Any = None
+    content: bytes | None = None
+    content_type: str | None = None
+
+    def expect(self) -> dict[str, str]:
+        classes = self.expected.split()
+        assert len(classes) == len(ROLES) and set(classes) <= CLASSES, self
+        return dict(zip(ROLES, classes, strict=True))
+
+
+CSV = "text/csv"
+P = Probe
+# Ordered: a probe that changes state comes after those that read it; logout last.
+# fmt: off
+PROBES: tuple[Probe, ...] = (
+    # public: the pages, their assets, the API's own docs, the login
+    P("GET", "/", "/", "ok ok ok ok ok ok"),
+    P("GET", "/healthz", "/healthz", "ok ok ok ok ok ok"),
+    P("GET", "/openapi.json", "/openapi.json", "ok ok ok ok ok ok"),
+    P("GET", "/docs", "/docs", "ok ok ok ok ok ok"),
+    P("GET", "/docs/oauth2-redirect", "/docs/oauth2-redirect", "ok ok ok ok ok ok"),
+    P("GET", "/redoc", "/redoc", "ok ok ok ok ok ok"),
+    P("GET", "/static", "/static/console.css", "ok ok ok ok ok ok"),
+    P("GET", "/seat", "/seat", "ok ok ok ok ok ok"),
+    P("GET", "/seat/", "/seat/", "ok ok ok ok ok ok"),
+    P("GET", "/supervisor", "/supervisor", "ok ok ok ok ok ok"),
+    P("GET", "/orders", "/orders", "ok ok ok ok ok ok"),
+    P("GET", "/offices", "/offices", "ok ok ok ok ok ok"),
+    P("GET", "/schedule", "/schedule", "ok ok ok ok ok ok"),
+    P("POST", "/api/login", "/api/login", "401 401 401 401 401 401", json={"username": "nobody", "password": "x"}),
+    # the console's own
+    P("GET", "/api/me", "/api/me", "401 ok ok ok ok ok"),
+    P("GET", "/api/labels", "/api/labels", "401 ok ok ok ok ok"),
+    P("GET", "/api/status", "/api/status", "401 ok ok ok ok ok"),
+    P("GET", "/api/calls/recent", "/api/calls/recent", "401 ok ok ok ok ok"),
+    P("WS", "/ws/events", "/ws/events", "401 ok ok ok ok ok"),
+    # seat workspace
+    P("GET", "/api/seat/state", "/api/seat/state", "401 ok 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/screenpop", f"/api/seat/calls/{A_CALL}/screenpop", "401 ok 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/screenpop", f"/api/seat/calls/{B_CALL}/screenpop", "401 404 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/screenpop", f"/api/seat/calls/{A2_CALL}/screenpop", "401 404 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/transcript", f"/api/seat/calls/{A_CALL}/transcript", "401 ok 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/transcript", f"/api/seat/calls/{B_CALL}/transcript", "401 404 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/transcript", f"/api/seat/calls/{A2_CALL}/transcript", "401 404 403 403 403 403"),
+    P("GET", "/api/seat/transfer-targets", "/api/seat/transfer-targets", "401 ok 403 403 403 403"),
+    P("GET", "/api/seat/address", "/api/seat/address?q=静安区新闸路", "401 ok 403 403 403 403"),
+    P("PUT", "/api/seat/calls/{call_id}/record", f"/api/seat/calls/{A_CALL}/record", "401 ok 403 403 403 403", json={}),
+    P("PUT", "/api/seat/calls/{call_id}/record", f"/api/seat/calls/{B_CALL}/record", "401 404 403 403 403 403", json={}),
+    P("POST", "/api/seat/calls/{call_id}/record/submit", f"/api/seat/calls/{A_CALL}/record/submit", "401 bad 403 403 403 403", json={}),
+    P("POST", "/api/seat/calls/{call_id}/record/submit", f"/api/seat/calls/{B_CALL}/record/submit", "401 404 403 403 403 403", json={}),
+    P("POST", "/api/seat/calls/{call_id}/transfer", f"/api/seat/calls/{A_CALL}/transfer", "401 bad 403 403 403 403", json={"kind": "seat", "target": "1002"}),
+    P("POST", "/api/seat/calls/{call_id}/transfer", f"/api/seat/calls/{B_CALL}/transfer", "401 404 403 403 403 403", json={"kind": "seat", "target": "1002"}),
+    P("POST", "/api/seat/calls/{call_id}/hangup", f"/api/seat/calls/{A_CALL}/hangup", "401 bad 403 403 403 403"),
+    P("POST", "/api/seat/calls/{call_id}/hangup", f"/api/seat/calls/{B_CALL}/hangup", "401 404 403 403 403 403"),
+    P("POST", "/api/seat/login", "/api/seat/login", "401 down 403 403 403 403"),
+    P("POST", "/api/seat/pause", "/api/seat/pause", "401 down 403 403 403 403", json={"reason": "rest"}),
+    P("POST", "/api/seat/resume", "/api/seat/resume", "401 down 403 403 403 403"),
+    P("POST", "/api/seat/wrapup-done", "/api/seat/wrapup-done", "401 bad 403 403 403 403"),
+    P("POST", "/api/seat/logout", "/api/seat/logout", "401 down 403 403 403 403"),
+    # supervision
+    P("GET", "/api/supervisor/overview", "/api/supervisor/overview", "401 403 ok ok ok ok"),
+    P("GET", "/api/supervisor/seats", "/api/supervisor/seats", "401 403 ok ok ok ok"),
+    P("GET", "/api/supervisor/forecast", "/api/supervisor/forecast", "401 403 ok ok ok ok"),
+    P("GET", "/api/supervisor/report", "/api/supervisor/report", "401 403 ok ok ok ok"),
+    # work orders
+    P("GET", "/api/orders", "/api/orders?scope=pool", "401 ok 403 403 403 403"),
+    P("GET", "/api/orders", f"/api/orders?scope=all&team={A_TEAM}", "401 403 ok ok ok ok"),
+    P("GET", "/api/orders", f"/api/orders?scope=all&team={B_TEAM}", "401 403 403 403 ok ok"),
+    P("GET", "/api/orders/options", "/api/orders/options", "401 ok ok ok ok ok"),
+    P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{A_ORDER}/claim", "401 ok 403 403 403 403"),
+    P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{B_ORDER}/claim", "401 404 403 403 403 403"),
+    P("POST", "/api/orders/{order_id}/callback", f"/api/orders/{A_ORDER}/callback", "401 down 403 403 403 403"),
+    P("POST", "/api/orders/{order_id}/callback", f"/api/orders/{B_ORDER}/callback", "401 404 403 403 403 403"),
+    P("POST", "/api/orders/{order_id}/release", f"/api/orders/{A_ORDER}/release", "401 403 bad bad bad bad"),
+    P("POST", "/api/orders/{order_id}/release", f"/api/orders/{B_ORDER}/release", "401 403 404 404 bad bad"),
+    P("POST", "/api/orders/{order_id}/assign", f"/api/orders/{A_ORDER}/assign", "401 403 ok ok ok ok", json={"seat_id": "1002"}),
+    P("POST", "/api/orders/{order_id}/assign", f"/api/orders/{B_ORDER}/assign", "401 403 404 404 ok ok", json={"seat_id": "1003"}),
+    P("POST", "/api/orders/{order_id}/close", f"/api/orders/{A_ORDER}/close", "401 403 ok ok ok ok", json={"outcome": "cancelled", "note": "重复工单"}),
+    P("POST", "/api/orders/{order_id}/close", f"/api/orders/{B_ORDER}/close", "401 404 404 404 ok ok", json={"outcome": "cancelled", "note": "重复工单"}),
+    # office registry
+    P("GET", "/api/offices", "/api/offices?district=310106", "401 403 ok ok ok ok"),
+    P("GET", "/api/offices/export.csv", "/api/offices/export.csv", "401 403 ok ok ok ok"),
+    P("GET", "/api/offices/{office_id}", f"/api/offices/{A_OFFICE}", "401 403 ok ok ok ok"),
+    P("GET", "/api/offices/{office_id}", f"/api/offices/{B_OFFICE}", "401 403 ok ok ok ok"),
+    P("PUT", "/api/offices/{office_id}", f"/api/offices/{A_OFFICE}", "401 403 403 403 403 ok", json={"name": "静安区公共法律服务中心", "team_id": A_TEAM}),
+    P("PUT", "/api/offices/{office_id}", f"/api/offices/{B_OFFICE}", "401 403 403 403 403 ok", json={"name": "浦东新区公共法律服务中心", "team_id": B_TEAM}),
+    P("POST", "/api/offices/import", "/api/offices/import", "401 403 403 403 403 bad", content=b"id,name\n", content_type=CSV),
+    # shift schedules
+    P("GET", "/api/schedule", f"/api/schedule?team={A_TEAM}&month={{month}}", "401 ok ok ok ok ok"),
+    P("GET", "/api/schedule", f"/api/schedule?team={B_TEAM}&month={{month}}", "401 403 403 403 ok ok"),
+    P("GET", "/api/schedule/attendance", f"/api/schedule/attendance?team={A_TEAM}", "401 403 ok ok ok ok"),
+    P("GET", "/api/schedule/attendance", f"/api/schedule/attendance?team={B_TEAM}", "401 403 403 403 ok ok"),
+    P("POST", "/api/schedule/shifts", "/api/schedule/shifts", "401 403 ok ok ok ok", json={"team_id": A_TEAM, "seat_id": "1002", "day": "{day}", "start": "13:00", "end": "17:00"}),
+    P("POST", "/api/schedule/shifts", "/api/schedule/shifts", "401 403 403 403 ok ok", json={"team_id": B_TEAM, "seat_id": "1003", "day": "{day}", "start": "13:00", "end": "17:00"}),
+    P("DELETE", "/api/schedule/shifts/{shift_id}", "/api/schedule/shifts/{shift_a}", "401 403 ok ok ok ok"),
+    P("DELETE", "/api/schedule/shifts/{shift_id}", "/api/schedule/shifts/{shift_b}", "401 403 403 403 ok ok"),
+    P("POST", "/api/schedule/import", f"/api/schedule/import?team={A_TEAM}&month={{month}}", "401 403 ok ok ok ok", content="日期,坐席编号,开始,结束\n{day},1001,09:00,12:00\n".encode(), content_type=CSV),
+    P("POST", "/api/schedule/import", f"/api/schedule/import?team={B_TEAM}&month={{month}}", "401 403 403 403 ok ok", content="日期,坐席编号,开始,结束\n{day},1003,09:00,12:00\n".encode(), content_type=CSV),
+    # administration
+    P("GET", "/api/admin/dead-letters", "/api/admin/dead-letters", "401 403 403 403 403 ok"),
+    P("GET", "/api/admin/reliability", "/api/admin/reliability", "401 403 403 403 403 ok"),
+    # last: it ends the session
+    P("POST", "/api/logout", "/api/logout", "401 ok ok ok ok ok"),
+)
+# fmt: on
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves, the included routers' and mounts' too."""
+    out: set[tuple[str, str]] = set()
+    for ctx in iter_route_contexts(app.routes):
+        route = ctx.original_route
+        if isinstance(route, Mount):
+            out.add(("GET", route.path))
+        elif ctx.methods:
+            out |= {(m, str(ctx.path)) for m in ctx.methods if m != "HEAD"}
+        else:
+            out.add(("WS", str(ctx.path)))
+    return out
+
+
+def test_every_route_is_in_the_table(tmp_path: Path) -> None:
+    routes = app_routes(build_test_app(tmp_path))
+    covered = {(p.method, p.route) for p in PROBES}
+    assert routes - covered == set(), "routes with no row in PROBES: give each its expected classes"
+    assert covered - routes == set(), "rows for routes the app does not serve"
+
+
+def _fill(text: str, seeded: Seeded) -> str:
+    return text.format(**dataclasses.asdict(seeded)) if "{" in text else text
+
+
+def _call(client: TestClient, probe: Probe, seeded: Seeded, csrf: Mapping[str, str]) -> int:
+    url = _fill(probe.url, seeded)
+    if probe.method == "WS":
+        try:
+            with client.websocket_connect(url) as ws:
+                return 200 if ws.receive_json()["type"] == "hello" else 500
+        except WebSocketDisconnect as exc:
+            return 401 if exc.code == 4401 else 500
+    headers = dict(csrf)
+    kwargs: dict[str, Any] = {}
+    if probe.json is not None:
+        kwargs["json"] = {k: _fill(v, seeded) if isinstance(v, str) else v for k, v in probe.json.items()}
+    if probe.content is not None:
+        kwargs["content"] = _fill(probe.content.decode(), seeded).encode()
+        headers["Content-Type"] = probe.content_type or "application/octet-stream"
+    r = client.request(probe.method, url, headers=headers, follow_redirects=False, **kwargs)
+    return r.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_given_a_role_when_calling_every_route_then_each_answers_as_the_table_says(
+    role: str, tmp_path: Path
+) -> None:
+    # A fresh app per role: the table's writes (claims, closes, shifts) then meet the same state.
+    with TestClient(build_test_app(tmp_path), base_url=TEST_BASE_URL) as client:
+        seeded = _seed(client.app)  # type: ignore[arg-type]
+        csrf = {} if role == ANON else login(client, USERNAMES[role])
+        # Starlette's websocket test client always talks to "testserver": the cookie host-free.
+        token = client.cookies.get(COOKIE)
+        client.cookies.clear()
+        if token:
+            client.cookies.set(COOKIE, token)
+        got = [(probe, status_class(_call(client, probe, seeded, csrf))) for probe in PROBES]
+    wrong = [
+        f"{p.method} {_fill(p.url, seeded)}: expected {p.expected.split()[ROLES.index(role)]}, got {g}"
+        for p, g in got
+        if p.expected.split()[ROLES.index(role)] != g
+    ]
+    assert not wrong, f"{role}:\n" + "\n".join(wrong)
+
+
+# --- the pushed-event table ------------------------------------------------------------------------
+
+# Who is pushed each event type when it is about district A: call A of seat 1001 (queue
+# q-310106-labor), team-310106, work order wo-a. Receivers: seat 1001, seat 1003 (district B), the
+# 静安 district and team supervisors, the city-wide supervisor, the admin.
+OTHER_SEAT = "other-seat"
+RECEIVERS = (SEAT, OTHER_SEAT, DISTRICT, TEAM, CITY, ADMIN)
+RECEIVER_USERNAMES = USERNAMES | {OTHER_SEAT: "seat1003"}
+EVERYBODY = frozenset(RECEIVERS)  # system notices about no call
+CITYWIDE = frozenset({CITY, ADMIN})  # about a call but carrying no key yet: anyone's call
+DISTRICT_KEYED = CITYWIDE | {DISTRICT}  # the district (queue or district code), no team, no seat
+TEAM_KEYED = DISTRICT_KEYED | {TEAM}  # the team (a pool's order), no seat
+SEAT_KEYED = TEAM_KEYED | {SEAT}  # seat 1001 (its own facts, its calls)
+
+PUSHED: dict[str, frozenset[str]] = {
+    # core.events
+    "StateResynced": EVERYBODY,
+    "ComponentStatusChanged": EVERYBODY,
+    # core.call_events
+    "CallOffered": CITYWIDE,
+    "IvrEntered": CITYWIDE,
+    "IvrLeft": CITYWIDE,
+    "AudioStreamStarted": CITYWIDE,
+    "CallQueued": DISTRICT_KEYED,
+    "SeatRinging": SEAT_KEYED,
+    "SeatRingNoAnswer": SEAT_KEYED,
+    "CallAnswered": SEAT_KEYED,
+    "CallTransferred": SEAT_KEYED,
+    "CallTransferSettled": SEAT_KEYED,
+    "CallLegAnswered": SEAT_KEYED,
+    "CallLegEnded": SEAT_KEYED,
+    "CallAbandoned": DISTRICT_KEYED,
+    "CallTimedOut": DISTRICT_KEYED,
+    "CallEnded": SEAT_KEYED,
+    "CallbackOriginated": SEAT_KEYED,
+    "CallbackLegOutcome": SEAT_KEYED,
+    "SeatJoinedQueue": SEAT_KEYED,
+    "SeatLeftQueue": SEAT_KEYED,
+    "SeatPaused": SEAT_KEYED,
+    "SeatResumed": SEAT_KEYED,
+    "SeatDeviceStatusChanged": SEAT_KEYED,
+    "CallReconciled": SEAT_KEYED,
+    # core.ivr_events
+    "IvrRouted": DISTRICT_KEYED,
+    "CallbackRequested": DISTRICT_KEYED,
+    "AppointmentRequested": DISTRICT_KEYED,
+    "SurveyAnswered": SEAT_KEYED,
+    "IvrAbandoned": CITYWIDE,
+    # core.asr_events: only the seat's key (the issue's case: a district supervisor was not pushed them)
+    "TranscriptSegment": SEAT_KEYED,
+    "AsrOverloaded": SEAT_KEYED,
+    "AsrStreamEnded": SEAT_KEYED,
+    # core.seat_events
+    "SeatStateChanged": SEAT_KEYED,
+    # callbacks.events
+    "WorkOrderCreated": TEAM_KEYED,
+    "WorkOrderMissAdded": SEAT_KEYED,
+    "WorkOrderClaimed": SEAT_KEYED,
+    "WorkOrderAssigned": SEAT_KEYED,
+    "WorkOrderReleased": SEAT_KEYED,
+    "WorkOrderSlaWarning": SEAT_KEYED,
+    "WorkOrderSlaBreached": SEAT_KEYED,
+    "CallbackAttemptStarted": SEAT_KEYED,
+    "CallbackAttemptFinished": SEAT_KEYED,
+    "WorkOrderClosed": SEAT_KEYED,
+    "MissNotOrdered": TEAM_KEYED,
+}
+
+
+def event_types() -> dict[str, type[DomainEvent]]:
+    """The registry's event types, less those a test module defines for itself."""
+    return {n: c for n, c in _REGISTRY.items() if not c.__module__.startswith("tests.")}
+
+
+def test_every_event_type_is_in_the_table(tmp_path: Path) -> None:
+    build_test_app(tmp_path)  # imports every producer, as the running app does
+    assert set(event_types()) == set(PUSHED)
+
+
+def _about(call: str, seat: str, district: str, order: str) -> dict[str, Any]:
+    return {
+        "call_id": call,
+        "seat_id": seat,
+        "team_id": f"team-{district}",
+        "district_code": district,
+        "queue": f"q-{district}-labor",
+        "order_id": order,
+        "work_order_id": order,
+        "caller_number": "13812348000",
+    }
+
+
+ABOUT_A = _about(A_CALL, "1001", "310106", A_ORDER)
+ABOUT_A2 = _about(A2_CALL, "1002", "310106", A_ORDER)
+ABOUT_B = _about(B_CALL, "1003", "310115", B_ORDER)
+
+
+def _value(hint: Any) -> Any:
+    """A plain value of the type `hint`: the fields no audience depends on."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return _value(args[0])
+    hint = getattr(hint, "__supertype__", hint)  # NewType ids
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return next(iter(hint))
+    if hint is datetime:
+        return datetime.now(UTC)
+    plain = {str: "x", int: 1, float: 1.0, bool: False, tuple: (), dict: {}, frozenset: frozenset()}
+    return plain.get(typing.get_origin(hint) or hint, "x")
+
+
+def representative(cls: type[DomainEvent], about: Mapping[str, Any]) -> DomainEvent:
+    """An instance of `cls` about one call / seat / team / order: every field that names one is set."""
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {"at": datetime.now(UTC)}
+    for f in dataclasses.fields(cls):
+        if f.name in about:
+            kwargs[f.name] = about[f.name]
+        elif (
+            f.name not in kwargs
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        ):
+            kwargs[f.name] = _value(hints[f.name])
+    return cls(**kwargs)
+
+
+@dataclass
+class Sockets:
+    client: TestClient
+    open: dict[str, Any] = field(default_factory=dict)
+    _contexts: list[Any] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def connect(self, role: str) -> None:
+        self.client.cookies.clear()
+        login(self.client, RECEIVER_USERNAMES[role])
+        self.tokens[role] = self.client.cookies.get(COOKIE) or ""
+        self.client.cookies.clear()
+        self.client.cookies.set(COOKIE, self.tokens[role])  # host-free: see the route matrix
+        cm = self.client.websocket_connect("/ws/events")
+        self._contexts.append(cm)
+        self.open[role] = cm.__enter__()
+        assert self.open[role].receive_json()["type"] == "hello"
+
+    def received_until(self, role: str, sentinel: str) -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = []
+        while True:
+            message = self.open[role].receive_json()
+            if message["data"].get("event_id") == sentinel:
+                return got
+            got.append(message)
+
+    def close(self) -> None:
+        for cm in reversed(self._contexts):
+            cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def sockets(tmp_path: Path) -> Iterator[Sockets]:
+    with TestClient(build_test_app(tmp_path), base_url=TEST_BASE_URL) as client:
+        _seed(client.app)  # type: ignore[arg-type]
+        s = Sockets(client)
+        for role in RECEIVERS:
+            s.connect(role)
+        try:
+            yield s
+        finally:
+            s.close()
+
+
+def _publish(client: TestClient, events: list[DomainEvent]) -> None:
+    rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+
+    async def go() -> None:
+        for event in events:
+            await rt.bus.publish(event)
+        await rt.bus.drain()
+
+    client.portal.call(go)  # type: ignore[union-attr]
+
+
+def test_given_every_event_type_about_district_a_when_pushed_then_each_role_gets_what_the_table_says_and_finds_its_calls_listed(
+    sockets: Sockets,
+) -> None:
+    types_ = event_types()
+    published = {
+        about["call_id"]: {name: representative(cls, about) for name, cls in types_.items()}
+        for about in (ABOUT_A, ABOUT_A2, ABOUT_B)
+    }
+    by_id = {e.event_id: (call, name) for call, events in published.items() for name, e in events.items()}
+    sentinel = ComponentStatusChanged(at=datetime.now(UTC), component="matrix-sentinel", up=True)
+    _publish(sockets.client, [e for events in published.values() for e in events.values()] + [sentinel])
+
+    pushed_a: dict[str, set[str]] = {name: set() for name in types_}
+    pushed_calls: dict[str, set[str]] = {role: set() for role in RECEIVERS}
+    for role in RECEIVERS:
+        for message in sockets.received_until(role, sentinel.event_id):
+            call, name = by_id.get(message["data"].get("event_id"), (None, None))
+            if name is None:  # what the app's own subscribers published in reply
+                continue
+            if call == A_CALL:
+                pushed_a[name].add(role)
+            if "call_id" in message["data"]:
+                pushed_calls[role].add(message["data"]["call_id"])
+    wrong = {
+        name: (sorted(got), sorted(PUSHED[name])) for name, got in pushed_a.items() if got != PUSHED[name]
+    }
+    assert not wrong, "event type: (pushed to, expected)"
+
+    # What a role is pushed about a call is what its recent-calls list shows, and nothing else.
+    for role in RECEIVERS:
+        sockets.client.cookies.set(COOKIE, sockets.tokens[role])
+        listed = {c["id"] for c in sockets.client.get("/api/calls/recent").json()["calls"]}
+        sockets.client.cookies.clear()
+        assert pushed_calls[role] == listed & {A_CALL, A2_CALL, B_CALL}, role
+
+
+def test_given_busier_other_districts_when_a_district_supervisor_lists_recent_calls_then_theirs_are_found(
+    tmp_path: Path,
+) -> None:
+    with TestClient(build_test_app(tmp_path), base_url=TEST_BASE_URL) as client:
+        rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        now = datetime.now(UTC)
+        calls = [(A_CALL, "310106", now - timedelta(hours=1))]
+        calls += [(f"pudong-{i}", "310115", now - timedelta(minutes=i)) for i in range(1, 8)]
+        for cid, district, at in calls:
+            rt.repos.calls.save(
+                CallRecord(
+                    id=CallId(cid),
+                    caller_number="13812348000",
+                    offered_at=at,
+                    status=CallStatus.ABANDONED,
+                    queue=f"q-{district}-labor",
+                    district_code=district,
+                )
+            )
+        login(client, "jingan")
+        assert [c["id"] for c in client.get("/api/calls/recent?limit=1").json()["calls"]] == [A_CALL]
+        login(client, "banzhang", clear_cookies=True)
+        assert [c["id"] for c in client.get("/api/calls/recent?limit=2").json()["calls"]] == [
+            "pudong-1",
+            "pudong-2",
+        ]
