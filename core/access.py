@@ -52,7 +52,7 @@ ROLE_LABELS: dict[Role, str] = {Role.SEAT: "坐席", Role.SUPERVISOR: "班长", 
 
 # Queue names follow `q-<district code>-<category>` (routing/queue_rules.toml); city-wide pools are
 # `q-city-<category>`. This is the one place that reads a district out of a queue's name.
-_DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-([a-z_]+)$")
+_DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-([a-z][a-z_-]*)$")
 
 
 def queue_district(queue: str | None) -> tuple[str | None, str | None]:

@@ -101,3 +101,13 @@ def test_given_cached_scopes_when_seats_change_then_the_scope_follows_after_chan
     clock[0] = 31.0
     assert not scopes.of(JINGAN_SUP).sees({"seat:1009"}, about_a_call=True)
     assert len(loads) == 3
+
+
+def test_queue_district_reads_every_category_of_the_queue_rules() -> None:
+    from core.access import queue_district
+    from routing.queues import LegalCategory
+
+    for category in LegalCategory:
+        assert queue_district(f"q-310106-{category.value}") == ("310106", category.value)
+    assert queue_district("q-city-labor") == (None, None)
+    assert queue_district("q-afterhours") == (None, None)
