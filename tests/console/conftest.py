@@ -14,14 +14,15 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.console_seat import SeatConsole
 from app.main import build_app
 from app.runtime import Runtime
+from app.seat_wiring import build_seat_workspace
 from app.settings import DEMO_ADMIN_PASSWORD
 from console_web.seat_api import build_seat_router
 from core.events import DomainEvent
 from core.ivr_events import IvrOutcome, IvrReason, IvrRouted
 from pbx.ami_event import AmiEvent
+from seats.workspace import SeatWorkspace
 from tests.support.app import demo_test_settings
 
 PW = DEMO_ADMIN_PASSWORD
@@ -170,8 +171,8 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
         runtime: Runtime = app.state.runtime
         control = FakeCallControl()
 
-        async def make() -> SeatConsole:
-            return SeatConsole(runtime, control=control)
+        async def make() -> SeatWorkspace:
+            return build_seat_workspace(runtime, control=control)
 
         app.state.seat_console = client.portal.call(make)  # type: ignore[union-attr]
         yield Harness(client, runtime, control)

@@ -1,0 +1,168 @@
+"""What the seat workspace (`seats.workspace.SeatWorkspace`) answers: plain typed values.
+
+States travel as their enums (a page shows the enum's one `.label`); numbers travel unmasked, the
+web layer masks them when it serialises. Labels that are not an enum's (a queue's, a district's, a
+category code that may be unknown) are worked out here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.calls import CallStatus
+from core.ids import CallId, SeatId
+from routing.queues import LegalCategory
+from seats.records import ConsultationOutcome, ConsultationRecord
+from seats.state import PauseReason, SeatStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One entry of a pick list: the code sent back, the Chinese text shown."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChoice:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatView:
+    seat_id: SeatId
+    name: str
+    status: SeatStatus
+    since: datetime | None
+    now: datetime
+    pause_reason: PauseReason | None
+    queues: tuple[QueueChoice, ...]
+    call_id: str | None
+    wrap_up_seconds: float
+    pause_reasons: tuple[PauseReason, ...]
+    categories: tuple[LegalCategory, ...]
+    outcomes: tuple[ConsultationOutcome, ...]
+    external_numbers: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfficeCard:
+    id: str
+    name: str
+    address: str = ""
+    opening_hours: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PastCall:
+    at: datetime
+    category_label: str
+    seat: str  # the seat's name
+    status: CallStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PastRecord:
+    record: ConsultationRecord
+    seat: str  # the seat's name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PastOrder:
+    id: str
+    open: bool
+    status_label: str  # callbacks.models.WorkOrderStatus.label
+    reason_label: str  # callbacks.models.MissReason.label
+    created_at: datetime
+    deadline: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallerFile:
+    """What the hotline already knows of a caller number (empty for hidden or short numbers)."""
+
+    calls: tuple[PastCall, ...] = ()
+    records: tuple[PastRecord, ...] = ()
+    work_orders: tuple[PastOrder, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        return bool(self.calls or self.records or self.work_orders)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScreenPop:
+    call_id: CallId
+    caller_number: str
+    dialed: str
+    offered_at: datetime | None
+    status: CallStatus | None
+    queue: str | None
+    queue_label: str
+    ivr_path: tuple[str, ...]
+    ivr_why: str
+    category: str | None
+    category_label: str
+    district_code: str | None
+    district_name: str
+    address: str
+    office: OfficeCard | None
+    record: ConsultationRecord | None
+    file: CallerFile
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TranscriptEntry:
+    leg: str
+    leg_label: str
+    stream_id: str
+    seq: int
+    text: str
+    final: bool
+    start_s: float
+    end_s: float
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetSeat:
+    id: SeatId
+    name: str
+    status: SeatStatus
+
+    @property
+    def available(self) -> bool:
+        return self.status is SeatStatus.AVAILABLE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferTargets:
+    seats: tuple[TargetSeat, ...]
+    queues: tuple[QueueChoice, ...]
+    external: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferSent:
+    """The Redirect that went out; the outcome comes back as AMI events."""
+
+    kind: str
+    target: str
+    context: str
+    exten: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddressChoice:
+    office_id: str
+    office_name: str
+    office_address: str
+    opening_hours: str
+    district_code: str
+    district_name: str
+    confidence: float
+    reason: str
