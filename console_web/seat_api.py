@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 from console_web.auth import Authenticated, AuthService
 from console_web.routes import STATIC, csrf_checked, current_user
 from console_web.seat_views import (
-    AddressCandidateOut,
     AddressOut,
     OkOut,
     RecordOut,
@@ -177,7 +176,7 @@ def build_seat_router() -> APIRouter:
 
     @router.get("/api/seat/state", response_model=SeatStateOut)
     async def state(auth: SeatUser, request: Request) -> SeatStateOut:
-        return SeatStateOut.of(await _console(request).seat_state(_seat_of(auth)))
+        return SeatStateOut.model_validate(await _console(request).seat_state(_seat_of(auth)))
 
     @router.post("/api/seat/login", response_model=OkOut)
     async def login(auth: SeatActing, request: Request) -> OkOut:
@@ -226,7 +225,7 @@ def build_seat_router() -> APIRouter:
         view = await _console(request).screen_pop(_seat_of(auth), cid)
         # Reading a citizen's file is itself worth a trail line (who looked at whose history).
         await _audit(request, auth, "seat.screen_pop", cid)
-        return ScreenPopOut.of(view)
+        return ScreenPopOut.model_validate(view)
 
     @router.get("/api/seat/calls/{call_id}/transcript", response_model=TranscriptOut)
     async def transcript(call_id: str, auth: SeatUser, request: Request) -> TranscriptOut:
@@ -238,19 +237,19 @@ def build_seat_router() -> APIRouter:
             await _audit(request, auth, "seat.transcript_denied", cid, {"error": exc.error_id})
             raise
         await _audit(request, auth, "seat.transcript_read", cid, {"segments": len(segments)})
-        return TranscriptOut(segments=[SegmentOut.of(s) for s in segments])
+        return TranscriptOut(segments=[SegmentOut.model_validate(s) for s in segments])
 
     @router.put("/api/seat/calls/{call_id}/record", response_model=RecordOut)
     async def save_draft(call_id: str, form: RecordForm, auth: SeatActing, request: Request) -> RecordOut:
         cid = _call_id(call_id)
         record = await _console(request).save_record(_seat_of(auth), cid, form.to_input(), final=False)
         await _audit(request, auth, "seat.record_draft", cid)
-        return RecordOut.of(record)
+        return RecordOut.model_validate(record)
 
     @router.post("/api/seat/calls/{call_id}/record/submit", response_model=RecordOut)
     async def submit(call_id: str, form: RecordForm, auth: SeatActing, request: Request) -> RecordOut:
         cid = _call_id(call_id)
-        record = RecordOut.of(
+        record = RecordOut.model_validate(
             await _console(request).save_record(_seat_of(auth), cid, form.to_input(), final=True)
         )
         await _audit(
@@ -260,7 +259,7 @@ def build_seat_router() -> APIRouter:
 
     @router.get("/api/seat/transfer-targets", response_model=TransferTargetsOut)
     async def transfer_targets(auth: SeatUser, request: Request) -> TransferTargetsOut:
-        return TransferTargetsOut.of(await _console(request).transfer_targets(_seat_of(auth)))
+        return TransferTargetsOut.model_validate(await _console(request).transfer_targets(_seat_of(auth)))
 
     @router.post("/api/seat/calls/{call_id}/transfer", response_model=TransferOut)
     async def transfer(call_id: str, form: TransferForm, auth: SeatActing, request: Request) -> TransferOut:
@@ -271,7 +270,7 @@ def build_seat_router() -> APIRouter:
             raise InvalidInput("转接类型无效", kind=form.kind) from None
         sent = await _console(request).transfer(_seat_of(auth), cid, kind, form.target)
         await _audit(request, auth, "seat.transfer", cid, {"kind": kind.value, "target": form.target})
-        return TransferOut.of(sent)
+        return TransferOut.model_validate(sent)
 
     @router.post("/api/seat/calls/{call_id}/hangup", response_model=OkOut)
     async def hangup(call_id: str, auth: SeatActing, request: Request) -> OkOut:
@@ -286,6 +285,6 @@ def build_seat_router() -> APIRouter:
     ) -> AddressOut:
         _seat_of(auth)
         found = await _console(request).address_candidates(q)
-        return AddressOut(candidates=[AddressCandidateOut.of(c) for c in found])
+        return AddressOut(candidates=found)
 
     return router

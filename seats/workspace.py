@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from core import dialplan
@@ -90,6 +90,10 @@ def category_label(code: str | None) -> str:
         return LegalCategory.parse(code).label
     except InvalidInput:
         return code
+
+
+def _choices(members: Iterable[PauseReason | LegalCategory | ConsultationOutcome]) -> tuple[Choice, ...]:
+    return tuple(Choice(m.value, m.label) for m in members)
 
 
 def leg_label(leg: str) -> str:
@@ -240,9 +244,9 @@ class SeatWorkspace:
             queues=self._queue_choices(queues),
             call_id=st.call_id,
             wrap_up_seconds=self._wrap_up_seconds,
-            pause_reasons=tuple(r for r in PauseReason if r.value not in SYSTEM_PAUSE_REASONS),
-            categories=tuple(LegalCategory),
-            outcomes=tuple(ConsultationOutcome),
+            pause_reasons=_choices(r for r in PauseReason if r.value not in SYSTEM_PAUSE_REASONS),
+            categories=_choices(LegalCategory),
+            outcomes=_choices(ConsultationOutcome),
             external_numbers=self._external(),
         )
 
@@ -363,7 +367,14 @@ class SeatWorkspace:
                 for c in calls
             ),
             records=tuple(
-                PastRecord(record=r, seat=names.get(r.seat_id, r.seat_id))
+                PastRecord(
+                    at=r.submitted_at or r.updated_at,
+                    category_label=r.category.label if r.category else "",
+                    question=r.question,
+                    advice=r.advice,
+                    outcome_label=r.outcome.label if r.outcome else "",
+                    seat=names.get(r.seat_id, r.seat_id),
+                )
                 for r in self._records.for_caller(number)
             ),
             work_orders=tuple(

@@ -1,7 +1,7 @@
 """What the seat workspace (`seats.workspace.SeatWorkspace`) answers: plain typed values.
 
-States travel as their enums (a page shows the enum's one `.label`); numbers travel unmasked, the
-web layer masks them when it serialises. Labels that are not an enum's (a queue's, a district's, a
+States travel as their enums, with the enum's one `.label` beside them (`status_label`); numbers
+travel unmasked, the web layer masks them when it serialises. Labels that are not an enum's (a queue's, a district's, a
 category code that may be unknown) are worked out here once.
 """
 
@@ -12,8 +12,7 @@ from datetime import datetime
 
 from core.calls import CallStatus
 from core.ids import CallId, SeatId
-from routing.queues import LegalCategory
-from seats.records import ConsultationOutcome, ConsultationRecord
+from seats.records import ConsultationRecord
 from seats.state import PauseReason, SeatStatus
 
 
@@ -42,10 +41,18 @@ class SeatView:
     queues: tuple[QueueChoice, ...]
     call_id: str | None
     wrap_up_seconds: float
-    pause_reasons: tuple[PauseReason, ...]
-    categories: tuple[LegalCategory, ...]
-    outcomes: tuple[ConsultationOutcome, ...]
+    pause_reasons: tuple[Choice, ...]  # those a seat may choose (not the system's own)
+    categories: tuple[Choice, ...]
+    outcomes: tuple[Choice, ...]
     external_numbers: tuple[Choice, ...]
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+    @property
+    def pause_label(self) -> str | None:
+        return self.pause_reason.label if self.pause_reason else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,10 +70,20 @@ class PastCall:
     seat: str  # the seat's name
     status: CallStatus
 
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PastRecord:
-    record: ConsultationRecord
+    """A submitted consultation record of an earlier call."""
+
+    at: datetime | None
+    category_label: str
+    question: str
+    advice: str
+    outcome_label: str
     seat: str  # the seat's name
 
 
@@ -114,6 +131,10 @@ class ScreenPop:
     record: ConsultationRecord | None
     file: CallerFile
 
+    @property
+    def status_label(self) -> str:
+        return self.status.label if self.status else ""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TranscriptEntry:
@@ -133,6 +154,10 @@ class TargetSeat:
     id: SeatId
     name: str
     status: SeatStatus
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
 
     @property
     def available(self) -> bool:
