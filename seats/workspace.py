@@ -32,7 +32,7 @@ from core.asr_events import Leg, TranscriptSegment
 from core.blocking import offload
 from core.bus import EventBus
 from core.call_events import SeatRinging, TransferKind
-from core.calls import CallRecord, CallTrailEntry
+from core.calls import CallRecord, CallTrailEntry, TranscriptLine
 from core.clock import Clock
 from core.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, PbxActionFailed, PbxUnavailable
 from core.events import DomainEvent
@@ -397,32 +397,12 @@ class SeatWorkspace:
         await self._check_own(seat_id, call_id)
         merged: dict[tuple[str, int], TranscriptEntry] = {}
         for line in await offload(self._transcripts.for_call, call_id):
-            merged[(line.leg, line.seq)] = TranscriptEntry(
-                leg=line.leg,
-                leg_label=leg_label(line.leg),
-                stream_id="",
-                seq=line.seq,
-                text=line.text,
-                final=line.final,
-                start_s=line.start_s,
-                end_s=line.end_s,
-                at=line.at,
-            )
+            merged[(line.leg, line.seq)] = _entry(line, line.leg, "")
         for seg in self._live.of(call_id):
             key = (seg.leg.value, seg.seq)
             if key in merged and merged[key].final and not seg.final:
                 continue
-            merged[key] = TranscriptEntry(
-                leg=seg.leg.value,
-                leg_label=seg.leg.label,
-                stream_id=seg.stream_id,
-                seq=seg.seq,
-                text=seg.text,
-                final=seg.final,
-                start_s=seg.start_s,
-                end_s=seg.end_s,
-                at=seg.at,
-            )
+            merged[key] = _entry(seg, seg.leg.value, seg.stream_id)
         return sorted(merged.values(), key=lambda s: (s.at.isoformat(), s.seq))
 
     # --- consultation record ---------------------------------------------------------------
@@ -536,6 +516,21 @@ class SeatWorkspace:
             )
             for c in found
         ]
+
+
+def _entry(said: TranscriptLine | TranscriptSegment, leg: str, stream_id: str) -> TranscriptEntry:
+    """One line of the transcript, from the store (`TranscriptLine`) or the bus (`TranscriptSegment`)."""
+    return TranscriptEntry(
+        leg=leg,
+        leg_label=leg_label(leg),
+        stream_id=stream_id,
+        seq=said.seq,
+        text=said.text,
+        final=said.final,
+        start_s=said.start_s,
+        end_s=said.end_s,
+        at=said.at,
+    )
 
 
 def _unmasked(data: RecordInput, stored: ConsultationRecord | None) -> RecordInput:
