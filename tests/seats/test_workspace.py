@@ -1,4 +1,4 @@
-"""`SeatWorkspace` over hand-written ports: what it reads where (the I/O model: the store on a
+"""`SeatWorkspace` (and the `SeatService` behind its commands) over hand-written ports: what it reads where (the I/O model: the store on a
 worker thread, the tracker and the board on the event loop) and what it makes of it."""
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from routing.queues import load_queue_rules
 from seats.board import SeatBoard
 from seats.models import Seat, SeatKind, Team, TeamKind
 from seats.ports import PlaceCandidate
+from seats.presence import SeatPresence
 from seats.records import CheckedRecord, ConsultationRecord, RecordInput
-from seats.state import SeatState, SeatStatus
+from seats.service import SeatService
+from seats.state import PauseReason, SeatState, SeatStatus
 from seats.workspace import SeatWorkspace
 
 AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -238,3 +240,53 @@ async def test_given_another_seats_call_then_not_found_after_asking_the_store_of
         await workspace.screen_pop(LI.id, CALL)
     assert threads.seen["calls"] and threading.get_ident() not in threads.seen["calls"]
     assert "records" not in threads.seen  # nothing of the call was read for the wrong seat
+
+
+class Presence:
+    """seats.presence.SeatPresenceStore that notes its thread."""
+
+    def __init__(self, threads: Threads) -> None:
+        self._threads = threads
+
+    def record(self, presence: SeatPresence) -> None:
+        self._threads.note("presence")
+
+    def get(self, seat_id: SeatId) -> SeatPresence | None:
+        return None
+
+    def logged_in(self) -> list[SeatPresence]:
+        return []
+
+
+class Pbx:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def queue_add(self, queue: str, interface: str, **kw: object) -> None:
+        self.sent.append(f"add {queue}")
+
+    async def queue_pause(self, interface: str, **kw: object) -> None:
+        self.sent.append("pause")
+
+
+async def test_given_a_seat_logging_in_and_pausing_then_its_directory_and_presence_are_used_off_the_loop() -> (
+    None
+):
+    threads = Threads()
+    board = SeatBoard([ZHANG])
+    pbx = Pbx()
+    service = SeatService(
+        pbx,  # type: ignore[arg-type]  # only the two actions these commands send
+        Roster(threads),
+        Teams(),
+        load_queue_rules(load_holidays()),
+        board,
+        presence=Presence(threads),
+    )
+    await service.login(ZHANG.id)
+    board.states[ZHANG.id] = SeatState(seat_id=ZHANG.id, team_id=TEAM, status=SeatStatus.AVAILABLE)
+    await service.pause(ZHANG.id, PauseReason.MEAL)
+    loop = threading.get_ident()
+    assert pbx.sent[0].startswith("add ") and pbx.sent[-1] == "pause"
+    assert threads.seen["seats"] and loop not in threads.seen["seats"]
+    assert len(threads.seen["presence"]) >= 1 and loop not in threads.seen["presence"]
