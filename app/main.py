@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.console_schedule import ScheduleConsole, subscribe_seat_log
-from app.console_seat import SeatConsole
 from app.console_supervisor import OfficesConsole, OrdersConsole, seed_offices_if_empty
 from app.runtime import Runtime
+from app.seat_wiring import build_seat_workspace
 from app.settings import Settings
 from app.supervision import build_supervision
 from console_web.security import SecurityConfig
@@ -30,7 +30,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.state.backend = runtime
         app.state.reliability_backend = runtime
         # Built inside the running loop: it subscribes to the bus.
-        app.state.seat_console = SeatConsole(runtime)
+        app.state.seat_console = build_seat_workspace(runtime)
         await asyncio.to_thread(seed_offices_if_empty, runtime)
         subscribe_seat_log(runtime)
         app.state.schedule_backend = schedule = ScheduleConsole(runtime)

@@ -11,9 +11,7 @@ that call ids cannot be probed.
 
 from __future__ import annotations
 
-import asyncio
-import enum
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
@@ -21,26 +19,39 @@ from pydantic import BaseModel, Field
 
 from console_web.auth import Authenticated, AuthService
 from console_web.routes import STATIC, csrf_checked, current_user
+from console_web.seat_views import (
+    AddressOut,
+    OkOut,
+    RecordOut,
+    ScreenPopOut,
+    SeatStateOut,
+    SegmentOut,
+    TranscriptOut,
+    TransferOut,
+    TransferTargetsOut,
+)
 from core.access import Role
+from core.blocking import offload
+from core.call_events import TransferKind
 from core.errors import HotlineError, InvalidInput, PermissionDenied
 from core.ids import CallId, SeatId
 from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason
-from seats.records import RecordInput
-
-
-class TransferKind(enum.StrEnum):
-    SEAT = "seat"
-    QUEUE = "queue"
-    EXTERNAL = "external"
-
-
-Json = dict[str, Any]
+from seats.records import ConsultationRecord, RecordInput
+from seats.workspace_views import (
+    AddressChoice,
+    ScreenPop,
+    SeatView,
+    TranscriptEntry,
+    TransferSent,
+    TransferTargets,
+)
 
 
 class SeatConsoleBackend(Protocol):
-    """What the seat workspace needs. Views are JSON-ready dicts with caller numbers masked."""
+    """What the seat workspace needs (`seats.workspace.SeatWorkspace`). Every method is async: it
+    reads state owned by the event loop, and does its blocking reads through `offload`."""
 
-    def seat_state(self, seat_id: SeatId) -> Json: ...
+    async def seat_state(self, seat_id: SeatId) -> SeatView: ...
 
     async def login(self, seat_id: SeatId) -> None: ...
 
@@ -52,19 +63,23 @@ class SeatConsoleBackend(Protocol):
 
     async def wrap_up_done(self, seat_id: SeatId) -> None: ...
 
-    def screen_pop(self, seat_id: SeatId, call_id: CallId) -> Json: ...
+    async def screen_pop(self, seat_id: SeatId, call_id: CallId) -> ScreenPop: ...
 
-    def transcript(self, seat_id: SeatId, call_id: CallId) -> list[Json]: ...
+    async def transcript(self, seat_id: SeatId, call_id: CallId) -> list[TranscriptEntry]: ...
 
-    def save_record(self, seat_id: SeatId, call_id: CallId, data: RecordInput, *, final: bool) -> Json: ...
+    async def save_record(
+        self, seat_id: SeatId, call_id: CallId, data: RecordInput, *, final: bool
+    ) -> ConsultationRecord: ...
 
-    def transfer_targets(self, seat_id: SeatId) -> Json: ...
+    async def transfer_targets(self, seat_id: SeatId) -> TransferTargets: ...
 
-    async def transfer(self, seat_id: SeatId, call_id: CallId, kind: TransferKind, target: str) -> Json: ...
+    async def transfer(
+        self, seat_id: SeatId, call_id: CallId, kind: TransferKind, target: str
+    ) -> TransferSent: ...
 
     async def hangup(self, seat_id: SeatId, call_id: CallId) -> None: ...
 
-    def address_candidates(self, text: str) -> list[Json]: ...
+    async def address_candidates(self, text: str) -> list[AddressChoice]: ...
 
 
 class PauseForm(BaseModel):
@@ -136,10 +151,14 @@ def _call_id(call_id: str) -> CallId:
 
 
 async def _audit(
-    request: Request, auth: Authenticated, action: str, target: str = "", detail: Json | None = None
+    request: Request,
+    auth: Authenticated,
+    action: str,
+    target: str = "",
+    detail: dict[str, object] | None = None,
 ) -> None:
     # The audit log is a database write: off the event loop.
-    await asyncio.to_thread(
+    await offload(
         _auth_service(request).record, auth, action, target=target, detail=detail, source_ip=_ip(request)
     )
 
@@ -155,26 +174,26 @@ def build_seat_router() -> APIRouter:
     async def seat_page_slash() -> RedirectResponse:
         return RedirectResponse("/seat")
 
-    @router.get("/api/seat/state")
-    def state(auth: SeatUser, request: Request) -> Json:
-        return _console(request).seat_state(_seat_of(auth))
+    @router.get("/api/seat/state", response_model=SeatStateOut)
+    async def state(auth: SeatUser, request: Request) -> SeatStateOut:
+        return SeatStateOut.model_validate(await _console(request).seat_state(_seat_of(auth)))
 
-    @router.post("/api/seat/login")
-    async def login(auth: SeatActing, request: Request) -> Json:
+    @router.post("/api/seat/login", response_model=OkOut)
+    async def login(auth: SeatActing, request: Request) -> OkOut:
         seat = _seat_of(auth)
         await _console(request).login(seat)
         await _audit(request, auth, "seat.login", seat)
-        return {"ok": True}
+        return OkOut()
 
-    @router.post("/api/seat/logout")
-    async def logout(auth: SeatActing, request: Request) -> Json:
+    @router.post("/api/seat/logout", response_model=OkOut)
+    async def logout(auth: SeatActing, request: Request) -> OkOut:
         seat = _seat_of(auth)
         await _console(request).logout(seat)
         await _audit(request, auth, "seat.logout", seat)
-        return {"ok": True}
+        return OkOut()
 
-    @router.post("/api/seat/pause")
-    async def pause(form: PauseForm, auth: SeatActing, request: Request) -> Json:
+    @router.post("/api/seat/pause", response_model=OkOut)
+    async def pause(form: PauseForm, auth: SeatActing, request: Request) -> OkOut:
         seat = _seat_of(auth)
         try:
             reason = PauseReason(form.reason)
@@ -184,101 +203,88 @@ def build_seat_router() -> APIRouter:
             raise InvalidInput("该示忙原因由系统设置，不能手动选择", reason=form.reason)
         await _console(request).pause(seat, reason)
         await _audit(request, auth, "seat.pause", seat, {"reason": reason.value})
-        return {"ok": True}
+        return OkOut()
 
-    @router.post("/api/seat/resume")
-    async def resume(auth: SeatActing, request: Request) -> Json:
+    @router.post("/api/seat/resume", response_model=OkOut)
+    async def resume(auth: SeatActing, request: Request) -> OkOut:
         seat = _seat_of(auth)
         await _console(request).resume(seat)
         await _audit(request, auth, "seat.resume", seat)
-        return {"ok": True}
+        return OkOut()
 
-    @router.post("/api/seat/wrapup-done")
-    async def wrap_up_done(auth: SeatActing, request: Request) -> Json:
+    @router.post("/api/seat/wrapup-done", response_model=OkOut)
+    async def wrap_up_done(auth: SeatActing, request: Request) -> OkOut:
         seat = _seat_of(auth)
         await _console(request).wrap_up_done(seat)
         await _audit(request, auth, "seat.wrap_up_done", seat)
-        return {"ok": True}
+        return OkOut()
 
-    @router.get("/api/seat/calls/{call_id}/screenpop")
-    def screen_pop(call_id: str, auth: SeatUser, request: Request) -> Json:
+    @router.get("/api/seat/calls/{call_id}/screenpop", response_model=ScreenPopOut)
+    async def screen_pop(call_id: str, auth: SeatUser, request: Request) -> ScreenPopOut:
         cid = _call_id(call_id)
-        view = _console(request).screen_pop(_seat_of(auth), cid)
+        view = await _console(request).screen_pop(_seat_of(auth), cid)
         # Reading a citizen's file is itself worth a trail line (who looked at whose history).
-        _auth_service(request).record(auth, "seat.screen_pop", target=cid, source_ip=_ip(request))
-        return view
+        await _audit(request, auth, "seat.screen_pop", cid)
+        return ScreenPopOut.model_validate(view)
 
-    @router.get("/api/seat/calls/{call_id}/transcript")
-    def transcript(call_id: str, auth: SeatUser, request: Request) -> Json:
+    @router.get("/api/seat/calls/{call_id}/transcript", response_model=TranscriptOut)
+    async def transcript(call_id: str, auth: SeatUser, request: Request) -> TranscriptOut:
         cid = _call_id(call_id)
         # What a citizen said is personal data: every read, and every refused try, leaves a line.
         try:
-            segments = _console(request).transcript(_seat_of(auth), cid)
+            segments = await _console(request).transcript(_seat_of(auth), cid)
         except HotlineError as exc:
-            _auth_service(request).record(
-                auth,
-                "seat.transcript_denied",
-                target=cid,
-                detail={"error": exc.error_id},
-                source_ip=_ip(request),
-            )
+            await _audit(request, auth, "seat.transcript_denied", cid, {"error": exc.error_id})
             raise
-        _auth_service(request).record(
-            auth,
-            "seat.transcript_read",
-            target=cid,
-            detail={"segments": len(segments)},
-            source_ip=_ip(request),
+        await _audit(request, auth, "seat.transcript_read", cid, {"segments": len(segments)})
+        return TranscriptOut(segments=[SegmentOut.model_validate(s) for s in segments])
+
+    @router.put("/api/seat/calls/{call_id}/record", response_model=RecordOut)
+    async def save_draft(call_id: str, form: RecordForm, auth: SeatActing, request: Request) -> RecordOut:
+        cid = _call_id(call_id)
+        record = await _console(request).save_record(_seat_of(auth), cid, form.to_input(), final=False)
+        await _audit(request, auth, "seat.record_draft", cid)
+        return RecordOut.model_validate(record)
+
+    @router.post("/api/seat/calls/{call_id}/record/submit", response_model=RecordOut)
+    async def submit(call_id: str, form: RecordForm, auth: SeatActing, request: Request) -> RecordOut:
+        cid = _call_id(call_id)
+        record = RecordOut.model_validate(
+            await _console(request).save_record(_seat_of(auth), cid, form.to_input(), final=True)
         )
-        return {"segments": segments}
-
-    @router.put("/api/seat/calls/{call_id}/record")
-    def save_draft(call_id: str, form: RecordForm, auth: SeatActing, request: Request) -> Json:
-        cid = _call_id(call_id)
-        record = _console(request).save_record(_seat_of(auth), cid, form.to_input(), final=False)
-        _auth_service(request).record(auth, "seat.record_draft", target=cid, source_ip=_ip(request))
-        return record
-
-    @router.post("/api/seat/calls/{call_id}/record/submit")
-    def submit(call_id: str, form: RecordForm, auth: SeatActing, request: Request) -> Json:
-        cid = _call_id(call_id)
-        record = _console(request).save_record(_seat_of(auth), cid, form.to_input(), final=True)
-        _auth_service(request).record(
-            auth,
-            "seat.record_submit",
-            target=cid,
-            detail={"outcome": record.get("outcome"), "category": record.get("category")},
-            source_ip=_ip(request),
+        await _audit(
+            request, auth, "seat.record_submit", cid, {"outcome": record.outcome, "category": record.category}
         )
         return record
 
-    @router.get("/api/seat/transfer-targets")
-    def transfer_targets(auth: SeatUser, request: Request) -> Json:
-        return _console(request).transfer_targets(_seat_of(auth))
+    @router.get("/api/seat/transfer-targets", response_model=TransferTargetsOut)
+    async def transfer_targets(auth: SeatUser, request: Request) -> TransferTargetsOut:
+        return TransferTargetsOut.model_validate(await _console(request).transfer_targets(_seat_of(auth)))
 
-    @router.post("/api/seat/calls/{call_id}/transfer")
-    async def transfer(call_id: str, form: TransferForm, auth: SeatActing, request: Request) -> Json:
+    @router.post("/api/seat/calls/{call_id}/transfer", response_model=TransferOut)
+    async def transfer(call_id: str, form: TransferForm, auth: SeatActing, request: Request) -> TransferOut:
         cid = _call_id(call_id)
         try:
             kind = TransferKind(form.kind)
         except ValueError:
             raise InvalidInput("转接类型无效", kind=form.kind) from None
-        result = await _console(request).transfer(_seat_of(auth), cid, kind, form.target)
+        sent = await _console(request).transfer(_seat_of(auth), cid, kind, form.target)
         await _audit(request, auth, "seat.transfer", cid, {"kind": kind.value, "target": form.target})
-        return result
+        return TransferOut.model_validate(sent)
 
-    @router.post("/api/seat/calls/{call_id}/hangup")
-    async def hangup(call_id: str, auth: SeatActing, request: Request) -> Json:
+    @router.post("/api/seat/calls/{call_id}/hangup", response_model=OkOut)
+    async def hangup(call_id: str, auth: SeatActing, request: Request) -> OkOut:
         cid = _call_id(call_id)
         await _console(request).hangup(_seat_of(auth), cid)
         await _audit(request, auth, "seat.hangup", cid)
-        return {"ok": True}
+        return OkOut()
 
-    @router.get("/api/seat/address")
-    def address(
+    @router.get("/api/seat/address", response_model=AddressOut)
+    async def address(
         auth: SeatUser, request: Request, q: Annotated[str, Query(min_length=1, max_length=100)]
-    ) -> Json:
+    ) -> AddressOut:
         _seat_of(auth)
-        return {"candidates": _console(request).address_candidates(q)}
+        found = await _console(request).address_candidates(q)
+        return AddressOut(candidates=found)
 
     return router

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.calls import CallStatus, KnownCall
-from core.ids import CallId
+from core.ids import CallId, SeatId
 
 Headers = Mapping[str, str]
 
@@ -65,6 +65,39 @@ class CallControl(Protocol):
     async def queue_status(self, queue: str | None = None) -> Sequence[Headers]: ...
 
     async def core_show_channels(self) -> Sequence[Headers]: ...
+
+
+class LiveCall(Protocol):
+    """One call as the tracker sees it now (`pbx.tracker.CallView`)."""
+
+    @property
+    def status(self) -> CallStatus: ...
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def caller_number(self) -> str: ...
+
+    @property
+    def dialed(self) -> str: ...
+
+    @property
+    def offered_at(self) -> datetime: ...
+
+    @property
+    def queue(self) -> str | None: ...
+
+    @property
+    def seat_id(self) -> SeatId | None: ...
+
+
+class LiveCalls(Protocol):
+    """The live calls (`pbx.tracker.CallTracker`). Owned by the event loop: read it on the loop,
+    never from a worker thread."""
+
+    @property
+    def calls(self) -> Mapping[CallId, LiveCall]: ...
 
 
 class SmsSender(Protocol):
@@ -123,23 +156,3 @@ class KnownCalls(Protocol):
     def open_calls(self) -> Sequence[CallId]:
         """Inbound calls whose summary has no end."""
         ...
-
-
-class LiveCall(Protocol):
-    """What the IVR's wait estimate and the live transcript tap read of one call in progress."""
-
-    @property
-    def queue(self) -> str | None: ...
-
-    @property
-    def status(self) -> CallStatus: ...
-
-    @property
-    def channel(self) -> str: ...
-
-
-class LiveCalls(Protocol):
-    """The calls in progress as the AMI tracker sees them (`pbx.tracker.CallTracker`)."""
-
-    @property
-    def calls(self) -> Mapping[CallId, LiveCall]: ...

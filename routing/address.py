@@ -192,6 +192,11 @@ class AddressResolver:
             lengths = sorted({len(k) for k in keys}, reverse=True)
             self._suffixes[level] = [(n, frozenset(k for k in keys if len(k) == n)) for n in lengths]
 
+    @property
+    def gazetteer(self) -> Gazetteer:
+        """The administrative units this resolver indexes (district names, for display)."""
+        return self._gaz
+
     # --- building --------------------------------------------------------------------------
 
     @classmethod

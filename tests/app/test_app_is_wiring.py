@@ -16,7 +16,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 WIRING = {"__init__", "main", "cli", "settings", "runtime", "components", "seed"}
 # TEMPORARY (issue 13): these use cases are being moved to their domain packages by other
 # branches; remove each name here when its module leaves app.
-BEING_MOVED = {"console_seat", "console_supervisor", "console_schedule", "supervision"}
+BEING_MOVED = {"console_supervisor", "console_schedule", "supervision"}
 # TEMPORARY: one-line re-exports kept for app/console_*.py (CallbackSeats, GAZETTEER_DIR) until
 # those modules move; delete both files then.
 SHIMS = {"adapters", "telephony"}

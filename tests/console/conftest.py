@@ -11,17 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.console_seat import SeatConsole
 from app.main import build_app
 from app.runtime import Runtime
+from app.seat_wiring import build_seat_workspace
 from app.settings import DEMO_ADMIN_PASSWORD
-from console_web.seat_api import build_seat_router
 from core.events import DomainEvent
 from core.ivr_events import IvrOutcome, IvrReason, IvrRouted
 from pbx.ami_event import AmiEvent
+from seats.workspace import SeatWorkspace
 from tests.support.app import demo_test_settings
 
 PW = DEMO_ADMIN_PASSWORD
@@ -156,22 +155,15 @@ def _settings(tmp_path: Path) -> Any:
     return demo_test_settings(tmp_path, "seat.db")
 
 
-def with_seat_router(app: FastAPI) -> FastAPI:
-    # Until the integrator mounts it in console_web/web.py: add it once, never twice.
-    if not any(getattr(r, "path", "") == "/api/seat/state" for r in app.routes):
-        app.include_router(build_seat_router())
-    return app
-
-
 @pytest.fixture
 def harness(tmp_path: Path) -> Iterator[Harness]:
-    app = with_seat_router(build_app(_settings(tmp_path)))
+    app = build_app(_settings(tmp_path))
     with TestClient(app, base_url="http://127.0.0.1") as client:
         runtime: Runtime = app.state.runtime
         control = FakeCallControl()
 
-        async def make() -> SeatConsole:
-            return SeatConsole(runtime, control=control)
+        async def make() -> SeatWorkspace:
+            return build_seat_workspace(runtime, control=control)
 
         app.state.seat_console = client.portal.call(make)  # type: ignore[union-attr]
         yield Harness(client, runtime, control)

@@ -40,6 +40,40 @@ def test_given_a_seat_when_reading_its_state_then_offline_in_chinese_with_manual
     assert {"code": "labor", "label": "劳动争议"} in body["categories"]
 
 
+def test_given_a_district_seat_when_listing_transfer_targets_then_its_district_queues_first_in_chinese(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1002")
+    harness.login("seat1001")
+    body = harness.client.get("/api/seat/transfer-targets").json()
+    queues = [(q["name"], q["label"]) for q in body["queues"]]
+    assert queues[0] == ("q-310106-family", "静安区·婚姻家庭")
+    assert ("q-city-labor", "全市·劳动争议") in queues
+    assert {
+        "id": "1002",
+        "name": "李律师",
+        "status": "available",
+        "status_label": "空闲",
+        "available": True,
+    } in body["seats"]
+    assert all(s["id"] != "1001" for s in body["seats"])
+
+
+def test_given_the_openapi_document_then_every_seat_json_route_names_its_response_model(
+    harness: Harness,
+) -> None:
+    doc = harness.client.app.openapi()  # type: ignore[attr-defined]
+    routes = {
+        (path, method): op["responses"]["200"]["content"]["application/json"]["schema"]
+        for path, ops in doc["paths"].items()
+        if path.startswith("/api/seat/")
+        for method, op in ops.items()
+    }
+    assert len(routes) == 14  # state, 5 commands, 6 on a call, transfer targets, address
+    untyped = {route: schema for route, schema in routes.items() if "$ref" not in schema}
+    assert untyped == {}
+
+
 def test_given_a_supervisor_when_using_seat_actions_then_403(harness: Harness) -> None:
     me = harness.login("jingan")
     assert harness.client.get("/api/seat/state").status_code == 403
@@ -98,6 +132,7 @@ def test_given_a_ringing_call_when_the_seat_reads_the_screen_pop_then_masked_num
     assert pop["ivr_path"] == ["法律咨询", "劳动争议"]
     assert pop["category"] == "labor" and pop["category_label"] == "劳动争议"
     assert pop["district_name"] == "静安区"
+    assert (pop["queue"], pop["queue_label"]) == ("q-310106-labor", "静安区·劳动争议")
     assert pop["file"]["calls"] == []
 
 

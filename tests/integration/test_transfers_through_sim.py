@@ -26,7 +26,6 @@ from fastapi.testclient import TestClient
 from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
-from console_web.seat_api import build_seat_router
 from core import dialplan
 from core.calls import CallLeg, CallRecord
 from core.events import DomainEvent
@@ -180,8 +179,6 @@ def live(tmp_path: Path) -> Iterator[Live]:
         },
     )
     app = build_app(settings, clock=WorkdayClock())
-    if not any(getattr(r, "path", "") == "/api/seat/state" for r in app.routes):
-        app.include_router(build_seat_router())
     with TestClient(app, base_url="http://127.0.0.1") as client:
         runtime: Runtime = app.state.runtime
         events: list[dict[str, str]] = []

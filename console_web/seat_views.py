@@ -1,0 +1,171 @@
+"""Response models of the seat workspace API (`console_web.seat_api`). Each is read field by field
+from the typed value `seats.workspace.SeatWorkspace` answers (`seats.workspace_views`):
+`SeatStateOut.model_validate(view)`. Where a value already has the JSON's shape (a pick-list entry,
+a queue, an office, an address candidate) it is the field's type itself.
+
+The JSON is what console_web/static/seat*.js reads: a state travels as its code with its enum's
+one `.label` beside it, times as ISO 8601 text (`datetime.isoformat()`), the caller's number masked
+(`mask_number`; the response middleware masks any other number in the text fields).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+
+from core.privacy import mask_number
+from seats.workspace_views import AddressChoice, Choice, OfficeCard, QueueChoice
+
+
+def _iso_text(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+IsoText = Annotated[str, BeforeValidator(_iso_text)]
+"""A time as `datetime.isoformat()` text (the JSON's form of every time)."""
+
+
+class _Read(BaseModel):
+    """Read from a value's attributes of the same names; an enum becomes its code."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class OkOut(BaseModel):
+    ok: bool = True
+
+
+class SeatStateOut(_Read):
+    seat_id: str
+    name: str
+    status: str
+    status_label: str
+    since: IsoText | None
+    now: IsoText
+    pause_reason: str | None
+    pause_label: str | None
+    queues: list[QueueChoice]
+    call_id: str | None
+    wrap_up_seconds: float
+    pause_reasons: list[Choice]
+    categories: list[Choice]
+    outcomes: list[Choice]
+    external_numbers: list[Choice]
+
+
+class RecordOut(_Read):
+    """A consultation record, its enums as their codes."""
+
+    id: str
+    call_id: str
+    seat_id: str
+    category: str | None
+    question: str
+    advice: str
+    outcome: str | None
+    office_id: str | None
+    draft: bool
+    created_at: IsoText
+    updated_at: IsoText
+    submitted_at: IsoText | None
+
+
+class PastCallOut(_Read):
+    at: IsoText
+    category_label: str
+    seat: str
+    status_label: str
+
+
+class PastRecordOut(_Read):
+    at: IsoText | None
+    category_label: str
+    question: str
+    advice: str
+    outcome_label: str
+    seat: str
+
+
+class PastOrderOut(_Read):
+    id: str
+    open: bool
+    status_label: str
+    reason_label: str
+    created_at: IsoText
+    deadline: IsoText
+    attempts: int
+
+
+class CallerFileOut(_Read):
+    known: bool
+    calls: list[PastCallOut]
+    records: list[PastRecordOut]
+    work_orders: list[PastOrderOut]
+
+
+class ScreenPopOut(_Read):
+    call_id: str
+    # Read from the view's `caller_number` (or, when FastAPI checks the response, from `caller`).
+    caller: Annotated[str, BeforeValidator(mask_number)] = Field(
+        validation_alias=AliasChoices("caller_number", "caller")
+    )
+    dialed: str
+    offered_at: IsoText | None
+    status: str | None
+    status_label: str
+    queue: str | None
+    queue_label: str
+    ivr_path: list[str]
+    ivr_why: str
+    category: str | None
+    category_label: str
+    district_code: str | None
+    district_name: str
+    address: str
+    office: OfficeCard | None
+    record: RecordOut | None
+    file: CallerFileOut
+
+
+class SegmentOut(_Read):
+    leg: str
+    stream_id: str
+    seq: int
+    text: str
+    final: bool
+    start_s: float
+    end_s: float
+    at: IsoText
+    leg_label: str
+
+
+class TranscriptOut(BaseModel):
+    segments: list[SegmentOut]
+
+
+class TargetSeatOut(_Read):
+    id: str
+    name: str
+    status: str
+    status_label: str
+    available: bool
+
+
+class TransferTargetsOut(_Read):
+    seats: list[TargetSeatOut]
+    queues: list[QueueChoice]
+    external: list[Choice]
+
+
+class TransferOut(_Read):
+    ok: bool = True
+    kind: str
+    target: str
+    context: str
+    exten: str
+
+
+class AddressOut(BaseModel):
+    candidates: list[AddressChoice]

@@ -1,0 +1,132 @@
+"""Ports of the seat workspace (`seats.workspace`): what it reads from the store and the office
+registry. `app` injects the concrete objects (the repositories in `store`, the routing's office
+lookup); tests may hand in fakes. Every method here blocks (SQL, or the address index): async code
+calls them through `core.blocking.offload`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from core.calls import CallRecord, CallTrailEntry, TranscriptLine
+from core.ids import CallId, OfficeId, SeatId
+from routing.offices import Office
+from seats.models import Seat
+from seats.records import CheckedRecord, ConsultationRecord
+
+
+class CallHistory(Protocol):
+    """Stored calls (`store.repositories.CallRepository`)."""
+
+    def find(self, call_id: CallId) -> CallRecord | None: ...
+
+    def trail(self, call_id: CallId) -> Sequence[CallTrailEntry]: ...
+
+    def recent(self, *, limit: int = 50, caller_number: str | None = None) -> Sequence[CallRecord]: ...
+
+
+class ConsultationRecords(Protocol):
+    """Consultation records (`store.consultations.ConsultationRepository`)."""
+
+    def get(self, call_id: CallId, seat_id: SeatId) -> ConsultationRecord | None: ...
+
+    def save(
+        self, call_id: CallId, seat_id: SeatId, fields: CheckedRecord, at: datetime, *, final: bool
+    ) -> ConsultationRecord: ...
+
+    def for_caller(self, caller_number: str, *, limit: int = 20) -> Sequence[ConsultationRecord]: ...
+
+
+class StoredTranscripts(Protocol):
+    """Recognised speech kept in the store (`store.repositories.TranscriptRepository`)."""
+
+    def for_call(self, call_id: CallId) -> Sequence[TranscriptLine]: ...
+
+
+class SeatRoster(Protocol):
+    """Every seat (`store.repositories.SeatRepository`)."""
+
+    def get(self, seat_id: SeatId) -> Seat: ...
+
+    def all(self) -> Sequence[Seat]: ...
+
+
+class Labelled(Protocol):
+    @property
+    def label(self) -> str: ...
+
+
+class OrderStatus(Labelled, Protocol):
+    @property
+    def is_open(self) -> bool: ...
+
+
+class CallerOrder(Protocol):
+    """A callback work order as the caller's file shows it (`callbacks.models.WorkOrder`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def status(self) -> OrderStatus: ...
+
+    @property
+    def reason(self) -> Labelled: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def deadline(self) -> datetime: ...
+
+    @property
+    def attempts(self) -> int: ...
+
+
+class CallerOrders(Protocol):
+    """Work orders by caller number (`store.repositories.WorkOrderRepository`)."""
+
+    def for_number(self, caller_number: str, *, limit: int = 20) -> Sequence[CallerOrder]: ...
+
+
+class OfficeDirectory(Protocol):
+    """`routing.offices.OfficeRegistry`; `get` raises `core.errors.NotFound`."""
+
+    def get(self, office_id: OfficeId) -> Office: ...
+
+
+class PlaceCandidate(Protocol):
+    """An office matching a typed address, with how sure the match is."""
+
+    @property
+    def office_id(self) -> str: ...
+
+    @property
+    def office_name(self) -> str: ...
+
+    @property
+    def office_address(self) -> str: ...
+
+    @property
+    def opening_hours(self) -> str: ...
+
+    @property
+    def district_code(self) -> str: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
+class OfficeLookup(Protocol):
+    """The routing's office lookup: the registry in use (admins' edits included) and the address
+    search over it."""
+
+    @property
+    def registry(self) -> OfficeDirectory: ...
+
+    def lookup(self, text: str) -> Sequence[PlaceCandidate]: ...

@@ -1,0 +1,544 @@
+"""`SeatWorkspace`: the seat lawyer's workspace (坐席工作台) as a use case.
+
+Reads come from the live state (the tracker's calls, the seat board: owned by the event loop and
+read on it) and the store (the call row, its trail, transcripts, consultation records, work
+orders: blocking, so always through `core.blocking.offload`). Commands go to Asterisk through the
+`CallControl` port; the outcome comes back only as AMI events, as everywhere else.
+
+Transfers are AMI `Redirect`s of the CALLER's channel (Asterisk then hangs up the seat's leg,
+which is left alone in the bridge). Context names come from `core.dialplan`; against the rendered
+extensions.conf (asterisk_conf/templates/extensions.conf):
+
+* external (12345 / 12368 / 12309): `dialplan.TRANSFER`, exten = the number -> Dial through the
+  trunk endpoint; a failed Dial re-queues the caller with a prompt;
+* skill queue: `dialplan.TRANSFER`, exten = the queue name (q-310106-labor) -> sets
+  HOTLINE_QUEUE=${EXTEN} and re-enters the queue context (a fresh Queue(), survey afterwards);
+* seat: `dialplan.SEAT_TRANSFER`, exten = the seat phone's resource (PJSIP/1002 -> 1002) ->
+  Dial(PJSIP/${EXTEN}); not answered or busy -> back to the caller's queue.
+  Only an available seat may be chosen; app_queue does not see this ring (no SeatRinging).
+
+Must be constructed inside the running event loop (it subscribes to the bus).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from core import dialplan
+from core.asr_events import Leg, TranscriptSegment
+from core.blocking import offload
+from core.bus import EventBus
+from core.call_events import SeatRinging, TransferKind
+from core.calls import CallRecord, CallTrailEntry, TranscriptLine
+from core.clock import Clock
+from core.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, PbxActionFailed, PbxUnavailable
+from core.events import DomainEvent
+from core.ids import CallId, OfficeId, SeatId
+from core.ivr_events import AppointmentRequested, IvrRouted
+from core.ports import CallControl, LiveCall, LiveCalls
+from core.privacy import restore_masked
+from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason, SeatStatus
+from routing.queues import LegalCategory, QueueRules
+from seats.after_call import AfterCallWork
+from seats.board import SeatBoard
+from seats.ports import (
+    CallerOrders,
+    CallHistory,
+    ConsultationRecords,
+    OfficeLookup,
+    SeatRoster,
+    StoredTranscripts,
+)
+from seats.records import ConsultationOutcome, ConsultationRecord, RecordInput, check_record
+from seats.service import SeatService, TeamDirectory
+from seats.state import SeatState
+from seats.workspace_views import (
+    AddressChoice,
+    CallerFile,
+    Choice,
+    OfficeCard,
+    PastCall,
+    PastOrder,
+    PastRecord,
+    QueueChoice,
+    ScreenPop,
+    SeatView,
+    TargetSeat,
+    TranscriptEntry,
+    TransferSent,
+    TransferTargets,
+)
+
+log = logging.getLogger(__name__)
+
+CONSOLE_TRANSFERS = (TransferKind.SEAT, TransferKind.QUEUE, TransferKind.EXTERNAL)
+"""What a seat may choose in the workspace (the phone's own transfer keys are not ours)."""
+
+_LIVE_CALLS = 200  # transcripts kept in memory for this many recent calls
+_LIVE_SEGMENTS = 2000  # per call
+_MIN_FILE_DIGITS = 5  # hidden or short numbers get no caller file: they would match strangers
+
+
+def category_label(code: str | None) -> str:
+    """The Chinese name of a category code; an unknown code is shown as it is."""
+    if not code:
+        return ""
+    try:
+        return LegalCategory.parse(code).label
+    except InvalidInput:
+        return code
+
+
+def _choices(members: Iterable[PauseReason | LegalCategory | ConsultationOutcome]) -> tuple[Choice, ...]:
+    return tuple(Choice(m.value, m.label) for m in members)
+
+
+def leg_label(leg: str) -> str:
+    try:
+        return Leg(leg).label
+    except ValueError:
+        return leg
+
+
+class QueueLabels:
+    """q-310106-labor -> 静安区·劳动争议; q-city-labor -> 全市·劳动争议; q-afterhours -> 非工作时间坐席.
+
+    Built from the queue rules' own names, so nothing here reads a queue name apart."""
+
+    def __init__(self, rules: QueueRules, district_names: Mapping[str, str]) -> None:
+        self._labels = {rules.after_hours_queue: "非工作时间坐席"}
+        for category in LegalCategory:
+            self._labels[rules.city_queue_name(category)] = f"全市·{category.label}"
+            for code in rules.districts:
+                where = district_names.get(code, code)
+                self._labels[rules.district_queue_name(code, category)] = f"{where}·{category.label}"
+
+    def __call__(self, name: str) -> str:
+        return self._labels.get(name, name)
+
+
+class LiveTranscripts:
+    """Recent transcript segments from the bus, per call (a partial gives way to its final)."""
+
+    def __init__(self) -> None:
+        self._calls: OrderedDict[CallId, dict[tuple[str, str, int], TranscriptSegment]] = OrderedDict()
+
+    def add(self, seg: TranscriptSegment) -> None:
+        buf = self._calls.setdefault(seg.call_id, {})
+        self._calls.move_to_end(seg.call_id)
+        key = (seg.leg.value, seg.stream_id, seg.seq)
+        old = buf.get(key)
+        if (old is None or not old.final) and (old is not None or len(buf) < _LIVE_SEGMENTS):
+            buf[key] = seg
+        while len(self._calls) > _LIVE_CALLS:
+            self._calls.popitem(last=False)
+
+    def of(self, call_id: CallId) -> list[TranscriptSegment]:
+        return list(self._calls.get(call_id, {}).values())
+
+
+class SeatWorkspace:
+    def __init__(
+        self,
+        *,
+        board: SeatBoard,
+        live: LiveCalls,
+        bus: EventBus,
+        clock: Clock,
+        rules: QueueRules,
+        seats: SeatRoster,
+        teams: TeamDirectory,
+        calls: CallHistory,
+        records: ConsultationRecords,
+        transcripts: StoredTranscripts,
+        orders: CallerOrders,
+        offices: OfficeLookup | None,
+        district_names: Mapping[str, str],
+        transfer_numbers: Mapping[str, str],
+        wrap_up_seconds: float,
+        commands: SeatService | None,
+        control: CallControl | None,
+        after_call: AfterCallWork | None = None,
+        transfer_context: str = dialplan.TRANSFER,
+        seat_dial_context: str = dialplan.SEAT_TRANSFER,
+    ) -> None:
+        self._board = board
+        self._live_calls = live
+        self._bus = bus
+        self._clock = clock
+        self._rules = rules
+        self._seats = seats
+        self._teams = teams
+        self._calls = calls
+        self._records = records
+        self._transcripts = transcripts
+        self._orders = orders
+        self._offices = offices
+        self._districts = district_names
+        self._transfer_numbers = transfer_numbers  # read at each use: settings may change
+        self._wrap_up_seconds = wrap_up_seconds
+        self._commands = commands
+        self._control = control
+        self._after_call = after_call
+        self._transfer_context = transfer_context
+        self._seat_dial_context = seat_dial_context
+        self.queue_label = QueueLabels(rules, district_names)
+        self._live = LiveTranscripts()
+        self._seat_legs: OrderedDict[tuple[CallId, SeatId], str] = OrderedDict()
+        bus.subscribe("seat-console", self._follow, types=(TranscriptSegment, SeatRinging))
+
+    # --- collaborators ---------------------------------------------------------------------
+
+    @property
+    def control(self) -> CallControl:
+        if self._control is None:
+            raise PbxUnavailable("未连接交换机，暂时无法操作通话")
+        return self._control
+
+    @property
+    def commands(self) -> SeatService:
+        if self._commands is None:
+            raise PbxUnavailable("未连接交换机，暂时无法操作通话")
+        return self._commands
+
+    async def _follow(self, event: DomainEvent) -> None:
+        if isinstance(event, TranscriptSegment):
+            self._live.add(event)
+        elif isinstance(event, SeatRinging) and event.channel:  # the seat's own leg, for a hang-up
+            self._seat_legs[(event.call_id, event.seat_id)] = event.channel
+            while len(self._seat_legs) > _LIVE_CALLS:
+                self._seat_legs.popitem(last=False)
+
+    # --- seat state and commands ------------------------------------------------------------
+
+    def _state(self, seat_id: SeatId) -> SeatState:
+        try:
+            return self._board.state(seat_id)
+        except KeyError:
+            raise NotFound("坐席不存在", seat_id=seat_id) from None
+
+    def _external(self) -> tuple[Choice, ...]:
+        return tuple(Choice(k, dialplan.EXTERNAL_NUMBERS.get(k, k)) for k in self._external_numbers())
+
+    def _external_numbers(self) -> dict[str, str]:
+        """Configured numbers (code -> extension), limited to those the dialplan renders."""
+        return {k: v for k, v in self._transfer_numbers.items() if v in dialplan.EXTERNAL_NUMBERS}
+
+    def _queue_choices(self, names: Sequence[str]) -> tuple[QueueChoice, ...]:
+        return tuple(QueueChoice(q, self.queue_label(q)) for q in names)
+
+    async def seat_state(self, seat_id: SeatId) -> SeatView:
+        st = self._state(seat_id)
+        queues = sorted(self._board.queues.get(seat_id, ()))
+        seat = await offload(self._seats.get, seat_id)
+        return SeatView(
+            seat_id=seat_id,
+            name=seat.name,
+            status=st.status,
+            since=st.since,
+            now=self._clock.now(),
+            pause_reason=st.pause_reason,
+            queues=self._queue_choices(queues),
+            call_id=st.call_id,
+            wrap_up_seconds=self._wrap_up_seconds,
+            pause_reasons=_choices(r for r in PauseReason if r.value not in SYSTEM_PAUSE_REASONS),
+            categories=_choices(LegalCategory),
+            outcomes=_choices(ConsultationOutcome),
+            external_numbers=self._external(),
+        )
+
+    async def login(self, seat_id: SeatId) -> None:
+        self._state(seat_id)
+        await self.commands.login(seat_id)
+
+    async def logout(self, seat_id: SeatId) -> None:
+        self._state(seat_id)
+        await self.commands.logout(seat_id)
+
+    async def pause(self, seat_id: SeatId, reason: PauseReason) -> None:
+        self._state(seat_id)
+        await self.commands.pause(seat_id, reason)
+
+    async def resume(self, seat_id: SeatId) -> None:
+        self._state(seat_id)
+        await self.commands.resume(seat_id)
+
+    async def wrap_up_done(self, seat_id: SeatId) -> None:
+        if self._state(seat_id).status is not SeatStatus.WRAP_UP:
+            raise Conflict("当前不在话后整理中", seat_id=seat_id)
+        if self._after_call is not None:
+            await self._after_call.done(seat_id)  # resume the member in Asterisk too
+        # The board stays the only writer of seat state: it moves the seat and we publish its fact.
+        events = self._board.end_wrap_up(seat_id, self._clock.now())
+        await self._bus.publish_all(list(events))
+
+    # --- whose call is it ------------------------------------------------------------------
+
+    async def _check_own(self, seat_id: SeatId, call_id: CallId) -> LiveCall | None:
+        """A seat sees a call it is ringing for, talking on, wrapping up, or answered before.
+        Returns the live call, if it is still live."""
+        st = self._state(seat_id)
+        live = self._live_calls.calls.get(call_id)
+        if st.call_id == call_id or (live is not None and live.seat_id == seat_id):
+            return live
+        row = await offload(self._calls.find, call_id)
+        if row is not None and row.seat_id == seat_id:
+            return live
+        raise NotFound("通话不存在或不是您的通话", call_id=call_id)
+
+    # --- screen pop ------------------------------------------------------------------------
+
+    def _office(self, office_id: str | None) -> OfficeCard | None:
+        if not office_id:
+            return None
+        if self._offices is None:
+            return OfficeCard(id=office_id, name=office_id)
+        try:  # the registry routing uses, including admins' edits
+            office = self._offices.registry.get(OfficeId(office_id))
+        except NotFound:  # an office since removed from the registry: show the id only
+            return OfficeCard(id=office_id, name=office_id)
+        return OfficeCard(
+            id=office_id, name=office.name, address=office.address, opening_hours=office.opening_hours
+        )
+
+    def _stored_call(
+        self, call_id: CallId, seat_id: SeatId
+    ) -> tuple[CallRecord | None, Sequence[CallTrailEntry], ConsultationRecord | None]:
+        """Blocking: the call's row, its trail and this seat's record of it."""
+        return self._calls.find(call_id), self._calls.trail(call_id), self._records.get(call_id, seat_id)
+
+    async def screen_pop(self, seat_id: SeatId, call_id: CallId) -> ScreenPop:
+        live = await self._check_own(seat_id, call_id)
+        row, trail, mine = await offload(self._stored_call, call_id, seat_id)
+        number = live.caller_number if live else (row.caller_number if row else "")
+        ivr: IvrRouted | None = None
+        appointment: AppointmentRequested | None = None
+        for entry in trail:
+            event = entry.event()
+            if isinstance(event, IvrRouted):
+                ivr = event
+            elif isinstance(event, AppointmentRequested):
+                appointment = event
+        category = (row.category if row else None) or (ivr.category if ivr else None)
+        district = (row.district_code if row else None) or (ivr.district_code if ivr else None)
+        office_id = (
+            (row.office_id if row else None)
+            or (ivr.office_id if ivr else None)
+            or (appointment.office_id if appointment else None)
+        )
+        queue = (live.queue if live else None) or (row.queue if row else None) or (ivr.queue if ivr else None)
+        return ScreenPop(
+            call_id=call_id,
+            caller_number=number,
+            dialed=live.dialed if live else (row.dialed if row else ""),
+            offered_at=live.offered_at if live else (row.offered_at if row else None),
+            status=live.status if live else (row.status if row else None),
+            queue=queue,
+            queue_label=self.queue_label(queue) if queue else "",
+            ivr_path=tuple((ivr.path_labels if ivr else ()) or (row.ivr_path if row else ())),
+            ivr_why=ivr.why if ivr else "",
+            category=category,
+            category_label=category_label(category),
+            district_code=district,
+            district_name=self._districts.get(district, "") if district else "",
+            address=appointment.spoken_address if appointment else "",
+            office=self._office(office_id),
+            record=mine,
+            file=await offload(self._caller_file, number, call_id),
+        )
+
+    def _caller_file(self, number: str, exclude: CallId) -> CallerFile:
+        """Blocking: the caller's earlier calls, submitted records and work orders."""
+        if sum(ch.isdigit() for ch in number) < _MIN_FILE_DIGITS:
+            return CallerFile()
+        names = {s.id: s.name for s in self._seats.all()}
+        calls = [c for c in self._calls.recent(limit=21, caller_number=number) if c.id != exclude][:20]
+        return CallerFile(
+            calls=tuple(
+                PastCall(
+                    at=c.offered_at,
+                    category_label=category_label(c.category),
+                    seat=names.get(c.seat_id, c.seat_id) if c.seat_id else "",
+                    status=c.status,
+                )
+                for c in calls
+            ),
+            records=tuple(
+                PastRecord(
+                    at=r.submitted_at or r.updated_at,
+                    category_label=r.category.label if r.category else "",
+                    question=r.question,
+                    advice=r.advice,
+                    outcome_label=r.outcome.label if r.outcome else "",
+                    seat=names.get(r.seat_id, r.seat_id),
+                )
+                for r in self._records.for_caller(number)
+            ),
+            work_orders=tuple(
+                PastOrder(
+                    id=o.id,
+                    open=o.status.is_open,
+                    status_label=o.status.label,
+                    reason_label=o.reason.label,
+                    created_at=o.created_at,
+                    deadline=o.deadline,
+                    attempts=o.attempts,
+                )
+                for o in self._orders.for_number(number)
+            ),
+        )
+
+    # --- transcript ------------------------------------------------------------------------
+
+    async def transcript(self, seat_id: SeatId, call_id: CallId) -> list[TranscriptEntry]:
+        await self._check_own(seat_id, call_id)
+        merged: dict[tuple[str, int], TranscriptEntry] = {}
+        for line in await offload(self._transcripts.for_call, call_id):
+            merged[(line.leg, line.seq)] = _entry(line, line.leg, "")
+        for seg in self._live.of(call_id):
+            key = (seg.leg.value, seg.seq)
+            if key in merged and merged[key].final and not seg.final:
+                continue
+            merged[key] = _entry(seg, seg.leg.value, seg.stream_id)
+        return sorted(merged.values(), key=lambda s: (s.at.isoformat(), s.seq))
+
+    # --- consultation record ---------------------------------------------------------------
+
+    async def save_record(
+        self, seat_id: SeatId, call_id: CallId, data: RecordInput, *, final: bool
+    ) -> ConsultationRecord:
+        await self._check_own(seat_id, call_id)
+        data = _unmasked(data, await offload(self._records.get, call_id, seat_id))
+        fields = check_record(data, final=final)
+        return await offload(self._records.save, call_id, seat_id, fields, self._clock.now(), final=final)
+
+    # --- transfer and hang-up ---------------------------------------------------------------
+
+    async def transfer_targets(self, seat_id: SeatId) -> TransferTargets:
+        st = self._state(seat_id)
+        everyone = await offload(self._seats.all)
+        seats = []
+        for seat in everyone:
+            if seat.id == seat_id or not seat.active:
+                continue
+            try:
+                other = self._board.state(seat.id)
+            except KeyError:
+                continue
+            seats.append(TargetSeat(id=seat.id, name=seat.name, status=other.status))
+        team = await offload(self._teams.get, st.team_id)
+        rules = self._rules
+        queues = [rules.city_queue_name(c) for c in LegalCategory]
+        if team.district_code:
+            queues = [rules.district_queue_name(team.district_code, c) for c in LegalCategory] + queues
+        return TransferTargets(
+            seats=tuple(seats), queues=self._queue_choices(queues), external=self._external()
+        )
+
+    async def _live_call_channel(self, seat_id: SeatId, call_id: CallId) -> str:
+        await self._check_own(seat_id, call_id)
+        st = self._state(seat_id)
+        if st.status is not SeatStatus.TALKING or st.call_id != call_id:
+            raise Conflict("您当前不在该通话中", call_id=call_id)
+        live = self._live_calls.calls.get(call_id)
+        if live is None or not live.channel:
+            raise Conflict("通话已结束", call_id=call_id)
+        return live.channel
+
+    async def transfer(
+        self, seat_id: SeatId, call_id: CallId, kind: TransferKind, target: str
+    ) -> TransferSent:
+        if kind not in CONSOLE_TRANSFERS:
+            raise InvalidInput("转接类型无效", kind=kind.value)
+        channel = await self._live_call_channel(seat_id, call_id)
+        target = target.strip()
+        if kind is TransferKind.EXTERNAL:
+            numbers = self._external_numbers()
+            if target not in numbers:
+                raise InvalidInput("不支持转接到该号码", target=target)
+            context, exten = self._transfer_context, numbers[target]
+        elif kind is TransferKind.QUEUE:
+            if target not in self._rules.all_queues():
+                raise InvalidInput("没有这个技能队列", target=target)
+            context, exten = self._transfer_context, target
+        else:
+            if target == seat_id:
+                raise InvalidInput("不能转接给自己", target=target)
+            try:
+                other = await offload(self._seats.get, SeatId(target))
+                other_state = self._board.state(other.id)
+            except (NotFound, KeyError):
+                raise InvalidInput("没有这个坐席", target=target) from None
+            if other_state.status is not SeatStatus.AVAILABLE:
+                raise Conflict(f"坐席{other.name}当前{other_state.status.label}，不能转接", target=target)
+            context = self._seat_dial_context
+            exten = other.interface.split("/", 1)[-1].split("@", 1)[0]
+        await self._mark_transfer_from(channel, seat_id)
+        await self.control.redirect(channel, context=context, exten=exten)
+        return TransferSent(kind=kind.value, target=target, context=context, exten=exten)
+
+    async def _mark_transfer_from(self, channel: str, seat_id: SeatId) -> None:
+        """HOTLINE_TRANSFER_FROM on the caller's channel before the Redirect: the transfer
+        contexts re-set it, so the tracker sees who transferred. Losing this mark must not cost
+        the caller the transfer: an Asterisk refusal is logged and the Redirect still goes out
+        (an unreachable PBX fails the transfer as the Redirect would)."""
+        try:
+            await self.control.set_variable(channel, dialplan.VAR_TRANSFER_FROM, str(seat_id))
+        except PbxActionFailed as exc:
+            log.warning("Setvar %s on %s refused: %s", dialplan.VAR_TRANSFER_FROM, channel, exc.message)
+
+    async def hangup(self, seat_id: SeatId, call_id: CallId) -> None:
+        caller_channel = await self._live_call_channel(seat_id, call_id)
+        # Hang up the seat's own leg when we know it: the caller then goes on to the survey
+        # (extensions.conf, [hotline-queue] option c). Otherwise end the caller's channel.
+        channel = self._seat_legs.get((call_id, seat_id)) or caller_channel
+        await self.control.hangup(channel)
+
+    # --- address lookup ---------------------------------------------------------------------
+
+    async def address_candidates(self, text: str) -> list[AddressChoice]:
+        if self._offices is None:
+            raise BackendUnavailable("地址路由尚未就绪")
+        found = await offload(self._offices.lookup, text.strip())  # the pinyin index: CPU-bound
+        return [
+            AddressChoice(
+                office_id=c.office_id,
+                office_name=c.office_name,
+                office_address=c.office_address,
+                opening_hours=c.opening_hours,
+                district_code=c.district_code,
+                district_name=self._districts.get(c.district_code, ""),
+                confidence=round(c.confidence, 3),
+                reason=c.reason,
+            )
+            for c in found
+        ]
+
+
+def _entry(said: TranscriptLine | TranscriptSegment, leg: str, stream_id: str) -> TranscriptEntry:
+    """One line of the transcript, from the store (`TranscriptLine`) or the bus (`TranscriptSegment`)."""
+    return TranscriptEntry(
+        leg=leg,
+        leg_label=leg_label(leg),
+        stream_id=stream_id,
+        seq=said.seq,
+        text=said.text,
+        final=said.final,
+        start_s=said.start_s,
+        end_s=said.end_s,
+        at=said.at,
+    )
+
+
+def _unmasked(data: RecordInput, stored: ConsultationRecord | None) -> RecordInput:
+    """The console shows the record masked; saving it again must keep the stored numbers."""
+    if stored is None:
+        return data
+    return replace(
+        data,
+        question=None if data.question is None else restore_masked(data.question, stored.question),
+        advice=None if data.advice is None else restore_masked(data.advice, stored.advice),
+    )

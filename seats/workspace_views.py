@@ -1,0 +1,193 @@
+"""What the seat workspace (`seats.workspace.SeatWorkspace`) answers: plain typed values.
+
+States travel as their enums, with the enum's one `.label` beside them (`status_label`); numbers
+travel unmasked, the web layer masks them when it serialises. Labels that are not an enum's (a queue's, a district's, a
+category code that may be unknown) are worked out here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.calls import CallStatus
+from core.ids import CallId, SeatId
+from seats.records import ConsultationRecord
+from seats.state import PauseReason, SeatStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One entry of a pick list: the code sent back, the Chinese text shown."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChoice:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatView:
+    seat_id: SeatId
+    name: str
+    status: SeatStatus
+    since: datetime | None
+    now: datetime
+    pause_reason: PauseReason | None
+    queues: tuple[QueueChoice, ...]
+    call_id: str | None
+    wrap_up_seconds: float
+    pause_reasons: tuple[Choice, ...]  # those a seat may choose (not the system's own)
+    categories: tuple[Choice, ...]
+    outcomes: tuple[Choice, ...]
+    external_numbers: tuple[Choice, ...]
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+    @property
+    def pause_label(self) -> str | None:
+        return self.pause_reason.label if self.pause_reason else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfficeCard:
+    id: str
+    name: str
+    address: str = ""
+    opening_hours: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PastCall:
+    at: datetime
+    category_label: str
+    seat: str  # the seat's name
+    status: CallStatus
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PastRecord:
+    """A submitted consultation record of an earlier call."""
+
+    at: datetime | None
+    category_label: str
+    question: str
+    advice: str
+    outcome_label: str
+    seat: str  # the seat's name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PastOrder:
+    id: str
+    open: bool
+    status_label: str  # callbacks.models.WorkOrderStatus.label
+    reason_label: str  # callbacks.models.MissReason.label
+    created_at: datetime
+    deadline: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallerFile:
+    """What the hotline already knows of a caller number (empty for hidden or short numbers)."""
+
+    calls: tuple[PastCall, ...] = ()
+    records: tuple[PastRecord, ...] = ()
+    work_orders: tuple[PastOrder, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        return bool(self.calls or self.records or self.work_orders)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScreenPop:
+    call_id: CallId
+    caller_number: str
+    dialed: str
+    offered_at: datetime | None
+    status: CallStatus | None
+    queue: str | None
+    queue_label: str
+    ivr_path: tuple[str, ...]
+    ivr_why: str
+    category: str | None
+    category_label: str
+    district_code: str | None
+    district_name: str
+    address: str
+    office: OfficeCard | None
+    record: ConsultationRecord | None
+    file: CallerFile
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label if self.status else ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TranscriptEntry:
+    leg: str
+    leg_label: str
+    stream_id: str
+    seq: int
+    text: str
+    final: bool
+    start_s: float
+    end_s: float
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetSeat:
+    id: SeatId
+    name: str
+    status: SeatStatus
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+    @property
+    def available(self) -> bool:
+        return self.status is SeatStatus.AVAILABLE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferTargets:
+    seats: tuple[TargetSeat, ...]
+    queues: tuple[QueueChoice, ...]
+    external: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferSent:
+    """The Redirect that went out; the outcome comes back as AMI events."""
+
+    kind: str
+    target: str
+    context: str
+    exten: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddressChoice:
+    office_id: str
+    office_name: str
+    office_address: str
+    opening_hours: str
+    district_code: str
+    district_name: str
+    confidence: float
+    reason: str

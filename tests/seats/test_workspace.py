@@ -1,0 +1,292 @@
+"""`SeatWorkspace` (and the `SeatService` behind its commands) over hand-written ports: what it reads where (the I/O model: the store on a
+worker thread, the tracker and the board on the event loop) and what it makes of it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from callbacks.models import MissReason, WorkOrder, WorkOrderStatus
+from core.bus import EventBus
+from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
+from core.clock import ManualClock
+from core.errors import NotFound
+from core.ids import CallId, OfficeId, SeatId, TeamId, WorkOrderId
+from routing.calendar import load_holidays
+from routing.offices import Office
+from routing.queues import load_queue_rules
+from seats.board import SeatBoard
+from seats.models import Seat, SeatKind, Team, TeamKind
+from seats.ports import PlaceCandidate
+from seats.presence import SeatPresence
+from seats.records import CheckedRecord, ConsultationRecord, RecordInput
+from seats.service import SeatService
+from seats.state import PauseReason, SeatState, SeatStatus
+from seats.workspace import SeatWorkspace
+
+AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+NUMBER = "13812345678"
+CALL = CallId("c-now")
+TEAM = TeamId("team-310106")
+ZHANG = Seat(id=SeatId("1001"), name="张律师", kind=SeatKind.LAWYER, team_id=TEAM, interface="PJSIP/1001")
+LI = Seat(id=SeatId("1002"), name="李律师", kind=SeatKind.LAWYER, team_id=TEAM, interface="PJSIP/1002")
+
+
+@dataclass
+class Threads:
+    """Which thread each port was called on, by port name."""
+
+    seen: dict[str, set[int]] = field(default_factory=dict)
+
+    def note(self, what: str) -> None:
+        self.seen.setdefault(what, set()).add(threading.get_ident())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Live:
+    status: CallStatus
+    channel: str
+    caller_number: str
+    dialed: str
+    offered_at: datetime
+    queue: str | None
+    seat_id: SeatId | None
+
+
+class Tracker:
+    def __init__(self, threads: Threads, calls: Mapping[CallId, Live]) -> None:
+        self._threads, self._calls = threads, calls
+
+    @property
+    def calls(self) -> Mapping[CallId, Live]:
+        self._threads.note("tracker")
+        return self._calls
+
+
+class Store:
+    """Every store port at once; each call notes its thread."""
+
+    def __init__(self, threads: Threads) -> None:
+        self._threads = threads
+        earlier = CallRecord(
+            id=CallId("c-before"),
+            caller_number=NUMBER,
+            offered_at=AT - timedelta(days=3),
+            status=CallStatus.ANSWERED,
+            category="labor",
+            seat_id=LI.id,
+        )
+        now = CallRecord(
+            id=CALL, caller_number=NUMBER, offered_at=AT, queue="q-310106-labor", seat_id=ZHANG.id
+        )
+        self.rows = {earlier.id: earlier, now.id: now}
+
+    def find(self, call_id: CallId) -> CallRecord | None:
+        self._threads.note("calls")
+        return self.rows.get(call_id)
+
+    def trail(self, call_id: CallId) -> Sequence[CallTrailEntry]:
+        self._threads.note("calls")
+        return []
+
+    def recent(self, *, limit: int = 50, caller_number: str | None = None) -> Sequence[CallRecord]:
+        self._threads.note("calls")
+        return [r for r in self.rows.values() if r.caller_number == caller_number][:limit]
+
+    def get(self, call_id: CallId, seat_id: SeatId) -> ConsultationRecord | None:  # records.get
+        self._threads.note("records")
+        return None
+
+    def save(
+        self, call_id: CallId, seat_id: SeatId, fields: CheckedRecord, at: datetime, *, final: bool
+    ) -> ConsultationRecord:
+        self._threads.note("records")
+        return ConsultationRecord(
+            id="cr_1",
+            call_id=call_id,
+            seat_id=seat_id,
+            created_at=at,
+            updated_at=at,
+            question=fields.question,
+        )
+
+    def for_caller(self, caller_number: str, *, limit: int = 20) -> Sequence[ConsultationRecord]:
+        self._threads.note("records")
+        return []
+
+    def for_call(self, call_id: CallId) -> Sequence[TranscriptLine]:
+        self._threads.note("transcripts")
+        return []
+
+    def for_number(self, caller_number: str, *, limit: int = 20) -> Sequence[WorkOrder]:
+        self._threads.note("orders")
+        return [
+            WorkOrder(
+                id=WorkOrderId("wo-1"),
+                caller_number=caller_number,
+                reason=MissReason.ABANDONED,
+                status=WorkOrderStatus.POOL,
+                team_id=TEAM,
+                created_at=AT - timedelta(days=1),
+                deadline=AT,
+            )
+        ]
+
+
+class Roster:
+    def __init__(self, threads: Threads) -> None:
+        self._threads = threads
+
+    def get(self, seat_id: SeatId) -> Seat:
+        self._threads.note("seats")
+        for seat in (ZHANG, LI):
+            if seat.id == seat_id:
+                return seat
+        raise NotFound("坐席不存在")
+
+    def all(self) -> Sequence[Seat]:
+        self._threads.note("seats")
+        return [ZHANG, LI]
+
+
+class NoOffices:
+    @property
+    def registry(self) -> NoOffices:
+        return self
+
+    def get(self, office_id: OfficeId) -> Office:
+        raise NotFound("服务点不存在")
+
+    def lookup(self, text: str) -> Sequence[PlaceCandidate]:
+        return []
+
+
+class Teams:
+    def get(self, team_id: TeamId) -> Team:
+        return Team(id=team_id, name="静安区坐席团队", kind=TeamKind.DISTRICT, district_code="310106")
+
+
+def _workspace(threads: Threads, *, owner: SeatId | None) -> SeatWorkspace:
+    board = SeatBoard([ZHANG, LI])
+    board.states[ZHANG.id] = SeatState(
+        seat_id=ZHANG.id, team_id=TEAM, status=SeatStatus.TALKING, call_id=CALL
+    )
+    live = Live(
+        status=CallStatus.TALKING,
+        channel="PJSIP/trunk-01",
+        caller_number=NUMBER,
+        dialed="12348",
+        offered_at=AT,
+        queue="q-310106-labor",
+        seat_id=owner,
+    )
+    store = Store(threads)
+    return SeatWorkspace(
+        board=board,
+        live=Tracker(threads, {CALL: live}),
+        bus=EventBus(),
+        clock=ManualClock(AT),
+        rules=load_queue_rules(load_holidays()),
+        seats=Roster(threads),
+        teams=Teams(),
+        calls=store,
+        records=store,
+        transcripts=store,
+        orders=store,
+        offices=NoOffices(),
+        district_names={"310106": "静安区"},
+        transfer_numbers={},
+        wrap_up_seconds=30.0,
+        commands=None,
+        control=None,
+    )
+
+
+async def test_given_a_screen_pop_then_the_store_is_read_off_the_loop_and_the_tracker_on_it() -> None:
+    threads = Threads()
+    workspace = _workspace(threads, owner=ZHANG.id)
+    pop = await workspace.screen_pop(ZHANG.id, CALL)
+    loop = threading.get_ident()
+    assert threads.seen["tracker"] == {loop}
+    for port in ("calls", "records", "orders", "seats"):
+        assert loop not in threads.seen[port], port
+    assert pop.queue_label == "静安区·劳动争议"
+    assert [(c.seat, c.category_label, c.status) for c in pop.file.calls] == [
+        ("李律师", "劳动争议", CallStatus.ANSWERED)
+    ]
+    assert [(o.id, o.open, o.status_label) for o in pop.file.work_orders] == [("wo-1", True, "待领取")]
+    assert pop.file.known
+
+
+async def test_given_a_transcript_and_a_record_then_their_store_calls_run_off_the_loop() -> None:
+    threads = Threads()
+    workspace = _workspace(threads, owner=ZHANG.id)
+    await workspace.transcript(ZHANG.id, CALL)
+    saved = await workspace.save_record(ZHANG.id, CALL, RecordInput(question="欠薪"), final=False)
+    loop = threading.get_ident()
+    assert saved.question == "欠薪"
+    assert threads.seen["transcripts"] and loop not in threads.seen["transcripts"]
+    assert threads.seen["records"] and loop not in threads.seen["records"]
+
+
+async def test_given_another_seats_call_then_not_found_after_asking_the_store_off_the_loop() -> None:
+    threads = Threads()
+    workspace = _workspace(threads, owner=ZHANG.id)
+    with pytest.raises(NotFound):
+        await workspace.screen_pop(LI.id, CALL)
+    assert threads.seen["calls"] and threading.get_ident() not in threads.seen["calls"]
+    assert "records" not in threads.seen  # nothing of the call was read for the wrong seat
+
+
+class Presence:
+    """seats.presence.SeatPresenceStore that notes its thread."""
+
+    def __init__(self, threads: Threads) -> None:
+        self._threads = threads
+
+    def record(self, presence: SeatPresence) -> None:
+        self._threads.note("presence")
+
+    def get(self, seat_id: SeatId) -> SeatPresence | None:
+        return None
+
+    def logged_in(self) -> list[SeatPresence]:
+        return []
+
+
+class Pbx:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def queue_add(self, queue: str, interface: str, **kw: object) -> None:
+        self.sent.append(f"add {queue}")
+
+    async def queue_pause(self, interface: str, **kw: object) -> None:
+        self.sent.append("pause")
+
+
+async def test_given_a_seat_logging_in_and_pausing_then_its_directory_and_presence_are_used_off_the_loop() -> (
+    None
+):
+    threads = Threads()
+    board = SeatBoard([ZHANG])
+    pbx = Pbx()
+    service = SeatService(
+        pbx,  # type: ignore[arg-type]  # only the two actions these commands send
+        Roster(threads),
+        Teams(),
+        load_queue_rules(load_holidays()),
+        board,
+        presence=Presence(threads),
+    )
+    await service.login(ZHANG.id)
+    board.states[ZHANG.id] = SeatState(seat_id=ZHANG.id, team_id=TEAM, status=SeatStatus.AVAILABLE)
+    await service.pause(ZHANG.id, PauseReason.MEAL)
+    loop = threading.get_ident()
+    assert pbx.sent[0].startswith("add ") and pbx.sent[-1] == "pause"
+    assert threads.seen["seats"] and loop not in threads.seen["seats"]
+    assert len(threads.seen["presence"]) >= 1 and loop not in threads.seen["presence"]
