@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +24,7 @@ from core.clock import Clock
 from core.errors import PbxUnavailable
 from pbx.offline import PbxOffline
 from routing.office_admin import OfficeAdmin, seed_offices_if_empty
+from seats.board import SeatBoard
 from seats.rota import Rota, subscribe_seat_log
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.schedules import ScheduleRepository, SeatLogRepository
@@ -33,26 +35,25 @@ def build_workbench(runtime: Runtime) -> Workbench:
     builds none: orders are then claimed, assigned, released and closed through one of our own
     whose PBX refuses every command (calling back answers 503)."""
     sla = SlaPolicy(calendar=runtime.calendar)
-    offline: list[CallbackService] = []
+
+    @functools.cache
+    def offline(board: SeatBoard) -> CallbackService:
+        return CallbackService(
+            store=runtime.repos.work_orders,
+            ledger=CallbackLedgerRepository(runtime.repos.db),
+            calls=PbxOffline(),
+            bus=runtime.bus,
+            clock=runtime.clock,
+            seats=CallbackSeats(runtime.repos, board),
+            sla=sla,
+        )
 
     def service() -> CallbackService:
         if runtime.callbacks is not None:
             return runtime.callbacks
-        if not offline:
-            if runtime.board is None:
-                raise PbxUnavailable("坐席状态服务未启动")
-            offline.append(
-                CallbackService(
-                    store=runtime.repos.work_orders,
-                    ledger=CallbackLedgerRepository(runtime.repos.db),
-                    calls=PbxOffline(),
-                    bus=runtime.bus,
-                    clock=runtime.clock,
-                    seats=CallbackSeats(runtime.repos, runtime.board),
-                    sla=sla,
-                )
-            )
-        return offline[0]
+        if runtime.board is None:
+            raise PbxUnavailable("坐席状态服务未启动")
+        return offline(runtime.board)
 
     return Workbench(
         orders=runtime.repos.work_orders,
