@@ -23,7 +23,7 @@ from datetime import date
 from callbacks.assignment import seat_pools, serves
 from callbacks.events import CloseOutcome
 from callbacks.models import OPEN_STATUSES, WorkOrder, WorkOrderStatus
-from callbacks.policy import CITYWIDE_TEAM
+from callbacks.policy import CITYWIDE_POOL_NAME, CITYWIDE_TEAM
 from callbacks.ports import RosterSeat, SeatList, TeamList, WorkOrderStore
 from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy, SlaState
@@ -65,8 +65,15 @@ class CallbackStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamChoice:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class OrderOptions:
-    teams: Sequence[TeamLike]
+    #: the teams whose orders the principal may filter on (a supervisor: the city-wide pool too)
+    teams: Sequence[TeamChoice]
     #: the seats the principal may assign to (none for a seat)
     seats: Sequence[RosterSeat]
     close_outcomes: Sequence[CloseOutcome]
@@ -129,15 +136,21 @@ class Workbench:
             raise NotFound("工单不存在或不在您的管辖范围内", order_id=order_id)
         return order, ctx.scope
 
+    @staticmethod
+    def _team_name(team_id: TeamId | None, teams: Mapping[str, TeamLike]) -> str:
+        team = teams.get(team_id) if team_id else None
+        if team is not None:
+            return team.name
+        return CITYWIDE_POOL_NAME if team_id == CITYWIDE_TEAM else NO_TEAM_NAME
+
     def _view(self, order: WorkOrder, ctx: _Context | None = None) -> OrderView:
-        teams = ctx.teams if ctx else {t.id: t for t in self._teams.all()}
-        seats = ctx.seats if ctx else {s.id: s for s in self._seats.all()}
-        team = teams.get(order.team_id) if order.team_id else None
+        teams: Mapping[str, TeamLike] = ctx.teams if ctx else {t.id: t for t in self._teams.all()}
+        seats: Mapping[str, RosterSeat] = ctx.seats if ctx else {s.id: s for s in self._seats.all()}
         owner = seats.get(order.owner_seat_id) if order.owner_seat_id else None
         return OrderView(
             order=order,
             sla=self._sla.state_of(order, self._clock.now()),
-            team_name=team.name if team else NO_TEAM_NAME,
+            team_name=self._team_name(order.team_id, teams),
             owner_name=owner.name if owner else "",
         )
 
@@ -188,8 +201,11 @@ class Workbench:
     def options(self, principal: Principal) -> OrderOptions:
         ctx = self._context(principal)
         supervisor = _is_supervisor(principal)
+        teams = [TeamChoice(t.id, t.name) for t in ctx.teams.values() if ctx.scope.sees_team(t.id)]
+        if supervisor and CITYWIDE_TEAM not in ctx.teams:
+            teams.append(TeamChoice(CITYWIDE_TEAM, CITYWIDE_POOL_NAME))
         return OrderOptions(
-            teams=[t for t in ctx.teams.values() if ctx.scope.sees_team(t.id)],
+            teams=teams,
             seats=[s for s in ctx.seats.values() if s.active and ctx.scope.sees_team(s.team_id)]
             if supervisor
             else [],

@@ -183,8 +183,11 @@ def test_given_a_citywide_order_when_the_jingan_supervisor_lists_and_assigns_it_
     h = login(orders_client, "jingan")
     orders = orders_client.get("/api/orders?scope=all").json()["orders"]
     assert {o["id"] for o in orders} == {"wo-ja-late", "wo-ja-fresh", "wo-city-1"}
+    teams = orders_client.get("/api/orders/options").json()["teams"]
+    assert {"id": CITYWIDE_TEAM, "name": "全市工单池"} in teams
     r = orders_client.get(f"/api/orders?scope=all&team={CITYWIDE_TEAM}")
     assert r.status_code == 200 and [o["id"] for o in r.json()["orders"]] == ["wo-city-1"]
+    assert r.json()["orders"][0]["team_name"] == "全市工单池"
     r = orders_client.post("/api/orders/wo-city-1/assign", json={"seat_id": "1003"}, headers=h)
     assert r.status_code == 403  # a Pudong seat: not the Jing'an supervisor's to command
     r = orders_client.post("/api/orders/wo-city-1/assign", json={"seat_id": "1001"}, headers=h)
