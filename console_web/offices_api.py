@@ -137,7 +137,7 @@ def build_offices_router() -> APIRouter:
         )
         return OfficeOut.of(office)
 
-    @router.post("/api/offices/import", response_model=None)
+    @router.post("/api/offices/import", response_model=OfficeImportOut)
     async def import_csv(auth: Acting, request: Request) -> OfficeImportOut | JSONResponse:
         _require_admin(auth.principal)
         raw = await request.body()

@@ -99,7 +99,7 @@ def build_schedule_router() -> APIRouter:
     def month(auth: User, request: Request, team: str | None = None, month: str | None = None) -> MonthOut:
         return MonthOut.of(schedule_backend(request).month(auth.principal, team or None, parse_month(month)))
 
-    @router.post("/api/schedule/import", response_model=None)
+    @router.post("/api/schedule/import", response_model=MonthImportOut)
     async def import_csv(
         auth: Acting, request: Request, team: str = "", month: str = ""
     ) -> MonthImportOut | JSONResponse:
