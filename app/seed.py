@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from core.access import Role, district_team
 from core.ids import SeatId, TeamId, UserId
-from routing.districts import DISTRICTS as DISTRICTS  # moved: kept for app/console_*.py until they move
+from routing.districts import DISTRICTS
 from seats.models import Seat, SeatKind, Team, TeamKind, User
 from store.repositories import Repositories
 

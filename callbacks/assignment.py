@@ -17,7 +17,7 @@ from callbacks.events import WorkOrderAssigned, WorkOrderClaimed, WorkOrderRelea
 from callbacks.models import WorkOrder, WorkOrderStatus
 from callbacks.policy import CITYWIDE_TEAM
 from callbacks.ports import CallbackSeat
-from core.ids import SeatId
+from core.ids import SeatId, TeamId
 
 AUTO = "auto"
 
@@ -34,9 +34,19 @@ def _require_open(order: WorkOrder) -> None:
         raise OrderClosed("工单已结案", order_id=order.id, status=order.status.value)
 
 
+def seat_pools(seat_team: TeamId) -> tuple[TeamId, TeamId]:
+    """The pools a seat of `seat_team` lists and claims from: its team's and the city-wide one
+    (misses with no district, served by every seat)."""
+    return seat_team, CITYWIDE_TEAM
+
+
+def serves(seat_team: TeamId, order_team: TeamId | None) -> bool:
+    """Whether a seat of `seat_team` may take an order of `order_team` (no team: anyone's)."""
+    return order_team is None or order_team in seat_pools(seat_team)
+
+
 def _require_team(order: WorkOrder, seat: CallbackSeat) -> None:
-    # The city-wide pool (misses with no district) is served by every seat.
-    if order.team_id is not None and order.team_id != CITYWIDE_TEAM and seat.team_id != order.team_id:
+    if not serves(seat.team_id, order.team_id):
         raise SeatNotEligible("该坐席不属于工单所在团队", order_id=order.id, seat_id=seat.id)
 
 

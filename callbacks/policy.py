@@ -23,6 +23,8 @@ from core.call_events import CallAbandoned, CallTimedOut
 from core.ids import CallId, TeamId
 
 CITYWIDE_TEAM = TeamId("team-citywide")
+#: How the pages name the city-wide pool (it is no seat team of its own: every seat serves it).
+CITYWIDE_POOL_NAME = "全市工单池"
 
 _SEPARATORS = re.compile(r"[\s\-()]")
 # What Asterisk and carriers put in CallerID when the number is withheld.

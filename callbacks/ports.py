@@ -3,7 +3,7 @@
 `store.repositories.WorkOrderRepository` satisfies `WorkOrderStore`;
 `store.callback_repo_extras.CallbackLedgerRepository` satisfies `CallbackLedger`;
 `routing.calendar.HolidayCalendar` satisfies `WorkingCalendar`; `seats.models.Seat` satisfies
-`CallbackSeat`. The app composes a `SeatDirectory` from the seat repository and the live seat
+`CallbackSeat`; the team and seat repositories satisfy `TeamList` and `SeatList`. The app composes a `SeatDirectory` from the seat repository and the live seat
 board (callbacks may not import `seats`: siblings talk through ports).
 All methods are synchronous: the repositories are, and each call is one short transaction.
 """
@@ -17,6 +17,7 @@ from typing import Protocol
 from callbacks.events import AttemptOutcome
 from callbacks.models import MissedCall, WorkOrder, WorkOrderStatus
 from callbacks.retry import CallbackAttempt
+from core.access import TeamLike
 from core.ids import SeatId, TeamId, WorkOrderId
 
 
@@ -103,3 +104,31 @@ class SeatDirectory(Protocol):
     def available_seats(self, team_id: TeamId) -> Sequence[CallbackSeat]:
         """Seats of the team that are logged in and free right now (for auto-assignment and retries)."""
         ...
+
+
+class TeamList(Protocol):
+    """The seat teams (`store.repositories.TeamRepository`)."""
+
+    def all(self) -> Sequence[TeamLike]: ...
+
+
+class RosterSeat(Protocol):
+    """What the work-order pages show and check of a seat."""
+
+    @property
+    def id(self) -> SeatId: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def team_id(self) -> TeamId: ...
+
+    @property
+    def active(self) -> bool: ...
+
+
+class SeatList(Protocol):
+    """Every seat, active or not (`store.repositories.SeatRepository`)."""
+
+    def all(self) -> Sequence[RosterSeat]: ...

@@ -8,16 +8,19 @@ the backend reloads the registry that routing uses.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from console_web.errors import status_for
+from console_web.offices_views import OfficeImportOut, OfficeOut, OfficePageOut
 from console_web.routes import STATIC, Acting, User
 from core.access import Principal, Role
+from core.blocking import offload
 from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
+from routing.office_admin import OfficeEdit, OfficeImport, OfficePage, OfficeView
 from routing.offices import OfficeCsvError
 
 
@@ -30,18 +33,18 @@ class OfficesBackend(Protocol):
         q: str | None = None,
         limit: int = 200,
         offset: int = 0,
-    ) -> dict[str, Any]: ...
+    ) -> OfficePage: ...
 
-    def get_office(self, office_id: str) -> dict[str, Any]: ...
+    def get_office(self, office_id: str) -> OfficeView: ...
 
-    def update_office(self, office_id: str, changes: dict[str, Any]) -> dict[str, Any]: ...
+    def update_office(self, office_id: str, changes: OfficeEdit) -> OfficeView: ...
 
-    def import_csv(self, text: str) -> dict[str, Any]: ...
+    def import_csv(self, text: str) -> OfficeImport: ...
 
     def export_csv(self) -> str: ...
 
 
-class OfficeEdit(BaseModel):
+class OfficeForm(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     address: str = Field(default="", max_length=300)
     phone: str = Field(default="", max_length=40)
@@ -96,15 +99,16 @@ def build_offices_router() -> APIRouter:
         q: str | None = None,
         limit: int = 200,
         offset: int = 0,
-    ) -> dict[str, Any]:
+    ) -> OfficePageOut:
         _require_reader(auth.principal)
-        return offices_backend(request).list_offices(
+        page = offices_backend(request).list_offices(
             district=district or None,
             level=level or None,
             q=(q or "").strip() or None,
             limit=max(1, min(limit, 1000)),
             offset=max(0, offset),
         )
+        return OfficePageOut.of(page)
 
     @router.get("/api/offices/export.csv")
     def export_csv(auth: User, request: Request) -> Response:
@@ -116,14 +120,14 @@ def build_offices_router() -> APIRouter:
         )
 
     @router.get("/api/offices/{office_id}")
-    def get_office(office_id: str, auth: User, request: Request) -> dict[str, Any]:
+    def get_office(office_id: str, auth: User, request: Request) -> OfficeOut:
         _require_reader(auth.principal)
-        return offices_backend(request).get_office(office_id)
+        return OfficeOut.of(offices_backend(request).get_office(office_id))
 
     @router.put("/api/offices/{office_id}")
-    def update_office(office_id: str, form: OfficeEdit, auth: Acting, request: Request) -> dict[str, Any]:
+    def update_office(office_id: str, form: OfficeForm, auth: Acting, request: Request) -> OfficeOut:
         _require_admin(auth.principal)
-        office = offices_backend(request).update_office(office_id, form.model_dump())
+        office = offices_backend(request).update_office(office_id, OfficeEdit(**form.model_dump()))
         request.app.state.backend.auth.record(
             auth,
             "office.update",
@@ -131,29 +135,30 @@ def build_offices_router() -> APIRouter:
             detail=form.model_dump(),
             source_ip=request.client.host if request.client else "",
         )
-        return office
+        return OfficeOut.of(office)
 
-    @router.post("/api/offices/import", response_model=None)
-    async def import_csv(auth: Acting, request: Request) -> dict[str, Any] | JSONResponse:
+    @router.post("/api/offices/import", response_model=OfficeImportOut)
+    async def import_csv(auth: Acting, request: Request) -> OfficeImportOut | JSONResponse:
         _require_admin(auth.principal)
         raw = await request.body()
         if not raw.strip():
             raise InvalidInput("上传的文件为空")
         try:
-            result = offices_backend(request).import_csv(decode_csv(raw))
+            result = await offload(offices_backend(request).import_csv, decode_csv(raw))
         except OfficeCsvError as exc:
             body = exc.to_dict() | {
                 "message": f"机构表有 {len(exc.errors)} 处错误，未导入",
                 "errors": exc.errors,
             }
             return JSONResponse(status_code=status_for(exc), content=body)
-        request.app.state.backend.auth.record(
+        await offload(
+            request.app.state.backend.auth.record,
             auth,
             "office.import",
             target="offices",
-            detail={"rows": result.get("imported", 0)},
+            detail={"rows": result.imported},
             source_ip=request.client.host if request.client else "",
         )
-        return result
+        return OfficeImportOut.of(result)
 
     return router

@@ -4,23 +4,26 @@ The composition root puts an object satisfying `OrdersBackend` on `app.state.ord
 Tabs: 我的工单 (`scope=mine`, seats), 团队工单池 (`scope=pool`, seats), 全部工单 (`scope=all`,
 supervisors and admins, scoped by the backend). Actions change state: each needs the CSRF header,
 is checked by role here and by scope / ownership in the backend, and is written to the audit log.
-Caller numbers are masked in every response, whatever the backend hands back.
+Caller numbers are masked in every response (`console_web.orders_views`). The reads block
+(repositories): their routes are plain `def`, run on a worker thread.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from callbacks.workbench import CallbackStarted, OrderOptions, OrderView
 from console_web.auth import Authenticated
+from console_web.orders_views import CallbackStartedOut, OrderList, OrderOptionsOut, OrderOut
 from console_web.routes import STATIC, Acting, User
 from core.access import Principal, Role
+from core.blocking import offload
 from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
-from core.privacy import mask_fields
 
 SCOPES = ("mine", "pool", "all")
 CLOSE_OUTCOMES = ("reached", "unreachable", "caller_called_back", "cancelled")
@@ -36,19 +39,19 @@ class OrdersBackend(Protocol):
         sla: str | None = None,
         team_id: str | None = None,
         day: date | None = None,
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[OrderView]: ...
 
-    def options(self, principal: Principal) -> dict[str, Any]: ...
+    def options(self, principal: Principal) -> OrderOptions: ...
 
-    async def claim(self, principal: Principal, order_id: str) -> dict[str, Any]: ...
+    async def claim(self, principal: Principal, order_id: str) -> OrderView: ...
 
-    async def start_callback(self, principal: Principal, order_id: str) -> dict[str, Any]: ...
+    async def start_callback(self, principal: Principal, order_id: str) -> CallbackStarted: ...
 
-    async def close(self, principal: Principal, order_id: str, outcome: str, note: str) -> dict[str, Any]: ...
+    async def close(self, principal: Principal, order_id: str, outcome: str, note: str) -> OrderView: ...
 
-    async def assign(self, principal: Principal, order_id: str, seat_id: str) -> dict[str, Any]: ...
+    async def assign(self, principal: Principal, order_id: str, seat_id: str) -> OrderView: ...
 
-    async def release(self, principal: Principal, order_id: str) -> dict[str, Any]: ...
+    async def release(self, principal: Principal, order_id: str) -> OrderView: ...
 
 
 class CloseForm(BaseModel):
@@ -81,12 +84,9 @@ def _require_supervisor(p: Principal) -> None:
         raise PermissionDenied("只有班长或管理员可以分派或退回工单")
 
 
-def _masked(order: dict[str, Any]) -> dict[str, Any]:
-    return mask_fields(order)
-
-
-def _audit(request: Request, auth: Authenticated, action: str, order_id: str, **detail: object) -> None:
-    request.app.state.backend.auth.record(
+async def _audit(request: Request, auth: Authenticated, action: str, order_id: str, **detail: object) -> None:
+    await offload(
+        request.app.state.backend.auth.record,
         auth,
         action,
         target=order_id,
@@ -111,7 +111,7 @@ def build_orders_router() -> APIRouter:
         sla: str | None = None,
         team: str | None = None,
         date: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> OrderList:
         p = auth.principal
         if scope not in SCOPES:
             raise InvalidInput("scope 应为 mine、pool 或 all", scope=scope)
@@ -128,47 +128,47 @@ def build_orders_router() -> APIRouter:
         orders = orders_backend(request).list_orders(
             p, scope=scope, status=status or None, sla=sla or None, team_id=team or None, day=day
         )
-        return {"orders": [_masked(o) for o in orders]}
+        return OrderList(orders=[OrderOut.of(o) for o in orders])
 
     @router.get("/api/orders/options")
-    def options(auth: User, request: Request) -> dict[str, Any]:
-        return orders_backend(request).options(auth.principal)
+    def options(auth: User, request: Request) -> OrderOptionsOut:
+        return OrderOptionsOut.of(orders_backend(request).options(auth.principal))
 
     @router.post("/api/orders/{order_id}/claim")
-    async def claim(order_id: str, auth: Acting, request: Request) -> dict[str, Any]:
+    async def claim(order_id: str, auth: Acting, request: Request) -> OrderOut:
         _require_seat(auth.principal)
         order = await orders_backend(request).claim(auth.principal, order_id)
-        _audit(request, auth, "work_order.claim", order_id, seat_id=auth.principal.seat_id)
-        return _masked(order)
+        await _audit(request, auth, "work_order.claim", order_id, seat_id=auth.principal.seat_id)
+        return OrderOut.of(order)
 
     @router.post("/api/orders/{order_id}/callback")
-    async def callback(order_id: str, auth: Acting, request: Request) -> dict[str, Any]:
+    async def callback(order_id: str, auth: Acting, request: Request) -> CallbackStartedOut:
         _require_seat(auth.principal)
         result = await orders_backend(request).start_callback(auth.principal, order_id)
-        _audit(request, auth, "work_order.callback", order_id, seat_id=auth.principal.seat_id)
-        return _masked(result)
+        await _audit(request, auth, "work_order.callback", order_id, seat_id=auth.principal.seat_id)
+        return CallbackStartedOut.of(result)
 
     @router.post("/api/orders/{order_id}/close")
-    async def close(order_id: str, form: CloseForm, auth: Acting, request: Request) -> dict[str, Any]:
+    async def close(order_id: str, form: CloseForm, auth: Acting, request: Request) -> OrderOut:
         if form.outcome not in CLOSE_OUTCOMES:
             raise InvalidInput("结案结果无效", outcome=form.outcome)
         order = await orders_backend(request).close(auth.principal, order_id, form.outcome, form.note.strip())
-        _audit(request, auth, "work_order.close", order_id, outcome=form.outcome)
-        return _masked(order)
+        await _audit(request, auth, "work_order.close", order_id, outcome=form.outcome)
+        return OrderOut.of(order)
 
     @router.post("/api/orders/{order_id}/assign")
-    async def assign(order_id: str, form: AssignForm, auth: Acting, request: Request) -> dict[str, Any]:
+    async def assign(order_id: str, form: AssignForm, auth: Acting, request: Request) -> OrderOut:
         _require_supervisor(auth.principal)
         order = await orders_backend(request).assign(auth.principal, order_id, form.seat_id)
-        _audit(request, auth, "work_order.assign", order_id, seat_id=form.seat_id)
-        return _masked(order)
+        await _audit(request, auth, "work_order.assign", order_id, seat_id=form.seat_id)
+        return OrderOut.of(order)
 
     @router.post("/api/orders/{order_id}/release")
-    async def release(order_id: str, auth: Acting, request: Request) -> dict[str, Any]:
+    async def release(order_id: str, auth: Acting, request: Request) -> OrderOut:
         _require_supervisor(auth.principal)
         order = await orders_backend(request).release(auth.principal, order_id)
-        _audit(request, auth, "work_order.release", order_id)
-        return _masked(order)
+        await _audit(request, auth, "work_order.release", order_id)
+        return OrderOut.of(order)
 
     return router
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Any, Protocol
+from typing import Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -20,25 +20,28 @@ from pydantic import BaseModel, Field
 from console_web.errors import status_for
 from console_web.offices_api import decode_csv
 from console_web.routes import STATIC, Acting, User
+from console_web.schedule_views import AttendanceOut, MonthImportOut, MonthOut, ShiftOut
 from core.access import Principal
+from core.blocking import offload
 from core.errors import BackendUnavailable, InvalidInput
+from seats.rota import AttendanceDay, MonthImport, MonthPlan, ShiftView
 from seats.schedule import ScheduleImportError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class ScheduleBackend(Protocol):
-    def month(self, principal: Principal, team_id: str | None, month: date | None) -> dict[str, Any]: ...
+    def month(self, principal: Principal, team_id: str | None, month: date | None) -> MonthPlan: ...
 
-    def import_csv(self, principal: Principal, team_id: str, month: date, text: str) -> dict[str, Any]: ...
+    def import_csv(self, principal: Principal, team_id: str, month: date, text: str) -> MonthImport: ...
 
     def add_shift(
         self, principal: Principal, *, team_id: str, seat_id: str, day: date, start: time, end: time
-    ) -> dict[str, Any]: ...
+    ) -> ShiftView: ...
 
-    def delete_shift(self, principal: Principal, shift_id: str) -> dict[str, Any]: ...
+    def delete_shift(self, principal: Principal, shift_id: str) -> ShiftView: ...
 
-    def attendance(self, principal: Principal, team_id: str | None, day: date | None) -> dict[str, Any]: ...
+    def attendance(self, principal: Principal, team_id: str | None, day: date | None) -> AttendanceDay: ...
 
 
 class ShiftForm(BaseModel):
@@ -93,15 +96,13 @@ def build_schedule_router() -> APIRouter:
         return FileResponse(STATIC / "schedule.html", media_type="text/html; charset=utf-8")
 
     @router.get("/api/schedule")
-    def month(
-        auth: User, request: Request, team: str | None = None, month: str | None = None
-    ) -> dict[str, Any]:
-        return schedule_backend(request).month(auth.principal, team or None, parse_month(month))
+    def month(auth: User, request: Request, team: str | None = None, month: str | None = None) -> MonthOut:
+        return MonthOut.of(schedule_backend(request).month(auth.principal, team or None, parse_month(month)))
 
-    @router.post("/api/schedule/import", response_model=None)
+    @router.post("/api/schedule/import", response_model=MonthImportOut)
     async def import_csv(
         auth: Acting, request: Request, team: str = "", month: str = ""
-    ) -> dict[str, Any] | JSONResponse:
+    ) -> MonthImportOut | JSONResponse:
         chosen = parse_month(month)
         if not team or chosen is None:
             raise InvalidInput("请选择团队和月份")
@@ -109,53 +110,64 @@ def build_schedule_router() -> APIRouter:
         if not raw.strip():
             raise InvalidInput("上传的文件为空")
         try:
-            result = schedule_backend(request).import_csv(auth.principal, team, chosen, decode_csv(raw))
+            result = await offload(
+                schedule_backend(request).import_csv, auth.principal, team, chosen, decode_csv(raw)
+            )
         except ScheduleImportError as exc:
             errors = [e for e in exc.message.split("；") if e]
             body = exc.to_dict() | {"message": f"排班表有 {len(errors)} 处错误，未导入", "errors": errors}
             return JSONResponse(status_code=status_for(exc), content=body)
-        request.app.state.backend.auth.record(
+        await offload(
+            request.app.state.backend.auth.record,
             auth,
             "schedule.import",
             target=team,
-            detail={"month": chosen.strftime("%Y-%m"), "shifts": result.get("imported", 0)},
+            detail={"month": chosen.strftime("%Y-%m"), "shifts": result.imported},
             source_ip=_ip(request),
         )
-        return result
+        return MonthImportOut.of(result)
 
     @router.post("/api/schedule/shifts")
-    def add_shift(form: ShiftForm, auth: Acting, request: Request) -> dict[str, Any]:
+    def add_shift(form: ShiftForm, auth: Acting, request: Request) -> ShiftOut:
         day = parse_day(form.day)
         assert day is not None
-        shift = schedule_backend(request).add_shift(
-            auth.principal,
-            team_id=form.team_id,
-            seat_id=form.seat_id,
-            day=day,
-            start=_parse_time(form.start),
-            end=_parse_time(form.end),
+        shift = ShiftOut.of(
+            schedule_backend(request).add_shift(
+                auth.principal,
+                team_id=form.team_id,
+                seat_id=form.seat_id,
+                day=day,
+                start=_parse_time(form.start),
+                end=_parse_time(form.end),
+            )
         )
         request.app.state.backend.auth.record(
             auth,
             "schedule.shift.add",
-            target=str(shift["id"]),
+            target=shift.id,
             detail=form.model_dump(),
             source_ip=_ip(request),
         )
         return shift
 
     @router.delete("/api/schedule/shifts/{shift_id}")
-    def delete_shift(shift_id: str, auth: Acting, request: Request) -> dict[str, Any]:
-        removed = schedule_backend(request).delete_shift(auth.principal, shift_id)
+    def delete_shift(shift_id: str, auth: Acting, request: Request) -> ShiftOut:
+        removed = ShiftOut.of(schedule_backend(request).delete_shift(auth.principal, shift_id))
         request.app.state.backend.auth.record(
-            auth, "schedule.shift.delete", target=shift_id, detail=removed, source_ip=_ip(request)
+            auth,
+            "schedule.shift.delete",
+            target=shift_id,
+            detail=removed.model_dump(),
+            source_ip=_ip(request),
         )
         return removed
 
     @router.get("/api/schedule/attendance")
     def attendance(
         auth: User, request: Request, team: str | None = None, date: str | None = None
-    ) -> dict[str, Any]:
-        return schedule_backend(request).attendance(auth.principal, team or None, parse_day(date))
+    ) -> AttendanceOut:
+        return AttendanceOut.of(
+            schedule_backend(request).attendance(auth.principal, team or None, parse_day(date))
+        )
 
     return router

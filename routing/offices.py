@@ -30,6 +30,7 @@ __all__ = [
     "OfficeLevel",
     "OfficeRegistry",
     "build_offices",
+    "edit_problems",
     "load_gazetteer",
     "parse_gazetteer",
     "read_offices_csv",
@@ -196,7 +197,18 @@ class OfficeCsvError(InvalidInput):
         self.errors = errors
 
 
-def _coordinate(raw: str, name: str, low: float, high: float, problems: list[str]) -> float | None:
+_BOUNDS = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0)}
+
+
+def _in_range(value: float, name: str, shown: str, problems: list[str]) -> float | None:
+    low, high = _BOUNDS[name]
+    if not math.isfinite(value) or not low <= value <= high:
+        problems.append(f"{name} 超出范围 [{low}, {high}]：{shown}")
+        return None
+    return value
+
+
+def _coordinate(raw: str, name: str, problems: list[str]) -> float | None:
     if not raw:
         return None
     try:
@@ -204,10 +216,29 @@ def _coordinate(raw: str, name: str, low: float, high: float, problems: list[str
     except ValueError:
         problems.append(f"{name} 不是数字：{raw!r}")
         return None
-    if not math.isfinite(value) or not low <= value <= high:
-        problems.append(f"{name} 超出范围 [{low}, {high}]：{raw}")
-        return None
-    return value
+    return _in_range(value, name, raw, problems)
+
+
+def _check_phone(phone: str, problems: list[str]) -> None:
+    if phone and not _PHONE.match(phone):
+        problems.append(f"phone 格式无效：{phone!r}")
+
+
+def _check_pair(lat: float | None, lon: float | None, problems: list[str]) -> None:
+    if (lat is None) != (lon is None) and not problems:
+        problems.append("lat 与 lon 须同时填写或同时留空")
+
+
+def edit_problems(office: Office) -> list[str]:
+    """What is wrong with an office edited in the console (name, phone, coordinates), by the CSV
+    file's rules; its place in the network (level, codes, parent) is not editable there."""
+    problems: list[str] = [] if office.name.strip() else ["缺少 name"]
+    _check_phone(office.phone, problems)
+    for name, value in (("lat", office.lat), ("lon", office.lon)):
+        if value is not None:
+            _in_range(value, name, repr(value), problems)
+    _check_pair(office.lat, office.lon, problems)
+    return problems
 
 
 def _parse_row(row: dict[str, str], problems: list[str]) -> Office | None:
@@ -221,12 +252,10 @@ def _parse_row(row: dict[str, str], problems: list[str]) -> Office | None:
         value = row.get(col, "")
         if value and not _CODE.match(value):
             problems.append(f"{col} 应为 6 至 12 位数字：{value!r}")
-    if row.get("phone") and not _PHONE.match(row["phone"]):
-        problems.append(f"phone 格式无效：{row['phone']!r}")
-    lat = _coordinate(row.get("lat", ""), "lat", -90.0, 90.0, problems)
-    lon = _coordinate(row.get("lon", ""), "lon", -180.0, 180.0, problems)
-    if (lat is None) != (lon is None) and not problems:
-        problems.append("lat 与 lon 须同时填写或同时留空")
+    _check_phone(row.get("phone", ""), problems)
+    lat = _coordinate(row.get("lat", ""), "lat", problems)
+    lon = _coordinate(row.get("lon", ""), "lon", problems)
+    _check_pair(lat, lon, problems)
     if level is not None and level is not OfficeLevel.CENTRE and not row.get("parent_id"):
         problems.append(f"{level.label}须填写 parent_id")
     if level is not None and level is not OfficeLevel.CENTRE and not row.get("street_code"):

@@ -41,6 +41,14 @@ class Shift:
         return datetime.combine(self.day, self.end, CHINA_TZ)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredShift:
+    """A planned shift with the id it was stored under."""
+
+    id: str
+    shift: Shift
+
+
 class ScheduleImportError(InvalidInput):
     error_id = "schedule.invalid_csv"
 

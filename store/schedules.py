@@ -6,28 +6,23 @@ single shifts are added or deleted in the console. Days are stored as `YYYY-MM-D
 
 `SeatLogRepository` appends every seat state change; a seat's online intervals between two instants
 are the periods whose status is not offline (the status in force at the start counts too).
+
+They implement the ports `seats.rota.ShiftStore` and `seats.rota.SeatLog`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from sqlalchemy import delete, select
 
 from core.ids import SeatId, TeamId, new_id
-from seats.schedule import Shift
+from seats.schedule import Shift, StoredShift
 from store.db import Database
 from store.models import SeatStatusLogRow, ShiftRow
 
 OFFLINE = "offline"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredShift:
-    id: str
-    shift: Shift
 
 
 def month_bounds(year: int, month: int) -> tuple[str, str]:

@@ -7,17 +7,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
-from typing import cast
 
-from app.console_schedule import subscribe_seat_log
-from app.runtime import Runtime
 from core.bus import EventBus
 from core.errors import BackendUnavailable
 from core.ids import EventId, SeatId, TeamId
+from seats.rota import subscribe_seat_log
 from seats.state import SeatStateChanged, SeatStatus
 from store.journal import Journals
-from store.schedules import SeatLogRepository
 from tests.support.polling import until
 
 AT = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
@@ -54,9 +50,8 @@ async def test_given_the_database_down_when_seats_change_state_then_the_log_is_w
 ) -> None:
     journals = Journals(tmp_path / "journal", max_tries=5)
     bus = EventBus()
-    runtime = cast(Runtime, SimpleNamespace(bus=bus, journals=journals, repos=None))
     log = FlakyLog()
-    subscribe_seat_log(runtime, cast(SeatLogRepository, log))
+    subscribe_seat_log(bus, log, guard=journals.guard)
     await bus.start()
     try:
         await bus.publish(_changed(1, SeatStatus.AVAILABLE))

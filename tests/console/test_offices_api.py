@@ -11,10 +11,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.console_supervisor import OfficesConsole, OrdersConsole, seed_offices_if_empty
 from app.main import build_app
 from app.runtime import Runtime
 from core.clock import ManualClock
+from routing.gazetteer import SHANGHAI_DIR
+from routing.office_admin import OfficeAdmin, seed_offices_if_empty
 from routing.offices import OfficeRegistry
 from tests.support.app import demo_test_settings, login
 
@@ -31,8 +32,9 @@ def supervisor_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
     async def lifespan(a: FastAPI) -> AsyncIterator[None]:
         async with inner(a):
             runtime: Runtime = a.state.runtime
-            a.state.orders_backend = OrdersConsole(runtime)
-            a.state.offices_backend = OfficesConsole(runtime, on_reload=RELOADED.append)
+            a.state.offices_backend = OfficeAdmin(
+                runtime.repos.offices, runtime.repos.teams, on_reload=RELOADED.append
+            )
             yield
 
     app.router.lifespan_context = lifespan
@@ -68,7 +70,7 @@ def test_given_a_fresh_database_when_starting_then_offices_are_seeded_from_the_g
 ) -> None:
     rt = runtime_of(offices_client)
     assert rt.repos.offices.count() > 6000  # seeded from the gazetteer at start-up
-    assert seed_offices_if_empty(rt) == 0  # only once
+    assert seed_offices_if_empty(rt.repos.offices, SHANGHAI_DIR) == 0  # only once
     login(offices_client, "banzhang")
     body = offices_client.get("/api/offices?district=310106&level=centre").json()
     assert body["total"] == 1 and body["offices"][0]["name"].startswith("静安区")

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from app.main import build_app
 from app.runtime import Runtime
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from callbacks.policy import CITYWIDE_TEAM
 from core.calls import CallRecord, CallStatus
 from core.clock import ManualClock
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
@@ -129,6 +130,68 @@ def seed_orders(rt: Runtime) -> None:
         created_ago=timedelta(minutes=1),
         due_in=timedelta(minutes=29),
     )
+
+
+def add_citywide_orders(rt: Runtime, *ids: str) -> None:
+    """Orders of the city-wide pool (misses with no district), which every seat serves."""
+    for n, oid in enumerate(ids):
+        add_order(
+            rt,
+            oid,
+            CITYWIDE_TEAM,
+            number=f"1390000900{n}",
+            created_ago=timedelta(minutes=2),
+            due_in=timedelta(minutes=28),
+        )
+
+
+def test_given_citywide_orders_when_a_seat_claims_or_calls_back_from_its_pool_then_allowed_not_404(
+    orders_client: TestClient,
+) -> None:
+    # Issue 14: the pool listed them with 领取/回拨 buttons, but the actions answered 404.
+    rt = runtime_of(orders_client)
+    seed_orders(rt)
+    add_citywide_orders(rt, "wo-city-1", "wo-city-2")
+    csrf = login(orders_client, "seat1003")  # a Pudong seat
+    pool = {o["id"] for o in orders_client.get("/api/orders?scope=pool").json()["orders"]}
+    assert pool == {"wo-pd-late", "wo-city-1", "wo-city-2"}
+    r = orders_client.post("/api/orders/wo-city-1/claim", headers=csrf)
+    assert r.status_code == 200, r.text
+    assert r.json()["owner_seat_id"] == "1003"
+    # Calling back a pooled city-wide order gets as far as the PBX, which this app does not have.
+    r = orders_client.post("/api/orders/wo-city-2/callback", headers=csrf)
+    assert r.status_code == 503 and "电话系统未连接" in r.json()["message"]
+    r = orders_client.post(
+        "/api/orders/wo-city-1/close", json={"outcome": "reached", "note": "已回拨解答"}, headers=csrf
+    )
+    assert r.status_code == 200 and r.json()["status"] == "closed_reached"
+    # Another district's pool stays out of reach; a city-wide order someone holds is theirs to close.
+    assert orders_client.post("/api/orders/wo-ja-fresh/claim", headers=csrf).status_code == 404
+    csrf = login(orders_client, "seat1001")
+    r = orders_client.post(
+        "/api/orders/wo-city-1/close", json={"outcome": "reached", "note": "x"}, headers=csrf
+    )
+    assert r.status_code == 403 and "处理坐席" in r.json()["message"]
+
+
+def test_given_a_citywide_order_when_the_jingan_supervisor_lists_and_assigns_it_then_seen_and_given_to_a_jingan_seat(
+    orders_client: TestClient,
+) -> None:
+    rt = runtime_of(orders_client)
+    seed_orders(rt)
+    add_citywide_orders(rt, "wo-city-1")
+    h = login(orders_client, "jingan")
+    orders = orders_client.get("/api/orders?scope=all").json()["orders"]
+    assert {o["id"] for o in orders} == {"wo-ja-late", "wo-ja-fresh", "wo-city-1"}
+    teams = orders_client.get("/api/orders/options").json()["teams"]
+    assert {"id": CITYWIDE_TEAM, "name": "全市工单池"} in teams
+    r = orders_client.get(f"/api/orders?scope=all&team={CITYWIDE_TEAM}")
+    assert r.status_code == 200 and [o["id"] for o in r.json()["orders"]] == ["wo-city-1"]
+    assert r.json()["orders"][0]["team_name"] == "全市工单池"
+    r = orders_client.post("/api/orders/wo-city-1/assign", json={"seat_id": "1003"}, headers=h)
+    assert r.status_code == 403  # a Pudong seat: not the Jing'an supervisor's to command
+    r = orders_client.post("/api/orders/wo-city-1/assign", json={"seat_id": "1001"}, headers=h)
+    assert r.status_code == 200 and r.json()["owner_seat_id"] == "1001"
 
 
 def test_given_orders_in_two_districts_when_the_jingan_supervisor_lists_all_then_no_pudong_order(

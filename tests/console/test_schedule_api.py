@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,15 +11,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.console_schedule import ScheduleConsole, subscribe_seat_log
-from app.main import build_app
 from app.runtime import Runtime
-from console_web.schedule_api import build_schedule_router
 from core.clock import ManualClock
 from core.ids import SeatId, TeamId
 from core.seat_events import SeatStateChanged, SeatStatus
 from store.schedules import SeatLogRepository
-from tests.support.app import demo_test_settings, login
+from tests.support.app import build_test_app, login
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 18:00 China time, 1 December: the day's shifts are over
 JINGAN = "team-310106"
@@ -29,22 +25,8 @@ GOOD_CSV = "日期,坐席编号,开始,结束\n2026-12-01,1001,09:00,12:00\n2026
 
 
 def schedule_app(tmp_path: Path, clock: ManualClock) -> FastAPI:
-    settings = demo_test_settings(tmp_path, "sched.db")
-    app = build_app(settings, clock=clock)
-    if not any(getattr(r, "path", "") == "/api/schedule" for r in app.routes):
-        app.include_router(build_schedule_router())
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
-        async with inner(a):
-            runtime: Runtime = a.state.runtime
-            a.state.schedule_backend = ScheduleConsole(runtime)
-            a.state.seat_log_subscription = subscribe_seat_log(runtime)
-            yield
-
-    app.router.lifespan_context = lifespan
-    return app
+    # The composition root (app.main) mounts the schedule backend and subscribes the seat log.
+    return build_test_app(tmp_path, "sched.db", clock=clock)
 
 
 @pytest.fixture

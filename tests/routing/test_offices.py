@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core.ids import OfficeId
@@ -8,6 +10,7 @@ from routing.offices import (
     OfficeCsvError,
     OfficeLevel,
     OfficeRegistry,
+    edit_problems,
     read_offices_csv,
     write_offices_csv,
 )
@@ -77,3 +80,19 @@ def test_given_missing_column_when_read_then_header_error() -> None:
 def test_given_chinese_level_names_when_read_then_accepted() -> None:
     text = HEADER + "c1,中心,区公共法律服务中心,,310106,310106,,,,,,,team-310106\n"
     assert read_offices_csv(text)[0].level is OfficeLevel.CENTRE
+
+
+def test_given_an_office_edited_in_the_console_when_checked_then_the_csv_rules_apply_directly(
+    registry: OfficeRegistry,
+) -> None:
+    station = registry.get(OfficeId("office-310106021"))
+    assert edit_problems(replace(station, phone="021-62000000", lat=31.2, lon=121.4)) == []
+    assert edit_problems(replace(station, phone="电话abc", lat=95.0, lon=121.4)) == [
+        "phone 格式无效：'电话abc'",
+        "lat 超出范围 [-90.0, 90.0]：95.0",
+    ]
+    assert edit_problems(replace(station, lat=31.2, lon=None)) == ["lat 与 lon 须同时填写或同时留空"]
+    assert edit_problems(replace(station, name=" ", lon=float("nan"), lat=1.0)) == [
+        "缺少 name",
+        "lon 超出范围 [-180.0, 180.0]：nan",
+    ]

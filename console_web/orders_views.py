@@ -1,0 +1,118 @@
+"""The JSON of the work-order pages (`/api/orders*`), built from `callbacks.workbench`'s views.
+
+Caller numbers are masked here, whatever the service hands over; times come both as ISO instants
+and as China wall-clock text (`..._local`); every status, reason, SLA state and outcome carries its
+enum's one Chinese `.label`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from callbacks.models import WorkOrderStatus
+from callbacks.sla import SlaState
+from callbacks.workbench import CallbackStarted, OrderOptions, OrderView
+from console_web.views import Choice, TeamOption
+from core.clock import CHINA_TZ
+from core.privacy import mask_number
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _local(value: datetime | None) -> str:
+    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+class OrderOut(BaseModel):
+    id: str
+    caller_number: str
+    reason: str
+    reason_label: str
+    status: str
+    status_label: str
+    open: bool
+    team_id: str | None
+    team_name: str
+    owner_seat_id: str | None
+    owner_name: str
+    created_at: str
+    created_local: str
+    deadline: str
+    deadline_local: str
+    sla: str
+    sla_label: str
+    attempts: int
+    misses: int
+    closed_at: str | None
+    closed_local: str
+    outcome_note: str
+
+    @classmethod
+    def of(cls, view: OrderView) -> OrderOut:
+        o = view.order
+        return cls(
+            id=o.id,
+            caller_number=mask_number(o.caller_number),
+            reason=o.reason.value,
+            reason_label=o.reason.label,
+            status=o.status.value,
+            status_label=o.status.label,
+            open=o.status.is_open,
+            team_id=o.team_id,
+            team_name=view.team_name,
+            owner_seat_id=o.owner_seat_id,
+            owner_name=view.owner_name,
+            created_at=o.created_at.isoformat(),
+            created_local=_local(o.created_at),
+            deadline=o.deadline.isoformat(),
+            deadline_local=_local(o.deadline),
+            sla=view.sla.value,
+            sla_label=view.sla.label,
+            attempts=o.attempts,
+            misses=o.misses,
+            closed_at=_iso(o.closed_at),
+            closed_local=_local(o.closed_at),
+            outcome_note=o.outcome_note,
+        )
+
+
+class OrderList(BaseModel):
+    orders: list[OrderOut]
+
+
+class CallbackStartedOut(BaseModel):
+    attempt: int
+    attempt_id: str
+    order: OrderOut
+
+    @classmethod
+    def of(cls, started: CallbackStarted) -> CallbackStartedOut:
+        return cls(attempt=started.attempt, attempt_id=started.attempt_id, order=OrderOut.of(started.order))
+
+
+class SeatOption(BaseModel):
+    seat_id: str
+    name: str
+    team_id: str
+
+
+class OrderOptionsOut(BaseModel):
+    teams: list[TeamOption]
+    seats: list[SeatOption]
+    statuses: list[Choice]
+    sla: list[Choice]
+    close_outcomes: list[Choice]
+
+    @classmethod
+    def of(cls, options: OrderOptions) -> OrderOptionsOut:
+        return cls(
+            teams=[TeamOption(id=t.id, name=t.name) for t in options.teams],
+            seats=[SeatOption(seat_id=s.id, name=s.name, team_id=s.team_id) for s in options.seats],
+            statuses=Choice.all(WorkOrderStatus),
+            sla=Choice.all(SlaState),
+            close_outcomes=Choice.all(options.close_outcomes),
+        )
