@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -17,6 +16,7 @@ from callbacks.models import MissReason
 from callbacks.policy import CITYWIDE_TEAM
 from callbacks.ports import CallbackSeat
 from callbacks.service import CallbackService
+from core.blocking import offload
 from core.calls import CallStatus
 from core.clock import CHINA_TZ, Clock
 from core.errors import HotlineError
@@ -167,10 +167,12 @@ class CallbackSeats:
         except Exception:
             return None
 
-    def available_seats(self, team_id: TeamId) -> Sequence[CallbackSeat]:
-        # Orders of the city-wide pool may go to any available seat.
-        candidates = (
-            self._repos.seats.all() if team_id == CITYWIDE_TEAM else self._repos.seats.by_team(team_id)
+    async def available_seats(self, team_id: TeamId) -> Sequence[CallbackSeat]:
+        # Orders of the city-wide pool may go to any available seat. The seat table is read on a
+        # worker thread; the board (the event loop's) is read here, on the loop.
+        seats = self._repos.seats
+        candidates = await (
+            offload(seats.all) if team_id == CITYWIDE_TEAM else offload(seats.by_team, team_id)
         )
         return [
             s
@@ -215,7 +217,7 @@ class IvrOutcomes:
             answer = SurveyAnswer(
                 call_id=event.call_id, seat_id=event.seat_id or None, score=_RATING[event.rating], at=event.at
             )
-            if not self._repos.surveys.record(answer):
+            if not await offload(self._repos.surveys.record, answer):
                 log.info("survey for call %s already recorded", event.call_id)
 
 
@@ -264,5 +266,5 @@ class AppointmentBooker:
         except HotlineError as exc:
             log.warning("appointment for call %s not booked: %s", event.call_id, exc.message)
             return
-        if await asyncio.to_thread(self._repo.add, appt, call_id=event.call_id):
+        if await offload(self._repo.add, appt, call_id=event.call_id):
             await send_confirmation(appt, self._sms)

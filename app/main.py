@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +14,7 @@ from app.runtime import Runtime
 from app.settings import Settings
 from console_web.security import SecurityConfig
 from console_web.web import install_console
+from core.blocking import offload
 from core.clock import Clock
 
 
@@ -30,13 +30,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.state.reliability_backend = runtime
         # Built inside the running loop: it subscribes to the bus.
         app.state.seat_console = SeatConsole(runtime)
-        await asyncio.to_thread(seed_offices_if_empty, runtime)
+        await offload(seed_offices_if_empty, runtime)
         subscribe_seat_log(runtime)
         app.state.schedule_backend = schedule = ScheduleConsole(runtime)
         app.state.supervisor_backend = SupervisorConsole(runtime, shifts=schedule.shifts_on)
         app.state.orders_backend = OrdersConsole(runtime)
         app.state.offices_backend = offices = OfficesConsole(runtime, on_reload=runtime.use_office_registry)
-        await asyncio.to_thread(offices.reload)
+        await offload(offices.reload)
         try:
             yield
         finally:

@@ -23,6 +23,7 @@ from callbacks.sla import SlaPolicy
 from callbacks.subscriber import subscribe_callbacks
 from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
+from core.blocking import offload
 from core.bus import EventBus
 from core.calls import CallRecord
 from core.clock import Clock, SystemClock
@@ -30,6 +31,7 @@ from core.errors import ConfigurationError, HotlineError
 from core.events import ComponentStatusChanged, DomainEvent, StateResynced
 from core.ids import SeatId
 from core.ivr_events import AppointmentRequested, CallbackRequested, SurveyAnswered
+from core.loopwatch import LoopWatch
 from core.ports import SmsSender
 from ivr.agi_server import AgiServer
 from pbx.ami_bridge import AmiBridge
@@ -92,6 +94,8 @@ class Runtime:
         self.journals = Journals(settings)
         self.reconciliation = Reconciliation()
         self._probe_db = DatabaseProbe(lambda: self._db)
+        # How long the event loop was kept from running (nothing may block it: core.blocking).
+        self.loopwatch = LoopWatch()
         self._plan()
 
     # --- accessors ---------------------------------------------------------------------------
@@ -130,11 +134,15 @@ class Runtime:
         """console_web.reliability_api.ReliabilityBackend."""
         return self.journals.dead_letters(limit)
 
-    def reliability(self) -> dict[str, object]:
+    async def reliability(self) -> dict[str, object]:
+        # The dead letters are read on a worker thread; the backlog and the last reconciliation
+        # belong to the event loop and are read here.
+        dead = await offload(self.journals.dead_letters, 10_000)
         return {
             "journal_backlog": self.journals.backlog(),
-            "dead_letters": len(self.journals.dead_letters(10_000)),
+            "dead_letters": len(dead),
             "last_reconciliation": self.reconciliation.last(),
+            "loop_lag": self.loopwatch.summary().as_dict(),
         }
 
     def recent_calls(self, limit: int) -> list[CallRecord]:
@@ -218,7 +226,12 @@ class Runtime:
             )
 
     async def start(self) -> None:
-        await self.components.start_all()
+        await self.loopwatch.start()
+        try:
+            await self.components.start_all()
+        except BaseException:
+            await self.loopwatch.stop()
+            raise
         for c, st in zip(self.components.items, self.components.status(), strict=True):
             if not c.announces_itself:
                 await self.bus.publish(
@@ -229,8 +242,13 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.components.stop_all()
+        await self.loopwatch.stop()
 
     async def _start_db(self) -> None:
+        # Migrations, the check and the demo seed are blocking database work: on a worker thread.
+        await offload(self._open_db)
+
+    def _open_db(self) -> None:
         cfg = self.settings.database
         db = Database(cfg.url)
         try:
@@ -255,7 +273,7 @@ class Runtime:
 
     async def _stop_db(self) -> None:
         if self._db is not None:
-            self._db.dispose()
+            await offload(self._db.dispose)
 
     async def _start_recorder(self) -> None:
         self.recorder = TrailRecorder(
@@ -278,10 +296,12 @@ class Runtime:
 
     async def _start_routing(self) -> None:
         # Building the pinyin indexes takes a second or two: off the event loop.
-        self.routing = await asyncio.to_thread(build_routing, self.calendar, self.rules)
+        self.routing = await offload(build_routing, self.calendar, self.rules)
 
     async def _start_seats(self) -> None:
-        board = self.board = SeatBoard(self.repos.seats.all(), wrap_up_seconds=self.settings.seats.wrap_up_s)
+        board = self.board = SeatBoard(
+            await offload(self.repos.seats.all), wrap_up_seconds=self.settings.seats.wrap_up_s
+        )
 
         async def follow(event: DomainEvent) -> None:
             changes = board.apply(event)
@@ -393,7 +413,7 @@ class Runtime:
 
     async def _start_sim(self) -> None:
         demo_ids = {sid for sid, *_ in DEMO_SEATS}
-        seats = [s for s in self.repos.seats.all() if s.id in demo_ids]
+        seats = [s for s in await offload(self.repos.seats.all) if s.id in demo_ids]
         agi_port = self.agi.port if self.agi is not None else None
         self.simulator = await start_simulator(
             self.settings, self.rules, seats, agi_port=agi_port, ami_port=self.settings.ami.port
@@ -519,7 +539,7 @@ class Runtime:
                 return
             done.set()
             for sid, *_ in DEMO_SEATS:
-                recorded = self.seat_service.presence.get(SeatId(sid))
+                recorded = await offload(self.seat_service.presence.get, SeatId(sid))
                 if recorded is not None and recorded.logged_in:
                     continue  # logged in before this start: the seat restorer puts it back
                 try:

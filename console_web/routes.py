@@ -8,7 +8,6 @@ needs the CSRF header; every pushed event is filtered by `seats.permissions.may_
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -20,6 +19,7 @@ from callbacks.models import MissReason, WorkOrderStatus
 from console_web.auth import COOKIE, CSRF_HEADER, Authenticated, AuthService
 from console_web.hub import WebsocketHub
 from core.asr_events import Leg
+from core.blocking import offload
 from core.calls import CallRecord, CallStatus
 from core.errors import HotlineError, NotAuthenticated
 from core.events import DomainEvent, call_id_of
@@ -137,7 +137,7 @@ def build_router() -> APIRouter:
     @router.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
         # The probes make real round trips (the database's SELECT 1): off the event loop.
-        status = await asyncio.to_thread(_backend(request).component_status)
+        status = await offload(_backend(request).component_status)
         failing = [c for c in status if c.get("required", True) and not c["up"]]
         if not failing:
             return JSONResponse({"ok": True})
@@ -170,10 +170,11 @@ def build_router() -> APIRouter:
         return _principal_json(auth)
 
     @router.post("/api/logout")
-    def logout(auth: Acting, request: Request, response: Response) -> dict[str, bool]:
+    async def logout(auth: Acting, request: Request, response: Response) -> dict[str, bool]:
         backend = _backend(request)
-        backend.auth.logout(auth, source_ip=_client_ip(request))
+        await offload(backend.auth.logout, auth, source_ip=_client_ip(request))
         # The session's live sockets go too (4401): a logged-out page must stop receiving calls.
+        # The hub belongs to the event loop: hence an async route, with only the database offloaded.
         backend.hub.close_session(auth.session.token_hash, reason="已退出登录")
         response.delete_cookie(COOKIE, path="/")
         return {"ok": True}
@@ -187,8 +188,8 @@ def build_router() -> APIRouter:
         return state_labels()
 
     @router.get("/api/status")
-    def api_status(auth: User, request: Request) -> dict[str, Any]:
-        return {"components": _backend(request).component_status()}
+    async def api_status(auth: User, request: Request) -> dict[str, Any]:
+        return {"components": await offload(_backend(request).component_status)}
 
     @router.get("/api/calls/recent")
     def recent_calls(auth: User, request: Request, limit: int = 50) -> dict[str, Any]:
@@ -219,7 +220,7 @@ def build_router() -> APIRouter:
 
         async def revalidate() -> str | None:
             try:
-                await asyncio.to_thread(backend.auth.authenticate, token)
+                await offload(backend.auth.authenticate, token)
             except HotlineError as exc:  # logged out, expired, account disabled or removed
                 return exc.message
             return None

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
+from core.blocking import offload
 from core.clock import Clock, SystemClock
 from core.errors import HotlineError, PbxActionFailed
 from core.ids import SeatId, TeamId
@@ -74,6 +75,7 @@ class SeatService:
             log.exception("could not record the presence of seat %s", seat_id)
 
     def queues_of(self, seat_id: SeatId) -> list[str]:
+        """Blocking (the seat and team tables): from async code, call it through `offload`."""
         seat = self._seats.get(seat_id)
         return queues_for(seat, self._teams.get(seat.team_id), self._rules)
 
@@ -84,8 +86,8 @@ class SeatService:
 
     async def login(self, seat_id: SeatId, *, paused: bool = False) -> list[str]:
         self._check(seat_id, SeatStatus.PAUSED if paused else SeatStatus.AVAILABLE)
-        seat = self._seats.get(seat_id)
-        queues = self.queues_of(seat_id)
+        seat = await offload(self._seats.get, seat_id)
+        queues = await offload(self.queues_of, seat_id)
         added: list[str] = []
         try:
             for queue in queues:
@@ -110,35 +112,35 @@ class SeatService:
                 except HotlineError:
                     log.exception("rollback: could not remove %s from %s", seat.interface, queue)
             raise
-        self._record(seat_id, logged_in=True, reason=PauseReason.OTHER if paused else None)
+        await offload(self._record, seat_id, logged_in=True, reason=PauseReason.OTHER if paused else None)
         return queues
 
     async def logout(self, seat_id: SeatId) -> None:
         self._check(seat_id, SeatStatus.OFFLINE)
-        seat = self._seats.get(seat_id)
-        queues = sorted(self._board.queues.get(seat_id, set())) or self.queues_of(seat_id)
+        seat = await offload(self._seats.get, seat_id)
+        queues = sorted(self._board.queues.get(seat_id, set())) or await offload(self.queues_of, seat_id)
         # Recorded first: a logout that fails half-way must not be undone by a later restore.
-        self._record(seat_id, logged_in=False)
+        await offload(self._record, seat_id, logged_in=False)
         for queue in queues:
             await self._control.queue_remove(queue, seat.interface)
 
     async def pause(self, seat_id: SeatId, reason: PauseReason) -> None:
         self._check(seat_id, SeatStatus.PAUSED)
-        seat = self._seats.get(seat_id)
+        seat = await offload(self._seats.get, seat_id)
         await self._control.queue_pause(seat.interface, paused=True, reason=reason.value)
-        self._record(seat_id, logged_in=True, reason=reason)
+        await offload(self._record, seat_id, logged_in=True, reason=reason)
 
     async def resume(self, seat_id: SeatId) -> None:
         self._check(seat_id, SeatStatus.AVAILABLE)
-        seat = self._seats.get(seat_id)
+        seat = await offload(self._seats.get, seat_id)
         await self._control.queue_pause(seat.interface, paused=False)
-        self._record(seat_id, logged_in=True)
+        await offload(self._record, seat_id, logged_in=True)
 
     async def rejoin(self, seat_id: SeatId, queues: Sequence[str], presence: SeatPresence) -> None:
         """Put a logged-in seat back into `queues` the PBX lost (see `seats.presence`), paused
         with its recorded reason if it was paused. No state check: the seat may be mid-call or in
         wrap-up; Asterisk will not ring a busy device (`ringinuse = no`)."""
-        seat = self._seats.get(seat_id)
+        seat = await offload(self._seats.get, seat_id)
         for queue in queues:
             try:
                 await self._control.queue_add(

@@ -18,7 +18,6 @@ projection.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from core.asr_events import TranscriptSegment
+from core.blocking import offload
 from core.bus import EventBus, Handler, Subscription
 from core.call_events import (
     CallAbandoned,
@@ -321,7 +321,7 @@ class TrailRecorder:
         call_id = call_id_of(event)
         if not call_id:
             return
-        if await asyncio.to_thread(self._record, call_id, event):
+        if await offload(self._record, call_id, event):
             self.recorded += 1
 
     def _record(self, call_id: CallId, event: DomainEvent) -> bool:
