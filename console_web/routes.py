@@ -210,7 +210,7 @@ def build_router() -> APIRouter:
             await ws.close(code=4403, reason="来源不被允许")
             return
         try:
-            auth = backend.auth.authenticate(ws.cookies.get(COOKIE))
+            auth = await offload(backend.auth.authenticate, ws.cookies.get(COOKIE))
         except NotAuthenticated:
             await ws.close(code=4401, reason="请先登录")
             return
