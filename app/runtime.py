@@ -121,7 +121,14 @@ class Runtime:
             self.routing.lookup.use_registry(registry)
 
     def component_status(self) -> list[dict[str, object]]:
+        """Blocking (the database probe's round trip): from async code, `components_now`."""
         return self.components.status()
+
+    async def components_now(self) -> list[dict[str, object]]:
+        """console_web.routes.ConsoleBackend: the database's round trip on a worker thread; every
+        other probe reads what the loop owns (the AMI link, the reconciler, the ASR server): here."""
+        database = await offload(self._probe_db)
+        return self.components.status({"database": database})
 
     def _probe_ami(self) -> tuple[bool, str]:
         if self.bridge is None:
