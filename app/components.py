@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,14 @@ class ComponentSet:
                 log.exception("component %s failed to stop", c.name)
             c.up = False
 
-    def status(self) -> list[dict[str, object]]:
+    def status(self, probed: Mapping[str, tuple[bool, str]] | None = None) -> list[dict[str, object]]:
+        """`probed`: probe results already taken (elsewhere: a round trip on a worker thread), by name."""
+        probed = probed or {}
         out: list[dict[str, object]] = []
         for c in self.items:
-            up, detail = c.probe() if (c.probe is not None and c.up) else (c.up, c.detail)
+            if c.probe is None or not c.up:
+                up, detail = c.up, c.detail
+            else:
+                up, detail = probed[c.name] if c.name in probed else c.probe()
             out.append({"name": c.name, "label": c.label, "up": up, "detail": detail, "required": c.required})
         return out

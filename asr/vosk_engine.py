@@ -15,7 +15,6 @@ Quirks found on vosk 0.3.45, kept here so nobody trips on them again:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 import vosk
 
 from asr.ports import Recognition
+from core.blocking import offload
 from core.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class VoskRecognizer:
     @classmethod
     async def aload(cls, model_path: str | Path | None, *, partial_interval_ms: int = 200) -> VoskRecognizer:
         """`load()` on a worker thread, for use inside the app's lifespan."""
-        return await asyncio.to_thread(cls.load, model_path, partial_interval_ms=partial_interval_ms)
+        return await offload(cls.load, model_path, partial_interval_ms=partial_interval_ms)
 
     def new_session(self, sample_rate: int, grammar: list[str] | None = None) -> VoskSession:
         if grammar is None:

@@ -5,7 +5,8 @@
 `routing.calendar.HolidayCalendar` satisfies `WorkingCalendar`; `seats.models.Seat` satisfies
 `CallbackSeat`; the team and seat repositories satisfy `TeamList` and `SeatList`. The app composes a `SeatDirectory` from the seat repository and the live seat
 board (callbacks may not import `seats`: siblings talk through ports).
-All methods are synchronous: the repositories are, and each call is one short transaction.
+All methods but `SeatDirectory.available_seats` are synchronous: the repositories are, and each
+call is one short transaction; `CallbackService` makes them through `core.blocking.offload`.
 """
 
 from __future__ import annotations
@@ -101,8 +102,11 @@ class CallbackSeat(Protocol):
 class SeatDirectory(Protocol):
     def seat(self, seat_id: SeatId) -> CallbackSeat | None: ...
 
-    def available_seats(self, team_id: TeamId) -> Sequence[CallbackSeat]:
-        """Seats of the team that are logged in and free right now (for auto-assignment and retries)."""
+    async def available_seats(self, team_id: TeamId) -> Sequence[CallbackSeat]:
+        """Seats of the team that are logged in and free right now (for auto-assignment and retries).
+
+        The one asynchronous port method: it joins the seat table (read on a worker thread) with
+        the live seat board, which belongs to the event loop and is read there."""
         ...
 
 

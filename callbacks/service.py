@@ -2,7 +2,9 @@
 
 Ports injected by the app: `WorkOrderStore` (the work-order repository), `CallbackLedger`
 (attempts and per-order marks), `CallControl` (Originate), `EventBus`, `Clock`, `SeatDirectory`.
-Every change is committed before its event is published (ARCHITECTURE rule 8).
+Every change is committed before its event is published (ARCHITECTURE rule 8). The ports are
+synchronous (one short transaction each); every call to them from here goes through
+`core.blocking.offload`, so none runs on the event loop.
 
 Exactly once, per case:
 
@@ -60,6 +62,7 @@ from callbacks.retry import (
 )
 from callbacks.sla import SlaPolicy, SlaState
 from core import dialplan
+from core.blocking import offload
 from core.bus import EventBus
 from core.call_events import CallAbandoned, CallbackLegOutcome, CallTimedOut
 from core.clock import Clock
@@ -195,10 +198,10 @@ class CallbackService:
             deadline=self._sla.deadline(decision.at),
         )
         miss = MissedCall(call_id=decision.call_id, order_id=fresh.id, reason=decision.reason, at=decision.at)
-        order, created = self._record(miss, fresh)
-        opened_by_this_call = created or self._opened_by(order, decision.call_id)
+        order, created = await offload(self._record, miss, fresh)
+        opened_by_this_call = created or await self._opened_by(order, decision.call_id)
         if opened_by_this_call and decision.skill:
-            self._ledger.add_mark(order.id, SKILL_MARK, decision.skill, decision.at)
+            await offload(self._ledger.add_mark, order.id, SKILL_MARK, decision.skill, decision.at)
         if not order.status.is_open:
             return order  # a replay of a call whose order is already done: nothing to announce
         if opened_by_this_call:
@@ -232,6 +235,7 @@ class CallbackService:
         return order
 
     def _record(self, miss: MissedCall, fresh: WorkOrder) -> tuple[WorkOrder, bool]:
+        """Blocking (two transactions at worst): called through `offload`."""
         try:
             return self._store.record_miss(miss, fresh)
         except HotlineError:
@@ -246,12 +250,13 @@ class CallbackService:
             log.warning("recording missed call %s raced another writer; retrying once", miss.call_id)
             return self._store.record_miss(miss, fresh)
 
-    def _opened_by(self, order: WorkOrder, call_id: CallId) -> bool:
-        calls = self._store.calls_of(order.id)
+    async def _opened_by(self, order: WorkOrder, call_id: CallId) -> bool:
+        calls = await offload(self._store.calls_of, order.id)
         return bool(calls) and calls[0].call_id == call_id
 
     def open_order_for(self, caller_number: str) -> WorkOrder | None:
-        """The caller's open order, for the screen pop when they call in again."""
+        """The caller's open order, for the screen pop when they call in again (blocking: from async
+        code, call it through `offload`)."""
         number, why_not = policy.normalise_number(caller_number, self._settings.policy)
         if why_not is not None:
             return None
@@ -260,10 +265,10 @@ class CallbackService:
     # --- who handles it -------------------------------------------------------------------------
 
     async def claim(self, order_id: WorkOrderId, seat: CallbackSeat | SeatId) -> WorkOrder:
-        who = self._resolve_seat(seat)
-        order, event = assignment.claim(self._store.get(order_id), who, self._clock.now())
+        who = await self._resolve_seat(seat)
+        order, event = assignment.claim(await offload(self._store.get, order_id), who, self._clock.now())
         try:
-            saved = self._store.update(order, expected_status=WorkOrderStatus.POOL)
+            saved = await offload(self._store.update, order, expected_status=WorkOrderStatus.POOL)
         except Conflict as exc:
             raise OrderAlreadyClaimed("工单已被其他坐席领取", order_id=order_id) from exc
         await self._bus.publish(event)
@@ -273,26 +278,26 @@ class CallbackService:
         self, order_id: WorkOrderId, seat: CallbackSeat | SeatId, *, by: str, any_team: bool = False
     ) -> WorkOrder:
         """A supervisor gives (or moves) the order to a seat."""
-        current = self._store.get(order_id)
+        current = await offload(self._store.get, order_id)
         order, event = assignment.assign(
-            current, self._resolve_seat(seat), self._clock.now(), by=by, any_team=any_team
+            current, await self._resolve_seat(seat), self._clock.now(), by=by, any_team=any_team
         )
-        saved = self._store.update(order, expected_status=current.status)
+        saved = await offload(self._store.update, order, expected_status=current.status)
         await self._bus.publish(event)
         return saved
 
     async def release(self, order_id: WorkOrderId, *, by: str) -> WorkOrder:
         """Back to the team pool (a supervisor, or the seat giving it up)."""
-        current = self._store.get(order_id)
+        current = await offload(self._store.get, order_id)
         order, event = assignment.release(current, self._clock.now(), by=by)
-        saved = self._store.update(order, expected_status=WorkOrderStatus.ASSIGNED)
+        saved = await offload(self._store.update, order, expected_status=WorkOrderStatus.ASSIGNED)
         await self._bus.publish(event)
         return saved
 
-    def _resolve_seat(self, seat: CallbackSeat | SeatId) -> CallbackSeat:
+    async def _resolve_seat(self, seat: CallbackSeat | SeatId) -> CallbackSeat:
         if not isinstance(seat, str):
             return seat
-        found = self._seats.seat(seat)
+        found = await offload(self._seats.seat, seat)
         if found is None:
             raise SeatNotEligible("坐席不存在", seat_id=seat)
         return found
@@ -301,15 +306,15 @@ class CallbackService:
 
     async def start_callback(self, order_id: WorkOrderId, seat: CallbackSeat | SeatId) -> CallbackAttempt:
         """Ring the seat's phone, then (dialplan `callback`) the citizen. A pooled order is claimed."""
-        who = self._resolve_seat(seat)
-        order = self._store.get(order_id)
+        who = await self._resolve_seat(seat)
+        order = await offload(self._store.get, order_id)
         if not order.status.is_open:
             raise OrderClosed("工单已结案", order_id=order_id)
         if order.status is WorkOrderStatus.POOL:
             order = await self.claim(order_id, who)
         elif order.owner_seat_id != who.id:
             raise NotOrderOwner("该工单已分派给其他坐席", order_id=order_id, seat_id=who.id)
-        attempts = self._attempts(order.id)
+        attempts = await self._attempts(order.id)
         if any(not a.finished for a in attempts):
             raise CallbackInProgress("该工单正在回拨中", order_id=order_id)
         number = max((a.number for a in attempts), default=0) + 1
@@ -321,11 +326,11 @@ class CallbackService:
             seat_id=who.id,
             started_at=now,
         )
-        if not self._ledger.start_attempt(attempt):
+        if not await offload(self._ledger.start_attempt, attempt):
             raise CallbackInProgress("该工单正在回拨中", order_id=order_id)
         try:
-            order = self._store.update(
-                replace(order, attempts=number), expected_status=WorkOrderStatus.ASSIGNED
+            order = await offload(
+                self._store.update, replace(order, attempts=number), expected_status=WorkOrderStatus.ASSIGNED
             )
         except Conflict:
             await self._finish(attempt, AttemptOutcome.NOT_STARTED, now)
@@ -362,9 +367,9 @@ class CallbackService:
         outcome = outcome_of(event)
         if outcome is None:
             return  # the seat answered: the citizen is being dialled
-        attempt = self._ledger.get_attempt(event.action_id) if event.action_id else None
+        attempt = await offload(self._ledger.get_attempt, event.action_id) if event.action_id else None
         if attempt is None and event.work_order_id:
-            pending = [a for a in self._attempts(WorkOrderId(event.work_order_id)) if not a.finished]
+            pending = [a for a in await self._attempts(WorkOrderId(event.work_order_id)) if not a.finished]
             attempt = pending[-1] if pending else None
         if attempt is None:
             log.info("callback outcome %s matches no attempt of ours", event.event_id)
@@ -374,9 +379,10 @@ class CallbackService:
     async def _finish(
         self, attempt: CallbackAttempt, outcome: AttemptOutcome, at: datetime, *, call_id: str = ""
     ) -> None:
-        others = [a for a in self._attempts(attempt.order_id) if a.attempt_id != attempt.attempt_id]
+        others = [a for a in await self._attempts(attempt.order_id) if a.attempt_id != attempt.attempt_id]
         verdict = judge(outcome, at, others, self._settings.retry)
-        done = self._ledger.finish_attempt(
+        done = await offload(
+            self._ledger.finish_attempt,
             attempt.attempt_id,
             outcome=outcome,
             finished_at=at,
@@ -385,10 +391,10 @@ class CallbackService:
             call_id=call_id,
         )
         if done is None:  # finished before: a replay, or the outcome came after the attempt was lost
-            done = self._ledger.get_attempt(attempt.attempt_id)
+            done = await offload(self._ledger.get_attempt, attempt.attempt_id)
             if done is None or done.outcome is None or done.finished_at is None:
                 return
-        order = self._store.get(attempt.order_id)
+        order = await offload(self._store.get, attempt.order_id)
         await self._bus.publish(
             CallbackAttemptFinished(
                 at=done.finished_at or at,
@@ -403,7 +409,7 @@ class CallbackService:
                 call_id=done.call_id,
             )
         )
-        await self._settle(order, self._attempts(order.id))
+        await self._settle(order, await self._attempts(order.id))
 
     async def _settle(self, order: WorkOrder, attempts: Sequence[CallbackAttempt]) -> bool:
         """Close the order when its attempts say so (reached, or the plan is used up). True if closed."""
@@ -444,9 +450,9 @@ class CallbackService:
                 return False
             closed = replace(current, status=status, closed_at=at, outcome_note=note)
             try:
-                self._store.update(closed, expected_status=current.status)
+                await offload(self._store.update, closed, expected_status=current.status)
             except Conflict:
-                current = self._store.get(order.id)  # claimed or released meanwhile: try again
+                current = await offload(self._store.get, order.id)  # claimed or released meanwhile: try again
                 continue
             await self._bus.publish(
                 WorkOrderClosed(
@@ -470,15 +476,16 @@ class CallbackService:
         )
 
     async def close(self, order_id: WorkOrderId, outcome: CloseOutcome, *, note: str, by: str) -> WorkOrder:
-        order = self._store.get(order_id)
+        order = await offload(self._store.get, order_id)
         if not order.status.is_open:
             raise OrderClosed("工单已结案", order_id=order_id)
         if not await self._close(order, outcome, note, self._clock.now(), order.owner_seat_id, by=by):
             raise OrderClosed("工单已结案", order_id=order_id)
-        return self._store.get(order_id)
+        return await offload(self._store.get, order_id)
 
-    def _attempts(self, order_id: WorkOrderId) -> list[CallbackAttempt]:
-        return sorted(self._ledger.attempts_of([order_id]).get(order_id, []), key=lambda a: a.number)
+    async def _attempts(self, order_id: WorkOrderId) -> list[CallbackAttempt]:
+        found = await offload(self._ledger.attempts_of, [order_id])
+        return sorted(found.get(order_id, []), key=lambda a: a.number)
 
     # --- the periodic tick ----------------------------------------------------------------------
 
@@ -486,20 +493,20 @@ class CallbackService:
         """Lost attempts, closing, SLA alerts, auto-assignment and due retries; safe to repeat."""
         now = self._clock.now()
         report = TickReport()
-        for attempt in self._ledger.unfinished_attempts():
+        for attempt in await offload(self._ledger.unfinished_attempts):
             if now - attempt.started_at >= self._settings.retry.attempt_timeout:
                 await self._finish(attempt, AttemptOutcome.LOST, now)
                 report.attempts_lost += 1
-        orders = self._store.search(statuses=OPEN_STATUSES, limit=self._settings.tick_batch)
+        orders = await offload(self._store.search, statuses=OPEN_STATUSES, limit=self._settings.tick_batch)
         ids = [o.id for o in orders]
-        attempts = self._ledger.attempts_of(ids)
-        marks = self._ledger.marks_of(ids)
+        attempts = await offload(self._ledger.attempts_of, ids)
+        marks = await offload(self._ledger.marks_of, ids)
         counts = assignment.open_counts(orders)
         free: dict[TeamId, Sequence[CallbackSeat]] = {}
 
-        def free_seats(team_id: TeamId) -> Sequence[CallbackSeat]:
+        async def free_seats(team_id: TeamId) -> Sequence[CallbackSeat]:
             if team_id not in free:
-                free[team_id] = self._seats.available_seats(team_id)
+                free[team_id] = await self._seats.available_seats(team_id)
             return free[team_id]
 
         for order in orders:
@@ -513,7 +520,7 @@ class CallbackService:
                 continue  # an order without a team is only ever claimed by hand
             if assignment.due_for_auto_assign(order, now, self._settings.assignment):
                 skill = marks.get(order.id, {}).get(SKILL_MARK)
-                seat = assignment.pick_seat(free_seats(team), counts, skill, self._settings.assignment)
+                seat = assignment.pick_seat(await free_seats(team), counts, skill, self._settings.assignment)
                 if seat is not None:
                     try:
                         order = await self._auto_assign(order, seat)
@@ -525,9 +532,9 @@ class CallbackService:
                 self._settings.auto_retry
                 and order.status is WorkOrderStatus.ASSIGNED
                 and retry_due(mine, now)
-                and any(s.id == order.owner_seat_id for s in free_seats(team))
+                and any(s.id == order.owner_seat_id for s in await free_seats(team))
             ):
-                owner = next(s for s in free_seats(team) if s.id == order.owner_seat_id)
+                owner = next(s for s in await free_seats(team) if s.id == order.owner_seat_id)
                 try:
                     await self.start_callback(order.id, owner)
                 except HotlineError as exc:
@@ -538,7 +545,7 @@ class CallbackService:
 
     async def _auto_assign(self, order: WorkOrder, seat: CallbackSeat) -> WorkOrder:
         moved, event = assignment.assign(order, seat, self._clock.now(), by=assignment.AUTO)
-        saved = self._store.update(moved, expected_status=WorkOrderStatus.POOL)
+        saved = await offload(self._store.update, moved, expected_status=WorkOrderStatus.POOL)
         await self._bus.publish(event)
         return saved
 
@@ -552,8 +559,8 @@ class CallbackService:
             if BREACHED_MARK in seen:
                 return
             # A breach implies the warning; a late warning after the breach would only confuse.
-            self._ledger.add_mark(order.id, WARNING_MARK, "", now)
-            if self._ledger.add_mark(order.id, BREACHED_MARK, "", now):
+            await offload(self._ledger.add_mark, order.id, WARNING_MARK, "", now)
+            if await offload(self._ledger.add_mark, order.id, BREACHED_MARK, "", now):
                 await self._bus.publish(
                     WorkOrderSlaBreached(
                         at=now,
@@ -568,7 +575,7 @@ class CallbackService:
             return
         if WARNING_MARK in seen:
             return
-        if self._ledger.add_mark(order.id, WARNING_MARK, "", now):
+        if await offload(self._ledger.add_mark, order.id, WARNING_MARK, "", now):
             await self._bus.publish(
                 WorkOrderSlaWarning(
                     at=now,

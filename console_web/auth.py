@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import math
@@ -27,13 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
-import anyio
-import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.access import Principal
 from core.audit import AuditEntry
+from core.blocking import offload
 from core.clock import Clock
 from core.errors import NotAuthenticated, PermissionDenied, RateLimited, ServiceOverloaded
 from core.ids import UserId
@@ -185,16 +185,17 @@ class VerificationGate:
         self.concurrent = concurrent or max(1, (os.cpu_count() or 2) // 2)
         self.queue = queue
         self.in_flight = 0
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._slots: asyncio.Semaphore | None = None  # made in the loop that first uses it
 
     async def run(self, fn: Callable[[], T]) -> T:
         if self.in_flight >= self.concurrent + self.queue:
             raise ServiceOverloaded("登录请求过多，请稍后再试")
-        if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(self.concurrent)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.concurrent)
         self.in_flight += 1
         try:
-            return await anyio.to_thread.run_sync(fn, limiter=self._limiter)
+            async with self._slots:  # waiting here holds no thread
+                return await offload(fn)
         finally:
             self.in_flight -= 1
 
@@ -242,7 +243,7 @@ class AuthService:
         wait, first = self.throttle.retry_after(username, source_ip, self._clock.now())
         if wait > 0:
             if first:
-                await anyio.to_thread.run_sync(self._audit_blocked, username, source_ip)
+                await offload(self._audit_blocked, username, source_ip)
             seconds = max(1, math.ceil(wait))
             raise RateLimited(f"登录尝试过于频繁，请 {seconds} 秒后再试", retry_after=seconds)
         # One try at a time per (account, address): parallel guesses would all pass the throttle

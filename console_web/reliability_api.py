@@ -35,7 +35,9 @@ DEAD_LETTER_COLUMNS = {
 class ReliabilityBackend(Protocol):
     def dead_letters(self, limit: int) -> list[dict[str, object]]: ...
 
-    def reliability(self) -> dict[str, object]: ...
+    async def reliability(self) -> dict[str, object]:
+        """Reads loop-owned state (journal backlog, last reconciliation): awaited on the loop."""
+        ...
 
 
 class DeadLetterOut(BaseModel):
@@ -79,6 +81,8 @@ class ReliabilityOut(BaseModel):
     journal_labels: dict[str, str] = SUBSCRIBER_LABELS
     dead_letters: int
     last_reconciliation: ReconciliationOut | None
+    # The event loop's lag since start (core.loopwatch): samples, p50_ms, p99_ms, max_ms.
+    loop_lag: dict[str, float] = {}
 
 
 def _backend(request: Request) -> ReliabilityBackend:
@@ -116,8 +120,8 @@ def build_reliability_router() -> APIRouter:
         return DeadLettersOut(items=items)
 
     @router.get("/api/admin/reliability", response_model=ReliabilityOut)
-    def reliability(auth: User, request: Request) -> ReliabilityOut:
+    async def reliability(auth: User, request: Request) -> ReliabilityOut:
         _require_admin(auth)
-        return ReliabilityOut.model_validate(_backend(request).reliability())
+        return ReliabilityOut.model_validate(await _backend(request).reliability())
 
     return router

@@ -9,7 +9,6 @@ the `core.access.Scope` the backend builds for them (`scope_of`): `Scope.sees`.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Protocol
 
@@ -39,7 +38,7 @@ class ConsoleBackend(Protocol):
     hub: WebsocketHub
     auth: AuthService
 
-    def component_status(self) -> list[dict[str, object]]: ...
+    async def components_now(self) -> list[dict[str, object]]: ...
 
     def recent_calls(self, limit: int) -> list[CallRecord]: ...
 
@@ -202,8 +201,8 @@ def build_router() -> APIRouter:
 
     @router.get("/healthz", response_model=HealthOut, response_model_exclude_none=True)
     async def healthz(request: Request, response: Response) -> HealthOut:
-        # The probes make real round trips (the database's SELECT 1): off the event loop.
-        status = await asyncio.to_thread(_backend(request).component_status)
+        # The database probe's real round trip (SELECT 1) runs off the event loop.
+        status = await _backend(request).components_now()
         failing = [c for c in status if c.get("required", True) and not c["up"]]
         if not failing:
             return HealthOut(ok=True)
@@ -234,10 +233,11 @@ def build_router() -> APIRouter:
         return PrincipalOut.of(auth)
 
     @router.post("/api/logout", response_model=OkOut)
-    def logout(auth: Acting, request: Request, response: Response) -> OkOut:
+    async def logout(auth: Acting, request: Request, response: Response) -> OkOut:
         backend = _backend(request)
-        backend.auth.logout(auth, source_ip=_client_ip(request))
+        await offload(backend.auth.logout, auth, source_ip=_client_ip(request))
         # The session's live sockets go too (4401): a logged-out page must stop receiving calls.
+        # The hub belongs to the event loop: hence an async route, with only the database offloaded.
         backend.hub.close_session(auth.session.token_hash, reason="已退出登录")
         response.delete_cookie(COOKIE, path="/")
         return OkOut()
@@ -251,8 +251,8 @@ def build_router() -> APIRouter:
         return state_labels()
 
     @router.get("/api/status", response_model=StatusOut)
-    def api_status(auth: User, request: Request) -> StatusOut:
-        return StatusOut.model_validate({"components": _backend(request).component_status()})
+    async def api_status(auth: User, request: Request) -> StatusOut:
+        return StatusOut.model_validate({"components": await _backend(request).components_now()})
 
     @router.get("/api/calls/recent", response_model=RecentCallsOut)
     def recent_calls(auth: User, request: Request, limit: int = 50) -> RecentCallsOut:
@@ -279,7 +279,7 @@ def build_router() -> APIRouter:
             await ws.close(code=4403, reason="来源不被允许")
             return
         try:
-            auth = backend.auth.authenticate(ws.cookies.get(COOKIE))
+            auth = await offload(backend.auth.authenticate, ws.cookies.get(COOKIE))
         except NotAuthenticated:
             await ws.close(code=4401, reason="请先登录")
             return
@@ -293,7 +293,7 @@ def build_router() -> APIRouter:
         async def revalidate() -> str | None:
             nonlocal scope
             try:
-                await asyncio.to_thread(backend.auth.authenticate, token)
+                await offload(backend.auth.authenticate, token)
             except HotlineError as exc:  # logged out, expired, account disabled or removed
                 return exc.message
             scope = await offload(backend.scope_of, principal)

@@ -11,7 +11,6 @@ longer matches was replaced by hand (a recorded voice) and is never overwritten.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -22,6 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.blocking import offload
 from ivr.errors import PromptBuildError
 from ivr.menu import MenuBook, load_menu
 from routing.calendar import load_holidays
@@ -143,5 +143,5 @@ class EspeakSpeechSynth:
         name = hashlib.sha256(f"{self._voice}\n{text}".encode()).hexdigest()[:20]
         target = self._dir / f"{name}.wav"
         if not target.exists():
-            await asyncio.to_thread(synthesize, text, target, voice=self._voice)
+            await offload(synthesize, text, target, voice=self._voice)
         return f"{self._base}/dyn/{name}"

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from core import dialplan
+from core.blocking import offload
 from core.call_events import (
     UNSEEN_SOURCE,
     CallAbandoned,
@@ -554,8 +555,8 @@ class RecordsReconciler:
         for reader in (self._queue_log, self._cdr):
             if reader is None:
                 continue
-            before = await asyncio.to_thread(self._checkpoints.load, reader.source)
-            chunk = await asyncio.to_thread(reader.read_since, before)
+            before = await offload(self._checkpoints.load, reader.source)
+            chunk = await offload(reader.read_since, before)
             chunks[reader.source] = (before, chunk)
             if chunk.restarted:
                 report.restarted.append(reader.source)
@@ -564,11 +565,11 @@ class RecordsReconciler:
                 log.warning("Asterisk record file for %s is missing", reader.source)
         now = self._clock.now()
         # Parsing a large backlog takes seconds: off the event loop.
-        calls = await asyncio.to_thread(self._summarise, chunks, report, now)
+        calls = await offload(self._summarise, chunks, report, now)
         live = set(self._live())
-        open_ids = await asyncio.to_thread(self._calls.open_calls)
+        open_ids = await offload(self._calls.open_calls)
         wanted = set(calls) | set(open_ids)
-        known = await asyncio.to_thread(self._calls.known, wanted)
+        known = await offload(self._calls.known, wanted)
         queue_log_read = QUEUE_LOG in chunks and not chunks[QUEUE_LOG][1].missing
         events = plan(calls, known, live, queue_log_read=queue_log_read, report=report)
         unexplained = {
@@ -580,7 +581,7 @@ class RecordsReconciler:
         for event in events:
             await self._publish(event)
         for source, (_, chunk) in chunks.items():
-            await asyncio.to_thread(self._checkpoints.save, self._resume(source, chunk, calls, live, now))
+            await offload(self._checkpoints.save, self._resume(source, chunk, calls, live, now))
         return report
 
     def _summarise(

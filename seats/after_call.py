@@ -18,6 +18,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from core.blocking import offload
 from core.clock import Clock
 from core.errors import HotlineError
 from core.ids import SeatId
@@ -58,7 +59,7 @@ class AfterCallWork:
         """Follow the board: pause a seat in Asterisk when its wrap-up begins."""
         if not self.enabled or change.status is not SeatStatus.WRAP_UP:
             return
-        seat = self._seats.get(change.seat_id)
+        seat = await offload(self._seats.get, change.seat_id)
         # Our clock, not the event's PBX timestamp: `tick` compares with our clock.
         self.until[change.seat_id] = self._clock.now() + self._length
         try:
@@ -81,7 +82,7 @@ class AfterCallWork:
         if self._board.member_paused.get(seat_id) not in (None, PauseReason.AFTER_CALL):
             return True  # the seat chose a pause of its own meanwhile: leave it
         # Paused for after-call work, or the pause not confirmed yet: an unpause is harmless.
-        seat = self._seats.get(seat_id)
+        seat = await offload(self._seats.get, seat_id)
         try:
             await self._control.queue_pause(seat.interface, paused=False)
         except HotlineError as exc:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from core.blocking import offload
 from core.bus import EventBus
 from core.clock import Clock
 from core.errors import HotlineError
@@ -101,7 +102,7 @@ class BoardFeed:
                 return
             done.set()
             for sid in ids:
-                recorded = service.presence.get(sid)
+                recorded = await offload(service.presence.get, sid)
                 if recorded is not None and recorded.logged_in:
                     continue  # logged in before this start: the seat restorer puts it back
                 try:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from core.blocking import offload
 from core.errors import HotlineError
 from core.ids import SeatId
 from seats.state import PauseReason
@@ -92,11 +93,11 @@ class SeatRestorer:
         """
         restored: dict[SeatId, list[str]] = {}
         failed: dict[SeatId, str] = {}
-        for presence in sorted(self._store.logged_in(), key=lambda p: p.seat_id):
+        for presence in sorted(await offload(self._store.logged_in), key=lambda p: p.seat_id):
             seat_id = presence.seat_id
             try:
                 have = pbx_queues.get(seat_id, set())
-                missing = [q for q in self._seats.queues_of(seat_id) if q not in have]
+                missing = [q for q in await offload(self._seats.queues_of, seat_id) if q not in have]
                 if not missing:
                     continue
                 await self._seats.rejoin(seat_id, missing, presence)

@@ -75,6 +75,7 @@ class SeatService:
             log.exception("could not record the presence of seat %s", seat_id)
 
     def queues_of(self, seat_id: SeatId) -> list[str]:
+        """Blocking (the seat and team tables): from async code, call it through `offload`."""
         seat = self._seats.get(seat_id)
         return queues_for(seat, self._teams.get(seat.team_id), self._rules)
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from callbacks.policy import CITYWIDE_TEAM
 from callbacks.ports import CallbackSeat
+from core.blocking import offload
 from core.ids import SeatId, TeamId
 from core.seat_events import SeatStatus
 from seats.board import SeatBoard
@@ -25,10 +26,12 @@ class CallbackSeats:
         except Exception:
             return None
 
-    def available_seats(self, team_id: TeamId) -> Sequence[CallbackSeat]:
-        # Orders of the city-wide pool may go to any available seat.
-        candidates = (
-            self._repos.seats.all() if team_id == CITYWIDE_TEAM else self._repos.seats.by_team(team_id)
+    async def available_seats(self, team_id: TeamId) -> Sequence[CallbackSeat]:
+        # Orders of the city-wide pool may go to any available seat. The seat table is read on a
+        # worker thread; the board (the event loop's) is read here, on the loop.
+        seats = self._repos.seats
+        candidates = await (
+            offload(seats.all) if team_id == CITYWIDE_TEAM else offload(seats.by_team, team_id)
         )
         return [
             s

@@ -6,6 +6,7 @@ import logging
 
 from callbacks.models import MissReason
 from callbacks.service import CallbackService
+from core.blocking import offload
 from core.events import DomainEvent
 from core.ids import TeamId
 from core.ivr_events import CallbackReason, CallbackRequested, SurveyAnswered, SurveyRating
@@ -50,5 +51,5 @@ class IvrOutcomes:
             answer = SurveyAnswer(
                 call_id=event.call_id, seat_id=event.seat_id or None, score=_RATING[event.rating], at=event.at
             )
-            if not self._repos.surveys.record(answer):
+            if not await offload(self._repos.surveys.record, answer):
                 log.info("survey for call %s already recorded", event.call_id)

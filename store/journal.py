@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.blocking import offload
 from core.bus import Handler
 from core.events import DomainEvent, UnknownEventType, from_wire, to_wire
 from store.db import is_outage, sqlite_file
@@ -275,7 +276,7 @@ class JournaledHandler:
 
     async def __call__(self, event: DomainEvent) -> None:
         if self._journal.has_pending(self.name):
-            await asyncio.to_thread(self._journal.add, self.name, event, "排在未写入的事件之后")
+            await offload(self._journal.add, self.name, event, "排在未写入的事件之后")
             self._wake.set()
             return
         try:
@@ -285,7 +286,7 @@ class JournaledHandler:
         except Exception as exc:
             kind = "outage" if is_outage(exc) else "error"
             log.warning("%s could not apply %s (%s: %r): journaled", self.name, event.event_id, kind, exc)
-            await asyncio.to_thread(self._journal.add, self.name, event, f"{type(exc).__name__}: {exc}")
+            await offload(self._journal.add, self.name, event, f"{type(exc).__name__}: {exc}")
             self._wake.set()
 
     def start(self) -> None:
@@ -308,7 +309,7 @@ class JournaledHandler:
     async def _replay(self) -> None:
         delay = self._base
         while True:
-            entry = await asyncio.to_thread(self._journal.first, self.name)
+            entry = await offload(self._journal.first, self.name)
             if entry is None:
                 self._wake.clear()
                 if self._journal.has_pending(self.name):
@@ -318,7 +319,7 @@ class JournaledHandler:
             try:
                 event = from_wire(entry.wire)
             except (UnknownEventType, KeyError, TypeError, ValueError) as exc:
-                await asyncio.to_thread(self._journal.dead, self.name, entry, f"无法解析事件：{exc!r}")
+                await offload(self._journal.dead, self.name, entry, f"无法解析事件：{exc!r}")
                 self.dead += 1
                 continue
             try:
@@ -336,16 +337,14 @@ class JournaledHandler:
                             entry.tries,
                             exc,
                         )
-                        await asyncio.to_thread(
-                            self._journal.dead, self.name, entry, f"{type(exc).__name__}: {exc}"
-                        )
+                        await offload(self._journal.dead, self.name, entry, f"{type(exc).__name__}: {exc}")
                         self.dead += 1
                         delay = self._base
                         continue
                 await self._sleep(delay)
                 delay = min(delay * 2, self._max_delay)
                 continue
-            await asyncio.to_thread(self._journal.done, self.name, entry.event_id)
+            await offload(self._journal.done, self.name, entry.event_id)
             self.applied_late += 1
             delay = self._base
 

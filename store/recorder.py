@@ -18,7 +18,6 @@ projection.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -26,6 +25,7 @@ from datetime import timedelta
 
 from core.access import queue_district
 from core.asr_events import TranscriptSegment
+from core.blocking import offload
 from core.bus import EventBus, Handler, Subscription
 from core.call_events import (
     CallAbandoned,
@@ -317,7 +317,7 @@ class TrailRecorder:
         call_id = call_id_of(event)
         if not call_id:
             return
-        if await asyncio.to_thread(self._record, call_id, event):
+        if await offload(self._record, call_id, event):
             self.recorded += 1
 
     def _record(self, call_id: CallId, event: DomainEvent) -> bool:

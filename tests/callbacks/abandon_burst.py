@@ -53,7 +53,7 @@ class _NoSeats:
     def seat(self, seat_id: SeatId) -> None:
         return None
 
-    def available_seats(self, team_id: TeamId) -> list[Any]:
+    async def available_seats(self, team_id: TeamId) -> list[Any]:
         return []
 
 

@@ -53,7 +53,7 @@ class FakeSeats:
     def seat(self, seat_id: SeatId) -> FakeSeat | None:
         return self.seats.get(seat_id)
 
-    def available_seats(self, team_id: TeamId) -> Sequence[FakeSeat]:
+    async def available_seats(self, team_id: TeamId) -> Sequence[FakeSeat]:
         return [s for s in self.seats.values() if s.team_id == team_id and s.id in self.free]
 
 

@@ -133,7 +133,7 @@ class _NoSeats:
     def seat(self, seat_id: SeatId) -> None:
         return None
 
-    def available_seats(self, team_id: TeamId) -> Sequence[Any]:
+    async def available_seats(self, team_id: TeamId) -> Sequence[Any]:
         return []
 
 

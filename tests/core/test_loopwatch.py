@@ -1,0 +1,44 @@
+"""`LoopWatch` sees a blocking call on the loop, for how long and where; quiet awaiting is no stall."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from core.loopwatch import LoopWatch
+
+
+def blocking_call() -> None:
+    time.sleep(0.08)
+
+
+async def test_a_blocking_call_is_measured_and_its_stack_kept() -> None:
+    watch = LoopWatch()
+    await watch.start()
+    try:
+        await asyncio.sleep(0.05)
+        watch.reset()
+        blocking_call()
+        await asyncio.sleep(0.05)
+    finally:
+        await watch.stop()
+    assert watch.worst is not None
+    assert watch.worst.stall_s >= 0.07
+    assert "in blocking_call" in watch.worst.stack
+    assert watch.summary().max_ms >= 70
+    assert [s.stack for s in watch.stalls] == [watch.worst.stack]
+
+
+async def test_after_reset_awaiting_only_leaves_no_long_stall() -> None:
+    watch = LoopWatch()
+    await watch.start()
+    try:
+        blocking_call()
+        await asyncio.sleep(0.02)
+        watch.reset()
+        await asyncio.sleep(0.2)  # other work of the test process may run here, none blocks 80 ms
+    finally:
+        await watch.stop()
+    summary = watch.summary()
+    assert summary.samples > 5
+    assert summary.max_ms < 60
