@@ -59,9 +59,12 @@ class AfterCallWork:
         """Follow the board: pause a seat in Asterisk when its wrap-up begins."""
         if not self.enabled or change.status is not SeatStatus.WRAP_UP:
             return
-        seat = await offload(self._seats.get, change.seat_id)
-        # Our clock, not the event's PBX timestamp: `tick` compares with our clock.
+        # Our clock, not the event's PBX timestamp: `tick` compares with our clock. Set before the
+        # seat lookup's await, so that a "done" pressed meanwhile finds the after-call work.
         self.until[change.seat_id] = self._clock.now() + self._length
+        seat = await offload(self._seats.get, change.seat_id)
+        if change.seat_id not in self.until:
+            return  # finished while we looked the seat up: nothing to pause
         try:
             await self._control.queue_pause(seat.interface, paused=True, reason=PauseReason.AFTER_CALL.value)
         except HotlineError as exc:
