@@ -110,7 +110,11 @@ def build_offices_router() -> APIRouter:
         )
         return OfficePageOut.of(page)
 
-    @router.get("/api/offices/export.csv")
+    @router.get(
+        "/api/offices/export.csv",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}, "description": "机构名录 CSV"}},
+    )
     def export_csv(auth: User, request: Request) -> Response:
         _require_reader(auth.principal)
         return Response(
