@@ -1,5 +1,5 @@
 """`SeatWorkspace` (and the `SeatService` behind its commands) over hand-written ports: what it reads where (the I/O model: the store on a
-worker thread, the tracker and the board on the event loop) and what it makes of it."""
+worker thread, the calls' views and the board on the event loop) and what it makes of it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pytest
 
 from callbacks.models import MissReason, WorkOrder, WorkOrderStatus
 from core.bus import EventBus
+from core.call_events import CallAnswered, CallOffered, CallQueued
+from core.call_view import CallViews
 from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.clock import ManualClock
 from core.errors import NotFound
@@ -170,7 +172,23 @@ class Teams:
         return Team(id=team_id, name="静安区坐席团队", kind=TeamKind.DISTRICT, district_code="310106")
 
 
-def _workspace(threads: Threads, *, owner: SeatId | None) -> SeatWorkspace:
+def _views(owner: SeatId | None) -> CallViews:
+    """The call as the bus told it: offered, queued and (when `owner`) answered by `owner`."""
+    views = CallViews()
+    queue = "q-310106-labor"
+    views.apply(
+        CallOffered(at=AT, call_id=CALL, channel="PJSIP/trunk-01", caller_number=NUMBER, dialed="12348")
+    )
+    views.apply(CallQueued(at=AT, call_id=CALL, queue=queue, position=1))
+    if owner is not None:
+        views.apply(
+            CallAnswered(at=AT, call_id=CALL, seat_id=owner, interface="", queue=queue, wait_seconds=3.0)
+        )
+    return views
+
+
+def _workspace(threads: Threads, *, owner: SeatId | None, remembered: bool = True) -> SeatWorkspace:
+    """`remembered`: the call's events reached this process (else it knows the call from the store only)."""
     board = SeatBoard([ZHANG, LI])
     board.states[ZHANG.id] = SeatState(
         seat_id=ZHANG.id, team_id=TEAM, status=SeatStatus.TALKING, call_id=CALL
@@ -187,6 +205,7 @@ def _workspace(threads: Threads, *, owner: SeatId | None) -> SeatWorkspace:
     store = Store(threads)
     return SeatWorkspace(
         board=board,
+        views=_views(owner) if remembered else CallViews(),
         live=Tracker(threads, {CALL: live}),
         bus=EventBus(),
         clock=ManualClock(AT),
@@ -206,12 +225,14 @@ def _workspace(threads: Threads, *, owner: SeatId | None) -> SeatWorkspace:
     )
 
 
-async def test_given_a_screen_pop_then_the_store_is_read_off_the_loop_and_the_tracker_on_it() -> None:
+async def test_given_a_screen_pop_of_a_call_in_memory_then_the_store_is_read_off_the_loop_for_the_rest() -> (
+    None
+):
     threads = Threads()
     workspace = _workspace(threads, owner=ZHANG.id)
     pop = await workspace.screen_pop(ZHANG.id, CALL)
     loop = threading.get_ident()
-    assert threads.seen["tracker"] == {loop}
+    assert (pop.caller_number, pop.status) == (NUMBER, CallStatus.TALKING)  # the bus's, not the row's
     for port in ("calls", "records", "orders", "seats"):
         assert loop not in threads.seen[port], port
     assert pop.queue_label == "静安区·劳动争议"
@@ -235,7 +256,7 @@ async def test_given_a_transcript_and_a_record_then_their_store_calls_run_off_th
 
 async def test_given_another_seats_call_then_not_found_after_asking_the_store_off_the_loop() -> None:
     threads = Threads()
-    workspace = _workspace(threads, owner=ZHANG.id)
+    workspace = _workspace(threads, owner=ZHANG.id, remembered=False)
     with pytest.raises(NotFound):
         await workspace.screen_pop(LI.id, CALL)
     assert threads.seen["calls"] and threading.get_ident() not in threads.seen["calls"]
