@@ -53,7 +53,7 @@ from core.call_events import (
 )
 from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry
 from core.events import DomainEvent, StateResynced, call_id_of
-from core.ids import CallId, SeatId
+from core.ids import CallId, EventId, SeatId
 from core.ivr_events import AppointmentRequested, IvrRouted
 
 # --- the call's summary (the calls row) ----------------------------------------------------------
@@ -349,12 +349,14 @@ class CallViews:
     Only a call seen opening here is kept: one whose earlier events went unseen (opened before a
     restart, reconciled from Asterisk's records, or offered again by an AMI resync: the tracker's
     snapshot offers carry the resync's time) is left to the database, whose row the recorder keeps
-    with the same projection."""
+    with the same projection. An event seen before (same event id) changes nothing, as in the
+    recorder."""
 
     def __init__(self, *, keep: int = CALL_VIEWS_KEPT) -> None:
         self._keep = keep
         self._views: OrderedDict[CallId, CallView] = OrderedDict()
         self._opened: dict[CallId, datetime] = {}  # call -> the time of its opening event
+        self._seen: dict[CallId, set[EventId]] = {}
 
     def get(self, call_id: CallId) -> CallView | None:
         return self._views.get(call_id)
@@ -371,8 +373,8 @@ class CallViews:
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, StateResynced):
-            for call_id in [c for c, at in self._opened.items() if at == event.at]:
-                self._forget(call_id)
+            for opened in [c for c, at in self._opened.items() if at == event.at]:
+                self._forget(opened)
             return
         call_id = call_id_of(event)
         if not call_id:
@@ -380,17 +382,21 @@ class CallViews:
         before = self._views.get(call_id)
         if before is None and not isinstance(event, _OPENINGS):
             return
+        seen = self._seen.setdefault(call_id, set())
+        if event.event_id in seen:
+            return
         after = project_view(before, event)
         if after is None:
             return
+        seen.add(event.event_id)
         if before is None:
             self._opened[call_id] = event.at
         self._views[call_id] = after
         self._views.move_to_end(call_id)
         while len(self._views) > self._keep:
-            oldest, _ = self._views.popitem(last=False)
-            self._opened.pop(oldest, None)
+            self._forget(next(iter(self._views)))
 
     def _forget(self, call_id: CallId) -> None:
         self._views.pop(call_id, None)
         self._opened.pop(call_id, None)
+        self._seen.pop(call_id, None)
