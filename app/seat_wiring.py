@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from app.runtime import Runtime
-from core.call_view import CallViews
 from core.ports import CallControl
 from seats.service import SeatService
 from seats.workspace import SeatWorkspace
@@ -24,11 +23,9 @@ def build_seat_workspace(runtime: Runtime, *, control: CallControl | None = None
         commands = SeatService(control, repos.seats, repos.teams, runtime.rules, board, clock=runtime.clock)
     routing = runtime.routing
     districts = {} if routing is None else routing.resolver.gazetteer.districts
-    views = CallViews()  # the calls as the screen pop reads them, fed by the bus from now on
-    views.subscribe(runtime.bus)
     return SeatWorkspace(
         board=board,
-        views=views,
+        views=runtime.call_views,
         live=runtime.tracker,
         bus=runtime.bus,
         clock=runtime.clock,

@@ -11,13 +11,15 @@ stored row and the trail field by field.
   office, path; `IvrRouted`).
 * `CallView` is that summary plus what the consoles show but the calls table does not store
   (`CallNotes`: the IVR's path labels and why it routed the call so, the appointment's spoken
-  address and office). `project_view` folds both; `CallView.restored` builds the same view from
-  what the database keeps (the row, and the trail for the notes) for a call not in memory.
+  address and office, since when the caller waits). `project_view` folds both;
+  `CallView.restored` builds the same view from what the database keeps (the row, and the trail
+  for the notes) for a call not in memory.
 * each party of a call is a `call_legs` row (`project_leg`, `reconcile_legs`).
 
 `CallViews` holds the views of the recent calls, fed by the bus on the event loop (read it on the
-loop only). A call it did not see open (before a restart, or offered again by an AMI resync while
-its earlier events went unseen) is not kept: readers fall back to the database.
+loop only): the seat's screen pop and "is this my call", the supervisor's waiting callers. A call
+whose earlier events it did not see (before a restart, or offered again by an AMI resync) is
+read from the database instead.
 """
 
 from __future__ import annotations
@@ -277,22 +279,32 @@ def reconcile_legs(legs: Sequence[CallLeg], event: CallReconciled) -> list[CallL
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallNotes:
-    """What the IVR told the caller's seat that the calls table does not keep: the path as the
-    caller heard it (Chinese labels) and why it routed the call so; the appointment's spoken
-    address and office. Kept in memory and, for a call not in memory, read back from its trail."""
+    """What the consoles show that the calls table does not keep: the IVR's path as the caller
+    heard it (Chinese labels) and why it routed the call so; the appointment's spoken address and
+    office (the seat's screen pop); since when the caller waits in a queue (the supervisor's
+    board). Kept in memory and, for a call not in memory, read back from its trail."""
 
     ivr_labels: tuple[str, ...] = ()
     ivr_why: str = ""
     address: str = ""
     appointment_office_id: str | None = None
+    waiting_since: datetime | None = None  # None: not waiting in a queue
+
+
+_WAIT_OVER = (CallAnswered, CallAbandoned, CallTimedOut, CallEnded, CallTransferred)
 
 
 def project_notes(notes: CallNotes, event: DomainEvent) -> CallNotes:
-    """The notes after `event` (the IVR's last word wins)."""
+    """The notes after `event` (the IVR's last word wins; the wait runs from the first
+    `CallQueued` until an answer, a give-up, the end or a transfer)."""
     if isinstance(event, IvrRouted):
         return replace(notes, ivr_labels=event.path_labels, ivr_why=event.why)
     if isinstance(event, AppointmentRequested):
         return replace(notes, address=event.spoken_address, appointment_office_id=event.office_id)
+    if isinstance(event, CallQueued) and notes.waiting_since is None:
+        return replace(notes, waiting_since=event.at)
+    if isinstance(event, _WAIT_OVER) and notes.waiting_since is not None:
+        return replace(notes, waiting_since=None)
     return notes
 
 
@@ -346,26 +358,36 @@ CALL_VIEWS_KEPT = 1000
 class CallViews:
     """The views of the recent calls (at most `keep`), fed by the bus; owned by the event loop.
 
-    Only a call seen opening here is kept: one whose earlier events went unseen (opened before a
-    restart, reconciled from Asterisk's records, or offered again by an AMI resync: the tracker's
-    snapshot offers carry the resync's time) is left to the database, whose row the recorder keeps
-    with the same projection. An event seen before (same event id) changes nothing, as in the
+    Only a call seen opening here is kept; one whose earlier events went unseen (opened before a
+    restart, or reconciled from Asterisk's records) is left to the database, whose row the
+    recorder keeps with the same projection. A call offered again by an AMI resync (the tracker's
+    snapshot offers carry the resync's time) is kept for the lists of calls now (`waiting`: its
+    queue and state are the snapshot's), but `get` leaves it to the database too: what the IVR
+    said of it went by unseen. An event seen before (same event id) changes nothing, as in the
     recorder."""
 
-    def __init__(self, *, keep: int = CALL_VIEWS_KEPT) -> None:
+    def __init__(self, *, keep: int = CALL_VIEWS_KEPT, bus: EventBus | None = None) -> None:
+        """`bus`: follow it (a subscription of its own); else the owner feeds `apply`."""
         self._keep = keep
         self._views: OrderedDict[CallId, CallView] = OrderedDict()
         self._opened: dict[CallId, datetime] = {}  # call -> the time of its opening event
         self._seen: dict[CallId, set[EventId]] = {}
+        self._resynced: set[CallId] = set()  # opened by a resync's snapshot
+        self.subscription: Subscription | None = (
+            None if bus is None else bus.subscribe("call-views", self.follow)
+        )
 
     def get(self, call_id: CallId) -> CallView | None:
-        return self._views.get(call_id)
+        """The call's view, when every event of it was seen here; else None (read the database)."""
+        return None if call_id in self._resynced else self._views.get(call_id)
+
+    def waiting(self) -> list[CallView]:
+        """The calls waiting in a queue now, longest first."""
+        waiting = [v for v in self._views.values() if v.notes.waiting_since is not None]
+        return sorted(waiting, key=lambda v: v.notes.waiting_since or v.record.offered_at)
 
     def __len__(self) -> int:
         return len(self._views)
-
-    def subscribe(self, bus: EventBus) -> Subscription:
-        return bus.subscribe("call-views", self.follow)
 
     async def follow(self, event: DomainEvent) -> None:
         """Bus handler (on the loop)."""
@@ -373,8 +395,7 @@ class CallViews:
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, StateResynced):
-            for opened in [c for c, at in self._opened.items() if at == event.at]:
-                self._forget(opened)
+            self._resynced.update(c for c, at in self._opened.items() if at == event.at)
             return
         call_id = call_id_of(event)
         if not call_id:
@@ -400,3 +421,4 @@ class CallViews:
         self._views.pop(call_id, None)
         self._opened.pop(call_id, None)
         self._seen.pop(call_id, None)
+        self._resynced.discard(call_id)

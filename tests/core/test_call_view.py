@@ -43,7 +43,7 @@ def test_given_a_restart_mid_call_when_the_snapshot_offers_the_call_again_then_i
     for event in [*resync, *apply_all(tracker, after)]:
         views.apply(event)
 
-    assert views.get(CALL) is None
+    assert views.get(CALL) is None  # the screen pop reads the database
 
 
 def test_given_more_calls_than_kept_then_the_oldest_goes() -> None:
