@@ -23,7 +23,7 @@ from routing.offices import Office
 from routing.queues import load_queue_rules
 from seats.board import SeatBoard
 from seats.models import Seat, SeatKind, Team, TeamKind
-from seats.ports import PlaceCandidate
+from seats.ports import CallHistory, PlaceCandidate
 from seats.presence import SeatPresence
 from seats.records import CheckedRecord, ConsultationRecord, RecordInput
 from seats.service import SeatService
@@ -187,6 +187,38 @@ def _views(owner: SeatId | None) -> CallViews:
     return views
 
 
+def workspace_over(
+    threads: Threads,
+    board: SeatBoard,
+    views: CallViews,
+    *,
+    live: Mapping[CallId, Live] | None = None,
+    calls: CallHistory | None = None,
+) -> SeatWorkspace:
+    """A workspace over the hand-written ports; `calls`: another store of calls (the real one)."""
+    store = Store(threads)
+    return SeatWorkspace(
+        board=board,
+        views=views,
+        live=Tracker(threads, live or {}),
+        bus=EventBus(),
+        clock=ManualClock(AT),
+        rules=load_queue_rules(load_holidays()),
+        seats=Roster(threads),
+        teams=Teams(),
+        calls=calls or store,
+        records=store,
+        transcripts=store,
+        orders=store,
+        offices=NoOffices(),
+        district_names={"310106": "静安区"},
+        transfer_numbers={},
+        wrap_up_seconds=30.0,
+        commands=None,
+        control=None,
+    )
+
+
 def _workspace(threads: Threads, *, owner: SeatId | None, remembered: bool = True) -> SeatWorkspace:
     """`remembered`: the call's events reached this process (else it knows the call from the store only)."""
     board = SeatBoard([ZHANG, LI])
@@ -202,27 +234,7 @@ def _workspace(threads: Threads, *, owner: SeatId | None, remembered: bool = Tru
         queue="q-310106-labor",
         seat_id=owner,
     )
-    store = Store(threads)
-    return SeatWorkspace(
-        board=board,
-        views=_views(owner) if remembered else CallViews(),
-        live=Tracker(threads, {CALL: live}),
-        bus=EventBus(),
-        clock=ManualClock(AT),
-        rules=load_queue_rules(load_holidays()),
-        seats=Roster(threads),
-        teams=Teams(),
-        calls=store,
-        records=store,
-        transcripts=store,
-        orders=store,
-        offices=NoOffices(),
-        district_names={"310106": "静安区"},
-        transfer_numbers={},
-        wrap_up_seconds=30.0,
-        commands=None,
-        control=None,
-    )
+    return workspace_over(threads, board, _views(owner) if remembered else CallViews(), live={CALL: live})
 
 
 async def test_given_a_screen_pop_of_a_call_in_memory_then_the_store_is_read_off_the_loop_for_the_rest() -> (

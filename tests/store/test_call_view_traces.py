@@ -15,23 +15,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pbx"))
 
 from real_traces_22 import FOLDER, all_events, readme_linkedids
 
-from core.bus import EventBus
 from core.call_events import CallAnswered, CallOffered
 from core.call_view import CallViews, project_call
 from core.calls import CallRecord, CallStatus
-from core.clock import ManualClock
 from core.events import DomainEvent, call_id_of
 from core.ids import CallId, EventId, OfficeId, TeamId
-from core.ivr_events import AppointmentRequested, IvrOutcome, IvrReason, IvrRouted
-from routing.calendar import load_holidays
-from routing.queues import load_queue_rules
+from core.ivr_events import AppointmentRequested
 from seats.board import SeatBoard
 from seats.models import Seat, SeatKind
 from seats.state import SeatState, SeatStatus
 from seats.workspace import SeatWorkspace
 from store.db import Database
 from store.repositories import CallRepository
-from tests.seats.test_workspace import NoOffices, Roster, Store, Teams, Threads, Tracker
+from tests.seats.test_workspace import Threads, workspace_over
+from tests.support.events import routed_to_jingan_labor
 from tests.support.recording import record
 
 pytestmark = pytest.mark.skipif(not FOLDER.is_dir(), reason="shared traces missing")
@@ -78,19 +75,7 @@ async def test_given_a_call_only_in_the_database_after_a_restart_then_its_screen
     offered = next(e for e in events if isinstance(e, CallOffered) and e.call_id == call_id)
     after_ivr = offered.at + timedelta(seconds=5)
     ivr = [
-        IvrRouted(
-            at=after_ivr,
-            call_id=call_id,
-            caller_number=offered.caller_number,
-            outcome=IvrOutcome.QUEUE,
-            reason=IvrReason.MENU_CHOICE,
-            why="按键选择：劳动争议",
-            path=("main:1", "consult:2"),
-            path_labels=("法律咨询", "劳动争议"),
-            queue="q-310106-labor",
-            category="labor",
-            district_code="310106",
-        ),
+        routed_to_jingan_labor(call_id, offered.caller_number, after_ivr, why="按键选择：劳动争议"),
         AppointmentRequested(
             at=after_ivr,
             call_id=call_id,
@@ -113,28 +98,7 @@ async def test_given_a_call_only_in_the_database_after_a_restart_then_its_screen
         seat = Seat(id=seat_id, name="坐席", kind=SeatKind.LAWYER, team_id=TeamId("t"), interface="PJSIP/x")
         board = SeatBoard([seat])
         board.states[seat_id] = SeatState(seat_id=seat_id, team_id=TeamId("t"), status=SeatStatus.AVAILABLE)
-        threads = Threads()
-        store = Store(threads)
-        return SeatWorkspace(
-            board=board,
-            views=remembered,
-            live=Tracker(threads, {}),
-            bus=EventBus(),
-            clock=ManualClock(offered.at),
-            rules=load_queue_rules(load_holidays()),
-            seats=Roster(threads),
-            teams=Teams(),
-            calls=CallRepository(db),
-            records=store,
-            transcripts=store,
-            orders=store,
-            offices=NoOffices(),
-            district_names={"310106": "静安区"},
-            transfer_numbers={},
-            wrap_up_seconds=30.0,
-            commands=None,
-            control=None,
-        )
+        return workspace_over(Threads(), board, remembered, calls=CallRepository(db))
 
     live = await workspace(views).screen_pop(seat_id, call_id)
     restarted = await workspace(CallViews()).screen_pop(seat_id, call_id)
