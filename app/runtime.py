@@ -22,6 +22,7 @@ from console_web.hub import WebsocketHub
 from core.access import Principal, Scope, Scopes
 from core.blocking import offload
 from core.bus import EventBus
+from core.call_view import CallViews
 from core.calls import CallRecord
 from core.clock import Clock, SystemClock
 from core.events import ComponentStatusChanged
@@ -96,6 +97,7 @@ class Runtime:
         self.routing: Routing | None = None
         # The tracker's defaults are core.dialplan's names (plus those of the older recorded traces).
         self.tracker = CallTracker()
+        self.call_views = CallViews(bus=self.bus)  # the calls as the consoles read them (core.call_view)
         self.board: SeatBoard | None = None
         self._feed: BoardFeed | None = None
         self.agi: AgiServer | None = None

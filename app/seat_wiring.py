@@ -25,6 +25,7 @@ def build_seat_workspace(runtime: Runtime, *, control: CallControl | None = None
     districts = {} if routing is None else routing.resolver.gazetteer.districts
     return SeatWorkspace(
         board=board,
+        views=runtime.call_views,
         live=runtime.tracker,
         bus=runtime.bus,
         clock=runtime.clock,

@@ -2,7 +2,8 @@
 
 The adapters here satisfy `stats.ports` with the repositories, the shift schedule and the
 callback SLA policy (`stats` may not import `seats` or `callbacks`). Build it inside the running
-loop: the live board is seeded from the tracker's and the seat board's state and follows the bus.
+loop: the live board reads the runtime's calls, is seeded from the seat board's state and follows
+the bus.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from datetime import date, datetime
 from app.runtime import Runtime
 from callbacks.models import OPEN_STATUSES
 from callbacks.sla import SlaPolicy
-from core.calls import CallStatus
 from core.clock import CHINA_TZ
 from seats.models import Seat, Team
 from seats.schedule import Shift
@@ -62,11 +62,8 @@ class WorkOrderBacklog:
 
 
 def seeded_live_board(runtime: Runtime) -> LiveBoard:
-    """A live board holding the callers waiting and the seat states now (read on the loop)."""
-    live = LiveBoard()
-    for view in runtime.tracker.calls.values():
-        if view.status in (CallStatus.QUEUED, CallStatus.RINGING) and view.queue:
-            live.seed_waiting(view.call_id, view.queue, view.offered_at)
+    """A live board over the runtime's calls, holding the seat states now (read on the loop)."""
+    live = LiveBoard(runtime.call_views)
     if runtime.board is not None:
         for st in runtime.board.states.values():
             live.seed_seat(

@@ -1,8 +1,9 @@
 """`SeatWorkspace`: the seat lawyer's workspace (坐席工作台) as a use case.
 
-Reads come from the live state (the tracker's calls, the seat board: owned by the event loop and
-read on it) and the store (the call row, its trail, transcripts, consultation records, work
-orders: blocking, so always through `core.blocking.offload`). Commands go to Asterisk through the
+Reads come from the live state (the calls as the consoles read them, `core.call_view.CallViews`,
+and the seat board: owned by the event loop and read on it) and the store (a call not in memory:
+its row and trail, the same projection stored; transcripts, consultation records, work orders:
+blocking, so always through `core.blocking.offload`). Commands go to Asterisk through the
 `CallControl` port; the outcome comes back only as AMI events, as everywhere else.
 
 Transfers are AMI `Redirect`s of the CALLER's channel (Asterisk then hangs up the seat's leg,
@@ -32,13 +33,13 @@ from core.asr_events import Leg, TranscriptSegment
 from core.blocking import offload
 from core.bus import EventBus
 from core.call_events import SeatRinging, TransferKind
-from core.calls import CallRecord, CallTrailEntry, TranscriptLine
+from core.call_view import CallView, CallViews
+from core.calls import TranscriptLine
 from core.clock import Clock
 from core.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, PbxActionFailed, PbxUnavailable
 from core.events import DomainEvent
 from core.ids import CallId, OfficeId, SeatId
-from core.ivr_events import AppointmentRequested, IvrRouted
-from core.ports import CallControl, LiveCall, LiveCalls
+from core.ports import CallControl, LiveCalls
 from core.privacy import restore_masked
 from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason, SeatStatus
 from routing.queues import LegalCategory, QueueRules
@@ -145,6 +146,7 @@ class SeatWorkspace:
         self,
         *,
         board: SeatBoard,
+        views: CallViews,
         live: LiveCalls,
         bus: EventBus,
         clock: Clock,
@@ -166,7 +168,8 @@ class SeatWorkspace:
         seat_dial_context: str = dialplan.SEAT_TRANSFER,
     ) -> None:
         self._board = board
-        self._live_calls = live
+        self._views = views
+        self._live_calls = live  # the PBX's channels, for the commands
         self._bus = bus
         self._clock = clock
         self._rules = rules
@@ -277,17 +280,19 @@ class SeatWorkspace:
 
     # --- whose call is it ------------------------------------------------------------------
 
-    async def _check_own(self, seat_id: SeatId, call_id: CallId) -> LiveCall | None:
+    async def _check_own(self, seat_id: SeatId, call_id: CallId) -> CallView | None:
         """A seat sees a call it is ringing for, talking on, wrapping up, or answered before.
-        Returns the live call, if it is still live."""
+        Returns the call's view (from memory, else from the database), if it is known yet."""
         st = self._state(seat_id)
-        live = self._live_calls.calls.get(call_id)
-        if st.call_id == call_id or (live is not None and live.seat_id == seat_id):
-            return live
-        row = await offload(self._calls.find, call_id)
-        if row is not None and row.seat_id == seat_id:
-            return live
+        view = self._views.get(call_id) or await offload(self._stored_view, call_id)
+        if st.call_id == call_id or (view is not None and view.handled_by(seat_id)):
+            return view
         raise NotFound("通话不存在或不是您的通话", call_id=call_id)
+
+    def _stored_view(self, call_id: CallId) -> CallView | None:
+        """Blocking: the view of a call not in memory, from its row and its trail."""
+        row = self._calls.find(call_id)
+        return None if row is None else CallView.restored(row, self._calls.trail(call_id))
 
     # --- screen pop ------------------------------------------------------------------------
 
@@ -304,50 +309,30 @@ class SeatWorkspace:
             id=office_id, name=office.name, address=office.address, opening_hours=office.opening_hours
         )
 
-    def _stored_call(
-        self, call_id: CallId, seat_id: SeatId
-    ) -> tuple[CallRecord | None, Sequence[CallTrailEntry], ConsultationRecord | None]:
-        """Blocking: the call's row, its trail and this seat's record of it."""
-        return self._calls.find(call_id), self._calls.trail(call_id), self._records.get(call_id, seat_id)
-
     async def screen_pop(self, seat_id: SeatId, call_id: CallId) -> ScreenPop:
-        live = await self._check_own(seat_id, call_id)
-        row, trail, mine = await offload(self._stored_call, call_id, seat_id)
-        number = live.caller_number if live else (row.caller_number if row else "")
-        ivr: IvrRouted | None = None
-        appointment: AppointmentRequested | None = None
-        for entry in trail:
-            event = entry.event()
-            if isinstance(event, IvrRouted):
-                ivr = event
-            elif isinstance(event, AppointmentRequested):
-                appointment = event
-        category = (row.category if row else None) or (ivr.category if ivr else None)
-        district = (row.district_code if row else None) or (ivr.district_code if ivr else None)
-        office_id = (
-            (row.office_id if row else None)
-            or (ivr.office_id if ivr else None)
-            or (appointment.office_id if appointment else None)
-        )
-        queue = (live.queue if live else None) or (row.queue if row else None) or (ivr.queue if ivr else None)
+        view = await self._check_own(seat_id, call_id)
+        mine = await offload(self._records.get, call_id, seat_id)
+        if view is None:
+            return ScreenPop(call_id=call_id, record=mine)
+        call = view.record
         return ScreenPop(
             call_id=call_id,
-            caller_number=number,
-            dialed=live.dialed if live else (row.dialed if row else ""),
-            offered_at=live.offered_at if live else (row.offered_at if row else None),
-            status=live.status if live else (row.status if row else None),
-            queue=queue,
-            queue_label=self.queue_label(queue) if queue else "",
-            ivr_path=tuple((ivr.path_labels if ivr else ()) or (row.ivr_path if row else ())),
-            ivr_why=ivr.why if ivr else "",
-            category=category,
-            category_label=category_label(category),
-            district_code=district,
-            district_name=self._districts.get(district, "") if district else "",
-            address=appointment.spoken_address if appointment else "",
-            office=self._office(office_id),
+            caller_number=call.caller_number,
+            dialed=call.dialed,
+            offered_at=call.offered_at,
+            status=call.status,
+            queue=call.queue,
+            queue_label=self.queue_label(call.queue) if call.queue else "",
+            ivr_path=view.ivr_path,
+            ivr_why=view.notes.ivr_why,
+            category=call.category,
+            category_label=category_label(call.category),
+            district_code=call.district_code,
+            district_name=self._districts.get(call.district_code, "") if call.district_code else "",
+            address=view.notes.address,
+            office=self._office(view.office_id),
             record=mine,
-            file=await offload(self._caller_file, number, call_id),
+            file=await offload(self._caller_file, call.caller_number, call_id),
         )
 
     def _caller_file(self, number: str, exclude: CallId) -> CallerFile:

@@ -7,7 +7,7 @@ category code that may be unknown) are worked out here once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.calls import CallStatus
@@ -113,23 +113,26 @@ class CallerFile:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScreenPop:
+    """A call's screen pop; only `call_id` and the seat's record for a call not known yet (the
+    seat's phone rang before the call's first event reached this process)."""
+
     call_id: CallId
-    caller_number: str
-    dialed: str
-    offered_at: datetime | None
-    status: CallStatus | None
-    queue: str | None
-    queue_label: str
-    ivr_path: tuple[str, ...]
-    ivr_why: str
-    category: str | None
-    category_label: str
-    district_code: str | None
-    district_name: str
-    address: str
-    office: OfficeCard | None
     record: ConsultationRecord | None
-    file: CallerFile
+    caller_number: str = ""
+    dialed: str = ""
+    offered_at: datetime | None = None
+    status: CallStatus | None = None
+    queue: str | None = None
+    queue_label: str = ""
+    ivr_path: tuple[str, ...] = ()
+    ivr_why: str = ""
+    category: str | None = None
+    category_label: str = ""
+    district_code: str | None = None
+    district_name: str = ""
+    address: str = ""
+    office: OfficeCard | None = None
+    file: CallerFile = field(default_factory=CallerFile)
 
     @property
     def status_label(self) -> str:

@@ -1,11 +1,12 @@
 """`LiveBoard`: the supervisor's "now", aggregated from domain events (pure: no I/O, no clock).
 
-Fed every event of the bus (`apply`); keeps who is waiting in a queue and since when, each seat's
-state and since when, and the day's counters (offered = first time a call joins a queue,
-answered, abandoned or timed out), each keyed by call id so a replayed event counts once. The day
-is the China calendar day of the events; the first event of a new day starts new counters.
+Fed every event of the bus (`apply`); keeps each seat's state and since when, and the day's
+counters (offered = first time a call joins a queue, answered, abandoned or timed out), each keyed
+by call id so a replayed event counts once. The day is the China calendar day of the events; the
+first event of a new day starts new counters. Who waits in a queue and since when is read from
+the calls' one read model (`core.call_view.CallViews`, fed by the bus on its own).
 
-Everything kept carries audience keys (`seat:`, `team:`, `district:`), and `snapshot` takes a
+Everything shown carries audience keys (`seat:`, `team:`, `district:`), and `snapshot` takes a
 `visible(keys)` predicate, so one board serves every supervisor's scope.
 
 `stats` knows only `core`: seat facts (`SeatStateChanged`, produced by `seats`) are defined there.
@@ -13,12 +14,13 @@ Everything kept carries audience keys (`seat:`, `team:`, `district:`), and `snap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
 from core.access import call_keys
-from core.call_events import CallAbandoned, CallAnswered, CallEnded, CallQueued, CallTimedOut, CallTransferred
+from core.call_events import CallAbandoned, CallAnswered, CallQueued, CallTimedOut
+from core.call_view import CallView, CallViews
 from core.clock import CHINA_TZ
 from core.events import DomainEvent
 from core.seat_events import SeatStateChanged, SeatStatus
@@ -29,14 +31,6 @@ _S = SeatStatus
 SEAT_STATES = tuple(
     s.value for s in (_S.AVAILABLE, _S.RINGING, _S.TALKING, _S.WRAP_UP, _S.PAUSED, _S.OFFLINE)
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WaitingCall:
-    call_id: str
-    queue: str
-    since: datetime
-    keys: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +57,7 @@ class _DayCall:
 class LiveSnapshot:
     waiting: int
     longest_wait_seconds: float
-    waiting_calls: list[WaitingCall]
+    waiting_calls: list[CallView]  # longest first
     seats: list[SeatNow]
     seats_by_state: dict[str, int]
     offered_today: int
@@ -73,18 +67,13 @@ class LiveSnapshot:
 
 @dataclass
 class LiveBoard:
+    calls: CallViews  # read only: fed by the bus on its own subscription
     tz: tzinfo = CHINA_TZ
     day: date | None = None
-    waiting: dict[str, WaitingCall] = field(default_factory=dict)
     seats: dict[str, SeatNow] = field(default_factory=dict)
     _today: dict[str, _DayCall] = field(default_factory=dict)
 
-    # --- seeding (after a restart: from the tracker's and the seat board's state) ---------------
-
-    def seed_waiting(self, call_id: str, queue: str, since: datetime, keys: Iterable[str] = ()) -> None:
-        self.waiting[call_id] = WaitingCall(
-            call_id=call_id, queue=queue, since=since, keys=call_keys(queue) | frozenset(keys)
-        )
+    # --- seeding (after a restart: from the seat board's state) ----------------------------------
 
     def seed_seat(
         self, seat_id: str, team_id: str, status: str, since: datetime | None, pause_reason: str | None = None
@@ -108,29 +97,20 @@ class LiveBoard:
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, CallQueued):
             self._roll(event.at)
-            keys = call_keys(event.queue)
-            if event.call_id not in self.waiting:
-                self.waiting[event.call_id] = WaitingCall(
-                    call_id=event.call_id, queue=event.queue, since=event.at, keys=keys
-                )
             if self._counted(event.at):
-                self._today.setdefault(event.call_id, _DayCall(keys=keys))
+                self._today.setdefault(event.call_id, _DayCall(keys=call_keys(event.queue)))
         elif isinstance(event, CallAnswered):
-            self.waiting.pop(event.call_id, None)
             self._roll(event.at)
             if self._counted(event.at):
                 day = self._today.setdefault(event.call_id, _DayCall(keys=call_keys(event.queue)))
                 day.keys = day.keys | {f"seat:{event.seat_id}"}
                 day.answered, day.abandoned = True, False
         elif isinstance(event, CallAbandoned | CallTimedOut):
-            self.waiting.pop(event.call_id, None)
             self._roll(event.at)
             if self._counted(event.at):
                 day = self._today.setdefault(event.call_id, _DayCall(keys=call_keys(event.queue)))
                 if not day.answered:
                     day.abandoned = True
-        elif isinstance(event, CallEnded | CallTransferred):
-            self.waiting.pop(event.call_id, None)
         elif isinstance(event, SeatStateChanged):
             self._apply_seat(event)
 
@@ -149,7 +129,8 @@ class LiveBoard:
         def ok(keys: frozenset[str]) -> bool:
             return visible is None or visible(keys)
 
-        waiting = sorted((w for w in self.waiting.values() if ok(w.keys)), key=lambda w: w.since)
+        waiting = [c for c in self.calls.waiting() if ok(call_keys(c.record.queue))]
+        since = waiting[0].notes.waiting_since if waiting else None
         seats = sorted((s for s in self.seats.values() if ok(s.keys)), key=lambda s: s.seat_id)
         by_state = dict.fromkeys(SEAT_STATES, 0)
         for s in seats:
@@ -158,7 +139,7 @@ class LiveBoard:
         today = [c for c in self._today.values() if ok(c.keys)] if self.day == today_day else []
         return LiveSnapshot(
             waiting=len(waiting),
-            longest_wait_seconds=max(0.0, (now - waiting[0].since).total_seconds()) if waiting else 0.0,
+            longest_wait_seconds=max(0.0, (now - since).total_seconds()) if since else 0.0,
             waiting_calls=waiting,
             seats=seats,
             seats_by_state=by_state,

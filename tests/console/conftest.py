@@ -18,10 +18,10 @@ from app.runtime import Runtime
 from app.seat_wiring import build_seat_workspace
 from app.settings import DEMO_ADMIN_PASSWORD
 from core.events import DomainEvent
-from core.ivr_events import IvrOutcome, IvrReason, IvrRouted
 from pbx.ami_event import AmiEvent
 from seats.workspace import SeatWorkspace
 from tests.support.app import demo_test_settings
+from tests.support.events import routed_to_jingan_labor
 
 PW = DEMO_ADMIN_PASSWORD
 CALLER = "13812345678"
@@ -128,19 +128,7 @@ class Harness:
         self.ami("Newchannel", ChannelState="4", Context="incoming", Exten="12348", **caller)
         at = datetime.now(UTC)
         self.publish(
-            IvrRouted(
-                at=at,
-                call_id=uid,  # type: ignore[arg-type]
-                caller_number=CALLER,
-                outcome=IvrOutcome.QUEUE,
-                reason=IvrReason.MENU_CHOICE,
-                why="静安区·劳动争议 工作时间内 → q-310106-labor",
-                path=("main:1", "consult:2"),
-                path_labels=("法律咨询", "劳动争议"),
-                queue="q-310106-labor",
-                category="labor",
-                district_code="310106",
-            )
+            routed_to_jingan_labor(uid, CALLER, at, why="静安区·劳动争议 工作时间内 → q-310106-labor")
         )
         self.ami("QueueCallerJoin", Queue="q-310106-labor", Position="1", Count="1", **caller)
         seat_leg = {"DestChannel": f"PJSIP/{seat}-0000{uid[-2:]}", "DestUniqueid": uid + "1"}

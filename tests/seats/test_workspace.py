@@ -1,5 +1,5 @@
 """`SeatWorkspace` (and the `SeatService` behind its commands) over hand-written ports: what it reads where (the I/O model: the store on a
-worker thread, the tracker and the board on the event loop) and what it makes of it."""
+worker thread, the calls' views and the board on the event loop) and what it makes of it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pytest
 
 from callbacks.models import MissReason, WorkOrder, WorkOrderStatus
 from core.bus import EventBus
+from core.call_events import CallAnswered, CallOffered, CallQueued
+from core.call_view import CallViews
 from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.clock import ManualClock
 from core.errors import NotFound
@@ -21,7 +23,7 @@ from routing.offices import Office
 from routing.queues import load_queue_rules
 from seats.board import SeatBoard
 from seats.models import Seat, SeatKind, Team, TeamKind
-from seats.ports import PlaceCandidate
+from seats.ports import CallHistory, PlaceCandidate
 from seats.presence import SeatPresence
 from seats.records import CheckedRecord, ConsultationRecord, RecordInput
 from seats.service import SeatService
@@ -170,7 +172,55 @@ class Teams:
         return Team(id=team_id, name="静安区坐席团队", kind=TeamKind.DISTRICT, district_code="310106")
 
 
-def _workspace(threads: Threads, *, owner: SeatId | None) -> SeatWorkspace:
+def _views(owner: SeatId | None) -> CallViews:
+    """The call as the bus told it: offered, queued and (when `owner`) answered by `owner`."""
+    views = CallViews()
+    queue = "q-310106-labor"
+    views.apply(
+        CallOffered(at=AT, call_id=CALL, channel="PJSIP/trunk-01", caller_number=NUMBER, dialed="12348")
+    )
+    views.apply(CallQueued(at=AT, call_id=CALL, queue=queue, position=1))
+    if owner is not None:
+        views.apply(
+            CallAnswered(at=AT, call_id=CALL, seat_id=owner, interface="", queue=queue, wait_seconds=3.0)
+        )
+    return views
+
+
+def workspace_over(
+    threads: Threads,
+    board: SeatBoard,
+    views: CallViews,
+    *,
+    live: Mapping[CallId, Live] | None = None,
+    calls: CallHistory | None = None,
+) -> SeatWorkspace:
+    """A workspace over the hand-written ports; `calls`: another store of calls (the real one)."""
+    store = Store(threads)
+    return SeatWorkspace(
+        board=board,
+        views=views,
+        live=Tracker(threads, live or {}),
+        bus=EventBus(),
+        clock=ManualClock(AT),
+        rules=load_queue_rules(load_holidays()),
+        seats=Roster(threads),
+        teams=Teams(),
+        calls=calls or store,
+        records=store,
+        transcripts=store,
+        orders=store,
+        offices=NoOffices(),
+        district_names={"310106": "静安区"},
+        transfer_numbers={},
+        wrap_up_seconds=30.0,
+        commands=None,
+        control=None,
+    )
+
+
+def _workspace(threads: Threads, *, owner: SeatId | None, remembered: bool = True) -> SeatWorkspace:
+    """`remembered`: the call's events reached this process (else it knows the call from the store only)."""
     board = SeatBoard([ZHANG, LI])
     board.states[ZHANG.id] = SeatState(
         seat_id=ZHANG.id, team_id=TEAM, status=SeatStatus.TALKING, call_id=CALL
@@ -184,34 +234,17 @@ def _workspace(threads: Threads, *, owner: SeatId | None) -> SeatWorkspace:
         queue="q-310106-labor",
         seat_id=owner,
     )
-    store = Store(threads)
-    return SeatWorkspace(
-        board=board,
-        live=Tracker(threads, {CALL: live}),
-        bus=EventBus(),
-        clock=ManualClock(AT),
-        rules=load_queue_rules(load_holidays()),
-        seats=Roster(threads),
-        teams=Teams(),
-        calls=store,
-        records=store,
-        transcripts=store,
-        orders=store,
-        offices=NoOffices(),
-        district_names={"310106": "静安区"},
-        transfer_numbers={},
-        wrap_up_seconds=30.0,
-        commands=None,
-        control=None,
-    )
+    return workspace_over(threads, board, _views(owner) if remembered else CallViews(), live={CALL: live})
 
 
-async def test_given_a_screen_pop_then_the_store_is_read_off_the_loop_and_the_tracker_on_it() -> None:
+async def test_given_a_screen_pop_of_a_call_in_memory_then_the_store_is_read_off_the_loop_for_the_rest() -> (
+    None
+):
     threads = Threads()
     workspace = _workspace(threads, owner=ZHANG.id)
     pop = await workspace.screen_pop(ZHANG.id, CALL)
     loop = threading.get_ident()
-    assert threads.seen["tracker"] == {loop}
+    assert (pop.caller_number, pop.status) == (NUMBER, CallStatus.TALKING)  # the bus's, not the row's
     for port in ("calls", "records", "orders", "seats"):
         assert loop not in threads.seen[port], port
     assert pop.queue_label == "静安区·劳动争议"
@@ -235,7 +268,7 @@ async def test_given_a_transcript_and_a_record_then_their_store_calls_run_off_th
 
 async def test_given_another_seats_call_then_not_found_after_asking_the_store_off_the_loop() -> None:
     threads = Threads()
-    workspace = _workspace(threads, owner=ZHANG.id)
+    workspace = _workspace(threads, owner=ZHANG.id, remembered=False)
     with pytest.raises(NotFound):
         await workspace.screen_pop(LI.id, CALL)
     assert threads.seen["calls"] and threading.get_ident() not in threads.seen["calls"]

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.access import Principal, Role
-from core.call_events import CallAnswered, CallQueued
+from core.call_events import CallAnswered, CallOffered, CallQueued
+from core.call_view import CallViews
 from core.calls import CallRecord, CallStatus
 from core.clock import ManualClock
 from core.ids import CallId, SeatId, TeamId, UserId
@@ -159,7 +160,7 @@ def rig() -> Rig:
         surveys=SurveyTable(tables),
         backlog=tables,
         roster=tables,
-        live=LiveBoard(),
+        live=LiveBoard(CallViews()),
         wrap_up_s=30.0,
         cache_s=5.0,
         monotonic=mono,
@@ -234,9 +235,15 @@ async def test_given_a_failed_read_when_fetching_again_then_it_is_not_served_fro
 async def test_given_live_events_when_reading_the_board_then_waiting_and_seat_states_come_from_them(
     rig: Rig,
 ) -> None:
-    await rig.service.follow(
-        CallQueued(at=NOW - timedelta(seconds=40), call_id=CallId("w1"), queue=PUDONG, position=1)
-    )
+    since = NOW - timedelta(seconds=40)
+    for event in (
+        CallOffered(
+            at=since, call_id=CallId("w1"), channel="PJSIP/trunk-1", caller_number="1", dialed="12348"
+        ),
+        CallQueued(at=since, call_id=CallId("w1"), queue=PUDONG, position=1),
+    ):
+        rig.service.live.calls.apply(event)  # the calls' own bus subscription
+        await rig.service.follow(event)
     await rig.service.follow(
         SeatStateChanged(
             at=NOW - timedelta(minutes=2),

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from core.bus import EventBus
+from core.call_view import project_call
 from core.calls import CallStatus
 from core.events import DomainEvent
 from core.ids import CallId, EventId
 from store.db import Database
-from store.recorder import TrailRecorder, project_call
+from store.recorder import TrailRecorder
 from store.repositories import CallRepository
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.call_events import CallLegEnded, CallReconciled, LegKind
+from core.call_view import project_leg, reconcile_legs
 from core.calls import CallLeg
 from core.ids import CallId, EventId, SeatId
-from store.recorder import project_leg, reconcile_legs
 
 CALL = CallId("1796549937.0")
 T0 = datetime(2026, 12, 6, 9, 39, 3, tzinfo=UTC)
