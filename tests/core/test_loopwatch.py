@@ -26,7 +26,8 @@ async def test_a_blocking_call_is_measured_and_its_stack_kept() -> None:
     assert watch.worst.stall_s >= 0.07
     assert "in blocking_call" in watch.worst.stack
     assert watch.summary().max_ms >= 70
-    assert [s.stack for s in watch.stalls] == [watch.worst.stack]
+    # Counted once, however long it lasted (a busy machine may add short stalls of its own).
+    assert sum("in blocking_call" in s.stack for s in watch.stalls) == 1
 
 
 async def test_after_reset_awaiting_only_leaves_no_long_stall() -> None:
