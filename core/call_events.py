@@ -366,52 +366,45 @@ class CallbackLegOutcome(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatJoinedQueue(DomainEvent):
-    """A seat logged into a queue (QueueAdd)."""
+class _QueueMemberEvent(DomainEvent):
+    """Base of the facts about one seat's membership of one queue (app_queue's member, known by
+    its `interface`): joined, left, paused, resumed, device status."""
 
     seat_id: SeatId
     queue: str
     interface: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatJoinedQueue(_QueueMemberEvent):
+    """A seat logged into a queue (QueueAdd)."""
+
     member_name: str
     paused: bool = False
     paused_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatLeftQueue(DomainEvent):
+class SeatLeftQueue(_QueueMemberEvent):
     """A seat logged out of a queue (QueueRemove, or gone from a resync snapshot)."""
-
-    seat_id: SeatId
-    queue: str
-    interface: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatPaused(DomainEvent):
+class SeatPaused(_QueueMemberEvent):
     """A seat stopped taking calls from the queue, with the reason it gave."""
 
-    seat_id: SeatId
-    queue: str
-    interface: str
     reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatResumed(DomainEvent):
+class SeatResumed(_QueueMemberEvent):
     """A paused seat takes calls again."""
-
-    seat_id: SeatId
-    queue: str
-    interface: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatDeviceStatusChanged(DomainEvent):
+class SeatDeviceStatusChanged(_QueueMemberEvent):
     """The seat's device state as app_queue sees it (ringing, in use...)."""
 
-    seat_id: SeatId
-    queue: str
-    interface: str
     status: SeatDeviceStatus
     in_call: bool = False
 

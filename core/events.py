@@ -45,7 +45,10 @@ class DomainEvent:
         # No zero-argument super() here: dataclass(slots=True) rebuilds the class, which breaks
         # the implicit __class__ cell. dataclass also registers the class twice (before and
         # after the slots rebuild); the last one registered is the one callers use.
-        _REGISTRY[cls.__name__] = cls
+        # A private base (`_QueueMemberEvent`...) only shares fields among events of one kind: it
+        # is never published, so it is no event type.
+        if not cls.__name__.startswith("_"):
+            _REGISTRY[cls.__name__] = cls
 
     @property
     def event_type(self) -> str:
