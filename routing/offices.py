@@ -118,47 +118,39 @@ def build_offices(gazetteer: Gazetteer) -> OfficeRegistry:
     """One centre per district, one station per street/town, one room per committee."""
     offices: list[Office] = []
     for d in gazetteer.districts.values():
-        offices.append(
-            Office(
-                id=OfficeId(f"office-{d.code}"),
-                name=f"{d.name}公共法律服务中心",  # 静安区公共法律服务中心
-                level=OfficeLevel.CENTRE,
-                parent_id=None,
-                admin_code=d.code,
-                district_code=d.code,
-                street_code=None,
-                team_id=district_team(d.code),
-            )
-        )
+        # 静安区公共法律服务中心
+        offices.append(_built(d.code, f"{d.name}公共法律服务中心", OfficeLevel.CENTRE, None, d.code, None))
     for s in gazetteer.streets.values():
         district = gazetteer.districts[s.district_code]
-        offices.append(
-            Office(
-                id=OfficeId(f"office-{s.code}"),
-                name=f"{district.name}{s.name}公共法律服务工作站",
-                level=OfficeLevel.STATION,
-                parent_id=OfficeId(f"office-{s.district_code}"),
-                admin_code=s.code,
-                district_code=s.district_code,
-                street_code=s.code,
-                team_id=district_team(s.district_code),
-            )
-        )
+        name = f"{district.name}{s.name}公共法律服务工作站"
+        offices.append(_built(s.code, name, OfficeLevel.STATION, s.district_code, s.district_code, s.code))
     for c in gazetteer.committees.values():
         street = gazetteer.streets[c.street_code]
-        offices.append(
-            Office(
-                id=OfficeId(f"office-{c.code}"),
-                name=f"{street.name}{c.name}公共法律服务工作室",
-                level=OfficeLevel.ROOM,
-                parent_id=OfficeId(f"office-{c.street_code}"),
-                admin_code=c.code,
-                district_code=c.district_code,
-                street_code=c.street_code,
-                team_id=district_team(c.district_code),
-            )
-        )
+        name = f"{street.name}{c.name}公共法律服务工作室"
+        offices.append(_built(c.code, name, OfficeLevel.ROOM, c.street_code, c.district_code, c.street_code))
     return OfficeRegistry(offices)
+
+
+def _built(
+    code: str,
+    name: str,
+    level: OfficeLevel,
+    parent_code: str | None,
+    district_code: str,
+    street_code: str | None,
+) -> Office:
+    """A built office: its id (and its parent's) is `office-<admin code>`; the district's team
+    serves it."""
+    return Office(
+        id=OfficeId(f"office-{code}"),
+        name=name,
+        level=level,
+        parent_id=OfficeId(f"office-{parent_code}") if parent_code else None,
+        admin_code=code,
+        district_code=district_code,
+        street_code=street_code,
+        team_id=district_team(district_code),
+    )
 
 
 # --- CSV -----------------------------------------------------------------------------------
