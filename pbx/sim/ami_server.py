@@ -413,16 +413,18 @@ class AmiServer:
                 aid or "", channel, a.get("context", ""), a.get("exten", ""), 0, cid_num, cid_name
             )
             return
-        self.pbx.originate(
-            aid or "",
-            endpoint,
-            a.get("context", ""),
-            a.get("exten", ""),
-            int(a.get("priority") or 1),
-            cid_num,
-            cid_name or "<unknown>",
-            timeout,
-            variables,
+        self.pbx.spawn(
+            self.pbx.originate(
+                aid or "",
+                endpoint,
+                a.get("context", ""),
+                a.get("exten", ""),
+                int(a.get("priority") or 1),
+                cid_num,
+                cid_name or "<unknown>",
+                timeout,
+                variables,
+            )
         )
 
     def _is_tap(self, resource: str, a: Action) -> bool:

@@ -1310,24 +1310,6 @@ class SimPbx:
         ]
 
     # ----------------------------------------------------------------- Originate (callbacks)
-    def originate(
-        self,
-        action_id: str,
-        endpoint: str,
-        context: str,
-        exten: str,
-        priority: int,
-        cid_num: str,
-        cid_name: str,
-        timeout: float,
-        variables: dict[str, str],
-    ) -> None:
-        self.spawn(
-            self._originate(
-                action_id, endpoint, context, exten, priority, cid_num, cid_name, timeout, variables
-            )
-        )
-
     def originate_failure(
         self, action_id: str, channel: str, context: str, exten: str, reason: int, cid_num: str, cid_name: str
     ) -> None:
@@ -1347,7 +1329,7 @@ class SimPbx:
             ],
         )
 
-    async def _originate(
+    async def originate(
         self,
         action_id: str,
         endpoint: str,
@@ -1359,6 +1341,8 @@ class SimPbx:
         ring_timeout: float,
         variables: dict[str, str],
     ) -> None:
+        """Play one Originate of `PJSIP/<endpoint>` to its end; the AMI server spawns it once it
+        answered the action."""
         phone = self.phones.get(endpoint)
         if phone is None:
             # Endpoint without a contact: the channel cannot be created (not trace-backed).
