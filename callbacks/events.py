@@ -101,22 +101,26 @@ class _WorkOrderEvent(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WorkOrderCreated(_WorkOrderEvent):
-    """A missed call opened a new order in `team_id`'s pool."""
+class _OrderMissEvent(_WorkOrderEvent):
+    """Base of the two ways a missed call (`call_id`, `reason`) lands on an order."""
 
     call_id: CallId
     reason: MissReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkOrderCreated(_OrderMissEvent):
+    """A missed call opened a new order in `team_id`'s pool."""
+
     caller_number: str
     deadline: datetime
     district_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WorkOrderMissAdded(_WorkOrderEvent):
+class WorkOrderMissAdded(_OrderMissEvent):
     """Another missed call from the same number joined its open order."""
 
-    call_id: CallId
-    reason: MissReason
     misses: int
     seat_id: SeatId | None = None
 
