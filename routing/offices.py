@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from core.access import district_team
-from core.csvsafe import safe_row, unescape_cell
+from core.csvsafe import safe_csv, unescape_cell
 from core.errors import InvalidInput, NotFound
 from core.ids import OfficeId, TeamId
 from routing.gazetteer import Gazetteer, load_gazetteer, parse_gazetteer
@@ -297,27 +297,24 @@ def _fmt(value: float | None) -> str:
 
 def write_offices_csv(offices: Iterable[Office]) -> str:
     """The CSV text of `offices`, readable by `read_offices_csv`."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for o in offices:
-        writer.writerow(
-            safe_row(
-                [
-                    o.id,
-                    o.name,
-                    o.level.value,
-                    o.parent_id or "",
-                    o.admin_code,
-                    o.district_code,
-                    o.street_code or "",
-                    o.address,
-                    o.phone,
-                    o.opening_hours,
-                    _fmt(o.lat),
-                    _fmt(o.lon),
-                    o.team_id,
-                ]
-            )
-        )
-    return out.getvalue()
+    return safe_csv(
+        CSV_COLUMNS,
+        (
+            [
+                o.id,
+                o.name,
+                o.level.value,
+                o.parent_id or "",
+                o.admin_code,
+                o.district_code,
+                o.street_code or "",
+                o.address,
+                o.phone,
+                o.opening_hours,
+                _fmt(o.lat),
+                _fmt(o.lon),
+                o.team_id,
+            ]
+            for o in offices
+        ),
+    )
