@@ -1313,17 +1313,43 @@ class SimPbx:
     def originate_failure(
         self, action_id: str, channel: str, context: str, exten: str, reason: int, cid_num: str, cid_name: str
     ) -> None:
+        self.originate_response(
+            action_id,
+            "Failure",
+            channel=channel,
+            context=context,
+            exten=exten,
+            reason=reason,
+            uniqueid="<null>",
+            cid_num=cid_num,
+            cid_name=cid_name,
+        )
+
+    def originate_response(
+        self,
+        action_id: str,
+        response: str,
+        *,
+        channel: str,
+        context: str,
+        exten: str,
+        reason: int,
+        uniqueid: str,
+        cid_num: str,
+        cid_name: str,
+    ) -> None:
+        """app_originate's OriginateResponse (`Success` with Reason 4, answered; or `Failure`)."""
         self.emit(
             "OriginateResponse",
             "call,all",
             [("ActionID", action_id)] if action_id else [],
             [
-                ("Response", "Failure"),
+                ("Response", response),
                 ("Channel", channel),
                 ("Context", context),
                 ("Exten", exten),
                 ("Reason", str(reason)),
-                ("Uniqueid", "<null>"),
+                ("Uniqueid", uniqueid),
                 ("CallerIDNum", cid_num),
                 ("CallerIDName", cid_name),
             ],
@@ -1381,20 +1407,16 @@ class SimPbx:
             return
         self.newstate(leg, UP)
         self.emit("DialEnd", "call,all", leg.block("Dest"), [("DialStatus", "ANSWER")])
-        self.emit(
-            "OriginateResponse",
-            "call,all",
-            [("ActionID", action_id)] if action_id else [],
-            [
-                ("Response", "Success"),
-                ("Channel", leg.name),
-                ("Context", context),
-                ("Exten", exten),
-                ("Reason", "4"),
-                ("Uniqueid", leg.uniqueid),
-                ("CallerIDNum", cid_num),
-                ("CallerIDName", cid_name),
-            ],
+        self.originate_response(
+            action_id,
+            "Success",
+            channel=leg.name,
+            context=context,
+            exten=exten,
+            reason=4,
+            uniqueid=leg.uniqueid,
+            cid_num=cid_num,
+            cid_name=cid_name,
         )
         self.member_device_changed(f"PJSIP/{endpoint}", "INUSE")
         leg.context, leg.exten, leg.priority = context, exten, priority
