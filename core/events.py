@@ -3,7 +3,9 @@
 Every event is a frozen, keyword-only dataclass deriving from `DomainEvent`. Subclasses register
 themselves by class name so that events can cross process boundaries (Redis fan-out, the
 websocket to the console) as plain JSON and come back as the same dataclass: `to_wire` and
-`from_wire` below.
+`from_wire` below. Events of one kind may share their common fields through a private base
+(`_QueueMemberEvent`, `_WorkOrderEvent`...): a class whose name starts with `_` is never
+published and is not registered.
 
 An event that any package other than its producer reads is defined in `core`, so consumers
 match it by class and typed field: `core.call_events` (produced by `pbx`), `core.ivr_events`
