@@ -13,18 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "pbx"))
 
-from fake_ami_server import FakeAmiServer, frame  # noqa: E402
+from fake_ami_server import frame  # noqa: E402
 
-from core.bus import EventBus  # noqa: E402
-from core.events import DomainEvent  # noqa: E402
-from pbx.ami_bridge import AmiBridge  # noqa: E402
+from bench.ami_rig import start_rig  # noqa: E402
 from pbx.tracker import CallTracker  # noqa: E402
 
 
@@ -60,46 +57,16 @@ def burst(count: int) -> bytes:
 
 
 async def run(events: int, queue: int, ping: float) -> None:
-    server = FakeAmiServer()
-    await server.start()
-    bus = EventBus()
-    published = 0
-
-    async def count(_: DomainEvent) -> None:
-        nonlocal published
-        published += 1
-
-    bus.subscribe("bench", count)
-    await bus.start()
-    bridge = AmiBridge(
-        host="127.0.0.1",
-        port=server.port,
-        username=server.username,
-        secret=server.secret,
-        tracker=CallTracker(),
-        bus=bus,
-        queue_maxsize=queue,
-        ping_interval=ping,
-        ping_timeout=ping / 2,
-    )
-    await bridge.start()
-    while bridge.status.resyncs < 1:
-        await asyncio.sleep(0.001)
-    base = bridge.status.events_handled
+    rig = await start_rig(CallTracker(), queue_maxsize=queue, ping_interval=ping, ping_timeout=ping / 2)
+    bridge, server = rig.bridge, rig.server
     data = burst(events)
-    start = time.perf_counter()
-    server.send(data)
-    while bridge.status.events_handled - base < events and time.perf_counter() - start < 120:
-        await asyncio.sleep(0.005)
-    elapsed = time.perf_counter() - start
-    handled = bridge.status.events_handled - base
-    await bus.drain()
+    handled, elapsed = await rig.feed(data, events, budget=120, poll=0.005)
     st = bridge.status
     print(f"burst: {events} events, {len(data) / 1e6:.1f} MB, queue_maxsize {queue}, Ping every {ping:g} s")
     print(f"handled      : {handled} events in {elapsed:.2f} s = {handled / elapsed:,.0f} events/s")
     print(f"max depth    : {bridge.max_depth} raw messages waiting (queue + spill)")
     print(f"back-pressure: reading paused {bridge.read_pauses} times")
-    print(f"domain events: {published}")
+    print(f"domain events: {rig.published}")
     print(
         f"connection   : logins={len(server.logins)} reconnects={st.reconnects} "
         f"failed_attempts={st.failed_attempts} last_error={st.last_error!r}"
@@ -112,9 +79,7 @@ async def run(events: int, queue: int, ping: float) -> None:
             else "LOST EVENTS OR RECONNECTED"
         )
     )
-    await bridge.stop()
-    await bus.stop()
-    await server.close()
+    await rig.stop()
 
 
 def main() -> None:

@@ -21,12 +21,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "pbx"))
 
-from fake_ami_server import FakeAmiServer, RecordingTracker, server_stream, trace_events, trace_files  # noqa: E402
+from fake_ami_server import RecordingTracker, server_stream, trace_events, trace_files  # noqa: E402
 from panoramisk.ami_protocol import AMIProtocol  # noqa: E402
 
-from core.bus import EventBus  # noqa: E402
-from core.events import DomainEvent  # noqa: E402
-from pbx.ami_bridge import AmiBridge  # noqa: E402
+from bench.ami_rig import start_rig  # noqa: E402
 
 try:
     from pbx.tracker import CallTracker
@@ -67,44 +65,11 @@ def raw_panoramisk(stream: bytes, expected: int, budget: float) -> tuple[int, fl
 
 
 async def through_bridge(stream: bytes, expected: int, budget: float) -> tuple[int, float, int]:
-    server = FakeAmiServer()
-    await server.start()
-    bus = EventBus()
-    published = 0
-
-    async def count(_: DomainEvent) -> None:
-        nonlocal published
-        published += 1
-
-    bus.subscribe("bench", count)
-    await bus.start()
     tracker: Any = CallTracker() if CallTracker is not None else RecordingTracker()
-    bridge = AmiBridge(
-        host="127.0.0.1",
-        port=server.port,
-        username=server.username,
-        secret=server.secret,
-        tracker=tracker,
-        bus=bus,
-        ping_interval=60.0,
-    )
-    await bridge.start()
-    while bridge.status.resyncs < 1:
-        await asyncio.sleep(0.001)
-    base = bridge.status.events_handled
-    start = time.perf_counter()
-    server.send(stream)
-    while bridge.status.events_handled - base < expected:
-        if time.perf_counter() - start > budget:
-            break
-        await asyncio.sleep(0.001)
-    handled = bridge.status.events_handled - base
-    elapsed = time.perf_counter() - start
-    await bus.drain()
-    await bridge.stop()
-    await bus.stop()
-    await server.close()
-    return handled, elapsed, published
+    rig = await start_rig(tracker, ping_interval=60.0)
+    handled, elapsed = await rig.feed(stream, expected, budget=budget, poll=0.001)
+    await rig.stop()
+    return handled, elapsed, rig.published
 
 
 def main() -> None:

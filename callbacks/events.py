@@ -93,111 +93,107 @@ NOT_ORDERED_LABELS: dict[NotOrderedReason, str] = {
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WorkOrderCreated(DomainEvent):
-    """A missed call opened a new order in `team_id`'s pool."""
+class _WorkOrderEvent(DomainEvent):
+    """Base of the facts about one work order (`team_id`: the pool it belongs to)."""
 
     order_id: WorkOrderId
     team_id: TeamId | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _OrderMissEvent(_WorkOrderEvent):
+    """Base of the two ways a missed call (`call_id`, `reason`) lands on an order."""
+
     call_id: CallId
     reason: MissReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkOrderCreated(_OrderMissEvent):
+    """A missed call opened a new order in `team_id`'s pool."""
+
     caller_number: str
     deadline: datetime
     district_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WorkOrderMissAdded(DomainEvent):
+class WorkOrderMissAdded(_OrderMissEvent):
     """Another missed call from the same number joined its open order."""
 
-    order_id: WorkOrderId
-    team_id: TeamId | None
-    call_id: CallId
-    reason: MissReason
     misses: int
     seat_id: SeatId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WorkOrderClaimed(DomainEvent):
+class WorkOrderClaimed(_WorkOrderEvent):
     """A seat took the order from its team pool."""
 
-    order_id: WorkOrderId
-    team_id: TeamId | None
     seat_id: SeatId
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WorkOrderAssigned(DomainEvent):
+class WorkOrderAssigned(_WorkOrderEvent):
     """The order was given to a seat: by the system (`by="auto"`) or a supervisor (their user id)."""
 
-    order_id: WorkOrderId
-    team_id: TeamId | None
     seat_id: SeatId
     by: str
     previous_seat_id: SeatId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WorkOrderReleased(DomainEvent):
+class WorkOrderReleased(_WorkOrderEvent):
     """The order went back to the team pool; `seat_id` is the seat that had it."""
 
-    order_id: WorkOrderId
-    team_id: TeamId | None
     seat_id: SeatId | None
     by: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WorkOrderSlaWarning(DomainEvent):
+class _WorkOrderSlaEvent(_WorkOrderEvent):
+    """Base of the SLA alarms on an open order: `seat_id` holds it (None: still in the pool)."""
+
+    seat_id: SeatId | None
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkOrderSlaWarning(_WorkOrderSlaEvent):
     """80 % of the order's SLA time is used up (service time, see `callbacks.sla`)."""
 
-    order_id: WorkOrderId
-    team_id: TeamId | None
-    seat_id: SeatId | None
-    deadline: datetime
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WorkOrderSlaBreached(DomainEvent):
+class WorkOrderSlaBreached(_WorkOrderSlaEvent):
     """The order passed its deadline while still open."""
 
-    order_id: WorkOrderId
-    team_id: TeamId | None
-    seat_id: SeatId | None
-    deadline: datetime
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _CallbackAttemptEvent(_WorkOrderEvent):
+    """Base of the facts about one callback attempt (`attempt`: its number on the order)."""
+
+    seat_id: SeatId
+    attempt_id: str
+    attempt: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallbackAttemptStarted(DomainEvent):
+class CallbackAttemptStarted(_CallbackAttemptEvent):
     """An Originate was sent: the seat's phone rings first, then the citizen is dialled."""
 
-    order_id: WorkOrderId
-    team_id: TeamId | None
-    seat_id: SeatId
-    attempt_id: str
-    attempt: int
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallbackAttemptFinished(DomainEvent):
+class CallbackAttemptFinished(_CallbackAttemptEvent):
     """How an attempt ended; `retry_at` is when the next one is due (None: no retry planned)."""
 
-    order_id: WorkOrderId
-    team_id: TeamId | None
-    seat_id: SeatId
-    attempt_id: str
-    attempt: int
     outcome: AttemptOutcome
     retry_at: datetime | None = None
     call_id: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WorkOrderClosed(DomainEvent):
+class WorkOrderClosed(_WorkOrderEvent):
     """The order is done. `note` is for people (the consultation record is attached elsewhere)."""
 
-    order_id: WorkOrderId
-    team_id: TeamId | None
     seat_id: SeatId | None
     outcome: CloseOutcome
     note: str = ""

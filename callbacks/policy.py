@@ -125,24 +125,23 @@ def decide(
 
 
 def from_abandoned(event: CallAbandoned, config: PolicyConfig = PolicyConfig()) -> OrderDecision:
-    decision = decide(
-        call_id=event.call_id,
-        caller_number=event.caller_number,
-        reason=MissReason.ABANDONED,
-        at=event.at,
-        queue=event.queue,
-        config=config,
-    )
+    decision = _from_queue_miss(event, MissReason.ABANDONED, config)
     if decision.creates_order and event.wait_seconds < config.min_abandon_wait_seconds:
         return replace(decision, not_ordered=NotOrderedReason.WAIT_TOO_SHORT)
     return decision
 
 
 def from_timed_out(event: CallTimedOut, config: PolicyConfig = PolicyConfig()) -> OrderDecision:
+    return _from_queue_miss(event, MissReason.TIMED_OUT, config)
+
+
+def _from_queue_miss(
+    event: CallAbandoned | CallTimedOut, reason: MissReason, config: PolicyConfig
+) -> OrderDecision:
     return decide(
         call_id=event.call_id,
         caller_number=event.caller_number,
-        reason=MissReason.TIMED_OUT,
+        reason=reason,
         at=event.at,
         queue=event.queue,
         config=config,

@@ -47,13 +47,19 @@ class StreamEndReason(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TranscriptSegment(DomainEvent):
-    """Recognised speech. Partials (`final=False`) are replaced by later segments of the same
-    utterance; a final segment is never revised. `seq` orders the segments of one stream."""
+class _StreamEvent(DomainEvent):
+    """Base of the facts about one AudioSocket stream: one leg of a call, heard by the ASR."""
 
     call_id: CallId
     stream_id: str
     leg: Leg
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TranscriptSegment(_StreamEvent):
+    """Recognised speech. Partials (`final=False`) are replaced by later segments of the same
+    utterance; a final segment is never revised. `seq` orders the segments of one stream."""
+
     text: str
     start_s: float
     end_s: float
@@ -63,15 +69,12 @@ class TranscriptSegment(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AsrOverloaded(DomainEvent):
+class AsrOverloaded(_StreamEvent):
     """A stream is not (or no longer) transcribed; the call itself goes on untouched.
 
     `reason` is `no_slot` (more concurrent streams than the configured limit) or `lagging`
     (recognition fell too far behind real time and the backlog was dropped)."""
 
-    call_id: CallId
-    stream_id: str
-    leg: Leg
     reason: str
     active_streams: int
     limit: int
@@ -79,13 +82,10 @@ class AsrOverloaded(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AsrStreamEnded(DomainEvent):
+class AsrStreamEnded(_StreamEvent):
     """An AudioSocket stream is over. `transcribed` is False when no recogniser handled it
     (overloaded, ASR down) or it was dropped part-way; `text` joins its final segments."""
 
-    call_id: CallId
-    stream_id: str
-    leg: Leg
     reason: StreamEndReason
     audio_s: float
     segments: int

@@ -180,37 +180,36 @@ class CallQueued(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatRinging(DomainEvent):
-    """app_queue rang a seat for the call (`channel`: the seat leg's channel name)."""
+class _SeatOfferEvent(DomainEvent):
+    """Base of the facts about the call offered to one seat (the queue member `interface` of
+    `queue`): it rang, it was not answered, it was answered."""
 
     call_id: CallId
     seat_id: SeatId
     interface: str
     queue: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatRinging(_SeatOfferEvent):
+    """app_queue rang a seat for the call (`channel`: the seat leg's channel name)."""
+
     channel: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatRingNoAnswer(DomainEvent):
+class SeatRingNoAnswer(_SeatOfferEvent):
     """A seat let the call ring `ring_seconds` without answering; the queue tries again."""
 
-    call_id: CallId
-    seat_id: SeatId
-    interface: str
-    queue: str
     ring_seconds: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallAnswered(DomainEvent):
+class CallAnswered(_SeatOfferEvent):
     """A seat answered the call: from a queue, or after a transfer (then `leg_id` is not the first
     seat's and `wait_seconds` runs from the transfer). Every seat that takes the call gets one, so
     the board moves each to talking. `wait_seconds` is None only when inferred from a resync."""
 
-    call_id: CallId
-    seat_id: SeatId
-    interface: str
-    queue: str
     wait_seconds: float | None
     ring_seconds: float | None = None
     caller_number: str = ""
@@ -288,8 +287,9 @@ class CallLegEnded(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallAbandoned(DomainEvent):
-    """The caller hung up while waiting in a queue: a missed call that deserves a callback."""
+class _QueueMissEvent(DomainEvent):
+    """Base of the two missed calls: the caller left `queue` unserved after `wait_seconds`, at
+    `position` (`original_position`: where it joined)."""
 
     call_id: CallId
     queue: str
@@ -297,19 +297,18 @@ class CallAbandoned(DomainEvent):
     position: int
     original_position: int
     caller_number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallAbandoned(_QueueMissEvent):
+    """The caller hung up while waiting in a queue: a missed call that deserves a callback."""
+
     inferred: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallTimedOut(DomainEvent):
+class CallTimedOut(_QueueMissEvent):
     """The queue's timeout expired before any seat answered: also a missed call."""
-
-    call_id: CallId
-    queue: str
-    wait_seconds: float
-    position: int
-    original_position: int
-    caller_number: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -366,52 +365,45 @@ class CallbackLegOutcome(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatJoinedQueue(DomainEvent):
-    """A seat logged into a queue (QueueAdd)."""
+class _QueueMemberEvent(DomainEvent):
+    """Base of the facts about one seat's membership of one queue (app_queue's member, known by
+    its `interface`): joined, left, paused, resumed, device status."""
 
     seat_id: SeatId
     queue: str
     interface: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatJoinedQueue(_QueueMemberEvent):
+    """A seat logged into a queue (QueueAdd)."""
+
     member_name: str
     paused: bool = False
     paused_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatLeftQueue(DomainEvent):
+class SeatLeftQueue(_QueueMemberEvent):
     """A seat logged out of a queue (QueueRemove, or gone from a resync snapshot)."""
-
-    seat_id: SeatId
-    queue: str
-    interface: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatPaused(DomainEvent):
+class SeatPaused(_QueueMemberEvent):
     """A seat stopped taking calls from the queue, with the reason it gave."""
 
-    seat_id: SeatId
-    queue: str
-    interface: str
     reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatResumed(DomainEvent):
+class SeatResumed(_QueueMemberEvent):
     """A paused seat takes calls again."""
-
-    seat_id: SeatId
-    queue: str
-    interface: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SeatDeviceStatusChanged(DomainEvent):
+class SeatDeviceStatusChanged(_QueueMemberEvent):
     """The seat's device state as app_queue sees it (ringing, in use...)."""
 
-    seat_id: SeatId
-    queue: str
-    interface: str
     status: SeatDeviceStatus
     in_call: bool = False
 

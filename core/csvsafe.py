@@ -12,6 +12,8 @@ itself starts with `'=` is exported as `''=`, so even that comes back as it was)
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterable
 
@@ -33,6 +35,17 @@ def safe_cell(value: object) -> str:
 
 def safe_row(values: Iterable[object]) -> list[str]:
     return [safe_cell(v) for v in values]
+
+
+def safe_csv(
+    header: Iterable[object], rows: Iterable[Iterable[object]], *, lineterminator: str = "\n"
+) -> str:
+    """The text of a CSV export: `header`, then `rows` with every cell through `safe_cell`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator=lineterminator)
+    writer.writerow(header)
+    writer.writerows(safe_row(row) for row in rows)
+    return out.getvalue()
 
 
 def unescape_cell(value: str) -> str:

@@ -3,7 +3,9 @@
 Every event is a frozen, keyword-only dataclass deriving from `DomainEvent`. Subclasses register
 themselves by class name so that events can cross process boundaries (Redis fan-out, the
 websocket to the console) as plain JSON and come back as the same dataclass: `to_wire` and
-`from_wire` below.
+`from_wire` below. Events of one kind may share their common fields through a private base
+(`_QueueMemberEvent`, `_WorkOrderEvent`...): a class whose name starts with `_` is never
+published and is not registered.
 
 An event that any package other than its producer reads is defined in `core`, so consumers
 match it by class and typed field: `core.call_events` (produced by `pbx`), `core.ivr_events`
@@ -45,7 +47,10 @@ class DomainEvent:
         # No zero-argument super() here: dataclass(slots=True) rebuilds the class, which breaks
         # the implicit __class__ cell. dataclass also registers the class twice (before and
         # after the slots rebuild); the last one registered is the one callers use.
-        _REGISTRY[cls.__name__] = cls
+        # A private base (`_QueueMemberEvent`...) only shares fields among events of one kind: it
+        # is never published, so it is no event type.
+        if not cls.__name__.startswith("_"):
+            _REGISTRY[cls.__name__] = cls
 
     @property
     def event_type(self) -> str:

@@ -1010,25 +1010,17 @@ class CallTracker:
         wait = _seconds(call.queued_at, e.at) if call.queued_at else float(_int(e.get("HoldTime")))
         position = _int(e.get("Position"))
         original = _int(e.get("OriginalPosition"), position)
+        missed: type[CallAbandoned] | type[CallTimedOut]
         if call.caller_hangup_requested:
-            call.status = CallStatus.ABANDONED
-            return [
-                CallAbandoned(
-                    at=e.at,
-                    event_id=_eid(call.call_id, "abandoned"),
-                    call_id=call.call_id,
-                    queue=queue,
-                    wait_seconds=wait,
-                    position=position,
-                    original_position=original,
-                    caller_number=call.caller_number,
-                )
-            ]
-        call.status = CallStatus.TIMED_OUT
+            call.status, missed = CallStatus.ABANDONED, CallAbandoned
+            event_id = _eid(call.call_id, "abandoned")
+        else:
+            call.status, missed = CallStatus.TIMED_OUT, CallTimedOut
+            event_id = _eid(call.call_id, "timed-out", queue)
         return [
-            CallTimedOut(
+            missed(
                 at=e.at,
-                event_id=_eid(call.call_id, "timed-out", queue),
+                event_id=event_id,
                 call_id=call.call_id,
                 queue=queue,
                 wait_seconds=wait,

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from core.access import district_team
-from core.csvsafe import safe_row, unescape_cell
+from core.csvsafe import safe_csv, unescape_cell
 from core.errors import InvalidInput, NotFound
 from core.ids import OfficeId, TeamId
 from routing.gazetteer import Gazetteer, load_gazetteer, parse_gazetteer
@@ -119,47 +119,39 @@ def build_offices(gazetteer: Gazetteer) -> OfficeRegistry:
     """One centre per district, one station per street/town, one room per committee."""
     offices: list[Office] = []
     for d in gazetteer.districts.values():
-        offices.append(
-            Office(
-                id=OfficeId(f"office-{d.code}"),
-                name=f"{d.name}公共法律服务中心",  # 静安区公共法律服务中心
-                level=OfficeLevel.CENTRE,
-                parent_id=None,
-                admin_code=d.code,
-                district_code=d.code,
-                street_code=None,
-                team_id=district_team(d.code),
-            )
-        )
+        # 静安区公共法律服务中心
+        offices.append(_built(d.code, f"{d.name}公共法律服务中心", OfficeLevel.CENTRE, None, d.code, None))
     for s in gazetteer.streets.values():
         district = gazetteer.districts[s.district_code]
-        offices.append(
-            Office(
-                id=OfficeId(f"office-{s.code}"),
-                name=f"{district.name}{s.name}公共法律服务工作站",
-                level=OfficeLevel.STATION,
-                parent_id=OfficeId(f"office-{s.district_code}"),
-                admin_code=s.code,
-                district_code=s.district_code,
-                street_code=s.code,
-                team_id=district_team(s.district_code),
-            )
-        )
+        name = f"{district.name}{s.name}公共法律服务工作站"
+        offices.append(_built(s.code, name, OfficeLevel.STATION, s.district_code, s.district_code, s.code))
     for c in gazetteer.committees.values():
         street = gazetteer.streets[c.street_code]
-        offices.append(
-            Office(
-                id=OfficeId(f"office-{c.code}"),
-                name=f"{street.name}{c.name}公共法律服务工作室",
-                level=OfficeLevel.ROOM,
-                parent_id=OfficeId(f"office-{c.street_code}"),
-                admin_code=c.code,
-                district_code=c.district_code,
-                street_code=c.street_code,
-                team_id=district_team(c.district_code),
-            )
-        )
+        name = f"{street.name}{c.name}公共法律服务工作室"
+        offices.append(_built(c.code, name, OfficeLevel.ROOM, c.street_code, c.district_code, c.street_code))
     return OfficeRegistry(offices)
+
+
+def _built(
+    code: str,
+    name: str,
+    level: OfficeLevel,
+    parent_code: str | None,
+    district_code: str,
+    street_code: str | None,
+) -> Office:
+    """A built office: its id (and its parent's) is `office-<admin code>`; the district's team
+    serves it."""
+    return Office(
+        id=OfficeId(f"office-{code}"),
+        name=name,
+        level=level,
+        parent_id=OfficeId(f"office-{parent_code}") if parent_code else None,
+        admin_code=code,
+        district_code=district_code,
+        street_code=street_code,
+        team_id=district_team(district_code),
+    )
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -334,27 +326,24 @@ def _fmt(value: float | None) -> str:
 
 def write_offices_csv(offices: Iterable[Office]) -> str:
     """The CSV text of `offices`, readable by `read_offices_csv`."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for o in offices:
-        writer.writerow(
-            safe_row(
-                [
-                    o.id,
-                    o.name,
-                    o.level.value,
-                    o.parent_id or "",
-                    o.admin_code,
-                    o.district_code,
-                    o.street_code or "",
-                    o.address,
-                    o.phone,
-                    o.opening_hours,
-                    _fmt(o.lat),
-                    _fmt(o.lon),
-                    o.team_id,
-                ]
-            )
-        )
-    return out.getvalue()
+    return safe_csv(
+        CSV_COLUMNS,
+        (
+            [
+                o.id,
+                o.name,
+                o.level.value,
+                o.parent_id or "",
+                o.admin_code,
+                o.district_code,
+                o.street_code or "",
+                o.address,
+                o.phone,
+                o.opening_hours,
+                _fmt(o.lat),
+                _fmt(o.lon),
+                o.team_id,
+            ]
+            for o in offices
+        ),
+    )

@@ -691,20 +691,8 @@ class AuditRepository(_Repo):
             ]
 
 
-OFFICE_FIELDS = (
-    "name",
-    "level",
-    "parent_id",
-    "admin_code",
-    "district_code",
-    "street_code",
-    "address",
-    "phone",
-    "opening_hours",
-    "lat",
-    "lon",
-    "team_id",
-)
+OFFICE_FIELDS = tuple(c.name for c in OfficeRow.__table__.columns if not c.primary_key)
+"""The columns of an office row besides its id, in table order (name, level, ... team_id)."""
 
 
 class OfficeRepository(_Repo):

@@ -18,7 +18,7 @@ import contextlib
 import re
 from collections.abc import Callable
 
-from pbx.sim.model import STATE_DESC, Headers, SimPbx
+from pbx.sim.model import STATE_DESC, Channel, Headers, SimPbx
 from pbx.sim.tap import originate_tap, split_local
 
 Action = dict[str, str]
@@ -413,16 +413,18 @@ class AmiServer:
                 aid or "", channel, a.get("context", ""), a.get("exten", ""), 0, cid_num, cid_name
             )
             return
-        self.pbx.originate(
-            aid or "",
-            endpoint,
-            a.get("context", ""),
-            a.get("exten", ""),
-            int(a.get("priority") or 1),
-            cid_num,
-            cid_name or "<unknown>",
-            timeout,
-            variables,
+        self.pbx.spawn(
+            self.pbx.originate(
+                aid or "",
+                endpoint,
+                a.get("context", ""),
+                a.get("exten", ""),
+                int(a.get("priority") or 1),
+                cid_num,
+                cid_name or "<unknown>",
+                timeout,
+                variables,
+            )
         )
 
     def _is_tap(self, resource: str, a: Action) -> bool:
@@ -436,10 +438,16 @@ class AmiServer:
             and a.get("application", "").lower() == "audiosocket"
         )
 
-    def _redirect(self, s: _Session, a: Action, aid: str | None) -> None:
+    def _channel(self, s: _Session, a: Action, aid: str | None, missing: str) -> Channel | None:
+        """The action's `Channel`; when there is none, answers the action with the Error `missing`."""
         ch = self.pbx.find_channel(a.get("channel", ""))
         if ch is None:
-            s.send(self._resp("Error", aid, "Channel not existent"))
+            s.send(self._resp("Error", aid, missing))
+        return ch
+
+    def _redirect(self, s: _Session, a: Action, aid: str | None) -> None:
+        ch = self._channel(s, a, aid, "Channel not existent")
+        if ch is None:
             return
         s.send(self._resp("Success", aid, "Redirect successful"))
         ch.redirect_to = (a.get("context", ch.context), a.get("exten", ch.exten), int(a.get("priority") or 1))
@@ -451,17 +459,15 @@ class AmiServer:
         if not variable:
             s.send(self._resp("Error", aid, "No variable specified"))
             return
-        ch = self.pbx.find_channel(a.get("channel", ""))
+        ch = self._channel(s, a, aid, "No such channel")
         if ch is None:
-            s.send(self._resp("Error", aid, "No such channel"))
             return
         self.pbx.varset(ch, variable, a.get("value", ""))
         s.send(self._resp("Success", aid, "Variable Set"))
 
     def _hangup(self, s: _Session, a: Action, aid: str | None) -> None:
-        ch = self.pbx.find_channel(a.get("channel", ""))
+        ch = self._channel(s, a, aid, "No such channel")
         if ch is None:
-            s.send(self._resp("Error", aid, "No such channel"))
             return
         s.send(self._resp("Success", aid, "Channel Hungup"))
         cause = int(a.get("cause") or 16)

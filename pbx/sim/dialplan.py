@@ -438,6 +438,14 @@ def _num(value: str) -> float | None:
         return None
 
 
+def _operands(op: str, left: str, right: str) -> tuple[float, float]:
+    """Both sides of an arithmetic operator as numbers (the expression fails otherwise)."""
+    a, b = _num(left), _num(right)
+    if a is None or b is None:
+        raise DialplanError(f"non-numeric operand for {op}: {left!r}, {right!r}")
+    return a, b
+
+
 def _fmt(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
@@ -522,9 +530,7 @@ class _Parser:
             if op is None:
                 return left
             right = self.mul()
-            a, b = _num(left), _num(right)
-            if a is None or b is None:
-                raise DialplanError(f"non-numeric operand for {op}: {left!r}, {right!r}")
+            a, b = _operands(op, left, right)
             left = _fmt(a + b if op == "+" else a - b)
 
     def mul(self) -> str:
@@ -534,9 +540,7 @@ class _Parser:
             if op is None:
                 return left
             right = self.unary()
-            a, b = _num(left), _num(right)
-            if a is None or b is None:
-                raise DialplanError(f"non-numeric operand for {op}: {left!r}, {right!r}")
+            a, b = _operands(op, left, right)
             if b == 0:
                 left = "0"
             elif op == "*":

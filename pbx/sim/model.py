@@ -1064,12 +1064,8 @@ class SimPbx:
         self.newexten(seat, 1, "AppQueue", "(Outgoing Line)")
         self.chan_event("NewCallerid", seat, [("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")])
         self.varset(seat, "DIALEDPEERNUMBER", endpoint, always=True)
-        self.chan_event(
-            "AgentCalled",
-            ch,
-            seat.block("Dest", ConnectedLineNum=ch.cid_num, Exten=ch.exten),
-            [("Queue", q.config.name), ("Interface", m.interface), ("MemberName", m.name)],
-            privilege="agent,all",
+        self._agent_event(
+            "AgentCalled", ch, seat.block("Dest", ConnectedLineNum=ch.cid_num, Exten=ch.exten), q, m
         )
         self.chan_event("DialBegin", ch, seat.block("Dest"), [("DialString", m.interface)])
         if ch.conn_num != seat.cid_num:
@@ -1098,38 +1094,36 @@ class SimPbx:
         if hit is None or hit == 1:
             # Trace 04: member timeout (or the seat rejecting): AgentRingNoAnswer, two DialEnds.
             ring_ms = round((self.now() - ring_started) * 1000)
-            self.chan_event(
-                "AgentRingNoAnswer",
-                ch,
-                seat.block("Dest"),
-                [
-                    ("Queue", q.config.name),
-                    ("Interface", m.interface),
-                    ("MemberName", m.name),
-                    ("RingTime", str(ring_ms)),
-                ],
-                privilege="agent,all",
-            )
+            self._agent_event("AgentRingNoAnswer", ch, seat.block("Dest"), q, m, [("RingTime", str(ring_ms))])
             self.chan_event("DialEnd", ch, seat.block("Dest"), [("DialStatus", "NOANSWER")])
-            self.chan_event("DialEnd", ch, seat.block("Dest"), [("DialStatus", "CANCEL")])
-            self.hangup(seat, 0)
-            self.member_device_changed(m.state_interface, "NOT_INUSE")
+            self._cancel_ring(ch, seat, m)
             return "noanswer", seat
         # The caller went away while the seat rang (not trace-backed): cancel the ring, then abandon.
         if ch.redirect_to is not None:
-            self.chan_event("DialEnd", ch, seat.block("Dest"), [("DialStatus", "CANCEL")])
-            self.hangup(seat, 0)
-            self.member_device_changed(m.state_interface, "NOT_INUSE")
+            self._cancel_ring(ch, seat, m)
             self._leave(q, entry)
             return "gone", seat
         if not ch.soft_hangup:
             self.chan_event("HangupRequest", ch)
             ch.soft_hangup = True
+        self._cancel_ring(ch, seat, m)
+        self._abandon(ch, q, entry, by_timeout=False)
+        return "gone", seat
+
+    def _agent_event(
+        self, name: str, ch: Channel, dest: Headers, q: Queue, m: Member, *extra: Headers
+    ) -> None:
+        """An app_queue member event (AgentCalled, AgentConnect...) on the caller's channel: the
+        seat's leg as Dest, then the queue and the member, then `extra`."""
+        members = [("Queue", q.config.name), ("Interface", m.interface), ("MemberName", m.name)]
+        self.chan_event(name, ch, dest, members, *extra, privilege="agent,all")
+
+    def _cancel_ring(self, ch: Channel, seat: Channel, m: Member) -> None:
+        """app_queue gives up ringing `seat` for the caller: the Dial ends CANCEL, the seat's leg
+        hangs up and the member's device is free again."""
         self.chan_event("DialEnd", ch, seat.block("Dest"), [("DialStatus", "CANCEL")])
         self.hangup(seat, 0)
         self.member_device_changed(m.state_interface, "NOT_INUSE")
-        self._abandon(ch, q, entry, by_timeout=False)
-        return "gone", seat
 
     async def _connected(
         self,
@@ -1161,18 +1155,13 @@ class SimPbx:
         self._leave(q, entry)
         self.varset(ch, "QUEUEWAIT", str(hold), always=True)
         self.varset(ch, "QUEUEWAIT_MS", str(int(waited * 1000)), always=True)
-        self.chan_event(
+        self._agent_event(
             "AgentConnect",
             ch,
             seat.block("Dest"),
-            [
-                ("Queue", q.config.name),
-                ("Interface", m.interface),
-                ("MemberName", m.name),
-                ("HoldTime", str(hold)),
-                ("RingTime", str(ring_time)),
-            ],
-            privilege="agent,all",
+            q,
+            m,
+            [("HoldTime", str(hold)), ("RingTime", str(ring_time))],
         )
         bridge = Bridge(str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
         self.emit("BridgeCreate", "call,all", self._bridge_block(bridge))
@@ -1195,13 +1184,7 @@ class SimPbx:
         m.last_call = int(self.now())
         m.last_call_end = self.now()
         m.in_call = False
-        complete = [
-            ("Queue", q.config.name),
-            ("Interface", m.interface),
-            ("MemberName", m.name),
-            ("HoldTime", str(hold)),
-            ("TalkTime", str(talk)),
-        ]
+        complete = [("HoldTime", str(hold)), ("TalkTime", str(talk))]
         seat_ends = hit == 1 or (hit is None and seat_talk <= spec.talk_time)
         if ch.redirect_to is not None and hit == 0:
             # Trace 06: Redirect of the caller out of the bridge. The seat leg, alone in the
@@ -1219,14 +1202,7 @@ class SimPbx:
             # Trace 02: the seat hangs up.
             if not seat.soft_hangup:
                 self.chan_event("HangupRequest", seat)
-            self.chan_event(
-                "AgentComplete",
-                ch,
-                seat.block("Dest"),
-                complete,
-                [("Reason", "agent")],
-                privilege="agent,all",
-            )
+            self._agent_event("AgentComplete", ch, seat.block("Dest"), q, m, complete, [("Reason", "agent")])
             first, second = seat, ch
             if survey:
                 # Option c (the hotline's dialplan): the caller stays up and goes on in the dialplan.
@@ -1245,14 +1221,7 @@ class SimPbx:
             if not ch.soft_hangup:
                 self.chan_event("HangupRequest", ch)
             self.bridge_peers(ch, clear=True)
-            self.chan_event(
-                "AgentComplete",
-                ch,
-                seat.block("Dest"),
-                complete,
-                [("Reason", "caller")],
-                privilege="agent,all",
-            )
+            self._agent_event("AgentComplete", ch, seat.block("Dest"), q, m, complete, [("Reason", "caller")])
             self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), ch.block())
             self.queue_end_vars(ch, answered_at)
             self.varset(ch, "QUEUESTATUS", "CONTINUE")
@@ -1341,44 +1310,52 @@ class SimPbx:
         ]
 
     # ----------------------------------------------------------------- Originate (callbacks)
-    def originate(
-        self,
-        action_id: str,
-        endpoint: str,
-        context: str,
-        exten: str,
-        priority: int,
-        cid_num: str,
-        cid_name: str,
-        timeout: float,
-        variables: dict[str, str],
-    ) -> None:
-        self.spawn(
-            self._originate(
-                action_id, endpoint, context, exten, priority, cid_num, cid_name, timeout, variables
-            )
-        )
-
     def originate_failure(
         self, action_id: str, channel: str, context: str, exten: str, reason: int, cid_num: str, cid_name: str
     ) -> None:
+        self.originate_response(
+            action_id,
+            "Failure",
+            channel=channel,
+            context=context,
+            exten=exten,
+            reason=reason,
+            uniqueid="<null>",
+            cid_num=cid_num,
+            cid_name=cid_name,
+        )
+
+    def originate_response(
+        self,
+        action_id: str,
+        response: str,
+        *,
+        channel: str,
+        context: str,
+        exten: str,
+        reason: int,
+        uniqueid: str,
+        cid_num: str,
+        cid_name: str,
+    ) -> None:
+        """app_originate's OriginateResponse (`Success` with Reason 4, answered; or `Failure`)."""
         self.emit(
             "OriginateResponse",
             "call,all",
             [("ActionID", action_id)] if action_id else [],
             [
-                ("Response", "Failure"),
+                ("Response", response),
                 ("Channel", channel),
                 ("Context", context),
                 ("Exten", exten),
                 ("Reason", str(reason)),
-                ("Uniqueid", "<null>"),
+                ("Uniqueid", uniqueid),
                 ("CallerIDNum", cid_num),
                 ("CallerIDName", cid_name),
             ],
         )
 
-    async def _originate(
+    async def originate(
         self,
         action_id: str,
         endpoint: str,
@@ -1390,6 +1367,8 @@ class SimPbx:
         ring_timeout: float,
         variables: dict[str, str],
     ) -> None:
+        """Play one Originate of `PJSIP/<endpoint>` to its end; the AMI server spawns it once it
+        answered the action."""
         phone = self.phones.get(endpoint)
         if phone is None:
             # Endpoint without a contact: the channel cannot be created (not trace-backed).
@@ -1428,20 +1407,16 @@ class SimPbx:
             return
         self.newstate(leg, UP)
         self.emit("DialEnd", "call,all", leg.block("Dest"), [("DialStatus", "ANSWER")])
-        self.emit(
-            "OriginateResponse",
-            "call,all",
-            [("ActionID", action_id)] if action_id else [],
-            [
-                ("Response", "Success"),
-                ("Channel", leg.name),
-                ("Context", context),
-                ("Exten", exten),
-                ("Reason", "4"),
-                ("Uniqueid", leg.uniqueid),
-                ("CallerIDNum", cid_num),
-                ("CallerIDName", cid_name),
-            ],
+        self.originate_response(
+            action_id,
+            "Success",
+            channel=leg.name,
+            context=context,
+            exten=exten,
+            reason=4,
+            uniqueid=leg.uniqueid,
+            cid_num=cid_num,
+            cid_name=cid_name,
         )
         self.member_device_changed(f"PJSIP/{endpoint}", "INUSE")
         leg.context, leg.exten, leg.priority = context, exten, priority

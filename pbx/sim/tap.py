@@ -134,20 +134,16 @@ async def _run_tap(
     pbx.newexten(two, 1, first.app, pbx.expand(two, first.data))
     pbx.newstate(two, UP)
     pbx.newstate(one, UP)
-    pbx.emit(
-        "OriginateResponse",
-        "call,all",
-        [("ActionID", action_id)] if action_id else [],
-        [
-            ("Response", "Success"),
-            ("Channel", one.name),
-            ("Context", ""),
-            ("Exten", ""),
-            ("Reason", "4"),
-            ("Uniqueid", one.uniqueid),
-            ("CallerIDNum", cid_num),
-            ("CallerIDName", cid_name),
-        ],
+    pbx.originate_response(
+        action_id,
+        "Success",
+        channel=one.name,
+        context="",
+        exten="",
+        reason=4,
+        uniqueid=one.uniqueid,
+        cid_num=cid_num,
+        cid_name=cid_name,
     )
     pbx.newexten(one, 1, "AudioSocket", data)
     spying = not spied.gone
