@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -160,33 +159,11 @@ def _add_user(args: argparse.Namespace) -> None:
         )
 
 
-WS_MAX_MESSAGE_BYTES = 64 * 1024
-
-
-def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, object]:
-    """How `hotline serve` runs uvicorn (a function, so that tests can read it)."""
-    return {
-        "host": host,
-        "port": port,
-        "log_level": settings.log_level,
-        "lifespan": "on",
-        # Client addresses come from console_web.security.TrustedProxies, which believes
-        # X-Forwarded-For only from HOTLINE_WEB__TRUSTED_PROXIES (uvicorn's own default trusts 127.0.0.1).
-        "proxy_headers": False,
-        # The console's websocket only pushes; a browser never needs to send more than a few bytes.
-        "ws_max_size": WS_MAX_MESSAGE_BYTES,
-    }
-
-
 def _run_web(settings: Settings, host: str, port: int) -> None:
-    import uvicorn
-
     from app.main import build_app
+    from console_web.web import serve
 
-    config = uvicorn.Config(build_app(settings), **uvicorn_options(settings, host, port))  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    asyncio.run(server.serve())
-    if not server.started:
+    if not serve(build_app(settings), host=host, port=port, log_level=settings.log_level):
         raise SystemExit(1)
 
 

@@ -33,6 +33,7 @@ from ivr.agi_server import AgiServer
 from ivr.assembly import Routing, build_ivr, build_routing
 from pbx.ami_bridge import AmiBridge
 from pbx.ami_control import AmiCallControl
+from pbx.link import ami_link
 from pbx.reconciliation import Reconciliation, build_reconciler
 from pbx.sim.config import AgiTarget
 from pbx.sim.demo import start_demo_simulator
@@ -83,11 +84,6 @@ class Runtime:
         self.hub = WebsocketHub(self.bus)
         self.components = ComponentSet()
         self.passwords = Passwords()
-        demo_seed = (
-            (lambda repos: seed_demo(repos, self.passwords.hash(DEMO_ADMIN_PASSWORD)))
-            if settings.demo
-            else None
-        )
         # The database, the journal behind its writers (nothing lost), the Redis fan-out.
         self.storage = Storage(
             settings.database,
@@ -96,7 +92,7 @@ class Runtime:
             bus=self.bus,
             clock=self.clock,
             migrate=settings.demo or settings.database.auto_migrate,
-            seed=demo_seed,
+            seed=self._seed_demo if settings.demo else None,
         )
         self.journals = self.storage.journals
         self.recorder: TrailRecorder | None = None
@@ -201,8 +197,16 @@ class Runtime:
         add(Component("database", "数据库", store.open, store.close, probe=store.probe))
         add(Component("recorder", "通话留痕", self._start_recorder, self._stop_recorder))
         if s.redis.url:
-            redis = store.start_fanout, store.stop_fanout
-            add(Component("redis", "Redis 事件分发", *redis, probe=store.probe_fanout, required=False))
+            add(
+                Component(
+                    "redis",
+                    "Redis 事件分发",
+                    store.start_fanout,
+                    store.stop_fanout,
+                    probe=store.probe_fanout,
+                    required=False,
+                )
+            )
         add(Component.once("routing", "地址与队列路由", self._start_routing))
         add(Component("seats", "坐席状态", self._start_seats, self._stop_seats))
         if s.audiosocket.enabled:
@@ -213,10 +217,15 @@ class Runtime:
         if s.sim.enabled:
             add(Component("simulator", "PBX 模拟器", self._start_sim, self._stop_sim))
         if s.ami.enabled:
-            ami = self._start_ami, self._stop_ami
             add(
                 Component(
-                    "ami", "AMI 桥接", *ami, probe=self._probe_ami, required=False, announces_itself=True
+                    "ami",
+                    "AMI 桥接",
+                    self._start_ami,
+                    self._stop_ami,
+                    probe=self._probe_ami,
+                    required=False,
+                    announces_itself=True,
                 )
             )
             add(Component("callbacks", "回拨工单", self._start_callbacks, self._stop_callbacks))
@@ -258,6 +267,9 @@ class Runtime:
     async def stop(self) -> None:
         await self.components.stop_all()
         await self.loopwatch.stop()
+
+    def _seed_demo(self, repos: Repositories) -> None:
+        seed_demo(repos, self.passwords.hash(DEMO_ADMIN_PASSWORD))
 
     async def _start_recorder(self) -> None:
         repos = self.repos
@@ -321,16 +333,9 @@ class Runtime:
     async def _start_ami(self) -> None:
         a, repos, feed = self.settings.ami, self.repos, self._feed
         assert feed is not None
-        self.bridge = AmiBridge(
-            host=a.host,
-            port=self.simulator.port if self.simulator is not None else a.port,
-            username=a.username,
-            secret=a.secret.get_secret_value(),
-            tracker=self.tracker,
-            bus=self.bus,
-            clock=self.clock,
-        )
-        control = self.control = AmiCallControl(self.bridge, timeout=a.action_timeout_s)
+        port = self.simulator.port if self.simulator is not None else a.port
+        self.bridge, control = ami_link(a, port=port, tracker=self.tracker, bus=self.bus, clock=self.clock)
+        self.control = control
         self.seat_service = feed.command_through(
             control,
             repos.seats,
