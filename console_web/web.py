@@ -57,5 +57,8 @@ def serve(app: FastAPI, *, host: str, port: int, log_level: str) -> bool:
 
     config = uvicorn.Config(app, **uvicorn_options(host=host, port=port, log_level=log_level))  # type: ignore[arg-type]
     server = uvicorn.Server(config)
-    asyncio.run(server.serve())
+    try:
+        asyncio.run(server.serve())
+    except KeyboardInterrupt:
+        pass  # Ctrl+C: uvicorn shut the app down, then raised the signal again
     return bool(server.started)

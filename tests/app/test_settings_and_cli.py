@@ -168,6 +168,7 @@ def test_given_any_command_when_asking_help_then_usage_is_prefixed_once(
     assert done.value.code == 0
     assert out.startswith(" ".join(["用法：hotline", *command]) + " ")
     assert out.count("用法：") == 1
+    assert "usage:" not in out and "positional arguments" not in out and "options:" not in out
 
 
 def test_every_command_is_walked() -> None:
