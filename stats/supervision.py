@@ -110,7 +110,7 @@ class _Staff:
     backlog: dict[str, int]
 
 
-class SeatNow(Protocol):
+class BoardSeat(Protocol):
     """One seat's state on the seat board (`seats.state.SeatState`)."""
 
     @property
@@ -129,7 +129,7 @@ class SeatNow(Protocol):
     def pause_reason(self) -> PauseReason | None: ...
 
 
-def seeded_live_board(calls: LiveCalls, seats: Iterable[SeatNow]) -> LiveBoard:
+def seeded_live_board(calls: LiveCalls, seats: Iterable[BoardSeat]) -> LiveBoard:
     """A live board holding the callers waiting and the seat states now: read both on the loop,
     then let the bus keep it (`SupervisionService.follow`)."""
     live = LiveBoard()
