@@ -4,6 +4,7 @@ serves it with uvicorn (`serve`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -57,8 +58,7 @@ def serve(app: FastAPI, *, host: str, port: int, log_level: str) -> bool:
 
     config = uvicorn.Config(app, **uvicorn_options(host=host, port=port, log_level=log_level))  # type: ignore[arg-type]
     server = uvicorn.Server(config)
-    try:
+    # Ctrl+C: uvicorn shuts the app down, then raises the signal again; nothing is left to report.
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve())
-    except KeyboardInterrupt:
-        pass  # Ctrl+C: uvicorn shut the app down, then raised the signal again
     return bool(server.started)
