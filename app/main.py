@@ -2,77 +2,64 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from app.runtime import Runtime
-from app.seat_wiring import build_seat_workspace
 from app.settings import Settings
-from app.supervision import build_supervision
-from callbacks.service import CallbackService
-from callbacks.sla import SlaPolicy
-from callbacks.workbench import Workbench
 from console_web.security import SecurityConfig
 from console_web.web import install_console
-from core.blocking import offload
+from core.blocking import offload, on_loop
 from core.clock import Clock
-from core.errors import PbxUnavailable
+from core.ports import CallControl
 from pbx.offline import PbxOffline
 from routing.gazetteer import SHANGHAI_DIR
 from routing.office_admin import OfficeAdmin, seed_offices_if_empty
-from seats.board import SeatBoard
-from seats.rota import Rota, subscribe_seat_log
-from store.callback_repo_extras import CallbackLedgerRepository
-from store.callback_seats import CallbackSeats
-from store.schedules import ScheduleRepository, SeatLogRepository
+from seats.rota import subscribe_seat_log
+from seats.service import SeatService
+from seats.workspace import SeatWorkspace
+from stats.supervision import seeded_live_board
+from store import services
+from store.consultations import ConsultationRepository
+from store.schedules import SeatLogRepository
 
 
-def build_workbench(runtime: Runtime) -> Workbench:
-    """The work-order pages over the runtime's callback service. Without the AMI link the runtime
-    builds none: orders are then claimed, assigned, released and closed through one of our own
-    whose PBX refuses every command (calling back answers 503)."""
-    sla = SlaPolicy(calendar=runtime.calendar)
+def build_seat_workspace(runtime: Runtime, *, control: CallControl | None = None) -> SeatWorkspace:
+    """The workspace over the runtime's tracker, board, store and PBX. `control`: another PBX
+    connection for the seats' commands (a test's fake); the runtime's otherwise.
 
-    @functools.cache
-    def offline(board: SeatBoard) -> CallbackService:
-        return CallbackService(
-            store=runtime.repos.work_orders,
-            ledger=CallbackLedgerRepository(runtime.repos.db),
-            calls=PbxOffline(),
-            bus=runtime.bus,
-            clock=runtime.clock,
-            seats=CallbackSeats(runtime.repos, board),
-            sla=sla,
-        )
-
-    def service() -> CallbackService:
-        if runtime.callbacks is not None:
-            return runtime.callbacks
-        if runtime.board is None:
-            raise PbxUnavailable("坐席状态服务未启动")
-        return offline(runtime.board)
-
-    return Workbench(
-        orders=runtime.repos.work_orders,
-        teams=runtime.repos.teams,
-        seats=runtime.repos.seats,
+    Call it inside the running event loop, after `runtime.start()`: it subscribes to the bus."""
+    board = runtime.board
+    if board is None:
+        raise RuntimeError("runtime not started")
+    repos = runtime.repos
+    commands = runtime.seat_service
+    if control is not None:
+        commands = SeatService(control, repos.seats, repos.teams, runtime.rules, board, clock=runtime.clock)
+    routing = runtime.routing
+    districts = {} if routing is None else routing.resolver.gazetteer.districts
+    return SeatWorkspace(
+        board=board,
+        views=runtime.call_views,
+        live=runtime.tracker,
+        bus=runtime.bus,
         clock=runtime.clock,
-        sla=sla,
-        service=service,
-        dialling=lambda: runtime.callbacks is not None and runtime.control is not None,
-    )
-
-
-def build_rota(runtime: Runtime) -> Rota:
-    return Rota(
-        shifts=ScheduleRepository(runtime.repos.db),
-        log=SeatLogRepository(runtime.repos.db),
-        teams=runtime.repos.teams,
-        seats=runtime.repos.seats,
-        clock=runtime.clock,
+        rules=runtime.rules,
+        seats=repos.seats,
+        teams=repos.teams,
+        calls=repos.calls,
+        records=ConsultationRepository(repos.db),
+        transcripts=repos.transcripts,
+        orders=repos.work_orders,
+        offices=None if routing is None else routing.lookup,
+        district_names={code: d.name for code, d in districts.items()},
+        transfer_numbers=runtime.settings.web.transfer_numbers,
+        wrap_up_seconds=runtime.settings.seats.wrap_up_s,
+        commands=commands,
+        control=control or runtime.control,
+        after_call=runtime.after_call,
     )
 
 
@@ -83,19 +70,34 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, clock=clock)
         await runtime.start()
-        app.state.runtime = runtime
-        app.state.backend = runtime
-        app.state.reliability_backend = runtime
-        # Built inside the running loop: it subscribes to the bus.
+        app.state.runtime = app.state.backend = app.state.reliability_backend = runtime
+        repos, bus, clock_, calendar = runtime.repos, runtime.bus, runtime.clock, runtime.calendar
+        # Built inside the running loop: they subscribe to the bus, and read what the loop owns.
         app.state.seat_console = build_seat_workspace(runtime)
-        await offload(seed_offices_if_empty, runtime.repos.offices, SHANGHAI_DIR)
-        subscribe_seat_log(runtime.bus, SeatLogRepository(runtime.repos.db), guard=runtime.journals.guard)
-        app.state.schedule_backend = rota = build_rota(runtime)
-        app.state.supervisor_backend = build_supervision(runtime, shifts=rota.shifts_on)
-        app.state.orders_backend = build_workbench(runtime)
-        app.state.offices_backend = offices = OfficeAdmin(
-            runtime.repos.offices, runtime.repos.teams, on_reload=runtime.use_office_registry
+        await offload(seed_offices_if_empty, repos.offices, SHANGHAI_DIR)
+        subscribe_seat_log(bus, SeatLogRepository(repos.db), guard=runtime.journals.guard)
+        app.state.schedule_backend = rota = services.rota(repos, clock_)
+        seats_now = runtime.board.states.values() if runtime.board is not None else ()
+        live = seeded_live_board(runtime.call_views, seats_now)
+        wrap_up_s = settings.seats.wrap_up_s
+        supervision = services.supervision(
+            repos, live=live, roster=rota, clock=clock_, calendar=calendar, wrap_up_s=wrap_up_s
         )
+        bus.subscribe("supervisor-live", supervision.follow)
+        app.state.supervisor_backend = supervision
+        app.state.orders_backend = services.workbench(
+            repos,
+            live=lambda: runtime.callbacks,
+            board=lambda: runtime.board,
+            offline=PbxOffline(),
+            dialling=lambda: runtime.callbacks is not None and runtime.control is not None,
+            bus=bus,
+            clock=clock_,
+            calendar=calendar,
+        )
+        # The registry is loaded on a worker thread (after every edit too) and swapped on the loop.
+        swap = on_loop(runtime.use_office_registry)
+        app.state.offices_backend = offices = OfficeAdmin(repos.offices, repos.teams, on_reload=swap)
         await offload(offices.reload)
         try:
             yield

@@ -1,7 +1,9 @@
 """The running system: builds every component from settings and starts / stops them in order.
 
-Nothing is created at import time; `Runtime(settings)` only records what to build, and `start()`
-builds and starts it inside the running event loop (panoramisk and asyncio objects need one).
+Nothing is created at import time; `Runtime(settings)` only records what to build (`_plan`), and
+`start()` builds and starts it inside the running event loop (panoramisk and asyncio objects need
+one). Each adapter package builds its own part from its settings section; the runtime keeps the
+order, the dependencies between the parts and the references the rest of the app reads.
 """
 
 from __future__ import annotations
@@ -9,13 +11,11 @@ from __future__ import annotations
 import gc
 from zoneinfo import ZoneInfo
 
-from app.components import Component, ComponentSet
 from app.seed import DEMO_SEATS, seed_demo
 from app.settings import DEMO_ADMIN_PASSWORD, Settings
 from asr.audiosocket import AudioSocketServer
-from asr.speech import AsrSpeechCapture, LiveTranscriptTap, SpeechServer
+from asr.speech import SpeechServer
 from callbacks.service import CallbackService
-from callbacks.sla import SlaPolicy
 from callbacks.subscriber import subscribe_callbacks
 from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
@@ -25,8 +25,8 @@ from core.bus import EventBus
 from core.call_view import CallViews
 from core.calls import CallRecord
 from core.clock import Clock, SystemClock
-from core.events import ComponentStatusChanged
-from core.ivr_events import AppointmentRequested, CallbackRequested, SurveyAnswered
+from core.components import Component, ComponentSet
+from core.ivr_events import CallbackRequested, SurveyAnswered
 from core.loopwatch import LoopWatch
 from core.ports import SmsSender
 from core.ticker import Ticker
@@ -34,6 +34,7 @@ from ivr.agi_server import AgiServer
 from ivr.assembly import Routing, build_ivr, build_routing
 from pbx.ami_bridge import AmiBridge
 from pbx.ami_control import AmiCallControl
+from pbx.link import ami_link
 from pbx.reconciliation import Reconciliation, build_reconciler
 from pbx.sim.config import AgiTarget
 from pbx.sim.demo import start_demo_simulator
@@ -48,19 +49,16 @@ from seats.board import SeatBoard
 from seats.feed import BoardFeed
 from seats.models import Seat
 from seats.service import SeatService
-from store.appointments import AppointmentBooker, AppointmentRepository
-from store.callback_repo_extras import CallbackLedgerRepository
-from store.callback_seats import CallbackSeats
-from store.db import Database, DatabaseProbe
+from store.appointments import subscribe_appointments
+from store.db import Database
 from store.ivr_outcomes import IvrOutcomes
-from store.journal import Journals, journal_folder
-from store.migrate import open_database
 from store.presence import SeatPresenceRepository
 from store.record_tables import QueueLogTable
 from store.recorder import TrailRecorder
 from store.records import KnownCallsRepository, RecordCheckpointRepository
-from store.redis_fanout import RedisFanout
 from store.repositories import Repositories
+from store.services import callback_service
+from store.storage import Storage
 
 
 async def start_simulator(
@@ -86,11 +84,19 @@ class Runtime:
         self.bus = EventBus()
         self.hub = WebsocketHub(self.bus)
         self.components = ComponentSet()
-        self._db: Database | None = None
-        self._repos: Repositories | None = None
-        self.fanout: RedisFanout | None = None
-        self.recorder: TrailRecorder | None = None
         self.passwords = Passwords()
+        # The database, the journal behind its writers (nothing lost), the Redis fan-out.
+        self.storage = Storage(
+            settings.database,
+            settings.journal,
+            settings.redis,
+            bus=self.bus,
+            clock=self.clock,
+            migrate=settings.demo or settings.database.auto_migrate,
+            seed=self._seed_demo if settings.demo else None,
+        )
+        self.journals = self.storage.journals
+        self.recorder: TrailRecorder | None = None
         self._auth: AuthService | None = None
         self.calendar = load_holidays()
         self.rules = load_queue_rules(self.calendar)
@@ -110,13 +116,8 @@ class Runtime:
         self._callback_ticker: Ticker | None = None
         self.sms: SmsSender = LoggingSmsSender()
         self.speech = SpeechServer(self.bus, settings.asr, settings.audiosocket, self.clock)
-        # Nothing lost: the journal behind the database writers, the reconciliation with
-        # Asterisk's records, the database's real health.
-        self.journals = Journals(
-            journal_folder(settings.journal.dir, settings.database.url), max_tries=settings.journal.max_tries
-        )
+        # The reconciliation with Asterisk's records.
         self.reconciliation = Reconciliation()
-        self._probe_db = DatabaseProbe(lambda: self._db)
         # Who sees what (core.access): one Scope per principal, for lists, reads and pushes alike.
         self.scopes = Scopes(lambda: (self.repos.teams.all(), self.repos.seats.all()))
         # How long the event loop was kept from running (nothing may block it: core.blocking).
@@ -127,14 +128,21 @@ class Runtime:
 
     @property
     def repos(self) -> Repositories:
-        if self._repos is None:
+        if self.storage.repos is None:
             raise RuntimeError("runtime not started")
-        return self._repos
+        return self.storage.repos
 
     @property
     def auth(self) -> AuthService:
         if self._auth is None:
-            raise RuntimeError("runtime not started")
+            repos = self.repos
+            self._auth = AuthService(
+                users=repos.users,
+                sessions=repos.sessions,
+                audit=repos.audit,
+                clock=self.clock,
+                passwords=self.passwords,
+            )
         return self._auth
 
     @property
@@ -144,7 +152,8 @@ class Runtime:
     # --- ConsoleBackend ----------------------------------------------------------------------
 
     def use_office_registry(self, registry: OfficeRegistry) -> None:
-        """The office registry was edited: routing (IVR and console lookups) uses it from now on."""
+        """The office registry was edited: routing (IVR and console lookups) uses it from now on.
+        On the event loop (routing is the loop's): from a worker thread, `core.blocking.on_loop`."""
         if self.routing is not None:
             self.routing.lookup.use_registry(registry)
 
@@ -155,14 +164,11 @@ class Runtime:
     async def components_now(self) -> list[dict[str, object]]:
         """console_web.routes.ConsoleBackend: the database's round trip on a worker thread; every
         other probe reads what the loop owns (the AMI link, the reconciler, the ASR server): here."""
-        database = await offload(self._probe_db)
+        database = await offload(self.storage.probe)
         return self.components.status({"database": database})
 
     def _probe_ami(self) -> tuple[bool, str]:
         return self.bridge.health() if self.bridge is not None else (False, "未启动")
-
-    def _probe_redis(self) -> tuple[bool, str]:
-        return self.fanout.health() if self.fanout is not None else (False, "未启动")
 
     def dead_letters(self, limit: int) -> list[dict[str, object]]:
         """console_web.reliability_api.ReliabilityBackend."""
@@ -188,27 +194,26 @@ class Runtime:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def _plan(self) -> None:
-        s, add = self.settings, self.components.add
+        s, add, store = self.settings, self.components.add, self.storage
         add(Component("bus", "事件总线", self.bus.start, self.bus.stop))
-        add(Component("database", "数据库", self._start_db, self._stop_db, probe=self._probe_db))
+        add(Component("database", "数据库", store.open, store.close, probe=store.probe))
         add(Component("recorder", "通话留痕", self._start_recorder, self._stop_recorder))
         if s.redis.url:
             add(
                 Component(
                     "redis",
                     "Redis 事件分发",
-                    self._start_fanout,
-                    self._stop_fanout,
-                    probe=self._probe_redis,
+                    store.start_fanout,
+                    store.stop_fanout,
+                    probe=store.probe_fanout,
                     required=False,
                 )
             )
-        add(Component("routing", "地址与队列路由", self._start_routing, self._noop))
+        add(Component.once("routing", "地址与队列路由", self._start_routing))
         add(Component("seats", "坐席状态", self._start_seats, self._stop_seats))
         if s.audiosocket.enabled:
-            speech = self.speech
-            label = "语音识别（AudioSocket + Vosk）"
-            add(Component("asr", label, speech.start, speech.stop, probe=speech.probe, required=False))
+            speech, label = self.speech, "语音识别（AudioSocket + Vosk）"
+            add(Component.of("asr", label, speech, probe=speech.probe, required=False))
         if s.agi.enabled:
             add(Component("agi", "语音导航（FastAGI）", self._start_agi, self._stop_agi))
         if s.sim.enabled:
@@ -227,28 +232,24 @@ class Runtime:
             )
             add(Component("callbacks", "回拨工单", self._start_callbacks, self._stop_callbacks))
             if s.audiosocket.enabled:
-                add(Component("tap", "实时转写接入", self._start_tap, self._noop, required=False))
-        add(Component("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes, self._noop))
-        add(Component("appointments", "预约与短信", self._start_appointments, self._noop))
+                add(Component.once("tap", "实时转写接入", self._start_tap, required=False))
+        add(Component.once("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes))
+        add(Component.once("appointments", "预约与短信", self._start_appointments))
         records = s.asterisk_records
         if s.ami.enabled or records.queue_log or records.cdr_csv or records.database_url:
-            reconciliation = self.reconciliation
+            rec = self.reconciliation
             add(
                 Component(
                     "records",
                     "话单与队列日志核对",
                     self._start_records,
-                    reconciliation.stop,
-                    probe=reconciliation.probe,
+                    rec.stop,
+                    probe=rec.probe,
                     required=False,
                 )
             )
         if s.sim.enabled and s.sim.auto_login_seats:
-            add(
-                Component(
-                    "demo-seats", "演示坐席自动签入", self._start_demo_seats, self._noop, required=False
-                )
-            )
+            add(Component.once("demo-seats", "演示坐席自动签入", self._start_demo_seats, required=False))
 
     async def start(self) -> None:
         await self.loopwatch.start()
@@ -263,39 +264,14 @@ class Runtime:
         # bench/loop_lag.py's traffic).
         gc.collect()  # start-up's own garbage first: what is frozen is never collected
         gc.freeze()
-        for c, st in zip(self.components.items, self.components.status(), strict=True):
-            if not c.announces_itself:
-                await self.bus.publish(
-                    ComponentStatusChanged(
-                        at=self.clock.now(), component=c.name, up=bool(st["up"]), detail=str(st["detail"])
-                    )
-                )
+        await self.components.announce(self.bus.publish, self.clock)
 
     async def stop(self) -> None:
         await self.components.stop_all()
         await self.loopwatch.stop()
 
-    async def _noop(self) -> None:
-        return None
-
-    async def _start_db(self) -> None:
-        # Migrations, the check and the demo seed are blocking database work: on a worker thread.
-        migrate = self.settings.demo or self.settings.database.auto_migrate
-        db = self._db = await offload(open_database, self.settings.database.url, migrate=migrate)
-        self._repos = repos = Repositories(db)
-        self._auth = AuthService(
-            users=repos.users,
-            sessions=repos.sessions,
-            audit=repos.audit,
-            clock=self.clock,
-            passwords=self.passwords,
-        )
-        if self.settings.demo:
-            await offload(seed_demo, repos, self.passwords.hash(DEMO_ADMIN_PASSWORD))
-
-    async def _stop_db(self) -> None:
-        if self._db is not None:
-            await offload(self._db.dispose)
+    def _seed_demo(self, repos: Repositories) -> None:
+        seed_demo(repos, self.passwords.hash(DEMO_ADMIN_PASSWORD))
 
     async def _start_recorder(self) -> None:
         repos = self.repos
@@ -323,16 +299,12 @@ class Runtime:
             await self._feed.stop()
 
     async def _start_tap(self) -> None:
-        assert self.control is not None and self.speech.server is not None
-        server = self.speech.server
-        address = f"{self.settings.audiosocket.host}:{server.port}"
-        LiveTranscriptTap(
-            bus=self.bus, control=self.control, tracker=self.tracker, server=server, address=address
-        ).subscribe()
+        assert self.control is not None
+        self.speech.tap(self.control, self.tracker).subscribe()
 
     async def _start_agi(self) -> None:
         assert self.routing is not None
-        server, sock = self.speech.server, self.settings.audiosocket
+        sock = self.settings.audiosocket
         self.agi = build_ivr(
             self.routing,
             audiosocket_address=f"{sock.host}:{sock.port}",
@@ -340,7 +312,7 @@ class Runtime:
             board=self.board,
             bus=self.bus,
             clock=self.clock,
-            capture=AsrSpeechCapture(server, self.routing.grammar) if server is not None else None,
+            capture=self.speech.capture(self.routing.grammar),
         )
         await self.agi.start(self.settings.agi.host, self.settings.agi.port)
 
@@ -361,31 +333,20 @@ class Runtime:
             await self.simulator.stop()
 
     async def _start_ami(self) -> None:
-        a, seats = self.settings.ami, self.settings.seats
-        assert self.board is not None and self._db is not None and self._feed is not None
-        self.bridge = AmiBridge(
-            host=a.host,
-            port=self.simulator.port if self.simulator is not None else a.port,
-            username=a.username,
-            secret=a.secret.get_secret_value(),
-            tracker=self.tracker,
-            bus=self.bus,
-            clock=self.clock,
-        )
-        control = self.control = AmiCallControl(self.bridge, timeout=a.action_timeout_s)
-        self.seat_service = self._feed.seat_service = SeatService(
+        a, repos, feed = self.settings.ami, self.repos, self._feed
+        assert feed is not None
+        port = self.simulator.port if self.simulator is not None else a.port
+        self.bridge, control = ami_link(a, port=port, tracker=self.tracker, bus=self.bus, clock=self.clock)
+        self.control = control
+        self.seat_service = feed.command_through(
             control,
-            self.repos.seats,
-            self.repos.teams,
+            repos.seats,
+            repos.teams,
             self.rules,
-            self.board,
-            presence=SeatPresenceRepository(self._db),
-            clock=self.clock,
+            presence=SeatPresenceRepository(repos.db),
+            after_call_work_s=self.settings.seats.after_call_work_s,
         )
-        if seats.after_call_work_s > 0:
-            self.after_call = self._feed.after_call = AfterCallWork(
-                control, self.repos.seats, self.board, seconds=seats.after_call_work_s, clock=self.clock
-            )
+        self.after_call = feed.after_call
         await self.bridge.start()
 
     async def _stop_ami(self) -> None:
@@ -395,15 +356,9 @@ class Runtime:
             await self.bridge.stop()
 
     async def _start_callbacks(self) -> None:
-        assert self.control is not None and self.board is not None and self._db is not None
-        service = self.callbacks = CallbackService(
-            store=self.repos.work_orders,
-            ledger=CallbackLedgerRepository(self._db),
-            calls=self.control,
-            bus=self.bus,
-            clock=self.clock,
-            seats=CallbackSeats(self.repos, self.board),
-            sla=SlaPolicy(calendar=self.calendar),
+        assert self.control is not None and self.board is not None
+        service = self.callbacks = callback_service(
+            self.repos, self.board, calls=self.control, bus=self.bus, clock=self.clock, calendar=self.calendar
         )
         subscribe_callbacks(self.bus, service, guard=self.journals.guard)
         self._callback_ticker = Ticker("callbacks", self.settings.callbacks.tick_s, service.tick)
@@ -414,16 +369,12 @@ class Runtime:
             await self._callback_ticker.stop()
 
     async def _start_appointments(self) -> None:
-        assert self._db is not None and self.routing is not None
+        assert self.routing is not None
         lookup = self.routing.lookup
-        booker = AppointmentBooker(
-            repo=AppointmentRepository(self._db),
-            registry=lambda: lookup.registry,
-            calendar=self.calendar,
-            sms=self.sms,
-            clock=self.clock,
+        registry, db = (lambda: lookup.registry), self.repos.db
+        subscribe_appointments(
+            self.bus, db, registry=registry, calendar=self.calendar, sms=self.sms, clock=self.clock
         )
-        self.bus.subscribe("appointments", booker.handle, types=(AppointmentRequested,))
 
     async def _start_ivr_outcomes(self) -> None:
         handle = self.journals.guard("ivr-outcomes", IvrOutcomes(self.repos, self.callbacks).handle)
@@ -431,13 +382,9 @@ class Runtime:
 
     async def _start_records(self) -> None:
         """Reconcile with Asterisk's records at start, after every AMI (re)login and periodically."""
-        assert self._db is not None
-        cfg = self.settings.asterisk_records
-        if self.simulator is not None and not (cfg.queue_log or cfg.cdr_csv or cfg.database_url):
-            # The embedded simulator writes Asterisk's queue log and CDR: reconcile against them,
-            # exactly as against a real Asterisk's files.
-            sim = self.simulator
-            cfg = cfg.model_copy(update={"queue_log": str(sim.queue_log_path), "cdr_csv": str(sim.cdr_path)})
+        cfg, db, sim = self.settings.asterisk_records, self.repos.db, self.simulator
+        if sim is not None:
+            cfg = cfg.or_simulated(sim.queue_log_path, sim.cdr_path)
         table = None
         if cfg.database_url:
             tz = ZoneInfo(cfg.queue_log_tz)
@@ -445,8 +392,8 @@ class Runtime:
         reconciler = build_reconciler(
             cfg,
             queue_log_table=table,
-            checkpoints=RecordCheckpointRepository(self._db),
-            calls=KnownCallsRepository(self._db),
+            checkpoints=RecordCheckpointRepository(db),
+            calls=KnownCallsRepository(db),
             live=lambda: tuple(self.tracker.calls),
             publish=self.bus.publish,
             clock=self.clock,
@@ -461,14 +408,3 @@ class Runtime:
     async def _start_demo_seats(self) -> None:
         assert self._feed is not None
         self._feed.log_in_on_first_link(sid for sid, *_ in DEMO_SEATS)
-
-    async def _start_fanout(self) -> None:
-        assert self.settings.redis.url
-        self.fanout = RedisFanout(
-            self.bus, self.settings.redis.url, channel=self.settings.redis.channel, clock=self.clock
-        )
-        await self.fanout.start()
-
-    async def _stop_fanout(self) -> None:
-        if self.fanout is not None:
-            await self.fanout.stop()

@@ -73,6 +73,18 @@ class SpeechServer:
         if self.server is not None:
             await self.server.stop()
 
+    def capture(self, grammar: Sequence[str] | None) -> AsrSpeechCapture | None:
+        """The IVR's spoken-address capture over the server (None: ASR is off, the IVR uses keys)."""
+        return AsrSpeechCapture(self.server, grammar) if self.server is not None else None
+
+    def tap(self, control: CallControl, tracker: LiveCalls) -> LiveTranscriptTap:
+        """The live tap of answered calls into the server (call it once the server is up)."""
+        assert self.server is not None
+        address = f"{self._sock.host}:{self.server.port}"
+        return LiveTranscriptTap(
+            bus=self._bus, control=control, tracker=tracker, server=self.server, address=address
+        )
+
     def probe(self) -> tuple[bool, str]:
         if self.server is None or self.server.recognizer is None:
             return False, self._detail or "未启动"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,11 +166,8 @@ def conf_values(settings: AsteriskSetupSettings, seats: list[Seat], etc_dir: Pat
 
 def render_from_database(settings: AsteriskSetupSettings, out: Path) -> RenderReport:
     _secret(settings)  # before touching the database or the disk
-    db = Database(settings.database.url)
-    try:
+    with Database(settings.database.url) as db:
         seats = seats_for_asterisk(Repositories(db))
-    finally:
-        db.dispose()
     out_dir = _out_dir(out)
     try:
         files = render_asterisk_conf(out_dir, conf_values(settings, seats, out_dir))
@@ -211,3 +209,14 @@ async def reload_asterisk(
         return [(m, await control.reload(m)) for m in modules]
     finally:
         await bridge.stop(drain_timeout=1.0)
+
+
+def render_and_reload(
+    settings: AsteriskSetupSettings, out: Path, *, reload: bool, say: Callable[[str], None]
+) -> None:
+    """`hotline asterisk-conf render|reload`: render the files into `out`, then (`reload`) have
+    Asterisk reload them over AMI; `say` reports each step as it is done."""
+    say(render_from_database(settings, out).summary())
+    if reload:
+        for module, message in asyncio.run(reload_asterisk(settings)):
+            say(f"已重新加载 {module}：{message}")

@@ -1,6 +1,10 @@
-"""Installs the console (routes, static assets, error handler) on a FastAPI application."""
+"""Installs the console (routes, static assets, error handler) on a FastAPI application, and
+serves it with uvicorn (`serve`)."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -28,3 +32,33 @@ def install_console(app: FastAPI, security: SecurityConfig | None = None) -> Non
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(HotlineError, hotline_error_handler)
     install_security(app, security or SecurityConfig())
+
+
+WS_MAX_MESSAGE_BYTES = 64 * 1024
+
+
+def uvicorn_options(*, host: str, port: int, log_level: str) -> dict[str, object]:
+    """How the console runs under uvicorn (a function, so that tests can read it)."""
+    return {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "lifespan": "on",
+        # Client addresses come from console_web.security.TrustedProxies, which believes
+        # X-Forwarded-For only from HOTLINE_WEB__TRUSTED_PROXIES (uvicorn's own default trusts 127.0.0.1).
+        "proxy_headers": False,
+        # The console's websocket only pushes; a browser never needs to send more than a few bytes.
+        "ws_max_size": WS_MAX_MESSAGE_BYTES,
+    }
+
+
+def serve(app: FastAPI, *, host: str, port: int, log_level: str) -> bool:
+    """Serve `app` until stopped (Ctrl+C); False when it never started (its lifespan failed)."""
+    import uvicorn
+
+    config = uvicorn.Config(app, **uvicorn_options(host=host, port=port, log_level=log_level))  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    # Ctrl+C: uvicorn shuts the app down, then raises the signal again; nothing is left to report.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(server.serve())
+    return bool(server.started)

@@ -20,3 +20,14 @@ T = TypeVar("T")
 async def offload(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run the blocking `fn(*args, **kwargs)` on a worker thread and await its result."""
     return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def on_loop(fn: Callable[[T], None]) -> Callable[[T], None]:
+    """`fn` for callers on worker threads: each call is handed to the event loop running now, so
+    that state the loop owns is changed on the loop, never from the worker. Call it on the loop."""
+    loop = asyncio.get_running_loop()
+
+    def call(arg: T) -> None:
+        loop.call_soon_threadsafe(fn, arg)
+
+    return call

@@ -41,6 +41,12 @@ class PromptBuildReport:
     unchanged: tuple[str, ...]
     kept_recordings: tuple[str, ...]
 
+    def summary(self, out: Path) -> str:
+        return (
+            f"提示音已生成：新建 {len(self.built)} 个，未变 {len(self.unchanged)} 个，"
+            f"保留录音 {len(self.kept_recordings)} 个 → {out}"
+        )
+
 
 def _commands(text: str, raw: Path, out: Path, *, voice: str, espeak: str, sox: str) -> list[list[str]]:
     return [

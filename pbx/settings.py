@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field, SecretStr
 
 DEMO_AMI_SECRET = "hotline-demo-ami-secret"
@@ -42,3 +44,10 @@ class AsteriskRecordsSettings(BaseModel):
         description="记录多久无变化即视为通话已结束；数据库中未结束且 PBX 已无此通话多久后按未见结束关闭（秒）",
     )
     interval_s: float = Field(default=300.0, description="定时核对间隔（秒）；启动和每次 AMI 重连时也会核对")
+
+    def or_simulated(self, queue_log: Path, cdr: Path) -> AsteriskRecordsSettings:
+        """The embedded simulator writes Asterisk's queue log and CDR: unless other records are
+        named, reconcile against its files, exactly as against a real Asterisk's."""
+        if self.queue_log or self.cdr_csv or self.database_url:
+            return self
+        return self.model_copy(update={"queue_log": str(queue_log), "cdr_csv": str(cdr)})

@@ -18,11 +18,13 @@ from core.clock import Clock
 from core.errors import HotlineError
 from core.events import DomainEvent, StateResynced
 from core.ids import SeatId
+from core.ports import CallControl
 from core.ticker import Ticker
+from routing.queues import QueueRules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
-from seats.presence import SeatRestorer
-from seats.service import SeatService
+from seats.presence import SeatPresenceStore, SeatRestorer
+from seats.service import SeatDirectory, SeatService, TeamDirectory
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,28 @@ class BoardFeed:
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._restoring: asyncio.Task[None] | None = None
         self._ticker = Ticker("wrap-up", 1.0, self._tick)
+
+    def command_through(
+        self,
+        control: CallControl,
+        seats: SeatDirectory,
+        teams: TeamDirectory,
+        rules: QueueRules,
+        *,
+        presence: SeatPresenceStore,
+        after_call_work_s: float,
+    ) -> SeatService:
+        """The AMI link is built: seats can now be logged in and paused through `control`, their
+        lost queue memberships restored after a PBX restart, and (`after_call_work_s` > 0) paused
+        for after-call work when they hang up."""
+        self.seat_service = SeatService(
+            control, seats, teams, rules, self._board, presence=presence, clock=self._clock
+        )
+        if after_call_work_s > 0:
+            self.after_call = AfterCallWork(
+                control, seats, self._board, seconds=after_call_work_s, clock=self._clock
+            )
+        return self.seat_service
 
     async def start(self) -> None:
         self._bus.subscribe("seat-board", self._follow)

@@ -2,8 +2,8 @@
 
 `subscribe_seat_log` appends every `SeatStateChanged` to the seat status log (off the event loop).
 `Rota` implements `console_web.schedule_api.ScheduleBackend` over a `ShiftStore` and a `SeatLog`
-(`store.schedules` implements both); its `shifts_on` is what the supervisor board counts
-"scheduled now" from. Everything but the subscriber blocks: call it off the event loop.
+(`store.schedules` implements both); its `on_shift` (`stats.ports.Roster`) is what the supervisor
+board counts "scheduled now" from. Everything but the subscriber blocks: call it off the event loop.
 
 Scope (`core.access.Scope`): supervisors and admins read and edit the plans of the teams they see;
 a seat reads its own team's plan only.
@@ -278,6 +278,12 @@ class Rota:
     def shifts_on(self, day: date) -> list[Shift]:
         """Every team's shifts of `day` (the supervisor board's shift source)."""
         return [s.shift for s in self.shifts.on_day(day)]
+
+    def on_shift(self, at: datetime) -> set[str]:
+        """`stats.ports.Roster`: the seats whose shift covers `at`."""
+        return {
+            s.seat_id for s in self.shifts_on(at.astimezone(CHINA_TZ).date()) if s.starts_at <= at < s.ends_at
+        }
 
 
 def _outside_month(text: str, month: date) -> list[str]:

@@ -2,7 +2,7 @@
 
 `stats` may import only `core` and `routing`; what it needs of `seats` (teams, seats, shifts) and
 of `callbacks` (the open work orders and their SLA state) comes through these Protocols, which the
-composition root (`app/supervision.py`) satisfies. `store.repositories.CallRepository` satisfies
+store (`store/services.py`) satisfies. `store.repositories.CallRepository` satisfies
 `CallHistory` and `SurveyRepository` satisfies `SurveyHistory` as they are.
 
 Every method is synchronous and may block (a database read): async callers go through

@@ -22,9 +22,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from core.access import Principal, Scope
 from core.blocking import offload
@@ -37,6 +38,7 @@ from core.call_events import (
     CallTimedOut,
     CallTransferred,
 )
+from core.call_view import CallViews
 from core.clock import Clock
 from core.events import DomainEvent
 from core.ivr_events import SurveyAnswered
@@ -105,6 +107,35 @@ class _Cached:
 class _Staff:
     scheduled: int
     backlog: dict[str, int]
+
+
+class BoardSeat(Protocol):
+    """One seat's state on the seat board (`seats.state.SeatState`)."""
+
+    @property
+    def seat_id(self) -> str: ...
+
+    @property
+    def team_id(self) -> str: ...
+
+    @property
+    def status(self) -> SeatStatus: ...
+
+    @property
+    def since(self) -> datetime | None: ...
+
+    @property
+    def pause_reason(self) -> PauseReason | None: ...
+
+
+def seeded_live_board(calls: CallViews, seats: Iterable[BoardSeat]) -> LiveBoard:
+    """A live board over the calls' read model, holding the seat states now: read on the loop,
+    then let the bus keep it (`SupervisionService.follow`)."""
+    live = LiveBoard(calls)
+    for st in seats:
+        reason = st.pause_reason.value if st.pause_reason else None
+        live.seed_seat(st.seat_id, st.team_id, st.status.value, st.since, reason)
+    return live
 
 
 @dataclass(eq=False, kw_only=True)

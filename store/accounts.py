@@ -8,6 +8,13 @@ from core.ids import SeatId, TeamId, UserId, new_id
 from seats.models import User
 from store.repositories import Repositories
 
+MIN_PASSWORD_LENGTH = 8
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ConfigurationError(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+
 
 def check_seat_named(role: Role, seat: str | None) -> None:
     """A seat's account names its seat (checked before the password is asked for)."""

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.blocking import offload
+from core.bus import EventBus
 from core.clock import Clock
 from core.errors import HotlineError
 from core.events import DomainEvent
@@ -112,3 +113,19 @@ class AppointmentBooker:
             return
         if await offload(self._repo.add, appt, call_id=event.call_id):
             await send_confirmation(appt, self._sms)
+
+
+def subscribe_appointments(
+    bus: EventBus,
+    db: Database,
+    *,
+    registry: Callable[[], OfficeRegistry],
+    calendar: HolidayCalendar,
+    sms: SmsSender,
+    clock: Clock,
+) -> None:
+    """Book the IVR's appointment requests (`AppointmentRequested`) into the appointments table."""
+    booker = AppointmentBooker(
+        repo=AppointmentRepository(db), registry=registry, calendar=calendar, sms=sms, clock=clock
+    )
+    bus.subscribe("appointments", booker.handle, types=(AppointmentRequested,))

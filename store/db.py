@@ -109,6 +109,12 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dispose()
+
 
 class DatabaseProbe:
     """A real round trip to the database (cached for a second: the status page polls)."""

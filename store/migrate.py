@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from core.errors import ConfigurationError
-from store.db import Database, create_db_engine, normalise_url
+from store.db import Database, create_db_engine, normalise_url, sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -67,6 +67,23 @@ def is_up_to_date(engine: Engine) -> bool:
     return current_revision(engine) == head_revision()
 
 
+NOT_MIGRATED = "数据库结构不是最新版本，请先运行：hotline db upgrade"
+
+
+def require_newest_schema(url: str) -> None:
+    """ConfigurationError (in Chinese, saying how to get there) unless the database at `url` has
+    the newest schema; a SQLite file that does not exist is not created."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise ConfigurationError(f"{NOT_MIGRATED}（数据库文件不存在：{path}）")
+    db = Database(url)
+    try:
+        if not is_up_to_date(db.engine):
+            raise ConfigurationError(NOT_MIGRATED)
+    finally:
+        db.dispose()
+
+
 def open_database(url: str, *, migrate: bool) -> Database:
     """The database at `url`, migrated to the newest schema when `migrate`; otherwise it must
     already be there (ConfigurationError, in Chinese, says how to get there)."""
@@ -75,7 +92,7 @@ def open_database(url: str, *, migrate: bool) -> Database:
         if migrate:
             upgrade(db.url, engine=db.engine)
         elif not is_up_to_date(db.engine):
-            raise ConfigurationError("数据库结构不是最新版本，请先运行：hotline db upgrade")
+            raise ConfigurationError(NOT_MIGRATED)
     except Exception:
         db.dispose()
         raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from seats.seat_import import ImportReport, SeatImportError, check_rows, decode_csv, read_rows
+from store.db import Database
 from store.repositories import Repositories
 from store.seat_phones import SeatPhoneRepository
 
@@ -53,3 +54,9 @@ def import_seats_file(repos: Repositories, path: Path) -> ImportReport:
     except OSError as exc:
         raise SeatImportError([f"无法读取文件 {path}：{exc.strerror or exc}"]) from exc
     return import_seats(repos, decode_csv(raw, path))
+
+
+def import_seats_at(url: str, path: Path) -> ImportReport:
+    """`hotline seats import FILE`: the seats, teams and phones of a CSV file into the database at `url`."""
+    with Database(url) as db:
+        return import_seats_file(Repositories(db), path)

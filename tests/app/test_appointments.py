@@ -35,8 +35,8 @@ async def test_given_an_ivr_appointment_request_when_handled_then_a_record_and_o
         await runtime.bus.publish(request)
         await runtime.bus.publish(request)  # a repeated event books nothing twice
         await runtime.bus.drain()
-        assert runtime._db is not None
-        repo = AppointmentRepository(runtime._db)
+        assert runtime.repos.db is not None
+        repo = AppointmentRepository(runtime.repos.db)
         monday = datetime(2026, 9, 28, tzinfo=CHINA_TZ)
         (appt,) = repo.for_office(
             OfficeId("office-310106021"), monday, datetime(2026, 9, 29, tzinfo=CHINA_TZ)
@@ -71,8 +71,8 @@ async def test_given_an_unknown_office_or_a_landline_when_requested_then_no_sms_
             )  # type: ignore[arg-type]
         )
         await runtime.bus.drain()
-        assert runtime._db is not None
-        assert AppointmentRepository(runtime._db).count() == 1  # the landline's visit is booked
+        assert runtime.repos.db is not None
+        assert AppointmentRepository(runtime.repos.db).count() == 1  # the landline's visit is booked
         assert isinstance(runtime.sms, LoggingSmsSender) and runtime.sms.sent == []  # but cannot get an SMS
     finally:
         await runtime.stop()

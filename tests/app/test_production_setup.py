@@ -274,21 +274,6 @@ def test_given_the_readme_when_read_then_it_names_exactly_the_modules_rendered()
     assert sorted(named) == sorted(m.removesuffix(".so") for m in MODULES)
 
 
-@pytest.mark.parametrize(
-    "command", [["seats", "import"], ["asterisk-conf", "render"], ["asterisk-conf", "reload"]]
-)
-def test_given_a_new_command_when_asking_help_then_it_is_chinese(
-    command: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as done:
-        main([*command, "--help"])
-
-    out = capsys.readouterr().out
-    assert done.value.code == 0
-    assert out.startswith("用法：hotline " + " ".join(command))
-    assert "usage:" not in out and "positional arguments" not in out and "options:" not in out
-
-
 def test_given_a_missing_argument_when_parsing_then_the_error_is_chinese(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

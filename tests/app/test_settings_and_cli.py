@@ -132,10 +132,81 @@ def test_given_espeak_when_building_prompts_from_the_cli_then_8khz_wavs_are_writ
 
 
 def test_given_serve_then_uvicorn_trusts_no_proxy_headers_and_caps_websocket_messages() -> None:
-    from app.cli import uvicorn_options
-    from app.settings import demo_settings as _demo
+    from console_web.web import uvicorn_options
 
-    opts = uvicorn_options(_demo(), "127.0.0.1", 8000)
+    opts = uvicorn_options(host="127.0.0.1", port=8000, log_level=demo_settings().log_level)
     # X-Forwarded-For is judged by console_web.security.TrustedProxies alone (default: no proxy).
     assert opts["proxy_headers"] is False
     assert isinstance(opts["ws_max_size"], int) and opts["ws_max_size"] <= 1024 * 1024
+
+
+def _every_command() -> list[list[str]]:
+    """Every command and sub-command of `hotline`, as the parser declares them."""
+    import argparse
+
+    from app.cli import _parser
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> list[list[str]]:
+        found = [path]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found += walk(sub, [*path, name])
+        return found
+
+    return walk(_parser(), [])
+
+
+@pytest.mark.parametrize("command", _every_command(), ids=lambda c: " ".join(c) or "hotline")
+def test_given_any_command_when_asking_help_then_usage_is_prefixed_once(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+
+    out = capsys.readouterr().out
+    assert done.value.code == 0
+    assert out.startswith(" ".join(["用法：hotline", *command]) + " ")
+    assert out.count("用法：") == 1
+    assert "usage:" not in out and "positional arguments" not in out and "options:" not in out
+
+
+def test_every_command_is_walked() -> None:
+    commands = {" ".join(c) for c in _every_command()}
+    assert {"serve", "demo", "db upgrade", "user add", "seats import", "asterisk-conf reload"} <= commands
+
+
+def test_given_an_unmigrated_database_when_serving_then_only_the_hint_is_printed_and_no_file_made(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    db_file = Path(str(tmp_path)) / "never-migrated.db"
+    monkeypatch.setenv("HOTLINE_DATABASE__URL", f"sqlite:///{db_file}")
+    monkeypatch.setenv("HOTLINE_AMI__SECRET", "a-production-ami-secret")
+    monkeypatch.setenv("HOTLINE_WEB__SESSION_SECRET", "a-production-session-secret-of-some-length")
+
+    code = main(["serve", "--port", "1"])
+
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "hotline db upgrade" in err
+    assert "Traceback" not in err
+    assert not db_file.exists()
+
+
+def test_given_a_database_at_an_old_schema_when_serving_then_the_hint_is_printed(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from store.migrate import upgrade
+
+    url = f"sqlite:///{Path(str(tmp_path)) / 'old.db'}"
+    upgrade(url, "base")
+    monkeypatch.setenv("HOTLINE_DATABASE__URL", url)
+    monkeypatch.setenv("HOTLINE_AMI__SECRET", "a-production-ami-secret")
+    monkeypatch.setenv("HOTLINE_WEB__SESSION_SECRET", "a-production-session-secret-of-some-length")
+
+    assert main(["serve", "--port", "1"]) == 2
+    assert "请先运行：hotline db upgrade" in capsys.readouterr().err

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import build_app
+from app.main import build_app, build_seat_workspace
 from app.runtime import Runtime
-from app.seat_wiring import build_seat_workspace
 from app.settings import DEMO_ADMIN_PASSWORD
 from core.events import DomainEvent
 from pbx.ami_event import AmiEvent

@@ -1,12 +1,33 @@
-"""Components the lifespan starts in order and stops in reverse order."""
+"""Components the lifespan starts in order and stops in reverse order.
+
+Each adapter package builds its own part from its settings section as an object with `start`,
+`stop` and, where its health changes while it runs, `probe`; the composition root only lists them,
+in order, with the name and label the status page shows.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from core.clock import Clock
+from core.events import ComponentStatusChanged, DomainEvent
 
 log = logging.getLogger(__name__)
+
+
+async def _nothing() -> None:
+    return None
+
+
+Probe = Callable[[], tuple[bool, str]]
+
+
+class Part(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -22,8 +43,22 @@ class Component:
     detail: str = ""
     # A component whose health changes while it runs (the AMI link, the ASR model) reports it live
     # through `probe`; the AMI bridge also publishes its own ComponentStatusChanged events.
-    probe: Callable[[], tuple[bool, str]] | None = None
+    probe: Probe | None = None
     announces_itself: bool = False
+
+    @classmethod
+    def of(
+        cls, name: str, label: str, part: Part, *, required: bool = True, probe: Probe | None = None
+    ) -> Component:
+        """A component over a part that starts and stops itself."""
+        return cls(name, label, part.start, part.stop, required=required, probe=probe)
+
+    @classmethod
+    def once(
+        cls, name: str, label: str, start: Callable[[], Awaitable[None]], *, required: bool = True
+    ) -> Component:
+        """A component that only sets something up (a bus subscription): nothing to stop."""
+        return cls(name, label, start, _nothing, required=required)
 
 
 @dataclass
@@ -58,6 +93,13 @@ class ComponentSet:
             except Exception:
                 log.exception("component %s failed to stop", c.name)
             c.up = False
+
+    async def announce(self, publish: Callable[[DomainEvent], Awaitable[None]], clock: Clock) -> None:
+        """Publish each component's state once all have started (but those that announce themselves)."""
+        for c, st in zip(self.items, self.status(), strict=True):
+            if not c.announces_itself:
+                up, detail = bool(st["up"]), str(st["detail"])
+                await publish(ComponentStatusChanged(at=clock.now(), component=c.name, up=up, detail=detail))
 
     def status(self, probed: Mapping[str, tuple[bool, str]] | None = None) -> list[dict[str, object]]:
         """`probed`: probe results already taken (elsewhere: a round trip on a worker thread), by name."""

@@ -1,0 +1,149 @@
+"""The domain services over the store: the callback service, the work-order pages, the rota and the
+supervisor board, each built from the repositories and the live parts the runtime holds.
+
+`RepoDirectory` and `WorkOrderBacklog` satisfy `stats.ports` with the team and seat tables and the
+open work orders with their SLA state (`stats` may not import `seats` or `callbacks`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime
+
+from callbacks.models import OPEN_STATUSES
+from callbacks.service import CallbackService
+from callbacks.sla import SlaPolicy
+from callbacks.workbench import Workbench
+from core.bus import EventBus
+from core.clock import Clock
+from core.errors import PbxUnavailable
+from core.ports import CallControl
+from routing.calendar import HolidayCalendar
+from seats.board import SeatBoard
+from seats.models import Seat, Team
+from seats.rota import Rota
+from stats.live import LiveBoard
+from stats.supervision import SupervisionService
+from store.callback_repo_extras import CallbackLedgerRepository
+from store.callback_seats import CallbackSeats
+from store.repositories import Repositories
+from store.schedules import ScheduleRepository, SeatLogRepository
+
+
+def callback_service(
+    repos: Repositories,
+    board: SeatBoard,
+    *,
+    calls: CallControl,
+    bus: EventBus,
+    clock: Clock,
+    calendar: HolidayCalendar,
+) -> CallbackService:
+    """The callback service over the work orders, the ledger and the seat board, dialling through `calls`."""
+    return CallbackService(
+        store=repos.work_orders,
+        ledger=CallbackLedgerRepository(repos.db),
+        calls=calls,
+        bus=bus,
+        clock=clock,
+        seats=CallbackSeats(repos, board),
+        sla=SlaPolicy(calendar=calendar),
+    )
+
+
+def workbench(
+    repos: Repositories,
+    *,
+    live: Callable[[], CallbackService | None],
+    board: Callable[[], SeatBoard | None],
+    offline: CallControl,
+    dialling: Callable[[], bool],
+    bus: EventBus,
+    clock: Clock,
+    calendar: HolidayCalendar,
+) -> Workbench:
+    """The work-order pages over the running callback service (`live()`). Without the AMI link there
+    is none: orders are then claimed, assigned, released and closed through one of our own over
+    `offline`, a PBX that refuses every command (calling back answers 503)."""
+
+    @functools.cache
+    def offline_service(seat_board: SeatBoard) -> CallbackService:
+        return callback_service(repos, seat_board, calls=offline, bus=bus, clock=clock, calendar=calendar)
+
+    def service() -> CallbackService:
+        running = live()
+        if running is not None:
+            return running
+        seat_board = board()
+        if seat_board is None:
+            raise PbxUnavailable("坐席状态服务未启动")
+        return offline_service(seat_board)
+
+    return Workbench(
+        orders=repos.work_orders,
+        teams=repos.teams,
+        seats=repos.seats,
+        clock=clock,
+        sla=SlaPolicy(calendar=calendar),
+        service=service,
+        dialling=dialling,
+    )
+
+
+def rota(repos: Repositories, clock: Clock) -> Rota:
+    """The shift plans and the seat status log."""
+    return Rota(
+        shifts=ScheduleRepository(repos.db),
+        log=SeatLogRepository(repos.db),
+        teams=repos.teams,
+        seats=repos.seats,
+        clock=clock,
+    )
+
+
+class RepoDirectory:
+    """`stats.ports.Directory` over the team and seat tables."""
+
+    def __init__(self, repos: Repositories) -> None:
+        self._repos = repos
+
+    def teams(self) -> list[Team]:
+        return self._repos.teams.all()
+
+    def seats(self) -> list[Seat]:
+        return self._repos.seats.all()
+
+
+class WorkOrderBacklog:
+    """`stats.ports.Backlog`: the open work orders with their SLA state."""
+
+    def __init__(self, repos: Repositories, sla: SlaPolicy) -> None:
+        self._repos = repos
+        self._sla = sla
+
+    def open_orders(self, now: datetime) -> list[tuple[str | None, str]]:
+        orders = self._repos.work_orders.search(statuses=OPEN_STATUSES, limit=10_000)
+        return [(o.team_id, self._sla.state_of(o, now).value) for o in orders]
+
+
+def supervision(
+    repos: Repositories,
+    *,
+    live: LiveBoard,
+    roster: Rota,
+    clock: Clock,
+    calendar: HolidayCalendar,
+    wrap_up_s: float,
+) -> SupervisionService:
+    """The supervisor board's service over the store; subscribe its `follow` to the bus."""
+    return SupervisionService(
+        clock=clock,
+        directory=RepoDirectory(repos),
+        calls=repos.calls,
+        surveys=repos.surveys,
+        backlog=WorkOrderBacklog(repos, SlaPolicy(calendar=calendar)),
+        roster=roster,
+        live=live,
+        wrap_up_s=wrap_up_s,
+    )

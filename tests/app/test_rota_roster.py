@@ -1,0 +1,41 @@
+"""The supervisor board's "scheduled now" is the rota's shifts (`Rota.on_shift`, built over the
+store by `store.services.rota`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from core.clock import CHINA_TZ, SystemClock
+from core.ids import SeatId, TeamId
+from seats.schedule import Shift
+from store.db import Database
+from store.migrate import upgrade
+from store.repositories import Repositories
+from store.schedules import ScheduleRepository
+from store.services import rota
+
+DAY = date(2026, 11, 25)
+
+
+def test_given_shifts_in_the_store_when_asking_who_is_on_shift_then_those_whose_shift_covers_the_moment(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'rota.db'}"
+    upgrade(url)
+    with Database(url) as db:
+        shifts = ScheduleRepository(db)
+        team = TeamId("team-310106")
+        shifts.add(Shift(team_id=team, seat_id=SeatId("1001"), day=DAY, start=time(8, 0), end=time(12, 0)))
+        shifts.add(Shift(team_id=team, seat_id=SeatId("1002"), day=DAY, start=time(12, 0), end=time(18, 0)))
+        shifts.add(Shift(team_id=team, seat_id=SeatId("1003"), day=DAY, start=time(6, 0), end=time(8, 0)))
+        roster = rota(Repositories(db), SystemClock())
+
+        at = datetime.combine(DAY, time(11, 59), CHINA_TZ)
+        assert roster.on_shift(at) == {"1001"}
+        # A shift ends at its end: the next one has begun.
+        assert roster.on_shift(datetime.combine(DAY, time(12, 0), CHINA_TZ)) == {"1002"}
+        # The day is China's whatever the zone of the moment: 07:30 there is the day before in UTC.
+        early = datetime.combine(DAY, time(7, 30), CHINA_TZ).astimezone(UTC)
+        assert early.date() != DAY and roster.on_shift(early) == {"1003"}
+        assert roster.on_shift(datetime.combine(DAY, time(19, 0), CHINA_TZ)) == set()
