@@ -11,10 +11,17 @@ import { renderNav } from "./lib/nav.js";
 let me = null;
 let state = null;
 let clockSkew = 0; // server time minus browser time, in ms
-let callId = null;
+let callId = null; // the call shown in the call panel (screen pop, transcript, transfer, hang-up)
 let callLive = false;
+let lastPop = null; // callId's screen pop
+// The consultation form belongs to ONE call, `recordId`. A new call takes the form over only when
+// nobody is typing in it: otherwise the form stays with its call (keystrokes keep going into that
+// call's draft) and #record-hold offers to save it and move on to the new call.
+let recordId = null;
+let recordCaller = "";
+let dirty = false; // typed since the last saved draft
 let labels = { call_status: {}, leg: {}, seat_status: {}, pause_reason: {} }; // each state's one Chinese label, from /api/labels
-let recordFinal = false;
+let recordFinal = false; // recordId's record is submitted: the form is read-only
 const segments = new Map();
 
 function notice(msg) { const n = $("notice"); n.textContent = msg || ""; show(n, !!msg); }
@@ -92,12 +99,11 @@ setInterval(tick, 1000);
 async function openCall(id) {
   if (callId !== id) {
     callId = id;
-    recordFinal = false;
+    lastPop = null;
     segments.clear();
     $("transcript").replaceChildren();
-    $("record").reset();
-    setRecordStatus("");
-    clearErrors();
+    if (typing()) holdRecord();
+    else await bindRecord(id);
   }
   let pop = null;
   for (let i = 0; i < 4 && !pop; i++) {
@@ -105,6 +111,7 @@ async function openCall(id) {
     catch (err) { if (err.status !== 404 || i === 3) { notice(err.message); return; } await new Promise((r) => setTimeout(r, 250)); }
   }
   if (callId !== id) return;
+  lastPop = pop;
   renderPop(pop);
   loadTranscript(id);
 }
@@ -119,10 +126,16 @@ function renderPop(p) {
   $("district").textContent = p.district_name || "未识别";
   $("address").textContent = p.address || "—";
   $("office").textContent = p.office ? `${p.office.name}${p.office.address ? "（" + p.office.address + "）" : ""}` : "—";
+  if (recordId === callId) prefillRecord(p);
+  renderFile(p.file);
+}
+
+/** The form's starting point from the screen pop: this seat's saved record, else what the IVR knew. */
+function prefillRecord(p) {
+  recordCaller = p.caller || "未显示号码";
   if (p.record) fillRecord(p.record);
   else if (p.category && !$("f-category").value) $("f-category").value = p.category;
   if (p.office && !$("f-office").value) $("f-office").value = p.office.id;
-  renderFile(p.file);
 }
 
 function renderFile(f) {
@@ -191,6 +204,41 @@ function fillRecord(r) {
   setRecordStatus(r.draft ? `草稿已保存 ${when(r.updated_at)}` : `已提交 ${when(r.submitted_at)}`);
 }
 function lockRecord() { for (const e of $("record").elements) e.disabled = recordFinal; }
+
+/** Someone is writing this record now: a field of the form has the focus and something is written. */
+function typing() {
+  if (!recordId || recordFinal) return false;
+  const form = $("record");
+  return form.contains(document.activeElement) && FIELDS.some((k) => (form.elements[k].value || "").trim());
+}
+
+/** A new call came while the lawyer types: the form stays with its own call, saying so. */
+function holdRecord() {
+  $("hold-text").textContent = `新来电已接入。下方表单仍是上一通来电（${recordCaller}）的记录，输入的内容只保存到该来电的草稿；保存后再记录新来电。`;
+  show($("record-hold"), true);
+}
+
+/** Give the form to call `id`: the record it held is saved first (a draft, unless submitted). */
+async function bindRecord(id) {
+  const old = recordId;
+  const form = $("record");
+  if (old && old !== id && !recordFinal && FIELDS.some((k) => (form.elements[k].value || "").trim())) {
+    if (dirty || draftTimer) { clearTimeout(draftTimer); await saveDraft(); }
+    notice(`上一通来电（${recordCaller}）的记录尚未提交，已保存为草稿。`);
+  }
+  if (form.contains(document.activeElement)) document.activeElement.blur(); // no keystroke may follow into the new record
+  recordId = id;
+  recordCaller = "";
+  recordFinal = false;
+  dirty = false;
+  form.reset();
+  lockRecord();
+  setRecordStatus("");
+  clearErrors();
+  show($("record-hold"), false);
+  if (lastPop && id === callId) prefillRecord(lastPop);
+}
+$("btn-hold-next").addEventListener("click", () => bindRecord(callId));
 function setRecordStatus(t) { $("record-status").textContent = t; }
 function clearErrors() {
   for (const k of FIELDS) { $("e-" + k).textContent = ""; $("record").elements[k].removeAttribute("aria-invalid"); }
@@ -213,20 +261,24 @@ function showErrors(err) {
 let draftTimer = null;
 let saving = Promise.resolve();
 function scheduleDraft() {
-  if (!callId || recordFinal) return;
+  if (!recordId || recordFinal) return;
+  dirty = true;
   setRecordStatus("正在输入…");
   clearTimeout(draftTimer);
   draftTimer = setTimeout(saveDraft, 600);
 }
 function saveDraft() {
-  const id = callId;
+  draftTimer = null;
+  const id = recordId;
   const body = JSON.stringify(formData());
+  dirty = false;
   saving = saving.then(async () => {
     try {
       const r = await api(`/api/seat/calls/${encodeURIComponent(id)}/record`, { method: "PUT", body });
-      if (id === callId) { clearErrors(); setRecordStatus(`草稿已保存 ${when(r.updated_at)}`); }
+      if (id === recordId) { clearErrors(); setRecordStatus(`草稿已保存 ${when(r.updated_at)}`); }
     } catch (err) {
-      if (id === callId) { showErrors(err); setRecordStatus("草稿未保存：" + err.message); }
+      if (id === recordId) { dirty = true; showErrors(err); setRecordStatus("草稿未保存：" + err.message); }
+      else notice(`上一通来电的草稿未能保存：${err.message}`);
     }
   });
   return saving;
@@ -234,13 +286,17 @@ function saveDraft() {
 $("record").addEventListener("input", scheduleDraft);
 $("record").addEventListener("submit", async (e) => {
   e.preventDefault();
-  if (!callId || recordFinal) return;
-  clearTimeout(draftTimer);
+  if (!recordId || recordFinal) return;
+  clearTimeout(draftTimer); draftTimer = null;
   await saving;
+  const id = recordId;
   try {
-    const r = await api(`/api/seat/calls/${encodeURIComponent(callId)}/record/submit`, { method: "POST", body: JSON.stringify(formData()) });
+    const r = await api(`/api/seat/calls/${encodeURIComponent(id)}/record/submit`, { method: "POST", body: JSON.stringify(formData()) });
+    if (id !== recordId) return;
     clearErrors();
+    dirty = false;
     fillRecord(r);
+    if (callId && callId !== id) await bindRecord(callId); // the held record is done: on to the new call
   } catch (err) {
     const first = showErrors(err);
     setRecordStatus("提交失败：" + err.message);
@@ -298,7 +354,7 @@ $("transfer-form").addEventListener("submit", async (e) => {
     await send(`/api/seat/calls/${encodeURIComponent(callId)}/transfer`, { kind: f.get("kind"), target: f.get("target") });
     $("transfer-dialog").close();
     $("call-status").textContent = "转接中…";
-    if (!$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
+    if (recordId === callId && !$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
   } catch (err) { $("transfer-error").textContent = err.message; }
 });
 $("btn-hangup").addEventListener("click", async () => {
