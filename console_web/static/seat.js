@@ -161,6 +161,18 @@ function updateCallButtons() {
 
 // --- transcript ------------------------------------------------------------------------------------
 
+/** Why the transcript may stay empty: speech recognition off or down (from /api/status). */
+async function loadAsrStatus() {
+  let text = "";
+  try {
+    const asr = (await api("/api/status")).components.find((c) => c.name === "asr");
+    if (!asr) text = "语音识别未启用：本系统未开启实时转写。";
+    else if (!asr.up) text = `语音识别不可用${asr.detail ? "（" + asr.detail + "）" : ""}：暂时没有实时转写。`;
+  } catch (err) { text = "无法获取语音识别状态：" + err.message; }
+  $("asr-status").textContent = text;
+  show($("asr-status"), !!text);
+}
+
 async function loadTranscript(id) {
   try {
     const body = await api(`/api/seat/calls/${encodeURIComponent(id)}/transcript`);
@@ -392,6 +404,9 @@ function onEvent(ev) {
     case "CallAnswered":
       if (d.call_id === callId) $("call-status").textContent = labels.call_status.talking || "";
       break;
+    case "ComponentStatusChanged":
+      loadAsrStatus();
+      break;
     case "SeatJoinedQueue": case "SeatLeftQueue":
       if (d.seat_id === me.seat_id) reloadSoon(); // the queue's label comes with the state
       break;
@@ -399,6 +414,7 @@ function onEvent(ev) {
 }
 
 async function resync() {
+  loadAsrStatus();
   await loadState();
   if (callId) await openCall(callId);
 }
@@ -413,6 +429,7 @@ async function start() {
     return;
   }
   labels = await fetchLabels();
+  loadAsrStatus();
   await loadState();
   live({ onEvent, resync, badge });
 }

@@ -284,3 +284,31 @@ def test_given_the_lawyer_typing_advice_when_the_next_call_rings_then_the_keystr
             assert draft is not None and draft["draft"] and draft["advice"] == first + rest
         finally:
             browser.close()
+
+
+def test_given_a_1440x900_screen_without_speech_recognition_when_a_call_is_up_then_submit_orders_link_and_asr_notice_show(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            page = _signed_in_seat(browser, server, height=900)
+            _call(server, "13800000001")
+            expect(page.locator("#caller")).to_have_text("138****0001", timeout=15_000)
+            expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+
+            workspace = page.locator("#workspace")
+            expect(workspace.get_by_role("link", name="我的回拨工单")).to_have_attribute("href", "/orders#mine")
+            # The demo here runs without AudioSocket: /api/status lists no speech recognition.
+            expect(page.get_by_role("region", name="实时转写")).to_contain_text("语音识别未启用")
+
+            submit = page.get_by_role("button", name="提交记录")
+            box = submit.bounding_box()
+            assert box is not None
+            assert page.evaluate("window.scrollY") == 0
+            assert 0 <= box["y"] and box["y"] + box["height"] <= 900, box
+            assert 0 <= box["x"] and box["x"] + box["width"] <= 1440, box
+        finally:
+            browser.close()
