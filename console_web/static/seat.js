@@ -133,6 +133,7 @@ function renderPop(p) {
 /** The form's starting point from the screen pop: this seat's saved record, else what the IVR knew. */
 function prefillRecord(p) {
   recordCaller = p.caller || "未显示号码";
+  $("record-for").textContent = `来电 ${recordCaller} 的记录`;
   if (p.record) fillRecord(p.record);
   else if (p.category && !$("f-category").value) $("f-category").value = p.category;
   if (p.office && !$("f-office").value) $("f-office").value = p.office.id;
@@ -224,14 +225,15 @@ function typing() {
   return form.contains(document.activeElement) && FIELDS.some((k) => (form.elements[k].value || "").trim());
 }
 
-/** A new call came while the lawyer types: the form stays with its own call, saying so. */
-function holdRecord() {
-  $("hold-text").textContent = `新来电已接入。下方表单仍是上一通来电（${recordCaller}）的记录，输入的内容只保存到该来电的草稿；保存后再记录新来电。`;
+/** The form holds another call's record than the call panel's: say so (keystrokes stay with it). */
+function holdRecord(text) {
+  $("hold-text").textContent = text || `新来电已接入。下方表单仍是上一通来电（${recordCaller}）的记录，输入的内容只保存到该来电的草稿；保存后再记录新来电。`;
   show($("record-hold"), true);
 }
 
-/** Give the form to call `id`: the record it held is saved first (a draft, unless submitted). */
-async function bindRecord(id) {
+/** Give the form to call `id` (`pop`: its screen pop, when not the call panel's): the record it
+ * held is saved first (a draft, unless submitted) and stays in 我的未提交记录. */
+async function bindRecord(id, pop = null) {
   const old = recordId;
   const form = $("record");
   if (old && old !== id && !recordFinal && FIELDS.some((k) => (form.elements[k].value || "").trim())) {
@@ -247,8 +249,32 @@ async function bindRecord(id) {
   lockRecord();
   setRecordStatus("");
   clearErrors();
+  $("record-for").textContent = "";
   show($("record-hold"), false);
-  if (lastPop && id === callId) prefillRecord(lastPop);
+  const p = pop || (id === callId ? lastPop : null);
+  if (p) prefillRecord(p);
+  if (callId && id !== callId) holdRecord(`下方表单是来电（${recordCaller}）的未提交记录，不是当前来电的；输入的内容只保存到该来电。`);
+  loadDrafts();
+}
+
+/** 我的未提交记录: this seat's drafts but the one in the form, each to reopen and finish. */
+async function loadDrafts() {
+  let list;
+  try { list = (await api("/api/seat/records/unsubmitted")).records; } catch { return; }
+  const others = list.filter((r) => r.call_id !== recordId);
+  $("drafts").replaceChildren(...others.map((r) => {
+    const li = el("li", `${when(r.updated_at)} · 来电 ${r.caller}：${r.question || "（未填写问题摘要）"}`);
+    const b = el("button", "继续填写", { type: "button", "aria-label": `继续填写来电 ${r.caller} 的记录` });
+    b.addEventListener("click", () => reopenRecord(r.call_id));
+    li.append(b);
+    return li;
+  }));
+  show($("drafts-box"), others.length > 0);
+}
+
+async function reopenRecord(id) {
+  try { await bindRecord(id, await api(`/api/seat/calls/${encodeURIComponent(id)}/screenpop`)); }
+  catch (err) { notice(err.message); }
 }
 $("btn-hold-next").addEventListener("click", () => bindRecord(callId));
 function setRecordStatus(t) { $("record-status").textContent = t; }
@@ -308,7 +334,8 @@ $("record").addEventListener("submit", async (e) => {
     clearErrors();
     dirty = false;
     fillRecord(r);
-    if (callId && callId !== id) await bindRecord(callId); // the held record is done: on to the new call
+    if (callId && callId !== id) await bindRecord(callId); // the held record is done: on to the current call
+    else loadDrafts();
   } catch (err) {
     const first = showErrors(err);
     setRecordStatus("提交失败：" + err.message);
@@ -431,6 +458,7 @@ async function start() {
   labels = await fetchLabels();
   loadAsrStatus();
   await loadState();
+  loadDrafts();
   live({ onEvent, resync, badge });
 }
 start();

@@ -314,9 +314,10 @@ def test_given_a_supervisor_when_they_log_in_on_the_home_page_then_the_form_goes
             expect(rows.filter(has_text=CallStatus.TIMED_OUT.label)).not_to_have_count(0)
             listed = rows.count()
             expect(page.locator("#k-offered")).to_have_text(str(listed))
-            gave_up = rows.filter(has_text=CallStatus.ABANDONED.label).count() + rows.filter(
-                has_text=CallStatus.TIMED_OUT.label
-            ).count()
+            gave_up = (
+                rows.filter(has_text=CallStatus.ABANDONED.label).count()
+                + rows.filter(has_text=CallStatus.TIMED_OUT.label).count()
+            )
             assert gave_up >= 2
             expect(page.locator("#k-abandoned")).to_have_text(str(gave_up))
         finally:

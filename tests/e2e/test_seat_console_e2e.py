@@ -282,6 +282,14 @@ def test_given_the_lawyer_typing_advice_when_the_next_call_rings_then_the_keystr
             assert second is None or (first not in second["advice"] and rest not in second["advice"])
             draft = _record(page, server.url, call_1)
             assert draft is not None and draft["draft"] and draft["advice"] == first + rest
+
+            # The first call's draft is listed, and reopens with every keystroke in it.
+            drafts = page.get_by_role("region", name="我的未提交记录")
+            expect(drafts).to_contain_text("138****0001")
+            drafts.get_by_role("button", name="继续填写来电 138****0001 的记录").click()
+            expect(advice).to_have_value(first + rest)
+            expect(page.locator("#record-for")).to_contain_text("138****0001")
+            expect(hold).to_be_visible()  # the call panel shows call 2: the form says whose it is
         finally:
             browser.close()
 
@@ -300,7 +308,9 @@ def test_given_a_1440x900_screen_without_speech_recognition_when_a_call_is_up_th
             expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
 
             workspace = page.locator("#workspace")
-            expect(workspace.get_by_role("link", name="我的回拨工单")).to_have_attribute("href", "/orders#mine")
+            expect(workspace.get_by_role("link", name="我的回拨工单")).to_have_attribute(
+                "href", "/orders#mine"
+            )
             # The demo here runs without AudioSocket: /api/status lists no speech recognition.
             expect(page.get_by_role("region", name="实时转写")).to_contain_text("语音识别未启用")
 
@@ -308,7 +318,7 @@ def test_given_a_1440x900_screen_without_speech_recognition_when_a_call_is_up_th
             box = submit.bounding_box()
             assert box is not None
             assert page.evaluate("window.scrollY") == 0
-            assert 0 <= box["y"] and box["y"] + box["height"] <= 900, box
-            assert 0 <= box["x"] and box["x"] + box["width"] <= 1440, box
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 900, box
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1440, box
         finally:
             browser.close()
