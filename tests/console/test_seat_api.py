@@ -412,11 +412,11 @@ def test_given_a_draft_with_a_number_when_the_masked_draft_is_saved_again_then_t
 def test_given_a_draft_and_a_submitted_record_when_listing_my_unsubmitted_records_then_only_the_draft_masked(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    first = harness.call_to("1001", uid="1795300000.16")
     me = harness.login("seat1001")
     c = harness.client
     assert c.get("/api/seat/records/unsubmitted").json() == {"records": []}
+    harness.seat_in_queue("1001")
+    first = harness.call_to("1001", uid="1795300000.16")
     draft = c.put(f"/api/seat/calls/{first}/record", json={"question": "被拖欠工资"}, headers=_h(me))
     assert draft.status_code == 200
     harness.ami(

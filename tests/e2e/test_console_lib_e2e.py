@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,18 +24,10 @@ from core.calls import CallRecord, CallStatus
 from core.ids import CallId, TeamId, WorkOrderId
 from pbx.sim.model import CallerSpec
 from tests.support.app import WorkdayClock
+from tests.support.browser import ARGS, CHROMIUM
 from tests.support.live_server import live_server
 from tests.support.polling import wait_until
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGES = ["/", "/seat", "/supervisor", "/orders", "/offices", "/schedule"]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="需要 /usr/bin/chromium")
