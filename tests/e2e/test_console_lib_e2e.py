@@ -311,5 +311,11 @@ def test_given_a_supervisor_when_they_log_in_on_the_home_page_then_the_form_goes
             )
             assert gave_up >= 2
             expect(page.locator("#k-abandoned")).to_have_text(str(gave_up))
+
+            # The same CSS rule on another page: the seat workspace, refused to a supervisor, shows no empty panels.
+            page.goto(server + "/seat")
+            expect(page.get_by_role("alert")).to_have_text("坐席工作台仅供坐席账号使用。")
+            expect(page.locator("#workspace")).to_be_hidden()
+            expect(page.locator("#statusbar")).to_be_hidden()
         finally:
             browser.close()
