@@ -20,6 +20,7 @@ let lastPop = null; // callId's screen pop
 let recordId = null;
 let recordCaller = "";
 let dirty = false; // typed since the last saved draft
+let touched = false; // the lawyer wrote in this record (now, or in a draft saved before)
 let labels = { call_status: {}, leg: {}, seat_status: {}, pause_reason: {} }; // each state's one Chinese label, from /api/labels
 let recordFinal = false; // recordId's record is submitted: the form is read-only
 const segments = new Map();
@@ -213,21 +214,21 @@ function fillRecord(r) {
   $("f-outcome").value = r.outcome || "";
   $("f-office").value = r.office_id || "";
   recordFinal = !r.draft;
+  touched = touched || r.draft;
   lockRecord();
   setRecordStatus(r.draft ? `草稿已保存 ${when(r.updated_at)}` : `已提交 ${when(r.submitted_at)}`);
 }
 function lockRecord() { for (const e of $("record").elements) e.disabled = recordFinal; }
 
-/** Someone is writing this record now: a field of the form has the focus and something is written. */
+/** Someone is writing this record now: a field of the form has the focus, and they wrote in it. */
 function typing() {
-  if (!recordId || recordFinal) return false;
-  const form = $("record");
-  return form.contains(document.activeElement) && FIELDS.some((k) => (form.elements[k].value || "").trim());
+  return !!recordId && !recordFinal && touched && $("record").contains(document.activeElement);
 }
 
 /** The form holds another call's record than the call panel's: say so (keystrokes stay with it). */
-function holdRecord(text) {
+function holdRecord(text, button = "保存草稿，记录新来电") {
   $("hold-text").textContent = text || `新来电已接入。下方表单仍是上一通来电（${recordCaller}）的记录，输入的内容只保存到该来电的草稿；保存后再记录新来电。`;
+  $("btn-hold-next").textContent = button;
   show($("record-hold"), true);
 }
 
@@ -236,15 +237,16 @@ function holdRecord(text) {
 async function bindRecord(id, pop = null) {
   const old = recordId;
   const form = $("record");
-  if (old && old !== id && !recordFinal && FIELDS.some((k) => (form.elements[k].value || "").trim())) {
+  if (old && old !== id && !recordFinal && touched) {
     if (dirty || draftTimer) { clearTimeout(draftTimer); await saveDraft(); }
-    notice(`上一通来电（${recordCaller}）的记录尚未提交，已保存为草稿。`);
+    notice(`来电（${recordCaller}）的记录尚未提交，已保存为草稿，可在“我的未提交记录”中继续填写。`);
   }
   if (form.contains(document.activeElement)) document.activeElement.blur(); // no keystroke may follow into the new record
   recordId = id;
   recordCaller = "";
   recordFinal = false;
   dirty = false;
+  touched = false;
   form.reset();
   lockRecord();
   setRecordStatus("");
@@ -253,7 +255,7 @@ async function bindRecord(id, pop = null) {
   show($("record-hold"), false);
   const p = pop || (id === callId ? lastPop : null);
   if (p) prefillRecord(p);
-  if (callId && id !== callId) holdRecord(`下方表单是来电（${recordCaller}）的未提交记录，不是当前来电的；输入的内容只保存到该来电。`);
+  if (callId && id !== callId) holdRecord(`下方表单是来电（${recordCaller}）的未提交记录，不是当前来电的；输入的内容只保存到该来电。`, "保存草稿，记录当前来电");
   loadDrafts();
 }
 
@@ -301,6 +303,7 @@ let saving = Promise.resolve();
 function scheduleDraft() {
   if (!recordId || recordFinal) return;
   dirty = true;
+  touched = true;
   setRecordStatus("正在输入…");
   clearTimeout(draftTimer);
   draftTimer = setTimeout(saveDraft, 600);
