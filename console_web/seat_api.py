@@ -11,6 +11,7 @@ that call ids cannot be probed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -29,6 +30,8 @@ from console_web.seat_views import (
     TranscriptOut,
     TransferOut,
     TransferTargetsOut,
+    UnsubmittedListOut,
+    UnsubmittedOut,
 )
 from core.access import Role
 from core.blocking import offload
@@ -36,7 +39,7 @@ from core.call_events import TransferKind
 from core.errors import HotlineError, InvalidInput, PermissionDenied
 from core.ids import CallId, SeatId
 from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason
-from seats.records import ConsultationRecord, RecordInput
+from seats.records import ConsultationRecord, RecordInput, UnsubmittedRecord
 from seats.workspace_views import (
     AddressChoice,
     ScreenPop,
@@ -70,6 +73,8 @@ class SeatConsoleBackend(Protocol):
     async def save_record(
         self, seat_id: SeatId, call_id: CallId, data: RecordInput, *, final: bool
     ) -> ConsultationRecord: ...
+
+    async def unsubmitted(self, seat_id: SeatId) -> Sequence[UnsubmittedRecord]: ...
 
     async def transfer_targets(self, seat_id: SeatId) -> TransferTargets: ...
 
@@ -256,6 +261,11 @@ def build_seat_router() -> APIRouter:
             request, auth, "seat.record_submit", cid, {"outcome": record.outcome, "category": record.category}
         )
         return record
+
+    @router.get("/api/seat/records/unsubmitted", response_model=UnsubmittedListOut)
+    async def unsubmitted(auth: SeatUser, request: Request) -> UnsubmittedListOut:
+        records = await _console(request).unsubmitted(_seat_of(auth))
+        return UnsubmittedListOut(records=[UnsubmittedOut.model_validate(r) for r in records])
 
     @router.get("/api/seat/transfer-targets", response_model=TransferTargetsOut)
     async def transfer_targets(auth: SeatUser, request: Request) -> TransferTargetsOut:

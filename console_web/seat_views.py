@@ -72,6 +72,21 @@ class RecordOut(_Read):
     submitted_at: IsoText | None
 
 
+class UnsubmittedOut(_Read):
+    """One of my records not submitted yet (a draft): its call, the caller masked."""
+
+    call_id: str
+    caller: Annotated[str, BeforeValidator(mask_number)] = Field(
+        validation_alias=AliasChoices("caller_number", "caller")
+    )
+    updated_at: IsoText
+    question: str
+
+
+class UnsubmittedListOut(BaseModel):
+    records: list[UnsubmittedOut]
+
+
 class PastCallOut(_Read):
     at: IsoText
     category_label: str

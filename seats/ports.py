@@ -14,7 +14,7 @@ from core.calls import CallRecord, CallTrailEntry, TranscriptLine
 from core.ids import CallId, OfficeId, SeatId
 from routing.offices import Office
 from seats.models import Seat
-from seats.records import CheckedRecord, ConsultationRecord
+from seats.records import CheckedRecord, ConsultationRecord, UnsubmittedRecord
 
 
 class CallHistory(Protocol):
@@ -37,6 +37,8 @@ class ConsultationRecords(Protocol):
     ) -> ConsultationRecord: ...
 
     def for_caller(self, caller_number: str, *, limit: int = 20) -> Sequence[ConsultationRecord]: ...
+
+    def unsubmitted(self, seat_id: SeatId, *, limit: int = 20) -> Sequence[UnsubmittedRecord]: ...
 
 
 class StoredTranscripts(Protocol):

@@ -69,6 +69,16 @@ class ConsultationRecord:
     submitted_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnsubmittedRecord:
+    """A record its seat began and has not submitted yet (我的未提交记录): which call, whose."""
+
+    call_id: CallId
+    caller_number: str
+    updated_at: datetime
+    question: str
+
+
 class InvalidConsultationRecord(InvalidInput):
     """One or more fields are wrong; `fields` maps each to its Chinese message."""
 

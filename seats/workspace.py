@@ -53,7 +53,13 @@ from seats.ports import (
     SeatRoster,
     StoredTranscripts,
 )
-from seats.records import ConsultationOutcome, ConsultationRecord, RecordInput, check_record
+from seats.records import (
+    ConsultationOutcome,
+    ConsultationRecord,
+    RecordInput,
+    UnsubmittedRecord,
+    check_record,
+)
 from seats.service import SeatService, TeamDirectory
 from seats.state import SeatState
 from seats.workspace_views import (
@@ -399,6 +405,10 @@ class SeatWorkspace:
         data = _unmasked(data, await offload(self._records.get, call_id, seat_id))
         fields = check_record(data, final=final)
         return await offload(self._records.save, call_id, seat_id, fields, self._clock.now(), final=final)
+
+    async def unsubmitted(self, seat_id: SeatId) -> Sequence[UnsubmittedRecord]:
+        """This seat's records not submitted yet (drafts), for it to reopen and finish."""
+        return await offload(self._records.unsubmitted, seat_id)
 
     # --- transfer and hang-up ---------------------------------------------------------------
 

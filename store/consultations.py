@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core.errors import Conflict
 from core.ids import CallId, OfficeId, SeatId, new_id
 from routing.queues import LegalCategory
-from seats.records import CheckedRecord, ConsultationOutcome, ConsultationRecord
+from seats.records import CheckedRecord, ConsultationOutcome, ConsultationRecord, UnsubmittedRecord
 from store.db import Database
 from store.models import CallRow, ConsultationRecordRow
 
@@ -89,3 +89,23 @@ class ConsultationRepository:
                 .limit(limit)
             )
             return [_record_from_row(r) for r in s.scalars(q)]
+
+    def unsubmitted(self, seat_id: SeatId, *, limit: int = 20) -> list[UnsubmittedRecord]:
+        """This seat's drafts (records begun, not submitted), the latest edited first."""
+        with self._db.session() as s:
+            q = (
+                select(ConsultationRecordRow, CallRow.caller_number)
+                .outerjoin(CallRow, CallRow.id == ConsultationRecordRow.call_id)
+                .where(ConsultationRecordRow.seat_id == seat_id, ConsultationRecordRow.draft.is_(True))
+                .order_by(ConsultationRecordRow.updated_at.desc())
+                .limit(limit)
+            )
+            return [
+                UnsubmittedRecord(
+                    call_id=CallId(r.call_id),
+                    caller_number=number or "",
+                    updated_at=r.updated_at,
+                    question=r.question,
+                )
+                for r, number in s.execute(q)
+            ]

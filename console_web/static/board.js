@@ -1,17 +1,17 @@
-// Live board: component status, recent calls, and the event stream. Events are listed as they
-// come; the recent-calls table (which events do not fully carry) is reloaded at most every
-// half second after call events, and everything is reloaded after a reconnect or a resync.
+// Home page: after login, links to the role's pages, then the live board: component status, recent
+// calls with counters counted from that same list, and the event stream. Events are listed as they
+// come; the recent-calls table and its counters (which events do not fully carry) are reloaded at
+// most every half second after call events, and everything is reloaded after a reconnect or a resync.
 import { api, send, setSession, whoAmI, whenUnauthorized } from "./lib/api.js";
 import { $, el, row, chinaTime, debounce } from "./lib/dom.js";
 import { live } from "./lib/live.js";
-import { renderNav } from "./lib/nav.js";
+import { NAV, renderNav } from "./lib/nav.js";
 
 const EVENT_TEXT = {
   CallOffered: "来电", CallQueued: "进入队列", SeatRinging: "坐席振铃", CallAnswered: "接通",
   CallAbandoned: "放弃", CallTimedOut: "排队超时", CallEnded: "挂机", CallTransferred: "转接",
   StateResynced: "状态已重新同步", ComponentStatusChanged: "组件状态变化",
 };
-const counts = { offered: 0, waiting: 0, talking: 0, answered: 0, abandoned: 0 };
 
 async function loadStatus() {
   const body = await api("/api/status");
@@ -19,22 +19,24 @@ async function loadStatus() {
     el("li", `${c.label}：${c.up ? "正常" : "停止"}${c.detail ? "（" + c.detail + "）" : ""}`, { class: c.up ? "up" : "down" })));
 }
 
+const RECENT = 20;
+// The counters are counted from the very list shown beside them (one source, one filter: the
+// calls this user may see), so the two can never contradict each other.
+const COUNTERS = {
+  offered: () => true,
+  waiting: (c) => c.status === "queued" || c.status === "ringing",
+  talking: (c) => c.status === "talking",
+  answered: (c) => c.talk_seconds != null || ["talking", "answered", "transferred"].includes(c.status),
+  abandoned: (c) => c.status === "abandoned" || c.status === "timed_out",
+};
+
 async function loadCalls() {
-  const body = await api("/api/calls/recent?limit=20");
+  const body = await api(`/api/calls/recent?limit=${RECENT}`);
   $("calls").replaceChildren(...body.calls.map((c) => row([chinaTime(c.offered_at), c.caller, c.status_label, c.queue || "", c.seat_id || ""])));
+  $("calls-count").textContent = `（最近 ${body.calls.length} 通）`;
+  for (const [k, test] of Object.entries(COUNTERS)) $("k-" + k).textContent = body.calls.filter(test).length;
 }
 const loadCallsSoon = debounce(() => loadCalls().catch(() => {}), 500);
-
-function bump(ev) {
-  switch (ev.type) {
-    case "CallOffered": counts.offered++; break;
-    case "CallQueued": counts.waiting++; break;
-    case "CallAnswered": counts.waiting = Math.max(0, counts.waiting - 1); counts.talking++; counts.answered++; break;
-    case "CallAbandoned": case "CallTimedOut": counts.waiting = Math.max(0, counts.waiting - 1); counts.abandoned++; break;
-    case "CallEnded": if (ev.data.answered) counts.talking = Math.max(0, counts.talking - 1); break;
-  }
-  for (const k of Object.keys(counts)) $("k-" + k).textContent = counts[k];
-}
 
 function showEvent(ev) {
   const when = ev.data.at ? chinaTime(ev.data.at) : "";
@@ -48,7 +50,7 @@ function showEvent(ev) {
 
 function onEvent(ev) {
   if (ev.type === "ComponentStatusChanged") loadStatus().catch(() => {});
-  bump(ev); showEvent(ev);
+  showEvent(ev);
   if (ev.type.startsWith("Call")) loadCallsSoon();
 }
 
@@ -60,9 +62,15 @@ async function resync() {
 function showBoard(me) {
   // Seats work in their own workspace; the board is for supervisors and admins.
   if (me.role === "seat") { location.replace("/seat"); return; }
+  $("login").reset(); // the password does not stay in the page
   $("login").hidden = true;
   $("board").hidden = false;
   const badge = renderNav(me, { live: true });
+  $("pages").replaceChildren(...(NAV[me.role] || []).filter(([href]) => href !== "/").map(([href, label]) => {
+    const li = el("li");
+    li.append(el("a", label, { href }));
+    return li;
+  }));
   loadStatus().catch(() => {}); loadCalls().catch(() => {});
   live({ onEvent, resync, badge, onSessionEnded: () => location.reload() });
 }

@@ -11,10 +11,18 @@ import { renderNav } from "./lib/nav.js";
 let me = null;
 let state = null;
 let clockSkew = 0; // server time minus browser time, in ms
-let callId = null;
+let callId = null; // the call shown in the call panel (screen pop, transcript, transfer, hang-up)
 let callLive = false;
+let lastPop = null; // callId's screen pop
+// The consultation form belongs to ONE call, `recordId`. A new call takes the form over only when
+// nobody is typing in it: otherwise the form stays with its call (keystrokes keep going into that
+// call's draft) and #record-hold offers to save it and move on to the new call.
+let recordId = null;
+let recordCaller = "";
+let dirty = false; // typed since the last saved draft
+let touched = false; // the lawyer wrote in this record (now, or in a draft saved before)
 let labels = { call_status: {}, leg: {}, seat_status: {}, pause_reason: {} }; // each state's one Chinese label, from /api/labels
-let recordFinal = false;
+let recordFinal = false; // recordId's record is submitted: the form is read-only
 const segments = new Map();
 
 function notice(msg) { const n = $("notice"); n.textContent = msg || ""; show(n, !!msg); }
@@ -92,12 +100,11 @@ setInterval(tick, 1000);
 async function openCall(id) {
   if (callId !== id) {
     callId = id;
-    recordFinal = false;
+    lastPop = null;
     segments.clear();
     $("transcript").replaceChildren();
-    $("record").reset();
-    setRecordStatus("");
-    clearErrors();
+    if (typing()) holdRecord();
+    else await bindRecord(id);
   }
   let pop = null;
   for (let i = 0; i < 4 && !pop; i++) {
@@ -105,6 +112,7 @@ async function openCall(id) {
     catch (err) { if (err.status !== 404 || i === 3) { notice(err.message); return; } await new Promise((r) => setTimeout(r, 250)); }
   }
   if (callId !== id) return;
+  lastPop = pop;
   renderPop(pop);
   loadTranscript(id);
 }
@@ -119,10 +127,17 @@ function renderPop(p) {
   $("district").textContent = p.district_name || "未识别";
   $("address").textContent = p.address || "—";
   $("office").textContent = p.office ? `${p.office.name}${p.office.address ? "（" + p.office.address + "）" : ""}` : "—";
+  if (recordId === callId) prefillRecord(p);
+  renderFile(p.file);
+}
+
+/** The form's starting point from the screen pop: this seat's saved record, else what the IVR knew. */
+function prefillRecord(p) {
+  recordCaller = p.caller || "未显示号码";
+  $("record-for").textContent = `来电 ${recordCaller} 的记录`;
   if (p.record) fillRecord(p.record);
   else if (p.category && !$("f-category").value) $("f-category").value = p.category;
   if (p.office && !$("f-office").value) $("f-office").value = p.office.id;
-  renderFile(p.file);
 }
 
 function renderFile(f) {
@@ -147,6 +162,18 @@ function updateCallButtons() {
 }
 
 // --- transcript ------------------------------------------------------------------------------------
+
+/** Why the transcript may stay empty: speech recognition off or down (from /api/status). */
+async function loadAsrStatus() {
+  let text = "";
+  try {
+    const asr = (await api("/api/status")).components.find((c) => c.name === "asr");
+    if (!asr) text = "语音识别未启用：本系统未开启实时转写。";
+    else if (!asr.up) text = `语音识别不可用${asr.detail ? "（" + asr.detail + "）" : ""}：暂时没有实时转写。`;
+  } catch (err) { text = "无法获取语音识别状态：" + err.message; }
+  $("asr-status").textContent = text;
+  show($("asr-status"), !!text);
+}
 
 async function loadTranscript(id) {
   try {
@@ -187,10 +214,71 @@ function fillRecord(r) {
   $("f-outcome").value = r.outcome || "";
   $("f-office").value = r.office_id || "";
   recordFinal = !r.draft;
+  touched = touched || r.draft;
   lockRecord();
   setRecordStatus(r.draft ? `草稿已保存 ${when(r.updated_at)}` : `已提交 ${when(r.submitted_at)}`);
 }
 function lockRecord() { for (const e of $("record").elements) e.disabled = recordFinal; }
+
+/** Someone is writing this record now: a field of the form has the focus, and they wrote in it. */
+function typing() {
+  return !!recordId && !recordFinal && touched && $("record").contains(document.activeElement);
+}
+
+/** The form holds another call's record than the call panel's: say so (keystrokes stay with it). */
+function holdRecord(text, button = "保存草稿，记录新来电") {
+  $("hold-text").textContent = text || `新来电已接入。下方表单仍是上一通来电（${recordCaller}）的记录，输入的内容只保存到该来电的草稿；保存后再记录新来电。`;
+  $("btn-hold-next").textContent = button;
+  show($("record-hold"), true);
+}
+
+/** Give the form to call `id` (`pop`: its screen pop, when not the call panel's): the record it
+ * held is saved first (a draft, unless submitted) and stays in 我的未提交记录. */
+async function bindRecord(id, pop = null) {
+  const old = recordId;
+  const form = $("record");
+  if (old && old !== id && !recordFinal && touched) {
+    if (dirty || draftTimer) { clearTimeout(draftTimer); await saveDraft(); }
+    notice(`来电（${recordCaller}）的记录尚未提交，已保存为草稿，可在“我的未提交记录”中继续填写。`);
+  }
+  if (form.contains(document.activeElement)) document.activeElement.blur(); // no keystroke may follow into the new record
+  recordId = id;
+  recordCaller = "";
+  recordFinal = false;
+  dirty = false;
+  touched = false;
+  form.reset();
+  lockRecord();
+  setRecordStatus("");
+  clearErrors();
+  $("record-for").textContent = "";
+  show($("record-hold"), false);
+  const p = pop || (id === callId ? lastPop : null);
+  if (p) prefillRecord(p);
+  if (callId && id !== callId) holdRecord(`下方表单是来电（${recordCaller}）的未提交记录，不是当前来电的；输入的内容只保存到该来电。`, "保存草稿，记录当前来电");
+  loadDrafts();
+}
+
+/** 我的未提交记录: this seat's drafts but the one in the form, each to reopen and finish. */
+async function loadDrafts() {
+  let list;
+  try { list = (await api("/api/seat/records/unsubmitted")).records; } catch { return; }
+  const others = list.filter((r) => r.call_id !== recordId);
+  $("drafts").replaceChildren(...others.map((r) => {
+    const li = el("li", `${when(r.updated_at)} · 来电 ${r.caller}：${r.question || "（未填写问题摘要）"}`);
+    const b = el("button", "继续填写", { type: "button", "aria-label": `继续填写来电 ${r.caller} 的记录` });
+    b.addEventListener("click", () => reopenRecord(r.call_id));
+    li.append(b);
+    return li;
+  }));
+  show($("drafts-box"), others.length > 0);
+}
+
+async function reopenRecord(id) {
+  try { await bindRecord(id, await api(`/api/seat/calls/${encodeURIComponent(id)}/screenpop`)); }
+  catch (err) { notice(err.message); }
+}
+$("btn-hold-next").addEventListener("click", () => bindRecord(callId));
 function setRecordStatus(t) { $("record-status").textContent = t; }
 function clearErrors() {
   for (const k of FIELDS) { $("e-" + k).textContent = ""; $("record").elements[k].removeAttribute("aria-invalid"); }
@@ -213,20 +301,25 @@ function showErrors(err) {
 let draftTimer = null;
 let saving = Promise.resolve();
 function scheduleDraft() {
-  if (!callId || recordFinal) return;
+  if (!recordId || recordFinal) return;
+  dirty = true;
+  touched = true;
   setRecordStatus("正在输入…");
   clearTimeout(draftTimer);
   draftTimer = setTimeout(saveDraft, 600);
 }
 function saveDraft() {
-  const id = callId;
+  draftTimer = null;
+  const id = recordId;
   const body = JSON.stringify(formData());
+  dirty = false;
   saving = saving.then(async () => {
     try {
       const r = await api(`/api/seat/calls/${encodeURIComponent(id)}/record`, { method: "PUT", body });
-      if (id === callId) { clearErrors(); setRecordStatus(`草稿已保存 ${when(r.updated_at)}`); }
+      if (id === recordId) { clearErrors(); setRecordStatus(`草稿已保存 ${when(r.updated_at)}`); }
     } catch (err) {
-      if (id === callId) { showErrors(err); setRecordStatus("草稿未保存：" + err.message); }
+      if (id === recordId) { dirty = true; showErrors(err); setRecordStatus("草稿未保存：" + err.message); }
+      else notice(`上一通来电的草稿未能保存：${err.message}`);
     }
   });
   return saving;
@@ -234,13 +327,18 @@ function saveDraft() {
 $("record").addEventListener("input", scheduleDraft);
 $("record").addEventListener("submit", async (e) => {
   e.preventDefault();
-  if (!callId || recordFinal) return;
-  clearTimeout(draftTimer);
+  if (!recordId || recordFinal) return;
+  clearTimeout(draftTimer); draftTimer = null;
   await saving;
+  const id = recordId;
   try {
-    const r = await api(`/api/seat/calls/${encodeURIComponent(callId)}/record/submit`, { method: "POST", body: JSON.stringify(formData()) });
+    const r = await api(`/api/seat/calls/${encodeURIComponent(id)}/record/submit`, { method: "POST", body: JSON.stringify(formData()) });
+    if (id !== recordId) return;
     clearErrors();
+    dirty = false;
     fillRecord(r);
+    if (callId && callId !== id) await bindRecord(callId); // the held record is done: on to the current call
+    else loadDrafts();
   } catch (err) {
     const first = showErrors(err);
     setRecordStatus("提交失败：" + err.message);
@@ -298,7 +396,7 @@ $("transfer-form").addEventListener("submit", async (e) => {
     await send(`/api/seat/calls/${encodeURIComponent(callId)}/transfer`, { kind: f.get("kind"), target: f.get("target") });
     $("transfer-dialog").close();
     $("call-status").textContent = "转接中…";
-    if (!$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
+    if (recordId === callId && !$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
   } catch (err) { $("transfer-error").textContent = err.message; }
 });
 $("btn-hangup").addEventListener("click", async () => {
@@ -336,6 +434,9 @@ function onEvent(ev) {
     case "CallAnswered":
       if (d.call_id === callId) $("call-status").textContent = labels.call_status.talking || "";
       break;
+    case "ComponentStatusChanged":
+      loadAsrStatus();
+      break;
     case "SeatJoinedQueue": case "SeatLeftQueue":
       if (d.seat_id === me.seat_id) reloadSoon(); // the queue's label comes with the state
       break;
@@ -343,6 +444,7 @@ function onEvent(ev) {
 }
 
 async function resync() {
+  loadAsrStatus();
   await loadState();
   if (callId) await openCall(callId);
 }
@@ -357,7 +459,9 @@ async function start() {
     return;
   }
   labels = await fetchLabels();
+  loadAsrStatus();
   await loadState();
+  loadDrafts();
   live({ onEvent, resync, badge });
 }
 start();

@@ -69,7 +69,7 @@ def test_given_the_openapi_document_then_every_seat_json_route_names_its_respons
         if path.startswith("/api/seat/")
         for method, op in ops.items()
     }
-    assert len(routes) == 14  # state, 5 commands, 6 on a call, transfer targets, address
+    assert len(routes) == 15  # state, 5 commands, 6 on a call, unsubmitted records, transfer targets, address
     untyped = {route: schema for route, schema in routes.items() if "$ref" not in schema}
     assert untyped == {}
 
@@ -407,3 +407,31 @@ def test_given_a_draft_with_a_number_when_the_masked_draft_is_saved_again_then_t
     assert record is not None
     assert record.question == typed["question"]
     assert record.advice == "可申请劳动仲裁，并告知时效"
+
+
+def test_given_a_draft_and_a_submitted_record_when_listing_my_unsubmitted_records_then_only_the_draft_masked(
+    harness: Harness,
+) -> None:
+    me = harness.login("seat1001")
+    c = harness.client
+    assert c.get("/api/seat/records/unsubmitted").json() == {"records": []}
+    harness.seat_in_queue("1001")
+    first = harness.call_to("1001", uid="1795300000.16")
+    draft = c.put(f"/api/seat/calls/{first}/record", json={"question": "被拖欠工资"}, headers=_h(me))
+    assert draft.status_code == 200
+    harness.ami(
+        "Hangup", Channel="PJSIP/trunk-16", Uniqueid=first, Linkedid=first, Cause="16", CallerIDNum=CALLER
+    )
+    second = harness.call_to("1001", uid="1795300100.20")
+    full = {"category": "labor", "question": "被辞退", "advice": "可申请劳动仲裁", "outcome": "answered"}
+    assert c.post(f"/api/seat/calls/{second}/record/submit", json=full, headers=_h(me)).status_code == 200
+
+    records = c.get("/api/seat/records/unsubmitted").json()["records"]
+    assert [(r["call_id"], r["question"]) for r in records] == [(first, "被拖欠工资")]
+    assert records[0]["updated_at"] == draft.json()["updated_at"]
+    assert CALLER not in records[0]["caller"] and records[0]["caller"].endswith(CALLER[-4:])
+
+    harness.login("seat1002")
+    assert c.get("/api/seat/records/unsubmitted").json() == {"records": []}
+    harness.login("banzhang")
+    assert c.get("/api/seat/records/unsubmitted").status_code == 403

@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,21 +20,14 @@ from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from core.calls import CallRecord, CallStatus
 from core.ids import CallId, TeamId, WorkOrderId
 from pbx.sim.model import CallerSpec
 from tests.support.app import WorkdayClock
+from tests.support.browser import ARGS, CHROMIUM
 from tests.support.live_server import live_server
 from tests.support.polling import wait_until
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGES = ["/", "/seat", "/supervisor", "/orders", "/offices", "/schedule"]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="需要 /usr/bin/chromium")
@@ -271,5 +263,59 @@ def test_given_the_orders_page_when_a_seat_claims_an_order_then_the_supervisor_r
             sup.clock.run_for(3000)
             sup.wait_for_timeout(500)
             assert requests == []
+        finally:
+            browser.close()
+
+
+def test_given_a_supervisor_when_they_log_in_on_the_home_page_then_the_form_goes_and_links_and_agreeing_counters_show(
+    server: str, app_server: Server
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)
+    for i, status in enumerate([CallStatus.ANSWERED, CallStatus.ABANDONED, CallStatus.TIMED_OUT]):
+        app_server.runtime.repos.calls.save(
+            CallRecord(
+                id=CallId(f"e2e-home-{i}"),
+                caller_number="13812348000",
+                offered_at=at + dt.timedelta(seconds=i),
+                status=status,
+                queue="q-310106-labor",
+                wait_seconds=5.0,
+                talk_seconds=60.0 if status is CallStatus.ANSWERED else None,
+            )
+        )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(locale="zh-CN")
+            page.goto(server + "/")
+            page.get_by_label("用户名").fill("banzhang")
+            page.get_by_label("密码").fill(DEMO_ADMIN_PASSWORD)
+            page.get_by_role("button", name="登录").click()
+            expect(page.locator("#who")).to_contain_text("市级班长")
+            # The login form is gone (and its password with it), not merely marked hidden.
+            expect(page.locator("#login")).to_be_hidden()
+            assert page.locator("input[name=password]").input_value() == ""
+            pages = page.get_by_role("region", name="我的页面")
+            for name, href in (("监控台", "/supervisor"), ("回拨工单", "/orders"), ("排班考勤", "/schedule")):
+                expect(pages.get_by_role("link", name=name)).to_have_attribute("href", href)
+            rows = page.locator("#calls tr")
+            expect(rows.filter(has_text="e2e")).to_have_count(0)  # masked numbers only, no ids
+            expect(rows.filter(has_text=CallStatus.TIMED_OUT.label)).not_to_have_count(0)
+            listed = rows.count()
+            expect(page.locator("#k-offered")).to_have_text(str(listed))
+            gave_up = (
+                rows.filter(has_text=CallStatus.ABANDONED.label).count()
+                + rows.filter(has_text=CallStatus.TIMED_OUT.label).count()
+            )
+            assert gave_up >= 2
+            expect(page.locator("#k-abandoned")).to_have_text(str(gave_up))
+
+            # The same CSS rule on another page: the seat workspace, refused to a supervisor, shows no empty panels.
+            page.goto(server + "/seat")
+            expect(page.get_by_role("alert")).to_have_text("坐席工作台仅供坐席账号使用。")
+            expect(page.locator("#workspace")).to_be_hidden()
+            expect(page.locator("#statusbar")).to_be_hidden()
         finally:
             browser.close()

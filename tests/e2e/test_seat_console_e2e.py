@@ -9,6 +9,8 @@ browser context, must see nothing of that call. Skipped only when /usr/bin/chrom
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import os
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
@@ -24,10 +26,10 @@ from core.asr_events import Leg, TranscriptSegment
 from core.ids import CallId, SeatId
 from pbx.sim.model import CallerSpec
 from tests.support.app import WorkdayClock
+from tests.support.browser import ARGS, CHROMIUM
 from tests.support.live_server import live_server
 from tests.support.polling import wait_until
 
-CHROMIUM = Path("/usr/bin/chromium")
 T = TypeVar("T")
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (CI installs it)")
@@ -52,6 +54,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         ami={"port": 0},
         agi={"port": 0},
         audiosocket={"enabled": False},
+        seats={"wrap_up_s": 3},  # short: the next call may follow within the test
     )
     app = build_app(settings, clock=WorkdayClock())
     with live_server(app) as live:
@@ -66,6 +69,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
         srv.run(wire())
         wait_until(lambda: runtime.bridge is not None and runtime.bridge.status.connected, 20, "the AMI link")
         yield srv
+
+
+def _browser(pw: Any) -> Any:
+    return pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
 
 
 def _login(page: Any, base: str, user: str) -> None:
@@ -83,17 +90,7 @@ def test_given_one_caller_when_seat_1001_works_the_call_then_screen_pop_transcri
 
     rt = server.runtime
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = _browser(pw)
         try:
             page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
             _login(page, server.url, "seat1001")
@@ -164,3 +161,147 @@ def test_given_one_caller_when_seat_1001_works_the_call_then_screen_pop_transcri
             assert [a.action for a in rt.repos.audit.recent(limit=20)].count("seat.transfer") == 1
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def _seat_1001(server: Server, *, height: int = 1000) -> Iterator[Any]:
+    """Seat 1001 signed in and available, in a fresh browser 1440 pixels wide and `height` high."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            page = browser.new_context(viewport={"width": 1440, "height": height}, locale="zh-CN").new_page()
+            _login(page, server.url, "seat1001")
+            expect(page.locator("#state-label")).to_have_text("离线")
+            page.get_by_role("button", name="签入").click()
+            expect(page.locator("#state-label")).to_have_text("空闲", timeout=10_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def _call(server: Server, number: str, *, talk_time: float = math.inf) -> None:
+    """A caller who dials 12348, picks 法律咨询 › 劳动争议 and talks for `talk_time` seconds."""
+
+    async def place() -> None:
+        assert server.runtime.simulator is not None
+        server.runtime.simulator.place_call(
+            CallerSpec(endpoint=number, number=number, dtmf="12", district="310106", talk_time=talk_time)
+        )
+
+    server.run(place())
+
+
+def _seat_call_id(server: Server) -> str:
+    board = server.runtime.board
+    assert board is not None
+    call_id = board.state(SeatId("1001")).call_id
+    assert call_id
+    return call_id
+
+
+def _record(page: Any, base: str, call_id: str) -> dict[str, Any] | None:
+    """This seat's record of `call_id` as the server keeps it (the screen pop's `record`)."""
+    r = page.request.get(f"{base}/api/seat/calls/{call_id}/screenpop")
+    assert r.ok, r.text()
+    record: dict[str, Any] | None = r.json()["record"]
+    return record
+
+
+def test_given_a_submitted_record_when_the_next_call_rings_then_its_form_is_open_for_writing(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    with _seat_1001(server) as page:
+        _call(server, "13800000001", talk_time=2.0)
+        expect(page.locator("#caller")).to_have_text("138****0001", timeout=15_000)
+        page.get_by_label("法律类别").select_option("labor")
+        page.get_by_label("问题摘要").fill("用人单位拖欠工资")
+        page.get_by_label("解答意见").fill("建议申请劳动仲裁")
+        page.get_by_label("处理结果").select_option("answered")
+        page.get_by_role("button", name="提交记录").click()
+        expect(page.locator("#record-status")).to_contain_text("已提交", timeout=10_000)
+        expect(page.get_by_label("问题摘要")).to_be_disabled()
+
+        _call(server, "13900000002")
+        expect(page.locator("#caller")).to_have_text("139****0002", timeout=30_000)
+        expect(page.get_by_label("问题摘要")).to_be_enabled()
+        expect(page.get_by_label("问题摘要")).to_have_value("")
+        expect(page.get_by_role("button", name="提交记录")).to_be_enabled()
+
+
+def test_given_the_lawyer_typing_advice_when_the_next_call_rings_then_the_keystrokes_stay_with_the_first_call(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    first, rest = "建议先与用人单位协商", "，协商不成可申请劳动仲裁"
+    with _seat_1001(server) as page:
+        _call(server, "13800000001", talk_time=2.0)
+        expect(page.locator("#caller")).to_have_text("138****0001", timeout=15_000)
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        call_1 = _seat_call_id(server)
+        expect(page.locator("#state-label")).to_have_text("话后整理", timeout=15_000)
+        advice = page.get_by_label("解答意见")
+        advice.click()
+        page.keyboard.type(first)
+
+        _call(server, "13900000002")  # rings once the 3 s wrap-up is over, while the lawyer types on
+        expect(page.locator("#caller")).to_have_text("139****0002", timeout=30_000)
+        call_2 = _seat_call_id(server)
+        assert call_2 != call_1
+        page.keyboard.type(rest)
+
+        expect(advice).to_have_value(first + rest)
+        hold = page.locator("#record-hold")
+        expect(hold).to_be_visible()
+        expect(hold).to_contain_text("138****0001")
+        wait_until(
+            lambda: (_record(page, server.url, call_1) or {}).get("advice") == first + rest,
+            10,
+            "the first call's draft to hold every keystroke",
+        )
+
+        page.get_by_role("button", name="保存草稿，记录新来电").click()
+        expect(hold).to_be_hidden()
+        expect(advice).to_have_value("")
+        expect(advice).to_be_enabled()
+        expect(advice).not_to_be_focused()
+        page.wait_for_timeout(1000)  # past the draft's debounce: nothing may have been saved for call 2
+        second = _record(page, server.url, call_2)
+        assert second is None or (first not in second["advice"] and rest not in second["advice"])
+        draft = _record(page, server.url, call_1)
+        assert draft is not None and draft["draft"] and draft["advice"] == first + rest
+
+        # The first call's draft is listed, and reopens with every keystroke in it.
+        drafts = page.get_by_role("region", name="我的未提交记录")
+        expect(drafts).to_contain_text("138****0001")
+        drafts.get_by_role("button", name="继续填写来电 138****0001 的记录").click()
+        expect(advice).to_have_value(first + rest)
+        expect(page.locator("#record-for")).to_contain_text("138****0001")
+        expect(hold).to_be_visible()  # the call panel shows call 2: the form says whose it is
+
+
+def test_given_a_1440x900_screen_without_speech_recognition_when_a_call_is_up_then_submit_orders_link_and_asr_notice_show(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    with _seat_1001(server, height=900) as page:
+        _call(server, "13800000001")
+        expect(page.locator("#caller")).to_have_text("138****0001", timeout=15_000)
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+
+        workspace = page.locator("#workspace")
+        expect(workspace.get_by_role("link", name="我的回拨工单")).to_have_attribute("href", "/orders#mine")
+        # The demo here runs without AudioSocket: /api/status lists no speech recognition.
+        expect(page.get_by_role("region", name="实时转写")).to_contain_text("语音识别未启用")
+
+        submit = page.get_by_role("button", name="提交记录")
+        box = submit.bounding_box()
+        assert box is not None
+        assert page.evaluate("window.scrollY") == 0
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 900, box
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1440, box

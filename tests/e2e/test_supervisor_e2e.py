@@ -24,17 +24,8 @@ from core.calls import CallRecord, CallStatus
 from core.clock import CHINA_TZ
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
 from stats.reports import china_day_start
+from tests.support.browser import ARGS, CHROMIUM
 from tests.support.live_server import live_server
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _app(tmp_path: Path) -> FastAPI:

@@ -25,7 +25,7 @@ from seats.board import SeatBoard
 from seats.models import Seat, SeatKind, Team, TeamKind
 from seats.ports import CallHistory, PlaceCandidate
 from seats.presence import SeatPresence
-from seats.records import CheckedRecord, ConsultationRecord, RecordInput
+from seats.records import CheckedRecord, ConsultationRecord, RecordInput, UnsubmittedRecord
 from seats.service import SeatService
 from seats.state import PauseReason, SeatState, SeatStatus
 from seats.workspace import SeatWorkspace
@@ -117,6 +117,10 @@ class Store:
         )
 
     def for_caller(self, caller_number: str, *, limit: int = 20) -> Sequence[ConsultationRecord]:
+        self._threads.note("records")
+        return []
+
+    def unsubmitted(self, seat_id: SeatId, *, limit: int = 20) -> Sequence[UnsubmittedRecord]:
         self._threads.note("records")
         return []
 
