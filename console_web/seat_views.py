@@ -90,6 +90,7 @@ class PastRecordOut(_Read):
 
 class PastOrderOut(_Read):
     id: str
+    order_no: str
     open: bool
     status_label: str
     reason_label: str

@@ -365,6 +365,7 @@ class SeatWorkspace:
             work_orders=tuple(
                 PastOrder(
                     id=o.id,
+                    order_no=o.order_no,
                     open=o.status.is_open,
                     status_label=o.status.label,
                     reason_label=o.reason.label,

@@ -90,6 +90,7 @@ class PastRecord:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PastOrder:
     id: str
+    order_no: str  # the readable number (HB + date + sequence)
     open: bool
     status_label: str  # callbacks.models.WorkOrderStatus.label
     reason_label: str  # callbacks.models.MissReason.label

@@ -135,7 +135,7 @@ function renderFile(f) {
   $("file-records").replaceChildren(...f.records.map((r) =>
     el("li", `${when(r.at)} ${r.category_label} · ${r.outcome_label} · ${r.seat}：${r.question}${r.advice ? " —— " + r.advice : ""}`)));
   $("file-orders").replaceChildren(...f.work_orders.map((o) => {
-    const li = el("li", `${o.status_label} · ${o.reason_label} · 创建于 ${when(o.created_at)} · 期限 ${when(o.deadline)} · 已回拨 ${o.attempts} 次`);
+    const li = el("li", `${o.order_no} · ${o.status_label} · ${o.reason_label} · 创建于 ${when(o.created_at)} · 期限 ${when(o.deadline)} · 已回拨 ${o.attempts} 次`);
     if (o.open) li.className = "open";
     return li;
   }));
