@@ -116,6 +116,7 @@ class ScreenPopOut(_Read):
     offered_at: IsoText | None
     status: str | None
     status_label: str
+    callback: bool
     queue: str | None
     queue_label: str
     ivr_path: list[str]

@@ -122,7 +122,8 @@ class ScreenPop:
     caller_number: str = ""
     dialed: str = ""
     offered_at: datetime | None = None
-    status: CallStatus | None = None
+    status: CallStatus | None = None  # as this seat sees it (`CallView.status_for`)
+    callback: bool = False  # a callback of a work order (回拨), not a call in
     queue: str | None = None
     queue_label: str = ""
     ivr_path: tuple[str, ...] = ()
