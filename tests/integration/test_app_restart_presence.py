@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.runtime import Runtime
+from app.runtime import Runtime, start_simulator
 from app.seed import DEMO_SEATS
 from app.settings import Settings, demo_settings
 from core.calls import CallStatus
@@ -16,6 +16,7 @@ from core.ids import CallId, SeatId
 from seats.state import PauseReason, SeatStatus
 from store.db import Database
 from store.repositories import CallRepository
+from tests.support.net import free_port
 from tests.support.polling import until
 
 pytestmark = pytest.mark.slow
@@ -99,4 +100,51 @@ async def test_given_calls_talking_when_the_hotline_and_its_pbx_restart_then_tho
         assert not set(cut_off) & set(second.tracker.calls)
     finally:
         await second.stop()
+        db.dispose()
+
+
+async def test_given_a_seat_paused_for_a_meal_when_only_the_hotline_restarts_then_it_comes_back_paused_for_a_meal(
+    tmp_path: Path,
+) -> None:
+    # The PBX keeps running (and keeps its members) while the hotline restarts.
+    db = Database(f"sqlite:///{tmp_path / 'restart.db'}")
+    port = free_port()
+    settings = demo_settings(
+        database={"url": db.url, "auto_migrate": True},
+        ami={"port": port, "action_timeout_s": 5.0},
+        agi={"port": 0},
+        audiosocket={"enabled": False},
+        callbacks={"tick_s": 3600.0},
+        sim={"enabled": False},
+    )
+    seat = DEMO[0]
+    first = Runtime(settings)
+    await first.start()
+    pbx = await start_simulator(
+        settings, first.rules, [first.repos.seats.get(s) for s in DEMO], agi_port=None, ami_port=port
+    )
+    try:
+        try:
+            board, service = first.board, first.seat_service
+            assert board is not None and service is not None
+            await until(lambda: first.bridge is not None and first.bridge.status.connected, 20, "AMI up")
+            await service.login(seat)
+            await until(lambda: board.state(seat).status is SeatStatus.AVAILABLE, 10, "the seat in")
+            await service.pause(seat, PauseReason.MEAL)
+            await until(lambda: board.state(seat).status is SeatStatus.PAUSED, 10, "the seat paused")
+        finally:
+            await first.stop()
+        second = Runtime(settings)
+        await second.start()
+        try:
+            board = second.board
+            assert board is not None
+            await until(lambda: bool(board.queues[seat]), 20, "the seat's queues read from the PBX")
+            await second.bus.drain()
+            await until(lambda: board.state(seat).status is SeatStatus.PAUSED, 10, "the seat paused again")
+            assert board.state(seat).pause_reason is PauseReason.MEAL, board.state(seat)
+        finally:
+            await second.stop()
+    finally:
+        await pbx.stop()
         db.dispose()
