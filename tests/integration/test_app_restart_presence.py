@@ -4,6 +4,7 @@ database kept across the two runs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,18 @@ pytestmark = pytest.mark.slow
 DEMO = [SeatId(sid) for sid, *_ in DEMO_SEATS]
 
 
-def _settings(db: Database, **sim: float) -> Settings:
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """The hotline's database, kept across its restarts."""
+    database = Database(f"sqlite:///{tmp_path / 'restart.db'}")
+    yield database
+    database.dispose()
+
+
+def _settings(db: Database, ami_port: int = 0, **sim: object) -> Settings:
     return demo_settings(
         database={"url": db.url, "auto_migrate": True},
-        ami={"port": 0, "action_timeout_s": 5.0},
+        ami={"port": ami_port, "action_timeout_s": 5.0},
         agi={"port": 0},
         audiosocket={"enabled": False},
         callbacks={"tick_s": 3600.0},
@@ -36,9 +45,8 @@ def _settings(db: Database, **sim: float) -> Settings:
 
 
 async def test_given_a_seat_paused_for_a_meal_when_the_hotline_restarts_then_it_comes_back_paused_for_a_meal(
-    tmp_path: Path,
+    db: Database,
 ) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'restart.db'}")
     seat = DEMO[0]
     first = Runtime(_settings(db))
     await first.start()
@@ -64,13 +72,11 @@ async def test_given_a_seat_paused_for_a_meal_when_the_hotline_restarts_then_it_
         assert all(board.state(s).status is SeatStatus.AVAILABLE for s in DEMO if s != seat)
     finally:
         await second.stop()
-        db.dispose()
 
 
 async def test_given_calls_talking_when_the_hotline_and_its_pbx_restart_then_those_calls_are_closed(
-    tmp_path: Path,
+    db: Database,
 ) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'restart.db'}")
     busy = {"calls_per_hour": 1800.0, "time_scale": 1.0, "mean_talk_s": 600.0, "mean_patience_s": 600.0}
     first = Runtime(_settings(db, **busy))
     await first.start()
@@ -100,23 +106,14 @@ async def test_given_calls_talking_when_the_hotline_and_its_pbx_restart_then_tho
         assert not set(cut_off) & set(second.tracker.calls)
     finally:
         await second.stop()
-        db.dispose()
 
 
 async def test_given_a_seat_paused_for_a_meal_when_only_the_hotline_restarts_then_it_comes_back_paused_for_a_meal(
-    tmp_path: Path,
+    db: Database,
 ) -> None:
     # The PBX keeps running (and keeps its members) while the hotline restarts.
-    db = Database(f"sqlite:///{tmp_path / 'restart.db'}")
     port = free_port()
-    settings = demo_settings(
-        database={"url": db.url, "auto_migrate": True},
-        ami={"port": port, "action_timeout_s": 5.0},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-        callbacks={"tick_s": 3600.0},
-        sim={"enabled": False},
-    )
+    settings = _settings(db, port, enabled=False)
     seat = DEMO[0]
     first = Runtime(settings)
     await first.start()
@@ -147,4 +144,3 @@ async def test_given_a_seat_paused_for_a_meal_when_only_the_hotline_restarts_the
             await second.stop()
     finally:
         await pbx.stop()
-        db.dispose()

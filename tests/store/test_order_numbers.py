@@ -9,27 +9,20 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
-from core.ids import CallId, TeamId, WorkOrderId
+from callbacks.models import MissedCall, WorkOrder
+from core.ids import CallId, WorkOrderId
 from store.db import Database
 from store.migrate import upgrade
 from store.models import WorkOrderRow
 from store.repositories import WorkOrderRepository
+from tests.store.test_repositories import _order
 
 # 2026-12-01 23:30 in China: still the 1st there, the 2nd from 00:00 China time (16:00 UTC).
 LATE_ON_THE_1ST = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)
 
 
 def _miss(repo: WorkOrderRepository, oid: str, number: str, at: datetime) -> WorkOrder:
-    order = WorkOrder(
-        id=WorkOrderId(oid),
-        caller_number=number,
-        reason=MissReason.ABANDONED,
-        status=WorkOrderStatus.POOL,
-        team_id=TeamId("team-310106"),
-        created_at=at,
-        deadline=at + timedelta(minutes=30),
-    )
+    order = _order(oid, number, at)
     recorded, _ = repo.record_miss(
         MissedCall(call_id=CallId(f"call-{oid}"), order_id=order.id, reason=order.reason, at=at), order
     )
