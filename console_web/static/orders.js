@@ -130,7 +130,7 @@ function pick(s) {
 
 function banner(ev) {
   const breached = ev.type === "WorkOrderSlaBreached";
-  const p = el("p", `${breached ? "工单已超时" : "工单即将超时"}：${ev.data.order_id}（时限 ${chinaDateTime(ev.data.deadline)}）`, { class: breached ? "banner" : "banner warn" });
+  const p = el("p", `${breached ? "工单已超时" : "工单即将超时"}：${ev.data.order_no || ev.data.order_id}（时限 ${chinaDateTime(ev.data.deadline)}）`, { class: breached ? "banner" : "banner warn" });
   $("alerts").prepend(p);
   while ($("alerts").children.length > 5) $("alerts").lastChild.remove();
 }
