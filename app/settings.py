@@ -86,21 +86,12 @@ class Settings(BaseSettings):
 S = TypeVar("S", bound=BaseSettings)
 
 
-def _message(error: Any) -> str:
-    """A validation error's text: a validator's own (Chinese) words without pydantic's
-    "Value error, " prefix; pydantic's message for the others."""
-    raised = (error.get("ctx") or {}).get("error")
-    if error.get("type") == "value_error" and isinstance(raised, ValueError):
-        return str(raised)
-    return str(error.get("msg", error))
-
-
 def _load(cls: type[S], overrides: dict[str, Any]) -> S:
     """`cls` from the environment plus explicit overrides; errors become ConfigurationError."""
     try:
         return cls(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(_message(e) for e in exc.errors())
+        problems = "; ".join(str(e.get("msg", e)).removeprefix("Value error, ") for e in exc.errors())
         raise ConfigurationError(f"配置无效：{problems}") from exc
 
 
