@@ -91,7 +91,7 @@ def _load(cls: type[S], overrides: dict[str, Any]) -> S:
     try:
         return cls(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(str(e.get("msg", e)) for e in exc.errors())
+        problems = "; ".join(str(e.get("msg", e)).removeprefix("Value error, ") for e in exc.errors())
         raise ConfigurationError(f"配置无效：{problems}") from exc
 
 

@@ -115,6 +115,7 @@ class WorkOrderCreated(_OrderMissEvent):
     caller_number: str
     deadline: datetime
     district_code: str | None = None
+    order_no: str = ""  # the number people read out (HB20261201-0042)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +156,7 @@ class _WorkOrderSlaEvent(_WorkOrderEvent):
 
     seat_id: SeatId | None
     deadline: datetime
+    order_no: str = ""  # the number people read out (HB20261201-0042)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
 
@@ -73,6 +73,13 @@ class WorkOrder:
     misses: int = 1
     closed_at: datetime | None = None
     outcome_note: str = ""
+    order_no: str = ""  # what people read out (`order_number`); given by the store when it opens
+
+
+def order_number(day: date, seq: int) -> str:
+    """A work order's readable number: 回拨 (HB), its China date and that day's sequence, such as
+    `HB20261201-0042`; the internal id stays what links the order to its calls and attempts."""
+    return f"HB{day:%Y%m%d}-{seq:04d}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -45,6 +45,7 @@ class WorkOrderStore(Protocol):
         statuses: Sequence[WorkOrderStatus] | None = None,
         team_id: TeamId | None = None,
         owner_seat_id: SeatId | None = None,
+        order_no: str | None = None,
         limit: int = 200,
     ) -> list[WorkOrder]: ...
 

@@ -217,6 +217,7 @@ class CallbackService:
                     caller_number=order.caller_number,
                     deadline=order.deadline,
                     district_code=decision.district_code,
+                    order_no=order.order_no,
                 )
             )
         else:
@@ -569,6 +570,7 @@ class CallbackService:
                         team_id=order.team_id,
                         seat_id=order.owner_seat_id,
                         deadline=order.deadline,
+                        order_no=order.order_no,
                     )
                 )
                 report.breaches += 1
@@ -584,6 +586,7 @@ class CallbackService:
                     team_id=order.team_id,
                     seat_id=order.owner_seat_id,
                     deadline=order.deadline,
+                    order_no=order.order_no,
                 )
             )
             report.warnings += 1

@@ -165,7 +165,9 @@ class Workbench:
         sla: str | None = None,
         team_id: str | None = None,
         day: date | None = None,
+        order_no: str | None = None,
     ) -> list[OrderView]:
+        """`order_no`: the readable number (`HB20261201-0042`), or part of it."""
         if status is not None and status not in STATUS_FILTERS:
             raise InvalidInput("状态筛选无效", status=status)
         if sla is not None and sla not in {s.value for s in SlaState}:
@@ -174,7 +176,10 @@ class Workbench:
         statuses = STATUS_FILTERS[status] if status else None
         if scope == "mine":
             orders = self._orders.search(
-                statuses=statuses or OPEN_STATUSES, owner_seat_id=principal.seat_id, limit=500
+                statuses=statuses or OPEN_STATUSES,
+                owner_seat_id=principal.seat_id,
+                order_no=order_no,
+                limit=500,
             )
         elif scope == "pool":
             seat = ctx.seats.get(principal.seat_id) if principal.seat_id else None
@@ -183,14 +188,16 @@ class Workbench:
             orders = [
                 o
                 for team in seat_pools(seat.team_id)
-                for o in self._orders.search(statuses=(WorkOrderStatus.POOL,), team_id=team, limit=500)
+                for o in self._orders.search(
+                    statuses=(WorkOrderStatus.POOL,), team_id=team, order_no=order_no, limit=500
+                )
             ]
             orders.sort(key=lambda o: o.deadline)
         else:
             if team_id is not None and not self._supervises(ctx.scope, TeamId(team_id)):
                 raise PermissionDenied("无权查看该团队的工单", team_id=team_id)
             orders = self._orders.search(
-                statuses=statuses, team_id=TeamId(team_id) if team_id else None, limit=2000
+                statuses=statuses, team_id=TeamId(team_id) if team_id else None, order_no=order_no, limit=2000
             )
             orders = [o for o in orders if self._supervises(ctx.scope, o.team_id)]
         if day is not None:

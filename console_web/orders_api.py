@@ -39,6 +39,7 @@ class OrdersBackend(Protocol):
         sla: str | None = None,
         team_id: str | None = None,
         day: date | None = None,
+        order_no: str | None = None,
     ) -> list[OrderView]: ...
 
     def options(self, principal: Principal) -> OrderOptions: ...
@@ -111,6 +112,7 @@ def build_orders_router() -> APIRouter:
         sla: str | None = None,
         team: str | None = None,
         date: str | None = None,
+        order_no: str | None = None,
     ) -> OrderList:
         p = auth.principal
         if scope not in SCOPES:
@@ -126,7 +128,13 @@ def build_orders_router() -> APIRouter:
             except ValueError:
                 raise InvalidInput("日期格式应为 YYYY-MM-DD", date=date) from None
         orders = orders_backend(request).list_orders(
-            p, scope=scope, status=status or None, sla=sla or None, team_id=team or None, day=day
+            p,
+            scope=scope,
+            status=status or None,
+            sla=sla or None,
+            team_id=team or None,
+            day=day,
+            order_no=(order_no or "").strip() or None,
         )
         return OrderList(orders=[OrderOut.of(o) for o in orders])
 

@@ -29,6 +29,7 @@ def _local(value: datetime | None) -> str:
 
 class OrderOut(BaseModel):
     id: str
+    order_no: str  # what people read out (`HB20261201-0042`); `id` stays the key of the actions
     caller_number: str
     reason: str
     reason_label: str
@@ -56,6 +57,7 @@ class OrderOut(BaseModel):
         o = view.order
         return cls(
             id=o.id,
+            order_no=o.order_no,
             caller_number=mask_number(o.caller_number),
             reason=o.reason.value,
             reason_label=o.reason.label,

@@ -105,6 +105,7 @@ class PastRecordOut(_Read):
 
 class PastOrderOut(_Read):
     id: str
+    order_no: str
     open: bool
     status_label: str
     reason_label: str
@@ -130,6 +131,7 @@ class ScreenPopOut(_Read):
     offered_at: IsoText | None
     status: str | None
     status_label: str
+    callback: bool
     queue: str | None
     queue_label: str
     ivr_path: list[str]

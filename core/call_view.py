@@ -339,6 +339,19 @@ class CallView:
         """Whether `seat_id` answered this call (the first seat, or the one holding it now)."""
         return seat_id in (self.record.seat_id, self.record.final_seat_id)
 
+    def status_for(self, seat_id: SeatId) -> CallStatus:
+        """The call's status as `seat_id` sees it: a seat that handed the call on (a transfer of
+        its own that did not fail) and holds it no more sees it transferred, whatever the call
+        does at its target; the seat holding it sees the call's own status."""
+        record = self.record
+        if record.final_seat_id == seat_id:
+            return record.status
+        handed_on = any(
+            t.get("from_seat") == seat_id and t.get("status") != TransferStatus.FAILED.value
+            for t in record.transfers
+        )
+        return CallStatus.TRANSFERRED if handed_on else record.status
+
 
 def project_view(view: CallView | None, event: DomainEvent) -> CallView | None:
     """`project_call` and `project_notes` together; None while the call is not open."""

@@ -444,10 +444,13 @@ def close_unseen(
     *,
     now: datetime,
     settle: timedelta,
+    since: datetime | None = None,
     report: ReconcileReport | None = None,
 ) -> list[DomainEvent]:
     """Calls the database still has open that the PBX no longer has (a fresh AMI snapshot, so
-    `live` is the truth) and that no record explains, once they are older than `settle`.
+    `live` is the truth) and that no record explains, once they are older than `settle`; at once
+    for a call offered before `since` (this process's start): our tracker never had it, so no
+    end of ours is still on its way to the database (calls in progress at a restart).
 
     Their end is unknown: they are closed at `now` with `hung_up_by` unknown, and one that nobody
     answered counts as abandoned, as the tracker counts a call that ended unseen -- no missed
@@ -457,7 +460,9 @@ def close_unseen(
     for call_id in sorted(known):
         k = known[call_id]
         r = k.record
-        if call_id in live or r.ended_at is not None or now - r.offered_at < settle:
+        if call_id in live or r.ended_at is not None:
+            continue
+        if now - r.offered_at < settle and (since is None or r.offered_at >= since):
             continue
         answered = r.answered_at is not None or r.status in (CallStatus.TALKING, CallStatus.ANSWERED)
         status = CallStatus.ANSWERED if answered else CallStatus.ABANDONED
@@ -533,6 +538,7 @@ class RecordsReconciler:
         self._qtz = queue_log_tz
         self._ctz = cdr_tz
         self._settle = settle
+        self._since = clock.now()  # calls offered before are not this process's to end
         self._lock = asyncio.Lock()
         self.last_report: ReconcileReport | None = None
 
@@ -576,7 +582,9 @@ class RecordsReconciler:
             cid: known[cid] for cid in open_ids if cid not in calls and cid not in live and cid in known
         }
         if snapshot_fresh:
-            events += close_unseen(unexplained, live, now=now, settle=self._settle, report=report)
+            events += close_unseen(
+                unexplained, live, now=now, settle=self._settle, since=self._since, report=report
+            )
         report.open_unresolved = len(unexplained) - report.closed_unseen
         for event in events:
             await self._publish(event)

@@ -171,6 +171,28 @@ CSV_COLUMNS = (
     "lon",
     "team_id",
 )
+COLUMN_LABELS = {
+    "id": "编号",
+    "name": "名称",
+    "level": "层级",
+    "parent_id": "上级编号",
+    "admin_code": "行政区划代码",
+    "district_code": "区代码",
+    "street_code": "街镇代码",
+    "address": "地址",
+    "phone": "电话",
+    "opening_hours": "开放时间",
+    "lat": "纬度",
+    "lon": "经度",
+    "team_id": "团队编号",
+}
+"""Each CSV column's Chinese name: errors name a column so, with its header in brackets."""
+
+
+def _col(column: str) -> str:
+    return f"{COLUMN_LABELS[column]}（{column}）"
+
+
 _REQUIRED = ("id", "name", "level", "admin_code", "district_code", "team_id")
 _CODE = re.compile(r"^\d{6,12}$")
 _PHONE = re.compile(r"^[0-9+\-() ]{3,30}$")
@@ -195,7 +217,7 @@ _BOUNDS = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0)}
 def _in_range(value: float, name: str, shown: str, problems: list[str]) -> float | None:
     low, high = _BOUNDS[name]
     if not math.isfinite(value) or not low <= value <= high:
-        problems.append(f"{name} 超出范围 [{low}, {high}]：{shown}")
+        problems.append(f"{_col(name)}超出范围 [{low}, {high}]：{shown}")
         return None
     return value
 
@@ -206,25 +228,25 @@ def _coordinate(raw: str, name: str, problems: list[str]) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        problems.append(f"{name} 不是数字：{raw!r}")
+        problems.append(f"{_col(name)}不是数字：{raw!r}")
         return None
     return _in_range(value, name, raw, problems)
 
 
 def _check_phone(phone: str, problems: list[str]) -> None:
     if phone and not _PHONE.match(phone):
-        problems.append(f"phone 格式无效：{phone!r}")
+        problems.append(f"{_col('phone')}格式无效：{phone!r}")
 
 
 def _check_pair(lat: float | None, lon: float | None, problems: list[str]) -> None:
     if (lat is None) != (lon is None) and not problems:
-        problems.append("lat 与 lon 须同时填写或同时留空")
+        problems.append(f"{_col('lat')}与{_col('lon')}须同时填写或同时留空")
 
 
 def edit_problems(office: Office) -> list[str]:
     """What is wrong with an office edited in the console (name, phone, coordinates), by the CSV
     file's rules; its place in the network (level, codes, parent) is not editable there."""
-    problems: list[str] = [] if office.name.strip() else ["缺少 name"]
+    problems: list[str] = [] if office.name.strip() else [f"缺少{_col('name')}"]
     _check_phone(office.phone, problems)
     for name, value in (("lat", office.lat), ("lon", office.lon)):
         if value is not None:
@@ -236,22 +258,22 @@ def edit_problems(office: Office) -> list[str]:
 def _parse_row(row: dict[str, str], problems: list[str]) -> Office | None:
     for col in _REQUIRED:
         if not row.get(col):
-            problems.append(f"缺少 {col}")
+            problems.append(f"缺少{_col(col)}")
     level = _LEVEL_ALIASES.get(row.get("level", ""))
     if row.get("level") and level is None:
-        problems.append(f"level 无效：{row['level']!r}（应为 centre/station/room）")
+        problems.append(f"{_col('level')}无效：{row['level']!r}（应为 centre/station/room）")
     for col in ("admin_code", "district_code", "street_code"):
         value = row.get(col, "")
         if value and not _CODE.match(value):
-            problems.append(f"{col} 应为 6 至 12 位数字：{value!r}")
+            problems.append(f"{_col(col)}应为 6 至 12 位数字：{value!r}")
     _check_phone(row.get("phone", ""), problems)
     lat = _coordinate(row.get("lat", ""), "lat", problems)
     lon = _coordinate(row.get("lon", ""), "lon", problems)
     _check_pair(lat, lon, problems)
     if level is not None and level is not OfficeLevel.CENTRE and not row.get("parent_id"):
-        problems.append(f"{level.label}须填写 parent_id")
+        problems.append(f"{level.label}须填写{_col('parent_id')}")
     if level is not None and level is not OfficeLevel.CENTRE and not row.get("street_code"):
-        problems.append(f"{level.label}须填写 street_code")
+        problems.append(f"{level.label}须填写{_col('street_code')}")
     if problems or level is None:
         return None
     return Office(
@@ -277,7 +299,7 @@ def read_offices_csv(text: str) -> list[Office]:
     header = reader.fieldnames or []
     missing = [c for c in _REQUIRED if c not in header]
     if missing:
-        raise OfficeCsvError([f"第1行（表头）：缺少列 {', '.join(missing)}"])
+        raise OfficeCsvError([f"第1行（表头）：缺少列 {'、'.join(_col(c) for c in missing)}"])
     errors: list[str] = []
     offices: list[Office] = []
     line_of: dict[str, int] = {}
@@ -289,7 +311,7 @@ def read_offices_csv(text: str) -> list[Office]:
         problems: list[str] = []
         office = _parse_row(row, problems)
         if office is not None and office.id in line_of:
-            problems.append(f"id {office.id} 与第{line_of[office.id]}行重复")
+            problems.append(f"{_col('id')} {office.id} 与第{line_of[office.id]}行重复")
         if problems:
             errors.append(f"第{line}行（{row.get('id') or '无编号'}）：" + "，".join(problems))
             continue

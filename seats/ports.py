@@ -72,6 +72,9 @@ class CallerOrder(Protocol):
     def id(self) -> str: ...
 
     @property
+    def order_no(self) -> str: ...
+
+    @property
     def status(self) -> OrderStatus: ...
 
     @property

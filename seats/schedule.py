@@ -76,11 +76,15 @@ def parse_schedule_csv(
         except ValueError:
             problems.append(f"第 {line_no} 行：日期“{day_s}”格式应为 YYYY-MM-DD")
             continue
-        try:
-            start, end = time.fromisoformat(start_s), time.fromisoformat(end_s)
-        except ValueError:
-            problems.append(f"第 {line_no} 行：时间应为 HH:MM")
+        bad = [
+            f"{label}“{v}”"
+            for label, v in zip(CSV_HEADER[2:], (start_s, end_s), strict=True)
+            if not _is_time(v)
+        ]
+        if bad:
+            problems.append(f"第 {line_no} 行：{'、'.join(bad)}应为 HH:MM 格式的时间")
             continue
+        start, end = time.fromisoformat(start_s), time.fromisoformat(end_s)
         if end <= start:
             problems.append(f"第 {line_no} 行：结束时间必须晚于开始时间")
             continue
@@ -92,6 +96,14 @@ def parse_schedule_csv(
     if problems:
         raise ScheduleImportError("；".join(problems), count=len(problems))
     return sorted(shifts, key=lambda s: (s.day, s.start, s.seat_id))
+
+
+def _is_time(text: str) -> bool:
+    try:
+        time.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _overlaps(shifts: Sequence[Shift]) -> list[str]:

@@ -32,7 +32,7 @@ from core import dialplan
 from core.asr_events import Leg, TranscriptSegment
 from core.blocking import offload
 from core.bus import EventBus
-from core.call_events import SeatRinging, TransferKind
+from core.call_events import CallDirection, SeatRinging, TransferKind
 from core.call_view import CallView, CallViews
 from core.calls import TranscriptLine
 from core.clock import Clock
@@ -326,7 +326,8 @@ class SeatWorkspace:
             caller_number=call.caller_number,
             dialed=call.dialed,
             offered_at=call.offered_at,
-            status=call.status,
+            status=view.status_for(seat_id),
+            callback=call.direction == CallDirection.CALLBACK.value,
             queue=call.queue,
             queue_label=self.queue_label(call.queue) if call.queue else "",
             ivr_path=view.ivr_path,
@@ -371,6 +372,7 @@ class SeatWorkspace:
             work_orders=tuple(
                 PastOrder(
                     id=o.id,
+                    order_no=o.order_no,
                     open=o.status.is_open,
                     status_label=o.status.label,
                     reason_label=o.reason.label,

@@ -90,6 +90,7 @@ class PastRecord:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PastOrder:
     id: str
+    order_no: str  # the readable number (HB + date + sequence)
     open: bool
     status_label: str  # callbacks.models.WorkOrderStatus.label
     reason_label: str  # callbacks.models.MissReason.label
@@ -121,7 +122,8 @@ class ScreenPop:
     caller_number: str = ""
     dialed: str = ""
     offered_at: datetime | None = None
-    status: CallStatus | None = None
+    status: CallStatus | None = None  # as this seat sees it (`CallView.status_for`)
+    callback: bool = False  # a callback of a work order (回拨), not a call in
     queue: str | None = None
     queue_label: str = ""
     ivr_path: tuple[str, ...] = ()

@@ -193,6 +193,17 @@ class WorkOrderRow(Base):
     misses: Mapped[int] = mapped_column(Integer, default=1)
     closed_at: Mapped[datetime | None]
     outcome_note: Mapped[str] = mapped_column(Text, default="")
+    # The readable number (`callbacks.models.order_number`); unique whatever process drew it.
+    order_no: Mapped[str | None] = mapped_column(String(20), index=True, unique=True)
+
+
+class WorkOrderDayRow(Base):
+    """The last work-order number drawn on each China date (`yyyymmdd`): the counter every process
+    increments in the transaction that opens the order, so numbers never repeat."""
+
+    __tablename__ = "work_order_days"
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class WorkOrderCallRow(Base):

@@ -13,14 +13,24 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from callbacks.models import OPEN_STATUSES, MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from callbacks.models import (
+    OPEN_STATUSES,
+    MissedCall,
+    MissReason,
+    WorkOrder,
+    WorkOrderStatus,
+    order_number,
+)
 from core.access import Role
 from core.audit import AuditEntry
 from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
+from core.clock import CHINA_TZ
 from core.errors import Conflict, NotFound
 from core.ids import CallId, EventId, SeatId, TeamId, UserId, WorkOrderId
 from seats.models import LoginSession, Seat, SeatKind, Team, TeamKind, User
@@ -39,6 +49,7 @@ from store.models import (
     TranscriptRow,
     UserRow,
     WorkOrderCallRow,
+    WorkOrderDayRow,
     WorkOrderRow,
 )
 
@@ -437,6 +448,7 @@ def _order_from_row(r: WorkOrderRow) -> WorkOrder:
         misses=r.misses,
         closed_at=r.closed_at,
         outcome_note=r.outcome_note,
+        order_no=r.order_no or "",
     )
 
 
@@ -454,6 +466,23 @@ def _apply_order(row: WorkOrderRow, order: WorkOrder) -> None:
     row.outcome_note = order.outcome_note
 
 
+def _draw_number(s: Session, created_at: datetime) -> str:
+    """The next number of `created_at`'s China date, drawn in the caller's transaction: the
+    row's update holds its lock until the order is committed, so two processes never draw the
+    same number (a rolled-back order leaves a gap, never a repeat)."""
+    day = created_at.astimezone(CHINA_TZ).date()
+    key = f"{day:%Y%m%d}"
+    upsert = sqlite_insert if s.get_bind().dialect.name == "sqlite" else pg_insert
+    s.execute(upsert(WorkOrderDayRow).values(day=key, last=0).on_conflict_do_nothing())
+    seq = s.execute(
+        update(WorkOrderDayRow)
+        .where(WorkOrderDayRow.day == key)
+        .values(last=WorkOrderDayRow.last + 1)
+        .returning(WorkOrderDayRow.last)
+    ).scalar_one()
+    return order_number(day, seq)
+
+
 class WorkOrderRepository(_Repo):
     def record_miss(self, miss: MissedCall, new_order: WorkOrder) -> tuple[WorkOrder, bool]:
         """Attach a missed call to the caller's open order, or open `new_order` for it.
@@ -469,7 +498,7 @@ class WorkOrderRepository(_Repo):
             open_row = self._open_row(s, new_order.caller_number)
             created = open_row is None
             if open_row is None:
-                open_row = WorkOrderRow(id=new_order.id)
+                open_row = WorkOrderRow(id=new_order.id, order_no=_draw_number(s, new_order.created_at))
                 _apply_order(open_row, new_order)
                 s.add(open_row)
             else:
@@ -530,10 +559,14 @@ class WorkOrderRepository(_Repo):
         statuses: Sequence[WorkOrderStatus] | None = None,
         team_id: TeamId | None = None,
         owner_seat_id: SeatId | None = None,
+        order_no: str | None = None,
         limit: int = 200,
     ) -> list[WorkOrder]:
+        """`order_no`: the readable number, or a part of it (any case)."""
         with self._db.session() as s:
             q = select(WorkOrderRow).order_by(WorkOrderRow.deadline).limit(limit)
+            if order_no:
+                q = q.where(WorkOrderRow.order_no.contains(order_no.strip().upper(), autoescape=True))
             if statuses is not None:
                 q = q.where(WorkOrderRow.status.in_([st.value for st in statuses]))
             if team_id is not None:

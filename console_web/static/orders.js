@@ -56,7 +56,7 @@ async function assignOrder(o) {
 async function load() {
   const q = new URLSearchParams({ scope });
   if (scope === "all") {
-    for (const [k, id] of [["status", "f-status"], ["team", "f-team"], ["sla", "f-sla"], ["date", "f-date"]]) if ($(id).value) q.set(k, $(id).value);
+    for (const [k, id] of [["status", "f-status"], ["team", "f-team"], ["sla", "f-sla"], ["date", "f-date"], ["order_no", "f-order-no"]]) if ($(id).value) q.set(k, $(id).value);
   }
   const body = await api(`/api/orders?${q}`);
   orders.clear();
@@ -72,7 +72,7 @@ const loadSoon = debounce(() => load().catch(() => {}), 500);
 
 function paint(o, tr) {
   tr.className = o.open ? `sla-${o.sla}` : ""; tr.dataset.id = o.id;
-  const values = [o.id, o.caller_number, o.reason_label, o.team_name, o.owner_name || "—", o.status_label, o.created_local, o.deadline_local];
+  const values = [o.order_no || o.id, o.caller_number, o.reason_label, o.team_name, o.owner_name || "—", o.status_label, o.created_local, o.deadline_local];
   const tds = values.map((v) => el("td", v));
   const sla = el("td", o.open ? o.sla_label : `已结案（${o.sla_label}）`, { class: `sla-${o.sla}` });
   const n = el("td", o.attempts);
@@ -130,7 +130,7 @@ function pick(s) {
 
 function banner(ev) {
   const breached = ev.type === "WorkOrderSlaBreached";
-  const p = el("p", `${breached ? "工单已超时" : "工单即将超时"}：${ev.data.order_id}（时限 ${chinaDateTime(ev.data.deadline)}）`, { class: breached ? "banner" : "banner warn" });
+  const p = el("p", `${breached ? "工单已超时" : "工单即将超时"}：${ev.data.order_no || ev.data.order_id}（时限 ${chinaDateTime(ev.data.deadline)}）`, { class: breached ? "banner" : "banner warn" });
   $("alerts").prepend(p);
   while ($("alerts").children.length > 5) $("alerts").lastChild.remove();
 }

@@ -120,7 +120,7 @@ async function openCall(id) {
 function renderPop(p) {
   show($("no-call"), false);
   show($("call-info"), true);
-  $("caller").textContent = p.caller || "未显示号码";
+  $("caller").textContent = (p.callback ? "回拨 · " : "") + (p.caller || "未显示号码");
   $("call-status").textContent = p.status_label || "";
   $("ivr-path").textContent = p.ivr_path.length ? p.ivr_path.join(" › ") : "（未经语音导航）";
   $("category").textContent = p.category_label || "未识别";
@@ -150,7 +150,7 @@ function renderFile(f) {
   $("file-records").replaceChildren(...f.records.map((r) =>
     el("li", `${when(r.at)} ${r.category_label} · ${r.outcome_label} · ${r.seat}：${r.question}${r.advice ? " —— " + r.advice : ""}`)));
   $("file-orders").replaceChildren(...f.work_orders.map((o) => {
-    const li = el("li", `${o.status_label} · ${o.reason_label} · 创建于 ${when(o.created_at)} · 期限 ${when(o.deadline)} · 已回拨 ${o.attempts} 次`);
+    const li = el("li", `${o.order_no} · ${o.status_label} · ${o.reason_label} · 创建于 ${when(o.created_at)} · 期限 ${when(o.deadline)} · 已回拨 ${o.attempts} 次`);
     if (o.open) li.className = "open";
     return li;
   }));
@@ -395,7 +395,8 @@ $("transfer-form").addEventListener("submit", async (e) => {
   try {
     await send(`/api/seat/calls/${encodeURIComponent(callId)}/transfer`, { kind: f.get("kind"), target: f.get("target") });
     $("transfer-dialog").close();
-    $("call-status").textContent = "转接中…";
+    // The transfer's own event may have come first (the call is no longer this seat's): keep its label.
+    if (callLive) $("call-status").textContent = "转接中…";
     if (recordId === callId && !$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
   } catch (err) { $("transfer-error").textContent = err.message; }
 });
@@ -420,7 +421,10 @@ function onEvent(ev) {
   const d = ev.data || {};
   switch (ev.type) {
     case "SeatStateChanged":
-      if (d.seat_id === me.seat_id) applySeatState(d);
+      if (d.seat_id !== me.seat_id) break;
+      // A callback's seat leg answered brings no CallAnswered: the seat's own state says it.
+      if (d.status === "talking" && d.call_id && d.call_id === callId) $("call-status").textContent = labels.call_status.talking || "";
+      applySeatState(d);
       break;
     case "SeatRinging":
       if (d.seat_id === me.seat_id) openCall(d.call_id);
@@ -429,7 +433,7 @@ function onEvent(ev) {
       if (d.call_id === callId) addSegment(d);
       break;
     case "CallEnded": case "CallTransferred":
-      if (d.call_id === callId) { callLive = false; updateCallButtons(); $("call-status").textContent = labels.call_status[ev.type === "CallEnded" ? "ended" : "transferred"] || ""; }
+      if (d.call_id === callId && !(ev.type === "CallTransferred" && d.status === "failed")) { callLive = false; updateCallButtons(); $("call-status").textContent = labels.call_status[ev.type === "CallEnded" ? "ended" : "transferred"] || ""; }
       break;
     case "CallAnswered":
       if (d.call_id === callId) $("call-status").textContent = labels.call_status.talking || "";

@@ -116,7 +116,7 @@ function alertBanner(ev) {
   if (shown.has(ev.data.order_id + ev.type)) return;
   shown.add(ev.data.order_id + ev.type);
   const breached = ev.type === "WorkOrderSlaBreached";
-  const p = el("p", `${breached ? "工单已超时" : "工单即将超时"}：${ev.data.order_id}（时限 ${chinaDateTime(ev.data.deadline)}${ev.data.seat_id ? "，坐席 " + ev.data.seat_id : "，待领取"}）`, { class: breached ? "banner" : "banner warn" });
+  const p = el("p", `${breached ? "工单已超时" : "工单即将超时"}：${ev.data.order_no || ev.data.order_id}（时限 ${chinaDateTime(ev.data.deadline)}${ev.data.seat_id ? "，坐席 " + ev.data.seat_id : "，待领取"}）`, { class: breached ? "banner" : "banner warn" });
   $("alerts").prepend(p);
   while ($("alerts").children.length > 5) $("alerts").lastChild.remove();
 }

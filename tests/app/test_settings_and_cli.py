@@ -15,6 +15,8 @@ def test_given_no_secrets_when_loading_production_settings_then_default_secrets_
     with pytest.raises(ConfigurationError) as err:
         load_settings()
     assert "HOTLINE_AMI__SECRET" in err.value.message and "HOTLINE_WEB__SESSION_SECRET" in err.value.message
+    # The validator's Chinese words alone, without pydantic's "Value error, " before them.
+    assert err.value.message.startswith("配置无效：非演示模式下不允许使用默认密钥"), err.value.message
 
 
 def test_given_own_secrets_in_environment_when_loading_then_sections_are_filled(

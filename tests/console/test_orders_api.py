@@ -353,3 +353,21 @@ def test_given_no_pbx_when_calling_back_then_503_in_chinese(orders_client: TestC
 def test_given_the_page_when_fetched_then_html_in_chinese(seeded_client: TestClient) -> None:
     r = seeded_client.get("/orders")
     assert r.status_code == 200 and "回拨工单" in r.text
+
+
+def test_given_orders_when_listed_then_each_shows_its_readable_number_and_can_be_found_by_it(
+    seeded_client: TestClient,
+) -> None:
+    login(seeded_client, "jingan")
+    orders = seeded_client.get("/api/orders?scope=all").json()["orders"]
+    # Opened 10:00 and 10:00 and 10:59 China time on 2026-11-25, in the order seed_orders opened them.
+    assert {o["id"]: o["order_no"] for o in orders} == {
+        "wo-ja-late": "HB20261125-0001",
+        "wo-ja-fresh": "HB20261125-0003",
+    }
+    r = seeded_client.get("/api/orders?scope=all&order_no=hb20261125-0003")
+    assert r.status_code == 200 and [o["id"] for o in r.json()["orders"]] == ["wo-ja-fresh"]
+    r = seeded_client.get(
+        "/api/orders?scope=all&order_no=20261125-0002"
+    )  # Pudong's: not the Jing'an supervisor's
+    assert r.status_code == 200 and r.json()["orders"] == []

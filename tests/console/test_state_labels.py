@@ -54,8 +54,8 @@ def test_given_a_closed_order_when_the_seat_file_and_the_orders_list_show_it_the
     call = harness.call_to("1001")
     harness.login("seat1001")
     seat_view = harness.client.get(f"/api/seat/calls/{call}/screenpop").json()["file"]["work_orders"]
-    assert [(o["status_label"], o["reason_label"]) for o in seat_view] == [
-        (WorkOrderStatus.CLOSED_REACHED.label, MissReason.IVR_REQUEST.label)
+    assert [(o["order_no"], o["status_label"], o["reason_label"]) for o in seat_view] == [
+        ("HB20261123-0001", WorkOrderStatus.CLOSED_REACHED.label, MissReason.IVR_REQUEST.label)
     ]
     harness.login("admin")
     listed = [
@@ -63,8 +63,8 @@ def test_given_a_closed_order_when_the_seat_file_and_the_orders_list_show_it_the
         for o in harness.client.get("/api/orders?scope=all&status=closed").json()["orders"]
         if o["id"] == "wo-label"
     ]
-    assert [(o["status_label"], o["reason_label"]) for o in listed] == [
-        (WorkOrderStatus.CLOSED_REACHED.label, MissReason.IVR_REQUEST.label)
+    assert [(o["order_no"], o["status_label"], o["reason_label"]) for o in listed] == [
+        ("HB20261123-0001", WorkOrderStatus.CLOSED_REACHED.label, MissReason.IVR_REQUEST.label)
     ]
 
 

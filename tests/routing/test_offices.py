@@ -64,17 +64,18 @@ def test_given_bad_rows_when_read_then_error_names_each_row() -> None:
         read_offices_csv(text)
     errors = info.value.errors
     assert [e.split("行")[0] for e in errors] == ["第3", "第4", "第5", "第6", "第7"]
-    assert "lat 超出范围" in errors[0]
-    assert "level 无效" in errors[1]
+    assert "纬度（lat）超出范围" in errors[0]
+    assert "层级（level）无效" in errors[1]
     assert "与第2行重复" in errors[2]
     assert "上级机构 nowhere 不在表中" in errors[3]
-    assert "缺少 id" in errors[4]
+    assert "缺少编号（id）" in errors[4]
     assert info.value.error_id == "routing.offices_csv_invalid"
 
 
 def test_given_missing_column_when_read_then_header_error() -> None:
-    with pytest.raises(OfficeCsvError, match="第1行"):
+    with pytest.raises(OfficeCsvError, match="第1行") as info:
         read_offices_csv("id,name\nx,y\n")
+    assert "层级（level）" in info.value.errors[0] and "团队编号（team_id）" in info.value.errors[0]
 
 
 def test_given_chinese_level_names_when_read_then_accepted() -> None:
@@ -88,11 +89,13 @@ def test_given_an_office_edited_in_the_console_when_checked_then_the_csv_rules_a
     station = registry.get(OfficeId("office-310106021"))
     assert edit_problems(replace(station, phone="021-62000000", lat=31.2, lon=121.4)) == []
     assert edit_problems(replace(station, phone="电话abc", lat=95.0, lon=121.4)) == [
-        "phone 格式无效：'电话abc'",
-        "lat 超出范围 [-90.0, 90.0]：95.0",
+        "电话（phone）格式无效：'电话abc'",
+        "纬度（lat）超出范围 [-90.0, 90.0]：95.0",
     ]
-    assert edit_problems(replace(station, lat=31.2, lon=None)) == ["lat 与 lon 须同时填写或同时留空"]
+    assert edit_problems(replace(station, lat=31.2, lon=None)) == [
+        "纬度（lat）与经度（lon）须同时填写或同时留空"
+    ]
     assert edit_problems(replace(station, name=" ", lon=float("nan"), lat=1.0)) == [
-        "缺少 name",
-        "lon 超出范围 [-180.0, 180.0]：nan",
+        "缺少名称（name）",
+        "经度（lon）超出范围 [-180.0, 180.0]：nan",
     ]

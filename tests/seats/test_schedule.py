@@ -38,7 +38,16 @@ def test_given_bad_rows_when_imported_then_every_problem_is_named_with_its_line(
     with pytest.raises(ScheduleImportError) as err:
         parse_schedule_csv(bad, TEAM, known_seats={"1001"})
     msg = err.value.message
-    for needle in ("第 2 行", "第 3 行", "第 4 行", "第 5 行", "第 6 行", "9999", "结束时间必须晚于开始时间"):
+    for needle in (
+        "第 2 行",
+        "第 3 行",
+        "第 4 行",
+        "第 5 行",
+        "第 6 行",
+        "9999",
+        "结束时间必须晚于开始时间",
+        "开始“9点”",
+    ):
         assert needle in msg, needle
 
 

@@ -12,7 +12,19 @@ import pytest
 
 from callbacks.models import MissReason, WorkOrder, WorkOrderStatus
 from core.bus import EventBus
-from core.call_events import CallAnswered, CallOffered, CallQueued
+from core.call_events import (
+    CallAnswered,
+    CallbackLeg,
+    CallbackLegOutcome,
+    CallbackOriginated,
+    CallbackOutcome,
+    CallOffered,
+    CallQueued,
+    CallTransferred,
+    CallTransferSettled,
+    TransferKind,
+    TransferStatus,
+)
 from core.call_view import CallViews
 from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.clock import ManualClock
@@ -327,3 +339,76 @@ async def test_given_a_seat_logging_in_and_pausing_then_its_directory_and_presen
     assert pbx.sent[0].startswith("add ") and pbx.sent[-1] == "pause"
     assert threads.seen["seats"] and loop not in threads.seen["seats"]
     assert len(threads.seen["presence"]) >= 1 and loop not in threads.seen["presence"]
+
+
+async def test_given_a_callback_when_the_seat_answers_its_leg_then_the_pop_says_talking_and_callback() -> (
+    None
+):
+    # Issue 14: the callback's screen pop kept 振铃 and did not say it was a callback.
+    views = CallViews()
+    cb = CallId("cb-1")
+    views.apply(
+        CallbackOriginated(
+            at=AT,
+            call_id=cb,
+            work_order_id="wo-1",
+            seat_id=ZHANG.id,
+            interface="PJSIP/1001",
+            channel="PJSIP/1001-1",
+        )
+    )
+    board = SeatBoard([ZHANG, LI])
+    board.states[ZHANG.id] = SeatState(seat_id=ZHANG.id, team_id=TEAM, status=SeatStatus.RINGING, call_id=cb)
+    workspace = workspace_over(Threads(), board, views)
+    ringing = await workspace.screen_pop(ZHANG.id, cb)
+    assert (ringing.status_label, ringing.callback) == ("振铃", True)
+    views.apply(
+        CallbackLegOutcome(
+            at=AT, call_id=cb, leg=CallbackLeg.SEAT, outcome=CallbackOutcome.ANSWERED, seat_id=ZHANG.id
+        )
+    )
+    board.states[ZHANG.id] = SeatState(seat_id=ZHANG.id, team_id=TEAM, status=SeatStatus.TALKING, call_id=cb)
+    talking = await workspace.screen_pop(ZHANG.id, cb)
+    assert (talking.status, talking.status_label, talking.callback) == (CallStatus.TALKING, "通话中", True)
+    inbound = await _workspace(Threads(), owner=ZHANG.id).screen_pop(ZHANG.id, CALL)
+    assert not inbound.callback
+
+
+async def test_given_a_call_transferred_to_another_seat_when_it_answers_then_the_first_seat_sees_it_transferred() -> (
+    None
+):
+    # Issue 14: the seat that handed the call on kept "转接中" into its wrap-up.
+    views = _views(ZHANG.id)
+    views.apply(
+        CallTransferred(
+            at=AT,
+            call_id=CALL,
+            context="hotline-transfer",
+            exten="1002",
+            seat_id=ZHANG.id,
+            kind=TransferKind.SEAT,
+            target=LI.id,
+        )
+    )
+    views.apply(
+        CallTransferSettled(
+            at=AT,
+            call_id=CALL,
+            seq=1,
+            kind=TransferKind.SEAT,
+            target=LI.id,
+            status=TransferStatus.OK,
+            seat_id=LI.id,
+        )
+    )
+    views.apply(CallAnswered(at=AT, call_id=CALL, seat_id=LI.id, interface="", queue=None, wait_seconds=2.0))
+    board = SeatBoard([ZHANG, LI])
+    board.states[ZHANG.id] = SeatState(
+        seat_id=ZHANG.id, team_id=TEAM, status=SeatStatus.WRAP_UP, call_id=CALL
+    )
+    board.states[LI.id] = SeatState(seat_id=LI.id, team_id=TEAM, status=SeatStatus.TALKING, call_id=CALL)
+    workspace = workspace_over(Threads(), board, views)
+    mine = await workspace.screen_pop(ZHANG.id, CALL)
+    assert (mine.status, mine.status_label) == (CallStatus.TRANSFERRED, "已转接")
+    theirs = await workspace.screen_pop(LI.id, CALL)
+    assert (theirs.status, theirs.status_label) == (CallStatus.TALKING, "通话中")

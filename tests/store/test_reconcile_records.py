@@ -396,6 +396,37 @@ async def test_given_a_call_left_queued_and_gone_from_the_pbx_without_records_wh
     assert rig.count(WorkOrderRow) == 1 and rig.count(WorkOrderCallRow) == 1
 
 
+async def test_given_a_call_talking_when_the_hotline_restarted_then_the_first_fresh_snapshot_closes_it_at_once(
+    rig: Rig,
+) -> None:
+    # Issue 14: a call talking at shutdown stayed `talking` after the restart (for `settle`, an
+    # hour, and for ever where no fresh snapshot came later).
+    before = CallId("9.7")
+    offered = NOW - timedelta(minutes=5)
+    await rig.publish(
+        _offered(before, "13700000007", offered),
+        CallAnswered(
+            at=offered + timedelta(seconds=8),
+            call_id=before,
+            seat_id=SeatId("1001"),
+            interface="PJSIP/1001",
+            queue="q-310106-labor",
+            wait_seconds=8.0,
+        ),
+    )
+    reconciler = rig.reconciler(cdr=False, queue_log=False)  # this start: NOW
+    rig.clock.advance(60)
+    since_start = CallId("9.8")  # offered after the start: its end may still be on its way to us
+    await rig.publish(_offered(since_start, "13700000008", rig.clock.now()))
+    rig.clock.advance(30)
+    report = await reconciler.run("AMI 重新登录", snapshot_fresh=True)
+    await rig.bus.drain()
+    closed = rig.calls.get(before)
+    assert report.closed_unseen == 1 and closed.status is CallStatus.ANSWERED
+    assert closed.ended_at == rig.clock.now() and closed.hung_up_by == "unknown"
+    assert rig.calls.get(since_start).ended_at is None
+
+
 def _replay_sessions(names: Sequence[str]) -> tuple[list[DomainEvent], set[str]]:
     """The project's own AMI sessions through the tracker as the bridge drives it: live events
     applied, each login's CoreShowChannels + QueueStatus snapshot rebuilt."""
