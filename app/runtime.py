@@ -218,6 +218,19 @@ class Runtime:
             add(Component("agi", "语音导航（FastAGI）", self._start_agi, self._stop_agi))
         if s.sim.enabled:
             add(Component("simulator", "PBX 模拟器", self._start_sim, self._stop_sim))
+        records, rec = s.asterisk_records, self.reconciliation
+        if s.ami.enabled or records.queue_log or records.cdr_csv or records.database_url:
+            # Before the AMI link, to hear its first snapshot (that closes calls a restart left open).
+            add(
+                Component(
+                    "records",
+                    "话单与队列日志核对",
+                    self._start_records,
+                    rec.stop,
+                    probe=rec.probe,
+                    required=False,
+                )
+            )
         if s.ami.enabled:
             add(
                 Component(
@@ -235,19 +248,6 @@ class Runtime:
                 add(Component.once("tap", "实时转写接入", self._start_tap, required=False))
         add(Component.once("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes))
         add(Component.once("appointments", "预约与短信", self._start_appointments))
-        records = s.asterisk_records
-        if s.ami.enabled or records.queue_log or records.cdr_csv or records.database_url:
-            rec = self.reconciliation
-            add(
-                Component(
-                    "records",
-                    "话单与队列日志核对",
-                    self._start_records,
-                    rec.stop,
-                    probe=rec.probe,
-                    required=False,
-                )
-            )
         if s.sim.enabled and s.sim.auto_login_seats:
             add(Component.once("demo-seats", "演示坐席自动签入", self._start_demo_seats, required=False))
 
