@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from app.settings import Settings, demo_settings, load_database_settings, load_settings
 from core.errors import ConfigurationError, HotlineError
+from pbx.sim.demo import DEMO_CALLS_PER_HOUR, OVERLOAD_CALLS_PER_HOUR
 
 
 class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
@@ -64,7 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="监听端口（默认取 HOTLINE_WEB__PORT）")
     demo = add("demo", "启动演示：内置 PBX 模拟器、模拟来电和坐席控制台，访问 http://127.0.0.1:8000")
     demo.add_argument("--port", type=int, default=8000, help="控制台端口（默认 8000）")
-    demo.add_argument("--calls-per-hour", type=float, help="模拟来电量（每小时）")
+    demo.add_argument(
+        "--calls-per-hour", type=float, help=f"模拟来电量（每小时，默认 {DEMO_CALLS_PER_HOUR:.0f}）"
+    )
+    over = f"超负荷演示：每小时 {OVERLOAD_CALLS_PER_HOUR:.0f} 通，远超演示坐席的承载能力，看监控大屏告急"
+    demo.add_argument("--overload", action="store_true", help=over)
     db = add("db", "数据库维护")
     db_sub = db.add_subparsers(dest="db_command", title="子命令", metavar="命令")
     up = db_sub.add_parser("upgrade", help="将数据库结构升级到最新版本", add_help=False)
@@ -230,8 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run_web(settings, args.host or settings.web.host, args.port or settings.web.port)
         elif args.command == "demo":
             overrides: dict[str, object] = {"web": {"port": args.port}}
-            if args.calls_per_hour is not None:
-                overrides["sim"] = {"enabled": True, "calls_per_hour": args.calls_per_hour}
+            rate = args.calls_per_hour or (OVERLOAD_CALLS_PER_HOUR if args.overload else None)
+            if rate is not None:
+                overrides["sim"] = {"enabled": True, "calls_per_hour": rate}
             settings = demo_settings(**overrides)
             print(f"演示已启动：在浏览器打开 http://127.0.0.1:{args.port}  （按 Ctrl+C 退出）", flush=True)
             _run_web(settings, "127.0.0.1", args.port)
