@@ -101,6 +101,8 @@ def demo_answer_rate(sim: SimulatorSettings, wrap_up_s: float, seats: int) -> fl
     seats that cannot carry the load answer N / A of the calls."""
     aht = demo_aht(sim, wrap_up_s)
     traffic = sim.calls_per_hour * aht / 3600.0
+    if traffic <= 0:
+        return 1.0
     if seats <= traffic:
         return seats / traffic
     rate = (seats - traffic) / aht
