@@ -235,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run_web(settings, args.host or settings.web.host, args.port or settings.web.port)
         elif args.command == "demo":
             overrides: dict[str, object] = {"web": {"port": args.port}}
-            rate = args.calls_per_hour or (OVERLOAD_CALLS_PER_HOUR if args.overload else None)
+            rate = OVERLOAD_CALLS_PER_HOUR if args.overload else args.calls_per_hour
             if rate is not None:
                 overrides["sim"] = {"enabled": True, "calls_per_hour": rate}
             settings = demo_settings(**overrides)
