@@ -66,8 +66,8 @@ class SimulatorSettings(BaseModel):
     seed: int = 12348
     time_scale: float = 1.0
     auto_login_seats: bool = True
-    # As many callers as seats are already waiting when the demo opens (they ask for a person, so
-    # they ring every seat within a minute of the start, at any hour).
+    # With traffic on, as many callers as seats call as soon as the seats are in (they ask for a
+    # person, so every seat rings within a minute of the start, at any hour).
     opening_callers: bool = True
     # Where the simulator renders its Asterisk config and writes queue_log and cdr-csv/Master.csv
     # (None: a fresh temporary directory, logged at start).
@@ -198,15 +198,18 @@ async def start_demo_simulator(
     simulator = await run_simulator(config)
     if address_listener is not None:
         simulator.pbx.address_listeners.append(address_listener)
-    if sim.opening_callers:
+    if sim.opening_callers and sim.calls_per_hour > 0:
         simulator.pbx.spawn(_opening_callers(simulator, len(phones)))
     return simulator
 
 
 async def _opening_callers(simulator: Simulator, count: int) -> None:
-    """Once the system is connected: `count` callers who ask for a person (the city pool of
-    "other", which every demo seat serves), so every seat rings at the start."""
-    await simulator.logged_in.wait()
-    await simulator.clock.sleep(2.0)
+    """Once the seats are in (every demo seat serves "other", the city pool of a caller who asks
+    for a person; a minute at most): `count` such callers, so every seat rings at the start."""
+    pool = simulator.pbx.queues[simulator.config.default_queue]
+    for _ in range(60):
+        if len(pool.members) >= count:
+            break
+        await simulator.clock.sleep(1.0)
     for _ in range(count):
         simulator.place_call(replace(simulator.draw_caller(), dtmf="0"))

@@ -2,7 +2,7 @@
 
 The demo is composed as `hotline demo` composes it (the simulator behind AMI and FastAGI, the
 demo's default call rate and seats, no speech model) with the clock at 03:00 on a Sunday in
-Shanghai, outside every production service hour, and the simulator 40 times faster than real time.
+Shanghai, outside every production service hour, and the simulator 30 times faster than real time.
 Within the first simulated minute every README seat account rings; over the run the answer rate
 is healthy; and a caller who said an address and then asked for a person reaches a seat whose
 screen pop shows the IVR path, the district and the demo office (marked as demo data).
@@ -29,8 +29,8 @@ from tests.support.polling import wait_until
 pytestmark = pytest.mark.slow
 
 SUNDAY_3AM = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)  # 2026-11-29 03:00 in Shanghai
-SCALE = 40.0
-RUN_S = 40.0  # real seconds of traffic: about 27 simulated minutes, some 70 calls at the demo rate
+SCALE = 30.0
+RUN_S = 50.0  # real seconds of traffic: 25 simulated minutes, some 70 calls at the demo rate
 
 
 def _rung(runtime: Runtime, calls: list[CallRecord], before: datetime) -> set[SeatId]:
