@@ -3,14 +3,15 @@
 The demo is composed as `hotline demo` composes it (the simulator behind AMI and FastAGI, the
 demo's default call rate and seats, no speech model) with the clock at 03:00 on a Sunday in
 Shanghai, outside every production service hour, and the simulator 30 times faster than real time.
-Within the first simulated minute every README seat account rings; over the run the answer rate
-is healthy; and a caller who said an address and then asked for a person reaches a seat whose
+Within the first simulated minute every README seat account rings; after start-up (whose CPU work,
+30 times compressed, would stall the simulated callers for minutes) the answer rate is healthy; and a caller who said an address and then asked for a person reaches a seat whose
 screen pop shows the IVR path, the district and the demo office (marked as demo data).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -58,17 +59,21 @@ def test_at_a_sunday_night_hour_every_demo_seat_rings_and_the_board_is_healthy(t
     with TestClient(app, base_url=TEST_BASE_URL) as client:
         runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
         assert runtime.simulator is not None
-        sim_clock = runtime.simulator.clock  # calls are stamped with the PBX's (simulated) time
-        first_minute = datetime.fromtimestamp(sim_clock.start + 60.0, UTC)
-        started = clock.now()
+        start = runtime.simulator.clock.start  # calls are stamped with the PBX's (simulated) time
+
+        def sim_now() -> datetime:  # SimClock.now() without its loop: it started at `start`
+            return datetime.fromtimestamp(start + (time.time() - start) * SCALE, UTC)
+
+        first_minute = datetime.fromtimestamp(start + 60.0, UTC)
 
         def recent() -> list[CallRecord]:
             return runtime.repos.calls.recent(limit=1000)
 
         wait_until(lambda: _rung(runtime, recent(), first_minute) >= seats, 30, "every demo seat ringing")
-        wait_until(lambda: clock.now() - started >= timedelta(seconds=RUN_S), RUN_S + 5, "the run")
+        measured_from = sim_now()
+        time.sleep(RUN_S)
         calls = recent()
-        kpis = compute_kpis(sample_of(c) for c in calls)
+        kpis = compute_kpis(sample_of(c) for c in calls if c.offered_at >= measured_from)
         assert kpis.answered + kpis.abandoned >= 30, kpis
         assert kpis.answer_rate is not None and kpis.answer_rate >= ANSWER_RATE_TARGET, kpis
 
