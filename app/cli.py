@@ -16,6 +16,7 @@ from app.settings import (
     load_settings,
 )
 from core.errors import HotlineError
+from pbx.sim.demo import DEMO_CALLS_PER_HOUR, OVERLOAD_CALLS_PER_HOUR
 
 
 class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
@@ -66,7 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     text = "启动演示：内置 PBX 模拟器、模拟来电和坐席控制台，访问 http://127.0.0.1:8000"
     demo = _command(commands, "demo", text)
     demo.add_argument("--port", type=int, default=8000, help="控制台端口（默认 8000）")
-    demo.add_argument("--calls-per-hour", type=float, help="模拟来电量（每小时）")
+    demo.add_argument(
+        "--calls-per-hour", type=float, help=f"模拟来电量（每小时，默认 {DEMO_CALLS_PER_HOUR:.0f}）"
+    )
+    over = f"超负荷演示：每小时 {OVERLOAD_CALLS_PER_HOUR:.0f} 通，远超演示坐席的承载能力，看监控大屏告急"
+    demo.add_argument("--overload", action="store_true", help=over)
     _command(add("db", "数据库维护"), "upgrade", "将数据库结构升级到最新版本")
     text = "用 espeak-ng 生成 8 kHz 提示音（开发用；可替换为真人录音）"
     pb = _command(add("prompts", "语音提示音"), "build", text)
@@ -181,8 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run_web(settings, args.host or settings.web.host, args.port or settings.web.port)
         elif args.command == "demo":
             overrides: dict[str, object] = {"web": {"port": args.port}}
-            if args.calls_per_hour is not None:
-                overrides["sim"] = {"enabled": True, "calls_per_hour": args.calls_per_hour}
+            rate = OVERLOAD_CALLS_PER_HOUR if args.overload else args.calls_per_hour
+            if rate is not None:
+                overrides["sim"] = {"enabled": True, "calls_per_hour": rate}
             settings = demo_settings(**overrides)
             print(f"演示已启动：在浏览器打开 http://127.0.0.1:{args.port}  （按 Ctrl+C 退出）", flush=True)
             _run_web(settings, "127.0.0.1", args.port)

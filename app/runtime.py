@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 from zoneinfo import ZoneInfo
 
-from app.seed import DEMO_SEATS, seed_demo
+from app.seed import DEMO_DISTRICTS, DEMO_SEATS, seed_demo
 from app.settings import DEMO_ADMIN_PASSWORD, Settings
 from asr.audiosocket import AudioSocketServer
 from asr.speech import SpeechServer
@@ -37,13 +37,14 @@ from pbx.ami_control import AmiCallControl
 from pbx.link import ami_link
 from pbx.reconciliation import Reconciliation, build_reconciler
 from pbx.sim.config import AgiTarget
-from pbx.sim.demo import start_demo_simulator
+from pbx.sim.demo import ScriptedAddressCapture, start_demo_simulator
 from pbx.sim.simulator import Simulator
 from pbx.tracker import CallTracker
 from routing.appointments import LoggingSmsSender
 from routing.calendar import load_holidays
+from routing.hours_text import service_hours_text
 from routing.offices import OfficeRegistry
-from routing.queues import QueueRules, load_queue_rules
+from routing.queues import QueueRules, around_the_clock, load_queue_rules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
 from seats.feed import BoardFeed
@@ -100,6 +101,8 @@ class Runtime:
         self._auth: AuthService | None = None
         self.calendar = load_holidays()
         self.rules = load_queue_rules(self.calendar)
+        if settings.demo:  # demo service hours: in service at any hour of the viewer's day
+            self.rules = around_the_clock(self.rules, DEMO_DISTRICTS)
         self.routing: Routing | None = None
         # The tracker's defaults are core.dialplan's names (plus those of the older recorded traces).
         self.tracker = CallTracker()
@@ -108,6 +111,8 @@ class Runtime:
         self._feed: BoardFeed | None = None
         self.agi: AgiServer | None = None
         self.simulator: Simulator | None = None
+        # With no recogniser, the simulated callers' scripted addresses stand in for the ASR's text.
+        self.scripted = ScriptedAddressCapture() if settings.sim.enabled else None
         self.bridge: AmiBridge | None = None
         self.control: AmiCallControl | None = None
         self.seat_service: SeatService | None = None
@@ -209,7 +214,8 @@ class Runtime:
                     required=False,
                 )
             )
-        add(Component.once("routing", "地址与队列路由", self._start_routing))
+        hours = lambda: (True, f"服务时间：{service_hours_text(self.rules)}")  # noqa: E731
+        add(Component.once("routing", "地址与队列路由", self._start_routing, probe=hours))
         add(Component("seats", "坐席状态", self._start_seats, self._stop_seats))
         if s.audiosocket.enabled:
             speech, label = self.speech, "语音识别（AudioSocket + Vosk）"
@@ -312,7 +318,7 @@ class Runtime:
             board=self.board,
             bus=self.bus,
             clock=self.clock,
-            capture=self.speech.capture(self.routing.grammar),
+            capture=self.speech.capture(self.routing.grammar) or self.scripted,
         )
         await self.agi.start(self.settings.agi.host, self.settings.agi.port)
 
@@ -327,6 +333,8 @@ class Runtime:
         self.simulator = await start_simulator(
             self.settings, self.rules, seats, agi_port=agi_port, ami_port=self.settings.ami.port
         )
+        if self.scripted is not None:
+            self.simulator.pbx.address_listeners.append(self.scripted.said)
 
     async def _stop_sim(self) -> None:
         if self.simulator is not None:

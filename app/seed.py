@@ -3,6 +3,7 @@
 Teams: one per district (16) plus the city's lawyers', notaries', forensic-appraisal and
 mediation associations and the city legal-aid centre (5). Demo accounts all use the demo
 password; `seed_demo` refuses to run outside demo mode (the caller checks `settings.demo`).
+Demo offices carry made-up addresses and phones (`routing.offices.build_offices`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from core.access import Role, district_team
 from core.ids import SeatId, TeamId, UserId
 from routing.districts import DISTRICTS
+from routing.gazetteer import SHANGHAI_DIR
+from routing.office_admin import seed_offices_if_empty
 from seats.models import Seat, SeatKind, Team, TeamKind, User
 from store.repositories import Repositories
 
@@ -33,31 +36,27 @@ def seed_teams() -> list[Team]:
     return teams
 
 
-# (seat id, name, kind, team, skills)
+JINGAN, PUDONG = "310106", "310115"
+DEMO_DISTRICTS = (JINGAN, PUDONG)  # the teams with demo seats; other callers go to the city pool
+
+# (seat id, name, kind, team, skills). Every seat takes "other" (the city pool of a caller who asks
+# for a person) and most categories have two seats or more, so that the calls of one category do
+# not wait for one seat while the others are free.
+_JA, _PD = district_team(JINGAN), district_team(PUDONG)
+_NOTARY, _MEDIATION, _AID = TeamId("team-notaries"), TeamId("team-mediation"), TeamId("team-legal-aid")
 DEMO_SEATS: list[tuple[str, str, SeatKind, TeamId, tuple[str, ...]]] = [
-    ("1001", "张律师", SeatKind.LAWYER, district_team("310106"), ("family", "labor", "contract", "other")),
-    (
-        "1002",
-        "李律师",
-        SeatKind.LAWYER,
-        district_team("310106"),
-        ("labor", "property", "traffic", "other"),
-    ),
-    (
-        "1003",
-        "王律师",
-        SeatKind.LAWYER,
-        district_team("310115"),
-        ("family", "contract", "property", "other"),
-    ),
-    ("1004", "赵公证员", SeatKind.NOTARY, TeamId("team-notaries"), ("notary", "forensic", "other")),
-    ("1005", "陈调解员", SeatKind.MEDIATOR, TeamId("team-mediation"), ("mediation", "family", "other")),
-    ("1006", "刘援助律师", SeatKind.LEGAL_AID, TeamId("team-legal-aid"), ("legal-aid", "labor", "other")),
-]
+    ("1001", "张律师", SeatKind.LAWYER, _JA, ("family", "labor", "contract", "legal-aid", "other")),
+    ("1002", "李律师", SeatKind.LAWYER, _JA, ("labor", "property", "traffic", "other")),
+    ("1003", "王律师", SeatKind.LAWYER, _PD, ("family", "contract", "property", "traffic", "other")),
+    ("1004", "赵公证员", SeatKind.NOTARY, _NOTARY, ("notary", "forensic", "mediation", "other")),
+    ("1005", "陈调解员", SeatKind.MEDIATOR, _MEDIATION, ("mediation", "family", "other")),
+    ("1006", "刘援助律师", SeatKind.LEGAL_AID, _AID, ("legal-aid", "labor", "other")),
+]  # fmt: skip
 
 
 def seed_demo(repos: Repositories, password_hash: str) -> None:
-    """Idempotent: teams, demo seats, and the demo accounts (admin, supervisors, one per seat)."""
+    """Idempotent: teams, demo seats and offices, the demo accounts (admin, supervisors, seats)."""
+    seed_offices_if_empty(repos.offices, SHANGHAI_DIR, demo_contacts=True)
     for team in seed_teams():
         repos.teams.save(team)
     for sid, name, kind, team_id, skills in DEMO_SEATS:
@@ -66,41 +65,21 @@ def seed_demo(repos: Repositories, password_hash: str) -> None:
                 id=SeatId(sid), name=name, kind=kind, team_id=team_id, interface=f"PJSIP/{sid}", skills=skills
             )
         )
+    staff = [
+        ("u-admin", "admin", "系统管理员", Role.ADMIN, None),
+        ("u-city", "banzhang", "市级班长", Role.SUPERVISOR, None),
+        ("u-jingan", "jingan", "静安区班长", Role.SUPERVISOR, JINGAN),
+    ]
     users = [
-        User(
-            id=UserId("u-admin"),
-            username="admin",
-            display_name="系统管理员",
-            role=Role.ADMIN,
-            password_hash=password_hash,
-        ),
-        User(
-            id=UserId("u-city"),
-            username="banzhang",
-            display_name="市级班长",
-            role=Role.SUPERVISOR,
-            password_hash=password_hash,
-        ),
-        User(
-            id=UserId("u-jingan"),
-            username="jingan",
-            display_name="静安区班长",
-            role=Role.SUPERVISOR,
-            password_hash=password_hash,
-            scope_district_code="310106",
-        ),
-    ]
+        User(id=UserId(uid), username=login, display_name=shown, role=role, password_hash=password_hash,
+             scope_district_code=district)
+        for uid, login, shown, role, district in staff
+    ]  # fmt: skip
     users += [
-        User(
-            id=UserId(f"u-{sid}"),
-            username=f"seat{sid}",
-            display_name=name,
-            role=Role.SEAT,
-            password_hash=password_hash,
-            seat_id=SeatId(sid),
-        )
+        User(id=UserId(f"u-{sid}"), username=f"seat{sid}", display_name=name, role=Role.SEAT,
+             password_hash=password_hash, seat_id=SeatId(sid))
         for sid, name, _kind, _team, _skills in DEMO_SEATS
-    ]
+    ]  # fmt: skip
     for user in users:
         if repos.users.by_username(user.username) is None:
             repos.users.add(user)

@@ -74,8 +74,11 @@ class SpeechServer:
             await self.server.stop()
 
     def capture(self, grammar: Sequence[str] | None) -> AsrSpeechCapture | None:
-        """The IVR's spoken-address capture over the server (None: ASR is off, the IVR uses keys)."""
-        return AsrSpeechCapture(self.server, grammar) if self.server is not None else None
+        """The IVR's spoken-address capture over the server (None: ASR is off or has no model, the
+        IVR uses keys or another capture)."""
+        if self.server is None or self.server.recognizer is None:
+            return None
+        return AsrSpeechCapture(self.server, grammar)
 
     def tap(self, control: CallControl, tracker: LiveCalls) -> LiveTranscriptTap:
         """The live tap of answered calls into the server (call it once the server is up)."""

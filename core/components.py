@@ -55,10 +55,16 @@ class Component:
 
     @classmethod
     def once(
-        cls, name: str, label: str, start: Callable[[], Awaitable[None]], *, required: bool = True
+        cls,
+        name: str,
+        label: str,
+        start: Callable[[], Awaitable[None]],
+        *,
+        required: bool = True,
+        probe: Probe | None = None,
     ) -> Component:
         """A component that only sets something up (a bus subscription): nothing to stop."""
-        return cls(name, label, start, _nothing, required=required)
+        return cls(name, label, start, _nothing, required=required, probe=probe)
 
 
 @dataclass

@@ -8,13 +8,11 @@ from collections.abc import Awaitable
 from datetime import datetime
 
 from core.calls import CallStatus
-from core.clock import CHINA_TZ
 from core.ids import OfficeId
 from core.ports import LiveCalls
 from core.seat_events import SeatStatus
 from ivr.ports import AddressCandidate, WaitEstimate
 from routing.address import AddressResolver
-from routing.calendar import HolidayCalendar
 from routing.nearest import NoOfficeFound, nearest_office
 from routing.offices import OfficeRegistry
 from routing.queues import QueueRules
@@ -33,15 +31,14 @@ class RoutingQueueRouter:
 
 
 class RoutingServiceHours:
-    """ivr.ports.ServiceHours: open while the city pool is (working days per the holiday calendar)."""
+    """ivr.ports.ServiceHours: open while the city pool is (working days per the rules' holiday
+    calendar; at any hour with the demo's `routing.queues.around_the_clock`)."""
 
-    def __init__(self, rules: QueueRules, calendar: HolidayCalendar) -> None:
+    def __init__(self, rules: QueueRules) -> None:
         self._rules = rules
-        self._calendar = calendar
 
     def is_open(self, now: datetime) -> bool:
-        local = now.astimezone(CHINA_TZ)
-        return self._calendar.is_working_day(local.date()) and self._rules.city_hours.contains(local.time())
+        return self._rules.city_open(now)
 
 
 class RoutingAddressLookup:

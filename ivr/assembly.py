@@ -75,7 +75,7 @@ def build_ivr(
     ivr = IvrService(
         book,
         router=RoutingQueueRouter(routing.rules),
-        hours=RoutingServiceHours(routing.rules, routing.calendar),
+        hours=RoutingServiceHours(routing.rules),
         waits=LiveWaitEstimator(tracker, board),
         lookup=routing.lookup,
         capture=capture or NoSpeechCapture(),

@@ -35,6 +35,12 @@ def speak_hours(hours: ServiceHours) -> str:
     return f"工作日{speak_time(hours.open)}至{speak_time(hours.close)}（法定节假日除外）"
 
 
+DEMO_HOURS_TEXT = "演示模式：全天24小时（含周末和法定节假日）"
+
+
 def service_hours_text(rules: QueueRules) -> str:
-    """When a human answers 12348: the city pool's hours on working days (调休 included)."""
+    """When a human answers 12348: the city pool's hours on working days (调休 included); the
+    demo's rules (`routing.queues.around_the_clock`) say so instead."""
+    if rules.always_open:
+        return DEMO_HOURS_TEXT
     return speak_hours(rules.city_hours)

@@ -85,11 +85,12 @@ def office_mapping(o: Office) -> dict[str, Any]:
     }
 
 
-def seed_offices_if_empty(store: OfficeStore, gazetteer_dir: Path) -> int:
-    """Fill the offices table from the gazetteer's derived network when it is empty; returns rows added."""
+def seed_offices_if_empty(store: OfficeStore, gazetteer_dir: Path, *, demo_contacts: bool = False) -> int:
+    """Fill the offices table from the gazetteer's derived network when it is empty; returns rows
+    added. `demo_contacts`: the demo's made-up addresses and phones (`build_offices`)."""
     if store.count() > 0:
         return 0
-    registry = build_offices(load_gazetteer(gazetteer_dir))
+    registry = build_offices(load_gazetteer(gazetteer_dir), demo_contacts=demo_contacts)
     added = store.upsert_many([office_mapping(o) for o in registry])
     log.info("offices table seeded from the gazetteer: %d offices", added)
     return added

@@ -14,7 +14,7 @@ import io
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.access import district_team
 from core.csvsafe import safe_csv, unescape_cell
@@ -25,6 +25,7 @@ from routing.gazetteer import Gazetteer, load_gazetteer, parse_gazetteer
 __all__ = [
     "CSV_COLUMNS",
     "DEFAULT_OPENING_HOURS",
+    "DEMO_MARK",
     "Office",
     "OfficeCsvError",
     "OfficeLevel",
@@ -115,21 +116,42 @@ class OfficeRegistry:
         return sorted(self._by_district)
 
 
-def build_offices(gazetteer: Gazetteer) -> OfficeRegistry:
-    """One centre per district, one station per street/town, one room per committee."""
+DEMO_MARK = "（演示数据）"
+
+
+def build_offices(gazetteer: Gazetteer, *, demo_contacts: bool = False) -> OfficeRegistry:
+    """One centre per district, one station per street/town, one room per committee.
+
+    `demo_contacts` (the demo only): each office gets an address made from its place in the
+    gazetteer (the district's justice bureau, the street's community service centre, the
+    committee's own office) and a phone number in the form 021-12348-NNNN, which no Shanghai
+    line has; both are marked `DEMO_MARK` and never stand for a real office's."""
     offices: list[Office] = []
     for d in gazetteer.districts.values():
         # 静安区公共法律服务中心
         offices.append(_built(d.code, f"{d.name}公共法律服务中心", OfficeLevel.CENTRE, None, d.code, None))
+        if demo_contacts:
+            offices[-1] = _with_contacts(offices[-1], f"上海市{d.name}司法局内", len(offices))
     for s in gazetteer.streets.values():
         district = gazetteer.districts[s.district_code]
         name = f"{district.name}{s.name}公共法律服务工作站"
         offices.append(_built(s.code, name, OfficeLevel.STATION, s.district_code, s.district_code, s.code))
+        if demo_contacts:
+            where = f"上海市{district.name}{s.name}社区事务受理服务中心内"
+            offices[-1] = _with_contacts(offices[-1], where, len(offices))
     for c in gazetteer.committees.values():
         street = gazetteer.streets[c.street_code]
         name = f"{street.name}{c.name}公共法律服务工作室"
         offices.append(_built(c.code, name, OfficeLevel.ROOM, c.street_code, c.district_code, c.street_code))
+        if demo_contacts:
+            district = gazetteer.districts[c.district_code]
+            where = f"上海市{district.name}{street.name}{c.name}办公室内"
+            offices[-1] = _with_contacts(offices[-1], where, len(offices))
     return OfficeRegistry(offices)
+
+
+def _with_contacts(office: Office, address: str, number: int) -> Office:
+    return replace(office, address=address + DEMO_MARK, phone=f"021-12348-{number:04d}")
 
 
 def _built(

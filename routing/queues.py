@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import tomllib
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,9 @@ class QueueRules:
     calendar: HolidayCalendar
     teams: Mapping[str, TeamRule] = field(default_factory=dict)
     district_names: Mapping[str, str] = field(default_factory=dict)
+    # The demo's service hours (`around_the_clock`): every team and the city pool open at any hour
+    # of any day, holidays included. Never set by the rules file.
+    always_open: bool = False
 
     def rule_for(self, district_code: str) -> TeamRule:
         return self.teams.get(district_code, self.default)
@@ -132,6 +135,14 @@ class QueueRules:
         names += [self.city_queue_name(c) for c in LegalCategory]
         return [*names, self.after_hours_queue]
 
+    def city_open(self, now: datetime) -> bool:
+        """Whether the city pool answers at `now` (aware): its hours on a working day."""
+        local = now.astimezone(CHINA_TZ)
+        return self._open(self.city_hours, self.calendar.day(local.date()), local.time())
+
+    def _open(self, hours: ServiceHours, day: DayInfo, t: time) -> bool:
+        return self.always_open or (day.working and hours.contains(t))
+
     def choose_queue(
         self,
         district_code: str | None,
@@ -148,7 +159,7 @@ class QueueRules:
         clock = f"{local:%H:%M}"
         day_text = day.describe()
         city = self.city_queue_name(cat)
-        city_open = day.working and self.city_hours.contains(local.time())
+        city_open = self._open(self.city_hours, day, local.time())
 
         def decide(queue: str, kind: QueueKind, team: TeamId | None, why: str) -> QueueDecision:
             return QueueDecision(queue=queue, kind=kind, category=cat, team_id=team, reason=why, day=day)
@@ -170,7 +181,7 @@ class QueueRules:
         if district_code not in self.districts:
             return fallback(name, "该区无坐席团队")
         rule = self.rule_for(district_code)
-        if not (day.working and rule.hours.contains(local.time())):
+        if not self._open(rule.hours, day, local.time()):
             when = day_text if not day.working else f"{clock} 不在 {rule.hours}"
             return fallback(name, f"非服务时间（{when}）")
         team = district_team(district_code)
@@ -184,6 +195,17 @@ class QueueRules:
                 f"溢出至全市 → {city}",
             )
         return decide(queue, QueueKind.DISTRICT, team, f"{name}·{cat.label} 工作时间内 → {queue}")
+
+
+def around_the_clock(rules: QueueRules, districts: Collection[str] | None = None) -> QueueRules:
+    """The demo's rules: in service at any hour of any day (holidays too), so a viewer sees a
+    staffed hotline whatever their time of day; `districts`: the districts that have a seat team
+    (callers from the others go to the city pool, "该区无坐席团队")."""
+    return replace(
+        rules,
+        always_open=True,
+        districts=frozenset(rules.districts if districts is None else districts),
+    )
 
 
 def _hours(table: Mapping[str, Any], where: str) -> ServiceHours:

@@ -109,8 +109,13 @@ class _Session:
         self.ch = ch
         self.dtmf = list(ch.vars.get("SIM_DTMF", "") if dtmf is None else dtmf)
 
-    def _digit(self) -> str:
-        return self.dtmf.pop(0) if self.dtmf else ""
+    def _digit(self, escape: str | None = None) -> str:
+        """The caller's next key; with `escape` (a playback's escape digits) only a key that
+        interrupts it: Asterisk ignores any other key pressed during a STREAM FILE, so the
+        caller keeps it for the next prompt."""
+        if not self.dtmf or (escape is not None and self.dtmf[0] not in escape):
+            return ""
+        return self.dtmf.pop(0)
 
     async def execute(self, line: str) -> tuple[str, bool]:
         """The reply line and whether the session must end (HANGUP)."""
@@ -134,7 +139,7 @@ class _Session:
             return "200 result=1", True
         if verb == "STREAM FILE" or verb == "CONTROL STREAM":
             await self.pbx.wait(1.0, self.ch.interrupt)
-            digit = self._digit()
+            digit = self._digit(args[3] if verb == "STREAM FILE" and len(args) > 3 else None)
             if verb == "STREAM FILE" and not self.ch.interrupt.is_set():
                 # res_agi's STREAM FILE reports the playback like Playback() (observer trace).
                 self.pbx.varset(self.ch, "PLAYBACKSTATUS", "SUCCESS")
@@ -172,6 +177,7 @@ class _Session:
         if target is None:
             return "200 result=-1"
         call_uuid, host, port = target
+        self.pbx.says_address(self.ch, call_uuid)
         link = await AudioSocketLink.open(self.pbx, call_uuid, host, port)
         if link is None:
             return "200 result=-1"

@@ -211,6 +211,11 @@ class SimClock:
         self._start = start_epoch if start_epoch is not None else time.time()
         self._t0: float | None = None
 
+    @property
+    def start(self) -> float:
+        """Virtual epoch seconds at the start (virtual time zero)."""
+        return self._start
+
     def _loop_time(self) -> float:
         loop_time = asyncio.get_running_loop().time()
         if self._t0 is None:

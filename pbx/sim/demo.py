@@ -1,9 +1,19 @@
-"""The demo's traffic: the embedded simulator's settings and its start with the demo seats' phones."""
+"""The demo's traffic: the embedded simulator's settings and its start with the demo seats' phones.
+
+The demo is staffed by the forecast's own maths (stats.kpi's Erlang C): `demo_staffing` sizes the
+seats the call rate needs, `DEMO_CALLS_PER_HOUR` is a rate the six demo seats carry with room to
+spare, `OVERLOAD_CALLS_PER_HOUR` (`hotline demo --overload`) one they cannot.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
+from statistics import NormalDist
 
 from pydantic import BaseModel
 
@@ -11,38 +21,126 @@ from pbx.settings import AmiSettings
 from pbx.sim.config import AgiTarget, Dist, DistKind, PhoneConfig, QueueConfig, SimulatorConfig
 from pbx.sim.simulator import Simulator, run_simulator
 from seats.models import Seat
+from stats.kpi import SERVICE_LEVEL_SECONDS, SERVICE_LEVEL_TARGET, Staffing, erlang_c, seats_needed
+
+log = logging.getLogger(__name__)
 
 # What simulated callers key in the IVR (digits, weight): mostly 法律咨询 sub-menus, some legal
 # aid, notary / forensic / mediation, a few straight to a human and a few who press nothing.
+# "41x": 就近服务点查询: the caller says an address, confirms the office read back (1), then asks
+# for a person (0: a seat's screen pop shows the district and the office) or books a visit (1).
 DEMO_DTMF = (
-    ("12", 24.0),
-    ("11", 14.0),
-    ("13", 10.0),
-    ("14", 8.0),
+    ("12", 22.0),
+    ("11", 13.0),
+    ("13", 9.0),
+    ("14", 7.0),
     ("15", 5.0),
     ("16", 5.0),
-    ("2", 10.0),
-    ("31", 6.0),
+    ("2", 9.0),
+    ("31", 5.0),
     ("32", 2.0),
     ("33", 4.0),
-    ("0", 8.0),
-    ("", 4.0),
+    ("410", 10.0),
+    ("411", 2.0),
+    ("0", 5.0),
+    ("", 2.0),
 )
+
+DEMO_CALLS_PER_HOUR = 150.0
+"""Erlang C (`demo_staffing`) needs 5 seats for it at the demo's handling time; the demo has 6, as
+the seats' skills split the calls between queues."""
+OVERLOAD_CALLS_PER_HOUR = 480.0
+"""`hotline demo --overload`: about 11 seats' worth of calls for the demo's 6: the board in trouble."""
+RING_S = 3.0  # the demo phones' mean answer delay (below)
+PATIENCE_SIGMA = 1.0  # callers' patience: lognormal, few hang up in the first seconds of a wait
+SCRIPTED_MARK = "（演示：模拟来电者的台词文本，未经语音识别）"
 
 
 class SimulatorSettings(BaseModel):
     """The embedded PBX simulator: listens for AMI on `ami.host:ami.port`."""
 
     enabled: bool = False
-    calls_per_hour: float = 240.0
+    calls_per_hour: float = DEMO_CALLS_PER_HOUR
     mean_talk_s: float = 60.0
-    mean_patience_s: float = 90.0
+    mean_patience_s: float = 120.0  # the median of the callers' patience (lognormal, PATIENCE_SIGMA)
     seed: int = 12348
     time_scale: float = 1.0
     auto_login_seats: bool = True
+    # With traffic on, as many callers as seats call as soon as the seats are in (they ask for a
+    # person, so every seat rings within a minute of the start, at any hour).
+    opening_callers: bool = True
     # Where the simulator renders its Asterisk config and writes queue_log and cdr-csv/Master.csv
     # (None: a fresh temporary directory, logged at start).
     run_dir: Path | None = None
+
+
+def demo_aht(sim: SimulatorSettings, wrap_up_s: float) -> float:
+    """The demo's mean handling time: the ring, the talk (whichever side hangs up first: the
+    shorter of two lognormal talk times of median `mean_talk_s`, sigma 0.5) and the wrap-up."""
+    talk = NormalDist(math.log(sim.mean_talk_s), 0.5)
+    step = sim.mean_talk_s / 200
+    # E[min(X, Y)] = integral of P(X > t)^2 dt (midpoint rule, to 20 medians).
+    shorter = sum((1.0 - talk.cdf(math.log((i + 0.5) * step))) ** 2 * step for i in range(4000))
+    return RING_S + shorter + wrap_up_s
+
+
+def demo_staffing(sim: SimulatorSettings, wrap_up_s: float) -> Staffing:
+    """The seats Erlang C asks for the demo's calls (the forecast's service-level target)."""
+    return seats_needed(
+        sim.calls_per_hour,
+        demo_aht(sim, wrap_up_s),
+        interval_s=3600.0,
+        target_level=SERVICE_LEVEL_TARGET,
+        threshold_s=SERVICE_LEVEL_SECONDS,
+    )
+
+
+def demo_answer_rate(sim: SimulatorSettings, wrap_up_s: float, seats: int) -> float:
+    """The answer rate Erlang C expects from `seats` pooled seats: a caller who waits, waits an
+    exponential time of rate (N - A) / AHT, and hangs up first when their patience is shorter;
+    seats that cannot carry the load answer N / A of the calls."""
+    aht = demo_aht(sim, wrap_up_s)
+    traffic = sim.calls_per_hour * aht / 3600.0
+    if traffic <= 0:
+        return 1.0
+    if seats <= traffic:
+        return seats / traffic
+    rate = (seats - traffic) / aht
+    patience = NormalDist(math.log(sim.mean_patience_s), PATIENCE_SIGMA)
+    step = 0.02 / rate
+    gives_up = sum(
+        rate * math.exp(-rate * w) * patience.cdf(math.log(w)) * step
+        for w in ((i + 0.5) * step for i in range(1000))
+    )
+    return 1.0 - erlang_c(seats, traffic) * gives_up
+
+
+class ScriptedAddressCapture:
+    """ivr.ports.SpeechCapture for the demo when no recogniser runs (no Vosk model): the text of
+    the address the simulated caller was scripted to say (pbx/sim/audio/addresses.tsv), marked
+    `SCRIPTED_MARK`; nothing is recognised. Fed by the simulator (`SimPbx.address_listeners`)."""
+
+    def __init__(self, timeout_s: float = 20.0) -> None:
+        self._timeout = timeout_s
+        self._waiting: dict[str, asyncio.Future[str]] = {}
+
+    def expect(self, stream_id: str) -> Awaitable[str | None]:
+        said = self._waiting[stream_id] = asyncio.get_running_loop().create_future()
+
+        async def heard() -> str | None:
+            try:
+                return await asyncio.wait_for(said, self._timeout)
+            except TimeoutError:
+                return None
+            finally:
+                self._waiting.pop(stream_id, None)
+
+        return heard()
+
+    def said(self, stream_id: str, text: str) -> None:
+        waiting = self._waiting.get(stream_id)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(text + SCRIPTED_MARK)
 
 
 async def start_demo_simulator(
@@ -54,6 +152,7 @@ async def start_demo_simulator(
     queues: Iterable[str],
     wrapuptime: float,
     seats: Iterable[Seat],
+    address_listener: Callable[[str, str], None] | None = None,
 ) -> Simulator:
     """The simulator, listening for AMI on `ami.host:ami_port`, with one answering phone per seat
     and the demo's call mix."""
@@ -61,7 +160,7 @@ async def start_demo_simulator(
         PhoneConfig(
             endpoint=seat.interface.split("/", 1)[-1],
             answer_probability=0.93,
-            answer_delay=Dist(DistKind.UNIFORM, 3.0, 1.5),
+            answer_delay=Dist(DistKind.UNIFORM, RING_S, 1.5),
             # The seat ends the conversation about half the time (the caller's own talk time is
             # drawn alike): those callers then hear the satisfaction survey.
             hangup_after=Dist(DistKind.LOGNORMAL, sim.mean_talk_s, 0.5),
@@ -78,11 +177,39 @@ async def start_demo_simulator(
         agi=agi,
         seats=phones,
         calls_per_hour=sim.calls_per_hour,
-        patience=Dist(DistKind.EXPONENTIAL, sim.mean_patience_s),
+        patience=Dist(DistKind.LOGNORMAL, sim.mean_patience_s, PATIENCE_SIGMA),
         talk_time=Dist(DistKind.LOGNORMAL, sim.mean_talk_s, 0.5),
         seed=sim.seed,
         time_scale=sim.time_scale,
         dtmf_mix=DEMO_DTMF,
         run_dir=sim.run_dir,
     )
-    return await run_simulator(config)
+    staffing = demo_staffing(sim, wrapuptime)
+    log.info(
+        "演示话务：每小时 %.0f 通，平均处理时长 %.0f 秒（%.1f 爱尔兰），按 Erlang C 需 %d 名坐席，"
+        "演示在席 %d 名，预计接通率 %.1f%%",
+        sim.calls_per_hour,
+        demo_aht(sim, wrapuptime),
+        staffing.traffic,
+        staffing.seats,
+        len(phones),
+        100 * demo_answer_rate(sim, wrapuptime, len(phones)),
+    )
+    simulator = await run_simulator(config)
+    if address_listener is not None:
+        simulator.pbx.address_listeners.append(address_listener)
+    if sim.opening_callers and sim.calls_per_hour > 0:
+        simulator.pbx.spawn(_opening_callers(simulator, len(phones)))
+    return simulator
+
+
+async def _opening_callers(simulator: Simulator, count: int) -> None:
+    """Once the seats are in (every demo seat serves "other", the city pool of a caller who asks
+    for a person; a minute at most): `count` such callers, so every seat rings at the start."""
+    pool = simulator.pbx.queues[simulator.config.default_queue]
+    for _ in range(60):
+        if len(pool.members) >= count:
+            break
+        await simulator.clock.sleep(1.0)
+    for _ in range(count):
+        simulator.place_call(replace(simulator.draw_caller(), dtmf="0"))

@@ -301,6 +301,10 @@ class SimPbx:
         self.audiosocket = config.audiosocket
         self.muted = False
         self.voices = VoiceLibrary(config.audio_dir)
+        self._address_texts = self.voices.address_texts()
+        # Told (stream uuid, the script's text) whenever a caller says their address on an
+        # AudioSocket: the demo's stand-in for a recogniser when none runs (pbx/sim/demo.py).
+        self.address_listeners: list[Callable[[str, str], None]] = []
         self._local_seq = 0
 
     # ----------------------------------------------------------------- plumbing
@@ -468,6 +472,16 @@ class SimPbx:
         if ch.voice is None or not self.config.callers_say_address:
             return b""
         return self.voices.pcm(ch.voice.address)
+
+    def says_address(self, ch: Channel, stream_id: str) -> None:
+        """`ch` starts saying its address on AudioSocket `stream_id`: the listeners hear the
+        script's text of that utterance (pbx/sim/audio/addresses.tsv), when it has one."""
+        if ch.voice is None or not self.config.callers_say_address:
+            return
+        text = self._address_texts.get(ch.voice.address, "")
+        if text:
+            for listener in self.address_listeners:
+                listener(stream_id, text)
 
     def device_idle(self, endpoint: str) -> None:
         """The endpoint's last channel is gone: its device (and any queue member on it) is idle."""

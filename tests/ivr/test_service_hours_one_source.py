@@ -57,7 +57,7 @@ def test_given_the_menu_file_when_read_then_it_states_no_hours_of_its_own() -> N
 def test_given_other_city_hours_when_routing_and_prompt_are_derived_then_they_agree() -> None:
     calendar = load_holidays()
     rules = replace(load_queue_rules(calendar), city_hours=ServiceHours(time(10, 0), time(16, 0)))
-    hours = RoutingServiceHours(rules, calendar)
+    hours = RoutingServiceHours(rules)
     monday = datetime(2026, 11, 23, tzinfo=CHINA_TZ)
 
     text = prompt_texts(load_menu(), rules)["after_hours"]

@@ -7,9 +7,11 @@ import pytest
 from core.ids import OfficeId
 from routing.gazetteer import Gazetteer
 from routing.offices import (
+    DEMO_MARK,
     OfficeCsvError,
     OfficeLevel,
     OfficeRegistry,
+    build_offices,
     edit_problems,
     read_offices_csv,
     write_offices_csv,
@@ -99,3 +101,18 @@ def test_given_an_office_edited_in_the_console_when_checked_then_the_csv_rules_a
         "缺少名称（name）",
         "经度（lon）超出范围 [-180.0, 180.0]：nan",
     ]
+
+
+def test_given_the_demo_when_built_then_every_office_has_a_marked_address_and_a_fictional_phone(
+    gazetteer: Gazetteer, registry: OfficeRegistry
+) -> None:
+    demo = build_offices(gazetteer, demo_contacts=True)
+
+    offices = list(demo)
+    assert [o.id for o in offices] == [o.id for o in registry]
+    assert all(o.address.endswith(DEMO_MARK) and o.phone.startswith("021-12348-") for o in offices)
+    assert len({o.phone for o in offices}) == len(offices)
+    assert all(edit_problems(o) == [] for o in offices)
+    station = demo.get(OfficeId("office-310106021"))
+    assert station.address == "上海市静安区临汾路街道社区事务受理服务中心内" + DEMO_MARK
+    assert all(not o.address and not o.phone for o in registry)  # production: no made-up contacts

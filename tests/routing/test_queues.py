@@ -7,7 +7,15 @@ import pytest
 from core.clock import CHINA_TZ
 from core.errors import ConfigurationError, InvalidInput
 from routing.calendar import HolidayCalendar
-from routing.queues import LegalCategory, QueueKind, QueueRules, load_queue_rules, parse_queue_rules
+from routing.hours_text import DEMO_HOURS_TEXT, service_hours_text
+from routing.queues import (
+    LegalCategory,
+    QueueKind,
+    QueueRules,
+    around_the_clock,
+    load_queue_rules,
+    parse_queue_rules,
+)
 
 
 @pytest.fixture
@@ -101,3 +109,17 @@ def test_given_inverted_hours_when_parsed_then_configuration_error(calendar: Hol
     }
     with pytest.raises(ConfigurationError):
         parse_queue_rules(data, calendar)
+
+
+def test_given_the_demos_rules_when_choosing_at_night_on_a_holiday_then_in_service(rules: QueueRules) -> None:
+    demo = around_the_clock(rules, ["310106"])
+    national_day_3am = at(2026, 10, 1, 3, 0)
+
+    assert rules.choose_queue("310106", "labor", national_day_3am).kind is QueueKind.AFTER_HOURS
+    assert not rules.city_open(national_day_3am)
+    assert demo.city_open(national_day_3am)
+    assert demo.choose_queue("310106", "labor", national_day_3am).queue == "q-310106-labor"
+    pudong = demo.choose_queue("310115", "labor", national_day_3am)
+    assert (pudong.queue, pudong.kind) == ("q-city-labor", QueueKind.CITY)
+    assert "该区无坐席团队" in pudong.reason
+    assert service_hours_text(demo) == DEMO_HOURS_TEXT and DEMO_HOURS_TEXT not in service_hours_text(rules)

@@ -386,3 +386,41 @@ def test_given_packaged_audio_then_small_8k_mono_16bit_wavs_with_texts() -> None
     assert sorted(texts) == library.address_files
     assert all("区" in t for t in texts.values())
     assert (DEFAULT_AUDIO_DIR / "README.md").is_file()
+
+
+async def test_given_a_listener_when_the_caller_says_the_address_then_it_hears_the_scripts_text_for_that_stream(
+    audio: AudioSocketServer,
+) -> None:
+    heard: list[tuple[str, str]] = []
+    stream_id = str(uuid.uuid4())
+    fake = helpers.FakeAgiServer([f"EXEC AudioSocket {stream_id},127.0.0.1:{audio.port}"])
+    await fake.start()
+    sim = await _sim(time_scale=10.0, agi=AgiTarget("127.0.0.1", fake.port, "ivr"))
+    sim.pbx.address_listeners.append(lambda sid, text: heard.append((sid, text)))
+    try:
+        sim.place_call(CallerSpec("caller1", "13800000001", address=ADDRESS, patience=1.0))
+        await until(lambda: bool(fake.replies), timeout=10.0)
+    finally:
+        await sim.stop()
+        await fake.stop()
+
+    assert heard == [(stream_id, VoiceLibrary(DEFAULT_AUDIO_DIR).address_texts()[ADDRESS])]
+    assert heard[0][1] == "我在徐汇区田林街道"
+
+
+async def test_given_keys_pressed_during_prompts_then_only_a_prompts_escape_digits_take_one(
+    audio: AudioSocketServer,
+) -> None:
+    # The IVR's address step: "say your address" takes no key, the office read back takes 0/1/2,
+    # so a caller keying 1 keeps it for the read-back, as with Asterisk's STREAM FILE.
+    fake = helpers.FakeAgiServer(['STREAM FILE hotline/address_ask ""', 'STREAM FILE hotline/office "012"'])
+    await fake.start()
+    sim = await _sim(time_scale=10.0, agi=AgiTarget("127.0.0.1", fake.port, "ivr"))
+    try:
+        sim.place_call(CallerSpec("caller1", "13800000001", dtmf="1", patience=1.0))
+        await until(lambda: len(fake.replies) == 2, timeout=10.0)
+    finally:
+        await sim.stop()
+        await fake.stop()
+
+    assert fake.replies == ["200 result=0 endpos=8000", f"200 result={ord('1')} endpos=8000"]

@@ -20,14 +20,21 @@ from core.clock import Clock
 TEST_BASE_URL = "http://127.0.0.1"
 
 
-class WorkdayClock:
-    """The real clock moved to a working Monday 10:00 in Shanghai: the daytime menu and queues are open."""
+class ShiftedClock:
+    """The real clock moved so that it starts at `start` and runs on from there."""
 
-    def __init__(self) -> None:
-        self._offset = datetime(2026, 11, 23, 2, 0, tzinfo=UTC) - datetime.now(UTC)
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
+
+
+class WorkdayClock(ShiftedClock):
+    """The real clock moved to a working Monday 10:00 in Shanghai: the daytime menu and queues are open."""
+
+    def __init__(self) -> None:
+        super().__init__(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
 
 
 def demo_test_settings(tmp_path: Path, db_name: str = "test.db", **overrides: Any) -> Settings:
