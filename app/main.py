@@ -19,6 +19,7 @@ from routing.gazetteer import SHANGHAI_DIR
 from routing.office_admin import OfficeAdmin, seed_offices_if_empty
 from seats.rota import subscribe_seat_log
 from seats.service import SeatService
+from seats.my_day import SeatDay
 from seats.workspace import SeatWorkspace
 from stats.supervision import seeded_live_board
 from store import services
@@ -74,6 +75,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         repos, bus, clock_, calendar = runtime.repos, runtime.bus, runtime.clock, runtime.calendar
         # Built inside the running loop: they subscribe to the bus, and read what the loop owns.
         app.state.seat_console = build_seat_workspace(runtime)
+        app.state.seat_day = SeatDay(calls=repos.calls, surveys=repos.surveys, clock=clock_)
         await offload(seed_offices_if_empty, repos.offices, SHANGHAI_DIR)
         subscribe_seat_log(bus, SeatLogRepository(repos.db), guard=runtime.journals.guard)
         app.state.schedule_backend = rota = services.rota(repos, clock_)
