@@ -192,6 +192,7 @@ class MyDayOut(_Read):
     day: str
     answered: int
     talk_seconds: float
+    timed_calls: int
     average_talk_seconds: float | None
     callbacks: int
     survey_answers: int

@@ -52,6 +52,7 @@ class MyDay:
     day: str  # YYYY-MM-DD, China time
     answered: int
     talk_seconds: float  # total talk time of the answered calls whose talk time is known
+    timed_calls: int  # those calls (the average's divisor)
     average_talk_seconds: float | None
     callbacks: int
     survey_answers: int
@@ -80,6 +81,7 @@ def figures(seat_id: SeatId, day: str, calls: Sequence[CallRecord], answers: Seq
         day=day,
         answered=len(inbound),
         talk_seconds=round(sum(talks), 1),
+        timed_calls=len(talks),
         average_talk_seconds=round(sum(talks) / len(talks), 1) if talks else None,
         callbacks=sum(1 for c in mine if c.direction == "callback"),
         survey_answers=len(rated),

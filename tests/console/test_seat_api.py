@@ -481,6 +481,7 @@ def test_given_seeded_calls_and_surveys_when_reading_today_then_only_my_china_da
         "day": midnight.date().isoformat(),
         "answered": 2,
         "talk_seconds": 180.0,
+        "timed_calls": 2,
         "average_talk_seconds": 90.0,
         "callbacks": 1,
         "survey_answers": 2,
