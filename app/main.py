@@ -17,9 +17,9 @@ from core.ports import CallControl
 from pbx.offline import PbxOffline
 from routing.gazetteer import SHANGHAI_DIR
 from routing.office_admin import OfficeAdmin, seed_offices_if_empty
+from seats.my_day import SeatDay
 from seats.rota import subscribe_seat_log
 from seats.service import SeatService
-from seats.my_day import SeatDay
 from seats.workspace import SeatWorkspace
 from stats.supervision import seeded_live_board
 from store import services

@@ -15,16 +15,18 @@ import pytest
 
 from core.ids import CallId, SeatId
 from core.ivr_events import SurveyAnswered, SurveyRating
-from tests.e2e.test_seat_console_e2e import (  # noqa: F401  (`server` is a fixture)
+from tests.e2e import test_seat_console_e2e as seat_e2e
+from tests.e2e.test_seat_console_e2e import (
     Server,
     _browser,
     _call,
     _login,
     _seat_1001,
     _seat_call_id,
-    server,
 )
 from tests.support.browser import CHROMIUM
+
+server = seat_e2e.server  # the app with the PBX simulator: that module's fixture, used here too
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (CI installs it)")
 
