@@ -74,11 +74,11 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         repos, bus, clock_, calendar = runtime.repos, runtime.bus, runtime.clock, runtime.calendar
         # Built inside the running loop: they subscribe to the bus, and read what the loop owns.
         app.state.seat_console = build_seat_workspace(runtime)
+        app.state.seat_day = services.seat_day(repos, clock_)
         await offload(seed_offices_if_empty, repos.offices, SHANGHAI_DIR)
         subscribe_seat_log(bus, SeatLogRepository(repos.db), guard=runtime.journals.guard)
         app.state.schedule_backend = rota = services.rota(repos, clock_)
-        seats_now = runtime.board.states.values() if runtime.board is not None else ()
-        live = seeded_live_board(runtime.call_views, seats_now)
+        live = seeded_live_board(runtime.call_views, runtime.board.states.values() if runtime.board else ())
         wrap_up_s = settings.seats.wrap_up_s
         supervision = services.supervision(
             repos, live=live, roster=rota, clock=clock_, calendar=calendar, wrap_up_s=wrap_up_s

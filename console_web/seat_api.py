@@ -22,6 +22,7 @@ from console_web.auth import Authenticated, AuthService
 from console_web.routes import STATIC, csrf_checked, current_user
 from console_web.seat_views import (
     AddressOut,
+    MyDayOut,
     OkOut,
     RecordOut,
     ScreenPopOut,
@@ -39,6 +40,7 @@ from core.call_events import TransferKind
 from core.errors import HotlineError, InvalidInput, PermissionDenied
 from core.ids import CallId, SeatId
 from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason
+from seats.my_day import MyDay
 from seats.records import ConsultationRecord, RecordInput, UnsubmittedRecord
 from seats.workspace_views import (
     AddressChoice,
@@ -85,6 +87,12 @@ class SeatConsoleBackend(Protocol):
     async def hangup(self, seat_id: SeatId, call_id: CallId) -> None: ...
 
     async def address_candidates(self, text: str) -> list[AddressChoice]: ...
+
+
+class SeatDayBackend(Protocol):
+    """今日个人数据 (`seats.my_day.SeatDay`), on `app.state.seat_day`."""
+
+    async def today(self, seat_id: SeatId) -> MyDay: ...
 
 
 class PauseForm(BaseModel):
@@ -182,6 +190,11 @@ def build_seat_router() -> APIRouter:
     @router.get("/api/seat/state", response_model=SeatStateOut)
     async def state(auth: SeatUser, request: Request) -> SeatStateOut:
         return SeatStateOut.model_validate(await _console(request).seat_state(_seat_of(auth)))
+
+    @router.get("/api/seat/today", response_model=MyDayOut)
+    async def today(auth: SeatUser, request: Request) -> MyDayOut:
+        days: SeatDayBackend = request.app.state.seat_day
+        return MyDayOut.model_validate(await days.today(_seat_of(auth)))
 
     @router.post("/api/seat/login", response_model=OkOut)
     async def login(auth: SeatActing, request: Request) -> OkOut:

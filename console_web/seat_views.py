@@ -186,3 +186,17 @@ class TransferOut(_Read):
 
 class AddressOut(BaseModel):
     candidates: list[AddressChoice]
+
+
+class MyDayOut(_Read):
+    """今日个人数据 (`seats.my_day.MyDay`): talk times in seconds, the rate a fraction (0..1)."""
+
+    day: str
+    answered: int
+    talk_seconds: float
+    timed_calls: int
+    average_talk_seconds: float | None
+    callbacks: int
+    survey_answers: int
+    satisfied: int
+    satisfaction_rate: float | None

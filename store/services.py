@@ -22,6 +22,7 @@ from core.ports import CallControl
 from routing.calendar import HolidayCalendar
 from seats.board import SeatBoard
 from seats.models import Seat, Team
+from seats.my_day import SeatDay
 from seats.rota import Rota
 from stats.live import LiveBoard
 from stats.supervision import SupervisionService
@@ -89,6 +90,11 @@ def workbench(
         service=service,
         dialling=dialling,
     )
+
+
+def seat_day(repos: Repositories, clock: Clock) -> SeatDay:
+    """今日个人数据: a seat's figures for today from the stored calls and survey answers."""
+    return SeatDay(calls=repos.calls, surveys=repos.surveys, clock=clock)
 
 
 def rota(repos: Repositories, clock: Clock) -> Rota:

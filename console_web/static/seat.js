@@ -1,10 +1,11 @@
-// 坐席工作台: status bar, screen pop, caller file, live transcript, consultation record, transfer.
+// 坐席工作台: status bar, screen pop, caller file, live transcript, consultation record, transfer,
+// today's own figures (今日个人数据) and the keyboard shortcuts (快捷键).
 // Pushes arrive on /ws/events (already filtered to this seat by the server) and are applied in
 // place: seat state changes, ringing, answered and ended need no request. Queue membership and
 // the screen pop are fetched (events do not carry them); after a reconnect or StateResynced the
 // page reloads its state from the API once.
 import { api, send, labels as fetchLabels, whoAmI } from "./lib/api.js";
-import { $, el, show, clock as fmt, chinaDateTime as when, debounce } from "./lib/dom.js";
+import { $, el, show, clock as fmt, chinaDateTime as when, chinaToday, debounce, pct, secs } from "./lib/dom.js";
 import { live } from "./lib/live.js";
 import { renderNav } from "./lib/nav.js";
 
@@ -91,6 +92,7 @@ function tick() {
   const since = state.since ? new Date(state.since).getTime() : now;
   const elapsed = (now - since) / 1000;
   $("state-timer").textContent = fmt(elapsed);
+  if (chinaToday() !== todaySeen) { todaySeen = chinaToday(); loadToday(); } // a new China day: start from zero
   if (state.status === "wrap_up") $("wrapup-timer").textContent = String(Math.max(0, Math.ceil(state.wrap_up_seconds - elapsed)));
 }
 setInterval(tick, 1000);
@@ -413,6 +415,100 @@ $("btn-pause").addEventListener("click", () => act("/api/seat/pause", { reason: 
 $("btn-resume").addEventListener("click", () => act("/api/seat/resume"));
 $("btn-wrapup-done").addEventListener("click", () => act("/api/seat/wrapup-done"));
 
+// --- 今日个人数据 ------------------------------------------------------------------------------------
+// Read once from /api/seat/today (after a reconnect and at midnight again); then each of this
+// seat's calls that ends and each rating it gets is applied from the push, as the server counts it:
+// an answered call of this seat (it answered first, or holds it at the end), inbound or callback.
+
+let today = null;
+let todaySeen = chinaToday();
+const myCalls = new Set(); // calls this seat answered in this page's life
+
+async function loadToday() {
+  try { today = await api("/api/seat/today"); } catch { return; }
+  todaySeen = chinaToday();
+  renderToday();
+}
+
+function renderToday() {
+  const t = today;
+  $("today-answered").textContent = `${t.answered} 通`;
+  $("today-talk").textContent = secs(t.talk_seconds);
+  $("today-average").textContent = t.timed_calls ? secs(t.talk_seconds / t.timed_calls) : "—";
+  $("today-callbacks").textContent = `${t.callbacks} 次`;
+  $("today-satisfaction").textContent = t.survey_answers
+    ? `${pct(t.satisfied / t.survey_answers)}（满意 ${t.satisfied} / 评价 ${t.survey_answers}）`
+    : "暂无评价";
+}
+
+function applyCallEnded(d) {
+  if (!today || !d.answered || (d.seat_id !== me.seat_id && !myCalls.has(d.call_id))) return;
+  myCalls.delete(d.call_id);
+  if (d.direction === "callback") today.callbacks += 1;
+  else {
+    today.answered += 1;
+    if (d.talk_seconds != null) { today.talk_seconds += d.talk_seconds; today.timed_calls += 1; }
+  }
+  renderToday();
+}
+
+function applyRating(d) {
+  if (!today || d.seat_id !== me.seat_id) return;
+  today.survey_answers += 1;
+  if (d.rating === "satisfied") today.satisfied += 1;
+  renderToday();
+}
+
+// --- keyboard shortcuts (快捷键) ---------------------------------------------------------------------
+// Alt combinations act anywhere (a Chinese IME does not use them); "?" only outside a field, so
+// typing is never taken for a command. A shortcut does what its button does, and only when the
+// button may be pressed: a disabled or hidden action stays so.
+
+function press(id) {
+  const b = $(id);
+  if (b.disabled || b.closest("[hidden]")) return false;
+  b.click();
+  return true;
+}
+
+function saveDraftNow() {
+  if (!recordId || recordFinal) return;
+  clearTimeout(draftTimer);
+  touched = true;
+  setRecordStatus("正在保存草稿…");
+  saveDraft();
+}
+
+function toggleShortcuts() {
+  const d = $("shortcuts-dialog");
+  if (d.open) d.close(); else d.showModal();
+}
+
+const SHORTCUTS = [
+  { keys: "Alt+1", code: "Digit1", label: "签入 / 示闲", run: () => press("btn-login") || press("btn-resume") },
+  { keys: "Alt+2", code: "Digit2", label: "示忙（按所选示忙原因）", run: () => press("btn-pause") },
+  { keys: "Alt+3", code: "Digit3", label: "话后整理完毕", run: () => press("btn-wrapup-done") },
+  { keys: "Alt+S", code: "KeyS", label: "保存咨询记录草稿", run: saveDraftNow },
+  { keys: "Alt+Enter", code: "Enter", label: "提交咨询记录", run: () => press("btn-submit") },
+  { keys: "Alt+T", code: "KeyT", label: "转接当前通话", run: () => press("btn-transfer") },
+  { keys: "Alt+H", code: "KeyH", label: "挂机（需确认）", run: () => press("btn-hangup") },
+  { keys: "?", key: "?", label: "显示 / 关闭本快捷键列表（输入框外）", run: toggleShortcuts },
+];
+
+$("shortcuts-list").replaceChildren(...SHORTCUTS.map((k) => { const tr = el("tr"); tr.append(el("td", k.keys), el("td", k.label)); return tr; }));
+$("btn-shortcuts").addEventListener("click", toggleShortcuts);
+$("shortcuts-close").addEventListener("click", () => $("shortcuts-dialog").close());
+
+document.addEventListener("keydown", (e) => {
+  if (e.isComposing || e.keyCode === 229 || e.ctrlKey || e.metaKey || !state) return;
+  if ($("transfer-dialog").open) return; // the transfer dialog has the keyboard
+  const inField = e.target instanceof Element && !!e.target.closest("input, textarea, select, [contenteditable]");
+  const hit = SHORTCUTS.find((k) => (k.code ? e.altKey && e.code === k.code : !e.altKey && !inField && e.key === k.key));
+  if (!hit) return;
+  e.preventDefault();
+  hit.run();
+});
+
 // --- live events ---------------------------------------------------------------------------------
 
 const reloadSoon = debounce(() => loadState().catch(() => {}), 150);
@@ -433,10 +529,15 @@ function onEvent(ev) {
       if (d.call_id === callId) addSegment(d);
       break;
     case "CallEnded": case "CallTransferred":
+      if (ev.type === "CallEnded") applyCallEnded(d);
       if (d.call_id === callId && !(ev.type === "CallTransferred" && d.status === "failed")) { callLive = false; updateCallButtons(); $("call-status").textContent = labels.call_status[ev.type === "CallEnded" ? "ended" : "transferred"] || ""; }
       break;
     case "CallAnswered":
+      if (d.seat_id === me.seat_id) myCalls.add(d.call_id);
       if (d.call_id === callId) $("call-status").textContent = labels.call_status.talking || "";
+      break;
+    case "SurveyAnswered":
+      applyRating(d);
       break;
     case "ComponentStatusChanged":
       loadAsrStatus();
@@ -449,6 +550,7 @@ function onEvent(ev) {
 
 async function resync() {
   loadAsrStatus();
+  loadToday();
   await loadState();
   if (callId) await openCall(callId);
 }
@@ -466,6 +568,7 @@ async function start() {
   loadAsrStatus();
   await loadState();
   loadDrafts();
+  await loadToday();
   live({ onEvent, resync, badge });
 }
 start();

@@ -176,6 +176,7 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/seat/calls/{call_id}/transcript", f"/api/seat/calls/{A2_CALL}/transcript", "401 404 403 403 403 403"),
     P("GET", "/api/seat/transfer-targets", "/api/seat/transfer-targets", "401 ok 403 403 403 403"),
     P("GET", "/api/seat/records/unsubmitted", "/api/seat/records/unsubmitted", "401 ok 403 403 403 403"),
+    P("GET", "/api/seat/today", "/api/seat/today", "401 ok 403 403 403 403"),
     P("GET", "/api/seat/address", "/api/seat/address?q=静安区新闸路", "401 ok 403 403 403 403"),
     P("PUT", "/api/seat/calls/{call_id}/record", f"/api/seat/calls/{A_CALL}/record", "401 ok 403 403 403 403", json={}),
     P("PUT", "/api/seat/calls/{call_id}/record", f"/api/seat/calls/{B_CALL}/record", "401 404 403 403 403 403", json={}),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core import dialplan
 from core.asr_events import Leg, TranscriptSegment
+from core.calls import CallRecord, CallStatus
 from core.errors import PbxActionFailed
 from core.ids import CallId, SeatId
+from seats.my_day import china_day_span
+from stats.models import Satisfaction, SurveyAnswer
 from store.consultations import ConsultationRepository
 
 from .conftest import CALLER, Harness
@@ -69,7 +72,7 @@ def test_given_the_openapi_document_then_every_seat_json_route_names_its_respons
         if path.startswith("/api/seat/")
         for method, op in ops.items()
     }
-    assert len(routes) == 15  # state, 5 commands, 6 on a call, unsubmitted records, transfer targets, address
+    assert len(routes) == 16  # state, 5 commands, 6 on a call, drafts, today, transfer targets, address
     untyped = {route: schema for route, schema in routes.items() if "$ref" not in schema}
     assert untyped == {}
 
@@ -435,3 +438,61 @@ def test_given_a_draft_and_a_submitted_record_when_listing_my_unsubmitted_record
     assert c.get("/api/seat/records/unsubmitted").json() == {"records": []}
     harness.login("banzhang")
     assert c.get("/api/seat/records/unsubmitted").status_code == 403
+
+
+def test_given_seeded_calls_and_surveys_when_reading_today_then_only_my_china_day_figures(
+    harness: Harness,
+) -> None:
+    repos = harness.runtime.repos
+    midnight = china_day_span(harness.runtime.clock.now())[0]
+
+    def call(cid: str, seat: str, at: datetime, talk: float, direction: str = "inbound") -> None:
+        repos.calls.save(
+            CallRecord(
+                id=CallId(cid),
+                caller_number=CALLER,
+                offered_at=at,
+                status=CallStatus.ENDED,
+                seat_id=SeatId(seat),
+                answered_at=at + timedelta(seconds=5),
+                ended_at=at + timedelta(seconds=5 + talk),
+                talk_seconds=talk,
+                direction=direction,
+            )
+        )
+
+    def rate(cid: str, seat: str, score: Satisfaction, at: datetime) -> None:
+        repos.surveys.record(SurveyAnswer(call_id=CallId(cid), seat_id=SeatId(seat), score=score, at=at))
+
+    after, before = midnight + timedelta(minutes=1), midnight - timedelta(minutes=1)
+    call("d-1", "1001", after, 120)
+    call("d-2", "1001", after + timedelta(minutes=5), 60)
+    call("d-cb", "1001", after + timedelta(minutes=9), 30, direction="callback")
+    call("d-yesterday", "1001", before, 999)  # the day before in China, though the same UTC day
+    call("d-other", "1002", after, 300)
+    rate("d-1", "1001", Satisfaction.SATISFIED, after + timedelta(minutes=3))
+    rate("d-2", "1001", Satisfaction.FAIRLY_SATISFIED, after + timedelta(minutes=7))
+    rate("d-yesterday", "1001", Satisfaction.DISSATISFIED, before + timedelta(seconds=20))
+    rate("d-other", "1002", Satisfaction.DISSATISFIED, after + timedelta(minutes=6))
+
+    harness.login("seat1001")
+    body = harness.client.get("/api/seat/today").json()
+    assert body == {
+        "day": midnight.date().isoformat(),
+        "answered": 2,
+        "talk_seconds": 180.0,
+        "timed_calls": 2,
+        "average_talk_seconds": 90.0,
+        "callbacks": 1,
+        "survey_answers": 2,
+        "satisfied": 1,
+        "satisfaction_rate": 0.5,
+    }
+    harness.login("seat1002")
+    mine = harness.client.get("/api/seat/today").json()
+    assert (mine["answered"], mine["talk_seconds"], mine["satisfied"], mine["survey_answers"]) == (
+        1,
+        300.0,
+        0,
+        1,
+    )
