@@ -16,7 +16,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 WIRING = {"__init__", "main", "cli", "settings", "runtime", "seed"}
 
 TARGET_LINES = 800
-CEILING_LINES = 1005
+CEILING_LINES = 998
 """Today's size: lower it whenever logic leaves app, never raise it."""
 
 
