@@ -62,6 +62,7 @@ class AfterCallWork:
         # Our clock, not the event's PBX timestamp: `tick` compares with our clock. Set before the
         # seat lookup's await, so that a "done" pressed meanwhile finds the after-call work.
         self.until[change.seat_id] = self._clock.now() + self._length
+        self._board.after_call_pending.add(change.seat_id)  # the wrap-up holds until it is over
         seat = await offload(self._seats.get, change.seat_id)
         if change.seat_id not in self.until:
             return  # finished while we looked the seat up: nothing to pause
@@ -70,6 +71,7 @@ class AfterCallWork:
         except HotlineError as exc:
             # No pause: the seat is free again after the queue's wrap-up, as without this option.
             self.until.pop(change.seat_id, None)
+            self._board.after_call_pending.discard(change.seat_id)
             log.warning("after-call pause of seat %s failed: %s", change.seat_id, exc.message)
 
     async def tick(self, now: datetime) -> None:
@@ -82,6 +84,7 @@ class AfterCallWork:
         had none. Resumes the member unless the seat has since paused itself for another reason."""
         if self.until.pop(seat_id, None) is None:
             return False
+        self._board.after_call_pending.discard(seat_id)
         if self._board.member_paused.get(seat_id) not in (None, PauseReason.AFTER_CALL):
             return True  # the seat chose a pause of its own meanwhile: leave it
         # Paused for after-call work, or the pause not confirmed yet: an unpause is harmless.

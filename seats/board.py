@@ -96,6 +96,9 @@ class SeatBoard:
         self.queues: dict[SeatId, set[str]] = {s.id: set() for s in self._seats.values()}
         # The member's pause in Asterisk (None: not paused), kept even while the seat talks.
         self.member_paused: dict[SeatId, PauseReason | None] = {s.id: None for s in self._seats.values()}
+        # Seats whose after-call pause is asked of the PBX but not confirmed yet (seats.after_call):
+        # their wrap-up must not end meanwhile, however long the AMI round trip takes.
+        self.after_call_pending: set[SeatId] = set()
         self.wrap_up = timedelta(seconds=wrap_up_seconds)
 
     def state(self, seat_id: SeatId) -> SeatState:
@@ -188,7 +191,10 @@ class SeatBoard:
         out: list[SeatStateChanged] = []
         for seat_id, st in list(self.states.items()):
             if st.status is S.WRAP_UP and st.since is not None and now - st.since >= self.wrap_up:
-                if self.member_paused[seat_id] is PauseReason.AFTER_CALL:
+                if (
+                    self.member_paused[seat_id] is PauseReason.AFTER_CALL
+                    or seat_id in self.after_call_pending
+                ):
                     continue  # paused for after-call work: wrap-up lasts until it is resumed
                 out += self._idle(seat_id, now)
         return out

@@ -29,9 +29,11 @@ async def test_given_after_call_work_when_a_seat_hangs_up_then_the_pbx_pauses_it
         ami={"port": 0},
         agi={"port": 0},
         audiosocket={"enabled": False},
+        # Real time in the simulator: app_queue's wrapuptime (1 s) must outlast the pause's AMI
+        # round trip, as on a real Asterisk; sped up, a waiting caller would be offered first.
         seats={"wrap_up_s": 1.0, "after_call_work_s": 3.0},
         callbacks={"tick_s": 3600.0},
-        sim={"enabled": True, "calls_per_hour": 900.0, "time_scale": 8.0, "mean_talk_s": 20.0, "seed": 5},
+        sim={"enabled": True, "calls_per_hour": 1200.0, "time_scale": 1.0, "mean_talk_s": 5.0, "seed": 5},
     )
     runtime = Runtime(settings)
     await runtime.start()
