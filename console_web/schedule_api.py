@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -21,27 +20,15 @@ from console_web.errors import status_for
 from console_web.offices_api import decode_csv
 from console_web.routes import STATIC, Acting, User
 from console_web.schedule_views import AttendanceOut, MonthImportOut, MonthOut, ShiftOut
-from core.access import Principal
 from core.blocking import offload
 from core.errors import BackendUnavailable, InvalidInput
-from seats.rota import AttendanceDay, MonthImport, MonthPlan, ShiftView
+from seats.rota import Rota
 from seats.schedule import ScheduleImportError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class ScheduleBackend(Protocol):
-    def month(self, principal: Principal, team_id: str | None, month: date | None) -> MonthPlan: ...
-
-    def import_csv(self, principal: Principal, team_id: str, month: date, text: str) -> MonthImport: ...
-
-    def add_shift(
-        self, principal: Principal, *, team_id: str, seat_id: str, day: date, start: time, end: time
-    ) -> ShiftView: ...
-
-    def delete_shift(self, principal: Principal, shift_id: str) -> ShiftView: ...
-
-    def attendance(self, principal: Principal, team_id: str | None, day: date | None) -> AttendanceDay: ...
+ScheduleBackend = Rota  # the service itself: one signature, no Protocol copy of it
 
 
 class ShiftForm(BaseModel):

@@ -11,8 +11,7 @@ that call ids cannot be probed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
@@ -40,59 +39,13 @@ from core.call_events import TransferKind
 from core.errors import HotlineError, InvalidInput, PermissionDenied
 from core.ids import CallId, SeatId
 from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason
-from seats.my_day import MyDay
-from seats.records import ConsultationRecord, RecordInput, UnsubmittedRecord
-from seats.workspace_views import (
-    AddressChoice,
-    ScreenPop,
-    SeatView,
-    TranscriptEntry,
-    TransferSent,
-    TransferTargets,
-)
+from seats.my_day import SeatDay
+from seats.records import RecordInput
+from seats.workspace import SeatWorkspace
 
+SeatConsoleBackend = SeatWorkspace  # the service itself: one signature, no Protocol copy of it
 
-class SeatConsoleBackend(Protocol):
-    """What the seat workspace needs (`seats.workspace.SeatWorkspace`). Every method is async: it
-    reads state owned by the event loop, and does its blocking reads through `offload`."""
-
-    async def seat_state(self, seat_id: SeatId) -> SeatView: ...
-
-    async def login(self, seat_id: SeatId) -> None: ...
-
-    async def logout(self, seat_id: SeatId) -> None: ...
-
-    async def pause(self, seat_id: SeatId, reason: PauseReason) -> None: ...
-
-    async def resume(self, seat_id: SeatId) -> None: ...
-
-    async def wrap_up_done(self, seat_id: SeatId) -> None: ...
-
-    async def screen_pop(self, seat_id: SeatId, call_id: CallId) -> ScreenPop: ...
-
-    async def transcript(self, seat_id: SeatId, call_id: CallId) -> list[TranscriptEntry]: ...
-
-    async def save_record(
-        self, seat_id: SeatId, call_id: CallId, data: RecordInput, *, final: bool
-    ) -> ConsultationRecord: ...
-
-    async def unsubmitted(self, seat_id: SeatId) -> Sequence[UnsubmittedRecord]: ...
-
-    async def transfer_targets(self, seat_id: SeatId) -> TransferTargets: ...
-
-    async def transfer(
-        self, seat_id: SeatId, call_id: CallId, kind: TransferKind, target: str
-    ) -> TransferSent: ...
-
-    async def hangup(self, seat_id: SeatId, call_id: CallId) -> None: ...
-
-    async def address_candidates(self, text: str) -> list[AddressChoice]: ...
-
-
-class SeatDayBackend(Protocol):
-    """今日个人数据 (`seats.my_day.SeatDay`), on `app.state.seat_day`."""
-
-    async def today(self, seat_id: SeatId) -> MyDay: ...
+SeatDayBackend = SeatDay  # the service itself: one signature, no Protocol copy of it
 
 
 class PauseForm(BaseModel):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from typing import Protocol
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
@@ -21,9 +20,8 @@ from console_web.supervisor_views import ForecastOut, OverviewOut, ReportOut, Se
 from core.access import Principal, Role
 from core.csvsafe import safe_row
 from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
-from stats.forecast import Forecast
-from stats.reports import Period, Report
-from stats.supervision import Overview, SeatsNow
+from stats.reports import Period
+from stats.supervision import SupervisionService
 
 # (field of a report row, CSV header)
 REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -42,16 +40,7 @@ REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
 _PERCENT = {"answer_rate", "service_level", "abandon_rate", "satisfaction_rate"}
 
 
-class SupervisorBackend(Protocol):
-    """`stats.supervision.SupervisionService`."""
-
-    async def overview(self, principal: Principal) -> Overview: ...
-
-    async def seats(self, principal: Principal) -> SeatsNow: ...
-
-    async def forecast(self, principal: Principal) -> Forecast: ...
-
-    async def report(self, principal: Principal, period: Period, day: date | None) -> Report: ...
+SupervisorBackend = SupervisionService  # the service itself: one signature, no Protocol copy of it
 
 
 def supervisor_backend(request: Request) -> SupervisorBackend:
