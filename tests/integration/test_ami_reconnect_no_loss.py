@@ -35,13 +35,15 @@ def _settings(url: str) -> Settings:
         audiosocket={"enabled": False},
         seats={"wrap_up_s": 2.0},
         callbacks={"tick_s": 3600.0},
-        # Virtual time runs 8x: ~1 caller per real second, talks of ~3 real seconds.
+        # Virtual time runs 8x: ~2 callers per real second, talks of ~3 real seconds; more callers
+        # than the demo's seats serve, with short patience, so that some give up in the queue
+        # (callers' patience is lognormal: few hang up in the first seconds).
         sim={
             "enabled": True,
-            "calls_per_hour": 450.0,
+            "calls_per_hour": 900.0,
             "time_scale": 8.0,
             "mean_talk_s": 25.0,
-            "mean_patience_s": 20.0,
+            "mean_patience_s": 8.0,
             "seed": 7,
         },
     )
