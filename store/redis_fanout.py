@@ -195,19 +195,23 @@ class RedisFanout:
     # --- reading ---------------------------------------------------------------------------
 
     async def _read_forever(self) -> None:
-        while True:
+        # `_stopped` ends every loop here even if a cancellation is swallowed on the way (the Redis
+        # client may turn one into a connection error): `stop` must never wait forever.
+        while not self._stopped:
             try:
                 await self._read()
             except (RedisError, OSError) as exc:
                 self._lost(f"subscription failed: {exc!r}")
             await self._announce(False, self.last_error)
             await self._reconnect()
+            if self._stopped:
+                return
             await self._announce(True, "")
             await self._flush()
 
     async def _reconnect(self) -> None:
         failures = 0
-        while True:
+        while not self._stopped:
             await self._close_connections()
             delay = self._backoff.delay(failures, self._rng)
             await self._sleep(delay)
@@ -225,7 +229,7 @@ class RedisFanout:
 
     async def _read(self) -> None:
         assert self._pubsub is not None
-        while True:
+        while not self._stopped:
             if not self.connected:
                 # A publish failed: the subscription is on the same server; start over.
                 raise ConnectionError(self.last_error or "publish failed")
