@@ -63,16 +63,21 @@ class AfterCallWork:
         # seat lookup's await, so that a "done" pressed meanwhile finds the after-call work.
         self.until[change.seat_id] = self._clock.now() + self._length
         self._board.after_call_pending.add(change.seat_id)  # the wrap-up holds until it is over
-        seat = await offload(self._seats.get, change.seat_id)
+        # The board knows the seat's phone: no database round trip before the pause, which must
+        # reach the PBX within app_queue's wrapuptime.
+        interface = self._board.interface_of(change.seat_id) or await self._interface(change.seat_id)
         if change.seat_id not in self.until:
             return  # finished while we looked the seat up: nothing to pause
         try:
-            await self._control.queue_pause(seat.interface, paused=True, reason=PauseReason.AFTER_CALL.value)
+            await self._control.queue_pause(interface, paused=True, reason=PauseReason.AFTER_CALL.value)
         except HotlineError as exc:
             # No pause: the seat is free again after the queue's wrap-up, as without this option.
             self.until.pop(change.seat_id, None)
             self._board.after_call_pending.discard(change.seat_id)
             log.warning("after-call pause of seat %s failed: %s", change.seat_id, exc.message)
+
+    async def _interface(self, seat_id: SeatId) -> str:
+        return (await offload(self._seats.get, seat_id)).interface
 
     async def tick(self, now: datetime) -> None:
         for seat_id, until in list(self.until.items()):
@@ -88,9 +93,9 @@ class AfterCallWork:
         if self._board.member_paused.get(seat_id) not in (None, PauseReason.AFTER_CALL):
             return True  # the seat chose a pause of its own meanwhile: leave it
         # Paused for after-call work, or the pause not confirmed yet: an unpause is harmless.
-        seat = await offload(self._seats.get, seat_id)
+        interface = self._board.interface_of(seat_id) or await self._interface(seat_id)
         try:
-            await self._control.queue_pause(seat.interface, paused=False)
+            await self._control.queue_pause(interface, paused=False)
         except HotlineError as exc:
             log.warning("after-call resume of seat %s failed: %s", seat_id, exc.message)
         return True

@@ -186,6 +186,11 @@ class SeatBoard:
             return self._move(seat_id, S.PAUSED, at, reason=reason)
         return self._move(seat_id, S.AVAILABLE, at)
 
+    def interface_of(self, seat_id: SeatId) -> str | None:
+        """The seat's phone as the board was built with it (None: a seat it does not know)."""
+        seat = self._seats.get(seat_id)
+        return seat.interface if seat is not None else None
+
     def tick(self, now: datetime) -> list[SeatStateChanged]:
         """End wrap-up for seats whose wrap-up time has passed."""
         out: list[SeatStateChanged] = []
