@@ -24,7 +24,6 @@ the server (Originate), so no console user needs the full number.
 
 from __future__ import annotations
 
-import enum
 import re
 import threading
 import time
@@ -33,22 +32,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from core.ids import SeatId, TeamId, UserId
+from core.labels import LabelledEnum
 
 if TYPE_CHECKING:  # core.calls imports core.events, which asks this module for queue districts
     from core.calls import CallRecord
 
 
-class Role(enum.StrEnum):
-    SEAT = "seat"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
+class Role(LabelledEnum):
+    SEAT = "seat", "坐席"
+    SUPERVISOR = "supervisor", "班长"
+    ADMIN = "admin", "管理员"
 
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS: dict[Role, str] = {Role.SEAT: "坐席", Role.SUPERVISOR: "班长", Role.ADMIN: "管理员"}
 
 # Queue names follow `q-<district code>-<category>` (routing/queue_rules.toml); city-wide pools are
 # `q-city-<category>`. This is the one place that reads a district out of a queue's name.

@@ -16,18 +16,12 @@ from dataclasses import dataclass
 
 from core.events import DomainEvent
 from core.ids import CallId, SeatId
+from core.labels import LabelledEnum
 
 
-class Leg(enum.StrEnum):
-    CALLER = "caller"
-    SEAT = "seat"
-
-    @property
-    def label(self) -> str:
-        return LEG_LABELS[self]
-
-
-LEG_LABELS: dict[Leg, str] = {Leg.CALLER: "来电人", Leg.SEAT: "坐席"}
+class Leg(LabelledEnum):
+    CALLER = "caller", "来电人"
+    SEAT = "seat", "坐席"
 
 
 class StreamEndReason(enum.StrEnum):
