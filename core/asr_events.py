@@ -42,11 +42,13 @@ class StreamEndReason(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _StreamEvent(DomainEvent):
-    """Base of the facts about one AudioSocket stream: one leg of a call, heard by the ASR."""
+    """Base of the facts about one AudioSocket stream: one leg of a call, heard by the ASR
+    (`seat_id`: the seat on the call, when the bridge knew it)."""
 
     call_id: CallId
     stream_id: str
     leg: Leg
+    seat_id: SeatId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,7 +61,6 @@ class TranscriptSegment(_StreamEvent):
     end_s: float
     final: bool
     seq: int
-    seat_id: SeatId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,7 +73,6 @@ class AsrOverloaded(_StreamEvent):
     reason: str
     active_streams: int
     limit: int
-    seat_id: SeatId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,4 +86,3 @@ class AsrStreamEnded(_StreamEvent):
     transcribed: bool
     text: str = ""
     lag_p95_ms: float | None = None
-    seat_id: SeatId | None = None

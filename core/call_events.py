@@ -254,8 +254,8 @@ class CallTransferSettled(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallLegAnswered(DomainEvent):
-    """One party joined the call: a seat, an outside number, or a callback's citizen.
+class _LegEvent(DomainEvent):
+    """Base of the facts about one party of a call (one `call_legs` row): it joined, it ended.
 
     `leg_id` is `<call id>:<the leg channel's Uniqueid>`; `party` is the seat id or the number.
     """
@@ -264,23 +264,24 @@ class CallLegAnswered(DomainEvent):
     leg_id: str
     kind: LegKind
     party: str
-    channel: str = ""
     seat_id: SeatId | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallLegAnswered(_LegEvent):
+    """One party joined the call: a seat, an outside number, or a callback's citizen."""
+
+    channel: str = ""
     queue: str | None = None
     transfer_seq: int = 0  # 0: the first leg; n: reached through the n-th transfer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallLegEnded(DomainEvent):
+class CallLegEnded(_LegEvent):
     """A leg ended (its channel hung up, the caller was transferred away from it, or the call
     ended). `talk_seconds`: time bridged with the other side; None when the end was only inferred
     after an AMI outage (unknown, for reconciliation to fill), 0.0 when never bridged."""
 
-    call_id: CallId
-    leg_id: str
-    kind: LegKind
-    party: str
-    seat_id: SeatId | None = None
     answered_at: datetime | None = None
     talk_seconds: float | None = None
     inferred: bool = False

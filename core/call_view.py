@@ -228,31 +228,31 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
 def project_leg(leg: CallLeg | None, event: DomainEvent) -> CallLeg | None:
     """The `call_legs` row after a leg event; None for any other event."""
     if isinstance(event, CallLegAnswered):
-        return leg or CallLeg(
-            call_id=event.call_id,
-            leg_id=event.leg_id,
-            kind=event.kind.value,
-            party=event.party,
-            seat_id=event.seat_id,
+        return leg or replace(
+            _new_leg(event, answered_at=event.at),
             channel=event.channel,
             queue=event.queue,
             transfer_seq=event.transfer_seq,
-            answered_at=event.at,
         )
     if isinstance(event, CallLegEnded):
-        base = leg or CallLeg(
-            call_id=event.call_id,
-            leg_id=event.leg_id,
-            kind=event.kind.value,
-            party=event.party,
-            seat_id=event.seat_id,
-            answered_at=event.answered_at or event.at,
-        )
+        base = leg or _new_leg(event, answered_at=event.answered_at or event.at)
         if event.inferred and base.ended_at is not None:
             # A resync guessed this end; the records already gave the real one (reconcile_legs).
             return base
         return replace(base, ended_at=event.at, talk_seconds=event.talk_seconds, inferred=event.inferred)
     return None
+
+
+def _new_leg(event: CallLegAnswered | CallLegEnded, *, answered_at: datetime) -> CallLeg:
+    """The `call_legs` row of a leg first heard of through `event` (what every leg event says)."""
+    return CallLeg(
+        call_id=event.call_id,
+        leg_id=event.leg_id,
+        kind=event.kind.value,
+        party=event.party,
+        seat_id=event.seat_id,
+        answered_at=answered_at,
+    )
 
 
 def reconcile_legs(legs: Sequence[CallLeg], event: CallReconciled) -> list[CallLeg]:

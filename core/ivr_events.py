@@ -51,11 +51,18 @@ class SurveyRating(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class IvrRouted(DomainEvent):
-    """The IVR is done with the caller; what it decided and why (the seat's screen pop)."""
+class _CallerEvent(DomainEvent):
+    """Base of what the IVR learnt from the caller on one call (the callback policy, the
+    appointments and the seat's screen pop know the caller by both)."""
 
     call_id: CallId
     caller_number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IvrRouted(_CallerEvent):
+    """The IVR is done with the caller; what it decided and why (the seat's screen pop)."""
+
     outcome: IvrOutcome
     reason: IvrReason
     why: str
@@ -69,11 +76,9 @@ class IvrRouted(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallbackRequested(DomainEvent):
+class CallbackRequested(_CallerEvent):
     """The caller pressed 1 to be called back (after hours, or the wait was too long)."""
 
-    call_id: CallId
-    caller_number: str
     reason: CallbackReason
     queue: str | None = None
     category: str | None = None
@@ -82,11 +87,9 @@ class CallbackRequested(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AppointmentRequested(DomainEvent):
+class AppointmentRequested(_CallerEvent):
     """The caller asked to book an in-person visit at the office the IVR found."""
 
-    call_id: CallId
-    caller_number: str
     office_id: OfficeId
     office_name: str
     district_code: str | None
@@ -105,11 +108,9 @@ class SurveyAnswered(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class IvrAbandoned(DomainEvent):
+class IvrAbandoned(_CallerEvent):
     """The caller hung up inside the IVR; `where` is the step (menu:main, address:speak...)."""
 
-    call_id: CallId
-    caller_number: str
     where: str
     path: tuple[str, ...] = ()
     ivr_seconds: float = 0.0
