@@ -77,23 +77,6 @@ def call_keys(
     return frozenset(keys)
 
 
-class UserLike(Protocol):
-    @property
-    def id(self) -> UserId: ...
-    @property
-    def username(self) -> str: ...
-    @property
-    def display_name(self) -> str: ...
-    @property
-    def role(self) -> Role: ...
-    @property
-    def seat_id(self) -> SeatId | None: ...
-    @property
-    def scope_team_id(self) -> TeamId | None: ...
-    @property
-    def scope_district_code(self) -> str | None: ...
-
-
 class TeamLike(Protocol):
     @property
     def id(self) -> TeamId: ...
@@ -112,6 +95,8 @@ class SeatLike(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
+    """A logged-in user as the access model reads them (`seats.models.User.principal`)."""
+
     user_id: UserId
     username: str
     display_name: str
@@ -119,18 +104,6 @@ class Principal:
     seat_id: SeatId | None = None
     scope_team_id: TeamId | None = None
     scope_district_code: str | None = None
-
-    @classmethod
-    def of(cls, user: UserLike) -> Principal:
-        return cls(
-            user_id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            role=user.role,
-            seat_id=user.seat_id,
-            scope_team_id=user.scope_team_id,
-            scope_district_code=user.scope_district_code,
-        )
 
     @property
     def citywide(self) -> bool:
