@@ -14,8 +14,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from core.events import DomainEvent
-from core.ids import CallId, SeatId
+from core.call_events import _CallEvent
+from core.ids import SeatId
 from core.labels import LabelledEnum
 
 
@@ -41,11 +41,10 @@ class StreamEndReason(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _StreamEvent(DomainEvent):
+class _StreamEvent(_CallEvent):
     """Base of the facts about one AudioSocket stream: one leg of a call, heard by the ASR
     (`seat_id`: the seat on the call, when the bridge knew it)."""
 
-    call_id: CallId
     stream_id: str
     leg: Leg
     seat_id: SeatId | None = None

@@ -15,8 +15,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from core.events import DomainEvent
-from core.ids import CallId, OfficeId, SeatId
+from core.call_events import _CallEvent
+from core.ids import OfficeId, SeatId
 
 
 class IvrOutcome(enum.StrEnum):
@@ -51,11 +51,10 @@ class SurveyRating(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _CallerEvent(DomainEvent):
+class _CallerEvent(_CallEvent):
     """Base of what the IVR learnt from the caller on one call (the callback policy, the
     appointments and the seat's screen pop know the caller by both)."""
 
-    call_id: CallId
     caller_number: str
 
 
@@ -97,10 +96,9 @@ class AppointmentRequested(_CallerEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SurveyAnswered(DomainEvent):
+class SurveyAnswered(_CallEvent):
     """The caller rated the seat after the seat hung up."""
 
-    call_id: CallId
     seat_id: SeatId
     rating: SurveyRating
     queue: str | None = None
