@@ -56,17 +56,25 @@ class RecordInput:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConsultationRecord:
-    id: str
-    call_id: CallId
-    seat_id: SeatId
-    created_at: datetime
-    updated_at: datetime
+class CheckedRecord:
+    """What the seat wrote, checked by `check_record` (an empty draft is all defaults)."""
+
     category: LegalCategory | None = None
     question: str = ""
     advice: str = ""
     outcome: ConsultationOutcome | None = None
     office_id: OfficeId | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsultationRecord(CheckedRecord):
+    """A stored record: its checked fields, with the call and seat it belongs to."""
+
+    id: str
+    call_id: CallId
+    seat_id: SeatId
+    created_at: datetime
+    updated_at: datetime
     draft: bool = True
     submitted_at: datetime | None = None
 
@@ -92,15 +100,6 @@ class InvalidConsultationRecord(InvalidInput):
 
     def to_dict(self) -> dict[str, Any]:
         return {"error_id": self.error_id, "message": self.message, "fields": self.fields}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CheckedRecord:
-    category: LegalCategory | None
-    question: str
-    advice: str
-    outcome: ConsultationOutcome | None
-    office_id: OfficeId | None
 
 
 @dataclass(frozen=True, slots=True)
