@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from core.errors import InvalidInput
 from core.ids import CallId, OfficeId, SeatId
+from core.labels import LabelledEnum
 from routing.queues import LegalCategory
 
 QUESTION_MAX = 2000
@@ -25,23 +26,11 @@ OFFICE_ID_MAX = 64
 _Choice = TypeVar("_Choice", bound=enum.StrEnum)
 
 
-class ConsultationOutcome(enum.StrEnum):
-    ANSWERED = "answered"
-    REFERRED_TO_OFFICE = "referred_to_office"
-    TRANSFERRED = "transferred"
-    CALLBACK_NEEDED = "callback_needed"
-
-    @property
-    def label(self) -> str:
-        return OUTCOME_LABELS[self]
-
-
-OUTCOME_LABELS: dict[ConsultationOutcome, str] = {
-    ConsultationOutcome.ANSWERED: "已解答",
-    ConsultationOutcome.REFERRED_TO_OFFICE: "引导至服务点",
-    ConsultationOutcome.TRANSFERRED: "已转接",
-    ConsultationOutcome.CALLBACK_NEEDED: "需回拨",
-}
+class ConsultationOutcome(LabelledEnum):
+    ANSWERED = "answered", "已解答"
+    REFERRED_TO_OFFICE = "referred_to_office", "引导至服务点"
+    TRANSFERRED = "transferred", "已转接"
+    CALLBACK_NEEDED = "callback_needed", "需回拨"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
