@@ -50,7 +50,6 @@ from types import MappingProxyType
 from core import dialplan
 from core.call_events import (
     AudioStreamStarted,
-    CallAbandoned,
     CallAnswered,
     CallbackLeg,
     CallbackLegOutcome,
@@ -62,7 +61,6 @@ from core.call_events import (
     CallLegEnded,
     CallOffered,
     CallQueued,
-    CallTimedOut,
     CallTransferred,
     CallTransferSettled,
     HangupParty,
@@ -85,6 +83,7 @@ from core.calls import CallStatus
 from core.events import DomainEvent, StateResynced
 from core.ids import CallId, EventId, SeatId
 from pbx.ami_event import AmiEvent
+from pbx.misses import queue_miss
 
 # A channel name is `<tech>/<resource>-<8 hex digits>`, with `;1` / `;2` for the two halves of a
 # Local channel: `PJSIP/1001-00000001`, `Local/1001@seats-0000000b;2`.
@@ -1009,24 +1008,18 @@ class CallTracker:
         queue = e.get("Queue") or call.queue or ""
         wait = _seconds(call.queued_at, e.at) if call.queued_at else float(_int(e.get("HoldTime")))
         position = _int(e.get("Position"))
-        original = _int(e.get("OriginalPosition"), position)
-        missed: type[CallAbandoned] | type[CallTimedOut]
-        if call.caller_hangup_requested:
-            call.status, missed = CallStatus.ABANDONED, CallAbandoned
-            event_id = _eid(call.call_id, "abandoned")
-        else:
-            call.status, missed = CallStatus.TIMED_OUT, CallTimedOut
-            event_id = _eid(call.call_id, "timed-out", queue)
+        timed_out = not call.caller_hangup_requested
+        call.status = CallStatus.TIMED_OUT if timed_out else CallStatus.ABANDONED
         return [
-            missed(
-                at=e.at,
-                event_id=event_id,
-                call_id=call.call_id,
+            queue_miss(
+                call.call_id,
+                e.at,
                 queue=queue,
+                caller_number=call.caller_number,
                 wait_seconds=wait,
                 position=position,
-                original_position=original,
-                caller_number=call.caller_number,
+                original_position=_int(e.get("OriginalPosition"), position),
+                timed_out=timed_out,
             )
         ]
 
@@ -1584,15 +1577,14 @@ class CallTracker:
             # when we knew it, else with no queue): no missed caller goes without a callback.
             # `inferred` lets statistics tell these apart.
             out.append(
-                CallAbandoned(
-                    at=at,
-                    event_id=_eid(call.call_id, "abandoned"),
-                    call_id=call.call_id,
+                queue_miss(
+                    call.call_id,
+                    at,
                     queue=call.queue or "",
+                    caller_number=call.caller_number,
                     wait_seconds=_seconds(call.queued_at, at) if call.queued_at else 0.0,
                     position=call.position or 0,
                     original_position=call.original_position or 0,
-                    caller_number=call.caller_number,
                     inferred=True,
                 )
             )
