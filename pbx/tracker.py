@@ -732,16 +732,40 @@ class CallTracker:
             return []
         result = e.get("Result")
         ok = result == "Success"
-        exten, context = e.get("Extension"), e.get("Context")
+        return self._blind(
+            call, e.at, e.get("Context"), e.get("Extension"), ok=ok, detail="" if ok else result
+        )
+
+    def _by_phone(
+        self,
+        call: _Call,
+        at: datetime,
+        kind: TransferKind,
+        *,
+        target: str,
+        context: str,
+        exten: str,
+        ok: bool,
+        detail: str = "",
+    ) -> list[DomainEvent]:
+        """A transfer made with the phone's own key (blind or attended): settled as it starts."""
         return self._start_transfer(
             call,
-            e.at,
-            kind=TransferKind.BLIND,
-            target=exten,
+            at,
+            kind=kind,
+            target=target,
             context=context,
             exten=exten,
             status=TransferStatus.OK if ok else TransferStatus.FAILED,
-            detail="" if ok else result,
+            detail=detail,
+        )
+
+    def _blind(
+        self, call: _Call, at: datetime, context: str, exten: str, *, ok: bool, detail: str = ""
+    ) -> list[DomainEvent]:
+        """The seat sent the caller to `exten`@`context` with the phone's blind transfer."""
+        return self._by_phone(
+            call, at, TransferKind.BLIND, target=exten, context=context, exten=exten, ok=ok, detail=detail
         )
 
     def _on_attended_transfer(self, e: AmiEvent) -> list[DomainEvent]:
@@ -784,15 +808,8 @@ class CallTracker:
         interface = interface_of_channel(target_channel) if target_channel else ""
         seat = bool(interface) and self._is_seat_interface(interface)
         target = str(self._seat_for_interface(interface)) if seat else (target_number or interface)
-        out = self._start_transfer(
-            call,
-            at,
-            kind=TransferKind.ATTENDED,
-            target=target,
-            context=context,
-            exten=exten,
-            status=TransferStatus.OK if ok else TransferStatus.FAILED,
-            detail=detail,
+        out = self._by_phone(
+            call, at, TransferKind.ATTENDED, target=target, context=context, exten=exten, ok=ok, detail=detail
         )
         if not ok or not target_uid:
             return out
@@ -843,16 +860,7 @@ class CallTracker:
                 exten="",
                 detail="",
             )
-        exten, context = e.get("TransferExten"), e.get("TransferContext")
-        return self._start_transfer(
-            call,
-            e.at,
-            kind=TransferKind.BLIND,
-            target=exten,
-            context=context,
-            exten=exten,
-            status=TransferStatus.OK,
-        )
+        return self._blind(call, e.at, e.get("TransferContext"), e.get("TransferExten"), ok=True)
 
     def _on_hangup_request(self, e: AmiEvent) -> list[DomainEvent]:
         # HangupRequest is queued by the channel driver when the far end hangs up (SIP BYE);
@@ -1462,22 +1470,26 @@ class CallTracker:
         return [_left(old or member, e.at)]
 
     def _on_member_pause(self, e: AmiEvent) -> list[DomainEvent]:
-        member = self._member_from(e)
-        if not member.queue or not member.interface:
-            return []
-        old = self._members.get((member.queue, member.interface))
-        self._members[(member.queue, member.interface)] = member
-        return _pause_change(old, member, e.at)
+        changed = self._member_changed(e)
+        return _pause_change(*changed, e.at) if changed else []
 
     def _on_member_status(self, e: AmiEvent) -> list[DomainEvent]:
-        member = self._member_from(e)
-        if not member.queue or not member.interface:
+        changed = self._member_changed(e)
+        if changed is None:
             return []
-        old = self._members.get((member.queue, member.interface))
-        self._members[(member.queue, member.interface)] = member
+        old, member = changed
         if old is not None and (old.status, old.in_call) == (member.status, member.in_call):
             return []
         return [_status_changed(member, e.at)]
+
+    def _member_changed(self, e: AmiEvent) -> tuple[MemberView | None, MemberView] | None:
+        """A known or new member's fresh state stored: what it was (None: unknown), what it is."""
+        member = self._member_from(e)
+        if not member.queue or not member.interface:
+            return None
+        old = self._members.get((member.queue, member.interface))
+        self._members[(member.queue, member.interface)] = member
+        return old, member
 
     # --- resync ----------------------------------------------------------------------------
 
