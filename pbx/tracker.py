@@ -46,6 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import TypedDict
 
 from core import dialplan
 from core.call_events import (
@@ -736,36 +737,20 @@ class CallTracker:
             call, e.at, e.get("Context"), e.get("Extension"), ok=ok, detail="" if ok else result
         )
 
-    def _by_phone(
-        self,
-        call: _Call,
-        at: datetime,
-        kind: TransferKind,
-        *,
-        target: str,
-        context: str,
-        exten: str,
-        ok: bool,
-        detail: str = "",
-    ) -> list[DomainEvent]:
-        """A transfer made with the phone's own key (blind or attended): settled as it starts."""
-        return self._start_transfer(
-            call,
-            at,
-            kind=kind,
-            target=target,
-            context=context,
-            exten=exten,
-            status=TransferStatus.OK if ok else TransferStatus.FAILED,
-            detail=detail,
-        )
-
     def _blind(
         self, call: _Call, at: datetime, context: str, exten: str, *, ok: bool, detail: str = ""
     ) -> list[DomainEvent]:
         """The seat sent the caller to `exten`@`context` with the phone's blind transfer."""
-        return self._by_phone(
-            call, at, TransferKind.BLIND, target=exten, context=context, exten=exten, ok=ok, detail=detail
+        status = TransferStatus.OK if ok else TransferStatus.FAILED
+        return self._start_transfer(
+            call,
+            at,
+            kind=TransferKind.BLIND,
+            target=exten,
+            context=context,
+            exten=exten,
+            status=status,
+            detail=detail,
         )
 
     def _on_attended_transfer(self, e: AmiEvent) -> list[DomainEvent]:
@@ -808,8 +793,15 @@ class CallTracker:
         interface = interface_of_channel(target_channel) if target_channel else ""
         seat = bool(interface) and self._is_seat_interface(interface)
         target = str(self._seat_for_interface(interface)) if seat else (target_number or interface)
-        out = self._by_phone(
-            call, at, TransferKind.ATTENDED, target=target, context=context, exten=exten, ok=ok, detail=detail
+        out = self._start_transfer(
+            call,
+            at,
+            kind=TransferKind.ATTENDED,
+            target=target,
+            context=context,
+            exten=exten,
+            status=TransferStatus.OK if ok else TransferStatus.FAILED,
+            detail=detail,
         )
         if not ok or not target_uid:
             return out
@@ -1757,17 +1749,28 @@ def _duration(value: str) -> float:
     return float(total)
 
 
-def _seat_key(member: MemberView) -> str:
-    return f"seat:{member.seat_id}:{member.queue}"
+class _MemberFacts(TypedDict):
+    at: datetime
+    event_id: EventId
+    seat_id: SeatId
+    queue: str
+    interface: str
+
+
+def _member_facts(member: MemberView, at: datetime, fact: str) -> _MemberFacts:
+    """What every event about a queue member says of it; its id is `seat:<seat>:<queue>:<fact>`."""
+    return {
+        "at": at,
+        "event_id": EventId(f"seat:{member.seat_id}:{member.queue}:{fact}"),
+        "seat_id": member.seat_id,
+        "queue": member.queue,
+        "interface": member.interface,
+    }
 
 
 def _joined(member: MemberView, at: datetime) -> SeatJoinedQueue:
     return SeatJoinedQueue(
-        at=at,
-        event_id=EventId(f"{_seat_key(member)}:joined:{member.login_time}"),
-        seat_id=member.seat_id,
-        queue=member.queue,
-        interface=member.interface,
+        **_member_facts(member, at, f"joined:{member.login_time}"),
         member_name=member.member_name,
         paused=member.paused,
         paused_reason=member.paused_reason,
@@ -1775,49 +1778,23 @@ def _joined(member: MemberView, at: datetime) -> SeatJoinedQueue:
 
 
 def _left(member: MemberView, at: datetime) -> SeatLeftQueue:
-    return SeatLeftQueue(
-        at=at,
-        event_id=EventId(f"{_seat_key(member)}:left:{member.login_time}"),
-        seat_id=member.seat_id,
-        queue=member.queue,
-        interface=member.interface,
-    )
+    return SeatLeftQueue(**_member_facts(member, at, f"left:{member.login_time}"))
 
 
 def _pause_change(old: MemberView | None, new: MemberView, at: datetime) -> list[DomainEvent]:
     # LastPause is the epoch second the pause began; it names the pause in both the live event
     # and the QueueStatus list, so a resync reproduces the same id.
     if new.paused and (old is None or not old.paused or old.paused_reason != new.paused_reason):
-        return [
-            SeatPaused(
-                at=at,
-                event_id=EventId(f"{_seat_key(new)}:paused:{new.last_pause}:{new.paused_reason}"),
-                seat_id=new.seat_id,
-                queue=new.queue,
-                interface=new.interface,
-                reason=new.paused_reason,
-            )
-        ]
+        paused = f"paused:{new.last_pause}:{new.paused_reason}"
+        return [SeatPaused(**_member_facts(new, at, paused), reason=new.paused_reason)]
     if not new.paused and (old is None or old.paused):
-        return [
-            SeatResumed(
-                at=at,
-                event_id=EventId(f"{_seat_key(new)}:resumed:{new.last_pause}"),
-                seat_id=new.seat_id,
-                queue=new.queue,
-                interface=new.interface,
-            )
-        ]
+        return [SeatResumed(**_member_facts(new, at, f"resumed:{new.last_pause}"))]
     return []
 
 
 def _status_changed(member: MemberView, at: datetime) -> SeatDeviceStatusChanged:
     return SeatDeviceStatusChanged(
-        at=at,
-        event_id=EventId(f"{_seat_key(member)}:status:{member.status}:{at.timestamp():.6f}"),
-        seat_id=member.seat_id,
-        queue=member.queue,
-        interface=member.interface,
+        **_member_facts(member, at, f"status:{member.status}:{at.timestamp():.6f}"),
         status=member.status,
         in_call=member.in_call,
     )
