@@ -235,11 +235,8 @@ def _one_call(
         elif last.exit.event in _TRANSFERS:
             status = CallStatus.TRANSFERRED
     first = answered[0] if answered else None
-    return CallFromRecords(
-        call_id=call_id,
-        caller_number=caller,
-        offered_at=offered_at,
-        ended_at=ended_at,
+    return replace(
+        base,
         status=status,
         queue=(first or last).queue,
         seat_id=first.seat_id if first else None,
@@ -248,10 +245,6 @@ def _one_call(
         talk_seconds=_talk(stays, ended_at) if answered else None,
         hung_up_by=hung_up_by,
         miss=miss,
-        complete=complete,
-        queued=True,
-        first_offsets=first_offsets,
-        last_at=last_at,
     )
 
 
