@@ -1210,7 +1210,7 @@ class CallTracker:
             self._channels[dest] = _Channel(dest, call.call_id, channel)
         interface = interface_of_channel(channel)
         pending = call.pending_transfer()
-        if not self._is_seat_interface(interface) and not (pending and pending.kind is TransferKind.SEAT):
+        if not self._dials_seat(interface, pending):
             return []
         if pending is not None and pending.kind is not TransferKind.SEAT:
             pending.kind = TransferKind.SEAT if pending.kind is not TransferKind.BLIND else pending.kind
@@ -1227,6 +1227,12 @@ class CallTracker:
             )
         ]
 
+    def _dials_seat(self, interface: str, pending: _Transfer | None) -> bool:
+        """The caller's own Dial() rings a seat: a seat's phone, or the target of a seat transfer."""
+        return self._is_seat_interface(interface) or (
+            pending is not None and pending.kind is TransferKind.SEAT
+        )
+
     def _inbound_dial_end(self, call: _Call, e: AmiEvent) -> list[DomainEvent]:
         dest = e.get("DestUniqueid")
         if dest not in call.dialing:
@@ -1235,9 +1241,7 @@ class CallTracker:
         status = e.get("DialStatus").strip().upper()
         interface = interface_of_channel(channel)
         pending = call.pending_transfer()
-        seat = self._is_seat_interface(interface) or (
-            pending is not None and pending.kind is TransferKind.SEAT
-        )
+        seat = self._dials_seat(interface, pending)
         if status != "ANSWER":
             out: list[DomainEvent] = []
             if seat:
