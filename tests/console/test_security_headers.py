@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.main import build_app
 from app.settings import DEMO_ADMIN_PASSWORD
-from console_web.routes import STATIC
+from console_web.deps import STATIC
 from tests.support.app import demo_test_settings
 
 PW = DEMO_ADMIN_PASSWORD
