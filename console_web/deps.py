@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from console_web.auth import Authenticated, AuthService
 from console_web.errors import status_for
@@ -106,11 +106,20 @@ def audit(
     auth_service(request).record(auth, action, target=target, detail=detail, source_ip=client_ip(request))
 
 
-def add_page(router: APIRouter, path: str, file: str, *, slash_redirect: bool = False) -> None:
-    """Serve the page shell `static/<file>` at `path` (and redirect `path/` to it if asked)."""
+def page_html(file: str) -> str:
+    """A page as it is served: the head every page shares (`static/lib/head.html`: doctype,
+    language, charset, viewport, the console's style sheet), then the page's own `static/<file>`,
+    which goes on with its title, its own style sheets, and its body."""
+    return (STATIC / "lib" / "head.html").read_text(encoding="utf-8") + (STATIC / file).read_text(
+        encoding="utf-8"
+    )
 
-    async def page() -> FileResponse:
-        return FileResponse(STATIC / file, media_type="text/html; charset=utf-8")
+
+def add_page(router: APIRouter, path: str, file: str, *, slash_redirect: bool = False) -> None:
+    """Serve the page `file` (`page_html`) at `path` (and redirect `path/` to it if asked)."""
+
+    def page() -> HTMLResponse:
+        return HTMLResponse(page_html(file))
 
     router.add_api_route(path, page, methods=["GET"], include_in_schema=False)
     if slash_redirect:
