@@ -1,9 +1,9 @@
-"""What the console's API routers share: the services the composition root puts on `app.state`,
-the role checks, the audit line of an action, and the page shells.
+"""What the console's routers share: the services the composition root puts on `app.state`, the
+role checks, the audit line of an action, the date and CSV-upload parsing, and the pages.
 
-Each router used to open with its own copy of these; the behaviour is the same everywhere: a
-service not (yet) on `app.state` answers 503 with its Chinese name, a role refused answers 403
-with the route's own Chinese sentence, and an audit line carries the client's address.
+One copy for every router: a service not (yet) on `app.state` answers 503 with its Chinese name,
+a role refused answers 403 with the route's own Chinese sentence, an audit line carries the
+client's address, and a page is served as the shared head followed by the page's own part.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from core.access import Principal, Role
 from core.errors import BackendUnavailable, HotlineError, InvalidInput, PermissionDenied
 
 STATIC = Path(__file__).resolve().parent / "static"
+SHARED_HEAD = STATIC / "lib" / "head.html"
 
 S = TypeVar("S")
 
@@ -110,9 +111,7 @@ def page_html(file: str) -> str:
     """A page as it is served: the head every page shares (`static/lib/head.html`: doctype,
     language, charset, viewport, the console's style sheet), then the page's own `static/<file>`,
     which goes on with its title, its own style sheets, and its body."""
-    return (STATIC / "lib" / "head.html").read_text(encoding="utf-8") + (STATIC / file).read_text(
-        encoding="utf-8"
-    )
+    return SHARED_HEAD.read_text(encoding="utf-8") + (STATIC / file).read_text(encoding="utf-8")
 
 
 def add_page(router: APIRouter, path: str, file: str, *, slash_redirect: bool = False) -> None:
