@@ -132,6 +132,7 @@ class ScreenPopOut(_Read):
     status: str | None
     status_label: str
     callback: bool
+    work_order: PastOrderOut | None
     queue: str | None
     queue_label: str
     ivr_path: list[str]

@@ -65,6 +65,7 @@ class IvrRouted(DomainEvent):
     category: str | None = None
     district_code: str | None = None
     office_id: OfficeId | None = None
+    spoken_address: str = ""  # the address the caller said, as recognised ("" : none asked)
     ivr_seconds: float = 0.0
 
 

@@ -55,6 +55,7 @@ class _Session:
     labels: list[str] = field(default_factory=list)
     district: str | None = None
     office: OfficeId | None = None
+    spoken_address: str = ""  # what the caller said at the address step (recognised text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,7 @@ class IvrService:
                 reason = IvrReason.ADDRESS_NOT_RECOGNISED
                 await ch.stream_file(self._p("address_not_heard"))
                 continue
+            s.spoken_address = text
             candidates = self._lookup.lookup(text)
             if not candidates:
                 reason = IvrReason.ADDRESS_UNKNOWN
@@ -345,6 +347,7 @@ class IvrService:
                 category=d.category,
                 district_code=s.district,
                 office_id=s.office,
+                spoken_address=s.spoken_address,
                 ivr_seconds=self._elapsed(s),
             )
         )

@@ -128,9 +128,20 @@ function renderPop(p) {
   $("category").textContent = p.category_label || "未识别";
   $("district").textContent = p.district_name || "未识别";
   $("address").textContent = p.address || "—";
-  $("office").textContent = p.office ? `${p.office.name}${p.office.address ? "（" + p.office.address + "）" : ""}` : "—";
+  $("office").textContent = p.office ? officeText(p.office) : "—";
+  const order = p.work_order;
+  show($("work-order-label"), Boolean(order));
+  show($("work-order"), Boolean(order));
+  $("work-order").textContent = order
+    ? `${order.order_no} · ${order.reason_label} · 已回拨 ${order.attempts} 次 · 期限 ${when(order.deadline)}`
+    : "";
   if (recordId === callId) prefillRecord(p);
   renderFile(p.file);
+}
+
+function officeText(o) {
+  const where = o.address ? `（${o.address}）` : "";
+  return `${o.name}${where}${o.public_phone ? " · 电话 " + o.public_phone : ""}`;
 }
 
 /** The form's starting point from the screen pop: this seat's saved record, else what the IVR knew. */

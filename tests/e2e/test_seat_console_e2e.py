@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import math
 import os
 from collections.abc import Coroutine, Iterator
@@ -22,8 +23,10 @@ import pytest
 from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.asr_events import Leg, TranscriptSegment
-from core.ids import CallId, SeatId
+from core.ids import CallId, SeatId, TeamId, WorkOrderId
+from pbx.sim.config import Dist, PhoneConfig
 from pbx.sim.model import CallerSpec
 from tests.support.app import WorkdayClock
 from tests.support.browser import ARGS, CHROMIUM
@@ -132,10 +135,6 @@ def test_given_one_caller_when_seat_1001_works_the_call_then_screen_pop_transcri
             page.get_by_label("解答意见").fill("建议先协商，协商不成可向劳动人事争议仲裁委员会申请仲裁")
             page.get_by_label("处理结果").select_option("answered")
             expect(page.locator("#record-status")).to_contain_text("草稿已保存", timeout=10_000)
-            # The README's screenshot is refreshed only on request, so a test run leaves the tree clean.
-            shots = Path(os.environ.get("HOTLINE_SCREENSHOT_DIR", tmp_path))
-            shots.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shots / "console.png"), full_page=True)
 
             other = browser.new_context(locale="zh-CN").new_page()
             _login(other, server.url, "seat1002")
@@ -305,3 +304,83 @@ def test_given_a_1440x900_screen_without_speech_recognition_when_a_call_is_up_th
         assert page.evaluate("window.scrollY") == 0
         assert box["y"] >= 0 and box["y"] + box["height"] <= 900, box
         assert box["x"] >= 0 and box["x"] + box["width"] <= 1440, box
+
+
+def test_given_a_caller_who_said_an_address_when_the_seat_answers_then_the_screen_pop_shows_path_district_and_office(
+    server: Server, tmp_path: Path
+) -> None:
+    """The README's picture: a caller pressed 4 (就近服务点查询), said 静安区临汾路街道 (the
+    simulator's scripted words stand in for speech recognition), confirmed the office read back
+    and asked for a person. The seat sees the IVR path, the district and the office with its phone."""
+    from playwright.sync_api import expect
+
+    with _seat_1001(server, height=900) as page:
+
+        async def place() -> None:
+            assert server.runtime.simulator is not None
+            server.runtime.simulator.place_call(
+                CallerSpec(
+                    endpoint="13812345678",
+                    number="13812345678",
+                    dtmf="410",
+                    address="address-01-jingan-linfenlu.wav",
+                )
+            )
+
+        server.run(place())
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=40_000)
+        expect(page.locator("#ivr-path")).to_contain_text("就近公共法律服务点查询")
+        expect(page.locator("#district")).to_have_text("静安区")
+        expect(page.locator("#address")).to_contain_text("临汾路街道")
+        expect(page.locator("#office")).to_contain_text("临汾路")
+        expect(page.locator("#office")).to_contain_text("电话 021-12348-")
+        expect(page.locator("#work-order")).to_be_hidden()
+        page.get_by_label("法律类别").select_option("labor")
+        page.get_by_label("问题摘要").fill("用人单位拖欠工资三个月，想了解如何申请劳动仲裁")
+        page.get_by_label("解答意见").fill("建议先协商；协商不成，可向静安区劳动人事争议仲裁委员会申请仲裁")
+        page.get_by_label("处理结果").select_option("referred_to_office")
+        expect(page.locator("#record-status")).to_contain_text("草稿已保存", timeout=10_000)
+        # The README's screenshot is refreshed only on request, so a test run leaves the tree clean.
+        shots = Path(os.environ.get("HOTLINE_SCREENSHOT_DIR", tmp_path))
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "console.png"), full_page=True)
+
+
+def test_given_a_work_order_when_the_seat_calls_back_then_the_screen_pop_names_the_order(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    rt = server.runtime
+    number = "13912340042"
+    now = rt.clock.now()
+    order = WorkOrder(
+        id=WorkOrderId("wo-e2e-pop"),
+        caller_number=number,
+        reason=MissReason.ABANDONED,
+        status=WorkOrderStatus.POOL,
+        team_id=TeamId("team-310106"),
+        created_at=now - dt.timedelta(minutes=30),
+        deadline=now + dt.timedelta(hours=20),
+    )
+    miss = MissedCall(
+        call_id=CallId("e2e-pop-miss"), order_id=order.id, reason=order.reason, at=order.created_at
+    )
+    rt.repos.work_orders.record_miss(miss, order)
+    order_no = rt.repos.work_orders.get(order.id).order_no
+
+    async def phones() -> None:  # the seat's phone and the citizen's answer when they ring
+        assert rt.simulator is not None
+        rt.simulator.register_phone(PhoneConfig("1001", answer_probability=1.0, answer_delay=Dist.fixed(1.0)))
+        rt.simulator.register_phone(PhoneConfig(number, answer_probability=1.0, answer_delay=Dist.fixed(1.0)))
+
+    server.run(phones())
+    with _seat_1001(server) as page:
+        page.goto(server.url + "/orders#pool")
+        page.locator('#orders tr[data-id="wo-e2e-pop"]').get_by_role("button", name="回拨").click()
+        expect(page.locator("#error")).to_have_text("")
+        page.goto(server.url + "/seat")
+        expect(page.locator("#caller")).to_have_text("回拨 · 139****0042", timeout=30_000)
+        expect(page.locator("#work-order-label")).to_be_visible()
+        expect(page.locator("#work-order")).to_contain_text(order_no)
+        expect(page.locator("#work-order")).to_contain_text("已回拨 1 次")
