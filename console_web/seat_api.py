@@ -32,6 +32,7 @@ from console_web.seat_views import (
     TransferTargetsOut,
     UnsubmittedListOut,
     UnsubmittedOut,
+    WrapUpExtendedOut,
 )
 from core.access import Role
 from core.blocking import offload
@@ -182,6 +183,13 @@ def build_seat_router() -> APIRouter:
         await _console(request).resume(seat)
         await _audit(request, auth, "seat.resume", seat)
         return OkOut()
+
+    @router.post("/api/seat/wrapup/extend", response_model=WrapUpExtendedOut)
+    async def extend_wrap_up(auth: SeatActing, request: Request) -> WrapUpExtendedOut:
+        seat = _seat_of(auth)
+        extended = await _console(request).extend_wrap_up(seat)
+        await _audit(request, auth, "seat.wrap_up_extend", seat, {"until": extended.until.isoformat()})
+        return WrapUpExtendedOut.model_validate(extended)
 
     @router.post("/api/seat/wrapup-done", response_model=OkOut)
     async def wrap_up_done(auth: SeatActing, request: Request) -> OkOut:

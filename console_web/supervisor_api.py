@@ -15,11 +15,19 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from console_web.routes import STATIC, User
-from console_web.supervisor_views import ForecastOut, OverviewOut, ReportOut, SeatsOut
+from console_web.routes import STATIC, Acting, User
+from console_web.supervisor_views import (
+    ForecastOut,
+    OverviewOut,
+    ReportOut,
+    SeatsOut,
+    WrapUpPolicyIn,
+    WrapUpPolicyOut,
+)
 from core.access import Principal, Role
 from core.csvsafe import safe_row
 from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
+from seats.wrap_up import WrapUpPolicy, WrapUpPolicyService
 from stats.reports import Period
 from stats.supervision import SupervisionService
 
@@ -129,7 +137,25 @@ def build_supervisor_router() -> APIRouter:
             )
         return body
 
+    @router.get("/api/supervisor/wrap-up-policy", response_model=WrapUpPolicyOut)
+    async def wrap_up_policy(auth: User, request: Request) -> WrapUpPolicyOut:
+        require_supervisor(auth.principal)
+        return WrapUpPolicyOut.of(await _policies(request).current(), auth.principal)
+
+    @router.put("/api/supervisor/wrap-up-policy", response_model=WrapUpPolicyOut)
+    async def set_wrap_up_policy(body: WrapUpPolicyIn, auth: Acting, request: Request) -> WrapUpPolicyOut:
+        require_supervisor(auth.principal)
+        policy = WrapUpPolicy(step_s=body.step_s, max_s=body.max_s)
+        return WrapUpPolicyOut.of(await _policies(request).set(auth.principal, policy), auth.principal)
+
     return router
+
+
+def _policies(request: Request) -> WrapUpPolicyService:
+    service: WrapUpPolicyService | None = getattr(request.app.state, "wrap_up_policy", None)
+    if service is None:
+        raise BackendUnavailable("话后整理规则服务尚未启动")
+    return service
 
 
 def _parse_date(text: str) -> date:

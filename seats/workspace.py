@@ -79,6 +79,7 @@ from seats.workspace_views import (
     TransferSent,
     TransferTargets,
 )
+from seats.wrap_up import WrapUpExtended, WrapUpPolicies
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,7 @@ class SeatWorkspace:
         commands: SeatService | None,
         control: CallControl | None,
         after_call: AfterCallWork | None = None,
+        policies: WrapUpPolicies | None = None,
         transfer_context: str = dialplan.TRANSFER,
         seat_dial_context: str = dialplan.SEAT_TRANSFER,
     ) -> None:
@@ -193,6 +195,7 @@ class SeatWorkspace:
         self._commands = commands
         self._control = control
         self._after_call = after_call
+        self._policies = policies
         self._transfer_context = transfer_context
         self._seat_dial_context = seat_dial_context
         self.queue_label = QueueLabels(rules, district_names)
@@ -254,6 +257,7 @@ class SeatWorkspace:
             queues=self._queue_choices(queues),
             call_id=st.call_id,
             wrap_up_seconds=self._wrap_up_seconds,
+            wrap_up_until=self._after_call.ends_at(seat_id) if self._after_call is not None else None,
             pause_reasons=_choices(r for r in PauseReason if r.value not in SYSTEM_PAUSE_REASONS),
             categories=_choices(LegalCategory),
             outcomes=_choices(ConsultationOutcome),
@@ -275,6 +279,14 @@ class SeatWorkspace:
     async def resume(self, seat_id: SeatId) -> None:
         self._state(seat_id)
         await self.commands.resume(seat_id)
+
+    async def extend_wrap_up(self, seat_id: SeatId) -> WrapUpExtended:
+        """One more step of wrap-up (the lawyer is still writing), within the supervisors' cap."""
+        self._state(seat_id)
+        if self._after_call is None or self._policies is None:
+            raise PbxUnavailable("话后整理暂不能延长：未连接电话系统")
+        policy = (await offload(self._policies.wrap_up)).policy
+        return await self._after_call.extend(seat_id, policy)
 
     async def wrap_up_done(self, seat_id: SeatId) -> None:
         if self._state(seat_id).status is not SeatStatus.WRAP_UP:

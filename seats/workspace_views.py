@@ -41,6 +41,7 @@ class SeatView:
     queues: tuple[QueueChoice, ...]
     call_id: str | None
     wrap_up_seconds: float
+    wrap_up_until: datetime | None = None  # when this seat's wrap-up ends (None: not in wrap-up)
     pause_reasons: tuple[Choice, ...]  # those a seat may choose (not the system's own)
     categories: tuple[Choice, ...]
     outcomes: tuple[Choice, ...]

@@ -28,6 +28,8 @@ from core.asr_events import Leg, TranscriptSegment
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
 from pbx.sim.config import Dist, PhoneConfig
 from pbx.sim.model import CallerSpec
+from seats.wrap_up import WrapUpPolicy
+from store.policies import ServicePolicyRepository
 from tests.support.app import WorkdayClock
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.live_server import live_server
@@ -192,6 +194,12 @@ def _call(server: Server, number: str, *, talk_time: float = math.inf) -> None:
     server.run(place())
 
 
+def _wrap_up_policy(server: Server, *, step_s: int, max_s: int) -> None:
+    """The supervisors' wrap-up extension policy, as `PUT /api/supervisor/wrap-up-policy` keeps it."""
+    store = ServicePolicyRepository(server.runtime.repos.db)
+    store.set_wrap_up(WrapUpPolicy(step_s=step_s, max_s=max_s), by="banzhang", at=server.runtime.clock.now())
+
+
 def _seat_call_id(server: Server) -> str:
     board = server.runtime.board
     assert board is not None
@@ -237,6 +245,7 @@ def test_given_the_lawyer_typing_advice_when_the_next_call_rings_then_the_keystr
     from playwright.sync_api import expect
 
     first, rest = "建议先与用人单位协商", "，协商不成可申请劳动仲裁"
+    _wrap_up_policy(server, step_s=60, max_s=0)  # no extension: the next call comes after 3 s
     with _seat_1001(server) as page:
         _call(server, "13800000001", talk_time=2.0)
         expect(page.locator("#caller")).to_have_text("138****0001", timeout=15_000)
@@ -384,3 +393,70 @@ def test_given_a_work_order_when_the_seat_calls_back_then_the_screen_pop_names_t
         expect(page.locator("#work-order-label")).to_be_visible()
         expect(page.locator("#work-order")).to_contain_text(order_no)
         expect(page.locator("#work-order")).to_contain_text("已回拨 1 次")
+
+
+def test_given_the_lawyer_typing_when_the_wrap_up_runs_out_then_it_is_extended_to_the_cap_and_no_call_rings_meanwhile(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    _wrap_up_policy(server, step_s=20, max_s=30)
+    with _seat_1001(server) as page:
+        _call(server, "13800000011", talk_time=4.0)
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        page.get_by_label("解答意见").click()
+        page.keyboard.type("建议先与用人单位协商")  # the lawyer writes while the caller talks
+        expect(page.locator("#state-label")).to_have_text("话后整理", timeout=15_000)
+        note = page.locator("#wrapup-note")
+        expect(note).to_contain_text("正在填写记录，已自动延长", timeout=10_000)
+        expect(note).to_contain_text("还可延长")
+
+        _call(server, "13900000012")  # waits: app_queue's 3 s are long over, the member is paused
+        page.wait_for_timeout(6_000)
+        expect(page.locator("#state-label")).to_have_text("话后整理")
+        expect(page.locator("#caller")).to_have_text("138****0011")
+        assert int(page.locator("#wrapup-timer").inner_text()) > 3
+
+        extend = page.get_by_role("button", name="延长整理")
+        extend.click()  # up to the cap: 30 s after the call's end
+        expect(note).to_contain_text("已达班长设定的最长整理时长")
+        expect(extend).to_be_disabled()
+        page.get_by_role("button", name="整理完毕").click()
+        expect(page.locator("#caller")).to_have_text("139****0012", timeout=30_000)
+
+
+def test_given_the_supervisor_board_when_the_city_supervisor_sets_the_wrap_up_cap_then_a_district_one_only_reads_it(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            for user in ("banzhang", "jingan"):
+                page = browser.new_context(locale="zh-CN").new_page()
+                page.goto(server.url + "/")
+                page.get_by_label("用户名").fill(user)
+                page.get_by_label("密码").fill(DEMO_ADMIN_PASSWORD)
+                page.get_by_role("button", name="登录").click()
+                expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+                page.goto(server.url + "/supervisor")
+                info = page.locator("#wp-info")
+                if user == "banzhang":
+                    expect(info).to_contain_text("尚未设定，使用默认值")
+                    page.get_by_label("每次延长").fill("5")
+                    page.get_by_role("button", name="保存").click()
+                    expect(info).to_contain_text("每次延长的秒数应在 10–600 秒之间")
+                    page.get_by_label("每次延长").fill("30")
+                    page.get_by_label("最长整理").fill("120")
+                    page.get_by_role("button", name="保存").click()
+                    expect(info).to_contain_text("每次 30 秒，自挂机起最长 120 秒")
+                    expect(info).to_contain_text("最近由 banzhang")
+                else:
+                    expect(info).to_contain_text("每次 30 秒，自挂机起最长 120 秒")
+                    expect(info).to_contain_text("仅市级班长和管理员可修改")
+                    expect(page.get_by_label("最长整理")).to_be_disabled()
+        finally:
+            browser.close()
+    stored = ServicePolicyRepository(server.runtime.repos.db).wrap_up()
+    assert stored.policy == WrapUpPolicy(step_s=30, max_s=120) and stored.updated_by == "banzhang"
