@@ -33,6 +33,7 @@ from console_web.seat_views import (
     TransferTargetsOut,
     UnsubmittedListOut,
     UnsubmittedOut,
+    WrapUpExtendedOut,
 )
 from core.access import Role
 from core.blocking import offload
@@ -158,6 +159,15 @@ def build_seat_router() -> APIRouter:
         await _console(request).pause(seat, reason)
         await offload(audit, request, auth, "seat.pause", seat, {"reason": reason.value})
         return OkOut()
+
+    @router.post("/api/seat/wrapup/extend", response_model=WrapUpExtendedOut)
+    async def extend_wrap_up(auth: SeatActing, request: Request) -> WrapUpExtendedOut:
+        seat = _seat_of(auth)
+        extended = await _console(request).extend_wrap_up(seat)
+        await offload(
+            audit, request, auth, "seat.wrap_up_extend", seat, {"until": extended.until.isoformat()}
+        )
+        return WrapUpExtendedOut.model_validate(extended)
 
     @router.get("/api/seat/calls/{call_id}/screenpop", response_model=ScreenPopOut)
     async def screen_pop(call_id: str, auth: SeatUser, request: Request) -> ScreenPopOut:

@@ -15,11 +15,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console_web.deps import SUPERVISING, AppService, add_page, parse_day, require_role
-from console_web.routes import User
-from console_web.supervisor_views import ForecastOut, OverviewOut, ReportOut, SeatsOut
+from console_web.routes import Acting, User
+from console_web.supervisor_views import (
+    ForecastOut,
+    OverviewOut,
+    ReportOut,
+    SeatsOut,
+    WrapUpPolicyIn,
+    WrapUpPolicyOut,
+)
 from core.access import Principal
 from core.csvsafe import safe_row
 from core.errors import InvalidInput
+from seats.wrap_up import WrapUpPolicy, WrapUpPolicyService
 from stats.reports import Period
 from stats.supervision import SupervisionService
 
@@ -44,6 +52,7 @@ SupervisorBackend = SupervisionService  # the service itself: one signature, no 
 
 
 supervisor_backend = AppService[SupervisorBackend]("supervisor_backend", "班长监控服务尚未启动")
+wrap_up_policies = AppService[WrapUpPolicyService]("wrap_up_policy", "话后整理规则服务尚未启动")
 
 
 def require_supervisor(principal: Principal) -> None:
@@ -116,5 +125,16 @@ def build_supervisor_router() -> APIRouter:
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
         return body
+
+    @router.get("/api/supervisor/wrap-up-policy", response_model=WrapUpPolicyOut)
+    async def wrap_up_policy(auth: User, request: Request) -> WrapUpPolicyOut:
+        require_supervisor(auth.principal)
+        return WrapUpPolicyOut.of(await wrap_up_policies(request).current(), auth.principal)
+
+    @router.put("/api/supervisor/wrap-up-policy", response_model=WrapUpPolicyOut)
+    async def set_wrap_up_policy(body: WrapUpPolicyIn, auth: Acting, request: Request) -> WrapUpPolicyOut:
+        require_supervisor(auth.principal)
+        policy = WrapUpPolicy(step_s=body.step_s, max_s=body.max_s)
+        return WrapUpPolicyOut.of(await wrap_up_policies(request).set(auth.principal, policy), auth.principal)
 
     return router

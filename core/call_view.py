@@ -280,8 +280,8 @@ def reconcile_legs(legs: Sequence[CallLeg], event: CallReconciled) -> list[CallL
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallNotes:
     """What the consoles show that the calls table does not keep: the IVR's path as the caller
-    heard it (Chinese labels) and why it routed the call so; the appointment's spoken address and
-    office (the seat's screen pop); since when the caller waits in a queue (the supervisor's
+    heard it (Chinese labels) and why it routed the call so; the address the caller said and the
+    appointment's office (the seat's screen pop); since when the caller waits in a queue (the supervisor's
     board). Kept in memory and, for a call not in memory, read back from its trail."""
 
     ivr_labels: tuple[str, ...] = ()
@@ -298,7 +298,8 @@ def project_notes(notes: CallNotes, event: DomainEvent) -> CallNotes:
     """The notes after `event` (the IVR's last word wins; the wait runs from the first
     `CallQueued` until an answer, a give-up, the end or a transfer)."""
     if isinstance(event, IvrRouted):
-        return replace(notes, ivr_labels=event.path_labels, ivr_why=event.why)
+        address = event.spoken_address or notes.address
+        return replace(notes, ivr_labels=event.path_labels, ivr_why=event.why, address=address)
     if isinstance(event, AppointmentRequested):
         return replace(notes, address=event.spoken_address, appointment_office_id=event.office_id)
     if isinstance(event, CallQueued) and notes.waiting_since is None:

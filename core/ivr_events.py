@@ -71,6 +71,7 @@ class IvrRouted(_CallerEvent):
     category: str | None = None
     district_code: str | None = None
     office_id: OfficeId | None = None
+    spoken_address: str = ""  # the address the caller said, as recognised ("" : none asked)
     ivr_seconds: float = 0.0
 
 

@@ -56,6 +56,7 @@ class _Session:
     labels: list[str] = field(default_factory=list)
     district: str | None = None
     office: OfficeId | None = None
+    spoken_address: str = ""  # what the caller said at the address step (recognised text)
 
     def chose(self, step: str, label: str) -> None:
         """The caller took a step of the menus: `step` for the path, `label` for people."""
@@ -232,6 +233,7 @@ class IvrService:
                 reason = IvrReason.ADDRESS_NOT_RECOGNISED
                 await ch.stream_file(self._p("address_not_heard"))
                 continue
+            s.spoken_address = text
             candidates = self._lookup.lookup(text)
             if not candidates:
                 reason = IvrReason.ADDRESS_UNKNOWN
@@ -347,6 +349,7 @@ class IvrService:
                 category=d.category,
                 district_code=s.district,
                 office_id=s.office,
+                spoken_address=s.spoken_address,
                 ivr_seconds=self._elapsed(s),
             )
         )
