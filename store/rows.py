@@ -53,8 +53,9 @@ def or_default(default: Any) -> Callable[[Any], Any]:
 
 
 class RowMapper(Generic[D]):
-    """Reads a `cls` dataclass from a row: each field from the column of its name (or the one
-    `columns` names for it), through `convert[field]` where one is given."""
+    """Reads a `cls` dataclass from a row (or any object holding its fields): each field from the
+    attribute of its name (or the column `columns` names for it), through `convert[field]` where
+    one is given."""
 
     def __init__(
         self,
