@@ -115,8 +115,7 @@ class CallRepository(Repo):
         return True
 
     def trail(self, call_id: CallId) -> list[CallTrailEntry]:
-        q = select(CallEventRow).where(CallEventRow.call_id == call_id).order_by(CallEventRow.id)
-        return self._list(q, _trail_from_row)
+        return self._list_by(CallEventRow, _trail_from_row, CallEventRow.id, call_id=call_id)
 
     def count(self) -> int:
         return self._count(CallRow)
@@ -136,12 +135,9 @@ class CallRepository(Repo):
 
     def legs(self, call_id: CallId) -> list[CallLeg]:
         """The call's legs in the order they answered."""
-        q = (
-            select(CallLegRow)
-            .where(CallLegRow.call_id == call_id)
-            .order_by(CallLegRow.answered_at, CallLegRow.id)
+        return self._list_by(
+            CallLegRow, _leg_from_row, CallLegRow.answered_at, CallLegRow.id, call_id=call_id
         )
-        return self._list(q, _leg_from_row)
 
 
 # --- teams, seats, users ---------------------------------------------------------------------
@@ -161,7 +157,7 @@ class TeamRepository(Repo):
         return self._get(TeamRow, team_id, _team_from_row, "团队不存在", team_id=team_id)
 
     def all(self) -> list[Team]:
-        return self._list(select(TeamRow).order_by(TeamRow.id), _team_from_row)
+        return self._list_by(TeamRow, _team_from_row, TeamRow.id)
 
 
 class SeatRepository(Repo):
@@ -173,12 +169,10 @@ class SeatRepository(Repo):
         return self._get(SeatRow, seat_id, _seat_from_row, "坐席不存在", seat_id=seat_id)
 
     def by_team(self, team_id: TeamId) -> list[Seat]:
-        return self._list(
-            select(SeatRow).where(SeatRow.team_id == team_id).order_by(SeatRow.id), _seat_from_row
-        )
+        return self._list_by(SeatRow, _seat_from_row, SeatRow.id, team_id=team_id)
 
     def all(self) -> list[Seat]:
-        return self._list(select(SeatRow).order_by(SeatRow.id), _seat_from_row)
+        return self._list_by(SeatRow, _seat_from_row, SeatRow.id)
 
 
 class UserRepository(Repo):
@@ -347,12 +341,7 @@ class WorkOrderRepository(Repo):
         return self._list(q, _order_from_row)
 
     def calls_of(self, order_id: WorkOrderId) -> list[MissedCall]:
-        q = (
-            select(WorkOrderCallRow)
-            .where(WorkOrderCallRow.order_id == order_id)
-            .order_by(WorkOrderCallRow.at)
-        )
-        return self._list(q, _missed_call_from_row)
+        return self._list_by(WorkOrderCallRow, _missed_call_from_row, WorkOrderCallRow.at, order_id=order_id)
 
     def count_missed_calls(self) -> int:
         return self._count(WorkOrderCallRow)
@@ -385,12 +374,8 @@ class TranscriptRepository(Repo):
             return True
 
     def for_call(self, call_id: CallId) -> list[TranscriptLine]:
-        q = (
-            select(TranscriptRow)
-            .where(TranscriptRow.call_id == call_id)
-            .order_by(TranscriptRow.start_s, TranscriptRow.seq)
-        )
-        return self._list(q, _transcript_from_row)
+        order = (TranscriptRow.start_s, TranscriptRow.seq)
+        return self._list_by(TranscriptRow, _transcript_from_row, *order, call_id=call_id)
 
 
 class SurveyRepository(Repo):

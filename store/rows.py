@@ -124,6 +124,10 @@ class Repo:
         with self._db.session() as s:
             return [mapper(r) for r in s.scalars(query)]
 
+    def _list_by(self, row_type: type[R], mapper: Callable[[R], T], *order_by: Any, **equal: Any) -> list[T]:
+        """The rows whose columns equal `equal` (none: every row), in the order `order_by`."""
+        return self._list(select(row_type).filter_by(**equal).order_by(*order_by), mapper)
+
     def _first(self, query: Select[R], mapper: Callable[[R], T]) -> T | None:
         with self._db.session() as s:
             row = s.scalar(query)
