@@ -17,7 +17,7 @@ from callbacks.events import AttemptOutcome
 from callbacks.retry import CallbackAttempt
 from core.ids import WorkOrderId
 from store.models import CallbackAttemptRow, WorkOrderMarkRow
-from store.rows import Repo, RowMapper, optional, row_values
+from store.rows import Repo, RowMapper, chunks, optional, row_values
 
 _attempt_from_row = RowMapper(CallbackAttempt, columns={"attempt_id": "id"}, outcome=optional(AttemptOutcome))
 _UNFINISHED = {"finished_at": None, "outcome": None, "counted": False, "retry_at": None}
@@ -67,7 +67,7 @@ class CallbackLedgerRepository(Repo):
     def attempts_of(self, order_ids: Sequence[WorkOrderId]) -> dict[WorkOrderId, list[CallbackAttempt]]:
         out: dict[WorkOrderId, list[CallbackAttempt]] = {}
         with self._db.session() as s:
-            for chunk in _chunks(order_ids):
+            for chunk in chunks([str(i) for i in order_ids]):
                 q = (
                     select(CallbackAttemptRow)
                     .where(CallbackAttemptRow.order_id.in_(chunk))
@@ -94,14 +94,8 @@ class CallbackLedgerRepository(Repo):
     def marks_of(self, order_ids: Sequence[WorkOrderId]) -> dict[WorkOrderId, dict[str, str]]:
         out: dict[WorkOrderId, dict[str, str]] = {}
         with self._db.session() as s:
-            for chunk in _chunks(order_ids):
+            for chunk in chunks([str(i) for i in order_ids]):
                 q = select(WorkOrderMarkRow).where(WorkOrderMarkRow.order_id.in_(chunk))
                 for r in s.scalars(q):
                     out.setdefault(WorkOrderId(r.order_id), {})[r.key] = r.value
         return out
-
-
-def _chunks(ids: Sequence[WorkOrderId], size: int = 500) -> list[list[str]]:
-    """IN lists in pieces (SQLite allows a limited number of bound parameters)."""
-    items = [str(i) for i in ids]
-    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -9,7 +9,7 @@ once, where the mapper is made.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import fields
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -112,6 +112,12 @@ def require(s: Session, row_type: type[R], key: Any, message: str, **context: An
     if row is None:
         raise NotFound(message, **context)
     return row
+
+
+def chunks(items: Sequence[T], size: int = 500) -> list[Sequence[T]]:
+    """`items` in pieces of `size`, for IN lists (SQLite allows a limited number of bound
+    parameters)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class Repo:
