@@ -7,7 +7,8 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 from alembic import op
-import sqlalchemy as sa
+
+from store.migrations.ddl import create_table, json, string, utc
 
 
 revision = '0012'
@@ -17,12 +18,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('service_policies',
-    sa.Column('name', sa.String(length=40), nullable=False),
-    sa.Column('value', sa.JSON(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_by', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('name', name=op.f('pk_service_policies'))
+    create_table('service_policies',
+    string('name', 40),
+    json('value'),
+    utc('updated_at'),
+    string('updated_by', 64),
+    key=['name'],
     )
 
 
