@@ -503,6 +503,18 @@ class SeatWorkspace:
         except PbxActionFailed as exc:
             log.warning("Setvar %s on %s refused: %s", dialplan.VAR_TRANSFER_FROM, channel, exc.message)
 
+    async def mute(self, seat_id: SeatId, call_id: CallId, *, on: bool) -> None:
+        """The seat's microphone muted (or not) for the caller: res_mutestream on what the seat's
+        own leg sends to the PBX; the seat still hears the caller."""
+        channel = await self._live_call_channel(seat_id, call_id)
+        leg = self._seat_legs.get((call_id, seat_id))
+        view = self._views.get(call_id)
+        if leg is None and view is not None and view.record.direction == CallDirection.CALLBACK.value:
+            leg = channel  # a callback's channel is the seat's own phone (the Originate's)
+        if leg is None:
+            raise Conflict("未找到您的话路，暂时无法静音", call_id=call_id)
+        await self.control.mute_audio(leg, direction="in", on=on)
+
     async def hangup(self, seat_id: SeatId, call_id: CallId) -> None:
         caller_channel = await self._live_call_channel(seat_id, call_id)
         # Hang up the seat's own leg when we know it: the caller then goes on to the survey

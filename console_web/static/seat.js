@@ -14,6 +14,7 @@ let state = null;
 let clockSkew = 0; // server time minus browser time, in ms
 let callId = null; // the call shown in the call panel (screen pop, transcript, transfer, hang-up)
 let callLive = false;
+let muted = false; // this seat's microphone is muted on callId (AMI MuteAudio)
 let lastPop = null; // callId's screen pop
 // The consultation form belongs to ONE call, `recordId`. A new call takes the form over only when
 // nobody is typing in it: otherwise the form stays with its call (keystrokes keep going into that
@@ -142,6 +143,7 @@ async function extendWrapUp(auto = false) {
 async function openCall(id) {
   if (callId !== id) {
     callId = id;
+    muted = false;
     lastPop = null;
     segments.clear();
     $("transcript").replaceChildren();
@@ -212,6 +214,11 @@ function renderFile(f) {
 function updateCallButtons() {
   $("btn-transfer").disabled = !callLive;
   $("btn-hangup").disabled = !callLive;
+  if (!callLive) muted = false; // a call ends unmuted (its channel is gone)
+  $("btn-mute").disabled = !callLive;
+  $("btn-mute").textContent = muted ? "取消静音" : "静音";
+  $("btn-mute").setAttribute("aria-pressed", String(muted));
+  show($("muted-note"), callLive && muted);
 }
 
 // --- transcript ------------------------------------------------------------------------------------
@@ -453,6 +460,15 @@ $("transfer-form").addEventListener("submit", async (e) => {
     if (recordId === callId && !$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
   } catch (err) { $("transfer-error").textContent = err.message; }
 });
+// 静音: the caller stops hearing this seat (the seat still hears the caller) until unmuted.
+$("btn-mute").addEventListener("click", async () => {
+  const on = !muted;
+  try {
+    await send(`/api/seat/calls/${encodeURIComponent(callId)}/mute`, { on });
+    muted = on;
+  } catch (err) { notice(err.message); }
+  updateCallButtons();
+});
 $("btn-hangup").addEventListener("click", async () => {
   if (!confirm("确认挂断当前通话？")) return;
   try { await api(`/api/seat/calls/${encodeURIComponent(callId)}/hangup`, { method: "POST" }); } catch (err) { notice(err.message); }
@@ -543,6 +559,7 @@ const SHORTCUTS = [
   { keys: "Alt+4", code: "Digit4", label: "延长话后整理", run: () => press("btn-wrapup-extend") },
   { keys: "Alt+S", code: "KeyS", label: "保存咨询记录草稿", run: saveDraftNow },
   { keys: "Alt+Enter", code: "Enter", label: "提交咨询记录", run: () => press("btn-submit") },
+  { keys: "Alt+M", code: "KeyM", label: "静音 / 取消静音", run: () => press("btn-mute") },
   { keys: "Alt+T", code: "KeyT", label: "转接当前通话", run: () => press("btn-transfer") },
   { keys: "Alt+H", code: "KeyH", label: "挂机（需确认）", run: () => press("btn-hangup") },
   { keys: "?", key: "?", label: "显示 / 关闭本快捷键列表（输入框外）", run: toggleShortcuts },

@@ -184,6 +184,8 @@ PROBES: tuple[Probe, ...] = (
     P("POST", "/api/seat/calls/{call_id}/record/submit", f"/api/seat/calls/{B_CALL}/record/submit", "401 404 403 403 403 403", json={}),
     P("POST", "/api/seat/calls/{call_id}/transfer", f"/api/seat/calls/{A_CALL}/transfer", "401 bad 403 403 403 403", json={"kind": "seat", "target": "1002"}),
     P("POST", "/api/seat/calls/{call_id}/transfer", f"/api/seat/calls/{B_CALL}/transfer", "401 404 403 403 403 403", json={"kind": "seat", "target": "1002"}),
+    P("POST", "/api/seat/calls/{call_id}/mute", f"/api/seat/calls/{A_CALL}/mute", "401 bad 403 403 403 403", json={"on": True}),
+    P("POST", "/api/seat/calls/{call_id}/mute", f"/api/seat/calls/{B_CALL}/mute", "401 404 403 403 403 403", json={"on": True}),
     P("POST", "/api/seat/calls/{call_id}/hangup", f"/api/seat/calls/{A_CALL}/hangup", "401 bad 403 403 403 403"),
     P("POST", "/api/seat/calls/{call_id}/hangup", f"/api/seat/calls/{B_CALL}/hangup", "401 404 403 403 403 403"),
     P("POST", "/api/seat/login", "/api/seat/login", "401 down 403 403 403 403"),

@@ -460,3 +460,23 @@ def test_given_the_supervisor_board_when_the_city_supervisor_sets_the_wrap_up_ca
             browser.close()
     stored = ServicePolicyRepository(server.runtime.repos.db).wrap_up()
     assert stored.policy == WrapUpPolicy(step_s=30, max_s=120) and stored.updated_by == "banzhang"
+
+
+def test_given_a_call_when_the_seat_mutes_and_unmutes_then_its_own_leg_is_muted_in_the_pbx(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    with _seat_1001(server) as page:
+        _call(server, "13800000021")
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        mute = page.get_by_role("button", name="静音")
+        mute.click()
+        expect(page.get_by_role("button", name="取消静音")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#muted-note")).to_be_visible()
+        seat_leg = next(c for c in server.runtime.simulator.pbx.channels if c.endpoint == "1001")  # type: ignore[union-attr]
+        wait_until(lambda: seat_leg.muted == frozenset({"in"}), 10, "the seat's leg muted inbound")
+        page.keyboard.press("Alt+M")  # the shortcut unmutes
+        expect(page.get_by_role("button", name="静音")).to_have_attribute("aria-pressed", "false")
+        expect(page.locator("#muted-note")).to_be_hidden()
+        wait_until(lambda: seat_leg.muted == frozenset(), 10, "the seat's leg unmuted")
