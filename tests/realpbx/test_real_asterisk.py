@@ -537,9 +537,9 @@ async def test_seat_mute_silences_the_seat_for_the_caller_until_unmuted(hotline:
     await asyncio.to_thread(seat_leg.write_audio, pcm_tone(1000.0, 20.0))  # the seat speaks on
 
     async def heard_over(seconds: float) -> float | None:
-        start = len(call.received_audio())
+        mark = call.audio_mark()
         await asyncio.sleep(seconds)
-        return tone_hz(call.received_audio()[start:])
+        return tone_hz(call.audio_since(mark))
 
     before = await heard_over(3.0)
     assert before is not None and 900 <= before <= 1100, before
