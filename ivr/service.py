@@ -29,7 +29,6 @@ from core.ivr_events import (
 from ivr.errors import CallerHungUp
 from ivr.menu import MAIN_MENU, Action, MenuBook
 from ivr.ports import (
-    AddressCandidate,
     AddressLookup,
     AgiChannel,
     EventPublisher,
@@ -40,6 +39,7 @@ from ivr.ports import (
     SpeechSynth,
 )
 from ivr.variables import LINKEDID, ChannelVar
+from routing.nearest import AddressCandidate
 
 log = logging.getLogger(__name__)
 

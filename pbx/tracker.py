@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import TypedDict
@@ -269,21 +269,9 @@ class _Call:
         return last if last is not None and last.status is TransferStatus.PENDING else None
 
     def view(self) -> CallView:
+        """The snapshot: this state's fields of the same names."""
         assert self.direction is not None
-        return CallView(
-            call_id=self.call_id,
-            direction=self.direction,
-            status=self.status,
-            channel=self.channel,
-            caller_number=self.caller_number,
-            dialed=self.dialed,
-            offered_at=self.offered_at,
-            queue=self.queue,
-            position=self.position,
-            seat_id=self.seat_id,
-            answered_at=self.answered_at,
-            work_order_id=self.work_order_id,
-        )
+        return CallView(**{f.name: getattr(self, f.name) for f in fields(CallView)})
 
 
 Handler = Callable[[AmiEvent], list[DomainEvent]]

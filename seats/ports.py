@@ -12,6 +12,7 @@ from typing import Protocol
 
 from core.calls import CallRecord, CallTrailEntry, TranscriptLine
 from core.ids import CallId, OfficeId, SeatId
+from routing.nearest import AddressCandidate
 from routing.offices import Office
 from seats.models import Seat
 from seats.records import CheckedRecord, ConsultationRecord, UnsubmittedRecord
@@ -102,31 +103,6 @@ class OfficeDirectory(Protocol):
     def get(self, office_id: OfficeId) -> Office: ...
 
 
-class PlaceCandidate(Protocol):
-    """An office matching a typed address, with how sure the match is."""
-
-    @property
-    def office_id(self) -> str: ...
-
-    @property
-    def office_name(self) -> str: ...
-
-    @property
-    def office_address(self) -> str: ...
-
-    @property
-    def opening_hours(self) -> str: ...
-
-    @property
-    def district_code(self) -> str: ...
-
-    @property
-    def confidence(self) -> float: ...
-
-    @property
-    def reason(self) -> str: ...
-
-
 class OfficeLookup(Protocol):
     """The routing's office lookup: the registry in use (admins' edits included) and the address
     search over it."""
@@ -134,4 +110,4 @@ class OfficeLookup(Protocol):
     @property
     def registry(self) -> OfficeDirectory: ...
 
-    def lookup(self, text: str) -> Sequence[PlaceCandidate]: ...
+    def lookup(self, text: str) -> Sequence[AddressCandidate]: ...
