@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from core.events import DomainEvent
 from routing.nearest import AddressCandidate
 
 
@@ -80,12 +79,6 @@ class AgiChannel(Protocol):
         ...
 
     async def hangup(self) -> None: ...
-
-
-class EventPublisher(Protocol):
-    """Where events go (`core.bus.EventBus` fits)."""
-
-    async def publish(self, event: DomainEvent) -> None: ...
 
 
 class ServiceHours(Protocol):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypedDict
 
+from core.bus import EventPublisher
 from core.clock import Clock
 from core.ids import CallId, OfficeId
 from core.ivr_events import (
@@ -31,7 +32,6 @@ from ivr.menu import MAIN_MENU, Action, MenuBook
 from ivr.ports import (
     AddressLookup,
     AgiChannel,
-    EventPublisher,
     QueueRouter,
     QueueWaitEstimator,
     ServiceHours,

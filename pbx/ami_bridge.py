@@ -68,6 +68,7 @@ from panoramisk.actions import Action
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.manager import Manager
 
+from core.bus import EventPublisher
 from core.clock import Clock, SystemClock
 from core.errors import PbxActionFailed, PbxUnavailable
 from core.events import ComponentStatusChanged, DomainEvent, StateResynced
@@ -87,12 +88,6 @@ class TrackerLike(Protocol):
     def rebuild(
         self, channels: Sequence[AmiEvent], queue_status: Sequence[AmiEvent], at: datetime
     ) -> list[DomainEvent]: ...
-
-
-class EventPublisher(Protocol):
-    """The part of `core.bus.EventBus` the bridge uses."""
-
-    async def publish(self, event: DomainEvent) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
