@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Protocol
 
 from core.calls import CallRecord, CallTrailEntry, TranscriptLine
-from core.ids import CallId, OfficeId, SeatId
+from core.ids import CallId, OfficeId, SeatId, TeamId
 from routing.nearest import AddressCandidate
 from routing.offices import Office
-from seats.models import Seat
+from seats.models import Seat, Team
 from seats.records import CheckedRecord, ConsultationRecord, UnsubmittedRecord
 
 
@@ -48,12 +48,22 @@ class StoredTranscripts(Protocol):
     def for_call(self, call_id: CallId) -> Sequence[TranscriptLine]: ...
 
 
-class SeatRoster(Protocol):
-    """Every seat (`store.repositories.SeatRepository`)."""
+class SeatDirectory(Protocol):
+    """One seat by id (`store.repositories.SeatRepository`); raises `core.errors.NotFound`."""
 
     def get(self, seat_id: SeatId) -> Seat: ...
 
+
+class SeatRoster(SeatDirectory, Protocol):
+    """Every seat too."""
+
     def all(self) -> Sequence[Seat]: ...
+
+
+class TeamDirectory(Protocol):
+    """One team by id (`store.repositories.TeamRepository`)."""
+
+    def get(self, team_id: TeamId) -> Team: ...
 
 
 class Labelled(Protocol):

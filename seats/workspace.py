@@ -52,6 +52,7 @@ from seats.ports import (
     OfficeLookup,
     SeatRoster,
     StoredTranscripts,
+    TeamDirectory,
 )
 from seats.records import (
     ConsultationOutcome,
@@ -60,7 +61,7 @@ from seats.records import (
     UnsubmittedRecord,
     check_record,
 )
-from seats.service import SeatService, TeamDirectory
+from seats.service import SeatService
 from seats.state import SeatState
 from seats.workspace_views import (
     AddressChoice,
