@@ -28,7 +28,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from core.ids import SeatId, TeamId, UserId
@@ -135,11 +135,6 @@ class Principal(Account):
     """A logged-in user as the access model reads them (`seats.models.User.principal`)."""
 
     user_id: UserId
-
-    @classmethod
-    def of(cls, account: Account, user_id: UserId) -> Principal:
-        """`account` logged in as `user_id`: its `Account` fields and nothing else (no password hash)."""
-        return cls(user_id=user_id, **{f.name: getattr(account, f.name) for f in fields(Account)})
 
     @property
     def citywide(self) -> bool:

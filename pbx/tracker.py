@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import TypedDict
@@ -83,6 +83,7 @@ from core.call_events import (
 from core.calls import CallStatus
 from core.events import DomainEvent, StateResynced
 from core.ids import CallId, EventId, SeatId
+from core.values import copy_fields
 from pbx.ami_event import AmiEvent
 from pbx.misses import queue_miss
 
@@ -271,7 +272,7 @@ class _Call:
     def view(self) -> CallView:
         """The snapshot: this state's fields of the same names."""
         assert self.direction is not None
-        return CallView(**{f.name: getattr(self, f.name) for f in fields(CallView)})
+        return copy_fields(CallView, self)
 
 
 Handler = Callable[[AmiEvent], list[DomainEvent]]

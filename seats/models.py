@@ -13,6 +13,7 @@ from datetime import datetime
 
 from core.access import Account, Principal
 from core.ids import SeatId, TeamId, UserId
+from core.values import copy_fields
 
 
 class SeatKind(enum.StrEnum):
@@ -57,7 +58,7 @@ class User(Account):
     def principal(self) -> Principal:
         """Who this account acts as once logged in: what the access model reads, without the
         password hash."""
-        return Principal.of(self, self.id)
+        return copy_fields(Principal, self, user_id=self.id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -42,6 +42,7 @@ from core.ids import CallId, OfficeId, SeatId
 from core.ports import CallControl, LiveCalls
 from core.privacy import restore_masked
 from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason, SeatStatus
+from core.values import copy_fields
 from routing.queues import LegalCategory, QueueRules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
@@ -502,15 +503,11 @@ class SeatWorkspace:
             raise BackendUnavailable("地址路由尚未就绪")
         found = await offload(self._offices.lookup, text.strip())  # the pinyin index: CPU-bound
         return [
-            AddressChoice(
-                office_id=c.office_id,
-                office_name=c.office_name,
-                office_address=c.office_address,
-                opening_hours=c.opening_hours,
-                district_code=c.district_code,
+            copy_fields(
+                AddressChoice,
+                c,
                 district_name=self._districts.get(c.district_code, ""),
                 confidence=round(c.confidence, 3),
-                reason=c.reason,
             )
             for c in found
         ]
@@ -518,17 +515,7 @@ class SeatWorkspace:
 
 def _entry(said: TranscriptLine | TranscriptSegment, leg: str, stream_id: str) -> TranscriptEntry:
     """One line of the transcript, from the store (`TranscriptLine`) or the bus (`TranscriptSegment`)."""
-    return TranscriptEntry(
-        leg=leg,
-        leg_label=leg_label(leg),
-        stream_id=stream_id,
-        seq=said.seq,
-        text=said.text,
-        final=said.final,
-        start_s=said.start_s,
-        end_s=said.end_s,
-        at=said.at,
-    )
+    return copy_fields(TranscriptEntry, said, leg=leg, leg_label=leg_label(leg), stream_id=stream_id)
 
 
 def _unmasked(data: RecordInput, stored: ConsultationRecord | None) -> RecordInput:
