@@ -22,7 +22,7 @@ from core.bus import EventBus
 from core.errors import ConfigurationError, InvalidInput, PbxUnavailable
 from ivr.menu import load_menu
 from ivr.settings import AgiSettings
-from pbx.ami_bridge import AmiBridge, ReconnectPolicy
+from pbx.ami_bridge import AmiBridge, BridgeLimits, ReconnectPolicy
 from pbx.ami_control import AmiCallControl
 from pbx.settings import DEMO_AMI_SECRET, AmiSettings
 from pbx.tracker import CallTracker
@@ -185,15 +185,11 @@ async def reload_asterisk(
     returns (module, Asterisk's message) per module."""
     limit = settings.asterisk.reload_timeout_s
     bridge = AmiBridge(
-        host=settings.ami.host,
-        port=settings.ami.port,
-        username=settings.ami.username,
-        secret=settings.ami.secret.get_secret_value(),
+        settings.ami.login(),
         tracker=CallTracker(),
         bus=EventBus(),
         reconnect=ReconnectPolicy(initial=0.2, maximum=1.0),
-        connect_timeout=limit,
-        login_timeout=limit,
+        limits=BridgeLimits(connect_timeout=limit, login_timeout=limit),
     )
     where = f"{settings.ami.host}:{settings.ami.port}"
     await bridge.start()

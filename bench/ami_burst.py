@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO / "tests" / "pbx"))
 from fake_ami_server import frame  # noqa: E402
 
 from bench.ami_rig import start_rig  # noqa: E402
+from pbx.ami_bridge import BridgeLimits  # noqa: E402
 from pbx.tracker import CallTracker  # noqa: E402
 
 
@@ -57,7 +58,9 @@ def burst(count: int) -> bytes:
 
 
 async def run(events: int, queue: int, ping: float) -> None:
-    rig = await start_rig(CallTracker(), queue_maxsize=queue, ping_interval=ping, ping_timeout=ping / 2)
+    rig = await start_rig(
+        CallTracker(), BridgeLimits(queue_maxsize=queue, ping_interval=ping, ping_timeout=ping / 2)
+    )
     bridge, server = rig.bridge, rig.server
     data = burst(events)
     handled, elapsed = await rig.feed(data, events, budget=120, poll=0.005)

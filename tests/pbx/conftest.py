@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_ami_server import BusLog, FakeAmiServer, RecordingTracker, eventually
 
 from core.bus import EventBus
-from pbx.ami_bridge import AmiBridge, ReconnectPolicy
+from pbx.ami_bridge import AmiBridge, BridgeLimits, ReconnectPolicy
+from pbx.settings import AmiLogin
 
 
 @pytest.fixture
@@ -55,18 +57,17 @@ async def make_bridge(
     bridges: list[AmiBridge] = []
 
     async def make(**overrides: Any) -> AmiBridge:
-        config: dict[str, Any] = {
-            "host": "127.0.0.1",
-            "port": ami_server.port,
-            "username": ami_server.username,
-            "secret": ami_server.secret,
-            "tracker": recording_tracker,
-            "bus": bus_log.bus,
-            "reconnect": ReconnectPolicy(initial=0.01, maximum=0.05, jitter=0.0),
-            "ping_interval": 60.0,
-        }
-        config.update(overrides)
-        bridge = AmiBridge(**config)
+        # Overrides name the bridge's keyword arguments, or a field of its login or its limits.
+        def taken(kind: type[AmiLogin | BridgeLimits]) -> dict[str, Any]:
+            names = {f.name for f in fields(kind)}
+            return {k: overrides.pop(k) for k in list(overrides) if k in names}
+
+        login = AmiLogin("127.0.0.1", ami_server.port, ami_server.username, ami_server.secret)
+        login = replace(login, **taken(AmiLogin))
+        limits = BridgeLimits(**({"ping_interval": 60.0} | taken(BridgeLimits)))
+        reconnect = ReconnectPolicy(initial=0.01, maximum=0.05, jitter=0.0)
+        config: dict[str, Any] = {"tracker": recording_tracker, "bus": bus_log.bus, "reconnect": reconnect}
+        bridge = AmiBridge(login, limits=limits, **(config | overrides))
         bridges.append(bridge)
         await bridge.start()
         return bridge
