@@ -119,8 +119,8 @@ class SeatList(Protocol):
 class Account:
     """What an account is to the access model: its login and shown name, its role, and what it is
     bound to (a seat user's seat, a scoped supervisor's team or district). The stored account
-    (`seats.models.User`, with its id and password hash) and the logged-in `Principal` both are
-    one, so these fields are declared here once."""
+    (`seats.models.User`, with its id and password hash) and the logged-in `Principal` are both
+    accounts: these fields are declared once, here."""
 
     username: str
     display_name: str
