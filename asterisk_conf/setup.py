@@ -22,7 +22,7 @@ from core.bus import EventBus
 from core.errors import ConfigurationError, InvalidInput, PbxUnavailable
 from ivr.menu import load_menu
 from ivr.settings import AgiSettings
-from pbx.ami_bridge import AmiBridge, BridgeLimits, ReconnectPolicy
+from pbx.ami_bridge import AmiBridge, ReconnectPolicy
 from pbx.ami_control import AmiCallControl
 from pbx.settings import DEMO_AMI_SECRET, AmiSettings
 from pbx.tracker import CallTracker
@@ -189,7 +189,8 @@ async def reload_asterisk(
         tracker=CallTracker(),
         bus=EventBus(),
         reconnect=ReconnectPolicy(initial=0.2, maximum=1.0),
-        limits=BridgeLimits(connect_timeout=limit, login_timeout=limit),
+        connect_timeout=limit,
+        login_timeout=limit,
     )
     where = f"{settings.ami.host}:{settings.ami.port}"
     await bridge.start()

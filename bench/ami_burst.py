@@ -22,7 +22,6 @@ sys.path.insert(0, str(REPO / "tests" / "pbx"))
 from fake_ami_server import frame  # noqa: E402
 
 from bench.ami_rig import start_rig  # noqa: E402
-from pbx.ami_bridge import BridgeLimits  # noqa: E402
 from pbx.tracker import CallTracker  # noqa: E402
 
 
@@ -58,9 +57,7 @@ def burst(count: int) -> bytes:
 
 
 async def run(events: int, queue: int, ping: float) -> None:
-    rig = await start_rig(
-        CallTracker(), BridgeLimits(queue_maxsize=queue, ping_interval=ping, ping_timeout=ping / 2)
-    )
+    rig = await start_rig(CallTracker(), queue_maxsize=queue, ping_interval=ping, ping_timeout=ping / 2)
     bridge, server = rig.bridge, rig.server
     data = burst(events)
     handled, elapsed = await rig.feed(data, events, budget=120, poll=0.005)

@@ -16,7 +16,7 @@ from fake_ami_server import FakeAmiServer
 
 from core.bus import EventBus
 from core.events import DomainEvent
-from pbx.ami_bridge import AmiBridge, BridgeLimits
+from pbx.ami_bridge import AmiBridge
 from pbx.settings import AmiLogin
 
 
@@ -48,13 +48,13 @@ class AmiRig:
         await self.server.close()
 
 
-async def start_rig(tracker: Any, limits: BridgeLimits) -> AmiRig:
-    """The rig, its bridge built with `tracker` and `limits` (queue size, keepalive)."""
+async def start_rig(tracker: Any, **bridge_options: Any) -> AmiRig:
+    """The rig, its bridge built with `tracker` and `bridge_options` (queue size, keepalive)."""
     server = FakeAmiServer()
     await server.start()
     bus = EventBus()
     login = AmiLogin("127.0.0.1", server.port, server.username, server.secret)
-    bridge = AmiBridge(login, tracker=tracker, bus=bus, limits=limits)
+    bridge = AmiBridge(login, tracker=tracker, bus=bus, **bridge_options)
     rig = AmiRig(server, bus, bridge)
 
     async def count(_: DomainEvent) -> None:

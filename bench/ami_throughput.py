@@ -25,7 +25,6 @@ from fake_ami_server import RecordingTracker, server_stream, trace_events, trace
 from panoramisk.ami_protocol import AMIProtocol  # noqa: E402
 
 from bench.ami_rig import start_rig  # noqa: E402
-from pbx.ami_bridge import BridgeLimits  # noqa: E402
 
 try:
     from pbx.tracker import CallTracker
@@ -67,7 +66,7 @@ def raw_panoramisk(stream: bytes, expected: int, budget: float) -> tuple[int, fl
 
 async def through_bridge(stream: bytes, expected: int, budget: float) -> tuple[int, float, int]:
     tracker: Any = CallTracker() if CallTracker is not None else RecordingTracker()
-    rig = await start_rig(tracker, BridgeLimits(ping_interval=60.0))
+    rig = await start_rig(tracker, ping_interval=60.0)
     handled, elapsed = await rig.feed(stream, expected, budget=budget, poll=0.001)
     await rig.stop()
     return handled, elapsed, rig.published

@@ -113,25 +113,6 @@ class ReconnectPolicy:
         return base * (1 - self.jitter * rng.random())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BridgeLimits:
-    """The bridge's bounds: raw messages held before reading slows down (`queue_maxsize`; reading
-    pauses at half, resumes at a quarter), and how long a connect, a login and the snapshot may
-    take; a Ping goes out after `ping_interval` seconds without a byte and must be answered in
-    `ping_timeout`."""
-
-    queue_maxsize: int = 10_000
-    connect_timeout: float = 5.0
-    login_timeout: float = 5.0
-    snapshot_timeout: float = 10.0
-    ping_interval: float = 10.0
-    ping_timeout: float = 5.0
-
-    def __post_init__(self) -> None:
-        if self.queue_maxsize < 4:
-            raise ValueError("queue_maxsize must be at least 4")
-
-
 @dataclass(frozen=True, slots=True)
 class AmiBridgeStatus:
     connected: bool  # logged in (the snapshot may still be in progress)
@@ -249,18 +230,30 @@ class AmiBridge:
         bus: EventPublisher,
         clock: Clock | None = None,
         reconnect: ReconnectPolicy | None = None,
-        limits: BridgeLimits | None = None,
+        queue_maxsize: int = 10_000,
+        connect_timeout: float = 5.0,
+        login_timeout: float = 5.0,
+        snapshot_timeout: float = 10.0,
+        ping_interval: float = 10.0,
+        ping_timeout: float = 5.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
+        if queue_maxsize < 4:
+            raise ValueError("queue_maxsize must be at least 4")
         self._login = login
-        self._limits = limits = limits or BridgeLimits()
         self._tracker = tracker
         self._bus = bus
         self._clock: Clock = clock or SystemClock()
         self._policy = reconnect or ReconnectPolicy()
-        self._high_water = limits.queue_maxsize // 2
-        self._low_water = limits.queue_maxsize // 4
+        self._maxsize = queue_maxsize
+        self._high_water = queue_maxsize // 2
+        self._low_water = queue_maxsize // 4
+        self._connect_timeout = connect_timeout
+        self._login_timeout = login_timeout
+        self._snapshot_timeout = snapshot_timeout
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
         self._sleep = sleep
         self._rng = rng or random.Random()
 
@@ -294,7 +287,7 @@ class AmiBridge:
             raise RuntimeError("AmiBridge already started")
         loop = asyncio.get_running_loop()
         self._stopping = False
-        self._queue = asyncio.Queue(maxsize=self._limits.queue_maxsize)
+        self._queue = asyncio.Queue(maxsize=self._maxsize)
         self._manager = _BridgeManager(
             self._connection_lost,
             **asdict(self._login),
@@ -522,7 +515,7 @@ class AmiBridge:
             try:
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow stop()'s
                 # cancellation when a refused connect fails at the same moment.
-                async with asyncio.timeout(self._limits.connect_timeout):
+                async with asyncio.timeout(self._connect_timeout):
                     transport, protocol = await loop.create_connection(
                         _BridgeProtocol, self._login.host, self._login.port
                     )
@@ -541,7 +534,7 @@ class AmiBridge:
             assert login is not None  # set by connection_made, since the config has a username
             # asyncio.wait, not wait_for: cancelling the login future would break panoramisk's
             # own done-callback on it.
-            done, _ = await asyncio.wait({login}, timeout=self._limits.login_timeout)
+            done, _ = await asyncio.wait({login}, timeout=self._login_timeout)
             if not done:
                 raise _SessionFailed("AMI login timed out")
             if login.cancelled() or login.exception() is not None:
@@ -576,13 +569,10 @@ class AmiBridge:
     async def _take_snapshot(self) -> _Snapshot:
         try:
             channels = await run_action(
-                self,
-                {"Action": "CoreShowChannels"},
-                as_list=None,
-                reply_timeout=self._limits.snapshot_timeout,
+                self, {"Action": "CoreShowChannels"}, as_list=None, reply_timeout=self._snapshot_timeout
             )
             queues = await run_action(
-                self, {"Action": "QueueStatus"}, as_list=None, reply_timeout=self._limits.snapshot_timeout
+                self, {"Action": "QueueStatus"}, as_list=None, reply_timeout=self._snapshot_timeout
             )
         except (PbxUnavailable, PbxActionFailed) as exc:
             raise _SessionFailed(f"AMI snapshot failed: {exc.message}") from exc
@@ -605,14 +595,12 @@ class AmiBridge:
         missing only if nothing at all came in while waiting for it.
         """
         while not lost.is_set():
-            await asyncio.sleep(self._limits.ping_interval)
-            if self._reading_paused or self._received_since(time.monotonic() - self._limits.ping_interval):
+            await asyncio.sleep(self._ping_interval)
+            if self._reading_paused or self._received_since(time.monotonic() - self._ping_interval):
                 continue
             sent_at = time.monotonic()
             try:
-                await run_action(
-                    self, {"Action": "Ping"}, as_list=False, reply_timeout=self._limits.ping_timeout
-                )
+                await run_action(self, {"Action": "Ping"}, as_list=False, reply_timeout=self._ping_timeout)
             except PbxUnavailable as exc:
                 if exc.context.get("reason") == "timeout" and (
                     self._reading_paused or self._received_since(sent_at)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_ami_server import BusLog, FakeAmiServer, RecordingTracker, eventually
 
 from core.bus import EventBus
-from pbx.ami_bridge import AmiBridge, BridgeLimits, ReconnectPolicy
+from pbx.ami_bridge import AmiBridge, ReconnectPolicy
 from pbx.settings import AmiLogin
 
 
@@ -57,17 +57,18 @@ async def make_bridge(
     bridges: list[AmiBridge] = []
 
     async def make(**overrides: Any) -> AmiBridge:
-        # Overrides name the bridge's keyword arguments, or a field of its login or its limits.
-        def taken(kind: type[AmiLogin | BridgeLimits]) -> dict[str, Any]:
-            names = {f.name for f in fields(kind)}
-            return {k: overrides.pop(k) for k in list(overrides) if k in names}
-
+        # Overrides name the bridge's keyword arguments or a field of its login.
         login = AmiLogin("127.0.0.1", ami_server.port, ami_server.username, ami_server.secret)
-        login = replace(login, **taken(AmiLogin))
-        limits = BridgeLimits(**({"ping_interval": 60.0} | taken(BridgeLimits)))
-        reconnect = ReconnectPolicy(initial=0.01, maximum=0.05, jitter=0.0)
-        config: dict[str, Any] = {"tracker": recording_tracker, "bus": bus_log.bus, "reconnect": reconnect}
-        bridge = AmiBridge(login, limits=limits, **(config | overrides))
+        login = replace(
+            login, **{f.name: overrides.pop(f.name) for f in fields(AmiLogin) if f.name in overrides}
+        )
+        config: dict[str, Any] = {
+            "tracker": recording_tracker,
+            "bus": bus_log.bus,
+            "reconnect": ReconnectPolicy(initial=0.01, maximum=0.05, jitter=0.0),
+            "ping_interval": 60.0,
+        }
+        bridge = AmiBridge(login, **(config | overrides))
         bridges.append(bridge)
         await bridge.start()
         return bridge
