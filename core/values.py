@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 V = TypeVar("V", bound="DataclassInstance")
 
 
-def copy_fields(cls: type[V], source: object, **given: Any) -> V:
+def copy_fields(cls: type[V], source: object, /, **given: Any) -> V:
     """A `cls` (a dataclass) whose fields are those in `given`, every other one read from the
     attribute of the same name on `source`. A field `source` lacks raises `AttributeError`; a name
     in `given` that `cls` lacks raises `TypeError`, as in the constructor."""

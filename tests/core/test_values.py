@@ -44,3 +44,13 @@ def test_given_a_source_without_a_field_when_copied_then_it_says_so() -> None:
 def test_given_a_name_the_class_lacks_when_copied_then_the_constructor_refuses_it() -> None:
     with pytest.raises(TypeError):
         copy_fields(Snapshot, Snapshot(name="a", count=1), colour="red")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sourced:
+    cls: str
+    source: str
+
+
+def test_given_fields_named_cls_and_source_when_given_then_they_are_fields_not_the_arguments() -> None:
+    assert copy_fields(Sourced, object(), cls="a", source="b") == Sourced(cls="a", source="b")
