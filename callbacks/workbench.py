@@ -24,10 +24,10 @@ from callbacks.assignment import seat_pools, serves
 from callbacks.events import CloseOutcome
 from callbacks.models import OPEN_STATUSES, WorkOrder, WorkOrderStatus
 from callbacks.policy import CITYWIDE_POOL_NAME, CITYWIDE_TEAM
-from callbacks.ports import RosterSeat, SeatList, TeamList, WorkOrderStore
+from callbacks.ports import WorkOrderStore
 from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy, SlaState
-from core.access import Principal, Role, Scope, TeamLike
+from core.access import Principal, Role, RosterSeat, Scope, SeatList, TeamLike, TeamList
 from core.blocking import offload
 from core.clock import CHINA_TZ, Clock
 from core.errors import InvalidInput, NotFound, PbxUnavailable, PermissionDenied
