@@ -212,6 +212,7 @@ function renderFile(f) {
 }
 
 function updateCallButtons() {
+  $("btn-appointment").disabled = !callId;
   $("btn-transfer").disabled = !callLive;
   $("btn-hangup").disabled = !callLive;
   if (!callLive) muted = false; // a call ends unmuted (its channel is gone)
@@ -440,6 +441,30 @@ async function fillTargets() {
   const firstOk = items.findIndex((i) => !i.disabled);
   sel.selectedIndex = firstOk;
 }
+// 预约回拨: a callback time agreed with the caller (China time); the order becomes this seat's.
+function nextWorkingMorning() {
+  const d = new Date(Date.now() + clockSkew + 8 * 3600 * 1000); // China wall time, read as UTC
+  d.setUTCDate(d.getUTCDate() + (d.getUTCDay() === 5 ? 3 : d.getUTCDay() === 6 ? 2 : 1));
+  return `${d.toISOString().slice(0, 10)}T10:00`;
+}
+$("btn-appointment").addEventListener("click", () => {
+  $("appointment-error").textContent = "";
+  $("appointment-form").reset();
+  $("appointment-at").value = nextWorkingMorning();
+  $("appointment-dialog").showModal();
+});
+$("appointment-cancel").addEventListener("click", () => $("appointment-dialog").close());
+$("appointment-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const at = $("appointment-at").value;
+  if (!at) { $("appointment-error").textContent = "请选择回拨时间"; return; }
+  try {
+    const o = await send("/api/orders/appointments", { call_id: callId, at: `${at}:00+08:00`, note: $("appointment-note").value });
+    $("appointment-dialog").close();
+    notice(`已预约 ${o.scheduled_local} 回拨，工单 ${o.order_no}`);
+    if (lastPop) openCall(callId);
+  } catch (err) { $("appointment-error").textContent = err.message; }
+});
 $("btn-transfer").addEventListener("click", async () => {
   try { targets = await api("/api/seat/transfer-targets"); } catch (err) { notice(err.message); return; }
   $("transfer-error").textContent = "";
@@ -608,6 +633,9 @@ function onEvent(ev) {
       break;
     case "SurveyAnswered":
       applyRating(d);
+      break;
+    case "WorkOrderSlaWarning":
+      if (d.seat_id === me.seat_id) notice(`工单 ${d.order_no} 已到约定回拨时间或即将超时（时限 ${when(d.deadline)}），请及时回拨。`);
       break;
     case "ComponentStatusChanged":
       loadAsrStatus();
