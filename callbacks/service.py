@@ -190,38 +190,22 @@ class CallbackService:
                 )
             )
             return None
-        fresh = WorkOrder(
-            id=WorkOrderId(new_id("wo_")),
-            caller_number=decision.caller_number,
-            reason=decision.reason,
+        order, created = await self._open_or_join(
+            decision.call_id,
+            decision.caller_number,
+            decision.reason,
+            decision.at,
             status=WorkOrderStatus.POOL,
             team_id=decision.team_id,
-            created_at=decision.at,
             deadline=self._sla.deadline(decision.at),
         )
-        miss = MissedCall(call_id=decision.call_id, order_id=fresh.id, reason=decision.reason, at=decision.at)
-        order, created = await offload(self._record, miss, fresh)
         opened_by_this_call = created or await self._opened_by(order, decision.call_id)
         if opened_by_this_call and decision.skill:
             await offload(self._ledger.add_mark, order.id, SKILL_MARK, decision.skill, decision.at)
         if not order.status.is_open:
             return order  # a replay of a call whose order is already done: nothing to announce
         if opened_by_this_call:
-            log.info("work order %s opened for %s", order.id, mask_number(order.caller_number))
-            await self._bus.publish(
-                WorkOrderCreated(
-                    at=decision.at,
-                    event_id=EventId(f"{order.id}:created"),
-                    order_id=order.id,
-                    team_id=order.team_id,
-                    call_id=decision.call_id,
-                    reason=decision.reason,
-                    caller_number=order.caller_number,
-                    deadline=order.deadline,
-                    district_code=decision.district_code,
-                    order_no=order.order_no,
-                )
-            )
+            await self._announce_opened(order, decision.call_id, decision.at, decision.district_code)
         else:
             await self._bus.publish(
                 WorkOrderMissAdded(
@@ -236,6 +220,56 @@ class CallbackService:
                 )
             )
         return order
+
+    async def _open_or_join(
+        self,
+        call_id: CallId,
+        caller_number: str,
+        reason: MissReason,
+        at: datetime,
+        *,
+        status: WorkOrderStatus,
+        team_id: TeamId | None,
+        deadline: datetime,
+        owner_seat_id: SeatId | None = None,
+        misses: int = 1,
+        scheduled_for: datetime | None = None,
+    ) -> tuple[WorkOrder, bool]:
+        """Call `call_id` on the caller's open order, or on a new one made of the rest; (the order,
+        whether it is new). Once per call: a call already recorded gives its order back."""
+        fresh = WorkOrder(
+            id=WorkOrderId(new_id("wo_")),
+            caller_number=caller_number,
+            reason=reason,
+            status=status,
+            team_id=team_id,
+            owner_seat_id=owner_seat_id,
+            created_at=at,
+            deadline=deadline,
+            misses=misses,
+            scheduled_for=scheduled_for,
+        )
+        miss = MissedCall(call_id=call_id, order_id=fresh.id, reason=reason, at=at)
+        return await offload(self._record, miss, fresh)
+
+    async def _announce_opened(
+        self, order: WorkOrder, call_id: CallId, at: datetime, district_code: str | None = None
+    ) -> None:
+        log.info("work order %s opened for %s", order.id, mask_number(order.caller_number))
+        await self._bus.publish(
+            WorkOrderCreated(
+                at=at,
+                event_id=EventId(f"{order.id}:created"),
+                order_id=order.id,
+                team_id=order.team_id,
+                call_id=call_id,
+                reason=order.reason,
+                caller_number=order.caller_number,
+                deadline=order.deadline,
+                district_code=district_code,
+                order_no=order.order_no,
+            )
+        )
 
     def _record(self, miss: MissedCall, fresh: WorkOrder) -> tuple[WorkOrder, bool]:
         """Blocking (two transactions at worst): called through `offload`."""
@@ -290,34 +324,20 @@ class CallbackService:
         if existing is not None:
             order = existing
         else:
-            fresh = WorkOrder(
-                id=WorkOrderId(new_id("wo_")),
-                caller_number=number,
-                reason=MissReason.APPOINTMENT,
+            order, created = await self._open_or_join(
+                call_id,
+                number,
+                MissReason.APPOINTMENT,
+                now,
                 status=WorkOrderStatus.ASSIGNED,
                 team_id=who.team_id,
                 owner_seat_id=who.id,
-                created_at=now,
                 deadline=deadline,
                 misses=0,
                 scheduled_for=at,
             )
-            made = MissedCall(call_id=call_id, order_id=fresh.id, reason=MissReason.APPOINTMENT, at=now)
-            order, created = await offload(self._record, made, fresh)
             if created:
-                await self._bus.publish(
-                    WorkOrderCreated(
-                        at=now,
-                        event_id=EventId(f"{order.id}:created"),
-                        order_id=order.id,
-                        team_id=order.team_id,
-                        call_id=call_id,
-                        reason=MissReason.APPOINTMENT,
-                        caller_number=order.caller_number,
-                        deadline=order.deadline,
-                        order_no=order.order_no,
-                    )
-                )
+                await self._announce_opened(order, call_id, now)
         if order.scheduled_for != at or order.owner_seat_id != who.id:
             # The caller's order already open (a missed call before): it is this seat's, for `at`.
             moved = replace(
