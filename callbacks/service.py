@@ -190,15 +190,16 @@ class CallbackService:
                 )
             )
             return None
-        order, created = await self._open_or_join(
-            decision.call_id,
-            decision.caller_number,
-            decision.reason,
-            decision.at,
+        fresh = WorkOrder(
+            id=WorkOrderId(new_id("wo_")),
+            caller_number=decision.caller_number,
+            reason=decision.reason,
             status=WorkOrderStatus.POOL,
             team_id=decision.team_id,
+            created_at=decision.at,
             deadline=self._sla.deadline(decision.at),
         )
+        order, created = await self._open_or_join(decision.call_id, fresh)
         opened_by_this_call = created or await self._opened_by(order, decision.call_id)
         if opened_by_this_call and decision.skill:
             await offload(self._ledger.add_mark, order.id, SKILL_MARK, decision.skill, decision.at)
@@ -221,35 +222,10 @@ class CallbackService:
             )
         return order
 
-    async def _open_or_join(
-        self,
-        call_id: CallId,
-        caller_number: str,
-        reason: MissReason,
-        at: datetime,
-        *,
-        status: WorkOrderStatus,
-        team_id: TeamId | None,
-        deadline: datetime,
-        owner_seat_id: SeatId | None = None,
-        misses: int = 1,
-        scheduled_for: datetime | None = None,
-    ) -> tuple[WorkOrder, bool]:
-        """Call `call_id` on the caller's open order, or on a new one made of the rest; (the order,
-        whether it is new). Once per call: a call already recorded gives its order back."""
-        fresh = WorkOrder(
-            id=WorkOrderId(new_id("wo_")),
-            caller_number=caller_number,
-            reason=reason,
-            status=status,
-            team_id=team_id,
-            owner_seat_id=owner_seat_id,
-            created_at=at,
-            deadline=deadline,
-            misses=misses,
-            scheduled_for=scheduled_for,
-        )
-        miss = MissedCall(call_id=call_id, order_id=fresh.id, reason=reason, at=at)
+    async def _open_or_join(self, call_id: CallId, fresh: WorkOrder) -> tuple[WorkOrder, bool]:
+        """Call `call_id` on the caller's open order, or on `fresh`; (the order, whether it is
+        new). Once per call: a call already recorded gives its order back."""
+        miss = MissedCall(call_id=call_id, order_id=fresh.id, reason=fresh.reason, at=fresh.created_at)
         return await offload(self._record, miss, fresh)
 
     async def _announce_opened(
@@ -324,18 +300,19 @@ class CallbackService:
         if existing is not None:
             order = existing
         else:
-            order, created = await self._open_or_join(
-                call_id,
-                number,
-                MissReason.APPOINTMENT,
-                now,
+            fresh = WorkOrder(
+                id=WorkOrderId(new_id("wo_")),
+                caller_number=number,
+                reason=MissReason.APPOINTMENT,
                 status=WorkOrderStatus.ASSIGNED,
                 team_id=who.team_id,
                 owner_seat_id=who.id,
+                created_at=now,
                 deadline=deadline,
                 misses=0,
                 scheduled_for=at,
             )
+            order, created = await self._open_or_join(call_id, fresh)
             if created:
                 await self._announce_opened(order, call_id, now)
         if order.scheduled_for != at or order.owner_seat_id != who.id:
