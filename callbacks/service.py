@@ -199,29 +199,14 @@ class CallbackService:
             created_at=decision.at,
             deadline=self._sla.deadline(decision.at),
         )
-        miss = MissedCall(call_id=decision.call_id, order_id=fresh.id, reason=decision.reason, at=decision.at)
-        order, created = await offload(self._record, miss, fresh)
+        order, created = await self._open_or_join(decision.call_id, fresh)
         opened_by_this_call = created or await self._opened_by(order, decision.call_id)
         if opened_by_this_call and decision.skill:
             await offload(self._ledger.add_mark, order.id, SKILL_MARK, decision.skill, decision.at)
         if not order.status.is_open:
             return order  # a replay of a call whose order is already done: nothing to announce
         if opened_by_this_call:
-            log.info("work order %s opened for %s", order.id, mask_number(order.caller_number))
-            await self._bus.publish(
-                WorkOrderCreated(
-                    at=decision.at,
-                    event_id=EventId(f"{order.id}:created"),
-                    order_id=order.id,
-                    team_id=order.team_id,
-                    call_id=decision.call_id,
-                    reason=decision.reason,
-                    caller_number=order.caller_number,
-                    deadline=order.deadline,
-                    district_code=decision.district_code,
-                    order_no=order.order_no,
-                )
-            )
+            await self._announce_opened(order, decision.call_id, decision.at, decision.district_code)
         else:
             await self._bus.publish(
                 WorkOrderMissAdded(
@@ -236,6 +221,31 @@ class CallbackService:
                 )
             )
         return order
+
+    async def _open_or_join(self, call_id: CallId, fresh: WorkOrder) -> tuple[WorkOrder, bool]:
+        """Call `call_id` on the caller's open order, or on `fresh`; (the order, whether it is
+        new). Once per call: a call already recorded gives its order back."""
+        miss = MissedCall(call_id=call_id, order_id=fresh.id, reason=fresh.reason, at=fresh.created_at)
+        return await offload(self._record, miss, fresh)
+
+    async def _announce_opened(
+        self, order: WorkOrder, call_id: CallId, at: datetime, district_code: str | None = None
+    ) -> None:
+        log.info("work order %s opened for %s", order.id, mask_number(order.caller_number))
+        await self._bus.publish(
+            WorkOrderCreated(
+                at=at,
+                event_id=EventId(f"{order.id}:created"),
+                order_id=order.id,
+                team_id=order.team_id,
+                call_id=call_id,
+                reason=order.reason,
+                caller_number=order.caller_number,
+                deadline=order.deadline,
+                district_code=district_code,
+                order_no=order.order_no,
+            )
+        )
 
     def _record(self, miss: MissedCall, fresh: WorkOrder) -> tuple[WorkOrder, bool]:
         """Blocking (two transactions at worst): called through `offload`."""
@@ -302,22 +312,9 @@ class CallbackService:
                 misses=0,
                 scheduled_for=at,
             )
-            made = MissedCall(call_id=call_id, order_id=fresh.id, reason=MissReason.APPOINTMENT, at=now)
-            order, created = await offload(self._record, made, fresh)
+            order, created = await self._open_or_join(call_id, fresh)
             if created:
-                await self._bus.publish(
-                    WorkOrderCreated(
-                        at=now,
-                        event_id=EventId(f"{order.id}:created"),
-                        order_id=order.id,
-                        team_id=order.team_id,
-                        call_id=call_id,
-                        reason=MissReason.APPOINTMENT,
-                        caller_number=order.caller_number,
-                        deadline=order.deadline,
-                        order_no=order.order_no,
-                    )
-                )
+                await self._announce_opened(order, call_id, now)
         if order.scheduled_for != at or order.owner_seat_id != who.id:
             # The caller's order already open (a missed call before): it is this seat's, for `at`.
             moved = replace(
