@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from app.settings import (
     Settings,
@@ -45,8 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     command(add("db", "数据库维护"), "upgrade", "将数据库结构升级到最新版本")
     text = "用 espeak-ng 生成 8 kHz 提示音（开发用；可替换为真人录音）"
     pb = command(add("prompts", "语音提示音"), "build", text)
-    pb.add_argument("--menu", help="菜单文件（默认 ivr/menu.toml）")
-    pb.add_argument("--out", default="prompts_build", help="输出目录（默认 prompts_build）")
+    pb.add_argument("--menu", type=Path, help="菜单文件（默认 ivr/menu.toml）")
+    pb.add_argument("--out", type=Path, default="prompts_build", help="输出目录（默认 prompts_build）")
     ua = command(add("user", "账号管理"), "add", "新建账号（密码从标准输入或交互输入读取）")
     ua.add_argument("username", help="登录名")
     ua.add_argument(
@@ -66,13 +67,15 @@ def _parser() -> argparse.ArgumentParser:
             "团队按名称自动创建；新坐席必须填写话机密码。任何一行有错时不写入任何数据，并按行号列出错误。"
         ),
     )
-    si.add_argument("file", help="CSV 文件（UTF-8 或 GBK 编码）")
+    si.add_argument("file", type=Path, help="CSV 文件（UTF-8 或 GBK 编码）")
     conf = add("asterisk-conf", "生成 Asterisk 配置并通知 Asterisk 重新加载")
     ar = command(conf, "render", "按数据库中的坐席生成 Asterisk 启动所需的全部配置文件")
-    ar.add_argument("--out", required=True, help="输出目录（Asterisk 读取配置的目录，如 /etc/asterisk）")
+    ar.add_argument(
+        "--out", type=Path, required=True, help="输出目录（Asterisk 读取配置的目录，如 /etc/asterisk）"
+    )
     text = "重新生成配置，并经 AMI 让 Asterisk 重新加载 PJSIP、队列和拨号方案（不中断通话）"
     al = command(conf, "reload", text)
-    al.add_argument("--out", required=True, help="Asterisk 读取配置的目录（先在此重新生成配置）")
+    al.add_argument("--out", type=Path, required=True, help="Asterisk 读取配置的目录（先在此重新生成配置）")
     return localise(p)
 
 
@@ -136,28 +139,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             upgrade(load_database_settings().url)
             print("数据库已升级到最新版本")
         elif args.command == "prompts" and args.prompts_command == "build":
-            from pathlib import Path
-
             from ivr.prompts import build_prompts
 
-            report = build_prompts(Path(args.menu) if args.menu else None, Path(args.out))
+            report = build_prompts(args.menu, args.out)
             print(report.summary(args.out))
         elif args.command == "user" and args.user_command == "add":
             _add_user(args)
             print(f"账号已创建：{args.username}")
         elif args.command == "seats" and args.seats_command == "import":
-            from pathlib import Path
-
             from store.seat_import import import_seats_at
 
-            print(import_seats_at(load_database_settings().url, Path(args.file)).summary())
+            print(import_seats_at(load_database_settings().url, args.file).summary())
         elif args.command == "asterisk-conf" and args.asterisk_conf_command in ("render", "reload"):
-            from pathlib import Path
-
             from asterisk_conf.setup import render_and_reload
 
             reload = args.asterisk_conf_command == "reload"
-            render_and_reload(load_asterisk_setup_settings(), Path(args.out), reload=reload, say=print)
+            render_and_reload(load_asterisk_setup_settings(), args.out, reload=reload, say=print)
         else:
             _parser().print_help()
             return 2

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.runtime import Runtime, start_simulator
+from app.runtime import Runtime
 from app.seed import DEMO_SEATS
 from app.settings import Settings, demo_settings
 from core.calls import CallStatus
@@ -117,9 +117,7 @@ async def test_given_a_seat_paused_for_a_meal_when_only_the_hotline_restarts_the
     seat = DEMO[0]
     first = Runtime(settings)
     await first.start()
-    pbx = await start_simulator(
-        settings, first.rules, [first.repos.seats.get(s) for s in DEMO], agi_port=None, ami_port=port
-    )
+    pbx = await first.sim.launch([first.repos.seats.get(s) for s in DEMO], agi_port=None, ami_port=port)
     try:
         try:
             board, service = first.board, first.seat_service

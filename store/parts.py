@@ -1,0 +1,73 @@
+"""The store's parts of the runtime beside `Storage`.
+
+* `RecorderPart`: the call trail writer (`TrailRecorder`) over the open database, writing through
+  the journal (what the database cannot take is kept and replayed); stopping it stops the journal's
+  writers too.
+* `FanoutPart`: the Redis fan-out of the bus to the other web workers, with its health.
+* `record_stores`: where the reconciliation with Asterisk's records reads and writes.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from core.bus import EventBus
+from core.clock import Clock
+from store.db import Database
+from store.record_tables import QueueLogTable
+from store.recorder import TrailRecorder
+from store.records import KnownCallsRepository, RecordCheckpointRepository
+from store.redis_fanout import RedisFanout
+from store.settings import RedisSettings
+from store.storage import Storage
+
+
+class RecorderPart:
+    def __init__(self, storage: Storage, bus: EventBus) -> None:
+        self._storage = storage
+        self._bus = bus
+        self.recorder: TrailRecorder | None = None
+
+    async def start(self) -> None:
+        repos, journals = self._storage.repos, self._storage.journals
+        assert repos is not None, "the database opens before the recorder"
+        self.recorder = TrailRecorder(self._bus, repos.calls, repos.transcripts, guard=journals.guard)
+        await self.recorder.start()
+
+    async def stop(self) -> None:
+        if self.recorder is not None:
+            await self.recorder.stop()
+        await self._storage.journals.stop()
+
+
+class FanoutPart:
+    def __init__(self, settings: RedisSettings, bus: EventBus, clock: Clock) -> None:
+        self._settings = settings
+        self._bus = bus
+        self._clock = clock
+        self.fanout: RedisFanout | None = None
+
+    async def start(self) -> None:
+        assert self._settings.url
+        self.fanout = RedisFanout(
+            self._bus, self._settings.url, channel=self._settings.channel, clock=self._clock
+        )
+        await self.fanout.start()
+
+    async def stop(self) -> None:
+        if self.fanout is not None:
+            await self.fanout.stop()
+
+    def probe(self) -> tuple[bool, str]:
+        return self.fanout.health() if self.fanout is not None else (False, "未启动")
+
+
+def record_stores(
+    db: Database, queue_log_url: str | None, queue_log_table: str, queue_log_tz: str
+) -> tuple[QueueLogTable | None, RecordCheckpointRepository, KnownCallsRepository]:
+    """The queue log table when Asterisk writes it to a database (`queue_log_url`), and in ours the
+    reconciliation's checkpoints and the calls it already knows."""
+    table = None
+    if queue_log_url:
+        table = QueueLogTable(Database(queue_log_url), table_name=queue_log_table, tz=ZoneInfo(queue_log_tz))
+    return table, RecordCheckpointRepository(db), KnownCallsRepository(db)
