@@ -28,7 +28,7 @@ from core.clock import Clock, SystemClock
 from core.components import Component, ComponentSet
 from core.ivr_events import CallbackRequested, SurveyAnswered
 from core.loopwatch import LoopWatch
-from core.ports import CallControl, SmsSender
+from core.ports import SmsSender
 from ivr.part import IvrPart, RoutingPart
 from pbx.ami_bridge import AmiBridge
 from pbx.parts import AmiPart, RecordsPart
@@ -41,8 +41,7 @@ from seats.models import Seat
 from seats.part import SeatsPart
 from store.appointments import subscribe_appointments
 from store.ivr_outcomes import IvrOutcomes
-from store.parts import FanoutPart, RecorderPart, record_stores
-from store.presence import SeatPresenceRepository
+from store.parts import FanoutPart, RecorderPart, record_stores, seat_stores
 from store.repositories import Repositories
 from store.services import callback_service
 from store.storage import Storage
@@ -75,7 +74,8 @@ class Runtime:
         self.seats = SeatsPart(
             self.bus,
             self.clock,
-            roster=lambda: self.repos.seats.all(),
+            self.rules,
+            stores=lambda: seat_stores(self.repos),
             wrap_up_s=s.seats.wrap_up_s,
             after_call_work_s=s.seats.after_call_work_s,
         )
@@ -102,7 +102,7 @@ class Runtime:
         self.ami = AmiPart(
             s.ami,
             simulator=self.sim,
-            linked=self._command_seats,
+            linked=self.seats.command_through,
             unlinking=self.seats.unlink,
             tracker=self.tracker,
             bus=self.bus,
@@ -253,10 +253,6 @@ class Runtime:
     async def _demo_seats(self) -> list[Seat]:
         demo_ids = {sid for sid, *_ in DEMO_SEATS}
         return [s for s in await offload(self.repos.seats.all) if s.id in demo_ids]
-
-    def _command_seats(self, control: CallControl) -> None:
-        repos, presence = self.repos, SeatPresenceRepository(self.repos.db)
-        self.seats.command_through(control, repos.seats, repos.teams, self.rules, presence=presence)
 
     def _callback_service(self) -> CallbackService:
         board, control = self.board, self.ami.control

@@ -33,7 +33,7 @@ class AmiPart:
         settings: AmiSettings,
         *,
         simulator: SimulatorPart,
-        linked: Callable[[AmiCallControl], None],
+        linked: Callable[[AmiCallControl], object],
         unlinking: Callable[[], Awaitable[None]],
         tracker: CallTracker,
         bus: EventBus,

@@ -5,6 +5,7 @@ after-call work, the queues a PBX restart lost put back)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from core.blocking import offload
 from core.bus import EventBus
@@ -14,9 +15,17 @@ from routing.queues import QueueRules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
 from seats.feed import BoardFeed
-from seats.models import Seat
+from seats.ports import SeatRoster
 from seats.presence import SeatPresenceStore
-from seats.service import SeatDirectory, SeatService, TeamDirectory
+from seats.service import SeatService, TeamDirectory
+
+
+class SeatStores(NamedTuple):
+    """Where the seats' commands read the seats and teams and keep each seat's presence."""
+
+    seats: SeatRoster
+    teams: TeamDirectory
+    presence: SeatPresenceStore
 
 
 class SeatsPart:
@@ -24,22 +33,24 @@ class SeatsPart:
         self,
         bus: EventBus,
         clock: Clock,
+        rules: QueueRules,
         *,
-        roster: Callable[[], list[Seat]],
+        stores: Callable[[], SeatStores],
         wrap_up_s: float,
         after_call_work_s: float,
     ) -> None:
-        """`roster`: every seat (blocking: the database's, open by the time the part starts)."""
+        """`stores`: the database's (open by the time the part starts)."""
         self._bus = bus
         self._clock = clock
-        self._roster = roster
+        self._rules = rules
+        self._stores = stores
         self._wrap_up_s = wrap_up_s
         self._after_call_work_s = after_call_work_s
         self.board: SeatBoard | None = None
         self.feed: BoardFeed | None = None
 
     async def start(self) -> None:
-        self.board = SeatBoard(await offload(self._roster), wrap_up_seconds=self._wrap_up_s)
+        self.board = SeatBoard(await offload(self._stores().seats.all), wrap_up_seconds=self._wrap_up_s)
         self.feed = BoardFeed(self._bus, self.board, self._clock)
         await self.feed.start()
 
@@ -47,18 +58,11 @@ class SeatsPart:
         if self.feed is not None:
             await self.feed.stop()
 
-    def command_through(
-        self,
-        control: CallControl,
-        seats: SeatDirectory,
-        teams: TeamDirectory,
-        rules: QueueRules,
-        *,
-        presence: SeatPresenceStore,
-    ) -> SeatService:
+    def command_through(self, control: CallControl) -> SeatService:
         """The AMI link is built: `BoardFeed.command_through`, with after-call work as set."""
+        seats, teams, presence = self._stores()
         return self._started().command_through(
-            control, seats, teams, rules, presence=presence, after_call_work_s=self._after_call_work_s
+            control, seats, teams, self._rules, presence=presence, after_call_work_s=self._after_call_work_s
         )
 
     async def unlink(self) -> None:

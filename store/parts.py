@@ -4,6 +4,7 @@
   the journal (what the database cannot take is kept and replayed); stopping it stops the journal's
   writers too.
 * `FanoutPart`: the Redis fan-out of the bus to the other web workers, with its health.
+* `seat_stores`: the seat and team tables and the seats' presence, for the seats' commands.
 * `record_stores`: where the reconciliation with Asterisk's records reads and writes.
 """
 
@@ -13,11 +14,14 @@ from zoneinfo import ZoneInfo
 
 from core.bus import EventBus
 from core.clock import Clock
+from seats.part import SeatStores
 from store.db import Database
+from store.presence import SeatPresenceRepository
 from store.record_tables import QueueLogTable
 from store.recorder import TrailRecorder
 from store.records import KnownCallsRepository, RecordCheckpointRepository
 from store.redis_fanout import RedisFanout
+from store.repositories import Repositories
 from store.settings import RedisSettings
 from store.storage import Storage
 
@@ -60,6 +64,10 @@ class FanoutPart:
 
     def probe(self) -> tuple[bool, str]:
         return self.fanout.health() if self.fanout is not None else (False, "未启动")
+
+
+def seat_stores(repos: Repositories) -> SeatStores:
+    return SeatStores(repos.seats, repos.teams, SeatPresenceRepository(repos.db))
 
 
 def record_stores(
