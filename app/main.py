@@ -20,9 +20,11 @@ from routing.office_admin import OfficeAdmin, seed_offices_if_empty
 from seats.rota import subscribe_seat_log
 from seats.service import SeatService
 from seats.workspace import SeatWorkspace
+from seats.wrap_up import WrapUpPolicyService
 from stats.supervision import seeded_live_board
 from store import services
 from store.consultations import ConsultationRepository
+from store.policies import ServicePolicyRepository
 from store.schedules import SeatLogRepository
 
 
@@ -60,6 +62,7 @@ def build_seat_workspace(runtime: Runtime, *, control: CallControl | None = None
         commands=commands,
         control=control or runtime.ami.control,
         after_call=runtime.seats.after_call,
+        policies=ServicePolicyRepository(repos.db),
     )
 
 
@@ -85,6 +88,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         )
         bus.subscribe("supervisor-live", supervision.follow)
         app.state.supervisor_backend = supervision
+        app.state.wrap_up_policy = WrapUpPolicyService(ServicePolicyRepository(repos.db), clock_)
         app.state.orders_backend = services.workbench(
             repos,
             live=lambda: runtime.callback_part.service,

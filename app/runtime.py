@@ -161,10 +161,6 @@ class Runtime:
 
     # --- ConsoleBackend ----------------------------------------------------------------------
 
-    def component_status(self) -> list[dict[str, object]]:
-        """Blocking (the database probe's round trip): from async code, `components_now`."""
-        return self.components.status()
-
     async def components_now(self) -> list[dict[str, object]]:
         """console_web.routes.ConsoleBackend: the database's round trip on a worker thread; every
         other probe reads what the loop owns (the AMI link, the reconciler, the ASR server): here."""

@@ -38,6 +38,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypedDict
 
 from asr.audiosocket_codec import (
     AUDIO_SAMPLE_RATE,
@@ -79,6 +81,27 @@ class StreamBinding:
     grammar: tuple[str, ...] | None = None
     endpointing: EndpointConfig | None = None
     """Set for IVR utterances: end the stream when the caller stops speaking."""
+
+    def about(self, stream_id: str, at: datetime) -> StreamFacts:
+        """What every event about the stream with this uuid says of it."""
+        return {
+            "at": at,
+            "call_id": self.call_id,
+            "stream_id": stream_id,
+            "leg": self.leg,
+            "seat_id": self.seat_id,
+        }
+
+
+class StreamFacts(TypedDict):
+    """The fields `core.asr_events`' stream events share (`AsrOverloaded`, `AsrStreamEnded`,
+    `TranscriptSegment`), as one stream's binding fills them."""
+
+    at: datetime
+    call_id: CallId
+    stream_id: str
+    leg: Leg
+    seat_id: SeatId | None
 
 
 class StreamRegistry:
@@ -281,11 +304,7 @@ class _Transcriber:
         self.segments += 1
         await self.server.bus.publish(
             TranscriptSegment(
-                at=self.server.clock.now(),
-                call_id=self.binding.call_id,
-                stream_id=self.stream_id,
-                leg=self.binding.leg,
-                seat_id=self.binding.seat_id,
+                **self.binding.about(self.stream_id, self.server.clock.now()),
                 text=result.text,
                 start_s=round(start, 3),
                 end_s=round(end, 3),
@@ -428,11 +447,7 @@ class AudioSocketServer:
         )
         await self.bus.publish(
             AsrOverloaded(
-                at=self.clock.now(),
-                call_id=binding.call_id,
-                stream_id=stream_id,
-                leg=binding.leg,
-                seat_id=binding.seat_id,
+                **binding.about(stream_id, self.clock.now()),
                 reason=reason,
                 active_streams=self._active,
                 limit=self.max_streams,
@@ -593,11 +608,7 @@ class AudioSocketServer:
         audio_s = round(pcm_seconds(audio_bytes, AUDIO_SAMPLE_RATE), 3)
         await self.bus.publish(
             AsrStreamEnded(
-                at=self.clock.now(),
-                call_id=binding.call_id,
-                stream_id=stream_id,
-                leg=binding.leg,
-                seat_id=binding.seat_id,
+                **binding.about(stream_id, self.clock.now()),
                 reason=reason,
                 audio_s=audio_s,
                 segments=segments,

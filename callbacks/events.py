@@ -12,84 +12,44 @@ fresh id: each is a new fact.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
 
 from callbacks.models import MissReason
 from core.events import DomainEvent
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
+from core.labels import LabelledEnum
 
 
-class AttemptOutcome(enum.StrEnum):
+class AttemptOutcome(LabelledEnum):
     """How one callback attempt ended, from the order's point of view."""
 
-    REACHED = "reached"  # the citizen answered
-    NO_ANSWER = "no_answer"
-    BUSY = "busy"
-    UNREACHABLE = "unreachable"
-    FAILED = "failed"  # the dialplan or the number was refused
-    SEAT_NO_ANSWER = "seat_no_answer"  # the seat's own phone did not answer (or was busy)
-    CANCELLED = "cancelled"  # the seat hung up before the citizen answered
-    NOT_STARTED = "not_started"  # the PBX refused or could not be reached
-    LOST = "lost"  # no outcome came back in time (AMI link lost during the attempt)
-
-    @property
-    def label(self) -> str:
-        return ATTEMPT_OUTCOME_LABELS[self]
+    REACHED = "reached", "已接通"  # the citizen answered
+    NO_ANSWER = "no_answer", "无人接听"
+    BUSY = "busy", "占线"
+    UNREACHABLE = "unreachable", "无法接通"
+    FAILED = "failed", "呼叫失败"  # the dialplan or the number was refused
+    SEAT_NO_ANSWER = "seat_no_answer", "坐席未接听"  # the seat's own phone did not answer (or was busy)
+    CANCELLED = "cancelled", "坐席已取消"  # the seat hung up before the citizen answered
+    NOT_STARTED = "not_started", "未能发起呼叫"  # the PBX refused or could not be reached
+    LOST = "lost", "结果未知"  # no outcome came back in time (AMI link lost during the attempt)
 
 
-ATTEMPT_OUTCOME_LABELS: dict[AttemptOutcome, str] = {
-    AttemptOutcome.REACHED: "已接通",
-    AttemptOutcome.NO_ANSWER: "无人接听",
-    AttemptOutcome.BUSY: "占线",
-    AttemptOutcome.UNREACHABLE: "无法接通",
-    AttemptOutcome.FAILED: "呼叫失败",
-    AttemptOutcome.SEAT_NO_ANSWER: "坐席未接听",
-    AttemptOutcome.CANCELLED: "坐席已取消",
-    AttemptOutcome.NOT_STARTED: "未能发起呼叫",
-    AttemptOutcome.LOST: "结果未知",
-}
+class CloseOutcome(LabelledEnum):
+    REACHED = "reached", "回拨已接通"
+    UNREACHABLE = "unreachable", "多次回拨未接通"
+    # The citizen called the hotline again and was served.
+    CALLER_CALLED_BACK = "caller_called_back", "来电人已再次来电"
+    CANCELLED = "cancelled", "已撤销"  # closed by a supervisor (duplicate, nuisance call...)
 
 
-class CloseOutcome(enum.StrEnum):
-    REACHED = "reached"
-    UNREACHABLE = "unreachable"
-    CALLER_CALLED_BACK = "caller_called_back"  # the citizen called the hotline again and was served
-    CANCELLED = "cancelled"  # closed by a supervisor (duplicate, nuisance call...)
-
-    @property
-    def label(self) -> str:
-        return CLOSE_OUTCOME_LABELS[self]
-
-
-CLOSE_OUTCOME_LABELS: dict[CloseOutcome, str] = {
-    CloseOutcome.REACHED: "回拨已接通",
-    CloseOutcome.UNREACHABLE: "多次回拨未接通",
-    CloseOutcome.CALLER_CALLED_BACK: "来电人已再次来电",
-    CloseOutcome.CANCELLED: "已撤销",
-}
-
-
-class NotOrderedReason(enum.StrEnum):
+class NotOrderedReason(LabelledEnum):
     """Why a missed call opened no order (it is still counted)."""
 
-    HIDDEN_NUMBER = "hidden_number"  # anonymous / withheld / empty
-    INVALID_NUMBER = "invalid_number"  # letters or symbols
-    TOO_SHORT = "too_short"  # an extension or service number, not a citizen's line
-    WAIT_TOO_SHORT = "wait_too_short"  # hung up before the configured minimum wait
-
-    @property
-    def label(self) -> str:
-        return NOT_ORDERED_LABELS[self]
-
-
-NOT_ORDERED_LABELS: dict[NotOrderedReason, str] = {
-    NotOrderedReason.HIDDEN_NUMBER: "主叫号码隐藏",
-    NotOrderedReason.INVALID_NUMBER: "主叫号码无效",
-    NotOrderedReason.TOO_SHORT: "主叫号码过短",
-    NotOrderedReason.WAIT_TOO_SHORT: "等待时间过短",
-}
+    HIDDEN_NUMBER = "hidden_number", "主叫号码隐藏"  # anonymous / withheld / empty
+    INVALID_NUMBER = "invalid_number", "主叫号码无效"  # letters or symbols
+    TOO_SHORT = "too_short", "主叫号码过短"  # an extension or service number, not a citizen's line
+    WAIT_TOO_SHORT = "wait_too_short", "等待时间过短"  # hung up before the configured minimum wait
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

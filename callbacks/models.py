@@ -2,61 +2,34 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
+from core.labels import LabelledEnum
 
 
-class WorkOrderStatus(enum.StrEnum):
-    POOL = "pool"  # waiting in the team pool, unclaimed
-    ASSIGNED = "assigned"  # claimed by or assigned to a seat
-    CLOSED_REACHED = "closed_reached"
-    CLOSED_UNREACHABLE = "closed_unreachable"
-    CLOSED_OTHER = "closed_other"
+class WorkOrderStatus(LabelledEnum):
+    POOL = "pool", "待领取"  # waiting in the team pool, unclaimed
+    ASSIGNED = "assigned", "处理中"  # claimed by or assigned to a seat
+    CLOSED_REACHED = "closed_reached", "已结案（已接通）"
+    CLOSED_UNREACHABLE = "closed_unreachable", "已结案（未接通）"
+    CLOSED_OTHER = "closed_other", "已结案（其他）"
 
     @property
     def is_open(self) -> bool:
         return self in (WorkOrderStatus.POOL, WorkOrderStatus.ASSIGNED)
 
-    @property
-    def label(self) -> str:
-        """The one Chinese text for this status (seat console, supervisor, orders page, exports)."""
-        return ORDER_STATUS_LABELS[self]
-
-
-ORDER_STATUS_LABELS: dict[WorkOrderStatus, str] = {
-    WorkOrderStatus.POOL: "待领取",
-    WorkOrderStatus.ASSIGNED: "处理中",
-    WorkOrderStatus.CLOSED_REACHED: "已结案（已接通）",
-    WorkOrderStatus.CLOSED_UNREACHABLE: "已结案（未接通）",
-    WorkOrderStatus.CLOSED_OTHER: "已结案（其他）",
-}
-
 
 OPEN_STATUSES: tuple[WorkOrderStatus, ...] = (WorkOrderStatus.POOL, WorkOrderStatus.ASSIGNED)
 
 
-class MissReason(enum.StrEnum):
-    ABANDONED = "abandoned"
-    TIMED_OUT = "timed_out"
-    AFTER_HOURS = "after_hours"
-    IVR_REQUEST = "ivr_request"
-    QUEUE_FULL = "queue_full"
-
-    @property
-    def label(self) -> str:
-        return MISS_REASON_LABELS[self]
-
-
-MISS_REASON_LABELS: dict[MissReason, str] = {
-    MissReason.ABANDONED: "排队放弃",
-    MissReason.TIMED_OUT: "排队超时",
-    MissReason.AFTER_HOURS: "非工作时间来电",
-    MissReason.IVR_REQUEST: "来电人在语音导航中请求回拨",
-    MissReason.QUEUE_FULL: "队列已满",
-}
+class MissReason(LabelledEnum):
+    ABANDONED = "abandoned", "排队放弃"
+    TIMED_OUT = "timed_out", "排队超时"
+    AFTER_HOURS = "after_hours", "非工作时间来电"
+    IVR_REQUEST = "ivr_request", "来电人在语音导航中请求回拨"
+    QUEUE_FULL = "queue_full", "队列已满"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -148,33 +148,6 @@ def _from_queue_miss(
     )
 
 
-def from_callback_request(
-    call_id: CallId,
-    caller_number: str | None,
-    reason: MissReason,
-    at: datetime,
-    district_code: str | None,
-    office_team_id: TeamId | None,
-    *,
-    queue: str | None = None,
-    category: str | None = None,
-    config: PolicyConfig = PolicyConfig(),
-) -> OrderDecision:
-    """The IVR's "press 1 to be called back" and after-hours misses (`reason`: AFTER_HOURS or
-    IVR_REQUEST), whatever event type the IVR publishes them as."""
-    return decide(
-        call_id=call_id,
-        caller_number=caller_number,
-        reason=reason,
-        at=at,
-        district_code=district_code,
-        office_team_id=office_team_id,
-        queue=queue,
-        category=category,
-        config=config,
-    )
-
-
 def from_queue_full(
     call_id: CallId,
     caller_number: str | None,

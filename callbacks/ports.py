@@ -18,7 +18,7 @@ from typing import Protocol
 from callbacks.events import AttemptOutcome
 from callbacks.models import MissedCall, WorkOrder, WorkOrderStatus
 from callbacks.retry import CallbackAttempt
-from core.access import TeamLike
+from core.access import SeatLike, TeamLike
 from core.ids import SeatId, TeamId, WorkOrderId
 
 
@@ -84,14 +84,8 @@ class CallbackLedger(Protocol):
     def marks_of(self, order_ids: Sequence[WorkOrderId]) -> Mapping[WorkOrderId, Mapping[str, str]]: ...
 
 
-class CallbackSeat(Protocol):
-    """What the callback service needs to know about a seat."""
-
-    @property
-    def id(self) -> SeatId: ...
-
-    @property
-    def team_id(self) -> TeamId: ...
+class CallbackSeat(SeatLike, Protocol):
+    """What the callback service needs to know about a seat (besides its id and team)."""
 
     @property
     def interface(self) -> str: ...
@@ -117,17 +111,11 @@ class TeamList(Protocol):
     def all(self) -> Sequence[TeamLike]: ...
 
 
-class RosterSeat(Protocol):
-    """What the work-order pages show and check of a seat."""
-
-    @property
-    def id(self) -> SeatId: ...
+class RosterSeat(SeatLike, Protocol):
+    """What the work-order pages show and check of a seat (besides its id and team)."""
 
     @property
     def name(self) -> str: ...
-
-    @property
-    def team_id(self) -> TeamId: ...
 
     @property
     def active(self) -> bool: ...

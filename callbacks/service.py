@@ -151,14 +151,15 @@ class CallbackService:
         queue: str | None = None,
         category: str | None = None,
     ) -> WorkOrder | None:
-        """An IVR callback request or an after-hours miss (whatever event the IVR publishes)."""
-        decision = policy.from_callback_request(
-            call_id,
-            caller_number,
-            reason,
-            at,
-            district_code,
-            office_team_id,
+        """The IVR's "press 1 to be called back" and after-hours misses (`reason`: AFTER_HOURS or
+        IVR_REQUEST), whatever event type the IVR publishes them as."""
+        decision = policy.decide(
+            call_id=call_id,
+            caller_number=caller_number,
+            reason=reason,
+            at=at,
+            district_code=district_code,
+            office_team_id=office_team_id,
             queue=queue,
             category=category,
             config=self._settings.policy,
@@ -267,31 +268,35 @@ class CallbackService:
 
     async def claim(self, order_id: WorkOrderId, seat: CallbackSeat | SeatId) -> WorkOrder:
         who = await self._resolve_seat(seat)
-        order, event = assignment.claim(await offload(self._store.get, order_id), who, self._clock.now())
+        claimed = assignment.claim(await offload(self._store.get, order_id), who, self._clock.now())
         try:
-            saved = await offload(self._store.update, order, expected_status=WorkOrderStatus.POOL)
+            return await self._commit(claimed, expected_status=WorkOrderStatus.POOL)
         except Conflict as exc:
             raise OrderAlreadyClaimed("工单已被其他坐席领取", order_id=order_id) from exc
-        await self._bus.publish(event)
-        return saved
 
     async def assign(
         self, order_id: WorkOrderId, seat: CallbackSeat | SeatId, *, by: str, any_team: bool = False
     ) -> WorkOrder:
         """A supervisor gives (or moves) the order to a seat."""
         current = await offload(self._store.get, order_id)
-        order, event = assignment.assign(
+        assigned = assignment.assign(
             current, await self._resolve_seat(seat), self._clock.now(), by=by, any_team=any_team
         )
-        saved = await offload(self._store.update, order, expected_status=current.status)
-        await self._bus.publish(event)
-        return saved
+        return await self._commit(assigned, expected_status=current.status)
 
     async def release(self, order_id: WorkOrderId, *, by: str) -> WorkOrder:
         """Back to the team pool (a supervisor, or the seat giving it up)."""
         current = await offload(self._store.get, order_id)
-        order, event = assignment.release(current, self._clock.now(), by=by)
-        saved = await offload(self._store.update, order, expected_status=WorkOrderStatus.ASSIGNED)
+        released = assignment.release(current, self._clock.now(), by=by)
+        return await self._commit(released, expected_status=WorkOrderStatus.ASSIGNED)
+
+    async def _commit(
+        self, change: tuple[WorkOrder, DomainEvent], *, expected_status: WorkOrderStatus
+    ) -> WorkOrder:
+        """Save the changed order (`Conflict` when its status is no longer `expected_status`),
+        then publish the fact."""
+        order, event = change
+        saved = await offload(self._store.update, order, expected_status=expected_status)
         await self._bus.publish(event)
         return saved
 
@@ -545,10 +550,8 @@ class CallbackService:
         return report
 
     async def _auto_assign(self, order: WorkOrder, seat: CallbackSeat) -> WorkOrder:
-        moved, event = assignment.assign(order, seat, self._clock.now(), by=assignment.AUTO)
-        saved = await offload(self._store.update, moved, expected_status=WorkOrderStatus.POOL)
-        await self._bus.publish(event)
-        return saved
+        assigned = assignment.assign(order, seat, self._clock.now(), by=assignment.AUTO)
+        return await self._commit(assigned, expected_status=WorkOrderStatus.POOL)
 
     async def _alert(
         self, order: WorkOrder, seen: Mapping[str, str], now: datetime, report: TickReport
@@ -561,32 +564,33 @@ class CallbackService:
                 return
             # A breach implies the warning; a late warning after the breach would only confuse.
             await offload(self._ledger.add_mark, order.id, WARNING_MARK, "", now)
-            if await offload(self._ledger.add_mark, order.id, BREACHED_MARK, "", now):
-                await self._bus.publish(
-                    WorkOrderSlaBreached(
-                        at=now,
-                        event_id=EventId(f"{order.id}:{BREACHED_MARK}"),
-                        order_id=order.id,
-                        team_id=order.team_id,
-                        seat_id=order.owner_seat_id,
-                        deadline=order.deadline,
-                        order_no=order.order_no,
-                    )
-                )
+            if await self._raise_alarm(order, BREACHED_MARK, WorkOrderSlaBreached, now):
                 report.breaches += 1
             return
-        if WARNING_MARK in seen:
-            return
-        if await offload(self._ledger.add_mark, order.id, WARNING_MARK, "", now):
-            await self._bus.publish(
-                WorkOrderSlaWarning(
-                    at=now,
-                    event_id=EventId(f"{order.id}:{WARNING_MARK}"),
-                    order_id=order.id,
-                    team_id=order.team_id,
-                    seat_id=order.owner_seat_id,
-                    deadline=order.deadline,
-                    order_no=order.order_no,
-                )
-            )
+        if WARNING_MARK not in seen and await self._raise_alarm(
+            order, WARNING_MARK, WorkOrderSlaWarning, now
+        ):
             report.warnings += 1
+
+    async def _raise_alarm(
+        self,
+        order: WorkOrder,
+        mark: str,
+        alarm: type[WorkOrderSlaWarning] | type[WorkOrderSlaBreached],
+        now: datetime,
+    ) -> bool:
+        """Publish the order's SLA alarm once: only the caller whose `mark` insert succeeded does."""
+        if not await offload(self._ledger.add_mark, order.id, mark, "", now):
+            return False
+        await self._bus.publish(
+            alarm(
+                at=now,
+                event_id=EventId(f"{order.id}:{mark}"),
+                order_id=order.id,
+                team_id=order.team_id,
+                seat_id=order.owner_seat_id,
+                deadline=order.deadline,
+                order_no=order.order_no,
+            )
+        )
+        return True

@@ -10,7 +10,6 @@ budget is spent, the breach at 100 % (the deadline itself).
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -18,18 +17,15 @@ from callbacks.models import WorkOrder
 from callbacks.ports import WorkingCalendar
 from core.clock import CHINA_TZ
 from core.errors import ConfigurationError
+from core.labels import LabelledEnum
 
 _MAX_DAYS = 400  # a calendar with no working day in that span is broken, not a long holiday
 
 
-class SlaState(enum.StrEnum):
-    OK = "ok"
-    WARNING = "warning"
-    BREACHED = "breached"
-
-    @property
-    def label(self) -> str:
-        return {SlaState.OK: "正常", SlaState.WARNING: "即将超时", SlaState.BREACHED: "已超时"}[self]
+class SlaState(LabelledEnum):
+    OK = "ok", "正常"
+    WARNING = "warning", "即将超时"
+    BREACHED = "breached", "已超时"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -290,7 +290,7 @@ class AuthService:
         self._audit.append(
             AuditEntry(at=now, actor=user.id, action="login", target=user.username, source_ip=source_ip)
         )
-        return Authenticated(Principal.of(user), session), token
+        return Authenticated(user.principal(), session), token
 
     def authenticate(self, token: str | None) -> Authenticated:
         if not token:
@@ -301,7 +301,7 @@ class AuthService:
         user = self._users.get(session.user_id)
         if not user.active:
             raise NotAuthenticated("账号已停用")
-        return Authenticated(Principal.of(user), session)
+        return Authenticated(user.principal(), session)
 
     def seconds_left(self, auth: Authenticated) -> float:
         """How long the session still runs."""

@@ -9,15 +9,22 @@ the backend reloads the registry that routing uses.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from console_web.errors import status_for
+from console_web.deps import (
+    SUPERVISING,
+    AppService,
+    add_page,
+    audit,
+    import_refused,
+    require_role,
+    uploaded_csv,
+)
 from console_web.offices_views import OfficeImportOut, OfficeOut, OfficePageOut
-from console_web.routes import STATIC, Acting, User
+from console_web.routes import Acting, User
 from core.access import Principal, Role
 from core.blocking import offload
-from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
 from routing.office_admin import OfficeAdmin, OfficeEdit
 from routing.offices import OfficeCsvError
 
@@ -34,41 +41,21 @@ class OfficeForm(BaseModel):
     team_id: str = Field(min_length=1, max_length=64)
 
 
-def offices_backend(request: Request) -> OfficesBackend:
-    backend: OfficesBackend | None = getattr(request.app.state, "offices_backend", None)
-    if backend is None:
-        raise BackendUnavailable("机构管理服务尚未启动")
-    return backend
+offices_backend = AppService[OfficesBackend]("offices_backend", "机构管理服务尚未启动")
 
 
 def _require_reader(p: Principal) -> None:
-    if p.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise PermissionDenied("仅班长和管理员可以查看机构表")
+    require_role(p, SUPERVISING, "仅班长和管理员可以查看机构表")
 
 
 def _require_admin(p: Principal) -> None:
-    if p.role is not Role.ADMIN:
-        raise PermissionDenied("仅管理员可以修改机构表")
-
-
-def decode_csv(raw: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030: what Excel saves on a Chinese Windows."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("gb18030")
-    except UnicodeDecodeError:
-        raise InvalidInput("文件编码无法识别，请保存为 UTF-8 编码的 CSV") from None
+    require_role(p, (Role.ADMIN,), "仅管理员可以修改机构表")
 
 
 def build_offices_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/offices", include_in_schema=False)
-    async def page() -> FileResponse:
-        return FileResponse(STATIC / "offices.html", media_type="text/html; charset=utf-8")
+    add_page(router, "/offices", "offices.html")
 
     @router.get("/api/offices")
     def list_offices(
@@ -112,37 +99,18 @@ def build_offices_router() -> APIRouter:
     def update_office(office_id: str, form: OfficeForm, auth: Acting, request: Request) -> OfficeOut:
         _require_admin(auth.principal)
         office = offices_backend(request).update_office(office_id, OfficeEdit(**form.model_dump()))
-        request.app.state.backend.auth.record(
-            auth,
-            "office.update",
-            target=office_id,
-            detail=form.model_dump(),
-            source_ip=request.client.host if request.client else "",
-        )
+        audit(request, auth, "office.update", office_id, form.model_dump())
         return OfficeOut.of(office)
 
     @router.post("/api/offices/import", response_model=OfficeImportOut)
     async def import_csv(auth: Acting, request: Request) -> OfficeImportOut | JSONResponse:
         _require_admin(auth.principal)
-        raw = await request.body()
-        if not raw.strip():
-            raise InvalidInput("上传的文件为空")
+        text = await uploaded_csv(request)
         try:
-            result = await offload(offices_backend(request).import_csv, decode_csv(raw))
+            result = await offload(offices_backend(request).import_csv, text)
         except OfficeCsvError as exc:
-            body = exc.to_dict() | {
-                "message": f"机构表有 {len(exc.errors)} 处错误，未导入",
-                "errors": exc.errors,
-            }
-            return JSONResponse(status_code=status_for(exc), content=body)
-        await offload(
-            request.app.state.backend.auth.record,
-            auth,
-            "office.import",
-            target="offices",
-            detail={"rows": result.imported},
-            source_ip=request.client.host if request.client else "",
-        )
+            return import_refused(exc, "机构表", exc.errors)
+        await offload(audit, request, auth, "office.import", "offices", {"rows": result.imported})
         return OfficeImportOut.of(result)
 
     return router

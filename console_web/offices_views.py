@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from console_web.views import Choice, TeamOption
+from console_web.views import Choice, TeamOption, from_fields
 from routing.office_admin import OfficeImport, OfficePage, OfficeView
 from routing.offices import OfficeLevel
 
@@ -28,24 +28,7 @@ class OfficeOut(BaseModel):
 
     @classmethod
     def of(cls, view: OfficeView) -> OfficeOut:
-        o = view.office
-        return cls(
-            id=o.id,
-            name=o.name,
-            level=o.level.value,
-            level_label=o.level.label,
-            parent_id=o.parent_id,
-            admin_code=o.admin_code,
-            district_code=o.district_code,
-            street_code=o.street_code,
-            address=o.address,
-            phone=o.phone,
-            opening_hours=o.opening_hours,
-            lat=o.lat,
-            lon=o.lon,
-            team_id=o.team_id,
-            team_name=view.team_name,
-        )
+        return from_fields(cls, view.office, team_name=view.team_name)
 
 
 class DistrictOut(BaseModel):
@@ -77,4 +60,4 @@ class OfficeImportOut(BaseModel):
 
     @classmethod
     def of(cls, result: OfficeImport) -> OfficeImportOut:
-        return cls(imported=result.imported, total=result.total)
+        return from_fields(cls, result)

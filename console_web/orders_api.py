@@ -10,19 +10,17 @@ Caller numbers are masked in every response (`console_web.orders_views`). The re
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from callbacks.workbench import Workbench
 from console_web.auth import Authenticated
+from console_web.deps import SUPERVISING, AppService, add_page, audit, parse_day, require_role
 from console_web.orders_views import CallbackStartedOut, OrderList, OrderOptionsOut, OrderOut
-from console_web.routes import STATIC, Acting, User
+from console_web.routes import Acting, User
 from core.access import Principal, Role
 from core.blocking import offload
-from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
+from core.errors import InvalidInput, PermissionDenied
 
 SCOPES = ("mine", "pool", "all")
 CLOSE_OUTCOMES = ("reached", "unreachable", "caller_called_back", "cancelled")
@@ -40,15 +38,11 @@ class AssignForm(BaseModel):
     seat_id: str = Field(min_length=1, max_length=64)
 
 
-def orders_backend(request: Request) -> OrdersBackend:
-    backend: OrdersBackend | None = getattr(request.app.state, "orders_backend", None)
-    if backend is None:
-        raise BackendUnavailable("工单服务尚未启动")
-    return backend
+orders_backend = AppService[OrdersBackend]("orders_backend", "工单服务尚未启动")
 
 
 def _is_supervisor(p: Principal) -> bool:
-    return p.role in (Role.SUPERVISOR, Role.ADMIN)
+    return p.role in SUPERVISING
 
 
 def _require_seat(p: Principal) -> None:
@@ -57,27 +51,17 @@ def _require_seat(p: Principal) -> None:
 
 
 def _require_supervisor(p: Principal) -> None:
-    if not _is_supervisor(p):
-        raise PermissionDenied("只有班长或管理员可以分派或退回工单")
+    require_role(p, SUPERVISING, "只有班长或管理员可以分派或退回工单")
 
 
 async def _audit(request: Request, auth: Authenticated, action: str, order_id: str, **detail: object) -> None:
-    await offload(
-        request.app.state.backend.auth.record,
-        auth,
-        action,
-        target=order_id,
-        detail=dict(detail),
-        source_ip=request.client.host if request.client else "",
-    )
+    await offload(audit, request, auth, action, order_id, dict(detail))
 
 
 def build_orders_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/orders", include_in_schema=False)
-    async def page() -> FileResponse:
-        return FileResponse(STATIC / "orders.html", media_type="text/html; charset=utf-8")
+    add_page(router, "/orders", "orders.html")
 
     @router.get("/api/orders")
     def list_orders(
@@ -97,12 +81,7 @@ def build_orders_router() -> APIRouter:
             raise PermissionDenied("该账号没有绑定坐席，请查看“全部工单”")
         if scope == "all" and not _is_supervisor(p):
             raise PermissionDenied("只有班长或管理员可以查看全部工单")
-        day = None
-        if date:
-            try:
-                day = _parse_date(date)
-            except ValueError:
-                raise InvalidInput("日期格式应为 YYYY-MM-DD", date=date) from None
+        day = parse_day(date)
         orders = orders_backend(request).list_orders(
             p,
             scope=scope,
@@ -155,7 +134,3 @@ def build_orders_router() -> APIRouter:
         return OrderOut.of(order)
 
     return router
-
-
-def _parse_date(text: str) -> date:
-    return date.fromisoformat(text)

@@ -14,13 +14,9 @@ from pydantic import BaseModel
 from callbacks.models import WorkOrderStatus
 from callbacks.sla import SlaState
 from callbacks.workbench import CallbackStarted, OrderOptions, OrderView
-from console_web.views import Choice, TeamOption
+from console_web.views import Choice, TeamOption, from_fields
 from core.clock import CHINA_TZ
 from core.privacy import mask_number
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _local(value: datetime | None) -> str:
@@ -55,30 +51,18 @@ class OrderOut(BaseModel):
     @classmethod
     def of(cls, view: OrderView) -> OrderOut:
         o = view.order
-        return cls(
-            id=o.id,
-            order_no=o.order_no,
+        return from_fields(
+            cls,
+            o,
             caller_number=mask_number(o.caller_number),
-            reason=o.reason.value,
-            reason_label=o.reason.label,
-            status=o.status.value,
-            status_label=o.status.label,
             open=o.status.is_open,
-            team_id=o.team_id,
             team_name=view.team_name,
-            owner_seat_id=o.owner_seat_id,
             owner_name=view.owner_name,
-            created_at=o.created_at.isoformat(),
             created_local=_local(o.created_at),
-            deadline=o.deadline.isoformat(),
             deadline_local=_local(o.deadline),
             sla=view.sla.value,
             sla_label=view.sla.label,
-            attempts=o.attempts,
-            misses=o.misses,
-            closed_at=_iso(o.closed_at),
             closed_local=_local(o.closed_at),
-            outcome_note=o.outcome_note,
         )
 
 

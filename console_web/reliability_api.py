@@ -12,9 +12,9 @@ from typing import Protocol
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from console_web.deps import AppService, require_role
 from console_web.routes import User
 from core.access import Role
-from core.errors import BackendUnavailable, PermissionDenied
 
 SUBSCRIBER_LABELS = {
     "call-recorder": "通话留痕",
@@ -85,16 +85,11 @@ class ReliabilityOut(BaseModel):
     loop_lag: dict[str, float] = {}
 
 
-def _backend(request: Request) -> ReliabilityBackend:
-    backend: ReliabilityBackend | None = getattr(request.app.state, "reliability_backend", None)
-    if backend is None:
-        raise BackendUnavailable("运行状态服务尚未启动")
-    return backend
+_backend = AppService[ReliabilityBackend]("reliability_backend", "运行状态服务尚未启动")
 
 
 def _require_admin(auth: User) -> None:
-    if auth.principal.role is not Role.ADMIN:
-        raise PermissionDenied("仅管理员可以查看死信与核对记录")
+    require_role(auth.principal, (Role.ADMIN,), "仅管理员可以查看死信与核对记录")
 
 
 def build_reliability_router() -> APIRouter:

@@ -9,15 +9,14 @@ the `core.access.Scope` the backend builds for them (`scope_of`): `Scope.sees`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response, WebSocket
-from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from callbacks.models import MissReason, WorkOrderStatus
 from console_web.auth import COOKIE, CSRF_HEADER, Authenticated, AuthService
+from console_web.deps import add_page, client_ip
 from console_web.hub import WebsocketHub
 from core.access import Principal, Scope, sees_full_numbers
 from core.asr_events import Leg
@@ -28,7 +27,6 @@ from core.events import DomainEvent, call_id_of
 from core.privacy import mask_number
 from core.seat_events import PauseReason, SeatStatus
 
-STATIC = Path(__file__).resolve().parent / "static"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # How many of the latest calls `/api/calls/recent` reads at most to find a scoped user's own.
 RECENT_SCAN_MAX = 10_000
@@ -53,10 +51,6 @@ class LoginForm(BaseModel):
 def _backend(request: Request | WebSocket) -> ConsoleBackend:
     backend: ConsoleBackend = request.app.state.backend
     return backend
-
-
-def _client_ip(request: Request | WebSocket) -> str:
-    return request.client.host if request.client else ""
 
 
 def current_user(request: Request) -> Authenticated:
@@ -195,9 +189,7 @@ def state_labels() -> LabelsOut:
 def build_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/", include_in_schema=False)
-    async def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+    add_page(router, "/", "index.html")
 
     @router.get("/healthz", response_model=HealthOut, response_model_exclude_none=True)
     async def healthz(request: Request, response: Response) -> HealthOut:
@@ -219,7 +211,7 @@ def build_router() -> APIRouter:
     async def login(form: LoginForm, request: Request, response: Response) -> PrincipalOut:
         # Throttled clients are refused before hashing; argon2 runs in a bounded thread pool.
         auth, token = await _backend(request).auth.login(
-            form.username, form.password, source_ip=_client_ip(request)
+            form.username, form.password, source_ip=client_ip(request)
         )
         response.set_cookie(
             COOKIE,
@@ -235,7 +227,7 @@ def build_router() -> APIRouter:
     @router.post("/api/logout", response_model=OkOut)
     async def logout(auth: Acting, request: Request, response: Response) -> OkOut:
         backend = _backend(request)
-        await offload(backend.auth.logout, auth, source_ip=_client_ip(request))
+        await offload(backend.auth.logout, auth, source_ip=client_ip(request))
         # The session's live sockets go too (4401): a logged-out page must stop receiving calls.
         # The hub belongs to the event loop: hence an async route, with only the database offloaded.
         backend.hub.close_session(auth.session.token_hash, reason="已退出登录")

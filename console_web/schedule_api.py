@@ -13,15 +13,14 @@ import re
 from datetime import date, time
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from console_web.errors import status_for
-from console_web.offices_api import decode_csv
-from console_web.routes import STATIC, Acting, User
+from console_web.deps import AppService, add_page, audit, import_refused, parse_day, uploaded_csv
+from console_web.routes import Acting, User
 from console_web.schedule_views import AttendanceOut, MonthImportOut, MonthOut, ShiftOut
 from core.blocking import offload
-from core.errors import BackendUnavailable, InvalidInput
+from core.errors import InvalidInput
 from seats.rota import Rota
 from seats.schedule import ScheduleImportError
 
@@ -39,11 +38,7 @@ class ShiftForm(BaseModel):
     end: str = Field(min_length=4, max_length=8)
 
 
-def schedule_backend(request: Request) -> ScheduleBackend:
-    backend: ScheduleBackend | None = getattr(request.app.state, "schedule_backend", None)
-    if backend is None:
-        raise BackendUnavailable("排班服务尚未启动")
-    return backend
+schedule_backend = AppService[ScheduleBackend]("schedule_backend", "排班服务尚未启动")
 
 
 def parse_month(text: str | None) -> date | None:
@@ -55,15 +50,6 @@ def parse_month(text: str | None) -> date | None:
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
-def parse_day(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput("日期格式应为 YYYY-MM-DD", date=text) from None
-
-
 def _parse_time(text: str) -> time:
     try:
         return time.fromisoformat(text.strip())
@@ -71,16 +57,10 @@ def _parse_time(text: str) -> time:
         raise InvalidInput("时间格式应为 HH:MM", time=text) from None
 
 
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
 def build_schedule_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/schedule", include_in_schema=False)
-    async def page() -> FileResponse:
-        return FileResponse(STATIC / "schedule.html", media_type="text/html; charset=utf-8")
+    add_page(router, "/schedule", "schedule.html")
 
     @router.get("/api/schedule")
     def month(auth: User, request: Request, team: str | None = None, month: str | None = None) -> MonthOut:
@@ -93,24 +73,18 @@ def build_schedule_router() -> APIRouter:
         chosen = parse_month(month)
         if not team or chosen is None:
             raise InvalidInput("请选择团队和月份")
-        raw = await request.body()
-        if not raw.strip():
-            raise InvalidInput("上传的文件为空")
+        text = await uploaded_csv(request)
         try:
-            result = await offload(
-                schedule_backend(request).import_csv, auth.principal, team, chosen, decode_csv(raw)
-            )
+            result = await offload(schedule_backend(request).import_csv, auth.principal, team, chosen, text)
         except ScheduleImportError as exc:
-            errors = [e for e in exc.message.split("；") if e]
-            body = exc.to_dict() | {"message": f"排班表有 {len(errors)} 处错误，未导入", "errors": errors}
-            return JSONResponse(status_code=status_for(exc), content=body)
+            return import_refused(exc, "排班表", [e for e in exc.message.split("；") if e])
         await offload(
-            request.app.state.backend.auth.record,
+            audit,
+            request,
             auth,
             "schedule.import",
-            target=team,
-            detail={"month": chosen.strftime("%Y-%m"), "shifts": result.imported},
-            source_ip=_ip(request),
+            team,
+            {"month": chosen.strftime("%Y-%m"), "shifts": result.imported},
         )
         return MonthImportOut.of(result)
 
@@ -128,25 +102,13 @@ def build_schedule_router() -> APIRouter:
                 end=_parse_time(form.end),
             )
         )
-        request.app.state.backend.auth.record(
-            auth,
-            "schedule.shift.add",
-            target=shift.id,
-            detail=form.model_dump(),
-            source_ip=_ip(request),
-        )
+        audit(request, auth, "schedule.shift.add", shift.id, form.model_dump())
         return shift
 
     @router.delete("/api/schedule/shifts/{shift_id}")
     def delete_shift(shift_id: str, auth: Acting, request: Request) -> ShiftOut:
         removed = ShiftOut.of(schedule_backend(request).delete_shift(auth.principal, shift_id))
-        request.app.state.backend.auth.record(
-            auth,
-            "schedule.shift.delete",
-            target=shift_id,
-            detail=removed.model_dump(),
-            source_ip=_ip(request),
-        )
+        audit(request, auth, "schedule.shift.delete", shift_id, removed.model_dump())
         return removed
 
     @router.get("/api/schedule/attendance")

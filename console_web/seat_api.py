@@ -11,14 +11,15 @@ that call ids cannot be probed.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from console_web.auth import Authenticated, AuthService
-from console_web.routes import STATIC, csrf_checked, current_user
+from console_web.auth import Authenticated
+from console_web.deps import add_page, audit
+from console_web.routes import csrf_checked, current_user
 from console_web.seat_views import (
     AddressOut,
     MyDayOut,
@@ -32,6 +33,7 @@ from console_web.seat_views import (
     TransferTargetsOut,
     UnsubmittedListOut,
     UnsubmittedOut,
+    WrapUpExtendedOut,
 )
 from core.access import Role
 from core.blocking import offload
@@ -61,13 +63,7 @@ class RecordForm(BaseModel):
     office_id: str | None = None
 
     def to_input(self) -> RecordInput:
-        return RecordInput(
-            category=self.category,
-            question=self.question,
-            advice=self.advice,
-            outcome=self.outcome,
-            office_id=self.office_id,
-        )
+        return RecordInput(**self.model_dump())
 
 
 class TransferForm(BaseModel):
@@ -78,15 +74,6 @@ class TransferForm(BaseModel):
 def _console(request: Request) -> SeatConsoleBackend:
     console: SeatConsoleBackend = request.app.state.seat_console
     return console
-
-
-def _auth_service(request: Request) -> AuthService:
-    service: AuthService = request.app.state.backend.auth
-    return service
-
-
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 def _seat_of(auth: Authenticated) -> SeatId:
@@ -116,29 +103,31 @@ def _call_id(call_id: str) -> CallId:
     return CallId(call_id)
 
 
-async def _audit(
-    request: Request,
-    auth: Authenticated,
-    action: str,
-    target: str = "",
-    detail: dict[str, object] | None = None,
-) -> None:
-    # The audit log is a database write: off the event loop.
-    await offload(
-        _auth_service(request).record, auth, action, target=target, detail=detail, source_ip=_ip(request)
-    )
+OwnSeatAct = Callable[[SeatConsoleBackend, SeatId], Awaitable[None]]
+
+# The seat's own state changes that take no form: (path, audit action, what the workspace does).
+OWN_SEAT_ACTIONS: tuple[tuple[str, str, OwnSeatAct], ...] = (
+    ("login", "seat.login", lambda console, seat: console.login(seat)),
+    ("logout", "seat.logout", lambda console, seat: console.logout(seat)),
+    ("resume", "seat.resume", lambda console, seat: console.resume(seat)),
+    ("wrapup-done", "seat.wrap_up_done", lambda console, seat: console.wrap_up_done(seat)),
+)
+
+
+def _own_seat_route(action: str, act: OwnSeatAct) -> Callable[..., Awaitable[OkOut]]:
+    async def own_seat_action(auth: SeatActing, request: Request) -> OkOut:
+        seat = _seat_of(auth)
+        await act(_console(request), seat)
+        await offload(audit, request, auth, action, seat)
+        return OkOut()
+
+    return own_seat_action
 
 
 def build_seat_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/seat", include_in_schema=False)
-    async def seat_page() -> FileResponse:
-        return FileResponse(STATIC / "seat.html", media_type="text/html; charset=utf-8")
-
-    @router.get("/seat/", include_in_schema=False)
-    async def seat_page_slash() -> RedirectResponse:
-        return RedirectResponse("/seat")
+    add_page(router, "/seat", "seat.html", slash_redirect=True)
 
     @router.get("/api/seat/state", response_model=SeatStateOut)
     async def state(auth: SeatUser, request: Request) -> SeatStateOut:
@@ -149,19 +138,14 @@ def build_seat_router() -> APIRouter:
         days: SeatDayBackend = request.app.state.seat_day
         return MyDayOut.model_validate(await days.today(_seat_of(auth)))
 
-    @router.post("/api/seat/login", response_model=OkOut)
-    async def login(auth: SeatActing, request: Request) -> OkOut:
-        seat = _seat_of(auth)
-        await _console(request).login(seat)
-        await _audit(request, auth, "seat.login", seat)
-        return OkOut()
-
-    @router.post("/api/seat/logout", response_model=OkOut)
-    async def logout(auth: SeatActing, request: Request) -> OkOut:
-        seat = _seat_of(auth)
-        await _console(request).logout(seat)
-        await _audit(request, auth, "seat.logout", seat)
-        return OkOut()
+    for path, action, act in OWN_SEAT_ACTIONS:
+        router.add_api_route(
+            f"/api/seat/{path}",
+            _own_seat_route(action, act),
+            methods=["POST"],
+            response_model=OkOut,
+            name=action.removeprefix("seat."),
+        )
 
     @router.post("/api/seat/pause", response_model=OkOut)
     async def pause(form: PauseForm, auth: SeatActing, request: Request) -> OkOut:
@@ -173,29 +157,24 @@ def build_seat_router() -> APIRouter:
         if reason.value in SYSTEM_PAUSE_REASONS:
             raise InvalidInput("该示忙原因由系统设置，不能手动选择", reason=form.reason)
         await _console(request).pause(seat, reason)
-        await _audit(request, auth, "seat.pause", seat, {"reason": reason.value})
+        await offload(audit, request, auth, "seat.pause", seat, {"reason": reason.value})
         return OkOut()
 
-    @router.post("/api/seat/resume", response_model=OkOut)
-    async def resume(auth: SeatActing, request: Request) -> OkOut:
+    @router.post("/api/seat/wrapup/extend", response_model=WrapUpExtendedOut)
+    async def extend_wrap_up(auth: SeatActing, request: Request) -> WrapUpExtendedOut:
         seat = _seat_of(auth)
-        await _console(request).resume(seat)
-        await _audit(request, auth, "seat.resume", seat)
-        return OkOut()
-
-    @router.post("/api/seat/wrapup-done", response_model=OkOut)
-    async def wrap_up_done(auth: SeatActing, request: Request) -> OkOut:
-        seat = _seat_of(auth)
-        await _console(request).wrap_up_done(seat)
-        await _audit(request, auth, "seat.wrap_up_done", seat)
-        return OkOut()
+        extended = await _console(request).extend_wrap_up(seat)
+        await offload(
+            audit, request, auth, "seat.wrap_up_extend", seat, {"until": extended.until.isoformat()}
+        )
+        return WrapUpExtendedOut.model_validate(extended)
 
     @router.get("/api/seat/calls/{call_id}/screenpop", response_model=ScreenPopOut)
     async def screen_pop(call_id: str, auth: SeatUser, request: Request) -> ScreenPopOut:
         cid = _call_id(call_id)
         view = await _console(request).screen_pop(_seat_of(auth), cid)
         # Reading a citizen's file is itself worth a trail line (who looked at whose history).
-        await _audit(request, auth, "seat.screen_pop", cid)
+        await offload(audit, request, auth, "seat.screen_pop", cid)
         return ScreenPopOut.model_validate(view)
 
     @router.get("/api/seat/calls/{call_id}/transcript", response_model=TranscriptOut)
@@ -205,16 +184,16 @@ def build_seat_router() -> APIRouter:
         try:
             segments = await _console(request).transcript(_seat_of(auth), cid)
         except HotlineError as exc:
-            await _audit(request, auth, "seat.transcript_denied", cid, {"error": exc.error_id})
+            await offload(audit, request, auth, "seat.transcript_denied", cid, {"error": exc.error_id})
             raise
-        await _audit(request, auth, "seat.transcript_read", cid, {"segments": len(segments)})
+        await offload(audit, request, auth, "seat.transcript_read", cid, {"segments": len(segments)})
         return TranscriptOut(segments=[SegmentOut.model_validate(s) for s in segments])
 
     @router.put("/api/seat/calls/{call_id}/record", response_model=RecordOut)
     async def save_draft(call_id: str, form: RecordForm, auth: SeatActing, request: Request) -> RecordOut:
         cid = _call_id(call_id)
         record = await _console(request).save_record(_seat_of(auth), cid, form.to_input(), final=False)
-        await _audit(request, auth, "seat.record_draft", cid)
+        await offload(audit, request, auth, "seat.record_draft", cid)
         return RecordOut.model_validate(record)
 
     @router.post("/api/seat/calls/{call_id}/record/submit", response_model=RecordOut)
@@ -223,8 +202,13 @@ def build_seat_router() -> APIRouter:
         record = RecordOut.model_validate(
             await _console(request).save_record(_seat_of(auth), cid, form.to_input(), final=True)
         )
-        await _audit(
-            request, auth, "seat.record_submit", cid, {"outcome": record.outcome, "category": record.category}
+        await offload(
+            audit,
+            request,
+            auth,
+            "seat.record_submit",
+            cid,
+            {"outcome": record.outcome, "category": record.category},
         )
         return record
 
@@ -245,14 +229,14 @@ def build_seat_router() -> APIRouter:
         except ValueError:
             raise InvalidInput("转接类型无效", kind=form.kind) from None
         sent = await _console(request).transfer(_seat_of(auth), cid, kind, form.target)
-        await _audit(request, auth, "seat.transfer", cid, {"kind": kind.value, "target": form.target})
+        await offload(audit, request, auth, "seat.transfer", cid, {"kind": kind.value, "target": form.target})
         return TransferOut.model_validate(sent)
 
     @router.post("/api/seat/calls/{call_id}/hangup", response_model=OkOut)
     async def hangup(call_id: str, auth: SeatActing, request: Request) -> OkOut:
         cid = _call_id(call_id)
         await _console(request).hangup(_seat_of(auth), cid)
-        await _audit(request, auth, "seat.hangup", cid)
+        await offload(audit, request, auth, "seat.hangup", cid)
         return OkOut()
 
     @router.get("/api/seat/address", response_model=AddressOut)

@@ -49,10 +49,20 @@ class SeatStateOut(_Read):
     queues: list[QueueChoice]
     call_id: str | None
     wrap_up_seconds: float
+    wrap_up_until: IsoText | None
     pause_reasons: list[Choice]
     categories: list[Choice]
     outcomes: list[Choice]
     external_numbers: list[Choice]
+
+
+class WrapUpExtendedOut(_Read):
+    """The wrap-up now ends at `until`; `left_s` seconds more may still be added (of `max_s`)."""
+
+    until: IsoText
+    extended_s: float
+    left_s: float
+    max_s: int
 
 
 class RecordOut(_Read):
@@ -132,6 +142,7 @@ class ScreenPopOut(_Read):
     status: str | None
     status_label: str
     callback: bool
+    work_order: PastOrderOut | None
     queue: str | None
     queue_label: str
     ivr_path: list[str]

@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
-from console_web.routes import STATIC, User
-from console_web.supervisor_views import ForecastOut, OverviewOut, ReportOut, SeatsOut
-from core.access import Principal, Role
+from console_web.deps import SUPERVISING, AppService, add_page, parse_day, require_role
+from console_web.routes import Acting, User
+from console_web.supervisor_views import (
+    ForecastOut,
+    OverviewOut,
+    ReportOut,
+    SeatsOut,
+    WrapUpPolicyIn,
+    WrapUpPolicyOut,
+)
+from core.access import Principal
 from core.csvsafe import safe_row
-from core.errors import BackendUnavailable, InvalidInput, PermissionDenied
+from core.errors import InvalidInput
+from seats.wrap_up import WrapUpPolicy, WrapUpPolicyService
 from stats.reports import Period
 from stats.supervision import SupervisionService
 
@@ -43,16 +51,12 @@ _PERCENT = {"answer_rate", "service_level", "abandon_rate", "satisfaction_rate"}
 SupervisorBackend = SupervisionService  # the service itself: one signature, no Protocol copy of it
 
 
-def supervisor_backend(request: Request) -> SupervisorBackend:
-    backend: SupervisorBackend | None = getattr(request.app.state, "supervisor_backend", None)
-    if backend is None:
-        raise BackendUnavailable("班长监控服务尚未启动")
-    return backend
+supervisor_backend = AppService[SupervisorBackend]("supervisor_backend", "班长监控服务尚未启动")
+wrap_up_policies = AppService[WrapUpPolicyService]("wrap_up_policy", "话后整理规则服务尚未启动")
 
 
 def require_supervisor(principal: Principal) -> None:
-    if principal.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise PermissionDenied("仅班长和管理员可以查看监控台")
+    require_role(principal, SUPERVISING, "仅班长和管理员可以查看监控台")
 
 
 def _cell(key: str, value: str | float | None) -> str:
@@ -77,9 +81,7 @@ def report_csv(report: ReportOut) -> str:
 def build_supervisor_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/supervisor", include_in_schema=False)
-    async def page() -> FileResponse:
-        return FileResponse(STATIC / "supervisor.html", media_type="text/html; charset=utf-8")
+    add_page(router, "/supervisor", "supervisor.html")
 
     @router.get("/api/supervisor/overview", response_model=OverviewOut)
     async def overview(auth: User, request: Request) -> OverviewOut:
@@ -113,12 +115,7 @@ def build_supervisor_router() -> APIRouter:
             raise InvalidInput("报表周期应为 day（日）、week（周）或 month（月）", period=period)
         if format not in ("json", "csv"):
             raise InvalidInput("format 应为 json 或 csv", format=format)
-        day = None
-        if date:
-            try:
-                day = _parse_date(date)
-            except ValueError:
-                raise InvalidInput("日期格式应为 YYYY-MM-DD", date=date) from None
+        day = parse_day(date)
         body = ReportOut.of(await supervisor_backend(request).report(auth.principal, Period(period), day))
         if format == "csv":
             name = f"report-{period}-{body.start.isoformat()}.csv"
@@ -129,8 +126,15 @@ def build_supervisor_router() -> APIRouter:
             )
         return body
 
+    @router.get("/api/supervisor/wrap-up-policy", response_model=WrapUpPolicyOut)
+    async def wrap_up_policy(auth: User, request: Request) -> WrapUpPolicyOut:
+        require_supervisor(auth.principal)
+        return WrapUpPolicyOut.of(await wrap_up_policies(request).current(), auth.principal)
+
+    @router.put("/api/supervisor/wrap-up-policy", response_model=WrapUpPolicyOut)
+    async def set_wrap_up_policy(body: WrapUpPolicyIn, auth: Acting, request: Request) -> WrapUpPolicyOut:
+        require_supervisor(auth.principal)
+        policy = WrapUpPolicy(step_s=body.step_s, max_s=body.max_s)
+        return WrapUpPolicyOut.of(await wrap_up_policies(request).set(auth.principal, policy), auth.principal)
+
     return router
-
-
-def _parse_date(text: str) -> date:
-    return date.fromisoformat(text)

@@ -17,7 +17,9 @@ from typing import Annotated
 from pydantic import BaseModel, PlainSerializer
 
 from callbacks.sla import SlaState
+from core.access import Principal
 from core.seat_events import PauseReason, SeatStatus
+from seats.wrap_up import StoredWrapUpPolicy, may_set_policy
 from stats.forecast import Forecast
 from stats.kpi import (
     ANSWER_RATE_TARGET,
@@ -197,4 +199,29 @@ class ReportOut(BaseModel):
             end=r.last,
             rows=[x.rounded() for x in r.rows],
             total=r.total.rounded(),
+        )
+
+
+class WrapUpPolicyIn(BaseModel):
+    """话后整理延长规则：每次延长的秒数、含延长在内的最长话后整理秒数（0：不许延长）。"""
+
+    step_s: int
+    max_s: int
+
+
+class WrapUpPolicyOut(BaseModel):
+    step_s: int
+    max_s: int
+    updated_at: IsoTime | None
+    updated_by: str
+    may_edit: bool  # this principal may change it (the city's supervisors, admins)
+
+    @classmethod
+    def of(cls, stored: StoredWrapUpPolicy, principal: Principal) -> WrapUpPolicyOut:
+        return cls(
+            step_s=stored.policy.step_s,
+            max_s=stored.policy.max_s,
+            updated_at=stored.updated_at,
+            updated_by=stored.updated_by,
+            may_edit=may_set_policy(principal),
         )

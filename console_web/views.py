@@ -1,11 +1,41 @@
-"""Response models shared by several pages' JSON: a labelled choice and a team named for a menu."""
+"""Response models shared by several pages' JSON: a labelled choice and a team named for a menu;
+and `from_fields`, which builds a response model from the domain dataclass it shows."""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 from collections.abc import Iterable
-from typing import Protocol
+from datetime import date
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def from_fields(model: type[M], source: DataclassInstance, /, **computed: object) -> M:
+    """`model` from each field of `source` (a dataclass) that the model has under the same name,
+    and the `computed` ones besides, which win over a copied field of the same name. A copied enum
+    goes out as its value, with its `.label` as `<name>_label` where the model has that field; a
+    copied time as ISO 8601 text. The model's own fields say what goes out: nothing of `source`
+    that the model does not declare does."""
+    copied: dict[str, object] = {}
+    for f in dataclasses.fields(source):
+        if f.name not in model.model_fields:
+            continue
+        value = getattr(source, f.name)
+        if isinstance(value, enum.Enum):
+            if f"{f.name}_label" in model.model_fields:
+                copied[f"{f.name}_label"] = cast(Labelled, value).label
+            value = value.value
+        elif isinstance(value, date):
+            value = value.isoformat()
+        copied[f.name] = value
+    return model.model_validate(copied | computed)
 
 
 class Labelled(Protocol):

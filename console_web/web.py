@@ -9,11 +9,12 @@ import contextlib
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from console_web.deps import STATIC
 from console_web.errors import hotline_error_handler
 from console_web.offices_api import build_offices_router
 from console_web.orders_api import build_orders_router
 from console_web.reliability_api import build_reliability_router
-from console_web.routes import STATIC, build_router
+from console_web.routes import build_router
 from console_web.schedule_api import build_schedule_router
 from console_web.seat_api import build_seat_router
 from console_web.security import SecurityConfig, install_security

@@ -24,7 +24,6 @@ the server (Originate), so no console user needs the full number.
 
 from __future__ import annotations
 
-import enum
 import re
 import threading
 import time
@@ -33,22 +32,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from core.ids import SeatId, TeamId, UserId
+from core.labels import LabelledEnum
 
 if TYPE_CHECKING:  # core.calls imports core.events, which asks this module for queue districts
     from core.calls import CallRecord
 
 
-class Role(enum.StrEnum):
-    SEAT = "seat"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
+class Role(LabelledEnum):
+    SEAT = "seat", "坐席"
+    SUPERVISOR = "supervisor", "班长"
+    ADMIN = "admin", "管理员"
 
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS: dict[Role, str] = {Role.SEAT: "坐席", Role.SUPERVISOR: "班长", Role.ADMIN: "管理员"}
 
 # Queue names follow `q-<district code>-<category>` (routing/queue_rules.toml); city-wide pools are
 # `q-city-<category>`. This is the one place that reads a district out of a queue's name.
@@ -83,23 +77,6 @@ def call_keys(
     return frozenset(keys)
 
 
-class UserLike(Protocol):
-    @property
-    def id(self) -> UserId: ...
-    @property
-    def username(self) -> str: ...
-    @property
-    def display_name(self) -> str: ...
-    @property
-    def role(self) -> Role: ...
-    @property
-    def seat_id(self) -> SeatId | None: ...
-    @property
-    def scope_team_id(self) -> TeamId | None: ...
-    @property
-    def scope_district_code(self) -> str | None: ...
-
-
 class TeamLike(Protocol):
     @property
     def id(self) -> TeamId: ...
@@ -118,6 +95,8 @@ class SeatLike(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
+    """A logged-in user as the access model reads them (`seats.models.User.principal`)."""
+
     user_id: UserId
     username: str
     display_name: str
@@ -125,18 +104,6 @@ class Principal:
     seat_id: SeatId | None = None
     scope_team_id: TeamId | None = None
     scope_district_code: str | None = None
-
-    @classmethod
-    def of(cls, user: UserLike) -> Principal:
-        return cls(
-            user_id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            role=user.role,
-            seat_id=user.seat_id,
-            scope_team_id=user.scope_team_id,
-            scope_district_code=user.scope_district_code,
-        )
 
     @property
     def citywide(self) -> bool:

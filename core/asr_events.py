@@ -14,20 +14,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from core.events import DomainEvent
-from core.ids import CallId, SeatId
+from core.call_events import _CallEvent
+from core.ids import SeatId
+from core.labels import LabelledEnum
 
 
-class Leg(enum.StrEnum):
-    CALLER = "caller"
-    SEAT = "seat"
-
-    @property
-    def label(self) -> str:
-        return LEG_LABELS[self]
-
-
-LEG_LABELS: dict[Leg, str] = {Leg.CALLER: "来电人", Leg.SEAT: "坐席"}
+class Leg(LabelledEnum):
+    CALLER = "caller", "来电人"
+    SEAT = "seat", "坐席"
 
 
 class StreamEndReason(enum.StrEnum):
@@ -47,12 +41,13 @@ class StreamEndReason(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _StreamEvent(DomainEvent):
-    """Base of the facts about one AudioSocket stream: one leg of a call, heard by the ASR."""
+class _StreamEvent(_CallEvent):
+    """Base of the facts about one AudioSocket stream: one leg of a call, heard by the ASR
+    (`seat_id`: the seat on the call, when the bridge knew it)."""
 
-    call_id: CallId
     stream_id: str
     leg: Leg
+    seat_id: SeatId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +60,6 @@ class TranscriptSegment(_StreamEvent):
     end_s: float
     final: bool
     seq: int
-    seat_id: SeatId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,7 +72,6 @@ class AsrOverloaded(_StreamEvent):
     reason: str
     active_streams: int
     limit: int
-    seat_id: SeatId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,4 +85,3 @@ class AsrStreamEnded(_StreamEvent):
     transcribed: bool
     text: str = ""
     lag_p95_ms: float | None = None
-    seat_id: SeatId | None = None

@@ -134,57 +134,58 @@ _DEVICE_STATUS_ORDER: tuple[SeatDeviceStatus, ...] = tuple(SeatDeviceStatus)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallOffered(DomainEvent):
-    """A citizen's call reached the PBX (`dialed`: 12348, 12349...)."""
+class _CallEvent(DomainEvent):
+    """Base of the facts about one call (here, and the IVR's and the ASR's): `call_id` names it."""
 
     call_id: CallId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallOffered(_CallEvent):
+    """A citizen's call reached the PBX (`dialed`: 12348, 12349...)."""
+
     channel: str
     caller_number: str
     dialed: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class IvrEntered(DomainEvent):
+class IvrEntered(_CallEvent):
     """The caller's channel started the FastAGI IVR (`script`: the agi:// URL)."""
 
-    call_id: CallId
     script: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class IvrLeft(DomainEvent):
+class IvrLeft(_CallEvent):
     """The IVR finished (`completed`) or the caller hung up in it."""
 
-    call_id: CallId
     ivr_seconds: float
     completed: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AudioStreamStarted(DomainEvent):
+class AudioStreamStarted(_CallEvent):
     """The dialplan started AudioSocket for the call: `stream_id` is the UUID the ASR server receives."""
 
-    call_id: CallId
     stream_id: str
     address: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallQueued(DomainEvent):
+class CallQueued(_CallEvent):
     """The caller joined a queue at `position` (1 = next to be served)."""
 
-    call_id: CallId
     queue: str
     position: int
     caller_number: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _SeatOfferEvent(DomainEvent):
+class _SeatOfferEvent(_CallEvent):
     """Base of the facts about the call offered to one seat (the queue member `interface` of
     `queue`): it rang, it was not answered, it was answered."""
 
-    call_id: CallId
     seat_id: SeatId
     interface: str
     queue: str
@@ -218,7 +219,7 @@ class CallAnswered(_SeatOfferEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallTransferred(DomainEvent):
+class CallTransferred(_CallEvent):
     """The caller left seat `seat_id` for `target` (the `seq`-th transfer of the call).
 
     Redirects by the console land in `exten@context` and start `PENDING`; a `CallTransferSettled`
@@ -226,7 +227,6 @@ class CallTransferred(DomainEvent):
     Asterisk's own `Result` at once (`OK` or `FAILED`); a failed one leaves the seat talking.
     """
 
-    call_id: CallId
     context: str
     exten: str
     seat_id: SeatId | None = None
@@ -239,12 +239,11 @@ class CallTransferred(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallTransferSettled(DomainEvent):
+class CallTransferSettled(_CallEvent):
     """A pending transfer's outcome: the caller reached the target (`OK`: joined the queue, the seat
     or the outside number answered) or not (`FAILED`, `detail`: Asterisk's DIALSTATUS). After a
     failure the caller's outcome is whatever happened next (back to a queue, or dropped)."""
 
-    call_id: CallId
     seq: int
     kind: TransferKind
     target: str
@@ -254,44 +253,43 @@ class CallTransferSettled(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallLegAnswered(DomainEvent):
-    """One party joined the call: a seat, an outside number, or a callback's citizen.
+class _LegEvent(_CallEvent):
+    """Base of the facts about one party of a call (one `call_legs` row): it joined, it ended.
 
     `leg_id` is `<call id>:<the leg channel's Uniqueid>`; `party` is the seat id or the number.
     """
 
-    call_id: CallId
     leg_id: str
     kind: LegKind
     party: str
-    channel: str = ""
     seat_id: SeatId | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallLegAnswered(_LegEvent):
+    """One party joined the call: a seat, an outside number, or a callback's citizen."""
+
+    channel: str = ""
     queue: str | None = None
     transfer_seq: int = 0  # 0: the first leg; n: reached through the n-th transfer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallLegEnded(DomainEvent):
+class CallLegEnded(_LegEvent):
     """A leg ended (its channel hung up, the caller was transferred away from it, or the call
     ended). `talk_seconds`: time bridged with the other side; None when the end was only inferred
     after an AMI outage (unknown, for reconciliation to fill), 0.0 when never bridged."""
 
-    call_id: CallId
-    leg_id: str
-    kind: LegKind
-    party: str
-    seat_id: SeatId | None = None
     answered_at: datetime | None = None
     talk_seconds: float | None = None
     inferred: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _QueueMissEvent(DomainEvent):
+class _QueueMissEvent(_CallEvent):
     """Base of the two missed calls: the caller left `queue` unserved after `wait_seconds`, at
     `position` (`original_position`: where it joined)."""
 
-    call_id: CallId
     queue: str
     wait_seconds: float
     position: int
@@ -312,10 +310,9 @@ class CallTimedOut(_QueueMissEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallEnded(DomainEvent):
+class CallEnded(_CallEvent):
     """The call's primary leg hung up (the caller's for inbound, the seat's for a callback)."""
 
-    call_id: CallId
     direction: CallDirection
     hung_up_by: HangupParty
     answered: bool
@@ -333,10 +330,9 @@ class CallEnded(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallbackOriginated(DomainEvent):
+class CallbackOriginated(_CallEvent):
     """A callback Originate created the seat's channel (`WORK_ORDER_ID` set on it)."""
 
-    call_id: CallId
     work_order_id: str
     seat_id: SeatId
     interface: str
@@ -344,14 +340,13 @@ class CallbackOriginated(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallbackLegOutcome(DomainEvent):
+class CallbackLegOutcome(_CallEvent):
     """How one leg of a callback went. `detail`: Asterisk's DIALSTATUS or OriginateResponse reason.
 
     `call_id` is `originate:<ActionID>` when Asterisk could not name the channel (Uniqueid
     `<null>`: the channel never came up); `action_id` then lets the sender correlate.
     """
 
-    call_id: CallId
     leg: CallbackLeg
     outcome: CallbackOutcome
     work_order_id: str = ""
@@ -418,7 +413,7 @@ UNSEEN_SOURCE = "pbx-snapshot"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallReconciled(DomainEvent):
+class CallReconciled(_CallEvent):
     """Asterisk's own records (queue log, CDR) say how a call really went, and our summary of it
     was missing, left open, or closed with a guessed end (after a kill or an AMI outage).
 
@@ -428,7 +423,6 @@ class CallReconciled(DomainEvent):
     `CallTimedOut` with the tracker's own event ids, so nothing is counted or ordered twice).
     """
 
-    call_id: CallId
     status: str | None = None  # a `core.calls.CallStatus` value
     caller_number: str = ""
     offered_at: datetime | None = None

@@ -228,31 +228,31 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
 def project_leg(leg: CallLeg | None, event: DomainEvent) -> CallLeg | None:
     """The `call_legs` row after a leg event; None for any other event."""
     if isinstance(event, CallLegAnswered):
-        return leg or CallLeg(
-            call_id=event.call_id,
-            leg_id=event.leg_id,
-            kind=event.kind.value,
-            party=event.party,
-            seat_id=event.seat_id,
+        return leg or replace(
+            _new_leg(event, answered_at=event.at),
             channel=event.channel,
             queue=event.queue,
             transfer_seq=event.transfer_seq,
-            answered_at=event.at,
         )
     if isinstance(event, CallLegEnded):
-        base = leg or CallLeg(
-            call_id=event.call_id,
-            leg_id=event.leg_id,
-            kind=event.kind.value,
-            party=event.party,
-            seat_id=event.seat_id,
-            answered_at=event.answered_at or event.at,
-        )
+        base = leg or _new_leg(event, answered_at=event.answered_at or event.at)
         if event.inferred and base.ended_at is not None:
             # A resync guessed this end; the records already gave the real one (reconcile_legs).
             return base
         return replace(base, ended_at=event.at, talk_seconds=event.talk_seconds, inferred=event.inferred)
     return None
+
+
+def _new_leg(event: CallLegAnswered | CallLegEnded, *, answered_at: datetime) -> CallLeg:
+    """The `call_legs` row of a leg first heard of through `event` (what every leg event says)."""
+    return CallLeg(
+        call_id=event.call_id,
+        leg_id=event.leg_id,
+        kind=event.kind.value,
+        party=event.party,
+        seat_id=event.seat_id,
+        answered_at=answered_at,
+    )
 
 
 def reconcile_legs(legs: Sequence[CallLeg], event: CallReconciled) -> list[CallLeg]:
@@ -280,8 +280,8 @@ def reconcile_legs(legs: Sequence[CallLeg], event: CallReconciled) -> list[CallL
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallNotes:
     """What the consoles show that the calls table does not keep: the IVR's path as the caller
-    heard it (Chinese labels) and why it routed the call so; the appointment's spoken address and
-    office (the seat's screen pop); since when the caller waits in a queue (the supervisor's
+    heard it (Chinese labels) and why it routed the call so; the address the caller said and the
+    appointment's office (the seat's screen pop); since when the caller waits in a queue (the supervisor's
     board). Kept in memory and, for a call not in memory, read back from its trail."""
 
     ivr_labels: tuple[str, ...] = ()
@@ -298,7 +298,8 @@ def project_notes(notes: CallNotes, event: DomainEvent) -> CallNotes:
     """The notes after `event` (the IVR's last word wins; the wait runs from the first
     `CallQueued` until an answer, a give-up, the end or a transfer)."""
     if isinstance(event, IvrRouted):
-        return replace(notes, ivr_labels=event.path_labels, ivr_why=event.why)
+        address = event.spoken_address or notes.address
+        return replace(notes, ivr_labels=event.path_labels, ivr_why=event.why, address=address)
     if isinstance(event, AppointmentRequested):
         return replace(notes, address=event.spoken_address, appointment_office_id=event.office_id)
     if isinstance(event, CallQueued) and notes.waiting_since is None:

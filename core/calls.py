@@ -7,7 +7,6 @@ speech. These are plain values; the tracker and the recorder produce them, `stor
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,36 +14,19 @@ from typing import Any
 
 from core.events import DomainEvent, UnknownEventType, from_wire
 from core.ids import CallId, EventId, SeatId
+from core.labels import LabelledEnum
 
 
-class CallStatus(enum.StrEnum):
-    IN_IVR = "in_ivr"
-    QUEUED = "queued"
-    RINGING = "ringing"
-    TALKING = "talking"
-    ANSWERED = "answered"
-    ABANDONED = "abandoned"
-    TIMED_OUT = "timed_out"
-    TRANSFERRED = "transferred"
-    ENDED = "ended"
-
-    @property
-    def label(self) -> str:
-        """The one Chinese text for this status, on every page and export."""
-        return CALL_STATUS_LABELS[self]
-
-
-CALL_STATUS_LABELS: dict[CallStatus, str] = {
-    CallStatus.IN_IVR: "语音导航",
-    CallStatus.QUEUED: "排队中",
-    CallStatus.RINGING: "振铃",
-    CallStatus.TALKING: "通话中",
-    CallStatus.ANSWERED: "已接通",
-    CallStatus.ABANDONED: "放弃",
-    CallStatus.TIMED_OUT: "排队超时",
-    CallStatus.TRANSFERRED: "已转接",
-    CallStatus.ENDED: "已结束",
-}
+class CallStatus(LabelledEnum):
+    IN_IVR = "in_ivr", "语音导航"
+    QUEUED = "queued", "排队中"
+    RINGING = "ringing", "振铃"
+    TALKING = "talking", "通话中"
+    ANSWERED = "answered", "已接通"
+    ABANDONED = "abandoned", "放弃"
+    TIMED_OUT = "timed_out", "排队超时"
+    TRANSFERRED = "transferred", "已转接"
+    ENDED = "ended", "已结束"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

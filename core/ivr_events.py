@@ -15,8 +15,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from core.events import DomainEvent
-from core.ids import CallId, OfficeId, SeatId
+from core.call_events import _CallEvent
+from core.ids import OfficeId, SeatId
 
 
 class IvrOutcome(enum.StrEnum):
@@ -51,11 +51,17 @@ class SurveyRating(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class IvrRouted(DomainEvent):
+class _CallerEvent(_CallEvent):
+    """Base of what the IVR learnt from the caller on one call (the callback policy, the
+    appointments and the seat's screen pop know the caller by both)."""
+
+    caller_number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IvrRouted(_CallerEvent):
     """The IVR is done with the caller; what it decided and why (the seat's screen pop)."""
 
-    call_id: CallId
-    caller_number: str
     outcome: IvrOutcome
     reason: IvrReason
     why: str
@@ -65,15 +71,14 @@ class IvrRouted(DomainEvent):
     category: str | None = None
     district_code: str | None = None
     office_id: OfficeId | None = None
+    spoken_address: str = ""  # the address the caller said, as recognised ("" : none asked)
     ivr_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallbackRequested(DomainEvent):
+class CallbackRequested(_CallerEvent):
     """The caller pressed 1 to be called back (after hours, or the wait was too long)."""
 
-    call_id: CallId
-    caller_number: str
     reason: CallbackReason
     queue: str | None = None
     category: str | None = None
@@ -82,11 +87,9 @@ class CallbackRequested(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AppointmentRequested(DomainEvent):
+class AppointmentRequested(_CallerEvent):
     """The caller asked to book an in-person visit at the office the IVR found."""
 
-    call_id: CallId
-    caller_number: str
     office_id: OfficeId
     office_name: str
     district_code: str | None
@@ -94,10 +97,9 @@ class AppointmentRequested(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SurveyAnswered(DomainEvent):
+class SurveyAnswered(_CallEvent):
     """The caller rated the seat after the seat hung up."""
 
-    call_id: CallId
     seat_id: SeatId
     rating: SurveyRating
     queue: str | None = None
@@ -105,11 +107,9 @@ class SurveyAnswered(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class IvrAbandoned(DomainEvent):
+class IvrAbandoned(_CallerEvent):
     """The caller hung up inside the IVR; `where` is the step (menu:main, address:speak...)."""
 
-    call_id: CallId
-    caller_number: str
     where: str
     path: tuple[str, ...] = ()
     ivr_seconds: float = 0.0

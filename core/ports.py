@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.calls import CallStatus, KnownCall
-from core.ids import CallId, SeatId
+from core.ids import CallId
 
 Headers = Mapping[str, str]
 
@@ -68,7 +68,8 @@ class CallControl(Protocol):
 
 
 class LiveCall(Protocol):
-    """One call as the tracker sees it now (`pbx.tracker.CallView`)."""
+    """One call as the tracker sees it now (`pbx.tracker.CallView`): what its readers need (the
+    caller's channel to redirect or tap, the queue and status to count who waits)."""
 
     @property
     def status(self) -> CallStatus: ...
@@ -77,19 +78,7 @@ class LiveCall(Protocol):
     def channel(self) -> str: ...
 
     @property
-    def caller_number(self) -> str: ...
-
-    @property
-    def dialed(self) -> str: ...
-
-    @property
-    def offered_at(self) -> datetime: ...
-
-    @property
     def queue(self) -> str | None: ...
-
-    @property
-    def seat_id(self) -> SeatId | None: ...
 
 
 class LiveCalls(Protocol):

@@ -105,16 +105,24 @@ def mask_text(text: str) -> str:
     return _PHONE.sub(_mask_match, text)
 
 
+PUBLIC_NUMBER_KEY = "public_phone"
+"""A value under this key is an office's public switchboard number (`seats.workspace_views.
+OfficeCard.public_phone`, read to callers by the seats): never masked."""
+
+
 def mask_phone_numbers(data: Any) -> Any:
     """`data` (JSON-like: dicts, lists, tuples, strings, scalars) with every string run through
     `mask_text`, dictionary keys included; a value under a key that names a number
-    (`caller_number`, `callerid`) is masked whatever its shape. Returns new containers; the
-    input is not changed."""
+    (`caller_number`, `callerid`) is masked whatever its shape, one under `PUBLIC_NUMBER_KEY` is
+    not masked. Returns new containers; the input is not changed."""
     if isinstance(data, str):
         return mask_text(data)
     if isinstance(data, Mapping):
         out: dict[Any, Any] = {}
         for key, value in data.items():
+            if key == PUBLIC_NUMBER_KEY and isinstance(value, str):
+                out[key] = value
+                continue
             if isinstance(value, str) and isinstance(key, str) and _names_a_number(key):
                 value = mask_number(value)  # also foreign formats the shapes above do not know
             out[mask_text(key) if isinstance(key, str) else key] = mask_phone_numbers(value)

@@ -13,6 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
 from core.clock import Clock
 from core.ids import CallId, OfficeId
@@ -55,6 +56,22 @@ class _Session:
     labels: list[str] = field(default_factory=list)
     district: str | None = None
     office: OfficeId | None = None
+    spoken_address: str = ""  # what the caller said at the address step (recognised text)
+
+    def chose(self, step: str, label: str) -> None:
+        """The caller took a step of the menus: `step` for the path, `label` for people."""
+        self.path.append(step)
+        self.labels.append(label)
+
+    def about(self, at: datetime) -> _CallerFacts:
+        """What every IVR event says of the call it is about."""
+        return {"at": at, "call_id": self.call_id, "caller_number": self.caller}
+
+
+class _CallerFacts(TypedDict):
+    at: datetime
+    call_id: CallId
+    caller_number: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +134,7 @@ class IvrService:
             log.info("caller %s hung up in the IVR at %s", s.call_id, s.where)
             await self._publisher.publish(
                 IvrAbandoned(
-                    at=self._clock.now(),
-                    call_id=s.call_id,
-                    caller_number=s.caller,
+                    **s.about(self._clock.now()),
                     where=s.where,
                     path=tuple(s.path),
                     ivr_seconds=self._elapsed(s),
@@ -148,8 +163,7 @@ class IvrService:
                 continue
             if option.action is Action.REPEAT:
                 continue
-            s.path.append(f"{name}:{key}")
-            s.labels.append(option.label)
+            s.chose(f"{name}:{key}", option.label)
             if option.action is Action.HUMAN:
                 return await self._human(ch, s, IvrReason.CALLER_ASKED_HUMAN)
             if option.action in (Action.MENU, Action.BACK):
@@ -175,8 +189,7 @@ class IvrService:
             s.where = "long_wait"
             key = await ch.get_data(self._p("long_wait_offer"), self._cfg.digit_timeout_s, 1)
             if key == "1":
-                s.path.append("long_wait:1")
-                s.labels.append("预约回拨")
+                s.chose("long_wait:1", "预约回拨")
                 return await self._callback(ch, s, CallbackReason.LONG_WAIT, queue, category)
         return _Decision(IvrOutcome.QUEUE, reason, why, queue, category)
 
@@ -184,8 +197,7 @@ class IvrService:
         s.where = "after_hours"
         key = await ch.get_data(self._p("after_hours"), self._cfg.digit_timeout_s, 1)
         if key == "1":
-            s.path.append("after_hours:1")
-            s.labels.append("预约回拨")
+            s.chose("after_hours:1", "预约回拨")
             return await self._callback(ch, s, CallbackReason.AFTER_HOURS, None, None)
         queue = self._cfg.after_hours_queue
         return _Decision(IvrOutcome.QUEUE, IvrReason.AFTER_HOURS, "非工作时间，进入值班队列", queue, None)
@@ -196,9 +208,7 @@ class IvrService:
         # Published before the goodbye: the caller pressed 1, hanging up now must not lose it.
         await self._publisher.publish(
             CallbackRequested(
-                at=self._clock.now(),
-                call_id=s.call_id,
-                caller_number=s.caller,
+                **s.about(self._clock.now()),
                 reason=reason,
                 queue=queue,
                 category=category,
@@ -223,6 +233,7 @@ class IvrService:
                 reason = IvrReason.ADDRESS_NOT_RECOGNISED
                 await ch.stream_file(self._p("address_not_heard"))
                 continue
+            s.spoken_address = text
             candidates = self._lookup.lookup(text)
             if not candidates:
                 reason = IvrReason.ADDRESS_UNKNOWN
@@ -231,8 +242,7 @@ class IvrService:
             best = max(candidates, key=lambda c: c.confidence)
             choice = await self._confirm(ch, s, best)
             if choice == "1":
-                s.path.append("address:1")
-                s.labels.append(best.office_name)
+                s.chose("address:1", best.office_name)
                 s.district = best.district_code
                 s.office = best.office_id
                 return await self._appointment(ch, s, best, text)
@@ -288,13 +298,10 @@ class IvrService:
             s.where = "address:appointment"
             key = await ch.get_data(self._p("appointment_offer"), self._cfg.digit_timeout_s, 1)
             if key == "1":
-                s.path.append("appointment:1")
-                s.labels.append("预约现场办理")
+                s.chose("appointment:1", "预约现场办理")
                 await self._publisher.publish(
                     AppointmentRequested(
-                        at=self._clock.now(),
-                        call_id=s.call_id,
-                        caller_number=s.caller,
+                        **s.about(self._clock.now()),
                         office_id=office.office_id,
                         office_name=office.office_name,
                         district_code=office.district_code,
@@ -305,8 +312,7 @@ class IvrService:
                 await ch.stream_file(self._p("appointment_done"))
                 return _Decision(IvrOutcome.HANGUP, IvrReason.APPOINTMENT, f"预约到 {office.office_name}")
             if key == "2":
-                s.path.append("appointment:2")
-                s.labels.append("不预约")
+                s.chose("appointment:2", "不预约")
                 break
             if key == "0":
                 return await self._human(ch, s, IvrReason.CALLER_ASKED_HUMAN)
@@ -333,9 +339,7 @@ class IvrService:
             await ch.set_variable(name, value)
         await self._publisher.publish(
             IvrRouted(
-                at=self._clock.now(),
-                call_id=s.call_id,
-                caller_number=s.caller,
+                **s.about(self._clock.now()),
                 outcome=d.outcome,
                 reason=d.reason,
                 why=d.why,
@@ -345,6 +349,7 @@ class IvrService:
                 category=d.category,
                 district_code=s.district,
                 office_id=s.office,
+                spoken_address=s.spoken_address,
                 ivr_seconds=self._elapsed(s),
             )
         )

@@ -30,6 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TypeVar
 
 from core import dialplan
 from core.blocking import offload
@@ -46,6 +47,7 @@ from core.clock import Clock
 from core.events import DomainEvent
 from core.ids import CallId, EventId, SeatId
 from core.ports import KnownCalls, RecordCheckpoint, RecordCheckpoints, RecordChunk, RecordLines
+from pbx.misses import queue_miss
 from pbx.records import (
     QUEUE_EXITS,
     CdrRow,
@@ -57,6 +59,8 @@ from pbx.records import (
 )
 
 log = logging.getLogger(__name__)
+
+_Record = TypeVar("_Record")
 
 QUEUE_LOG = "queue_log"
 CDR = "cdr"
@@ -231,11 +235,8 @@ def _one_call(
         elif last.exit.event in _TRANSFERS:
             status = CallStatus.TRANSFERRED
     first = answered[0] if answered else None
-    return CallFromRecords(
-        call_id=call_id,
-        caller_number=caller,
-        offered_at=offered_at,
-        ended_at=ended_at,
+    return replace(
+        base,
         status=status,
         queue=(first or last).queue,
         seat_id=first.seat_id if first else None,
@@ -244,10 +245,6 @@ def _one_call(
         talk_seconds=_talk(stays, ended_at) if answered else None,
         hung_up_by=hung_up_by,
         miss=miss,
-        complete=complete,
-        queued=True,
-        first_offsets=first_offsets,
-        last_at=last_at,
     )
 
 
@@ -296,39 +293,20 @@ def _talk(stays: Sequence[_Stay], ended_at: datetime | None) -> float:
 def _miss(call_id: CallId, stay: _Stay, caller: str, at: datetime) -> CallAbandoned | CallTimedOut:
     e = stay.exit
     if e is None:
-        return CallAbandoned(
-            at=at,
-            event_id=EventId(f"{call_id}:abandoned"),
-            call_id=call_id,
-            queue=stay.queue,
-            wait_seconds=round((at - stay.entered_at).total_seconds(), 3),
-            position=0,
-            original_position=0,
-            caller_number=caller,
-            inferred=True,
+        wait = round((at - stay.entered_at).total_seconds(), 3)
+        return queue_miss(
+            call_id, at, queue=stay.queue, caller_number=caller, wait_seconds=wait, inferred=True
         )
-    pos, orig, wait = int(e.number(0) or 0), int(e.number(1) or 0), e.number(2)
-    waited = wait if wait is not None else (e.at - stay.entered_at).total_seconds()
-    if e.event == QueueLogEvent.ABANDON:
-        return CallAbandoned(
-            at=e.at,
-            event_id=EventId(f"{call_id}:abandoned"),
-            call_id=call_id,
-            queue=stay.queue,
-            wait_seconds=waited,
-            position=pos,
-            original_position=orig,
-            caller_number=caller,
-        )
-    return CallTimedOut(
-        at=e.at,
-        event_id=EventId(f"{call_id}:timed-out:{stay.queue}"),
-        call_id=call_id,
+    wait_logged = e.number(2)
+    return queue_miss(
+        call_id,
+        e.at,
         queue=stay.queue,
-        wait_seconds=waited,
-        position=pos,
-        original_position=orig,
         caller_number=caller,
+        wait_seconds=wait_logged if wait_logged is not None else (e.at - stay.entered_at).total_seconds(),
+        position=int(e.number(0) or 0),
+        original_position=int(e.number(1) or 0),
+        timed_out=e.event != QueueLogEvent.ABANDON,
     )
 
 
@@ -391,14 +369,10 @@ def plan(
             # a missed call (as the tracker counts a call that ended unseen).
             if record is not None and record.status in _WAITING and not queue_log_read:
                 status = CallStatus.ABANDONED
-                miss = CallAbandoned(
-                    at=call.ended_at or record.offered_at,
-                    event_id=EventId(f"{call_id}:abandoned"),
-                    call_id=call_id,
+                miss = queue_miss(
+                    call_id,
+                    call.ended_at or record.offered_at,
                     queue=record.queue or "",
-                    wait_seconds=0.0,
-                    position=0,
-                    original_position=0,
                     caller_number=record.caller_number or call.caller_number,
                     inferred=True,
                 )
@@ -470,17 +444,7 @@ def close_unseen(
             status = CallStatus.TRANSFERRED
         if status is CallStatus.ABANDONED and not k.miss_recorded:
             out.append(
-                CallAbandoned(
-                    at=now,
-                    event_id=EventId(f"{call_id}:abandoned"),
-                    call_id=call_id,
-                    queue=r.queue or "",
-                    wait_seconds=0.0,
-                    position=0,
-                    original_position=0,
-                    caller_number=r.caller_number,
-                    inferred=True,
-                )
+                queue_miss(call_id, now, queue=r.queue or "", caller_number=r.caller_number, inferred=True)
             )
             report.misses += 1
         out.append(
@@ -598,37 +562,29 @@ class RecordsReconciler:
         report: ReconcileReport,
         now: datetime,
     ) -> dict[CallId, CallFromRecords]:
-        entries = self._parse_queue_log(chunks, report)
-        rows = self._parse_cdr(chunks, report)
+        entries = self._parse(chunks, QUEUE_LOG, parse_queue_log, self._qtz, report)
+        rows = self._parse(chunks, CDR, parse_cdr, self._ctz, report)
         cdr_expected = CDR in chunks and not chunks[CDR][1].missing
         return summarise(entries, rows, cdr_expected=cdr_expected, now=now, settle=self._settle)
 
-    def _parse_queue_log(
-        self, chunks: Mapping[str, tuple[RecordCheckpoint | None, RecordChunk]], report: ReconcileReport
-    ) -> list[QueueLogEntry]:
-        if QUEUE_LOG not in chunks:
-            return []
-        parsed = ParseReport()
-        entries = parse_queue_log(chunks[QUEUE_LOG][1].lines, tz=self._qtz, report=parsed)
-        self._note(QUEUE_LOG, parsed, report)
-        return entries
-
-    def _parse_cdr(
-        self, chunks: Mapping[str, tuple[RecordCheckpoint | None, RecordChunk]], report: ReconcileReport
-    ) -> list[CdrRow]:
-        if CDR not in chunks:
-            return []
-        parsed = ParseReport()
-        rows = parse_cdr(chunks[CDR][1].lines, tz=self._ctz, report=parsed)
-        self._note(CDR, parsed, report)
-        return rows
-
     @staticmethod
-    def _note(source: str, parsed: ParseReport, report: ReconcileReport) -> None:
+    def _parse(
+        chunks: Mapping[str, tuple[RecordCheckpoint | None, RecordChunk]],
+        source: str,
+        parse: Callable[..., list[_Record]],
+        tz: tzinfo,
+        report: ReconcileReport,
+    ) -> list[_Record]:
+        """The new lines of one record file (`QUEUE_LOG`, `CDR`) parsed; its counts go to `report`."""
+        if source not in chunks:
+            return []
+        parsed = ParseReport()
+        records = parse(chunks[source][1].lines, tz=tz, report=parsed)
         report.lines[source] = parsed.read
         report.skipped[source] = parsed.skipped
         if parsed.skipped:
             log.warning("skipped %d unreadable %s line(s), e.g. %r", parsed.skipped, source, parsed.examples)
+        return records
 
     def _resume(
         self,

@@ -46,11 +46,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import TypedDict
 
 from core import dialplan
 from core.call_events import (
     AudioStreamStarted,
-    CallAbandoned,
     CallAnswered,
     CallbackLeg,
     CallbackLegOutcome,
@@ -62,7 +62,6 @@ from core.call_events import (
     CallLegEnded,
     CallOffered,
     CallQueued,
-    CallTimedOut,
     CallTransferred,
     CallTransferSettled,
     HangupParty,
@@ -85,6 +84,7 @@ from core.calls import CallStatus
 from core.events import DomainEvent, StateResynced
 from core.ids import CallId, EventId, SeatId
 from pbx.ami_event import AmiEvent
+from pbx.misses import queue_miss
 
 # A channel name is `<tech>/<resource>-<8 hex digits>`, with `;1` / `;2` for the two halves of a
 # Local channel: `PJSIP/1001-00000001`, `Local/1001@seats-0000000b;2`.
@@ -733,16 +733,24 @@ class CallTracker:
             return []
         result = e.get("Result")
         ok = result == "Success"
-        exten, context = e.get("Extension"), e.get("Context")
+        return self._blind(
+            call, e.at, e.get("Context"), e.get("Extension"), ok=ok, detail="" if ok else result
+        )
+
+    def _blind(
+        self, call: _Call, at: datetime, context: str, exten: str, *, ok: bool, detail: str = ""
+    ) -> list[DomainEvent]:
+        """The seat sent the caller to `exten`@`context` with the phone's blind transfer."""
+        status = TransferStatus.OK if ok else TransferStatus.FAILED
         return self._start_transfer(
             call,
-            e.at,
+            at,
             kind=TransferKind.BLIND,
             target=exten,
             context=context,
             exten=exten,
-            status=TransferStatus.OK if ok else TransferStatus.FAILED,
-            detail="" if ok else result,
+            status=status,
+            detail=detail,
         )
 
     def _on_attended_transfer(self, e: AmiEvent) -> list[DomainEvent]:
@@ -844,16 +852,7 @@ class CallTracker:
                 exten="",
                 detail="",
             )
-        exten, context = e.get("TransferExten"), e.get("TransferContext")
-        return self._start_transfer(
-            call,
-            e.at,
-            kind=TransferKind.BLIND,
-            target=exten,
-            context=context,
-            exten=exten,
-            status=TransferStatus.OK,
-        )
+        return self._blind(call, e.at, e.get("TransferContext"), e.get("TransferExten"), ok=True)
 
     def _on_hangup_request(self, e: AmiEvent) -> list[DomainEvent]:
         # HangupRequest is queued by the channel driver when the far end hangs up (SIP BYE);
@@ -1009,24 +1008,18 @@ class CallTracker:
         queue = e.get("Queue") or call.queue or ""
         wait = _seconds(call.queued_at, e.at) if call.queued_at else float(_int(e.get("HoldTime")))
         position = _int(e.get("Position"))
-        original = _int(e.get("OriginalPosition"), position)
-        missed: type[CallAbandoned] | type[CallTimedOut]
-        if call.caller_hangup_requested:
-            call.status, missed = CallStatus.ABANDONED, CallAbandoned
-            event_id = _eid(call.call_id, "abandoned")
-        else:
-            call.status, missed = CallStatus.TIMED_OUT, CallTimedOut
-            event_id = _eid(call.call_id, "timed-out", queue)
+        timed_out = not call.caller_hangup_requested
+        call.status = CallStatus.TIMED_OUT if timed_out else CallStatus.ABANDONED
         return [
-            missed(
-                at=e.at,
-                event_id=event_id,
-                call_id=call.call_id,
+            queue_miss(
+                call.call_id,
+                e.at,
                 queue=queue,
+                caller_number=call.caller_number,
                 wait_seconds=wait,
                 position=position,
-                original_position=original,
-                caller_number=call.caller_number,
+                original_position=_int(e.get("OriginalPosition"), position),
+                timed_out=timed_out,
             )
         ]
 
@@ -1217,7 +1210,7 @@ class CallTracker:
             self._channels[dest] = _Channel(dest, call.call_id, channel)
         interface = interface_of_channel(channel)
         pending = call.pending_transfer()
-        if not self._is_seat_interface(interface) and not (pending and pending.kind is TransferKind.SEAT):
+        if not self._dials_seat(interface, pending):
             return []
         if pending is not None and pending.kind is not TransferKind.SEAT:
             pending.kind = TransferKind.SEAT if pending.kind is not TransferKind.BLIND else pending.kind
@@ -1234,6 +1227,12 @@ class CallTracker:
             )
         ]
 
+    def _dials_seat(self, interface: str, pending: _Transfer | None) -> bool:
+        """The caller's own Dial() rings a seat: a seat's phone, or the target of a seat transfer."""
+        return self._is_seat_interface(interface) or (
+            pending is not None and pending.kind is TransferKind.SEAT
+        )
+
     def _inbound_dial_end(self, call: _Call, e: AmiEvent) -> list[DomainEvent]:
         dest = e.get("DestUniqueid")
         if dest not in call.dialing:
@@ -1242,9 +1241,7 @@ class CallTracker:
         status = e.get("DialStatus").strip().upper()
         interface = interface_of_channel(channel)
         pending = call.pending_transfer()
-        seat = self._is_seat_interface(interface) or (
-            pending is not None and pending.kind is TransferKind.SEAT
-        )
+        seat = self._dials_seat(interface, pending)
         if status != "ANSWER":
             out: list[DomainEvent] = []
             if seat:
@@ -1469,22 +1466,26 @@ class CallTracker:
         return [_left(old or member, e.at)]
 
     def _on_member_pause(self, e: AmiEvent) -> list[DomainEvent]:
-        member = self._member_from(e)
-        if not member.queue or not member.interface:
-            return []
-        old = self._members.get((member.queue, member.interface))
-        self._members[(member.queue, member.interface)] = member
-        return _pause_change(old, member, e.at)
+        changed = self._member_changed(e)
+        return _pause_change(*changed, e.at) if changed else []
 
     def _on_member_status(self, e: AmiEvent) -> list[DomainEvent]:
-        member = self._member_from(e)
-        if not member.queue or not member.interface:
+        changed = self._member_changed(e)
+        if changed is None:
             return []
-        old = self._members.get((member.queue, member.interface))
-        self._members[(member.queue, member.interface)] = member
+        old, member = changed
         if old is not None and (old.status, old.in_call) == (member.status, member.in_call):
             return []
         return [_status_changed(member, e.at)]
+
+    def _member_changed(self, e: AmiEvent) -> tuple[MemberView | None, MemberView] | None:
+        """A known or new member's fresh state stored: what it was (None: unknown), what it is."""
+        member = self._member_from(e)
+        if not member.queue or not member.interface:
+            return None
+        old = self._members.get((member.queue, member.interface))
+        self._members[(member.queue, member.interface)] = member
+        return old, member
 
     # --- resync ----------------------------------------------------------------------------
 
@@ -1584,15 +1585,14 @@ class CallTracker:
             # when we knew it, else with no queue): no missed caller goes without a callback.
             # `inferred` lets statistics tell these apart.
             out.append(
-                CallAbandoned(
-                    at=at,
-                    event_id=_eid(call.call_id, "abandoned"),
-                    call_id=call.call_id,
+                queue_miss(
+                    call.call_id,
+                    at,
                     queue=call.queue or "",
+                    caller_number=call.caller_number,
                     wait_seconds=_seconds(call.queued_at, at) if call.queued_at else 0.0,
                     position=call.position or 0,
                     original_position=call.original_position or 0,
-                    caller_number=call.caller_number,
                     inferred=True,
                 )
             )
@@ -1753,17 +1753,28 @@ def _duration(value: str) -> float:
     return float(total)
 
 
-def _seat_key(member: MemberView) -> str:
-    return f"seat:{member.seat_id}:{member.queue}"
+class _MemberFacts(TypedDict):
+    at: datetime
+    event_id: EventId
+    seat_id: SeatId
+    queue: str
+    interface: str
+
+
+def _member_facts(member: MemberView, at: datetime, fact: str) -> _MemberFacts:
+    """What every event about a queue member says of it; its id is `seat:<seat>:<queue>:<fact>`."""
+    return {
+        "at": at,
+        "event_id": EventId(f"seat:{member.seat_id}:{member.queue}:{fact}"),
+        "seat_id": member.seat_id,
+        "queue": member.queue,
+        "interface": member.interface,
+    }
 
 
 def _joined(member: MemberView, at: datetime) -> SeatJoinedQueue:
     return SeatJoinedQueue(
-        at=at,
-        event_id=EventId(f"{_seat_key(member)}:joined:{member.login_time}"),
-        seat_id=member.seat_id,
-        queue=member.queue,
-        interface=member.interface,
+        **_member_facts(member, at, f"joined:{member.login_time}"),
         member_name=member.member_name,
         paused=member.paused,
         paused_reason=member.paused_reason,
@@ -1771,49 +1782,23 @@ def _joined(member: MemberView, at: datetime) -> SeatJoinedQueue:
 
 
 def _left(member: MemberView, at: datetime) -> SeatLeftQueue:
-    return SeatLeftQueue(
-        at=at,
-        event_id=EventId(f"{_seat_key(member)}:left:{member.login_time}"),
-        seat_id=member.seat_id,
-        queue=member.queue,
-        interface=member.interface,
-    )
+    return SeatLeftQueue(**_member_facts(member, at, f"left:{member.login_time}"))
 
 
 def _pause_change(old: MemberView | None, new: MemberView, at: datetime) -> list[DomainEvent]:
     # LastPause is the epoch second the pause began; it names the pause in both the live event
     # and the QueueStatus list, so a resync reproduces the same id.
     if new.paused and (old is None or not old.paused or old.paused_reason != new.paused_reason):
-        return [
-            SeatPaused(
-                at=at,
-                event_id=EventId(f"{_seat_key(new)}:paused:{new.last_pause}:{new.paused_reason}"),
-                seat_id=new.seat_id,
-                queue=new.queue,
-                interface=new.interface,
-                reason=new.paused_reason,
-            )
-        ]
+        paused = f"paused:{new.last_pause}:{new.paused_reason}"
+        return [SeatPaused(**_member_facts(new, at, paused), reason=new.paused_reason)]
     if not new.paused and (old is None or old.paused):
-        return [
-            SeatResumed(
-                at=at,
-                event_id=EventId(f"{_seat_key(new)}:resumed:{new.last_pause}"),
-                seat_id=new.seat_id,
-                queue=new.queue,
-                interface=new.interface,
-            )
-        ]
+        return [SeatResumed(**_member_facts(new, at, f"resumed:{new.last_pause}"))]
     return []
 
 
 def _status_changed(member: MemberView, at: datetime) -> SeatDeviceStatusChanged:
     return SeatDeviceStatusChanged(
-        at=at,
-        event_id=EventId(f"{_seat_key(member)}:status:{member.status}:{at.timestamp():.6f}"),
-        seat_id=member.seat_id,
-        queue=member.queue,
-        interface=member.interface,
+        **_member_facts(member, at, f"status:{member.status}:{at.timestamp():.6f}"),
         status=member.status,
         in_call=member.in_call,
     )

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from core.access import TeamLike
 from core.errors import InvalidInput, NotFound
 from core.ids import OfficeId, TeamId
+from routing.gazetteer import District
 from routing.offices import (
     DEFAULT_OPENING_HOURS,
     Office,
@@ -113,12 +114,6 @@ class OfficeEdit:
 class OfficeView:
     office: Office
     team_name: str
-
-
-@dataclass(frozen=True, slots=True)
-class District:
-    code: str
-    name: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ phones and coordinates loads its own file with `read_offices_csv`. The registry 
 from __future__ import annotations
 
 import csv
-import enum
 import io
 import math
 import re
@@ -20,6 +19,7 @@ from core.access import district_team
 from core.csvsafe import safe_csv, unescape_cell
 from core.errors import InvalidInput, NotFound
 from core.ids import OfficeId, TeamId
+from core.labels import LabelledEnum
 from routing.gazetteer import Gazetteer, load_gazetteer, parse_gazetteer
 
 __all__ = [
@@ -41,21 +41,12 @@ __all__ = [
 DEFAULT_OPENING_HOURS = "工作日 9:00-17:00（法定节假日除外）"
 
 
-class OfficeLevel(enum.StrEnum):
-    CENTRE = "centre"
-    STATION = "station"
-    ROOM = "room"
-
-    @property
-    def label(self) -> str:
-        return _LEVEL_LABELS[self]
+class OfficeLevel(LabelledEnum):
+    CENTRE = "centre", "区公共法律服务中心"
+    STATION = "station", "街镇公共法律服务工作站"
+    ROOM = "room", "居村公共法律服务工作室"
 
 
-_LEVEL_LABELS = {
-    OfficeLevel.CENTRE: "区公共法律服务中心",
-    OfficeLevel.STATION: "街镇公共法律服务工作站",
-    OfficeLevel.ROOM: "居村公共法律服务工作室",
-}
 _PARENT_LEVEL = {OfficeLevel.STATION: OfficeLevel.CENTRE, OfficeLevel.ROOM: OfficeLevel.STATION}
 
 
@@ -218,9 +209,7 @@ def _col(column: str) -> str:
 _REQUIRED = ("id", "name", "level", "admin_code", "district_code", "team_id")
 _CODE = re.compile(r"^\d{6,12}$")
 _PHONE = re.compile(r"^[0-9+\-() ]{3,30}$")
-_LEVEL_ALIASES = {level.value: level for level in OfficeLevel} | {
-    label: level for level, label in _LEVEL_LABELS.items()
-}
+_LEVEL_ALIASES = {level.value: level for level in OfficeLevel} | {level.label: level for level in OfficeLevel}
 
 
 class OfficeCsvError(InvalidInput):

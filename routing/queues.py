@@ -19,28 +19,25 @@ from core.access import district_team
 from core.clock import CHINA_TZ
 from core.errors import ConfigurationError, InvalidInput
 from core.ids import TeamId
+from core.labels import LabelledEnum
 from routing.calendar import DayInfo, HolidayCalendar
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("queue_rules.toml")
 
 
-class LegalCategory(enum.StrEnum):
+class LegalCategory(LabelledEnum):
     """Legal matter categories; the values are stable ASCII codes used in queue names."""
 
-    FAMILY = "family"
-    LABOR = "labor"
-    CONTRACT = "contract"
-    PROPERTY = "property"
-    TRAFFIC = "traffic"
-    LEGAL_AID = "legal-aid"
-    NOTARY = "notary"
-    FORENSIC = "forensic"
-    MEDIATION = "mediation"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return _CATEGORY_LABELS[self]
+    FAMILY = "family", "婚姻家庭"
+    LABOR = "labor", "劳动争议"
+    CONTRACT = "contract", "合同纠纷"
+    PROPERTY = "property", "房产物业"
+    TRAFFIC = "traffic", "交通事故"
+    LEGAL_AID = "legal-aid", "法律援助"
+    NOTARY = "notary", "公证"
+    FORENSIC = "forensic", "司法鉴定"
+    MEDIATION = "mediation", "人民调解"
+    OTHER = "other", "其他"
 
     @classmethod
     def parse(cls, value: LegalCategory | str) -> LegalCategory:
@@ -48,24 +45,10 @@ class LegalCategory(enum.StrEnum):
         if isinstance(value, LegalCategory):
             return value
         text = value.strip()
-        for category, label in _CATEGORY_LABELS.items():
-            if text in (category.value, label):
+        for category in cls:
+            if text in (category.value, category.label):
                 return category
         raise InvalidInput(f"未知的法律类别：{value!r}", category=value)
-
-
-_CATEGORY_LABELS = {
-    LegalCategory.FAMILY: "婚姻家庭",
-    LegalCategory.LABOR: "劳动争议",
-    LegalCategory.CONTRACT: "合同纠纷",
-    LegalCategory.PROPERTY: "房产物业",
-    LegalCategory.TRAFFIC: "交通事故",
-    LegalCategory.LEGAL_AID: "法律援助",
-    LegalCategory.NOTARY: "公证",
-    LegalCategory.FORENSIC: "司法鉴定",
-    LegalCategory.MEDIATION: "人民调解",
-    LegalCategory.OTHER: "其他",
-}
 
 
 class QueueKind(enum.StrEnum):

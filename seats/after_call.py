@@ -10,6 +10,9 @@ The board keeps such a seat in wrap-up until Asterisk confirms the resume.
 Off by default (`HOTLINE_SEATS__AFTER_CALL_WORK_S = 0`): the wrap-up is then exactly the queues'
 `wrapuptime`. The pause is not the seat's own: it is not written to the presence record, and a
 pause the seat chooses meanwhile (meal, ...) is never undone by the timer.
+
+Whatever that setting, a seat may `extend` its wrap-up (a record still being typed), step by step
+up to the cap supervisors set (`seats.wrap_up`): the member is then paused the same way.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from typing import Protocol
 
 from core.blocking import offload
 from core.clock import Clock
-from core.errors import HotlineError
+from core.errors import Conflict, HotlineError
 from core.ids import SeatId
 from core.ports import CallControl
 from seats.board import SeatBoard
 from seats.models import Seat
 from seats.state import PauseReason, SeatStateChanged, SeatStatus
+from seats.wrap_up import WrapUpExtended, WrapUpPolicy
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,8 @@ class AfterCallWork:
         self._seats = seats
         self._board = board
         self._length = timedelta(seconds=seconds)
-        self.until: dict[SeatId, datetime] = {}
+        self.until: dict[SeatId, datetime] = {}  # seats in after-call work, paused until then
+        self.began: dict[SeatId, datetime] = {}  # seats in wrap-up, since when (our clock)
 
     @property
     def enabled(self) -> bool:
@@ -57,7 +62,11 @@ class AfterCallWork:
 
     async def on_change(self, change: SeatStateChanged) -> None:
         """Follow the board: pause a seat in Asterisk when its wrap-up begins."""
-        if not self.enabled or change.status is not SeatStatus.WRAP_UP:
+        if change.status is not SeatStatus.WRAP_UP:
+            self.began.pop(change.seat_id, None)
+            return
+        self.began[change.seat_id] = self._clock.now()
+        if not self.enabled:
             return
         # Our clock, not the event's PBX timestamp: `tick` compares with our clock. Set before the
         # seat lookup's await, so that a "done" pressed meanwhile finds the after-call work.
@@ -75,6 +84,43 @@ class AfterCallWork:
             self.until.pop(change.seat_id, None)
             self._board.after_call_pending.discard(change.seat_id)
             log.warning("after-call pause of seat %s failed: %s", change.seat_id, exc.message)
+
+    def ends_at(self, seat_id: SeatId) -> datetime | None:
+        """When the seat's wrap-up ends as things stand (None: not in wrap-up)."""
+        began = self.began.get(seat_id)
+        if began is None:
+            return None
+        return self.until.get(seat_id) or began + self._board.wrap_up
+
+    async def extend(self, seat_id: SeatId, policy: WrapUpPolicy) -> WrapUpExtended:
+        """One more `policy.step_s` of wrap-up, up to `policy.max_s` from the call's end; the seat
+        is paused in Asterisk (话后处理) for it when it was not already. `Conflict` when the seat
+        is not in wrap-up or the cap is reached."""
+        began, current = self.began.get(seat_id), self.ends_at(seat_id)
+        if began is None or current is None or self._board.state(seat_id).status is not SeatStatus.WRAP_UP:
+            raise Conflict("当前不在话后整理中", seat_id=seat_id)
+        cap = began + timedelta(seconds=policy.max_s)
+        now = self._clock.now()
+        until = min(max(current, now) + timedelta(seconds=policy.step_s), cap)
+        if until <= current:
+            raise Conflict(f"话后整理已达班长设定的最长时长 {policy.max_s} 秒，无法再延长", seat_id=seat_id)
+        first = seat_id not in self.until
+        self.until[seat_id] = until
+        self._board.after_call_pending.add(seat_id)  # the board holds the wrap-up until then
+        if first:  # not paused for after-call work yet: Asterisk must not offer a call meanwhile
+            interface = self._board.interface_of(seat_id) or await self._interface(seat_id)
+            try:
+                await self._control.queue_pause(interface, paused=True, reason=PauseReason.AFTER_CALL.value)
+            except HotlineError:
+                self.until.pop(seat_id, None)
+                self._board.after_call_pending.discard(seat_id)
+                raise
+        return WrapUpExtended(
+            until=until,
+            extended_s=(until - current).total_seconds(),
+            left_s=(cap - until).total_seconds(),
+            max_s=policy.max_s,
+        )
 
     async def _interface(self, seat_id: SeatId) -> str:
         return (await offload(self._seats.get, seat_id)).interface

@@ -57,10 +57,11 @@ class BoardFeed:
         self.seat_service = SeatService(
             control, seats, teams, rules, self._board, presence=presence, clock=self._clock
         )
-        if after_call_work_s > 0:
-            self.after_call = AfterCallWork(
-                control, seats, self._board, seconds=after_call_work_s, clock=self._clock
-            )
+        # Always there: with `after_call_work_s` 0 it pauses nobody by itself, but a seat may
+        # still extend its wrap-up through it (seats.wrap_up).
+        self.after_call = AfterCallWork(
+            control, seats, self._board, seconds=after_call_work_s, clock=self._clock
+        )
         return self.seat_service
 
     async def start(self) -> None:

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.access import Role
+from core.access import Principal, Role
 from core.ids import SeatId, TeamId, UserId
 
 
@@ -57,6 +57,19 @@ class User:
     scope_team_id: TeamId | None = None
     scope_district_code: str | None = None
     active: bool = True
+
+    def principal(self) -> Principal:
+        """Who this account acts as once logged in: what the access model reads, without the
+        password hash."""
+        return Principal(
+            user_id=self.id,
+            username=self.username,
+            display_name=self.display_name,
+            role=self.role,
+            seat_id=self.seat_id,
+            scope_team_id=self.scope_team_id,
+            scope_district_code=self.scope_district_code,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

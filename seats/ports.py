@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.calls import CallRecord, CallTrailEntry, TranscriptLine
-from core.ids import CallId, OfficeId, SeatId
+from core.ids import CallId, OfficeId, SeatId, WorkOrderId
 from routing.offices import Office
 from seats.models import Seat
 from seats.records import CheckedRecord, ConsultationRecord, UnsubmittedRecord
@@ -75,6 +75,9 @@ class CallerOrder(Protocol):
     def order_no(self) -> str: ...
 
     @property
+    def caller_number(self) -> str: ...
+
+    @property
     def status(self) -> OrderStatus: ...
 
     @property
@@ -94,6 +97,10 @@ class CallerOrders(Protocol):
     """Work orders by caller number (`store.repositories.WorkOrderRepository`)."""
 
     def for_number(self, caller_number: str, *, limit: int = 20) -> Sequence[CallerOrder]: ...
+
+    def get(self, order_id: WorkOrderId) -> CallerOrder:
+        """Raises `core.errors.NotFound`."""
+        ...
 
 
 class OfficeDirectory(Protocol):

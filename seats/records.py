@@ -12,34 +12,25 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from core.errors import InvalidInput
 from core.ids import CallId, OfficeId, SeatId
+from core.labels import LabelledEnum
 from routing.queues import LegalCategory
 
 QUESTION_MAX = 2000
 ADVICE_MAX = 4000
 OFFICE_ID_MAX = 64
 
-
-class ConsultationOutcome(enum.StrEnum):
-    ANSWERED = "answered"
-    REFERRED_TO_OFFICE = "referred_to_office"
-    TRANSFERRED = "transferred"
-    CALLBACK_NEEDED = "callback_needed"
-
-    @property
-    def label(self) -> str:
-        return OUTCOME_LABELS[self]
+_Choice = TypeVar("_Choice", bound=enum.StrEnum)
 
 
-OUTCOME_LABELS: dict[ConsultationOutcome, str] = {
-    ConsultationOutcome.ANSWERED: "已解答",
-    ConsultationOutcome.REFERRED_TO_OFFICE: "引导至服务点",
-    ConsultationOutcome.TRANSFERRED: "已转接",
-    ConsultationOutcome.CALLBACK_NEEDED: "需回拨",
-}
+class ConsultationOutcome(LabelledEnum):
+    ANSWERED = "answered", "已解答"
+    REFERRED_TO_OFFICE = "referred_to_office", "引导至服务点"
+    TRANSFERRED = "transferred", "已转接"
+    CALLBACK_NEEDED = "callback_needed", "需回拨"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,17 +45,25 @@ class RecordInput:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConsultationRecord:
-    id: str
-    call_id: CallId
-    seat_id: SeatId
-    created_at: datetime
-    updated_at: datetime
+class CheckedRecord:
+    """What the seat wrote, checked by `check_record` (an empty draft is all defaults)."""
+
     category: LegalCategory | None = None
     question: str = ""
     advice: str = ""
     outcome: ConsultationOutcome | None = None
     office_id: OfficeId | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsultationRecord(CheckedRecord):
+    """A stored record: its checked fields, with the call and seat it belongs to."""
+
+    id: str
+    call_id: CallId
+    seat_id: SeatId
+    created_at: datetime
+    updated_at: datetime
     draft: bool = True
     submitted_at: datetime | None = None
 
@@ -92,27 +91,35 @@ class InvalidConsultationRecord(InvalidInput):
         return {"error_id": self.error_id, "message": self.message, "fields": self.fields}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CheckedRecord:
-    category: LegalCategory | None
-    question: str
-    advice: str
-    outcome: ConsultationOutcome | None
-    office_id: OfficeId | None
+@dataclass(frozen=True, slots=True)
+class _ChoiceField(Generic[_Choice]):
+    """A field the seat picks from a list of `kind`'s values."""
+
+    kind: type[_Choice]
+    name: str
+    invalid: str  # the message when the value is not one of the list
+    missing: str  # the message when a final record leaves it empty
+
+    def pick(self, raw: str | None, final: bool, errors: dict[str, str]) -> _Choice | None:
+        text = (raw or "").strip()
+        if text:
+            try:
+                return self.kind(text)
+            except ValueError:
+                errors[self.name] = self.invalid
+        elif final:
+            errors[self.name] = self.missing
+        return None
+
+
+_CATEGORY = _ChoiceField(LegalCategory, "category", "法律类别无效，请从列表中选择", "请选择法律类别")
+_OUTCOME = _ChoiceField(ConsultationOutcome, "outcome", "处理结果无效，请从列表中选择", "请选择处理结果")
 
 
 def check_record(data: RecordInput, *, final: bool) -> CheckedRecord:
     """The record's fields, checked. A draft may be incomplete; a final record may not."""
     errors: dict[str, str] = {}
-    category: LegalCategory | None = None
-    raw_category = (data.category or "").strip()
-    if raw_category:
-        try:
-            category = LegalCategory(raw_category)
-        except ValueError:
-            errors["category"] = "法律类别无效，请从列表中选择"
-    elif final:
-        errors["category"] = "请选择法律类别"
+    category = _CATEGORY.pick(data.category, final, errors)
     question = (data.question or "").strip()
     if len(question) > QUESTION_MAX:
         errors["question"] = f"问题摘要不能超过 {QUESTION_MAX} 字"
@@ -121,15 +128,7 @@ def check_record(data: RecordInput, *, final: bool) -> CheckedRecord:
     advice = (data.advice or "").strip()
     if len(advice) > ADVICE_MAX:
         errors["advice"] = f"解答意见不能超过 {ADVICE_MAX} 字"
-    outcome: ConsultationOutcome | None = None
-    raw_outcome = (data.outcome or "").strip()
-    if raw_outcome:
-        try:
-            outcome = ConsultationOutcome(raw_outcome)
-        except ValueError:
-            errors["outcome"] = "处理结果无效，请从列表中选择"
-    elif final:
-        errors["outcome"] = "请选择处理结果"
+    outcome = _OUTCOME.pick(data.outcome, final, errors)
     office = (data.office_id or "").strip()
     if len(office) > OFFICE_ID_MAX:
         errors["office_id"] = "服务点编号过长"

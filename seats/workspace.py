@@ -38,7 +38,7 @@ from core.calls import TranscriptLine
 from core.clock import Clock
 from core.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, PbxActionFailed, PbxUnavailable
 from core.events import DomainEvent
-from core.ids import CallId, OfficeId, SeatId
+from core.ids import CallId, OfficeId, SeatId, WorkOrderId
 from core.ports import CallControl, LiveCalls
 from core.privacy import restore_masked
 from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason, SeatStatus
@@ -46,6 +46,7 @@ from routing.queues import LegalCategory, QueueRules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
 from seats.ports import (
+    CallerOrder,
     CallerOrders,
     CallHistory,
     ConsultationRecords,
@@ -78,6 +79,7 @@ from seats.workspace_views import (
     TransferSent,
     TransferTargets,
 )
+from seats.wrap_up import WrapUpExtended, WrapUpPolicies
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +172,7 @@ class SeatWorkspace:
         commands: SeatService | None,
         control: CallControl | None,
         after_call: AfterCallWork | None = None,
+        policies: WrapUpPolicies | None = None,
         transfer_context: str = dialplan.TRANSFER,
         seat_dial_context: str = dialplan.SEAT_TRANSFER,
     ) -> None:
@@ -192,6 +195,7 @@ class SeatWorkspace:
         self._commands = commands
         self._control = control
         self._after_call = after_call
+        self._policies = policies
         self._transfer_context = transfer_context
         self._seat_dial_context = seat_dial_context
         self.queue_label = QueueLabels(rules, district_names)
@@ -253,6 +257,7 @@ class SeatWorkspace:
             queues=self._queue_choices(queues),
             call_id=st.call_id,
             wrap_up_seconds=self._wrap_up_seconds,
+            wrap_up_until=self._after_call.ends_at(seat_id) if self._after_call is not None else None,
             pause_reasons=_choices(r for r in PauseReason if r.value not in SYSTEM_PAUSE_REASONS),
             categories=_choices(LegalCategory),
             outcomes=_choices(ConsultationOutcome),
@@ -274,6 +279,14 @@ class SeatWorkspace:
     async def resume(self, seat_id: SeatId) -> None:
         self._state(seat_id)
         await self.commands.resume(seat_id)
+
+    async def extend_wrap_up(self, seat_id: SeatId) -> WrapUpExtended:
+        """One more step of wrap-up (the lawyer is still writing), within the supervisors' cap."""
+        self._state(seat_id)
+        if self._after_call is None or self._policies is None:
+            raise PbxUnavailable("话后整理暂不能延长：未连接电话系统")
+        policy = (await offload(self._policies.wrap_up)).policy
+        return await self._after_call.extend(seat_id, policy)
 
     async def wrap_up_done(self, seat_id: SeatId) -> None:
         if self._state(seat_id).status is not SeatStatus.WRAP_UP:
@@ -312,7 +325,11 @@ class SeatWorkspace:
         except NotFound:  # an office since removed from the registry: show the id only
             return OfficeCard(id=office_id, name=office_id)
         return OfficeCard(
-            id=office_id, name=office.name, address=office.address, opening_hours=office.opening_hours
+            id=office_id,
+            name=office.name,
+            address=office.address,
+            opening_hours=office.opening_hours,
+            public_phone=office.phone,
         )
 
     async def screen_pop(self, seat_id: SeatId, call_id: CallId) -> ScreenPop:
@@ -321,13 +338,17 @@ class SeatWorkspace:
         if view is None:
             return ScreenPop(call_id=call_id, record=mine)
         call = view.record
+        # A callback's citizen is named by its work order before the citizen's phone answers.
+        order = await offload(self._callback_order, call.work_order_id) if call.work_order_id else None
+        number = call.caller_number or (order.caller_number if order is not None else "")
         return ScreenPop(
             call_id=call_id,
-            caller_number=call.caller_number,
+            caller_number=number,
             dialed=call.dialed,
             offered_at=call.offered_at,
             status=view.status_for(seat_id),
             callback=call.direction == CallDirection.CALLBACK.value,
+            work_order=_past_order(order) if order is not None else None,
             queue=call.queue,
             queue_label=self.queue_label(call.queue) if call.queue else "",
             ivr_path=view.ivr_path,
@@ -339,8 +360,15 @@ class SeatWorkspace:
             address=view.notes.address,
             office=self._office(view.office_id),
             record=mine,
-            file=await offload(self._caller_file, call.caller_number, call_id),
+            file=await offload(self._caller_file, number, call_id),
         )
+
+    def _callback_order(self, order_id: str) -> CallerOrder | None:
+        """Blocking: a callback's work order (None: gone from the table)."""
+        try:
+            return self._orders.get(WorkOrderId(order_id))
+        except NotFound:
+            return None
 
     def _caller_file(self, number: str, exclude: CallId) -> CallerFile:
         """Blocking: the caller's earlier calls, submitted records and work orders."""
@@ -369,19 +397,7 @@ class SeatWorkspace:
                 )
                 for r in self._records.for_caller(number)
             ),
-            work_orders=tuple(
-                PastOrder(
-                    id=o.id,
-                    order_no=o.order_no,
-                    open=o.status.is_open,
-                    status_label=o.status.label,
-                    reason_label=o.reason.label,
-                    created_at=o.created_at,
-                    deadline=o.deadline,
-                    attempts=o.attempts,
-                )
-                for o in self._orders.for_number(number)
-            ),
+            work_orders=tuple(_past_order(o) for o in self._orders.for_number(number)),
         )
 
     # --- transcript ------------------------------------------------------------------------
@@ -538,4 +554,17 @@ def _unmasked(data: RecordInput, stored: ConsultationRecord | None) -> RecordInp
         data,
         question=None if data.question is None else restore_masked(data.question, stored.question),
         advice=None if data.advice is None else restore_masked(data.advice, stored.advice),
+    )
+
+
+def _past_order(o: CallerOrder) -> PastOrder:
+    return PastOrder(
+        id=o.id,
+        order_no=o.order_no,
+        open=o.status.is_open,
+        status_label=o.status.label,
+        reason_label=o.reason.label,
+        created_at=o.created_at,
+        deadline=o.deadline,
+        attempts=o.attempts,
     )

@@ -41,6 +41,7 @@ class SeatView:
     queues: tuple[QueueChoice, ...]
     call_id: str | None
     wrap_up_seconds: float
+    wrap_up_until: datetime | None = None  # when this seat's wrap-up ends (None: not in wrap-up)
     pause_reasons: tuple[Choice, ...]  # those a seat may choose (not the system's own)
     categories: tuple[Choice, ...]
     outcomes: tuple[Choice, ...]
@@ -61,6 +62,7 @@ class OfficeCard:
     name: str
     address: str = ""
     opening_hours: str = ""
+    public_phone: str = ""  # the office's switchboard (core.privacy.PUBLIC_NUMBER_KEY: not masked)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,6 +126,7 @@ class ScreenPop:
     offered_at: datetime | None = None
     status: CallStatus | None = None  # as this seat sees it (`CallView.status_for`)
     callback: bool = False  # a callback of a work order (回拨), not a call in
+    work_order: PastOrder | None = None  # a callback's work order (its number, reason, deadline)
     queue: str | None = None
     queue_label: str = ""
     ivr_path: tuple[str, ...] = ()

@@ -23,7 +23,7 @@ from core.call_events import CallAbandoned, CallAnswered, CallQueued, CallTimedO
 from core.call_view import CallView, CallViews
 from core.clock import CHINA_TZ
 from core.events import DomainEvent
-from core.seat_events import SeatStateChanged, SeatStatus
+from core.seat_events import PauseReason, SeatStateChanged, SeatStatus
 
 Visible = Callable[[frozenset[str]], bool]
 
@@ -76,10 +76,20 @@ class LiveBoard:
     # --- seeding (after a restart: from the seat board's state) ----------------------------------
 
     def seed_seat(
-        self, seat_id: str, team_id: str, status: str, since: datetime | None, pause_reason: str | None = None
+        self,
+        seat_id: str,
+        team_id: str,
+        status: SeatStatus,
+        since: datetime | None,
+        pause_reason: PauseReason | None = None,
     ) -> None:
+        """The seat's state now, and since when (a seed, or a `SeatStateChanged` heard)."""
         self.seats[seat_id] = SeatNow(
-            seat_id=seat_id, team_id=team_id, status=status, since=since, pause_reason=pause_reason
+            seat_id=seat_id,
+            team_id=team_id,
+            status=status.value,
+            since=since,
+            pause_reason=pause_reason.value if pause_reason else None,
         )
 
     # --- the event stream ------------------------------------------------------------------------
@@ -112,16 +122,7 @@ class LiveBoard:
                 if not day.answered:
                     day.abandoned = True
         elif isinstance(event, SeatStateChanged):
-            self._apply_seat(event)
-
-    def _apply_seat(self, event: SeatStateChanged) -> None:
-        self.seats[event.seat_id] = SeatNow(
-            seat_id=event.seat_id,
-            team_id=event.team_id,
-            status=event.status.value,
-            since=event.at,
-            pause_reason=event.pause_reason.value if event.pause_reason else None,
-        )
+            self.seed_seat(event.seat_id, event.team_id, event.status, event.at, event.pause_reason)
 
     # --- reading ---------------------------------------------------------------------------------
 

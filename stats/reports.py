@@ -8,7 +8,6 @@ seats (a city-wide scope counts every answer).
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from core.access import Scope
 from core.calls import CallRecord
 from core.clock import CHINA_TZ
+from core.labels import LabelledEnum
 from stats.kpi import SERVICE_LEVEL_SECONDS, Kpis, compute_kpis, sample_of
 from stats.models import SurveyAnswer
 
@@ -45,14 +45,10 @@ def scoped_kpis(
     )
 
 
-class Period(enum.StrEnum):
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
-
-    @property
-    def label(self) -> str:
-        return {"day": "日报", "week": "周报", "month": "月报"}[self.value]
+class Period(LabelledEnum):
+    DAY = "day", "日报"
+    WEEK = "week", "周报"
+    MONTH = "month", "月报"
 
     def days(self, day: date) -> tuple[date, date]:
         """The first and last day of the period holding `day`."""

@@ -133,8 +133,7 @@ def seeded_live_board(calls: CallViews, seats: Iterable[BoardSeat]) -> LiveBoard
     then let the bus keep it (`SupervisionService.follow`)."""
     live = LiveBoard(calls)
     for st in seats:
-        reason = st.pause_reason.value if st.pause_reason else None
-        live.seed_seat(st.seat_id, st.team_id, st.status.value, st.since, reason)
+        live.seed_seat(st.seat_id, st.team_id, st.status, st.since, st.pause_reason)
     return live
 
 

@@ -15,47 +15,20 @@ from sqlalchemy.exc import IntegrityError
 
 from callbacks.events import AttemptOutcome
 from callbacks.retry import CallbackAttempt
-from core.ids import SeatId, WorkOrderId
-from store.db import Database
+from core.ids import WorkOrderId
 from store.models import CallbackAttemptRow, WorkOrderMarkRow
+from store.rows import Repo, RowMapper, chunks, optional, row_values
+
+_attempt_from_row = RowMapper(CallbackAttempt, columns={"attempt_id": "id"}, outcome=optional(AttemptOutcome))
+_UNFINISHED = {"finished_at": None, "outcome": None, "counted": False, "retry_at": None}
+"""What a started attempt is stored with, whatever the value handed in says."""
 
 
-def _attempt_from_row(r: CallbackAttemptRow) -> CallbackAttempt:
-    return CallbackAttempt(
-        attempt_id=r.id,
-        order_id=WorkOrderId(r.order_id),
-        number=r.number,
-        seat_id=SeatId(r.seat_id),
-        started_at=r.started_at,
-        finished_at=r.finished_at,
-        outcome=AttemptOutcome(r.outcome) if r.outcome else None,
-        counted=r.counted,
-        retry_at=r.retry_at,
-        call_id=r.call_id,
-    )
-
-
-class CallbackLedgerRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class CallbackLedgerRepository(Repo):
     def start_attempt(self, attempt: CallbackAttempt) -> bool:
         try:
             with self._db.session() as s:
-                s.add(
-                    CallbackAttemptRow(
-                        id=attempt.attempt_id,
-                        order_id=attempt.order_id,
-                        number=attempt.number,
-                        seat_id=attempt.seat_id,
-                        started_at=attempt.started_at,
-                        finished_at=None,
-                        outcome=None,
-                        counted=False,
-                        retry_at=None,
-                        call_id=attempt.call_id,
-                    )
-                )
+                s.add(CallbackAttemptRow(**row_values(attempt, columns={"attempt_id": "id"}) | _UNFINISHED))
         except IntegrityError:
             return False
         return True
@@ -89,14 +62,12 @@ class CallbackLedgerRepository:
             return _attempt_from_row(row) if row else None
 
     def get_attempt(self, attempt_id: str) -> CallbackAttempt | None:
-        with self._db.session() as s:
-            row = s.get(CallbackAttemptRow, attempt_id)
-            return _attempt_from_row(row) if row else None
+        return self._find(CallbackAttemptRow, attempt_id, _attempt_from_row)
 
     def attempts_of(self, order_ids: Sequence[WorkOrderId]) -> dict[WorkOrderId, list[CallbackAttempt]]:
         out: dict[WorkOrderId, list[CallbackAttempt]] = {}
         with self._db.session() as s:
-            for chunk in _chunks(order_ids):
+            for chunk in chunks([str(i) for i in order_ids]):
                 q = (
                     select(CallbackAttemptRow)
                     .where(CallbackAttemptRow.order_id.in_(chunk))
@@ -107,9 +78,8 @@ class CallbackLedgerRepository:
         return out
 
     def unfinished_attempts(self) -> list[CallbackAttempt]:
-        with self._db.session() as s:
-            q = select(CallbackAttemptRow).where(CallbackAttemptRow.finished_at.is_(None))
-            return [_attempt_from_row(r) for r in s.scalars(q.order_by(CallbackAttemptRow.started_at))]
+        q = select(CallbackAttemptRow).where(CallbackAttemptRow.finished_at.is_(None))
+        return self._list(q.order_by(CallbackAttemptRow.started_at), _attempt_from_row)
 
     def add_mark(self, order_id: WorkOrderId, key: str, value: str, at: datetime) -> bool:
         try:
@@ -124,14 +94,8 @@ class CallbackLedgerRepository:
     def marks_of(self, order_ids: Sequence[WorkOrderId]) -> dict[WorkOrderId, dict[str, str]]:
         out: dict[WorkOrderId, dict[str, str]] = {}
         with self._db.session() as s:
-            for chunk in _chunks(order_ids):
+            for chunk in chunks([str(i) for i in order_ids]):
                 q = select(WorkOrderMarkRow).where(WorkOrderMarkRow.order_id.in_(chunk))
                 for r in s.scalars(q):
                     out.setdefault(WorkOrderId(r.order_id), {})[r.key] = r.value
         return out
-
-
-def _chunks(ids: Sequence[WorkOrderId], size: int = 500) -> list[list[str]]:
-    """IN lists in pieces (SQLite allows a limited number of bound parameters)."""
-    items = [str(i) for i in ids]
-    return [items[i : i + size] for i in range(0, len(items), size)]

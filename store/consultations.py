@@ -9,56 +9,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from core.errors import Conflict
 from core.ids import CallId, OfficeId, SeatId, new_id
 from routing.queues import LegalCategory
 from seats.records import CheckedRecord, ConsultationOutcome, ConsultationRecord, UnsubmittedRecord
-from store.db import Database
 from store.models import CallRow, ConsultationRecordRow
+from store.rows import Repo, RowMapper, optional
+
+_record_from_row = RowMapper(
+    ConsultationRecord,
+    category=optional(LegalCategory),
+    outcome=optional(ConsultationOutcome),
+    office_id=optional(OfficeId),
+)
 
 
-def _record_from_row(r: ConsultationRecordRow) -> ConsultationRecord:
-    return ConsultationRecord(
-        id=r.id,
-        call_id=CallId(r.call_id),
-        seat_id=SeatId(r.seat_id),
-        category=LegalCategory(r.category) if r.category else None,
-        question=r.question,
-        advice=r.advice,
-        outcome=ConsultationOutcome(r.outcome) if r.outcome else None,
-        office_id=OfficeId(r.office_id) if r.office_id else None,
-        draft=r.draft,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-        submitted_at=r.submitted_at,
-    )
-
-
-class ConsultationRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class ConsultationRepository(Repo):
     def get(self, call_id: CallId, seat_id: SeatId) -> ConsultationRecord | None:
-        with self._db.session() as s:
-            row = s.scalar(
-                select(ConsultationRecordRow).where(
-                    ConsultationRecordRow.call_id == call_id, ConsultationRecordRow.seat_id == seat_id
-                )
-            )
-            return _record_from_row(row) if row else None
+        return self._first(_of_call(call_id, seat_id), _record_from_row)
 
     def save(
         self, call_id: CallId, seat_id: SeatId, fields: CheckedRecord, at: datetime, *, final: bool
     ) -> ConsultationRecord:
         """Write the draft (or the final record, `final=True`); a final record cannot change."""
         with self._db.session() as s:
-            row = s.scalar(
-                select(ConsultationRecordRow)
-                .where(ConsultationRecordRow.call_id == call_id, ConsultationRecordRow.seat_id == seat_id)
-                .with_for_update()
-            )
+            row = s.scalar(_of_call(call_id, seat_id).with_for_update())
             if row is None:
                 row = ConsultationRecordRow(
                     id=new_id("cr_"), call_id=call_id, seat_id=seat_id, created_at=at, draft=True
@@ -80,15 +57,14 @@ class ConsultationRepository:
 
     def for_caller(self, caller_number: str, *, limit: int = 20) -> list[ConsultationRecord]:
         """Submitted records of every call from this number, newest first."""
-        with self._db.session() as s:
-            q = (
-                select(ConsultationRecordRow)
-                .join(CallRow, CallRow.id == ConsultationRecordRow.call_id)
-                .where(CallRow.caller_number == caller_number, ConsultationRecordRow.draft.is_(False))
-                .order_by(ConsultationRecordRow.submitted_at.desc())
-                .limit(limit)
-            )
-            return [_record_from_row(r) for r in s.scalars(q)]
+        q = (
+            select(ConsultationRecordRow)
+            .join(CallRow, CallRow.id == ConsultationRecordRow.call_id)
+            .where(CallRow.caller_number == caller_number, ConsultationRecordRow.draft.is_(False))
+            .order_by(ConsultationRecordRow.submitted_at.desc())
+            .limit(limit)
+        )
+        return self._list(q, _record_from_row)
 
     def unsubmitted(self, seat_id: SeatId, *, limit: int = 20) -> list[UnsubmittedRecord]:
         """This seat's drafts (records begun, not submitted), the latest edited first."""
@@ -109,3 +85,10 @@ class ConsultationRepository:
                 )
                 for r, number in s.execute(q)
             ]
+
+
+def _of_call(call_id: CallId, seat_id: SeatId) -> Select[ConsultationRecordRow]:
+    """The (call, seat) record's query."""
+    return select(ConsultationRecordRow).where(
+        ConsultationRecordRow.call_id == call_id, ConsultationRecordRow.seat_id == seat_id
+    )

@@ -382,3 +382,14 @@ class RecordCheckpointRow(Base):
     offset: Mapped[int] = mapped_column(BigInteger, default=0)
     last_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class ServicePolicyRow(Base):
+    """A service policy supervisors set (e.g. `wrap_up`: how far a seat may extend its wrap-up),
+    as JSON; who set it last and when."""
+
+    __tablename__ = "service_policies"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))

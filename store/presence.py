@@ -7,48 +7,34 @@ from sqlalchemy import select
 from core.ids import SeatId
 from seats.presence import SeatPresence
 from seats.state import PauseReason
-from store.db import Database
 from store.models import SeatPresenceRow
+from store.rows import Repo, RowMapper, row_values
 
 
-def _from_row(row: SeatPresenceRow) -> SeatPresence:
-    reason = None
-    if row.reason:
-        try:
-            reason = PauseReason(row.reason)
-        except ValueError:
-            reason = PauseReason.OTHER
-    return SeatPresence(
-        seat_id=SeatId(row.seat_id), logged_in=row.logged_in, paused=row.paused, reason=reason, at=row.at
-    )
+def _pause_reason(value: str | None) -> PauseReason | None:
+    if not value:
+        return None
+    try:
+        return PauseReason(value)
+    except ValueError:
+        return PauseReason.OTHER
 
 
-class SeatPresenceRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+_from_row = RowMapper(SeatPresence, reason=_pause_reason)
 
+
+class SeatPresenceRepository(Repo):
     def record(self, presence: SeatPresence) -> None:
         with self._db.session() as s:
-            s.merge(
-                SeatPresenceRow(
-                    seat_id=presence.seat_id,
-                    logged_in=presence.logged_in,
-                    paused=presence.paused,
-                    reason=presence.reason.value if presence.reason is not None else None,
-                    at=presence.at,
-                )
-            )
+            s.merge(SeatPresenceRow(**row_values(presence)))
 
     def get(self, seat_id: SeatId) -> SeatPresence | None:
-        with self._db.session() as s:
-            row = s.get(SeatPresenceRow, seat_id)
-            return _from_row(row) if row is not None else None
+        return self._find(SeatPresenceRow, seat_id, _from_row)
 
     def logged_in(self) -> list[SeatPresence]:
-        with self._db.session() as s:
-            rows = s.scalars(
-                select(SeatPresenceRow)
-                .where(SeatPresenceRow.logged_in.is_(True))
-                .order_by(SeatPresenceRow.seat_id)
-            )
-            return [_from_row(r) for r in rows]
+        q = (
+            select(SeatPresenceRow)
+            .where(SeatPresenceRow.logged_in.is_(True))
+            .order_by(SeatPresenceRow.seat_id)
+        )
+        return self._list(q, _from_row)

@@ -27,8 +27,12 @@ from core.calls import CallTrailEntry, TranscriptLine
 from core.events import DomainEvent, call_id_of, to_wire
 from core.ids import CallId
 from store.repositories import CallRepository, TranscriptRepository
+from store.rows import RowMapper, column_value
 
 log = logging.getLogger(__name__)
+
+_line_of_segment = RowMapper(TranscriptLine, leg=column_value)
+"""A transcript line from a segment event: its fields by name, the leg by its value."""
 
 
 class TrailRecorder:
@@ -57,21 +61,9 @@ class TrailRecorder:
             self._bus.unsubscribe(self._sub)
             self._sub = None
 
-    def _transcript(self, call_id: CallId, event: TranscriptSegment) -> None:
-        if self._transcripts is None:
-            return
-        self._transcripts.add(
-            TranscriptLine(
-                call_id=call_id,
-                leg=event.leg.value,
-                seq=event.seq,
-                text=event.text,
-                start_s=event.start_s,
-                end_s=event.end_s,
-                final=event.final,
-                at=event.at,
-            )
-        )
+    def _transcript(self, event: TranscriptSegment) -> None:
+        if self._transcripts is not None:
+            self._transcripts.add(_line_of_segment(event))
 
     async def handle(self, event: DomainEvent) -> None:
         call_id = call_id_of(event)
@@ -82,7 +74,7 @@ class TrailRecorder:
 
     def _record(self, call_id: CallId, event: DomainEvent) -> bool:
         if isinstance(event, TranscriptSegment):
-            self._transcript(call_id, event)
+            self._transcript(event)
             if not event.final:
                 return False  # partial results are refined moments later: not part of the trail
         data = to_wire(event)["data"]

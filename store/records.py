@@ -23,22 +23,14 @@ from core.ports import RecordCheckpoint
 from store.db import Database
 from store.models import CallEventRow, CallRow, RecordCheckpointRow, WorkOrderCallRow
 from store.repositories import _call_from_row
+from store.rows import Repo, RowMapper, chunks
 
-_BATCH = 500  # ids per IN (...) query
+_checkpoint_from_row = RowMapper(RecordCheckpoint)
 
 
-class RecordCheckpointRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class RecordCheckpointRepository(Repo):
     def load(self, source: str) -> RecordCheckpoint | None:
-        with self._db.session() as s:
-            row = s.get(RecordCheckpointRow, source)
-            if row is None:
-                return None
-            return RecordCheckpoint(
-                source=row.source, inode=row.inode, offset=row.offset, last_at=row.last_at
-            )
+        return self._find(RecordCheckpointRow, source, _checkpoint_from_row)
 
     def save(self, checkpoint: RecordCheckpoint) -> None:
         with self._db.session() as s:
@@ -60,8 +52,7 @@ class KnownCallsRepository:
     def known(self, call_ids: Collection[CallId]) -> Mapping[CallId, KnownCall]:
         ids = sorted(set(call_ids))
         out: dict[CallId, KnownCall] = {}
-        for i in range(0, len(ids), _BATCH):
-            batch = ids[i : i + _BATCH]
+        for batch in chunks(ids):
             with self._db.session() as s:
                 rows = list(s.scalars(select(CallRow).where(CallRow.id.in_(batch))))
                 guessed = {

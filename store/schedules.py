@@ -19,8 +19,8 @@ from sqlalchemy import delete, select
 
 from core.ids import SeatId, TeamId, new_id
 from seats.schedule import Shift, StoredShift
-from store.db import Database
 from store.models import SeatStatusLogRow, ShiftRow
+from store.rows import Repo
 
 OFFLINE = "offline"
 
@@ -60,10 +60,7 @@ def _row(shift: Shift) -> ShiftRow:
     )
 
 
-class ScheduleRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class ScheduleRepository(Repo):
     def replace_month(self, team_id: TeamId, year: int, month: int, shifts: Iterable[Shift]) -> int:
         """Delete the team's shifts of that month and store `shifts` instead, in one transaction."""
         first, following = month_bounds(year, month)
@@ -97,9 +94,7 @@ class ScheduleRepository:
             return [_shift_from_row(r) for r in rows]
 
     def get(self, shift_id: str) -> StoredShift | None:
-        with self._db.session() as s:
-            row = s.get(ShiftRow, shift_id)
-            return _shift_from_row(row) if row else None
+        return self._find(ShiftRow, shift_id, _shift_from_row)
 
     def add(self, shift: Shift) -> StoredShift:
         row = _row(shift)
@@ -117,10 +112,7 @@ class ScheduleRepository:
             return True
 
 
-class SeatLogRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class SeatLogRepository(Repo):
     def append(self, seat_id: str, team_id: str, status: str, at: datetime) -> None:
         with self._db.session() as s:
             s.add(SeatStatusLogRow(seat_id=seat_id, team_id=team_id, status=status, at=at))

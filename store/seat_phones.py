@@ -5,14 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.ids import SeatId
-from store.db import Database
 from store.models import SeatPhoneRow
+from store.rows import Repo
 
 
-class SeatPhoneRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class SeatPhoneRepository(Repo):
     def save(self, seat_id: SeatId, password: str) -> None:
         with self._db.session() as s:
             s.merge(SeatPhoneRow(seat_id=seat_id, password=password))

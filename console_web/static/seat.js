@@ -63,6 +63,11 @@ async function applySeatState(d) {
   state.pause_label = d.pause_reason ? labels.pause_reason[d.pause_reason] || null : null;
   state.since = d.at || new Date(Date.now() + clockSkew).toISOString();
   state.call_id = d.call_id || (d.status === "wrap_up" ? state.call_id : null);
+  state.wrap_up_until = null; // a new state: its wrap-up (if any) has not been extended
+  // The wrap-up runs from when the server heard of it (its clock), not the PBX's timestamp.
+  state.wrap_up_from = Date.now() + clockSkew;
+  $("wrapup-note").textContent = "";
+  $("btn-wrapup-extend").disabled = false;
   await render();
 }
 
@@ -93,9 +98,44 @@ function tick() {
   const elapsed = (now - since) / 1000;
   $("state-timer").textContent = fmt(elapsed);
   if (chinaToday() !== todaySeen) { todaySeen = chinaToday(); loadToday(); } // a new China day: start from zero
-  if (state.status === "wrap_up") $("wrapup-timer").textContent = String(Math.max(0, Math.ceil(state.wrap_up_seconds - elapsed)));
+  if (state.status !== "wrap_up") return;
+  const left = Math.max(0, Math.ceil((wrapUpEndsAt(since) - now) / 1000));
+  $("wrapup-timer").textContent = String(left);
+  // The lawyer is still writing this call's record as the wrap-up runs out: hold the seat in
+  // wrap-up a step longer (once per deadline; the server keeps to the supervisors' cap).
+  const deadline = wrapUpEndsAt(since);
+  if (left <= AUTO_EXTEND_S && typing() && recordId === state.call_id && autoExtended !== deadline) {
+    autoExtended = deadline;
+    extendWrapUp(true);
+  }
 }
 setInterval(tick, 1000);
+
+// --- wrap-up extension (延长整理) -------------------------------------------------------------------
+
+const AUTO_EXTEND_S = 10; // seconds before the end of wrap-up that typing extends it
+let autoExtended = null; // the deadline already extended automatically
+
+/** When the wrap-up ends (ms, server time): as the server says or extended, else the queues'
+ * wrap-up from when it began. */
+function wrapUpEndsAt(since) {
+  if (state.wrap_up_until) return new Date(state.wrap_up_until).getTime();
+  return (state.wrap_up_from || since) + state.wrap_up_seconds * 1000;
+}
+
+async function extendWrapUp(auto = false) {
+  try {
+    const r = await send("/api/seat/wrapup/extend");
+    state.wrap_up_until = r.until;
+    const more = r.left_s > 0 ? `，还可延长 ${Math.round(r.left_s)} 秒` : "，已达班长设定的最长整理时长";
+    $("wrapup-note").textContent = `${auto ? "正在填写记录，已自动" : "已"}延长 ${Math.round(r.extended_s)} 秒${more}`;
+    $("btn-wrapup-extend").disabled = r.left_s <= 0;
+  } catch (err) {
+    $("wrapup-note").textContent = err.message;
+    if (err.status === 409) $("btn-wrapup-extend").disabled = true;
+  }
+  tick();
+}
 
 // --- screen pop and caller file ------------------------------------------------------------------
 
@@ -128,9 +168,20 @@ function renderPop(p) {
   $("category").textContent = p.category_label || "未识别";
   $("district").textContent = p.district_name || "未识别";
   $("address").textContent = p.address || "—";
-  $("office").textContent = p.office ? `${p.office.name}${p.office.address ? "（" + p.office.address + "）" : ""}` : "—";
+  $("office").textContent = p.office ? officeText(p.office) : "—";
+  const order = p.work_order;
+  show($("work-order-label"), Boolean(order));
+  show($("work-order"), Boolean(order));
+  $("work-order").textContent = order
+    ? `${order.order_no} · ${order.reason_label} · 已回拨 ${order.attempts} 次 · 期限 ${when(order.deadline)}`
+    : "";
   if (recordId === callId) prefillRecord(p);
   renderFile(p.file);
+}
+
+function officeText(o) {
+  const where = o.address ? `（${o.address}）` : "";
+  return `${o.name}${where}${o.public_phone ? " · 电话 " + o.public_phone : ""}`;
 }
 
 /** The form's starting point from the screen pop: this seat's saved record, else what the IVR knew. */
@@ -414,6 +465,7 @@ $("btn-logout").addEventListener("click", () => act("/api/seat/logout"));
 $("btn-pause").addEventListener("click", () => act("/api/seat/pause", { reason: $("pause-reason").value }));
 $("btn-resume").addEventListener("click", () => act("/api/seat/resume"));
 $("btn-wrapup-done").addEventListener("click", () => act("/api/seat/wrapup-done"));
+$("btn-wrapup-extend").addEventListener("click", () => extendWrapUp());
 
 // --- 今日个人数据 ------------------------------------------------------------------------------------
 // Read once from /api/seat/today (after a reconnect and at midnight again); then each of this
@@ -488,6 +540,7 @@ const SHORTCUTS = [
   { keys: "Alt+1", code: "Digit1", label: "签入 / 示闲", run: () => press("btn-login") || press("btn-resume") },
   { keys: "Alt+2", code: "Digit2", label: "示忙（按所选示忙原因）", run: () => press("btn-pause") },
   { keys: "Alt+3", code: "Digit3", label: "话后整理完毕", run: () => press("btn-wrapup-done") },
+  { keys: "Alt+4", code: "Digit4", label: "延长话后整理", run: () => press("btn-wrapup-extend") },
   { keys: "Alt+S", code: "KeyS", label: "保存咨询记录草稿", run: saveDraftNow },
   { keys: "Alt+Enter", code: "Enter", label: "提交咨询记录", run: () => press("btn-submit") },
   { keys: "Alt+T", code: "KeyT", label: "转接当前通话", run: () => press("btn-transfer") },

@@ -2,7 +2,7 @@
 // already scoped to this supervisor. Pushed seat events are applied in place (seat row, state
 // counts); the day's figures are recomputed by the server only on the periodic refresh, on a
 // resync or a reconnect, never once per event.
-import { api, labels as fetchLabels, whoAmI } from "./lib/api.js";
+import { api, send, labels as fetchLabels, whoAmI } from "./lib/api.js";
 import { $, el, row, pct, secs, chinaTime, chinaDateTime, chinaToday } from "./lib/dom.js";
 import { live } from "./lib/live.js";
 import { renderNav } from "./lib/nav.js";
@@ -111,6 +111,23 @@ async function loadReport() {
     row([x.label, x.offered, x.answered, x.abandoned, pct(x.answer_rate), pct(x.service_level), pct(x.satisfaction_rate)])));
 }
 
+// How far a seat may extend its wrap-up while it finishes a record (the city's supervisors set it).
+function showPolicy(p) {
+  $("wp-step").value = p.step_s; $("wp-max").value = p.max_s;
+  for (const id of ["wp-step", "wp-max", "wp-save"]) $(id).disabled = !p.may_edit;
+  const who = p.updated_at ? `最近由 ${p.updated_by} 于 ${chinaDateTime(p.updated_at)} 设定` : "尚未设定，使用默认值";
+  $("wp-info").textContent = `坐席填写记录时可延长话后整理，每次 ${p.step_s} 秒，自挂机起最长 ${p.max_s} 秒。${who}${p.may_edit ? "" : "（仅市级班长和管理员可修改）"}`;
+}
+
+async function loadPolicy() { showPolicy(await api("/api/supervisor/wrap-up-policy")); }
+
+async function savePolicy(e) {
+  e.preventDefault();
+  try {
+    showPolicy(await send("/api/supervisor/wrap-up-policy", { step_s: Number($("wp-step").value), max_s: Number($("wp-max").value) }, "PUT"));
+  } catch (err) { $("wp-info").textContent = err.message; }
+}
+
 const shown = new Set();
 function alertBanner(ev) {
   if (shown.has(ev.data.order_id + ev.type)) return;
@@ -142,7 +159,8 @@ async function main() {
   $("r-show").addEventListener("click", () => loadReport().catch((e) => alert(e.message)));
   $("r-csv").addEventListener("click", () => { location.href = reportUrl("csv"); });
   await refresh().catch(() => {});
-  loadForecast().catch(() => {}); loadReport().catch(() => {});
+  loadForecast().catch(() => {}); loadReport().catch(() => {}); loadPolicy().catch(() => {});
+  $("wrapup-policy").addEventListener("submit", savePolicy);
   live({ onEvent, resync: refresh, badge });
   setInterval(tickSeats, 1000);
   setInterval(() => loadOverview().catch(() => {}), OVERVIEW_EVERY_MS);

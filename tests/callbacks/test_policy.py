@@ -97,8 +97,12 @@ def test_given_a_timeout_in_the_general_queue_when_decided_then_the_city_pool_ge
 
 
 def test_given_an_ivr_request_with_only_an_office_team_when_decided_then_the_office_team_gets_it() -> None:
-    d = policy.from_callback_request(
-        CallId("1.3"), "13800138000", MissReason.IVR_REQUEST, AT, None, TeamId("team-lawyers")
+    d = policy.decide(
+        call_id=CallId("1.3"),
+        caller_number="13800138000",
+        reason=MissReason.IVR_REQUEST,
+        at=AT,
+        office_team_id=TeamId("team-lawyers"),
     )
     assert d.team_id == "team-lawyers"
 
@@ -106,8 +110,13 @@ def test_given_an_ivr_request_with_only_an_office_team_when_decided_then_the_off
 def test_given_an_after_hours_request_with_a_district_when_decided_then_the_district_wins_over_the_office() -> (
     None
 ):
-    d = policy.from_callback_request(
-        CallId("1.4"), "13800138000", MissReason.AFTER_HOURS, AT, "310115", TeamId("team-lawyers")
+    d = policy.decide(
+        call_id=CallId("1.4"),
+        caller_number="13800138000",
+        reason=MissReason.AFTER_HOURS,
+        at=AT,
+        district_code="310115",
+        office_team_id=TeamId("team-lawyers"),
     )
     assert (d.team_id, d.reason) == ("team-310115", MissReason.AFTER_HOURS)
 

@@ -189,6 +189,7 @@ PROBES: tuple[Probe, ...] = (
     P("POST", "/api/seat/login", "/api/seat/login", "401 down 403 403 403 403"),
     P("POST", "/api/seat/pause", "/api/seat/pause", "401 down 403 403 403 403", json={"reason": "rest"}),
     P("POST", "/api/seat/resume", "/api/seat/resume", "401 down 403 403 403 403"),
+    P("POST", "/api/seat/wrapup/extend", "/api/seat/wrapup/extend", "401 down 403 403 403 403"),
     P("POST", "/api/seat/wrapup-done", "/api/seat/wrapup-done", "401 bad 403 403 403 403"),
     P("POST", "/api/seat/logout", "/api/seat/logout", "401 down 403 403 403 403"),
     # supervision
@@ -196,6 +197,8 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/supervisor/seats", "/api/supervisor/seats", "401 403 ok ok ok ok"),
     P("GET", "/api/supervisor/forecast", "/api/supervisor/forecast", "401 403 ok ok ok ok"),
     P("GET", "/api/supervisor/report", "/api/supervisor/report", "401 403 ok ok ok ok"),
+    P("GET", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 ok ok ok ok"),
+    P("PUT", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 403 403 ok ok", json={"step_s": 60, "max_s": 300}),
     # work orders
     P("GET", "/api/orders", "/api/orders?scope=pool", "401 ok 403 403 403 403"),
     P("GET", "/api/orders", f"/api/orders?scope=all&team={A_TEAM}", "401 403 ok ok ok ok"),

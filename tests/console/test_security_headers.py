@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.main import build_app
 from app.settings import DEMO_ADMIN_PASSWORD
-from console_web.routes import STATIC
+from console_web.deps import STATIC, page_html
 from tests.support.app import demo_test_settings
 
 PW = DEMO_ADMIN_PASSWORD
@@ -83,7 +83,7 @@ _STYLE_ATTR = re.compile(r"<[^>]*\sstyle\s*=", re.I)
 
 @pytest.mark.parametrize("page", sorted(p.name for p in STATIC.glob("*.html")))
 def test_given_the_csp_then_no_page_has_inline_script_style_or_handlers(page: str) -> None:
-    html = (STATIC / page).read_text(encoding="utf-8")
+    html = page_html(page)  # as served: the shared head, then the page's own part
     assert not _INLINE_SCRIPT.search(html), "inline <script>"
     assert "<style" not in html.lower(), "inline <style>"
     assert not _EVENT_HANDLER.search(html), "inline event handler"
@@ -97,3 +97,17 @@ def test_given_the_csp_then_no_script_evaluates_strings_or_sets_inline_styles(sc
     assert not re.search(r"\beval\s*\(|new\s+Function\s*\(|set(Timeout|Interval)\s*\(\s*[\"'`]", js)
     assert not re.search(r"\.style\s*[.=\[]|setAttribute\(\s*[\"']style|cssText", js)
     assert not re.search(r"innerHTML\s*=.*style=", js)
+
+
+@pytest.mark.parametrize("path", ["/", "/seat", "/supervisor", "/orders", "/offices", "/schedule"])
+def test_given_a_page_route_then_it_serves_one_whole_document_with_the_shared_head(
+    client: TestClient, path: str
+) -> None:
+    r = client.get(path)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    html = r.text
+    assert html.startswith('<!doctype html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">')
+    assert html.count("<head>") == html.count("</head>") == html.count("<body>") == 1
+    assert html.index('href="/static/console.css"') < html.index("<title>") < html.index("</head>")
+    assert html.rstrip().endswith("</body>\n</html>")

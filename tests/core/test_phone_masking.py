@@ -105,3 +105,10 @@ def test_a_mask_typed_with_no_stored_number_stays_as_typed() -> None:
     assert restore_masked("号码 139****9000", "没有号码") == "号码 139****9000"
     # a different number with the same mask shape is not invented
     assert restore_masked("号码 139****9000", "号码 13800138000") == "号码 139****9000"
+
+
+def test_an_offices_public_phone_is_not_masked_but_a_number_beside_it_is() -> None:
+    pop = {"office": {"name": "临汾路街道工作站", "public_phone": "021-62345678", "note": "021-62345678"}}
+    assert mask_phone_numbers(pop) == {
+        "office": {"name": "临汾路街道工作站", "public_phone": "021-62345678", "note": "021-****5678"}
+    }

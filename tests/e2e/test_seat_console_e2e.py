@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import math
 import os
 from collections.abc import Coroutine, Iterator
@@ -22,9 +23,13 @@ import pytest
 from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.asr_events import Leg, TranscriptSegment
-from core.ids import CallId, SeatId
+from core.ids import CallId, SeatId, TeamId, WorkOrderId
+from pbx.sim.config import Dist, PhoneConfig
 from pbx.sim.model import CallerSpec
+from seats.wrap_up import WrapUpPolicy
+from store.policies import ServicePolicyRepository
 from tests.support.app import WorkdayClock
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.live_server import live_server
@@ -132,10 +137,6 @@ def test_given_one_caller_when_seat_1001_works_the_call_then_screen_pop_transcri
             page.get_by_label("解答意见").fill("建议先协商，协商不成可向劳动人事争议仲裁委员会申请仲裁")
             page.get_by_label("处理结果").select_option("answered")
             expect(page.locator("#record-status")).to_contain_text("草稿已保存", timeout=10_000)
-            # The README's screenshot is refreshed only on request, so a test run leaves the tree clean.
-            shots = Path(os.environ.get("HOTLINE_SCREENSHOT_DIR", tmp_path))
-            shots.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shots / "console.png"), full_page=True)
 
             other = browser.new_context(locale="zh-CN").new_page()
             _login(other, server.url, "seat1002")
@@ -193,6 +194,12 @@ def _call(server: Server, number: str, *, talk_time: float = math.inf) -> None:
     server.run(place())
 
 
+def _wrap_up_policy(server: Server, *, step_s: int, max_s: int) -> None:
+    """The supervisors' wrap-up extension policy, as `PUT /api/supervisor/wrap-up-policy` keeps it."""
+    store = ServicePolicyRepository(server.runtime.repos.db)
+    store.set_wrap_up(WrapUpPolicy(step_s=step_s, max_s=max_s), by="banzhang", at=server.runtime.clock.now())
+
+
 def _seat_call_id(server: Server) -> str:
     board = server.runtime.board
     assert board is not None
@@ -238,6 +245,7 @@ def test_given_the_lawyer_typing_advice_when_the_next_call_rings_then_the_keystr
     from playwright.sync_api import expect
 
     first, rest = "建议先与用人单位协商", "，协商不成可申请劳动仲裁"
+    _wrap_up_policy(server, step_s=60, max_s=0)  # no extension: the next call comes after 3 s
     with _seat_1001(server) as page:
         _call(server, "13800000001", talk_time=2.0)
         expect(page.locator("#caller")).to_have_text("138****0001", timeout=15_000)
@@ -305,3 +313,150 @@ def test_given_a_1440x900_screen_without_speech_recognition_when_a_call_is_up_th
         assert page.evaluate("window.scrollY") == 0
         assert box["y"] >= 0 and box["y"] + box["height"] <= 900, box
         assert box["x"] >= 0 and box["x"] + box["width"] <= 1440, box
+
+
+def test_given_a_caller_who_said_an_address_when_the_seat_answers_then_the_screen_pop_shows_path_district_and_office(
+    server: Server, tmp_path: Path
+) -> None:
+    """The README's picture: a caller pressed 4 (就近服务点查询), said 静安区临汾路街道 (the
+    simulator's scripted words stand in for speech recognition), confirmed the office read back
+    and asked for a person. The seat sees the IVR path, the district and the office with its phone."""
+    from playwright.sync_api import expect
+
+    with _seat_1001(server, height=900) as page:
+
+        async def place() -> None:
+            assert server.runtime.simulator is not None
+            server.runtime.simulator.place_call(
+                CallerSpec(
+                    endpoint="13812345678",
+                    number="13812345678",
+                    dtmf="410",
+                    address="address-01-jingan-linfenlu.wav",
+                )
+            )
+
+        server.run(place())
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=40_000)
+        expect(page.locator("#ivr-path")).to_contain_text("就近公共法律服务点查询")
+        expect(page.locator("#district")).to_have_text("静安区")
+        expect(page.locator("#address")).to_contain_text("临汾路街道")
+        expect(page.locator("#office")).to_contain_text("临汾路")
+        expect(page.locator("#office")).to_contain_text("电话 021-12348-")
+        expect(page.locator("#work-order")).to_be_hidden()
+        page.get_by_label("法律类别").select_option("labor")
+        page.get_by_label("问题摘要").fill("用人单位拖欠工资三个月，想了解如何申请劳动仲裁")
+        page.get_by_label("解答意见").fill("建议先协商；协商不成，可向静安区劳动人事争议仲裁委员会申请仲裁")
+        page.get_by_label("处理结果").select_option("referred_to_office")
+        expect(page.locator("#record-status")).to_contain_text("草稿已保存", timeout=10_000)
+        # The README's screenshot is refreshed only on request, so a test run leaves the tree clean.
+        shots = Path(os.environ.get("HOTLINE_SCREENSHOT_DIR", tmp_path))
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "console.png"), full_page=True)
+
+
+def test_given_a_work_order_when_the_seat_calls_back_then_the_screen_pop_names_the_order(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    rt = server.runtime
+    number = "13912340042"
+    now = rt.clock.now()
+    order = WorkOrder(
+        id=WorkOrderId("wo-e2e-pop"),
+        caller_number=number,
+        reason=MissReason.ABANDONED,
+        status=WorkOrderStatus.POOL,
+        team_id=TeamId("team-310106"),
+        created_at=now - dt.timedelta(minutes=30),
+        deadline=now + dt.timedelta(hours=20),
+    )
+    miss = MissedCall(
+        call_id=CallId("e2e-pop-miss"), order_id=order.id, reason=order.reason, at=order.created_at
+    )
+    rt.repos.work_orders.record_miss(miss, order)
+    order_no = rt.repos.work_orders.get(order.id).order_no
+
+    async def phones() -> None:  # the seat's phone and the citizen's answer when they ring
+        assert rt.simulator is not None
+        rt.simulator.register_phone(PhoneConfig("1001", answer_probability=1.0, answer_delay=Dist.fixed(1.0)))
+        rt.simulator.register_phone(PhoneConfig(number, answer_probability=1.0, answer_delay=Dist.fixed(1.0)))
+
+    server.run(phones())
+    with _seat_1001(server) as page:
+        page.goto(server.url + "/orders#pool")
+        page.locator('#orders tr[data-id="wo-e2e-pop"]').get_by_role("button", name="回拨").click()
+        expect(page.locator("#error")).to_have_text("")
+        page.goto(server.url + "/seat")
+        expect(page.locator("#caller")).to_have_text("回拨 · 139****0042", timeout=30_000)
+        expect(page.locator("#work-order-label")).to_be_visible()
+        expect(page.locator("#work-order")).to_contain_text(order_no)
+        expect(page.locator("#work-order")).to_contain_text("已回拨 1 次")
+
+
+def test_given_the_lawyer_typing_when_the_wrap_up_runs_out_then_it_is_extended_to_the_cap_and_no_call_rings_meanwhile(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    _wrap_up_policy(server, step_s=20, max_s=30)
+    with _seat_1001(server) as page:
+        _call(server, "13800000011", talk_time=4.0)
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        page.get_by_label("解答意见").click()
+        page.keyboard.type("建议先与用人单位协商")  # the lawyer writes while the caller talks
+        expect(page.locator("#state-label")).to_have_text("话后整理", timeout=15_000)
+        note = page.locator("#wrapup-note")
+        expect(note).to_contain_text("正在填写记录，已自动延长", timeout=10_000)
+        expect(note).to_contain_text("还可延长")
+
+        _call(server, "13900000012")  # waits: app_queue's 3 s are long over, the member is paused
+        page.wait_for_timeout(6_000)
+        expect(page.locator("#state-label")).to_have_text("话后整理")
+        expect(page.locator("#caller")).to_have_text("138****0011")
+        assert int(page.locator("#wrapup-timer").inner_text()) > 3
+
+        extend = page.get_by_role("button", name="延长整理")
+        extend.click()  # up to the cap: 30 s after the call's end
+        expect(note).to_contain_text("已达班长设定的最长整理时长")
+        expect(extend).to_be_disabled()
+        page.get_by_role("button", name="整理完毕").click()
+        expect(page.locator("#caller")).to_have_text("139****0012", timeout=30_000)
+
+
+def test_given_the_supervisor_board_when_the_city_supervisor_sets_the_wrap_up_cap_then_a_district_one_only_reads_it(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            for user in ("banzhang", "jingan"):
+                page = browser.new_context(locale="zh-CN").new_page()
+                page.goto(server.url + "/")
+                page.get_by_label("用户名").fill(user)
+                page.get_by_label("密码").fill(DEMO_ADMIN_PASSWORD)
+                page.get_by_role("button", name="登录").click()
+                expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+                page.goto(server.url + "/supervisor")
+                info = page.locator("#wp-info")
+                if user == "banzhang":
+                    expect(info).to_contain_text("尚未设定，使用默认值")
+                    page.get_by_label("每次延长").fill("5")
+                    page.get_by_role("button", name="保存").click()
+                    expect(info).to_contain_text("每次延长的秒数应在 10–600 秒之间")
+                    page.get_by_label("每次延长").fill("30")
+                    page.get_by_label("最长整理").fill("120")
+                    page.get_by_role("button", name="保存").click()
+                    expect(info).to_contain_text("每次 30 秒，自挂机起最长 120 秒")
+                    expect(info).to_contain_text("最近由 banzhang")
+                else:
+                    expect(info).to_contain_text("每次 30 秒，自挂机起最长 120 秒")
+                    expect(info).to_contain_text("仅市级班长和管理员可修改")
+                    expect(page.get_by_label("最长整理")).to_be_disabled()
+        finally:
+            browser.close()
+    stored = ServicePolicyRepository(server.runtime.repos.db).wrap_up()
+    assert stored.policy == WrapUpPolicy(step_s=30, max_s=120) and stored.updated_by == "banzhang"

@@ -8,13 +8,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import pytest
 from test_board_after_restart import QUEUES, at, ended, talking_board
 from test_board_and_service import NOTARY, SEAT, FakeControl
 
 from core.call_events import SeatPaused, SeatResumed
+from core.errors import Conflict, InvalidInput
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
 from seats.state import PauseReason, SeatStatus
+from seats.wrap_up import WrapUpPolicy
 
 S = SeatStatus
 
@@ -109,3 +112,49 @@ def test_given_a_resume_before_the_wrap_up_is_over_when_applied_then_the_wrap_up
     assert board.apply(resumed(25)) == []
     assert board.tick(at(29)) == []
     assert board.tick(at(30))[0].status is S.AVAILABLE
+
+
+async def test_given_no_after_call_work_when_the_seat_extends_its_wrap_up_then_paused_step_by_step_up_to_the_cap() -> (
+    None
+):
+    # Issue 14: a lawyer still typing the record is held in wrap-up, within the supervisors' cap.
+    board, control = talking_board(wrap_up=10), FakeControl()
+    clock = StepClock()
+    acw = AfterCallWork(control, Seats(), board, seconds=0, clock=clock)  # type: ignore[arg-type]
+    (wrap,) = board.apply(ended(20))
+    await acw.on_change(wrap)
+    assert control.calls == []  # no after-call work of its own: app_queue's 10 s only
+    assert acw.ends_at(SEAT.id) == at(30)
+    policy = WrapUpPolicy(step_s=60, max_s=100)
+
+    clock.t = 25.0
+    first = await acw.extend(SEAT.id, policy)
+    assert (first.until, first.extended_s, first.left_s) == (at(90), 60.0, 30.0)
+    assert control.calls == [("QueuePause", ("PJSIP/1001",), {"paused": True, "reason": "after_call"})]
+    board.apply(paused("after_call", 25))
+    assert board.tick(at(40)) == [] and board.state(SEAT.id).status is S.WRAP_UP  # held past 30
+
+    clock.t = 85.0
+    second = await acw.extend(SEAT.id, policy)  # capped: 100 s from the call's end at 20
+    assert (second.until, second.extended_s, second.left_s) == (at(120), 30.0, 0.0)
+    assert len(control.calls) == 1  # already paused: no second pause
+    with pytest.raises(Conflict, match="最长时长 100 秒"):
+        await acw.extend(SEAT.id, policy)
+
+    await acw.tick(at(120))
+    assert control.calls[-1] == ("QueuePause", ("PJSIP/1001",), {"paused": False})
+
+
+async def test_given_a_seat_not_in_wrap_up_when_it_extends_then_conflict_and_nothing_sent() -> None:
+    board, control = talking_board(wrap_up=10), FakeControl()
+    acw = AfterCallWork(control, Seats(), board, seconds=0, clock=StepClock())  # type: ignore[arg-type]
+    with pytest.raises(Conflict, match="不在话后整理中"):
+        await acw.extend(SEAT.id, WrapUpPolicy())
+    assert control.calls == []
+
+
+def test_a_policy_out_of_range_is_refused_in_chinese() -> None:
+    with pytest.raises(InvalidInput, match="每次延长的秒数应在 10–600 秒之间"):
+        WrapUpPolicy(step_s=5, max_s=300).checked()
+    with pytest.raises(InvalidInput, match="最长时长应在 0–3600 秒之间"):
+        WrapUpPolicy(step_s=60, max_s=7200).checked()

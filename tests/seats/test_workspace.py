@@ -140,19 +140,34 @@ class Store:
         self._threads.note("transcripts")
         return []
 
+
+class Orders:
+    """The work orders: one, wo-1 of NUMBER."""
+
+    def __init__(self, threads: Threads) -> None:
+        self._threads = threads
+
+    def _order(self, caller_number: str) -> WorkOrder:
+        return WorkOrder(
+            id=WorkOrderId("wo-1"),
+            order_no="HB20261122-0007",
+            caller_number=caller_number,
+            reason=MissReason.ABANDONED,
+            status=WorkOrderStatus.POOL,
+            team_id=TEAM,
+            created_at=AT - timedelta(days=1),
+            deadline=AT,
+        )
+
     def for_number(self, caller_number: str, *, limit: int = 20) -> Sequence[WorkOrder]:
         self._threads.note("orders")
-        return [
-            WorkOrder(
-                id=WorkOrderId("wo-1"),
-                caller_number=caller_number,
-                reason=MissReason.ABANDONED,
-                status=WorkOrderStatus.POOL,
-                team_id=TEAM,
-                created_at=AT - timedelta(days=1),
-                deadline=AT,
-            )
-        ]
+        return [self._order(caller_number)]
+
+    def get(self, order_id: WorkOrderId) -> WorkOrder:
+        self._threads.note("orders")
+        if order_id != "wo-1":
+            raise NotFound("工单不存在", order_id=order_id)
+        return self._order(NUMBER)
 
 
 class Roster:
@@ -225,7 +240,7 @@ def workspace_over(
         calls=calls or store,
         records=store,
         transcripts=store,
-        orders=store,
+        orders=Orders(threads),
         offices=NoOffices(),
         district_names={"310106": "静安区"},
         transfer_numbers={},
@@ -362,6 +377,9 @@ async def test_given_a_callback_when_the_seat_answers_its_leg_then_the_pop_says_
     workspace = workspace_over(Threads(), board, views)
     ringing = await workspace.screen_pop(ZHANG.id, cb)
     assert (ringing.status_label, ringing.callback) == ("振铃", True)
+    # The citizen has not answered yet: the work order names the number and the order.
+    assert ringing.caller_number == NUMBER
+    assert ringing.work_order is not None and ringing.work_order.order_no == "HB20261122-0007"
     views.apply(
         CallbackLegOutcome(
             at=AT, call_id=cb, leg=CallbackLeg.SEAT, outcome=CallbackOutcome.ANSWERED, seat_id=ZHANG.id

@@ -152,7 +152,7 @@ def test_given_seat_state_facts_when_snapshotting_then_seats_by_state_with_since
     from core.seat_events import PauseReason, SeatStateChanged, SeatStatus
 
     b = LiveBoard(CallViews())
-    b.seed_seat("1003", "team-310115", "offline", None)
+    b.seed_seat("1003", "team-310115", SeatStatus.OFFLINE, None)
     b.apply(
         SeatStateChanged(
             at=T0,

@@ -7,8 +7,8 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 from alembic import op
-import sqlalchemy as sa
 
+from store.migrations.ddl import boolean, create_indexes, create_table, drop_indexes, integer, string, unique, utc
 
 
 revision = '0003'
@@ -18,38 +18,33 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('callback_attempts',
-    sa.Column('id', sa.String(length=120), nullable=False),
-    sa.Column('order_id', sa.String(length=64), nullable=False),
-    sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('seat_id', sa.String(length=64), nullable=False),
-    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('outcome', sa.String(length=30), nullable=True),
-    sa.Column('counted', sa.Boolean(), nullable=False),
-    sa.Column('retry_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('call_id', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['order_id'], ['work_orders.id'], name=op.f('fk_callback_attempts_order_id_work_orders')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_callback_attempts')),
-    sa.UniqueConstraint('order_id', 'number', name=op.f('uq_callback_attempts_order_id'))
+    create_table('callback_attempts',
+    string('id', 120),
+    string('order_id', 64),
+    integer('number'),
+    string('seat_id', 64),
+    utc('started_at'),
+    utc('finished_at', nullable=True),
+    string('outcome', 30, nullable=True),
+    boolean('counted'),
+    utc('retry_at', nullable=True),
+    string('call_id', 64),
+    references=[('order_id', 'work_orders.id')],
+    uniques=[unique('order_id', 'number')],
     )
-    with op.batch_alter_table('callback_attempts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_callback_attempts_finished_at'), ['finished_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_callback_attempts_order_id'), ['order_id'], unique=False)
+    create_indexes('callback_attempts', 'finished_at', 'order_id')
 
-    op.create_table('work_order_marks',
-    sa.Column('order_id', sa.String(length=64), nullable=False),
-    sa.Column('key', sa.String(length=40), nullable=False),
-    sa.Column('value', sa.String(length=200), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['order_id'], ['work_orders.id'], name=op.f('fk_work_order_marks_order_id_work_orders')),
-    sa.PrimaryKeyConstraint('order_id', 'key', name=op.f('pk_work_order_marks'))
+    create_table('work_order_marks',
+    string('order_id', 64),
+    string('key', 40),
+    string('value', 200),
+    utc('at'),
+    key=['order_id', 'key'],
+    references=[('order_id', 'work_orders.id')],
     )
 
 
 def downgrade() -> None:
     op.drop_table('work_order_marks')
-    with op.batch_alter_table('callback_attempts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_callback_attempts_order_id'))
-        batch_op.drop_index(batch_op.f('ix_callback_attempts_finished_at'))
+    drop_indexes('callback_attempts', 'order_id', 'finished_at')
     op.drop_table('callback_attempts')

@@ -7,7 +7,8 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 from alembic import op
-import sqlalchemy as sa
+
+from store.migrations.ddl import boolean, create_indexes, create_table, drop_indexes, string, text, unique, utc
 
 
 revision = '0004'
@@ -17,32 +18,24 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('consultation_records',
-    sa.Column('id', sa.String(length=64), nullable=False),
-    sa.Column('call_id', sa.String(length=64), nullable=False),
-    sa.Column('seat_id', sa.String(length=64), nullable=False),
-    sa.Column('category', sa.String(length=40), nullable=True),
-    sa.Column('question', sa.Text(), nullable=False),
-    sa.Column('advice', sa.Text(), nullable=False),
-    sa.Column('outcome', sa.String(length=30), nullable=True),
-    sa.Column('office_id', sa.String(length=64), nullable=True),
-    sa.Column('draft', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_consultation_records')),
-    sa.UniqueConstraint('call_id', 'seat_id', name='uq_consultation_records_call_seat')
+    create_table('consultation_records',
+    string('id', 64),
+    string('call_id', 64),
+    string('seat_id', 64),
+    string('category', 40, nullable=True),
+    text('question'),
+    text('advice'),
+    string('outcome', 30, nullable=True),
+    string('office_id', 64, nullable=True),
+    boolean('draft'),
+    utc('created_at'),
+    utc('updated_at'),
+    utc('submitted_at', nullable=True),
+    uniques=[unique('call_id', 'seat_id', name='uq_consultation_records_call_seat')],
     )
-    with op.batch_alter_table('consultation_records', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_consultation_records_call_id'), ['call_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_consultation_records_seat_id'), ['seat_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_consultation_records_submitted_at'), ['submitted_at'], unique=False)
-
+    create_indexes('consultation_records', 'call_id', 'seat_id', 'submitted_at')
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('consultation_records', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_consultation_records_submitted_at'))
-        batch_op.drop_index(batch_op.f('ix_consultation_records_seat_id'))
-        batch_op.drop_index(batch_op.f('ix_consultation_records_call_id'))
+    drop_indexes('consultation_records', 'submitted_at', 'seat_id', 'call_id')
     op.drop_table('consultation_records')

@@ -7,7 +7,8 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 from alembic import op
-import sqlalchemy as sa
+
+from store.migrations.ddl import boolean, create_indexes, create_table, drop_indexes, floating, integer, json, serial_id, string, unique, utc
 
 
 revision = '0007'
@@ -17,34 +18,31 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('call_legs',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('call_id', sa.String(length=64), nullable=False),
-    sa.Column('leg_id', sa.String(length=140), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('party', sa.String(length=80), nullable=False),
-    sa.Column('seat_id', sa.String(length=64), nullable=True),
-    sa.Column('channel', sa.String(length=200), nullable=False),
-    sa.Column('queue', sa.String(length=80), nullable=True),
-    sa.Column('transfer_seq', sa.Integer(), nullable=False),
-    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('talk_seconds', sa.Float(), nullable=True),
-    sa.Column('inferred', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_call_legs')),
-    sa.UniqueConstraint('leg_id', name=op.f('uq_call_legs_leg_id'))
+    create_table('call_legs',
+    serial_id(),
+    string('call_id', 64),
+    string('leg_id', 140),
+    string('kind', 20),
+    string('party', 80),
+    string('seat_id', 64, nullable=True),
+    string('channel', 200),
+    string('queue', 80, nullable=True),
+    integer('transfer_seq'),
+    utc('answered_at'),
+    utc('ended_at', nullable=True),
+    floating('talk_seconds', nullable=True),
+    boolean('inferred'),
+    uniques=[unique('leg_id')],
     )
-    with op.batch_alter_table('call_legs', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_call_legs_call_id'), ['call_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_call_legs_seat_id'), ['seat_id'], unique=False)
+    create_indexes('call_legs', 'call_id', 'seat_id')
 
     with op.batch_alter_table('calls', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('direction', sa.String(length=20), server_default='inbound', nullable=False))
-        batch_op.add_column(sa.Column('work_order_id', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('final_seat_id', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('transfer_status', sa.String(length=20), nullable=True))
-        batch_op.add_column(sa.Column('transfers', sa.JSON(), server_default='[]', nullable=False))
-        batch_op.add_column(sa.Column('customer_outcome', sa.String(length=20), nullable=True))
+        batch_op.add_column(string('direction', 20, server_default='inbound'))
+        batch_op.add_column(string('work_order_id', 64, nullable=True))
+        batch_op.add_column(string('final_seat_id', 64, nullable=True))
+        batch_op.add_column(string('transfer_status', 20, nullable=True))
+        batch_op.add_column(json('transfers', server_default='[]'))
+        batch_op.add_column(string('customer_outcome', 20, nullable=True))
         batch_op.create_index(batch_op.f('ix_calls_work_order_id'), ['work_order_id'], unique=False)
 
 
@@ -58,8 +56,5 @@ def downgrade() -> None:
         batch_op.drop_column('work_order_id')
         batch_op.drop_column('direction')
 
-    with op.batch_alter_table('call_legs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_call_legs_seat_id'))
-        batch_op.drop_index(batch_op.f('ix_call_legs_call_id'))
-
+    drop_indexes('call_legs', 'seat_id', 'call_id')
     op.drop_table('call_legs')

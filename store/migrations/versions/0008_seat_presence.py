@@ -7,7 +7,8 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 from alembic import op
-import sqlalchemy as sa
+
+from store.migrations.ddl import boolean, create_table, string, utc
 
 
 revision = '0008'
@@ -17,13 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('seat_presence',
-    sa.Column('seat_id', sa.String(length=64), nullable=False),
-    sa.Column('logged_in', sa.Boolean(), nullable=False),
-    sa.Column('paused', sa.Boolean(), nullable=False),
-    sa.Column('reason', sa.String(length=20), nullable=True),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('seat_id', name=op.f('pk_seat_presence'))
+    create_table('seat_presence',
+    string('seat_id', 64),
+    boolean('logged_in'),
+    boolean('paused'),
+    string('reason', 20, nullable=True),
+    utc('at'),
+    key=['seat_id'],
     )
 
 

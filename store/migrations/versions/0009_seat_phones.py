@@ -7,7 +7,8 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 from alembic import op
-import sqlalchemy as sa
+
+from store.migrations.ddl import create_table, string
 
 
 revision = '0009'
@@ -17,11 +18,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('seat_phones',
-    sa.Column('seat_id', sa.String(length=64), nullable=False),
-    sa.Column('password', sa.String(length=100), nullable=False),
-    sa.ForeignKeyConstraint(['seat_id'], ['seats.id'], name=op.f('fk_seat_phones_seat_id_seats')),
-    sa.PrimaryKeyConstraint('seat_id', name=op.f('pk_seat_phones'))
+    create_table('seat_phones',
+    string('seat_id', 64),
+    string('password', 100),
+    key=['seat_id'],
+    references=[('seat_id', 'seats.id')],
     )
 
 

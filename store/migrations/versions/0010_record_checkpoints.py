@@ -7,7 +7,8 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 from alembic import op
-import sqlalchemy as sa
+
+from store.migrations.ddl import big_integer, create_table, string, utc
 
 
 revision = '0010'
@@ -17,13 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('record_checkpoints',
-    sa.Column('source', sa.String(length=40), nullable=False),
-    sa.Column('inode', sa.BigInteger(), nullable=False),
-    sa.Column('offset', sa.BigInteger(), nullable=False),
-    sa.Column('last_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('source', name=op.f('pk_record_checkpoints'))
+    create_table('record_checkpoints',
+    string('source', 40),
+    big_integer('inode'),
+    big_integer('offset'),
+    utc('last_at', nullable=True),
+    utc('updated_at'),
+    key=['source'],
     )
 
 

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import sqlalchemy as sa
 from alembic import op
 
+from store.migrations.ddl import create_table, integer, string
+
 revision = '0011'
 down_revision = '0010'
 branch_labels = None
@@ -20,12 +22,8 @@ _CHINA = timezone(timedelta(hours=8))
 
 
 def upgrade() -> None:
-    op.create_table('work_order_days',
-    sa.Column('day', sa.String(length=8), nullable=False),
-    sa.Column('last', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('day', name=op.f('pk_work_order_days'))
-    )
-    op.add_column('work_orders', sa.Column('order_no', sa.String(length=20), nullable=True))
+    create_table('work_order_days', string('day', 8), integer('last'), key=['day'])
+    op.add_column('work_orders', string('order_no', 20, nullable=True))
     # The orders held already: numbered by their China date, in the order they were opened.
     conn = op.get_bind()
     orders = sa.table('work_orders', sa.column('id', sa.String), sa.column('created_at', sa.DateTime),
