@@ -9,7 +9,6 @@ keeps their order, hands each what the parts before it built, and the references
 
 from __future__ import annotations
 
-import functools
 import gc
 
 from app.seed import DEMO_DISTRICTS, DEMO_SEATS, seed_demo
@@ -34,10 +33,8 @@ from pbx.ami_bridge import AmiBridge
 from pbx.parts import AmiPart, RecordsPart
 from pbx.sim.part import SimulatorPart
 from pbx.sim.simulator import Simulator
-from pbx.tracker import CallTracker
 from routing.appointments import LoggingSmsSender
 from seats.board import SeatBoard
-from seats.models import Seat
 from seats.part import SeatsPart
 from store.appointments import subscribe_appointments
 from store.ivr_outcomes import IvrOutcomes
@@ -65,11 +62,10 @@ class Runtime:
         self.journals = self.storage.journals
         self.fanout = FanoutPart(s.redis, self.bus, self.clock)
         self.trail = RecorderPart(self.storage, self.bus)
+        self._auth: AuthService | None = None
         # Demo service hours: in service at any hour of the viewer's day.
         self.routes = RoutingPart(open_all_day_in=DEMO_DISTRICTS if s.demo else None)
         self.calendar, self.rules = self.routes.calendar, self.routes.rules
-        # The tracker's defaults are core.dialplan's names (plus those of the older recorded traces).
-        self.tracker = CallTracker()
         self.call_views = CallViews(bus=self.bus)  # the calls as the consoles read them (core.call_view)
         self.seats = SeatsPart(
             self.bus,
@@ -80,6 +76,18 @@ class Runtime:
             after_call_work_s=s.seats.after_call_work_s,
         )
         self.speech = SpeechServer(self.bus, s.asr, s.audiosocket, self.clock)
+        demo_ids = {sid for sid, *_ in DEMO_SEATS}  # the seats with a simulated phone
+        self.sim = SimulatorPart(
+            s.sim,
+            s.ami,
+            agi_host=s.agi.host,
+            queues=self.rules.all_queues(),
+            wrapuptime=s.seats.wrap_up_s,
+            seats=lambda: [seat for seat in self.repos.seats.all() if seat.id in demo_ids],
+            agi_port=lambda: self.ivr.port,
+        )
+        self.ami = AmiPart(s.ami, simulator=self.sim, seats=self.seats, bus=self.bus, clock=self.clock)
+        self.tracker = self.ami.tracker
         self.ivr = IvrPart(
             s.agi,
             self.routes,
@@ -87,24 +95,6 @@ class Runtime:
             tracker=self.tracker,
             board=lambda: self.board,
             capture=lambda grammar: self.speech.capture(grammar) or self.sim.scripted,
-            bus=self.bus,
-            clock=self.clock,
-        )
-        self.sim = SimulatorPart(
-            s.sim,
-            s.ami,
-            agi_host=s.agi.host,
-            queues=self.rules.all_queues(),
-            wrapuptime=s.seats.wrap_up_s,
-            seats=self._demo_seats,
-            agi_port=lambda: self.ivr.port,
-        )
-        self.ami = AmiPart(
-            s.ami,
-            simulator=self.sim,
-            linked=self.seats.command_through,
-            unlinking=self.seats.unlink,
-            tracker=self.tracker,
             bus=self.bus,
             clock=self.clock,
         )
@@ -136,16 +126,18 @@ class Runtime:
             raise RuntimeError("runtime not started")
         return self.storage.repos
 
-    @functools.cached_property
+    @property
     def auth(self) -> AuthService:
-        repos = self.repos
-        return AuthService(
-            users=repos.users,
-            sessions=repos.sessions,
-            audit=repos.audit,
-            clock=self.clock,
-            passwords=self.passwords,
-        )
+        if self._auth is None:
+            repos = self.repos
+            self._auth = AuthService(
+                users=repos.users,
+                sessions=repos.sessions,
+                audit=repos.audit,
+                clock=self.clock,
+                passwords=self.passwords,
+            )
+        return self._auth
 
     @property
     def board(self) -> SeatBoard | None:
@@ -245,10 +237,6 @@ class Runtime:
 
     def _seed_demo(self, repos: Repositories) -> None:
         seed_demo(repos, self.passwords.hash(DEMO_ADMIN_PASSWORD))
-
-    async def _demo_seats(self) -> list[Seat]:
-        demo_ids = {sid for sid, *_ in DEMO_SEATS}
-        return [s for s in await offload(self.repos.seats.all) if s.id in demo_ids]
 
     def _callback_service(self) -> CallbackService:
         board, control = self.board, self.ami.control

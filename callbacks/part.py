@@ -5,6 +5,7 @@ assignment, SLA warnings, redials)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 
 from callbacks.service import CallbackService
 from callbacks.subscriber import subscribe_callbacks
@@ -12,27 +13,22 @@ from core.bus import EventBus, Handler
 from core.ticker import Ticker
 
 
+@dataclass(eq=False)
 class CallbacksPart:
-    def __init__(
-        self,
-        bus: EventBus,
-        *,
-        build: Callable[[], CallbackService],
-        tick_s: float,
-        guard: Callable[[str, Handler], Handler] | None = None,
-    ) -> None:
-        """`build`: the service (at start); `guard`: see `subscribe_callbacks`."""
-        self._bus = bus
-        self._build = build
-        self._tick_s = tick_s
-        self._guard = guard
-        self.service: CallbackService | None = None
-        self._ticker: Ticker | None = None
+    """`build`: the service (at start); `guard`: see `subscribe_callbacks`."""
+
+    bus: EventBus
+    _: KW_ONLY
+    build: Callable[[], CallbackService]
+    tick_s: float
+    guard: Callable[[str, Handler], Handler] | None = None
+    service: CallbackService | None = field(default=None, init=False)
+    _ticker: Ticker | None = field(default=None, init=False)
 
     async def start(self) -> None:
-        service = self.service = self._build()
-        subscribe_callbacks(self._bus, service, guard=self._guard)
-        self._ticker = Ticker("callbacks", self._tick_s, service.tick)
+        service = self.service = self.build()
+        subscribe_callbacks(self.bus, service, guard=self.guard)
+        self._ticker = Ticker("callbacks", self.tick_s, service.tick)
         await self._ticker.start()
 
     async def stop(self) -> None:

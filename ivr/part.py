@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 
 from core.blocking import offload
 from core.bus import EventBus
@@ -57,43 +58,34 @@ class RoutingPart:
             self.routing.lookup.use_registry(registry)
 
 
+@dataclass(eq=False)
 class IvrPart:
-    def __init__(
-        self,
-        settings: AgiSettings,
-        routing: RoutingPart,
-        *,
-        audiosocket_address: str,
-        tracker: LiveCalls,
-        board: Callable[[], SeatBoard | None],
-        capture: Callable[[Sequence[str]], SpeechCapture | None],
-        bus: EventBus,
-        clock: Clock,
-    ) -> None:
-        """`capture(grammar)`: the spoken address's capture with the address grammar, if any."""
-        self._settings = settings
-        self._routing = routing
-        self._audiosocket_address = audiosocket_address
-        self._tracker = tracker
-        self._board = board
-        self._capture = capture
-        self._bus = bus
-        self._clock = clock
-        self.server: AgiServer | None = None
+    """`capture(grammar)`: the spoken address's capture with the address grammar, if any."""
+
+    settings: AgiSettings
+    routing: RoutingPart
+    _: KW_ONLY
+    audiosocket_address: str
+    tracker: LiveCalls
+    board: Callable[[], SeatBoard | None]
+    capture: Callable[[Sequence[str]], SpeechCapture | None]
+    bus: EventBus
+    clock: Clock
+    server: AgiServer | None = field(default=None, init=False)
 
     async def start(self) -> None:
-        routing = self._routing.routing
+        routing = self.routing.routing
         assert routing is not None, "the routing starts before the IVR"
         self.server = build_ivr(
             routing,
-            audiosocket_address=self._audiosocket_address,
-            tracker=self._tracker,
-            board=self._board(),
-            bus=self._bus,
-            clock=self._clock,
-            capture=self._capture(routing.grammar),
+            audiosocket_address=self.audiosocket_address,
+            tracker=self.tracker,
+            board=self.board(),
+            bus=self.bus,
+            clock=self.clock,
+            capture=self.capture(routing.grammar),
         )
-        await self.server.start(self._settings.host, self._settings.port)
+        await self.server.start(self.settings.host, self.settings.port)
 
     async def stop(self) -> None:
         if self.server is not None:

@@ -1,16 +1,18 @@
 """The AMI link and the reconciliation with Asterisk's records as parts of the runtime, each built
 at start from its settings section.
 
-* `AmiPart`: the bridge and the call control over it (`pbx.link.ami_link`), to the embedded
-  simulator's port when one runs; `linked(control)` hands the control to what commands the PBX
-  (the seats) before the bridge logs in, `unlinking()` stops that before the bridge goes.
+* `AmiPart`: the bridge, the call tracker it feeds and the call control over it (`pbx.link.ami_link`),
+  to the embedded
+  simulator's port when one runs; the seats are commanded through it from before the bridge logs
+  in (`SeatsPart.command_through`) until it goes (`SeatsPart.unlink`).
 * `RecordsPart`: the reconciler over the records the `asterisk_records` section names (the
   simulator's files when one runs and nothing else is named), run by `Reconciliation`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 
 from core.bus import EventBus
 from core.clock import Clock
@@ -22,43 +24,36 @@ from pbx.reconciliation import Reconciliation, build_reconciler
 from pbx.settings import AmiSettings, AsteriskRecordsSettings
 from pbx.sim.part import SimulatorPart
 from pbx.tracker import CallTracker
+from seats.part import SeatsPart
 
 RecordStores = tuple[RecordLines | None, RecordCheckpoints, KnownCalls]
 """The queue log table (when Asterisk writes it to a database), the checkpoints, the calls known."""
 
 
+@dataclass(eq=False)
 class AmiPart:
-    def __init__(
-        self,
-        settings: AmiSettings,
-        *,
-        simulator: SimulatorPart,
-        linked: Callable[[AmiCallControl], object],
-        unlinking: Callable[[], Awaitable[None]],
-        tracker: CallTracker,
-        bus: EventBus,
-        clock: Clock,
-    ) -> None:
-        self._settings = settings
-        self._simulator = simulator
-        self._linked = linked
-        self._unlinking = unlinking
-        self._tracker = tracker
-        self._bus = bus
-        self._clock = clock
-        self.bridge: AmiBridge | None = None
-        self.control: AmiCallControl | None = None
+    settings: AmiSettings
+    _: KW_ONLY
+    simulator: SimulatorPart
+    seats: SeatsPart
+    bus: EventBus
+    clock: Clock
+    # The live calls the bridge keeps from Asterisk's events; its defaults are core.dialplan's names
+    # (plus those of the older recorded traces).
+    tracker: CallTracker = field(default_factory=CallTracker, init=False)
+    bridge: AmiBridge | None = field(default=None, init=False)
+    control: AmiCallControl | None = field(default=None, init=False)
 
     async def start(self) -> None:
-        sim = self._simulator.simulator
-        port = sim.port if sim is not None else self._settings.port
-        link = ami_link(self._settings, port=port, tracker=self._tracker, bus=self._bus, clock=self._clock)
+        sim = self.simulator.simulator
+        port = sim.port if sim is not None else self.settings.port
+        link = ami_link(self.settings, port=port, tracker=self.tracker, bus=self.bus, clock=self.clock)
         self.bridge, self.control = link
-        self._linked(self.control)
+        self.seats.command_through(self.control)
         await self.bridge.start()
 
     async def stop(self) -> None:
-        await self._unlinking()
+        await self.seats.unlink()
         if self.bridge is not None:
             await self.bridge.stop()
 
@@ -69,45 +64,37 @@ class AmiPart:
         return self.bridge is not None and self.bridge.status.connected
 
 
+@dataclass(eq=False)
 class RecordsPart:
-    def __init__(
-        self,
-        settings: AsteriskRecordsSettings,
-        *,
-        stores: Callable[[AsteriskRecordsSettings], RecordStores],
-        simulator: SimulatorPart,
-        ami_connected: Callable[[], bool],
-        live: LiveCalls,
-        bus: EventBus,
-        clock: Clock,
-    ) -> None:
-        """`stores(settings)`: where the reconciler reads and writes (the database, open at start)."""
-        self._settings = settings
-        self._stores = stores
-        self._simulator = simulator
-        self._ami_connected = ami_connected
-        self._live = live
-        self._bus = bus
-        self._clock = clock
-        self.reconciliation = Reconciliation()
+    """`stores(settings)`: where the reconciler reads and writes (the database, open at start)."""
+
+    settings: AsteriskRecordsSettings
+    _: KW_ONLY
+    stores: Callable[[AsteriskRecordsSettings], RecordStores]
+    simulator: SimulatorPart
+    ami_connected: Callable[[], bool]
+    live: LiveCalls
+    bus: EventBus
+    clock: Clock
+    reconciliation: Reconciliation = field(default_factory=Reconciliation, init=False)
 
     async def start(self) -> None:
         """Reconcile at start, after every AMI (re)login and periodically (`Reconciliation`)."""
-        cfg, sim = self._settings, self._simulator.simulator
+        cfg, sim = self.settings, self.simulator.simulator
         if sim is not None:
             cfg = cfg.or_simulated(sim.queue_log_path, sim.cdr_path)
-        table, checkpoints, calls = self._stores(cfg)
+        table, checkpoints, calls = self.stores(cfg)
         reconciler = build_reconciler(
             cfg,
             queue_log_table=table,
             checkpoints=checkpoints,
             calls=calls,
-            live=lambda: tuple(self._live.calls),
-            publish=self._bus.publish,
-            clock=self._clock,
+            live=lambda: tuple(self.live.calls),
+            publish=self.bus.publish,
+            clock=self.clock,
         )
         await self.reconciliation.start(
-            reconciler, bus=self._bus, interval_s=cfg.interval_s, ami_connected=self._ami_connected
+            reconciler, bus=self.bus, interval_s=cfg.interval_s, ami_connected=self.ami_connected
         )
 
     async def stop(self) -> None:

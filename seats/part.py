@@ -5,6 +5,7 @@ after-call work, the queues a PBX restart lost put back)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import NamedTuple
 
 from core.blocking import offload
@@ -28,30 +29,23 @@ class SeatStores(NamedTuple):
     presence: SeatPresenceStore
 
 
+@dataclass(eq=False)
 class SeatsPart:
-    def __init__(
-        self,
-        bus: EventBus,
-        clock: Clock,
-        rules: QueueRules,
-        *,
-        stores: Callable[[], SeatStores],
-        wrap_up_s: float,
-        after_call_work_s: float,
-    ) -> None:
-        """`stores`: the database's (open by the time the part starts)."""
-        self._bus = bus
-        self._clock = clock
-        self._rules = rules
-        self._stores = stores
-        self._wrap_up_s = wrap_up_s
-        self._after_call_work_s = after_call_work_s
-        self.board: SeatBoard | None = None
-        self.feed: BoardFeed | None = None
+    """`stores`: the database's (open by the time the part starts)."""
+
+    bus: EventBus
+    clock: Clock
+    rules: QueueRules
+    _: KW_ONLY
+    stores: Callable[[], SeatStores]
+    wrap_up_s: float
+    after_call_work_s: float
+    board: SeatBoard | None = field(default=None, init=False)
+    feed: BoardFeed | None = field(default=None, init=False)
 
     async def start(self) -> None:
-        self.board = SeatBoard(await offload(self._stores().seats.all), wrap_up_seconds=self._wrap_up_s)
-        self.feed = BoardFeed(self._bus, self.board, self._clock)
+        self.board = SeatBoard(await offload(self.stores().seats.all), wrap_up_seconds=self.wrap_up_s)
+        self.feed = BoardFeed(self.bus, self.board, self.clock)
         await self.feed.start()
 
     async def stop(self) -> None:
@@ -60,9 +54,9 @@ class SeatsPart:
 
     def command_through(self, control: CallControl) -> SeatService:
         """The AMI link is built: `BoardFeed.command_through`, with after-call work as set."""
-        seats, teams, presence = self._stores()
+        seats, teams, presence = self.stores()
         return self._started().command_through(
-            control, seats, teams, self._rules, presence=presence, after_call_work_s=self._after_call_work_s
+            control, seats, teams, self.rules, presence=presence, after_call_work_s=self.after_call_work_s
         )
 
     async def unlink(self) -> None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from core.bus import EventBus
@@ -26,35 +27,35 @@ from store.settings import RedisSettings
 from store.storage import Storage
 
 
+@dataclass(eq=False)
 class RecorderPart:
-    def __init__(self, storage: Storage, bus: EventBus) -> None:
-        self._storage = storage
-        self._bus = bus
-        self.recorder: TrailRecorder | None = None
+    storage: Storage
+    bus: EventBus
+    recorder: TrailRecorder | None = field(default=None, init=False)
 
     async def start(self) -> None:
-        repos, journals = self._storage.repos, self._storage.journals
+        repos, journals = self.storage.repos, self.storage.journals
         assert repos is not None, "the database opens before the recorder"
-        self.recorder = TrailRecorder(self._bus, repos.calls, repos.transcripts, guard=journals.guard)
+        self.recorder = TrailRecorder(self.bus, repos.calls, repos.transcripts, guard=journals.guard)
         await self.recorder.start()
 
     async def stop(self) -> None:
         if self.recorder is not None:
             await self.recorder.stop()
-        await self._storage.journals.stop()
+        await self.storage.journals.stop()
 
 
+@dataclass(eq=False)
 class FanoutPart:
-    def __init__(self, settings: RedisSettings, bus: EventBus, clock: Clock) -> None:
-        self._settings = settings
-        self._bus = bus
-        self._clock = clock
-        self.fanout: RedisFanout | None = None
+    settings: RedisSettings
+    bus: EventBus
+    clock: Clock
+    fanout: RedisFanout | None = field(default=None, init=False)
 
     async def start(self) -> None:
-        assert self._settings.url
+        assert self.settings.url
         self.fanout = RedisFanout(
-            self._bus, self._settings.url, channel=self._settings.channel, clock=self._clock
+            self.bus, self.settings.url, channel=self.settings.channel, clock=self.clock
         )
         await self.fanout.start()
 

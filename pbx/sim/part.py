@@ -4,8 +4,9 @@ scripted addresses fed to the capture (`scripted`) that stands in for a recognis
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 
+from core.blocking import offload
 from pbx.settings import AmiSettings
 from pbx.sim.config import AgiTarget
 from pbx.sim.demo import ScriptedAddressCapture, SimulatorSettings, start_demo_simulator
@@ -22,10 +23,11 @@ class SimulatorPart:
         agi_host: str,
         queues: Iterable[str],
         wrapuptime: float,
-        seats: Callable[[], Awaitable[Iterable[Seat]]] | None = None,
+        seats: Callable[[], Iterable[Seat]] = lambda: (),
         agi_port: Callable[[], int | None] = lambda: None,
     ) -> None:
-        """At start, `seats()` have a phone that answers and `agi_port()` is the IVR's."""
+        """At start, `seats()` (blocking: the database's) have a phone that answers and `agi_port()`
+        is the IVR's."""
         self._sim = sim
         self._ami = ami
         self._agi_host = agi_host
@@ -38,7 +40,7 @@ class SimulatorPart:
         self.simulator: Simulator | None = None
 
     async def start(self) -> None:
-        seats = await self._seats() if self._seats is not None else ()
+        seats = await offload(self._seats)
         self.simulator = await self.launch(seats, agi_port=self._agi_port(), ami_port=self._ami.port)
 
     async def launch(self, seats: Iterable[Seat], *, agi_port: int | None, ami_port: int) -> Simulator:
