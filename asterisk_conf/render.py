@@ -80,6 +80,7 @@ MODULES: dict[str, str] = {
     "bridge_holding.so": "callers waiting in a queue",
     "res_musiconhold.so": "Queue's hold audio (musiconhold.conf)",
     "res_timing_timerfd.so": "timing for playback and hold audio",
+    "res_mutestream.so": "MuteAudio: the seat mutes its microphone",
     # Records.
     "cdr_csv.so": "CDR Master.csv (cdr.conf [csv])",
 }

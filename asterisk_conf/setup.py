@@ -185,10 +185,7 @@ async def reload_asterisk(
     returns (module, Asterisk's message) per module."""
     limit = settings.asterisk.reload_timeout_s
     bridge = AmiBridge(
-        host=settings.ami.host,
-        port=settings.ami.port,
-        username=settings.ami.username,
-        secret=settings.ami.secret.get_secret_value(),
+        settings.ami.login(),
         tracker=CallTracker(),
         bus=EventBus(),
         reconnect=ReconnectPolicy(initial=0.2, maximum=1.0),

@@ -17,6 +17,7 @@ from fake_ami_server import FakeAmiServer
 from core.bus import EventBus
 from core.events import DomainEvent
 from pbx.ami_bridge import AmiBridge
+from pbx.settings import AmiLogin
 
 
 @dataclass
@@ -52,15 +53,8 @@ async def start_rig(tracker: Any, **bridge_options: Any) -> AmiRig:
     server = FakeAmiServer()
     await server.start()
     bus = EventBus()
-    bridge = AmiBridge(
-        host="127.0.0.1",
-        port=server.port,
-        username=server.username,
-        secret=server.secret,
-        tracker=tracker,
-        bus=bus,
-        **bridge_options,
-    )
+    login = AmiLogin("127.0.0.1", server.port, server.username, server.secret)
+    bridge = AmiBridge(login, tracker=tracker, bus=bus, **bridge_options)
     rig = AmiRig(server, bus, bridge)
 
     async def count(_: DomainEvent) -> None:

@@ -111,6 +111,17 @@ class WorkOrderReleased(_WorkOrderEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WorkOrderScheduled(_WorkOrderEvent):
+    """预约回拨: during call `call_id` seat `seat_id` agreed with the caller to call back at
+    `scheduled_for`; the order is that seat's."""
+
+    seat_id: SeatId
+    call_id: CallId
+    scheduled_for: datetime
+    order_no: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _WorkOrderSlaEvent(_WorkOrderEvent):
     """Base of the SLA alarms on an open order: `seat_id` holds it (None: still in the pool)."""
 

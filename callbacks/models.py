@@ -30,6 +30,7 @@ class MissReason(LabelledEnum):
     AFTER_HOURS = "after_hours", "非工作时间来电"
     IVR_REQUEST = "ivr_request", "来电人在语音导航中请求回拨"
     QUEUE_FULL = "queue_full", "队列已满"
+    APPOINTMENT = "appointment", "预约回拨"  # agreed with the caller during a call, for a set time
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +48,7 @@ class WorkOrder:
     closed_at: datetime | None = None
     outcome_note: str = ""
     order_no: str = ""  # what people read out (`order_number`); given by the store when it opens
+    scheduled_for: datetime | None = None  # 预约回拨: the time agreed with the caller
 
 
 def order_number(day: date, seq: int) -> str:

@@ -3,7 +3,8 @@
 `store.repositories.WorkOrderRepository` satisfies `WorkOrderStore`;
 `store.callback_repo_extras.CallbackLedgerRepository` satisfies `CallbackLedger`;
 `routing.calendar.HolidayCalendar` satisfies `WorkingCalendar`; `seats.models.Seat` satisfies
-`CallbackSeat`; the team and seat repositories satisfy `TeamList` and `SeatList`. The app composes a `SeatDirectory` from the seat repository and the live seat
+`CallbackSeat` (the work-order pages read the teams and seats through `core.access.TeamList` and
+`SeatList`). The app composes a `SeatDirectory` from the seat repository and the live seat
 board (callbacks may not import `seats`: siblings talk through ports).
 All methods but `SeatDirectory.available_seats` are synchronous: the repositories are, and each
 call is one short transaction; `CallbackService` makes them through `core.blocking.offload`.
@@ -18,7 +19,7 @@ from typing import Protocol
 from callbacks.events import AttemptOutcome
 from callbacks.models import MissedCall, WorkOrder, WorkOrderStatus
 from callbacks.retry import CallbackAttempt
-from core.access import SeatLike, TeamLike
+from core.access import SeatLike
 from core.ids import SeatId, TeamId, WorkOrderId
 
 
@@ -103,25 +104,3 @@ class SeatDirectory(Protocol):
         The one asynchronous port method: it joins the seat table (read on a worker thread) with
         the live seat board, which belongs to the event loop and is read there."""
         ...
-
-
-class TeamList(Protocol):
-    """The seat teams (`store.repositories.TeamRepository`)."""
-
-    def all(self) -> Sequence[TeamLike]: ...
-
-
-class RosterSeat(SeatLike, Protocol):
-    """What the work-order pages show and check of a seat (besides its id and team)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def active(self) -> bool: ...
-
-
-class SeatList(Protocol):
-    """Every seat, active or not (`store.repositories.SeatRepository`)."""
-
-    def all(self) -> Sequence[RosterSeat]: ...

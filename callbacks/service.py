@@ -45,6 +45,7 @@ from callbacks.events import (
     WorkOrderClosed,
     WorkOrderCreated,
     WorkOrderMissAdded,
+    WorkOrderScheduled,
     WorkOrderSlaBreached,
     WorkOrderSlaWarning,
 )
@@ -66,7 +67,7 @@ from core.blocking import offload
 from core.bus import EventBus
 from core.call_events import CallAbandoned, CallbackLegOutcome, CallTimedOut
 from core.clock import Clock
-from core.errors import Conflict, HotlineError, PbxActionFailed, PbxUnavailable
+from core.errors import Conflict, HotlineError, InvalidInput, PbxActionFailed, PbxUnavailable
 from core.events import DomainEvent
 from core.ids import CallId, EventId, SeatId, TeamId, WorkOrderId, new_id
 from core.ports import CallControl
@@ -263,6 +264,88 @@ class CallbackService:
         if why_not is not None:
             return None
         return self._store.open_for_number(number)
+
+    # --- 预约回拨 -----------------------------------------------------------------------------------
+
+    async def schedule_callback(
+        self,
+        *,
+        call_id: CallId,
+        caller_number: str,
+        seat: CallbackSeat | SeatId,
+        at: datetime,
+        note: str = "",
+    ) -> WorkOrder:
+        """During call `call_id` the seat agreed with the caller to call back at `at`: the caller's
+        open order (or a new one, 预约回拨) becomes this seat's, due at `at` (an SLA warning to the
+        seat then) and breached `appointment_grace` later."""
+        now = self._clock.now()
+        self._sla.check_appointment(at, now)
+        number, why_not = policy.normalise_number(caller_number, self._settings.policy)
+        if why_not is not None:
+            raise InvalidInput(f"无法预约回拨：{why_not.label}")
+        who = await self._resolve_seat(seat)
+        deadline = at + self._sla.appointment_grace
+        existing = await offload(self._store.open_for_number, number)
+        if existing is not None:
+            order = existing
+        else:
+            fresh = WorkOrder(
+                id=WorkOrderId(new_id("wo_")),
+                caller_number=number,
+                reason=MissReason.APPOINTMENT,
+                status=WorkOrderStatus.ASSIGNED,
+                team_id=who.team_id,
+                owner_seat_id=who.id,
+                created_at=now,
+                deadline=deadline,
+                misses=0,
+                scheduled_for=at,
+            )
+            made = MissedCall(call_id=call_id, order_id=fresh.id, reason=MissReason.APPOINTMENT, at=now)
+            order, created = await offload(self._record, made, fresh)
+            if created:
+                await self._bus.publish(
+                    WorkOrderCreated(
+                        at=now,
+                        event_id=EventId(f"{order.id}:created"),
+                        order_id=order.id,
+                        team_id=order.team_id,
+                        call_id=call_id,
+                        reason=MissReason.APPOINTMENT,
+                        caller_number=order.caller_number,
+                        deadline=order.deadline,
+                        order_no=order.order_no,
+                    )
+                )
+        if order.scheduled_for != at or order.owner_seat_id != who.id:
+            # The caller's order already open (a missed call before): it is this seat's, for `at`.
+            moved = replace(
+                order,
+                status=WorkOrderStatus.ASSIGNED,
+                owner_seat_id=who.id,
+                team_id=who.team_id,
+                scheduled_for=at,
+                deadline=deadline,
+            )
+            order = await offload(self._store.update, moved, expected_status=order.status)
+        if note.strip():
+            await offload(
+                self._ledger.add_mark, order.id, f"appointment@{at:%Y%m%d%H%M}", note.strip()[:200], now
+            )
+        await self._bus.publish(
+            WorkOrderScheduled(
+                at=now,
+                order_id=order.id,
+                team_id=order.team_id,
+                seat_id=who.id,
+                call_id=call_id,
+                scheduled_for=at,
+                order_no=order.order_no,
+            )
+        )
+        log.info("work order %s: callback agreed for %s", order.id, at.isoformat())
+        return order
 
     # --- who handles it -------------------------------------------------------------------------
 
@@ -556,20 +639,21 @@ class CallbackService:
     async def _alert(
         self, order: WorkOrder, seen: Mapping[str, str], now: datetime, report: TickReport
     ) -> None:
-        state = self._sla.state(order.created_at, order.deadline, now)
+        state = self._sla.state_of(order, now)
         if state is SlaState.OK:
             return
+        # An appointment's alarms are its time's: moved to another time, it alerts again.
+        when = f"@{order.scheduled_for:%Y%m%d%H%M}" if order.scheduled_for is not None else ""
+        warning, breached = WARNING_MARK + when, BREACHED_MARK + when
         if state is SlaState.BREACHED:
-            if BREACHED_MARK in seen:
+            if breached in seen:
                 return
             # A breach implies the warning; a late warning after the breach would only confuse.
-            await offload(self._ledger.add_mark, order.id, WARNING_MARK, "", now)
-            if await self._raise_alarm(order, BREACHED_MARK, WorkOrderSlaBreached, now):
+            await offload(self._ledger.add_mark, order.id, warning, "", now)
+            if await self._raise_alarm(order, breached, WorkOrderSlaBreached, now):
                 report.breaches += 1
             return
-        if WARNING_MARK not in seen and await self._raise_alarm(
-            order, WARNING_MARK, WorkOrderSlaWarning, now
-        ):
+        if warning not in seen and await self._raise_alarm(order, warning, WorkOrderSlaWarning, now):
             report.warnings += 1
 
     async def _raise_alarm(

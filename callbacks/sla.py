@@ -16,10 +16,12 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from callbacks.models import WorkOrder
 from callbacks.ports import WorkingCalendar
 from core.clock import CHINA_TZ
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, InvalidInput
 from core.labels import LabelledEnum
 
 _MAX_DAYS = 400  # a calendar with no working day in that span is broken, not a long holiday
+APPOINTMENT_MIN_AHEAD = timedelta(minutes=5)
+APPOINTMENT_MAX_AHEAD = timedelta(days=14)
 
 
 class SlaState(LabelledEnum):
@@ -46,6 +48,8 @@ class SlaPolicy:
     response: timedelta = timedelta(minutes=30)
     after_hours_due: time = time(10, 0)
     warning_ratio: float = 0.8
+    # 预约回拨: due at the agreed time (the warning), breached this long after it.
+    appointment_grace: timedelta = timedelta(minutes=30)
 
     # --- service time -------------------------------------------------------------------------
 
@@ -121,6 +125,25 @@ class SlaPolicy:
         return SlaState.OK
 
     def state_of(self, order: WorkOrder, now: datetime) -> SlaState:
-        """An open order's state now; a closed one's state when it was closed (met or missed)."""
+        """An open order's state now; a closed one's state when it was closed (met or missed).
+        A callback appointment is due (WARNING) from its agreed time, BREACHED at its deadline."""
         at = order.closed_at if order.closed_at is not None and not order.status.is_open else now
+        if order.scheduled_for is not None:
+            if at >= order.deadline:
+                return SlaState.BREACHED
+            return SlaState.WARNING if at >= order.scheduled_for else SlaState.OK
         return self.state(order.created_at, order.deadline, at)
+
+    def check_appointment(self, at: datetime, now: datetime) -> datetime:
+        """`at` as a callback appointment made `now`, or `InvalidInput` in Chinese: in service
+        hours, at least `APPOINTMENT_MIN_AHEAD` ahead and within `APPOINTMENT_MAX_AHEAD`."""
+        if at.tzinfo is None:
+            raise InvalidInput("预约时间须带时区", at=at.isoformat())
+        if at < now + APPOINTMENT_MIN_AHEAD:
+            raise InvalidInput(f"预约时间须至少在 {APPOINTMENT_MIN_AHEAD.seconds // 60} 分钟之后")
+        if at > now + APPOINTMENT_MAX_AHEAD:
+            raise InvalidInput(f"预约时间须在 {APPOINTMENT_MAX_AHEAD.days} 天之内")
+        if not self.in_service(at):
+            hours = f"{self.hours.opens:%H:%M}–{self.hours.closes:%H:%M}"
+            raise InvalidInput(f"预约时间须在服务时间内（工作日 {hours}）", at=at.isoformat())
+        return at

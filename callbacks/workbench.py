@@ -18,20 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from callbacks.assignment import seat_pools, serves
 from callbacks.events import CloseOutcome
 from callbacks.models import OPEN_STATUSES, WorkOrder, WorkOrderStatus
 from callbacks.policy import CITYWIDE_POOL_NAME, CITYWIDE_TEAM
-from callbacks.ports import RosterSeat, SeatList, TeamList, WorkOrderStore
+from callbacks.ports import WorkOrderStore
 from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy, SlaState
-from core.access import Principal, Role, Scope, TeamLike
+from core.access import Principal, Role, RosterSeat, Scope, SeatList, TeamLike, TeamList
 from core.blocking import offload
+from core.call_view import CallView
 from core.clock import CHINA_TZ, Clock
 from core.errors import InvalidInput, NotFound, PbxUnavailable, PermissionDenied
-from core.ids import SeatId, TeamId, WorkOrderId
+from core.ids import CallId, SeatId, TeamId, WorkOrderId
 
 CLOSED_STATUSES: tuple[WorkOrderStatus, ...] = (
     WorkOrderStatus.CLOSED_REACHED,
@@ -101,6 +102,7 @@ class Workbench:
         sla: SlaPolicy,
         service: Callable[[], CallbackService],
         dialling: Callable[[], bool],
+        calls: Callable[[CallId], CallView | None] = lambda _call_id: None,
     ) -> None:
         """`service()` gives the callback service (raising `PbxUnavailable` when there is none);
         `dialling()` says whether the PBX can place a call back now."""
@@ -111,6 +113,7 @@ class Workbench:
         self._sla = sla
         self._service = service
         self._dialling = dialling
+        self._calls = calls  # the calls the consoles know (core.call_view.CallViews.get)
 
     # --- who sees what ----------------------------------------------------------------------------
 
@@ -236,6 +239,23 @@ class Workbench:
         order = await offload(self._orders.get, WorkOrderId(order_id))
         view = await offload(self._view, order)
         return CallbackStarted(attempt=attempt.number, attempt_id=attempt.attempt_id, order=view)
+
+    async def schedule(self, principal: Principal, call_id: str, at: datetime, note: str) -> OrderView:
+        """预约回拨: the seat that answered call `call_id` agrees with its caller to call back at
+        `at`; the caller's order becomes this seat's (see `CallbackService.schedule_callback`)."""
+        if principal.role is not Role.SEAT or principal.seat_id is None:
+            raise PermissionDenied("仅坐席可以预约回拨")
+        view = self._calls(CallId(call_id))
+        if view is None or not view.handled_by(principal.seat_id):
+            raise NotFound("通话不存在或不是您接听的通话", call_id=call_id)
+        order = await self._service().schedule_callback(
+            call_id=CallId(call_id),
+            caller_number=view.record.caller_number,
+            seat=principal.seat_id,
+            at=at,
+            note=note,
+        )
+        return await offload(self._view, order)
 
     async def close(self, principal: Principal, order_id: str, outcome: str, note: str) -> OrderView:
         order, _ = await offload(self._visible, principal, order_id)

@@ -10,6 +10,8 @@ Caller numbers are masked in every response (`console_web.orders_views`). The re
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
@@ -32,6 +34,14 @@ OrdersBackend = Workbench  # the service itself: one signature, no Protocol copy
 class CloseForm(BaseModel):
     outcome: str = Field(min_length=1, max_length=40)
     note: str = Field(default="", max_length=2000)
+
+
+class AppointmentForm(BaseModel):
+    """预约回拨 agreed during call `call_id`: `at` with its zone (e.g. 2026-12-07T10:30:00+08:00)."""
+
+    call_id: str = Field(min_length=1, max_length=64)
+    at: datetime
+    note: str = Field(default="", max_length=200)
 
 
 class AssignForm(BaseModel):
@@ -96,6 +106,13 @@ def build_orders_router() -> APIRouter:
     @router.get("/api/orders/options")
     def options(auth: User, request: Request) -> OrderOptionsOut:
         return OrderOptionsOut.of(orders_backend(request).options(auth.principal))
+
+    @router.post("/api/orders/appointments")
+    async def appointment(form: AppointmentForm, auth: Acting, request: Request) -> OrderOut:
+        _require_seat(auth.principal)
+        view = await orders_backend(request).schedule(auth.principal, form.call_id, form.at, form.note)
+        await _audit(request, auth, "work_order.appointment", view.order.id, at=form.at.isoformat())
+        return OrderOut.of(view)
 
     @router.post("/api/orders/{order_id}/claim")
     async def claim(order_id: str, auth: Acting, request: Request) -> OrderOut:

@@ -47,6 +47,8 @@ class OrderOut(BaseModel):
     closed_at: str | None
     closed_local: str
     outcome_note: str
+    scheduled_for: str | None  # 预约回拨: the time agreed with the caller
+    scheduled_local: str
 
     @classmethod
     def of(cls, view: OrderView) -> OrderOut:
@@ -63,6 +65,7 @@ class OrderOut(BaseModel):
             sla=view.sla.value,
             sla_label=view.sla.label,
             closed_local=_local(o.closed_at),
+            scheduled_local=_local(o.scheduled_for),
         )
 
 

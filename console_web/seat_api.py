@@ -66,6 +66,10 @@ class RecordForm(BaseModel):
         return RecordInput(**self.model_dump())
 
 
+class MuteForm(BaseModel):
+    on: bool  # true: mute the seat's microphone for the caller; false: unmute
+
+
 class TransferForm(BaseModel):
     kind: str = Field(max_length=20)
     target: str = Field(min_length=1, max_length=80)
@@ -231,6 +235,13 @@ def build_seat_router() -> APIRouter:
         sent = await _console(request).transfer(_seat_of(auth), cid, kind, form.target)
         await offload(audit, request, auth, "seat.transfer", cid, {"kind": kind.value, "target": form.target})
         return TransferOut.model_validate(sent)
+
+    @router.post("/api/seat/calls/{call_id}/mute", response_model=OkOut)
+    async def mute(call_id: str, form: MuteForm, auth: SeatActing, request: Request) -> OkOut:
+        cid = _call_id(call_id)
+        await _console(request).mute(_seat_of(auth), cid, on=form.on)
+        await offload(audit, request, auth, "seat.mute" if form.on else "seat.unmute", cid)
+        return OkOut()
 
     @router.post("/api/seat/calls/{call_id}/hangup", response_model=OkOut)
     async def hangup(call_id: str, auth: SeatActing, request: Request) -> OkOut:

@@ -93,17 +93,48 @@ class SeatLike(Protocol):
     def team_id(self) -> TeamId: ...
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Principal:
-    """A logged-in user as the access model reads them (`seats.models.User.principal`)."""
+class RosterSeat(SeatLike, Protocol):
+    """A seat as the lists show and check it (besides its id and team): the work-order pages and the
+    supervisor's board (`seats.models.Seat` satisfies it)."""
 
-    user_id: UserId
+    @property
+    def name(self) -> str: ...
+    @property
+    def active(self) -> bool: ...
+
+
+class TeamList(Protocol):
+    """Every seat team (`store.repositories.TeamRepository`)."""
+
+    def all(self) -> Sequence[TeamLike]: ...
+
+
+class SeatList(Protocol):
+    """Every seat, active or not (`store.repositories.SeatRepository`)."""
+
+    def all(self) -> Sequence[RosterSeat]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Account:
+    """What an account is to the access model: its login and shown name, its role, and what it is
+    bound to (a seat user's seat, a scoped supervisor's team or district). The stored account
+    (`seats.models.User`, with its id and password hash) and the logged-in `Principal` are both
+    accounts: these fields are declared once, here."""
+
     username: str
     display_name: str
     role: Role
     seat_id: SeatId | None = None
     scope_team_id: TeamId | None = None
     scope_district_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Principal(Account):
+    """A logged-in user as the access model reads them (`seats.models.User.principal`)."""
+
+    user_id: UserId
 
     @property
     def citywide(self) -> bool:

@@ -21,12 +21,20 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from core.events import DomainEvent
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[DomainEvent], Awaitable[None]]
+
+
+class EventPublisher(Protocol):
+    """Where a producer's events go: the part of `EventBus` the AMI bridge and the IVR use (tests
+    hand in a list)."""
+
+    async def publish(self, event: DomainEvent) -> None: ...
 
 
 class Overflow(enum.StrEnum):

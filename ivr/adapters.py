@@ -11,9 +11,9 @@ from core.calls import CallStatus
 from core.ids import OfficeId
 from core.ports import LiveCalls
 from core.seat_events import SeatStatus
-from ivr.ports import AddressCandidate, WaitEstimate
+from ivr.ports import WaitEstimate
 from routing.address import AddressResolver
-from routing.nearest import NoOfficeFound, nearest_office
+from routing.nearest import AddressCandidate, NoOfficeFound, nearest_office
 from routing.offices import OfficeRegistry
 from routing.queues import QueueRules
 from seats.board import SeatBoard

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from core.events import DomainEvent
 from core.ids import OfficeId
-from ivr.ports import AddressCandidate, AgiEnvironment, WaitEstimate
+from ivr.ports import AgiEnvironment, WaitEstimate
+from routing.nearest import AddressCandidate
 
 # -- ports ---------------------------------------------------------------------------------------
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from core.events import DomainEvent
-from core.ids import OfficeId
+from routing.nearest import AddressCandidate
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +81,6 @@ class AgiChannel(Protocol):
     async def hangup(self) -> None: ...
 
 
-class EventPublisher(Protocol):
-    """Where events go (`core.bus.EventBus` fits)."""
-
-    async def publish(self, event: DomainEvent) -> None: ...
-
-
 class ServiceHours(Protocol):
     """Is the human team open at `now`?"""
 
@@ -110,19 +103,6 @@ class QueueRouter(Protocol):
     def choose(self, district_code: str | None, category: str, now: datetime) -> tuple[str, str]:
         """(queue name, why in words) for a category and, when known, the caller's district."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class AddressCandidate:
-    """An office matching what the caller said, with how sure the match is."""
-
-    office_id: OfficeId
-    office_name: str
-    office_address: str
-    opening_hours: str
-    district_code: str
-    confidence: float
-    reason: str
 
 
 class AddressLookup(Protocol):

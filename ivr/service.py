@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypedDict
 
+from core.bus import EventPublisher
 from core.clock import Clock
 from core.ids import CallId, OfficeId
 from core.ivr_events import (
@@ -29,10 +30,8 @@ from core.ivr_events import (
 from ivr.errors import CallerHungUp
 from ivr.menu import MAIN_MENU, Action, MenuBook
 from ivr.ports import (
-    AddressCandidate,
     AddressLookup,
     AgiChannel,
-    EventPublisher,
     QueueRouter,
     QueueWaitEstimator,
     ServiceHours,
@@ -40,6 +39,7 @@ from ivr.ports import (
     SpeechSynth,
 )
 from ivr.variables import LINKEDID, ChannelVar
+from routing.nearest import AddressCandidate
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 
+from core.bus import EventPublisher
 from core.call_events import seat_id_from_member
 from core.clock import Clock
 from core.ivr_events import SurveyAnswered, SurveyRating
 from ivr.errors import CallerHungUp
 from ivr.menu import MenuBook
-from ivr.ports import AgiChannel, EventPublisher
+from ivr.ports import AgiChannel
 from ivr.service import call_id_of
 from ivr.variables import MEMBERINTERFACE, MEMBERNAME, ChannelVar
 

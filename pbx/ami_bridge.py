@@ -60,7 +60,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -68,11 +68,13 @@ from panoramisk.actions import Action
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.manager import Manager
 
+from core.bus import EventPublisher
 from core.clock import Clock, SystemClock
 from core.errors import PbxActionFailed, PbxUnavailable
 from core.events import ComponentStatusChanged, DomainEvent, StateResynced
 from pbx.ami_control import ActionHeaders, message_headers, run_action
 from pbx.ami_event import AmiEvent
+from pbx.settings import AmiLogin
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +89,6 @@ class TrackerLike(Protocol):
     def rebuild(
         self, channels: Sequence[AmiEvent], queue_status: Sequence[AmiEvent], at: datetime
     ) -> list[DomainEvent]: ...
-
-
-class EventPublisher(Protocol):
-    """The part of `core.bus.EventBus` the bridge uses."""
-
-    async def publish(self, event: DomainEvent) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,11 +224,8 @@ class AmiBridge:
 
     def __init__(
         self,
+        login: AmiLogin,
         *,
-        host: str,
-        port: int,
-        username: str,
-        secret: str,
         tracker: TrackerLike,
         bus: EventPublisher,
         clock: Clock | None = None,
@@ -248,10 +241,7 @@ class AmiBridge:
     ) -> None:
         if queue_maxsize < 4:
             raise ValueError("queue_maxsize must be at least 4")
-        self._host = host
-        self._port = port
-        self._username = username
-        self._secret = secret
+        self._login = login
         self._tracker = tracker
         self._bus = bus
         self._clock: Clock = clock or SystemClock()
@@ -300,10 +290,7 @@ class AmiBridge:
         self._queue = asyncio.Queue(maxsize=self._maxsize)
         self._manager = _BridgeManager(
             self._connection_lost,
-            host=self._host,
-            port=self._port,
-            username=self._username,
-            secret=self._secret,
+            **asdict(self._login),
             events="on",
             loop=loop,
             protocol_factory=_BridgeProtocol,
@@ -464,7 +451,9 @@ class AmiBridge:
             await self._bus.publish(domain_event)
 
     async def _resync(self, snapshot: _Snapshot) -> None:
-        await self._announce(True, f"logged in to {self._host}:{self._port} as {self._username}")
+        await self._announce(
+            True, f"logged in to {self._login.host}:{self._login.port} as {self._login.username}"
+        )
         try:
             produced = self._tracker.rebuild(snapshot.channels, snapshot.queue_status, snapshot.at)
         except Exception as exc:
@@ -528,10 +517,12 @@ class AmiBridge:
                 # cancellation when a refused connect fails at the same moment.
                 async with asyncio.timeout(self._connect_timeout):
                     transport, protocol = await loop.create_connection(
-                        _BridgeProtocol, self._host, self._port
+                        _BridgeProtocol, self._login.host, self._login.port
                     )
             except (OSError, TimeoutError) as exc:
-                raise _SessionFailed(f"cannot connect to AMI at {self._host}:{self._port}: {exc!r}") from exc
+                raise _SessionFailed(
+                    f"cannot connect to AMI at {self._login.host}:{self._login.port}: {exc!r}"
+                ) from exc
             self._transport = transport
             self._reading_paused = False
             connected: asyncio.Future[tuple[asyncio.BaseTransport, asyncio.BaseProtocol]]

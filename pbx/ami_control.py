@@ -273,6 +273,17 @@ class AmiCallControl:
             action["Cause"] = str(cause)
         await self._single(action)
 
+    async def mute_audio(self, channel: str, *, direction: str, on: bool) -> None:
+        """AMI `MuteAudio` (res_mutestream): Asterisk answers a bare `Response: Success`."""
+        await self._single(
+            {
+                "Action": "MuteAudio",
+                "Channel": channel,
+                "Direction": direction,
+                "State": "on" if on else "off",
+            }
+        )
+
     async def queue_status(self, queue: str | None = None) -> Sequence[Headers]:
         action: dict[str, str | list[str]] = {"Action": "QueueStatus"}
         if queue:

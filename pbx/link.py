@@ -15,13 +15,5 @@ def ami_link(
     settings: AmiSettings, *, port: int, tracker: CallTracker, bus: EventBus, clock: Clock
 ) -> tuple[AmiBridge, AmiCallControl]:
     """The bridge to `port` (the embedded simulator's, else `settings.port`), not started yet."""
-    bridge = AmiBridge(
-        host=settings.host,
-        port=port,
-        username=settings.username,
-        secret=settings.secret.get_secret_value(),
-        tracker=tracker,
-        bus=bus,
-        clock=clock,
-    )
+    bridge = AmiBridge(settings.login(port), tracker=tracker, bus=bus, clock=clock)
     return bridge, AmiCallControl(bridge, timeout=settings.action_timeout_s)

@@ -35,6 +35,7 @@ from typing import TypeVar
 from core import dialplan
 from core.blocking import offload
 from core.call_events import (
+    RECORDS_SOURCE,
     UNSEEN_SOURCE,
     CallAbandoned,
     CallReconciled,
@@ -47,6 +48,7 @@ from core.clock import Clock
 from core.events import DomainEvent
 from core.ids import CallId, EventId, SeatId
 from core.ports import KnownCalls, RecordCheckpoint, RecordCheckpoints, RecordChunk, RecordLines
+from core.values import copy_fields
 from pbx.misses import queue_miss
 from pbx.records import (
     QUEUE_EXITS,
@@ -392,21 +394,16 @@ def plan(
         else:
             continue  # the live view saw this call end: it stands
         out.append(
-            CallReconciled(
+            # What the records say of the call (its same-named fields), at its real end. The end is
+            # part of the id: the same records give the same id (the trail keeps it once), better
+            # records later (a fuller read) give a new one that applies.
+            copy_fields(
+                CallReconciled,
+                call,
                 at=call.ended_at,
-                # The end is part of the id: the same records give the same id (the trail keeps it
-                # once), better records later (a fuller read) give a new one that applies.
                 event_id=EventId(f"{call_id}:reconciled:{_stamp(call.ended_at)}"),
-                call_id=call_id,
                 status=status.value if status is not None else None,
-                caller_number=call.caller_number,
-                offered_at=call.offered_at,
-                answered_at=call.answered_at,
-                queue=call.queue,
-                seat_id=call.seat_id,
-                wait_seconds=call.wait_seconds,
-                talk_seconds=call.talk_seconds,
-                hung_up_by=call.hung_up_by,
+                source=RECORDS_SOURCE,
             )
         )
     return out

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr
 
 DEMO_AMI_SECRET = "hotline-demo-ami-secret"
 """The shipped AMI secret: accepted in demo mode only."""
+
+
+@dataclass(frozen=True, slots=True)
+class AmiLogin:
+    """Where an AMI session goes and as whom (the bridge's, and a one-off command's)."""
+
+    host: str
+    port: int
+    username: str
+    secret: str = field(repr=False)
 
 
 class AmiSettings(BaseModel):
@@ -18,6 +29,12 @@ class AmiSettings(BaseModel):
     secret: SecretStr = SecretStr(DEMO_AMI_SECRET)
     action_timeout_s: float = 5.0
     reconnect_max_s: float = 30.0
+
+    def login(self, port: int | None = None) -> AmiLogin:
+        """This section's login; `port` instead of its own (the embedded simulator's)."""
+        return AmiLogin(
+            self.host, self.port if port is None else port, self.username, self.secret.get_secret_value()
+        )
 
 
 class AsteriskRecordsSettings(BaseModel):

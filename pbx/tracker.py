@@ -83,6 +83,7 @@ from core.call_events import (
 from core.calls import CallStatus
 from core.events import DomainEvent, StateResynced
 from core.ids import CallId, EventId, SeatId
+from core.values import copy_fields
 from pbx.ami_event import AmiEvent
 from pbx.misses import queue_miss
 
@@ -269,21 +270,9 @@ class _Call:
         return last if last is not None and last.status is TransferStatus.PENDING else None
 
     def view(self) -> CallView:
+        """The snapshot: this state's fields of the same names."""
         assert self.direction is not None
-        return CallView(
-            call_id=self.call_id,
-            direction=self.direction,
-            status=self.status,
-            channel=self.channel,
-            caller_number=self.caller_number,
-            dialed=self.dialed,
-            offered_at=self.offered_at,
-            queue=self.queue,
-            position=self.position,
-            seat_id=self.seat_id,
-            answered_at=self.answered_at,
-            work_order_id=self.work_order_id,
-        )
+        return copy_fields(CallView, self)
 
 
 Handler = Callable[[AmiEvent], list[DomainEvent]]

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from core.errors import NotFound
+from core.ids import OfficeId
 from routing.offices import Office, OfficeLevel, OfficeRegistry
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -26,6 +27,20 @@ class GeoPoint:
 class NearestOffice:
     office: Office
     distance_m: float | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddressCandidate:
+    """An office matching what a caller said or a seat typed, with how sure the match is (the IVR's
+    address lookup gives them, best first; the seat workspace shows them)."""
+
+    office_id: OfficeId
+    office_name: str
+    office_address: str
+    opening_hours: str
+    district_code: str
+    confidence: float
     reason: str
 
 

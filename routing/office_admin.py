@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from core.access import TeamLike
+from core.access import TeamList
 from core.errors import InvalidInput, NotFound
 from core.ids import OfficeId, TeamId
 from routing.gazetteer import District
@@ -43,10 +43,6 @@ class OfficeStore(Protocol):
     def all(self) -> Sequence[Mapping[str, Any]]: ...
 
     def count(self) -> int: ...
-
-
-class Teams(Protocol):
-    def all(self) -> Sequence[TeamLike]: ...
 
 
 def office_from_mapping(row: Mapping[str, Any]) -> Office:
@@ -134,7 +130,7 @@ class OfficeAdmin:
     def __init__(
         self,
         store: OfficeStore,
-        teams: Teams,
+        teams: TeamList,
         *,
         on_reload: Callable[[OfficeRegistry], None] | None = None,
     ) -> None:

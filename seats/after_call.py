@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from core.blocking import offload
 from core.clock import Clock
@@ -27,15 +26,11 @@ from core.errors import Conflict, HotlineError
 from core.ids import SeatId
 from core.ports import CallControl
 from seats.board import SeatBoard
-from seats.models import Seat
+from seats.ports import SeatDirectory
 from seats.state import PauseReason, SeatStateChanged, SeatStatus
 from seats.wrap_up import WrapUpExtended, WrapUpPolicy
 
 log = logging.getLogger(__name__)
-
-
-class SeatDirectory(Protocol):
-    def get(self, seat_id: SeatId) -> Seat: ...
 
 
 class AfterCallWork:

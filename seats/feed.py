@@ -23,8 +23,9 @@ from core.ticker import Ticker
 from routing.queues import QueueRules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
+from seats.ports import SeatDirectory, TeamDirectory
 from seats.presence import SeatPresenceStore, SeatRestorer
-from seats.service import SeatDirectory, SeatService, TeamDirectory
+from seats.service import SeatService
 
 log = logging.getLogger(__name__)
 

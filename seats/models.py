@@ -11,8 +11,9 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.access import Principal, Role
+from core.access import Account, Principal
 from core.ids import SeatId, TeamId, UserId
+from core.values import copy_fields
 
 
 class SeatKind(enum.StrEnum):
@@ -47,29 +48,17 @@ class Seat:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class User:
+class User(Account):
+    """A console account as stored: the access model's `Account` fields, its id, its password hash."""
+
     id: UserId
-    username: str
-    display_name: str
-    role: Role
     password_hash: str
-    seat_id: SeatId | None = None
-    scope_team_id: TeamId | None = None
-    scope_district_code: str | None = None
     active: bool = True
 
     def principal(self) -> Principal:
         """Who this account acts as once logged in: what the access model reads, without the
         password hash."""
-        return Principal(
-            user_id=self.id,
-            username=self.username,
-            display_name=self.display_name,
-            role=self.role,
-            seat_id=self.seat_id,
-            scope_team_id=self.scope_team_id,
-            scope_district_code=self.scope_district_code,
-        )
+        return copy_fields(Principal, self, user_id=self.id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Protocol
 
 from core.calls import CallRecord, CallTrailEntry, TranscriptLine
-from core.ids import CallId, OfficeId, SeatId, WorkOrderId
+from core.ids import CallId, OfficeId, SeatId, TeamId, WorkOrderId
+from routing.nearest import AddressCandidate
 from routing.offices import Office
-from seats.models import Seat
+from seats.models import Seat, Team
 from seats.records import CheckedRecord, ConsultationRecord, UnsubmittedRecord
 
 
@@ -47,12 +48,22 @@ class StoredTranscripts(Protocol):
     def for_call(self, call_id: CallId) -> Sequence[TranscriptLine]: ...
 
 
-class SeatRoster(Protocol):
-    """Every seat (`store.repositories.SeatRepository`)."""
+class SeatDirectory(Protocol):
+    """One seat by id (`store.repositories.SeatRepository`); raises `core.errors.NotFound`."""
 
     def get(self, seat_id: SeatId) -> Seat: ...
 
+
+class SeatRoster(SeatDirectory, Protocol):
+    """Every seat too."""
+
     def all(self) -> Sequence[Seat]: ...
+
+
+class TeamDirectory(Protocol):
+    """One team by id (`store.repositories.TeamRepository`)."""
+
+    def get(self, team_id: TeamId) -> Team: ...
 
 
 class Labelled(Protocol):
@@ -109,31 +120,6 @@ class OfficeDirectory(Protocol):
     def get(self, office_id: OfficeId) -> Office: ...
 
 
-class PlaceCandidate(Protocol):
-    """An office matching a typed address, with how sure the match is."""
-
-    @property
-    def office_id(self) -> str: ...
-
-    @property
-    def office_name(self) -> str: ...
-
-    @property
-    def office_address(self) -> str: ...
-
-    @property
-    def opening_hours(self) -> str: ...
-
-    @property
-    def district_code(self) -> str: ...
-
-    @property
-    def confidence(self) -> float: ...
-
-    @property
-    def reason(self) -> str: ...
-
-
 class OfficeLookup(Protocol):
     """The routing's office lookup: the registry in use (admins' edits included) and the address
     search over it."""
@@ -141,4 +127,4 @@ class OfficeLookup(Protocol):
     @property
     def registry(self) -> OfficeDirectory: ...
 
-    def lookup(self, text: str) -> Sequence[PlaceCandidate]: ...
+    def lookup(self, text: str) -> Sequence[AddressCandidate]: ...

@@ -14,29 +14,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Protocol
 
 from core.blocking import offload
 from core.clock import Clock, SystemClock
 from core.errors import HotlineError, PbxActionFailed
-from core.ids import SeatId, TeamId
+from core.ids import SeatId
 from core.ports import CallControl
 from routing.queues import QueueRules
 from seats.board import SeatBoard
 from seats.membership import member_name, queues_for
-from seats.models import Seat, Team
+from seats.ports import SeatDirectory, TeamDirectory
 from seats.presence import InMemoryPresence, SeatPresence, SeatPresenceStore
 from seats.state import ALLOWED, InvalidSeatTransition, PauseReason, SeatStatus
 
 log = logging.getLogger(__name__)
-
-
-class SeatDirectory(Protocol):
-    def get(self, seat_id: SeatId) -> Seat: ...
-
-
-class TeamDirectory(Protocol):
-    def get(self, team_id: TeamId) -> Team: ...
 
 
 class SeatService:

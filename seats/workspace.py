@@ -42,6 +42,7 @@ from core.ids import CallId, OfficeId, SeatId, WorkOrderId
 from core.ports import CallControl, LiveCalls
 from core.privacy import restore_masked
 from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason, SeatStatus
+from core.values import copy_fields
 from routing.queues import LegalCategory, QueueRules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
@@ -53,6 +54,7 @@ from seats.ports import (
     OfficeLookup,
     SeatRoster,
     StoredTranscripts,
+    TeamDirectory,
 )
 from seats.records import (
     ConsultationOutcome,
@@ -61,7 +63,7 @@ from seats.records import (
     UnsubmittedRecord,
     check_record,
 )
-from seats.service import SeatService, TeamDirectory
+from seats.service import SeatService
 from seats.state import SeatState
 from seats.workspace_views import (
     AddressChoice,
@@ -503,6 +505,18 @@ class SeatWorkspace:
         except PbxActionFailed as exc:
             log.warning("Setvar %s on %s refused: %s", dialplan.VAR_TRANSFER_FROM, channel, exc.message)
 
+    async def mute(self, seat_id: SeatId, call_id: CallId, *, on: bool) -> None:
+        """The seat's microphone muted (or not) for the caller: res_mutestream on what the seat's
+        own leg sends to the PBX; the seat still hears the caller."""
+        channel = await self._live_call_channel(seat_id, call_id)
+        leg = self._seat_legs.get((call_id, seat_id))
+        view = self._views.get(call_id)
+        if leg is None and view is not None and view.record.direction == CallDirection.CALLBACK.value:
+            leg = channel  # a callback's channel is the seat's own phone (the Originate's)
+        if leg is None:
+            raise Conflict("未找到您的话路，暂时无法静音", call_id=call_id)
+        await self.control.mute_audio(leg, direction="in", on=on)
+
     async def hangup(self, seat_id: SeatId, call_id: CallId) -> None:
         caller_channel = await self._live_call_channel(seat_id, call_id)
         # Hang up the seat's own leg when we know it: the caller then goes on to the survey
@@ -517,15 +531,11 @@ class SeatWorkspace:
             raise BackendUnavailable("地址路由尚未就绪")
         found = await offload(self._offices.lookup, text.strip())  # the pinyin index: CPU-bound
         return [
-            AddressChoice(
-                office_id=c.office_id,
-                office_name=c.office_name,
-                office_address=c.office_address,
-                opening_hours=c.opening_hours,
-                district_code=c.district_code,
+            copy_fields(
+                AddressChoice,
+                c,
                 district_name=self._districts.get(c.district_code, ""),
                 confidence=round(c.confidence, 3),
-                reason=c.reason,
             )
             for c in found
         ]
@@ -533,17 +543,7 @@ class SeatWorkspace:
 
 def _entry(said: TranscriptLine | TranscriptSegment, leg: str, stream_id: str) -> TranscriptEntry:
     """One line of the transcript, from the store (`TranscriptLine`) or the bus (`TranscriptSegment`)."""
-    return TranscriptEntry(
-        leg=leg,
-        leg_label=leg_label(leg),
-        stream_id=stream_id,
-        seq=said.seq,
-        text=said.text,
-        final=said.final,
-        start_s=said.start_s,
-        end_s=said.end_s,
-        at=said.at,
-    )
+    return copy_fields(TranscriptEntry, said, leg=leg, leg_label=leg_label(leg), stream_id=stream_id)
 
 
 def _unmasked(data: RecordInput, stored: ConsultationRecord | None) -> RecordInput:

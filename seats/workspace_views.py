@@ -12,6 +12,7 @@ from datetime import datetime
 
 from core.calls import CallStatus
 from core.ids import CallId, SeatId
+from routing.nearest import AddressCandidate
 from seats.records import ConsultationRecord
 from seats.state import PauseReason, SeatStatus
 
@@ -190,12 +191,7 @@ class TransferSent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddressChoice:
-    office_id: str
-    office_name: str
-    office_address: str
-    opening_hours: str
-    district_code: str
+class AddressChoice(AddressCandidate):
+    """An office candidate as the seat sees it: with its district's name (confidence rounded)."""
+
     district_name: str
-    confidence: float
-    reason: str

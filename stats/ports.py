@@ -15,16 +15,9 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from core.access import SeatLike, TeamLike
+from core.access import RosterSeat, TeamLike
 from core.calls import CallRecord
 from stats.models import SurveyAnswer
-
-
-class SeatInfo(SeatLike, Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def active(self) -> bool: ...
 
 
 class Directory(Protocol):
@@ -32,7 +25,7 @@ class Directory(Protocol):
 
     def teams(self) -> Sequence[TeamLike]: ...
 
-    def seats(self) -> Sequence[SeatInfo]: ...
+    def seats(self) -> Sequence[RosterSeat]: ...
 
 
 class CallHistory(Protocol):

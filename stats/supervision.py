@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from core.access import Principal, Scope
+from core.access import Principal, RosterSeat, Scope
 from core.blocking import offload
 from core.call_events import (
     CallAbandoned,
@@ -46,7 +46,7 @@ from core.seat_events import PauseReason, SeatStatus
 from stats.forecast import Forecast, build_forecast, history_span
 from stats.kpi import Kpis
 from stats.live import LiveBoard
-from stats.ports import Backlog, CallHistory, Directory, Roster, SeatInfo, SurveyHistory
+from stats.ports import Backlog, CallHistory, Directory, Roster, SurveyHistory
 from stats.reports import Period, Report, build_report, china_day, china_day_start, report_span, scoped_kpis
 
 DAY_FIGURES_CACHE_S = 5.0
@@ -163,7 +163,7 @@ class SupervisionService:
 
     # --- reads (on a worker thread) ---------------------------------------------------------------
 
-    def _scope(self, principal: Principal) -> tuple[Scope, list[SeatInfo], dict[str, str]]:
+    def _scope(self, principal: Principal) -> tuple[Scope, list[RosterSeat], dict[str, str]]:
         teams = self.directory.teams()
         seats = list(self.directory.seats())
         return Scope.of(principal, teams, seats), seats, {t.id: t.name for t in teams}
@@ -178,7 +178,7 @@ class SupervisionService:
             wrap_up_s=self.wrap_up_s,
         )
 
-    def _read_board(self, principal: Principal, now: datetime) -> tuple[Scope, list[SeatInfo], _Staff]:
+    def _read_board(self, principal: Principal, now: datetime) -> tuple[Scope, list[RosterSeat], _Staff]:
         scope, seats, _ = self._scope(principal)
         on = self.roster.on_shift(now) if self.roster is not None else ()
         backlog = Counter(sla for team, sla in self.backlog.open_orders(now) if scope.sees_team(team))

@@ -195,6 +195,7 @@ class WorkOrderRow(Base):
     outcome_note: Mapped[str] = mapped_column(Text, default="")
     # The readable number (`callbacks.models.order_number`); unique whatever process drew it.
     order_no: Mapped[str | None] = mapped_column(String(20), index=True, unique=True)
+    scheduled_for: Mapped[datetime | None]  # 预约回拨: the time agreed with the caller
 
 
 class WorkOrderDayRow(Base):

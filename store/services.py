@@ -16,8 +16,10 @@ from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy
 from callbacks.workbench import Workbench
 from core.bus import EventBus
+from core.call_view import CallView
 from core.clock import Clock
 from core.errors import PbxUnavailable
+from core.ids import CallId
 from core.ports import CallControl
 from routing.calendar import HolidayCalendar
 from seats.board import SeatBoard
@@ -63,6 +65,7 @@ def workbench(
     bus: EventBus,
     clock: Clock,
     calendar: HolidayCalendar,
+    calls: Callable[[CallId], CallView | None] = lambda _call_id: None,
 ) -> Workbench:
     """The work-order pages over the running callback service (`live()`). Without the AMI link there
     is none: orders are then claimed, assigned, released and closed through one of our own over
@@ -89,6 +92,7 @@ def workbench(
         sla=SlaPolicy(calendar=calendar),
         service=service,
         dialling=dialling,
+        calls=calls,
     )
 
 

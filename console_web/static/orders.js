@@ -72,7 +72,8 @@ const loadSoon = debounce(() => load().catch(() => {}), 500);
 
 function paint(o, tr) {
   tr.className = o.open ? `sla-${o.sla}` : ""; tr.dataset.id = o.id;
-  const values = [o.order_no || o.id, o.caller_number, o.reason_label, o.team_name, o.owner_name || "—", o.status_label, o.created_local, o.deadline_local];
+  const reason = o.scheduled_local ? `${o.reason_label}（约定 ${o.scheduled_local}）` : o.reason_label;
+  const values = [o.order_no || o.id, o.caller_number, reason, o.team_name, o.owner_name || "—", o.status_label, o.created_local, o.deadline_local];
   const tds = values.map((v) => el("td", v));
   const sla = el("td", o.open ? o.sla_label : `已结案（${o.sla_label}）`, { class: `sla-${o.sla}` });
   const n = el("td", o.attempts);

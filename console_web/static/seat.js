@@ -14,6 +14,7 @@ let state = null;
 let clockSkew = 0; // server time minus browser time, in ms
 let callId = null; // the call shown in the call panel (screen pop, transcript, transfer, hang-up)
 let callLive = false;
+let muted = false; // this seat's microphone is muted on callId (AMI MuteAudio)
 let lastPop = null; // callId's screen pop
 // The consultation form belongs to ONE call, `recordId`. A new call takes the form over only when
 // nobody is typing in it: otherwise the form stays with its call (keystrokes keep going into that
@@ -142,6 +143,7 @@ async function extendWrapUp(auto = false) {
 async function openCall(id) {
   if (callId !== id) {
     callId = id;
+    muted = false;
     lastPop = null;
     segments.clear();
     $("transcript").replaceChildren();
@@ -210,8 +212,14 @@ function renderFile(f) {
 }
 
 function updateCallButtons() {
+  $("btn-appointment").disabled = !callId;
   $("btn-transfer").disabled = !callLive;
   $("btn-hangup").disabled = !callLive;
+  if (!callLive) muted = false; // a call ends unmuted (its channel is gone)
+  $("btn-mute").disabled = !callLive;
+  $("btn-mute").textContent = muted ? "取消静音" : "静音";
+  $("btn-mute").setAttribute("aria-pressed", String(muted));
+  show($("muted-note"), callLive && muted);
 }
 
 // --- transcript ------------------------------------------------------------------------------------
@@ -433,6 +441,30 @@ async function fillTargets() {
   const firstOk = items.findIndex((i) => !i.disabled);
   sel.selectedIndex = firstOk;
 }
+// 预约回拨: a callback time agreed with the caller (China time); the order becomes this seat's.
+function nextWorkingMorning() {
+  const d = new Date(Date.now() + clockSkew + 8 * 3600 * 1000); // China wall time, read as UTC
+  d.setUTCDate(d.getUTCDate() + (d.getUTCDay() === 5 ? 3 : d.getUTCDay() === 6 ? 2 : 1));
+  return `${d.toISOString().slice(0, 10)}T10:00`;
+}
+$("btn-appointment").addEventListener("click", () => {
+  $("appointment-error").textContent = "";
+  $("appointment-form").reset();
+  $("appointment-at").value = nextWorkingMorning();
+  $("appointment-dialog").showModal();
+});
+$("appointment-cancel").addEventListener("click", () => $("appointment-dialog").close());
+$("appointment-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const at = $("appointment-at").value;
+  if (!at) { $("appointment-error").textContent = "请选择回拨时间"; return; }
+  try {
+    const o = await send("/api/orders/appointments", { call_id: callId, at: `${at}:00+08:00`, note: $("appointment-note").value });
+    $("appointment-dialog").close();
+    notice(`已预约 ${o.scheduled_local} 回拨，工单 ${o.order_no}`);
+    if (lastPop) openCall(callId);
+  } catch (err) { $("appointment-error").textContent = err.message; }
+});
 $("btn-transfer").addEventListener("click", async () => {
   try { targets = await api("/api/seat/transfer-targets"); } catch (err) { notice(err.message); return; }
   $("transfer-error").textContent = "";
@@ -452,6 +484,15 @@ $("transfer-form").addEventListener("submit", async (e) => {
     if (callLive) $("call-status").textContent = "转接中…";
     if (recordId === callId && !$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
   } catch (err) { $("transfer-error").textContent = err.message; }
+});
+// 静音: the caller stops hearing this seat (the seat still hears the caller) until unmuted.
+$("btn-mute").addEventListener("click", async () => {
+  const on = !muted;
+  try {
+    await send(`/api/seat/calls/${encodeURIComponent(callId)}/mute`, { on });
+    muted = on;
+  } catch (err) { notice(err.message); }
+  updateCallButtons();
 });
 $("btn-hangup").addEventListener("click", async () => {
   if (!confirm("确认挂断当前通话？")) return;
@@ -543,6 +584,7 @@ const SHORTCUTS = [
   { keys: "Alt+4", code: "Digit4", label: "延长话后整理", run: () => press("btn-wrapup-extend") },
   { keys: "Alt+S", code: "KeyS", label: "保存咨询记录草稿", run: saveDraftNow },
   { keys: "Alt+Enter", code: "Enter", label: "提交咨询记录", run: () => press("btn-submit") },
+  { keys: "Alt+M", code: "KeyM", label: "静音 / 取消静音", run: () => press("btn-mute") },
   { keys: "Alt+T", code: "KeyT", label: "转接当前通话", run: () => press("btn-transfer") },
   { keys: "Alt+H", code: "KeyH", label: "挂机（需确认）", run: () => press("btn-hangup") },
   { keys: "?", key: "?", label: "显示 / 关闭本快捷键列表（输入框外）", run: toggleShortcuts },
@@ -591,6 +633,9 @@ function onEvent(ev) {
       break;
     case "SurveyAnswered":
       applyRating(d);
+      break;
+    case "WorkOrderSlaWarning":
+      if (d.seat_id === me.seat_id) notice(`工单 ${d.order_no} 已到约定回拨时间或即将超时（时限 ${when(d.deadline)}），请及时回拨。`);
       break;
     case "ComponentStatusChanged":
       loadAsrStatus();

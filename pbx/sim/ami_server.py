@@ -177,6 +177,7 @@ class AmiServer:
             "redirect": self._redirect,
             "setvar": self._setvar,
             "hangup": self._hangup,
+            "muteaudio": self._mute_audio,
         }.get(name)
         if handler is None:
             s.send(self._resp("Error", aid, "Invalid/unknown command"))
@@ -474,6 +475,25 @@ class AmiServer:
         # AMI Hangup is a soft hangup: no HangupRequest (that is the phone's BYE); the paths
         # below publish the SoftHangupRequest of the leg that is torn down.
         ch.request_hangup(cause, soft=True)
+
+    def _mute_audio(self, s: _Session, a: Action, aid: str | None) -> None:
+        """res_mutestream manager_mutestream: every header required, then the channel; the
+        success is a bare `Response: Success` (no Message)."""
+        for header, missing in (("channel", "Channel"), ("state", "State"), ("direction", "Direction")):
+            if not a.get(header):
+                s.send(self._resp("Error", aid, f"{missing} not specified"))
+                return
+        ch = self._channel(s, a, aid, "No such channel")
+        if ch is None:
+            return
+        direction = a.get("direction", "")
+        if direction not in ("in", "out", "all"):
+            s.send(self._resp("Error", aid, "Failed to mute/unmute stream"))
+            return
+        sides = {"in", "out"} if direction == "all" else {direction}
+        on = a.get("state", "").lower() in ("on", "yes", "true", "1", "y", "t")
+        ch.muted = ch.muted | sides if on else ch.muted - sides
+        s.send(self._resp("Success", aid))
 
 
 __all__ = ["STATE_DESC", "AmiServer", "encode"]

@@ -141,6 +141,9 @@ class Channel:
     soft_hangup: bool = False
     redirect_to: tuple[str, str, int] | None = None
     gone: bool = False
+    # res_mutestream's suppressed directions ("in": what the phone sends, "out": what it hears),
+    # set by AMI MuteAudio; the simulated audio does not change (no voice of a seat is simulated).
+    muted: frozenset[str] = frozenset()
     # Set once the channel is hung up (Hangup emitted). Unlike `interrupt`, never replaced by a
     # Redirect: a ChanSpy tap follows the channel through a transfer and stops only here.
     ended: asyncio.Event = field(default_factory=asyncio.Event)

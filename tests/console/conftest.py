@@ -70,6 +70,9 @@ class FakeCallControl:
     async def hangup(self, channel: str, *, cause: int | None = None) -> None:
         self.actions.append(("hangup", {"channel": channel}))
 
+    async def mute_audio(self, channel: str, *, direction: str, on: bool) -> None:
+        self.actions.append(("mute_audio", {"channel": channel, "direction": direction, "on": str(on)}))
+
     async def queue_status(self, queue: str | None = None) -> Sequence[Mapping[str, str]]:
         return []
 

@@ -72,7 +72,7 @@ def test_given_the_openapi_document_then_every_seat_json_route_names_its_respons
         if path.startswith("/api/seat/")
         for method, op in ops.items()
     }
-    assert len(routes) == 17  # state, 6 commands, 6 on a call, drafts, today, transfer targets, address
+    assert len(routes) == 18  # state, 6 commands, 7 on a call, drafts, today, transfer targets, address
     untyped = {route: schema for route, schema in routes.items() if "$ref" not in schema}
     assert untyped == {}
 
@@ -340,6 +340,30 @@ def test_given_a_talking_seat_when_hanging_up_then_its_own_leg_is_hung_up(harnes
     me = harness.login("seat1001")
     assert harness.client.post(f"/api/seat/calls/{call}/hangup", headers=_h(me)).status_code == 200
     assert harness.control.named("hangup") == [{"channel": "PJSIP/1001-000016"}]
+
+
+def test_given_a_talking_seat_when_muting_then_its_own_leg_is_muted_inbound_and_unmuted_after(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    assert (
+        harness.client.post(f"/api/seat/calls/{call}/mute", json={"on": True}, headers=_h(me)).status_code
+        == 200
+    )
+    assert (
+        harness.client.post(f"/api/seat/calls/{call}/mute", json={"on": False}, headers=_h(me)).status_code
+        == 200
+    )
+    leg = "PJSIP/1001-000016"  # the seat's phone: what it sends is suppressed, the caller's voice is not
+    assert harness.control.named("mute_audio") == [
+        {"channel": leg, "direction": "in", "on": "True"},
+        {"channel": leg, "direction": "in", "on": "False"},
+    ]
+    other = harness.login("seat1002")
+    r = harness.client.post(f"/api/seat/calls/{call}/mute", json={"on": True}, headers=_h(other))
+    assert r.status_code == 404 and len(harness.control.named("mute_audio")) == 2
 
 
 def test_given_live_segments_when_reading_the_transcript_then_the_final_replaces_the_partial(

@@ -460,3 +460,46 @@ def test_given_the_supervisor_board_when_the_city_supervisor_sets_the_wrap_up_ca
             browser.close()
     stored = ServicePolicyRepository(server.runtime.repos.db).wrap_up()
     assert stored.policy == WrapUpPolicy(step_s=30, max_s=120) and stored.updated_by == "banzhang"
+
+
+def test_given_a_call_when_the_seat_mutes_and_unmutes_then_its_own_leg_is_muted_in_the_pbx(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    with _seat_1001(server) as page:
+        _call(server, "13800000021")
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        mute = page.get_by_role("button", name="静音")
+        mute.click()
+        expect(page.get_by_role("button", name="取消静音")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#muted-note")).to_be_visible()
+        seat_leg = next(c for c in server.runtime.simulator.pbx.channels if c.endpoint == "1001")  # type: ignore[union-attr]
+        wait_until(lambda: seat_leg.muted == frozenset({"in"}), 10, "the seat's leg muted inbound")
+        page.keyboard.press("Alt+M")  # the shortcut unmutes
+        expect(page.get_by_role("button", name="静音")).to_have_attribute("aria-pressed", "false")
+        expect(page.locator("#muted-note")).to_be_hidden()
+        wait_until(lambda: seat_leg.muted == frozenset(), 10, "the seat's leg unmuted")
+
+
+def test_given_a_call_when_the_seat_agrees_a_callback_time_then_its_order_shows_the_time(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    with _seat_1001(server) as page:
+        _call(server, "13800000031")
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        page.get_by_role("button", name="预约回拨…").click()
+        at = page.get_by_label("回拨时间（北京时间）")
+        expect(at).to_have_value("2026-11-24T10:00")  # the next working morning (the clock: Monday 10:00)
+        at.fill("2026-11-28T10:00")  # a Saturday
+        page.get_by_role("button", name="确认预约").click()
+        expect(page.locator("#appointment-error")).to_contain_text("服务时间内（工作日 09:00–17:00）")
+        at.fill("2026-11-24T14:30")
+        page.get_by_label("备注").fill("来电人希望了解仲裁进展")
+        page.get_by_role("button", name="确认预约").click()
+        expect(page.locator("#notice")).to_contain_text("已预约 2026-11-24 14:30 回拨，工单 HB20261123-")
+        expect(page.locator("#file-orders")).to_contain_text("预约回拨")
+        page.goto(server.url + "/orders#mine")
+        expect(page.locator("#orders")).to_contain_text("预约回拨（约定 2026-11-24 14:30）")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from fake_ami_server import BusLog, FakeAmiServer, RecordingTracker, eventually
 
 from core.bus import EventBus
 from pbx.ami_bridge import AmiBridge, ReconnectPolicy
+from pbx.settings import AmiLogin
 
 
 @pytest.fixture
@@ -55,18 +57,18 @@ async def make_bridge(
     bridges: list[AmiBridge] = []
 
     async def make(**overrides: Any) -> AmiBridge:
+        # Overrides name the bridge's keyword arguments or a field of its login.
+        login = AmiLogin("127.0.0.1", ami_server.port, ami_server.username, ami_server.secret)
+        login = replace(
+            login, **{f.name: overrides.pop(f.name) for f in fields(AmiLogin) if f.name in overrides}
+        )
         config: dict[str, Any] = {
-            "host": "127.0.0.1",
-            "port": ami_server.port,
-            "username": ami_server.username,
-            "secret": ami_server.secret,
             "tracker": recording_tracker,
             "bus": bus_log.bus,
             "reconnect": ReconnectPolicy(initial=0.01, maximum=0.05, jitter=0.0),
             "ping_interval": 60.0,
         }
-        config.update(overrides)
-        bridge = AmiBridge(**config)
+        bridge = AmiBridge(login, **(config | overrides))
         bridges.append(bridge)
         await bridge.start()
         return bridge

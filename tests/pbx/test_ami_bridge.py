@@ -28,6 +28,7 @@ from fake_ami_server import (
 from core.errors import PbxUnavailable
 from core.events import ComponentStatusChanged, StateResynced
 from pbx.ami_bridge import AmiBridge, ReconnectPolicy
+from pbx.settings import AmiLogin
 
 TRACE_02 = next(p for p in trace_files() if p.name.startswith("02_"))
 
@@ -362,10 +363,7 @@ async def test_given_nothing_listens_when_bridge_starts_then_it_reports_down_and
         await asyncio.sleep(0)  # a refused loopback connect may not yield at all
 
     bridge = AmiBridge(
-        host="127.0.0.1",
-        port=port,
-        username="u",
-        secret="s",
+        AmiLogin("127.0.0.1", port, "u", "s"),
         tracker=recording_tracker,
         bus=bus_log.bus,
         sleep=fake_sleep,

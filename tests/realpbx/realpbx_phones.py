@@ -197,6 +197,17 @@ class DtmfCall(VoIP.VoIPCall):  # type: ignore[misc]
         (as pyVoIP decodes it), silence 0x80."""
         return b"".join(client.pmin.buffer.getvalue() for client in self.RTPClients)
 
+    def audio_mark(self) -> int:
+        """How many audio packets have arrived so far (for `audio_since`)."""
+        return sum(len(client.pmin.log) for client in self.RTPClients)
+
+    def audio_since(self, mark: int) -> bytes:
+        """The payloads of the packets that arrived after `audio_mark()` was `mark`, in arrival
+        order. (`received_audio` places packets by RTP timestamp: when the far end's timestamps
+        restart, as on a bridge change, new audio lands inside the buffer, not at its end.)"""
+        packets = [data for client in self.RTPClients for data in list(client.pmin.log.values())]
+        return b"".join(packets[mark:] if len(packets) >= mark else packets)
+
     def wait_keys_sent(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
         while any(c.keys_pending for c in self.RTPClients):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import re
 import socket
 from datetime import UTC, datetime
@@ -520,3 +521,35 @@ async def test_failed_transfer_to_12345_returns_the_caller_to_the_queue_and_is_r
     assert row.transfer_status == "failed", row.transfers
     assert [(t.get("target"), t.get("status")) for t in row.transfers] == [("12345", "failed")], row.transfers
     assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-"), ("seat", "1001", "PJSIP/1001-")])
+
+
+def pcm_tone(hz: float, seconds: float) -> bytes:
+    """A tone as pyVoIP writes audio: 8 kHz, 8-bit unsigned, silence 0x80."""
+    return bytes(128 + round(60 * math.sin(2 * math.pi * hz * n / 8000)) for n in range(int(8000 * seconds)))
+
+
+async def test_seat_mute_silences_the_seat_for_the_caller_until_unmuted(hotline: Hotline) -> None:
+    # Issue 14: 静音 is res_mutestream's MuteAudio on what the seat's phone sends (Direction in).
+    h = hotline
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.to_thread(seat_leg.write_audio, pcm_tone(1000.0, 20.0))  # the seat speaks on
+
+    async def heard_over(seconds: float) -> float | None:
+        mark = call.audio_mark()
+        await asyncio.sleep(seconds)
+        return tone_hz(call.audio_since(mark))
+
+    before = await heard_over(3.0)
+    assert before is not None and 900 <= before <= 1100, before
+    await h.seat_console.mute(SeatId("1001"), call_id, on=True)
+    await asyncio.sleep(0.5)
+    assert await heard_over(3.0) is None  # the caller hears nothing of the seat
+    await h.seat_console.mute(SeatId("1001"), call_id, on=False)
+    await asyncio.sleep(0.5)
+    after = await heard_over(3.0)
+    assert after is not None and 900 <= after <= 1100, after
+    await hang_up(call)
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+    assert [r.status for r in h.calls()] == [CallStatus.ANSWERED]

@@ -31,11 +31,12 @@ from core.clock import ManualClock
 from core.errors import NotFound
 from core.ids import CallId, OfficeId, SeatId, TeamId, WorkOrderId
 from routing.calendar import load_holidays
+from routing.nearest import AddressCandidate
 from routing.offices import Office
 from routing.queues import load_queue_rules
 from seats.board import SeatBoard
 from seats.models import Seat, SeatKind, Team, TeamKind
-from seats.ports import CallHistory, PlaceCandidate
+from seats.ports import CallHistory
 from seats.presence import SeatPresence
 from seats.records import CheckedRecord, ConsultationRecord, RecordInput, UnsubmittedRecord
 from seats.service import SeatService
@@ -194,7 +195,7 @@ class NoOffices:
     def get(self, office_id: OfficeId) -> Office:
         raise NotFound("服务点不存在")
 
-    def lookup(self, text: str) -> Sequence[PlaceCandidate]:
+    def lookup(self, text: str) -> Sequence[AddressCandidate]:
         return []
 
 

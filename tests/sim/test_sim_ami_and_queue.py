@@ -175,3 +175,41 @@ async def test_given_a_waiting_caller_when_setvar_then_varset_published_and_miss
     ]
     assert [(v["Channel"], v["Value"]) for v in varsets] == [(join["Channel"], "1002")]
     await client.close()
+
+
+async def test_given_a_channel_when_mute_audio_then_its_directions_are_suppressed_as_res_mutestream_answers(
+    sim: Simulator,
+) -> None:
+    # res_mutestream manager_mutestream: each header checked in this order, then the channel; a
+    # bare `Response: Success` (no Message); an unknown direction fails the mute itself.
+    client = await helpers.AmiClient.connect(sim.port)
+    await client.login()
+    sim.place_call(CallerSpec())
+    await client.wait_until(lambda: "QueueCallerJoin" in _names(client))
+    chan = next(dict(m) for m in client.messages if dict(m).get("Event") == "QueueCallerJoin")["Channel"]
+    start = len(client.messages)
+    mute = [("Action", "MuteAudio"), ("Channel", chan)]
+    client.send([*mute, ("ActionID", "m1"), ("Direction", "in"), ("State", "on")])
+    client.send([*mute, ("ActionID", "m2"), ("Direction", "all"), ("State", "on")])
+    client.send([*mute, ("ActionID", "m3"), ("Direction", "out"), ("State", "off")])
+    client.send([*mute, ("ActionID", "m4"), ("Direction", "in")])
+    client.send([*mute, ("ActionID", "m5"), ("Direction", "both"), ("State", "on")])
+    client.send(
+        [
+            ("Action", "MuteAudio"),
+            ("ActionID", "m6"),
+            ("Channel", "PJSIP/x-1"),
+            ("Direction", "in"),
+            ("State", "on"),
+        ]
+    )
+    replies = lambda: [dict(m) for m in client.messages[start:] if "Response" in dict(m)]  # noqa: E731
+    await client.wait_until(lambda: len(replies()) >= 6)
+    by_id = {r["ActionID"]: r for r in replies()}
+    assert by_id["m1"] == {"Response": "Success", "ActionID": "m1"}
+    assert (by_id["m4"]["Response"], by_id["m4"]["Message"]) == ("Error", "State not specified")
+    assert (by_id["m5"]["Response"], by_id["m5"]["Message"]) == ("Error", "Failed to mute/unmute stream")
+    assert (by_id["m6"]["Response"], by_id["m6"]["Message"]) == ("Error", "No such channel")
+    channel = sim.pbx.find_channel(chan)
+    assert channel is not None and channel.muted == frozenset({"in"})  # all on, then out off
+    await client.close()
