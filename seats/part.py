@@ -16,9 +16,9 @@ from routing.queues import QueueRules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
 from seats.feed import BoardFeed
-from seats.ports import SeatRoster
+from seats.ports import SeatRoster, TeamDirectory
 from seats.presence import SeatPresenceStore
-from seats.service import SeatService, TeamDirectory
+from seats.service import SeatService
 
 
 class SeatStores(NamedTuple):
