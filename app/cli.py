@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from pathlib import Path
 
 from app.settings import (
     Settings,
@@ -15,69 +15,40 @@ from app.settings import (
     load_database_settings,
     load_settings,
 )
+from core.chinese_cli import Commands, chinese_parser, command, commands, localise
 from core.errors import HotlineError
 from pbx.sim.demo import DEMO_CALLS_PER_HOUR, OVERLOAD_CALLS_PER_HOUR
 
 
-class _ChineseHelp(argparse.RawDescriptionHelpFormatter):
-    def add_usage(
-        self, usage: str | None, actions: object, groups: object, prefix: str | None = None
-    ) -> None:
-        # argparse passes prefix "" when it builds a sub-command's prog: no second "用法：" there.
-        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)  # type: ignore[arg-type]
-
-
-_ARG_ERRORS = (
-    ("the following arguments are required:", "缺少必需的参数："),
-    ("unrecognized arguments:", "无法识别的参数："),
-    ("invalid choice:", "无效的选项："),
-    ("expected one argument", "需要一个值"),
-    ("(choose from", "（可选："),
-    ("invalid int value:", "不是整数："),
-    ("invalid float value:", "不是数字："),
-    ("argument ", "参数 "),
-)
-
-
-class _ChineseParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        for english, chinese in _ARG_ERRORS:
-            message = message.replace(english, chinese)
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}：错误：{message}\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _ChineseParser(
-        prog="hotline",
-        description="12348 公共法律服务热线坐席系统",
-        epilog="配置通过环境变量设置，前缀 HOTLINE_，分节用双下划线，例如 HOTLINE_DATABASE__URL。",
-        add_help=False,
+    p = chinese_parser(
+        "hotline",
+        "12348 公共法律服务热线坐席系统",
+        "配置通过环境变量设置，前缀 HOTLINE_，分节用双下划线，例如 HOTLINE_DATABASE__URL。",
     )
-    p.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
-    commands = _commands(p, "command")
+    top = commands(p, "command")
 
-    def add(name: str, text: str) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    def add(name: str, text: str) -> Commands:
         """A command with sub-commands of its own (the one given: `args.<name>_command`)."""
-        return _commands(_command(commands, name, text), name.replace("-", "_") + "_command")
+        return commands(command(top, name, text), name.replace("-", "_") + "_command")
 
-    serve = _command(commands, "serve", "启动生产服务（AMI 桥接、IVR、语音识别与坐席控制台）")
+    serve = command(top, "serve", "启动生产服务（AMI 桥接、IVR、语音识别与坐席控制台）")
     serve.add_argument("--host", help="监听地址（默认取 HOTLINE_WEB__HOST）")
     serve.add_argument("--port", type=int, help="监听端口（默认取 HOTLINE_WEB__PORT）")
     text = "启动演示：内置 PBX 模拟器、模拟来电和坐席控制台，访问 http://127.0.0.1:8000"
-    demo = _command(commands, "demo", text)
+    demo = command(top, "demo", text)
     demo.add_argument("--port", type=int, default=8000, help="控制台端口（默认 8000）")
     demo.add_argument(
         "--calls-per-hour", type=float, help=f"模拟来电量（每小时，默认 {DEMO_CALLS_PER_HOUR:.0f}）"
     )
     over = f"超负荷演示：每小时 {OVERLOAD_CALLS_PER_HOUR:.0f} 通，远超演示坐席的承载能力，看监控大屏告急"
     demo.add_argument("--overload", action="store_true", help=over)
-    _command(add("db", "数据库维护"), "upgrade", "将数据库结构升级到最新版本")
+    command(add("db", "数据库维护"), "upgrade", "将数据库结构升级到最新版本")
     text = "用 espeak-ng 生成 8 kHz 提示音（开发用；可替换为真人录音）"
-    pb = _command(add("prompts", "语音提示音"), "build", text)
-    pb.add_argument("--menu", help="菜单文件（默认 ivr/menu.toml）")
-    pb.add_argument("--out", default="prompts_build", help="输出目录（默认 prompts_build）")
-    ua = _command(add("user", "账号管理"), "add", "新建账号（密码从标准输入或交互输入读取）")
+    pb = command(add("prompts", "语音提示音"), "build", text)
+    pb.add_argument("--menu", type=Path, help="菜单文件（默认 ivr/menu.toml）")
+    pb.add_argument("--out", type=Path, default="prompts_build", help="输出目录（默认 prompts_build）")
+    ua = command(add("user", "账号管理"), "add", "新建账号（密码从标准输入或交互输入读取）")
     ua.add_argument("username", help="登录名")
     ua.add_argument(
         "--role", choices=["seat", "supervisor", "admin"], required=True, help="角色：坐席、班长或管理员"
@@ -86,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     ua.add_argument("--seat", help="坐席编号（角色为坐席时必填）")
     ua.add_argument("--team", help="班长管辖的团队编号")
     ua.add_argument("--district", help="班长管辖的区划代码，例如 310106")
-    si = _command(
+    si = command(
         add("seats", "坐席与团队（生产部署）"),
         "import",
         "从 CSV 导入团队、坐席和话机（可重复导入，按工号更新）",
@@ -96,46 +67,16 @@ def _parser() -> argparse.ArgumentParser:
             "团队按名称自动创建；新坐席必须填写话机密码。任何一行有错时不写入任何数据，并按行号列出错误。"
         ),
     )
-    si.add_argument("file", help="CSV 文件（UTF-8 或 GBK 编码）")
+    si.add_argument("file", type=Path, help="CSV 文件（UTF-8 或 GBK 编码）")
     conf = add("asterisk-conf", "生成 Asterisk 配置并通知 Asterisk 重新加载")
-    ar = _command(conf, "render", "按数据库中的坐席生成 Asterisk 启动所需的全部配置文件")
-    ar.add_argument("--out", required=True, help="输出目录（Asterisk 读取配置的目录，如 /etc/asterisk）")
+    ar = command(conf, "render", "按数据库中的坐席生成 Asterisk 启动所需的全部配置文件")
+    ar.add_argument(
+        "--out", type=Path, required=True, help="输出目录（Asterisk 读取配置的目录，如 /etc/asterisk）"
+    )
     text = "重新生成配置，并经 AMI 让 Asterisk 重新加载 PJSIP、队列和拨号方案（不中断通话）"
-    al = _command(conf, "reload", text)
-    al.add_argument("--out", required=True, help="Asterisk 读取配置的目录（先在此重新生成配置）")
-    for parser in (p, *_all_subparsers(p)):
-        parser._positionals.title = "参数"
-        parser._optionals.title = "选项"
-        parser.formatter_class = _ChineseHelp
-    return p
-
-
-def _commands(
-    parser: argparse.ArgumentParser, dest: str
-) -> argparse._SubParsersAction[argparse.ArgumentParser]:
-    return parser.add_subparsers(dest=dest, title="子命令", metavar="命令")
-
-
-def _command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    name: str,
-    text: str,
-    *,
-    description: str | None = None,
-) -> argparse.ArgumentParser:
-    """A sub-command with its Chinese help (`-h` too)."""
-    sp = commands.add_parser(name, help=text, description=description or text, add_help=False)
-    sp.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
-    return sp
-
-
-def _all_subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
-    found: list[argparse.ArgumentParser] = []
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                found += [sub, *_all_subparsers(sub)]
-    return found
+    al = command(conf, "reload", text)
+    al.add_argument("--out", type=Path, required=True, help="Asterisk 读取配置的目录（先在此重新生成配置）")
+    return localise(p)
 
 
 def _add_user(args: argparse.Namespace) -> None:
@@ -198,28 +139,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             upgrade(load_database_settings().url)
             print("数据库已升级到最新版本")
         elif args.command == "prompts" and args.prompts_command == "build":
-            from pathlib import Path
-
             from ivr.prompts import build_prompts
 
-            report = build_prompts(Path(args.menu) if args.menu else None, Path(args.out))
+            report = build_prompts(args.menu, args.out)
             print(report.summary(args.out))
         elif args.command == "user" and args.user_command == "add":
             _add_user(args)
             print(f"账号已创建：{args.username}")
         elif args.command == "seats" and args.seats_command == "import":
-            from pathlib import Path
-
             from store.seat_import import import_seats_at
 
-            print(import_seats_at(load_database_settings().url, Path(args.file)).summary())
+            print(import_seats_at(load_database_settings().url, args.file).summary())
         elif args.command == "asterisk-conf" and args.asterisk_conf_command in ("render", "reload"):
-            from pathlib import Path
-
             from asterisk_conf.setup import render_and_reload
 
             reload = args.asterisk_conf_command == "reload"
-            render_and_reload(load_asterisk_setup_settings(), Path(args.out), reload=reload, say=print)
+            render_and_reload(load_asterisk_setup_settings(), args.out, reload=reload, say=print)
         else:
             _parser().print_help()
             return 2

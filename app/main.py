@@ -37,10 +37,10 @@ def build_seat_workspace(runtime: Runtime, *, control: CallControl | None = None
     if board is None:
         raise RuntimeError("runtime not started")
     repos = runtime.repos
-    commands = runtime.seat_service
+    commands = runtime.seats.service
     if control is not None:
         commands = SeatService(control, repos.seats, repos.teams, runtime.rules, board, clock=runtime.clock)
-    routing = runtime.routing
+    routing = runtime.routes.routing
     districts = {} if routing is None else routing.resolver.gazetteer.districts
     return SeatWorkspace(
         board=board,
@@ -60,8 +60,8 @@ def build_seat_workspace(runtime: Runtime, *, control: CallControl | None = None
         transfer_numbers=runtime.settings.web.transfer_numbers,
         wrap_up_seconds=runtime.settings.seats.wrap_up_s,
         commands=commands,
-        control=control or runtime.control,
-        after_call=runtime.after_call,
+        control=control or runtime.ami.control,
+        after_call=runtime.seats.after_call,
         policies=ServicePolicyRepository(repos.db),
     )
 
@@ -91,17 +91,17 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.state.wrap_up_policy = WrapUpPolicyService(ServicePolicyRepository(repos.db), clock_)
         app.state.orders_backend = services.workbench(
             repos,
-            live=lambda: runtime.callbacks,
+            live=lambda: runtime.callback_part.service,
             board=lambda: runtime.board,
             offline=PbxOffline(),
-            dialling=lambda: runtime.callbacks is not None and runtime.control is not None,
+            dialling=lambda: runtime.callback_part.service is not None and runtime.ami.control is not None,
             bus=bus,
             clock=clock_,
             calendar=calendar,
             calls=runtime.call_views.get,
         )
         # The registry is loaded on a worker thread (after every edit too) and swapped on the loop.
-        swap = on_loop(runtime.use_office_registry)
+        swap = on_loop(runtime.routes.use_registry)
         app.state.offices_backend = offices = OfficeAdmin(repos.offices, repos.teams, on_reload=swap)
         await offload(offices.reload)
         try:

@@ -182,7 +182,8 @@ def main() -> None:
                 measure(server.url, runtime.loopwatch, warmup_s=args.warmup, seconds=args.seconds)
             )
             lag = runtime.loopwatch.summary()
-            recorded = runtime.recorder.recorded if runtime.recorder is not None else 0
+            recorder = runtime.trail.recorder
+            recorded = recorder.recorded if recorder is not None else 0
     print(
         f"traffic: {sum(traffic.answers.values())} HTTP answers {dict(traffic.answers)}, "
         f"{traffic.pushes} websocket pushes, {recorded} call events recorded, failures: {traffic.failures or 'none'}"

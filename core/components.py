@@ -48,10 +48,19 @@ class Component:
 
     @classmethod
     def of(
-        cls, name: str, label: str, part: Part, *, required: bool = True, probe: Probe | None = None
+        cls,
+        name: str,
+        label: str,
+        part: Part,
+        *,
+        required: bool = True,
+        probe: Probe | None = None,
+        announces_itself: bool = False,
     ) -> Component:
         """A component over a part that starts and stops itself."""
-        return cls(name, label, part.start, part.stop, required=required, probe=probe)
+        return cls(
+            name, label, part.start, part.stop, required, probe=probe, announces_itself=announces_itself
+        )
 
     @classmethod
     def once(

@@ -3,8 +3,9 @@
 * the database, migrated (demo, `auto_migrate`) or checked to be at the newest schema, seeded in
   the demo, with its health probe (a real round trip): the runtime's `database` component;
 * the journal behind the database writers (`store.journal`): an event that cannot be written is
-  kept in a local file and replayed;
-* the Redis fan-out to the other web workers: the optional `redis` component.
+  kept in a local file and replayed.
+
+The Redis fan-out to the other web workers, the optional `redis` component, is `store.parts.FanoutPart`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.blocking import offload
-from core.bus import EventBus
-from core.clock import Clock
 from store.db import Database, DatabaseProbe
 from store.journal import Journals, journal_folder
 from store.migrate import open_database
-from store.redis_fanout import RedisFanout
 from store.repositories import Repositories
-from store.settings import DatabaseSettings, JournalSettings, RedisSettings
+from store.settings import DatabaseSettings, JournalSettings
 
 
 class Storage:
@@ -27,24 +25,17 @@ class Storage:
         self,
         database: DatabaseSettings,
         journal: JournalSettings,
-        redis: RedisSettings,
         *,
-        bus: EventBus,
-        clock: Clock,
         migrate: bool,
         seed: Callable[[Repositories], None] | None = None,
     ) -> None:
         """`seed`: run once the database is open (on a worker thread)."""
         self._database = database
-        self._redis = redis
-        self._bus = bus
-        self._clock = clock
         self._migrate = migrate
         self._seed = seed
         self.journals = Journals(journal_folder(journal.dir, database.url), max_tries=journal.max_tries)
         self.db: Database | None = None
         self.repos: Repositories | None = None
-        self.fanout: RedisFanout | None = None
         self.probe = DatabaseProbe(lambda: self.db)
 
     async def open(self) -> None:
@@ -57,15 +48,3 @@ class Storage:
     async def close(self) -> None:
         if self.db is not None:
             await offload(self.db.dispose)
-
-    async def start_fanout(self) -> None:
-        assert self._redis.url
-        self.fanout = RedisFanout(self._bus, self._redis.url, channel=self._redis.channel, clock=self._clock)
-        await self.fanout.start()
-
-    async def stop_fanout(self) -> None:
-        if self.fanout is not None:
-            await self.fanout.stop()
-
-    def probe_fanout(self) -> tuple[bool, str]:
-        return self.fanout.health() if self.fanout is not None else (False, "未启动")

@@ -34,10 +34,10 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from app.runtime import start_simulator  # noqa: E402
 from app.seed import DEMO_SEATS  # noqa: E402
 from app.settings import demo_settings  # noqa: E402
 from pbx.sim.model import Headers  # noqa: E402
+from pbx.sim.part import SimulatorPart  # noqa: E402
 from pbx.sim.simulator import Simulator  # noqa: E402
 from routing.calendar import load_holidays  # noqa: E402
 from routing.queues import load_queue_rules  # noqa: E402
@@ -189,9 +189,15 @@ async def main(args: argparse.Namespace, out: TextIO) -> None:
         for sid, name, kind, team, skills in DEMO_SEATS
     ]
     ledger = Ledger(out, args.gen)
-    sim = await start_simulator(
-        settings, load_queue_rules(calendar), seats, agi_port=args.agi_port, ami_port=args.ami_port
+    queues = load_queue_rules(calendar).all_queues()
+    part = SimulatorPart(
+        settings.sim,
+        settings.ami,
+        agi_host=settings.agi.host,
+        queues=queues,
+        wrapuptime=settings.seats.wrap_up_s,
     )
+    sim = await part.launch(seats, agi_port=args.agi_port, ami_port=args.ami_port)
     if args.start_epoch is not None:
         # A restarted PBX must not reuse the Uniqueids of the one before (`<epoch>.<seq>`).
         sim.clock._start = args.start_epoch

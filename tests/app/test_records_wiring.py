@@ -46,7 +46,7 @@ def test_given_record_files_in_settings_when_the_app_starts_and_the_ami_resyncs_
         assert first.reason == "启动" and first.lines["queue_log"] > 0
         # Without CDR rows the queued calls are not over yet for the reconciler: nothing closed.
         assert first.incomplete > 0 and runtime.repos.calls.count() == 0
-        status = {c["name"]: c for c in runtime.component_status()}
+        status = {c["name"]: c for c in runtime.components.status()}
         assert status["records"]["up"] is True and "记录核对（启动）" in str(status["records"]["detail"])
 
         shutil.copy(real / "Master.csv", cdr)  # Asterisk writes the CDR; then the AMI logs in again

@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app.runtime import start_simulator
+from app.runtime import Runtime
 from app.settings import asterisk_conf_values, demo_settings
 from asterisk_conf.render import render_asterisk_conf
-from routing.calendar import load_holidays
-from routing.queues import load_queue_rules
 
 
 def _rendered_wrapuptime(tmp_path: Path, **seats: float) -> int:
@@ -34,7 +32,7 @@ def test_given_a_longer_wrap_up_setting_when_rendering_then_asterisk_gets_the_sa
 
 async def test_given_a_wrap_up_setting_when_the_simulator_starts_then_its_queues_use_it() -> None:
     settings = demo_settings(seats={"wrap_up_s": 25.0}, sim={"enabled": True, "calls_per_hour": 0.0})
-    sim = await start_simulator(settings, load_queue_rules(load_holidays()), [], agi_port=None, ami_port=0)
+    sim = await Runtime(settings).sim.launch([], agi_port=None, ami_port=0)
     try:
         assert {q.wrapuptime for q in sim.config.queues} == {25.0}
     finally:

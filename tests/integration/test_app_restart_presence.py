@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.runtime import Runtime, start_simulator
+from app.runtime import Runtime
 from app.seed import DEMO_SEATS
 from app.settings import Settings, demo_settings
 from core.calls import CallStatus
@@ -52,9 +52,9 @@ async def test_given_a_seat_paused_for_a_meal_when_the_hotline_restarts_then_it_
     await first.start()
     try:
         board = first.board
-        assert board is not None and first.seat_service is not None
+        assert board is not None and first.seats.service is not None
         await until(lambda: all(board.queues[s] for s in DEMO), 20, "demo seats logged in")
-        await first.seat_service.pause(seat, PauseReason.MEAL)
+        await first.seats.service.pause(seat, PauseReason.MEAL)
         await until(lambda: board.state(seat).status is SeatStatus.PAUSED, 10, "the seat paused")
     finally:
         await first.stop()
@@ -117,12 +117,10 @@ async def test_given_a_seat_paused_for_a_meal_when_only_the_hotline_restarts_the
     seat = DEMO[0]
     first = Runtime(settings)
     await first.start()
-    pbx = await start_simulator(
-        settings, first.rules, [first.repos.seats.get(s) for s in DEMO], agi_port=None, ami_port=port
-    )
+    pbx = await first.sim.launch([first.repos.seats.get(s) for s in DEMO], agi_port=None, ami_port=port)
     try:
         try:
-            board, service = first.board, first.seat_service
+            board, service = first.board, first.seats.service
             assert board is not None and service is not None
             await until(lambda: first.bridge is not None and first.bridge.status.connected, 20, "AMI up")
             await service.login(seat)

@@ -142,9 +142,13 @@ async def test_given_abandoned_simulated_calls_when_a_seat_calls_back_then_reach
     db = Database(url)
     try:
         sim: Simulator | None = runtime.simulator
-        assert sim is not None and runtime.callbacks is not None and runtime.seat_service is not None
+        assert (
+            sim is not None
+            and runtime.callback_part.service is not None
+            and runtime.seats.service is not None
+        )
         assert runtime.board is not None
-        service = runtime.callbacks
+        service = runtime.callback_part.service
         # From now on every caller can be called back (trace 05); the offline caller of trace 08
         # is made below by unregistering one phone.
         sim.config = dataclasses.replace(sim.config, caller_reachable_probability=1.0)
@@ -173,7 +177,7 @@ async def test_given_abandoned_simulated_calls_when_a_seat_calls_back_then_reach
         assert reached_order.caller_number != offline_order.caller_number
 
         # The seat logs in (the console's login) and its phone answers every ring.
-        await runtime.seat_service.login(SEAT)
+        await runtime.seats.service.login(SEAT)
         await until(
             lambda: SEAT in runtime.board.states and runtime.board.state(SEAT).status is SeatStatus.AVAILABLE,
             10,

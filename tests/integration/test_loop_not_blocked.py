@@ -48,8 +48,8 @@ def _run(tmp_path: Path, seconds: float) -> tuple[LagSummary, Stall | None, Traf
     with live_server(app) as server:
         runtime: Runtime = app.state.runtime
         traffic = asyncio.run(measure(server.url, runtime.loopwatch, warmup_s=WARMUP_S, seconds=seconds))
-        assert runtime.recorder is not None
-        return runtime.loopwatch.summary(), runtime.loopwatch.worst, traffic, runtime.recorder.recorded
+        assert runtime.trail.recorder is not None
+        return runtime.loopwatch.summary(), runtime.loopwatch.worst, traffic, runtime.trail.recorder.recorded
 
 
 def test_under_demo_traffic_the_loop_never_stalls_50_ms(tmp_path: Path) -> None:

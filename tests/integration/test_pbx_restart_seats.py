@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.runtime import Runtime, start_simulator
+from app.runtime import Runtime
 from app.seed import DEMO_SEATS
 from app.settings import demo_settings
 from core.call_events import CallAnswered
@@ -60,7 +60,7 @@ async def test_given_seats_talking_when_the_pbx_restarts_then_they_are_put_back_
     await runtime.start()
     try:
         board, old = runtime.board, runtime.simulator
-        assert board is not None and old is not None and runtime.agi is not None
+        assert board is not None and old is not None and runtime.ivr.server is not None
         await until(lambda: all(board.queues[s] for s in DEMO), 20, "demo seats logged in")
         await until(
             lambda: any(board.state(s).status is SeatStatus.TALKING for s in DEMO), 40, "a seat talking"
@@ -72,8 +72,8 @@ async def test_given_seats_talking_when_the_pbx_restarts_then_they_are_put_back_
         seats = [runtime.repos.seats.get(s) for s in DEMO]
         await old.stop()
         restarted = True
-        new = runtime.simulator = await start_simulator(
-            settings, runtime.rules, seats, agi_port=runtime.agi.port, ami_port=port
+        new = runtime.sim.simulator = await runtime.sim.launch(
+            seats, agi_port=runtime.ivr.port, ami_port=port
         )
 
         def pbx_members() -> dict[str, set[str]]:
@@ -83,8 +83,8 @@ async def test_given_seats_talking_when_the_pbx_restarts_then_they_are_put_back_
                     out.setdefault(m.name, set()).add(q.config.name)
             return out
 
-        assert runtime.seat_service is not None
-        expected = {f"seat-{s}": set(runtime.seat_service.queues_of(s)) for s in DEMO}
+        assert runtime.seats.service is not None
+        expected = {f"seat-{s}": set(runtime.seats.service.queues_of(s)) for s in DEMO}
         await until(lambda: pbx_members() == expected, 30, "every seat back in all its queues in the PBX")
         await until(lambda: len(answered_after) >= 3, 60, "calls answered after the restart")
         await runtime.bus.drain()

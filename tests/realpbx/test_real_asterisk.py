@@ -299,7 +299,7 @@ async def test_callback_rings_the_seat_first_then_the_citizen_and_is_recorded(ho
         finished.append(event)
 
     h.runtime.bus.subscribe("test-callback", on_finished, types=(CallbackAttemptFinished,))
-    service = h.runtime.callbacks
+    service = h.runtime.callback_part.service
     await service.assign(WorkOrderId(order.id), SeatId("1001"), by="u-city", any_team=True)
     await service.start_callback(WorkOrderId(order.id), SeatId("1001"))
 
@@ -359,7 +359,7 @@ async def test_seat_to_seat_transfer_records_both_seats(hotline: Hotline) -> Non
 async def test_queue_transfer_reaches_the_other_queue_and_records_its_seat(hotline: Hotline) -> None:
     h = hotline
     target = "q-city-property"  # 1002 handles property matters, 1001 does not (app/seed.py)
-    service = h.runtime.seat_service
+    service = h.runtime.seats.service
     assert target in service.queues_of(SeatId("1002")) and target not in service.queues_of(SeatId("1001"))
     await h.login("1001")
     call = await call_through_ivr(h)

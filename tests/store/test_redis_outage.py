@@ -199,7 +199,7 @@ async def test_given_a_runtime_with_redis_when_redis_dies_then_the_status_page_s
     try:
 
         def redis_status() -> dict[str, object]:
-            return next(c for c in runtime.component_status() if c["name"] == "redis")
+            return next(c for c in runtime.components.status() if c["name"] == "redis")
 
         assert redis_status()["up"] is True
         private_redis.kill()

@@ -1,0 +1,83 @@
+"""The seats as one part of the runtime: the board, read from the seat table at start and fed from
+the bus (`BoardFeed`); once the AMI link is up, the seats' commands through it (log in, pause,
+after-call work, the queues a PBX restart lost put back)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import KW_ONLY, dataclass, field
+from typing import NamedTuple
+
+from core.blocking import offload
+from core.bus import EventBus
+from core.clock import Clock
+from core.ports import CallControl
+from routing.queues import QueueRules
+from seats.after_call import AfterCallWork
+from seats.board import SeatBoard
+from seats.feed import BoardFeed
+from seats.ports import SeatRoster, TeamDirectory
+from seats.presence import SeatPresenceStore
+from seats.service import SeatService
+
+
+class SeatStores(NamedTuple):
+    """Where the seats' commands read the seats and teams and keep each seat's presence."""
+
+    seats: SeatRoster
+    teams: TeamDirectory
+    presence: SeatPresenceStore
+
+
+@dataclass(eq=False)
+class SeatsPart:
+    """`stores`: the database's (open by the time the part starts)."""
+
+    bus: EventBus
+    clock: Clock
+    rules: QueueRules
+    _: KW_ONLY
+    stores: Callable[[], SeatStores]
+    wrap_up_s: float
+    after_call_work_s: float
+    board: SeatBoard | None = field(default=None, init=False)
+    feed: BoardFeed | None = field(default=None, init=False)
+
+    async def start(self) -> None:
+        self.board = SeatBoard(await offload(self.stores().seats.all), wrap_up_seconds=self.wrap_up_s)
+        self.feed = BoardFeed(self.bus, self.board, self.clock)
+        await self.feed.start()
+
+    async def stop(self) -> None:
+        if self.feed is not None:
+            await self.feed.stop()
+
+    def command_through(self, control: CallControl) -> SeatService:
+        """The AMI link is built: `BoardFeed.command_through`, with after-call work as set."""
+        seats, teams, presence = self.stores()
+        return self._started().command_through(
+            control, seats, teams, self.rules, presence=presence, after_call_work_s=self.after_call_work_s
+        )
+
+    async def unlink(self) -> None:
+        """The AMI link stops: no seat is put back into its queues any more."""
+        if self.feed is not None:
+            await self.feed.stop_restoring()
+
+    def log_in_on_first_link(self, seat_ids: Iterable[str]) -> None:
+        """Demo only: `BoardFeed.log_in_on_first_link`."""
+        self._started().log_in_on_first_link(seat_ids)
+
+    @property
+    def service(self) -> SeatService | None:
+        """The seats' commands (None until the AMI link is built)."""
+        return self.feed.seat_service if self.feed is not None else None
+
+    @property
+    def after_call(self) -> AfterCallWork | None:
+        return self.feed.after_call if self.feed is not None else None
+
+    def _started(self) -> BoardFeed:
+        if self.feed is None:
+            raise RuntimeError("seats not started")
+        return self.feed
