@@ -8,38 +8,21 @@ own.
 
 from __future__ import annotations
 
-import math
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asr.settings import AsrSettings, AudioSocketSettings
-from asterisk_conf.render import QUEUE_WRAPUP_S, AsteriskConfValues
 from asterisk_conf.setup import AsteriskSettings, AsteriskSetupSettings
 from console_web.settings import DEMO_SESSION_SECRET, WebSettings
 from core.errors import ConfigurationError
 from ivr.settings import AgiSettings
-from pbx.settings import DEMO_AMI_SECRET, AmiSettings, AsteriskRecordsSettings
+from pbx.settings import DEMO_AMI_SECRET, AmiSettings, AsteriskRecordsSettings, SeatsSettings
 from pbx.sim.demo import SimulatorSettings
 from store.settings import DatabaseSettings, JournalSettings, RedisSettings
 
 DEMO_ADMIN_PASSWORD = "demo12348"
-
-
-class SeatsSettings(BaseModel):
-    # One number for both: the board's wrap-up and the queues' `wrapuptime` (rendered from it), so
-    # the console never shows busy a seat Asterisk may already offer a call to.
-    wrap_up_s: float = Field(
-        default=QUEUE_WRAPUP_S,
-        ge=0,
-        description="话后整理时长（秒），即队列的 wrapuptime：坐席挂机后这段时间内 Asterisk 不再分配来电",
-    )
-    after_call_work_s: float = Field(
-        default=0.0,
-        ge=0,
-        description="话后处理时长（秒）：大于 0 时，坐席挂机后在 Asterisk 中以“话后处理”原因示忙这么久；0 为关闭",
-    )
 
 
 class CallbacksSettings(BaseModel):
@@ -123,18 +106,3 @@ def demo_settings(**overrides: object) -> Settings:
     }
     base.update(overrides)
     return load_settings(**base)
-
-
-def asterisk_conf_values(settings: Settings, **overrides: Any) -> AsteriskConfValues:
-    """The renderer's values from the settings: the queues' `wrapuptime` is the board's wrap-up
-    (whole seconds, as Asterisk reads it, rounded up so the board never frees a seat early)."""
-    values: dict[str, Any] = {
-        "ami_secret": settings.ami.secret.get_secret_value(),
-        "ami_user": settings.ami.username,
-        "ami_port": settings.ami.port,
-        "agi_host": settings.agi.host,
-        "agi_port": settings.agi.port,
-        "wrapup_s": math.ceil(settings.seats.wrap_up_s),
-    }
-    values.update(overrides)
-    return AsteriskConfValues(**values)

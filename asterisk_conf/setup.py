@@ -9,6 +9,7 @@ module reloads keep the calls in progress, unlike a restart.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from ivr.menu import load_menu
 from ivr.settings import AgiSettings
 from pbx.ami_bridge import AmiBridge, ReconnectPolicy
 from pbx.ami_control import AmiCallControl
-from pbx.settings import DEMO_AMI_SECRET, AmiSettings
+from pbx.settings import DEMO_AMI_SECRET, AmiSettings, SeatsSettings
 from pbx.tracker import CallTracker
 from store.db import Database
 from store.repositories import Repositories
@@ -75,6 +76,8 @@ class AsteriskSetupSettings(BaseSettings):
     ami: AmiSettings = Field(default_factory=AmiSettings)
     agi: AgiSettings = Field(default_factory=AgiSettings)
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
+    # The queues' wrapuptime is the board's wrap-up (HOTLINE_SEATS__WRAP_UP_S): one setting.
+    seats: SeatsSettings = Field(default_factory=SeatsSettings)
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,8 @@ def conf_values(settings: AsteriskSetupSettings, seats: list[Seat], etc_dir: Pat
         etc_dir=a.etc_dir or str(etc_dir),
         seats=tuple(seats),
         trunk=trunk,
+        # Whole seconds, as Asterisk reads it, rounded up: the board never frees a seat early.
+        wrapup_s=math.ceil(settings.seats.wrap_up_s),
     )
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr
 
+from asterisk_conf.render import QUEUE_WRAPUP_S
+
 DEMO_AMI_SECRET = "hotline-demo-ami-secret"
 """The shipped AMI secret: accepted in demo mode only."""
 
@@ -68,3 +70,18 @@ class AsteriskRecordsSettings(BaseModel):
         if self.queue_log or self.cdr_csv or self.database_url:
             return self
         return self.model_copy(update={"queue_log": str(queue_log), "cdr_csv": str(cdr)})
+
+
+class SeatsSettings(BaseModel):
+    # One number for both: the board's wrap-up and the queues' `wrapuptime` (rendered from it), so
+    # the console never shows busy a seat Asterisk may already offer a call to.
+    wrap_up_s: float = Field(
+        default=float(QUEUE_WRAPUP_S),
+        ge=0,
+        description="话后整理时长（秒），即队列的 wrapuptime：坐席挂机后这段时间内 Asterisk 不再分配来电",
+    )
+    after_call_work_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="话后处理时长（秒）：大于 0 时，坐席挂机后在 Asterisk 中以“话后处理”原因示忙这么久；0 为关闭",
+    )
