@@ -55,30 +55,41 @@ class AfterCallWork:
     def enabled(self) -> bool:
         return self._length > timedelta(0)
 
-    async def on_change(self, change: SeatStateChanged) -> None:
-        """Follow the board: pause a seat in Asterisk when its wrap-up begins."""
+    def note(self, change: SeatStateChanged) -> bool:
+        """Follow the board, in the same step as its change (no await between): a seat entering
+        wrap-up is held in it from this moment (else the board's tick, running before a task
+        could, would free it after app_queue's wrapuptime). True when the member must now be
+        paused in Asterisk (`pause`)."""
         if change.status is not SeatStatus.WRAP_UP:
             self.began.pop(change.seat_id, None)
-            return
+            return False
+        # Our clock, not the event's PBX timestamp: `tick` compares with our clock.
         self.began[change.seat_id] = self._clock.now()
         if not self.enabled:
-            return
-        # Our clock, not the event's PBX timestamp: `tick` compares with our clock. Set before the
-        # seat lookup's await, so that a "done" pressed meanwhile finds the after-call work.
+            return False
         self.until[change.seat_id] = self._clock.now() + self._length
         self._board.after_call_pending.add(change.seat_id)  # the wrap-up holds until it is over
+        return True
+
+    async def on_change(self, change: SeatStateChanged) -> None:
+        """`note` the change, then pause the member when it says so."""
+        if self.note(change):
+            await self.pause(change.seat_id)
+
+    async def pause(self, seat_id: SeatId) -> None:
+        """Pause the member of a seat `note` put in after-call work."""
         # The board knows the seat's phone: no database round trip before the pause, which must
         # reach the PBX within app_queue's wrapuptime.
-        interface = self._board.interface_of(change.seat_id) or await self._interface(change.seat_id)
-        if change.seat_id not in self.until:
+        interface = self._board.interface_of(seat_id) or await self._interface(seat_id)
+        if seat_id not in self.until:
             return  # finished while we looked the seat up: nothing to pause
         try:
             await self._control.queue_pause(interface, paused=True, reason=PauseReason.AFTER_CALL.value)
         except HotlineError as exc:
             # No pause: the seat is free again after the queue's wrap-up, as without this option.
-            self.until.pop(change.seat_id, None)
-            self._board.after_call_pending.discard(change.seat_id)
-            log.warning("after-call pause of seat %s failed: %s", change.seat_id, exc.message)
+            self.until.pop(seat_id, None)
+            self._board.after_call_pending.discard(seat_id)
+            log.warning("after-call pause of seat %s failed: %s", seat_id, exc.message)
 
     def ends_at(self, seat_id: SeatId) -> datetime | None:
         """When the seat's wrap-up ends as things stand (None: not in wrap-up)."""

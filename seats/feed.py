@@ -79,12 +79,14 @@ class BoardFeed:
 
     async def _follow(self, event: DomainEvent) -> None:
         changes = self._board.apply(event)
+        # Noted before any await: a seat entering after-call work is held in wrap-up at once.
+        pauses = [c.seat_id for c in changes if self.after_call is not None and self.after_call.note(c)]
         await self._bus.publish_all(list(changes))
-        if self.after_call is not None:
-            for change in changes:
-                task = asyncio.create_task(self.after_call.on_change(change))
-                self._side_tasks.add(task)
-                task.add_done_callback(self._side_tasks.discard)
+        for seat_id in pauses:
+            assert self.after_call is not None
+            task = asyncio.create_task(self.after_call.pause(seat_id))
+            self._side_tasks.add(task)
+            task.add_done_callback(self._side_tasks.discard)
         if isinstance(event, StateResynced):
             # The board now holds the new snapshot's members: put back the seats the PBX lost.
             self._restore_seats()

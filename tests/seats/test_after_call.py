@@ -12,10 +12,12 @@ import pytest
 from test_board_after_restart import QUEUES, at, ended, talking_board
 from test_board_and_service import NOTARY, SEAT, FakeControl
 
+from core.bus import EventBus
 from core.call_events import SeatPaused, SeatResumed
 from core.errors import Conflict, InvalidInput
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
+from seats.feed import BoardFeed
 from seats.state import PauseReason, SeatStatus
 from seats.wrap_up import WrapUpPolicy
 
@@ -158,3 +160,15 @@ def test_a_policy_out_of_range_is_refused_in_chinese() -> None:
         WrapUpPolicy(step_s=5, max_s=300).checked()
     with pytest.raises(InvalidInput, match="最长时长应在 0–3600 秒之间"):
         WrapUpPolicy(step_s=60, max_s=7200).checked()
+
+
+async def test_given_after_call_work_when_the_board_ticks_before_any_task_ran_then_the_wrap_up_still_holds() -> (
+    None
+):
+    # The integration test's failure under load: the feed spawned the pause as a task, and the
+    # board's 1 s tick ran first, ending the wrap-up (the seat then showed 示忙·话后处理).
+    board, control = talking_board(wrap_up=1), FakeControl()
+    feed = BoardFeed(EventBus(), board, StepClock())  # type: ignore[arg-type]
+    feed.after_call = _acw(board, control)
+    await feed._follow(ended(20))  # no task of its has run yet: nothing awaited since
+    assert board.tick(at(25)) == [] and board.state(SEAT.id).status is S.WRAP_UP
