@@ -98,6 +98,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             bus=bus,
             clock=clock_,
             calendar=calendar,
+            folder=settings.voicemail.folder(),
         )
         # The registry is loaded on a worker thread (after every edit too) and swapped on the loop.
         swap = on_loop(runtime.use_office_registry)

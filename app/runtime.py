@@ -26,7 +26,6 @@ from core.call_view import CallViews
 from core.calls import CallRecord
 from core.clock import Clock, SystemClock
 from core.components import Component, ComponentSet
-from core.ivr_events import CallbackRequested, SurveyAnswered
 from core.loopwatch import LoopWatch
 from core.ports import SmsSender
 from core.ticker import Ticker
@@ -319,6 +318,7 @@ class Runtime:
             bus=self.bus,
             clock=self.clock,
             capture=self.speech.capture(self.routing.grammar) or self.scripted,
+            voicemail=self.settings.voicemail,
         )
         await self.agi.start(self.settings.agi.host, self.settings.agi.port)
 
@@ -386,7 +386,7 @@ class Runtime:
 
     async def _start_ivr_outcomes(self) -> None:
         handle = self.journals.guard("ivr-outcomes", IvrOutcomes(self.repos, self.callbacks).handle)
-        self.bus.subscribe("ivr-outcomes", handle, types=(CallbackRequested, SurveyAnswered))
+        self.bus.subscribe("ivr-outcomes", handle, types=IvrOutcomes.EVENT_TYPES)
 
     async def _start_records(self) -> None:
         """Reconcile with Asterisk's records at start, after every AMI (re)login and periodically."""

@@ -30,6 +30,7 @@ class MissReason(LabelledEnum):
     AFTER_HOURS = "after_hours", "非工作时间来电"
     IVR_REQUEST = "ivr_request", "来电人在语音导航中请求回拨"
     QUEUE_FULL = "queue_full", "队列已满"
+    VOICEMAIL = "voicemail", "来电留言"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ Caller numbers are masked in every response (`console_web.orders_views`). The re
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from callbacks.workbench import Workbench
@@ -96,6 +97,13 @@ def build_orders_router() -> APIRouter:
     @router.get("/api/orders/options")
     def options(auth: User, request: Request) -> OrderOptionsOut:
         return OrderOptionsOut.of(orders_backend(request).options(auth.principal))
+
+    @router.get("/api/orders/{order_id}/voicemails/{call_id}/audio", response_class=FileResponse)
+    async def voicemail_audio(order_id: str, call_id: str, auth: User, request: Request) -> FileResponse:
+        """Streams the message's recording to whoever may see the order (Range requests too)."""
+        path = await offload(orders_backend(request).voicemail_file, auth.principal, order_id, call_id)
+        await _audit(request, auth, "work_order.voicemail_play", order_id, call_id=call_id)
+        return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
     @router.post("/api/orders/{order_id}/claim")
     async def claim(order_id: str, auth: Acting, request: Request) -> OrderOut:

@@ -52,6 +52,7 @@ from store.models import (
     WorkOrderDayRow,
     WorkOrderRow,
 )
+from store.voicemails import VoicemailRepository
 
 
 class _Repo:
@@ -779,5 +780,6 @@ class Repositories:
         self.work_orders = WorkOrderRepository(db)
         self.transcripts = TranscriptRepository(db)
         self.surveys = SurveyRepository(db)
+        self.voicemails = VoicemailRepository(db)
         self.audit = AuditRepository(db)
         self.offices = OfficeRepository(db)

@@ -19,6 +19,7 @@ from core.bus import EventBus
 from core.clock import Clock
 from core.errors import PbxUnavailable
 from core.ports import CallControl
+from core.voicemail import VoicemailFolder
 from routing.calendar import HolidayCalendar
 from seats.board import SeatBoard
 from seats.models import Seat, Team
@@ -63,6 +64,7 @@ def workbench(
     bus: EventBus,
     clock: Clock,
     calendar: HolidayCalendar,
+    folder: VoicemailFolder | None = None,
 ) -> Workbench:
     """The work-order pages over the running callback service (`live()`). Without the AMI link there
     is none: orders are then claimed, assigned, released and closed through one of our own over
@@ -89,6 +91,8 @@ def workbench(
         sla=SlaPolicy(calendar=calendar),
         service=service,
         dialling=dialling,
+        voicemails=repos.voicemails,
+        folder=folder,
     )
 
 
