@@ -98,7 +98,11 @@ def build_orders_router() -> APIRouter:
     def options(auth: User, request: Request) -> OrderOptionsOut:
         return OrderOptionsOut.of(orders_backend(request).options(auth.principal))
 
-    @router.get("/api/orders/{order_id}/voicemails/{call_id}/audio", response_class=FileResponse)
+    @router.get(
+        "/api/orders/{order_id}/voicemails/{call_id}/audio",
+        response_class=FileResponse,
+        responses={200: {"content": {"audio/wav": {}}, "description": "来电留言录音（WAV）"}},
+    )
     async def voicemail_audio(order_id: str, call_id: str, auth: User, request: Request) -> FileResponse:
         """Streams the message's recording to whoever may see the order (Range requests too)."""
         path = await offload(orders_backend(request).voicemail_file, auth.principal, order_id, call_id)
