@@ -601,6 +601,13 @@ def voicemails(h: Hotline) -> list[VoicemailRow]:
         return list(s.scalars(select(VoicemailRow)))
 
 
+async def the_message(h: Hotline) -> VoicemailRow:
+    """The one message kept, once the IVR's VoicemailLeft has reached the store."""
+    await until(lambda: bool(voicemails(h)), 10, "the message to reach a work order")
+    (message,) = voicemails(h)
+    return message
+
+
 @pytest.mark.parametrize("hotline_clock", ["evening"], indirect=True)
 async def test_after_hours_message_is_recorded_and_becomes_a_voicemail_work_order(
     hotline: Hotline, tmp_path: Path
@@ -611,8 +618,7 @@ async def test_after_hours_message_is_recorded_and_becomes_a_voicemail_work_orde
     call.press("#")
     await asyncio.to_thread(call.wait_keys_sent)
     await asyncio.to_thread(wait_state, call, CallState.ENDED, 15, "the IVR to say goodbye and hang up")
-    await until(lambda: bool(voicemails(h)), 10, "the message to reach a work order")
-    (message,) = voicemails(h)
+    message = await the_message(h)
     (order,) = h.work_orders()
     assert (order.reason, order.team_id, order.id) == ("voicemail", "team-citywide", message.order_id)
     assert message.status == "DTMF" and message.caller_number == CALLER
@@ -636,8 +642,7 @@ async def test_caller_hanging_up_while_recording_still_leaves_the_message(
     h = hotline
     call, recorder = await leave_message(h, tmp_path)
     await hang_up(call)
-    await until(lambda: bool(voicemails(h)), 10, "the message to reach a work order")
-    (message,) = voicemails(h)
+    message = await the_message(h)
     assert message.status == "HANGUP" and len(h.work_orders()) == 1
     seconds, hz = recorded_tone(Path(message.recording))
     assert seconds >= 2.5 and hz is not None and 400 <= hz <= 480, (seconds, hz)
