@@ -49,7 +49,7 @@ async def pbx(tmp_path: Path) -> AsyncIterator[RealAsterisk]:
 @pytest.fixture
 def hotline_clock(request: pytest.FixtureRequest) -> WorkingMorningClock:
     """A working-day morning; `@pytest.mark.parametrize("hotline_clock", ["evening"], indirect=True)`
-    gives that day's 20:00 (after hours) instead."""
+    gives that day's 22:00 (after hours) instead."""
     return WorkingEveningClock() if getattr(request, "param", "") == "evening" else WorkingMorningClock()
 
 

@@ -72,12 +72,12 @@ class WorkingMorningClock:
 
 
 class WorkingEveningClock(WorkingMorningClock):
-    """The real clock moved to a working day's 20:00 in Shanghai: after hours."""
+    """The real clock moved to a working day's 22:00 in Shanghai: after hours."""
 
     def __init__(self) -> None:
         super().__init__()
         morning = self.now().astimezone(CHINA_TZ)
-        self._offset += datetime.combine(morning.date(), time(20, 0), tzinfo=CHINA_TZ) - morning
+        self._offset += datetime.combine(morning.date(), time(22, 0), tzinfo=CHINA_TZ) - morning
 
 
 @dataclass

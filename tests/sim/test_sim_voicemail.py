@@ -47,7 +47,7 @@ TRACES = Path(__file__).resolve().parents[1] / "data" / "asterisk-traces" / "voi
 # hours the IVR does not read it (the caller must hear the service hours first). The next key
 # answers the after-hours question (2: 留言), the last one ends the message.
 GREETING_KEY = "0"
-EVENING = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # Monday 20:00 in Shanghai
+EVENING = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 22:00 in Shanghai
 
 
 def record_steps(events: list[dict[str, str]]) -> list[tuple[str, ...]]:
