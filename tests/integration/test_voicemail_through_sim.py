@@ -15,6 +15,7 @@ import pytest
 from app.runtime import Runtime
 from app.settings import demo_settings
 from callbacks.models import MissReason
+from core.calls import CallStatus
 from core.clock import ManualClock
 from pbx.sim import DEFAULT_AUDIO_DIR, CallerSpec
 from tests.support.polling import until
@@ -56,6 +57,12 @@ async def test_given_after_hours_when_a_simulated_caller_leaves_a_message_then_a
         )
         [message] = repos.voicemails.for_orders([order.id])[order.id]
         assert message.status == "DTMF" and message.saved
+        # The call itself is recorded, ended in the IVR with the path the caller took.
+        await until(
+            lambda: (c := repos.calls.find(message.call_id)) is not None and c.ended_at is not None, 10.0
+        )
+        call = repos.calls.get(message.call_id)
+        assert (call.status, call.ivr_path) == (CallStatus.ENDED, ("after_hours:2",))
         path = settings.voicemail.folder().local(message.recording)  # where the orders page reads it
         assert path is not None and path.parent == tmp_path / "pbx-voicemail"
         with wave.open(str(path)) as w, wave.open(str(DEFAULT_AUDIO_DIR / SPEECH)) as spoken:

@@ -626,6 +626,8 @@ async def test_after_hours_message_is_recorded_and_becomes_a_voicemail_work_orde
     seconds, hz = recorded_tone(Path(message.recording))
     assert 2.5 <= seconds <= 5.0, seconds
     assert hz is not None and 400 <= hz <= 480, hz
+    await until(h.all_ended, 10, "the call to be recorded as ended")
+    assert [(r.id, r.status) for r in h.calls()] == [(message.call_id, CallStatus.ENDED)]
     steps = record_steps(await recorder.stop("voicemail_dtmf"))
     assert steps == [
         ("AGIExecStart", ""),
