@@ -18,7 +18,7 @@ from ivr.adapters import (
     RoutingQueueRouter,
     RoutingServiceHours,
 )
-from ivr.agi_server import AgiServer
+from ivr.agi_server import COMMAND_TIMEOUT_S, AgiServer
 from ivr.menu import load_menu
 from ivr.ports import SpeechCapture, SpeechSynth
 from ivr.prompts import EspeakSpeechSynth
@@ -88,4 +88,7 @@ def build_ivr(
         voicemail=voicemail,
     )
     survey = SurveyService(book, publisher=bus, clock=clock)
-    return AgiServer({SCRIPT_IVR: ivr.run, SCRIPT_SURVEY: survey.run})
+    longest = (voicemail or VoicemailSettings()).longest_command_s()
+    return AgiServer(
+        {SCRIPT_IVR: ivr.run, SCRIPT_SURVEY: survey.run}, command_timeout=max(COMMAND_TIMEOUT_S, longest)
+    )

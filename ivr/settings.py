@@ -25,3 +25,8 @@ class VoicemailSettings(BaseModel):
 
     def folder(self) -> VoicemailFolder:
         return VoicemailFolder(self.pbx_dir, self.app_dir)
+
+    def longest_command_s(self) -> float:
+        """How long the IVR's `EXEC Record` may run: the longest message, its closing silence and a
+        margin (the FastAGI command timeout must not cut a message short)."""
+        return self.max_s + self.silence_s + 30.0
