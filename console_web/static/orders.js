@@ -88,7 +88,10 @@ function messages(o) {
     const box = el("div", null, { class: "voicemail", "data-call": m.call_id });
     box.append(el("span", `${m.at_local} ${m.status_label}`, { class: "muted" }));
     if (m.audio_url) {
-      box.append(el("audio", null, { controls: "", preload: "none", src: m.audio_url, "aria-label": `来电留言 ${m.at_local}` }));
+      const audio = el("audio", null, { controls: "", preload: "none", src: m.audio_url, "aria-label": `来电留言 ${m.at_local}` });
+      // The file lives on the PBX's shared folder: if it cannot be read from here, say so.
+      audio.onerror = () => audio.replaceWith(el("span", "录音文件暂时无法读取，请联系管理员", { class: "errors" }));
+      box.append(audio);
     }
     td.append(box);
   }

@@ -6,9 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 from app.main import build_app
 from app.settings import DEMO_ADMIN_PASSWORD
@@ -59,6 +63,21 @@ def _seed(app: FastAPI) -> None:
     )
 
 
+def seat_pool(browser: Browser, base: str) -> Page:
+    """Seat 1001 logged in, on its team pool's tab of the orders page."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(locale="zh-CN")
+    page.goto(base + "/")
+    page.fill("input[name=username]", "seat1001")
+    page.fill("input[name=password]", DEMO_ADMIN_PASSWORD)
+    page.click("#login button[type=submit]")
+    expect(page.locator("#who")).to_be_visible()
+    page.goto(base + "/orders")
+    page.click("#tabs button[data-scope=pool]")
+    return page
+
+
 def test_given_a_message_on_a_pool_order_when_the_seat_plays_it_then_the_recording_plays(
     vm_server: tuple[str, FastAPI],
 ) -> None:
@@ -73,15 +92,7 @@ def test_given_a_message_on_a_pool_order_when_the_seat_plays_it_then_the_recordi
             executable_path=str(CHROMIUM), args=[*ARGS, "--autoplay-policy=no-user-gesture-required"]
         )
         try:
-            page = browser.new_page(locale="zh-CN")
-            page.goto(base + "/")
-            page.fill("input[name=username]", "seat1001")
-            page.fill("input[name=password]", DEMO_ADMIN_PASSWORD)
-            page.click("#login button[type=submit]")
-            expect(page.locator("#who")).to_be_visible()
-
-            page.goto(base + "/orders")
-            page.click("#tabs button[data-scope=pool]")
+            page = seat_pool(browser, base)
             row = page.locator(f"tr[data-id='{ORDER}']")
             expect(row).to_contain_text("来电留言")
             expect(row).to_contain_text("139****7777")
@@ -95,5 +106,26 @@ def test_given_a_message_on_a_pool_order_when_the_seat_plays_it_then_the_recordi
                 "a => a.currentTime > 0.3 && Math.abs(a.duration - 1.5) < 0.05", arg=player.element_handle()
             )
             assert "13912347777" not in page.content()
+        finally:
+            browser.close()
+
+
+def test_given_a_message_whose_file_is_gone_when_played_then_the_page_says_it_cannot_be_read(
+    vm_server: tuple[str, FastAPI],
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: the browser test needs the system Chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    base, app = vm_server
+    _seed(app)
+    Path(app.state.runtime.settings.voicemail.folder().recording_for(CALL)).unlink()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = seat_pool(browser, base)
+            box = page.locator(f"tr[data-id='{ORDER}'] .voicemail[data-call='{CALL}']")
+            box.locator("audio").evaluate("a => a.load()")
+            expect(box).to_contain_text("录音文件暂时无法读取")
         finally:
             browser.close()
