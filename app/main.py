@@ -99,6 +99,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             clock=clock_,
             calendar=calendar,
             calls=runtime.call_views.get,
+            folder=settings.voicemail.folder(),
         )
         # The registry is loaded on a worker thread (after every edit too) and swapped on the loop.
         swap = on_loop(runtime.routes.use_registry)

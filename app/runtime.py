@@ -25,7 +25,6 @@ from core.call_view import CallViews
 from core.calls import CallRecord
 from core.clock import Clock, SystemClock
 from core.components import Component, ComponentSet
-from core.ivr_events import CallbackRequested, SurveyAnswered
 from core.loopwatch import LoopWatch
 from core.ports import SmsSender
 from ivr.part import IvrPart, RoutingPart
@@ -97,6 +96,7 @@ class Runtime:
             capture=lambda grammar: self.speech.capture(grammar) or self.sim.scripted,
             bus=self.bus,
             clock=self.clock,
+            voicemail=s.voicemail,
         )
         # The reconciliation with Asterisk's records.
         self.records = RecordsPart(
@@ -258,7 +258,7 @@ class Runtime:
     async def _start_ivr_outcomes(self) -> None:
         callbacks = self.callback_part.service
         handle = self.journals.guard("ivr-outcomes", IvrOutcomes(self.repos, callbacks).handle)
-        self.bus.subscribe("ivr-outcomes", handle, types=(CallbackRequested, SurveyAnswered))
+        self.bus.subscribe("ivr-outcomes", handle, types=IvrOutcomes.EVENT_TYPES)
 
     async def _start_demo_seats(self) -> None:
         self.seats.log_in_on_first_link(sid for sid, *_ in DEMO_SEATS)

@@ -17,7 +17,7 @@ from asr.settings import AsrSettings, AudioSocketSettings
 from asterisk_conf.setup import AsteriskSettings, AsteriskSetupSettings
 from console_web.settings import DEMO_SESSION_SECRET, WebSettings
 from core.errors import ConfigurationError
-from ivr.settings import AgiSettings
+from ivr.settings import AgiSettings, VoicemailSettings
 from pbx.settings import DEMO_AMI_SECRET, AmiSettings, AsteriskRecordsSettings, SeatsSettings
 from pbx.sim.demo import SimulatorSettings
 from store.settings import DatabaseSettings, JournalSettings, RedisSettings
@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
     asterisk_records: AsteriskRecordsSettings = Field(default_factory=AsteriskRecordsSettings)
     journal: JournalSettings = Field(default_factory=JournalSettings)
+    voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -40,6 +40,7 @@ MODULES: dict[str, str] = {
     "app_dial.so": "Dial: transfers, callbacks",
     "app_queue.so": "Queue, queues.conf, the queue log",
     "app_playback.so": "Playback: queue_overflow, transfer_failed",
+    "app_record.so": "Record: the after-hours message (留言), run by the IVR",
     "res_agi.so": "AGI: the FastAGI IVR and survey",
     "res_speech.so": "required by res_agi",
     "app_chanspy.so": "ChanSpy: the live-transcript tap",

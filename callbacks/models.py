@@ -31,6 +31,7 @@ class MissReason(LabelledEnum):
     IVR_REQUEST = "ivr_request", "来电人在语音导航中请求回拨"
     QUEUE_FULL = "queue_full", "队列已满"
     APPOINTMENT = "appointment", "预约回拨"  # agreed with the caller during a call, for a set time
+    VOICEMAIL = "voicemail", "来电留言"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

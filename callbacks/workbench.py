@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 from callbacks.assignment import seat_pools, serves
 from callbacks.events import CloseOutcome
@@ -27,12 +28,14 @@ from callbacks.policy import CITYWIDE_POOL_NAME, CITYWIDE_TEAM
 from callbacks.ports import WorkOrderStore
 from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy, SlaState
+from callbacks.voicemail import Voicemail, VoicemailStore
 from core.access import Principal, Role, RosterSeat, Scope, SeatList, TeamLike, TeamList
 from core.blocking import offload
 from core.call_view import CallView
 from core.clock import CHINA_TZ, Clock
 from core.errors import InvalidInput, NotFound, PbxUnavailable, PermissionDenied
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
+from core.voicemail import VoicemailFolder
 
 CLOSED_STATUSES: tuple[WorkOrderStatus, ...] = (
     WorkOrderStatus.CLOSED_REACHED,
@@ -56,6 +59,7 @@ class OrderView:
     sla: SlaState
     team_name: str
     owner_name: str
+    voicemails: tuple[Voicemail, ...] = ()  # the caller's after-hours messages (来电留言)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,8 @@ class Workbench:
         service: Callable[[], CallbackService],
         dialling: Callable[[], bool],
         calls: Callable[[CallId], CallView | None] = lambda _call_id: None,
+        voicemails: VoicemailStore | None = None,
+        folder: VoicemailFolder | None = None,
     ) -> None:
         """`service()` gives the callback service (raising `PbxUnavailable` when there is none);
         `dialling()` says whether the PBX can place a call back now."""
@@ -114,6 +120,8 @@ class Workbench:
         self._service = service
         self._dialling = dialling
         self._calls = calls  # the calls the consoles know (core.call_view.CallViews.get)
+        self._voicemails = voicemails
+        self._folder = folder or VoicemailFolder()
 
     # --- who sees what ----------------------------------------------------------------------------
 
@@ -146,7 +154,12 @@ class Workbench:
             return team.name
         return CITYWIDE_POOL_NAME if team_id == CITYWIDE_TEAM else NO_TEAM_NAME
 
-    def _view(self, order: WorkOrder, ctx: _Context | None = None) -> OrderView:
+    def _messages(self, orders: Sequence[WorkOrder]) -> Mapping[WorkOrderId, list[Voicemail]]:
+        return self._voicemails.for_orders([o.id for o in orders]) if self._voicemails and orders else {}
+
+    def _view(
+        self, order: WorkOrder, ctx: _Context | None = None, messages: Sequence[Voicemail] | None = None
+    ) -> OrderView:
         teams: Mapping[str, TeamLike] = ctx.teams if ctx else {t.id: t for t in self._teams.all()}
         seats: Mapping[str, RosterSeat] = ctx.seats if ctx else {s.id: s for s in self._seats.all()}
         owner = seats.get(order.owner_seat_id) if order.owner_seat_id else None
@@ -155,6 +168,7 @@ class Workbench:
             sla=self._sla.state_of(order, self._clock.now()),
             team_name=self._team_name(order.team_id, teams),
             owner_name=owner.name if owner else "",
+            voicemails=tuple(self._messages([order]).get(order.id, ()) if messages is None else messages),
         )
 
     # --- reads (blocking: the routes run them on a worker thread) --------------------------------
@@ -205,7 +219,8 @@ class Workbench:
             orders = [o for o in orders if self._supervises(ctx.scope, o.team_id)]
         if day is not None:
             orders = [o for o in orders if o.created_at.astimezone(CHINA_TZ).date() == day]
-        views = [self._view(o, ctx) for o in orders]
+        messages = self._messages(orders)
+        views = [self._view(o, ctx, messages.get(o.id, [])) for o in orders]
         return [v for v in views if sla is None or v.sla.value == sla]
 
     def options(self, principal: Principal) -> OrderOptions:
@@ -221,6 +236,18 @@ class Workbench:
             else [],
             close_outcomes=tuple(CloseOutcome) if supervisor else SEAT_CLOSE_OUTCOMES,
         )
+
+    def voicemail_file(self, principal: Principal, order_id: str, call_id: str) -> Path:
+        """The file of one of the order's messages, for whoever may see the order (404 otherwise,
+        and when the recording is not, or no longer, readable from here)."""
+        self._visible(principal, order_id)
+        message = self._voicemails.get(CallId(call_id)) if self._voicemails else None
+        if message is None or message.order_id != order_id:
+            raise NotFound("该工单没有这条留言", order_id=order_id, call_id=call_id)
+        path = self._folder.local(message.recording) if message.saved else None
+        if path is None or not path.is_file():
+            raise NotFound("留言录音文件不存在或无法读取", order_id=order_id, call_id=call_id)
+        return path
 
     # --- actions --------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from callbacks.workbench import Workbench
@@ -113,6 +114,17 @@ def build_orders_router() -> APIRouter:
         view = await orders_backend(request).schedule(auth.principal, form.call_id, form.at, form.note)
         await _audit(request, auth, "work_order.appointment", view.order.id, at=form.at.isoformat())
         return OrderOut.of(view)
+
+    @router.get(
+        "/api/orders/{order_id}/voicemails/{call_id}/audio",
+        response_class=FileResponse,
+        responses={200: {"content": {"audio/wav": {}}, "description": "来电留言录音（WAV）"}},
+    )
+    async def voicemail_audio(order_id: str, call_id: str, auth: User, request: Request) -> FileResponse:
+        """Streams the message's recording to whoever may see the order (Range requests too)."""
+        path = await offload(orders_backend(request).voicemail_file, auth.principal, order_id, call_id)
+        await _audit(request, auth, "work_order.voicemail_play", order_id, call_id=call_id)
+        return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
     @router.post("/api/orders/{order_id}/claim")
     async def claim(order_id: str, auth: Acting, request: Request) -> OrderOut:

@@ -8,11 +8,13 @@ enum's one Chinese `.label`.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
 from callbacks.models import WorkOrderStatus
 from callbacks.sla import SlaState
+from callbacks.voicemail import Voicemail
 from callbacks.workbench import CallbackStarted, OrderOptions, OrderView
 from console_web.views import Choice, TeamOption, from_fields
 from core.clock import CHINA_TZ
@@ -21,6 +23,32 @@ from core.privacy import mask_number
 
 def _local(value: datetime | None) -> str:
     return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+class VoicemailOut(BaseModel):
+    """One after-hours message (来电留言) of the order; `audio_url` plays it (empty: not saved)."""
+
+    call_id: str
+    at: str
+    at_local: str
+    status: str
+    status_label: str
+    saved: bool
+    audio_url: str
+
+    @classmethod
+    def of(cls, order_id: str, message: Voicemail) -> VoicemailOut:
+        return cls(
+            call_id=message.call_id,
+            at=message.at.isoformat(),
+            at_local=_local(message.at),
+            status=message.status,
+            status_label=message.status_label,
+            saved=message.saved,
+            audio_url=f"/api/orders/{quote(order_id, safe='')}/voicemails/{quote(message.call_id, safe='')}/audio"
+            if message.saved
+            else "",
+        )
 
 
 class OrderOut(BaseModel):
@@ -49,6 +77,7 @@ class OrderOut(BaseModel):
     outcome_note: str
     scheduled_for: str | None  # 预约回拨: the time agreed with the caller
     scheduled_local: str
+    voicemails: list[VoicemailOut]
 
     @classmethod
     def of(cls, view: OrderView) -> OrderOut:
@@ -66,6 +95,7 @@ class OrderOut(BaseModel):
             sla_label=view.sla.label,
             closed_local=_local(o.closed_at),
             scheduled_local=_local(o.scheduled_for),
+            voicemails=[VoicemailOut.of(o.id, m) for m in view.voicemails],
         )
 
 

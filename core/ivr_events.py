@@ -37,6 +37,7 @@ class IvrReason(enum.StrEnum):
     OFFICE_FOUND = "office_found"
     APPOINTMENT = "appointment"
     IVR_ERROR = "ivr_error"
+    VOICEMAIL = "voicemail"
 
 
 class CallbackReason(enum.StrEnum):
@@ -84,6 +85,26 @@ class CallbackRequested(_CallerEvent):
     category: str | None = None
     district_code: str | None = None
     path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoicemailLeft(_CallerEvent):
+    """After hours the caller left a message (留言): app_record's Record() run from the IVR.
+
+    `recording` is the file as Asterisk wrote it on the PBX host (`core.voicemail.VoicemailFolder`
+    says where the app reads it); `status` is Record's RECORD_STATUS (DTMF, SILENCE, TIMEOUT,
+    HANGUP: the caller hung up and what was said is kept; ERROR: nothing could be saved).
+    Published whatever happened, so the message, or the fact that it was lost, reaches a work order.
+    """
+
+    recording: str
+    status: str
+    district_code: str | None = None
+    path: tuple[str, ...] = ()
+
+    @property
+    def saved(self) -> bool:
+        return bool(self.recording) and self.status not in ("ERROR", "SKIP")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 Flow = Callable[[AgiChannel], Awaitable[None]]
 
 _HANGUP_ERRORS = frozenset({"AGIResultHangup"})
+COMMAND_TIMEOUT_S = 120.0  # the longest an AGI command may take before the session is given up
 
 
 def quote(value: str) -> str:
@@ -42,7 +43,7 @@ def quote(value: str) -> str:
 class PanoramiskAgiChannel:
     """`AgiChannel` over one panoramisk FastAGI request."""
 
-    def __init__(self, request: Any, *, command_timeout: float = 120.0) -> None:
+    def __init__(self, request: Any, *, command_timeout: float = COMMAND_TIMEOUT_S) -> None:
         self._request = request
         self._env = AgiEnvironment.from_headers(request.headers)
         self._timeout = command_timeout
@@ -170,7 +171,11 @@ class AgiServer:
     """The FastAGI listener. `start(host, port)` / `stop()` are called by the app's lifespan."""
 
     def __init__(
-        self, routes: Mapping[str, Flow], *, command_timeout: float = 120.0, env_timeout: float = 10.0
+        self,
+        routes: Mapping[str, Flow],
+        *,
+        command_timeout: float = COMMAND_TIMEOUT_S,
+        env_timeout: float = 10.0,
     ) -> None:
         self._routes = dict(routes)
         self._timeout = command_timeout

@@ -18,11 +18,12 @@ from ivr.adapters import (
     RoutingQueueRouter,
     RoutingServiceHours,
 )
-from ivr.agi_server import AgiServer
+from ivr.agi_server import COMMAND_TIMEOUT_S, AgiServer
 from ivr.menu import load_menu
 from ivr.ports import SpeechCapture, SpeechSynth
 from ivr.prompts import EspeakSpeechSynth
 from ivr.service import IvrService
+from ivr.settings import VoicemailSettings
 from ivr.survey import SurveyService
 from ivr.variables import SCRIPT_IVR, SCRIPT_SURVEY
 from routing.address import AddressResolver
@@ -64,6 +65,7 @@ def build_ivr(
     bus: EventBus,
     clock: Clock,
     capture: SpeechCapture | None = None,
+    voicemail: VoicemailSettings | None = None,
 ) -> AgiServer:
     """The FastAGI server running the IVR menu and the satisfaction survey."""
     book = load_menu()
@@ -83,6 +85,10 @@ def build_ivr(
         publisher=bus,
         clock=clock,
         audiosocket_address=audiosocket_address,
+        voicemail=voicemail,
     )
     survey = SurveyService(book, publisher=bus, clock=clock)
-    return AgiServer({SCRIPT_IVR: ivr.run, SCRIPT_SURVEY: survey.run})
+    longest = (voicemail or VoicemailSettings()).longest_command_s()
+    return AgiServer(
+        {SCRIPT_IVR: ivr.run, SCRIPT_SURVEY: survey.run}, command_timeout=max(COMMAND_TIMEOUT_S, longest)
+    )

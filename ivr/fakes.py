@@ -142,13 +142,19 @@ class Hangup:
 
     style: str = "result"
     at: str | None = None
-    """Only during this prompt (a STREAM FILE / GET DATA file name); None: the next one."""
+    """Only during this prompt (a STREAM FILE / GET DATA file name, or `record`: during Record());
+    None: the next one."""
 
     def applies(self, prompt: str) -> bool:
         return self.at is None or self.at == prompt
 
 
-Input = Key | Silence | Hangup
+@dataclass(frozen=True, slots=True)
+class RecordFails:
+    """Record() cannot write the file (a full disk, a missing folder): RECORD_STATUS=ERROR."""
+
+
+Input = Key | Silence | Hangup | RecordFails
 
 DEAD = "511 Command Not Permitted on a dead channel or intercept routine"
 
@@ -170,6 +176,7 @@ class FakeAsterisk:
         self.variables = dict(caller.variables)
         self.hung_up = False
         self.prompts_played: list[str] = []
+        self.recordings: list[str] = []  # the arguments of each EXEC Record
 
     @property
     def commands(self) -> list[str]:
@@ -237,6 +244,8 @@ class FakeAsterisk:
             if isinstance(nxt, Key):
                 return [f"200 result={nxt.digits}"]
             return ["200 result= (timeout)"]
+        if words[:2] == ["EXEC", "Record"]:
+            return self._record(words[2] if len(words) > 2 else "")
         if words[:1] == ["EXEC"]:
             if words[1:2] != ["AudioSocket"]:
                 return ["200 result=0"]
@@ -256,6 +265,20 @@ class FakeAsterisk:
         if words[:1] == ["VERBOSE"]:
             return ["200 result=1"]
         return ["510 Invalid or unknown command"]
+
+    def _record(self, args: str) -> list[str]:
+        """app_record: `#` (or the `t` option's `*`) ends it with DTMF, no key with SILENCE (the caller
+        stops talking), a hangup with HANGUP (Record returns -1), a failure with ERROR."""
+        self.recordings.append(args)
+        nxt = self._next_input()
+        if isinstance(nxt, Hangup):
+            self.variables["RECORD_STATUS"] = "HANGUP"
+            return self._hangup(nxt)
+        if isinstance(nxt, RecordFails):
+            self.variables["RECORD_STATUS"] = "ERROR"
+            return ["200 result=-1"]
+        self.variables["RECORD_STATUS"] = "DTMF" if isinstance(nxt, Key) else "SILENCE"
+        return ["200 result=0"]
 
 
 class InMemoryAgiRequest:

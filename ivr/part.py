@@ -19,7 +19,7 @@ from core.ports import LiveCalls
 from ivr.agi_server import AgiServer
 from ivr.assembly import Routing, build_ivr, build_routing
 from ivr.ports import SpeechCapture
-from ivr.settings import AgiSettings
+from ivr.settings import AgiSettings, VoicemailSettings
 from routing.calendar import load_holidays
 from routing.hours_text import service_hours_text
 from routing.offices import OfficeRegistry
@@ -71,6 +71,7 @@ class IvrPart:
     capture: Callable[[Sequence[str]], SpeechCapture | None]
     bus: EventBus
     clock: Clock
+    voicemail: VoicemailSettings | None = None
     server: AgiServer | None = field(default=None, init=False)
 
     async def start(self) -> None:
@@ -84,6 +85,7 @@ class IvrPart:
             bus=self.bus,
             clock=self.clock,
             capture=self.capture(routing.grammar),
+            voicemail=self.voicemail,
         )
         await self.server.start(self.settings.host, self.settings.port)
 

@@ -31,6 +31,8 @@ from routing.queues import QueueRules, load_queue_rules
 log = logging.getLogger(__name__)
 
 MANIFEST = "prompts.json"
+TONES: dict[str, tuple[str, ...]] = {"beep": ("synth", "0.6", "sine", "1000")}
+"""Prompts that are tones, not texts (sox `synth` effects): the beep before a message (留言)."""
 VOICE = "cmn"
 SPEED_WPM = 150
 
@@ -82,6 +84,13 @@ def synthesize(
         os.replace(cooked, out)
 
 
+def _tone(out: Path, effect: tuple[str, ...], sox: str) -> None:
+    cmd = [sox, "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(out), *effect]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise PromptBuildError(f"sox 生成提示音失败：{done.stderr.strip()}", tone=out.stem)
+
+
 def prompt_texts(book: MenuBook, rules: QueueRules | None = None) -> dict[str, str]:
     """The prompts as spoken: {service_hours} from the routing rules the IVR decides by
     (routing/queue_rules.toml [city_hours] on the calendar's working days)."""
@@ -126,6 +135,13 @@ def build_prompts(
                 continue
         synthesize(text, target, voice=voice, espeak=espeak, sox=sox)
         manifest[name] = {"source": source, "wav": _sha(target), "text": text}
+        built.append(name)
+    for name, effect in TONES.items():
+        target = out_dir / f"{name}.wav"
+        if target.exists():
+            unchanged.append(name)
+            continue
+        _tone(target, effect, _tools(espeak, sox)[1])
         built.append(name)
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     if kept:

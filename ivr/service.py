@@ -26,8 +26,9 @@ from core.ivr_events import (
     IvrOutcome,
     IvrReason,
     IvrRouted,
+    VoicemailLeft,
 )
-from ivr.errors import CallerHungUp
+from ivr.errors import AgiError, CallerHungUp
 from ivr.menu import MAIN_MENU, Action, MenuBook
 from ivr.ports import (
     AddressLookup,
@@ -38,12 +39,14 @@ from ivr.ports import (
     SpeechCapture,
     SpeechSynth,
 )
+from ivr.settings import VoicemailSettings
 from ivr.variables import LINKEDID, ChannelVar
 from routing.nearest import AddressCandidate
 
 log = logging.getLogger(__name__)
 
 ALL_DIGITS = "0123456789*#"
+BEEP = "beep"  # a tone, not a text: `ivr.prompts.TONES`
 
 
 @dataclass
@@ -104,6 +107,7 @@ class IvrService:
         publisher: EventPublisher,
         clock: Clock,
         audiosocket_address: str = "127.0.0.1:9092",
+        voicemail: VoicemailSettings | None = None,
     ) -> None:
         self._book = book
         self._cfg = book.settings
@@ -116,6 +120,7 @@ class IvrService:
         self._publisher = publisher
         self._clock = clock
         self._audiosocket = audiosocket_address
+        self._voicemail = voicemail or VoicemailSettings()
 
     async def run(self, ch: AgiChannel) -> None:
         s = _Session(call_id=CallId(ch.env.uniqueid), caller=ch.env.callerid, started=self._clock.now())
@@ -199,6 +204,9 @@ class IvrService:
         if key == "1":
             s.chose("after_hours:1", "预约回拨")
             return await self._callback(ch, s, CallbackReason.AFTER_HOURS, None, None)
+        if key == "2":
+            s.chose("after_hours:2", "留言")
+            return await self._leave_message(ch, s)
         queue = self._cfg.after_hours_queue
         return _Decision(IvrOutcome.QUEUE, IvrReason.AFTER_HOURS, "非工作时间，进入值班队列", queue, None)
 
@@ -220,6 +228,42 @@ class IvrService:
         await ch.stream_file(self._p("callback_done"))
         why = "非工作时间预约回拨" if reason is CallbackReason.AFTER_HOURS else "等待时间过长，预约回拨"
         return _Decision(IvrOutcome.CALLBACK, IvrReason(reason.value), why, queue, category)
+
+    async def _leave_message(self, ch: AgiChannel, s: _Session) -> _Decision:
+        """Prompt, beep, then app_record's Record() into the voicemail folder: `#` or silence ends
+        it, and so does hanging up (option k keeps what was said). Whatever happens, the message
+        (or the fact that it could not be saved) is published before the caller can be lost."""
+        vm = self._voicemail
+        s.where = "voicemail"
+        await ch.stream_file(self._p("voicemail_ask"))
+        await ch.stream_file(self._p(BEEP))
+        recording = vm.folder().recording_for(s.call_id)
+        try:
+            # q: the beep is ours (above); k: keep the file when the caller hangs up.
+            code = await ch.exec("Record", f"{recording},{vm.silence_s},{vm.max_s},qk")
+            status = await ch.get_variable("RECORD_STATUS") or ("ERROR" if code < 0 else "")
+        except CallerHungUp:
+            await self._message_left(s, recording, "HANGUP")
+            raise
+        except AgiError:
+            log.exception("Record() failed for call %s", s.call_id)
+            status = "ERROR"
+        left = await self._message_left(s, recording, status or "ERROR")
+        s.where = "voicemail_done"
+        await ch.stream_file(self._p("voicemail_done" if left.saved else "voicemail_failed"))
+        why = "非工作时间留言" if left.saved else "非工作时间留言（未能保存）"
+        return _Decision(IvrOutcome.CALLBACK, IvrReason.VOICEMAIL, why)
+
+    async def _message_left(self, s: _Session, recording: str, status: str) -> VoicemailLeft:
+        event = VoicemailLeft(
+            **s.about(self._clock.now()),
+            recording=recording if status != "ERROR" else "",
+            status=status,
+            district_code=s.district,
+            path=tuple(s.path),
+        )
+        await self._publisher.publish(event)
+        return event
 
     async def _address(self, ch: AgiChannel, s: _Session) -> _Decision:
         reason = IvrReason.ADDRESS_NOT_RECOGNISED

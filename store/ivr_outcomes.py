@@ -1,4 +1,5 @@
-"""`IvrOutcomes`: the IVR's callback requests become work orders; survey answers are stored."""
+"""`IvrOutcomes`: the IVR's callback requests and after-hours messages become work orders; survey
+answers are stored."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import logging
 
 from callbacks.models import MissReason
 from callbacks.service import CallbackService
+from callbacks.voicemail import VoicemailInbox
 from core.blocking import offload
 from core.events import DomainEvent
 from core.ids import TeamId
-from core.ivr_events import CallbackReason, CallbackRequested, SurveyAnswered, SurveyRating
+from core.ivr_events import CallbackReason, CallbackRequested, SurveyAnswered, SurveyRating, VoicemailLeft
 from stats.models import Satisfaction, SurveyAnswer
 from store.repositories import Repositories
 
@@ -24,6 +26,8 @@ _RATING = {
 
 class IvrOutcomes:
     """Bus subscriber: IVR callback requests become work orders; survey answers are stored."""
+
+    EVENT_TYPES: tuple[type[DomainEvent], ...] = (CallbackRequested, SurveyAnswered, VoicemailLeft)
 
     def __init__(self, repos: Repositories, callbacks: CallbackService | None) -> None:
         self._repos = repos
@@ -47,6 +51,8 @@ class IvrOutcomes:
                 queue=event.queue,
                 category=event.category,
             )
+        elif isinstance(event, VoicemailLeft) and self._callbacks is not None:
+            await VoicemailInbox(self._callbacks, self._repos.voicemails).handle(event)
         elif isinstance(event, SurveyAnswered):
             answer = SurveyAnswer(
                 call_id=event.call_id, seat_id=event.seat_id or None, score=_RATING[event.rating], at=event.at

@@ -394,3 +394,16 @@ class ServicePolicyRow(Base):
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class VoicemailRow(Base):
+    """An after-hours message (来电留言): the recording as Asterisk wrote it, once per call, and the
+    work order it fed (none when no order was due, e.g. a hidden number)."""
+
+    __tablename__ = "voicemails"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    caller_number: Mapped[str] = mapped_column(String(40))
+    recording: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]

@@ -53,6 +53,7 @@ from store.models import (
     WorkOrderRow,
 )
 from store.rows import Repo, RowMapper, as_tuple, assign, optional, or_default, require, row_values
+from store.voicemails import VoicemailRepository
 
 # --- calls and their trail -------------------------------------------------------------------
 
@@ -465,5 +466,6 @@ class Repositories:
         self.work_orders = WorkOrderRepository(db)
         self.transcripts = TranscriptRepository(db)
         self.surveys = SurveyRepository(db)
+        self.voicemails = VoicemailRepository(db)
         self.audit = AuditRepository(db)
         self.offices = OfficeRepository(db)

@@ -21,6 +21,7 @@ from core.clock import Clock
 from core.errors import PbxUnavailable
 from core.ids import CallId
 from core.ports import CallControl
+from core.voicemail import VoicemailFolder
 from routing.calendar import HolidayCalendar
 from seats.board import SeatBoard
 from seats.models import Seat, Team
@@ -66,6 +67,7 @@ def workbench(
     clock: Clock,
     calendar: HolidayCalendar,
     calls: Callable[[CallId], CallView | None] = lambda _call_id: None,
+    folder: VoicemailFolder | None = None,
 ) -> Workbench:
     """The work-order pages over the running callback service (`live()`). Without the AMI link there
     is none: orders are then claimed, assigned, released and closed through one of our own over
@@ -93,6 +95,8 @@ def workbench(
         service=service,
         dialling=dialling,
         calls=calls,
+        voicemails=repos.voicemails,
+        folder=folder,
     )
 
 

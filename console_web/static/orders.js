@@ -78,7 +78,26 @@ function paint(o, tr) {
   const sla = el("td", o.open ? o.sla_label : `已结案（${o.sla_label}）`, { class: `sla-${o.sla}` });
   const n = el("td", o.attempts);
   const act = el("td"); act.append(...actions(o));
-  tr.replaceChildren(...tds, sla, n, act);
+  tr.replaceChildren(...tds, sla, n, messages(o), act);
+}
+
+// The caller's after-hours messages (来电留言): a player streaming the recording (the server checks
+// the order's scope), or why there is nothing to play.
+function messages(o) {
+  const td = el("td", null, { class: "voicemails" });
+  for (const m of o.voicemails || []) {
+    const box = el("div", null, { class: "voicemail", "data-call": m.call_id });
+    box.append(el("span", `${m.at_local} ${m.status_label}`, { class: "muted" }));
+    if (m.audio_url) {
+      const audio = el("audio", null, { controls: "", preload: "none", src: m.audio_url, "aria-label": `来电留言 ${m.at_local}` });
+      // The file lives on the PBX's shared folder: if it cannot be read from here, say so.
+      audio.onerror = () => audio.replaceWith(el("span", "录音文件暂时无法读取，请联系管理员", { class: "errors" }));
+      box.append(audio);
+    }
+    td.append(box);
+  }
+  if (!td.childElementCount) td.textContent = "—";
+  return td;
 }
 
 function slaLabel(value) { return (options.sla.find((x) => x.value === value) || { label: value }).label; }

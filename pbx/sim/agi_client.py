@@ -3,7 +3,8 @@
 Opens a real TCP connection to the IVR's FastAGI server, sends the `agi_*` environment block the
 way Asterisk 22 does (shared/asterisk-traces/fastagi_sessions.json), then executes each command
 line the server sends and answers like res_agi (`200 result=1 (value)`, `510 Invalid or unknown
-command`; `EXEC AudioSocket` streams the caller's spoken address, see `_Session._audiosocket`).
+command`; `EXEC AudioSocket` streams the caller's spoken address, see `_Session._audiosocket`;
+`EXEC Record` records the caller's message, see `pbx.sim.record`).
 Every command is published on the AMI as AGIExecStart / AGIExecEnd with a CommandId,
 and `SET VARIABLE` emits a VarSet between them (trace 02).
 
@@ -19,6 +20,7 @@ import math
 from typing import TYPE_CHECKING
 
 from pbx.sim.audiosocket_client import AudioSocketLink, parse_target
+from pbx.sim.record import run_record
 from pbx.sim.voice import once_then_silence
 
 if TYPE_CHECKING:
@@ -161,6 +163,8 @@ class _Session:
             return (f"200 result={digits}" if digits else "200 result= (timeout)"), False
         if head == "EXEC" and len(args) >= 2 and args[1].lower() == "audiosocket":
             return await self._audiosocket(args[2] if len(args) > 2 else ""), False
+        if head == "EXEC" and len(args) >= 2 and args[1].lower() == "record":
+            return await run_record(self.pbx, self.ch, args[2] if len(args) > 2 else "", self.dtmf), False
         if head == "EXEC" or head == "SET" or head == "SAY" or head == "DATABASE":
             return "200 result=0", False
         return "510 Invalid or unknown command", False

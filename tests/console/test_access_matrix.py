@@ -36,7 +36,7 @@ from core.events import _REGISTRY, ComponentStatusChanged, DomainEvent
 from core.ids import CallId, SeatId, TeamId, UserId
 from seats.models import User
 from seats.schedule import Shift
-from tests.console.test_orders_api import add_order
+from tests.console.test_orders_api import add_order, add_voicemail
 from tests.support.app import TEST_BASE_URL, build_test_app, login
 
 # --- roles -----------------------------------------------------------------------------------------
@@ -95,6 +95,7 @@ def _seed(app: FastAPI) -> Seeded:
         )
     for oid, team, number in ((A_ORDER, A_TEAM, "13900001111"), (B_ORDER, B_TEAM, "13900002222")):
         add_order(rt, oid, team, number=number, created_ago=timedelta(minutes=10), due_in=timedelta(days=60))
+        add_voicemail(rt, oid)
     day = (now + timedelta(days=40)).date()  # next month's plan: nothing of today's depends on it
     shifts = app.state.schedule_backend.shifts
     ids = [
@@ -141,6 +142,7 @@ class Probe:
 
 
 CSV = "text/csv"
+VOICEMAIL_AUDIO = "/api/orders/{order_id}/voicemails/{call_id}/audio"
 P = Probe
 # Ordered: a probe that changes state comes after those that read it; logout last.
 # fmt: off
@@ -207,6 +209,8 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/orders", f"/api/orders?scope=all&team={B_TEAM}", "401 403 403 403 ok ok"),
     P("GET", "/api/orders/options", "/api/orders/options", "401 ok ok ok ok ok"),
     P("POST", "/api/orders/appointments", "/api/orders/appointments", "401 404 403 403 403 403", json={"call_id": A_CALL, "at": "2026-12-07T10:30:00+08:00"}),
+    P("GET", VOICEMAIL_AUDIO, f"/api/orders/{A_ORDER}/voicemails/call-{A_ORDER}/audio", "401 ok ok ok ok ok"),
+    P("GET", VOICEMAIL_AUDIO, f"/api/orders/{B_ORDER}/voicemails/call-{B_ORDER}/audio", "401 404 404 404 ok ok"),
     P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{A_ORDER}/claim", "401 ok 403 403 403 403"),
     P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{B_ORDER}/claim", "401 404 403 403 403 403"),
     P("POST", "/api/orders/{order_id}/callback", f"/api/orders/{A_ORDER}/callback", "401 down 403 403 403 403"),
@@ -356,6 +360,7 @@ PUSHED: dict[str, frozenset[str]] = {
     # core.ivr_events
     "IvrRouted": DISTRICT_KEYED,
     "CallbackRequested": DISTRICT_KEYED,
+    "VoicemailLeft": DISTRICT_KEYED,
     "AppointmentRequested": DISTRICT_KEYED,
     "SurveyAnswered": SEAT_KEYED,
     "IvrAbandoned": CITYWIDE,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import math
+import struct
+import wave
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +18,7 @@ from app.main import build_app
 from app.runtime import Runtime
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from callbacks.policy import CITYWIDE_TEAM
+from callbacks.voicemail import UNSAVED_NOTE, Voicemail
 from core.calls import CallRecord, CallStatus
 from core.clock import ManualClock
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
@@ -103,6 +108,39 @@ def add_order(
         ),
         order,
     )
+
+
+def add_voicemail(rt: Runtime, oid: str, *, status: str = "DTMF", saved: bool = True) -> str:
+    """A message (来电留言) left on order `oid`'s call, its recording written where Asterisk would
+    (a second of 8 kHz tone); returns the call id."""
+    call = f"call-{oid}"
+    recording = rt.settings.voicemail.folder().recording_for(call) if saved else ""
+    if saved:
+        write_tone(Path(recording))
+    rt.repos.voicemails.record(
+        Voicemail(
+            call_id=CallId(call),
+            order_id=WorkOrderId(oid),
+            caller_number="13900001111",
+            recording=recording,
+            status=status,
+            at=NOW - timedelta(minutes=3),
+        )
+    )
+    return call
+
+
+def write_tone(path: Path, seconds: float = 1.0) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / 8000)))
+        for n in range(int(8000 * seconds))
+    )
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(frames)
 
 
 def seed_orders(rt: Runtime) -> None:
@@ -371,3 +409,60 @@ def test_given_orders_when_listed_then_each_shows_its_readable_number_and_can_be
         "/api/orders?scope=all&order_no=20261125-0002"
     )  # Pudong's: not the Jing'an supervisor's
     assert r.status_code == 200 and r.json()["orders"] == []
+
+
+def test_given_a_message_on_an_order_when_a_seat_of_the_team_lists_and_plays_it_then_it_streams_audited(
+    orders_client: TestClient,
+) -> None:
+    rt = runtime_of(orders_client)
+    seed_orders(rt)
+    call = add_voicemail(rt, "wo-ja-fresh", status="HANGUP")
+    login(orders_client, "seat1001")
+
+    [order] = [
+        o for o in orders_client.get("/api/orders?scope=pool").json()["orders"] if o["id"] == "wo-ja-fresh"
+    ]
+    [message] = order["voicemails"]
+    assert message["call_id"] == call and message["saved"] is True
+    assert message["status_label"] == "来电人挂机，已保存挂机前的留言"
+    assert message["audio_url"] == f"/api/orders/wo-ja-fresh/voicemails/{call}/audio"
+    r = orders_client.get(message["audio_url"])
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+    with wave.open(io.BytesIO(r.content)) as w:
+        assert (w.getframerate(), w.getnframes()) == (8000, 8000)
+    ranged = orders_client.get(message["audio_url"], headers={"Range": "bytes=0-99"})
+    assert ranged.status_code == 206 and len(ranged.content) == 100
+    actions = [e.action for e in rt.repos.audit.recent() if e.target == "wo-ja-fresh"]
+    assert "work_order.voicemail_play" in actions
+
+
+def test_given_a_message_when_asked_by_another_order_or_out_of_scope_or_lost_then_404(
+    orders_client: TestClient,
+) -> None:
+    rt = runtime_of(orders_client)
+    seed_orders(rt)
+    call = add_voicemail(rt, "wo-pd-late")
+    login(orders_client, "seat1001")  # 静安: 浦东's order is not its own
+    assert orders_client.get(f"/api/orders/wo-pd-late/voicemails/{call}/audio").status_code == 404
+    login(orders_client, "banzhang", clear_cookies=True)
+    assert orders_client.get(f"/api/orders/wo-pd-late/voicemails/{call}/audio").status_code == 200
+    assert orders_client.get(f"/api/orders/wo-ja-late/voicemails/{call}/audio").status_code == 404
+    Path(rt.settings.voicemail.folder().recording_for(call)).unlink()
+    r = orders_client.get(f"/api/orders/wo-pd-late/voicemails/{call}/audio")
+    assert r.status_code == 404 and "留言录音文件不存在" in r.text
+
+
+def test_given_a_message_that_could_not_be_saved_when_listed_then_the_order_says_so_and_nothing_plays(
+    orders_client: TestClient,
+) -> None:
+    rt = runtime_of(orders_client)
+    seed_orders(rt)
+    call = add_voicemail(rt, "wo-ja-late", status="ERROR", saved=False)
+    login(orders_client, "jingan")
+
+    [order] = [
+        o for o in orders_client.get("/api/orders?scope=all").json()["orders"] if o["id"] == "wo-ja-late"
+    ]
+    [message] = order["voicemails"]
+    assert (message["saved"], message["audio_url"], message["status_label"]) == (False, "", UNSAVED_NOTE)
+    assert orders_client.get(f"/api/orders/wo-ja-late/voicemails/{call}/audio").status_code == 404

@@ -11,8 +11,9 @@ from core.ivr_events import (
     IvrOutcome,
     IvrReason,
     IvrRouted,
+    VoicemailLeft,
 )
-from ivr.fakes import Hangup, Key, Silence
+from ivr.fakes import Hangup, Key, RecordFails, Silence
 from ivr.ports import WaitEstimate
 
 CONSULT = [
@@ -255,3 +256,49 @@ async def test_given_typical_call_when_routed_then_agi_command_sequence_is_as_do
         'SET VARIABLE HOTLINE_IVR_PATH "main:1/consult:2"',
         'SET VARIABLE HOTLINE_CALLBACK ""',
     ]
+
+
+# -- after hours: a message (留言) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("ends", "status"), [(Key("#"), "DTMF"), (Silence(), "SILENCE")])
+async def test_given_after_hours_when_caller_presses_2_then_message_recorded_after_a_beep(rig, ends, status):
+    rig.hours.open = False
+
+    asterisk = await rig.call([Key("2"), ends])
+
+    assert asterisk.prompts_played[-3:-1] == ["hotline/voicemail_ask", "hotline/beep"]
+    assert asterisk.prompts_played[-1] == "hotline/voicemail_done"
+    (args,) = asterisk.recordings
+    assert args == "/var/spool/asterisk/hotline-voicemail/1795299094.0.wav,5,120,qk"
+    (message,) = rig.events(VoicemailLeft)
+    assert message.recording == "/var/spool/asterisk/hotline-voicemail/1795299094.0.wav"
+    assert (message.status, message.saved, message.caller_number) == (status, True, "caller1")
+    assert message.path == ("after_hours:2",)
+    routed = rig.events(IvrRouted)[0]
+    assert (routed.outcome, routed.reason) == (IvrOutcome.CALLBACK, IvrReason.VOICEMAIL)
+    assert asterisk.variables["HOTLINE_NEXT"] == "callback"
+    assert rig.events(CallbackRequested) == []
+
+
+@pytest.mark.parametrize("style", ["result", "line", "dead"])
+async def test_given_a_message_when_caller_hangs_up_while_recording_then_what_was_said_is_kept(rig, style):
+    rig.hours.open = False
+
+    await rig.call([Key("2"), Hangup(style, at="record")])
+
+    (message,) = rig.events(VoicemailLeft)
+    assert (message.status, message.saved) == ("HANGUP", True)
+    assert message.recording.endswith("/1795299094.0.wav")
+    assert rig.events(IvrAbandoned)[0].where == "voicemail"
+
+
+async def test_given_a_message_when_record_fails_then_the_caller_is_told_and_it_is_published_unsaved(rig):
+    rig.hours.open = False
+
+    asterisk = await rig.call([Key("2"), RecordFails()])
+
+    (message,) = rig.events(VoicemailLeft)
+    assert (message.status, message.saved, message.recording) == ("ERROR", False, "")
+    assert asterisk.prompts_played[-1] == "hotline/voicemail_failed"
+    assert rig.events(IvrRouted)[0].why == "非工作时间留言（未能保存）"

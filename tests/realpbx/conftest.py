@@ -25,7 +25,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from realpbx_app import Hotline, WorkingMorningClock, asterisk_binary, seed, settings_for
+from realpbx_app import Hotline, WorkingEveningClock, WorkingMorningClock, asterisk_binary, seed, settings_for
 from realpbx_asterisk import Ports, RealAsterisk
 from realpbx_link import AmiLink
 from realpbx_phones import SipPhone
@@ -47,7 +47,16 @@ async def pbx(tmp_path: Path) -> AsyncIterator[RealAsterisk]:
 
 
 @pytest.fixture
-async def hotline(pbx: RealAsterisk, tmp_path: Path) -> AsyncIterator[Hotline]:
+def hotline_clock(request: pytest.FixtureRequest) -> WorkingMorningClock:
+    """A working-day morning; `@pytest.mark.parametrize("hotline_clock", ["evening"], indirect=True)`
+    gives that day's 22:00 (after hours) instead."""
+    return WorkingEveningClock() if getattr(request, "param", "") == "evening" else WorkingMorningClock()
+
+
+@pytest.fixture
+async def hotline(
+    pbx: RealAsterisk, tmp_path: Path, hotline_clock: WorkingMorningClock
+) -> AsyncIterator[Hotline]:
     db_url = f"sqlite:///{tmp_path / 'hotline.db'}"
     app = None
     db = None
@@ -56,7 +65,7 @@ async def hotline(pbx: RealAsterisk, tmp_path: Path) -> AsyncIterator[Hotline]:
     await link.start()
     try:
         await asyncio.to_thread(seed, db_url)
-        app = build_app(settings_for(db_url, pbx, link.port), clock=WorkingMorningClock())
+        app = build_app(settings_for(db_url, pbx, link.port), clock=hotline_clock)
         async with app.router.lifespan_context(app):
             runtime = app.state.runtime
             resynced = asyncio.Event()

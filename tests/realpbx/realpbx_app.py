@@ -71,6 +71,15 @@ class WorkingMorningClock:
         return datetime.now(UTC) + self._offset
 
 
+class WorkingEveningClock(WorkingMorningClock):
+    """The real clock moved to a working day's 22:00 in Shanghai: after hours."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        morning = self.now().astimezone(CHINA_TZ)
+        self._offset += datetime.combine(morning.date(), time(22, 0), tzinfo=CHINA_TZ) - morning
+
+
 @dataclass
 class Hotline:
     pbx: RealAsterisk
@@ -186,6 +195,7 @@ def settings_for(db_url: str, pbx: RealAsterisk, ami_port: int) -> Settings:
         seats={"wrap_up_s": 1.0},
         # No tick: no automatic assignment or retry interferes with a test's own steps.
         callbacks={"tick_s": 3600.0},
+        voicemail={"pbx_dir": str(pbx.voicemail_dir)},
     )
 
 

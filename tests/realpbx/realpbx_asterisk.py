@@ -31,6 +31,7 @@ from pathlib import Path
 from asterisk_conf.render import AsteriskConfValues, Seat, Trunk, render_asterisk_conf
 from core import dialplan
 from ivr.menu import load_menu
+from ivr.prompts import TONES
 from tests.support.net import free_port
 
 ASTERISK_ENV = "HOTLINE_TEST_ASTERISK"
@@ -190,7 +191,7 @@ def write_prompts(data: Path, prompt_base: str) -> None:
     """Silence for every prompt the IVR can play (`<astdatadir>/sounds/<prompt_base>`), and as
     the hold audio of musiconhold.conf's class (`<astdatadir>/moh`)."""
     book = load_menu()
-    for name in {*book.prompts, "office_found"}:
+    for name in {*book.prompts, *TONES, "office_found"}:
         write_silence(data / "sounds" / prompt_base / f"{name}.wav")
     write_silence(data / "moh" / "silence.wav")
 
@@ -219,6 +220,11 @@ class RealAsterisk:
     def log_dir(self) -> Path:
         """astlogdir of the rendered asterisk.conf: full, queue_log, cdr-csv/Master.csv."""
         return self.root / "var" / "log" / "asterisk"
+
+    @property
+    def voicemail_dir(self) -> Path:
+        """Where this Asterisk records after-hours messages (the app reads it on the same host)."""
+        return self.root / "var" / "spool" / "asterisk" / "hotline-voicemail"
 
     @property
     def queue_log_file(self) -> Path:

@@ -15,12 +15,17 @@ import itertools
 import math
 import re
 import socket
+import struct
+import wave
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from realpbx_app import Hotline, until
 from realpbx_asterisk import CALLER, CARRIER_USER, RealAsterisk
 from realpbx_phones import CallState, DtmfCall, wait_state
+from realpbx_trace import AmiRecorder
+from sqlalchemy import select
 
 from asterisk_conf import render
 from callbacks.events import AttemptOutcome, CallbackAttemptFinished
@@ -32,6 +37,7 @@ from pbx.reconcile import CDR, QUEUE_LOG, CallFromRecords, ReconcileReport, summ
 from pbx.record_files import RecordFile
 from pbx.records import parse_cdr, parse_queue_log
 from seats.state import SeatStatus
+from store.models import VoicemailRow
 
 pytestmark = [
     pytest.mark.slow,
@@ -553,3 +559,94 @@ async def test_seat_mute_silences_the_seat_for_the_caller_until_unmuted(hotline:
     await hang_up(call)
     await until(h.all_ended, 20, "the call to be recorded as ended")
     assert [r.status for r in h.calls()] == [CallStatus.ANSWERED]
+
+
+def recorded_tone(path: Path) -> tuple[float, float | None]:
+    """(seconds, tone frequency) of a WAV Record() wrote (8 kHz 16-bit mono)."""
+    with wave.open(str(path)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+        frames = w.readframes(w.getnframes())
+        seconds = w.getnframes() / 8000
+    samples = struct.unpack(f"<{len(frames) // 2}h", frames)
+    return seconds, tone_hz(bytes(max(1, min(255, 128 + (s >> 8))) for s in samples))
+
+
+async def leave_message(h: Hotline, tmp_path: Path) -> tuple[DtmfCall, AmiRecorder]:
+    """After hours the citizen presses 2 (留言) and, after the prompt and the beep, speaks a
+    440 Hz tone; the manager's events are recorded meanwhile."""
+    recorder = AmiRecorder(h.pbx.ports.ami, "hotline", h.pbx.ami_secret, tmp_path / "voicemail.ami")
+    await recorder.start()
+    call = await call_through_ivr(h, ("2",))
+    await asyncio.sleep(2.0)  # voicemail_ask and the beep: half a second each here
+    await asyncio.to_thread(call.write_audio, pcm_tone(440.0, 3.0))
+    await asyncio.sleep(3.5)
+    return call, recorder
+
+
+def record_steps(events: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """What Asterisk reported of Record() on the caller's channel, in order."""
+    out: list[tuple[str, str]] = []
+    for e in events:
+        if e.get("Event") in ("AGIExecStart", "AGIExecEnd") and e.get("Command", "").startswith(
+            "EXEC Record"
+        ):
+            out.append((e["Event"], e.get("Result", "")))
+        elif e.get("Event") == "VarSet" and e.get("Variable") in ("RECORDED_FILE", "RECORD_STATUS"):
+            out.append((e["Variable"], e["Value"]))
+    return out
+
+
+def voicemails(h: Hotline) -> list[VoicemailRow]:
+    with h.db.session() as s:
+        return list(s.scalars(select(VoicemailRow)))
+
+
+async def the_message(h: Hotline) -> VoicemailRow:
+    """The one message kept, once the IVR's VoicemailLeft has reached the store."""
+    await until(lambda: bool(voicemails(h)), 10, "the message to reach a work order")
+    (message,) = voicemails(h)
+    return message
+
+
+@pytest.mark.parametrize("hotline_clock", ["evening"], indirect=True)
+async def test_after_hours_message_is_recorded_and_becomes_a_voicemail_work_order(
+    hotline: Hotline, tmp_path: Path
+) -> None:
+    # Issue 14: 留言. The caller ends the message with #; the recording is on disk with the tone.
+    h = hotline
+    call, recorder = await leave_message(h, tmp_path)
+    call.press("#")
+    await asyncio.to_thread(call.wait_keys_sent)
+    await asyncio.to_thread(wait_state, call, CallState.ENDED, 15, "the IVR to say goodbye and hang up")
+    message = await the_message(h)
+    (order,) = h.work_orders()
+    assert (order.reason, order.team_id, order.id) == ("voicemail", "team-citywide", message.order_id)
+    assert message.status == "DTMF" and message.caller_number == CALLER
+    assert message.recording == str(h.pbx.voicemail_dir / f"{message.call_id}.wav")
+    seconds, hz = recorded_tone(Path(message.recording))
+    assert 2.5 <= seconds <= 5.0, seconds
+    assert hz is not None and 400 <= hz <= 480, hz
+    await until(h.all_ended, 10, "the call to be recorded as ended")
+    assert [(r.id, r.status) for r in h.calls()] == [(message.call_id, CallStatus.ENDED)]
+    steps = record_steps(await recorder.stop("voicemail_dtmf"))
+    assert steps == [
+        ("AGIExecStart", ""),
+        ("RECORDED_FILE", message.recording.removesuffix(".wav")),
+        ("RECORD_STATUS", "DTMF"),
+        ("AGIExecEnd", "Success"),
+    ], steps
+
+
+@pytest.mark.parametrize("hotline_clock", ["evening"], indirect=True)
+async def test_caller_hanging_up_while_recording_still_leaves_the_message(
+    hotline: Hotline, tmp_path: Path
+) -> None:
+    h = hotline
+    call, recorder = await leave_message(h, tmp_path)
+    await hang_up(call)
+    message = await the_message(h)
+    assert message.status == "HANGUP" and len(h.work_orders()) == 1
+    seconds, hz = recorded_tone(Path(message.recording))
+    assert seconds >= 2.5 and hz is not None and 400 <= hz <= 480, (seconds, hz)
+    steps = record_steps(await recorder.stop("voicemail_hangup"))
+    assert [s for s in steps if s[0] == "RECORD_STATUS"] == [("RECORD_STATUS", "HANGUP")], steps

@@ -45,6 +45,7 @@ def demo_test_settings(tmp_path: Path, db_name: str = "test.db", **overrides: An
         "ami": {"enabled": False},
         "agi": {"port": 0},
         "audiosocket": {"enabled": False},
+        "voicemail": {"pbx_dir": str(tmp_path / "voicemail")},
     }
     base.update(overrides)
     return demo_settings(**base)
