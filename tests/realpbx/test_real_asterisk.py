@@ -553,3 +553,61 @@ async def test_seat_mute_silences_the_seat_for_the_caller_until_unmuted(hotline:
     await hang_up(call)
     await until(h.all_ended, 20, "the call to be recorded as ended")
     assert [r.status for r in h.calls()] == [CallStatus.ANSWERED]
+
+
+def keep_trace(h: Hotline, name: str) -> None:
+    """The AMI stream Asterisk sent, for tests/data/asterisk-traces (HOTLINE_KEEP_TRACES=<folder>)."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("HOTLINE_KEEP_TRACES")
+    if folder:
+        out = Path(folder) / name
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "ami.ami").write_bytes(bytes(h.ami_link.received))
+        for f in ("queue_log", "cdr-csv/Master.csv"):
+            src = h.pbx.log_dir / f if hasattr(h.pbx, "log_dir") else None
+            if src is not None and src.exists():
+                (out / src.name).write_bytes(src.read_bytes())
+
+
+async def test_attended_transfer_to_a_seat_completed(hotline: Hotline) -> None:
+    h = hotline
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    first_leg, call_id = await answered_by(h, "1001")
+    await h.login("1002")
+    await asyncio.sleep(2.0)
+    await h.seat_console.consult(SeatId("1001"), call_id, TransferKind.SEAT, "1002")
+    second_phone = await h.phone("1002")
+    second_leg = await asyncio.to_thread(second_phone.answer_next, 20)
+    await asyncio.sleep(3.0)
+    await h.seat_console.complete_consult(SeatId("1001"), call_id)
+    await asyncio.to_thread(wait_state, first_leg, CallState.ENDED, 10, "seat 1001's leg to end")
+    await asyncio.sleep(4.0)
+    await hang_up(call)
+    await asyncio.to_thread(wait_state, second_leg, CallState.ENDED, 10, "seat 1002's leg to end")
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+    keep_trace(h, "atxfer_seat_completed")
+    print(trail_types(h, call_id))
+
+
+async def test_attended_transfer_to_a_seat_cancelled(hotline: Hotline) -> None:
+    h = hotline
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    first_leg, call_id = await answered_by(h, "1001")
+    await h.login("1002")
+    await asyncio.sleep(2.0)
+    await h.seat_console.consult(SeatId("1001"), call_id, TransferKind.SEAT, "1002")
+    second_phone = await h.phone("1002")
+    second_leg = await asyncio.to_thread(second_phone.answer_next, 20)
+    await asyncio.sleep(3.0)
+    await h.seat_console.cancel_consult(SeatId("1001"), call_id)
+    await asyncio.to_thread(wait_state, second_leg, CallState.ENDED, 10, "seat 1002's leg to end")
+    await asyncio.sleep(3.0)
+    await hang_up(call)
+    await asyncio.to_thread(wait_state, first_leg, CallState.ENDED, 10, "seat 1001's leg to end")
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+    keep_trace(h, "atxfer_seat_cancelled")
+    print(trail_types(h, call_id))
