@@ -236,6 +236,34 @@ def build_seat_router() -> APIRouter:
         await offload(audit, request, auth, "seat.transfer", cid, {"kind": kind.value, "target": form.target})
         return TransferOut.model_validate(sent)
 
+    @router.post("/api/seat/calls/{call_id}/consult", response_model=TransferOut)
+    async def consult(call_id: str, form: TransferForm, auth: SeatActing, request: Request) -> TransferOut:
+        """咨询转接: consult a seat (an expert seat too) or an outside line while the caller waits."""
+        cid = _call_id(call_id)
+        try:
+            kind = TransferKind(form.kind)
+        except ValueError:
+            raise InvalidInput("转接类型无效", kind=form.kind) from None
+        sent = await _console(request).consult(_seat_of(auth), cid, kind, form.target)
+        await offload(audit, request, auth, "seat.consult", cid, {"kind": kind.value, "target": form.target})
+        return TransferOut.model_validate(sent)
+
+    @router.post("/api/seat/calls/{call_id}/consult/complete", response_model=OkOut)
+    async def consult_complete(call_id: str, auth: SeatActing, request: Request) -> OkOut:
+        """完成转接: the seat leaves; the caller is joined with the consulted party."""
+        cid = _call_id(call_id)
+        await _console(request).complete_consult(_seat_of(auth), cid)
+        await offload(audit, request, auth, "seat.consult.complete", cid)
+        return OkOut()
+
+    @router.post("/api/seat/calls/{call_id}/consult/cancel", response_model=OkOut)
+    async def consult_cancel(call_id: str, auth: SeatActing, request: Request) -> OkOut:
+        """取消转接: the consulted party is dropped; the seat is back with the caller."""
+        cid = _call_id(call_id)
+        await _console(request).cancel_consult(_seat_of(auth), cid)
+        await offload(audit, request, auth, "seat.consult.cancel", cid)
+        return OkOut()
+
     @router.post("/api/seat/calls/{call_id}/mute", response_model=OkOut)
     async def mute(call_id: str, form: MuteForm, auth: SeatActing, request: Request) -> OkOut:
         cid = _call_id(call_id)
