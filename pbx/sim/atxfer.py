@@ -354,10 +354,9 @@ def _complete(
         [("HoldTime", str(hold)), ("TalkTime", str(talk))],
         [("Reason", "transfer")],
     )
-    pbx.records.queue_log(
-        pbx.now(), c.caller.uniqueid, q.config.name, m.name, "ATTENDEDTRANSFER", "BRIDGE", c.caller_bridge.id,
-        str(hold), str(talk), "1",
-    )  # fmt: skip
+    # queue_log: ATTENDEDTRANSFER|BRIDGE|<the caller's bridge>|holdtime|calltime|origposition.
+    transfer = ("ATTENDEDTRANSFER", "BRIDGE", c.caller_bridge.id, str(hold), str(talk), "1")
+    pbx.records.queue_log(pbx.now(), c.caller.uniqueid, q.config.name, m.name, *transfer)
     m.in_call = False
     m.calls_taken += 1
     m.last_call = int(pbx.now())

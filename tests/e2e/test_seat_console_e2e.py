@@ -518,7 +518,9 @@ def test_given_a_call_when_the_seat_consults_12345_cancels_then_consults_again_a
         expect(page.locator("#consult-note")).to_be_hidden()
         expect(page.get_by_role("button", name="完成转接")).to_be_hidden()
         wait_until(
-            lambda: any(e.get("Event") == "Unhold" for e in list(server.sim_events)), 10, "the seat back with the caller"
+            lambda: any(e.get("Event") == "Unhold" for e in list(server.sim_events)),
+            10,
+            "the seat back with the caller",
         )
         expect(page.locator("#state-label")).to_have_text("通话中")
         consult(2)

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
+
 from core.call_events import (
     CallAnswered,
     CallEnded,
@@ -119,21 +121,27 @@ def test_given_a_completed_consultation_then_the_caller_is_transferred_to_the_co
     assert end.talk_seconds == round(ended["1001"] + ended["1002"], 3)
 
 
-def test_given_a_cancelled_consultation_then_the_seat_keeps_the_caller_and_the_transfer_failed() -> None:
-    events = replay("atxfer_seat_cancelled")
+@pytest.mark.parametrize(
+    ("trace", "target"), [("atxfer_seat_cancelled", "1002"), ("atxfer_12345_cancelled", "12345")]
+)
+def test_given_a_cancelled_consultation_then_the_seat_keeps_the_caller_and_the_transfer_failed(
+    trace: str, target: str
+) -> None:
+    events = replay(trace)
 
     (transfer,) = of_type(events, CallTransferred)
     assert (transfer.kind, transfer.target, transfer.status, transfer.detail) == (
         TransferKind.ATTENDED,
-        "1002",
+        target,
         TransferStatus.FAILED,
         "cancelled",
     )
+    assert (transfer.context, transfer.exten) == ("hotline-consult", target)
     assert [a.seat_id for a in of_type(events, CallAnswered)] == ["1001"]
     (leg,) = of_type(events, CallLegEnded)
     assert leg.party == "1001"
     assert leg.talk_seconds is not None
-    (complete,) = [r for r in queue_log("atxfer_seat_cancelled") if r[4] == "COMPLETECALLER"]
+    (complete,) = [r for r in queue_log(trace) if r[4] == "COMPLETECALLER"]
     assert abs(leg.talk_seconds - int(complete[6])) <= 1.0
     (end,) = of_type(events, CallEnded)
     # The consulted seat's hang-up is not the caller's call ending: the caller hung up.

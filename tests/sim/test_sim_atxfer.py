@@ -63,7 +63,7 @@ def _role(channel: str, caller: str) -> str:
         return "caller"
     if channel.startswith("PJSIP/1001-"):
         return "seat"
-    if channel.startswith("PJSIP/1002-"):
+    if channel.startswith(("PJSIP/1002-", "PJSIP/hotline-trunk-")):
         return "target"
     if channel.startswith("Local/"):
         return "local" + channel[-2:]
@@ -97,6 +97,13 @@ def tracked(events: list[Event]) -> list[DomainEvent]:
     return out
 
 
+SCENARIOS = [
+    ("complete", "1002", "atxfer_seat_completed"),
+    ("cancel", "1002", "atxfer_seat_cancelled"),
+    ("cancel", "12345", "atxfer_12345_cancelled"),
+]
+
+
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
     s = await run_simulator(
@@ -113,7 +120,7 @@ async def sim() -> AsyncIterator[Simulator]:
     await s.stop()
 
 
-async def _consult_then(sim: Simulator, finish: str) -> list[Event]:
+async def _consult_then(sim: Simulator, finish: str, target: str) -> list[Event]:
     events: list[Event] = []
     sim.event_listeners.append(lambda h: events.append(dict(h)))
     client = await helpers.AmiClient.connect(sim.port)
@@ -128,7 +135,7 @@ async def _consult_then(sim: Simulator, finish: str) -> list[Event]:
             ("Action", "Atxfer"),
             ("ActionID", "a1"),
             ("Channel", seat),
-            ("Exten", "1002#"),
+            ("Exten", f"{target}#"),
             ("Context", dialplan.CONSULT),
         ]
     )
@@ -148,7 +155,7 @@ async def _consult_then(sim: Simulator, finish: str) -> list[Event]:
         await until(lambda: not any(c.endpoint == "1001" for c in sim.pbx.channels), timeout=10.0)
     else:
         client.send([("Action", "CancelAtxfer"), ("ActionID", "c1"), ("Channel", seat)])
-        await until(lambda: not any(c.endpoint == "1002" for c in sim.pbx.channels), timeout=10.0)
+        await until(lambda: not any(c.name.startswith("Local/") for c in sim.pbx.channels), timeout=10.0)
     await asyncio.sleep(0.05)
     sim.pbx.hangup_endpoint("13900139000")
     await until(lambda: not sim.pbx.channels, timeout=10.0)
@@ -158,13 +165,11 @@ async def _consult_then(sim: Simulator, finish: str) -> list[Event]:
     return events
 
 
-@pytest.mark.parametrize(
-    ("finish", "trace"), [("complete", "atxfer_seat_completed"), ("cancel", "atxfer_seat_cancelled")]
-)
+@pytest.mark.parametrize(("finish", "target", "trace"), SCENARIOS)
 async def test_given_a_consultation_when_simulated_then_each_channel_follows_asterisk(
-    sim: Simulator, finish: str, trace: str
+    sim: Simulator, finish: str, target: str, trace: str
 ) -> None:
-    events = await _consult_then(sim, finish)
+    events = await _consult_then(sim, finish, target)
 
     real, mine = consultation(real_events(trace), "13900139000"), consultation(events, "13900139000")
     problems = []
@@ -177,13 +182,11 @@ async def test_given_a_consultation_when_simulated_then_each_channel_follows_ast
     assert problems == [], "\n".join(problems)
 
 
-@pytest.mark.parametrize(
-    ("finish", "trace"), [("complete", "atxfer_seat_completed"), ("cancel", "atxfer_seat_cancelled")]
-)
+@pytest.mark.parametrize(("finish", "target", "trace"), SCENARIOS)
 async def test_given_a_consultation_when_simulated_then_the_tracker_records_what_it_records_from_asterisk(
-    sim: Simulator, finish: str, trace: str
+    sim: Simulator, finish: str, target: str, trace: str
 ) -> None:
-    events = await _consult_then(sim, finish)
+    events = await _consult_then(sim, finish, target)
 
     def summary(out: list[DomainEvent]) -> tuple[object, ...]:
         transfers = [(t.kind, t.target, t.status, t.detail) for t in out if isinstance(t, CallTransferred)]
@@ -192,5 +195,11 @@ async def test_given_a_consultation_when_simulated_then_the_tracker_records_what
 
     mine = summary(tracked(events))
     assert mine == summary(tracked(real_events(trace)))
+    # queue_log, as app_queue writes it for the call: CONNECT, then ATTENDEDTRANSFER or COMPLETECALLER.
+    caller = next(e["Uniqueid"] for e in events if e["Event"] == "QueueCallerJoin")
+    sim_log = [r.split("|") for r in sim.pbx.records.queue_log_path.read_text().splitlines()]
+    real_log = [r.split("|") for r in (TRACES / trace / "queue_log").read_text().splitlines()]
+    real_caller = next(r[1] for r in real_log if r[4] == "ENTERQUEUE")
+    assert [r[4] for r in sim_log if r[1] == caller] == [r[4] for r in real_log if r[1] == real_caller]
     status = TransferStatus.OK if finish == "complete" else TransferStatus.FAILED
-    assert mine[0][0][:3] == (TransferKind.ATTENDED, "1002", status)
+    assert mine[0][0][:3] == (TransferKind.ATTENDED, target, status)
