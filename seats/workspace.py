@@ -561,20 +561,22 @@ class SeatWorkspace:
         """The extension the seat is consulting on the call, if a consultation is under way."""
         return self._consults.get((call_id, seat_id))
 
-    async def complete_consult(self, seat_id: SeatId, call_id: CallId) -> None:
-        """完成转接: the seat leaves (its leg hangs up, as a phone's transferer hanging up), and
-        Asterisk joins the caller with the consulted party."""
+    async def _consulting_leg(self, seat_id: SeatId, call_id: CallId) -> str:
         leg = await self._consult_leg(seat_id, call_id)
         if (call_id, seat_id) not in self._consults:
             raise Conflict("当前没有进行中的咨询", call_id=call_id)
+        return leg
+
+    async def complete_consult(self, seat_id: SeatId, call_id: CallId) -> None:
+        """完成转接: the seat leaves (its leg hangs up, as a phone's transferer hanging up), and
+        Asterisk joins the caller with the consulted party."""
+        leg = await self._consulting_leg(seat_id, call_id)
         await self.control.hangup(leg)
         self._consults.pop((call_id, seat_id), None)
 
     async def cancel_consult(self, seat_id: SeatId, call_id: CallId) -> None:
         """取消转接: the consulted party is dropped (AMI CancelAtxfer), the seat is back with the caller."""
-        leg = await self._consult_leg(seat_id, call_id)
-        if (call_id, seat_id) not in self._consults:
-            raise Conflict("当前没有进行中的咨询", call_id=call_id)
+        leg = await self._consulting_leg(seat_id, call_id)
         await self.control.cancel_attended_transfer(leg)
         self._consults.pop((call_id, seat_id), None)
 

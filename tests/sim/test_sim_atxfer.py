@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import importlib.util
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,14 +23,10 @@ from pbx.ami_event import AmiEvent, parse_trace
 from pbx.sim import CallerSpec, Dist, PhoneConfig, SimulatorConfig, run_simulator
 from pbx.sim.simulator import Simulator
 from pbx.tracker import CallTracker
+from tests.support.beside import load_beside
 from tests.support.polling import until
 
-_spec = importlib.util.spec_from_file_location("sim_helpers", Path(__file__).with_name("sim_helpers.py"))
-assert _spec is not None and _spec.loader is not None
-helpers = sys.modules.get("sim_helpers") or importlib.util.module_from_spec(_spec)
-if "sim_helpers" not in sys.modules:
-    sys.modules["sim_helpers"] = helpers
-    _spec.loader.exec_module(helpers)
+helpers: Any = load_beside(__file__, "sim_helpers")
 
 TRACES = Path(__file__).resolve().parents[1] / "data" / "asterisk-traces"
 Event = dict[str, str]
