@@ -552,14 +552,9 @@ class SeatWorkspace:
             raise Conflict("正在咨询中，请先完成或取消当前咨询", call_id=call_id)
         target = target.strip()
         _, exten = await self._transfer_target(seat_id, kind, target)
-        await self._mark_transfer_from(leg, seat_id)
         await self.control.attended_transfer(leg, exten=exten, context=dialplan.CONSULT)
         self._consults[(call_id, seat_id)] = exten
         return TransferSent(kind=kind.value, target=target, context=dialplan.CONSULT, exten=exten)
-
-    def consulting(self, seat_id: SeatId, call_id: CallId) -> str | None:
-        """The extension the seat is consulting on the call, if a consultation is under way."""
-        return self._consults.get((call_id, seat_id))
 
     async def _consulting_leg(self, seat_id: SeatId, call_id: CallId) -> str:
         leg = await self._consult_leg(seat_id, call_id)
