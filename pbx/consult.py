@@ -12,6 +12,12 @@ parties of the call. Recorded on a real Asterisk 22.10.1 (tests/data/asterisk-tr
 * cancelled (`CancelAtxfer`, the target hangs up or never answers): no transfer event at all;
   the halves hang up and the seat is back with the caller.
 
+Local channel optimisation may also come during the consultation, once both halves are bridged
+(a race inside Asterisk): the target's channel then replaces `;1` in the seat's bridge, the
+halves hang up, and `AttendedTransfer` names the target's own channel. So a consultation ends
+without a transfer when its target's channel hangs up untransferred, or when `;1` hangs up
+before any target answered, not merely when the Local halves go.
+
 Pure: no I/O, no clock.
 """
 
@@ -29,10 +35,13 @@ class Consultation:
 
     key: str
     exten: str
+    context: str = dialplan.CONSULT
+    linkedid: str = ""  # the call's
     dest_uid: str = ""
     dest_channel: str = ""
     dial_status: str = ""
     completed: bool = False
+    one_gone: bool = False  # the `;1` half hung up (optimised away, the target answered)
 
 
 def local_pair(channel: str) -> str:
@@ -61,7 +70,7 @@ class Consultations:
         pair = self.pair_of(e)
         if not pair:
             return False
-        c = self._by_pair.setdefault(pair, Consultation(pair, e.get("Exten")))
+        c = self._by_pair.setdefault(pair, Consultation(pair, e.get("Exten"), e.get("Context"), e.linkedid))
         c.dest_uid, c.dest_channel = e.get("DestUniqueid"), e.get("DestChannel")
         self._dests.add(c.dest_uid)
         return True
@@ -75,24 +84,53 @@ class Consultations:
             c.dial_status = e.get("DialStatus").strip().upper()
         return True
 
-    def complete(self, target_channel: str, exten: str) -> Consultation:
-        """`AttendedTransfer` named a Local `;1` as the target: the consultation it belongs to
-        (the dialled channel becomes the caller's party). A target that is no Local channel (a
-        phone's own transfer) is returned as it is."""
+    def complete(self, e: AmiEvent) -> Consultation:
+        """`AttendedTransfer`: its target is a consultation's Local `;1`, or the channel it dialled
+        (optimised into the seat's bridge already), or not named at all (Asterisk 22 leaves the
+        TransferTarget* headers out when the target's snapshot is gone: then the call's answered
+        consultation). That consultation is done and its dialled channel is the caller's party
+        now. Any other transfer (a phone's own) is returned as it is, without a dialled channel."""
+        target_channel, target_uid = e.get("TransferTargetChannel"), e.get("TransferTargetUniqueid")
         pair = local_pair(target_channel)
+        open_ = [x for x in self._by_pair.values() if not x.completed]
         c = self._by_pair.get(pair) if pair else None
+        if c is None and target_uid:
+            c = next((x for x in open_ if x.dest_uid == target_uid), None)
+        if c is None and not target_channel:
+            linkedid = e.get("SecondTransfererLinkedid") or e.get("OrigTransfererLinkedid")
+            c = next((x for x in open_ if x.linkedid == linkedid and x.dial_status == "ANSWER"), None)
         if c is None:
-            return Consultation(pair, exten, completed=True)
+            return Consultation(pair, e.get("TransferTargetExten"), completed=True)
         c.completed = True
+        if c.one_gone:
+            del self._by_pair[c.key]  # otherwise forgotten when `;1` hangs up
         self._dests.discard(c.dest_uid)
         return c
 
     def hangup(self, e: AmiEvent) -> Consultation | None:
-        """A channel hung up. Returns the consultation that ended without a transfer when it is
-        the `;1` half of one that was never completed (cancelled, or the target never answered)."""
-        self._dests.discard(e.uniqueid)
+        """A channel hung up. Returns the consultation that ended without a transfer: its dialled
+        channel hung up untransferred (cancelled, or the target hung up), or its `;1` half did
+        while no target had answered (the Dial failed, or the seat cancelled while it rang)."""
+        if e.uniqueid in self._dests:
+            self._dests.discard(e.uniqueid)
+            c = next(
+                (x for x in self._by_pair.values() if x.dest_uid == e.uniqueid and not x.completed), None
+            )
+            if c is not None:
+                del self._by_pair[c.key]
+            return c
         pair = self.pair_of(e)
         if not pair or not e.get("Channel").endswith(";1"):
             return None
-        c = self._by_pair.pop(pair, None) or Consultation(pair, e.get("Exten"))
-        return None if c.completed else c
+        c = self._by_pair.get(pair)
+        if c is None:
+            return Consultation(pair, e.get("Exten"), e.get("Context"))  # it never dialled anyone
+        if c.completed:
+            del self._by_pair[pair]
+            return None
+        if c.dial_status == "ANSWER":
+            c.one_gone = True  # the target's channel stays (optimised into the seat's bridge) or follows
+            return None
+        del self._by_pair[pair]
+        self._dests.discard(c.dest_uid)
+        return c

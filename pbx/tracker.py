@@ -766,7 +766,7 @@ class CallTracker:
         ok = result == "Success" and dest_type != "Fail"
         target_channel = e.get("TransferTargetChannel")
         target_uid = e.get("TransferTargetUniqueid")
-        consult = self._consults.complete(target_channel, e.get("TransferTargetExten"))
+        consult = self._consults.complete(e)
         if consult.dest_uid:
             # The console's Atxfer: the target is the channel the consultation's Local dialled.
             return self._attended(
@@ -776,7 +776,7 @@ class CallTracker:
                 target_channel=consult.dest_channel,
                 target_uid=consult.dest_uid,
                 target_number=consult.exten,
-                context=e.get("TransferTargetContext"),
+                context=consult.context,
                 exten=consult.exten,
                 detail="" if ok else f"{result} {dest_type}".strip(),
             )
@@ -805,7 +805,7 @@ class CallTracker:
             at,
             kind=TransferKind.ATTENDED,
             target=target,
-            context=dialplan.CONSULT,
+            context=consult.context,
             exten=consult.exten,
             status=TransferStatus.FAILED,
             detail="cancelled" if answered else consult.dial_status,

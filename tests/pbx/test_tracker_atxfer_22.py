@@ -91,8 +91,11 @@ def of_type(events: list[DomainEvent], kind: type[T]) -> list[T]:
     return [e for e in events if isinstance(e, kind)]
 
 
-def test_given_a_completed_consultation_then_the_caller_is_transferred_to_the_consulted_seat() -> None:
-    events = replay("atxfer_seat_completed")
+@pytest.mark.parametrize("trace", ["atxfer_seat_completed", "atxfer_seat_completed_untargeted"])
+def test_given_a_completed_consultation_then_the_caller_is_transferred_to_the_consulted_seat(
+    trace: str,
+) -> None:
+    events = replay(trace)
 
     (transfer,) = of_type(events, CallTransferred)
     assert (transfer.kind, transfer.target, transfer.status) == (
@@ -111,10 +114,10 @@ def test_given_a_completed_consultation_then_the_caller_is_transferred_to_the_co
     assert set(ended) == {"1001", "1002"}  # the Local halves of the consultation are no legs
     # 1001 was on the call from its answer until it left, the consultation included (queue_log's
     # ATTENDEDTRANSFER calltime); 1002 from the transfer until the caller hung up (bridges.log).
-    (xfer,) = [r for r in queue_log("atxfer_seat_completed") if r[4] == "ATTENDEDTRANSFER"]
+    (xfer,) = [r for r in queue_log(trace) if r[4] == "ATTENDEDTRANSFER"]
     assert ended["1001"] is not None and abs(ended["1001"] - int(xfer[8])) < 1.0
     assert ended["1002"] is not None
-    talk_1002 = bridged_with_caller("atxfer_seat_completed", "PJSIP/1002", "Local/1002@")
+    talk_1002 = bridged_with_caller(trace, "PJSIP/1002", "Local/1002@")
     assert abs(ended["1002"] - talk_1002) < 0.01
     (end,) = of_type(events, CallEnded)
     assert end.hung_up_by is HangupParty.CALLER and end.seat_id == "1002"
