@@ -44,6 +44,7 @@ from core.seat_events import SYSTEM_PAUSE_REASONS, PauseReason
 from seats.my_day import SeatDay
 from seats.records import RecordInput
 from seats.workspace import SeatWorkspace
+from seats.workspace_views import TransferSent
 
 SeatConsoleBackend = SeatWorkspace  # the service itself: one signature, no Protocol copy of it
 
@@ -73,6 +74,12 @@ class MuteForm(BaseModel):
 class TransferForm(BaseModel):
     kind: str = Field(max_length=20)
     target: str = Field(min_length=1, max_length=80)
+
+    def transfer_kind(self) -> TransferKind:
+        try:
+            return TransferKind(self.kind)
+        except ValueError:
+            raise InvalidInput("转接类型无效", kind=self.kind) from None
 
 
 def _console(request: Request) -> SeatConsoleBackend:
@@ -128,6 +135,76 @@ def _own_seat_route(action: str, act: OwnSeatAct) -> Callable[..., Awaitable[OkO
     return own_seat_action
 
 
+TransferAct = Callable[[SeatConsoleBackend, SeatId, CallId, TransferKind, str], Awaitable[TransferSent]]
+
+# Passing the caller on: (path, audit action, what the workspace does). 转接 moves the caller at
+# once; 咨询转接 first connects the seat with the target (a seat, an expert seat or an outside
+# line) while the caller waits on hold.
+TRANSFER_ACTIONS: tuple[tuple[str, str, TransferAct], ...] = (
+    (
+        "transfer",
+        "seat.transfer",
+        lambda console, seat, call, kind, target: console.transfer(seat, call, kind, target),
+    ),
+    (
+        "consult",
+        "seat.consult",
+        lambda console, seat, call, kind, target: console.consult(seat, call, kind, target),
+    ),
+)
+
+
+def _transfer_route(action: str, act: TransferAct) -> Callable[..., Awaitable[TransferOut]]:
+    async def transfer_action(
+        call_id: str, form: TransferForm, auth: SeatActing, request: Request
+    ) -> TransferOut:
+        cid = _call_id(call_id)
+        kind = form.transfer_kind()
+        sent = await act(_console(request), _seat_of(auth), cid, kind, form.target)
+        await offload(audit, request, auth, action, cid, {"kind": kind.value, "target": form.target})
+        return TransferOut.model_validate(sent)
+
+    return transfer_action
+
+
+OwnCallAct = Callable[[SeatConsoleBackend, SeatId, CallId], Awaitable[None]]
+
+# What the seat does on its own call that takes no form: (path, audit action, what the workspace does).
+CALL_ACTIONS: tuple[tuple[str, str, OwnCallAct], ...] = (
+    # 完成转接: the seat leaves; the caller is joined with the consulted party.
+    (
+        "consult/complete",
+        "seat.consult.complete",
+        lambda console, seat, call: console.complete_consult(seat, call),
+    ),
+    # 取消转接: the consulted party is dropped; the seat is back with the caller.
+    ("consult/cancel", "seat.consult.cancel", lambda console, seat, call: console.cancel_consult(seat, call)),
+)
+
+
+def _call_route(action: str, act: OwnCallAct) -> Callable[..., Awaitable[OkOut]]:
+    async def own_call_action(call_id: str, auth: SeatActing, request: Request) -> OkOut:
+        cid = _call_id(call_id)
+        await act(_console(request), _seat_of(auth), cid)
+        await offload(audit, request, auth, action, cid)
+        return OkOut()
+
+    return own_call_action
+
+
+def _post(
+    router: APIRouter,
+    path: str,
+    action: str,
+    endpoint: Callable[..., Awaitable[BaseModel]],
+    model: type[BaseModel],
+) -> None:
+    """A table-driven POST route, named after its audit action."""
+    router.add_api_route(
+        path, endpoint, methods=["POST"], response_model=model, name=action.removeprefix("seat.")
+    )
+
+
 def build_seat_router() -> APIRouter:
     router = APIRouter()
 
@@ -143,13 +220,7 @@ def build_seat_router() -> APIRouter:
         return MyDayOut.model_validate(await days.today(_seat_of(auth)))
 
     for path, action, act in OWN_SEAT_ACTIONS:
-        router.add_api_route(
-            f"/api/seat/{path}",
-            _own_seat_route(action, act),
-            methods=["POST"],
-            response_model=OkOut,
-            name=action.removeprefix("seat."),
-        )
+        _post(router, f"/api/seat/{path}", action, _own_seat_route(action, act), OkOut)
 
     @router.post("/api/seat/pause", response_model=OkOut)
     async def pause(form: PauseForm, auth: SeatActing, request: Request) -> OkOut:
@@ -225,16 +296,17 @@ def build_seat_router() -> APIRouter:
     async def transfer_targets(auth: SeatUser, request: Request) -> TransferTargetsOut:
         return TransferTargetsOut.model_validate(await _console(request).transfer_targets(_seat_of(auth)))
 
-    @router.post("/api/seat/calls/{call_id}/transfer", response_model=TransferOut)
-    async def transfer(call_id: str, form: TransferForm, auth: SeatActing, request: Request) -> TransferOut:
-        cid = _call_id(call_id)
-        try:
-            kind = TransferKind(form.kind)
-        except ValueError:
-            raise InvalidInput("转接类型无效", kind=form.kind) from None
-        sent = await _console(request).transfer(_seat_of(auth), cid, kind, form.target)
-        await offload(audit, request, auth, "seat.transfer", cid, {"kind": kind.value, "target": form.target})
-        return TransferOut.model_validate(sent)
+    for path, action, transfer_act in TRANSFER_ACTIONS:
+        _post(
+            router,
+            f"/api/seat/calls/{{call_id}}/{path}",
+            action,
+            _transfer_route(action, transfer_act),
+            TransferOut,
+        )
+
+    for path, action, call_act in CALL_ACTIONS:
+        _post(router, f"/api/seat/calls/{{call_id}}/{path}", action, _call_route(action, call_act), OkOut)
 
     @router.post("/api/seat/calls/{call_id}/mute", response_model=OkOut)
     async def mute(call_id: str, form: MuteForm, auth: SeatActing, request: Request) -> OkOut:

@@ -29,14 +29,21 @@ SEATS_OUT: Final = "seats-out"
 """The context of the seats' own phones (what a seat dials itself)."""
 ASR_TAP: Final = "asr-tap"
 """Live transcript: `tap` runs ChanSpy on ${SPY} into AudioSocket."""
+CONSULT: Final = "hotline-consult"
+"""Attended transfer (咨询转接): AMI `Atxfer` on the seat's channel dials `Local/<target>@` here
+(a seat's endpoint, or 12345 / 12368 / 12309 by the trunk) while the caller hears hold audio."""
 
-CONTEXTS: Final = (INCOMING, QUEUE, TRANSFER, SEAT_TRANSFER, CALLBACK, SEATS_OUT, ASR_TAP)
+CONTEXTS: Final = (INCOMING, QUEUE, TRANSFER, SEAT_TRANSFER, CALLBACK, SEATS_OUT, ASR_TAP, CONSULT)
 
 # The contexts of the older recorded traces (/work/shared/asterisk-traces/0*.ami, recorded on a
 # hand-written dialplan): the tracker still recognises them so the traces replay. Never rendered.
 LEGACY_INBOUND_CONTEXTS: Final = ("incoming",)
 LEGACY_TRANSFER_CONTEXTS: Final = ("transfer",)
 LEGACY_CALLBACK_CONTEXT: Final = "callback"
+
+ATXFER_FEATURE: Final = "*2"
+"""features.conf `[featuremap] atxfer`: AMI `Atxfer` queues this code on the seat's channel (Asterisk
+has no attended transfer feature code by default, and `Atxfer` fails without one)."""
 
 # Extensions.
 QUEUE_EXTEN: Final = "s"

@@ -67,6 +67,16 @@ class CallControl(Protocol):
         PBX), "out" (what it hears) or "all"."""
         ...
 
+    async def attended_transfer(self, channel: str, *, exten: str, context: str) -> None:
+        """`Atxfer`: the seat's `channel` consults `exten`@`context` while its peer (the caller)
+        waits on hold audio; the consultation ends by the seat leaving (complete) or
+        `cancel_attended_transfer`."""
+        ...
+
+    async def cancel_attended_transfer(self, channel: str) -> None:
+        """`CancelAtxfer`: the consultation on the seat's `channel` ends, the seat is back with the caller."""
+        ...
+
     async def queue_status(self, queue: str | None = None) -> Sequence[Headers]: ...
 
     async def core_show_channels(self) -> Sequence[Headers]: ...

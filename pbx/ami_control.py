@@ -284,6 +284,17 @@ class AmiCallControl:
             }
         )
 
+    async def attended_transfer(self, channel: str, *, exten: str, context: str) -> None:
+        """AMI `Atxfer`: Asterisk queues features.conf's `atxfer` code and `exten` as DTMF on
+        `channel` and answers `Atxfer successfully queued` (an error when no code is configured).
+        A final `#` ends the digits at once (bridge_basic reads them with ast_app_dtget, which
+        otherwise waits `transferdigittimeout` for more)."""
+        await self._single({"Action": "Atxfer", "Channel": channel, "Exten": f"{exten}#", "Context": context})
+
+    async def cancel_attended_transfer(self, channel: str) -> None:
+        """AMI `CancelAtxfer`: Asterisk queues the `atxferabort` code (default *1) on `channel`."""
+        await self._single({"Action": "CancelAtxfer", "Channel": channel})
+
     async def queue_status(self, queue: str | None = None) -> Sequence[Headers]:
         action: dict[str, str | list[str]] = {"Action": "QueueStatus"}
         if queue:

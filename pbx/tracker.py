@@ -85,6 +85,7 @@ from core.events import DomainEvent, StateResynced
 from core.ids import CallId, EventId, SeatId
 from core.values import copy_fields
 from pbx.ami_event import AmiEvent
+from pbx.consult import Consultation, Consultations
 from pbx.misses import queue_miss
 
 # A channel name is `<tech>/<resource>-<8 hex digits>`, with `;1` / `;2` for the two halves of a
@@ -327,6 +328,7 @@ class CallTracker:
         self._transferred_variable = transferred_variable
         self._calls: dict[CallId, _Call] = {}
         self._channels: dict[str, _Channel] = {}
+        self._consults = Consultations()  # the seats' attended transfers (咨询转接) under way
         self._members: dict[tuple[str, str], MemberView] = {}
         # Callbacks whose seat channel is gone before the OriginateResponse (failed originates).
         self._pending_originate: dict[str, tuple[str, SeatId | None]] = {}
@@ -753,6 +755,20 @@ class CallTracker:
         ok = result == "Success" and dest_type != "Fail"
         target_channel = e.get("TransferTargetChannel")
         target_uid = e.get("TransferTargetUniqueid")
+        consult = self._consults.complete(e)
+        if consult.dest_uid:
+            # The console's Atxfer: the target is the channel the consultation's Local dialled.
+            return self._attended(
+                call,
+                e.at,
+                ok=ok,
+                target_channel=consult.dest_channel,
+                target_uid=consult.dest_uid,
+                target_number=consult.exten,
+                context=consult.context,
+                exten=consult.exten,
+                detail="" if ok else f"{result} {dest_type}".strip(),
+            )
         return self._attended(
             call,
             e.at,
@@ -764,6 +780,24 @@ class CallTracker:
             context=e.get("SecondTransfererContext"),
             exten=e.get("SecondTransfererExten"),
             detail="" if ok else f"{result} {dest_type}".strip(),
+        )
+
+    def _consult_not_transferred(self, call: _Call, at: datetime, consult: Consultation) -> list[DomainEvent]:
+        """A consultation ended without a transfer: the seat cancelled it, or the target hung up
+        or never answered (`detail`: its DIALSTATUS). The seat is still with the caller."""
+        interface = interface_of_channel(consult.dest_channel) if consult.dest_channel else ""
+        seat = bool(interface) and self._is_seat_interface(interface)
+        target = str(self._seat_for_interface(interface)) if seat else consult.exten
+        answered = consult.dial_status in ("", "ANSWER")
+        return self._start_transfer(
+            call,
+            at,
+            kind=TransferKind.ATTENDED,
+            target=target,
+            context=consult.context,
+            exten=consult.exten,
+            status=TransferStatus.FAILED,
+            detail="cancelled" if answered else consult.dial_status,
         )
 
     def _attended(
@@ -846,6 +880,9 @@ class CallTracker:
     def _on_hangup_request(self, e: AmiEvent) -> list[DomainEvent]:
         # HangupRequest is queued by the channel driver when the far end hangs up (SIP BYE);
         # hangups by the dialplan, app_queue or an AMI action show as SoftHangupRequest instead.
+        # A consultation's channels hang up without the caller or its seat leaving.
+        if self._consults.is_consult_channel(e):
+            return []
         call, primary = self._call_of(e)
         if call is None or call.direction is None:
             return []
@@ -868,6 +905,7 @@ class CallTracker:
         return []
 
     def _on_hangup(self, e: AmiEvent) -> list[DomainEvent]:
+        consult_over = self._consults.hangup(e)
         channel = self._channels.pop(e.uniqueid, None)
         if channel is None:
             return []
@@ -876,7 +914,10 @@ class CallTracker:
             return []
         if call.primary != e.uniqueid:
             # A leg's channel hung up (the seat, the outside number): that leg ends here.
-            return self._end_leg(call, e.uniqueid, e.at)
+            out = self._end_leg(call, e.uniqueid, e.at)
+            if consult_over is not None and call.direction is CallDirection.INBOUND:
+                out += self._consult_not_transferred(call, e.at, consult_over)
+            return out
         # The primary leg is gone: the call is over; its other legs follow within milliseconds.
         del self._calls[call.call_id]
         for uid in [u for u, c in self._channels.items() if c.call_id == call.call_id]:
@@ -1186,7 +1227,10 @@ class CallTracker:
 
     def _on_dial_begin(self, e: AmiEvent) -> list[DomainEvent]:
         # The caller's own Dial() (a seat or an outside number after a transfer); app_queue's
-        # dials of its members are its own business (AgentCalled/AgentConnect).
+        # dials of its members are its own business (AgentCalled/AgentConnect); a seat's
+        # consultation dials for the seat, not the caller (pbx.consult).
+        if self._consults.dial_begin(e):
+            return []
         call, primary = self._call_of(e)
         dest = e.get("DestUniqueid")
         if call is None or not primary or call.direction is not CallDirection.INBOUND or not dest:
@@ -1291,7 +1335,7 @@ class CallTracker:
 
     def _on_dial_end(self, e: AmiEvent) -> list[DomainEvent]:
         # DialEnd without a Channel is the Originate's own dial of the seat; it is ignored.
-        if not e.uniqueid:
+        if not e.uniqueid or self._consults.dial_end(e):
             return []
         call, primary = self._call_of(e)
         if call is not None and primary and call.direction is CallDirection.INBOUND:

@@ -32,7 +32,7 @@ from core import dialplan
 from core.asr_events import Leg, TranscriptSegment
 from core.blocking import offload
 from core.bus import EventBus
-from core.call_events import CallDirection, SeatRinging, TransferKind
+from core.call_events import CallDirection, CallLegEnded, CallTransferred, SeatRinging, TransferKind
 from core.call_view import CallView, CallViews
 from core.calls import TranscriptLine
 from core.clock import Clock
@@ -87,6 +87,8 @@ log = logging.getLogger(__name__)
 
 CONSOLE_TRANSFERS = (TransferKind.SEAT, TransferKind.QUEUE, TransferKind.EXTERNAL)
 """What a seat may choose in the workspace (the phone's own transfer keys are not ours)."""
+CONSULT_TRANSFERS = (TransferKind.SEAT, TransferKind.EXTERNAL)
+"""Whom a seat may consult before an attended transfer (an expert seat is a seat)."""
 
 _LIVE_CALLS = 200  # transcripts kept in memory for this many recent calls
 _LIVE_SEGMENTS = 2000  # per call
@@ -203,7 +205,12 @@ class SeatWorkspace:
         self.queue_label = QueueLabels(rules, district_names)
         self._live = LiveTranscripts()
         self._seat_legs: OrderedDict[tuple[CallId, SeatId], str] = OrderedDict()
-        bus.subscribe("seat-console", self._follow, types=(TranscriptSegment, SeatRinging))
+        self._consults: dict[tuple[CallId, SeatId], str] = {}  # consultations under way: exten
+        bus.subscribe(
+            "seat-console",
+            self._follow,
+            types=(TranscriptSegment, SeatRinging, CallTransferred, CallLegEnded),
+        )
 
     # --- collaborators ---------------------------------------------------------------------
 
@@ -226,6 +233,9 @@ class SeatWorkspace:
             self._seat_legs[(event.call_id, event.seat_id)] = event.channel
             while len(self._seat_legs) > _LIVE_CALLS:
                 self._seat_legs.popitem(last=False)
+        elif isinstance(event, CallTransferred | CallLegEnded) and event.seat_id is not None:
+            # The consultation is over: the transfer happened, or the seat's leg ended.
+            self._consults.pop((event.call_id, event.seat_id), None)
 
     # --- seat state and commands ------------------------------------------------------------
 
@@ -470,6 +480,13 @@ class SeatWorkspace:
             raise InvalidInput("转接类型无效", kind=kind.value)
         channel = await self._live_call_channel(seat_id, call_id)
         target = target.strip()
+        context, exten = await self._transfer_target(seat_id, kind, target)
+        await self._mark_transfer_from(channel, seat_id)
+        await self.control.redirect(channel, context=context, exten=exten)
+        return TransferSent(kind=kind.value, target=target, context=context, exten=exten)
+
+    async def _transfer_target(self, seat_id: SeatId, kind: TransferKind, target: str) -> tuple[str, str]:
+        """Where a transfer of `kind` to `target` goes: (context, extension); checked first."""
         if kind is TransferKind.EXTERNAL:
             numbers = self._external_numbers()
             if target not in numbers:
@@ -491,9 +508,7 @@ class SeatWorkspace:
                 raise Conflict(f"坐席{other.name}当前{other_state.status.label}，不能转接", target=target)
             context = self._seat_dial_context
             exten = other.interface.split("/", 1)[-1].split("@", 1)[0]
-        await self._mark_transfer_from(channel, seat_id)
-        await self.control.redirect(channel, context=context, exten=exten)
-        return TransferSent(kind=kind.value, target=target, context=context, exten=exten)
+        return context, exten
 
     async def _mark_transfer_from(self, channel: str, seat_id: SeatId) -> None:
         """HOTLINE_TRANSFER_FROM on the caller's channel before the Redirect: the transfer
@@ -516,6 +531,51 @@ class SeatWorkspace:
         if leg is None:
             raise Conflict("未找到您的话路，暂时无法静音", call_id=call_id)
         await self.control.mute_audio(leg, direction="in", on=on)
+
+    # --- attended transfer (咨询转接) --------------------------------------------------------
+
+    async def _consult_leg(self, seat_id: SeatId, call_id: CallId) -> str:
+        await self._live_call_channel(seat_id, call_id)
+        leg = self._seat_legs.get((call_id, seat_id))
+        if leg is None:
+            raise Conflict("未找到您的话路，暂时无法咨询转接", call_id=call_id)
+        return leg
+
+    async def consult(
+        self, seat_id: SeatId, call_id: CallId, kind: TransferKind, target: str
+    ) -> TransferSent:
+        """咨询转接: the seat talks to another seat (an expert seat too) or an outside line first
+        while the caller hears hold audio (AMI Atxfer on the seat's own leg, dialled from
+        `core.dialplan.CONSULT`); then `complete_consult` or `cancel_consult`."""
+        if kind not in CONSULT_TRANSFERS:
+            raise InvalidInput("咨询转接只能转给坐席或外线号码", kind=kind.value)
+        leg = await self._consult_leg(seat_id, call_id)
+        if (call_id, seat_id) in self._consults:
+            raise Conflict("正在咨询中，请先完成或取消当前咨询", call_id=call_id)
+        target = target.strip()
+        _, exten = await self._transfer_target(seat_id, kind, target)
+        await self.control.attended_transfer(leg, exten=exten, context=dialplan.CONSULT)
+        self._consults[(call_id, seat_id)] = exten
+        return TransferSent(kind=kind.value, target=target, context=dialplan.CONSULT, exten=exten)
+
+    async def _consulting_leg(self, seat_id: SeatId, call_id: CallId) -> str:
+        leg = await self._consult_leg(seat_id, call_id)
+        if (call_id, seat_id) not in self._consults:
+            raise Conflict("当前没有进行中的咨询", call_id=call_id)
+        return leg
+
+    async def complete_consult(self, seat_id: SeatId, call_id: CallId) -> None:
+        """完成转接: the seat leaves (its leg hangs up, as a phone's transferer hanging up), and
+        Asterisk joins the caller with the consulted party."""
+        leg = await self._consulting_leg(seat_id, call_id)
+        await self.control.hangup(leg)
+        self._consults.pop((call_id, seat_id), None)
+
+    async def cancel_consult(self, seat_id: SeatId, call_id: CallId) -> None:
+        """取消转接: the consulted party is dropped (AMI CancelAtxfer), the seat is back with the caller."""
+        leg = await self._consulting_leg(seat_id, call_id)
+        await self.control.cancel_attended_transfer(leg)
+        self._consults.pop((call_id, seat_id), None)
 
     async def hangup(self, seat_id: SeatId, call_id: CallId) -> None:
         caller_channel = await self._live_call_channel(seat_id, call_id)

@@ -15,6 +15,8 @@ let clockSkew = 0; // server time minus browser time, in ms
 let callId = null; // the call shown in the call panel (screen pop, transcript, transfer, hang-up)
 let callLive = false;
 let muted = false; // this seat's microphone is muted on callId (AMI MuteAudio)
+let consulting = null; // 咨询转接 under way on callId: the target's label (the caller is on hold)
+let dialogMode = "transfer"; // what the transfer dialog does: "transfer", or "consult" (咨询转接)
 let lastPop = null; // callId's screen pop
 // The consultation form belongs to ONE call, `recordId`. A new call takes the form over only when
 // nobody is typing in it: otherwise the form stays with its call (keystrokes keep going into that
@@ -144,6 +146,7 @@ async function openCall(id) {
   if (callId !== id) {
     callId = id;
     muted = false;
+    consulting = null;
     lastPop = null;
     segments.clear();
     $("transcript").replaceChildren();
@@ -220,6 +223,13 @@ function updateCallButtons() {
   $("btn-mute").textContent = muted ? "取消静音" : "静音";
   $("btn-mute").setAttribute("aria-pressed", String(muted));
   show($("muted-note"), callLive && muted);
+  if (!callLive) consulting = null;
+  $("btn-transfer").disabled = !callLive || consulting !== null;
+  $("btn-consult").disabled = !callLive || consulting !== null;
+  show($("btn-consult-complete"), callLive && consulting !== null);
+  show($("btn-consult-cancel"), callLive && consulting !== null);
+  $("consult-note").textContent = consulting ? `咨询中：${consulting}（来电人正在听等待音乐）` : "";
+  show($("consult-note"), callLive && consulting !== null);
 }
 
 // --- transcript ------------------------------------------------------------------------------------
@@ -465,18 +475,38 @@ $("appointment-form").addEventListener("submit", async (e) => {
     if (lastPop) openCall(callId);
   } catch (err) { $("appointment-error").textContent = err.message; }
 });
-$("btn-transfer").addEventListener("click", async () => {
+async function openTransferDialog(mode) {
   try { targets = await api("/api/seat/transfer-targets"); } catch (err) { notice(err.message); return; }
+  dialogMode = mode;
+  const consult = mode === "consult";
+  // 咨询转接 reaches a seat (an expert seat too) or an outside line, not a queue.
+  const queueKind = document.querySelector('#transfer-form input[name="kind"][value="queue"]');
+  queueKind.disabled = consult;
+  if (consult && queueKind.checked) document.querySelector('#transfer-form input[name="kind"][value="seat"]').checked = true;
+  $("transfer-title").textContent = consult ? "咨询转接（先与对方通话，来电人等待）" : "转接来电";
+  $("transfer-ok").textContent = consult ? "开始咨询" : "确认转接";
   $("transfer-error").textContent = "";
   await fillTargets();
   $("transfer-dialog").showModal();
-});
+}
+$("btn-transfer").addEventListener("click", () => openTransferDialog("transfer"));
+$("btn-consult").addEventListener("click", () => openTransferDialog("consult"));
 for (const r of document.querySelectorAll('#transfer-form input[name="kind"]')) r.addEventListener("change", fillTargets);
 $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
 $("transfer-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const f = new FormData(e.target);
   if (!f.get("target")) { $("transfer-error").textContent = "请选择转接目标"; return; }
+  if (dialogMode === "consult") {
+    const sel = $("transfer-target");
+    try {
+      await send(`/api/seat/calls/${encodeURIComponent(callId)}/consult`, { kind: f.get("kind"), target: f.get("target") });
+      $("transfer-dialog").close();
+      consulting = sel.options[sel.selectedIndex]?.textContent || f.get("target");
+      updateCallButtons();
+    } catch (err) { $("transfer-error").textContent = err.message; }
+    return;
+  }
   try {
     await send(`/api/seat/calls/${encodeURIComponent(callId)}/transfer`, { kind: f.get("kind"), target: f.get("target") });
     $("transfer-dialog").close();
@@ -484,6 +514,21 @@ $("transfer-form").addEventListener("submit", async (e) => {
     if (callLive) $("call-status").textContent = "转接中…";
     if (recordId === callId && !$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
   } catch (err) { $("transfer-error").textContent = err.message; }
+});
+// 完成转接: this seat leaves, the caller talks with the consulted party; 取消转接: back to the caller.
+$("btn-consult-complete").addEventListener("click", async () => {
+  try {
+    await api(`/api/seat/calls/${encodeURIComponent(callId)}/consult/complete`, { method: "POST" });
+    if (callLive) $("call-status").textContent = "转接中…";
+    if (recordId === callId && !$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
+  } catch (err) { notice(err.message); }
+});
+$("btn-consult-cancel").addEventListener("click", async () => {
+  try {
+    await api(`/api/seat/calls/${encodeURIComponent(callId)}/consult/cancel`, { method: "POST" });
+    consulting = null;
+  } catch (err) { notice(err.message); }
+  updateCallButtons();
 });
 // 静音: the caller stops hearing this seat (the seat still hears the caller) until unmuted.
 $("btn-mute").addEventListener("click", async () => {
@@ -586,6 +631,7 @@ const SHORTCUTS = [
   { keys: "Alt+Enter", code: "Enter", label: "提交咨询记录", run: () => press("btn-submit") },
   { keys: "Alt+M", code: "KeyM", label: "静音 / 取消静音", run: () => press("btn-mute") },
   { keys: "Alt+T", code: "KeyT", label: "转接当前通话", run: () => press("btn-transfer") },
+  { keys: "Alt+C", code: "KeyC", label: "咨询转接（先与对方通话）", run: () => press("btn-consult") },
   { keys: "Alt+H", code: "KeyH", label: "挂机（需确认）", run: () => press("btn-hangup") },
   { keys: "?", key: "?", label: "显示 / 关闭本快捷键列表（输入框外）", run: toggleShortcuts },
 ];
@@ -625,6 +671,8 @@ function onEvent(ev) {
       break;
     case "CallEnded": case "CallTransferred":
       if (ev.type === "CallEnded") applyCallEnded(d);
+      // A consultation that ended without a transfer (the target hung up, or it was cancelled).
+      if (d.call_id === callId && d.kind === "attended" && d.status === "failed") { consulting = null; updateCallButtons(); }
       if (d.call_id === callId && !(ev.type === "CallTransferred" && d.status === "failed")) { callLive = false; updateCallButtons(); $("call-status").textContent = labels.call_status[ev.type === "CallEnded" ? "ended" : "transferred"] || ""; }
       break;
     case "CallAnswered":

@@ -18,6 +18,7 @@ import contextlib
 import re
 from collections.abc import Callable
 
+from pbx.sim import atxfer
 from pbx.sim.model import STATE_DESC, Channel, Headers, SimPbx
 from pbx.sim.tap import originate_tap, split_local
 
@@ -178,6 +179,8 @@ class AmiServer:
             "setvar": self._setvar,
             "hangup": self._hangup,
             "muteaudio": self._mute_audio,
+            "atxfer": self._atxfer,
+            "cancelatxfer": self._cancel_atxfer,
         }.get(name)
         if handler is None:
             s.send(self._resp("Error", aid, "Invalid/unknown command"))
@@ -475,6 +478,35 @@ class AmiServer:
         # AMI Hangup is a soft hangup: no HangupRequest (that is the phone's BYE); the paths
         # below publish the SoftHangupRequest of the leg that is torn down.
         ch.request_hangup(cause, soft=True)
+
+    def _atxfer(self, s: _Session, a: Action, aid: str | None) -> None:
+        """manager.c action_atxfer: Channel and Exten required, the channel, then features.conf's
+        atxfer code; the DTMF is queued on the channel and acknowledged at once (pbx/sim/atxfer.py
+        plays what bridge_basic then does)."""
+        for header, missing in (("channel", "No channel specified"), ("exten", "No extension specified")):
+            if not a.get(header):
+                s.send(self._resp("Error", aid, missing))
+                return
+        ch = self._channel(s, a, aid, "Channel specified does not exist")
+        if ch is None:
+            return
+        code = atxfer.feature_code(self.pbx)
+        if not code:
+            s.send(self._resp("Error", aid, "No attended transfer feature code found"))
+            return
+        s.send(self._resp("Success", aid, "Atxfer successfully queued"))
+        atxfer.start(self.pbx, ch, a.get("exten", ""), a.get("context", ""), code)
+
+    def _cancel_atxfer(self, s: _Session, a: Action, aid: str | None) -> None:
+        """manager.c action_cancel_atxfer: the `atxferabort` code (default *1) queued on the channel."""
+        if not a.get("channel"):
+            s.send(self._resp("Error", aid, "No channel specified"))
+            return
+        ch = self._channel(s, a, aid, "Channel specified does not exist")
+        if ch is None:
+            return
+        s.send(self._resp("Success", aid, "CancelAtxfer successfully queued"))
+        atxfer.cancel(self.pbx, ch)
 
     def _mute_audio(self, s: _Session, a: Action, aid: str | None) -> None:
         """res_mutestream manager_mutestream: every header required, then the channel; the

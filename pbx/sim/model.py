@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from core import dialplan as names
+from pbx.sim import atxfer
 from pbx.sim.asterisk_files import load_asterisk_conf, pjsip_language
 from pbx.sim.config import AgiTarget, PhoneConfig, QueueConfig, SimClock, SimulatorConfig, Strategy
 from pbx.sim.dialplan import expand, split_args, split_if, truthy
@@ -309,6 +310,7 @@ class SimPbx:
         # AudioSocket: the demo's stand-in for a recogniser when none runs (pbx/sim/demo.py).
         self.address_listeners: list[Callable[[str, str], None]] = []
         self._local_seq = 0
+        self.consults: dict[str, atxfer.Consultation] = {}  # seat channel -> its consultation
 
     # ----------------------------------------------------------------- plumbing
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -1194,6 +1196,12 @@ class SimPbx:
         phone = self.phones.get(seat.endpoint)
         seat_talk = phone.hangup_after.draw(self.rng) if phone is not None else math.inf
         hit = await self.wait(min(seat_talk, spec.talk_time), ch.interrupt, seat.interrupt)
+        consult = self.consults.get(seat.name)
+        if consult is not None:
+            # The seat was consulting (AMI Atxfer): a completed transfer ends Queue() there.
+            settled = await atxfer.settle(self, consult, hit, q, m, hold, answered_at)
+            if settled is not None:
+                return settled
         talk = int(self.now() - answered_at)
         q.completed += 1
         q.talktime = (q.talktime * (q.completed - 1) + talk) / q.completed
@@ -1315,15 +1323,18 @@ class SimPbx:
         caller.bridge = other.bridge = None
         caller.after_newexten.append(then)
 
-    def _bridge_block(self, bridge: Bridge, count: int | None = None) -> Headers:
+    def _bridge_block(self, bridge: Bridge, count: int | None = None, *, prefix: str = "") -> Headers:
         return [
-            ("BridgeUniqueid", bridge.id),
-            ("BridgeType", "basic"),
-            ("BridgeTechnology", bridge.technology),
-            ("BridgeCreator", UNKNOWN),
-            ("BridgeName", UNKNOWN),
-            ("BridgeNumChannels", str(len(bridge.members) if count is None else count)),
-            ("BridgeVideoSourceMode", "none"),
+            (prefix + k, v)
+            for k, v in (
+                ("BridgeUniqueid", bridge.id),
+                ("BridgeType", "basic"),
+                ("BridgeTechnology", bridge.technology),
+                ("BridgeCreator", UNKNOWN),
+                ("BridgeName", UNKNOWN),
+                ("BridgeNumChannels", str(len(bridge.members) if count is None else count)),
+                ("BridgeVideoSourceMode", "none"),
+            )
         ]
 
     # ----------------------------------------------------------------- Originate (callbacks)

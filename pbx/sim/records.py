@@ -177,6 +177,8 @@ class Records:
         )
 
     def _on_AgentComplete(self, h: dict[str, str], at: float) -> None:
+        if h.get("Reason") == "transfer":
+            return  # an attended transfer: its ATTENDEDTRANSFER line is written by pbx/sim/atxfer.py
         event = "COMPLETEAGENT" if h.get("Reason") == "agent" else "COMPLETECALLER"
         position = self._orig_position.get((h["Uniqueid"], h["Queue"]), "1")
         self.queue_log(

@@ -73,6 +73,12 @@ class FakeCallControl:
     async def mute_audio(self, channel: str, *, direction: str, on: bool) -> None:
         self.actions.append(("mute_audio", {"channel": channel, "direction": direction, "on": str(on)}))
 
+    async def attended_transfer(self, channel: str, *, exten: str, context: str) -> None:
+        self.actions.append(("attended_transfer", {"channel": channel, "exten": exten, "context": context}))
+
+    async def cancel_attended_transfer(self, channel: str) -> None:
+        self.actions.append(("cancel_attended_transfer", {"channel": channel}))
+
     async def queue_status(self, queue: str | None = None) -> Sequence[Mapping[str, str]]:
         return []
 

@@ -72,7 +72,7 @@ def test_given_the_openapi_document_then_every_seat_json_route_names_its_respons
         if path.startswith("/api/seat/")
         for method, op in ops.items()
     }
-    assert len(routes) == 18  # state, 6 commands, 7 on a call, drafts, today, transfer targets, address
+    assert len(routes) == 21  # state, 6 commands, 10 on a call, drafts, today, transfer targets, address
     untyped = {route: schema for route, schema in routes.items() if "$ref" not in schema}
     assert untyped == {}
 
@@ -364,6 +364,55 @@ def test_given_a_talking_seat_when_muting_then_its_own_leg_is_muted_inbound_and_
     other = harness.login("seat1002")
     r = harness.client.post(f"/api/seat/calls/{call}/mute", json={"on": True}, headers=_h(other))
     assert r.status_code == 404 and len(harness.control.named("mute_audio")) == 2
+
+
+def test_given_a_talking_seat_when_consulting_another_seat_then_atxfer_on_its_own_leg_then_complete_hangs_it_up(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    base = f"/api/seat/calls/{call}/consult"
+    # Nothing to complete or cancel before a consultation.
+    assert harness.client.post(f"{base}/complete", headers=_h(me)).status_code == 409
+    offline = harness.client.post(base, json={"kind": "seat", "target": "1002"}, headers=_h(me))
+    assert offline.status_code == 409 and "离线" in offline.json()["message"]
+    queue = harness.client.post(base, json={"kind": "queue", "target": "q-city-labor"}, headers=_h(me))
+    assert queue.status_code == 422 and "咨询转接" in queue.json()["message"]
+    harness.seat_in_queue("1002")
+    ok = harness.client.post(base, json={"kind": "seat", "target": "1002"}, headers=_h(me))
+    assert ok.status_code == 200 and ok.json()["context"] == dialplan.CONSULT
+    again = harness.client.post(base, json={"kind": "seat", "target": "1002"}, headers=_h(me))
+    assert again.status_code == 409 and "正在咨询" in again.json()["message"]
+    leg = "PJSIP/1001-000016"  # the seat's own leg: Asterisk holds its peer, the caller
+    assert harness.control.named("attended_transfer") == [
+        {"channel": leg, "exten": "1002", "context": dialplan.CONSULT}
+    ]
+    assert harness.client.post(f"{base}/complete", headers=_h(me)).status_code == 200
+    assert harness.control.named("hangup") == [{"channel": leg}]
+    assert {"seat.consult", "seat.consult.complete"} <= set(_actions(harness))
+
+
+def test_given_a_consultation_with_12345_when_cancelled_then_cancel_atxfer_and_the_seat_may_consult_again(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    base = f"/api/seat/calls/{call}/consult"
+    nowhere = harness.client.post(base, json={"kind": "external", "target": "110"}, headers=_h(me))
+    assert nowhere.status_code == 422
+    for _ in range(2):
+        r = harness.client.post(base, json={"kind": "external", "target": "12345"}, headers=_h(me))
+        assert r.status_code == 200
+        assert harness.client.post(f"{base}/cancel", headers=_h(me)).status_code == 200
+    leg = "PJSIP/1001-000016"
+    assert harness.control.named("cancel_attended_transfer") == [{"channel": leg}, {"channel": leg}]
+    assert [a["exten"] for a in harness.control.named("attended_transfer")] == ["12345", "12345"]
+    assert harness.control.named("hangup") == []
+    other = harness.login("seat1002")
+    r = harness.client.post(f"{base}/cancel", headers=_h(other))
+    assert r.status_code == 404
 
 
 def test_given_live_segments_when_reading_the_transcript_then_the_final_replaces_the_partial(

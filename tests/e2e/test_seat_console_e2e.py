@@ -503,3 +503,66 @@ def test_given_a_call_when_the_seat_agrees_a_callback_time_then_its_order_shows_
         expect(page.locator("#file-orders")).to_contain_text("预约回拨")
         page.goto(server.url + "/orders#mine")
         expect(page.locator("#orders")).to_contain_text("预约回拨（约定 2026-11-24 14:30）")
+
+
+def test_given_a_call_when_the_seat_consults_12345_cancels_then_consults_again_and_completes_then_attended_transfer(
+    server: Server,
+) -> None:
+    """咨询转接: the caller waits on hold while the seat talks with 12345; 取消转接 brings the seat
+    back to the caller, 完成转接 joins the caller with 12345 and the seat leaves."""
+    from playwright.sync_api import expect
+
+    def consulted_answered(n: int) -> bool:
+        ends = [
+            e
+            for e in list(server.sim_events)
+            if e.get("Event") == "DialEnd" and e.get("Channel", "").startswith("Local/12345@")
+        ]
+        return sum(e.get("DialStatus") == "ANSWER" for e in ends) >= n
+
+    def consult(n: int) -> None:
+        page.get_by_role("button", name="咨询转接", exact=True).click()
+        expect(page.get_by_label("技能队列")).to_be_disabled()  # only seats and outside lines
+        page.get_by_label("外部热线（12345 / 12368 / 12309）").check()
+        page.get_by_label("目标").select_option("12345")
+        page.get_by_role("button", name="开始咨询").click()
+        expect(page.locator("#transfer-dialog")).to_be_hidden()
+        expect(page.locator("#consult-note")).to_contain_text("咨询中")
+        expect(page.get_by_role("button", name="转接…", exact=True)).to_be_disabled()
+        wait_until(lambda: consulted_answered(n), 20, "12345 to answer the consultation")
+
+    with _seat_1001(server) as page:
+        _call(server, "13800000031")
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        call_id = server.runtime.board.state(SeatId("1001")).call_id
+        assert call_id is not None
+        consult(1)
+        page.get_by_role("button", name="取消转接").click()
+        expect(page.locator("#consult-note")).to_be_hidden()
+        expect(page.get_by_role("button", name="完成转接")).to_be_hidden()
+        wait_until(
+            lambda: any(e.get("Event") == "Unhold" for e in list(server.sim_events)),
+            10,
+            "the seat back with the caller",
+        )
+        expect(page.locator("#state-label")).to_have_text("通话中")
+        consult(2)
+        page.get_by_role("button", name="完成转接").click()
+        wait_until(
+            lambda: any(e.get("Event") == "AttendedTransfer" for e in list(server.sim_events)),
+            10,
+            "the attended transfer in the PBX",
+        )
+        expect(page.locator("#call-status")).to_have_text("已转接", timeout=10_000)
+    rt = server.runtime
+
+    def recorded() -> list[tuple[object, ...]]:
+        record = rt.repos.calls.find(CallId(call_id))
+        transfers = record.transfers if record is not None else ()
+        return [(t.get("kind"), t.get("target"), t.get("status"), t.get("detail")) for t in transfers]
+
+    wait_until(lambda: len(recorded()) == 2, 10, "both consultations in the call record")
+    assert recorded() == [("attended", "12345", "failed", "cancelled"), ("attended", "12345", "ok", "")]
+    actions = [a.action for a in rt.repos.audit.recent(limit=20)]
+    assert actions.count("seat.consult") == 2
+    assert {"seat.consult.cancel", "seat.consult.complete"} <= set(actions)

@@ -21,6 +21,8 @@ class AmiLink:
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
         self.connections = 0
+        self.received = bytearray()
+        """Everything Asterisk sent over the relayed connections (a trace of the AMI stream)."""
 
     @property
     def up(self) -> bool:
@@ -43,7 +45,7 @@ class AmiLink:
         self._writers |= {writer, up_writer}
         pumps = [
             asyncio.create_task(self._pump(reader, up_writer)),
-            asyncio.create_task(self._pump(up_reader, writer)),
+            asyncio.create_task(self._pump(up_reader, writer, self.received)),
         ]
         self._tasks.update(pumps)
         await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
@@ -54,9 +56,13 @@ class AmiLink:
         self._tasks.difference_update(pumps)
 
     @staticmethod
-    async def _pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _pump(
+        src: asyncio.StreamReader, dst: asyncio.StreamWriter, record: bytearray | None = None
+    ) -> None:
         with contextlib.suppress(OSError, ConnectionError):
             while data := await src.read(65536):
+                if record is not None:
+                    record += data
                 dst.write(data)
                 await dst.drain()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import os
 import re
 import socket
 import struct
@@ -650,3 +651,136 @@ async def test_caller_hanging_up_while_recording_still_leaves_the_message(
     assert seconds >= 2.5 and hz is not None and 400 <= hz <= 480, (seconds, hz)
     steps = record_steps(await recorder.stop("voicemail_hangup"))
     assert [s for s in steps if s[0] == "RECORD_STATUS"] == [("RECORD_STATUS", "HANGUP")], steps
+
+
+def keep_trace(h: Hotline, name: str) -> None:
+    """With HOTLINE_KEEP_TRACES=<folder>: the AMI stream Asterisk sent, its queue_log, Master.csv
+    and the bridge lines of its full log, kept as <folder>/<name>/ (tests/data/asterisk-traces)."""
+    folder = os.environ.get("HOTLINE_KEEP_TRACES")
+    if not folder:
+        return
+    out = Path(folder) / name
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ami.ami").write_bytes(bytes(h.ami_link.received))
+    for src in (h.pbx.log_dir / "queue_log", h.pbx.log_dir / "cdr-csv" / "Master.csv"):
+        if src.exists():
+            (out / src.name).write_bytes(src.read_bytes())
+    bridges = [
+        re.sub(r"^(\[[^]]*\]) .*bridge_channel\.c: ", r"\1 ", line)
+        for line in h.pbx.full_log().splitlines()
+        if "bridge_channel.c: Channel" in line
+    ]
+    (out / "bridges.log").write_text("\n".join(bridges) + "\n", encoding="utf-8")
+
+
+def _log_time(line: str) -> datetime:
+    return datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S.%f")
+
+
+def caller_on_hold_during_consultation(h: Hotline) -> bool:
+    """res_musiconhold started on the caller's channel a second time: the consultation's hold."""
+    started = [
+        line
+        for line in h.pbx.full_log().splitlines()
+        if "Started music on hold, class 'default'" in line and f"PJSIP/{CALLER}-" in line
+    ]
+    return len(started) >= 2  # the queue's wait, then the consultation
+
+
+def last_left(h: Hotline, channel_prefix: str) -> datetime:
+    """When the channel named `channel_prefix...` last left a bridge (Asterisk's full log)."""
+    return max(
+        _log_time(line)
+        for line in h.pbx.full_log().splitlines()
+        if f"Channel {channel_prefix}" in line and " left " in line
+    )
+
+
+async def consult(h: Hotline, call_id: CallId, kind: TransferKind, target: str) -> None:
+    """The seat console's 咨询转接 as the browser sends it."""
+    await h.seat_console.consult(SeatId("1001"), call_id, kind, target)
+
+
+async def test_attended_transfer_to_a_seat_joins_the_caller_with_it_when_completed(hotline: Hotline) -> None:
+    h = hotline
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    first_leg, call_id = await answered_by(h, "1001")
+    await h.login("1002")
+    await asyncio.sleep(2.0)
+    await consult(h, call_id, TransferKind.SEAT, "1002")
+    second_phone = await h.phone("1002")
+    second_leg = await asyncio.to_thread(second_phone.answer_next, 20)
+    await asyncio.sleep(3.0)  # the seats talk; the caller hears the hold audio
+    assert first_leg.state is CallState.ANSWERED and call.state is CallState.ANSWERED
+    await h.seat_console.complete_consult(SeatId("1001"), call_id)
+    await asyncio.to_thread(wait_state, first_leg, CallState.ENDED, 10, "seat 1001's leg to end")
+    await asyncio.sleep(4.0)
+    await hang_up(call)
+    await asyncio.to_thread(wait_state, second_leg, CallState.ENDED, 10, "seat 1002's leg to end")
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+    keep_trace(h, "atxfer_seat_completed")
+
+    (row,) = h.calls()
+    # As after any transfer to a seat: the call was answered, and ended with the new seat.
+    assert row.id == call_id and row.status == CallStatus.ANSWERED
+    assert (row.seat_id, row.final_seat_id, row.transfer_status) == ("1001", "1002", "ok")
+    transfers = [e.data for e in h.trail(call_id) if e.event_type == "CallTransferred"]
+    assert [(t["kind"], t["target"], t["status"], t["seat_id"]) for t in transfers] == [
+        ("attended", "1002", "ok", "1001")
+    ]
+    assert trail_seats(h, call_id, "CallAnswered") == ["1001", "1002"]
+    assert caller_on_hold_during_consultation(h)
+    legs = h.legs(call_id)
+    assert [(leg.kind, leg.party) for leg in legs] == [("seat", "1001"), ("seat", "1002")]
+    first, second = legs
+    assert first.talk_seconds is not None and second.talk_seconds is not None
+    # 1001: from its answer until it left, the consultation included (queue_log's calltime);
+    # 1002: from the transfer until the caller hung up (Asterisk's bridge log).
+    (xfer,) = [e for e in queue_log_events(h, call_id) if e[4] == "ATTENDEDTRANSFER"]
+    assert abs(first.talk_seconds - int(xfer[8])) <= 1.0, (first.talk_seconds, xfer)
+    talk_1002 = (last_left(h, f"PJSIP/{CALLER}-") - last_left(h, "PJSIP/1001-")).total_seconds()
+    assert abs(second.talk_seconds - talk_1002) <= 0.5, (second.talk_seconds, talk_1002)
+    assert row.talk_seconds is not None
+    assert abs(row.talk_seconds - first.talk_seconds - second.talk_seconds) <= 0.01
+    await until(
+        lambda: h.seat_status("1002") not in (SeatStatus.RINGING, SeatStatus.TALKING),
+        10,
+        "seat 1002 to be free again on the board",
+    )
+
+
+async def test_attended_transfer_cancelled_brings_the_seat_back_to_the_caller(hotline: Hotline) -> None:
+    h = hotline
+    carrier = await h.phone(CARRIER_USER)
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    first_leg, call_id = await answered_by(h, "1001")
+    await asyncio.sleep(2.0)
+    await consult(h, call_id, TransferKind.EXTERNAL, "12345")
+    carrier_leg = await asyncio.to_thread(carrier.wait_ringing, 20)
+    assert carrier_leg.request.headers["To"]["number"] == "12345"
+    await asyncio.to_thread(carrier_leg.answer)
+    await asyncio.sleep(3.0)
+    await h.seat_console.cancel_consult(SeatId("1001"), call_id)
+    await asyncio.to_thread(wait_state, carrier_leg, CallState.ENDED, 10, "the consulted line to end")
+    await asyncio.sleep(3.0)
+    assert first_leg.state is CallState.ANSWERED and h.seat_status("1001") is SeatStatus.TALKING
+    await hang_up(call)
+    await asyncio.to_thread(wait_state, first_leg, CallState.ENDED, 10, "seat 1001's leg to end")
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+    keep_trace(h, "atxfer_12345_cancelled")
+
+    (row,) = h.calls()
+    assert row.id == call_id and row.status == CallStatus.ANSWERED
+    transfers = [e.data for e in h.trail(call_id) if e.event_type == "CallTransferred"]
+    assert [(t["kind"], t["target"], t["status"], t["detail"]) for t in transfers] == [
+        ("attended", "12345", "failed", "cancelled")
+    ]
+    assert caller_on_hold_during_consultation(h)
+    (leg,) = h.legs(call_id)
+    assert (leg.kind, leg.party) == ("seat", "1001")
+    assert leg.talk_seconds is not None
+    # The seat stayed on the call throughout: queue_log's talk time for it.
+    assert abs(leg.talk_seconds - talk_from_queue_log(h, call_id)) <= 1.0
+    assert row.talk_seconds is not None and abs(row.talk_seconds - leg.talk_seconds) <= 0.01

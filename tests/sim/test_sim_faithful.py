@@ -22,8 +22,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import difflib
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,18 +30,12 @@ import pytest
 from core import dialplan as names
 from pbx.sim import AgiTarget, CallerSpec, Dist, PhoneConfig, SimulatorConfig, run_simulator
 from pbx.sim.asterisk_files import parse_queues_conf, render_project_conf
+from tests.support.beside import load_beside
 from tests.support.polling import until
 
 
 def _load(name: str) -> object:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_beside(__file__, name)
 
 
 helpers = _load("sim_helpers")
