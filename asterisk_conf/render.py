@@ -188,6 +188,11 @@ def dialplan_names() -> dict[str, str]:
         "ctx_callback": dialplan.CALLBACK,
         "ctx_seats_out": dialplan.SEATS_OUT,
         "ctx_asr_tap": dialplan.ASR_TAP,
+        "ctx_hold": dialplan.HOLD,
+        "ctx_conference": dialplan.CONFERENCE,
+        "hold_prefix": dialplan.HOLD_PREFIX,
+        "conference_prefix": dialplan.CONFERENCE_PREFIX,
+        "var_third": dialplan.VAR_THIRD,
         "queue_exten": dialplan.QUEUE_EXTEN,
         "tap_exten": dialplan.TAP_EXTEN,
         "requeue_exten": dialplan.REQUEUE_EXTEN,
@@ -234,6 +239,10 @@ def render_asterisk_conf(out_dir: Path, values: AsteriskConfValues) -> list[Path
     plain["etc_dir"] = values.etc_dir.rstrip("/") or "/"
     plain["modules"] = "\n".join(f"load => {m:<46}; {why}" for m, why in MODULES.items())
     plain["external_extens"] = "\n".join(_external(n, values) for n in dialplan.EXTERNAL_NUMBERS)
+    plain["conference_external"] = "\n".join(
+        f"exten => {n},1,Dial({values.transfer_dial},{values.transfer_ring_s})\n same => n,Hangup()"
+        for n in dialplan.EXTERNAL_NUMBERS
+    )
     plain["queues"] = "\n".join(f"[{q}](hotline-queue-template)" for q in queues)
     plain["endpoints"] = "\n\n".join(_endpoint(s) for s in values.seats)
     plain["trunk"] = render_trunk(values.trunk)

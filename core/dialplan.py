@@ -30,7 +30,14 @@ SEATS_OUT: Final = "seats-out"
 ASR_TAP: Final = "asr-tap"
 """Live transcript: `tap` runs ChanSpy on ${SPY} into AudioSocket."""
 
-CONTEXTS: Final = (INCOMING, QUEUE, TRANSFER, SEAT_TRANSFER, CALLBACK, SEATS_OUT, ASR_TAP)
+HOLD: Final = "hotline-hold"
+"""保持: `hold-<id>` (a Local channel the console Originates, ChannelId `hold-<id>`) whispers the
+hold music that MusicOnHold plays on its ;1 half to ${SPY}, the caller, until hung up."""
+CONFERENCE: Final = "hotline-conference"
+"""三方通话: `c-<id>` (a Local channel, ChannelId `c-<id>`) dials ${HOTLINE_THIRD} (a seat's endpoint
+or 12345 / 12368 / 12309); its ;1 half barges into the seat's leg with ChanSpy B."""
+
+CONTEXTS: Final = (INCOMING, QUEUE, TRANSFER, SEAT_TRANSFER, CALLBACK, SEATS_OUT, ASR_TAP, HOLD, CONFERENCE)
 
 # The contexts of the older recorded traces (/work/shared/asterisk-traces/0*.ami, recorded on a
 # hand-written dialplan): the tracker still recognises them so the traces replay. Never rendered.
@@ -44,6 +51,13 @@ TAP_EXTEN: Final = "tap"
 REQUEUE_EXTEN: Final = "requeue"
 """In TRANSFER: a failed transfer plays a prompt and queues the caller again (never dropped)."""
 
+HOLD_PREFIX: Final = "hold-"
+"""In HOLD: the extension (and the Local channel's ChannelId) of one hold, `hold-<id>`."""
+CONFERENCE_PREFIX: Final = "c-"
+"""In CONFERENCE: the extension (and ChannelId) of one third party's Local channel, `c-<id>`."""
+HOLD_MUSIC_CLASS: Final = "default"
+"""The musiconhold.conf class a held caller hears."""
+
 # Channel variables the dialplan and the project exchange.
 VAR_NEXT: Final = "HOTLINE_NEXT"
 """Set by the IVR: `queue`, `callback` or `hangup`."""
@@ -54,7 +68,10 @@ VAR_TRANSFERRED: Final = "HOTLINE_TRANSFERRED"
 VAR_TRANSFER_FROM: Final = "HOTLINE_TRANSFER_FROM"
 """The seat that transferred the caller."""
 VAR_SPY: Final = "SPY"
-"""The channel the live-transcript tap listens to."""
+"""The channel the live-transcript tap listens to (and the held caller the hold whispers to)."""
+VAR_THIRD: Final = "HOTLINE_THIRD"
+"""三方通话: the extension of CONFERENCE the third party's Local channel dials (a seat's endpoint
+or an outside number)."""
 
 # Transfers that leave the hotline: 12345 (government service hotline), 12368 (courts),
 # 12309 (procuratorate). They are dialled through the rendered trunk endpoint.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -72,7 +73,7 @@ def test_given_the_openapi_document_then_every_seat_json_route_names_its_respons
         if path.startswith("/api/seat/")
         for method, op in ops.items()
     }
-    assert len(routes) == 18  # state, 6 commands, 7 on a call, drafts, today, transfer targets, address
+    assert len(routes) == 21  # state, 6 commands, 10 on a call, drafts, today, transfer targets, address
     untyped = {route: schema for route, schema in routes.items() if "$ref" not in schema}
     assert untyped == {}
 
@@ -520,3 +521,109 @@ def test_given_seeded_calls_and_surveys_when_reading_today_then_only_my_china_da
         0,
         1,
     )
+
+
+def _hold_or_conference_actions(harness: Harness) -> list[tuple[str, dict[str, Any]]]:
+    return [(n, a) for n, a in harness.control.actions if n in ("originate", "mute_audio", "hangup")]
+
+
+def test_given_a_talking_seat_when_holding_then_the_caller_gets_whispered_music_and_both_legs_are_muted(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    url = f"/api/seat/calls/{call}/hold"
+    assert harness.client.post(url, json={"on": True}, headers=_h(me)).status_code == 200
+    again = harness.client.post(url, json={"on": True}, headers=_h(me))
+    assert again.status_code == 409 and "保持" in again.json()["message"]
+    (originate,) = harness.control.named("originate")
+    hold_id = originate["channel_id"]
+    assert hold_id.startswith(dialplan.HOLD_PREFIX) and originate == {
+        "channel": f"Local/{hold_id}@{dialplan.HOLD}",
+        "context": dialplan.HOLD,
+        "exten": hold_id,
+        "application": "MusicOnHold",
+        "data": "default",
+        "variables": {dialplan.VAR_SPY: "PJSIP/trunk-16"},
+        "action_id": hold_id,
+        "channel_id": hold_id,
+    }
+    assert harness.client.post(url, json={"on": False}, headers=_h(me)).status_code == 200
+    assert _hold_or_conference_actions(harness)[1:] == [
+        ("mute_audio", {"channel": "PJSIP/1001-000016", "direction": "in", "on": "True"}),
+        ("mute_audio", {"channel": "PJSIP/trunk-16", "direction": "in", "on": "True"}),
+        ("hangup", {"channel": hold_id}),  # 恢复: the hold's Local channel, by its ChannelId
+        ("mute_audio", {"channel": "PJSIP/trunk-16", "direction": "in", "on": "False"}),
+        ("mute_audio", {"channel": "PJSIP/1001-000016", "direction": "in", "on": "False"}),
+    ]
+    not_held = harness.client.post(url, json={"on": False}, headers=_h(me))
+    assert not_held.status_code == 409 and "未处于保持" in not_held.json()["message"]
+
+
+def test_given_a_muted_seat_when_unholding_then_its_own_mute_stays(harness: Harness) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    harness.client.post(f"/api/seat/calls/{call}/mute", json={"on": True}, headers=_h(me))
+    for on in (True, False):
+        harness.client.post(f"/api/seat/calls/{call}/hold", json={"on": on}, headers=_h(me))
+    seat_leg = [a["on"] for a in harness.control.named("mute_audio") if a["channel"] == "PJSIP/1001-000016"]
+    assert seat_leg == ["True", "True"]  # muted by the seat, muted by the hold, never unmuted
+
+
+def test_given_a_talking_seat_when_adding_a_third_party_then_it_is_rung_and_barges_into_the_seat_leg(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    url = f"/api/seat/calls/{call}/conference"
+    bad = harness.client.post(url, json={"kind": "external", "target": "110"}, headers=_h(me))
+    assert bad.status_code == 422  # InvalidInput
+    queue = harness.client.post(url, json={"kind": "queue", "target": "q-city-labor"}, headers=_h(me))
+    assert queue.status_code == 422
+    r = harness.client.post(url, json={"kind": "external", "target": "12345"}, headers=_h(me))
+    assert r.status_code == 200 and r.json() == {"kind": "external", "target": "12345", "exten": "12345"}
+    busy = harness.client.post(url, json={"kind": "external", "target": "12368"}, headers=_h(me))
+    assert busy.status_code == 409 and "第三方" in busy.json()["message"]
+    hold = harness.client.post(f"/api/seat/calls/{call}/hold", json={"on": True}, headers=_h(me))
+    assert hold.status_code == 409
+    (originate,) = harness.control.named("originate")
+    conf_id = originate["channel_id"]
+    assert conf_id.startswith(dialplan.CONFERENCE_PREFIX) and originate == {
+        "channel": f"Local/{conf_id}@{dialplan.CONFERENCE}",
+        "context": dialplan.CONFERENCE,
+        "exten": conf_id,
+        "application": "ChanSpy",
+        "data": "PJSIP/1001-000016,qBE",  # barge into the seat's leg and the caller bridged to it
+        "variables": {dialplan.VAR_THIRD: "12345"},
+        "action_id": conf_id,
+        "channel_id": conf_id,
+        "timeout_ms": 65_000,
+    }
+    drop = f"/api/seat/calls/{call}/conference/drop"
+    assert harness.client.post(drop, headers=_h(me)).status_code == 200
+    assert harness.control.named("hangup") == [{"channel": conf_id}]
+    assert harness.client.post(drop, headers=_h(me)).status_code == 409
+    other = harness.login("seat1002")
+    r = harness.client.post(url, json={"kind": "external", "target": "12345"}, headers=_h(other))
+    assert r.status_code == 404
+
+
+def test_given_a_talking_seat_when_inviting_a_seat_then_only_an_available_other_seat_is_dialled(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    url = f"/api/seat/calls/{call}/conference"
+    offline = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
+    assert offline.status_code == 409 and "离线" in offline.json()["message"]
+    myself = harness.client.post(url, json={"kind": "seat", "target": "1001"}, headers=_h(me))
+    assert myself.status_code == 422
+    harness.seat_in_queue("1002")
+    assert (
+        harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me)).status_code == 200
+    )
+    assert [o["variables"] for o in harness.control.named("originate")] == [{dialplan.VAR_THIRD: "1002"}]
