@@ -48,6 +48,7 @@ MODULES: dict[str, str] = {
     "func_logic.so": "IF()",
     "func_callerid.so": "CALLERID()",
     "func_channel.so": "CHANNEL(linkedid), read by the IVR",
+    "func_volume.so": "VOLUME(RX): a held call's legs silenced (保持)",
     # SIP: seats' phones, the carrier trunk.
     "res_pjproject.so": "PJSIP",
     "res_sorcery_config.so": "PJSIP: pjsip.conf",
@@ -193,6 +194,7 @@ def dialplan_names() -> dict[str, str]:
         "hold_prefix": dialplan.HOLD_PREFIX,
         "conference_prefix": dialplan.CONFERENCE_PREFIX,
         "var_third": dialplan.VAR_THIRD,
+        "hold_class": dialplan.HOLD_MUSIC_CLASS,
         "queue_exten": dialplan.QUEUE_EXTEN,
         "tap_exten": dialplan.TAP_EXTEN,
         "requeue_exten": dialplan.REQUEUE_EXTEN,

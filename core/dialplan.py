@@ -31,8 +31,8 @@ ASR_TAP: Final = "asr-tap"
 """Live transcript: `tap` runs ChanSpy on ${SPY} into AudioSocket."""
 
 HOLD: Final = "hotline-hold"
-"""保持: `hold-<id>` (a Local channel the console Originates, ChannelId `hold-<id>`) whispers the
-hold music that MusicOnHold plays on its ;1 half to ${SPY}, the caller, until hung up."""
+"""保持: `hold-<id>` (a Local channel the console Originates, ChannelId `hold-<id>`) plays the hold
+music on ;2; ChanSpy w on ;1 whispers it to the caller until hung up."""
 CONFERENCE: Final = "hotline-conference"
 """三方通话: `c-<id>` (a Local channel, ChannelId `c-<id>`) dials ${HOTLINE_THIRD} (a seat's endpoint
 or 12345 / 12368 / 12309); its ;1 half barges into the seat's leg with ChanSpy B."""
@@ -68,7 +68,7 @@ VAR_TRANSFERRED: Final = "HOTLINE_TRANSFERRED"
 VAR_TRANSFER_FROM: Final = "HOTLINE_TRANSFER_FROM"
 """The seat that transferred the caller."""
 VAR_SPY: Final = "SPY"
-"""The channel the live-transcript tap listens to (and the held caller the hold whispers to)."""
+"""The channel the live-transcript tap listens to."""
 VAR_THIRD: Final = "HOTLINE_THIRD"
 """三方通话: the extension of CONFERENCE the third party's Local channel dials (a seat's endpoint
 or an outside number)."""

@@ -89,6 +89,8 @@ CONSOLE_TRANSFERS = (TransferKind.SEAT, TransferKind.QUEUE, TransferKind.EXTERNA
 
 _LIVE_CALLS = 200  # transcripts kept in memory for this many recent calls
 _LIVE_SEGMENTS = 2000  # per call
+_VOLUME_RX = "VOLUME(RX)"  # func_volume: the gain of what a channel's phone sends
+_SILENT_GAIN = "-32768"  # negative: every sample divided by 32768, i.e. 0
 _THIRD_RING_MS = 65_000  # a third party may ring this long (the trunk's 60 s, a seat's 30 s)
 _MIN_FILE_DIGITS = 5  # hidden or short numbers get no caller file: they would match strangers
 
@@ -543,18 +545,25 @@ class SeatWorkspace:
         return channel, leg
 
     async def hold(self, seat_id: SeatId, call_id: CallId, *, on: bool) -> None:
-        """保持: the caller hears hold music (ChanSpy whisper of MusicOnHold) and neither side hears
-        the other (MuteAudio on both legs); 恢复 ends the music and unmutes (the seat's own mute,
-        if it muted itself, stays)."""
+        """保持: the caller gets hold music (ChanSpy whisper of [hotline-hold]'s MusicOnHold) and neither side hears
+        the other; 恢复 ends the music and lets both be heard again.
+
+        Neither side is muted with MuteAudio: res_mutestream drops the muted leg's frames, and the
+        whisper only rides on frames the bridge writes to the caller. func_volume's VOLUME(RX) at
+        -32768 divides every sample to 0 instead: silent frames keep flowing and carry the music.
+        A seat muted by 静音 is unmuted for the hold (its frames carry the music) and muted again
+        on 恢复."""
         channel, leg = await self._inbound_legs(seat_id, call_id, "保持")
+        muted = (call_id, seat_id) in self._muted
         if not on:
             hold_id = self._holds.pop(call_id, None)
             if hold_id is None:
                 raise Conflict("通话未处于保持状态", call_id=call_id)
             await self._end_local(hold_id)
-            await self.control.mute_audio(channel, direction="in", on=False)
-            if (call_id, seat_id) not in self._muted:
-                await self.control.mute_audio(leg, direction="in", on=False)
+            for side in (leg, channel):
+                await self.control.set_variable(side, _VOLUME_RX, "0")
+            if muted:
+                await self.control.mute_audio(leg, direction="in", on=True)
             return
         if call_id in self._holds:
             raise Conflict("通话已处于保持状态", call_id=call_id)
@@ -565,15 +574,16 @@ class SeatWorkspace:
             f"Local/{hold_id}@{dialplan.HOLD}",
             context=dialplan.HOLD,
             exten=hold_id,
-            application="MusicOnHold",
-            data=dialplan.HOLD_MUSIC_CLASS,
-            variables={dialplan.VAR_SPY: channel},
+            application="ChanSpy",
+            data=f"{channel},qwE",
             action_id=hold_id,
             channel_id=hold_id,
         )
         self._holds[call_id] = hold_id
-        await self.control.mute_audio(leg, direction="in", on=True)
-        await self.control.mute_audio(channel, direction="in", on=True)
+        for side in (leg, channel):  # the caller hears only the music, the seat nothing
+            await self.control.set_variable(side, _VOLUME_RX, _SILENT_GAIN)
+        if muted:
+            await self.control.mute_audio(leg, direction="in", on=False)
 
     def held(self, call_id: CallId) -> bool:
         return call_id in self._holds
@@ -582,7 +592,7 @@ class SeatWorkspace:
         """三方通话: ring the third party (another seat, or 12345 / 12368 / 12309 by the trunk);
         once it answers it barges into the seat's leg and the caller (ChanSpy B). Returns the
         extension dialled."""
-        channel, leg = await self._inbound_legs(seat_id, call_id, "发起三方通话")
+        _caller, leg = await self._inbound_legs(seat_id, call_id, "发起三方通话")
         target = target.strip()
         if kind is TransferKind.EXTERNAL:
             numbers = self._external_numbers()
