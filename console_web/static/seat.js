@@ -15,6 +15,9 @@ let clockSkew = 0; // server time minus browser time, in ms
 let callId = null; // the call shown in the call panel (screen pop, transcript, transfer, hang-up)
 let callLive = false;
 let muted = false; // this seat's microphone is muted on callId (AMI MuteAudio)
+let held = false; // callId is on hold (保持): the caller hears hold music
+let third = ""; // the third party invited into callId (三方通话), by its label; "" when none
+let dialogMode = "transfer"; // the transfer dialog also picks a third party ("conference")
 let lastPop = null; // callId's screen pop
 // The consultation form belongs to ONE call, `recordId`. A new call takes the form over only when
 // nobody is typing in it: otherwise the form stays with its call (keystrokes keep going into that
@@ -144,6 +147,8 @@ async function openCall(id) {
   if (callId !== id) {
     callId = id;
     muted = false;
+    held = false;
+    third = "";
     lastPop = null;
     segments.clear();
     $("transcript").replaceChildren();
@@ -219,6 +224,15 @@ function updateCallButtons() {
   $("btn-mute").textContent = muted ? "取消静音" : "静音";
   $("btn-mute").setAttribute("aria-pressed", String(muted));
   show($("muted-note"), callLive && muted);
+  if (!callLive) { held = false; third = ""; } // the hold and the third party end with the call
+  $("btn-hold").disabled = !callLive || !!third;
+  $("btn-hold").textContent = held ? "恢复" : "保持";
+  $("btn-hold").setAttribute("aria-pressed", String(held));
+  show($("held-note"), callLive && held);
+  $("btn-conference").disabled = !callLive || held || !!third;
+  show($("btn-drop-third"), callLive && !!third);
+  $("third-note").textContent = third ? `三方通话：已邀请${third}` : "";
+  show($("third-note"), callLive && !!third);
 }
 
 // --- transcript ------------------------------------------------------------------------------------
@@ -440,18 +454,36 @@ async function fillTargets() {
   const firstOk = items.findIndex((i) => !i.disabled);
   sel.selectedIndex = firstOk;
 }
-$("btn-transfer").addEventListener("click", async () => {
+async function openTargets(mode) {
   try { targets = await api("/api/seat/transfer-targets"); } catch (err) { notice(err.message); return; }
+  dialogMode = mode;
+  const conference = mode === "conference";
+  $("transfer-title").textContent = conference ? "三方通话：邀请第三方" : "转接来电";
+  $("transfer-ok").textContent = conference ? "发起三方通话" : "确认转接";
+  show($("kind-queue"), !conference); // a third party is a seat or an outside hotline
+  $("transfer-form").querySelector('input[value="seat"]').checked = true;
   $("transfer-error").textContent = "";
   await fillTargets();
   $("transfer-dialog").showModal();
-});
+}
+$("btn-transfer").addEventListener("click", () => openTargets("transfer"));
+$("btn-conference").addEventListener("click", () => openTargets("conference"));
 for (const r of document.querySelectorAll('#transfer-form input[name="kind"]')) r.addEventListener("change", fillTargets);
 $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
 $("transfer-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const f = new FormData(e.target);
-  if (!f.get("target")) { $("transfer-error").textContent = "请选择转接目标"; return; }
+  if (!f.get("target")) { $("transfer-error").textContent = dialogMode === "conference" ? "请选择第三方" : "请选择转接目标"; return; }
+  if (dialogMode === "conference") {
+    try {
+      await send(`/api/seat/calls/${encodeURIComponent(callId)}/conference`, { kind: f.get("kind"), target: f.get("target") });
+      const sel = $("transfer-target");
+      third = sel.options[sel.selectedIndex].textContent;
+      $("transfer-dialog").close();
+    } catch (err) { $("transfer-error").textContent = err.message; }
+    updateCallButtons();
+    return;
+  }
   try {
     await send(`/api/seat/calls/${encodeURIComponent(callId)}/transfer`, { kind: f.get("kind"), target: f.get("target") });
     $("transfer-dialog").close();
@@ -466,6 +498,23 @@ $("btn-mute").addEventListener("click", async () => {
   try {
     await send(`/api/seat/calls/${encodeURIComponent(callId)}/mute`, { on });
     muted = on;
+  } catch (err) { notice(err.message); }
+  updateCallButtons();
+});
+// 保持 / 恢复: the caller hears hold music and neither side hears the other, until resumed.
+$("btn-hold").addEventListener("click", async () => {
+  const on = !held;
+  try {
+    await send(`/api/seat/calls/${encodeURIComponent(callId)}/hold`, { on });
+    held = on;
+  } catch (err) { notice(err.message); }
+  updateCallButtons();
+});
+// 移出第三方: the third party is hung up; the caller and this seat talk on.
+$("btn-drop-third").addEventListener("click", async () => {
+  try {
+    await api(`/api/seat/calls/${encodeURIComponent(callId)}/conference/drop`, { method: "POST" });
+    third = "";
   } catch (err) { notice(err.message); }
   updateCallButtons();
 });
@@ -560,6 +609,8 @@ const SHORTCUTS = [
   { keys: "Alt+S", code: "KeyS", label: "保存咨询记录草稿", run: saveDraftNow },
   { keys: "Alt+Enter", code: "Enter", label: "提交咨询记录", run: () => press("btn-submit") },
   { keys: "Alt+M", code: "KeyM", label: "静音 / 取消静音", run: () => press("btn-mute") },
+  { keys: "Alt+B", code: "KeyB", label: "保持 / 恢复通话", run: () => press("btn-hold") },
+  { keys: "Alt+C", code: "KeyC", label: "三方通话（邀请第三方）", run: () => press("btn-conference") },
   { keys: "Alt+T", code: "KeyT", label: "转接当前通话", run: () => press("btn-transfer") },
   { keys: "Alt+H", code: "KeyH", label: "挂机（需确认）", run: () => press("btn-hangup") },
   { keys: "?", key: "?", label: "显示 / 关闭本快捷键列表（输入框外）", run: toggleShortcuts },

@@ -18,6 +18,7 @@ import contextlib
 import re
 from collections.abc import Callable
 
+from pbx.sim.local_spy import is_local_spy, originate_local_spy
 from pbx.sim.model import STATE_DESC, Channel, Headers, SimPbx
 from pbx.sim.tap import originate_tap, split_local
 
@@ -408,6 +409,12 @@ class AmiServer:
                 self.pbx, aid or "", endpoint, a.get("data", ""), variables, cid_num, cid_name or "<unknown>"
             )
             return
+        if tech.upper() == "LOCAL" and is_local_spy(self.pbx, endpoint, a.get("application", "")):
+            # 保持 / 三方通话: ;2 runs the context, ;1 ChanSpy (pbx/sim/local_spy.py).
+            originate_local_spy(
+                self.pbx, aid or "", endpoint, a.get("data", ""), variables, a.get("channelid", ""), timeout
+            )
+            return
         if tech.upper() != "PJSIP" or not endpoint:
             # Only PJSIP/<endpoint> is simulated; anything else fails like an unknown device.
             self.pbx.originate_failure(
@@ -463,7 +470,12 @@ class AmiServer:
         ch = self._channel(s, a, aid, "No such channel")
         if ch is None:
             return
-        self.pbx.varset(ch, variable, a.get("value", ""))
+        function = re.fullmatch(r"VOLUME\((RX|TX)\)", variable.strip(), flags=re.IGNORECASE)
+        if function is not None:
+            # A dialplan function is written (ast_func_write), not set: no VarSet.
+            ch.volume[function.group(1).upper()] = a.get("value", "")
+        else:
+            self.pbx.varset(ch, variable, a.get("value", ""))
         s.send(self._resp("Success", aid, "Variable Set"))
 
     def _hangup(self, s: _Session, a: Action, aid: str | None) -> None:

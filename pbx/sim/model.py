@@ -144,6 +144,9 @@ class Channel:
     # res_mutestream's suppressed directions ("in": what the phone sends, "out": what it hears),
     # set by AMI MuteAudio; the simulated audio does not change (no voice of a seat is simulated).
     muted: frozenset[str] = frozenset()
+    # func_volume's VOLUME(RX) / VOLUME(TX) gains set by AMI Setvar ("" or "0": unchanged audio;
+    # the hold sets RX to -32768, silence); no simulated audio changes.
+    volume: dict[str, str] = field(default_factory=dict)
     # Set once the channel is hung up (Hangup emitted). Unlike `interrupt`, never replaced by a
     # Redirect: a ChanSpy tap follows the channel through a transfer and stops only here.
     ended: asyncio.Event = field(default_factory=asyncio.Event)
@@ -391,12 +394,13 @@ class SimPbx:
         exten: str,
         linkedid: str | None = None,
         name: str | None = None,
+        uniqueid: str | None = None,
     ) -> Channel:
         # Uniqueid is "<epoch seconds>.<sequence>"; the channel name suffix is the same sequence in
         # 8 hex digits (PJSIP/caller1-00000002 <-> 1795299105.2), both counting every channel.
         seq = self._seq
         self._seq += 1
-        uid = f"{int(self.now())}.{seq}"
+        uid = uniqueid or f"{int(self.now())}.{seq}"  # Originate's ChannelId, when given
         ch = Channel(
             name=name or f"PJSIP/{endpoint}-{seq:08x}",
             endpoint=endpoint,
@@ -812,6 +816,7 @@ class SimPbx:
             "dial": self._app_dial,
             "audiosocket": self._app_audiosocket,
             "chanspy": self._app_chanspy,
+            "musiconhold": self._app_musiconhold,
             "mixmonitor": self._app_mixmonitor,
         }
 
@@ -821,7 +826,8 @@ class SimPbx:
     async def _app_answer(self, ch: Channel, data: str) -> str:
         if ch.state != UP:
             self.newstate(ch, UP)
-            self.set_device(f"PJSIP/{ch.endpoint}", "INUSE")
+            if not ch.name.startswith("Local/"):
+                self.set_device(f"PJSIP/{ch.endpoint}", "INUSE")
         return NEXT
 
     async def _app_set(self, ch: Channel, data: str) -> str:
@@ -878,6 +884,11 @@ class SimPbx:
         filename = split_args(data)[0]
         self.varset(ch, "MIXMONITOR_FILENAME", filename, always=True)
         return NEXT
+
+    async def _app_musiconhold(self, ch: Channel, data: str) -> str:
+        # res_musiconhold's MusicOnHold(class): plays until the channel is hung up (no duration).
+        await self.wait(math.inf, ch.interrupt)
+        return END if ch.hangup_cause is not None else NEXT
 
     async def _app_chanspy(self, ch: Channel, data: str) -> str:
         # A dialplan ChanSpy outside the tap Originate: listen until the spied channel ends.
@@ -1602,4 +1613,7 @@ class SimPbx:
         self._seq = start
 
     def find_channel(self, name: str) -> Channel | None:
-        return next((c for c in self.channels if c.name == name), None)
+        """By name, else by uniqueid (ast_channel_get_by_name looks up both)."""
+        return next((c for c in self.channels if c.name == name), None) or next(
+            (c for c in self.channels if c.uniqueid == name), None
+        )

@@ -213,3 +213,97 @@ async def test_given_a_channel_when_mute_audio_then_its_directions_are_suppresse
     channel = sim.pbx.find_channel(chan)
     assert channel is not None and channel.muted == frozenset({"in"})  # all on, then out off
     await client.close()
+
+
+async def _caller_in_queue(sim: Simulator, client: object) -> str:
+    sim.place_call(CallerSpec())
+    await client.wait_until(lambda: "QueueCallerJoin" in _names(client))  # type: ignore[attr-defined]
+    return next(dict(m) for m in client.messages if dict(m).get("Event") == "QueueCallerJoin")["Channel"]  # type: ignore[attr-defined]
+
+
+def _events(client: object, name: str, start: int = 0) -> list[dict[str, str]]:
+    return [dict(m) for m in client.messages[start:] if dict(m).get("Event") == name]  # type: ignore[attr-defined]
+
+
+async def test_given_a_caller_when_the_hold_is_originated_then_chanspy_whispers_until_its_channel_id_is_hung_up(
+    sim: Simulator,
+) -> None:
+    # 保持 (seats/workspace.py): Originate Local/hold-<id>@hotline-hold with ChannelId, ChanSpy on
+    # ;1; ;2 runs [hotline-hold] (Answer, MusicOnHold). 恢复: AMI Hangup of the ChannelId.
+    client = await helpers.AmiClient.connect(sim.port)
+    await client.login()
+    caller = await _caller_in_queue(sim, client)
+    start = len(client.messages)
+    client.send(
+        [
+            ("Action", "Originate"),
+            ("ActionID", "hold-t1"),
+            ("Channel", "Local/hold-t1@hotline-hold"),
+            ("ChannelId", "hold-t1"),
+            ("Application", "ChanSpy"),
+            ("Data", f"{caller},qwE"),
+            ("Async", "true"),
+        ]
+    )
+    client.send(
+        [
+            ("Action", "Setvar"),
+            ("ActionID", "v1"),
+            ("Channel", caller),
+            ("Variable", "VOLUME(RX)"),
+            ("Value", "-32768"),
+        ]
+    )
+    await client.wait_until(lambda: _events(client, "ChanSpyStart", start) != [])
+    (response,) = _events(client, "OriginateResponse", start)
+    assert (response["Response"], response["Uniqueid"]) == ("Success", "hold-t1")
+    assert response["Channel"].startswith("Local/hold-t1@hotline-hold-") and response["Channel"].endswith(
+        ";1"
+    )
+    (spy,) = _events(client, "ChanSpyStart", start)
+    assert (spy["SpyerChannel"], spy["SpyeeChannel"]) == (response["Channel"], caller)
+    musics = [e for e in _events(client, "Newexten", start) if e["Application"] == "MusicOnHold"]
+    assert [e["Channel"].rsplit(";", 1)[1] for e in musics] == ["2"]
+    held = sim.pbx.find_channel(caller)
+    assert held is not None and held.volume == {"RX": "-32768"}
+    assert [e["Variable"] for e in _events(client, "VarSet", start)] == []  # a function is written, not set
+    client.send([("Action", "Hangup"), ("ActionID", "h1"), ("Channel", "hold-t1")])  # by uniqueid
+    await client.wait_until(
+        lambda: len([e for e in _events(client, "Hangup", start) if "hold-t1" in e["Uniqueid"]]) == 2
+    )
+    assert _events(client, "ChanSpyStop", start) != []
+    assert sim.pbx.find_channel(caller) is not None  # the caller is not touched
+    await client.close()
+
+
+async def test_given_a_caller_when_a_third_party_is_originated_then_it_is_dialled_and_spies_once_answered(
+    sim: Simulator,
+) -> None:
+    # 三方通话: ;2 runs [hotline-conference] (Goto ${HOTLINE_THIRD}, Dial PJSIP/1002); seat 1002
+    # answers after 1 s, then ;1 is Up and ChanSpy barges in; 移出第三方 hangs up the ChannelId.
+    client = await helpers.AmiClient.connect(sim.port)
+    await client.login()
+    spied = await _caller_in_queue(sim, client)
+    start = len(client.messages)
+    client.send(
+        [
+            ("Action", "Originate"),
+            ("ActionID", "c-t2"),
+            ("Channel", "Local/c-t2@hotline-conference"),
+            ("ChannelId", "c-t2"),
+            ("Application", "ChanSpy"),
+            ("Data", f"{spied},qBE"),
+            ("Variable", "HOTLINE_THIRD=1002"),
+            ("Async", "true"),
+        ]
+    )
+    await client.wait_until(lambda: _events(client, "ChanSpyStart", start) != [])
+    (dial,) = _events(client, "DialBegin", start)
+    assert dial["Channel"].endswith(";2") and dial["DestChannel"].startswith("PJSIP/1002-")
+    (response,) = _events(client, "OriginateResponse", start)
+    assert (response["Response"], response["Uniqueid"]) == ("Success", "c-t2")
+    client.send([("Action", "Hangup"), ("ActionID", "h2"), ("Channel", "c-t2")])
+    gone = lambda: {e["Channel"] for e in _events(client, "Hangup", start)}  # noqa: E731
+    await client.wait_until(lambda: dial["DestChannel"] in gone() and len(gone()) == 3)
+    assert sim.pbx.find_channel(spied) is not None
+    await client.close()

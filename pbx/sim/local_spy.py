@@ -1,0 +1,148 @@
+"""Hold (保持) and the three-way call (三方通话): AMI `Originate` of `Local/<exten>@<context>` with
+`Application: ChanSpy`, as the seat console sends them (seats/workspace.py).
+
+    Action: Originate / Channel: Local/hold-<id>@hotline-hold / ChannelId: hold-<id>
+    Application: ChanSpy / Data: <the caller>,qwE
+    Action: Originate / Channel: Local/c-<id>@hotline-conference / ChannelId: c-<id>
+    Application: ChanSpy / Data: <the seat's leg>,qBE / Variable: HOTLINE_THIRD=1002
+
+chan_local creates the pair (`ChannelId` is ;1's uniqueid, ;2's is `<id>;2`, as manager.c's
+assigned ids and core_unreal give them: checked on the real Asterisk by
+tests/realpbx/test_real_asterisk.py). ;2 runs the context's dialplan as written (Answer and
+MusicOnHold for a hold; Goto ${HOTLINE_THIRD} and Dial for a third party). Once ;2 is answered,
+;1 is: the OriginateResponse (Success) follows and ;1 runs ChanSpy on the named channel until
+that channel is gone (`E`), ;1 is hung up (AMI Hangup of the ChannelId: 恢复, 移出第三方) or ;2 ends
+(the third party hung up); then ;1 hangs up and chan_local hangs up the other half. ;2 never
+answered within the Originate's timeout (nobody picks up): OriginateResponse Failure, both gone.
+
+The simulated audio does not change: no voice of a seat or a third party is simulated, and the
+hold music is not played into the caller's simulated recording.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pbx.sim.model import DOWN, UP, Channel, SimPbx
+from pbx.sim.tap import find_spied, split_local
+
+
+def is_local_spy(pbx: SimPbx, resource: str, application: str) -> bool:
+    """`Local/<exten>@<context>` whose Originate runs ChanSpy, into a context that has `exten`."""
+    exten, context, _ = split_local(resource)
+    return application.lower() == "chanspy" and pbx.dialplan.step(context, exten, 1) is not None
+
+
+def originate_local_spy(
+    pbx: SimPbx,
+    action_id: str,
+    resource: str,
+    data: str,
+    variables: dict[str, str],
+    channel_id: str,
+    timeout: float,
+) -> None:
+    pbx.spawn(_run(pbx, action_id, resource, data, variables, channel_id, timeout))
+
+
+async def _run(
+    pbx: SimPbx,
+    action_id: str,
+    resource: str,
+    data: str,
+    variables: dict[str, str],
+    channel_id: str,
+    timeout: float,
+) -> None:
+    exten, context, options = split_local(resource)
+    seq = pbx.next_local_seq()
+    base = f"Local/{exten}@{context}"
+    one = pbx.new_channel(
+        base,
+        state=DOWN,
+        cid="<unknown>",
+        context=context,
+        exten=exten,
+        name=f"{base}-{seq:08x};1",
+        uniqueid=channel_id or None,
+    )
+    two = pbx.new_channel(
+        base,
+        state=DOWN,
+        cid="<unknown>",
+        context=context,
+        exten=exten,
+        linkedid=one.linkedid,
+        name=f"{base}-{seq:08x};2",
+        uniqueid=f"{channel_id};2" if channel_id else None,
+    )
+    pbx.chan_event("Newchannel", one)
+    pbx.chan_event("Newchannel", two)
+    for ch in (one, two):  # chan_local copies ;1's variables to ;2
+        for k, v in variables.items():
+            pbx.varset(ch, k, v, always=True)
+    pbx.emit(
+        "LocalBridge",
+        "call,all",
+        one.block("LocalOne"),
+        two.block("LocalTwo"),
+        [("Context", context), ("Exten", exten), ("LocalOptimization", "No" if "n" in options else "Yes")],
+    )
+    pbx.spawn(pbx.run_dialplan(two))
+    waited = 0.0
+    while two.state != UP and two.bridge is None and not two.gone and not one.interrupt.is_set():
+        if waited >= timeout:
+            break
+        await pbx.wait(0.05, two.ended, one.interrupt)
+        waited += 0.05
+    if two.gone or one.interrupt.is_set() or (two.state != UP and two.bridge is None):
+        # Not answered: the Originate fails; the half still there goes.
+        pbx.originate_response(
+            action_id,
+            "Failure",
+            channel=base,
+            context="",
+            exten="",
+            reason=3,
+            uniqueid="",
+            cid_num="",
+            cid_name="",
+        )
+        if not two.gone:
+            two.request_hangup(16)
+        if not one.gone:
+            pbx.hangup(one, 16)
+        return
+    if two.state != UP:
+        pbx.newstate(two, UP)  # Dial answers the channel that dialled once the callee answers
+    pbx.newstate(one, UP)
+    pbx.originate_response(
+        action_id,
+        "Success",
+        channel=one.name,
+        context="",
+        exten="",
+        reason=4,
+        uniqueid=one.uniqueid,
+        cid_num="<unknown>",
+        cid_name="<unknown>",
+    )
+    pbx.newexten(one, 1, "ChanSpy", data)
+    spied = find_spied(pbx, data.split(",", 1)[0])
+    if spied is not None and not spied.gone:
+        pbx.emit("ChanSpyStart", "call,all", one.block("Spyer"), spied.block("Spyee"))
+        await pbx.wait(math.inf, one.interrupt, spied.ended, two.ended)
+        pbx.emit("ChanSpyStop", "call,all", one.block("Spyer"), [] if spied.gone else spied.block("Spyee"))
+    _hang_up_pair(pbx, one, two)
+
+
+def _hang_up_pair(pbx: SimPbx, one: Channel, two: Channel) -> None:
+    """;1's ChanSpy is over (or ;1 was hung up): ;1 goes, and chan_local hangs up ;2."""
+    if one.soft_hangup:
+        pbx.chan_event("SoftHangupRequest", one, [("Cause", "16")])
+    pbx.hangup(one, one.hangup_cause or 16)
+    if not two.gone:
+        two.request_hangup(16)
+
+
+__all__ = ["is_local_spy", "originate_local_spy"]
