@@ -40,9 +40,9 @@ def originate_local_spy(
     data: str,
     variables: dict[str, str],
     channel_id: str,
-    timeout: float,
+    ring_for: float,
 ) -> None:
-    pbx.spawn(_run(pbx, action_id, resource, data, variables, channel_id, timeout))
+    pbx.spawn(_run(pbx, action_id, resource, data, variables, channel_id, ring_for))
 
 
 async def _run(
@@ -52,8 +52,9 @@ async def _run(
     data: str,
     variables: dict[str, str],
     channel_id: str,
-    timeout: float,
+    ring_for: float,
 ) -> None:
+    """`ring_for`: the Originate's Timeout, in seconds (;2 must be answered by then)."""
     exten, context, options = split_local(resource)
     seq = pbx.next_local_seq()
     base = f"Local/{exten}@{context}"
@@ -91,7 +92,7 @@ async def _run(
     pbx.spawn(pbx.run_dialplan(two))
     waited = 0.0
     while two.state != UP and two.bridge is None and not two.gone and not one.interrupt.is_set():
-        if waited >= timeout:
+        if waited >= ring_for:
             break
         await pbx.wait(0.05, two.ended, one.interrupt)
         waited += 0.05
