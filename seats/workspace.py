@@ -569,17 +569,9 @@ class SeatWorkspace:
             raise Conflict("通话已处于保持状态", call_id=call_id)
         if call_id in self._thirds:
             raise Conflict("三方通话中不能保持，请先移出第三方", call_id=call_id)
-        hold_id = f"{dialplan.HOLD_PREFIX}{uuid.uuid4().hex[:16]}"
-        await self.control.originate(
-            f"Local/{hold_id}@{dialplan.HOLD}",
-            context=dialplan.HOLD,
-            exten=hold_id,
-            application="ChanSpy",
-            data=f"{channel},qwE",
-            action_id=hold_id,
-            channel_id=hold_id,
+        self._holds[call_id] = await self._spy_from_local(
+            dialplan.HOLD, dialplan.HOLD_PREFIX, f"{channel},qwE"
         )
-        self._holds[call_id] = hold_id
         for side in (leg, channel):  # the caller hears only the music, the seat nothing
             await self.control.set_variable(side, _VOLUME_RX, _SILENT_GAIN)
         if muted:
@@ -607,19 +599,13 @@ class SeatWorkspace:
             raise Conflict("请先恢复通话，再发起三方通话", call_id=call_id)
         if call_id in self._thirds:
             raise Conflict("已有第三方在通话中，请先移出", call_id=call_id)
-        conf_id = f"{dialplan.CONFERENCE_PREFIX}{uuid.uuid4().hex[:16]}"
-        await self.control.originate(
-            f"Local/{conf_id}@{dialplan.CONFERENCE}",
-            context=dialplan.CONFERENCE,
-            exten=conf_id,
-            application="ChanSpy",
-            data=f"{leg},qBE",
+        self._thirds[call_id] = await self._spy_from_local(
+            dialplan.CONFERENCE,
+            dialplan.CONFERENCE_PREFIX,
+            f"{leg},qBE",
             variables={dialplan.VAR_THIRD: exten},
-            action_id=conf_id,
-            channel_id=conf_id,
             timeout_ms=_THIRD_RING_MS,
         )
-        self._thirds[call_id] = conf_id
         return exten
 
     async def drop_third_party(self, seat_id: SeatId, call_id: CallId) -> None:
@@ -632,6 +618,31 @@ class SeatWorkspace:
 
     def third_party(self, call_id: CallId) -> bool:
         return call_id in self._thirds
+
+    async def _spy_from_local(
+        self,
+        context: str,
+        prefix: str,
+        spy: str,
+        *,
+        variables: Mapping[str, str] | None = None,
+        timeout_ms: int = 30_000,
+    ) -> str:
+        """Originate Local/<prefix><id>@<context> running ChanSpy(`spy`) on ;1 once ;2 (the
+        context) answers; returns its ChannelId `<prefix><id>`, by which AMI Hangup ends it."""
+        channel_id = f"{prefix}{uuid.uuid4().hex[:16]}"
+        await self.control.originate(
+            f"Local/{channel_id}@{context}",
+            context=context,
+            exten=channel_id,
+            application="ChanSpy",
+            data=spy,
+            variables=variables,
+            action_id=channel_id,
+            channel_id=channel_id,
+            timeout_ms=timeout_ms,
+        )
+        return channel_id
 
     async def _end_local(self, channel_id: str) -> None:
         try:

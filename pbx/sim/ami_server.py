@@ -18,7 +18,7 @@ import contextlib
 import re
 from collections.abc import Callable
 
-from pbx.sim.local_spy import is_local_spy, originate_local_spy
+from pbx.sim.local_spy import is_local_spy, run_local_spy
 from pbx.sim.model import STATE_DESC, Channel, Headers, SimPbx
 from pbx.sim.tap import originate_tap, split_local
 
@@ -411,8 +411,16 @@ class AmiServer:
             return
         if tech.upper() == "LOCAL" and is_local_spy(self.pbx, endpoint, a.get("application", "")):
             # 保持 / 三方通话: ;2 runs the context, ;1 ChanSpy (pbx/sim/local_spy.py).
-            originate_local_spy(
-                self.pbx, aid or "", endpoint, a.get("data", ""), variables, a.get("channelid", ""), timeout
+            self.pbx.spawn(
+                run_local_spy(
+                    self.pbx,
+                    aid or "",
+                    endpoint,
+                    a.get("data", ""),
+                    variables,
+                    a.get("channelid", ""),
+                    timeout,
+                )
             )
             return
         if tech.upper() != "PJSIP" or not endpoint:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import math
 
-from pbx.sim.model import DOWN, UP, Channel, SimPbx
-from pbx.sim.tap import find_spied, split_local
+from pbx.sim.model import UP, Channel, SimPbx
+from pbx.sim.tap import find_spied, local_answered, new_local_pair, split_local
 
 
 def is_local_spy(pbx: SimPbx, resource: str, application: str) -> bool:
@@ -33,19 +33,7 @@ def is_local_spy(pbx: SimPbx, resource: str, application: str) -> bool:
     return application.lower() == "chanspy" and pbx.dialplan.step(context, exten, 1) is not None
 
 
-def originate_local_spy(
-    pbx: SimPbx,
-    action_id: str,
-    resource: str,
-    data: str,
-    variables: dict[str, str],
-    channel_id: str,
-    ring_for: float,
-) -> None:
-    pbx.spawn(_run(pbx, action_id, resource, data, variables, channel_id, ring_for))
-
-
-async def _run(
+async def run_local_spy(
     pbx: SimPbx,
     action_id: str,
     resource: str,
@@ -56,39 +44,8 @@ async def _run(
 ) -> None:
     """`ring_for`: the Originate's Timeout, in seconds (;2 must be answered by then)."""
     exten, context, options = split_local(resource)
-    seq = pbx.next_local_seq()
     base = f"Local/{exten}@{context}"
-    one = pbx.new_channel(
-        base,
-        state=DOWN,
-        cid="<unknown>",
-        context=context,
-        exten=exten,
-        name=f"{base}-{seq:08x};1",
-        uniqueid=channel_id or None,
-    )
-    two = pbx.new_channel(
-        base,
-        state=DOWN,
-        cid="<unknown>",
-        context=context,
-        exten=exten,
-        linkedid=one.linkedid,
-        name=f"{base}-{seq:08x};2",
-        uniqueid=f"{channel_id};2" if channel_id else None,
-    )
-    pbx.chan_event("Newchannel", one)
-    pbx.chan_event("Newchannel", two)
-    for ch in (one, two):  # chan_local copies ;1's variables to ;2
-        for k, v in variables.items():
-            pbx.varset(ch, k, v, always=True)
-    pbx.emit(
-        "LocalBridge",
-        "call,all",
-        one.block("LocalOne"),
-        two.block("LocalTwo"),
-        [("Context", context), ("Exten", exten), ("LocalOptimization", "No" if "n" in options else "Yes")],
-    )
+    one, two = new_local_pair(pbx, exten, context, options, variables, channel_id)
     pbx.spawn(pbx.run_dialplan(two))
     waited = 0.0
     while two.state != UP and two.bridge is None and not two.gone and not one.interrupt.is_set():
@@ -114,20 +71,8 @@ async def _run(
         if not one.gone:
             pbx.hangup(one, 16)
         return
-    if two.state != UP:
-        pbx.newstate(two, UP)  # Dial answers the channel that dialled once the callee answers
-    pbx.newstate(one, UP)
-    pbx.originate_response(
-        action_id,
-        "Success",
-        channel=one.name,
-        context="",
-        exten="",
-        reason=4,
-        uniqueid=one.uniqueid,
-        cid_num="<unknown>",
-        cid_name="<unknown>",
-    )
+    # Dial answers the channel that dialled once the callee answers; Answer() answers it itself.
+    local_answered(pbx, action_id, one, two, "<unknown>", "<unknown>")
     pbx.newexten(one, 1, "ChanSpy", data)
     spied = find_spied(pbx, data.split(",", 1)[0])
     if spied is not None and not spied.gone:
@@ -146,4 +91,4 @@ def _hang_up_pair(pbx: SimPbx, one: Channel, two: Channel) -> None:
         two.request_hangup(16)
 
 
-__all__ = ["is_local_spy", "originate_local_spy"]
+__all__ = ["is_local_spy", "run_local_spy"]

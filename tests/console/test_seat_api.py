@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -303,18 +304,24 @@ def test_given_a_talking_seat_when_transferring_to_a_queue_then_redirected_to_th
     ]
 
 
-def test_given_a_talking_seat_when_transferring_to_another_seat_then_only_an_available_one_is_dialled(
-    harness: Harness,
+@pytest.mark.parametrize("action", ["transfer", "conference"])
+def test_given_a_talking_seat_when_transferring_to_or_inviting_another_seat_then_only_an_available_one_is_dialled(
+    harness: Harness, action: str
 ) -> None:
     harness.seat_in_queue("1001")
     call = harness.call_to("1001")
     me = harness.login("seat1001")
-    url = f"/api/seat/calls/{call}/transfer"
+    url = f"/api/seat/calls/{call}/{action}"
     offline = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
     assert offline.status_code == 409 and "离线" in offline.json()["message"]
+    myself = harness.client.post(url, json={"kind": "seat", "target": "1001"}, headers=_h(me))
+    assert myself.status_code == 422
     harness.seat_in_queue("1002")
     ok = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
     assert ok.status_code == 200
+    if action == "conference":  # 三方通话: the third party's Local channel dials seat 1002
+        assert [o["variables"] for o in harness.control.named("originate")] == [{dialplan.VAR_THIRD: "1002"}]
+        return
     assert _transfer_actions(harness) == [
         (
             "set_variable",
@@ -522,6 +529,22 @@ def test_given_seeded_calls_and_surveys_when_reading_today_then_only_my_china_da
     )
 
 
+def _spy_originate(harness: Harness, context: str, prefix: str) -> dict[str, Any]:
+    """The one Originate sent: Local/<prefix><id>@<context> running ChanSpy, its ChannelId and
+    ActionID the same `<prefix><id>` (AMI Hangup ends it by that id)."""
+    (originate,) = harness.control.named("originate")
+    channel_id = originate["channel_id"]
+    assert channel_id.startswith(prefix)
+    assert {k: originate[k] for k in ("channel", "context", "exten", "application", "action_id")} == {
+        "channel": f"Local/{channel_id}@{context}",
+        "context": context,
+        "exten": channel_id,
+        "application": "ChanSpy",
+        "action_id": channel_id,
+    }
+    return originate
+
+
 def test_given_a_talking_seat_when_holding_then_the_caller_gets_whispered_music_and_both_legs_are_muted(
     harness: Harness,
 ) -> None:
@@ -532,17 +555,14 @@ def test_given_a_talking_seat_when_holding_then_the_caller_gets_whispered_music_
     assert harness.client.post(url, json={"on": True}, headers=_h(me)).status_code == 200
     again = harness.client.post(url, json={"on": True}, headers=_h(me))
     assert again.status_code == 409 and "保持" in again.json()["message"]
-    (originate,) = harness.control.named("originate")
+    originate = _spy_originate(harness, dialplan.HOLD, dialplan.HOLD_PREFIX)
     hold_id = originate["channel_id"]
-    assert hold_id.startswith(dialplan.HOLD_PREFIX) and originate == {
-        "channel": f"Local/{hold_id}@{dialplan.HOLD}",
-        "context": dialplan.HOLD,
-        "exten": hold_id,
-        "application": "ChanSpy",
-        "data": "PJSIP/trunk-16,qwE",  # whisper [hotline-hold]'s music to the caller
-        "action_id": hold_id,
-        "channel_id": hold_id,
-    }
+    # whisper [hotline-hold]'s music to the caller
+    assert (originate["data"], originate["variables"], originate["timeout_ms"]) == (
+        "PJSIP/trunk-16,qwE",
+        None,
+        30_000,
+    )
     assert harness.client.post(url, json={"on": False}, headers=_h(me)).status_code == 200
     volume = [(a["channel"], a["variable"], a["value"]) for a in harness.control.named("set_variable")]
     assert volume == [
@@ -588,19 +608,14 @@ def test_given_a_talking_seat_when_adding_a_third_party_then_it_is_rung_and_barg
     assert busy.status_code == 409 and "第三方" in busy.json()["message"]
     hold = harness.client.post(f"/api/seat/calls/{call}/hold", json={"on": True}, headers=_h(me))
     assert hold.status_code == 409
-    (originate,) = harness.control.named("originate")
+    originate = _spy_originate(harness, dialplan.CONFERENCE, dialplan.CONFERENCE_PREFIX)
     conf_id = originate["channel_id"]
-    assert conf_id.startswith(dialplan.CONFERENCE_PREFIX) and originate == {
-        "channel": f"Local/{conf_id}@{dialplan.CONFERENCE}",
-        "context": dialplan.CONFERENCE,
-        "exten": conf_id,
-        "application": "ChanSpy",
-        "data": "PJSIP/1001-000016,qBE",  # barge into the seat's leg and the caller bridged to it
-        "variables": {dialplan.VAR_THIRD: "12345"},
-        "action_id": conf_id,
-        "channel_id": conf_id,
-        "timeout_ms": 65_000,
-    }
+    # barge into the seat's leg and the caller bridged to it, once 12345 answers (65 s at most)
+    assert (originate["data"], originate["variables"], originate["timeout_ms"]) == (
+        "PJSIP/1001-000016,qBE",
+        {dialplan.VAR_THIRD: "12345"},
+        65_000,
+    )
     drop = f"/api/seat/calls/{call}/conference/drop"
     assert harness.client.post(drop, headers=_h(me)).status_code == 200
     assert harness.control.named("hangup") == [{"channel": conf_id}]
@@ -608,21 +623,3 @@ def test_given_a_talking_seat_when_adding_a_third_party_then_it_is_rung_and_barg
     other = harness.login("seat1002")
     r = harness.client.post(url, json={"kind": "external", "target": "12345"}, headers=_h(other))
     assert r.status_code == 404
-
-
-def test_given_a_talking_seat_when_inviting_a_seat_then_only_an_available_other_seat_is_dialled(
-    harness: Harness,
-) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
-    url = f"/api/seat/calls/{call}/conference"
-    offline = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
-    assert offline.status_code == 409 and "离线" in offline.json()["message"]
-    myself = harness.client.post(url, json={"kind": "seat", "target": "1001"}, headers=_h(me))
-    assert myself.status_code == 422
-    harness.seat_in_queue("1002")
-    assert (
-        harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me)).status_code == 200
-    )
-    assert [o["variables"] for o in harness.control.named("originate")] == [{dialplan.VAR_THIRD: "1002"}]

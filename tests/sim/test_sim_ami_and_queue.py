@@ -221,6 +221,22 @@ async def _caller_in_queue(sim: Simulator, client: object) -> str:
     return next(dict(m) for m in client.messages if dict(m).get("Event") == "QueueCallerJoin")["Channel"]  # type: ignore[attr-defined]
 
 
+def _originate_spy(client: object, channel_id: str, context: str, data: str, *extra: tuple[str, str]) -> None:
+    """The console's Originate for 保持 / 三方通话 (seats/workspace.py `_spy_from_local`)."""
+    client.send(  # type: ignore[attr-defined]
+        [
+            ("Action", "Originate"),
+            ("ActionID", channel_id),
+            ("Channel", f"Local/{channel_id}@{context}"),
+            ("ChannelId", channel_id),
+            ("Application", "ChanSpy"),
+            ("Data", data),
+            *extra,
+            ("Async", "true"),
+        ]
+    )
+
+
 def _events(client: object, name: str, start: int = 0) -> list[dict[str, str]]:
     return [dict(m) for m in client.messages[start:] if dict(m).get("Event") == name]  # type: ignore[attr-defined]
 
@@ -234,17 +250,7 @@ async def test_given_a_caller_when_the_hold_is_originated_then_chanspy_whispers_
     await client.login()
     caller = await _caller_in_queue(sim, client)
     start = len(client.messages)
-    client.send(
-        [
-            ("Action", "Originate"),
-            ("ActionID", "hold-t1"),
-            ("Channel", "Local/hold-t1@hotline-hold"),
-            ("ChannelId", "hold-t1"),
-            ("Application", "ChanSpy"),
-            ("Data", f"{caller},qwE"),
-            ("Async", "true"),
-        ]
-    )
+    _originate_spy(client, "hold-t1", "hotline-hold", f"{caller},qwE")
     client.send(
         [
             ("Action", "Setvar"),
@@ -285,18 +291,7 @@ async def test_given_a_caller_when_a_third_party_is_originated_then_it_is_dialle
     await client.login()
     spied = await _caller_in_queue(sim, client)
     start = len(client.messages)
-    client.send(
-        [
-            ("Action", "Originate"),
-            ("ActionID", "c-t2"),
-            ("Channel", "Local/c-t2@hotline-conference"),
-            ("ChannelId", "c-t2"),
-            ("Application", "ChanSpy"),
-            ("Data", f"{spied},qBE"),
-            ("Variable", "HOTLINE_THIRD=1002"),
-            ("Async", "true"),
-        ]
-    )
+    _originate_spy(client, "c-t2", "hotline-conference", f"{spied},qBE", ("Variable", "HOTLINE_THIRD=1002"))
     await client.wait_until(lambda: _events(client, "ChanSpyStart", start) != [])
     (dial,) = _events(client, "DialBegin", start)
     assert dial["Channel"].endswith(";2") and dial["DestChannel"].startswith("PJSIP/1002-")
