@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from pbx.sim.model import UP, Channel, SimPbx
+from pbx.sim.model import RINGING, UP, Channel, SimPbx
 from pbx.sim.tap import find_spied, local_answered, new_local_pair, split_local
 
 
@@ -45,12 +45,16 @@ async def run_local_spy(
     """`ring_for`: the Originate's Timeout, in seconds (;2 must be answered by then)."""
     exten, context, options = split_local(resource)
     base = f"Local/{exten}@{context}"
-    one, two = new_local_pair(pbx, exten, context, options, variables, channel_id)
+    one, two = new_local_pair(pbx, exten, context, options, variables, channel_id, dialled=True)
     pbx.spawn(pbx.run_dialplan(two))
     waited = 0.0
     while two.state != UP and two.bridge is None and not two.gone and not one.interrupt.is_set():
         if waited >= ring_for:
             break
+        if one.state != RINGING and any(
+            c.linkedid == one.linkedid and c.state == RINGING for c in pbx.channels if c not in (one, two)
+        ):
+            pbx.newstate(one, RINGING)  # chan_local passes ;2's ringing (the third party's) to ;1
         await pbx.wait(0.05, two.ended, one.interrupt)
         waited += 0.05
     if two.gone or one.interrupt.is_set() or (two.state != UP and two.bridge is None):
@@ -73,7 +77,6 @@ async def run_local_spy(
         return
     # Dial answers the channel that dialled once the callee answers; Answer() answers it itself.
     local_answered(pbx, action_id, one, two, "<unknown>", "<unknown>")
-    pbx.newexten(one, 1, "ChanSpy", data)
     spied = find_spied(pbx, data.split(",", 1)[0])
     if spied is not None and not spied.gone:
         pbx.emit("ChanSpyStart", "call,all", one.block("Spyer"), spied.block("Spyee"))
@@ -83,12 +86,14 @@ async def run_local_spy(
 
 
 def _hang_up_pair(pbx: SimPbx, one: Channel, two: Channel) -> None:
-    """;1's ChanSpy is over (or ;1 was hung up): ;1 goes, and chan_local hangs up ;2."""
-    if one.soft_hangup:
-        pbx.chan_event("SoftHangupRequest", one, [("Cause", "16")])
-    pbx.hangup(one, one.hangup_cause or 16)
+    """;1's ChanSpy is over (or ;1 was hung up): chan_local asks ;2 to hang up, ;1 goes, then ;2
+    ends in its own dialplan (recorded: HangupRequest ;2, Hangup ;1, then ;2's SoftHangupRequest
+    and Hangup; a hold's MusicOnHoldStop in between)."""
     if not two.gone:
-        two.request_hangup(16)
+        pbx.chan_event("HangupRequest", two, [("Cause", "0")])
+    pbx.hangup(one, 0 if one.soft_hangup else one.hangup_cause or 16)
+    if not two.gone:
+        two.request_hangup(16, soft=True)
 
 
 __all__ = ["is_local_spy", "run_local_spy"]

@@ -886,8 +886,11 @@ class SimPbx:
         return NEXT
 
     async def _app_musiconhold(self, ch: Channel, data: str) -> str:
-        # res_musiconhold's MusicOnHold(class): plays until the channel is hung up (no duration).
+        # res_musiconhold's MusicOnHold(class): plays until the channel is hung up (no duration);
+        # MusicOnHoldStart / Stop as recorded (tests/data/asterisk-traces/hold_whisper.ami.jsonl).
+        self.chan_event("MusicOnHoldStart", ch, [("Class", split_args(data)[0] or "default")])
         await self.wait(math.inf, ch.interrupt)
+        self.chan_event("MusicOnHoldStop", ch)
         return END if ch.hangup_cause is not None else NEXT
 
     async def _app_chanspy(self, ch: Channel, data: str) -> str:
@@ -1536,6 +1539,10 @@ class SimPbx:
         self.member_device_changed(f"PJSIP/{endpoint}", "INUSE")
         out.exten = ""  # trace 05: the answered outbound leg shows an empty Exten from here on
         self.chan_event("DialEnd", leg, out.block("Dest"), [("DialStatus", "ANSWER")])
+        if leg.state != UP:
+            # app_dial answers a calling channel not answered yet (a Local channel's ;2 that dials
+            # a three-way call's third party: tests/data/asterisk-traces/three_way_barge.ami.jsonl).
+            self.newstate(leg, UP)
         bridge = Bridge(str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
         self.emit("BridgeCreate", "call,all", self._bridge_block(bridge))
         self.newexten(out, 1, "AppDial", "(Outgoing Line)")

@@ -42,7 +42,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pbx.sim.audiosocket_client import AudioSocketLink, StreamEnd, parse_target
-from pbx.sim.model import DOWN, UP, Channel, SimPbx
+from pbx.sim.model import DOWN, RING, UP, Channel, SimPbx
 from pbx.sim.voice import looped_frames
 
 if TYPE_CHECKING:
@@ -63,10 +63,14 @@ def new_local_pair(
     options: str,
     variables: dict[str, str],
     channel_id: str = "",
+    *,
+    dialled: bool = False,
 ) -> tuple[Channel, Channel]:
     """chan_local's `Local/<exten>@<context>` pair for an Originate: Newchannel ;1 and ;2, the
     Originate's variables set on both (;2 gets copies), LocalBridge. With the Originate's
-    `ChannelId`, ;1's uniqueid is that id and ;2's `<id>;2`."""
+    `ChannelId`, ;1's uniqueid is that id and ;2's `<id>;2`. `dialled`: as the real Asterisk
+    publishes an Originate's Local pair (tests/data/asterisk-traces/hold_whisper.ami.jsonl): ;2
+    is born Ring and ;1, being dialled, shows AppDial2 before the variables are set."""
     seq = pbx.next_local_seq()
     base = f"Local/{exten}@{context}"
     halves: list[Channel] = []
@@ -74,7 +78,7 @@ def new_local_pair(
         halves.append(
             pbx.new_channel(
                 base,
-                state=DOWN,
+                state=RING if dialled and suffix == "2" else DOWN,
                 cid="<unknown>",
                 context=context,
                 exten=exten,
@@ -86,6 +90,8 @@ def new_local_pair(
     one, two = halves
     pbx.chan_event("Newchannel", one)
     pbx.chan_event("Newchannel", two)
+    if dialled:
+        pbx.newexten(one, 1, "AppDial2", "(Outgoing Line)")
     for ch in (one, two):
         for k, v in variables.items():
             pbx.varset(ch, k, v, always=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import math
 import re
 import socket
@@ -595,6 +596,12 @@ class AmiRecorder:
         self._task.cancel()
         self.writer.close()
 
+    def keep(self, h: Hotline, name: str) -> None:
+        """The events, as JSON lines, beside Asterisk's logs (`tmp_path/asterisk-logs/<name>`)."""
+        with (h.pbx.log_dir / name).open("w", encoding="utf-8") as out:
+            for event in self.events:
+                out.write(json.dumps(event, ensure_ascii=False) + "\n")
+
 
 def hold_music(h: Hotline, hz: float) -> None:
     """The `default` hold class plays a tone from now on (the harness's own file is silence)."""
@@ -669,6 +676,7 @@ async def hold_and_unhold(h: Hotline) -> tuple[DtmfCall, CallId, AmiRecorder, fl
     await hang_up(call)
     await until(h.all_ended, 20, "the call to be recorded as ended")
     await ami.close()
+    ami.keep(h, "hold.ami.jsonl")
     return call, call_id, ami, held
 
 
@@ -740,6 +748,7 @@ async def test_three_way_call_with_another_seat_then_the_seat_drops_it(hotline: 
     await hang_up(call)
     await until(h.all_ended, 20, "the call to be recorded as ended")
     await ami.close()
+    ami.keep(h, "three-way.ami.jsonl")
 
     (row,) = h.calls()
     assert row.status == CallStatus.ANSWERED and row.seat_id == "1001" and row.hung_up_by == "caller"

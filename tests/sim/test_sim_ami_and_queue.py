@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -301,4 +303,82 @@ async def test_given_a_caller_when_a_third_party_is_originated_then_it_is_dialle
     gone = lambda: {e["Channel"] for e in _events(client, "Hangup", start)}  # noqa: E731
     await client.wait_until(lambda: dial["DestChannel"] in gone() and len(gone()) == 3)
     assert sim.pbx.find_channel(spied) is not None
+    await client.close()
+
+
+TRACES = Path(__file__).parents[1] / "data" / "asterisk-traces"
+_COMPARED = {
+    "Newchannel",
+    "Newexten",
+    "Newstate",
+    "OriginateResponse",
+    "ChanSpyStart",
+    "ChanSpyStop",
+    "MusicOnHoldStart",
+    "MusicOnHoldStop",
+    "DialBegin",
+    "DialEnd",
+    "BridgeEnter",
+    "BridgeLeave",
+    "HangupRequest",
+    "SoftHangupRequest",
+    "Hangup",
+}
+
+
+def _per_half(events: list[dict[str, str]], prefix: str) -> dict[str, list[tuple[str, str]]]:
+    """Each channel's own sequence (`;1`, `;2`, `third`: the one ;2 dialled) of the events that
+    say what happens to it: the order across channels depends on Asterisk's threads."""
+    third = {
+        e["DestChannel"]
+        for e in events
+        if e.get("Event") == "DialBegin" and e.get("Channel", "").startswith(prefix)
+    }
+    out: dict[str, list[tuple[str, str]]] = {}
+    for e in events:
+        name = e.get("SpyerChannel") if e.get("Event", "").startswith("ChanSpy") else e.get("Channel", "")
+        if e.get("Event") not in _COMPARED or not name:
+            continue
+        half = name.rsplit(";", 1)[1] if name.startswith(prefix) else "third" if name in third else ""
+        if half:
+            detail = (
+                e.get("Application") or e.get("ChannelStateDesc", "")
+                if e["Event"] in ("Newexten", "Newstate")
+                else ""
+            )
+            out.setdefault(half, []).append((e["Event"], detail))
+    return out
+
+
+def _recorded(name: str) -> list[dict[str, str]]:
+    lines = (TRACES / f"{name}.ami.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("trace", "prefix", "context", "extra"),
+    [
+        ("hold_whisper", "Local/hold-", "hotline-hold", ()),
+        ("three_way_barge", "Local/c-", "hotline-conference", (("Variable", "HOTLINE_THIRD=1002"),)),
+    ],
+)
+async def test_given_a_recorded_hold_or_three_way_call_when_the_sim_does_the_same_then_each_channel_sees_the_same_events(
+    sim: Simulator, trace: str, prefix: str, context: str, extra: tuple[tuple[str, str], ...]
+) -> None:
+    # Recorded on Asterisk 22.10.1 by tests/realpbx (AmiRecorder): Originate, ChanSpy running,
+    # then AMI Hangup of the ChannelId (恢复 / 移出第三方).
+    client = await helpers.AmiClient.connect(sim.port)
+    await client.login()
+    spied = await _caller_in_queue(sim, client)
+    start = len(client.messages)
+    channel_id = f"{prefix.removeprefix('Local/')}t3"
+    _originate_spy(client, channel_id, context, f"{spied},q", *extra)
+    await client.wait_until(lambda: _events(client, "ChanSpyStart", start) != [])
+    client.send([("Action", "Hangup"), ("ActionID", "h3"), ("Channel", channel_id)])
+    expected = _per_half(_recorded(trace), prefix)
+    ended = len([half for half in expected if half])
+    await client.wait_until(lambda: len({e["Channel"] for e in _events(client, "Hangup", start)}) >= ended)
+    await asyncio.sleep(0.1)
+    got = _per_half([dict(m) for m in client.messages[start:]], prefix)
+    assert got == expected
     await client.close()
