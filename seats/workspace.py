@@ -33,7 +33,7 @@ from core import dialplan
 from core.asr_events import Leg, TranscriptSegment
 from core.blocking import offload
 from core.bus import EventBus
-from core.call_events import CallDirection, SeatRinging, TransferKind
+from core.call_events import CallDirection, CallEnded, SeatRinging, TransferKind
 from core.call_view import CallView, CallViews
 from core.calls import TranscriptLine
 from core.clock import Clock
@@ -208,7 +208,7 @@ class SeatWorkspace:
         self._muted: set[tuple[CallId, SeatId]] = set()  # seats that muted themselves (静音)
         self._holds: dict[CallId, str] = {}  # call -> the ChannelId of its hold's Local channel
         self._thirds: dict[CallId, str] = {}  # call -> the ChannelId of its third party's
-        bus.subscribe("seat-console", self._follow, types=(TranscriptSegment, SeatRinging))
+        bus.subscribe("seat-console", self._follow, types=(TranscriptSegment, SeatRinging, CallEnded))
 
     # --- collaborators ---------------------------------------------------------------------
 
@@ -227,6 +227,10 @@ class SeatWorkspace:
     async def _follow(self, event: DomainEvent) -> None:
         if isinstance(event, TranscriptSegment):
             self._live.add(event)
+        elif isinstance(event, CallEnded):  # its hold and third party ended with it (ChanSpy E)
+            self._holds.pop(event.call_id, None)
+            self._thirds.pop(event.call_id, None)
+            self._muted = {(c, s) for c, s in self._muted if c != event.call_id}
         elif isinstance(event, SeatRinging) and event.channel:  # the seat's own leg, for a hang-up
             self._seat_legs[(event.call_id, event.seat_id)] = event.channel
             while len(self._seat_legs) > _LIVE_CALLS:

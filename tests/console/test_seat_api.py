@@ -623,3 +623,19 @@ def test_given_a_talking_seat_when_adding_a_third_party_then_it_is_rung_and_barg
     other = harness.login("seat1002")
     r = harness.client.post(url, json={"kind": "external", "target": "12345"}, headers=_h(other))
     assert r.status_code == 404
+
+
+def test_given_a_call_with_a_third_party_when_the_caller_hangs_up_then_the_third_party_is_forgotten(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    harness.seat_in_queue("1002")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    harness.client.post(
+        f"/api/seat/calls/{call}/conference", json={"kind": "seat", "target": "1002"}, headers=_h(me)
+    )
+    console = harness.client.app.state.seat_console  # type: ignore[attr-defined]
+    assert console.third_party(CallId(call)) and not console.held(CallId(call))
+    harness.ami("Hangup", Channel="PJSIP/trunk-16", Uniqueid=call, Linkedid=call, Cause="16")
+    assert not console.third_party(CallId(call))  # ChanSpy E ended it with the call
