@@ -29,6 +29,7 @@ from asterisk_conf import render
 from callbacks.events import AttemptOutcome, CallbackAttemptFinished
 from console_web.seat_api import TransferKind
 from core.calls import CallStatus
+from core.dialplan import TRUNK_ENDPOINT
 from core.events import DomainEvent
 from core.ids import CallId, SeatId, WorkOrderId
 from pbx.reconcile import CDR, QUEUE_LOG, CallFromRecords, ReconcileReport, summarise
@@ -764,3 +765,38 @@ def seat_leg_channel(ami: AmiRecorder) -> str:
     return next(
         e["DestChannel"] for e in ami.of("DialBegin") if e.get("DestChannel", "").startswith("PJSIP/1001-")
     )
+
+
+async def test_three_way_call_with_12345_ends_for_the_outside_line_when_the_seat_hangs_up(
+    hotline: Hotline,
+) -> None:
+    # Issue 14: the outside line is rung by the trunk and barges in; when the seat hangs up, ChanSpy
+    # E releases the outside line and the caller goes on to the survey, as after any call.
+    h = hotline
+    carrier = await h.phone(CARRIER_USER)
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.sleep(1.0)
+    await h.seat_console.conference(SeatId("1001"), call_id, TransferKind.EXTERNAL, "12345")
+    outside = await asyncio.to_thread(carrier.wait_ringing, 20)
+    assert outside.request.headers["To"]["number"] == "12345"
+    await asyncio.to_thread(outside.answer)
+    arrivals(call), arrivals(outside)
+    await asyncio.sleep(1.5)
+    await asyncio.to_thread(call.write_audio, pcm_tone(600.0, 4.0))
+    assert near(await heard_over(outside, 3.0), 600.0)  # the outside line hears the caller
+    await asyncio.sleep(1.5)
+    await hang_up(seat_leg)
+    await asyncio.to_thread(wait_state, outside, CallState.ENDED, 10, "the outside line to be released")
+    assert call.state == CallState.ANSWERED  # the caller is still on the line: the survey
+    survey = f"{h.pbx.ports.agi}/survey"
+    await until(lambda: survey in h.pbx.full_log(), 15, "the caller's survey (AGI) to start")
+    if call.state == CallState.ANSWERED:  # the survey may already have ended the call
+        await hang_up(call)
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+
+    (row,) = h.calls()
+    assert row.status == CallStatus.ANSWERED and row.seat_id == "1001" and row.hung_up_by == "seat"
+    assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-")])
+    assert f"PJSIP/12345@{TRUNK_ENDPOINT}" in h.pbx.dial_targets()
