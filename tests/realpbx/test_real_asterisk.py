@@ -538,21 +538,16 @@ async def test_seat_mute_silences_the_seat_for_the_caller_until_unmuted(hotline:
     await h.login("1001")
     call = await call_through_ivr(h)
     seat_leg, call_id = await answered_by(h, "1001")
+    arrivals(call)  # heard in arrival order (see `arrivals`)
     await asyncio.to_thread(seat_leg.write_audio, pcm_tone(1000.0, 20.0))  # the seat speaks on
-
-    async def heard_over(seconds: float) -> float | None:
-        start = len(call.received_audio())
-        await asyncio.sleep(seconds)
-        return tone_hz(call.received_audio()[start:])
-
-    before = await heard_over(3.0)
+    before = await heard_over(call, 3.0)
     assert before is not None and 900 <= before <= 1100, before
     await h.seat_console.mute(SeatId("1001"), call_id, on=True)
     await asyncio.sleep(0.5)
-    assert await heard_over(3.0) is None  # the caller hears nothing of the seat
+    assert await heard_over(call, 3.0) is None  # the caller hears nothing of the seat
     await h.seat_console.mute(SeatId("1001"), call_id, on=False)
     await asyncio.sleep(0.5)
-    after = await heard_over(3.0)
+    after = await heard_over(call, 3.0)
     assert after is not None and 900 <= after <= 1100, after
     await hang_up(call)
     await until(h.all_ended, 20, "the call to be recorded as ended")
