@@ -737,8 +737,13 @@ async def test_three_way_call_with_another_seat_then_the_seat_drops_it(hotline: 
     third_heard, caller_heard = await asyncio.gather(heard_over(third, 3.0), heard_over(call, 3.0))
     assert near(third_heard, 1400.0) and near(caller_heard, 1400.0), (third_heard, caller_heard)
     await asyncio.sleep(1.5)
+    during = h.seat_status("1002")
     await h.seat_console.drop_third_party(SeatId("1001"), call_id)
     await asyncio.to_thread(wait_state, third, CallState.ENDED, 10, "the third party's call to end")
+    # The invited seat's phone was busy meanwhile (app_queue's device state), then it is free again.
+    await until(
+        lambda: h.seat_status("1002") is SeatStatus.AVAILABLE, 15, f"seat 1002 free again (was {during})"
+    )
     await asyncio.to_thread(call.write_audio, pcm_tone(600.0, 4.0))
     assert near(await heard_over(seat_leg, 3.0), 600.0)  # the caller and the seat talk on
     await hang_up(call)
