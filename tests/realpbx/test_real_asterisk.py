@@ -698,8 +698,9 @@ async def test_hold_silences_both_sides_and_unhold_reconnects_one_unbroken_call(
 @pytest.mark.xfail(
     strict=True,
     reason="Asterisk 22.10.1 here: MusicOnHold on the Local channel's ;2 gives ChanSpy's whisper "
-    "no audio (the same whisper carries a dialled phone's voice in the three-way call, and the "
-    "class plays on a PJSIP channel): the held caller hears silence, not the music",
+    "no audio, so the held caller hears silence. The rest of the path works: the same whisper "
+    "carries a dialled phone's voice (three-way call) and, tried by hand, a Playback() of a "
+    "600 Hz file on ;2 (heard at 575 Hz); the class plays on a PJSIP channel (the queue)",
 )
 async def test_held_caller_hears_the_hold_music(hotline: Hotline) -> None:
     _call, _call_id, _ami, held = await hold_and_unhold(hotline)
