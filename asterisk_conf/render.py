@@ -50,6 +50,7 @@ MODULES: dict[str, str] = {
     "func_logic.so": "IF()",
     "func_callerid.so": "CALLERID()",
     "func_channel.so": "CHANNEL(linkedid), read by the IVR",
+    "func_volume.so": "VOLUME(RX): a held call's legs silenced (保持)",
     # SIP: seats' phones, the carrier trunk.
     "res_pjproject.so": "PJSIP",
     "res_sorcery_config.so": "PJSIP: pjsip.conf",
@@ -192,6 +193,12 @@ def dialplan_names() -> dict[str, str]:
         "ctx_asr_tap": dialplan.ASR_TAP,
         "ctx_consult": dialplan.CONSULT,
         "atxfer_feature": dialplan.ATXFER_FEATURE,
+        "ctx_hold": dialplan.HOLD,
+        "ctx_conference": dialplan.CONFERENCE,
+        "hold_prefix": dialplan.HOLD_PREFIX,
+        "conference_prefix": dialplan.CONFERENCE_PREFIX,
+        "var_third": dialplan.VAR_THIRD,
+        "hold_class": dialplan.HOLD_MUSIC_CLASS,
         "queue_exten": dialplan.QUEUE_EXTEN,
         "tap_exten": dialplan.TAP_EXTEN,
         "requeue_exten": dialplan.REQUEUE_EXTEN,
@@ -238,7 +245,8 @@ def render_asterisk_conf(out_dir: Path, values: AsteriskConfValues) -> list[Path
     plain["etc_dir"] = values.etc_dir.rstrip("/") or "/"
     plain["modules"] = "\n".join(f"load => {m:<46}; {why}" for m, why in MODULES.items())
     plain["external_extens"] = "\n".join(_external(n, values) for n in dialplan.EXTERNAL_NUMBERS)
-    plain["consult_external_extens"] = "\n".join(
+    # A consultation (咨询转接) and a third party (三方通话) dial the outside lines alike.
+    plain["consult_external_extens"] = plain["conference_external"] = "\n".join(
         f"exten => {n},1,Dial({values.transfer_dial},{values.transfer_ring_s})\n same => n,Hangup()"
         for n in dialplan.EXTERNAL_NUMBERS
     )

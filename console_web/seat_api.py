@@ -71,6 +71,16 @@ class MuteForm(BaseModel):
     on: bool  # true: mute the seat's microphone for the caller; false: unmute
 
 
+class HoldForm(BaseModel):
+    on: bool  # true: 保持 (the caller hears hold music); false: 恢复
+
+
+class ThirdPartyOut(BaseModel):
+    kind: str
+    target: str
+    exten: str  # the extension of [hotline-conference] dialled
+
+
 class TransferForm(BaseModel):
     kind: str = Field(max_length=20)
     target: str = Field(min_length=1, max_length=80)
@@ -313,6 +323,35 @@ def build_seat_router() -> APIRouter:
         cid = _call_id(call_id)
         await _console(request).mute(_seat_of(auth), cid, on=form.on)
         await offload(audit, request, auth, "seat.mute" if form.on else "seat.unmute", cid)
+        return OkOut()
+
+    @router.post("/api/seat/calls/{call_id}/hold", response_model=OkOut)
+    async def hold(call_id: str, form: HoldForm, auth: SeatActing, request: Request) -> OkOut:
+        cid = _call_id(call_id)
+        await _console(request).hold(_seat_of(auth), cid, on=form.on)
+        await offload(audit, request, auth, "seat.hold" if form.on else "seat.unhold", cid)
+        return OkOut()
+
+    @router.post("/api/seat/calls/{call_id}/conference", response_model=ThirdPartyOut)
+    async def conference(
+        call_id: str, form: TransferForm, auth: SeatActing, request: Request
+    ) -> ThirdPartyOut:
+        cid = _call_id(call_id)
+        try:
+            kind = TransferKind(form.kind)
+        except ValueError:
+            raise InvalidInput("邀请类型无效", kind=form.kind) from None
+        exten = await _console(request).conference(_seat_of(auth), cid, kind, form.target)
+        await offload(
+            audit, request, auth, "seat.conference", cid, {"kind": kind.value, "target": form.target}
+        )
+        return ThirdPartyOut(kind=kind.value, target=form.target, exten=exten)
+
+    @router.post("/api/seat/calls/{call_id}/conference/drop", response_model=OkOut)
+    async def drop_third_party(call_id: str, auth: SeatActing, request: Request) -> OkOut:
+        cid = _call_id(call_id)
+        await _console(request).drop_third_party(_seat_of(auth), cid)
+        await offload(audit, request, auth, "seat.conference_drop", cid)
         return OkOut()
 
     @router.post("/api/seat/calls/{call_id}/hangup", response_model=OkOut)

@@ -33,7 +33,25 @@ CONSULT: Final = "hotline-consult"
 """Attended transfer (咨询转接): AMI `Atxfer` on the seat's channel dials `Local/<target>@` here
 (a seat's endpoint, or 12345 / 12368 / 12309 by the trunk) while the caller hears hold audio."""
 
-CONTEXTS: Final = (INCOMING, QUEUE, TRANSFER, SEAT_TRANSFER, CALLBACK, SEATS_OUT, ASR_TAP, CONSULT)
+HOLD: Final = "hotline-hold"
+"""保持: `hold-<id>` (a Local channel the console Originates, ChannelId `hold-<id>`) plays the hold
+music on ;2; ChanSpy w on ;1 whispers it to the caller until hung up."""
+CONFERENCE: Final = "hotline-conference"
+"""三方通话: `c-<id>` (a Local channel, ChannelId `c-<id>`) dials ${HOTLINE_THIRD} (a seat's endpoint
+or 12345 / 12368 / 12309); its ;1 half barges into the seat's leg with ChanSpy B."""
+
+CONTEXTS: Final = (
+    INCOMING,
+    QUEUE,
+    TRANSFER,
+    SEAT_TRANSFER,
+    CALLBACK,
+    SEATS_OUT,
+    ASR_TAP,
+    CONSULT,
+    HOLD,
+    CONFERENCE,
+)
 
 # The contexts of the older recorded traces (/work/shared/asterisk-traces/0*.ami, recorded on a
 # hand-written dialplan): the tracker still recognises them so the traces replay. Never rendered.
@@ -51,6 +69,13 @@ TAP_EXTEN: Final = "tap"
 REQUEUE_EXTEN: Final = "requeue"
 """In TRANSFER: a failed transfer plays a prompt and queues the caller again (never dropped)."""
 
+HOLD_PREFIX: Final = "hold-"
+"""In HOLD: the extension (and the Local channel's ChannelId) of one hold, `hold-<id>`."""
+CONFERENCE_PREFIX: Final = "c-"
+"""In CONFERENCE: the extension (and ChannelId) of one third party's Local channel, `c-<id>`."""
+HOLD_MUSIC_CLASS: Final = "default"
+"""The musiconhold.conf class a held caller hears."""
+
 # Channel variables the dialplan and the project exchange.
 VAR_NEXT: Final = "HOTLINE_NEXT"
 """Set by the IVR: `queue`, `callback` or `hangup`."""
@@ -62,6 +87,9 @@ VAR_TRANSFER_FROM: Final = "HOTLINE_TRANSFER_FROM"
 """The seat that transferred the caller."""
 VAR_SPY: Final = "SPY"
 """The channel the live-transcript tap listens to."""
+VAR_THIRD: Final = "HOTLINE_THIRD"
+"""三方通话: the extension of CONFERENCE the third party's Local channel dials (a seat's endpoint
+or an outside number)."""
 
 # Transfers that leave the hotline: 12345 (government service hotline), 12368 (courts),
 # 12309 (procuratorate). They are dialled through the rendered trunk endpoint.

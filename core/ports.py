@@ -54,7 +54,11 @@ class CallControl(Protocol):
         timeout_ms: int = 30_000,
         application: str | None = None,
         data: str | None = None,
-    ) -> None: ...
+        channel_id: str | None = None,
+    ) -> None:
+        """`channel_id`: the originated channel's uniqueid (manager.c `ChannelId`); AMI actions
+        name a channel by it as by its name (Hangup, MuteAudio, ...)."""
+        ...
 
     async def redirect(self, channel: str, *, context: str, exten: str, priority: int = 1) -> None: ...
 

@@ -211,6 +211,7 @@ class AmiCallControl:
         timeout_ms: int = 30_000,
         application: str | None = None,
         data: str | None = None,
+        channel_id: str | None = None,
     ) -> None:
         """Async Originate: returns once Asterisk has queued it ("Originate successfully
         queued"); the outcome arrives later as an `OriginateResponse` event with the same ActionID.
@@ -234,6 +235,9 @@ class AmiCallControl:
             action.update({"Context": context, "Exten": exten, "Priority": str(priority)})
         if caller_id:
             action["CallerID"] = caller_id
+        if channel_id:
+            # The channel's uniqueid (a Local channel's ;2 gets `<id>;2`): later actions name it so.
+            action["ChannelId"] = channel_id
         if action_id:
             action["ActionID"] = action_id
         if variables:

@@ -308,7 +308,7 @@ class CallTracker:
         channel first seen there is a caller too); `transfer_contexts` / `seat_transfer_contexts`:
         where a seat sends the caller on; `callback_contexts`: where a callback dials the citizen;
         `not_inbound_contexts`: channels that ring in there are never callers (a seat's own phone
-        dialling out, the transcript tap).
+        dialling out, the transcript tap, a hold's music, a three-way call's third party).
         """
         self._inbound_contexts = _given_or(
             inbound_contexts, frozenset({dialplan.INCOMING}) | _RECORDED_INCOMING
@@ -322,7 +322,9 @@ class CallTracker:
             callback_contexts, frozenset({dialplan.CALLBACK}) | _RECORDED_CALLBACK
         )
         self._not_inbound_contexts = _given_or(
-            not_inbound_contexts, frozenset({dialplan.SEATS_OUT, dialplan.ASR_TAP}) | self._callback_contexts
+            not_inbound_contexts,
+            frozenset({dialplan.SEATS_OUT, dialplan.ASR_TAP, dialplan.HOLD, dialplan.CONFERENCE})
+            | self._callback_contexts,
         )
         self._work_order_variable = work_order_variable
         self._transferred_variable = transferred_variable

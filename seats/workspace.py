@@ -24,6 +24,7 @@ Must be constructed inside the running event loop (it subscribes to the bus).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -32,7 +33,14 @@ from core import dialplan
 from core.asr_events import Leg, TranscriptSegment
 from core.blocking import offload
 from core.bus import EventBus
-from core.call_events import CallDirection, CallLegEnded, CallTransferred, SeatRinging, TransferKind
+from core.call_events import (
+    CallDirection,
+    CallEnded,
+    CallLegEnded,
+    CallTransferred,
+    SeatRinging,
+    TransferKind,
+)
 from core.call_view import CallView, CallViews
 from core.calls import TranscriptLine
 from core.clock import Clock
@@ -92,6 +100,9 @@ CONSULT_TRANSFERS = (TransferKind.SEAT, TransferKind.EXTERNAL)
 
 _LIVE_CALLS = 200  # transcripts kept in memory for this many recent calls
 _LIVE_SEGMENTS = 2000  # per call
+_VOLUME_RX = "VOLUME(RX)"  # func_volume: the gain of what a channel's phone sends
+_SILENT_GAIN = "-32768"  # negative: every sample divided by 32768, i.e. 0
+_THIRD_RING_MS = 65_000  # a third party may ring this long (the trunk's 60 s, a seat's 30 s)
 _MIN_FILE_DIGITS = 5  # hidden or short numbers get no caller file: they would match strangers
 
 
@@ -206,10 +217,13 @@ class SeatWorkspace:
         self._live = LiveTranscripts()
         self._seat_legs: OrderedDict[tuple[CallId, SeatId], str] = OrderedDict()
         self._consults: dict[tuple[CallId, SeatId], str] = {}  # consultations under way: exten
+        self._muted: set[tuple[CallId, SeatId]] = set()  # seats that muted themselves (静音)
+        self._holds: dict[CallId, str] = {}  # call -> the ChannelId of its hold's Local channel
+        self._thirds: dict[CallId, str] = {}  # call -> the ChannelId of its third party's
         bus.subscribe(
             "seat-console",
             self._follow,
-            types=(TranscriptSegment, SeatRinging, CallTransferred, CallLegEnded),
+            types=(TranscriptSegment, SeatRinging, CallTransferred, CallLegEnded, CallEnded),
         )
 
     # --- collaborators ---------------------------------------------------------------------
@@ -229,6 +243,10 @@ class SeatWorkspace:
     async def _follow(self, event: DomainEvent) -> None:
         if isinstance(event, TranscriptSegment):
             self._live.add(event)
+        elif isinstance(event, CallEnded):  # its hold and third party ended with it (ChanSpy E)
+            self._holds.pop(event.call_id, None)
+            self._thirds.pop(event.call_id, None)
+            self._muted = {(c, s) for c, s in self._muted if c != event.call_id}
         elif isinstance(event, SeatRinging) and event.channel:  # the seat's own leg, for a hang-up
             self._seat_legs[(event.call_id, event.seat_id)] = event.channel
             while len(self._seat_legs) > _LIVE_CALLS:
@@ -497,18 +515,22 @@ class SeatWorkspace:
                 raise InvalidInput("没有这个技能队列", target=target)
             context, exten = self._transfer_context, target
         else:
-            if target == seat_id:
-                raise InvalidInput("不能转接给自己", target=target)
-            try:
-                other = await offload(self._seats.get, SeatId(target))
-                other_state = self._board.state(other.id)
-            except (NotFound, KeyError):
-                raise InvalidInput("没有这个坐席", target=target) from None
-            if other_state.status is not SeatStatus.AVAILABLE:
-                raise Conflict(f"坐席{other.name}当前{other_state.status.label}，不能转接", target=target)
             context = self._seat_dial_context
-            exten = other.interface.split("/", 1)[-1].split("@", 1)[0]
+            exten = await self._available_seat_exten(seat_id, target, "转接")
         return context, exten
+
+    async def _available_seat_exten(self, seat_id: SeatId, target: str, what: str) -> str:
+        """The endpoint resource (PJSIP/1002 -> 1002) of another seat that is available now."""
+        if target == seat_id:
+            raise InvalidInput(f"不能{what}给自己", target=target)
+        try:
+            other = await offload(self._seats.get, SeatId(target))
+            other_state = self._board.state(other.id)
+        except (NotFound, KeyError):
+            raise InvalidInput("没有这个坐席", target=target) from None
+        if other_state.status is not SeatStatus.AVAILABLE:
+            raise Conflict(f"坐席{other.name}当前{other_state.status.label}，不能{what}", target=target)
+        return other.interface.split("/", 1)[-1].split("@", 1)[0]
 
     async def _mark_transfer_from(self, channel: str, seat_id: SeatId) -> None:
         """HOTLINE_TRANSFER_FROM on the caller's channel before the Redirect: the transfer
@@ -531,6 +553,130 @@ class SeatWorkspace:
         if leg is None:
             raise Conflict("未找到您的话路，暂时无法静音", call_id=call_id)
         await self.control.mute_audio(leg, direction="in", on=on)
+        if on:
+            self._muted.add((call_id, seat_id))
+        else:
+            self._muted.discard((call_id, seat_id))
+
+    # --- hold and three-way call --------------------------------------------------------------
+    # Both leave the queue's bridge (caller <-> seat's leg) as it is, so app_queue, the queue log,
+    # the CDR and the tracker see one ordinary call; each adds a Local channel the console
+    # Originates with a ChannelId of its own, and an AMI Hangup of that id ends it
+    # (extensions.conf [hotline-hold] / [hotline-conference]).
+
+    async def _inbound_legs(self, seat_id: SeatId, call_id: CallId, what: str) -> tuple[str, str]:
+        """(the caller's channel, the seat's own leg) of a live inbound call of this seat."""
+        channel = await self._live_call_channel(seat_id, call_id)
+        leg = self._seat_legs.get((call_id, seat_id))
+        if leg is None or leg == channel:
+            raise Conflict(f"未找到您的话路，暂时无法{what}", call_id=call_id)
+        return channel, leg
+
+    async def hold(self, seat_id: SeatId, call_id: CallId, *, on: bool) -> None:
+        """保持: the caller gets hold music (ChanSpy whisper of [hotline-hold]'s MusicOnHold) and neither side hears
+        the other; 恢复 ends the music and lets both be heard again.
+
+        Neither side is muted with MuteAudio: res_mutestream drops the muted leg's frames, and the
+        whisper only rides on frames the bridge writes to the caller. func_volume's VOLUME(RX) at
+        -32768 divides every sample to 0 instead: silent frames keep flowing and carry the music.
+        A seat muted by 静音 is unmuted for the hold (its frames carry the music) and muted again
+        on 恢复."""
+        channel, leg = await self._inbound_legs(seat_id, call_id, "保持")
+        muted = (call_id, seat_id) in self._muted
+        if not on:
+            hold_id = self._holds.pop(call_id, None)
+            if hold_id is None:
+                raise Conflict("通话未处于保持状态", call_id=call_id)
+            await self._end_local(hold_id)
+            for side in (leg, channel):
+                await self.control.set_variable(side, _VOLUME_RX, "0")
+            if muted:
+                await self.control.mute_audio(leg, direction="in", on=True)
+            return
+        if call_id in self._holds:
+            raise Conflict("通话已处于保持状态", call_id=call_id)
+        if call_id in self._thirds:
+            raise Conflict("三方通话中不能保持，请先移出第三方", call_id=call_id)
+        self._holds[call_id] = await self._spy_from_local(
+            dialplan.HOLD, dialplan.HOLD_PREFIX, f"{channel},qwE"
+        )
+        for side in (leg, channel):  # the caller hears only the music, the seat nothing
+            await self.control.set_variable(side, _VOLUME_RX, _SILENT_GAIN)
+        if muted:
+            await self.control.mute_audio(leg, direction="in", on=False)
+
+    def held(self, call_id: CallId) -> bool:
+        return call_id in self._holds
+
+    async def conference(self, seat_id: SeatId, call_id: CallId, kind: TransferKind, target: str) -> str:
+        """三方通话: ring the third party (another seat, or 12345 / 12368 / 12309 by the trunk);
+        once it answers it barges into the seat's leg and the caller (ChanSpy B). Returns the
+        extension dialled."""
+        _caller, leg = await self._inbound_legs(seat_id, call_id, "发起三方通话")
+        target = target.strip()
+        if kind is TransferKind.EXTERNAL:
+            numbers = self._external_numbers()
+            if target not in numbers:
+                raise InvalidInput("不支持邀请该号码", target=target)
+            exten = numbers[target]
+        elif kind is TransferKind.SEAT:
+            exten = await self._available_seat_exten(seat_id, target, "邀请")
+        else:
+            raise InvalidInput("三方通话只能邀请坐席或外部热线", kind=kind.value)
+        if call_id in self._holds:
+            raise Conflict("请先恢复通话，再发起三方通话", call_id=call_id)
+        if call_id in self._thirds:
+            raise Conflict("已有第三方在通话中，请先移出", call_id=call_id)
+        self._thirds[call_id] = await self._spy_from_local(
+            dialplan.CONFERENCE,
+            dialplan.CONFERENCE_PREFIX,
+            f"{leg},qBE",
+            variables={dialplan.VAR_THIRD: exten},
+            timeout_ms=_THIRD_RING_MS,
+        )
+        return exten
+
+    async def drop_third_party(self, seat_id: SeatId, call_id: CallId) -> None:
+        """移出第三方: hang up the third party's Local channel (gone already: nothing to do)."""
+        await self._live_call_channel(seat_id, call_id)
+        conf_id = self._thirds.pop(call_id, None)
+        if conf_id is None:
+            raise Conflict("当前没有第三方", call_id=call_id)
+        await self._end_local(conf_id)
+
+    def third_party(self, call_id: CallId) -> bool:
+        return call_id in self._thirds
+
+    async def _spy_from_local(
+        self,
+        context: str,
+        prefix: str,
+        spy: str,
+        *,
+        variables: Mapping[str, str] | None = None,
+        timeout_ms: int = 30_000,
+    ) -> str:
+        """Originate Local/<prefix><id>@<context> running ChanSpy(`spy`) on ;1 once ;2 (the
+        context) answers; returns its ChannelId `<prefix><id>`, by which AMI Hangup ends it."""
+        channel_id = f"{prefix}{uuid.uuid4().hex[:16]}"
+        await self.control.originate(
+            f"Local/{channel_id}@{context}",
+            context=context,
+            exten=channel_id,
+            application="ChanSpy",
+            data=spy,
+            variables=variables,
+            action_id=channel_id,
+            channel_id=channel_id,
+            timeout_ms=timeout_ms,
+        )
+        return channel_id
+
+    async def _end_local(self, channel_id: str) -> None:
+        try:
+            await self.control.hangup(channel_id)
+        except PbxActionFailed as exc:  # it ended by itself (the third party left)
+            log.info("Hangup %s: %s", channel_id, exc.message)
 
     # --- attended transfer (咨询转接) --------------------------------------------------------
 
@@ -582,6 +728,9 @@ class SeatWorkspace:
         # Hang up the seat's own leg when we know it: the caller then goes on to the survey
         # (extensions.conf, [hotline-queue] option c). Otherwise end the caller's channel.
         channel = self._seat_legs.get((call_id, seat_id)) or caller_channel
+        self._holds.pop(call_id, None)  # the hold and the third party end with the seat's leg
+        self._thirds.pop(call_id, None)
+        self._muted.discard((call_id, seat_id))
         await self.control.hangup(channel)
 
     # --- address lookup ---------------------------------------------------------------------

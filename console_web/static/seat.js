@@ -16,7 +16,9 @@ let callId = null; // the call shown in the call panel (screen pop, transcript, 
 let callLive = false;
 let muted = false; // this seat's microphone is muted on callId (AMI MuteAudio)
 let consulting = null; // 咨询转接 under way on callId: the target's label (the caller is on hold)
-let dialogMode = "transfer"; // what the transfer dialog does: "transfer", or "consult" (咨询转接)
+let held = false; // callId is on hold (保持)
+let third = ""; // the third party invited into callId (三方通话), by its label; "" when none
+let dialogMode = "transfer"; // what the transfer dialog does: "transfer", "consult" (咨询转接) or "conference" (三方通话)
 let lastPop = null; // callId's screen pop
 // The consultation form belongs to ONE call, `recordId`. A new call takes the form over only when
 // nobody is typing in it: otherwise the form stays with its call (keystrokes keep going into that
@@ -147,6 +149,8 @@ async function openCall(id) {
     callId = id;
     muted = false;
     consulting = null;
+    held = false;
+    third = "";
     lastPop = null;
     segments.clear();
     $("transcript").replaceChildren();
@@ -223,13 +227,22 @@ function updateCallButtons() {
   $("btn-mute").textContent = muted ? "取消静音" : "静音";
   $("btn-mute").setAttribute("aria-pressed", String(muted));
   show($("muted-note"), callLive && muted);
-  if (!callLive) consulting = null;
+  if (!callLive) { consulting = null; held = false; third = ""; } // they all end with the call
+  const busy = consulting !== null || held || !!third; // one of them at a time
   $("btn-transfer").disabled = !callLive || consulting !== null;
-  $("btn-consult").disabled = !callLive || consulting !== null;
+  $("btn-consult").disabled = !callLive || busy;
   show($("btn-consult-complete"), callLive && consulting !== null);
   show($("btn-consult-cancel"), callLive && consulting !== null);
-  $("consult-note").textContent = consulting ? `咨询中：${consulting}（来电人正在听等待音乐）` : "";
+  $("consult-note").textContent = consulting ? `咨询中：${consulting}（来电人等待中，听不到您与对方的通话）` : "";
   show($("consult-note"), callLive && consulting !== null);
+  $("btn-hold").disabled = !callLive || !!third || consulting !== null;
+  $("btn-hold").textContent = held ? "恢复" : "保持";
+  $("btn-hold").setAttribute("aria-pressed", String(held));
+  show($("held-note"), callLive && held);
+  $("btn-conference").disabled = !callLive || busy;
+  show($("btn-drop-third"), callLive && !!third);
+  $("third-note").textContent = third ? `三方通话：已邀请${third}` : "";
+  show($("third-note"), callLive && !!third);
 }
 
 // --- transcript ------------------------------------------------------------------------------------
@@ -475,36 +488,43 @@ $("appointment-form").addEventListener("submit", async (e) => {
     if (lastPop) openCall(callId);
   } catch (err) { $("appointment-error").textContent = err.message; }
 });
-async function openTransferDialog(mode) {
+const TARGET_DIALOGS = {
+  transfer: ["转接来电", "确认转接"],
+  consult: ["咨询转接（先与对方通话，来电人等待）", "开始咨询"],
+  conference: ["三方通话：邀请第三方", "发起三方通话"],
+};
+async function openTargets(mode) {
   try { targets = await api("/api/seat/transfer-targets"); } catch (err) { notice(err.message); return; }
   dialogMode = mode;
-  const consult = mode === "consult";
-  // 咨询转接 reaches a seat (an expert seat too) or an outside line, not a queue.
+  // 咨询转接 and 三方通话 reach a seat (an expert seat too) or an outside line, not a queue.
+  const noQueue = mode !== "transfer";
+  show($("kind-queue"), !noQueue);
   const queueKind = document.querySelector('#transfer-form input[name="kind"][value="queue"]');
-  queueKind.disabled = consult;
-  if (consult && queueKind.checked) document.querySelector('#transfer-form input[name="kind"][value="seat"]').checked = true;
-  $("transfer-title").textContent = consult ? "咨询转接（先与对方通话，来电人等待）" : "转接来电";
-  $("transfer-ok").textContent = consult ? "开始咨询" : "确认转接";
+  queueKind.disabled = noQueue;
+  if (noQueue && queueKind.checked) document.querySelector('#transfer-form input[name="kind"][value="seat"]').checked = true;
+  [$("transfer-title").textContent, $("transfer-ok").textContent] = TARGET_DIALOGS[mode];
   $("transfer-error").textContent = "";
   await fillTargets();
   $("transfer-dialog").showModal();
 }
-$("btn-transfer").addEventListener("click", () => openTransferDialog("transfer"));
-$("btn-consult").addEventListener("click", () => openTransferDialog("consult"));
+$("btn-transfer").addEventListener("click", () => openTargets("transfer"));
+$("btn-consult").addEventListener("click", () => openTargets("consult"));
+$("btn-conference").addEventListener("click", () => openTargets("conference"));
 for (const r of document.querySelectorAll('#transfer-form input[name="kind"]')) r.addEventListener("change", fillTargets);
 $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
 $("transfer-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const f = new FormData(e.target);
-  if (!f.get("target")) { $("transfer-error").textContent = "请选择转接目标"; return; }
-  if (dialogMode === "consult") {
+  if (!f.get("target")) { $("transfer-error").textContent = dialogMode === "conference" ? "请选择第三方" : "请选择转接目标"; return; }
+  if (dialogMode === "consult" || dialogMode === "conference") {
     const sel = $("transfer-target");
+    const label = sel.options[sel.selectedIndex]?.textContent || f.get("target");
     try {
-      await send(`/api/seat/calls/${encodeURIComponent(callId)}/consult`, { kind: f.get("kind"), target: f.get("target") });
+      await send(`/api/seat/calls/${encodeURIComponent(callId)}/${dialogMode}`, { kind: f.get("kind"), target: f.get("target") });
       $("transfer-dialog").close();
-      consulting = sel.options[sel.selectedIndex]?.textContent || f.get("target");
-      updateCallButtons();
+      if (dialogMode === "consult") consulting = label; else third = label;
     } catch (err) { $("transfer-error").textContent = err.message; }
+    updateCallButtons();
     return;
   }
   try {
@@ -536,6 +556,23 @@ $("btn-mute").addEventListener("click", async () => {
   try {
     await send(`/api/seat/calls/${encodeURIComponent(callId)}/mute`, { on });
     muted = on;
+  } catch (err) { notice(err.message); }
+  updateCallButtons();
+});
+// 保持 / 恢复: neither side hears the other until resumed.
+$("btn-hold").addEventListener("click", async () => {
+  const on = !held;
+  try {
+    await send(`/api/seat/calls/${encodeURIComponent(callId)}/hold`, { on });
+    held = on;
+  } catch (err) { notice(err.message); }
+  updateCallButtons();
+});
+// 移出第三方: the third party is hung up; the caller and this seat talk on.
+$("btn-drop-third").addEventListener("click", async () => {
+  try {
+    await api(`/api/seat/calls/${encodeURIComponent(callId)}/conference/drop`, { method: "POST" });
+    third = "";
   } catch (err) { notice(err.message); }
   updateCallButtons();
 });
@@ -630,6 +667,8 @@ const SHORTCUTS = [
   { keys: "Alt+S", code: "KeyS", label: "保存咨询记录草稿", run: saveDraftNow },
   { keys: "Alt+Enter", code: "Enter", label: "提交咨询记录", run: () => press("btn-submit") },
   { keys: "Alt+M", code: "KeyM", label: "静音 / 取消静音", run: () => press("btn-mute") },
+  { keys: "Alt+B", code: "KeyB", label: "保持 / 恢复通话", run: () => press("btn-hold") },
+  { keys: "Alt+K", code: "KeyK", label: "三方通话（邀请第三方）", run: () => press("btn-conference") },
   { keys: "Alt+T", code: "KeyT", label: "转接当前通话", run: () => press("btn-transfer") },
   { keys: "Alt+C", code: "KeyC", label: "咨询转接（先与对方通话）", run: () => press("btn-consult") },
   { keys: "Alt+H", code: "KeyH", label: "挂机（需确认）", run: () => press("btn-hangup") },

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 
 from pbx.sim import atxfer
+from pbx.sim.local_spy import is_local_spy, run_local_spy
 from pbx.sim.model import STATE_DESC, Channel, Headers, SimPbx
 from pbx.sim.tap import originate_tap, split_local
 
@@ -411,6 +412,20 @@ class AmiServer:
                 self.pbx, aid or "", endpoint, a.get("data", ""), variables, cid_num, cid_name or "<unknown>"
             )
             return
+        if tech.upper() == "LOCAL" and is_local_spy(self.pbx, endpoint, a.get("application", "")):
+            # 保持 / 三方通话: ;2 runs the context, ;1 ChanSpy (pbx/sim/local_spy.py).
+            self.pbx.spawn(
+                run_local_spy(
+                    self.pbx,
+                    aid or "",
+                    endpoint,
+                    a.get("data", ""),
+                    variables,
+                    a.get("channelid", ""),
+                    timeout,
+                )
+            )
+            return
         if tech.upper() != "PJSIP" or not endpoint:
             # Only PJSIP/<endpoint> is simulated; anything else fails like an unknown device.
             self.pbx.originate_failure(
@@ -466,7 +481,12 @@ class AmiServer:
         ch = self._channel(s, a, aid, "No such channel")
         if ch is None:
             return
-        self.pbx.varset(ch, variable, a.get("value", ""))
+        function = re.fullmatch(r"VOLUME\((RX|TX)\)", variable.strip(), flags=re.IGNORECASE)
+        if function is not None:
+            # A dialplan function is written (ast_func_write), not set: no VarSet.
+            ch.volume[function.group(1).upper()] = a.get("value", "")
+        else:
+            self.pbx.varset(ch, variable, a.get("value", ""))
         s.send(self._resp("Success", aid, "Variable Set"))
 
     def _hangup(self, s: _Session, a: Action, aid: str | None) -> None:

@@ -145,6 +145,9 @@ class Channel:
     # res_mutestream's suppressed directions ("in": what the phone sends, "out": what it hears),
     # set by AMI MuteAudio; the simulated audio does not change (no voice of a seat is simulated).
     muted: frozenset[str] = frozenset()
+    # func_volume's VOLUME(RX) / VOLUME(TX) gains set by AMI Setvar ("" or "0": unchanged audio;
+    # the hold sets RX to -32768, silence); no simulated audio changes.
+    volume: dict[str, str] = field(default_factory=dict)
     # Set once the channel is hung up (Hangup emitted). Unlike `interrupt`, never replaced by a
     # Redirect: a ChanSpy tap follows the channel through a transfer and stops only here.
     ended: asyncio.Event = field(default_factory=asyncio.Event)
@@ -393,12 +396,13 @@ class SimPbx:
         exten: str,
         linkedid: str | None = None,
         name: str | None = None,
+        uniqueid: str | None = None,
     ) -> Channel:
         # Uniqueid is "<epoch seconds>.<sequence>"; the channel name suffix is the same sequence in
         # 8 hex digits (PJSIP/caller1-00000002 <-> 1795299105.2), both counting every channel.
         seq = self._seq
         self._seq += 1
-        uid = f"{int(self.now())}.{seq}"
+        uid = uniqueid or f"{int(self.now())}.{seq}"  # Originate's ChannelId, when given
         ch = Channel(
             name=name or f"PJSIP/{endpoint}-{seq:08x}",
             endpoint=endpoint,
@@ -814,6 +818,7 @@ class SimPbx:
             "dial": self._app_dial,
             "audiosocket": self._app_audiosocket,
             "chanspy": self._app_chanspy,
+            "musiconhold": self._app_musiconhold,
             "mixmonitor": self._app_mixmonitor,
         }
 
@@ -823,7 +828,8 @@ class SimPbx:
     async def _app_answer(self, ch: Channel, data: str) -> str:
         if ch.state != UP:
             self.newstate(ch, UP)
-            self.set_device(f"PJSIP/{ch.endpoint}", "INUSE")
+            if not ch.name.startswith("Local/"):
+                self.set_device(f"PJSIP/{ch.endpoint}", "INUSE")
         return NEXT
 
     async def _app_set(self, ch: Channel, data: str) -> str:
@@ -880,6 +886,14 @@ class SimPbx:
         filename = split_args(data)[0]
         self.varset(ch, "MIXMONITOR_FILENAME", filename, always=True)
         return NEXT
+
+    async def _app_musiconhold(self, ch: Channel, data: str) -> str:
+        # res_musiconhold's MusicOnHold(class): plays until the channel is hung up (no duration);
+        # MusicOnHoldStart / Stop as recorded (tests/data/asterisk-traces/hold_whisper.ami.jsonl).
+        self.chan_event("MusicOnHoldStart", ch, [("Class", split_args(data)[0] or "default")])
+        await self.wait(math.inf, ch.interrupt)
+        self.chan_event("MusicOnHoldStop", ch)
+        return END if ch.hangup_cause is not None else NEXT
 
     async def _app_chanspy(self, ch: Channel, data: str) -> str:
         # A dialplan ChanSpy outside the tap Originate: listen until the spied channel ends.
@@ -1536,6 +1550,10 @@ class SimPbx:
         self.member_device_changed(f"PJSIP/{endpoint}", "INUSE")
         out.exten = ""  # trace 05: the answered outbound leg shows an empty Exten from here on
         self.chan_event("DialEnd", leg, out.block("Dest"), [("DialStatus", "ANSWER")])
+        if leg.state != UP:
+            # app_dial answers a calling channel not answered yet (a Local channel's ;2 that dials
+            # a three-way call's third party: tests/data/asterisk-traces/three_way_barge.ami.jsonl).
+            self.newstate(leg, UP)
         bridge = Bridge(str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
         self.emit("BridgeCreate", "call,all", self._bridge_block(bridge))
         self.newexten(out, 1, "AppDial", "(Outgoing Line)")
@@ -1613,4 +1631,7 @@ class SimPbx:
         self._seq = start
 
     def find_channel(self, name: str) -> Channel | None:
-        return next((c for c in self.channels if c.name == name), None)
+        """By name, else by uniqueid (ast_channel_get_by_name looks up both)."""
+        return next((c for c in self.channels if c.name == name), None) or next(
+            (c for c in self.channels if c.uniqueid == name), None
+        )

@@ -42,7 +42,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pbx.sim.audiosocket_client import AudioSocketLink, StreamEnd, parse_target
-from pbx.sim.model import DOWN, UP, Channel, SimPbx
+from pbx.sim.model import DOWN, RING, UP, Channel, SimPbx
 from pbx.sim.voice import looped_frames
 
 if TYPE_CHECKING:
@@ -54,6 +54,75 @@ def split_local(resource: str) -> tuple[str, str, str]:
     target, _, options = resource.partition("/")
     exten, _, context = target.partition("@")
     return exten, context or "default", options
+
+
+def new_local_pair(
+    pbx: SimPbx,
+    exten: str,
+    context: str,
+    options: str,
+    variables: dict[str, str],
+    channel_id: str = "",
+    *,
+    dialled: bool = False,
+) -> tuple[Channel, Channel]:
+    """chan_local's `Local/<exten>@<context>` pair for an Originate: Newchannel ;1 and ;2, the
+    Originate's variables set on both (;2 gets copies), LocalBridge. With the Originate's
+    `ChannelId`, ;1's uniqueid is that id and ;2's `<id>;2`. `dialled`: as the real Asterisk
+    publishes an Originate's Local pair (tests/data/asterisk-traces/hold_whisper.ami.jsonl): ;2
+    is born Ring and ;1, being dialled, shows AppDial2 before the variables are set."""
+    seq = pbx.next_local_seq()
+    base = f"Local/{exten}@{context}"
+    halves: list[Channel] = []
+    for suffix in ("1", "2"):
+        halves.append(
+            pbx.new_channel(
+                base,
+                state=RING if dialled and suffix == "2" else DOWN,
+                cid="<unknown>",
+                context=context,
+                exten=exten,
+                linkedid=halves[0].linkedid if halves else None,
+                name=f"{base}-{seq:08x};{suffix}",
+                uniqueid=(channel_id if suffix == "1" else f"{channel_id};2") if channel_id else None,
+            )
+        )
+    one, two = halves
+    pbx.chan_event("Newchannel", one)
+    pbx.chan_event("Newchannel", two)
+    if dialled:
+        pbx.newexten(one, 1, "AppDial2", "(Outgoing Line)")
+    for ch in (one, two):
+        for k, v in variables.items():
+            pbx.varset(ch, k, v, always=True)
+    pbx.emit(
+        "LocalBridge",
+        "call,all",
+        one.block("LocalOne"),
+        two.block("LocalTwo"),
+        [("Context", context), ("Exten", exten), ("LocalOptimization", "No" if "n" in options else "Yes")],
+    )
+    return one, two
+
+
+def local_answered(
+    pbx: SimPbx, action_id: str, one: Channel, two: Channel, cid_num: str, cid_name: str
+) -> None:
+    """;2 answered (if it is not Up yet), so ;1 is: the Originate's OriginateResponse Success."""
+    if two.state != UP:
+        pbx.newstate(two, UP)
+    pbx.newstate(one, UP)
+    pbx.originate_response(
+        action_id,
+        "Success",
+        channel=one.name,
+        context="",
+        exten="",
+        reason=4,
+        uniqueid=one.uniqueid,
+        cid_num=cid_num,
+        cid_name=cid_name,
+    )
 
 
 def find_spied(pbx: SimPbx, spy: str) -> Channel | None:
@@ -100,51 +169,13 @@ async def _run_tap(
     cid_num: str,
     cid_name: str,
 ) -> None:
-    seq = pbx.next_local_seq()
-    base = f"Local/{exten}@{context}"
-    one = pbx.new_channel(
-        base, state=DOWN, cid="<unknown>", context=context, exten=exten, name=f"{base}-{seq:08x};1"
-    )
-    two = pbx.new_channel(
-        base,
-        state=DOWN,
-        cid="<unknown>",
-        context=context,
-        exten=exten,
-        linkedid=one.linkedid,
-        name=f"{base}-{seq:08x};2",
-    )
-    pbx.chan_event("Newchannel", one)
-    pbx.chan_event("Newchannel", two)
-    for k, v in variables.items():
-        pbx.varset(one, k, v, always=True)
-    for k, v in variables.items():
-        pbx.varset(two, k, v, always=True)
-    pbx.emit(
-        "LocalBridge",
-        "call,all",
-        one.block("LocalOne"),
-        two.block("LocalTwo"),
-        [("Context", context), ("Exten", exten), ("LocalOptimization", "No" if "n" in options else "Yes")],
-    )
+    one, two = new_local_pair(pbx, exten, context, options, variables)
     # ;2 runs the tap context's dialplan as written (ChanSpy(${SPY},qEo), then Hangup()).
     first = pbx.dialplan.step(context, exten, 1)
     after = pbx.dialplan.step(context, exten, 2)
     assert first is not None  # ami_server only starts a tap whose priority 1 is ChanSpy
     pbx.newexten(two, 1, first.app, pbx.expand(two, first.data))
-    pbx.newstate(two, UP)
-    pbx.newstate(one, UP)
-    pbx.originate_response(
-        action_id,
-        "Success",
-        channel=one.name,
-        context="",
-        exten="",
-        reason=4,
-        uniqueid=one.uniqueid,
-        cid_num=cid_num,
-        cid_name=cid_name,
-    )
+    local_answered(pbx, action_id, one, two, cid_num, cid_name)
     pbx.newexten(one, 1, "AudioSocket", data)
     spying = not spied.gone
     if spying:

@@ -59,7 +59,7 @@ class FakeCallControl:
         self.actions.append(("queue_pause", {"interface": interface, "paused": paused, "reason": reason}))
 
     async def originate(self, channel: str, *, context: str, exten: str, **kwargs: Any) -> None:
-        self.actions.append(("originate", {"channel": channel, "context": context, "exten": exten}))
+        self.actions.append(("originate", {"channel": channel, "context": context, "exten": exten, **kwargs}))
 
     async def redirect(self, channel: str, *, context: str, exten: str, priority: int = 1) -> None:
         self.actions.append(("redirect", {"channel": channel, "context": context, "exten": exten}))

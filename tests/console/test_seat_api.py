@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -303,18 +304,24 @@ def test_given_a_talking_seat_when_transferring_to_a_queue_then_redirected_to_th
     ]
 
 
-def test_given_a_talking_seat_when_transferring_to_another_seat_then_only_an_available_one_is_dialled(
-    harness: Harness,
+@pytest.mark.parametrize("action", ["transfer", "conference"])
+def test_given_a_talking_seat_when_transferring_to_or_inviting_another_seat_then_only_an_available_one_is_dialled(
+    harness: Harness, action: str
 ) -> None:
     harness.seat_in_queue("1001")
     call = harness.call_to("1001")
     me = harness.login("seat1001")
-    url = f"/api/seat/calls/{call}/transfer"
+    url = f"/api/seat/calls/{call}/{action}"
     offline = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
     assert offline.status_code == 409 and "离线" in offline.json()["message"]
+    myself = harness.client.post(url, json={"kind": "seat", "target": "1001"}, headers=_h(me))
+    assert myself.status_code == 422
     harness.seat_in_queue("1002")
     ok = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
     assert ok.status_code == 200
+    if action == "conference":  # 三方通话: the third party's Local channel dials seat 1002
+        assert [o["variables"] for o in harness.control.named("originate")] == [{dialplan.VAR_THIRD: "1002"}]
+        return
     assert _transfer_actions(harness) == [
         (
             "set_variable",
@@ -569,3 +576,115 @@ def test_given_seeded_calls_and_surveys_when_reading_today_then_only_my_china_da
         0,
         1,
     )
+
+
+def _spy_originate(harness: Harness, context: str, prefix: str) -> dict[str, Any]:
+    """The one Originate sent: Local/<prefix><id>@<context> running ChanSpy, its ChannelId and
+    ActionID the same `<prefix><id>` (AMI Hangup ends it by that id)."""
+    (originate,) = harness.control.named("originate")
+    channel_id = originate["channel_id"]
+    assert channel_id.startswith(prefix)
+    assert {k: originate[k] for k in ("channel", "context", "exten", "application", "action_id")} == {
+        "channel": f"Local/{channel_id}@{context}",
+        "context": context,
+        "exten": channel_id,
+        "application": "ChanSpy",
+        "action_id": channel_id,
+    }
+    return originate
+
+
+def test_given_a_talking_seat_when_holding_then_the_caller_gets_whispered_music_and_both_legs_are_muted(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    url = f"/api/seat/calls/{call}/hold"
+    assert harness.client.post(url, json={"on": True}, headers=_h(me)).status_code == 200
+    again = harness.client.post(url, json={"on": True}, headers=_h(me))
+    assert again.status_code == 409 and "保持" in again.json()["message"]
+    originate = _spy_originate(harness, dialplan.HOLD, dialplan.HOLD_PREFIX)
+    hold_id = originate["channel_id"]
+    # whisper [hotline-hold]'s music to the caller
+    assert (originate["data"], originate["variables"], originate["timeout_ms"]) == (
+        "PJSIP/trunk-16,qwE",
+        None,
+        30_000,
+    )
+    assert harness.client.post(url, json={"on": False}, headers=_h(me)).status_code == 200
+    volume = [(a["channel"], a["variable"], a["value"]) for a in harness.control.named("set_variable")]
+    assert volume == [
+        ("PJSIP/1001-000016", "VOLUME(RX)", "-32768"),  # the caller no longer hears the seat
+        ("PJSIP/trunk-16", "VOLUME(RX)", "-32768"),  # nor the seat the caller
+        ("PJSIP/1001-000016", "VOLUME(RX)", "0"),
+        ("PJSIP/trunk-16", "VOLUME(RX)", "0"),
+    ]
+    assert harness.control.named("hangup") == [{"channel": hold_id}]  # 恢复: the hold's Local channel
+    assert harness.control.named("mute_audio") == []
+    not_held = harness.client.post(url, json={"on": False}, headers=_h(me))
+    assert not_held.status_code == 409 and "未处于保持" in not_held.json()["message"]
+
+
+def test_given_a_muted_seat_when_holding_then_it_is_unmuted_for_the_music_and_muted_again_after(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    harness.client.post(f"/api/seat/calls/{call}/mute", json={"on": True}, headers=_h(me))
+    for on in (True, False):
+        harness.client.post(f"/api/seat/calls/{call}/hold", json={"on": on}, headers=_h(me))
+    seat_leg = [a["on"] for a in harness.control.named("mute_audio") if a["channel"] == "PJSIP/1001-000016"]
+    # res_mutestream drops a muted leg's frames, and the music rides on them: unmuted while held
+    assert seat_leg == ["True", "False", "True"]
+
+
+def test_given_a_talking_seat_when_adding_a_third_party_then_it_is_rung_and_barges_into_the_seat_leg(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    url = f"/api/seat/calls/{call}/conference"
+    bad = harness.client.post(url, json={"kind": "external", "target": "110"}, headers=_h(me))
+    assert bad.status_code == 422  # InvalidInput
+    queue = harness.client.post(url, json={"kind": "queue", "target": "q-city-labor"}, headers=_h(me))
+    assert queue.status_code == 422
+    r = harness.client.post(url, json={"kind": "external", "target": "12345"}, headers=_h(me))
+    assert r.status_code == 200 and r.json() == {"kind": "external", "target": "12345", "exten": "12345"}
+    busy = harness.client.post(url, json={"kind": "external", "target": "12368"}, headers=_h(me))
+    assert busy.status_code == 409 and "第三方" in busy.json()["message"]
+    hold = harness.client.post(f"/api/seat/calls/{call}/hold", json={"on": True}, headers=_h(me))
+    assert hold.status_code == 409
+    originate = _spy_originate(harness, dialplan.CONFERENCE, dialplan.CONFERENCE_PREFIX)
+    conf_id = originate["channel_id"]
+    # barge into the seat's leg and the caller bridged to it, once 12345 answers (65 s at most)
+    assert (originate["data"], originate["variables"], originate["timeout_ms"]) == (
+        "PJSIP/1001-000016,qBE",
+        {dialplan.VAR_THIRD: "12345"},
+        65_000,
+    )
+    drop = f"/api/seat/calls/{call}/conference/drop"
+    assert harness.client.post(drop, headers=_h(me)).status_code == 200
+    assert harness.control.named("hangup") == [{"channel": conf_id}]
+    assert harness.client.post(drop, headers=_h(me)).status_code == 409
+    other = harness.login("seat1002")
+    r = harness.client.post(url, json={"kind": "external", "target": "12345"}, headers=_h(other))
+    assert r.status_code == 404
+
+
+def test_given_a_call_with_a_third_party_when_the_caller_hangs_up_then_the_third_party_is_forgotten(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    harness.seat_in_queue("1002")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    harness.client.post(
+        f"/api/seat/calls/{call}/conference", json={"kind": "seat", "target": "1002"}, headers=_h(me)
+    )
+    console = harness.client.app.state.seat_console  # type: ignore[attr-defined]
+    assert console.third_party(CallId(call)) and not console.held(CallId(call))
+    harness.ami("Hangup", Channel="PJSIP/trunk-16", Uniqueid=call, Linkedid=call, Cause="16")
+    assert not console.third_party(CallId(call))  # ChanSpy E ended it with the call

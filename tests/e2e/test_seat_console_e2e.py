@@ -566,3 +566,52 @@ def test_given_a_call_when_the_seat_consults_12345_cancels_then_consults_again_a
     actions = [a.action for a in rt.repos.audit.recent(limit=20)]
     assert actions.count("seat.consult") == 2
     assert {"seat.consult.cancel", "seat.consult.complete"} <= set(actions)
+
+
+def test_given_a_call_when_the_seat_holds_resumes_then_adds_and_drops_a_third_party_then_the_pbx_follows(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    pbx = server.runtime.simulator.pbx  # type: ignore[union-attr]
+
+    def spying(prefix: str) -> bool:
+        return any(
+            e.get("Event") == "ChanSpyStart" and e.get("SpyerChannel", "").startswith(prefix)
+            for e in server.sim_events
+        )
+
+    def locals_named(prefix: str) -> list[str]:
+        return [c.name for c in pbx.channels if c.name.startswith(prefix)]
+
+    with _seat_1001(server) as page:
+        _call(server, "13800000022")
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        caller = next(c for c in pbx.channels if c.endpoint == "13800000022")
+        page.get_by_role("button", name="保持").click()
+        expect(page.get_by_role("button", name="恢复")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#held-note")).to_be_visible()
+        expect(page.get_by_role("button", name="三方通话…")).to_be_disabled()
+        wait_until(lambda: spying("Local/hold-"), 10, "the hold music whispered to the caller")
+        wait_until(lambda: caller.volume.get("RX") == "-32768", 10, "the caller silenced for the seat")
+        page.keyboard.press("Alt+B")  # the shortcut resumes
+        expect(page.get_by_role("button", name="保持")).to_have_attribute("aria-pressed", "false")
+        expect(page.locator("#held-note")).to_be_hidden()
+        wait_until(lambda: locals_named("Local/hold-") == [], 10, "the hold's Local channel hung up")
+        wait_until(lambda: caller.volume.get("RX") == "0", 10, "the caller heard again")
+
+        page.get_by_role("button", name="三方通话…").click()
+        expect(page.locator("#transfer-title")).to_have_text("三方通话：邀请第三方")
+        expect(page.locator("#kind-queue")).to_be_hidden()  # a third party is a seat or a hotline
+        page.get_by_label("外部热线（12345 / 12368 / 12309）").check()
+        page.locator("#transfer-target").select_option("12345")
+        page.get_by_role("button", name="发起三方通话").click()
+        expect(page.locator("#third-note")).to_contain_text("12345")
+        expect(page.get_by_role("button", name="保持")).to_be_disabled()
+        # The outside party (behind the simulated trunk) answers; ;1 then barges into the seat's leg.
+        wait_until(lambda: spying("Local/c-"), 15, "the third party barged into the seat's leg")
+        page.get_by_role("button", name="移出第三方").click()
+        expect(page.get_by_role("button", name="移出第三方")).to_be_hidden()
+        wait_until(lambda: locals_named("Local/c-") == [], 10, "the third party's Local channel hung up")
+        expect(page.locator("#state-label")).to_have_text("通话中")  # the caller and the seat talk on
+        assert caller in pbx.channels

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -212,4 +214,171 @@ async def test_given_a_channel_when_mute_audio_then_its_directions_are_suppresse
     assert (by_id["m6"]["Response"], by_id["m6"]["Message"]) == ("Error", "No such channel")
     channel = sim.pbx.find_channel(chan)
     assert channel is not None and channel.muted == frozenset({"in"})  # all on, then out off
+    await client.close()
+
+
+async def _caller_in_queue(sim: Simulator, client: object) -> str:
+    sim.place_call(CallerSpec())
+    await client.wait_until(lambda: "QueueCallerJoin" in _names(client))  # type: ignore[attr-defined]
+    return next(dict(m) for m in client.messages if dict(m).get("Event") == "QueueCallerJoin")["Channel"]  # type: ignore[attr-defined]
+
+
+def _originate_spy(client: object, channel_id: str, context: str, data: str, *extra: tuple[str, str]) -> None:
+    """The console's Originate for 保持 / 三方通话 (seats/workspace.py `_spy_from_local`)."""
+    client.send(  # type: ignore[attr-defined]
+        [
+            ("Action", "Originate"),
+            ("ActionID", channel_id),
+            ("Channel", f"Local/{channel_id}@{context}"),
+            ("ChannelId", channel_id),
+            ("Application", "ChanSpy"),
+            ("Data", data),
+            *extra,
+            ("Async", "true"),
+        ]
+    )
+
+
+def _events(client: object, name: str, start: int = 0) -> list[dict[str, str]]:
+    return [dict(m) for m in client.messages[start:] if dict(m).get("Event") == name]  # type: ignore[attr-defined]
+
+
+async def test_given_a_caller_when_the_hold_is_originated_then_chanspy_whispers_until_its_channel_id_is_hung_up(
+    sim: Simulator,
+) -> None:
+    # 保持 (seats/workspace.py): Originate Local/hold-<id>@hotline-hold with ChannelId, ChanSpy on
+    # ;1; ;2 runs [hotline-hold] (Answer, MusicOnHold). 恢复: AMI Hangup of the ChannelId.
+    client = await helpers.AmiClient.connect(sim.port)
+    await client.login()
+    caller = await _caller_in_queue(sim, client)
+    start = len(client.messages)
+    _originate_spy(client, "hold-t1", "hotline-hold", f"{caller},qwE")
+    client.send(
+        [
+            ("Action", "Setvar"),
+            ("ActionID", "v1"),
+            ("Channel", caller),
+            ("Variable", "VOLUME(RX)"),
+            ("Value", "-32768"),
+        ]
+    )
+    await client.wait_until(lambda: _events(client, "ChanSpyStart", start) != [])
+    (response,) = _events(client, "OriginateResponse", start)
+    assert (response["Response"], response["Uniqueid"]) == ("Success", "hold-t1")
+    assert response["Channel"].startswith("Local/hold-t1@hotline-hold-") and response["Channel"].endswith(
+        ";1"
+    )
+    (spy,) = _events(client, "ChanSpyStart", start)
+    assert (spy["SpyerChannel"], spy["SpyeeChannel"]) == (response["Channel"], caller)
+    musics = [e for e in _events(client, "Newexten", start) if e["Application"] == "MusicOnHold"]
+    assert [e["Channel"].rsplit(";", 1)[1] for e in musics] == ["2"]
+    held = sim.pbx.find_channel(caller)
+    assert held is not None and held.volume == {"RX": "-32768"}
+    assert [e["Variable"] for e in _events(client, "VarSet", start)] == []  # a function is written, not set
+    client.send([("Action", "Hangup"), ("ActionID", "h1"), ("Channel", "hold-t1")])  # by uniqueid
+    await client.wait_until(
+        lambda: len([e for e in _events(client, "Hangup", start) if "hold-t1" in e["Uniqueid"]]) == 2
+    )
+    assert _events(client, "ChanSpyStop", start) != []
+    assert sim.pbx.find_channel(caller) is not None  # the caller is not touched
+    await client.close()
+
+
+async def test_given_a_caller_when_a_third_party_is_originated_then_it_is_dialled_and_spies_once_answered(
+    sim: Simulator,
+) -> None:
+    # 三方通话: ;2 runs [hotline-conference] (Goto ${HOTLINE_THIRD}, Dial PJSIP/1002); seat 1002
+    # answers after 1 s, then ;1 is Up and ChanSpy barges in; 移出第三方 hangs up the ChannelId.
+    client = await helpers.AmiClient.connect(sim.port)
+    await client.login()
+    spied = await _caller_in_queue(sim, client)
+    start = len(client.messages)
+    _originate_spy(client, "c-t2", "hotline-conference", f"{spied},qBE", ("Variable", "HOTLINE_THIRD=1002"))
+    await client.wait_until(lambda: _events(client, "ChanSpyStart", start) != [])
+    (dial,) = _events(client, "DialBegin", start)
+    assert dial["Channel"].endswith(";2") and dial["DestChannel"].startswith("PJSIP/1002-")
+    (response,) = _events(client, "OriginateResponse", start)
+    assert (response["Response"], response["Uniqueid"]) == ("Success", "c-t2")
+    client.send([("Action", "Hangup"), ("ActionID", "h2"), ("Channel", "c-t2")])
+    gone = lambda: {e["Channel"] for e in _events(client, "Hangup", start)}  # noqa: E731
+    await client.wait_until(lambda: dial["DestChannel"] in gone() and len(gone()) == 3)
+    assert sim.pbx.find_channel(spied) is not None
+    await client.close()
+
+
+TRACES = Path(__file__).parents[1] / "data" / "asterisk-traces"
+_COMPARED = {
+    "Newchannel",
+    "Newexten",
+    "Newstate",
+    "OriginateResponse",
+    "ChanSpyStart",
+    "ChanSpyStop",
+    "MusicOnHoldStart",
+    "MusicOnHoldStop",
+    "DialBegin",
+    "DialEnd",
+    "BridgeEnter",
+    "BridgeLeave",
+    "HangupRequest",
+    "SoftHangupRequest",
+    "Hangup",
+}
+
+
+def _per_half(events: list[dict[str, str]], prefix: str) -> dict[str, list[tuple[str, str]]]:
+    """Each channel's own sequence (`;1`, `;2`, `third`: the one ;2 dialled) of the events that
+    say what happens to it: the order across channels depends on Asterisk's threads."""
+    third = {
+        e["DestChannel"]
+        for e in events
+        if e.get("Event") == "DialBegin" and e.get("Channel", "").startswith(prefix)
+    }
+    out: dict[str, list[tuple[str, str]]] = {}
+    for e in events:
+        name = e.get("SpyerChannel") if e.get("Event", "").startswith("ChanSpy") else e.get("Channel", "")
+        if e.get("Event") not in _COMPARED or not name:
+            continue
+        half = name.rsplit(";", 1)[1] if name.startswith(prefix) else "third" if name in third else ""
+        if half:
+            detail = (
+                e.get("Application") or e.get("ChannelStateDesc", "")
+                if e["Event"] in ("Newexten", "Newstate")
+                else ""
+            )
+            out.setdefault(half, []).append((e["Event"], detail))
+    return out
+
+
+def _recorded(name: str) -> list[dict[str, str]]:
+    lines = (TRACES / f"{name}.ami.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("trace", "prefix", "context", "extra"),
+    [
+        ("hold_whisper", "Local/hold-", "hotline-hold", ()),
+        ("three_way_barge", "Local/c-", "hotline-conference", (("Variable", "HOTLINE_THIRD=1002"),)),
+    ],
+)
+async def test_given_a_recorded_hold_or_three_way_call_when_the_sim_does_the_same_then_each_channel_sees_the_same_events(
+    sim: Simulator, trace: str, prefix: str, context: str, extra: tuple[tuple[str, str], ...]
+) -> None:
+    # Recorded on Asterisk 22.10.1 by tests/realpbx (AmiRecorder): Originate, ChanSpy running,
+    # then AMI Hangup of the ChannelId (恢复 / 移出第三方).
+    client = await helpers.AmiClient.connect(sim.port)
+    await client.login()
+    spied = await _caller_in_queue(sim, client)
+    start = len(client.messages)
+    channel_id = f"{prefix.removeprefix('Local/')}t3"
+    _originate_spy(client, channel_id, context, f"{spied},q", *extra)
+    await client.wait_until(lambda: _events(client, "ChanSpyStart", start) != [])
+    client.send([("Action", "Hangup"), ("ActionID", "h3"), ("Channel", channel_id)])
+    expected = _per_half(_recorded(trace), prefix)
+    ended = len([half for half in expected if half])
+    await client.wait_until(lambda: len({e["Channel"] for e in _events(client, "Hangup", start)}) >= ended)
+    await asyncio.sleep(0.1)
+    got = _per_half([dict(m) for m in client.messages[start:]], prefix)
+    assert got == expected
     await client.close()
