@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from asterisk_conf.render import AsteriskConfValues, Seat, default_queues, fill, render_asterisk_conf
+from core import dialplan as names
 from core.ivr_events import IvrOutcome
 from ivr.menu import load_menu
 from ivr.variables import MEMBERINTERFACE, SCRIPT_IVR, SCRIPT_SURVEY, ChannelVar
@@ -36,9 +37,7 @@ def test_given_rendered_dialplan_when_read_then_every_hotline_variable_is_one_th
     read = set(re.findall(r"\$\{(HOTLINE_\w+)\}", dialplan))
     written = set(re.findall(r"Set\((HOTLINE_\w+)=", dialplan))
     # The IVR's variables, and those core.dialplan names for the console's commands (HOTLINE_THIRD).
-    known = {v.value for v in ChannelVar} | {
-        getattr(dialplan, n) for n in dir(dialplan) if n.startswith("VAR_")
-    }
+    known = {v.value for v in ChannelVar} | {getattr(names, n) for n in dir(names) if n.startswith("VAR_")}
 
     assert read | written <= known
     assert {ChannelVar.NEXT, ChannelVar.QUEUE} <= read  # what the IVR hands over
