@@ -9,59 +9,30 @@ from sqlalchemy.exc import IntegrityError
 
 from callbacks.voicemail import Voicemail
 from core.ids import CallId, WorkOrderId
-from store.db import Database
 from store.models import VoicemailRow
+from store.rows import Repo, RowMapper, chunks, optional, row_values
+
+_from_row = RowMapper(Voicemail, call_id=CallId, order_id=optional(WorkOrderId))
 
 
-def _from_row(row: VoicemailRow) -> Voicemail:
-    return Voicemail(
-        call_id=CallId(row.call_id),
-        order_id=WorkOrderId(row.order_id) if row.order_id else None,
-        caller_number=row.caller_number,
-        recording=row.recording,
-        status=row.status,
-        at=row.at,
-    )
-
-
-class VoicemailRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class VoicemailRepository(Repo):
     def record(self, message: Voicemail) -> bool:
+        """Keep `message` once per call; False when the call's message was kept already."""
         try:
             with self._db.session() as s:
-                s.add(
-                    VoicemailRow(
-                        call_id=message.call_id,
-                        order_id=message.order_id,
-                        caller_number=message.caller_number,
-                        recording=message.recording,
-                        status=message.status,
-                        at=message.at,
-                    )
-                )
+                s.add(VoicemailRow(**row_values(message)))
         except IntegrityError:
             return False
         return True
 
     def get(self, call_id: CallId) -> Voicemail | None:
-        with self._db.session() as s:
-            row = s.get(VoicemailRow, call_id)
-            return _from_row(row) if row is not None else None
+        return self._find(VoicemailRow, call_id, _from_row)
 
     def for_orders(self, order_ids: Sequence[WorkOrderId]) -> Mapping[WorkOrderId, list[Voicemail]]:
         found: dict[WorkOrderId, list[Voicemail]] = {}
-        if not order_ids:
-            return found
-        with self._db.session() as s:
-            q = (
-                select(VoicemailRow)
-                .where(VoicemailRow.order_id.in_(list(order_ids)))
-                .order_by(VoicemailRow.at)
-            )
-            for row in s.scalars(q):
-                message = _from_row(row)
+        for part in chunks(order_ids):
+            q = select(VoicemailRow).where(VoicemailRow.order_id.in_(list(part))).order_by(VoicemailRow.at)
+            for message in self._list(q, _from_row):
                 assert message.order_id is not None
                 found.setdefault(message.order_id, []).append(message)
         return found
