@@ -67,12 +67,8 @@ class RecordForm(BaseModel):
         return RecordInput(**self.model_dump())
 
 
-class MuteForm(BaseModel):
-    on: bool  # true: mute the seat's microphone for the caller; false: unmute
-
-
-class HoldForm(BaseModel):
-    on: bool  # true: 保持 (the caller hears hold music); false: 恢复
+class SwitchForm(BaseModel):
+    on: bool  # true: switch on (静音 / 保持); false: off (取消静音 / 恢复)
 
 
 class ThirdPartyOut(BaseModel):
@@ -190,6 +186,27 @@ CALL_ACTIONS: tuple[tuple[str, str, OwnCallAct], ...] = (
     # 取消转接: the consulted party is dropped; the seat is back with the caller.
     ("consult/cancel", "seat.consult.cancel", lambda console, seat, call: console.cancel_consult(seat, call)),
 )
+
+
+SwitchAct = Callable[[SeatConsoleBackend, SeatId, CallId, bool], Awaitable[None]]
+
+# The seat's switches on its call: (path, audit action when on, when off, what it does).
+CALL_SWITCHES: tuple[tuple[str, str, str, SwitchAct], ...] = (
+    # 静音: the caller stops hearing the seat.
+    ("mute", "seat.mute", "seat.unmute", lambda console, seat, call, on: console.mute(seat, call, on=on)),
+    # 保持: neither side hears the other until resumed.
+    ("hold", "seat.hold", "seat.unhold", lambda console, seat, call, on: console.hold(seat, call, on=on)),
+)
+
+
+def _switch_route(on_action: str, off_action: str, act: SwitchAct) -> Callable[..., Awaitable[OkOut]]:
+    async def call_switch(call_id: str, form: SwitchForm, auth: SeatActing, request: Request) -> OkOut:
+        cid = _call_id(call_id)
+        await act(_console(request), _seat_of(auth), cid, form.on)
+        await offload(audit, request, auth, on_action if form.on else off_action, cid)
+        return OkOut()
+
+    return call_switch
 
 
 def _call_route(action: str, act: OwnCallAct) -> Callable[..., Awaitable[OkOut]]:
@@ -318,19 +335,9 @@ def build_seat_router() -> APIRouter:
     for path, action, call_act in CALL_ACTIONS:
         _post(router, f"/api/seat/calls/{{call_id}}/{path}", action, _call_route(action, call_act), OkOut)
 
-    @router.post("/api/seat/calls/{call_id}/mute", response_model=OkOut)
-    async def mute(call_id: str, form: MuteForm, auth: SeatActing, request: Request) -> OkOut:
-        cid = _call_id(call_id)
-        await _console(request).mute(_seat_of(auth), cid, on=form.on)
-        await offload(audit, request, auth, "seat.mute" if form.on else "seat.unmute", cid)
-        return OkOut()
-
-    @router.post("/api/seat/calls/{call_id}/hold", response_model=OkOut)
-    async def hold(call_id: str, form: HoldForm, auth: SeatActing, request: Request) -> OkOut:
-        cid = _call_id(call_id)
-        await _console(request).hold(_seat_of(auth), cid, on=form.on)
-        await offload(audit, request, auth, "seat.hold" if form.on else "seat.unhold", cid)
-        return OkOut()
+    for path, on_action, off_action, switch_act in CALL_SWITCHES:
+        switch = _switch_route(on_action, off_action, switch_act)
+        _post(router, f"/api/seat/calls/{{call_id}}/{path}", on_action, switch, OkOut)
 
     @router.post("/api/seat/calls/{call_id}/conference", response_model=ThirdPartyOut)
     async def conference(
