@@ -543,39 +543,21 @@ $("btn-consult-complete").addEventListener("click", async () => {
     if (recordId === callId && !$("f-outcome").value) { $("f-outcome").value = "transferred"; scheduleDraft(); }
   } catch (err) { notice(err.message); }
 });
-$("btn-consult-cancel").addEventListener("click", async () => {
+/** POST `body` to the shown call's `path`; `done()` once the server took it. The buttons follow either way. */
+async function onCall(path, body, done) {
   try {
-    await api(`/api/seat/calls/${encodeURIComponent(callId)}/consult/cancel`, { method: "POST" });
-    consulting = null;
+    await send(`/api/seat/calls/${encodeURIComponent(callId)}/${path}`, body);
+    done();
   } catch (err) { notice(err.message); }
   updateCallButtons();
-});
+}
+$("btn-consult-cancel").addEventListener("click", () => onCall("consult/cancel", {}, () => { consulting = null; }));
 // 静音: the caller stops hearing this seat (the seat still hears the caller) until unmuted.
-$("btn-mute").addEventListener("click", async () => {
-  const on = !muted;
-  try {
-    await send(`/api/seat/calls/${encodeURIComponent(callId)}/mute`, { on });
-    muted = on;
-  } catch (err) { notice(err.message); }
-  updateCallButtons();
-});
+$("btn-mute").addEventListener("click", () => { const on = !muted; onCall("mute", { on }, () => { muted = on; }); });
 // 保持 / 恢复: neither side hears the other until resumed.
-$("btn-hold").addEventListener("click", async () => {
-  const on = !held;
-  try {
-    await send(`/api/seat/calls/${encodeURIComponent(callId)}/hold`, { on });
-    held = on;
-  } catch (err) { notice(err.message); }
-  updateCallButtons();
-});
+$("btn-hold").addEventListener("click", () => { const on = !held; onCall("hold", { on }, () => { held = on; }); });
 // 移出第三方: the third party is hung up; the caller and this seat talk on.
-$("btn-drop-third").addEventListener("click", async () => {
-  try {
-    await api(`/api/seat/calls/${encodeURIComponent(callId)}/conference/drop`, { method: "POST" });
-    third = "";
-  } catch (err) { notice(err.message); }
-  updateCallButtons();
-});
+$("btn-drop-third").addEventListener("click", () => onCall("conference/drop", {}, () => { third = ""; }));
 $("btn-hangup").addEventListener("click", async () => {
   if (!confirm("确认挂断当前通话？")) return;
   try { await api(`/api/seat/calls/${encodeURIComponent(callId)}/hangup`, { method: "POST" }); } catch (err) { notice(err.message); }
