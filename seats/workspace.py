@@ -545,13 +545,7 @@ class SeatWorkspace:
     async def mute(self, seat_id: SeatId, call_id: CallId, *, on: bool) -> None:
         """The seat's microphone muted (or not) for the caller: res_mutestream on what the seat's
         own leg sends to the PBX; the seat still hears the caller."""
-        channel = await self._live_call_channel(seat_id, call_id)
-        leg = self._seat_legs.get((call_id, seat_id))
-        view = self._views.get(call_id)
-        if leg is None and view is not None and view.record.direction == CallDirection.CALLBACK.value:
-            leg = channel  # a callback's channel is the seat's own phone (the Originate's)
-        if leg is None:
-            raise Conflict("未找到您的话路，暂时无法静音", call_id=call_id)
+        _caller, leg = await self._seat_leg(seat_id, call_id, "静音", callback=True)
         await self.control.mute_audio(leg, direction="in", on=on)
         if on:
             self._muted.add((call_id, seat_id))
@@ -564,11 +558,26 @@ class SeatWorkspace:
     # Originates with a ChannelId of its own, and an AMI Hangup of that id ends it
     # (extensions.conf [hotline-hold] / [hotline-conference]).
 
-    async def _inbound_legs(self, seat_id: SeatId, call_id: CallId, what: str) -> tuple[str, str]:
-        """(the caller's channel, the seat's own leg) of a live inbound call of this seat."""
+    async def _seat_leg(
+        self, seat_id: SeatId, call_id: CallId, what: str, *, callback: bool = False
+    ) -> tuple[str, str]:
+        """(the caller's channel, the seat's own leg as its SeatRinging named it) of a live call of
+        this seat; with `callback`, a callback's channel too, which is the seat's own phone (the
+        Originate's). `Conflict` saying the seat cannot `what` when there is no such leg."""
         channel = await self._live_call_channel(seat_id, call_id)
         leg = self._seat_legs.get((call_id, seat_id))
-        if leg is None or leg == channel:
+        if leg is None and callback:
+            view = self._views.get(call_id)
+            if view is not None and view.record.direction == CallDirection.CALLBACK.value:
+                leg = channel
+        if leg is None:
+            raise Conflict(f"未找到您的话路，暂时无法{what}", call_id=call_id)
+        return channel, leg
+
+    async def _inbound_legs(self, seat_id: SeatId, call_id: CallId, what: str) -> tuple[str, str]:
+        """(the caller's channel, the seat's own leg) of a live inbound call of this seat."""
+        channel, leg = await self._seat_leg(seat_id, call_id, what)
+        if leg == channel:
             raise Conflict(f"未找到您的话路，暂时无法{what}", call_id=call_id)
         return channel, leg
 
@@ -681,10 +690,7 @@ class SeatWorkspace:
     # --- attended transfer (咨询转接) --------------------------------------------------------
 
     async def _consult_leg(self, seat_id: SeatId, call_id: CallId) -> str:
-        await self._live_call_channel(seat_id, call_id)
-        leg = self._seat_legs.get((call_id, seat_id))
-        if leg is None:
-            raise Conflict("未找到您的话路，暂时无法咨询转接", call_id=call_id)
+        _caller, leg = await self._seat_leg(seat_id, call_id, "咨询转接")
         return leg
 
     async def consult(
