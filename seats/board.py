@@ -140,8 +140,11 @@ class SeatBoard:
             self.member_paused[seat_id] = reason
             if cur.status is S.PAUSED and cur.pause_reason is reason:
                 return []  # one event per queue: the first one moved the seat already
-            if cur.status in (S.TALKING, S.OFFLINE):
-                return []  # still talking: the pause shows when the call is over
+            if cur.status in (S.RINGING, S.TALKING, S.OFFLINE):
+                # Still ringing or talking: app_queue does not take back a call it is offering
+                # when the member is paused (an after-call pause can land just after the next
+                # offer); the pause shows when that call is over or rings out.
+                return []
             if cur.status is S.WRAP_UP and reason is PauseReason.AFTER_CALL:
                 return []  # after-call work (seats.after_call): still wrap-up, kept until resumed
             return self._move(seat_id, S.PAUSED, at, reason=reason)

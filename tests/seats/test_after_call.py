@@ -13,7 +13,8 @@ from test_board_after_restart import QUEUES, at, ended, talking_board
 from test_board_and_service import NOTARY, SEAT, FakeControl
 
 from core.bus import EventBus
-from core.call_events import SeatPaused, SeatResumed
+from core.call_events import SeatPaused, SeatResumed, SeatRingNoAnswer, SeatRinging
+from core.ids import CallId
 from core.errors import Conflict, InvalidInput
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
@@ -68,6 +69,23 @@ async def test_given_after_call_work_when_the_wrap_up_begins_then_the_member_is_
     assert control.calls[-1] == ("QueuePause", ("PJSIP/1001",), {"paused": False})
     (free,) = board.apply(resumed(80))
     assert free.status is S.AVAILABLE
+
+
+def test_given_the_next_call_offered_before_the_after_call_pause_lands_then_the_seat_rings_and_is_paused_after() -> (
+    None
+):
+    """app_queue may offer the member a call (its wrapuptime over) before the QueuePause reaches it;
+    a paused member's ring goes on, so the board keeps it ringing and shows the pause after."""
+    board = talking_board(wrap_up=1)
+    board.apply(ended(20))
+    board.tick(at(21.5))  # app_queue's wrapuptime is over: the pause has not landed yet
+    offer = dict(call_id=CallId("c2"), seat_id=SEAT.id, interface=SEAT.interface, queue=QUEUES[0])
+    (ring,) = board.apply(SeatRinging(at=at(22), **offer))  # type: ignore[arg-type]
+    assert ring.status is S.RINGING
+    assert board.apply(paused("after_call", 22.1)) == []
+    assert board.state(SEAT.id).status is S.RINGING and board.state(SEAT.id).call_id == "c2"
+    (after,) = board.apply(SeatRingNoAnswer(at=at(37), ring_seconds=15, **offer))  # type: ignore[arg-type]
+    assert after.status is S.PAUSED and after.pause_reason is PauseReason.AFTER_CALL
 
 
 async def test_given_the_seat_is_done_early_when_it_says_so_then_the_member_is_resumed_at_once() -> None:
