@@ -40,7 +40,7 @@ MODULES: dict[str, str] = {
     "pbx_config.so": "extensions.conf",
     "app_dial.so": "Dial: transfers, callbacks",
     "app_queue.so": "Queue, queues.conf, the queue log",
-    "app_playback.so": "Playback: queue_overflow, transfer_failed",
+    "app_playback.so": "Playback: queue_overflow, transfer_failed, the hold music (保持)",
     "app_record.so": "Record: the after-hours message (留言), run by the IVR",
     "res_agi.so": "AGI: the FastAGI IVR and survey",
     "res_speech.so": "required by res_agi",
@@ -243,6 +243,7 @@ def render_asterisk_conf(out_dir: Path, values: AsteriskConfValues) -> list[Path
     plain["prefix"] = values.prefix.rstrip("/")
     plain["var_root"] = "" if values.prefix.rstrip("/") in ("", "/usr") else values.prefix.rstrip("/")
     plain["etc_dir"] = values.etc_dir.rstrip("/") or "/"
+    plain["hold_music"] = f"{values.prompt_base}/{dialplan.HOLD_MUSIC_PROMPT}"
     plain["modules"] = "\n".join(f"load => {m:<46}; {why}" for m, why in MODULES.items())
     plain["external_extens"] = "\n".join(_external(n, values) for n in dialplan.EXTERNAL_NUMBERS)
     # A consultation (咨询转接) and a third party (三方通话) dial the outside lines alike.

@@ -74,7 +74,9 @@ HOLD_PREFIX: Final = "hold-"
 CONFERENCE_PREFIX: Final = "c-"
 """In CONFERENCE: the extension (and ChannelId) of one third party's Local channel, `c-<id>`."""
 HOLD_MUSIC_CLASS: Final = "default"
-"""The musiconhold.conf class a held caller hears."""
+"""The musiconhold.conf class HOLD falls back to when its music prompt cannot be played."""
+HOLD_MUSIC_PROMPT: Final = "hold_music"
+"""The prompt (under the prompts' base) a held caller hears, looped by HOLD's Playback."""
 
 # Channel variables the dialplan and the project exchange.
 VAR_NEXT: Final = "HOTLINE_NEXT"

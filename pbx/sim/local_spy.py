@@ -9,7 +9,7 @@
 chan_local creates the pair (`ChannelId` is ;1's uniqueid, ;2's is `<id>;2`, as manager.c's
 assigned ids and core_unreal give them: checked on the real Asterisk by
 tests/realpbx/test_real_asterisk.py). ;2 runs the context's dialplan as written (Answer and
-MusicOnHold for a hold; Goto ${HOTLINE_THIRD} and Dial for a third party). Once ;2 is answered,
+the hold music's Playback loop for a hold; Goto ${HOTLINE_THIRD} and Dial for a third party). Once ;2 is answered,
 ;1 is: the OriginateResponse (Success) follows and ;1 runs ChanSpy on the named channel until
 that channel is gone (`E`), ;1 is hung up (AMI Hangup of the ChannelId: 恢复, 移出第三方) or ;2 ends
 (the third party hung up); then ;1 hangs up and chan_local hangs up the other half. ;2 never
@@ -88,7 +88,7 @@ async def run_local_spy(
 def _hang_up_pair(pbx: SimPbx, one: Channel, two: Channel) -> None:
     """;1's ChanSpy is over (or ;1 was hung up): chan_local asks ;2 to hang up, ;1 goes, then ;2
     ends in its own dialplan (recorded: HangupRequest ;2, Hangup ;1, then ;2's SoftHangupRequest
-    and Hangup; a hold's MusicOnHoldStop in between)."""
+    and Hangup)."""
     if not two.gone:
         pbx.chan_event("HangupRequest", two, [("Cause", "0")])
     pbx.hangup(one, 0 if one.soft_hangup else one.hangup_cause or 16)

@@ -889,7 +889,8 @@ class SimPbx:
 
     async def _app_musiconhold(self, ch: Channel, data: str) -> str:
         # res_musiconhold's MusicOnHold(class): plays until the channel is hung up (no duration);
-        # MusicOnHoldStart / Stop as recorded (tests/data/asterisk-traces/hold_whisper.ami.jsonl).
+        # MusicOnHoldStart / Stop as a real Asterisk publishes them (the consultation hold of
+        # tests/data/asterisk-traces/atxfer_seat_cancelled).
         self.chan_event("MusicOnHoldStart", ch, [("Class", split_args(data)[0] or "default")])
         await self.wait(math.inf, ch.interrupt)
         self.chan_event("MusicOnHoldStop", ch)

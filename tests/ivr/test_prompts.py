@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import wave
 from pathlib import Path
@@ -37,6 +38,23 @@ def test_given_menu_when_built_then_every_prompt_is_8khz_mono_16bit_wav(tmp_path
         with wave.open(str(out / f"{name}.wav")) as w:
             assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
             assert w.getnframes() > 8000 * 0.5
+
+
+def test_given_prompts_built_then_the_hold_music_is_a_melody_of_several_notes(tmp_path: Path):
+    """[hotline-hold] loops `hold_music` to a held caller (保持): music, not one tone or silence."""
+    out = tmp_path / "prompts"
+    assert "hold_music" in build_prompts(small_menu(tmp_path), out).built
+    with wave.open(str(out / "hold_music.wav")) as w:
+        frames = w.readframes(w.getnframes())
+        assert w.getframerate() == 8000 and w.getnframes() >= 8000 * 8
+    samples = [int.from_bytes(frames[i : i + 2], "little", signed=True) for i in range(0, len(frames), 2)]
+    pitches = set()
+    for start in range(0, len(samples) - 800, 4000):  # the zero-crossing rate of each half second
+        window = samples[start : start + 800]
+        if max(abs(x) for x in window) > 1000:
+            crossings = sum(1 for a, b in itertools.pairwise(window) if (a < 0) != (b < 0))
+            pitches.add(round(crossings * 10 / 2, -1))  # Hz, to 10 Hz
+    assert len(pitches) >= 4, pitches
 
 
 def test_given_built_prompts_when_rebuilt_then_changed_text_rebuilt_and_recordings_kept(tmp_path: Path):

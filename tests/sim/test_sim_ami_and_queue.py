@@ -247,7 +247,8 @@ async def test_given_a_caller_when_the_hold_is_originated_then_chanspy_whispers_
     sim: Simulator,
 ) -> None:
     # 保持 (seats/workspace.py): Originate Local/hold-<id>@hotline-hold with ChannelId, ChanSpy on
-    # ;1; ;2 runs [hotline-hold] (Answer, MusicOnHold). 恢复: AMI Hangup of the ChannelId.
+    # ;1; ;2 runs [hotline-hold] (Answer, Playback of the hold music in a loop). 恢复: AMI Hangup
+    # of the ChannelId.
     client = await helpers.AmiClient.connect(sim.port)
     await client.login()
     caller = await _caller_in_queue(sim, client)
@@ -270,8 +271,8 @@ async def test_given_a_caller_when_the_hold_is_originated_then_chanspy_whispers_
     )
     (spy,) = _events(client, "ChanSpyStart", start)
     assert (spy["SpyerChannel"], spy["SpyeeChannel"]) == (response["Channel"], caller)
-    musics = [e for e in _events(client, "Newexten", start) if e["Application"] == "MusicOnHold"]
-    assert [e["Channel"].rsplit(";", 1)[1] for e in musics] == ["2"]
+    musics = [e for e in _events(client, "Newexten", start) if e["Application"] == "Playback"]
+    assert [(e["Channel"].rsplit(";", 1)[1], e["AppData"]) for e in musics] == [("2", "hotline/hold_music")]
     held = sim.pbx.find_channel(caller)
     assert held is not None and held.volume == {"RX": "-32768"}
     assert [e["Variable"] for e in _events(client, "VarSet", start)] == []  # a function is written, not set
