@@ -31,8 +31,28 @@ from routing.queues import QueueRules, load_queue_rules
 log = logging.getLogger(__name__)
 
 MANIFEST = "prompts.json"
-TONES: dict[str, tuple[str, ...]] = {"beep": ("synth", "0.6", "sine", "1000")}
-"""Prompts that are tones, not texts (sox `synth` effects): the beep before a message (留言)."""
+_MELODY = (  # (seconds, Hz): a slow pentatonic phrase of about 12 s, soft, that loops cleanly
+    (0.6, 523), (0.6, 587), (0.6, 659), (0.9, 784), (0.6, 880), (0.6, 784), (0.6, 659), (1.2, 587),
+    (0.6, 523), (0.6, 659), (0.6, 587), (1.2, 523), (0.6, 392), (0.6, 440), (1.5, 523), (0.8, 0),
+)  # fmt: skip
+
+
+def _melody(notes: tuple[tuple[float, int], ...]) -> tuple[str, ...]:
+    """sox effect chains (`:` between them), one plucked note (or a rest) each, concatenated."""
+    chains: list[str] = []
+    for seconds, hz in notes:
+        chains += [":"] if chains else []
+        voice = ("pluck", str(hz)) if hz else ("sine", "1", "vol", "0")
+        chains += ["synth", str(seconds), *voice, "fade", "q", "0.02", str(seconds), "0.15", "gain", "-9"]
+    return tuple(chains)
+
+
+TONES: dict[str, tuple[str, ...]] = {
+    "beep": ("synth", "0.6", "sine", "1000"),
+    "hold_music": _melody(_MELODY),
+}
+"""Prompts that are tones, not texts (sox `synth` effects): the beep before a message (留言), and
+the music a held caller hears (保持, looped by the dialplan's [hotline-hold])."""
 VOICE = "cmn"
 SPEED_WPM = 150
 
