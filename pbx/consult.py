@@ -53,6 +53,9 @@ class Consultations:
     def __init__(self) -> None:
         self._by_pair: dict[str, Consultation] = {}
         self._dests: set[str] = set()  # Uniqueids a consultation dialled, until completed or gone
+        # Pairs whose consultation ended with its target's hang-up while `;1` was still up: that
+        # `;1`'s Hangup comes after (in either order, seen on Asterisk 22.10.1) and is no news.
+        self._over: set[str] = set()
 
     @staticmethod
     def pair_of(e: AmiEvent) -> str:
@@ -118,10 +121,15 @@ class Consultations:
             )
             if c is not None:
                 del self._by_pair[c.key]
+                if not c.one_gone:
+                    self._over.add(c.key)
             return c
         pair = self.pair_of(e)
         if not pair or not e.get("Channel").endswith(";1"):
             return None
+        if pair in self._over:
+            self._over.discard(pair)
+            return None  # told when its target hung up
         c = self._by_pair.get(pair)
         if c is None:
             return Consultation(pair, e.get("Exten"), e.get("Context"))  # it never dialled anyone

@@ -62,6 +62,21 @@ def test_given_an_answered_consultation_when_the_target_hangs_up_then_it_ended_u
     assert over is not None and (over.exten, over.dial_status, over.completed) == ("1002", "ANSWER", False)
 
 
+def test_given_a_cancelled_consultation_when_the_target_hangs_up_before_the_local_half_then_it_ends_once() -> (
+    None
+):
+    """CancelAtxfer of an outside line on Asterisk 22.10.1: the trunk channel's Hangup may come
+    before `;1`'s; the consultation ended untransferred once, not again when `;1` goes."""
+    c = Consultations()
+    dialled(c, "ANSWER")
+    over = c.hangup(ev("Hangup", "PJSIP/1002-00000009", "9.9"))
+    assert over is not None and over.dial_status == "ANSWER"
+    assert c.hangup(ev("Hangup", f"{LOCAL};2", "9.3")) is None
+    assert c.hangup(ev("Hangup", f"{LOCAL};1", "9.2")) is None
+    # The pair is forgotten: a later consultation that dials nobody still ends when its `;1` goes.
+    assert c.hangup(ev("Hangup", "Local/1009@hotline-consult-00000008;1", "9.5")) is not None
+
+
 def test_given_a_target_that_never_answers_then_the_consultation_ends_with_its_dial_status() -> None:
     c = Consultations()
     dialled(c, "NOANSWER")
