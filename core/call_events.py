@@ -429,6 +429,7 @@ class CallReconciled(_CallEvent):
     answered_at: datetime | None = None
     queue: str | None = None
     seat_id: SeatId | None = None
+    final_seat_id: SeatId | None = None  # the seat a transfer reached, when it was another's
     wait_seconds: float | None = None
     talk_seconds: float | None = None
     hung_up_by: HangupParty | None = None

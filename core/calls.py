@@ -122,3 +122,4 @@ class KnownCall:
     record: CallRecord
     end_guessed: bool = False
     miss_recorded: bool = False  # the callback policy already holds this call (a work order's call)
+    leg_ids: frozenset[str] = frozenset()  # its `call_legs` rows' leg ids

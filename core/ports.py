@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.calls import CallStatus, KnownCall
-from core.ids import CallId
+from core.ids import CallId, SeatId
 
 Headers = Mapping[str, str]
 
@@ -106,6 +106,10 @@ class LiveCalls(Protocol):
 
     @property
     def calls(self) -> Mapping[CallId, LiveCall]: ...
+
+    def seat_at(self, interface: str) -> SeatId | None:
+        """The seat whose phone `interface` is (`PJSIP/1002`), None for any other."""
+        ...
 
 
 class SmsSender(Protocol):

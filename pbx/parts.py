@@ -92,6 +92,7 @@ class RecordsPart:
             live=lambda: tuple(self.live.calls),
             publish=self.bus.publish,
             clock=self.clock,
+            seat_of=self.live.seat_at,
         )
         await self.reconciliation.start(
             reconciler, bus=self.bus, interval_s=cfg.interval_s, ami_connected=self.ami_connected

@@ -38,9 +38,12 @@ from core.call_events import (
     RECORDS_SOURCE,
     UNSEEN_SOURCE,
     CallAbandoned,
+    CallLegAnswered,
+    CallLegEnded,
     CallReconciled,
     CallTimedOut,
     HangupParty,
+    LegKind,
     seat_id_from_member,
 )
 from core.calls import CallRecord, CallStatus, KnownCall
@@ -59,6 +62,7 @@ from pbx.records import (
     parse_cdr,
     parse_queue_log,
 )
+from pbx.tracker import interface_of_channel
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +112,22 @@ class _Stay:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LegFromRecords:
+    """A party the caller talked with after its last queue stay ended in a transfer (the seat a
+    completed 咨询转接 or a seat transfer reached, an outside line), from the caller's CDR row
+    whose `dstchannel` it is. `uniqueid`: that channel's own (its CDR row), as the tracker names
+    the leg; `transfer_seq`: the transfers before it."""
+
+    uniqueid: str
+    channel: str
+    number: str  # what the caller's row dialled (`dst`)
+    answered_at: datetime
+    ended_at: datetime
+    talk_seconds: float
+    transfer_seq: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallFromRecords:
     """One inbound call as Asterisk's records tell it."""
 
@@ -127,6 +147,7 @@ class CallFromRecords:
     queued: bool = False  # the queue log has this call
     first_offsets: Mapping[str, int] = field(default_factory=dict)
     last_at: datetime | None = None
+    after_queue: tuple[LegFromRecords, ...] = ()
 
 
 def summarise(
@@ -146,6 +167,7 @@ def summarise(
     for e in entries:
         if e.about_a_call:
             by_call.setdefault(e.call_id, []).append(e)
+    uid_of = {r.channel: r.uniqueid for r in cdrs if r.channel and r.uniqueid}
     rows: dict[str, list[CdrRow]] = {}
     for r in cdrs:
         if not r.uniqueid or r.dcontext in IGNORED_CONTEXTS or r.channel.startswith("Local/"):
@@ -157,7 +179,7 @@ def summarise(
         queue_lines = sorted(by_call.get(uid, []), key=lambda e: (e.at, e.offset))
         if not queue_lines and call_rows[0].dcontext not in INBOUND_CONTEXTS:
             continue  # a callback (its seat leg is the primary), a seat's own call: not a citizen's
-        out[CallId(uid)] = _one_call(CallId(uid), queue_lines, call_rows, cdr_expected, now, settle)
+        out[CallId(uid)] = _one_call(CallId(uid), queue_lines, call_rows, cdr_expected, now, settle, uid_of)
     return out
 
 
@@ -168,6 +190,7 @@ def _one_call(
     cdr_expected: bool,
     now: datetime,
     settle: timedelta,
+    uid_of: Mapping[str, str],
 ) -> CallFromRecords:
     stays: list[_Stay] = []
     for e in lines:
@@ -237,6 +260,7 @@ def _one_call(
         elif last.exit.event in _TRANSFERS:
             status = CallStatus.TRANSFERRED
     first = answered[0] if answered else None
+    after = _after_queue(stays, rows, uid_of)
     return replace(
         base,
         status=status,
@@ -244,10 +268,45 @@ def _one_call(
         seat_id=first.seat_id if first else None,
         answered_at=first.connected_at if first else None,
         wait_seconds=(first.hold if first else (miss.wait_seconds if miss else None)),
-        talk_seconds=_talk(stays, ended_at) if answered else None,
+        # As the tracker counts it: every party's talk, those reached after a transfer too.
+        talk_seconds=round(_talk(stays, ended_at) + sum(leg.talk_seconds for leg in after), 3)
+        if answered
+        else None,
         hung_up_by=hung_up_by,
         miss=miss,
+        after_queue=after,
     )
+
+
+def _after_queue(
+    stays: Sequence[_Stay], rows: Sequence[CdrRow], uid_of: Mapping[str, str]
+) -> tuple[LegFromRecords, ...]:
+    """The parties the caller was bridged with after its last stay ended in a transfer: its CDR
+    rows (one per bridged party, whole seconds) whose `dstchannel` is a phone or a trunk (not a
+    Local channel: a consultation's half) and answered from that exit on (to the second)."""
+    last = stays[-1] if stays else None
+    if last is None or last.exit is None or last.exit.event not in _TRANSFERS:
+        return ()
+    since = last.exit.at - timedelta(seconds=1)
+    seq = sum(1 for stay in stays if stay.exit is not None and stay.exit.event in _TRANSFERS)
+    legs: dict[str, LegFromRecords] = {}
+    for r in rows:
+        channel = r.dstchannel
+        if not channel or channel.startswith("Local/") or r.answer is None or r.answer < since:
+            continue
+        if r.disposition.upper() != "ANSWERED" or channel not in uid_of:
+            continue
+        seen = legs.get(channel)
+        legs[channel] = LegFromRecords(
+            uniqueid=uid_of[channel],
+            channel=channel,
+            number=seen.number if seen else r.dst,
+            answered_at=min(r.answer, seen.answered_at) if seen else r.answer,
+            ended_at=max(r.end, seen.ended_at) if seen else r.end,
+            talk_seconds=float(r.billsec) + (seen.talk_seconds if seen else 0.0),
+            transfer_seq=seq,
+        )
+    return tuple(sorted(legs.values(), key=lambda leg: leg.answered_at))
 
 
 def _stay_from_tail(e: QueueLogEntry) -> _Stay | None:
@@ -349,8 +408,10 @@ def plan(
     *,
     queue_log_read: bool,
     report: ReconcileReport | None = None,
+    seat_of: Callable[[str], SeatId | None] = lambda interface: None,
 ) -> list[DomainEvent]:
-    """The events that bring the database in line with the records. Pure."""
+    """The events that bring the database in line with the records. Pure. `seat_of`: the seat
+    whose phone an interface (`PJSIP/1002`) is, None for any other (an outside line)."""
     report = report if report is not None else ReconcileReport()
     out: list[DomainEvent] = []
     for call_id in sorted(calls):
@@ -393,6 +454,15 @@ def plan(
             report.corrected += 1
         else:
             continue  # the live view saw this call end: it stands
+        known_legs = k.leg_ids if k is not None else frozenset()
+        for leg in call.after_queue:
+            if f"{call_id}:{leg.uniqueid}" not in known_legs:
+                out += _leg_events(call_id, leg, seat_of)
+        # A transfer that reached a seat leaves the caller answered, by that seat in the end
+        # (as the tracker records it); one to an outside line leaves it transferred.
+        seats_after = [s for leg in call.after_queue if (s := seat_of(interface_of_channel(leg.channel)))]
+        if seats_after and status is CallStatus.TRANSFERRED:
+            status = CallStatus.ANSWERED
         out.append(
             # What the records say of the call (its same-named fields), at its real end. The end is
             # part of the id: the same records give the same id (the trail keeps it once), better
@@ -403,10 +473,47 @@ def plan(
                 at=call.ended_at,
                 event_id=EventId(f"{call_id}:reconciled:{_stamp(call.ended_at)}"),
                 status=status.value if status is not None else None,
+                final_seat_id=seats_after[-1] if seats_after else call.seat_id,
                 source=RECORDS_SOURCE,
             )
         )
     return out
+
+
+def _leg_events(
+    call_id: CallId, leg: LegFromRecords, seat_of: Callable[[str], SeatId | None]
+) -> list[DomainEvent]:
+    """A party the AMI link never saw (it was down during the transfer), as the tracker would
+    have told it: its leg joined and ended, with the records' talk time. Before the call's
+    `CallReconciled`, so the leg's talk is not given to the leg whose end was guessed."""
+    seat = seat_of(interface_of_channel(leg.channel))
+    kind = LegKind.SEAT if seat is not None else LegKind.EXTERNAL
+    party = str(seat) if seat is not None else (leg.number or interface_of_channel(leg.channel))
+    leg_id = f"{call_id}:{leg.uniqueid}"
+    return [
+        CallLegAnswered(
+            at=leg.answered_at,
+            event_id=EventId(f"{leg_id}:answered:{RECORDS_SOURCE}"),
+            call_id=call_id,
+            leg_id=leg_id,
+            kind=kind,
+            party=party,
+            seat_id=seat,
+            channel=leg.channel,
+            transfer_seq=leg.transfer_seq,
+        ),
+        CallLegEnded(
+            at=leg.ended_at,
+            event_id=EventId(f"{leg_id}:ended:{RECORDS_SOURCE}"),
+            call_id=call_id,
+            leg_id=leg_id,
+            kind=kind,
+            party=party,
+            seat_id=seat,
+            answered_at=leg.answered_at,
+            talk_seconds=leg.talk_seconds,
+        ),
+    ]
 
 
 def close_unseen(
@@ -488,6 +595,7 @@ class RecordsReconciler:
         queue_log_tz: tzinfo = UTC,
         cdr_tz: tzinfo = UTC,
         settle: timedelta = timedelta(hours=1),
+        seat_of: Callable[[str], SeatId | None] = lambda interface: None,
     ) -> None:
         self._queue_log = queue_log
         self._cdr = cdr
@@ -499,6 +607,7 @@ class RecordsReconciler:
         self._qtz = queue_log_tz
         self._ctz = cdr_tz
         self._settle = settle
+        self._seat_of = seat_of  # read on the event loop (plan), as the tracker it asks is
         self._since = clock.now()  # calls offered before are not this process's to end
         self._lock = asyncio.Lock()
         self.last_report: ReconcileReport | None = None
@@ -538,7 +647,7 @@ class RecordsReconciler:
         wanted = set(calls) | set(open_ids)
         known = await offload(self._calls.known, wanted)
         queue_log_read = QUEUE_LOG in chunks and not chunks[QUEUE_LOG][1].missing
-        events = plan(calls, known, live, queue_log_read=queue_log_read, report=report)
+        events = plan(calls, known, live, queue_log_read=queue_log_read, report=report, seat_of=self._seat_of)
         unexplained = {
             cid: known[cid] for cid in open_ids if cid not in calls and cid not in live and cid in known
         }

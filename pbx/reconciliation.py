@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from core.bus import EventBus
 from core.clock import Clock
 from core.events import DomainEvent, StateResynced
+from core.ids import SeatId
 from core.ports import KnownCalls, RecordCheckpoints, RecordLines
 from core.ticker import Ticker
 from pbx.reconcile import CDR, QUEUE_LOG, RecordsReconciler
@@ -32,6 +33,7 @@ def build_reconciler(
     live: Callable[[], Collection[str]],
     publish: Callable[[DomainEvent], Awaitable[None]],
     clock: Clock,
+    seat_of: Callable[[str], SeatId | None] = lambda interface: None,
 ) -> RecordsReconciler:
     """Reconciliation with Asterisk's queue log (the file, or `queue_log_table` when Asterisk
     writes it to a database) and CDR, as named in `asterisk_records`."""
@@ -47,6 +49,7 @@ def build_reconciler(
         queue_log_tz=ZoneInfo(cfg.queue_log_tz),
         cdr_tz=ZoneInfo(cfg.cdr_tz),
         settle=timedelta(seconds=cfg.settle_s),
+        seat_of=seat_of,
     )
 
 

@@ -1461,6 +1461,10 @@ class CallTracker:
         while len(self._pending_originate) > _PENDING_ORIGINATE_LIMIT:
             del self._pending_originate[next(iter(self._pending_originate))]
 
+    def seat_at(self, interface: str) -> SeatId | None:
+        """The seat whose phone `interface` is (a queue member's), None for any other."""
+        return next((m.seat_id for m in self._members.values() if m.interface == interface), None)
+
     def _seat_for_interface(self, interface: str) -> SeatId:
         for member in self._members.values():
             if member.interface == interface:

@@ -21,7 +21,7 @@ from core.calls import KnownCall
 from core.ids import CallId
 from core.ports import RecordCheckpoint
 from store.db import Database
-from store.models import CallEventRow, CallRow, RecordCheckpointRow, WorkOrderCallRow
+from store.models import CallEventRow, CallLegRow, CallRow, RecordCheckpointRow, WorkOrderCallRow
 from store.repositories import _call_from_row
 from store.rows import Repo, RowMapper, chunks
 
@@ -70,10 +70,18 @@ class KnownCallsRepository:
                 ordered = set(
                     s.scalars(select(WorkOrderCallRow.call_id).where(WorkOrderCallRow.call_id.in_(batch)))
                 )
+                legs: dict[str, set[str]] = {}
+                for call_id, leg_id in s.execute(
+                    select(CallLegRow.call_id, CallLegRow.leg_id).where(CallLegRow.call_id.in_(batch))
+                ):
+                    legs.setdefault(call_id, set()).add(leg_id)
             for row in rows:
                 cid = CallId(row.id)
                 out[cid] = KnownCall(
-                    record=_call_from_row(row), end_guessed=row.id in guessed, miss_recorded=row.id in ordered
+                    record=_call_from_row(row),
+                    end_guessed=row.id in guessed,
+                    miss_recorded=row.id in ordered,
+                    leg_ids=frozenset(legs.get(row.id, ())),
                 )
         return out
 

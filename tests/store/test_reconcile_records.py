@@ -557,3 +557,66 @@ async def test_given_a_call_closed_from_its_first_cdr_row_when_the_surveys_row_c
     assert call.talk_seconds == 12.0 and call.hung_up_by == "seat" and call.status is CallStatus.ANSWERED
     again = await rig.reconciler().run("定时核对")
     assert again.corrected == 0 and again.lines == {QUEUE_LOG: 0, CDR: 0}
+
+
+async def test_given_an_ami_outage_during_a_completed_consultation_when_reconciled_then_the_second_seat_has_its_leg(
+    rig: Rig,
+) -> None:
+    """Real trace atxfer_seat_completed (Asterisk 22.10.1): 1001 answers, consults 1002 (咨询转接),
+    1002 takes the caller. The AMI link is lost as the consultation begins and comes back after
+    the call: the tracker never saw 1002. Asterisk's records did: 1001 talked 8 s (queue_log's
+    ATTENDEDTRANSFER calltime), 1002 4 s (the caller's CDR row with 1002's channel)."""
+    from pbx.ami_event import AmiEvent, parse_trace
+    from pbx.tracker import CallTracker
+
+    trace = Path(__file__).parents[1] / "data" / "asterisk-traces" / "atxfer_seat_completed"
+    shutil.copy(trace / "queue_log", rig.folder / "queue_log")
+    shutil.copy(trace / "Master.csv", rig.folder / "Master.csv")
+    tracker = CallTracker()
+    members: list[AmiEvent] = []
+    events: list[DomainEvent] = []
+    for kind, headers in parse_trace((trace / "ami.ami").read_bytes()):
+        if kind != "event":
+            continue
+        if any("hotline-consult" in value for value in headers.values()):
+            break  # the link is lost here
+        event = AmiEvent.from_headers(headers)
+        if event.name == "QueueMemberAdded":
+            members.append(AmiEvent.from_headers({**headers, "Event": "QueueMember"}))
+        events += tracker.apply(event)
+    back = datetime(2026, 12, 6, 15, 5, 0, tzinfo=UTC)  # the call ended at 15:04:19
+    events += tracker.rebuild([], members, back)
+    await rig.publish(*events)
+    call = CallId("1796569441.0")
+    (guessed,) = rig.calls.legs(call)
+    assert guessed.seat_id == "1001" and guessed.inferred  # what the outage left
+
+    rig.clock.set(back + timedelta(hours=2))
+    reconciler = RecordsReconciler(
+        queue_log=RecordFile(QUEUE_LOG, rig.folder / "queue_log"),
+        cdr=RecordFile(CDR, rig.folder / "Master.csv"),
+        checkpoints=RecordCheckpointRepository(rig.db),
+        calls=KnownCallsRepository(rig.db),
+        live=lambda: (),
+        publish=rig.bus.publish,
+        clock=rig.clock,
+        seat_of=tracker.seat_at,
+    )
+    await reconciler.run("AMI 重新登录", snapshot_fresh=True)
+    await rig.bus.drain()
+
+    row = rig.calls.get(call)
+    # As the tracker records a completed 咨询转接: answered, first by 1001, in the end by 1002.
+    assert row.status == CallStatus.ANSWERED and (row.seat_id, row.final_seat_id) == ("1001", "1002")
+    assert row.ended_at == datetime(2026, 12, 6, 15, 4, 19, tzinfo=UTC)
+    assert row.talk_seconds == 12.0  # both seats', as the tracker counts a transferred call
+    first, second = sorted(rig.calls.legs(call), key=lambda leg: leg.answered_at)
+    assert (first.seat_id, first.talk_seconds, first.inferred) == ("1001", 8.0, False)
+    assert (second.seat_id, second.kind, second.talk_seconds) == ("1002", "seat", 4.0)
+    assert second.leg_id == f"{call}:1796569451.4" and second.transfer_seq == 1
+    assert second.answered_at == datetime(2026, 12, 6, 15, 4, 15, tzinfo=UTC)
+
+    # Read again from the start: nothing is added twice.
+    await rig.reconciler().run("定时核对", snapshot_fresh=True)
+    await rig.bus.drain()
+    assert len(rig.calls.legs(call)) == 2
