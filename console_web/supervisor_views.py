@@ -111,6 +111,7 @@ class SeatRowOut(BaseModel):
     pause_reason_label: str
     since: IsoTime | None
     seconds_in_state: int | None
+    expert: bool  # 专家坐席: the board marks it 专家
 
     @classmethod
     def of(cls, s: SeatOnBoard, now: datetime) -> SeatRowOut:

@@ -87,6 +87,7 @@ class SeatOnBoard:
     status: SeatStatus
     pause_reason: PauseReason | None
     since: datetime | None
+    expert: bool = False  # 专家坐席
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -263,6 +264,7 @@ class SupervisionService:
                     status=SeatStatus(st.status) if st else SeatStatus.OFFLINE,
                     pause_reason=PauseReason(st.pause_reason) if st and st.pause_reason else None,
                     since=st.since if st else None,
+                    expert=seat.expert,
                 )
             )
         return SeatsNow(scope=scope.label, at=now, seats=rows)

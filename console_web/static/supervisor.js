@@ -64,6 +64,7 @@ async function loadSeats() {
   $("seats").replaceChildren(...body.seats.map((x) => {
     const tr = row([`${x.name}（${x.seat_id}）`, x.team_name]);
     tr.dataset.seat = x.seat_id;
+    if (x.expert) tr.firstChild.append(" ", el("span", "专家", { class: "expert-mark", title: "专家坐席" }));
     const stateCell = el("td"); const timeCell = el("td");
     tr.append(stateCell, timeCell);
     const s = { status: x.status, pause_reason_label: x.pause_reason_label, since: x.seconds_in_state == null ? null : now - x.seconds_in_state * 1000, row: tr, stateCell, timeCell };

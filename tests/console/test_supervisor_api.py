@@ -170,7 +170,7 @@ def test_given_todays_calls_when_the_city_supervisor_asks_then_kpis_cover_every_
     assert today["satisfaction_rate"] == pytest.approx(0.5)
     assert body["targets"]["answer_rate"] == 0.95 and body["targets"]["satisfaction_rate"] == 0.90
     assert body["backlog"]["by_sla"]["breached"]["count"] == 2
-    assert body["seats"]["scheduled"] == 0 and body["seats"]["total"] == 6
+    assert body["seats"]["scheduled"] == 0 and body["seats"]["total"] == 7
     assert body["scope"] == "全市"
 
 
@@ -188,6 +188,15 @@ def test_given_todays_calls_when_the_jingan_supervisor_asks_then_pudong_is_left_
     assert {s["seat_id"] for s in seats} == {"1001", "1002"}
     assert all(s["status_label"] == "离线" for s in seats)
     assert "静安" in body["scope"]
+
+
+def test_given_the_demo_expert_seat_when_the_city_supervisor_reads_the_seats_then_only_it_is_marked_expert(
+    seeded_client: TestClient,
+) -> None:
+    login(seeded_client, "banzhang")
+    seats = seeded_client.get("/api/supervisor/seats").json()["seats"]
+    assert [(s["seat_id"], s["name"]) for s in seats if s["expert"]] == [("1007", "孙专家律师")]
+    assert len(seats) == 7
 
 
 def test_given_a_seat_when_opening_the_supervisor_api_then_403_in_chinese(empty_client: TestClient) -> None:
