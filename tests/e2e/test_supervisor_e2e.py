@@ -119,7 +119,9 @@ def test_given_calls_and_a_breached_order_when_the_city_supervisor_opens_the_boa
             expect(page.locator("#f-source")).to_contain_text("默认来电曲线")
             expect(page.locator("#seats tr")).to_have_count(7)
             expect(page.locator("#seats .expert-mark")).to_have_count(1)  # the one expert seat, marked 专家
-            expect(page.locator('#seats tr[data-seat="1007"] td').first).to_have_text("孙专家律师（1007） 专家")
+            expect(page.locator('#seats tr[data-seat="1007"] td').first).to_have_text(
+                "孙专家律师（1007） 专家"
+            )
             expect(page.locator("#conn")).to_have_text("实时")
             shots = Path(os.environ.get("HOTLINE_SCREENSHOT_DIR", tmp_path))
             shots.mkdir(parents=True, exist_ok=True)
