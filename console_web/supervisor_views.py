@@ -123,6 +123,16 @@ class SeatRowOut(BaseModel):
         )
 
 
+class SeatExpertIn(BaseModel):
+    expert: bool  # true: an expert seat (专家坐席); false: an ordinary seat
+
+
+class SeatExpertOut(BaseModel):
+    seat_id: str
+    name: str
+    expert: bool
+
+
 class SeatsOut(BaseModel):
     scope: str
     generated_at: IsoTime
