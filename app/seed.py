@@ -40,8 +40,8 @@ JINGAN, PUDONG = "310106", "310115"
 DEMO_DISTRICTS = (JINGAN, PUDONG)  # the teams with demo seats; other callers go to the city pool
 
 # (seat id, name, kind, team, skills). Every seat takes "other" (the city pool of a caller who asks
-# for a person) and most categories have two seats or more, so that the calls of one category do
-# not wait for one seat while the others are free.
+# for a person) and most categories have two seats or more, so that one seat is never alone with a
+# category. 1007 of the lawyers' association is also the expert seat (专家坐席) the others consult.
 _JA, _PD = district_team(JINGAN), district_team(PUDONG)
 _NOTARY, _MEDIATION, _AID = TeamId("team-notaries"), TeamId("team-mediation"), TeamId("team-legal-aid")
 DEMO_SEATS: list[tuple[str, str, SeatKind, TeamId, tuple[str, ...]]] = [
@@ -51,7 +51,9 @@ DEMO_SEATS: list[tuple[str, str, SeatKind, TeamId, tuple[str, ...]]] = [
     ("1004", "赵公证员", SeatKind.NOTARY, _NOTARY, ("notary", "forensic", "mediation", "other")),
     ("1005", "陈调解员", SeatKind.MEDIATOR, _MEDIATION, ("mediation", "family", "other")),
     ("1006", "刘援助律师", SeatKind.LEGAL_AID, _AID, ("legal-aid", "labor", "other")),
+    ("1007", "孙专家律师", SeatKind.LAWYER, TeamId("team-lawyers"), ("labor", "contract", "other")),
 ]  # fmt: skip
+EXPERT_SEATS = frozenset({"1007"})
 
 
 def seed_demo(repos: Repositories, password_hash: str) -> None:
@@ -60,11 +62,8 @@ def seed_demo(repos: Repositories, password_hash: str) -> None:
     for team in seed_teams():
         repos.teams.save(team)
     for sid, name, kind, team_id, skills in DEMO_SEATS:
-        repos.seats.save(
-            Seat(
-                id=SeatId(sid), name=name, kind=kind, team_id=team_id, interface=f"PJSIP/{sid}", skills=skills
-            )
-        )
+        repos.seats.save(Seat(id=SeatId(sid), name=name, kind=kind, team_id=team_id, interface=f"PJSIP/{sid}",
+                              skills=skills, expert=sid in EXPERT_SEATS))  # fmt: skip
     staff = [
         ("u-admin", "admin", "系统管理员", Role.ADMIN, None),
         ("u-city", "banzhang", "市级班长", Role.SUPERVISOR, None),

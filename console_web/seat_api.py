@@ -73,8 +73,18 @@ class SwitchForm(BaseModel):
 
 class ThirdPartyOut(BaseModel):
     kind: str
-    target: str
+    target: str  # the seat dialled when the server picked it (任一空闲专家)
     exten: str  # the extension of [hotline-conference] dialled
+    target_name: str  # the seat's name when a seat was invited
+
+
+def _transfer_audit(form: TransferForm, sent: TransferSent) -> dict[str, object]:
+    """What the audit line keeps of a transfer, a consultation or an invitation: the target
+    dialled, and what the seat asked for where the server picked it (任一空闲专家)."""
+    detail: dict[str, object] = {"kind": sent.kind, "target": sent.target}
+    if form.target.strip() != sent.target:
+        detail["asked"] = form.target
+    return detail
 
 
 class TransferForm(BaseModel):
@@ -167,7 +177,7 @@ def _transfer_route(action: str, act: TransferAct) -> Callable[..., Awaitable[Tr
         cid = _call_id(call_id)
         kind = form.transfer_kind()
         sent = await act(_console(request), _seat_of(auth), cid, kind, form.target)
-        await offload(audit, request, auth, action, cid, {"kind": kind.value, "target": form.target})
+        await offload(audit, request, auth, action, cid, _transfer_audit(form, sent))
         return TransferOut.model_validate(sent)
 
     return transfer_action
@@ -348,11 +358,11 @@ def build_seat_router() -> APIRouter:
             kind = TransferKind(form.kind)
         except ValueError:
             raise InvalidInput("邀请类型无效", kind=form.kind) from None
-        exten = await _console(request).conference(_seat_of(auth), cid, kind, form.target)
-        await offload(
-            audit, request, auth, "seat.conference", cid, {"kind": kind.value, "target": form.target}
+        sent = await _console(request).conference(_seat_of(auth), cid, kind, form.target)
+        await offload(audit, request, auth, "seat.conference", cid, _transfer_audit(form, sent))
+        return ThirdPartyOut(
+            kind=sent.kind, target=sent.target, exten=sent.exten, target_name=sent.target_name
         )
-        return ThirdPartyOut(kind=kind.value, target=form.target, exten=exten)
 
     @router.post("/api/seat/calls/{call_id}/conference/drop", response_model=OkOut)
     async def drop_third_party(call_id: str, auth: SeatActing, request: Request) -> OkOut:

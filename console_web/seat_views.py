@@ -179,12 +179,14 @@ class TargetSeatOut(_Read):
     status: str
     status_label: str
     available: bool
+    expert: bool  # 专家坐席
 
 
 class TransferTargetsOut(_Read):
     seats: list[TargetSeatOut]
     queues: list[QueueChoice]
     external: list[Choice]
+    any_expert: Choice  # 任一空闲专家: a seat target the server resolves to a free expert seat
 
 
 class TransferOut(_Read):
@@ -193,6 +195,7 @@ class TransferOut(_Read):
     target: str
     context: str
     exten: str
+    target_name: str  # the seat's name when a seat was dialled (the expert picked for 任一空闲专家)
 
 
 class AddressOut(BaseModel):

@@ -14,17 +14,20 @@ import io
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from console_web.deps import SUPERVISING, AppService, add_page, parse_day, require_role
+from console_web.deps import SUPERVISING, AppService, add_page, audit, parse_day, require_role
 from console_web.routes import Acting, User
 from console_web.supervisor_views import (
     ForecastOut,
     OverviewOut,
     ReportOut,
+    SeatExpertIn,
+    SeatExpertOut,
     SeatsOut,
     WrapUpPolicyIn,
     WrapUpPolicyOut,
 )
 from core.access import Principal
+from core.blocking import offload
 from core.csvsafe import safe_row
 from core.errors import InvalidInput
 from seats.wrap_up import WrapUpPolicy, WrapUpPolicyService
@@ -92,6 +95,13 @@ def build_supervisor_router() -> APIRouter:
     async def seats(auth: User, request: Request) -> SeatsOut:
         require_supervisor(auth.principal)
         return SeatsOut.of(await supervisor_backend(request).seats(auth.principal))
+
+    @router.put("/api/supervisor/seats/{seat_id}/expert", response_model=SeatExpertOut)
+    async def set_expert(seat_id: str, body: SeatExpertIn, auth: Acting, request: Request) -> SeatExpertOut:
+        """专家坐席: an admin marks a seat an expert seat, or an ordinary one again."""
+        seat = await supervisor_backend(request).set_expert(auth.principal, seat_id, body.expert)
+        await offload(audit, request, auth, "seat.expert", seat.id, {"expert": body.expert})
+        return SeatExpertOut(seat_id=seat.id, name=seat.name, expert=seat.expert)
 
     @router.get("/api/supervisor/forecast", response_model=ForecastOut)
     async def forecast(auth: User, request: Request) -> ForecastOut:

@@ -111,6 +111,7 @@ class SeatRowOut(BaseModel):
     pause_reason_label: str
     since: IsoTime | None
     seconds_in_state: int | None
+    expert: bool  # 专家坐席: the board marks it 专家
 
     @classmethod
     def of(cls, s: SeatOnBoard, now: datetime) -> SeatRowOut:
@@ -120,6 +121,16 @@ class SeatRowOut(BaseModel):
             pause_reason_label=s.pause_reason.label if s.pause_reason else "",
             seconds_in_state=round((now - s.since).total_seconds()) if s.since else None,
         )
+
+
+class SeatExpertIn(BaseModel):
+    expert: bool  # true: an expert seat (专家坐席); false: an ordinary seat
+
+
+class SeatExpertOut(BaseModel):
+    seat_id: str
+    name: str
+    expert: bool
 
 
 class SeatsOut(BaseModel):

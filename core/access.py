@@ -101,6 +101,8 @@ class RosterSeat(SeatLike, Protocol):
     def name(self) -> str: ...
     @property
     def active(self) -> bool: ...
+    @property
+    def expert(self) -> bool: ...  # 专家坐席: the supervisor's board marks it
 
 
 class TeamList(Protocol):

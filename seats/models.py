@@ -1,7 +1,9 @@
 """Seats, teams and user accounts.
 
 A seat (坐席) is a lawyer, notary, mediator or legal-aid worker who answers calls; seats belong to
-a team (a district team, or an association team such as the lawyers' association). Users are the
+a team (a district team, or an association team such as the lawyers' association). Any seat, of
+any kind, may also be an expert seat (专家坐席): a senior colleague the other seats consult, bring
+into a three-way call or pass a caller to (`Seat.expert`); it still takes its queues' calls. Users are the
 accounts that log in to the console; a seat user is linked to exactly one seat.
 """
 
@@ -45,6 +47,7 @@ class Seat:
     interface: str
     skills: tuple[str, ...] = ()
     active: bool = True
+    expert: bool = False  # 专家坐席: listed apart among the transfer targets, "任一空闲专家" picks among them
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

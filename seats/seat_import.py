@@ -15,6 +15,7 @@ seat and the seat's SIP phone. Columns (Chinese or English headers):
 | 技能 / skills | no | legal categories, code or name, separated by 、 , ， ; or spaces |
 | 话机密码 / phone_password | new seats | the SIP phone's password (8 to 64 characters) |
 | 启用 / active | no | 是/否 (yes/no, 1/0); default 是 |
+| 专家 / expert | no | 是/否: an expert seat (专家坐席), of any kind; blank or no column keeps the stored flag (a new seat: 否) |
 
 Every row is checked first; with any error nothing is written and every error is reported with
 its row number (the header is row 1). Re-importing the same file changes nothing; an edited file
@@ -47,6 +48,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "skills": ("技能", "skills"),
     "phone_password": ("话机密码", "phone_password"),
     "active": ("启用", "active"),
+    "expert": ("专家", "专家坐席", "expert"),
 }
 REQUIRED = ("seat_id", "name", "team")
 KINDS = {
@@ -58,6 +60,7 @@ KINDS = {
 }
 YES = {"是", "yes", "y", "1", "true", "启用", ""}
 NO = {"否", "no", "n", "0", "false", "停用"}
+EXPERT = {"是", "yes", "y", "1", "true", "专家"}
 SEAT_ID = re.compile(r"^[0-9a-z]{1,32}$")
 """What a PJSIP endpoint of the rendered pjsip.conf and the `[hotline-seat]` pattern both take."""
 _FORBIDDEN = re.compile(r"[\[\];\r\n]")
@@ -91,6 +94,7 @@ class CheckedRow:
     seat: Seat
     team: Team
     password: str
+    keep_expert: bool = False  # the 专家 cell was blank: the stored seat's flag stays as it is
 
 
 def read_rows(text: str) -> tuple[list[dict[str, str]], dict[str, str]]:
@@ -193,6 +197,9 @@ def check_rows(
         active_text = raw.get("active", "").lower()
         if active_text not in YES | NO:
             problems.append(f"启用列只能填 是 或 否：{raw.get('active')}")
+        expert_text = raw.get("expert", "").lower()
+        if expert_text and expert_text not in EXPERT | NO:
+            problems.append(f"专家列只能填 是 或 否：{raw.get('expert')}")
         if password:
             if not 8 <= len(password) <= 64:
                 problems.append("话机密码长度须为 8 到 64 位")
@@ -235,8 +242,9 @@ def check_rows(
             interface=f"PJSIP/{sid}",
             skills=skills,
             active=active_text not in NO,
+            expert=expert_text in EXPERT,
         )
-        out.append(CheckedRow(index, seat, team, password))
+        out.append(CheckedRow(index, seat, team, password, keep_expert=not expert_text))
     if errors:
         raise SeatImportError(errors)
     return out

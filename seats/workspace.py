@@ -17,6 +17,8 @@ extensions.conf (asterisk_conf/templates/extensions.conf):
 * seat: `dialplan.SEAT_TRANSFER`, exten = the seat phone's resource (PJSIP/1002 -> 1002) ->
   Dial(PJSIP/${EXTEN}); not answered or busy -> back to the caller's queue.
   Only an available seat may be chosen; app_queue does not see this ring (no SeatRinging).
+  The seat target `ANY_EXPERT` (任一空闲专家) is the expert seat (专家坐席) free longest
+  (`seats.experts.free_expert`), picked when the command arrives and dialled as any seat.
 
 Must be constructed inside the running event loop (it subscribes to the bus).
 """
@@ -54,6 +56,8 @@ from core.values import copy_fields
 from routing.queues import LegalCategory, QueueRules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
+from seats.experts import free_expert
+from seats.models import Seat
 from seats.ports import (
     CallerOrder,
     CallerOrders,
@@ -96,7 +100,10 @@ log = logging.getLogger(__name__)
 CONSOLE_TRANSFERS = (TransferKind.SEAT, TransferKind.QUEUE, TransferKind.EXTERNAL)
 """What a seat may choose in the workspace (the phone's own transfer keys are not ours)."""
 CONSULT_TRANSFERS = (TransferKind.SEAT, TransferKind.EXTERNAL)
-"""Whom a seat may consult before an attended transfer (an expert seat is a seat)."""
+"""Whom a seat may consult before an attended transfer (a seat, an expert seat among them)."""
+ANY_EXPERT = "expert:any"
+"""The seat target 任一空闲专家: no seat id has a colon (seats.seat_import.SEAT_ID)."""
+ANY_EXPERT_LABEL = "任一空闲专家"
 
 _LIVE_CALLS = 200  # transcripts kept in memory for this many recent calls
 _LIVE_SEGMENTS = 2000  # per call
@@ -471,14 +478,17 @@ class SeatWorkspace:
                 other = self._board.state(seat.id)
             except KeyError:
                 continue
-            seats.append(TargetSeat(id=seat.id, name=seat.name, status=other.status))
+            seats.append(TargetSeat(id=seat.id, name=seat.name, status=other.status, expert=seat.expert))
         team = await offload(self._teams.get, st.team_id)
         rules = self._rules
         queues = [rules.city_queue_name(c) for c in LegalCategory]
         if team.district_code:
             queues = [rules.district_queue_name(team.district_code, c) for c in LegalCategory] + queues
         return TransferTargets(
-            seats=tuple(seats), queues=self._queue_choices(queues), external=self._external()
+            seats=tuple(seats),
+            queues=self._queue_choices(queues),
+            external=self._external(),
+            any_expert=Choice(ANY_EXPERT, ANY_EXPERT_LABEL),
         )
 
     async def _live_call_channel(self, seat_id: SeatId, call_id: CallId) -> str:
@@ -497,30 +507,43 @@ class SeatWorkspace:
         if kind not in CONSOLE_TRANSFERS:
             raise InvalidInput("转接类型无效", kind=kind.value)
         channel = await self._live_call_channel(seat_id, call_id)
-        target = target.strip()
-        context, exten = await self._transfer_target(seat_id, kind, target)
+        sent = await self._transfer_target(seat_id, kind, target.strip())
         await self._mark_transfer_from(channel, seat_id)
-        await self.control.redirect(channel, context=context, exten=exten)
-        return TransferSent(kind=kind.value, target=target, context=context, exten=exten)
+        await self.control.redirect(channel, context=sent.context, exten=sent.exten)
+        return sent
 
-    async def _transfer_target(self, seat_id: SeatId, kind: TransferKind, target: str) -> tuple[str, str]:
-        """Where a transfer of `kind` to `target` goes: (context, extension); checked first."""
+    async def _transfer_target(self, seat_id: SeatId, kind: TransferKind, target: str) -> TransferSent:
+        """Where a transfer of `kind` to `target` goes (context, extension, the seat picked); checked first."""
         if kind is TransferKind.EXTERNAL:
             numbers = self._external_numbers()
             if target not in numbers:
                 raise InvalidInput("不支持转接到该号码", target=target)
-            context, exten = self._transfer_context, numbers[target]
-        elif kind is TransferKind.QUEUE:
+            return TransferSent(
+                kind=kind.value, target=target, context=self._transfer_context, exten=numbers[target]
+            )
+        if kind is TransferKind.QUEUE:
             if target not in self._rules.all_queues():
                 raise InvalidInput("没有这个技能队列", target=target)
-            context, exten = self._transfer_context, target
-        else:
-            context = self._seat_dial_context
-            exten = await self._available_seat_exten(seat_id, target, "转接")
-        return context, exten
+            return TransferSent(kind=kind.value, target=target, context=self._transfer_context, exten=target)
+        return await self._seat_target(seat_id, target, "转接", self._seat_dial_context)
 
-    async def _available_seat_exten(self, seat_id: SeatId, target: str, what: str) -> str:
-        """The endpoint resource (PJSIP/1002 -> 1002) of another seat that is available now."""
+    async def _seat_target(self, seat_id: SeatId, target: str, what: str, context: str) -> TransferSent:
+        """Another seat that is available now (`ANY_EXPERT`: the free expert seat picked), dialled
+        in `context` by its endpoint's resource (PJSIP/1002 -> 1002)."""
+        other = await (
+            self._free_expert(seat_id)
+            if target == ANY_EXPERT
+            else self._available_seat(seat_id, target, what)
+        )
+        return TransferSent(
+            kind=TransferKind.SEAT.value,
+            target=other.id,
+            context=context,
+            exten=other.interface.split("/", 1)[-1].split("@", 1)[0],
+            target_name=other.name,
+        )
+
+    async def _available_seat(self, seat_id: SeatId, target: str, what: str) -> Seat:
         if target == seat_id:
             raise InvalidInput(f"不能{what}给自己", target=target)
         try:
@@ -530,7 +553,14 @@ class SeatWorkspace:
             raise InvalidInput("没有这个坐席", target=target) from None
         if other_state.status is not SeatStatus.AVAILABLE:
             raise Conflict(f"坐席{other.name}当前{other_state.status.label}，不能{what}", target=target)
-        return other.interface.split("/", 1)[-1].split("@", 1)[0]
+        return other
+
+    async def _free_expert(self, seat_id: SeatId) -> Seat:
+        """任一空闲专家 (`seats.experts.free_expert`); `Conflict` when no expert seat is free."""
+        expert = free_expert(await offload(self._seats.all), self._board.states, besides=seat_id)
+        if expert is None:
+            raise Conflict("当前没有空闲的专家坐席，请稍后再试或选择其他坐席", target=ANY_EXPERT)
+        return expert
 
     async def _mark_transfer_from(self, channel: str, seat_id: SeatId) -> None:
         """HOTLINE_TRANSFER_FROM on the caller's channel before the Redirect: the transfer
@@ -617,19 +647,23 @@ class SeatWorkspace:
     def held(self, call_id: CallId) -> bool:
         return call_id in self._holds
 
-    async def conference(self, seat_id: SeatId, call_id: CallId, kind: TransferKind, target: str) -> str:
-        """三方通话: ring the third party (another seat, or 12345 / 12368 / 12309 by the trunk);
-        once it answers it barges into the seat's leg and the caller (ChanSpy B). Returns the
-        extension dialled."""
+    async def conference(
+        self, seat_id: SeatId, call_id: CallId, kind: TransferKind, target: str
+    ) -> TransferSent:
+        """三方通话: ring the third party (another seat, an expert seat or the free one picked,
+        or 12345 / 12368 / 12309 by the trunk); once it answers it barges into the seat's leg and
+        the caller (ChanSpy B). Returns what was dialled (`exten` in `dialplan.CONFERENCE`)."""
         _caller, leg = await self._inbound_legs(seat_id, call_id, "发起三方通话")
         target = target.strip()
         if kind is TransferKind.EXTERNAL:
             numbers = self._external_numbers()
             if target not in numbers:
                 raise InvalidInput("不支持邀请该号码", target=target)
-            exten = numbers[target]
+            sent = TransferSent(
+                kind=kind.value, target=target, context=dialplan.CONFERENCE, exten=numbers[target]
+            )
         elif kind is TransferKind.SEAT:
-            exten = await self._available_seat_exten(seat_id, target, "邀请")
+            sent = await self._seat_target(seat_id, target, "邀请", dialplan.CONFERENCE)
         else:
             raise InvalidInput("三方通话只能邀请坐席或外部热线", kind=kind.value)
         if call_id in self._holds:
@@ -640,10 +674,10 @@ class SeatWorkspace:
             dialplan.CONFERENCE,
             dialplan.CONFERENCE_PREFIX,
             f"{leg},qBE",
-            variables={dialplan.VAR_THIRD: exten},
+            variables={dialplan.VAR_THIRD: sent.exten},
             timeout_ms=_THIRD_RING_MS,
         )
-        return exten
+        return sent
 
     async def drop_third_party(self, seat_id: SeatId, call_id: CallId) -> None:
         """移出第三方: hang up the third party's Local channel (gone already: nothing to do)."""
@@ -696,7 +730,7 @@ class SeatWorkspace:
     async def consult(
         self, seat_id: SeatId, call_id: CallId, kind: TransferKind, target: str
     ) -> TransferSent:
-        """咨询转接: the seat talks to another seat (an expert seat too) or an outside line first
+        """咨询转接: the seat talks to another seat (an expert seat, or the free one picked) or an outside line first
         while the caller hears hold audio (AMI Atxfer on the seat's own leg, dialled from
         `core.dialplan.CONSULT`); then `complete_consult` or `cancel_consult`."""
         if kind not in CONSULT_TRANSFERS:
@@ -704,11 +738,10 @@ class SeatWorkspace:
         leg = await self._consult_leg(seat_id, call_id)
         if (call_id, seat_id) in self._consults:
             raise Conflict("正在咨询中，请先完成或取消当前咨询", call_id=call_id)
-        target = target.strip()
-        _, exten = await self._transfer_target(seat_id, kind, target)
-        await self.control.attended_transfer(leg, exten=exten, context=dialplan.CONSULT)
-        self._consults[(call_id, seat_id)] = exten
-        return TransferSent(kind=kind.value, target=target, context=dialplan.CONSULT, exten=exten)
+        sent = replace(await self._transfer_target(seat_id, kind, target.strip()), context=dialplan.CONSULT)
+        await self.control.attended_transfer(leg, exten=sent.exten, context=sent.context)
+        self._consults[(call_id, seat_id)] = sent.exten
+        return sent
 
     async def _consulting_leg(self, seat_id: SeatId, call_id: CallId) -> str:
         leg = await self._consult_leg(seat_id, call_id)

@@ -163,6 +163,7 @@ class TargetSeat:
     id: SeatId
     name: str
     status: SeatStatus
+    expert: bool = False  # 专家坐席: the console lists these apart, marked 专家
 
     @property
     def status_label(self) -> str:
@@ -178,16 +179,20 @@ class TransferTargets:
     seats: tuple[TargetSeat, ...]
     queues: tuple[QueueChoice, ...]
     external: tuple[Choice, ...]
+    any_expert: Choice  # the seat target "任一空闲专家": the server picks a free expert seat
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TransferSent:
-    """The Redirect that went out; the outcome comes back as AMI events."""
+    """What went out to the PBX (the Redirect, the Atxfer, the third party's Originate); the
+    outcome comes back as AMI events. `target` is the seat dialled when the server picked it
+    (任一空闲专家), `target_name` that seat's name (blank for a queue or an outside line)."""
 
     kind: str
     target: str
     context: str
     exten: str
+    target_name: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,6 +28,12 @@ class Directory(Protocol):
     def seats(self) -> Sequence[RosterSeat]: ...
 
 
+class SeatFlags(Protocol):
+    def set_expert(self, seat_id: str, expert: bool) -> RosterSeat:
+        """The seat made an expert seat (专家坐席) or not, as stored; `NotFound` when no such seat."""
+        ...
+
+
 class CallHistory(Protocol):
     def between(self, start: datetime, end: datetime) -> Sequence[CallRecord]:
         """Citizens' calls offered in [start, end)."""

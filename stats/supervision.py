@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from core.access import Principal, RosterSeat, Scope
+from core.access import Principal, Role, RosterSeat, Scope
 from core.blocking import offload
 from core.call_events import (
     CallAbandoned,
@@ -40,13 +40,14 @@ from core.call_events import (
 )
 from core.call_view import CallViews
 from core.clock import Clock
+from core.errors import PermissionDenied
 from core.events import DomainEvent
 from core.ivr_events import SurveyAnswered
 from core.seat_events import PauseReason, SeatStatus
 from stats.forecast import Forecast, build_forecast, history_span
 from stats.kpi import Kpis
 from stats.live import LiveBoard
-from stats.ports import Backlog, CallHistory, Directory, Roster, SurveyHistory
+from stats.ports import Backlog, CallHistory, Directory, Roster, SeatFlags, SurveyHistory
 from stats.reports import Period, Report, build_report, china_day, china_day_start, report_span, scoped_kpis
 
 DAY_FIGURES_CACHE_S = 5.0
@@ -87,6 +88,7 @@ class SeatOnBoard:
     status: SeatStatus
     pause_reason: PauseReason | None
     since: datetime | None
+    expert: bool = False  # 专家坐席
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -149,6 +151,7 @@ class SupervisionService:
     backlog: Backlog
     live: LiveBoard
     roster: Roster | None = None
+    flags: SeatFlags | None = None  # where an admin makes a seat an expert seat (None: nowhere)
     wrap_up_s: float = 0.0
     cache_s: float = DAY_FIGURES_CACHE_S
     monotonic: Callable[[], float] = time.monotonic
@@ -263,9 +266,16 @@ class SupervisionService:
                     status=SeatStatus(st.status) if st else SeatStatus.OFFLINE,
                     pause_reason=PauseReason(st.pause_reason) if st and st.pause_reason else None,
                     since=st.since if st else None,
+                    expert=seat.expert,
                 )
             )
         return SeatsNow(scope=scope.label, at=now, seats=rows)
+
+    async def set_expert(self, principal: Principal, seat_id: str, expert: bool) -> RosterSeat:
+        """An admin makes a seat an expert seat (专家坐席) or an ordinary one again, from the board."""
+        if principal.role is not Role.ADMIN or self.flags is None:
+            raise PermissionDenied("仅管理员可以设置专家坐席")
+        return await offload(self.flags.set_expert, seat_id, expert)
 
     async def forecast(self, principal: Principal) -> Forecast:
         return await offload(self._read_forecast, principal, china_day(self.clock.now()))

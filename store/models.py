@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -80,6 +81,7 @@ class SeatRow(Base):
     interface: Mapped[str] = mapped_column(String(100), unique=True)
     skills: Mapped[list[str]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    expert: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class UserRow(Base):

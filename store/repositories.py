@@ -175,6 +175,13 @@ class SeatRepository(Repo):
     def all(self) -> list[Seat]:
         return self._list_by(SeatRow, _seat_from_row, SeatRow.id)
 
+    def set_expert(self, seat_id: SeatId, expert: bool) -> Seat:
+        """Make the seat an expert seat (专家坐席) or not; the seat as stored after."""
+        with self._db.session() as s:
+            row = require(s, SeatRow, seat_id, "坐席不存在", seat_id=seat_id)
+            row.expert = expert
+            return _seat_from_row(row)
+
 
 class UserRepository(Repo):
     def add(self, user: User) -> None:

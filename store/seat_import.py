@@ -6,6 +6,7 @@ rows are written: with any error nothing is written, and re-importing the same f
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from seats.seat_import import ImportReport, SeatImportError, check_rows, decode_csv, read_rows
@@ -37,11 +38,12 @@ def import_seats(repos: Repositories, text: str) -> ImportReport:
             repos.teams.save(r.team)
             teams[r.team.id] = r.team
         old = seats.get(r.seat.id)
+        seat = replace(r.seat, expert=old.expert) if r.keep_expert and old is not None else r.seat
         same_phone = not r.password or phones_repo.password(r.seat.id) == r.password
-        if old == r.seat and same_phone:
+        if old == seat and same_phone:
             report.seats_unchanged.append(r.seat.id)
             continue
-        repos.seats.save(r.seat)
+        repos.seats.save(seat)
         if r.password:
             phones_repo.save(r.seat.id, r.password)
         (report.seats_updated if old else report.seats_created).append(r.seat.id)

@@ -19,7 +19,7 @@ from core.bus import EventBus
 from core.call_view import CallView
 from core.clock import Clock
 from core.errors import PbxUnavailable
-from core.ids import CallId
+from core.ids import CallId, SeatId
 from core.ports import CallControl
 from core.voicemail import VoicemailFolder
 from routing.calendar import HolidayCalendar
@@ -117,7 +117,7 @@ def rota(repos: Repositories, clock: Clock) -> Rota:
 
 
 class RepoDirectory:
-    """`stats.ports.Directory` over the team and seat tables."""
+    """`stats.ports.Directory` and `stats.ports.SeatFlags` over the team and seat tables."""
 
     def __init__(self, repos: Repositories) -> None:
         self._repos = repos
@@ -127,6 +127,9 @@ class RepoDirectory:
 
     def seats(self) -> list[Seat]:
         return self._repos.seats.all()
+
+    def set_expert(self, seat_id: str, expert: bool) -> Seat:
+        return self._repos.seats.set_expert(SeatId(seat_id), expert)
 
 
 class WorkOrderBacklog:
@@ -151,9 +154,11 @@ def supervision(
     wrap_up_s: float,
 ) -> SupervisionService:
     """The supervisor board's service over the store; subscribe its `follow` to the bus."""
+    directory = RepoDirectory(repos)
     return SupervisionService(
         clock=clock,
-        directory=RepoDirectory(repos),
+        directory=directory,
+        flags=directory,
         calls=repos.calls,
         surveys=repos.surveys,
         backlog=WorkOrderBacklog(repos, SlaPolicy(calendar=calendar)),

@@ -453,16 +453,35 @@ $("address-search").addEventListener("submit", async (e) => {
 // --- transfer and hang-up ------------------------------------------------------------------------
 
 let targets = null;
+const seatItem = (s) => ({ code: s.id, label: `${s.expert ? "专家 · " : ""}${s.name}（${s.status_label}）`, disabled: !s.available });
+/** The seat targets in groups: the expert seats (专家坐席) apart, led by 任一空闲专家, then the others. */
+function seatGroups() {
+  const experts = targets.seats.filter((s) => s.expert);
+  const others = targets.seats.filter((s) => !s.expert).map(seatItem);
+  if (!experts.length) return [{ label: null, items: others }];
+  const free = experts.filter((s) => s.available).length;
+  const any = { code: targets.any_expert.code, label: `${targets.any_expert.label}（${free ? `${free} 位空闲` : "暂无空闲"}）`, disabled: !free };
+  return [{ label: "专家坐席", items: [any, ...experts.map(seatItem)] }, { label: "其他坐席", items: others }];
+}
 async function fillTargets() {
   const kind = new FormData($("transfer-form")).get("kind");
   const sel = $("transfer-target");
-  const items = kind === "seat"
-    ? targets.seats.map((s) => ({ code: s.id, label: `${s.name}（${s.status_label}）`, disabled: !s.available }))
-    : kind === "queue" ? targets.queues.map((q) => ({ code: q.name, label: q.label }))
-    : targets.external.map((x) => ({ code: x.code, label: x.label }));
-  sel.replaceChildren(...items.map((i) => { const o = el("option", i.label, { value: i.code }); o.disabled = !!i.disabled; return o; }));
-  const firstOk = items.findIndex((i) => !i.disabled);
-  sel.selectedIndex = firstOk;
+  const groups = kind === "seat" ? seatGroups()
+    : [{ label: null, items: kind === "queue" ? targets.queues.map((q) => ({ code: q.name, label: q.label }))
+      : targets.external.map((x) => ({ code: x.code, label: x.label })) }];
+  const option = (i) => { const o = el("option", i.label, { value: i.code }); o.disabled = !!i.disabled; return o; };
+  sel.replaceChildren(...groups.filter((g) => g.items.length).flatMap((g) => {
+    if (g.label === null) return g.items.map(option);
+    const group = el("optgroup", null, { label: g.label }); group.append(...g.items.map(option));
+    return [group];
+  }));
+  sel.selectedIndex = [...sel.options].findIndex((o) => !o.disabled);
+}
+/** How the consultation / third-party notes name the party dialled (the expert the server picked too). */
+function dialledLabel(sent, sel) {
+  const seat = targets.seats.find((s) => s.id === sent.target);
+  if (seat) return seat.expert ? `专家 ${seat.name}` : seat.name;
+  return sel.options[sel.selectedIndex]?.textContent || sent.target;
 }
 // 预约回拨: a callback time agreed with the caller (China time); the order becomes this seat's.
 function nextWorkingMorning() {
@@ -496,7 +515,7 @@ const TARGET_DIALOGS = {
 async function openTargets(mode) {
   try { targets = await api("/api/seat/transfer-targets"); } catch (err) { notice(err.message); return; }
   dialogMode = mode;
-  // 咨询转接 and 三方通话 reach a seat (an expert seat too) or an outside line, not a queue.
+  // 咨询转接 and 三方通话 reach a seat (an expert seat, or 任一空闲专家) or an outside line, not a queue.
   const noQueue = mode !== "transfer";
   show($("kind-queue"), !noQueue);
   const queueKind = document.querySelector('#transfer-form input[name="kind"][value="queue"]');
@@ -517,10 +536,9 @@ $("transfer-form").addEventListener("submit", async (e) => {
   const f = new FormData(e.target);
   if (!f.get("target")) { $("transfer-error").textContent = dialogMode === "conference" ? "请选择第三方" : "请选择转接目标"; return; }
   if (dialogMode === "consult" || dialogMode === "conference") {
-    const sel = $("transfer-target");
-    const label = sel.options[sel.selectedIndex]?.textContent || f.get("target");
     try {
-      await send(`/api/seat/calls/${encodeURIComponent(callId)}/${dialogMode}`, { kind: f.get("kind"), target: f.get("target") });
+      const sent = await send(`/api/seat/calls/${encodeURIComponent(callId)}/${dialogMode}`, { kind: f.get("kind"), target: f.get("target") });
+      const label = dialledLabel(sent, $("transfer-target"));
       $("transfer-dialog").close();
       if (dialogMode === "consult") consulting = label; else third = label;
     } catch (err) { $("transfer-error").textContent = err.message; }

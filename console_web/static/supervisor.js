@@ -12,6 +12,7 @@ const SEATS_EVERY_MS = 60000;
 let labels = { seat_status: {}, pause_reason: {} };
 const seats = new Map(); // seat_id -> { status, pause_reason_label, since (ms), row, stateCell, timeCell }
 let byState = {}; // status -> { label, count } as last shown
+let admin = false; // an admin may make a seat an expert seat (专家坐席) from the seat list
 
 function target(id, cardId, value, goal) {
   $(id).textContent = `目标 ≥ ${(goal * 100).toFixed(0)}%`;
@@ -64,6 +65,8 @@ async function loadSeats() {
   $("seats").replaceChildren(...body.seats.map((x) => {
     const tr = row([`${x.name}（${x.seat_id}）`, x.team_name]);
     tr.dataset.seat = x.seat_id;
+    if (admin) tr.firstChild.append(" ", expertToggle(x));
+    else if (x.expert) tr.firstChild.append(" ", el("span", "专家", { class: "expert-mark", title: "专家坐席" }));
     const stateCell = el("td"); const timeCell = el("td");
     tr.append(stateCell, timeCell);
     const s = { status: x.status, pause_reason_label: x.pause_reason_label, since: x.seconds_in_state == null ? null : now - x.seconds_in_state * 1000, row: tr, stateCell, timeCell };
@@ -72,6 +75,21 @@ async function loadSeats() {
     return tr;
   }));
   tickSeats();
+}
+
+/** The admin's 专家 switch of a seat row: PUT, then the list as the server keeps it. */
+function expertToggle(x) {
+  const box = el("input", null, { type: "checkbox", "aria-label": `${x.name}（${x.seat_id}）为专家坐席` });
+  box.checked = x.expert;
+  box.addEventListener("change", async () => {
+    box.disabled = true;
+    try { await send(`/api/supervisor/seats/${encodeURIComponent(x.seat_id)}/expert`, { expert: box.checked }, "PUT"); }
+    catch (err) { box.checked = !box.checked; alert(err.message); }
+    await loadSeats().catch(() => {});
+  });
+  const label = el("label", null, { class: "expert-mark", title: "专家坐席" });
+  label.append(box, " 专家");
+  return label;
 }
 
 /** A SeatStateChanged, applied in place: the seat's row and the state counts. */
@@ -154,6 +172,7 @@ async function main() {
   const badge = renderNav(me, { live: me.role !== "seat" });
   if (me.role === "seat") { $("denied").textContent = "仅班长和管理员可以查看监控台。"; $("denied").hidden = false; return; }
   $("board").hidden = false;
+  admin = me.role === "admin";
   labels = await fetchLabels();
   $("r-date").value = chinaToday();
   $("r-show").addEventListener("click", () => loadReport().catch((e) => alert(e.message)));

@@ -1,7 +1,7 @@
 """The demo's traffic: the embedded simulator's settings and its start with the demo seats' phones.
 
 The demo is staffed by the forecast's own maths (stats.kpi's Erlang C): `demo_staffing` sizes the
-seats the call rate needs, `DEMO_CALLS_PER_HOUR` is a rate the six demo seats carry with room to
+seats the call rate needs, `DEMO_CALLS_PER_HOUR` is a rate the seven demo seats carry with room to
 spare, `OVERLOAD_CALLS_PER_HOUR` (`hotline demo --overload`) one they cannot.
 """
 
@@ -47,10 +47,11 @@ DEMO_DTMF = (
 )
 
 DEMO_CALLS_PER_HOUR = 150.0
-"""Erlang C (`demo_staffing`) needs 5 seats for it at the demo's handling time; the demo has 6, as
+"""Erlang C (`demo_staffing`) needs 5 seats for it at the demo's handling time; the demo has 7, as
 the seats' skills split the calls between queues."""
-OVERLOAD_CALLS_PER_HOUR = 480.0
-"""`hotline demo --overload`: about 11 seats' worth of calls for the demo's 6: the board in trouble."""
+OVERLOAD_CALLS_PER_HOUR = 560.0
+"""`hotline demo --overload`: about 12 seats' worth of calls for the demo's 7 (an answer rate near
+72 %, as 480 an hour gave the demo's first 6): the board in trouble."""
 RING_S = 3.0  # the demo phones' mean answer delay (below)
 PATIENCE_SIGMA = 1.0  # callers' patience: lognormal, few hang up in the first seconds of a wait
 SCRIPTED_MARK = "（演示：模拟来电者的台词文本，未经语音识别）"

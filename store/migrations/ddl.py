@@ -37,8 +37,8 @@ def floating(name: str, *, nullable: bool = False) -> sa.Column[Any]:
     return sa.Column(name, sa.Float(), nullable=nullable)
 
 
-def boolean(name: str, *, nullable: bool = False) -> sa.Column[Any]:
-    return sa.Column(name, sa.Boolean(), nullable=nullable)
+def boolean(name: str, *, nullable: bool = False, **kw: Any) -> sa.Column[Any]:
+    return sa.Column(name, sa.Boolean(), nullable=nullable, **kw)
 
 
 def json(name: str, *, nullable: bool = False, **kw: Any) -> sa.Column[Any]:

@@ -94,6 +94,23 @@ def test_given_an_edited_csv_when_imported_then_the_seat_is_updated_and_a_blank_
     assert SeatPhoneRepository(repos.db).password(SeatId("1002")) == "pw1002seat"
 
 
+def test_given_an_expert_column_when_imported_then_expert_seats_are_flagged_and_a_blank_cell_keeps_the_flag(
+    repos: Repositories,
+) -> None:
+    flagged = CSV.replace("话机密码\n", "话机密码,专家\n").replace("pw2001seat", "pw2001seat,是")
+    import_seats(repos, flagged)
+    assert [(s.id, s.expert) for s in repos.seats.all()] == [("1001", False), ("1002", False), ("2001", True)]
+
+    # A file without the column (or with a blank cell) keeps who is an expert; 否 takes it away.
+    assert sorted(import_seats(repos, CSV).seats_unchanged) == ["1001", "1002", "2001"]
+    assert repos.seats.get(SeatId("2001")).expert
+    report = import_seats(repos, flagged.replace("pw2001seat,是", "pw2001seat,否"))
+    assert report.seats_updated == ["2001"] and not repos.seats.get(SeatId("2001")).expert
+    with pytest.raises(SeatImportError) as caught:
+        import_seats(repos, flagged.replace("pw2001seat,是", "pw2001seat,也许"))
+    assert caught.value.errors == ["第 4 行：专家列只能填 是 或 否：也许"]
+
+
 def test_given_bad_rows_when_imported_then_every_error_has_its_row_and_nothing_is_written(
     repos: Repositories,
 ) -> None:

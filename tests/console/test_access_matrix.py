@@ -215,6 +215,7 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/supervisor/report", "/api/supervisor/report", "401 403 ok ok ok ok"),
     P("GET", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 ok ok ok ok"),
     P("PUT", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 403 403 ok ok", json={"step_s": 60, "max_s": 300}),
+    P("PUT", "/api/supervisor/seats/{seat_id}/expert", "/api/supervisor/seats/1003/expert", "401 403 403 403 403 ok", json={"expert": True}),
     # work orders
     P("GET", "/api/orders", "/api/orders?scope=pool", "401 ok 403 403 403 403"),
     P("GET", "/api/orders", f"/api/orders?scope=all&team={A_TEAM}", "401 403 ok ok ok ok"),

@@ -59,6 +59,7 @@ def test_given_a_district_seat_when_listing_transfer_targets_then_its_district_q
         "status": "available",
         "status_label": "空闲",
         "available": True,
+        "expert": False,
     } in body["seats"]
     assert all(s["id"] != "1001" for s in body["seats"])
 
@@ -329,6 +330,38 @@ def test_given_a_talking_seat_when_transferring_to_or_inviting_another_seat_then
         ),
         ("redirect", {"channel": "PJSIP/trunk-16", "context": dialplan.SEAT_TRANSFER, "exten": "1002"}),
     ]
+
+
+def test_given_the_demo_expert_seat_1007_when_seat_1001_asks_for_any_free_expert_then_it_is_listed_marked_and_dialled_once_free(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    targets = harness.client.get("/api/seat/transfer-targets").json()
+    assert [(s["id"], s["name"], s["status_label"]) for s in targets["seats"] if s["expert"]] == [
+        ("1007", "孙专家律师", "离线")
+    ]
+    anyone = targets["any_expert"]
+    assert anyone["label"] == "任一空闲专家"
+    ask = {"kind": "seat", "target": anyone["code"]}
+    offline = harness.client.post(f"/api/seat/calls/{call}/conference", json=ask, headers=_h(me))
+    assert offline.status_code == 409 and "当前没有空闲的专家坐席" in offline.json()["message"]
+    assert harness.control.actions == []
+
+    harness.seat_in_queue("1007", "q-city-labor")  # signed in: available
+    r = harness.client.post(f"/api/seat/calls/{call}/conference", json=ask, headers=_h(me))
+    assert r.status_code == 200
+    assert r.json() == {"kind": "seat", "target": "1007", "exten": "1007", "target_name": "孙专家律师"}
+    assert [o["variables"] for o in harness.control.named("originate")] == [{dialplan.VAR_THIRD: "1007"}]
+    assert harness.client.post(f"/api/seat/calls/{call}/conference/drop", headers=_h(me)).status_code == 200
+    consult = harness.client.post(f"/api/seat/calls/{call}/consult", json=ask, headers=_h(me))
+    assert consult.status_code == 200 and consult.json()["target_name"] == "孙专家律师"
+    assert harness.control.named("attended_transfer") == [
+        {"channel": "PJSIP/1001-000016", "exten": "1007", "context": dialplan.CONSULT}
+    ]
+    audited = [e.detail for e in harness.runtime.repos.audit.recent(limit=50) if e.action == "seat.consult"]
+    assert audited == [{"kind": "seat", "target": "1007", "asked": anyone["code"]}]
 
 
 def test_given_a_ringing_call_when_transferring_then_409_and_nothing_is_sent(harness: Harness) -> None:
@@ -652,7 +685,8 @@ def test_given_a_talking_seat_when_adding_a_third_party_then_it_is_rung_and_barg
     queue = harness.client.post(url, json={"kind": "queue", "target": "q-city-labor"}, headers=_h(me))
     assert queue.status_code == 422
     r = harness.client.post(url, json={"kind": "external", "target": "12345"}, headers=_h(me))
-    assert r.status_code == 200 and r.json() == {"kind": "external", "target": "12345", "exten": "12345"}
+    assert r.status_code == 200
+    assert r.json() == {"kind": "external", "target": "12345", "exten": "12345", "target_name": ""}
     busy = harness.client.post(url, json={"kind": "external", "target": "12368"}, headers=_h(me))
     assert busy.status_code == 409 and "第三方" in busy.json()["message"]
     hold = harness.client.post(f"/api/seat/calls/{call}/hold", json={"on": True}, headers=_h(me))

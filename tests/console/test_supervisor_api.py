@@ -170,7 +170,7 @@ def test_given_todays_calls_when_the_city_supervisor_asks_then_kpis_cover_every_
     assert today["satisfaction_rate"] == pytest.approx(0.5)
     assert body["targets"]["answer_rate"] == 0.95 and body["targets"]["satisfaction_rate"] == 0.90
     assert body["backlog"]["by_sla"]["breached"]["count"] == 2
-    assert body["seats"]["scheduled"] == 0 and body["seats"]["total"] == 6
+    assert body["seats"]["scheduled"] == 0 and body["seats"]["total"] == 7
     assert body["scope"] == "全市"
 
 
@@ -188,6 +188,40 @@ def test_given_todays_calls_when_the_jingan_supervisor_asks_then_pudong_is_left_
     assert {s["seat_id"] for s in seats} == {"1001", "1002"}
     assert all(s["status_label"] == "离线" for s in seats)
     assert "静安" in body["scope"]
+
+
+def test_given_the_demo_expert_seat_when_the_city_supervisor_reads_the_seats_then_only_it_is_marked_expert(
+    seeded_client: TestClient,
+) -> None:
+    login(seeded_client, "banzhang")
+    seats = seeded_client.get("/api/supervisor/seats").json()["seats"]
+    assert [(s["seat_id"], s["name"]) for s in seats if s["expert"]] == [("1007", "孙专家律师")]
+    assert len(seats) == 7
+
+
+def test_given_the_admin_when_making_seat_1003_an_expert_then_the_board_marks_it_and_only_the_admin_may(
+    tmp_path: Path,
+) -> None:
+    with serving(supervisor_app(tmp_path, ManualClock(NOW))) as c:
+        url = "/api/supervisor/seats/1003/expert"
+        city = login(c, "banzhang")
+        refused = c.put(url, json={"expert": True}, headers=city)
+        assert refused.status_code == 403 and "仅管理员" in refused.json()["message"]
+        admin = login(c, "admin", clear_cookies=True)
+        made = c.put(url, json={"expert": True}, headers=admin)
+        assert made.json() == {"seat_id": "1003", "name": "王律师", "expert": True}
+        seats = c.get("/api/supervisor/seats").json()["seats"]
+        assert sorted(s["seat_id"] for s in seats if s["expert"]) == ["1003", "1007"]
+        assert c.put(url, json={"expert": False}, headers=admin).json()["expert"] is False
+        assert runtime_of(c).repos.seats.get(SeatId("1003")).expert is False
+        missing = c.put("/api/supervisor/seats/9999/expert", json={"expert": True}, headers=admin)
+        assert missing.status_code == 404 and missing.json()["message"] == "坐席不存在"
+        lines = [
+            (e.target, e.detail)
+            for e in runtime_of(c).repos.audit.recent(limit=20)
+            if e.action == "seat.expert"
+        ]
+        assert lines == [("1003", {"expert": False}), ("1003", {"expert": True})]
 
 
 def test_given_a_seat_when_opening_the_supervisor_api_then_403_in_chinese(empty_client: TestClient) -> None:

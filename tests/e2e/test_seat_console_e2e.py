@@ -615,3 +615,67 @@ def test_given_a_call_when_the_seat_holds_resumes_then_adds_and_drops_a_third_pa
         wait_until(lambda: locals_named("Local/c-") == [], 10, "the third party's Local channel hung up")
         expect(page.locator("#state-label")).to_have_text("通话中")  # the caller and the seat talk on
         assert caller in pbx.channels
+
+
+def test_given_the_expert_seat_1007_when_the_seat_invites_any_free_expert_then_the_simulator_rings_1007_into_the_call(
+    server: Server,
+) -> None:
+    """三方通话 with 任一空闲专家: the expert seats are listed apart and marked 专家, the choice is
+    greyed while no expert is free, and once 孙专家律师 (1007) signs in the server picks him and
+    the rendered dialplan rings his phone into the call."""
+    from playwright.sync_api import expect
+
+    pbx = server.runtime.simulator.pbx  # type: ignore[union-attr]
+
+    async def expert_phone() -> None:  # 1007's phone answers its ring (the demo's may not)
+        assert server.runtime.simulator is not None
+        server.runtime.simulator.register_phone(
+            PhoneConfig("1007", answer_probability=1.0, answer_delay=Dist.fixed(1.0))
+        )
+
+    def rang_1007() -> bool:
+        return any(
+            e.get("Event") == "DialBegin" and e.get("DestChannel", "").startswith("PJSIP/1007-")
+            for e in list(server.sim_events)
+        )
+
+    server.run(expert_phone())
+    with _seat_1001(server) as page:
+        _call(server, "13800000023")
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        invite = page.get_by_role("button", name="三方通话…")
+        invite.click()
+        experts = page.locator('#transfer-target optgroup[label="专家坐席"] option')
+        expect(experts).to_have_text(["任一空闲专家（暂无空闲）", "专家 · 孙专家律师（离线）"])
+        expect(experts.first).to_be_disabled()
+        expect(page.locator('#transfer-target optgroup[label="其他坐席"]')).not_to_contain_text("孙专家律师")
+        page.get_by_role("button", name="取消").click()
+
+        expert = page.context.browser.new_context(locale="zh-CN").new_page()  # type: ignore[union-attr]
+        _login(expert, server.url, "seat1007")
+        expert.get_by_role("button", name="签入").click()
+        expect(expert.locator("#state-label")).to_have_text("空闲", timeout=10_000)
+
+        invite.click()
+        expect(experts).to_have_text(["任一空闲专家（1 位空闲）", "专家 · 孙专家律师（空闲）"])
+        page.locator("#transfer-target").select_option(label="任一空闲专家（1 位空闲）")
+        page.get_by_role("button", name="发起三方通话").click()
+        expect(page.locator("#transfer-dialog")).to_be_hidden()
+        expect(page.locator("#third-note")).to_have_text("三方通话：已邀请专家 孙专家律师")
+        wait_until(rang_1007, 15, "the simulator to ring seat 1007's phone")
+        wait_until(
+            lambda: any(
+                e.get("Event") == "ChanSpyStart" and e.get("SpyerChannel", "").startswith("Local/c-")
+                for e in list(server.sim_events)
+            ),
+            15,
+            "the expert barged into the seat's leg",
+        )
+        page.get_by_role("button", name="移出第三方").click()
+        expect(page.get_by_role("button", name="移出第三方")).to_be_hidden()
+        wait_until(
+            lambda: not any(c.name.startswith("Local/c-") for c in pbx.channels), 10, "the expert's leg gone"
+        )
+        expect(page.locator("#state-label")).to_have_text("通话中")
+    detail = [e.detail for e in server.runtime.repos.audit.recent(limit=20) if e.action == "seat.conference"]
+    assert detail == [{"kind": "seat", "target": "1007", "asked": "expert:any"}]

@@ -117,7 +117,11 @@ def test_given_calls_and_a_breached_order_when_the_city_supervisor_opens_the_boa
             expect(page.locator("#t-answer")).to_contain_text("95%")
             expect(page.locator("#b-breached")).to_have_text("1")
             expect(page.locator("#f-source")).to_contain_text("默认来电曲线")
-            expect(page.locator("#seats tr")).to_have_count(6)
+            expect(page.locator("#seats tr")).to_have_count(7)
+            expect(page.locator("#seats .expert-mark")).to_have_count(1)  # the one expert seat, marked 专家
+            expect(page.locator('#seats tr[data-seat="1007"] td').first).to_have_text(
+                "孙专家律师（1007） 专家"
+            )
             expect(page.locator("#conn")).to_have_text("实时")
             shots = Path(os.environ.get("HOTLINE_SCREENSHOT_DIR", tmp_path))
             shots.mkdir(parents=True, exist_ok=True)
@@ -131,5 +135,35 @@ def test_given_calls_and_a_breached_order_when_the_city_supervisor_opens_the_boa
             color = row.locator("td.sla-breached").evaluate("el => getComputedStyle(el).color")
             assert color == "rgb(198, 40, 40)"
             assert "13912348888" not in page.content()
+        finally:
+            browser.close()
+
+
+def test_given_the_admin_on_the_board_when_ticking_专家_for_seat_1003_then_it_is_stored_an_expert_seat(
+    sup_server: tuple[str, FastAPI],
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: the browser test needs the system Chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    base, app = sup_server
+    rt: Runtime = app.state.runtime
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(locale="zh-CN")
+            page.goto(base + "/")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", DEMO_ADMIN_PASSWORD)
+            page.click("#login button[type=submit]")
+            expect(page.locator("#who")).to_contain_text("系统管理员")
+            page.goto(base + "/supervisor")
+            expect(page.get_by_label("孙专家律师（1007）为专家坐席")).to_be_checked()
+            wang = page.get_by_label("王律师（1003）为专家坐席")
+            expect(wang).not_to_be_checked()
+            wang.check()
+            expect(page.get_by_label("王律师（1003）为专家坐席")).to_be_enabled()  # the list read back
+            expect(page.get_by_label("王律师（1003）为专家坐席")).to_be_checked()
+            assert rt.repos.seats.get(SeatId("1003")).expert
         finally:
             browser.close()

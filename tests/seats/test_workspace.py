@@ -30,6 +30,7 @@ from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.clock import ManualClock
 from core.errors import NotFound
 from core.ids import CallId, OfficeId, SeatId, TeamId, WorkOrderId
+from core.ports import CallControl
 from routing.calendar import load_holidays
 from routing.nearest import AddressCandidate
 from routing.offices import Office
@@ -172,19 +173,19 @@ class Orders:
 
 
 class Roster:
-    def __init__(self, threads: Threads) -> None:
-        self._threads = threads
+    def __init__(self, threads: Threads, seats: Sequence[Seat] = (ZHANG, LI)) -> None:
+        self._threads, self._seats = threads, seats
 
     def get(self, seat_id: SeatId) -> Seat:
         self._threads.note("seats")
-        for seat in (ZHANG, LI):
+        for seat in self._seats:
             if seat.id == seat_id:
                 return seat
         raise NotFound("坐席不存在")
 
     def all(self) -> Sequence[Seat]:
         self._threads.note("seats")
-        return [ZHANG, LI]
+        return list(self._seats)
 
 
 class NoOffices:
@@ -226,8 +227,11 @@ def workspace_over(
     *,
     live: Mapping[CallId, Live] | None = None,
     calls: CallHistory | None = None,
+    seats: Sequence[Seat] = (ZHANG, LI),
+    control: CallControl | None = None,
 ) -> SeatWorkspace:
-    """A workspace over the hand-written ports; `calls`: another store of calls (the real one)."""
+    """A workspace over the hand-written ports; `calls`: another store of calls (the real one);
+    `seats`: the roster; `control`: the PBX its commands go to (None: not connected)."""
     store = Store(threads)
     return SeatWorkspace(
         board=board,
@@ -236,7 +240,7 @@ def workspace_over(
         bus=EventBus(),
         clock=ManualClock(AT),
         rules=load_queue_rules(load_holidays()),
-        seats=Roster(threads),
+        seats=Roster(threads, seats),
         teams=Teams(),
         calls=calls or store,
         records=store,
@@ -247,7 +251,7 @@ def workspace_over(
         transfer_numbers={},
         wrap_up_seconds=30.0,
         commands=None,
-        control=None,
+        control=control,
     )
 
 

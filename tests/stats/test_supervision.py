@@ -38,6 +38,7 @@ class SeatRow:
     team_id: TeamId
     name: str
     active: bool = True
+    expert: bool = False
 
 
 TEAMS = [
