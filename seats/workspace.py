@@ -39,6 +39,7 @@ from core.call_events import (
     CallLegEnded,
     CallTransferred,
     SeatRinging,
+    ThirdPartyLeft,
     TransferKind,
 )
 from core.call_view import CallView, CallViews
@@ -223,7 +224,7 @@ class SeatWorkspace:
         bus.subscribe(
             "seat-console",
             self._follow,
-            types=(TranscriptSegment, SeatRinging, CallTransferred, CallLegEnded, CallEnded),
+            types=(TranscriptSegment, SeatRinging, CallTransferred, CallLegEnded, CallEnded, ThirdPartyLeft),
         )
 
     # --- collaborators ---------------------------------------------------------------------
@@ -247,6 +248,12 @@ class SeatWorkspace:
             self._holds.pop(event.call_id, None)
             self._thirds.pop(event.call_id, None)
             self._muted = {(c, s) for c, s in self._muted if c != event.call_id}
+        elif isinstance(event, ThirdPartyLeft):
+            # The third party is gone, whoever ended it (it hung up, 移出第三方): unless the seat
+            # has invited another one since (the leg names the conference's ChannelId).
+            conf_id = self._thirds.get(event.call_id)
+            if conf_id is not None and event.leg_id == f"{event.call_id}:{conf_id}":
+                del self._thirds[event.call_id]
         elif isinstance(event, SeatRinging) and event.channel:  # the seat's own leg, for a hang-up
             self._seat_legs[(event.call_id, event.seat_id)] = event.channel
             while len(self._seat_legs) > _LIVE_CALLS:
