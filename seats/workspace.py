@@ -43,7 +43,7 @@ from core.call_events import (
     TransferKind,
 )
 from core.call_view import CallView, CallViews
-from core.calls import TranscriptLine
+from core.calls import CallLeg, TranscriptLine
 from core.clock import Clock
 from core.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, PbxActionFailed, PbxUnavailable
 from core.events import DomainEvent
@@ -400,6 +400,16 @@ class SeatWorkspace:
             file=await offload(self._caller_file, number, call_id),
         )
 
+    def _third_party_label(self, leg: CallLeg, names: Mapping[SeatId, str]) -> str:
+        """`王律师（1002），通话23秒` / `12345 政务服务便民热线，通话8秒`: a third party of a call."""
+        if leg.seat_id is not None:
+            who = f"{names.get(leg.seat_id, leg.seat_id)}（{leg.seat_id}）"
+        else:
+            who = dialplan.EXTERNAL_NUMBERS.get(leg.party, leg.party)
+        if leg.talk_seconds is None:
+            return who if leg.ended_at is not None else f"{who}，通话中"
+        return f"{who}，通话{round(leg.talk_seconds)}秒"
+
     def _callback_order(self, order_id: str) -> CallerOrder | None:
         """Blocking: a callback's work order (None: gone from the table)."""
         try:
@@ -413,6 +423,9 @@ class SeatWorkspace:
             return CallerFile()
         names = {s.id: s.name for s in self._seats.all()}
         calls = [c for c in self._calls.recent(limit=21, caller_number=number) if c.id != exclude][:20]
+        thirds: dict[CallId, list[str]] = {}
+        for leg in self._calls.third_parties([c.id for c in calls]):
+            thirds.setdefault(leg.call_id, []).append(self._third_party_label(leg, names))
         return CallerFile(
             calls=tuple(
                 PastCall(
@@ -420,6 +433,7 @@ class SeatWorkspace:
                     category_label=category_label(c.category),
                     seat=names.get(c.seat_id, c.seat_id) if c.seat_id else "",
                     status=c.status,
+                    third_parties=tuple(thirds.get(c.id, ())),
                 )
                 for c in calls
             ),

@@ -206,7 +206,7 @@ function renderFile(f) {
   show($("file-empty"), !f.known);
   $("file-calls").replaceChildren(...f.calls.map((c) => {
     const tr = el("tr");
-    for (const v of [when(c.at), c.category_label, c.seat, c.status_label]) tr.append(el("td", v));
+    for (const v of [when(c.at), c.category_label, c.seat, c.status_label, c.third_parties.join("；") || "—"]) tr.append(el("td", v));
     return tr;
   }));
   $("file-records").replaceChildren(...f.records.map((r) =>

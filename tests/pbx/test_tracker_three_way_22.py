@@ -67,9 +67,9 @@ def call_channels(call_id: str, caller_s: int) -> list[AmiEvent]:
     ]
 
 
-def tracker_in_the_call() -> tuple[CallTracker, str]:
+def tracker_in_the_call() -> tuple[CallTracker, str, list[DomainEvent]]:
     """A tracker that knows the call `ChanSpyStart` names (seats 1001 and 1002 logged in, 1001
-    talking). Returns it and the call id."""
+    talking). Returns it, the call id and what it learnt from the snapshot."""
     spy = the("ChanSpyStart")
     call_id = spy.get("SpyeeLinkedid")
     members = [
@@ -85,8 +85,14 @@ def tracker_in_the_call() -> tuple[CallTracker, str]:
         for seat, status in (("1001", "2"), ("1002", "1"))
     ]
     tracker = CallTracker()
-    tracker.rebuild(call_channels(call_id, 7), members, spy.at - timedelta(seconds=3))
-    return tracker, call_id
+    opened = tracker.rebuild(call_channels(call_id, 7), members, spy.at - timedelta(seconds=3))
+    return tracker, call_id, opened
+
+
+def caller_hangs_up(call_id: str, at: datetime) -> AmiEvent:
+    """The caller's channel (the call's primary) hangs up at `at`."""
+    headers = {"Event": "Hangup", "Uniqueid": call_id, "Linkedid": call_id, "Cause": "16"}
+    return AmiEvent.from_headers({**headers, "Timestamp": f"{at.timestamp():.6f}"})
 
 
 def feed(tracker: CallTracker, events: list[AmiEvent]) -> list[DomainEvent]:
@@ -94,7 +100,7 @@ def feed(tracker: CallTracker, events: list[AmiEvent]) -> list[DomainEvent]:
 
 
 def test_given_the_recorded_three_way_call_when_replayed_then_the_third_party_joins_and_leaves_once() -> None:
-    tracker, call_id = tracker_in_the_call()
+    tracker, call_id, _ = tracker_in_the_call()
 
     out = feed(tracker, recorded())
 
@@ -122,21 +128,12 @@ def test_given_the_recorded_three_way_call_when_replayed_then_the_third_party_jo
 def test_given_a_third_party_in_the_call_when_the_caller_hangs_up_then_it_leaves_before_the_call_ends() -> (
     None
 ):
-    tracker, call_id = tracker_in_the_call()
+    tracker, call_id, _ = tracker_in_the_call()
     events = recorded()
     stop = next(i for i, e in enumerate(events) if e.name == "ChanSpyStop")
     feed(tracker, events[:stop])
     at = events[stop].at
-    caller_gone = AmiEvent.from_headers(
-        {
-            "Event": "Hangup",
-            "Uniqueid": call_id,
-            "Linkedid": call_id,
-            "Cause": "16",
-            "Timestamp": str(at.timestamp()),
-        }
-    )
-
+    caller_gone = caller_hangs_up(call_id, at)
     out = feed(tracker, [caller_gone, *events[stop:]])
 
     assert [e.event_type for e in out if isinstance(e, ThirdPartyLeft | CallEnded)] == [
@@ -150,7 +147,7 @@ def test_given_a_third_party_in_the_call_when_the_caller_hangs_up_then_it_leaves
 def test_given_a_third_party_that_left_while_the_link_was_down_when_rebuilt_then_its_leaving_is_inferred() -> (
     None
 ):
-    tracker, call_id = tracker_in_the_call()
+    tracker, call_id, _ = tracker_in_the_call()
     events = recorded()
     stop = next(i for i, e in enumerate(events) if e.name == "ChanSpyStop")
     feed(tracker, events[:stop])
