@@ -302,9 +302,11 @@ class _ThirdPartyEvent(_CallEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ThirdPartyJoined(_ThirdPartyEvent):
     """The third party answered and barged into the seat's leg (ChanSpyStart): all three talk.
-    `channel`: the third party's own channel."""
+    `channel`: the third party's own channel. `inferred`: found in a snapshot after an AMI
+    (re)login, already in the call; `at` is then when we learnt it (it joined earlier)."""
 
     channel: str = ""
+    inferred: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,6 +19,7 @@ which it never reports. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -84,6 +85,29 @@ class ThirdParties:
         party.call_id = e.get("SpyeeLinkedid")
         party.spied_uid = e.get("SpyeeUniqueid")
         party.joined_at = e.at
+        return party
+
+    def adopt(self, one: AmiEvent, snapshot: Sequence[AmiEvent], at: datetime) -> ThirdParty | None:
+        """After a (re)login: the `CoreShowChannel` of a conference's ;1 running ChanSpy that we
+        did not see join (the app started meanwhile) joins now, `at`; its ;2's extension and
+        the channel it dialled are in the same `snapshot`. None for any other channel."""
+        key = conference_key(one.get("Channel"))
+        known = self._by_key.get(key)
+        if not key or not one.get("Channel").endswith(";1") or one.get("Application") != "ChanSpy":
+            return None
+        if known is not None and known.joined_at is not None:
+            return None
+        spied_name = one.get("ApplicationData").split(",", 1)[0]
+        spied = next((e for e in snapshot if e.get("Channel") == spied_name), None)
+        if spied is None:
+            return None
+        party = self._by_key.setdefault(key, ThirdParty(key))
+        for e in snapshot:
+            if conference_key(e.get("Channel")) == key and e.get("Channel").endswith(";2"):
+                party.exten = e.get("Exten")
+            elif e.linkedid == one.linkedid and not e.get("Channel").startswith("Local/"):
+                party.dest_uid, party.dest_channel = e.uniqueid, e.get("Channel")
+        party.call_id, party.spied_uid, party.joined_at = spied.linkedid, spied.uniqueid, at
         return party
 
     def spy_stop(self, e: AmiEvent) -> ThirdParty | None:

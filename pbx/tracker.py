@@ -714,8 +714,11 @@ class CallTracker:
 
     def _on_spy_start(self, e: AmiEvent) -> list[DomainEvent]:
         party = self._thirds.spy_start(e)
-        if party is None:
-            return []
+        return self._third_joined(party, e.at) if party is not None else []
+
+    def _third_joined(self, party: ThirdParty, at: datetime, *, inferred: bool = False) -> list[DomainEvent]:
+        """The third party barged into the seat's leg of an inbound call we follow (else it is
+        never reported). `inferred`: seen only in a snapshot, `at` is when we learnt it."""
         channel = self._channels.get(party.spied_uid)
         call = self._calls.get(channel.call_id if channel else CallId(party.call_id))
         if call is None or call.direction is not CallDirection.INBOUND:
@@ -732,7 +735,7 @@ class CallTracker:
             party.party_kind, party.party = LegKind.EXTERNAL, party.exten
         return [
             ThirdPartyJoined(
-                at=e.at,
+                at=at,
                 event_id=_eid(call.call_id, "third-joined", party.key),
                 call_id=call.call_id,
                 seat_id=party.seat_id,
@@ -740,6 +743,7 @@ class CallTracker:
                 party_kind=party.party_kind,
                 leg_id=_leg_id(call.call_id, party.key),
                 channel=party.dest_channel,
+                inferred=inferred,
             )
         ]
 
@@ -1643,6 +1647,11 @@ class CallTracker:
                 out += offered
             if live.direction is CallDirection.INBOUND:
                 out += self._reconcile(live, primary, legs, entries.get(primary.uniqueid), at)
+        items = [snapshot[uid] for uid in sorted(snapshot)]
+        for item in items:  # three-way calls that began while we were away
+            third = self._thirds.adopt(item, items, at)
+            if third is not None:
+                out += self._third_joined(third, at, inferred=True)
 
         out.append(
             StateResynced(

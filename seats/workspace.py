@@ -39,6 +39,7 @@ from core.call_events import (
     CallLegEnded,
     CallTransferred,
     SeatRinging,
+    ThirdPartyJoined,
     ThirdPartyLeft,
     TransferKind,
 )
@@ -224,7 +225,15 @@ class SeatWorkspace:
         bus.subscribe(
             "seat-console",
             self._follow,
-            types=(TranscriptSegment, SeatRinging, CallTransferred, CallLegEnded, CallEnded, ThirdPartyLeft),
+            types=(
+                TranscriptSegment,
+                SeatRinging,
+                CallTransferred,
+                CallLegEnded,
+                CallEnded,
+                ThirdPartyJoined,
+                ThirdPartyLeft,
+            ),
         )
 
     # --- collaborators ---------------------------------------------------------------------
@@ -248,6 +257,10 @@ class SeatWorkspace:
             self._holds.pop(event.call_id, None)
             self._thirds.pop(event.call_id, None)
             self._muted = {(c, s) for c, s in self._muted if c != event.call_id}
+        elif isinstance(event, ThirdPartyJoined):
+            # One the console invited (already known), or one found after a restart: 移出第三方
+            # then hangs up its ChannelId (the leg id's last part).
+            self._thirds.setdefault(event.call_id, event.leg_id.removeprefix(f"{event.call_id}:"))
         elif isinstance(event, ThirdPartyLeft):
             # The third party is gone, whoever ended it (it hung up, 移出第三方): unless the seat
             # has invited another one since (the leg names the conference's ChannelId).

@@ -31,6 +31,8 @@ from core.calls import CallLeg, CallRecord
 from core.events import DomainEvent
 from core.ids import CallId, SeatId
 from core.ivr_events import SurveyAnswered, SurveyRating
+from pbx.reconcile import summarise
+from pbx.records import parse_cdr, parse_queue_log
 from pbx.sim.config import Dist, PhoneConfig
 from pbx.sim.model import CallerSpec
 from pbx.sim.simulator import Simulator
@@ -446,7 +448,9 @@ def test_given_a_three_way_call_when_the_third_party_hangs_up_by_itself_then_its
     legs = live.ended_legs(call_id, 2)
     assert _seat_legs(legs) == [("1001", 0)]
     (leg,) = [leg for leg in legs if leg.kind == "third_party"]
-    spied = float(stop["Timestamp"]) - float(third["Timestamp"])
+    # It left when its phone hung up (before ;2, and then ChanSpy on ;1, ended).
+    gone = next(e for e in list(live.events) if e.get("Event") == "Hangup" and e["Channel"] == leg.channel)
+    spied = min(float(stop["Timestamp"]), float(gone["Timestamp"])) - float(third["Timestamp"])
     assert (leg.party, leg.seat_id, leg.inferred) == ("1002", "1002", False)
     assert leg.talk_seconds == pytest.approx(spied, abs=0.01) and leg.talk_seconds > 0
     assert leg.ended_at is not None and leg.ended_at < live.ended(call_id).ended_at  # type: ignore[operator]
@@ -455,3 +459,12 @@ def test_given_a_three_way_call_when_the_third_party_hangs_up_by_itself_then_its
     row = live.ended(call_id)
     seat_talk = sum(x.talk_seconds or 0 for x in legs if x.kind == "seat")
     assert row.talk_seconds == pytest.approx(seat_talk, abs=1.0)
+
+    # Asterisk's records, as the simulator wrote them: the reconciliation finds one citizen's call
+    # there, not the conference's Local channels nor the third party's.
+    cdr = live.until(lambda: [r for r in live.cdr(call_id) if r["channel"].startswith("PJSIP/")], "the CDR")
+    lines = list(enumerate(live.sim.cdr_path.read_text().splitlines()))
+    entries = list(enumerate(live.sim.queue_log_path.read_text().splitlines()))
+    assert any(r["lastapp"] == "Dial" and r["dstchannel"].startswith("PJSIP/1002-") for r in live.cdr(""))
+    found = summarise(parse_queue_log(entries), parse_cdr(lines), cdr_expected=True, now=row.ended_at)  # type: ignore[arg-type]
+    assert list(found) == [call_id], cdr

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.call_events import (
     CallEnded,
+    CallOffered,
     LegKind,
     ThirdPartyJoined,
     ThirdPartyLeft,
@@ -72,7 +73,14 @@ def tracker_in_the_call() -> tuple[CallTracker, str, list[DomainEvent]]:
     talking). Returns it, the call id and what it learnt from the snapshot."""
     spy = the("ChanSpyStart")
     call_id = spy.get("SpyeeLinkedid")
-    members = [
+    tracker = CallTracker()
+    opened = tracker.rebuild(call_channels(call_id, 7), members(), spy.at - timedelta(seconds=3))
+    return tracker, call_id, opened
+
+
+def members() -> list[AmiEvent]:
+    """The `QueueStatus` members: seats 1001 (talking) and 1002 logged in."""
+    return [
         _snapshot_item(
             "QueueMember",
             Queue="q-city-labor",
@@ -84,9 +92,6 @@ def tracker_in_the_call() -> tuple[CallTracker, str, list[DomainEvent]]:
         )
         for seat, status in (("1001", "2"), ("1002", "1"))
     ]
-    tracker = CallTracker()
-    opened = tracker.rebuild(call_channels(call_id, 7), members, spy.at - timedelta(seconds=3))
-    return tracker, call_id, opened
 
 
 def caller_hangs_up(call_id: str, at: datetime) -> AmiEvent:
@@ -163,3 +168,77 @@ def test_given_a_third_party_that_left_while_the_link_was_down_when_rebuilt_then
     ]
     assert not [e for e in out if isinstance(e, CallEnded)]  # the call itself goes on
     assert feed(tracker, events[stop:]) == []  # the late ChanSpyStop and hangups add nothing
+
+
+def conference_channels() -> list[AmiEvent]:
+    """The `CoreShowChannel` items of the conference while it barges in: ;1 running ChanSpy, ;2
+    Dial, the third party's channel (named as their `Newchannel`s recorded them)."""
+    spied = the("ChanSpyStart").get("SpyeeChannel")
+    apps = {";1": ("ChanSpy", f"{spied},qBE"), ";2": ("Dial", "PJSIP/1002,30")}
+    events = recorded()
+    barged = next(i for i, e in enumerate(events) if e.name == "ChanSpyStart")
+    where = {e.uniqueid: e.get("Exten") for e in events[:barged] if e.name == "Newexten"}
+    out = []
+    for e in events:
+        if e.name != "Newchannel":
+            continue
+        channel = e.get("Channel")
+        out.append(
+            _snapshot_item(
+                "CoreShowChannel",
+                Channel=channel,
+                Uniqueid=e.uniqueid,
+                Linkedid=e.linkedid,
+                Context=e.get("Context"),
+                Exten=where.get(e.uniqueid, e.get("Exten")),
+                ChannelStateDesc="Up",
+                Application=apps.get(channel[-2:], ("AppDial", ""))[0],
+                ApplicationData=apps.get(channel[-2:], ("AppDial", ""))[1],
+                Duration="00:00:05",
+            )
+        )
+    return out
+
+
+def test_given_a_reconnect_during_the_three_way_call_when_rebuilt_then_nothing_new_and_it_leaves_once_after() -> (
+    None
+):
+    tracker, call_id, _ = tracker_in_the_call()
+    events = recorded()
+    stop = next(i for i, e in enumerate(events) if e.name == "ChanSpyStop")
+    feed(tracker, events[:stop])
+
+    resync = tracker.rebuild(call_channels(call_id, 20) + conference_channels(), members(), events[stop].at)
+
+    assert [e.event_type for e in resync if e.event_type.startswith(("Call", "Third"))] == []
+    assert set(tracker.calls) == {call_id}  # the conference's own channels are no call
+    out = feed(tracker, events[stop:])
+    assert [(e.event_type, getattr(e, "inferred", None)) for e in out] == [("ThirdPartyLeft", False)]
+
+
+def test_given_a_restart_during_the_three_way_call_when_rebuilt_then_the_third_party_is_found_and_leaves_after() -> (
+    None
+):
+    spy, stop = the("ChanSpyStart"), the("ChanSpyStop")
+    call_id = spy.get("SpyeeLinkedid")
+    tracker = CallTracker()
+    back = spy.at + timedelta(seconds=2)
+
+    resync = tracker.rebuild(call_channels(call_id, 20) + conference_channels(), members(), back)
+
+    offered = [e.call_id for e in resync if isinstance(e, CallOffered)]
+    assert offered == [call_id]  # the caller's; the conference's own channels are no call
+    assert set(tracker.calls) == {call_id}
+    dialled = next(
+        e for e in recorded() if e.name == "DialBegin" and e.get("DestChannel").startswith("PJSIP/")
+    )
+    joined = [e for e in resync if isinstance(e, ThirdPartyJoined)]
+    assert [(e.call_id, e.seat_id, e.party, e.channel, e.at, e.inferred) for e in joined] == [
+        (call_id, "1001", "1002", dialled.get("DestChannel"), back, True)
+    ]
+    events = recorded()
+    out = feed(tracker, events[next(i for i, e in enumerate(events) if e.name == "ChanSpyStop") :])
+    left = [e for e in out if isinstance(e, ThirdPartyLeft)]
+    assert [(e.leg_id, e.at, e.talk_seconds) for e in left] == [
+        (joined[0].leg_id, stop.at, round((stop.at - back).total_seconds(), 3))
+    ]
