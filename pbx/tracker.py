@@ -11,12 +11,14 @@ Reads these AMI events (anything else is ignored):
   `AgentRingNoAnswer`, `AgentConnect`, `AgentComplete`, `QueueMemberAdded`, `QueueMemberRemoved`,
   `QueueMemberPause`, `QueueMemberStatus`;
 - callbacks: `OriginateResponse`;
+- three-way calls (三方通话, `pbx.conference`): `ChanSpyStart`, `ChanSpyStop` of the conference's
+  Local channel, with its ;2's `DialBegin` and the `Hangup`s;
 - in `rebuild()` only: `CoreShowChannel`, `QueueMember`, `QueueEntry` (`QueueParams` is skipped).
 
 Emits the events of `core.call_events` (CallOffered, IvrEntered/IvrLeft, AudioStreamStarted,
 CallQueued, SeatRinging, SeatRingNoAnswer, CallAnswered, CallLegAnswered, CallLegEnded,
-CallTransferred, CallTransferSettled, CallAbandoned, CallTimedOut, CallEnded, CallbackOriginated,
-CallbackLegOutcome, Seat* events) and, at the end of `rebuild()`, `core.events.StateResynced`.
+CallTransferred, CallTransferSettled, ThirdPartyJoined, ThirdPartyLeft, CallAbandoned, CallTimedOut,
+CallEnded, CallbackOriginated, CallbackLegOutcome, Seat* events) and, at the end of `rebuild()`, `core.events.StateResynced`.
 
 A call is recognised by its path, not its first channel state: a primary channel that rings in
 (Ring at Newchannel, outside the seats' and our own contexts), or that reaches the incoming or
