@@ -18,7 +18,8 @@ Reads these AMI events (anything else is ignored):
 Emits the events of `core.call_events` (CallOffered, IvrEntered/IvrLeft, AudioStreamStarted,
 CallQueued, SeatRinging, SeatRingNoAnswer, CallAnswered, CallLegAnswered, CallLegEnded,
 CallTransferred, CallTransferSettled, ThirdPartyJoined, ThirdPartyLeft, CallAbandoned, CallTimedOut,
-CallEnded, CallbackOriginated, CallbackLegOutcome, Seat* events) and, at the end of `rebuild()`, `core.events.StateResynced`.
+CallEnded, CallbackOriginated, CallbackLegOutcome, Seat* events) and, at the end of `rebuild()`,
+`core.events.StateResynced`.
 
 A call is recognised by its path, not its first channel state: a primary channel that rings in
 (Ring at Newchannel, outside the seats' and our own contexts), or that reaches the incoming or

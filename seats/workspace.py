@@ -413,16 +413,6 @@ class SeatWorkspace:
             file=await offload(self._caller_file, number, call_id),
         )
 
-    def _third_party_label(self, leg: CallLeg, names: Mapping[SeatId, str]) -> str:
-        """`王律师（1002），通话23秒` / `12345 政务服务便民热线，通话8秒`: a third party of a call."""
-        if leg.seat_id is not None:
-            who = f"{names.get(leg.seat_id, leg.seat_id)}（{leg.seat_id}）"
-        else:
-            who = dialplan.EXTERNAL_NUMBERS.get(leg.party, leg.party)
-        if leg.talk_seconds is None:
-            return who if leg.ended_at is not None else f"{who}，通话中"
-        return f"{who}，通话{round(leg.talk_seconds)}秒"
-
     def _callback_order(self, order_id: str) -> CallerOrder | None:
         """Blocking: a callback's work order (None: gone from the table)."""
         try:
@@ -438,7 +428,7 @@ class SeatWorkspace:
         calls = [c for c in self._calls.recent(limit=21, caller_number=number) if c.id != exclude][:20]
         thirds: dict[CallId, list[str]] = {}
         for leg in self._calls.third_parties([c.id for c in calls]):
-            thirds.setdefault(leg.call_id, []).append(self._third_party_label(leg, names))
+            thirds.setdefault(leg.call_id, []).append(_third_party_label(leg, names))
         return CallerFile(
             calls=tuple(
                 PastCall(
@@ -793,6 +783,17 @@ class SeatWorkspace:
 def _entry(said: TranscriptLine | TranscriptSegment, leg: str, stream_id: str) -> TranscriptEntry:
     """One line of the transcript, from the store (`TranscriptLine`) or the bus (`TranscriptSegment`)."""
     return copy_fields(TranscriptEntry, said, leg=leg, leg_label=leg_label(leg), stream_id=stream_id)
+
+
+def _third_party_label(leg: CallLeg, names: Mapping[SeatId, str]) -> str:
+    """`王律师（1002），通话23秒` / `12345 政务服务便民热线，通话8秒`: a three-way call's third party."""
+    if leg.seat_id is not None:
+        who = f"{names.get(leg.seat_id, leg.seat_id)}（{leg.seat_id}）"
+    else:
+        who = dialplan.EXTERNAL_NUMBERS.get(leg.party, leg.party)
+    if leg.talk_seconds is None:
+        return who if leg.ended_at is not None else f"{who}，通话中"
+    return f"{who}，通话{round(leg.talk_seconds)}秒"
 
 
 def _unmasked(data: RecordInput, stored: ConsultationRecord | None) -> RecordInput:
