@@ -102,6 +102,7 @@ class PastCallOut(_Read):
     category_label: str
     seat: str
     status_label: str
+    third_parties: list[str]  # 三方通话: each third party, in Chinese
 
 
 class PastRecordOut(_Read):

@@ -79,6 +79,7 @@ class LegKind(enum.StrEnum):
     SEAT = "seat"  # a seat's phone: answered from a queue, a seat transfer or a callback Originate
     EXTERNAL = "external"  # a number outside the hotline, dialled by a transfer (12345...)
     CUSTOMER = "customer"  # the citizen dialled back by a callback
+    THIRD_PARTY = "third_party"  # 三方通话: a seat or an outside number a seat invited in (ChanSpy B)
 
 
 class TransferKind(enum.StrEnum):
@@ -281,6 +282,40 @@ class CallLegEnded(_LegEvent):
     after an AMI outage (unknown, for reconciliation to fill), 0.0 when never bridged."""
 
     answered_at: datetime | None = None
+    talk_seconds: float | None = None
+    inferred: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _ThirdPartyEvent(_CallEvent):
+    """Base of the facts about a three-way call's third party (三方通话, one `call_legs` row of kind
+    `LegKind.THIRD_PARTY`): seat `seat_id` invited `party` (a seat id when `party_kind` is
+    `LegKind.SEAT`, else the outside number, `LegKind.EXTERNAL`). `leg_id` is
+    `<call id>:<the conference Local channel's ChannelId>`."""
+
+    seat_id: SeatId | None
+    party: str
+    party_kind: LegKind
+    leg_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThirdPartyJoined(_ThirdPartyEvent):
+    """The third party answered and barged into the seat's leg (ChanSpyStart): all three talk.
+    `channel`: the third party's own channel. `inferred`: found in a snapshot after an AMI
+    (re)login, already in the call; `at` is then when we learnt it (it joined earlier)."""
+
+    channel: str = ""
+    inferred: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThirdPartyLeft(_ThirdPartyEvent):
+    """The third party is gone (ChanSpyStop): it hung up, the seat dropped it (移出第三方), or the
+    call ended. `talk_seconds`: time it was in the call; None when the end was only inferred after
+    an AMI outage."""
+
+    joined_at: datetime | None = None
     talk_seconds: float | None = None
     inferred: bool = False
 

@@ -51,6 +51,8 @@ from core.call_events import (
     LegKind,
     SeatRinging,
     SeatRingNoAnswer,
+    ThirdPartyJoined,
+    ThirdPartyLeft,
     TransferStatus,
 )
 from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry
@@ -227,7 +229,10 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
 
 
 def project_leg(leg: CallLeg | None, event: DomainEvent) -> CallLeg | None:
-    """The `call_legs` row after a leg event; None for any other event."""
+    """The `call_legs` row after a leg event (a three-way call's third party's too); None for any
+    other event."""
+    if isinstance(event, ThirdPartyJoined | ThirdPartyLeft):
+        return _third_party_leg(leg, event)
     if isinstance(event, CallLegAnswered):
         return leg or replace(
             _new_leg(event, answered_at=event.at),
@@ -256,6 +261,25 @@ def _new_leg(event: CallLegAnswered | CallLegEnded, *, answered_at: datetime) ->
     )
 
 
+def _third_party_leg(leg: CallLeg | None, event: ThirdPartyJoined | ThirdPartyLeft) -> CallLeg:
+    """The third party's row (kind `third_party`, its party the seat or the number; `seat_id` the
+    invited seat when it is one)."""
+    joined = event.at if isinstance(event, ThirdPartyJoined) else event.joined_at or event.at
+    base = leg or CallLeg(
+        call_id=event.call_id,
+        leg_id=event.leg_id,
+        kind=LegKind.THIRD_PARTY.value,
+        party=event.party,
+        seat_id=SeatId(event.party) if event.party_kind is LegKind.SEAT else None,
+        answered_at=joined,
+    )
+    if isinstance(event, ThirdPartyJoined):
+        return replace(base, channel=event.channel) if not base.channel else base
+    if event.inferred and base.ended_at is not None:
+        return base
+    return replace(base, ended_at=event.at, talk_seconds=event.talk_seconds, inferred=event.inferred)
+
+
 def reconcile_legs(legs: Sequence[CallLeg], event: CallReconciled) -> list[CallLeg]:
     """The legs to correct when Asterisk's records give the call's talk time: the one leg whose
     end was only guessed (ended `inferred` at an AMI reconnect, or not ended yet) gets the rest of
@@ -264,7 +288,8 @@ def reconcile_legs(legs: Sequence[CallLeg], event: CallReconciled) -> list[CallL
     nothing changes."""
     if event.talk_seconds is None:
         return []
-    parties = [leg for leg in legs if leg.kind != LegKind.CUSTOMER]
+    # A callback's citizen and a three-way call's third party talk while a seat does: not more talk.
+    parties = [leg for leg in legs if leg.kind not in (LegKind.CUSTOMER, LegKind.THIRD_PARTY)]
     guessed = [leg for leg in parties if leg.ended_at is None or leg.inferred]
     if len(guessed) != 1:
         return []

@@ -11,12 +11,15 @@ Reads these AMI events (anything else is ignored):
   `AgentRingNoAnswer`, `AgentConnect`, `AgentComplete`, `QueueMemberAdded`, `QueueMemberRemoved`,
   `QueueMemberPause`, `QueueMemberStatus`;
 - callbacks: `OriginateResponse`;
+- three-way calls (三方通话, `pbx.conference`): `ChanSpyStart`, `ChanSpyStop` of the conference's
+  Local channel, with its ;2's `DialBegin` and the `Hangup`s;
 - in `rebuild()` only: `CoreShowChannel`, `QueueMember`, `QueueEntry` (`QueueParams` is skipped).
 
 Emits the events of `core.call_events` (CallOffered, IvrEntered/IvrLeft, AudioStreamStarted,
 CallQueued, SeatRinging, SeatRingNoAnswer, CallAnswered, CallLegAnswered, CallLegEnded,
-CallTransferred, CallTransferSettled, CallAbandoned, CallTimedOut, CallEnded, CallbackOriginated,
-CallbackLegOutcome, Seat* events) and, at the end of `rebuild()`, `core.events.StateResynced`.
+CallTransferred, CallTransferSettled, ThirdPartyJoined, ThirdPartyLeft, CallAbandoned, CallTimedOut,
+CallEnded, CallbackOriginated, CallbackLegOutcome, Seat* events) and, at the end of `rebuild()`,
+`core.events.StateResynced`.
 
 A call is recognised by its path, not its first channel state: a primary channel that rings in
 (Ring at Newchannel, outside the seats' and our own contexts), or that reaches the incoming or
@@ -76,6 +79,8 @@ from core.call_events import (
     SeatResumed,
     SeatRinging,
     SeatRingNoAnswer,
+    ThirdPartyJoined,
+    ThirdPartyLeft,
     TransferKind,
     TransferStatus,
     seat_id_from_member,
@@ -85,6 +90,7 @@ from core.events import DomainEvent, StateResynced
 from core.ids import CallId, EventId, SeatId
 from core.values import copy_fields
 from pbx.ami_event import AmiEvent
+from pbx.conference import ThirdParties, ThirdParty
 from pbx.consult import Consultation, Consultations
 from pbx.misses import queue_miss
 
@@ -331,6 +337,7 @@ class CallTracker:
         self._calls: dict[CallId, _Call] = {}
         self._channels: dict[str, _Channel] = {}
         self._consults = Consultations()  # the seats' attended transfers (咨询转接) under way
+        self._thirds = ThirdParties()  # the seats' three-way calls (三方通话)
         self._members: dict[tuple[str, str], MemberView] = {}
         # Callbacks whose seat channel is gone before the OriginateResponse (failed originates).
         self._pending_originate: dict[str, tuple[str, SeatId | None]] = {}
@@ -339,6 +346,8 @@ class CallTracker:
             "Newstate": self._on_newstate,
             "Newexten": self._on_newexten,
             "DialBegin": self._on_dial_begin,
+            "ChanSpyStart": self._on_spy_start,
+            "ChanSpyStop": self._on_spy_stop,
             "BlindTransfer": self._on_blind_transfer,
             "AttendedTransfer": self._on_attended_transfer,
             "Transfer": self._on_transfer,
@@ -704,6 +713,64 @@ class CallTracker:
             )
         ]
 
+    # --- three-way calls (三方通话, pbx.conference) ---------------------------------------------
+
+    def _on_spy_start(self, e: AmiEvent) -> list[DomainEvent]:
+        party = self._thirds.spy_start(e)
+        return self._third_joined(party, e.at) if party is not None else []
+
+    def _third_joined(self, party: ThirdParty, at: datetime, *, inferred: bool = False) -> list[DomainEvent]:
+        """The third party barged into the seat's leg of an inbound call we follow (else it is
+        never reported). `inferred`: seen only in a snapshot, `at` is when we learnt it."""
+        channel = self._channels.get(party.spied_uid)
+        call = self._calls.get(channel.call_id if channel else CallId(party.call_id))
+        if call is None or call.direction is not CallDirection.INBOUND:
+            party.left = True  # barged into nothing we follow: never reported
+            return []
+        party.call_id = call.call_id
+        leg = call.legs.get(party.spied_uid)
+        party.seat_id = leg.seat_id if leg is not None else call.seat_id
+        interface = interface_of_channel(party.dest_channel) if party.dest_channel else ""
+        if (interface and self._is_seat_interface(interface)) or party.exten in self._seat_ids():
+            party.party_kind = LegKind.SEAT
+            party.party = str(self._seat_for_interface(interface)) if interface else party.exten
+        else:
+            party.party_kind, party.party = LegKind.EXTERNAL, party.exten
+        return [
+            ThirdPartyJoined(
+                at=at,
+                event_id=_eid(call.call_id, "third-joined", party.key),
+                call_id=call.call_id,
+                seat_id=party.seat_id,
+                party=party.party,
+                party_kind=party.party_kind,
+                leg_id=_leg_id(call.call_id, party.key),
+                channel=party.dest_channel,
+                inferred=inferred,
+            )
+        ]
+
+    def _on_spy_stop(self, e: AmiEvent) -> list[DomainEvent]:
+        party = self._thirds.spy_stop(e)
+        return self._third_left(party, e.at) if party is not None else []
+
+    def _third_left(self, party: ThirdParty, at: datetime, *, inferred: bool = False) -> list[DomainEvent]:
+        call_id = CallId(party.call_id)
+        return [
+            ThirdPartyLeft(
+                at=at,
+                event_id=_eid(call_id, "third-left", party.key),
+                call_id=call_id,
+                seat_id=party.seat_id,
+                party=party.party,
+                party_kind=party.party_kind,
+                leg_id=_leg_id(call_id, party.key),
+                joined_at=party.joined_at,
+                talk_seconds=None if inferred else _seconds(party.joined_at, at),
+                inferred=inferred,
+            )
+        ]
+
     # --- transfers made with the phone's own transfer key ------------------------------------
 
     def _call_named(self, e: AmiEvent, *prefixes: str) -> _Call | None:
@@ -908,12 +975,16 @@ class CallTracker:
 
     def _on_hangup(self, e: AmiEvent) -> list[DomainEvent]:
         consult_over = self._consults.hangup(e)
+        third = self._thirds.hangup(e)
+        left = self._third_left(third, e.at) if third is not None else []
         channel = self._channels.pop(e.uniqueid, None)
         if channel is None:
-            return []
+            return left
         call = self._calls.get(channel.call_id)
         if call is None:
-            return []
+            return left
+        if left:
+            return left  # a conference's own channel (its pair is a call of ours we never report)
         if call.primary != e.uniqueid:
             # A leg's channel hung up (the seat, the outside number): that leg ends here.
             out = self._end_leg(call, e.uniqueid, e.at)
@@ -933,6 +1004,9 @@ class CallTracker:
         if call.direction is None:
             return []
         out: list[DomainEvent] = self._leave_ivr(call, at, completed=False)
+        for third in self._thirds.of_call(call.call_id):  # ChanSpy E: it goes with the seat's leg
+            if self._thirds.leave(third) is not None:
+                out += self._third_left(third, at, inferred=inferred)
         for uid in list(call.legs):
             out += self._end_leg(call, uid, at, inferred=inferred)
         talk: float | None = None
@@ -1231,7 +1305,7 @@ class CallTracker:
         # The caller's own Dial() (a seat or an outside number after a transfer); app_queue's
         # dials of its members are its own business (AgentCalled/AgentConnect); a seat's
         # consultation dials for the seat, not the caller (pbx.consult).
-        if self._consults.dial_begin(e):
+        if self._consults.dial_begin(e) or self._thirds.dial_begin(e):
             return []
         call, primary = self._call_of(e)
         dest = e.get("DestUniqueid")
@@ -1548,6 +1622,11 @@ class CallTracker:
         entries = {e.uniqueid: e for e in queue_status if e.name == "QueueEntry" and e.uniqueid}
         snapshot = {e.uniqueid: e for e in channels if e.name == "CoreShowChannel" and e.uniqueid}
 
+        for key in self._thirds.conferences():
+            # A conference whose ;1 (Uniqueid: its ChannelId) is gone ended while we were away.
+            third = self._thirds.forget(key) if key not in snapshot else None
+            if third is not None and self._thirds.leave(third) is not None:
+                out += self._third_left(third, at, inferred=True)
         for call in sorted(self._calls.values(), key=lambda c: c.call_id):
             if call.primary not in snapshot:
                 del self._calls[call.call_id]
@@ -1575,6 +1654,11 @@ class CallTracker:
                 out += offered
             if live.direction is CallDirection.INBOUND:
                 out += self._reconcile(live, primary, legs, entries.get(primary.uniqueid), at)
+        items = [snapshot[uid] for uid in sorted(snapshot)]
+        for item in items:  # three-way calls that began while we were away
+            third = self._thirds.adopt(item, items, at)
+            if third is not None:
+                out += self._third_joined(third, at, inferred=True)
 
         out.append(
             StateResynced(

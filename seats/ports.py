@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from core.calls import CallRecord, CallTrailEntry, TranscriptLine
+from core.calls import CallLeg, CallRecord, CallTrailEntry, TranscriptLine
 from core.ids import CallId, OfficeId, SeatId, TeamId, WorkOrderId
 from routing.nearest import AddressCandidate
 from routing.offices import Office
@@ -26,6 +26,10 @@ class CallHistory(Protocol):
     def trail(self, call_id: CallId) -> Sequence[CallTrailEntry]: ...
 
     def recent(self, *, limit: int = 50, caller_number: str | None = None) -> Sequence[CallRecord]: ...
+
+    def third_parties(self, call_ids: Sequence[CallId]) -> Sequence[CallLeg]:
+        """The third parties of three-way calls (三方通话) among these calls."""
+        ...
 
 
 class ConsultationRecords(Protocol):

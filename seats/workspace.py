@@ -41,10 +41,12 @@ from core.call_events import (
     CallLegEnded,
     CallTransferred,
     SeatRinging,
+    ThirdPartyJoined,
+    ThirdPartyLeft,
     TransferKind,
 )
 from core.call_view import CallView, CallViews
-from core.calls import TranscriptLine
+from core.calls import CallLeg, TranscriptLine
 from core.clock import Clock
 from core.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, PbxActionFailed, PbxUnavailable
 from core.events import DomainEvent
@@ -230,7 +232,15 @@ class SeatWorkspace:
         bus.subscribe(
             "seat-console",
             self._follow,
-            types=(TranscriptSegment, SeatRinging, CallTransferred, CallLegEnded, CallEnded),
+            types=(
+                TranscriptSegment,
+                SeatRinging,
+                CallTransferred,
+                CallLegEnded,
+                CallEnded,
+                ThirdPartyJoined,
+                ThirdPartyLeft,
+            ),
         )
 
     # --- collaborators ---------------------------------------------------------------------
@@ -254,6 +264,16 @@ class SeatWorkspace:
             self._holds.pop(event.call_id, None)
             self._thirds.pop(event.call_id, None)
             self._muted = {(c, s) for c, s in self._muted if c != event.call_id}
+        elif isinstance(event, ThirdPartyJoined):
+            # One the console invited (already known), or one found after a restart: 移出第三方
+            # then hangs up its ChannelId (the leg id's last part).
+            self._thirds.setdefault(event.call_id, event.leg_id.removeprefix(f"{event.call_id}:"))
+        elif isinstance(event, ThirdPartyLeft):
+            # The third party is gone, whoever ended it (it hung up, 移出第三方): unless the seat
+            # has invited another one since (the leg names the conference's ChannelId).
+            conf_id = self._thirds.get(event.call_id)
+            if conf_id is not None and event.leg_id == f"{event.call_id}:{conf_id}":
+                del self._thirds[event.call_id]
         elif isinstance(event, SeatRinging) and event.channel:  # the seat's own leg, for a hang-up
             self._seat_legs[(event.call_id, event.seat_id)] = event.channel
             while len(self._seat_legs) > _LIVE_CALLS:
@@ -413,6 +433,9 @@ class SeatWorkspace:
             return CallerFile()
         names = {s.id: s.name for s in self._seats.all()}
         calls = [c for c in self._calls.recent(limit=21, caller_number=number) if c.id != exclude][:20]
+        thirds: dict[CallId, list[str]] = {}
+        for leg in self._calls.third_parties([c.id for c in calls]):
+            thirds.setdefault(leg.call_id, []).append(_third_party_label(leg, names))
         return CallerFile(
             calls=tuple(
                 PastCall(
@@ -420,6 +443,7 @@ class SeatWorkspace:
                     category_label=category_label(c.category),
                     seat=names.get(c.seat_id, c.seat_id) if c.seat_id else "",
                     status=c.status,
+                    third_parties=tuple(thirds.get(c.id, ())),
                 )
                 for c in calls
             ),
@@ -792,6 +816,17 @@ class SeatWorkspace:
 def _entry(said: TranscriptLine | TranscriptSegment, leg: str, stream_id: str) -> TranscriptEntry:
     """One line of the transcript, from the store (`TranscriptLine`) or the bus (`TranscriptSegment`)."""
     return copy_fields(TranscriptEntry, said, leg=leg, leg_label=leg_label(leg), stream_id=stream_id)
+
+
+def _third_party_label(leg: CallLeg, names: Mapping[SeatId, str]) -> str:
+    """`王律师（1002），通话23秒` / `12345 政务服务便民热线，通话8秒`: a three-way call's third party."""
+    if leg.seat_id is not None:
+        who = f"{names.get(leg.seat_id, leg.seat_id)}（{leg.seat_id}）"
+    else:
+        who = dialplan.EXTERNAL_NUMBERS.get(leg.party, leg.party)
+    if leg.talk_seconds is None:
+        return who if leg.ended_at is not None else f"{who}，通话中"
+    return f"{who}，通话{round(leg.talk_seconds)}秒"
 
 
 def _unmasked(data: RecordInput, stored: ConsultationRecord | None) -> RecordInput:

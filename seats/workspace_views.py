@@ -72,6 +72,7 @@ class PastCall:
     category_label: str
     seat: str  # the seat's name
     status: CallStatus
+    third_parties: tuple[str, ...] = ()  # 三方通话: who was invited, and for how long
 
     @property
     def status_label(self) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from core.asr_events import TranscriptSegment
 from core.blocking import offload
 from core.bus import EventBus, Handler, Subscription
-from core.call_events import CallLegAnswered, CallLegEnded, CallReconciled
+from core.call_events import CallLegAnswered, CallLegEnded, CallReconciled, ThirdPartyJoined, ThirdPartyLeft
 from core.call_view import project_call, project_leg, reconcile_legs
 from core.calls import CallTrailEntry, TranscriptLine
 from core.events import DomainEvent, call_id_of, to_wire
@@ -89,7 +89,7 @@ class TrailRecorder:
         after = project_call(before, event)
         if after is not None and after != before:
             self._calls.save(after)
-        if isinstance(event, CallLegAnswered | CallLegEnded):
+        if isinstance(event, CallLegAnswered | CallLegEnded | ThirdPartyJoined | ThirdPartyLeft):
             leg = project_leg(self._calls.find_leg(event.leg_id), event)
             if leg is not None:
                 self._calls.save_leg(leg)

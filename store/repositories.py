@@ -29,6 +29,7 @@ from callbacks.models import (
 )
 from core.access import Role
 from core.audit import AuditEntry
+from core.call_events import LegKind
 from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.clock import CHINA_TZ
 from core.errors import Conflict, NotFound
@@ -139,6 +140,18 @@ class CallRepository(Repo):
         return self._list_by(
             CallLegRow, _leg_from_row, CallLegRow.answered_at, CallLegRow.id, call_id=call_id
         )
+
+    def third_parties(self, call_ids: Sequence[CallId]) -> list[CallLeg]:
+        """The three-way calls' third parties (legs of kind `third_party`) of these calls, in the
+        order they joined."""
+        if not call_ids:
+            return []
+        q = (
+            select(CallLegRow)
+            .where(CallLegRow.call_id.in_(list(call_ids)), CallLegRow.kind == LegKind.THIRD_PARTY.value)
+            .order_by(CallLegRow.answered_at, CallLegRow.id)
+        )
+        return self._list(q, _leg_from_row)
 
 
 # --- teams, seats, users ---------------------------------------------------------------------

@@ -206,7 +206,7 @@ function renderFile(f) {
   show($("file-empty"), !f.known);
   $("file-calls").replaceChildren(...f.calls.map((c) => {
     const tr = el("tr");
-    for (const v of [when(c.at), c.category_label, c.seat, c.status_label]) tr.append(el("td", v));
+    for (const v of [when(c.at), c.category_label, c.seat, c.status_label, c.third_parties.join("；") || "—"]) tr.append(el("td", v));
     return tr;
   }));
   $("file-records").replaceChildren(...f.records.map((r) =>
@@ -574,6 +574,14 @@ $("btn-consult-cancel").addEventListener("click", () => onCall("consult/cancel",
 $("btn-mute").addEventListener("click", () => { const on = !muted; onCall("mute", { on }, () => { muted = on; }); });
 // 保持 / 恢复: neither side hears the other until resumed.
 $("btn-hold").addEventListener("click", () => { const on = !held; onCall("hold", { on }, () => { held = on; }); });
+/** 三方通话: the third party barged in, or left (it hung up, or 移出第三方): the buttons follow. */
+function applyThirdParty(joined, d) {
+  if (d.call_id !== callId || !callLive) return;
+  const who = third || d.party;
+  third = joined ? who : "";
+  notice(joined ? `第三方已加入：${who}` : `第三方已离开：${who}`);
+  updateCallButtons();
+}
 // 移出第三方: the third party is hung up; the caller and this seat talk on.
 $("btn-drop-third").addEventListener("click", () => onCall("conference/drop", {}, () => { third = ""; }));
 $("btn-hangup").addEventListener("click", async () => {
@@ -713,6 +721,9 @@ function onEvent(ev) {
       // A consultation that ended without a transfer (the target hung up, or it was cancelled).
       if (d.call_id === callId && d.kind === "attended" && d.status === "failed") { consulting = null; updateCallButtons(); }
       if (d.call_id === callId && !(ev.type === "CallTransferred" && d.status === "failed")) { callLive = false; updateCallButtons(); $("call-status").textContent = labels.call_status[ev.type === "CallEnded" ? "ended" : "transferred"] || ""; }
+      break;
+    case "ThirdPartyJoined": case "ThirdPartyLeft":
+      applyThirdParty(ev.type === "ThirdPartyJoined", d);
       break;
     case "CallAnswered":
       if (d.seat_id === me.seat_id) myCalls.add(d.call_id);

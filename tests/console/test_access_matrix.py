@@ -359,6 +359,8 @@ PUSHED: dict[str, frozenset[str]] = {
     "CallTransferSettled": SEAT_KEYED,
     "CallLegAnswered": SEAT_KEYED,
     "CallLegEnded": SEAT_KEYED,
+    "ThirdPartyJoined": SEAT_KEYED,  # the seat that invited the third party
+    "ThirdPartyLeft": SEAT_KEYED,
     "CallAbandoned": DISTRICT_KEYED,
     "CallTimedOut": DISTRICT_KEYED,
     "CallEnded": SEAT_KEYED,

@@ -722,3 +722,46 @@ def test_given_a_call_with_a_third_party_when_the_caller_hangs_up_then_the_third
     assert console.third_party(CallId(call)) and not console.held(CallId(call))
     harness.ami("Hangup", Channel="PJSIP/trunk-16", Uniqueid=call, Linkedid=call, Cause="16")
     assert not console.third_party(CallId(call))  # ChanSpy E ended it with the call
+
+
+def test_given_a_third_party_in_the_call_when_it_leaves_by_itself_then_the_seat_may_hold_and_invite_again(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    harness.seat_in_queue("1002")
+    call = harness.call_to("1001")
+    me = harness.login("seat1001")
+    conference = f"/api/seat/calls/{call}/conference"
+    hold = f"/api/seat/calls/{call}/hold"
+    harness.client.post(conference, json={"kind": "seat", "target": "1002"}, headers=_h(me))
+    conf_id = _spy_originate(harness, dialplan.CONFERENCE, dialplan.CONFERENCE_PREFIX)["channel_id"]
+    one = f"Local/{conf_id}@{dialplan.CONFERENCE}-00000001;1"
+    spy = {"SpyerChannel": one, "SpyeeChannel": "PJSIP/1001-000016", "SpyeeUniqueid": call + "1"}
+    harness.ami(
+        "DialBegin",
+        Channel=one[:-1] + "2",
+        Uniqueid=f"{conf_id};2",
+        Linkedid=conf_id,
+        Exten="1002",
+        DestChannel="PJSIP/1002-00000017",
+        DestUniqueid="1795300001.17",
+    )
+    harness.ami("ChanSpyStart", SpyeeLinkedid=call, **spy)
+    assert harness.client.post(hold, json={"on": True}, headers=_h(me)).status_code == 409
+
+    # 1002 puts the phone down: its channel, then ChanSpy on ;1, end (the seat dropped nothing).
+    harness.ami(
+        "Hangup", Channel="PJSIP/1002-00000017", Uniqueid="1795300001.17", Linkedid=conf_id, Cause="16"
+    )
+    harness.ami("ChanSpyStop", SpyeeLinkedid=call, **spy)
+
+    console = harness.client.app.state.seat_console  # type: ignore[attr-defined]
+    assert not console.third_party(CallId(call))
+    assert harness.client.post(hold, json={"on": True}, headers=_h(me)).status_code == 200
+    assert harness.client.post(hold, json={"on": False}, headers=_h(me)).status_code == 200
+    drop = harness.client.post(f"/api/seat/calls/{call}/conference/drop", headers=_h(me))
+    assert drop.status_code == 409 and "当前没有第三方" in drop.json()["message"]
+    r = harness.client.post(conference, json={"kind": "external", "target": "12345"}, headers=_h(me))
+    assert r.status_code == 200, r.text
+    hold_id = harness.control.named("originate")[1]["channel_id"]
+    assert harness.control.named("hangup") == [{"channel": hold_id}]  # the console hung up no third party

@@ -679,3 +679,49 @@ def test_given_the_expert_seat_1007_when_the_seat_invites_any_free_expert_then_t
         expect(page.locator("#state-label")).to_have_text("通话中")
     detail = [e.detail for e in server.runtime.repos.audit.recent(limit=20) if e.action == "seat.conference"]
     assert detail == [{"kind": "seat", "target": "1007", "asked": "expert:any"}]
+
+
+def test_given_a_third_party_in_the_call_when_it_hangs_up_by_itself_then_the_console_says_so_and_can_hold(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect
+
+    pbx = server.runtime.simulator.pbx  # type: ignore[union-attr]
+
+    def third_party_channel() -> str:
+        """The channel the conference's ;2 dialled (the outside party behind the trunk), once it barged in."""
+        events = list(server.sim_events)
+        if not any(
+            e.get("Event") == "ChanSpyStart" and "Local/c-" in e.get("SpyerChannel", "") for e in events
+        ):
+            return ""
+        dials = [
+            e for e in events if e.get("Event") == "DialBegin" and e.get("Channel", "").startswith("Local/c-")
+        ]
+        return dials[-1]["DestChannel"] if dials else ""
+
+    with _seat_1001(server) as page:
+        _call(server, "13800000023")
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        page.get_by_role("button", name="三方通话…").click()
+        page.get_by_label("外部热线（12345 / 12368 / 12309）").check()
+        page.locator("#transfer-target").select_option("12345")
+        page.get_by_role("button", name="发起三方通话").click()
+        expect(page.locator("#notice")).to_contain_text("第三方已加入", timeout=15_000)
+        expect(page.get_by_role("button", name="保持")).to_be_disabled()
+        wait_until(third_party_channel, 15, "the third party barged into the seat's leg")
+        dialled = third_party_channel()
+
+        async def put_down() -> None:  # the outside party hangs up by itself
+            channel = pbx.find_channel(dialled)
+            assert channel is not None
+            channel.request_hangup(16)
+
+        server.run(put_down())
+        expect(page.locator("#notice")).to_contain_text("第三方已离开", timeout=10_000)
+        expect(page.get_by_role("button", name="移出第三方")).to_be_hidden()
+        expect(page.locator("#third-note")).to_be_hidden()
+        page.get_by_role("button", name="保持").click()  # no longer "三方通话中不能保持"
+        expect(page.get_by_role("button", name="恢复")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#held-note")).to_be_visible()
+        expect(page.locator("#notice")).not_to_contain_text("不能保持")

@@ -31,6 +31,8 @@ from core.calls import CallLeg, CallRecord
 from core.events import DomainEvent
 from core.ids import CallId, SeatId
 from core.ivr_events import SurveyAnswered, SurveyRating
+from pbx.reconcile import summarise
+from pbx.records import parse_cdr, parse_queue_log
 from pbx.sim.config import Dist, PhoneConfig
 from pbx.sim.model import CallerSpec
 from pbx.sim.simulator import Simulator
@@ -413,3 +415,56 @@ def test_given_a_call_transferred_to_seat_1002_when_1002_transfers_it_on_to_1234
     assert all(leg.talk_seconds for leg in legs), legs
     assert live.status("1002") is not SeatStatus.TALKING
     del number
+
+
+def test_given_a_three_way_call_when_the_third_party_hangs_up_by_itself_then_its_leg_is_recorded_and_the_seat_can_hold(
+    live: Live,
+) -> None:
+    me, number, call_id = _answered_by_1001(live)
+    live.login("1002")
+    console = live.client.app.state.seat_console  # type: ignore[attr-defined]
+    r = live.client.post(
+        f"/api/seat/calls/{call_id}/conference", json={"kind": "seat", "target": "1002"}, headers=me
+    )
+    assert r.status_code == 200, r.text
+    third = live.until(
+        lambda: next((e for e in list(live.events) if e.get("Event") == "ChanSpyStart"), None),
+        "the third party barging in",
+    )
+    time.sleep(0.5)  # 5 virtual seconds of three-way talk
+    live.call(lambda: live.sim.pbx.hangup_endpoint("1002"))  # the third party puts its phone down
+    stop = live.until(
+        lambda: next((e for e in list(live.events) if e.get("Event") == "ChanSpyStop"), None),
+        "the barge to end",
+    )
+    live.until(lambda: not console.third_party(CallId(call_id)), "the console to forget the third party")
+    hold = f"/api/seat/calls/{call_id}/hold"
+    r = live.client.post(hold, json={"on": True}, headers=me)
+    assert r.status_code == 200, r.text  # no longer "三方通话中不能保持"
+    assert live.client.post(hold, json={"on": False}, headers=me).status_code == 200
+    live.hang_up_caller(number)
+    live.ended(call_id)
+
+    legs = live.ended_legs(call_id, 2)
+    assert _seat_legs(legs) == [("1001", 0)]
+    (leg,) = [leg for leg in legs if leg.kind == "third_party"]
+    # It left when its phone hung up (before ;2, and then ChanSpy on ;1, ended).
+    gone = next(e for e in list(live.events) if e.get("Event") == "Hangup" and e["Channel"] == leg.channel)
+    spied = min(float(stop["Timestamp"]), float(gone["Timestamp"])) - float(third["Timestamp"])
+    assert (leg.party, leg.seat_id, leg.inferred) == ("1002", "1002", False)
+    assert leg.talk_seconds == pytest.approx(spied, abs=0.01) and leg.talk_seconds > 0
+    assert leg.ended_at is not None and leg.ended_at < live.ended(call_id).ended_at  # type: ignore[operator]
+    assert leg.channel.startswith("PJSIP/1002-")
+    # The seat's own talk is the call's (AgentComplete's whole seconds): the third party's is not added.
+    row = live.ended(call_id)
+    seat_talk = sum(x.talk_seconds or 0 for x in legs if x.kind == "seat")
+    assert row.talk_seconds == pytest.approx(seat_talk, abs=1.0)
+
+    # Asterisk's records, as the simulator wrote them: the reconciliation finds one citizen's call
+    # there, not the conference's Local channels nor the third party's.
+    cdr = live.until(lambda: [r for r in live.cdr(call_id) if r["channel"].startswith("PJSIP/")], "the CDR")
+    lines = list(enumerate(live.sim.cdr_path.read_text().splitlines()))
+    entries = list(enumerate(live.sim.queue_log_path.read_text().splitlines()))
+    assert any(r["lastapp"] == "Dial" and r["dstchannel"].startswith("PJSIP/1002-") for r in live.cdr(""))
+    found = summarise(parse_queue_log(entries), parse_cdr(lines), cdr_expected=True, now=row.ended_at)  # type: ignore[arg-type]
+    assert list(found) == [call_id], cdr

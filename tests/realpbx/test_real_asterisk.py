@@ -201,7 +201,9 @@ def assert_legs(h: Hotline, call_id: str, expected: list[tuple[str, str, str]]) 
     assert row.talk_seconds is not None
     # A one-leg call's talk time is app_queue's AgentComplete TalkTime: whole seconds, counted from
     # time() stamps, so up to (not including) 1 s from the legs' millisecond bridge times.
-    assert abs(row.talk_seconds - sum(leg.talk_seconds or 0.0 for leg in legs)) < 1.0
+    # A three-way call's third party talks while the seat does: no talk of the call's own.
+    parties = [leg for leg in legs if leg.kind != "third_party"]
+    assert abs(row.talk_seconds - sum(leg.talk_seconds or 0.0 for leg in parties)) < 1.0
 
 
 def tone_hz(audio: bytes) -> float | None:
@@ -985,7 +987,8 @@ async def test_three_way_call_with_another_seat_then_the_seat_drops_it(hotline: 
 
     (row,) = h.calls()
     assert row.status == CallStatus.ANSWERED and row.seat_id == "1001" and row.hung_up_by == "caller"
-    assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-")])
+    # The third party is a leg of the call: 1002, for as long as it was bridged with ;2 (barged in).
+    assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-"), ("third_party", "1002", "PJSIP/1002-")])
     events = [e[4] for e in queue_log_events(h, call_id)]
     assert events == ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"], events
     await assert_records_agree(h, call_id)
@@ -1030,5 +1033,8 @@ async def test_three_way_call_with_12345_ends_for_the_outside_line_when_the_seat
 
     (row,) = h.calls()
     assert row.status == CallStatus.ANSWERED and row.seat_id == "1001" and row.hung_up_by == "seat"
-    assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-")])
+    # The outside line is a leg of the call until the seat's leg ended (ChanSpy E).
+    assert_legs(
+        h, call_id, [("seat", "1001", "PJSIP/1001-"), ("third_party", "12345", f"PJSIP/{TRUNK_ENDPOINT}-")]
+    )
     assert f"PJSIP/12345@{TRUNK_ENDPOINT}" in h.pbx.dial_targets()

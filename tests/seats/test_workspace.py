@@ -26,7 +26,7 @@ from core.call_events import (
     TransferStatus,
 )
 from core.call_view import CallViews
-from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
+from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.clock import ManualClock
 from core.errors import NotFound
 from core.ids import CallId, OfficeId, SeatId, TeamId, WorkOrderId
@@ -112,6 +112,33 @@ class Store:
     def recent(self, *, limit: int = 50, caller_number: str | None = None) -> Sequence[CallRecord]:
         self._threads.note("calls")
         return [r for r in self.rows.values() if r.caller_number == caller_number][:limit]
+
+    def third_parties(self, call_ids: Sequence[CallId]) -> Sequence[CallLeg]:
+        """The earlier call was a three-way call: 张律师 invited, then 12345."""
+        self._threads.note("calls")
+        before = CallId("c-before")
+        legs = [
+            CallLeg(
+                call_id=before,
+                leg_id="c-before:c-1",
+                kind="third_party",
+                party="1001",
+                seat_id=ZHANG.id,
+                answered_at=AT - timedelta(days=3),
+                ended_at=AT,
+                talk_seconds=23.4,
+            ),
+            CallLeg(
+                call_id=before,
+                leg_id="c-before:c-2",
+                kind="third_party",
+                party="12345",
+                answered_at=AT - timedelta(days=3),
+                ended_at=AT,
+                talk_seconds=8.0,
+            ),
+        ]
+        return [leg for leg in legs if leg.call_id in call_ids]
 
     def get(self, call_id: CallId, seat_id: SeatId) -> ConsultationRecord | None:  # records.get
         self._threads.note("records")
@@ -286,6 +313,10 @@ async def test_given_a_screen_pop_of_a_call_in_memory_then_the_store_is_read_off
     assert pop.queue_label == "静安区·劳动争议"
     assert [(c.seat, c.category_label, c.status) for c in pop.file.calls] == [
         ("李律师", "劳动争议", CallStatus.ANSWERED)
+    ]
+    # 三方通话 in that earlier call: each third party, its name and its own talk time.
+    assert [c.third_parties for c in pop.file.calls] == [
+        ("张律师（1001），通话23秒", "12345 政务服务便民热线，通话8秒")
     ]
     assert [(o.id, o.open, o.status_label) for o in pop.file.work_orders] == [("wo-1", True, "待领取")]
     assert pop.file.known
