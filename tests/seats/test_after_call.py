@@ -13,9 +13,9 @@ from test_board_after_restart import QUEUES, at, ended, talking_board
 from test_board_and_service import NOTARY, SEAT, FakeControl
 
 from core.bus import EventBus
-from core.call_events import SeatPaused, SeatResumed, SeatRingNoAnswer, SeatRinging
-from core.ids import CallId
+from core.call_events import SeatPaused, SeatResumed, SeatRinging, SeatRingNoAnswer
 from core.errors import Conflict, InvalidInput
+from core.ids import CallId
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
 from seats.feed import BoardFeed
