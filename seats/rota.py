@@ -34,6 +34,8 @@ from seats.schedule import (
     Shift,
     StoredShift,
     attendance,
+    end_text,
+    ends_after,
     parse_schedule_csv,
 )
 
@@ -225,15 +227,15 @@ class Rota:
         seat = seats.get(seat_id)
         if seat is None or seat.team_id != team.id or not seat.active:
             raise InvalidInput(f"坐席“{seat_id}”不属于本团队", seat_id=seat_id)
-        if end <= start:
+        if not ends_after(start, end):
             raise InvalidInput("结束时间必须晚于开始时间")
+        shift = Shift(team_id=team.id, seat_id=seat.id, day=day, start=start, end=end)
         for other in self.shifts.on_day(day, [team.id]):
             o = other.shift
-            if o.seat_id == seat.id and start < o.end and o.start < end:
+            if o.seat_id == seat.id and o.overlaps(shift):
                 raise InvalidInput(
-                    f"坐席 {seat.id} 在 {day.isoformat()} 已有 {_hm(o.start)}-{_hm(o.end)} 的班次，时间重叠"
+                    f"坐席 {seat.id} 在 {day.isoformat()} 已有 {_hm(o.start)}-{end_text(o.end)} 的班次，时间重叠"
                 )
-        shift = Shift(team_id=team.id, seat_id=seat.id, day=day, start=start, end=end)
         return self._view(self.shifts.add(shift), seats)
 
     def delete_shift(self, principal: Principal, shift_id: str) -> ShiftView:

@@ -29,6 +29,7 @@ def test_given_shifts_in_the_store_when_asking_who_is_on_shift_then_those_whose_
         shifts.add(Shift(team_id=team, seat_id=SeatId("1001"), day=DAY, start=time(8, 0), end=time(12, 0)))
         shifts.add(Shift(team_id=team, seat_id=SeatId("1002"), day=DAY, start=time(12, 0), end=time(18, 0)))
         shifts.add(Shift(team_id=team, seat_id=SeatId("1003"), day=DAY, start=time(6, 0), end=time(8, 0)))
+        shifts.add(Shift(team_id=team, seat_id=SeatId("1004"), day=DAY, start=time(18, 0), end=time(0, 0)))
         roster = rota(Repositories(db), SystemClock())
 
         at = datetime.combine(DAY, time(11, 59), CHINA_TZ)
@@ -38,4 +39,6 @@ def test_given_shifts_in_the_store_when_asking_who_is_on_shift_then_those_whose_
         # The day is China's whatever the zone of the moment: 07:30 there is the day before in UTC.
         early = datetime.combine(DAY, time(7, 30), CHINA_TZ).astimezone(UTC)
         assert early.date() != DAY and roster.on_shift(early) == {"1003"}
-        assert roster.on_shift(datetime.combine(DAY, time(19, 0), CHINA_TZ)) == set()
+        assert roster.on_shift(datetime.combine(DAY, time(17, 0), CHINA_TZ)) == {"1002"}
+        # A shift ending at 00:00 runs to the midnight that closes its day (24:00).
+        assert roster.on_shift(datetime.combine(DAY, time(23, 59, 59), CHINA_TZ)) == {"1004"}
