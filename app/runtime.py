@@ -261,4 +261,4 @@ class Runtime:
         self.bus.subscribe("ivr-outcomes", handle, types=IvrOutcomes.EVENT_TYPES)
 
     async def _start_demo_seats(self) -> None:
-        self.seats.log_in_on_first_link(sid for sid, *_ in DEMO_SEATS)
+        await self.seats.staff_demo(sid for sid, *_ in DEMO_SEATS)
