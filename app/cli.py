@@ -35,14 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     serve = command(top, "serve", "启动生产服务（AMI 桥接、IVR、语音识别与坐席控制台）")
     serve.add_argument("--host", help="监听地址（默认取 HOTLINE_WEB__HOST）")
     serve.add_argument("--port", type=int, help="监听端口（默认取 HOTLINE_WEB__PORT）")
-    text = "启动演示：内置 PBX 模拟器、模拟来电和坐席控制台，访问 http://127.0.0.1:8000"
-    demo = command(top, "demo", text)
+    demo = command(top, "demo", "启动演示：内置 PBX 模拟器、模拟来电和坐席控制台，访问 http://127.0.0.1:8000")
     demo.add_argument("--port", type=int, default=8000, help="控制台端口（默认 8000）")
     demo.add_argument(
         "--calls-per-hour", type=float, help=f"模拟来电量（每小时，默认 {DEMO_CALLS_PER_HOUR:.0f}）"
     )
     over = f"超负荷演示：每小时 {OVERLOAD_CALLS_PER_HOUR:.0f} 通，远超演示坐席的承载能力，看监控大屏告急"
     demo.add_argument("--overload", action="store_true", help=over)
+    demo.add_argument("--after-hours", action="store_true", help="非工作时间演示：来电人可预约回拨或留言")
     command(add("db", "数据库维护"), "upgrade", "将数据库结构升级到最新版本")
     text = "用 espeak-ng 生成 8 kHz 提示音（开发用；可替换为真人录音）"
     pb = command(add("prompts", "语音提示音"), "build", text)
@@ -126,11 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 require_newest_schema(settings.database.url)
             _run_web(settings, args.host or settings.web.host, args.port or settings.web.port)
         elif args.command == "demo":
-            overrides: dict[str, object] = {"web": {"port": args.port}}
             rate = OVERLOAD_CALLS_PER_HOUR if args.overload else args.calls_per_hour
-            if rate is not None:
-                overrides["sim"] = {"enabled": True, "calls_per_hour": rate}
-            settings = demo_settings(**overrides)
+            sim = {"enabled": True, "calls_per_hour": rate, "after_hours": args.after_hours}
+            settings = demo_settings(
+                web={"port": args.port}, sim={k: v for k, v in sim.items() if v is not None}
+            )
             print(f"演示已启动：在浏览器打开 http://127.0.0.1:{args.port}  （按 Ctrl+C 退出）", flush=True)
             _run_web(settings, "127.0.0.1", args.port)
         elif args.command == "db" and args.db_command == "upgrade":

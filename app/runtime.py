@@ -62,8 +62,8 @@ class Runtime:
         self.fanout = FanoutPart(s.redis, self.bus, self.clock)
         self.trail = RecorderPart(self.storage, self.bus)
         self._auth: AuthService | None = None
-        # Demo service hours: in service at any hour of the viewer's day.
-        self.routes = RoutingPart(open_all_day_in=DEMO_DISTRICTS if s.demo else None)
+        # Demo service hours: in service at any hour of the viewer's day (at none: --after-hours).
+        self.routes = RoutingPart(DEMO_DISTRICTS if s.demo else None, after_hours=s.sim.after_hours)
         self.calendar, self.rules = self.routes.calendar, self.routes.rules
         self.call_views = CallViews(bus=self.bus)  # the calls as the consoles read them (core.call_view)
         self.seats = SeatsPart(
@@ -261,4 +261,4 @@ class Runtime:
         self.bus.subscribe("ivr-outcomes", handle, types=IvrOutcomes.EVENT_TYPES)
 
     async def _start_demo_seats(self) -> None:
-        self.seats.log_in_on_first_link(sid for sid, *_ in DEMO_SEATS)
+        await self.seats.staff_demo(sid for sid, *_ in DEMO_SEATS)

@@ -32,6 +32,7 @@ from callbacks.voicemail import Voicemail, VoicemailStore
 from core.access import Principal, Role, RosterSeat, Scope, SeatList, TeamLike, TeamList
 from core.blocking import offload
 from core.call_view import CallView
+from core.calls import CallRecord
 from core.clock import CHINA_TZ, Clock
 from core.errors import InvalidInput, NotFound, PbxUnavailable, PermissionDenied
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
@@ -107,6 +108,7 @@ class Workbench:
         service: Callable[[], CallbackService],
         dialling: Callable[[], bool],
         calls: Callable[[CallId], CallView | None] = lambda _call_id: None,
+        stored_calls: Callable[[CallId], CallRecord | None] = lambda _call_id: None,
         voicemails: VoicemailStore | None = None,
         folder: VoicemailFolder | None = None,
     ) -> None:
@@ -120,6 +122,7 @@ class Workbench:
         self._service = service
         self._dialling = dialling
         self._calls = calls  # the calls the consoles know (core.call_view.CallViews.get)
+        self._stored_calls = stored_calls  # blocking: a call's stored row, once out of memory
         self._voicemails = voicemails
         self._folder = folder or VoicemailFolder()
 
@@ -269,15 +272,18 @@ class Workbench:
 
     async def schedule(self, principal: Principal, call_id: str, at: datetime, note: str) -> OrderView:
         """预约回拨: the seat that answered call `call_id` agrees with its caller to call back at
-        `at`; the caller's order becomes this seat's (see `CallbackService.schedule_callback`)."""
+        `at`; the caller's order becomes this seat's (see `CallbackService.schedule_callback`).
+        The call is read from memory while the consoles hold its view, else from its stored row:
+        the seat may still be writing the call's record long after it ended (or a restart)."""
         if principal.role is not Role.SEAT or principal.seat_id is None:
             raise PermissionDenied("仅坐席可以预约回拨")
         view = self._calls(CallId(call_id))
-        if view is None or not view.handled_by(principal.seat_id):
+        call = view.record if view is not None else await offload(self._stored_calls, CallId(call_id))
+        if call is None or not call.handled_by(principal.seat_id):
             raise NotFound("通话不存在或不是您接听的通话", call_id=call_id)
         order = await self._service().schedule_callback(
             call_id=CallId(call_id),
-            caller_number=view.record.caller_number,
+            caller_number=call.caller_number,
             seat=principal.seat_id,
             at=at,
             note=note,

@@ -10,6 +10,7 @@ Attendance compares a day's shifts with the seats' logged-in periods.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, time
 
 from fastapi import APIRouter, Request
@@ -22,7 +23,7 @@ from console_web.schedule_views import AttendanceOut, MonthImportOut, MonthOut, 
 from core.blocking import offload
 from core.errors import InvalidInput
 from seats.rota import Rota
-from seats.schedule import ScheduleImportError
+from seats.schedule import ScheduleImportError, parse_end
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -50,9 +51,9 @@ def parse_month(text: str | None) -> date | None:
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
-def _parse_time(text: str) -> time:
+def _parse_time(text: str, parse: Callable[[str], time] = time.fromisoformat) -> time:
     try:
-        return time.fromisoformat(text.strip())
+        return parse(text.strip())
     except ValueError:
         raise InvalidInput("时间格式应为 HH:MM", time=text) from None
 
@@ -99,7 +100,7 @@ def build_schedule_router() -> APIRouter:
                 seat_id=form.seat_id,
                 day=day,
                 start=_parse_time(form.start),
-                end=_parse_time(form.end),
+                end=_parse_time(form.end, parse_end),  # 24:00: until midnight
             )
         )
         audit(request, auth, "schedule.shift.add", shift.id, form.model_dump())

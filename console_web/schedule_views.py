@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from console_web.views import TeamOption
 from seats.rota import AttendanceDay, AttendanceRow, MonthImport, MonthPlan, ShiftView, month_label
+from seats.schedule import end_text
 
 
 class ShiftOut(BaseModel):
@@ -27,7 +28,7 @@ class ShiftOut(BaseModel):
             seat_name=view.seat_name,
             day=s.day.isoformat(),
             start=s.start.strftime("%H:%M"),
-            end=s.end.strftime("%H:%M"),
+            end=end_text(s.end),
         )
 
 

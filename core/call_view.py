@@ -364,7 +364,7 @@ class CallView:
 
     def handled_by(self, seat_id: SeatId) -> bool:
         """Whether `seat_id` answered this call (the first seat, or the one holding it now)."""
-        return seat_id in (self.record.seat_id, self.record.final_seat_id)
+        return self.record.handled_by(seat_id)
 
     def status_for(self, seat_id: SeatId) -> CallStatus:
         """The call's status as `seat_id` sees it: a seat that handed the call on (a transfer of

@@ -59,6 +59,10 @@ class CallRecord:
     def transferred(self) -> bool:
         return bool(self.transfers)
 
+    def handled_by(self, seat_id: SeatId) -> bool:
+        """Whether `seat_id` answered this call (the first seat, or the one holding it last)."""
+        return seat_id in (self.seat_id, self.final_seat_id)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallLeg:

@@ -23,17 +23,19 @@ from ivr.settings import AgiSettings, VoicemailSettings
 from routing.calendar import load_holidays
 from routing.hours_text import service_hours_text
 from routing.offices import OfficeRegistry
-from routing.queues import around_the_clock, load_queue_rules
+from routing.queues import after_hours_all_day, around_the_clock, load_queue_rules
 from seats.board import SeatBoard
 
 
 class RoutingPart:
-    def __init__(self, *, open_all_day_in: Collection[str] | None = None) -> None:
-        """`open_all_day_in`: the demo's seat districts, in service at any hour (`around_the_clock`)."""
+    def __init__(self, open_all_day_in: Collection[str] | None = None, *, after_hours: bool = False) -> None:
+        """`open_all_day_in`: the demo's seat districts, in service at any hour (`around_the_clock`),
+        or with `after_hours` at none (`after_hours_all_day`: the after-hours demo)."""
         self.calendar = load_holidays()
         self.rules = load_queue_rules(self.calendar)
         if open_all_day_in is not None:
-            self.rules = around_the_clock(self.rules, open_all_day_in)
+            demo_hours = after_hours_all_day if after_hours else around_the_clock
+            self.rules = demo_hours(self.rules, open_all_day_in)
         self.routing: Routing | None = None
 
     async def start(self) -> None:

@@ -98,8 +98,10 @@ class QueueRules:
     teams: Mapping[str, TeamRule] = field(default_factory=dict)
     district_names: Mapping[str, str] = field(default_factory=dict)
     # The demo's service hours (`around_the_clock`): every team and the city pool open at any hour
-    # of any day, holidays included. Never set by the rules file.
+    # of any day, holidays included; or (`after_hours_all_day`, `hotline demo --after-hours`) at
+    # no hour. Never set by the rules file.
     always_open: bool = False
+    never_open: bool = False
 
     def rule_for(self, district_code: str) -> TeamRule:
         return self.teams.get(district_code, self.default)
@@ -124,7 +126,7 @@ class QueueRules:
         return self._open(self.city_hours, self.calendar.day(local.date()), local.time())
 
     def _open(self, hours: ServiceHours, day: DayInfo, t: time) -> bool:
-        return self.always_open or (day.working and hours.contains(t))
+        return not self.never_open and (self.always_open or (day.working and hours.contains(t)))
 
     def choose_queue(
         self,
@@ -189,6 +191,12 @@ def around_the_clock(rules: QueueRules, districts: Collection[str] | None = None
         always_open=True,
         districts=frozenset(rules.districts if districts is None else districts),
     )
+
+
+def after_hours_all_day(rules: QueueRules, districts: Collection[str] | None = None) -> QueueRules:
+    """The after-hours demo's rules: out of service at any hour, so that every caller meets the
+    after-hours menu (预约回拨, 留言, the after-hours pool); `districts` as in `around_the_clock`."""
+    return replace(around_the_clock(rules, districts), always_open=False, never_open=True)
 
 
 def _hours(table: Mapping[str, Any], where: str) -> ServiceHours:

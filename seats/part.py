@@ -1,6 +1,6 @@
 """The seats as one part of the runtime: the board, read from the seat table at start and fed from
 the bus (`BoardFeed`); once the AMI link is up, the seats' commands through it (log in, pause,
-after-call work, the queues a PBX restart lost put back)."""
+after-call work, the queues a PBX restart lost put back); in the demo, the seats' standing plan."""
 
 from __future__ import annotations
 
@@ -18,15 +18,17 @@ from seats.board import SeatBoard
 from seats.feed import BoardFeed
 from seats.ports import SeatRoster, TeamDirectory
 from seats.presence import SeatPresenceStore
+from seats.rota import ShiftStore, StandingRota
 from seats.service import SeatService
 
 
 class SeatStores(NamedTuple):
-    """Where the seats' commands read the seats and teams and keep each seat's presence."""
+    """Where the seats' commands read the seats and teams and keep each seat's presence; the plans."""
 
     seats: SeatRoster
     teams: TeamDirectory
     presence: SeatPresenceStore
+    shifts: ShiftStore
 
 
 @dataclass(eq=False)
@@ -42,6 +44,7 @@ class SeatsPart:
     after_call_work_s: float
     board: SeatBoard | None = field(default=None, init=False)
     feed: BoardFeed | None = field(default=None, init=False)
+    rota: StandingRota | None = field(default=None, init=False)
 
     async def start(self) -> None:
         self.board = SeatBoard(await offload(self.stores().seats.all), wrap_up_seconds=self.wrap_up_s)
@@ -49,14 +52,21 @@ class SeatsPart:
         await self.feed.start()
 
     async def stop(self) -> None:
+        if self.rota is not None:
+            await self.rota.stop()
         if self.feed is not None:
             await self.feed.stop()
 
     def command_through(self, control: CallControl) -> SeatService:
         """The AMI link is built: `BoardFeed.command_through`, with after-call work as set."""
-        seats, teams, presence = self.stores()
+        stores = self.stores()
         return self._started().command_through(
-            control, seats, teams, self.rules, presence=presence, after_call_work_s=self.after_call_work_s
+            control,
+            stores.seats,
+            stores.teams,
+            self.rules,
+            presence=stores.presence,
+            after_call_work_s=self.after_call_work_s,
         )
 
     async def unlink(self) -> None:
@@ -64,9 +74,14 @@ class SeatsPart:
         if self.feed is not None:
             await self.feed.stop_restoring()
 
-    def log_in_on_first_link(self, seat_ids: Iterable[str]) -> None:
-        """Demo only: `BoardFeed.log_in_on_first_link`."""
-        self._started().log_in_on_first_link(seat_ids)
+    async def staff_demo(self, seat_ids: Iterable[str]) -> None:
+        """Demo only: the seats signed in on the first AMI link (`BoardFeed.log_in_on_first_link`)
+        and planned on shift at any hour (`StandingRota`), so that the board's 排班 is its 在线."""
+        ids = list(seat_ids)
+        self._started().log_in_on_first_link(ids)
+        stores = self.stores()
+        self.rota = StandingRota(stores.shifts, stores.seats, ids, self.clock)
+        await self.rota.start()
 
     @property
     def service(self) -> SeatService | None:

@@ -4,6 +4,7 @@
 `Rota` implements `console_web.schedule_api.ScheduleBackend` over a `ShiftStore` and a `SeatLog`
 (`store.schedules` implements both); its `on_shift` (`stats.ports.Roster`) is what the supervisor
 board counts "scheduled now" from. Everything but the subscriber blocks: call it off the event loop.
+`StandingRota` keeps seats on whole-day shifts of today and tomorrow (the demo's plan).
 
 Scope (`core.access.Scope`): supervisors and admins read and edit the plans of the teams they see;
 a seat reads its own team's plan only.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
@@ -26,14 +27,18 @@ from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.events import DomainEvent
 from core.ids import TeamId
 from core.seat_events import SeatStateChanged
+from core.ticker import Ticker
 from seats.models import Seat, Team
 from seats.schedule import (
     CSV_HEADER,
+    MIDNIGHT,
     Attendance,
     ScheduleImportError,
     Shift,
     StoredShift,
     attendance,
+    end_text,
+    ends_after,
     parse_schedule_csv,
 )
 
@@ -225,15 +230,15 @@ class Rota:
         seat = seats.get(seat_id)
         if seat is None or seat.team_id != team.id or not seat.active:
             raise InvalidInput(f"坐席“{seat_id}”不属于本团队", seat_id=seat_id)
-        if end <= start:
+        if not ends_after(start, end):
             raise InvalidInput("结束时间必须晚于开始时间")
+        shift = Shift(team_id=team.id, seat_id=seat.id, day=day, start=start, end=end)
         for other in self.shifts.on_day(day, [team.id]):
             o = other.shift
-            if o.seat_id == seat.id and start < o.end and o.start < end:
+            if o.seat_id == seat.id and o.overlaps(shift):
                 raise InvalidInput(
-                    f"坐席 {seat.id} 在 {day.isoformat()} 已有 {_hm(o.start)}-{_hm(o.end)} 的班次，时间重叠"
+                    f"坐席 {seat.id} 在 {day.isoformat()} 已有 {_hm(o.start)}-{end_text(o.end)} 的班次，时间重叠"
                 )
-        shift = Shift(team_id=team.id, seat_id=seat.id, day=day, start=start, end=end)
         return self._view(self.shifts.add(shift), seats)
 
     def delete_shift(self, principal: Principal, shift_id: str) -> ShiftView:
@@ -284,6 +289,51 @@ class Rota:
         return {
             s.seat_id for s in self.shifts_on(at.astimezone(CHINA_TZ).date()) if s.starts_at <= at < s.ends_at
         }
+
+
+def plan_whole_days(shifts: ShiftStore, seats: Iterable[Seat], first_day: date, *, days: int = 2) -> int:
+    """Idempotent: each of `seats` on a whole-day shift (00:00-24:00) on `first_day` and the
+    `days - 1` days after it, unless the seat already has a shift that day (a plan edited in the
+    console is kept). Returns how many shifts it added. Blocks."""
+    added = 0
+    for day in (first_day + timedelta(days=n) for n in range(days)):
+        planned = {s.shift.seat_id for s in shifts.on_day(day)}
+        for seat in seats:
+            if seat.id not in planned:
+                shifts.add(Shift(team_id=seat.team_id, seat_id=seat.id, day=day, start=time(0), end=MIDNIGHT))
+                added += 1
+    return added
+
+
+class StandingRota:
+    """A part: `seat_ids` on whole-day shifts of today and tomorrow (China days on `clock`), planned
+    at start and again every `refresh_s`, so that a rota left running past midnight has them on."""
+
+    def __init__(
+        self,
+        shifts: ShiftStore,
+        seats: SeatList,
+        seat_ids: Iterable[str],
+        clock: Clock,
+        *,
+        refresh_s: float = 3600.0,
+    ) -> None:
+        self._shifts, self._seats, self._ids, self._clock = shifts, seats, set(seat_ids), clock
+        self._ticker = Ticker("standing-rota", refresh_s, self._plan)
+
+    def _plan_now(self) -> int:
+        seats = [s for s in self._seats.all() if s.id in self._ids]
+        return plan_whole_days(self._shifts, seats, self._clock.now().astimezone(CHINA_TZ).date())
+
+    async def _plan(self) -> None:
+        await offload(self._plan_now)
+
+    async def start(self) -> None:
+        await self._plan()
+        await self._ticker.start()
+
+    async def stop(self) -> None:
+        await self._ticker.stop()
 
 
 def _outside_month(text: str, month: date) -> list[str]:

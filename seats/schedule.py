@@ -2,6 +2,8 @@
 
 A monthly plan per team is a list of shifts (date, seat, start, end in China time), imported from
 CSV (`日期,坐席编号,开始,结束`, e.g. `2026-12-01,1001,09:00,12:00`) or edited in the console.
+A shift ending at midnight ends at `24:00` (stored and entered as 00:00: `MIDNIGHT`), so a night
+shift is `16:00-24:00` and a whole day `00:00-24:00`.
 Attendance compares each shift with the seat's online intervals (logged in, any state but
 offline): present, late (first online more than the grace after start), absent (never online),
 left early; and the minutes online within the shift.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -22,6 +24,23 @@ from core.errors import InvalidInput
 from core.ids import SeatId, TeamId
 
 CSV_HEADER = ("日期", "坐席编号", "开始", "结束")
+MIDNIGHT = time(0)
+"""As a shift's end: the midnight that closes the shift's day (24:00)."""
+
+
+def end_text(end: time) -> str:
+    """A shift's end as HH:MM, midnight as 24:00."""
+    return "24:00" if end == MIDNIGHT else end.strftime("%H:%M")
+
+
+def parse_end(text: str) -> time:
+    """A shift's end from HH:MM, 24:00 (or 00:00) being the midnight that closes its day."""
+    return MIDNIGHT if text.strip() == "24:00" else time.fromisoformat(text.strip())
+
+
+def ends_after(start: time, end: time) -> bool:
+    """Whether a shift from `start` to `end` lasts at all (an end at midnight closes the day)."""
+    return end == MIDNIGHT or end > start
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,7 +57,11 @@ class Shift:
 
     @property
     def ends_at(self) -> datetime:
-        return datetime.combine(self.day, self.end, CHINA_TZ)
+        day = self.day + timedelta(days=1) if self.end == MIDNIGHT else self.day
+        return datetime.combine(day, self.end, CHINA_TZ)
+
+    def overlaps(self, other: Shift) -> bool:
+        return self.starts_at < other.ends_at and other.starts_at < self.ends_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +101,14 @@ def parse_schedule_csv(
             continue
         bad = [
             f"{label}“{v}”"
-            for label, v in zip(CSV_HEADER[2:], (start_s, end_s), strict=True)
-            if not _is_time(v)
+            for label, v, parse in zip(CSV_HEADER[2:], (start_s, end_s), _PARSERS, strict=True)
+            if not _is_time(v, parse)
         ]
         if bad:
             problems.append(f"第 {line_no} 行：{'、'.join(bad)}应为 HH:MM 格式的时间")
             continue
-        start, end = time.fromisoformat(start_s), time.fromisoformat(end_s)
-        if end <= start:
+        start, end = time.fromisoformat(start_s), parse_end(end_s)
+        if not ends_after(start, end):
             problems.append(f"第 {line_no} 行：结束时间必须晚于开始时间")
             continue
         if seats is not None and seat_s not in seats:
@@ -98,9 +121,12 @@ def parse_schedule_csv(
     return sorted(shifts, key=lambda s: (s.day, s.start, s.seat_id))
 
 
-def _is_time(text: str) -> bool:
+_PARSERS: tuple[Callable[[str], time], ...] = (time.fromisoformat, parse_end)
+
+
+def _is_time(text: str, parse: Callable[[str], time]) -> bool:
     try:
-        time.fromisoformat(text)
+        parse(text)
     except ValueError:
         return False
     return True
@@ -114,7 +140,7 @@ def _overlaps(shifts: Sequence[Shift]) -> list[str]:
     for (seat, day), items in by_seat.items():
         items.sort(key=lambda s: s.start)
         for a, b in pairwise(items):
-            if b.start < a.end:
+            if a.overlaps(b):
                 out.append(f"坐席 {seat} 在 {day.isoformat()} 的班次时间重叠")
     return out
 
@@ -124,9 +150,7 @@ def write_schedule_csv(shifts: Iterable[Shift]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_HEADER)
     for s in shifts:
-        w.writerow(
-            safe_row([s.day.isoformat(), s.seat_id, s.start.strftime("%H:%M"), s.end.strftime("%H:%M")])
-        )
+        w.writerow(safe_row([s.day.isoformat(), s.seat_id, s.start.strftime("%H:%M"), end_text(s.end)]))
     return buf.getvalue()
 
 

@@ -23,6 +23,7 @@ from store.recorder import TrailRecorder
 from store.records import KnownCallsRepository, RecordCheckpointRepository
 from store.redis_fanout import RedisFanout
 from store.repositories import Repositories
+from store.schedules import ScheduleRepository
 from store.settings import RedisSettings
 from store.storage import Storage
 
@@ -68,7 +69,9 @@ class FanoutPart:
 
 
 def seat_stores(repos: Repositories) -> SeatStores:
-    return SeatStores(repos.seats, repos.teams, SeatPresenceRepository(repos.db))
+    return SeatStores(
+        repos.seats, repos.teams, SeatPresenceRepository(repos.db), ScheduleRepository(repos.db)
+    )
 
 
 def record_stores(

@@ -95,6 +95,7 @@ def workbench(
         service=service,
         dialling=dialling,
         calls=calls,
+        stored_calls=repos.calls.find,
         voicemails=repos.voicemails,
         folder=folder,
     )

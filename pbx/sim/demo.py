@@ -70,6 +70,9 @@ class SimulatorSettings(BaseModel):
     # With traffic on, as many callers as seats call as soon as the seats are in (they ask for a
     # person, so every seat rings within a minute of the start, at any hour).
     opening_callers: bool = True
+    # `hotline demo --after-hours`: the hotline out of service at any hour (`routing.queues.
+    # after_hours_all_day`): callers meet the after-hours menu and leave 留言 or ask for a callback.
+    after_hours: bool = False
     # Where the simulator renders its Asterisk config and writes queue_log and cdr-csv/Master.csv
     # (None: a fresh temporary directory, logged at start).
     run_dir: Path | None = None

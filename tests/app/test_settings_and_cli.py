@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from app import cli
 from app.cli import main
-from app.settings import DEMO_AMI_SECRET, demo_settings, load_database_settings, load_settings
+from app.settings import DEMO_AMI_SECRET, Settings, demo_settings, load_database_settings, load_settings
 from core.errors import ConfigurationError
+from pbx.sim.demo import DEMO_CALLS_PER_HOUR, OVERLOAD_CALLS_PER_HOUR
 
 
 def test_given_no_secrets_when_loading_production_settings_then_default_secrets_are_refused(
@@ -212,3 +214,23 @@ def test_given_a_database_at_an_old_schema_when_serving_then_the_hint_is_printed
 
     assert main(["serve", "--port", "1"]) == 2
     assert "请先运行：hotline db upgrade" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "after_hours", "rate"),
+    [
+        (["demo"], False, DEMO_CALLS_PER_HOUR),
+        (["demo", "--after-hours"], True, DEMO_CALLS_PER_HOUR),
+        (["demo", "--after-hours", "--calls-per-hour", "0"], True, 0.0),
+        (["demo", "--overload"], False, OVERLOAD_CALLS_PER_HOUR),
+    ],
+)
+def test_given_demo_options_when_starting_then_the_simulator_settings_follow_them(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], after_hours: bool, rate: float
+) -> None:
+    started: list[Settings] = []
+    monkeypatch.setattr(cli, "_run_web", lambda settings, _host, _port: started.append(settings))
+    assert main([*argv, "--port", "8123"]) == 0
+    [settings] = started
+    assert settings.demo and settings.sim.enabled and settings.web.port == 8123
+    assert (settings.sim.after_hours, settings.sim.calls_per_hour) == (after_hours, rate)

@@ -221,7 +221,7 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/orders", f"/api/orders?scope=all&team={A_TEAM}", "401 403 ok ok ok ok"),
     P("GET", "/api/orders", f"/api/orders?scope=all&team={B_TEAM}", "401 403 403 403 ok ok"),
     P("GET", "/api/orders/options", "/api/orders/options", "401 ok ok ok ok ok"),
-    P("POST", "/api/orders/appointments", "/api/orders/appointments", "401 404 403 403 403 403", json={"call_id": A_CALL, "at": "2026-12-07T10:30:00+08:00"}),
+    P("POST", "/api/orders/appointments", "/api/orders/appointments", "401 ok 403 403 403 403", json={"call_id": A_CALL, "at": "2026-12-07T10:30:00+08:00"}),
     P("GET", VOICEMAIL_AUDIO, f"/api/orders/{A_ORDER}/voicemails/call-{A_ORDER}/audio", "401 ok ok ok ok ok"),
     P("GET", VOICEMAIL_AUDIO, f"/api/orders/{B_ORDER}/voicemails/call-{B_ORDER}/audio", "401 404 404 404 ok ok"),
     P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{A_ORDER}/claim", "401 ok 403 403 403 403"),

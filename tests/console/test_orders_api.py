@@ -466,3 +466,29 @@ def test_given_a_message_that_could_not_be_saved_when_listed_then_the_order_says
     [message] = order["voicemails"]
     assert (message["saved"], message["audio_url"], message["status_label"]) == (False, "", UNSAVED_NOTE)
     assert orders_client.get(f"/api/orders/wo-ja-late/voicemails/{call}/audio").status_code == 404
+
+
+def test_given_a_call_no_longer_in_memory_when_its_seat_books_a_callback_then_booked_from_the_stored_call(
+    orders_client: TestClient,
+) -> None:
+    # After a restart (or once the consoles let the ended call go) only the stored row knows the
+    # call: the seat still writing its record (wrap-up, 我的未提交记录) can book the appointment.
+    rt = runtime_of(orders_client)
+    add_call(
+        rt, "c-earlier", "q-310106-labor", CallStatus.ANSWERED, ago=timedelta(hours=3), district="310106"
+    )
+    assert rt.call_views.get(CallId("c-earlier")) is None
+    at = "2026-11-26T10:30:00+08:00"
+    other = login(orders_client, "seat1002")
+    r = orders_client.post("/api/orders/appointments", json={"call_id": "c-earlier", "at": at}, headers=other)
+    assert r.status_code == 404, r.text  # not the seat that had the call
+    mine = login(orders_client, "seat1001", clear_cookies=True)
+    r = orders_client.post("/api/orders/appointments", json={"call_id": "c-earlier", "at": at}, headers=mine)
+    assert r.status_code == 200, r.text
+    [order] = rt.repos.work_orders.search()
+    assert (order.owner_seat_id, order.caller_number, order.reason) == (
+        "1001",
+        "13812348000",
+        MissReason.APPOINTMENT,
+    )
+    assert order.scheduled_for == datetime.fromisoformat(at)

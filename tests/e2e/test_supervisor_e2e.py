@@ -4,6 +4,8 @@ The app is `build_app` with demo settings, exactly as `hotline demo` composes it
 AMI and ports are turned off or moved to free ports). Calls and a work order past its
 deadline go in through the repositories. A screenshot of the board is written to
 $HOTLINE_SCREENSHOT_DIR/supervisor.png when that is set (the README's picture), else to a temp dir.
+The demo's staffing is checked on the demo itself: its simulator signs the demo seats in and its
+plan (`app.seed.seed_demo_rota`) has them on shift, so the board's 排班 is its 在线.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
 from app.main import build_app
 from app.runtime import Runtime
+from app.seed import DEMO_SEATS
 from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.calls import CallRecord, CallStatus
@@ -28,15 +32,23 @@ from tests.support.browser import ARGS, CHROMIUM
 from tests.support.live_server import live_server
 
 
-def _app(tmp_path: Path) -> FastAPI:
+def _app(tmp_path: Path, *, simulator: bool = False) -> FastAPI:
+    """`simulator`: the demo's own PBX simulator and traffic, its AMI on a free port."""
     settings = demo_settings(
         database={"url": f"sqlite:///{tmp_path / 'e2e-sup.db'}"},
-        sim={"enabled": False},
-        ami={"enabled": False},
+        sim={"enabled": simulator},
+        ami={"port": 0} if simulator else {"enabled": False},
         agi={"port": 0},
         audiosocket={"port": 0},
     )
     return build_app(settings)
+
+
+def _log_in_supervisor(page: Any, base: str) -> None:
+    page.goto(base + "/")
+    page.fill("input[name=username]", "banzhang")
+    page.fill("input[name=password]", DEMO_ADMIN_PASSWORD)
+    page.click("#login button[type=submit]")
 
 
 @pytest.fixture
@@ -103,10 +115,7 @@ def test_given_calls_and_a_breached_order_when_the_city_supervisor_opens_the_boa
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="zh-CN")
-            page.goto(base + "/")
-            page.fill("input[name=username]", "banzhang")
-            page.fill("input[name=password]", DEMO_ADMIN_PASSWORD)
-            page.click("#login button[type=submit]")
+            _log_in_supervisor(page, base)
             expect(page.locator("#who")).to_contain_text("市级班长")
 
             page.goto(base + "/supervisor")
@@ -165,5 +174,26 @@ def test_given_the_admin_on_the_board_when_ticking_专家_for_seat_1003_then_it_
             expect(page.get_by_label("王律师（1003）为专家坐席")).to_be_enabled()  # the list read back
             expect(page.get_by_label("王律师（1003）为专家坐席")).to_be_checked()
             assert rt.repos.seats.get(SeatId("1003")).expert
+        finally:
+            browser.close()
+
+
+def test_given_the_demo_when_the_supervisor_opens_the_board_then_every_online_demo_seat_is_scheduled(
+    tmp_path: Path,
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: the browser test needs the system Chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    seats = str(len(DEMO_SEATS))
+    with live_server(_app(tmp_path, simulator=True), start_timeout=30) as live, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(locale="zh-CN")
+            _log_in_supervisor(page, live.url)
+            expect(page.locator("#who")).to_contain_text("市级班长")
+            page.goto(live.url + "/supervisor")
+            expect(page.locator("#s-online")).to_have_text(seats, timeout=30_000)
+            expect(page.locator("#s-scheduled")).to_have_text(seats)
         finally:
             browser.close()

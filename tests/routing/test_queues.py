@@ -12,6 +12,7 @@ from routing.queues import (
     LegalCategory,
     QueueKind,
     QueueRules,
+    after_hours_all_day,
     around_the_clock,
     load_queue_rules,
     parse_queue_rules,
@@ -123,3 +124,16 @@ def test_given_the_demos_rules_when_choosing_at_night_on_a_holiday_then_in_servi
     assert (pudong.queue, pudong.kind) == ("q-city-labor", QueueKind.CITY)
     assert "该区无坐席团队" in pudong.reason
     assert service_hours_text(demo) == DEMO_HOURS_TEXT and DEMO_HOURS_TEXT not in service_hours_text(rules)
+
+
+def test_given_the_after_hours_demos_rules_when_choosing_on_a_working_morning_then_after_hours(
+    rules: QueueRules,
+) -> None:
+    demo = after_hours_all_day(rules, ["310106"])
+    monday_10am = at(2026, 11, 23, 10, 0)
+
+    assert rules.city_open(monday_10am) and not demo.city_open(monday_10am)
+    decision = demo.choose_queue("310106", "labor", monday_10am)
+    assert (decision.queue, decision.kind) == (rules.after_hours_queue, QueueKind.AFTER_HOURS)
+    # The after-hours prompt tells the caller the real hours, not the demo's round-the-clock ones.
+    assert service_hours_text(demo) == service_hours_text(rules)

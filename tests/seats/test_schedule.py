@@ -57,6 +57,18 @@ def test_given_overlapping_shifts_for_one_seat_when_imported_then_refused() -> N
         parse_schedule_csv(text, TEAM)
 
 
+def test_given_shifts_ending_at_midnight_when_imported_then_they_last_to_24_00_and_round_trip() -> None:
+    text = "日期,坐席编号,开始,结束\n2026-12-01,1001,16:00,24:00\n2026-12-01,1002,00:00,00:00\n"
+    day, night = parse_schedule_csv(text, TEAM)  # sorted by start
+    assert night.ends_at == day.ends_at == datetime(2026, 12, 2, 0, 0, tzinfo=CHINA_TZ)
+    assert day.starts_at == _at(0) and night.starts_at == _at(16)
+    assert "2026-12-01,1001,16:00,24:00" in write_schedule_csv([night, day])
+    assert parse_schedule_csv(write_schedule_csv([day, night]), TEAM) == [day, night]
+    overlapping = "日期,坐席编号,开始,结束\n2026-12-01,1001,16:00,24:00\n2026-12-01,1001,20:00,22:00\n"
+    with pytest.raises(ScheduleImportError, match="重叠"):
+        parse_schedule_csv(overlapping, TEAM)
+
+
 def test_given_a_wrong_header_when_imported_then_refused() -> None:
     with pytest.raises(ScheduleImportError, match="表头"):
         parse_schedule_csv("date,seat,start,end\n", TEAM)
