@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from app.seed import DEMO_SEATS
 from bench.faults.ledger import DbView, Figures, Truth, count
 from bench.faults.peers import (
     AppProcess,
@@ -38,7 +39,7 @@ from bench.faults.peers import (
     wait_until,
 )
 
-SEATS = ("1001", "1002", "1003", "1004", "1005", "1006")
+SEATS = tuple(sid for sid, *_ in DEMO_SEATS)  # every demo seat, as the simulator registers them
 AMI_SECRET = "faults-ami-secret"
 
 
