@@ -490,30 +490,27 @@ def _leg_events(
     kind = LegKind.SEAT if seat is not None else LegKind.EXTERNAL
     party = str(seat) if seat is not None else (leg.number or interface_of_channel(leg.channel))
     leg_id = f"{call_id}:{leg.uniqueid}"
-    return [
-        CallLegAnswered(
-            at=leg.answered_at,
-            event_id=EventId(f"{leg_id}:answered:{RECORDS_SOURCE}"),
-            call_id=call_id,
-            leg_id=leg_id,
-            kind=kind,
-            party=party,
-            seat_id=seat,
-            channel=leg.channel,
-            transfer_seq=leg.transfer_seq,
-        ),
-        CallLegEnded(
-            at=leg.ended_at,
-            event_id=EventId(f"{leg_id}:ended:{RECORDS_SOURCE}"),
-            call_id=call_id,
-            leg_id=leg_id,
-            kind=kind,
-            party=party,
-            seat_id=seat,
-            answered_at=leg.answered_at,
-            talk_seconds=leg.talk_seconds,
-        ),
-    ]
+    joined = CallLegAnswered(
+        at=leg.answered_at,
+        event_id=EventId(f"{leg_id}:answered:{RECORDS_SOURCE}"),
+        call_id=call_id,
+        leg_id=leg_id,
+        kind=kind,
+        party=party,
+        seat_id=seat,
+        channel=leg.channel,
+        transfer_seq=leg.transfer_seq,
+    )
+    ended = copy_fields(  # the same party (call, leg, kind, who) leaving
+        CallLegEnded,
+        joined,
+        at=leg.ended_at,
+        event_id=EventId(f"{leg_id}:ended:{RECORDS_SOURCE}"),
+        answered_at=leg.answered_at,
+        talk_seconds=leg.talk_seconds,
+        inferred=False,
+    )
+    return [joined, ended]
 
 
 def close_unseen(
