@@ -10,7 +10,6 @@ import pytest
 
 from core import dialplan
 from core.call_events import TransferKind
-from core.calls import CallStatus
 from core.errors import Conflict
 from core.ids import SeatId
 from seats.board import SeatBoard
@@ -22,13 +21,12 @@ from tests.seats.test_workspace import (
     AT,
     CALL,
     LI,
-    NUMBER,
     TEAM,
     ZHANG,
-    Live,
     Threads,
     _views,
     workspace_over,
+    zhang_talking,
 )
 
 
@@ -104,23 +102,12 @@ def _talking(pbx: Pbx, **status: tuple[SeatStatus, int]) -> SeatWorkspace:
     """Seat 1001 talking on CALL, the other seats as `status` says (offline otherwise)."""
     board = SeatBoard(list(SEATS))
     board.states.update(_states(**status))
-    board.states[ZHANG.id] = SeatState(
-        seat_id=ZHANG.id, team_id=TEAM, status=SeatStatus.TALKING, call_id=CALL
-    )
-    live = Live(
-        status=CallStatus.TALKING,
-        channel="PJSIP/trunk-01",
-        caller_number=NUMBER,
-        dialed="12348",
-        offered_at=AT,
-        queue="q-310106-labor",
-        seat_id=ZHANG.id,
-    )
+    live = zhang_talking(board, ZHANG.id)
     return workspace_over(
         Threads(),
         board,
         _views(ZHANG.id),
-        live={CALL: live},
+        live=live,
         seats=SEATS,
         control=pbx,  # type: ignore[arg-type]  # only the two actions a transfer sends
     )

@@ -282,9 +282,8 @@ def workspace_over(
     )
 
 
-def _workspace(threads: Threads, *, owner: SeatId | None, remembered: bool = True) -> SeatWorkspace:
-    """`remembered`: the call's events reached this process (else it knows the call from the store only)."""
-    board = SeatBoard([ZHANG, LI])
+def zhang_talking(board: SeatBoard, owner: SeatId | None) -> dict[CallId, Live]:
+    """Seat 1001 (ZHANG) talking on CALL on `board`; the live call, answered by `owner`."""
     board.states[ZHANG.id] = SeatState(
         seat_id=ZHANG.id, team_id=TEAM, status=SeatStatus.TALKING, call_id=CALL
     )
@@ -297,7 +296,14 @@ def _workspace(threads: Threads, *, owner: SeatId | None, remembered: bool = Tru
         queue="q-310106-labor",
         seat_id=owner,
     )
-    return workspace_over(threads, board, _views(owner) if remembered else CallViews(), live={CALL: live})
+    return {CALL: live}
+
+
+def _workspace(threads: Threads, *, owner: SeatId | None, remembered: bool = True) -> SeatWorkspace:
+    """`remembered`: the call's events reached this process (else it knows the call from the store only)."""
+    board = SeatBoard([ZHANG, LI])
+    live = zhang_talking(board, owner)
+    return workspace_over(threads, board, _views(owner) if remembered else CallViews(), live=live)
 
 
 async def test_given_a_screen_pop_of_a_call_in_memory_then_the_store_is_read_off_the_loop_for_the_rest() -> (
