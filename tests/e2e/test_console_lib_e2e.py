@@ -24,7 +24,7 @@ from core.calls import CallRecord, CallStatus
 from core.ids import CallId, TeamId, WorkOrderId
 from pbx.sim.model import CallerSpec
 from tests.support.app import WorkdayClock
-from tests.support.browser import ARGS, CHROMIUM
+from tests.support.browser import ARGS, CHROMIUM, log_in
 from tests.support.live_server import live_server
 from tests.support.polling import wait_until
 
@@ -68,10 +68,7 @@ def server(app_server: Server) -> str:
 def _login(page: Any, base: str, user: str) -> None:
     from playwright.sync_api import expect
 
-    page.goto(base + "/")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", DEMO_ADMIN_PASSWORD)
-    page.click("#login button[type=submit]")
+    log_in(page, base, user)
     expect(page.locator("#nav a").first).to_be_visible()
 
 

@@ -13,13 +13,12 @@ import pytest
 from fastapi import FastAPI
 
 from app.main import build_app
-from app.settings import DEMO_ADMIN_PASSWORD
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from callbacks.voicemail import Voicemail
 from core.ids import CallId, TeamId, WorkOrderId
 from tests.console.test_orders_api import write_tone
 from tests.support.app import demo_test_settings
-from tests.support.browser import ARGS, CHROMIUM
+from tests.support.browser import ARGS, CHROMIUM, log_in
 from tests.support.live_server import live_server
 
 if TYPE_CHECKING:
@@ -77,10 +76,7 @@ def seat_pool(base: str) -> Iterator[Page]:
         )
         try:
             page = browser.new_page(locale="zh-CN")
-            page.goto(base + "/")
-            page.fill("input[name=username]", "seat1001")
-            page.fill("input[name=password]", DEMO_ADMIN_PASSWORD)
-            page.click("#login button[type=submit]")
+            log_in(page, base, "seat1001")
             expect(page.locator("#who")).to_be_visible()
             page.goto(base + "/orders")
             page.click("#tabs button[data-scope=pool]")

@@ -22,13 +22,13 @@ from fastapi import FastAPI
 from app.main import build_app
 from app.runtime import Runtime
 from app.seed import DEMO_SEATS
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import demo_settings
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.calls import CallRecord, CallStatus
 from core.clock import CHINA_TZ
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
 from stats.reports import china_day_start
-from tests.support.browser import ARGS, CHROMIUM
+from tests.support.browser import ARGS, CHROMIUM, log_in
 from tests.support.live_server import live_server
 
 
@@ -45,10 +45,7 @@ def _app(tmp_path: Path, *, simulator: bool = False) -> FastAPI:
 
 
 def _log_in_supervisor(page: Any, base: str) -> None:
-    page.goto(base + "/")
-    page.fill("input[name=username]", "banzhang")
-    page.fill("input[name=password]", DEMO_ADMIN_PASSWORD)
-    page.click("#login button[type=submit]")
+    log_in(page, base, "banzhang")
 
 
 @pytest.fixture
@@ -161,10 +158,7 @@ def test_given_the_admin_on_the_board_when_ticking_专家_for_seat_1003_then_it_
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_page(locale="zh-CN")
-            page.goto(base + "/")
-            page.fill("input[name=username]", "admin")
-            page.fill("input[name=password]", DEMO_ADMIN_PASSWORD)
-            page.click("#login button[type=submit]")
+            log_in(page, base, "admin")
             expect(page.locator("#who")).to_contain_text("系统管理员")
             page.goto(base + "/supervisor")
             expect(page.get_by_label("孙专家律师（1007）为专家坐席")).to_be_checked()
