@@ -225,8 +225,8 @@ class QualityService:
         call = self.calls.find(call_id)
         if call is None or not self._sees(principal, call.queue, call.seat_id, call.district_code):
             raise NotFound("通话不存在", call_id=call_id)
-        if not answered(call):
-            raise InvalidInput("只有已接通并结束的通话可以送检", call_id=call_id)
+        if call.answered_at is None or call.seat_id is None:
+            raise InvalidInput("只有坐席接听过的通话可以送检", call_id=call_id)
         entry = self._entry(call, {QcReason.FLAGGED}, self._seat_teams(), self.clock.now())
         return self.store.enqueue(replace(entry, flag_note=text))
 
