@@ -107,8 +107,16 @@ function reportUrl(fmt) {
 
 async function loadReport() {
   const r = await api(reportUrl("json"));
+  loadQcReport(r.start, r.end).catch(() => {});
   $("report").replaceChildren(...[...r.rows.filter((x) => x.offered > 0), r.total].map((x) =>
     row([x.label, x.offered, x.answered, x.abandoned, pct(x.answer_rate), pct(x.service_level), pct(x.satisfaction_rate)])));
+}
+
+// QC coverage and average score per team and seat over the report's period (质检, /api/qc/report).
+async function loadQcReport(start, end) {
+  const r = await api(`/api/qc/report?${new URLSearchParams({ start, end })}`);
+  const line = (x, prefix) => row([`${prefix}${x.label}`, x.answered, x.sampled, x.inspected, pct(x.coverage), pct(x.average_score), x.meets_target ? "是" : "否"]);
+  $("qc-report").replaceChildren(...r.teams.map((t) => line(t, "")), ...r.seats.map((s) => line(s, "坐席 ")), line(r.total, ""));
 }
 
 // How far a seat may extend its wrap-up while it finishes a record (the city's supervisors set it).

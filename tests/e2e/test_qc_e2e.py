@@ -1,6 +1,6 @@
 """End to end in real headless Chromium (质检): the quality inspector logs in, lands on the QC page,
 finds a flagged call in the queue, opens it and scores it on the form; the seat then sees its
-score on its own QC page and appeals it with a reason."""
+score on its own QC page and appeals it with a reason; the supervisor's board shows the QC figures."""
 
 from __future__ import annotations
 
@@ -90,5 +90,16 @@ def test_given_a_queued_call_when_the_inspector_scores_it_then_the_seat_sees_the
             expect(mine).to_contain_text("申诉中")
             expect(seat.locator("#appeal-state")).to_contain_text("劳动合同法第 47 条")
             expect(seat.locator("#appeal-form")).to_be_hidden()  # once per inspection
+            seat.close()
+
+            # The supervisor's board shows the QC figures of the report's period.
+            board = _login(browser, base, "jingan")
+            board.goto(base + "/supervisor")
+            board.select_option("#r-period", "week")
+            board.fill("#r-date", "2026-11-25")
+            board.click("#r-show")
+            seat_row = board.locator("#qc-report tr", has_text="坐席 张律师")
+            expect(seat_row).to_contain_text("100.0%")  # 1 answered call, inspected
+            expect(seat_row).to_contain_text("83.0%")
         finally:
             browser.close()
