@@ -11,6 +11,15 @@ from stats.quality import FormItem, QcForm, QcItem, QcReason, QcRule, QcStatus
 from stats.quality_service import QcDetail, QcListed, QcQueue, QcReport, QcReportRow
 
 
+class QcMarkOut(BaseModel):
+    """A finding of the automatic transcript check, at `at_s` seconds into the call's recording."""
+
+    kind: str
+    kind_label: str
+    at_s: float
+    text: str
+
+
 class QcItemOut(BaseModel):
     call_id: str
     seat_id: str
@@ -21,6 +30,7 @@ class QcItemOut(BaseModel):
     talk_seconds: float | None
     reasons: list[Choice]
     flag_note: str
+    marks: list[QcMarkOut]
     status: str
     status_label: str
     form_version: int | None
@@ -43,6 +53,7 @@ class QcItemOut(BaseModel):
             seat_name=seat_name or item.seat_id,
             team_name=team_name,
             reasons=Choice.all(item.reasons),
+            marks=[from_fields(QcMarkOut, m) for m in item.marks],
         )
 
     @classmethod

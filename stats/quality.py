@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from core.calls import CallRecord
+from core.calls import CallRecord, TranscriptLine
 from core.errors import InvalidInput
 from core.ids import CallId
 from core.labels import LabelledEnum
@@ -39,6 +39,7 @@ class QcReason(LabelledEnum):
     FLAGGED = "flagged", "投诉或标记"
     SHORT_TALK = "short_talk", "通话过短"
     LONG_TALK = "long_talk", "通话过长"
+    TRANSCRIPT = "transcript", "转写自动提示"
 
 
 class QcStatus(LabelledEnum):
@@ -133,6 +134,63 @@ def checked_items(items: Sequence[FormItem]) -> tuple[FormItem, ...]:
     return tuple(items)
 
 
+class MarkKind(LabelledEnum):
+    FORBIDDEN = "forbidden", "服务禁语"
+    NO_GREETING = "no_greeting", "缺少开头语"
+    NO_CLOSING = "no_closing", "缺少结束语"
+    SILENCE = "silence", "长时间静默"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QcMark:
+    """What the automatic check of a call's transcript found, and where: `at_s` seconds into the
+    call's audio (the transcript's clock, the recording's too)."""
+
+    kind: MarkKind
+    at_s: float
+    text: str = ""
+
+
+# The automatic transcript check (issue 15, item 4): phrases after DB32/T 3837-2020's lists of
+# standard and forbidden phrases (服务规范用语和服务禁语).
+FORBIDDEN_PHRASES = ("不知道", "不归我们管", "我也没办法", "你自己看着办", "听不懂吗", "有完没完", "不清楚")
+GREETINGS = ("您好", "你好")
+CLOSINGS = ("再见", "感谢您的来电", "感谢来电", "还有其他问题", "还有什么问题")
+GREETING_WITHIN_S = 20.0
+CLOSING_LAST_LINES = 3
+SILENCE_S = 15.0
+
+
+def transcript_marks(lines: Sequence[TranscriptLine]) -> list[QcMark]:
+    """The marks of one call's final transcript: each forbidden phrase the seat said, a greeting
+    missing from the seat's first `GREETING_WITHIN_S` seconds, a closing missing from its last
+    lines, and every silence of `SILENCE_S` seconds or more on both legs. Nothing without the
+    seat's speech (no transcript to judge)."""
+    finals = sorted((line for line in lines if line.final), key=lambda line: line.start_s)
+    seat = [line for line in finals if line.leg == "seat"]
+    if not seat:
+        return []
+    marks = [
+        QcMark(kind=MarkKind.FORBIDDEN, at_s=line.start_s, text=phrase)
+        for line in seat
+        for phrase in FORBIDDEN_PHRASES
+        if phrase in line.text
+    ]
+    opening = [line for line in seat if line.start_s <= seat[0].start_s + GREETING_WITHIN_S]
+    if not any(g in line.text for line in opening for g in GREETINGS):
+        marks.append(QcMark(kind=MarkKind.NO_GREETING, at_s=seat[0].start_s))
+    if not any(c in line.text for line in seat[-CLOSING_LAST_LINES:] for c in CLOSINGS):
+        marks.append(QcMark(kind=MarkKind.NO_CLOSING, at_s=seat[-1].start_s))
+    heard_until = finals[0].end_s
+    for line in finals[1:]:
+        if line.start_s - heard_until >= SILENCE_S:
+            marks.append(
+                QcMark(kind=MarkKind.SILENCE, at_s=heard_until, text=f"{line.start_s - heard_until:.0f} 秒")
+            )
+        heard_until = max(heard_until, line.end_s)
+    return sorted(marks, key=lambda m: m.at_s)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QcItem:
     """One call in the QC queue, its score and its appeal. Keyed by the call id (the recording and
@@ -147,6 +205,7 @@ class QcItem:
     talk_seconds: float | None
     reasons: tuple[QcReason, ...]
     flag_note: str = ""
+    marks: tuple[QcMark, ...] = ()
     created_at: datetime
     status: QcStatus = QcStatus.PENDING
     form_version: int | None = None

@@ -46,6 +46,7 @@ from stats.quality import (
     answered,
     checked_items,
     draw,
+    transcript_marks,
     week_start,
 )
 from stats.reports import china_day_start
@@ -181,6 +182,7 @@ class QualityService:
     clock: Clock
     settle_s: float = 5.0  # a sweep waits this long after the call event that asked for it
     _pending: asyncio.Task[None] | None = field(default=None, init=False)
+    _ended: set[str] = field(default_factory=set, init=False)  # calls ended since the last sweep
 
     # --- filling the queue ------------------------------------------------------------------------
 
@@ -204,6 +206,8 @@ class QualityService:
         """Bus handler: a call ended, a survey answered or the PBX resynced (a start) asks for a sweep,
         `settle_s` later (the recorder writes the call meanwhile); the events of those seconds share
         one sweep. A sweep left pending when the loop closes is cancelled with it."""
+        if isinstance(event, CallEnded):
+            self._ended.add(event.call_id)
         if not isinstance(event, CallEnded | SurveyAnswered | StateResynced) or self._pending is not None:
             return
 
@@ -212,12 +216,30 @@ class QualityService:
                 await asyncio.sleep(self.settle_s)
             finally:
                 self._pending = None
+            ended, self._ended = self._ended, set()
             try:
                 await offload(self.sweep)
+                await offload(self.check_transcripts, ended)
             except Exception:
                 log.exception("QC sweep failed")
 
         self._pending = asyncio.create_task(later(), name="qc-sweep")
+
+    def check_transcripts(self, call_ids: Iterable[str]) -> int:
+        """The automatic check of each call's transcript (`transcript_marks`): a call with marks
+        enters the queue with them (the places in its recording). The number of calls marked."""
+        marked = 0
+        teams: dict[str, str] | None = None
+        for call_id in call_ids:
+            marks = transcript_marks(self.transcripts.for_call(CallId(call_id)))
+            call = self.calls.find(CallId(call_id)) if marks else None
+            if call is None or call.answered_at is None or call.seat_id is None:
+                continue
+            teams = teams if teams is not None else self._seat_teams()
+            entry = self._entry(call, {QcReason.TRANSCRIPT}, teams, self.clock.now())
+            self.store.enqueue(replace(entry, marks=tuple(marks)))
+            marked += 1
+        return marked
 
     def flag(self, principal: Principal, call_id: CallId, note: str) -> QcItem:
         """Put a call in the queue on a complaint: the seat's own call, or one of the scope's."""

@@ -423,6 +423,7 @@ class QcItemRow(Base):
     talk_seconds: Mapped[float | None] = mapped_column(Float)
     reasons: Mapped[list[str]] = mapped_column(default=list)
     flag_note: Mapped[str] = mapped_column(Text, default="")
+    marks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the transcript check's
     created_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20), index=True)
     form_version: Mapped[int | None] = mapped_column(Integer)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import NotFound
 from core.ids import CallId
-from stats.quality import DEFAULT_FORM, FormItem, QcForm, QcItem, QcReason, QcRule, QcStatus
+from stats.quality import DEFAULT_FORM, FormItem, MarkKind, QcForm, QcItem, QcMark, QcReason, QcRule, QcStatus
 from store.models import QcFormRow, QcItemRow, ServicePolicyRow
 from store.rows import Repo, RowMapper, assign, row_values
 
@@ -30,7 +30,16 @@ _item_from_row = RowMapper(
     reasons=lambda v: tuple(QcReason(r) for r in v or ()),
     status=QcStatus,
     scores=lambda v: dict(v or {}),
+    marks=lambda v: tuple(QcMark(kind=MarkKind(m["kind"]), at_s=m["at_s"], text=m["text"]) for m in v or ()),
 )
+
+
+def _columns(item: QcItem, *, skip: tuple[str, ...] = ()) -> dict[str, object]:
+    return row_values(item, skip=(*skip, "marks")) | {"marks": [_mark(m) for m in item.marks]}
+
+
+def _mark(mark: QcMark) -> dict[str, object]:
+    return {"kind": mark.kind.value, "at_s": mark.at_s, "text": mark.text}
 
 
 def _form_from_row(row: QcFormRow) -> QcForm:
@@ -61,13 +70,15 @@ class QualityRepository(Repo):
         with self._db.session() as s:
             row = s.get(QcItemRow, item.call_id)
             if row is None:
-                row = QcItemRow(**row_values(item))
+                row = QcItemRow(**_columns(item))
                 s.add(row)
                 s.flush()
                 return _item_from_row(row)
             have = [QcReason(r) for r in row.reasons or ()]
             merged = have + [r for r in item.reasons if r not in have]
             row.reasons = [r.value for r in merged]
+            known = list(row.marks or [])
+            row.marks = known + [m for m in map(_mark, item.marks) if m not in known]
             if item.flag_note and item.flag_note not in row.flag_note:
                 row.flag_note = f"{row.flag_note}；{item.flag_note}" if row.flag_note else item.flag_note
             s.flush()
@@ -78,7 +89,7 @@ class QualityRepository(Repo):
             row = s.get(QcItemRow, item.call_id)
             if row is None:
                 raise NotFound("质检记录不存在", call_id=item.call_id)
-            assign(row, row_values(item, skip=("call_id",)))
+            assign(row, _columns(item, skip=("call_id",)))
 
     def search(
         self,

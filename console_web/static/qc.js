@@ -3,7 +3,7 @@
 // each once; an inspector, a supervisor or an admin decides an appeal; the QC report per team and
 // seat; admins edit the scoring form (a new version) and the sampling rule.
 import { api, send, whoAmI } from "./lib/api.js";
-import { $, el, row, pct, secs, chinaDateTime, chinaToday } from "./lib/dom.js";
+import { $, el, row, pct, secs, clock, chinaDateTime, chinaToday } from "./lib/dom.js";
 import { renderNav } from "./lib/nav.js";
 
 let me = null, current = null, filtersLoaded = false;
@@ -65,6 +65,8 @@ async function open(callId) {
     ["送检说明", item.flag_note || "—"], ["状态", item.status_label]];
   if (d.call) facts.push(["来电时间", chinaDateTime(d.call.offered_at)], ["队列", d.call.queue || "—"], ["等待", secs(d.call.wait_seconds)], ["通话时长", secs(d.call.talk_seconds)], ["通话结果", d.call.status_label]);
   $("d-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", k), el("dd", v)]));
+  // Each finding names its place in the recording (data-at-s: seconds from the start of the call's audio).
+  $("d-marks").replaceChildren(...(item.marks.length ? item.marks.map((m) => el("li", `${clock(m.at_s)} ${m.kind_label}${m.text ? `：${m.text}` : ""}`, { "data-at-s": String(m.at_s) })) : [el("li", "（无）")]));
   $("d-transcript").replaceChildren(...(d.transcript.length ? d.transcript.map((l) => el("li", `[${l.leg === "caller" ? "来电人" : "坐席"} ${secs(l.start_s)}] ${l.text}`)) : [el("li", "（无转写）")]));
   $("d-form-version").textContent = d.form.version;
   const editable = (item.status === "pending" && me.role === "inspector") || (item.status === "appealed" && READERS.includes(me.role));

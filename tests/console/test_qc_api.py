@@ -15,13 +15,15 @@ from fastapi.testclient import TestClient
 
 from app.main import build_app
 from app.runtime import Runtime
-from core.calls import CallRecord, CallStatus
+from core.call_events import CallDirection, CallEnded, HangupParty
+from core.calls import CallRecord, CallStatus, TranscriptLine
 from core.clock import ManualClock
 from core.ids import CallId, SeatId
 from stats.models import Satisfaction, SurveyAnswer
-from stats.quality import DEFAULT_FORM, QcStatus
+from stats.quality import DEFAULT_FORM, QcReason, QcStatus
 from stats.quality_service import QualityService
 from tests.support.app import TEST_BASE_URL, demo_test_settings, login
+from tests.support.polling import wait_until
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 11:00 China time
 FULL = {i.key: i.max_score for i in DEFAULT_FORM.items}  # 100 in all
@@ -298,3 +300,54 @@ def test_given_an_admin_when_changing_the_rule_then_it_is_checked_stored_and_aud
     as_user(client, "zhijian")
     assert client.get("/api/qc/rule").json() == body
     assert "qc.rule" in [e.action for e in runtime(client).repos.audit.recent(limit=20)]
+
+
+def test_given_a_call_ends_with_a_poor_transcript_then_it_is_queued_with_the_places_in_its_recording(
+    client: TestClient,
+) -> None:
+    rt = runtime(client)
+    qc = qc_of(client.app)  # type: ignore[arg-type]
+    qc.settle_s = 0.05
+    call = answered_call(rt, "c-asr")
+    for seq, (leg, text, start) in enumerate(
+        [("seat", "喂", 2.0), ("caller", "我想问离婚财产", 4.0), ("seat", "这个不归我们管", 10.0)]
+    ):
+        rt.repos.transcripts.add(
+            TranscriptLine(
+                call_id=call.id,
+                leg=leg,
+                seq=seq,
+                text=text,
+                start_s=start,
+                end_s=start + 2,
+                final=True,
+                at=NOW,
+            )
+        )
+    ended = CallEnded(
+        at=NOW,
+        call_id=call.id,
+        direction=CallDirection.INBOUND,
+        hung_up_by=HangupParty.CALLER,
+        answered=True,
+        talk_seconds=call.talk_seconds,
+        duration_seconds=200.0,
+        cause=16,
+        seat_id=call.seat_id,
+        queue=call.queue,
+    )
+    client.portal.call(rt.bus.publish, ended)  # type: ignore[union-attr]
+
+    def marked() -> bool:
+        item = qc.store.find(call.id)
+        return item is not None and QcReason.TRANSCRIPT in item.reasons
+
+    wait_until(marked, 5, "the call queued by its transcript")
+    as_user(client, "zhijian")
+    item = client.get("/api/qc/items/c-asr").json()["item"]
+    assert "转写自动提示" in [r["label"] for r in item["reasons"]]  # (the only call of its week: drawn too)
+    assert [(m["kind_label"], m["at_s"], m["text"]) for m in item["marks"]] == [
+        ("缺少开头语", 2.0, ""),
+        ("服务禁语", 10.0, "不归我们管"),
+        ("缺少结束语", 10.0, ""),
+    ]

@@ -8,10 +8,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.calls import CallRecord, CallStatus
+from core.calls import CallRecord, CallStatus, TranscriptLine
 from core.errors import InvalidInput
 from core.ids import CallId, SeatId
-from stats.quality import DEFAULT_FORM, FormItem, QcForm, QcReason, QcRule, checked_items, draw, week_start
+from stats.quality import (
+    DEFAULT_FORM,
+    FormItem,
+    MarkKind,
+    QcForm,
+    QcReason,
+    QcRule,
+    checked_items,
+    draw,
+    transcript_marks,
+    week_start,
+)
 
 MONDAY = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 China time
 
@@ -109,3 +120,37 @@ def test_given_a_form_then_a_score_is_checked_item_by_item() -> None:
     assert form.total({"a": 5}) == 5
     with pytest.raises(InvalidInput):
         checked_items([FormItem(key="a", label="甲", max_score=0)])
+
+
+def line(leg: str, text: str, start: float, end: float | None = None) -> TranscriptLine:
+    return TranscriptLine(
+        call_id=CallId("c"), leg=leg, seq=int(start), text=text, start_s=start,
+        end_s=end if end is not None else start + 3, final=True, at=MONDAY,
+    )  # fmt: skip
+
+
+def test_given_a_transcript_then_forbidden_phrases_missing_greeting_and_closing_and_silences_are_marked() -> (
+    None
+):
+    good = [
+        line("seat", "您好，12348 法律服务热线，请讲", 1.0),
+        line("caller", "我想咨询劳动合同的问题", 5.0),
+        line("seat", "根据劳动合同法第四十七条", 9.0),
+        line("seat", "还有其他问题吗？感谢您的来电，再见", 14.0),
+    ]
+    assert transcript_marks(good) == []
+    assert transcript_marks([line("caller", "喂？", 1.0)]) == []  # no seat speech: nothing to judge
+    bad = [
+        line("seat", "喂，说吧", 1.0),
+        line("caller", "公司不给我加班费", 5.0, 9.0),
+        line("seat", "这个不归我们管", 30.0),  # 21 s of silence before it
+        line("seat", "你自己看着办", 36.0),
+    ]
+    found = [(m.kind, m.at_s, m.text) for m in transcript_marks(bad)]
+    assert found == [
+        (MarkKind.NO_GREETING, 1.0, ""),
+        (MarkKind.SILENCE, 9.0, "21 秒"),
+        (MarkKind.FORBIDDEN, 30.0, "不归我们管"),
+        (MarkKind.FORBIDDEN, 36.0, "你自己看着办"),
+        (MarkKind.NO_CLOSING, 36.0, ""),
+    ]

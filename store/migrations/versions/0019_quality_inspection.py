@@ -45,6 +45,7 @@ def upgrade() -> None:
     floating('talk_seconds', nullable=True),
     json('reasons'),
     text('flag_note'),
+    json('marks'),
     utc('created_at'),
     string('status', 20),
     integer('form_version', nullable=True),
