@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from core.ids import CallId
-from stats.quality import DEFAULT_FORM, FormItem, QcItem, QcReason, QcRule, QcStatus
+from stats.quality import DEFAULT_FORM, FormItem, MarkKind, QcItem, QcMark, QcReason, QcRule, QcStatus
 from store.db import Database
 from store.quality import QualityRepository
 
@@ -73,3 +73,15 @@ def test_given_a_rule_then_it_is_stored(db: Database) -> None:
     repo.set_rule(rule, by="u-admin", at=AT)
     repo.set_rule(rule, by="u-admin", at=AT)
     assert repo.rule() == rule
+
+
+def test_given_transcript_marks_then_they_are_kept_once_with_their_places(db: Database) -> None:
+    repo = QualityRepository(db)
+    marks = (
+        QcMark(kind=MarkKind.FORBIDDEN, at_s=30.5, text="不归我们管"),
+        QcMark(kind=MarkKind.NO_CLOSING, at_s=36.0),
+    )
+    repo.enqueue(replace(item("c-1", QcReason.TRANSCRIPT), marks=marks))
+    repo.enqueue(replace(item("c-1", QcReason.TRANSCRIPT), marks=marks[:1]))
+    found = repo.find(CallId("c-1"))
+    assert found is not None and found.marks == marks
