@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from console_web.views import Choice, TeamOption, from_fields
 from stats.quality import FormItem, QcForm, QcItem, QcReason, QcRule, QcStatus
@@ -84,10 +84,12 @@ class QcMineOut(BaseModel):
 
 
 class FormItemIO(BaseModel):
-    key: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
-    label: str = Field(min_length=1, max_length=40)
-    max_score: int = Field(ge=1, le=100)
-    description: str = Field(default="", max_length=200)
+    """One item of the scoring form (checked, in Chinese, by `stats.quality.checked_items`)."""
+
+    key: str
+    label: str
+    max_score: int
+    description: str = ""
 
 
 class QcFormOut(BaseModel):
@@ -105,7 +107,7 @@ class QcFormOut(BaseModel):
 
 
 class QcFormIn(BaseModel):
-    items: list[FormItemIO] = Field(min_length=1, max_length=30)
+    items: list[FormItemIO]
 
     def domain(self) -> list[FormItem]:
         return [FormItem(**i.model_dump()) for i in self.items]
@@ -156,21 +158,21 @@ class QcDetailOut(BaseModel):
 
 class ScoreIn(BaseModel):
     scores: dict[str, int]
-    comment: str = Field(default="", max_length=500)
+    comment: str = ""
 
 
 class AppealIn(BaseModel):
-    reason: str = Field(max_length=500)
+    reason: str
 
 
 class DecisionIn(BaseModel):
     upheld: bool
-    note: str = Field(max_length=500)
+    note: str
     scores: dict[str, int] | None = None
 
 
 class FlagIn(BaseModel):
-    note: str = Field(max_length=500)
+    note: str
 
 
 class QcRuleIO(BaseModel):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -120,15 +121,28 @@ class QcForm:
 DEFAULT_FORM = QcForm(version=1, items=DEFAULT_FORM_ITEMS)
 
 
+FORM_MAX_ITEMS = 30
+_ITEM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
 def checked_items(items: Sequence[FormItem]) -> tuple[FormItem, ...]:
-    """A new form's items: at least one, unique keys, labels set, maxima from 1 to 100."""
+    """A new form's items: 1 to 30, unique keys of lower-case letters, digits and `_`, labels of up
+    to 40 characters, descriptions of up to 200, maxima from 1 to 100."""
     if not items:
         raise InvalidInput("质检表至少需要一个评分项")
+    if len(items) > FORM_MAX_ITEMS:
+        raise InvalidInput(f"质检表最多 {FORM_MAX_ITEMS} 个评分项")
     if len({i.key for i in items}) != len(items):
         raise InvalidInput("评分项编号不能重复")
     for item in items:
-        if not item.key.strip() or not item.label.strip():
-            raise InvalidInput("评分项的编号和名称不能为空")
+        if not _ITEM_KEY.match(item.key):
+            raise InvalidInput(
+                "评分项编号应以小写字母开头，只含小写字母、数字和下划线，最长 40 个字符", item=item.key
+            )
+        if not item.label.strip() or len(item.label) > 40:
+            raise InvalidInput("评分项名称不能为空，最长 40 个字", item=item.key)
+        if len(item.description) > 200:
+            raise InvalidInput(f"“{item.label}”的说明最长 200 字", item=item.key)
         if not 1 <= item.max_score <= 100:
             raise InvalidInput(f"“{item.label}”的满分应在 1 到 100 之间", item=item.key)
     return tuple(items)

@@ -118,8 +118,12 @@ def test_given_a_form_then_a_score_is_checked_item_by_item() -> None:
         DEFAULT_FORM.total(full | {"speed": 3})
     form = QcForm(version=2, items=checked_items([FormItem(key="a", label="甲", max_score=5)]))
     assert form.total({"a": 5}) == 5
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match="1 到 100"):
         checked_items([FormItem(key="a", label="甲", max_score=0)])
+    with pytest.raises(InvalidInput, match="小写字母开头"):
+        checked_items([FormItem(key="Bad Key", label="甲", max_score=5)])
+    with pytest.raises(InvalidInput, match="最多 30"):
+        checked_items([FormItem(key=f"k{i}", label="甲", max_score=1) for i in range(31)])
 
 
 def line(leg: str, text: str, start: float, end: float | None = None) -> TranscriptLine:
