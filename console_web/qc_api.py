@@ -34,7 +34,7 @@ from core.errors import InvalidInput
 from core.ids import CallId
 from stats.quality import QcReason, QcStatus
 from stats.quality_service import QualityService
-from stats.reports import china_day
+from stats.reports import Period, china_day
 
 qc_backend = AppService[QualityService]("qc_backend", "质检服务尚未启动")
 
@@ -144,12 +144,26 @@ def build_qc_router() -> APIRouter:
         return QcRuleIO.of(saved)
 
     @router.get("/api/qc/report")
-    def report(auth: User, request: Request, start: str | None = None, end: str | None = None) -> QcReportOut:
+    def report(
+        auth: User,
+        request: Request,
+        start: str | None = None,
+        end: str | None = None,
+        period: str | None = None,
+        date: str | None = None,
+    ) -> QcReportOut:
+        """From `start` to `end` (default: this week to today), or the supervisor report's
+        `period` (day, week, month) holding `date` (default today)."""
         _require_reader(auth.principal)
         service = qc_backend(request)
         today = china_day(service.clock.now())
-        last = parse_day(end) or today
-        first = parse_day(start) or last - timedelta(days=last.weekday())
+        if period:
+            if period not in Period.__members__.values():
+                raise InvalidInput("报表周期应为 day（日）、week（周）或 month（月）", period=period)
+            first, last = Period(period).days(parse_day(date) or today)
+        else:
+            last = parse_day(end) or today
+            first = parse_day(start) or last - timedelta(days=last.weekday())
         return QcReportOut.of(service.report(auth.principal, first, last))
 
     return router

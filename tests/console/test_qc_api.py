@@ -288,6 +288,9 @@ def test_given_scored_calls_when_reporting_then_coverage_and_average_score_per_s
     assert team["average_score"] == pytest.approx(0.80)
     assert r["total"]["coverage"] == pytest.approx(0.10) and r["target"] == pytest.approx(0.05)
     assert client.get("/api/qc/report?start=2026-11-29&end=2026-11-23").status_code == 422
+    # The supervisor board asks for its report's period: the same week.
+    assert client.get("/api/qc/report?period=week&date=2026-11-25").json() == r
+    assert client.get("/api/qc/report?period=year").status_code == 422
 
 
 def test_given_an_admin_when_changing_the_rule_then_it_is_checked_stored_and_audited(
