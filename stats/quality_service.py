@@ -220,7 +220,8 @@ class QualityService:
             try:
                 await offload(self.sweep)
                 await offload(self.check_transcripts, ended)
-            except Exception:
+            except Exception:  # the database down, say: the next sweep checks these calls' transcripts
+                self._ended |= ended
                 log.exception("QC sweep failed")
 
         self._pending = asyncio.create_task(later(), name="qc-sweep")
