@@ -50,13 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     pb.add_argument("--out", type=Path, default="prompts_build", help="输出目录（默认 prompts_build）")
     ua = command(add("user", "账号管理"), "add", "新建账号（密码从标准输入或交互输入读取）")
     ua.add_argument("username", help="登录名")
-    ua.add_argument(
-        "--role", choices=["seat", "supervisor", "admin"], required=True, help="角色：坐席、班长或管理员"
-    )
+    roles = "角色：坐席 seat、班长 supervisor、质检员 inspector、管理员 admin"
+    ua.add_argument("--role", choices=["seat", "supervisor", "inspector", "admin"], required=True, help=roles)
     ua.add_argument("--name", required=True, help="显示名称")
     ua.add_argument("--seat", help="坐席编号（角色为坐席时必填）")
-    ua.add_argument("--team", help="班长管辖的团队编号")
-    ua.add_argument("--district", help="班长管辖的区划代码，例如 310106")
+    ua.add_argument("--team", help="班长或质检员管辖的团队编号")
+    ua.add_argument("--district", help="班长或质检员管辖的区划代码，例如 310106")
     si = command(
         add("seats", "坐席与团队（生产部署）"),
         "import",

@@ -82,12 +82,11 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         subscribe_seat_log(bus, SeatLogRepository(repos.db), guard=runtime.journals.guard)
         app.state.schedule_backend = rota = services.rota(repos, clock_)
         live = seeded_live_board(runtime.call_views, runtime.board.states.values() if runtime.board else ())
-        wrap_up_s = settings.seats.wrap_up_s
-        supervision = services.supervision(
-            repos, live=live, roster=rota, clock=clock_, calendar=calendar, wrap_up_s=wrap_up_s
+        app.state.supervisor_backend = supervision = services.supervision(
+            repos, live=live, roster=rota, clock=clock_, calendar=calendar, wrap_up_s=settings.seats.wrap_up_s
         )
         bus.subscribe("supervisor-live", supervision.follow)
-        app.state.supervisor_backend = supervision
+        app.state.qc_backend = services.quality(repos, clock_, bus)
         app.state.wrap_up_policy = WrapUpPolicyService(ServicePolicyRepository(repos.db), clock_)
         app.state.orders_backend = services.workbench(
             repos,

@@ -68,6 +68,7 @@ def seed_demo(repos: Repositories, password_hash: str) -> None:
         ("u-admin", "admin", "系统管理员", Role.ADMIN, None),
         ("u-city", "banzhang", "市级班长", Role.SUPERVISOR, None),
         ("u-jingan", "jingan", "静安区班长", Role.SUPERVISOR, JINGAN),
+        ("u-qc", "zhijian", "质检员", Role.INSPECTOR, None),
     ]
     users = [
         User(id=UserId(uid), username=login, display_name=shown, role=role, password_hash=password_hash,

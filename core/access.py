@@ -8,6 +8,7 @@ pushed live is exactly what they can find afterwards, and the other way round.
 * admin and city-wide supervisor (a supervisor with no team and no district): everything.
 * scoped supervisor: what carries one of their teams (their own team, every team of their
   district), one of those teams' seats, or their district.
+* quality inspector (质检员): as a supervisor of the same scope (city-wide when bound to none).
 * seat: only what carries its own seat. (Its lists also show its team's work-order pool and shift
   plan: `Scope.team_ids`, read by the orders and schedule services; those facts are not pushed.)
 * everybody: system notices that concern no call (`StateResynced`, `ComponentStatusChanged`).
@@ -42,6 +43,7 @@ class Role(LabelledEnum):
     SEAT = "seat", "坐席"
     SUPERVISOR = "supervisor", "班长"
     ADMIN = "admin", "管理员"
+    INSPECTOR = "inspector", "质检员"
 
 
 # Queue names follow `q-<district code>-<category>` (routing/queue_rules.toml); city-wide pools are
@@ -117,6 +119,11 @@ class SeatList(Protocol):
     def all(self) -> Sequence[RosterSeat]: ...
 
 
+# The roles bound to a team or a district, or city-wide when bound to neither: supervisors, and
+# quality inspectors (质检员), who see the calls of that scope as its supervisors do.
+SCOPED_ROLES = frozenset({Role.SUPERVISOR, Role.INSPECTOR})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Account:
     """What an account is to the access model: its login and shown name, its role, and what it is
@@ -141,7 +148,7 @@ class Principal(Account):
     @property
     def citywide(self) -> bool:
         return self.role is Role.ADMIN or (
-            self.role is Role.SUPERVISOR and self.scope_team_id is None and self.scope_district_code is None
+            self.role in SCOPED_ROLES and self.scope_team_id is None and self.scope_district_code is None
         )
 
 
@@ -188,7 +195,7 @@ class Scope:
             )
         seat_ids = frozenset(s.id for s in seats if s.team_id in team_ids)
         keys: set[str] = set()
-        if principal.role is Role.SUPERVISOR:
+        if principal.role in SCOPED_ROLES:
             keys |= {f"team:{t}" for t in team_ids} | {f"seat:{s}" for s in seat_ids}
             if district:
                 keys.add(f"district:{district}")

@@ -409,3 +409,45 @@ class VoicemailRow(Base):
     recording: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
+
+
+class QcItemRow(Base):
+    """A call in the quality-inspection queue (质检), once per call: why it was drawn, its score on
+    which form version, and its appeal (`stats.quality.QcItem`)."""
+
+    __tablename__ = "qc_items"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seat_id: Mapped[str] = mapped_column(String(64), index=True)
+    team_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    queue: Mapped[str | None] = mapped_column(String(80))
+    district_code: Mapped[str | None] = mapped_column(String(12))
+    call_at: Mapped[datetime] = mapped_column(index=True)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(default=list)
+    flag_note: Mapped[str] = mapped_column(Text, default="")
+    marks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the transcript check's
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    form_version: Mapped[int | None] = mapped_column(Integer)
+    scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    total: Mapped[int | None] = mapped_column(Integer)
+    max_total: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    inspector: Mapped[str | None] = mapped_column(String(64))
+    scored_at: Mapped[datetime | None]
+    original_total: Mapped[int | None] = mapped_column(Integer)
+    appeal_reason: Mapped[str] = mapped_column(Text, default="")
+    appealed_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+
+
+class QcFormRow(Base):
+    """One version of the QC scoring form an admin set: its items as JSON; never changed."""
+
+    __tablename__ = "qc_forms"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))

@@ -28,9 +28,11 @@ from seats.models import Seat, Team
 from seats.my_day import SeatDay
 from seats.rota import Rota
 from stats.live import LiveBoard
+from stats.quality_service import QualityService
 from stats.supervision import SupervisionService
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.callback_seats import CallbackSeats
+from store.quality import QualityRepository
 from store.repositories import Repositories
 from store.schedules import ScheduleRepository, SeatLogRepository
 
@@ -167,3 +169,17 @@ def supervision(
         live=live,
         wrap_up_s=wrap_up_s,
     )
+
+
+def quality(repos: Repositories, clock: Clock, bus: EventBus) -> QualityService:
+    """质检: the QC queue, forms, rule and report over the store, drawing calls as they end."""
+    service = QualityService(
+        store=QualityRepository(repos.db),
+        calls=repos.calls,
+        surveys=repos.surveys,
+        transcripts=repos.transcripts,
+        directory=RepoDirectory(repos),
+        clock=clock,
+    )
+    bus.subscribe("qc-sampler", service.follow)
+    return service

@@ -62,6 +62,7 @@ async function resync() {
 function showBoard(me) {
   // Seats work in their own workspace; the board is for supervisors and admins.
   if (me.role === "seat") { location.replace("/seat"); return; }
+  if (me.role === "inspector") { location.replace("/qc"); return; }
   $("login").reset(); // the password does not stay in the page
   $("login").hidden = true;
   $("board").hidden = false;

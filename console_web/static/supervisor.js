@@ -124,9 +124,19 @@ function reportUrl(fmt) {
 }
 
 async function loadReport() {
+  loadQcReport().catch(() => {}); // in parallel, for the same period
   const r = await api(reportUrl("json"));
   $("report").replaceChildren(...[...r.rows.filter((x) => x.offered > 0), r.total].map((x) =>
     row([x.label, x.offered, x.answered, x.abandoned, pct(x.answer_rate), pct(x.service_level), pct(x.satisfaction_rate)])));
+}
+
+// QC coverage and average score per team and seat over the report's period (质检, /api/qc/report).
+async function loadQcReport() {
+  const q = new URLSearchParams({ period: $("r-period").value });
+  if ($("r-date").value) q.set("date", $("r-date").value);
+  const r = await api(`/api/qc/report?${q}`);
+  const line = (x, prefix) => row([`${prefix}${x.label}`, x.answered, x.sampled, x.inspected, pct(x.coverage), pct(x.average_score), x.meets_target ? "是" : "否"]);
+  $("qc-report").replaceChildren(...r.teams.map((t) => line(t, "")), ...r.seats.map((s) => line(s, "坐席 ")), line(r.total, ""));
 }
 
 // How far a seat may extend its wrap-up while it finishes a record (the city's supervisors set it).

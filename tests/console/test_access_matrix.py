@@ -37,13 +37,22 @@ from core.ids import CallId, SeatId, TeamId, UserId
 from seats.models import User
 from seats.schedule import Shift
 from tests.console.test_orders_api import add_order, add_voicemail
+from tests.console.test_qc_api import queue_for_qc
 from tests.support.app import TEST_BASE_URL, build_test_app, login
 
 # --- roles -----------------------------------------------------------------------------------------
 
 ANON, SEAT, DISTRICT, TEAM, CITY, ADMIN = "anonymous", "seat", "district", "team", "city", "admin"
-ROLES = (ANON, SEAT, DISTRICT, TEAM, CITY, ADMIN)
-USERNAMES = {SEAT: "seat1001", DISTRICT: "jingan", TEAM: "jingan-team", CITY: "banzhang", ADMIN: "admin"}
+INSPECTOR = "inspector"  # a quality inspector (质检员) scoped to district A
+ROLES = (ANON, SEAT, DISTRICT, TEAM, CITY, ADMIN, INSPECTOR)
+USERNAMES = {
+    SEAT: "seat1001",
+    DISTRICT: "jingan",
+    TEAM: "jingan-team",
+    CITY: "banzhang",
+    ADMIN: "admin",
+    INSPECTOR: "jingan-qc",
+}
 
 A_CALL, B_CALL = "call-a", "call-b"
 A2_CALL = "call-a2"  # district A, seat 1002: in the supervisors' scope, not in seat 1001's
@@ -73,6 +82,16 @@ def _seed(app: FastAPI) -> Seeded:
             scope_team_id=TeamId(A_TEAM),
         )
     )
+    rt.repos.users.add(
+        User(
+            id=UserId("u-jingan-qc"),
+            username="jingan-qc",
+            display_name="静安质检员",
+            role=Role.INSPECTOR,
+            password_hash=rt.passwords.hash(DEMO_ADMIN_PASSWORD),
+            scope_district_code="310106",
+        )
+    )
     now = datetime.now(UTC)
     for cid, district, seat in (
         (A_CALL, "310106", "1001"),
@@ -96,6 +115,10 @@ def _seed(app: FastAPI) -> Seeded:
     for oid, team, number in ((A_ORDER, A_TEAM, "13900001111"), (B_ORDER, B_TEAM, "13900002222")):
         add_order(rt, oid, team, number=number, created_ago=timedelta(minutes=10), due_in=timedelta(days=60))
         add_voicemail(rt, oid)
+    # The QC queue: call A scored (its seat may appeal), A2 waiting for an inspector, B scored.
+    queue_for_qc(app, A_CALL, scored=True)
+    queue_for_qc(app, A2_CALL)
+    queue_for_qc(app, B_CALL, scored=True)
     day = (now + timedelta(days=40)).date()  # next month's plan: nothing of today's depends on it
     shifts = app.state.schedule_backend.shifts
     ids = [
@@ -142,122 +165,154 @@ class Probe:
 
 
 CSV = "text/csv"
+QC_SCORES = {
+    "scores": {
+        "greeting": 10,
+        "standard_phrases": 20,
+        "legal_accuracy": 30,
+        "forbidden_phrases": 20,
+        "closing": 10,
+    }
+}
 VOICEMAIL_AUDIO = "/api/orders/{order_id}/voicemails/{call_id}/audio"
 P = Probe
 # Ordered: a probe that changes state comes after those that read it; logout last.
 # fmt: off
 PROBES: tuple[Probe, ...] = (
     # public: the pages, their assets, the API's own docs, the login
-    P("GET", "/", "/", "ok ok ok ok ok ok"),
-    P("GET", "/healthz", "/healthz", "ok ok ok ok ok ok"),
-    P("GET", "/openapi.json", "/openapi.json", "ok ok ok ok ok ok"),
-    P("GET", "/docs", "/docs", "ok ok ok ok ok ok"),
-    P("GET", "/docs/oauth2-redirect", "/docs/oauth2-redirect", "ok ok ok ok ok ok"),
-    P("GET", "/redoc", "/redoc", "ok ok ok ok ok ok"),
-    P("GET", "/static", "/static/console.css", "ok ok ok ok ok ok"),
-    P("GET", "/seat", "/seat", "ok ok ok ok ok ok"),
-    P("GET", "/seat/", "/seat/", "ok ok ok ok ok ok"),
-    P("GET", "/supervisor", "/supervisor", "ok ok ok ok ok ok"),
-    P("GET", "/orders", "/orders", "ok ok ok ok ok ok"),
-    P("GET", "/offices", "/offices", "ok ok ok ok ok ok"),
-    P("GET", "/schedule", "/schedule", "ok ok ok ok ok ok"),
-    P("POST", "/api/login", "/api/login", "401 401 401 401 401 401", json={"username": "nobody", "password": "x"}),
+    P("GET", "/", "/", "ok ok ok ok ok ok ok"),
+    P("GET", "/healthz", "/healthz", "ok ok ok ok ok ok ok"),
+    P("GET", "/openapi.json", "/openapi.json", "ok ok ok ok ok ok ok"),
+    P("GET", "/docs", "/docs", "ok ok ok ok ok ok ok"),
+    P("GET", "/docs/oauth2-redirect", "/docs/oauth2-redirect", "ok ok ok ok ok ok ok"),
+    P("GET", "/redoc", "/redoc", "ok ok ok ok ok ok ok"),
+    P("GET", "/static", "/static/console.css", "ok ok ok ok ok ok ok"),
+    P("GET", "/seat", "/seat", "ok ok ok ok ok ok ok"),
+    P("GET", "/seat/", "/seat/", "ok ok ok ok ok ok ok"),
+    P("GET", "/supervisor", "/supervisor", "ok ok ok ok ok ok ok"),
+    P("GET", "/orders", "/orders", "ok ok ok ok ok ok ok"),
+    P("GET", "/offices", "/offices", "ok ok ok ok ok ok ok"),
+    P("GET", "/schedule", "/schedule", "ok ok ok ok ok ok ok"),
+    P("POST", "/api/login", "/api/login", "401 401 401 401 401 401 401", json={"username": "nobody", "password": "x"}),
     # the console's own
-    P("GET", "/api/me", "/api/me", "401 ok ok ok ok ok"),
-    P("GET", "/api/labels", "/api/labels", "401 ok ok ok ok ok"),
-    P("GET", "/api/status", "/api/status", "401 ok ok ok ok ok"),
-    P("GET", "/api/calls/recent", "/api/calls/recent", "401 ok ok ok ok ok"),
-    P("WS", "/ws/events", "/ws/events", "401 ok ok ok ok ok"),
+    P("GET", "/api/me", "/api/me", "401 ok ok ok ok ok ok"),
+    P("GET", "/api/labels", "/api/labels", "401 ok ok ok ok ok ok"),
+    P("GET", "/api/status", "/api/status", "401 ok ok ok ok ok ok"),
+    P("GET", "/api/calls/recent", "/api/calls/recent", "401 ok ok ok ok ok ok"),
+    P("WS", "/ws/events", "/ws/events", "401 ok ok ok ok ok ok"),
     # seat workspace
-    P("GET", "/api/seat/state", "/api/seat/state", "401 ok 403 403 403 403"),
-    P("GET", "/api/seat/calls/{call_id}/screenpop", f"/api/seat/calls/{A_CALL}/screenpop", "401 ok 403 403 403 403"),
-    P("GET", "/api/seat/calls/{call_id}/screenpop", f"/api/seat/calls/{B_CALL}/screenpop", "401 404 403 403 403 403"),
-    P("GET", "/api/seat/calls/{call_id}/screenpop", f"/api/seat/calls/{A2_CALL}/screenpop", "401 404 403 403 403 403"),
-    P("GET", "/api/seat/calls/{call_id}/transcript", f"/api/seat/calls/{A_CALL}/transcript", "401 ok 403 403 403 403"),
-    P("GET", "/api/seat/calls/{call_id}/transcript", f"/api/seat/calls/{B_CALL}/transcript", "401 404 403 403 403 403"),
-    P("GET", "/api/seat/calls/{call_id}/transcript", f"/api/seat/calls/{A2_CALL}/transcript", "401 404 403 403 403 403"),
-    P("GET", "/api/seat/transfer-targets", "/api/seat/transfer-targets", "401 ok 403 403 403 403"),
-    P("GET", "/api/seat/records/unsubmitted", "/api/seat/records/unsubmitted", "401 ok 403 403 403 403"),
-    P("GET", "/api/seat/today", "/api/seat/today", "401 ok 403 403 403 403"),
-    P("GET", "/api/seat/address", "/api/seat/address?q=静安区新闸路", "401 ok 403 403 403 403"),
-    P("PUT", "/api/seat/calls/{call_id}/record", f"/api/seat/calls/{A_CALL}/record", "401 ok 403 403 403 403", json={}),
-    P("PUT", "/api/seat/calls/{call_id}/record", f"/api/seat/calls/{B_CALL}/record", "401 404 403 403 403 403", json={}),
-    P("POST", "/api/seat/calls/{call_id}/record/submit", f"/api/seat/calls/{A_CALL}/record/submit", "401 bad 403 403 403 403", json={}),
-    P("POST", "/api/seat/calls/{call_id}/record/submit", f"/api/seat/calls/{B_CALL}/record/submit", "401 404 403 403 403 403", json={}),
-    P("POST", "/api/seat/calls/{call_id}/transfer", f"/api/seat/calls/{A_CALL}/transfer", "401 bad 403 403 403 403", json={"kind": "seat", "target": "1002"}),
-    P("POST", "/api/seat/calls/{call_id}/transfer", f"/api/seat/calls/{B_CALL}/transfer", "401 404 403 403 403 403", json={"kind": "seat", "target": "1002"}),
-    P("POST", "/api/seat/calls/{call_id}/consult", f"/api/seat/calls/{A_CALL}/consult", "401 bad 403 403 403 403", json={"kind": "seat", "target": "1002"}),
-    P("POST", "/api/seat/calls/{call_id}/consult", f"/api/seat/calls/{B_CALL}/consult", "401 404 403 403 403 403", json={"kind": "seat", "target": "1002"}),
-    P("POST", "/api/seat/calls/{call_id}/consult/complete", f"/api/seat/calls/{A_CALL}/consult/complete", "401 bad 403 403 403 403"),
-    P("POST", "/api/seat/calls/{call_id}/consult/complete", f"/api/seat/calls/{B_CALL}/consult/complete", "401 404 403 403 403 403"),
-    P("POST", "/api/seat/calls/{call_id}/consult/cancel", f"/api/seat/calls/{A_CALL}/consult/cancel", "401 bad 403 403 403 403"),
-    P("POST", "/api/seat/calls/{call_id}/consult/cancel", f"/api/seat/calls/{B_CALL}/consult/cancel", "401 404 403 403 403 403"),
-    P("POST", "/api/seat/calls/{call_id}/mute", f"/api/seat/calls/{A_CALL}/mute", "401 bad 403 403 403 403", json={"on": True}),
-    P("POST", "/api/seat/calls/{call_id}/mute", f"/api/seat/calls/{B_CALL}/mute", "401 404 403 403 403 403", json={"on": True}),
-    P("POST", "/api/seat/calls/{call_id}/hold", f"/api/seat/calls/{A_CALL}/hold", "401 bad 403 403 403 403", json={"on": True}),
-    P("POST", "/api/seat/calls/{call_id}/hold", f"/api/seat/calls/{B_CALL}/hold", "401 404 403 403 403 403", json={"on": True}),
-    P("POST", "/api/seat/calls/{call_id}/conference", f"/api/seat/calls/{A_CALL}/conference", "401 bad 403 403 403 403", json={"kind": "external", "target": "12345"}),
-    P("POST", "/api/seat/calls/{call_id}/conference", f"/api/seat/calls/{B_CALL}/conference", "401 404 403 403 403 403", json={"kind": "external", "target": "12345"}),
-    P("POST", "/api/seat/calls/{call_id}/conference/drop", f"/api/seat/calls/{A_CALL}/conference/drop", "401 bad 403 403 403 403"),
-    P("POST", "/api/seat/calls/{call_id}/conference/drop", f"/api/seat/calls/{B_CALL}/conference/drop", "401 404 403 403 403 403"),
-    P("POST", "/api/seat/calls/{call_id}/hangup", f"/api/seat/calls/{A_CALL}/hangup", "401 bad 403 403 403 403"),
-    P("POST", "/api/seat/calls/{call_id}/hangup", f"/api/seat/calls/{B_CALL}/hangup", "401 404 403 403 403 403"),
-    P("POST", "/api/seat/login", "/api/seat/login", "401 down 403 403 403 403"),
-    P("POST", "/api/seat/pause", "/api/seat/pause", "401 down 403 403 403 403", json={"reason": "rest"}),
-    P("POST", "/api/seat/resume", "/api/seat/resume", "401 down 403 403 403 403"),
-    P("POST", "/api/seat/wrapup/extend", "/api/seat/wrapup/extend", "401 down 403 403 403 403"),
-    P("POST", "/api/seat/wrapup-done", "/api/seat/wrapup-done", "401 bad 403 403 403 403"),
-    P("POST", "/api/seat/logout", "/api/seat/logout", "401 down 403 403 403 403"),
+    P("GET", "/api/seat/state", "/api/seat/state", "401 ok 403 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/screenpop", f"/api/seat/calls/{A_CALL}/screenpop", "401 ok 403 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/screenpop", f"/api/seat/calls/{B_CALL}/screenpop", "401 404 403 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/screenpop", f"/api/seat/calls/{A2_CALL}/screenpop", "401 404 403 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/transcript", f"/api/seat/calls/{A_CALL}/transcript", "401 ok 403 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/transcript", f"/api/seat/calls/{B_CALL}/transcript", "401 404 403 403 403 403 403"),
+    P("GET", "/api/seat/calls/{call_id}/transcript", f"/api/seat/calls/{A2_CALL}/transcript", "401 404 403 403 403 403 403"),
+    P("GET", "/api/seat/transfer-targets", "/api/seat/transfer-targets", "401 ok 403 403 403 403 403"),
+    P("GET", "/api/seat/records/unsubmitted", "/api/seat/records/unsubmitted", "401 ok 403 403 403 403 403"),
+    P("GET", "/api/seat/today", "/api/seat/today", "401 ok 403 403 403 403 403"),
+    P("GET", "/api/seat/address", "/api/seat/address?q=静安区新闸路", "401 ok 403 403 403 403 403"),
+    P("PUT", "/api/seat/calls/{call_id}/record", f"/api/seat/calls/{A_CALL}/record", "401 ok 403 403 403 403 403", json={}),
+    P("PUT", "/api/seat/calls/{call_id}/record", f"/api/seat/calls/{B_CALL}/record", "401 404 403 403 403 403 403", json={}),
+    P("POST", "/api/seat/calls/{call_id}/record/submit", f"/api/seat/calls/{A_CALL}/record/submit", "401 bad 403 403 403 403 403", json={}),
+    P("POST", "/api/seat/calls/{call_id}/record/submit", f"/api/seat/calls/{B_CALL}/record/submit", "401 404 403 403 403 403 403", json={}),
+    P("POST", "/api/seat/calls/{call_id}/transfer", f"/api/seat/calls/{A_CALL}/transfer", "401 bad 403 403 403 403 403", json={"kind": "seat", "target": "1002"}),
+    P("POST", "/api/seat/calls/{call_id}/transfer", f"/api/seat/calls/{B_CALL}/transfer", "401 404 403 403 403 403 403", json={"kind": "seat", "target": "1002"}),
+    P("POST", "/api/seat/calls/{call_id}/consult", f"/api/seat/calls/{A_CALL}/consult", "401 bad 403 403 403 403 403", json={"kind": "seat", "target": "1002"}),
+    P("POST", "/api/seat/calls/{call_id}/consult", f"/api/seat/calls/{B_CALL}/consult", "401 404 403 403 403 403 403", json={"kind": "seat", "target": "1002"}),
+    P("POST", "/api/seat/calls/{call_id}/consult/complete", f"/api/seat/calls/{A_CALL}/consult/complete", "401 bad 403 403 403 403 403"),
+    P("POST", "/api/seat/calls/{call_id}/consult/complete", f"/api/seat/calls/{B_CALL}/consult/complete", "401 404 403 403 403 403 403"),
+    P("POST", "/api/seat/calls/{call_id}/consult/cancel", f"/api/seat/calls/{A_CALL}/consult/cancel", "401 bad 403 403 403 403 403"),
+    P("POST", "/api/seat/calls/{call_id}/consult/cancel", f"/api/seat/calls/{B_CALL}/consult/cancel", "401 404 403 403 403 403 403"),
+    P("POST", "/api/seat/calls/{call_id}/mute", f"/api/seat/calls/{A_CALL}/mute", "401 bad 403 403 403 403 403", json={"on": True}),
+    P("POST", "/api/seat/calls/{call_id}/mute", f"/api/seat/calls/{B_CALL}/mute", "401 404 403 403 403 403 403", json={"on": True}),
+    P("POST", "/api/seat/calls/{call_id}/hold", f"/api/seat/calls/{A_CALL}/hold", "401 bad 403 403 403 403 403", json={"on": True}),
+    P("POST", "/api/seat/calls/{call_id}/hold", f"/api/seat/calls/{B_CALL}/hold", "401 404 403 403 403 403 403", json={"on": True}),
+    P("POST", "/api/seat/calls/{call_id}/conference", f"/api/seat/calls/{A_CALL}/conference", "401 bad 403 403 403 403 403", json={"kind": "external", "target": "12345"}),
+    P("POST", "/api/seat/calls/{call_id}/conference", f"/api/seat/calls/{B_CALL}/conference", "401 404 403 403 403 403 403", json={"kind": "external", "target": "12345"}),
+    P("POST", "/api/seat/calls/{call_id}/conference/drop", f"/api/seat/calls/{A_CALL}/conference/drop", "401 bad 403 403 403 403 403"),
+    P("POST", "/api/seat/calls/{call_id}/conference/drop", f"/api/seat/calls/{B_CALL}/conference/drop", "401 404 403 403 403 403 403"),
+    P("POST", "/api/seat/calls/{call_id}/hangup", f"/api/seat/calls/{A_CALL}/hangup", "401 bad 403 403 403 403 403"),
+    P("POST", "/api/seat/calls/{call_id}/hangup", f"/api/seat/calls/{B_CALL}/hangup", "401 404 403 403 403 403 403"),
+    P("POST", "/api/seat/login", "/api/seat/login", "401 down 403 403 403 403 403"),
+    P("POST", "/api/seat/pause", "/api/seat/pause", "401 down 403 403 403 403 403", json={"reason": "rest"}),
+    P("POST", "/api/seat/resume", "/api/seat/resume", "401 down 403 403 403 403 403"),
+    P("POST", "/api/seat/wrapup/extend", "/api/seat/wrapup/extend", "401 down 403 403 403 403 403"),
+    P("POST", "/api/seat/wrapup-done", "/api/seat/wrapup-done", "401 bad 403 403 403 403 403"),
+    P("POST", "/api/seat/logout", "/api/seat/logout", "401 down 403 403 403 403 403"),
     # supervision
-    P("GET", "/api/supervisor/overview", "/api/supervisor/overview", "401 403 ok ok ok ok"),
-    P("GET", "/api/supervisor/seats", "/api/supervisor/seats", "401 403 ok ok ok ok"),
-    P("GET", "/api/supervisor/forecast", "/api/supervisor/forecast", "401 403 ok ok ok ok"),
-    P("GET", "/api/supervisor/report", "/api/supervisor/report", "401 403 ok ok ok ok"),
-    P("GET", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 ok ok ok ok"),
-    P("PUT", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 403 403 ok ok", json={"step_s": 60, "max_s": 300}),
-    P("PUT", "/api/supervisor/seats/{seat_id}/expert", "/api/supervisor/seats/1003/expert", "401 403 403 403 403 ok", json={"expert": True}),
+    P("GET", "/api/supervisor/overview", "/api/supervisor/overview", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/supervisor/seats", "/api/supervisor/seats", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/supervisor/forecast", "/api/supervisor/forecast", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/supervisor/report", "/api/supervisor/report", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 ok ok ok ok 403"),
+    P("PUT", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 403 403 ok ok 403", json={"step_s": 60, "max_s": 300}),
+    P("PUT", "/api/supervisor/seats/{seat_id}/expert", "/api/supervisor/seats/1003/expert", "401 403 403 403 403 ok 403", json={"expert": True}),
     # work orders
-    P("GET", "/api/orders", "/api/orders?scope=pool", "401 ok 403 403 403 403"),
-    P("GET", "/api/orders", f"/api/orders?scope=all&team={A_TEAM}", "401 403 ok ok ok ok"),
-    P("GET", "/api/orders", f"/api/orders?scope=all&team={B_TEAM}", "401 403 403 403 ok ok"),
-    P("GET", "/api/orders/options", "/api/orders/options", "401 ok ok ok ok ok"),
-    P("POST", "/api/orders/appointments", "/api/orders/appointments", "401 ok 403 403 403 403", json={"call_id": A_CALL, "at": "2026-12-07T10:30:00+08:00"}),
-    P("GET", VOICEMAIL_AUDIO, f"/api/orders/{A_ORDER}/voicemails/call-{A_ORDER}/audio", "401 ok ok ok ok ok"),
-    P("GET", VOICEMAIL_AUDIO, f"/api/orders/{B_ORDER}/voicemails/call-{B_ORDER}/audio", "401 404 404 404 ok ok"),
-    P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{A_ORDER}/claim", "401 ok 403 403 403 403"),
-    P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{B_ORDER}/claim", "401 404 403 403 403 403"),
-    P("POST", "/api/orders/{order_id}/callback", f"/api/orders/{A_ORDER}/callback", "401 down 403 403 403 403"),
-    P("POST", "/api/orders/{order_id}/callback", f"/api/orders/{B_ORDER}/callback", "401 404 403 403 403 403"),
-    P("POST", "/api/orders/{order_id}/release", f"/api/orders/{A_ORDER}/release", "401 403 bad bad bad bad"),
-    P("POST", "/api/orders/{order_id}/release", f"/api/orders/{B_ORDER}/release", "401 403 404 404 bad bad"),
-    P("POST", "/api/orders/{order_id}/assign", f"/api/orders/{A_ORDER}/assign", "401 403 ok ok ok ok", json={"seat_id": "1002"}),
-    P("POST", "/api/orders/{order_id}/assign", f"/api/orders/{B_ORDER}/assign", "401 403 404 404 ok ok", json={"seat_id": "1003"}),
-    P("POST", "/api/orders/{order_id}/close", f"/api/orders/{A_ORDER}/close", "401 403 ok ok ok ok", json={"outcome": "cancelled", "note": "重复工单"}),
-    P("POST", "/api/orders/{order_id}/close", f"/api/orders/{B_ORDER}/close", "401 404 404 404 ok ok", json={"outcome": "cancelled", "note": "重复工单"}),
+    P("GET", "/api/orders", "/api/orders?scope=pool", "401 ok 403 403 403 403 403"),
+    P("GET", "/api/orders", f"/api/orders?scope=all&team={A_TEAM}", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/orders", f"/api/orders?scope=all&team={B_TEAM}", "401 403 403 403 ok ok 403"),
+    P("GET", "/api/orders/options", "/api/orders/options", "401 ok ok ok ok ok ok"),
+    P("POST", "/api/orders/appointments", "/api/orders/appointments", "401 ok 403 403 403 403 403", json={"call_id": A_CALL, "at": "2026-12-07T10:30:00+08:00"}),
+    P("GET", VOICEMAIL_AUDIO, f"/api/orders/{A_ORDER}/voicemails/call-{A_ORDER}/audio", "401 ok ok ok ok ok ok"),
+    P("GET", VOICEMAIL_AUDIO, f"/api/orders/{B_ORDER}/voicemails/call-{B_ORDER}/audio", "401 404 404 404 ok ok 404"),
+    P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{A_ORDER}/claim", "401 ok 403 403 403 403 403"),
+    P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{B_ORDER}/claim", "401 404 403 403 403 403 403"),
+    P("POST", "/api/orders/{order_id}/callback", f"/api/orders/{A_ORDER}/callback", "401 down 403 403 403 403 403"),
+    P("POST", "/api/orders/{order_id}/callback", f"/api/orders/{B_ORDER}/callback", "401 404 403 403 403 403 403"),
+    P("POST", "/api/orders/{order_id}/release", f"/api/orders/{A_ORDER}/release", "401 403 bad bad bad bad 403"),
+    P("POST", "/api/orders/{order_id}/release", f"/api/orders/{B_ORDER}/release", "401 403 404 404 bad bad 403"),
+    P("POST", "/api/orders/{order_id}/assign", f"/api/orders/{A_ORDER}/assign", "401 403 ok ok ok ok 403", json={"seat_id": "1002"}),
+    P("POST", "/api/orders/{order_id}/assign", f"/api/orders/{B_ORDER}/assign", "401 403 404 404 ok ok 403", json={"seat_id": "1003"}),
+    P("POST", "/api/orders/{order_id}/close", f"/api/orders/{A_ORDER}/close", "401 403 ok ok ok ok ok", json={"outcome": "cancelled", "note": "重复工单"}),
+    P("POST", "/api/orders/{order_id}/close", f"/api/orders/{B_ORDER}/close", "401 404 404 404 ok ok 404", json={"outcome": "cancelled", "note": "重复工单"}),
     # office registry
-    P("GET", "/api/offices", "/api/offices?district=310106", "401 403 ok ok ok ok"),
-    P("GET", "/api/offices/export.csv", "/api/offices/export.csv", "401 403 ok ok ok ok"),
-    P("GET", "/api/offices/{office_id}", f"/api/offices/{A_OFFICE}", "401 403 ok ok ok ok"),
-    P("GET", "/api/offices/{office_id}", f"/api/offices/{B_OFFICE}", "401 403 ok ok ok ok"),
-    P("PUT", "/api/offices/{office_id}", f"/api/offices/{A_OFFICE}", "401 403 403 403 403 ok", json={"name": "静安区公共法律服务中心", "team_id": A_TEAM}),
-    P("PUT", "/api/offices/{office_id}", f"/api/offices/{B_OFFICE}", "401 403 403 403 403 ok", json={"name": "浦东新区公共法律服务中心", "team_id": B_TEAM}),
-    P("POST", "/api/offices/import", "/api/offices/import", "401 403 403 403 403 bad", content=b"id,name\n", content_type=CSV),
+    P("GET", "/api/offices", "/api/offices?district=310106", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/offices/export.csv", "/api/offices/export.csv", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/offices/{office_id}", f"/api/offices/{A_OFFICE}", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/offices/{office_id}", f"/api/offices/{B_OFFICE}", "401 403 ok ok ok ok 403"),
+    P("PUT", "/api/offices/{office_id}", f"/api/offices/{A_OFFICE}", "401 403 403 403 403 ok 403", json={"name": "静安区公共法律服务中心", "team_id": A_TEAM}),
+    P("PUT", "/api/offices/{office_id}", f"/api/offices/{B_OFFICE}", "401 403 403 403 403 ok 403", json={"name": "浦东新区公共法律服务中心", "team_id": B_TEAM}),
+    P("POST", "/api/offices/import", "/api/offices/import", "401 403 403 403 403 bad 403", content=b"id,name\n", content_type=CSV),
     # shift schedules
-    P("GET", "/api/schedule", f"/api/schedule?team={A_TEAM}&month={{month}}", "401 ok ok ok ok ok"),
-    P("GET", "/api/schedule", f"/api/schedule?team={B_TEAM}&month={{month}}", "401 403 403 403 ok ok"),
-    P("GET", "/api/schedule/attendance", f"/api/schedule/attendance?team={A_TEAM}", "401 403 ok ok ok ok"),
-    P("GET", "/api/schedule/attendance", f"/api/schedule/attendance?team={B_TEAM}", "401 403 403 403 ok ok"),
-    P("POST", "/api/schedule/shifts", "/api/schedule/shifts", "401 403 ok ok ok ok", json={"team_id": A_TEAM, "seat_id": "1002", "day": "{day}", "start": "13:00", "end": "17:00"}),
-    P("POST", "/api/schedule/shifts", "/api/schedule/shifts", "401 403 403 403 ok ok", json={"team_id": B_TEAM, "seat_id": "1003", "day": "{day}", "start": "13:00", "end": "17:00"}),
-    P("DELETE", "/api/schedule/shifts/{shift_id}", "/api/schedule/shifts/{shift_a}", "401 403 ok ok ok ok"),
-    P("DELETE", "/api/schedule/shifts/{shift_id}", "/api/schedule/shifts/{shift_b}", "401 403 403 403 ok ok"),
-    P("POST", "/api/schedule/import", f"/api/schedule/import?team={A_TEAM}&month={{month}}", "401 403 ok ok ok ok", content="日期,坐席编号,开始,结束\n{day},1001,09:00,12:00\n".encode(), content_type=CSV),
-    P("POST", "/api/schedule/import", f"/api/schedule/import?team={B_TEAM}&month={{month}}", "401 403 403 403 ok ok", content="日期,坐席编号,开始,结束\n{day},1003,09:00,12:00\n".encode(), content_type=CSV),
+    P("GET", "/api/schedule", f"/api/schedule?team={A_TEAM}&month={{month}}", "401 ok ok ok ok ok ok"),
+    P("GET", "/api/schedule", f"/api/schedule?team={B_TEAM}&month={{month}}", "401 403 403 403 ok ok 403"),
+    P("GET", "/api/schedule/attendance", f"/api/schedule/attendance?team={A_TEAM}", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/schedule/attendance", f"/api/schedule/attendance?team={B_TEAM}", "401 403 403 403 ok ok 403"),
+    P("POST", "/api/schedule/shifts", "/api/schedule/shifts", "401 403 ok ok ok ok 403", json={"team_id": A_TEAM, "seat_id": "1002", "day": "{day}", "start": "13:00", "end": "17:00"}),
+    P("POST", "/api/schedule/shifts", "/api/schedule/shifts", "401 403 403 403 ok ok 403", json={"team_id": B_TEAM, "seat_id": "1003", "day": "{day}", "start": "13:00", "end": "17:00"}),
+    P("DELETE", "/api/schedule/shifts/{shift_id}", "/api/schedule/shifts/{shift_a}", "401 403 ok ok ok ok 403"),
+    P("DELETE", "/api/schedule/shifts/{shift_id}", "/api/schedule/shifts/{shift_b}", "401 403 403 403 ok ok 403"),
+    P("POST", "/api/schedule/import", f"/api/schedule/import?team={A_TEAM}&month={{month}}", "401 403 ok ok ok ok 403", content="日期,坐席编号,开始,结束\n{day},1001,09:00,12:00\n".encode(), content_type=CSV),
+    P("POST", "/api/schedule/import", f"/api/schedule/import?team={B_TEAM}&month={{month}}", "401 403 403 403 ok ok 403", content="日期,坐席编号,开始,结束\n{day},1003,09:00,12:00\n".encode(), content_type=CSV),
+    # quality inspection (质检): A_CALL scored, A2_CALL waiting, B_CALL scored
+    P("GET", "/qc", "/qc", "ok ok ok ok ok ok ok"),
+    P("GET", "/api/qc/items", "/api/qc/items", "401 403 ok ok ok ok ok"),
+    P("GET", "/api/qc/items", f"/api/qc/items?team={A_TEAM}", "401 403 ok ok ok ok ok"),
+    P("GET", "/api/qc/items", f"/api/qc/items?team={B_TEAM}", "401 403 404 404 ok ok 404"),
+    P("GET", "/api/qc/mine", "/api/qc/mine", "401 ok 403 403 403 403 403"),
+    P("GET", "/api/qc/items/{call_id}", f"/api/qc/items/{A_CALL}", "401 ok ok ok ok ok ok"),
+    P("GET", "/api/qc/items/{call_id}", f"/api/qc/items/{A2_CALL}", "401 404 ok ok ok ok ok"),
+    P("GET", "/api/qc/items/{call_id}", f"/api/qc/items/{B_CALL}", "401 404 404 404 ok ok 404"),
+    P("GET", "/api/qc/form", "/api/qc/form", "401 ok ok ok ok ok ok"),
+    P("GET", "/api/qc/rule", "/api/qc/rule", "401 403 ok ok ok ok ok"),
+    P("GET", "/api/qc/report", "/api/qc/report", "401 403 ok ok ok ok ok"),
+    P("POST", "/api/qc/items/{call_id}/score", f"/api/qc/items/{A2_CALL}/score", "401 403 403 403 403 403 ok", json=QC_SCORES),
+    P("POST", "/api/qc/items/{call_id}/score", f"/api/qc/items/{B_CALL}/score", "401 403 403 403 403 403 404", json=QC_SCORES),
+    P("POST", "/api/qc/items/{call_id}/score", f"/api/qc/items/{A_CALL}/score", "401 403 403 403 403 403 bad", json=QC_SCORES),
+    P("POST", "/api/qc/items/{call_id}/appeal", f"/api/qc/items/{B_CALL}/appeal", "401 404 403 403 403 403 403", json={"reason": "评分有误"}),
+    P("POST", "/api/qc/items/{call_id}/appeal", f"/api/qc/items/{A_CALL}/appeal", "401 ok 403 403 403 403 403", json={"reason": "评分有误"}),
+    P("POST", "/api/qc/items/{call_id}/decision", f"/api/qc/items/{B_CALL}/decision", "401 403 404 404 bad bad 404", json={"upheld": False, "note": "维持原评分"}),
+    P("POST", "/api/qc/items/{call_id}/decision", f"/api/qc/items/{A_CALL}/decision", "401 403 bad bad bad bad bad", json={"upheld": False, "note": "维持原评分"}),
+    P("POST", "/api/qc/calls/{call_id}/flag", f"/api/qc/calls/{A_CALL}/flag", "401 ok ok ok ok ok ok", json={"note": "来电人投诉"}),
+    P("POST", "/api/qc/calls/{call_id}/flag", f"/api/qc/calls/{B_CALL}/flag", "401 404 404 404 ok ok 404", json={"note": "来电人投诉"}),
+    P("PUT", "/api/qc/form", "/api/qc/form", "401 403 403 403 403 ok 403", json={"items": [{"key": "greeting", "label": "开头语", "max_score": 10}]}),
+    P("PUT", "/api/qc/rule", "/api/qc/rule", "401 403 403 403 403 ok 403", json={"sample_percent": 10, "short_talk_s": 20, "long_talk_factor": 3, "median_min_calls": 5}),
     # administration
-    P("GET", "/api/admin/dead-letters", "/api/admin/dead-letters", "401 403 403 403 403 ok"),
-    P("GET", "/api/admin/reliability", "/api/admin/reliability", "401 403 403 403 403 ok"),
+    P("GET", "/api/admin/dead-letters", "/api/admin/dead-letters", "401 403 403 403 403 ok 403"),
+    P("GET", "/api/admin/reliability", "/api/admin/reliability", "401 403 403 403 403 ok 403"),
     # last: it ends the session
-    P("POST", "/api/logout", "/api/logout", "401 ok ok ok ok ok"),
+    P("POST", "/api/logout", "/api/logout", "401 ok ok ok ok ok ok"),
 )
 # fmt: on
 
@@ -332,13 +387,14 @@ def test_given_a_role_when_calling_every_route_then_each_answers_as_the_table_sa
 
 # Who is pushed each event type when it is about district A: call A of seat 1001 (queue
 # q-310106-labor), team-310106, work order wo-a. Receivers: seat 1001, seat 1003 (district B), the
-# 静安 district and team supervisors, the city-wide supervisor, the admin.
+# 静安 district and team supervisors, the city-wide supervisor, the admin, 静安's quality inspector.
 OTHER_SEAT = "other-seat"
-RECEIVERS = (SEAT, OTHER_SEAT, DISTRICT, TEAM, CITY, ADMIN)
+RECEIVERS = (SEAT, OTHER_SEAT, DISTRICT, TEAM, CITY, ADMIN, INSPECTOR)
 RECEIVER_USERNAMES = USERNAMES | {OTHER_SEAT: "seat1003"}
 EVERYBODY = frozenset(RECEIVERS)  # system notices about no call
 CITYWIDE = frozenset({CITY, ADMIN})  # about a call but carrying no key yet: anyone's call
-DISTRICT_KEYED = CITYWIDE | {DISTRICT}  # the district (queue or district code), no team, no seat
+# the district (queue or district code), no team, no seat; 静安's inspector is pushed what its supervisor is
+DISTRICT_KEYED = CITYWIDE | {DISTRICT, INSPECTOR}
 TEAM_KEYED = DISTRICT_KEYED | {TEAM}  # the team (a pool's order), no seat
 SEAT_KEYED = TEAM_KEYED | {SEAT}  # seat 1001 (its own facts, its calls)
 

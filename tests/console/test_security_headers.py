@@ -99,7 +99,7 @@ def test_given_the_csp_then_no_script_evaluates_strings_or_sets_inline_styles(sc
     assert not re.search(r"innerHTML\s*=.*style=", js)
 
 
-@pytest.mark.parametrize("path", ["/", "/seat", "/supervisor", "/orders", "/offices", "/schedule"])
+@pytest.mark.parametrize("path", ["/", "/seat", "/supervisor", "/orders", "/offices", "/schedule", "/qc"])
 def test_given_a_page_route_then_it_serves_one_whole_document_with_the_shared_head(
     client: TestClient, path: str
 ) -> None:

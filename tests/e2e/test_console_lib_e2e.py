@@ -28,7 +28,7 @@ from tests.support.browser import ARGS, CHROMIUM, log_in
 from tests.support.live_server import live_server
 from tests.support.polling import wait_until
 
-PAGES = ["/", "/seat", "/supervisor", "/orders", "/offices", "/schedule"]
+PAGES = ["/", "/seat", "/supervisor", "/orders", "/offices", "/schedule", "/qc"]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="需要 /usr/bin/chromium")
 

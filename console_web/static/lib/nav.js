@@ -2,9 +2,10 @@
 import { api } from "./api.js";
 
 export const NAV = {
-  seat: [["/seat", "坐席工作台"], ["/orders", "回拨工单"]],
-  supervisor: [["/", "实时看板"], ["/supervisor", "监控台"], ["/orders", "回拨工单"], ["/offices", "机构管理"], ["/schedule", "排班考勤"]],
-  admin: [["/", "实时看板"], ["/supervisor", "监控台"], ["/orders", "回拨工单"], ["/offices", "机构管理"], ["/schedule", "排班考勤"]],
+  seat: [["/seat", "坐席工作台"], ["/orders", "回拨工单"], ["/qc", "我的质检"]],
+  supervisor: [["/", "实时看板"], ["/supervisor", "监控台"], ["/orders", "回拨工单"], ["/offices", "机构管理"], ["/schedule", "排班考勤"], ["/qc", "质检"]],
+  inspector: [["/qc", "质检"]],
+  admin: [["/", "实时看板"], ["/supervisor", "监控台"], ["/orders", "回拨工单"], ["/offices", "机构管理"], ["/schedule", "排班考勤"], ["/qc", "质检"]],
 };
 
 /** Fill #nav for `me` (null: signed out, no links). Returns the connection badge element. */
