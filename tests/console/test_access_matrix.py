@@ -264,8 +264,8 @@ PROBES: tuple[Probe, ...] = (
     P("POST", "/api/orders/{order_id}/release", f"/api/orders/{B_ORDER}/release", "401 403 404 404 bad bad 403"),
     P("POST", "/api/orders/{order_id}/assign", f"/api/orders/{A_ORDER}/assign", "401 403 ok ok ok ok 403", json={"seat_id": "1002"}),
     P("POST", "/api/orders/{order_id}/assign", f"/api/orders/{B_ORDER}/assign", "401 403 404 404 ok ok 403", json={"seat_id": "1003"}),
-    P("POST", "/api/orders/{order_id}/close", f"/api/orders/{A_ORDER}/close", "401 403 ok ok ok ok ok", json={"outcome": "cancelled", "note": "重复工单"}),
-    P("POST", "/api/orders/{order_id}/close", f"/api/orders/{B_ORDER}/close", "401 404 404 404 ok ok 404", json={"outcome": "cancelled", "note": "重复工单"}),
+    P("POST", "/api/orders/{order_id}/close", f"/api/orders/{A_ORDER}/close", "401 403 ok ok ok ok 403", json={"outcome": "cancelled", "note": "重复工单"}),
+    P("POST", "/api/orders/{order_id}/close", f"/api/orders/{B_ORDER}/close", "401 404 404 404 ok ok 403", json={"outcome": "cancelled", "note": "重复工单"}),
     # office registry
     P("GET", "/api/offices", "/api/offices?district=310106", "401 403 ok ok ok ok 403"),
     P("GET", "/api/offices/export.csv", "/api/offices/export.csv", "401 403 ok ok ok ok 403"),
