@@ -242,7 +242,13 @@ class Runtime:
         board, control = self.board, self.ami.control
         assert board is not None and control is not None
         return callback_service(
-            self.repos, board, calls=control, bus=self.bus, clock=self.clock, calendar=self.calendar
+            self.repos,
+            board,
+            calls=control,
+            bus=self.bus,
+            clock=self.clock,
+            calendar=self.calendar,
+            follow_up_days=self.settings.callbacks.follow_up_days,
         )
 
     async def _start_tap(self) -> None:
