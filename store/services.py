@@ -100,6 +100,7 @@ def workbench(
         calls=calls,
         voicemails=repos.voicemails,
         folder=folder,
+        follow_ups=repos.follow_ups,
     )
 
 

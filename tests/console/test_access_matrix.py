@@ -36,6 +36,7 @@ from core.events import _REGISTRY, ComponentStatusChanged, DomainEvent
 from core.ids import CallId, SeatId, TeamId, UserId
 from seats.models import User
 from seats.schedule import Shift
+from tests.console.test_follow_up_api import REACHED, add_follow_up
 from tests.console.test_orders_api import add_order, add_voicemail
 from tests.support.app import TEST_BASE_URL, build_test_app, login
 
@@ -48,6 +49,7 @@ USERNAMES = {SEAT: "seat1001", DISTRICT: "jingan", TEAM: "jingan-team", CITY: "b
 A_CALL, B_CALL = "call-a", "call-b"
 A2_CALL = "call-a2"  # district A, seat 1002: in the supervisors' scope, not in seat 1001's
 A_ORDER, B_ORDER = "wo-a", "wo-b"
+A_FOLLOW_UP, B_FOLLOW_UP = "fu-call-a", "fu-call-b"  # 回访 of calls A (seat 1001, rated) and B
 A_OFFICE, B_OFFICE = "office-310106", "office-310115"
 A_TEAM, B_TEAM = "team-310106", "team-310115"
 
@@ -96,6 +98,8 @@ def _seed(app: FastAPI) -> Seeded:
     for oid, team, number in ((A_ORDER, A_TEAM, "13900001111"), (B_ORDER, B_TEAM, "13900002222")):
         add_order(rt, oid, team, number=number, created_ago=timedelta(minutes=10), due_in=timedelta(days=60))
         add_voicemail(rt, oid)
+    add_follow_up(rt, A_CALL, seat="1001", team=A_TEAM)
+    add_follow_up(rt, B_CALL, seat="1003", team=B_TEAM)
     day = (now + timedelta(days=40)).date()  # next month's plan: nothing of today's depends on it
     shifts = app.state.schedule_backend.shifts
     ids = [
@@ -213,6 +217,7 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/supervisor/seats", "/api/supervisor/seats", "401 403 ok ok ok ok"),
     P("GET", "/api/supervisor/forecast", "/api/supervisor/forecast", "401 403 ok ok ok ok"),
     P("GET", "/api/supervisor/report", "/api/supervisor/report", "401 403 ok ok ok ok"),
+    P("GET", "/api/supervisor/follow-ups", "/api/supervisor/follow-ups", "401 403 ok ok ok ok"),
     P("GET", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 ok ok ok ok"),
     P("PUT", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 403 403 ok ok", json={"step_s": 60, "max_s": 300}),
     # work orders
@@ -225,6 +230,9 @@ PROBES: tuple[Probe, ...] = (
     P("GET", VOICEMAIL_AUDIO, f"/api/orders/{B_ORDER}/voicemails/call-{B_ORDER}/audio", "401 404 404 404 ok ok"),
     P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{A_ORDER}/claim", "401 ok 403 403 403 403"),
     P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{B_ORDER}/claim", "401 404 403 403 403 403"),
+    P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{A_FOLLOW_UP}/claim", "401 403 403 403 403 403"),  # seat 1001 was rated
+    P("POST", "/api/orders/{order_id}/follow-up", f"/api/orders/{A_FOLLOW_UP}/follow-up", "401 403 ok ok ok ok", json=REACHED),
+    P("POST", "/api/orders/{order_id}/follow-up", f"/api/orders/{B_FOLLOW_UP}/follow-up", "401 404 404 404 ok ok", json=REACHED),
     P("POST", "/api/orders/{order_id}/callback", f"/api/orders/{A_ORDER}/callback", "401 down 403 403 403 403"),
     P("POST", "/api/orders/{order_id}/callback", f"/api/orders/{B_ORDER}/callback", "401 404 403 403 403 403"),
     P("POST", "/api/orders/{order_id}/release", f"/api/orders/{A_ORDER}/release", "401 403 bad bad bad bad"),
