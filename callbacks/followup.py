@@ -82,9 +82,11 @@ def follow_up_order_id(call_id: CallId) -> WorkOrderId:
 
 
 def parse_result(
-    *, reached: bool, resolved: bool | None, satisfaction: str | None, note: str, by: str, at: datetime
+    *, reached: bool | None, resolved: bool | None, satisfaction: str | None, note: str, by: str, at: datetime
 ) -> FollowUpResult:
     """The follow-up form, checked: `InvalidInput` in Chinese for what does not fit."""
+    if reached is None:
+        raise InvalidInput("请选择是否联系上来电人")
     text = note.strip()
     if len(text) > NOTE_MAX:
         raise InvalidInput(f"回访说明不能超过 {NOTE_MAX} 字")

@@ -342,7 +342,7 @@ class Workbench:
         principal: Principal,
         order_id: str,
         *,
-        reached: bool,
+        reached: bool | None,
         resolved: bool | None,
         satisfaction: str | None,
         note: str,

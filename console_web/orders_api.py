@@ -51,7 +51,7 @@ class FollowUpForm(BaseModel):
     after the follow-up (satisfied / basically_satisfied / dissatisfied); a note. Checked, with
     Chinese messages, by `callbacks.followup.parse_result`."""
 
-    reached: bool
+    reached: bool | None = None
     resolved: bool | None = None
     satisfaction: str | None = Field(default=None, max_length=40)
     note: str = Field(default="", max_length=2000)

@@ -241,6 +241,7 @@ async def test_the_rated_seat_may_not_record_the_outcome(rig: Rig) -> None:
         ({"note": "  "}, "请填写回访说明"),
         ({"note": "长" * 501}, "回访说明不能超过 500 字"),
         ({"reached": False}, "联系不上时不能填写是否解决和回访后满意度"),
+        ({"reached": None}, "请选择是否联系上来电人"),
     ],
 )
 def test_an_invalid_outcome_is_refused_in_chinese(form: dict[str, object], message: str) -> None:

@@ -3,7 +3,7 @@ seat kept off its follow-up, and the supervisor's 回访率 and satisfaction aft
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 
@@ -22,10 +22,9 @@ CALLER = "13812345678"
 
 
 def add_follow_up(
-    rt: Runtime, call: str, *, seat: str = "1001", team: str = JINGAN, ago: timedelta = timedelta(hours=1)
+    rt: Runtime, call: str, *, seat: str = "1001", team: str = JINGAN, at: datetime = NOW - timedelta(hours=1)
 ) -> str:
     """A 不满意 rating of seat `seat` on call `call`, and its follow-up order as the service opens it."""
-    at = NOW - ago
     rt.repos.surveys.record(
         SurveyAnswer(call_id=CallId(call), seat_id=SeatId(seat), score=Satisfaction.DISSATISFIED, at=at)
     )
