@@ -38,7 +38,6 @@ from store.schedules import ScheduleRepository, SeatLogRepository
 def callback_service(
     repos: Repositories,
     board: SeatBoard,
-    *,
     calls: CallControl,
     bus: EventBus,
     clock: Clock,
