@@ -513,6 +513,8 @@ class CallbackService:
         order = await offload(self._store.get, order_id)
         if not order.status.is_open:
             raise OrderClosed("工单已结案", order_id=order_id)
+        if not order.caller_number:  # a follow-up of a caller who withheld the number
+            raise InvalidInput("来电号码未知，无法回拨：请记录为联系不上，或由班长撤销", order_id=order_id)
         if order.status is WorkOrderStatus.POOL:
             order = await self.claim(order_id, who)
         elif order.owner_seat_id != who.id:

@@ -30,7 +30,8 @@ function actions(o) {
   if (!isSup && o.status === "pool") out.push(button("领取", () => send(`/api/orders/${o.id}/claim`)));
   if (fu && (isSup || o.owner_seat_id === me.seat_id)) out.push(button("记录回访结果", () => followUp(o)));
   if (!isSup && (o.status === "pool" || o.owner_seat_id === me.seat_id)) out.push(button("回拨", () => send(`/api/orders/${o.id}/callback`)));
-  if ((!isSup && o.owner_seat_id === me.seat_id) || isSup) out.push(button("结案", () => closeOrder(o)));
+  if (fu) { if (isSup) out.push(button("撤销回访", () => closeOrder(o, ["cancelled"]))); }
+  else if ((!isSup && o.owner_seat_id === me.seat_id) || isSup) out.push(button("结案", () => closeOrder(o)));
   if (isSup) {
     out.push(button(o.owner_seat_id ? "改派" : "分派", () => assignOrder(o)));
     if (o.status === "assigned") out.push(button("退回工单池", () => send(`/api/orders/${o.id}/release`)));
@@ -46,8 +47,9 @@ function dialog(id, formId) {
   });
 }
 
-async function closeOrder(o) {
-  $("close-outcome").replaceChildren(...options.close_outcomes.map((x) => new Option(x.label, x.value)));
+async function closeOrder(o, only = null) {
+  const outcomes = options.close_outcomes.filter((x) => !only || only.includes(x.value));
+  $("close-outcome").replaceChildren(...outcomes.map((x) => new Option(x.label, x.value)));
   const f = await dialog("close-dlg", "close-form");
   if (f) await send(`/api/orders/${o.id}/close`, { outcome: f.get("outcome"), note: f.get("note") });
 }

@@ -287,3 +287,18 @@ async def test_given_a_follow_up_callback_reached_then_the_order_waits_for_its_r
         )
     )
     assert rig.store.get(order.id).status is WorkOrderStatus.ASSIGNED
+
+
+async def test_given_a_withheld_number_then_the_follow_up_opens_but_is_never_dialled(rig: Rig) -> None:
+    rig.seats.add(seat("1001"), seat("1002"))
+    order = await rig.service.open_follow_up(
+        call_id=CallId("c-anon"),
+        caller_number="anonymous",
+        seat_id=SeatId("1001"),
+        rating=SurveyRating.DISSATISFIED,
+        at=rig.clock.now(),
+    )
+    assert order is not None and order.caller_number == ""
+    with pytest.raises(InvalidInput, match="来电号码未知"):
+        await rig.service.start_callback(order.id, SeatId("1002"))
+    assert rig.calls.originates == []
