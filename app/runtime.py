@@ -239,11 +239,9 @@ class Runtime:
         seed_demo(repos, self.passwords.hash(DEMO_ADMIN_PASSWORD))
 
     def _callback_service(self) -> CallbackService:
-        board, control = self.board, self.ami.control
+        board, control, days = self.board, self.ami.control, self.settings.callbacks.follow_up_days
         assert board is not None and control is not None
-        return callback_service(
-            self.repos, board, calls=control, bus=self.bus, clock=self.clock, calendar=self.calendar
-        )
+        return callback_service(self.repos, board, control, self.bus, self.clock, self.calendar, days)
 
     async def _start_tap(self) -> None:
         assert self.ami.control is not None

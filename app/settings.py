@@ -27,6 +27,7 @@ DEMO_ADMIN_PASSWORD = "demo12348"
 
 class CallbacksSettings(BaseModel):
     tick_s: float = Field(default=10.0, description="回拨工单定时检查间隔（秒）：自动分配、预警、重拨")
+    follow_up_days: float = Field(default=1.0, gt=0, description="不满意回访时限（工作日，按服务时间计）")
 
 
 class Settings(BaseSettings):

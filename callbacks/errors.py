@@ -39,3 +39,9 @@ class SeatNotEligible(PermissionDenied):
     """The seat may not take this order (another team, or the seat is unknown)."""
 
     error_id = "work_order.seat_not_eligible"
+
+
+class RatedSeatExcluded(SeatNotEligible):
+    """回访: the seat the caller rated 不满意 may not handle the follow-up of that call."""
+
+    error_id = "work_order.rated_seat"

@@ -32,6 +32,7 @@ class MissReason(LabelledEnum):
     QUEUE_FULL = "queue_full", "队列已满"
     APPOINTMENT = "appointment", "预约回拨"  # agreed with the caller during a call, for a set time
     VOICEMAIL = "voicemail", "来电留言"
+    FOLLOW_UP = "follow_up", "不满意回访"  # callbacks.followup: one per call rated 不满意
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,10 +53,12 @@ class WorkOrder:
     scheduled_for: datetime | None = None  # 预约回拨: the time agreed with the caller
 
 
-def order_number(day: date, seq: int) -> str:
-    """A work order's readable number: 回拨 (HB), its China date and that day's sequence, such as
-    `HB20261201-0042`; the internal id stays what links the order to its calls and attempts."""
-    return f"HB{day:%Y%m%d}-{seq:04d}"
+def order_number(day: date, seq: int, reason: MissReason | None = None) -> str:
+    """A work order's readable number: 回拨 (HB; 回访 HF), its China date and that day's sequence,
+    such as `HB20261201-0042`; the internal id stays what links the order to its calls and attempts.
+    Both kinds draw from the same per-day counter."""
+    prefix = "HF" if reason is MissReason.FOLLOW_UP else "HB"
+    return f"{prefix}{day:%Y%m%d}-{seq:04d}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,6 +2,7 @@
 
 `store.repositories.WorkOrderRepository` satisfies `WorkOrderStore`;
 `store.callback_repo_extras.CallbackLedgerRepository` satisfies `CallbackLedger`;
+`store.follow_ups.FollowUpRepository` satisfies `FollowUpStore`;
 `routing.calendar.HolidayCalendar` satisfies `WorkingCalendar`; `seats.models.Seat` satisfies
 `CallbackSeat` (the work-order pages read the teams and seats through `core.access.TeamList` and
 `SeatList`). The app composes a `SeatDirectory` from the seat repository and the live seat
@@ -17,6 +18,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from callbacks.events import AttemptOutcome
+from callbacks.followup import FollowUp, FollowUpResult
 from callbacks.models import MissedCall, WorkOrder, WorkOrderStatus
 from callbacks.retry import CallbackAttempt
 from core.access import SeatLike
@@ -49,6 +51,22 @@ class WorkOrderStore(Protocol):
         order_no: str | None = None,
         limit: int = 200,
     ) -> list[WorkOrder]: ...
+
+
+class FollowUpStore(Protocol):
+    """回访 orders and the rated calls they are about (`store.follow_ups.FollowUpRepository`).
+
+    `open` opens `order` with `follow_up` once per rated call (False: it was there, and the stored
+    order is given back); `close` writes the closed order and the result in one transaction
+    (`Conflict` when the order's status is no longer `expected_status`)."""
+
+    def open(self, order: WorkOrder, follow_up: FollowUp) -> tuple[WorkOrder, bool]: ...
+
+    def of_orders(self, order_ids: Sequence[WorkOrderId]) -> Mapping[WorkOrderId, FollowUp]: ...
+
+    def close(
+        self, order: WorkOrder, *, expected_status: WorkOrderStatus, result: FollowUpResult
+    ) -> WorkOrder: ...
 
 
 class CallbackLedger(Protocol):

@@ -16,6 +16,9 @@ Exactly once, per case:
   ActionID, so attempt n is dialled once; `finish_attempt` finishes it once, so a replayed
   outcome neither counts a failure twice nor closes twice (closing is also re-derived from the
   attempts, which repairs a kill between the two writes);
+* a follow-up (回访) of a 不满意 rating: its order's id is the rated call's
+  (`callbacks.followup.follow_up_order_id`) and the store keeps one follow-up per call, so a
+  replayed answer opens nothing more;
 * an SLA alert: the ledger's mark `(order, "sla:warning"|"sla:breached")` is inserted before the
   alert is published, and only by the caller whose insert succeeded.
 """
@@ -34,6 +37,7 @@ from callbacks.errors import (
     NotOrderOwner,
     OrderAlreadyClaimed,
     OrderClosed,
+    RatedSeatExcluded,
     SeatNotEligible,
 )
 from callbacks.events import (
@@ -49,9 +53,10 @@ from callbacks.events import (
     WorkOrderSlaBreached,
     WorkOrderSlaWarning,
 )
+from callbacks.followup import FollowUp, FollowUpResult, Rating, follow_up_order_id, result_note
 from callbacks.models import OPEN_STATUSES, MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from callbacks.policy import OrderDecision, PolicyConfig
-from callbacks.ports import CallbackLedger, CallbackSeat, SeatDirectory, WorkOrderStore
+from callbacks.ports import CallbackLedger, CallbackSeat, FollowUpStore, SeatDirectory, WorkOrderStore
 from callbacks.retry import (
     CallbackAttempt,
     RetryPlan,
@@ -63,6 +68,7 @@ from callbacks.retry import (
 )
 from callbacks.sla import SlaPolicy, SlaState
 from core import dialplan
+from core.access import queue_district
 from core.blocking import offload
 from core.bus import EventBus
 from core.call_events import CallAbandoned, CallbackLegOutcome, CallTimedOut
@@ -70,6 +76,7 @@ from core.clock import Clock
 from core.errors import Conflict, HotlineError, InvalidInput, PbxActionFailed, PbxUnavailable
 from core.events import DomainEvent
 from core.ids import CallId, EventId, SeatId, TeamId, WorkOrderId, new_id
+from core.ivr_events import SurveyRating
 from core.ports import CallControl
 from core.privacy import mask_number
 
@@ -115,8 +122,11 @@ class CallbackService:
         seats: SeatDirectory,
         sla: SlaPolicy,
         settings: CallbackSettings | None = None,
+        follow_ups: FollowUpStore | None = None,
     ) -> None:
+        """`follow_ups` None: no 回访 orders are opened (a rig without that table)."""
         self._store = store
+        self._follow_ups = follow_ups
         self._ledger = ledger
         self._calls = calls
         self._bus = bus
@@ -344,11 +354,118 @@ class CallbackService:
         log.info("work order %s: callback agreed for %s", order.id, at.isoformat())
         return order
 
+    # --- 回访: the follow-up of a 不满意 rating -----------------------------------------------------
+
+    async def open_follow_up(
+        self,
+        *,
+        call_id: CallId,
+        caller_number: str,
+        seat_id: SeatId | None,
+        rating: SurveyRating,
+        at: datetime,
+        queue: str | None = None,
+        category: str | None = None,
+        district_code: str | None = None,
+    ) -> WorkOrder | None:
+        """A survey answer: a 不满意 one opens the rated call's follow-up order, once (None: no
+        follow-up is due, or this service keeps none). The order is the rated seat's team's (else
+        the call's district team, else the city pool), due `SlaPolicy.follow_up_deadline`."""
+        if rating is not SurveyRating.DISSATISFIED or self._follow_ups is None:
+            return None
+        number, why_not = policy.normalise_number(caller_number, self._settings.policy)
+        rated = await offload(self._seats.seat, seat_id) if seat_id else None
+        queue_code, queue_category = queue_district(queue)
+        district = district_code or queue_code
+        team = rated.team_id if rated is not None else policy.team_for(district, None, self._settings.policy)
+        order_id = follow_up_order_id(call_id)
+        fresh = WorkOrder(
+            id=order_id,
+            caller_number=number if why_not is None else "",
+            reason=MissReason.FOLLOW_UP,
+            status=WorkOrderStatus.POOL,
+            team_id=team,
+            created_at=at,
+            deadline=self._sla.follow_up_deadline(at),
+            misses=0,
+        )
+        about = FollowUp(
+            order_id=order_id,
+            call_id=call_id,
+            rated_seat_id=seat_id or None,
+            rating=Rating(rating.value),
+            rated_at=at,
+            team_id=team,
+            category=category or queue_category,
+            district_code=district,
+        )
+        order, created = await offload(self._follow_ups.open, fresh, about)
+        if created and about.category:
+            await offload(self._ledger.add_mark, order.id, SKILL_MARK, about.category, at)
+        if order.status.is_open:  # a replay re-announces with the same event id; consumers drop it
+            await self._announce_opened(order, call_id, at, district)
+        return order
+
+    async def record_follow_up(
+        self, order_id: WorkOrderId, result: FollowUpResult, *, seat_id: SeatId | None
+    ) -> WorkOrder:
+        """The follow-up's outcome, recorded by whoever phoned (`seat_id`: a seat's; None: a
+        supervisor's). Reached: the order closes with `result`. Not reached (联系不上): a failed
+        attempt of the retry plan; the order closes as unreachable once the plan is used up."""
+        order = await offload(self._store.get, order_id)
+        if order.reason is not MissReason.FOLLOW_UP:
+            raise InvalidInput("该工单不是回访工单", order_id=order_id)
+        if not order.status.is_open:
+            raise OrderClosed("工单已结案", order_id=order_id)
+        if seat_id is not None:
+            await self._refuse_rated_seat(order, seat_id)
+        now = result.at or self._clock.now()
+        if result.reached:
+            if not await self._close(
+                order, CloseOutcome.REACHED, result_note(result), now, seat_id, by=result.by, result=result
+            ):
+                raise OrderClosed("工单已结案", order_id=order_id)
+            return await offload(self._store.get, order_id)
+        attempts = await self._attempts(order.id)
+        if any(not a.finished for a in attempts):
+            raise CallbackInProgress("该工单正在回拨中", order_id=order_id)
+        number = max((a.number for a in attempts), default=0) + 1
+        attempt = CallbackAttempt(
+            attempt_id=attempt_id_for(order.id, number),
+            order_id=order.id,
+            number=number,
+            seat_id=seat_id or SeatId(result.by),
+            started_at=now,
+        )
+        if not await offload(self._ledger.start_attempt, attempt):
+            raise CallbackInProgress("该工单正在回拨中", order_id=order_id)
+        await offload(self._store.update, replace(order, attempts=number), expected_status=order.status)
+        if result.note:
+            await offload(self._ledger.add_mark, order.id, f"follow-up:{number}", result.note[:200], now)
+        await self._finish(attempt, AttemptOutcome.NO_ANSWER, now)
+        return await offload(self._store.get, order_id)
+
+    async def _rated_seats(self, orders: Sequence[WorkOrder]) -> dict[WorkOrderId, SeatId]:
+        """The rated seat of each follow-up among `orders` (who may never handle it)."""
+        ids = [o.id for o in orders if o.reason is MissReason.FOLLOW_UP]
+        if not ids or self._follow_ups is None:
+            return {}
+        found = await offload(self._follow_ups.of_orders, ids)
+        return {oid: f.rated_seat_id for oid, f in found.items() if f.rated_seat_id is not None}
+
+    async def _refuse_rated_seat(self, order: WorkOrder, seat_id: SeatId) -> None:
+        if (await self._rated_seats([order])).get(order.id) == seat_id:
+            raise RatedSeatExcluded(
+                "被评价的坐席不能处理本通话的回访工单", order_id=order.id, seat_id=seat_id
+            )
+
     # --- who handles it -------------------------------------------------------------------------
 
     async def claim(self, order_id: WorkOrderId, seat: CallbackSeat | SeatId) -> WorkOrder:
         who = await self._resolve_seat(seat)
-        claimed = assignment.claim(await offload(self._store.get, order_id), who, self._clock.now())
+        order = await offload(self._store.get, order_id)
+        await self._refuse_rated_seat(order, who.id)
+        claimed = assignment.claim(order, who, self._clock.now())
         try:
             return await self._commit(claimed, expected_status=WorkOrderStatus.POOL)
         except Conflict as exc:
@@ -359,9 +476,9 @@ class CallbackService:
     ) -> WorkOrder:
         """A supervisor gives (or moves) the order to a seat."""
         current = await offload(self._store.get, order_id)
-        assigned = assignment.assign(
-            current, await self._resolve_seat(seat), self._clock.now(), by=by, any_team=any_team
-        )
+        who = await self._resolve_seat(seat)
+        await self._refuse_rated_seat(current, who.id)
+        assigned = assignment.assign(current, who, self._clock.now(), by=by, any_team=any_team)
         return await self._commit(assigned, expected_status=current.status)
 
     async def release(self, order_id: WorkOrderId, *, by: str) -> WorkOrder:
@@ -396,6 +513,8 @@ class CallbackService:
         order = await offload(self._store.get, order_id)
         if not order.status.is_open:
             raise OrderClosed("工单已结案", order_id=order_id)
+        if not order.caller_number:  # a follow-up of a caller who withheld the number
+            raise InvalidInput("来电号码未知，无法回拨：请记录为联系不上，或由班长撤销", order_id=order_id)
         if order.status is WorkOrderStatus.POOL:
             order = await self.claim(order_id, who)
         elif order.owner_seat_id != who.id:
@@ -501,8 +620,9 @@ class CallbackService:
         """Close the order when its attempts say so (reached, or the plan is used up). True if closed."""
         if not order.status.is_open:
             return False
+        follow_up = order.reason is MissReason.FOLLOW_UP
         reached = next((a for a in attempts if a.outcome is AttemptOutcome.REACHED), None)
-        if reached is not None:
+        if reached is not None and not follow_up:  # a follow-up closes with its recorded result
             note = f"第{reached.number}次回拨已接通，咨询记录见通话 {reached.call_id}".rstrip()
             return await self._close(
                 order, CloseOutcome.REACHED, note, reached.finished_at or self._clock.now(), reached.seat_id
@@ -510,10 +630,10 @@ class CallbackService:
         failures = counted_failures(attempts)
         if failures >= self._settings.retry.max_attempts:
             last = max(attempts, key=lambda a: a.number)
-            note = f"已回拨{failures}次均未接通"
-            return await self._close(
-                order, CloseOutcome.UNREACHABLE, note, last.finished_at or self._clock.now(), last.seat_id
-            )
+            at = last.finished_at or self._clock.now()
+            note = f"已{'回访' if follow_up else '回拨'}{failures}次均未接通"
+            result = FollowUpResult(reached=False, note=note, by="system", at=at) if follow_up else None
+            return await self._close(order, CloseOutcome.UNREACHABLE, note, at, last.seat_id, result=result)
         return False
 
     async def _close(
@@ -525,7 +645,9 @@ class CallbackService:
         seat_id: SeatId | None,
         *,
         by: str = "system",
+        result: FollowUpResult | None = None,
     ) -> bool:
+        """`result`: a follow-up's, written with the closed order in one transaction."""
         status = {
             CloseOutcome.REACHED: WorkOrderStatus.CLOSED_REACHED,
             CloseOutcome.UNREACHABLE: WorkOrderStatus.CLOSED_UNREACHABLE,
@@ -536,7 +658,12 @@ class CallbackService:
                 return False
             closed = replace(current, status=status, closed_at=at, outcome_note=note)
             try:
-                await offload(self._store.update, closed, expected_status=current.status)
+                if result is not None and self._follow_ups is not None:
+                    await offload(
+                        self._follow_ups.close, closed, expected_status=current.status, result=result
+                    )
+                else:
+                    await offload(self._store.update, closed, expected_status=current.status)
             except Conflict:
                 current = await offload(self._store.get, order.id)  # claimed or released meanwhile: try again
                 continue
@@ -587,6 +714,7 @@ class CallbackService:
         ids = [o.id for o in orders]
         attempts = await offload(self._ledger.attempts_of, ids)
         marks = await offload(self._ledger.marks_of, ids)
+        rated = await self._rated_seats(orders)
         counts = assignment.open_counts(orders)
         free: dict[TeamId, Sequence[CallbackSeat]] = {}
 
@@ -606,7 +734,8 @@ class CallbackService:
                 continue  # an order without a team is only ever claimed by hand
             if assignment.due_for_auto_assign(order, now, self._settings.assignment):
                 skill = marks.get(order.id, {}).get(SKILL_MARK)
-                seat = assignment.pick_seat(await free_seats(team), counts, skill, self._settings.assignment)
+                candidates = [s for s in await free_seats(team) if s.id != rated.get(order.id)]
+                seat = assignment.pick_seat(candidates, counts, skill, self._settings.assignment)
                 if seat is not None:
                     try:
                         order = await self._auto_assign(order, seat)

@@ -5,7 +5,8 @@ holiday calendar, so public holidays are off and make-up Saturdays are on) is du
 *service time* later: a miss at 16:50 is due at 09:20 on the next working day, not at 17:20 when
 nobody is there. A miss outside service hours is due at 10:00 on the next working day (the same
 day when it came in before the opening). The warning comes when 80 % of the order's service-time
-budget is spent, the breach at 100 % (the deadline itself).
+budget is spent, the breach at 100 % (the deadline itself). A follow-up (回访) of a 不满意 rating
+is due `follow_up_days` working days of service time after the rating (default one).
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ class SlaPolicy:
     warning_ratio: float = 0.8
     # 预约回拨: due at the agreed time (the warning), breached this long after it.
     appointment_grace: timedelta = timedelta(minutes=30)
+    # 回访 of a 不满意 rating: due this many working days of service time after the rating.
+    follow_up_days: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.follow_up_days <= 0:
+            raise ConfigurationError("回访时限设置有误：须大于 0 个工作日")
 
     # --- service time -------------------------------------------------------------------------
 
@@ -110,6 +117,13 @@ class SlaPolicy:
         opening = self.next_opening(created_at)
         day = opening.astimezone(self.hours.tz).date()
         return datetime.combine(day, self.after_hours_due, self.hours.tz)
+
+    def follow_up_deadline(self, rated_at: datetime) -> datetime:
+        """When the follow-up of a rating given at `rated_at` is due: `follow_up_days` working
+        days of service time (a rating after hours counts from the next opening)."""
+        opens = datetime.combine(date(2000, 1, 1), self.hours.opens)
+        closes = datetime.combine(date(2000, 1, 1), self.hours.closes)
+        return self.add_service_time(rated_at, (closes - opens) * self.follow_up_days)
 
     def warning_at(self, created_at: datetime, deadline: datetime) -> datetime:
         budget = self.service_time_between(created_at, deadline)

@@ -5,6 +5,9 @@
 * a seat lists and claims the unclaimed orders of its pools (`assignment.seat_pools`: its team's
   and the city-wide one) and calls them back; it sees any order of those pools (a late claim then
   answers 409, not 404) and its own, and closes only the orders it holds, never cancelling one;
+* 回访 (follow-ups of 不满意 ratings, `callbacks.followup`): a supervisor in scope, or the seat
+  that holds it, records the outcome (`record_follow_up`); the rated seat sees it in its pool but
+  may not take it; it closes only with its outcome (or a supervisor's cancellation);
 * a supervisor sees the orders of the teams in scope (`core.access.Scope`) plus the city-wide
   pool, which the seats of every team serve; a city-wide supervisor or an admin sees everything.
   They assign an order they see to a seat in scope, release it, or close it with any outcome.
@@ -23,9 +26,10 @@ from pathlib import Path
 
 from callbacks.assignment import seat_pools, serves
 from callbacks.events import CloseOutcome
-from callbacks.models import OPEN_STATUSES, WorkOrder, WorkOrderStatus
+from callbacks.followup import FollowUp, Rating, parse_result
+from callbacks.models import OPEN_STATUSES, MissReason, WorkOrder, WorkOrderStatus
 from callbacks.policy import CITYWIDE_POOL_NAME, CITYWIDE_TEAM
-from callbacks.ports import WorkOrderStore
+from callbacks.ports import FollowUpStore, WorkOrderStore
 from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy, SlaState
 from callbacks.voicemail import Voicemail, VoicemailStore
@@ -50,6 +54,16 @@ STATUS_FILTERS: dict[str, tuple[WorkOrderStatus, ...]] = {
 }
 SEAT_CLOSE_OUTCOMES = (CloseOutcome.REACHED, CloseOutcome.UNREACHABLE, CloseOutcome.CALLER_CALLED_BACK)
 NO_TEAM_NAME = "未分组"
+#: The orders page's kinds: callbacks (回拨, every other reason) and follow-ups (回访).
+KINDS = ("callback", "follow_up")
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpView:
+    """A follow-up's rated call as the pages show it: the seat by its name too."""
+
+    about: FollowUp
+    rated_seat_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +75,7 @@ class OrderView:
     team_name: str
     owner_name: str
     voicemails: tuple[Voicemail, ...] = ()  # the caller's after-hours messages (来电留言)
+    follow_up: FollowUpView | None = None  # 回访: the rated call and, once done, the result
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +98,7 @@ class OrderOptions:
     #: the seats the principal may assign to (none for a seat)
     seats: Sequence[RosterSeat]
     close_outcomes: Sequence[CloseOutcome]
+    ratings: Sequence[Rating]  # 回访后满意度
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +110,12 @@ class _Context:
 
 def _is_supervisor(principal: Principal) -> bool:
     return principal.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def _handles_orders(principal: Principal, order_id: str) -> None:
+    """A 质检员 reads calls; callbacks and 回访 are the seats' and the supervisors' to settle."""
+    if principal.role is Role.INSPECTOR:
+        raise PermissionDenied("质检员不能处理回拨或回访工单", order_id=order_id)
 
 
 class Workbench:
@@ -111,6 +133,7 @@ class Workbench:
         stored_calls: Callable[[CallId], CallRecord | None] = lambda _call_id: None,
         voicemails: VoicemailStore | None = None,
         folder: VoicemailFolder | None = None,
+        follow_ups: FollowUpStore | None = None,
     ) -> None:
         """`service()` gives the callback service (raising `PbxUnavailable` when there is none);
         `dialling()` says whether the PBX can place a call back now."""
@@ -125,6 +148,7 @@ class Workbench:
         self._stored_calls = stored_calls  # blocking: a call's stored row, once out of memory
         self._voicemails = voicemails
         self._folder = folder or VoicemailFolder()
+        self._follow_ups = follow_ups
 
     # --- who sees what ----------------------------------------------------------------------------
 
@@ -160,18 +184,31 @@ class Workbench:
     def _messages(self, orders: Sequence[WorkOrder]) -> Mapping[WorkOrderId, list[Voicemail]]:
         return self._voicemails.for_orders([o.id for o in orders]) if self._voicemails and orders else {}
 
+    def _about(self, orders: Sequence[WorkOrder]) -> Mapping[WorkOrderId, FollowUp]:
+        ids = [o.id for o in orders if o.reason is MissReason.FOLLOW_UP]
+        return self._follow_ups.of_orders(ids) if self._follow_ups and ids else {}
+
     def _view(
-        self, order: WorkOrder, ctx: _Context | None = None, messages: Sequence[Voicemail] | None = None
+        self,
+        order: WorkOrder,
+        ctx: _Context | None = None,
+        messages: Sequence[Voicemail] | None = None,
+        about: Mapping[WorkOrderId, FollowUp] | None = None,
     ) -> OrderView:
         teams: Mapping[str, TeamLike] = ctx.teams if ctx else {t.id: t for t in self._teams.all()}
         seats: Mapping[str, RosterSeat] = ctx.seats if ctx else {s.id: s for s in self._seats.all()}
         owner = seats.get(order.owner_seat_id) if order.owner_seat_id else None
+        follow = (self._about([order]) if about is None else about).get(order.id)
+        rated = seats.get(follow.rated_seat_id) if follow and follow.rated_seat_id else None
         return OrderView(
             order=order,
             sla=self._sla.state_of(order, self._clock.now()),
             team_name=self._team_name(order.team_id, teams),
             owner_name=owner.name if owner else "",
             voicemails=tuple(self._messages([order]).get(order.id, ()) if messages is None else messages),
+            follow_up=FollowUpView(follow, rated.name if rated else (follow.rated_seat_id or ""))
+            if follow
+            else None,
         )
 
     # --- reads (blocking: the routes run them on a worker thread) --------------------------------
@@ -186,10 +223,14 @@ class Workbench:
         team_id: str | None = None,
         day: date | None = None,
         order_no: str | None = None,
+        kind: str | None = None,
     ) -> list[OrderView]:
-        """`order_no`: the readable number (`HB20261201-0042`), or part of it."""
+        """`order_no`: the readable number (`HB20261201-0042`), or part of it; `kind`: callback
+        (回拨) or follow_up (回访) orders only."""
         if status is not None and status not in STATUS_FILTERS:
             raise InvalidInput("状态筛选无效", status=status)
+        if kind is not None and kind not in KINDS:
+            raise InvalidInput("工单类型筛选无效，应为回拨或回访", kind=kind)
         if sla is not None and sla not in {s.value for s in SlaState}:
             raise InvalidInput("时限筛选无效", sla=sla)
         ctx = self._context(principal)
@@ -222,8 +263,10 @@ class Workbench:
             orders = [o for o in orders if self._supervises(ctx.scope, o.team_id)]
         if day is not None:
             orders = [o for o in orders if o.created_at.astimezone(CHINA_TZ).date() == day]
-        messages = self._messages(orders)
-        views = [self._view(o, ctx, messages.get(o.id, [])) for o in orders]
+        if kind is not None:
+            orders = [o for o in orders if (o.reason is MissReason.FOLLOW_UP) == (kind == "follow_up")]
+        messages, about = self._messages(orders), self._about(orders)
+        views = [self._view(o, ctx, messages.get(o.id, []), about) for o in orders]
         return [v for v in views if sla is None or v.sla.value == sla]
 
     def options(self, principal: Principal) -> OrderOptions:
@@ -238,6 +281,7 @@ class Workbench:
             if supervisor
             else [],
             close_outcomes=tuple(CloseOutcome) if supervisor else SEAT_CLOSE_OUTCOMES,
+            ratings=tuple(Rating),
         )
 
     def voicemail_file(self, principal: Principal, order_id: str, call_id: str) -> Path:
@@ -291,10 +335,11 @@ class Workbench:
         return await offload(self._view, order)
 
     async def close(self, principal: Principal, order_id: str, outcome: str, note: str) -> OrderView:
-        if principal.role is Role.INSPECTOR:  # 质检 reads calls; callbacks are the seats' and supervisors'
-            raise PermissionDenied("质检员不能结案回拨工单", order_id=order_id)
+        _handles_orders(principal, order_id)
         order, _ = await offload(self._visible, principal, order_id)
         chosen = CloseOutcome(outcome)
+        if order.reason is MissReason.FOLLOW_UP and chosen is not CloseOutcome.CANCELLED:
+            raise InvalidInput("回访工单请填写回访结果结案", order_id=order_id)
         if principal.role is Role.SEAT:
             if order.owner_seat_id != principal.seat_id:
                 raise PermissionDenied("只有工单的处理坐席可以结案，请先领取", order_id=order_id)
@@ -304,6 +349,35 @@ class Workbench:
             raise InvalidInput("请填写结案说明")
         closed = await self._service().close(WorkOrderId(order_id), chosen, note=note, by=principal.user_id)
         return await offload(self._view, closed)
+
+    async def record_follow_up(
+        self,
+        principal: Principal,
+        order_id: str,
+        *,
+        reached: bool | None,
+        resolved: bool | None,
+        satisfaction: str | None,
+        note: str,
+    ) -> OrderView:
+        """回访 outcome: by a supervisor who sees the order, or the seat that holds it."""
+        _handles_orders(principal, order_id)
+        order, _ = await offload(self._visible, principal, order_id)
+        if order.reason is not MissReason.FOLLOW_UP:
+            raise InvalidInput("该工单不是回访工单", order_id=order_id)
+        seat_id = principal.seat_id if principal.role is Role.SEAT else None
+        if seat_id is not None and order.owner_seat_id != seat_id:
+            raise PermissionDenied("只有回访工单的处理人可以记录回访结果，请先领取", order_id=order_id)
+        result = parse_result(
+            reached=reached,
+            resolved=resolved,
+            satisfaction=satisfaction,
+            note=note,
+            by=principal.user_id,
+            at=self._clock.now(),
+        )
+        done = await self._service().record_follow_up(WorkOrderId(order_id), result, seat_id=seat_id)
+        return await offload(self._view, done)
 
     async def assign(self, principal: Principal, order_id: str, seat_id: str) -> OrderView:
         _, scope = await offload(self._visible, principal, order_id)

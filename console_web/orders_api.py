@@ -2,7 +2,8 @@
 
 The composition root puts an object satisfying `OrdersBackend` on `app.state.orders_backend`.
 Tabs: 我的工单 (`scope=mine`, seats), 团队工单池 (`scope=pool`, seats), 全部工单 (`scope=all`,
-supervisors and admins, scoped by the backend). Actions change state: each needs the CSRF header,
+supervisors and admins, scoped by the backend); `kind` narrows to 回拨 or 回访 orders, and a
+回访 order's outcome is recorded with `/follow-up`. Actions change state: each needs the CSRF header,
 is checked by role here and by scope / ownership in the backend, and is written to the audit log.
 Caller numbers are masked in every response (`console_web.orders_views`). The reads block
 (repositories): their routes are plain `def`, run on a worker thread.
@@ -45,6 +46,17 @@ class AppointmentForm(BaseModel):
     note: str = Field(default="", max_length=200)
 
 
+class FollowUpForm(BaseModel):
+    """回访 outcome: reached or not (联系不上); when reached, resolved or not and the satisfaction
+    after the follow-up (satisfied / basically_satisfied / dissatisfied); a note. Checked, with
+    Chinese messages, by `callbacks.followup.parse_result`."""
+
+    reached: bool | None = None
+    resolved: bool | None = None
+    satisfaction: str | None = Field(default=None, max_length=40)
+    note: str = Field(default="", max_length=2000)
+
+
 class AssignForm(BaseModel):
     seat_id: str = Field(min_length=1, max_length=64)
 
@@ -84,6 +96,7 @@ def build_orders_router() -> APIRouter:
         team: str | None = None,
         date: str | None = None,
         order_no: str | None = None,
+        kind: str | None = None,
     ) -> OrderList:
         p = auth.principal
         if scope not in SCOPES:
@@ -101,6 +114,7 @@ def build_orders_router() -> APIRouter:
             team_id=team or None,
             day=day,
             order_no=(order_no or "").strip() or None,
+            kind=kind or None,
         )
         return OrderList(orders=[OrderOut.of(o) for o in orders])
 
@@ -146,6 +160,20 @@ def build_orders_router() -> APIRouter:
             raise InvalidInput("结案结果无效", outcome=form.outcome)
         order = await orders_backend(request).close(auth.principal, order_id, form.outcome, form.note.strip())
         await _audit(request, auth, "work_order.close", order_id, outcome=form.outcome)
+        return OrderOut.of(order)
+
+    @router.post("/api/orders/{order_id}/follow-up")
+    async def follow_up(order_id: str, form: FollowUpForm, auth: Acting, request: Request) -> OrderOut:
+        """回访 outcome: closes the order (reached), or counts an unreached try (联系不上)."""
+        order = await orders_backend(request).record_follow_up(
+            auth.principal,
+            order_id,
+            reached=form.reached,
+            resolved=form.resolved,
+            satisfaction=form.satisfaction,
+            note=form.note,
+        )
+        await _audit(request, auth, "work_order.follow_up", order_id, reached=form.reached)
         return OrderOut.of(order)
 
     @router.post("/api/orders/{order_id}/assign")

@@ -15,10 +15,12 @@ from pydantic import BaseModel
 from callbacks.models import WorkOrderStatus
 from callbacks.sla import SlaState
 from callbacks.voicemail import Voicemail
-from callbacks.workbench import CallbackStarted, OrderOptions, OrderView
+from callbacks.workbench import CallbackStarted, FollowUpView, OrderOptions, OrderView
 from console_web.views import Choice, TeamOption, from_fields
 from core.clock import CHINA_TZ
+from core.errors import InvalidInput
 from core.privacy import mask_number
+from routing.queues import LegalCategory
 
 
 def _local(value: datetime | None) -> str:
@@ -51,6 +53,58 @@ class VoicemailOut(BaseModel):
         )
 
 
+def _category_label(code: str | None) -> str:
+    if not code:
+        return ""
+    try:
+        return LegalCategory.parse(code).label
+    except InvalidInput:
+        return code
+
+
+class FollowUpOut(BaseModel):
+    """回访: the rated call (seat, time, category, rating) and, once recorded, the result."""
+
+    call_id: str
+    rated_seat_id: str | None
+    rated_seat_name: str
+    rated_at: str
+    rated_local: str
+    category: str | None
+    category_label: str
+    rating: str
+    rating_label: str
+    done: bool
+    reached: bool | None
+    resolved: bool | None
+    satisfaction: str | None
+    satisfaction_label: str
+    note: str
+    done_local: str
+
+    @classmethod
+    def of(cls, view: FollowUpView) -> FollowUpOut:
+        f, r = view.about, view.about.result
+        return cls(
+            call_id=f.call_id,
+            rated_seat_id=f.rated_seat_id,
+            rated_seat_name=view.rated_seat_name,
+            rated_at=f.rated_at.isoformat(),
+            rated_local=_local(f.rated_at),
+            category=f.category,
+            category_label=_category_label(f.category),
+            rating=f.rating.value,
+            rating_label=f.rating.label,
+            done=f.done,
+            reached=r.reached if r else None,
+            resolved=r.resolved if r else None,
+            satisfaction=r.satisfaction.value if r and r.satisfaction else None,
+            satisfaction_label=r.satisfaction.label if r and r.satisfaction else "",
+            note=r.note if r else "",
+            done_local=_local(r.at) if r else "",
+        )
+
+
 class OrderOut(BaseModel):
     id: str
     order_no: str  # what people read out (`HB20261201-0042`); `id` stays the key of the actions
@@ -78,6 +132,7 @@ class OrderOut(BaseModel):
     scheduled_for: str | None  # 预约回拨: the time agreed with the caller
     scheduled_local: str
     voicemails: list[VoicemailOut]
+    follow_up: FollowUpOut | None  # 回访 orders only
 
     @classmethod
     def of(cls, view: OrderView) -> OrderOut:
@@ -96,6 +151,7 @@ class OrderOut(BaseModel):
             closed_local=_local(o.closed_at),
             scheduled_local=_local(o.scheduled_for),
             voicemails=[VoicemailOut.of(o.id, m) for m in view.voicemails],
+            follow_up=FollowUpOut.of(view.follow_up) if view.follow_up else None,
         )
 
 
@@ -125,6 +181,8 @@ class OrderOptionsOut(BaseModel):
     statuses: list[Choice]
     sla: list[Choice]
     close_outcomes: list[Choice]
+    ratings: list[Choice]  # 回访后满意度
+    kinds: list[Choice]  # 回拨 / 回访
 
     @classmethod
     def of(cls, options: OrderOptions) -> OrderOptionsOut:
@@ -134,4 +192,6 @@ class OrderOptionsOut(BaseModel):
             statuses=Choice.all(WorkOrderStatus),
             sla=Choice.all(SlaState),
             close_outcomes=Choice.all(options.close_outcomes),
+            ratings=Choice.all(options.ratings),
+            kinds=[Choice(value="callback", label="回拨工单"), Choice(value="follow_up", label="回访工单")],
         )

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from console_web.deps import SUPERVISING, AppService, add_page, audit, parse_day, require_role
 from console_web.routes import Acting, User
 from console_web.supervisor_views import (
+    FollowUpReportOut,
     ForecastOut,
     OverviewOut,
     ReportOut,
@@ -81,6 +82,12 @@ def report_csv(report: ReportOut) -> str:
     return "\ufeff" + out.getvalue()
 
 
+def _period(period: str) -> Period:
+    if period not in Period.__members__.values():
+        raise InvalidInput("报表周期应为 day（日）、week（周）或 month（月）", period=period)
+    return Period(period)
+
+
 def build_supervisor_router() -> APIRouter:
     router = APIRouter()
 
@@ -121,12 +128,11 @@ def build_supervisor_router() -> APIRouter:
         format: str = "json",
     ) -> ReportOut | Response:
         require_supervisor(auth.principal)
-        if period not in Period.__members__.values():
-            raise InvalidInput("报表周期应为 day（日）、week（周）或 month（月）", period=period)
+        chosen = _period(period)
         if format not in ("json", "csv"):
             raise InvalidInput("format 应为 json 或 csv", format=format)
         day = parse_day(date)
-        body = ReportOut.of(await supervisor_backend(request).report(auth.principal, Period(period), day))
+        body = ReportOut.of(await supervisor_backend(request).report(auth.principal, chosen, day))
         if format == "csv":
             name = f"report-{period}-{body.start.isoformat()}.csv"
             return Response(
@@ -135,6 +141,17 @@ def build_supervisor_router() -> APIRouter:
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
         return body
+
+    @router.get("/api/supervisor/follow-ups", response_model=FollowUpReportOut)
+    async def follow_ups(
+        auth: User, request: Request, period: str = "month", date: str | None = None
+    ) -> FollowUpReportOut:
+        """回访统计: 回访率 and the satisfaction after follow-up, per team and in total."""
+        require_supervisor(auth.principal)
+        chosen, day = _period(period), parse_day(date)
+        return FollowUpReportOut.of(
+            await supervisor_backend(request).follow_up_report(auth.principal, chosen, day)
+        )
 
     @router.get("/api/supervisor/wrap-up-policy", response_model=WrapUpPolicyOut)
     async def wrap_up_policy(auth: User, request: Request) -> WrapUpPolicyOut:

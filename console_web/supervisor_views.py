@@ -20,6 +20,7 @@ from callbacks.sla import SlaState
 from core.access import Principal
 from core.seat_events import PauseReason, SeatStatus
 from seats.wrap_up import StoredWrapUpPolicy, may_set_policy
+from stats.followups import FollowUpKpis, FollowUpReport
 from stats.forecast import Forecast
 from stats.kpi import (
     ANSWER_RATE_TARGET,
@@ -210,6 +211,30 @@ class ReportOut(BaseModel):
             end=r.last,
             rows=[x.rounded() for x in r.rows],
             total=r.total.rounded(),
+        )
+
+
+class FollowUpReportOut(BaseModel):
+    """回访统计: per team in scope and in total, of the 不满意 ratings given in the period."""
+
+    scope: str
+    period: str
+    period_label: str
+    start: date
+    end: date
+    rows: list[FollowUpKpis]
+    total: FollowUpKpis
+
+    @classmethod
+    def of(cls, r: FollowUpReport) -> FollowUpReportOut:
+        return cls(
+            scope=r.scope,
+            period=r.period.value,
+            period_label=r.period.label,
+            start=r.first,
+            end=r.last,
+            rows=r.rows,
+            total=r.total,
         )
 
 

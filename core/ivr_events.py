@@ -119,12 +119,13 @@ class AppointmentRequested(_CallerEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SurveyAnswered(_CallEvent):
-    """The caller rated the seat after the seat hung up."""
+    """The caller rated the seat after the seat hung up (a 不满意 opens a follow-up, 回访)."""
 
     seat_id: SeatId
     rating: SurveyRating
     queue: str | None = None
     transferred: bool = False
+    caller_number: str = ""  # whom the follow-up calls ("" in events published before it was kept)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -68,6 +68,7 @@ class SurveyService:
                         rating=rating,
                         queue=queue or None,
                         transferred=transferred,
+                        caller_number=ch.env.callerid,
                     )
                 )
                 await ch.stream_file(self._book.prompt("survey_thanks"))

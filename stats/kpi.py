@@ -125,6 +125,11 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def rounded_rate(part: int, whole: int) -> float | None:
+    """part / whole to four places, as the reports show a rate (None: no denominator)."""
+    return _round(_ratio(part, whole), 4)
+
+
 def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.ids import CallId, SeatId
+from core.ids import CallId, SeatId, TeamId
 
 
 class Satisfaction(enum.IntEnum):
@@ -27,3 +27,15 @@ class SurveyAnswer:
     seat_id: SeatId | None
     score: Satisfaction
     at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FollowUpFigure:
+    """One follow-up (回访) of a 不满意 rating, as the reports count it."""
+
+    call_id: CallId
+    seat_id: SeatId | None  # the rated seat
+    team_id: TeamId | None  # the team the follow-up belongs to
+    done: bool  # its result is recorded (reached, or 联系不上 once the retries are used up)
+    reached: bool
+    after: Satisfaction | None = None  # the satisfaction after the follow-up (reached ones)

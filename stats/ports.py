@@ -17,7 +17,7 @@ from typing import Protocol
 
 from core.access import RosterSeat, TeamLike
 from core.calls import CallRecord
-from stats.models import SurveyAnswer
+from stats.models import FollowUpFigure, SurveyAnswer
 
 
 class Directory(Protocol):
@@ -43,6 +43,12 @@ class CallHistory(Protocol):
 class SurveyHistory(Protocol):
     def between(self, start: datetime, end: datetime) -> Sequence[SurveyAnswer]:
         """Survey answers given in [start, end)."""
+        ...
+
+
+class FollowUpHistory(Protocol):
+    def between(self, start: datetime, end: datetime) -> Sequence[FollowUpFigure]:
+        """The follow-ups (回访) of the 不满意 ratings given in [start, end)."""
         ...
 
 

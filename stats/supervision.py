@@ -44,10 +44,11 @@ from core.errors import PermissionDenied
 from core.events import DomainEvent
 from core.ivr_events import SurveyAnswered
 from core.seat_events import PauseReason, SeatStatus
+from stats.followups import FollowUpReport, build_follow_up_report
 from stats.forecast import Forecast, build_forecast, history_span
 from stats.kpi import Kpis
 from stats.live import LiveBoard
-from stats.ports import Backlog, CallHistory, Directory, Roster, SeatFlags, SurveyHistory
+from stats.ports import Backlog, CallHistory, Directory, FollowUpHistory, Roster, SeatFlags, SurveyHistory
 from stats.reports import Period, Report, build_report, china_day, china_day_start, report_span, scoped_kpis
 
 DAY_FIGURES_CACHE_S = 5.0
@@ -152,6 +153,7 @@ class SupervisionService:
     live: LiveBoard
     roster: Roster | None = None
     flags: SeatFlags | None = None  # where an admin makes a seat an expert seat (None: nowhere)
+    follow_ups: FollowUpHistory | None = None  # None: no 回访 kept (every rating counts as not followed up)
     wrap_up_s: float = 0.0
     cache_s: float = DAY_FIGURES_CACHE_S
     monotonic: Callable[[], float] = time.monotonic
@@ -196,6 +198,16 @@ class SupervisionService:
         start, end = report_span(period, day)
         calls, answers = self.calls.between(start, end), self.surveys.between(start, end)
         return build_report(scope, period, day, calls, answers, wrap_up_s=self.wrap_up_s)
+
+    def _read_follow_ups(self, principal: Principal, period: Period, day: date) -> FollowUpReport:
+        teams = self.directory.teams()
+        seats = list(self.directory.seats())
+        scope = Scope.of(principal, teams, seats)
+        start, end = report_span(period, day)
+        figures = self.follow_ups.between(start, end) if self.follow_ups is not None else ()
+        return build_follow_up_report(
+            scope, period, day, teams, seats, self.surveys.between(start, end), figures
+        )
 
     def _read_forecast(self, principal: Principal, day: date) -> Forecast:
         scope, _, _ = self._scope(principal)
@@ -282,3 +294,9 @@ class SupervisionService:
 
     async def report(self, principal: Principal, period: Period, day: date | None) -> Report:
         return await offload(self._read_report, principal, period, day or china_day(self.clock.now()))
+
+    async def follow_up_report(
+        self, principal: Principal, period: Period, day: date | None
+    ) -> FollowUpReport:
+        """回访率 and the satisfaction after follow-up, per team in scope, of the ratings of a period."""
+        return await offload(self._read_follow_ups, principal, period, day or china_day(self.clock.now()))

@@ -1,5 +1,5 @@
 """`IvrOutcomes`: the IVR's callback requests and after-hours messages become work orders; survey
-answers are stored."""
+answers are stored, and a 不满意 one opens its follow-up order (回访)."""
 
 from __future__ import annotations
 
@@ -59,3 +59,21 @@ class IvrOutcomes:
             )
             if not await offload(self._repos.surveys.record, answer):
                 log.info("survey for call %s already recorded", event.call_id)
+            if event.rating is SurveyRating.DISSATISFIED and self._callbacks is not None:
+                await self._follow_up(event)
+
+    async def _follow_up(self, event: SurveyAnswered) -> None:
+        """回访: the call as stored fills in what the answer does not carry (an older event's
+        caller number, the category and district the IVR learnt)."""
+        call = await offload(self._repos.calls.find, event.call_id)
+        assert self._callbacks is not None
+        await self._callbacks.open_follow_up(
+            call_id=event.call_id,
+            caller_number=event.caller_number or (call.caller_number if call else ""),
+            seat_id=event.seat_id or None,
+            rating=event.rating,
+            at=event.at,
+            queue=event.queue or (call.queue if call else None),
+            category=call.category if call else None,
+            district_code=call.district_code if call else None,
+        )

@@ -171,16 +171,20 @@ class CallEventRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+OPEN_CALLBACK_ORDER = "status IN ('pool', 'assigned') AND reason <> 'follow_up'"
+
+
 class WorkOrderRow(Base):
     __tablename__ = "work_orders"
     __table_args__ = (
-        # One OPEN order per caller number: enforced by the database, not only by the code.
+        # One OPEN callback order per caller number: enforced by the database, not only by the
+        # code. A follow-up (回访) is about one rated call and stands beside it.
         Index(
             "uq_work_orders_open_number",
             "caller_number",
             unique=True,
-            sqlite_where=text("status IN ('pool', 'assigned')"),
-            postgresql_where=text("status IN ('pool', 'assigned')"),
+            sqlite_where=text(OPEN_CALLBACK_ORDER),
+            postgresql_where=text(OPEN_CALLBACK_ORDER),
         ),
     )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -198,6 +202,26 @@ class WorkOrderRow(Base):
     # The readable number (`callbacks.models.order_number`); unique whatever process drew it.
     order_no: Mapped[str | None] = mapped_column(String(20), index=True, unique=True)
     scheduled_for: Mapped[datetime | None]  # 预约回拨: the time agreed with the caller
+
+
+class FollowUpRow(Base):
+    """回访: the rated call a follow-up order is about (one per call) and, once done, its result."""
+
+    __tablename__ = "follow_ups"
+    order_id: Mapped[str] = mapped_column(ForeignKey("work_orders.id"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    rated_seat_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    rating: Mapped[str] = mapped_column(String(30))
+    rated_at: Mapped[datetime] = mapped_column(index=True)
+    team_id: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(40))
+    district_code: Mapped[str | None] = mapped_column(String(20))
+    reached: Mapped[bool | None] = mapped_column(Boolean)
+    resolved: Mapped[bool | None] = mapped_column(Boolean)
+    satisfaction: Mapped[str | None] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    done_by: Mapped[str] = mapped_column(String(64), default="")
+    done_at: Mapped[datetime | None]
 
 
 class WorkOrderDayRow(Base):

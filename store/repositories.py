@@ -13,11 +13,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Select, case, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from callbacks.models import (
     OPEN_STATUSES,
@@ -25,18 +22,17 @@ from callbacks.models import (
     MissReason,
     WorkOrder,
     WorkOrderStatus,
-    order_number,
 )
 from core.access import Role
 from core.audit import AuditEntry
 from core.call_events import LegKind
 from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
-from core.clock import CHINA_TZ
 from core.errors import Conflict, NotFound
 from core.ids import CallId, SeatId, TeamId, UserId, WorkOrderId
 from seats.models import LoginSession, Seat, SeatKind, Team, TeamKind, User
 from stats.models import Satisfaction, SurveyAnswer
 from store.db import Database
+from store.follow_ups import FollowUpRepository
 from store.models import (
     AuditRow,
     CallEventRow,
@@ -50,11 +46,11 @@ from store.models import (
     TranscriptRow,
     UserRow,
     WorkOrderCallRow,
-    WorkOrderDayRow,
     WorkOrderRow,
 )
 from store.rows import Repo, RowMapper, as_tuple, assign, optional, or_default, require, row_values
 from store.voicemails import VoicemailRepository
+from store.work_order_rows import apply_order, draw_number, missed_call_from_row, order_from_row
 
 # --- calls and their trail -------------------------------------------------------------------
 
@@ -244,38 +240,6 @@ class SessionRepository(Repo):
 
 # --- work orders -----------------------------------------------------------------------------
 
-_order_from_row = RowMapper(
-    WorkOrder,
-    reason=MissReason,
-    status=WorkOrderStatus,
-    team_id=optional(TeamId),
-    owner_seat_id=optional(SeatId),
-    order_no=or_default(""),
-)
-_missed_call_from_row = RowMapper(MissedCall, reason=MissReason)
-
-
-def _apply_order(row: WorkOrderRow, order: WorkOrder) -> None:
-    """Everything but the id and the readable number, which are the row's for good."""
-    assign(row, row_values(order, skip=("id", "order_no")))
-
-
-def _draw_number(s: Session, created_at: datetime) -> str:
-    """The next number of `created_at`'s China date, drawn in the caller's transaction: the
-    row's update holds its lock until the order is committed, so two processes never draw the
-    same number (a rolled-back order leaves a gap, never a repeat)."""
-    day = created_at.astimezone(CHINA_TZ).date()
-    key = f"{day:%Y%m%d}"
-    upsert = sqlite_insert if s.get_bind().dialect.name == "sqlite" else pg_insert
-    s.execute(upsert(WorkOrderDayRow).values(day=key, last=0).on_conflict_do_nothing())
-    seq = s.execute(
-        update(WorkOrderDayRow)
-        .where(WorkOrderDayRow.day == key)
-        .values(last=WorkOrderDayRow.last + 1)
-        .returning(WorkOrderDayRow.last)
-    ).scalar_one()
-    return order_number(day, seq)
-
 
 class WorkOrderRepository(Repo):
     def record_miss(self, miss: MissedCall, new_order: WorkOrder) -> tuple[WorkOrder, bool]:
@@ -288,12 +252,12 @@ class WorkOrderRepository(Repo):
         with self._db.session() as s:
             existing = s.get(WorkOrderCallRow, miss.call_id)
             if existing is not None:
-                return _order_from_row(s.get_one(WorkOrderRow, existing.order_id)), False
+                return order_from_row(s.get_one(WorkOrderRow, existing.order_id)), False
             open_row = s.scalar(self._open_query(new_order.caller_number))
             created = open_row is None
             if open_row is None:
-                open_row = WorkOrderRow(id=new_order.id, order_no=_draw_number(s, new_order.created_at))
-                _apply_order(open_row, new_order)
+                open_row = WorkOrderRow(id=new_order.id, order_no=draw_number(s, new_order.created_at))
+                apply_order(open_row, new_order)
                 s.add(open_row)
             else:
                 open_row.misses += 1
@@ -303,17 +267,19 @@ class WorkOrderRepository(Repo):
                     call_id=miss.call_id, order_id=open_row.id, reason=miss.reason.value, at=miss.at
                 )
             )
-            return _order_from_row(open_row), created
+            return order_from_row(open_row), created
 
     @staticmethod
     def _open_query(caller_number: str) -> Select[WorkOrderRow]:
+        """The caller's open callback order (a follow-up, 回访, is about a call, not a number)."""
         return select(WorkOrderRow).where(
             WorkOrderRow.caller_number == caller_number,
             WorkOrderRow.status.in_([st.value for st in OPEN_STATUSES]),
+            WorkOrderRow.reason != MissReason.FOLLOW_UP.value,
         )
 
     def open_for_number(self, caller_number: str) -> WorkOrder | None:
-        return self._first(self._open_query(caller_number), _order_from_row)
+        return self._first(self._open_query(caller_number), order_from_row)
 
     def for_number(self, caller_number: str, *, limit: int = 20) -> list[WorkOrder]:
         """A caller's work orders for their file: open ones first, then the newest."""
@@ -324,10 +290,10 @@ class WorkOrderRepository(Repo):
             .order_by(is_open, WorkOrderRow.created_at.desc())
             .limit(limit)
         )
-        return self._list(q, _order_from_row)
+        return self._list(q, order_from_row)
 
     def get(self, order_id: WorkOrderId) -> WorkOrder:
-        return self._get(WorkOrderRow, order_id, _order_from_row, "工单不存在", order_id=order_id)
+        return self._get(WorkOrderRow, order_id, order_from_row, "工单不存在", order_id=order_id)
 
     def update(self, order: WorkOrder, *, expected_status: WorkOrderStatus | None = None) -> WorkOrder:
         """Write `order`; with `expected_status`, fail with Conflict if someone changed it first."""
@@ -337,7 +303,7 @@ class WorkOrderRepository(Repo):
                 raise NotFound("工单不存在", order_id=order.id)
             if expected_status is not None and row.status != expected_status.value:
                 raise Conflict("工单状态已变化", order_id=order.id, status=row.status)
-            _apply_order(row, order)
+            apply_order(row, order)
             return replace(order)
 
     def search(
@@ -359,10 +325,10 @@ class WorkOrderRepository(Repo):
             q = q.where(WorkOrderRow.team_id == team_id)
         if owner_seat_id is not None:
             q = q.where(WorkOrderRow.owner_seat_id == owner_seat_id)
-        return self._list(q, _order_from_row)
+        return self._list(q, order_from_row)
 
     def calls_of(self, order_id: WorkOrderId) -> list[MissedCall]:
-        return self._list_by(WorkOrderCallRow, _missed_call_from_row, WorkOrderCallRow.at, order_id=order_id)
+        return self._list_by(WorkOrderCallRow, missed_call_from_row, WorkOrderCallRow.at, order_id=order_id)
 
     def count_missed_calls(self) -> int:
         return self._count(WorkOrderCallRow)
@@ -487,5 +453,6 @@ class Repositories:
         self.transcripts = TranscriptRepository(db)
         self.surveys = SurveyRepository(db)
         self.voicemails = VoicemailRepository(db)
+        self.follow_ups = FollowUpRepository(db)
         self.audit = AuditRepository(db)
         self.offices = OfficeRepository(db)

@@ -40,13 +40,14 @@ from store.schedules import ScheduleRepository, SeatLogRepository
 def callback_service(
     repos: Repositories,
     board: SeatBoard,
-    *,
     calls: CallControl,
     bus: EventBus,
     clock: Clock,
     calendar: HolidayCalendar,
+    follow_up_days: float = 1.0,
 ) -> CallbackService:
-    """The callback service over the work orders, the ledger and the seat board, dialling through `calls`."""
+    """The callback service over the work orders, the ledger and the seat board, dialling through
+    `calls`; a 不满意 rating's follow-up (回访) is due `follow_up_days` working days later."""
     return CallbackService(
         store=repos.work_orders,
         ledger=CallbackLedgerRepository(repos.db),
@@ -54,7 +55,8 @@ def callback_service(
         bus=bus,
         clock=clock,
         seats=CallbackSeats(repos, board),
-        sla=SlaPolicy(calendar=calendar),
+        sla=SlaPolicy(calendar=calendar, follow_up_days=follow_up_days),
+        follow_ups=repos.follow_ups,
     )
 
 
@@ -100,6 +102,7 @@ def workbench(
         stored_calls=repos.calls.find,
         voicemails=repos.voicemails,
         folder=folder,
+        follow_ups=repos.follow_ups,
     )
 
 
@@ -166,6 +169,7 @@ def supervision(
         surveys=repos.surveys,
         backlog=WorkOrderBacklog(repos, SlaPolicy(calendar=calendar)),
         roster=roster,
+        follow_ups=repos.follow_ups,
         live=live,
         wrap_up_s=wrap_up_s,
     )

@@ -1,4 +1,6 @@
 // Work orders: my orders / team pool (seats), all orders (supervisors, scoped by the server).
+// 回访 orders (follow-ups of 不满意 ratings) show their rated call and close with the outcome form;
+// the rated seat sees its follow-up in the pool but may not take it.
 // SLA colours: ok green, warning amber, breached red; deadlines in China time from the server.
 // Pushed work-order events are applied to the shown rows where they carry what the row needs
 // (SLA, attempts, owner, back to the pool); a new or closed order reloads the list.
@@ -23,9 +25,13 @@ function actions(o) {
   const out = [];
   if (!o.open) return out;
   const isSup = me.role !== "seat";
+  const fu = o.follow_up;
+  if (fu && !isSup && fu.rated_seat_id === me.seat_id) return [el("span", "本通话被评价坐席不能处理", { class: "muted" })];
   if (!isSup && o.status === "pool") out.push(button("领取", () => send(`/api/orders/${o.id}/claim`)));
+  if (fu && (isSup || o.owner_seat_id === me.seat_id)) out.push(button("记录回访结果", () => followUp(o)));
   if (!isSup && (o.status === "pool" || o.owner_seat_id === me.seat_id)) out.push(button("回拨", () => send(`/api/orders/${o.id}/callback`)));
-  if ((!isSup && o.owner_seat_id === me.seat_id) || isSup) out.push(button("结案", () => closeOrder(o)));
+  if (fu) { if (isSup) out.push(button("撤销回访", () => closeOrder(o, ["cancelled"]))); }
+  else if ((!isSup && o.owner_seat_id === me.seat_id) || isSup) out.push(button("结案", () => closeOrder(o)));
   if (isSup) {
     out.push(button(o.owner_seat_id ? "改派" : "分派", () => assignOrder(o)));
     if (o.status === "assigned") out.push(button("退回工单池", () => send(`/api/orders/${o.id}/release`)));
@@ -41,10 +47,40 @@ function dialog(id, formId) {
   });
 }
 
-async function closeOrder(o) {
-  $("close-outcome").replaceChildren(...options.close_outcomes.map((x) => new Option(x.label, x.value)));
+async function closeOrder(o, only = null) {
+  const outcomes = options.close_outcomes.filter((x) => !only || only.includes(x.value));
+  $("close-outcome").replaceChildren(...outcomes.map((x) => new Option(x.label, x.value)));
   const f = await dialog("close-dlg", "close-form");
   if (f) await send(`/api/orders/${o.id}/close`, { outcome: f.get("outcome"), note: f.get("note") });
+}
+
+// The follow-up's outcome: reached or not; when reached, resolved or not and the satisfaction
+// after it. The dialog stays open on a refused form and shows the server's Chinese message.
+function followUp(o) {
+  const form = $("follow-form"), dlg = $("follow-dlg");
+  form.reset(); $("follow-error").textContent = "";
+  const fu = o.follow_up;
+  $("follow-call").textContent = `${o.order_no} · 来电 ${o.caller_number} · ${fu.rated_seat_name} · ${fu.category_label || "未分类"} · ${fu.rating_label}（${fu.rated_local}）`;
+  const sync = () => {
+    const unreached = form.elements.reached.value === "no";
+    $("follow-reached").hidden = $("follow-satisfaction-label").hidden = unreached;
+  };
+  form.onchange = sync; sync();
+  return new Promise((resolve) => {
+    $("follow-cancel").onclick = () => { dlg.close(); resolve(); };
+    form.onsubmit = async (ev) => {
+      ev.preventDefault();
+      const f = new FormData(form), reached = f.get("reached");
+      const body = { reached: reached ? reached === "yes" : null, note: f.get("note") };
+      if (reached === "yes") {
+        body.resolved = f.get("resolved") ? f.get("resolved") === "yes" : null;
+        body.satisfaction = f.get("satisfaction") || null;
+      }
+      try { await send(`/api/orders/${o.id}/follow-up`, body); dlg.close(); resolve(); }
+      catch (e) { $("follow-error").textContent = e.message; }
+    };
+    dlg.showModal();
+  });
 }
 
 async function assignOrder(o) {
@@ -55,6 +91,7 @@ async function assignOrder(o) {
 
 async function load() {
   const q = new URLSearchParams({ scope });
+  if ($("f-kind").value) q.set("kind", $("f-kind").value);
   if (scope === "all") {
     for (const [k, id] of [["status", "f-status"], ["team", "f-team"], ["sla", "f-sla"], ["date", "f-date"], ["order_no", "f-order-no"]]) if ($(id).value) q.set(k, $(id).value);
   }
@@ -75,10 +112,21 @@ function paint(o, tr) {
   const reason = o.scheduled_local ? `${o.reason_label}（约定 ${o.scheduled_local}）` : o.reason_label;
   const values = [o.order_no || o.id, o.caller_number, reason, o.team_name, o.owner_name || "—", o.status_label, o.created_local, o.deadline_local];
   const tds = values.map((v) => el("td", v));
+  if (o.follow_up) tds[2].append(...aboutCall(o.follow_up));
   const sla = el("td", o.open ? o.sla_label : `已结案（${o.sla_label}）`, { class: `sla-${o.sla}` });
   const n = el("td", o.attempts);
   const act = el("td"); act.append(...actions(o));
   tr.replaceChildren(...tds, sla, n, messages(o), act);
+}
+
+// A 回访 order's rated call (seat, time, category, rating) and, once recorded, its result.
+function aboutCall(fu) {
+  const out = [el("div", `被评价：${fu.rated_seat_name || "—"} · ${fu.category_label || "未分类"} · ${fu.rating_label} · ${fu.rated_local}`, { class: "muted follow-call" })];
+  if (fu.done) {
+    const result = fu.reached ? `已联系上，问题${fu.resolved ? "已" : "未"}解决，回访后${fu.satisfaction_label}` : "联系不上";
+    out.push(el("div", `回访结果：${result}${fu.note ? `（${fu.note}）` : ""}`, { class: "follow-result" }));
+  }
+  return out;
 }
 
 // The caller's after-hours messages (来电留言): a player streaming the recording (the server checks
@@ -174,6 +222,10 @@ async function main() {
   }
   $("f-team").append(...options.teams.map((t) => new Option(t.name, t.id)));
   $("f-sla").append(...options.sla.map((s) => new Option(s.label, s.value)));
+  $("f-kind").append(...options.kinds.map((k) => new Option(k.label, k.value)));
+  $("follow-satisfaction").append(...options.ratings.map((r) => new Option(r.label, r.value)));
+  $("f-kind").value = location.hash === "#follow-up" ? "follow_up" : "";
+  $("f-kind").addEventListener("change", () => load().catch((e) => { $("error").textContent = e.message; }));
   $("f-apply").addEventListener("click", () => load().catch((e) => { $("error").textContent = e.message; }));
   pick(isSup ? "all" : (location.hash === "#pool" ? "pool" : "mine"));
   live({ onEvent, resync: load, badge });

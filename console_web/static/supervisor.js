@@ -128,6 +128,16 @@ async function loadReport() {
   const r = await api(reportUrl("json"));
   $("report").replaceChildren(...[...r.rows.filter((x) => x.offered > 0), r.total].map((x) =>
     row([x.label, x.offered, x.answered, x.abandoned, pct(x.answer_rate), pct(x.service_level), pct(x.satisfaction_rate)])));
+  await loadFollowUps();
+}
+
+// 回访率 and the satisfaction after follow-up, per team in scope and in total, for the report's period.
+async function loadFollowUps() {
+  const q = new URLSearchParams({ period: $("r-period").value });
+  if ($("r-date").value) q.set("date", $("r-date").value);
+  const r = await api(`/api/supervisor/follow-ups?${q}`);
+  $("follow-ups").replaceChildren(...[...r.rows.filter((x) => x.dissatisfied > 0), r.total].map((x) =>
+    row([x.label, x.dissatisfied, x.followed_up, pct(x.follow_up_rate), x.reached, pct(x.satisfaction_after_rate)])));
 }
 
 // QC coverage and average score per team and seat over the report's period (质检, /api/qc/report).

@@ -22,6 +22,7 @@ from pbx.ami_event import AmiEvent, parse_trace
 from routing.calendar import HolidayCalendar
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.db import Database
+from store.follow_ups import FollowUpRepository
 from store.repositories import WorkOrderRepository
 
 TRACES = Path(__file__).resolve().parents[2].parent / "shared" / "asterisk-traces"
@@ -97,6 +98,7 @@ def make_rig(
     settings: CallbackSettings | None = None,
     seats: FakeSeats | None = None,
     calls: FakeCallControl | None = None,
+    sla: SlaPolicy | None = None,
 ) -> Rig:
     bus = EventBus()
     sub = bus.subscribe("test", _ignore)
@@ -110,8 +112,9 @@ def make_rig(
         bus=bus,
         clock=clock,
         seats=seats,
-        sla=SlaPolicy(calendar=calendar),
+        sla=sla or SlaPolicy(calendar=calendar),
         settings=settings,
+        follow_ups=FollowUpRepository(db),
     )
     return Rig(service, store, ledger, calls, seats, clock, bus, sub)
 

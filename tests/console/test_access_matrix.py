@@ -36,6 +36,7 @@ from core.events import _REGISTRY, ComponentStatusChanged, DomainEvent
 from core.ids import CallId, SeatId, TeamId, UserId
 from seats.models import User
 from seats.schedule import Shift
+from tests.console.test_follow_up_api import REACHED, add_follow_up
 from tests.console.test_orders_api import add_order, add_voicemail
 from tests.console.test_qc_api import queue_for_qc
 from tests.support.app import TEST_BASE_URL, build_test_app, login
@@ -57,6 +58,7 @@ USERNAMES = {
 A_CALL, B_CALL = "call-a", "call-b"
 A2_CALL = "call-a2"  # district A, seat 1002: in the supervisors' scope, not in seat 1001's
 A_ORDER, B_ORDER = "wo-a", "wo-b"
+A_FOLLOW_UP, B_FOLLOW_UP = "fu-call-a", "fu-call-b"  # 回访 of calls A (seat 1001, rated) and B
 A_OFFICE, B_OFFICE = "office-310106", "office-310115"
 A_TEAM, B_TEAM = "team-310106", "team-310115"
 
@@ -119,6 +121,8 @@ def _seed(app: FastAPI) -> Seeded:
     queue_for_qc(app, A_CALL, scored=True)
     queue_for_qc(app, A2_CALL)
     queue_for_qc(app, B_CALL, scored=True)
+    add_follow_up(rt, A_CALL, seat="1001", team=A_TEAM)
+    add_follow_up(rt, B_CALL, seat="1003", team=B_TEAM)
     day = (now + timedelta(days=40)).date()  # next month's plan: nothing of today's depends on it
     shifts = app.state.schedule_backend.shifts
     ids = [
@@ -245,6 +249,7 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/supervisor/seats", "/api/supervisor/seats", "401 403 ok ok ok ok 403"),
     P("GET", "/api/supervisor/forecast", "/api/supervisor/forecast", "401 403 ok ok ok ok 403"),
     P("GET", "/api/supervisor/report", "/api/supervisor/report", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/supervisor/follow-ups", "/api/supervisor/follow-ups", "401 403 ok ok ok ok 403"),
     P("GET", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 ok ok ok ok 403"),
     P("PUT", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 403 403 ok ok 403", json={"step_s": 60, "max_s": 300}),
     P("PUT", "/api/supervisor/seats/{seat_id}/expert", "/api/supervisor/seats/1003/expert", "401 403 403 403 403 ok 403", json={"expert": True}),
@@ -258,6 +263,9 @@ PROBES: tuple[Probe, ...] = (
     P("GET", VOICEMAIL_AUDIO, f"/api/orders/{B_ORDER}/voicemails/call-{B_ORDER}/audio", "401 404 404 404 ok ok 404"),
     P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{A_ORDER}/claim", "401 ok 403 403 403 403 403"),
     P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{B_ORDER}/claim", "401 404 403 403 403 403 403"),
+    P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{A_FOLLOW_UP}/claim", "401 403 403 403 403 403 403"),  # seat 1001 was rated
+    P("POST", "/api/orders/{order_id}/follow-up", f"/api/orders/{A_FOLLOW_UP}/follow-up", "401 403 ok ok ok ok 403", json=REACHED),
+    P("POST", "/api/orders/{order_id}/follow-up", f"/api/orders/{B_FOLLOW_UP}/follow-up", "401 404 404 404 ok ok 403", json=REACHED),
     P("POST", "/api/orders/{order_id}/callback", f"/api/orders/{A_ORDER}/callback", "401 down 403 403 403 403 403"),
     P("POST", "/api/orders/{order_id}/callback", f"/api/orders/{B_ORDER}/callback", "401 404 403 403 403 403 403"),
     P("POST", "/api/orders/{order_id}/release", f"/api/orders/{A_ORDER}/release", "401 403 bad bad bad bad 403"),

@@ -1,7 +1,7 @@
 """quality inspection (质检): the QC queue with scores and appeals, and the scoring form's versions
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-06
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from store.migrations.ddl import (
 
 
 revision = '0019'
-down_revision = '0015'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
