@@ -84,6 +84,7 @@ class Runtime:
             wrapuptime=s.seats.wrap_up_s,
             seats=lambda: [seat for seat in self.repos.seats.all() if seat.id in demo_ids],
             agi_port=lambda: self.ivr.port,
+            recordings_dir=s.recordings.pbx_dir,
         )
         self.ami = AmiPart(s.ami, simulator=self.sim, seats=self.seats, bus=self.bus, clock=self.clock)
         self.tracker = self.ami.tracker

@@ -8,6 +8,7 @@ own.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -20,7 +21,7 @@ from core.errors import ConfigurationError
 from ivr.settings import AgiSettings, VoicemailSettings
 from pbx.settings import DEMO_AMI_SECRET, AmiSettings, AsteriskRecordsSettings, SeatsSettings
 from pbx.sim.demo import SimulatorSettings
-from store.settings import DatabaseSettings, JournalSettings, RedisSettings
+from store.settings import DatabaseSettings, JournalSettings, RecordingSettings, RedisSettings
 
 DEMO_ADMIN_PASSWORD = "demo12348"
 
@@ -48,6 +49,7 @@ class Settings(BaseSettings):
     asterisk_records: AsteriskRecordsSettings = Field(default_factory=AsteriskRecordsSettings)
     journal: JournalSettings = Field(default_factory=JournalSettings)
     voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
+    recordings: RecordingSettings = Field(default_factory=RecordingSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
@@ -104,6 +106,8 @@ def demo_settings(**overrides: object) -> Settings:
         "demo": True,
         "database": {"url": "sqlite:///./hotline-demo.db", "auto_migrate": True},
         "sim": {"enabled": True},
+        # The simulator records beside the demo's database (Asterisk's spool is not writable here).
+        "recordings": {"pbx_dir": str(Path("hotline-recordings").absolute())},
     }
     base.update(overrides)
     return load_settings(**base)

@@ -153,6 +153,7 @@ async def start_demo_simulator(
     wrapuptime: float,
     seats: Iterable[Seat],
     address_listener: Callable[[str, str], None] | None = None,
+    recordings_dir: str | None = None,
 ) -> Simulator:
     """The simulator, listening for AMI on `ami.host:ami_port`, with one answering phone per seat
     and the demo's call mix."""
@@ -183,6 +184,7 @@ async def start_demo_simulator(
         time_scale=sim.time_scale,
         dtmf_mix=DEMO_DTMF,
         run_dir=sim.run_dir,
+        recordings_dir=Path(recordings_dir) if recordings_dir else None,
     )
     staffing = demo_staffing(sim, wrapuptime)
     log.info(

@@ -196,6 +196,7 @@ def settings_for(db_url: str, pbx: RealAsterisk, ami_port: int) -> Settings:
         # No tick: no automatic assignment or retry interferes with a test's own steps.
         callbacks={"tick_s": 3600.0},
         voicemail={"pbx_dir": str(pbx.voicemail_dir)},
+        recordings={"pbx_dir": str(pbx.recordings_dir), "settle_s": 0.5},
     )
 
 

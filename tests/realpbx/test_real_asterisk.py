@@ -271,6 +271,67 @@ async def test_answered_call_is_recorded_with_its_seat_and_talk_time(hotline: Ho
     await assert_records_agree(h, call_id)
 
 
+def tone_share(pcm16: bytes, hz: float) -> float:
+    """The share of a 16-bit recording's energy at `hz` (Goertzel over 20 ms windows): about 1
+    for that tone alone, 1/n for one of n equally loud tones, near 0 when it is not there."""
+    samples = struct.unpack(f"<{len(pcm16) // 2}h", pcm16[: len(pcm16) // 2 * 2])
+    coeff = 2 * math.cos(2 * math.pi * hz / 8000)
+    at_hz = total = 0.0
+    for start in range(0, len(samples) - 159, 160):
+        window = samples[start : start + 160]
+        s1 = s2 = 0.0
+        for x in window:
+            s1, s2 = x + coeff * s1 - s2, s1
+        at_hz += (s1 * s1 + s2 * s2 - coeff * s1 * s2) * 2 / 160
+        total += sum(x * x for x in window)
+    return at_hz / total if total else 0.0
+
+
+def recording_of(h: Hotline, call_id: str) -> bytes:
+    """The samples of the call's recording as MixMonitor wrote it (8 kHz mono 16-bit WAV)."""
+    path = h.pbx.recordings_dir / f"{call_id}.wav"
+    assert path.exists(), sorted(p.name for p in h.pbx.recordings_dir.glob("*"))
+    with wave.open(str(path), "rb") as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+        return w.readframes(w.getnframes())
+
+
+async def test_answered_call_is_recorded_with_both_parties_while_bridged(hotline: Hotline) -> None:
+    # Issue 15: MixMonitor on the caller's channel (option b): both voices, only once bridged.
+    h = hotline
+    ami = await AmiEventLog.open(h)
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.to_thread(seat_leg.write_audio, pcm_tone(1000.0, 40.0))
+    await asyncio.to_thread(call.write_audio, pcm_tone(1500.0, 40.0))
+    await asyncio.sleep(4.0)
+    await hang_up(call)
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+    await asyncio.sleep(1.0)  # the recording thread closes the file after the hangup
+    await ami.close()
+    ami.keep(h, "recording.ami.jsonl")
+
+    audio = recording_of(h, call_id)
+    (row,) = h.calls()
+    # Only the bridged conversation: nothing of the IVR before it.
+    assert row.talk_seconds is not None
+    assert abs(len(audio) / 16000 - row.talk_seconds) < 1.5, (len(audio) / 16000, row.talk_seconds)
+    assert tone_share(audio, 1000.0) > 0.1 and tone_share(audio, 1500.0) > 0.1, (
+        tone_share(audio, 1000.0),
+        tone_share(audio, 1500.0),
+    )
+    assert tone_share(audio, 2500.0) < 0.02
+    caller = row_caller_channel(ami, call_id)
+    names = [(e["Event"], e.get("Variable", "")) for e in ami.events if e.get("Channel") == caller]
+    start = names.index(("VarSet", "MIXMONITOR_FILENAME"))
+    assert ("MixMonitorStart", "") in names[start:], names
+    (filename,) = {e["Value"] for e in ami.of("VarSet") if e["Variable"] == "MIXMONITOR_FILENAME"}
+    assert filename == str(h.pbx.recordings_dir / f"{call_id}.wav")
+    types = trail_types(h, call_id)
+    assert "CallRecordingStarted" in types and "CallRecordingStopped" in types, types
+
+
 async def abandon_in_queue(h: Hotline) -> str:
     call = await call_through_ivr(h)
     await until(lambda: bool(h.call_status(CallStatus.QUEUED)), 30, "the caller to wait in the queue")
