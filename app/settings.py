@@ -8,7 +8,6 @@ own.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -106,8 +105,7 @@ def demo_settings(**overrides: object) -> Settings:
         "demo": True,
         "database": {"url": "sqlite:///./hotline-demo.db", "auto_migrate": True},
         "sim": {"enabled": True},
-        # The simulator records beside the demo's database (Asterisk's spool is not writable here).
-        "recordings": {"pbx_dir": str(Path("hotline-recordings").absolute())},
+        "recordings": {"pbx_dir": "hotline-recordings"},  # beside the database, as the simulator records
     }
     base.update(overrides)
     return load_settings(**base)

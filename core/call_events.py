@@ -345,9 +345,11 @@ class CallRecordingStarted(_RecordingEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallRecordingStopped(_RecordingEvent):
     """The recording's channel hung up (or MixMonitor was stopped): the file is complete.
-    `answered`: the call had been answered by then (a recording is owed: no file is an alert)."""
+    `answered`: the call had been answered by then (a recording is owed: no file is an alert);
+    `started_at`: when MixMonitor started."""
 
     answered: bool = False
+    started_at: datetime | None = None
 
 
 # --- callbacks -----------------------------------------------------------------------------

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from core.ids import CallId
 from core.labels import LabelledEnum
 from core.voicemail import map_to_app
 
@@ -56,3 +58,21 @@ class RecordingFolder:
 
     def app_root(self) -> Path:
         return Path(self.app_dir or self.pbx_dir)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recording:
+    """One recorded segment of a call, as kept once its channel hung up: the file as Asterisk named
+    it, its size and SHA-256 when it was closed (None / "" when there was no file)."""
+
+    call_id: CallId
+    segment: int
+    path: str
+    channel: str = ""
+    started_at: datetime
+    ended_at: datetime
+    size: int | None = None
+    sha256: str = ""
+    status: RecordingStatus = RecordingStatus.OK
+    answered: bool = True
+    deleted_at: datetime | None = None

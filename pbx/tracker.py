@@ -238,6 +238,7 @@ class _Recording:
     segment: int
     path: str
     channel: str
+    started_at: datetime
     stopped: bool = False
 
 
@@ -958,7 +959,7 @@ class CallTracker:
         path = self._recording_files.pop(e.uniqueid, "")
         if call is None or call.direction is None or not path or e.uniqueid in call.recordings:
             return []
-        recording = _Recording(len(call.recordings) + 1, path, e.get("Channel"))
+        recording = _Recording(len(call.recordings) + 1, path, e.get("Channel"), e.at)
         call.recordings[e.uniqueid] = recording
         return [
             CallRecordingStarted(
@@ -993,6 +994,7 @@ class CallTracker:
                 path=recording.path,
                 channel=recording.channel,
                 answered=answered,
+                started_at=recording.started_at,
             )
         ]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
 
 from core.recordings import DEFAULT_PBX_DIR, DEFAULT_RETENTION_DAYS, RecordingFolder
 
@@ -40,6 +42,12 @@ class RecordingSettings(BaseModel):
     settle_s: float = Field(
         default=2.0, ge=0, description="通话结束后等待录音文件写完再计算大小与校验和（秒）"
     )
+
+    @field_validator("pbx_dir", "app_dir")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        """A relative folder is the working directory's (the demo records beside its database)."""
+        return str(Path(value).absolute()) if value and not value.startswith("/") else value
 
     def folder(self) -> RecordingFolder:
         return RecordingFolder(self.pbx_dir, self.app_dir)

@@ -17,8 +17,8 @@ from app.settings import DEMO_ADMIN_PASSWORD
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from callbacks.voicemail import Voicemail
 from core.ids import CallId, TeamId, WorkOrderId
-from tests.console.test_orders_api import write_tone
 from tests.support.app import demo_test_settings
+from tests.support.audio import write_tone
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.live_server import live_server
 

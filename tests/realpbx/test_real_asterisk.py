@@ -400,17 +400,29 @@ async def test_seat_to_seat_transfer_records_both_seats(hotline: Hotline) -> Non
     await h.login("1001")
     call = await call_through_ivr(h)
     first_leg, call_id = await answered_by(h, "1001")
+    # Each party speaks a tone of its own: the recording must hold all three.
+    await asyncio.to_thread(call.write_audio, pcm_tone(1500.0, 40.0))
+    await asyncio.to_thread(first_leg.write_audio, pcm_tone(1000.0, 40.0))
     await h.login("1002")
     await asyncio.sleep(3.0)
     await h.seat_console.transfer(SeatId("1001"), call_id, TransferKind.SEAT, "1002")
     second_phone = await h.phone("1002")
     second_leg = await asyncio.to_thread(second_phone.answer_next, 20)
+    await asyncio.to_thread(second_leg.write_audio, pcm_tone(700.0, 40.0))
     # Asterisk hangs up the first seat's leg once the caller has been redirected.
     await asyncio.to_thread(wait_state, first_leg, CallState.ENDED, 10, "seat 1001's leg to end")
     await asyncio.sleep(5.0)
     await hang_up(call)
     await asyncio.to_thread(wait_state, second_leg, CallState.ENDED, 10, "seat 1002's leg to end")
     await until(h.all_ended, 20, "the call to be recorded as ended")
+
+    # One recording across the transfer (MixMonitor on the caller's channel): both seats in it.
+    await asyncio.sleep(1.0)
+    assert sorted(p.name for p in h.pbx.recordings_dir.iterdir()) == [f"{call_id}.wav"]
+    audio = recording_of(h, call_id)
+    shares = {hz: round(tone_share(audio, hz), 3) for hz in (1500.0, 1000.0, 700.0, 2500.0)}
+    assert shares[1500.0] > 0.05 and shares[1000.0] > 0.05 and shares[700.0] > 0.05, shares
+    assert shares[2500.0] < 0.02, shares
 
     assert [r.id for r in h.calls()] == [call_id]
     # Queue() rang 1001 (no Dial); the transfer dialled 1002, and nothing else: the hangup (`h`)
