@@ -129,5 +129,16 @@ async def test_given_a_runtime_when_it_starts_then_each_component_status_is_publ
     await runtime.start()
     await runtime.bus.drain()
     await runtime.stop()
-    names = ("bus", "database", "recorder", "recordings", "routing", "seats", "asr", "agi", "ivr-outcomes", "appointments")
+    names = (
+        "bus",
+        "database",
+        "recorder",
+        "recordings",
+        "routing",
+        "seats",
+        "asr",
+        "agi",
+        "ivr-outcomes",
+        "appointments",
+    )
     assert seen == [(n, n != "asr") for n in names]  # ASR is down (no model) and says so
