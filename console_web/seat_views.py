@@ -102,6 +102,7 @@ class PastCallOut(_Read):
     category_label: str
     seat: str
     status_label: str
+    call_id: str
 
 
 class PastRecordOut(_Read):

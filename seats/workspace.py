@@ -413,6 +413,7 @@ class SeatWorkspace:
                     category_label=category_label(c.category),
                     seat=names.get(c.seat_id, c.seat_id) if c.seat_id else "",
                     status=c.status,
+                    call_id=c.id,
                 )
                 for c in calls
             ),

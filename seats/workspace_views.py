@@ -72,6 +72,7 @@ class PastCall:
     category_label: str
     seat: str  # the seat's name
     status: CallStatus
+    call_id: str = ""  # its recordings: /api/calls/<id>/recordings
 
     @property
     def status_label(self) -> str:
