@@ -46,7 +46,9 @@ async def test_given_the_demo_when_a_seat_answers_a_call_then_its_recording_is_k
         board = runtime.board
         assert board is not None
         await until(
-            lambda: any(s.status is SeatStatus.AVAILABLE for s in board.states.values()), 20.0, "the demo seats in"
+            lambda: any(s.status is SeatStatus.AVAILABLE for s in board.states.values()),
+            20.0,
+            "the demo seats in",
         )
         runtime.simulator.place_call(
             CallerSpec(number="13912340000", dtmf="12", district="310106", talk_time=20.0, speech=SPEECH)
