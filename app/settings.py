@@ -105,7 +105,7 @@ def demo_settings(**overrides: object) -> Settings:
         "demo": True,
         "database": {"url": "sqlite:///./hotline-demo.db", "auto_migrate": True},
         "sim": {"enabled": True},
-        "recordings": {"pbx_dir": "hotline-recordings"},  # beside the database, as the simulator records
+        "recordings": {"pbx_dir": RecordingSettings.demo_dir()},
     }
     base.update(overrides)
     return load_settings(**base)

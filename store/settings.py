@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
@@ -48,6 +49,12 @@ class RecordingSettings(BaseModel):
     def _absolute(cls, value: str) -> str:
         """A relative folder is the working directory's (the demo records beside its database)."""
         return str(Path(value).absolute()) if value and not value.startswith("/") else value
+
+    @staticmethod
+    def demo_dir() -> str:
+        """Where the demo's simulator records: HOTLINE_RECORDINGS__PBX_DIR when set, else
+        `hotline-recordings` in the working directory (Asterisk's spool is not the demo's)."""
+        return os.environ.get("HOTLINE_RECORDINGS__PBX_DIR", "") or "hotline-recordings"
 
     def folder(self) -> RecordingFolder:
         return RecordingFolder(self.pbx_dir, self.app_dir)

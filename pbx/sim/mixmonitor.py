@@ -83,25 +83,28 @@ def _open(path: Path) -> _File | None:
 
 async def _record(pbx: SimPbx, ch: Channel, path: Path, *, bridged_only: bool) -> None:
     out = _open(path)
-    voice = looped_frames(pbx.speech_pcm(ch), pbx.config.speech_gap)
-    last = pbx.now()
-    owed = 0.0
-    while await pbx.wait(TICK_S, ch.ended) is None:
-        now = pbx.now()
-        span, last = now - last, now
-        if out is None or (bridged_only and ch.bridge is None):
-            continue
-        owed += span
-        frames = int(owed / FRAME_S)
-        owed -= frames * FRAME_S
-        try:
-            out.write(b"".join(next(voice) for _ in range(frames)))
-        except OSError as exc:
-            log.error("MixMonitor: cannot write %s: %s", path, exc)
+    try:
+        voice = looped_frames(pbx.speech_pcm(ch), pbx.config.speech_gap)
+        last = pbx.now()
+        owed = 0.0
+        while await pbx.wait(TICK_S, ch.ended) is None:
+            now = pbx.now()
+            span, last = now - last, now
+            if out is None or (bridged_only and ch.bridge is None):
+                continue
+            owed += span
+            frames = int(owed / FRAME_S)
+            owed -= frames * FRAME_S
+            try:
+                out.write(b"".join(next(voice) for _ in range(frames)))
+            except OSError as exc:
+                log.error("MixMonitor: cannot write %s: %s", path, exc)
+                _close(out, path)
+                out = None
+    finally:
+        # The channel hung up, or the simulator stopped under it: the file is closed either way.
+        if out is not None:
             _close(out, path)
-            out = None
-    if out is not None:
-        _close(out, path)
 
 
 def _close(out: _File, path: Path) -> None:

@@ -31,12 +31,14 @@ from app.seed import seed_demo
 from app.settings import Settings, load_settings
 from console_web.auth import Passwords
 from core.clock import CHINA_TZ
-from core.ids import SeatId
+from core.ids import CallId, SeatId
+from core.recordings import Recording
 from routing.calendar import load_holidays
 from seats.state import SeatStatus
 from store.db import Database
 from store.migrate import upgrade
 from store.models import CallEventRow, CallLegRow, CallRow, WorkOrderCallRow, WorkOrderRow
+from store.recordings import RecordingRepository
 from store.repositories import Repositories
 from tests.support.polling import until  # re-exported: the realpbx tests import it from here
 
@@ -146,6 +148,10 @@ class Hotline:
                     select(CallEventRow).where(CallEventRow.call_id == call_id).order_by(CallEventRow.id)
                 )
             )
+
+    def recordings(self, call_id: str) -> list[Recording]:
+        """The call's recorded segments as the app keeps them (录音)."""
+        return RecordingRepository(self.db).for_call(CallId(call_id))
 
     def legs(self, call_id: str) -> list[CallLegRow]:
         with self.db.session() as s:

@@ -11,6 +11,7 @@ Skipped unless HOTLINE_TEST_ASTERISK names an asterisk binary (README.md in this
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import math
@@ -330,6 +331,11 @@ async def test_answered_call_is_recorded_with_both_parties_while_bridged(hotline
     assert filename == str(h.pbx.recordings_dir / f"{call_id}.wav")
     types = trail_types(h, call_id)
     assert "CallRecordingStarted" in types and "CallRecordingStopped" in types, types
+    # Kept by the app with the file's size and checksum, as Asterisk wrote it.
+    await until(lambda: bool(h.recordings(call_id)), 10, "the recording kept")
+    (rec,) = h.recordings(call_id)
+    data = (h.pbx.recordings_dir / f"{call_id}.wav").read_bytes()
+    assert (rec.status.value, rec.size, rec.sha256) == ("ok", len(data), hashlib.sha256(data).hexdigest())
 
 
 async def abandon_in_queue(h: Hotline) -> str:
@@ -380,7 +386,9 @@ async def test_callback_rings_the_seat_first_then_the_citizen_and_is_recorded(ho
     citizen_call = await asyncio.to_thread(citizen_phone.answer_next, 20)
     # Asterisk dials the citizen only once the seat has answered.
     assert seat_phone.invites_at[-1] < citizen_phone.invites_at[-1]
-    await asyncio.sleep(2.0)
+    await asyncio.to_thread(seat_call.write_audio, pcm_tone(1000.0, 20.0))
+    await asyncio.to_thread(citizen_call.write_audio, pcm_tone(1500.0, 20.0))
+    await asyncio.sleep(3.0)
     await hang_up(seat_call)
     await asyncio.to_thread(wait_state, citizen_call, CallState.ENDED, 10, "citizen's leg to end")
     await until(lambda: bool(finished), 20, "the callback attempt's outcome")
@@ -393,6 +401,14 @@ async def test_callback_rings_the_seat_first_then_the_citizen_and_is_recorded(ho
     assert callback_row.seat_id == "1001"
     assert callback_row.answered_at is not None
     assert callback_row.caller_number == CALLER
+    # 录音: the callback recorded on the seat's channel (its call id), both parties in it; the
+    # missed call, never bridged, left no recording (its empty file removed).
+    await until(lambda: bool(h.recordings(callback_row.id)), 10, "the callback's recording kept")
+    (rec,) = h.recordings(callback_row.id)
+    assert rec.status.value == "ok" and rec.answered and rec.path.endswith(f"/{callback_row.id}.wav")
+    audio = recording_of(h, callback_row.id)
+    assert tone_share(audio, 1000.0) > 0.1 and tone_share(audio, 1500.0) > 0.1
+    assert h.recordings(missed_id) == [] and not (h.pbx.recordings_dir / f"{missed_id}.wav").exists()
 
 
 async def test_seat_to_seat_transfer_records_both_seats(hotline: Hotline) -> None:
