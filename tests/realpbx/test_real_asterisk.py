@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import shutil
 import socket
 import struct
 import wave
@@ -336,6 +337,35 @@ async def test_answered_call_is_recorded_with_both_parties_while_bridged(hotline
     (rec,) = h.recordings(call_id)
     data = (h.pbx.recordings_dir / f"{call_id}.wav").read_bytes()
     assert (rec.status.value, rec.size, rec.sha256) == ("ok", len(data), hashlib.sha256(data).hexdigest())
+
+
+async def test_a_recordings_folder_that_cannot_be_written_loses_the_recording_not_the_call(
+    hotline: Hotline,
+) -> None:
+    # Issue 15, faults: MixMonitor cannot open its file ("Cannot open"), the call goes on; the app
+    # keeps the segment as missing and says so, with the folder's trouble, on its status line.
+    h = hotline
+    folder = h.pbx.recordings_dir
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.write_text("a file where the recordings folder should be", encoding="utf-8")
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    _seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.sleep(3.0)
+    await hang_up(call)
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+
+    (row,) = h.calls()
+    assert row.status == CallStatus.ANSWERED and row.talk_seconds and row.talk_seconds > 2
+    await until(lambda: bool(h.recordings(call_id)), 10, "the missing recording kept")
+    (rec,) = h.recordings(call_id)
+    assert rec.status.value == "missing" and rec.size is None
+    assert "Cannot open" in h.pbx.full_log()
+    keeper = h.runtime.recordings.keeper
+    assert keeper is not None
+    await keeper.check()
+    up, detail = h.runtime.recordings.probe()
+    assert not up and "无法写入" in detail and "录音文件缺失" in detail and call_id in detail, detail
 
 
 async def abandon_in_queue(h: Hotline) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -223,3 +224,17 @@ def test_the_library_lets_a_seat_play_its_own_call_only(db: Database, tmp_path: 
     with pytest.raises(NotFound, match="缺失"):
         library.file(own, "c1", 1)
     assert RecordingRepository(db).get(CallId("c1"), 1).status is RecordingStatus.MISSING  # type: ignore[union-attr]
+
+
+def test_a_folder_running_out_of_room_is_an_alert_in_chinese(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = shutil.disk_usage
+    monkeypatch.setattr(
+        "store.recordings.shutil.disk_usage", lambda p: real(p)._replace(free=50 * 1024 * 1024)
+    )
+    keeper = _keeper(db, tmp_path)
+    keeper.sweep()
+
+    up, detail = keeper.probe()
+    assert up is False and "空间不足" in detail and "剩余 50 MB" in detail
