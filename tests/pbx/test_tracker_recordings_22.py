@@ -50,3 +50,36 @@ def test_given_no_mixmonitor_filename_when_mixmonitor_starts_then_no_recording_i
     events = _replay(lines)
 
     assert not [e for e in events if isinstance(e, CallRecordingStarted | CallRecordingStopped)]
+
+
+def test_given_a_second_recorded_channel_of_the_call_then_each_file_is_a_segment_linked_to_it() -> None:
+    # The real run, with the seat's channel recorded too (as a dialplan recording a Dial()ed
+    # party would): its VarSet and MixMonitorStart copied from the caller's onto the seat's
+    # channel right after AgentConnect.
+    lines = _lines()
+    start = next(e for e in lines if e["Event"] == "MixMonitorStart")
+    caller = start["Uniqueid"]
+    connect = next(i for i, e in enumerate(lines) if e["Event"] == "AgentConnect")
+    seat = {k: lines[connect][k] for k in ("DestChannel", "DestUniqueid", "DestLinkedid")}
+    seat_file = f"/recordings/{seat['DestUniqueid']}.wav"
+    copied = [
+        {
+            **e,
+            "Channel": seat["DestChannel"],
+            "Uniqueid": seat["DestUniqueid"],
+            "Linkedid": seat["DestLinkedid"],
+        }
+        | ({"Value": seat_file} if e["Event"] == "VarSet" else {})
+        for e in lines
+        if e.get("Uniqueid") == caller
+        and (e["Event"] == "MixMonitorStart" or e.get("Variable") == "MIXMONITOR_FILENAME")
+    ]
+    events = _replay(lines[: connect + 1] + copied + lines[connect + 1 :])
+
+    started = [e for e in events if isinstance(e, CallRecordingStarted)]
+    stopped = [e for e in events if isinstance(e, CallRecordingStopped)]
+    (ended,) = [e for e in events if isinstance(e, CallEnded)]
+    assert [(e.segment, e.path.endswith(f"/{ended.call_id}.wav")) for e in started] == [(1, True), (2, False)]
+    assert started[1].path == seat_file and started[1].channel == seat["DestChannel"]
+    assert {e.call_id for e in started + stopped} == {ended.call_id}
+    assert sorted(e.segment for e in stopped) == [1, 2] and all(e.answered for e in stopped)
