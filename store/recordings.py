@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, tuple_
 
 from core.access import Principal, Scope, call_keys
 from core.audit import AuditEntry
@@ -55,6 +55,8 @@ WAV_HEADER_BYTES = 44
 MIN_FREE_BYTES = 200 * 1024 * 1024
 """Less room than this in the folder is an alert (about 3.6 hours of 8 kHz recording)."""
 ALERTS_SHOWN = 5
+SCAN_BATCH = 5000
+"""How many kept files each check looks for (the next ones at the next check, round and round)."""
 
 _from_row = RowMapper(Recording, call_id=CallId, status=RecordingStatus)
 
@@ -76,9 +78,17 @@ class RecordingRepository(Repo):
     def get(self, call_id: CallId, segment: int) -> Recording | None:
         return self._find(RecordingRow, (call_id, segment), _from_row)
 
-    def with_status(self, status: RecordingStatus, *, limit: int = 10_000) -> list[Recording]:
+    def with_status(
+        self, status: RecordingStatus, *, after: tuple[datetime, str, int] | None = None, limit: int = 10_000
+    ) -> list[Recording]:
+        """The recordings of `status` in (started_at, call_id, segment) order, from after `after`."""
         q = select(RecordingRow).where(RecordingRow.status == status.value)
-        return self._list(q.order_by(RecordingRow.started_at).limit(limit), _from_row)
+        if after is not None:
+            q = q.where(
+                tuple_(RecordingRow.started_at, RecordingRow.call_id, RecordingRow.segment) > tuple_(*after)
+            )
+        order = (RecordingRow.started_at, RecordingRow.call_id, RecordingRow.segment)
+        return self._list(q.order_by(*order).limit(limit), _from_row)
 
     def expired(self, before: datetime, *, limit: int = 1000) -> list[Recording]:
         """Recordings started before `before` whose file is not deleted yet."""
@@ -145,6 +155,7 @@ class RecordingKeeper:
     missing: list[str] = field(default_factory=list, init=False)  # "call id 段 n" of missing files
     unrecorded: list[CallId] = field(default_factory=list, init=False)
     _checked_until: datetime | None = field(default=None, init=False)
+    _scanned_to: tuple[datetime, str, int] | None = field(default=None, init=False)
     _announced: tuple[bool, str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -209,7 +220,7 @@ class RecordingKeeper:
             log.error("%s", self.folder_problem)
         for recording in self.recordings.expired(now - timedelta(days=self.settings.retention_days)):
             self._expire(recording, now)
-        for recording in self.recordings.with_status(RecordingStatus.OK):
+        for recording in self._next_batch():
             path = self.folder.local(recording.path)
             if path is None or not path.is_file():
                 log.error(
@@ -220,16 +231,29 @@ class RecordingKeeper:
                 )
                 self.recordings.save(replace(recording, status=RecordingStatus.MISSING))
                 self._note_missing(recording)
-        self.missing = [_label(r) for r in self.recordings.with_status(RecordingStatus.MISSING)]
-        # Calls answered since the last look (and settled: their recording had time to stop).
+        self.missing = [_label(r) for r in self.recordings.with_status(RecordingStatus.MISSING, limit=1000)]
+        # Calls answered since the last look (and settled: their recording had time to stop); at
+        # start, those of the last check period.
         until = now - timedelta(seconds=self.settings.settle_s + 60)
-        since = self._checked_until or until - timedelta(days=1)
+        since = self._checked_until or until - timedelta(seconds=self.settings.check_s)
         if until > since:
             found = self.recordings.answered_unrecorded(since, until)
             for call_id in found:
                 log.error("通话 %s 已接通但没有任何录音", call_id)
             self.unrecorded = (self.unrecorded + found)[-ALERTS_SHOWN * 4 :]
             self._checked_until = until
+
+    def _next_batch(self) -> list[Recording]:
+        """The next SCAN_BATCH kept recordings to look for, going round the table check by check."""
+        start = self._scanned_to
+        batch = self.recordings.with_status(RecordingStatus.OK, after=start, limit=SCAN_BATCH)
+        if start is not None and len(batch) < SCAN_BATCH:  # the end of the table: round again
+            seen = {(r.call_id, r.segment) for r in batch}
+            again = self.recordings.with_status(RecordingStatus.OK, limit=SCAN_BATCH - len(batch))
+            batch += [r for r in again if (r.call_id, r.segment) not in seen]
+        last = batch[-1] if len(batch) >= SCAN_BATCH else None
+        self._scanned_to = (last.started_at, last.call_id, last.segment) if last else None
+        return batch
 
     def _expire(self, recording: Recording, now: datetime) -> None:
         path = self.folder.local(recording.path)

@@ -238,3 +238,22 @@ def test_a_folder_running_out_of_room_is_an_alert_in_chinese(
 
     up, detail = keeper.probe()
     assert up is False and "空间不足" in detail and "剩余 50 MB" in detail
+
+
+def test_the_missing_file_check_goes_round_the_table_batch_by_batch(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("store.recordings.SCAN_BATCH", 2)
+    keeper = _keeper(db, tmp_path)
+    calls = [f"c{i}" for i in range(5)]
+    for i, call in enumerate(calls):
+        write_tone(tmp_path / f"{call}.wav", seconds=0.1)
+        keeper.keep(dataclasses.replace(_stopped(tmp_path, call), started_at=NOW - timedelta(minutes=10 - i)))
+    for call in calls:
+        (tmp_path / f"{call}.wav").unlink()
+
+    found = []
+    for _ in range(3):  # 2 + 2 + 1 (and round again)
+        keeper.sweep()
+        found.append(sorted(r.call_id for r in RecordingRepository(db).with_status(RecordingStatus.MISSING)))
+    assert found == [calls[:2], calls[:4], calls]
