@@ -52,6 +52,11 @@ class RecordingFolder:
         """What the rendered dialplan gives MixMonitor: the file of the channel running it."""
         return str(PurePosixPath(self.pbx_dir) / f"${{UNIQUEID}}.{FORMAT}")
 
+    def file_of(self, uniqueid: str) -> str:
+        """The file the dialplan's MixMonitor writes for the channel `uniqueid` (the call id for
+        the caller's channel, or a callback's seat channel), as the PBX names it."""
+        return self.dialplan_path().replace("${UNIQUEID}", uniqueid)
+
     def local(self, recording: str) -> Path | None:
         """Where the app reads `recording` (a path Asterisk wrote); None when it is outside the folder."""
         return map_to_app(recording, self.pbx_dir, self.app_dir)

@@ -97,18 +97,21 @@ class RecordingRepository(Repo):
         )
         return self._list(q.order_by(RecordingRow.started_at).limit(limit), _from_row)
 
-    def answered_unrecorded(self, since: datetime, until: datetime, *, limit: int = 100) -> list[CallId]:
-        """Answered calls that ended between `since` and `until` with no recording row at all."""
+    def answered_unrecorded(
+        self, since: datetime, until: datetime, *, limit: int = 100
+    ) -> list[tuple[CallId, datetime, datetime]]:
+        """Answered calls that ended between `since` and `until` with no recording row at all: their
+        id, when they were answered and when they ended."""
         recorded = exists().where(RecordingRow.call_id == CallRow.id)
         q = (
-            select(CallRow.id)
+            select(CallRow.id, CallRow.answered_at, CallRow.ended_at)
             .where(CallRow.answered_at.is_not(None), CallRow.ended_at >= since, CallRow.ended_at < until)
             .where(~recorded)
             .order_by(CallRow.ended_at)
             .limit(limit)
         )
         with self._db.session() as s:
-            return [CallId(i) for i in s.scalars(q)]
+            return [(CallId(i), answered, ended) for i, answered, ended in s.execute(q) if answered and ended]
 
 
 def file_facts(path: Path | None) -> tuple[int, str] | None:
@@ -237,11 +240,33 @@ class RecordingKeeper:
         until = now - timedelta(seconds=self.settings.settle_s + 60)
         since = self._checked_until or until - timedelta(seconds=self.settings.check_s)
         if until > since:
-            found = self.recordings.answered_unrecorded(since, until)
-            for call_id in found:
+            found = [c for c in self.recordings.answered_unrecorded(since, until) if not self._adopt(*c)]
+            for call_id, _, _ in found:
                 log.error("通话 %s 已接通但没有任何录音", call_id)
-            self.unrecorded = (self.unrecorded + found)[-ALERTS_SHOWN * 4 :]
+            self.unrecorded = (self.unrecorded + [c for c, _, _ in found])[-ALERTS_SHOWN * 4 :]
             self._checked_until = until
+
+    def _adopt(self, call_id: CallId, answered: datetime, ended: datetime) -> bool:
+        """A call whose recording's events were not seen (the AMI link was down, or the tracker
+        rebuilt the call after a reconnect) but whose file MixMonitor wrote: kept as its segment 1."""
+        path = self.folder.file_of(call_id)
+        facts = file_facts(self.folder.local(path))
+        if facts is None or facts[0] <= WAV_HEADER_BYTES:
+            return False
+        size, sha256 = facts
+        self.recordings.save(
+            Recording(
+                call_id=call_id,
+                segment=1,
+                path=path,
+                started_at=answered,
+                ended_at=ended,
+                size=size,
+                sha256=sha256,
+            )
+        )
+        log.info("通话 %s 的录音事件未收到，按文件 %s 补记", call_id, path)
+        return True
 
     def _next_batch(self) -> list[Recording]:
         """The next SCAN_BATCH kept recordings to look for, going round the table check by check."""

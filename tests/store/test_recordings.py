@@ -144,8 +144,10 @@ def test_an_unwritable_folder_is_an_alert_in_chinese(db: Database, tmp_path: Pat
 
 
 def test_an_answered_call_with_no_recording_at_all_raises_the_alert(db: Database, tmp_path: Path) -> None:
+    # c-rec: its recording kept; c-lost: the file is there but its events were never seen (an AMI
+    # outage): adopted from the file; c-none: nothing at all.
     calls = CallRepository(db)
-    for call, recorded in (("c-rec", True), ("c-none", False)):
+    for call, recorded in (("c-rec", True), ("c-lost", True), ("c-none", False)):
         calls.save(
             CallRecord(
                 id=CallId(call),
@@ -163,7 +165,16 @@ def test_an_answered_call_with_no_recording_at_all_raises_the_alert(db: Database
     keeper.sweep()
 
     up, detail = keeper.probe()
-    assert up is False and "没有录音" in detail and "c-none" in detail and "c-rec" not in detail
+    assert up is False and "没有录音" in detail and "c-none" in detail
+    assert "c-rec" not in detail and "c-lost" not in detail
+    (adopted,) = RecordingRepository(db).for_call(CallId("c-lost"))
+    data = (tmp_path / "c-lost.wav").read_bytes()
+    assert (adopted.segment, adopted.status, adopted.sha256) == (
+        1,
+        RecordingStatus.OK,
+        hashlib.sha256(data).hexdigest(),
+    )
+    assert adopted.started_at == NOW - timedelta(minutes=9) and adopted.ended_at == NOW - timedelta(minutes=5)
 
 
 async def test_the_alert_is_announced_on_the_bus_once_when_it_changes(db: Database, tmp_path: Path) -> None:
