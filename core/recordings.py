@@ -4,7 +4,9 @@ PBX names it and as the app reads it, and the recording's facts the rest of the 
 The rendered dialplan starts `MixMonitor(<pbx_dir>/${UNIQUEID}.wav,b)` on the caller's channel as
 it arrives (and on the seat's channel of a callback): one file per recorded channel, named from its
 Uniqueid (the call id for the caller's own channel), holding both parties, only while bridged (b),
-and spanning every transfer, hold and three-way call the channel goes through. A call with several
+and spanning every transfer and hold the channel goes through (checked on Asterisk 22.10.1); of a
+three-way call (三方通话) it holds the caller and the seat but not the third party, whose voice
+ChanSpy's barge mixes in after MixMonitor took the frame (a known gap). A call with several
 recorded channels has several files: each one is a *segment* of the call.
 
 The app may run on another host than Asterisk: it reads the same folder shared to it (NFS, a bind

@@ -298,6 +298,14 @@ def recording_of(h: Hotline, call_id: str) -> bytes:
         return w.readframes(w.getnframes())
 
 
+def assert_one_recording_with(h: Hotline, call_id: str, *tones: float) -> None:
+    """The call's one recording file holds each of `tones` (and no 2500 Hz)."""
+    assert sorted(p.name for p in h.pbx.recordings_dir.iterdir()) == [f"{call_id}.wav"]
+    audio = recording_of(h, call_id)
+    shares = {hz: round(tone_share(audio, hz), 3) for hz in (*tones, 2500.0)}
+    assert all(shares[hz] > 0.03 for hz in tones) and shares[2500.0] < 0.02, shares
+
+
 async def test_answered_call_is_recorded_with_both_parties_while_bridged(hotline: Hotline) -> None:
     # Issue 15: MixMonitor on the caller's channel (option b): both voices, only once bridged.
     h = hotline
@@ -1038,6 +1046,9 @@ async def test_hold_silences_both_sides_and_unhold_reconnects_one_unbroken_call(
     _call, call_id, ami, _held = await hold_and_unhold(h)
     (row,) = h.calls()
     assert row.status == CallStatus.ANSWERED and row.seat_id == "1001" and row.hung_up_by == "caller"
+    # 录音: one file across the hold, both parties in it.
+    await asyncio.sleep(1.0)
+    assert_one_recording_with(h, call_id, 1000.0, 1500.0)
     assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-")])
     assert abs((row.talk_seconds or 0.0) - talk_from_queue_log(h, call_id)) <= 1.5
     events = [e[4] for e in queue_log_events(h, call_id)]
@@ -1099,6 +1110,15 @@ async def test_three_way_call_with_another_seat_then_the_seat_drops_it(hotline: 
     assert near(await heard_over(seat_leg, 3.0), 600.0)  # the caller and the seat talk on
     await hang_up(call)
     await until(h.all_ended, 20, "the call to be recorded as ended")
+    # 录音: one file for the whole three-way call, the caller and the seat in it.
+    await asyncio.sleep(1.0)
+    assert_one_recording_with(h, call_id, 600.0, 1400.0)
+    # Known gap (seen on Asterisk 22.10.1): the third party is not in it. ChanSpy's barge (B)
+    # reaches the caller through a whisper audiohook, which Asterisk mixes in after the spy
+    # audiohooks (MixMonitor's) have taken the frame; recording the conference's Local ;2 too,
+    # linked to the call as a second segment, would close it.
+    if tone_share(recording_of(h, call_id), 1000.0) < 0.03:
+        pytest.xfail("三方通话：第三方的声音不在来电通道的录音里（ChanSpy 插话在 MixMonitor 之后混入）")
     await ami.close()
     ami.keep(h, "three-way.ami.jsonl")
 
