@@ -87,6 +87,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         )
         bus.subscribe("supervisor-live", supervision.follow)
         app.state.qc_backend = services.quality(repos, clock_, bus)
+        app.state.recordings_backend = runtime.recordings.library(runtime.scope_of)
         app.state.wrap_up_policy = WrapUpPolicyService(ServicePolicyRepository(repos.db), clock_)
         app.state.orders_backend = services.workbench(
             repos,

@@ -10,6 +10,7 @@ keeps their order, hands each what the parts before it built, and the references
 from __future__ import annotations
 
 import gc
+from functools import cached_property
 
 from app.seed import DEMO_DISTRICTS, DEMO_SEATS, seed_demo
 from app.settings import DEMO_ADMIN_PASSWORD, Settings
@@ -37,7 +38,7 @@ from seats.board import SeatBoard
 from seats.part import SeatsPart
 from store.appointments import subscribe_appointments
 from store.ivr_outcomes import IvrOutcomes
-from store.parts import FanoutPart, RecorderPart, record_stores, seat_stores
+from store.parts import FanoutPart, RecorderPart, RecordingsPart, record_stores, seat_stores
 from store.repositories import Repositories
 from store.services import callback_service
 from store.storage import Storage
@@ -61,7 +62,7 @@ class Runtime:
         self.journals = self.storage.journals
         self.fanout = FanoutPart(s.redis, self.bus, self.clock)
         self.trail = RecorderPart(self.storage, self.bus)
-        self._auth: AuthService | None = None
+        self.recordings = RecordingsPart(s.recordings, self.storage, self.bus, self.clock)
         # Demo service hours: in service at any hour of the viewer's day (at none: --after-hours).
         self.routes = RoutingPart(DEMO_DISTRICTS if s.demo else None, after_hours=s.sim.after_hours)
         self.calendar, self.rules = self.routes.calendar, self.routes.rules
@@ -84,6 +85,7 @@ class Runtime:
             wrapuptime=s.seats.wrap_up_s,
             seats=lambda: [seat for seat in self.repos.seats.all() if seat.id in demo_ids],
             agi_port=lambda: self.ivr.port,
+            recordings_dir=s.recordings.pbx_dir,
         )
         self.ami = AmiPart(s.ami, simulator=self.sim, seats=self.seats, bus=self.bus, clock=self.clock)
         self.tracker = self.ami.tracker
@@ -126,18 +128,10 @@ class Runtime:
             raise RuntimeError("runtime not started")
         return self.storage.repos
 
-    @property
+    @cached_property
     def auth(self) -> AuthService:
-        if self._auth is None:
-            repos = self.repos
-            self._auth = AuthService(
-                users=repos.users,
-                sessions=repos.sessions,
-                audit=repos.audit,
-                clock=self.clock,
-                passwords=self.passwords,
-            )
-        return self._auth
+        r, pw = self.repos, self.passwords  # built once, after the database opened
+        return AuthService(users=r.users, sessions=r.sessions, audit=r.audit, clock=self.clock, passwords=pw)
 
     @property
     def board(self) -> SeatBoard | None:
@@ -187,6 +181,8 @@ class Runtime:
         add(Component("bus", "事件总线", self.bus.start, self.bus.stop))
         add(Component("database", "数据库", store.open, store.close, probe=store.probe))
         add(Component.of("recorder", "通话留痕", self.trail))
+        rec = self.recordings  # optional: a recording folder in trouble is an alert, calls go on
+        add(Component.of("recordings", "通话录音", rec, probe=rec.probe, required=False))
         if s.redis.url:
             add(Component.of("redis", "Redis 事件分发", self.fanout, probe=self.fanout.probe, required=False))
         add(Component.of("routing", "地址与队列路由", self.routes, probe=self.routes.probe))

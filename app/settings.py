@@ -20,7 +20,7 @@ from core.errors import ConfigurationError
 from ivr.settings import AgiSettings, VoicemailSettings
 from pbx.settings import DEMO_AMI_SECRET, AmiSettings, AsteriskRecordsSettings, SeatsSettings
 from pbx.sim.demo import SimulatorSettings
-from store.settings import DatabaseSettings, JournalSettings, RedisSettings
+from store.settings import DatabaseSettings, JournalSettings, RecordingSettings, RedisSettings
 
 DEMO_ADMIN_PASSWORD = "demo12348"
 
@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     asterisk_records: AsteriskRecordsSettings = Field(default_factory=AsteriskRecordsSettings)
     journal: JournalSettings = Field(default_factory=JournalSettings)
     voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
+    recordings: RecordingSettings = Field(default_factory=RecordingSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
@@ -105,6 +106,7 @@ def demo_settings(**overrides: object) -> Settings:
         "demo": True,
         "database": {"url": "sqlite:///./hotline-demo.db", "auto_migrate": True},
         "sim": {"enabled": True},
+        "recordings": {"pbx_dir": RecordingSettings.demo_dir()},
     }
     base.update(overrides)
     return load_settings(**base)

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core import dialplan
+from core.recordings import DEFAULT_PBX_DIR as DEFAULT_RECORDINGS_DIR
+from core.recordings import RecordingFolder
 
 TEMPLATES = Path(__file__).with_name("templates")
 FILES = (
@@ -42,6 +44,7 @@ MODULES: dict[str, str] = {
     "app_queue.so": "Queue, queues.conf, the queue log",
     "app_playback.so": "Playback: queue_overflow, transfer_failed, the hold music (保持)",
     "app_record.so": "Record: the after-hours message (留言), run by the IVR",
+    "app_mixmonitor.so": "MixMonitor: every answered call recorded (录音), callbacks too",
     "res_agi.so": "AGI: the FastAGI IVR and survey",
     "res_speech.so": "required by res_agi",
     "app_chanspy.so": "ChanSpy: the live-transcript tap",
@@ -170,6 +173,8 @@ class AsteriskConfValues:
     variable files are under /var, otherwise under <prefix>/var."""
     etc_dir: str = "/etc/asterisk"
     """Where Asterisk reads these files (asterisk.conf `astetcdir`)."""
+    recordings_dir: str = DEFAULT_RECORDINGS_DIR
+    """Where MixMonitor records every answered call (`core.recordings`)."""
 
 
 def default_queues() -> list[str]:
@@ -237,12 +242,17 @@ def render_asterisk_conf(out_dir: Path, values: AsteriskConfValues) -> list[Path
     plain.update(dialplan_names())
     if not 0 < values.rtp_start < values.rtp_end < 65536:
         raise ValueError(f"RTP 端口范围无效：{values.rtp_start}-{values.rtp_end}")
-    for label, path in (("prefix", values.prefix), ("etc_dir", values.etc_dir)):
+    for label, path in (
+        ("prefix", values.prefix),
+        ("etc_dir", values.etc_dir),
+        ("recordings_dir", values.recordings_dir),
+    ):
         if not path.startswith("/") or any(c in path for c in "\n[];"):
             raise ValueError(f"{label} 必须是绝对路径：{path!r}")
     plain["prefix"] = values.prefix.rstrip("/")
     plain["var_root"] = "" if values.prefix.rstrip("/") in ("", "/usr") else values.prefix.rstrip("/")
     plain["etc_dir"] = values.etc_dir.rstrip("/") or "/"
+    plain["recording_file"] = RecordingFolder(values.recordings_dir.rstrip("/") or "/").dialplan_path()
     plain["hold_music"] = f"{values.prompt_base}/{dialplan.HOLD_MUSIC_PROMPT}"
     plain["modules"] = "\n".join(f"load => {m:<46}; {why}" for m, why in MODULES.items())
     plain["external_extens"] = "\n".join(_external(n, values) for n in dialplan.EXTERNAL_NUMBERS)

@@ -30,7 +30,7 @@ from pbx.tracker import CallTracker
 from store.db import Database
 from store.repositories import Repositories
 from store.seat_phones import SeatPhoneRepository
-from store.settings import DatabaseSettings
+from store.settings import DatabaseSettings, RecordingSettings
 
 RELOAD_MODULES = ("res_pjsip.so", "app_queue.so", "pbx_config.so")
 """pjsip.conf (seats' phones, the trunk), queues.conf, extensions.conf."""
@@ -78,6 +78,7 @@ class AsteriskSetupSettings(BaseSettings):
     asterisk: AsteriskSettings = Field(default_factory=AsteriskSettings)
     # The queues' wrapuptime is the board's wrap-up (HOTLINE_SEATS__WRAP_UP_S): one setting.
     seats: SeatsSettings = Field(default_factory=SeatsSettings)
+    recordings: RecordingSettings = Field(default_factory=RecordingSettings)
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ def conf_values(settings: AsteriskSetupSettings, seats: list[Seat], etc_dir: Pat
         trunk=trunk,
         # Whole seconds, as Asterisk reads it, rounded up: the board never frees a seat early.
         wrapup_s=math.ceil(settings.seats.wrap_up_s),
+        recordings_dir=settings.recordings.pbx_dir,
     )
 
 

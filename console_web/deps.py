@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from console_web.auth import Authenticated, AuthService
 from console_web.errors import status_for
@@ -105,6 +105,19 @@ def audit(
     """Write one action of the logged-in user to the audit log. A database write: an async route
     runs it off the event loop (`await offload(audit, ...)`)."""
     auth_service(request).record(auth, action, target=target, detail=detail, source_ip=client_ip(request))
+
+
+def audio_response(path: Path, *, download_name: str | None = None) -> FileResponse:
+    """A recorded WAV file (a message, a call's recording), streamed with HTTP Range: the page's
+    <audio> seeks with it, a range past the end is answered 416 with the file's length; never
+    cached. `download_name`: sent as an attachment of that name instead of played in the page."""
+    return FileResponse(
+        path,
+        media_type="audio/wav",
+        headers={"Cache-Control": "no-store"},
+        filename=download_name,
+        content_disposition_type="attachment" if download_name else "inline",
+    )
 
 
 def page_html(file: str) -> str:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from callbacks.workbench import Workbench
 from console_web.auth import Authenticated
-from console_web.deps import SUPERVISING, AppService, add_page, audit, parse_day, require_role
+from console_web.deps import SUPERVISING, AppService, add_page, audio_response, audit, parse_day, require_role
 from console_web.orders_views import CallbackStartedOut, OrderList, OrderOptionsOut, OrderOut
 from console_web.routes import Acting, User
 from core.access import Principal, Role
@@ -138,7 +138,7 @@ def build_orders_router() -> APIRouter:
         """Streams the message's recording to whoever may see the order (Range requests too)."""
         path = await offload(orders_backend(request).voicemail_file, auth.principal, order_id, call_id)
         await _audit(request, auth, "work_order.voicemail_play", order_id, call_id=call_id)
-        return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "no-store"})
+        return audio_response(path)
 
     @router.post("/api/orders/{order_id}/claim")
     async def claim(order_id: str, auth: Acting, request: Request) -> OrderOut:

@@ -103,6 +103,7 @@ class PastCallOut(_Read):
     seat: str
     status_label: str
     third_parties: list[str]  # 三方通话: each third party, in Chinese
+    call_id: str
 
 
 class PastRecordOut(_Read):

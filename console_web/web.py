@@ -14,6 +14,7 @@ from console_web.errors import hotline_error_handler
 from console_web.offices_api import build_offices_router
 from console_web.orders_api import build_orders_router
 from console_web.qc_api import build_qc_router
+from console_web.recordings_api import build_recordings_router
 from console_web.reliability_api import build_reliability_router
 from console_web.routes import build_router
 from console_web.schedule_api import build_schedule_router
@@ -32,6 +33,7 @@ def install_console(app: FastAPI, security: SecurityConfig | None = None) -> Non
     app.include_router(build_schedule_router())
     app.include_router(build_reliability_router())
     app.include_router(build_qc_router())
+    app.include_router(build_recordings_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(HotlineError, hotline_error_handler)
     install_security(app, security or SecurityConfig())

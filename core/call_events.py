@@ -361,6 +361,32 @@ class CallEnded(_CallEvent):
     inferred: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _RecordingEvent(_CallEvent):
+    """Base of the facts about one recording of a call (`core.recordings`): `segment` is its number
+    within the call (1, 2... in the order they started), `path` the file as Asterisk names it
+    (MIXMONITOR_FILENAME), `channel` the recorded channel."""
+
+    segment: int
+    path: str
+    channel: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRecordingStarted(_RecordingEvent):
+    """MixMonitor started on one of the call's channels (it writes only while bridged)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRecordingStopped(_RecordingEvent):
+    """The recording's channel hung up (or MixMonitor was stopped): the file is complete.
+    `answered`: the call had been answered by then (a recording is owed: no file is an alert);
+    `started_at`: when MixMonitor started."""
+
+    answered: bool = False
+    started_at: datetime | None = None
+
+
 # --- callbacks -----------------------------------------------------------------------------
 
 

@@ -31,9 +31,15 @@ class VoicemailFolder:
 
     def local(self, recording: str) -> Path | None:
         """Where the app reads `recording` (a path Asterisk wrote); None when it is outside the folder."""
-        if not recording:
-            return None
-        written, base = PurePosixPath(recording), PurePosixPath(self.pbx_dir)
-        if ".." in written.parts or not written.is_relative_to(base) or written == base:
-            return None
-        return Path(self.app_dir or self.pbx_dir) / written.relative_to(base)
+        return map_to_app(recording, self.pbx_dir, self.app_dir)
+
+
+def map_to_app(recording: str, pbx_dir: str, app_dir: str) -> Path | None:
+    """Where the app reads `recording`, a file Asterisk wrote inside `pbx_dir`, when that folder is
+    shared to the app under `app_dir` ("": the same path); None for a path outside the folder."""
+    if not recording:
+        return None
+    written, base = PurePosixPath(recording), PurePosixPath(pbx_dir)
+    if ".." in written.parts or not written.is_relative_to(base) or written == base:
+        return None
+    return Path(app_dir or pbx_dir) / written.relative_to(base)

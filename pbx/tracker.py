@@ -3,8 +3,10 @@
 Reads these AMI events (anything else is ignored):
 
 - channels: `Newchannel`, `Newstate`, `Newexten` (AGI, AudioSocket, the dialplan path),
-  `AGIExecStart`, `VarSet` (`WORK_ORDER_ID`, `DIALSTATUS`, `HOTLINE_TRANSFERRED`), `DialBegin`,
-  `DialEnd`, `HangupRequest`, `Hangup`;
+  `AGIExecStart`, `VarSet` (`WORK_ORDER_ID`, `DIALSTATUS`, `HOTLINE_TRANSFERRED`,
+  `MIXMONITOR_FILENAME`), `DialBegin`, `DialEnd`, `HangupRequest`, `Hangup`;
+- recordings: `MixMonitorStart` (with the file MIXMONITOR_FILENAME named just before),
+  `MixMonitorStop` (StopMixMonitor only; a recording otherwise ends with its channel's Hangup);
 - transfers by the phone's own key: `BlindTransfer`, `AttendedTransfer` (Asterisk 12+), `Transfer`
   with `TransferType` (Asterisk 1.6 to 11, chan_sip);
 - app_queue: `QueueCallerJoin`, `QueueCallerLeave`, `QueueCallerAbandon`, `AgentCalled`,
@@ -18,7 +20,7 @@ Reads these AMI events (anything else is ignored):
 Emits the events of `core.call_events` (CallOffered, IvrEntered/IvrLeft, AudioStreamStarted,
 CallQueued, SeatRinging, SeatRingNoAnswer, CallAnswered, CallLegAnswered, CallLegEnded,
 CallTransferred, CallTransferSettled, ThirdPartyJoined, ThirdPartyLeft, CallAbandoned, CallTimedOut,
-CallEnded, CallbackOriginated, CallbackLegOutcome, Seat* events) and, at the end of `rebuild()`,
+CallEnded, CallbackOriginated, CallbackLegOutcome, CallRecordingStarted/Stopped, Seat* events) and, at the end of `rebuild()`,
 `core.events.StateResynced`.
 
 A call is recognised by its path, not its first channel state: a primary channel that rings in
@@ -65,6 +67,8 @@ from core.call_events import (
     CallLegEnded,
     CallOffered,
     CallQueued,
+    CallRecordingStarted,
+    CallRecordingStopped,
     CallTransferred,
     CallTransferSettled,
     HangupParty,
@@ -234,6 +238,17 @@ class _Transfer:
 
 
 @dataclass(slots=True)
+class _Recording:
+    """One MixMonitor of the call: `segment` is its number within the call."""
+
+    segment: int
+    path: str
+    channel: str
+    started_at: datetime
+    stopped: bool = False
+
+
+@dataclass(slots=True)
 class _Call:
     call_id: CallId
     primary: str
@@ -271,6 +286,8 @@ class _Call:
     # rang are its own business (AgentCalled / AgentConnect), not dials of the caller.
     dialing: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     queue_dials: set[str] = field(default_factory=set)
+    # 录音: the call's recorded channels (Uniqueid -> its segment), in the order they started.
+    recordings: dict[str, _Recording] = field(default_factory=dict)
 
     def pending_transfer(self) -> _Transfer | None:
         last = self.transfers[-1] if self.transfers else None
@@ -341,6 +358,8 @@ class CallTracker:
         self._members: dict[tuple[str, str], MemberView] = {}
         # Callbacks whose seat channel is gone before the OriginateResponse (failed originates).
         self._pending_originate: dict[str, tuple[str, SeatId | None]] = {}
+        # MIXMONITOR_FILENAME per channel: app_mixmonitor sets it just before MixMonitorStart.
+        self._recording_files: dict[str, str] = {}
         self._handlers: dict[str, Handler] = {
             "Newchannel": self._on_newchannel,
             "Newstate": self._on_newstate,
@@ -353,6 +372,8 @@ class CallTracker:
             "Transfer": self._on_transfer,
             "AGIExecStart": self._on_agi_exec_start,
             "VarSet": self._on_varset,
+            "MixMonitorStart": self._on_mixmonitor_start,
+            "MixMonitorStop": self._on_mixmonitor_stop,
             "DialEnd": self._on_dial_end,
             "HangupRequest": self._on_hangup_request,
             "Hangup": self._on_hangup,
@@ -977,6 +998,7 @@ class CallTracker:
         consult_over = self._consults.hangup(e)
         third = self._thirds.hangup(e)
         left = self._third_left(third, e.at) if third is not None else []
+        self._recording_files.pop(e.uniqueid, None)
         channel = self._channels.pop(e.uniqueid, None)
         if channel is None:
             return left
@@ -985,9 +1007,12 @@ class CallTracker:
             return left
         if left:
             return left  # a conference's own channel (its pair is a call of ours we never report)
+        # A recording's file is complete when its channel is gone (app_mixmonitor publishes
+        # MixMonitorStop only for StopMixMonitor, not at a hangup).
+        stopped = self._recording_stopped(call, e.uniqueid, e.at)
         if call.primary != e.uniqueid:
             # A leg's channel hung up (the seat, the outside number): that leg ends here.
-            out = self._end_leg(call, e.uniqueid, e.at)
+            out = stopped + self._end_leg(call, e.uniqueid, e.at)
             if consult_over is not None and call.direction is CallDirection.INBOUND:
                 out += self._consult_not_transferred(call, e.at, consult_over)
             return out
@@ -996,7 +1021,53 @@ class CallTracker:
         for uid in [u for u, c in self._channels.items() if c.call_id == call.call_id]:
             del self._channels[uid]
         cause = _int_or_none(e.get("Cause"))
-        return self._end(call, e.at, cause, e.get("Cause-txt"), inferred=False)
+        return stopped + self._end(call, e.at, cause, e.get("Cause-txt"), inferred=False)
+
+    # --- recordings (录音) -------------------------------------------------------------------
+
+    def _on_mixmonitor_start(self, e: AmiEvent) -> list[DomainEvent]:
+        call, _ = self._call_of(e)
+        path = self._recording_files.pop(e.uniqueid, "")
+        if call is None or call.direction is None or not path or e.uniqueid in call.recordings:
+            return []
+        recording = _Recording(len(call.recordings) + 1, path, e.get("Channel"), e.at)
+        call.recordings[e.uniqueid] = recording
+        return [
+            CallRecordingStarted(
+                at=e.at,
+                event_id=_eid(call.call_id, "recording", str(recording.segment)),
+                call_id=call.call_id,
+                segment=recording.segment,
+                path=path,
+                channel=recording.channel,
+            )
+        ]
+
+    def _on_mixmonitor_stop(self, e: AmiEvent) -> list[DomainEvent]:
+        call, _ = self._call_of(e)
+        return [] if call is None else self._recording_stopped(call, e.uniqueid, e.at)
+
+    def _recording_stopped(self, call: _Call, uid: str, at: datetime) -> list[DomainEvent]:
+        recording = call.recordings.get(uid)
+        if recording is None or recording.stopped or call.direction is None:
+            return []
+        recording.stopped = True
+        if call.direction is CallDirection.CALLBACK:
+            answered = call.customer_answered_at is not None
+        else:
+            answered = call.answered_at is not None
+        return [
+            CallRecordingStopped(
+                at=at,
+                event_id=_eid(call.call_id, "recording-stopped", str(recording.segment)),
+                call_id=call.call_id,
+                segment=recording.segment,
+                path=recording.path,
+                channel=recording.channel,
+                answered=answered,
+                started_at=recording.started_at,
+            )
+        ]
 
     def _end(
         self, call: _Call, at: datetime, cause: int | None, cause_text: str, *, inferred: bool
@@ -1276,6 +1347,8 @@ class CallTracker:
             return self._on_callback_dial_status(e, e.get("Value"))
         if variable == self._transferred_variable and e.get("Value") == "1":
             return self._on_transferred_variable(e)
+        if variable == "MIXMONITOR_FILENAME" and e.uniqueid:
+            self._recording_files[e.uniqueid] = e.get("Value")
         return []
 
     def _on_transferred_variable(self, e: AmiEvent) -> list[DomainEvent]:

@@ -444,6 +444,7 @@ class SeatWorkspace:
                     seat=names.get(c.seat_id, c.seat_id) if c.seat_id else "",
                     status=c.status,
                     third_parties=tuple(thirds.get(c.id, ())),
+                    call_id=c.id,
                 )
                 for c in calls
             ),

@@ -73,6 +73,7 @@ class PastCall:
     seat: str  # the seat's name
     status: CallStatus
     third_parties: tuple[str, ...] = ()  # 三方通话: who was invited, and for how long
+    call_id: str = ""  # its recordings: /api/calls/<id>/recordings
 
     @property
     def status_label(self) -> str:

@@ -422,6 +422,24 @@ class ServicePolicyRow(Base):
     updated_by: Mapped[str] = mapped_column(String(64))
 
 
+class RecordingRow(Base):
+    """One recorded segment of a call (录音, `core.recordings.Recording`): the file MixMonitor wrote
+    for one channel, its size and SHA-256 when it closed, and whether it is there (`status`)."""
+
+    __tablename__ = "recordings"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    segment: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime]
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    answered: Mapped[bool] = mapped_column(Boolean, default=True)
+    deleted_at: Mapped[datetime | None]
+
+
 class VoicemailRow(Base):
     """An after-hours message (来电留言): the recording as Asterisk wrote it, once per call, and the
     work order it fed (none when no order was due, e.g. a hidden number)."""

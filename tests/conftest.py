@@ -101,3 +101,13 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _recordings_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The demo's simulator records calls (录音) into HOTLINE_RECORDINGS__PBX_DIR: a temporary
+    folder for the whole session (module-scoped servers too), never the working directory; a test
+    that checks recordings names its own folder."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOTLINE_RECORDINGS__PBX_DIR", str(tmp_path_factory.mktemp("recordings")))
+        yield

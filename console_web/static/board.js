@@ -5,6 +5,7 @@
 import { api, send, setSession, whoAmI, whenUnauthorized } from "./lib/api.js";
 import { $, el, row, chinaTime, debounce } from "./lib/dom.js";
 import { live } from "./lib/live.js";
+import { recordingCell } from "./lib/recordings.js";
 import { NAV, renderNav } from "./lib/nav.js";
 
 const EVENT_TEXT = {
@@ -32,7 +33,12 @@ const COUNTERS = {
 
 async function loadCalls() {
   const body = await api(`/api/calls/recent?limit=${RECENT}`);
-  $("calls").replaceChildren(...body.calls.map((c) => row([chinaTime(c.offered_at), c.caller, c.status_label, c.queue || "", c.seat_id || ""])));
+  $("calls").replaceChildren(...body.calls.map((c) => {
+    const tr = row([chinaTime(c.offered_at), c.caller, c.status_label, c.queue || "", c.seat_id || ""]);
+    tr.dataset.call = c.id;
+    tr.append(recordingCell(c.id, c.status !== "talking" && COUNTERS.answered(c)));  // kept once it ended
+    return tr;
+  }));
   $("calls-count").textContent = `（最近 ${body.calls.length} 通）`;
   for (const [k, test] of Object.entries(COUNTERS)) $("k-" + k).textContent = body.calls.filter(test).length;
 }

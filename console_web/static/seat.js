@@ -7,6 +7,7 @@
 import { api, send, labels as fetchLabels, whoAmI } from "./lib/api.js";
 import { $, el, show, clock as fmt, chinaDateTime as when, chinaToday, debounce, pct, secs } from "./lib/dom.js";
 import { live } from "./lib/live.js";
+import { recordingCell } from "./lib/recordings.js";
 import { renderNav } from "./lib/nav.js";
 
 let me = null;
@@ -207,6 +208,7 @@ function renderFile(f) {
   $("file-calls").replaceChildren(...f.calls.map((c) => {
     const tr = el("tr");
     for (const v of [when(c.at), c.category_label, c.seat, c.status_label, c.third_parties.join("；") || "—"]) tr.append(el("td", v));
+    tr.append(recordingCell(c.call_id, !!c.seat));  // a seat plays its own calls' recordings
     return tr;
   }));
   $("file-records").replaceChildren(...f.records.map((r) =>
@@ -624,6 +626,19 @@ function renderToday() {
     : "暂无评价";
 }
 
+// The seat's own recent calls (the server lists only this seat's) with their recordings (录音).
+async function loadMyCalls() {
+  let body;
+  try { body = await api("/api/calls/recent?limit=10"); } catch { return; }
+  $("my-calls-rows").replaceChildren(...body.calls.map((c) => {
+    const tr = el("tr", null, { "data-call": c.id });
+    for (const v of [when(c.offered_at), c.caller, c.status_label, secs(c.talk_seconds)]) tr.append(el("td", v));
+    tr.append(recordingCell(c.id, c.talk_seconds != null));
+    return tr;
+  }));
+}
+const loadMyCallsSoon = debounce(() => loadMyCalls(), 1500);
+
 function applyCallEnded(d) {
   if (!today || !d.answered || (d.seat_id !== me.seat_id && !myCalls.has(d.call_id))) return;
   myCalls.delete(d.call_id);
@@ -717,7 +732,7 @@ function onEvent(ev) {
       if (d.call_id === callId) addSegment(d);
       break;
     case "CallEnded": case "CallTransferred":
-      if (ev.type === "CallEnded") applyCallEnded(d);
+      if (ev.type === "CallEnded") { applyCallEnded(d); loadMyCallsSoon(); }
       // A consultation that ended without a transfer (the target hung up, or it was cancelled).
       if (d.call_id === callId && d.kind === "attended" && d.status === "failed") { consulting = null; updateCallButtons(); }
       if (d.call_id === callId && !(ev.type === "CallTransferred" && d.status === "failed")) { callLive = false; updateCallButtons(); $("call-status").textContent = labels.call_status[ev.type === "CallEnded" ? "ended" : "transferred"] || ""; }
@@ -747,6 +762,7 @@ function onEvent(ev) {
 async function resync() {
   loadAsrStatus();
   loadToday();
+  loadMyCalls();
   await loadState();
   if (callId) await openCall(callId);
 }
@@ -765,6 +781,7 @@ async function start() {
   await loadState();
   loadDrafts();
   await loadToday();
+  loadMyCalls();
   live({ onEvent, resync, badge });
 }
 start();

@@ -86,7 +86,9 @@ def _queue(name: str, s: dict[str, str]) -> QueueConfig:
 
 
 def render_project_conf(config: SimulatorConfig, out_dir: Path) -> Path:
-    """Render the project's Asterisk configuration for this simulator into `out_dir`."""
+    """Render the project's Asterisk configuration for this simulator into `out_dir`; MixMonitor
+    records into `config.recordings_dir` (None: `recordings` beside `out_dir`)."""
+    recordings_dir = config.recordings_dir or out_dir.absolute().parent / "recordings"
     from asterisk_conf.render import AsteriskConfValues, render_asterisk_conf
 
     first = config.queues[0] if config.queues else QueueConfig(timeout=15, wrapuptime=10)
@@ -106,6 +108,7 @@ def render_project_conf(config: SimulatorConfig, out_dir: Path) -> Path:
         queue_timeout=int(config.queue_timeout),
         ring_timeout=int(first.timeout),
         wrapup_s=int(first.wrapuptime),
+        recordings_dir=str(recordings_dir.absolute()),
         **extra,  # type: ignore[arg-type]
     )
     render_asterisk_conf(out_dir, values)

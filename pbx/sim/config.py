@@ -149,6 +149,9 @@ class SimulatorConfig:
     run_dir: Path | None = None  # rendered conf, queue_log, Master.csv (None: a temporary dir)
     queue_log_path: Path | None = None  # None: <run_dir>/queue_log, as /var/log/asterisk/queue_log
     cdr_path: Path | None = None  # None: <run_dir>/cdr-csv/Master.csv, as cdr_csv writes it
+    # Where the rendered dialplan's MixMonitor records every answered call (录音); None:
+    # <run_dir>/recordings. Only for the project's own dialplan (asterisk_conf None).
+    recordings_dir: Path | None = None
     # The context callers' phones send their calls to (their pjsip.conf `context`).
     incoming_context: str = names.INCOMING
     hotline_number: str = "12348"

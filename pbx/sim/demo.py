@@ -163,6 +163,7 @@ async def start_demo_simulator(
     wrapuptime: float,
     seats: Iterable[Seat],
     address_listener: Callable[[str, str], None] | None = None,
+    recordings_dir: str | None = None,
 ) -> Simulator:
     """The simulator, listening for AMI on `ami.host:ami_port`, with one answering phone per seat
     and the demo's call mix."""
@@ -194,6 +195,7 @@ async def start_demo_simulator(
         dtmf_mix=DEMO_DTMF,
         survey_mix=DEMO_SURVEY,
         run_dir=sim.run_dir,
+        recordings_dir=Path(recordings_dir) if recordings_dir else None,
     )
     staffing = demo_staffing(sim, wrapuptime)
     log.info(

@@ -883,8 +883,9 @@ class SimPbx:
         return NEXT
 
     async def _app_mixmonitor(self, ch: Channel, data: str) -> str:
-        filename = split_args(data)[0]
-        self.varset(ch, "MIXMONITOR_FILENAME", filename, always=True)
+        from pbx.sim.mixmonitor import start_mixmonitor
+
+        start_mixmonitor(self, ch, data)
         return NEXT
 
     async def _app_musiconhold(self, ch: Channel, data: str) -> str:

@@ -25,6 +25,7 @@ class SimulatorPart:
         wrapuptime: float,
         seats: Callable[[], Iterable[Seat]] = lambda: (),
         agi_port: Callable[[], int | None] = lambda: None,
+        recordings_dir: str | None = None,
     ) -> None:
         """At start, `seats()` (blocking: the database's) have a phone that answers and `agi_port()`
         is the IVR's."""
@@ -37,6 +38,7 @@ class SimulatorPart:
         self.scripted = ScriptedAddressCapture() if sim.enabled else None
         self._seats = seats
         self._agi_port = agi_port
+        self._recordings_dir = recordings_dir
         self.simulator: Simulator | None = None
 
     async def start(self) -> None:
@@ -55,6 +57,7 @@ class SimulatorPart:
             wrapuptime=self._wrapuptime,
             seats=seats,
             address_listener=self.scripted.said if self.scripted is not None else None,
+            recordings_dir=self._recordings_dir,
         )
 
     async def stop(self) -> None:

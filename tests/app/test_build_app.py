@@ -23,6 +23,7 @@ def _settings(tmp_path: Path, **extra: object) -> object:
         ami={"enabled": False},
         agi={"port": 0},
         audiosocket={"port": 0},
+        recordings={"pbx_dir": str(tmp_path / "recordings")},
         **extra,
     )
 
@@ -49,6 +50,7 @@ def test_given_demo_settings_when_app_starts_then_page_status_and_calls_are_serv
             "bus": True,
             "database": True,
             "recorder": True,
+            "recordings": True,
             "routing": True,
             "seats": True,
             "asr": False,  # no Vosk model at the default path: down, and said why
@@ -127,5 +129,16 @@ async def test_given_a_runtime_when_it_starts_then_each_component_status_is_publ
     await runtime.start()
     await runtime.bus.drain()
     await runtime.stop()
-    names = ("bus", "database", "recorder", "routing", "seats", "asr", "agi", "ivr-outcomes", "appointments")
+    names = (
+        "bus",
+        "database",
+        "recorder",
+        "recordings",
+        "routing",
+        "seats",
+        "asr",
+        "agi",
+        "ivr-outcomes",
+        "appointments",
+    )
     assert seen == [(n, n != "asr") for n in names]  # ASR is down (no model) and says so

@@ -40,6 +40,7 @@ from tests.console.test_follow_up_api import REACHED, add_follow_up
 from tests.console.test_orders_api import add_order, add_voicemail
 from tests.console.test_qc_api import queue_for_qc
 from tests.support.app import TEST_BASE_URL, build_test_app, login
+from tests.support.audio import add_recording
 
 # --- roles -----------------------------------------------------------------------------------------
 
@@ -114,6 +115,8 @@ def _seed(app: FastAPI) -> Seeded:
                 talk_seconds=120.0,
             )
         )
+    for cid in (A_CALL, A2_CALL, B_CALL):
+        add_recording(rt, cid)
     for oid, team, number in ((A_ORDER, A_TEAM, "13900001111"), (B_ORDER, B_TEAM, "13900002222")):
         add_order(rt, oid, team, number=number, created_ago=timedelta(minutes=10), due_in=timedelta(days=60))
         add_voicemail(rt, oid)
@@ -179,6 +182,8 @@ QC_SCORES = {
     }
 }
 VOICEMAIL_AUDIO = "/api/orders/{order_id}/voicemails/{call_id}/audio"
+RECORDINGS = "/api/calls/{call_id}/recordings"
+RECORDING_AUDIO = "/api/calls/{call_id}/recordings/{segment}/audio"
 P = Probe
 # Ordered: a probe that changes state comes after those that read it; logout last.
 # fmt: off
@@ -204,6 +209,14 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/status", "/api/status", "401 ok ok ok ok ok ok"),
     P("GET", "/api/calls/recent", "/api/calls/recent", "401 ok ok ok ok ok ok"),
     P("WS", "/ws/events", "/ws/events", "401 ok ok ok ok ok ok"),
+    # call recordings (录音): the seats of the call, the supervisors whose scope holds it, city-wide
+    P("GET", RECORDINGS, f"/api/calls/{A_CALL}/recordings", "401 ok ok ok ok ok ok"),
+    P("GET", RECORDINGS, f"/api/calls/{A2_CALL}/recordings", "401 403 ok ok ok ok ok"),
+    P("GET", RECORDINGS, f"/api/calls/{B_CALL}/recordings", "401 403 403 403 ok ok 403"),
+    P("GET", RECORDING_AUDIO, f"/api/calls/{A_CALL}/recordings/1/audio", "401 ok ok ok ok ok ok"),
+    P("GET", RECORDING_AUDIO, f"/api/calls/{A2_CALL}/recordings/1/audio?download=1", "401 403 ok ok ok ok ok"),
+    P("GET", RECORDING_AUDIO, f"/api/calls/{B_CALL}/recordings/1/audio", "401 403 403 403 ok ok 403"),
+    P("GET", RECORDING_AUDIO, f"/api/calls/{A_CALL}/recordings/2/audio", "401 404 404 404 404 404 404"),
     # seat workspace
     P("GET", "/api/seat/state", "/api/seat/state", "401 ok 403 403 403 403 403"),
     P("GET", "/api/seat/calls/{call_id}/screenpop", f"/api/seat/calls/{A_CALL}/screenpop", "401 ok 403 403 403 403 403"),
@@ -436,6 +449,8 @@ PUSHED: dict[str, frozenset[str]] = {
     "SeatResumed": SEAT_KEYED,
     "SeatDeviceStatusChanged": SEAT_KEYED,
     "CallReconciled": SEAT_KEYED,
+    "CallRecordingStarted": CITYWIDE,
+    "CallRecordingStopped": CITYWIDE,
     # core.ivr_events
     "IvrRouted": DISTRICT_KEYED,
     "CallbackRequested": DISTRICT_KEYED,

@@ -15,6 +15,7 @@ from tests.support.app import build_test_app
 NOT_JSON = {
     ("get", "/api/offices/export.csv"): "text/csv",
     ("get", "/api/orders/{order_id}/voicemails/{call_id}/audio"): "audio/wav",
+    ("get", "/api/calls/{call_id}/recordings/{segment}/audio"): "audio/wav",
 }
 
 

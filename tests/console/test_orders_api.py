@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
-import struct
 import wave
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +21,7 @@ from core.calls import CallRecord, CallStatus
 from core.clock import ManualClock
 from core.ids import CallId, SeatId, TeamId, WorkOrderId
 from tests.support.app import demo_test_settings, logged_out, login, serving
+from tests.support.audio import write_tone
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 11:00 China time
 
@@ -128,19 +127,6 @@ def add_voicemail(rt: Runtime, oid: str, *, status: str = "DTMF", saved: bool = 
         )
     )
     return call
-
-
-def write_tone(path: Path, seconds: float = 1.0) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frames = b"".join(
-        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / 8000)))
-        for n in range(int(8000 * seconds))
-    )
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(frames)
 
 
 def seed_orders(rt: Runtime) -> None:

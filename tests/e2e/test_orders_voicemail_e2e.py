@@ -16,8 +16,8 @@ from app.main import build_app
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from callbacks.voicemail import Voicemail
 from core.ids import CallId, TeamId, WorkOrderId
-from tests.console.test_orders_api import write_tone
 from tests.support.app import demo_test_settings
+from tests.support.audio import write_tone
 from tests.support.browser import ARGS, CHROMIUM, log_in
 from tests.support.live_server import live_server
 

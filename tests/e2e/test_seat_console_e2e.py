@@ -60,6 +60,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         agi={"port": 0},
         audiosocket={"enabled": False},
         seats={"wrap_up_s": 3},  # short: the next call may follow within the test
+        recordings={"pbx_dir": str(tmp_path / "recordings"), "settle_s": 0.5},
     )
     app = build_app(settings, clock=WorkdayClock())
     with live_server(app) as live:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import itertools
 import time
+import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,12 +32,14 @@ from core.calls import CallLeg, CallRecord
 from core.events import DomainEvent
 from core.ids import CallId, SeatId
 from core.ivr_events import SurveyAnswered, SurveyRating
+from core.recordings import RecordingStatus
 from pbx.reconcile import summarise
 from pbx.records import parse_cdr, parse_queue_log
 from pbx.sim.config import Dist, PhoneConfig
 from pbx.sim.model import CallerSpec
 from pbx.sim.simulator import Simulator
 from seats.state import SeatStatus
+from store.recordings import RecordingRepository
 from tests.support.app import WorkdayClock
 
 pytestmark = pytest.mark.slow
@@ -179,6 +182,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
             "seed": 20261123,
             "run_dir": tmp_path / "sim",
         },
+        recordings={"pbx_dir": str(tmp_path / "recordings"), "settle_s": 0.1},
     )
     app = build_app(settings, clock=WorkdayClock())
     with TestClient(app, base_url="http://127.0.0.1") as client:
@@ -232,6 +236,12 @@ def test_given_a_call_on_1001_when_transferred_to_seat_1002_then_two_seat_legs_a
     assert [(t["kind"], t["target"], t["status"]) for t in row.transfers] == [("seat", "1002", "ok")]
     assert row.talk_seconds is not None
     assert row.talk_seconds == pytest.approx(sum(leg.talk_seconds or 0 for leg in legs), abs=0.01)
+    # 录音: one segment across the transfer (MixMonitor on the caller's channel), both seats' talk.
+    recordings = RecordingRepository(live.runtime.repos.db)
+    (rec,) = live.until(lambda: recordings.for_call(CallId(call_id)), "the call's recording")
+    assert (rec.segment, rec.status, rec.answered) == (1, RecordingStatus.OK, True)
+    with wave.open(rec.path) as w:
+        assert w.getnframes() / 8000 == pytest.approx(row.talk_seconds, abs=1.5)
 
     # Asterisk's own records, as the simulator wrote them.
     qlog = live.until(lambda: [line[4] for line in live.queue_log(call_id)], "queue_log lines")

@@ -31,12 +31,14 @@ from app.seed import seed_demo
 from app.settings import Settings, load_settings
 from console_web.auth import Passwords
 from core.clock import CHINA_TZ
-from core.ids import SeatId
+from core.ids import CallId, SeatId
+from core.recordings import Recording
 from routing.calendar import load_holidays
 from seats.state import SeatStatus
 from store.db import Database
 from store.migrate import upgrade
 from store.models import CallEventRow, CallLegRow, CallRow, WorkOrderCallRow, WorkOrderRow
+from store.recordings import RecordingRepository
 from store.repositories import Repositories
 from tests.support.polling import until  # re-exported: the realpbx tests import it from here
 
@@ -147,6 +149,10 @@ class Hotline:
                 )
             )
 
+    def recordings(self, call_id: str) -> list[Recording]:
+        """The call's recorded segments as the app keeps them (录音)."""
+        return RecordingRepository(self.db).for_call(CallId(call_id))
+
     def legs(self, call_id: str) -> list[CallLegRow]:
         with self.db.session() as s:
             return list(
@@ -196,6 +202,7 @@ def settings_for(db_url: str, pbx: RealAsterisk, ami_port: int) -> Settings:
         # No tick: no automatic assignment or retry interferes with a test's own steps.
         callbacks={"tick_s": 3600.0},
         voicemail={"pbx_dir": str(pbx.voicemail_dir)},
+        recordings={"pbx_dir": str(pbx.recordings_dir), "settle_s": 0.5},
     )
 
 

@@ -174,7 +174,13 @@ def conf_values(root: Path, ports: Ports, ami_secret: str) -> AsteriskConfValues
         rtp_end=ports.rtp[1],
         prefix=str(root),
         etc_dir=str(root / "etc"),
+        recordings_dir=str(recordings_dir(root)),
     )
+
+
+def recordings_dir(root: Path) -> Path:
+    """Where the test PBX's MixMonitor records the calls (录音)."""
+    return root / "var" / "spool" / "asterisk" / "hotline-recordings"
 
 
 def write_silence(path: Path) -> None:
@@ -225,6 +231,10 @@ class RealAsterisk:
     def voicemail_dir(self) -> Path:
         """Where this Asterisk records after-hours messages (the app reads it on the same host)."""
         return self.root / "var" / "spool" / "asterisk" / "hotline-voicemail"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return recordings_dir(self.root)
 
     @property
     def queue_log_file(self) -> Path:

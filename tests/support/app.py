@@ -46,6 +46,7 @@ def demo_test_settings(tmp_path: Path, db_name: str = "test.db", **overrides: An
         "agi": {"port": 0},
         "audiosocket": {"enabled": False},
         "voicemail": {"pbx_dir": str(tmp_path / "voicemail")},
+        "recordings": {"pbx_dir": str(tmp_path / "recordings")},
     }
     base.update(overrides)
     return demo_settings(**base)

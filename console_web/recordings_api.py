@@ -1,0 +1,99 @@
+"""Call recordings (录音): the list of a call's recorded segments and each one streamed to those
+allowed (HTTP Range: seeking in the page's <audio>; a range past the end is 416).
+
+The composition root puts an object satisfying `RecordingsBackend` on
+`app.state.recordings_backend` (store.recordings.RecordingLibrary): it decides who may listen (the
+seats that took part in the call, the supervisors whose scope holds it, the city-wide roles:
+core.access) and refuses the others (403). Every listen and every download is written to the
+audit log (who, when, which call and segment, how).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from console_web.deps import AppService, audio_response, audit
+from console_web.routes import User
+from core.access import Principal
+from core.blocking import offload
+from core.recordings import PlaybackKind, Recording
+
+
+class RecordingsBackend(Protocol):
+    def of_call(self, principal: Principal, call_id: str) -> list[Recording]: ...
+
+    def file(self, principal: Principal, call_id: str, segment: int) -> Path: ...
+
+
+recordings_backend = AppService[RecordingsBackend]("recordings_backend", "录音服务尚未启动")
+
+
+class RecordingOut(BaseModel):
+    segment: int
+    started_at: datetime
+    ended_at: datetime
+    seconds: float
+    size: int | None
+    sha256: str
+    status: str
+    status_label: str
+    playable: bool
+    audio_url: str
+    download_url: str
+
+    @classmethod
+    def of(cls, r: Recording) -> RecordingOut:
+        url = f"/api/calls/{r.call_id}/recordings/{r.segment}/audio"
+        return cls(
+            segment=r.segment,
+            started_at=r.started_at,
+            ended_at=r.ended_at,
+            seconds=round((r.ended_at - r.started_at).total_seconds(), 1),
+            size=r.size,
+            sha256=r.sha256,
+            status=r.status.value,
+            status_label=r.status.label,
+            playable=r.status.value == "ok",
+            audio_url=url,
+            download_url=f"{url}?download=1",
+        )
+
+
+class RecordingsOut(BaseModel):
+    call_id: str
+    recordings: list[RecordingOut]
+
+
+def build_recordings_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/api/calls/{call_id}/recordings", response_model=RecordingsOut)
+    def recordings(call_id: str, auth: User, request: Request) -> RecordingsOut:
+        found = recordings_backend(request).of_call(auth.principal, call_id)
+        return RecordingsOut(call_id=call_id, recordings=[RecordingOut.of(r) for r in found if r.answered])
+
+    @router.get(
+        "/api/calls/{call_id}/recordings/{segment}/audio",
+        response_class=FileResponse,
+        responses={
+            200: {"content": {"audio/wav": {}}, "description": "通话录音（WAV）"},
+            416: {"description": "请求的范围超出录音文件长度"},
+        },
+    )
+    async def recording_audio(
+        call_id: str, segment: int, auth: User, request: Request, download: bool = False
+    ) -> FileResponse:
+        """Streams one segment of the call's recording (Range requests too); audited."""
+        path = await offload(recordings_backend(request).file, auth.principal, call_id, segment)
+        kind = PlaybackKind.DOWNLOAD if download else PlaybackKind.LISTEN
+        detail: dict[str, object] = {"segment": segment, "range": request.headers.get("range", "")}
+        await offload(audit, request, auth, f"recording.{kind.value}", call_id, detail)
+        return audio_response(path, download_name=f"{call_id}-{segment}.wav" if download else None)
+
+    return router

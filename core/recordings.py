@@ -1,0 +1,85 @@
+"""Call recordings (录音): the folder Asterisk's MixMonitor records every answered call into, as the
+PBX names it and as the app reads it, and the recording's facts the rest of the system shares.
+
+The rendered dialplan starts `MixMonitor(<pbx_dir>/${UNIQUEID}.wav,b)` on the caller's channel as
+it arrives (and on the seat's channel of a callback): one file per recorded channel, named from its
+Uniqueid (the call id for the caller's own channel), holding both parties, only while bridged (b),
+and spanning every transfer and hold the channel goes through (checked on Asterisk 22.10.1); of a
+three-way call (三方通话) it holds the caller and the seat but not the third party, whose voice
+ChanSpy's barge mixes in after MixMonitor took the frame (a known gap). A call with several
+recorded channels has several files: each one is a *segment* of the call.
+
+The app may run on another host than Asterisk: it reads the same folder shared to it (NFS, a bind
+mount...) under `app_dir`, mapped the way `core.voicemail.VoicemailFolder` maps after-hours messages.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from core.ids import CallId
+from core.labels import LabelledEnum
+from core.voicemail import map_to_app
+
+DEFAULT_PBX_DIR = "/var/spool/asterisk/hotline-recordings"
+FORMAT = "wav"
+DEFAULT_RETENTION_DAYS = 180
+
+
+class RecordingStatus(LabelledEnum):
+    """Where a recording stands: its file is there (`OK`), gone behind the system's back
+    (`MISSING`: an alert until someone looks), removed by the retention job (`DELETED`)."""
+
+    OK = "ok", "正常"
+    MISSING = "missing", "文件缺失"
+    DELETED = "deleted", "已按保存期限删除"
+
+
+class PlaybackKind(enum.StrEnum):
+    """What an audited access to a recording was: listening in the page or downloading the file."""
+
+    LISTEN = "listen"
+    DOWNLOAD = "download"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingFolder:
+    pbx_dir: str = DEFAULT_PBX_DIR
+    app_dir: str = ""  # "" : the app runs on the PBX host and reads pbx_dir itself
+
+    def dialplan_path(self) -> str:
+        """What the rendered dialplan gives MixMonitor: the file of the channel running it."""
+        return str(PurePosixPath(self.pbx_dir) / f"${{UNIQUEID}}.{FORMAT}")
+
+    def file_of(self, uniqueid: str) -> str:
+        """The file the dialplan's MixMonitor writes for the channel `uniqueid` (the call id for
+        the caller's channel, or a callback's seat channel), as the PBX names it."""
+        return self.dialplan_path().replace("${UNIQUEID}", uniqueid)
+
+    def local(self, recording: str) -> Path | None:
+        """Where the app reads `recording` (a path Asterisk wrote); None when it is outside the folder."""
+        return map_to_app(recording, self.pbx_dir, self.app_dir)
+
+    def app_root(self) -> Path:
+        return Path(self.app_dir or self.pbx_dir)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recording:
+    """One recorded segment of a call, as kept once its channel hung up: the file as Asterisk named
+    it, its size and SHA-256 when it was closed (None / "" when there was no file)."""
+
+    call_id: CallId
+    segment: int
+    path: str
+    channel: str = ""
+    started_at: datetime
+    ended_at: datetime
+    size: int | None = None
+    sha256: str = ""
+    status: RecordingStatus = RecordingStatus.OK
+    answered: bool = True
+    deleted_at: datetime | None = None
