@@ -125,10 +125,10 @@ function reportUrl(fmt) {
 
 async function loadReport() {
   loadQcReport().catch(() => {}); // in parallel, for the same period
+  loadFollowUps().catch(() => {});
   const r = await api(reportUrl("json"));
   $("report").replaceChildren(...[...r.rows.filter((x) => x.offered > 0), r.total].map((x) =>
     row([x.label, x.offered, x.answered, x.abandoned, pct(x.answer_rate), pct(x.service_level), pct(x.satisfaction_rate)])));
-  await loadFollowUps();
 }
 
 // 回访率 and the satisfaction after follow-up, per team in scope and in total, for the report's period.
