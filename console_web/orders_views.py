@@ -18,7 +18,6 @@ from callbacks.voicemail import Voicemail
 from callbacks.workbench import CallbackStarted, FollowUpView, OrderOptions, OrderView
 from console_web.views import Choice, TeamOption, from_fields
 from core.clock import CHINA_TZ
-from core.errors import InvalidInput
 from core.privacy import mask_number
 from routing.queues import LegalCategory
 
@@ -53,15 +52,6 @@ class VoicemailOut(BaseModel):
         )
 
 
-def _category_label(code: str | None) -> str:
-    if not code:
-        return ""
-    try:
-        return LegalCategory.parse(code).label
-    except InvalidInput:
-        return code
-
-
 class FollowUpOut(BaseModel):
     """回访: the rated call (seat, time, category, rating) and, once recorded, the result."""
 
@@ -92,7 +82,7 @@ class FollowUpOut(BaseModel):
             rated_at=f.rated_at.isoformat(),
             rated_local=_local(f.rated_at),
             category=f.category,
-            category_label=_category_label(f.category),
+            category_label=LegalCategory.label_of(f.category),
             rating=f.rating.value,
             rating_label=f.rating.label,
             done=f.done,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, PlainSerializer
 
@@ -192,50 +192,44 @@ class ForecastOut(BaseModel):
         )
 
 
-class ReportOut(BaseModel):
+class _PeriodReportOut(BaseModel):
+    """What every period report starts with: whose figures, which period, from and to."""
+
     scope: str
     period: str
     period_label: str
     start: date
     end: date
+
+
+def _period_head(r: Report | FollowUpReport) -> dict[str, Any]:
+    return {
+        "scope": r.scope,
+        "period": r.period.value,
+        "period_label": r.period.label,
+        "start": r.first,
+        "end": r.last,
+    }
+
+
+class ReportOut(_PeriodReportOut):
     rows: list[ReportRow]
     total: ReportRow
 
     @classmethod
     def of(cls, r: Report) -> ReportOut:
-        return cls(
-            scope=r.scope,
-            period=r.period.value,
-            period_label=r.period.label,
-            start=r.first,
-            end=r.last,
-            rows=[x.rounded() for x in r.rows],
-            total=r.total.rounded(),
-        )
+        return cls(**_period_head(r), rows=[x.rounded() for x in r.rows], total=r.total.rounded())
 
 
-class FollowUpReportOut(BaseModel):
+class FollowUpReportOut(_PeriodReportOut):
     """回访统计: per team in scope and in total, of the 不满意 ratings given in the period."""
 
-    scope: str
-    period: str
-    period_label: str
-    start: date
-    end: date
     rows: list[FollowUpKpis]
     total: FollowUpKpis
 
     @classmethod
     def of(cls, r: FollowUpReport) -> FollowUpReportOut:
-        return cls(
-            scope=r.scope,
-            period=r.period.value,
-            period_label=r.period.label,
-            start=r.first,
-            end=r.last,
-            rows=r.rows,
-            total=r.total,
-        )
+        return cls(**_period_head(r), rows=r.rows, total=r.total)
 
 
 class WrapUpPolicyIn(BaseModel):

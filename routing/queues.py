@@ -50,6 +50,16 @@ class LegalCategory(LabelledEnum):
                 return category
         raise InvalidInput(f"未知的法律类别：{value!r}", category=value)
 
+    @classmethod
+    def label_of(cls, code: str | None) -> str:
+        """The Chinese name of a category code for display; an unknown code is shown as it is."""
+        if not code:
+            return ""
+        try:
+            return cls.parse(code).label
+        except InvalidInput:
+            return code
+
 
 class QueueKind(enum.StrEnum):
     DISTRICT = "district"

@@ -115,16 +115,6 @@ _THIRD_RING_MS = 65_000  # a third party may ring this long (the trunk's 60 s, a
 _MIN_FILE_DIGITS = 5  # hidden or short numbers get no caller file: they would match strangers
 
 
-def category_label(code: str | None) -> str:
-    """The Chinese name of a category code; an unknown code is shown as it is."""
-    if not code:
-        return ""
-    try:
-        return LegalCategory.parse(code).label
-    except InvalidInput:
-        return code
-
-
 def _choices(members: Iterable[PauseReason | LegalCategory | ConsultationOutcome]) -> tuple[Choice, ...]:
     return tuple(Choice(m.value, m.label) for m in members)
 
@@ -411,7 +401,7 @@ class SeatWorkspace:
             ivr_path=view.ivr_path,
             ivr_why=view.notes.ivr_why,
             category=call.category,
-            category_label=category_label(call.category),
+            category_label=LegalCategory.label_of(call.category),
             district_code=call.district_code,
             district_name=self._districts.get(call.district_code, "") if call.district_code else "",
             address=view.notes.address,
@@ -440,7 +430,7 @@ class SeatWorkspace:
             calls=tuple(
                 PastCall(
                     at=c.offered_at,
-                    category_label=category_label(c.category),
+                    category_label=LegalCategory.label_of(c.category),
                     seat=names.get(c.seat_id, c.seat_id) if c.seat_id else "",
                     status=c.status,
                     third_parties=tuple(thirds.get(c.id, ())),
