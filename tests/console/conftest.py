@@ -125,6 +125,12 @@ class Harness:
             Paused="0",
         )
 
+    def seat_on_call(self, seat: str) -> tuple[str, dict[str, str]]:
+        """`seat` in the queue, a caller answered by it, the seat signed in: (call id, its login)."""
+        self.seat_in_queue(seat)
+        call = self.call_to(seat)
+        return call, self.login(f"seat{seat}")
+
     def call_to(self, seat: str, *, uid: str = "1795300000.16", answer: bool = True) -> str:
         """A caller goes through the IVR (法律咨询 › 劳动争议) to `seat`; returns the call id."""
         caller = {

@@ -161,9 +161,7 @@ def test_given_seat_1001s_call_when_seat_1002_asks_for_it_then_404_everywhere(ha
 def test_given_bad_record_fields_when_saving_the_draft_then_422_with_chinese_messages_per_field(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     r = harness.client.put(
         f"/api/seat/calls/{call}/record",
         json={"category": "astrology", "question": "问" * 2001, "outcome": "maybe"},
@@ -181,9 +179,7 @@ def test_given_bad_record_fields_when_saving_the_draft_then_422_with_chinese_mes
 def test_given_a_draft_when_submitting_then_incomplete_is_422_complete_is_final_and_final_is_locked(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     c = harness.client
     draft = c.put(f"/api/seat/calls/{call}/record", json={"question": "被拖欠工资三个月"}, headers=_h(me))
     assert draft.status_code == 200 and draft.json()["draft"] is True
@@ -227,9 +223,7 @@ def test_given_a_submitted_record_when_the_same_caller_calls_again_then_the_file
 def test_given_a_talking_seat_when_transferring_to_12345_then_the_caller_channel_is_redirected(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     r = harness.client.post(
         f"/api/seat/calls/{call}/transfer", json={"kind": "external", "target": "12345"}, headers=_h(me)
     )
@@ -253,9 +247,7 @@ def test_given_a_number_the_dialplan_does_not_render_when_transferring_then_422_
     harness: Harness, number: str
 ) -> None:
     harness.runtime.settings.web.transfer_numbers[number] = number  # even if configured
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     r = harness.client.post(
         f"/api/seat/calls/{call}/transfer", json={"kind": "external", "target": number}, headers=_h(me)
     )
@@ -273,9 +265,7 @@ def test_given_asterisk_refuses_the_transfer_mark_when_transferring_then_the_cal
         raise PbxActionFailed("PBX 拒绝了 Setvar：No such channel", action="Setvar")
 
     harness.control.set_variable = refuse  # type: ignore[method-assign]
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     r = harness.client.post(
         f"/api/seat/calls/{call}/transfer", json={"kind": "external", "target": "12368"}, headers=_h(me)
     )
@@ -288,9 +278,7 @@ def test_given_asterisk_refuses_the_transfer_mark_when_transferring_then_the_cal
 def test_given_a_talking_seat_when_transferring_to_a_queue_then_redirected_to_the_queue_extension(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     url = f"/api/seat/calls/{call}/transfer"
     unknown = harness.client.post(url, json={"kind": "queue", "target": "q-nowhere"}, headers=_h(me))
     assert unknown.status_code == 422
@@ -309,9 +297,7 @@ def test_given_a_talking_seat_when_transferring_to_a_queue_then_redirected_to_th
 def test_given_a_talking_seat_when_transferring_to_or_inviting_another_seat_then_only_an_available_one_is_dialled(
     harness: Harness, action: str
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     url = f"/api/seat/calls/{call}/{action}"
     offline = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
     assert offline.status_code == 409 and "离线" in offline.json()["message"]
@@ -335,9 +321,7 @@ def test_given_a_talking_seat_when_transferring_to_or_inviting_another_seat_then
 def test_given_the_demo_expert_seat_1007_when_seat_1001_asks_for_any_free_expert_then_it_is_listed_marked_and_dialled_once_free(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     targets = harness.client.get("/api/seat/transfer-targets").json()
     assert [(s["id"], s["name"], s["status_label"]) for s in targets["seats"] if s["expert"]] == [
         ("1007", "孙专家律师", "离线")
@@ -375,9 +359,7 @@ def test_given_a_ringing_call_when_transferring_then_409_and_nothing_is_sent(har
 
 
 def test_given_a_talking_seat_when_hanging_up_then_its_own_leg_is_hung_up(harness: Harness) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     assert harness.client.post(f"/api/seat/calls/{call}/hangup", headers=_h(me)).status_code == 200
     assert harness.control.named("hangup") == [{"channel": "PJSIP/1001-000016"}]
 
@@ -385,9 +367,7 @@ def test_given_a_talking_seat_when_hanging_up_then_its_own_leg_is_hung_up(harnes
 def test_given_a_talking_seat_when_muting_then_its_own_leg_is_muted_inbound_and_unmuted_after(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     assert (
         harness.client.post(f"/api/seat/calls/{call}/mute", json={"on": True}, headers=_h(me)).status_code
         == 200
@@ -409,9 +389,7 @@ def test_given_a_talking_seat_when_muting_then_its_own_leg_is_muted_inbound_and_
 def test_given_a_talking_seat_when_consulting_another_seat_then_atxfer_on_its_own_leg_then_complete_hangs_it_up(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     base = f"/api/seat/calls/{call}/consult"
     # Nothing to complete or cancel before a consultation.
     assert harness.client.post(f"{base}/complete", headers=_h(me)).status_code == 409
@@ -436,9 +414,7 @@ def test_given_a_talking_seat_when_consulting_another_seat_then_atxfer_on_its_ow
 def test_given_a_consultation_with_12345_when_cancelled_then_cancel_atxfer_and_the_seat_may_consult_again(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     base = f"/api/seat/calls/{call}/consult"
     nowhere = harness.client.post(base, json={"kind": "external", "target": "110"}, headers=_h(me))
     assert nowhere.status_code == 422
@@ -484,9 +460,7 @@ def test_given_live_segments_when_reading_the_transcript_then_the_final_replaces
 
 
 def test_given_wrap_up_when_the_seat_says_done_then_available_and_otherwise_409(harness: Harness) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     assert harness.client.post("/api/seat/wrapup-done", headers=_h(me)).status_code == 409
     harness.ami(
         "Hangup", Channel="PJSIP/trunk-16", Uniqueid=call, Linkedid=call, Cause="16", CallerIDNum=CALLER
@@ -508,9 +482,7 @@ def test_given_typed_address_when_looking_up_then_offices_with_chinese_names(har
 def test_given_a_draft_with_a_number_when_the_masked_draft_is_saved_again_then_the_number_is_kept(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     c = harness.client
     typed = {"question": "请回电 13812345678 或 021-62345678", "advice": "可申请劳动仲裁"}
     assert c.put(f"/api/seat/calls/{call}/record", json=typed, headers=_h(me)).status_code == 200
@@ -630,9 +602,7 @@ def _spy_originate(harness: Harness, context: str, prefix: str) -> dict[str, Any
 def test_given_a_talking_seat_when_holding_then_the_caller_gets_whispered_music_and_both_legs_are_muted(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     url = f"/api/seat/calls/{call}/hold"
     assert harness.client.post(url, json={"on": True}, headers=_h(me)).status_code == 200
     again = harness.client.post(url, json={"on": True}, headers=_h(me))
@@ -662,9 +632,7 @@ def test_given_a_talking_seat_when_holding_then_the_caller_gets_whispered_music_
 def test_given_a_muted_seat_when_holding_then_it_is_unmuted_for_the_music_and_muted_again_after(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     harness.client.post(f"/api/seat/calls/{call}/mute", json={"on": True}, headers=_h(me))
     for on in (True, False):
         harness.client.post(f"/api/seat/calls/{call}/hold", json={"on": on}, headers=_h(me))
@@ -676,9 +644,7 @@ def test_given_a_muted_seat_when_holding_then_it_is_unmuted_for_the_music_and_mu
 def test_given_a_talking_seat_when_adding_a_third_party_then_it_is_rung_and_barges_into_the_seat_leg(
     harness: Harness,
 ) -> None:
-    harness.seat_in_queue("1001")
-    call = harness.call_to("1001")
-    me = harness.login("seat1001")
+    call, me = harness.seat_on_call("1001")
     url = f"/api/seat/calls/{call}/conference"
     bad = harness.client.post(url, json={"kind": "external", "target": "110"}, headers=_h(me))
     assert bad.status_code == 422  # InvalidInput
