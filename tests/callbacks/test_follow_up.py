@@ -115,15 +115,7 @@ async def test_given_an_open_callback_order_when_the_caller_rates_unsatisfied_th
 async def test_given_a_follow_up_then_the_rated_seat_may_neither_claim_nor_be_given_it_nor_get_it_by_auto_assignment(
     rig: Rig,
 ) -> None:
-    rig.seats.add(seat("1001"), seat("1002"))
-    order = await rig.service.open_follow_up(
-        call_id=CallId("c1"),
-        caller_number=NUMBER,
-        seat_id=SeatId("1001"),
-        rating=SurveyRating.DISSATISFIED,
-        at=rig.clock.now(),
-    )
-    assert order is not None
+    order = await _open(rig)
     with pytest.raises(RatedSeatExcluded):
         await rig.service.claim(order.id, SeatId("1001"))
     with pytest.raises(RatedSeatExcluded):
