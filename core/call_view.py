@@ -87,7 +87,7 @@ def _reconciled(record: CallRecord | None, event: CallReconciled) -> CallRecord:
         status=CallStatus(event.status) if event.status else base.status,
         queue=event.queue or base.queue,
         seat_id=event.seat_id or base.seat_id,
-        final_seat_id=event.final_seat_id or event.seat_id or base.final_seat_id,
+        final_seat_id=event.final_seat_id or base.final_seat_id or event.seat_id,
         answered_at=event.answered_at or base.answered_at,
         ended_at=event.at,
         wait_seconds=event.wait_seconds if event.wait_seconds is not None else base.wait_seconds,

@@ -3,11 +3,12 @@ during the call): the guessed leg gets the records' talk time, the others keep t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from core.call_events import CallLegEnded, CallReconciled, LegKind
-from core.call_view import project_leg, reconcile_legs
-from core.calls import CallLeg
+from core.call_view import project_call, project_leg, reconcile_legs
+from core.calls import CallLeg, CallRecord, CallStatus
 from core.ids import CallId, EventId, SeatId
 
 CALL = CallId("1796549937.0")
@@ -79,3 +80,35 @@ def test_given_a_leg_corrected_from_the_records_when_the_resyncs_guessed_end_arr
         inferred=True,
     )
     assert project_leg(corrected, guessed_end) == corrected
+
+
+def test_given_a_call_another_seat_took_last_when_reconciled_then_its_final_seat_stays_unless_the_records_name_one() -> (
+    None
+):
+    """The tracker saw 1002 take the call last (a transfer into a queue); the records of a guessed
+    end name the first seat only: the final seat stays 1002. A seat the records found reached
+    after a transfer (咨询转接 during an outage) is the final seat; a call we never had gets the
+    first seat as its final one."""
+    live = CallRecord(
+        id=CALL,
+        caller_number="13900139000",
+        offered_at=T0,
+        status=CallStatus.ANSWERED,
+        seat_id=SeatId("1001"),
+        final_seat_id=SeatId("1002"),
+        ended_at=RECONNECT,
+    )
+    end = T0 + timedelta(seconds=30)
+    records = CallReconciled(
+        at=end,
+        event_id=EventId(f"{CALL}:reconciled:y"),
+        call_id=CALL,
+        status="answered",
+        seat_id=SeatId("1001"),
+    )
+    after = project_call(live, records)
+    assert after is not None and (after.seat_id, after.final_seat_id) == ("1001", "1002")
+    reached = project_call(live, replace(records, final_seat_id=SeatId("1003")))
+    assert reached is not None and reached.final_seat_id == "1003"
+    unseen = project_call(None, records)
+    assert unseen is not None and unseen.final_seat_id == "1001"
