@@ -455,12 +455,13 @@ def plan(
         else:
             continue  # the live view saw this call end: it stands
         known_legs = k.leg_ids if k is not None else frozenset()
-        for leg in call.after_queue:
+        after = [(leg, seat_of(interface_of_channel(leg.channel))) for leg in call.after_queue]
+        for leg, seat in after:
             if f"{call_id}:{leg.uniqueid}" not in known_legs:
-                out += _leg_events(call_id, leg, seat_of)
+                out += _leg_events(call_id, leg, seat)
         # A transfer that reached a seat leaves the caller answered, by that seat in the end
         # (as the tracker records it); one to an outside line leaves it transferred.
-        seats_after = [s for leg in call.after_queue if (s := seat_of(interface_of_channel(leg.channel)))]
+        seats_after = [seat for _, seat in after if seat is not None]
         if seats_after and status is CallStatus.TRANSFERRED:
             status = CallStatus.ANSWERED
         out.append(
@@ -473,20 +474,18 @@ def plan(
                 at=call.ended_at,
                 event_id=EventId(f"{call_id}:reconciled:{_stamp(call.ended_at)}"),
                 status=status.value if status is not None else None,
-                final_seat_id=seats_after[-1] if seats_after else call.seat_id,
+                final_seat_id=seats_after[-1] if seats_after else None,  # None: the first seat
                 source=RECORDS_SOURCE,
             )
         )
     return out
 
 
-def _leg_events(
-    call_id: CallId, leg: LegFromRecords, seat_of: Callable[[str], SeatId | None]
-) -> list[DomainEvent]:
+def _leg_events(call_id: CallId, leg: LegFromRecords, seat: SeatId | None) -> list[DomainEvent]:
     """A party the AMI link never saw (it was down during the transfer), as the tracker would
     have told it: its leg joined and ended, with the records' talk time. Before the call's
-    `CallReconciled`, so the leg's talk is not given to the leg whose end was guessed."""
-    seat = seat_of(interface_of_channel(leg.channel))
+    `CallReconciled`, so the leg's talk is not given to the leg whose end was guessed. `seat`: the
+    seat whose phone the leg's channel is, None for an outside line."""
     kind = LegKind.SEAT if seat is not None else LegKind.EXTERNAL
     party = str(seat) if seat is not None else (leg.number or interface_of_channel(leg.channel))
     leg_id = f"{call_id}:{leg.uniqueid}"
