@@ -592,7 +592,7 @@ class CallTracker:
         return {m.queue for m in self._members.values()}
 
     def _is_seat_interface(self, interface: str) -> bool:
-        return any(m.interface == interface for m in self._members.values())
+        return self.seat_at(interface) is not None
 
     def _start_transfer(
         self,
@@ -1613,10 +1613,7 @@ class CallTracker:
         return next((m.seat_id for m in self._members.values() if m.interface == interface), None)
 
     def _seat_for_interface(self, interface: str) -> SeatId:
-        for member in self._members.values():
-            if member.interface == interface:
-                return member.seat_id
-        return seat_id_from_member("", interface)
+        return self.seat_at(interface) or seat_id_from_member("", interface)
 
     # --- queue members (seats) -------------------------------------------------------------
 
