@@ -10,8 +10,10 @@ schedstat`: the thread's time waiting on a run queue) that wait is taken out: th
 garbage collection, the interpreter lock held by a worker thread). Elsewhere stall equals lag.
 
 A watcher thread notices a heartbeat late by more than `capture_after_s` while it is still late
-and takes the loop thread's stack at that moment; each stall that long is kept with that stack,
-so a test or an admin sees *what* blocked, not only for how long. A garbage collection holds the
+and from then on samples the loop thread's stack every period until the beat ends; the stack seen
+most often is what held the loop longest (a first sample may only catch the thread descheduled in
+some short call before the long one). Each stall that long is kept with that stack, so a test or
+an admin sees *what* blocked, not only for how long. A garbage collection holds the
 interpreter lock, so no stack can be taken during one: the watch times the collections itself and
 names the longest one of a stalled beat instead.
 
@@ -29,7 +31,7 @@ import sys
 import threading
 import time
 import traceback
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +89,7 @@ class LoopWatch:
         self.stalls: deque[Stall] = deque(maxlen=20)  # the latest ones of capture_after_s or more
         self._beat_started = 0.0
         self._beat_no = 0
-        self._caught: tuple[int, str] | None = None  # (beat, stack) taken by the watcher
+        self._caught: tuple[int, Counter[str]] | None = None  # (beat, stacks sampled) by the watcher
         self._lock = threading.Lock()
         self._loop_thread = 0
         self._task: asyncio.Task[None] | None = None
@@ -164,7 +166,7 @@ class LoopWatch:
                 self._gc_worst = (0.0, 0)
                 self._stalls_s.append(stall)
                 self._max_lag = max(self._max_lag, lag)
-                stack = caught[1] if caught is not None and caught[0] == beat else ""
+                stack = caught[1].most_common(1)[0][0] if caught is not None and caught[0] == beat else ""
                 if not stack and collected >= self.capture_after_s:
                     stack = f"garbage collection (generation {generation}): {collected * 1000:.1f} ms"
                 if stall >= self.capture_after_s:
@@ -186,14 +188,16 @@ class LoopWatch:
         while not self._stopping.wait(period):
             with self._lock:
                 beat, started = self._beat_no, self._beat_started
-                if self._caught is not None and self._caught[0] == beat:
-                    continue  # this beat's stack is taken already
             if time.perf_counter() - started < self.interval_s + self.capture_after_s:
                 continue
             frame = sys._current_frames().get(self._loop_thread)
             if frame is None:
                 continue
             stack = "".join(traceback.format_stack(frame))
+            del frame
             with self._lock:
-                if self._beat_no == beat:
-                    self._caught = (beat, stack)
+                if self._beat_no != beat:
+                    continue  # the beat ended meanwhile: this sample belongs to none
+                if self._caught is None or self._caught[0] != beat:
+                    self._caught = (beat, Counter())
+                self._caught[1][stack] += 1

@@ -43,3 +43,25 @@ async def test_after_reset_awaiting_only_leaves_no_long_stall() -> None:
     summary = watch.summary()
     assert summary.samples > 5
     assert summary.max_ms < 60
+
+
+def short_call() -> None:
+    time.sleep(0.04)
+
+
+async def test_the_stack_kept_is_what_held_the_loop_longest_not_the_first_one_seen() -> None:
+    # One beat: a short call the watcher notices first (40 ms is past its 25 ms), then the long one.
+    watch = LoopWatch()
+    await watch.start()
+    try:
+        await asyncio.sleep(0.05)
+        watch.reset()
+        short_call()
+        blocking_call()
+        blocking_call()
+        await asyncio.sleep(0.05)
+    finally:
+        await watch.stop()
+    assert watch.worst is not None
+    assert watch.worst.stall_s >= 0.15
+    assert "in blocking_call" in watch.worst.stack, watch.worst.stack
