@@ -203,6 +203,7 @@ def dialplan_names() -> dict[str, str]:
         "hold_prefix": dialplan.HOLD_PREFIX,
         "conference_prefix": dialplan.CONFERENCE_PREFIX,
         "var_third": dialplan.VAR_THIRD,
+        "var_call": dialplan.VAR_CALL,
         "hold_class": dialplan.HOLD_MUSIC_CLASS,
         "queue_exten": dialplan.QUEUE_EXTEN,
         "tap_exten": dialplan.TAP_EXTEN,
@@ -252,7 +253,9 @@ def render_asterisk_conf(out_dir: Path, values: AsteriskConfValues) -> list[Path
     plain["prefix"] = values.prefix.rstrip("/")
     plain["var_root"] = "" if values.prefix.rstrip("/") in ("", "/usr") else values.prefix.rstrip("/")
     plain["etc_dir"] = values.etc_dir.rstrip("/") or "/"
-    plain["recording_file"] = RecordingFolder(values.recordings_dir.rstrip("/") or "/").dialplan_path()
+    recordings = RecordingFolder(values.recordings_dir.rstrip("/") or "/")
+    plain["recording_file"] = recordings.dialplan_path()
+    plain["conference_recording_file"] = recordings.conference_path()
     plain["hold_music"] = f"{values.prompt_base}/{dialplan.HOLD_MUSIC_PROMPT}"
     plain["modules"] = "\n".join(f"load => {m:<46}; {why}" for m, why in MODULES.items())
     plain["external_extens"] = "\n".join(_external(n, values) for n in dialplan.EXTERNAL_NUMBERS)

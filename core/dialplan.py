@@ -92,6 +92,8 @@ VAR_SPY: Final = "SPY"
 VAR_THIRD: Final = "HOTLINE_THIRD"
 """三方通话: the extension of CONFERENCE the third party's Local channel dials (a seat's endpoint
 or an outside number)."""
+VAR_CALL: Final = "HOTLINE_CALL"
+"""三方通话: the call (its id) the third party joins; names the conference's recording segment."""
 
 # Transfers that leave the hotline: 12345 (government service hotline), 12368 (courts),
 # 12309 (procuratorate). They are dialled through the rendered trunk endpoint.

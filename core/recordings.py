@@ -4,10 +4,12 @@ PBX names it and as the app reads it, and the recording's facts the rest of the 
 The rendered dialplan starts `MixMonitor(<pbx_dir>/${UNIQUEID}.wav,b)` on the caller's channel as
 it arrives (and on the seat's channel of a callback): one file per recorded channel, named from its
 Uniqueid (the call id for the caller's own channel), holding both parties, only while bridged (b),
-and spanning every transfer and hold the channel goes through (checked on Asterisk 22.10.1); of a
-three-way call (三方通话) it holds the caller and the seat but not the third party, whose voice
-ChanSpy's barge mixes in after MixMonitor took the frame (a known gap). A call with several
-recorded channels has several files: each one is a *segment* of the call.
+and spanning every transfer and hold the channel goes through (checked on Asterisk 22.10.1). Of a
+three-way call (三方通话) that file holds the caller and the seat but not the third party, whose
+voice ChanSpy's barge mixes in after MixMonitor took the frame; so the conference's own Local ;2
+records too (`conference_path`: `<call id>-c-<id>.wav`), bridged to the third party: what the
+caller and the seat say (ChanSpy's spied audio) and what the third party says, while it is in the
+call. A call with several recorded channels has several files: each one is a *segment* of the call.
 
 The app may run on another host than Asterisk: it reads the same folder shared to it (NFS, a bind
 mount...) under `app_dir`, mapped the way `core.voicemail.VoicemailFolder` maps after-hours messages.
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from core import dialplan
 from core.ids import CallId
 from core.labels import LabelledEnum
 from core.voicemail import map_to_app
@@ -53,6 +56,11 @@ class RecordingFolder:
     def dialplan_path(self) -> str:
         """What the rendered dialplan gives MixMonitor: the file of the channel running it."""
         return str(PurePosixPath(self.pbx_dir) / f"${{UNIQUEID}}.{FORMAT}")
+
+    def conference_path(self) -> str:
+        """What the rendered dialplan gives MixMonitor on a three-way call's Local ;2 (its
+        extension is the conference's ChannelId, `c-<id>`): named from the call it joins."""
+        return str(PurePosixPath(self.pbx_dir) / f"${{{dialplan.VAR_CALL}}}-${{EXTEN}}.{FORMAT}")
 
     def file_of(self, uniqueid: str) -> str:
         """The file the dialplan's MixMonitor writes for the channel `uniqueid` (the call id for

@@ -12,6 +12,9 @@ into the seat's leg. Recorded on a real Asterisk 22.10.1
   call) is when the third party is in the call;
 * `ChanSpyStop` is when it is out again: the third party hung up (;2 ends), the seat dropped it
   (AMI Hangup of the ChannelId), or the seat's leg is gone (ChanSpy `E`); then ;1 and ;2 hang up.
+* ;2's `MixMonitorStart` (its `MIXMONITOR_FILENAME` set just before) is the conference's own
+  recording (录音), made while ;2 is bridged to the third party: it becomes a segment of the call
+  the third party joins, from its join to its leave.
 
 None of these channels share the caller's Linkedid: the pair is its own "call" to the tracker,
 which it never reports. Pure: no I/O, no clock.
@@ -45,6 +48,10 @@ class ThirdParty:
     party: str = ""
     party_kind: LegKind = LegKind.EXTERNAL
     seat_id: SeatId | None = None
+    # ;2's recording: its Uniqueid, file and channel ("" until its MixMonitorStart).
+    recording_uid: str = ""
+    recording_path: str = ""
+    recording_channel: str = ""
 
 
 def conference_key(channel: str) -> str:
@@ -75,6 +82,17 @@ class ThirdParties:
             return False
         party.exten = e.get("Exten") or party.exten
         party.dest_uid, party.dest_channel = e.get("DestUniqueid"), e.get("DestChannel")
+        return True
+
+    def recording_started(self, e: AmiEvent, path: str) -> bool:
+        """;2's `MixMonitorStart`, `path` its file: kept until the third party joins a call.
+        True if the channel was a conference's (then no other call owns the recording)."""
+        party = self._of(e.get("Channel"))
+        if party is None:
+            return False
+        if path and e.get("Channel").endswith(";2"):
+            party.recording_uid, party.recording_path = e.uniqueid, path
+            party.recording_channel = e.get("Channel")
         return True
 
     def spy_start(self, e: AmiEvent) -> ThirdParty | None:

@@ -757,6 +757,11 @@ class CallTracker:
             party.party = str(self._seat_for_interface(interface)) if interface else party.exten
         else:
             party.party_kind, party.party = LegKind.EXTERNAL, party.exten
+        recorded: list[DomainEvent] = []
+        if party.recording_uid and party.recording_uid not in call.recordings and not inferred:
+            recorded = self._recording_started(
+                call, party.recording_uid, party.recording_path, party.recording_channel, at, first=2
+            )
         return [
             ThirdPartyJoined(
                 at=at,
@@ -768,15 +773,22 @@ class CallTracker:
                 leg_id=_leg_id(call.call_id, party.key),
                 channel=party.dest_channel,
                 inferred=inferred,
-            )
+            ),
+            *recorded,
         ]
 
     def _on_spy_stop(self, e: AmiEvent) -> list[DomainEvent]:
         party = self._thirds.spy_stop(e)
         return self._third_left(party, e.at) if party is not None else []
 
-    def _third_left(self, party: ThirdParty, at: datetime, *, inferred: bool = False) -> list[DomainEvent]:
+    def _third_left(
+        self, party: ThirdParty, at: datetime, *, inferred: bool = False, call: _Call | None = None
+    ) -> list[DomainEvent]:
+        """The third party is out; its recording segment (the conference's ;2) ends with it. `call`:
+        the call it was in, when it is no longer among the calls followed (ending now)."""
         call_id = CallId(party.call_id)
+        call = call or self._calls.get(call_id)
+        stopped = self._recording_stopped(call, party.recording_uid, at) if call is not None else []
         return [
             ThirdPartyLeft(
                 at=at,
@@ -789,7 +801,8 @@ class CallTracker:
                 joined_at=party.joined_at,
                 talk_seconds=None if inferred else _seconds(party.joined_at, at),
                 inferred=inferred,
-            )
+            ),
+            *stopped,
         ]
 
     # --- transfers made with the phone's own transfer key ------------------------------------
@@ -1026,15 +1039,26 @@ class CallTracker:
     # --- recordings (录音) -------------------------------------------------------------------
 
     def _on_mixmonitor_start(self, e: AmiEvent) -> list[DomainEvent]:
-        call, _ = self._call_of(e)
         path = self._recording_files.pop(e.uniqueid, "")
+        if self._thirds.recording_started(e, path):
+            return []  # a three-way call's: a segment of the call the third party joins, once it has
+        call, _ = self._call_of(e)
         if call is None or call.direction is None or not path or e.uniqueid in call.recordings:
             return []
-        recording = _Recording(len(call.recordings) + 1, path, e.get("Channel"), e.at)
-        call.recordings[e.uniqueid] = recording
+        return self._recording_started(call, e.uniqueid, path, e.get("Channel"), e.at)
+
+    def _recording_started(
+        self, call: _Call, uid: str, path: str, channel: str, at: datetime, *, first: int = 1
+    ) -> list[DomainEvent]:
+        """A segment of the call is recorded from `at`: numbered after the call's others, `first`
+        at the least (a three-way call's segment is never 1: that is the caller's own channel's,
+        even when the tracker learnt the call from a snapshot and never saw it start)."""
+        segment = max(first, max((r.segment for r in call.recordings.values()), default=0) + 1)
+        recording = _Recording(segment, path, channel, at)
+        call.recordings[uid] = recording
         return [
             CallRecordingStarted(
-                at=e.at,
+                at=at,
                 event_id=_eid(call.call_id, "recording", str(recording.segment)),
                 call_id=call.call_id,
                 segment=recording.segment,
@@ -1077,7 +1101,7 @@ class CallTracker:
         out: list[DomainEvent] = self._leave_ivr(call, at, completed=False)
         for third in self._thirds.of_call(call.call_id):  # ChanSpy E: it goes with the seat's leg
             if self._thirds.leave(third) is not None:
-                out += self._third_left(third, at, inferred=inferred)
+                out += self._third_left(third, at, inferred=inferred, call=call)
         for uid in list(call.legs):
             out += self._end_leg(call, uid, at, inferred=inferred)
         talk: float | None = None

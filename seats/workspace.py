@@ -689,7 +689,7 @@ class SeatWorkspace:
             dialplan.CONFERENCE,
             dialplan.CONFERENCE_PREFIX,
             f"{leg},qBE",
-            variables={dialplan.VAR_THIRD: sent.exten},
+            variables={dialplan.VAR_THIRD: sent.exten, dialplan.VAR_CALL: call_id},
             timeout_ms=_THIRD_RING_MS,
         )
         return sent

@@ -100,9 +100,10 @@ class RecordingRepository(Repo):
     def answered_unrecorded(
         self, since: datetime, until: datetime, *, limit: int = 100
     ) -> list[tuple[CallId, datetime, datetime]]:
-        """Answered calls that ended between `since` and `until` with no recording row at all: their
-        id, when they were answered and when they ended."""
-        recorded = exists().where(RecordingRow.call_id == CallRow.id)
+        """Answered calls that ended between `since` and `until` with no recording of their own
+        channel (segment 1; a three-way call's segment is 2 or more): their id, when they were
+        answered and when they ended."""
+        recorded = exists().where(RecordingRow.call_id == CallRow.id, RecordingRow.segment == 1)
         q = (
             select(CallRow.id, CallRow.answered_at, CallRow.ended_at)
             .where(CallRow.answered_at.is_not(None), CallRow.ended_at >= since, CallRow.ended_at < until)

@@ -15,14 +15,17 @@ that channel is gone (`E`), ;1 is hung up (AMI Hangup of the ChannelId: 恢复, 
 (the third party hung up); then ;1 hangs up and chan_local hangs up the other half. ;2 never
 answered within the Originate's timeout (nobody picks up): OriginateResponse Failure, both gone.
 
-The simulated audio does not change: no voice of a seat or a third party is simulated, and the
-hold music is not played into the caller's simulated recording.
+The simulated audio: no voice of a seat or a third party is simulated, and the hold music is not
+played into the caller's simulated recording. What ChanSpy passes ;2 is the spied call's audio, the
+caller's voice: ;2 speaks it, so the conference's own recording (MixMonitor on ;2, 录音) holds it,
+as Asterisk's does.
 """
 
 from __future__ import annotations
 
 import math
 
+from core import dialplan
 from pbx.sim.model import RINGING, UP, Channel, SimPbx
 from pbx.sim.tap import find_spied, local_answered, new_local_pair, split_local
 
@@ -46,6 +49,9 @@ async def run_local_spy(
     exten, context, options = split_local(resource)
     base = f"Local/{exten}@{context}"
     one, two = new_local_pair(pbx, exten, context, options, variables, channel_id, dialled=True)
+    spied = find_spied(pbx, data.split(",", 1)[0])
+    if context == dialplan.CONFERENCE and spied is not None and spied.bridge is not None:
+        two.voice = next((c.voice for c in spied.bridge.members if c.voice is not None), None)
     pbx.spawn(pbx.run_dialplan(two))
     waited = 0.0
     while two.state != UP and two.bridge is None and not two.gone and not one.interrupt.is_set():

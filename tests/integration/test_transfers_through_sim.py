@@ -211,6 +211,11 @@ def _answered_by_1001(live: Live) -> tuple[dict[str, str], str, str]:
     return me, number, call_id
 
 
+def audioop_rms(pcm16: bytes) -> float:
+    samples = memoryview(pcm16).cast("h")
+    return (sum(x * x for x in samples) / max(1, len(samples))) ** 0.5
+
+
 def _seat_legs(legs: list[CallLeg]) -> list[tuple[str | None, int]]:
     return [(leg.seat_id, leg.transfer_seq) for leg in legs if leg.kind == "seat"]
 
@@ -469,6 +474,28 @@ def test_given_a_three_way_call_when_the_third_party_hangs_up_by_itself_then_its
     row = live.ended(call_id)
     seat_talk = sum(x.talk_seconds or 0 for x in legs if x.kind == "seat")
     assert row.talk_seconds == pytest.approx(seat_talk, abs=1.0)
+    # 录音: two segments of the call: the caller's channel for the whole talk, the conference's ;2
+    # for the third party's time in it, named from the call and the conference.
+    recordings = RecordingRepository(live.runtime.repos.db)
+    kept = live.until(
+        lambda: r if len(r := recordings.for_call(CallId(call_id))) == 2 else None, "two recording segments"
+    )
+    first, second = sorted(kept, key=lambda r: r.segment)
+    conference = stop["SpyerChannel"].removeprefix("Local/").split("@", 1)[0]
+    assert (first.segment, Path(first.path).name) == (1, f"{call_id}.wav")
+    assert (second.segment, Path(second.path).name) == (2, f"{call_id}-{conference}.wav")
+    assert second.channel.startswith(f"Local/{conference}@hotline-conference-") and second.channel.endswith(
+        ";2"
+    )
+    assert all(r.status is RecordingStatus.OK and r.answered and r.size for r in kept), kept
+    assert second.started_at == leg.answered_at and second.ended_at == leg.ended_at
+    with wave.open(first.path) as w:
+        assert w.getnframes() / 8000 == pytest.approx(row.talk_seconds, abs=1.5)
+    with wave.open(second.path) as w:  # written while ;2 was bridged to the third party
+        assert w.getnframes() / 8000 == pytest.approx(leg.talk_seconds, abs=1.5)
+        conference_pcm = w.readframes(w.getnframes())
+    # ChanSpy passed ;2 the call's audio: the caller's voice is in it (the simulated seats are silent).
+    assert audioop_rms(conference_pcm) > 100, audioop_rms(conference_pcm)
 
     # Asterisk's records, as the simulator wrote them: the reconciliation finds one citizen's call
     # there, not the conference's Local channels nor the third party's.

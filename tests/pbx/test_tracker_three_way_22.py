@@ -16,6 +16,8 @@ from pathlib import Path
 from core.call_events import (
     CallEnded,
     CallOffered,
+    CallRecordingStarted,
+    CallRecordingStopped,
     LegKind,
     ThirdPartyJoined,
     ThirdPartyLeft,
@@ -125,8 +127,32 @@ def test_given_the_recorded_three_way_call_when_replayed_then_the_third_party_jo
     assert left[0].talk_seconds == round((stop.at - start.at).total_seconds(), 3)
     assert left[0].joined_at == start.at
     assert joined[0].leg_id == left[0].leg_id == f"{call_id}:{key}"
+    # 录音: ;2's MixMonitor is a segment of the call from the join to the leave (never segment 1:
+    # the caller's channel's, which this tracker, knowing the call from a snapshot, did not see).
+    named = next(e for e in recorded() if e.name == "VarSet" and e.get("Variable") == "MIXMONITOR_FILENAME")
+    assert named.get("Channel").endswith(";2") and named.get("Value").endswith(f"/{call_id}-{key}.wav")
+    (began,) = [e for e in out if isinstance(e, CallRecordingStarted)]
+    (ended,) = [e for e in out if isinstance(e, CallRecordingStopped)]
+    assert (began.call_id, began.segment, began.path, began.channel, began.at) == (
+        call_id,
+        2,
+        named.get("Value"),
+        named.get("Channel"),
+        start.at,
+    )
+    assert (ended.segment, ended.path, ended.started_at, ended.at) == (
+        2,
+        named.get("Value"),
+        start.at,
+        stop.at,
+    )
     # Nothing else: the conference's own channels are no call and no leg of the caller's.
-    assert [e.event_type for e in out] == ["ThirdPartyJoined", "ThirdPartyLeft"]
+    assert [e.event_type for e in out] == [
+        "ThirdPartyJoined",
+        "CallRecordingStarted",
+        "ThirdPartyLeft",
+        "CallRecordingStopped",
+    ]
     assert set(tracker.calls) == {call_id}
 
 
@@ -141,8 +167,11 @@ def test_given_a_third_party_in_the_call_when_the_caller_hangs_up_then_it_leaves
     caller_gone = caller_hangs_up(call_id, at)
     out = feed(tracker, [caller_gone, *events[stop:]])
 
-    assert [e.event_type for e in out if isinstance(e, ThirdPartyLeft | CallEnded)] == [
+    assert [
+        e.event_type for e in out if isinstance(e, ThirdPartyLeft | CallEnded | CallRecordingStopped)
+    ] == [
         "ThirdPartyLeft",
+        "CallRecordingStopped",  # the conference's segment: it ends with the third party, before the call
         "CallEnded",
     ]
     (left,) = [e for e in out if isinstance(e, ThirdPartyLeft)]
@@ -213,7 +242,10 @@ def test_given_a_reconnect_during_the_three_way_call_when_rebuilt_then_nothing_n
     assert [e.event_type for e in resync if e.event_type.startswith(("Call", "Third"))] == []
     assert set(tracker.calls) == {call_id}  # the conference's own channels are no call
     out = feed(tracker, events[stop:])
-    assert [(e.event_type, getattr(e, "inferred", None)) for e in out] == [("ThirdPartyLeft", False)]
+    assert [(e.event_type, getattr(e, "inferred", None)) for e in out] == [
+        ("ThirdPartyLeft", False),
+        ("CallRecordingStopped", None),
+    ]
 
 
 def test_given_a_restart_during_the_three_way_call_when_rebuilt_then_the_third_party_is_found_and_leaves_after() -> (

@@ -39,6 +39,7 @@ from core.calls import CallStatus
 from core.dialplan import HOLD_MUSIC_PROMPT, TRUNK_ENDPOINT
 from core.events import DomainEvent
 from core.ids import CallId, SeatId, WorkOrderId
+from core.recordings import RecordingStatus
 from pbx.reconcile import CDR, QUEUE_LOG, CallFromRecords, ReconcileReport, summarise
 from pbx.record_files import RecordFile
 from pbx.records import parse_cdr, parse_queue_log
@@ -1112,15 +1113,31 @@ async def test_three_way_call_with_another_seat_then_the_seat_drops_it(hotline: 
     assert near(await heard_over(seat_leg, 3.0), 600.0)  # the caller and the seat talk on
     await hang_up(call)
     await until(h.all_ended, 20, "the call to be recorded as ended")
-    # 录音: one file for the whole three-way call, the caller and the seat in it.
+    # 录音: two segments of the one call. The caller's channel (the caller and the seat, from the
+    # answer to the end: ChanSpy's barge reaches the caller after MixMonitor took the frame, so not
+    # the third party); the conference's ;2, from the third party's answer to its leave: all three.
     await asyncio.sleep(1.0)
-    assert_one_recording_with(h, call_id, 600.0, 1400.0)
-    # Known gap (seen on Asterisk 22.10.1): the third party is not in it. ChanSpy's barge (B)
-    # reaches the caller through a whisper audiohook, which Asterisk mixes in after the spy
-    # audiohooks (MixMonitor's) have taken the frame; recording the conference's Local ;2 too,
-    # linked to the call as a second segment, would close it.
-    if tone_share(recording_of(h, call_id), 1000.0) < 0.03:
-        pytest.xfail("三方通话：第三方的声音不在来电通道的录音里（ChanSpy 插话在 MixMonitor 之后混入）")
+    conference = h.pbx.recordings_dir / f"{call_id}-{third_key(ami)}.wav"
+    assert sorted(h.pbx.recordings_dir.iterdir()) == sorted(
+        [h.pbx.recordings_dir / f"{call_id}.wav", conference]
+    )
+    caller_file = recording_of(h, call_id)
+    caller_shares = {hz: round(tone_share(caller_file, hz), 3) for hz in (600.0, 1400.0, 2500.0)}
+    assert caller_shares[600.0] > 0.03 and caller_shares[1400.0] > 0.03, caller_shares
+    with wave.open(str(conference), "rb") as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+        conference_audio = w.readframes(w.getnframes())
+    shares = {hz: round(tone_share(conference_audio, hz), 3) for hz in (1000.0, 600.0, 1400.0, 2500.0)}
+    assert all(shares[hz] > 0.03 for hz in (1000.0, 600.0, 1400.0)) and shares[2500.0] < 0.02, shares
+    # The app keeps both as segments of the call, each closed with its size and checksum.
+    await until(lambda: len(h.recordings(call_id)) == 2, 15, "both recording segments kept")
+    kept = sorted(h.recordings(call_id), key=lambda r: r.segment)
+    assert [(r.segment, r.path) for r in kept] == [
+        (1, str(h.pbx.recordings_dir / f"{call_id}.wav")),
+        (2, str(conference)),
+    ]
+    assert all(r.size and r.sha256 and r.status is RecordingStatus.OK for r in kept), kept
+    assert kept[1].channel.startswith("Local/c-") and kept[1].channel.endswith(";2"), kept[1]
     await ami.close()
     ami.keep(h, "three-way.ami.jsonl")
 
@@ -1133,6 +1150,12 @@ async def test_three_way_call_with_another_seat_then_the_seat_drops_it(hotline: 
     await assert_records_agree(h, call_id)
     starts = [(e["SpyerChannel"].split("-")[0], e["SpyeeChannel"]) for e in ami.of("ChanSpyStart")]
     assert ("Local/c", seat_leg_channel(ami)) in starts, starts
+
+
+def third_key(ami: AmiEventLog) -> str:
+    """The conference's ChannelId (`c-<id>`), from the Local channel the console originated."""
+    channel = next(e["Channel"] for e in ami.of("Newchannel") if e["Channel"].startswith("Local/c-"))
+    return channel.removeprefix("Local/").split("@", 1)[0]
 
 
 def seat_leg_channel(ami: AmiEventLog) -> str:

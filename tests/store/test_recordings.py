@@ -268,3 +268,32 @@ def test_the_missing_file_check_goes_round_the_table_batch_by_batch(
         keeper.sweep()
         found.append(sorted(r.call_id for r in RecordingRepository(db).with_status(RecordingStatus.MISSING)))
     assert found == [calls[:2], calls[:4], calls]
+
+
+def test_a_call_with_only_its_three_way_segment_kept_still_gets_its_own_channels_recording(
+    db: Database, tmp_path: Path
+) -> None:
+    # The tracker learnt c-conf from a snapshot (its caller's MixMonitorStart missed) and then saw a
+    # three-way call: segment 2 kept, segment 1 never reported. Its file is adopted; c-bare has no file.
+    calls = CallRepository(db)
+    for call in ("c-conf", "c-bare"):
+        calls.save(
+            CallRecord(
+                id=CallId(call),
+                caller_number="13900139000",
+                offered_at=NOW - timedelta(minutes=10),
+                status=CallStatus.ANSWERED,
+                answered_at=NOW - timedelta(minutes=9),
+                ended_at=NOW - timedelta(minutes=5),
+            )
+        )
+        write_tone(tmp_path / f"{call}-c-1.wav")
+    write_tone(tmp_path / "c-conf.wav")
+    keeper = _keeper(db, tmp_path)
+    for call in ("c-conf", "c-bare"):
+        keeper.keep(dataclasses.replace(_stopped(tmp_path, call, segment=2), path=str(tmp_path / f"{call}-c-1.wav")))
+    keeper.sweep()
+
+    assert [r.segment for r in RecordingRepository(db).for_call(CallId("c-conf"))] == [1, 2]
+    up, detail = keeper.probe()
+    assert up is False and "c-bare" in detail and "c-conf" not in detail
