@@ -842,6 +842,7 @@ async def test_attended_transfer_to_a_seat_joins_the_caller_with_it_when_complet
     call = await call_through_ivr(h)
     first_leg, call_id = await answered_by(h, "1001")
     await h.login("1002")
+    await asyncio.to_thread(first_leg.write_audio, pcm_tone(1000.0, 1.8))
     await asyncio.sleep(2.0)
     await consult(h, call_id, TransferKind.SEAT, "1002")
     second_phone = await h.phone("1002")
@@ -850,11 +851,17 @@ async def test_attended_transfer_to_a_seat_joins_the_caller_with_it_when_complet
     assert first_leg.state is CallState.ANSWERED and call.state is CallState.ANSWERED
     await h.seat_console.complete_consult(SeatId("1001"), call_id)
     await asyncio.to_thread(wait_state, first_leg, CallState.ENDED, 10, "seat 1001's leg to end")
+    await asyncio.to_thread(second_leg.write_audio, pcm_tone(1400.0, 3.5))
     await asyncio.sleep(4.0)
     await hang_up(call)
     await asyncio.to_thread(wait_state, second_leg, CallState.ENDED, 10, "seat 1002's leg to end")
     await until(h.all_ended, 20, "the call to be recorded as ended")
     keep_trace(h, "atxfer_seat_completed")
+    # 录音 across the attended transfer: one file on the caller's channel, seat 1001 before the
+    # consultation and seat 1002 after it; the app keeps it as the call's one segment.
+    await asyncio.sleep(1.0)
+    assert_one_recording_with(h, call_id, 1000.0, 1400.0)
+    await until(lambda: len(h.recordings(call_id)) == 1, 15, "the recording kept")
 
     (row,) = h.calls()
     # As after any transfer to a seat: the call was answered, and ended with the new seat.
