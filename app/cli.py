@@ -16,7 +16,8 @@ from app.settings import (
     load_settings,
 )
 from core.chinese_cli import Commands, chinese_parser, command, commands, localise
-from core.errors import HotlineError
+from core.errors import ConfigurationError, HotlineError
+from core.listen import taken
 from pbx.sim.demo import DEMO_CALLS_PER_HOUR, OVERLOAD_CALLS_PER_HOUR
 
 
@@ -83,31 +84,33 @@ def _add_user(args: argparse.Namespace) -> None:
 
     from console_web.auth import Passwords
     from core.access import Role
-    from store.accounts import add_account, check_password, check_seat_named
-    from store.db import Database
-    from store.repositories import Repositories
+    from store.accounts import add_account_at, check_seat_named
 
     role = Role(args.role)
     check_seat_named(role, args.seat)
     password = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("密码：")
-    check_password(password)
-    with Database(load_database_settings().url) as db:
-        add_account(
-            Repositories(db),
-            username=args.username,
-            role=role,
-            display_name=args.name,
-            password_hash=Passwords().hash(password),
-            seat=args.seat,
-            team=args.team,
-            district=args.district,
-        )
+    fields = {k: getattr(args, k) for k in ("username", "seat", "team", "district")}
+    add_account_at(
+        load_database_settings().url,
+        **fields,
+        role=role,
+        display_name=args.name,
+        password=password,
+        hash_password=Passwords().hash,
+    )
 
 
 def _run_web(settings: Settings, host: str, port: int) -> None:
     from app.main import build_app
     from console_web.web import serve
 
+    on = [("网页控制台", host, port)]
+    on += [("语音导航 FastAGI", settings.agi.host, settings.agi.port)] if settings.agi.enabled else []
+    on += [("模拟交换机 AMI", settings.ami.host, settings.ami.port)] if settings.sim.enabled else []
+    if busy := taken(on):
+        raise ConfigurationError(
+            f"端口已被占用：{'、'.join(busy)}。可能已有一个热线服务或演示在运行：请先停止它，或换用其他端口"
+        )
     if not serve(build_app(settings), host=host, port=port, log_level=settings.log_level):
         raise SystemExit(1)
 

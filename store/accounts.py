@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from core.access import Role
 from core.errors import ConfigurationError, NotFound
 from core.ids import SeatId, TeamId, UserId, new_id
 from seats.models import User
+from store.db import Database
 from store.repositories import Repositories
 
 MIN_PASSWORD_LENGTH = 8
@@ -62,3 +65,31 @@ def add_account(
     )
     repos.users.add(user)
     return user
+
+
+def add_account_at(
+    url: str,
+    *,
+    username: str,
+    role: Role,
+    display_name: str,
+    password: str,
+    hash_password: Callable[[str], str],
+    seat: str | None = None,
+    team: str | None = None,
+    district: str | None = None,
+) -> User:
+    """`hotline user add`: the account into the database at `url`, its password checked, then
+    hashed with `hash_password` (the console's own hashing)."""
+    check_password(password)
+    with Database(url) as db:
+        return add_account(
+            Repositories(db),
+            username=username,
+            role=role,
+            display_name=display_name,
+            password_hash=hash_password(password),
+            seat=seat,
+            team=team,
+            district=district,
+        )

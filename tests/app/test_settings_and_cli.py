@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import pytest
 
 from app import cli
 from app.cli import main
 from app.settings import DEMO_AMI_SECRET, Settings, demo_settings, load_database_settings, load_settings
 from core.errors import ConfigurationError
+from core.listen import taken
 from pbx.sim.demo import DEMO_CALLS_PER_HOUR, OVERLOAD_CALLS_PER_HOUR
 
 
@@ -234,3 +238,30 @@ def test_given_demo_options_when_starting_then_the_simulator_settings_follow_the
     [settings] = started
     assert settings.demo and settings.sim.enabled and settings.web.port == 8123
     assert (settings.sim.after_hours, settings.sim.calls_per_hour) == (after_hours, rate)
+
+
+def test_a_second_demo_on_a_taken_port_says_so_in_chinese(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `hotline demo` while another one runs: the first holds the web port (and FastAGI's, AMI's).
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as first:
+        first.bind(("127.0.0.1", 0))
+        first.listen()
+        port = first.getsockname()[1]
+        assert main(["demo", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"端口已被占用：网页控制台 127.0.0.1:{port}" in err and "Traceback" not in err
+    assert not (tmp_path / "hotline-demo.db").exists()  # nothing was started
+
+
+def test_taken_lists_only_the_addresses_someone_listens_on() -> None:
+    with socket.socket() as busy, socket.socket() as freed:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        freed.bind(("127.0.0.1", 0))
+        free_port = freed.getsockname()[1]
+        freed.close()
+        port = busy.getsockname()[1]
+        got = taken([("甲", "127.0.0.1", port), ("乙", "127.0.0.1", free_port), ("丙", "127.0.0.1", 0)])
+    assert got == [f"甲 127.0.0.1:{port}"]
