@@ -2,7 +2,8 @@
 
 The composition root puts a `QualityService` on `app.state.qc_backend`. Inspectors (质检员) and
 supervisors read the queue of their scope and the QC report; inspectors score; a seat reads its own
-scores and appeals each once; an inspector, a supervisor or an admin decides an appeal; a seat
+scores and appeals each once; an inspector, a supervisor or an admin decides an appeal (never the
+inspector who scored it: 403); a seat
 flags its own call for QC, the others a call of their scope; only admins change the sampling rule
 and the scoring form (a new version each time). Every change is audited.
 """

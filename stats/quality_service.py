@@ -5,7 +5,8 @@ Who may do what (the routes check the roles, this service the scope, `core.acces
 * inspectors (质检员) and supervisors read the queue of their scope; inspectors score;
 * a seat reads its own scored inspections and may appeal each once, with a reason;
 * an inspector, a supervisor (of the seat's scope) or an admin decides an appeal: upheld, the
-  score is changed (on the form the inspection was scored with), the first score is kept;
+  score is changed (on the form the inspection was scored with), the first score is kept; never
+  the one who scored it (a 403: another inspector, a supervisor or an admin reviews it);
 * a seat flags its own call for QC, a supervisor or inspector any call of their scope (a complaint);
 * admins set the sampling rule and the scoring form (a new version per edit).
 
@@ -28,7 +29,7 @@ from core.blocking import offload
 from core.call_events import CallEnded
 from core.calls import CallRecord, TranscriptLine
 from core.clock import Clock
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.events import DomainEvent, StateResynced
 from core.ids import CallId
 from core.ivr_events import SurveyAnswered
@@ -391,6 +392,10 @@ class QualityService:
         item = self._visible(principal, call_id)
         if item.status is not QcStatus.APPEALED:
             raise Conflict("该质检没有待处理的申诉", call_id=call_id)
+        if item.inspector is not None and item.inspector == principal.user_id:
+            raise PermissionDenied(
+                "不能复核自己评分的申诉，请由其他质检员、班长或管理员处理", call_id=call_id
+            )
         text = _note(note, "复核意见")
         decided = replace(item, decision_note=text, decided_by=principal.user_id, decided_at=self.clock.now())
         if not upheld:
