@@ -8,7 +8,8 @@ Who may do what (the routes check the roles, this service the scope, `core.acces
   score is changed (on the form the inspection was scored with), the first score is kept; never
   the one who scored it (a 403: another inspector, a supervisor or an admin reviews it);
 * a seat flags its own call for QC, a supervisor or inspector any call of their scope (a complaint);
-* admins set the sampling rule and the scoring form (a new version per edit).
+* admins set the sampling rule, the scoring form (a new version per edit) and the phrase lists of
+  the automatic transcript check (服务禁语, 规范开头语和结束语).
 
 Every method is synchronous and may block (database reads and writes): async callers go through
 `core.blocking.offload`; the routes are plain `def`.
@@ -41,6 +42,7 @@ from stats.quality import (
     FormItem,
     QcForm,
     QcItem,
+    QcPhrases,
     QcReason,
     QcRule,
     QcStatus,
@@ -92,6 +94,12 @@ class QcStore(Protocol):
     def rule(self) -> QcRule: ...
 
     def set_rule(self, rule: QcRule, *, by: str, at: datetime) -> None: ...
+
+    def phrases(self) -> QcPhrases:
+        """The transcript check's phrase lists an admin set (the defaults until then)."""
+        ...
+
+    def set_phrases(self, phrases: QcPhrases, *, by: str, at: datetime) -> None: ...
 
 
 class CallArchive(CallHistory, Protocol):
@@ -228,12 +236,15 @@ class QualityService:
         self._pending = asyncio.create_task(later(), name="qc-sweep")
 
     def check_transcripts(self, call_ids: Iterable[str]) -> int:
-        """The automatic check of each call's transcript (`transcript_marks`): a call with marks
-        enters the queue with them (the places in its recording). The number of calls marked."""
+        """The automatic check of each call's transcript (`transcript_marks`, on the phrase lists
+        stored now): a call with marks enters the queue with them (the places in its recording).
+        The number of calls marked."""
         marked = 0
         teams: dict[str, str] | None = None
+        phrases: QcPhrases | None = None
         for call_id in call_ids:
-            marks = transcript_marks(self.transcripts.for_call(CallId(call_id)))
+            phrases = phrases if phrases is not None else self.store.phrases()
+            marks = transcript_marks(self.transcripts.for_call(CallId(call_id)), phrases)
             call = self.calls.find(CallId(call_id)) if marks else None
             if call is None or call.answered_at is None or call.seat_id is None:
                 continue
@@ -424,6 +435,16 @@ class QualityService:
     def set_rule(self, principal: Principal, rule: QcRule) -> QcRule:
         self.store.set_rule(rule.checked(), by=principal.user_id, at=self.clock.now())
         return rule
+
+    def phrases(self) -> QcPhrases:
+        return self.store.phrases()
+
+    def set_phrases(self, principal: Principal, phrases: QcPhrases) -> tuple[QcPhrases, QcPhrases]:
+        """Store the checked lists; (before, after) for the audit. Calls checked from now on use them."""
+        checked = phrases.checked()
+        before = self.store.phrases()
+        self.store.set_phrases(checked, by=principal.user_id, at=self.clock.now())
+        return before, checked
 
     # --- the report -------------------------------------------------------------------------------
 

@@ -329,6 +329,8 @@ PROBES: tuple[Probe, ...] = (
     P("POST", "/api/qc/calls/{call_id}/flag", f"/api/qc/calls/{B_CALL}/flag", "401 404 404 404 ok ok 404", json={"note": "来电人投诉"}),
     P("PUT", "/api/qc/form", "/api/qc/form", "401 403 403 403 403 ok 403", json={"items": [{"key": "greeting", "label": "开头语", "max_score": 10}]}),
     P("PUT", "/api/qc/rule", "/api/qc/rule", "401 403 403 403 403 ok 403", json={"sample_percent": 10, "short_talk_s": 20, "long_talk_factor": 3, "median_min_calls": 5}),
+    P("GET", "/api/qc/phrases", "/api/qc/phrases", "401 403 ok ok ok ok ok"),
+    P("PUT", "/api/qc/phrases", "/api/qc/phrases", "401 403 403 403 403 ok 403", json={"forbidden": ["不知道"], "greetings": ["您好"], "closings": ["再见"]}),
     # administration
     P("GET", "/api/admin/dead-letters", "/api/admin/dead-letters", "401 403 403 403 403 ok 403"),
     P("GET", "/api/admin/reliability", "/api/admin/reliability", "401 403 403 403 403 ok 403"),

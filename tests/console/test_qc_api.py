@@ -401,3 +401,65 @@ def test_given_an_appeal_when_its_scorer_decides_through_the_api_then_403_and_a_
     )
     assert d.status_code == 200, d.text
     assert (d.json()["status_label"], d.json()["total"]) == ("申诉成立", 95)
+
+
+def _say(rt: Runtime, call: CallRecord, lines: list[tuple[str, str, float]]) -> None:
+    for seq, (leg, text, start) in enumerate(lines):
+        rt.repos.transcripts.add(
+            TranscriptLine(
+                call_id=call.id,
+                leg=leg,
+                seq=seq,
+                text=text,
+                start_s=start,
+                end_s=start + 2,
+                final=True,
+                at=NOW,
+            )
+        )
+
+
+def test_given_an_admin_edits_the_phrase_lists_then_they_are_checked_audited_and_used_for_later_calls(
+    client: TestClient,
+) -> None:
+    rt = runtime(client)
+    qc = qc_of(client.app)  # type: ignore[arg-type]
+    said = [
+        ("seat", "早上好，法律服务热线", 1.0),
+        ("seat", "这事别问我", 5.0),
+        ("seat", "祝您顺利，再见", 9.0),
+    ]
+    before = answered_call(rt, "c-before")
+    _say(rt, before, said)
+    assert qc.check_transcripts(["c-before"]) == 1  # the default lists: no greeting
+    as_user(client, "zhijian")
+    defaults = client.get("/api/qc/phrases").json()
+    assert "不归我们管" in defaults["forbidden"] and defaults["greetings"] == ["您好", "你好"]
+
+    body = {"forbidden": ["别问我", " 不知道 "], "greetings": ["早上好", "您好"], "closings": ["再见"]}
+    assert post(client, "zhijian", "/api/qc/phrases", body, "PUT").status_code == 403
+    assert post(client, "jingan", "/api/qc/phrases", body, "PUT").status_code == 403
+    for bad, message in [
+        (body | {"forbidden": ["别问我", ""]}, "服务禁语不能为空"),
+        (body | {"greetings": ["早上好", "早上好 "]}, "开头语重复"),
+        (body | {"closings": []}, "结束语列表至少需要一条"),
+        (body | {"forbidden": ["长" * 21]}, "最多 20 个字"),
+    ]:
+        r = post(client, "admin", "/api/qc/phrases", bad, "PUT")
+        assert r.status_code == 422 and message in r.json()["message"], r.text
+    assert client.get("/api/qc/phrases").json() == defaults  # nothing stored by the refusals
+
+    saved = post(client, "admin", "/api/qc/phrases", body, "PUT")
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["forbidden"] == ["别问我", "不知道"]  # trimmed
+    (entry,) = [e for e in rt.repos.audit.recent(limit=30) if e.action == "qc.phrases"]
+    assert entry.actor == "u-admin"
+    assert entry.detail["before"] == defaults and entry.detail["after"] == saved.json()
+
+    after = answered_call(rt, "c-after")
+    _say(rt, after, said)
+    assert qc.check_transcripts(["c-after"]) == 1
+    found = qc.store.find(after.id)
+    assert found is not None and [(m.kind.value, m.text) for m in found.marks] == [("forbidden", "别问我")]
+    earlier = qc.store.find(before.id)  # checked before the change: its marks stay
+    assert earlier is not None and [m.kind.value for m in earlier.marks] == ["no_greeting"]
