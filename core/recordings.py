@@ -58,7 +58,8 @@ class RecordingAlert:
     district_code: str | None = None
     raised_at: datetime
     detail: str = ""
-    acknowledged_by: str | None = None
+    acknowledged_by: str | None = None  # the user's id
+    acknowledged_by_name: str = ""
     acknowledged_at: datetime | None = None
 
     @property

@@ -452,7 +452,8 @@ class RecordingAlertRow(Base):
     district_code: Mapped[str | None] = mapped_column(String(12))
     raised_at: Mapped[datetime] = mapped_column(index=True)
     detail: Mapped[str] = mapped_column(String(500), default="")
-    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))  # the user's id
+    acknowledged_by_name: Mapped[str] = mapped_column(String(64), default="")  # as shown then
     acknowledged_at: Mapped[datetime | None] = mapped_column(index=True)
 
 

@@ -52,6 +52,7 @@ def upgrade() -> None:
     utc('raised_at'),
     string('detail', 500),
     string('acknowledged_by', 64, nullable=True),
+    string('acknowledged_by_name', 64),
     utc('acknowledged_at', nullable=True),
     key=['call_id', 'segment'],
     )
