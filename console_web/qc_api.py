@@ -155,7 +155,10 @@ def build_qc_router() -> APIRouter:
     def set_phrases(body: QcPhrasesIO, auth: Acting, request: Request) -> QcPhrasesIO:
         require_role(auth.principal, (Role.ADMIN,), "仅管理员可以修改服务禁语和规范用语")
         before, after = qc_backend(request).set_phrases(auth.principal, body.domain())
-        detail = {"before": QcPhrasesIO.of(before).model_dump(), "after": QcPhrasesIO.of(after).model_dump()}
+        detail: dict[str, object] = {
+            "before": QcPhrasesIO.of(before).model_dump(),
+            "after": QcPhrasesIO.of(after).model_dump(),
+        }
         audit(request, auth, "qc.phrases", "qc_phrases", detail)
         return QcPhrasesIO.of(after)
 
