@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from console_web.views import Choice, TeamOption, from_fields
-from stats.quality import PHRASES_MAX, FormItem, QcForm, QcItem, QcPhrases, QcReason, QcRule, QcStatus
+from stats.quality import FormItem, QcForm, QcItem, QcPhrases, QcReason, QcRule, QcStatus
 from stats.quality_service import QcDetail, QcListed, QcQueue, QcReport, QcReportRow
 
 
@@ -191,11 +191,12 @@ class QcRuleIO(BaseModel):
 
 class QcPhrasesIO(BaseModel):
     """The transcript check's phrase lists: 服务禁语, and the standard greetings and closings (the
-    domain checks each phrase: trimmed, not empty, at most 20 characters, none twice)."""
+    domain checks them, with Chinese errors: up to 100 a list, each trimmed, not empty, at most 20
+    characters, none twice)."""
 
-    forbidden: list[str] = Field(max_length=PHRASES_MAX * 2)
-    greetings: list[str] = Field(max_length=PHRASES_MAX * 2)
-    closings: list[str] = Field(max_length=PHRASES_MAX * 2)
+    forbidden: list[str]
+    greetings: list[str]
+    closings: list[str]
 
     @classmethod
     def of(cls, phrases: QcPhrases) -> QcPhrasesIO:

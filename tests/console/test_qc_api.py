@@ -444,6 +444,7 @@ def test_given_an_admin_edits_the_phrase_lists_then_they_are_checked_audited_and
         (body | {"greetings": ["早上好", "早上好 "]}, "开头语重复"),
         (body | {"closings": []}, "结束语列表至少需要一条"),
         (body | {"forbidden": ["长" * 21]}, "最多 20 个字"),
+        (body | {"forbidden": [f"禁语{i}" for i in range(101)]}, "最多 100 条"),
     ]:
         r = post(client, "admin", "/api/qc/phrases", bad, "PUT")
         assert r.status_code == 422 and message in r.json()["message"], r.text
