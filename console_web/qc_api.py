@@ -2,9 +2,11 @@
 
 The composition root puts a `QualityService` on `app.state.qc_backend`. Inspectors (质检员) and
 supervisors read the queue of their scope and the QC report; inspectors score; a seat reads its own
-scores and appeals each once; an inspector, a supervisor or an admin decides an appeal; a seat
-flags its own call for QC, the others a call of their scope; only admins change the sampling rule
-and the scoring form (a new version each time). Every change is audited.
+scores and appeals each once; an inspector, a supervisor or an admin decides an appeal (never the
+inspector who scored it: 403); a seat flags its own call for QC, the others a call of their scope;
+only admins change the sampling rule, the scoring form (a new version each time) and the
+transcript check's phrase lists (服务禁语, 规范用语: the calls checked after a change use them).
+Every change is audited.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from console_web.qc_views import (
     QcFormOut,
     QcItemOut,
     QcMineOut,
+    QcPhrasesIO,
     QcQueueOut,
     QcReportOut,
     QcRuleIO,
@@ -142,6 +145,22 @@ def build_qc_router() -> APIRouter:
         saved = qc_backend(request).set_rule(auth.principal, body.domain())
         audit(request, auth, "qc.rule", "qc_rule", body.model_dump())
         return QcRuleIO.of(saved)
+
+    @router.get("/api/qc/phrases")
+    def phrases(auth: User, request: Request) -> QcPhrasesIO:
+        _require_reader(auth.principal)
+        return QcPhrasesIO.of(qc_backend(request).phrases())
+
+    @router.put("/api/qc/phrases")
+    def set_phrases(body: QcPhrasesIO, auth: Acting, request: Request) -> QcPhrasesIO:
+        require_role(auth.principal, (Role.ADMIN,), "仅管理员可以修改服务禁语和规范用语")
+        before, after = qc_backend(request).set_phrases(auth.principal, body.domain())
+        detail: dict[str, object] = {
+            "before": QcPhrasesIO.of(before).model_dump(),
+            "after": QcPhrasesIO.of(after).model_dump(),
+        }
+        audit(request, auth, "qc.phrases", "qc_phrases", detail)
+        return QcPhrasesIO.of(after)
 
     @router.get("/api/qc/report")
     def report(

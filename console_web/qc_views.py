@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from console_web.views import Choice, TeamOption, from_fields
-from stats.quality import FormItem, QcForm, QcItem, QcReason, QcRule, QcStatus
+from stats.quality import FormItem, QcForm, QcItem, QcPhrases, QcReason, QcRule, QcStatus
 from stats.quality_service import QcDetail, QcListed, QcQueue, QcReport, QcReportRow
 
 
@@ -187,6 +187,29 @@ class QcRuleIO(BaseModel):
 
     def domain(self) -> QcRule:
         return QcRule(**self.model_dump())
+
+
+class QcPhrasesIO(BaseModel):
+    """The transcript check's phrase lists: 服务禁语, and the standard greetings and closings (the
+    domain checks them, with Chinese errors: up to 100 a list, each trimmed, not empty, at most 20
+    characters, none twice)."""
+
+    forbidden: list[str]
+    greetings: list[str]
+    closings: list[str]
+
+    @classmethod
+    def of(cls, phrases: QcPhrases) -> QcPhrasesIO:
+        return cls(
+            forbidden=list(phrases.forbidden),
+            greetings=list(phrases.greetings),
+            closings=list(phrases.closings),
+        )
+
+    def domain(self) -> QcPhrases:
+        return QcPhrases(
+            forbidden=tuple(self.forbidden), greetings=tuple(self.greetings), closings=tuple(self.closings)
+        )
 
 
 class QcReportRowOut(BaseModel):

@@ -6,6 +6,11 @@ The composition root puts an object satisfying `RecordingsBackend` on
 seats that took part in the call, the supervisors whose scope holds it, the city-wide roles:
 core.access) and refuses the others (403). Every listen and every download is written to the
 audit log (who, when, which call and segment, how).
+
+Recording alerts (录音告警: an answered call's file missing, an answered call never recorded) are
+listed to the supervisors, inspectors and admins who see them (the call's district, or city-wide
+when the district is unknown) and acknowledged (确认) by them: who and when kept, audited; an
+acknowledged alert is no longer counted by the recordings' status line but stays listed.
 """
 
 from __future__ import annotations
@@ -18,11 +23,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from console_web.deps import AppService, audio_response, audit
-from console_web.routes import User
-from core.access import Principal
+from console_web.deps import AppService, audio_response, audit, require_role
+from console_web.routes import Acting, User
+from core.access import Principal, Role
 from core.blocking import offload
-from core.recordings import PlaybackKind, Recording
+from core.recordings import PlaybackKind, Recording, RecordingAlert
 
 
 class RecordingsBackend(Protocol):
@@ -30,8 +35,18 @@ class RecordingsBackend(Protocol):
 
     def file(self, principal: Principal, call_id: str, segment: int) -> Path: ...
 
+    def alerts(self, principal: Principal) -> list[RecordingAlert]: ...
+
+    def acknowledge(self, principal: Principal, call_id: str, segment: int) -> RecordingAlert: ...
+
+    async def alerts_changed(self) -> None:
+        """An alert was acknowledged: the recordings' status line is told (it counts it no more)."""
+        ...
+
 
 recordings_backend = AppService[RecordingsBackend]("recordings_backend", "录音服务尚未启动")
+
+ALERT_READERS = (Role.SUPERVISOR, Role.INSPECTOR, Role.ADMIN)
 
 
 class RecordingOut(BaseModel):
@@ -70,6 +85,41 @@ class RecordingsOut(BaseModel):
     recordings: list[RecordingOut]
 
 
+class RecordingAlertOut(BaseModel):
+    call_id: str
+    segment: int  # 0: the call has no recording at all
+    kind: str
+    kind_label: str
+    district_code: str | None
+    raised_at: datetime
+    detail: str
+    acknowledged: bool
+    acknowledged_by: str | None
+    acknowledged_by_name: str
+    acknowledged_at: datetime | None
+
+    @classmethod
+    def of(cls, a: RecordingAlert) -> RecordingAlertOut:
+        return cls(
+            call_id=a.call_id,
+            segment=a.segment,
+            kind=a.kind.value,
+            kind_label=a.kind.label,
+            district_code=a.district_code,
+            raised_at=a.raised_at,
+            detail=a.detail,
+            acknowledged=a.acknowledged_at is not None,
+            acknowledged_by=a.acknowledged_by,
+            acknowledged_by_name=a.acknowledged_by_name,
+            acknowledged_at=a.acknowledged_at,
+        )
+
+
+class RecordingAlertsOut(BaseModel):
+    open: int  # not yet acknowledged
+    alerts: list[RecordingAlertOut]  # open and acknowledged, newest first
+
+
 def build_recordings_router() -> APIRouter:
     router = APIRouter()
 
@@ -95,5 +145,27 @@ def build_recordings_router() -> APIRouter:
         detail: dict[str, object] = {"segment": segment, "range": request.headers.get("range", "")}
         await offload(audit, request, auth, f"recording.{kind.value}", call_id, detail)
         return audio_response(path, download_name=f"{call_id}-{segment}.wav" if download else None)
+
+    @router.get("/api/recordings/alerts", response_model=RecordingAlertsOut)
+    def recording_alerts(auth: User, request: Request) -> RecordingAlertsOut:
+        require_role(auth.principal, ALERT_READERS, "仅班长、质检员和管理员可以查看录音告警")
+        found = recordings_backend(request).alerts(auth.principal)
+        return RecordingAlertsOut(
+            open=sum(1 for a in found if a.acknowledged_at is None),
+            alerts=[RecordingAlertOut.of(a) for a in found],
+        )
+
+    @router.post("/api/recordings/alerts/{call_id}/{segment}/ack", response_model=RecordingAlertOut)
+    async def acknowledge_alert(
+        call_id: str, segment: int, auth: Acting, request: Request
+    ) -> RecordingAlertOut:
+        """确认 one alert: kept as acknowledged (who, when), audited, no longer counted as open."""
+        require_role(auth.principal, ALERT_READERS, "仅班长、质检员和管理员可以确认录音告警")
+        backend = recordings_backend(request)
+        alert = await offload(backend.acknowledge, auth.principal, call_id, segment)
+        detail: dict[str, object] = {"segment": segment, "kind": alert.kind.value, "detail": alert.detail}
+        await offload(audit, request, auth, "recording.alert_ack", call_id, detail)
+        await backend.alerts_changed()
+        return RecordingAlertOut.of(alert)
 
     return router

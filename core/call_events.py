@@ -387,6 +387,19 @@ class CallRecordingStopped(_RecordingEvent):
     started_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingAlertRaised(_CallEvent):
+    """The recordings' keeper raised an alert about this answered call (`core.recordings.
+    RecordingAlert`): `kind` is a `RecordingAlertKind` value, `segment` the missing segment (0: no
+    recording at all). `district_code`: the call's district when known, so that its district
+    supervisors are pushed it; None: the city-wide roles only."""
+
+    kind: str
+    segment: int = 0
+    district_code: str | None = None
+    detail: str = ""
+
+
 # --- callbacks -----------------------------------------------------------------------------
 
 

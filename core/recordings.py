@@ -41,6 +41,35 @@ class RecordingStatus(LabelledEnum):
     DELETED = "deleted", "已按保存期限删除"
 
 
+class RecordingAlertKind(LabelledEnum):
+    """What a recording alert (录音告警) is about: an answered call's recorded segment whose file is
+    not there, or an answered call with no recording at all (its segment is then 0)."""
+
+    MISSING = "missing", "录音文件缺失"
+    UNRECORDED = "unrecorded", "已接通通话没有录音"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingAlert:
+    """One recording alert, kept until someone acknowledges it (确认: who and when) and listed after.
+    `district_code`: the call's district when known (its district supervisors see the alert), else
+    None (the city-wide roles only)."""
+
+    call_id: CallId
+    segment: int  # 0: the call has no recording at all
+    kind: RecordingAlertKind
+    district_code: str | None = None
+    raised_at: datetime
+    detail: str = ""
+    acknowledged_by: str | None = None  # the user's id
+    acknowledged_by_name: str = ""
+    acknowledged_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.call_id} 第 {self.segment} 段" if self.segment else str(self.call_id)
+
+
 class PlaybackKind(enum.StrEnum):
     """What an audited access to a recording was: listening in the page or downloading the file."""
 

@@ -166,20 +166,62 @@ class QcMark:
 
 
 # The automatic transcript check (issue 15, item 4): phrases after DB32/T 3837-2020's lists of
-# standard and forbidden phrases (服务规范用语和服务禁语).
+# standard and forbidden phrases (服务规范用语和服务禁语). These are the default lists: an admin
+# edits them (`QcPhrases`, stored by `stats.quality_service.QcStore`; migration 0021 seeds these).
 FORBIDDEN_PHRASES = ("不知道", "不归我们管", "我也没办法", "你自己看着办", "听不懂吗", "有完没完", "不清楚")
 GREETINGS = ("您好", "你好")
 CLOSINGS = ("再见", "感谢您的来电", "感谢来电", "还有其他问题", "还有什么问题")
 GREETING_WITHIN_S = 20.0
 CLOSING_LAST_LINES = 3
 SILENCE_S = 15.0
+PHRASE_MAX_CHARS = 20
+PHRASES_MAX = 100
 
 
-def transcript_marks(lines: Sequence[TranscriptLine]) -> list[QcMark]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QcPhrases:
+    """The phrase lists of the automatic transcript check: the forbidden phrases (服务禁语) and the
+    standard greetings and closings (服务规范用语)."""
+
+    forbidden: tuple[str, ...] = FORBIDDEN_PHRASES
+    greetings: tuple[str, ...] = GREETINGS
+    closings: tuple[str, ...] = CLOSINGS
+
+    def checked(self) -> QcPhrases:
+        """The lists with each phrase trimmed: each list of 1 to `PHRASES_MAX` phrases, none empty,
+        none longer than `PHRASE_MAX_CHARS`, none twice in its list."""
+        return QcPhrases(
+            forbidden=_checked_phrases(self.forbidden, "服务禁语"),
+            greetings=_checked_phrases(self.greetings, "开头语"),
+            closings=_checked_phrases(self.closings, "结束语"),
+        )
+
+
+def _checked_phrases(phrases: Sequence[str], what: str) -> tuple[str, ...]:
+    trimmed = tuple(p.strip() for p in phrases)
+    if not trimmed:
+        raise InvalidInput(f"{what}列表至少需要一条")
+    if len(trimmed) > PHRASES_MAX:
+        raise InvalidInput(f"{what}列表最多 {PHRASES_MAX} 条")
+    for phrase in trimmed:
+        if not phrase:
+            raise InvalidInput(f"{what}不能为空")
+        if len(phrase) > PHRASE_MAX_CHARS:
+            raise InvalidInput(f"{what}“{phrase}”过长：每条最多 {PHRASE_MAX_CHARS} 个字", phrase=phrase)
+    repeated = sorted({p for p in trimmed if trimmed.count(p) > 1})
+    if repeated:
+        raise InvalidInput(f"{what}重复：{'、'.join(repeated)}", phrases=repeated)
+    return trimmed
+
+
+DEFAULT_PHRASES = QcPhrases()
+
+
+def transcript_marks(lines: Sequence[TranscriptLine], phrases: QcPhrases = DEFAULT_PHRASES) -> list[QcMark]:
     """The marks of one call's final transcript: each forbidden phrase the seat said, a greeting
     missing from the seat's first `GREETING_WITHIN_S` seconds, a closing missing from its last
-    lines, and every silence of `SILENCE_S` seconds or more on both legs. Nothing without the
-    seat's speech (no transcript to judge)."""
+    lines, and every silence of `SILENCE_S` seconds or more on both legs (`phrases`: the lists an
+    admin set). Nothing without the seat's speech (no transcript to judge)."""
     finals = sorted((line for line in lines if line.final), key=lambda line: line.start_s)
     seat = [line for line in finals if line.leg == "seat"]
     if not seat:
@@ -187,13 +229,13 @@ def transcript_marks(lines: Sequence[TranscriptLine]) -> list[QcMark]:
     marks = [
         QcMark(kind=MarkKind.FORBIDDEN, at_s=line.start_s, text=phrase)
         for line in seat
-        for phrase in FORBIDDEN_PHRASES
+        for phrase in phrases.forbidden
         if phrase in line.text
     ]
     opening = [line for line in seat if line.start_s <= seat[0].start_s + GREETING_WITHIN_S]
-    if not any(g in line.text for line in opening for g in GREETINGS):
+    if not any(g in line.text for line in opening for g in phrases.greetings):
         marks.append(QcMark(kind=MarkKind.NO_GREETING, at_s=seat[0].start_s))
-    if not any(c in line.text for line in seat[-CLOSING_LAST_LINES:] for c in CLOSINGS):
+    if not any(c in line.text for line in seat[-CLOSING_LAST_LINES:] for c in phrases.closings):
         marks.append(QcMark(kind=MarkKind.NO_CLOSING, at_s=seat[-1].start_s))
     heard_until = finals[0].end_s
     for line in finals[1:]:

@@ -5,9 +5,11 @@ Who may do what (the routes check the roles, this service the scope, `core.acces
 * inspectors (质检员) and supervisors read the queue of their scope; inspectors score;
 * a seat reads its own scored inspections and may appeal each once, with a reason;
 * an inspector, a supervisor (of the seat's scope) or an admin decides an appeal: upheld, the
-  score is changed (on the form the inspection was scored with), the first score is kept;
+  score is changed (on the form the inspection was scored with), the first score is kept; never
+  the one who scored it (a 403: another inspector, a supervisor or an admin reviews it);
 * a seat flags its own call for QC, a supervisor or inspector any call of their scope (a complaint);
-* admins set the sampling rule and the scoring form (a new version per edit).
+* admins set the sampling rule, the scoring form (a new version per edit) and the phrase lists of
+  the automatic transcript check (服务禁语, 规范开头语和结束语).
 
 Every method is synchronous and may block (database reads and writes): async callers go through
 `core.blocking.offload`; the routes are plain `def`.
@@ -28,7 +30,7 @@ from core.blocking import offload
 from core.call_events import CallEnded
 from core.calls import CallRecord, TranscriptLine
 from core.clock import Clock
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.events import DomainEvent, StateResynced
 from core.ids import CallId
 from core.ivr_events import SurveyAnswered
@@ -40,6 +42,7 @@ from stats.quality import (
     FormItem,
     QcForm,
     QcItem,
+    QcPhrases,
     QcReason,
     QcRule,
     QcStatus,
@@ -91,6 +94,12 @@ class QcStore(Protocol):
     def rule(self) -> QcRule: ...
 
     def set_rule(self, rule: QcRule, *, by: str, at: datetime) -> None: ...
+
+    def phrases(self) -> QcPhrases:
+        """The transcript check's phrase lists an admin set (the defaults until then)."""
+        ...
+
+    def set_phrases(self, phrases: QcPhrases, *, by: str, at: datetime) -> None: ...
 
 
 class CallArchive(CallHistory, Protocol):
@@ -227,12 +236,15 @@ class QualityService:
         self._pending = asyncio.create_task(later(), name="qc-sweep")
 
     def check_transcripts(self, call_ids: Iterable[str]) -> int:
-        """The automatic check of each call's transcript (`transcript_marks`): a call with marks
-        enters the queue with them (the places in its recording). The number of calls marked."""
+        """The automatic check of each call's transcript (`transcript_marks`, on the phrase lists
+        stored now): a call with marks enters the queue with them (the places in its recording).
+        The number of calls marked."""
         marked = 0
         teams: dict[str, str] | None = None
+        phrases: QcPhrases | None = None
         for call_id in call_ids:
-            marks = transcript_marks(self.transcripts.for_call(CallId(call_id)))
+            phrases = phrases if phrases is not None else self.store.phrases()
+            marks = transcript_marks(self.transcripts.for_call(CallId(call_id)), phrases)
             call = self.calls.find(CallId(call_id)) if marks else None
             if call is None or call.answered_at is None or call.seat_id is None:
                 continue
@@ -391,6 +403,10 @@ class QualityService:
         item = self._visible(principal, call_id)
         if item.status is not QcStatus.APPEALED:
             raise Conflict("该质检没有待处理的申诉", call_id=call_id)
+        if item.inspector is not None and item.inspector == principal.user_id:
+            raise PermissionDenied(
+                "不能复核自己评分的申诉，请由其他质检员、班长或管理员处理", call_id=call_id
+            )
         text = _note(note, "复核意见")
         decided = replace(item, decision_note=text, decided_by=principal.user_id, decided_at=self.clock.now())
         if not upheld:
@@ -419,6 +435,16 @@ class QualityService:
     def set_rule(self, principal: Principal, rule: QcRule) -> QcRule:
         self.store.set_rule(rule.checked(), by=principal.user_id, at=self.clock.now())
         return rule
+
+    def phrases(self) -> QcPhrases:
+        return self.store.phrases()
+
+    def set_phrases(self, principal: Principal, phrases: QcPhrases) -> tuple[QcPhrases, QcPhrases]:
+        """Store the checked lists; (before, after) for the audit. Calls checked from now on use them."""
+        checked = phrases.checked()
+        before = self.store.phrases()
+        self.store.set_phrases(checked, by=principal.user_id, at=self.clock.now())
+        return before, checked
 
     # --- the report -------------------------------------------------------------------------------
 

@@ -440,6 +440,23 @@ class RecordingRow(Base):
     deleted_at: Mapped[datetime | None]
 
 
+class RecordingAlertRow(Base):
+    """A recording alert (录音告警, `core.recordings.RecordingAlert`): an answered call's segment whose
+    file is missing, or (segment 0) an answered call with no recording; once per (call, segment),
+    kept after someone acknowledged it (who and when)."""
+
+    __tablename__ = "recording_alerts"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    segment: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    district_code: Mapped[str | None] = mapped_column(String(12))
+    raised_at: Mapped[datetime] = mapped_column(index=True)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))  # the user's id
+    acknowledged_by_name: Mapped[str] = mapped_column(String(64), default="")  # as shown then
+    acknowledged_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
 class VoicemailRow(Base):
     """An after-hours message (来电留言): the recording as Asterisk wrote it, once per call, and the
     work order it fed (none when no order was due, e.g. a hidden number)."""

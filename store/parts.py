@@ -86,7 +86,18 @@ class RecordingsPart:
     def library(self, scope_of: Callable[[Principal], Scope]) -> RecordingLibrary:
         repos = self.storage.repos
         assert repos is not None, "the database opens before the recordings"
-        return RecordingLibrary(RecordingRepository(repos.db), repos.calls, self.settings.folder(), scope_of)
+        return RecordingLibrary(
+            RecordingRepository(repos.db),
+            repos.calls,
+            self.settings.folder(),
+            scope_of,
+            changed=self._alerts_changed,
+            clock=self.clock,
+        )
+
+    async def _alerts_changed(self) -> None:
+        if self.keeper is not None:
+            await self.keeper.alerts_changed()
 
 
 @dataclass(eq=False)

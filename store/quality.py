@@ -3,7 +3,8 @@
 
 A call is in the queue once (its id is the key): enqueueing it again adds the new reasons to its
 entry, in one transaction, and a race between two writers (the sweep and a flag) is retried once.
-The rule is a service policy (`service_policies`, name `qc_rule`); the default form is version 1
+The rule is a service policy (`service_policies`, name `qc_rule`), and so are the transcript check's
+phrase lists (name `qc_phrases`, seeded with the defaults by migration 0021); the default form is version 1
 until an admin saves one (then version 2, and so on).
 """
 
@@ -18,11 +19,23 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import NotFound
 from core.ids import CallId
-from stats.quality import DEFAULT_FORM, FormItem, MarkKind, QcForm, QcItem, QcMark, QcReason, QcRule, QcStatus
+from stats.quality import (
+    DEFAULT_FORM,
+    FormItem,
+    MarkKind,
+    QcForm,
+    QcItem,
+    QcMark,
+    QcPhrases,
+    QcReason,
+    QcRule,
+    QcStatus,
+)
 from store.models import QcFormRow, QcItemRow, ServicePolicyRow
 from store.rows import Repo, RowMapper, assign, row_values
 
 QC_RULE = "qc_rule"
+QC_PHRASES = "qc_phrases"
 
 _item_from_row = RowMapper(
     QcItem,
@@ -154,3 +167,20 @@ class QualityRepository(Repo):
                 s.add(ServicePolicyRow(name=QC_RULE, value=asdict(rule), updated_at=at, updated_by=by))
             else:
                 row.value, row.updated_at, row.updated_by = asdict(rule), at, by
+
+    def phrases(self) -> QcPhrases:
+        with self._db.session() as s:
+            row = s.get(ServicePolicyRow, QC_PHRASES)
+            if row is None:
+                return QcPhrases()
+            known = {f.name for f in fields(QcPhrases)}
+            return QcPhrases(**{k: tuple(v) for k, v in row.value.items() if k in known})
+
+    def set_phrases(self, phrases: QcPhrases, *, by: str, at: datetime) -> None:
+        value = {f.name: list(getattr(phrases, f.name)) for f in fields(QcPhrases)}
+        with self._db.session() as s:
+            row = s.get(ServicePolicyRow, QC_PHRASES)
+            if row is None:
+                s.add(ServicePolicyRow(name=QC_PHRASES, value=value, updated_at=at, updated_by=by))
+            else:
+                row.value, row.updated_at, row.updated_by = value, at, by

@@ -25,24 +25,25 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import exists, select, tuple_
+from sqlalchemy.exc import IntegrityError
 
-from core.access import Principal, Scope, call_keys
+from core.access import Principal, Scope, call_keys, queue_district
 from core.audit import AuditEntry
 from core.blocking import offload
 from core.bus import EventBus
-from core.call_events import CallRecordingStopped
-from core.clock import Clock
-from core.errors import NotFound, PermissionDenied
+from core.call_events import CallRecordingStopped, RecordingAlertRaised
+from core.clock import Clock, SystemClock
+from core.errors import Conflict, NotFound, PermissionDenied
 from core.events import ComponentStatusChanged, DomainEvent
 from core.ids import CallId
-from core.recordings import Recording, RecordingFolder, RecordingStatus
-from store.models import CallRow, RecordingRow
+from core.recordings import Recording, RecordingAlert, RecordingAlertKind, RecordingFolder, RecordingStatus
+from store.models import CallRow, RecordingAlertRow, RecordingRow
 from store.repositories import AuditRepository, CallRepository
 from store.rows import Repo, RowMapper, assign, row_values
 from store.settings import RecordingSettings
@@ -59,6 +60,8 @@ SCAN_BATCH = 5000
 """How many kept files each check looks for (the next ones at the next check, round and round)."""
 
 _from_row = RowMapper(Recording, call_id=CallId, status=RecordingStatus)
+_alert_from_row = RowMapper(RecordingAlert, call_id=CallId, kind=RecordingAlertKind)
+ALERTS_LISTED = 500
 
 
 class RecordingRepository(Repo):
@@ -114,6 +117,72 @@ class RecordingRepository(Repo):
         with self._db.session() as s:
             return [(CallId(i), answered, ended) for i, answered, ended in s.execute(q) if answered and ended]
 
+    # --- the alerts (录音告警) -------------------------------------------------------------------
+
+    def raise_alert(self, alert: RecordingAlert) -> bool:
+        """Keep `alert` unless its (call, segment) has one already (open or acknowledged): whether
+        it was new."""
+        try:
+            with self._db.session() as s:
+                if s.get(RecordingAlertRow, (alert.call_id, alert.segment)) is not None:
+                    return False
+                s.add(RecordingAlertRow(**row_values(alert)))
+        except IntegrityError:  # another writer kept it meanwhile
+            return False
+        return True
+
+    def alert(self, call_id: CallId, segment: int) -> RecordingAlert | None:
+        return self._find(RecordingAlertRow, (call_id, segment), _alert_from_row)
+
+    def alert_keys(self) -> set[tuple[str, int]]:
+        """The (call, segment) of every alert kept, open or not."""
+        with self._db.session() as s:
+            rows = s.execute(select(RecordingAlertRow.call_id, RecordingAlertRow.segment))
+            return {(call_id, segment) for call_id, segment in rows}
+
+    def alerts(self, *, open_only: bool = False, limit: int = ALERTS_LISTED) -> list[RecordingAlert]:
+        """The alerts, newest first (`open_only`: those nobody acknowledged yet)."""
+        q = select(RecordingAlertRow)
+        if open_only:
+            q = q.where(RecordingAlertRow.acknowledged_at.is_(None))
+        q = q.order_by(
+            RecordingAlertRow.raised_at.desc(), RecordingAlertRow.call_id, RecordingAlertRow.segment
+        )
+        return self._list(q.limit(limit), _alert_from_row)
+
+    def acknowledge(
+        self, call_id: CallId, segment: int, *, by: str, by_name: str, at: datetime
+    ) -> tuple[RecordingAlert, bool] | None:
+        """Mark the alert acknowledged by `by` at `at` unless it was already (the first
+        acknowledgement is kept): the alert as it now stands and whether this call acknowledged
+        it; None when there is no such alert."""
+        with self._db.session() as s:
+            row = s.get(RecordingAlertRow, (call_id, segment), with_for_update=True)
+            if row is None:
+                return None
+            first = row.acknowledged_at is None
+            if first:
+                row.acknowledged_by, row.acknowledged_by_name, row.acknowledged_at = by, by_name, at
+                s.flush()
+            return _alert_from_row(row), first
+
+    def call_district(self, call_id: CallId) -> str | None:
+        """The district of a stored call (its own, else its queue's); None when unknown."""
+        with self._db.session() as s:
+            found = s.execute(
+                select(CallRow.district_code, CallRow.queue).where(CallRow.id == call_id)
+            ).first()
+        if found is None:
+            return None
+        district, queue = found
+        return district or queue_district(queue)[0]
+
+
+def alert_audience(alert: RecordingAlert) -> frozenset[str]:
+    """Who sees an alert (`core.access`): its call's district supervisors when the district is known,
+    else the city-wide roles only (the keys of its `RecordingAlertRaised`)."""
+    return frozenset({f"district:{alert.district_code}"}) if alert.district_code else frozenset()
+
 
 def file_facts(path: Path | None) -> tuple[int, str] | None:
     """The file's size and SHA-256 (blocking: a worker thread's); None when it is not there."""
@@ -156,8 +225,9 @@ class RecordingKeeper:
     bus: EventBus
     folder: RecordingFolder = field(init=False)
     folder_problem: str = field(default="", init=False)
-    missing: list[str] = field(default_factory=list, init=False)  # "call id 段 n" of missing files
-    unrecorded: list[CallId] = field(default_factory=list, init=False)
+    missing: list[str] = field(default_factory=list, init=False)  # "call id 第 n 段": open alerts
+    unrecorded: list[CallId] = field(default_factory=list, init=False)  # open alerts, oldest first
+    _raised: list[RecordingAlertRaised] = field(default_factory=list, init=False)  # to publish
     _checked_until: datetime | None = field(default=None, init=False)
     _scanned_to: tuple[datetime, str, int] | None = field(default=None, init=False)
     _announced: tuple[bool, str] | None = field(default=None, init=False)
@@ -215,6 +285,9 @@ class RecordingKeeper:
         """At start: the runtime announces every component's status once all have started."""
         await offload(self.sweep)
         self._announced = self.probe()
+        raised, self._raised = self._raised, []
+        for event in raised:
+            await self.bus.publish(event)
 
     def sweep(self) -> None:
         """Retention, files gone behind our back, answered calls never recorded, the folder (blocking)."""
@@ -235,7 +308,10 @@ class RecordingKeeper:
                 )
                 self.recordings.save(replace(recording, status=RecordingStatus.MISSING))
                 self._note_missing(recording)
-        self.missing = [_label(r) for r in self.recordings.with_status(RecordingStatus.MISSING, limit=1000)]
+        known = self.recordings.alert_keys()
+        for recording in self.recordings.with_status(RecordingStatus.MISSING, limit=1000):
+            if (recording.call_id, recording.segment) not in known:  # marked by a playback, say
+                self._note_missing(recording)
         # Calls answered since the last look (and settled: their recording had time to stop); at
         # start, those of the last check period.
         until = now - timedelta(seconds=self.settings.settle_s + 60)
@@ -244,8 +320,20 @@ class RecordingKeeper:
             found = [c for c in self.recordings.answered_unrecorded(since, until) if not self._adopt(*c)]
             for call_id, _, _ in found:
                 log.error("通话 %s 已接通但没有任何录音", call_id)
-            self.unrecorded = (self.unrecorded + [c for c, _, _ in found])[-ALERTS_SHOWN * 4 :]
+                self._alert(call_id, 0, RecordingAlertKind.UNRECORDED, "")
             self._checked_until = until
+        self.refresh_alerts()
+
+    def refresh_alerts(self) -> None:
+        """The open alerts the status line counts, from the table (blocking)."""
+        open_ = list(reversed(self.recordings.alerts(open_only=True, limit=1000)))
+        self.missing = [a.label for a in open_ if a.kind is RecordingAlertKind.MISSING]
+        self.unrecorded = [a.call_id for a in open_ if a.kind is RecordingAlertKind.UNRECORDED]
+
+    async def alerts_changed(self) -> None:
+        """An alert was acknowledged: the status line counts it no more."""
+        await offload(self.refresh_alerts)
+        await self._announce()
 
     def _adopt(self, call_id: CallId, answered: datetime, ended: datetime) -> bool:
         """A call whose recording's events were not seen (the AMI link was down, or the tracker
@@ -314,9 +402,39 @@ class RecordingKeeper:
         return True
 
     def _note_missing(self, recording: Recording) -> None:
-        label = _label(recording)
-        if label not in self.missing:
-            self.missing.append(label)
+        self._alert(recording.call_id, recording.segment, RecordingAlertKind.MISSING, recording.path)
+
+    def _alert(self, call_id: CallId, segment: int, kind: RecordingAlertKind, detail: str) -> None:
+        """Keep the alert once per (call, segment) and publish it (next `_announce`); an alert
+        someone acknowledged stays so, the status line counts only the open ones."""
+        alert = RecordingAlert(
+            call_id=call_id,
+            segment=segment,
+            kind=kind,
+            district_code=self.recordings.call_district(call_id),
+            raised_at=self.clock.now(),
+            detail=detail[:500],
+        )
+        if self.recordings.raise_alert(alert):
+            self._raised.append(
+                RecordingAlertRaised(
+                    at=alert.raised_at,
+                    call_id=call_id,
+                    kind=kind.value,
+                    segment=segment,
+                    district_code=alert.district_code,
+                    detail=alert.detail,
+                )
+            )
+        else:
+            kept = self.recordings.alert(call_id, segment)
+            if kept is None or kept.acknowledged_at is not None:
+                return
+        if kind is RecordingAlertKind.UNRECORDED:
+            if call_id not in self.unrecorded:
+                self.unrecorded.append(call_id)
+        elif alert.label not in self.missing:
+            self.missing.append(alert.label)
 
     # --- the alert -------------------------------------------------------------------------------
 
@@ -335,7 +453,12 @@ class RecordingKeeper:
         return True, f"录音正常，保存 {self.settings.retention_days} 天"
 
     async def _announce(self) -> None:
-        """Tell the status page and the supervisor board when the alerts changed."""
+        """Publish the alerts raised since the last time (their call's district supervisors and the
+        city-wide roles are pushed them), and tell the status page and the supervisor board when the
+        status line changed."""
+        raised, self._raised = self._raised, []
+        for event in raised:
+            await self.bus.publish(event)
         status = self.probe()
         if status != self._announced:
             self._announced = status
@@ -343,10 +466,6 @@ class RecordingKeeper:
             await self.bus.publish(
                 ComponentStatusChanged(at=self.clock.now(), component=COMPONENT, up=up, detail=detail)
             )
-
-
-def _label(recording: Recording) -> str:
-    return f"{recording.call_id} 第 {recording.segment} 段"
 
 
 @dataclass(eq=False)
@@ -357,6 +476,8 @@ class RecordingLibrary:
     calls: CallRepository
     folder: RecordingFolder
     scope_of: Callable[[Principal], Scope]
+    changed: Callable[[], Awaitable[None]] | None = None  # the keeper's: an alert was acknowledged
+    clock: Clock = field(default_factory=SystemClock)
 
     def of_call(self, principal: Principal, call_id: str) -> list[Recording]:
         self._allowed(principal, CallId(call_id))
@@ -387,3 +508,38 @@ class RecordingLibrary:
             keys |= call_keys(None, leg.seat_id)
         if not self.scope_of(principal).sees_keys(keys):
             raise PermissionDenied("无权收听这通电话的录音", call_id=call_id)
+
+    # --- the alerts ------------------------------------------------------------------------------
+
+    def alerts(self, principal: Principal) -> list[RecordingAlert]:
+        """The recording alerts this principal sees (open and acknowledged), newest first: those of
+        their district's calls, every one for the city-wide roles."""
+        scope = self.scope_of(principal)
+        return [a for a in self.recordings.alerts() if scope.sees_keys(alert_audience(a))]
+
+    def acknowledge(self, principal: Principal, call_id: str, segment: int) -> RecordingAlert:
+        """确认: the alert is no longer open, who and when kept. A second acknowledgement is a 409."""
+        alert = self.recordings.alert(CallId(call_id), segment)
+        if alert is None or not self.scope_of(principal).sees_keys(alert_audience(alert)):
+            raise NotFound("没有这条录音告警", call_id=call_id, segment=segment)
+        done = self.recordings.acknowledge(
+            CallId(call_id),
+            segment,
+            by=principal.user_id,
+            by_name=principal.display_name,
+            at=self.clock.now(),
+        )
+        if done is None:
+            raise NotFound("没有这条录音告警", call_id=call_id, segment=segment)
+        kept, first = done
+        if not first:
+            raise Conflict(
+                f"该录音告警已由{kept.acknowledged_by_name or kept.acknowledged_by}确认，无需再次确认",
+                call_id=call_id,
+                segment=segment,
+            )
+        return kept
+
+    async def alerts_changed(self) -> None:
+        if self.changed is not None:
+            await self.changed()

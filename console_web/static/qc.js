@@ -1,7 +1,8 @@
 // 质检: inspectors and supervisors filter the queue, open a call (record, transcript, the call id
 // for the recording player) and score it on the current form; a seat reads its scores and appeals
 // each once; an inspector, a supervisor or an admin decides an appeal; the QC report per team and
-// seat; admins edit the scoring form (a new version) and the sampling rule.
+// seat; admins edit the scoring form (a new version), the sampling rule and the transcript check's
+// phrase lists (服务禁语, 规范开头语/结束语: one phrase a line).
 import { api, send, whoAmI } from "./lib/api.js";
 import { $, el, row, pct, secs, clock, chinaDateTime, chinaToday } from "./lib/dom.js";
 import { renderNav } from "./lib/nav.js";
@@ -144,8 +145,24 @@ function formRow(item = { key: "", label: "", max_score: 10, description: "" }) 
   return tr;
 }
 
+const PHRASE_LISTS = ["forbidden", "greetings", "closings"];
+
+function showPhrases(phrases) {
+  for (const k of PHRASE_LISTS) $("phrases-edit").elements[k].value = phrases[k].join("\n");
+}
+
+async function savePhrases(e) {
+  e.preventDefault();
+  const f = $("phrases-edit").elements;
+  // One phrase a line; blank lines are left out, the server trims and checks the rest.
+  const body = Object.fromEntries(PHRASE_LISTS.map((k) => [k, f[k].value.split("\n").filter((l) => l.trim())]));
+  try { showPhrases(await send("/api/qc/phrases", body, "PUT")); $("phrases-result").textContent = "服务禁语与规范用语已保存"; }
+  catch (err) { fail("phrases-result")(err); }
+}
+
 async function loadAdmin() {
-  const [form, rule] = await Promise.all([api("/api/qc/form"), api("/api/qc/rule")]);
+  const [form, rule, phrases] = await Promise.all([api("/api/qc/form"), api("/api/qc/rule"), api("/api/qc/phrases")]);
+  showPhrases(phrases);
   $("form-rows").replaceChildren(...form.items.map(formRow));
   $("form-result").textContent = `当前为第 ${form.version} 版，满分 ${form.max_total}`;
   for (const [k, v] of Object.entries(rule)) $("rule-edit").elements[k].value = v;
@@ -194,6 +211,7 @@ async function main() {
     $("form-add").onclick = () => $("form-rows").append(formRow());
     $("form-edit").onsubmit = saveForm;
     $("rule-edit").onsubmit = saveRule;
+    $("phrases-edit").onsubmit = savePhrases;
     await loadAdmin();
   }
   await Promise.all([loadQueue(), loadReport()]);

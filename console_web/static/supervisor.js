@@ -1,4 +1,4 @@
-// Supervisor board: KPIs, seats, backlog, forecast and reports. All numbers come from the server,
+// Supervisor board: KPIs, seats, backlog, forecast, reports and recording alerts (录音告警, 确认). All numbers come from the server,
 // already scoped to this supervisor. Pushed seat events are applied in place (seat row, state
 // counts); the day's figures are recomputed by the server only on the periodic refresh, on a
 // resync or a reconnect, never once per event.
@@ -166,6 +166,27 @@ async function savePolicy(e) {
   } catch (err) { $("wp-info").textContent = err.message; }
 }
 
+// Recording alerts (录音告警) of this supervisor's scope: open ones can be acknowledged (确认).
+async function loadRecordingAlerts() {
+  const r = await api("/api/recordings/alerts");
+  $("rec-open").textContent = r.open ? `待处理 ${r.open} 条` : "无待处理告警";
+  $("rec-alerts").replaceChildren(...r.alerts.map((a) => {
+    const tr = row([chinaDateTime(a.raised_at), a.segment ? `${a.call_id} 第 ${a.segment} 段` : a.call_id, a.kind_label, a.detail]);
+    tr.dataset.callId = a.call_id;
+    const td = el("td");
+    if (a.acknowledged) td.textContent = `已由 ${a.acknowledged_by_name || a.acknowledged_by} 于 ${chinaDateTime(a.acknowledged_at)} 确认`;
+    else {
+      const b = el("button", "确认", { type: "button" });
+      b.onclick = () => send(`/api/recordings/alerts/${encodeURIComponent(a.call_id)}/${a.segment}/ack`)
+        .then(() => { $("rec-error").textContent = ""; return loadRecordingAlerts(); })
+        .catch((e) => { $("rec-error").textContent = e.message; });
+      td.append(b);
+    }
+    tr.append(td);
+    return tr;
+  }));
+}
+
 const shown = new Set();
 function alertBanner(ev) {
   if (shown.has(ev.data.order_id + ev.type)) return;
@@ -180,6 +201,7 @@ function onEvent(ev) {
   switch (ev.type) {
     case "SeatStateChanged": applySeatState(ev.data || {}); break;
     case "WorkOrderSlaWarning": case "WorkOrderSlaBreached": alertBanner(ev); break;
+    case "RecordingAlertRaised": loadRecordingAlerts().catch(() => {}); break;
     // Call events change the day's figures: they show on the next periodic refresh.
   }
 }
@@ -199,6 +221,7 @@ async function main() {
   $("r-csv").addEventListener("click", () => { location.href = reportUrl("csv"); });
   await refresh().catch(() => {});
   loadForecast().catch(() => {}); loadReport().catch(() => {}); loadPolicy().catch(() => {});
+  loadRecordingAlerts().catch(() => {});
   $("wrapup-policy").addEventListener("submit", savePolicy);
   live({ onEvent, resync: refresh, badge });
   setInterval(tickSeats, 1000);

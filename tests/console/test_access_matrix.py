@@ -40,7 +40,7 @@ from tests.console.test_follow_up_api import REACHED, add_follow_up
 from tests.console.test_orders_api import add_order, add_voicemail
 from tests.console.test_qc_api import queue_for_qc
 from tests.support.app import TEST_BASE_URL, build_test_app, login
-from tests.support.audio import add_recording
+from tests.support.audio import add_recording, add_recording_alert
 
 # --- roles -----------------------------------------------------------------------------------------
 
@@ -117,6 +117,8 @@ def _seed(app: FastAPI) -> Seeded:
         )
     for cid in (A_CALL, A2_CALL, B_CALL):
         add_recording(rt, cid)
+    add_recording_alert(rt, A_CALL, 2, district="310106")  # 录音告警: a missing segment of each district
+    add_recording_alert(rt, B_CALL, 2, district="310115")
     for oid, team, number in ((A_ORDER, A_TEAM, "13900001111"), (B_ORDER, B_TEAM, "13900002222")):
         add_order(rt, oid, team, number=number, created_ago=timedelta(minutes=10), due_in=timedelta(days=60))
         add_voicemail(rt, oid)
@@ -184,6 +186,7 @@ QC_SCORES = {
 VOICEMAIL_AUDIO = "/api/orders/{order_id}/voicemails/{call_id}/audio"
 RECORDINGS = "/api/calls/{call_id}/recordings"
 RECORDING_AUDIO = "/api/calls/{call_id}/recordings/{segment}/audio"
+RECORDING_ACK = "/api/recordings/alerts/{call_id}/{segment}/ack"
 P = Probe
 # Ordered: a probe that changes state comes after those that read it; logout last.
 # fmt: off
@@ -216,6 +219,10 @@ PROBES: tuple[Probe, ...] = (
     P("GET", RECORDING_AUDIO, f"/api/calls/{A_CALL}/recordings/1/audio", "401 ok ok ok ok ok ok"),
     P("GET", RECORDING_AUDIO, f"/api/calls/{A2_CALL}/recordings/1/audio?download=1", "401 403 ok ok ok ok ok"),
     P("GET", RECORDING_AUDIO, f"/api/calls/{B_CALL}/recordings/1/audio", "401 403 403 403 ok ok 403"),
+    # recording alerts (录音告警): seen and acknowledged by the call's district and the city-wide roles
+    P("GET", "/api/recordings/alerts", "/api/recordings/alerts", "401 403 ok ok ok ok ok"),
+    P("POST", RECORDING_ACK, f"/api/recordings/alerts/{A_CALL}/2/ack", "401 403 ok 404 ok ok ok"),
+    P("POST", RECORDING_ACK, f"/api/recordings/alerts/{B_CALL}/2/ack", "401 403 404 404 ok ok 404"),
     P("GET", RECORDING_AUDIO, f"/api/calls/{A_CALL}/recordings/2/audio", "401 404 404 404 404 404 404"),
     # seat workspace
     P("GET", "/api/seat/state", "/api/seat/state", "401 ok 403 403 403 403 403"),
@@ -329,6 +336,8 @@ PROBES: tuple[Probe, ...] = (
     P("POST", "/api/qc/calls/{call_id}/flag", f"/api/qc/calls/{B_CALL}/flag", "401 404 404 404 ok ok 404", json={"note": "来电人投诉"}),
     P("PUT", "/api/qc/form", "/api/qc/form", "401 403 403 403 403 ok 403", json={"items": [{"key": "greeting", "label": "开头语", "max_score": 10}]}),
     P("PUT", "/api/qc/rule", "/api/qc/rule", "401 403 403 403 403 ok 403", json={"sample_percent": 10, "short_talk_s": 20, "long_talk_factor": 3, "median_min_calls": 5}),
+    P("GET", "/api/qc/phrases", "/api/qc/phrases", "401 403 ok ok ok ok ok"),
+    P("PUT", "/api/qc/phrases", "/api/qc/phrases", "401 403 403 403 403 ok 403", json={"forbidden": ["不知道"], "greetings": ["您好"], "closings": ["再见"]}),
     # administration
     P("GET", "/api/admin/dead-letters", "/api/admin/dead-letters", "401 403 403 403 403 ok 403"),
     P("GET", "/api/admin/reliability", "/api/admin/reliability", "401 403 403 403 403 ok 403"),
@@ -451,6 +460,7 @@ PUSHED: dict[str, frozenset[str]] = {
     "CallReconciled": SEAT_KEYED,
     "CallRecordingStarted": CITYWIDE,
     "CallRecordingStopped": CITYWIDE,
+    "RecordingAlertRaised": DISTRICT_KEYED,  # the call's district supervisors too (city-wide when unknown)
     # core.ivr_events
     "IvrRouted": DISTRICT_KEYED,
     "CallbackRequested": DISTRICT_KEYED,

@@ -15,10 +15,13 @@ from fastapi.testclient import TestClient
 
 from app.main import build_app
 from app.runtime import Runtime
+from core.access import Principal
 from core.call_events import CallDirection, CallEnded, HangupParty
 from core.calls import CallRecord, CallStatus, TranscriptLine
 from core.clock import ManualClock
-from core.ids import CallId, SeatId
+from core.errors import PermissionDenied
+from core.ids import CallId, SeatId, UserId
+from core.values import copy_fields
 from stats.models import Satisfaction, SurveyAnswer
 from stats.quality import DEFAULT_FORM, QcReason, QcStatus
 from stats.quality_service import QualityService
@@ -354,3 +357,110 @@ def test_given_a_call_ends_with_a_poor_transcript_then_it_is_queued_with_the_pla
         ("服务禁语", 10.0, "不归我们管"),
         ("缺少结束语", 10.0, ""),
     ]
+
+
+def _principal(c: TestClient, username: str) -> Principal:
+    user = runtime(c).repos.users.by_username(username)
+    assert user is not None
+    return user.principal()
+
+
+def test_given_an_appeal_then_its_scorer_cannot_decide_it_in_the_service_but_another_inspector_can(
+    client: TestClient,
+) -> None:
+    rt = runtime(client)
+    answered_call(rt, "c-1")
+    queue_for_qc(client.app, "c-1")  # type: ignore[arg-type]
+    qc = qc_of(client.app)  # type: ignore[arg-type]
+    scorer = _principal(client, "zhijian")
+    other = copy_fields(Principal, scorer, user_id=UserId("u-qc-2"), username="zhijian2")
+    qc.score(scorer, CallId("c-1"), FULL, "")
+    qc.appeal(_principal(client, "seat1001"), CallId("c-1"), "结束语已说")
+    with pytest.raises(PermissionDenied, match="不能复核自己评分的申诉"):
+        qc.decide(scorer, CallId("c-1"), upheld=False, note="维持")
+    assert qc.store.find(CallId("c-1")).status is QcStatus.APPEALED  # type: ignore[union-attr]
+    decided = qc.decide(other, CallId("c-1"), upheld=False, note="维持原分")
+    assert (decided.status, decided.decided_by) == (QcStatus.REJECTED, "u-qc-2")
+
+
+@pytest.mark.parametrize("decider", ["jingan", "banzhang", "admin"])
+def test_given_an_appeal_when_its_scorer_decides_through_the_api_then_403_and_a_supervisor_or_admin_can(
+    client: TestClient, decider: str
+) -> None:
+    answered_call(runtime(client), "c-1")
+    queue_for_qc(client.app, "c-1")  # type: ignore[arg-type]
+    url = "/api/qc/items/c-1"
+    assert post(client, "zhijian", f"{url}/score", {"scores": FULL}).status_code == 200
+    assert post(client, "seat1001", f"{url}/appeal", {"reason": "结束语已说"}).status_code == 200
+    own = post(client, "zhijian", f"{url}/decision", {"upheld": False, "note": "维持"})
+    assert own.status_code == 403 and "不能复核自己评分的申诉" in own.json()["message"]
+    as_user(client, "zhijian")
+    assert client.get(url).json()["item"]["status_label"] == "申诉中"  # nothing decided
+    d = post(
+        client, decider, f"{url}/decision", {"upheld": True, "note": "成立", "scores": FULL | {"closing": 5}}
+    )
+    assert d.status_code == 200, d.text
+    assert (d.json()["status_label"], d.json()["total"]) == ("申诉成立", 95)
+
+
+def _say(rt: Runtime, call: CallRecord, lines: list[tuple[str, str, float]]) -> None:
+    for seq, (leg, text, start) in enumerate(lines):
+        rt.repos.transcripts.add(
+            TranscriptLine(
+                call_id=call.id,
+                leg=leg,
+                seq=seq,
+                text=text,
+                start_s=start,
+                end_s=start + 2,
+                final=True,
+                at=NOW,
+            )
+        )
+
+
+def test_given_an_admin_edits_the_phrase_lists_then_they_are_checked_audited_and_used_for_later_calls(
+    client: TestClient,
+) -> None:
+    rt = runtime(client)
+    qc = qc_of(client.app)  # type: ignore[arg-type]
+    said = [
+        ("seat", "早上好，法律服务热线", 1.0),
+        ("seat", "这事别问我", 5.0),
+        ("seat", "祝您顺利，再见", 9.0),
+    ]
+    before = answered_call(rt, "c-before")
+    _say(rt, before, said)
+    assert qc.check_transcripts(["c-before"]) == 1  # the default lists: no greeting
+    as_user(client, "zhijian")
+    defaults = client.get("/api/qc/phrases").json()
+    assert "不归我们管" in defaults["forbidden"] and defaults["greetings"] == ["您好", "你好"]
+
+    body = {"forbidden": ["别问我", " 不知道 "], "greetings": ["早上好", "您好"], "closings": ["再见"]}
+    assert post(client, "zhijian", "/api/qc/phrases", body, "PUT").status_code == 403
+    assert post(client, "jingan", "/api/qc/phrases", body, "PUT").status_code == 403
+    for bad, message in [
+        (body | {"forbidden": ["别问我", ""]}, "服务禁语不能为空"),
+        (body | {"greetings": ["早上好", "早上好 "]}, "开头语重复"),
+        (body | {"closings": []}, "结束语列表至少需要一条"),
+        (body | {"forbidden": ["长" * 21]}, "最多 20 个字"),
+        (body | {"forbidden": [f"禁语{i}" for i in range(101)]}, "最多 100 条"),
+    ]:
+        r = post(client, "admin", "/api/qc/phrases", bad, "PUT")
+        assert r.status_code == 422 and message in r.json()["message"], r.text
+    assert client.get("/api/qc/phrases").json() == defaults  # nothing stored by the refusals
+
+    saved = post(client, "admin", "/api/qc/phrases", body, "PUT")
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["forbidden"] == ["别问我", "不知道"]  # trimmed
+    (entry,) = [e for e in rt.repos.audit.recent(limit=30) if e.action == "qc.phrases"]
+    assert entry.actor == "u-admin"
+    assert entry.detail["before"] == defaults and entry.detail["after"] == saved.json()
+
+    after = answered_call(rt, "c-after")
+    _say(rt, after, said)
+    assert qc.check_transcripts(["c-after"]) == 1
+    found = qc.store.find(after.id)
+    assert found is not None and [(m.kind.value, m.text) for m in found.marks] == [("forbidden", "别问我")]
+    earlier = qc.store.find(before.id)  # checked before the change: its marks stay
+    assert earlier is not None and [m.kind.value for m in earlier.marks] == ["no_greeting"]

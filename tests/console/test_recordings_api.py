@@ -102,3 +102,46 @@ def test_a_file_deleted_behind_the_systems_back_answers_404_in_chinese_and_is_ma
         RecordingStatus.MISSING.label,
         False,
     )
+
+
+def test_a_missing_file_alert_is_listed_to_the_calls_district_and_acknowledged_once_with_who_and_when(
+    client: TestClient,
+) -> None:
+    rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    keeper = rt.recordings.keeper
+    assert keeper is not None
+    (rec,) = RecordingRepository(rt.repos.db).for_call(CallId(CALL))
+    local = rt.settings.recordings.folder().local(rec.path)
+    assert local is not None
+    local.unlink()
+    keeper.sweep()  # the check finds the file gone: an alert about the 静安 call
+    assert keeper.probe()[0] is False and f"{CALL} 第 1 段" in keeper.probe()[1]
+
+    login(client, "seat1001")
+    assert client.get("/api/recordings/alerts").status_code == 403
+    csrf = login(client, "jingan")
+    listed = client.get("/api/recordings/alerts").json()
+    assert listed["open"] == 1
+    (alert,) = listed["alerts"]
+    assert (alert["call_id"], alert["segment"], alert["kind_label"], alert["district_code"]) == (
+        CALL,
+        1,
+        "录音文件缺失",
+        "310106",
+    )
+    assert alert["acknowledged"] is False
+    url = f"/api/recordings/alerts/{CALL}/1/ack"
+    assert client.post(url).status_code == 403  # no CSRF token: refused, nothing kept
+    done = client.post(url, headers=csrf)
+    assert done.status_code == 200, done.text
+    assert (done.json()["acknowledged"], done.json()["acknowledged_by"]) == (True, "u-jingan")
+    assert done.json()["acknowledged_by_name"] and done.json()["acknowledged_at"]
+    again = client.post(url, headers=csrf)
+    assert again.status_code == 409 and "已由" in again.json()["message"]
+    assert client.post(f"/api/recordings/alerts/{CALL}/5/ack", headers=csrf).status_code == 404
+
+    listed = client.get("/api/recordings/alerts").json()
+    assert listed["open"] == 0 and [a["acknowledged"] for a in listed["alerts"]] == [True]  # still listed
+    assert keeper.probe()[0] is True  # no longer counted by the status line
+    acks = [(e.actor, e.target) for e in rt.repos.audit.recent() if e.action == "recording.alert_ack"]
+    assert acks == [("u-jingan", CALL)]

@@ -4,6 +4,7 @@ score on its own QC page and appeals it with a reason; the supervisor's board sh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,5 +102,37 @@ def test_given_a_queued_call_when_the_inspector_scores_it_then_the_seat_sees_the
             seat_row = board.locator("#qc-report tr", has_text="坐席 张律师")
             expect(seat_row).to_contain_text("100.0%")  # 1 answered call, inspected
             expect(seat_row).to_contain_text("83.0%")
+        finally:
+            browser.close()
+
+
+def test_given_the_admin_on_the_qc_page_when_editing_the_phrase_lists_then_they_are_saved_and_errors_shown(
+    qc_server: tuple[str, FastAPI],
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: the browser test needs the system Chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    base, app = qc_server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            admin = _login(browser, base, "admin")
+            admin.goto(base + "/qc")
+            forbidden = admin.locator("#phrases-edit textarea[name=forbidden]")
+            expect(forbidden).to_have_value(re.compile("不归我们管"))
+            admin.fill("#phrases-edit textarea[name=greetings]", "您好\n您好")
+            admin.click("#phrases-edit button[type=submit]")
+            expect(admin.locator("#phrases-result")).to_contain_text("开头语重复")
+            admin.fill("#phrases-edit textarea[name=greetings]", "您好\n\n 早上好 \n")
+            admin.click("#phrases-edit button[type=submit]")
+            expect(admin.locator("#phrases-result")).to_have_text("服务禁语与规范用语已保存")
+            expect(admin.locator("#phrases-edit textarea[name=greetings]")).to_have_value("您好\n早上好")
+            assert app.state.qc_backend.phrases().greetings == ("您好", "早上好")
+            admin.close()
+
+            inspector = _login(browser, base, "zhijian")  # not an admin: no editing section
+            expect(inspector.locator("#queue")).to_be_visible()
+            expect(inspector.locator("#phrases-edit")).to_be_hidden()
         finally:
             browser.close()

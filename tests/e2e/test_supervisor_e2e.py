@@ -191,3 +191,51 @@ def test_given_the_demo_when_the_supervisor_opens_the_board_then_every_online_de
             expect(page.locator("#s-scheduled")).to_have_text(seats)
         finally:
             browser.close()
+
+
+def test_given_a_recording_alert_of_a_jingan_call_when_the_district_supervisor_acknowledges_it_then_who_is_kept(
+    tmp_path: Path,
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: the browser test needs the system Chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    app = _app(tmp_path)
+    with live_server(app, start_timeout=20) as live, sync_playwright() as pw:
+        base = live.url
+        rt: Runtime = app.state.runtime
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(locale="zh-CN")
+            log_in(page, base, "jingan")
+            expect(page.locator("#who")).to_contain_text("静安区班长")
+            page.goto(base + "/supervisor")
+            expect(page.locator("#rec-open")).to_have_text("无待处理告警")
+            # The keeper finds an answered 静安 call without any recording: pushed to the board.
+            now = datetime.now(UTC)
+            rt.repos.calls.save(
+                CallRecord(
+                    id=CallId("e2e-unrecorded"),
+                    caller_number="13812348000",
+                    offered_at=now - timedelta(minutes=10),
+                    status=CallStatus.ANSWERED,
+                    queue="q-310106-labor",
+                    district_code="310106",
+                    seat_id=SeatId("1001"),
+                    answered_at=now - timedelta(minutes=9),
+                    ended_at=now - timedelta(minutes=5),
+                )
+            )
+            keeper = rt.recordings.keeper
+            assert keeper is not None
+            keeper._checked_until = None  # the check looks back over its last period
+            live.run(keeper.check())
+            alert = page.locator("#rec-alerts tr[data-call-id='e2e-unrecorded']")
+            expect(alert).to_contain_text("已接通通话没有录音")
+            expect(page.locator("#rec-open")).to_have_text("待处理 1 条")
+            alert.get_by_role("button", name="确认").click()
+            expect(alert).to_contain_text("已由 静安区班长")
+            expect(page.locator("#rec-open")).to_have_text("无待处理告警")
+            assert rt.repos.audit.recent(limit=5)[0].action == "recording.alert_ack"
+        finally:
+            browser.close()

@@ -13,9 +13,13 @@ from core.errors import InvalidInput
 from core.ids import CallId, SeatId
 from stats.quality import (
     DEFAULT_FORM,
+    DEFAULT_PHRASES,
+    PHRASE_MAX_CHARS,
+    PHRASES_MAX,
     FormItem,
     MarkKind,
     QcForm,
+    QcPhrases,
     QcReason,
     QcRule,
     checked_items,
@@ -158,3 +162,36 @@ def test_given_a_transcript_then_forbidden_phrases_missing_greeting_and_closing_
         (MarkKind.FORBIDDEN, 36.0, "你自己看着办"),
         (MarkKind.NO_CLOSING, 36.0, ""),
     ]
+
+
+def test_given_edited_phrase_lists_then_the_check_uses_them_instead_of_the_defaults() -> None:
+    lines = [
+        line("seat", "早上好，这里是法律服务热线", 1.0),
+        line("seat", "这事别问我", 8.0),
+        line("seat", "祝您顺利", 14.0),
+    ]
+    default = [(m.kind, m.text) for m in transcript_marks(lines)]
+    assert default == [(MarkKind.NO_GREETING, ""), (MarkKind.NO_CLOSING, "")]
+    edited = QcPhrases(forbidden=("别问我",), greetings=("早上好",), closings=("祝您顺利",))
+    assert [(m.kind, m.at_s, m.text) for m in transcript_marks(lines, edited)] == [
+        (MarkKind.FORBIDDEN, 8.0, "别问我")
+    ]
+
+
+def test_given_phrase_lists_then_they_are_trimmed_and_checked_with_chinese_errors() -> None:
+    checked = QcPhrases(
+        forbidden=(" 不知道 ", "不清楚"), greetings=("您好",), closings=("再见\u3000",)
+    ).checked()
+    assert (checked.forbidden, checked.closings) == (("不知道", "不清楚"), ("再见",))
+    with pytest.raises(InvalidInput, match="服务禁语不能为空"):
+        QcPhrases(forbidden=("不知道", "  ")).checked()
+    with pytest.raises(InvalidInput, match="开头语重复：您好"):
+        QcPhrases(greetings=("您好", " 您好")).checked()
+    with pytest.raises(InvalidInput, match="结束语列表至少需要一条"):
+        QcPhrases(closings=()).checked()
+    with pytest.raises(InvalidInput, match=f"最多 {PHRASE_MAX_CHARS} 个字"):
+        QcPhrases(forbidden=("长" * (PHRASE_MAX_CHARS + 1),)).checked()
+    assert QcPhrases(forbidden=("长" * PHRASE_MAX_CHARS,)).checked().forbidden == ("长" * PHRASE_MAX_CHARS,)
+    with pytest.raises(InvalidInput, match=f"最多 {PHRASES_MAX} 条"):
+        QcPhrases(forbidden=tuple(f"禁语{i}" for i in range(PHRASES_MAX + 1))).checked()
+    assert DEFAULT_PHRASES.checked() == DEFAULT_PHRASES

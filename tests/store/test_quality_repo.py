@@ -7,8 +7,20 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from core.ids import CallId
-from stats.quality import DEFAULT_FORM, FormItem, MarkKind, QcItem, QcMark, QcReason, QcRule, QcStatus
+from stats.quality import (
+    DEFAULT_FORM,
+    DEFAULT_PHRASES,
+    FormItem,
+    MarkKind,
+    QcItem,
+    QcMark,
+    QcPhrases,
+    QcReason,
+    QcRule,
+    QcStatus,
+)
 from store.db import Database
+from store.models import ServicePolicyRow
 from store.quality import QualityRepository
 
 AT = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -85,3 +97,19 @@ def test_given_transcript_marks_then_they_are_kept_once_with_their_places(db: Da
     repo.enqueue(replace(item("c-1", QcReason.TRANSCRIPT), marks=marks[:1]))
     found = repo.find(CallId("c-1"))
     assert found is not None and found.marks == marks
+
+
+def test_given_the_migrated_database_then_the_default_phrases_are_seeded_and_an_edit_is_stored(
+    db: Database,
+) -> None:
+    repo = QualityRepository(db)
+    assert repo.phrases() == DEFAULT_PHRASES  # the row migration 0021 seeded
+    with db.session() as s:
+        seeded = s.get(ServicePolicyRow, "qc_phrases")
+        assert seeded is not None and seeded.value["forbidden"] == list(DEFAULT_PHRASES.forbidden)
+    edited = QcPhrases(forbidden=("别问我",), greetings=("早上好",), closings=("祝您顺利", "再见"))
+    repo.set_phrases(edited, by="u-admin", at=AT)
+    assert QualityRepository(db).phrases() == edited
+    with db.session() as s:
+        row = s.get(ServicePolicyRow, "qc_phrases")
+        assert row is not None and (row.updated_by, row.updated_at) == ("u-admin", AT)

@@ -16,10 +16,10 @@ import pytest
 
 from core.access import Principal, Role, Scope
 from core.bus import EventBus
-from core.call_events import CallRecordingStopped
+from core.call_events import CallRecordingStopped, RecordingAlertRaised
 from core.calls import CallRecord, CallStatus
 from core.clock import ManualClock
-from core.errors import NotFound, PermissionDenied
+from core.errors import Conflict, NotFound, PermissionDenied
 from core.events import ComponentStatusChanged, DomainEvent
 from core.ids import CallId, EventId, SeatId, UserId
 from core.recordings import RecordingStatus
@@ -192,8 +192,10 @@ async def test_the_alert_is_announced_on_the_bus_once_when_it_changes(db: Databa
         await asyncio.sleep(0.05)
     finally:
         await keeper.bus.stop()
-    (event,) = seen
-    assert isinstance(event, ComponentStatusChanged) and event.component == "recordings" and not event.up
+    (event,) = [e for e in seen if isinstance(e, ComponentStatusChanged)]
+    assert event.component == "recordings" and not event.up
+    (raised,) = [e for e in seen if isinstance(e, RecordingAlertRaised)]  # the alert itself, once
+    assert (raised.call_id, raised.segment, raised.kind) == ("c1", 1, "missing")
 
 
 def _library(db: Database, tmp_path: Path) -> RecordingLibrary:
@@ -291,9 +293,132 @@ def test_a_call_with_only_its_three_way_segment_kept_still_gets_its_own_channels
     write_tone(tmp_path / "c-conf.wav")
     keeper = _keeper(db, tmp_path)
     for call in ("c-conf", "c-bare"):
-        keeper.keep(dataclasses.replace(_stopped(tmp_path, call, segment=2), path=str(tmp_path / f"{call}-c-1.wav")))
+        keeper.keep(
+            dataclasses.replace(_stopped(tmp_path, call, segment=2), path=str(tmp_path / f"{call}-c-1.wav"))
+        )
     keeper.sweep()
 
     assert [r.segment for r in RecordingRepository(db).for_call(CallId("c-conf"))] == [1, 2]
     up, detail = keeper.probe()
     assert up is False and "c-bare" in detail and "c-conf" not in detail
+
+
+def _answered(db: Database, call: str, *, district: str | None, queue: str | None = None) -> None:
+    CallRepository(db).save(
+        CallRecord(
+            id=CallId(call),
+            caller_number="13900139000",
+            offered_at=NOW - timedelta(minutes=10),
+            status=CallStatus.ANSWERED,
+            queue=queue,
+            district_code=district,
+            seat_id=SeatId("1001"),
+            answered_at=NOW - timedelta(minutes=9),
+            ended_at=NOW - timedelta(minutes=5),
+        )
+    )
+
+
+def _staff(user: str, role: Role, district: str | None = None) -> Principal:
+    return Principal(
+        user_id=UserId(user),
+        username=user,
+        display_name=f"{user} 名",
+        role=role,
+        scope_district_code=district,
+    )
+
+
+async def test_recording_alerts_carry_the_calls_district_and_are_published_once(
+    db: Database, tmp_path: Path
+) -> None:
+    _answered(db, "c-ja", district="310106")  # a missing file, district known
+    _answered(db, "c-q", district=None, queue="q-310115-labor")  # no recording at all: the queue's district
+    _answered(db, "c-x", district=None)  # no recording, no district: city-wide only
+    keeper = _keeper(db, tmp_path)
+    seen: list[DomainEvent] = []
+
+    async def take(e: DomainEvent) -> None:
+        seen.append(e)
+
+    keeper.bus.subscribe("t", take)
+    await keeper.bus.start()
+    try:
+        await keeper.handle(_stopped(tmp_path, "c-ja"))
+        await keeper.check()
+        await keeper.check()  # nothing new: nothing published again
+        await asyncio.sleep(0.05)
+    finally:
+        await keeper.bus.stop()
+    raised = sorted(
+        (
+            (e.call_id, e.segment, e.kind, e.district_code)
+            for e in seen
+            if isinstance(e, RecordingAlertRaised)
+        ),
+        key=str,
+    )
+    assert raised == [
+        ("c-ja", 1, "missing", "310106"),
+        ("c-q", 0, "unrecorded", "310115"),
+        ("c-x", 0, "unrecorded", None),
+    ]
+    by_call = {e.call_id: e for e in seen if isinstance(e, RecordingAlertRaised)}
+    assert by_call["c-ja"].audience() == {"district:310106"} and by_call["c-x"].audience() == frozenset()
+
+
+def test_an_acknowledged_alert_is_kept_with_who_and_when_listed_but_no_longer_counted(
+    db: Database, tmp_path: Path
+) -> None:
+    _answered(db, "c1", district="310106")
+    _answered(db, "c2", district="310106")
+    keeper = _keeper(db, tmp_path)
+    keeper.keep(_stopped(tmp_path, "c1"))
+    keeper.keep(_stopped(tmp_path, "c2"))
+    up, detail = keeper.probe()
+    assert up is False and "2 段已接通通话的录音文件缺失" in detail
+
+    library = dataclasses.replace(_library(db, tmp_path), clock=ManualClock(NOW + timedelta(minutes=3)))
+    district = _staff("u-ja", Role.SUPERVISOR, "310106")
+    done = library.acknowledge(district, "c1", 1)
+    assert (done.acknowledged_by, done.acknowledged_by_name) == ("u-ja", "u-ja 名")
+    assert done.acknowledged_at == NOW + timedelta(minutes=3)
+    with pytest.raises(Conflict, match="已由u-ja 名确认"):
+        library.acknowledge(_staff("u-admin", Role.ADMIN), "c1", 1)
+
+    keeper.sweep()  # the status line counts the open one only
+    up, detail = keeper.probe()
+    assert up is False and "1 段已接通通话的录音文件缺失" in detail and "c2 第 1 段" in detail
+    assert "c1" not in detail
+    listed = {(a.call_id, a.acknowledged_by) for a in library.alerts(district)}
+    assert listed == {("c1", "u-ja"), ("c2", None)}  # still listed
+    keeper.keep(_stopped(tmp_path, "c1"))  # the same missing file seen again: stays acknowledged
+    assert "c1" not in keeper.probe()[1]
+    library.acknowledge(district, "c2", 1)
+    keeper.refresh_alerts()
+    assert keeper.probe()[0] is True
+
+
+def test_recording_alerts_are_seen_and_acknowledged_within_the_calls_district_only(
+    db: Database, tmp_path: Path
+) -> None:
+    _answered(db, "c-ja", district="310106")
+    _answered(db, "c-x", district=None)
+    keeper = _keeper(db, tmp_path)
+    keeper.keep(_stopped(tmp_path, "c-ja"))
+    keeper.keep(_stopped(tmp_path, "c-x"))
+    library = _library(db, tmp_path)
+    jingan = _staff("u-ja", Role.SUPERVISOR, "310106")
+    pudong = _staff("u-pd", Role.SUPERVISOR, "310115")
+    city = _staff("u-city", Role.SUPERVISOR)
+
+    assert [a.call_id for a in library.alerts(jingan)] == ["c-ja"]
+    assert library.alerts(pudong) == []
+    assert {a.call_id for a in library.alerts(city)} == {"c-ja", "c-x"}
+    with pytest.raises(NotFound):
+        library.acknowledge(pudong, "c-ja", 1)
+    with pytest.raises(NotFound):
+        library.acknowledge(jingan, "c-x", 1)  # no district: the city-wide roles'
+    with pytest.raises(NotFound):
+        library.acknowledge(city, "c-ja", 7)
+    assert library.acknowledge(city, "c-x", 1).acknowledged_by == "u-city"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.runtime import Runtime
 from core.ids import CallId
-from core.recordings import Recording, RecordingStatus
+from core.recordings import Recording, RecordingAlert, RecordingAlertKind, RecordingStatus
 from store.recordings import RecordingRepository
 
 
@@ -53,3 +53,24 @@ def add_recording(rt: Runtime, call_id: str, segment: int = 1, *, seconds: float
         )
     )
     return local
+
+
+def add_recording_alert(
+    rt: Runtime,
+    call_id: str,
+    segment: int,
+    *,
+    district: str | None,
+    kind: RecordingAlertKind = RecordingAlertKind.MISSING,
+) -> RecordingAlert:
+    """An open recording alert (录音告警) about the call, as the keeper keeps it."""
+    alert = RecordingAlert(
+        call_id=CallId(call_id),
+        segment=segment,
+        kind=kind,
+        district_code=district,
+        raised_at=datetime.now(UTC),
+        detail=f"{rt.settings.recordings.folder().pbx_dir}/{call_id}-{segment}.wav",
+    )
+    assert RecordingRepository(rt.repos.db).raise_alert(alert)
+    return alert
