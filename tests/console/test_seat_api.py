@@ -307,7 +307,9 @@ def test_given_a_talking_seat_when_transferring_to_or_inviting_another_seat_then
     ok = harness.client.post(url, json={"kind": "seat", "target": "1002"}, headers=_h(me))
     assert ok.status_code == 200
     if action == "conference":  # 三方通话: the third party's Local channel dials seat 1002
-        assert [o["variables"] for o in harness.control.named("originate")] == [{dialplan.VAR_THIRD: "1002"}]
+        assert [o["variables"] for o in harness.control.named("originate")] == [
+            {dialplan.VAR_THIRD: "1002", dialplan.VAR_CALL: call}  # the call names its recording
+        ]
         return
     assert _transfer_actions(harness) == [
         (
@@ -337,7 +339,9 @@ def test_given_the_demo_expert_seat_1007_when_seat_1001_asks_for_any_free_expert
     r = harness.client.post(f"/api/seat/calls/{call}/conference", json=ask, headers=_h(me))
     assert r.status_code == 200
     assert r.json() == {"kind": "seat", "target": "1007", "exten": "1007", "target_name": "孙专家律师"}
-    assert [o["variables"] for o in harness.control.named("originate")] == [{dialplan.VAR_THIRD: "1007"}]
+    assert [o["variables"] for o in harness.control.named("originate")] == [
+        {dialplan.VAR_THIRD: "1007", dialplan.VAR_CALL: call}
+    ]
     assert harness.client.post(f"/api/seat/calls/{call}/conference/drop", headers=_h(me)).status_code == 200
     consult = harness.client.post(f"/api/seat/calls/{call}/consult", json=ask, headers=_h(me))
     assert consult.status_code == 200 and consult.json()["target_name"] == "孙专家律师"
@@ -662,7 +666,7 @@ def test_given_a_talking_seat_when_adding_a_third_party_then_it_is_rung_and_barg
     # barge into the seat's leg and the caller bridged to it, once 12345 answers (65 s at most)
     assert (originate["data"], originate["variables"], originate["timeout_ms"]) == (
         "PJSIP/1001-000016,qBE",
-        {dialplan.VAR_THIRD: "12345"},
+        {dialplan.VAR_THIRD: "12345", dialplan.VAR_CALL: call},
         65_000,
     )
     drop = f"/api/seat/calls/{call}/conference/drop"
