@@ -86,6 +86,15 @@ def normalise_number(
     return text, None
 
 
+def district_and_category(
+    queue: str | None, district_code: str | None, category: str | None
+) -> tuple[str | None, str | None]:
+    """A call's (district, legal category): the ones known otherwise (the IVR's, the rated
+    call's), else the ones its queue's name carries (`core.access.queue_district`)."""
+    queue_code, queue_category = queue_district(queue)
+    return district_code or queue_code, category or queue_category
+
+
 def team_for(
     district_code: str | None, office_team_id: TeamId | None, config: PolicyConfig = PolicyConfig()
 ) -> TeamId:
@@ -109,8 +118,7 @@ def decide(
     config: PolicyConfig = PolicyConfig(),
 ) -> OrderDecision:
     """The general rule every kind of miss goes through."""
-    queue_code, queue_category = queue_district(queue)
-    district = district_code or queue_code
+    district, skill = district_and_category(queue, district_code, category)
     number, why_not = normalise_number(caller_number, config)
     return OrderDecision(
         call_id=call_id,
@@ -119,7 +127,7 @@ def decide(
         caller_number=number,
         team_id=team_for(district, office_team_id, config),
         district_code=district,
-        skill=category or queue_category,
+        skill=skill,
         not_ordered=why_not,
     )
 

@@ -68,7 +68,6 @@ from callbacks.retry import (
 )
 from callbacks.sla import SlaPolicy, SlaState
 from core import dialplan
-from core.access import queue_district
 from core.blocking import offload
 from core.bus import EventBus
 from core.call_events import CallAbandoned, CallbackLegOutcome, CallTimedOut
@@ -375,8 +374,7 @@ class CallbackService:
             return None
         number, why_not = policy.normalise_number(caller_number, self._settings.policy)
         rated = await offload(self._seats.seat, seat_id) if seat_id else None
-        queue_code, queue_category = queue_district(queue)
-        district = district_code or queue_code
+        district, category = policy.district_and_category(queue, district_code, category)
         team = rated.team_id if rated is not None else policy.team_for(district, None, self._settings.policy)
         order_id = follow_up_order_id(call_id)
         fresh = WorkOrder(
@@ -396,7 +394,7 @@ class CallbackService:
             rating=Rating(rating.value),
             rated_at=at,
             team_id=team,
-            category=category or queue_category,
+            category=category,
             district_code=district,
         )
         order, created = await offload(self._follow_ups.open, fresh, about)
@@ -412,11 +410,9 @@ class CallbackService:
         """The follow-up's outcome, recorded by whoever phoned (`seat_id`: a seat's; None: a
         supervisor's). Reached: the order closes with `result`. Not reached (联系不上): a failed
         attempt of the retry plan; the order closes as unreachable once the plan is used up."""
-        order = await offload(self._store.get, order_id)
+        order = await self._open_order(order_id)
         if order.reason is not MissReason.FOLLOW_UP:
             raise InvalidInput("该工单不是回访工单", order_id=order_id)
-        if not order.status.is_open:
-            raise OrderClosed("工单已结案", order_id=order_id)
         if seat_id is not None:
             await self._refuse_rated_seat(order, seat_id)
         now = result.at or self._clock.now()
@@ -426,22 +422,14 @@ class CallbackService:
             ):
                 raise OrderClosed("工单已结案", order_id=order_id)
             return await offload(self._store.get, order_id)
-        attempts = await self._attempts(order.id)
-        if any(not a.finished for a in attempts):
-            raise CallbackInProgress("该工单正在回拨中", order_id=order_id)
-        number = max((a.number for a in attempts), default=0) + 1
-        attempt = CallbackAttempt(
-            attempt_id=attempt_id_for(order.id, number),
-            order_id=order.id,
-            number=number,
-            seat_id=seat_id or SeatId(result.by),
-            started_at=now,
+        attempt = await self._start_attempt(order, seat_id or SeatId(result.by), now)
+        await offload(
+            self._store.update, replace(order, attempts=attempt.number), expected_status=order.status
         )
-        if not await offload(self._ledger.start_attempt, attempt):
-            raise CallbackInProgress("该工单正在回拨中", order_id=order_id)
-        await offload(self._store.update, replace(order, attempts=number), expected_status=order.status)
         if result.note:
-            await offload(self._ledger.add_mark, order.id, f"follow-up:{number}", result.note[:200], now)
+            await offload(
+                self._ledger.add_mark, order.id, f"follow-up:{attempt.number}", result.note[:200], now
+            )
         await self._finish(attempt, AttemptOutcome.NO_ANSWER, now)
         return await offload(self._store.get, order_id)
 
@@ -510,32 +498,20 @@ class CallbackService:
     async def start_callback(self, order_id: WorkOrderId, seat: CallbackSeat | SeatId) -> CallbackAttempt:
         """Ring the seat's phone, then (dialplan `callback`) the citizen. A pooled order is claimed."""
         who = await self._resolve_seat(seat)
-        order = await offload(self._store.get, order_id)
-        if not order.status.is_open:
-            raise OrderClosed("工单已结案", order_id=order_id)
+        order = await self._open_order(order_id)
         if not order.caller_number:  # a follow-up of a caller who withheld the number
             raise InvalidInput("来电号码未知，无法回拨：请记录为联系不上，或由班长撤销", order_id=order_id)
         if order.status is WorkOrderStatus.POOL:
             order = await self.claim(order_id, who)
         elif order.owner_seat_id != who.id:
             raise NotOrderOwner("该工单已分派给其他坐席", order_id=order_id, seat_id=who.id)
-        attempts = await self._attempts(order.id)
-        if any(not a.finished for a in attempts):
-            raise CallbackInProgress("该工单正在回拨中", order_id=order_id)
-        number = max((a.number for a in attempts), default=0) + 1
         now = self._clock.now()
-        attempt = CallbackAttempt(
-            attempt_id=attempt_id_for(order.id, number),
-            order_id=order.id,
-            number=number,
-            seat_id=who.id,
-            started_at=now,
-        )
-        if not await offload(self._ledger.start_attempt, attempt):
-            raise CallbackInProgress("该工单正在回拨中", order_id=order_id)
+        attempt = await self._start_attempt(order, who.id, now)
         try:
             order = await offload(
-                self._store.update, replace(order, attempts=number), expected_status=WorkOrderStatus.ASSIGNED
+                self._store.update,
+                replace(order, attempts=attempt.number),
+                expected_status=WorkOrderStatus.ASSIGNED,
             )
         except Conflict:
             await self._finish(attempt, AttemptOutcome.NOT_STARTED, now)
@@ -548,7 +524,7 @@ class CallbackService:
                 team_id=order.team_id,
                 seat_id=who.id,
                 attempt_id=attempt.attempt_id,
-                attempt=number,
+                attempt=attempt.number,
             )
         )
         try:
@@ -566,6 +542,24 @@ class CallbackService:
         except (PbxUnavailable, PbxActionFailed):
             await self._finish(attempt, AttemptOutcome.NOT_STARTED, self._clock.now())
             raise
+        return attempt
+
+    async def _start_attempt(self, order: WorkOrder, seat_id: SeatId, at: datetime) -> CallbackAttempt:
+        """Record the order's next attempt, by `seat_id`, once; `CallbackInProgress` while one is
+        unfinished, or when another worker started the same attempt first."""
+        attempts = await self._attempts(order.id)
+        if any(not a.finished for a in attempts):
+            raise CallbackInProgress("该工单正在回拨中", order_id=order.id)
+        number = max((a.number for a in attempts), default=0) + 1
+        attempt = CallbackAttempt(
+            attempt_id=attempt_id_for(order.id, number),
+            order_id=order.id,
+            number=number,
+            seat_id=seat_id,
+            started_at=at,
+        )
+        if not await offload(self._ledger.start_attempt, attempt):
+            raise CallbackInProgress("该工单正在回拨中", order_id=order.id)
         return attempt
 
     async def on_leg_outcome(self, event: CallbackLegOutcome) -> None:
@@ -689,12 +683,17 @@ class CallbackService:
         )
 
     async def close(self, order_id: WorkOrderId, outcome: CloseOutcome, *, note: str, by: str) -> WorkOrder:
-        order = await offload(self._store.get, order_id)
-        if not order.status.is_open:
-            raise OrderClosed("工单已结案", order_id=order_id)
+        order = await self._open_order(order_id)
         if not await self._close(order, outcome, note, self._clock.now(), order.owner_seat_id, by=by):
             raise OrderClosed("工单已结案", order_id=order_id)
         return await offload(self._store.get, order_id)
+
+    async def _open_order(self, order_id: WorkOrderId) -> WorkOrder:
+        """The order, still open (`OrderClosed` when it is done)."""
+        order = await offload(self._store.get, order_id)
+        if not order.status.is_open:
+            raise OrderClosed("工单已结案", order_id=order_id)
+        return order
 
     async def _attempts(self, order_id: WorkOrderId) -> list[CallbackAttempt]:
         found = await offload(self._ledger.attempts_of, [order_id])

@@ -243,7 +243,7 @@ class AuthService:
         wait, first = self.throttle.retry_after(username, source_ip, self._clock.now())
         if wait > 0:
             if first:
-                await offload(self._audit_blocked, username, source_ip)
+                await offload(self._audit_login, self._clock.now(), "login_blocked", username, source_ip)
             seconds = max(1, math.ceil(wait))
             raise RateLimited(f"登录尝试过于频繁，请 {seconds} 秒后再试", retry_after=seconds)
         # One try at a time per (account, address): parallel guesses would all pass the throttle
@@ -260,11 +260,12 @@ class AuthService:
         finally:
             self._pending.discard(pair)
 
-    def _audit_blocked(self, username: str, source_ip: str) -> None:
+    def _audit_login(
+        self, at: datetime, action: str, username: str, source_ip: str, *, actor: UserId | None = None
+    ) -> None:
+        """Audit a log-in attempt: `actor` None while no password has been accepted."""
         self._audit.append(
-            AuditEntry(
-                at=self._clock.now(), actor=None, action="login_blocked", target=username, source_ip=source_ip
-            )
+            AuditEntry(at=at, actor=actor, action=action, target=username, source_ip=source_ip)
         )
 
     def _check_and_open(self, username: str, password: str, source_ip: str) -> tuple[Authenticated, str]:
@@ -272,9 +273,7 @@ class AuthService:
         ok = self.passwords.verify(user.password_hash if user else None, password)
         now = self._clock.now()
         if not ok or user is None or not user.active:
-            self._audit.append(
-                AuditEntry(at=now, actor=None, action="login_failed", target=username, source_ip=source_ip)
-            )
+            self._audit_login(now, "login_failed", username, source_ip)
             raise NotAuthenticated("用户名或密码错误")
         self.throttle.succeeded(username, source_ip)
         token = secrets.token_urlsafe(32)
@@ -287,9 +286,7 @@ class AuthService:
             source_ip=source_ip,
         )
         self._sessions.add(session)
-        self._audit.append(
-            AuditEntry(at=now, actor=user.id, action="login", target=user.username, source_ip=source_ip)
-        )
+        self._audit_login(now, "login", user.username, source_ip, actor=user.id)
         return Authenticated(user.principal(), session), token
 
     def authenticate(self, token: str | None) -> Authenticated:
@@ -313,15 +310,7 @@ class AuthService:
 
     def logout(self, auth: Authenticated, *, source_ip: str) -> None:
         self._sessions.revoke(auth.session.token_hash)
-        self._audit.append(
-            AuditEntry(
-                at=self._clock.now(),
-                actor=auth.principal.user_id,
-                action="logout",
-                target=auth.principal.username,
-                source_ip=source_ip,
-            )
-        )
+        self.record(auth, "logout", target=auth.principal.username, source_ip=source_ip)
 
     def record(
         self,

@@ -195,6 +195,14 @@ CALL_ACTIONS: tuple[tuple[str, str, OwnCallAct], ...] = (
     ),
     # 取消转接: the consulted party is dropped; the seat is back with the caller.
     ("consult/cancel", "seat.consult.cancel", lambda console, seat, call: console.cancel_consult(seat, call)),
+    # 三方通话: the invited third party is dropped; the seat and the caller talk on.
+    (
+        "conference/drop",
+        "seat.conference_drop",
+        lambda console, seat, call: console.drop_third_party(seat, call),
+    ),
+    # 挂断: the seat leaves the call; the caller goes on to the survey.
+    ("hangup", "seat.hangup", lambda console, seat, call: console.hangup(seat, call)),
 )
 
 
@@ -363,20 +371,6 @@ def build_seat_router() -> APIRouter:
         return ThirdPartyOut(
             kind=sent.kind, target=sent.target, exten=sent.exten, target_name=sent.target_name
         )
-
-    @router.post("/api/seat/calls/{call_id}/conference/drop", response_model=OkOut)
-    async def drop_third_party(call_id: str, auth: SeatActing, request: Request) -> OkOut:
-        cid = _call_id(call_id)
-        await _console(request).drop_third_party(_seat_of(auth), cid)
-        await offload(audit, request, auth, "seat.conference_drop", cid)
-        return OkOut()
-
-    @router.post("/api/seat/calls/{call_id}/hangup", response_model=OkOut)
-    async def hangup(call_id: str, auth: SeatActing, request: Request) -> OkOut:
-        cid = _call_id(call_id)
-        await _console(request).hangup(_seat_of(auth), cid)
-        await offload(audit, request, auth, "seat.hangup", cid)
-        return OkOut()
 
     @router.get("/api/seat/address", response_model=AddressOut)
     async def address(

@@ -113,6 +113,11 @@ def _editor(principal: Principal) -> bool:
     return principal.role in (Role.SUPERVISOR, Role.ADMIN)
 
 
+def _plannable(seats: dict[str, Seat], team: Team) -> list[Seat]:
+    """The team's active seats: the ones a shift can be planned for."""
+    return [s for s in seats.values() if s.team_id == team.id and s.active]
+
+
 @dataclass(frozen=True, slots=True)
 class ShiftView:
     stored: StoredShift
@@ -205,13 +210,13 @@ class Rota:
             month=month,
             editable=_editor(principal),
             teams=[t for t in teams.values() if scope.sees_team(t.id)],
-            seats=[s for s in seats.values() if s.team_id == team.id and s.active],
+            seats=_plannable(seats, team),
             shifts=[self._view(s, seats) for s in self.shifts.month(team.id, month.year, month.month)],
         )
 
     def import_csv(self, principal: Principal, team_id: str, month: date, text: str) -> MonthImport:
         team, seats = self._team(principal, team_id, edit=True)
-        known = [s.id for s in seats.values() if s.team_id == team.id and s.active]
+        known = [s.id for s in _plannable(seats, team)]
         problems = _outside_month(text, month)
         try:
             parsed = parse_schedule_csv(text, team.id, known_seats=known)

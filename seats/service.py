@@ -23,6 +23,7 @@ from core.ports import CallControl
 from routing.queues import QueueRules
 from seats.board import SeatBoard
 from seats.membership import member_name, queues_for
+from seats.models import Seat
 from seats.ports import SeatDirectory, TeamDirectory
 from seats.presence import InMemoryPresence, SeatPresence, SeatPresenceStore
 from seats.state import ALLOWED, InvalidSeatTransition, PauseReason, SeatStatus
@@ -75,6 +76,17 @@ class SeatService:
         if to not in ALLOWED[state.status]:
             raise InvalidSeatTransition(seat_id, state.status, to)
 
+    async def _add_member(self, queue: str, seat: Seat, *, paused: bool) -> None:
+        """Add the seat's phone to `queue` under the seat's name; the queue follows the phone's device
+        state (`state_interface`), so a phone already in a call is not rung."""
+        await self._control.queue_add(
+            queue,
+            seat.interface,
+            member_name=member_name(seat),
+            state_interface=seat.interface,
+            paused=paused,
+        )
+
     async def login(self, seat_id: SeatId, *, paused: bool = False) -> list[str]:
         self._check(seat_id, SeatStatus.PAUSED if paused else SeatStatus.AVAILABLE)
         seat = await offload(self._seats.get, seat_id)
@@ -82,13 +94,7 @@ class SeatService:
         added: list[str] = []
         try:
             for queue in queues:
-                await self._control.queue_add(
-                    queue,
-                    seat.interface,
-                    member_name=member_name(seat),
-                    state_interface=seat.interface,
-                    paused=paused,
-                )
+                await self._add_member(queue, seat, paused=paused)
                 added.append(queue)
         except HotlineError:
             log.warning(
@@ -134,13 +140,7 @@ class SeatService:
         seat = await offload(self._seats.get, seat_id)
         for queue in queues:
             try:
-                await self._control.queue_add(
-                    queue,
-                    seat.interface,
-                    member_name=member_name(seat),
-                    state_interface=seat.interface,
-                    paused=presence.paused,
-                )
+                await self._add_member(queue, seat, paused=presence.paused)
             except PbxActionFailed as exc:
                 # "Unable to add interface: Already there": someone was quicker; that is the goal.
                 if "already there" not in exc.message.lower():
