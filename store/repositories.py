@@ -399,12 +399,7 @@ class TranscriptRepository(Repo):
 class SurveyRepository(Repo):
     def record(self, answer: SurveyAnswer) -> bool:
         """One answer per call; a second answer for the same call is refused (False)."""
-        try:
-            with self._db.session() as s:
-                s.add(SurveyAnswerRow(**row_values(answer)))
-        except IntegrityError:
-            return False
-        return True
+        return self._insert_once(SurveyAnswerRow(**row_values(answer)))
 
     def between(self, start: datetime, end: datetime) -> list[SurveyAnswer]:
         q = (
