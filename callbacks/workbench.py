@@ -109,7 +109,7 @@ class _Context:
 
 
 def _is_supervisor(principal: Principal) -> bool:
-    return principal.role in (Role.SUPERVISOR, Role.ADMIN)
+    return principal.supervising
 
 
 def _handles_orders(principal: Principal, order_id: str) -> None:

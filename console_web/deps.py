@@ -26,8 +26,6 @@ SHARED_HEAD = STATIC / "lib" / "head.html"
 
 S = TypeVar("S")
 
-SUPERVISING: tuple[Role, ...] = (Role.SUPERVISOR, Role.ADMIN)
-
 
 class AppService(Generic[S]):
     """The service that the composition root puts on `app.state.<attr>`: called with a request, it

@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from console_web.deps import (
-    SUPERVISING,
     AppService,
     add_page,
     audit,
@@ -23,7 +22,7 @@ from console_web.deps import (
 )
 from console_web.offices_views import OfficeImportOut, OfficeOut, OfficePageOut
 from console_web.routes import Acting, User
-from core.access import Principal, Role
+from core.access import SUPERVISING, Principal, Role
 from core.blocking import offload
 from routing.office_admin import OfficeAdmin, OfficeEdit
 from routing.offices import OfficeCsvError

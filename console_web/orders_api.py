@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 
 from callbacks.workbench import Workbench
 from console_web.auth import Authenticated
-from console_web.deps import SUPERVISING, AppService, add_page, audio_response, audit, parse_day, require_role
+from console_web.deps import AppService, add_page, audio_response, audit, parse_day, require_role
 from console_web.orders_views import CallbackStartedOut, OrderList, OrderOptionsOut, OrderOut
 from console_web.routes import Acting, User
-from core.access import Principal, Role
+from core.access import SUPERVISING, Principal, Role
 from core.blocking import offload
 from core.errors import InvalidInput, PermissionDenied
 
@@ -65,7 +65,7 @@ orders_backend = AppService[OrdersBackend]("orders_backend", "工单服务尚未
 
 
 def _is_supervisor(p: Principal) -> bool:
-    return p.role in SUPERVISING
+    return p.supervising
 
 
 def _require_seat(p: Principal) -> None:

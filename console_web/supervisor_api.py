@@ -14,7 +14,7 @@ import io
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from console_web.deps import SUPERVISING, AppService, add_page, audit, parse_day, require_role
+from console_web.deps import AppService, add_page, audit, parse_day, require_role
 from console_web.routes import Acting, User
 from console_web.supervisor_views import (
     FollowUpReportOut,
@@ -27,7 +27,7 @@ from console_web.supervisor_views import (
     WrapUpPolicyIn,
     WrapUpPolicyOut,
 )
-from core.access import Principal
+from core.access import SUPERVISING, Principal
 from core.blocking import offload
 from core.csvsafe import safe_row
 from core.errors import InvalidInput

@@ -122,6 +122,9 @@ class SeatList(Protocol):
 # The roles bound to a team or a district, or city-wide when bound to neither: supervisors, and
 # quality inspectors (质检员), who see the calls of that scope as its supervisors do.
 SCOPED_ROLES = frozenset({Role.SUPERVISOR, Role.INSPECTOR})
+SUPERVISING: tuple[Role, ...] = (Role.SUPERVISOR, Role.ADMIN)
+"""Who runs the hotline within their scope (班长, district supervisors, admins): the board, the
+offices, the rota, every work order of the scope."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,6 +147,11 @@ class Principal(Account):
     """A logged-in user as the access model reads them (`seats.models.User.principal`)."""
 
     user_id: UserId
+
+    @property
+    def supervising(self) -> bool:
+        """One of `SUPERVISING`: runs the hotline within their scope."""
+        return self.role in SUPERVISING
 
     @property
     def citywide(self) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-from core.access import Principal, Role, Scope
+from core.access import Principal, Scope
 from core.blocking import offload
 from core.bus import EventBus, Handler, Subscription
 from core.clock import CHINA_TZ, Clock
@@ -110,7 +110,7 @@ def month_label(month: date) -> str:
 
 
 def _editor(principal: Principal) -> bool:
-    return principal.role in (Role.SUPERVISOR, Role.ADMIN)
+    return principal.supervising
 
 
 def _plannable(seats: dict[str, Seat], team: Team) -> list[Seat]:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from core.calls import CallRecord, TranscriptLine
+from core.calls import AnsweredCall, CallRecord, TranscriptLine
 from core.errors import InvalidInput
 from core.ids import CallId
 from core.labels import LabelledEnum
@@ -299,28 +299,27 @@ def draw_rank(call_id: str) -> str:
 
 def answered(call: CallRecord) -> bool:
     """An inbound call a seat answered, now over: what is sampled."""
-    return (
-        call.direction == "inbound"
-        and call.seat_id is not None
-        and call.answered_at is not None
-        and call.ended_at is not None
-    )
+    return AnsweredCall.of(call) is not None
+
+
+def answered_calls(calls: Iterable[CallRecord]) -> list[AnsweredCall]:
+    """The calls of `calls` that are sampled, as sampling reads them."""
+    return [a for a in map(AnsweredCall.of, calls) if a is not None]
 
 
 def draw(
     rule: QcRule,
-    calls: Iterable[CallRecord],
+    calls: Iterable[AnsweredCall],
     *,
     dissatisfied: Iterable[str],
     queued: Mapping[str, Iterable[QcReason]],
 ) -> dict[CallId, set[QcReason]]:
     """The reasons each call should now be in the queue for, beyond those it has (`queued`: the
-    calls in the queue and their reasons). `calls`: every call of the weeks to draw from."""
+    calls in the queue and their reasons). `calls`: every answered call of the weeks to draw from."""
     unhappy = set(dissatisfied)
-    weeks: dict[tuple[str, date], list[CallRecord]] = defaultdict(list)
+    weeks: dict[tuple[str, date], list[AnsweredCall]] = defaultdict(list)
     for call in calls:
-        if answered(call) and call.seat_id is not None:
-            weeks[(call.seat_id, week_start(call.offered_at))].append(call)
+        weeks[(call.seat_id, week_start(call.offered_at))].append(call)
     new: dict[CallId, set[QcReason]] = defaultdict(set)
     for week in weeks.values():
         talks = [c.talk_seconds for c in week if c.talk_seconds is not None]

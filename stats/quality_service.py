@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,7 +29,7 @@ from typing import Protocol
 from core.access import Principal, Role, Scope, call_keys
 from core.blocking import offload
 from core.call_events import CallEnded
-from core.calls import CallRecord, TranscriptLine
+from core.calls import AnsweredCall, CallRecord, TranscriptLine
 from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.events import DomainEvent, StateResynced
@@ -55,6 +56,8 @@ from stats.quality import (
 from stats.reports import china_day_start
 
 NOTE_MAX = 500
+SWEEP_SPACING = 10.0
+"""Sweeps are this many times as long apart as the last one took, at the least (`follow`)."""
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +107,7 @@ class QcStore(Protocol):
 
 class CallArchive(CallHistory, Protocol):
     def find(self, call_id: CallId) -> CallRecord | None: ...
+    def answered_between(self, start: datetime, end: datetime) -> list[AnsweredCall]: ...
 
 
 class Transcripts(Protocol):
@@ -192,6 +196,9 @@ class QualityService:
     settle_s: float = 5.0  # a sweep waits this long after the call event that asked for it
     _pending: asyncio.Task[None] | None = field(default=None, init=False)
     _ended: set[str] = field(default_factory=set, init=False)  # calls ended since the last sweep
+    _running: bool = field(default=False, init=False)
+    _again: bool = field(default=False, init=False)  # asked for while a sweep ran: one more after it
+    _cost_s: float = field(default=0.0, init=False)  # how long the last sweep took
 
     # --- filling the queue ------------------------------------------------------------------------
 
@@ -200,7 +207,7 @@ class QualityService:
         now = now or self.clock.now()
         start = china_day_start(week_start(now) - timedelta(days=7))
         end = china_day_start(week_start(now) + timedelta(days=7))  # the week's end: a faster PBX clock too
-        calls = self.calls.between(start, end)
+        calls = self.calls.answered_between(start, end)
         unhappy = [
             a.call_id for a in self.surveys.between(start, end) if a.score is Satisfaction.DISSATISFIED
         ]
@@ -214,26 +221,38 @@ class QualityService:
     async def follow(self, event: DomainEvent) -> None:
         """Bus handler: a call ended, a survey answered or the PBX resynced (a start) asks for a sweep,
         `settle_s` later (the recorder writes the call meanwhile); the events of those seconds share
-        one sweep. A sweep left pending when the loop closes is cancelled with it."""
+        one sweep, and one asked for while a sweep runs is made after it, never beside it. Sweeps
+        are spaced `SWEEP_SPACING` times as long as the last one took at the least: two weeks of a
+        province's calls cost a worker thread about a tenth of its time, however busy the lines
+        (bench/qc_sweep.py). A sweep left pending when the loop closes is cancelled with it."""
         if isinstance(event, CallEnded):
             self._ended.add(event.call_id)
-        if not isinstance(event, CallEnded | SurveyAnswered | StateResynced) or self._pending is not None:
+        if not isinstance(event, CallEnded | SurveyAnswered | StateResynced):
             return
+        if self._pending is not None:
+            self._again = self._again or self._running
+            return
+        self._pending = asyncio.create_task(self._sweeps(), name="qc-sweep")
 
-        async def later() -> None:
-            try:
-                await asyncio.sleep(self.settle_s)
-            finally:
-                self._pending = None
-            ended, self._ended = self._ended, set()
-            try:
-                await offload(self.sweep)
-                await offload(self.check_transcripts, ended)
-            except Exception:  # the database down, say: the next sweep checks these calls' transcripts
-                self._ended |= ended
-                log.exception("QC sweep failed")
-
-        self._pending = asyncio.create_task(later(), name="qc-sweep")
+    async def _sweeps(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(max(self.settle_s, SWEEP_SPACING * self._cost_s))
+                self._again, self._running = False, True
+                ended, self._ended = self._ended, set()
+                started = time.monotonic()
+                try:
+                    await offload(self.sweep)
+                    await offload(self.check_transcripts, ended)
+                except Exception:  # the database down, say: the next sweep checks these calls' transcripts
+                    self._ended |= ended
+                    log.exception("QC sweep failed")
+                finally:
+                    self._running, self._cost_s = False, time.monotonic() - started
+                if not self._again:
+                    return
+        finally:
+            self._pending = None
 
     def check_transcripts(self, call_ids: Iterable[str]) -> int:
         """The automatic check of each call's transcript (`transcript_marks`, on the phrase lists
@@ -266,7 +285,11 @@ class QualityService:
         return self.store.enqueue(replace(entry, flag_note=text))
 
     def _entry(
-        self, call: CallRecord, reasons: Iterable[QcReason], teams: Mapping[str, str], now: datetime
+        self,
+        call: CallRecord | AnsweredCall,
+        reasons: Iterable[QcReason],
+        teams: Mapping[str, str],
+        now: datetime,
     ) -> QcItem:
         seat = call.seat_id or ""
         return QcItem(

@@ -26,12 +26,9 @@ _UNFINISHED = {"finished_at": None, "outcome": None, "counted": False, "retry_at
 
 class CallbackLedgerRepository(Repo):
     def start_attempt(self, attempt: CallbackAttempt) -> bool:
-        try:
-            with self._db.session() as s:
-                s.add(CallbackAttemptRow(**row_values(attempt, columns={"attempt_id": "id"}) | _UNFINISHED))
-        except IntegrityError:
-            return False
-        return True
+        return self._insert_once(
+            CallbackAttemptRow(**row_values(attempt, columns={"attempt_id": "id"}) | _UNFINISHED)
+        )
 
     def finish_attempt(
         self,

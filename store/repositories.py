@@ -26,7 +26,7 @@ from callbacks.models import (
 from core.access import Role
 from core.audit import AuditEntry
 from core.call_events import LegKind
-from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
+from core.calls import AnsweredCall, CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.errors import Conflict, NotFound
 from core.ids import CallId, SeatId, TeamId, UserId, WorkOrderId
 from seats.models import LoginSession, Seat, SeatKind, Team, TeamKind, User
@@ -103,6 +103,37 @@ class CallRepository(Repo):
         if direction is not None:
             q = q.where(CallRow.direction == direction)
         return self._list(q, _call_from_row)
+
+    def answered_between(self, start: datetime, end: datetime) -> list[AnsweredCall]:
+        """Inbound calls offered in [start, end) that a seat answered and that are over, as 质检
+        sampling reads them: six columns, no ORM objects (a sweep reads two weeks of calls)."""
+        q = (
+            select(
+                CallRow.id,
+                CallRow.seat_id,
+                CallRow.offered_at,
+                CallRow.talk_seconds,
+                CallRow.queue,
+                CallRow.district_code,
+            )
+            .where(CallRow.offered_at >= start, CallRow.offered_at < end, CallRow.direction == "inbound")
+            .where(
+                CallRow.seat_id.is_not(None), CallRow.answered_at.is_not(None), CallRow.ended_at.is_not(None)
+            )
+            .order_by(CallRow.offered_at)
+        )
+        with self._db.session() as s:
+            return [
+                AnsweredCall(
+                    id=CallId(i),
+                    seat_id=SeatId(seat or ""),  # never empty: the query asks for a seat
+                    offered_at=offered,
+                    talk_seconds=talk,
+                    queue=queue,
+                    district_code=district,
+                )
+                for i, seat, offered, talk, queue, district in s.execute(q)
+            ]
 
     def append_event(self, entry: CallTrailEntry) -> bool:
         """Add one trail line; False (and no change) if that event id is already recorded."""
@@ -368,12 +399,7 @@ class TranscriptRepository(Repo):
 class SurveyRepository(Repo):
     def record(self, answer: SurveyAnswer) -> bool:
         """One answer per call; a second answer for the same call is refused (False)."""
-        try:
-            with self._db.session() as s:
-                s.add(SurveyAnswerRow(**row_values(answer)))
-        except IntegrityError:
-            return False
-        return True
+        return self._insert_once(SurveyAnswerRow(**row_values(answer)))
 
     def between(self, start: datetime, end: datetime) -> list[SurveyAnswer]:
         q = (

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
@@ -147,6 +148,16 @@ class Repo:
     def _get(self, row_type: type[R], key: Any, mapper: Callable[[R], T], message: str, **context: Any) -> T:
         with self._db.session() as s:
             return mapper(require(s, row_type, key, message, **context))
+
+    def _insert_once(self, row: Base) -> bool:
+        """Insert `row`; False (and nothing changed) when its primary key is taken already: the
+        database decides, so two writers (two workers, a replay) cannot both win."""
+        try:
+            with self._db.session() as s:
+                s.add(row)
+        except IntegrityError:
+            return False
+        return True
 
     def _count(self, row_type: type[Base]) -> int:
         with self._db.session() as s:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from callbacks.voicemail import Voicemail
 from core.ids import CallId, WorkOrderId
@@ -18,12 +17,7 @@ _from_row = RowMapper(Voicemail, call_id=CallId, order_id=optional(WorkOrderId))
 class VoicemailRepository(Repo):
     def record(self, message: Voicemail) -> bool:
         """Keep `message` once per call; False when the call's message was kept already."""
-        try:
-            with self._db.session() as s:
-                s.add(VoicemailRow(**row_values(message)))
-        except IntegrityError:
-            return False
-        return True
+        return self._insert_once(VoicemailRow(**row_values(message)))
 
     def get(self, call_id: CallId) -> Voicemail | None:
         return self._find(VoicemailRow, call_id, _from_row)

@@ -22,6 +22,7 @@ from stats.quality import (
     QcPhrases,
     QcReason,
     QcRule,
+    answered_calls,
     checked_items,
     draw,
     transcript_marks,
@@ -55,7 +56,7 @@ def test_given_n_answered_calls_of_a_seat_in_a_week_then_at_least_5_percent_are_
     n: int,
 ) -> None:
     calls = [call(f"c-{i}", at=MONDAY + timedelta(minutes=i)) for i in range(n)]
-    result = draw(QcRule(), calls, dissatisfied=(), queued={})
+    result = draw(QcRule(), answered_calls(calls), dissatisfied=(), queued={})
     assert random_drawn(result, calls, "1001") == math.ceil(0.05 * n)
 
 
@@ -63,7 +64,7 @@ def test_given_two_seats_and_two_weeks_then_each_seat_week_gets_its_own_quota() 
     calls = [call(f"a-{i}", "1001", at=MONDAY + timedelta(hours=i)) for i in range(30)]
     calls += [call(f"b-{i}", "1003", at=MONDAY + timedelta(hours=i)) for i in range(3)]
     calls += [call(f"n-{i}", "1001", at=MONDAY + timedelta(days=7, hours=i)) for i in range(10)]
-    result = draw(QcRule(), calls, dissatisfied=(), queued={})
+    result = draw(QcRule(), answered_calls(calls), dissatisfied=(), queued={})
     this_week = [c for c in calls if week_start(c.offered_at) == week_start(MONDAY)]
     assert random_drawn(result, this_week, "1001") == 2
     assert random_drawn(result, this_week, "1003") == 1
@@ -72,22 +73,22 @@ def test_given_two_seats_and_two_weeks_then_each_seat_week_gets_its_own_quota() 
 
 def test_given_the_same_calls_in_any_order_then_the_same_calls_are_drawn_and_none_again() -> None:
     calls = [call(f"c-{i}", at=MONDAY + timedelta(minutes=i)) for i in range(60)]
-    first = draw(QcRule(), calls, dissatisfied=(), queued={})
+    first = draw(QcRule(), answered_calls(calls), dissatisfied=(), queued={})
     shuffled = calls[:]
     random.Random(7).shuffle(shuffled)
-    assert draw(QcRule(), shuffled, dissatisfied=(), queued={}) == first
+    assert draw(QcRule(), answered_calls(shuffled), dissatisfied=(), queued={}) == first
     queued = {cid: reasons for cid, reasons in first.items()}
-    assert draw(QcRule(), calls, dissatisfied=(), queued=queued) == {}
+    assert draw(QcRule(), answered_calls(calls), dissatisfied=(), queued=queued) == {}
     # A growing week adds only what the larger quota needs; nothing drawn before is drawn again.
     more = calls + [call(f"d-{i}", at=MONDAY + timedelta(hours=5, minutes=i)) for i in range(20)]
-    added = draw(QcRule(), more, dissatisfied=(), queued=queued)
+    added = draw(QcRule(), answered_calls(more), dissatisfied=(), queued=queued)
     assert set(added).isdisjoint(first) and len(added) == math.ceil(0.05 * 80) - len(first)
 
 
 def test_given_the_triggers_then_each_call_is_drawn_with_its_reasons() -> None:
     calls = [call(f"c-{i}", at=MONDAY + timedelta(minutes=i), talk=100.0 + i) for i in range(10)]
     calls += [call("short", talk=12.0), call("long", talk=1000.0), call("unhappy"), call("open", ended=False)]
-    result = draw(QcRule(sample_percent=5), calls, dissatisfied=["unhappy"], queued={})
+    result = draw(QcRule(sample_percent=5), answered_calls(calls), dissatisfied=["unhappy"], queued={})
     assert QcReason.SHORT_TALK in result["short"]
     assert QcReason.LONG_TALK in result["long"]  # > 3 x the seat's median of the week (~106 s)
     assert QcReason.DISSATISFIED in result["unhappy"]
@@ -95,17 +96,22 @@ def test_given_the_triggers_then_each_call_is_drawn_with_its_reasons() -> None:
     plain = [c for c in calls[:10] if QcReason.RANDOM not in result.get(c.id, set())]
     assert all(c.id not in result for c in plain)
     # An already queued call gets a new reason, not a second entry; a known reason is not repeated.
-    again = draw(QcRule(), calls, dissatisfied=["unhappy", "c-3"], queued={k: v for k, v in result.items()})
+    again = draw(
+        QcRule(),
+        answered_calls(calls),
+        dissatisfied=["unhappy", "c-3"],
+        queued={k: v for k, v in result.items()},
+    )
     assert again == {CallId("c-3"): {QcReason.DISSATISFIED}}
 
 
 def test_given_a_configured_rule_then_its_thresholds_apply() -> None:
     calls = [call(f"c-{i}", at=MONDAY + timedelta(minutes=i), talk=100.0) for i in range(3)]
     calls += [call("x", talk=250.0)]
-    default = draw(QcRule(), calls, dissatisfied=(), queued={})
+    default = draw(QcRule(), answered_calls(calls), dissatisfied=(), queued={})
     assert QcReason.LONG_TALK not in default.get(CallId("x"), set())  # 4 calls: too few for a median
     rule = QcRule(long_talk_factor=2.0, median_min_calls=3, short_talk_s=150.0, sample_percent=50)
-    result = draw(rule, calls, dissatisfied=(), queued={})
+    result = draw(rule, answered_calls(calls), dissatisfied=(), queued={})
     assert QcReason.LONG_TALK in result["x"]
     assert all(QcReason.SHORT_TALK in result[f"c-{i}"] for i in range(3))
     assert random_drawn(result, calls, "1001") == 2
