@@ -271,17 +271,21 @@ class SupervisorMonitor:
         try:
             await self._originate(s)
         except (PbxUnavailable, PbxActionFailed) as exc:
-            await self._finish(s, "failed", f"切换失败，监听已结束：{exc.message}", source_ip)
+            await self._finish(
+                s, "failed", f"切换失败，监听已结束：{exc.message}", source_ip, self._clock.now()
+            )
             raise
         await self._write(principal.user_id, "monitor.switch", s, source_ip, {"from": before.value})
         return s.view()
 
     async def stop(self, principal: Principal, source_ip: str = "") -> MonitorView:
         """结束监听: the monitor's Local channel is hung up; the call goes on."""
+        if not self.rights_of(principal):
+            raise PermissionDenied("您没有监听、耳语的权限")
         s = self._sessions.get(principal.user_id)
         if s is None:
             raise Conflict("当前没有进行中的监听")
-        await self._finish(s, "stopped", "监听已结束", source_ip)
+        await self._finish(s, "stopped", "监听已结束", source_ip, self._clock.now())
         await self._end_local(s.monitor_id)
         return self.session(principal)
 
@@ -324,14 +328,13 @@ class SupervisorMonitor:
             if s is None:
                 return  # one we replaced (a switch) or ended already
             if event.connected:
-                await self._finish(
-                    s, "phone_hung_up", "监听已结束（话机已挂断或坐席话路已结束）", s.source_ip
-                )
+                message = "监听已结束（话机已挂断或坐席话路已结束）"
+                await self._finish(s, "phone_hung_up", message, s.source_ip, event.at)
             else:
-                await self._finish(s, "no_answer", "您的话机未接听，未能进入通话", s.source_ip)
+                await self._finish(s, "no_answer", "您的话机未接听，未能进入通话", s.source_ip, event.at)
         elif isinstance(event, CallEnded):
             for s in [s for s in self._sessions.values() if s.call_id == event.call_id]:
-                await self._finish(s, "call_ended", "通话已结束，监听随之结束", s.source_ip)
+                await self._finish(s, "call_ended", "通话已结束，监听随之结束", s.source_ip, event.at)
                 # ChanSpy E ends a connected one by itself; one still ringing the supervisor's phone
                 # would otherwise go on ringing, and once answered wait for a channel that is gone.
                 try:
@@ -397,14 +400,16 @@ class SupervisorMonitor:
     def _by_monitor(self, monitor_id: str) -> _Session | None:
         return next((s for s in self._sessions.values() if s.monitor_id == monitor_id), None)
 
-    async def _finish(self, s: _Session, reason: str, message: str, source_ip: str) -> None:
+    async def _finish(self, s: _Session, reason: str, message: str, source_ip: str, at: datetime) -> None:
+        """The session is over `at` (the PBX's time when an event ended it: the connect time is the
+        PBX's too): audited with how long the supervisor was in the call."""
         if self._sessions.get(s.supervisor) is not s:
             return
         del self._sessions[s.supervisor]
         self._last[s.supervisor] = message
         seconds = None
         if s.first_connected_at is not None:
-            seconds = round((self._clock.now() - s.first_connected_at).total_seconds(), 1)
+            seconds = round((at - s.first_connected_at).total_seconds(), 1)
         await self._write(s.supervisor, "monitor.end", s, source_ip, {"reason": reason, "seconds": seconds})
 
     async def _write(
