@@ -17,7 +17,6 @@ from core.ports import CallControl
 from pbx.offline import PbxOffline
 from routing.gazetteer import SHANGHAI_DIR
 from routing.office_admin import OfficeAdmin, seed_offices_if_empty
-from seats.monitor import SupervisorMonitor
 from seats.rota import subscribe_seat_log
 from seats.service import SeatService
 from seats.workspace import SeatWorkspace
@@ -27,7 +26,6 @@ from store import services
 from store.consultations import ConsultationRepository
 from store.policies import ServicePolicyRepository
 from store.schedules import SeatLogRepository
-from store.supervisor_phones import SupervisorPhoneRepository
 
 
 def build_seat_workspace(runtime: Runtime, *, control: CallControl | None = None) -> SeatWorkspace:
@@ -68,23 +66,6 @@ def build_seat_workspace(runtime: Runtime, *, control: CallControl | None = None
     )
 
 
-def build_monitor(runtime: Runtime) -> SupervisorMonitor:
-    """班长监听 over the runtime's board, tracker and PBX. Inside the running loop (it subscribes)."""
-    if runtime.board is None:
-        raise RuntimeError("runtime not started")
-    return SupervisorMonitor(
-        board=runtime.board,
-        live=runtime.tracker,
-        bus=runtime.bus,
-        clock=runtime.clock,
-        control=lambda: runtime.ami.control,
-        phones=SupervisorPhoneRepository(runtime.repos.db),
-        audit=runtime.repos.audit,
-        scope_of=runtime.scope_of,
-        rights=runtime.settings.monitor.rights(),
-    )
-
-
 def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     """A FastAPI app whose lifespan starts every component and stops them in reverse order."""
 
@@ -107,7 +88,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         bus.subscribe("supervisor-live", supervision.follow)
         app.state.qc_backend = services.quality(repos, clock_, bus)
         app.state.recordings_backend = runtime.recordings.library(runtime.scope_of)
-        app.state.monitor_backend = build_monitor(runtime)
+        app.state.monitor_backend = services.monitor(
+            repos, board=runtime.board, live=runtime.tracker, bus=bus, clock=clock_,
+            control=lambda: runtime.ami.control, scope_of=runtime.scope_of, rights=settings.web.monitor.rights(),
+        )  # fmt: skip
         app.state.wrap_up_policy = WrapUpPolicyService(ServicePolicyRepository(repos.db), clock_)
         app.state.orders_backend = services.workbench(
             repos,

@@ -20,7 +20,6 @@ from core.errors import ConfigurationError
 from ivr.settings import AgiSettings, VoicemailSettings
 from pbx.settings import DEMO_AMI_SECRET, AmiSettings, AsteriskRecordsSettings, SeatsSettings
 from pbx.sim.demo import SimulatorSettings
-from seats.monitor import MonitorSettings
 from store.settings import DatabaseSettings, JournalSettings, RecordingSettings, RedisSettings
 
 DEMO_ADMIN_PASSWORD = "demo12348"
@@ -51,7 +50,6 @@ class Settings(BaseSettings):
     journal: JournalSettings = Field(default_factory=JournalSettings)
     voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
-    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

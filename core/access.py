@@ -48,7 +48,7 @@ class Role(LabelledEnum):
 
 class Right(LabelledEnum):
     """What a role may do in a seat's live call (issue 16); each role's rights are a setting
-    (`seats.monitor.MonitorSettings`, the admin decides), `DEFAULT_RIGHTS` unless set."""
+    (`console_web.settings.MonitorSettings`, the admin decides), `DEFAULT_RIGHTS` unless set."""
 
     MONITOR = "monitor", "监听与耳语"
     BARGE = "barge", "强插与强拆"

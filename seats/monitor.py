@@ -41,8 +41,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel, Field
-
 from core import dialplan
 from core.access import DEFAULT_RIGHTS, Principal, Right, Role, Scope
 from core.audit import AuditEntry
@@ -79,30 +77,6 @@ class MonitorMode(LabelledEnum):
     @property
     def right(self) -> Right:
         return Right.BARGE if self is MonitorMode.BARGE else Right.MONITOR
-
-
-class MonitorSettings(BaseModel):
-    """Which roles hold which right (HOTLINE_MONITOR__MONITOR_ROLES, HOTLINE_MONITOR__BARGE_ROLES):
-    the admin decides; `core.access.DEFAULT_RIGHTS` otherwise."""
-
-    monitor_roles: list[Role] = Field(
-        default_factory=lambda: [r for r, rights in DEFAULT_RIGHTS.items() if Right.MONITOR in rights],
-        description="可以监听、耳语的角色（seat / supervisor / admin / inspector）",
-    )
-    barge_roles: list[Role] = Field(
-        default_factory=lambda: [r for r, rights in DEFAULT_RIGHTS.items() if Right.BARGE in rights],
-        description="可以强插、强拆的角色",
-    )
-
-    def rights(self) -> dict[Role, frozenset[Right]]:
-        return {
-            role: frozenset(
-                right
-                for right, roles in ((Right.MONITOR, self.monitor_roles), (Right.BARGE, self.barge_roles))
-                if role in roles
-            )
-            for role in Role
-        }
 
 
 class SupervisorPhones(Protocol):

@@ -234,3 +234,29 @@ def test_given_demo_options_when_starting_then_the_simulator_settings_follow_the
     [settings] = started
     assert settings.demo and settings.sim.enabled and settings.web.port == 8123
     assert (settings.sim.after_hours, settings.sim.calls_per_hour) == (after_hours, rate)
+
+
+def test_given_monitor_rights_in_the_environment_when_loaded_then_each_role_holds_what_was_set(monkeypatch):
+    from core.access import Right, Role
+
+    monkeypatch.setenv("HOTLINE_WEB__MONITOR__MONITOR_ROLES", '["supervisor", "admin"]')
+    monkeypatch.setenv("HOTLINE_WEB__MONITOR__BARGE_ROLES", '["admin"]')
+
+    rights = demo_settings().web.monitor.rights()
+
+    assert rights[Role.SUPERVISOR] == {Right.MONITOR}
+    assert rights[Role.ADMIN] == {Right.MONITOR, Right.BARGE}
+    assert rights[Role.INSPECTOR] == rights[Role.SEAT] == frozenset()
+    # Unset: supervisors and admins hold both, inspectors may listen, seats nothing.
+    monkeypatch.delenv("HOTLINE_WEB__MONITOR__MONITOR_ROLES")
+    monkeypatch.delenv("HOTLINE_WEB__MONITOR__BARGE_ROLES")
+    defaults = demo_settings().web.monitor.rights()
+    assert defaults[Role.SUPERVISOR] == {Right.MONITOR, Right.BARGE}
+    assert (defaults[Role.INSPECTOR], defaults[Role.SEAT]) == ({Right.MONITOR}, frozenset())
+
+
+def test_given_a_role_that_does_not_exist_in_monitor_rights_then_a_chinese_configuration_error(monkeypatch):
+    monkeypatch.setenv("HOTLINE_WEB__MONITOR__BARGE_ROLES", '["boss"]')
+
+    with pytest.raises(ConfigurationError, match="配置无效"):
+        demo_settings()

@@ -10,7 +10,8 @@ what the audit log kept.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -18,11 +19,11 @@ import pytest
 from core.ids import UserId
 from seats.state import SeatStatus
 from store.supervisor_phones import SupervisorPhoneRepository
-from tests.integration.test_transfers_through_sim import (  # noqa: F401 (the fixture)
+from tests.integration.test_transfers_through_sim import (
     CSRF,
     Live,
     _answered_by_1001,
-    live,
+    running_app,
     steady_phone,
 )
 
@@ -30,6 +31,12 @@ pytestmark = pytest.mark.slow
 T = TypeVar("T")
 
 MONITOR = "/api/supervisor/monitor"
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    with running_app(tmp_path) as lv:
+        yield lv
 
 
 def supervisor(

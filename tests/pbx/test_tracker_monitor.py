@@ -24,14 +24,16 @@ def as_monitor(events: list[AmiEvent], call_id: str) -> tuple[list[AmiEvent], st
         return value.replace(CONFERENCE_ID, key).replace(dialplan.CONFERENCE, dialplan.MONITOR)
 
     out = [
-        AmiEvent.from_headers({k: rename(v) for k, v in e.headers.items()}, received_at=e.at)
-        for e in events
+        AmiEvent.from_headers({k: rename(v) for k, v in e.headers.items()}, received_at=e.at) for e in events
     ]
     return out, key
 
 
 def test_given_monitor_channel_names_when_read_then_the_key_and_call_come_out_and_others_are_none() -> None:
-    assert monitor_of("Local/m-7f.1796571440.1@hotline-monitor-0000000a;1") == ("m-7f.1796571440.1", "1796571440.1")
+    assert monitor_of("Local/m-7f.1796571440.1@hotline-monitor-0000000a;1") == (
+        "m-7f.1796571440.1",
+        "1796571440.1",
+    )
     assert monitor_of("Local/c-7f@hotline-conference-00000000;1") is None
     assert monitor_of("Local/m-7f.1.2@hotline-conference-00000000;1") is None  # another context
     assert monitor_of("PJSIP/1001-00000001") is None
@@ -68,9 +70,11 @@ def test_given_a_monitor_whose_phone_never_answered_when_replayed_then_it_ends_n
     ]
 
 
-def test_given_a_monitor_connected_when_the_caller_hangs_up_then_the_call_ends_and_the_monitor_with_it() -> None:
+def test_given_a_monitor_connected_when_the_caller_hangs_up_then_the_call_ends_and_the_monitor_with_it() -> (
+    None
+):
     tracker, call_id, _ = tracker_in_the_call()
-    events, key = as_monitor(recorded(), call_id)
+    events, _key = as_monitor(recorded(), call_id)
     upto = next(i for i, e in enumerate(events) if e.name == "ChanSpyStop")
 
     out = feed(tracker, [*events[:upto], caller_hangs_up(call_id, events[upto].at)])
