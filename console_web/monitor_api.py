@@ -18,7 +18,7 @@ from console_web.deps import AppService, client_ip
 from console_web.routes import Acting, User
 from core.access import Right
 from core.errors import PermissionDenied
-from core.ids import SeatId
+from core.ids import SeatId, UserId
 from seats.monitor import MonitorMode, MonitorView, SupervisorMonitor
 
 monitor_backend = AppService[SupervisorMonitor]("monitor_backend", "监听服务尚未启动")
@@ -61,6 +61,17 @@ class MonitorOut(BaseModel):
             message=view.message,
             rights=[RightOut(value=r.value, label=r.label) for r in Right if r in rights],
         )
+
+
+class PhoneIn(BaseModel):
+    endpoint: str = Field(min_length=1, max_length=40, description="话机号（PJSIP 端点名），如 8001")
+    password: str = Field(min_length=6, max_length=100, description="话机注册密码")
+
+
+class PhoneOut(BaseModel):
+    user_id: str
+    endpoint: str
+    message: str = "已分配话机：请执行 hotline asterisk-conf reload 使交换机生效"
 
 
 class ForceHangupOut(BaseModel):
@@ -120,6 +131,15 @@ def build_monitor_router() -> APIRouter:
             auth.principal, SeatId(seat_id), client_ip(request)
         )
         return ForceHangupOut(call_id=call_id)
+
+    @router.put("/api/supervisor/phones/{user_id}", response_model=PhoneOut)
+    async def set_phone(user_id: str, body: PhoneIn, auth: Acting, request: Request) -> PhoneOut:
+        """An admin gives a supervisor their own phone (rung first when they listen)."""
+        service = monitor_backend(request)
+        endpoint = await service.set_phone(
+            auth.principal, UserId(user_id), body.endpoint, body.password, client_ip(request)
+        )
+        return PhoneOut(user_id=user_id, endpoint=endpoint)
 
     @router.get("/api/supervisor/monitor/audit", response_model=MonitorAuditListOut)
     async def audit_log(auth: User, request: Request, limit: int = 200) -> MonitorAuditListOut:

@@ -84,6 +84,10 @@ class SupervisorPhones(Protocol):
 
     def endpoint(self, user_id: UserId) -> str | None: ...
 
+    def save(self, user_id: UserId, endpoint: str, password: str) -> None:
+        """`InvalidInput` for a malformed or taken endpoint, an unknown user, a bad password."""
+        ...
+
 
 class AuditLog(Protocol):
     """Where actions are written and read back (`store.repositories.AuditRepository`). Blocking."""
@@ -193,6 +197,26 @@ class SupervisorMonitor:
         if principal.role is not Role.ADMIN:
             raise PermissionDenied("仅管理员可以查看监听审计记录")
         return await offload(lambda: self._audit.recent(limit=limit, prefixes=AUDIT_ACTIONS))
+
+    async def set_phone(
+        self, principal: Principal, user_id: UserId, endpoint: str, password: str, source_ip: str = ""
+    ) -> str:
+        """An admin gives a console user (a supervisor) their own phone: rendered into pjsip.conf by
+        `hotline asterisk-conf reload`, rung first when they listen. Audited (not the password)."""
+        if principal.role is not Role.ADMIN:
+            raise PermissionDenied("仅管理员可以为账号分配话机")
+        endpoint = endpoint.strip()
+        await offload(self._phones.save, user_id, endpoint, password)
+        entry = AuditEntry(
+            at=self._clock.now(),
+            actor=principal.user_id,
+            action="monitor.phone",
+            target=user_id,
+            detail={"endpoint": endpoint},
+            source_ip=source_ip,
+        )
+        await offload(self._audit.append, entry)
+        return endpoint
 
     # --- commands ------------------------------------------------------------------------------
 
@@ -305,7 +329,7 @@ class SupervisorMonitor:
                 message = "监听已结束（话机已挂断或坐席话路已结束）"
                 await self._finish(s, "phone_hung_up", message, s.source_ip, event.at)
             else:
-                await self._finish(s, "no_answer", "您的话机未接听，未能进入通话", s.source_ip, event.at)
+                await self._finish(s, "no_answer", "您的话机未接听或未登录，未能进入通话", s.source_ip, event.at)
         elif isinstance(event, CallEnded):
             for s in [s for s in self._sessions.values() if s.call_id == event.call_id]:
                 await self._finish(s, "call_ended", "通话已结束，监听随之结束", s.source_ip, event.at)

@@ -277,6 +277,8 @@ PROBES: tuple[Probe, ...] = (
     P("POST", "/api/supervisor/monitor/stop", "/api/supervisor/monitor/stop", "401 403 bad bad bad bad bad"),
     P("POST", "/api/supervisor/seats/{seat_id}/hangup", "/api/supervisor/seats/1001/hangup", "401 403 bad bad bad bad 403"),
     P("POST", "/api/supervisor/seats/{seat_id}/hangup", "/api/supervisor/seats/1003/hangup", "401 403 403 403 bad bad 403"),
+    P("PUT", "/api/supervisor/phones/{user_id}", "/api/supervisor/phones/u-jingan", "401 403 403 403 403 ok 403", json={"endpoint": "8002", "password": "pw8002x"}),
+    P("PUT", "/api/supervisor/phones/{user_id}", "/api/supervisor/phones/u-nobody", "401 403 403 403 403 bad 403", json={"endpoint": "8003", "password": "pw8003x"}),
     P("GET", "/api/supervisor/monitor/audit", "/api/supervisor/monitor/audit", "401 403 403 403 403 ok 403"),
     # work orders
     P("GET", "/api/orders", "/api/orders?scope=pool", "401 ok 403 403 403 403 403"),

@@ -166,7 +166,7 @@ def test_given_a_supervisor_whose_phone_does_not_answer_when_listening_then_a_cl
     assert r.json()["state_label"] == "正在呼叫您的话机（监听）"
     polled(lambda: not monitor(live, boss)["active"], "the monitor to give up", within=30)
 
-    assert monitor(live, boss)["message"] == "您的话机未接听，未能进入通话"
+    assert monitor(live, boss)["message"] == "您的话机未接听或未登录，未能进入通话"
     assert not events(live, "ChanSpyStart", SpyerChannel="Local/m-")
     assert events(live, "DialBegin", DestChannel="PJSIP/8002-")  # it did ring
     polled(lambda: not monitor_channels(live), "the monitor's channels to go")

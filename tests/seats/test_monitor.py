@@ -108,10 +108,13 @@ class Audit:
 
 class Phones:
     def __init__(self, phones: Mapping[str, str]) -> None:
-        self._phones = phones
+        self._phones = dict(phones)
 
     def endpoint(self, user_id: UserId) -> str | None:
         return self._phones.get(user_id)
+
+    def save(self, user_id: UserId, endpoint: str, password: str) -> None:
+        self._phones[user_id] = endpoint
 
 
 @dataclass
@@ -291,7 +294,7 @@ async def test_given_the_phone_not_answering_then_the_session_ends_with_a_messag
     )
 
     view = world.monitor.session(CITY)
-    assert (view.active, view.message) == (False, "您的话机未接听，未能进入通话")
+    assert (view.active, view.message) == (False, "您的话机未接听或未登录，未能进入通话")
     assert world.audit.actions()[-1] == (
         "monitor.end",
         {
@@ -391,3 +394,27 @@ async def test_given_the_audit_log_then_only_admins_read_it(world: World) -> Non
     ]
     with pytest.raises(PermissionDenied):
         await world.monitor.audit_log(CITY)
+
+
+async def test_given_an_admin_when_giving_a_supervisor_a_phone_then_it_is_rung_next_time_and_audited() -> (
+    None
+):
+    world = await _world(phones={})
+    admin = _p("u-admin", Role.ADMIN)
+
+    assert (
+        await world.monitor.set_phone(admin, UserId("u-city"), " 8001 ", "pw8001desk", "10.0.0.1") == "8001"
+    )
+    await world.monitor.start(CITY, ZHANG.id, MonitorMode.LISTEN)
+
+    assert world.control.originated()[0]["variables"] == {dialplan.VAR_MONITOR_PHONE: "8001"}
+    phone = world.audit.entries[0]
+    assert (phone.action, phone.actor, phone.target, dict(phone.detail)) == (
+        "monitor.phone",
+        "u-admin",
+        "u-city",
+        {"endpoint": "8001"},
+    )
+    assert "pw8001desk" not in str(phone)
+    with pytest.raises(PermissionDenied, match="仅管理员"):
+        await world.monitor.set_phone(CITY, UserId("u-city"), "8009", "pw8009desk")
