@@ -329,7 +329,9 @@ class SupervisorMonitor:
                 message = "监听已结束（话机已挂断或坐席话路已结束）"
                 await self._finish(s, "phone_hung_up", message, s.source_ip, event.at)
             else:
-                await self._finish(s, "no_answer", "您的话机未接听或未登录，未能进入通话", s.source_ip, event.at)
+                await self._finish(
+                    s, "no_answer", "您的话机未接听或未登录，未能进入通话", s.source_ip, event.at
+                )
         elif isinstance(event, CallEnded):
             for s in [s for s in self._sessions.values() if s.call_id == event.call_id]:
                 await self._finish(s, "call_ended", "通话已结束，监听随之结束", s.source_ip, event.at)
