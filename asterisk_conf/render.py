@@ -47,7 +47,7 @@ MODULES: dict[str, str] = {
     "app_mixmonitor.so": "MixMonitor: every answered call recorded (录音), callbacks too",
     "res_agi.so": "AGI: the FastAGI IVR and survey",
     "res_speech.so": "required by res_agi",
-    "app_chanspy.so": "ChanSpy: the live-transcript tap",
+    "app_chanspy.so": "ChanSpy: the live-transcript tap, hold, three-way calls, supervisors in a call",
     "app_audiosocket.so": "AudioSocket: the live-transcript tap",
     "res_audiosocket.so": "required by app_audiosocket",
     "func_logic.so": "IF()",
