@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import pytest
 
 from core.ids import UserId
+from pbx.reconcile import summarise
+from pbx.records import parse_cdr, parse_queue_log
 from seats.state import SeatStatus
 from store.supervisor_phones import SupervisorPhoneRepository
 from tests.integration.test_transfers_through_sim import (
@@ -145,6 +147,16 @@ def test_given_a_call_answered_by_1001_when_the_supervisor_listens_whispers_and_
     ]
     assert [d.get("from") for _, d in rows[1:3]] == ["listen", "whisper"]
     assert rows[-1][1]["reason"] == "call_ended" and rows[-1][1]["seconds"] > 0
+
+    # Asterisk's records, as the simulator wrote them: the reconciliation finds one citizen's call
+    # there, not the monitors' Local channels nor the supervisor's phone.
+    row = live.ended(call_id)
+    live.until(lambda: [r for r in live.cdr(call_id) if r["channel"].startswith("PJSIP/")], "the CDR")
+    lines = list(enumerate(live.sim.cdr_path.read_text().splitlines()))
+    entries = list(enumerate(live.sim.queue_log_path.read_text().splitlines()))
+    assert any(r["dstchannel"].startswith("PJSIP/8001-") for r in live.cdr(""))  # the phone was rung
+    found = summarise(parse_queue_log(entries), parse_cdr(lines), cdr_expected=True, now=row.ended_at)  # type: ignore[arg-type]
+    assert list(found) == [call_id]
 
     # The admin reads the same lines; the supervisor may not.
     admin = supervisor(live, "admin", "u-admin", "8009")
