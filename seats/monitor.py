@@ -231,6 +231,8 @@ class SupervisorMonitor:
         phone = await offload(self._phones.endpoint, principal.user_id)
         if not phone:
             raise Conflict("您的账号没有配置话机，无法监听：请管理员为您分配话机")
+        if principal.user_id in self._sessions:  # started meanwhile (a second click)
+            raise Conflict("您正在监听另一通话，请先结束监听")
         s = _Session(
             supervisor=principal.user_id,
             seat_id=seat_id,

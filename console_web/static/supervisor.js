@@ -271,7 +271,8 @@ async function main() {
   $("m-stop").addEventListener("click", stopMonitor);
   await loadMonitor().catch(() => {}); // no right at all (403): the bar stays hidden
   for (const s of seats.values()) paintActions(s);
-  setInterval(() => { if (!$("monitor").hidden) loadMonitor().catch(() => {}); }, MONITOR_EVERY_MS);
+  // Only a monitor under way changes by itself (the phone answers, the call ends): poll just then.
+  setInterval(() => { if (monitoring) loadMonitor().catch(() => {}); }, MONITOR_EVERY_MS);
   live({ onEvent, resync: refresh, badge });
   setInterval(tickSeats, 1000);
   setInterval(() => loadOverview().catch(() => {}), OVERVIEW_EVERY_MS);
