@@ -6,6 +6,8 @@ on ;1 (seats/monitor.py). ;2 dials the supervisor's own phone; once it answers, 
 as for a three-way call (pbx.conference, recorded in tests/data/asterisk-traces/three_way_barge):
 
 * `ChanSpyStart` with `SpyerChannel` the monitor's ;1: the supervisor is in the call;
+* after an AMI (re)login, a monitor's ;1 in the `CoreShowChannels` snapshot running ChanSpy is
+  connected, and a connected one missing from it ended while we were away;
 * `Hangup` of the monitor's ;1: it is over, whoever ended it (the supervisor put the phone down,
   the console hung it up, the seat's leg ended: ChanSpy `E`), or it never began (the phone did not
   answer within the Originate's timeout, or ;2's Dial gave up).
@@ -55,3 +57,18 @@ class Monitors:
         connected = found[0] in self._connected
         self._connected.discard(found[0])
         return found[0], found[1], connected
+
+    def adopt(self, channel: str, application: str) -> tuple[str, CallId] | None:
+        """After a (re)login: a monitor's ;1 running ChanSpy in the snapshot is connected (once)."""
+        if application != "ChanSpy":
+            return None
+        return self.spy_start(channel)
+
+    def gone(self, present: set[str]) -> list[tuple[str, CallId]]:
+        """After a (re)login: the connected monitors whose ;1 (Uniqueid: their ChannelId) is not in
+        the snapshot's `present` ended while we were away; forgotten here."""
+        out = []
+        for key in sorted(self._connected - present):
+            self._connected.discard(key)
+            out.append((key, CallId(key.split(".", 1)[1])))
+        return out

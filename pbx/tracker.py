@@ -745,12 +745,7 @@ class CallTracker:
     def _on_spy_start(self, e: AmiEvent) -> list[DomainEvent]:
         monitor = self._monitors.spy_start(e.get("SpyerChannel"))
         if monitor is not None:
-            key, call_id = monitor
-            return [
-                MonitorConnected(
-                    at=e.at, event_id=_eid(call_id, "monitor", key), call_id=call_id, monitor_id=key
-                )
-            ]
+            return [self._monitor_connected(*monitor, e.at)]
         party = self._thirds.spy_start(e)
         return self._third_joined(party, e.at) if party is not None else []
 
@@ -1013,14 +1008,19 @@ class CallTracker:
         if monitor is None:
             return self._on_channel_gone(e)
         key, call_id, connected = monitor
-        ended = MonitorEnded(
-            at=e.at,
-            event_id=_eid(call_id, "monitor-ended", key),
-            call_id=call_id,
-            monitor_id=key,
-            connected=connected,
-        )
+        ended = self._monitor_ended(key, call_id, e.at, connected=connected)
         return [ended, *self._on_channel_gone(e)]  # the pair is its own call, never reported
+
+    @staticmethod
+    def _monitor_connected(key: str, call_id: CallId, at: datetime) -> MonitorConnected:
+        return MonitorConnected(
+            at=at, event_id=_eid(call_id, "monitor", key), call_id=call_id, monitor_id=key
+        )
+
+    @staticmethod
+    def _monitor_ended(key: str, call_id: CallId, at: datetime, *, connected: bool) -> MonitorEnded:
+        event_id = _eid(call_id, "monitor-ended", key)
+        return MonitorEnded(at=at, event_id=event_id, call_id=call_id, monitor_id=key, connected=connected)
 
     def _on_channel_gone(self, e: AmiEvent) -> list[DomainEvent]:
         consult_over = self._consults.hangup(e)
@@ -1720,6 +1720,8 @@ class CallTracker:
         entries = {e.uniqueid: e for e in queue_status if e.name == "QueueEntry" and e.uniqueid}
         snapshot = {e.uniqueid: e for e in channels if e.name == "CoreShowChannel" and e.uniqueid}
 
+        for key, call_id in self._monitors.gone(set(snapshot)):  # a monitor that ended while away
+            out.append(self._monitor_ended(key, call_id, at, connected=True))
         for key in self._thirds.conferences():
             # A conference whose ;1 (Uniqueid: its ChannelId) is gone ended while we were away.
             third = self._thirds.forget(key) if key not in snapshot else None
@@ -1753,7 +1755,10 @@ class CallTracker:
             if live.direction is CallDirection.INBOUND:
                 out += self._reconcile(live, primary, legs, entries.get(primary.uniqueid), at)
         items = [snapshot[uid] for uid in sorted(snapshot)]
-        for item in items:  # three-way calls that began while we were away
+        for item in items:  # three-way calls and monitors that began while we were away
+            monitor = self._monitors.adopt(item.get("Channel"), item.get("Application"))
+            if monitor is not None:
+                out.append(self._monitor_connected(*monitor, at))
             third = self._thirds.adopt(item, items, at)
             if third is not None:
                 out += self._third_joined(third, at, inferred=True)

@@ -11,7 +11,16 @@ from core import dialplan
 from core.call_events import MonitorConnected, MonitorEnded
 from pbx.ami_event import AmiEvent
 from pbx.monitors import monitor_of
-from tests.pbx.test_tracker_three_way_22 import caller_hangs_up, feed, recorded, the, tracker_in_the_call
+from pbx.tracker import CallTracker
+from tests.pbx.test_tracker_three_way_22 import (
+    call_channels,
+    caller_hangs_up,
+    feed,
+    members,
+    recorded,
+    the,
+    tracker_in_the_call,
+)
 
 CONFERENCE_ID = "c-7fea1f6548084a31"
 
@@ -83,3 +92,47 @@ def test_given_a_monitor_connected_when_the_caller_hangs_up_then_the_call_ends_a
     names = [e.event_type for e in out]
     assert names.index("MonitorConnected") < names.index("CallEnded") < names.index("MonitorEnded")
     assert names.count("MonitorEnded") == 1
+
+
+def test_given_a_connected_monitor_when_the_link_comes_back_without_it_then_it_ended_while_away() -> None:
+    tracker, call_id, _ = tracker_in_the_call()
+    events, key = as_monitor(recorded(), call_id)
+    upto = next(i for i, e in enumerate(events) if e.name == "ChanSpyStop")
+    feed(tracker, events[:upto])
+    back = events[upto].at
+
+    out = tracker.rebuild(call_channels(call_id, 30), members(), back)  # the monitor's ;1 is gone
+
+    assert [
+        (e.event_type, e.monitor_id, e.at, getattr(e, "connected", None))
+        for e in out
+        if "Monitor" in e.event_type
+    ] == [("MonitorEnded", key, back, True)]
+
+
+def test_given_a_monitor_running_when_the_tracker_starts_then_it_is_connected_and_its_end_is_read() -> None:
+    spy = the("ChanSpyStart")
+    call_id = spy.get("SpyeeLinkedid")
+    events, key = as_monitor(recorded(), call_id)
+    one = next(e for e in events if e.name == "ChanSpyStart").get("SpyerChannel")
+    monitor_item = AmiEvent.from_headers(
+        {
+            "Event": "CoreShowChannel",
+            "Channel": one,
+            "Uniqueid": key,
+            "Linkedid": key,
+            "Context": dialplan.MONITOR,
+            "Application": "ChanSpy",
+            "ApplicationData": f"{spy.get('SpyeeChannel')},qE",
+        },
+        received_at=spy.at,
+    )
+    tracker = CallTracker()
+
+    out = tracker.rebuild([*call_channels(call_id, 7), monitor_item], members(), spy.at)
+    out += feed(tracker, [e for e in events if e.at > spy.at and e.name != "ChanSpyStart"])
+
+    monitors = [
+        (e.event_type, e.monitor_id, getattr(e, "connected", None)) for e in out if "Monitor" in e.event_type
+    ]
+    assert monitors == [("MonitorConnected", key, None), ("MonitorEnded", key, True)]
