@@ -36,16 +36,25 @@ def monitor_of(channel: str) -> tuple[str, CallId] | None:
 
 
 class Monitors:
-    """Which monitors are spying now (ChanSpyStart seen, ;1 not gone yet)."""
+    """The monitors whose ;1 is there: ringing the supervisor (`Newchannel` seen) or spying
+    (`ChanSpyStart` seen), until their ;1 hangs up."""
 
     def __init__(self) -> None:
+        self._ringing: set[str] = set()
         self._connected: set[str] = set()
+
+    def seen(self, channel: str) -> None:
+        """A `Newchannel`: a monitor's ;1 is born (its supervisor's phone is about to ring)."""
+        found = monitor_of(channel)
+        if found is not None and channel.endswith(";1") and found[0] not in self._connected:
+            self._ringing.add(found[0])
 
     def spy_start(self, spyer: str) -> tuple[str, CallId] | None:
         """A ChanSpyStart: the monitor whose ;1 is the spyer connected (once); None otherwise."""
         found = monitor_of(spyer)
         if found is None or not spyer.endswith(";1") or found[0] in self._connected:
             return None
+        self._ringing.discard(found[0])
         self._connected.add(found[0])
         return found
 
@@ -56,19 +65,23 @@ class Monitors:
             return None
         connected = found[0] in self._connected
         self._connected.discard(found[0])
+        self._ringing.discard(found[0])
         return found[0], found[1], connected
 
     def adopt(self, channel: str, application: str) -> tuple[str, CallId] | None:
         """After a (re)login: a monitor's ;1 running ChanSpy in the snapshot is connected (once)."""
         if application != "ChanSpy":
+            self.seen(channel)  # still ringing the supervisor's phone
             return None
         return self.spy_start(channel)
 
-    def gone(self, present: set[str]) -> list[tuple[str, CallId]]:
-        """After a (re)login: the connected monitors whose ;1 (Uniqueid: their ChannelId) is not in
-        the snapshot's `present` ended while we were away; forgotten here."""
+    def gone(self, present: set[str]) -> list[tuple[str, CallId, bool]]:
+        """After a (re)login: the monitors whose ;1 (Uniqueid: their ChannelId) is not in the
+        snapshot's `present` ended while we were away (key, call, whether it had connected);
+        forgotten here."""
         out = []
-        for key in sorted(self._connected - present):
+        for key in sorted((self._connected | self._ringing) - present):
+            out.append((key, CallId(key.split(".", 1)[1]), key in self._connected))
             self._connected.discard(key)
-            out.append((key, CallId(key.split(".", 1)[1])))
+            self._ringing.discard(key)
         return out

@@ -417,6 +417,7 @@ class CallTracker:
     # --- channels --------------------------------------------------------------------------
 
     def _on_newchannel(self, e: AmiEvent) -> list[DomainEvent]:
+        self._monitors.seen(e.get("Channel"))
         uid = e.uniqueid
         if not uid or uid in self._channels:
             return []
@@ -1720,8 +1721,8 @@ class CallTracker:
         entries = {e.uniqueid: e for e in queue_status if e.name == "QueueEntry" and e.uniqueid}
         snapshot = {e.uniqueid: e for e in channels if e.name == "CoreShowChannel" and e.uniqueid}
 
-        for key, call_id in self._monitors.gone(set(snapshot)):  # a monitor that ended while away
-            out.append(self._monitor_ended(key, call_id, at, connected=True))
+        for key, call_id, connected in self._monitors.gone(set(snapshot)):  # ended while we were away
+            out.append(self._monitor_ended(key, call_id, at, connected=connected))
         for key in self._thirds.conferences():
             # A conference whose ;1 (Uniqueid: its ChannelId) is gone ended while we were away.
             third = self._thirds.forget(key) if key not in snapshot else None

@@ -136,3 +136,17 @@ def test_given_a_monitor_running_when_the_tracker_starts_then_it_is_connected_an
         (e.event_type, e.monitor_id, getattr(e, "connected", None)) for e in out if "Monitor" in e.event_type
     ]
     assert monitors == [("MonitorConnected", key, None), ("MonitorEnded", key, True)]
+
+
+def test_given_a_monitor_still_ringing_when_the_link_comes_back_without_it_then_it_ended_unanswered() -> None:
+    tracker, call_id, _ = tracker_in_the_call()
+    events, key = as_monitor(recorded(), call_id)
+    upto = next(i for i, e in enumerate(events) if e.name == "DialBegin" and e.get("DestChannel"))
+    assert not [e for e in feed(tracker, events[:upto]) if "Monitor" in e.event_type]  # ringing: nothing yet
+    back = events[upto].at
+
+    out = tracker.rebuild(call_channels(call_id, 30), members(), back)
+
+    assert [
+        (e.event_type, e.monitor_id, getattr(e, "connected", None)) for e in out if "Monitor" in e.event_type
+    ] == [("MonitorEnded", key, False)]
