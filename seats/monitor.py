@@ -267,8 +267,8 @@ class SupervisorMonitor:
         # The old channel's end is not this session's any more (its MonitorEnded is ignored), and
         # it goes before the phone is rung again: a phone busy in it could refuse the new ring.
         s.mode, s.monitor_id, s.connected_at = mode, "", None
-        await self._end_local(old)
         try:
+            await self._end_local(old)
             await self._originate(s)
         except (PbxUnavailable, PbxActionFailed) as exc:
             await self._finish(

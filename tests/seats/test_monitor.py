@@ -418,3 +418,19 @@ async def test_given_an_admin_when_giving_a_supervisor_a_phone_then_it_is_rung_n
     assert "pw8001desk" not in str(phone)
     with pytest.raises(PermissionDenied, match="仅管理员"):
         await world.monitor.set_phone(CITY, UserId("u-city"), "8009", "pw8009desk")
+
+
+async def test_given_the_pbx_refusing_a_switch_then_the_monitor_ends_with_the_reason_and_nothing_is_left(
+    world: World,
+) -> None:
+    await world.monitor.start(CITY, ZHANG.id, MonitorMode.LISTEN)
+    old = world.control.originated()[0]["channel_id"]
+    world.control.fail = True
+
+    with pytest.raises(PbxActionFailed):
+        await world.monitor.switch(CITY, MonitorMode.WHISPER)
+
+    assert world.control.sent[-1][:2] == ("Hangup", old)  # the old one is gone, no new one
+    view = world.monitor.session(CITY)
+    assert (view.active, view.message) == (False, "切换失败，监听已结束：Originate failed")
+    assert world.audit.actions()[-1][1]["reason"] == "failed"
