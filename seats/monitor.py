@@ -271,8 +271,9 @@ class SupervisorMonitor:
             await self._end_local(old)
             await self._originate(s)
         except (PbxUnavailable, PbxActionFailed) as exc:
+            log.warning("monitor switch of %s failed: %s", s.call_id, exc.message)
             await self._finish(
-                s, "failed", f"切换失败，监听已结束：{exc.message}", source_ip, self._clock.now()
+                s, "failed", "切换失败，监听已结束，请重新开始监听", source_ip, self._clock.now()
             )
             raise
         await self._write(principal.user_id, "monitor.switch", s, source_ip, {"from": before.value})

@@ -432,5 +432,5 @@ async def test_given_the_pbx_refusing_a_switch_then_the_monitor_ends_with_the_re
 
     assert world.control.sent[-1][:2] == ("Hangup", old)  # the old one is gone, no new one
     view = world.monitor.session(CITY)
-    assert (view.active, view.message) == (False, "切换失败，监听已结束：Originate failed")
+    assert (view.active, view.message) == (False, "切换失败，监听已结束，请重新开始监听")
     assert world.audit.actions()[-1][1]["reason"] == "failed"
