@@ -88,6 +88,16 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         bus.subscribe("supervisor-live", supervision.follow)
         app.state.qc_backend = services.quality(repos, clock_, bus)
         app.state.recordings_backend = runtime.recordings.library(runtime.scope_of)
+        app.state.monitor_backend = services.monitor(
+            repos,
+            board=runtime.board,
+            live=runtime.tracker,
+            bus=bus,
+            clock=clock_,
+            control=lambda: runtime.ami.control,
+            scope_of=runtime.scope_of,
+            rights=settings.web.monitor.rights(),
+        )
         app.state.wrap_up_policy = WrapUpPolicyService(ServicePolicyRepository(repos.db), clock_)
         app.state.orders_backend = services.workbench(
             repos,

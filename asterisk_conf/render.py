@@ -47,7 +47,7 @@ MODULES: dict[str, str] = {
     "app_mixmonitor.so": "MixMonitor: every answered call recorded (录音), callbacks too",
     "res_agi.so": "AGI: the FastAGI IVR and survey",
     "res_speech.so": "required by res_agi",
-    "app_chanspy.so": "ChanSpy: the live-transcript tap",
+    "app_chanspy.so": "ChanSpy: the live-transcript tap, hold, three-way calls, supervisors in a call",
     "app_audiosocket.so": "AudioSocket: the live-transcript tap",
     "res_audiosocket.so": "required by app_audiosocket",
     "func_logic.so": "IF()",
@@ -157,6 +157,8 @@ class AsteriskConfValues:
     transfer_dial: str = f"PJSIP/${{EXTEN}}@{dialplan.TRUNK_ENDPOINT}"
     transfer_ring_s: int = 60
     seat_ring_s: int = 30
+    monitor_ring_s: int = 30
+    """How long a supervisor's own phone rings before a monitor (班长监听) gives up."""
     callback_dial: str = "PJSIP/${EXTEN}"
     callback_ring_s: int = 30
     ami_user: str = "hotline"
@@ -202,6 +204,9 @@ def dialplan_names() -> dict[str, str]:
         "ctx_conference": dialplan.CONFERENCE,
         "hold_prefix": dialplan.HOLD_PREFIX,
         "conference_prefix": dialplan.CONFERENCE_PREFIX,
+        "ctx_monitor": dialplan.MONITOR,
+        "monitor_prefix": dialplan.MONITOR_PREFIX,
+        "var_monitor_phone": dialplan.VAR_MONITOR_PHONE,
         "var_third": dialplan.VAR_THIRD,
         "var_call": dialplan.VAR_CALL,
         "hold_class": dialplan.HOLD_MUSIC_CLASS,

@@ -31,6 +31,7 @@ from store.db import Database
 from store.repositories import Repositories
 from store.seat_phones import SeatPhoneRepository
 from store.settings import DatabaseSettings, RecordingSettings
+from store.supervisor_phones import SupervisorPhoneRepository
 
 RELOAD_MODULES = ("res_pjsip.so", "app_queue.so", "pbx_config.so")
 """pjsip.conf (seats' phones, the trunk), queues.conf, extensions.conf."""
@@ -134,6 +135,13 @@ def seats_for_asterisk(repos: Repositories) -> list[Seat]:
     return out
 
 
+def supervisor_phones_for_asterisk(db: Database) -> list[Seat]:
+    """The supervisors' own phones (班长监听 rings them first): endpoints like the seats'."""
+    return [
+        Seat(endpoint, password) for endpoint, password in sorted(SupervisorPhoneRepository(db).all().items())
+    ]
+
+
 def conf_values(settings: AsteriskSetupSettings, seats: list[Seat], etc_dir: Path) -> AsteriskConfValues:
     a = settings.asterisk
     agi_host = a.agi_host or settings.agi.host
@@ -175,9 +183,10 @@ def render_from_database(settings: AsteriskSetupSettings, out: Path) -> RenderRe
     _secret(settings)  # before touching the database or the disk
     with Database(settings.database.url) as db:
         seats = seats_for_asterisk(Repositories(db))
+        phones = supervisor_phones_for_asterisk(db)
     out_dir = _out_dir(out)
     try:
-        files = render_asterisk_conf(out_dir, conf_values(settings, seats, out_dir))
+        files = render_asterisk_conf(out_dir, conf_values(settings, seats + phones, out_dir))
     except (ValueError, KeyError) as exc:
         raise InvalidInput(f"无法生成 Asterisk 配置：{exc}") from exc
     return RenderReport(out_dir, files, [s.id for s in seats])

@@ -4,8 +4,35 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, SecretStr
 
+from core.access import DEFAULT_RIGHTS, Right, Role
+
 DEMO_SESSION_SECRET = "hotline-demo-session-secret-change-me"
 """The shipped session secret: accepted in demo mode only."""
+
+
+class MonitorSettings(BaseModel):
+    """Which roles hold which right (HOTLINE_WEB__MONITOR__MONITOR_ROLES,
+    HOTLINE_WEB__MONITOR__BARGE_ROLES, e.g. `["admin", "supervisor"]`):
+    the admin decides; `core.access.DEFAULT_RIGHTS` otherwise."""
+
+    monitor_roles: list[Role] = Field(
+        default_factory=lambda: [r for r, rights in DEFAULT_RIGHTS.items() if Right.MONITOR in rights],
+        description="可以监听、耳语的角色（seat / supervisor / admin / inspector）",
+    )
+    barge_roles: list[Role] = Field(
+        default_factory=lambda: [r for r, rights in DEFAULT_RIGHTS.items() if Right.BARGE in rights],
+        description="可以强插、强拆的角色",
+    )
+
+    def rights(self) -> dict[Role, frozenset[Right]]:
+        return {
+            role: frozenset(
+                right
+                for right, roles in ((Right.MONITOR, self.monitor_roles), (Right.BARGE, self.barge_roles))
+                if role in roles
+            )
+            for role in Role
+        }
 
 
 class WebSettings(BaseModel):
@@ -23,3 +50,4 @@ class WebSettings(BaseModel):
         default_factory=list,
         description="可信反向代理的地址或网段；只有来自这些地址的 X-Forwarded-For 才被采信（默认不信任任何代理）",
     )
+    monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())

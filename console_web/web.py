@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from console_web.deps import STATIC
 from console_web.errors import hotline_error_handler
+from console_web.monitor_api import build_monitor_router
 from console_web.offices_api import build_offices_router
 from console_web.orders_api import build_orders_router
 from console_web.qc_api import build_qc_router
@@ -28,6 +29,7 @@ def install_console(app: FastAPI, security: SecurityConfig | None = None) -> Non
     app.include_router(build_router())
     app.include_router(build_seat_router())
     app.include_router(build_supervisor_router())
+    app.include_router(build_monitor_router())
     app.include_router(build_orders_router())
     app.include_router(build_offices_router())
     app.include_router(build_schedule_router())

@@ -46,6 +46,22 @@ class Role(LabelledEnum):
     INSPECTOR = "inspector", "质检员"
 
 
+class Right(LabelledEnum):
+    """What a role may do in a seat's live call (issue 16); each role's rights are a setting
+    (`console_web.settings.MonitorSettings`, the admin decides), `DEFAULT_RIGHTS` unless set."""
+
+    MONITOR = "monitor", "监听与耳语"
+    BARGE = "barge", "强插与强拆"
+
+
+DEFAULT_RIGHTS: dict[Role, frozenset[Right]] = {
+    Role.SEAT: frozenset(),
+    Role.SUPERVISOR: frozenset({Right.MONITOR, Right.BARGE}),
+    Role.ADMIN: frozenset({Right.MONITOR, Right.BARGE}),
+    Role.INSPECTOR: frozenset({Right.MONITOR}),  # 质检员 listen to calls as they happen
+}
+
+
 # Queue names follow `q-<district code>-<category>` (routing/queue_rules.toml); city-wide pools are
 # `q-city-<category>`. This is the one place that reads a district out of a queue's name.
 _DISTRICT_QUEUE = re.compile(r"^q-(\d{6})-([a-z][a-z_-]*)$")

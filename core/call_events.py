@@ -321,6 +321,29 @@ class ThirdPartyLeft(_ThirdPartyEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class _MonitorEvent(_CallEvent):
+    """Base of a supervisor's monitor (班长监听 / 耳语 / 强插) of the call: `monitor_id` is its Local
+    channel's ChannelId (`core.dialplan.MONITOR_PREFIX`). No seat, team or district key: it is
+    never pushed to the seat that is listened to (the city-wide roles see it; the supervisor's
+    console reads its own session from `seats.monitor`)."""
+
+    monitor_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MonitorConnected(_MonitorEvent):
+    """The supervisor's phone answered and ChanSpy is on the seat's leg (`ChanSpyStart`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MonitorEnded(_MonitorEvent):
+    """The monitor's Local channel is gone (its ;1 hung up). `connected`: it had been spying (a
+    ChanSpyStart came); False when the supervisor's phone never answered."""
+
+    connected: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _QueueMissEvent(_CallEvent):
     """Base of the two missed calls: the caller left `queue` unserved after `wait_seconds`, at
     `position` (`original_position`: where it joined)."""

@@ -40,6 +40,12 @@ CONFERENCE: Final = "hotline-conference"
 """三方通话: `c-<id>` (a Local channel, ChannelId `c-<id>`) dials ${HOTLINE_THIRD} (a seat's endpoint
 or 12345 / 12368 / 12309); its ;1 half barges into the seat's leg with ChanSpy B."""
 
+MONITOR: Final = "hotline-monitor"
+"""班长监听 / 耳语 / 强插: `m-<id>.<call id>` (a Local channel the supervisor's console Originates,
+ChannelId the same) dials the supervisor's own phone (${HOTLINE_MONITOR_PHONE}) on ;2; once it
+answers, ;1 runs ChanSpy on the seat's leg in the chosen mode until it is hung up, the supervisor
+puts the phone down, or the seat's leg ends (E)."""
+
 CONTEXTS: Final = (
     INCOMING,
     QUEUE,
@@ -51,6 +57,7 @@ CONTEXTS: Final = (
     CONSULT,
     HOLD,
     CONFERENCE,
+    MONITOR,
 )
 
 # The contexts of the older recorded traces (/work/shared/asterisk-traces/0*.ami, recorded on a
@@ -73,6 +80,9 @@ HOLD_PREFIX: Final = "hold-"
 """In HOLD: the extension (and the Local channel's ChannelId) of one hold, `hold-<id>`."""
 CONFERENCE_PREFIX: Final = "c-"
 """In CONFERENCE: the extension (and ChannelId) of one third party's Local channel, `c-<id>`."""
+MONITOR_PREFIX: Final = "m-"
+"""In MONITOR: the extension (and ChannelId) of one monitor's Local channel, `m-<id>.<call id>`:
+the call it spies on is its part after the first dot (`pbx.tracker` reads it back)."""
 HOLD_MUSIC_CLASS: Final = "default"
 """The musiconhold.conf class HOLD falls back to when its music prompt cannot be played."""
 HOLD_MUSIC_PROMPT: Final = "hold_music"
@@ -94,6 +104,9 @@ VAR_THIRD: Final = "HOTLINE_THIRD"
 or an outside number)."""
 VAR_CALL: Final = "HOTLINE_CALL"
 """三方通话: the call (its id) the third party joins; names the conference's recording segment."""
+
+VAR_MONITOR_PHONE: Final = "HOTLINE_MONITOR_PHONE"
+"""班长监听: the PJSIP endpoint of the supervisor's own phone, which MONITOR's ;2 dials first."""
 
 # Transfers that leave the hotline: 12345 (government service hotline), 12368 (courts),
 # 12309 (procuratorate). They are dialled through the rendered trunk endpoint.

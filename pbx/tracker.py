@@ -75,6 +75,8 @@ from core.call_events import (
     IvrEntered,
     IvrLeft,
     LegKind,
+    MonitorConnected,
+    MonitorEnded,
     SeatDeviceStatus,
     SeatDeviceStatusChanged,
     SeatJoinedQueue,
@@ -97,6 +99,7 @@ from pbx.ami_event import AmiEvent
 from pbx.conference import ThirdParties, ThirdParty
 from pbx.consult import Consultation, Consultations
 from pbx.misses import queue_miss
+from pbx.monitors import Monitors
 
 # A channel name is `<tech>/<resource>-<8 hex digits>`, with `;1` / `;2` for the two halves of a
 # Local channel: `PJSIP/1001-00000001`, `Local/1001@seats-0000000b;2`.
@@ -346,7 +349,9 @@ class CallTracker:
         )
         self._not_inbound_contexts = _given_or(
             not_inbound_contexts,
-            frozenset({dialplan.SEATS_OUT, dialplan.ASR_TAP, dialplan.HOLD, dialplan.CONFERENCE})
+            frozenset(
+                {dialplan.SEATS_OUT, dialplan.ASR_TAP, dialplan.HOLD, dialplan.CONFERENCE, dialplan.MONITOR}
+            )
             | self._callback_contexts,
         )
         self._work_order_variable = work_order_variable
@@ -355,6 +360,7 @@ class CallTracker:
         self._channels: dict[str, _Channel] = {}
         self._consults = Consultations()  # the seats' attended transfers (咨询转接) under way
         self._thirds = ThirdParties()  # the seats' three-way calls (三方通话)
+        self._monitors = Monitors()  # the supervisors' monitors (班长监听, pbx.monitors)
         self._members: dict[tuple[str, str], MemberView] = {}
         # Callbacks whose seat channel is gone before the OriginateResponse (failed originates).
         self._pending_originate: dict[str, tuple[str, SeatId | None]] = {}
@@ -411,6 +417,7 @@ class CallTracker:
     # --- channels --------------------------------------------------------------------------
 
     def _on_newchannel(self, e: AmiEvent) -> list[DomainEvent]:
+        self._monitors.seen(e.get("Channel"))
         uid = e.uniqueid
         if not uid or uid in self._channels:
             return []
@@ -737,6 +744,9 @@ class CallTracker:
     # --- three-way calls (三方通话, pbx.conference) ---------------------------------------------
 
     def _on_spy_start(self, e: AmiEvent) -> list[DomainEvent]:
+        monitor = self._monitors.spy_start(e.get("SpyerChannel"))
+        if monitor is not None:
+            return [self._monitor_connected(*monitor, e.at)]
         party = self._thirds.spy_start(e)
         return self._third_joined(party, e.at) if party is not None else []
 
@@ -1008,6 +1018,25 @@ class CallTracker:
         return []
 
     def _on_hangup(self, e: AmiEvent) -> list[DomainEvent]:
+        monitor = self._monitors.hangup(e.get("Channel"))
+        if monitor is None:
+            return self._on_channel_gone(e)
+        key, call_id, connected = monitor
+        ended = self._monitor_ended(key, call_id, e.at, connected=connected)
+        return [ended, *self._on_channel_gone(e)]  # the pair is its own call, never reported
+
+    @staticmethod
+    def _monitor_connected(key: str, call_id: CallId, at: datetime) -> MonitorConnected:
+        return MonitorConnected(
+            at=at, event_id=_eid(call_id, "monitor", key), call_id=call_id, monitor_id=key
+        )
+
+    @staticmethod
+    def _monitor_ended(key: str, call_id: CallId, at: datetime, *, connected: bool) -> MonitorEnded:
+        event_id = _eid(call_id, "monitor-ended", key)
+        return MonitorEnded(at=at, event_id=event_id, call_id=call_id, monitor_id=key, connected=connected)
+
+    def _on_channel_gone(self, e: AmiEvent) -> list[DomainEvent]:
         consult_over = self._consults.hangup(e)
         third = self._thirds.hangup(e)
         left = self._third_left(third, e.at) if third is not None else []
@@ -1716,6 +1745,8 @@ class CallTracker:
         entries = {e.uniqueid: e for e in queue_status if e.name == "QueueEntry" and e.uniqueid}
         snapshot = {e.uniqueid: e for e in channels if e.name == "CoreShowChannel" and e.uniqueid}
 
+        for key, call_id, connected in self._monitors.gone(set(snapshot)):  # ended while we were away
+            out.append(self._monitor_ended(key, call_id, at, connected=connected))
         for key in self._thirds.conferences():
             # A conference whose ;1 (Uniqueid: its ChannelId) is gone ended while we were away.
             third = self._thirds.forget(key) if key not in snapshot else None
@@ -1749,7 +1780,10 @@ class CallTracker:
             if live.direction is CallDirection.INBOUND:
                 out += self._reconcile(live, primary, legs, entries.get(primary.uniqueid), at)
         items = [snapshot[uid] for uid in sorted(snapshot)]
-        for item in items:  # three-way calls that began while we were away
+        for item in items:  # three-way calls and monitors that began while we were away
+            monitor = self._monitors.adopt(item.get("Channel"), item.get("Application"))
+            if monitor is not None:
+                out.append(self._monitor_connected(*monitor, at))
             third = self._thirds.adopt(item, items, at)
             if third is not None:
                 out += self._third_joined(third, at, inferred=True)

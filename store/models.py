@@ -400,6 +400,16 @@ class SeatPhoneRow(Base):
     password: Mapped[str] = mapped_column(String(100))
 
 
+class SupervisorPhoneRow(Base):
+    """A supervisor's (or another console user's) own SIP phone: rendered into pjsip.conf beside the
+    seats' phones, and rung first when they listen to a seat's call (班长监听, seats/monitor.py)."""
+
+    __tablename__ = "supervisor_phones"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(40))
+    password: Mapped[str] = mapped_column(String(100))
+
+
 class RecordCheckpointRow(Base):
     """How far the reconciler has read one of Asterisk's record files (queue_log, CDR)."""
 

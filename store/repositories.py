@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, insert, select
+from sqlalchemy import Select, case, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from callbacks.models import (
@@ -418,10 +418,15 @@ class AuditRepository(Repo):
             s.flush()
             return row.id
 
-    def recent(self, *, limit: int = 100, actor: UserId | None = None) -> list[AuditEntry]:
+    def recent(
+        self, *, limit: int = 100, actor: UserId | None = None, prefixes: tuple[str, ...] = ()
+    ) -> list[AuditEntry]:
+        """The newest entries first; `prefixes`: only actions starting with one of them."""
         q = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         if actor is not None:
             q = q.where(AuditRow.actor == actor)
+        if prefixes:
+            q = q.where(or_(*(AuditRow.action.startswith(p, autoescape=True) for p in prefixes)))
         return self._list(q, _audit_from_row)
 
 

@@ -8,23 +8,25 @@ open work orders with their SLA state (`stats` may not import `seats` or `callba
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from callbacks.models import OPEN_STATUSES
 from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy
 from callbacks.workbench import Workbench
+from core.access import Principal, Right, Role, Scope
 from core.bus import EventBus
 from core.call_view import CallView
 from core.clock import Clock
 from core.errors import PbxUnavailable
 from core.ids import CallId, SeatId
-from core.ports import CallControl
+from core.ports import CallControl, LiveCalls
 from core.voicemail import VoicemailFolder
 from routing.calendar import HolidayCalendar
 from seats.board import SeatBoard
 from seats.models import Seat, Team
+from seats.monitor import SupervisorMonitor
 from seats.my_day import SeatDay
 from seats.rota import Rota
 from stats.live import LiveBoard
@@ -35,6 +37,7 @@ from store.callback_seats import CallbackSeats
 from store.quality import QualityRepository
 from store.repositories import Repositories
 from store.schedules import ScheduleRepository, SeatLogRepository
+from store.supervisor_phones import SupervisorPhoneRepository
 
 
 def callback_service(
@@ -187,3 +190,31 @@ def quality(repos: Repositories, clock: Clock, bus: EventBus) -> QualityService:
     )
     bus.subscribe("qc-sampler", service.follow)
     return service
+
+
+def monitor(
+    repos: Repositories,
+    *,
+    board: SeatBoard | None,
+    live: LiveCalls,
+    bus: EventBus,
+    clock: Clock,
+    control: Callable[[], CallControl | None],
+    scope_of: Callable[[Principal], Scope],
+    rights: Mapping[Role, frozenset[Right]],
+) -> SupervisorMonitor:
+    """班长监听 over the board, the tracker and the PBX, with the supervisors' phones and the audit
+    log from the store. Inside the running loop (it subscribes), after the runtime started."""
+    if board is None:
+        raise RuntimeError("runtime not started")
+    return SupervisorMonitor(
+        board=board,
+        live=live,
+        bus=bus,
+        clock=clock,
+        control=control,
+        phones=SupervisorPhoneRepository(repos.db),
+        audit=repos.audit,
+        scope_of=scope_of,
+        rights=rights,
+    )

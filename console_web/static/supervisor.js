@@ -13,6 +13,10 @@ let labels = { seat_status: {}, pause_reason: {} };
 const seats = new Map(); // seat_id -> { status, pause_reason_label, since (ms), row, stateCell, timeCell }
 let byState = {}; // status -> { label, count } as last shown
 let admin = false; // an admin may make a seat an expert seat (专家坐席) from the seat list
+let rights = []; // 班长介入: "monitor" (监听、耳语) and / or "barge" (强插、强拆), from /api/supervisor/monitor
+let monitoring = null; // the supervisor's own monitor as the server last said, or null
+const MONITOR_EVERY_MS = 2000;
+const MODES = { listen: ["监听", "monitor"], whisper: ["耳语", "monitor"], barge: ["强插", "barge"] };
 
 function target(id, cardId, value, goal) {
   $(id).textContent = `目标 ≥ ${(goal * 100).toFixed(0)}%`;
@@ -51,6 +55,69 @@ function paintSeat(s) {
   s.stateCell.className = `st-${s.status}`;
   s.stateCell.textContent = (labels.seat_status[s.status] || s.status) + (s.pause_reason_label ? `（${s.pause_reason_label}）` : "");
   s.row.dataset.status = s.status;
+  paintActions(s);
+}
+
+/** A talking seat's 监听 / 耳语 / 强插 / 强拆 buttons, as far as this user's rights go. */
+function paintActions(s) {
+  if (!s.actionsCell) return;
+  const buttons = [];
+  if (s.status === "talking" && !monitoring) {
+    for (const [mode, [label, right]] of Object.entries(MODES)) {
+      if (!rights.includes(right)) continue;
+      const b = el("button", label, { type: "button" });
+      b.addEventListener("click", () => startMonitor(s.seatId, mode, b));
+      buttons.push(b);
+    }
+  }
+  if (s.status === "talking" && rights.includes("barge")) {
+    const b = el("button", "强拆", { type: "button", title: "挂断该通话" });
+    b.addEventListener("click", () => forceHangup(s.seatId, b));
+    buttons.push(b);
+  }
+  s.actionsCell.replaceChildren(...buttons);
+}
+
+async function startMonitor(seatId, mode, button) {
+  button.disabled = true;
+  try { showMonitor(await send(`/api/supervisor/seats/${encodeURIComponent(seatId)}/monitor`, { mode })); }
+  catch (err) { alert(err.message); button.disabled = false; }
+}
+
+async function forceHangup(seatId, button) {
+  if (!confirm(`确定强拆坐席 ${seatId} 的通话吗？来电人将被挂断。`)) return;
+  button.disabled = true;
+  try { await send(`/api/supervisor/seats/${encodeURIComponent(seatId)}/hangup`, {}); }
+  catch (err) { alert(err.message); button.disabled = false; }
+}
+
+/** The supervisor's own monitor: its state line, the switch buttons, and the seats' buttons. */
+function showMonitor(m) {
+  rights = m.rights.map((r) => r.value);
+  $("monitor").hidden = rights.length === 0;
+  const was = monitoring;
+  monitoring = m.active ? m : null;
+  $("monitor").classList.toggle("on", m.active);
+  $("m-state").textContent = m.active ? `坐席 ${m.seat_id}：${m.state_label}` : m.message || "未在监听";
+  $("m-actions").hidden = !m.active;
+  for (const b of $("m-actions").querySelectorAll("button[data-mode]")) {
+    const [, right] = MODES[b.dataset.mode];
+    b.hidden = !rights.includes(right);
+    b.disabled = m.active && m.mode === b.dataset.mode;
+  }
+  if (Boolean(was) !== Boolean(monitoring)) for (const s of seats.values()) paintActions(s);
+}
+
+async function loadMonitor() { showMonitor(await api("/api/supervisor/monitor")); }
+
+async function switchMode(mode) {
+  try { showMonitor(await send("/api/supervisor/monitor/mode", { mode })); }
+  catch (err) { alert(err.message); await loadMonitor().catch(() => {}); }
+}
+
+async function stopMonitor() {
+  try { showMonitor(await send("/api/supervisor/monitor/stop", {})); }
+  catch (err) { alert(err.message); await loadMonitor().catch(() => {}); }
 }
 
 function tickSeats() {
@@ -67,9 +134,9 @@ async function loadSeats() {
     tr.dataset.seat = x.seat_id;
     if (admin) tr.firstChild.append(" ", expertToggle(x));
     else if (x.expert) tr.firstChild.append(" ", el("span", "专家", { class: "expert-mark", title: "专家坐席" }));
-    const stateCell = el("td"); const timeCell = el("td");
-    tr.append(stateCell, timeCell);
-    const s = { status: x.status, pause_reason_label: x.pause_reason_label, since: x.seconds_in_state == null ? null : now - x.seconds_in_state * 1000, row: tr, stateCell, timeCell };
+    const stateCell = el("td"); const timeCell = el("td"); const actionsCell = el("td");
+    tr.append(stateCell, timeCell, actionsCell);
+    const s = { seatId: x.seat_id, status: x.status, pause_reason_label: x.pause_reason_label, since: x.seconds_in_state == null ? null : now - x.seconds_in_state * 1000, row: tr, stateCell, timeCell, actionsCell };
     seats.set(x.seat_id, s);
     paintSeat(s);
     return tr;
@@ -223,6 +290,12 @@ async function main() {
   loadForecast().catch(() => {}); loadReport().catch(() => {}); loadPolicy().catch(() => {});
   loadRecordingAlerts().catch(() => {});
   $("wrapup-policy").addEventListener("submit", savePolicy);
+  for (const b of $("m-actions").querySelectorAll("button[data-mode]")) b.addEventListener("click", () => switchMode(b.dataset.mode));
+  $("m-stop").addEventListener("click", stopMonitor);
+  await loadMonitor().catch(() => {}); // no right at all (403): the bar stays hidden
+  for (const s of seats.values()) paintActions(s);
+  // Only a monitor under way changes by itself (the phone answers, the call ends): poll just then.
+  setInterval(() => { if (monitoring) loadMonitor().catch(() => {}); }, MONITOR_EVERY_MS);
   live({ onEvent, resync: refresh, badge });
   setInterval(tickSeats, 1000);
   setInterval(() => loadOverview().catch(() => {}), OVERVIEW_EVERY_MS);

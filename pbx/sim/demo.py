@@ -84,6 +84,10 @@ class SimulatorSettings(BaseModel):
     run_dir: Path | None = None
 
 
+DEMO_SUPERVISOR_PHONES = ("8001", "8002", "8003", "8004")
+"""Desk phones registered in the demo's simulator for the supervisors' own phones."""
+
+
 def demo_aht(sim: SimulatorSettings, wrap_up_s: float) -> float:
     """The demo's mean handling time: the ring, the talk (whichever side hangs up first: the
     shorter of two lognormal talk times of median `mean_talk_s`, sigma 0.5) and the wrap-up."""
@@ -178,6 +182,9 @@ async def start_demo_simulator(
         )
         for seat in seats
     )
+    # The supervisors' desk phones (班长监听 rings them first): an admin assigns one to a supervisor
+    # (PUT /api/supervisor/phones/{user_id}); they answer after 2 s and leave hanging up to the app.
+    phones += tuple(PhoneConfig(endpoint=e, answer_delay=Dist.fixed(2.0)) for e in DEMO_SUPERVISOR_PHONES)
     config = SimulatorConfig(
         ami_host=ami.host,
         ami_port=ami_port,

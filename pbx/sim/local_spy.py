@@ -1,10 +1,17 @@
-"""Hold (保持) and the three-way call (三方通话): AMI `Originate` of `Local/<exten>@<context>` with
-`Application: ChanSpy`, as the seat console sends them (seats/workspace.py).
+"""Hold (保持), the three-way call (三方通话) and a supervisor in a call (班长监听): AMI `Originate` of
+`Local/<exten>@<context>` with `Application: ChanSpy`, as the consoles send them (seats/workspace.py,
+seats/monitor.py).
 
     Action: Originate / Channel: Local/hold-<id>@hotline-hold / ChannelId: hold-<id>
     Application: ChanSpy / Data: <the caller>,qwE
     Action: Originate / Channel: Local/c-<id>@hotline-conference / ChannelId: c-<id>
     Application: ChanSpy / Data: <the seat's leg>,qBE / Variable: HOTLINE_THIRD=1002
+
+    Action: Originate / Channel: Local/m-<id>.<call>@hotline-monitor / ChannelId: m-<id>.<call>
+    Application: ChanSpy / Data: <the seat's leg>,qE|qwE|qBE / Variable: HOTLINE_MONITOR_PHONE=8001
+
+(the last one: a supervisor listening, whispering or barging; ;2 dials the supervisor's own
+phone, which is bridged to ;2 once it answers, as a third party's is.)
 
 chan_local creates the pair (`ChannelId` is ;1's uniqueid, ;2's is `<id>;2`, as manager.c's
 assigned ids and core_unreal give them: checked on the real Asterisk by

@@ -15,13 +15,17 @@ import pytest
 from app.cli import main
 from asterisk_conf.render import FILES, MODULES
 from core import dialplan
-from core.ids import SeatId, TeamId
+from core.access import Role
+from core.errors import InvalidInput
+from core.ids import SeatId, TeamId, UserId
+from seats.models import User
 from seats.seat_import import SeatImportError
 from store.db import Database
 from store.migrate import upgrade
 from store.repositories import Repositories
 from store.seat_import import import_seats
 from store.seat_phones import SeatPhoneRepository
+from store.supervisor_phones import SupervisorPhoneRepository
 
 CSV = """工号,姓名,团队,区,类型,技能,话机密码
 1001,张律师,静安区坐席团队,310106,律师,劳动争议、婚姻家庭,pw1001seat
@@ -235,6 +239,34 @@ def test_given_imported_seats_when_rendering_then_every_file_asterisk_needs_is_w
     assert "rtpstart = 10000" in conf["rtp.conf"]
     assert "[default]" in conf["musiconhold.conf"] and "res_musiconhold.so" in MODULES
     assert "country = cn" in conf["indications.conf"] and "ring = 450/1000,0/4000" in conf["indications.conf"]
+
+
+def test_given_a_supervisor_with_a_phone_when_rendering_then_the_phone_is_an_endpoint_like_a_seats(
+    asterisk_env: None, repos: Repositories, tmp_path: Path
+) -> None:
+    import_seats(repos, CSV)
+    repos.users.add(
+        User(
+            id=UserId("u-boss"), username="boss", display_name="班长", role=Role.SUPERVISOR, password_hash="x"
+        )
+    )
+    phones = SupervisorPhoneRepository(repos.db)
+    phones.save(UserId("u-boss"), "8001", "pw8001desk")
+    out = tmp_path / "etc-asterisk"
+
+    assert main(["asterisk-conf", "render", "--out", str(out)]) == 0
+
+    pjsip = (out / "pjsip.conf").read_text(encoding="utf-8")
+    assert "[8001](seat-template)" in pjsip and "password = pw8001desk" in pjsip
+    assert phones.endpoint(UserId("u-boss")) == "8001"
+    # A seat's endpoint, a malformed one or an unknown account is refused in Chinese.
+    for user, endpoint, message in (
+        ("u-boss", "1001", "已是坐席话机"),
+        ("u-boss", "80 01", "话机号只能由"),
+        ("u-nobody", "8002", "账号不存在"),
+    ):
+        with pytest.raises(InvalidInput, match=message):
+            phones.save(UserId(user), endpoint, "pw-desk-1")
 
 
 def test_given_no_ami_secret_when_rendering_then_it_is_asked_for_and_nothing_written(

@@ -265,3 +265,29 @@ def test_taken_lists_only_the_addresses_someone_listens_on() -> None:
         port = busy.getsockname()[1]
         got = taken([("甲", "127.0.0.1", port), ("乙", "127.0.0.1", free_port), ("丙", "127.0.0.1", 0)])
     assert got == [f"甲 127.0.0.1:{port}"]
+
+
+def test_given_monitor_rights_in_the_environment_when_loaded_then_each_role_holds_what_was_set(monkeypatch):
+    from core.access import Right, Role
+
+    monkeypatch.setenv("HOTLINE_WEB__MONITOR__MONITOR_ROLES", '["supervisor", "admin"]')
+    monkeypatch.setenv("HOTLINE_WEB__MONITOR__BARGE_ROLES", '["admin"]')
+
+    rights = demo_settings().web.monitor.rights()
+
+    assert rights[Role.SUPERVISOR] == {Right.MONITOR}
+    assert rights[Role.ADMIN] == {Right.MONITOR, Right.BARGE}
+    assert rights[Role.INSPECTOR] == rights[Role.SEAT] == frozenset()
+    # Unset: supervisors and admins hold both, inspectors may listen, seats nothing.
+    monkeypatch.delenv("HOTLINE_WEB__MONITOR__MONITOR_ROLES")
+    monkeypatch.delenv("HOTLINE_WEB__MONITOR__BARGE_ROLES")
+    defaults = demo_settings().web.monitor.rights()
+    assert defaults[Role.SUPERVISOR] == {Right.MONITOR, Right.BARGE}
+    assert (defaults[Role.INSPECTOR], defaults[Role.SEAT]) == ({Right.MONITOR}, frozenset())
+
+
+def test_given_a_role_that_does_not_exist_in_monitor_rights_then_a_chinese_configuration_error(monkeypatch):
+    monkeypatch.setenv("HOTLINE_WEB__MONITOR__BARGE_ROLES", '["boss"]')
+
+    with pytest.raises(ConfigurationError, match="配置无效"):
+        demo_settings()

@@ -273,6 +273,20 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 ok ok ok ok 403"),
     P("PUT", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 403 403 ok ok 403", json={"step_s": 60, "max_s": 300}),
     P("PUT", "/api/supervisor/seats/{seat_id}/expert", "/api/supervisor/seats/1003/expert", "401 403 403 403 403 ok 403", json={"expert": True}),
+    # supervisors in the call (班长监听 / 耳语 / 强插 / 强拆): no seat is talking in the tests, so
+    # whoever may act on a seat of their scope is refused for that (bad); the inspector may listen, not barge
+    P("GET", "/api/supervisor/monitor", "/api/supervisor/monitor", "401 403 ok ok ok ok ok"),
+    P("POST", "/api/supervisor/seats/{seat_id}/monitor", "/api/supervisor/seats/1001/monitor", "401 403 bad bad bad bad bad", json={"mode": "listen"}),
+    P("POST", "/api/supervisor/seats/{seat_id}/monitor", "/api/supervisor/seats/1003/monitor", "401 403 403 403 bad bad 403", json={"mode": "whisper"}),
+    P("POST", "/api/supervisor/seats/{seat_id}/monitor", "/api/supervisor/seats/1001/monitor", "401 403 bad bad bad bad 403", json={"mode": "barge"}),
+    P("POST", "/api/supervisor/monitor/mode", "/api/supervisor/monitor/mode", "401 403 bad bad bad bad bad", json={"mode": "whisper"}),
+    P("POST", "/api/supervisor/monitor/mode", "/api/supervisor/monitor/mode", "401 403 bad bad bad bad 403", json={"mode": "barge"}),
+    P("POST", "/api/supervisor/monitor/stop", "/api/supervisor/monitor/stop", "401 403 bad bad bad bad bad"),
+    P("POST", "/api/supervisor/seats/{seat_id}/hangup", "/api/supervisor/seats/1001/hangup", "401 403 bad bad bad bad 403"),
+    P("POST", "/api/supervisor/seats/{seat_id}/hangup", "/api/supervisor/seats/1003/hangup", "401 403 403 403 bad bad 403"),
+    P("PUT", "/api/supervisor/phones/{user_id}", "/api/supervisor/phones/u-jingan", "401 403 403 403 403 ok 403", json={"endpoint": "8002", "password": "pw8002x"}),
+    P("PUT", "/api/supervisor/phones/{user_id}", "/api/supervisor/phones/u-nobody", "401 403 403 403 403 bad 403", json={"endpoint": "8003", "password": "pw8003x"}),
+    P("GET", "/api/supervisor/monitor/audit", "/api/supervisor/monitor/audit", "401 403 403 403 403 ok 403"),
     # work orders
     P("GET", "/api/orders", "/api/orders?scope=pool", "401 ok 403 403 403 403 403"),
     P("GET", "/api/orders", f"/api/orders?scope=all&team={A_TEAM}", "401 403 ok ok ok ok 403"),
@@ -447,6 +461,8 @@ PUSHED: dict[str, frozenset[str]] = {
     "CallLegEnded": SEAT_KEYED,
     "ThirdPartyJoined": SEAT_KEYED,  # the seat that invited the third party
     "ThirdPartyLeft": SEAT_KEYED,
+    "MonitorConnected": CITYWIDE,  # never the seat listened to; the supervisor reads /api/supervisor/monitor
+    "MonitorEnded": CITYWIDE,
     "CallAbandoned": DISTRICT_KEYED,
     "CallTimedOut": DISTRICT_KEYED,
     "CallEnded": SEAT_KEYED,

@@ -17,6 +17,7 @@ import itertools
 import time
 import wave
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -167,6 +168,13 @@ class Live:
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[Live]:
+    with running_app(tmp_path) as lv:
+        yield lv
+
+
+@contextmanager
+def running_app(tmp_path: Path) -> Iterator[Live]:
+    """The demo app over the embedded simulator, seats 1001 and 1002's phones answering after 1 s."""
     settings = demo_settings(
         database={"url": f"sqlite:///{tmp_path / 'xfer.db'}", "auto_migrate": True},
         ami={"port": 0},

@@ -92,3 +92,29 @@ def test_given_a_template_with_an_unknown_placeholder_when_filled_then_error():
 def test_given_empty_secret_when_rendering_then_refused(tmp_path: Path):
     with pytest.raises(ValueError, match="ami_secret"):
         render_asterisk_conf(tmp_path, AsteriskConfValues(ami_secret=" "))
+
+
+def _context(dialplan: str, name: str) -> list[str]:
+    """The lines of one context of the rendered extensions.conf, comments left out."""
+    body = dialplan.split(f"[{name}]\n", 1)[1].split("\n[", 1)[0]
+    return [line for line in body.splitlines() if line.strip() and not line.startswith(";")]
+
+
+def test_given_rendered_dialplan_when_a_supervisor_monitors_then_the_monitor_context_rings_their_phone_first(
+    rendered,
+):
+    lines = _context(rendered["extensions.conf"], names.MONITOR)
+
+    # Originate Local/m-<id>.<call>@hotline-monitor: ;2 dials the supervisor's own phone, then ends.
+    assert lines == [
+        f"exten => _{names.MONITOR_PREFIX}.,1,Dial(PJSIP/${{{names.VAR_MONITOR_PHONE}}},30)",
+        " same => n,Hangup()",
+    ]
+    assert "app_chanspy.so" in rendered["modules.conf"]
+
+
+def test_given_a_monitor_ring_time_when_rendered_then_the_supervisors_phone_rings_that_long(tmp_path: Path):
+    files = render_asterisk_conf(tmp_path, AsteriskConfValues(ami_secret="s", monitor_ring_s=12))
+    text = next(f for f in files if f.name == "extensions.conf").read_text(encoding="utf-8")
+
+    assert f"Dial(PJSIP/${{{names.VAR_MONITOR_PHONE}}},12)" in _context(text, names.MONITOR)[0]

@@ -269,3 +269,50 @@ def test_given_a_callers_closed_and_open_orders_when_listing_their_file_then_ope
             _order(oid, number, T0),
         )
     assert [o.id for o in repos.work_orders.for_number("135")] == ["o2", "o1"]
+
+
+def test_given_audit_entries_when_listing_by_action_prefix_then_only_those_newest_first(
+    repos: Repositories,
+) -> None:
+    for action in (
+        "monitor.start",
+        "login",
+        "monitor.end",
+        "call.force_hangup",
+        "monitor_x",
+        "call.force_hangupx",
+    ):
+        repos.audit.append(AuditEntry(at=T0, actor=UserId("u1"), action=action))
+
+    listed = repos.audit.recent(prefixes=("monitor.", "call.force_hangup"))
+
+    # A prefix is literal text: "monitor." does not match "monitor_x" (no LIKE wildcard).
+    assert [e.action for e in listed] == [
+        "call.force_hangupx",
+        "call.force_hangup",
+        "monitor.end",
+        "monitor.start",
+    ]
+
+
+def test_given_a_supervisor_phone_when_saved_then_read_back_and_another_account_cannot_take_it(
+    repos: Repositories,
+) -> None:
+    from core.errors import InvalidInput
+    from store.supervisor_phones import SupervisorPhoneRepository
+
+    for uid in ("u-a", "u-b"):
+        repos.users.add(
+            User(id=UserId(uid), username=uid, display_name=uid, role=Role.SUPERVISOR, password_hash="h")
+        )
+    phones = SupervisorPhoneRepository(repos.db)
+
+    phones.save(UserId("u-a"), "8001", "pw-8001-a")
+    phones.save(UserId("u-a"), "8002", "pw-8002-a")  # a new phone replaces the old one
+
+    assert phones.endpoint(UserId("u-a")) == "8002" and phones.endpoint(UserId("u-b")) is None
+    assert phones.all() == {"8002": "pw-8002-a"}
+    with pytest.raises(InvalidInput, match="已分配给其他账号"):
+        phones.save(UserId("u-b"), "8002", "pw-8002-b")
+    with pytest.raises(InvalidInput, match="话机密码"):
+        phones.save(UserId("u-b"), "8003", "pw;x")
