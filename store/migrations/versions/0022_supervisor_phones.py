@@ -1,7 +1,7 @@
 """supervisor phones: a supervisor's own SIP phone, rung first when they listen to a seat's call
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-06
 """
 from __future__ import annotations
