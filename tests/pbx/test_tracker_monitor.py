@@ -22,18 +22,29 @@ from tests.pbx.test_tracker_three_way_22 import (
     tracker_in_the_call,
 )
 
-CONFERENCE_ID = "c-7fea1f6548084a31"
+CONFERENCE_ID = the("Newchannel").get("Exten")  # c-<id>: the recorded conference's ChannelId
+
+
+def _recording(e: AmiEvent) -> bool:
+    """The conference's own recording (MixMonitor on ;2): [hotline-monitor] records nothing."""
+    return (
+        e.name == "MixMonitorStart"
+        or (e.name == "Newexten" and e.get("Application") == "MixMonitor")
+        or (e.name == "VarSet" and e.get("Variable") == "MIXMONITOR_FILENAME")
+    )
 
 
 def as_monitor(events: list[AmiEvent], call_id: str) -> tuple[list[AmiEvent], str]:
     """The recorded events with the conference's Local pair renamed to a monitor of `call_id`."""
-    key = f"{dialplan.MONITOR_PREFIX}7fea1f6548084a31.{call_id}"
+    key = f"{dialplan.MONITOR_PREFIX}{CONFERENCE_ID.removeprefix(dialplan.CONFERENCE_PREFIX)}.{call_id}"
 
     def rename(value: str) -> str:
         return value.replace(CONFERENCE_ID, key).replace(dialplan.CONFERENCE, dialplan.MONITOR)
 
     out = [
-        AmiEvent.from_headers({k: rename(v) for k, v in e.headers.items()}, received_at=e.at) for e in events
+        AmiEvent.from_headers({k: rename(v) for k, v in e.headers.items()}, received_at=e.at)
+        for e in events
+        if not _recording(e)
     ]
     return out, key
 
