@@ -42,7 +42,14 @@ CARRIER_USER = dialplan.TRUNK_ENDPOINT
 """The trunk's far end: a test phone listening on `Ports.carrier`, where the trunk's static
 contact points (as the renderer's loopback test trunk does); it does not register."""
 
-PASSWORDS = {CALLER: "pw-caller-1", "1001": "pw-seat-1001", "1002": "pw-seat-1002", CARRIER_USER: ""}
+SUPERVISOR_PHONE = "8001"  # 班长's own desk phone (班长监听 rings it first)
+PASSWORDS = {
+    CALLER: "pw-caller-1",
+    "1001": "pw-seat-1001",
+    "1002": "pw-seat-1002",
+    SUPERVISOR_PHONE: "pw-sup-8001",
+    CARRIER_USER: "",
+}
 
 
 def free_tcp_port() -> int:
@@ -158,7 +165,7 @@ def install_root(root: Path, binary: Path) -> None:
 def conf_values(root: Path, ports: Ports, ami_secret: str) -> AsteriskConfValues:
     """The renderer's input for the test PBX: installed at `root` (`install_root`), its ports,
     our AGI/AudioSocket, the test phones and the carrier phone behind the trunk."""
-    seats = [Seat(s, PASSWORDS[s]) for s in SEATS] + [
+    seats = [Seat(s, PASSWORDS[s]) for s in (*SEATS, SUPERVISOR_PHONE)] + [
         Seat(CALLER, PASSWORDS[CALLER], context=dialplan.INCOMING)
     ]
     return AsteriskConfValues(

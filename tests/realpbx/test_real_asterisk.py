@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 from realpbx_app import Hotline, until
-from realpbx_asterisk import CALLER, CARRIER_USER, RealAsterisk
+from realpbx_asterisk import CALLER, CARRIER_USER, PASSWORDS, SUPERVISOR_PHONE, RealAsterisk
 from realpbx_phones import CallState, DtmfCall, wait_state
 from realpbx_trace import AmiRecorder
 from sqlalchemy import select
@@ -43,8 +43,10 @@ from core.recordings import RecordingStatus
 from pbx.reconcile import CDR, QUEUE_LOG, CallFromRecords, ReconcileReport, summarise
 from pbx.record_files import RecordFile
 from pbx.records import parse_cdr, parse_queue_log
+from seats.monitor import MonitorMode
 from seats.state import SeatStatus
 from store.models import VoicemailRow
+from store.repositories import AuditRepository, Repositories
 
 pytestmark = [
     pytest.mark.slow,
@@ -1207,3 +1209,72 @@ async def test_three_way_call_with_12345_ends_for_the_outside_line_when_the_seat
         h, call_id, [("seat", "1001", "PJSIP/1001-"), ("third_party", "12345", f"PJSIP/{TRUNK_ENDPOINT}-")]
     )
     assert f"PJSIP/12345@{TRUNK_ENDPOINT}" in h.pbx.dial_targets()
+
+
+async def test_supervisor_listens_then_whispers_then_barges_into_a_seats_call(hotline: Hotline) -> None:
+    # Issue 16: [hotline-monitor] rings the supervisor's own phone, then ChanSpy on seat 1001's leg:
+    # 监听 (qE) hears both sides and says nothing; 耳语 (qwE) reaches the seat only; 强插 (qBE) both.
+    h = hotline
+    users = Repositories(h.db).users
+    admin, banzhang = (users.by_username(u) for u in ("admin", "banzhang"))
+    assert admin is not None and banzhang is not None
+    monitor = h.app.state.monitor_backend
+    await monitor.set_phone(admin.principal(), banzhang.id, SUPERVISOR_PHONE, PASSWORDS[SUPERVISOR_PHONE])
+    desk = await h.phone(SUPERVISOR_PHONE)
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    seat_leg, call_id = await answered_by(h, "1001")
+    arrivals(call), arrivals(seat_leg)
+    me = banzhang.principal()
+
+    await monitor.start(me, SeatId("1001"), MonitorMode.LISTEN)
+    ear = await asyncio.to_thread(desk.answer_next, 20)
+    arrivals(ear)
+    await until(lambda: monitor.session(me).connected, 10, "the monitor connected")
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(call.write_audio, pcm_tone(600.0, 4.0))
+    assert near(await heard_over(ear, 3.0), 600.0)  # the caller, heard by the supervisor
+    await asyncio.sleep(1.5)
+    await asyncio.to_thread(seat_leg.write_audio, pcm_tone(1400.0, 4.0))
+    assert near(await heard_over(ear, 3.0), 1400.0)  # the seat too
+    await asyncio.sleep(1.5)
+    await asyncio.to_thread(ear.write_audio, pcm_tone(1000.0, 4.0))
+    caller_heard, seat_heard = await asyncio.gather(heard_over(call, 3.0), heard_over(seat_leg, 3.0))
+    assert not near(caller_heard, 1000.0) and not near(seat_heard, 1000.0), (caller_heard, seat_heard)
+    await asyncio.sleep(1.5)
+
+    await monitor.switch(me, MonitorMode.WHISPER)  # the desk phone is rung again in the new mode
+    await asyncio.to_thread(wait_state, ear, CallState.ENDED, 10, "the listening call to end")
+    ear = await asyncio.to_thread(desk.answer_next, 20)
+    arrivals(ear)
+    await until(lambda: monitor.session(me).connected, 10, "the whisper connected")
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(ear.write_audio, pcm_tone(1000.0, 4.0))
+    caller_heard, seat_heard = await asyncio.gather(heard_over(call, 3.0), heard_over(seat_leg, 3.0))
+    assert near(seat_heard, 1000.0) and not near(caller_heard, 1000.0), (caller_heard, seat_heard)
+    await asyncio.sleep(1.5)
+
+    await monitor.switch(me, MonitorMode.BARGE)
+    await asyncio.to_thread(wait_state, ear, CallState.ENDED, 10, "the whispering call to end")
+    ear = await asyncio.to_thread(desk.answer_next, 20)
+    arrivals(ear)
+    await until(lambda: monitor.session(me).connected, 10, "the barge connected")
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(ear.write_audio, pcm_tone(1000.0, 4.0))
+    caller_heard, seat_heard = await asyncio.gather(heard_over(call, 3.0), heard_over(seat_leg, 3.0))
+    assert near(seat_heard, 1000.0) and near(caller_heard, 1000.0), (caller_heard, seat_heard)
+    await asyncio.sleep(1.5)
+
+    # The caller hangs up: ChanSpy E ends the monitor, the supervisor's phone call ends with it.
+    await hang_up(call)
+    await asyncio.to_thread(wait_state, ear, CallState.ENDED, 10, "the barging call to end with the call")
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+    await until(lambda: not monitor.session(me).active, 10, "the monitor to be over")
+    (row,) = h.calls()
+    assert row.id == call_id and row.seat_id == "1001" and row.status == CallStatus.ANSWERED
+    actions = [e.action for e in AuditRepository(h.db).recent(limit=50) if e.action.startswith("monitor.")]
+    assert sorted(set(actions)) == ["monitor.end", "monitor.phone", "monitor.start", "monitor.switch"], (
+        actions
+    )
+    # The citizen's records are one call: the monitor's Local channels and the desk phone are not in it.
+    await assert_records_agree(h, call_id)
