@@ -42,6 +42,7 @@ from routing.queues import LegalCategory
 log = logging.getLogger(__name__)
 
 WHISPER_RATE = 16_000
+MAX_NEW_TOKENS = 200  # leaves room for the prompt within Whisper's 448-token window
 # The hotline's legal categories (routing.queues), "其他" left out: it biases towards nothing.
 LEGAL_TERMS = ("法律咨询", *(c.label for c in LegalCategory if c is not LegalCategory.OTHER))
 PROMPT_MAX_CHARS = 120
@@ -50,6 +51,8 @@ PROMPT_LEAD = "以下是普通话的句子，"
 _PHANTOMS = re.compile(
     r"字幕|訂閱|订阅|點贊|点赞|打赏|打賞|明镜|明鏡|感谢观看|感謝觀看|谢谢观看|謝謝觀看|请不吝"
 )
+# A phrase of two or more characters said three times in a row: a decoding loop, not a caller.
+_REPEATED = re.compile(r"(\w{2,}?)(?:\W*\1){2,}")
 _SUFFIXES = ("街道", "镇", "区", "县")
 
 
@@ -118,6 +121,21 @@ def _peak_dbfs(audio: Any) -> float:
     power = np.square(usable.astype(np.float64)).reshape(-1, min(window, usable.size)).mean(axis=1)
     peak = float(power.max())
     return SILENCE_DBFS if peak <= 0 else max(SILENCE_DBFS, 10.0 * math.log10(peak))
+
+
+def _plausible(seg: Any) -> bool:
+    """Whether a decoded segment is speech rather than one of Whisper's inventions.
+
+    Calibrated on the shared clips (real speech: compression ratio <= 1.5, average log-probability
+    >= -0.35) against what base makes of hold music, tones and espeak-ng's synthetic Mandarin
+    ("五里桥,五里桥,五里桥…", "4-4-4-4…", the prompt's words over and over: ratio >= 2, or a
+    log-probability under -1). A wrong district is worse than none: the IVR then asks for keys."""
+    if seg.no_speech_prob > 0.6 and seg.avg_logprob < -0.7:
+        return False
+    if seg.avg_logprob < -1.0 or seg.compression_ratio > 2.0:
+        return False
+    text = seg.text
+    return not (_PHANTOMS.search(text) or _REPEATED.search(text))
 
 
 class WhisperSession:
@@ -237,11 +255,11 @@ class WhisperRecognizer:
                     initial_prompt=prompt if prompt is not None else self.default_prompt,
                     vad_filter=True,
                     without_timestamps=True,
+                    # Mandarin is under ~10 tokens a second; a decoding loop on noise is cut short.
+                    max_new_tokens=min(MAX_NEW_TOKENS, 20 + int(12 * audio.size / WHISPER_RATE)),
                 )
                 for seg in segments:
-                    if seg.no_speech_prob > 0.6 and seg.avg_logprob < -0.7:
-                        continue
-                    if seg.compression_ratio > 2.4 or _PHANTOMS.search(seg.text):
+                    if not _plausible(seg):
                         continue
                     texts.append(seg.text)
                     if time.monotonic() - started > self.time_limit_s:

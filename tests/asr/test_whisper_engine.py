@@ -83,6 +83,8 @@ def test_given_non_speech_and_phantom_segments_when_transcribed_then_they_are_dr
             seg("字幕由Amara.org社区提供"),
             seg("嗯嗯嗯嗯嗯嗯嗯嗯嗯嗯嗯嗯", ratio=3.1),
             seg("谢谢", no_speech=0.9, logprob=-1.2),
+            seg("五里桥,五里桥,五里桥。", ratio=1.5),  # a decoding loop on synthetic speech
+            seg("我没课,我只能课到1,2,3", logprob=-1.41),  # too unsure to route a call on
             seg("我住在徐汇区"),
         ]
     )
