@@ -9,6 +9,7 @@ the threshold is loose enough for that) and printed, so that CI logs show the fi
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import random
@@ -209,3 +210,28 @@ async def test_given_the_simulators_synthetic_addresses_when_heard_then_never_a_
         assert not matches or matches[0].district_code == row["district_code"], (row["text"], text)
         right += bool(matches)
     report(capsys, f"Whisper 合成地址（espeak-ng）：{right}/{len(rows)} 条识别到正确区县，其余为空（转按键）")
+
+
+@pytest.mark.slow
+def test_given_a_call_recording_of_the_shared_speech_when_transcribed_after_the_call_then_cer_is_usable(
+    whisper: WhisperRecognizer, clips: list[Clip], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A one-minute 8 kHz 'recording' (the six clips with pauses and a silent stretch between)."""
+    import wave
+
+    from asr.post_call import transcribe_recording
+
+    pcm = b"".join(bytes(2 * 8000 * 2) + downsample_2x(c.pcm16k) for c in clips) + bytes(2 * 8000 * 3)
+    path = tmp_path / "call.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(pcm)
+    lines = transcribe_recording(whisper, path)
+    heard = "".join(line.text for line in lines)
+    errors, n = char_errors(heard, "".join(c.reference for c in clips))
+    report(capsys, f"Whisper 通话录音转写：{len(lines)} 段，CER {errors / n:.1%} ({errors}/{n} 字)")
+    assert len(lines) >= len(clips)
+    assert all(a.end_s <= b.start_s for a, b in itertools.pairwise(lines))
+    assert errors / n <= CER_LIMIT
