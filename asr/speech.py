@@ -21,6 +21,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Sequence
+from typing import Protocol
 
 from asr.audiosocket import AudioSocketServer, recognize_utterance
 from asr.ports import Recognizer
@@ -105,12 +106,16 @@ class SpeechServer:
         if self.server is not None:
             await self.server.stop()
 
-    def capture(self, grammar: Sequence[str] | None) -> AsrSpeechCapture | None:
+    def capture(
+        self, grammar: Sequence[str] | None, *, fallback: Capture | None = None
+    ) -> AsrSpeechCapture | FallbackCapture | Capture | None:
         """The IVR's spoken-address capture over the server (None: ASR is off or has no model, the
-        IVR uses keys or another capture)."""
+        IVR uses keys). `fallback` (the demo's scripted addresses) stands in when there is no
+        recogniser, and when the recogniser heard nothing usable."""
         if self.server is None or self.server.recognizer is None:
-            return None
-        return AsrSpeechCapture(self.server, grammar)
+            return fallback
+        capture = AsrSpeechCapture(self.server, grammar)
+        return capture if fallback is None else FallbackCapture(capture, fallback)
 
     def tap(self, control: CallControl, tracker: LiveCalls) -> LiveTranscriptTap:
         """The live tap of answered calls into the server (call it once the server is up)."""
@@ -126,6 +131,40 @@ class SpeechServer:
         if not is_streaming(self.server.recognizer):
             return True, f"Whisper 整句识别（无实时转写），{self.server.active_streams} 路识别中"
         return True, f"{self.server.active_streams} 路转写中"
+
+
+class Capture(Protocol):
+    """ivr.ports.SpeechCapture, structurally (asr does not import ivr)."""
+
+    def expect(self, stream_id: str) -> Awaitable[str | None]: ...
+
+
+class FallbackCapture:
+    """The recogniser's text, else the fallback's. Both are registered at once (before the EXEC);
+    the fallback's wait is cancelled when the recogniser heard something. In the demo the
+    fallback is the caller's scripted address: Whisper base cannot make out espeak-ng's synthetic
+    Mandarin, so without it the demo's spoken addresses would all end at the keypad."""
+
+    def __init__(self, primary: Capture, fallback: Capture) -> None:
+        self._primary = primary
+        self._fallback = fallback
+
+    def expect(self, stream_id: str) -> Awaitable[str | None]:
+        heard = asyncio.ensure_future(self._primary.expect(stream_id))
+        spare = asyncio.ensure_future(self._fallback.expect(stream_id))
+
+        async def either() -> str | None:
+            try:
+                text = await heard
+            except BaseException:
+                spare.cancel()
+                raise
+            if text:
+                spare.cancel()
+                return text
+            return await spare
+
+        return asyncio.ensure_future(either())
 
 
 class AsrSpeechCapture:

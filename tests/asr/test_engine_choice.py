@@ -3,6 +3,7 @@ engine changes: the status line, and no live-transcript tap (Whisper cannot stre
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,7 +13,7 @@ import pytest
 
 from asr import speech
 from asr.settings import AsrSettings
-from asr.speech import LiveTranscriptTap, SpeechServer, load_recognizer
+from asr.speech import FallbackCapture, LiveTranscriptTap, SpeechServer, load_recognizer
 from asr.vosk_engine import VoskRecognizer
 from core.bus import EventBus
 from core.call_events import CallAnswered
@@ -151,3 +152,68 @@ async def test_given_an_answered_call_when_the_engine_cannot_stream_then_no_live
     )
     await tap.handle(event)
     assert len(control.originated) == taps and tap.started == taps
+
+
+class ScriptedCapture:
+    """A capture that answers `text` after `delay_s` and remembers whether it was cancelled."""
+
+    def __init__(self, text: str | None, delay_s: float = 0.0) -> None:
+        self.text, self.delay_s = text, delay_s
+        self.cancelled = False
+        self.asked: list[str] = []
+
+    def expect(self, stream_id: str) -> Any:
+        self.asked.append(stream_id)
+
+        async def answer() -> str | None:
+            try:
+                await asyncio.sleep(self.delay_s)
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
+            return self.text
+
+        return answer()
+
+
+async def test_given_the_recogniser_heard_the_address_when_captured_then_its_text_and_the_script_is_dropped() -> (
+    None
+):
+    asr, script = ScriptedCapture("徐汇区田林街道"), ScriptedCapture("脚本文本", delay_s=5.0)
+    assert await FallbackCapture(asr, script).expect("u1") == "徐汇区田林街道"
+    await asyncio.sleep(0)
+    assert script.asked == ["u1"] and script.cancelled
+
+
+async def test_given_the_recogniser_heard_nothing_when_captured_then_the_fallback_answers() -> None:
+    asr, script = ScriptedCapture(None), ScriptedCapture("脚本文本", delay_s=0.01)
+    assert await FallbackCapture(asr, script).expect("u1") == "脚本文本"
+
+
+async def test_given_the_ivr_gives_up_when_capturing_then_both_waits_are_cancelled() -> None:
+    asr, script = ScriptedCapture("迟到", delay_s=5.0), ScriptedCapture("脚本", delay_s=5.0)
+    waiting = FallbackCapture(asr, script).expect("u1")
+    await asyncio.sleep(0.01)
+    waiting.cancel()  # type: ignore[attr-defined]
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.sleep(0)
+    assert asr.cancelled and script.cancelled
+
+
+async def test_given_no_recogniser_when_a_capture_is_asked_with_a_fallback_then_the_fallback_itself(
+    tmp_path: Path,
+) -> None:
+    server = SpeechServer(
+        EventBus(),
+        AsrSettings(engine="vosk", model_path=str(tmp_path / "none")),
+        SimpleNamespace(host="127.0.0.1", port=0),  # type: ignore[arg-type]
+        SystemClock(),
+    )
+    await server.start()
+    try:
+        script = ScriptedCapture("脚本")
+        assert server.capture(["黄浦区"], fallback=script) is script
+        assert server.capture(["黄浦区"]) is None
+    finally:
+        await server.stop()
