@@ -165,8 +165,9 @@ class WhisperSession:
             )
         text = self._engine.transcribe(bytes(self._buf), self._rate, prompt=self._prompt)
         self._buf.clear()
-        end = len(text) and self._fed_bytes / (2 * self._rate)
-        return Recognition(text=text, final=True, start_s=0.0 if text else None, end_s=end or None)
+        if not text:
+            return Recognition(text="", final=True)
+        return Recognition(text=text, final=True, start_s=0.0, end_s=self._fed_bytes / (2 * self._rate))
 
 
 class WhisperRecognizer:
