@@ -5,13 +5,15 @@
 For each clip of ../shared/speech, at 16 kHz and at 8 kHz phone band (the project's 2x low-pass
 downsampler, then back up to 16 kHz inside the engine): the recognised text, its character errors
 against the reference and the decode time; then CER over all clips and over the human/documented
-references only, and decode-time figures (real-time factor). Skips with a message when the model
+references only, and decode-time figures (real-time factor, p95 per utterance, utterances per
+minute with `--threads`, e.g. `--threads 1` for one core). Skips with a message when the model
 (`python -m asr.whisper_model` installs it) or faster-whisper is missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -48,6 +50,7 @@ def main() -> int:
     print(f"提示：{args.prompt if args.prompt is not None else engine.default_prompt}")
     clips = load_clips(SPEECH)
     totals: dict[str, list[float]] = {}
+    latencies: dict[str, list[float]] = {}
     for clip in clips:
         print(f"\n{clip.file.relative_to(SPEECH)}（{clip.duration_s:.2f} s，{clip.reference_type[:20]}）")
         print(f"  参考     {clip.reference}")
@@ -65,12 +68,19 @@ def main() -> int:
                 t[3] += n
             t[4] += took
             t[5] += clip.duration_s
+            latencies.setdefault(label, []).append(took)
     print()
     for label, (e_all, n_all, e_human, n_human, decode_s, audio_s) in totals.items():
         print(
             f"{label:>3}: CER {e_all / n_all:.1%}（{int(e_all)}/{int(n_all)} 字，全部 {len(clips)} 条）；"
             f"人工/文档参考 CER {e_human / n_human:.1%}（{int(e_human)}/{int(n_human)}）；"
             f"解码 {decode_s:.1f} s / 音频 {audio_s:.1f} s，实时率 {decode_s / audio_s:.2f}"
+        )
+        each = sorted(latencies[label])
+        p95 = each[min(len(each) - 1, math.ceil(0.95 * len(each)) - 1)]
+        print(
+            f"     单句解码 p95 {p95:.2f} s（最长 {each[-1]:.2f} s）；按平均 {decode_s / len(each):.2f} s/句，"
+            f"{args.threads} 线程约每分钟 {60 * len(each) / decode_s:.0f} 句（一次一句，后到的排队）"
         )
     return 0
 
