@@ -95,7 +95,7 @@ class Runtime:
             audiosocket_address=f"{s.audiosocket.host}:{s.audiosocket.port}",
             tracker=self.tracker,
             board=lambda: self.board,
-            capture=lambda grammar: self.speech.capture(grammar) or self.sim.scripted,
+            capture=lambda grammar: self.speech.capture(grammar, fallback=self.sim.scripted),
             bus=self.bus,
             clock=self.clock,
             voicemail=s.voicemail,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -12,8 +14,28 @@ class AudioSocketSettings(BaseModel):
 
 
 class AsrSettings(BaseModel):
+    engine: Literal["auto", "vosk", "whisper"] = Field(
+        default="auto",
+        description="识别引擎：auto = 有 Vosk 模型用 Vosk（流式，实时转写），否则用 Whisper（整句识别）；"
+        "vosk / whisper = 只用该引擎",
+    )
     model_path: str | None = Field(
         default="./models/vosk-model-small-cn-0.22", description="Vosk 模型目录（获取方法见 README）"
+    )
+    whisper_model_path: str | None = Field(
+        default="./models/faster-whisper-base",
+        description="faster-whisper 模型目录（make install 自动安装并校验，见 README）",
+    )
+    whisper_verify_checksum: bool = Field(
+        default=True,
+        description="按 issue 18 的大小与 SHA-256 校验 model.bin；换用其他 Whisper 模型时设为 false",
+    )
+    whisper_threads: int = Field(default=2, ge=1, description="Whisper 解码所用 CPU 线程数")
+    whisper_time_limit_s: float = Field(
+        default=15.0, gt=0, description="单句 Whisper 解码的时间上限（秒），超过即停止并返回已识别部分"
+    )
+    whisper_max_audio_s: float = Field(
+        default=30.0, gt=0, description="单句最多识别的音频时长（秒），更长的只识别开头部分"
     )
     max_streams: int = 4
     idle_timeout_s: float = Field(

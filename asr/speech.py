@@ -1,13 +1,14 @@
 """Speech in the runtime: the AudioSocket/Vosk server, the IVR's spoken address, the live tap.
 
-* `SpeechServer`: the AudioSocket server with the Vosk model from the settings; a model that
-  cannot be loaded leaves it up without recognition (calls go on without transcripts) and the
-  status page says why.
+* `SpeechServer`: the AudioSocket server with the recogniser from the settings (`load_recognizer`:
+  Vosk where its model is installed, else the whole-utterance Whisper engine); no loadable model
+  leaves it up without recognition (calls go on without transcripts) and the status page says why.
 
 * `AsrSpeechCapture` (ivr.ports.SpeechCapture): registers the AudioSocket uuid with the ASR server
   *before* the IVR runs `EXEC AudioSocket`, with the address grammar and endpointing, and yields
   the recognised text (None when nothing usable was heard or ASR is down: the IVR falls back).
-* `LiveTranscriptTap`: when a seat answers an inbound call, Originate `Local/tap@asr-tap` running
+* `LiveTranscriptTap`: when a seat answers (and the engine streams: Whisper does not, so there is
+  no live tap without Vosk) an inbound call, Originate `Local/tap@asr-tap` running
   AudioSocket to our server with `SPY=<caller channel>` (the tap shown to work on Asterisk 22 in
   the traces' README). ChanSpy's `E` option ends the tap when the caller hangs up, so nothing has
   to stop it. The uuid is registered to the call, the caller leg and the seat, so transcript
@@ -20,10 +21,13 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Sequence
+from typing import Protocol
 
 from asr.audiosocket import AudioSocketServer, recognize_utterance
+from asr.ports import Recognizer
 from asr.settings import AsrSettings, AudioSocketSettings
 from asr.vosk_engine import VoskRecognizer
+from asr.whisper_engine import WhisperRecognizer
 from core import dialplan
 from core.asr_events import Leg
 from core.bus import EventBus
@@ -35,6 +39,35 @@ from core.ids import CallId
 from core.ports import CallControl, LiveCalls
 
 log = logging.getLogger(__name__)
+
+
+async def load_recognizer(asr: AsrSettings) -> Recognizer:
+    """The engine the settings ask for. `auto`: Vosk when its model loads (it streams, so the live
+    transcript works), else Whisper (whole utterances: the IVR's spoken address, post-call
+    transcripts). Raises `ConfigurationError` saying why each candidate failed."""
+    reasons: list[str] = []
+    if asr.engine in ("auto", "vosk"):
+        try:
+            return await VoskRecognizer.aload(asr.model_path)
+        except ConfigurationError as exc:
+            reasons.append(exc.message)
+    if asr.engine in ("auto", "whisper"):
+        try:
+            return await WhisperRecognizer.aload(
+                asr.whisper_model_path,
+                cpu_threads=asr.whisper_threads,
+                verify_checksum=asr.whisper_verify_checksum,
+                time_limit_s=asr.whisper_time_limit_s,
+                max_audio_s=asr.whisper_max_audio_s,
+            )
+        except ConfigurationError as exc:
+            reasons.append(exc.message)
+    raise ConfigurationError("；".join(reasons) or "未选择识别引擎", engine=asr.engine)
+
+
+def is_streaming(recognizer: Recognizer | None) -> bool:
+    """Whether the engine gives partial results as audio arrives (Vosk) or only whole utterances."""
+    return recognizer is not None and bool(getattr(recognizer, "streaming", True))
 
 
 class SpeechServer:
@@ -51,7 +84,7 @@ class SpeechServer:
     async def start(self) -> None:
         recognizer = None
         try:
-            recognizer = await VoskRecognizer.aload(self._asr.model_path)
+            recognizer = await load_recognizer(self._asr)
             self._detail = ""
         except ConfigurationError as exc:
             # Calls go on without transcripts; the status page says why.
@@ -73,12 +106,16 @@ class SpeechServer:
         if self.server is not None:
             await self.server.stop()
 
-    def capture(self, grammar: Sequence[str] | None) -> AsrSpeechCapture | None:
+    def capture(
+        self, grammar: Sequence[str] | None, *, fallback: Capture | None = None
+    ) -> AsrSpeechCapture | FallbackCapture | Capture | None:
         """The IVR's spoken-address capture over the server (None: ASR is off or has no model, the
-        IVR uses keys or another capture)."""
+        IVR uses keys). `fallback` (the demo's scripted addresses) stands in when there is no
+        recogniser, and when the recogniser heard nothing usable."""
         if self.server is None or self.server.recognizer is None:
-            return None
-        return AsrSpeechCapture(self.server, grammar)
+            return fallback
+        capture = AsrSpeechCapture(self.server, grammar)
+        return capture if fallback is None else FallbackCapture(capture, fallback)
 
     def tap(self, control: CallControl, tracker: LiveCalls) -> LiveTranscriptTap:
         """The live tap of answered calls into the server (call it once the server is up)."""
@@ -91,7 +128,43 @@ class SpeechServer:
     def probe(self) -> tuple[bool, str]:
         if self.server is None or self.server.recognizer is None:
             return False, self._detail or "未启动"
+        if not is_streaming(self.server.recognizer):
+            return True, f"Whisper 整句识别（无实时转写），{self.server.active_streams} 路识别中"
         return True, f"{self.server.active_streams} 路转写中"
+
+
+class Capture(Protocol):
+    """ivr.ports.SpeechCapture, structurally (asr does not import ivr)."""
+
+    def expect(self, stream_id: str) -> Awaitable[str | None]: ...
+
+
+class FallbackCapture:
+    """The recogniser's text, else the fallback's. Both are registered at once (before the EXEC);
+    the fallback's wait is cancelled when the recogniser heard something. In the demo the
+    fallback is the caller's scripted address: Whisper base cannot make out espeak-ng's synthetic
+    Mandarin, so without it the demo's spoken addresses would all end at the keypad."""
+
+    def __init__(self, primary: Capture, fallback: Capture) -> None:
+        self._primary = primary
+        self._fallback = fallback
+
+    def expect(self, stream_id: str) -> Awaitable[str | None]:
+        heard = asyncio.ensure_future(self._primary.expect(stream_id))
+        spare = asyncio.ensure_future(self._fallback.expect(stream_id))
+
+        async def either() -> str | None:
+            try:
+                text = await heard
+            except BaseException:
+                spare.cancel()
+                raise
+            if text:
+                spare.cancel()
+                return text
+            return await spare
+
+        return asyncio.ensure_future(either())
 
 
 class AsrSpeechCapture:
@@ -146,8 +219,8 @@ class LiveTranscriptTap:
         self._bus.subscribe("live-transcript-tap", self.handle, types=(CallAnswered,))
 
     async def handle(self, event: DomainEvent) -> None:
-        if not isinstance(event, CallAnswered) or event.inferred or self._server.recognizer is None:
-            return
+        if not isinstance(event, CallAnswered) or event.inferred or not is_streaming(self._server.recognizer):
+            return  # no engine, or one that cannot stream (Whisper): no live transcript
         call = self._tracker.calls.get(event.call_id)
         if call is None or not call.channel:
             return

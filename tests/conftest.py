@@ -111,3 +111,15 @@ def _recordings_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOTLINE_RECORDINGS__PBX_DIR", str(tmp_path_factory.mktemp("recordings")))
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _speech_engine_as_without_models() -> Iterator[None]:
+    """The app's tests run as on a machine without the Whisper model (`make install` puts one in
+    ./models): the engine choice stays Vosk-only, so whether a developer installed the model does
+    not change what the simulated IVR hears. The Whisper tests build their engine themselves, and
+    tests/asr/test_engine_choice.py checks the `auto` choice. HOTLINE_ASR__ENGINE set by hand wins."""
+    with pytest.MonkeyPatch.context() as mp:
+        if "HOTLINE_ASR__ENGINE" not in os.environ:
+            mp.setenv("HOTLINE_ASR__ENGINE", "vosk")
+        yield

@@ -1,0 +1,89 @@
+"""Whisper (faster-whisper base, int8) on the shared Mandarin clips: prints figures, asserts nothing.
+
+    .venv/bin/python bench/whisper_bench.py [--model DIR] [--threads N] [--prompt TEXT]
+
+For each clip of ../shared/speech, at 16 kHz and at 8 kHz phone band (the project's 2x low-pass
+downsampler, then back up to 16 kHz inside the engine): the recognised text, its character errors
+against the reference and the decode time; then CER over all clips and over the human/documented
+references only, and decode-time figures (real-time factor, p95 per utterance, utterances per
+minute with `--threads`, e.g. `--threads 1` for one core). Skips with a message when the model
+(`python -m asr.whisper_model` installs it) or faster-whisper is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from asr.pcm import downsample_2x  # noqa: E402
+from asr.scoring import char_errors, load_clips  # noqa: E402
+from asr.whisper_engine import WhisperRecognizer  # noqa: E402
+from core.errors import ConfigurationError  # noqa: E402
+
+SPEECH = REPO.parent / "shared" / "speech"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Whisper 中文识别基准：逐条文本、字错误率、解码时间")
+    default_model = os.environ.get("HOTLINE_ASR__WHISPER_MODEL_PATH") or str(
+        REPO / "models" / "faster-whisper-base"
+    )
+    parser.add_argument("--model", default=default_model)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--prompt", default=None, help="初始提示（默认：引擎的领域提示）")
+    args = parser.parse_args()
+    try:
+        t0 = time.monotonic()
+        engine = WhisperRecognizer.load(args.model, cpu_threads=args.threads)
+        load_s = time.monotonic() - t0
+    except ConfigurationError as exc:
+        print(f"跳过 Whisper 基准：{exc.message}")
+        return 0
+    print(f"模型 {engine.model_path}，加载 {load_s:.2f} s，线程 {args.threads}")
+    print(f"提示：{args.prompt if args.prompt is not None else engine.default_prompt}")
+    clips = load_clips(SPEECH)
+    totals: dict[str, list[float]] = {}
+    latencies: dict[str, list[float]] = {}
+    for clip in clips:
+        print(f"\n{clip.file.relative_to(SPEECH)}（{clip.duration_s:.2f} s，{clip.reference_type[:20]}）")
+        print(f"  参考     {clip.reference}")
+        for label, rate, pcm in (("16k", 16000, clip.pcm16k), ("8k", 8000, downsample_2x(clip.pcm16k))):
+            t0 = time.monotonic()
+            text = engine.transcribe(pcm, rate, prompt=args.prompt)
+            took = time.monotonic() - t0
+            errors, n = char_errors(text, clip.reference)
+            print(f"  {label:>3} {took:5.2f} s  CER {errors / n:6.1%}  {text}")
+            t = totals.setdefault(label, [0.0] * 6)
+            t[0] += errors
+            t[1] += n
+            if clip.human:
+                t[2] += errors
+                t[3] += n
+            t[4] += took
+            t[5] += clip.duration_s
+            latencies.setdefault(label, []).append(took)
+    print()
+    for label, (e_all, n_all, e_human, n_human, decode_s, audio_s) in totals.items():
+        print(
+            f"{label:>3}: CER {e_all / n_all:.1%}（{int(e_all)}/{int(n_all)} 字，全部 {len(clips)} 条）；"
+            f"人工/文档参考 CER {e_human / n_human:.1%}（{int(e_human)}/{int(n_human)}）；"
+            f"解码 {decode_s:.1f} s / 音频 {audio_s:.1f} s，实时率 {decode_s / audio_s:.2f}"
+        )
+        each = sorted(latencies[label])
+        p95 = each[min(len(each) - 1, math.ceil(0.95 * len(each)) - 1)]
+        print(
+            f"     单句解码 p95 {p95:.2f} s（最长 {each[-1]:.2f} s）；按平均 {decode_s / len(each):.2f} s/句，"
+            f"{args.threads} 线程约每分钟 {60 * len(each) / decode_s:.0f} 句（一次一句，后到的排队）"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
