@@ -19,6 +19,7 @@ How it works (all indexes are built once, in `AddressResolver.build`):
 
 from __future__ import annotations
 
+import bisect
 import enum
 import itertools
 import re
@@ -29,7 +30,7 @@ from typing import ClassVar
 from pypinyin import Style, pinyin
 
 from routing.gazetteer import Gazetteer
-from routing.normalize import normalize
+from routing.normalize import SEPARATOR, normalize
 
 __all__ = [
     "HISTORIC_DISTRICT_NAMES",
@@ -58,6 +59,8 @@ _SUFFIXES: Mapping[MatchLevel, tuple[str, ...]] = {
     MatchLevel.DISTRICT: ("新区", "区", "县"),
     MatchLevel.STREET: ("街道", "镇", "乡", "街"),
     MatchLevel.COMMITTEE: (
+        "虚拟生活区",
+        "虚拟社区",
         "居民委员会",
         "村民委员会",
         "社区居委会",
@@ -93,6 +96,10 @@ _SUFFIX_BONUS = 0.15
 _MIN_EVIDENCE = 0.6  # a candidate needs at least one piece of evidence this strong
 _MAX_FUZZY_LEN = 10
 _MAX_VARIANTS = 8
+_SEP_ID = -1  # the syllable code of a pause (a separator in the normalised text)
+_KIND_PENALTY = 0.1
+_BARE_VILLAGE_PENALTY = 0.02
+_SPLIT_COST = 1.0  # reading the text as one more place name costs this much weight
 
 
 def fold_syllable(syllable: str) -> str:
@@ -116,6 +123,8 @@ class _Name:
     raw: frozenset[tuple[str, ...]]
     length: int
     alias: str  # "" for the unit's own name, else "简称" or "旧区名"
+    needs_suffix: bool = False  # a committee named like a street (合庆镇居委会): only with 居委会 said
+    edits: bool = True  # also indexed with one syllable deleted (not for 祁连村 of 祁连村村委会)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +176,36 @@ def _core(level: MatchLevel, name: str) -> str:
     return core
 
 
+def _suffix_kind(suffix: str) -> str:
+    """村 for a village committee's suffix (村, 村委会…), 居 for a neighbourhood's, else ""."""
+    if suffix.startswith("村"):
+        return "村"
+    if suffix.startswith(("居", "社区", "小区", "虚拟")):
+        return "居"
+    return ""
+
+
+def _kind_penalty(name: _Name, said: str) -> float:
+    """Saying 村 for a 居委会 (or 居委 for a 村委会) counts against it; so, a little, does a
+    village's bare core (callers say 胡桥村 for 胡桥村村委会, 胡桥 for 胡桥居委会)."""
+    village = name.display.endswith("村委会")
+    if said:
+        return 0.0 if (said == "村") == village else _KIND_PENALTY
+    return _BARE_VILLAGE_PENALTY if village and not name.core.endswith("村") else 0.0
+
+
+def _index_forms(core: str, name: str = "") -> list[str]:
+    """The forms a name is indexed under: as written and as `normalize` turns the caller's words
+    (lane numbers as digits: 三泉路四二四弄 -> 三泉路424弄; 田林一、二村 -> 田林一 二村 and 田林一二村;
+    a name with a bracket, 中国（上海）自由贸易试验区（保税片区）, also as said with pauses)."""
+    forms = [core]
+    for text in (core, name) if _PAREN.search(name) else (core,):
+        norm = normalize(text)
+        if len(norm.replace(SEPARATOR, "")) >= 2:
+            forms += [norm, norm.replace(SEPARATOR, "")]
+    return list(dict.fromkeys(forms))
+
+
 _ROAD_RE = re.compile(r"([\u4e00-\u9fff]{1,8}?(?:大道|公路|路|街|弄|巷))(\d+(?:弄\d+)?(?:号|弄))")
 _ROAD_ONLY_RE = re.compile(r"([\u4e00-\u9fff]{2,4}(?:大道|公路|路))(?![\u4e00-\u9fff]*?(?:街道|镇))")
 _ADMIN_TAIL = re.compile(r".*(?:街道|新区|区|镇|乡|居委会|居委|村委会|村|社区)")
@@ -182,15 +221,15 @@ class AddressResolver:
         self._del: dict[tuple[int, ...], list[_Name]] = {}
         self._syl_id: dict[str, int] = {}
         self._char_cache: dict[str, tuple[int, str] | None] = {}
-        self._suffixes: dict[MatchLevel, list[tuple[int, frozenset[tuple[int, ...]]]]] = {}
+        self._suffixes: dict[MatchLevel, list[tuple[int, dict[tuple[int, ...], str]]]] = {}
         self._max_chars = 2
         self._max_syl = 2
         for n in names:
             self._add(n)
         for level, suffixes in _SUFFIXES.items():
-            keys = {self._fold_key(s) for s in suffixes}
+            keys = {self._fold_key(s): _suffix_kind(s) for s in suffixes}
             lengths = sorted({len(k) for k in keys}, reverse=True)
-            self._suffixes[level] = [(n, frozenset(k for k in keys if len(k) == n)) for n in lengths]
+            self._suffixes[level] = [(n, {k: v for k, v in keys.items() if len(k) == n}) for n in lengths]
 
     @property
     def gazetteer(self) -> Gazetteer:
@@ -219,13 +258,24 @@ class AddressResolver:
             if code in gazetteer.districts:
                 display = gazetteer.districts[code].name
                 names.append(readings.name(MatchLevel.DISTRICT, code, old, display, "旧区名"))
+        street_forms: set[str] = set()
         for s in gazetteer.streets.values():
-            names.append(
-                readings.name(MatchLevel.STREET, s.code, _core(MatchLevel.STREET, s.name), s.name, "")
-            )
+            forms = _index_forms(_core(MatchLevel.STREET, s.name), s.name)
+            street_forms.update(forms)
+            street_forms.update(_index_forms(_PAREN.sub("", s.name)))
+            for form in forms:
+                names.append(readings.name(MatchLevel.STREET, s.code, form, s.name, ""))
         for c in gazetteer.committees.values():
             core = _core(MatchLevel.COMMITTEE, c.name)
-            names.append(readings.name(MatchLevel.COMMITTEE, c.code, core, c.name, ""))
+            forms = _index_forms(core, c.name)
+            village = []
+            if c.name.endswith("村委会") and core != c.name[:-3]:  # 祁连村村委会: 祁连 and 祁连村
+                village = [f for f in _index_forms(_PAREN.sub("", c.name[:-3])) if f not in forms]
+            for form in forms + village:
+                name = readings.name(MatchLevel.COMMITTEE, c.code, form, c.name, "")
+                if form in street_forms or form in village:
+                    name = replace(name, needs_suffix=form in street_forms, edits=form not in village)
+                names.append(name)
         return cls(gazetteer, names)
 
     def _sid(self, syllable: str) -> int:
@@ -239,16 +289,24 @@ class AddressResolver:
         return tuple(self._sid(_Readings.default(ch)) for ch in chars)
 
     def _add(self, n: _Name) -> None:
-        self._chars.setdefault(n.core, []).append(n)
+        bucket = self._chars.setdefault(n.core, [])
+        if any(o.code == n.code and o.level is n.level for o in bucket):
+            return
+        bucket.append(n)
         self._max_chars = max(self._max_chars, len(n.core))
+        if SEPARATOR in n.core:  # a name with a pause in it ("田林一、二村"): matched as written only
+            return
+        digits = {i for i, ch in enumerate(n.core) if ch.isdigit()}
         self._max_syl = min(_MAX_FUZZY_LEN, max(self._max_syl, n.length + 1))
         keys = {tuple(self._sid(s) for s in raw) for raw in n.raw}
         for key in keys:
             bucket = self._syl.setdefault(key, [])
             if n not in bucket:
                 bucket.append(n)
-            if len(key) >= 3:
+            if len(key) >= 3 and n.edits:
                 for i in range(len(key)):
+                    if i in digits:  # a lane number is never misheard into another one
+                        continue
                     deleted = key[:i] + key[i + 1 :]
                     dbucket = self._del.setdefault(deleted, [])
                     if n not in dbucket:
@@ -263,6 +321,10 @@ class AddressResolver:
         if "\u4e00" <= ch <= "\u9fff":
             raw = _Readings.default(ch)
             result = (self._sid(raw), raw)
+        elif "0" <= ch <= "9":
+            result = (self._sid(ch), ch)
+        elif ch == SEPARATOR:
+            result = (_SEP_ID, ch)
         self._char_cache[ch] = result
         return result
 
@@ -277,16 +339,20 @@ class AddressResolver:
         return self._rank(mentions, road, house)[:limit]
 
     def _mentions(self, norm: str, coded: list[tuple[int, str] | None]) -> list[_Mention]:
-        found: dict[tuple[str, str, int, int], _Mention] = {}
-        memo: dict[tuple[MatchLevel, int], int] = {}
+        found: dict[tuple[str, str, int, int, bool], _Mention] = {}
+        memo: dict[tuple[MatchLevel, int], tuple[int, str]] = {}
         n = len(norm)
         for i in range(n):
-            if coded[i] is None:
+            if coded[i] is None or norm[i] == SEPARATOR:
                 continue
+            paused = False
             for length in range(2, max(self._max_chars, self._max_syl) + 1):
                 j = i + length
                 if j > n or coded[j - 1] is None:
                     break
+                if norm[j - 1] == SEPARATOR:
+                    paused = True
+                    continue
                 sub = norm[i:j]
                 for name in self._chars.get(sub, ()):
                     self._note(
@@ -299,7 +365,7 @@ class AddressResolver:
                         coded,
                         memo,
                     )
-                if length > self._max_syl:
+                if paused or length > self._max_syl:
                     continue
                 key = tuple(c[0] for c in coded[i:j] if c is not None)
                 raw = tuple(c[1] for c in coded[i:j] if c is not None)
@@ -309,6 +375,8 @@ class AddressResolver:
                     self._note(found, name, i, j, norm, "edit", coded, memo)
                 if length >= 3:
                     for k in range(length):
+                        if norm[i + k].isdigit():
+                            continue
                         deleted = key[:k] + key[k + 1 :]
                         if 0 < k < length - 1:  # one syllable too many (at an edge: a plain substring)
                             for name in self._syl.get(deleted, ()):
@@ -320,66 +388,103 @@ class AddressResolver:
 
     def _note(
         self,
-        found: dict[tuple[str, str, int, int], _Mention],
+        found: dict[tuple[str, str, int, int, bool], _Mention],
         name: _Name,
         start: int,
         end: int,
         norm: str,
         quality: str,
         coded: list[tuple[int, str] | None],
-        memo: dict[tuple[MatchLevel, int], int],
+        memo: dict[tuple[MatchLevel, int], tuple[int, str]],
     ) -> None:
         if name.alias == "旧区名" and quality in ("exact", "pinyin", "fuzzy"):
             quality = "historic"
-        key = (name.level.value, name.code, start, end)
         q = _QUALITY[quality]
-        old = found.get(key)
-        if old is not None and _QUALITY[old.quality] >= q:
-            return
-        suffix_end = self._suffix_end(name.level, coded, end, memo)
-        matched = min(end - start, name.length)
-        if name.level is MatchLevel.DISTRICT:
-            length_factor = 1.0
-        else:
-            length_factor = {1: 0.5, 2: 0.8, 3: 0.92}.get(matched, 1.0)
-        score = q * length_factor + (_SUFFIX_BONUS if suffix_end > end else 0.0)
-        # An edit match has one wrong syllable, so it weighs as one syllable shorter.
-        weight = (matched - (quality == "edit") + 0.5 * (suffix_end - end)) * q
-        said = norm[start:suffix_end]
-        found[key] = _Mention(
-            name, start, suffix_end, said, quality, suffix_end > end, min(1.0, score), weight
-        )
+        suffix_end, kind = self._suffix_end(name.level, coded, end, memo)
+        # With a suffix and, where one follows, also without it: 堡镇 向阳… is 堡镇 + 向阳, not 堡镇乡.
+        for with_suffix in (True, False) if suffix_end > end else (False,):
+            if name.needs_suffix and not with_suffix:
+                continue
+            key = (name.level.value, name.code, start, end, with_suffix)
+            old = found.get(key)
+            if old is not None and _QUALITY[old.quality] >= q:
+                continue
+            stop = suffix_end if with_suffix else end
+            matched = min(end - start, name.length)
+            if name.level is MatchLevel.DISTRICT:
+                length_factor = 1.0
+            else:
+                length_factor = {1: 0.5, 2: 0.8, 3: 0.92}.get(matched, 1.0)
+            score = min(1.0, q * length_factor + (_SUFFIX_BONUS if with_suffix else 0.0))
+            penalty = 0.0
+            if name.level is MatchLevel.COMMITTEE:
+                penalty = _kind_penalty(name, kind if with_suffix else "")
+                score -= penalty
+            # An edit match has one wrong syllable, so it weighs as one syllable shorter.
+            weight = (matched - (quality == "edit") + 0.5 * (stop - end)) * q * (1.0 - penalty)
+            found[key] = _Mention(name, start, stop, norm[start:stop], quality, with_suffix, score, weight)
 
     def _suffix_end(
         self,
         level: MatchLevel,
         coded: list[tuple[int, str] | None],
         end: int,
-        memo: dict[tuple[MatchLevel, int], int],
-    ) -> int:
+        memo: dict[tuple[MatchLevel, int], tuple[int, str]],
+    ) -> tuple[int, str]:
+        """Where the suffix after `end` ends (`end` without one), and its kind (村 / 居 / "")."""
         cached = memo.get((level, end))
         if cached is not None:
             return cached
-        result = end
+        result = (end, "")
         for length, keys in self._suffixes[level]:
             j = end + length
             if j <= len(coded):
                 window = coded[end:j]
-                if all(window) and tuple(c[0] for c in window if c) in keys:
-                    result = j
-                    break
+                if all(window):
+                    kind = keys.get(tuple(c[0] for c in window if c))
+                    if kind is not None:
+                        result = (j, kind)
+                        break
         memo[(level, end)] = result
         return result
 
     @staticmethod
     def _select(mentions: list[_Mention]) -> list[_Mention]:
-        """Drop a mention that overlaps a clearly better one elsewhere (longer or more exact)."""
-        mentions.sort(key=lambda m: (-m.weight, -m.score, m.start))
+        """Keep the best reading of the text: the non-overlapping spans of greatest total weight
+        (so 罗店镇 + 向阳居委会 beat one longer near-homophone 镇向阳居委会 across both), plus any
+        mention that those spans do not clearly outweigh (equally good alternatives)."""
+        span_weight: dict[tuple[int, int], float] = {}
+        for m in mentions:
+            key = (m.start, m.end)
+            span_weight[key] = max(span_weight.get(key, 0.0), m.weight)
+        spans = sorted(span_weight, key=lambda sp: sp[1])
+        ends = [sp[1] for sp in spans]
+        best = [0.0] * (len(spans) + 1)
+        prior = [0] * len(spans)
+        took = [False] * len(spans)
+        for idx, span in enumerate(spans):
+            prior[idx] = bisect.bisect_right(ends, span[0], 0, idx)
+            take = best[prior[idx]] + span_weight[span] - _SPLIT_COST
+            took[idx] = take > best[idx] + 1e-12
+            best[idx + 1] = take if took[idx] else best[idx]
+        chosen: set[tuple[int, int]] = set()
+        idx = len(spans)
+        while idx > 0:
+            if took[idx - 1]:
+                chosen.add(spans[idx - 1])
+                idx = prior[idx - 1]
+            else:
+                idx -= 1
         kept: list[_Mention] = []
         for m in mentions:
-            if any(k.start < m.end and m.start < k.end and k.weight > m.weight + 1e-9 for k in kept):
+            if (m.start, m.end) in chosen:
+                if m.weight >= span_weight[(m.start, m.end)] - 1e-9:
+                    kept.append(m)
                 continue
-            kept.append(m)
+            cover = sum(span_weight[sp] for sp in chosen if sp[0] < m.end and m.start < sp[1])
+            if cover <= m.weight + 1e-9:
+                kept.append(m)
+        kept.sort(key=lambda m: (-m.weight, -m.score, m.start))
         return kept
 
     def _rank(self, mentions: list[_Mention], road: str | None, house: str | None) -> list[AddressMatch]:
