@@ -99,6 +99,8 @@ _MAX_VARIANTS = 8
 _SEP_ID = -1  # the syllable code of a pause (a separator in the normalised text)
 _KIND_PENALTY = 0.1
 _BARE_VILLAGE_PENALTY = 0.02
+_OTHER_SUFFIX_PENALTY = 0.02
+_SUFFIX_WEIGHT = 0.6  # per character of a suffix, in the weight that picks the reading of the text
 _SPLIT_COST = 1.0  # reading the text as one more place name costs this much weight
 
 
@@ -194,13 +196,23 @@ def _kind_penalty(name: _Name, said: str) -> float:
     return _BARE_VILLAGE_PENALTY if village and not name.core.endswith("村") else 0.0
 
 
+def _own_suffix(name: _Name, said: str) -> bool:
+    """Whether `said` is the suffix of the committee's own name (社区居委会 of 金桥社区居委会)."""
+    head = name.display[: -len(said)]
+    return name.display.endswith(said) and bool(head) and head[-1] == name.core[-1]
+
+
 def _index_forms(core: str, name: str = "") -> list[str]:
     """The forms a name is indexed under: as written and as `normalize` turns the caller's words
     (lane numbers as digits: 三泉路四二四弄 -> 三泉路424弄; 田林一、二村 -> 田林一 二村 and 田林一二村;
     a name with a bracket, 中国（上海）自由贸易试验区（保税片区）, also as said with pauses)."""
     forms = [core]
+    for suffix in _STRIP[MatchLevel.COMMITTEE] + _STRIP[MatchLevel.STREET]:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
     for text in (core, name) if _PAREN.search(name) else (core,):
-        norm = normalize(text)
+        norm = normalize(text, drop_city=False)
         if len(norm.replace(SEPARATOR, "")) >= 2:
             forms += [norm, norm.replace(SEPARATOR, "")]
     return list(dict.fromkeys(forms))
@@ -252,17 +264,17 @@ class AddressResolver:
         for d in gazetteer.districts.values():
             core = _core(MatchLevel.DISTRICT, d.name)
             names.append(readings.name(MatchLevel.DISTRICT, d.code, core, d.name, ""))
-            if d.name.endswith("新区"):
-                names.append(readings.name(MatchLevel.DISTRICT, d.code, d.name[:-1], d.name, ""))
         for old, code in historic_names.items():
             if code in gazetteer.districts:
                 display = gazetteer.districts[code].name
                 names.append(readings.name(MatchLevel.DISTRICT, code, old, display, "旧区名"))
-        street_forms: set[str] = set()
+        # A committee named like a town (合庆镇居委会) is that committee only when 居委会 is said.
+        # (At ranking, `_unshadowed` drops a committee said with no suffix in the very words that
+        # name a district or street: 静安 is 静安区, not 静安居委会.)
+        taken: set[str] = set()
         for s in gazetteer.streets.values():
             forms = _index_forms(_core(MatchLevel.STREET, s.name), s.name)
-            street_forms.update(forms)
-            street_forms.update(_index_forms(_PAREN.sub("", s.name)))
+            taken.update(_index_forms(_PAREN.sub("", s.name)))
             for form in forms:
                 names.append(readings.name(MatchLevel.STREET, s.code, form, s.name, ""))
         for c in gazetteer.committees.values():
@@ -273,8 +285,9 @@ class AddressResolver:
                 village = [f for f in _index_forms(_PAREN.sub("", c.name[:-3])) if f not in forms]
             for form in forms + village:
                 name = readings.name(MatchLevel.COMMITTEE, c.code, form, c.name, "")
-                if form in street_forms or form in village:
-                    name = replace(name, needs_suffix=form in street_forms, edits=form not in village)
+                needs_suffix = form in taken
+                if needs_suffix or form in village:
+                    name = replace(name, needs_suffix=needs_suffix, edits=form not in village)
                 names.append(name)
         return cls(gazetteer, names)
 
@@ -330,7 +343,7 @@ class AddressResolver:
 
     def resolve(self, text: str, *, limit: int = 5) -> list[AddressMatch]:
         """Ranked candidates for `text`, best first; empty when nothing in it names a place."""
-        norm = normalize(text)
+        norm = normalize(text, drop_city=False)
         coded = [self._char(ch) for ch in norm]
         mentions = self._select(self._mentions(norm, coded))
         if not mentions:
@@ -340,7 +353,7 @@ class AddressResolver:
 
     def _mentions(self, norm: str, coded: list[tuple[int, str] | None]) -> list[_Mention]:
         found: dict[tuple[str, str, int, int, bool], _Mention] = {}
-        memo: dict[tuple[MatchLevel, int], tuple[int, str]] = {}
+        memo: dict[tuple[MatchLevel, int, bool], tuple[int, str]] = {}
         n = len(norm)
         for i in range(n):
             if coded[i] is None or norm[i] == SEPARATOR:
@@ -395,12 +408,12 @@ class AddressResolver:
         norm: str,
         quality: str,
         coded: list[tuple[int, str] | None],
-        memo: dict[tuple[MatchLevel, int], tuple[int, str]],
+        memo: dict[tuple[MatchLevel, int, bool], tuple[int, str]],
     ) -> None:
         if name.alias == "旧区名" and quality in ("exact", "pinyin", "fuzzy"):
             quality = "historic"
         q = _QUALITY[quality]
-        suffix_end, kind = self._suffix_end(name.level, coded, end, memo)
+        suffix_end, kind = self._suffix_end(name.level, coded, end, memo, SEPARATOR in name.core)
         # With a suffix and, where one follows, also without it: 堡镇 向阳… is 堡镇 + 向阳, not 堡镇乡.
         for with_suffix in (True, False) if suffix_end > end else (False,):
             if name.needs_suffix and not with_suffix:
@@ -419,9 +432,11 @@ class AddressResolver:
             penalty = 0.0
             if name.level is MatchLevel.COMMITTEE:
                 penalty = _kind_penalty(name, kind if with_suffix else "")
+                if with_suffix and not _own_suffix(name, norm[end:stop]):  # 新成居委会 for 新成社区居委会
+                    penalty += _OTHER_SUFFIX_PENALTY
                 score -= penalty
             # An edit match has one wrong syllable, so it weighs as one syllable shorter.
-            weight = (matched - (quality == "edit") + 0.5 * (stop - end)) * q * (1.0 - penalty)
+            weight = (matched - (quality == "edit") + _SUFFIX_WEIGHT * (stop - end)) * q * (1.0 - penalty)
             found[key] = _Mention(name, start, stop, norm[start:stop], quality, with_suffix, score, weight)
 
     def _suffix_end(
@@ -429,23 +444,29 @@ class AddressResolver:
         level: MatchLevel,
         coded: list[tuple[int, str] | None],
         end: int,
-        memo: dict[tuple[MatchLevel, int], tuple[int, str]],
+        memo: dict[tuple[MatchLevel, int, bool], tuple[int, str]],
+        pause: bool = False,
     ) -> tuple[int, str]:
-        """Where the suffix after `end` ends (`end` without one), and its kind (村 / 居 / "")."""
-        cached = memo.get((level, end))
+        """Where the suffix after `end` ends (`end` without one), and its kind (村 / 居 / "").
+        With `pause`, for a name said with pauses in it (自由贸易试验区（保税片区）虚拟社区), one may
+        come before the suffix too."""
+        cached = memo.get((level, end, pause))
         if cached is not None:
             return cached
         result = (end, "")
+        gap = 1 if end < len(coded) and coded[end] is not None and coded[end][0] == _SEP_ID else 0
+        if not pause:
+            gap = 0
         for length, keys in self._suffixes[level]:
-            j = end + length
+            j = end + gap + length
             if j <= len(coded):
-                window = coded[end:j]
+                window = coded[end + gap : j]
                 if all(window):
                     kind = keys.get(tuple(c[0] for c in window if c))
                     if kind is not None:
                         result = (j, kind)
                         break
-        memo[(level, end)] = result
+        memo[(level, end, pause)] = result
         return result
 
     @staticmethod
@@ -489,7 +510,7 @@ class AddressResolver:
 
     def _rank(self, mentions: list[_Mention], road: str | None, house: str | None) -> list[AddressMatch]:
         best: dict[MatchLevel, dict[str, _Mention]] = {level: {} for level in MatchLevel}
-        for m in mentions:
+        for m in self._unshadowed(mentions):
             slot = best[m.name.level]
             old = slot.get(m.name.code)
             if old is None or m.score > old.score:
@@ -514,12 +535,54 @@ class AddressResolver:
             ec = self._evidence(committees, c, used, absent=_ABSENT)
             es = self._evidence(streets, s, used, absent=_ABSENT if c is None or not streets else 0.0)
             ed = self._evidence(districts, d, used, absent=_ABSENT if not districts else 0.0)
+            # The same words never count twice (虹桥 for both 虹桥镇 and its 虹桥居委会).
+            mc, ms, md = committees.get(c or ""), streets.get(s or ""), districts.get(d)
+            if mc is not None and ms is not None and _overlap(mc, ms):
+                es = _ABSENT
+                used.remove(ms)
+            if md is not None and any(m is not md and _overlap(m, md) for m in used):
+                ed = _ABSENT
+                used.remove(md)
             if not any(_is_anchor(m) for m in used):
                 continue
             score = _W_COMMITTEE * ec + _W_STREET * es + _W_DISTRICT * ed
             scored.append((score, self._match(d, s, c, score, used, road, house, bool(districts))))
         scored.sort(key=lambda t: (-t[0], t[1].admin_code))
         return _flag_ties(scored)
+
+    def _unshadowed(self, mentions: list[_Mention]) -> list[_Mention]:
+        """Drop a committee said without a suffix in the very words that name a district or street
+        which nothing else in the text contradicts: 静安 is 静安区 (not 静安居委会), 浦东张江 is 张江镇,
+        静安共和新路 is 共和新路街道. Where another street is said (南京东路街道新桥, 虹桥街道虹桥) the
+        words name the committee."""
+        places = [m for m in mentions if m.name.level is not MatchLevel.COMMITTEE]
+        if not places:
+            return mentions
+        out = []
+        for m in mentions:
+            if m.name.level is MatchLevel.COMMITTEE and not m.suffix:
+                others = [o for o in places if o.end <= m.start or m.end <= o.start]
+                if any(
+                    self._uncontradicted(k, others) for k in places if k.start <= m.start and m.end <= k.end
+                ):
+                    continue
+            out.append(m)
+        return out
+
+    def _uncontradicted(self, k: _Mention, others: list[_Mention]) -> bool:
+        district = (
+            k.name.code
+            if k.name.level is MatchLevel.DISTRICT
+            else self._gaz.streets[k.name.code].district_code
+        )
+        for o in others:
+            if o.name.level is k.name.level:
+                return False
+            if o.name.level is MatchLevel.DISTRICT and o.name.code != district:
+                return False
+            if o.name.level is MatchLevel.STREET and self._gaz.streets[o.name.code].district_code != district:
+                return False
+        return True
 
     @staticmethod
     def _evidence(slot: dict[str, _Mention], code: str | None, used: list[_Mention], absent: float) -> float:
@@ -564,6 +627,10 @@ class AddressResolver:
             house_number=house,
             evidence=evidence,
         )
+
+
+def _overlap(a: _Mention, b: _Mention) -> bool:
+    return a.start < b.end and b.start < a.end
 
 
 def _is_anchor(m: _Mention) -> bool:
