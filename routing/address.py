@@ -454,9 +454,8 @@ class AddressResolver:
         if cached is not None:
             return cached
         result = (end, "")
-        gap = 1 if end < len(coded) and coded[end] is not None and coded[end][0] == _SEP_ID else 0
-        if not pause:
-            gap = 0
+        after = coded[end] if pause and end < len(coded) else None
+        gap = 1 if after is not None and after[0] == _SEP_ID else 0
         for length, keys in self._suffixes[level]:
             j = end + gap + length
             if j <= len(coded):
