@@ -101,6 +101,8 @@ _KIND_PENALTY = 0.1
 _BARE_VILLAGE_PENALTY = 0.02
 _OTHER_SUFFIX_PENALTY = 0.02
 _SUFFIX_WEIGHT = 0.6  # per character of a suffix, in the weight that picks the reading of the text
+_OTHER_DISTRICT_FACTOR = 0.85
+_ALTERNATIVE_SHARE = 0.85  # a reading this close to the best of its words stays a candidate
 _SPLIT_COST = 1.0  # reading the text as one more place name costs this much weight
 
 
@@ -428,7 +430,7 @@ class AddressResolver:
                 length_factor = 1.0
             else:
                 length_factor = {1: 0.5, 2: 0.8, 3: 0.92}.get(matched, 1.0)
-            score = min(1.0, q * length_factor + (_SUFFIX_BONUS if with_suffix else 0.0))
+            score = min(q, q * length_factor + (_SUFFIX_BONUS if with_suffix else 0.0))
             penalty = 0.0
             if name.level is MatchLevel.COMMITTEE:
                 penalty = _kind_penalty(name, kind if with_suffix else "")
@@ -498,7 +500,7 @@ class AddressResolver:
         kept: list[_Mention] = []
         for m in mentions:
             if (m.start, m.end) in chosen:
-                if m.weight >= span_weight[(m.start, m.end)] - 1e-9:
+                if m.weight >= _ALTERNATIVE_SHARE * span_weight[(m.start, m.end)] - 1e-9:
                     kept.append(m)
                 continue
             cover = sum(span_weight[sp] for sp in chosen if sp[0] < m.end and m.start < sp[1])
@@ -528,6 +530,9 @@ class AddressResolver:
         for code in districts:
             triples.add((code, None, None))
 
+        named_district = {
+            code for code, m in districts.items() if m.quality in ("exact", "pinyin", "historic")
+        }
         scored: list[tuple[float, AddressMatch]] = []
         for d, s, c in triples:
             used: list[_Mention] = []
@@ -545,6 +550,13 @@ class AddressResolver:
             if not any(_is_anchor(m) for m in used):
                 continue
             score = _W_COMMITTEE * ec + _W_STREET * es + _W_DISTRICT * ed
+            if (
+                named_district
+                and d not in named_district
+                and any(m.quality in ("fuzzy", "edit") for m in used)
+            ):
+                # The caller said the district plainly: a near-homophone elsewhere does not move it.
+                score *= _OTHER_DISTRICT_FACTOR
             scored.append((score, self._match(d, s, c, score, used, road, house, bool(districts))))
         scored.sort(key=lambda t: (-t[0], t[1].admin_code))
         return _flag_ties(scored)
