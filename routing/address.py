@@ -61,8 +61,9 @@ OUTCOME_LABEL: Mapping[AddressOutcome, str] = {
     AddressOutcome.OUTSIDE: "外省市地址",
 }
 
-MAX_INPUT_CHARS = 200
-"""Longer text is cut to this many characters (a spoken address is far shorter; garbage stays fast)."""
+MAX_INPUT_CHARS = 64
+"""Only this many characters of the normalised text are read (the longest official name, district +
+street + committee, has 46; a spoken address is shorter still), so long garbage stays fast."""
 
 
 class MatchLevel(enum.StrEnum):
@@ -130,7 +131,17 @@ _ALTERNATIVE_SHARE = 0.85  # a reading this close to the best of its words stays
 _TIE = 0.005  # top scores this close name places the caller must choose between
 # Raw score -> observed share of correct top candidates (bench/routing_accuracy.py --calibrate,
 # on the dev set and on perturbed official names); piecewise linear, monotone.
-_CALIBRATION: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 1.0))
+_CALIBRATION: tuple[tuple[float, float], ...] = (
+    (0.0, 0.0),
+    (0.15, 0.25),
+    (0.30, 0.55),
+    (0.43, 0.64),
+    (0.60, 0.945),
+    (0.66, 0.95),
+    (0.74, 0.985),
+    (0.90, 0.99),
+    (1.0, 0.995),
+)
 _ROAD_PENALTY = 0.08
 _SPLIT_COST = 1.0  # reading the text as one more place name costs this much weight
 
@@ -231,7 +242,7 @@ def _suffix_kind(suffix: str) -> str:
         return "村"
     if suffix.startswith(("居", "社区", "小区", "虚拟")):
         return "居"
-    return ""
+    return {"街道": "街道", "街": "街道", "镇": "镇", "乡": "乡"}.get(suffix, "")
 
 
 def _kind_penalty(name: _Name, said: str) -> float:
@@ -285,6 +296,8 @@ class AddressResolver:
         self._char_cache: dict[str, tuple[int, str] | None] = {}
         self._suffixes: dict[MatchLevel, list[tuple[int, dict[tuple[int, ...], str]]]] = {}
         self._max_chars = 2
+        self._char_prefixes: set[str] = set()
+        self._syl_prefixes: set[tuple[int, ...]] = set()
         self._max_syl = 2
         for n in names:
             self._add(n)
@@ -366,12 +379,14 @@ class AddressResolver:
             return
         bucket.append(n)
         self._max_chars = max(self._max_chars, len(n.core))
+        self._char_prefixes.update(n.core[:k] for k in range(2, len(n.core) + 1))
         if SEPARATOR in n.core:  # a name with a pause in it ("田林一、二村"): matched as written only
             return
         digits = {i for i, ch in enumerate(n.core) if ch.isdigit()}
         self._max_syl = min(_MAX_FUZZY_LEN, max(self._max_syl, n.length + 1))
         keys = {tuple(self._sid(s) for s in raw) for raw in n.raw}
         for key in keys:
+            self._syl_prefixes.update(key[:k] for k in range(1, len(key) + 1))
             bucket = self._syl.setdefault(key, [])
             if n not in bucket:
                 bucket.append(n)
@@ -380,6 +395,7 @@ class AddressResolver:
                     if i in digits:  # a lane number is never misheard into another one
                         continue
                     deleted = key[:i] + key[i + 1 :]
+                    self._syl_prefixes.update(deleted[:k] for k in range(1, len(deleted) + 1))
                     dbucket = self._del.setdefault(deleted, [])
                     if n not in dbucket:
                         dbucket.append(n)
@@ -408,7 +424,7 @@ class AddressResolver:
     def understand(self, text: str, *, limit: int = 5) -> AddressReading:
         """The outcome for `text`: found, ambiguous between named candidates, no address, or
         outside the city; candidates ranked best first with calibrated confidences."""
-        norm = normalize(text[:MAX_INPUT_CHARS], drop_city=False)
+        norm = normalize(text[: 4 * MAX_INPUT_CHARS], drop_city=False)[:MAX_INPUT_CHARS]
         content = sum(1 for ch in norm if "\u4e00" <= ch <= "\u9fff" or "0" <= ch <= "9")
         if sum(1 for ch in norm if "\u4e00" <= ch <= "\u9fff") < 2:
             return _declined(AddressOutcome.NO_ADDRESS, "没有可识别的地名")
@@ -479,14 +495,17 @@ class AddressResolver:
             if coded[i] is None or norm[i] == SEPARATOR:
                 continue
             paused = False
+            known = 1
             for length in range(2, max(self._max_chars, self._max_syl) + 1):
                 j = i + length
                 if j > n or coded[j - 1] is None:
                     break
+                sub = norm[i:j]
+                if (paused or length > self._max_syl) and sub not in self._char_prefixes:
+                    break  # beyond sound-alike lengths only exact names remain: none starts so
                 if norm[j - 1] == SEPARATOR:
                     paused = True
                     continue
-                sub = norm[i:j]
                 for name in self._chars.get(sub, ()):
                     self._note(
                         found,
@@ -501,13 +520,17 @@ class AddressResolver:
                 if paused or length > self._max_syl:
                     continue
                 key = tuple(c[0] for c in coded[i:j] if c is not None)
-                raw = tuple(c[1] for c in coded[i:j] if c is not None)
-                for name in self._syl.get(key, ()):
-                    self._note(found, name, i, j, norm, "pinyin" if raw in name.raw else "fuzzy", coded, memo)
-                for name in self._del.get(key, ()):  # the caller dropped a syllable
-                    self._note(found, name, i, j, norm, "edit", coded, memo)
+                if key in self._syl_prefixes:
+                    known = length  # the longest start of the window that starts some indexed key
+                    raw = tuple(c[1] for c in coded[i:j] if c is not None)
+                    for name in self._syl.get(key, ()):
+                        quality = "pinyin" if raw in name.raw else "fuzzy"
+                        self._note(found, name, i, j, norm, quality, coded, memo)
+                    for name in self._del.get(key, ()):  # the caller dropped a syllable
+                        self._note(found, name, i, j, norm, "edit", coded, memo)
                 if length >= 3:
-                    for k in range(length):
+                    # Without syllable k the window starts with key[:k]: only k <= known can match.
+                    for k in range(min(length, known + 1)):
                         if norm[i + k].isdigit():
                             continue
                         deleted = key[:k] + key[k + 1 :]
@@ -550,6 +573,8 @@ class AddressResolver:
                 length_factor = {1: 0.5, 2: 0.8, 3: 0.92}.get(matched, 1.0)
             score = min(q, q * length_factor + (_SUFFIX_BONUS if with_suffix else 0.0))
             penalty = 0.0
+            if name.level is MatchLevel.STREET and with_suffix and kind and not name.display.endswith(kind):
+                penalty = _KIND_PENALTY  # 虹桥镇 is not 虹桥街道
             if name.level is MatchLevel.COMMITTEE:
                 penalty = _kind_penalty(name, kind if with_suffix else "")
                 if not with_suffix and end < len(norm) and norm[end].isdigit():
@@ -791,8 +816,8 @@ def _supported(used: list[_Mention], content: int, *, numbered: bool) -> bool:
     if len(used) >= 2 or numbered:
         return True
     m = used[0]
-    if m.suffix:
-        return True
+    if m.suffix and (m.quality == "exact" or m.text.endswith(_SUFFIXES[m.name.level])):
+        return True  # (a suffix heard only by its sound, 嫌 for 乡, is no proof)
     said = m.end - m.start
     coverage = said / max(1, content)
     if m.quality in ("exact", "historic"):
