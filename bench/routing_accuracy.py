@@ -26,7 +26,6 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 from routing.address import AddressOutcome, AddressResolver
@@ -49,17 +48,19 @@ def read_tsv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def official_names(gaz: Gazetteer) -> list[tuple[str, Callable[[str | None, str | None, str | None], bool]]]:
-    """(text, check of (district, street, committee) of the top candidate) for every unit."""
-    out: list[tuple[str, Callable[[str | None, str | None, str | None], bool]]] = []
+Expected = tuple[str, str | None, str | None]
+
+
+def official_names(gaz: Gazetteer) -> list[tuple[str, Expected]]:
+    """(text, the (district, street, committee) the top candidate must be) for every unit."""
+    out: list[tuple[str, Expected]] = []
     for c in gaz.committees.values():
         text = gaz.districts[c.district_code].name + gaz.streets[c.street_code].name + c.name
-        out.append((text, lambda d, s, k, code=c.code: k == code))
+        out.append((text, (c.district_code, c.street_code, c.code)))
     for s in gaz.streets.values():
-        text = gaz.districts[s.district_code].name + s.name
-        out.append((text, lambda d, st, k, code=s.code: st == code and k is None))
-    for dist in gaz.districts.values():
-        out.append((dist.name, lambda d, s, k, code=dist.code: d == code and s is None))
+        out.append((gaz.districts[s.district_code].name + s.name, (s.district_code, s.code, None)))
+    for d in gaz.districts.values():
+        out.append((d.name, (d.code, None, None)))
     return out
 
 
@@ -93,10 +94,10 @@ def main() -> None:
     names = official_names(gaz)
     official_ok = 0
     official_misses = []
-    for text, check in names:
+    for text, want in names:
         matches = resolver.resolve(text, limit=1)
         top = matches[0] if matches else None
-        if top is not None and check(top.district_code, top.street_code, top.committee_code):
+        if top is not None and (top.district_code, top.street_code, top.committee_code) == want:
             official_ok += 1
         else:
             official_misses.append((text, top.label if top else "-"))
@@ -108,7 +109,7 @@ def main() -> None:
     for row in declines:
         reading = resolver.understand(row["text"])
         ok = reading.outcome is expect[row["expect"]]
-        decline_ok[row["expect"]][0] += ok
+        decline_ok[row["expect"]][0] += int(ok)
         decline_ok[row["expect"]][1] += 1
         if not ok:
             got = reading.candidates[0].label if reading.candidates else reading.reason
@@ -130,14 +131,14 @@ def main() -> None:
             calibration.append((reading.confidence, int(s_ok and c_ok)))
         if not record:
             return
-        declined += reading.declined
-        street_ok += s_ok
-        district_ok += top is not None and top.district_code == row["district_code"]
+        declined += int(reading.declined)
+        street_ok += int(s_ok)
+        district_ok += int(top is not None and top.district_code == row["district_code"])
         if row["committee_code"]:
             committee_n += 1
-            committee_ok += c_ok
+            committee_ok += int(c_ok)
         for tag in row["noise"].split(","):
-            per_tag[tag][0] += s_ok and c_ok
+            per_tag[tag][0] += int(s_ok and c_ok)
             per_tag[tag][1] += 1
         if not (s_ok and c_ok):
             misses.append((row, top, reading))
@@ -145,7 +146,7 @@ def main() -> None:
     for row in rows:
         score_row(row, record=True)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from make_address_devset import make_rows  # noqa: PLC0415 (the generator, only for calibration)
+    from make_address_devset import make_rows  # the generator, for calibration rows only
 
     header = ["id", "text", "district_code", "street_code", "committee_code", "noise"]
     for fresh in make_rows(gaz, 2000, 20261206):
