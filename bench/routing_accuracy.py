@@ -108,10 +108,10 @@ def main() -> None:
     decline_misses = []
     for row in declines:
         reading = resolver.understand(row["text"])
-        ok = reading.outcome is expect[row["expect"]]
-        decline_ok[row["expect"]][0] += int(ok)
+        right = reading.outcome is expect[row["expect"]]
+        decline_ok[row["expect"]][0] += int(right)
         decline_ok[row["expect"]][1] += 1
-        if not ok:
+        if not right:
             got = reading.candidates[0].label if reading.candidates else reading.reason
             decline_misses.append((row["text"], reading.outcome.value, got))
 
