@@ -18,7 +18,9 @@ def lookup() -> RoutingAddressLookup:
 
 
 @pytest.mark.parametrize("text", ["杭州市西湖区", "我想咨询一下离婚财产怎么分", "x" * 10_000])
-def test_given_declined_text_when_looked_up_then_no_candidate(lookup: RoutingAddressLookup, text: str) -> None:
+def test_given_declined_text_when_looked_up_then_no_candidate(
+    lookup: RoutingAddressLookup, text: str
+) -> None:
     assert lookup.lookup(text) == []
 
 

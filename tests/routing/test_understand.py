@@ -45,7 +45,9 @@ def test_given_a_legal_question_when_understood_then_no_address(resolver: Addres
         assert resolver.resolve(text) == []
 
 
-def test_given_shanghai_roads_named_after_cities_when_understood_then_found(resolver: AddressResolver) -> None:
+def test_given_shanghai_roads_named_after_cities_when_understood_then_found(
+    resolver: AddressResolver,
+) -> None:
     top = resolver.understand("黄浦区南京东路街道").candidates[0]
     assert top.street_name == "南京东路街道"
     reading = resolver.understand("我住浦东新区张江镇，老家是安徽合肥的")
@@ -68,7 +70,9 @@ def test_given_a_name_several_committees_share_when_understood_then_ambiguous_wi
     assert reading.confidence == tied[0].confidence < 0.5
 
 
-def test_given_a_plain_address_when_understood_then_found_with_high_confidence(resolver: AddressResolver) -> None:
+def test_given_a_plain_address_when_understood_then_found_with_high_confidence(
+    resolver: AddressResolver,
+) -> None:
     reading = resolver.understand("静安区临汾路街道")
     assert reading.outcome is AddressOutcome.FOUND
     assert reading.candidates[0].street_code == "310106021"
@@ -85,7 +89,9 @@ def test_given_a_plain_address_when_understood_then_found_with_high_confidence(r
         "".join(chr(random.Random(7).randrange(0x4E00, 0x9FA5)) for _ in range(10_000)),
     ],
 )
-def test_given_garbage_when_understood_then_declined_in_under_5_ms(resolver: AddressResolver, garbage: str) -> None:
+def test_given_garbage_when_understood_then_declined_in_under_5_ms(
+    resolver: AddressResolver, garbage: str
+) -> None:
     timings = []
     for _ in range(5):
         start = time.perf_counter()
@@ -100,7 +106,10 @@ def test_given_a_long_text_when_understood_then_only_its_start_is_read(resolver:
     assert reading.candidates[0].street_code == "310106021"
     reading = resolver.understand("啊" * 200 + "静安区临汾路街道")  # the fillers go first, then the cap
     assert reading.candidates[0].street_code == "310106021"
-    assert resolver.understand("嗯" * 70 + "，我想问" * 20 + "静安区临汾路街道").outcome is AddressOutcome.NO_ADDRESS
+    assert (
+        resolver.understand("嗯" * 70 + "，我想问" * 20 + "静安区临汾路街道").outcome
+        is AddressOutcome.NO_ADDRESS
+    )
 
 
 def test_given_village_or_neighbourhood_said_when_resolved_then_that_kind(resolver: AddressResolver) -> None:
