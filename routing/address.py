@@ -143,6 +143,10 @@ _CALIBRATION: tuple[tuple[float, float], ...] = (
     (1.0, 0.995),
 )
 _ROAD_PENALTY = 0.08
+# A street found from its road alone: the road may run on beyond the streets whose units carry
+# its name, and no data measures how often (so this is a stated guess, not a calibrated value).
+_ROAD_CONFIDENCE = 0.6
+_ROAD_CHARS = 4  # a road's name as read before its number: 漕溪北路, 晨阳路
 _SPLIT_COST = 1.0  # reading the text as one more place name costs this much weight
 
 
@@ -278,6 +282,7 @@ def _index_forms(core: str, name: str = "") -> list[str]:
 
 _ROAD_RE = re.compile(r"([\u4e00-\u9fff]{1,8}?(?:大道|公路|路|街|弄|巷))(\d+(?:弄\d+)?(?:号|弄))")
 _ROAD_ONLY_RE = re.compile(r"([\u4e00-\u9fff]{2,4}(?:大道|公路|路))(?![\u4e00-\u9fff]*?(?:街道|镇))")
+_ROAD_IN_NAME = re.compile(r"^([\u4e00-\u9fff]{1,6}?(?:大道|公路|路))(?!街道$|镇$)")
 _ADMIN_TAIL = re.compile(r".*(?:街道|新区|区|镇|乡|居委会|居委|村委会|村|社区)")
 
 
@@ -289,6 +294,7 @@ class AddressResolver:
     ) -> None:
         self._gaz = gazetteer
         self._elsewhere = elsewhere
+        self._roads: dict[str, tuple[str, ...]] = {}  # road -> the streets whose units are named after it
         self._chars: dict[str, list[_Name]] = {}
         self._syl: dict[tuple[int, ...], list[_Name]] = {}
         self._del: dict[tuple[int, ...], list[_Name]] = {}
@@ -355,13 +361,22 @@ class AddressResolver:
                 if needs_suffix or form in village:
                     name = replace(name, needs_suffix=needs_suffix, edits=form not in village)
                 names.append(name)
+        roads: dict[str, set[str]] = {}
+        for unit_name, street_code in itertools.chain(
+            ((s.name, s.code) for s in gazetteer.streets.values()),
+            ((c.name, c.street_code) for c in gazetteer.committees.values()),
+        ):
+            if (road := _ROAD_IN_NAME.match(unit_name)) is not None:
+                roads.setdefault(road.group(1), set()).add(street_code)
         outside = None
         if elsewhere:
             local = {n.core for n in names} | {n.display for n in names}
             local |= {_PAREN.sub("", n.display) for n in names}
             province = next((c[:2] for c in gazetteer.districts), "31")
             outside = ElsewhereIndex.load(local, home_province=province)
-        return cls(gazetteer, names, outside)
+        resolver = cls(gazetteer, names, outside)
+        resolver._roads = {road: tuple(sorted(codes)) for road, codes in roads.items()}
+        return resolver
 
     def _sid(self, syllable: str) -> int:
         folded = fold_syllable(syllable)
@@ -447,6 +462,21 @@ class AddressResolver:
             return _declined(AddressOutcome.OUTSIDE, f"外省市地址：{where}", elsewhere=place)
         if not mentions:
             return _declined(AddressOutcome.NO_ADDRESS, "没有可识别的地名")
+        numbered = _numbered_road(norm, self._roads)
+        if numbered is not None:
+            by_road = self._by_road(numbered, mentions, limit)
+            if by_road is not None:
+                return by_road
+            start, end = numbered[0], numbered[1]
+            # Words inside the road's own name are the road, not a place: 漕溪北 is no 西木北居委会,
+            # 张杨路 no 张杨居委会 (a unit named exactly like the whole road stays a candidate).
+            mentions = [
+                m
+                for m in mentions
+                if not (start <= m.start and m.end <= end) or (m.quality == "exact" and m.end == end)
+            ]
+            if not mentions:
+                return _declined(AddressOutcome.NO_ADDRESS, f"道路{numbered[2]}不在道路索引中，请问区和街道")
         road, house = _road_and_number(norm, mentions)
         ranked = self._rank(mentions, road, house)
         if not ranked or not _supported(ranked[0][2], content, numbered=house is not None):
@@ -472,6 +502,59 @@ class AddressResolver:
             confidence=calibrated[0].confidence,
             candidates=tuple(calibrated),
             reason=calibrated[0].reason,
+        )
+
+    def _by_road(
+        self, numbered: tuple[int, int, str, str], mentions: list[_Mention], limit: int
+    ) -> AddressReading | None:
+        """Road and house number with nothing but a district besides (静安区闻喜路768号): the
+        streets whose units are named after the road (committee names carry road names; so do
+        streets such as 临汾路街道). One street: found; several: ask which (or a cross road)."""
+        start, end, road, house = numbered
+        streets = self._roads.get(road)
+        if not streets:
+            return None
+        outside = [m for m in mentions if not (start <= m.start and m.end <= end)]
+        if any(m.name.level is not MatchLevel.DISTRICT for m in outside):
+            return None  # a street or committee said besides the road: the usual ranking
+        said = {m.name.code for m in outside}
+        fit = [code for code in streets if not said or self._gaz.streets[code].district_code in said]
+        if not fit:
+            return None
+        gaz = self._gaz
+        share = round(_ROAD_CONFIDENCE / len(fit), 3)
+        what = f"道路索引：{road}{house}"
+        note = "" if len(fit) == 1 else f"；{road}跨{len(fit)}个街镇，请问街道或附近路口"
+        candidates = tuple(
+            AddressMatch(
+                level=MatchLevel.STREET,
+                district_code=gaz.streets[code].district_code,
+                district_name=gaz.districts[gaz.streets[code].district_code].name,
+                street_code=code,
+                street_name=gaz.streets[code].name,
+                committee_code=None,
+                committee_name=None,
+                confidence=share,
+                reason=f"{what}→{gaz.streets[code].name}{note}",
+                road=road,
+                house_number=house,
+                evidence=(what,),
+            )
+            for code in fit[:limit]
+        )
+        if len(fit) == 1:
+            return AddressReading(
+                outcome=AddressOutcome.FOUND,
+                confidence=share,
+                candidates=candidates,
+                reason=candidates[0].reason,
+            )
+        names = "、".join(c.label for c in candidates[:3])
+        return AddressReading(
+            outcome=AddressOutcome.AMBIGUOUS,
+            confidence=share,
+            candidates=candidates,
+            reason=f"{road}跨{len(fit)}个街镇：{names}，请问街道或附近路口",
         )
 
     @staticmethod
@@ -846,6 +929,21 @@ def calibrate(score: float) -> float:
 
 def _replace_confidence(m: AddressMatch, confidence: float, note: str) -> AddressMatch:
     return replace(m, confidence=confidence, reason=f"{m.reason}；{note}")
+
+
+def _numbered_road(norm: str, roads: Mapping[str, object]) -> tuple[int, int, str, str] | None:
+    """(start, end, road, house number) of the last road said with a number: 闻喜路768号. The road
+    is its last few characters (思凡三晨阳路: 三晨阳路, so the committee 思凡三… before it stays)."""
+    for match in reversed(list(_ROAD_RE.finditer(norm))):
+        said = _ADMIN_TAIL.sub("", match.group(1))
+        road = said[-_ROAD_CHARS:]
+        if len(road) >= 2 and road.endswith(("路", "大道", "公路", "街")):
+            # The longest ending of what was said that is a known road (中山南二路), else the last
+            # few characters.
+            known = [said[-k:] for k in range(min(len(said), 8), 1, -1) if said[-k:] in roads]
+            road = known[0] if known else road
+            return match.end(1) - min(len(road), _ROAD_CHARS), match.end(1), road, match.group(2)
+    return None
 
 
 def _road_and_number(norm: str, mentions: list[_Mention]) -> tuple[str | None, str | None]:

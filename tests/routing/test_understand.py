@@ -158,3 +158,33 @@ def test_given_shanghai_names_when_elsewhere_index_built_then_they_are_not_elsew
     assert index.find("普陀区") == []  # 舟山 has one too; Shanghai's wins
     assert index.find("南京东路") == []  # a road
     assert [e.name for e in index.find("江苏苏州")] == ["苏州市"]
+
+
+def test_given_a_road_in_one_street_when_only_road_and_number_said_then_that_street(
+    resolver: AddressResolver,
+) -> None:
+    reading = resolver.understand("汾西路123号")  # 汾西路二六一弄居委会 is in 临汾路街道
+    assert reading.outcome is AddressOutcome.FOUND
+    top = reading.candidates[0]
+    assert (top.street_name, top.committee_code) == ("临汾路街道", None)
+    assert (top.road, top.house_number) == ("汾西路", "123号")
+    assert "道路索引：汾西路123号→临汾路街道" in top.reason
+    assert reading.confidence <= 0.6  # the road may run on beyond the streets that name it
+
+
+def test_given_a_road_across_streets_when_only_road_and_number_said_then_ambiguous_asking_for_street(
+    resolver: AddressResolver,
+) -> None:
+    reading = resolver.understand("静安区闻喜路768号")
+    assert reading.outcome is AddressOutcome.AMBIGUOUS
+    assert {c.street_name for c in reading.candidates} == {"彭浦新村街道", "临汾路街道"}
+    assert "请问街道或附近路口" in reading.reason
+
+
+def test_given_an_unknown_road_when_said_with_the_district_then_the_district_not_a_sound_alike(
+    resolver: AddressResolver,
+) -> None:
+    reading = resolver.understand("徐汇区漕溪北路88号")  # was 西木北居委会, a near-homophone of 漕溪北
+    top = reading.candidates[0]
+    assert (top.district_name, top.street_code, top.road) == ("徐汇区", None, "漕溪北路")
+    assert resolver.understand("漕溪北路88号").outcome is AddressOutcome.NO_ADDRESS
