@@ -32,6 +32,7 @@ from pypinyin import Style, pinyin
 from routing.elsewhere import Elsewhere, ElsewhereIndex
 from routing.gazetteer import Gazetteer
 from routing.normalize import SEPARATOR, normalize
+from routing.roads import RoadSegment
 
 __all__ = [
     "HISTORIC_DISTRICT_NAMES",
@@ -295,6 +296,7 @@ class AddressResolver:
         self._gaz = gazetteer
         self._elsewhere = elsewhere
         self._roads: dict[str, tuple[str, ...]] = {}  # road -> the streets whose units are named after it
+        self._road_segments: dict[str, tuple[RoadSegment, ...]] = {}  # from an imported road table
         self._chars: dict[str, list[_Name]] = {}
         self._syl: dict[tuple[int, ...], list[_Name]] = {}
         self._del: dict[tuple[int, ...], list[_Name]] = {}
@@ -326,10 +328,12 @@ class AddressResolver:
         *,
         historic_names: Mapping[str, str] = HISTORIC_DISTRICT_NAMES,
         elsewhere: bool = True,
+        roads: Iterable[RoadSegment] = (),
     ) -> AddressResolver:
         """Index `gazetteer` (about a second for Shanghai); reuse the resolver for every call.
         With `elsewhere`, the country's other provinces, cities and counties are loaded too, so
-        an address outside the city is declined (`AddressOutcome.OUTSIDE`)."""
+        an address outside the city is declined (`AddressOutcome.OUTSIDE`). `roads` (an imported
+        road table, `routing.roads.parse_road_table`) adds to the road index those unit names give."""
         names: list[_Name] = []
         readings = _Readings()
         readings.prime()
@@ -361,13 +365,17 @@ class AddressResolver:
                 if needs_suffix or form in village:
                     name = replace(name, needs_suffix=needs_suffix, edits=form not in village)
                 names.append(name)
-        roads: dict[str, set[str]] = {}
+        road_index: dict[str, set[str]] = {}
         for unit_name, street_code in itertools.chain(
             ((s.name, s.code) for s in gazetteer.streets.values()),
             ((c.name, c.street_code) for c in gazetteer.committees.values()),
         ):
             if (road := _ROAD_IN_NAME.match(unit_name)) is not None:
-                roads.setdefault(road.group(1), set()).add(street_code)
+                road_index.setdefault(road.group(1), set()).add(street_code)
+        segments: dict[str, list[RoadSegment]] = {}
+        for seg in roads:
+            road_index.setdefault(seg.road, set()).add(seg.street_code)
+            segments.setdefault(seg.road, []).append(seg)
         outside = None
         if elsewhere:
             local = {n.core for n in names} | {n.display for n in names}
@@ -375,7 +383,8 @@ class AddressResolver:
             province = next((c[:2] for c in gazetteer.districts), "31")
             outside = ElsewhereIndex.load(local, home_province=province)
         resolver = cls(gazetteer, names, outside)
-        resolver._roads = {road: tuple(sorted(codes)) for road, codes in roads.items()}
+        resolver._roads = {road: tuple(sorted(codes)) for road, codes in road_index.items()}
+        resolver._road_segments = {road: tuple(rows) for road, rows in segments.items()}
         return resolver
 
     def _sid(self, syllable: str) -> int:
@@ -519,6 +528,12 @@ class AddressResolver:
             return None  # a street or committee said besides the road: the usual ranking
         said = {m.name.code for m in outside}
         fit = [code for code in streets if not said or self._gaz.streets[code].district_code in said]
+        number = int(digits.group()) if (digits := re.match(r"\d+", house)) else None
+        segments = self._road_segments.get(road, ())
+        if number is not None and any(seg.first is not None for seg in segments):
+            # The road table's house number ranges narrow it down (共和新路 3000-4999号 -> 彭浦新村).
+            ranged = {seg.street_code for seg in segments if seg.first is not None and seg.holds(number)}
+            fit = [code for code in fit if code in ranged] or fit
         if not fit:
             return None
         gaz = self._gaz

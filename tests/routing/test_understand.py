@@ -11,6 +11,8 @@ import pytest
 
 from routing.address import AddressOutcome, AddressResolver, calibrate
 from routing.elsewhere import ElsewhereIndex
+from routing.gazetteer import Gazetteer
+from routing.roads import RoadSegment, parse_road_table
 
 DECLINES = Path(__file__).resolve().parents[1] / "data" / "address_declines.tsv"
 
@@ -188,3 +190,52 @@ def test_given_an_unknown_road_when_said_with_the_district_then_the_district_not
     top = reading.candidates[0]
     assert (top.district_name, top.street_code, top.road) == ("徐汇区", None, "漕溪北路")
     assert resolver.understand("漕溪北路88号").outcome is AddressOutcome.NO_ADDRESS
+
+
+def test_given_a_road_table_when_parsed_then_good_rows_kept_and_each_bad_row_reported(
+    gazetteer: Gazetteer,
+) -> None:
+    text = (
+        "road,street_code,from,to\n"
+        "共和新路,310106020,3000,4999\n"
+        "共和新路,310106018,1,2999\n"
+        ",310106020,,\n"
+        "彭浦新村,310106020,,\n"
+        "汾西路,999999999,,\n"
+        "汾西路,310106021,十,20\n"
+        "汾西路,310106021,20,\n"
+        "汾西路,310106021,30,20\n"
+        "汾西路,310106021,,\n"
+    )
+    rows, errors = parse_road_table(text, gazetteer)
+    assert rows == [
+        RoadSegment("共和新路", "310106020", 3000, 4999),
+        RoadSegment("共和新路", "310106018", 1, 2999),
+        RoadSegment("汾西路", "310106021"),
+    ]
+    assert [e.line for e in errors] == [4, 5, 6, 7, 8, 9]
+    assert errors[0].message == "道路名为空"
+    assert "不像道路名" in errors[1].message
+    assert "不在行政区划中" in errors[2].message
+    assert "应为正整数" in errors[3].message
+    assert "同时填写" in errors[4].message
+    assert "大于结束" in errors[5].message
+    assert parse_road_table("name,code\n", gazetteer)[1][0].message.startswith("缺少列")
+
+
+def test_given_house_number_ranges_when_a_road_crosses_streets_then_the_number_picks_the_street(
+    gazetteer: Gazetteer,
+) -> None:
+    rows, _ = parse_road_table(
+        "road,street_code,from,to\n共和新路,310106020,3000,4999\n共和新路,310106018,1,2999\n", gazetteer
+    )
+    with_table = AddressResolver.build(gazetteer, roads=rows)
+    reading = with_table.understand("静安区共和新路3500号")
+    assert reading.outcome is AddressOutcome.FOUND
+    assert reading.candidates[0].street_name == "彭浦新村街道"
+    assert with_table.understand("静安区共和新路702号").candidates[0].street_name == "共和新路街道"
+    # Without the table the road crosses several streets: the caller is asked which.
+    assert (
+        AddressResolver.build(gazetteer).understand("静安区共和新路3500号").outcome
+        is AddressOutcome.AMBIGUOUS
+    )
