@@ -15,6 +15,20 @@ How it works (all indexes are built once, in `AddressResolver.build`):
   街道) raises its weight; overlapping matches keep the longer, better one.
 * Candidates are (district, street, committee) triples scored from the evidence at each level,
   with a penalty where the text names another street or district.
+
+Official names always resolve to their own unit (an exhaustive test checks the whole gazetteer):
+names are indexed the way `normalize` turns the caller's words (三泉路四二四弄 as 三泉路424弄);
+the reading of the text is the best segmentation into names, not the greedy longest match; the
+same words never count for two levels; 村 / 居委会 and 镇 / 街道 said must fit the unit; a committee
+named like a district or street (静安居委会, 合庆镇居委会) needs its suffix said.
+
+`understand` gives an explicit outcome (`AddressOutcome`): found; ambiguous between named
+candidates; no address (legal questions, chatter, garbage: a lone short sound-alike is chance);
+outside Shanghai (the country's divisions, `routing.elsewhere`). Confidences are calibrated (the
+share of right answers per raw score, `_CALIBRATION`). `resolve` is its candidate list, empty when
+declined, which the IVR treats as an unknown address (it asks again, then hands over to a seat).
+A road with a house number and nothing but a district besides is looked up in the road index (the
+roads that unit names carry, plus an imported `routing.roads` table with house number ranges).
 """
 
 from __future__ import annotations
