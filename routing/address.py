@@ -693,7 +693,7 @@ class AddressResolver:
                     penalty += _ROAD_PENALTY  # 金都路77号: the road; the committee named after it only likely
                 if with_suffix and not _own_suffix(name, norm[end:stop]):  # 新成居委会 for 新成社区居委会
                     penalty += _OTHER_SUFFIX_PENALTY
-                score -= penalty
+            score -= penalty
             # An edit match has one wrong syllable, so it weighs as one syllable shorter.
             weight = (matched - (quality == "edit") + _SUFFIX_WEIGHT * (stop - end)) * q * (1.0 - penalty)
             found[key] = _Mention(name, start, stop, norm[start:stop], quality, with_suffix, score, weight)
