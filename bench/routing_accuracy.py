@@ -1,10 +1,21 @@
-"""Accuracy and latency of `routing.address.AddressResolver` on the development set.
+"""Accuracy, declines, calibration and latency of `routing.address.AddressResolver`.
 
-    .venv/bin/python bench/routing_accuracy.py [--failures N]
+    .venv/bin/python bench/routing_accuracy.py [--failures N] [--calibrate]
 
-Top-1 accuracy at street level (all rows) and committee level (rows that name a committee),
-accuracy per noise tag, and per-lookup latency (p50 / p99 / max) over the full Shanghai registry.
-Targets: street >= 95 %, committee >= 85 %, p99 < 5 ms.
+Prints:
+
+* official names: every district, street and committee of the gazetteer by its full official name
+  (区 + 街镇 + 居村委), top-1 must be the unit itself (target 100 %);
+* declines: `tests/data/address_declines.tsv` (legal questions and chatter with no address, addresses
+  in other provinces and cities): the share declined with the right outcome (target >= 95 %);
+* the dev set (`tests/data/addresses_dev.tsv`): top-1 accuracy at district / street / committee level
+  and per noise tag (targets street >= 95 %, committee >= 85 %), counting a declined row as a miss;
+* calibration: per confidence band, how often the top candidate is right (dev set plus 2,000 fresh
+  rows of the dev-set generator with another seed);
+* latency per lookup (p50 / p99 / max) over the dev set, the official names, the declines and
+  the longest inputs (10 kB of garbage among them); target p99 < 5 ms.
+
+`--calibrate` prints the isotonic fit of raw score -> share correct, for `_CALIBRATION`.
 """
 
 from __future__ import annotations
@@ -12,16 +23,19 @@ from __future__ import annotations
 import argparse
 import csv
 import statistics
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from routing.address import AddressResolver
-from routing.gazetteer import load_gazetteer
+from routing.address import AddressOutcome, AddressResolver
+from routing.gazetteer import Gazetteer, load_gazetteer
 
 ROOT = Path(__file__).resolve().parents[1]
 GAZETTEER = ROOT.parent / "shared" / "gazetteer"
 DEVSET = ROOT / "tests" / "data" / "addresses_dev.tsv"
+DECLINES = ROOT / "tests" / "data" / "address_declines.tsv"
+LONG_INPUTS = ["啊" * 5000, "的" * 3000, "静安区" * 2000, "x" * 10000, "我想问一下" * 500, "０１２３" * 500]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -29,60 +43,180 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+Expected = tuple[str, str | None, str | None]
+
+
+def official_names(gaz: Gazetteer) -> list[tuple[str, Expected]]:
+    """(text, the (district, street, committee) the top candidate must be) for every unit."""
+    out: list[tuple[str, Expected]] = []
+    for c in gaz.committees.values():
+        text = gaz.districts[c.district_code].name + gaz.streets[c.street_code].name + c.name
+        out.append((text, (c.district_code, c.street_code, c.code)))
+    for s in gaz.streets.values():
+        out.append((gaz.districts[s.district_code].name + s.name, (s.district_code, s.code, None)))
+    for d in gaz.districts.values():
+        out.append((d.name, (d.code, None, None)))
+    return out
+
+
+def isotonic(points: list[tuple[float, int]]) -> list[tuple[float, float, int]]:
+    """Pool-adjacent-violators: (mean score, share correct, count) blocks, increasing."""
+    blocks: list[list[float]] = []  # [sum score, sum correct, n]
+    for score, ok in sorted(points):
+        blocks.append([score, float(ok), 1])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+            last = blocks.pop()
+            for i in range(3):
+                blocks[-1][i] += last[i]
+    return [(s / n, c / n, int(n)) for s, c, n in blocks]
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description="routing accuracy and latency")
-    parser.add_argument("--failures", type=int, default=0, help="print this many misses")
-    parser.add_argument("--repeat", type=int, default=5, help="timed passes over the set")
+    parser = argparse.ArgumentParser(description="routing accuracy, declines and latency")
+    parser.add_argument("--failures", type=int, default=0, help="print this many misses of each kind")
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes over the dev set")
+    parser.add_argument("--calibrate", action="store_true", help="print the isotonic calibration fit")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    resolver = AddressResolver.build(load_gazetteer(GAZETTEER))
+    gaz = load_gazetteer(GAZETTEER)
+    resolver = AddressResolver.build(gaz)
     build_s = time.perf_counter() - t0
-    with DEVSET.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    rows = read_tsv(DEVSET)
+    declines = read_tsv(DECLINES)
 
-    street_ok = committee_ok = committee_n = district_ok = 0
+    # --- official names ----------------------------------------------------------------------
+    names = official_names(gaz)
+    official_ok = 0
+    official_misses = []
+    for text, want in names:
+        matches = resolver.resolve(text, limit=1)
+        top = matches[0] if matches else None
+        if top is not None and (top.district_code, top.street_code, top.committee_code) == want:
+            official_ok += 1
+        else:
+            official_misses.append((text, top.label if top else "-"))
+
+    # --- declines ----------------------------------------------------------------------------
+    expect = {"no_address": AddressOutcome.NO_ADDRESS, "outside": AddressOutcome.OUTSIDE}
+    decline_ok: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    decline_misses = []
+    for row in declines:
+        reading = resolver.understand(row["text"])
+        right = reading.outcome is expect[row["expect"]]
+        decline_ok[row["expect"]][0] += int(right)
+        decline_ok[row["expect"]][1] += 1
+        if not right:
+            got = reading.candidates[0].label if reading.candidates else reading.reason
+            decline_misses.append((row["text"], reading.outcome.value, got))
+
+    # --- dev set -----------------------------------------------------------------------------
+    street_ok = committee_ok = committee_n = district_ok = declined = 0
     per_tag: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     misses = []
-    for row in rows:
-        matches = resolver.resolve(row["text"])
-        top = matches[0] if matches else None
+    calibration: list[tuple[float, int]] = []
+
+    def score_row(row: dict[str, str], *, record: bool) -> None:
+        nonlocal street_ok, committee_ok, committee_n, district_ok, declined
+        reading = resolver.understand(row["text"])
+        top = reading.candidates[0] if reading.candidates else None
         s_ok = top is not None and top.street_code == row["street_code"]
-        street_ok += s_ok
-        district_ok += top is not None and top.district_code == row["district_code"]
+        c_ok = not row["committee_code"] or (top is not None and top.committee_code == row["committee_code"])
+        if top is not None:
+            calibration.append((reading.confidence, int(s_ok and c_ok)))
+        if not record:
+            return
+        declined += int(reading.declined)
+        street_ok += int(s_ok)
+        district_ok += int(top is not None and top.district_code == row["district_code"])
         if row["committee_code"]:
             committee_n += 1
-            c_ok = top is not None and top.committee_code == row["committee_code"]
-            committee_ok += c_ok
-        else:
-            c_ok = True
+            committee_ok += int(c_ok)
         for tag in row["noise"].split(","):
-            per_tag[tag][0] += s_ok and c_ok
+            per_tag[tag][0] += int(s_ok and c_ok)
             per_tag[tag][1] += 1
         if not (s_ok and c_ok):
-            misses.append((row, top))
+            misses.append((row, top, reading))
 
+    for row in rows:
+        score_row(row, record=True)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from make_address_devset import make_rows  # the generator, for calibration rows only
+
+    header = ["id", "text", "district_code", "street_code", "committee_code", "noise"]
+    for fresh in make_rows(gaz, 2000, 20261206):
+        score_row(dict(zip(header, fresh, strict=True)), record=False)
+
+    # --- latency -----------------------------------------------------------------------------
+    texts = [r["text"] for r in rows] * args.repeat
+    texts += [t for t, _ in names] + [r["text"] for r in declines] + LONG_INPUTS * 20
     latencies: list[float] = []
-    for _ in range(args.repeat):
-        for row in rows:
-            start = time.perf_counter_ns()
-            resolver.resolve(row["text"])
-            latencies.append((time.perf_counter_ns() - start) / 1e6)
+    long_latencies: list[float] = []
+    for text in texts:
+        start = time.perf_counter_ns()
+        resolver.understand(text)
+        elapsed = (time.perf_counter_ns() - start) / 1e6
+        latencies.append(elapsed)
+        if len(text) > 1000:
+            long_latencies.append(elapsed)
 
     n = len(rows)
-    print(f"dev set: {n} rows ({committee_n} name a committee); index build {build_s:.2f} s")
+    print(f"index build {build_s:.2f} s")
+    print(
+        f"official names    : {official_ok / len(names):6.1%}  ({official_ok}/{len(names)}: "
+        f"{len(gaz.committees)} committees, {len(gaz.streets)} streets, {len(gaz.districts)} districts; target 100 %)"
+    )
+    total_ok = sum(v[0] for v in decline_ok.values())
+    total_n = sum(v[1] for v in decline_ok.values())
+    print(f"correct declines  : {total_ok / total_n:6.1%}  ({total_ok}/{total_n}; target >= 95 %)")
+    for kind, (ok, cnt) in sorted(decline_ok.items()):
+        print(f"  {kind:14s} {ok / cnt:6.1%}  ({ok}/{cnt})")
+    print(f"dev set: {n} rows ({committee_n} name a committee); {declined} declined")
     print(f"district accuracy : {district_ok / n:6.1%}")
     print(f"street accuracy   : {street_ok / n:6.1%}  (target >= 95 %)")
     print(f"committee accuracy: {committee_ok / committee_n:6.1%}  (target >= 85 %)")
     print(
         f"latency per lookup: p50 {percentile(latencies, 0.5):.2f} ms, p99 {percentile(latencies, 0.99):.2f} ms, "
-        f"max {max(latencies):.2f} ms, mean {statistics.fmean(latencies):.2f} ms over {len(latencies)} lookups"
+        f"max {max(latencies):.2f} ms, mean {statistics.fmean(latencies):.2f} ms over {len(latencies)} lookups; "
+        f"inputs over 1,000 characters: max {max(long_latencies):.2f} ms (target p99 < 5 ms)"
     )
+    print("calibration (dev set + 2,000 generated rows): confidence band -> share right")
+    bands: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for conf, ok in calibration:
+        band = min(9, int(conf * 10))
+        bands[band][0] += ok
+        bands[band][1] += 1
+    ece = 0.0
+    for band in sorted(bands):
+        ok, cnt = bands[band]
+        mean_conf = statistics.fmean(c for c, _ in calibration if min(9, int(c * 10)) == band)
+        ece += cnt / len(calibration) * abs(mean_conf - ok / cnt)
+        print(
+            f"  {band / 10:.1f}-{(band + 1) / 10:.1f}  mean confidence {mean_conf:.2f}  right {ok / cnt:6.1%}  ({cnt})"
+        )
+    print(f"  expected calibration error {ece:.3f}")
     print("all-correct rate by noise tag:")
     for tag, (ok, total) in sorted(per_tag.items()):
         print(f"  {tag:14s} {ok / total:6.1%}  ({ok}/{total})")
-    for row, top in misses[: args.failures]:
-        got = f"{top.label} {top.confidence} {top.reason}" if top else "-"
+    if args.calibrate:
+        print("isotonic fit (mean raw score, share right, n):")
+        for score, share, count in isotonic(calibration):
+            print(f"  ({score:.3f}, {share:.3f}),  # n={count}")
+    for text, got in official_misses[: args.failures]:
+        print(f"OFFICIAL MISS {text!r} got {got}")
+    for text, outcome, got in decline_misses[: args.failures]:
+        print(f"DECLINE MISS {text!r} got {outcome} {got}")
+    for row, top, reading in misses[: args.failures]:
+        got = (
+            f"{top.label} {top.confidence} {top.reason}"
+            if top
+            else f"{reading.outcome.value} {reading.reason}"
+        )
         print(f"MISS {row['id']} {row['text']!r} want {row['street_code']}/{row['committee_code']} got {got}")
 
 

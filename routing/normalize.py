@@ -49,6 +49,7 @@ _FILLERS = (
 _FILLER_RE = re.compile("|".join(re.escape(f) for f in sorted(_FILLERS, key=len, reverse=True)))
 # A lone 在 ("在静安区") or 上海 is a filler only at the start of a phrase; inside a name it is kept.
 _ZAI_RE = re.compile(r"(?:(?<=^)|(?<=\s))(?:在|上海(?!市))")
+_ZAI_ONLY_RE = re.compile(r"(?:(?<=^)|(?<=\s))在")
 
 _DIGITS = {
     "零": 0,
@@ -109,14 +110,15 @@ def _numeral_sub(match: re.Match[str]) -> str:
     return match.group(1) if value is None else str(value)
 
 
-def normalize(text: str) -> str:
+def normalize(text: str, *, drop_city: bool = True) -> str:
     """The text to match against: half-width, numerals as digits, fillers and punctuation removed.
 
-    Separators are single spaces; the result is stripped.
+    Separators are single spaces; the result is stripped. With `drop_city=False` a leading 上海
+    (not 上海市) is kept, for the names that begin with it (上海新村居委会).
     """
     text = to_halfwidth(text).lower()
     text = _NUMERAL_RE.sub(_numeral_sub, text)
     text = _FILLER_RE.sub(SEPARATOR, text)
     text = _PUNCT_RE.sub(SEPARATOR, text)
-    text = _ZAI_RE.sub(SEPARATOR, text.strip())
+    text = (_ZAI_RE if drop_city else _ZAI_ONLY_RE).sub(SEPARATOR, text.strip())
     return re.sub(r"\s+", SEPARATOR, text).strip()
