@@ -188,7 +188,7 @@ class Runtime:
         add(Component.of("routing", "地址与队列路由", self.routes, probe=self.routes.probe))
         add(Component.of("seats", "坐席状态", self.seats))
         if s.audiosocket.enabled:
-            speech, label = self.speech, "语音识别（AudioSocket + Vosk）"
+            speech, label = self.speech, "语音识别（Vosk 实时 / Whisper 整句）"
             add(Component.of("asr", label, speech, probe=speech.probe, required=False))
         if s.agi.enabled:
             add(Component.of("agi", "语音导航（FastAGI）", self.ivr))
