@@ -184,7 +184,7 @@ async def start_demo_simulator(
     )
     # The supervisors' desk phones (班长监听 rings them first): an admin assigns one to a supervisor
     # (PUT /api/supervisor/phones/{user_id}); they answer after 2 s and leave hanging up to the app.
-    phones += tuple(PhoneConfig(endpoint=e, answer_delay=Dist.fixed(2.0)) for e in DEMO_SUPERVISOR_PHONES)
+    desks = tuple(PhoneConfig(endpoint=e, answer_delay=Dist.fixed(2.0)) for e in DEMO_SUPERVISOR_PHONES)
     config = SimulatorConfig(
         ami_host=ami.host,
         ami_port=ami_port,
@@ -193,7 +193,7 @@ async def start_demo_simulator(
         queues=tuple(QueueConfig(name=q, timeout=15.0, wrapuptime=wrapuptime) for q in queues),
         default_queue="q-city-other",
         agi=agi,
-        seats=phones,
+        seats=phones + desks,
         calls_per_hour=sim.calls_per_hour,
         patience=Dist(DistKind.LOGNORMAL, sim.mean_patience_s, PATIENCE_SIGMA),
         talk_time=Dist(DistKind.LOGNORMAL, sim.mean_talk_s, 0.5),
@@ -219,7 +219,7 @@ async def start_demo_simulator(
     if address_listener is not None:
         simulator.pbx.address_listeners.append(address_listener)
     if sim.opening_callers and sim.calls_per_hour > 0:
-        simulator.pbx.spawn(_opening_callers(simulator, len(phones)))
+        simulator.pbx.spawn(_opening_callers(simulator, len(phones)))  # the seats' phones, not the desks
     return simulator
 
 
