@@ -99,8 +99,10 @@ class AuditLog(Protocol):
     ) -> list[AuditEntry]: ...
 
 
-AUDIT_ACTIONS = ("monitor.", "call.force_hangup")
-"""The audit actions of this module: monitor.start / .switch / .end, call.force_hangup."""
+AUDIT_ACTIONS = ("monitor.", "call.force_hangup", "steer.")
+"""The audit actions of this module: monitor.start / .switch / .end, call.force_hangup; and the
+supervisors' steering of seats (`seats.steer`: steer.pause / .ready / .logout / ...), read back
+with them by the admins' audit list."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
