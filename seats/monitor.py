@@ -283,7 +283,7 @@ class SupervisorMonitor:
 
     async def stop(self, principal: Principal, source_ip: str = "") -> MonitorView:
         """结束监听: the monitor's Local channel is hung up; the call goes on."""
-        if not self.rights_of(principal):
+        if not self.rights_of(principal) & {Right.MONITOR, Right.BARGE}:
             raise PermissionDenied("您没有监听、耳语的权限")
         s = self._sessions.get(principal.user_id)
         if s is None:

@@ -239,14 +239,18 @@ async def test_given_an_inspector_then_it_may_listen_but_not_force_a_hang_up(wor
 
 
 async def test_given_rights_set_by_the_admin_when_a_supervisor_lacks_them_then_refused() -> None:
-    world = await _world(settings=MonitorSettings(monitor_roles=[Role.ADMIN], barge_roles=[Role.ADMIN]))
+    world = await _world(
+        settings=MonitorSettings(
+            monitor_roles=[Role.ADMIN], barge_roles=[Role.ADMIN], steer_roles=[Role.ADMIN]
+        )
+    )
 
     assert world.monitor.rights_of(CITY) == frozenset()
     with pytest.raises(PermissionDenied):
         await world.monitor.start(CITY, ZHANG.id, MonitorMode.LISTEN)
     with pytest.raises(PermissionDenied):
         await world.monitor.force_hangup(CITY, ZHANG.id)
-    assert world.monitor.rights_of(_p("u-admin", Role.ADMIN)) == {Right.MONITOR, Right.BARGE}
+    assert world.monitor.rights_of(_p("u-admin", Role.ADMIN)) == {Right.MONITOR, Right.BARGE, Right.STEER}
 
 
 async def test_given_a_supervisor_without_a_phone_when_starting_then_a_clear_conflict_and_nothing_sent() -> (
