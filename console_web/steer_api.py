@@ -5,33 +5,35 @@ right (`Right.STEER`), the scope and the audit are the service's. The seat is pu
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from console_web.deps import AppService, client_ip
 from console_web.routes import Acting, User
+from core.errors import InvalidInput
 from core.ids import SeatId
-from core.seat_events import PauseReason, SeatSteered
-from seats.steer import NOTE_MAX, SeatSteering
+from core.seat_events import SeatSteered
+from seats.steer import NOTE_MAX, SeatSteering, pause_reason
 
 steer_backend = AppService[SeatSteering]("steer_backend", "坐席调度服务尚未启动")
 
 
+# Plain strings, judged by the service: a missing or wrong value gets its Chinese message (400/422).
 class SteerPauseIn(BaseModel):
-    reason: PauseReason = Field(description="示忙原因（rest 休息、meal 用餐、training 培训、meeting 会议……）")
-    note: str = Field(default="", max_length=NOTE_MAX, description="补充说明（可选）")
+    reason: str = Field(
+        default="", description="示忙原因（rest 休息、meal 用餐、training 培训、meeting 会议……）"
+    )
+    note: str = Field(default="", description=f"补充说明（可选，至多 {NOTE_MAX} 字）")
 
 
 class SteerNoteIn(BaseModel):
-    note: str = Field(default="", max_length=NOTE_MAX, description="原因（签出时必填）")
+    note: str = Field(default="", description=f"原因（签出时必填，至多 {NOTE_MAX} 字）")
 
 
 class SteerQueueIn(BaseModel):
-    queue: str = Field(min_length=1, max_length=64, description="队列名，如 q-city-labor")
-    action: Literal["add", "remove"] = Field(description="add 加入、remove 移出（仅限今日）")
-    note: str = Field(max_length=NOTE_MAX, description="原因（必填）")
+    queue: str = Field(default="", description="队列名，如 q-city-labor")
+    action: str = Field(default="", description="add 加入、remove 移出（仅限今日）")
+    note: str = Field(default="", description=f"原因（必填，至多 {NOTE_MAX} 字）")
 
 
 class SteerOut(BaseModel):
@@ -68,7 +70,7 @@ def build_steer_router() -> APIRouter:
     async def pause(seat_id: str, body: SteerPauseIn, auth: Acting, request: Request) -> SteerOut:
         """班长示忙: the seat takes no queue call; it sees who and why."""
         event = await steer_backend(request).pause(
-            auth.principal, SeatId(seat_id), body.reason, body.note, client_ip(request)
+            auth.principal, SeatId(seat_id), pause_reason(body.reason), body.note, client_ip(request)
         )
         return SteerOut.of(event)
 
@@ -105,6 +107,8 @@ def build_steer_router() -> APIRouter:
     async def move(seat_id: str, body: SteerQueueIn, auth: Acting, request: Request) -> SteerOut:
         """调整队列 for today: into or out of one queue (undone at the next log-in or the next day)."""
         service = steer_backend(request)
+        if body.action not in ("add", "remove"):
+            raise InvalidInput("调整方式只能是加入（add）或移出（remove）")
         act = service.add_queue if body.action == "add" else service.remove_queue
         event = await act(auth.principal, SeatId(seat_id), body.queue, body.note, client_ip(request))
         return SteerOut.of(event)

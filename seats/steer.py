@@ -267,8 +267,10 @@ class SeatSteering:
 
     def _known(self, queue: str) -> str:
         queue = queue.strip()
+        if not queue:
+            raise InvalidInput("请选择队列")
         if queue not in self._rules.all_queues():
-            raise NotFound(f"队列 {queue or '（空）'} 不存在", queue=queue)
+            raise NotFound(f"队列 {queue} 不存在", queue=queue)
         return queue
 
     async def _seat(self, principal: Principal, seat_id: SeatId) -> SeatState:
@@ -345,6 +347,18 @@ class SeatSteering:
         )
         await self._bus.publish(event)
         return event
+
+
+def pause_reason(text: str) -> PauseReason:
+    """A pause reason from the console's value (`rest`, `meeting`...) or its Chinese label."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput("请选择示忙原因")
+    for reason in PauseReason:
+        if text in (reason.value, reason.label):
+            return reason
+    choices = "、".join(r.label for r in PauseReason if r.value not in SYSTEM_PAUSE_REASONS)
+    raise InvalidInput(f"示忙原因“{text}”无效，可选：{choices}")
 
 
 def _note(note: str, *, required: bool) -> str:
