@@ -98,6 +98,17 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             scope_of=runtime.scope_of,
             rights=settings.web.monitor.rights(),
         )
+        app.state.steer_backend = steering = services.steering(
+            repos,
+            board=runtime.board,
+            bus=bus,
+            clock=clock_,
+            commands=lambda: runtime.seats.service,
+            rules=runtime.rules,
+            scope_of=runtime.scope_of,
+            rights=settings.web.monitor.rights(),
+        )
+        await steering.start()
         app.state.wrap_up_policy = WrapUpPolicyService(ServicePolicyRepository(repos.db), clock_)
         app.state.orders_backend = services.workbench(
             repos,
@@ -118,6 +129,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await steering.stop()
             await runtime.stop()
 
     app = FastAPI(

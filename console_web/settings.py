@@ -12,7 +12,7 @@ DEMO_SESSION_SECRET = "hotline-demo-session-secret-change-me"
 
 class MonitorSettings(BaseModel):
     """Which roles hold which right (HOTLINE_WEB__MONITOR__MONITOR_ROLES,
-    HOTLINE_WEB__MONITOR__BARGE_ROLES, e.g. `["admin", "supervisor"]`):
+    HOTLINE_WEB__MONITOR__BARGE_ROLES, HOTLINE_WEB__MONITOR__STEER_ROLES, e.g. `["admin", "supervisor"]`):
     the admin decides; `core.access.DEFAULT_RIGHTS` otherwise."""
 
     monitor_roles: list[Role] = Field(
@@ -23,12 +23,20 @@ class MonitorSettings(BaseModel):
         default_factory=lambda: [r for r, rights in DEFAULT_RIGHTS.items() if Right.BARGE in rights],
         description="可以强插、强拆的角色",
     )
+    steer_roles: list[Role] = Field(
+        default_factory=lambda: [r for r, rights in DEFAULT_RIGHTS.items() if Right.STEER in rights],
+        description="可以将坐席示忙、示闲、签出、调整当日队列的角色",
+    )
 
     def rights(self) -> dict[Role, frozenset[Right]]:
         return {
             role: frozenset(
                 right
-                for right, roles in ((Right.MONITOR, self.monitor_roles), (Right.BARGE, self.barge_roles))
+                for right, roles in (
+                    (Right.MONITOR, self.monitor_roles),
+                    (Right.BARGE, self.barge_roles),
+                    (Right.STEER, self.steer_roles),
+                )
                 if role in roles
             )
             for role in Role

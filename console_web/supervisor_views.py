@@ -113,6 +113,7 @@ class SeatRowOut(BaseModel):
     since: IsoTime | None
     seconds_in_state: int | None
     expert: bool  # 专家坐席: the board marks it 专家
+    forced: str  # a supervisor put the seat in its state (班长示忙：会议（王班长）), or ""
 
     @classmethod
     def of(cls, s: SeatOnBoard, now: datetime) -> SeatRowOut:

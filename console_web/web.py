@@ -21,6 +21,7 @@ from console_web.routes import build_router
 from console_web.schedule_api import build_schedule_router
 from console_web.seat_api import build_seat_router
 from console_web.security import SecurityConfig, install_security
+from console_web.steer_api import build_steer_router
 from console_web.supervisor_api import build_supervisor_router
 from core.errors import HotlineError
 
@@ -30,6 +31,7 @@ def install_console(app: FastAPI, security: SecurityConfig | None = None) -> Non
     app.include_router(build_seat_router())
     app.include_router(build_supervisor_router())
     app.include_router(build_monitor_router())
+    app.include_router(build_steer_router())
     app.include_router(build_orders_router())
     app.include_router(build_offices_router())
     app.include_router(build_schedule_router())

@@ -47,17 +47,18 @@ class Role(LabelledEnum):
 
 
 class Right(LabelledEnum):
-    """What a role may do in a seat's live call (issue 16); each role's rights are a setting
+    """What a role may do in a seat's live call, or to a seat (issue 16); each role's rights are a setting
     (`console_web.settings.MonitorSettings`, the admin decides), `DEFAULT_RIGHTS` unless set."""
 
     MONITOR = "monitor", "监听与耳语"
     BARGE = "barge", "强插与强拆"
+    STEER = "steer", "调度坐席（示忙、示闲、签出、调整队列）"  # not in a call: `seats.steer`
 
 
 DEFAULT_RIGHTS: dict[Role, frozenset[Right]] = {
     Role.SEAT: frozenset(),
-    Role.SUPERVISOR: frozenset({Right.MONITOR, Right.BARGE}),
-    Role.ADMIN: frozenset({Right.MONITOR, Right.BARGE}),
+    Role.SUPERVISOR: frozenset({Right.MONITOR, Right.BARGE, Right.STEER}),
+    Role.ADMIN: frozenset({Right.MONITOR, Right.BARGE, Right.STEER}),
     Role.INSPECTOR: frozenset({Right.MONITOR}),  # 质检员 listen to calls as they happen
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.events import DomainEvent
-from core.ids import SeatId, TeamId
+from core.ids import SeatId, TeamId, UserId
 from core.labels import LabelledEnum
 
 
@@ -49,3 +49,41 @@ class SeatStateChanged(DomainEvent):
     status: SeatStatus
     pause_reason: PauseReason | None = None
     call_id: str | None = None
+
+
+class SteerAction(LabelledEnum):
+    """What a supervisor did to a seat (班长调度, issue 16: `seats.steer`)."""
+
+    PAUSE = "pause", "班长示忙"
+    READY = "ready", "班长示闲"
+    LOGOUT = "logout", "班长签出"
+    ADD_QUEUE = "add_queue", "班长加入队列"
+    REMOVE_QUEUE = "remove_queue", "班长移出队列"
+
+    @property
+    def forces(self) -> SeatStatus | None:
+        """The state the action puts the seat in (None: a queue move, the state stays)."""
+        return {"pause": SeatStatus.PAUSED, "ready": SeatStatus.AVAILABLE, "logout": SeatStatus.OFFLINE}.get(
+            self.value
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatSteered(DomainEvent):
+    """A supervisor paused, readied, logged out a seat or moved it between queues for the day.
+    Pushed to the seat (its console shows `notice`: who and why) and to its supervisors (the board
+    shows `label` on the seat's row while the seat stays in `forces`)."""
+
+    seat_id: SeatId
+    team_id: TeamId
+    action: SteerAction
+    forces: SeatStatus | None = None
+    reason: PauseReason | None = None
+    note: str = ""
+    target_queue: str | None = (
+        None  # not `queue`: a move into another district's queue is no fact of that district
+    )
+    by_user: UserId | None = None
+    by_name: str = ""
+    label: str = ""  # 班长示忙：会议（王班长）
+    notice: str = ""  # 班长 王班长 将您示忙：会议

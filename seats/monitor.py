@@ -99,8 +99,10 @@ class AuditLog(Protocol):
     ) -> list[AuditEntry]: ...
 
 
-AUDIT_ACTIONS = ("monitor.", "call.force_hangup")
-"""The audit actions of this module: monitor.start / .switch / .end, call.force_hangup."""
+AUDIT_ACTIONS = ("monitor.", "call.force_hangup", "steer.")
+"""The audit actions of this module: monitor.start / .switch / .end, call.force_hangup; and the
+supervisors' steering of seats (`seats.steer`: steer.pause / .ready / .logout / ...), read back
+with them by the admins' audit list."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -281,7 +283,7 @@ class SupervisorMonitor:
 
     async def stop(self, principal: Principal, source_ip: str = "") -> MonitorView:
         """结束监听: the monitor's Local channel is hung up; the call goes on."""
-        if not self.rights_of(principal):
+        if not self.rights_of(principal) & {Right.MONITOR, Right.BARGE}:
             raise PermissionDenied("您没有监听、耳语的权限")
         s = self._sessions.get(principal.user_id)
         if s is None:

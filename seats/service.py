@@ -133,6 +133,20 @@ class SeatService:
         await self._control.queue_pause(seat.interface, paused=False)
         await offload(self._record, seat_id, logged_in=True)
 
+    async def join_queue(self, seat_id: SeatId, queue: str, *, reason: PauseReason | None = None) -> None:
+        """A logged-in seat into one more queue (a supervisor's move for the day, `seats.steer`):
+        paused with `reason` when the seat is paused, so it is not rung there either. Not recorded
+        in the presence record: the seat's next log-in (or a restore) serves its skills' queues."""
+        seat = await offload(self._seats.get, seat_id)
+        await self._add_member(queue, seat, paused=reason is not None)
+        if reason is not None:
+            await self._control.queue_pause(seat.interface, paused=True, queue=queue, reason=reason.value)
+
+    async def leave_queue(self, seat_id: SeatId, queue: str) -> None:
+        """A logged-in seat out of one of its queues (a supervisor's move for the day)."""
+        seat = await offload(self._seats.get, seat_id)
+        await self._control.queue_remove(queue, seat.interface)
+
     async def rejoin(self, seat_id: SeatId, queues: Sequence[str], presence: SeatPresence) -> None:
         """Put a logged-in seat back into `queues` the PBX lost (see `seats.presence`), paused
         with its recorded reason if it was paused. No state check: the seat may be mid-call or in

@@ -15,7 +15,7 @@ Everything shown carries audience keys (`seat:`, `team:`, `district:`), and `sna
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
 from core.access import call_keys
@@ -23,7 +23,7 @@ from core.call_events import CallAbandoned, CallAnswered, CallQueued, CallTimedO
 from core.call_view import CallView, CallViews
 from core.clock import CHINA_TZ
 from core.events import DomainEvent
-from core.seat_events import PauseReason, SeatStateChanged, SeatStatus
+from core.seat_events import PauseReason, SeatStateChanged, SeatStatus, SeatSteered
 
 Visible = Callable[[frozenset[str]], bool]
 
@@ -40,6 +40,7 @@ class SeatNow:
     status: str
     since: datetime | None
     pause_reason: str | None = None
+    forced: str = ""  # a supervisor put the seat in this state: 班长示忙：会议（王班长）
 
     @property
     def keys(self) -> frozenset[str]:
@@ -72,6 +73,8 @@ class LiveBoard:
     day: date | None = None
     seats: dict[str, SeatNow] = field(default_factory=dict)
     _today: dict[str, _DayCall] = field(default_factory=dict)
+    # seat -> (the state a supervisor forced, its label): shown while the seat stays in that state
+    _forced: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     # --- seeding (after a restart: from the seat board's state) ----------------------------------
 
@@ -123,8 +126,20 @@ class LiveBoard:
                     day.abandoned = True
         elif isinstance(event, SeatStateChanged):
             self.seed_seat(event.seat_id, event.team_id, event.status, event.at, event.pause_reason)
+            forced = self._forced.get(event.seat_id)
+            if forced is not None and forced[0] != event.status.value:
+                del self._forced[event.seat_id]  # the seat moved on (a call, its own 示闲...)
+        elif isinstance(event, SeatSteered) and event.forces is not None:
+            # Before or after the seat's own SeatStateChanged: either way, kept while it is in `forces`.
+            self._forced[event.seat_id] = (event.forces.value, event.label)
 
     # --- reading ---------------------------------------------------------------------------------
+
+    def _with_forced(self, seat: SeatNow) -> SeatNow:
+        forced = self._forced.get(seat.seat_id)
+        if forced is None or forced[0] != seat.status:
+            return seat
+        return replace(seat, forced=forced[1])
 
     def snapshot(self, now: datetime, visible: Visible | None = None) -> LiveSnapshot:
         def ok(keys: frozenset[str]) -> bool:
@@ -132,7 +147,9 @@ class LiveBoard:
 
         waiting = [c for c in self.calls.waiting() if ok(call_keys(c.record.queue))]
         since = waiting[0].notes.waiting_since if waiting else None
-        seats = sorted((s for s in self.seats.values() if ok(s.keys)), key=lambda s: s.seat_id)
+        seats = sorted(
+            (self._with_forced(s) for s in self.seats.values() if ok(s.keys)), key=lambda s: s.seat_id
+        )
         by_state = dict.fromkeys(SEAT_STATES, 0)
         for s in seats:
             by_state[s.status] = by_state.get(s.status, 0) + 1

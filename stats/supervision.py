@@ -90,6 +90,7 @@ class SeatOnBoard:
     pause_reason: PauseReason | None
     since: datetime | None
     expert: bool = False  # 专家坐席
+    forced: str = ""  # a supervisor put the seat in its state: 班长示忙：会议（王班长）
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -279,6 +280,7 @@ class SupervisionService:
                     pause_reason=PauseReason(st.pause_reason) if st and st.pause_reason else None,
                     since=st.since if st else None,
                     expert=seat.expert,
+                    forced=st.forced if st else "",
                 )
             )
         return SeatsNow(scope=scope.label, at=now, seats=rows)

@@ -24,11 +24,14 @@ from core.ids import CallId, SeatId
 from core.ports import CallControl, LiveCalls
 from core.voicemail import VoicemailFolder
 from routing.calendar import HolidayCalendar
+from routing.queues import QueueRules
 from seats.board import SeatBoard
 from seats.models import Seat, Team
 from seats.monitor import SupervisorMonitor
 from seats.my_day import SeatDay
 from seats.rota import Rota
+from seats.service import SeatService
+from seats.steer import SeatSteering
 from stats.live import LiveBoard
 from stats.quality_service import QualityService
 from stats.supervision import SupervisionService
@@ -214,6 +217,34 @@ def monitor(
         clock=clock,
         control=control,
         phones=SupervisorPhoneRepository(repos.db),
+        audit=repos.audit,
+        scope_of=scope_of,
+        rights=rights,
+    )
+
+
+def steering(
+    repos: Repositories,
+    *,
+    board: SeatBoard | None,
+    bus: EventBus,
+    clock: Clock,
+    commands: Callable[[], SeatService | None],
+    rules: QueueRules,
+    scope_of: Callable[[Principal], Scope],
+    rights: Mapping[Role, frozenset[Right]],
+) -> SeatSteering:
+    """班长调度 (示忙, 示闲, 签出, today's queue moves) over the board and the seats' commands, audited
+    in the store. Inside the running loop (it subscribes), after the runtime started; `start` its
+    ticker (yesterday's queue moves undone)."""
+    if board is None:
+        raise RuntimeError("runtime not started")
+    return SeatSteering(
+        board=board,
+        bus=bus,
+        clock=clock,
+        commands=commands,
+        rules=rules,
         audit=repos.audit,
         scope_of=scope_of,
         rights=rights,

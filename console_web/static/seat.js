@@ -728,6 +728,9 @@ function onEvent(ev) {
     case "SeatRinging":
       if (d.seat_id === me.seat_id) openCall(d.call_id);
       break;
+    case "SeatSteered": // a supervisor paused, readied, logged out or moved this seat: who and why
+      if (d.seat_id === me.seat_id) { $("steered").textContent = `${when(d.at)} ${d.notice}`; show($("steered"), true); }
+      break;
     case "TranscriptSegment":
       if (d.call_id === callId) addSegment(d);
       break;

@@ -17,6 +17,7 @@ let rights = []; // 班长介入: "monitor" (监听、耳语) and / or "barge" (
 let monitoring = null; // the supervisor's own monitor as the server last said, or null
 const MONITOR_EVERY_MS = 2000;
 const MODES = { listen: ["监听", "monitor"], whisper: ["耳语", "monitor"], barge: ["强插", "barge"] };
+const SYSTEM_REASONS = ["missed_call", "after_call"]; // set by the system only: not offered for 班长示忙
 
 function target(id, cardId, value, goal) {
   $(id).textContent = `目标 ≥ ${(goal * 100).toFixed(0)}%`;
@@ -53,7 +54,8 @@ async function loadOverview() {
 
 function paintSeat(s) {
   s.stateCell.className = `st-${s.status}`;
-  s.stateCell.textContent = (labels.seat_status[s.status] || s.status) + (s.pause_reason_label ? `（${s.pause_reason_label}）` : "");
+  const forced = s.forced && s.forced.status === s.status ? s.forced.label : "";
+  s.stateCell.textContent = forced || (labels.seat_status[s.status] || s.status) + (s.pause_reason_label ? `（${s.pause_reason_label}）` : "");
   s.row.dataset.status = s.status;
   paintActions(s);
 }
@@ -75,7 +77,68 @@ function paintActions(s) {
     b.addEventListener("click", () => forceHangup(s.seatId, b));
     buttons.push(b);
   }
+  if (rights.includes("steer")) buttons.push(...steerButtons(s));
   s.actionsCell.replaceChildren(...buttons);
+}
+
+/** 班长调度: 示忙 / 示闲 / 签出 / 调整队列, as far as the seat's state allows. */
+function steerButtons(s) {
+  const out = [];
+  const add = (label, kind) => {
+    const b = el("button", label, { type: "button", "data-steer": kind });
+    b.addEventListener("click", () => steer(s, kind).catch((err) => alert(err.message)));
+    out.push(b);
+  };
+  if (["available", "ringing", "wrap_up"].includes(s.status)) add("示忙", "pause");
+  if (s.status === "paused") add("示闲", "ready");
+  if (s.status !== "offline" && s.status !== "talking") add("签出", "logout");
+  if (s.status !== "offline") add("调整队列", "queues");
+  return out;
+}
+
+const STEER_TITLES = { pause: "班长示忙", ready: "班长示闲", logout: "班长签出", queues: "调整队列（仅限今日）" };
+
+function steerDialog(kind, seatId) {
+  return new Promise((resolve) => {
+    const dlg = $("steer-dlg");
+    $("steer-form").reset();
+    $("steer-title").textContent = `${STEER_TITLES[kind]}：坐席 ${seatId}`;
+    $("steer-reason-row").hidden = kind !== "pause";
+    $("steer-queue-row").hidden = kind !== "queues";
+    $("steer-note").required = kind === "logout" || kind === "queues";
+    dlg.onclose = () => resolve(dlg.returnValue === "ok" ? new FormData($("steer-form")) : null);
+    dlg.showModal();
+  });
+}
+
+async function steer(s, kind) {
+  const base = `/api/supervisor/seats/${encodeURIComponent(s.seatId)}`;
+  $("steer-info").textContent = "坐席将在工作台看到您的姓名和原因。";
+  if (kind === "pause") {
+    $("steer-reason").replaceChildren(...Object.entries(labels.pause_reason)
+      .filter(([v]) => !SYSTEM_REASONS.includes(v)).map(([v, label]) => new Option(label, v)));
+  }
+  if (kind === "queues") {
+    const q = await api(`${base}/queues`);
+    $("steer-queue").replaceChildren(...q.choices.map((name) => new Option(q.current.includes(name) ? `${name}（在队列中）` : name, name)));
+    const moved = [...q.added_today.map((x) => `已加入 ${x}`), ...q.removed_today.map((x) => `已移出 ${x}`)];
+    $("steer-info").textContent = `当前队列：${q.current.join("、") || "无"}。${moved.length ? `今日调整：${moved.join("、")}。` : ""}调整仅限今日，坐席下次签入或次日恢复为按技能分配的队列。`;
+  }
+  const f = await steerDialog(kind, s.seatId);
+  if (!f) return;
+  const note = f.get("note") || "";
+  if (kind === "pause") await send(`${base}/pause`, { reason: f.get("reason"), note });
+  else if (kind === "ready") await send(`${base}/ready`, { note });
+  else if (kind === "logout") await send(`${base}/logout`, { note });
+  else await send(`${base}/queues`, { queue: f.get("queue"), action: f.get("move"), note });
+}
+
+/** A SeatSteered push: the seat's row shows it was forced while it stays in that state. */
+function applySteered(d) {
+  const s = seats.get(d.seat_id);
+  if (!s || !d.forces) return;
+  s.forced = { status: d.forces, label: d.label };
+  paintSeat(s);
 }
 
 async function startMonitor(seatId, mode, button) {
@@ -94,7 +157,7 @@ async function forceHangup(seatId, button) {
 /** The supervisor's own monitor: its state line, the switch buttons, and the seats' buttons. */
 function showMonitor(m) {
   rights = m.rights.map((r) => r.value);
-  $("monitor").hidden = rights.length === 0;
+  $("monitor").hidden = !rights.some((r) => r === "monitor" || r === "barge");
   const was = monitoring;
   monitoring = m.active ? m : null;
   $("monitor").classList.toggle("on", m.active);
@@ -136,7 +199,7 @@ async function loadSeats() {
     else if (x.expert) tr.firstChild.append(" ", el("span", "专家", { class: "expert-mark", title: "专家坐席" }));
     const stateCell = el("td"); const timeCell = el("td"); const actionsCell = el("td");
     tr.append(stateCell, timeCell, actionsCell);
-    const s = { seatId: x.seat_id, status: x.status, pause_reason_label: x.pause_reason_label, since: x.seconds_in_state == null ? null : now - x.seconds_in_state * 1000, row: tr, stateCell, timeCell, actionsCell };
+    const s = { seatId: x.seat_id, status: x.status, pause_reason_label: x.pause_reason_label, forced: x.forced ? { status: x.status, label: x.forced } : null, since: x.seconds_in_state == null ? null : now - x.seconds_in_state * 1000, row: tr, stateCell, timeCell, actionsCell };
     seats.set(x.seat_id, s);
     paintSeat(s);
     return tr;
@@ -165,6 +228,7 @@ function applySeatState(d) {
   if (!s || s.status === d.status) return;
   const before = s.status;
   s.status = d.status;
+  if (s.forced && s.forced.status !== d.status) s.forced = null; // the seat moved on
   s.pause_reason_label = d.pause_reason ? labels.pause_reason[d.pause_reason] || "" : "";
   s.since = d.at ? new Date(d.at).getTime() : Date.now();
   paintSeat(s); tickSeats();
@@ -267,6 +331,7 @@ function alertBanner(ev) {
 function onEvent(ev) {
   switch (ev.type) {
     case "SeatStateChanged": applySeatState(ev.data || {}); break;
+    case "SeatSteered": applySteered(ev.data || {}); break;
     case "WorkOrderSlaWarning": case "WorkOrderSlaBreached": alertBanner(ev); break;
     case "RecordingAlertRaised": loadRecordingAlerts().catch(() => {}); break;
     // Call events change the day's figures: they show on the next periodic refresh.

@@ -14,9 +14,10 @@ APP = Path(__file__).resolve().parents[2] / "app"
 WIRING = {"__init__", "main", "cli", "settings", "runtime", "seed"}
 
 TARGET_LINES = 800
-CEILING_LINES = 763
+CEILING_LINES = 775
 """Today's size: lower it whenever logic leaves app; raise it only for the wiring of a new part
-(763: the supervisors' monitor service, issue 16), never for logic."""
+(763: the supervisors' monitor service, issue 16; 775: the supervisors' steering of seats, issue 16:
+its service built, its ticker started and stopped), never for logic."""
 
 
 def _modules() -> dict[str, int]:

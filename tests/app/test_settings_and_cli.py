@@ -272,17 +272,19 @@ def test_given_monitor_rights_in_the_environment_when_loaded_then_each_role_hold
 
     monkeypatch.setenv("HOTLINE_WEB__MONITOR__MONITOR_ROLES", '["supervisor", "admin"]')
     monkeypatch.setenv("HOTLINE_WEB__MONITOR__BARGE_ROLES", '["admin"]')
+    monkeypatch.setenv("HOTLINE_WEB__MONITOR__STEER_ROLES", '["admin"]')
 
     rights = demo_settings().web.monitor.rights()
 
     assert rights[Role.SUPERVISOR] == {Right.MONITOR}
-    assert rights[Role.ADMIN] == {Right.MONITOR, Right.BARGE}
+    assert rights[Role.ADMIN] == {Right.MONITOR, Right.BARGE, Right.STEER}
     assert rights[Role.INSPECTOR] == rights[Role.SEAT] == frozenset()
-    # Unset: supervisors and admins hold both, inspectors may listen, seats nothing.
+    # Unset: supervisors and admins hold all three, inspectors may listen, seats nothing.
     monkeypatch.delenv("HOTLINE_WEB__MONITOR__MONITOR_ROLES")
     monkeypatch.delenv("HOTLINE_WEB__MONITOR__BARGE_ROLES")
+    monkeypatch.delenv("HOTLINE_WEB__MONITOR__STEER_ROLES")
     defaults = demo_settings().web.monitor.rights()
-    assert defaults[Role.SUPERVISOR] == {Right.MONITOR, Right.BARGE}
+    assert defaults[Role.SUPERVISOR] == {Right.MONITOR, Right.BARGE, Right.STEER}
     assert (defaults[Role.INSPECTOR], defaults[Role.SEAT]) == ({Right.MONITOR}, frozenset())
 
 

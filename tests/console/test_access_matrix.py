@@ -287,6 +287,20 @@ PROBES: tuple[Probe, ...] = (
     P("PUT", "/api/supervisor/phones/{user_id}", "/api/supervisor/phones/u-jingan", "401 403 403 403 403 ok 403", json={"endpoint": "8002", "password": "pw8002x"}),
     P("PUT", "/api/supervisor/phones/{user_id}", "/api/supervisor/phones/u-nobody", "401 403 403 403 403 bad 403", json={"endpoint": "8003", "password": "pw8003x"}),
     P("GET", "/api/supervisor/monitor/audit", "/api/supervisor/monitor/audit", "401 403 403 403 403 ok 403"),
+    # supervisors steer seats (班长示忙 / 示闲 / 签出 / 调整队列, Right.STEER: supervisors and admins, not
+    # the inspector); district A's supervisors only district A's seats; an unknown seat is 404; no seat
+    # is logged in in the tests, so whoever may steer a seat of their scope is refused for that (bad)
+    P("POST", "/api/supervisor/seats/{seat_id}/pause", "/api/supervisor/seats/1001/pause", "401 403 bad bad bad bad 403", json={"reason": "meeting"}),
+    P("POST", "/api/supervisor/seats/{seat_id}/pause", "/api/supervisor/seats/1003/pause", "401 403 403 403 bad bad 403", json={"reason": "meeting"}),
+    P("POST", "/api/supervisor/seats/{seat_id}/pause", "/api/supervisor/seats/9999/pause", "401 403 404 404 404 404 403", json={"reason": "meeting"}),
+    P("POST", "/api/supervisor/seats/{seat_id}/ready", "/api/supervisor/seats/1001/ready", "401 403 bad bad bad bad 403", json={}),
+    P("POST", "/api/supervisor/seats/{seat_id}/ready", "/api/supervisor/seats/1003/ready", "401 403 403 403 bad bad 403", json={}),
+    P("GET", "/api/supervisor/seats/{seat_id}/queues", "/api/supervisor/seats/1001/queues", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/supervisor/seats/{seat_id}/queues", "/api/supervisor/seats/1003/queues", "401 403 403 403 ok ok 403"),
+    P("POST", "/api/supervisor/seats/{seat_id}/queues", "/api/supervisor/seats/1001/queues", "401 403 bad bad bad bad 403", json={"queue": "q-city-family", "action": "add", "note": "支援婚姻家事"}),
+    P("POST", "/api/supervisor/seats/{seat_id}/queues", "/api/supervisor/seats/1003/queues", "401 403 403 403 bad bad 403", json={"queue": "q-city-family", "action": "add", "note": "支援婚姻家事"}),
+    P("POST", "/api/supervisor/seats/{seat_id}/logout", "/api/supervisor/seats/1001/logout", "401 403 bad bad bad bad 403", json={"note": "提前下班"}),
+    P("POST", "/api/supervisor/seats/{seat_id}/logout", "/api/supervisor/seats/1003/logout", "401 403 403 403 bad bad 403", json={"note": "提前下班"}),
     # work orders
     P("GET", "/api/orders", "/api/orders?scope=pool", "401 ok 403 403 403 403 403"),
     P("GET", "/api/orders", f"/api/orders?scope=all&team={A_TEAM}", "401 403 ok ok ok ok 403"),
@@ -490,6 +504,7 @@ PUSHED: dict[str, frozenset[str]] = {
     "AsrStreamEnded": SEAT_KEYED,
     # core.seat_events
     "SeatStateChanged": SEAT_KEYED,
+    "SeatSteered": SEAT_KEYED,  # the seat sees who steered it and why; its supervisors' board marks it
     # callbacks.events
     "WorkOrderCreated": TEAM_KEYED,
     "WorkOrderMissAdded": SEAT_KEYED,

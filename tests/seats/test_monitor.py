@@ -239,14 +239,18 @@ async def test_given_an_inspector_then_it_may_listen_but_not_force_a_hang_up(wor
 
 
 async def test_given_rights_set_by_the_admin_when_a_supervisor_lacks_them_then_refused() -> None:
-    world = await _world(settings=MonitorSettings(monitor_roles=[Role.ADMIN], barge_roles=[Role.ADMIN]))
+    world = await _world(
+        settings=MonitorSettings(
+            monitor_roles=[Role.ADMIN], barge_roles=[Role.ADMIN], steer_roles=[Role.ADMIN]
+        )
+    )
 
     assert world.monitor.rights_of(CITY) == frozenset()
     with pytest.raises(PermissionDenied):
         await world.monitor.start(CITY, ZHANG.id, MonitorMode.LISTEN)
     with pytest.raises(PermissionDenied):
         await world.monitor.force_hangup(CITY, ZHANG.id)
-    assert world.monitor.rights_of(_p("u-admin", Role.ADMIN)) == {Right.MONITOR, Right.BARGE}
+    assert world.monitor.rights_of(_p("u-admin", Role.ADMIN)) == {Right.MONITOR, Right.BARGE, Right.STEER}
 
 
 async def test_given_a_supervisor_without_a_phone_when_starting_then_a_clear_conflict_and_nothing_sent() -> (
@@ -434,3 +438,11 @@ async def test_given_the_pbx_refusing_a_switch_then_the_monitor_ends_with_the_re
     view = world.monitor.session(CITY)
     assert (view.active, view.message) == (False, "切换失败，监听已结束，请重新开始监听")
     assert world.audit.actions()[-1][1]["reason"] == "failed"
+
+
+async def test_given_a_supervisor_who_may_only_steer_seats_when_stopping_a_monitor_then_refused() -> None:
+    world = await _world(settings=MonitorSettings(monitor_roles=[Role.ADMIN], barge_roles=[Role.ADMIN]))
+
+    assert world.monitor.rights_of(CITY) == {Right.STEER}  # 班长调度 is no right to be in a call
+    with pytest.raises(PermissionDenied, match="监听"):
+        await world.monitor.stop(CITY)
