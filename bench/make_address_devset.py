@@ -95,7 +95,8 @@ class AsrNoise:
         syllable = lazy_pinyin(ch, style=Style.NORMAL)[0]
         pool = [c for c in self.by_syllable.get(syllable, []) if c != ch]
         if accent:
-            pool = [c for s in accent_variants(syllable) for c in self.by_syllable.get(s, [])]
+            # sorted: a set's order changes with the hash seed, and the rows must be reproducible
+            pool = [c for s in sorted(accent_variants(syllable)) for c in self.by_syllable.get(s, [])]
         return self.rng.choice(pool) if pool else None
 
     def damage(self, text: str, rate: float, tags: set[str]) -> str:
@@ -294,7 +295,9 @@ def make_failure_kind_rows(gaz: Gazetteer, seed: int) -> list[list[str]]:
             out.append((district_said(c.district_code) + street + name, c, c.street_code, tag))
 
     namesakes = [
-        c for c in committees if any(o.name.startswith(street_core(c.street_code)) for o in gaz.committees_of(c.street_code))
+        c
+        for c in committees
+        if any(o.name.startswith(street_core(c.street_code)) for o in gaz.committees_of(c.street_code))
     ]
     for c in rng.sample(namesakes, min(KIND_ROWS, len(namesakes))):
         text = gaz.streets[c.street_code].name + rng.choice(JOINERS) + committee_form(rng, c.name, set())
@@ -333,13 +336,13 @@ def make_failure_kind_rows(gaz: Gazetteer, seed: int) -> list[list[str]]:
     for unit_name, street_code in [(s.name, s.code) for s in gaz.streets.values()] + [
         (c.name, c.street_code) for c in committees
     ]:
-        if (road := _ROAD_IN_NAME.match(unit_name)) is not None:
-            roads[road.group(1)].add(street_code)
+        if (named := _ROAD_IN_NAME.match(unit_name)) is not None:
+            roads[named.group(1)].add(street_code)
     single = sorted((road, next(iter(codes))) for road, codes in roads.items() if len(codes) == 1)
-    for road, code in rng.sample(single, min(KIND_ROWS, len(single))):
+    for road_name, code in rng.sample(single, min(KIND_ROWS, len(single))):
         number = f"{say_number(rng, rng.randint(1, 999))}号"
         district = gaz.streets[code].district_code
-        out.append((district_said(district) + road + number, None, code, "road_number"))
+        out.append((district_said(district) + road_name + number, None, code, "road_number"))
 
     return [
         [

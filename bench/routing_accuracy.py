@@ -291,7 +291,9 @@ def evaluate(gaz: Gazetteer, scorer: str, args: argparse.Namespace, load_s: floa
         print(f"MISS {row['id']} {row['text']!r} want {row['street_code']}/{row['committee_code']} got {got}")
     for row, top, reading in kind_misses[: args.failures]:
         got = f"{top.label} {top.confidence}" if top else f"{reading.outcome.value} {reading.reason}"
-        print(f"KIND MISS {row['id']} {row['noise']} {row['text']!r} want {row['street_code']}/{row['committee_code']} got {got}")
+        print(
+            f"KIND MISS {row['id']} {row['noise']} {row['text']!r} want {row['street_code']}/{row['committee_code']} got {got}"
+        )
     return {
         "official names %": 100 * official_ok / len(names),
         "correct declines %": 100 * total_ok / total_n,
