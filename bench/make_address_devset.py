@@ -13,6 +13,21 @@ district / street / committee the way callers do, then damages the place names t
   a missing district.
 
 Columns: id, text, district_code, street_code, committee_code (empty when not said), noise.
+
+`--failure-kinds` appends (or renews) a second, tagged section (ids `kind0001`…) and leaves the
+first section's rows as they are, so figures before and after stay comparable. It holds the kinds
+of failure issue 20 lists, one tag each:
+
+* `lane_committee_cn` / `lane_committee_digits`: committees named after a lane (宝山路四九九弄居委会),
+  said with Chinese numerals and with digits (宝山路499弄);
+* `own_street_name`: a committee of a street that has a committee named after itself (长桥街道 +
+  长桥三村第一居委会, or + 罗秀居委会): the committee said must win, not the street's namesake;
+* `village_vs_residents`: a core shared by a 村委会 and a 居委会 of one district (北桥村 / 北桥居委会),
+  said with 村 or with 居委(会);
+* `long_fuzzy_district`: a committee of five or more characters misheard (homophones), its
+  district said, no street;
+* `road_number`: the district and a road with a house number (静安区闻喜路768号), where the road
+  is named by units of one street only; the street is the answer.
 """
 
 from __future__ import annotations
@@ -80,7 +95,8 @@ class AsrNoise:
         syllable = lazy_pinyin(ch, style=Style.NORMAL)[0]
         pool = [c for c in self.by_syllable.get(syllable, []) if c != ch]
         if accent:
-            pool = [c for s in accent_variants(syllable) for c in self.by_syllable.get(s, [])]
+            # sorted: a set's order changes with the hash seed, and the rows must be reproducible
+            pool = [c for s in sorted(accent_variants(syllable)) for c in self.by_syllable.get(s, [])]
         return self.rng.choice(pool) if pool else None
 
     def damage(self, text: str, rate: float, tags: set[str]) -> str:
@@ -226,15 +242,146 @@ def make_rows(gaz: Gazetteer, count: int, seed: int) -> list[list[str]]:
     return rows
 
 
+KIND_ROWS = 30  # rows per failure kind
+_NUMERAL = re.compile(r"[零〇一二三四五六七八九十百千]+(?=弄)")
+_ROAD_IN_NAME = re.compile(r"^([\u4e00-\u9fff]{1,6}?(?:大道|公路|路))(?!街道$|镇$)")
+
+
+def numerals_to_digits(text: str) -> str:
+    """四九九 -> 499, 八十 -> 80, 一百零五 -> 105, 二千八百 -> 2800 (only before 弄)."""
+
+    def value(m: re.Match[str]) -> str:
+        said = m.group().replace("〇", "零")
+        if not set(said) & set("十百千"):
+            return "".join(str(DIGITS.index(ch)) for ch in said)
+        total, current = 0, 0
+        for ch in said:
+            if ch == "千":
+                total += (current or 1) * 1000
+                current = 0
+            elif ch == "百":
+                total += (current or 1) * 100
+                current = 0
+            elif ch == "十":
+                total += (current or 1) * 10
+                current = 0
+            else:
+                current = DIGITS.index(ch)
+        return str(total + current)
+
+    return _NUMERAL.sub(value, text)
+
+
+def make_failure_kind_rows(gaz: Gazetteer, seed: int) -> list[list[str]]:
+    """The tagged section of failure kinds (see the module notes), `KIND_ROWS` of each."""
+    rng = random.Random(seed)
+    noise = AsrNoise(rng)
+    committees = sorted(gaz.committees.values(), key=lambda c: c.code)
+    out: list[tuple[str, Committee | None, str, str]] = []  # text, committee, street code, tag
+
+    def district_said(code: str) -> str:
+        return district_form(rng, gaz.districts[code].name, set())
+
+    def street_core(code: str) -> str:
+        return re.sub(r"(街道|镇|乡)$", "", gaz.streets[code].name)
+
+    lanes = [c for c in committees if _NUMERAL.search(c.name)]
+    for tag in ("lane_committee_cn", "lane_committee_digits"):
+        for c in rng.sample(lanes, min(KIND_ROWS, len(lanes))):
+            name = committee_form(rng, c.name, set())
+            if tag == "lane_committee_digits":
+                name = numerals_to_digits(name)
+            street = gaz.streets[c.street_code].name if rng.random() < 0.5 else ""
+            out.append((district_said(c.district_code) + street + name, c, c.street_code, tag))
+
+    namesakes = [
+        c
+        for c in committees
+        if any(o.name.startswith(street_core(c.street_code)) for o in gaz.committees_of(c.street_code))
+    ]
+    for c in rng.sample(namesakes, min(KIND_ROWS, len(namesakes))):
+        text = gaz.streets[c.street_code].name + rng.choice(JOINERS) + committee_form(rng, c.name, set())
+        if rng.random() < 0.5:
+            text = district_said(c.district_code) + text
+        out.append((text, c, c.street_code, "own_street_name"))
+
+    def bare(c: Committee) -> str:
+        core = re.sub(r"(村委会|居委会)$", "", c.name)
+        return core[:-1] if c.name.endswith("村委会") and core.endswith("村") else core
+
+    by_core: dict[tuple[str, str], list[Committee]] = defaultdict(list)
+    for c in committees:
+        by_core[(c.district_code, bare(c))].append(c)
+    pairs = [
+        c
+        for group in by_core.values()
+        if sorted(g.name.endswith("村委会") for g in group) == [False, True]  # one of each
+        for c in group
+    ]
+    for c in rng.sample(pairs, min(KIND_ROWS, len(pairs))):
+        said = bare(c) + ("村" if c.name.endswith("村委会") else rng.choice(["居委会", "居委"]))
+        street = gaz.streets[c.street_code].name if rng.random() < 0.4 else ""
+        out.append((district_said(c.district_code) + street + said, c, c.street_code, "village_vs_residents"))
+
+    long = [c for c in committees if len(re.sub(r"[（(][^）)]*[）)]", "", c.name)) - 3 >= 5]
+    while sum(1 for row in out if row[3] == "long_fuzzy_district") < KIND_ROWS:
+        c = rng.choice(long)
+        tags: set[str] = set()
+        damaged = noise.damage(committee_form(rng, c.name, set()), 0.2, tags)
+        if not tags & {"homophone", "accent"}:
+            continue
+        out.append((district_said(c.district_code) + damaged, c, c.street_code, "long_fuzzy_district"))
+
+    roads: dict[str, set[str]] = defaultdict(set)
+    for unit_name, street_code in [(s.name, s.code) for s in gaz.streets.values()] + [
+        (c.name, c.street_code) for c in committees
+    ]:
+        if (named := _ROAD_IN_NAME.match(unit_name)) is not None:
+            roads[named.group(1)].add(street_code)
+    single = sorted((road, next(iter(codes))) for road, codes in roads.items() if len(codes) == 1)
+    for road_name, code in rng.sample(single, min(KIND_ROWS, len(single))):
+        number = f"{say_number(rng, rng.randint(1, 999))}号"
+        district = gaz.streets[code].district_code
+        out.append((district_said(district) + road_name + number, None, code, "road_number"))
+
+    return [
+        [
+            f"kind{i:04d}",
+            rng.choice(PREFIXES) + text,
+            gaz.streets[street].district_code,
+            street,
+            c.code if c is not None else "",
+            tag,
+        ]
+        for i, (text, c, street, tag) in enumerate(out, start=1)
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=400)
     parser.add_argument("--seed", type=int, default=12348)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--failure-kinds",
+        action="store_true",
+        help="append (or renew) the tagged section of failure kinds to --out, its other rows untouched",
+    )
     args = parser.parse_args()
+    header = "id\ttext\tdistrict_code\tstreet_code\tcommittee_code\tnoise\n"
+    if args.failure_kinds:
+        kept = [
+            line
+            for line in args.out.read_text(encoding="utf-8").splitlines(keepends=True)[1:]
+            if not line.startswith("kind")
+        ]
+        kinds = make_failure_kind_rows(load_gazetteer(GAZETTEER), args.seed)
+        body = "".join(kept) + "".join("\t".join(r) + "\n" for r in kinds)
+        args.out.write_text(header + body, encoding="utf-8")
+        print(f"kept {len(kept)} rows, wrote {len(kinds)} failure-kind rows to {args.out}")
+        return
     rows = make_rows(load_gazetteer(GAZETTEER), args.rows, args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    header = "id\ttext\tdistrict_code\tstreet_code\tcommittee_code\tnoise\n"
     args.out.write_text(header + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
     print(f"wrote {len(rows)} rows to {args.out}")
 

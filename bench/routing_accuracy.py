@@ -1,6 +1,6 @@
 """Accuracy, declines, calibration and latency of `routing.address.AddressResolver`.
 
-    .venv/bin/python bench/routing_accuracy.py [--failures N] [--calibrate]
+    .venv/bin/python bench/routing_accuracy.py [--failures N] [--calibrate] [--scorer builtin|rapidfuzz|compare]
 
 Prints:
 
@@ -15,6 +15,9 @@ Prints:
 * latency per lookup (p50 / p99 / max) over the dev set, the official names, the declines and
   the longest inputs (10 kB of garbage among them); target p99 < 5 ms.
 
+`--scorer compare` runs the bench with every scorer of `routing.address.SCORERS` (the builtin
+one and rapidfuzz's) and prints the headline figures side by side.
+
 `--calibrate` prints the isotonic fit of raw score -> share correct, for `_CALIBRATION`.
 """
 
@@ -28,7 +31,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from routing.address import AddressOutcome, AddressResolver
+from routing.address import DEFAULT_SCORER, SCORERS, AddressOutcome, AddressResolver
 from routing.gazetteer import Gazetteer, load_gazetteer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,13 +84,56 @@ def main() -> None:
     parser.add_argument("--failures", type=int, default=0, help="print this many misses of each kind")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes over the dev set")
     parser.add_argument("--calibrate", action="store_true", help="print the isotonic calibration fit")
+    parser.add_argument(
+        "--scorer",
+        choices=[*SCORERS, "compare"],
+        default=DEFAULT_SCORER,
+        help="the resolver's scorer (default: the resolver's); compare: run every scorer and print the figures side by side",
+    )
     args = parser.parse_args()
 
     t0 = time.perf_counter()
     gaz = load_gazetteer(GAZETTEER)
-    resolver = AddressResolver.build(gaz)
-    build_s = time.perf_counter() - t0
-    rows = read_tsv(DEVSET)
+    load_s = time.perf_counter() - t0
+    scorers = list(SCORERS) if args.scorer == "compare" else [args.scorer]
+    results = {}
+    for scorer in scorers:
+        print(f"=== scorer: {scorer} ===")
+        results[scorer] = evaluate(gaz, scorer, args, load_s)
+    if len(results) > 1:
+        # Latency again, the scorers taking turns on each text (their order alternating), so that a
+        # busy machine slows both alike.
+        resolvers = {name: AddressResolver.build(gaz, scorer=name) for name in results}
+        texts = [r["text"] for r in read_tsv(DEVSET) + read_tsv(DECLINES)] * args.repeat
+        texts += [t for t, _ in official_names(gaz)] + LONG_INPUTS * 20
+        paired: dict[str, list[float]] = {name: [] for name in resolvers}
+        for i, text in enumerate(texts):
+            order = list(resolvers.items())
+            for name, resolver in order if i % 2 else reversed(order):
+                start = time.perf_counter_ns()
+                resolver.understand(text)
+                paired[name].append((time.perf_counter_ns() - start) / 1e6)
+        for name, values in paired.items():
+            results[name]["paired p50 ms"] = percentile(values, 0.5)
+            results[name]["paired p99 ms"] = percentile(values, 0.99)
+            results[name]["paired mean ms"] = statistics.fmean(values)
+        print("=== comparison (accuracy first, then latency) ===")
+        keys = list(next(iter(results.values())))
+        print(f"  {'':24s}" + "".join(f"{name:>12s}" for name in results))
+        for key in keys:
+            print(f"  {key:24s}" + "".join(f"{r[key]:12.3f}" for r in results.values()))
+
+
+def evaluate(gaz: Gazetteer, scorer: str, args: argparse.Namespace, load_s: float) -> dict[str, float]:
+    """Print every figure for the resolver built with `scorer`; return the headline ones."""
+    t0 = time.perf_counter()
+    resolver = AddressResolver.build(gaz, scorer=scorer)
+    build_s = load_s + time.perf_counter() - t0
+    every_row = read_tsv(DEVSET)
+    # The first section (dev…) gives the headline figures, comparable before and after; the tagged
+    # section of issue 20's failure kinds (kind…, `make_address_devset.py --failure-kinds`) its own.
+    rows = [r for r in every_row if not r["id"].startswith("kind")]
+    kind_rows = [r for r in every_row if r["id"].startswith("kind")]
     declines = read_tsv(DECLINES)
 
     # --- official names ----------------------------------------------------------------------
@@ -120,6 +166,7 @@ def main() -> None:
     per_tag: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     misses = []
     calibration: list[tuple[float, int]] = []
+    fresh = [0, 0]  # all-correct rows among the generated ones (another seed), a larger sample
 
     def score_row(row: dict[str, str], *, record: bool) -> None:
         nonlocal street_ok, committee_ok, committee_n, district_ok, declined
@@ -130,6 +177,8 @@ def main() -> None:
         if top is not None:
             calibration.append((reading.confidence, int(s_ok and c_ok)))
         if not record:
+            fresh[0] += int(s_ok and c_ok)
+            fresh[1] += 1
             return
         declined += int(reading.declined)
         street_ok += int(s_ok)
@@ -145,15 +194,29 @@ def main() -> None:
 
     for row in rows:
         score_row(row, record=True)
+    kind_ok: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    kind_misses = []
+    for row in kind_rows:
+        reading = resolver.understand(row["text"])
+        top = reading.candidates[0] if reading.candidates else None
+        right = (
+            top is not None
+            and top.street_code == row["street_code"]
+            and (not row["committee_code"] or top.committee_code == row["committee_code"])
+        )
+        kind_ok[row["noise"]][0] += int(right)
+        kind_ok[row["noise"]][1] += 1
+        if not right:
+            kind_misses.append((row, top, reading))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from make_address_devset import make_rows  # the generator, for calibration rows only
 
     header = ["id", "text", "district_code", "street_code", "committee_code", "noise"]
-    for fresh in make_rows(gaz, 2000, 20261206):
-        score_row(dict(zip(header, fresh, strict=True)), record=False)
+    for generated in make_rows(gaz, 2000, 20261206):
+        score_row(dict(zip(header, generated, strict=True)), record=False)
 
     # --- latency -----------------------------------------------------------------------------
-    texts = [r["text"] for r in rows] * args.repeat
+    texts = [r["text"] for r in every_row] * args.repeat
     texts += [t for t, _ in names] + [r["text"] for r in declines] + LONG_INPUTS * 20
     latencies: list[float] = []
     long_latencies: list[float] = []
@@ -200,9 +263,17 @@ def main() -> None:
             f"  {band / 10:.1f}-{(band + 1) / 10:.1f}  mean confidence {mean_conf:.2f}  right {ok / cnt:6.1%}  ({cnt})"
         )
     print(f"  expected calibration error {ece:.3f}")
+    print(f"generated rows (seed 20261206) all correct: {fresh[0] / fresh[1]:6.1%}  ({fresh[0]}/{fresh[1]})")
     print("all-correct rate by noise tag:")
     for tag, (ok, total) in sorted(per_tag.items()):
         print(f"  {tag:14s} {ok / total:6.1%}  ({ok}/{total})")
+    kinds_right = sum(v[0] for v in kind_ok.values())
+    print(
+        f"failure kinds of issue 20 ({len(kind_rows)} rows; street and, where said, committee right): "
+        f"{kinds_right / max(1, len(kind_rows)):6.1%}"
+    )
+    for tag, (ok, total) in sorted(kind_ok.items()):
+        print(f"  {tag:22s} {ok / total:6.1%}  ({ok}/{total})")
     if args.calibrate:
         print("isotonic fit (mean raw score, share right, n):")
         for score, share, count in isotonic(calibration):
@@ -218,6 +289,25 @@ def main() -> None:
             else f"{reading.outcome.value} {reading.reason}"
         )
         print(f"MISS {row['id']} {row['text']!r} want {row['street_code']}/{row['committee_code']} got {got}")
+    for row, top, reading in kind_misses[: args.failures]:
+        got = f"{top.label} {top.confidence}" if top else f"{reading.outcome.value} {reading.reason}"
+        print(
+            f"KIND MISS {row['id']} {row['noise']} {row['text']!r} want {row['street_code']}/{row['committee_code']} got {got}"
+        )
+    return {
+        "official names %": 100 * official_ok / len(names),
+        "correct declines %": 100 * total_ok / total_n,
+        "district %": 100 * district_ok / n,
+        "street %": 100 * street_ok / n,
+        "committee %": 100 * committee_ok / committee_n,
+        "all-correct %": 100 * (n - len(misses)) / n,
+        "failure kinds %": 100 * kinds_right / max(1, len(kind_rows)),
+        "generated 2,000 %": 100 * fresh[0] / fresh[1],
+        "calibration error": ece,
+        "p50 ms": percentile(latencies, 0.5),
+        "p99 ms": percentile(latencies, 0.99),
+        "max ms": max(latencies),
+    }
 
 
 if __name__ == "__main__":

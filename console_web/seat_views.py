@@ -154,6 +154,9 @@ class ScreenPopOut(_Read):
     district_code: str | None
     district_name: str
     address: str
+    address_outcome: str  # found / ambiguous / no_address / outside; "" : the IVR asked none
+    address_outcome_label: str  # 已识别 / 有多处可能，需确认 / 未听到地址 / 外省市地址
+    address_note: str  # 可能是：A 或 B；来电者说的不是上海地址：杭州市西湖区
     office: OfficeCard | None
     record: RecordOut | None
     file: CallerFileOut

@@ -313,6 +313,8 @@ class CallNotes:
     ivr_labels: tuple[str, ...] = ()
     ivr_why: str = ""
     address: str = ""
+    address_outcome: str = ""  # the IVR's address lookup: found / ambiguous / no_address / outside
+    address_note: str = ""  # its note for the seat (可能是：A 或 B)
     appointment_office_id: str | None = None
     waiting_since: datetime | None = None  # None: not waiting in a queue
 
@@ -324,8 +326,14 @@ def project_notes(notes: CallNotes, event: DomainEvent) -> CallNotes:
     """The notes after `event` (the IVR's last word wins; the wait runs from the first
     `CallQueued` until an answer, a give-up, the end or a transfer)."""
     if isinstance(event, IvrRouted):
-        address = event.spoken_address or notes.address
-        return replace(notes, ivr_labels=event.path_labels, ivr_why=event.why, address=address)
+        if event.spoken_address:  # the address step ran: its outcome replaces an earlier pass's
+            notes = replace(
+                notes,
+                address=event.spoken_address,
+                address_outcome=event.address_outcome,
+                address_note=event.address_note,
+            )
+        return replace(notes, ivr_labels=event.path_labels, ivr_why=event.why)
     if isinstance(event, AppointmentRequested):
         return replace(notes, address=event.spoken_address, appointment_office_id=event.office_id)
     if isinstance(event, CallQueued) and notes.waiting_since is None:

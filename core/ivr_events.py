@@ -73,6 +73,10 @@ class IvrRouted(_CallerEvent):
     district_code: str | None = None
     office_id: OfficeId | None = None
     spoken_address: str = ""  # the address the caller said, as recognised ("" : none asked)
+    # What the address lookup made of it (routing.address.AddressOutcome: found / ambiguous /
+    # no_address / outside; "" : none asked) and the seat's note in Chinese (可能是：A 或 B).
+    address_outcome: str = ""
+    address_note: str = ""
     ivr_seconds: float = 0.0
 
 

@@ -11,8 +11,8 @@ from core.calls import CallStatus
 from core.ids import OfficeId
 from core.ports import LiveCalls
 from core.seat_events import SeatStatus
-from ivr.ports import WaitEstimate
-from routing.address import AddressResolver
+from ivr.ports import AddressVerdict, WaitEstimate
+from routing.address import AddressReading, AddressResolver, seat_note
 from routing.nearest import AddressCandidate, NoOfficeFound, nearest_office
 from routing.offices import OfficeRegistry
 from routing.queues import QueueRules
@@ -48,6 +48,7 @@ class RoutingAddressLookup:
         self._resolver = resolver
         self._registry = registry
         self._limit = limit
+        self._last: tuple[str, AddressReading] | None = None  # the IVR asks verdict() right after lookup()
 
     @property
     def registry(self) -> OfficeRegistry:
@@ -57,10 +58,19 @@ class RoutingAddressLookup:
         """Point lookups at an edited registry (after an admin's import or edit)."""
         self._registry = registry
 
+    def _understand(self, text: str) -> AddressReading:
+        if self._last is None or self._last[0] != text:
+            self._last = (text, self._resolver.understand(text, limit=self._limit))
+        return self._last[1]
+
+    def verdict(self, text: str) -> AddressVerdict:
+        reading = self._understand(text)
+        return AddressVerdict(outcome=reading.outcome.value, note=seat_note(reading))
+
     def lookup(self, text: str) -> list[AddressCandidate]:
         out: list[AddressCandidate] = []
         seen: set[str] = set()
-        for match in self._resolver.resolve(text, limit=self._limit):
+        for match in self._understand(text).candidates:
             try:
                 found = nearest_office(
                     self._registry,

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from core.events import DomainEvent
 from core.ids import OfficeId
-from ivr.ports import AgiEnvironment, WaitEstimate
+from ivr.ports import AddressVerdict, AgiEnvironment, WaitEstimate
 from routing.nearest import AddressCandidate
 
 # -- ports ---------------------------------------------------------------------------------------
@@ -78,11 +78,21 @@ class FakeAddressLookup:
 
     def __init__(self, known: Mapping[str, list[AddressCandidate]] | None = None) -> None:
         self.known = dict(known or {"静安区南京西路街道": [JINGAN_CENTRE]})
+        self.verdicts: dict[str, AddressVerdict] = {}
         self.texts: list[str] = []
 
     def lookup(self, text: str) -> list[AddressCandidate]:
         self.texts.append(text)
         return list(self.known.get(text, []))
+
+    def verdict(self, text: str) -> AddressVerdict:
+        """Found for a known text (the first candidate's office), else no address; `verdicts` overrides."""
+        if text in self.verdicts:
+            return self.verdicts[text]
+        found = self.known.get(text)
+        if found:
+            return AddressVerdict(outcome="found", note=f"识别为：{found[0].office_name}")
+        return AddressVerdict(outcome="no_address", note="未听到可识别的地址")
 
 
 class FakeSpeechCapture:

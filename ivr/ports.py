@@ -105,9 +105,22 @@ class QueueRouter(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class AddressVerdict:
+    """What the address lookup made of the caller's words, for the seat's screen pop."""
+
+    outcome: str  # routing.address.AddressOutcome's value: found / ambiguous / no_address / outside
+    note: str  # in Chinese: 可能是：A 或 B；来电者说的不是上海地址：杭州市西湖区
+
+
 class AddressLookup(Protocol):
     def lookup(self, text: str) -> list[AddressCandidate]:
         """Candidates, best first; empty when nothing matches."""
+        ...
+
+    def verdict(self, text: str) -> AddressVerdict:
+        """The outcome for `text` and the seat's note on it (the candidates' places when several fit,
+        the other city when the address is not in Shanghai)."""
         ...
 
 

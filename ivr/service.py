@@ -60,6 +60,8 @@ class _Session:
     district: str | None = None
     office: OfficeId | None = None
     spoken_address: str = ""  # what the caller said at the address step (recognised text)
+    address_outcome: str = ""  # what the lookup made of it, the last time (AddressVerdict)
+    address_note: str = ""
 
     def chose(self, step: str, label: str) -> None:
         """The caller took a step of the menus: `step` for the path, `label` for people."""
@@ -279,6 +281,8 @@ class IvrService:
                 continue
             s.spoken_address = text
             candidates = self._lookup.lookup(text)
+            verdict = self._lookup.verdict(text)
+            s.address_outcome, s.address_note = verdict.outcome, verdict.note
             if not candidates:
                 reason = IvrReason.ADDRESS_UNKNOWN
                 await ch.stream_file(self._p("address_unknown"))
@@ -394,6 +398,8 @@ class IvrService:
                 district_code=s.district,
                 office_id=s.office,
                 spoken_address=s.spoken_address,
+                address_outcome=s.address_outcome,
+                address_note=s.address_note,
                 ivr_seconds=self._elapsed(s),
             )
         )

@@ -405,6 +405,8 @@ class SeatWorkspace:
             district_code=call.district_code,
             district_name=self._districts.get(call.district_code, "") if call.district_code else "",
             address=view.notes.address,
+            address_outcome=view.notes.address_outcome,
+            address_note=view.notes.address_note,
             office=self._office(view.office_id),
             record=mine,
             file=await offload(self._caller_file, number, call_id),

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from core.calls import CallStatus
 from core.ids import CallId, SeatId
+from routing.address import OUTCOME_LABEL, AddressOutcome
 from routing.nearest import AddressCandidate
 from seats.records import ConsultationRecord
 from seats.state import PauseReason, SeatStatus
@@ -139,12 +140,22 @@ class ScreenPop:
     district_code: str | None = None
     district_name: str = ""
     address: str = ""
+    address_outcome: str = ""  # the IVR's address lookup (routing.address.AddressOutcome), "" : none
+    address_note: str = ""  # its note in Chinese: 可能是：A 或 B；来电者说的不是上海地址
     office: OfficeCard | None = None
     file: CallerFile = field(default_factory=CallerFile)
 
     @property
     def status_label(self) -> str:
         return self.status.label if self.status else ""
+
+    @property
+    def address_outcome_label(self) -> str:
+        """已识别 / 有多处可能，需确认 / 未听到地址 / 外省市地址; "" when the IVR asked no address."""
+        try:
+            return OUTCOME_LABEL[AddressOutcome(self.address_outcome)]
+        except ValueError:
+            return ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -178,6 +178,10 @@ function renderPop(p) {
   $("category").textContent = p.category_label || "未识别";
   $("district").textContent = p.district_name || "未识别";
   $("address").textContent = p.address || "—";
+  // The IVR's reading of it: 有多处可能，需确认 · 可能是：A 或 B；外省市地址 · 来电者说的不是上海地址
+  $("address-verdict").textContent = p.address_outcome_label
+    ? `${p.address_outcome_label} · ${p.address_note}`
+    : "—";
   $("office").textContent = p.office ? officeText(p.office) : "—";
   const order = p.work_order;
   show($("work-order-label"), Boolean(order));

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -131,8 +131,16 @@ class Harness:
         call = self.call_to(seat)
         return call, self.login(f"seat{seat}")
 
-    def call_to(self, seat: str, *, uid: str = "1795300000.16", answer: bool = True) -> str:
-        """A caller goes through the IVR (法律咨询 › 劳动争议) to `seat`; returns the call id."""
+    def call_to(
+        self,
+        seat: str,
+        *,
+        uid: str = "1795300000.16",
+        answer: bool = True,
+        address: tuple[str, str, str] | None = None,
+    ) -> str:
+        """A caller goes through the IVR (法律咨询 › 劳动争议) to `seat`; returns the call id. With
+        `address` (what the caller said, the lookup's outcome, its note) the IVR asked for one."""
         caller = {
             "Channel": f"PJSIP/trunk-{uid[-2:]}",
             "Uniqueid": uid,
@@ -141,9 +149,11 @@ class Harness:
         }
         self.ami("Newchannel", ChannelState="4", Context="incoming", Exten="12348", **caller)
         at = datetime.now(UTC)
-        self.publish(
-            routed_to_jingan_labor(uid, CALLER, at, why="静安区·劳动争议 工作时间内 → q-310106-labor")
-        )
+        routed = routed_to_jingan_labor(uid, CALLER, at, why="静安区·劳动争议 工作时间内 → q-310106-labor")
+        if address is not None:
+            said, outcome, note = address
+            routed = replace(routed, spoken_address=said, address_outcome=outcome, address_note=note)
+        self.publish(routed)
         self.ami("QueueCallerJoin", Queue="q-310106-labor", Position="1", Count="1", **caller)
         seat_leg = {"DestChannel": f"PJSIP/{seat}-0000{uid[-2:]}", "DestUniqueid": uid + "1"}
         member = {"Queue": "q-310106-labor", "Interface": f"PJSIP/{seat}", "MemberName": f"seat-{seat}"}

@@ -141,6 +141,46 @@ def test_given_a_ringing_call_when_the_seat_reads_the_screen_pop_then_masked_num
     assert pop["file"]["calls"] == []
 
 
+@pytest.mark.parametrize(
+    ("said", "outcome", "label", "note"),
+    [
+        (
+            "浦东新区果园村",
+            "ambiguous",
+            "有多处可能，需确认",
+            "可能是：浦东新区川沙新镇果园村村委会 或 浦东新区祝桥镇果园村村委会",
+        ),
+        ("杭州市西湖区", "outside", "外省市地址", "来电者说的不是上海地址：杭州市西湖区"),
+        ("我想问离婚", "no_address", "未听到地址", "未听到可识别的地址（没有可识别的地名）"),
+    ],
+)
+def test_given_the_ivr_asked_an_address_when_the_seat_reads_the_screen_pop_then_outcome_and_candidates(
+    harness: Harness, said: str, outcome: str, label: str, note: str
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001", answer=False, address=(said, outcome, note))
+    harness.login("seat1001")
+    pop = harness.client.get(f"/api/seat/calls/{call}/screenpop").json()
+    assert pop["address"] == said
+    assert (pop["address_outcome"], pop["address_outcome_label"]) == (outcome, label)
+    assert pop["address_note"] == note
+
+
+def test_given_no_address_step_when_the_seat_reads_the_screen_pop_then_no_address_outcome(
+    harness: Harness,
+) -> None:
+    harness.seat_in_queue("1001")
+    call = harness.call_to("1001", answer=False)
+    harness.login("seat1001")
+    pop = harness.client.get(f"/api/seat/calls/{call}/screenpop").json()
+    assert (pop["address"], pop["address_outcome"], pop["address_outcome_label"], pop["address_note"]) == (
+        "",
+        "",
+        "",
+        "",
+    )
+
+
 def test_given_seat_1001s_call_when_seat_1002_asks_for_it_then_404_everywhere(harness: Harness) -> None:
     harness.seat_in_queue("1001")
     harness.seat_in_queue("1002")

@@ -342,6 +342,7 @@ def test_given_a_caller_who_said_an_address_when_the_seat_answers_then_the_scree
         expect(page.locator("#ivr-path")).to_contain_text("就近公共法律服务点查询")
         expect(page.locator("#district")).to_have_text("静安区")
         expect(page.locator("#address")).to_contain_text("临汾路街道")
+        expect(page.locator("#address-verdict")).to_contain_text("已识别 · 识别为：静安区临汾路街道")
         expect(page.locator("#office")).to_contain_text("临汾路")
         expect(page.locator("#office")).to_contain_text("电话 021-12348-")
         expect(page.locator("#work-order")).to_be_hidden()

@@ -31,3 +31,34 @@ def test_given_a_shanghai_address_when_looked_up_then_an_office_of_that_district
     assert candidates
     assert candidates[0].district_code == "310106"
     assert candidates[0].confidence >= 0.9
+
+
+def test_given_another_city_when_verdict_then_outside_with_the_city_for_the_seat(
+    lookup: RoutingAddressLookup,
+) -> None:
+    verdict = lookup.verdict("我住在杭州市西湖区")
+    assert verdict.outcome == "outside"
+    assert verdict.note.startswith("来电者说的不是上海地址")
+    assert "杭州" in verdict.note
+
+
+def test_given_a_name_two_streets_share_when_verdict_then_ambiguous_naming_both(
+    lookup: RoutingAddressLookup,
+) -> None:
+    verdict = lookup.verdict("浦东新区果园村")
+    assert verdict.outcome == "ambiguous"
+    assert verdict.note.startswith("可能是：") and " 或 " in verdict.note
+    assert verdict.note.count("果园村") >= 2
+
+
+def test_given_no_address_when_verdict_then_no_address_note(lookup: RoutingAddressLookup) -> None:
+    verdict = lookup.verdict("我想咨询一下离婚财产怎么分")
+    assert verdict.outcome == "no_address"
+    assert verdict.note.startswith("未听到可识别的地址")
+
+
+def test_given_found_when_verdict_then_the_place_and_the_lookup_agree(lookup: RoutingAddressLookup) -> None:
+    verdict = lookup.verdict("静安区临汾路街道")
+    assert verdict.outcome == "found"
+    assert verdict.note.startswith("识别为：静安区临汾路街道")
+    assert lookup.lookup("静安区临汾路街道")[0].district_code == "310106"

@@ -14,6 +14,7 @@ from core.ivr_events import (
     SurveyRating,
 )
 from ivr.fakes import FakeSpeechCapture, Hangup, Key, Silence
+from ivr.ports import AddressVerdict
 from ivr.variables import SCRIPT_SURVEY
 
 SAID = "静安区南京西路街道"
@@ -178,3 +179,28 @@ async def test_given_survey_when_caller_hangs_up_then_no_event_and_no_crash(rig)
     await rig.call([Key("2")], script=SCRIPT_SURVEY, variables=SEAT)
 
     assert [e.rating for e in rig.events(SurveyAnswered)] == [SurveyRating.BASICALLY_SATISFIED]
+
+
+async def test_given_outside_then_ambiguous_address_when_tries_run_out_then_seat_gets_last_verdict(rig):
+    # What the seat's screen pop shows comes with IvrRouted: the lookup's outcome and note on the
+    # caller's last words (an earlier try's verdict is replaced).
+    rig.capture.add("杭州市西湖区", "浦东果园村")
+    rig.lookup.verdicts["杭州市西湖区"] = AddressVerdict("outside", "来电者说的不是上海地址：杭州市西湖区")
+    rig.lookup.verdicts["浦东果园村"] = AddressVerdict("ambiguous", "可能是：A 或 B，请向来电人确认")
+
+    await rig.call([Key("4")])
+
+    (routed,) = rig.events(IvrRouted)
+    assert routed.reason is IvrReason.ADDRESS_UNKNOWN
+    assert routed.spoken_address == "浦东果园村"
+    assert (routed.address_outcome, routed.address_note) == ("ambiguous", "可能是：A 或 B，请向来电人确认")
+
+
+async def test_given_known_address_when_routed_then_found_verdict_on_the_event(rig):
+    rig.capture.add(SAID)
+
+    await rig.call([Key("4"), Silence(), Key("1"), Key("2")])
+
+    (routed,) = rig.events(IvrRouted)
+    assert routed.address_outcome == "found"
+    assert "静安区公共法律服务中心" in routed.address_note
