@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 import uuid
 import wave
 from pathlib import Path
@@ -42,6 +41,7 @@ import vosk  # noqa: E402
 from asr.audiosocket import AudioSocketServer  # noqa: E402
 from asr.audiosocket_codec import FrameKind, decode_frames, encode_audio, encode_hangup, encode_uuid  # noqa: E402
 from asr.pcm import downsample_2x  # noqa: E402
+from asr.scoring import char_errors  # noqa: E402
 from asr.vosk_engine import VoskRecognizer  # noqa: E402
 from core.asr_events import AsrOverloaded, AsrStreamEnded  # noqa: E402
 from core.bus import EventBus  # noqa: E402
@@ -229,18 +229,6 @@ async def one_core_capacity(engine_dir: Path, frames: list[bytes], max_n: int, s
 
 
 def cer_chinese(engine: VoskRecognizer) -> None:
-    def chars(text: str) -> str:
-        return "".join(c for c in text if not c.isspace() and not unicodedata.category(c).startswith("P"))
-
-    def distance(a: str, b: str) -> int:
-        prev = list(range(len(b) + 1))
-        for i, ca in enumerate(a, 1):
-            cur = [i]
-            for j, cb in enumerate(b, 1):
-                cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-            prev = cur
-        return prev[-1]
-
     with (SHARED / "speech" / "manifest.tsv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
 
@@ -252,12 +240,11 @@ def cer_chinese(engine: VoskRecognizer) -> None:
                     pcm = downsample_2x(w.readframes(w.getnframes()))
                 await h.call([pcm[j : j + 320] for j in range(0, len(pcm) - 319, 320)])
                 text = (await h.wait_ended(i))[-1].text
-                ref = chars(row["reference"])
-                d = distance(chars(text), ref)
+                d, n = char_errors(text, row["reference"])
                 human = not row["reference_type"].startswith("model output")
                 errs[human][0] += d
-                errs[human][1] += len(ref)
-                print(f"  {row['file']}: CER {d / len(ref):.2f}  {text.replace(' ', '')}")
+                errs[human][1] += n
+                print(f"  {row['file']}: CER {d / n:.2f}  {text.replace(' ', '')}")
         for human, (e, n) in errs.items():
             if n:
                 label = "human/documented refs" if human else "model-output refs"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import os
-import unicodedata
 import uuid
 import wave
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from asr.pcm import downsample_2x
+from asr.scoring import char_errors
 from asr.vosk_engine import VoskRecognizer
 from core.asr_events import AsrStreamEnded
 
@@ -27,20 +27,6 @@ DEFAULT_MODEL = SHARED / "models" / "vosk-model-small-cn-0.22"
 def chinese_model_dir() -> Path:
     configured = os.environ.get("HOTLINE_ASR__MODEL_PATH")
     return Path(configured) if configured else DEFAULT_MODEL
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def chars(text: str) -> str:
-    return "".join(c for c in text if not c.isspace() and not unicodedata.category(c).startswith("P"))
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +54,8 @@ async def test_given_human_transcribed_mandarin_when_recognised_over_the_phone_p
         frames = [pcm8k[j : j + 320] for j in range(0, len(pcm8k) - 319, 320)]
         await asterisk.play(server.port, str(uuid.uuid4()), frames)
         ended = (await rec.wait_for(AsrStreamEnded, i, timeout=120))[-1]
-        ref = chars(row["reference"])
-        errors += edit_distance(chars(ended.text), ref)
-        total += len(ref)
+        edits, length = char_errors(ended.text, row["reference"])
+        errors += edits
+        total += length
 
     assert errors / total < 0.35
