@@ -24,10 +24,12 @@ console never shows busy a seat Asterisk may offer a call to.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from core.access import Principal, Scope
+from core.blocking import offload
 from core.call_events import (
     CallAnswered,
     CallbackLeg,
@@ -46,6 +48,7 @@ from core.call_events import (
     SeatRingNoAnswer,
     TransferStatus,
 )
+from core.errors import NotFound, PermissionDenied
 from core.events import DomainEvent
 from core.ids import SeatId
 from seats.models import Seat
@@ -231,3 +234,19 @@ class SeatBoard:
             fact = replace(fact, previous=cur.status)
         self.states[seat_id] = new
         return [fact]
+
+
+async def seat_in_scope(
+    board: SeatBoard, scope_of: Callable[[Principal], Scope], principal: Principal, seat_id: SeatId
+) -> SeatState:
+    """The seat's state, once `principal` may act on it: NotFound for a seat the board does not
+    know, PermissionDenied for one outside the principal's scope (a supervisor's monitor and
+    steering both ask)."""
+    try:
+        state = board.state(seat_id)
+    except KeyError:
+        raise NotFound("坐席不存在", seat_id=seat_id) from None
+    scope = await offload(scope_of, principal)
+    if not scope.citywide and seat_id not in scope.seat_ids:
+        raise PermissionDenied("该坐席不在您的管辖范围内", seat_id=seat_id)
+    return state

@@ -48,12 +48,12 @@ from core.blocking import offload
 from core.bus import EventBus
 from core.call_events import CallEnded, MonitorConnected, MonitorEnded, SeatRinging
 from core.clock import Clock
-from core.errors import Conflict, NotFound, PbxActionFailed, PbxUnavailable, PermissionDenied
+from core.errors import Conflict, PbxActionFailed, PbxUnavailable, PermissionDenied
 from core.events import DomainEvent
 from core.ids import CallId, SeatId, UserId
 from core.labels import LabelledEnum
 from core.ports import CallControl, LiveCalls
-from seats.board import SeatBoard
+from seats.board import SeatBoard, seat_in_scope
 from seats.state import SeatStatus
 
 log = logging.getLogger(__name__)
@@ -364,13 +364,7 @@ class SupervisorMonitor:
 
     async def _seat_call(self, principal: Principal, seat_id: SeatId) -> tuple[CallId, str]:
         """(the call, the seat's own leg) of a seat of the principal's scope that is talking."""
-        try:
-            state = self._board.state(seat_id)
-        except KeyError:
-            raise NotFound("坐席不存在", seat_id=seat_id) from None
-        scope = await offload(self._scope_of, principal)
-        if not scope.citywide and seat_id not in scope.seat_ids:
-            raise PermissionDenied("该坐席不在您的管辖范围内", seat_id=seat_id)
+        state = await seat_in_scope(self._board, self._scope_of, principal, seat_id)
         if state.status is not SeatStatus.TALKING or not state.call_id:
             raise Conflict("该坐席当前没有通话", seat_id=seat_id)
         call_id = CallId(state.call_id)

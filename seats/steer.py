@@ -51,7 +51,7 @@ from core.seat_events import (
 )
 from core.ticker import Ticker
 from routing.queues import QueueRules
-from seats.board import SeatBoard
+from seats.board import SeatBoard, seat_in_scope
 from seats.monitor import AuditLog
 from seats.service import SeatService
 from seats.state import SeatState
@@ -277,14 +277,7 @@ class SeatSteering:
         """The seat's state, once the principal may steer it."""
         if not self.may_steer(principal):
             raise PermissionDenied("您没有调度坐席（示忙、示闲、签出、调整队列）的权限")
-        try:
-            state = self._board.state(seat_id)
-        except KeyError:
-            raise NotFound("坐席不存在", seat_id=seat_id) from None
-        scope = await offload(self._scope_of, principal)
-        if not scope.citywide and seat_id not in scope.seat_ids:
-            raise PermissionDenied("该坐席不在您的管辖范围内", seat_id=seat_id)
-        return state
+        return await seat_in_scope(self._board, self._scope_of, principal, seat_id)
 
     def _pbx(self) -> SeatService:
         commands = self._commands()
