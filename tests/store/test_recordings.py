@@ -146,18 +146,8 @@ def test_an_unwritable_folder_is_an_alert_in_chinese(db: Database, tmp_path: Pat
 def test_an_answered_call_with_no_recording_at_all_raises_the_alert(db: Database, tmp_path: Path) -> None:
     # c-rec: its recording kept; c-lost: the file is there but its events were never seen (an AMI
     # outage): adopted from the file; c-none: nothing at all.
-    calls = CallRepository(db)
     for call, recorded in (("c-rec", True), ("c-lost", True), ("c-none", False)):
-        calls.save(
-            CallRecord(
-                id=CallId(call),
-                caller_number="13900139000",
-                offered_at=NOW - timedelta(minutes=10),
-                status=CallStatus.ANSWERED,
-                answered_at=NOW - timedelta(minutes=9),
-                ended_at=NOW - timedelta(minutes=5),
-            )
-        )
+        _answered(db, call, district=None)
         if recorded:
             write_tone(tmp_path / f"{call}.wav")
     keeper = _keeper(db, tmp_path)
@@ -277,18 +267,8 @@ def test_a_call_with_only_its_three_way_segment_kept_still_gets_its_own_channels
 ) -> None:
     # The tracker learnt c-conf from a snapshot (its caller's MixMonitorStart missed) and then saw a
     # three-way call: segment 2 kept, segment 1 never reported. Its file is adopted; c-bare has no file.
-    calls = CallRepository(db)
     for call in ("c-conf", "c-bare"):
-        calls.save(
-            CallRecord(
-                id=CallId(call),
-                caller_number="13900139000",
-                offered_at=NOW - timedelta(minutes=10),
-                status=CallStatus.ANSWERED,
-                answered_at=NOW - timedelta(minutes=9),
-                ended_at=NOW - timedelta(minutes=5),
-            )
-        )
+        _answered(db, call, district=None)
         write_tone(tmp_path / f"{call}-c-1.wav")
     write_tone(tmp_path / "c-conf.wav")
     keeper = _keeper(db, tmp_path)
