@@ -1,4 +1,4 @@
-"""A supervisor in a seat's live call (班长监听 / 耳语 / 强插 / 强拆, issue 16).
+"""A supervisor in a seat's live call (班长监听 / 耳语 / 强插 / 接管 / 强拆, issue 16).
 
 The composition root puts a `seats.monitor.SupervisorMonitor` on `app.state.monitor_backend`. The
 rights (监听与耳语, 强插与强拆) are per role and checked by the service, as is the scope (a district
@@ -43,6 +43,8 @@ class MonitorOut(BaseModel):
     state_label: str
     requested_at: datetime | None = None
     connected_at: datetime | None = None
+    taken_over: bool = False
+    taken_over_at: datetime | None = None
     message: str = ""
     rights: list[RightOut] = []
 
@@ -58,6 +60,8 @@ class MonitorOut(BaseModel):
             state_label=view.state_label,
             requested_at=view.requested_at,
             connected_at=view.connected_at,
+            taken_over=view.taken_over,
+            taken_over_at=view.taken_over_at,
             message=view.message,
             rights=[RightOut(value=r.value, label=r.label) for r in Right if r in rights],
         )
@@ -123,6 +127,12 @@ def build_monitor_router() -> APIRouter:
         """结束监听: the supervisor leaves; the call goes on."""
         service = monitor_backend(request)
         return out(service, auth, await service.stop(auth.principal, client_ip(request)))
+
+    @router.post("/api/supervisor/monitor/takeover", response_model=MonitorOut)
+    async def take_over(auth: Acting, request: Request) -> MonitorOut:
+        """接管: the caller is bridged with the supervisor's phone; the seat drops out."""
+        service = monitor_backend(request)
+        return out(service, auth, await service.take_over(auth.principal, client_ip(request)))
 
     @router.post("/api/supervisor/seats/{seat_id}/hangup", response_model=ForceHangupOut)
     async def force_hangup(seat_id: str, auth: Acting, request: Request) -> ForceHangupOut:

@@ -80,6 +80,7 @@ class LegKind(enum.StrEnum):
     EXTERNAL = "external"  # a number outside the hotline, dialled by a transfer (12345...)
     CUSTOMER = "customer"  # the citizen dialled back by a callback
     THIRD_PARTY = "third_party"  # 三方通话: a seat or an outside number a seat invited in (ChanSpy B)
+    SUPERVISOR = "supervisor"  # 班长接管: the supervisor's own phone, bridged with the caller (AMI Bridge)
 
 
 class TransferKind(enum.StrEnum):
@@ -332,7 +333,11 @@ class _MonitorEvent(_CallEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MonitorConnected(_MonitorEvent):
-    """The supervisor's phone answered and ChanSpy is on the seat's leg (`ChanSpyStart`)."""
+    """The supervisor's phone answered and ChanSpy is on the seat's leg (`ChanSpyStart`).
+    `phone_channel`: the supervisor's phone's own channel (what a take-over bridges the caller
+    with); empty when its Dial was not seen (adopted after an AMI reconnect)."""
+
+    phone_channel: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -341,6 +346,21 @@ class MonitorEnded(_MonitorEvent):
     ChanSpyStart came); False when the supervisor's phone never answered."""
 
     connected: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTakenOver(_CallEvent):
+    """班长接管: the supervisor's phone of monitor `monitor_id` is now bridged with the caller (AMI
+    `Bridge` of the two channels: `BridgeEnter` of both into one bridge); seat `seat_id` is dropped
+    (its leg, left alone in the queue's bridge, is hung up by Asterisk). `party` is the phone's
+    endpoint, `leg_id` the supervisor's leg (`LegKind.SUPERVISOR`), `channel` the phone's channel.
+    Pushed to the seat, its team and its district: the seat sees why its call ended."""
+
+    seat_id: SeatId | None
+    monitor_id: str
+    party: str
+    leg_id: str
+    channel: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -295,6 +295,11 @@ class AmiCallControl:
         otherwise waits `transferdigittimeout` for more)."""
         await self._single({"Action": "Atxfer", "Channel": channel, "Exten": f"{exten}#", "Context": context})
 
+    async def bridge(self, channel1: str, channel2: str) -> None:
+        """AMI `Bridge` (main/features.c): Asterisk answers `Channels have been bridged` once both
+        are in the new bridge, an error naming the channel that does not exist otherwise."""
+        await self._single({"Action": "Bridge", "Channel1": channel1, "Channel2": channel2, "Tone": "no"})
+
     async def cancel_attended_transfer(self, channel: str) -> None:
         """AMI `CancelAtxfer`: Asterisk queues the `atxferabort` code (default *1) on `channel`."""
         await self._single({"Action": "CancelAtxfer", "Channel": channel})

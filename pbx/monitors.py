@@ -13,7 +13,13 @@ as for a three-way call (pbx.conference, recorded in tests/data/asterisk-traces/
   answer within the Originate's timeout, or ;2's Dial gave up).
 
 The call it spies on is the ChannelId's part after its first dot, so even a monitor that never
-connected names its call. Pure: no I/O, no clock.
+connected names its call.
+
+接管 (take-over): ;2's `DialBegin` names the supervisor's phone channel (`DestChannel`,
+`DestUniqueid`); the console's AMI `Bridge` of the caller's channel with that channel moves both
+into a new bridge (the seat's leg, alone in the queue's bridge, is hung up; so is ;2, alone in
+Dial's, and ;1's ChanSpy with it). `phone()` tells the tracker which monitor a channel entering a
+bridge is the phone of. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -42,12 +48,37 @@ class Monitors:
     def __init__(self) -> None:
         self._ringing: set[str] = set()
         self._connected: set[str] = set()
+        self._phones: dict[str, tuple[str, str]] = {}  # phone's Uniqueid -> (monitor key, channel)
 
     def seen(self, channel: str) -> None:
         """A `Newchannel`: a monitor's ;1 is born (its supervisor's phone is about to ring)."""
         found = monitor_of(channel)
         if found is not None and channel.endswith(";1") and found[0] not in self._connected:
             self._ringing.add(found[0])
+
+    def dial_begin(self, channel: str, dest_uid: str, dest_channel: str) -> bool:
+        """A DialBegin: True when it is a monitor's ;2 ringing the supervisor's phone (remembered:
+        the channel a take-over bridges the caller with)."""
+        found = monitor_of(channel)
+        if found is None or not channel.endswith(";2"):
+            return False
+        if dest_uid:
+            self._phones[dest_uid] = (found[0], dest_channel)
+        return True
+
+    def phone(self, uid: str) -> tuple[str, CallId, str] | None:
+        """(monitor key, its call, the phone's channel name) when `uid` is a monitor's phone."""
+        found = self._phones.get(uid)
+        if found is None:
+            return None
+        return found[0], CallId(found[0].split(".", 1)[1]), found[1]
+
+    def phone_channel(self, key: str) -> str:
+        """The phone channel monitor `key`'s ;2 dialled ("" when its DialBegin was not seen)."""
+        return next((channel for k, channel in self._phones.values() if k == key), "")
+
+    def phone_gone(self, uid: str) -> None:
+        self._phones.pop(uid, None)
 
     def spy_start(self, spyer: str) -> tuple[str, CallId] | None:
         """A ChanSpyStart: the monitor whose ;1 is the spyer connected (once); None otherwise."""

@@ -15,11 +15,13 @@ Reads these AMI events (anything else is ignored):
 - callbacks: `OriginateResponse`;
 - three-way calls (三方通话, `pbx.conference`): `ChanSpyStart`, `ChanSpyStop` of the conference's
   Local channel, with its ;2's `DialBegin` and the `Hangup`s;
+- a supervisor's take-over (班长接管, `pbx.monitors`): `BridgeEnter` / `BridgeLeave` of the callers'
+  channels and of the supervisors' phones (the one bridge they share after an AMI `Bridge`);
 - in `rebuild()` only: `CoreShowChannel`, `QueueMember`, `QueueEntry` (`QueueParams` is skipped).
 
 Emits the events of `core.call_events` (CallOffered, IvrEntered/IvrLeft, AudioStreamStarted,
 CallQueued, SeatRinging, SeatRingNoAnswer, CallAnswered, CallLegAnswered, CallLegEnded,
-CallTransferred, CallTransferSettled, ThirdPartyJoined, ThirdPartyLeft, CallAbandoned, CallTimedOut,
+CallTransferred, CallTransferSettled, ThirdPartyJoined, ThirdPartyLeft, CallTakenOver, CallAbandoned, CallTimedOut,
 CallEnded, CallbackOriginated, CallbackLegOutcome, CallRecordingStarted/Stopped, Seat* events) and, at the end of `rebuild()`,
 `core.events.StateResynced`.
 
@@ -69,6 +71,7 @@ from core.call_events import (
     CallQueued,
     CallRecordingStarted,
     CallRecordingStopped,
+    CallTakenOver,
     CallTransferred,
     CallTransferSettled,
     HangupParty,
@@ -361,6 +364,9 @@ class CallTracker:
         self._consults = Consultations()  # the seats' attended transfers (咨询转接) under way
         self._thirds = ThirdParties()  # the seats' three-way calls (三方通话)
         self._monitors = Monitors()  # the supervisors' monitors (班长监听, pbx.monitors)
+        # The bridge each caller's channel and each supervisor's phone is in (Uniqueid -> bridge):
+        # a caller and the phone of a monitor of its call in one bridge is a take-over (班长接管).
+        self._bridged: dict[str, str] = {}
         self._members: dict[tuple[str, str], MemberView] = {}
         # Callbacks whose seat channel is gone before the OriginateResponse (failed originates).
         self._pending_originate: dict[str, tuple[str, SeatId | None]] = {}
@@ -373,6 +379,8 @@ class CallTracker:
             "DialBegin": self._on_dial_begin,
             "ChanSpyStart": self._on_spy_start,
             "ChanSpyStop": self._on_spy_stop,
+            "BridgeEnter": self._on_bridge_enter,
+            "BridgeLeave": self._on_bridge_leave,
             "BlindTransfer": self._on_blind_transfer,
             "AttendedTransfer": self._on_attended_transfer,
             "Transfer": self._on_transfer,
@@ -746,7 +754,7 @@ class CallTracker:
     def _on_spy_start(self, e: AmiEvent) -> list[DomainEvent]:
         monitor = self._monitors.spy_start(e.get("SpyerChannel"))
         if monitor is not None:
-            return [self._monitor_connected(*monitor, e.at)]
+            return [self._monitor_connected(*monitor, e.at, phone=self._monitors.phone_channel(monitor[0]))]
         party = self._thirds.spy_start(e)
         return self._third_joined(party, e.at) if party is not None else []
 
@@ -1026,10 +1034,94 @@ class CallTracker:
         return [ended, *self._on_channel_gone(e)]  # the pair is its own call, never reported
 
     @staticmethod
-    def _monitor_connected(key: str, call_id: CallId, at: datetime) -> MonitorConnected:
+    def _monitor_connected(key: str, call_id: CallId, at: datetime, *, phone: str = "") -> MonitorConnected:
         return MonitorConnected(
-            at=at, event_id=_eid(call_id, "monitor", key), call_id=call_id, monitor_id=key
+            at=at,
+            event_id=_eid(call_id, "monitor", key),
+            call_id=call_id,
+            monitor_id=key,
+            phone_channel=phone,
         )
+
+    # --- a supervisor takes the call over (班长接管, pbx.monitors) ------------------------------
+
+    def _on_bridge_enter(self, e: AmiEvent) -> list[DomainEvent]:
+        uid, bridge = e.uniqueid, e.get("BridgeUniqueid")
+        phone = self._monitors.phone(uid)
+        channel = self._channels.get(uid)
+        call = self._calls.get(channel.call_id) if channel is not None else None
+        is_caller = call is not None and call.primary == uid and call.direction is CallDirection.INBOUND
+        if phone is None and not is_caller:
+            return []
+        self._bridged[uid] = bridge
+        together = [u for u, b in self._bridged.items() if b == bridge and u != uid]
+        if phone is not None:
+            callers = [u for u in together if self._monitors.phone(u) is None]
+            return self._taken_over(callers[0], uid, e.at) if callers else []
+        phones = [u for u in together if self._monitors.phone(u) is not None]
+        return self._taken_over(uid, phones[0], e.at) if phones else []
+
+    def _adopt_takeover(
+        self, item: AmiEvent, snapshot: Mapping[str, AmiEvent], at: datetime
+    ) -> list[DomainEvent]:
+        """After a (re)login: a supervisor's phone (its Linkedid a monitor's ChannelId, it is not
+        the Local pair) in the bridge of the very call that monitor named was taken over while we
+        were away (or before a restart): its leg is followed from now on."""
+        key, uid, bridge = item.linkedid, item.uniqueid, item.get("BridgeId")
+        channel = item.get("Channel")
+        if not key.startswith(dialplan.MONITOR_PREFIX) or "." not in key or not bridge:
+            return []
+        if channel.startswith("Local/") or self._monitors.phone(uid) is not None:
+            return []
+        call = self._calls.get(CallId(key.split(".", 1)[1]))
+        primary = snapshot.get(call.primary) if call is not None else None
+        if call is None or primary is None or primary.get("BridgeId") != bridge or uid in call.legs:
+            return []
+        self._monitors.dial_begin(f"Local/{key}@{dialplan.MONITOR}-00000000;2", uid, channel)
+        self._bridged[uid] = self._bridged[call.primary] = bridge
+        return self._taken_over(call.primary, uid, at)
+
+    def _on_bridge_leave(self, e: AmiEvent) -> list[DomainEvent]:
+        if self._bridged.get(e.uniqueid) == e.get("BridgeUniqueid"):
+            del self._bridged[e.uniqueid]
+        return []
+
+    def _taken_over(self, caller_uid: str, phone_uid: str, at: datetime) -> list[DomainEvent]:
+        """The caller's channel and a supervisor's phone share a bridge: when the phone is a monitor
+        of this very call, the supervisor took it over; the seat's leg ends with its own hangup."""
+        found = self._monitors.phone(phone_uid)
+        channel = self._channels.get(caller_uid)
+        call = self._calls.get(channel.call_id) if channel is not None else None
+        if found is None or call is None or found[1] != call.call_id or phone_uid in call.legs:
+            return []
+        key, _call_id, phone_channel = found
+        self._channels[phone_uid] = _Channel(phone_uid, call.call_id, phone_channel)
+        active = call.legs.get(call.active_leg or "")
+        seat_id = active.seat_id if active is not None else call.seat_id
+        endpoint = interface_of_channel(phone_channel).partition("/")[2] or phone_channel
+        call.status = CallStatus.TALKING
+        return [
+            CallTakenOver(
+                at=at,
+                event_id=_eid(call.call_id, "taken-over", key),
+                call_id=call.call_id,
+                seat_id=seat_id,
+                monitor_id=key,
+                party=endpoint,
+                leg_id=_leg_id(call.call_id, phone_uid),
+                channel=phone_channel,
+            ),
+            *self._answer_leg(
+                call,
+                phone_uid,
+                kind=LegKind.SUPERVISOR,
+                party=endpoint,
+                channel=phone_channel,
+                seat_id=None,
+                queue=None,
+                at=at,
+            ),
+        ]
 
     @staticmethod
     def _monitor_ended(key: str, call_id: CallId, at: datetime, *, connected: bool) -> MonitorEnded:
@@ -1037,6 +1129,8 @@ class CallTracker:
         return MonitorEnded(at=at, event_id=event_id, call_id=call_id, monitor_id=key, connected=connected)
 
     def _on_channel_gone(self, e: AmiEvent) -> list[DomainEvent]:
+        self._bridged.pop(e.uniqueid, None)
+        self._monitors.phone_gone(e.uniqueid)
         consult_over = self._consults.hangup(e)
         third = self._thirds.hangup(e)
         left = self._third_left(third, e.at) if third is not None else []
@@ -1433,6 +1527,8 @@ class CallTracker:
         # consultation dials for the seat, not the caller (pbx.consult).
         if self._consults.dial_begin(e) or self._thirds.dial_begin(e):
             return []
+        if self._monitors.dial_begin(e.get("Channel"), e.get("DestUniqueid"), e.get("DestChannel")):
+            return []  # a monitor's ;2 rings the supervisor's phone (pbx.monitors)
         call, primary = self._call_of(e)
         dest = e.get("DestUniqueid")
         if call is None or not primary or call.direction is not CallDirection.INBOUND or not dest:
@@ -1779,6 +1875,12 @@ class CallTracker:
                 out += offered
             if live.direction is CallDirection.INBOUND:
                 out += self._reconcile(live, primary, legs, entries.get(primary.uniqueid), at)
+        primaries = {c.primary for c in self._calls.values() if c.direction is CallDirection.INBOUND}
+        self._bridged = {
+            uid: e.get("BridgeId")
+            for uid, e in snapshot.items()
+            if e.get("BridgeId") and (uid in primaries or self._monitors.phone(uid) is not None)
+        }
         items = [snapshot[uid] for uid in sorted(snapshot)]
         for item in items:  # three-way calls and monitors that began while we were away
             monitor = self._monitors.adopt(item.get("Channel"), item.get("Application"))
@@ -1787,6 +1889,7 @@ class CallTracker:
             third = self._thirds.adopt(item, items, at)
             if third is not None:
                 out += self._third_joined(third, at, inferred=True)
+            out += self._adopt_takeover(item, snapshot, at)
 
         out.append(
             StateResynced(

@@ -11,7 +11,14 @@ ChanSpy runs on ;1 in the chosen mode (`MonitorMode`):
   of the spied channel) and is heard by nobody;
 * 耳语 `qwE`: as 监听, and the seat's leg hears the supervisor (w whispers to the spied channel
   only): the caller does not;
-* 强插 `qBE`: all three hear each other (B barges into both channels of the bridge).
+* 强插 `qBE`: all three hear each other (B barges into both channels of the bridge);
+* 接管 (take-over, a barge right): an AMI `Bridge` of the caller's channel with the supervisor's
+  phone channel (the one ;2 dialled, `MonitorConnected.phone_channel`). Both move into a new bridge
+  at once, without ringing again: the seat's leg, left alone in the queue's bridge, is hung up by
+  Asterisk (app_queue logs the seat's end), and so is ;2 with the monitor's ChanSpy. The caller
+  talks on with the supervisor; the tracker sees both in one bridge (`CallTakenOver`, a leg of
+  kind `supervisor`). The session stays, shown as 已接管, until the call ends or the supervisor
+  hangs up (or 结束接管: the phone's channel is hung up, the caller goes on to the survey).
 
 `q` plays no beep, `E` ends the spy when the seat's leg ends (the call ended, or went elsewhere).
 
@@ -46,7 +53,14 @@ from core.access import DEFAULT_RIGHTS, Principal, Right, Role, Scope
 from core.audit import AuditEntry
 from core.blocking import offload
 from core.bus import EventBus
-from core.call_events import CallEnded, MonitorConnected, MonitorEnded, SeatRinging
+from core.call_events import (
+    CallEnded,
+    CallLegEnded,
+    CallTakenOver,
+    MonitorConnected,
+    MonitorEnded,
+    SeatRinging,
+)
 from core.clock import Clock
 from core.errors import Conflict, PbxActionFailed, PbxUnavailable, PermissionDenied
 from core.events import DomainEvent
@@ -117,12 +131,19 @@ class MonitorView:
     connected: bool = False
     requested_at: datetime | None = None
     connected_at: datetime | None = None
+    taken_over_at: datetime | None = None
     message: str = ""
+
+    @property
+    def taken_over(self) -> bool:
+        return self.taken_over_at is not None
 
     @property
     def state_label(self) -> str:
         if not self.active or self.mode is None:
             return "未在监听"
+        if self.taken_over:
+            return "已接管通话（坐席已退出）"
         if not self.connected:
             return f"正在呼叫您的话机（{self.mode.label}）"
         return f"{self.mode.label}中"
@@ -141,6 +162,11 @@ class _Session:
     source_ip: str
     connected_at: datetime | None = None  # of the current Local channel
     first_connected_at: datetime | None = None  # how long: from here
+    phone_channel: str = ""  # the supervisor's phone's channel in the current Local's Dial
+    taking_over: bool = False  # the Bridge was sent; its outcome not seen yet
+    local_gone: bool = False  # the monitor's Local channel ended while taking over
+    taken_over_at: datetime | None = None
+    leg_id: str = ""  # the supervisor's leg once taken over
 
     def view(self) -> MonitorView:
         return MonitorView(
@@ -148,9 +174,10 @@ class _Session:
             seat_id=self.seat_id,
             call_id=self.call_id,
             mode=self.mode,
-            connected=self.connected_at is not None,
+            connected=self.connected_at is not None or self.taken_over_at is not None,
             requested_at=self.requested_at,
             connected_at=self.connected_at,
+            taken_over_at=self.taken_over_at,
         )
 
 
@@ -180,7 +207,9 @@ class SupervisorMonitor:
         self._last: dict[UserId, str] = {}  # how each supervisor's last monitor ended
         self._seat_legs: dict[tuple[CallId, SeatId], str] = {}
         bus.subscribe(
-            "supervisor-monitor", self._follow, types=(SeatRinging, MonitorConnected, MonitorEnded, CallEnded)
+            "supervisor-monitor",
+            self._follow,
+            types=(SeatRinging, MonitorConnected, MonitorEnded, CallTakenOver, CallLegEnded, CallEnded),
         )
 
     # --- reads ---------------------------------------------------------------------------------
@@ -263,6 +292,8 @@ class SupervisorMonitor:
         s = self._sessions.get(principal.user_id)
         if s is None:
             raise Conflict("当前没有进行中的监听")
+        if s.taken_over_at is not None or s.taking_over:
+            raise Conflict("您已接管该通话，不能再切换监听方式")
         if mode is s.mode:
             raise Conflict(f"已处于{mode.label}状态")
         before, old = s.mode, s.monitor_id
@@ -288,9 +319,40 @@ class SupervisorMonitor:
         s = self._sessions.get(principal.user_id)
         if s is None:
             raise Conflict("当前没有进行中的监听")
+        if s.taken_over_at is not None:
+            # 结束接管: the supervisor's phone leaves; the caller goes on to the survey.
+            await self._finish(s, "takeover_stopped", "接管的通话已结束", source_ip, self._clock.now())
+            await self._end_local(s.phone_channel)
+            return self.session(principal)
         await self._finish(s, "stopped", "监听已结束", source_ip, self._clock.now())
         await self._end_local(s.monitor_id)
         return self.session(principal)
+
+    async def take_over(self, principal: Principal, source_ip: str = "") -> MonitorView:
+        """接管: the caller is bridged with the supervisor's phone, already in the call (any mode);
+        the seat is dropped by Asterisk. Needs the barge right."""
+        self._require(principal, Right.BARGE)
+        s = self._sessions.get(principal.user_id)
+        if s is None:
+            raise Conflict("当前没有进行中的监听，请先监听或强插")
+        if s.taken_over_at is not None or s.taking_over:
+            raise Conflict("您已接管该通话")
+        if s.connected_at is None or not s.phone_channel:
+            raise Conflict("您的话机尚未接通，暂时无法接管")
+        call = self._live.calls.get(s.call_id)
+        if call is None or not call.channel:
+            raise Conflict("该通话已结束", call_id=s.call_id)
+        s.taking_over = True
+        try:
+            await self._pbx().bridge(call.channel, s.phone_channel)
+        except (PbxUnavailable, PbxActionFailed) as exc:
+            s.taking_over = False
+            log.warning("take-over of %s failed: %s", s.call_id, exc.message)
+            if s.local_gone:  # the monitor ended meanwhile: nothing is left open
+                await self._finish(s, "failed", "接管失败，监听已结束", source_ip, self._clock.now())
+            raise
+        await self._write(principal.user_id, "monitor.takeover", s, source_ip)
+        return s.view()
 
     async def force_hangup(self, principal: Principal, seat_id: SeatId, source_ip: str = "") -> CallId:
         """强拆: the caller's channel is hung up (AMI Hangup); the call ends as any call does."""
@@ -324,12 +386,25 @@ class SupervisorMonitor:
             s = self._by_monitor(event.monitor_id)
             if s is not None and s.connected_at is None:
                 s.connected_at = event.at
+                s.phone_channel = event.phone_channel
                 if s.first_connected_at is None:
                     s.first_connected_at = event.at
+        elif isinstance(event, CallTakenOver):
+            s = self._by_monitor(event.monitor_id)
+            if s is not None and s.taken_over_at is None:
+                s.taken_over_at, s.leg_id, s.taking_over = event.at, event.leg_id, False
+                s.phone_channel = event.channel or s.phone_channel
+        elif isinstance(event, CallLegEnded):
+            s = next((s for s in self._sessions.values() if s.leg_id and s.leg_id == event.leg_id), None)
+            if s is not None:
+                await self._finish(s, "takeover_ended", "接管的通话已结束（您已挂机）", s.source_ip, event.at)
         elif isinstance(event, MonitorEnded):
             s = self._by_monitor(event.monitor_id)
             if s is None:
                 return  # one we replaced (a switch) or ended already
+            if s.taken_over_at is not None or s.taking_over:
+                s.local_gone = True  # the take-over moved the phone out of it: the session goes on
+                return
             if event.connected:
                 message = "监听已结束（话机已挂断或坐席话路已结束）"
                 await self._finish(s, "phone_hung_up", message, s.source_ip, event.at)
@@ -339,6 +414,9 @@ class SupervisorMonitor:
                 )
         elif isinstance(event, CallEnded):
             for s in [s for s in self._sessions.values() if s.call_id == event.call_id]:
+                if s.taken_over_at is not None:
+                    await self._finish(s, "takeover_ended", "接管的通话已结束", s.source_ip, event.at)
+                    continue
                 await self._finish(s, "call_ended", "通话已结束，监听随之结束", s.source_ip, event.at)
                 # ChanSpy E ends a connected one by itself; one still ringing the supervisor's phone
                 # would otherwise go on ringing, and once answered wait for a channel that is gone.

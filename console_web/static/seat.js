@@ -747,6 +747,13 @@ function onEvent(ev) {
     case "ThirdPartyJoined": case "ThirdPartyLeft":
       applyThirdParty(ev.type === "ThirdPartyJoined", d);
       break;
+    case "CallTakenOver": // 班长接管: the caller now talks with the supervisor; this seat is out of it
+      if (d.seat_id === me.seat_id && d.call_id === callId) {
+        callLive = false; updateCallButtons();
+        $("call-status").textContent = "班长已接管该通话";
+        notice(`${when(d.at)} 班长已接管本通话，您已退出通话；请照常填写通话记录。`);
+      }
+      break;
     case "CallAnswered":
       if (d.seat_id === me.seat_id) myCalls.add(d.call_id);
       if (d.call_id === callId) $("call-status").textContent = labels.call_status.talking || "";

@@ -165,9 +165,12 @@ function showMonitor(m) {
   $("m-actions").hidden = !m.active;
   for (const b of $("m-actions").querySelectorAll("button[data-mode]")) {
     const [, right] = MODES[b.dataset.mode];
-    b.hidden = !rights.includes(right);
+    b.hidden = !rights.includes(right) || Boolean(m.taken_over);
     b.disabled = m.active && m.mode === b.dataset.mode;
   }
+  $("m-takeover").hidden = !rights.includes("barge") || Boolean(m.taken_over);
+  $("m-takeover").disabled = !m.connected;
+  $("m-stop").textContent = m.taken_over ? "结束接管（挂断）" : "结束监听";
   if (Boolean(was) !== Boolean(monitoring)) for (const s of seats.values()) paintActions(s);
 }
 
@@ -175,6 +178,12 @@ async function loadMonitor() { showMonitor(await api("/api/supervisor/monitor"))
 
 async function switchMode(mode) {
   try { showMonitor(await send("/api/supervisor/monitor/mode", { mode })); }
+  catch (err) { alert(err.message); await loadMonitor().catch(() => {}); }
+}
+
+async function takeOver() {
+  if (!confirm("确定接管该通话吗？来电人将改由您的话机接听，坐席退出通话。")) return;
+  try { showMonitor(await send("/api/supervisor/monitor/takeover", {})); }
   catch (err) { alert(err.message); await loadMonitor().catch(() => {}); }
 }
 
@@ -357,6 +366,7 @@ async function main() {
   $("wrapup-policy").addEventListener("submit", savePolicy);
   for (const b of $("m-actions").querySelectorAll("button[data-mode]")) b.addEventListener("click", () => switchMode(b.dataset.mode));
   $("m-stop").addEventListener("click", stopMonitor);
+  $("m-takeover").addEventListener("click", takeOver);
   await loadMonitor().catch(() => {}); // no right at all (403): the bar stays hidden
   for (const s of seats.values()) paintActions(s);
   // Only a monitor under way changes by itself (the phone answers, the call ends): poll just then.

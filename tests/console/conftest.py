@@ -79,6 +79,9 @@ class FakeCallControl:
     async def cancel_attended_transfer(self, channel: str) -> None:
         self.actions.append(("cancel_attended_transfer", {"channel": channel}))
 
+    async def bridge(self, channel1: str, channel2: str) -> None:
+        self.actions.append(("bridge", {"channel1": channel1, "channel2": channel2}))
+
     async def queue_status(self, queue: str | None = None) -> Sequence[Mapping[str, str]]:
         return []
 

@@ -282,6 +282,7 @@ PROBES: tuple[Probe, ...] = (
     P("POST", "/api/supervisor/monitor/mode", "/api/supervisor/monitor/mode", "401 403 bad bad bad bad bad", json={"mode": "whisper"}),
     P("POST", "/api/supervisor/monitor/mode", "/api/supervisor/monitor/mode", "401 403 bad bad bad bad 403", json={"mode": "barge"}),
     P("POST", "/api/supervisor/monitor/stop", "/api/supervisor/monitor/stop", "401 403 bad bad bad bad bad"),
+    P("POST", "/api/supervisor/monitor/takeover", "/api/supervisor/monitor/takeover", "401 403 bad bad bad bad 403"),
     P("POST", "/api/supervisor/seats/{seat_id}/hangup", "/api/supervisor/seats/1001/hangup", "401 403 bad bad bad bad 403"),
     P("POST", "/api/supervisor/seats/{seat_id}/hangup", "/api/supervisor/seats/1003/hangup", "401 403 403 403 bad bad 403"),
     P("PUT", "/api/supervisor/phones/{user_id}", "/api/supervisor/phones/u-jingan", "401 403 403 403 403 ok 403", json={"endpoint": "8002", "password": "pw8002x"}),
@@ -477,6 +478,7 @@ PUSHED: dict[str, frozenset[str]] = {
     "ThirdPartyLeft": SEAT_KEYED,
     "MonitorConnected": CITYWIDE,  # never the seat listened to; the supervisor reads /api/supervisor/monitor
     "MonitorEnded": CITYWIDE,
+    "CallTakenOver": SEAT_KEYED,  # the seat that was dropped: its console says why the call left it
     "CallAbandoned": DISTRICT_KEYED,
     "CallTimedOut": DISTRICT_KEYED,
     "CallEnded": SEAT_KEYED,

@@ -287,6 +287,7 @@ class FakeAmiServer:
             "hangup": "Channel Hungup",
             "setvar": "Variable Set",
             "reload": "Module Reloaded.",
+            "bridge": "Channels have been bridged",  # main/features.c action_bridge
         }
         if name in messages:
             return response(aid, Message=messages[name])

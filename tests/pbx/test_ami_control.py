@@ -156,6 +156,16 @@ CASES: list[tuple[str, Call, set[tuple[str, str]]]] = [
     ),
     ("reload_module", lambda c: c.reload("app_queue.so"), {("Action", "Reload"), ("Module", "app_queue.so")}),
     ("reload_all", lambda c: c.reload(), {("Action", "Reload")}),
+    (
+        "bridge",
+        lambda c: c.bridge("PJSIP/caller1-00000005", "PJSIP/8001-0000000c"),
+        {
+            ("Action", "Bridge"),
+            ("Channel1", "PJSIP/caller1-00000005"),
+            ("Channel2", "PJSIP/8001-0000000c"),
+            ("Tone", "no"),
+        },
+    ),
 ]
 
 

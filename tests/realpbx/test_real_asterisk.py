@@ -1278,3 +1278,58 @@ async def test_supervisor_listens_then_whispers_then_barges_into_a_seats_call(ho
     )
     # The citizen's records are one call: the monitor's Local channels and the desk phone are not in it.
     await assert_records_agree(h, call_id)
+
+
+async def test_supervisor_barges_then_takes_the_call_over_and_the_seat_drops_out(hotline: Hotline) -> None:
+    # Issue 16, 接管: from 强插 the console's AMI Bridge moves the caller's channel and the
+    # supervisor's phone (already in the call: no new ring) into a bridge of their own; Asterisk
+    # hangs up seat 1001's leg (alone in the queue's bridge) and the monitor's Local channel.
+    h = hotline
+    users = Repositories(h.db).users
+    admin, banzhang = (users.by_username(u) for u in ("admin", "banzhang"))
+    assert admin is not None and banzhang is not None
+    monitor = h.app.state.monitor_backend
+    await monitor.set_phone(admin.principal(), banzhang.id, SUPERVISOR_PHONE, PASSWORDS[SUPERVISOR_PHONE])
+    desk = await h.phone(SUPERVISOR_PHONE)
+    await h.login("1001")
+    call = await call_through_ivr(h)
+    seat_leg, call_id = await answered_by(h, "1001")
+    arrivals(call), arrivals(seat_leg)
+    me = banzhang.principal()
+    await monitor.start(me, SeatId("1001"), MonitorMode.BARGE)
+    ear = await asyncio.to_thread(desk.answer_next, 20)
+    arrivals(ear)
+    await until(lambda: monitor.session(me).connected, 10, "the barge connected")
+    await asyncio.sleep(2.0)
+
+    view = await monitor.take_over(me)
+    assert view.active and not view.taken_over  # the Bridge is sent; Asterisk's events confirm it
+    await until(lambda: monitor.session(me).taken_over, 10, "the take-over seen in Asterisk's events")
+    await asyncio.to_thread(wait_state, seat_leg, CallState.ENDED, 10, "the seat's leg to be dropped")
+    assert ear.state == CallState.ANSWERED  # the supervisor's phone was not rung again
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(ear.write_audio, pcm_tone(1000.0, 4.0))
+    assert near(await heard_over(call, 3.0), 1000.0)  # the caller hears the supervisor
+    await asyncio.sleep(1.5)
+    await asyncio.to_thread(call.write_audio, pcm_tone(600.0, 4.0))
+    assert near(await heard_over(ear, 3.0), 600.0)  # and the supervisor the caller
+    await asyncio.sleep(1.5)
+    assert h.seat_status("1001") is not SeatStatus.TALKING
+
+    await hang_up(call)
+    await asyncio.to_thread(
+        wait_state, ear, CallState.ENDED, 10, "the supervisor's call to end with the caller"
+    )
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+    await until(lambda: not monitor.session(me).active, 10, "the take-over session to be over")
+    (row,) = h.calls()
+    assert row.id == call_id and row.seat_id == "1001" and row.status == CallStatus.ANSWERED
+    assert_legs(
+        h,
+        call_id,
+        [("seat", "1001", "PJSIP/1001-"), ("supervisor", SUPERVISOR_PHONE, f"PJSIP/{SUPERVISOR_PHONE}-")],
+    )
+    actions = [e.action for e in AuditRepository(h.db).recent(limit=50) if e.action.startswith("monitor.")]
+    assert {"monitor.start", "monitor.takeover", "monitor.end"} <= set(actions), actions
+    keep_trace(h, "takeover")
+    await assert_records_agree(h, call_id)

@@ -18,7 +18,10 @@ from core.bus import EventBus
 from core.call_events import (
     CallDirection,
     CallEnded,
+    CallLegEnded,
+    CallTakenOver,
     HangupParty,
+    LegKind,
     MonitorConnected,
     MonitorEnded,
     SeatRinging,
@@ -84,6 +87,11 @@ class Control:
 
     async def hangup(self, channel: str, *, cause: int | None = None) -> None:
         self.sent.append(("Hangup", channel, {}))
+
+    async def bridge(self, channel1: str, channel2: str) -> None:
+        if self.fail:
+            raise PbxActionFailed("Channel2 does not exist")
+        self.sent.append(("Bridge", channel1, {"channel2": channel2}))
 
     def originated(self) -> list[Mapping[str, Any]]:
         return [kw for name, _, kw in self.sent if name == "Originate"]
@@ -446,3 +454,114 @@ async def test_given_a_supervisor_who_may_only_steer_seats_when_stopping_a_monit
     assert world.monitor.rights_of(CITY) == {Right.STEER}  # 班长调度 is no right to be in a call
     with pytest.raises(PermissionDenied, match="监听"):
         await world.monitor.stop(CITY)
+
+
+PHONE = "PJSIP/8002-0000000c"
+
+
+async def _barging(world: World) -> str:
+    await world.monitor.start(JINGAN_SUP, ZHANG.id, MonitorMode.BARGE)
+    key = world.control.originated()[0]["channel_id"]
+    await world.publish(MonitorConnected(at=AT, call_id=CALL, monitor_id=key, phone_channel=PHONE))
+    return str(key)
+
+
+def _taken(key: str, at: datetime) -> CallTakenOver:
+    return CallTakenOver(
+        at=at,
+        call_id=CALL,
+        seat_id=ZHANG.id,
+        monitor_id=key,
+        party="8002",
+        leg_id=f"{CALL}:9.9",
+        channel=PHONE,
+    )
+
+
+async def test_given_a_connected_monitor_when_taking_over_then_the_caller_is_bridged_with_the_supervisors_phone(
+    world: World,
+) -> None:
+    key = await _barging(world)
+
+    view = await world.monitor.take_over(JINGAN_SUP, "10.0.0.9")
+
+    assert world.control.sent[-1] == ("Bridge", CALLER, {"channel2": PHONE})
+    assert view.active and not view.taken_over  # Asterisk's events say when it happened
+    # The Bridge takes the phone out of the monitor's Local channel: its end does not end the session.
+    await world.publish(_taken(key, AT + timedelta(seconds=1)))
+    await world.publish(
+        MonitorEnded(at=AT + timedelta(seconds=1), call_id=CALL, monitor_id=key, connected=True)
+    )
+    view = world.monitor.session(JINGAN_SUP)
+    assert view.active and view.taken_over and view.state_label == "已接管通话（坐席已退出）"
+    with pytest.raises(Conflict, match="接管"):
+        await world.monitor.switch(JINGAN_SUP, MonitorMode.LISTEN)
+
+    await world.publish(_ended(AT + timedelta(seconds=61)))
+    view = world.monitor.session(JINGAN_SUP)
+    assert not view.active and view.message == "接管的通话已结束"
+    assert [(a, d.get("reason")) for a, d in world.audit.actions()] == [
+        ("monitor.start", None),
+        ("monitor.takeover", None),
+        ("monitor.end", "takeover_ended"),
+    ]
+    assert world.audit.entries[-1].detail["seconds"] == 61.0
+
+
+async def test_given_a_taken_over_call_when_the_supervisor_hangs_up_then_the_session_ends_and_stop_hangs_up_the_phone(
+    world: World,
+) -> None:
+    key = await _barging(world)
+    await world.monitor.take_over(JINGAN_SUP)
+    await world.publish(_taken(key, AT))
+    await world.monitor.stop(JINGAN_SUP)
+    assert world.control.sent[-1] == ("Hangup", PHONE, {})  # 结束接管: the phone leaves, the caller goes on
+
+    world2 = await _world()
+    key2 = await _barging(world2)
+    await world2.monitor.take_over(JINGAN_SUP)
+    await world2.publish(_taken(key2, AT))
+    await world2.publish(
+        CallLegEnded(
+            at=AT + timedelta(seconds=30),
+            call_id=CALL,
+            leg_id=f"{CALL}:9.9",
+            kind=LegKind.SUPERVISOR,
+            party="8002",
+            seat_id=None,
+            talk_seconds=30.0,
+        )
+    )
+    assert not world2.monitor.session(JINGAN_SUP).active
+    assert world2.audit.actions()[-1] == (
+        "monitor.end",
+        world2.audit.actions()[-1][1] | {"reason": "takeover_ended"},
+    )
+
+
+async def test_given_no_barge_right_or_a_phone_not_answered_yet_when_taking_over_then_refused_and_nothing_sent(
+    world: World,
+) -> None:
+    await world.monitor.start(INSPECTOR, ZHANG.id, MonitorMode.LISTEN)
+    with pytest.raises(PermissionDenied, match="强插"):
+        await world.monitor.take_over(INSPECTOR)
+    await world.monitor.start(JINGAN_SUP, ZHANG.id, MonitorMode.BARGE)
+    with pytest.raises(Conflict, match="尚未接通"):
+        await world.monitor.take_over(JINGAN_SUP)
+    with pytest.raises(Conflict, match="没有进行中的监听"):
+        await world.monitor.take_over(CITY)
+    assert [name for name, _, _ in world.control.sent] == ["Originate", "Originate"]
+
+
+async def test_given_the_bridge_refused_when_taking_over_then_the_monitor_goes_on_as_before(
+    world: World,
+) -> None:
+    key = await _barging(world)
+    world.control.fail = True
+    with pytest.raises(PbxActionFailed):
+        await world.monitor.take_over(JINGAN_SUP)
+    view = world.monitor.session(JINGAN_SUP)
+    assert view.active and not view.taken_over and view.mode is MonitorMode.BARGE
+    # and its end is an ordinary monitor's end again
+    await world.publish(MonitorEnded(at=AT, call_id=CALL, monitor_id=key, connected=True))
+    assert not world.monitor.session(JINGAN_SUP).active
