@@ -1071,7 +1071,7 @@ class CallTracker:
         channel = item.get("Channel")
         if not key.startswith(dialplan.MONITOR_PREFIX) or "." not in key or not bridge:
             return []
-        if channel.startswith("Local/") or self._monitors.phone(uid) is not None:
+        if channel.startswith("Local/"):
             return []
         call = self._calls.get(CallId(key.split(".", 1)[1]))
         primary = snapshot.get(call.primary) if call is not None else None
@@ -1100,7 +1100,10 @@ class CallTracker:
         seat_id = active.seat_id if active is not None else call.seat_id
         endpoint = interface_of_channel(phone_channel).partition("/")[2] or phone_channel
         call.status = CallStatus.TALKING
+        # The seat left the caller's bridge as the caller moved (its own Hangup follows).
+        dropped = self._end_leg(call, active.uid, at) if active is not None else []
         return [
+            *dropped,
             CallTakenOver(
                 at=at,
                 event_id=_eid(call.call_id, "taken-over", key),

@@ -1302,8 +1302,7 @@ async def test_supervisor_barges_then_takes_the_call_over_and_the_seat_drops_out
     await until(lambda: monitor.session(me).connected, 10, "the barge connected")
     await asyncio.sleep(2.0)
 
-    view = await monitor.take_over(me)
-    assert view.active and not view.taken_over  # the Bridge is sent; Asterisk's events confirm it
+    assert (await monitor.take_over(me)).active  # taken over once Asterisk's events say so
     await until(lambda: monitor.session(me).taken_over, 10, "the take-over seen in Asterisk's events")
     await asyncio.to_thread(wait_state, seat_leg, CallState.ENDED, 10, "the seat's leg to be dropped")
     assert ear.state == CallState.ANSWERED  # the supervisor's phone was not rung again
@@ -1324,11 +1323,18 @@ async def test_supervisor_barges_then_takes_the_call_over_and_the_seat_drops_out
     await until(lambda: not monitor.session(me).active, 10, "the take-over session to be over")
     (row,) = h.calls()
     assert row.id == call_id and row.seat_id == "1001" and row.status == CallStatus.ANSWERED
-    assert_legs(
-        h,
-        call_id,
-        [("seat", "1001", "PJSIP/1001-"), ("supervisor", SUPERVISOR_PHONE, f"PJSIP/{SUPERVISOR_PHONE}-")],
+    seat, boss = h.legs(call_id)
+    assert (seat.kind, seat.party, boss.kind, boss.party) == ("seat", "1001", "supervisor", SUPERVISOR_PHONE)
+    # Each leg's talk is what Asterisk's log says it was bridged with the caller: the seat in the
+    # queue's bridge; the desk phone twice (with the monitor's ;2, then with the caller).
+    (seat_bridged,) = bridged_seconds(h, "PJSIP/1001-")
+    barged, with_caller = bridged_seconds(h, f"PJSIP/{SUPERVISOR_PHONE}-")
+    assert seat.talk_seconds is not None and abs(seat.talk_seconds - seat_bridged) <= 0.5, (
+        seat,
+        seat_bridged,
     )
+    assert boss.talk_seconds is not None and abs(boss.talk_seconds - with_caller) <= 0.5, (boss, with_caller)
+    assert not seat.inferred and not boss.inferred and barged >= 2.0
     actions = [e.action for e in AuditRepository(h.db).recent(limit=50) if e.action.startswith("monitor.")]
     assert {"monitor.start", "monitor.takeover", "monitor.end"} <= set(actions), actions
     keep_trace(h, "takeover")
