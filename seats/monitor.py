@@ -397,7 +397,7 @@ class SupervisorMonitor:
         elif isinstance(event, CallLegEnded):
             s = next((s for s in self._sessions.values() if s.leg_id and s.leg_id == event.leg_id), None)
             if s is not None:
-                await self._finish(s, "takeover_ended", "接管的通话已结束（您已挂机）", s.source_ip, event.at)
+                await self._finish(s, "takeover_ended", "接管的通话已结束", s.source_ip, event.at)
         elif isinstance(event, MonitorEnded):
             s = self._by_monitor(event.monitor_id)
             if s is None:

@@ -182,6 +182,7 @@ class AmiServer:
             "muteaudio": self._mute_audio,
             "atxfer": self._atxfer,
             "cancelatxfer": self._cancel_atxfer,
+            "bridge": self._bridge,
         }.get(name)
         if handler is None:
             s.send(self._resp("Error", aid, "Invalid/unknown command"))
@@ -498,6 +499,30 @@ class AmiServer:
         # AMI Hangup is a soft hangup: no HangupRequest (that is the phone's BYE); the paths
         # below publish the SoftHangupRequest of the leg that is torn down.
         ch.request_hangup(cause, soft=True)
+
+    def _bridge(self, s: _Session, a: Action, aid: str | None) -> None:
+        """main/features.c action_bridge: both channels by name (a prefix is enough), each moved
+        out of its bridge into a new one (`SimPbx.bridge_channels`). Only channels already in a
+        two-party bridge are simulated (the caller answered by a seat, a phone a Dial() bridged:
+        the take-over Asterisk was recorded doing); a channel in none gets Asterisk's refusal."""
+        one, two = a.get("channel1", ""), a.get("channel2", "")
+        if not one or not two:
+            s.send(self._resp("Error", aid, "Missing channel parameter in request"))
+            return
+        found = []
+        for header, name in (("Channel1", one), ("Channel2", two)):
+            ch = self.pbx.find_channel(name) or next(
+                (c for c in self.pbx.channels if c.name.startswith(name)), None
+            )
+            if ch is None:
+                s.send(self._resp("Error", aid, f"{header} does not exist: {name}"))
+                return
+            if ch.bridge is None or len(ch.bridge.members) != 2:
+                s.send(self._resp("Error", aid, f"Unable to add {header} to bridge: {ch.name}"))
+                return
+            found.append(ch)
+        s.send(self._resp("Success", aid, "Channels have been bridged"))
+        self.pbx.bridge_channels(found[0], found[1])
 
     def _atxfer(self, s: _Session, a: Action, aid: str | None) -> None:
         """manager.c action_atxfer: Channel and Exten required, the channel, then features.conf's

@@ -94,6 +94,10 @@ async def run_local_spy(
     if spied is not None and not spied.gone:
         pbx.emit("ChanSpyStart", "call,all", one.block("Spyer"), spied.block("Spyee"))
         await pbx.wait(math.inf, one.interrupt, spied.ended, two.ended)
+        if two.gone and not one.interrupt.is_set():
+            # ;2 went first (its Dial() ended: an AMI Bridge took the phone away, 接管): chan_local
+            # queues the hangup on ;1, then ChanSpy stops (tests/data/asterisk-traces/takeover).
+            pbx.chan_event("HangupRequest", one, [("Cause", "16")])
         pbx.emit("ChanSpyStop", "call,all", one.block("Spyer"), [] if spied.gone else spied.block("Spyee"))
     _hang_up_pair(pbx, one, two)
 

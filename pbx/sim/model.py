@@ -164,6 +164,9 @@ class Channel:
     pending_complete: list[tuple[str, str, str, int, float]] = field(default_factory=list)
     # Work another thread of Asterisk publishes just after the channel's next Newexten.
     after_newexten: list[Callable[[], None]] = field(default_factory=list)
+    # The bridge an AMI Bridge moved the channel into (`SimPbx.bridge_channels`), until the
+    # coroutine that owned its old bridge (the caller's Queue(), a Dial()) has seen it.
+    moved: Bridge | None = None
 
     def block(self, prefix: str = "", **override: str) -> Headers:
         """The channel snapshot every channel event carries (`Dest` prefix for the peer)."""
@@ -1212,6 +1215,9 @@ class SimPbx:
         phone = self.phones.get(seat.endpoint)
         seat_talk = phone.hangup_after.draw(self.rng) if phone is not None else math.inf
         hit = await self.wait(min(seat_talk, spec.talk_time), ch.interrupt, seat.interrupt)
+        if hit == 0 and ch.moved is not None:
+            # An AMI Bridge took the caller out of the queue's bridge (班长接管).
+            return await self._bridged_away(ch, seat, q, m, hold, answered_at, spec)
         consult = self.consults.get(seat.name)
         if consult is not None:
             # The seat was consulting (AMI Atxfer): a completed transfer ends Queue() there.
@@ -1287,6 +1293,123 @@ class SimPbx:
         self.endpoint_idle(ch.endpoint)
         self.hangup(seat, 16)
         self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
+        return "gone"
+
+    def bridge_channels(self, a: Channel, b: Channel) -> None:
+        """AMI `Bridge` (main/features.c action_bridge): `a` then `b` leave the two-party bridge
+        each is in for a new one; each old bridge, left with one party, dissolves (its party is
+        kicked). Recorded on Asterisk 22.10.1 (tests/data/asterisk-traces/takeover): the caller
+        answered from a queue and the supervisor's phone bridged with a monitor's ;2. The
+        coroutines owning the old bridges (`_connected`, `_app_dial`) then play what follows."""
+        new = Bridge(str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
+        self.emit("BridgeCreate", "call,all", self._bridge_block(new, 0))
+        old_a, alone_a = self._move(a, new)
+        old_b = b.bridge
+        if old_b is not None:
+            old_b.members.remove(b)
+            self.emit("BridgeLeave", "call,all", self._bridge_block(old_b), b.block())
+        if old_a is not None and alone_a is not None:
+            self._kick(old_a, alone_a)  # a's old bridge dissolves once b is out of its own
+        new.members.append(b)
+        b.bridge = new
+        self.emit("BridgeEnter", "call,all", self._bridge_block(new), b.block())
+        self.bridge_peers(a, b)
+        alone_b = old_b.members[0] if old_b is not None and old_b.members else None
+        if alone_b is not None:
+            self.bridge_peers(alone_b, clear=True)
+        for ch in (a, b):
+            self.chan_event("NewConnectedLine", ch)
+        if old_b is not None and alone_b is not None:
+            self._kick(old_b, alone_b)
+        for ch in (a, b):
+            # Wake the owner of the old bridge (it waits on this very Event), and give the
+            # channel a fresh one for what comes next in the new bridge.
+            ch.moved, woken, ch.interrupt = new, ch.interrupt, asyncio.Event()
+            woken.set()
+
+    def _move(self, ch: Channel, new: Bridge) -> tuple[Bridge | None, Channel | None]:
+        """`ch` leaves its bridge for `new`: (its old bridge, the party left alone in it)."""
+        old = ch.bridge
+        if old is not None:
+            old.members.remove(ch)
+            self.emit("BridgeLeave", "call,all", self._bridge_block(old), ch.block())
+        new.members.append(ch)
+        ch.bridge = new
+        self.emit("BridgeEnter", "call,all", self._bridge_block(new), ch.block())
+        alone = old.members[0] if old is not None and old.members else None
+        if alone is not None:
+            self.bridge_peers(alone, clear=True)
+        return old, alone
+
+    def _kick(self, bridge: Bridge, alone: Channel) -> None:
+        """The last party of a dissolving two-party bridge leaves it (hung up by its owner)."""
+        bridge.members.remove(alone)
+        alone.bridge = None
+        self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), alone.block())
+        self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
+
+    async def _bridged_away(
+        self, ch: Channel, seat: Channel, q: Queue, m: Member, hold: int, answered_at: float, spec: CallerSpec
+    ) -> str:
+        """The caller, moved by an AMI Bridge into a bridge with `peer` (a supervisor's phone, 接管),
+        as recorded on Asterisk 22.10.1 (tests/data/asterisk-traces/takeover, takeover_supervisor_
+        hangs_up): the seat's leg, kicked out of the dissolved queue bridge, is hung up (no
+        AgentComplete: app_queue still counts the call the member's until the caller hangs up);
+        Queue() goes on in the new bridge until the caller hangs up (AgentComplete caller, with the
+        whole talk) or the peer does (the caller goes on in the dialplan, the AgentComplete waits
+        for the caller's hangup)."""
+        bridge, ch.moved = ch.moved, None
+        assert bridge is not None
+        self.hangup(seat, 16)
+        m.calls_taken += 1
+        m.last_call = int(self.now())
+        m.last_call_end = self.now()
+        m.in_call = False
+        self.member_device_changed(m.state_interface, "NOT_INUSE", after_call=q)
+        peer = next((c for c in bridge.members if c is not ch), None)
+        while peer is not None and not peer.gone and peer.hangup_cause is None and ch.hangup_cause is None:
+            left = spec.talk_time - (self.now() - answered_at)
+            if left <= 0:
+                ch.request_hangup(16)
+                break
+            await self.wait(left, ch.interrupt, peer.interrupt)
+        if peer is not None and not peer.gone and ch.hangup_cause is None:
+            # The supervisor put the phone down: the caller leaves Queue() for the next priority.
+            if not peer.soft_hangup:
+                self.chan_event("HangupRequest", peer, [("Cause", "16")])
+            self.bridge_peers(peer, ch, clear=True)
+            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), peer.block())
+            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), ch.block())
+            self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
+            bridge.members.clear()
+            ch.bridge = peer.bridge = None
+            self.queue_end_vars(ch, None)
+            ch.pending_complete.append((q.config.name, m.interface, m.name, hold, answered_at))
+            self.hangup(peer, 16)
+            self.device_idle(peer.endpoint)
+            return "continue"
+        # The caller hangs up: app_queue completes the call (Reason caller, talk since the answer).
+        if not ch.soft_hangup:
+            self.chan_event("HangupRequest", ch)
+        self.bridge_peers(ch, clear=True)
+        complete = [("HoldTime", str(hold)), ("TalkTime", str(int(self.now() - answered_at)))]
+        self._agent_event("AgentComplete", ch, seat.block("Dest"), q, m, complete, [("Reason", "caller")])
+        self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 1), ch.block())
+        if peer is not None and not peer.gone:
+            self.bridge_peers(peer, clear=True)
+            self.emit("BridgeLeave", "call,all", self._bridge_block(bridge, 0), peer.block())
+            self.chan_event("SoftHangupRequest", peer, [("Cause", "16")])
+            self.newexten(peer, 1, "AppDial", "(Outgoing Line)")
+            self.hangup(peer, 16)
+            self.device_idle(peer.endpoint)
+        self.emit("BridgeDestroy", "call,all", self._bridge_block(bridge, 0))
+        bridge.members.clear()
+        ch.bridge = None
+        self.queue_end_vars(ch, answered_at)
+        self.varset(ch, "QUEUESTATUS", "CONTINUE")
+        self.chan_event("SoftHangupRequest", ch, [("Cause", "16")])
+        self.hangup(ch, 16)
+        self.device_idle(ch.endpoint)
         return "gone"
 
     def bridge_peers(self, *legs: Channel, clear: bool = False) -> None:
@@ -1573,6 +1696,18 @@ class SimPbx:
             # A simulated caller talks for its talk time with whoever answers.
             self.spawn(self._hang_up_after(leg, leg.spec.talk_time))
         hit = await self.wait(math.inf, out.interrupt, leg.interrupt)
+        if hit == 0 and out.moved is not None:
+            # An AMI Bridge took the called phone into another bridge (班长接管: the supervisor's
+            # phone, dialled by a monitor's ;2; tests/data/asterisk-traces/takeover): Dial's
+            # bridge dissolved (bridge_channels), Dial() returns and the dialling channel hangs up.
+            out.moved = None
+            self.queue_end_vars(leg, answered_at)
+            self.varset(leg, "DIALSTATUS", "ANSWER")
+            self.chan_event("SoftHangupRequest", leg, [("Cause", "16")])
+            self.run_h_exten(leg)
+            self.hangup(leg, 16)
+            self.device_idle(leg.endpoint)
+            return END
         if hit == 1 and leg.redirect_to is not None and leg.hangup_cause is None:
             # AMI Redirect of the caller out of the Dial's bridge (a seat passing on a caller it
             # got by a seat transfer): as out of Queue's (trace 06), the caller goes on at the

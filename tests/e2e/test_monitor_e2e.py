@@ -107,3 +107,62 @@ def test_given_a_live_call_when_the_supervisor_listens_whispers_and_barges_from_
     spies = [e for e in list(server.sim_events) if e.get("Event") == "ChanSpyStart"]
     assert len({e["SpyerChannel"] for e in spies}) == 3
     assert {e["SpyeeChannel"].split("-")[0] for e in spies} == {"PJSIP/1001"}
+
+
+def test_given_a_barge_when_the_supervisor_takes_over_from_the_board_then_the_seat_sees_it_and_it_is_audited(
+    server: Server,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    rt = server.runtime
+    SupervisorPhoneRepository(rt.repos.db).save(UserId("u-city"), DEMO_SUPERVISOR_PHONES[0], "pw-desk-8001")
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            seat = browser.new_context(locale="zh-CN").new_page()
+            _login(seat, server.url, "seat1001")
+            seat.get_by_role("button", name="签入").click()
+            expect(seat.locator("#state-label")).to_have_text("空闲", timeout=10_000)
+            number = "13800000017"
+            _call(server, number)
+            expect(seat.locator("#state-label")).to_have_text("通话中", timeout=20_000)
+            call_id = rt.board.state(SeatId("1001")).call_id if rt.board else None
+            assert call_id
+
+            boss = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN").new_page()
+            boss.on("dialog", lambda d: d.accept())  # 确定接管该通话吗？
+            log_in(boss, server.url, "banzhang")
+            expect(boss.locator("#who")).to_contain_text("市级班长")
+            boss.goto(server.url + "/supervisor")
+            row = boss.locator('#seats tr[data-seat="1001"]')
+            expect(row.get_by_role("button", name="强拆")).to_be_visible(timeout=15_000)
+            row.get_by_role("button", name="强插", exact=True).click()
+            state = boss.locator("#m-state")
+            expect(state).to_have_text("坐席 1001：强插中", timeout=15_000)
+            boss.get_by_role("button", name="接管通话").click()
+            expect(state).to_have_text("坐席 1001：已接管通话（坐席已退出）", timeout=15_000)
+            expect(boss.get_by_role("button", name="切换为监听")).to_be_hidden()
+            expect(boss.get_by_role("button", name="结束接管（挂断）")).to_be_visible()
+            # The seat's console says why the call left it.
+            expect(seat.locator("#call-status")).to_have_text("班长已接管该通话", timeout=10_000)
+            expect(seat.locator("#notice")).to_contain_text("班长已接管本通话")
+
+            server.run(_hang_up(server, number))
+            expect(state).to_have_text("接管的通话已结束", timeout=15_000)
+        finally:
+            browser.close()
+
+    entries = list(reversed(rt.repos.audit.recent(prefixes=AUDIT_ACTIONS)))
+    assert [(e.action, e.detail["call_id"]) for e in entries] == [
+        ("monitor.start", call_id),
+        ("monitor.takeover", call_id),
+        ("monitor.end", call_id),
+    ]
+    assert entries[-1].detail["reason"] == "takeover_ended"
+    takeovers = [e for e in list(server.sim_events) if e.get("Event") == "BridgeEnter"]
+    assert any(e["Channel"].startswith(f"PJSIP/{DEMO_SUPERVISOR_PHONES[0]}-") for e in takeovers)
+
+
+async def _hang_up(server: Server, number: str) -> None:
+    assert server.runtime.simulator is not None
+    assert server.runtime.simulator.pbx.hangup_endpoint(number)

@@ -209,3 +209,109 @@ def test_given_a_call_answered_by_1001_when_the_supervisor_force_hangs_it_up_the
     ]
     r = live.client.post("/api/supervisor/seats/1001/hangup", headers=boss)
     assert r.status_code == 409  # no call any more
+
+
+# --- 接管 (take-over), compared with Asterisk 22.10.1 -------------------------------------------
+
+TRACES = Path(__file__).resolve().parents[1] / "data" / "asterisk-traces"
+# A take-over's events compared channel by channel (the rest: RTP, device states, variables).
+COMPARED = {
+    "BridgeEnter",
+    "BridgeLeave",
+    "HangupRequest",
+    "SoftHangupRequest",
+    "Hangup",
+    "AgentComplete",
+    "ChanSpyStop",
+}
+
+
+def takeover_roles(all_events: list[dict[str, str]], caller: str) -> dict[str, list[str]]:
+    """From the last ChanSpyStart on (the barge the take-over started from), per channel role: its
+    events of COMPARED in order (Asterisk's threads interleave different channels' differently)."""
+    start = max(i for i, e in enumerate(all_events) if e.get("Event") == "ChanSpyStart")
+    out: dict[str, list[str]] = {}
+    for e in all_events[start + 1 :]:
+        name = e.get("Event", "")
+        if name not in COMPARED:
+            continue
+        channel = e.get("Channel") or e.get("SpyerChannel") or ""
+        role = (
+            "caller"
+            if channel.startswith(f"PJSIP/{caller}-")
+            else "seat"
+            if channel.startswith("PJSIP/1001-")
+            else "phone"
+            if channel.startswith("PJSIP/80")
+            else "local" + channel[-2:]
+            if channel.startswith("Local/m-")
+            else channel
+        )
+        out.setdefault(role, []).append(name)
+    return out
+
+
+def real_takeover(name: str) -> dict[str, list[str]]:
+    from pbx.ami_event import parse_trace
+
+    real = [h for kind, h in parse_trace((TRACES / name / "ami.ami").read_bytes()) if kind == "event"]
+    caller = next(e["CallerIDNum"] for e in real if e.get("Event") == "QueueCallerJoin")
+    return takeover_roles(real, caller)
+
+
+@pytest.mark.parametrize(
+    ("who_ends", "trace"), [("caller", "takeover"), ("supervisor", "takeover_supervisor_hangs_up")]
+)
+def test_given_a_barge_when_the_supervisor_takes_over_then_the_seat_drops_out_as_on_asterisk(
+    live: Live, who_ends: str, trace: str
+) -> None:
+    _me, number, call_id = _answered_by_1001(live)
+    boss = supervisor(live, "banzhang", "u-city", "8001")
+    r = live.client.post("/api/supervisor/seats/1001/monitor", json={"mode": "barge"}, headers=boss)
+    assert r.status_code == 200, r.text
+    polled(lambda: monitor(live, boss)["connected"], "the supervisor's phone to answer and barge in")
+
+    r = live.client.post(f"{MONITOR}/takeover", headers=boss)
+    assert r.status_code == 200, r.text
+    state = polled(
+        lambda: (s := monitor(live, boss))["taken_over"] and s, "the take-over in Asterisk's events"
+    )
+    assert state["state_label"] == "已接管通话（坐席已退出）"
+    polled(lambda: live.status("1001") is not SeatStatus.TALKING, "seat 1001 out of the call")
+    # The supervisor's phone was not rung again: one Dial of it, now bridged with the caller.
+    assert len(events(live, "DialBegin", DestChannel="PJSIP/8001-")) == 1
+    assert not [c for c in monitor_channels(live) if c.startswith("Local/m-")]
+    r = live.client.post(f"{MONITOR}/mode", json={"mode": "listen"}, headers=boss)
+    assert r.status_code == 409 and "接管" in r.json()["message"]
+
+    if who_ends == "caller":
+        live.hang_up_caller(number)
+    else:
+        assert live.call(lambda: live.sim.pbx.hangup_endpoint("8001"))
+        # The caller goes on to the survey; they hang up there.
+        polled(
+            lambda: events(live, "AGIExecStart", Channel=f"PJSIP/{number}-", Command="GET DATA"), "the survey"
+        )
+        live.hang_up_caller(number)
+    row = live.ended(call_id)
+    polled(lambda: not monitor(live, boss)["active"], "the take-over session to end")
+    assert row.status.value == "answered" and row.seat_id == "1001"
+    seat, boss_leg = live.ended_legs(call_id, 2)
+    assert (seat.kind, seat.party, boss_leg.kind, boss_leg.party) == ("seat", "1001", "supervisor", "8001")
+    assert boss_leg.answered_at == seat.ended_at  # the supervisor's leg begins as the seat's ends
+    rows = polled(lambda: (a := audit(live)) and a[-1][0] == "monitor.end" and a, "the audit's end line")
+    assert [action for action, _ in rows] == ["monitor.start", "monitor.takeover", "monitor.end"]
+    assert rows[-1][1]["reason"] == "takeover_ended"
+
+    # Channel by channel, the simulator did what Asterisk did in the same take-over.
+    mine, real = takeover_roles(list(live.events), number), real_takeover(trace)
+    assert mine == real
+    # app_queue's queue_log: one call, CONNECT then COMPLETECALLER with the whole talk (as recorded).
+    log = [line.split("|") for line in live.sim.queue_log_path.read_text().splitlines()]
+    assert [r[4] for r in log if r[1] == call_id] == ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"]
+    real_log = [line.split("|") for line in (TRACES / trace / "queue_log").read_text().splitlines()]
+    assert [r[4] for r in real_log if r[1] not in ("MANAGER", "NONE")] == [
+        "ENTERQUEUE",
+        "CONNECT",
+        "COMPLETECALLER",
+    ]

@@ -1280,11 +1280,9 @@ async def test_supervisor_listens_then_whispers_then_barges_into_a_seats_call(ho
     await assert_records_agree(h, call_id)
 
 
-async def test_supervisor_barges_then_takes_the_call_over_and_the_seat_drops_out(hotline: Hotline) -> None:
-    # Issue 16, 接管: from 强插 the console's AMI Bridge moves the caller's channel and the
-    # supervisor's phone (already in the call: no new ring) into a bridge of their own; Asterisk
-    # hangs up seat 1001's leg (alone in the queue's bridge) and the monitor's Local channel.
-    h = hotline
+async def barged_then_taken_over(h: Hotline) -> tuple[Any, Any, DtmfCall, DtmfCall, str]:
+    """Seat 1001 answers; the 班长 (desk phone 8001) barges in, then takes the call over: (the
+    monitor service, the 班长, the caller, the desk phone's call, the call id)."""
     users = Repositories(h.db).users
     admin, banzhang = (users.by_username(u) for u in ("admin", "banzhang"))
     assert admin is not None and banzhang is not None
@@ -1314,7 +1312,15 @@ async def test_supervisor_barges_then_takes_the_call_over_and_the_seat_drops_out
     assert near(await heard_over(ear, 3.0), 600.0)  # and the supervisor the caller
     await asyncio.sleep(1.5)
     assert h.seat_status("1001") is not SeatStatus.TALKING
+    return monitor, me, call, ear, call_id
 
+
+async def test_supervisor_barges_then_takes_the_call_over_and_the_seat_drops_out(hotline: Hotline) -> None:
+    # Issue 16, 接管: from 强插 the console's AMI Bridge moves the caller's channel and the
+    # supervisor's phone (already in the call: no new ring) into a bridge of their own; Asterisk
+    # hangs up seat 1001's leg (alone in the queue's bridge) and the monitor's Local channel.
+    h = hotline
+    monitor, me, call, ear, call_id = await barged_then_taken_over(h)
     await hang_up(call)
     await asyncio.to_thread(
         wait_state, ear, CallState.ENDED, 10, "the supervisor's call to end with the caller"
@@ -1338,4 +1344,29 @@ async def test_supervisor_barges_then_takes_the_call_over_and_the_seat_drops_out
     actions = [e.action for e in AuditRepository(h.db).recent(limit=50) if e.action.startswith("monitor.")]
     assert {"monitor.start", "monitor.takeover", "monitor.end"} <= set(actions), actions
     keep_trace(h, "takeover")
+    await assert_records_agree(h, call_id)
+
+
+async def test_after_a_take_over_the_supervisor_hangs_up_first_and_the_caller_goes_on_to_the_survey(
+    hotline: Hotline,
+) -> None:
+    h = hotline
+    monitor, me, call, ear, call_id = await barged_then_taken_over(h)
+    await hang_up(ear)
+    await until(lambda: not monitor.session(me).active, 10, "the take-over session to be over")
+    assert monitor.session(me).message == "接管的通话已结束"
+    assert call.state == CallState.ANSWERED  # the caller is still on the line: the survey
+    survey = f"{h.pbx.ports.agi}/survey"
+    await until(lambda: survey in h.pbx.full_log(), 15, "the caller's survey (AGI) to start")
+    await asyncio.sleep(1.0)
+    if call.state == CallState.ANSWERED:  # the survey may already have ended the call
+        await hang_up(call)
+    await until(h.all_ended, 20, "the call to be recorded as ended")
+    (row,) = h.calls()
+    assert row.id == call_id and row.seat_id == "1001" and row.status == CallStatus.ANSWERED
+    seat, boss = h.legs(call_id)
+    assert (seat.kind, boss.kind, boss.party) == ("seat", "supervisor", SUPERVISOR_PHONE)
+    _barged, with_caller = bridged_seconds(h, f"PJSIP/{SUPERVISOR_PHONE}-")
+    assert boss.talk_seconds is not None and abs(boss.talk_seconds - with_caller) <= 0.5, (boss, with_caller)
+    keep_trace(h, "takeover_supervisor_hangs_up")
     await assert_records_agree(h, call_id)
