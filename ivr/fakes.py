@@ -117,9 +117,14 @@ class FakeSpeechCapture:
 
 
 class FakeSpeechSynth:
-    def __init__(self, prompt_base: str = "hotline") -> None:
+    def __init__(self, prompt_base: str = "hotline", *, speaks: bool = True) -> None:
         self.texts: list[str] = []
         self._base = prompt_base
+        self.speaks = speaks
+
+    @property
+    def speaks_text(self) -> bool:
+        return self.speaks
 
     async def prompt_for(self, text: str) -> str:
         self.texts.append(text)
