@@ -38,6 +38,7 @@ REQUIRED_PROMPTS = (
     "address_unknown",
     "address_confirm",
     "address_choose",
+    "address_ambiguous",
     "address_outside",
     "address_outside_keys",
     "appointment_offer",

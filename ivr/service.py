@@ -48,7 +48,9 @@ from routing.nearest import AddressCandidate
 log = logging.getLogger(__name__)
 
 ALL_DIGITS = "0123456789*#"
-OUTSIDE = "outside"  # routing.address.AddressOutcome.OUTSIDE's value, as AddressVerdict carries it
+# routing.address.AddressOutcome's values, as AddressVerdict carries them
+OUTSIDE = "outside"
+AMBIGUOUS = "ambiguous"
 BEEP = "beep"  # a tone, not a text: `ivr.prompts.TONES`
 
 
@@ -305,6 +307,12 @@ class IvrService:
             if not candidates:
                 reason = IvrReason.ADDRESS_UNKNOWN
                 await ch.stream_file(self._p("address_unknown"))
+                continue
+            if verdict.outcome == AMBIGUOUS and not verdict.choices and self._synth.speaks_text:
+                # More equal places than a keypad menu holds (五个果园村): no guess read back;
+                # asked again with the street or town, then a seat who sees them all.
+                reason = IvrReason.ADDRESS_UNKNOWN
+                await ch.stream_file(self._p("address_ambiguous"))
                 continue
             best = max(candidates, key=lambda c: c.confidence)
             choice = await self._confirm(ch, s, best)
