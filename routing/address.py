@@ -540,13 +540,15 @@ class AddressResolver:
             province = elsewhere[0].province
             where = place if place.startswith(province) or not province else f"{province}{place}"
             return _declined(AddressOutcome.OUTSIDE, f"外省市地址：{where}", elsewhere=place)
-        if not mentions:
-            return _declined(AddressOutcome.NO_ADDRESS, "没有可识别的地名")
         numbered = _numbered_road(norm, self._roads)
-        if numbered is not None:
-            by_road = self._by_road(numbered, mentions, limit)
+        said_road = numbered or self._bare_road(norm, mentions)
+        if said_road is not None:
+            by_road = self._by_road(said_road, mentions, limit)
             if by_road is not None:
                 return by_road
+        if not mentions:
+            return _declined(AddressOutcome.NO_ADDRESS, "没有可识别的地名")
+        if numbered is not None:
             start, end = numbered[0], numbered[1]
             # Words inside the road's own name are the road, not a place: 漕溪北 is no 西木北居委会,
             # 张杨路 no 张杨居委会 (a unit named exactly like the whole road stays a candidate).
@@ -583,12 +585,29 @@ class AddressResolver:
             reason=calibrated[0].reason,
         )
 
+    def _bare_road(self, norm: str, mentions: list[_Mention]) -> tuple[int, int, str, str] | None:
+        """(start, end, road, "") of a known road said without a number (静安区闻喜路): the last
+        one, by its longest known ending. None where a unit is named exactly so (共和新路 is
+        共和新路街道, 阳曲路470弄 a committee): those are ranked as places."""
+        for match in reversed(list(_ROAD_ONLY_RE.finditer(norm))):
+            said = match.group(1)
+            known = [said[-k:] for k in range(len(said), 2, -1) if said[-k:] in self._roads]
+            if not known:
+                continue
+            end = match.end(1)
+            start = end - len(known[0])
+            if any(m.quality == "exact" and m.start <= start and end <= m.end for m in mentions):
+                return None
+            return start, end, known[0], ""
+        return None
+
     def _by_road(
         self, numbered: tuple[int, int, str, str], mentions: list[_Mention], limit: int
     ) -> AddressReading | None:
-        """Road and house number with nothing but a district besides (静安区闻喜路768号): the
-        streets whose units are named after the road (committee names carry road names; so do
-        streets such as 临汾路街道). One street: found; several: ask which (or a cross road)."""
+        """Road, with or without a house number, and nothing but a district besides (静安区闻喜路768号):
+        the streets whose units are named after the road (committee names carry road names; so do
+        streets such as 临汾路街道), of the imported road table and of the offices' addresses.
+        One street: found; several: ask which (or a cross road)."""
         start, end, road, house = numbered
         streets = self._roads.get(road)
         if not streets:
@@ -623,7 +642,7 @@ class AddressResolver:
                 confidence=share,
                 reason=f"{what}→{gaz.streets[code].name}{note}",
                 road=road,
-                house_number=house,
+                house_number=house or None,
                 evidence=(what,),
             )
             for code in fit[:limit]
