@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 ALL_DIGITS = "0123456789*#"
 # routing.address.AddressOutcome's values, as AddressVerdict carries them
+FOUND = "found"
 OUTSIDE = "outside"
 AMBIGUOUS = "ambiguous"
 BEEP = "beep"  # a tone, not a text: `ivr.prompts.TONES`
@@ -296,10 +297,15 @@ class IvrService:
                     continue
                 return await self._human(ch, s, reason)
             if verdict.choices and self._synth.speaks_text:
-                chosen = await self._choose(ch, s, verdict.choices)
-                if chosen is None:  # 0, nothing or a wrong key: say it again, then a seat
+                picked = await self._choose(ch, s, verdict.choices)
+                if picked is None:  # 0, nothing or a wrong key: say it again, then a seat
                     reason = IvrReason.ADDRESS_UNKNOWN
                     continue
+                # The caller settled it: the seat sees the place chosen, and the others it was among.
+                others = "、".join(c.place for c in verdict.choices if c is not picked)
+                s.address_outcome = FOUND
+                s.address_note = f"来电人按键选定：{picked.place}（另有可能：{others}）"
+                chosen = picked.office
                 s.district = chosen.district_code
                 s.office = chosen.office_id
                 await ch.stream_file(await self._synth.prompt_for(self._readback(chosen)))
@@ -352,10 +358,10 @@ class IvrService:
 
     async def _choose(
         self, ch: AgiChannel, s: _Session, choices: tuple[AddressChoice, ...]
-    ) -> AddressCandidate | None:
+    ) -> AddressChoice | None:
         """Several named places fit what was said: read them (您说的地址可能是：按1，A；按2，B…；都不是
-        请按0) and take the caller's key. The office of the chosen place; None for 0, no key or a
-        key that names no place (the caller is then asked for the address again)."""
+        请按0) and take the caller's key. The chosen place; None for 0, no key or a key that names
+        no place (the caller is then asked for the address again)."""
         templates = self._book.templates
         items = "；".join(
             templates["address_choice_item"].format(key=i, place=c.place) for i, c in enumerate(choices, 1)
@@ -369,7 +375,7 @@ class IvrService:
         if key and key != "0" and key in keys:
             chosen = choices[int(key) - 1]
             s.chose(f"address:choice:{key}", chosen.place)
-            return chosen.office
+            return chosen
         if key != "0":
             await ch.stream_file(self._p("no_input" if not key else "invalid"))
         return None

@@ -78,6 +78,11 @@ async def test_given_two_named_places_when_caller_presses_2_during_the_list_then
     assert asterisk.variables["HOTLINE_OFFICE"] == "office-b"
     assert asterisk.variables["HOTLINE_DISTRICT"] == "310115"
     assert "hotline/address_confirm" not in asterisk.prompts_played  # the choice was the confirmation
+    assert routed.address_outcome == "found"  # the seat sees what the caller settled
+    assert (
+        routed.address_note
+        == "来电人按键选定：浦东新区新场镇果园村村委会（另有可能：浦东新区川沙新镇果园村村委会）"
+    )
 
 
 async def test_given_two_named_places_when_caller_keys_1_after_the_list_then_first_and_appointment(rig):
