@@ -240,9 +240,11 @@ def evaluate(gaz: Gazetteer, scorer: str, args: argparse.Namespace, load_s: floa
     for kind, (ok, cnt) in sorted(decline_ok.items()):
         print(f"  {kind:14s} {ok / cnt:6.1%}  ({ok}/{cnt})")
     print(f"dev set: {n} rows ({committee_n} name a committee); {declined} declined")
-    print(f"district accuracy : {district_ok / n:6.1%}")
-    print(f"street accuracy   : {street_ok / n:6.1%}  (target >= 95 %)")
-    print(f"committee accuracy: {committee_ok / committee_n:6.1%}  (target >= 85 %)")
+    print(f"district accuracy : {district_ok / n:6.2%}  ({district_ok}/{n})")
+    print(f"street accuracy   : {street_ok / n:6.2%}  ({street_ok}/{n}; target >= 95 %)")
+    print(
+        f"committee accuracy: {committee_ok / committee_n:6.2%}  ({committee_ok}/{committee_n}; target >= 85 %)"
+    )
     print(
         f"latency per lookup: p50 {percentile(latencies, 0.5):.2f} ms, p99 {percentile(latencies, 0.99):.2f} ms, "
         f"max {max(latencies):.2f} ms, mean {statistics.fmean(latencies):.2f} ms over {len(latencies)} lookups; "

@@ -4,6 +4,7 @@ espeak-ng runs. `ivr/assembly.py` builds the IVR from them."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable
 from datetime import datetime
 
@@ -11,12 +12,15 @@ from core.calls import CallStatus
 from core.ids import OfficeId
 from core.ports import LiveCalls
 from core.seat_events import SeatStatus
-from ivr.ports import AddressVerdict, WaitEstimate
-from routing.address import AddressReading, AddressResolver, seat_note
+from ivr.ports import MAX_ADDRESS_CHOICES, AddressChoice, AddressVerdict, WaitEstimate
+from routing.address import AddressMatch, AddressOutcome, AddressReading, AddressResolver, seat_note
 from routing.nearest import AddressCandidate, NoOfficeFound, nearest_office
 from routing.offices import OfficeRegistry
 from routing.queues import QueueRules
+from routing.roads import OfficeRoadNote, office_roads
 from seats.board import SeatBoard
+
+log = logging.getLogger(__name__)
 
 
 class RoutingQueueRouter:
@@ -45,56 +49,96 @@ class RoutingAddressLookup:
     """ivr.ports.AddressLookup: ASR text → ranked places → the nearest office of each."""
 
     def __init__(self, resolver: AddressResolver, registry: OfficeRegistry, *, limit: int = 3) -> None:
+        self._base = resolver
         self._resolver = resolver
         self._registry = registry
         self._limit = limit
         self._last: tuple[str, AddressReading] | None = None  # the IVR asks verdict() right after lookup()
+        self.road_notes: list[OfficeRoadNote] = []
+        self.use_registry(registry)
 
     @property
     def registry(self) -> OfficeRegistry:
         return self._registry
 
+    @property
+    def resolver(self) -> AddressResolver:
+        """The resolver lookups use now: the built one with the roads of the offices' addresses."""
+        return self._resolver
+
     def use_registry(self, registry: OfficeRegistry) -> None:
-        """Point lookups at an edited registry (after an admin's import or edit)."""
+        """Point lookups at an edited registry (after an admin's import or edit), and rebuild the
+        road index's entries from the offices' addresses (漕溪北路88号 of a station is in its
+        street; `routing.roads.office_roads`). An address that gives no road is noted and skipped."""
+        segments, notes = office_roads(registry, self._base.gazetteer)
+        self._resolver = self._base.with_office_roads(segments)
         self._registry = registry
+        self._last = None
+        self.road_notes = notes
+        if notes:
+            log.warning(
+                "%d office addresses give no road for the road index, e.g. %s",
+                len(notes),
+                "; ".join(f"{n.office_id}: {n.message}" for n in notes[:3]),
+            )
 
     def _understand(self, text: str) -> AddressReading:
         if self._last is None or self._last[0] != text:
-            self._last = (text, self._resolver.understand(text, limit=self._limit))
+            limit = max(self._limit, MAX_ADDRESS_CHOICES)  # every place of a keypad choice
+            self._last = (text, self._resolver.understand(text, limit=limit))
         return self._last[1]
 
     def verdict(self, text: str) -> AddressVerdict:
+        """The outcome and the seat's note; for an ambiguous reading between 2..4 named places,
+        those places with the office of each (the IVR reads them as a keypad choice); for an
+        address outside the city, the place named."""
         reading = self._understand(text)
-        return AddressVerdict(outcome=reading.outcome.value, note=seat_note(reading))
+        choices: tuple[AddressChoice, ...] = ()
+        tied = reading.candidates[: reading.tied]
+        if reading.outcome is AddressOutcome.AMBIGUOUS and 2 <= reading.tied <= MAX_ADDRESS_CHOICES:
+            offices = [self._office_for(m) for m in tied]
+            if len(tied) == reading.tied and all(o is not None for o in offices):
+                choices = tuple(
+                    AddressChoice(place=m.label, office=o) for m, o in zip(tied, offices, strict=True) if o
+                )
+        return AddressVerdict(
+            outcome=reading.outcome.value,
+            note=seat_note(reading),
+            choices=choices,
+            elsewhere=reading.elsewhere or "",
+        )
 
     def lookup(self, text: str) -> list[AddressCandidate]:
         out: list[AddressCandidate] = []
         seen: set[str] = set()
         for match in self._understand(text).candidates:
-            try:
-                found = nearest_office(
-                    self._registry,
-                    district_code=match.district_code,
-                    street_code=match.street_code,
-                    committee_code=match.committee_code,
-                )
-            except NoOfficeFound:
+            found = self._office_for(match)
+            if found is None or found.office_id in seen:
                 continue
-            if found.office.id in seen:
-                continue
-            seen.add(found.office.id)
-            out.append(
-                AddressCandidate(
-                    office_id=OfficeId(found.office.id),
-                    office_name=found.office.name,
-                    office_address=found.office.address,
-                    opening_hours=found.office.opening_hours,
-                    district_code=found.office.district_code,
-                    confidence=match.confidence,
-                    reason=f"{match.reason}；{found.reason}",
-                )
+            seen.add(found.office_id)
+            out.append(found)
+        return out[: self._limit]
+
+    def _office_for(self, match: AddressMatch) -> AddressCandidate | None:
+        """The office nearest the place (`routing.nearest`), None when the registry has none."""
+        try:
+            found = nearest_office(
+                self._registry,
+                district_code=match.district_code,
+                street_code=match.street_code,
+                committee_code=match.committee_code,
             )
-        return out
+        except NoOfficeFound:
+            return None
+        return AddressCandidate(
+            office_id=OfficeId(found.office.id),
+            office_name=found.office.name,
+            office_address=found.office.address,
+            opening_hours=found.office.opening_hours,
+            district_code=found.office.district_code,
+            confidence=match.confidence,
+            reason=f"{match.reason}；{found.reason}",
+        )
 
 
 class LiveWaitEstimator:
@@ -149,6 +193,10 @@ class FixedPromptSynth:
 
     def __init__(self, prompt_base: str) -> None:
         self._name = f"{prompt_base}/office_found"
+
+    @property
+    def speaks_text(self) -> bool:
+        return False
 
     async def prompt_for(self, text: str) -> str:
         return self._name

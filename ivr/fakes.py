@@ -117,9 +117,14 @@ class FakeSpeechCapture:
 
 
 class FakeSpeechSynth:
-    def __init__(self, prompt_base: str = "hotline") -> None:
+    def __init__(self, prompt_base: str = "hotline", *, speaks: bool = True) -> None:
         self.texts: list[str] = []
         self._base = prompt_base
+        self.speaks = speaks
+
+    @property
+    def speaks_text(self) -> bool:
+        return self.speaks
 
     async def prompt_for(self, text: str) -> str:
         self.texts.append(text)
@@ -152,8 +157,8 @@ class Hangup:
 
     style: str = "result"
     at: str | None = None
-    """Only during this prompt (a STREAM FILE / GET DATA file name, or `record`: during Record());
-    None: the next one."""
+    """Only during this prompt (a STREAM FILE / GET DATA file name, `record`: during Record(),
+    `audiosocket`: while saying the address); None: the next one."""
 
     def applies(self, prompt: str) -> bool:
         return self.at is None or self.at == prompt
@@ -260,7 +265,7 @@ class FakeAsterisk:
             if words[1:2] != ["AudioSocket"]:
                 return ["200 result=0"]
             nxt = self.caller.inputs[0] if self.caller.inputs else None
-            if isinstance(nxt, Hangup):
+            if isinstance(nxt, Hangup) and nxt.applies("audiosocket"):
                 self.caller.inputs.pop(0)
                 return self._hangup(nxt)
             # AudioSocket returns -1 when the server ends the stream, as the real one does.

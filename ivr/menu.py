@@ -37,6 +37,10 @@ REQUIRED_PROMPTS = (
     "address_not_heard",
     "address_unknown",
     "address_confirm",
+    "address_choose",
+    "address_ambiguous",
+    "address_outside",
+    "address_outside_keys",
     "appointment_offer",
     "appointment_done",
     "goodbye",
@@ -45,7 +49,12 @@ REQUIRED_PROMPTS = (
     "queue_overflow",
     "transfer_failed",
 )
-REQUIRED_TEMPLATES = {"office_readback": ("name", "address", "hours")}
+REQUIRED_TEMPLATES = {
+    "office_readback": ("name", "address", "hours"),
+    "address_choices": ("choices",),  # the places of an ambiguous address, each as address_choice_item
+    "address_choice_item": ("key", "place"),
+    "address_outside_place": ("place",),  # the caller named a place outside the city
+}
 PROMPT_FIELDS: dict[str, tuple[str, ...]] = {"after_hours": ("service_hours",)}
 """Prompts filled when they are built: {service_hours} comes from routing's service hours (the
 ones the IVR decides by), never from this file."""

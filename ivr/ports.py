@@ -105,12 +105,31 @@ class QueueRouter(Protocol):
         ...
 
 
+MAX_ADDRESS_CHOICES = 4
+"""At most this many places are read to the caller as a keypad choice (按1…按4); more than that
+is no menu a caller can hold in mind: the IVR asks again, then hands over to a seat."""
+
+
+@dataclass(frozen=True, slots=True)
+class AddressChoice:
+    """One of the places the caller may have meant (read out as 按1，<place>), and the office
+    that serves it (where the call goes when the caller presses its key)."""
+
+    place: str  # 浦东新区川沙新镇果园村村委会
+    office: AddressCandidate
+
+
 @dataclass(frozen=True, slots=True)
 class AddressVerdict:
-    """What the address lookup made of the caller's words, for the seat's screen pop."""
+    """What the address lookup made of the caller's words: for the IVR's follow-up question and
+    for the seat's screen pop."""
 
     outcome: str  # routing.address.AddressOutcome's value: found / ambiguous / no_address / outside
     note: str  # in Chinese: 可能是：A 或 B；来电者说的不是上海地址：杭州市西湖区
+    choices: tuple[AddressChoice, ...] = ()
+    """Ambiguous between 2..`MAX_ADDRESS_CHOICES` named places: the caller picks one by key."""
+    elsewhere: str = ""
+    """Outside: the place the caller named (杭州市西湖区), to tell them plainly."""
 
 
 class AddressLookup(Protocol):
@@ -136,6 +155,12 @@ class SpeechCapture(Protocol):
 
 
 class SpeechSynth(Protocol):
+    @property
+    def speaks_text(self) -> bool:
+        """Whether `prompt_for` really speaks the text (False: a fixed stand-in prompt, so nothing
+        that must be heard word for word, such as a list of places to choose from, is read)."""
+        ...
+
     async def prompt_for(self, text: str) -> str:
         """A prompt name for STREAM FILE that speaks `text` (dynamic text: office names)."""
         ...

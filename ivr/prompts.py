@@ -181,6 +181,10 @@ class EspeakSpeechSynth:
         self._base = prompt_base
         self._voice = voice
 
+    @property
+    def speaks_text(self) -> bool:
+        return True
+
     async def prompt_for(self, text: str) -> str:
         name = hashlib.sha256(f"{self._voice}\n{text}".encode()).hexdigest()[:20]
         target = self._dir / f"{name}.wav"

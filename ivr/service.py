@@ -31,7 +31,9 @@ from core.ivr_events import (
 from ivr.errors import AgiError, CallerHungUp
 from ivr.menu import MAIN_MENU, Action, MenuBook
 from ivr.ports import (
+    AddressChoice,
     AddressLookup,
+    AddressVerdict,
     AgiChannel,
     QueueRouter,
     QueueWaitEstimator,
@@ -46,6 +48,10 @@ from routing.nearest import AddressCandidate
 log = logging.getLogger(__name__)
 
 ALL_DIGITS = "0123456789*#"
+# routing.address.AddressOutcome's values, as AddressVerdict carries them
+FOUND = "found"
+OUTSIDE = "outside"
+AMBIGUOUS = "ambiguous"
 BEEP = "beep"  # a tone, not a text: `ivr.prompts.TONES`
 
 
@@ -283,9 +289,36 @@ class IvrService:
             candidates = self._lookup.lookup(text)
             verdict = self._lookup.verdict(text)
             s.address_outcome, s.address_note = verdict.outcome, verdict.note
+            if verdict.outcome == OUTSIDE:
+                # Told plainly, never sent to a Shanghai place: 2 says it again (a misheard city),
+                # anything else waits for a seat.
+                reason = IvrReason.ADDRESS_UNKNOWN
+                if await self._outside(ch, s, verdict) == "2" and attempt < self._cfg.address_max_tries:
+                    continue
+                return await self._human(ch, s, reason)
+            if verdict.choices and self._synth.speaks_text:
+                picked = await self._choose(ch, s, verdict.choices)
+                if picked is None:  # 0, nothing or a wrong key: say it again, then a seat
+                    reason = IvrReason.ADDRESS_UNKNOWN
+                    continue
+                # The caller settled it: the seat sees the place chosen, and the others it was among.
+                others = "、".join(c.place for c in verdict.choices if c is not picked)
+                s.address_outcome = FOUND
+                s.address_note = f"来电人按键选定：{picked.place}（另有可能：{others}）"
+                chosen = picked.office
+                s.district = chosen.district_code
+                s.office = chosen.office_id
+                await ch.stream_file(await self._synth.prompt_for(self._readback(chosen)))
+                return await self._appointment(ch, s, chosen, text)
             if not candidates:
                 reason = IvrReason.ADDRESS_UNKNOWN
                 await ch.stream_file(self._p("address_unknown"))
+                continue
+            if verdict.outcome == AMBIGUOUS and not verdict.choices and self._synth.speaks_text:
+                # More equal places than a keypad menu holds (五个果园村): no guess read back;
+                # asked again with the street or town, then a seat who sees them all.
+                reason = IvrReason.ADDRESS_UNKNOWN
+                await ch.stream_file(self._p("address_ambiguous"))
                 continue
             best = max(candidates, key=lambda c: c.confidence)
             choice = await self._confirm(ch, s, best)
@@ -323,12 +356,52 @@ class IvrService:
                 with contextlib.suppress(asyncio.CancelledError):
                     await waiter
 
+    async def _choose(
+        self, ch: AgiChannel, s: _Session, choices: tuple[AddressChoice, ...]
+    ) -> AddressChoice | None:
+        """Several named places fit what was said: read them (您说的地址可能是：按1，A；按2，B…；都不是
+        请按0) and take the caller's key. The chosen place; None for 0, no key or a key that names
+        no place (the caller is then asked for the address again)."""
+        templates = self._book.templates
+        items = "；".join(
+            templates["address_choice_item"].format(key=i, place=c.place) for i, c in enumerate(choices, 1)
+        )
+        listing = await self._synth.prompt_for(templates["address_choices"].format(choices=items))
+        keys = "0" + "".join(str(i) for i in range(1, len(choices) + 1))
+        s.where = "address:choose"
+        key = await ch.stream_file(listing, keys)
+        if key is None:
+            key = await ch.get_data(self._p("address_choose"), self._cfg.digit_timeout_s, 1)
+        if key and key != "0" and key in keys:
+            chosen = choices[int(key) - 1]
+            s.chose(f"address:choice:{key}", chosen.place)
+            return chosen
+        if key != "0":
+            await ch.stream_file(self._p("no_input" if not key else "invalid"))
+        return None
+
+    async def _outside(self, ch: AgiChannel, s: _Session, verdict: AddressVerdict) -> str:
+        """Tell the caller the address is not in Shanghai (naming it where the synth speaks text):
+        they may dial 12348 where they are, say the address again (2) or wait for a seat."""
+        s.where = "address:outside"
+        if verdict.elsewhere and self._synth.speaks_text:
+            text = self._book.templates["address_outside_place"].format(place=verdict.elsewhere)
+            prompt = await self._synth.prompt_for(text)
+        else:
+            prompt = self._p("address_outside")
+        key = await ch.stream_file(prompt, "12")
+        if key is None:
+            key = await ch.get_data(self._p("address_outside_keys"), self._cfg.digit_timeout_s, 1)
+        return key or ""
+
+    def _readback(self, office: AddressCandidate) -> str:
+        return self._book.templates["office_readback"].format(
+            name=office.office_name, address=office.office_address, hours=office.opening_hours
+        )
+
     async def _confirm(self, ch: AgiChannel, s: _Session, best: AddressCandidate) -> str:
         """Read the office back and ask 1 correct / 2 say again / 0 human; "" after max tries."""
-        text = self._book.templates["office_readback"].format(
-            name=best.office_name, address=best.office_address, hours=best.opening_hours
-        )
-        readback = await self._synth.prompt_for(text)
+        readback = await self._synth.prompt_for(self._readback(best))
         for _ in range(self._cfg.max_tries):
             s.where = "address:confirm"
             key = await ch.stream_file(readback, "012")

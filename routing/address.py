@@ -28,12 +28,14 @@ outside Shanghai (the country's divisions, `routing.elsewhere`). Confidences are
 share of right answers per raw score, `_CALIBRATION`). `resolve` is its candidate list, empty when
 declined, which the IVR treats as an unknown address (it asks again, then hands over to a seat).
 A road with a house number and nothing but a district besides is looked up in the road index (the
-roads that unit names carry, plus an imported `routing.roads` table with house number ranges).
+roads that unit names carry, an imported `routing.roads` table with house number ranges, and the
+roads of the offices' addresses: `with_office_roads`).
 """
 
 from __future__ import annotations
 
 import bisect
+import copy
 import enum
 import itertools
 import re
@@ -255,6 +257,9 @@ class AddressReading:
     candidates: tuple[AddressMatch, ...]
     reason: str
     elsewhere: str | None = None  # the place outside the city, for OUTSIDE (杭州市西湖区)
+    tied: int = 0
+    """AMBIGUOUS: how many places fit equally well (the first of `candidates`, as far as `limit`
+    reaches): the ones to ask the caller to choose between."""
 
     @property
     def declined(self) -> bool:
@@ -334,8 +339,10 @@ class AddressResolver:
         self._gaz = gazetteer
         self._elsewhere = elsewhere
         self._graded = _rapidfuzz_grade() if scorer == "rapidfuzz" else None
-        self._roads: dict[str, tuple[str, ...]] = {}  # road -> the streets whose units are named after it
-        self._road_segments: dict[str, tuple[RoadSegment, ...]] = {}  # from an imported road table
+        self._name_roads: dict[str, frozenset[str]] = {}  # road -> the streets whose units are named after it
+        self._table_roads: tuple[RoadSegment, ...] = ()  # an imported road table's rows
+        self._roads: dict[str, tuple[str, ...]] = {}  # road -> streets, from all the sources
+        self._road_segments: dict[str, tuple[RoadSegment, ...]] = {}  # house-number ranges and points
         self._chars: dict[str, list[_Name]] = {}
         self._syl: dict[tuple[int, ...], list[_Name]] = {}
         self._del: dict[tuple[int, ...], list[_Name]] = {}
@@ -413,10 +420,6 @@ class AddressResolver:
         ):
             if (road := _ROAD_IN_NAME.match(unit_name)) is not None:
                 road_index.setdefault(road.group(1), set()).add(street_code)
-        segments: dict[str, list[RoadSegment]] = {}
-        for seg in roads:
-            road_index.setdefault(seg.road, set()).add(seg.street_code)
-            segments.setdefault(seg.road, []).append(seg)
         outside = None
         if elsewhere:
             local = {n.core for n in names} | {n.display for n in names}
@@ -424,9 +427,36 @@ class AddressResolver:
             province = next((c[:2] for c in gazetteer.districts), "31")
             outside = ElsewhereIndex.load(local, home_province=province)
         resolver = cls(gazetteer, names, outside, scorer=scorer)
-        resolver._roads = {road: tuple(sorted(codes)) for road, codes in road_index.items()}
-        resolver._road_segments = {road: tuple(rows) for road, rows in segments.items()}
+        resolver._name_roads = {road: frozenset(codes) for road, codes in road_index.items()}
+        resolver._table_roads = tuple(roads)
+        resolver._index_roads(())
         return resolver
+
+    def with_office_roads(self, segments: Iterable[RoadSegment]) -> AddressResolver:
+        """This resolver with the road entries of the offices' addresses (`routing.roads.office_roads`)
+        in its road index, in place of any earlier ones; the name indexes are shared, not rebuilt
+        (milliseconds: called again after every edit of the office registry). Where the imported
+        road table lists a road, its rows decide and the offices' entries for that road are left out."""
+        clone = copy.copy(self)
+        clone._index_roads(segments)
+        return clone
+
+    def _index_roads(self, office: Iterable[RoadSegment]) -> None:
+        """road -> streets from the unit names, the imported table and the offices' addresses;
+        road -> house-number segments from the table, else from the offices."""
+        index = {road: set(codes) for road, codes in self._name_roads.items()}
+        segments: dict[str, list[RoadSegment]] = {}
+        for seg in self._table_roads:
+            index.setdefault(seg.road, set()).add(seg.street_code)
+            segments.setdefault(seg.road, []).append(seg)
+        tabled = set(segments)
+        for seg in office:
+            if seg.road in tabled:
+                continue
+            index.setdefault(seg.road, set()).add(seg.street_code)
+            segments.setdefault(seg.road, []).append(seg)
+        self._roads = {road: tuple(sorted(codes)) for road, codes in index.items()}
+        self._road_segments = {road: tuple(rows) for road, rows in segments.items()}
 
     def _sid(self, syllable: str) -> int:
         folded = fold_syllable(syllable)
@@ -510,20 +540,20 @@ class AddressResolver:
             province = elsewhere[0].province
             where = place if place.startswith(province) or not province else f"{province}{place}"
             return _declined(AddressOutcome.OUTSIDE, f"外省市地址：{where}", elsewhere=place)
-        if not mentions:
-            return _declined(AddressOutcome.NO_ADDRESS, "没有可识别的地名")
         numbered = _numbered_road(norm, self._roads)
-        if numbered is not None:
-            by_road = self._by_road(numbered, mentions, limit)
+        said_road = numbered or self._bare_road(norm, mentions)
+        if said_road is not None:
+            by_road = self._by_road(said_road, mentions, limit)
             if by_road is not None:
                 return by_road
+        if not mentions:
+            return _declined(AddressOutcome.NO_ADDRESS, "没有可识别的地名")
+        if numbered is not None:
             start, end = numbered[0], numbered[1]
             # Words inside the road's own name are the road, not a place: 漕溪北 is no 西木北居委会,
             # 张杨路 no 张杨居委会 (a unit named exactly like the whole road stays a candidate).
             mentions = [
-                m
-                for m in mentions
-                if not (start <= m.start and m.end <= end) or (m.quality == "exact" and m.end == end)
+                m for m in mentions if not _in_road(m, start, end) or (m.quality == "exact" and m.end == end)
             ]
             if not mentions:
                 return _declined(AddressOutcome.NO_ADDRESS, f"道路{numbered[2]}不在道路索引中，请问区和街道")
@@ -546,6 +576,7 @@ class AddressResolver:
                 confidence=share,
                 candidates=tuple(candidates),
                 reason=f"{note}：{names}",
+                tied=len(tied),
             )
         return AddressReading(
             outcome=AddressOutcome.FOUND,
@@ -554,17 +585,35 @@ class AddressResolver:
             reason=calibrated[0].reason,
         )
 
+    def _bare_road(self, norm: str, mentions: list[_Mention]) -> tuple[int, int, str, str] | None:
+        """(start, end, road, "") of a known road said without a number (静安区闻喜路): the last
+        one, by its longest known ending. None where a unit is named exactly so (共和新路 is
+        共和新路街道, 阳曲路470弄 a committee): those are ranked as places."""
+        for match in reversed(list(_ROAD_ONLY_RE.finditer(norm))):
+            said = match.group(1)
+            known = [said[-k:] for k in range(len(said), 2, -1) if said[-k:] in self._roads]
+            if not known:
+                continue
+            end = match.end(1)
+            start = end - len(known[0])
+            if any(m.quality == "exact" and m.start <= start and end <= m.end for m in mentions):
+                return None
+            return start, end, known[0], ""
+        return None
+
     def _by_road(
         self, numbered: tuple[int, int, str, str], mentions: list[_Mention], limit: int
     ) -> AddressReading | None:
-        """Road and house number with nothing but a district besides (静安区闻喜路768号): the
-        streets whose units are named after the road (committee names carry road names; so do
-        streets such as 临汾路街道). One street: found; several: ask which (or a cross road)."""
+        """Road, with or without a house number, and nothing but a district besides (静安区闻喜路768号):
+        the streets whose units are named after the road (committee names carry road names; so do
+        streets such as 临汾路街道), of the imported road table and of the offices' addresses.
+        One street: found; several: ask which (or a cross road)."""
         start, end, road, house = numbered
         streets = self._roads.get(road)
         if not streets:
             return None
-        outside = [m for m in mentions if not (start <= m.start and m.end <= end)]
+        # (静安 of 静安阳曲路 is the district: not also a committee 静安居委会 said besides the road.)
+        outside = self._unshadowed([m for m in mentions if not _in_road(m, start, end)])
         if any(m.name.level is not MatchLevel.DISTRICT for m in outside):
             return None  # a street or committee said besides the road: the usual ranking
         said = {m.name.code for m in outside}
@@ -593,7 +642,7 @@ class AddressResolver:
                 confidence=share,
                 reason=f"{what}→{gaz.streets[code].name}{note}",
                 road=road,
-                house_number=house,
+                house_number=house or None,
                 evidence=(what,),
             )
             for code in fit[:limit]
@@ -611,6 +660,7 @@ class AddressResolver:
             confidence=share,
             candidates=candidates,
             reason=f"{road}跨{len(fit)}个街镇：{names}，请问街道或附近路口",
+            tied=len(fit),
         )
 
     @staticmethod
@@ -943,6 +993,15 @@ def _rapidfuzz_grade() -> Callable[[tuple[str, ...], str, _Name], float]:
         return _GRADE_FLOOR + (1.0 - _GRADE_FLOOR) * (0.8 * sound + 0.2 * written)
 
     return grade
+
+
+def _in_road(m: _Mention, start: int, end: int) -> bool:
+    """Whether a mention is words of the road's name `start`..`end`: inside it, or a sound-alike
+    across its first character said without a suffix (区阳 of 静安区阳曲路四十号 is no 巨杨居委会:
+    the road is; 北桥寸村委烩 before 拴锤路 is a committee said with its 村委会)."""
+    if start <= m.start and m.end <= end:
+        return True
+    return m.start < start < m.end <= end and m.quality != "exact" and not m.suffix
 
 
 def _overlap(a: _Mention, b: _Mention) -> bool:

@@ -6,7 +6,8 @@ or 江苏苏州 is outside Shanghai; the resolver then declines instead of guess
 
 A name counts only as said: a full name (浙江省, 杭州市, 西湖区, 嘉善县) anywhere, a province or
 city without its suffix (浙江, 杭州) where no road or neighbourhood word follows (南京东路 and
-北京西路 are Shanghai roads), and never a name that is also a Shanghai unit's (普陀区, 宝山区).
+北京西路 are Shanghai roads), nor where it begins a road's name (安阳 in 静安阳曲路470弄: a road of one
+or two more characters and 路 / 街 / 弄 …, or a house number, after it), and never a name that is also a Shanghai unit's (普陀区, 宝山区).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ _NOT_PLACES = {"市辖区", "县", "省直辖县级行政区划", "自治区直�
 # After a bare name, these make it a Shanghai road or neighbourhood (南京东路, 江苏路, 昆山花园).
 _ROADISH = re.compile(
     r"[东西南北中]?[一二三四五六七八九0-9]?(?:路|街|大道|公路|弄|巷|桥|新村|村|居委|社区|小区|花园|苑|坊|里)"
+    # The start of a longer road's name: 静安阳曲路 holds 安阳, 阳曲路470弄 is no 安阳市 (a 街道 is
+    # a division, not a road: 杭州西湖街道 stays in 杭州).
+    r"|[\u4e00-\u9fff]{1,2}(?:路|街(?!道)|大道|公路|弄|巷)"
+    r"|[0-9]+(?:号|弄)"
 )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,3 +170,41 @@ def test_given_a_supervisor_when_editing_or_importing_then_403_but_reading_and_e
 def test_given_the_page_when_fetched_then_html_in_chinese(offices_client: TestClient) -> None:
     r = offices_client.get("/offices")
     assert r.status_code == 200 and "公共法律服务机构" in r.text
+
+
+def _settled(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """The registry swap after an edit is handed to the app's loop (`core.blocking.on_loop`)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_given_an_admin_enters_a_station_address_then_the_ivr_finds_its_road(tmp_path: Path) -> None:
+    # Wired as the app is (no stand-in backend): an edit reloads the registry that routing uses,
+    # and the office's road and number join the road index.
+    with TestClient(build_app(demo_test_settings(tmp_path, "roads.db")), base_url="http://127.0.0.1") as c:
+        routing = runtime_of(c).routes.routing
+        assert routing is not None
+        lookup = routing.lookup
+        assert lookup.verdict("漕溪北路88号").outcome == "no_address"
+        csrf = login(c, "admin")
+        station = c.get("/api/offices/office-310104014").json()  # 徐家汇街道's station
+        edit = {"name": station["name"], "team_id": station["team_id"], "address": "徐汇区漕溪北路88号"}
+        r = c.put("/api/offices/office-310104014", json=edit, headers=csrf)
+        assert r.status_code == 200, r.text
+        assert _settled(lambda: lookup.verdict("漕溪北路88号").outcome == "found")
+        assert "徐家汇街道" in lookup.verdict("漕溪北路88号").note
+        assert lookup.lookup("漕溪北路88号")[0].office_id == "office-310104014"
+        # An address with no road in it is saved, noted and skipped; the other offices' roads stay.
+        room = c.get("/api/offices/office-310104003").json()
+        vague = {"name": room["name"], "team_id": room["team_id"], "address": "天平路街道社区服务中心内"}
+        assert c.put("/api/offices/office-310104003", json=vague, headers=csrf).status_code == 200
+        assert _settled(lambda: any(n.office_id == "office-310104003" for n in lookup.road_notes))
+        assert lookup.verdict("漕溪北路88号").outcome == "found"
+        # Moved away: the road leaves the index with it.
+        moved = edit | {"address": "徐汇区虹桥路1号"}
+        assert c.put("/api/offices/office-310104014", json=moved, headers=csrf).status_code == 200
+        assert _settled(lambda: lookup.verdict("漕溪北路88号").outcome == "no_address")

@@ -188,7 +188,7 @@ async def test_given_outside_then_ambiguous_address_when_tries_run_out_then_seat
     rig.lookup.verdicts["杭州市西湖区"] = AddressVerdict("outside", "来电者说的不是上海地址：杭州市西湖区")
     rig.lookup.verdicts["浦东果园村"] = AddressVerdict("ambiguous", "可能是：A 或 B，请向来电人确认")
 
-    await rig.call([Key("4")])
+    await rig.call([Key("4"), Key("2")])  # 2 after "not in Shanghai": say it again
 
     (routed,) = rig.events(IvrRouted)
     assert routed.reason is IvrReason.ADDRESS_UNKNOWN

@@ -239,3 +239,64 @@ def test_given_house_number_ranges_when_a_road_crosses_streets_then_the_number_p
         AddressResolver.build(gazetteer).understand("静安区共和新路3500号").outcome
         is AddressOutcome.AMBIGUOUS
     )
+
+
+@pytest.mark.parametrize(
+    ("said", "committee"),
+    [
+        ("静安阳曲路470弄", "阳曲路四七零弄居委会"),  # was 河南省安阳市: 安阳 inside 静安阳曲路
+        ("那个，我住静安阳曲路470弄居委会", "阳曲路四七零弄居委会"),
+        ("阳曲路470弄", "阳曲路四七零弄居委会"),
+    ],
+)
+def test_given_a_road_holding_a_city_short_name_when_understood_then_shanghai(
+    resolver: AddressResolver, said: str, committee: str
+) -> None:
+    reading = resolver.understand(said)
+    assert reading.outcome is AddressOutcome.FOUND, reading.reason
+    assert reading.candidates[0].committee_name == committee
+
+
+@pytest.mark.parametrize("said", ["静安区阳曲路四十号", "静安阳曲路四十号", "静安区阳曲路40号"])
+def test_given_road_and_number_after_the_district_when_a_sound_alike_straddles_them_then_the_road(
+    resolver: AddressResolver, said: str
+) -> None:
+    # 区阳 sounds like 巨杨居委会 (浦东) and 静安 names 静安居委会: neither is said besides the road.
+    reading = resolver.understand(said)
+    assert reading.outcome is AddressOutcome.FOUND, reading.reason
+    top = reading.candidates[0]
+    assert (top.district_name, top.street_name, top.road) == ("静安区", "临汾路街道", "阳曲路")
+
+
+def test_given_a_city_short_name_starting_a_road_when_found_elsewhere_then_not_a_city() -> None:
+    index = ElsewhereIndex.load(set())
+    assert index.find("静安阳曲路470弄") == []
+    assert index.find("安阳曲路40号") == []
+    assert [e.name for e in index.find("河南安阳")] == ["河南省", "安阳市"]
+    assert [e.name for e in index.find("我住安阳")] == ["安阳市"]
+    assert [e.name for e in index.find("杭州西湖街道")][:1] == ["杭州市"]  # a 街道 is no road
+
+
+def test_given_a_known_road_without_a_number_when_understood_then_its_streets(
+    resolver: AddressResolver,
+) -> None:
+    # A road that crosses streets, no house number: ambiguous with the streets named (the IVR reads
+    # them as a keypad choice); a road in one street: that street; a street named like a road: it.
+    for said in ("闻喜路", "静安区闻喜路"):
+        reading = resolver.understand(said)
+        assert reading.outcome is AddressOutcome.AMBIGUOUS, said
+        assert reading.tied == 2
+        assert {c.street_name for c in reading.candidates[:2]} == {"彭浦新村街道", "临汾路街道"}
+        assert all(c.house_number is None and c.road == "闻喜路" for c in reading.candidates)
+    assert resolver.understand("汾西路").candidates[0].street_name == "临汾路街道"
+    assert resolver.understand("共和新路").candidates[0].street_name == "共和新路街道"
+    assert resolver.understand("我在南京路上被车撞了").outcome is AddressOutcome.NO_ADDRESS
+
+
+def test_given_names_several_committees_share_when_ambiguous_then_tied_counts_them(
+    resolver: AddressResolver,
+) -> None:
+    reading = resolver.understand("浦东果园村", limit=8)
+    assert reading.outcome is AddressOutcome.AMBIGUOUS
+    assert reading.tied == 5
+    assert len({c.committee_code for c in reading.candidates[:5]}) == 5
