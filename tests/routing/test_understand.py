@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -91,16 +90,24 @@ def test_given_a_plain_address_when_understood_then_found_with_high_confidence(
         "".join(chr(random.Random(7).randrange(0x4E00, 0x9FA5)) for _ in range(10_000)),
     ],
 )
-def test_given_garbage_when_understood_then_declined_in_under_5_ms(
-    resolver: AddressResolver, garbage: str
+def test_given_garbage_when_understood_then_declined_reading_only_the_capped_start(
+    resolver: AddressResolver, garbage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    timings = []
-    for _ in range(5):
-        start = time.perf_counter()
-        reading = resolver.understand(garbage)
-        timings.append(time.perf_counter() - start)
+    # How fast is the bench's business (bench/routing_accuracy.py times the 10 kB inputs); here:
+    # whatever its length, only a bounded start of the text is ever normalised and scored.
+    import routing.address as address
+
+    seen: list[int] = []
+    real = address.normalize
+
+    def counting(text: str, **kw: bool) -> str:
+        seen.append(len(text))
+        return real(text, **kw)
+
+    monkeypatch.setattr(address, "normalize", counting)
+    reading = resolver.understand(garbage)
     assert reading.outcome is AddressOutcome.NO_ADDRESS
-    assert min(timings) < 0.005
+    assert seen and max(seen) <= 4 * address.MAX_INPUT_CHARS
 
 
 def test_given_a_long_text_when_understood_then_only_its_start_is_read(resolver: AddressResolver) -> None:
