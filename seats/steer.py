@@ -2,9 +2,10 @@
 between queues for the day.
 
 Within the supervisor's scope (a district supervisor: their district's seats; admins and city-wide
-supervisors: all), and with `Right.STEER` (a setting per role, as 监听 and 强插). Each action goes
-to Asterisk through the seat's own commands (`seats.service.SeatService`: QueuePause with the
-reason code, QueueRemove from every queue, QueueAdd): the board moves when Asterisk confirms, as
+supervisors: all), and with `Right.STEER` (per role, as 监听 and 强插: `seats.rights.RoleRights`,
+read at each check). Each action goes to Asterisk through the seat's own commands
+(`seats.service.SeatService`: QueuePause with the reason code, QueueRemove from every queue,
+QueueAdd): the board moves when Asterisk confirms, as
 for the seat's own clicks. A forced pause takes one of the console's pause reasons (not those only
 the system sets); 签出 and the queue moves take a written reason.
 
