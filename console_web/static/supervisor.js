@@ -90,8 +90,10 @@ function steerButtons(s) {
     b.addEventListener("click", () => steer(s, kind).catch((err) => alert(err.message)));
     out.push(b);
   };
-  if (["available", "ringing", "wrap_up"].includes(s.status)) add("示忙", "pause");
+  // A talking seat's 示忙 waits for the end of its call (seats/steer.py); 示闲 cancels it meanwhile.
+  if (["available", "ringing", "wrap_up"].includes(s.status) || (s.status === "talking" && !s.pending)) add("示忙", "pause");
   if (s.status === "paused") add("示闲", "ready");
+  else if (s.pending) add("取消待示忙", "ready");
   if (s.status !== "offline" && s.status !== "talking") add("签出", "logout");
   if (s.status !== "offline") add("调整队列", "queues");
   return out;
