@@ -116,7 +116,9 @@ def build_admin_router() -> APIRouter:
     @router.put("/api/admin/rights", response_model=RightsTableOut)
     async def change_rights(body: RightsIn, auth: Acting, request: Request) -> RightsTableOut:
         """The admin sets roles' rights: applied at once, audited (rights.change)."""
-        lines = await rights_backend(request).change(auth.principal, _wanted(body), client_ip(request))
+        service = rights_backend(request)
+        service.require_admin(auth.principal)  # a non-admin is refused whatever the body says
+        lines = await service.change(auth.principal, _wanted(body), client_ip(request))
         return RightsTableOut(
             roles=[RoleRightsOut.of(x) for x in lines],
             rights=Choice.all(Right),

@@ -94,6 +94,10 @@ class RoleRights(Mapping[Role, frozenset[Right]]):
 
     # --- the admin's page ------------------------------------------------------------------------
 
+    def require_admin(self, principal: Principal) -> None:
+        """`PermissionDenied` unless an admin: before anything of a request is judged."""
+        _admin(principal)
+
     def table(self, principal: Principal) -> list[RoleRightsLine]:
         _admin(principal)
         with self._lock:

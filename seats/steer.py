@@ -63,7 +63,7 @@ from core.bus import EventBus
 from core.clock import CHINA_TZ, Clock
 from core.errors import Conflict, HotlineError, InvalidInput, NotFound, PbxUnavailable, PermissionDenied
 from core.events import DomainEvent
-from core.ids import SeatId, UserId
+from core.ids import SeatId
 from core.seat_events import (
     SYSTEM_PAUSE_REASONS,
     PauseReason,
@@ -112,8 +112,7 @@ class _QueuedPause:
 
     reason: PauseReason
     note: str
-    by_user: UserId
-    by_name: str
+    by: Principal  # who asked: named as the one who paused the seat when it is applied
     source_ip: str
 
 
@@ -211,8 +210,7 @@ class SeatSteering:
             self._queued[seat_id] = _QueuedPause(
                 reason=reason,
                 note=note,
-                by_user=principal.user_id,
-                by_name=principal.display_name or principal.username,
+                by=principal,
                 source_ip=source_ip,
             )
             return await self._done(
@@ -363,11 +361,8 @@ class SeatSteering:
             log.warning("queued pause of seat %s failed: %s", seat_id, exc.message)
             await self._audit_queued(queued, seat_id, "pause_failed", {"error": exc.message})
             return
-        principal = Principal(
-            user_id=queued.by_user, username=queued.by_name, display_name=queued.by_name, role=Role.SUPERVISOR
-        )
         await self._done(
-            principal,
+            queued.by,
             state,
             SteerAction.PAUSE,
             queued.note,
@@ -382,7 +377,7 @@ class SeatSteering:
         detail: dict[str, object] = {"seat_id": seat_id, "reason": queued.reason.value, "note": queued.note}
         entry = AuditEntry(
             at=self._clock.now(),
-            actor=queued.by_user,
+            actor=queued.by.user_id,
             action=f"{AUDIT_PREFIX}{what}",
             target=seat_id,
             detail=detail | dict(extra),
