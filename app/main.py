@@ -88,6 +88,11 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         bus.subscribe("supervisor-live", supervision.follow)
         app.state.qc_backend = services.quality(repos, clock_, bus)
         app.state.recordings_backend = runtime.recordings.library(runtime.scope_of)
+        # The admin's rights table (settings: the defaults), read by monitoring and steering at each
+        # check: a change on the 权限设置 page applies at once.
+        app.state.rights_backend = rights = services.role_rights(repos, clock_, settings.web.monitor.rights())
+        await offload(rights.load)
+        app.state.audit_backend = services.audit_trail(repos)
         app.state.monitor_backend = services.monitor(
             repos,
             board=runtime.board,
@@ -96,7 +101,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             clock=clock_,
             control=lambda: runtime.ami.control,
             scope_of=runtime.scope_of,
-            rights=settings.web.monitor.rights(),
+            rights=rights,
         )
         app.state.steer_backend = steering = services.steering(
             repos,
@@ -106,7 +111,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             commands=lambda: runtime.seats.service,
             rules=runtime.rules,
             scope_of=runtime.scope_of,
-            rights=settings.web.monitor.rights(),
+            rights=rights,
         )
         await steering.start()
         app.state.wrap_up_policy = WrapUpPolicyService(ServicePolicyRepository(repos.db), clock_)

@@ -12,8 +12,9 @@ DEMO_SESSION_SECRET = "hotline-demo-session-secret-change-me"
 
 class MonitorSettings(BaseModel):
     """Which roles hold which right (HOTLINE_WEB__MONITOR__MONITOR_ROLES,
-    HOTLINE_WEB__MONITOR__BARGE_ROLES, HOTLINE_WEB__MONITOR__STEER_ROLES, e.g. `["admin", "supervisor"]`):
-    the admin decides; `core.access.DEFAULT_RIGHTS` otherwise."""
+    HOTLINE_WEB__MONITOR__BARGE_ROLES, HOTLINE_WEB__MONITOR__STEER_ROLES, e.g. `["admin", "supervisor"]`;
+    `core.access.DEFAULT_RIGHTS` unless set): the defaults, until the admin saves the roles' rights on the
+    console's 权限设置 page (`seats.rights.RoleRights`, kept in the database)."""
 
     monitor_roles: list[Role] = Field(
         default_factory=lambda: [r for r, rights in DEFAULT_RIGHTS.items() if Right.MONITOR in rights],

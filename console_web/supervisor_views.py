@@ -114,6 +114,7 @@ class SeatRowOut(BaseModel):
     seconds_in_state: int | None
     expert: bool  # 专家坐席: the board marks it 专家
     forced: str  # a supervisor put the seat in its state (班长示忙：会议（王班长）), or ""
+    pending: str = ""  # a 示忙 queued for the end of the seat's call (待示忙：本通话结束后……), or ""
 
     @classmethod
     def of(cls, s: SeatOnBoard, now: datetime) -> SeatRowOut:

@@ -9,6 +9,7 @@ import contextlib
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from console_web.admin_api import build_admin_router
 from console_web.deps import STATIC
 from console_web.errors import hotline_error_handler
 from console_web.monitor_api import build_monitor_router
@@ -32,6 +33,7 @@ def install_console(app: FastAPI, security: SecurityConfig | None = None) -> Non
     app.include_router(build_supervisor_router())
     app.include_router(build_monitor_router())
     app.include_router(build_steer_router())
+    app.include_router(build_admin_router())
     app.include_router(build_orders_router())
     app.include_router(build_offices_router())
     app.include_router(build_schedule_router())

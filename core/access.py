@@ -47,8 +47,9 @@ class Role(LabelledEnum):
 
 
 class Right(LabelledEnum):
-    """What a role may do in a seat's live call, or to a seat (issue 16); each role's rights are a setting
-    (`console_web.settings.MonitorSettings`, the admin decides), `DEFAULT_RIGHTS` unless set."""
+    """What a role may do in a seat's live call, or to a seat (issue 16). The admin decides each role's
+    rights on the console (`seats.rights.RoleRights`); until then a setting
+    (`console_web.settings.MonitorSettings`), `DEFAULT_RIGHTS` unless set."""
 
     MONITOR = "monitor", "监听与耳语"
     BARGE = "barge", "强插与强拆"

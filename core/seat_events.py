@@ -59,6 +59,8 @@ class SteerAction(LabelledEnum):
     LOGOUT = "logout", "班长签出"
     ADD_QUEUE = "add_queue", "班长加入队列"
     REMOVE_QUEUE = "remove_queue", "班长移出队列"
+    PAUSE_QUEUED = "pause_queued", "班长安排通话后示忙"  # the seat is talking: paused when the call ends
+    PAUSE_CANCELLED = "pause_cancelled", "班长取消待示忙"
 
     @property
     def forces(self) -> SeatStatus | None:

@@ -2,9 +2,10 @@
 between queues for the day.
 
 Within the supervisor's scope (a district supervisor: their district's seats; admins and city-wide
-supervisors: all), and with `Right.STEER` (a setting per role, as 监听 and 强插). Each action goes
-to Asterisk through the seat's own commands (`seats.service.SeatService`: QueuePause with the
-reason code, QueueRemove from every queue, QueueAdd): the board moves when Asterisk confirms, as
+supervisors: all), and with `Right.STEER` (per role, as 监听 and 强插: `seats.rights.RoleRights`,
+read at each check). Each action goes to Asterisk through the seat's own commands
+(`seats.service.SeatService`: QueuePause with the reason code, QueueRemove from every queue,
+QueueAdd): the board moves when Asterisk confirms, as
 for the seat's own clicks. A forced pause takes one of the console's pause reasons (not those only
 the system sets); 签出 and the queue moves take a written reason.
 
@@ -22,16 +23,38 @@ the seat's skills or its team, and not in its presence record, so:
 * a seat still logged in when the China day changes is moved back by `revert_past_days` (a ticker
   of this service, every minute): each added queue removed, each removed queue added back.
 
-The moves are kept in memory: after an app restart they are not reverted at midnight, only at the
-seat's next log-in. Owned by the event loop (it reads the board): construct inside it.
+The moves are kept in the database (`QueueMovesStore`, table `steer_queue_moves`) as well as in
+memory: after an app restart `start` reads them back, so yesterday's moves are still undone when
+the day changes.
+
+A seat in a call cannot be paused in Asterisk's sense of our board (talking -> paused is no
+transition), so 示忙 of a talking seat is *queued* (`steer.pause_queued`): the seat sees
+“班长已安排：本通话结束后示忙（原因）”, the board shows it pending, and it is applied when the call
+ends. Then:
+
+* the seat goes straight to 空闲, or into the queue's plain wrap-up (Asterisk's `wrapuptime`, no
+  after-call work): paused at once, while app_queue still holds the member, so no call is offered
+  in between; the board shows 示忙 from then on (the seat may still finish its record);
+* the seat goes into after-call work (话后处理, `seats.after_call`: the member paused with reason
+  `after_call`, resumed by its timer): that work belongs to the call, and a pause sent now would be
+  overwritten by, or end with, the after-call pause. The pause waits until the seat is free again
+  (空闲) and is sent then: a queue call offered in that instant still rings, and the seat is paused
+  once it is over, as Asterisk does with any pause during an offer.
+
+示闲 by a supervisor cancels a queued pause (`steer.pause_cancelled`); a seat that logs out drops
+it (`steer.pause_dropped`). Queued pauses are kept in memory only: an app restart forgets them
+(the seat is then not paused, the audit still says who asked for it).
+
+Owned by the event loop (it reads the board): construct inside it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Protocol
 
 from core.access import DEFAULT_RIGHTS, Principal, Right, Role, Scope
 from core.audit import AuditEntry
@@ -63,13 +86,34 @@ AUDIT_PREFIX = "steer."
 """The audit actions of this module: steer.pause / .ready / .logout / .add_queue / .remove_queue."""
 
 
-@dataclass(slots=True)
-class _Moves:
+@dataclass(slots=True, kw_only=True)
+class QueueMoves:
     """A seat's queue moves of one China day."""
 
+    seat_id: SeatId
     day: date
     added: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
+
+
+class QueueMovesStore(Protocol):
+    """Where the moves outlive the process (`store.oversight.QueueMovesRepository`). Blocking."""
+
+    def all(self) -> list[QueueMoves]: ...
+
+    def save(self, moves: QueueMoves) -> None: ...
+
+    def drop(self, seat_id: SeatId) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _QueuedPause:
+    """示忙 asked for a talking seat: applied when its call ends (see the module)."""
+
+    reason: PauseReason
+    note: str
+    by: Principal  # who asked: named as the one who paused the seat when it is applied
+    source_ip: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +140,7 @@ class SeatSteering:
         audit: AuditLog,
         scope_of: Callable[[Principal], Scope],
         rights: Mapping[Role, frozenset[Right]] = DEFAULT_RIGHTS,
+        moves_store: QueueMovesStore | None = None,
         revert_every_s: float = 60.0,
     ) -> None:
         self._board = board
@@ -106,17 +151,28 @@ class SeatSteering:
         self._audit = audit
         self._scope_of = scope_of
         self._rights = rights
-        self._moves: dict[SeatId, _Moves] = {}
+        self._moves: dict[SeatId, QueueMoves] = {}
+        self._store = moves_store
+        self._queued: dict[SeatId, _QueuedPause] = {}
         self._ticker = Ticker("steer-revert", revert_every_s, self.revert_past_days)
         bus.subscribe("seat-steering", self._follow, types=(SeatStateChanged,))
 
     async def start(self) -> None:
+        """Reads back the moves kept over a restart (yesterday's are undone at the first tick)."""
+        if self._store is not None:
+            for moves in await offload(self._store.all):
+                self._moves.setdefault(moves.seat_id, moves)
         await self._ticker.start()
 
     async def stop(self) -> None:
         await self._ticker.stop()
 
     # --- reads ---------------------------------------------------------------------------------
+
+    def queued_pause(self, seat_id: SeatId) -> PauseReason | None:
+        """The reason of a 示忙 waiting for the seat's call to end (None: none)."""
+        queued = self._queued.get(seat_id)
+        return queued.reason if queued else None
 
     def may_steer(self, principal: Principal) -> bool:
         return Right.STEER in self._rights.get(principal.role, frozenset())
@@ -138,7 +194,8 @@ class SeatSteering:
     async def pause(
         self, principal: Principal, seat_id: SeatId, reason: PauseReason, note: str = "", source_ip: str = ""
     ) -> SeatSteered:
-        """班长示忙: the seat takes no queue call until it (or a supervisor) makes it ready."""
+        """班长示忙: the seat takes no queue call until it (or a supervisor) makes it ready. A
+        talking seat is paused when its call ends (`SteerAction.PAUSE_QUEUED`, see the module)."""
         state = await self._seat(principal, seat_id)
         if reason.value in SYSTEM_PAUSE_REASONS:
             raise InvalidInput(f"“{reason.label}”由系统自动设置，请选择其他示忙原因")
@@ -147,15 +204,33 @@ class SeatSteering:
             raise Conflict("该坐席未签入，无法示忙", seat_id=seat_id)
         if state.status is SeatStatus.PAUSED:
             raise Conflict("该坐席已处于示忙状态", seat_id=seat_id)
+        if seat_id in self._queued:
+            raise Conflict("已安排该坐席本通话结束后示忙：如需更改，请先示闲取消", seat_id=seat_id)
+        if state.status is SeatStatus.TALKING:
+            self._queued[seat_id] = _QueuedPause(
+                reason=reason,
+                note=note,
+                by=principal,
+                source_ip=source_ip,
+            )
+            return await self._done(
+                principal, state, SteerAction.PAUSE_QUEUED, note, source_ip, reason=reason
+            )
         await self._pbx().pause(seat_id, reason)
         return await self._done(principal, state, SteerAction.PAUSE, note, source_ip, reason=reason)
 
     async def ready(
         self, principal: Principal, seat_id: SeatId, note: str = "", source_ip: str = ""
     ) -> SeatSteered:
-        """班长示闲: a paused seat takes queue calls again."""
+        """班长示闲: a paused seat takes queue calls again; a 示忙 queued for a talking seat is
+        cancelled."""
         state = await self._seat(principal, seat_id)
         note = _note(note, required=False)
+        queued = self._queued.pop(seat_id, None)
+        if queued is not None and state.status is not SeatStatus.PAUSED:
+            return await self._done(
+                principal, state, SteerAction.PAUSE_CANCELLED, note, source_ip, reason=queued.reason
+            )
         if state.status is not SeatStatus.PAUSED:
             raise Conflict(f"该坐席当前为“{state.status.label}”，不是示忙状态", seat_id=seat_id)
         await self._pbx().resume(seat_id)
@@ -190,6 +265,7 @@ class SeatSteering:
             moves.removed.discard(queue)  # back where its skills put it
         else:
             moves.added.add(queue)
+        await self._keep(moves)
         return await self._done(principal, state, SteerAction.ADD_QUEUE, note, source_ip, queue=queue)
 
     async def remove_queue(
@@ -210,6 +286,7 @@ class SeatSteering:
             moves.added.discard(queue)
         else:
             moves.removed.add(queue)
+        await self._keep(moves)
         return await self._done(principal, state, SteerAction.REMOVE_QUEUE, note, source_ip, queue=queue)
 
     async def revert_past_days(self) -> None:
@@ -219,6 +296,7 @@ class SeatSteering:
             if moves.day >= today:
                 continue
             del self._moves[seat_id]
+            await self._forget(seat_id)
             commands = self._commands()
             if commands is None or self._board.state(seat_id).status is SeatStatus.OFFLINE:
                 continue  # its next log-in serves its skills' queues
@@ -251,18 +329,80 @@ class SeatSteering:
     # --- helpers -------------------------------------------------------------------------------
 
     async def _follow(self, event: DomainEvent) -> None:
-        if isinstance(event, SeatStateChanged) and event.status is SeatStatus.OFFLINE:
-            self._moves.pop(event.seat_id, None)  # its next log-in serves its skills' queues
+        if not isinstance(event, SeatStateChanged):
+            return
+        # Logged out: its next log-in serves its skills' queues.
+        if event.status is SeatStatus.OFFLINE and self._moves.pop(event.seat_id, None) is not None:
+            await self._forget(event.seat_id)
+        if event.seat_id in self._queued:
+            await self._queued_pause(event)
 
-    def _today(self, seat_id: SeatId) -> _Moves | None:
+    async def _queued_pause(self, event: SeatStateChanged) -> None:
+        """A talking seat's queued 示忙, once its call is over (see the module for when)."""
+        seat_id = event.seat_id
+        if event.status is SeatStatus.OFFLINE:
+            queued = self._queued.pop(seat_id)
+            await self._audit_queued(queued, seat_id, "pause_dropped", {"status": event.status.value})
+            return
+        if event.status is SeatStatus.TALKING or event.status is SeatStatus.PAUSED:
+            return  # still (or again) in a call; or paused meanwhile: sent when it is free
+        if event.status is SeatStatus.WRAP_UP and seat_id in self._board.after_call_pending:
+            return  # after-call work first: sent when the seat is free (空闲)
+        state = self._board.state(seat_id)
+        if state.status is not event.status:
+            return  # moved on meanwhile: the later change decides
+        queued = self._queued.pop(seat_id)
+        commands = self._commands()
+        try:
+            if commands is None:
+                raise PbxUnavailable("未连接交换机，暂时无法调度坐席")
+            await commands.pause(seat_id, queued.reason)
+        except HotlineError as exc:
+            log.warning("queued pause of seat %s failed: %s", seat_id, exc.message)
+            await self._audit_queued(queued, seat_id, "pause_failed", {"error": exc.message})
+            return
+        await self._done(
+            queued.by,
+            state,
+            SteerAction.PAUSE,
+            queued.note,
+            queued.source_ip,
+            reason=queued.reason,
+            queued=True,
+        )
+
+    async def _audit_queued(
+        self, queued: _QueuedPause, seat_id: SeatId, what: str, extra: Mapping[str, object]
+    ) -> None:
+        detail: dict[str, object] = {"seat_id": seat_id, "reason": queued.reason.value, "note": queued.note}
+        entry = AuditEntry(
+            at=self._clock.now(),
+            actor=queued.by.user_id,
+            action=f"{AUDIT_PREFIX}{what}",
+            target=seat_id,
+            detail=detail | dict(extra),
+            source_ip=queued.source_ip,
+        )
+        await offload(self._audit.append, entry)
+
+    async def _keep(self, moves: QueueMoves) -> None:
+        if self._store is not None:
+            await offload(self._store.save, moves)
+
+    async def _forget(self, seat_id: SeatId) -> None:
+        if self._store is not None:
+            await offload(self._store.drop, seat_id)
+
+    def _today(self, seat_id: SeatId) -> QueueMoves | None:
         moves = self._moves.get(seat_id)
         today = self._clock.now().astimezone(CHINA_TZ).date()
         return moves if moves is not None and moves.day == today else None
 
-    def _moves_of(self, seat_id: SeatId) -> _Moves:
+    def _moves_of(self, seat_id: SeatId) -> QueueMoves:
         moves = self._today(seat_id)
         if moves is None:
-            moves = self._moves[seat_id] = _Moves(day=self._clock.now().astimezone(CHINA_TZ).date())
+            day = self._clock.now().astimezone(CHINA_TZ).date()
+            moves = self._moves[seat_id] = QueueMoves(seat_id=seat_id, day=day)
         return moves
 
     def _known(self, queue: str) -> str:
@@ -295,8 +435,10 @@ class SeatSteering:
         *,
         reason: PauseReason | None = None,
         queue: str | None = None,
+        queued: bool = False,
     ) -> SeatSteered:
-        """Audited, then published: the seat's console and the board show it."""
+        """Audited, then published: the seat's console and the board show it. `queued`: a 示忙
+        asked for during the call, applied now that it ended."""
         now = self._clock.now()
         who = principal.display_name or principal.username
         why = "；".join(x for x in (reason.label if reason else "", note) if x)
@@ -306,13 +448,19 @@ class SeatSteering:
             SteerAction.LOGOUT: "将您签出",
             SteerAction.ADD_QUEUE: f"将您加入队列 {queue}（仅限今日）",
             SteerAction.REMOVE_QUEUE: f"将您移出队列 {queue}（仅限今日）",
+            SteerAction.PAUSE_QUEUED: "",
+            SteerAction.PAUSE_CANCELLED: "已取消本通话结束后的示忙安排",
         }[action]
+        if queued:
+            what = "在通话结束后将您示忙"
         detail: dict[str, object] = {"seat_id": state.seat_id, "action": action.value, "note": note}
         if reason is not None:
             detail["reason"] = reason.value
         if queue is not None:
             detail["queue"] = queue
         detail["status_before"] = state.status.value
+        if queued:
+            detail["queued"] = True
         await offload(
             self._audit.append,
             AuditEntry(
@@ -338,6 +486,12 @@ class SeatSteering:
             label=f"{action.label}{'：' + why if why else ''}（{who}）",
             notice=f"班长 {who} {what}{'：' + why if why else ''}",
         )
+        if action is SteerAction.PAUSE_QUEUED:
+            event = replace(
+                event,
+                label=f"待示忙：本通话结束后（{why}）（{who}）",
+                notice=f"班长已安排：本通话结束后示忙（{why}）（{who}）",
+            )
         await self._bus.publish(event)
         return event
 

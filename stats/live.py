@@ -23,7 +23,7 @@ from core.call_events import CallAbandoned, CallAnswered, CallQueued, CallTimedO
 from core.call_view import CallView, CallViews
 from core.clock import CHINA_TZ
 from core.events import DomainEvent
-from core.seat_events import PauseReason, SeatStateChanged, SeatStatus, SeatSteered
+from core.seat_events import PauseReason, SeatStateChanged, SeatStatus, SeatSteered, SteerAction
 
 Visible = Callable[[frozenset[str]], bool]
 
@@ -41,6 +41,9 @@ class SeatNow:
     since: datetime | None
     pause_reason: str | None = None
     forced: str = ""  # a supervisor put the seat in this state: 班长示忙：会议（王班长）
+    pending: str = (
+        ""  # a supervisor's 示忙 waiting for the call to end: 待示忙：本通话结束后（会议）（王班长）
+    )
 
     @property
     def keys(self) -> frozenset[str]:
@@ -75,6 +78,9 @@ class LiveBoard:
     _today: dict[str, _DayCall] = field(default_factory=dict)
     # seat -> (the state a supervisor forced, its label): shown while the seat stays in that state
     _forced: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # seat -> the label of a 示忙 queued for the end of its call (seats.steer), until applied,
+    # cancelled or the seat logs out
+    _pending: dict[str, str] = field(default_factory=dict)
 
     # --- seeding (after a restart: from the seat board's state) ----------------------------------
 
@@ -129,17 +135,25 @@ class LiveBoard:
             forced = self._forced.get(event.seat_id)
             if forced is not None and forced[0] != event.status.value:
                 del self._forced[event.seat_id]  # the seat moved on (a call, its own 示闲...)
-        elif isinstance(event, SeatSteered) and event.forces is not None:
-            # Before or after the seat's own SeatStateChanged: either way, kept while it is in `forces`.
-            self._forced[event.seat_id] = (event.forces.value, event.label)
+            if event.status is SeatStatus.OFFLINE:
+                self._pending.pop(event.seat_id, None)
+        elif isinstance(event, SeatSteered):
+            if event.action is SteerAction.PAUSE_QUEUED:
+                self._pending[event.seat_id] = event.label
+            elif event.action in (SteerAction.PAUSE, SteerAction.PAUSE_CANCELLED, SteerAction.READY):
+                self._pending.pop(event.seat_id, None)
+            if event.forces is not None:
+                # Before or after the seat's own SeatStateChanged: either way, kept while it is in `forces`.
+                self._forced[event.seat_id] = (event.forces.value, event.label)
 
     # --- reading ---------------------------------------------------------------------------------
 
     def _with_forced(self, seat: SeatNow) -> SeatNow:
         forced = self._forced.get(seat.seat_id)
+        pending = self._pending.get(seat.seat_id, "")
         if forced is None or forced[0] != seat.status:
-            return seat
-        return replace(seat, forced=forced[1])
+            return replace(seat, pending=pending) if pending else seat
+        return replace(seat, forced=forced[1], pending=pending)
 
     def snapshot(self, now: datetime, visible: Visible | None = None) -> LiveSnapshot:
         def ok(keys: frozenset[str]) -> bool:

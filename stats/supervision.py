@@ -91,6 +91,7 @@ class SeatOnBoard:
     since: datetime | None
     expert: bool = False  # 专家坐席
     forced: str = ""  # a supervisor put the seat in its state: 班长示忙：会议（王班长）
+    pending: str = ""  # a 示忙 queued for the end of the seat's call (seats.steer)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -281,6 +282,7 @@ class SupervisionService:
                     since=st.since if st else None,
                     expert=seat.expert,
                     forced=st.forced if st else "",
+                    pending=st.pending if st else "",
                 )
             )
         return SeatsNow(scope=scope.label, at=now, seats=rows)

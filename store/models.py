@@ -410,6 +410,28 @@ class SupervisorPhoneRow(Base):
     password: Mapped[str] = mapped_column(String(100))
 
 
+class RoleRightRow(Base):
+    """The rights (`core.access.Right`) the admin gave one role (监听/耳语, 强插/强拆, 调度坐席):
+    a role without a row holds the settings' defaults (`seats.rights.RoleRights`)."""
+
+    __tablename__ = "role_rights"
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    rights: Mapped[list[str]] = mapped_column(default=list)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class SteerQueueMovesRow(Base):
+    """A seat's queue moves of one China day (`seats.steer`): kept so that an app restart still
+    undoes them when the day changes."""
+
+    __tablename__ = "steer_queue_moves"
+    seat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))  # yyyy-mm-dd, China time
+    added: Mapped[list[str]] = mapped_column(default=list)
+    removed: Mapped[list[str]] = mapped_column(default=list)
+
+
 class RecordCheckpointRow(Base):
     """How far the reconciler has read one of Asterisk's record files (queue_log, CDR)."""
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, insert, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from callbacks.models import (
@@ -426,8 +426,51 @@ class AuditRepository(Repo):
         if actor is not None:
             q = q.where(AuditRow.actor == actor)
         if prefixes:
-            q = q.where(or_(*(AuditRow.action.startswith(p, autoescape=True) for p in prefixes)))
+            q = q.where(_actions(prefixes))
         return self._list(q, _audit_from_row)
+
+    def page(
+        self,
+        *,
+        prefixes: tuple[str, ...] = (),
+        actor: UserId | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[AuditEntry], int]:
+        """One page of the entries, newest first, and how many match in all (the admins' audit
+        page): actions starting with one of `prefixes`, by `actor`, at `since` or later and
+        before `until`."""
+        where: list[ColumnElement[bool]] = []
+        if prefixes:
+            where.append(_actions(prefixes))
+        if actor is not None:
+            where.append(AuditRow.actor == actor)
+        if since is not None:
+            where.append(AuditRow.at >= since)
+        if until is not None:
+            where.append(AuditRow.at < until)
+        q = select(AuditRow).where(*where).order_by(AuditRow.at.desc(), AuditRow.id.desc())
+        with self._db.session() as s:
+            total = s.scalar(select(func.count()).select_from(AuditRow).where(*where)) or 0
+            rows = [_audit_from_row(r) for r in s.scalars(q.offset(max(0, offset)).limit(limit))]
+        return rows, total
+
+    def actors(self, prefixes: tuple[str, ...] = ()) -> dict[UserId, str]:
+        """Who wrote entries (with one of `prefixes`), with their shown names: the audit page's
+        filter and its 操作人 column. An actor no longer in the users table shows its id."""
+        q = select(AuditRow.actor, UserRow.display_name).distinct()
+        q = q.outerjoin(UserRow, UserRow.id == AuditRow.actor).where(AuditRow.actor.is_not(None))
+        if prefixes:
+            q = q.where(_actions(prefixes))
+        with self._db.session() as s:
+            return {UserId(actor): name or actor for actor, name in s.execute(q) if actor}
+
+
+def _actions(prefixes: tuple[str, ...]) -> ColumnElement[bool]:
+    """Actions starting with one of `prefixes` (`_` and `%` in them taken literally)."""
+    return or_(*(AuditRow.action.startswith(p, autoescape=True) for p in prefixes))
 
 
 OFFICE_FIELDS = tuple(c.name for c in OfficeRow.__table__.columns if not c.primary_key)

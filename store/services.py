@@ -25,10 +25,12 @@ from core.ports import CallControl, LiveCalls
 from core.voicemail import VoicemailFolder
 from routing.calendar import HolidayCalendar
 from routing.queues import QueueRules
+from seats.audit_trail import AuditTrail
 from seats.board import SeatBoard
 from seats.models import Seat, Team
 from seats.monitor import SupervisorMonitor
 from seats.my_day import SeatDay
+from seats.rights import RoleRights
 from seats.rota import Rota
 from seats.service import SeatService
 from seats.steer import SeatSteering
@@ -37,6 +39,7 @@ from stats.quality_service import QualityService
 from stats.supervision import SupervisionService
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.callback_seats import CallbackSeats
+from store.oversight import QueueMovesRepository, RoleRightsRepository
 from store.quality import QualityRepository
 from store.repositories import Repositories
 from store.schedules import ScheduleRepository, SeatLogRepository
@@ -223,6 +226,17 @@ def monitor(
     )
 
 
+def role_rights(repos: Repositories, clock: Clock, defaults: Mapping[Role, frozenset[Right]]) -> RoleRights:
+    """The admin's per-role rights over the settings' `defaults`, saved in the store and audited.
+    `load` it (blocking) before use."""
+    return RoleRights(defaults=defaults, store=RoleRightsRepository(repos.db), audit=repos.audit, clock=clock)
+
+
+def audit_trail(repos: Repositories) -> AuditTrail:
+    """The admins' audit page over the store's audit log."""
+    return AuditTrail(repos.audit)
+
+
 def steering(
     repos: Repositories,
     *,
@@ -248,4 +262,5 @@ def steering(
         audit=repos.audit,
         scope_of=scope_of,
         rights=rights,
+        moves_store=QueueMovesRepository(repos.db),
     )

@@ -56,6 +56,7 @@ function paintSeat(s) {
   s.stateCell.className = `st-${s.status}`;
   const forced = s.forced && s.forced.status === s.status ? s.forced.label : "";
   s.stateCell.textContent = forced || (labels.seat_status[s.status] || s.status) + (s.pause_reason_label ? `（${s.pause_reason_label}）` : "");
+  if (s.pending) s.stateCell.append(Object.assign(document.createElement("div"), { className: "pending", textContent: s.pending }));
   s.row.dataset.status = s.status;
   paintActions(s);
 }
@@ -89,8 +90,10 @@ function steerButtons(s) {
     b.addEventListener("click", () => steer(s, kind).catch((err) => alert(err.message)));
     out.push(b);
   };
-  if (["available", "ringing", "wrap_up"].includes(s.status)) add("示忙", "pause");
+  // A talking seat's 示忙 waits for the end of its call (seats/steer.py); 示闲 cancels it meanwhile.
+  if (["available", "ringing", "wrap_up"].includes(s.status) || (s.status === "talking" && !s.pending)) add("示忙", "pause");
   if (s.status === "paused") add("示闲", "ready");
+  else if (s.pending) add("取消待示忙", "ready");
   if (s.status !== "offline" && s.status !== "talking") add("签出", "logout");
   if (s.status !== "offline") add("调整队列", "queues");
   return out;
@@ -136,8 +139,10 @@ async function steer(s, kind) {
 /** A SeatSteered push: the seat's row shows it was forced while it stays in that state. */
 function applySteered(d) {
   const s = seats.get(d.seat_id);
-  if (!s || !d.forces) return;
-  s.forced = { status: d.forces, label: d.label };
+  if (!s) return;
+  if (d.action === "pause_queued") s.pending = d.label; // 示忙 once the call ends (seats/steer.py)
+  else if (["pause", "pause_cancelled", "ready"].includes(d.action)) s.pending = "";
+  if (d.forces) s.forced = { status: d.forces, label: d.label };
   paintSeat(s);
 }
 
@@ -208,7 +213,7 @@ async function loadSeats() {
     else if (x.expert) tr.firstChild.append(" ", el("span", "专家", { class: "expert-mark", title: "专家坐席" }));
     const stateCell = el("td"); const timeCell = el("td"); const actionsCell = el("td");
     tr.append(stateCell, timeCell, actionsCell);
-    const s = { seatId: x.seat_id, status: x.status, pause_reason_label: x.pause_reason_label, forced: x.forced ? { status: x.status, label: x.forced } : null, since: x.seconds_in_state == null ? null : now - x.seconds_in_state * 1000, row: tr, stateCell, timeCell, actionsCell };
+    const s = { seatId: x.seat_id, status: x.status, pause_reason_label: x.pause_reason_label, forced: x.forced ? { status: x.status, label: x.forced } : null, pending: x.pending || "", since: x.seconds_in_state == null ? null : now - x.seconds_in_state * 1000, row: tr, stateCell, timeCell, actionsCell };
     seats.set(x.seat_id, s);
     paintSeat(s);
     return tr;
@@ -238,6 +243,7 @@ function applySeatState(d) {
   const before = s.status;
   s.status = d.status;
   if (s.forced && s.forced.status !== d.status) s.forced = null; // the seat moved on
+  if (d.status === "offline") s.pending = "";
   s.pause_reason_label = d.pause_reason ? labels.pause_reason[d.pause_reason] || "" : "";
   s.since = d.at ? new Date(d.at).getTime() : Date.now();
   paintSeat(s); tickSeats();

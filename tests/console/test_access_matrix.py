@@ -370,6 +370,17 @@ PROBES: tuple[Probe, ...] = (
     # administration
     P("GET", "/api/admin/dead-letters", "/api/admin/dead-letters", "401 403 403 403 403 ok 403"),
     P("GET", "/api/admin/reliability", "/api/admin/reliability", "401 403 403 403 403 ok 403"),
+    # the admin's oversight pages (issue 16, item 3): rights per role, the audit; the listen page
+    P("GET", "/admin/rights", "/admin/rights", "ok ok ok ok ok ok ok"),
+    P("GET", "/admin/audit", "/admin/audit", "ok ok ok ok ok ok ok"),
+    P("GET", "/listen", "/listen", "ok ok ok ok ok ok ok"),
+    P("GET", "/api/admin/rights", "/api/admin/rights", "401 403 403 403 403 ok 403"),
+    P("PUT", "/api/admin/rights", "/api/admin/rights", "401 403 403 403 403 bad 403", json={"roles": {"seat": ["monitor"]}}),
+    P("PUT", "/api/admin/rights", "/api/admin/rights", "401 403 403 403 403 ok 403", json={"roles": {"inspector": ["monitor", "barge"]}}),
+    P("GET", "/api/admin/audit", "/api/admin/audit", "401 403 403 403 403 ok 403"),
+    P("GET", "/api/admin/audit", "/api/admin/audit?kind=rights&since={day}&until={day}", "401 403 403 403 403 ok 403"),
+    # the talking seats to listen to: whoever holds 监听 (the inspector too), within their scope
+    P("GET", "/api/monitor/seats", "/api/monitor/seats", "401 403 ok ok ok ok ok"),
     # last: it ends the session
     P("POST", "/api/logout", "/api/logout", "401 ok ok ok ok ok ok"),
 )
