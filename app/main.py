@@ -102,7 +102,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             control=lambda: runtime.ami.control,
             scope_of=runtime.scope_of,
             rights=rights,
+            live_monitors=lambda: runtime.tracker.monitor_keys,
         )
+        await app.state.monitor_backend.restore()  # the monitors under way before a restart
         app.state.steer_backend = steering = services.steering(
             repos,
             board=runtime.board,

@@ -73,6 +73,10 @@ class Monitors:
             return None
         return found[0], CallId(found[0].split(".", 1)[1]), found[1]
 
+    def keys(self) -> frozenset[str]:
+        """The monitors still there: ringing, spying, or whose phone a take-over bridged."""
+        return frozenset(self._ringing | self._connected | {key for key, _ in self._phones.values()})
+
     def phone_channel(self, key: str) -> str:
         """The phone channel monitor `key`'s ;2 dialled ("" when its DialBegin was not seen)."""
         return next((channel for k, channel in self._phones.values() if k == key), "")
@@ -110,6 +114,7 @@ class Monitors:
         """After a (re)login: the monitors whose ;1 (Uniqueid: their ChannelId) is not in the
         snapshot's `present` ended while we were away (key, call, whether it had connected);
         forgotten here."""
+        self._phones = {uid: found for uid, found in self._phones.items() if uid in present}
         out = []
         for key in sorted((self._connected | self._ringing) - present):
             out.append((key, CallId(key.split(".", 1)[1]), key in self._connected))

@@ -367,6 +367,7 @@ class CallTracker:
         # The bridge each caller's channel and each supervisor's phone is in (Uniqueid -> bridge):
         # a caller and the phone of a monitor of its call in one bridge is a take-over (班长接管).
         self._bridged: dict[str, str] = {}
+        self._resyncs = 0  # snapshots rebuilt from (AMI logins)
         self._members: dict[tuple[str, str], MemberView] = {}
         # Callbacks whose seat channel is gone before the OriginateResponse (failed originates).
         self._pending_originate: dict[str, tuple[str, SeatId | None]] = {}
@@ -410,6 +411,12 @@ class CallTracker:
     @property
     def calls(self) -> Mapping[CallId, CallView]:
         return MappingProxyType({cid: c.view() for cid, c in self._calls.items() if c.direction is not None})
+
+    @property
+    def monitor_keys(self) -> frozenset[str] | None:
+        """The supervisors' monitors Asterisk has now (their Local channels' ChannelIds, a taken-
+        over call's phone too); None until the first snapshot (`rebuild`): not known yet."""
+        return self._monitors.keys() if self._resyncs else None
 
     @property
     def members(self) -> Mapping[tuple[str, str], MemberView]:
@@ -1894,6 +1901,7 @@ class CallTracker:
                 out += self._third_joined(third, at, inferred=True)
             out += self._adopt_takeover(item, snapshot, at)
 
+        self._resyncs += 1
         out.append(
             StateResynced(
                 at=at,

@@ -37,6 +37,14 @@ the Originate. 强拆 hangs up the caller's channel (AMI Hangup).
 
 Every action is audited (`core.audit.AuditEntry`): who, which seat, which call, the mode, when,
 and at the end how long. Owned by the event loop (the board, the tracker): construct inside it.
+
+A restart of the app does not lose a monitor under way: each session is kept in the store
+(`SessionStore`, table `monitor_sessions`) while it lasts, and `restore()` takes them back. A session
+is then checked against what Asterisk has (`live_monitors`: the monitors the tracker found in its
+snapshot after logging in, None until it has one): one still there goes on, and its end is
+audited as any; one gone meanwhile is ended and audited (reason `lost`, 系统重启期间监听已结束), its
+Local channel hung up in case it is still ringing. The check runs at `restore()` when the tracker has
+a snapshot, else at the next `StateResynced`.
 """
 
 from __future__ import annotations
@@ -63,7 +71,7 @@ from core.call_events import (
 )
 from core.clock import Clock
 from core.errors import Conflict, PbxActionFailed, PbxUnavailable, PermissionDenied
-from core.events import DomainEvent
+from core.events import DomainEvent, StateResynced
 from core.ids import CallId, SeatId, UserId
 from core.labels import LabelledEnum
 from core.ports import CallControl, LiveCalls
@@ -101,6 +109,28 @@ class SupervisorPhones(Protocol):
     def save(self, user_id: UserId, endpoint: str, password: str) -> None:
         """`InvalidInput` for a malformed or taken endpoint, an unknown user, a bad password."""
         ...
+
+
+class SessionStore(Protocol):
+    """The monitors under way, kept over an app restart (`store.oversight.MonitorSessionRepository`).
+    Blocking."""
+
+    def save(self, user_id: UserId, state: Mapping[str, str | None]) -> None: ...
+
+    def drop(self, user_id: UserId) -> None: ...
+
+    def load(self) -> dict[UserId, dict[str, str | None]]: ...
+
+
+class _NoSessions:
+    def save(self, user_id: UserId, state: Mapping[str, str | None]) -> None:
+        pass
+
+    def drop(self, user_id: UserId) -> None:
+        pass
+
+    def load(self) -> dict[UserId, dict[str, str | None]]:
+        return {}
 
 
 class AuditLog(Protocol):
@@ -167,6 +197,55 @@ class _Session:
     local_gone: bool = False  # the monitor's Local channel ended while taking over
     taken_over_at: datetime | None = None
     leg_id: str = ""  # the supervisor's leg once taken over
+    restored: bool = False  # taken back from the store after a restart, not yet seen in Asterisk
+
+    _TIMES = ("requested_at", "connected_at", "first_connected_at", "taken_over_at")
+    _TEXTS = (
+        "supervisor",
+        "seat_id",
+        "call_id",
+        "leg",
+        "phone",
+        "monitor_id",
+        "source_ip",
+        "phone_channel",
+        "leg_id",
+    )
+
+    def state(self) -> dict[str, str | None]:
+        """What the store keeps of it (`from_state` reads it back)."""
+        out: dict[str, str | None] = {name: getattr(self, name) for name in self._TEXTS}
+        out["mode"] = self.mode.value
+        for name in self._TIMES:
+            at = getattr(self, name)
+            out[name] = at.isoformat() if at is not None else None
+        return out
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, str | None]) -> _Session:
+        def at(name: str) -> datetime | None:
+            value = state.get(name)
+            return datetime.fromisoformat(value) if value else None
+
+        requested = at("requested_at")
+        assert requested is not None
+        return cls(
+            supervisor=UserId(state.get("supervisor") or ""),
+            seat_id=SeatId(state.get("seat_id") or ""),
+            call_id=CallId(state.get("call_id") or ""),
+            leg=state.get("leg") or "",
+            phone=state.get("phone") or "",
+            mode=MonitorMode(state.get("mode") or ""),
+            monitor_id=state.get("monitor_id") or "",
+            requested_at=requested,
+            source_ip=state.get("source_ip") or "",
+            connected_at=at("connected_at"),
+            first_connected_at=at("first_connected_at"),
+            phone_channel=state.get("phone_channel") or "",
+            taken_over_at=at("taken_over_at"),
+            leg_id=state.get("leg_id") or "",
+            restored=True,
+        )
 
     def view(self) -> MonitorView:
         return MonitorView(
@@ -194,6 +273,8 @@ class SupervisorMonitor:
         audit: AuditLog,
         scope_of: Callable[[Principal], Scope],
         rights: Mapping[Role, frozenset[Right]] = DEFAULT_RIGHTS,
+        sessions: SessionStore | None = None,
+        live_monitors: Callable[[], frozenset[str] | None] = lambda: None,
     ) -> None:
         self._board = board
         self._live = live
@@ -203,14 +284,51 @@ class SupervisorMonitor:
         self._audit = audit
         self._scope_of = scope_of
         self._rights = rights
+        self._store: SessionStore = sessions or _NoSessions()
+        self._live_monitors = live_monitors
         self._sessions: dict[UserId, _Session] = {}
         self._last: dict[UserId, str] = {}  # how each supervisor's last monitor ended
         self._seat_legs: dict[tuple[CallId, SeatId], str] = {}
         bus.subscribe(
             "supervisor-monitor",
             self._follow,
-            types=(SeatRinging, MonitorConnected, MonitorEnded, CallTakenOver, CallLegEnded, CallEnded),
+            types=(
+                SeatRinging,
+                MonitorConnected,
+                MonitorEnded,
+                CallTakenOver,
+                CallLegEnded,
+                CallEnded,
+                StateResynced,
+            ),
         )
+
+    async def restore(self) -> None:
+        """Take back the monitors under way when the app stopped (see the module's docstring)."""
+        for user_id, state in (await offload(self._store.load)).items():
+            try:
+                s = _Session.from_state(state)
+            except (ValueError, AssertionError):
+                log.warning("monitor session of %s unreadable, dropped: %s", user_id, state)
+                await offload(self._store.drop, user_id)
+                continue
+            self._sessions.setdefault(s.supervisor, s)
+        await self._check_restored()
+
+    async def _check_restored(self) -> None:
+        """The sessions taken back, against the monitors Asterisk has (once the tracker knows)."""
+        present = self._live_monitors()
+        if present is None:
+            return
+        for s in [s for s in self._sessions.values() if s.restored]:
+            if s.monitor_id in present:
+                s.restored = False
+                continue
+            await self._finish(s, "lost", "系统重启期间监听已结束", s.source_ip, self._clock.now())
+            try:
+                await self._end_local(s.monitor_id)
+            except PbxUnavailable:
+                log.warning("monitor %s left to the PBX", s.monitor_id)
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -283,6 +401,7 @@ class SupervisorMonitor:
             self._sessions.pop(principal.user_id, None)  # nothing left half-open
             raise
         await self._write(principal.user_id, "monitor.start", s, source_ip)
+        await self._keep(s)
         return s.view()
 
     async def switch(self, principal: Principal, mode: MonitorMode, source_ip: str = "") -> MonitorView:
@@ -310,6 +429,7 @@ class SupervisorMonitor:
             )
             raise
         await self._write(principal.user_id, "monitor.switch", s, source_ip, {"from": before.value})
+        await self._keep(s)
         return s.view()
 
     async def stop(self, principal: Principal, source_ip: str = "") -> MonitorView:
@@ -384,16 +504,22 @@ class SupervisorMonitor:
                 del self._seat_legs[next(iter(self._seat_legs))]
         elif isinstance(event, MonitorConnected):
             s = self._by_monitor(event.monitor_id)
+            if s is not None:
+                s.restored = False
             if s is not None and s.connected_at is None:
                 s.connected_at = event.at
-                s.phone_channel = event.phone_channel
+                s.phone_channel = event.phone_channel or s.phone_channel
                 if s.first_connected_at is None:
                     s.first_connected_at = event.at
+                await self._keep(s)
         elif isinstance(event, CallTakenOver):
             s = self._by_monitor(event.monitor_id)
+            if s is not None:
+                s.restored = False
             if s is not None and s.taken_over_at is None:
                 s.taken_over_at, s.leg_id, s.taking_over = event.at, event.leg_id, False
                 s.phone_channel = event.channel or s.phone_channel
+                await self._keep(s)
         elif isinstance(event, CallLegEnded):
             s = next((s for s in self._sessions.values() if s.leg_id and s.leg_id == event.leg_id), None)
             if s is not None:
@@ -412,6 +538,8 @@ class SupervisorMonitor:
                 await self._finish(
                     s, "no_answer", "您的话机未接听或未登录，未能进入通话", s.source_ip, event.at
                 )
+        elif isinstance(event, StateResynced):
+            await self._check_restored()
         elif isinstance(event, CallEnded):
             for s in [s for s in self._sessions.values() if s.call_id == event.call_id]:
                 if s.taken_over_at is not None:
@@ -474,6 +602,10 @@ class SupervisorMonitor:
         except PbxActionFailed as exc:  # gone already (the call or the phone ended it)
             log.info("Hangup %s: %s", monitor_id, exc.message)
 
+    async def _keep(self, s: _Session) -> None:
+        if self._sessions.get(s.supervisor) is s:
+            await offload(self._store.save, s.supervisor, s.state())
+
     def _by_monitor(self, monitor_id: str) -> _Session | None:
         return next((s for s in self._sessions.values() if s.monitor_id == monitor_id), None)
 
@@ -484,6 +616,7 @@ class SupervisorMonitor:
             return
         del self._sessions[s.supervisor]
         self._last[s.supervisor] = message
+        await offload(self._store.drop, s.supervisor)
         seconds = None
         if s.first_connected_at is not None:
             seconds = round((at - s.first_connected_at).total_seconds(), 1)

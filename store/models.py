@@ -432,6 +432,16 @@ class SteerQueueMovesRow(Base):
     removed: Mapped[list[str]] = mapped_column(default=list)
 
 
+class MonitorSessionRow(Base):
+    """A supervisor's monitor under way (`seats.monitor`: 监听 / 耳语 / 强插 / 接管), kept while it lasts
+    so that an app restart takes it back (`state`: the session's fields as text)."""
+
+    __tablename__ = "monitor_sessions"
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
+
+
 class RecordCheckpointRow(Base):
     """How far the reconciler has read one of Asterisk's record files (queue_log, CDR)."""
 

@@ -1,18 +1,19 @@
 """What the supervisors' oversight keeps (issue 16): the admin's per-role rights (table
-`role_rights`, `seats.rights.RoleRights`) and the seats' queue moves of the day (table
-`steer_queue_moves`, `seats.steer.SeatSteering`), so that both outlive an app restart."""
+`role_rights`, `seats.rights.RoleRights`), the seats' queue moves of the day (table
+`steer_queue_moves`, `seats.steer.SeatSteering`) and the monitors under way (table
+`monitor_sessions`, `seats.monitor.SupervisorMonitor`), so that all outlive an app restart."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, select
 
 from core.access import Right, Role
 from core.ids import SeatId, UserId
 from seats.steer import QueueMoves
-from store.models import RoleRightRow, SteerQueueMovesRow
+from store.models import MonitorSessionRow, RoleRightRow, SteerQueueMovesRow
 from store.rows import Repo
 
 
@@ -66,3 +67,17 @@ class QueueMovesRepository(Repo):
     def drop(self, seat_id: SeatId) -> None:
         with self._db.session() as s:
             s.execute(delete(SteerQueueMovesRow).where(SteerQueueMovesRow.seat_id == seat_id))
+
+
+class MonitorSessionRepository(Repo):
+    def save(self, user_id: UserId, state: Mapping[str, str | None]) -> None:
+        with self._db.session() as s:
+            s.merge(MonitorSessionRow(user_id=user_id, state=dict(state), updated_at=datetime.now(UTC)))
+
+    def drop(self, user_id: UserId) -> None:
+        with self._db.session() as s:
+            s.execute(delete(MonitorSessionRow).where(MonitorSessionRow.user_id == user_id))
+
+    def load(self) -> dict[UserId, dict[str, str | None]]:
+        with self._db.session() as s:
+            return {UserId(r.user_id): dict(r.state) for r in s.scalars(select(MonitorSessionRow))}

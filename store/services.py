@@ -39,7 +39,7 @@ from stats.quality_service import QualityService
 from stats.supervision import SupervisionService
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.callback_seats import CallbackSeats
-from store.oversight import QueueMovesRepository, RoleRightsRepository
+from store.oversight import MonitorSessionRepository, QueueMovesRepository, RoleRightsRepository
 from store.quality import QualityRepository
 from store.repositories import Repositories
 from store.schedules import ScheduleRepository, SeatLogRepository
@@ -208,9 +208,11 @@ def monitor(
     control: Callable[[], CallControl | None],
     scope_of: Callable[[Principal], Scope],
     rights: Mapping[Role, frozenset[Right]],
+    live_monitors: Callable[[], frozenset[str] | None] = lambda: None,
 ) -> SupervisorMonitor:
-    """班长监听 over the board, the tracker and the PBX, with the supervisors' phones and the audit
-    log from the store. Inside the running loop (it subscribes), after the runtime started."""
+    """班长监听 over the board, the tracker and the PBX, with the supervisors' phones, the audit log
+    and the monitors under way from the store (`restore()` them). Inside the running loop (it
+    subscribes), after the runtime started."""
     if board is None:
         raise RuntimeError("runtime not started")
     return SupervisorMonitor(
@@ -223,6 +225,8 @@ def monitor(
         audit=repos.audit,
         scope_of=scope_of,
         rights=rights,
+        sessions=MonitorSessionRepository(repos.db),
+        live_monitors=live_monitors,
     )
 
 

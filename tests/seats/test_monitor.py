@@ -29,6 +29,7 @@ from core.call_events import (
 from core.calls import CallStatus
 from core.clock import ManualClock
 from core.errors import Conflict, PbxActionFailed, PermissionDenied
+from core.events import StateResynced
 from core.ids import CallId, SeatId, TeamId, UserId
 from seats.board import SeatBoard
 from seats.models import Seat, SeatKind, Team, TeamKind
@@ -145,7 +146,29 @@ async def world() -> World:
     return await _world()
 
 
-async def _world(*, phones: Mapping[str, str] = PHONES, settings: MonitorSettings | None = None) -> World:
+class Sessions:
+    """The store's monitor sessions, in memory."""
+
+    def __init__(self) -> None:
+        self.kept: dict[UserId, dict[str, str | None]] = {}
+
+    def save(self, user_id: UserId, state: Mapping[str, str | None]) -> None:
+        self.kept[user_id] = dict(state)
+
+    def drop(self, user_id: UserId) -> None:
+        self.kept.pop(user_id, None)
+
+    def load(self) -> dict[UserId, dict[str, str | None]]:
+        return {k: dict(v) for k, v in self.kept.items()}
+
+
+async def _world(
+    *,
+    phones: Mapping[str, str] = PHONES,
+    settings: MonitorSettings | None = None,
+    sessions: Sessions | None = None,
+    live_monitors: Any = lambda: None,
+) -> World:
     board = SeatBoard([ZHANG, WANG])
     board.states[ZHANG.id] = SeatState(
         seat_id=ZHANG.id, team_id=JINGAN, status=SeatStatus.TALKING, call_id=CALL
@@ -161,6 +184,8 @@ async def _world(*, phones: Mapping[str, str] = PHONES, settings: MonitorSetting
         audit=audit,
         scope_of=lambda p: Scope.of(p, TEAMS, [ZHANG, WANG]),
         **({} if settings is None else {"rights": settings.rights()}),
+        sessions=sessions,
+        live_monitors=live_monitors,
     )
     await bus.start()
     w = World(monitor, control, audit, bus, clock, tracker)
@@ -565,3 +590,49 @@ async def test_given_the_bridge_refused_when_taking_over_then_the_monitor_goes_o
     # and its end is an ordinary monitor's end again
     await world.publish(MonitorEnded(at=AT, call_id=CALL, monitor_id=key, connected=True))
     assert not world.monitor.session(JINGAN_SUP).active
+
+
+async def test_given_a_restart_when_the_monitor_is_still_in_asterisk_then_it_is_taken_back_and_its_end_audited() -> (
+    None
+):
+    kept = Sessions()
+    before = await _world(sessions=kept)
+    key = await _barging(before)
+    assert kept.kept["u-jingan"]["monitor_id"] == key and kept.kept["u-jingan"]["phone_channel"] == PHONE
+
+    after = await _world(sessions=kept, live_monitors=lambda: frozenset({key}))
+    await after.monitor.restore()
+    view = after.monitor.session(JINGAN_SUP)
+    assert (view.active, view.mode, view.connected, view.call_id) == (True, MonitorMode.BARGE, True, CALL)
+    await after.monitor.take_over(JINGAN_SUP)  # the phone's channel came back with it
+    assert after.control.sent[-1] == ("Bridge", CALLER, {"channel2": PHONE})
+    await after.publish(_taken(key, AT + timedelta(seconds=5)))
+    await after.publish(_ended(AT + timedelta(seconds=65)))
+    assert not after.monitor.session(JINGAN_SUP).active and kept.kept == {}
+    end = after.audit.entries[-1]
+    assert (end.action, end.detail["reason"], end.detail["seconds"]) == (
+        "monitor.end",
+        "takeover_ended",
+        65.0,
+    )
+
+
+async def test_given_a_restart_when_the_monitor_ended_meanwhile_then_it_is_ended_audited_and_hung_up() -> (
+    None
+):
+    kept = Sessions()
+    before = await _world(sessions=kept)
+    key = await _barging(before)
+    known: list[frozenset[str] | None] = [None]  # the tracker has no snapshot yet
+
+    after = await _world(sessions=kept, live_monitors=lambda: known[0])
+    await after.monitor.restore()
+    assert after.monitor.session(JINGAN_SUP).active  # not known yet: kept
+    known[0] = frozenset()
+    await after.publish(StateResynced(at=AT, source="ami", calls=1, seats=2))
+
+    view = after.monitor.session(JINGAN_SUP)
+    assert not view.active and view.message == "系统重启期间监听已结束"
+    assert after.control.sent == [("Hangup", key, {})] and kept.kept == {}
+    (end,) = after.audit.entries
+    assert (end.action, end.detail["reason"], end.detail["monitor_id"]) == ("monitor.end", "lost", key)

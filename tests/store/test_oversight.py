@@ -11,7 +11,7 @@ from core.ids import SeatId, UserId
 from seats.models import User
 from seats.steer import QueueMoves
 from store.db import Database
-from store.oversight import QueueMovesRepository, RoleRightsRepository
+from store.oversight import MonitorSessionRepository, QueueMovesRepository, RoleRightsRepository
 from store.repositories import Repositories
 
 AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
@@ -92,3 +92,17 @@ def test_given_audit_entries_when_paged_then_filtered_counted_newest_first_with_
 
     assert audit.actors(prefixes) == {UserId("u-wang"): "王班长", UserId("u-gone"): "u-gone"}
     assert audit.actors(("order.",)) == {UserId("u-wang"): "王班长"}
+
+
+def test_given_a_monitor_session_when_saved_replaced_and_dropped_then_read_back_as_kept(db: Database) -> None:
+    repo = MonitorSessionRepository(db)
+    state: dict[str, str | None] = {"monitor_id": "m-1.1796571440.1", "mode": "listen", "taken_over_at": None}
+    repo.save(UserId("u-city"), state)
+    repo.save(UserId("u-jingan"), state | {"monitor_id": "m-2.1796571440.1"})
+    repo.save(UserId("u-city"), state | {"mode": "barge"})
+    assert repo.load() == {
+        "u-city": state | {"mode": "barge"},
+        "u-jingan": state | {"monitor_id": "m-2.1796571440.1"},
+    }
+    repo.drop(UserId("u-city"))
+    assert list(repo.load()) == ["u-jingan"]
