@@ -1,8 +1,18 @@
 """Websocket hub: pushes domain events to browsers.
 
-Each socket is a bus subscriber with a bounded queue and `Overflow.DROP`: a client that cannot
-keep up is closed with code 1013 (try again later) instead of stalling the bus; the page then
-reconnects and reloads its state. Caller numbers are masked before anything leaves the server.
+One bus subscriber for all sockets (issue 21). Each event is turned into its JSON text once
+(caller numbers masked: by data type, not field name, since a channel name carries the number
+too; the unmasked text is made only if a socket may see full numbers), then offered to every
+socket whose filter admits it: an append to that socket's bounded outbox, no task and no
+`asyncio.wait` per event. One writer task per socket sends what its outbox holds, in order.
+
+* A socket that cannot keep up loses only its own backlog: when its outbox is full the backlog
+  is dropped and replaced by one `StateResynced` frame, on which the page reloads what it shows
+  (lib/live.js), as after a reconnect. Nobody else is closed or slowed.
+* If the hub itself falls behind the bus (its one queue overflows), every socket gets that
+  `StateResynced` frame the same way.
+* A seat's device state comes from app_queue once per queue the seat is in (up to six identical
+  facts for one phone change): the same state of the same seat within `coalesce_s` is pushed once.
 
 Sockets are tracked by login session and user: logging out (`close_session`), disabling a user
 (`close_user`) or the session running out closes that session's sockets with code 4401 and a
@@ -15,13 +25,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
-from core.bus import EventBus, Overflow
+from core.bus import EventBus, Overflow, Subscription
+from core.call_events import SeatDeviceStatusChanged
 from core.events import DomainEvent, to_wire
 from core.privacy import mask_phone_numbers
 
@@ -32,6 +47,16 @@ Filter = Callable[[DomainEvent], bool]
 Revalidate = Callable[[], Awaitable[str | None]]
 
 SESSION_ENDED = 4401
+HUB_QUEUE = 20_000  # the hub's own bus queue: events not yet offered to the sockets
+
+
+def _text(wire: dict[str, Any]) -> str:
+    # What Starlette's send_json writes, made once per event instead of once per socket.
+    return json.dumps(wire, separators=(",", ":"), ensure_ascii=False)
+
+
+RESYNC = _text({"type": "StateResynced", "data": {"source": "hub"}})
+"""Sent instead of a backlog a socket could not take: the page reloads its state."""
 
 
 @dataclass(eq=False)
@@ -41,11 +66,18 @@ class _Connection:
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     reason: str = ""
+    allowed: Filter | None = None
+    full_numbers: bool = False
+    limit: int = 500
+    outbox: deque[str] = field(default_factory=deque)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    resyncs: int = 0  # backlogs dropped for a StateResynced frame
 
     def _end(self, reason: str) -> None:
         if not self.ended.is_set():
             self.reason = reason
             self.ended.set()
+            self.ready.set()
 
     def end(self, reason: str) -> None:
         """Safe from any thread (a sync route runs in a worker thread)."""
@@ -58,14 +90,39 @@ class _Connection:
         else:
             self.loop.call_soon_threadsafe(self._end, reason)
 
+    def offer(self, frame: str) -> None:
+        if len(self.outbox) >= self.limit:
+            self.resync()
+            return
+        self.outbox.append(frame)
+        self.ready.set()
+
+    def resync(self) -> None:
+        self.outbox.clear()
+        self.outbox.append(RESYNC)
+        self.resyncs += 1
+        self.ready.set()
+
 
 class WebsocketHub:
-    def __init__(self, bus: EventBus, *, queue_size: int = 500, recheck_s: float = 30.0) -> None:
+    def __init__(
+        self, bus: EventBus, *, queue_size: int = 500, recheck_s: float = 30.0, coalesce_s: float = 1.0
+    ) -> None:
         self._bus = bus
         self._queue_size = queue_size
         self.recheck_s = recheck_s
+        self.coalesce_s = coalesce_s
         self.clients = 0
         self._connections: set[_Connection] = set()
+        self._sub: Subscription | None = None
+        self._device_states: dict[str, tuple[object, bool, float]] = {}
+        self.events_pushed = 0  # events offered to at least one socket
+        self.events_coalesced = 0  # repeated device states not pushed
+
+    @property
+    def resyncs(self) -> int:
+        """Backlogs dropped for a StateResynced frame, over the sockets open now."""
+        return sum(c.resyncs for c in self._connections)
 
     def sockets_of_session(self, session: str) -> int:
         return sum(1 for c in self._connections if c.session == session and not c.ended.is_set())
@@ -83,6 +140,57 @@ class WebsocketHub:
         for c in hit:
             c.end(reason)
         return len(hit)
+
+    # --- the one subscriber --------------------------------------------------------------------
+
+    def _subscribe(self) -> None:
+        if self._sub is None or self._sub.closed:
+            self._sub = self._bus.subscribe(
+                "ws-hub",
+                self._dispatch,
+                maxsize=HUB_QUEUE,
+                overflow=Overflow.DROP,
+                on_overflow=self._fell_behind,
+            )
+
+    def _fell_behind(self) -> None:
+        log.warning("websocket hub fell behind the bus: every socket reloads its state")
+        for c in self._connections:
+            c.resync()
+
+    def _coalesced(self, event: DomainEvent) -> bool:
+        """A seat's device state already pushed within `coalesce_s` (another queue's copy)."""
+        if not isinstance(event, SeatDeviceStatusChanged) or self.coalesce_s <= 0:
+            return False
+        now = time.monotonic()
+        last = self._device_states.get(event.seat_id)
+        self._device_states[event.seat_id] = (event.status, event.in_call, now)
+        if last is not None and last[:2] == (event.status, event.in_call) and now - last[2] < self.coalesce_s:
+            self.events_coalesced += 1
+            return True
+        return False
+
+    async def _dispatch(self, event: DomainEvent) -> None:
+        if not self._connections or self._coalesced(event):
+            return
+        masked: str | None = None
+        full: str | None = None
+        wire: dict[str, Any] | None = None
+        for c in self._connections:
+            if c.ended.is_set() or (c.allowed is not None and not c.allowed(event)):
+                continue
+            if wire is None:
+                wire = to_wire(event)
+            if c.full_numbers:
+                full = full or _text(wire)
+                c.offer(full)
+            else:
+                masked = masked or _text(mask_phone_numbers(wire))
+                c.offer(masked)
+        if wire is not None:
+            self.events_pushed += 1
+
+    # --- one socket ----------------------------------------------------------------------------
 
     async def _watch(
         self, conn: _Connection, revalidate: Revalidate | None, expires_in_s: float | None
@@ -121,62 +229,39 @@ class WebsocketHub:
         full_numbers: bool = False,
     ) -> None:
         """Pump events to one accepted websocket until it closes or its session ends."""
-        outbox: asyncio.Queue[DomainEvent] = asyncio.Queue(maxsize=self._queue_size)
-        overflowed = asyncio.Event()
-        conn = _Connection(session=session, user=user)
-
-        async def enqueue(event: DomainEvent) -> None:
-            if allowed is None or allowed(event):
-                try:
-                    outbox.put_nowait(event)
-                except asyncio.QueueFull:
-                    overflowed.set()
-
-        sub = self._bus.subscribe(
-            f"ws:{id(ws)}",
-            enqueue,
-            maxsize=self._queue_size,
-            overflow=Overflow.DROP,
-            on_overflow=overflowed.set,
+        conn = _Connection(
+            session=session, user=user, allowed=allowed, full_numbers=full_numbers, limit=self._queue_size
         )
+        self._subscribe()
         self.clients += 1
         self._connections.add(conn)
-        receiver = asyncio.create_task(self._drain_incoming(ws))
+        receiver = asyncio.create_task(self._drain_incoming(ws, conn))
         watcher = asyncio.create_task(self._watch(conn, revalidate, expires_in_s))
         try:
             await ws.send_json({"type": "hello", "data": {}})
-            while not receiver.done():
-                getter = asyncio.create_task(outbox.get())
-                stopper = asyncio.create_task(overflowed.wait())
-                ender = asyncio.create_task(conn.ended.wait())
-                done, _ = await asyncio.wait(
-                    {getter, stopper, ender, receiver}, return_when=asyncio.FIRST_COMPLETED
-                )
-                for t in (getter, stopper, ender):
-                    if t not in done:
-                        t.cancel()
-                if ender in done:
-                    await ws.close(code=SESSION_ENDED, reason=conn.reason)
+            while True:
+                await conn.ready.wait()
+                conn.ready.clear()
+                if conn.ended.is_set():
+                    if conn.reason:  # a session that ended, not a socket the browser closed
+                        await ws.close(code=SESSION_ENDED, reason=conn.reason)
                     break
-                if stopper in done:
-                    await ws.close(code=1013, reason="客户端过慢，请重新连接")
-                    break
-                if getter in done:
-                    wire = to_wire(getter.result())
-                    # By data type, not field name: a channel name carries the number too.
-                    await ws.send_json(wire if full_numbers else mask_phone_numbers(wire))
-        except (WebSocketDisconnect, RuntimeError):
+                while conn.outbox and not conn.ended.is_set():
+                    await ws.send_text(conn.outbox.popleft())
+        except (WebSocketDisconnect, RuntimeError, OSError):
             pass
         finally:
             self.clients -= 1
             self._connections.discard(conn)
-            self._bus.unsubscribe(sub)
             for task in (receiver, watcher):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 
-    async def _drain_incoming(self, ws: WebSocket) -> None:
+    async def _drain_incoming(self, ws: WebSocket, conn: _Connection) -> None:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             while True:
                 await ws.receive_text()
+        conn.ready.set()  # the browser is gone: the writer stops
+        if not conn.ended.is_set():
+            conn.ended.set()

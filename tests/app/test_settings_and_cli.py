@@ -139,13 +139,14 @@ def test_given_espeak_when_building_prompts_from_the_cli_then_8khz_wavs_are_writ
         assert w.getnframes() > 8000  # more than a second of speech
 
 
-def test_given_serve_then_uvicorn_trusts_no_proxy_headers_and_caps_websocket_messages() -> None:
+def test_given_serve_then_uvicorn_trusts_no_proxy_headers_caps_websocket_messages_and_does_not_deflate() -> None:
     from console_web.web import uvicorn_options
 
     opts = uvicorn_options(host="127.0.0.1", port=8000, log_level=demo_settings().log_level)
     # X-Forwarded-For is judged by console_web.security.TrustedProxies alone (default: no proxy).
     assert opts["proxy_headers"] is False
     assert isinstance(opts["ws_max_size"], int) and opts["ws_max_size"] <= 1024 * 1024
+    assert opts["ws_per_message_deflate"] is False  # small JSON frames: deflate costs more than it saves
 
 
 def _every_command() -> list[list[str]]:
