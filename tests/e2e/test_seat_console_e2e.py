@@ -315,6 +315,16 @@ def test_given_a_1440x900_screen_without_speech_recognition_when_a_call_is_up_th
         assert box["y"] >= 0 and box["y"] + box["height"] <= 900, box
         assert box["x"] >= 0 and box["x"] + box["width"] <= 1440, box
 
+        # The call controls (静音 … 挂机) were squeezed into one row, each label broken into a
+        # column of single characters (静/音): every visible label must read on one line.
+        controls = page.locator("#btn-mute").locator("xpath=..")
+        expect(controls.get_by_role("button", name="挂机")).to_be_visible()
+        lines = controls.locator("button:visible").evaluate_all(
+            """bs => bs.map(b => { const r = document.createRange(); r.selectNodeContents(b);
+                 return [b.textContent.trim(), new Set([...r.getClientRects()].map(c => Math.round(c.top))).size]; })"""
+        )
+        assert len(lines) >= 7 and all(n == 1 for _, n in lines), lines
+
 
 def test_given_a_caller_who_said_an_address_when_the_seat_answers_then_the_screen_pop_shows_path_district_and_office(
     server: Server, tmp_path: Path
