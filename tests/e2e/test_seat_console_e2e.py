@@ -405,6 +405,10 @@ def test_given_a_work_order_when_the_seat_calls_back_then_the_screen_pop_names_t
         expect(page.locator("#work-order-label")).to_be_visible()
         expect(page.locator("#work-order")).to_contain_text(order_no)
         expect(page.locator("#work-order")).to_contain_text("已回拨 1 次")
+        # Both answered: the call is under way (the callback's seat leg brings no CallAnswered;
+        # 通话状态 stayed 振铃 for the whole callback).
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        expect(page.locator("#call-status")).to_have_text("通话中")
 
 
 def test_given_the_lawyer_typing_when_the_wrap_up_runs_out_then_it_is_extended_to_the_cap_and_no_call_rings_meanwhile(
@@ -566,6 +570,9 @@ def test_given_a_call_when_the_seat_consults_12345_cancels_then_consults_again_a
             "the attended transfer in the PBX",
         )
         expect(page.locator("#call-status")).to_have_text("已转接", timeout=10_000)
+        # The seat is out of the call and writes its record: the call stays 已转接, not 转接中.
+        expect(page.locator("#state-label")).to_have_text("话后整理", timeout=10_000)
+        expect(page.locator("#call-status")).to_have_text("已转接")
     rt = server.runtime
 
     def recorded() -> list[tuple[object, ...]]:
