@@ -72,7 +72,9 @@ def _citywide_order(rt: Runtime, order_id: str, number: str) -> str:
         created_at=now - dt.timedelta(minutes=3),
         deadline=now + dt.timedelta(hours=20),
     )
-    miss = MissedCall(call_id=CallId(f"{order_id}-miss"), order_id=order.id, reason=order.reason, at=order.created_at)
+    miss = MissedCall(
+        call_id=CallId(f"{order_id}-miss"), order_id=order.id, reason=order.reason, at=order.created_at
+    )
     rt.repos.work_orders.record_miss(miss, order)
     return rt.repos.work_orders.get(order.id).order_no
 
