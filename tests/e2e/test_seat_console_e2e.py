@@ -315,6 +315,16 @@ def test_given_a_1440x900_screen_without_speech_recognition_when_a_call_is_up_th
         assert box["y"] >= 0 and box["y"] + box["height"] <= 900, box
         assert box["x"] >= 0 and box["x"] + box["width"] <= 1440, box
 
+        # The call controls (静音 … 挂机) were squeezed into one row, each label broken into a
+        # column of single characters (静/音): every visible label must read on one line.
+        controls = page.locator("#btn-mute").locator("xpath=..")
+        expect(controls.get_by_role("button", name="挂机")).to_be_visible()
+        lines = controls.locator("button:visible").evaluate_all(
+            """bs => bs.map(b => { const r = document.createRange(); r.selectNodeContents(b);
+                 return [b.textContent.trim(), [...r.getClientRects()].map(c => c.top).sort((a, b) => a - b).filter((t, i, ts) => i === 0 || t - ts[i - 1] > 8).length]; })"""
+        )
+        assert len(lines) >= 7 and all(n == 1 for _, n in lines), lines
+
 
 def test_given_a_caller_who_said_an_address_when_the_seat_answers_then_the_screen_pop_shows_path_district_and_office(
     server: Server, tmp_path: Path
@@ -395,6 +405,10 @@ def test_given_a_work_order_when_the_seat_calls_back_then_the_screen_pop_names_t
         expect(page.locator("#work-order-label")).to_be_visible()
         expect(page.locator("#work-order")).to_contain_text(order_no)
         expect(page.locator("#work-order")).to_contain_text("已回拨 1 次")
+        # Both answered: the call is under way (the callback's seat leg brings no CallAnswered;
+        # 通话状态 stayed 振铃 for the whole callback).
+        expect(page.locator("#state-label")).to_have_text("通话中", timeout=15_000)
+        expect(page.locator("#call-status")).to_have_text("通话中")
 
 
 def test_given_the_lawyer_typing_when_the_wrap_up_runs_out_then_it_is_extended_to_the_cap_and_no_call_rings_meanwhile(
@@ -556,6 +570,9 @@ def test_given_a_call_when_the_seat_consults_12345_cancels_then_consults_again_a
             "the attended transfer in the PBX",
         )
         expect(page.locator("#call-status")).to_have_text("已转接", timeout=10_000)
+        # The seat is out of the call and writes its record: the call stays 已转接, not 转接中.
+        expect(page.locator("#state-label")).to_have_text("话后整理", timeout=10_000)
+        expect(page.locator("#call-status")).to_have_text("已转接")
     rt = server.runtime
 
     def recorded() -> list[tuple[object, ...]]:

@@ -129,6 +129,17 @@ def test_given_calls_and_a_breached_order_when_the_city_supervisor_opens_the_boa
                 "孙专家律师（1007） 专家"
             )
             expect(page.locator("#conn")).to_have_text("实时")
+            # At 1400 px the seat and order panels fill their row (a third of it stood empty) and
+            # no seat's row is squeezed: its state (离线) and its name read on one line each.
+            sections = page.locator("#board > section")
+            wide, seats, orders = (sections.nth(i).bounding_box() for i in range(3))
+            assert wide is not None and seats is not None and orders is not None
+            assert abs((orders["x"] + orders["width"]) - (wide["x"] + wide["width"])) < 2, (wide, orders)
+            lines = page.locator("#seats tr td:nth-child(-n+3)").evaluate_all(
+                """tds => tds.map(td => { const r = document.createRange(); r.selectNodeContents(td);
+                     return [td.textContent.trim(), [...r.getClientRects()].map(c => c.top).sort((a, b) => a - b).filter((t, i, ts) => i === 0 || t - ts[i - 1] > 8).length]; })"""
+            )
+            assert len(lines) == 21 and all(n == 1 for _, n in lines), lines
             shots = Path(os.environ.get("HOTLINE_SCREENSHOT_DIR", tmp_path))
             shots.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shots / "supervisor.png"), full_page=True)

@@ -559,17 +559,53 @@ async def test_given_a_call_closed_from_its_first_cdr_row_when_the_surveys_row_c
     assert again.corrected == 0 and again.lines == {QUEUE_LOG: 0, CDR: 0}
 
 
+@dataclass(frozen=True)
+class _Atxfer:
+    """What a real completed 咨询转接 trace's records say: 1001's calltime in queue_log's
+    ATTENDEDTRANSFER line, 1002's billsec in the caller's CDR row with 1002's channel."""
+
+    trace: str
+    call: str
+    ended_at: datetime
+    first_talk: float
+    second_uniqueid: str
+    second_answered_at: datetime
+    second_talk: float = 4.0
+
+
+ATXFER_TRACES = [
+    _Atxfer(
+        "atxfer_seat_completed",
+        "1796569441.0",
+        datetime(2026, 12, 6, 15, 4, 19, tzinfo=UTC),
+        8.0,
+        "1796569451.4",
+        datetime(2026, 12, 6, 15, 4, 15, tzinfo=UTC),
+    ),
+    # Another run, its CDR rows in another order (1002's own row first); its AttendedTransfer had
+    # no TransferTarget headers, which the records never depended on.
+    _Atxfer(
+        "atxfer_seat_completed_untargeted",
+        "1796571201.0",
+        datetime(2026, 12, 6, 15, 33, 38, tzinfo=UTC),
+        7.0,
+        "1796571210.4",
+        datetime(2026, 12, 6, 15, 33, 34, tzinfo=UTC),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", ATXFER_TRACES, ids=lambda c: c.trace)
 async def test_given_an_ami_outage_during_a_completed_consultation_when_reconciled_then_the_second_seat_has_its_leg(
-    rig: Rig,
+    rig: Rig, case: _Atxfer
 ) -> None:
-    """Real trace atxfer_seat_completed (Asterisk 22.10.1): 1001 answers, consults 1002 (咨询转接),
-    1002 takes the caller. The AMI link is lost as the consultation begins and comes back after
-    the call: the tracker never saw 1002. Asterisk's records did: 1001 talked 8 s (queue_log's
-    ATTENDEDTRANSFER calltime), 1002 4 s (the caller's CDR row with 1002's channel)."""
+    """Real traces (Asterisk 22.10.1): 1001 answers, consults 1002 (咨询转接), 1002 takes the
+    caller. The AMI link is lost as the consultation begins and comes back after the call: the
+    tracker never saw 1002. Asterisk's records did: each seat gets its own talk time."""
     from pbx.ami_event import AmiEvent, parse_trace
     from pbx.tracker import CallTracker
 
-    trace = Path(__file__).parents[1] / "data" / "asterisk-traces" / "atxfer_seat_completed"
+    trace = Path(__file__).parents[1] / "data" / "asterisk-traces" / case.trace
     shutil.copy(trace / "queue_log", rig.folder / "queue_log")
     shutil.copy(trace / "Master.csv", rig.folder / "Master.csv")
     tracker = CallTracker()
@@ -584,10 +620,10 @@ async def test_given_an_ami_outage_during_a_completed_consultation_when_reconcil
         if event.name == "QueueMemberAdded":
             members.append(AmiEvent.from_headers({**headers, "Event": "QueueMember"}))
         events += tracker.apply(event)
-    back = datetime(2026, 12, 6, 15, 5, 0, tzinfo=UTC)  # the call ended at 15:04:19
+    back = case.ended_at + timedelta(seconds=40)  # the link is back after the call
     events += tracker.rebuild([], members, back)
     await rig.publish(*events)
-    call = CallId("1796569441.0")
+    call = CallId(case.call)
     (guessed,) = rig.calls.legs(call)
     assert guessed.seat_id == "1001" and guessed.inferred  # what the outage left
 
@@ -608,13 +644,14 @@ async def test_given_an_ami_outage_during_a_completed_consultation_when_reconcil
     row = rig.calls.get(call)
     # As the tracker records a completed 咨询转接: answered, first by 1001, in the end by 1002.
     assert row.status == CallStatus.ANSWERED and (row.seat_id, row.final_seat_id) == ("1001", "1002")
-    assert row.ended_at == datetime(2026, 12, 6, 15, 4, 19, tzinfo=UTC)
-    assert row.talk_seconds == 12.0  # both seats', as the tracker counts a transferred call
+    assert row.ended_at == case.ended_at
+    # both seats', as the tracker counts a transferred call
+    assert row.talk_seconds == case.first_talk + case.second_talk
     first, second = sorted(rig.calls.legs(call), key=lambda leg: leg.answered_at)
-    assert (first.seat_id, first.talk_seconds, first.inferred) == ("1001", 8.0, False)
-    assert (second.seat_id, second.kind, second.talk_seconds) == ("1002", "seat", 4.0)
-    assert second.leg_id == f"{call}:1796569451.4" and second.transfer_seq == 1
-    assert second.answered_at == datetime(2026, 12, 6, 15, 4, 15, tzinfo=UTC)
+    assert (first.seat_id, first.talk_seconds, first.inferred) == ("1001", case.first_talk, False)
+    assert (second.seat_id, second.kind, second.talk_seconds) == ("1002", "seat", case.second_talk)
+    assert second.leg_id == f"{call}:{case.second_uniqueid}" and second.transfer_seq == 1
+    assert second.answered_at == case.second_answered_at
 
     # Read again from the start: nothing is added twice.
     await rig.reconciler().run("定时核对", snapshot_fresh=True)
