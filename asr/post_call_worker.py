@@ -101,6 +101,7 @@ class PostCallTranscriber:
         self._queued: set[tuple[CallId, int]] = set()
         self._executor: ThreadPoolExecutor | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._backlog = False  # the store holds recordings the queue had no room for
         self.done = 0
         self.failed = 0
         self.dropped = 0
@@ -124,6 +125,7 @@ class PostCallTranscriber:
             self._queue.put_nowait((call_id, segment, time.monotonic() + delay_s))
         except asyncio.QueueFull:
             self.dropped += 1
+            self._backlog = True
             log.info("post-call transcript queue full: %s segment %d left to the next scan", call_id, segment)
             return False
         self._queued.add(key)
@@ -156,12 +158,15 @@ class PostCallTranscriber:
             return 0
         room = self._queue.maxsize - self._queue.qsize()
         if room <= 0:
+            self._backlog = True
             return 0
+        limit = room + len(self._queued)
         try:
-            found = await asyncio.to_thread(self._jobs.pending, limit=room + len(self._queued))
+            found = await asyncio.to_thread(self._jobs.pending, limit=limit)
         except BackendUnavailable as exc:
             log.warning("post-call transcripts: cannot scan the recordings (%s)", exc.message)
             return 0
+        self._backlog = len(found) >= limit  # a full page: there may be more behind it
         return sum(self.enqueue(job.call_id, job.segment) for job in found)
 
     async def _rescan(self) -> None:
@@ -183,6 +188,8 @@ class PostCallTranscriber:
                 log.exception("post-call transcript of %s segment %d failed", call_id, segment)
             finally:
                 self._queued.discard((call_id, segment))
+            if self._backlog and self._queue.empty():
+                await self.scan()  # what a full queue left in the store, without waiting for the timer
 
     # --- one recording -------------------------------------------------------------------------
 
