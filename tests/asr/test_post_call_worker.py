@@ -109,7 +109,9 @@ class FakeJobs:
         self.details[key] = detail
 
 
-def _worker(jobs: FakeJobs, engine: CountingEngine | None, bus: EventBus, **kw: object) -> PostCallTranscriber:
+def _worker(
+    jobs: FakeJobs, engine: CountingEngine | None, bus: EventBus, **kw: object
+) -> PostCallTranscriber:
     return PostCallTranscriber(
         bus=bus,
         jobs=jobs,
@@ -163,7 +165,9 @@ async def test_given_a_recording_when_run_then_its_pieces_are_stored_as_mixed_li
     await bus.stop()
 
 
-async def test_given_a_broken_engine_or_file_when_run_then_marked_failed_and_never_retried(tmp_path: Path) -> None:
+async def test_given_a_broken_engine_or_file_when_run_then_marked_failed_and_never_retried(
+    tmp_path: Path,
+) -> None:
     bus = EventBus()
     wav = tmp_path / "c1.wav"
     write_bursts(wav, [(0.5, 1.5)], total_s=2.0)

@@ -50,11 +50,20 @@ def _recording(
 
 def _line(call: str, leg: str, seq: int, text: str, start_s: float) -> TranscriptLine:
     return TranscriptLine(
-        call_id=CallId(call), leg=leg, seq=seq, text=text, start_s=start_s, end_s=start_s + 2, final=True, at=NOW
+        call_id=CallId(call),
+        leg=leg,
+        seq=seq,
+        text=text,
+        start_s=start_s,
+        end_s=start_s + 2,
+        final=True,
+        at=NOW,
     )
 
 
-def test_given_kept_recordings_then_only_those_owed_a_transcript_are_pending(db: Database, tmp_path: Path) -> None:
+def test_given_kept_recordings_then_only_those_owed_a_transcript_are_pending(
+    db: Database, tmp_path: Path
+) -> None:
     CallRepository(db).save(
         CallRecord(
             id=CallId("c1"),
@@ -91,7 +100,10 @@ def test_given_lines_saved_then_they_join_the_live_ones_and_the_recording_is_don
     job = jobs.pending_one(CallId("c1"), 1)
     assert job is not None
 
-    lines = [_line("c1", "mixed", 100_000, "您好，这里是法律服务热线", 0.5), _line("c1", "mixed", 100_001, "再见", 20.0)]
+    lines = [
+        _line("c1", "mixed", 100_000, "您好，这里是法律服务热线", 0.5),
+        _line("c1", "mixed", 100_001, "再见", 20.0),
+    ]
     assert jobs.save(job, lines, NOW) is True
     assert jobs.save(job, lines, NOW) is False  # twice: nothing written the second time
 
