@@ -9,7 +9,6 @@ import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -52,7 +51,11 @@ def runtime_url(tmp_path: Path) -> Iterator[tuple[Runtime, str, asyncio.Abstract
         ami={"port": 0},
         agi={"port": 0},
         audiosocket={"port": 0},
-        asr={"engine": "auto", "whisper_model_path": str(_model_dir()), "model_path": str(tmp_path / "no-vosk")},
+        asr={
+            "engine": "auto",
+            "whisper_model_path": str(_model_dir()),
+            "model_path": str(tmp_path / "no-vosk"),
+        },
         recordings={"pbx_dir": str(tmp_path / "recordings"), "settle_s": 0.3},
     )
     app = build_app(settings, clock=WorkdayClock())
@@ -82,7 +85,9 @@ def test_given_no_vosk_when_the_seat_takes_a_call_then_the_panel_says_why_and_sh
 
             async def place() -> None:
                 assert runtime.simulator is not None
-                spec = CallerSpec(number="13800000018", dtmf="12", district="310106", talk_time=6.0, speech=SPEECH)
+                spec = CallerSpec(
+                    number="13800000018", dtmf="12", district="310106", talk_time=6.0, speech=SPEECH
+                )
                 runtime.simulator.place_call(spec)
 
             asyncio.run_coroutine_threadsafe(place(), loop).result(15)
