@@ -7,6 +7,9 @@ import { api, send, whoAmI } from "./lib/api.js";
 import { $, el, row, pct, secs, clock, chinaDateTime, chinaToday } from "./lib/dom.js";
 import { renderNav } from "./lib/nav.js";
 
+// Whose voice a transcript line is; "mixed": the recording's post-call transcript (both voices).
+const LEGS = { caller: "来电人", seat: "坐席", mixed: "录音转写（通话后）" };
+
 let me = null, current = null, filtersLoaded = false;
 const READERS = ["inspector", "supervisor", "admin"];
 const reasonText = (item) => item.reasons.map((r) => r.label).join("、");
@@ -68,7 +71,7 @@ async function open(callId) {
   $("d-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", k), el("dd", v)]));
   // Each finding names its place in the recording (data-at-s: seconds from the start of the call's audio).
   $("d-marks").replaceChildren(...(item.marks.length ? item.marks.map((m) => el("li", `${clock(m.at_s)} ${m.kind_label}${m.text ? `：${m.text}` : ""}`, { "data-at-s": String(m.at_s) })) : [el("li", "（无）")]));
-  $("d-transcript").replaceChildren(...(d.transcript.length ? d.transcript.map((l) => el("li", `[${l.leg === "caller" ? "来电人" : "坐席"} ${secs(l.start_s)}] ${l.text}`)) : [el("li", "（无转写）")]));
+  $("d-transcript").replaceChildren(...(d.transcript.length ? d.transcript.map((l) => el("li", `[${LEGS[l.leg] || l.leg} ${secs(l.start_s)}] ${l.text}`)) : [el("li", "（无转写）")]));
   $("d-form-version").textContent = d.form.version;
   const editable = (item.status === "pending" && me.role === "inspector") || (item.status === "appealed" && READERS.includes(me.role));
   $("score-items").replaceChildren(...d.form.items.map((f) => {
