@@ -171,7 +171,10 @@ class PostCallTranscriber:
 
     async def _rescan(self) -> None:
         while True:
-            await self.scan()
+            try:
+                await self.scan()
+            except Exception:  # the next round tries again
+                log.exception("post-call transcripts: scan failed")
             await asyncio.sleep(self._rescan_s)
 
     async def _consume(self) -> None:
@@ -189,7 +192,10 @@ class PostCallTranscriber:
             finally:
                 self._queued.discard((call_id, segment))
             if self._backlog and self._queue.empty():
-                await self.scan()  # what a full queue left in the store, without waiting for the timer
+                try:
+                    await self.scan()  # what a full queue left in the store, without waiting for the timer
+                except Exception:
+                    log.exception("post-call transcripts: scan failed")
 
     # --- one recording -------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from core.bus import EventBus
 from core.call_events import CallRecordingStopped
 from core.calls import TranscriptLine
 from core.clock import ManualClock
+from core.errors import BackendUnavailable
 from core.events import DomainEvent
 from core.ids import CallId, EventId, SeatId
 from core.recordings import PendingTranscript
@@ -260,3 +261,28 @@ async def test_given_recordings_left_by_a_restart_when_a_new_worker_starts_then_
     finally:
         await second.stop()
     assert jobs.states[("c9", 1)] == "done" and [line.text for line in jobs.lines] == ["1.2秒"]
+
+
+async def test_given_the_database_down_when_storing_then_the_recording_stays_pending_not_failed(
+    tmp_path: Path,
+) -> None:
+    class DownOnce(FakeJobs):
+        down = True
+
+        def save(self, job: PendingTranscript, lines: Sequence[TranscriptLine], at: datetime) -> bool:
+            if self.down:
+                self.down = False
+                raise BackendUnavailable("数据库暂时不可用")
+            return super().save(job, lines, at)
+
+    jobs = DownOnce()
+    wav = tmp_path / "c1.wav"
+    write_bursts(wav, [(0.2, 1.0)], total_s=1.5)
+    jobs.add(wav, "c1")
+    worker = _worker(jobs, CountingEngine(), EventBus())
+
+    assert await worker.run_one(CallId("c1"), 1) is None
+    assert jobs.states == {}  # not marked failed: the next scan offers it again
+    assert [j.call_id for j in jobs.pending()] == ["c1"]
+    assert await worker.run_one(CallId("c1"), 1) is not None
+    assert jobs.states == {("c1", 1): "done"}
