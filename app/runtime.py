@@ -14,6 +14,7 @@ from functools import cached_property
 
 from app.seed import DEMO_DISTRICTS, DEMO_SEATS, seed_demo
 from app.settings import DEMO_ADMIN_PASSWORD, Settings
+from asr.post_call_worker import PostCallPart
 from asr.speech import SpeechServer
 from callbacks.part import CallbacksPart
 from callbacks.service import CallbackService
@@ -39,6 +40,7 @@ from seats.part import SeatsPart
 from store.appointments import subscribe_appointments
 from store.ivr_outcomes import IvrOutcomes
 from store.parts import FanoutPart, RecorderPart, RecordingsPart, record_stores, seat_stores
+from store.post_call import PostCallTranscriptStore
 from store.repositories import Repositories
 from store.services import callback_service
 from store.storage import Storage
@@ -76,6 +78,14 @@ class Runtime:
             after_call_work_s=s.seats.after_call_work_s,
         )
         self.speech = SpeechServer(self.bus, s.asr, s.audiosocket, self.clock)
+        # Post-call transcripts of the recordings (issue 18), with the speech server's Whisper engine.
+        self.post_call = PostCallPart(
+            bus=self.bus,
+            clock=self.clock,
+            jobs=lambda: PostCallTranscriptStore(self.repos.db, s.recordings.folder()),
+            engine=self.speech.utterance_engine,
+            settle_s=s.recordings.settle_s + 1.0,
+        )
         demo_ids = {sid for sid, *_ in DEMO_SEATS}  # the seats with a simulated phone
         self.sim = SimulatorPart(
             s.sim,
@@ -190,6 +200,9 @@ class Runtime:
         if s.audiosocket.enabled:
             speech, label = self.speech, "语音识别（Vosk 实时 / Whisper 整句）"
             add(Component.of("asr", label, speech, probe=speech.probe, required=False))
+            if s.asr.post_call:
+                part = self.post_call
+                add(Component.of("post-call", "录音转写（通话后）", part, probe=part.probe, required=False))
         if s.agi.enabled:
             add(Component.of("agi", "语音导航（FastAGI）", self.ivr))
         if s.sim.enabled:

@@ -10,8 +10,8 @@ becomes one line with its times in the recording.
 
 A file that is not a 16-bit PCM WAV, or is cut short, is a `RecordingUnreadable` with a clear
 message; a truncated data chunk is read as far as it goes (wave does so) and says nothing worse.
-Not yet wired to the bus: the store's transcript lines are per leg (caller / seat) and a
-MixMonitor recording holds both voices mixed; see the report of issue 18.
+The running system does this for every kept recording in `asr.post_call_worker` (lines of leg
+`mixed`: a MixMonitor recording holds both voices mixed).
 """
 
 from __future__ import annotations

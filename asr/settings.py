@@ -37,6 +37,10 @@ class AsrSettings(BaseModel):
     whisper_max_audio_s: float = Field(
         default=30.0, gt=0, description="单句最多识别的音频时长（秒），更长的只识别开头部分"
     )
+    post_call: bool = Field(
+        default=True,
+        description="通话结束后用 Whisper 转写录音（录音转写，存为通话的转写记录，供坐席查看、质检和检索）",
+    )
     max_streams: int = 4
     idle_timeout_s: float = Field(
         default=15.0, gt=0, description="语音流连续这么多秒没有音频即由我方结束，释放识别通道（通话继续）"

@@ -125,6 +125,15 @@ class SpeechServer:
             bus=self._bus, control=control, tracker=tracker, server=self.server, address=address
         )
 
+    def utterance_engine(self) -> WhisperRecognizer | None:
+        """The whole-utterance engine for post-call transcripts: the loaded recogniser when it is
+        Whisper (it is shared with the IVR's spoken address, one decode at a time); None with Vosk
+        (the live transcript is there) or with no engine."""
+        if not self._asr.post_call or self.server is None:
+            return None
+        recognizer = self.server.recognizer
+        return recognizer if isinstance(recognizer, WhisperRecognizer) else None
+
     def probe(self) -> tuple[bool, str]:
         if self.server is None or self.server.recognizer is None:
             return False, self._detail or "未启动"

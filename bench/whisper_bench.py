@@ -1,6 +1,7 @@
 """Whisper (faster-whisper base, int8) on the shared Mandarin clips: prints figures, asserts nothing.
 
     .venv/bin/python bench/whisper_bench.py [--model DIR] [--threads N] [--prompt TEXT]
+    .venv/bin/python bench/whisper_bench.py --queue N [--threads 1]
 
 For each clip of ../shared/speech, at 16 kHz and at 8 kHz phone band (the project's 2x low-pass
 downsampler, then back up to 16 kHz inside the engine): the recognised text, its character errors
@@ -8,6 +9,14 @@ against the reference and the decode time; then CER over all clips and over the 
 references only, and decode-time figures (real-time factor, p95 per utterance, utterances per
 minute with `--threads`, e.g. `--threads 1` for one core). Skips with a message when the model
 (`python -m asr.whisper_model` installs it) or faster-whisper is missing.
+
+`--queue N`: capacity under queueing. N callers say their address at the same moment (the shared
+clips at 8 kHz, phone band, taken in turn), each decode on its own thread as the AudioSocket server
+runs them; they queue on the engine's lock (one decode at a time per model). Prints decodes per
+minute, each caller's wait (queue + decode) and its p95, and how many waited past the IVR's
+`speech_timeout_s` (ivr/menu.toml): those callers hear 对不起，没有听清您说的地址, are asked once
+more, and after `address_max_tries` are put through to a person (q-city-other); their decode still
+runs to the end and holds the engine (a thread cannot be stopped), so the next callers wait too.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import argparse
 import math
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,9 +33,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from asr.pcm import downsample_2x  # noqa: E402
-from asr.scoring import char_errors, load_clips  # noqa: E402
+from asr.scoring import Clip, char_errors, load_clips  # noqa: E402
 from asr.whisper_engine import WhisperRecognizer  # noqa: E402
 from core.errors import ConfigurationError  # noqa: E402
+from ivr.menu import load_menu  # noqa: E402
 
 SPEECH = REPO.parent / "shared" / "speech"
 
@@ -38,6 +49,7 @@ def main() -> int:
     parser.add_argument("--model", default=default_model)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--prompt", default=None, help="初始提示（默认：引擎的领域提示）")
+    parser.add_argument("--queue", type=int, default=0, help="N 个来电同时说地址：排队时延与超时回退")
     args = parser.parse_args()
     try:
         t0 = time.monotonic()
@@ -49,6 +61,8 @@ def main() -> int:
     print(f"模型 {engine.model_path}，加载 {load_s:.2f} s，线程 {args.threads}")
     print(f"提示：{args.prompt if args.prompt is not None else engine.default_prompt}")
     clips = load_clips(SPEECH)
+    if args.queue > 0:
+        return queue_bench(engine, clips, args.queue, args.threads)
     totals: dict[str, list[float]] = {}
     latencies: dict[str, list[float]] = {}
     for clip in clips:
@@ -82,6 +96,47 @@ def main() -> int:
             f"     单句解码 p95 {p95:.2f} s（最长 {each[-1]:.2f} s）；按平均 {decode_s / len(each):.2f} s/句，"
             f"{args.threads} 线程约每分钟 {60 * len(each) / decode_s:.0f} 句（一次一句，后到的排队）"
         )
+    return 0
+
+
+def queue_bench(engine: WhisperRecognizer, clips: list[Clip], n: int, threads: int) -> int:
+    """N concurrent spoken addresses queued on the engine's lock (see the module docstring)."""
+    settings = load_menu().settings
+    limit = settings.speech_timeout_s
+    utterances = [downsample_2x(clips[i % len(clips)].pcm16k) for i in range(n)]
+    engine.transcribe(utterances[0], 8000)  # warm-up, not counted
+    t0 = time.monotonic()
+    for pcm in utterances:  # one after the other: the engine's throughput alone
+        engine.transcribe(pcm, 8000)
+    serial_s = time.monotonic() - t0
+    waits = [0.0] * n
+
+    def caller(i: int) -> None:
+        started = time.monotonic()
+        engine.transcribe(utterances[i], 8000)
+        waits[i] = time.monotonic() - started
+
+    t0 = time.monotonic()
+    callers = [threading.Thread(target=caller, args=(i,)) for i in range(n)]
+    for c in callers:
+        c.start()
+    for c in callers:
+        c.join()
+    total = time.monotonic() - t0
+    ordered = sorted(waits)
+    p95 = ordered[min(n - 1, math.ceil(0.95 * n) - 1)]
+    late = sum(w > limit for w in waits)
+    core = "，即单核" if threads == 1 else ""
+    print(f"\n{n} 个来电同时说地址（8 kHz 电话音质，{threads} 线程{core}；引擎一次解码一句，其余排队）")
+    print(f"  逐句解码：平均 {serial_s / n:.2f} s/句，每分钟 {60 * n / serial_s:.0f} 句")
+    print(f"  同时到达：全部完成 {total:.1f} s，每分钟 {60 * n / total:.0f} 句")
+    print(
+        f"  每个来电的等待（排队 + 解码）：p50 {ordered[n // 2]:.2f} s，p95 {p95:.2f} s，最长 {ordered[-1]:.2f} s"
+    )
+    print(
+        f"  超过语音导航等待上限 {limit:g} s 的：{late} / {n}。这些来电听到“对不起，没有听清您说的地址”，"
+        f"再说一次；{settings.address_max_tries} 次都未识别即转人工（q-city-other），不按猜测的地址转接。"
+    )
     return 0
 
 

@@ -20,8 +20,15 @@ from core.labels import LabelledEnum
 
 
 class Leg(LabelledEnum):
+    """Whose voice a transcript line is. `MIXED`: a post-call transcript of the call recording
+    (issue 18). MixMonitor records the caller's channel with both directions mixed into one mono
+    file, so a line cut from it cannot be told to be the caller's or the seat's; the live streams
+    are one per leg and never mixed, so `mixed` also says the line is post-call (录音转写) without
+    a second column that could disagree with it."""
+
     CALLER = "caller", "来电人"
     SEAT = "seat", "坐席"
+    MIXED = "mixed", "录音转写（通话后）"
 
 
 class StreamEndReason(enum.StrEnum):
@@ -85,3 +92,16 @@ class AsrStreamEnded(_StreamEvent):
     transcribed: bool
     text: str = ""
     lag_p95_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostCallTranscriptReady(_CallEvent):
+    """The post-call transcript of one recorded segment of a call is stored (transcript lines of
+    leg `mixed`): an open console showing the call reloads its transcript. `lines`: how many (0:
+    nothing was said that the engine could make out); `seat_id`: the seat that took the call;
+    `district_code`: the call's district, when known (its supervisors and inspectors)."""
+
+    segment: int
+    lines: int
+    seat_id: SeatId | None = None
+    district_code: str | None = None

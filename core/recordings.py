@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from core import dialplan
-from core.ids import CallId
+from core.ids import CallId, SeatId
 from core.labels import LabelledEnum
 from core.voicemail import map_to_app
 
@@ -120,3 +120,26 @@ class Recording:
     status: RecordingStatus = RecordingStatus.OK
     answered: bool = True
     deleted_at: datetime | None = None
+
+
+class TranscriptState(LabelledEnum):
+    """Where a recording's post-call transcript stands once the worker is through with it (no state
+    yet: still to do). `FAILED` is final: a file that cannot be decoded is not tried again."""
+
+    DONE = "done", "已转写"
+    FAILED = "failed", "无法转写"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingTranscript:
+    """A kept recording whose post-call transcript is still to be made: its file as the app reads
+    it (`local_path`, None when it lies outside the recordings folder), how many seconds after the
+    call's first recorded segment it started (`offset_s`: a three-way call's later segment, so
+    the lines of all segments share one clock), the call's seat and district (who is told)."""
+
+    call_id: CallId
+    segment: int
+    local_path: str | None
+    offset_s: float = 0.0
+    seat_id: SeatId | None = None
+    district_code: str | None = None

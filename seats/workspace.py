@@ -466,7 +466,12 @@ class SeatWorkspace:
             if key in merged and merged[key].final and not seg.final:
                 continue
             merged[key] = _entry(seg, seg.leg.value, seg.stream_id)
-        return sorted(merged.values(), key=lambda s: (s.at.isoformat(), s.seq))
+        live = [e for e in merged.values() if e.leg != Leg.MIXED.value]
+        # The post-call transcript (录音转写, leg `mixed`) stands in for an empty live one: where the
+        # live streams heard the call, their lines say who spoke, which the mixed recording cannot.
+        if live:
+            return sorted(live, key=lambda s: (s.at.isoformat(), s.seq))
+        return sorted(merged.values(), key=lambda s: (s.start_s, s.seq))
 
     # --- consultation record ---------------------------------------------------------------
 

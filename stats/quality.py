@@ -221,9 +221,16 @@ def transcript_marks(lines: Sequence[TranscriptLine], phrases: QcPhrases = DEFAU
     """The marks of one call's final transcript: each forbidden phrase the seat said, a greeting
     missing from the seat's first `GREETING_WITHIN_S` seconds, a closing missing from its last
     lines, and every silence of `SILENCE_S` seconds or more on both legs (`phrases`: the lists an
-    admin set). Nothing without the seat's speech (no transcript to judge)."""
+    admin set). Nothing without the seat's speech (no transcript to judge).
+
+    Without a live transcript of the seat, the post-call transcript of the recording (leg `mixed`,
+    issue 18) is judged instead: it holds both voices, so a forbidden phrase may be the caller's;
+    the marks are prompts for the inspector, who listens to the recording before scoring."""
     finals = sorted((line for line in lines if line.final), key=lambda line: line.start_s)
     seat = [line for line in finals if line.leg == "seat"]
+    if not seat:
+        seat = [line for line in finals if line.leg == "mixed"]
+        finals = seat  # the live caller lines (if any) and the recording's would count silences twice
     if not seat:
         return []
     marks = [

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from core.access import Principal, Role, Scope, call_keys
+from core.asr_events import PostCallTranscriptReady
 from core.blocking import offload
 from core.call_events import CallEnded
 from core.calls import AnsweredCall, CallRecord, TranscriptLine
@@ -225,9 +226,10 @@ class QualityService:
         are spaced `SWEEP_SPACING` times as long as the last one took at the least: two weeks of a
         province's calls cost a worker thread about a tenth of its time, however busy the lines
         (bench/qc_sweep.py). A sweep left pending when the loop closes is cancelled with it."""
-        if isinstance(event, CallEnded):
+        if isinstance(event, CallEnded | PostCallTranscriptReady):
+            # A post-call transcript (录音转写) comes after the call's end: its lines are checked then.
             self._ended.add(event.call_id)
-        if not isinstance(event, CallEnded | SurveyAnswered | StateResynced):
+        if not isinstance(event, CallEnded | SurveyAnswered | StateResynced | PostCallTranscriptReady):
             return
         if self._pending is not None:
             self._again = self._again or self._running

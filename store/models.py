@@ -499,6 +499,21 @@ class RecordingAlertRow(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
+class RecordingTranscriptRow(Base):
+    """Where the post-call transcript of one recorded segment stands (issue 18): `done` (its lines
+    are in `transcripts`, leg `mixed`; `lines` of them) or `failed` (the file could not be decoded:
+    `detail` says why, and it is not tried again). A recording with no row here is still to be
+    transcribed: that is how the worker picks up, after a restart, what it had not done."""
+
+    __tablename__ = "recording_transcripts"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    segment: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[datetime]
+
+
 class VoicemailRow(Base):
     """An after-hours message (来电留言): the recording as Asterisk wrote it, once per call, and the
     work order it fed (none when no order was due, e.g. a hidden number)."""

@@ -3,11 +3,12 @@
 // each once; an inspector, a supervisor or an admin decides an appeal; the QC report per team and
 // seat; admins edit the scoring form (a new version), the sampling rule and the transcript check's
 // phrase lists (服务禁语, 规范开头语/结束语: one phrase a line).
-import { api, send, whoAmI } from "./lib/api.js";
+import { api, send, labels as fetchLabels, whoAmI } from "./lib/api.js";
 import { $, el, row, pct, secs, clock, chinaDateTime, chinaToday } from "./lib/dom.js";
 import { renderNav } from "./lib/nav.js";
 
 let me = null, current = null, filtersLoaded = false;
+let legs = {}; // whose voice a transcript line is (/api/labels); "mixed": the recording's post-call transcript
 const READERS = ["inspector", "supervisor", "admin"];
 const reasonText = (item) => item.reasons.map((r) => r.label).join("、");
 const scoreText = (item) => (item.total == null ? "—" : `${item.total} / ${item.max_total}`);
@@ -68,7 +69,7 @@ async function open(callId) {
   $("d-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", k), el("dd", v)]));
   // Each finding names its place in the recording (data-at-s: seconds from the start of the call's audio).
   $("d-marks").replaceChildren(...(item.marks.length ? item.marks.map((m) => el("li", `${clock(m.at_s)} ${m.kind_label}${m.text ? `：${m.text}` : ""}`, { "data-at-s": String(m.at_s) })) : [el("li", "（无）")]));
-  $("d-transcript").replaceChildren(...(d.transcript.length ? d.transcript.map((l) => el("li", `[${l.leg === "caller" ? "来电人" : "坐席"} ${secs(l.start_s)}] ${l.text}`)) : [el("li", "（无转写）")]));
+  $("d-transcript").replaceChildren(...(d.transcript.length ? d.transcript.map((l) => el("li", `[${legs[l.leg] || l.leg} ${secs(l.start_s)}] ${l.text}`)) : [el("li", "（无转写）")]));
   $("d-form-version").textContent = d.form.version;
   const editable = (item.status === "pending" && me.role === "inspector") || (item.status === "appealed" && READERS.includes(me.role));
   $("score-items").replaceChildren(...d.form.items.map((f) => {
@@ -190,6 +191,7 @@ async function main() {
   me = await whoAmI();
   if (!me) { location.replace("/"); return; }
   renderNav(me);
+  legs = (await fetchLabels().catch(() => ({}))).leg || {};
   $("score-form").onsubmit = submitScore;
   $("appeal-form").onsubmit = submitAppeal;
   $("decide-uphold").onclick = () => decide(true);

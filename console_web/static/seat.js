@@ -155,6 +155,7 @@ async function openCall(id) {
     lastPop = null;
     segments.clear();
     $("transcript").replaceChildren();
+    $("transcript-title").textContent = "实时转写";
     if (typing()) holdRecord();
     else await bindRecord(id);
   }
@@ -257,9 +258,13 @@ function updateCallButtons() {
 async function loadAsrStatus() {
   let text = "";
   try {
-    const asr = (await api("/api/status")).components.find((c) => c.name === "asr");
+    const components = (await api("/api/status")).components;
+    const asr = components.find((c) => c.name === "asr");
+    // The post-call transcriber is up only with the whole-utterance engine (Whisper, no Vosk).
+    const postCall = components.find((c) => c.name === "post-call");
     if (!asr) text = "语音识别未启用：本系统未开启实时转写。";
     else if (!asr.up) text = `语音识别不可用${asr.detail ? "（" + asr.detail + "）" : ""}：暂时没有实时转写。`;
+    else if (postCall && postCall.up) text = "实时转写未启用：当前为整句识别引擎，通话结束后将显示录音转写。";
   } catch (err) { text = "无法获取语音识别状态：" + err.message; }
   $("asr-status").textContent = text;
   show($("asr-status"), !!text);
@@ -273,6 +278,8 @@ async function loadTranscript(id) {
 }
 
 function addSegment(s) {
+  // Lines of the recording's post-call transcript (leg "mixed": both voices in one file).
+  if (s.leg === "mixed") $("transcript-title").textContent = "录音转写（通话后）";
   const key = `${s.leg}:${s.seq}`;
   const old = segments.get(key);
   if (old && old.dataset.final === "true" && !s.final) return;
@@ -737,6 +744,9 @@ function onEvent(ev) {
       break;
     case "TranscriptSegment":
       if (d.call_id === callId) addSegment(d);
+      break;
+    case "PostCallTranscriptReady": // the recording's transcript is stored: show it if the call is open
+      if (d.call_id === callId) loadTranscript(callId);
       break;
     case "CallEnded": case "CallTransferred":
       if (ev.type === "CallEnded") { applyCallEnded(d); loadMyCallsSoon(); }

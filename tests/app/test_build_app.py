@@ -54,6 +54,7 @@ def test_given_demo_settings_when_app_starts_then_page_status_and_calls_are_serv
             "routing": True,
             "seats": True,
             "asr": False,  # no Vosk model at the default path: down, and said why
+            "post-call": False,  # no Whisper engine either: no post-call transcripts, and said why
             "agi": True,
             "ivr-outcomes": True,
             "appointments": True,
@@ -137,8 +138,10 @@ async def test_given_a_runtime_when_it_starts_then_each_component_status_is_publ
         "routing",
         "seats",
         "asr",
+        "post-call",
         "agi",
         "ivr-outcomes",
         "appointments",
     )
-    assert seen == [(n, n != "asr") for n in names]  # ASR is down (no model) and says so
+    # ASR is down (no model) and says so; with no Whisper engine, so are post-call transcripts.
+    assert seen == [(n, n not in ("asr", "post-call")) for n in names]

@@ -515,6 +515,7 @@ PUSHED: dict[str, frozenset[str]] = {
     "TranscriptSegment": SEAT_KEYED,
     "AsrOverloaded": SEAT_KEYED,
     "AsrStreamEnded": SEAT_KEYED,
+    "PostCallTranscriptReady": SEAT_KEYED,  # the seat that took the call reloads its transcript panel
     # core.seat_events
     "SeatStateChanged": SEAT_KEYED,
     "SeatSteered": SEAT_KEYED,  # the seat sees who steered it and why; its supervisors' board marks it

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from core.asr_events import PostCallTranscriptReady
 from core.call_events import CallDirection, CallEnded, HangupParty
 from core.clock import ManualClock
 from core.ids import CallId
@@ -82,3 +83,13 @@ async def test_sweeps_are_spaced_by_what_the_last_one_cost() -> None:
     (_, first_end), (second_start, _) = rig.runs
     # settle_s alone would start it 0.02 s after the event; the last sweep's cost spaces it.
     assert second_start - first_end >= SWEEP_SPACING * 0.1 * 0.95, second_start - first_end
+
+
+async def test_a_post_call_transcript_ready_gets_its_call_checked() -> None:
+    rig = Timed(cost_s=0.0)
+    ready = PostCallTranscriptReady(
+        at=datetime(2026, 12, 7, 9, 5, tzinfo=UTC), call_id=CallId("c-9"), segment=1, lines=3
+    )
+    await rig.service.follow(ready)
+    await rig.idle()
+    assert rig.checked == [{"c-9"}]  # its lines came after the call's end: checked now

@@ -201,3 +201,25 @@ def test_given_phrase_lists_then_they_are_trimmed_and_checked_with_chinese_error
     with pytest.raises(InvalidInput, match=f"最多 {PHRASES_MAX} 条"):
         QcPhrases(forbidden=tuple(f"禁语{i}" for i in range(PHRASES_MAX + 1))).checked()
     assert DEFAULT_PHRASES.checked() == DEFAULT_PHRASES
+
+
+def test_given_only_a_post_call_transcript_then_its_mixed_lines_are_checked() -> None:
+    # The recording's transcript (leg "mixed", issue 18) holds both voices: judged when the seat
+    # has no live lines, and only then.
+    mixed = [
+        line("mixed", "您好，12348 法律服务热线", 1.0),
+        line("mixed", "公司不给我加班费怎么办", 5.0),
+        line("mixed", "这个不归我们管", 9.0),
+        line("mixed", "感谢您的来电，再见", 13.0),
+    ]
+    assert [(m.kind, m.at_s, m.text) for m in transcript_marks(mixed)] == [
+        (MarkKind.FORBIDDEN, 9.0, "不归我们管")
+    ]
+    no_greeting = [line("mixed", "喂", 1.0), line("mixed", "再见", 5.0)]
+    assert [m.kind for m in transcript_marks(no_greeting)] == [MarkKind.NO_GREETING]
+    live = [
+        line("seat", "您好，12348 法律服务热线", 1.0),
+        line("seat", "感谢您的来电，再见", 4.0),
+        line("mixed", "这个不归我们管", 2.0),
+    ]
+    assert transcript_marks(live) == []  # the seat's own lines are judged; the mixed one is not
