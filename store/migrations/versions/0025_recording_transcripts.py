@@ -1,7 +1,7 @@
 """recording transcripts: where the post-call transcript of each recorded segment stands (done /
 failed); its lines are in `transcripts` with leg `mixed`
 
-Revision ID: 0026
+Revision ID: 0025
 Revises: 0024
 Create Date: 2026-12-07
 """
@@ -12,7 +12,7 @@ from alembic import op
 from store.migrations.ddl import create_table, integer, string, utc
 
 
-revision = '0026'
+revision = '0025'
 down_revision = '0024'
 branch_labels = None
 depends_on = None
