@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from knowledge.models import Entry, LawArticle, LawStatus, PastCase, ReviewState, Scored, short_law_name
+from knowledge.models import Entry, LawArticle, LawStatus, PastCase, ReviewState, short_law_name
 from knowledge.search import Bm25Index
 from knowledge.segment import words
 from routing.queues import LegalCategory
@@ -26,7 +26,11 @@ CATEGORY_LAWS: dict[LegalCategory, tuple[str, ...]] = {
         "中华人民共和国劳动争议调解仲裁法",
         "中华人民共和国社会保险法",
     ),
-    LegalCategory.FAMILY: ("中华人民共和国民法典", "中华人民共和国反家庭暴力法", "中华人民共和国妇女权益保障法"),
+    LegalCategory.FAMILY: (
+        "中华人民共和国民法典",
+        "中华人民共和国反家庭暴力法",
+        "中华人民共和国妇女权益保障法",
+    ),
     LegalCategory.CONTRACT: ("中华人民共和国民法典", "中华人民共和国消费者权益保护法"),
     LegalCategory.PROPERTY: ("中华人民共和国民法典", "中华人民共和国城市房地产管理法"),
     LegalCategory.TRAFFIC: ("中华人民共和国道路交通安全法", "中华人民共和国民法典"),
@@ -35,6 +39,37 @@ CATEGORY_LAWS: dict[LegalCategory, tuple[str, ...]] = {
     LegalCategory.MEDIATION: ("中华人民共和国人民调解法",),
 }
 CATEGORY_BOOST = 1.6
+
+# The laws a 12348 caller's matter is mostly under (民生法律): ranked before, say, 商业银行法 or
+# 现役军官法 when both match the words (× LIVELIHOOD_BOOST), whatever the call's category.
+LIVELIHOOD_LAWS = frozenset(
+    "中华人民共和国" + name
+    for name in [
+        "民法典",
+        "劳动合同法",
+        "劳动法",
+        "劳动争议调解仲裁法",
+        "社会保险法",
+        "消费者权益保护法",
+        "道路交通安全法",
+        "食品安全法",
+        "法律援助法",
+        "反家庭暴力法",
+        "人民调解法",
+        "民事诉讼法",
+        "妇女权益保障法",
+        "未成年人保护法",
+        "老年人权益保障法",
+        "治安管理处罚法",
+        "城市房地产管理法",
+        "农村土地承包法",
+        "残疾人保障法",
+        "行政复议法",
+        "行政诉讼法",
+        "电子商务法",
+    ]
+)
+LIVELIHOOD_BOOST = 1.5
 
 # What a call of a category is about when nothing has been typed yet: the words the suggestions
 # start from (the IVR path and the record add theirs as they come).
@@ -161,9 +196,12 @@ class KnowledgeBase:
         arts = self._articles
 
         def boost(key: str) -> float:
-            return CATEGORY_BOOST if arts[key].law in preferred else 1.0
+            law = arts[key].law
+            return (CATEGORY_BOOST if law in preferred else 1.0) * (
+                LIVELIHOOD_BOOST if law in LIVELIHOOD_LAWS else 1.0
+            )
 
-        hits = self._article_index.search(query, k, boost=boost if preferred else None)
+        hits = self._article_index.search(query, k, boost=boost)
         return [ArticleHit(arts[h.key], h.score) for h in hits]
 
     def search_entries(
@@ -191,9 +229,9 @@ class KnowledgeBase:
             return CATEGORY_BOOST if cases[key].category is category else 1.0
 
         hits = self._case_index.search(
-            query, k, boost=boost if category else None, keep=(lambda key: key not in exclude) if exclude else None
+            query,
+            k,
+            boost=boost if category else None,
+            keep=(lambda key: key not in exclude) if exclude else None,
         )
         return [CaseHit(cases[h.key], h.score) for h in hits]
-
-    def scored_articles(self, hits: Sequence[Scored]) -> list[LawArticle]:
-        return [self._articles[h.key] for h in hits]

@@ -18,7 +18,9 @@ from knowledge.models import LawArticle, LawStatus
 from knowledge.numerals import article_label, chinese_to_int
 
 _NUM = r"[0-9０-９零〇一二两三四五六七八九十百千]+"
-_CITE = re.compile(rf"《([^《》\n]{{1,60}})》\s*((?:第\s*{_NUM}\s*条(?:\s*第\s*{_NUM}\s*款)?\s*(?:[、，,和及与至]\s*)?)+)")
+_CITE = re.compile(
+    rf"《([^《》\n]{{1,60}})》\s*((?:第\s*{_NUM}\s*条(?:\s*第\s*{_NUM}\s*款)?\s*(?:[、，,和及与至]\s*)?)+)"
+)
 _ARTICLE = re.compile(rf"第\s*({_NUM})\s*条")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 

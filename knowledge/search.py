@@ -53,7 +53,9 @@ class Bm25Index:
         """Compute the postings' weights; call once after the bulk load (later `add`s weigh at once)."""
         self._avgdl = (sum(self._lengths) / len(self._lengths)) if self._lengths else 0.0
         self._weights = {
-            term: array("d", (self._weight(tf, self._lengths[d]) for d, tf in zip(docs, self._tfs[term], strict=True)))
+            term: array(
+                "d", (self._weight(tf, self._lengths[d]) for d, tf in zip(docs, self._tfs[term], strict=True))
+            )
             for term, docs in self._docs.items()
         }
         self._frozen = True

@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Iterable
 
-from knowledge.synonyms import COLLOQUIAL, EXPANSION_WEIGHT
+from knowledge.synonyms import COLLOQUIAL, COLLOQUIAL_OWN_WEIGHT, EXPANSION_WEIGHT
 
 _lock = threading.Lock()
 _ready = False
@@ -21,9 +21,100 @@ _WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 # Words that say nothing about the matter (and the law's own boilerplate, found in thousands of articles).
 STOP_WORDS = frozenset(
-    """的 了 是 我 你 他 她 它 们 我们 你们 他们 这 那 这个 那个 什么 怎么 怎么办 怎样 如何 可以 能 能不能 吗 呢 吧 啊 呀
-    有 没有 没 不 就 都 也 还 又 要 会 应该 应当 依法 依照 规定 本法 条 款 项 或者 以及 及 和 与 对 在 为 被 把 将 其 等
-    一个 一下 现在 已经 自己 给 让 想 问 问题 请问 咨询 情况 人 个 于 之 以 所 者 该 并 但是 但 如果 因为 所以 时 后 前""".split()
+    [
+        "的",
+        "了",
+        "是",
+        "我",
+        "你",
+        "他",
+        "她",
+        "它",
+        "们",
+        "我们",
+        "你们",
+        "他们",
+        "这",
+        "那",
+        "这个",
+        "那个",
+        "什么",
+        "怎么",
+        "怎么办",
+        "怎样",
+        "如何",
+        "可以",
+        "能",
+        "能不能",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "有",
+        "没有",
+        "没",
+        "不",
+        "就",
+        "都",
+        "也",
+        "还",
+        "又",
+        "要",
+        "会",
+        "应该",
+        "应当",
+        "依法",
+        "依照",
+        "规定",
+        "本法",
+        "条",
+        "款",
+        "项",
+        "或者",
+        "以及",
+        "及",
+        "和",
+        "与",
+        "对",
+        "在",
+        "为",
+        "被",
+        "把",
+        "将",
+        "其",
+        "等",
+        "一个",
+        "一下",
+        "现在",
+        "已经",
+        "自己",
+        "给",
+        "让",
+        "想",
+        "问",
+        "问题",
+        "请问",
+        "咨询",
+        "情况",
+        "人",
+        "个",
+        "于",
+        "之",
+        "以",
+        "所",
+        "者",
+        "该",
+        "并",
+        "但是",
+        "但",
+        "如果",
+        "因为",
+        "所以",
+        "时",
+        "后",
+        "前",
+    ]
 )
 # Single characters that are words a caller's question turns on.
 KEEP_SINGLE = frozenset("撞骗告狗车房钱")
@@ -67,10 +158,11 @@ def query_terms(text: str) -> dict[str, float]:
     weights: dict[str, float] = {}
     own = words(text)
     for w in own:
-        weights[w] = 1.0
+        # A colloquial word the law does not use itself (公司 for 用人单位) counts less than its legal words.
+        weights[w] = COLLOQUIAL_OWN_WEIGHT if w in COLLOQUIAL and w not in COLLOQUIAL[w] else 1.0
     for w in [*own, *_colloquial_in(text)]:
         for legal in COLLOQUIAL.get(w, ()):
-            weights.setdefault(legal, EXPANSION_WEIGHT)
+            weights[legal] = max(weights.get(legal, 0.0), EXPANSION_WEIGHT)
     return weights
 
 

@@ -15,6 +15,7 @@ run it off the event loop) and `refresh_cases()` adds the records submitted sinc
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -28,10 +29,13 @@ from core.ids import new_id
 from core.privacy import mask_text
 from knowledge.base import CATEGORY_WORDS, ArticleHit, CaseHit, EntryHit, KnowledgeBase
 from knowledge.cite import CitationCheck, check_text
+from knowledge.csvio import export_entries, parse_entries
 from knowledge.models import TRANSITIONS, Entry, EntryChange, EntryDraft, PastCase, ReviewState
 from knowledge.ports import ArticleStore, EntryStore, PastCases
-from knowledge.segment import query_terms
+from knowledge.segment import query_terms, warm_up
 from routing.queues import LegalCategory
+
+log = logging.getLogger(__name__)
 
 PROPOSERS = frozenset({Role.SEAT, Role.SUPERVISOR, Role.ADMIN})
 REVIEWERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -77,6 +81,7 @@ class KnowledgeService:
         self._articles, self._entries, self._cases, self._clock = articles, entries, cases, clock
         self.base = KnowledgeBase()
         self._ready = False
+        self._loaded = threading.Event()
         self._lock = threading.Lock()
         self._cases_until: datetime | None = None
         self._cases_checked: datetime | None = None
@@ -85,12 +90,37 @@ class KnowledgeService:
     def ready(self) -> bool:
         return self._ready
 
+    def start_loading(self) -> threading.Thread:
+        """`load()` on a thread of its own, so that the app starts at once: until it is done,
+        suggestions answer `ready=False` (the console says 知识库加载中). A failed load is logged and
+        leaves the base empty (the seat's screen works without it)."""
+
+        def run() -> None:
+            try:
+                self.load()
+            except Exception:
+                log.exception("知识库加载失败")
+            finally:
+                self._loaded.set()
+
+        thread = threading.Thread(target=run, name="knowledge-load", daemon=True)
+        thread.start()
+        return thread
+
+    def wait_loaded(self, timeout: float) -> bool:
+        """Whether the load started by `start_loading` finished within `timeout` seconds."""
+        return self._loaded.wait(timeout)
+
     # --- loading --------------------------------------------------------------------------------
 
     def load(self) -> None:
         """Read the articles, the entries and the past cases and index them (blocking)."""
         base = KnowledgeBase()
-        base.load_articles(self._articles.all_articles())
+        warm_up()
+        if not base.load_articles(self._articles.all_articles()):
+            log.warning(
+                "知识库中尚无法律法规：请运行 hotline knowledge import-laws（make install 会自动导入）"
+            )
         base.load_entries(self._entries.all())
         cases = self._cases.past_cases(None, 1_000_000)
         base.load_cases(self._masked(cases))
@@ -127,7 +157,9 @@ class KnowledgeService:
             for w, weight in query_terms(CATEGORY_WORDS.get(call.category, "")).items():
                 query.setdefault(w, weight * 0.8)
         if not self._ready or not query:
-            return Suggestions(ready=self._ready, words=tuple(query_terms(spoken)), articles=[], entries=[], cases=[])
+            return Suggestions(
+                ready=self._ready, words=tuple(query_terms(spoken)), articles=[], entries=[], cases=[]
+            )
         self.refresh_cases()
         base = self.base
         exclude = frozenset({f"record:{call.call_id}"}) if call.call_id else frozenset()
@@ -197,16 +229,42 @@ class KnowledgeService:
         self._reindex_if(entry, new)
         return new
 
-    def move(self, who: Principal, entry_id: str, state: ReviewState, *, version: int, note: str = "") -> Entry:
+    def move(
+        self, who: Principal, entry_id: str, state: ReviewState, *, version: int, note: str = ""
+    ) -> Entry:
         if who.role not in REVIEWERS:
             raise PermissionDenied("审核、发布和停用由班长或管理员进行")
         entry = self._get(entry_id)
         if state not in TRANSITIONS[entry.state]:
             raise Conflict(f"条目为“{entry.state.label}”，不能改为“{state.label}”", entry_id=entry_id)
-        new = replace(entry, state=state, version=entry.version + 1, updated_at=self._clock.now(), updated_by=who.username)
+        new = replace(
+            entry,
+            state=state,
+            version=entry.version + 1,
+            updated_at=self._clock.now(),
+            updated_by=who.username,
+        )
         self._entries.save(new, _change(new, _ACTION[state], note[:500]), expected_version=version)
         self._reindex_if(entry, new)
         return new
+
+    def import_csv(self, who: Principal, text: str) -> list[Entry]:
+        """Each line proposed as a draft (`knowledge.csvio`); all or nothing."""
+        if who.role not in REVIEWERS:
+            raise PermissionDenied("导入知识条目由班长或管理员进行")
+        drafts, errors = parse_entries(text)
+        checked: list[EntryDraft] = []
+        for i, draft in enumerate(drafts, start=2):
+            try:
+                checked.append(_checked(draft))
+            except InvalidInput as exc:
+                errors.append(f"第 {i} 条：{exc.message}")
+        if errors:
+            raise InvalidInput("导入文件有错误，未导入任何条目", errors=errors)
+        return [self.propose(who, d) for d in checked]
+
+    def export_csv(self) -> str:
+        return export_entries(self._entries.all())
 
     def _get(self, entry_id: str) -> Entry:
         entry = self._entries.get(entry_id)
