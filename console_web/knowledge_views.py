@@ -137,6 +137,7 @@ class CheckOut(BaseModel):
     ok: bool
     problem: str | None
     problem_label: str  # 该法没有这一条 / 该法已废止 / 引用的是历史版本 / ...
+    note: str  # e.g. 已于 2021 年 1 月 1 日被《民法典》取代……
     article: ArticleOut | None
 
     @classmethod
@@ -148,6 +149,7 @@ class CheckOut(BaseModel):
             ok=c.ok,
             problem=c.problem.value if c.problem else None,
             problem_label=c.problem.label if c.problem else "",
+            note=c.note,
             article=ArticleOut.of(c.article) if c.article else None,
         )
 

@@ -65,11 +65,20 @@ class LawBook(Protocol):
         ...
 
 
+# Laws the 民法典 repealed on 2021-01-01 (its article 1260), which the law database does not hold:
+# lawyers still cite them out of habit; the check says what replaced them.
+REPEALED_BY_CIVIL_CODE = frozenset(
+    "婚姻法 继承法 合同法 物权法 侵权责任法 民法通则 民法总则 担保法 收养法".split()
+)
+CIVIL_CODE_NOTE = "已于 2021 年 1 月 1 日被《民法典》取代，请引用《民法典》的相应条文"
+
+
 @dataclass(frozen=True, slots=True)
 class CitationCheck:
     citation: Citation
     problem: Problem | None  # None: it exists and is in force
     article: LawArticle | None  # the version found (the one in force where there is one)
+    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -87,6 +96,8 @@ _PREFERENCE = (LawStatus.IN_FORCE, LawStatus.AMENDED, LawStatus.HISTORICAL, LawS
 def check_citation(citation: Citation, book: LawBook) -> CitationCheck:
     laws = book.laws_named(citation.law)
     if not laws:
+        if citation.law.removeprefix("中华人民共和国") in REPEALED_BY_CIVIL_CODE:
+            return CitationCheck(citation, Problem.REPEALED, None, CIVIL_CODE_NOTE)
         return CitationCheck(citation, Problem.UNKNOWN_LAW, None)
     versions = [a for law in laws for a in book.article_versions(law, citation.number)]
     if not versions:

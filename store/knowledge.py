@@ -154,7 +154,7 @@ class ImportReport:
         )
 
 
-def _source_articles(source: Path, only: Sequence[str] | None) -> list[LawArticle]:
+def source_articles(source: Path, only: Sequence[str] | None = None) -> list[LawArticle]:
     con = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         q = "SELECT id, law_id, law_name, chapter, article_no_arabic, article_text, status FROM articles"
@@ -189,7 +189,7 @@ def import_laws(
     """Import (or bring up to date) the law articles of `source` (the bundled database unless
     given); `only`: these laws' full names (a test's small base). Articles held and unchanged are
     left alone, so a second run only reads."""
-    articles = _source_articles(source or bundled_laws_db(), only)
+    articles = source_articles(source or bundled_laws_db(), only)
     with db.session() as s:
         q = select(
             LawArticleRow.id,
@@ -201,7 +201,7 @@ def import_laws(
             LawArticleRow.terms,
         )
         held: dict[int, tuple[str, str, int, str, str, bool]] = {
-            r[0]: (r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in s.execute(q).tuples()
+            r[0]: (r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in s.execute(q)
         }
     added = updated = 0
     for i, part in enumerate(chunks(articles, 2000)):

@@ -106,7 +106,7 @@ export async function checkCitations() {
     ? `引用核对：${body.checks.length} 处引用中有 ${body.problems} 处需要核对`
     : `引用核对：${body.checks.length} 处引用均为现行有效条文`;
   $("cite-list").replaceChildren(...body.checks.map((c) => {
-    const what = c.ok ? "现行有效" : c.problem_label;
+    const what = c.ok ? "现行有效" : c.problem_label + (c.note ? `（${c.note}）` : "");
     const li = el("li", `${c.citation}：${what}`);
     if (!c.ok) li.classList.add("problem");
     return li;
