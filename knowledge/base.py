@@ -12,9 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from knowledge.models import Entry, LawArticle, LawStatus, PastCase, ReviewState, short_law_name
-from knowledge.search import Bm25Index
-from knowledge.segment import words
+from knowledge.search import Bm25Index, Floats
+from knowledge.segment import bigrams, case_terms, words
 from routing.queues import LegalCategory
 
 # The laws a category's calls are mostly about: their articles are ranked first (× CATEGORY_BOOST)
@@ -108,16 +110,29 @@ def article_terms(article: LawArticle) -> list[str]:
     return words(f"{short_law_name(article.law)} {article.chapter} {article.text}")
 
 
+_CATEGORY_CODE = {c: i + 1 for i, c in enumerate(LegalCategory)}  # 0: no category
+
+
+def _factors_by(codes: Sequence[int], wanted: int, boost: float) -> Floats:
+    """`boost` where a document's code is `wanted`, 1 elsewhere."""
+    arr = np.asarray(codes, dtype=np.int16)
+    return np.where(arr == wanted, np.float32(boost), np.float32(1.0)).astype(np.float32)
+
+
 class KnowledgeBase:
     def __init__(self) -> None:
         self._articles: dict[str, LawArticle] = {}
         self._versions: dict[tuple[str, int], list[LawArticle]] = defaultdict(list)
         self._short: dict[str, set[str]] = defaultdict(set)
         self._article_index = Bm25Index()
+        self._article_factors: dict[LegalCategory | None, Floats] = {}
         self._entries: dict[str, Entry] = {}
         self._entry_index = Bm25Index()
+        self._entry_codes: list[int] = []
         self._cases: dict[str, PastCase] = {}
         self._case_index = Bm25Index()
+        self._case_codes: list[int] = []
+        self._case_pos: dict[str, int] = {}
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -136,17 +151,36 @@ class KnowledgeBase:
             n += 1
         index.freeze()
         self._article_index = index
+        self._article_factors = {}
         return n
+
+    def _factors_for(self, category: LegalCategory | None) -> Floats:
+        """Per indexed article: × LIVELIHOOD_BOOST for the 民生 laws, × CATEGORY_BOOST for the call's
+        category's laws (computed once per category)."""
+        cached = self._article_factors.get(category)
+        if cached is None:
+            preferred = set(CATEGORY_LAWS.get(category, ())) if category else set()
+            laws = [self._articles[key].law for key in self._article_index.keys]
+            cached = np.asarray(
+                [
+                    (CATEGORY_BOOST if law in preferred else 1.0) * (LIVELIHOOD_BOOST if law in LIVELIHOOD_LAWS else 1.0)
+                    for law in laws
+                ],
+                dtype=np.float32,
+            )
+            self._article_factors[category] = cached
+        return cached
 
     def load_entries(self, entries: Iterable[Entry]) -> None:
         """The published entries (the others are not shown to seats)."""
-        index, kept = Bm25Index(), {}
+        index, kept, codes = Bm25Index(), {}, []
         for e in entries:
             if e.state is ReviewState.PUBLISHED:
                 kept[e.id] = e
+                codes.append(_CATEGORY_CODE[e.category])
                 index.add(e.id, words(f"{e.title} {e.question} {e.answer} {' '.join(e.citations)}"))
         index.freeze()
-        self._entries, self._entry_index = kept, index
+        self._entries, self._entry_index, self._entry_codes = kept, index, codes
 
     def load_cases(self, cases: Iterable[PastCase], *, freeze: bool = True) -> None:
         for c in cases:
@@ -158,7 +192,8 @@ class KnowledgeBase:
         if case.id in self._cases:
             return
         self._cases[case.id] = case
-        self._case_index.add(case.id, words(f"{case.question} {case.advice}"))
+        self._case_codes.append(_CATEGORY_CODE[case.category] if case.category else 0)
+        self._case_pos[case.id] = self._case_index.add(case.id, bigrams(f"{case.question} {case.advice}"))
 
     # --- LawBook (knowledge.cite) -------------------------------------------------------------
 
@@ -191,28 +226,15 @@ class KnowledgeBase:
     def search_articles(
         self, query: Mapping[str, float], *, category: LegalCategory | None = None, k: int = 5
     ) -> list[ArticleHit]:
-        preferred = set(CATEGORY_LAWS.get(category, ())) if category else set()
-        arts = self._articles
-
-        def boost(key: str) -> float:
-            law = arts[key].law
-            return (CATEGORY_BOOST if law in preferred else 1.0) * (
-                LIVELIHOOD_BOOST if law in LIVELIHOOD_LAWS else 1.0
-            )
-
-        hits = self._article_index.search(query, k, boost=boost)
-        return [ArticleHit(arts[h.key], h.score) for h in hits]
+        hits = self._article_index.search(query, k, factors=self._factors_for(category))
+        return [ArticleHit(self._articles[h.key], h.score) for h in hits]
 
     def search_entries(
         self, query: Mapping[str, float], *, category: LegalCategory | None = None, k: int = 3
     ) -> list[EntryHit]:
-        entries = self._entries
-
-        def boost(key: str) -> float:
-            return CATEGORY_BOOST if entries[key].category is category else 1.0
-
-        hits = self._entry_index.search(query, k, boost=boost if category else None)
-        return [EntryHit(entries[h.key], h.score) for h in hits]
+        factors = _factors_by(self._entry_codes, _CATEGORY_CODE[category], CATEGORY_BOOST) if category else None
+        hits = self._entry_index.search(query, k, factors=factors)
+        return [EntryHit(self._entries[h.key], h.score) for h in hits]
 
     def search_cases(
         self,
@@ -222,15 +244,7 @@ class KnowledgeBase:
         k: int = 3,
         exclude: frozenset[str] = frozenset(),
     ) -> list[CaseHit]:
-        cases = self._cases
-
-        def boost(key: str) -> float:
-            return CATEGORY_BOOST if cases[key].category is category else 1.0
-
-        hits = self._case_index.search(
-            query,
-            k,
-            boost=boost if category else None,
-            keep=(lambda key: key not in exclude) if exclude else None,
-        )
-        return [CaseHit(cases[h.key], h.score) for h in hits]
+        factors = _factors_by(self._case_codes, _CATEGORY_CODE[category], CATEGORY_BOOST) if category else None
+        skip = [self._case_pos[key] for key in exclude if key in self._case_pos]
+        hits = self._case_index.search(case_terms(dict(query)), k, factors=factors, exclude=skip)
+        return [CaseHit(self._cases[h.key], h.score) for h in hits]

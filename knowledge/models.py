@@ -3,7 +3,7 @@ and the history of each change (who, when, what)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from core.errors import InvalidInput
@@ -152,4 +152,3 @@ class Scored:
 
     key: str
     score: float
-    matched: tuple[str, ...] = field(default=())
