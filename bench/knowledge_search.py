@@ -28,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from sqlalchemy import insert  # noqa: E402
+
 from core.clock import SystemClock  # noqa: E402
 from knowledge.evaluation import evaluate, parse_questions  # noqa: E402
 from knowledge.service import CallContext  # noqa: E402
@@ -100,13 +102,15 @@ def main() -> int:
         t = time.perf_counter()
         for i in range(0, len(rows), 5000):
             with db.session() as s:
-                s.execute(ConsultationRecordRow.__table__.insert(), rows[i : i + 5000])
+                s.execute(insert(ConsultationRecordRow), rows[i : i + 5000])
         print(f"写入 {len(rows)} 条模拟咨询记录，用时 {time.perf_counter() - t:.1f} 秒")
     service = knowledge_service(db, SystemClock())
     t = time.perf_counter()
     service.load()
     base = service.base
-    print(f"知识库加载（{base.article_count} 条法条，{base.case_count} 条历史记录）用时 {time.perf_counter() - t:.1f} 秒")
+    print(
+        f"知识库加载（{base.article_count} 条法条，{base.case_count} 条历史记录）用时 {time.perf_counter() - t:.1f} 秒"
+    )
 
     quality = evaluate(base, labelled)
     print(f"标注问题 {quality.questions} 条：recall@5 = {quality.recall_at_5:.3f}，MRR = {quality.mrr:.3f}")

@@ -163,7 +163,8 @@ class KnowledgeBase:
             laws = [self._articles[key].law for key in self._article_index.keys]
             cached = np.asarray(
                 [
-                    (CATEGORY_BOOST if law in preferred else 1.0) * (LIVELIHOOD_BOOST if law in LIVELIHOOD_LAWS else 1.0)
+                    (CATEGORY_BOOST if law in preferred else 1.0)
+                    * (LIVELIHOOD_BOOST if law in LIVELIHOOD_LAWS else 1.0)
                     for law in laws
                 ],
                 dtype=np.float32,
@@ -232,7 +233,9 @@ class KnowledgeBase:
     def search_entries(
         self, query: Mapping[str, float], *, category: LegalCategory | None = None, k: int = 3
     ) -> list[EntryHit]:
-        factors = _factors_by(self._entry_codes, _CATEGORY_CODE[category], CATEGORY_BOOST) if category else None
+        factors = (
+            _factors_by(self._entry_codes, _CATEGORY_CODE[category], CATEGORY_BOOST) if category else None
+        )
         hits = self._entry_index.search(query, k, factors=factors)
         return [EntryHit(self._entries[h.key], h.score) for h in hits]
 
@@ -244,7 +247,9 @@ class KnowledgeBase:
         k: int = 3,
         exclude: frozenset[str] = frozenset(),
     ) -> list[CaseHit]:
-        factors = _factors_by(self._case_codes, _CATEGORY_CODE[category], CATEGORY_BOOST) if category else None
+        factors = (
+            _factors_by(self._case_codes, _CATEGORY_CODE[category], CATEGORY_BOOST) if category else None
+        )
         skip = [self._case_pos[key] for key in exclude if key in self._case_pos]
         hits = self._case_index.search(case_terms(dict(query)), k, factors=factors, exclude=skip)
         return [CaseHit(self._cases[h.key], h.score) for h in hits]

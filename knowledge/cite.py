@@ -68,7 +68,7 @@ class LawBook(Protocol):
 # Laws the 民法典 repealed on 2021-01-01 (its article 1260), which the law database does not hold:
 # lawyers still cite them out of habit; the check says what replaced them.
 REPEALED_BY_CIVIL_CODE = frozenset(
-    "婚姻法 继承法 合同法 物权法 侵权责任法 民法通则 民法总则 担保法 收养法".split()
+    ["婚姻法", "继承法", "合同法", "物权法", "侵权责任法", "民法通则", "民法总则", "担保法", "收养法"]
 )
 CIVIL_CODE_NOTE = "已于 2021 年 1 月 1 日被《民法典》取代，请引用《民法典》的相应条文"
 

@@ -64,7 +64,9 @@ def evaluate(base: KnowledgeBase, labelled: list[Labelled], k: int = 5) -> Evalu
         start = time.perf_counter()
         hits = base.search_articles(query_terms(q.question), k=k)
         times.append(time.perf_counter() - start)
-        rank = next((i for i, h in enumerate(hits, 1) if (h.article.law, h.article.number) in q.articles), None)
+        rank = next(
+            (i for i, h in enumerate(hits, 1) if (h.article.law, h.article.number) in q.articles), None
+        )
         if rank is None:
             misses.append(q.question)
         else:

