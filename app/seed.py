@@ -8,8 +8,6 @@ Demo offices carry made-up addresses and phones (`routing.offices.build_offices`
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from core.access import Role, district_team
 from core.ids import SeatId, TeamId, UserId
 from routing.districts import DISTRICTS
@@ -62,7 +60,7 @@ EXPERT_SEATS = frozenset({"1007"})
 def seed_demo(repos: Repositories, password_hash: str) -> None:
     """Idempotent: teams, demo seats and offices, the demo accounts (admin, supervisors, seats)."""
     seed_offices_if_empty(repos.offices, SHANGHAI_DIR, demo_contacts=True)
-    seed_demo_knowledge(repos.db, datetime.now(UTC))  # published entries and answered records (知识库)
+    seed_demo_knowledge(repos.db)  # published entries and answered records (知识库)
     for team in seed_teams():
         repos.teams.save(team)
     for sid, name, kind, team_id, skills in DEMO_SEATS:

@@ -162,7 +162,9 @@ def query_terms(text: str) -> dict[str, float]:
         weights[w] = COLLOQUIAL_OWN_WEIGHT if w in COLLOQUIAL and w not in COLLOQUIAL[w] else 1.0
     for w in [*own, *_colloquial_in(text)]:
         for legal in COLLOQUIAL.get(w, ()):
-            weights[legal] = max(weights.get(legal, 0.0), EXPANSION_WEIGHT)
+            # segmented as the articles are (延长工作时间 -> 延长, 工作时间, ...): the words must meet
+            for piece in {legal, *words(legal)}:
+                weights[piece] = max(weights.get(piece, 0.0), EXPANSION_WEIGHT)
     return weights
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -231,14 +231,18 @@ def import_laws(
     )
 
 
-def knowledge_service(db: Database, clock: Clock) -> KnowledgeService:
-    """The knowledge service over this database's tables (its load is started by the caller)."""
-    return KnowledgeService(
+def knowledge_service(db: Database, clock: Clock, *, load: bool = False) -> KnowledgeService:
+    """The knowledge service over this database's tables; `load`: its load started on its own
+    thread (`KnowledgeService.start_loading`)."""
+    service = KnowledgeService(
         articles=LawArticleRepository(db),
         entries=KnowledgeEntryRepository(db),
         cases=PastCaseRepository(db),
         clock=clock,
     )
+    if load:
+        service.start_loading()
+    return service
 
 
 # --- the demo's knowledge: a few published entries and answered records -------------------------
@@ -273,8 +277,9 @@ _DEMO_RECORDS = (
 )  # fmt: skip
 
 
-def seed_demo_knowledge(db: Database, now: datetime) -> None:
+def seed_demo_knowledge(db: Database, now: datetime | None = None) -> None:
     """Idempotent: the demo's published entries and answered records (the seat's screen shows them)."""
+    now = now or datetime.now(UTC)
     with db.session() as s:
         for eid, kind, category, title, question, answer, cites in _DEMO_ENTRIES:
             if s.get(KnowledgeEntryRow, eid) is not None:

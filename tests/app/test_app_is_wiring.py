@@ -14,11 +14,12 @@ APP = Path(__file__).resolve().parents[2] / "app"
 WIRING = {"__init__", "main", "cli", "settings", "runtime", "seed"}
 
 TARGET_LINES = 800
-CEILING_LINES = 782
+CEILING_LINES = 795
 """Today's size: lower it whenever logic leaves app; raise it only for the wiring of a new part
 (763: the supervisors' monitor service, issue 16; 775: the supervisors' steering of seats, issue 16:
 its service built, its ticker started and stopped; 782: the admin's rights table and audit page,
-and the monitors taken back after a restart, issue 16), never for logic."""
+and the monitors taken back after a restart, issue 16; 795: the knowledge base's service, its
+demo seed and `hotline knowledge import-laws`, issue 19), never for logic."""
 
 
 def _modules() -> dict[str, int]:
