@@ -79,9 +79,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         # Built inside the running loop: they subscribe to the bus, and read what the loop owns.
         app.state.seat_console = build_seat_workspace(runtime)
         app.state.seat_day = services.seat_day(repos, clock_)
-        app.state.knowledge_backend = knowledge_service(
-            repos.db, clock_, load=True
-        )  # 知识库, on its own thread
+        app.state.knowledge_backend = knowledge_service(repos.db, clock_, load=True)  # 知识库
         await offload(seed_offices_if_empty, repos.offices, SHANGHAI_DIR)
         subscribe_seat_log(bus, SeatLogRepository(repos.db), guard=runtime.journals.guard)
         app.state.schedule_backend = rota = services.rota(repos, clock_)
