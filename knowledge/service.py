@@ -82,7 +82,7 @@ class KnowledgeService:
         self.base = KnowledgeBase()
         self._ready = False
         self._loaded = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._cases_until: datetime | None = None
         self._cases_checked: datetime | None = None
 
@@ -160,16 +160,18 @@ class KnowledgeService:
             return Suggestions(
                 ready=self._ready, words=tuple(query_terms(spoken)), articles=[], entries=[], cases=[]
             )
-        self.refresh_cases()
-        base = self.base
         exclude = frozenset({f"record:{call.call_id}"}) if call.call_id else frozenset()
-        return Suggestions(
-            ready=True,
-            words=tuple(w for w, weight in query.items() if weight >= 1.0),
-            articles=base.search_articles(query, category=call.category, k=k),
-            entries=base.search_entries(query, category=call.category, k=3),
-            cases=base.search_cases(query, category=call.category, k=3, exclude=exclude),
-        )
+        # One search at a time: the indexes grow (new records) and are swapped (entries) under it.
+        with self._lock:
+            self.refresh_cases()
+            base = self.base
+            return Suggestions(
+                ready=True,
+                words=tuple(w for w, weight in query.items() if weight >= 1.0),
+                articles=base.search_articles(query, category=call.category, k=k),
+                entries=base.search_entries(query, category=call.category, k=3),
+                cases=base.search_cases(query, category=call.category, k=3, exclude=exclude),
+            )
 
     def check_citations(self, text: str) -> list[CitationCheck]:
         return check_text(text[:20_000], self.base)
@@ -275,7 +277,9 @@ class KnowledgeService:
     def _reindex_if(self, old: Entry, new: Entry) -> None:
         """What seats see changes only when a published entry comes or goes (blocking: a read)."""
         if ReviewState.PUBLISHED in (old.state, new.state) and self._ready:
-            self.base.load_entries(self._entries.all())
+            entries = self._entries.all()
+            with self._lock:
+                self.base.load_entries(entries)
 
 
 def _checked(draft: EntryDraft) -> EntryDraft:

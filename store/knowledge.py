@@ -90,7 +90,7 @@ class PastCaseRepository(Repo):
         with self._db.session() as s:
             q = select(ConsultationRecordRow).where(ConsultationRecordRow.draft.is_(False))
             if since is not None:
-                q = q.where(ConsultationRecordRow.submitted_at > since)
+                q = q.where(ConsultationRecordRow.submitted_at >= since)  # the same instant: kept once by id
             q = q.order_by(ConsultationRecordRow.submitted_at).limit(limit)
             out = [
                 PastCase(
@@ -107,7 +107,7 @@ class PastCaseRepository(Repo):
                 WorkOrderRow.closed_at.is_not(None), WorkOrderRow.outcome_note != ""
             )
             if since is not None:
-                o = o.where(WorkOrderRow.closed_at > since)
+                o = o.where(WorkOrderRow.closed_at >= since)
             o = o.order_by(WorkOrderRow.closed_at).limit(limit)
             out += [
                 PastCase(

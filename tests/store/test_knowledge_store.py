@@ -101,5 +101,7 @@ def test_given_submitted_drafts_and_later_records_then_past_cases_are_the_submit
                                     advice="答", draft=False, created_at=later, updated_at=later, submitted_at=later))  # fmt: skip
     cases = PastCaseRepository(db).past_cases(None, 100)
     assert len(cases) == 5 and "record:c-draft" not in {c.id for c in cases}
-    assert [c.id for c in PastCaseRepository(db).past_cases(AT, 100)] == ["record:c-late"]
+    assert [c.id for c in PastCaseRepository(db).past_cases(AT + timedelta(minutes=1), 100)] == [
+        "record:c-late"
+    ]
     assert len([e for e in KnowledgeEntryRepository(db).all() if e.state is ReviewState.PUBLISHED]) == 3
