@@ -114,6 +114,7 @@ class SuggestionsOut(BaseModel):
     articles: list[ArticleOut]
     entries: list[EntryOut]
     cases: list[CaseOut]
+    note: str  # why nothing can be suggested (the search is not installed), else ""
 
     @classmethod
     def of(cls, s: Suggestions) -> SuggestionsOut:
@@ -123,6 +124,7 @@ class SuggestionsOut(BaseModel):
             articles=[ArticleOut.hit(h) for h in s.articles],
             entries=[EntryOut.of(h.entry) for h in s.entries],
             cases=[CaseOut.hit(h) for h in s.cases],
+            note=s.note,
         )
 
 

@@ -136,9 +136,9 @@ class KnowledgeBase:
 
     # --- loading --------------------------------------------------------------------------------
 
-    def load_articles(self, articles: Iterable[LawArticle]) -> int:
+    def load_articles(self, articles: Iterable[LawArticle], *, search: bool = True) -> int:
         """Every held version goes to the citation check; those in force (or amended, where
-        nothing newer is held) go to the search."""
+        nothing newer is held) go to the search (unless `search` is false: no segmentation at hand)."""
         index = Bm25Index()
         n = 0
         for a in articles:
@@ -146,7 +146,7 @@ class KnowledgeBase:
             self._versions[(a.law, a.number)].append(a)
             self._short[short_law_name(a.law)].add(a.law)
             self._short[a.law].add(a.law)
-            if a.status.citable and a.number > 0:
+            if search and a.status.citable and a.number > 0:
                 index.add(str(a.id), a.terms.split() if a.terms else article_terms(a))
             n += 1
         index.freeze()

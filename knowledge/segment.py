@@ -135,6 +135,15 @@ def _jieba_cut(text: str) -> list[str]:
     return [w for w in jieba.lcut_for_search(text) if w.strip()]
 
 
+def available() -> bool:
+    """Whether jieba (the `knowledge` extra) is installed: without it the base only checks citations."""
+    try:
+        import jieba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def warm_up() -> None:
     """Load jieba's dictionary now (a second or so), not at the first search."""
     _jieba_cut("劳动合同")

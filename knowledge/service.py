@@ -32,7 +32,7 @@ from knowledge.cite import CitationCheck, check_text
 from knowledge.csvio import export_entries, parse_entries
 from knowledge.models import TRANSITIONS, Entry, EntryChange, EntryDraft, PastCase, ReviewState
 from knowledge.ports import ArticleStore, EntryStore, PastCases
-from knowledge.segment import query_terms, warm_up
+from knowledge.segment import available, query_terms, warm_up
 from routing.queues import LegalCategory
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 PROPOSERS = frozenset({Role.SEAT, Role.SUPERVISOR, Role.ADMIN})
 REVIEWERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 CASE_REFRESH = timedelta(seconds=30)
+UNSEARCHABLE = "知识库检索未启用：未安装中文分词组件（运行 make install 安装 knowledge 扩展）"
 MAX_QUERY_CHARS = 2000
 _ID_CARD = re.compile(r"(?<![0-9])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9])")
 _ACTION = {
@@ -72,6 +73,7 @@ class Suggestions:
     articles: list[ArticleHit]
     entries: list[EntryHit]
     cases: list[CaseHit]
+    note: str = ""  # why there is nothing to suggest, where it is not the question's fault
 
 
 class KnowledgeService:
@@ -81,6 +83,7 @@ class KnowledgeService:
         self._articles, self._entries, self._cases, self._clock = articles, entries, cases, clock
         self.base = KnowledgeBase()
         self._ready = False
+        self._searchable = False
         self._loaded = threading.Event()
         self._lock = threading.RLock()
         self._cases_until: datetime | None = None
@@ -116,6 +119,12 @@ class KnowledgeService:
     def load(self) -> None:
         """Read the articles, the entries and the past cases and index them (blocking)."""
         base = KnowledgeBase()
+        if not available():
+            log.warning("未安装中文分词组件 jieba（knowledge 扩展）：知识库只做引用核对，不做检索推荐")
+            base.load_articles(self._articles.all_articles(), search=False)
+            with self._lock:
+                self.base, self._searchable, self._ready = base, False, True
+            return
         warm_up()
         if not base.load_articles(self._articles.all_articles()):
             log.warning(
@@ -125,7 +134,7 @@ class KnowledgeService:
         cases = self._cases.past_cases(None, 1_000_000)
         base.load_cases(self._masked(cases))
         with self._lock:
-            self.base = base
+            self.base, self._searchable = base, True
             self._cases_until = max((c.at for c in cases if c.at), default=None)
             self._cases_checked = self._clock.now()
             self._ready = True
@@ -149,6 +158,10 @@ class KnowledgeService:
     # --- the seat's screen --------------------------------------------------------------------
 
     def suggest(self, call: CallContext, *, k: int = 5) -> Suggestions:
+        if self._ready and not self._searchable:
+            return Suggestions(ready=True, words=(), articles=[], entries=[], cases=[], note=UNSEARCHABLE)
+        if not self._ready:
+            return Suggestions(ready=False, words=(), articles=[], entries=[], cases=[])
         text = call.text[:MAX_QUERY_CHARS]
         spoken = " ".join([*call.ivr_path, text])
         query = query_terms(spoken)
@@ -156,10 +169,8 @@ class KnowledgeService:
             # Little or nothing typed yet: the category's words stand for the question.
             for w, weight in query_terms(CATEGORY_WORDS.get(call.category, "")).items():
                 query.setdefault(w, weight * 0.8)
-        if not self._ready or not query:
-            return Suggestions(
-                ready=self._ready, words=tuple(query_terms(spoken)), articles=[], entries=[], cases=[]
-            )
+        if not query:
+            return Suggestions(ready=True, words=(), articles=[], entries=[], cases=[])
         exclude = frozenset({f"record:{call.call_id}"}) if call.call_id else frozenset()
         # One search at a time: the indexes grow (new records) and are swapped (entries) under it.
         with self._lock:
@@ -276,7 +287,7 @@ class KnowledgeService:
 
     def _reindex_if(self, old: Entry, new: Entry) -> None:
         """What seats see changes only when a published entry comes or goes (blocking: a read)."""
-        if ReviewState.PUBLISHED in (old.state, new.state) and self._ready:
+        if ReviewState.PUBLISHED in (old.state, new.state) and self._searchable:
             entries = self._entries.all()
             with self._lock:
                 self.base.load_entries(entries)

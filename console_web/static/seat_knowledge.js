@@ -41,6 +41,7 @@ async function load() {
     const body = await send(`/api/seat/calls/${encodeURIComponent(id)}/knowledge`, { text: ctx.text() });
     if (n !== asked || id !== ctx.callId()) return;
     shownFor = id;
+    if (body.note) { $("kb-status").textContent = body.note; return; }
     if (!body.ready) { $("kb-status").textContent = "知识库加载中，稍后自动刷新…"; clearTimeout(timer); timer = setTimeout(load, 3000); return; }
     const words = body.words.length ? `检索词：${body.words.slice(0, 8).join("、")}` : "按本次来电的法律类别推荐";
     render(body, words);
