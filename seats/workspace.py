@@ -412,6 +412,14 @@ class SeatWorkspace:
             file=await offload(self._caller_file, number, call_id),
         )
 
+    async def call_topic(self, seat_id: SeatId, call_id: CallId) -> tuple[str | None, tuple[str, ...]]:
+        """What one of the seat's calls is about, for the knowledge suggestions (知识库): its legal
+        category's code and its IVR path's labels; `NotFound` for a call not the seat's."""
+        view = await self._check_own(seat_id, call_id)
+        if view is None:
+            return None, ()
+        return view.record.category, tuple(view.ivr_path)
+
     def _callback_order(self, order_id: str) -> CallerOrder | None:
         """Blocking: a callback's work order (None: gone from the table)."""
         try:

@@ -567,3 +567,53 @@ class QcFormRow(Base):
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+class LawArticleRow(Base):
+    """One article of one version of a law (知识库, `knowledge.models.LawArticle`), imported from the
+    law database (`store.knowledge.import_laws`); `terms`: its words as the search indexes them."""
+
+    __tablename__ = "law_articles"
+    __table_args__ = (Index("ix_law_articles_law_number", "law", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    law_id: Mapped[str] = mapped_column(String(40))
+    law: Mapped[str] = mapped_column(String(200))
+    chapter: Mapped[str] = mapped_column(String(200), default="")
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    terms: Mapped[str] = mapped_column(Text, default="")
+
+
+class KnowledgeEntryRow(Base):
+    """A Q&A entry or a typical case (`knowledge.models.Entry`) as it stands now."""
+
+    __tablename__ = "knowledge_entries"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    citations: Mapped[list[str]] = mapped_column(default=list)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class KnowledgeChangeRow(Base):
+    """Every change of an entry, kept for good (`knowledge.models.EntryChange`): who, when, what."""
+
+    __tablename__ = "knowledge_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from callbacks.models import OPEN_STATUSES
@@ -16,6 +17,7 @@ from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy
 from callbacks.workbench import Workbench
 from core.access import Principal, Right, Role, Scope
+from core.blocking import offload
 from core.bus import EventBus
 from core.call_view import CallView
 from core.clock import Clock
@@ -268,3 +270,60 @@ def steering(
         rights=rights,
         moves_store=QueueMovesRepository(repos.db),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Oversight:
+    """The supervisors' oversight (issue 16): the admin's rights table, read by monitoring and
+    steering at each check (a change on the 权限设置 page applies at once), the audit page, the
+    supervisors in the call and the steering of seats."""
+
+    rights: RoleRights
+    audit: AuditTrail
+    monitor: SupervisorMonitor
+    steering: SeatSteering
+
+
+async def oversight(
+    repos: Repositories,
+    *,
+    defaults: Mapping[Role, frozenset[Right]],
+    board: SeatBoard | None,
+    live: LiveCalls,
+    live_monitors: Callable[[], frozenset[str] | None],
+    bus: EventBus,
+    clock: Clock,
+    control: Callable[[], CallControl | None],
+    commands: Callable[[], SeatService | None],
+    rules: QueueRules,
+    scope_of: Callable[[Principal], Scope],
+) -> Oversight:
+    """All of it built, the admin's rights loaded, the monitors under way before a restart taken
+    back and the steering's ticker started (`steering.stop()` it at shutdown). Inside the running
+    loop, after the runtime started."""
+    rights = role_rights(repos, clock, defaults)
+    await offload(rights.load)
+    watch = monitor(
+        repos,
+        board=board,
+        live=live,
+        bus=bus,
+        clock=clock,
+        control=control,
+        scope_of=scope_of,
+        rights=rights,
+        live_monitors=live_monitors,
+    )
+    await watch.restore()
+    steer = steering(
+        repos,
+        board=board,
+        bus=bus,
+        clock=clock,
+        commands=commands,
+        rules=rules,
+        scope_of=scope_of,
+        rights=rights,
+    )
+    await steer.start()
+    return Oversight(rights=rights, audit=audit_trail(repos), monitor=watch, steering=steer)

@@ -9,6 +9,7 @@ import { $, el, show, clock as fmt, chinaDateTime as when, chinaToday, debounce,
 import { live } from "./lib/live.js";
 import { recordingCell } from "./lib/recordings.js";
 import { renderNav } from "./lib/nav.js";
+import { initKnowledge, refreshKnowledge, scheduleCitationCheck, checkCitations, resetCitationCheck } from "./seat_knowledge.js";
 
 let me = null;
 let state = null;
@@ -192,6 +193,7 @@ function renderPop(p) {
     : "";
   if (recordId === callId) prefillRecord(p);
   renderFile(p.file);
+  refreshKnowledge(true);
 }
 
 function officeText(o) {
@@ -288,6 +290,7 @@ function addSegment(s) {
   li.dataset.leg = s.leg;
   li.dataset.final = String(!!s.final);
   li.className = s.final ? "final" : "partial";
+  if (s.final) refreshKnowledge();
   if (!old) {
     segments.set(key, li);
     const box = $("transcript");
@@ -350,6 +353,8 @@ async function bindRecord(id, pop = null) {
   clearErrors();
   $("record-for").textContent = "";
   show($("record-hold"), false);
+  resetCitationCheck();
+  confirmedText = null;
   const p = pop || (id === callId ? lastPop : null);
   if (p) prefillRecord(p);
   if (callId && id !== callId) holdRecord(`下方表单是来电（${recordCaller}）的未提交记录，不是当前来电的；输入的内容只保存到该来电。`, "保存草稿，记录当前来电");
@@ -421,11 +426,41 @@ function saveDraft() {
   });
   return saving;
 }
-$("record").addEventListener("input", scheduleDraft);
+$("record").addEventListener("input", () => { scheduleDraft(); refreshKnowledge(); scheduleCitationCheck(); });
+
+// --- knowledge (知识库): what the suggestions are asked for, and 引用 into 解答意见 ----------------
+
+/** The text the suggestions are found for (`record`: only the record's, for the citation check). */
+function knowledgeText(o = {}) {
+  const mine = recordId === callId || o.record ? `${$("f-question").value}\n${$("f-advice").value}` : "";
+  if (o.record) return mine;
+  const said = [...segments.values()].filter((li) => li.dataset.final === "true").map((li) => li.lastChild.textContent);
+  return `${mine}\n${said.join(" ").slice(-600)}`.trim();
+}
+
+/** 引用: the article's citation goes into 解答意见 where the cursor is (at the end otherwise). */
+function cite(citation) {
+  if (!recordId || recordFinal) return;
+  const box = $("f-advice");
+  const at = document.activeElement === box ? box.selectionStart : box.value.length;
+  box.value = box.value.slice(0, at) + citation + box.value.slice(at);
+  box.focus();
+  box.setSelectionRange(at + citation.length, at + citation.length);
+  scheduleDraft();
+  scheduleCitationCheck();
+}
+let confirmedText = null; // the record text submitted in spite of the citation check's problems
 $("record").addEventListener("submit", async (e) => {
   e.preventDefault();
   if (!recordId || recordFinal) return;
   clearTimeout(draftTimer); draftTimer = null;
+  // 引用核对: problems are shown first; a second 提交记录 of the same text submits as it is.
+  const recordText = knowledgeText({ record: true });
+  if (await checkCitations() && confirmedText !== recordText) {
+    confirmedText = recordText;
+    setRecordStatus("引用核对发现问题，请核对上方所列引用；确认无误可再次点击“提交记录”提交");
+    return;
+  }
   await saving;
   const id = recordId;
   try {
@@ -801,6 +836,7 @@ async function start() {
     return;
   }
   labels = await fetchLabels();
+  initKnowledge({ callId: () => callId, text: knowledgeText, cite, editable: () => !!recordId && !recordFinal });
   loadAsrStatus();
   await loadState();
   loadDrafts();

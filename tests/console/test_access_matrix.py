@@ -381,6 +381,23 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/admin/audit", "/api/admin/audit?kind=rights&since={day}&until={day}", "401 403 403 403 403 ok 403"),
     # the talking seats to listen to: whoever holds 监听 (the inspector too), within their scope
     P("GET", "/api/monitor/seats", "/api/monitor/seats", "401 403 ok ok ok ok ok"),
+    # the knowledge base (知识库, issue 19): suggestions on a seat's own call; search and the citation
+    # check for everybody logged in; drafts by seats, supervisors and admins; review, publish, retire,
+    # history, export and import by supervisors and admins (city-wide: the base is the city's)
+    P("GET", "/knowledge", "/knowledge", "ok ok ok ok ok ok ok"),
+    P("POST", "/api/seat/calls/{call_id}/knowledge", f"/api/seat/calls/{A_CALL}/knowledge", "401 ok 403 403 403 403 403", json={"text": "拖欠工资"}),
+    P("POST", "/api/seat/calls/{call_id}/knowledge", f"/api/seat/calls/{B_CALL}/knowledge", "401 404 403 403 403 403 403", json={"text": ""}),
+    P("POST", "/api/seat/calls/{call_id}/knowledge", f"/api/seat/calls/{A2_CALL}/knowledge", "401 404 403 403 403 403 403", json={"text": ""}),
+    P("GET", "/api/knowledge/search", "/api/knowledge/search?q=公司不给加班费&category=labor", "401 ok ok ok ok ok ok"),
+    P("POST", "/api/knowledge/check", "/api/knowledge/check", "401 ok ok ok ok ok ok", json={"text": "《劳动合同法》第八十二条"}),
+    P("GET", "/api/knowledge/entries", "/api/knowledge/entries", "401 ok ok ok ok ok ok"),
+    P("GET", "/api/knowledge/entries/{entry_id}/history", "/api/knowledge/entries/kb-demo-1/history", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/knowledge/export.csv", "/api/knowledge/export.csv", "401 403 ok ok ok ok 403"),
+    P("POST", "/api/knowledge/entries", "/api/knowledge/entries", "401 ok ok ok ok ok 403", json={"kind": "qa", "title": "试用期", "answer": "见《劳动合同法》第十九条", "category": "labor"}),
+    P("PUT", "/api/knowledge/entries/{entry_id}", "/api/knowledge/entries/kb-demo-2", "401 403 ok ok ok ok 403", json={"kind": "qa", "title": "拖欠工资", "answer": "见《劳动合同法》第三十条", "category": "labor", "version": 1}),
+    P("PUT", "/api/knowledge/entries/{entry_id}", "/api/knowledge/entries/kb-nobody", "401 404 404 404 404 404 404", json={"kind": "qa", "title": "无", "answer": "无", "category": "labor", "version": 1}),
+    P("POST", "/api/knowledge/entries/{entry_id}/state", "/api/knowledge/entries/kb-demo-1/state", "401 403 ok ok ok ok 403", json={"state": "retired", "version": 1}),
+    P("POST", "/api/knowledge/import", "/api/knowledge/import", "401 403 ok ok ok ok 403", content="类型,标题,问题或案情,解答或裁判要旨,法律类别\n问答,导入,问,答,劳动争议\n".encode(), content_type=CSV),
     # last: it ends the session
     P("POST", "/api/logout", "/api/logout", "401 ok ok ok ok ok ok"),
 )

@@ -74,7 +74,9 @@ def test_given_the_openapi_document_then_every_seat_json_route_names_its_respons
         if path.startswith("/api/seat/")
         for method, op in ops.items()
     }
-    assert len(routes) == 24  # state, 6 commands, 13 on a call, drafts, today, transfer targets, address
+    assert (
+        len(routes) == 25
+    )  # state, 6 commands, 13 on a call, drafts, today, transfer targets, address, knowledge
     untyped = {route: schema for route, schema in routes.items() if "$ref" not in schema}
     assert untyped == {}
 

@@ -3,9 +3,9 @@ import { api } from "./api.js";
 
 export const NAV = {
   seat: [["/seat", "坐席工作台"], ["/orders", "回拨工单"], ["/qc", "我的质检"]],
-  supervisor: [["/", "实时看板"], ["/supervisor", "监控台"], ["/orders", "回拨工单"], ["/offices", "机构管理"], ["/schedule", "排班考勤"], ["/qc", "质检"]],
+  supervisor: [["/", "实时看板"], ["/supervisor", "监控台"], ["/orders", "回拨工单"], ["/offices", "机构管理"], ["/schedule", "排班考勤"], ["/qc", "质检"], ["/knowledge", "知识库"]],
   inspector: [["/qc", "质检"], ["/listen", "实时监听"]],
-  admin: [["/", "实时看板"], ["/supervisor", "监控台"], ["/orders", "回拨工单"], ["/offices", "机构管理"], ["/schedule", "排班考勤"], ["/qc", "质检"], ["/admin/rights", "权限设置"], ["/admin/audit", "审计日志"]],
+  admin: [["/", "实时看板"], ["/supervisor", "监控台"], ["/orders", "回拨工单"], ["/offices", "机构管理"], ["/schedule", "排班考勤"], ["/qc", "质检"], ["/knowledge", "知识库"], ["/admin/rights", "权限设置"], ["/admin/audit", "审计日志"]],
 };
 
 /** Fill #nav for `me` (null: signed out, no links). Returns the connection badge element. */
