@@ -24,10 +24,14 @@ from stats.followups import FollowUpKpis, FollowUpReport
 from stats.forecast import Forecast
 from stats.kpi import (
     ANSWER_RATE_TARGET,
+    DEFINITIONS,
+    FAST_ANSWER_SECONDS,
+    FAST_ANSWER_TARGET,
     SATISFACTION_TARGET,
     SERVICE_LEVEL_SECONDS,
     SERVICE_LEVEL_TARGET,
     Kpis,
+    rounded_rate,
     slot_label,
 )
 from stats.reports import Report, ReportRow
@@ -46,6 +50,8 @@ class TargetsOut(BaseModel):
     satisfaction_rate: float = SATISFACTION_TARGET
     service_level: float = SERVICE_LEVEL_TARGET
     service_level_seconds: float = SERVICE_LEVEL_SECONDS
+    answer_rate_15s: float = FAST_ANSWER_TARGET
+    answer_rate_15s_seconds: float = FAST_ANSWER_SECONDS
 
 
 class LiveOut(BaseModel):
@@ -76,6 +82,7 @@ class OverviewOut(BaseModel):
     scope: str
     generated_at: IsoTime
     targets: TargetsOut
+    definitions: dict[str, str]  # each figure's definition, shown beside it
     today: Kpis
     live: LiveOut
     seats: SeatCountsOut
@@ -87,6 +94,7 @@ class OverviewOut(BaseModel):
             scope=o.scope,
             generated_at=o.at,
             targets=TargetsOut(),
+            definitions=DEFINITIONS,
             today=o.today.rounded(),
             live=LiveOut(waiting=o.waiting, longest_wait_seconds=round(o.longest_wait_seconds, 1)),
             seats=SeatCountsOut(
@@ -149,24 +157,37 @@ class SeatsOut(BaseModel):
 class SlotOut(BaseModel):
     slot: int
     label: str
-    calls: float
-    traffic: float
-    seats: int
-    service_level: float
+    calls: float  # forecast calls offered to the queues
+    traffic: float  # Erlangs
+    seats: int  # seats taking calls that meet both targets (Erlang A)
+    rostered: int  # seats to roster: seats / (1 - shrinkage), rounded up
+    answer_rate: float  # expected with `seats`
+    service_level: float  # expected share answered within 15 seconds with `seats`
+    asa_seconds: float
     occupancy: float
+    scheduled: int | None  # seats on the rota mid-slot (None: no rota)
+    gap: int | None  # scheduled - rostered: negative is a shortfall
+    actual_calls: int  # today so far
+    actual_answer_rate: float | None
 
 
 class ForecastTargetOut(BaseModel):
-    service_level: float = SERVICE_LEVEL_TARGET
-    seconds: float = SERVICE_LEVEL_SECONDS
+    answer_rate: float = ANSWER_RATE_TARGET
+    service_level: float = FAST_ANSWER_TARGET
+    seconds: float = FAST_ANSWER_SECONDS
 
 
 class ForecastOut(BaseModel):
     scope: str
     date: date
+    model: str  # the queueing model: Erlang A
     source: str
     source_label: str
     aht_seconds: float
+    patience_seconds: float
+    patience_label: str
+    shrinkage: float
+    gaps: int  # half hours where the rota is short
     target: ForecastTargetOut
     slots: list[SlotOut]
 
@@ -175,19 +196,33 @@ class ForecastOut(BaseModel):
         return cls(
             scope=f.scope,
             date=f.day,
+            model="Erlang A",
             source=f.source.value,
             source_label=f.source_label,
             aht_seconds=round(f.aht_seconds, 1),
+            patience_seconds=round(f.patience_seconds, 1),
+            patience_label=f.patience_label,
+            shrinkage=f.shrinkage,
+            gaps=f.gaps,
             target=ForecastTargetOut(),
             slots=[
                 SlotOut(
                     slot=i,
                     label=slot_label(i),
-                    calls=round(p.calls, 1),
-                    traffic=round(p.traffic, 2),
-                    seats=p.seats,
-                    service_level=round(p.service_level, 3),
-                    occupancy=round(p.occupancy, 3),
+                    calls=round(p.staffing.calls, 1),
+                    traffic=round(p.staffing.traffic, 2),
+                    seats=p.staffing.seats,
+                    rostered=p.staffing.rostered,
+                    answer_rate=round(p.staffing.answer_rate, 4),
+                    service_level=round(p.staffing.service_level, 4),
+                    asa_seconds=round(p.staffing.asa_seconds, 1),
+                    occupancy=round(p.staffing.occupancy, 3),
+                    scheduled=p.scheduled,
+                    gap=p.gap,
+                    actual_calls=p.actual_calls,
+                    actual_answer_rate=rounded_rate(
+                        p.actual_answered, p.actual_answered + p.actual_abandoned
+                    ),
                 )
                 for i, p in enumerate(f.slots)
             ],

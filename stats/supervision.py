@@ -45,7 +45,7 @@ from core.events import DomainEvent
 from core.ivr_events import SurveyAnswered
 from core.seat_events import PauseReason, SeatStatus
 from stats.followups import FollowUpReport, build_follow_up_report
-from stats.forecast import Forecast, build_forecast, history_span
+from stats.forecast import DEFAULT_SHRINKAGE, Forecast, build_forecast, history_span, slot_middles
 from stats.kpi import Kpis
 from stats.live import LiveBoard
 from stats.ports import Backlog, CallHistory, Directory, FollowUpHistory, Roster, SeatFlags, SurveyHistory
@@ -157,6 +157,7 @@ class SupervisionService:
     flags: SeatFlags | None = None  # where an admin makes a seat an expert seat (None: nowhere)
     follow_ups: FollowUpHistory | None = None  # None: no 回访 kept (every rating counts as not followed up)
     wrap_up_s: float = 0.0
+    shrinkage: float = DEFAULT_SHRINKAGE  # the forecast's: share of rostered time not taking calls
     cache_s: float = DAY_FIGURES_CACHE_S
     monotonic: Callable[[], float] = time.monotonic
     _generation: int = field(default=0, init=False)
@@ -211,10 +212,25 @@ class SupervisionService:
             scope, period, day, teams, seats, self.surveys.between(start, end), figures
         )
 
-    def _read_forecast(self, principal: Principal, day: date) -> Forecast:
+    def _read_forecast(self, principal: Principal, day: date, now: datetime) -> Forecast:
         scope, _, _ = self._scope(principal)
         calls = self.calls.between(*history_span(day))
-        return build_forecast(scope, day, calls, wrap_up_s=self.wrap_up_s)
+        today = self.calls.between(china_day_start(day), now + timedelta(seconds=1))
+        scheduled = None
+        if self.roster is not None:
+            scheduled = [
+                sum(1 for sid in set(self.roster.on_shift(at)) if scope.citywide or sid in scope.seat_ids)
+                for at in slot_middles(day)
+            ]
+        return build_forecast(
+            scope,
+            day,
+            calls,
+            wrap_up_s=self.wrap_up_s,
+            shrinkage=self.shrinkage,
+            scheduled=scheduled,
+            today=today,
+        )
 
     # --- the day's figures, shared by a burst of requests ----------------------------------------
 
@@ -294,7 +310,8 @@ class SupervisionService:
         return await offload(self.flags.set_expert, seat_id, expert)
 
     async def forecast(self, principal: Principal) -> Forecast:
-        return await offload(self._read_forecast, principal, china_day(self.clock.now()))
+        now = self.clock.now()
+        return await offload(self._read_forecast, principal, china_day(now), now)
 
     async def report(self, principal: Principal, period: Period, day: date | None) -> Report:
         return await offload(self._read_report, principal, period, day or china_day(self.clock.now()))
