@@ -20,6 +20,7 @@ from callbacks.sla import SlaState
 from core.access import Principal
 from core.seat_events import PauseReason, SeatStatus
 from seats.wrap_up import StoredWrapUpPolicy, may_set_policy
+from stats.breakdown import BreakdownRow
 from stats.followups import FollowUpKpis, FollowUpReport
 from stats.forecast import Forecast
 from stats.kpi import (
@@ -291,4 +292,28 @@ class WrapUpPolicyOut(BaseModel):
             updated_at=stored.updated_at,
             updated_by=stored.updated_by,
             may_edit=may_set_policy(principal),
+        )
+
+
+class DistrictOut(BaseModel):
+    code: str  # 区划代码 ("" : calls with no district)
+    name: str
+    kpis: Kpis
+
+
+class DistrictsOut(BaseModel):
+    """Today's figures per district in scope: the board's map and the wallboard."""
+
+    generated_at: IsoTime
+    targets: TargetsOut
+    definitions: dict[str, str]
+    districts: list[DistrictOut]
+
+    @classmethod
+    def of(cls, at: datetime, rows: list[BreakdownRow]) -> DistrictsOut:
+        return cls(
+            generated_at=at,
+            targets=TargetsOut(),
+            definitions=DEFINITIONS,
+            districts=[DistrictOut(code=r.key, name=r.label, kpis=r.kpis.rounded()) for r in rows],
         )

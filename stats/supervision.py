@@ -44,6 +44,7 @@ from core.errors import PermissionDenied
 from core.events import DomainEvent
 from core.ivr_events import SurveyAnswered
 from core.seat_events import PauseReason, SeatStatus
+from stats.breakdown import Breakdown, BreakdownRow, build_breakdown, district_rows
 from stats.followups import FollowUpReport, build_follow_up_report
 from stats.forecast import DEFAULT_SHRINKAGE, Forecast, build_forecast, history_span, slot_middles
 from stats.kpi import Kpis
@@ -202,6 +203,22 @@ class SupervisionService:
         calls, answers = self.calls.between(start, end), self.surveys.between(start, end)
         return build_report(scope, period, day, calls, answers, wrap_up_s=self.wrap_up_s)
 
+    def _read_breakdown(self, principal: Principal, period: Period, day: date) -> Breakdown:
+        teams = self.directory.teams()
+        seats = list(self.directory.seats())
+        scope = Scope.of(principal, teams, seats)
+        start, end = report_span(period, day)
+        calls, answers = self.calls.between(start, end), self.surveys.between(start, end)
+        report = build_report(scope, period, day, calls, answers, wrap_up_s=self.wrap_up_s)
+        return build_breakdown(scope, report, calls, answers, teams, seats, wrap_up_s=self.wrap_up_s)
+
+    def _read_districts(self, principal: Principal, now: datetime) -> list[BreakdownRow]:
+        scope, _, _ = self._scope(principal)
+        start, end = china_day_start(china_day(now)), now + timedelta(seconds=1)
+        return district_rows(
+            scope, self.calls.between(start, end), self.surveys.between(start, end), wrap_up_s=self.wrap_up_s
+        )
+
     def _read_follow_ups(self, principal: Principal, period: Period, day: date) -> FollowUpReport:
         teams = self.directory.teams()
         seats = list(self.directory.seats())
@@ -315,6 +332,15 @@ class SupervisionService:
 
     async def report(self, principal: Principal, period: Period, day: date | None) -> Report:
         return await offload(self._read_report, principal, period, day or china_day(self.clock.now()))
+
+    async def districts(self, principal: Principal) -> tuple[datetime, list[BreakdownRow]]:
+        """Today's figures per district in scope (the district map, the wallboard)."""
+        now = self.clock.now()
+        return now, await offload(self._read_districts, principal, now)
+
+    async def breakdown(self, principal: Principal, period: Period, day: date | None) -> Breakdown:
+        """The period report with its figures by district, team, seat, queue and legal category."""
+        return await offload(self._read_breakdown, principal, period, day or china_day(self.clock.now()))
 
     async def follow_up_report(
         self, principal: Principal, period: Period, day: date | None
