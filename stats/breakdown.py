@@ -116,9 +116,9 @@ def build_breakdown(
     scores_of: dict[str, list[int]] = defaultdict(list)
     for a in answers:
         scores_of[a.call_id].append(int(a.score))
-    team_names = {t.id: t.name for t in teams}
-    seat_names = {s.id: s.name for s in seats}
-    team_of_seat = {s.id: s.team_id for s in seats}
+    team_names: dict[str, str] = {t.id: t.name for t in teams}
+    seat_names: dict[str, str] = {s.id: s.name for s in seats}
+    team_of_seat: dict[str, str] = {s.id: s.team_id for s in seats}
 
     def seat_label(k: str) -> str:
         return f"{seat_names.get(k, k)}（{k}）" if k else NO_SEAT

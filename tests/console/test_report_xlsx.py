@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import unquote
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from core.calls import CallRecord, CallStatus
+from core.clock import ManualClock
 from core.ids import CallId, SeatId
-from tests.console.test_supervisor_api import NOW, runtime_of, sup_client  # noqa: F401
+from tests.console.test_supervisor_api import NOW, runtime_of, supervisor_app
 from tests.support.app import login
+
+
+@pytest.fixture
+def sup_client(tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(supervisor_app(tmp_path, ManualClock(NOW)), base_url="http://127.0.0.1") as c:
+        yield c
 
 
 def _seed(c: TestClient) -> None:
@@ -55,7 +65,7 @@ def _sheet_rows(ws: object, first_header: str) -> dict[str, list[object]]:
 
 def test_given_calls_when_downloading_the_xlsx_then_scope_period_and_figures_read_back(
     sup_client: TestClient,
-) -> None:  # noqa: F811
+) -> None:
     _seed(sup_client)
     login(sup_client, "banzhang")
     r = sup_client.get("/api/supervisor/report.xlsx?period=day&date=2026-11-25")
@@ -89,7 +99,7 @@ def test_given_calls_when_downloading_the_xlsx_then_scope_period_and_figures_rea
     assert any("15 秒" in (c.value or "") for c in wb["指标说明"]["B"])
 
 
-def test_given_a_district_supervisor_then_the_xlsx_holds_their_district_only(sup_client: TestClient) -> None:  # noqa: F811
+def test_given_a_district_supervisor_then_the_xlsx_holds_their_district_only(sup_client: TestClient) -> None:
     _seed(sup_client)
     login(sup_client, "jingan")
     r = sup_client.get("/api/supervisor/report.xlsx?period=week&date=2026-11-25")
@@ -101,7 +111,7 @@ def test_given_a_district_supervisor_then_the_xlsx_holds_their_district_only(sup
     assert _sheet_rows(wb["汇总"], "时段")["合计"][0] == 4
 
 
-def test_the_live_board_and_the_stored_report_agree_on_the_day(sup_client: TestClient) -> None:  # noqa: F811
+def test_the_live_board_and_the_stored_report_agree_on_the_day(sup_client: TestClient) -> None:
     _seed(sup_client)
     login(sup_client, "banzhang")
     today = sup_client.get("/api/supervisor/overview").json()["today"]
@@ -118,7 +128,7 @@ def test_the_live_board_and_the_stored_report_agree_on_the_day(sup_client: TestC
     assert {k: today[k] for k in keys} == {k: total[k] for k in keys}
 
 
-def test_district_figures_for_the_map(sup_client: TestClient) -> None:  # noqa: F811
+def test_district_figures_for_the_map(sup_client: TestClient) -> None:
     _seed(sup_client)
     login(sup_client, "banzhang")
     body = sup_client.get("/api/supervisor/districts").json()
