@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote
 
+from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -39,6 +40,14 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("satisfaction_rate", "满意率", "0.0%"),
 )
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class XlsxResponse(Response):
+    """A workbook download (the OpenAPI document names its type, not JSON)."""
+
+    media_type = XLSX_TYPE
+
+
 _HEAD_FILL = PatternFill("solid", fgColor="8B0000")
 _TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 _THIN = Side(style="thin", color="BBBBBB")

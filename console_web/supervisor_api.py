@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console_web.deps import AppService, add_page, audit, parse_day, require_role
-from console_web.report_xlsx import XLSX_TYPE, content_disposition, file_name, report_workbook
+from console_web.report_xlsx import XlsxResponse, content_disposition, file_name, report_workbook
 from console_web.routes import Acting, User
 from console_web.supervisor_views import (
     DistrictsOut,
@@ -154,13 +154,8 @@ def build_supervisor_router() -> APIRouter:
 
     @router.get(
         "/api/supervisor/report.xlsx",
-        response_class=Response,
-        responses={
-            200: {
-                "content": {XLSX_TYPE: {}},
-                "description": "XLSX 报表（汇总及按区、团队、坐席、队列、法律类别）",
-            }
-        },
+        response_class=XlsxResponse,
+        responses={200: {"description": "XLSX 报表（汇总及按区、团队、坐席、队列、法律类别）"}},
     )
     async def report_xlsx(
         auth: User, request: Request, period: str = "day", date: str | None = None
@@ -171,11 +166,7 @@ def build_supervisor_router() -> APIRouter:
         backend = supervisor_backend(request)
         breakdown = await backend.breakdown(auth.principal, chosen, day)
         body = await offload(report_workbook, breakdown, backend.clock.now().astimezone(CHINA_TZ))
-        return Response(
-            body,
-            media_type=XLSX_TYPE,
-            headers={"Content-Disposition": content_disposition(file_name(breakdown))},
-        )
+        return XlsxResponse(body, headers={"Content-Disposition": content_disposition(file_name(breakdown))})
 
     @router.get("/api/supervisor/follow-ups", response_model=FollowUpReportOut)
     async def follow_ups(

@@ -14,6 +14,10 @@ from tests.support.app import build_test_app
 # Answers that are files, not JSON: they must say so in the document.
 NOT_JSON = {
     ("get", "/api/offices/export.csv"): "text/csv",
+    (
+        "get",
+        "/api/supervisor/report.xlsx",
+    ): "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ("get", "/api/orders/{order_id}/voicemails/{call_id}/audio"): "audio/wav",
     ("get", "/api/calls/{call_id}/recordings/{segment}/audio"): "audio/wav",
 }
