@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -138,3 +139,72 @@ def test_district_figures_for_the_map(sup_client: TestClient) -> None:
     assert "接通率" in body["definitions"]["answer_rate"]
     login(sup_client, "jingan")
     assert [d["name"] for d in sup_client.get("/api/supervisor/districts").json()["districts"]] == ["静安区"]
+
+
+def test_over_a_simulated_morning_the_board_the_report_and_the_workbook_agree(sup_client: TestClient) -> None:
+    """Calls from midnight to now (11:00 China), random outcomes and waits around 15 and 20 s, and
+    one offered at 23:58 yesterday and answered after midnight (yesterday's, in all three)."""
+    rt = runtime_of(sup_client)
+    rng = random.Random(17)
+    midnight = NOW - timedelta(hours=11)
+    statuses = [CallStatus.ANSWERED] * 6 + [CallStatus.ABANDONED, CallStatus.TIMED_OUT, CallStatus.QUEUED]
+    for i in range(200):
+        at = midnight + timedelta(seconds=rng.uniform(0, 11 * 3600 - 60))
+        status = rng.choice(statuses)
+        wait = rng.choice([3.0, 14.9, 15.0, 15.1, 19.9, 20.0, 20.1, 45.0])
+        answered = status is CallStatus.ANSWERED
+        rt.repos.calls.save(
+            CallRecord(
+                id=CallId(f"m{i}"),
+                caller_number="13812348000",
+                offered_at=at,
+                status=status,
+                queue=rng.choice(["q-310106-labor", "q-310115-family"]),
+                district_code=rng.choice(["310106", "310115"]),
+                seat_id=SeatId("1001") if answered else None,
+                answered_at=at + timedelta(seconds=wait) if answered else None,
+                wait_seconds=wait,
+                talk_seconds=rng.uniform(60, 600) if answered else None,
+            )
+        )
+    late = midnight - timedelta(minutes=2)
+    rt.repos.calls.save(
+        CallRecord(
+            id=CallId("across-midnight"),
+            caller_number="13812348000",
+            offered_at=late,
+            status=CallStatus.ANSWERED,
+            queue="q-310106-labor",
+            district_code="310106",
+            seat_id=SeatId("1001"),
+            answered_at=late + timedelta(seconds=150),
+            wait_seconds=150.0,
+            talk_seconds=100.0,
+        )
+    )
+    login(sup_client, "banzhang")
+    today = sup_client.get("/api/supervisor/overview").json()["today"]
+    total = sup_client.get("/api/supervisor/report?period=day").json()["total"]
+    wb = load_workbook(io.BytesIO(sup_client.get("/api/supervisor/report.xlsx?period=day").content))
+    sheet = _sheet_rows(wb["汇总"], "时段")["合计"]
+    keys = (
+        "offered",
+        "answered",
+        "abandoned",
+        "answer_rate",
+        "answer_rate_15s",
+        "service_level",
+        "asa_seconds",
+    )
+    assert {k: today[k] for k in keys} == {k: total[k] for k in keys}
+    assert (
+        today["waiting"] > 0 and today["offered"] == today["answered"] + today["abandoned"] + today["waiting"]
+    )
+    assert sheet[:3] == [today["offered"], today["answered"], today["abandoned"]]
+    assert [round(sheet[i], 4) for i in (3, 4, 5)] == [
+        today["answer_rate"],
+        today["answer_rate_15s"],
+        today["service_level"],
+    ]
+    yesterday = sup_client.get("/api/supervisor/report?period=day&date=2026-11-24").json()["total"]
+    assert (yesterday["answered"], yesterday["answer_rate_15s"]) == (1, 0.0)
