@@ -15,8 +15,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console_web.deps import AppService, add_page, audit, parse_day, require_role
+from console_web.report_xlsx import XlsxResponse, content_disposition, file_name, report_workbook
 from console_web.routes import Acting, User
 from console_web.supervisor_views import (
+    DistrictsOut,
     FollowUpReportOut,
     ForecastOut,
     OverviewOut,
@@ -29,6 +31,7 @@ from console_web.supervisor_views import (
 )
 from core.access import SUPERVISING, Principal
 from core.blocking import offload
+from core.clock import CHINA_TZ
 from core.csvsafe import safe_row
 from core.errors import InvalidInput
 from seats.wrap_up import WrapUpPolicy, WrapUpPolicyService
@@ -92,6 +95,7 @@ def build_supervisor_router() -> APIRouter:
     router = APIRouter()
 
     add_page(router, "/supervisor", "supervisor.html")
+    add_page(router, "/wallboard", "wallboard.html")
 
     @router.get("/api/supervisor/overview", response_model=OverviewOut)
     async def overview(auth: User, request: Request) -> OverviewOut:
@@ -109,6 +113,12 @@ def build_supervisor_router() -> APIRouter:
         seat = await supervisor_backend(request).set_expert(auth.principal, seat_id, body.expert)
         await offload(audit, request, auth, "seat.expert", seat.id, {"expert": body.expert})
         return SeatExpertOut(seat_id=seat.id, name=seat.name, expert=seat.expert)
+
+    @router.get("/api/supervisor/districts", response_model=DistrictsOut)
+    async def districts(auth: User, request: Request) -> DistrictsOut:
+        """Today's figures per district in scope (区地图, 大屏)."""
+        require_supervisor(auth.principal)
+        return DistrictsOut.of(*await supervisor_backend(request).districts(auth.principal))
 
     @router.get("/api/supervisor/forecast", response_model=ForecastOut)
     async def forecast(auth: User, request: Request) -> ForecastOut:
@@ -141,6 +151,22 @@ def build_supervisor_router() -> APIRouter:
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
         return body
+
+    @router.get(
+        "/api/supervisor/report.xlsx",
+        response_class=XlsxResponse,
+        responses={200: {"description": "XLSX 报表（汇总及按区、团队、坐席、队列、法律类别）"}},
+    )
+    async def report_xlsx(
+        auth: User, request: Request, period: str = "day", date: str | None = None
+    ) -> Response:
+        """报表下载: the period report and its breakdowns as a workbook named by scope and period."""
+        require_supervisor(auth.principal)
+        chosen, day = _period(period), parse_day(date)
+        backend = supervisor_backend(request)
+        breakdown = await backend.breakdown(auth.principal, chosen, day)
+        body = await offload(report_workbook, breakdown, backend.clock.now().astimezone(CHINA_TZ))
+        return XlsxResponse(body, headers={"Content-Disposition": content_disposition(file_name(breakdown))})
 
     @router.get("/api/supervisor/follow-ups", response_model=FollowUpReportOut)
     async def follow_ups(

@@ -20,14 +20,19 @@ from callbacks.sla import SlaState
 from core.access import Principal
 from core.seat_events import PauseReason, SeatStatus
 from seats.wrap_up import StoredWrapUpPolicy, may_set_policy
+from stats.breakdown import BreakdownRow
 from stats.followups import FollowUpKpis, FollowUpReport
 from stats.forecast import Forecast
 from stats.kpi import (
     ANSWER_RATE_TARGET,
+    DEFINITIONS,
+    FAST_ANSWER_SECONDS,
+    FAST_ANSWER_TARGET,
     SATISFACTION_TARGET,
     SERVICE_LEVEL_SECONDS,
     SERVICE_LEVEL_TARGET,
     Kpis,
+    rounded_rate,
     slot_label,
 )
 from stats.reports import Report, ReportRow
@@ -46,6 +51,8 @@ class TargetsOut(BaseModel):
     satisfaction_rate: float = SATISFACTION_TARGET
     service_level: float = SERVICE_LEVEL_TARGET
     service_level_seconds: float = SERVICE_LEVEL_SECONDS
+    answer_rate_15s: float = FAST_ANSWER_TARGET
+    answer_rate_15s_seconds: float = FAST_ANSWER_SECONDS
 
 
 class LiveOut(BaseModel):
@@ -76,6 +83,7 @@ class OverviewOut(BaseModel):
     scope: str
     generated_at: IsoTime
     targets: TargetsOut
+    definitions: dict[str, str]  # each figure's definition, shown beside it
     today: Kpis
     live: LiveOut
     seats: SeatCountsOut
@@ -87,6 +95,7 @@ class OverviewOut(BaseModel):
             scope=o.scope,
             generated_at=o.at,
             targets=TargetsOut(),
+            definitions=DEFINITIONS,
             today=o.today.rounded(),
             live=LiveOut(waiting=o.waiting, longest_wait_seconds=round(o.longest_wait_seconds, 1)),
             seats=SeatCountsOut(
@@ -149,24 +158,37 @@ class SeatsOut(BaseModel):
 class SlotOut(BaseModel):
     slot: int
     label: str
-    calls: float
-    traffic: float
-    seats: int
-    service_level: float
+    calls: float  # forecast calls offered to the queues
+    traffic: float  # Erlangs
+    seats: int  # seats taking calls that meet both targets (Erlang A)
+    rostered: int  # seats to roster: seats / (1 - shrinkage), rounded up
+    answer_rate: float  # expected with `seats`
+    service_level: float  # expected share answered within 15 seconds with `seats`
+    asa_seconds: float
     occupancy: float
+    scheduled: int | None  # seats on the rota mid-slot (None: no rota)
+    gap: int | None  # scheduled - rostered: negative is a shortfall
+    actual_calls: int  # today so far
+    actual_answer_rate: float | None
 
 
 class ForecastTargetOut(BaseModel):
-    service_level: float = SERVICE_LEVEL_TARGET
-    seconds: float = SERVICE_LEVEL_SECONDS
+    answer_rate: float = ANSWER_RATE_TARGET
+    service_level: float = FAST_ANSWER_TARGET
+    seconds: float = FAST_ANSWER_SECONDS
 
 
 class ForecastOut(BaseModel):
     scope: str
     date: date
+    model: str  # the queueing model: Erlang A
     source: str
     source_label: str
     aht_seconds: float
+    patience_seconds: float
+    patience_label: str
+    shrinkage: float
+    gaps: int  # half hours where the rota is short
     target: ForecastTargetOut
     slots: list[SlotOut]
 
@@ -175,19 +197,33 @@ class ForecastOut(BaseModel):
         return cls(
             scope=f.scope,
             date=f.day,
+            model="Erlang A",
             source=f.source.value,
             source_label=f.source_label,
             aht_seconds=round(f.aht_seconds, 1),
+            patience_seconds=round(f.patience_seconds, 1),
+            patience_label=f.patience_label,
+            shrinkage=f.shrinkage,
+            gaps=f.gaps,
             target=ForecastTargetOut(),
             slots=[
                 SlotOut(
                     slot=i,
                     label=slot_label(i),
-                    calls=round(p.calls, 1),
-                    traffic=round(p.traffic, 2),
-                    seats=p.seats,
-                    service_level=round(p.service_level, 3),
-                    occupancy=round(p.occupancy, 3),
+                    calls=round(p.staffing.calls, 1),
+                    traffic=round(p.staffing.traffic, 2),
+                    seats=p.staffing.seats,
+                    rostered=p.staffing.rostered,
+                    answer_rate=round(p.staffing.answer_rate, 4),
+                    service_level=round(p.staffing.service_level, 4),
+                    asa_seconds=round(p.staffing.asa_seconds, 1),
+                    occupancy=round(p.staffing.occupancy, 3),
+                    scheduled=p.scheduled,
+                    gap=p.gap,
+                    actual_calls=p.actual_calls,
+                    actual_answer_rate=rounded_rate(
+                        p.actual_answered, p.actual_answered + p.actual_abandoned
+                    ),
                 )
                 for i, p in enumerate(f.slots)
             ],
@@ -256,4 +292,28 @@ class WrapUpPolicyOut(BaseModel):
             updated_at=stored.updated_at,
             updated_by=stored.updated_by,
             may_edit=may_set_policy(principal),
+        )
+
+
+class DistrictOut(BaseModel):
+    code: str  # 区划代码 ("" : calls with no district)
+    name: str
+    kpis: Kpis
+
+
+class DistrictsOut(BaseModel):
+    """Today's figures per district in scope: the board's map and the wallboard."""
+
+    generated_at: IsoTime
+    targets: TargetsOut
+    definitions: dict[str, str]
+    districts: list[DistrictOut]
+
+    @classmethod
+    def of(cls, at: datetime, rows: list[BreakdownRow]) -> DistrictsOut:
+        return cls(
+            generated_at=at,
+            targets=TargetsOut(),
+            definitions=DEFINITIONS,
+            districts=[DistrictOut(code=r.key, name=r.label, kpis=r.kpis.rounded()) for r in rows],
         )

@@ -17,6 +17,8 @@ The figures then are (T = the service-level threshold, default 20 s):
   they are resolved, so the rate does not dip while callers queue;
 * service level 服务水平 = answered with wait <= T / (answered + abandoned) (an abandon counts
   against it whatever its wait, the strict definition);
+* 15-second answer rate 15秒接通率 = answered with wait <= 15 s / (answered + abandoned): the
+  service level at GB/T 33358-2016's 15 seconds, whatever T is set to;
 * abandon rate 放弃率 = abandoned / (answered + abandoned) = 1 - answer rate;
 * ASA 平均应答时长 = mean queue wait of answered calls whose wait is known;
 * AHT 平均处理时长 = mean talk time of answered calls whose talk time is known, plus the
@@ -50,6 +52,20 @@ ANSWER_RATE_TARGET = 0.95
 SATISFACTION_TARGET = 0.90
 SERVICE_LEVEL_TARGET = 0.80
 SERVICE_LEVEL_SECONDS = 20.0
+FAST_ANSWER_SECONDS = 15.0  # GB/T 33358-2016: calls answered within 15 seconds
+FAST_ANSWER_TARGET = 0.80  # the share of calls the staffing forecast plans to answer within 15 s
+
+# Each figure's definition, shown beside the figure wherever it is (board, reports, workbooks).
+DEFINITIONS: dict[str, str] = {
+    "offered": "进线量：进入人工队列的来电（接通 + 放弃 + 正在排队）",
+    "answer_rate": "接通率 = 接通 ÷（接通 + 放弃）；排队中的来电待结果确定后计入",
+    "answer_rate_15s": "15秒接通率 = 等待不超过 15 秒接通的来电 ÷（接通 + 放弃）（GB/T 33358-2016）",
+    "service_level": f"服务水平 = 等待不超过 {SERVICE_LEVEL_SECONDS:.0f} 秒接通的来电 ÷（接通 + 放弃）；放弃的来电无论等待多久都计为未达标",
+    "abandon_rate": "放弃率 = 放弃 ÷（接通 + 放弃）",
+    "asa_seconds": "平均应答时长 = 已接通来电的平均排队等待时长",
+    "aht_seconds": "平均处理时长 = 已接通来电的平均通话时长 + 话后整理时长",
+    "satisfaction_rate": "满意率 =（满意 + 基本满意）÷ 参评数",
+}
 
 
 class CallOutcome(enum.StrEnum):
@@ -103,6 +119,8 @@ class Kpis:
     survey_answers: int
     satisfied: int
     satisfaction_rate: float | None
+    answered_in_15s: int = 0
+    answer_rate_15s: float | None = None  # 15秒接通率
 
     def rounded(self) -> Self:
         """As shown: rates to four places, seconds to one."""
@@ -114,6 +132,7 @@ class Kpis:
             asa_seconds=_round(self.asa_seconds, 1),
             aht_seconds=_round(self.aht_seconds, 1),
             satisfaction_rate=_round(self.satisfaction_rate, 4),
+            answer_rate_15s=_round(self.answer_rate_15s, 4),
         )
 
 
@@ -143,7 +162,7 @@ def compute_kpis(
     wrap_up_s: float = 0.0,
 ) -> Kpis:
     """The KPIs of `samples` (see the module docstring); `survey_scores`: 1 满意, 2 基本满意, 3 不满意."""
-    answered = abandoned = waiting = in_threshold = 0
+    answered = abandoned = waiting = in_threshold = in_15s = 0
     waits: list[float] = []
     talks: list[float] = []
     for s in samples:
@@ -153,6 +172,8 @@ def compute_kpis(
                 waits.append(s.wait_seconds)
                 if s.wait_seconds <= threshold_s:
                     in_threshold += 1
+                if s.wait_seconds <= FAST_ANSWER_SECONDS:
+                    in_15s += 1
             if s.talk_seconds is not None:
                 talks.append(s.talk_seconds)
         elif s.outcome is CallOutcome.ABANDONED:
@@ -179,6 +200,8 @@ def compute_kpis(
         survey_answers=len(scores),
         satisfied=satisfied,
         satisfaction_rate=_ratio(satisfied, len(scores)),
+        answered_in_15s=in_15s,
+        answer_rate_15s=_ratio(in_15s, resolved),
     )
 
 

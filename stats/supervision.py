@@ -44,8 +44,9 @@ from core.errors import PermissionDenied
 from core.events import DomainEvent
 from core.ivr_events import SurveyAnswered
 from core.seat_events import PauseReason, SeatStatus
+from stats.breakdown import Breakdown, BreakdownRow, build_breakdown, district_rows
 from stats.followups import FollowUpReport, build_follow_up_report
-from stats.forecast import Forecast, build_forecast, history_span
+from stats.forecast import DEFAULT_SHRINKAGE, Forecast, build_forecast, history_span, slot_middles
 from stats.kpi import Kpis
 from stats.live import LiveBoard
 from stats.ports import Backlog, CallHistory, Directory, FollowUpHistory, Roster, SeatFlags, SurveyHistory
@@ -157,6 +158,7 @@ class SupervisionService:
     flags: SeatFlags | None = None  # where an admin makes a seat an expert seat (None: nowhere)
     follow_ups: FollowUpHistory | None = None  # None: no 回访 kept (every rating counts as not followed up)
     wrap_up_s: float = 0.0
+    shrinkage: float = DEFAULT_SHRINKAGE  # the forecast's: share of rostered time not taking calls
     cache_s: float = DAY_FIGURES_CACHE_S
     monotonic: Callable[[], float] = time.monotonic
     _generation: int = field(default=0, init=False)
@@ -201,6 +203,22 @@ class SupervisionService:
         calls, answers = self.calls.between(start, end), self.surveys.between(start, end)
         return build_report(scope, period, day, calls, answers, wrap_up_s=self.wrap_up_s)
 
+    def _read_breakdown(self, principal: Principal, period: Period, day: date) -> Breakdown:
+        teams = self.directory.teams()
+        seats = list(self.directory.seats())
+        scope = Scope.of(principal, teams, seats)
+        start, end = report_span(period, day)
+        calls, answers = self.calls.between(start, end), self.surveys.between(start, end)
+        report = build_report(scope, period, day, calls, answers, wrap_up_s=self.wrap_up_s)
+        return build_breakdown(scope, report, calls, answers, teams, seats, wrap_up_s=self.wrap_up_s)
+
+    def _read_districts(self, principal: Principal, now: datetime) -> list[BreakdownRow]:
+        scope, _, _ = self._scope(principal)
+        start, end = china_day_start(china_day(now)), now + timedelta(seconds=1)
+        return district_rows(
+            scope, self.calls.between(start, end), self.surveys.between(start, end), wrap_up_s=self.wrap_up_s
+        )
+
     def _read_follow_ups(self, principal: Principal, period: Period, day: date) -> FollowUpReport:
         teams = self.directory.teams()
         seats = list(self.directory.seats())
@@ -211,10 +229,25 @@ class SupervisionService:
             scope, period, day, teams, seats, self.surveys.between(start, end), figures
         )
 
-    def _read_forecast(self, principal: Principal, day: date) -> Forecast:
+    def _read_forecast(self, principal: Principal, day: date, now: datetime) -> Forecast:
         scope, _, _ = self._scope(principal)
         calls = self.calls.between(*history_span(day))
-        return build_forecast(scope, day, calls, wrap_up_s=self.wrap_up_s)
+        today = self.calls.between(china_day_start(day), now + timedelta(seconds=1))
+        scheduled = None
+        if self.roster is not None:
+            scheduled = [
+                sum(1 for sid in set(self.roster.on_shift(at)) if scope.citywide or sid in scope.seat_ids)
+                for at in slot_middles(day)
+            ]
+        return build_forecast(
+            scope,
+            day,
+            calls,
+            wrap_up_s=self.wrap_up_s,
+            shrinkage=self.shrinkage,
+            scheduled=scheduled,
+            today=today,
+        )
 
     # --- the day's figures, shared by a burst of requests ----------------------------------------
 
@@ -294,10 +327,20 @@ class SupervisionService:
         return await offload(self.flags.set_expert, seat_id, expert)
 
     async def forecast(self, principal: Principal) -> Forecast:
-        return await offload(self._read_forecast, principal, china_day(self.clock.now()))
+        now = self.clock.now()
+        return await offload(self._read_forecast, principal, china_day(now), now)
 
     async def report(self, principal: Principal, period: Period, day: date | None) -> Report:
         return await offload(self._read_report, principal, period, day or china_day(self.clock.now()))
+
+    async def districts(self, principal: Principal) -> tuple[datetime, list[BreakdownRow]]:
+        """Today's figures per district in scope (the district map, the wallboard)."""
+        now = self.clock.now()
+        return now, await offload(self._read_districts, principal, now)
+
+    async def breakdown(self, principal: Principal, period: Period, day: date | None) -> Breakdown:
+        """The period report with its figures by district, team, seat, queue and legal category."""
+        return await offload(self._read_breakdown, principal, period, day or china_day(self.clock.now()))
 
     async def follow_up_report(
         self, principal: Principal, period: Period, day: date | None

@@ -6,6 +6,7 @@ import { api, send, labels as fetchLabels, whoAmI } from "./lib/api.js";
 import { $, el, row, pct, secs, chinaTime, chinaDateTime, chinaToday } from "./lib/dom.js";
 import { live } from "./lib/live.js";
 import { renderNav } from "./lib/nav.js";
+import { forecastChart, districtMap } from "./charts.js";
 
 const OVERVIEW_EVERY_MS = 15000;
 const SEATS_EVERY_MS = 60000;
@@ -38,6 +39,9 @@ async function loadOverview() {
   $("scope").textContent = `（${o.scope}）`;
   $("updated").textContent = `更新于 ${chinaTime(o.generated_at)}`;
   $("k-offered").textContent = t.offered; $("k-answered").textContent = t.answered; $("k-abandoned").textContent = t.abandoned;
+  $("k-15s").textContent = pct(t.answer_rate_15s);
+  target("t-15s", "c-15s", t.answer_rate_15s, o.targets.answer_rate_15s);
+  for (const d of document.querySelectorAll("[data-def]")) d.textContent = o.definitions[d.dataset.def] || "";
   $("k-answer-rate").textContent = pct(t.answer_rate); $("k-sl").textContent = pct(t.service_level); $("k-sat").textContent = pct(t.satisfaction_rate);
   target("t-answer", "c-answer", t.answer_rate, o.targets.answer_rate);
   target("t-sl", "c-sl", t.service_level, o.targets.service_level);
@@ -258,9 +262,24 @@ function applySeatState(d) {
 
 async function loadForecast() {
   const f = await api("/api/supervisor/forecast");
-  $("f-source").textContent = `${f.source_label}；平均处理时长 ${secs(f.aht_seconds)}；目标 ${(f.target.service_level * 100).toFixed(0)}% 的来电在 ${f.target.seconds} 秒内接通（Erlang C）。`;
-  $("forecast").replaceChildren(...f.slots.filter((s) => s.calls > 0.05).map((s) =>
-    row([s.label, s.calls.toFixed(1), s.traffic.toFixed(2), s.seats, pct(s.service_level)])));
+  const t = f.target;
+  $("f-source").textContent = `${f.source_label}；平均处理时长 ${secs(f.aht_seconds)}；${f.patience_label}；缺勤系数 ${(f.shrinkage * 100).toFixed(0)}%。`
+    + `目标：接通率 ≥ ${(t.answer_rate * 100).toFixed(0)}%，且 ${(t.service_level * 100).toFixed(0)}% 的来电在 ${t.seconds} 秒内接通（${f.model} 模型，考虑来电人放弃）。`;
+  $("f-gaps").hidden = f.gaps === 0;
+  $("f-gaps").textContent = `排班不足：今日有 ${f.gaps} 个半小时时段已排班人数少于应排班人数（表中标红）。`;
+  if (window.echarts) forecastChart($("f-chart"), f);
+  $("forecast").replaceChildren(...f.slots.filter((s) => s.calls > 0.05 || s.actual_calls > 0 || (s.scheduled ?? 0) > 0).map((s) => {
+    const tr = row([s.label, s.calls.toFixed(1), s.actual_calls, s.traffic.toFixed(2), s.seats, s.rostered, s.scheduled ?? "—",
+      s.gap == null ? "—" : s.gap > 0 ? `+${s.gap}` : s.gap, pct(s.answer_rate), pct(s.service_level), pct(s.actual_answer_rate)]);
+    if (s.gap != null && s.gap < 0) tr.className = "gap";
+    return tr;
+  }));
+}
+
+async function loadDistricts() {
+  const d = await api("/api/supervisor/districts");
+  $("d-updated").textContent = `更新于 ${chinaTime(d.generated_at)}`;
+  if (window.echarts) await districtMap($("d-map"), d);
 }
 
 function reportUrl(fmt) {
@@ -274,7 +293,7 @@ async function loadReport() {
   loadFollowUps().catch(() => {});
   const r = await api(reportUrl("json"));
   $("report").replaceChildren(...[...r.rows.filter((x) => x.offered > 0), r.total].map((x) =>
-    row([x.label, x.offered, x.answered, x.abandoned, pct(x.answer_rate), pct(x.service_level), pct(x.satisfaction_rate)])));
+    row([x.label, x.offered, x.answered, x.abandoned, pct(x.answer_rate), pct(x.answer_rate_15s), pct(x.service_level), pct(x.satisfaction_rate)])));
 }
 
 // 回访率 and the satisfaction after follow-up, per team in scope and in total, for the report's period.
@@ -366,8 +385,14 @@ async function main() {
   $("r-date").value = chinaToday();
   $("r-show").addEventListener("click", () => loadReport().catch((e) => alert(e.message)));
   $("r-csv").addEventListener("click", () => { location.href = reportUrl("csv"); });
+  $("r-xlsx").addEventListener("click", () => {
+    const q = new URLSearchParams({ period: $("r-period").value });
+    if ($("r-date").value) q.set("date", $("r-date").value);
+    location.href = `/api/supervisor/report.xlsx?${q}`;
+  });
+  $("r-print").addEventListener("click", () => window.print());
   await refresh().catch(() => {});
-  loadForecast().catch(() => {}); loadReport().catch(() => {}); loadPolicy().catch(() => {});
+  loadForecast().catch(() => {}); loadDistricts().catch(() => {}); loadReport().catch(() => {}); loadPolicy().catch(() => {});
   loadRecordingAlerts().catch(() => {});
   $("wrapup-policy").addEventListener("submit", savePolicy);
   for (const b of $("m-actions").querySelectorAll("button[data-mode]")) b.addEventListener("click", () => switchMode(b.dataset.mode));
@@ -382,5 +407,6 @@ async function main() {
   setInterval(() => loadOverview().catch(() => {}), OVERVIEW_EVERY_MS);
   setInterval(() => loadSeats().catch(() => {}), SEATS_EVERY_MS);
   setInterval(() => loadForecast().catch(() => {}), 300000);
+  setInterval(() => loadDistricts().catch(() => {}), 60000);
 }
 main();

@@ -15,6 +15,10 @@ from tests.support.app import build_test_app
 NOT_JSON = {
     ("get", "/api/offices/export.csv"): "text/csv",
     ("get", "/api/knowledge/export.csv"): "text/csv",
+    (
+        "get",
+        "/api/supervisor/report.xlsx",
+    ): "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ("get", "/api/orders/{order_id}/voicemails/{call_id}/audio"): "audio/wav",
     ("get", "/api/calls/{call_id}/recordings/{segment}/audio"): "audio/wav",
 }

@@ -198,3 +198,19 @@ def test_given_utc_times_when_slotting_then_china_time_half_hours() -> None:
     assert slot_of(datetime(2026, 11, 25, 1, 59, tzinfo=UTC)) == 19  # 09:59 China
     assert slot_of(datetime(2026, 11, 25, 2, 30, tzinfo=UTC)) == 21  # 10:30 China
     assert slot_label(21) == "10:30-11:00" and slot_label(47) == "23:30-24:00"
+
+
+def test_the_15_second_answer_rate_counts_waits_up_to_15_s_over_answered_and_abandoned() -> None:
+    from stats.kpi import CallOutcome, CallSample
+
+    at = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    samples = [
+        CallSample(offered_at=at, outcome=CallOutcome.ANSWERED, wait_seconds=15.0),
+        CallSample(offered_at=at, outcome=CallOutcome.ANSWERED, wait_seconds=15.5),
+        CallSample(offered_at=at, outcome=CallOutcome.ANSWERED, wait_seconds=3.0),
+        CallSample(offered_at=at, outcome=CallOutcome.ABANDONED, wait_seconds=2.0),
+        CallSample(offered_at=at, outcome=CallOutcome.WAITING, wait_seconds=1.0),
+    ]
+    k = compute_kpis(samples, threshold_s=20.0)
+    assert (k.answered_in_15s, k.answer_rate_15s) == (2, 0.5)
+    assert k.service_level == 0.75  # the 20 s level takes the 15.5 s call in
