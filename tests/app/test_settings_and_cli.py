@@ -139,7 +139,9 @@ def test_given_espeak_when_building_prompts_from_the_cli_then_8khz_wavs_are_writ
         assert w.getnframes() > 8000  # more than a second of speech
 
 
-def test_given_serve_then_uvicorn_trusts_no_proxy_headers_caps_websocket_messages_and_does_not_deflate() -> None:
+def test_given_serve_then_uvicorn_trusts_no_proxy_headers_caps_websocket_messages_and_does_not_deflate() -> (
+    None
+):
     from console_web.web import uvicorn_options
 
     opts = uvicorn_options(host="127.0.0.1", port=8000, log_level=demo_settings().log_level)
