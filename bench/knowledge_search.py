@@ -2,16 +2,21 @@
 whole law database, and the search's p95 on the seat's screen with 100,000 past records held.
 
     .venv/bin/python bench/knowledge_search.py [--records 100000] [--db sqlite:///path] [--keep]
+        [--questions tests/data/knowledge/heldout.csv]
 
 The law articles are imported into a fresh SQLite file (or the database given with --db, which is
 left as it is when already imported); 100,000 synthetic submitted consultation records are written
 beside them; then the knowledge service loads everything as the app does at start, and answers:
 
-* the labelled set (tests/data/knowledge/questions.csv): recall@5 and MRR of the articles;
+* the labelled set (tests/data/knowledge/questions.csv, or the file given with --questions): recall@5
+  and MRR of the articles. The synonym map was grown while looking at questions.csv, so its figures
+  are optimistic; tests/data/knowledge/heldout.csv holds questions written afterwards without looking
+  at the map, and its figures are the honest ones;
 * a suggestion as the seat's screen asks it (articles, entries and similar past cases together,
   the call's category given) for each question: p50 / p95 / max in ms. Target: p95 < 50 ms.
 
-Exits 1 when the p95 is over the target or recall@5 / MRR under the test's thresholds.
+Exits 1 when the p95 is over the target or recall@5 / MRR under the test's thresholds (which are set
+for questions.csv: on another file the quality figures are printed, and only the p95 decides).
 """
 
 from __future__ import annotations
@@ -86,6 +91,12 @@ def main() -> int:
     p.add_argument("--records", type=int, default=100_000)
     p.add_argument("--db", help="数据库地址（默认新建临时 SQLite 文件）")
     p.add_argument("--keep", action="store_true", help="保留临时数据库文件")
+    p.add_argument(
+        "--questions",
+        type=Path,
+        default=QUESTIONS,
+        help="标注问题 CSV（默认 tests/data/knowledge/questions.csv）",
+    )
     args = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="kb-bench-")
     url = args.db or f"sqlite:///{tmp}/kb.db"
@@ -94,11 +105,14 @@ def main() -> int:
     t = time.perf_counter()
     report = import_laws(db)
     print(f"{report.summary()}，用时 {time.perf_counter() - t:.1f} 秒")
-    labelled = parse_questions(QUESTIONS.read_text(encoding="utf-8"))
+    labelled = parse_questions(args.questions.read_text(encoding="utf-8"))
+    # The synthetic past records reword the tuning set's questions whichever file is measured, so the
+    # database (and a kept one reused with --db) is the same for both files.
+    tuning = parse_questions(QUESTIONS.read_text(encoding="utf-8"))
     with db.session() as s:
         held = s.query(ConsultationRecordRow).filter(ConsultationRecordRow.call_id.like("bench-%")).count()
     if held < args.records:
-        rows = synthetic_records(args.records, [q.question for q in labelled])[held:]
+        rows = synthetic_records(args.records, [q.question for q in tuning])[held:]
         t = time.perf_counter()
         for i in range(0, len(rows), 5000):
             with db.session() as s:
@@ -113,7 +127,12 @@ def main() -> int:
     )
 
     quality = evaluate(base, labelled)
-    print(f"标注问题 {quality.questions} 条：recall@5 = {quality.recall_at_5:.3f}，MRR = {quality.mrr:.3f}")
+    print(
+        f"标注问题 {quality.questions} 条（{args.questions.name}）：recall@5 = {quality.recall_at_5:.3f}，"
+        f"MRR = {quality.mrr:.3f}"
+    )
+    for miss in quality.misses:
+        print(f"  前五条未命中：{miss}")
 
     times: list[float] = []
     for q in labelled * 2:
@@ -134,7 +153,11 @@ def main() -> int:
         for f in Path(tmp).iterdir():
             f.unlink()
         Path(tmp).rmdir()
-    ok = p95 < P95_TARGET_MS and quality.recall_at_5 >= RECALL_AT_5 and quality.mrr >= MRR
+    thresholds_apply = args.questions.resolve() == QUESTIONS.resolve()
+    quality_ok = quality.recall_at_5 >= RECALL_AT_5 and quality.mrr >= MRR
+    if not thresholds_apply:
+        print(f"（质量门槛 recall@5 ≥ {RECALL_AT_5}、MRR ≥ {MRR} 只对 questions.csv 判定，此处仅报告）")
+    ok = p95 < P95_TARGET_MS and (quality_ok or not thresholds_apply)
     print("达标" if ok else "未达标")
     return 0 if ok else 1
 
