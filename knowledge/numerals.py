@@ -6,41 +6,18 @@ so the citation check reads both and the console shows the Chinese one.
 
 from __future__ import annotations
 
-_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
+from routing.normalize import chinese_numeral_to_int
+
 _NAMES = "零一二三四五六七八九"
 
 
 def chinese_to_int(text: str) -> int | None:
-    """`八十二` -> 82, `一千零七十九` -> 1079, `十` -> 10, `82` -> 82; None when it is not a number."""
+    """`八十二` -> 82, `一千零七十九` -> 1079, `十` -> 10, `82` -> 82; None when it is not a number.
+    Chinese numerals are read as the address normaliser reads house numbers (one reading)."""
     text = text.strip()
-    if not text:
-        return None
     if text.isdigit():
         return int(text)
-    total, digit = 0, None
-    for ch in text:
-        if ch in _DIGITS:
-            digit = _DIGITS[ch]
-        elif ch in _UNITS:
-            total += (1 if digit is None else digit) * _UNITS[ch]
-            digit = None
-        else:
-            return None
-    return total + (digit or 0)
+    return chinese_numeral_to_int(text)
 
 
 def int_to_chinese(number: int) -> str:
