@@ -154,7 +154,11 @@ class WebsocketHub:
             )
 
     def _fell_behind(self) -> None:
+        """The bus dropped the hub's subscription (its queue was full): subscribe again at once,
+        and have every socket reload its state for what was lost."""
         log.warning("websocket hub fell behind the bus: every socket reloads its state")
+        self._sub = None
+        self._subscribe()
         for c in self._connections:
             c.resync()
 

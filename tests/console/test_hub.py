@@ -198,3 +198,22 @@ async def test_given_a_session_closed_then_its_socket_is_closed_with_4401_and_it
     assert other.types() == ["CallOffered"] and hub.clients == 1
     await other.close()
     await tasks[1]
+
+
+async def test_given_the_hub_falls_behind_the_bus_then_every_socket_resyncs_and_later_events_still_come(
+    bus: EventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub_module, "HUB_QUEUE", 3)
+    hub = WebsocketHub(bus)
+    ws = FakeSocket()
+    task = await _open(hub, ws)
+    for n in range(10):  # published faster than the hub's queue of 3 is handled
+        await bus.publish(_offered(n))
+    await _settle(bus, ws)
+    await bus.publish(_offered(99))
+    await _settle(bus, ws)
+
+    assert "StateResynced" in ws.types()
+    assert ws.frames[-1]["type"] == "CallOffered" and ws.frames[-1]["data"]["call_id"] == "1796571440.99"
+    await ws.close()
+    await task
