@@ -24,7 +24,7 @@ from seats.wrap_up import WrapUpPolicyService
 from stats.supervision import seeded_live_board
 from store import services
 from store.consultations import ConsultationRepository
-from store.knowledge import knowledge_service
+from store.knowledge import start_knowledge
 from store.policies import ServicePolicyRepository
 from store.schedules import SeatLogRepository
 
@@ -79,7 +79,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         # Built inside the running loop: they subscribe to the bus, and read what the loop owns.
         app.state.seat_console = build_seat_workspace(runtime)
         app.state.seat_day = services.seat_day(repos, clock_)
-        app.state.knowledge_backend = knowledge_service(repos.db, clock_, load=True)  # 知识库
+        app.state.knowledge_backend = await start_knowledge(repos.db, clock_)  # 知识库
         await offload(seed_offices_if_empty, repos.offices, SHANGHAI_DIR)
         subscribe_seat_log(bus, SeatLogRepository(repos.db), guard=runtime.journals.guard)
         app.state.schedule_backend = rota = services.rota(repos, clock_)

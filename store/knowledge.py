@@ -18,11 +18,12 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
+from core.blocking import offload
 from core.clock import Clock
 from core.errors import ConfigurationError, Conflict
 from knowledge.base import article_terms
 from knowledge.models import Entry, EntryChange, EntryKind, LawArticle, LawStatus, PastCase, ReviewState
-from knowledge.segment import join_terms
+from knowledge.segment import available, join_terms, warm_up
 from knowledge.service import KnowledgeService
 from routing.queues import LegalCategory
 from store.db import Database
@@ -229,6 +230,16 @@ def import_laws(
         updated=updated,
         in_force=sum(1 for a in articles if a.status is LawStatus.IN_FORCE),
     )
+
+
+async def start_knowledge(db: Database, clock: Clock) -> KnowledgeService:
+    """The knowledge service, its load started. jieba's dictionary is loaded first, before the app
+    serves: that load holds the interpreter lock for a long stretch at a time (its dictionary cache is
+    read in one C call), and on the loading thread while calls come in it stalled the event loop
+    past 50 ms (tests/integration/test_loop_not_blocked.py)."""
+    if available():
+        await offload(warm_up)
+    return knowledge_service(db, clock, load=True)
 
 
 def knowledge_service(db: Database, clock: Clock, *, load: bool = False) -> KnowledgeService:
