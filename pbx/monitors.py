@@ -63,8 +63,12 @@ class Monitors:
         if found is None or not channel.endswith(";2"):
             return False
         if dest_uid:
-            self._phones[dest_uid] = (found[0], dest_channel)
+            self.phone_of(found[0], dest_uid, dest_channel)
         return True
+
+    def phone_of(self, key: str, uid: str, channel: str) -> None:
+        """Channel `uid` (`channel`) is monitor `key`'s phone: from ;2's Dial, or from a snapshot."""
+        self._phones[uid] = (key, channel)
 
     def phone(self, uid: str) -> tuple[str, CallId, str] | None:
         """(monitor key, its call, the phone's channel name) when `uid` is a monitor's phone."""

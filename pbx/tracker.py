@@ -1084,7 +1084,7 @@ class CallTracker:
         primary = snapshot.get(call.primary) if call is not None else None
         if call is None or primary is None or primary.get("BridgeId") != bridge or uid in call.legs:
             return []
-        self._monitors.dial_begin(f"Local/{key}@{dialplan.MONITOR}-00000000;2", uid, channel)
+        self._monitors.phone_of(key, uid, channel)
         self._bridged[uid] = self._bridged[call.primary] = bridge
         return self._taken_over(call.primary, uid, at)
 
