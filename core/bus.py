@@ -129,10 +129,21 @@ class EventBus:
             sub.task = None
 
     async def drain(self) -> None:
-        """Wait until every subscriber has handled everything published so far."""
+        """Wait until every subscriber has handled everything published so far.
+
+        A subscription closed meanwhile (unsubscribed, or dropped for overflow: its task is
+        cancelled and its queue never empties) is not waited for: waiting on its queue alone
+        would never end.
+        """
         for sub in list(self._subs):
-            if sub.task is not None and not sub.closed:
-                await sub.queue.join()
+            task = sub.task
+            if task is None or sub.closed or task.done():
+                continue
+            joined = asyncio.ensure_future(sub.queue.join())
+            try:
+                await asyncio.wait({joined, task}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                joined.cancel()
 
     async def publish(self, event: DomainEvent, *, local_only: bool = False) -> None:
         for sub in list(self._subs):

@@ -174,3 +174,31 @@ def test_given_zero_maxsize_when_subscribing_then_refused() -> None:
 
     with pytest.raises(ValueError):
         EventBus().subscribe("x", h, maxsize=0)
+
+
+async def test_given_drain_waiting_on_a_subscriber_when_it_is_dropped_then_drain_returns() -> None:
+    # A subscription closed while drain waits on it never empties its queue (its task is cancelled):
+    # drain must not wait for it forever (it once hung a whole-system test on a PBX restart).
+    bus = EventBus()
+    stuck = asyncio.Event()
+    handled: list[int] = []
+
+    async def stalled(e: DomainEvent) -> None:
+        await stuck.wait()
+
+    async def quick(e: DomainEvent) -> None:
+        assert isinstance(e, Pinged)
+        handled.append(e.n)
+
+    bus.subscribe("quick", quick)
+    slow = bus.subscribe("ws", stalled, maxsize=50, overflow=Overflow.DROP)
+    await bus.start()
+    for n in range(3):
+        await bus.publish(Pinged(at=T0, n=n))
+    draining = asyncio.create_task(bus.drain())
+    await asyncio.sleep(0.05)
+    assert not draining.done()
+    bus.unsubscribe(slow)
+    await asyncio.wait_for(draining, 2.0)
+    assert handled == [0, 1, 2]
+    await bus.stop()
