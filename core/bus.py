@@ -19,15 +19,26 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.events import DomainEvent
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[DomainEvent], Awaitable[None]]
+
+
+@runtime_checkable
+class BatchingHandler(Protocol):
+    """A handler that can also take several events at once (the recorder: one transaction for
+    a batch). The bus hands it what is already queued, up to the subscription's `max_batch`;
+    `many` must apply all of them or raise."""
+
+    async def __call__(self, event: DomainEvent) -> None: ...
+
+    async def many(self, events: Sequence[DomainEvent]) -> None: ...
 
 
 class EventPublisher(Protocol):
@@ -51,6 +62,7 @@ class Subscription:
     overflow: Overflow
     forwarder: bool
     on_overflow: Callable[[], None] | None
+    max_batch: int = 1
     task: asyncio.Task[None] | None = None
     closed: bool = False
     failures: int = 0
@@ -85,10 +97,15 @@ class EventBus:
         overflow: Overflow = Overflow.WAIT,
         forwarder: bool = False,
         on_overflow: Callable[[], None] | None = None,
+        max_batch: int = 1,
     ) -> Subscription:
+        """`max_batch` > 1 with a `BatchingHandler`: what is queued when the subscriber is ready
+        is handed over in one `many` call (up to `max_batch` events)."""
         size = maxsize if maxsize is not None else self._default_maxsize
         if size <= 0:
             raise ValueError("subscriber queues are bounded: maxsize must be positive")
+        if max_batch < 1:
+            raise ValueError("max_batch must be positive")
         sub = Subscription(
             name=name,
             handler=handler,
@@ -97,6 +114,7 @@ class EventBus:
             overflow=overflow,
             forwarder=forwarder,
             on_overflow=on_overflow,
+            max_batch=max_batch if isinstance(handler, BatchingHandler) else 1,
         )
         self._subs.append(sub)
         if self._running:
@@ -171,13 +189,27 @@ class EventBus:
     async def _run(self, sub: Subscription) -> None:
         while True:
             event = await sub.queue.get()
+            batch = [event]
+            while len(batch) < sub.max_batch and not sub.queue.empty():
+                batch.append(sub.queue.get_nowait())
             try:
-                await sub.handler(event)
-                sub.delivered += 1
+                if len(batch) == 1:
+                    await sub.handler(event)
+                else:
+                    assert isinstance(sub.handler, BatchingHandler)
+                    await sub.handler.many(batch)
+                sub.delivered += len(batch)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 sub.failures += 1
-                log.exception("subscriber %s failed on %s %r", sub.name, event.event_type, event)
+                log.exception(
+                    "subscriber %s failed on %s %r (a batch of %d)",
+                    sub.name,
+                    event.event_type,
+                    event,
+                    len(batch),
+                )
             finally:
-                sub.queue.task_done()
+                for _ in batch:
+                    sub.queue.task_done()

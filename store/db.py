@@ -7,6 +7,7 @@ the recorder can share the file.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -84,13 +85,39 @@ class Database:
         self.url = normalise_url(url)
         self.engine = engine or create_db_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._ambient = threading.local()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the block ends normally, rolled back on error.
 
+        Inside `unit_of_work` on the same thread, it is that unit's transaction (committed or
+        rolled back with the unit as a whole).
+
         An outage (see `is_outage`) comes out as `core.errors.BackendUnavailable`, so callers
         outside `store` can tell "the database is down, try again later" from a refused write."""
+        outer: Session | None = getattr(self._ambient, "session", None)
+        if outer is not None:
+            yield outer
+            return
+        with self._transaction() as session:
+            yield session
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction for every repository call made in the block on this thread (the
+        recorder writes a batch of events with one commit); all or nothing."""
+        if getattr(self._ambient, "session", None) is not None:
+            raise RuntimeError("unit_of_work is not re-entrant")
+        with self._transaction() as session:
+            self._ambient.session = session
+            try:
+                yield session
+            finally:
+                self._ambient.session = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
         try:
             with self._sessions() as session, session.begin():
                 yield session

@@ -27,14 +27,14 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from core.blocking import offload
-from core.bus import Handler
+from core.bus import BatchingHandler, Handler
 from core.events import DomainEvent, UnknownEventType, from_wire, to_wire
 from store.db import is_outage, sqlite_file
 
@@ -288,6 +288,35 @@ class JournaledHandler:
             log.warning("%s could not apply %s (%s: %r): journaled", self.name, event.event_id, kind, exc)
             await offload(self._journal.add, self.name, event, f"{type(exc).__name__}: {exc}")
             self._wake.set()
+
+    async def many(self, events: Sequence[DomainEvent]) -> None:
+        """A batch, applied at once when the wrapped handler can (`BatchingHandler`). The batch is
+        all or nothing: when the database is out, every event of it is journaled; on another error
+        the events are applied one by one, so only the one that fails is journaled."""
+        inner = self._handler if isinstance(self._handler, BatchingHandler) else None
+        if inner is None or self._journal.has_pending(self.name):
+            for event in events:
+                await self(event)
+            return
+        try:
+            await inner.many(events)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if not is_outage(exc):
+                log.warning("%s could not apply a batch of %d (%r): one by one", self.name, len(events), exc)
+                for event in events:
+                    await self(event)
+                return
+            log.warning(
+                "%s could not apply a batch of %d (outage: %r): journaled", self.name, len(events), exc
+            )
+            await offload(self._journal_all, events, f"{type(exc).__name__}: {exc}")
+            self._wake.set()
+
+    def _journal_all(self, events: Sequence[DomainEvent], error: str) -> None:
+        for event in events:
+            self._journal.add(self.name, event, error)
 
     def start(self) -> None:
         """Start the replay task (inside the running loop); a backlog from a previous run is replayed."""

@@ -50,6 +50,8 @@ class RecorderPart:
         if self.recorder is not None:
             await self.recorder.stop()
         await self.storage.journals.stop()
+        if self.recorder is not None:
+            self.recorder.close()
 
 
 @dataclass(eq=False)

@@ -8,7 +8,10 @@
   read the same projection in memory (`core.call_view.CallViews`).
 
 It subscribes with `Overflow.WAIT`, so under load the producer slows down rather than events
-being dropped; database work runs in a worker thread so the event loop never waits on the disk.
+being dropped; database work runs on the recorder's own thread (never behind password hashing or
+other offloaded work) so the event loop never waits on the disk. What is queued when the recorder
+is ready is written as one batch in one transaction (`many`, up to `MAX_BATCH` events): under load
+one commit serves many events; a batch that fails is retried event by event by the journal guard.
 Replaying a stream changes nothing: a trail line already recorded is skipped, and so is its
 projection.
 """
@@ -16,10 +19,11 @@ projection.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from core.asr_events import TranscriptSegment
-from core.blocking import offload
+from core.blocking import offload_on
 from core.bus import EventBus, Handler, Subscription
 from core.call_events import CallLegAnswered, CallLegEnded, CallReconciled, ThirdPartyJoined, ThirdPartyLeft
 from core.call_view import project_call, project_leg, reconcile_legs
@@ -30,6 +34,8 @@ from store.repositories import CallRepository, TranscriptRepository
 from store.rows import RowMapper, column_value
 
 log = logging.getLogger(__name__)
+
+MAX_BATCH = 200
 
 _line_of_segment = RowMapper(TranscriptLine, leg=column_value)
 """A transcript line from a segment event: its fields by name, the leg by its value."""
@@ -50,16 +56,32 @@ class TrailRecorder:
         self._calls = calls
         self._transcripts = transcripts
         self._sub: Subscription | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-recorder")
         self.recorded = 0
+        self.batches = 0
 
     async def start(self) -> None:
-        handler: Handler = self.handle if self._guard is None else self._guard("call-recorder", self.handle)
-        self._sub = self._bus.subscribe("call-recorder", handler)
+        handler: Handler = self if self._guard is None else self._guard("call-recorder", self)
+        self._sub = self._bus.subscribe("call-recorder", handler, max_batch=MAX_BATCH)
 
     async def stop(self) -> None:
         if self._sub is not None:
             self._bus.unsubscribe(self._sub)
             self._sub = None
+
+    def close(self) -> None:
+        """Release the recorder's thread (after `stop`, once nothing replays into it any more)."""
+        self._thread.shutdown(wait=True)
+
+    async def __call__(self, event: DomainEvent) -> None:
+        await self.handle(event)
+
+    async def many(self, events: Sequence[DomainEvent]) -> None:
+        """Several events in one transaction: all recorded, or none (the error is raised)."""
+        items = [(call_id, e) for e in events if (call_id := call_id_of(e))]
+        if items:
+            self.recorded += await offload_on(self._thread, self._record_many, items)
+            self.batches += 1
 
     def _transcript(self, event: TranscriptSegment) -> None:
         if self._transcripts is not None:
@@ -69,8 +91,12 @@ class TrailRecorder:
         call_id = call_id_of(event)
         if not call_id:
             return
-        if await offload(self._record, call_id, event):
+        if await offload_on(self._thread, self._record, call_id, event):
             self.recorded += 1
+
+    def _record_many(self, items: list[tuple[CallId, DomainEvent]]) -> int:
+        with self._calls.unit_of_work():
+            return sum(self._record(call_id, event) for call_id, event in items)
 
     def _record(self, call_id: CallId, event: DomainEvent) -> bool:
         if isinstance(event, TranscriptSegment):

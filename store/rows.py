@@ -10,6 +10,7 @@ once, where the mapper is made.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import fields
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -126,6 +127,10 @@ class Repo:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def unit_of_work(self) -> AbstractContextManager[object]:
+        """One transaction for every call on this thread in the block (`Database.unit_of_work`)."""
+        return self._db.unit_of_work()
 
     def _list(self, query: Select[R], mapper: Callable[[R], T]) -> list[T]:
         with self._db.session() as s:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -201,4 +202,40 @@ async def test_given_drain_waiting_on_a_subscriber_when_it_is_dropped_then_drain
     bus.unsubscribe(slow)
     await asyncio.wait_for(draining, 2.0)
     assert handled == [0, 1, 2]
+    await bus.stop()
+
+
+class Batching:
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+
+    async def __call__(self, e: DomainEvent) -> None:
+        assert isinstance(e, Pinged)
+        self.calls.append([e.n])
+
+    async def many(self, events: Sequence[DomainEvent]) -> None:
+        self.calls.append([e.n for e in events if isinstance(e, Pinged)])
+
+
+async def test_given_a_batching_handler_when_events_are_queued_then_it_gets_them_together_up_to_the_limit() -> (
+    None
+):
+    bus = EventBus()
+    batching, plain = Batching(), []
+
+    async def one(e: DomainEvent) -> None:
+        assert isinstance(e, Pinged)
+        plain.append(e.n)
+
+    sub = bus.subscribe("batch", batching, max_batch=4)
+    bus.subscribe("plain", one, max_batch=4)  # a plain handler is still called one event at a time
+    for n in range(10):
+        await bus.publish(Pinged(at=T0, n=n))
+    await bus.start()
+    await bus.drain()
+    assert batching.calls == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert plain == list(range(10)) and sub.delivered == 10
+    await bus.publish(Pinged(at=T0, n=10))  # alone in the queue: the single-event call
+    await bus.drain()
+    assert batching.calls[-1] == [10]
     await bus.stop()
