@@ -230,7 +230,7 @@ class LiveTranscriptTap:
     async def handle(self, event: DomainEvent) -> None:
         if not isinstance(event, CallAnswered) or event.inferred or not is_streaming(self._server.recognizer):
             return  # no engine, or one that cannot stream (Whisper): no live transcript
-        call = self._tracker.calls.get(event.call_id)
+        call = self._tracker.call(event.call_id)
         if call is None or not call.channel:
             return
         stream_id = str(uuid.uuid4())

@@ -110,7 +110,17 @@ class LiveCalls(Protocol):
     never from a worker thread."""
 
     @property
-    def calls(self) -> Mapping[CallId, LiveCall]: ...
+    def calls(self) -> Mapping[CallId, LiveCall]:
+        """Every live call (builds every view: for a single call use `call`)."""
+        ...
+
+    def call(self, call_id: CallId) -> LiveCall | None:
+        """One live call, None when there is none (O(1))."""
+        ...
+
+    def waiting_in(self, queue: str) -> int:
+        """Callers waiting in `queue` now (O(1))."""
+        ...
 
     def seat_at(self, interface: str) -> SeatId | None:
         """The seat whose phone `interface` is (`PJSIP/1002`), None for any other."""

@@ -8,10 +8,8 @@ import logging
 from collections.abc import Awaitable
 from datetime import datetime
 
-from core.calls import CallStatus
 from core.ids import OfficeId
 from core.ports import LiveCalls
-from core.seat_events import SeatStatus
 from ivr.ports import MAX_ADDRESS_CHOICES, AddressChoice, AddressVerdict, WaitEstimate
 from routing.address import AddressMatch, AddressOutcome, AddressReading, AddressResolver, seat_note
 from routing.nearest import AddressCandidate, NoOfficeFound, nearest_office
@@ -161,21 +159,15 @@ class LiveWaitEstimator:
         self._max = max_waiting
 
     async def estimate(self, queue: str) -> WaitEstimate:
-        waiting = sum(
-            1 for c in self._tracker.calls.values() if c.queue == queue and c.status is CallStatus.QUEUED
-        )
+        waiting = self._tracker.waiting_in(queue)
         if waiting >= self._max:
             return WaitEstimate(None, full=True)
         if self._board is None:
             return WaitEstimate(None)
-        serving = [
-            s
-            for s, qs in self._board.queues.items()
-            if queue in qs and self._board.state(s).status is not SeatStatus.OFFLINE
-        ]
+        serving = self._board.serving(queue)
         if not serving:
             return WaitEstimate(None)
-        return WaitEstimate(waiting * self._aht / len(serving))
+        return WaitEstimate(waiting * self._aht / serving)
 
 
 class NoSpeechCapture:

@@ -254,6 +254,52 @@ class _Recording:
     stopped: bool = False
 
 
+_INDEXED = frozenset({"status", "queue", "direction", "index"})
+
+
+class _QueuedIndex:
+    """Calls waiting in each queue now (status QUEUED, a reported direction)."""
+
+    def __init__(self) -> None:
+        self._where: dict[CallId, str] = {}
+        self._count: dict[str, int] = {}
+
+    def update(self, call: _Call) -> None:
+        self.discard(call.call_id)
+        if call.status is CallStatus.QUEUED and call.queue and call.direction is not None:
+            self._where[call.call_id] = call.queue
+            self._count[call.queue] = self._count.get(call.queue, 0) + 1
+
+    def discard(self, call_id: CallId) -> None:
+        queue = self._where.pop(call_id, None)
+        if queue is not None:
+            self._count[queue] -= 1
+
+    def waiting(self, queue: str) -> int:
+        return self._count.get(queue, 0)
+
+
+class _CallTable(dict[CallId, "_Call"]):
+    """The tracker's calls, each one known to the waiting-callers index while it is in here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queued = _QueuedIndex()
+
+    def __setitem__(self, call_id: CallId, call: _Call) -> None:
+        old = self.get(call_id)
+        if old is not None and old is not call:
+            self.queued.discard(call_id)
+            old.index = None
+        super().__setitem__(call_id, call)
+        call.index = self.queued
+
+    def __delitem__(self, call_id: CallId) -> None:
+        self.queued.discard(call_id)
+        self[call_id].index = None
+        super().__delitem__(call_id)
+
+
 @dataclass(slots=True)
 class _Call:
     call_id: CallId
@@ -294,6 +340,16 @@ class _Call:
     queue_dials: set[str] = field(default_factory=set)
     # 录音: the call's recorded channels (Uniqueid -> its segment), in the order they started.
     recordings: dict[str, _Recording] = field(default_factory=dict)
+    # The tracker's index of waiting callers per queue, told of each change of the fields it
+    # reads (`__setattr__`): counting a queue's callers is O(1), whatever the number of calls.
+    index: _QueuedIndex | None = field(default=None, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        if name in _INDEXED:
+            index = getattr(self, "index", None)
+            if index is not None:
+                index.update(self)
 
     def pending_transfer(self) -> _Transfer | None:
         last = self.transfers[-1] if self.transfers else None
@@ -359,7 +415,7 @@ class CallTracker:
         )
         self._work_order_variable = work_order_variable
         self._transferred_variable = transferred_variable
-        self._calls: dict[CallId, _Call] = {}
+        self._calls = _CallTable()
         self._channels: dict[str, _Channel] = {}
         self._consults = Consultations()  # the seats' attended transfers (咨询转接) under way
         self._thirds = ThirdParties()  # the seats' three-way calls (三方通话)
@@ -411,6 +467,15 @@ class CallTracker:
     @property
     def calls(self) -> Mapping[CallId, CallView]:
         return MappingProxyType({cid: c.view() for cid, c in self._calls.items() if c.direction is not None})
+
+    def call(self, call_id: CallId) -> CallView | None:
+        """One live call's view (O(1): `calls` builds every view)."""
+        call = self._calls.get(call_id)
+        return call.view() if call is not None and call.direction is not None else None
+
+    def waiting_in(self, queue: str) -> int:
+        """Callers waiting in `queue` now (O(1): an index kept as calls change)."""
+        return self._calls.queued.waiting(queue)
 
     @property
     def monitor_keys(self) -> frozenset[str] | None:

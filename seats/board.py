@@ -97,6 +97,7 @@ class SeatBoard:
             s.id: SeatState(seat_id=s.id, team_id=s.team_id) for s in self._seats.values()
         }
         self.queues: dict[SeatId, set[str]] = {s.id: set() for s in self._seats.values()}
+        self._members: dict[str, set[SeatId]] = {}  # queue -> its members (the index of `queues`)
         # The member's pause in Asterisk (None: not paused), kept even while the seat talks.
         self.member_paused: dict[SeatId, PauseReason | None] = {s.id: None for s in self._seats.values()}
         # Seats whose after-call pause is asked of the PBX but not confirmed yet (seats.after_call):
@@ -106,6 +107,10 @@ class SeatBoard:
 
     def state(self, seat_id: SeatId) -> SeatState:
         return self.states[seat_id]
+
+    def serving(self, queue: str) -> int:
+        """The queue's members not offline now: O(the queue's members), not O(every seat)."""
+        return sum(1 for s in self._members.get(queue, ()) if self.states[s].status is not S.OFFLINE)
 
     def add_seat(self, seat: Seat) -> None:
         if seat.id not in self._seats:
@@ -122,6 +127,7 @@ class SeatBoard:
         cur = self.states[seat_id]
         if isinstance(event, SeatJoinedQueue):
             self.queues[seat_id].add(event.queue)
+            self._members.setdefault(event.queue, set()).add(seat_id)
             if event.paused:
                 self.member_paused[seat_id] = pause_reason_of(event.paused_reason)
             elif len(self.queues[seat_id]) == 1:
@@ -131,6 +137,7 @@ class SeatBoard:
             return []
         if isinstance(event, SeatLeftQueue):
             self.queues[seat_id].discard(event.queue)
+            self._members.get(event.queue, set()).discard(seat_id)
             if not self.queues[seat_id]:
                 self.member_paused[seat_id] = None
                 # A seat busy with a call keeps it (a PBX restart mid-call removes every member);

@@ -459,7 +459,7 @@ class SupervisorMonitor:
             raise Conflict("您已接管该通话")
         if s.connected_at is None or not s.phone_channel:
             raise Conflict("您的话机尚未接通，暂时无法接管")
-        call = self._live.calls.get(s.call_id)
+        call = self._live.call(s.call_id)
         if call is None or not call.channel:
             raise Conflict("该通话已结束", call_id=s.call_id)
         s.taking_over = True
@@ -478,7 +478,7 @@ class SupervisorMonitor:
         """强拆: the caller's channel is hung up (AMI Hangup); the call ends as any call does."""
         self._require(principal, Right.BARGE)
         call_id, _leg = await self._seat_call(principal, seat_id)
-        call = self._live.calls.get(call_id)
+        call = self._live.call(call_id)
         if call is None or not call.channel:
             raise Conflict("该通话已结束", call_id=call_id)
         await self._pbx().hangup(call.channel)
@@ -574,7 +574,7 @@ class SupervisorMonitor:
         if state.status is not SeatStatus.TALKING or not state.call_id:
             raise Conflict("该坐席当前没有通话", seat_id=seat_id)
         call_id = CallId(state.call_id)
-        call = self._live.calls.get(call_id)
+        call = self._live.call(call_id)
         leg = self._seat_legs.get((call_id, seat_id))
         if call is None or leg is None or leg == call.channel:
             raise Conflict("未找到该坐席的话路，暂时无法操作", call_id=call_id)

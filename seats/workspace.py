@@ -526,7 +526,7 @@ class SeatWorkspace:
         st = self._state(seat_id)
         if st.status is not SeatStatus.TALKING or st.call_id != call_id:
             raise Conflict("您当前不在该通话中", call_id=call_id)
-        live = self._live_calls.calls.get(call_id)
+        live = self._live_calls.call(call_id)
         if live is None or not live.channel:
             raise Conflict("通话已结束", call_id=call_id)
         return live.channel

@@ -134,7 +134,8 @@ async def test_given_an_answered_call_when_the_engine_cannot_stream_then_no_live
     registry = SimpleNamespace(register=lambda *a, **k: None)
     server = SimpleNamespace(recognizer=recognizer, registry=registry)
     control = RecordingControl()
-    tracker = SimpleNamespace(calls={CallId("c1"): SimpleNamespace(channel="PJSIP/caller-1")})
+    calls = {CallId("c1"): SimpleNamespace(channel="PJSIP/caller-1")}
+    tracker = SimpleNamespace(calls=calls, call=calls.get)
     tap = LiveTranscriptTap(
         bus=EventBus(),
         control=control,  # type: ignore[arg-type]

@@ -72,6 +72,12 @@ class Tracker:
     def __init__(self) -> None:
         self.calls: dict[CallId, LiveCall] = {CALL: LiveCall(CallStatus.TALKING, CALLER, "q-310106-labor")}
 
+    def call(self, call_id: CallId) -> LiveCall | None:
+        return self.calls.get(call_id)
+
+    def waiting_in(self, queue: str) -> int:
+        return sum(1 for c in self.calls.values() if c.queue == queue and c.status is CallStatus.QUEUED)
+
     def seat_at(self, interface: str) -> SeatId | None:
         return None
 

@@ -82,6 +82,10 @@ class Tracker:
         self._threads.note("tracker")
         return self._calls
 
+    def call(self, call_id: CallId) -> Live | None:
+        self._threads.note("tracker")
+        return self._calls.get(call_id)
+
 
 class Store:
     """Every store port at once; each call notes its thread."""
