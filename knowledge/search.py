@@ -91,13 +91,22 @@ class Bm25Index:
     ) -> list[Scored]:
         """The `k` best documents for weighted query words; `factors` (one per document, in the
         order of `keys`) multiplies the scores (a category's laws first); `exclude`: positions left out."""
+        scores = self.scores(query)
+        n = len(scores)
+        if n == 0:
+            return []
+        if factors is not None:
+            scores *= factors[:n]
+        for doc in exclude:
+            scores[doc] = 0.0
+        return self.top(scores, k)
+
+    def scores(self, query: Mapping[str, float]) -> Floats:
+        """Every document's BM25 score for the weighted query words (in the order of `keys`)."""
         if not self._frozen:
             self.freeze()
         self._flush()
-        n = len(self.keys)
-        if n == 0:
-            return []
-        scores = np.zeros(n, dtype=np.float32)
+        scores = np.zeros(len(self.keys), dtype=np.float32)
         for term, qw in query.items():
             docs = self._docs.get(term)
             if docs is None:
@@ -105,11 +114,14 @@ class Bm25Index:
             w = self.idf(term) * qw
             if w > 0:
                 scores[docs] += np.float32(w) * self._weights[term]
-        if factors is not None:
-            scores *= factors[:n]
-        for doc in exclude:
-            scores[doc] = 0.0
+        return scores
+
+    def top(self, scores: Floats, k: int) -> list[Scored]:
+        """The `k` best of a score array (one per document), best first; zero scores left out."""
+        n = len(scores)
         k = min(k, n)
+        if k <= 0:
+            return []
         top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
         ranked = sorted(top.tolist(), key=lambda d: (-float(scores[d]), d))
         return [Scored(self.keys[d], float(scores[d])) for d in ranked if scores[d] > 0]

@@ -1,5 +1,6 @@
 """Words of a Chinese text for the search: jieba's search-mode segmentation (MIT), the stop words
-dropped, and a caller's question expanded with the legal words it stands for (`knowledge.synonyms`).
+dropped, and a caller's question expanded with the legal words it stands for (`knowledge.synonyms`,
+and the general thesaurus `knowledge.thesaurus`).
 
 jieba loads its dictionary on first use (about a second); `warm_up()` does that at start, off the
 event loop. Texts are segmented the same way on SQLite and PostgreSQL: the search never asks the
@@ -14,6 +15,12 @@ import threading
 from collections.abc import Iterable
 
 from knowledge.synonyms import COLLOQUIAL, COLLOQUIAL_OWN_WEIGHT, EXPANSION_WEIGHT
+from knowledge.thesaurus import GENERAL
+
+# Both vocabularies: a word in both stands for the legal words of each.
+VOCABULARY: dict[str, tuple[str, ...]] = {
+    w: tuple(dict.fromkeys((*COLLOQUIAL.get(w, ()), *GENERAL.get(w, ())))) for w in {*COLLOQUIAL, *GENERAL}
+}
 
 _lock = threading.Lock()
 _ready = False
@@ -170,7 +177,7 @@ def query_terms(text: str) -> dict[str, float]:
         # A colloquial word the law does not use itself (公司 for 用人单位) counts less than its legal words.
         weights[w] = COLLOQUIAL_OWN_WEIGHT if w in COLLOQUIAL and w not in COLLOQUIAL[w] else 1.0
     for w in [*own, *_colloquial_in(text)]:
-        for legal in COLLOQUIAL.get(w, ()):
+        for legal in VOCABULARY.get(w, ()):
             # segmented as the articles are (延长工作时间 -> 延长, 工作时间, ...): the words must meet
             for piece in {legal, *words(legal)}:
                 weights[piece] = max(weights.get(piece, 0.0), EXPANSION_WEIGHT)
@@ -178,8 +185,9 @@ def query_terms(text: str) -> dict[str, float]:
 
 
 def _colloquial_in(text: str) -> Iterable[str]:
-    """Colloquial words found inside the text even where jieba cut them otherwise (不还, 撞了)."""
-    return (w for w in COLLOQUIAL if len(w) > 1 and w in text)
+    """Colloquial words found inside the text even where jieba cut them otherwise (不还, 撞了); the
+    thesaurus's single characters too (骂, 挡), which the words leave out."""
+    return (w for w in VOCABULARY if (len(w) > 1 or w in GENERAL) and w in text)
 
 
 def join_terms(terms: Iterable[str]) -> str:
