@@ -12,6 +12,11 @@ from knowledge.models import Entry, EntryChange, LawArticle, PastCase
 class ArticleStore(Protocol):
     def all_articles(self) -> Iterable[LawArticle]: ...
 
+    def signature(self) -> tuple[int, ...]:
+        """A cheap summary of the stored articles that changes when an import adds, changes or
+        marks articles (the service reloads when it does)."""
+        ...
+
 
 class EntryStore(Protocol):
     def all(self) -> Sequence[Entry]: ...

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 PROPOSERS = frozenset({Role.SEAT, Role.SUPERVISOR, Role.ADMIN})
 REVIEWERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 CASE_REFRESH = timedelta(seconds=30)
+LAW_REFRESH = timedelta(minutes=5)
+"""How often the stored articles' signature is compared with the loaded one: an import of laws
+while the app runs (`hotline knowledge import-laws`) is searched after at most this, no restart."""
 UNSEARCHABLE = "知识库检索未启用：未安装中文分词组件（运行 make install 安装 knowledge 扩展）"
 MAX_QUERY_CHARS = 2000
 _ID_CARD = re.compile(r"(?<![0-9])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9])")
@@ -88,6 +91,10 @@ class KnowledgeService:
         self._lock = threading.RLock()
         self._cases_until: datetime | None = None
         self._cases_checked: datetime | None = None
+        self._laws: tuple[int, ...] | None = None  # the signature of the articles loaded
+        self._laws_checked: datetime | None = None
+        self._reloading: threading.Thread | None = None
+        self.reloads = 0
 
     @property
     def ready(self) -> bool:
@@ -119,6 +126,8 @@ class KnowledgeService:
     def load(self) -> None:
         """Read the articles, the entries and the past cases and index them (blocking)."""
         base = KnowledgeBase()
+        self._laws = self._signature()
+        self._laws_checked = self._clock.now()
         if not available():
             log.warning("未安装中文分词组件 jieba（knowledge 扩展）：知识库只做引用核对，不做检索推荐")
             base.load_articles(self._articles.all_articles(), search=False)
@@ -138,6 +147,39 @@ class KnowledgeService:
             self._cases_until = max((c.at for c in cases if c.at), default=None)
             self._cases_checked = self._clock.now()
             self._ready = True
+
+    def _signature(self) -> tuple[int, ...] | None:
+        try:
+            return self._articles.signature()
+        except Exception:
+            log.exception("读取法律法规摘要失败")
+            return None
+
+    def refresh_laws(self) -> threading.Thread | None:
+        """When the stored articles changed since the load (an import while the app runs), load
+        everything again on a thread of its own; the current base serves until the new one is
+        swapped in. Looked at most every `LAW_REFRESH` (blocking: one aggregate query)."""
+        now = self._clock.now()
+        if not self._ready or (self._laws_checked and now - self._laws_checked < LAW_REFRESH):
+            return None
+        if self._reloading is not None and self._reloading.is_alive():
+            return None
+        self._laws_checked = now
+        signature = self._signature()
+        if signature is None or signature == self._laws:
+            return None
+        log.info("法律法规已更新（%s → %s）：重新加载知识库", self._laws, signature)
+
+        def run() -> None:
+            try:
+                self.load()
+                self.reloads += 1
+            except Exception:
+                log.exception("知识库重新加载失败：继续使用已加载的内容")
+
+        self._reloading = threading.Thread(target=run, name="knowledge-reload", daemon=True)
+        self._reloading.start()
+        return self._reloading
 
     def refresh_cases(self) -> None:
         """Add the cases closed since the last look (at most every `CASE_REFRESH`; blocking)."""
@@ -172,6 +214,7 @@ class KnowledgeService:
         if not query:
             return Suggestions(ready=True, words=(), articles=[], entries=[], cases=[])
         exclude = frozenset({f"record:{call.call_id}"}) if call.call_id else frozenset()
+        self.refresh_laws()
         # One search at a time: the indexes grow (new records) and are swapped (entries) under it.
         with self._lock:
             self.refresh_cases()

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, select
 
 from core.blocking import offload
 from core.clock import Clock
@@ -51,6 +51,15 @@ class LawArticleRepository(Repo):
 
     def count(self) -> int:
         return self._count(LawArticleRow)
+
+    def signature(self) -> tuple[int, ...]:
+        """Articles, their total text length and how many are in force (one aggregate query)."""
+        in_force = case((LawArticleRow.status == LawStatus.IN_FORCE.value, 1), else_=0)
+        q = select(func.count(), func.coalesce(func.sum(func.length(LawArticleRow.text)), 0),
+                   func.coalesce(func.sum(in_force), 0), func.coalesce(func.max(LawArticleRow.id), 0))  # fmt: skip
+        with self._db.session() as s:
+            row = s.execute(q).one()
+        return tuple(int(v) for v in row)
 
 
 class KnowledgeEntryRepository(Repo):

@@ -5,7 +5,7 @@ sends it back to review and out of what seats are shown."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,8 +13,19 @@ import pytest
 from core.access import Principal, Role
 from core.errors import Conflict, PermissionDenied
 from core.ids import UserId
-from knowledge.models import Entry, EntryChange, EntryDraft, EntryKind, LawArticle, PastCase, ReviewState
-from knowledge.service import CASE_REFRESH, CallContext, KnowledgeService
+from knowledge.base import article_terms
+from knowledge.models import (
+    Entry,
+    EntryChange,
+    EntryDraft,
+    EntryKind,
+    LawArticle,
+    LawStatus,
+    PastCase,
+    ReviewState,
+)
+from knowledge.segment import join_terms
+from knowledge.service import CASE_REFRESH, LAW_REFRESH, CallContext, KnowledgeService
 from routing.queues import LegalCategory
 
 pytest.importorskip("jieba")
@@ -36,8 +47,13 @@ class Store:
     changes: list[EntryChange] = field(default_factory=list)
     cases: list[PastCase] = field(default_factory=list)
 
+    articles: list[LawArticle] = field(default_factory=list)
+
     def all_articles(self) -> list[LawArticle]:
-        return []
+        return list(self.articles)
+
+    def signature(self) -> tuple[int, ...]:
+        return (len(self.articles), sum(len(a.text) for a in self.articles))
 
     def all(self) -> Sequence[Entry]:
         return list(self.entries.values())
@@ -110,3 +126,26 @@ def test_given_the_review_then_rights_transitions_and_what_seats_are_shown_follo
     assert [(c.action, c.by) for c in service.history(entry.id)] == [
         ("create", "seat1001"), ("review", "banzhang"), ("publish", "banzhang"), ("edit", "banzhang")
     ]  # fmt: skip
+
+
+def test_given_laws_imported_while_the_app_runs_when_the_interval_passed_then_they_are_searched_without_a_restart() -> (
+    None
+):
+    service, store, clock = _service()
+    text = (
+        "用人单位自用工之日起超过一个月不满一年未与劳动者订立书面劳动合同的，应当向劳动者每月支付二倍的工资。"
+    )
+    article = LawArticle(id=1, law_id="l1", law="中华人民共和国劳动合同法", chapter="第七章 法律责任", number=82,
+                         text=text, status=LawStatus.IN_FORCE)  # fmt: skip
+    store.articles.append(replace(article, terms=join_terms(article_terms(article))))
+    ask = CallContext(category=LegalCategory.LABOR, text="公司不签劳动合同 二倍工资")
+    assert service.suggest(ask).articles == []
+    assert service.refresh_laws() is None  # within the interval: not looked at
+    clock.at += LAW_REFRESH + timedelta(seconds=1)
+    reload = service.refresh_laws()
+    assert reload is not None
+    reload.join(30)
+    assert service.reloads == 1
+    assert [h.article.number for h in service.suggest(ask).articles] == [82]
+    clock.at += LAW_REFRESH + timedelta(seconds=1)
+    assert service.refresh_laws() is None  # nothing changed since: no second load

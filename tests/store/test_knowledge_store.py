@@ -52,6 +52,12 @@ def test_given_two_laws_when_imported_twice_then_the_second_run_changes_nothing_
     stored, fresh = KnowledgeBase(), KnowledgeBase()
     stored.load_articles(articles)
     fresh.load_articles(replace(a, terms="") for a in source_articles(bundled_laws_db(), LAWS))
+    signature = LawArticleRepository(db).signature()
+    assert signature[0] == first.articles and signature[2] == 98 + 96  # the historical 仲裁法 is not in force
+    import_laws(db, only=LAWS)
+    assert LawArticleRepository(db).signature() == signature  # an import that changes nothing
+    import_laws(db, only=("中华人民共和国劳动法",))
+    assert LawArticleRepository(db).signature()[0] > signature[0]  # a law added: the service reloads
     query = query_terms("入职半年了公司一直不签劳动合同，能要双倍工资吗")
     ranked = [(h.article.law, h.article.number) for h in stored.search_articles(query, k=5)]
     assert ranked == [(h.article.law, h.article.number) for h in fresh.search_articles(query, k=5)]
