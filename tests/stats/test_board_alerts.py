@@ -108,7 +108,12 @@ def test_given_a_caller_waiting_exactly_the_limit_then_no_alert_a_second_more_th
 
 def test_given_breached_orders_then_one_alert_per_district_of_their_teams() -> None:
     district = {"team-310106": JA, "team-310115": PD}
-    orders = [("team-310106", "breached"), ("team-310106", "breached"), ("team-310115", "warning"), (None, "ok")]
+    orders = [
+        ("team-310106", "breached"),
+        ("team-310106", "breached"),
+        ("team-310115", "warning"),
+        (None, "ok"),
+    ]
 
     found = sla_conditions(orders, lambda t: district.get(t or "", ""), names)
 
