@@ -14,17 +14,18 @@ Everything shown carries audience keys (`seat:`, `team:`, `district:`), and `sna
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
 from core.access import call_keys
 from core.call_events import CallAbandoned, CallAnswered, CallQueued, CallTimedOut
 from core.call_view import CallView, CallViews
+from core.calls import CallRecord
 from core.clock import CHINA_TZ
 from core.events import DomainEvent
 from core.seat_events import PauseReason, SeatStateChanged, SeatStatus, SeatSteered, SteerAction
-from stats.kpi import FAST_ANSWER_SECONDS
+from stats.kpi import FAST_ANSWER_SECONDS, CallOutcome, classify
 
 Visible = Callable[[frozenset[str]], bool]
 
@@ -128,6 +129,28 @@ class LiveBoard:
             since=since,
             pause_reason=pause_reason.value if pause_reason else None,
         )
+
+    def seed_calls(self, records: Iterable[CallRecord]) -> None:
+        """Today's calls as stored (after a restart: what the bus said before it), each counted
+        once: a call the board already heard of keeps what the events said."""
+        for r in records:
+            outcome = classify(r)
+            if outcome is CallOutcome.NOT_OFFERED:
+                continue
+            self._roll(r.offered_at)
+            if not self._counted(r.offered_at) or r.id in self._today:
+                continue
+            seat = r.final_seat_id or r.seat_id or ""
+            answered = outcome is CallOutcome.ANSWERED
+            self._today[r.id] = _DayCall(
+                keys=call_keys(r.queue, seat or None),
+                queue=r.queue or "",
+                offered_at=r.offered_at,
+                answered=answered,
+                abandoned=outcome is CallOutcome.ABANDONED,
+                fast=answered and r.wait_seconds is not None and r.wait_seconds <= FAST_ANSWER_SECONDS,
+                seat_id=seat if answered else "",
+            )
 
     # --- the event stream ------------------------------------------------------------------------
 

@@ -169,6 +169,7 @@ class SupervisionService:
     _generation: int = field(default=0, init=False)
     _cache: dict[tuple[Scope, date], _Cached] = field(default_factory=dict, init=False)
     _rota: tuple[float, frozenset[str]] | None = field(default=None, init=False)
+    _seeded_day: date | None = field(default=None, init=False)
 
     async def follow(self, event: DomainEvent) -> None:
         """Bus handler: the live board, and the day's figures read afresh after a call event."""
@@ -375,6 +376,11 @@ class SupervisionService:
         scope, teams, team_of_seat, on = await offload(self._read_live_context, principal, now, stale)
         if on is not None:
             self._rota = (tick + ROTA_CACHE_S, on)
+        if self._seeded_day != china_day(now):
+            # Once a day (and after a restart): today's stored calls, for what the bus said before.
+            start = china_day_start(china_day(now))
+            self.live.seed_calls(await offload(self.calls.between, start, now + timedelta(seconds=1)))
+            self._seeded_day = china_day(now)
         rota = self._rota[1] if self._rota else frozenset()
         snap = self.live.snapshot(now, scope.sees_keys)  # on the loop
         groups = live_groups(

@@ -100,7 +100,7 @@ def test_live_groups_count_todays_pushed_calls_per_queue_and_team(client: TestCl
                 at=NOW - timedelta(seconds=30), call_id=CallId(cid), queue="q-310106-labor", position=1
             ),
         )
-        client.portal.call(bus.publish, 
+        client.portal.call(bus.publish,
             CallAnswered(at=NOW, call_id=CallId(cid), seat_id=SeatId("1001"), interface="PJSIP/1001",
                          queue="q-310106-labor", wait_seconds=wait)
         )  # fmt: skip
