@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from core.access import Principal, Scope, queue_district
+from core.access import Principal, Scope, Scopes, queue_district
 from core.blocking import offload
 from core.clock import Clock
 from core.errors import NotFound
@@ -199,6 +199,7 @@ class BoardAlerts:
     check_s: float = 5.0
     _open: dict[tuple[AlertKind, str], BoardAlert] | None = None
     _ticker: Ticker | None = None
+    _scopes: Scopes | None = None
 
     async def run(self) -> None:
         """Read the open alerts back, then check the rules every `check_s` seconds until `stop`."""
@@ -268,8 +269,10 @@ class BoardAlerts:
         )
 
     def scope_of(self, principal: Principal) -> Scope:
-        """Blocking (reads the directory): through `offload`."""
-        return Scope.of(principal, self.directory.teams(), list(self.directory.seats()))
+        """Blocking (reads the directory, at most every 30 s: `Scopes`): through `offload`."""
+        if self._scopes is None:
+            self._scopes = Scopes(lambda: (self.directory.teams(), self.directory.seats()))
+        return self._scopes.of(principal)
 
     async def acknowledge(self, principal: Principal, by: str, alert_id: int) -> BoardAlert:
         scope = await offload(self.scope_of, principal)

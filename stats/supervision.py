@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from core.access import Principal, Role, RosterSeat, Scope
+from core.access import Principal, Role, RosterSeat, Scope, TeamLike
 from core.blocking import offload
 from core.call_events import (
     CallAbandoned,
@@ -54,7 +54,7 @@ from stats.ports import Backlog, CallHistory, Directory, FollowUpHistory, Roster
 from stats.reports import Period, Report, build_report, china_day, china_day_start, report_span, scoped_kpis
 from stats.trends import TrendGroup, Trends, build_trends, trend_days
 
-ROTA_CACHE_S = 60.0  # who is on the rota now, for the live views: read at most this often
+ROTA_CACHE_S = 30.0  # the directory and who is on the rota, for the live views: read at most this often
 
 DAY_FIGURES_CACHE_S = 5.0
 
@@ -114,6 +114,16 @@ class _Cached:
 
 
 @dataclass(frozen=True, slots=True)
+class _LiveContext:
+    """The directory and who is on the rota, as the live per-queue / per-team views last read them."""
+
+    expires: float
+    teams: list[TeamLike]
+    seats: list[RosterSeat]
+    on_rota: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class _Staff:
     scheduled: int
     backlog: dict[str, int]
@@ -168,7 +178,7 @@ class SupervisionService:
     monotonic: Callable[[], float] = time.monotonic
     _generation: int = field(default=0, init=False)
     _cache: dict[tuple[Scope, date], _Cached] = field(default_factory=dict, init=False)
-    _rota: tuple[float, frozenset[str]] | None = field(default=None, init=False)
+    _live_ctx: _LiveContext | None = field(default=None, init=False)
     _seeded_day: date | None = field(default=None, init=False)
 
     async def follow(self, event: DomainEvent) -> None:
@@ -357,40 +367,36 @@ class SupervisionService:
 
     # --- live per queue and per team; daily trends ---------------------------------------------
 
-    def _read_live_context(
-        self, principal: Principal, now: datetime, rota_stale: bool
-    ) -> tuple[Scope, dict[str, str], dict[str, str], frozenset[str] | None]:
-        scope, seats, names = self._scope(principal)
-        on = None
-        if rota_stale:
-            on = frozenset(self.roster.on_shift(now)) if self.roster is not None else frozenset()
-        team_of_seat: dict[str, str] = {s.id: s.team_id for s in seats}
-        return scope, {t: names.get(t, t) for t in sorted(scope.team_ids)}, team_of_seat, on
+    def _read_live_context(self, now: datetime) -> _LiveContext:
+        teams = list(self.directory.teams())
+        seats = list(self.directory.seats())
+        on = frozenset(self.roster.on_shift(now)) if self.roster is not None else frozenset()
+        return _LiveContext(self.monotonic() + ROTA_CACHE_S, teams, seats, on)
 
     async def live_groups(self, principal: Principal) -> tuple[str, LiveGroups]:
         """Per queue and per team in scope, now: from the live board in memory; the directory and
-        the rota (kept `ROTA_CACHE_S`) on a worker thread."""
+        the rota are read on a worker thread at most every `ROTA_CACHE_S` (a page refetches this
+        after every burst of events)."""
         now = self.clock.now()
-        tick = self.monotonic()
-        stale = self._rota is None or tick >= self._rota[0]
-        scope, teams, team_of_seat, on = await offload(self._read_live_context, principal, now, stale)
-        if on is not None:
-            self._rota = (tick + ROTA_CACHE_S, on)
+        ctx = self._live_ctx
+        if ctx is None or self.monotonic() >= ctx.expires:
+            ctx = self._live_ctx = await offload(self._read_live_context, now)
         if self._seeded_day != china_day(now):
             # Once a day (and after a restart): today's stored calls, for what the bus said before.
             start = china_day_start(china_day(now))
             self.live.seed_calls(await offload(self.calls.between, start, now + timedelta(seconds=1)))
             self._seeded_day = china_day(now)
-        rota = self._rota[1] if self._rota else frozenset()
+        scope = Scope.of(principal, ctx.teams, ctx.seats)
+        names: dict[str, str] = {t.id: t.name for t in ctx.teams}
         snap = self.live.snapshot(now, scope.sees_keys)  # on the loop
         groups = live_groups(
             now,
             today=self.live.today(now, scope.sees_keys),
             waiting=self.live.waiting(scope.sees_keys),
             seats=[s for s in snap.seats if s.seat_id in scope.seat_ids],
-            teams=teams,
-            team_of_seat=team_of_seat,
-            on_rota=rota,
+            teams={t: names.get(t, t) for t in sorted(scope.team_ids)},
+            team_of_seat={s.id: s.team_id for s in ctx.seats},
+            on_rota=ctx.on_rota,
             membership=self.membership,
         )
         return scope.label, groups
