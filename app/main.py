@@ -85,9 +85,11 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.state.schedule_backend = rota = services.rota(repos, clock_)
         live = seeded_live_board(runtime.call_views, runtime.board.states.values() if runtime.board else ())
         app.state.supervisor_backend = supervision = services.supervision(
-            repos, live=live, roster=rota, clock=clock_, calendar=calendar, wrap_up_s=settings.seats.wrap_up_s
-        )
+            repos, live=live, roster=rota, clock=clock_, calendar=calendar, wrap_up_s=settings.seats.wrap_up_s,
+            seats=lambda: runtime.seats.service)  # fmt: skip
         bus.subscribe("supervisor-live", supervision.follow)
+        app.state.board_alerts = alerts = services.board_alerts(repos, live, clock_, calendar, settings.web.alerts)  # fmt: skip
+        await alerts.run()  # 告警: its rules checked on the live board, its episodes kept in board_alerts
         app.state.qc_backend = services.quality(repos, clock_, bus)
         app.state.recordings_backend = runtime.recordings.library(runtime.scope_of)
         o = await services.oversight(
@@ -126,6 +128,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             yield
         finally:
             await o.steering.stop()
+            await alerts.stop()
             await runtime.stop()
 
     app = FastAPI(

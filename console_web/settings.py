@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr
 
 from core.access import DEFAULT_RIGHTS, Right, Role
+from stats.board_alerts import AlertSettings
 
 DEMO_SESSION_SECRET = "hotline-demo-session-secret-change-me"
 """The shipped session secret: accepted in demo mode only."""
@@ -44,6 +45,18 @@ class MonitorSettings(BaseModel):
         }
 
 
+class BoardAlertSettings(BaseModel):
+    """告警 on the supervisor board and the wallboard (`stats.board_alerts`)."""
+
+    min_calls: int = Field(default=20, ge=1)  # calls offered in the window before 接通率低于目标 is raised
+    window_s: float = Field(default=1800.0, gt=0)  # the answer-rate window: the last 30 minutes
+    max_wait_s: float = Field(default=60.0, gt=0)  # 来电等待超时: a caller waiting longer than this
+    check_s: float = Field(default=5.0, gt=0)  # how often the rules are checked
+
+    def rules(self) -> AlertSettings:
+        return AlertSettings(window_s=self.window_s, min_calls=self.min_calls, max_wait_s=self.max_wait_s)
+
+
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -60,3 +73,4 @@ class WebSettings(BaseModel):
         description="可信反向代理的地址或网段；只有来自这些地址的 X-Forwarded-For 才被采信（默认不信任任何代理）",
     )
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
+    alerts: BoardAlertSettings = Field(default_factory=lambda: BoardAlertSettings())

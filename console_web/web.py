@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from console_web.admin_api import build_admin_router
+from console_web.board_api import build_board_router
 from console_web.deps import STATIC
 from console_web.errors import hotline_error_handler
 from console_web.knowledge_api import build_knowledge_router
@@ -32,6 +33,7 @@ def install_console(app: FastAPI, security: SecurityConfig | None = None) -> Non
     app.include_router(build_router())
     app.include_router(build_seat_router())
     app.include_router(build_supervisor_router())
+    app.include_router(build_board_router())
     app.include_router(build_monitor_router())
     app.include_router(build_steer_router())
     app.include_router(build_admin_router())

@@ -28,8 +28,8 @@ The figures then are (T = the service-level threshold, default 20 s):
 `short_abandon_s` (default 0: off) drops abandons quicker than that from both counts, as some
 centres do for callers who hang up at once. A rate with no denominator is None, never 0.
 
-Staffing: Erlang C (`erlang_c`, `seats_needed`) gives the seats needed for a volume per interval,
-an AHT and a service-level target; `average_volumes` / `default_volumes` give the volumes.
+Staffing: Erlang C (`erlang_c`, `seats_needed`) is kept for comparison only: the forecast and the
+demo size seats with Erlang A (`stats.erlang.seats_for_targets`, callers who give up included); `average_volumes` / `default_volumes` give the volumes.
 """
 
 from __future__ import annotations

@@ -14,16 +14,18 @@ Everything shown carries audience keys (`seat:`, `team:`, `district:`), and `sna
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
 from core.access import call_keys
 from core.call_events import CallAbandoned, CallAnswered, CallQueued, CallTimedOut
 from core.call_view import CallView, CallViews
+from core.calls import CallRecord
 from core.clock import CHINA_TZ
 from core.events import DomainEvent
 from core.seat_events import PauseReason, SeatStateChanged, SeatStatus, SeatSteered, SteerAction
+from stats.kpi import FAST_ANSWER_SECONDS, CallOutcome, classify
 
 Visible = Callable[[frozenset[str]], bool]
 
@@ -53,8 +55,35 @@ class SeatNow:
 @dataclass(slots=True)
 class _DayCall:
     keys: frozenset[str]
+    queue: str = ""
+    offered_at: datetime | None = None  # when it first joined a queue (None: heard only later)
     answered: bool = False
     abandoned: bool = False
+    fast: bool = False  # answered within 15 seconds of waiting (15秒接通率), at its first answer
+    seat_id: str = ""  # the seat that answered it last
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayCall:
+    """One of today's calls as the live views count it (`LiveBoard.today`)."""
+
+    call_id: str
+    keys: frozenset[str]
+    queue: str
+    offered_at: datetime | None
+    answered: bool
+    abandoned: bool
+    fast: bool
+    seat_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Waiting:
+    """A caller waiting in a queue now."""
+
+    queue: str
+    keys: frozenset[str]
+    since: datetime | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +130,28 @@ class LiveBoard:
             pause_reason=pause_reason.value if pause_reason else None,
         )
 
+    def seed_calls(self, records: Iterable[CallRecord]) -> None:
+        """Today's calls as stored (after a restart: what the bus said before it), each counted
+        once: a call the board already heard of keeps what the events said."""
+        for r in records:
+            outcome = classify(r)
+            if outcome is CallOutcome.NOT_OFFERED:
+                continue
+            self._roll(r.offered_at)
+            if not self._counted(r.offered_at) or r.id in self._today:
+                continue
+            seat = r.final_seat_id or r.seat_id or ""
+            answered = outcome is CallOutcome.ANSWERED
+            self._today[r.id] = _DayCall(
+                keys=call_keys(r.queue, seat or None),
+                queue=r.queue or "",
+                offered_at=r.offered_at,
+                answered=answered,
+                abandoned=outcome is CallOutcome.ABANDONED,
+                fast=answered and r.wait_seconds is not None and r.wait_seconds <= FAST_ANSWER_SECONDS,
+                seat_id=seat if answered else "",
+            )
+
     # --- the event stream ------------------------------------------------------------------------
 
     def _roll(self, at: datetime) -> None:
@@ -117,17 +168,26 @@ class LiveBoard:
         if isinstance(event, CallQueued):
             self._roll(event.at)
             if self._counted(event.at):
-                self._today.setdefault(event.call_id, _DayCall(keys=call_keys(event.queue)))
+                self._today.setdefault(
+                    event.call_id,
+                    _DayCall(keys=call_keys(event.queue), queue=event.queue, offered_at=event.at),
+                )
         elif isinstance(event, CallAnswered):
             self._roll(event.at)
             if self._counted(event.at):
-                day = self._today.setdefault(event.call_id, _DayCall(keys=call_keys(event.queue)))
+                day = self._today.setdefault(
+                    event.call_id, _DayCall(keys=call_keys(event.queue), queue=event.queue)
+                )
                 day.keys = day.keys | {f"seat:{event.seat_id}"}
-                day.answered, day.abandoned = True, False
+                if not day.answered:
+                    day.fast = event.wait_seconds is not None and event.wait_seconds <= FAST_ANSWER_SECONDS
+                day.answered, day.abandoned, day.seat_id = True, False, event.seat_id
         elif isinstance(event, CallAbandoned | CallTimedOut):
             self._roll(event.at)
             if self._counted(event.at):
-                day = self._today.setdefault(event.call_id, _DayCall(keys=call_keys(event.queue)))
+                day = self._today.setdefault(
+                    event.call_id, _DayCall(keys=call_keys(event.queue), queue=event.queue)
+                )
                 if not day.answered:
                     day.abandoned = True
         elif isinstance(event, SeatStateChanged):
@@ -179,3 +239,32 @@ class LiveBoard:
             answered_today=sum(1 for c in today if c.answered),
             abandoned_today=sum(1 for c in today if c.abandoned),
         )
+
+    def today(self, now: datetime, visible: Visible | None = None) -> list[DayCall]:
+        """Today's counted calls (China day of `now`) that `visible` admits (the per-queue and
+        per-team views, the answer-rate alert)."""
+        if self.day != now.astimezone(self.tz).date():
+            return []
+        return [
+            DayCall(
+                call_id=cid,
+                keys=c.keys,
+                queue=c.queue,
+                offered_at=c.offered_at,
+                answered=c.answered,
+                abandoned=c.abandoned,
+                fast=c.fast,
+                seat_id=c.seat_id,
+            )
+            for cid, c in self._today.items()
+            if visible is None or visible(c.keys)
+        ]
+
+    def waiting(self, visible: Visible | None = None) -> list[Waiting]:
+        """The callers waiting in a queue now (longest first) that `visible` admits."""
+        out = []
+        for c in self.calls.waiting():
+            keys = call_keys(c.record.queue)
+            if visible is None or visible(keys):
+                out.append(Waiting(queue=c.record.queue or "", keys=keys, since=c.notes.waiting_since))
+        return out

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from core.access import Principal, Role, RosterSeat, Scope
+from core.access import Principal, Role, RosterSeat, Scope, TeamLike
 from core.blocking import offload
 from core.call_events import (
     CallAbandoned,
@@ -44,6 +44,7 @@ from core.errors import PermissionDenied
 from core.events import DomainEvent
 from core.ivr_events import SurveyAnswered
 from core.seat_events import PauseReason, SeatStatus
+from stats.board_live import LiveGroups, Membership, live_groups
 from stats.breakdown import Breakdown, BreakdownRow, build_breakdown, district_rows
 from stats.followups import FollowUpReport, build_follow_up_report
 from stats.forecast import DEFAULT_SHRINKAGE, Forecast, build_forecast, history_span, slot_middles
@@ -51,6 +52,9 @@ from stats.kpi import Kpis
 from stats.live import LiveBoard
 from stats.ports import Backlog, CallHistory, Directory, FollowUpHistory, Roster, SeatFlags, SurveyHistory
 from stats.reports import Period, Report, build_report, china_day, china_day_start, report_span, scoped_kpis
+from stats.trends import TrendGroup, Trends, build_trends, trend_days
+
+ROTA_CACHE_S = 30.0  # the directory and who is on the rota, for the live views: read at most this often
 
 DAY_FIGURES_CACHE_S = 5.0
 
@@ -110,6 +114,16 @@ class _Cached:
 
 
 @dataclass(frozen=True, slots=True)
+class _LiveContext:
+    """The directory and who is on the rota, as the live per-queue / per-team views last read them."""
+
+    expires: float
+    teams: list[TeamLike]
+    seats: list[RosterSeat]
+    on_rota: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class _Staff:
     scheduled: int
     backlog: dict[str, int]
@@ -160,9 +174,12 @@ class SupervisionService:
     wrap_up_s: float = 0.0
     shrinkage: float = DEFAULT_SHRINKAGE  # the forecast's: share of rostered time not taking calls
     cache_s: float = DAY_FIGURES_CACHE_S
+    membership: Membership | None = None  # seat -> its queues now (None: queues show no seat counts)
     monotonic: Callable[[], float] = time.monotonic
     _generation: int = field(default=0, init=False)
     _cache: dict[tuple[Scope, date], _Cached] = field(default_factory=dict, init=False)
+    _live_ctx: _LiveContext | None = field(default=None, init=False)
+    _seeded_day: date | None = field(default=None, init=False)
 
     async def follow(self, event: DomainEvent) -> None:
         """Bus handler: the live board, and the day's figures read afresh after a call event."""
@@ -347,3 +364,51 @@ class SupervisionService:
     ) -> FollowUpReport:
         """回访率 and the satisfaction after follow-up, per team in scope, of the ratings of a period."""
         return await offload(self._read_follow_ups, principal, period, day or china_day(self.clock.now()))
+
+    # --- live per queue and per team; daily trends ---------------------------------------------
+
+    def _read_live_context(self, now: datetime) -> _LiveContext:
+        teams = list(self.directory.teams())
+        seats = list(self.directory.seats())
+        on = frozenset(self.roster.on_shift(now)) if self.roster is not None else frozenset()
+        return _LiveContext(self.monotonic() + ROTA_CACHE_S, teams, seats, on)
+
+    async def live_groups(self, principal: Principal) -> tuple[str, LiveGroups]:
+        """Per queue and per team in scope, now: from the live board in memory; the directory and
+        the rota are read on a worker thread at most every `ROTA_CACHE_S` (a page refetches this
+        after every burst of events)."""
+        now = self.clock.now()
+        ctx = self._live_ctx
+        if ctx is None or self.monotonic() >= ctx.expires:
+            ctx = self._live_ctx = await offload(self._read_live_context, now)
+        if self._seeded_day != china_day(now):
+            # Once a day (and after a restart): today's stored calls, for what the bus said before.
+            start = china_day_start(china_day(now))
+            self.live.seed_calls(await offload(self.calls.between, start, now + timedelta(seconds=1)))
+            self._seeded_day = china_day(now)
+        scope = Scope.of(principal, ctx.teams, ctx.seats)
+        names: dict[str, str] = {t.id: t.name for t in ctx.teams}
+        snap = self.live.snapshot(now, scope.sees_keys)  # on the loop
+        groups = live_groups(
+            now,
+            today=self.live.today(now, scope.sees_keys),
+            waiting=self.live.waiting(scope.sees_keys),
+            seats=[s for s in snap.seats if s.seat_id in scope.seat_ids],
+            teams={t: names.get(t, t) for t in sorted(scope.team_ids)},
+            team_of_seat={s.id: s.team_id for s in ctx.seats},
+            on_rota=ctx.on_rota,
+            membership=self.membership,
+        )
+        return scope.label, groups
+
+    def _read_trends(self, principal: Principal, days: list[date], group: TrendGroup) -> Trends:
+        teams = self.directory.teams()
+        seats = list(self.directory.seats())
+        scope = Scope.of(principal, teams, seats)
+        calls = self.calls.between(china_day_start(days[0]), china_day_start(days[-1] + timedelta(days=1)))
+        return build_trends(scope, days, calls, group, teams, seats)
+
+    async def trends(self, principal: Principal, days: int, group: TrendGroup) -> Trends:
+        """The last `days` days (today included), per day, from the stored calls."""
+        span = trend_days(china_day(self.clock.now()), days)
+        return await offload(self._read_trends, principal, span, group)

@@ -617,3 +617,20 @@ class KnowledgeChangeRow(Base):
     by: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class BoardAlertRow(Base):
+    """A board alert episode (告警, `stats.board_alerts.BoardAlert`): raised once, cleared when its
+    condition ends (`cleared_at`), who was alerted and how, and who acknowledged it (确认)."""
+
+    __tablename__ = "board_alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    district_code: Mapped[str] = mapped_column(String(12), default="")  # "": the city
+    raised_at: Mapped[datetime] = mapped_column(index=True)
+    cleared_at: Mapped[datetime | None] = mapped_column(index=True)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    recipients: Mapped[list[str]] = mapped_column(default=list)  # the supervisors' names
+    channel: Mapped[str] = mapped_column(String(20))  # how: 控制台横幅
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))  # the user's name as shown
+    acknowledged_at: Mapped[datetime | None]

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from callbacks.models import OPEN_STATUSES
 from callbacks.service import CallbackService
@@ -36,9 +37,11 @@ from seats.rights import RoleRights
 from seats.rota import Rota
 from seats.service import SeatService
 from seats.steer import SeatSteering
+from stats.board_alerts import AlertSettings, BoardAlerts
 from stats.live import LiveBoard
 from stats.quality_service import QualityService
 from stats.supervision import SupervisionService
+from store.board_alerts import BoardAlertRepository, SupervisorList
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.callback_seats import CallbackSeats
 from store.oversight import MonitorSessionRepository, QueueMovesRepository, RoleRightsRepository
@@ -169,8 +172,15 @@ def supervision(
     clock: Clock,
     calendar: HolidayCalendar,
     wrap_up_s: float,
+    seats: Callable[[], SeatService | None] = lambda: None,
 ) -> SupervisionService:
-    """The supervisor board's service over the store; subscribe its `follow` to the bus."""
+    """The supervisor board's service over the store; subscribe its `follow` to the bus. `seats`:
+    the live seat service, whose queue membership the per-queue view counts seats by."""
+
+    def membership(seat_id: str) -> list[str]:
+        service = seats()
+        return service.queues_of(SeatId(seat_id)) if service is not None else []
+
     directory = RepoDirectory(repos)
     return SupervisionService(
         clock=clock,
@@ -183,6 +193,31 @@ def supervision(
         follow_ups=repos.follow_ups,
         live=live,
         wrap_up_s=wrap_up_s,
+        membership=membership,
+    )
+
+
+class AlertRules(Protocol):
+    """`console_web.settings.BoardAlertSettings` (store may not import console_web)."""
+
+    check_s: float
+
+    def rules(self) -> AlertSettings: ...
+
+
+def board_alerts(
+    repos: Repositories, live: LiveBoard, clock: Clock, calendar: HolidayCalendar, settings: AlertRules
+) -> BoardAlerts:
+    """告警 over the store: the episodes in `board_alerts`, the supervisors from the users table."""
+    return BoardAlerts(
+        clock=clock,
+        store=BoardAlertRepository(repos.db),
+        live=live,
+        backlog=WorkOrderBacklog(repos, SlaPolicy(calendar=calendar)),
+        directory=RepoDirectory(repos),
+        supervisors=SupervisorList(repos.db),
+        settings=settings.rules(),
+        check_s=settings.check_s,
     )
 
 

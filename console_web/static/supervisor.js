@@ -7,9 +7,13 @@ import { $, el, row, pct, secs, chinaTime, chinaDateTime, chinaToday } from "./l
 import { live } from "./lib/live.js";
 import { renderNav } from "./lib/nav.js";
 import { forecastChart, districtMap } from "./charts.js";
+import { alertBanners } from "./board_alerts.js";
+import { liveGroups } from "./board_live.js";
+import { trends } from "./board_trends.js";
 
 const OVERVIEW_EVERY_MS = 15000;
 const SEATS_EVERY_MS = 60000;
+const ALERTS_EVERY_MS = 5000; // 告警 are held in the server's memory: cheap to refetch
 let labels = { seat_status: {}, pause_reason: {} };
 const seats = new Map(); // seat_id -> { status, pause_reason_label, since (ms), row, stateCell, timeCell }
 let byState = {}; // status -> { label, count } as last shown
@@ -362,7 +366,11 @@ function alertBanner(ev) {
   while ($("alerts").children.length > 5) $("alerts").lastChild.remove();
 }
 
+let boardAlerts = null; // 告警 banners (board_alerts.js)
+let groups = null; // 实时队列与团队 (board_live.js)
+
 function onEvent(ev) {
+  if (groups) groups.onEvent(ev);
   switch (ev.type) {
     case "SeatStateChanged": applySeatState(ev.data || {}); break;
     case "SeatSteered": applySteered(ev.data || {}); break;
@@ -372,7 +380,9 @@ function onEvent(ev) {
   }
 }
 
-async function refresh() { await Promise.all([loadOverview(), loadSeats()]); }
+async function refresh() {
+  await Promise.all([loadOverview(), loadSeats(), groups ? groups.load() : null, boardAlerts ? boardAlerts.load() : null]);
+}
 
 async function main() {
   const me = await whoAmI();
@@ -382,6 +392,12 @@ async function main() {
   $("board").hidden = false;
   admin = me.role === "admin";
   labels = await fetchLabels();
+  const alertBox = el("div", null, { id: "board-alerts" });
+  $("alerts").before(alertBox);
+  boardAlerts = alertBanners(alertBox, { ack: true });
+  groups = liveGroups($("board"));
+  const trend = trends($("board"));
+  trend.load().catch(() => {});
   $("r-date").value = chinaToday();
   $("r-show").addEventListener("click", () => loadReport().catch((e) => alert(e.message)));
   $("r-csv").addEventListener("click", () => { location.href = reportUrl("csv"); });
@@ -405,6 +421,8 @@ async function main() {
   live({ onEvent, resync: refresh, badge });
   setInterval(tickSeats, 1000);
   setInterval(() => loadOverview().catch(() => {}), OVERVIEW_EVERY_MS);
+  setInterval(() => boardAlerts.load().catch(() => {}), ALERTS_EVERY_MS);
+  setInterval(() => groups.load().catch(() => {}), OVERVIEW_EVERY_MS); // the longest waits grow between events
   setInterval(() => loadSeats().catch(() => {}), SEATS_EVERY_MS);
   setInterval(() => loadForecast().catch(() => {}), 300000);
   setInterval(() => loadDistricts().catch(() => {}), 60000);

@@ -4,6 +4,7 @@
 import { api, whoAmI } from "./lib/api.js";
 import { $, pct, secs, chinaTime } from "./lib/dom.js";
 import { districtMap } from "./charts.js";
+import { alertBanners } from "./board_alerts.js";
 
 const REFRESH_MS = 15000;
 const ROTATE_MS = 8000;
@@ -51,6 +52,12 @@ async function main() {
   if (!me) { location.replace("/"); return; }
   if (me.role === "seat" || me.role === "inspector") { $("denied").textContent = "仅班长和管理员可以查看大屏。"; $("denied").hidden = false; return; }
   $("wall").hidden = false;
+  const alertBox = document.createElement("div");
+  alertBox.id = "board-alerts";
+  $("alarm").after(alertBox);
+  const alerts = alertBanners(alertBox, { bannerClass: "wall-banner" }); // 告警, with who was alerted
+  alerts.load().catch(() => {});
+  setInterval(() => alerts.load().catch(() => {}), 5000);
   setInterval(() => { $("clock").textContent = chinaTime(new Date().toISOString()); }, 1000);
   await Promise.all([loadOverview().catch(() => {}), loadDistricts().catch(() => {})]);
   setInterval(() => loadOverview().catch(() => {}), REFRESH_MS);

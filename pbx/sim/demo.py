@@ -1,7 +1,7 @@
 """The demo's traffic: the embedded simulator's settings and its start with the demo seats' phones.
 
-The demo is staffed by the forecast's own maths (stats.kpi's Erlang C): `demo_staffing` sizes the
-seats the call rate needs, `DEMO_CALLS_PER_HOUR` is a rate the seven demo seats carry with room to
+The demo is staffed by the forecast's own maths (stats.erlang's Erlang A, callers who give up
+included, and both of the forecast's targets): `demo_staffing` sizes the seats the call rate needs, `DEMO_CALLS_PER_HOUR` is a rate the seven demo seats carry with room to
 spare, `OVERLOAD_CALLS_PER_HOUR` (`hotline demo --overload`) one they cannot.
 """
 
@@ -21,7 +21,8 @@ from pbx.settings import AmiSettings
 from pbx.sim.config import AgiTarget, Dist, DistKind, PhoneConfig, QueueConfig, SimulatorConfig
 from pbx.sim.simulator import Simulator, run_simulator
 from seats.models import Seat
-from stats.kpi import SERVICE_LEVEL_SECONDS, SERVICE_LEVEL_TARGET, Staffing, erlang_c, seats_needed
+from stats.erlang import StaffingA, erlang_a, seats_for_targets
+from stats.kpi import ANSWER_RATE_TARGET, FAST_ANSWER_SECONDS, FAST_ANSWER_TARGET
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ DEMO_DTMF = (
 DEMO_SURVEY = (("1", 0.62), ("2", 0.20), ("3", 0.15), ("", 0.03))
 
 DEMO_CALLS_PER_HOUR = 150.0
-"""Erlang C (`demo_staffing`) needs 5 seats for it at the demo's handling time; the demo has 7, as
+"""Erlang A (`demo_staffing`) needs 4 seats for it at the demo's handling time; the demo has 7, as
 the seats' skills split the calls between queues."""
 OVERLOAD_CALLS_PER_HOUR = 560.0
 """`hotline demo --overload`: about 12 seats' worth of calls for the demo's 7 (an answer rate near
@@ -98,35 +99,32 @@ def demo_aht(sim: SimulatorSettings, wrap_up_s: float) -> float:
     return RING_S + shorter + wrap_up_s
 
 
-def demo_staffing(sim: SimulatorSettings, wrap_up_s: float) -> Staffing:
-    """The seats Erlang C asks for the demo's calls (the forecast's service-level target)."""
-    return seats_needed(
+def demo_patience(sim: SimulatorSettings) -> float:
+    """The callers' mean patience: the mean of the simulator's lognormal (median `mean_patience_s`,
+    sigma `PATIENCE_SIGMA`), the exponential patience Erlang A assumes."""
+    return sim.mean_patience_s * math.exp(PATIENCE_SIGMA**2 / 2)
+
+
+def demo_staffing(sim: SimulatorSettings, wrap_up_s: float) -> StaffingA:
+    """The seats Erlang A asks for the demo's calls: the forecast's targets (接通率 95 %, 15秒接通率
+    80 %), callers hanging up after their mean patience."""
+    return seats_for_targets(
         sim.calls_per_hour,
         demo_aht(sim, wrap_up_s),
+        demo_patience(sim),
         interval_s=3600.0,
-        target_level=SERVICE_LEVEL_TARGET,
-        threshold_s=SERVICE_LEVEL_SECONDS,
+        answer_rate_target=ANSWER_RATE_TARGET,
+        service_level_target=FAST_ANSWER_TARGET,
+        threshold_s=FAST_ANSWER_SECONDS,
     )
 
 
 def demo_answer_rate(sim: SimulatorSettings, wrap_up_s: float, seats: int) -> float:
-    """The answer rate Erlang C expects from `seats` pooled seats: a caller who waits, waits an
-    exponential time of rate (N - A) / AHT, and hangs up first when their patience is shorter;
-    seats that cannot carry the load answer N / A of the calls."""
-    aht = demo_aht(sim, wrap_up_s)
-    traffic = sim.calls_per_hour * aht / 3600.0
-    if traffic <= 0:
+    """The answer rate Erlang A expects from `seats` pooled seats (answered / offered)."""
+    if sim.calls_per_hour <= 0:
         return 1.0
-    if seats <= traffic:
-        return seats / traffic
-    rate = (seats - traffic) / aht
-    patience = NormalDist(math.log(sim.mean_patience_s), PATIENCE_SIGMA)
-    step = 0.02 / rate
-    gives_up = sum(
-        rate * math.exp(-rate * w) * patience.cdf(math.log(w)) * step
-        for w in ((i + 0.5) * step for i in range(1000))
-    )
-    return 1.0 - erlang_c(seats, traffic) * gives_up
+    fig = erlang_a(seats, sim.calls_per_hour / 3600.0, demo_aht(sim, wrap_up_s), demo_patience(sim), 0.0)
+    return fig.answer_rate
 
 
 class ScriptedAddressCapture:
@@ -206,7 +204,7 @@ async def start_demo_simulator(
     )
     staffing = demo_staffing(sim, wrapuptime)
     log.info(
-        "演示话务：每小时 %.0f 通，平均处理时长 %.0f 秒（%.1f 爱尔兰），按 Erlang C 需 %d 名坐席，"
+        "演示话务：每小时 %.0f 通，平均处理时长 %.0f 秒（%.1f 爱尔兰），按 Erlang A 需 %d 名坐席，"
         "演示在席 %d 名，预计接通率 %.1f%%",
         sim.calls_per_hour,
         demo_aht(sim, wrapuptime),

@@ -273,6 +273,12 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/supervisor/report.xlsx", "/api/supervisor/report.xlsx", "401 403 ok ok ok ok 403"),
     P("GET", "/api/supervisor/districts", "/api/supervisor/districts", "401 403 ok ok ok ok 403"),
     P("GET", "/api/supervisor/follow-ups", "/api/supervisor/follow-ups", "401 403 ok ok ok ok 403"),
+    # the board's live views per queue / team, alerts (告警) and trends (issue 17); an alert's
+    # scope is tested with real alerts in tests/console/test_board_api.py (none is open here)
+    P("GET", "/api/supervisor/live-groups", "/api/supervisor/live-groups", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/supervisor/alerts", "/api/supervisor/alerts", "401 403 ok ok ok ok 403"),
+    P("POST", "/api/supervisor/alerts/{alert_id}/ack", "/api/supervisor/alerts/999/ack", "401 403 404 404 404 404 403"),
+    P("GET", "/api/supervisor/trends", "/api/supervisor/trends?days=30&by=team", "401 403 ok ok ok ok 403"),
     P("GET", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 ok ok ok ok 403"),
     P("PUT", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 403 403 ok ok 403", json={"step_s": 60, "max_s": 300}),
     P("PUT", "/api/supervisor/seats/{seat_id}/expert", "/api/supervisor/seats/1003/expert", "401 403 403 403 403 ok 403", json={"expert": True}),

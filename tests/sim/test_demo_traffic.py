@@ -1,4 +1,4 @@
-"""The demo's traffic is sized with the forecast's Erlang C (issue 14): the default rate is one the
+"""The demo's traffic is sized with the forecast's Erlang A (issue 14; issue 17: was Erlang C): the default rate is one the
 demo's seats carry at a healthy answer rate, `--overload`'s is one they cannot; and with no speech
 model the IVR hears the simulated caller's scripted address, marked as such."""
 
@@ -22,7 +22,7 @@ from stats.kpi import ANSWER_RATE_TARGET
 SEATS = len(DEMO_SEATS)
 
 
-def test_given_the_demos_rate_when_sized_by_erlang_c_then_fewer_seats_than_the_demo_has_are_needed() -> None:
+def test_given_the_demos_rate_when_sized_by_erlang_a_then_fewer_seats_than_the_demo_has_are_needed() -> None:
     demo = SimulatorSettings()
 
     staffing = demo_staffing(demo, QUEUE_WRAPUP_S)
