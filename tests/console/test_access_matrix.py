@@ -29,11 +29,13 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD
+from callbacks.sla import SlaPolicy
 from console_web.auth import COOKIE
 from core.access import Role
 from core.calls import CallRecord, CallStatus
 from core.events import _REGISTRY, ComponentStatusChanged, DomainEvent
 from core.ids import CallId, SeatId, TeamId, UserId
+from routing.calendar import load_holidays
 from seats.models import User
 from seats.schedule import Shift
 from tests.console.test_follow_up_api import REACHED, add_follow_up
@@ -55,6 +57,12 @@ USERNAMES = {
     ADMIN: "admin",
     INSPECTOR: "jingan-qc",
 }
+
+
+# A callback appointment the service accepts whenever the test runs: an hour after the next opening
+# from tomorrow (a fixed date became a time in the past and was refused)
+_SLA = SlaPolicy(calendar=load_holidays())
+APPOINTMENT_AT = (_SLA.next_opening(datetime.now(UTC) + timedelta(days=1)) + timedelta(hours=1)).isoformat()
 
 A_CALL, B_CALL = "call-a", "call-b"
 A2_CALL = "call-a2"  # district A, seat 1002: in the supervisors' scope, not in seat 1001's
@@ -316,7 +324,7 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/orders", f"/api/orders?scope=all&team={A_TEAM}", "401 403 ok ok ok ok 403"),
     P("GET", "/api/orders", f"/api/orders?scope=all&team={B_TEAM}", "401 403 403 403 ok ok 403"),
     P("GET", "/api/orders/options", "/api/orders/options", "401 ok ok ok ok ok ok"),
-    P("POST", "/api/orders/appointments", "/api/orders/appointments", "401 ok 403 403 403 403 403", json={"call_id": A_CALL, "at": "2026-12-07T10:30:00+08:00"}),
+    P("POST", "/api/orders/appointments", "/api/orders/appointments", "401 ok 403 403 403 403 403", json={"call_id": A_CALL, "at": APPOINTMENT_AT}),
     P("GET", VOICEMAIL_AUDIO, f"/api/orders/{A_ORDER}/voicemails/call-{A_ORDER}/audio", "401 ok ok ok ok ok ok"),
     P("GET", VOICEMAIL_AUDIO, f"/api/orders/{B_ORDER}/voicemails/call-{B_ORDER}/audio", "401 404 404 404 ok ok 404"),
     P("POST", "/api/orders/{order_id}/claim", f"/api/orders/{A_ORDER}/claim", "401 ok 403 403 403 403 403"),
