@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.runtime import Runtime
 from app.settings import Settings
+from console_web.report_archive import ReportArchive
 from console_web.security import SecurityConfig
 from console_web.web import install_console
 from core.blocking import offload, on_loop
@@ -88,6 +89,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             repos, live=live, roster=rota, clock=clock_, calendar=calendar, wrap_up_s=settings.seats.wrap_up_s
         )
         bus.subscribe("supervisor-live", supervision.follow)
+        app.state.report_archive = archive = ReportArchive(settings.reports.folder(), runtime.scope_of)
+        archive.start(supervision, clock_)  # 报表归档: yesterday's at once, then after each midnight
         app.state.qc_backend = services.quality(repos, clock_, bus)
         app.state.recordings_backend = runtime.recordings.library(runtime.scope_of)
         o = await services.oversight(
@@ -126,6 +129,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             yield
         finally:
             await o.steering.stop()
+            await archive.stop()
             await runtime.stop()
 
     app = FastAPI(

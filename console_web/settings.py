@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field, SecretStr
 
 from core.access import DEFAULT_RIGHTS, Right, Role
@@ -60,3 +62,16 @@ class WebSettings(BaseModel):
         description="可信反向代理的地址或网段；只有来自这些地址的 X-Forwarded-For 才被采信（默认不信任任何代理）",
     )
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
+
+
+class ReportSettings(BaseModel):
+    """报表 (HOTLINE_REPORTS__ARCHIVE_DIR): where each ended day's, week's and month's workbooks are
+    kept (`console_web.report_archive`); empty: no archive. The demo keeps them in `hotline-reports`
+    beside its database."""
+
+    archive_dir: str = Field(
+        default="", description="报表归档目录（每日零点后写入前一日、周、月的 XLSX 报表；空：不归档）"
+    )
+
+    def folder(self) -> Path | None:
+        return Path(self.archive_dir) if self.archive_dir else None

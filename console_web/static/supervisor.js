@@ -7,6 +7,7 @@ import { $, el, row, pct, secs, chinaTime, chinaDateTime, chinaToday } from "./l
 import { live } from "./lib/live.js";
 import { renderNav } from "./lib/nav.js";
 import { forecastChart, districtMap } from "./charts.js";
+import "./report_archive.js"; // 报表归档, 打印版报表
 
 const OVERVIEW_EVERY_MS = 15000;
 const SEATS_EVERY_MS = 60000;
