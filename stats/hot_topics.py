@@ -157,7 +157,10 @@ STOP_WORDS = frozenset(
         "天",
     ]
 )
-_NUMBER = re.compile(r"^[\d\.\-%/:：，,]+$|^[零一二三四五六七八九十百千万两]+$")
+_NUMBER = re.compile(
+    r"^[\d.\-%/:：，,]+$"  # 2000, 3.5, 10%
+    r"|^[\d零一二三四五六七八九十百千万两几]+[个次年月日天元块岁号周]?$"  # 三个, 十年, 两万
+)
 _WORDLIKE = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 
 Segmenter = Callable[[str], Sequence[str]]
