@@ -89,8 +89,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             repos, live=live, roster=rota, clock=clock_, calendar=calendar, wrap_up_s=settings.seats.wrap_up_s
         )
         bus.subscribe("supervisor-live", supervision.follow)
-        app.state.report_archive = archive = ReportArchive(settings.reports.folder(), runtime.scope_of)
-        archive.start(supervision, clock_)  # 报表归档: yesterday's at once, then after each midnight
+        app.state.report_archive = archive = ReportArchive.started(settings.web, supervision)  # 报表归档
         app.state.qc_backend = services.quality(repos, clock_, bus)
         app.state.recordings_backend = runtime.recordings.library(runtime.scope_of)
         o = await services.oversight(

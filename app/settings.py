@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asr.settings import AsrSettings, AudioSocketSettings
 from asterisk_conf.setup import AsteriskSettings, AsteriskSetupSettings
-from console_web.settings import DEMO_SESSION_SECRET, ReportSettings, WebSettings
+from console_web.settings import DEMO_SESSION_SECRET, WebSettings
 from core.errors import ConfigurationError
 from ivr.settings import AgiSettings, VoicemailSettings
 from pbx.settings import DEMO_AMI_SECRET, AmiSettings, AsteriskRecordsSettings, SeatsSettings
@@ -50,7 +50,6 @@ class Settings(BaseSettings):
     journal: JournalSettings = Field(default_factory=JournalSettings)
     voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
-    reports: ReportSettings = Field(default_factory=ReportSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
@@ -108,7 +107,7 @@ def demo_settings(**overrides: object) -> Settings:
         "database": {"url": "sqlite:///./hotline-demo.db", "auto_migrate": True},
         "sim": {"enabled": True},
         "recordings": {"pbx_dir": RecordingSettings.demo_dir()},
-        "reports": {"archive_dir": "hotline-reports"},
+        "web": {"report_archive_dir": "hotline-reports"},
     }
     base.update(overrides)
     return load_settings(**base)

@@ -10,7 +10,7 @@ at midnight: a file already there is not written again), then shortly after each
 for the day just ended.
 
 `ReportArchive` is what the composition root builds (wiring: `app/main.py`), with the directory
-from settings (`ReportSettings.archive_dir`; empty: no archive): it starts and stops the task, and
+from settings (`WebSettings.report_archive_dir`; empty: no archive): it starts and stops the task, and
 lists and serves the files a principal may read. Who reads which file follows `core.access.Scope`:
 a city-wide principal (city supervisor, admin) every file; a district supervisor the files of
 their district (not the city's: those hold the other districts' figures); anyone else none. A file
@@ -30,6 +30,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from console_web.report_xlsx import file_name, report_workbook
+from console_web.settings import WebSettings
 from core.access import Principal, Role, Scope
 from core.blocking import offload
 from core.clock import CHINA_TZ, Clock
@@ -159,10 +160,18 @@ class ReportArchive:
         self._scope_of = scope_of
         self._task: asyncio.Task[None] | None = None
 
-    def start(self, backend: SupervisionService, clock: Clock) -> None:
-        """Start the task (inside the running loop); nothing when no folder is set."""
-        if self.directory is not None:
-            self._task = asyncio.create_task(run_report_archive(backend, clock, self.directory))
+    @classmethod
+    def started(cls, settings: WebSettings, backend: SupervisionService) -> ReportArchive:
+        """The archive in `settings.report_archive_dir` over the board's service (its clock, its
+        teams and seats for the scopes), its task started (inside the running loop: yesterday's
+        files at once, then after each midnight); no task when no folder is set."""
+        directory = backend.directory
+        archive = cls(
+            settings.report_archive_folder(), lambda p: Scope.of(p, directory.teams(), directory.seats())
+        )
+        if archive.directory is not None:
+            archive._task = asyncio.create_task(run_report_archive(backend, backend.clock, archive.directory))
+        return archive
 
     async def stop(self) -> None:
         if self._task is not None:

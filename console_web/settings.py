@@ -62,16 +62,12 @@ class WebSettings(BaseModel):
         description="可信反向代理的地址或网段；只有来自这些地址的 X-Forwarded-For 才被采信（默认不信任任何代理）",
     )
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
-
-
-class ReportSettings(BaseModel):
-    """报表 (HOTLINE_REPORTS__ARCHIVE_DIR): where each ended day's, week's and month's workbooks are
-    kept (`console_web.report_archive`); empty: no archive. The demo keeps them in `hotline-reports`
-    beside its database."""
-
-    archive_dir: str = Field(
-        default="", description="报表归档目录（每日零点后写入前一日、周、月的 XLSX 报表；空：不归档）"
+    report_archive_dir: str = Field(
+        default="",
+        description="报表归档目录（HOTLINE_WEB__REPORT_ARCHIVE_DIR）：每日零点后写入前一日（周日另写周报、月末另写月报）"
+        "的 XLSX 报表，全市及各区各一份；空：不归档。演示模式为工作目录下的 hotline-reports",
     )
 
-    def folder(self) -> Path | None:
-        return Path(self.archive_dir) if self.archive_dir else None
+    def report_archive_folder(self) -> Path | None:
+        """`console_web.report_archive.ReportArchive`'s folder; None: no archive."""
+        return Path(self.report_archive_dir) if self.report_archive_dir else None

@@ -99,8 +99,11 @@ def test_a_sunday_adds_the_week_and_a_month_s_last_day_the_month_each_written_on
 
 
 ARCHIVED = {
-    "day": ["12348报表-全市-日报-2026-11-20.xlsx", "12348报表-静安区-日报-2026-11-20.xlsx",
-            "12348报表-浦东新区-日报-2026-11-20.xlsx"],
+    "day": [
+        "12348报表-全市-日报-2026-11-20.xlsx",
+        "12348报表-静安区-日报-2026-11-20.xlsx",
+        "12348报表-浦东新区-日报-2026-11-20.xlsx",
+    ],
     "week": ["12348报表-静安区-周报-2026-11-09至2026-11-15.xlsx"],
 }
 
@@ -114,7 +117,7 @@ def archived(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
         for name in names:
             (folder / period / name).write_bytes(f"{period}:{name}".encode())
     (tmp_path / "secret.txt").write_text("不该被下载")
-    settings = demo_test_settings(tmp_path, "arch.db", reports={"archive_dir": str(folder)})
+    settings = demo_test_settings(tmp_path, "arch.db", web={"report_archive_dir": str(folder)})
     with TestClient(build_app(settings, clock=ManualClock(NOW)), base_url="http://127.0.0.1") as c:
         yield c, folder
 

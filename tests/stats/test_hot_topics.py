@@ -11,7 +11,9 @@ from knowledge.segment import plain_words
 from stats.hot_topics import RecordText, build_hot_topics, category_trends, frequent_words, previous_span
 
 CITY = Scope(True, "全市", None, frozenset(), frozenset())
-JINGAN = Scope(False, "静安区", "310106", frozenset({"team-310106"}), frozenset(), frozenset({"district:310106"}))
+JINGAN = Scope(
+    False, "静安区", "310106", frozenset({"team-310106"}), frozenset(), frozenset({"district:310106"})
+)
 WEEK = (date(2026, 11, 23), date(2026, 11, 29))  # Monday to Sunday
 
 
@@ -33,7 +35,9 @@ def _calls(spec: dict[str, tuple[int, int]], district: str = "310106", tag: str 
     out = []
     for category, (before, now) in spec.items():
         for i in range(before):
-            out.append(_call(f"{tag}{category}-p{i}", date(2026, 11, 16) + timedelta(days=i % 7), category, district))
+            out.append(
+                _call(f"{tag}{category}-p{i}", date(2026, 11, 16) + timedelta(days=i % 7), category, district)
+            )
         for i in range(now):
             out.append(_call(f"{tag}{category}-n{i}", WEEK[0] + timedelta(days=i % 7), category, district))
     return out
@@ -88,7 +92,35 @@ def test_frequent_words_drop_stop_words_single_characters_and_numbers_and_count_
 
 def test_only_the_top_twenty_words_are_kept() -> None:
     texts = ["合同"] * 6 + ["房屋 房屋"] * 2 + ["房屋"] + ["租赁"] * 4
-    many = [*texts, *("律师 公证 鉴定 调解 仲裁 诉讼 起诉 上诉 判决 执行 赔偿 工伤 社保 加班 辞退 违约 定金 物业 邻居 继承 遗嘱 赡养".split())]
+    many = [
+        *texts,
+        *(
+            [
+                "律师",
+                "公证",
+                "鉴定",
+                "调解",
+                "仲裁",
+                "诉讼",
+                "起诉",
+                "上诉",
+                "判决",
+                "执行",
+                "赔偿",
+                "工伤",
+                "社保",
+                "加班",
+                "辞退",
+                "违约",
+                "定金",
+                "物业",
+                "邻居",
+                "继承",
+                "遗嘱",
+                "赡养",
+            ]
+        ),
+    ]
     words = frequent_words(many, plain_words)
     assert len(words) == 20
     assert [(w.word, w.count) for w in words[:3]] == [("合同", 6), ("房屋", 5), ("租赁", 4)]

@@ -47,7 +47,7 @@ def demo_test_settings(tmp_path: Path, db_name: str = "test.db", **overrides: An
         "audiosocket": {"enabled": False},
         "voicemail": {"pbx_dir": str(tmp_path / "voicemail")},
         "recordings": {"pbx_dir": str(tmp_path / "recordings")},
-        "reports": {"archive_dir": ""},  # no archive unless a test asks for one
+        "web": {},  # no report archive (HOTLINE_WEB__REPORT_ARCHIVE_DIR) unless a test asks for one
     }
     base.update(overrides)
     return demo_settings(**base)
