@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "demo":
             rate = OVERLOAD_CALLS_PER_HOUR if args.overload else args.calls_per_hour
             sim = {"enabled": True, "calls_per_hour": rate, "after_hours": args.after_hours}
-            web = {"port": args.port, "report_archive_dir": "hotline-reports"}  # as demo_settings' own
+            web = {"port": args.port, "report_archive_dir": "hotline-reports"}  # 报表归档 beside its database
             settings = demo_settings(web=web, sim={k: v for k, v in sim.items() if v is not None})
             print(f"演示已启动：在浏览器打开 http://127.0.0.1:{args.port}  （按 Ctrl+C 退出）", flush=True)
             _run_web(settings, "127.0.0.1", args.port)

@@ -107,7 +107,6 @@ def demo_settings(**overrides: object) -> Settings:
         "database": {"url": "sqlite:///./hotline-demo.db", "auto_migrate": True},
         "sim": {"enabled": True},
         "recordings": {"pbx_dir": RecordingSettings.demo_dir()},
-        "web": {"report_archive_dir": "hotline-reports"},
     }
     base.update(overrides)
     return load_settings(**base)

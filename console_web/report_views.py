@@ -23,6 +23,7 @@ class ColumnOut(BaseModel):
     key: str  # the field of a row's kpis
     header: str  # as in the workbook
     percent: bool
+    decimals: int  # places shown, as the workbook's number format
 
 
 class RowOut(BaseModel):
@@ -96,7 +97,15 @@ class BreakdownOut(BaseModel):
     def of(cls, b: Breakdown, at: datetime) -> BreakdownOut:
         return cls(
             report=ReportOut.of(b.report),
-            columns=[ColumnOut(key=k, header=h, percent="%" in f) for k, h, f in COLUMNS],
+            columns=[
+                ColumnOut(
+                    key=k,
+                    header=h,
+                    percent="%" in f,
+                    decimals=len(f.split(".")[1].rstrip("%")) if "." in f else 0,
+                )
+                for k, h, f in COLUMNS
+            ],
             tables=[
                 TableOut(
                     title=title, rows=[RowOut(key=r.key, label=r.label, kpis=r.kpis.rounded()) for r in rows]

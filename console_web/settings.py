@@ -65,7 +65,7 @@ class WebSettings(BaseModel):
     report_archive_dir: str = Field(
         default="",
         description="报表归档目录（HOTLINE_WEB__REPORT_ARCHIVE_DIR）：每日零点后写入前一日（周日另写周报、月末另写月报）"
-        "的 XLSX 报表，全市及各区各一份；空：不归档。演示模式为工作目录下的 hotline-reports",
+        "的 XLSX 报表，全市及各区各一份；空：不归档。hotline demo 使用工作目录下的 hotline-reports",
     )
 
     def report_archive_folder(self) -> Path | None:

@@ -5,11 +5,12 @@ import { api, whoAmI } from "./lib/api.js";
 import { $, el, row, chinaDateTime, chinaToday } from "./lib/dom.js";
 import { renderNav } from "./lib/nav.js";
 
-const fmtPct = (x) => (x == null ? "" : `${(x * 100).toFixed(1)}%`);
-const fmtNum = (x) => (x == null ? "" : Number.isInteger(x) ? String(x) : x.toFixed(1));
+// As the workbook's number formats: rates as percentages, each column to its places.
+const fmtPct = (x, places) => (x == null ? "" : `${(x * 100).toFixed(places)}%`);
+const fmtNum = (x, places) => (x == null ? "" : x.toFixed(places));
 const signed = (n) => (n > 0 ? `+${n}` : String(n));
 
-function cellsOf(columns, kpis) { return columns.map((c) => (c.percent ? fmtPct(kpis[c.key]) : fmtNum(kpis[c.key]))); }
+function cellsOf(columns, kpis) { return columns.map((c) => (c.percent ? fmtPct(kpis[c.key], c.decimals) : fmtNum(kpis[c.key], c.decimals))); }
 
 function headRow(first, columns) {
   const tr = document.createElement("tr");

@@ -14,16 +14,16 @@ APP = Path(__file__).resolve().parents[2] / "app"
 WIRING = {"__init__", "main", "cli", "settings", "runtime", "seed"}
 
 TARGET_LINES = 800
-CEILING_LINES = 798
+CEILING_LINES = 797
 """Today's size: lower it whenever logic leaves app; raise it only for the wiring of a new part
 (763: the supervisors' monitor service, issue 16; 775: the supervisors' steering of seats, issue 16:
 its service built, its ticker started and stopped; 782: the admin's rights table and audit page,
 and the monitors taken back after a restart, issue 16; 795: the post-call transcription part, built
 and listed as a component, issue 18; still 795 with the knowledge base's service, its demo seed and
 `hotline knowledge import-laws`, issue 19, once the oversight's four services were built in one
-`store.services.oversight`; 798: the report archive (报表归档, issue 17), built over the board's
-service, its nightly task started and stopped, and its folder in the demo's settings), never for
-logic."""
+`store.services.oversight`; 797: the report archive (报表归档, issue 17), built over the board's
+service, its nightly task started and stopped, and `hotline demo` keeping it in hotline-reports),
+never for logic."""
 
 
 def _modules() -> dict[str, int]:

@@ -47,7 +47,6 @@ def demo_test_settings(tmp_path: Path, db_name: str = "test.db", **overrides: An
         "audiosocket": {"enabled": False},
         "voicemail": {"pbx_dir": str(tmp_path / "voicemail")},
         "recordings": {"pbx_dir": str(tmp_path / "recordings")},
-        "web": {},  # no report archive (HOTLINE_WEB__REPORT_ARCHIVE_DIR) unless a test asks for one
     }
     base.update(overrides)
     return demo_settings(**base)
