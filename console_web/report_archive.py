@@ -188,7 +188,7 @@ class ReportArchive:
             if not folder.is_dir():
                 continue
             for path in folder.iterdir():
-                if path.is_file() and scope_of_name(path.name):
+                if path.is_file() and not path.is_symlink() and scope_of_name(path.name):
                     st = path.stat()
                     modified = datetime.fromtimestamp(st.st_mtime, CHINA_TZ)
                     out.append(
