@@ -124,19 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "serve":
-            settings = load_settings()
-            if not settings.database.auto_migrate:
-                # Before the web server: an old schema is a hint to the operator, not a traceback.
-                from store.migrate import require_newest_schema
+            from store.migrate import check_schema_before_serving
 
-                require_newest_schema(settings.database.url)
+            settings = load_settings()
+            check_schema_before_serving(settings.database.url, auto_migrate=settings.database.auto_migrate)
             _run_web(settings, args.host or settings.web.host, args.port or settings.web.port)
         elif args.command == "demo":
             rate = OVERLOAD_CALLS_PER_HOUR if args.overload else args.calls_per_hour
             sim = {"enabled": True, "calls_per_hour": rate, "after_hours": args.after_hours}
-            settings = demo_settings(
-                web={"port": args.port}, sim={k: v for k, v in sim.items() if v is not None}
-            )
+            web = {"port": args.port, "report_archive_dir": "hotline-reports"}  # 报表归档 beside its database
+            settings = demo_settings(web=web, sim={k: v for k, v in sim.items() if v is not None})
             print(f"演示已启动：在浏览器打开 http://127.0.0.1:{args.port}  （按 Ctrl+C 退出）", flush=True)
             _run_web(settings, "127.0.0.1", args.port)
         elif args.command == "db" and args.db_command == "upgrade":

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.runtime import Runtime
 from app.settings import Settings
+from console_web.report_archive import ReportArchive
 from console_web.security import SecurityConfig
 from console_web.web import install_console
 from core.blocking import offload, on_loop
@@ -90,6 +91,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         bus.subscribe("supervisor-live", supervision.follow)
         app.state.board_alerts = alerts = services.board_alerts(repos, live, clock_, calendar, settings.web.alerts)  # fmt: skip
         await alerts.run()  # 告警: its rules checked on the live board, its episodes kept in board_alerts
+        app.state.report_archive = archive = ReportArchive.started(settings.web, supervision)  # 报表归档
         app.state.qc_backend = services.quality(repos, clock_, bus)
         app.state.recordings_backend = runtime.recordings.library(runtime.scope_of)
         o = await services.oversight(
@@ -129,6 +131,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         finally:
             await o.steering.stop()
             await alerts.stop()
+            await archive.stop()
             await runtime.stop()
 
     app = FastAPI(

@@ -1,8 +1,9 @@
 """The period report as an XLSX workbook (报表下载), written with openpyxl.
 
 Sheets: 汇总 (the report's rows, hour by hour or day by day, and its total, with a line chart of
-the offered and answered calls), then 按区, 按团队, 按坐席, 按队列, 按法律类别, and 指标说明 (each
-figure's definition, the same text as on the board). Every data sheet starts with the title, the
+the offered and answered calls), then 按区, 按团队, 按坐席, 按队列, 按法律类别, 热点 (the legal
+categories trending against the previous period, and the frequent words of the consultation
+records: `stats.hot_topics`), and 指标说明 (each figure's definition, the same text as on the board). Every data sheet starts with the title, the
 scope (全市 or the district) and the period, so a printed or forwarded sheet says whose figures
 they are. Rates are stored as fractions with a percent format (Excel sums and charts them as
 numbers); a rate with no denominator is an empty cell, never 0.
@@ -23,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from stats.breakdown import Breakdown, BreakdownRow
+from stats.hot_topics import HotTopics
 from stats.kpi import DEFINITIONS, FAST_ANSWER_SECONDS, SERVICE_LEVEL_SECONDS, Kpis
 
 # (field of Kpis, header, number format)
@@ -140,6 +142,54 @@ def _dimension(
     _row(ws, at + 1, "合计", b.report.total, total=True)
 
 
+def _header_cells(ws: Worksheet, row: int, texts: Sequence[str]) -> None:
+    for col, text in enumerate(texts, start=1):
+        cell = ws.cell(row=row, column=col, value=text)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = _HEAD_FILL
+        cell.border = _BOX
+
+
+def _hot(wb: Workbook, b: Breakdown, hot: HotTopics, generated_at: datetime) -> None:
+    ws = wb.create_sheet("热点")
+    r = b.report
+    ws["A1"] = f"12348 公共法律服务热线 {r.period.label}（热点）"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = f"范围：{r.scope}    周期：{r.period.label} {r.first.isoformat()} 至 {r.last.isoformat()}"
+    ws["A3"] = f"生成时间：{generated_at.strftime('%Y-%m-%d %H:%M')}（北京时间）"
+    ws["A3"].font = Font(color="777777", size=9)
+    ws["A5"] = (
+        f"法律类别来电变化（本期与上期 {hot.previous_first.isoformat()} 至 {hot.previous_last.isoformat()} 比较，"
+        "按增量排序）"
+    )
+    ws["A5"].font = Font(bold=True)
+    _header_cells(ws, 6, ["法律类别", "本期来电", "上期来电", "增减", "增减率"])
+    at = 6
+    for t in hot.categories:
+        at += 1
+        values = [t.label, t.count, t.previous, t.change, t.change_rate]
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row=at, column=col, value=value)
+            cell.border = _BOX
+        ws.cell(row=at, column=5).number_format = "+0.0%;-0.0%;0.0%"
+    at += 2
+    ws.cell(
+        row=at, column=1, value=f"咨询记录高频词（前 {len(hot.words)} 个，共 {hot.records} 条记录）"
+    ).font = Font(bold=True)
+    if not hot.words_available:
+        ws.cell(row=at + 1, column=1, value="未安装分词组件（jieba），无法统计高频词")
+        at += 1
+    at += 1
+    _header_cells(ws, at, ["词语", "出现次数"])
+    for w in hot.words:
+        at += 1
+        ws.cell(row=at, column=1, value=w.word).border = _BOX
+        ws.cell(row=at, column=2, value=w.count).border = _BOX
+    ws.column_dimensions["A"].width = 24
+    for letter in "BCDE":
+        ws.column_dimensions[letter].width = 13
+
+
 def _definitions(wb: Workbook, b: Breakdown) -> None:
     ws = wb.create_sheet("指标说明")
     ws["A1"] = "指标说明"
@@ -159,6 +209,8 @@ def report_workbook(b: Breakdown, generated_at: datetime) -> bytes:
     _summary(wb, b, generated_at)
     for title, rows in b.dimensions:
         _dimension(wb, b, title, rows, generated_at)
+    if b.hot is not None:
+        _hot(wb, b, b.hot, generated_at)
     _definitions(wb, b)
     wb.properties.title = file_name(b).removesuffix(".xlsx")
     wb.properties.creator = "12348 坐席系统"

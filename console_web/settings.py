@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field, SecretStr
 
 from core.access import DEFAULT_RIGHTS, Right, Role
@@ -74,3 +76,12 @@ class WebSettings(BaseModel):
     )
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
     alerts: BoardAlertSettings = Field(default_factory=lambda: BoardAlertSettings())
+    report_archive_dir: str = Field(
+        default="",
+        description="报表归档目录（HOTLINE_WEB__REPORT_ARCHIVE_DIR）：每日零点后写入前一日（周日另写周报、月末另写月报）"
+        "的 XLSX 报表，全市及各区各一份；空：不归档。hotline demo 使用工作目录下的 hotline-reports",
+    )
+
+    def report_archive_folder(self) -> Path | None:
+        """`console_web.report_archive.ReportArchive`'s folder; None: no archive."""
+        return Path(self.report_archive_dir) if self.report_archive_dir else None

@@ -85,7 +85,7 @@ def report_csv(report: ReportOut) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def _period(period: str) -> Period:
+def parse_period(period: str) -> Period:
     if period not in Period.__members__.values():
         raise InvalidInput("报表周期应为 day（日）、week（周）或 month（月）", period=period)
     return Period(period)
@@ -138,7 +138,7 @@ def build_supervisor_router() -> APIRouter:
         format: str = "json",
     ) -> ReportOut | Response:
         require_supervisor(auth.principal)
-        chosen = _period(period)
+        chosen = parse_period(period)
         if format not in ("json", "csv"):
             raise InvalidInput("format 应为 json 或 csv", format=format)
         day = parse_day(date)
@@ -162,7 +162,7 @@ def build_supervisor_router() -> APIRouter:
     ) -> Response:
         """报表下载: the period report and its breakdowns as a workbook named by scope and period."""
         require_supervisor(auth.principal)
-        chosen, day = _period(period), parse_day(date)
+        chosen, day = parse_period(period), parse_day(date)
         backend = supervisor_backend(request)
         breakdown = await backend.breakdown(auth.principal, chosen, day)
         body = await offload(report_workbook, breakdown, backend.clock.now().astimezone(CHINA_TZ))
@@ -174,7 +174,7 @@ def build_supervisor_router() -> APIRouter:
     ) -> FollowUpReportOut:
         """回访统计: 回访率 and the satisfaction after follow-up, per team and in total."""
         require_supervisor(auth.principal)
-        chosen, day = _period(period), parse_day(date)
+        chosen, day = parse_period(period), parse_day(date)
         return FollowUpReportOut.of(
             await supervisor_backend(request).follow_up_report(auth.principal, chosen, day)
         )

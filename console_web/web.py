@@ -20,6 +20,7 @@ from console_web.orders_api import build_orders_router
 from console_web.qc_api import build_qc_router
 from console_web.recordings_api import build_recordings_router
 from console_web.reliability_api import build_reliability_router
+from console_web.report_api import build_report_router
 from console_web.routes import build_router
 from console_web.schedule_api import build_schedule_router
 from console_web.seat_api import build_seat_router
@@ -34,6 +35,7 @@ def install_console(app: FastAPI, security: SecurityConfig | None = None) -> Non
     app.include_router(build_seat_router())
     app.include_router(build_supervisor_router())
     app.include_router(build_board_router())
+    app.include_router(build_report_router())
     app.include_router(build_monitor_router())
     app.include_router(build_steer_router())
     app.include_router(build_admin_router())

@@ -13,6 +13,8 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
+from types import ModuleType
+from typing import cast
 
 from knowledge.synonyms import COLLOQUIAL, COLLOQUIAL_OWN_WEIGHT, EXPANSION_WEIGHT
 from knowledge.thesaurus import GENERAL
@@ -127,7 +129,8 @@ STOP_WORDS = frozenset(
 KEEP_SINGLE = frozenset("撞骗告狗车房钱")
 
 
-def _jieba_cut(text: str) -> list[str]:
+def _jieba() -> ModuleType:
+    """jieba, its dictionary loaded and the colloquial words added (once, on first use)."""
     global _ready
     import jieba
 
@@ -139,7 +142,17 @@ def _jieba_cut(text: str) -> list[str]:
                 for word in COLLOQUIAL:
                     jieba.add_word(word)
                 _ready = True
-    return [w for w in jieba.lcut_for_search(text) if w.strip()]
+    return cast(ModuleType, jieba)
+
+
+def _jieba_cut(text: str) -> list[str]:
+    return [w for w in _jieba().lcut_for_search(text) if w.strip()]
+
+
+def plain_words(text: str) -> list[str]:
+    """jieba's precise mode: each character of `text` in one word only, so counting the words
+    counts what was written (the reports' frequent words, `stats.hot_topics`); nothing dropped."""
+    return [str(w) for w in _jieba().lcut(text) if w.strip()]
 
 
 def available() -> bool:

@@ -19,6 +19,7 @@ from core.access import RosterSeat, Scope, TeamLike
 from core.calls import CallRecord
 from routing.districts import DISTRICTS
 from routing.queues import LegalCategory
+from stats.hot_topics import HotTopics
 from stats.kpi import SERVICE_LEVEL_SECONDS, Kpis, compute_kpis, sample_of
 from stats.models import SurveyAnswer
 from stats.reports import Report, china_day
@@ -44,6 +45,7 @@ class Breakdown:
     by_seat: list[BreakdownRow]
     by_queue: list[BreakdownRow]
     by_category: list[BreakdownRow]
+    hot: HotTopics | None = None  # 热点 (`stats.hot_topics`), where the caller read them
 
     @property
     def dimensions(self) -> list[tuple[str, list[BreakdownRow]]]:

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from core.access import RosterSeat, TeamLike
 from core.calls import CallRecord
+from stats.hot_topics import RecordText
 from stats.models import FollowUpFigure, SurveyAnswer
 
 
@@ -43,6 +44,12 @@ class CallHistory(Protocol):
 class SurveyHistory(Protocol):
     def between(self, start: datetime, end: datetime) -> Sequence[SurveyAnswer]:
         """Survey answers given in [start, end)."""
+        ...
+
+
+class RecordTexts(Protocol):
+    def of_calls_between(self, start: datetime, end: datetime) -> Sequence[RecordText]:
+        """The submitted consultation records of the calls offered in [start, end) (热点)."""
         ...
 
 

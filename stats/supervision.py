@@ -22,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -39,6 +39,7 @@ from core.call_events import (
     CallTransferred,
 )
 from core.call_view import CallViews
+from core.calls import CallRecord
 from core.clock import Clock
 from core.errors import PermissionDenied
 from core.events import DomainEvent
@@ -48,9 +49,19 @@ from stats.board_live import LiveGroups, Membership, live_groups
 from stats.breakdown import Breakdown, BreakdownRow, build_breakdown, district_rows
 from stats.followups import FollowUpReport, build_follow_up_report
 from stats.forecast import DEFAULT_SHRINKAGE, Forecast, build_forecast, history_span, slot_middles
+from stats.hot_topics import HotTopics, Segmenter, build_hot_topics, previous_span
 from stats.kpi import Kpis
 from stats.live import LiveBoard
-from stats.ports import Backlog, CallHistory, Directory, FollowUpHistory, Roster, SeatFlags, SurveyHistory
+from stats.ports import (
+    Backlog,
+    CallHistory,
+    Directory,
+    FollowUpHistory,
+    RecordTexts,
+    Roster,
+    SeatFlags,
+    SurveyHistory,
+)
 from stats.reports import Period, Report, build_report, china_day, china_day_start, report_span, scoped_kpis
 from stats.trends import TrendGroup, Trends, build_trends, trend_days
 
@@ -171,6 +182,8 @@ class SupervisionService:
     roster: Roster | None = None
     flags: SeatFlags | None = None  # where an admin makes a seat an expert seat (None: nowhere)
     follow_ups: FollowUpHistory | None = None  # None: no 回访 kept (every rating counts as not followed up)
+    records: RecordTexts | None = None  # the consultation records' texts (热点); None: no words
+    segment: Segmenter | None = None  # their words (热点, `knowledge.segment`); None: no words
     wrap_up_s: float = 0.0
     shrinkage: float = DEFAULT_SHRINKAGE  # the forecast's: share of rostered time not taking calls
     cache_s: float = DAY_FIGURES_CACHE_S
@@ -227,7 +240,16 @@ class SupervisionService:
         start, end = report_span(period, day)
         calls, answers = self.calls.between(start, end), self.surveys.between(start, end)
         report = build_report(scope, period, day, calls, answers, wrap_up_s=self.wrap_up_s)
-        return build_breakdown(scope, report, calls, answers, teams, seats, wrap_up_s=self.wrap_up_s)
+        breakdown = build_breakdown(scope, report, calls, answers, teams, seats, wrap_up_s=self.wrap_up_s)
+        return replace(breakdown, hot=self._hot_topics(scope, report.first, report.last, calls))
+
+    def _hot_topics(self, scope: Scope, first: date, last: date, calls: Sequence[CallRecord]) -> HotTopics:
+        """热点: `calls` are the period's; the previous period's are read here."""
+        prev_first, _ = previous_span(first, last)
+        earlier = self.calls.between(china_day_start(prev_first), china_day_start(first))
+        end = china_day_start(last + timedelta(days=1))
+        records = self.records.of_calls_between(china_day_start(first), end) if self.records else ()
+        return build_hot_topics(scope, first, last, [*earlier, *calls], records, self.segment)
 
     def _read_districts(self, principal: Principal, now: datetime) -> list[BreakdownRow]:
         scope, _, _ = self._scope(principal)

@@ -15,6 +15,7 @@ from core.errors import Conflict
 from core.ids import CallId, OfficeId, SeatId, new_id
 from routing.queues import LegalCategory
 from seats.records import CheckedRecord, ConsultationOutcome, ConsultationRecord, UnsubmittedRecord
+from stats.hot_topics import RecordText
 from store.models import CallRow, ConsultationRecordRow
 from store.rows import Repo, RowMapper, optional
 
@@ -65,6 +66,20 @@ class ConsultationRepository(Repo):
             .limit(limit)
         )
         return self._list(q, _record_from_row)
+
+    def of_calls_between(self, start: datetime, end: datetime) -> list[RecordText]:
+        """The submitted records of the calls offered in [start, end): their questions (热点)."""
+        q = (
+            select(ConsultationRecordRow.call_id, ConsultationRecordRow.question)
+            .join(CallRow, CallRow.id == ConsultationRecordRow.call_id)
+            .where(
+                CallRow.offered_at >= start,
+                CallRow.offered_at < end,
+                ConsultationRecordRow.draft.is_(False),
+            )
+        )
+        with self._db.session() as s:
+            return [RecordText(call_id=cid, question=question or "") for cid, question in s.execute(q)]
 
     def unsubmitted(self, seat_id: SeatId, *, limit: int = 20) -> list[UnsubmittedRecord]:
         """This seat's drafts (records begun, not submitted), the latest edited first."""

@@ -82,6 +82,13 @@ def require_newest_schema(url: str) -> None:
         db.dispose()
 
 
+def check_schema_before_serving(url: str, *, auto_migrate: bool) -> None:
+    """Before the web server starts (`hotline serve`): a database the app will not migrate itself
+    must already have the newest schema; an old one is a hint to the operator, not a traceback."""
+    if not auto_migrate:
+        require_newest_schema(url)
+
+
 def open_database(url: str, *, migrate: bool) -> Database:
     """The database at `url`, migrated to the newest schema when `migrate`; otherwise it must
     already be there (ConfigurationError, in Chinese, says how to get there)."""

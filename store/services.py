@@ -26,6 +26,7 @@ from core.errors import PbxUnavailable
 from core.ids import CallId, SeatId
 from core.ports import CallControl, LiveCalls
 from core.voicemail import VoicemailFolder
+from knowledge import segment
 from routing.calendar import HolidayCalendar
 from routing.queues import QueueRules
 from seats.audit_trail import AuditTrail
@@ -44,6 +45,7 @@ from stats.supervision import SupervisionService
 from store.board_alerts import BoardAlertRepository, SupervisorList
 from store.callback_repo_extras import CallbackLedgerRepository
 from store.callback_seats import CallbackSeats
+from store.consultations import ConsultationRepository
 from store.oversight import MonitorSessionRepository, QueueMovesRepository, RoleRightsRepository
 from store.quality import QualityRepository
 from store.repositories import Repositories
@@ -191,6 +193,8 @@ def supervision(
         backlog=WorkOrderBacklog(repos, SlaPolicy(calendar=calendar)),
         roster=roster,
         follow_ups=repos.follow_ups,
+        records=ConsultationRepository(repos.db),
+        segment=segment.plain_words if segment.available() else None,
         live=live,
         wrap_up_s=wrap_up_s,
         membership=membership,

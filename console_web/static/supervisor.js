@@ -10,6 +10,7 @@ import { forecastChart, districtMap } from "./charts.js";
 import { alertBanners } from "./board_alerts.js";
 import { liveGroups } from "./board_live.js";
 import { trends } from "./board_trends.js";
+import "./report_archive.js"; // 报表归档, 打印版报表
 
 const OVERVIEW_EVERY_MS = 15000;
 const SEATS_EVERY_MS = 60000;

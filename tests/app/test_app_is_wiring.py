@@ -22,7 +22,10 @@ and the monitors taken back after a restart, issue 16; 795: the post-call transc
 and listed as a component, issue 18; still 795 with the knowledge base's service, its demo seed and
 `hotline knowledge import-laws`, issue 19, once the oversight's four services were built in one
 `store.services.oversight`; 798: the board alerts (告警, issue 17): built, started, stopped, and
-the seat service handed to the board for its per-queue seat counts), never for logic."""
+the seat service handed to the board for its per-queue seat counts); 800: the report archive
+(报表归档, issue 17), built over the board's service, its nightly task started and stopped, and
+`hotline demo` keeping it in hotline-reports); 798: `hotline serve`'s schema check before serving
+moved to `store.migrate.check_schema_before_serving`), never for logic."""
 
 
 def _modules() -> dict[str, int]:

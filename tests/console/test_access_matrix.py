@@ -31,6 +31,7 @@ from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD
 from callbacks.sla import SlaPolicy
 from console_web.auth import COOKIE
+from console_web.report_archive import ReportArchive
 from core.access import Role
 from core.calls import CallRecord, CallStatus
 from core.events import _REGISTRY, ComponentStatusChanged, DomainEvent
@@ -136,6 +137,13 @@ def _seed(app: FastAPI) -> Seeded:
     queue_for_qc(app, B_CALL, scored=True)
     add_follow_up(rt, A_CALL, seat="1001", team=A_TEAM)
     add_follow_up(rt, B_CALL, seat="1003", team=B_TEAM)
+    # 报表归档: the files of the city and of each district, in the demo's folder for them
+    archive = app.state.report_archive
+    folder = Path(rt.settings.database.url.removeprefix("sqlite:///")).parent / "reports"
+    for name in (CITY_FILE, A_FILE, B_FILE):
+        (folder / "day").mkdir(parents=True, exist_ok=True)
+        (folder / "day" / name).write_bytes(b"PK")
+    app.state.report_archive = ReportArchive(folder, rt.scope_of) if archive.directory is None else archive
     day = (now + timedelta(days=40)).date()  # next month's plan: nothing of today's depends on it
     shifts = app.state.schedule_backend.shifts
     ids = [
@@ -195,6 +203,9 @@ VOICEMAIL_AUDIO = "/api/orders/{order_id}/voicemails/{call_id}/audio"
 RECORDINGS = "/api/calls/{call_id}/recordings"
 RECORDING_AUDIO = "/api/calls/{call_id}/recordings/{segment}/audio"
 RECORDING_ACK = "/api/recordings/alerts/{call_id}/{segment}/ack"
+ARCHIVE = "/api/supervisor/report-archive"
+ARCHIVED = ARCHIVE + "/{period}/{name}"
+CITY_FILE, A_FILE, B_FILE = (f"12348报表-{s}-日报-2026-11-20.xlsx" for s in ("全市", "静安区", "浦东新区"))
 P = Probe
 # Ordered: a probe that changes state comes after those that read it; logout last.
 # fmt: off
@@ -210,6 +221,7 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/seat", "/seat", "ok ok ok ok ok ok ok"),
     P("GET", "/seat/", "/seat/", "ok ok ok ok ok ok ok"),
     P("GET", "/supervisor", "/supervisor", "ok ok ok ok ok ok ok"),
+    P("GET", "/report", "/report?period=month", "ok ok ok ok ok ok ok"),
     P("GET", "/wallboard", "/wallboard", "ok ok ok ok ok ok ok"),
     P("GET", "/orders", "/orders", "ok ok ok ok ok ok ok"),
     P("GET", "/offices", "/offices", "ok ok ok ok ok ok ok"),
@@ -287,6 +299,13 @@ PROBES: tuple[Probe, ...] = (
     P("GET", "/api/supervisor/alerts", "/api/supervisor/alerts", "401 403 ok ok ok ok 403"),
     P("POST", "/api/supervisor/alerts/{alert_id}/ack", "/api/supervisor/alerts/999/ack", "401 403 404 404 404 404 403"),
     P("GET", "/api/supervisor/trends", "/api/supervisor/trends?days=30&by=team", "401 403 ok ok ok ok 403"),
+    # reports (报表): the printable one's figures, the archive of the ended periods (city: every
+    # file; a district supervisor: their district's; a team's supervisor: none)
+    P("GET", "/api/supervisor/breakdown", "/api/supervisor/breakdown?period=week", "401 403 ok ok ok ok 403"),
+    P("GET", "/api/supervisor/report-archive", "/api/supervisor/report-archive", "401 403 ok ok ok ok 403"),
+    P("GET", ARCHIVED, f"{ARCHIVE}/day/{CITY_FILE}", "401 403 404 404 ok ok 403"),
+    P("GET", ARCHIVED, f"{ARCHIVE}/day/{A_FILE}", "401 403 ok 404 ok ok 403"),
+    P("GET", ARCHIVED, f"{ARCHIVE}/day/{B_FILE}", "401 403 404 404 ok ok 403"),
     P("GET", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 ok ok ok ok 403"),
     P("PUT", "/api/supervisor/wrap-up-policy", "/api/supervisor/wrap-up-policy", "401 403 403 403 ok ok 403", json={"step_s": 60, "max_s": 300}),
     P("PUT", "/api/supervisor/seats/{seat_id}/expert", "/api/supervisor/seats/1003/expert", "401 403 403 403 403 ok 403", json={"expert": True}),

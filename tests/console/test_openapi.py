@@ -19,6 +19,10 @@ NOT_JSON = {
         "get",
         "/api/supervisor/report.xlsx",
     ): "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    (
+        "get",
+        "/api/supervisor/report-archive/{period}/{name}",
+    ): "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ("get", "/api/orders/{order_id}/voicemails/{call_id}/audio"): "audio/wav",
     ("get", "/api/calls/{call_id}/recordings/{segment}/audio"): "audio/wav",
 }

@@ -76,7 +76,7 @@ def test_given_calls_when_downloading_the_xlsx_then_scope_period_and_figures_rea
     assert name == "12348报表-全市-日报-2026-11-25.xlsx"
 
     wb = load_workbook(io.BytesIO(r.content))
-    assert wb.sheetnames == ["汇总", "按区", "按团队", "按坐席", "按队列", "按法律类别", "指标说明"]
+    assert wb.sheetnames == ["汇总", "按区", "按团队", "按坐席", "按队列", "按法律类别", "热点", "指标说明"]
     summary = wb["汇总"]
     assert "全市" in summary["A2"].value and "2026-11-25" in summary["A2"].value
     total = _sheet_rows(summary, "时段")["合计"]

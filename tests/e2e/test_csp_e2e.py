@@ -42,7 +42,15 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 # user, pages to open (path, a selector that scripts fill in, whether a websocket goes live)
 VISITS = [
-    ("banzhang", [("/supervisor", "#who", True), ("/orders", "#who", True), ("/schedule", "#who", False)]),
+    (
+        "banzhang",
+        [
+            ("/supervisor", "#who", True),
+            ("/orders", "#who", True),
+            ("/schedule", "#who", False),
+            ("/report", "#title", False),
+        ],
+    ),
     ("admin", [("/offices", "#who", False), ("/", "#who", True), ("/qc", "#who", False)]),
     ("seat1001", [("/seat", "#who", True), ("/qc", "#who", False)]),
     ("zhijian", [("/qc", "#who", False)]),
