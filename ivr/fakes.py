@@ -113,10 +113,15 @@ class FakeSpeechCapture:
         future: asyncio.Future[str | None] = loop.create_future()
         item = self._transcripts.pop(0) if self._transcripts else None
         if isinstance(item, Late):
-            loop.call_later(item.delay_s, lambda: future.done() or future.set_result(item.text))
+            loop.call_later(item.delay_s, _settle, future, item.text)
         elif item is not self.HANG:
             future.set_result(item if isinstance(item, str) else None)
         return future
+
+
+def _settle(future: asyncio.Future[str | None], text: str) -> None:
+    if not future.done():  # the IVR stopped waiting and cancelled it
+        future.set_result(text)
 
 
 @dataclass(frozen=True, slots=True)
