@@ -14,9 +14,9 @@ minute with `--threads`, e.g. `--threads 1` for one core). Skips with a message 
 clips at 8 kHz, phone band, taken in turn), each decode on its own thread as the AudioSocket server
 runs them; they queue on the engine's lock (one decode at a time per model). Prints decodes per
 minute, each caller's wait (queue + decode) and its p95, and how many waited past the IVR's
-`speech_timeout_s` (ivr/menu.toml): those callers hear 对不起，没有听清您说的地址, are asked once
-more, and after `address_max_tries` are put through to a person (q-city-other); their decode still
-runs to the end and holds the engine (a thread cannot be stopped), so the next callers wait too.
+`speech_timeout_s` (ivr/menu.toml): those callers are offered the keypad district menu (按键选择区)
+and go to the district they key; their decode still runs to the end and holds the engine (a thread
+cannot be stopped), so the next callers wait too.
 """
 
 from __future__ import annotations

@@ -26,12 +26,18 @@ from pydantic import BaseModel
 from console_web.deps import AppService, audio_response, audit, require_role
 from console_web.routes import Acting, User
 from core.access import Principal, Role
+from core.asr_events import Leg
 from core.blocking import offload
-from core.recordings import PlaybackKind, Recording, RecordingAlert
+from core.privacy import mask_number
+from core.recordings import PlaybackKind, Recording, RecordingAlert, TranscriptHit, TranscriptPage
 
 
 class RecordingsBackend(Protocol):
     def of_call(self, principal: Principal, call_id: str) -> list[Recording]: ...
+
+    def search(self, principal: Principal, query: str, *, page: int = 1, size: int = 20) -> TranscriptPage:
+        """转写检索: the calls whose transcripts hold every word, among those the principal may hear."""
+        ...
 
     def file(self, principal: Principal, call_id: str, segment: int) -> Path: ...
 
@@ -120,6 +126,57 @@ class RecordingAlertsOut(BaseModel):
     alerts: list[RecordingAlertOut]  # open and acknowledged, newest first
 
 
+class SnippetPartOut(BaseModel):
+    text: str
+    hit: bool
+
+
+class SnippetLineOut(BaseModel):
+    leg: str
+    leg_label: str
+    start_s: float
+    parts: list[SnippetPartOut]
+
+
+class TranscriptHitOut(BaseModel):
+    call_id: str
+    caller: str  # masked
+    offered_at: datetime
+    seat_id: str | None
+    district_code: str | None
+    recordings_url: str
+    lines: list[SnippetLineOut]
+
+    @classmethod
+    def of(cls, h: TranscriptHit) -> TranscriptHitOut:
+        legs = {leg.value: leg.label for leg in Leg}
+        return cls(
+            call_id=h.call_id,
+            caller=mask_number(h.caller_number),
+            offered_at=h.offered_at,
+            seat_id=h.seat_id,
+            district_code=h.district_code,
+            recordings_url=f"/api/calls/{h.call_id}/recordings",
+            lines=[
+                SnippetLineOut(
+                    leg=line.leg,
+                    leg_label=legs.get(line.leg, line.leg),
+                    start_s=line.start_s,
+                    parts=[SnippetPartOut(text=p.text, hit=p.hit) for p in line.parts],
+                )
+                for line in h.lines
+            ],
+        )
+
+
+class TranscriptSearchOut(BaseModel):
+    words: list[str]
+    page: int
+    size: int
+    has_more: bool
+    hits: list[TranscriptHitOut]  # newest call first
+
+
 def build_recordings_router() -> APIRouter:
     router = APIRouter()
 
@@ -145,6 +202,23 @@ def build_recordings_router() -> APIRouter:
         detail: dict[str, object] = {"segment": segment, "range": request.headers.get("range", "")}
         await offload(audit, request, auth, f"recording.{kind.value}", call_id, detail)
         return audio_response(path, download_name=f"{call_id}-{segment}.wav" if download else None)
+
+    @router.get("/api/transcripts/search", response_model=TranscriptSearchOut)
+    async def transcript_search(
+        auth: User, request: Request, q: str = "", page: int = 1, size: int = 20
+    ) -> TranscriptSearchOut:
+        """转写检索: every word of `q` (space-separated) must occur in the call's transcripts; the
+        calls the principal may hear (as for their recordings), newest first; audited."""
+        found = await offload(recordings_backend(request).search, auth.principal, q, page=page, size=size)
+        detail: dict[str, object] = {"words": list(found.words), "page": found.page, "hits": len(found.hits)}
+        await offload(audit, request, auth, "transcript.search", "", detail)
+        return TranscriptSearchOut(
+            words=list(found.words),
+            page=found.page,
+            size=found.size,
+            has_more=found.has_more,
+            hits=[TranscriptHitOut.of(h) for h in found.hits],
+        )
 
     @router.get("/api/recordings/alerts", response_model=RecordingAlertsOut)
     def recording_alerts(auth: User, request: Request) -> RecordingAlertsOut:

@@ -58,7 +58,7 @@ from core.call_events import (
 from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry
 from core.events import DomainEvent, StateResynced, call_id_of
 from core.ids import CallId, EventId, SeatId
-from core.ivr_events import AppointmentRequested, IvrRouted
+from core.ivr_events import AppointmentRequested, IvrAbandoned, IvrRouted
 
 # --- the call's summary (the calls row) ----------------------------------------------------------
 
@@ -225,6 +225,9 @@ def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | 
             queue=event.queue or record.queue,
             ivr_path=event.path or record.ivr_path,
         )
+    if isinstance(event, IvrAbandoned) and record is not None:
+        # Hung up inside the IVR: the calls row keeps how far the caller got.
+        return replace(record, ivr_path=event.path or record.ivr_path)
     return record
 
 
@@ -334,6 +337,12 @@ def project_notes(notes: CallNotes, event: DomainEvent) -> CallNotes:
                 address_note=event.address_note,
             )
         return replace(notes, ivr_labels=event.path_labels, ivr_why=event.why)
+    if isinstance(event, IvrAbandoned):
+        why = f"来电人在语音导航中挂机（{event.where}）"
+        if event.address_note:
+            why = f"{why}：{event.address_note}"
+            notes = replace(notes, address_note=event.address_note)
+        return replace(notes, ivr_labels=event.path_labels or notes.ivr_labels, ivr_why=why)
     if isinstance(event, AppointmentRequested):
         return replace(notes, address=event.spoken_address, appointment_office_id=event.office_id)
     if isinstance(event, CallQueued) and notes.waiting_since is None:

@@ -34,6 +34,7 @@ class IvrReason(enum.StrEnum):
     LONG_WAIT = "long_wait"
     ADDRESS_NOT_RECOGNISED = "address_not_recognised"
     ADDRESS_UNKNOWN = "address_unknown"
+    DISTRICT_KEYPAD = "district_keypad"  # recognition too slow: the caller chose the district by key
     OFFICE_FOUND = "office_found"
     APPOINTMENT = "appointment"
     IVR_ERROR = "ivr_error"
@@ -139,3 +140,5 @@ class IvrAbandoned(_CallerEvent):
     where: str
     path: tuple[str, ...] = ()
     ivr_seconds: float = 0.0
+    path_labels: tuple[str, ...] = ()  # the path as the caller heard it (Chinese), like IvrRouted's
+    address_note: str = ""  # what the address step had come to (语音识别超时，来电人改用按键选择所在区)

@@ -143,3 +143,40 @@ class PendingTranscript:
     offset_s: float = 0.0
     seat_id: SeatId | None = None
     district_code: str | None = None
+
+
+# --- transcript search (转写检索): what `store.transcript_search` finds, as the console shows it ---
+
+
+@dataclass(frozen=True, slots=True)
+class SnippetPart:
+    text: str
+    hit: bool  # one of the words searched (the console highlights it)
+
+
+@dataclass(frozen=True, slots=True)
+class SnippetLine:
+    leg: str  # core.asr_events.Leg's value: caller / seat / mixed (post-call, 录音转写)
+    start_s: float
+    parts: tuple[SnippetPart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptHit:
+    """One call whose transcripts hold every word searched, with its matching lines."""
+
+    call_id: CallId
+    caller_number: str  # in full: the console masks it
+    offered_at: datetime
+    seat_id: SeatId | None
+    district_code: str | None
+    lines: tuple[SnippetLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptPage:
+    words: tuple[str, ...]
+    page: int  # from 1
+    size: int
+    hits: tuple[TranscriptHit, ...]
+    has_more: bool  # a next page holds more of this principal's calls

@@ -109,11 +109,27 @@ class FakeSpeechCapture:
 
     def expect(self, stream_id: str) -> Awaitable[str | None]:
         self.stream_ids.append(stream_id)
-        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str | None] = loop.create_future()
         item = self._transcripts.pop(0) if self._transcripts else None
-        if item is not self.HANG:
+        if isinstance(item, Late):
+            loop.call_later(item.delay_s, _settle, future, item.text)
+        elif item is not self.HANG:
             future.set_result(item if isinstance(item, str) else None)
         return future
+
+
+def _settle(future: asyncio.Future[str | None], text: str) -> None:
+    if not future.done():  # the IVR stopped waiting and cancelled it
+        future.set_result(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Late:
+    """A transcript that comes, but only `delay_s` after the stream ends (a slow recogniser)."""
+
+    text: str
+    delay_s: float
 
 
 class FakeSpeechSynth:

@@ -41,6 +41,9 @@ REQUIRED_PROMPTS = (
     "address_ambiguous",
     "address_outside",
     "address_outside_keys",
+    "district_keypad_intro",
+    "district_menu_1",
+    "district_menu_2",
     "appointment_offer",
     "appointment_done",
     "goodbye",
@@ -93,7 +96,7 @@ class IvrSettings:
     max_tries: int = 3
     digit_timeout_s: float = 6.0
     long_wait_limit_s: float = 180.0
-    speech_timeout_s: float = 10.0
+    speech_timeout_s: float = 8.0
     address_max_tries: int = 2
     survey_max_tries: int = 2
     human_category: str = "other"

@@ -43,6 +43,7 @@ from ivr.ports import (
 )
 from ivr.settings import VoicemailSettings
 from ivr.variables import LINKEDID, ChannelVar
+from routing.districts import DISTRICTS
 from routing.nearest import AddressCandidate
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,19 @@ FOUND = "found"
 OUTSIDE = "outside"
 AMBIGUOUS = "ambiguous"
 BEEP = "beep"  # a tone, not a text: `ivr.prompts.TONES`
+
+TIMED_OUT = "\x00timed-out"
+"""What `_hear` returns when no transcript came within `speech_timeout_s` (never a real text)."""
+
+_CODES = list(DISTRICTS)
+DISTRICT_PAGES: tuple[dict[str, str], ...] = (
+    {str(i): code for i, code in enumerate(_CODES[:8], 1)},
+    {str(i): code for i, code in enumerate(_CODES[8:], 1)},
+)
+"""The keypad district menu (按键选择区) when recognition is too slow: Shanghai's 16 districts on
+two pages of 8 (one key each, as the prompts district_menu_1 / district_menu_2 read them); 9 on
+the first page turns to the second, * goes back, 0 asks for a person."""
+NEXT_PAGE, PREVIOUS_PAGE, HUMAN_KEY = "9", "*", "0"
 
 
 @dataclass
@@ -151,6 +165,8 @@ class IvrService:
                     where=s.where,
                     path=tuple(s.path),
                     ivr_seconds=self._elapsed(s),
+                    path_labels=tuple(s.labels),
+                    address_note=s.address_note,
                 )
             )
 
@@ -281,6 +297,8 @@ class IvrService:
             s.where = "address:speak"
             await ch.stream_file(self._p("address_ask"))
             text = await self._hear(ch)
+            if text == TIMED_OUT:
+                return await self._district_keypad(ch, s)
             if not text:
                 reason = IvrReason.ADDRESS_NOT_RECOGNISED
                 await ch.stream_file(self._p("address_not_heard"))
@@ -336,7 +354,9 @@ class IvrService:
         return await self._human(ch, s, reason)
 
     async def _hear(self, ch: AgiChannel) -> str | None:
-        """Stream the caller's voice to the ASR server and wait for its text."""
+        """Stream the caller's voice to the ASR server and wait for its text: None when nothing
+        was recognised, `TIMED_OUT` when no result came within `speech_timeout_s` of the stream's
+        end (the caller stopped speaking; a slow decoder or a long decode queue)."""
         stream_id = str(uuid.uuid4())
         # Registered before the EXEC: the ASR server may finish before EXEC even returns.
         waiter = asyncio.ensure_future(self._capture.expect(stream_id))
@@ -347,14 +367,51 @@ class IvrService:
             try:
                 text = await asyncio.wait_for(waiter, self._cfg.speech_timeout_s)
             except TimeoutError:
-                log.warning("no transcript for AudioSocket stream %s", stream_id)
-                return None
+                log.warning("no transcript for AudioSocket stream %s in time", stream_id)
+                return TIMED_OUT
             return text.strip() if text else None
         finally:
             if not waiter.done():
                 waiter.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await waiter
+
+    async def _district_keypad(self, ch: AgiChannel, s: _Session) -> _Decision:
+        """Recognition gave no text within `speech_timeout_s`: the caller picks the district by key
+        (two pages of 8, `DISTRICT_PAGES`) and the call goes to that district's queue. After
+        `max_tries` wrong or missing keys the call goes to the city-wide queue (a seat). The step
+        is on the path before the menu plays, so a caller who hangs up in it leaves that trace."""
+        s.chose("address:asr_timeout", "语音识别超时，改为按键选区")
+        s.address_outcome = "timeout"
+        s.address_note = "语音识别超时，来电人改用按键选择所在区"
+        s.where = "address:district"
+        await ch.stream_file(self._p("district_keypad_intro"))
+        page, failures = 0, 0
+        while failures < self._cfg.max_tries:
+            s.where = f"address:district:{page + 1}"
+            key = await ch.get_data(self._p(f"district_menu_{page + 1}"), self._cfg.digit_timeout_s, 1)
+            if key == NEXT_PAGE and page == 0:
+                page = 1
+                continue
+            if key == PREVIOUS_PAGE and page == 1:
+                page = 0
+                continue
+            if key == HUMAN_KEY:
+                s.chose("address:district:0", "人工服务")
+                return await self._human(ch, s, IvrReason.CALLER_ASKED_HUMAN)
+            code = DISTRICT_PAGES[page].get(key) if key else None
+            if code is None:
+                failures += 1
+                await ch.stream_file(self._p("no_input" if not key else "invalid"))
+                continue
+            name = DISTRICTS[code]
+            s.chose(f"address:district:{page + 1}:{key}", name)
+            s.district = code
+            s.address_note = f"语音识别超时，来电人按键选择：{name}"
+            await ch.stream_file(self._p("to_seat"))
+            return await self._to_queue(ch, s, self._cfg.human_category, IvrReason.DISTRICT_KEYPAD)
+        s.address_note = "语音识别超时，按键选区未成功，转全市人工"
+        return await self._human(ch, s, IvrReason.NO_INPUT)
 
     async def _choose(
         self, ch: AgiChannel, s: _Session, choices: tuple[AddressChoice, ...]

@@ -38,15 +38,26 @@ from core.audit import AuditEntry
 from core.blocking import offload
 from core.bus import EventBus
 from core.call_events import CallRecordingStopped, RecordingAlertRaised
+from core.calls import CallRecord
 from core.clock import Clock, SystemClock
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.events import ComponentStatusChanged, DomainEvent
 from core.ids import CallId
-from core.recordings import Recording, RecordingAlert, RecordingAlertKind, RecordingFolder, RecordingStatus
+from core.recordings import (
+    Recording,
+    RecordingAlert,
+    RecordingAlertKind,
+    RecordingFolder,
+    RecordingStatus,
+    TranscriptHit,
+    TranscriptPage,
+)
+from store.db import Database
 from store.models import CallRow, RecordingAlertRow, RecordingRow
 from store.repositories import AuditRepository, CallRepository
 from store.rows import Repo, RowMapper, assign, row_values
 from store.settings import RecordingSettings
+from store.transcript_search import TranscriptIndex, parse_words
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +76,10 @@ ALERTS_LISTED = 500
 
 
 class RecordingRepository(Repo):
+    @property
+    def database(self) -> Database:
+        return self._db
+
     def save(self, recording: Recording) -> None:
         """Insert or replace the row of the recording's (call, segment)."""
         values = row_values(recording)
@@ -468,6 +483,12 @@ class RecordingKeeper:
             )
 
 
+SEARCH_BATCH = 200
+SEARCH_SCAN_MAX = 5_000
+"""Transcript search reads the matching calls in batches, newest first, and keeps those the
+principal sees: at most this many matching calls are read for one page."""
+
+
 @dataclass(eq=False)
 class RecordingLibrary:
     """Which recordings a principal may play, and their files (blocking: a worker thread's)."""
@@ -502,12 +523,51 @@ class RecordingLibrary:
         call = self.calls.find(call_id)
         if call is None:
             raise NotFound("没有这通电话", call_id=call_id)
+        if not self.scope_of(principal).sees_keys(self._keys(call)):
+            raise PermissionDenied("无权收听这通电话的录音", call_id=call_id)
+
+    def _keys(self, call: CallRecord) -> set[str]:
+        """The call's audience: its queue's and its own district, and every seat that took part."""
         keys = set(call_keys(call.queue, call.seat_id, call.district_code))
         keys |= call_keys(None, call.final_seat_id)
-        for leg in self.calls.legs(call_id):
+        for leg in self.calls.legs(call.id):
             keys |= call_keys(None, leg.seat_id)
-        if not self.scope_of(principal).sees_keys(keys):
-            raise PermissionDenied("无权收听这通电话的录音", call_id=call_id)
+        return keys
+
+    # --- transcript search (转写检索) ------------------------------------------------------------
+
+    def search(self, principal: Principal, query: str, *, page: int = 1, size: int = 20) -> TranscriptPage:
+        """The calls whose transcripts (live lines and post-call 录音转写) hold every word of `query`,
+        among those whose recordings this principal may hear (the same rule), newest first."""
+        words = parse_words(query)
+        page, size = max(1, page), max(1, min(size, 50))
+        wanted = page * size + 1  # this page and one more: is there a next page
+        scope = self.scope_of(principal)
+        index = TranscriptIndex(self.recordings.database)
+        seen: list[CallRecord] = []
+        offset = 0
+        while len(seen) < wanted and offset < SEARCH_SCAN_MAX:
+            ids = index.matching_calls(words, offset=offset, limit=SEARCH_BATCH)
+            for call_id in ids:
+                call = self.calls.find(call_id)
+                if call is not None and (scope.citywide or scope.sees_keys(self._keys(call))):
+                    seen.append(call)
+            if len(ids) < SEARCH_BATCH:
+                break
+            offset += SEARCH_BATCH
+        shown = seen[(page - 1) * size : page * size]
+        hits = tuple(
+            TranscriptHit(
+                call_id=c.id,
+                caller_number=c.caller_number,
+                offered_at=c.offered_at,
+                seat_id=c.final_seat_id or c.seat_id,
+                district_code=c.district_code or queue_district(c.queue)[0],
+                lines=tuple(index.snippets(c.id, words)),
+            )
+            for c in shown
+        )
+        return TranscriptPage(words, page, size, hits, has_more=len(seen) > page * size)
 
     # --- the alerts ------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import { $, el, row, chinaTime, debounce } from "./lib/dom.js";
 import { live } from "./lib/live.js";
 import { recordingCell } from "./lib/recordings.js";
 import { NAV, renderNav } from "./lib/nav.js";
+import { mountTranscriptSearch } from "./lib/transcript_search.js";
 
 const EVENT_TEXT = {
   CallOffered: "来电", CallQueued: "进入队列", SeatRinging: "坐席振铃", CallAnswered: "接通",
@@ -78,6 +79,7 @@ function showBoard(me) {
     li.append(el("a", label, { href }));
     return li;
   }));
+  mountTranscriptSearch($("transcript-search"));
   loadStatus().catch(() => {}); loadCalls().catch(() => {});
   live({ onEvent, resync, badge, onSessionEnded: () => location.reload() });
 }

@@ -6,6 +6,7 @@
 import { api, send, labels as fetchLabels, whoAmI } from "./lib/api.js";
 import { $, el, row, pct, secs, clock, chinaDateTime, chinaToday } from "./lib/dom.js";
 import { renderNav } from "./lib/nav.js";
+import { mountTranscriptSearch } from "./lib/transcript_search.js";
 
 let me = null, current = null, filtersLoaded = false;
 let legs = {}; // whose voice a transcript line is (/api/labels); "mixed": the recording's post-call transcript
@@ -203,6 +204,7 @@ async function main() {
     return;
   }
   $("queue").hidden = false; $("report").hidden = false;
+  $("transcript-search").hidden = false; mountTranscriptSearch($("transcript-search"));
   $("f-apply").onclick = () => loadQueue().catch((e) => alert(e.message));
   const today = chinaToday();
   const monday = new Date(`${today}T00:00:00Z`); monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7));

@@ -9,6 +9,7 @@ import { $, el, show, clock as fmt, chinaDateTime as when, chinaToday, debounce,
 import { live } from "./lib/live.js";
 import { recordingCell } from "./lib/recordings.js";
 import { renderNav } from "./lib/nav.js";
+import { mountTranscriptSearch } from "./lib/transcript_search.js";
 import { initKnowledge, refreshKnowledge, scheduleCitationCheck, checkCitations, resetCitationCheck } from "./seat_knowledge.js";
 
 let me = null;
@@ -842,6 +843,7 @@ async function start() {
   loadDrafts();
   await loadToday();
   loadMyCalls();
+  mountTranscriptSearch($("transcript-search"));
   live({ onEvent, resync, badge });
 }
 start();

@@ -242,6 +242,9 @@ PROBES: tuple[Probe, ...] = (
     P("GET", RECORDING_AUDIO, f"/api/calls/{B_CALL}/recordings/1/audio", "401 403 403 403 ok ok 403"),
     # recording alerts (录音告警): seen and acknowledged by the call's district and the city-wide roles
     P("GET", "/api/recordings/alerts", "/api/recordings/alerts", "401 403 ok ok ok ok ok"),
+    # 转写检索: every logged-in role, each finding only the calls it may hear (tests/store/test_transcript_search)
+    P("GET", "/api/transcripts/search", "/api/transcripts/search?q=工资", "401 ok ok ok ok ok ok"),
+    P("GET", "/api/transcripts/search", "/api/transcripts/search?q=", "401 bad bad bad bad bad bad"),
     P("POST", RECORDING_ACK, f"/api/recordings/alerts/{A_CALL}/2/ack", "401 403 ok 404 ok ok ok"),
     P("POST", RECORDING_ACK, f"/api/recordings/alerts/{B_CALL}/2/ack", "401 403 404 404 ok ok 404"),
     P("GET", RECORDING_AUDIO, f"/api/calls/{A_CALL}/recordings/2/audio", "401 404 404 404 404 404 404"),

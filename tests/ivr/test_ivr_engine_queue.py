@@ -1,7 +1,7 @@
 """The spoken address when the whole-utterance engine is busy (issue 18, item 4: capacity): the
 IVR's decode queues on the engine's lock behind another decode (a post-call transcript, another
-caller's address); past the menu's `speech_timeout_s` the IVR stops waiting, says it did not hear,
-asks once more and then puts the caller through to a person. The engine is the real
+caller's address); past the menu's `speech_timeout_s` the IVR stops waiting and offers the keypad
+district menu (按键选择区), and the call goes to the district the caller keys. The engine is the real
 `WhisperRecognizer` (its lock, its guards) over a fake model that blocks until released: nothing
 depends on timing but the IVR's own limit."""
 
@@ -83,7 +83,7 @@ class EngineCapture:
         return asyncio.ensure_future(decode())
 
 
-async def test_given_the_engine_busy_when_the_caller_speaks_the_address_then_the_ivr_stops_waiting_and_falls_back(
+async def test_given_the_engine_busy_when_the_caller_speaks_the_address_then_the_ivr_falls_back_to_the_keypad(
     env_block: str, book: MenuBook
 ) -> None:
     model = BlockingModel()
@@ -109,7 +109,9 @@ async def test_given_the_engine_busy_when_the_caller_speaks_the_address_then_the
     await server.start("127.0.0.1", 0)
     try:
         variables = {"CHANNEL(linkedid)": "1795299094.0"}
-        asterisk = FakeAsterisk(env_block, Caller([Key("4")], variables=variables), script=SCRIPT_IVR)
+        asterisk = FakeAsterisk(
+            env_block, Caller([Key("4"), Key("4")], variables=variables), script=SCRIPT_IVR
+        )
         await asterisk.run("127.0.0.1", server.port)
     finally:
         await server.stop()
@@ -118,9 +120,10 @@ async def test_given_the_engine_busy_when_the_caller_speaks_the_address_then_the
         busy.join(10)
 
     execs = [c for c in asterisk.commands if c.startswith("EXEC AudioSocket ")]
-    assert len(execs) == book.settings.address_max_tries  # asked again, then no more
-    assert asterisk.prompts_played.count("hotline/address_not_heard") == book.settings.address_max_tries
+    assert len(execs) == 1  # not asked to speak again: the decoder is behind
+    assert "hotline/address_not_heard" not in asterisk.prompts_played
+    assert "hotline/district_menu_1" in asterisk.prompts_played  # 按键选择区 instead
     (routed,) = [e for e in publisher.events if isinstance(e, IvrRouted)]
-    assert routed.reason is IvrReason.ADDRESS_NOT_RECOGNISED
-    assert asterisk.variables["HOTLINE_QUEUE"] == "q-city-other"  # a person, not a guessed office
+    assert routed.reason is IvrReason.DISTRICT_KEYPAD
+    assert asterisk.variables["HOTLINE_QUEUE"] == "q-310106-other"  # 4 on page 1: 静安区
     assert held_decodes == 1  # the IVR's decodes never reached the model while it was held

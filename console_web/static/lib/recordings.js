@@ -20,6 +20,15 @@ export function recordingCell(callId, answered = true) {
   return td;
 }
 
+// The same button in a node of its own, not kept per call (a search result beside the tables).
+export function recordingBox(callId) {
+  const box = el("div", null, { class: "recordings", "data-call": callId });
+  const open = el("button", "录音", { type: "button", "aria-label": "收听通话录音" });
+  open.onclick = () => { open.disabled = true; showRecordings(box, callId); };
+  box.append(open);
+  return box;
+}
+
 async function showRecordings(td, callId) {
   let body;
   try {
