@@ -1,9 +1,9 @@
 // 实时队列与团队 (the supervisor board): per queue and per team in this supervisor's scope, now:
 // callers waiting, longest wait, offered / answered today, 接通率, 15秒接通率, seats scheduled /
-// online / talking. The server counts them from its live board in memory; the page refetches after
-// a burst of pushed call and seat events (at most once a second), never once per event.
+// online / talking. The server counts them from its live board in memory; like the day's figures
+// (今日指标), the page reads them on its periodic refresh (supervisor.js), never on a pushed event.
 import { api } from "./lib/api.js";
-import { el, row, pct, secs, chinaTime, debounce } from "./lib/dom.js";
+import { el, row, pct, secs, chinaTime } from "./lib/dom.js";
 
 const HEAD = ["排队", "最长等待", "今日进线", "今日接通", "接通率", "15秒接通率", "排班", "在线", "通话中"];
 
@@ -27,7 +27,7 @@ function fill(t, rows, target) {
   }));
 }
 
-/** Appends the section to `parent`; returns { load, onEvent }. */
+/** Appends the section to `parent`; returns { load }. */
 export function liveGroups(parent, { target = 0.95 } = {}) {
   const section = el("section", null, { class: "wide", id: "live-groups" });
   const updated = el("span", "", { class: "muted" });
@@ -44,9 +44,5 @@ export function liveGroups(parent, { target = 0.95 } = {}) {
     fill(queues, g.queues, target);
     fill(teams, g.teams, target);
   }
-  const soon = debounce(() => load().catch(() => {}), 1000);
-  function onEvent(ev) {
-    if (ev.type.startsWith("Call") || ev.type === "SeatStateChanged") soon();
-  }
-  return { load, onEvent };
+  return { load };
 }

@@ -5,7 +5,14 @@
 import { api } from "./lib/api.js";
 import { el } from "./lib/dom.js";
 
-const METRICS = { answer_rate: "接通率", answer_rate_15s: "15秒接通率", offered: "进线", answered: "接通" };
+// The figures a chart can show: the API's field (key) and its name on the chart (label).
+const METRIC_LIST = [
+  { key: "answer_rate", label: "接通率" },
+  { key: "answer_rate_15s", label: "15秒接通率" },
+  { key: "offered", label: "进线数" },
+  { key: "answered", label: "接通数" },
+];
+const METRICS = Object.fromEntries(METRIC_LIST.map((m) => [m.key, m.label]));
 const RATE = new Set(["answer_rate", "answer_rate_15s"]);
 const MAX_SERIES = 10;
 

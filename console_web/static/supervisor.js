@@ -371,7 +371,6 @@ let boardAlerts = null; // 告警 banners (board_alerts.js)
 let groups = null; // 实时队列与团队 (board_live.js)
 
 function onEvent(ev) {
-  if (groups) groups.onEvent(ev);
   switch (ev.type) {
     case "SeatStateChanged": applySeatState(ev.data || {}); break;
     case "SeatSteered": applySteered(ev.data || {}); break;
@@ -423,7 +422,7 @@ async function main() {
   setInterval(tickSeats, 1000);
   setInterval(() => loadOverview().catch(() => {}), OVERVIEW_EVERY_MS);
   setInterval(() => boardAlerts.load().catch(() => {}), ALERTS_EVERY_MS);
-  setInterval(() => groups.load().catch(() => {}), OVERVIEW_EVERY_MS); // the longest waits grow between events
+  setInterval(() => groups.load().catch(() => {}), OVERVIEW_EVERY_MS); // with the day's figures
   setInterval(() => loadSeats().catch(() => {}), SEATS_EVERY_MS);
   setInterval(() => loadForecast().catch(() => {}), 300000);
   setInterval(() => loadDistricts().catch(() => {}), 60000);
