@@ -16,7 +16,7 @@ Per step (after a few seconds to reach the step's concurrency) it prints: AMI ev
 the simulator; p50 / p99 from an event's `at` (the AMI Timestamp the tracker stamped it with) to
 the websocket client receiving the pushed frame; sockets closed; CPU % and RSS of the app, the
 simulator and this client process (from /proc); rows/s written to calls + call_events; and, after
-the run drains, calls lost (placed by the simulator, no row in `calls`) and rows that match no
+the run drains, calls lost (placed and ended by the simulator, no row in `calls`) and rows that match no
 placed call (duplicates / phantoms), per step, against the simulator's ledger.
 
 With `--postgres URL` the app uses a database of its own created on that server (dropped at the
@@ -123,7 +123,8 @@ class Sim:
         self.ledger = base / "ledger.jsonl"
         cmd = [sys.executable, str(REPO / "bench" / "load_sim.py"), "--ami-port", str(self.ami_port),
                "--agi-port", str(agi_port), "--secret", AMI_SECRET, "--seats", seats,
-               "--ledger", str(self.ledger), "--talk", str(talk)]  # fmt: skip
+               "--ledger", str(self.ledger), "--talk", str(talk),
+               "--recordings-dir", str(base / "recordings")]  # fmt: skip
         self.log = open(base / "sim.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
             cmd, cwd=str(REPO), env=_env({}), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -152,14 +153,17 @@ class Sim:
             self.proc.stdin.flush()
             return self.read(30)
 
-    def placed(self) -> dict[str, str]:
-        """Call id -> step label, from the ledger."""
-        out: dict[str, str] = {}
+    def calls(self) -> tuple[dict[str, str], set[str]]:
+        """From the ledger: call id -> step label of every call placed; the calls that ended."""
+        placed: dict[str, str] = {}
+        ended: set[str] = set()
         for line in self.ledger.read_text().splitlines():
             fact = json.loads(line)
             if fact["f"] == "placed":
-                out[fact["call"]] = fact["step"]
-        return out
+                placed[fact["call"]] = fact["step"]
+            elif fact["f"] == "ended":
+                ended.add(fact["call"])
+        return placed, ended
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -292,7 +296,8 @@ async def run(args: argparse.Namespace) -> None:
         sim = Sim(base, agi_port=agi_port, seats=f"{seats[0]}-{seats[-1]}", talk=args.talk)
         await asyncio.to_thread(provision, db_url, seats)
         app = AppProcess(base, db_url=db_url, ami_port=sim.ami_port, agi_port=agi_port, secret=AMI_SECRET,
-                         redis_url=None, extra_env={"HOTLINE_ASR__ENABLED": "false"})  # fmt: skip
+                         redis_url=None, extra_env={"HOTLINE_ASR__ENABLED": "false",
+                                                  "HOTLINE_RECORDINGS__PBX_DIR": str(base / "recordings")})  # fmt: skip
         app.spawn()
         await asyncio.to_thread(app.wait_ready, 180)
         await asyncio.to_thread(wait_until, lambda: sim.command("status")["clients"] >= 1, 60, "AMI login")
@@ -344,18 +349,24 @@ async def run(args: argparse.Namespace) -> None:
                 flush=True,
             )
         sim.command("target 0 drain")
-        await asyncio.to_thread(
-            wait_until, lambda: sim.command("status")["live"] == 0, args.drain, "the calls to end", 0.5
-        )
+        try:
+            await asyncio.to_thread(
+                wait_until, lambda: sim.command("status")["live"] == 0, args.drain, "the calls to end", 0.5
+            )
+        except PeerError:  # a caller of long patience still queued: counted apart, below
+            print(f"calls still in progress after {args.drain:.0f} s: {sim.command('status')['live']}")
         await asyncio.sleep(3)  # the recorder's last batch
-        placed = sim.placed()
+        placed, ended = sim.calls()
         with engine.connect() as c:
             recorded = {r[0] for r in c.execute(text("SELECT id FROM calls WHERE direction = 'inbound'"))}
         engine.dispose()
         print("ground truth (after the calls ended):")
         for step in args.steps:
             mine = {call for call, label in placed.items() if label == f"s{step}"}
-            print(f"  step {step:>4}: {len(mine):>5} calls placed, {len(mine - recorded):>4} lost")
+            lost = len((mine & ended) - recorded)
+            print(
+                f"  step {step:>4}: {len(mine):>5} calls placed, {len(mine - ended):>3} not ended, {lost:>4} lost"
+            )
         phantoms = len(recorded - set(placed))
         print(f"  rows in calls that match no placed call (duplicates / phantoms): {phantoms}")
         print(f"  sockets closed by the server over the run: {clients.closed}")

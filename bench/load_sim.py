@@ -131,7 +131,12 @@ async def main(args: argparse.Namespace, out: TextIO) -> None:
     ]
     queues = load_queue_rules(load_holidays()).all_queues()
     part = SimulatorPart(
-        settings.sim, settings.ami, agi_host=settings.agi.host, queues=queues, wrapuptime=args.wrap_up
+        settings.sim,
+        settings.ami,
+        agi_host=settings.agi.host,
+        queues=queues,
+        wrapuptime=args.wrap_up,
+        recordings_dir=args.recordings_dir,
     )
     sim = await part.launch(seats, agi_port=args.agi_port, ami_port=args.ami_port)
     driver = Driver(sim, out)
@@ -159,6 +164,9 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--patience", type=float, default=60.0)
     p.add_argument("--wrap-up", type=float, default=2.0)
     p.add_argument("--seed", type=int, default=21)
+    p.add_argument(
+        "--recordings-dir", default=None, help="where MixMonitor writes (the app reads them there)"
+    )
     return p.parse_args(argv)
 
 
