@@ -45,9 +45,10 @@ test: $(STAMP) whisper-model knowledge-laws
 	$(MAKE) --no-print-directory unit
 
 # Every bench/*.py but the fault scenarios (bench-faults: about 9 minutes, private PostgreSQL and
-# Redis) and the data generator make_address_devset.py. A failing bench does not stop the others;
+# Redis), the data generator make_address_devset.py and the helpers other benches start or import
+# (load_sim.py: the PBX process of load.py; ami_rig.py). A failing bench does not stop the others;
 # the failures are listed at the end and make exits 1.
-BENCH_OUT := bench/fault_scenarios.py bench/make_address_devset.py
+BENCH_OUT := bench/fault_scenarios.py bench/make_address_devset.py bench/load_sim.py bench/ami_rig.py
 BENCHES := $(filter-out $(BENCH_OUT),$(sort $(wildcard bench/*.py)))
 
 bench: $(STAMP)

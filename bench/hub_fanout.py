@@ -2,8 +2,8 @@
 (550: 500 seat consoles and 50 boards) behind the real `WebsocketHub` and `EventBus`, seat
 consoles admitting only their own seat's events (`core.access.Scope`, as the route's filter
 does), boards everything. Prints events per second through the hub, CPU microseconds per event,
-frames written, backlogs dropped for a resync. Not the end-to-end figure (`bench/load.py`, not
-written yet): no sockets, no browser, no AMI.
+frames written, backlogs dropped for a resync. Not the end-to-end figure (that is
+`bench/load.py`): no sockets, no browser, no AMI.
 
     PYTHONPATH=$PWD .venv/bin/python bench/hub_fanout.py [--sockets 550] [--events 5000]
 """
