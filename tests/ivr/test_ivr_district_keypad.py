@@ -5,9 +5,9 @@ hangs up in the menu still leaves what happened on the call's record."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
-from datetime import UTC, datetime
 
 from core.call_view import CallView, project_call
 from core.calls import CallRecord, CallStatus, CallTrailEntry
@@ -149,8 +149,12 @@ async def test_given_keypad_menu_when_caller_hangs_up_then_the_call_record_says_
 # -- nothing usable recognised after the re-ask: the keypad menu too, not straight to a seat ----
 
 
-@pytest.mark.parametrize("transcripts", [[None, None], ["", "  "], ["火星大道1号", None], [None, "月球路2号"]])
-async def test_given_nothing_usable_twice_when_caller_keys_a_district_then_routed_there(rig, transcripts, book):
+@pytest.mark.parametrize(
+    "transcripts", [[None, None], ["", "  "], ["火星大道1号", None], [None, "月球路2号"]]
+)
+async def test_given_nothing_usable_twice_when_caller_keys_a_district_then_routed_there(
+    rig, transcripts, book
+):
     rig.capture.add(*transcripts)
 
     asterisk = await rig.call([Key("4"), Key("7")])  # 4 at the main menu, then 7 = 杨浦区
@@ -172,7 +176,9 @@ async def test_given_nothing_usable_twice_when_caller_keys_a_district_then_route
     assert routed.address_outcome == "no_address"
 
 
-async def test_given_nothing_heard_then_keypad_menu_fails_then_city_queue_with_the_recognition_reason(rig, book):
+async def test_given_nothing_heard_then_keypad_menu_fails_then_city_queue_with_the_recognition_reason(
+    rig, book
+):
     rig.capture.add(None, None)
 
     asterisk = await rig.call([Key("4"), Key("#"), Silence(), Key("#")])
