@@ -15,6 +15,14 @@ then sox resamples espeak's 22.05 kHz to 8 kHz mono 16-bit with its anti-alias f
 what Asterisk hands an AudioSocket server. Needs the `espeak-ng` and `sox` programs (Debian
 packages of the same names); no network.
 
+Also measured (8 clips, then the 40 of `--devset`; Whisper base, the IVR's prompt), none better:
+speed 120/140/160 (130 best), word gap 5 or 10 (worse), pitch 30 or 70 (worse), variants `+m3`
+(8/40 districts like `+f3`, higher CER), `+f5`, `+klatt3`, `+Andy` (worse); on the decode side beam 5
+(slower, no better), no_repeat_ngram_size 3 and repetition_penalty 1.3 (worse or equal), VAD off
+(CER 69 % but 6/40 districts), temperature fallback 0.2/0.4 (9 or 10 of 40 in two runs: sampling,
+not reproducible, up to three decodes) and prompts without place names (0 districts). The engine's
+decode settings are therefore unchanged.
+
 `--devset N`: N addresses drawn (seeded) from the gazetteer, every district at least twice, each
 said in one of a few everyday sentence shapes; the rows are marked `synthetic` and the bench
 synthesizes them on the fly, so the figures are not tuned to the eight committed clips.
