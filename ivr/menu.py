@@ -42,6 +42,7 @@ REQUIRED_PROMPTS = (
     "address_outside",
     "address_outside_keys",
     "district_keypad_intro",
+    "district_keypad_unheard",
     "district_menu_1",
     "district_menu_2",
     "appointment_offer",

@@ -53,6 +53,7 @@ ALL_DIGITS = "0123456789*#"
 FOUND = "found"
 OUTSIDE = "outside"
 AMBIGUOUS = "ambiguous"
+NO_ADDRESS = "no_address"
 BEEP = "beep"  # a tone, not a text: `ivr.prompts.TONES`
 
 TIMED_OUT = "\x00timed-out"
@@ -292,8 +293,10 @@ class IvrService:
     async def _address(self, ch: AgiChannel, s: _Session) -> _Decision:
         reason = IvrReason.ADDRESS_NOT_RECOGNISED
         attempt = 0
+        unusable = False  # the last try gave no text, or a text that names no place
         while attempt < self._cfg.address_max_tries:
             attempt += 1
+            unusable = False
             s.where = "address:speak"
             await ch.stream_file(self._p("address_ask"))
             text = await self._hear(ch)
@@ -301,6 +304,7 @@ class IvrService:
                 return await self._district_keypad(ch, s)
             if not text:
                 reason = IvrReason.ADDRESS_NOT_RECOGNISED
+                unusable = True
                 await ch.stream_file(self._p("address_not_heard"))
                 continue
             s.spoken_address = text
@@ -330,6 +334,7 @@ class IvrService:
                 return await self._appointment(ch, s, chosen, text)
             if not candidates:
                 reason = IvrReason.ADDRESS_UNKNOWN
+                unusable = verdict.outcome != AMBIGUOUS  # several places: a seat sees them all
                 await ch.stream_file(self._p("address_unknown"))
                 continue
             if verdict.outcome == AMBIGUOUS and not verdict.choices and self._synth.speaks_text:
@@ -351,6 +356,10 @@ class IvrService:
             return await self._human(
                 ch, s, IvrReason.CALLER_ASKED_HUMAN if choice == "0" else IvrReason.NO_INPUT
             )
+        if unusable:
+            # Asked again and still nothing usable (no text, or no place in it): the keypad
+            # district menu rather than straight to a seat (a robotic or accented voice, a noisy line).
+            return await self._district_keypad(ch, s, timed_out=False, failed=reason)
         return await self._human(ch, s, reason)
 
     async def _hear(self, ch: AgiChannel) -> str | None:
@@ -376,16 +385,25 @@ class IvrService:
                 with contextlib.suppress(asyncio.CancelledError):
                     await waiter
 
-    async def _district_keypad(self, ch: AgiChannel, s: _Session) -> _Decision:
-        """Recognition gave no text within `speech_timeout_s`: the caller picks the district by key
-        (two pages of 8, `DISTRICT_PAGES`) and the call goes to that district's queue. After
-        `max_tries` wrong or missing keys the call goes to the city-wide queue (a seat). The step
-        is on the path before the menu plays, so a caller who hangs up in it leaves that trace."""
-        s.chose("address:asr_timeout", "语音识别超时，改为按键选区")
-        s.address_outcome = "timeout"
-        s.address_note = "语音识别超时，来电人改用按键选择所在区"
+    async def _district_keypad(
+        self, ch: AgiChannel, s: _Session, *, timed_out: bool = True, failed: IvrReason = IvrReason.NO_INPUT
+    ) -> _Decision:
+        """Recognition gave no text within `speech_timeout_s` (`timed_out`), or the address was
+        asked again and still nothing usable was recognised (no text, or no place in it): the
+        caller picks the district by key (two pages of 8, `DISTRICT_PAGES`) and the call goes to
+        that district's queue. After `max_tries` wrong or missing keys the call goes to the
+        city-wide queue (a seat), with `failed` as the reason. The step is on the path before the
+        menu plays, so a caller who hangs up in it leaves that trace."""
+        why = "语音识别超时" if timed_out else "未能识别地址"
+        if timed_out:
+            s.chose("address:asr_timeout", "语音识别超时，改为按键选区")
+            s.address_outcome = "timeout"
+        else:
+            s.chose("address:unrecognised", "未能识别地址，改为按键选区")
+            s.address_outcome = NO_ADDRESS
+        s.address_note = f"{why}，来电人改用按键选择所在区"
         s.where = "address:district"
-        await ch.stream_file(self._p("district_keypad_intro"))
+        await ch.stream_file(self._p("district_keypad_intro" if timed_out else "district_keypad_unheard"))
         page, failures = 0, 0
         while failures < self._cfg.max_tries:
             s.where = f"address:district:{page + 1}"
@@ -407,11 +425,11 @@ class IvrService:
             name = DISTRICTS[code]
             s.chose(f"address:district:{page + 1}:{key}", name)
             s.district = code
-            s.address_note = f"语音识别超时，来电人按键选择：{name}"
+            s.address_note = f"{why}，来电人按键选择：{name}"
             await ch.stream_file(self._p("to_seat"))
             return await self._to_queue(ch, s, self._cfg.human_category, IvrReason.DISTRICT_KEYPAD)
-        s.address_note = "语音识别超时，按键选区未成功，转全市人工"
-        return await self._human(ch, s, IvrReason.NO_INPUT)
+        s.address_note = f"{why}，按键选区未成功，转全市人工"
+        return await self._human(ch, s, failed)
 
     async def _choose(
         self, ch: AgiChannel, s: _Session, choices: tuple[AddressChoice, ...]

@@ -80,24 +80,28 @@ async def test_given_wrong_office_when_caller_presses_2_then_says_it_again(rig):
 
 
 @pytest.mark.parametrize("transcripts", [[None, None], ["", "  "]])
-async def test_given_nothing_recognised_when_tries_run_out_then_human_fallback(rig, transcripts, book):
+async def test_given_nothing_recognised_when_tries_run_out_then_keypad_menu_then_human_fallback(
+    rig, transcripts, book
+):
     rig.capture.add(*transcripts)
 
-    asterisk = await rig.call([Key("4")])
+    asterisk = await rig.call([Key("4")])  # no key in the district menu either
 
     assert len(audiosocket_execs(asterisk)) == book.settings.address_max_tries
     assert asterisk.prompts_played.count("hotline/address_not_heard") == 2
+    assert asterisk.prompts_played.count("hotline/district_menu_1") == book.settings.max_tries
     (routed,) = rig.events(IvrRouted)
     assert routed.reason is IvrReason.ADDRESS_NOT_RECOGNISED
     assert asterisk.variables["HOTLINE_QUEUE"] == "q-city-other"
 
 
-async def test_given_unknown_address_when_tries_run_out_then_human_fallback(rig):
+async def test_given_unknown_address_when_tries_run_out_then_keypad_menu_then_human_fallback(rig):
     rig.capture.add("火星大道1号", "月球路2号")
 
     asterisk = await rig.call([Key("4")])
 
     assert asterisk.prompts_played.count("hotline/address_unknown") == 2
+    assert "hotline/district_keypad_unheard" in asterisk.prompts_played
     assert rig.events(IvrRouted)[0].reason is IvrReason.ADDRESS_UNKNOWN
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
+
 from core.call_view import CallView, project_call
 from core.calls import CallRecord, CallStatus, CallTrailEntry
 from core.events import to_wire
@@ -142,3 +144,66 @@ async def test_given_keypad_menu_when_caller_hangs_up_then_the_call_record_says_
     assert view.ivr_path == ("就近公共法律服务点查询", "语音识别超时，改为按键选区")
     assert "address:district:1" in view.notes.ivr_why
     assert view.notes.address_note == "语音识别超时，来电人改用按键选择所在区"
+
+
+# -- nothing usable recognised after the re-ask: the keypad menu too, not straight to a seat ----
+
+
+@pytest.mark.parametrize(
+    "transcripts", [[None, None], ["", "  "], ["火星大道1号", None], [None, "月球路2号"]]
+)
+async def test_given_nothing_usable_twice_when_caller_keys_a_district_then_routed_there(
+    rig, transcripts, book
+):
+    rig.capture.add(*transcripts)
+
+    asterisk = await rig.call([Key("4"), Key("7")])  # 4 at the main menu, then 7 = 杨浦区
+
+    assert len(rig.capture.stream_ids) == book.settings.address_max_tries
+    played = asterisk.prompts_played
+    assert played.count("hotline/address_ask") == 2
+    assert "hotline/district_keypad_intro" not in played  # not a timeout: another prompt
+    assert played.index("hotline/district_keypad_unheard") < played.index("hotline/district_menu_1")
+    assert played.index("hotline/district_keypad_unheard") > max(
+        i for i, p in enumerate(played) if p in ("hotline/address_not_heard", "hotline/address_unknown")
+    )
+    (routed,) = rig.events(IvrRouted)
+    assert routed.reason is IvrReason.DISTRICT_KEYPAD
+    assert routed.district_code == "310110"
+    assert asterisk.variables["HOTLINE_QUEUE"] == "q-310110-other"
+    assert "address:unrecognised" in routed.path and "address:asr_timeout" not in routed.path
+    assert routed.address_note == "未能识别地址，来电人按键选择：杨浦区"
+    assert routed.address_outcome == "no_address"
+
+
+async def test_given_nothing_heard_then_keypad_menu_fails_then_city_queue_with_the_recognition_reason(
+    rig, book
+):
+    rig.capture.add(None, None)
+
+    asterisk = await rig.call([Key("4"), Key("#"), Silence(), Key("#")])
+
+    assert asterisk.prompts_played.count("hotline/district_menu_1") == book.settings.max_tries
+    (routed,) = rig.events(IvrRouted)
+    assert routed.reason is IvrReason.ADDRESS_NOT_RECOGNISED
+    assert routed.district_code is None
+    assert asterisk.variables["HOTLINE_QUEUE"] == "q-city-other"
+    assert routed.address_note == "未能识别地址，按键选区未成功，转全市人工"
+
+
+async def test_given_unheard_once_then_found_when_said_again_then_no_keypad_menu(rig):
+    rig.capture.add(None, "静安区南京西路街道")
+
+    asterisk = await rig.call([Key("4"), Key("1"), Key("2")])
+
+    assert "hotline/district_menu_1" not in asterisk.prompts_played
+    assert rig.events(IvrRouted)[0].reason is IvrReason.OFFICE_FOUND
+
+
+async def test_given_nothing_usable_twice_when_0_in_the_keypad_menu_then_human(rig):
+    rig.capture.add(None, None)
+
+    await rig.call([Key("4"), Key("0")])
+
+    routed = rig.events(IvrRouted)[0]
+    assert routed.reason is IvrReason.CALLER_ASKED_HUMAN and routed.district_code is None
