@@ -35,8 +35,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "pbx"))
+sys.path.insert(0, str(REPO / "bench"))
 
 from fake_ami_server import FakeAmiServer, server_stream, trace_events, trace_files  # noqa: E402
+from hub_fanout import Sink  # noqa: E402  (a socket that only counts its frames)
 from panoramisk.manager import Manager  # noqa: E402
 
 from console_web.hub import WebsocketHub  # noqa: E402
@@ -143,12 +145,12 @@ async def through_system(
     await trail.start()
     CallViews(bus=bus)
     hub = WebsocketHub(bus)
-    sinks = [_Sink() for _ in range(seats + boards)]
+    sinks = [Sink() for _ in range(seats + boards)]
     serving = []
     for i, sink in enumerate(sinks):
         seat = f"{1001 + i}"
         allowed = None if i >= seats else (lambda e, seat=seat: getattr(e, "seat_id", None) == seat)
-        serving.append(asyncio.create_task(hub.serve(sink, allowed=allowed)))  # type: ignore[arg-type]
+        serving.append(asyncio.create_task(hub.serve(sink, allowed=allowed)))
     await bus.start()
     bridge = AmiBridge(server.login, tracker=CallTracker(), bus=bus, ping_interval=3600.0)
     await bridge.start()
@@ -181,25 +183,6 @@ async def through_system(
         f"{handled:>8} events in {elapsed:6.2f} s = {rate:>8,.0f} events/s  (bridge done at {bridged:.2f} s, "
         f"{frames:,} frames to {len(sinks)} sockets, {hub.resyncs} resyncs{note})"
     ), rate
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.frames = 0
-        self.gone = asyncio.Event()
-
-    async def send_json(self, data: dict[str, Any]) -> None:
-        self.frames += 1
-
-    async def send_text(self, text: str) -> None:
-        self.frames += 1
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        self.gone.set()
-
-    async def receive_text(self) -> str:
-        await self.gone.wait()
-        raise RuntimeError("closed")
 
 
 async def main(args: argparse.Namespace) -> None:
