@@ -1239,6 +1239,11 @@ async def supervisor_in_the_call(
     return monitor, me, desk, call, seat_leg, ear, call_id
 
 
+def monitor_actions(h: Hotline) -> list[str]:
+    """The audit's monitor lines, newest first."""
+    return [e.action for e in AuditRepository(h.db).recent(limit=50) if e.action.startswith("monitor.")]
+
+
 async def test_supervisor_listens_then_whispers_then_barges_into_a_seats_call(hotline: Hotline) -> None:
     # Issue 16: [hotline-monitor] rings the supervisor's own phone, then ChanSpy on seat 1001's leg:
     # 监听 (qE) hears both sides and says nothing; 耳语 (qwE) reaches the seat only; 强插 (qBE) both.
@@ -1285,7 +1290,9 @@ async def test_supervisor_listens_then_whispers_then_barges_into_a_seats_call(ho
     await until(lambda: not monitor.session(me).active, 10, "the monitor to be over")
     (row,) = h.calls()
     assert row.id == call_id and row.seat_id == "1001" and row.status == CallStatus.ANSWERED
-    actions = [e.action for e in AuditRepository(h.db).recent(limit=50) if e.action.startswith("monitor.")]
+    # The session is gone from memory first; its end is audited a moment later (a database write).
+    await until(lambda: "monitor.end" in monitor_actions(h), 10, "the monitor's end audited")
+    actions = monitor_actions(h)
     assert sorted(set(actions)) == ["monitor.end", "monitor.phone", "monitor.start", "monitor.switch"], (
         actions
     )
@@ -1340,7 +1347,8 @@ async def test_supervisor_barges_then_takes_the_call_over_and_the_seat_drops_out
     )
     assert boss.talk_seconds is not None and abs(boss.talk_seconds - with_caller) <= 0.5, (boss, with_caller)
     assert not seat.inferred and not boss.inferred and barged >= 2.0
-    actions = [e.action for e in AuditRepository(h.db).recent(limit=50) if e.action.startswith("monitor.")]
+    await until(lambda: "monitor.end" in monitor_actions(h), 10, "the take-over's end audited")
+    actions = monitor_actions(h)
     assert {"monitor.start", "monitor.takeover", "monitor.end"} <= set(actions), actions
     keep_trace(h, "takeover")
     await assert_records_agree(h, call_id)
