@@ -56,8 +56,10 @@ AMBIGUOUS = "ambiguous"
 NO_ADDRESS = "no_address"
 BEEP = "beep"  # a tone, not a text: `ivr.prompts.TONES`
 
-TIMED_OUT = "\x00timed-out"
-"""What `_hear` returns when no transcript came within `speech_timeout_s` (never a real text)."""
+
+class _SpeechTimedOut(Exception):
+    """`_hear` got no transcript within `speech_timeout_s` of the stream's end."""
+
 
 _CODES = list(DISTRICTS)
 DISTRICT_PAGES: tuple[dict[str, str], ...] = (
@@ -299,8 +301,9 @@ class IvrService:
             unusable = False
             s.where = "address:speak"
             await ch.stream_file(self._p("address_ask"))
-            text = await self._hear(ch)
-            if text == TIMED_OUT:
+            try:
+                text = await self._hear(ch)
+            except _SpeechTimedOut:
                 return await self._district_keypad(ch, s)
             if not text:
                 reason = IvrReason.ADDRESS_NOT_RECOGNISED
@@ -364,8 +367,8 @@ class IvrService:
 
     async def _hear(self, ch: AgiChannel) -> str | None:
         """Stream the caller's voice to the ASR server and wait for its text: None when nothing
-        was recognised, `TIMED_OUT` when no result came within `speech_timeout_s` of the stream's
-        end (the caller stopped speaking; a slow decoder or a long decode queue)."""
+        was recognised; `_SpeechTimedOut` when no result came within `speech_timeout_s` of the
+        stream's end (the caller stopped speaking; a slow decoder or a long decode queue)."""
         stream_id = str(uuid.uuid4())
         # Registered before the EXEC: the ASR server may finish before EXEC even returns.
         waiter = asyncio.ensure_future(self._capture.expect(stream_id))
@@ -377,7 +380,7 @@ class IvrService:
                 text = await asyncio.wait_for(waiter, self._cfg.speech_timeout_s)
             except TimeoutError:
                 log.warning("no transcript for AudioSocket stream %s in time", stream_id)
-                return TIMED_OUT
+                raise _SpeechTimedOut(stream_id) from None
             return text.strip() if text else None
         finally:
             if not waiter.done():

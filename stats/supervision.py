@@ -397,8 +397,8 @@ class SupervisionService:
 
     async def live_groups(self, principal: Principal) -> tuple[str, LiveGroups]:
         """Per queue and per team in scope, now: from the live board in memory; the directory and
-        the rota are read on a worker thread at most every `ROTA_CACHE_S` (a page refetches this
-        after every burst of events)."""
+        the rota are read on a worker thread at most every `ROTA_CACHE_S` (the board reads this on
+        its periodic refresh)."""
         now = self.clock.now()
         ctx = self._live_ctx
         if ctx is None or self.monotonic() >= ctx.expires:
