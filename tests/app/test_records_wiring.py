@@ -53,8 +53,13 @@ def test_given_record_files_in_settings_when_the_app_starts_and_the_ami_resyncs_
         client.portal.call(
             runtime.bus.publish, StateResynced(at=datetime(2026, 12, 2, tzinfo=UTC), source="ami")
         )
-        wait_until(lambda: runtime.repos.calls.count() == 17, timeout=20.0)
-        assert runtime.reconciliation.reconciler.last_report.reason == "AMI 重新登录"
+        # The pass writes the calls first and records its report after them: wait for both.
+        wait_until(
+            lambda: runtime.repos.calls.count() == 17
+            and reconciler.last_report is not None
+            and reconciler.last_report.reason == "AMI 重新登录",
+            timeout=20.0,
+        )
         assert runtime.repos.calls.get(CallId("1796163462.55")).status is CallStatus.ABANDONED
         assert runtime.repos.calls.get(CallId("1796162752.29")).talk_seconds == 16.0
 
