@@ -535,7 +535,9 @@ class AddressResolver:
                 for m in mentions
             )
         ]
-        if elsewhere and not self._in_city(norm, mentions, elsewhere):
+        if elsewhere and not self._in_city(
+            norm, mentions, elsewhere, says_shanghai="上海" in text[: 4 * MAX_INPUT_CHARS]
+        ):
             place = "".join(e.name for e in elsewhere)
             province = elsewhere[0].province
             where = place if place.startswith(province) or not province else f"{province}{place}"
@@ -558,8 +560,14 @@ class AddressResolver:
             if not mentions:
                 return _declined(AddressOutcome.NO_ADDRESS, f"道路{numbered[2]}不在道路索引中，请问区和街道")
         road, house = _road_and_number(norm, mentions)
-        ranked = self._rank(mentions, road, house)
-        if not ranked or not _supported(ranked[0][2], content, numbered=house is not None):
+        # A candidate whose evidence is chance in other words (静安区，草家都: 家都 sounds like a
+        # committee in 青浦) gives way to the next one that the words do support (静安区).
+        ranked = [
+            r
+            for r in self._rank(mentions, road, house)
+            if _supported(r[2], content, numbered=house is not None)
+        ]
+        if not ranked:
             return _declined(AddressOutcome.NO_ADDRESS, "话中没有可信的上海地名")
         top_score = ranked[0][0]
         tied = [m for score, m, _ in ranked if top_score - score < _TIE and m.level == ranked[0][1].level]
@@ -664,10 +672,13 @@ class AddressResolver:
         )
 
     @staticmethod
-    def _in_city(norm: str, mentions: list[_Mention], elsewhere: list[Elsewhere]) -> bool:
-        """A place elsewhere was named; the text is still about Shanghai where it says 上海 or
-        names a Shanghai district plainly (我住浦东新区，户口在安徽)."""
-        if "上海" in norm:
+    def _in_city(
+        norm: str, mentions: list[_Mention], elsewhere: list[Elsewhere], *, says_shanghai: bool = False
+    ) -> bool:
+        """A place elsewhere was named; the text is still about Shanghai where it says 上海 (the
+        normalised text has lost a 上海市: `says_shanghai` is read from what was said) or names a
+        Shanghai district plainly (我住浦东新区，户口在安徽)."""
+        if says_shanghai or "上海" in norm:
             return True
         return any(
             m.name.level is MatchLevel.DISTRICT

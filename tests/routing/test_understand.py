@@ -307,3 +307,27 @@ def test_given_names_several_committees_share_when_ambiguous_then_tied_counts_th
     assert reading.outcome is AddressOutcome.AMBIGUOUS
     assert reading.tied == 5
     assert len({c.committee_code for c in reading.candidates[:5]}) == 5
+
+
+def test_given_shanghai_said_when_a_district_sounds_like_another_city_then_the_shanghai_district(
+    resolver: AddressResolver,
+) -> None:
+    # Whisper wrote 保山区 for 宝山区 (same toneless pinyin). 保山 is a city in 云南; the caller said
+    # 上海市, which the normalised text no longer holds, so the place stays in Shanghai.
+    reading = resolver.understand("我住上海市保山区、罗金正")
+    assert reading.outcome is AddressOutcome.FOUND
+    assert reading.candidates[0].district_code == "310113"
+    assert reading.candidates[0].street_code == "310113106"  # 罗泾镇
+    # Without 上海 it is still the city in 云南 that was named.
+    assert resolver.understand("我住保山区").outcome is AddressOutcome.OUTSIDE
+
+
+def test_given_a_plain_district_and_chance_sounds_when_the_best_is_unsupported_then_the_district(
+    resolver: AddressResolver,
+) -> None:
+    # 草家都 (曹家渡 misheard, no 街道 after it): 家都 sounds like a committee in 青浦, which the
+    # words do not support. The district said plainly still stands instead of no address at all.
+    reading = resolver.understand("我就在静安区，草家都")
+    assert reading.outcome is AddressOutcome.FOUND
+    assert reading.candidates[0].district_code == "310106"
+    assert resolver.understand("我的房东不退押金").outcome is AddressOutcome.NO_ADDRESS
