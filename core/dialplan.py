@@ -108,6 +108,14 @@ VAR_CALL: Final = "HOTLINE_CALL"
 VAR_MONITOR_PHONE: Final = "HOTLINE_MONITOR_PHONE"
 """班长监听: the PJSIP endpoint of the supervisor's own phone, which MONITOR's ;2 dials first."""
 
+VAR_READBACK_DISTRICT: Final = "HOTLINE_READBACK_DISTRICT"
+"""The IVR sets it before it reads an office back to the caller: the office's district code. What
+the prompt says, in a form the dialplan, `core show channel` and the simulator's callers can read
+(a simulated caller refuses a readback of another district, as a person would)."""
+VAR_DISTRICT_KEYS: Final = "HOTLINE_DISTRICT_KEYS"
+"""The IVR sets it before a menu whose keys pick a place: `key:district code` pairs, comma
+separated, `9:more` / `*:back` for the pages (按键选择区, the list of same-sounding places)."""
+
 # Transfers that leave the hotline: 12345 (government service hotline), 12368 (courts),
 # 12309 (procuratorate). They are dialled through the rendered trunk endpoint.
 TRUNK_ENDPOINT: Final = "hotline-trunk"

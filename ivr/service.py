@@ -72,6 +72,12 @@ the first page turns to the second, * goes back, 0 asks for a person."""
 NEXT_PAGE, PREVIOUS_PAGE, HUMAN_KEY = "9", "*", "0"
 
 
+def _menu_keys(page: int) -> str:
+    """`HOTLINE_DISTRICT_KEYS` of a keypad district page: what its prompt reads, key by key."""
+    turn = f"{NEXT_PAGE}:more" if page == 0 else f"{PREVIOUS_PAGE}:back"
+    return ",".join([*(f"{key}:{code}" for key, code in DISTRICT_PAGES[page].items()), turn])
+
+
 @dataclass
 class _Session:
     call_id: CallId
@@ -295,10 +301,10 @@ class IvrService:
     async def _address(self, ch: AgiChannel, s: _Session) -> _Decision:
         reason = IvrReason.ADDRESS_NOT_RECOGNISED
         attempt = 0
-        unusable = False  # the last try gave no text, or a text that names no place
+        unusable = refused = False  # the last try gave no text or no place; the caller said no (2)
         while attempt < self._cfg.address_max_tries:
             attempt += 1
-            unusable = False
+            unusable = refused = False
             s.where = "address:speak"
             await ch.stream_file(self._p("address_ask"))
             try:
@@ -355,13 +361,15 @@ class IvrService:
                 return await self._appointment(ch, s, best, text)
             if choice == "2":
                 reason = IvrReason.ADDRESS_NOT_RECOGNISED
+                refused = True
                 continue
             return await self._human(
                 ch, s, IvrReason.CALLER_ASKED_HUMAN if choice == "0" else IvrReason.NO_INPUT
             )
-        if unusable:
-            # Asked again and still nothing usable (no text, or no place in it): the keypad
-            # district menu rather than straight to a seat (a robotic or accented voice, a noisy line).
+        if unusable or refused:
+            # Asked again and still nothing usable (no text, or no place in it), or the caller
+            # refused the office read back again: the keypad district menu rather than straight
+            # to a seat (a robotic or accented voice, a noisy line, a place heard as another).
             return await self._district_keypad(ch, s, timed_out=False, failed=reason)
         return await self._human(ch, s, reason)
 
@@ -410,6 +418,7 @@ class IvrService:
         page, failures = 0, 0
         while failures < self._cfg.max_tries:
             s.where = f"address:district:{page + 1}"
+            await ch.set_variable(ChannelVar.DISTRICT_KEYS, _menu_keys(page))
             key = await ch.get_data(self._p(f"district_menu_{page + 1}"), self._cfg.digit_timeout_s, 1)
             if key == NEXT_PAGE and page == 0:
                 page = 1
@@ -446,6 +455,8 @@ class IvrService:
         )
         listing = await self._synth.prompt_for(templates["address_choices"].format(choices=items))
         keys = "0" + "".join(str(i) for i in range(1, len(choices) + 1))
+        pairs = ",".join(f"{i}:{c.office.district_code}" for i, c in enumerate(choices, 1))
+        await ch.set_variable(ChannelVar.DISTRICT_KEYS, pairs)
         s.where = "address:choose"
         key = await ch.stream_file(listing, keys)
         if key is None:
@@ -480,6 +491,7 @@ class IvrService:
     async def _confirm(self, ch: AgiChannel, s: _Session, best: AddressCandidate) -> str:
         """Read the office back and ask 1 correct / 2 say again / 0 human; "" after max tries."""
         readback = await self._synth.prompt_for(self._readback(best))
+        await ch.set_variable(ChannelVar.READBACK_DISTRICT, best.district_code)
         for _ in range(self._cfg.max_tries):
             s.where = "address:confirm"
             key = await ch.stream_file(readback, "012")

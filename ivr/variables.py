@@ -33,6 +33,8 @@ class ChannelVar(enum.StrEnum):
     SURVEYED = "HOTLINE_SURVEYED"  # R/W: 1 once the survey was offered on this channel
     TRANSFERRED = dialplan.VAR_TRANSFERRED  # R: set by the dialplan's transfer contexts
     TRANSFER_FROM = dialplan.VAR_TRANSFER_FROM  # R: the seat that transferred the caller
+    READBACK_DISTRICT = dialplan.VAR_READBACK_DISTRICT  # W: the district of the office read back
+    DISTRICT_KEYS = dialplan.VAR_DISTRICT_KEYS  # W: key:district pairs of the menu about to play
 
 
 MEMBERNAME = "MEMBERNAME"

@@ -19,6 +19,7 @@ import contextlib
 import math
 from typing import TYPE_CHECKING
 
+from core import dialplan as names
 from pbx.sim.audiosocket_client import AudioSocketLink, parse_target
 from pbx.sim.record import run_record
 from pbx.sim.voice import once_then_silence
@@ -110,11 +111,43 @@ class _Session:
         self.pbx = pbx
         self.ch = ch
         self.dtmf = list(ch.vars.get("SIM_DTMF", "") if dtmf is None else dtmf)
+        # What the next prompt says of places, as the IVR wrote it on the channel
+        # (`HOTLINE_READBACK_DISTRICT`, `HOTLINE_DISTRICT_KEYS`): heard once, by the next prompt.
+        self._readback: str | None = None
+        self._keys: dict[str, str] | None = None
+
+    def _heard(self, name: str, value: str) -> None:
+        if name == names.VAR_READBACK_DISTRICT:
+            self._readback = value
+        elif name == names.VAR_DISTRICT_KEYS:
+            self._keys = dict(pair.split(":", 1) for pair in value.split(",") if ":" in pair)
+
+    def _answer(self) -> str | None:
+        """The key a caller who knows their district (the address they say) presses at a prompt
+        about places, whatever their script says: 2 (say again) to an office of another district
+        read back, their district's key in a menu of districts (else the page turn, else 0). None:
+        no such prompt, or a caller with no known district (the script rules)."""
+        readback, keys = self._readback, self._keys
+        self._readback = self._keys = None
+        home = self.pbx.home_district(self.ch)
+        if home is None:
+            return None
+        if readback is not None:
+            return None if readback == home else "2"
+        if keys is not None:
+            by_code = {code: key for key, code in keys.items()}
+            # Not on this page: the next one, back to the first, or 0 (none of these / a person).
+            return by_code.get(home) or by_code.get("more") or by_code.get("back") or "0"
+        return None
 
     def _digit(self, escape: str | None = None) -> str:
         """The caller's next key; with `escape` (a playback's escape digits) only a key that
         interrupts it: Asterisk ignores any other key pressed during a STREAM FILE, so the
-        caller keeps it for the next prompt."""
+        caller keeps it for the next prompt. A prompt about places is answered from what the
+        caller knows (`_answer`); the script's key then waits for the next prompt."""
+        answer = self._answer()
+        if answer is not None and (escape is None or answer in escape):
+            return answer
         if not self.dtmf or (escape is not None and self.dtmf[0] not in escape):
             return ""
         return self.dtmf.pop(0)
@@ -129,6 +162,7 @@ class _Session:
             return ("200 result=0" if value is None else f"200 result=1 ({value})"), False
         if verb == "SET VARIABLE" and len(args) >= 4:
             self.pbx.varset(self.ch, args[2], args[3], always=True)
+            self._heard(args[2], args[3])
             return "200 result=1", False
         if head == "VERBOSE" or head == "NOOP":
             return "200 result=1" if head == "VERBOSE" else "200 result=0", False
@@ -154,9 +188,9 @@ class _Session:
             # The simulated caller "presses" the digits of SIM_DTMF (set per caller), '#' ends.
             max_digits = int(args[4]) if len(args) > 4 and args[4].isdigit() else math.inf
             digits = ""
-            while self.dtmf and len(digits) < max_digits:
+            while len(digits) < max_digits:
                 d = self._digit()
-                if d == "#":
+                if not d or d == "#":
                     break
                 digits += d
             await self.pbx.wait(1.0 + 0.3 * len(digits), self.ch.interrupt)

@@ -312,6 +312,7 @@ class SimPbx:
         self.muted = False
         self.voices = VoiceLibrary(config.audio_dir)
         self._address_texts = self.voices.address_texts()
+        self._address_districts = self.voices.address_districts()
         # Told (stream uuid, the script's text) whenever a caller says their address on an
         # AudioSocket: the demo's stand-in for a recogniser when none runs (pbx/sim/demo.py).
         self.address_listeners: list[Callable[[str, str], None]] = []
@@ -484,6 +485,12 @@ class SimPbx:
         if ch.voice is None or not self.config.callers_say_address:
             return b""
         return self.voices.pcm(ch.voice.address)
+
+    def home_district(self, ch: Channel) -> str | None:
+        """The district code of the address `ch`'s caller says (None: no address, or not known)."""
+        if ch.voice is None or not self.config.callers_say_address:
+            return None
+        return self._address_districts.get(ch.voice.address)
 
     def says_address(self, ch: Channel, stream_id: str) -> None:
         """`ch` starts saying its address on AudioSocket `stream_id`: the listeners hear the

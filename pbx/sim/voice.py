@@ -96,10 +96,17 @@ class VoiceLibrary:
 
     def address_texts(self) -> dict[str, str]:
         """File name -> the text spoken, from `addresses.tsv` (empty when there is none)."""
+        return {row[0]: row[1] for row in self._address_rows() if len(row) > 1}
+
+    def address_districts(self) -> dict[str, str]:
+        """File name -> the district code of the place spoken (the table's third column): what
+        the caller knows of where they live, to judge what the IVR reads back."""
+        return {row[0]: row[2] for row in self._address_rows() if len(row) > 2 and row[2]}
+
+    def _address_rows(self) -> list[list[str]]:
         if self.directory is None:
-            return {}
+            return []
         table = self.directory / "addresses.tsv"
         if not table.is_file():
-            return {}
-        rows = [line.split("\t") for line in table.read_text(encoding="utf-8").splitlines()[1:] if line]
-        return {row[0]: row[1] for row in rows if len(row) > 1}
+            return []
+        return [line.split("\t") for line in table.read_text(encoding="utf-8").splitlines()[1:] if line]

@@ -207,3 +207,41 @@ async def test_given_nothing_usable_twice_when_0_in_the_keypad_menu_then_human(r
 
     routed = rig.events(IvrRouted)[0]
     assert routed.reason is IvrReason.CALLER_ASKED_HUMAN and routed.district_code is None
+
+
+def _pairs(value: str) -> dict[str, str]:
+    return dict(pair.split(":", 1) for pair in value.split(","))
+
+
+async def test_given_the_keypad_pages_when_played_then_their_keys_are_set_for_the_channel_to_read(rig):
+    slow(rig)
+
+    asterisk = await rig.call([Key("4"), Key("9"), Key("3")])
+
+    # The last page played was the second: its keys as its prompt reads them, * back.
+    assert _pairs(asterisk.variables["HOTLINE_DISTRICT_KEYS"]) == {**DISTRICT_PAGES[1], "*": "back"}
+    assert rig.events(IvrRouted)[0].district_code == DISTRICT_PAGES[1]["3"]
+
+
+async def test_given_an_office_read_back_when_played_then_its_district_is_set_for_the_channel(rig):
+    rig.capture.add("静安区南京西路街道")
+
+    asterisk = await rig.call([Key("4"), Silence(), Key("1"), Key("2")])
+
+    assert asterisk.variables["HOTLINE_READBACK_DISTRICT"] == "310106"
+
+
+async def test_given_the_office_read_back_refused_twice_when_tries_run_out_then_the_keypad_menu(rig):
+    # Heard as 静安区 both times; the caller lives in 杨浦区, says no (2) twice, then keys 7.
+    rig.capture.add("静安区南京西路街道")
+    rig.capture.add("静安区南京西路街道")
+
+    asterisk = await rig.call([Key("4"), Silence(), Key("2"), Silence(), Key("2"), Key("7")])
+
+    played = asterisk.prompts_played
+    assert played.index("hotline/district_keypad_unheard") < played.index("hotline/district_menu_1")
+    (routed,) = rig.events(IvrRouted)
+    assert routed.reason is IvrReason.DISTRICT_KEYPAD
+    assert routed.district_code == "310110"
+    assert "address:unrecognised" in routed.path
+    assert asterisk.variables["HOTLINE_QUEUE"] == "q-310110-other"
