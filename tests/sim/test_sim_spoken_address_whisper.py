@@ -3,7 +3,8 @@ simulator runs the rendered dialplan over real FastAGI, streams the caller's com
 synthesized address clip (pbx/sim/audio, made by scripts/make_address_clips.py, marked
 synthetic) over a real AudioSocket connection to the AudioSocket server running Whisper base, and
 the IVR resolves the text with the real gazetteer resolver and office registry. The caller keys
-1 to confirm the office read back, then 2 (no appointment).
+1 to confirm the office read back, then 2 (no appointment); a caller who hears another district's
+office read back refuses it, and keys its district in the keypad menu.
 
 Needs the Whisper model (`make install`), as tests/asr do: skipped with the reason without it.
 Slow (a model load and one decode per clip on a shared CPU)."""
@@ -48,8 +49,9 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 OPEN = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
-# Clips the new synthesis makes recognisable (bench/spoken_address_bench.py lists all eight).
-CLIPS = ("address-07-putuo-changzheng.wav", "address-08-baoshan-dachang.wav")
+# Every clip the demo's callers say. Whisper gets 7 of 8 to their district (bench/spoken_address_bench.py);
+# the eighth (闵行 heard as 米行…) names no place twice and goes through the keypad district menu.
+CLIPS = tuple(sorted(p.name for p in DEFAULT_AUDIO_DIR.glob("address-*.wav")))
 
 
 def _said() -> dict[str, dict[str, str]]:
@@ -122,6 +124,15 @@ async def test_given_a_synthesized_spoken_address_when_the_caller_says_it_then_r
         await sim.stop()
     (routed,) = publisher.of(IvrRouted)
     assert isinstance(routed, IvrRouted)
-    assert routed.reason is IvrReason.OFFICE_FOUND, (row["text"], routed.spoken_address)
     assert routed.district_code == row["district_code"], (row["text"], routed.spoken_address)
-    assert routed.office_id
+    if routed.reason is IvrReason.OFFICE_FOUND:
+        assert routed.office_id  # heard, resolved, read back and confirmed
+    else:
+        # Heard as nothing usable twice, or as another district the caller refused: keyed.
+        assert routed.reason is IvrReason.DISTRICT_KEYPAD, (row["text"], routed.spoken_address)
+        assert clip in KEYED, (row["text"], routed.spoken_address)
+
+
+KEYED = {"address-04-minhang-xinzhuang.wav"}
+"""The clips measured as not heard well enough by Whisper base (the bench prints what it made of
+each); any other clip routed by keys instead of speech fails the test."""
