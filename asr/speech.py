@@ -108,14 +108,14 @@ class SpeechServer:
 
     def capture(
         self, grammar: Sequence[str] | None, *, fallback: Capture | None = None
-    ) -> AsrSpeechCapture | FallbackCapture | Capture | None:
+    ) -> AsrSpeechCapture | Capture | None:
         """The IVR's spoken-address capture over the server (None: ASR is off or has no model, the
-        IVR uses keys). `fallback` (the demo's scripted addresses) stands in when there is no
-        recogniser, and when the recogniser heard nothing usable."""
+        IVR uses keys). `fallback` (the demo's scripted addresses) stands in only when there is no
+        recogniser: with one, what it heard is all the IVR gets, and an address it cannot make out
+        goes to the keypad district menu as a real caller's would."""
         if self.server is None or self.server.recognizer is None:
             return fallback
-        capture = AsrSpeechCapture(self.server, grammar)
-        return capture if fallback is None else FallbackCapture(capture, fallback)
+        return AsrSpeechCapture(self.server, grammar)
 
     def tap(self, control: CallControl, tracker: LiveCalls) -> LiveTranscriptTap:
         """The live tap of answered calls into the server (call it once the server is up)."""
@@ -146,34 +146,6 @@ class Capture(Protocol):
     """ivr.ports.SpeechCapture, structurally (asr does not import ivr)."""
 
     def expect(self, stream_id: str) -> Awaitable[str | None]: ...
-
-
-class FallbackCapture:
-    """The recogniser's text, else the fallback's. Both are registered at once (before the EXEC);
-    the fallback's wait is cancelled when the recogniser heard something. In the demo the
-    fallback is the caller's scripted address: Whisper base cannot make out espeak-ng's synthetic
-    Mandarin, so without it the demo's spoken addresses would all end at the keypad."""
-
-    def __init__(self, primary: Capture, fallback: Capture) -> None:
-        self._primary = primary
-        self._fallback = fallback
-
-    def expect(self, stream_id: str) -> Awaitable[str | None]:
-        heard = asyncio.ensure_future(self._primary.expect(stream_id))
-        spare = asyncio.ensure_future(self._fallback.expect(stream_id))
-
-        async def either() -> str | None:
-            try:
-                text = await heard
-            except BaseException:
-                spare.cancel()
-                raise
-            if text:
-                spare.cancel()
-                return text
-            return await spare
-
-        return asyncio.ensure_future(either())
 
 
 class AsrSpeechCapture:
