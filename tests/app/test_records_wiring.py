@@ -55,9 +55,11 @@ def test_given_record_files_in_settings_when_the_app_starts_and_the_ami_resyncs_
         )
         # The pass writes the calls first and records its report after them: wait for both.
         wait_until(
-            lambda: runtime.repos.calls.count() == 17
-            and reconciler.last_report is not None
-            and reconciler.last_report.reason == "AMI 重新登录",
+            lambda: (
+                runtime.repos.calls.count() == 17
+                and reconciler.last_report is not None
+                and reconciler.last_report.reason == "AMI 重新登录"
+            ),
             timeout=20.0,
         )
         assert runtime.repos.calls.get(CallId("1796163462.55")).status is CallStatus.ABANDONED
