@@ -6,7 +6,7 @@ The events of a real answered call (shared/asterisk-traces/02_answered_via_ivr_q
 the tracker) are copied with fresh call and event ids for `--calls` calls, queued on the bus, and
 recorded into a fresh database by the store recorder, twice: batched as the app runs it, and one
 event per transaction (the recorder wrapped in a plain handler). Prints events/s and commits for
-each, on SQLite and, with --postgres, on PostgreSQL (in a database of its own, `hotline_bench_recorder`,
+each (and the SQL statements sent), on SQLite and, with --postgres, on PostgreSQL (in a database of its own, `hotline_bench_recorder`,
 created afresh on that server: the tests' database is never touched). Never part of the pass/fail suite.
 """
 
@@ -62,9 +62,11 @@ def copies(template: list[DomainEvent], calls: int) -> list[DomainEvent]:
     return out
 
 
-async def run(db: Database, events: list[DomainEvent], *, batched: bool) -> tuple[float, int, int]:
+async def run(db: Database, events: list[DomainEvent], *, batched: bool) -> tuple[float, int, int, int]:
     commits: list[int] = []
+    statements: list[int] = []
     sa_event.listen(db.engine, "commit", lambda _c: commits.append(1))
+    sa_event.listen(db.engine, "before_cursor_execute", lambda *_a: statements.append(1))
     bus = EventBus()
     recorder = TrailRecorder(bus, CallRepository(db))
     if batched:
@@ -84,7 +86,7 @@ async def run(db: Database, events: list[DomainEvent], *, batched: bool) -> tupl
     await bus.stop()
     await recorder.stop()
     recorder.close()
-    return took, len(commits), recorder.recorded
+    return took, len(commits), len(statements), recorder.recorded
 
 
 def fresh(url: str) -> Database:
@@ -115,12 +117,12 @@ async def main() -> None:
         for name, url_a, url_b in urls:
             for batched, url in ((False, url_a), (True, url_b)):
                 db = fresh(url)
-                took, commits, recorded = await run(db, events, batched=batched)
+                took, commits, statements, recorded = await run(db, events, batched=batched)
                 db.dispose()
                 label = "batched (up to 200)" if batched else "one event at a time"
                 print(
                     f"{name:10s} {label:20s} {len(events) / took:8.0f} events/s  "
-                    f"{commits:6d} commits  {recorded} trail lines  {took:.2f} s"
+                    f"{commits:6d} commits  {statements:6d} statements  {recorded} trail lines  {took:.2f} s"
                 )
 
 

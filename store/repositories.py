@@ -8,12 +8,12 @@ answers by call, and missed calls by call id.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from callbacks.models import (
@@ -48,7 +48,7 @@ from store.models import (
     WorkOrderCallRow,
     WorkOrderRow,
 )
-from store.rows import Repo, RowMapper, as_tuple, assign, optional, or_default, require, row_values
+from store.rows import Repo, RowMapper, as_tuple, assign, chunks, optional, or_default, require, row_values
 from store.voicemails import VoicemailRepository
 from store.work_order_rows import apply_order, draw_number, missed_call_from_row, order_from_row
 
@@ -65,6 +65,13 @@ _call_from_row = RowMapper(
 )
 _leg_from_row = RowMapper(CallLeg, seat_id=optional(SeatId))
 _trail_from_row = RowMapper(CallTrailEntry, columns={"seq": "id"})
+
+# The batch writes go through the tables (Core statements, one executemany each) and read plain
+# rows: they leave the session's identity map alone.
+_CALLS = CallRow.metadata.tables[CallRow.__tablename__]
+_LEGS = CallLegRow.metadata.tables[CallLegRow.__tablename__]
+_EVENTS = CallEventRow.metadata.tables[CallEventRow.__tablename__]
+_TRANSCRIPTS = TranscriptRow.metadata.tables[TranscriptRow.__tablename__]
 
 
 class CallRepository(Repo):
@@ -143,6 +150,28 @@ class CallRepository(Repo):
             s.add(CallEventRow(**row_values(entry, skip=("seq",))))
         return True
 
+    def append_events(self, entries: Sequence[CallTrailEntry]) -> list[bool]:
+        """`append_event` for several lines at once, in order: one query for the event ids already
+        recorded and one insert for the rest. For each entry, whether it was added (False: its
+        event id is recorded already, or came earlier in `entries`)."""
+        if not entries:
+            return []
+        added: list[bool] = []
+        with self._db.session() as s:
+            seen: set[str] = set()
+            for part in chunks(sorted({e.event_id for e in entries})):
+                seen.update(s.scalars(select(CallEventRow.event_id).where(CallEventRow.event_id.in_(part))))
+            rows: list[dict[str, Any]] = []
+            for entry in entries:
+                fresh = entry.event_id not in seen
+                added.append(fresh)
+                if fresh:
+                    seen.add(entry.event_id)
+                    rows.append(row_values(entry, skip=("seq",)))
+            if rows:
+                s.execute(insert(_EVENTS), rows)  # one executemany: the ids follow the list's order
+        return added
+
     def trail(self, call_id: CallId) -> list[CallTrailEntry]:
         return self._list_by(CallEventRow, _trail_from_row, CallEventRow.id, call_id=call_id)
 
@@ -161,6 +190,50 @@ class CallRepository(Repo):
                 s.add(CallLegRow(leg_id=leg.leg_id, **values))
             else:
                 assign(row, values)
+
+    def find_many(self, call_ids: Collection[CallId]) -> dict[CallId, CallRecord]:
+        """The summary rows of those of `call_ids` that have one, in one query (per 500 ids)."""
+        out: dict[CallId, CallRecord] = {}
+        with self._db.session() as s:
+            for part in chunks(sorted(set(call_ids))):
+                for row in s.execute(select(_CALLS).where(_CALLS.c.id.in_(part))):
+                    out[CallId(row.id)] = _call_from_row(row)
+        return out
+
+    def save_many(self, calls: Sequence[CallRecord], *, stored: Collection[CallId]) -> None:
+        """`save` for several calls: one insert for those not `stored` yet, one executemany update
+        (every column, by id) for the others."""
+        new = [{"id": c.id, **row_values(c, skip=("id",))} for c in calls if c.id not in stored]
+        changed = [{"_id": c.id, **row_values(c, skip=("id",))} for c in calls if c.id in stored]
+        with self._db.session() as s:
+            if new:
+                s.execute(insert(_CALLS), new)
+            if changed:
+                s.execute(update(_CALLS).where(_CALLS.c.id == bindparam("_id")), changed)
+
+    def legs_of(self, *, leg_ids: Collection[str], call_ids: Collection[CallId]) -> list[tuple[int, CallLeg]]:
+        """The stored legs with one of `leg_ids` or of one of `call_ids`, with their row ids, in the
+        order `legs` gives (answered, then row id), in one query (per 500 keys)."""
+        found: dict[int, CallLeg] = {}
+        by_leg, by_call = sorted(set(leg_ids)), sorted(set(call_ids))
+        with self._db.session() as s:
+            for n in range(0, max(len(by_leg), len(by_call)), 500):
+                legs_part, calls_part = by_leg[n : n + 500], by_call[n : n + 500]
+                q = select(_LEGS).where(or_(_LEGS.c.leg_id.in_(legs_part), _LEGS.c.call_id.in_(calls_part)))
+                for row in s.execute(q):
+                    found[row.id] = _leg_from_row(row)
+        return sorted(found.items(), key=lambda item: (item[1].answered_at, item[0]))
+
+    def save_legs(self, legs: Sequence[CallLeg], *, stored: Mapping[str, int]) -> None:
+        """`save_leg` for several legs: one insert for the new ones (in the given order), one
+        executemany update (by row id) for those `stored` (leg id: row id)."""
+        new = [row_values(leg) for leg in legs if leg.leg_id not in stored]
+        changed = [{"_id": stored[leg.leg_id], **row_values(leg)} for leg in legs if leg.leg_id in stored]
+        with self._db.session() as s:
+            if new:
+                s.execute(insert(_LEGS), new)
+            if changed:
+                s.execute(update(_LEGS).where(_LEGS.c.id == bindparam("_id")), changed)
 
     def legs(self, call_id: CallId) -> list[CallLeg]:
         """The call's legs in the order they answered."""
@@ -390,6 +463,36 @@ class TranscriptRepository(Repo):
                 return False
             assign(row, row_values(line, skip=("call_id", "leg", "seq")))
             return True
+
+    def add_many(self, lines: Sequence[TranscriptLine]) -> None:
+        """`add` for several segments, in order, as if added one by one: one query for the stored
+        segments they name, one insert for the new ones, one executemany update for the others."""
+        if not lines:
+            return
+        keys = sorted({(line.call_id, line.leg, line.seq) for line in lines})
+        stored: dict[tuple[str, str, int], tuple[int, TranscriptLine]] = {}
+        with self._db.session() as s:
+            t = _TRANSCRIPTS
+            for part in chunks(keys):
+                for row in s.execute(select(t).where(tuple_(t.c.call_id, t.c.leg, t.c.seq).in_(part))):
+                    stored[(row.call_id, row.leg, row.seq)] = (row.id, _transcript_from_row(row))
+            now = {key: line for key, (_, line) in stored.items()}
+            for line in lines:
+                key = (line.call_id, line.leg, line.seq)
+                held = now.get(key)
+                if held is not None and held.final and not line.final:
+                    continue  # a late partial never replaces the final text
+                now[key] = line
+            new = [row_values(line) for key, line in now.items() if key not in stored]
+            changed = [
+                {"_id": stored[key][0], **row_values(line, skip=("call_id", "leg", "seq"))}
+                for key, line in now.items()
+                if key in stored and line != stored[key][1]
+            ]
+            if new:
+                s.execute(insert(t), new)
+            if changed:
+                s.execute(update(t).where(t.c.id == bindparam("_id")), changed)
 
     def for_call(self, call_id: CallId) -> list[TranscriptLine]:
         order = (TranscriptRow.start_s, TranscriptRow.seq)

@@ -4,6 +4,7 @@ batch is all or nothing: a refused event is retried alone, an outage journals th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,6 +50,14 @@ class Refusing(CallRepository):
         if entry.event_id in self.refuse:
             raise ValueError("refused by the test")
         return super().append_event(entry)
+
+    def append_events(self, entries: Sequence[CallTrailEntry]) -> list[bool]:
+        """The batch's trail lines (one insert): refused or out as a whole, as one line is."""
+        if self.out:
+            raise BackendUnavailable("数据库暂时不可用", reason="test")
+        if any(entry.event_id in self.refuse for entry in entries):
+            raise ValueError("refused by the test")
+        return super().append_events(entries)
 
 
 async def _no_sleep(_: float) -> None:
