@@ -1,8 +1,8 @@
 """A decode nobody waits for any more is dropped (issue 18): the IVR gave up after its
 `speech_timeout_s`, or the caller hung up mid-utterance.
 
-A stand-in Whisper model whose segments come out only when the test lets them (`GatedModel`)
-makes a decode "slow" at will; the real `WhisperRecognizer`, its sessions, the decode line
+A stand-in Whisper model whose segments come out only when the test lets them
+(`tests.support.gated_whisper.GatedModel`) makes a decode "slow" at will; the real `WhisperRecognizer`, its sessions, the decode line
 (`asr.turns`) and the AudioSocket server run as in production. A decode queued behind a slow one
 and abandoned never runs; a running one stops at the next segment, its text is not published, and
 the worker goes on with the next decode.
@@ -11,14 +11,9 @@ the worker goes on with the next decode.
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -31,55 +26,11 @@ from asr.turns import Abandon
 from asr.whisper_engine import WhisperRecognizer
 from core.asr_events import AsrStreamEnded, StreamEndReason, TranscriptSegment
 from core.ids import CallId
+from tests.support.gated_whisper import Decode, GatedModel
+from tests.support.polling import until, wait_until
 
 pytest.importorskip("numpy", reason="未安装 whisper 附加依赖（pip install -e '.[whisper]'）")
 pytest.importorskip("opencc", reason="未安装 whisper 附加依赖（pip install -e '.[whisper]'）")
-
-
-@dataclass
-class Decode:
-    """One scripted decode: its segments' texts, each let out by its gate."""
-
-    texts: list[str]
-    open: bool = False  # every gate open from the start
-    gates: list[threading.Event] = field(default_factory=list)
-    started: threading.Event = field(default_factory=threading.Event)
-    yielded: int = 0
-    closed: bool = False
-
-    def __post_init__(self) -> None:
-        self.gates = [threading.Event() for _ in self.texts]
-        if self.open:
-            for gate in self.gates:
-                gate.set()
-
-
-class GatedModel:
-    """A stand-in `WhisperModel`: the decode is picked by a word of its prompt (the address grammar
-    or the test's own prompt); its segments are decoded lazily, as faster-whisper's are."""
-
-    def __init__(self, decodes: dict[str, Decode]) -> None:
-        self.decodes = decodes
-        self.ran: list[str] = []
-
-    def transcribe(self, audio: Any, **kwargs: Any) -> tuple[Iterator[Any], Any]:
-        key = next(k for k in self.decodes if k in kwargs["initial_prompt"])
-        self.ran.append(key)
-        decode = self.decodes[key]
-        decode.started.set()
-
-        def segments() -> Iterator[Any]:
-            try:
-                for text, gate in zip(decode.texts, decode.gates, strict=True):
-                    assert gate.wait(10), "the test never let this segment out"
-                    decode.yielded += 1
-                    yield SimpleNamespace(
-                        text=text, no_speech_prob=0.01, avg_logprob=-0.2, compression_ratio=1.2
-                    )
-            finally:
-                decode.closed = True
-
-        return segments(), SimpleNamespace(language="zh")
 
 
 def speechlike(seconds: float = 1.0, rate: int = 8000) -> bytes:
@@ -88,20 +39,6 @@ def speechlike(seconds: float = 1.0, rate: int = 8000) -> bytes:
 
     n = int(seconds * rate)
     return array("h", (int(6000 * math.sin(2 * math.pi * 300 * i / rate)) for i in range(n))).tobytes()
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.005)
-
-
-async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.005)
 
 
 # -- the engine and its decode line ------------------------------------------------------------
@@ -115,7 +52,7 @@ def test_a_decode_queued_behind_a_slow_one_and_abandoned_never_runs() -> None:
         slow = pool.submit(engine.transcribe, speechlike(), 8000, prompt="甲")
         assert model.decodes["甲"].started.wait(5)
         queued = pool.submit(engine.transcribe, speechlike(), 8000, prompt="乙", abandon=abandon)
-        wait_until(lambda: engine.turns.waiting == 1)
+        wait_until(lambda: engine.turns.waiting == 1, what="the second decode in line")
 
         abandon.set()
         with pytest.raises(DecodeAbandoned):
@@ -136,7 +73,7 @@ def test_a_running_decode_abandoned_stops_at_the_next_segment_and_the_next_decod
         running = pool.submit(engine.transcribe, speechlike(), 8000, prompt="甲", abandon=abandon)
         assert model.decodes["甲"].started.wait(5)
         following = pool.submit(engine.transcribe, speechlike(), 8000, prompt="乙")
-        wait_until(lambda: engine.turns.waiting == 1)
+        wait_until(lambda: engine.turns.waiting == 1, what="the second decode in line")
 
         abandon.set()  # while its first window is being decoded
         model.decodes["甲"].gates[0].set()
@@ -198,7 +135,7 @@ async def test_an_utterance_the_ivr_gave_up_on_leaves_the_decode_line_without_ru
     late = AsrSpeechCapture(server, ["徐汇区"]).expect(late_id)
     await asyncio.sleep(0)
     await _speak(asterisk, server.port, late_id, pcm)
-    await until(lambda: engine.turns.waiting == 1)
+    await until(lambda: engine.turns.waiting == 1, what="the second decode in line")
     await _ivr_gives_up(late)
 
     await until(lambda: _ended(rec, late_id) is not None)
@@ -233,7 +170,7 @@ async def test_a_running_decode_the_ivr_gave_up_on_is_discarded_and_the_next_utt
     )
     await asyncio.sleep(0)
     await _speak(asterisk, server.port, next_id, pcm)
-    await until(lambda: engine.turns.waiting == 1)
+    await until(lambda: engine.turns.waiting == 1, what="the second decode in line")
 
     await _ivr_gives_up(slow)
     model.decodes["黄浦区"].gates[0].set()  # its first window ends; the other two are not decoded
