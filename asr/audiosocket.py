@@ -25,6 +25,14 @@ that sends no audio for `idle_timeout_s` (a stuck or silent peer) or lasts longe
 `max_stream_s` is ended from our side with 0x00 (Asterisk leaves `AudioSocket()` and the call goes
 on), closed after `drain_timeout_s` if the peer does not close, and its slot is freed
 (`AsrStreamEnded` reason `idle_timeout` / `max_duration`).
+
+An IVR utterance nobody waits for any more is abandoned (`abandon`): when `recognize_utterance`
+is given up (the IVR's `speech_timeout_s` passed, or the IVR left the step because the caller
+hung up), and when the caller hangs up before the utterance ended (no endpoint: the IVR will not
+use a half address). Its recogniser session is told (`abandon()`, where the engine has it:
+Whisper's decode leaves the decode line if it has not started, or stops at the next segment
+boundary, `asr.turns`), its final is not decoded or not published, and its `AsrStreamEnded` says
+`transcribed=False` with no text; the decode worker goes on with the next decode.
 """
 
 from __future__ import annotations
@@ -50,7 +58,13 @@ from asr.audiosocket_codec import (
     encode_hangup,
 )
 from asr.endpointing import EndpointConfig, EndpointReason, EnergyEndpointer
-from asr.errors import AsrOverloadedError, AsrUnavailable, AudioSocketProtocolError, UtteranceTimedOut
+from asr.errors import (
+    AsrOverloadedError,
+    AsrUnavailable,
+    AudioSocketProtocolError,
+    DecodeAbandoned,
+    UtteranceTimedOut,
+)
 from asr.pcm import pcm_seconds
 from asr.ports import Recognition, Recognizer, RecognizerSession
 from core.asr_events import AsrOverloaded, AsrStreamEnded, Leg, StreamEndReason, TranscriptSegment
@@ -64,6 +78,15 @@ READ_SIZE = 64 * 1024
 MAX_PENDING_BYTES = 16_000 * 120
 """Two minutes of 8 kHz audio: a hard cap on one stream's backlog, whatever the timing."""
 _ERROR_NAMES = {c.value: c.name for c in AudioSocketErrorCode}
+# How a stream ends when the channel went away rather than we ended it (endpoint, time limit).
+_CALLER_LEFT = frozenset(
+    {
+        StreamEndReason.HANGUP,
+        StreamEndReason.EOF,
+        StreamEndReason.ASTERISK_ERROR,
+        StreamEndReason.PROTOCOL_ERROR,
+    }
+)
 
 
 def normalize_stream_id(stream_id: str) -> str:
@@ -221,6 +244,8 @@ class _Transcriber:
     dropped: bool = False
     failed: bool = False
     closing: bool = False
+    abandoned: bool = False
+    session: RecognizerSession | None = None
     lag: _LagHistogram = field(default_factory=_LagHistogram)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
@@ -230,10 +255,10 @@ class _Transcriber:
 
     @property
     def active(self) -> bool:
-        return not (self.dropped or self.failed or self.closing)
+        return not (self.dropped or self.failed or self.closing or self.abandoned)
 
     def push(self, pcm: bytes) -> None:
-        if self.dropped or self.failed:
+        if self.dropped or self.failed or self.abandoned:
             return
         now = time.monotonic()
         self.pending.append((pcm, now))
@@ -249,6 +274,22 @@ class _Transcriber:
             self.pending_bytes = 0
         self.wake.set()
 
+    def abandon(self) -> None:
+        """Nobody waits for this stream's text any more: no final is decoded (or, if its decode
+        is under way, published), and the engine is told to drop or stop the decode."""
+        if self.abandoned:
+            return
+        self.abandoned = True
+        self.pending.clear()
+        self.pending_bytes = 0
+        self._stop_session()
+        self.wake.set()
+
+    def _stop_session(self) -> None:
+        stop = getattr(self.session, "abandon", None)
+        if callable(stop):
+            stop()
+
     async def close(self) -> None:
         self.closing = True
         self.wake.set()
@@ -260,13 +301,18 @@ class _Transcriber:
         server = self.server
         grammar = list(self.binding.grammar) if self.binding.grammar is not None else None
         try:
-            session = await loop.run_in_executor(
+            session = self.session = await loop.run_in_executor(
                 server.executor, server.recognizer_new_session, self.rate, grammar
             )
+            if self.abandoned:
+                self._stop_session()  # abandoned while the session was being made
             while True:
-                if not self.pending and not self.closing and not self.dropped:
+                if not self.pending and not self.closing and not self.dropped and not self.abandoned:
                     await self.wake.wait()
                     self.wake.clear()
+                if self.abandoned:
+                    log.info("recognition of AudioSocket stream %s abandoned before its end", self.stream_id)
+                    return
                 if self.dropped:
                     await server.publish_overloaded(self.stream_id, self.binding, "lagging")
                     return
@@ -285,8 +331,15 @@ class _Transcriber:
                     continue
                 if self.closing:
                     break
+            if self.abandoned:
+                return
             final = await loop.run_in_executor(server.executor, session.finish)
+            if self.abandoned:
+                log.info("result of AudioSocket stream %s discarded: nobody waits for it", self.stream_id)
+                return
             await self._emit(final, self.fed_s)
+        except DecodeAbandoned as exc:
+            log.info("decode of AudioSocket stream %s abandoned: %s", self.stream_id, exc.message)
         except Exception:
             self.failed = True
             log.exception("recognition failed on AudioSocket stream %s; transcript stops", self.stream_id)
@@ -369,6 +422,7 @@ class AudioSocketServer:
         self._active = 0
         self._connections: dict[asyncio.Task[None], _Connection] = {}
         self._waiters: dict[str, asyncio.Future[StreamOutcome]] = {}
+        self._transcribers: dict[str, _Transcriber] = {}
         self._stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -426,6 +480,15 @@ class AudioSocketServer:
         fut: asyncio.Future[StreamOutcome] = asyncio.get_running_loop().create_future()
         self._waiters[key] = fut
         return fut
+
+    def abandon(self, stream_id: str) -> bool:
+        """Nobody waits for this stream's text any more (see the module's docstring): its
+        recognition is dropped. False when no such stream is being recognised."""
+        transcriber = self._transcribers.get(normalize_stream_id(stream_id))
+        if transcriber is None:
+            return False
+        transcriber.abandon()
+        return True
 
     def forget(self, stream_id: str) -> None:
         key = normalize_stream_id(stream_id)
@@ -521,6 +584,7 @@ class AudioSocketServer:
         else:
             self._active += 1
             transcriber = _Transcriber(self, stream_id, binding)
+            self._transcribers[stream_id] = transcriber
             transcriber.start()
 
         reason: StreamEndReason | None = None
@@ -600,10 +664,17 @@ class AudioSocketServer:
         conn.writer.close()
         text, segments, transcribed, lag = "", 0, False, None
         if transcriber is not None:
-            await transcriber.close()
-            text = " ".join(transcriber.finals)
+            if endpointer is not None and reason in _CALLER_LEFT:
+                # An IVR utterance cut by the caller's hang-up: nobody will use a half address.
+                log.info("caller left during IVR utterance %s: its recognition is dropped", stream_id)
+                transcriber.abandon()
+            try:
+                await transcriber.close()
+            finally:
+                self._transcribers.pop(stream_id, None)
+            text = "" if transcriber.abandoned else " ".join(transcriber.finals)
             segments = transcriber.segments
-            transcribed = not (transcriber.dropped or transcriber.failed)
+            transcribed = not (transcriber.dropped or transcriber.failed or transcriber.abandoned)
             lag = transcriber.lag.p95_ms()
         audio_s = round(pcm_seconds(audio_bytes, AUDIO_SAMPLE_RATE), 3)
         await self.bus.publish(
@@ -660,11 +731,15 @@ async def recognize_utterance(
         endpointing=endpointing or EndpointConfig(),
     )
     waiter = server.expect(key)
+    outcome: StreamOutcome | None = None
     try:
         outcome = await asyncio.wait_for(waiter, timeout_s)
     except TimeoutError:
         raise UtteranceTimedOut(f"未在 {timeout_s:g} 秒内收到语音流 {key}", stream_id=key) from None
     finally:
+        if outcome is None:
+            # Timed out, or cancelled (the IVR stopped waiting): the decode is of no use now.
+            server.abandon(key)
         server.forget(key)
     if outcome.overloaded:
         raise AsrOverloadedError("语音识别繁忙，本次未识别", stream_id=key)

@@ -43,3 +43,10 @@ class UtteranceTimedOut(HotlineError):
     """The awaited AudioSocket stream did not arrive or did not end in time."""
 
     error_id = "asr.utterance_timeout"
+
+
+class DecodeAbandoned(HotlineError):
+    """Whoever waited for this decode gave it up (the IVR's speech timeout, the caller hung up):
+    it was taken out of the decode line before it ran, or stopped between two segments."""
+
+    error_id = "asr.decode_abandoned"

@@ -19,6 +19,10 @@ dropping segments the model itself marks as non-speech or that are known subtitl
 Limits: at most `max_audio_s` seconds of audio are decoded (the start of a longer utterance), and
 decoding stops at the first segment boundary after `time_limit_s`. A decode that fails raises
 `AsrDecodeFailed` (clear message); the AudioSocket server logs it and the call goes on.
+
+Decodes take turns on the model (`asr.turns.DecodeTurns`, first come first served). A decode given
+an `Abandon` flag that is set (the IVR stopped waiting, the caller hung up) leaves the line without
+running, or stops at the next segment boundary, and raises `DecodeAbandoned`: its text is dropped.
 """
 
 from __future__ import annotations
@@ -32,8 +36,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from asr.errors import DecodeAbandoned
 from asr.pcm import SILENCE_DBFS
 from asr.ports import Recognition
+from asr.turns import Abandon, DecodeTurns
 from asr.whisper_model import verify_model_dir
 from core.blocking import offload
 from core.errors import ConfigurationError, HotlineError
@@ -139,7 +145,8 @@ def _plausible(seg: Any) -> bool:
 
 
 class WhisperSession:
-    """Buffers one utterance; `finish()` decodes it. One call at a time (the server's rule)."""
+    """Buffers one utterance; `finish()` decodes it. One call at a time (the server's rule).
+    `abandon()` (any thread) gives the decode up: see `asr.turns`."""
 
     def __init__(self, engine: WhisperRecognizer, sample_rate: int, prompt: str) -> None:
         self._engine = engine
@@ -148,6 +155,10 @@ class WhisperSession:
         self._max_bytes = int(engine.max_audio_s * sample_rate) * 2
         self._buf = bytearray()
         self._fed_bytes = 0
+        self._abandon = Abandon()
+
+    def abandon(self) -> None:
+        self._abandon.set()
 
     def accept(self, pcm: bytes) -> Recognition | None:
         self._fed_bytes += len(pcm)
@@ -163,7 +174,9 @@ class WhisperSession:
                 self._fed_bytes / (2 * self._rate),
                 self._engine.max_audio_s,
             )
-        text = self._engine.transcribe(bytes(self._buf), self._rate, prompt=self._prompt)
+        text = self._engine.transcribe(
+            bytes(self._buf), self._rate, prompt=self._prompt, abandon=self._abandon
+        )
         self._buf.clear()
         if not text:
             return Recognition(text="", final=True)
@@ -191,8 +204,9 @@ class WhisperRecognizer:
         self.time_limit_s = time_limit_s
         self.min_dbfs = min_dbfs
         self.default_prompt = default_prompt if default_prompt is not None else domain_prompt(None)
-        # CTranslate2 runs one decode per model replica at a time; more threads only queue.
-        self._lock = threading.Lock()
+        # CTranslate2 runs one decode per model replica at a time: decodes take turns, and one
+        # nobody waits for any more leaves the line (asr.turns).
+        self.turns = DecodeTurns()
 
     @classmethod
     def load(
@@ -231,9 +245,13 @@ class WhisperRecognizer:
         prompt = domain_prompt(grammar) if grammar else self.default_prompt
         return WhisperSession(self, sample_rate, prompt)
 
-    def transcribe(self, pcm: bytes, sample_rate: int, *, prompt: str | None = None) -> str:
+    def transcribe(
+        self, pcm: bytes, sample_rate: int, *, prompt: str | None = None, abandon: Abandon | None = None
+    ) -> str:
         """Text of one utterance (16-bit mono PCM at `sample_rate`), "" when nothing was said.
-        Blocking and CPU-bound: call it from a worker thread."""
+        Blocking and CPU-bound: call it from a worker thread. `DecodeAbandoned` when `abandon` is
+        set before the decode's turn comes (it never runs) or while it runs (it stops at the next
+        segment boundary)."""
         if sample_rate <= 0:
             raise ValueError(f"采样率无效：{sample_rate}")
         pcm = pcm[: int(self.max_audio_s * sample_rate) * 2]
@@ -245,7 +263,7 @@ class WhisperRecognizer:
         started = time.monotonic()
         texts: list[str] = []
         try:
-            with self._lock:
+            with self.turns.turn(abandon):
                 segments, _info = self._model.transcribe(
                     audio,
                     language="zh",
@@ -260,12 +278,19 @@ class WhisperRecognizer:
                     max_new_tokens=min(MAX_NEW_TOKENS, 20 + int(12 * audio.size / WHISPER_RATE)),
                 )
                 for seg in segments:
+                    if abandon is not None and abandon.is_set():
+                        close = getattr(segments, "close", None)
+                        if close is not None:
+                            close()  # the rest of the audio is not decoded
+                        raise DecodeAbandoned("识别已无人等待，中途停止")
                     if not _plausible(seg):
                         continue
                     texts.append(seg.text)
                     if time.monotonic() - started > self.time_limit_s:
                         log.warning("whisper decode stopped at its %.0f s limit", self.time_limit_s)
                         break
+        except DecodeAbandoned:
+            raise
         except Exception as exc:
             raise AsrDecodeFailed(f"语音识别失败：{type(exc).__name__}: {exc}") from exc
         return to_simplified("".join(t.strip() for t in texts)).strip()

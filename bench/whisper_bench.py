@@ -1,7 +1,7 @@
 """Whisper (faster-whisper base, int8) on the shared Mandarin clips: prints figures, asserts nothing.
 
     .venv/bin/python bench/whisper_bench.py [--model DIR] [--threads N] [--prompt TEXT]
-    .venv/bin/python bench/whisper_bench.py --queue N [--threads 1]
+    .venv/bin/python bench/whisper_bench.py --queue N [--threads 1] [--limit S]
 
 For each clip of ../shared/speech, at 16 kHz and at 8 kHz phone band (the project's 2x low-pass
 downsampler, then back up to 16 kHz inside the engine): the recognised text, its character errors
@@ -12,11 +12,13 @@ minute with `--threads`, e.g. `--threads 1` for one core). Skips with a message 
 
 `--queue N`: capacity under queueing. N callers say their address at the same moment (the shared
 clips at 8 kHz, phone band, taken in turn), each decode on its own thread as the AudioSocket server
-runs them; they queue on the engine's lock (one decode at a time per model). Prints decodes per
-minute, each caller's wait (queue + decode) and its p95, and how many waited past the IVR's
-`speech_timeout_s` (ivr/menu.toml): those callers are offered the keypad district menu (按键选择区)
-and go to the district they key; their decode still runs to the end and holds the engine (a thread
-cannot be stopped), so the next callers wait too.
+runs them; they queue in the engine's decode line (asr.turns: one decode at a time per model).
+Prints decodes per minute, each caller's wait (queue + decode) and its p95, and how many waited past
+the IVR's `speech_timeout_s` (ivr/menu.toml, or `--limit`): those callers are offered the keypad
+district menu (按键选择区). Run twice: once with the given-up decodes kept to the end (as before
+abandoning existed), once with them abandoned at the limit as the IVR now does (a queued one
+leaves the line, a running one's text is dropped when its window is done), so the figures show
+what abandoning saves the callers behind.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from asr.errors import DecodeAbandoned  # noqa: E402
 from asr.pcm import downsample_2x  # noqa: E402
 from asr.scoring import Clip, char_errors, load_clips  # noqa: E402
+from asr.turns import Abandon  # noqa: E402
 from asr.whisper_engine import WhisperRecognizer  # noqa: E402
 from core.errors import ConfigurationError  # noqa: E402
 from ivr.menu import load_menu  # noqa: E402
@@ -50,6 +54,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--prompt", default=None, help="初始提示（默认：引擎的领域提示）")
     parser.add_argument("--queue", type=int, default=0, help="N 个来电同时说地址：排队时延与超时回退")
+    parser.add_argument("--limit", type=float, default=None, help="语音导航等待上限（秒），默认 menu.toml")
     args = parser.parse_args()
     try:
         t0 = time.monotonic()
@@ -62,7 +67,7 @@ def main() -> int:
     print(f"提示：{args.prompt if args.prompt is not None else engine.default_prompt}")
     clips = load_clips(SPEECH)
     if args.queue > 0:
-        return queue_bench(engine, clips, args.queue, args.threads)
+        return queue_bench(engine, clips, args.queue, args.threads, args.limit)
     totals: dict[str, list[float]] = {}
     latencies: dict[str, list[float]] = {}
     for clip in clips:
@@ -99,22 +104,52 @@ def main() -> int:
     return 0
 
 
-def queue_bench(engine: WhisperRecognizer, clips: list[Clip], n: int, threads: int) -> int:
-    """N concurrent spoken addresses queued on the engine's lock (see the module docstring)."""
+def queue_bench(
+    engine: WhisperRecognizer, clips: list[Clip], n: int, threads: int, limit_s: float | None
+) -> int:
+    """N concurrent spoken addresses in the engine's decode line (see the module docstring)."""
     settings = load_menu().settings
-    limit = settings.speech_timeout_s
+    limit = limit_s if limit_s is not None else settings.speech_timeout_s
     utterances = [downsample_2x(clips[i % len(clips)].pcm16k) for i in range(n)]
     engine.transcribe(utterances[0], 8000)  # warm-up, not counted
     t0 = time.monotonic()
     for pcm in utterances:  # one after the other: the engine's throughput alone
         engine.transcribe(pcm, 8000)
     serial_s = time.monotonic() - t0
+    core = "，即单核" if threads == 1 else ""
+    print(f"\n{n} 个来电同时说地址（8 kHz 电话音质，{threads} 线程{core}；引擎一次解码一句，其余排队）")
+    print(f"  逐句解码：平均 {serial_s / n:.2f} s/句，每分钟 {60 * n / serial_s:.0f} 句")
+    for abandoning in (False, True):
+        _queue_run(engine, utterances, limit, abandoning)
+    print(
+        f"  超过上限的来电改为按键选区（按键选择区），按错或不按 {settings.max_tries} 次后转全市人工；"
+        "不按猜测的地址转接。"
+    )
+    return 0
+
+
+def _queue_run(engine: WhisperRecognizer, utterances: list[bytes], limit: float, abandoning: bool) -> None:
+    n = len(utterances)
     waits = [0.0] * n
+    given_up = [False] * n
+    decoded = [False] * n
 
     def caller(i: int) -> None:
         started = time.monotonic()
-        engine.transcribe(utterances[i], 8000)
+        abandon = Abandon()
+        timer = threading.Timer(limit, abandon.set) if abandoning else None
+        if timer is not None:
+            timer.start()
+        try:
+            engine.transcribe(utterances[i], 8000, abandon=abandon)
+            decoded[i] = True
+        except DecodeAbandoned:
+            pass
+        finally:
+            if timer is not None:
+                timer.cancel()
         waits[i] = time.monotonic() - started
+        given_up[i] = waits[i] > limit or not decoded[i]
 
     t0 = time.monotonic()
     callers = [threading.Thread(target=caller, args=(i,)) for i in range(n)]
@@ -123,21 +158,16 @@ def queue_bench(engine: WhisperRecognizer, clips: list[Clip], n: int, threads: i
     for c in callers:
         c.join()
     total = time.monotonic() - t0
-    ordered = sorted(waits)
-    p95 = ordered[min(n - 1, math.ceil(0.95 * n) - 1)]
-    late = sum(w > limit for w in waits)
-    core = "，即单核" if threads == 1 else ""
-    print(f"\n{n} 个来电同时说地址（8 kHz 电话音质，{threads} 线程{core}；引擎一次解码一句，其余排队）")
-    print(f"  逐句解码：平均 {serial_s / n:.2f} s/句，每分钟 {60 * n / serial_s:.0f} 句")
-    print(f"  同时到达：全部完成 {total:.1f} s，每分钟 {60 * n / total:.0f} 句")
-    print(
-        f"  每个来电的等待（排队 + 解码）：p50 {ordered[n // 2]:.2f} s，p95 {p95:.2f} s，最长 {ordered[-1]:.2f} s"
-    )
-    print(
-        f"  超过语音导航等待上限 {limit:g} s 的：{late} / {n}。这些来电听到“对不起，没有听清您说的地址”，"
-        f"再说一次；{settings.address_max_tries} 次都未识别即转人工（q-city-other），不按猜测的地址转接。"
-    )
-    return 0
+    heard = sorted(w for w, late in zip(waits, given_up, strict=True) if not late)
+    how = "放弃的解码撤出队列或丢弃结果（现行）" if abandoning else "放弃的解码仍解到底（旧）"
+    print(f"  [{how}] 全部结束 {total:.1f} s，解码 {sum(decoded)} 句")
+    if heard:
+        p95 = heard[min(len(heard) - 1, math.ceil(0.95 * len(heard)) - 1)]
+        print(
+            f"    按时识别 {len(heard)} / {n}，等待（排队 + 解码）p50 {heard[len(heard) // 2]:.2f} s，"
+            f"p95 {p95:.2f} s，最长 {heard[-1]:.2f} s"
+        )
+    print(f"    超过语音导航等待上限 {limit:g} s 的：{sum(given_up)} / {n}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection
 
@@ -11,6 +13,14 @@ from store.models import Base
 config = context.config
 target_metadata = Base.metadata
 
+# Indexes a migration makes by hand on PostgreSQL only, which the models do not spell (SQLite has
+# none): autogenerate must not take them for indexes to remove.
+HAND_MADE_INDEXES = frozenset({"ix_transcripts_text_grams"})  # 0028, store.transcript_search
+
+
+def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return not (type_ == "index" and reflected and name in HAND_MADE_INDEXES)
+
 
 def _run(connection: Connection) -> None:
     context.configure(
@@ -18,6 +28,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

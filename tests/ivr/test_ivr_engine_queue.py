@@ -1,9 +1,9 @@
 """The spoken address when the whole-utterance engine is busy (issue 18, item 4: capacity): the
-IVR's decode queues on the engine's lock behind another decode (a post-call transcript, another
-caller's address); past the menu's `speech_timeout_s` the IVR stops waiting and offers the keypad
-district menu (按键选择区), and the call goes to the district the caller keys. The engine is the real
-`WhisperRecognizer` (its lock, its guards) over a fake model that blocks until released: nothing
-depends on timing but the IVR's own limit."""
+IVR's decode queues in the engine's decode line (asr.turns) behind another decode (a post-call
+transcript, another caller's address); past the menu's `speech_timeout_s` the IVR stops waiting and
+offers the keypad district menu (按键选择区), and the call goes to the district the caller keys. The
+engine is the real `WhisperRecognizer` (its decode line, its guards) over a fake model that blocks
+until released: nothing depends on timing but the IVR's own limit."""
 
 from __future__ import annotations
 
