@@ -19,8 +19,9 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.access import Principal, Role
 from core.clock import Clock
@@ -245,12 +246,7 @@ class KnowledgeService:
         now = self._clock.now()
         entry = Entry(
             id=new_id("kb_"),
-            kind=draft.kind,
-            title=draft.title,
-            question=draft.question,
-            answer=draft.answer,
-            category=draft.category,
-            citations=draft.citations,
+            **_written(draft),
             state=ReviewState.DRAFT,
             author=who.username,
             version=1,
@@ -270,12 +266,7 @@ class KnowledgeService:
         state = ReviewState.DRAFT if entry.state is not ReviewState.RETIRED else entry.state
         new = replace(
             entry,
-            kind=draft.kind,
-            title=draft.title,
-            question=draft.question,
-            answer=draft.answer,
-            category=draft.category,
-            citations=draft.citations,
+            **_written(draft),
             state=state,
             version=entry.version + 1,
             updated_at=self._clock.now(),
@@ -346,6 +337,11 @@ def _checked(draft: EntryDraft) -> EntryDraft:
         raise InvalidInput("内容过长（不超过 20000 字）")
     citations = tuple(c.strip() for c in draft.citations if c.strip())[:50]
     return replace(draft, title=title, answer=answer, question=draft.question.strip(), citations=citations)
+
+
+def _written(draft: EntryDraft) -> dict[str, Any]:
+    """What the author wrote (every field of the draft), for the entry made or edited from it."""
+    return {f.name: getattr(draft, f.name) for f in fields(EntryDraft)}
 
 
 def _change(entry: Entry, action: str, note: str = "") -> EntryChange:
