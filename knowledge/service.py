@@ -264,17 +264,7 @@ class KnowledgeService:
         draft = _checked(draft)
         # An edit of a reviewed or published entry sends it back to review: what seats see was reviewed.
         state = ReviewState.DRAFT if entry.state is not ReviewState.RETIRED else entry.state
-        new = replace(
-            entry,
-            **_written(draft),
-            state=state,
-            version=entry.version + 1,
-            updated_at=self._clock.now(),
-            updated_by=who.username,
-        )
-        self._entries.save(new, _change(new, "edit"), expected_version=version)
-        self._reindex_if(entry, new)
-        return new
+        return self._next_version(who, entry, "edit", version=version, **_written(draft), state=state)
 
     def move(
         self, who: Principal, entry_id: str, state: ReviewState, *, version: int, note: str = ""
@@ -284,16 +274,7 @@ class KnowledgeService:
         entry = self._get(entry_id)
         if state not in TRANSITIONS[entry.state]:
             raise Conflict(f"条目为“{entry.state.label}”，不能改为“{state.label}”", entry_id=entry_id)
-        new = replace(
-            entry,
-            state=state,
-            version=entry.version + 1,
-            updated_at=self._clock.now(),
-            updated_by=who.username,
-        )
-        self._entries.save(new, _change(new, _ACTION[state], note[:500]), expected_version=version)
-        self._reindex_if(entry, new)
-        return new
+        return self._next_version(who, entry, _ACTION[state], note[:500], version=version, state=state)
 
     def import_csv(self, who: Principal, text: str) -> list[Entry]:
         """Each line proposed as a draft (`knowledge.csvio`); all or nothing."""
@@ -312,6 +293,18 @@ class KnowledgeService:
 
     def export_csv(self) -> str:
         return export_entries(self._entries.all())
+
+    def _next_version(
+        self, who: Principal, entry: Entry, action: str, note: str = "", *, version: int, **changes: Any
+    ) -> Entry:
+        """`entry` with `changes` as its next version by `who`, saved if `version` is still the
+        stored one (else Conflict), its change kept, and the index updated."""
+        new = replace(
+            entry, **changes, version=entry.version + 1, updated_at=self._clock.now(), updated_by=who.username
+        )
+        self._entries.save(new, _change(new, action, note), expected_version=version)
+        self._reindex_if(entry, new)
+        return new
 
     def _get(self, entry_id: str) -> Entry:
         entry = self._entries.get(entry_id)
