@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from callbacks.events import AttemptOutcome
 from callbacks.followup import FollowUp, FollowUpResult
 from callbacks.models import MissedCall, WorkOrder, WorkOrderStatus
 from callbacks.retry import CallbackAttempt
@@ -79,16 +78,10 @@ class CallbackLedger(Protocol):
 
     def start_attempt(self, attempt: CallbackAttempt) -> bool: ...
 
-    def finish_attempt(
-        self,
-        attempt_id: str,
-        *,
-        outcome: AttemptOutcome,
-        finished_at: datetime,
-        counted: bool,
-        retry_at: datetime | None,
-        call_id: str = "",
-    ) -> CallbackAttempt | None: ...
+    def finish_attempt(self, finished: CallbackAttempt) -> CallbackAttempt | None:
+        """Writes `finished`'s outcome, finish time, counted, retry time and call id onto the
+        stored attempt of its id, if that one is not finished yet; the stored attempt then."""
+        ...
 
     def get_attempt(self, attempt_id: str) -> CallbackAttempt | None: ...
 

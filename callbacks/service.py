@@ -580,15 +580,15 @@ class CallbackService:
     ) -> None:
         others = [a for a in await self._attempts(attempt.order_id) if a.attempt_id != attempt.attempt_id]
         verdict = judge(outcome, at, others, self._settings.retry)
-        done = await offload(
-            self._ledger.finish_attempt,
-            attempt.attempt_id,
+        finished = replace(
+            attempt,
             outcome=outcome,
             finished_at=at,
             counted=verdict.counted,
             retry_at=verdict.retry_at,
             call_id=call_id,
         )
+        done = await offload(self._ledger.finish_attempt, finished)
         if done is None:  # finished before: a replay, or the outcome came after the attempt was lost
             done = await offload(self._ledger.get_attempt, attempt.attempt_id)
             if done is None or done.outcome is None or done.finished_at is None:
