@@ -24,7 +24,7 @@ from callbacks.models import (
     WorkOrderStatus,
 )
 from core.access import Role
-from core.audit import AuditEntry
+from core.audit import AuditEntry, AuditFilter
 from core.call_events import LegKind
 from core.calls import AnsweredCall, CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.errors import Conflict, NotFound
@@ -532,32 +532,22 @@ class AuditRepository(Repo):
             q = q.where(_actions(prefixes))
         return self._list(q, _audit_from_row)
 
-    def page(
-        self,
-        *,
-        prefixes: tuple[str, ...] = (),
-        actor: UserId | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        offset: int = 0,
-        limit: int = 50,
-    ) -> tuple[list[AuditEntry], int]:
-        """One page of the entries, newest first, and how many match in all (the admins' audit
-        page): actions starting with one of `prefixes`, by `actor`, at `since` or later and
-        before `until`."""
+    def page(self, wanted: AuditFilter) -> tuple[list[AuditEntry], int]:
+        """One page of the entries, newest first, and how many match in all."""
         where: list[ColumnElement[bool]] = []
-        if prefixes:
-            where.append(_actions(prefixes))
-        if actor is not None:
-            where.append(AuditRow.actor == actor)
-        if since is not None:
-            where.append(AuditRow.at >= since)
-        if until is not None:
-            where.append(AuditRow.at < until)
+        if wanted.prefixes:
+            where.append(_actions(wanted.prefixes))
+        if wanted.actor is not None:
+            where.append(AuditRow.actor == wanted.actor)
+        if wanted.since is not None:
+            where.append(AuditRow.at >= wanted.since)
+        if wanted.until is not None:
+            where.append(AuditRow.at < wanted.until)
         q = select(AuditRow).where(*where).order_by(AuditRow.at.desc(), AuditRow.id.desc())
         with self._db.session() as s:
             total = s.scalar(select(func.count()).select_from(AuditRow).where(*where)) or 0
-            rows = [_audit_from_row(r) for r in s.scalars(q.offset(max(0, offset)).limit(limit))]
+            page = q.offset(max(0, wanted.offset)).limit(wanted.limit)
+            rows = [_audit_from_row(r) for r in s.scalars(page)]
         return rows, total
 
     def actors(self, prefixes: tuple[str, ...] = ()) -> dict[UserId, str]:
