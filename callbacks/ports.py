@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from callbacks.followup import FollowUp, FollowUpResult
-from callbacks.models import MissedCall, WorkOrder, WorkOrderStatus
+from callbacks.models import EVERY_ORDER, MissedCall, OrderFilter, WorkOrder, WorkOrderStatus
 from callbacks.retry import CallbackAttempt
 from core.access import SeatLike
 from core.ids import SeatId, TeamId, WorkOrderId
@@ -41,15 +41,7 @@ class WorkOrderStore(Protocol):
 
     def calls_of(self, order_id: WorkOrderId) -> list[MissedCall]: ...
 
-    def search(
-        self,
-        *,
-        statuses: Sequence[WorkOrderStatus] | None = None,
-        team_id: TeamId | None = None,
-        owner_seat_id: SeatId | None = None,
-        order_no: str | None = None,
-        limit: int = 200,
-    ) -> list[WorkOrder]: ...
+    def search(self, wanted: OrderFilter = EVERY_ORDER) -> list[WorkOrder]: ...
 
 
 class FollowUpStore(Protocol):

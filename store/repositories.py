@@ -17,9 +17,11 @@ from sqlalchemy import ColumnElement, Select, bindparam, case, func, insert, or_
 from sqlalchemy.exc import IntegrityError
 
 from callbacks.models import (
+    EVERY_ORDER,
     OPEN_STATUSES,
     MissedCall,
     MissReason,
+    OrderFilter,
     WorkOrder,
     WorkOrderStatus,
 )
@@ -410,25 +412,16 @@ class WorkOrderRepository(Repo):
             apply_order(row, order)
             return replace(order)
 
-    def search(
-        self,
-        *,
-        statuses: Sequence[WorkOrderStatus] | None = None,
-        team_id: TeamId | None = None,
-        owner_seat_id: SeatId | None = None,
-        order_no: str | None = None,
-        limit: int = 200,
-    ) -> list[WorkOrder]:
-        """`order_no`: the readable number, or a part of it (any case)."""
-        q = select(WorkOrderRow).order_by(WorkOrderRow.deadline).limit(limit)
-        if order_no:
-            q = q.where(WorkOrderRow.order_no.contains(order_no.strip().upper(), autoescape=True))
-        if statuses is not None:
-            q = q.where(WorkOrderRow.status.in_([st.value for st in statuses]))
-        if team_id is not None:
-            q = q.where(WorkOrderRow.team_id == team_id)
-        if owner_seat_id is not None:
-            q = q.where(WorkOrderRow.owner_seat_id == owner_seat_id)
+    def search(self, wanted: OrderFilter = EVERY_ORDER) -> list[WorkOrder]:
+        q = select(WorkOrderRow).order_by(WorkOrderRow.deadline).limit(wanted.limit)
+        if wanted.order_no:
+            q = q.where(WorkOrderRow.order_no.contains(wanted.order_no.strip().upper(), autoescape=True))
+        if wanted.statuses is not None:
+            q = q.where(WorkOrderRow.status.in_([st.value for st in wanted.statuses]))
+        if wanted.team_id is not None:
+            q = q.where(WorkOrderRow.team_id == wanted.team_id)
+        if wanted.owner_seat_id is not None:
+            q = q.where(WorkOrderRow.owner_seat_id == wanted.owner_seat_id)
         return self._list(q, order_from_row)
 
     def calls_of(self, order_id: WorkOrderId) -> list[MissedCall]:
