@@ -21,8 +21,10 @@ from core.errors import NotFound
 from core.ids import CallId
 from stats.quality import (
     DEFAULT_FORM,
+    EVERY_QC_ITEM,
     FormItem,
     MarkKind,
+    QcFilter,
     QcForm,
     QcItem,
     QcMark,
@@ -104,27 +106,18 @@ class QualityRepository(Repo):
                 raise NotFound("质检记录不存在", call_id=item.call_id)
             assign(row, _columns(item, skip=("call_id",)))
 
-    def search(
-        self,
-        *,
-        seat_id: str | None = None,
-        team_id: str | None = None,
-        status: QcStatus | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int = 500,
-    ) -> list[QcItem]:
-        q = select(QcItemRow).order_by(QcItemRow.call_at.desc()).limit(limit)
-        if seat_id is not None:
-            q = q.where(QcItemRow.seat_id == seat_id)
-        if team_id is not None:
-            q = q.where(QcItemRow.team_id == team_id)
-        if status is not None:
-            q = q.where(QcItemRow.status == status.value)
-        if start is not None:
-            q = q.where(QcItemRow.call_at >= start)
-        if end is not None:
-            q = q.where(QcItemRow.call_at < end)
+    def search(self, wanted: QcFilter = EVERY_QC_ITEM) -> list[QcItem]:
+        q = select(QcItemRow).order_by(QcItemRow.call_at.desc()).limit(wanted.limit)
+        if wanted.seat_id is not None:
+            q = q.where(QcItemRow.seat_id == wanted.seat_id)
+        if wanted.team_id is not None:
+            q = q.where(QcItemRow.team_id == wanted.team_id)
+        if wanted.status is not None:
+            q = q.where(QcItemRow.status == wanted.status.value)
+        if wanted.start is not None:
+            q = q.where(QcItemRow.call_at >= wanted.start)
+        if wanted.end is not None:
+            q = q.where(QcItemRow.call_at < wanted.end)
         return self._list(q, _item_from_row)
 
     def form(self, version: int | None = None) -> QcForm:
