@@ -34,6 +34,7 @@ from stats.quality import (
     QcStatus,
 )
 from store.models import QcFormRow, QcItemRow, ServicePolicyRow
+from store.policies import put_policy
 from store.rows import Repo, RowMapper, assign, row_values
 
 QC_RULE = "qc_rule"
@@ -154,12 +155,7 @@ class QualityRepository(Repo):
             return QcRule(**{k: v for k, v in row.value.items() if k in known})
 
     def set_rule(self, rule: QcRule, *, by: str, at: datetime) -> None:
-        with self._db.session() as s:
-            row = s.get(ServicePolicyRow, QC_RULE)
-            if row is None:
-                s.add(ServicePolicyRow(name=QC_RULE, value=asdict(rule), updated_at=at, updated_by=by))
-            else:
-                row.value, row.updated_at, row.updated_by = asdict(rule), at, by
+        put_policy(self._db, QC_RULE, asdict(rule), by=by, at=at)
 
     def phrases(self) -> QcPhrases:
         with self._db.session() as s:
@@ -171,9 +167,4 @@ class QualityRepository(Repo):
 
     def set_phrases(self, phrases: QcPhrases, *, by: str, at: datetime) -> None:
         value = {f.name: list(getattr(phrases, f.name)) for f in fields(QcPhrases)}
-        with self._db.session() as s:
-            row = s.get(ServicePolicyRow, QC_PHRASES)
-            if row is None:
-                s.add(ServicePolicyRow(name=QC_PHRASES, value=value, updated_at=at, updated_by=by))
-            else:
-                row.value, row.updated_at, row.updated_by = value, at, by
+        put_policy(self._db, QC_PHRASES, value, by=by, at=at)
