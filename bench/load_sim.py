@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import functools
 import json
 import sys
 from pathlib import Path
@@ -24,15 +24,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from app.settings import demo_settings  # noqa: E402
+from bench.sim_child import INBOUND_EXTEN, launched, serve  # noqa: E402
 from pbx.sim.model import Headers  # noqa: E402
-from pbx.sim.part import SimulatorPart  # noqa: E402
 from pbx.sim.simulator import Simulator  # noqa: E402
-from routing.calendar import load_holidays  # noqa: E402
-from routing.queues import load_queue_rules  # noqa: E402
 from seats.models import Seat, SeatKind  # noqa: E402
-
-INBOUND_EXTEN = "12348"
 
 
 def seat_ids(spec: str) -> list[str]:
@@ -77,80 +72,47 @@ class Driver:
             await asyncio.sleep(0.05)
 
 
-async def _control(driver: Driver) -> None:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-
-    def reply(body: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(body) + "\n")
-        sys.stdout.flush()
-
-    sim = driver.sim
-    while True:
-        line = (await reader.readline()).decode().strip()
-        if not line or line == "quit":
-            return
-        cmd, *args = line.split()
-        if cmd == "target":
-            driver.target = int(args[0])
-            driver.label = args[1] if len(args) > 1 else args[0]
-            reply({"ok": True})
-        elif cmd == "status":
-            reply(
-                {
-                    "live": len([t for t in driver.calls if not t.done()]),
-                    "placed": driver.placed,
-                    "ended": driver.ended,
-                    "events": driver.events,
-                    "members": sum(len(q.members) for q in sim.pbx.queues.values()),
-                    "clients": len(sim.ami._sessions),
-                }
-            )
-        else:
-            reply({"error": f"unknown command {cmd!r}"})
+async def _command(driver: Driver, cmd: str, arg: str) -> dict[str, Any] | None:
+    args = arg.split()
+    if cmd == "target":
+        driver.target = int(args[0])
+        driver.label = args[1] if len(args) > 1 else args[0]
+        return {"ok": True}
+    if cmd == "status":
+        return {
+            "live": len([t for t in driver.calls if not t.done()]),
+            "placed": driver.placed,
+            "ended": driver.ended,
+            "events": driver.events,
+            "members": sum(len(q.members) for q in driver.sim.pbx.queues.values()),
+            "clients": len(driver.sim.ami._sessions),
+        }
+    return None
 
 
 async def main(args: argparse.Namespace, out: TextIO) -> None:
-    settings = demo_settings(
-        ami={"port": args.ami_port, "secret": args.secret},
-        agi={"port": args.agi_port},
-        seats={"wrap_up_s": args.wrap_up},
-        sim={
-            "enabled": True,
-            "calls_per_hour": 0.0,  # no Poisson callers: the driver holds the concurrency
-            "opening_callers": False,
-            "mean_talk_s": args.talk,
-            "mean_patience_s": args.patience,
-            "seed": args.seed,
-        },
-    )
     seats = [
         Seat(id=sid, name=sid, kind=SeatKind.LAWYER, team_id="t", interface=f"PJSIP/{sid}")  # type: ignore[arg-type]
         for sid in seat_ids(args.seats)
     ]
-    queues = load_queue_rules(load_holidays()).all_queues()
-    part = SimulatorPart(
-        settings.sim,
-        settings.ami,
-        agi_host=settings.agi.host,
-        queues=queues,
-        wrapuptime=args.wrap_up,
-        recordings_dir=args.recordings_dir,
-    )
-    sim = await part.launch(seats, agi_port=args.agi_port, ami_port=args.ami_port)
-    driver = Driver(sim, out)
-    sim.event_listeners.append(driver)
-    runner = asyncio.get_running_loop().create_task(driver.run())
-    sys.stdout.write(json.dumps({"ready": True, "ami_port": sim.port}) + "\n")
-    sys.stdout.flush()
-    try:
-        await _control(driver)
-    finally:
-        runner.cancel()
-        out.flush()
-        with contextlib.suppress(Exception):
-            await sim.stop()
+    sim_settings = {
+        "calls_per_hour": 0.0,  # no Poisson callers: the driver holds the concurrency
+        "opening_callers": False,
+        "mean_talk_s": args.talk,
+        "mean_patience_s": args.patience,
+        "seed": args.seed,
+    }
+    async with launched(
+        args, seats, sim_settings, wrapuptime=args.wrap_up, recordings_dir=args.recordings_dir
+    ) as sim:
+        driver = Driver(sim, out)
+        sim.event_listeners.append(driver)
+        runner = asyncio.get_running_loop().create_task(driver.run())
+        try:
+            await serve(sim, functools.partial(_command, driver))
+        finally:
+            runner.cancel()
+            out.flush()
 
 
 def _args(argv: list[str] | None = None) -> argparse.Namespace:

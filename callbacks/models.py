@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -59,6 +60,22 @@ def order_number(day: date, seq: int, reason: MissReason | None = None) -> str:
     Both kinds draw from the same per-day counter."""
     prefix = "HF" if reason is MissReason.FOLLOW_UP else "HB"
     return f"{prefix}{day:%Y%m%d}-{seq:04d}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderFilter:
+    """Which work orders a search finds (every one: the defaults): in one of `statuses`, of
+    `team_id`, owned by `owner_seat_id`, whose readable number contains `order_no` (any case);
+    `limit` of them, soonest deadline first."""
+
+    statuses: Sequence[WorkOrderStatus] | None = None
+    team_id: TeamId | None = None
+    owner_seat_id: SeatId | None = None
+    order_no: str | None = None
+    limit: int = 200
+
+
+EVERY_ORDER = OrderFilter()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,9 +17,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from callbacks.events import AttemptOutcome
 from callbacks.followup import FollowUp, FollowUpResult
-from callbacks.models import MissedCall, WorkOrder, WorkOrderStatus
+from callbacks.models import EVERY_ORDER, MissedCall, OrderFilter, WorkOrder, WorkOrderStatus
 from callbacks.retry import CallbackAttempt
 from core.access import SeatLike
 from core.ids import SeatId, TeamId, WorkOrderId
@@ -42,15 +41,7 @@ class WorkOrderStore(Protocol):
 
     def calls_of(self, order_id: WorkOrderId) -> list[MissedCall]: ...
 
-    def search(
-        self,
-        *,
-        statuses: Sequence[WorkOrderStatus] | None = None,
-        team_id: TeamId | None = None,
-        owner_seat_id: SeatId | None = None,
-        order_no: str | None = None,
-        limit: int = 200,
-    ) -> list[WorkOrder]: ...
+    def search(self, wanted: OrderFilter = EVERY_ORDER) -> list[WorkOrder]: ...
 
 
 class FollowUpStore(Protocol):
@@ -79,16 +70,10 @@ class CallbackLedger(Protocol):
 
     def start_attempt(self, attempt: CallbackAttempt) -> bool: ...
 
-    def finish_attempt(
-        self,
-        attempt_id: str,
-        *,
-        outcome: AttemptOutcome,
-        finished_at: datetime,
-        counted: bool,
-        retry_at: datetime | None,
-        call_id: str = "",
-    ) -> CallbackAttempt | None: ...
+    def finish_attempt(self, finished: CallbackAttempt) -> CallbackAttempt | None:
+        """Writes `finished`'s outcome, finish time, counted, retry time and call id onto the
+        stored attempt of its id, if that one is not finished yet; the stored attempt then."""
+        ...
 
     def get_attempt(self, attempt_id: str) -> CallbackAttempt | None: ...
 

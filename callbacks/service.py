@@ -54,7 +54,7 @@ from callbacks.events import (
     WorkOrderSlaWarning,
 )
 from callbacks.followup import FollowUp, FollowUpResult, Rating, follow_up_order_id, result_note
-from callbacks.models import OPEN_STATUSES, MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from callbacks.models import OPEN_STATUSES, MissedCall, MissReason, OrderFilter, WorkOrder, WorkOrderStatus
 from callbacks.policy import OrderDecision, PolicyConfig
 from callbacks.ports import CallbackLedger, CallbackSeat, FollowUpStore, SeatDirectory, WorkOrderStore
 from callbacks.retry import (
@@ -580,15 +580,15 @@ class CallbackService:
     ) -> None:
         others = [a for a in await self._attempts(attempt.order_id) if a.attempt_id != attempt.attempt_id]
         verdict = judge(outcome, at, others, self._settings.retry)
-        done = await offload(
-            self._ledger.finish_attempt,
-            attempt.attempt_id,
+        finished = replace(
+            attempt,
             outcome=outcome,
             finished_at=at,
             counted=verdict.counted,
             retry_at=verdict.retry_at,
             call_id=call_id,
         )
+        done = await offload(self._ledger.finish_attempt, finished)
         if done is None:  # finished before: a replay, or the outcome came after the attempt was lost
             done = await offload(self._ledger.get_attempt, attempt.attempt_id)
             if done is None or done.outcome is None or done.finished_at is None:
@@ -709,7 +709,9 @@ class CallbackService:
             if now - attempt.started_at >= self._settings.retry.attempt_timeout:
                 await self._finish(attempt, AttemptOutcome.LOST, now)
                 report.attempts_lost += 1
-        orders = await offload(self._store.search, statuses=OPEN_STATUSES, limit=self._settings.tick_batch)
+        orders = await offload(
+            self._store.search, OrderFilter(statuses=OPEN_STATUSES, limit=self._settings.tick_batch)
+        )
         ids = [o.id for o in orders]
         attempts = await offload(self._ledger.attempts_of, ids)
         marks = await offload(self._ledger.marks_of, ids)

@@ -27,7 +27,7 @@ from pathlib import Path
 from callbacks.assignment import seat_pools, serves
 from callbacks.events import CloseOutcome
 from callbacks.followup import FollowUp, Rating, parse_result
-from callbacks.models import OPEN_STATUSES, MissReason, WorkOrder, WorkOrderStatus
+from callbacks.models import OPEN_STATUSES, MissReason, OrderFilter, WorkOrder, WorkOrderStatus
 from callbacks.policy import CITYWIDE_POOL_NAME, CITYWIDE_TEAM
 from callbacks.ports import FollowUpStore, WorkOrderStore
 from callbacks.service import CallbackService
@@ -237,10 +237,12 @@ class Workbench:
         statuses = STATUS_FILTERS[status] if status else None
         if scope == "mine":
             orders = self._orders.search(
-                statuses=statuses or OPEN_STATUSES,
-                owner_seat_id=principal.seat_id,
-                order_no=order_no,
-                limit=500,
+                OrderFilter(
+                    statuses=statuses or OPEN_STATUSES,
+                    owner_seat_id=principal.seat_id,
+                    order_no=order_no,
+                    limit=500,
+                )
             )
         elif scope == "pool":
             seat = ctx.seats.get(principal.seat_id) if principal.seat_id else None
@@ -250,7 +252,7 @@ class Workbench:
                 o
                 for team in seat_pools(seat.team_id)
                 for o in self._orders.search(
-                    statuses=(WorkOrderStatus.POOL,), team_id=team, order_no=order_no, limit=500
+                    OrderFilter(statuses=(WorkOrderStatus.POOL,), team_id=team, order_no=order_no, limit=500)
                 )
             ]
             orders.sort(key=lambda o: o.deadline)
@@ -258,7 +260,12 @@ class Workbench:
             if team_id is not None and not self._supervises(ctx.scope, TeamId(team_id)):
                 raise PermissionDenied("无权查看该团队的工单", team_id=team_id)
             orders = self._orders.search(
-                statuses=statuses, team_id=TeamId(team_id) if team_id else None, order_no=order_no, limit=2000
+                OrderFilter(
+                    statuses=statuses,
+                    team_id=TeamId(team_id) if team_id else None,
+                    order_no=order_no,
+                    limit=2000,
+                )
             )
             orders = [o for o in orders if self._supervises(ctx.scope, o.team_id)]
         if day is not None:

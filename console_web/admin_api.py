@@ -14,8 +14,6 @@ rights include 监听 or 强插 (today's table, not a fixed list of roles).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
@@ -28,7 +26,7 @@ from core.access import Right, Role
 from core.errors import InvalidInput, PermissionDenied
 from core.ids import UserId
 from core.seat_events import SeatStatus
-from seats.audit_trail import AuditKind, AuditTrail
+from seats.audit_trail import AuditKind, AuditLine, AuditTrail
 from seats.rights import RoleRights, RoleRightsLine
 
 rights_backend = AppService[RoleRights]("rights_backend", "权限服务尚未启动")
@@ -65,21 +63,8 @@ class RightsIn(BaseModel):
     )
 
 
-class AuditLineOut(BaseModel):
-    at: datetime
-    actor: str | None
-    actor_name: str
-    action: str
-    action_label: str
-    seat_id: str
-    call_id: str
-    what: str
-    seconds: float | None
-    source_ip: str
-
-
 class AuditPageOut(BaseModel):
-    entries: list[AuditLineOut]
+    entries: list[AuditLine]  # the service's own lines: one field list
     total: int
     page: int
     per_page: int
@@ -149,7 +134,7 @@ def build_admin_router() -> APIRouter:
             per_page=per_page,
         )
         return AuditPageOut(
-            entries=[AuditLineOut.model_validate(x, from_attributes=True) for x in got.lines],
+            entries=got.lines,
             total=got.total,
             page=got.page,
             per_page=got.per_page,

@@ -16,14 +16,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from console_web.deps import AppService, add_page, parse_day
+from console_web.deps import AppService, add_page
 from console_web.report_archive import ReportArchive
 from console_web.report_views import ArchiveOut, BreakdownOut
 from console_web.report_xlsx import XlsxResponse, content_disposition
 from console_web.routes import User
-from console_web.supervisor_api import parse_period, require_supervisor, supervisor_backend
+from console_web.supervisor_api import fetch_breakdown, require_supervisor
 from core.blocking import offload
-from core.clock import CHINA_TZ
 
 report_archive = AppService[ReportArchive]("report_archive", "报表归档服务尚未启动")
 
@@ -38,11 +37,7 @@ def build_report_router() -> APIRouter:
         auth: User, request: Request, period: str = "day", date: str | None = None
     ) -> BreakdownOut:
         """The period's figures as in the XLSX: summary, by each dimension, and 热点 (打印版报表)."""
-        require_supervisor(auth.principal)
-        chosen, day = parse_period(period), parse_day(date)
-        backend = supervisor_backend(request)
-        b = await backend.breakdown(auth.principal, chosen, day)
-        return BreakdownOut.of(b, backend.clock.now().astimezone(CHINA_TZ))
+        return BreakdownOut.of(*await fetch_breakdown(auth.principal, request, period, date))
 
     @router.get("/api/supervisor/report-archive", response_model=ArchiveOut)
     async def archived(auth: User, request: Request) -> ArchiveOut:

@@ -70,13 +70,18 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
-def _head(ws: Worksheet, b: Breakdown, title: str, first_header: str, generated_at: datetime) -> None:
+def _title(ws: Worksheet, b: Breakdown, title: str, generated_at: datetime) -> None:
+    """A sheet's first three rows: its title, the scope and period, when it was made."""
     r = b.report
     ws["A1"] = f"12348 公共法律服务热线 {title}"
     ws["A1"].font = Font(bold=True, size=14)
     ws["A2"] = f"范围：{r.scope}    周期：{r.period.label} {r.first.isoformat()} 至 {r.last.isoformat()}"
     ws["A3"] = f"生成时间：{generated_at.strftime('%Y-%m-%d %H:%M')}（北京时间）"
     ws["A3"].font = Font(color="777777", size=9)
+
+
+def _head(ws: Worksheet, b: Breakdown, title: str, first_header: str, generated_at: datetime) -> None:
+    _title(ws, b, title, generated_at)
     for col, text in enumerate([first_header, *(h for _, h, _ in COLUMNS)], start=1):
         cell = ws.cell(row=HEADER_ROW, column=col, value=text)
         cell.font = Font(bold=True, color="FFFFFF")
@@ -152,12 +157,7 @@ def _header_cells(ws: Worksheet, row: int, texts: Sequence[str]) -> None:
 
 def _hot(wb: Workbook, b: Breakdown, hot: HotTopics, generated_at: datetime) -> None:
     ws = wb.create_sheet("热点")
-    r = b.report
-    ws["A1"] = f"12348 公共法律服务热线 {r.period.label}（热点）"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = f"范围：{r.scope}    周期：{r.period.label} {r.first.isoformat()} 至 {r.last.isoformat()}"
-    ws["A3"] = f"生成时间：{generated_at.strftime('%Y-%m-%d %H:%M')}（北京时间）"
-    ws["A3"].font = Font(color="777777", size=9)
+    _title(ws, b, f"{b.report.period.label}（热点）", generated_at)
     ws["A5"] = (
         f"法律类别来电变化（本期与上期 {hot.previous_first.isoformat()} 至 {hot.previous_last.isoformat()} 比较，"
         "按增量排序）"

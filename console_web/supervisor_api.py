@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -35,6 +36,7 @@ from core.clock import CHINA_TZ
 from core.csvsafe import safe_row
 from core.errors import InvalidInput
 from seats.wrap_up import WrapUpPolicy, WrapUpPolicyService
+from stats.breakdown import Breakdown
 from stats.reports import Period
 from stats.supervision import SupervisionService
 
@@ -89,6 +91,18 @@ def parse_period(period: str) -> Period:
     if period not in Period.__members__.values():
         raise InvalidInput("报表周期应为 day（日）、week（周）或 month（月）", period=period)
     return Period(period)
+
+
+async def fetch_breakdown(
+    principal: Principal, request: Request, period: str, date: str | None
+) -> tuple[Breakdown, datetime]:
+    """The period's breakdown in the supervisor's scope (the XLSX and its print version), and
+    now in China time for its heading."""
+    require_supervisor(principal)
+    chosen, day = parse_period(period), parse_day(date)
+    backend = supervisor_backend(request)
+    breakdown = await backend.breakdown(principal, chosen, day)
+    return breakdown, backend.clock.now().astimezone(CHINA_TZ)
 
 
 def build_supervisor_router() -> APIRouter:
@@ -161,11 +175,8 @@ def build_supervisor_router() -> APIRouter:
         auth: User, request: Request, period: str = "day", date: str | None = None
     ) -> Response:
         """报表下载: the period report and its breakdowns as a workbook named by scope and period."""
-        require_supervisor(auth.principal)
-        chosen, day = parse_period(period), parse_day(date)
-        backend = supervisor_backend(request)
-        breakdown = await backend.breakdown(auth.principal, chosen, day)
-        body = await offload(report_workbook, breakdown, backend.clock.now().astimezone(CHINA_TZ))
+        breakdown, now = await fetch_breakdown(auth.principal, request, period, date)
+        body = await offload(report_workbook, breakdown, now)
         return XlsxResponse(body, headers={"Content-Disposition": content_disposition(file_name(breakdown))})
 
     @router.get("/api/supervisor/follow-ups", response_model=FollowUpReportOut)

@@ -19,3 +19,17 @@ class AuditEntry:
     detail: Mapping[str, Any] = field(default_factory=dict)
     source_ip: str = ""
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditFilter:
+    """Which entries one page of the audit log holds (the admins' audit page): actions starting
+    with one of `prefixes` (all: empty), by `actor`, at `since` or later and before `until`;
+    `limit` of them, newest first, after skipping `offset`."""
+
+    prefixes: tuple[str, ...] = ()
+    actor: UserId | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    offset: int = 0
+    limit: int = 50

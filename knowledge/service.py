@@ -19,8 +19,9 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.access import Principal, Role
 from core.clock import Clock
@@ -245,12 +246,7 @@ class KnowledgeService:
         now = self._clock.now()
         entry = Entry(
             id=new_id("kb_"),
-            kind=draft.kind,
-            title=draft.title,
-            question=draft.question,
-            answer=draft.answer,
-            category=draft.category,
-            citations=draft.citations,
+            **_written(draft),
             state=ReviewState.DRAFT,
             author=who.username,
             version=1,
@@ -268,22 +264,7 @@ class KnowledgeService:
         draft = _checked(draft)
         # An edit of a reviewed or published entry sends it back to review: what seats see was reviewed.
         state = ReviewState.DRAFT if entry.state is not ReviewState.RETIRED else entry.state
-        new = replace(
-            entry,
-            kind=draft.kind,
-            title=draft.title,
-            question=draft.question,
-            answer=draft.answer,
-            category=draft.category,
-            citations=draft.citations,
-            state=state,
-            version=entry.version + 1,
-            updated_at=self._clock.now(),
-            updated_by=who.username,
-        )
-        self._entries.save(new, _change(new, "edit"), expected_version=version)
-        self._reindex_if(entry, new)
-        return new
+        return self._next_version(who, entry, "edit", version=version, **_written(draft), state=state)
 
     def move(
         self, who: Principal, entry_id: str, state: ReviewState, *, version: int, note: str = ""
@@ -293,16 +274,7 @@ class KnowledgeService:
         entry = self._get(entry_id)
         if state not in TRANSITIONS[entry.state]:
             raise Conflict(f"条目为“{entry.state.label}”，不能改为“{state.label}”", entry_id=entry_id)
-        new = replace(
-            entry,
-            state=state,
-            version=entry.version + 1,
-            updated_at=self._clock.now(),
-            updated_by=who.username,
-        )
-        self._entries.save(new, _change(new, _ACTION[state], note[:500]), expected_version=version)
-        self._reindex_if(entry, new)
-        return new
+        return self._next_version(who, entry, _ACTION[state], note[:500], version=version, state=state)
 
     def import_csv(self, who: Principal, text: str) -> list[Entry]:
         """Each line proposed as a draft (`knowledge.csvio`); all or nothing."""
@@ -321,6 +293,18 @@ class KnowledgeService:
 
     def export_csv(self) -> str:
         return export_entries(self._entries.all())
+
+    def _next_version(
+        self, who: Principal, entry: Entry, action: str, note: str = "", *, version: int, **changes: Any
+    ) -> Entry:
+        """`entry` with `changes` as its next version by `who`, saved if `version` is still the
+        stored one (else Conflict), its change kept, and the index updated."""
+        new = replace(
+            entry, **changes, version=entry.version + 1, updated_at=self._clock.now(), updated_by=who.username
+        )
+        self._entries.save(new, _change(new, action, note), expected_version=version)
+        self._reindex_if(entry, new)
+        return new
 
     def _get(self, entry_id: str) -> Entry:
         entry = self._entries.get(entry_id)
@@ -346,6 +330,11 @@ def _checked(draft: EntryDraft) -> EntryDraft:
         raise InvalidInput("内容过长（不超过 20000 字）")
     citations = tuple(c.strip() for c in draft.citations if c.strip())[:50]
     return replace(draft, title=title, answer=answer, question=draft.question.strip(), citations=citations)
+
+
+def _written(draft: EntryDraft) -> dict[str, Any]:
+    """What the author wrote (every field of the draft), for the entry made or edited from it."""
+    return {f.name: getattr(draft, f.name) for f in fields(EntryDraft)}
 
 
 def _change(entry: Entry, action: str, note: str = "") -> EntryChange:

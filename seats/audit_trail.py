@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
 from core.access import Principal, Right, Role
-from core.audit import AuditEntry
+from core.audit import AuditEntry, AuditFilter
 from core.blocking import offload
 from core.clock import CHINA_TZ
 from core.errors import InvalidInput, PermissionDenied
@@ -80,16 +80,9 @@ END_REASONS: Mapping[str, str] = {
 class AuditQuery(Protocol):
     """The audit log, read a page at a time (`store.repositories.AuditRepository`). Blocking."""
 
-    def page(
-        self,
-        *,
-        prefixes: tuple[str, ...] = (),
-        actor: UserId | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        offset: int = 0,
-        limit: int = 50,
-    ) -> tuple[list[AuditEntry], int]: ...
+    def page(self, wanted: AuditFilter) -> tuple[list[AuditEntry], int]:
+        """The page's entries and how many match in all."""
+        ...
 
     def actors(self, prefixes: tuple[str, ...] = ()) -> dict[UserId, str]: ...
 
@@ -149,12 +142,14 @@ class AuditTrail:
 
         def read() -> tuple[list[AuditEntry], int, dict[UserId, str]]:
             entries, total = self._audit.page(
-                prefixes=prefixes,
-                actor=actor,
-                since=start,
-                until=end,
-                offset=(page - 1) * per_page,
-                limit=per_page,
+                AuditFilter(
+                    prefixes=prefixes,
+                    actor=actor,
+                    since=start,
+                    until=end,
+                    offset=(page - 1) * per_page,
+                    limit=per_page,
+                )
             )
             return entries, total, self._audit.actors(ALL_PREFIXES)
 

@@ -260,12 +260,7 @@ class SeatSteering:
             raise Conflict(f"该坐席已在队列 {queue} 中", seat_id=seat_id)
         paused = (state.pause_reason or PauseReason.OTHER) if state.status is SeatStatus.PAUSED else None
         await self._pbx().join_queue(seat_id, queue, reason=paused)
-        moves = self._moves_of(seat_id)
-        if queue in moves.removed:
-            moves.removed.discard(queue)  # back where its skills put it
-        else:
-            moves.added.add(queue)
-        await self._keep(moves)
+        await self._moved(seat_id, queue, joined=True)
         return await self._done(principal, state, SteerAction.ADD_QUEUE, note, source_ip, queue=queue)
 
     async def remove_queue(
@@ -281,13 +276,19 @@ class SeatSteering:
         if current == {queue}:
             raise Conflict("这是该坐席的最后一个队列：如需停止接听，请使用签出", seat_id=seat_id)
         await self._pbx().leave_queue(seat_id, queue)
-        moves = self._moves_of(seat_id)
-        if queue in moves.added:
-            moves.added.discard(queue)
-        else:
-            moves.removed.add(queue)
-        await self._keep(moves)
+        await self._moved(seat_id, queue, joined=False)
         return await self._done(principal, state, SteerAction.REMOVE_QUEUE, note, source_ip, queue=queue)
+
+    async def _moved(self, seat_id: SeatId, queue: str, *, joined: bool) -> None:
+        """Keep today's move of the seat into (`joined`) or out of `queue`; one that undoes an
+        earlier move cancels it (the seat is back where its skills put it)."""
+        moves = self._moves_of(seat_id)
+        undone, done = (moves.removed, moves.added) if joined else (moves.added, moves.removed)
+        if queue in undone:
+            undone.discard(queue)
+        else:
+            done.add(queue)
+        await self._keep(moves)
 
     async def revert_past_days(self) -> None:
         """Moves of a past China day are undone for the seats still logged in (see the module)."""

@@ -255,6 +255,22 @@ def transcript_marks(lines: Sequence[TranscriptLine], phrases: QcPhrases = DEFAU
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class QcFilter:
+    """Which QC entries a search finds (every one: the defaults): of `seat_id`, of `team_id`, in
+    `status`, of calls offered from `start` to before `end`; `limit` of them, newest call first."""
+
+    seat_id: str | None = None
+    team_id: str | None = None
+    status: QcStatus | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    limit: int = 500
+
+
+EVERY_QC_ITEM = QcFilter()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QcItem:
     """One call in the QC queue, its score and its appeal. Keyed by the call id (the recording and
     the transcript are the call's)."""

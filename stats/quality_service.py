@@ -39,9 +39,11 @@ from core.ivr_events import SurveyAnswered
 from stats.models import Satisfaction
 from stats.ports import CallHistory, Directory, SurveyHistory
 from stats.quality import (
+    EVERY_QC_ITEM,
     QC_TARGET_PERCENT,
     SCORED_STATUSES,
     FormItem,
+    QcFilter,
     QcForm,
     QcItem,
     QcPhrases,
@@ -78,16 +80,7 @@ class QcStore(Protocol):
 
     def save(self, item: QcItem) -> None: ...
 
-    def search(
-        self,
-        *,
-        seat_id: str | None = None,
-        team_id: str | None = None,
-        status: QcStatus | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int = 500,
-    ) -> list[QcItem]: ...
+    def search(self, wanted: QcFilter = EVERY_QC_ITEM) -> list[QcItem]: ...
 
     def form(self, version: int | None = None) -> QcForm:
         """The form of that version (None: the current one); the default form is version 1."""
@@ -352,7 +345,7 @@ class QualityService:
         scope = self._scope(principal)
         if team_id is not None and not scope.sees_team(team_id):
             raise NotFound("团队不存在或不在您的范围内", team_id=team_id)
-        found = self.store.search(seat_id=seat_id, team_id=team_id, status=status, limit=10_000)
+        found = self.store.search(QcFilter(seat_id=seat_id, team_id=team_id, status=status, limit=10_000))
         mine = [
             i
             for i in found
@@ -370,7 +363,7 @@ class QualityService:
         """A seat's scored inspections, newest first."""
         if principal.seat_id is None:
             return []
-        found = self.store.search(seat_id=principal.seat_id, limit=10_000)
+        found = self.store.search(QcFilter(seat_id=principal.seat_id, limit=10_000))
         return self._listed(i for i in found if i.status in SCORED_STATUSES)
 
     def detail(self, principal: Principal, call_id: CallId) -> QcDetail:
@@ -483,7 +476,7 @@ class QualityService:
         calls = [c for c in self.calls.between(start, end) if answered(c) and scope.sees_call(c)]
         items = [
             i
-            for i in self.store.search(start=start, end=end, limit=1_000_000)
+            for i in self.store.search(QcFilter(start=start, end=end, limit=1_000_000))
             if scope.sees_keys(call_keys(i.queue, i.seat_id, i.district_code))
         ]
         seat_names, team_names = self._names()

@@ -30,26 +30,20 @@ class CallbackLedgerRepository(Repo):
             CallbackAttemptRow(**row_values(attempt, columns={"attempt_id": "id"}) | _UNFINISHED)
         )
 
-    def finish_attempt(
-        self,
-        attempt_id: str,
-        *,
-        outcome: AttemptOutcome,
-        finished_at: datetime,
-        counted: bool,
-        retry_at: datetime | None,
-        call_id: str = "",
-    ) -> CallbackAttempt | None:
+    def finish_attempt(self, finished: CallbackAttempt) -> CallbackAttempt | None:
+        if finished.outcome is None or finished.finished_at is None:
+            raise ValueError(f"attempt {finished.attempt_id} has no outcome to write")
+        attempt_id = finished.attempt_id
         with self._db.session() as s:
             result = s.execute(
                 update(CallbackAttemptRow)
                 .where(CallbackAttemptRow.id == attempt_id, CallbackAttemptRow.finished_at.is_(None))
                 .values(
-                    finished_at=finished_at,
-                    outcome=outcome.value,
-                    counted=counted,
-                    retry_at=retry_at,
-                    call_id=call_id,
+                    finished_at=finished.finished_at,
+                    outcome=finished.outcome.value,
+                    counted=finished.counted,
+                    retry_at=finished.retry_at,
+                    call_id=finished.call_id,
                 )
                 .execution_options(synchronize_session=False)
             )

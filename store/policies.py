@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from seats.wrap_up import StoredWrapUpPolicy, WrapUpPolicy
 from store.db import Database
 from store.models import ServicePolicyRow
 
 WRAP_UP = "wrap_up"
+
+
+def put_policy(db: Database, name: str, value: dict[str, Any], *, by: str, at: datetime) -> None:
+    """Write the policy `name` (insert or replace), saying who set it when."""
+    with db.session() as s:
+        row = s.get(ServicePolicyRow, name)
+        if row is None:
+            s.add(ServicePolicyRow(name=name, value=value, updated_at=at, updated_by=by))
+        else:
+            row.value, row.updated_at, row.updated_by = value, at, by
 
 
 class ServicePolicyRepository:
@@ -28,10 +39,5 @@ class ServicePolicyRepository:
 
     def set_wrap_up(self, policy: WrapUpPolicy, *, by: str, at: datetime) -> StoredWrapUpPolicy:
         policy.checked()
-        with self._db.session() as s:
-            row = s.get(ServicePolicyRow, WRAP_UP)
-            if row is None:
-                s.add(ServicePolicyRow(name=WRAP_UP, value=asdict(policy), updated_at=at, updated_by=by))
-            else:
-                row.value, row.updated_at, row.updated_by = asdict(policy), at, by
+        put_policy(self._db, WRAP_UP, asdict(policy), by=by, at=at)
         return StoredWrapUpPolicy(policy=policy, updated_at=at, updated_by=by)

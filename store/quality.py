@@ -21,8 +21,10 @@ from core.errors import NotFound
 from core.ids import CallId
 from stats.quality import (
     DEFAULT_FORM,
+    EVERY_QC_ITEM,
     FormItem,
     MarkKind,
+    QcFilter,
     QcForm,
     QcItem,
     QcMark,
@@ -32,6 +34,7 @@ from stats.quality import (
     QcStatus,
 )
 from store.models import QcFormRow, QcItemRow, ServicePolicyRow
+from store.policies import put_policy
 from store.rows import Repo, RowMapper, assign, row_values
 
 QC_RULE = "qc_rule"
@@ -104,27 +107,18 @@ class QualityRepository(Repo):
                 raise NotFound("质检记录不存在", call_id=item.call_id)
             assign(row, _columns(item, skip=("call_id",)))
 
-    def search(
-        self,
-        *,
-        seat_id: str | None = None,
-        team_id: str | None = None,
-        status: QcStatus | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int = 500,
-    ) -> list[QcItem]:
-        q = select(QcItemRow).order_by(QcItemRow.call_at.desc()).limit(limit)
-        if seat_id is not None:
-            q = q.where(QcItemRow.seat_id == seat_id)
-        if team_id is not None:
-            q = q.where(QcItemRow.team_id == team_id)
-        if status is not None:
-            q = q.where(QcItemRow.status == status.value)
-        if start is not None:
-            q = q.where(QcItemRow.call_at >= start)
-        if end is not None:
-            q = q.where(QcItemRow.call_at < end)
+    def search(self, wanted: QcFilter = EVERY_QC_ITEM) -> list[QcItem]:
+        q = select(QcItemRow).order_by(QcItemRow.call_at.desc()).limit(wanted.limit)
+        if wanted.seat_id is not None:
+            q = q.where(QcItemRow.seat_id == wanted.seat_id)
+        if wanted.team_id is not None:
+            q = q.where(QcItemRow.team_id == wanted.team_id)
+        if wanted.status is not None:
+            q = q.where(QcItemRow.status == wanted.status.value)
+        if wanted.start is not None:
+            q = q.where(QcItemRow.call_at >= wanted.start)
+        if wanted.end is not None:
+            q = q.where(QcItemRow.call_at < wanted.end)
         return self._list(q, _item_from_row)
 
     def form(self, version: int | None = None) -> QcForm:
@@ -161,12 +155,7 @@ class QualityRepository(Repo):
             return QcRule(**{k: v for k, v in row.value.items() if k in known})
 
     def set_rule(self, rule: QcRule, *, by: str, at: datetime) -> None:
-        with self._db.session() as s:
-            row = s.get(ServicePolicyRow, QC_RULE)
-            if row is None:
-                s.add(ServicePolicyRow(name=QC_RULE, value=asdict(rule), updated_at=at, updated_by=by))
-            else:
-                row.value, row.updated_at, row.updated_by = asdict(rule), at, by
+        put_policy(self._db, QC_RULE, asdict(rule), by=by, at=at)
 
     def phrases(self) -> QcPhrases:
         with self._db.session() as s:
@@ -178,9 +167,4 @@ class QualityRepository(Repo):
 
     def set_phrases(self, phrases: QcPhrases, *, by: str, at: datetime) -> None:
         value = {f.name: list(getattr(phrases, f.name)) for f in fields(QcPhrases)}
-        with self._db.session() as s:
-            row = s.get(ServicePolicyRow, QC_PHRASES)
-            if row is None:
-                s.add(ServicePolicyRow(name=QC_PHRASES, value=value, updated_at=at, updated_by=by))
-            else:
-                row.value, row.updated_at, row.updated_by = value, at, by
+        put_policy(self._db, QC_PHRASES, value, by=by, at=at)

@@ -17,14 +17,16 @@ from sqlalchemy import ColumnElement, Select, bindparam, case, func, insert, or_
 from sqlalchemy.exc import IntegrityError
 
 from callbacks.models import (
+    EVERY_ORDER,
     OPEN_STATUSES,
     MissedCall,
     MissReason,
+    OrderFilter,
     WorkOrder,
     WorkOrderStatus,
 )
 from core.access import Role
-from core.audit import AuditEntry
+from core.audit import AuditEntry, AuditFilter
 from core.call_events import LegKind
 from core.calls import AnsweredCall, CallLeg, CallRecord, CallStatus, CallTrailEntry, TranscriptLine
 from core.errors import Conflict, NotFound
@@ -410,25 +412,16 @@ class WorkOrderRepository(Repo):
             apply_order(row, order)
             return replace(order)
 
-    def search(
-        self,
-        *,
-        statuses: Sequence[WorkOrderStatus] | None = None,
-        team_id: TeamId | None = None,
-        owner_seat_id: SeatId | None = None,
-        order_no: str | None = None,
-        limit: int = 200,
-    ) -> list[WorkOrder]:
-        """`order_no`: the readable number, or a part of it (any case)."""
-        q = select(WorkOrderRow).order_by(WorkOrderRow.deadline).limit(limit)
-        if order_no:
-            q = q.where(WorkOrderRow.order_no.contains(order_no.strip().upper(), autoescape=True))
-        if statuses is not None:
-            q = q.where(WorkOrderRow.status.in_([st.value for st in statuses]))
-        if team_id is not None:
-            q = q.where(WorkOrderRow.team_id == team_id)
-        if owner_seat_id is not None:
-            q = q.where(WorkOrderRow.owner_seat_id == owner_seat_id)
+    def search(self, wanted: OrderFilter = EVERY_ORDER) -> list[WorkOrder]:
+        q = select(WorkOrderRow).order_by(WorkOrderRow.deadline).limit(wanted.limit)
+        if wanted.order_no:
+            q = q.where(WorkOrderRow.order_no.contains(wanted.order_no.strip().upper(), autoescape=True))
+        if wanted.statuses is not None:
+            q = q.where(WorkOrderRow.status.in_([st.value for st in wanted.statuses]))
+        if wanted.team_id is not None:
+            q = q.where(WorkOrderRow.team_id == wanted.team_id)
+        if wanted.owner_seat_id is not None:
+            q = q.where(WorkOrderRow.owner_seat_id == wanted.owner_seat_id)
         return self._list(q, order_from_row)
 
     def calls_of(self, order_id: WorkOrderId) -> list[MissedCall]:
@@ -532,32 +525,22 @@ class AuditRepository(Repo):
             q = q.where(_actions(prefixes))
         return self._list(q, _audit_from_row)
 
-    def page(
-        self,
-        *,
-        prefixes: tuple[str, ...] = (),
-        actor: UserId | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        offset: int = 0,
-        limit: int = 50,
-    ) -> tuple[list[AuditEntry], int]:
-        """One page of the entries, newest first, and how many match in all (the admins' audit
-        page): actions starting with one of `prefixes`, by `actor`, at `since` or later and
-        before `until`."""
+    def page(self, wanted: AuditFilter) -> tuple[list[AuditEntry], int]:
+        """One page of the entries, newest first, and how many match in all."""
         where: list[ColumnElement[bool]] = []
-        if prefixes:
-            where.append(_actions(prefixes))
-        if actor is not None:
-            where.append(AuditRow.actor == actor)
-        if since is not None:
-            where.append(AuditRow.at >= since)
-        if until is not None:
-            where.append(AuditRow.at < until)
+        if wanted.prefixes:
+            where.append(_actions(wanted.prefixes))
+        if wanted.actor is not None:
+            where.append(AuditRow.actor == wanted.actor)
+        if wanted.since is not None:
+            where.append(AuditRow.at >= wanted.since)
+        if wanted.until is not None:
+            where.append(AuditRow.at < wanted.until)
         q = select(AuditRow).where(*where).order_by(AuditRow.at.desc(), AuditRow.id.desc())
         with self._db.session() as s:
             total = s.scalar(select(func.count()).select_from(AuditRow).where(*where)) or 0
-            rows = [_audit_from_row(r) for r in s.scalars(q.offset(max(0, offset)).limit(limit))]
+            page = q.offset(max(0, wanted.offset)).limit(wanted.limit)
+            rows = [_audit_from_row(r) for r in s.scalars(page)]
         return rows, total
 
     def actors(self, prefixes: tuple[str, ...] = ()) -> dict[UserId, str]:

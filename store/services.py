@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from callbacks.models import OPEN_STATUSES
+from callbacks.models import OPEN_STATUSES, OrderFilter
 from callbacks.service import CallbackService
 from callbacks.sla import SlaPolicy
 from callbacks.workbench import Workbench
@@ -162,7 +162,7 @@ class WorkOrderBacklog:
         self._sla = sla
 
     def open_orders(self, now: datetime) -> list[tuple[str | None, str]]:
-        orders = self._repos.work_orders.search(statuses=OPEN_STATUSES, limit=10_000)
+        orders = self._repos.work_orders.search(OrderFilter(statuses=OPEN_STATUSES, limit=10_000))
         return [(o.team_id, self._sla.state_of(o, now).value) for o in orders]
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import functools
 import json
 import sys
 from dataclasses import replace
@@ -35,15 +35,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from app.seed import DEMO_SEATS  # noqa: E402
-from app.settings import demo_settings  # noqa: E402
+from bench.sim_child import INBOUND_EXTEN, launched, serve  # noqa: E402
 from pbx.sim.model import Headers  # noqa: E402
-from pbx.sim.part import SimulatorPart  # noqa: E402
 from pbx.sim.simulator import Simulator  # noqa: E402
-from routing.calendar import load_holidays  # noqa: E402
-from routing.queues import load_queue_rules  # noqa: E402
 from seats.models import Seat  # noqa: E402
-
-INBOUND_EXTEN = "12348"
 
 
 class Ledger:
@@ -126,97 +121,60 @@ async def _burst_at_ping(sim: Simulator, count: int, within_s: float = 12.0) -> 
         sim.ami.action_listeners.remove(on_action)
 
 
-async def _control(sim: Simulator, ledger: Ledger) -> None:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-
-    def reply(body: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(body) + "\n")
-        sys.stdout.flush()
-
-    while True:
-        line = (await reader.readline()).decode().strip()
-        if not line or line == "quit":
-            return
-        cmd, _, arg = line.partition(" ")
-        if cmd == "status":
-            reply(
-                {
-                    "active": sim.active_channels,
-                    "placed": sim.calls_placed,
-                    "logins": ledger.logins,
-                    "members": sum(len(q.members) for q in sim.pbx.queues.values()),
-                    "clients": len(sim.ami._sessions),
-                    "vt": sim.clock.now(),
-                }
-            )
-        elif cmd == "start-traffic":
-            if sim._generator is None and sim.config.calls_per_hour > 0:
-                sim._generator = asyncio.get_running_loop().create_task(sim._generate())
-            reply({"ok": True})
-        elif cmd == "stop-traffic":
-            await sim.stop_traffic()
-            reply({"ok": True})
-        elif cmd == "drop":
-            reply({"dropped": sim.ami.drop_connections()})
-        elif cmd == "burst":
-            reply(await _burst_at_ping(sim, int(arg)))
-        else:
-            reply({"error": f"unknown command {cmd!r}"})
+async def _command(sim: Simulator, ledger: Ledger, cmd: str, arg: str) -> dict[str, Any] | None:
+    if cmd == "status":
+        return {
+            "active": sim.active_channels,
+            "placed": sim.calls_placed,
+            "logins": ledger.logins,
+            "members": sum(len(q.members) for q in sim.pbx.queues.values()),
+            "clients": len(sim.ami._sessions),
+            "vt": sim.clock.now(),
+        }
+    if cmd == "start-traffic":
+        if sim._generator is None and sim.config.calls_per_hour > 0:
+            sim._generator = asyncio.get_running_loop().create_task(sim._generate())
+        return {"ok": True}
+    if cmd == "stop-traffic":
+        await sim.stop_traffic()
+        return {"ok": True}
+    if cmd == "drop":
+        return {"dropped": sim.ami.drop_connections()}
+    if cmd == "burst":
+        return await _burst_at_ping(sim, int(arg))
+    return None
 
 
 async def main(args: argparse.Namespace, out: TextIO) -> None:
-    settings = demo_settings(
-        ami={"port": args.ami_port, "secret": args.secret},
-        agi={"port": args.agi_port},
-        seats={"wrap_up_s": args.wrap_up},
-        sim={
-            "enabled": True,
-            "calls_per_hour": args.rate,
-            "time_scale": args.time_scale,
-            "mean_talk_s": args.talk,
-            "mean_patience_s": args.patience,
-            "seed": args.seed,
-            # Where a simulator that writes Asterisk's queue_log and Master.csv puts them (a
-            # setting this simulator may not have yet: pydantic ignores it then).
-            **({"run_dir": args.records_dir} if args.records_dir else {}),
-        },
-    )
-    calendar = load_holidays()
+    sim_settings = {
+        "calls_per_hour": args.rate,
+        "time_scale": args.time_scale,
+        "mean_talk_s": args.talk,
+        "mean_patience_s": args.patience,
+        "seed": args.seed,
+        # Where a simulator that writes Asterisk's queue_log and Master.csv puts them (a
+        # setting this simulator may not have yet: pydantic ignores it then).
+        **({"run_dir": args.records_dir} if args.records_dir else {}),
+    }
     seats = [
         Seat(id=sid, name=name, kind=kind, team_id=team, interface=f"PJSIP/{sid}", skills=skills)  # type: ignore[arg-type]
         for sid, name, kind, team, skills in DEMO_SEATS
     ]
     ledger = Ledger(out, args.gen)
-    queues = load_queue_rules(calendar).all_queues()
-    part = SimulatorPart(
-        settings.sim,
-        settings.ami,
-        agi_host=settings.agi.host,
-        queues=queues,
-        wrapuptime=settings.seats.wrap_up_s,
-    )
-    sim = await part.launch(seats, agi_port=args.agi_port, ami_port=args.ami_port)
-    if args.start_epoch is not None:
-        # A restarted PBX must not reuse the Uniqueids of the one before (`<epoch>.<seq>`).
-        sim.clock._start = args.start_epoch
-    if args.hold_traffic:
-        await sim.stop_traffic()  # until `start-traffic`: the seats log in first
-    sim.event_listeners.append(ledger)
+    async with launched(args, seats, sim_settings, wrapuptime=args.wrap_up) as sim:
+        if args.start_epoch is not None:
+            # A restarted PBX must not reuse the Uniqueids of the one before (`<epoch>.<seq>`).
+            sim.clock._start = args.start_epoch
+        if args.hold_traffic:
+            await sim.stop_traffic()  # until `start-traffic`: the seats log in first
+        sim.event_listeners.append(ledger)
 
-    def on_login() -> None:
-        ledger.logins += 1
+        def on_login() -> None:
+            ledger.logins += 1
 
-    sim.ami.login_listeners.append(on_login)
-    ledger.write("gen-start", vt=sim.clock.now(), ami_port=sim.port)
-    sys.stdout.write(json.dumps({"ready": True, "ami_port": sim.port}) + "\n")
-    sys.stdout.flush()
-    try:
-        await _control(sim, ledger)
-    finally:
-        with contextlib.suppress(Exception):
-            await sim.stop()
+        sim.ami.login_listeners.append(on_login)
+        ledger.write("gen-start", vt=sim.clock.now(), ami_port=sim.port)
+        await serve(sim, functools.partial(_command, sim, ledger))
 
 
 def _args(argv: list[str] | None = None) -> argparse.Namespace:

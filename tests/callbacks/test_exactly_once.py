@@ -17,7 +17,7 @@ from callbacks.events import (
     WorkOrderSlaBreached,
     WorkOrderSlaWarning,
 )
-from callbacks.models import OPEN_STATUSES, MissReason, WorkOrderStatus
+from callbacks.models import OPEN_STATUSES, MissReason, OrderFilter, WorkOrderStatus
 from core.call_events import CallAbandoned
 from core.clock import ManualClock
 from core.ids import CallId, EventId
@@ -50,7 +50,7 @@ async def test_given_a_stream_of_misses_when_fed_twice_then_one_row_per_call_and
     for event in stream + stream:
         await rig.service.handle(event)
     assert rig.store.count_missed_calls() == 6
-    orders = rig.store.search(statuses=OPEN_STATUSES)
+    orders = rig.store.search(OrderFilter(statuses=OPEN_STATUSES))
     assert sorted((o.caller_number, o.misses) for o in orders) == [
         ("13800138000", 2),
         ("13800138001", 2),
@@ -161,7 +161,7 @@ def test_given_a_worker_killed_mid_burst_when_restarted_on_the_same_burst_then_e
 
         repo = WorkOrderRepository(db)
         assert repo.count_missed_calls() == 200
-        orders = repo.search(statuses=OPEN_STATUSES, limit=1000)
+        orders = repo.search(OrderFilter(statuses=OPEN_STATUSES, limit=1000))
         numbers = [o.caller_number for o in orders]
         assert len(numbers) == len(set(numbers)) == 120
         assert sum(o.misses for o in orders) == 200

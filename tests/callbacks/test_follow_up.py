@@ -18,7 +18,7 @@ from callbacks.events import (
     WorkOrderCreated,
 )
 from callbacks.followup import FollowUpResult, Rating, follow_up_order_id, parse_result
-from callbacks.models import OPEN_STATUSES, MissReason, WorkOrder, WorkOrderStatus
+from callbacks.models import OPEN_STATUSES, MissReason, OrderFilter, WorkOrder, WorkOrderStatus
 from callbacks.sla import SlaPolicy
 from core.call_events import CallAbandoned, CallbackLeg, CallbackLegOutcome, CallbackOutcome
 from core.clock import CHINA_TZ, ManualClock
@@ -103,7 +103,7 @@ async def test_given_an_open_callback_order_when_the_caller_rates_unsatisfied_th
         at=rig.clock.now(),
     )
     await rig.service.handle(replace(miss, event_id=EventId("m2:abandoned"), call_id=CallId("m2")))
-    open_orders = rig.store.search(statuses=OPEN_STATUSES)
+    open_orders = rig.store.search(OrderFilter(statuses=OPEN_STATUSES))
     assert sorted((o.reason, o.misses) for o in open_orders) == [
         (MissReason.ABANDONED, 2),
         (MissReason.FOLLOW_UP, 0),

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from app.runtime import Runtime
 from app.seed import DEMO_SEATS
-from callbacks.models import MissReason, WorkOrder
+from callbacks.models import MissReason, OrderFilter, WorkOrder
 from core.call_events import SeatRinging
 from core.calls import CallRecord
 from core.ids import SeatId
@@ -108,4 +108,8 @@ def test_at_a_sunday_night_hour_every_demo_seat_rings_and_the_board_is_healthy(t
 
 
 def _follow_ups(runtime: Runtime) -> list[WorkOrder]:
-    return [o for o in runtime.repos.work_orders.search(limit=5000) if o.reason is MissReason.FOLLOW_UP]
+    return [
+        o
+        for o in runtime.repos.work_orders.search(OrderFilter(limit=5000))
+        if o.reason is MissReason.FOLLOW_UP
+    ]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from callbacks.models import MissedCall, WorkOrder
+from callbacks.models import MissedCall, OrderFilter, WorkOrder
 from core.ids import CallId, WorkOrderId
 from store.db import Database
 from store.migrate import upgrade
@@ -39,7 +39,7 @@ def test_given_orders_over_two_china_days_when_opened_then_each_day_counts_from_
     assert again.id == "wo-a" and again.order_no == "HB20261201-0001"
     assert next_day.order_no == "HB20261202-0001"
     assert repo.get(WorkOrderId("wo-b")).order_no == "HB20261201-0002"
-    assert [o.id for o in repo.search(order_no="hb20261202-0001")] == ["wo-d"]
+    assert [o.id for o in repo.search(OrderFilter(order_no="hb20261202-0001"))] == ["wo-d"]
 
 
 def test_given_several_processes_when_they_open_orders_at_once_then_no_number_is_drawn_twice(

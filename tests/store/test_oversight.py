@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from core.access import Right, Role
-from core.audit import AuditEntry
+from core.audit import AuditEntry, AuditFilter
 from core.ids import SeatId, UserId
 from seats.models import User
 from seats.steer import QueueMoves
@@ -76,18 +76,18 @@ def test_given_audit_entries_when_paged_then_filtered_counted_newest_first_with_
         audit.append(AuditEntry(at=at, actor=UserId(actor) if actor else None, action=action))
 
     prefixes = ("monitor.", "steer.")
-    entries, total = audit.page(prefixes=prefixes)
+    entries, total = audit.page(AuditFilter(prefixes=prefixes))
     assert total == 4
     assert [e.action for e in entries] == ["steer.revert", "steer.pause", "monitor.end", "monitor.start"]
-    entries, total = audit.page(prefixes=prefixes, offset=1, limit=2)
+    entries, total = audit.page(AuditFilter(prefixes=prefixes, offset=1, limit=2))
     assert total == 4 and [e.action for e in entries] == ["steer.pause", "monitor.end"]
-    entries, total = audit.page(prefixes=prefixes, actor=UserId("u-wang"))
+    entries, total = audit.page(AuditFilter(prefixes=prefixes, actor=UserId("u-wang")))
     assert total == 2 and [e.action for e in entries] == ["monitor.end", "monitor.start"]
     entries, total = audit.page(
-        prefixes=prefixes, since=AT + timedelta(minutes=1), until=AT + timedelta(days=1)
+        AuditFilter(prefixes=prefixes, since=AT + timedelta(minutes=1), until=AT + timedelta(days=1))
     )
     assert total == 2 and [e.action for e in entries] == ["steer.pause", "monitor.end"]
-    entries, total = audit.page(prefixes=("steer.",), since=AT + timedelta(days=2))
+    entries, total = audit.page(AuditFilter(prefixes=("steer.",), since=AT + timedelta(days=2)))
     assert (entries, total) == ([], 0)
 
     assert audit.actors(prefixes) == {UserId("u-wang"): "王班长", UserId("u-gone"): "u-gone"}

@@ -12,6 +12,7 @@ from stats.quality import (
     DEFAULT_PHRASES,
     FormItem,
     MarkKind,
+    QcFilter,
     QcItem,
     QcMark,
     QcPhrases,
@@ -62,8 +63,8 @@ def test_given_a_scored_item_then_it_reads_back_whole(db: Database) -> None:
     )  # fmt: skip
     repo.save(scored)
     assert repo.find(CallId("c-1")) == scored
-    assert repo.search(status=QcStatus.SCORED) == [scored]
-    assert repo.search(status=QcStatus.PENDING) == []
+    assert repo.search(QcFilter(status=QcStatus.SCORED)) == [scored]
+    assert repo.search(QcFilter(status=QcStatus.PENDING)) == []
 
 
 def test_given_form_edits_then_each_is_a_new_version_and_the_old_ones_stay(db: Database) -> None:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
+from callbacks.models import MissedCall, MissReason, OrderFilter, WorkOrder, WorkOrderStatus
 from core.access import Role
 from core.audit import AuditEntry
 from core.calls import CallRecord, CallStatus, CallTrailEntry, TranscriptLine
@@ -180,8 +180,8 @@ def test_given_an_order_when_updated_with_a_stale_status_then_conflict(repos: Re
         repos.work_orders.update(
             replace(order, owner_seat_id=SeatId("1002")), expected_status=WorkOrderStatus.POOL
         )
-    assert repos.work_orders.search(owner_seat_id=SeatId("1001")) == [claimed]
-    assert repos.work_orders.search(statuses=[WorkOrderStatus.POOL]) == []
+    assert repos.work_orders.search(OrderFilter(owner_seat_id=SeatId("1001"))) == [claimed]
+    assert repos.work_orders.search(OrderFilter(statuses=[WorkOrderStatus.POOL])) == []
 
 
 def test_given_transcript_segments_when_a_partial_is_refined_then_the_final_text_wins(
