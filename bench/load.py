@@ -249,6 +249,17 @@ class Clients:
 # ------------------------------------------------------------------------------------ measures
 
 
+def _loop_lag(base_url: str) -> dict[str, float]:
+    """The app's own event-loop lag since it started (GET /api/admin/reliability as `admin`): what
+    of the latency is the app's loop held, apart from the clients' and the machine's delays."""
+    import urllib.request
+
+    cookie = _login(base_url, "admin", seat=False)
+    req = urllib.request.Request(base_url + "/api/admin/reliability", headers={"Cookie": cookie})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return {k: float(v) for k, v in json.loads(r.read())["loop_lag"].items()}
+
+
 def cpu_rss(pid: int) -> tuple[float, float]:
     """CPU seconds used so far and resident MB, from /proc."""
     with open(f"/proc/{pid}/stat") as f:
@@ -370,6 +381,13 @@ async def run(args: argparse.Namespace) -> None:
         phantoms = len(recorded - set(placed))
         print(f"  rows in calls that match no placed call (duplicates / phantoms): {phantoms}")
         print(f"  sockets closed by the server over the run: {clients.closed}")
+        lag = await asyncio.to_thread(_loop_lag, app.base_url)
+        print(
+            "  the app's event loop over the run (core.loopwatch, CPU waits taken out): "
+            f"stall p50 {lag.get('p50_ms', 0):.0f} ms, p99 {lag.get('p99_ms', 0):.0f} ms, "
+            f"max {lag.get('max_ms', 0):.0f} ms; largest lag {lag.get('max_lag_ms', 0):.0f} ms "
+            f"({lag.get('samples', 0):.0f} beats)"
+        )
         ok = True
     finally:
         await clients.close()
