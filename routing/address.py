@@ -535,9 +535,7 @@ class AddressResolver:
                 for m in mentions
             )
         ]
-        if elsewhere and not self._in_city(
-            norm, mentions, elsewhere, says_shanghai="上海" in text[: 4 * MAX_INPUT_CHARS]
-        ):
+        if elsewhere and not self._in_city(text[: 4 * MAX_INPUT_CHARS], mentions, elsewhere):
             place = "".join(e.name for e in elsewhere)
             province = elsewhere[0].province
             where = place if place.startswith(province) or not province else f"{province}{place}"
@@ -672,13 +670,11 @@ class AddressResolver:
         )
 
     @staticmethod
-    def _in_city(
-        norm: str, mentions: list[_Mention], elsewhere: list[Elsewhere], *, says_shanghai: bool = False
-    ) -> bool:
-        """A place elsewhere was named; the text is still about Shanghai where it says 上海 (the
-        normalised text has lost a 上海市: `says_shanghai` is read from what was said) or names a
-        Shanghai district plainly (我住浦东新区，户口在安徽)."""
-        if says_shanghai or "上海" in norm:
+    def _in_city(said: str, mentions: list[_Mention], elsewhere: list[Elsewhere]) -> bool:
+        """A place elsewhere was named; the text is still about Shanghai where it says 上海 (read
+        in what was `said`: the normalised text has lost a 上海市) or names a Shanghai district
+        plainly (我住浦东新区，户口在安徽)."""
+        if "上海" in said:
             return True
         return any(
             m.name.level is MatchLevel.DISTRICT
