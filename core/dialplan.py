@@ -12,6 +12,7 @@ it too and may not import `pbx`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 # Contexts of the rendered extensions.conf.
@@ -114,7 +115,21 @@ the prompt says, in a form the dialplan, `core show channel` and the simulator's
 (a simulated caller refuses a readback of another district, as a person would)."""
 VAR_DISTRICT_KEYS: Final = "HOTLINE_DISTRICT_KEYS"
 """The IVR sets it before a menu whose keys pick a place: `key:district code` pairs, comma
-separated, `9:more` / `*:back` for the pages (按键选择区, the list of same-sounding places)."""
+separated, `9:more` / `*:back` for the pages (按键选择区, the list of same-sounding places).
+Written by `district_keys`, read by `read_district_keys`."""
+KEYS_MORE: Final = "more"
+KEYS_BACK: Final = "back"
+
+
+def district_keys(pairs: Iterable[tuple[str, str]]) -> str:
+    """The value of `VAR_DISTRICT_KEYS` for (key, district code or KEYS_MORE / KEYS_BACK) pairs."""
+    return ",".join(f"{key}:{code}" for key, code in pairs)
+
+
+def read_district_keys(value: str) -> dict[str, str]:
+    """Key -> district code (or KEYS_MORE / KEYS_BACK) from a `VAR_DISTRICT_KEYS` value."""
+    return dict(pair.split(":", 1) for pair in value.split(",") if ":" in pair)
+
 
 # Transfers that leave the hotline: 12345 (government service hotline), 12368 (courts),
 # 12309 (procuratorate). They are dialled through the rendered trunk endpoint.

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypedDict
 
+from core import dialplan
 from core.bus import EventPublisher
 from core.clock import Clock
 from core.ids import CallId, OfficeId
@@ -74,8 +75,8 @@ NEXT_PAGE, PREVIOUS_PAGE, HUMAN_KEY = "9", "*", "0"
 
 def _menu_keys(page: int) -> str:
     """`HOTLINE_DISTRICT_KEYS` of a keypad district page: what its prompt reads, key by key."""
-    turn = f"{NEXT_PAGE}:more" if page == 0 else f"{PREVIOUS_PAGE}:back"
-    return ",".join([*(f"{key}:{code}" for key, code in DISTRICT_PAGES[page].items()), turn])
+    turn = (NEXT_PAGE, dialplan.KEYS_MORE) if page == 0 else (PREVIOUS_PAGE, dialplan.KEYS_BACK)
+    return dialplan.district_keys([*DISTRICT_PAGES[page].items(), turn])
 
 
 @dataclass
@@ -455,7 +456,7 @@ class IvrService:
         )
         listing = await self._synth.prompt_for(templates["address_choices"].format(choices=items))
         keys = "0" + "".join(str(i) for i in range(1, len(choices) + 1))
-        pairs = ",".join(f"{i}:{c.office.district_code}" for i, c in enumerate(choices, 1))
+        pairs = dialplan.district_keys((str(i), c.office.district_code) for i, c in enumerate(choices, 1))
         await ch.set_variable(ChannelVar.DISTRICT_KEYS, pairs)
         s.where = "address:choose"
         key = await ch.stream_file(listing, keys)

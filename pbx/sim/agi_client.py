@@ -120,7 +120,7 @@ class _Session:
         if name == names.VAR_READBACK_DISTRICT:
             self._readback = value
         elif name == names.VAR_DISTRICT_KEYS:
-            self._keys = dict(pair.split(":", 1) for pair in value.split(",") if ":" in pair)
+            self._keys = names.read_district_keys(value)
 
     def _answer(self) -> str | None:
         """The key a caller who knows their district (the address they say) presses at a prompt
@@ -137,7 +137,7 @@ class _Session:
         if keys is not None:
             by_code = {code: key for key, code in keys.items()}
             # Not on this page: the next one, back to the first, or 0 (none of these / a person).
-            return by_code.get(home) or by_code.get("more") or by_code.get("back") or "0"
+            return by_code.get(home) or by_code.get(names.KEYS_MORE) or by_code.get(names.KEYS_BACK) or "0"
         return None
 
     def _digit(self, escape: str | None = None) -> str:
