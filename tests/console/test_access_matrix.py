@@ -60,10 +60,15 @@ USERNAMES = {
 }
 
 
-# A callback appointment the service accepts whenever the test runs: an hour after the next opening
-# from tomorrow (a fixed date became a time in the past and was refused)
+# A callback appointment the service accepts whenever the test runs: an hour after the service opens
+# on the next working day after today. (A fixed date became a time in the past; "the next opening
+# from this time tomorrow" fell within the last hour of service in the afternoon, so its hour later
+# was after closing, and refused.)
 _SLA = SlaPolicy(calendar=load_holidays())
-APPOINTMENT_AT = (_SLA.next_opening(datetime.now(UTC) + timedelta(days=1)) + timedelta(hours=1)).isoformat()
+_TOMORROW = datetime.now(_SLA.hours.tz).date() + timedelta(days=1)
+APPOINTMENT_AT = (
+    _SLA.next_opening(datetime.combine(_TOMORROW, time(0), tzinfo=_SLA.hours.tz)) + timedelta(hours=1)
+).isoformat()
 
 A_CALL, B_CALL = "call-a", "call-b"
 A2_CALL = "call-a2"  # district A, seat 1002: in the supervisors' scope, not in seat 1001's
