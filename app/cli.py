@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = command(top, "serve", "启动生产服务（AMI 桥接、IVR、语音识别与坐席控制台）")
     serve.add_argument("--host", help="监听地址（默认取 HOTLINE_WEB__HOST）")
     serve.add_argument("--port", type=int, help="监听端口（默认取 HOTLINE_WEB__PORT）")
+    roles = (
+        "进程角色（默认取 HOTLINE_ROLE=all 单进程）：telephony 唯一的电话进程；web 只服务网页与推送，可开多个"
+    )
+    serve.add_argument("--role", choices=["all", "telephony", "web"], help=roles)
     demo = command(top, "demo", "启动演示：内置 PBX 模拟器、模拟来电和坐席控制台，访问 http://127.0.0.1:8000")
     demo.add_argument("--port", type=int, default=8000, help="控制台端口（默认 8000）")
     demo.add_argument(
@@ -109,8 +113,9 @@ def _run_web(settings: Settings, host: str, port: int) -> None:
     from console_web.web import serve
 
     on = [("网页控制台", host, port)]
-    on += [("语音导航 FastAGI", settings.agi.host, settings.agi.port)] if settings.agi.enabled else []
-    on += [("模拟交换机 AMI", settings.ami.host, settings.ami.port)] if settings.sim.enabled else []
+    pbx = settings.role != "web"  # a web process opens no PBX-side port
+    on += [("语音导航 FastAGI", settings.agi.host, settings.agi.port)] if pbx and settings.agi.enabled else []
+    on += [("模拟交换机 AMI", settings.ami.host, settings.ami.port)] if pbx and settings.sim.enabled else []
     if busy := taken(on):
         raise ConfigurationError(
             f"端口已被占用：{'、'.join(busy)}。可能已有一个热线服务或演示在运行：请先停止它，或换用其他端口"
@@ -126,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from store.migrate import check_schema_before_serving
 
-            settings = load_settings()
+            settings = load_settings(**({"role": args.role} if args.role else {}))
             check_schema_before_serving(settings.database.url, auto_migrate=settings.database.auto_migrate)
             _run_web(settings, args.host or settings.web.host, args.port or settings.web.port)
         elif args.command == "demo":

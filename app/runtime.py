@@ -20,6 +20,8 @@ from callbacks.part import CallbacksPart
 from callbacks.service import CallbackService
 from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
+from console_web.internal_api import internal_token
+from console_web.mirror import TelephonyMirror
 from core.access import Principal, Scope, Scopes
 from core.blocking import offload
 from core.bus import EventBus
@@ -49,6 +51,7 @@ from store.storage import Storage
 class Runtime:
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         s = self.settings = settings
+        self.role, web = s.role, s.role == "web"
         self.clock = clock or SystemClock()
         self.bus = EventBus()
         self.hub = WebsocketHub(self.bus)
@@ -58,8 +61,9 @@ class Runtime:
         self.storage = Storage(
             s.database,
             s.journal,
-            migrate=s.demo or s.database.auto_migrate,
-            seed=self._seed_demo if s.demo else None,
+            # A web process never changes the schema nor seeds: the telephony process does, once.
+            migrate=not web and (s.demo or s.database.auto_migrate),
+            seed=self._seed_demo if s.demo and not web else None,
         )
         self.journals = self.storage.journals
         self.fanout = FanoutPart(s.redis, self.bus, self.clock)
@@ -76,6 +80,7 @@ class Runtime:
             stores=lambda: seat_stores(self.repos),
             wrap_up_s=s.seats.wrap_up_s,
             after_call_work_s=s.seats.after_call_work_s,
+            mirror=web,
         )
         self.speech = SpeechServer(self.bus, s.asr, s.audiosocket, self.clock)
         # Post-call transcripts of the recordings (issue 18), with the speech server's Whisper engine.
@@ -190,6 +195,9 @@ class Runtime:
         s, add, store = self.settings, self.components.add, self.storage
         add(Component("bus", "事件总线", self.bus.start, self.bus.stop))
         add(Component("database", "数据库", store.open, store.close, probe=store.probe))
+        if self.role == "web":
+            self._plan_web()
+            return
         add(Component.of("recorder", "通话留痕", self.trail))
         rec = self.recordings  # optional: a recording folder in trouble is an alert, calls go on
         add(Component.of("recordings", "通话录音", rec, probe=rec.probe, required=False))
@@ -222,6 +230,21 @@ class Runtime:
         add(Component.once("appointments", "预约与短信", self._start_appointments))
         if s.sim.enabled and s.sim.auto_login_seats:
             add(Component.once("demo-seats", "演示坐席自动签入", self._start_demo_seats, required=False))
+
+    def _plan_web(self) -> None:
+        """A web process: the telephony process's events through Redis (required), its board and
+        calls mirrored (`console_web.mirror`), routing's lookups for the screen pop; nothing
+        recorded, dialled or reconciled here."""
+        add, trail = self.components.add, lambda call_id: self.repos.calls.trail(call_id)
+        add(Component.of("redis", "Redis 事件分发", self.fanout, probe=self.fanout.probe))
+        add(Component.of("routing", "地址与队列路由", self.routes, probe=self.routes.probe))
+        add(Component.of("seats", "坐席状态（镜像）", self.seats))
+        url, views = self.settings.web.telephony_url, self.call_views
+        add(Component.of("mirror", "电话进程实时状态", TelephonyMirror(url, self.internal_token, lambda: self.board, views, trail)))  # fmt: skip
+
+    @property
+    def internal_token(self) -> str:
+        return internal_token(self.settings.web.session_secret.get_secret_value())
 
     async def start(self) -> None:
         await self.loopwatch.start()

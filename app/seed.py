@@ -1,7 +1,6 @@
 """Seed data: the 21 teams of a Shanghai deployment and the demo's accounts and seats.
 
-Teams: one per district (16) plus the city's lawyers', notaries', forensic-appraisal and
-mediation associations and the city legal-aid centre (5). Demo accounts all use the demo
+Teams: `seats.teams.shanghai_teams`. Demo accounts all use the demo
 password; `seed_demo` refuses to run outside demo mode (the caller checks `settings.demo`).
 Demo offices carry made-up addresses and phones (`routing.offices.build_offices`).
 """
@@ -10,32 +9,12 @@ from __future__ import annotations
 
 from core.access import Role, district_team
 from core.ids import SeatId, TeamId, UserId
-from routing.districts import DISTRICTS
 from routing.gazetteer import SHANGHAI_DIR
 from routing.office_admin import seed_offices_if_empty
-from seats.models import Seat, SeatKind, Team, TeamKind, User
+from seats.models import Seat, SeatKind, User
+from seats.teams import shanghai_teams
 from store.knowledge import seed_demo_knowledge
 from store.repositories import Repositories
-
-ASSOCIATIONS: dict[str, str] = {
-    "team-lawyers": "市律师协会",
-    "team-notaries": "市公证协会",
-    "team-forensic": "市司法鉴定协会",
-    "team-mediation": "市人民调解协会",
-    "team-legal-aid": "市法律援助中心",
-}
-
-
-def seed_teams() -> list[Team]:
-    teams = [
-        Team(id=district_team(code), name=f"{name}坐席团队", kind=TeamKind.DISTRICT, district_code=code)
-        for code, name in DISTRICTS.items()
-    ]
-    teams += [
-        Team(id=TeamId(tid), name=name, kind=TeamKind.ASSOCIATION) for tid, name in ASSOCIATIONS.items()
-    ]
-    return teams
-
 
 JINGAN, PUDONG = "310106", "310115"
 DEMO_DISTRICTS = (JINGAN, PUDONG)  # the teams with demo seats; other callers go to the city pool
@@ -61,7 +40,7 @@ def seed_demo(repos: Repositories, password_hash: str) -> None:
     """Idempotent: teams, demo seats and offices, the demo accounts (admin, supervisors, seats)."""
     seed_offices_if_empty(repos.offices, SHANGHAI_DIR, demo_contacts=True)
     seed_demo_knowledge(repos.db)  # published entries and answered records (知识库)
-    for team in seed_teams():
+    for team in shanghai_teams():
         repos.teams.save(team)
     for sid, name, kind, team_id, skills in DEMO_SEATS:
         repos.seats.save(Seat(id=SeatId(sid), name=name, kind=kind, team_id=team_id, interface=f"PJSIP/{sid}",

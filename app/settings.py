@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from asr.settings import AsrSettings, AudioSocketSettings
 from asterisk_conf.setup import AsteriskSettings, AsteriskSetupSettings
-from console_web.settings import DEMO_SESSION_SECRET, WebSettings
+from console_web.settings import DEMO_SESSION_SECRET, ProcessRole, WebSettings
 from core.errors import ConfigurationError
 from ivr.settings import AgiSettings, VoicemailSettings
 from pbx.settings import DEMO_AMI_SECRET, AmiSettings, AsteriskRecordsSettings, SeatsSettings
@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_nested_delimiter="__", extra="ignore")
 
     demo: bool = False
+    role: ProcessRole = "all"
     log_level: str = "info"
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
@@ -50,6 +51,14 @@ class Settings(BaseSettings):
     journal: JournalSettings = Field(default_factory=JournalSettings)
     voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
+
+    @model_validator(mode="after")
+    def _role_needs(self) -> Settings:
+        if self.role != "all" and not self.redis.url:
+            raise ValueError(f"HOTLINE_ROLE={self.role} 需要 Redis 分发事件：请设置 HOTLINE_REDIS__URL")
+        if self.role == "web" and not self.web.telephony_url:
+            raise ValueError("HOTLINE_ROLE=web 需要电话进程地址：请设置 HOTLINE_WEB__TELEPHONY_URL")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

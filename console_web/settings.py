@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -59,6 +60,19 @@ class BoardAlertSettings(BaseModel):
         return AlertSettings(window_s=self.window_s, min_calls=self.min_calls, max_wait_s=self.max_wait_s)
 
 
+ProcessRole = Literal["all", "telephony", "web"]
+"""What one `hotline serve` process does (HOTLINE_ROLE, issue 21's scale-out):
+
+* `all`: everything in one process (the default, and the demo);
+* `telephony`: the one process that talks to the PBX: AMI bridge, tracker, IVR, speech, recorder,
+  callbacks, reconciliation, alerts and report archive; it publishes every event to Redis and
+  serves the console too (the web processes forward commands to it);
+* `web`: serves the console and pushes events only: it follows the telephony process's events
+  through Redis (`console_web.mirror`), answers reads from them and the database, and forwards
+  every command to `web.telephony_url` (`console_web.forward`). It records nothing, so N of them
+  divide the sockets and pages without writing anything twice."""
+
+
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -76,6 +90,11 @@ class WebSettings(BaseModel):
     )
     monitor: MonitorSettings = Field(default_factory=lambda: MonitorSettings())
     alerts: BoardAlertSettings = Field(default_factory=lambda: BoardAlertSettings())
+    telephony_url: str = Field(
+        default="",
+        description="web 角色进程所连的电话进程地址（HOTLINE_WEB__TELEPHONY_URL，如 http://10.0.0.5:8000）："
+        "坐席与班长的操作、录音和管理类请求转发到这里执行",
+    )
     report_archive_dir: str = Field(
         default="",
         description="报表归档目录（HOTLINE_WEB__REPORT_ARCHIVE_DIR）：每日零点后写入前一日（周日另写周报、月末另写月报）"

@@ -13,6 +13,8 @@ from console_web.admin_api import build_admin_router
 from console_web.board_api import build_board_router
 from console_web.deps import STATIC
 from console_web.errors import hotline_error_handler
+from console_web.forward import ForwardToTelephony
+from console_web.internal_api import build_internal_router
 from console_web.knowledge_api import build_knowledge_router
 from console_web.monitor_api import build_monitor_router
 from console_web.offices_api import build_offices_router
@@ -30,7 +32,11 @@ from console_web.supervisor_api import build_supervisor_router
 from core.errors import HotlineError
 
 
-def install_console(app: FastAPI, security: SecurityConfig | None = None) -> None:
+def install_console(
+    app: FastAPI, security: SecurityConfig | None = None, *, telephony_url: str | None = None
+) -> None:
+    """`telephony_url`: this is a web process (app role `web`); what it does not answer itself is
+    forwarded there (`console_web.forward`)."""
     app.include_router(build_router())
     app.include_router(build_seat_router())
     app.include_router(build_supervisor_router())
@@ -46,8 +52,13 @@ def install_console(app: FastAPI, security: SecurityConfig | None = None) -> Non
     app.include_router(build_qc_router())
     app.include_router(build_recordings_router())
     app.include_router(build_knowledge_router())
+    app.include_router(build_internal_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(HotlineError, hotline_error_handler)
+    if telephony_url:
+        # Inside the security middlewares (added after it): a forwarded request is size-checked
+        # and its client address made out here first, and its answer gets the headers too.
+        app.add_middleware(ForwardToTelephony, target=telephony_url)
     install_security(app, security or SecurityConfig())
 
 

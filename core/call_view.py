@@ -446,6 +446,14 @@ class CallViews:
     def __len__(self) -> int:
         return len(self._views)
 
+    def __contains__(self, call_id: object) -> bool:
+        return call_id in self._views
+
+    def ids(self) -> list[CallId]:
+        """The calls held now, oldest first (a web process starting up reads them from their
+        trail: `app.runtime.Runtime._mirror_telephony`)."""
+        return list(self._views)
+
     async def follow(self, event: DomainEvent) -> None:
         """Bus handler (on the loop)."""
         self.apply(event)

@@ -190,6 +190,80 @@ class SeatBoard:
                 return self._idle(seat_id, at)
         return []
 
+    # --- a web process's copy (app role `web`: no PBX of its own) -----------------------------
+
+    def mirror(self, event: DomainEvent) -> None:
+        """Follow the telephony process's board instead of deciding: its published moves
+        (`SeatStateChanged`) are taken as they are, and its queue memberships are kept from the
+        same PBX facts, without moving anyone (the move, if any, comes as its own event). A move
+        older than the seat's present state (one that crossed a snapshot) is ignored."""
+        if isinstance(event, SeatStateChanged):
+            cur = self.states.get(event.seat_id)
+            if cur is None or (cur.since is not None and event.at < cur.since):
+                return
+            self.states[event.seat_id] = SeatState(
+                seat_id=event.seat_id,
+                team_id=event.team_id,
+                status=event.status,
+                since=event.at,
+                pause_reason=event.pause_reason,
+                call_id=event.call_id,
+            )
+            return
+        if isinstance(event, SeatJoinedQueue | SeatLeftQueue | SeatPaused | SeatResumed):
+            seat_id = event.seat_id
+            if seat_id is None or seat_id not in self.states:
+                return
+            kept = self.states[seat_id]
+            self.apply(event)  # the membership bookkeeping; its move is the telephony's to publish
+            self.states[seat_id] = kept
+
+    def snapshot(self) -> list[dict[str, object]]:
+        """What a web process starting up needs to mirror this board (JSON-ready)."""
+        out: list[dict[str, object]] = []
+        for seat_id, st in self.states.items():
+            paused = self.member_paused[seat_id]
+            out.append(
+                {
+                    "seat_id": seat_id,
+                    "status": st.status.value,
+                    "since": st.since.isoformat() if st.since is not None else None,
+                    "pause_reason": st.pause_reason.value if st.pause_reason is not None else None,
+                    "call_id": st.call_id,
+                    "queues": sorted(self.queues[seat_id]),
+                    "member_paused": paused.value if paused is not None else None,
+                }
+            )
+        return out
+
+    def restore(self, snapshot: Iterable[dict[str, object]]) -> int:
+        """`snapshot()` of the telephony process's board, taken in; a seat unknown here (added
+        since this process read the seat table) is skipped. Returns the seats taken."""
+        taken = 0
+        for row in snapshot:
+            seat_id = SeatId(str(row["seat_id"]))
+            cur = self.states.get(seat_id)
+            if cur is None:
+                continue
+            since = row.get("since")
+            reason, paused = row.get("pause_reason"), row.get("member_paused")
+            self.states[seat_id] = replace(
+                cur,
+                status=SeatStatus(str(row["status"])),
+                since=datetime.fromisoformat(str(since)) if since else None,
+                pause_reason=PauseReason(str(reason)) if reason else None,
+                call_id=str(row["call_id"]) if row.get("call_id") else None,
+            )
+            for queue in self.queues[seat_id]:
+                self._members.get(queue, set()).discard(seat_id)
+            queues = {str(q) for q in row.get("queues") or ()}  # type: ignore[attr-defined]
+            self.queues[seat_id] = queues
+            for queue in queues:
+                self._members.setdefault(queue, set()).add(seat_id)
+            self.member_paused[seat_id] = PauseReason(str(paused)) if paused else None
+            taken += 1
+        return taken
+
     def _idle(self, seat_id: SeatId, at: datetime) -> list[SeatStateChanged]:
         """Where a seat goes when nothing holds it: what Asterisk would do with the member."""
         if not self.queues[seat_id]:

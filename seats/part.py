@@ -11,6 +11,7 @@ from typing import NamedTuple
 from core.blocking import offload
 from core.bus import EventBus
 from core.clock import Clock
+from core.events import DomainEvent
 from core.ports import CallControl
 from routing.queues import QueueRules
 from seats.after_call import AfterCallWork
@@ -42,12 +43,23 @@ class SeatsPart:
     stores: Callable[[], SeatStores]
     wrap_up_s: float
     after_call_work_s: float
+    mirror: bool = False
+    """A web process's board (app role `web`): it copies the telephony process's published moves
+    (`SeatBoard.mirror`) instead of deciding them; no commands, no wrap-up clock, no restores."""
     board: SeatBoard | None = field(default=None, init=False)
     feed: BoardFeed | None = field(default=None, init=False)
     rota: StandingRota | None = field(default=None, init=False)
 
     async def start(self) -> None:
         self.board = SeatBoard(await offload(self.stores().seats.all), wrap_up_seconds=self.wrap_up_s)
+        if self.mirror:
+            board = self.board
+
+            async def mirror(event: DomainEvent) -> None:
+                board.mirror(event)
+
+            self.bus.subscribe("seat-board-mirror", mirror)
+            return
         self.feed = BoardFeed(self.bus, self.board, self.clock)
         await self.feed.start()
 

@@ -31,6 +31,7 @@ from routing.calendar import HolidayCalendar
 from routing.queues import QueueRules
 from seats.audit_trail import AuditTrail
 from seats.board import SeatBoard
+from seats.membership import queues_for
 from seats.models import Seat, Team
 from seats.monitor import SupervisorMonitor
 from seats.my_day import SeatDay
@@ -174,14 +175,18 @@ def supervision(
     clock: Clock,
     calendar: HolidayCalendar,
     wrap_up_s: float,
-    seats: Callable[[], SeatService | None] = lambda: None,
+    rules: QueueRules | None = None,
 ) -> SupervisionService:
-    """The supervisor board's service over the store; subscribe its `follow` to the bus. `seats`:
-    the live seat service, whose queue membership the per-queue view counts seats by."""
+    """The supervisor board's service over the store; subscribe its `follow` to the bus. `rules`:
+    the queue rules, by which a seat's team and skills give the queues the per-queue view counts
+    it in (what `SeatService.queues_of` says; from the tables, so a web process, which has no seat
+    commands, counts the same)."""
 
     def membership(seat_id: str) -> list[str]:
-        service = seats()
-        return service.queues_of(SeatId(seat_id)) if service is not None else []
+        if rules is None:
+            return []
+        seat = repos.seats.get(SeatId(seat_id))
+        return queues_for(seat, repos.teams.get(seat.team_id), rules)
 
     directory = RepoDirectory(repos)
     return SupervisionService(
@@ -225,8 +230,9 @@ def board_alerts(
     )
 
 
-def quality(repos: Repositories, clock: Clock, bus: EventBus) -> QualityService:
-    """质检: the QC queue, forms, rule and report over the store, drawing calls as they end."""
+def quality(repos: Repositories, clock: Clock, bus: EventBus | None) -> QualityService:
+    """质检: the QC queue, forms, rule and report over the store, drawing calls as they end from
+    `bus` (None: a web process, which only reads; the telephony process draws)."""
     service = QualityService(
         store=QualityRepository(repos.db),
         calls=repos.calls,
@@ -235,7 +241,8 @@ def quality(repos: Repositories, clock: Clock, bus: EventBus) -> QualityService:
         directory=RepoDirectory(repos),
         clock=clock,
     )
-    bus.subscribe("qc-sampler", service.follow)
+    if bus is not None:  # the sampler writes: the telephony process's (or the one process's) alone
+        bus.subscribe("qc-sampler", service.follow)
     return service
 
 
