@@ -528,6 +528,33 @@ RECORDS_SOURCE = "asterisk-records"
 UNSEEN_SOURCE = "pbx-snapshot"
 """`CallReconciled.source` when the call was only found gone from an AMI snapshot: end guessed."""
 
+RECORDS_RESOLUTION_SECONDS = 1.0
+"""Asterisk's records count whole seconds: queue_log times and durations are `time(NULL)` and
+differences of them (app_queue's holdtime / calltime: `time(NULL) - start`, both cut to the
+second), CDR times are cut to the second and `billsec` is whole seconds. Each such figure may be
+up to a second off what the AMI view measured to the millisecond (3.025 s of talk is logged as 3
+or 4)."""
+RECORDS_SLACK_SECONDS = 0.25
+"""Beyond that second: the AMI event stamps are taken a few milliseconds after app_queue or the
+CDR engine read the clock, so a measure right at the second's edge may overshoot it a little."""
+
+
+def agrees_with_records(measured: float | None, recorded: float | None, *, parts: int = 1) -> bool:
+    """Whether a measured duration says what the records' whole-second one says, to their
+    resolution. `parts`: how many whole-second figures the records added up for it (each may be a
+    second off). A measure that agrees is the better one and is kept; one that does not (or none)
+    is corrected from the records."""
+    if measured is None or recorded is None:
+        return False
+    return abs(measured - recorded) <= max(parts, 1) * RECORDS_RESOLUTION_SECONDS + RECORDS_SLACK_SECONDS
+
+
+def agrees_with_records_at(measured: datetime | None, recorded: datetime | None) -> bool:
+    """`agrees_with_records` for a moment (an answer, an end) the records name to the second."""
+    if measured is None or recorded is None:
+        return False
+    return agrees_with_records((measured - recorded).total_seconds(), 0.0)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallReconciled(_CallEvent):
@@ -535,7 +562,9 @@ class CallReconciled(_CallEvent):
     was missing, left open, or closed with a guessed end (after a kill or an AMI outage).
 
     `at` is the call's real end. Fields left None are unknown from the records and keep what the
-    summary has. Only the store's summary follows it: it is not a live fact, so the seat board
+    summary has. The records' times and durations are whole seconds: a summary's own measure that
+    agrees with one to that resolution is the finer one and stays (`agrees_with_records`), so the
+    call keeps agreeing with its legs, which the AMI view measured the same way. Only the store's summary follows it: it is not a live fact, so the seat board
     and the live KPIs ignore it (the miss itself, if any, comes as `CallAbandoned` /
     `CallTimedOut` with the tracker's own event ids, so nothing is counted or ordered twice).
     """
@@ -549,5 +578,6 @@ class CallReconciled(_CallEvent):
     final_seat_id: SeatId | None = None  # the seat a transfer reached, when it was another's
     wait_seconds: float | None = None
     talk_seconds: float | None = None
+    talk_parts: int = 1  # the whole-second figures `talk_seconds` adds up (`agrees_with_records`)
     hung_up_by: HangupParty | None = None
     source: str = RECORDS_SOURCE

@@ -54,6 +54,8 @@ from core.call_events import (
     ThirdPartyJoined,
     ThirdPartyLeft,
     TransferStatus,
+    agrees_with_records,
+    agrees_with_records_at,
 )
 from core.calls import CallLeg, CallRecord, CallStatus, CallTrailEntry
 from core.events import DomainEvent, StateResynced, call_id_of
@@ -72,8 +74,10 @@ _FINAL = {
 
 
 def _reconciled(record: CallRecord | None, event: CallReconciled) -> CallRecord:
-    """Asterisk's records win over our view; what they do not say keeps what we had. A call we
-    never saw gets its district and category from its queue's name (district supervisors see it)."""
+    """Asterisk's records win over our view; what they do not say keeps what we had, and so does
+    what we measured finer than they count (whole seconds) when it agrees with them to that: the
+    AMI view's 3.025 s of talk stays against app_queue's 4, as its leg's does. A call we never saw
+    gets its district and category from its queue's name (district supervisors see it)."""
     base = record or CallRecord(
         id=event.call_id,
         caller_number=event.caller_number,
@@ -83,21 +87,36 @@ def _reconciled(record: CallRecord | None, event: CallReconciled) -> CallRecord:
     out = replace(
         base,
         caller_number=base.caller_number or event.caller_number,
-        offered_at=event.offered_at or base.offered_at,
+        offered_at=_finer_at(base.offered_at, event.offered_at) or base.offered_at,
         status=CallStatus(event.status) if event.status else base.status,
         queue=event.queue or base.queue,
         seat_id=event.seat_id or base.seat_id,
         final_seat_id=event.final_seat_id or base.final_seat_id or event.seat_id,
-        answered_at=event.answered_at or base.answered_at,
-        ended_at=event.at,
-        wait_seconds=event.wait_seconds if event.wait_seconds is not None else base.wait_seconds,
-        talk_seconds=event.talk_seconds if event.talk_seconds is not None else base.talk_seconds,
+        answered_at=_finer_at(base.answered_at, event.answered_at) or base.answered_at,
+        ended_at=_finer_at(base.ended_at, event.at) or event.at,
+        wait_seconds=_finer(base.wait_seconds, event.wait_seconds),
+        talk_seconds=_finer(base.talk_seconds, event.talk_seconds, parts=event.talk_parts),
         hung_up_by=event.hung_up_by.value if event.hung_up_by is not None else base.hung_up_by,
     )
     district, category = queue_district(out.queue)
     if district is not None and out.district_code is None:
         out = replace(out, district_code=district, category=out.category or category)
     return out
+
+
+def _finer(measured: float | None, recorded: float | None, *, parts: int = 1) -> float | None:
+    """The measured duration when it agrees with the records' whole seconds, else the records'
+    (the measure when they have none)."""
+    if recorded is None or agrees_with_records(measured, recorded, parts=parts):
+        return measured
+    return recorded
+
+
+def _finer_at(measured: datetime | None, recorded: datetime | None) -> datetime | None:
+    """`_finer` for a moment the records name to the second."""
+    if recorded is None or agrees_with_records_at(measured, recorded):
+        return measured
+    return recorded
 
 
 def project_call(record: CallRecord | None, event: DomainEvent) -> CallRecord | None:

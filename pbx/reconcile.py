@@ -44,6 +44,8 @@ from core.call_events import (
     CallTimedOut,
     HangupParty,
     LegKind,
+    agrees_with_records,
+    agrees_with_records_at,
     seat_id_from_member,
 )
 from core.calls import CallRecord, CallStatus, KnownCall
@@ -141,6 +143,7 @@ class CallFromRecords:
     answered_at: datetime | None = None
     wait_seconds: float | None = None
     talk_seconds: float | None = None
+    talk_parts: int = 1  # the whole-second figures `talk_seconds` adds up: stays, legs after them
     hung_up_by: HangupParty | None = None
     miss: CallAbandoned | CallTimedOut | None = None
     complete: bool = False
@@ -272,6 +275,7 @@ def _one_call(
         talk_seconds=round(_talk(stays, ended_at) + sum(leg.talk_seconds for leg in after), 3)
         if answered
         else None,
+        talk_parts=max(len(answered) + len(after), 1),
         hung_up_by=hung_up_by,
         miss=miss,
         after_queue=after,
@@ -562,9 +566,13 @@ def close_unseen(
 
 
 def _same_end(record: CallRecord, call: CallFromRecords) -> bool:
-    """The summary already has what the records say (read again: nothing to correct)."""
-    return record.ended_at == call.ended_at and (
-        call.talk_seconds is None or record.talk_seconds == call.talk_seconds
+    """The summary already has what the records say (read again: nothing to correct), to their
+    whole seconds: an end and a talk time the AMI view measured finer and that agree with them
+    stand, as the projection keeps them (`core.call_view`), so a pass does not count them
+    corrected again and again."""
+    return agrees_with_records_at(record.ended_at, call.ended_at) and (
+        call.talk_seconds is None
+        or agrees_with_records(record.talk_seconds, call.talk_seconds, parts=call.talk_parts)
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -198,3 +199,57 @@ def test_given_cdr_rows_of_callbacks_and_seats_own_calls_when_summarised_then_th
         parse_cdr_line(row("hotline-incoming", "1.3")),
     ]
     assert list(summarise([], rows, cdr_expected=True, now=AFTER)) == [CallId("1.3")]
+
+
+def _answered_in_the_records(talk: int) -> dict[CallId, CallFromRecords]:
+    """A caller answered after 3 s in the queue who hung up `talk` s later, as app_queue logs it."""
+    t = 1796170000
+    entries = [
+        _q(t, "9.1", "q-city-labor", "NONE", "ENTERQUEUE", "", "13900139000", "1"),
+        _q(t + 3, "9.1", "q-city-labor", "seat-1001", "CONNECT", "3", "9.2", "2"),
+        _q(t + 3 + talk, "9.1", "q-city-labor", "seat-1001", "COMPLETECALLER", "3", str(talk), "1"),
+    ]
+    return summarise(entries, [], cdr_expected=False, now=AFTER)
+
+
+def _closed_live(talk: float | None, end: datetime) -> KnownCall:
+    """The summary as the AMI view closed it, its end once taken from the records (a pass that
+    ran before the live end was stored): the records may still correct it."""
+    record = replace(
+        _record("9.1", CallStatus.ANSWERED, ended=end),
+        offered_at=datetime.fromtimestamp(1796170000.2, UTC),
+        talk_seconds=talk,
+        seat_id=SeatId("1001"),
+    )
+    return KnownCall(record=record, end_guessed=True)
+
+
+def test_given_a_measured_talk_within_the_records_second_when_planned_again_then_nothing_is_corrected() -> (
+    None
+):
+    """The AMI view measured 3.025 s (AgentConnect to the caller's Hangup); app_queue logs whole
+    seconds, 4 here: the same call, nothing to correct. 7 is another talk: corrected."""
+    calls = _answered_in_the_records(4)
+    measured_end = datetime.fromtimestamp(1796170007.38, UTC)  # the CDR would say ...:07
+    known = {CallId("9.1"): _closed_live(3.025, measured_end)}
+    report = ReconcileReport()
+    assert plan(calls, known, set(), queue_log_read=True, report=report) == []
+    assert report.corrected == 0
+
+    contradicted = _answered_in_the_records(7)
+    report = ReconcileReport()
+    (event,) = plan(contradicted, known, set(), queue_log_read=True, report=report)
+    assert isinstance(event, CallReconciled) and event.talk_seconds == 7.0 and report.corrected == 1
+
+    # no measure (a resync closed the call, talk unknown), or an end 2 s away: corrected
+    for guess in (_closed_live(None, measured_end), _closed_live(3.025, measured_end + timedelta(seconds=2))):
+        (event,) = plan(calls, {CallId("9.1"): guess}, set(), queue_log_read=True)
+        assert isinstance(event, CallReconciled) and event.talk_seconds == 4.0
+        assert event.at == datetime.fromtimestamp(1796170007, UTC)
+
+
+def test_given_the_real_records_when_summarised_then_a_talk_over_two_stays_counts_two_whole_second_parts(
+    real_calls: dict[CallId, CallFromRecords],
+) -> None:
+    assert real_calls[CallId("1796162553.20")].talk_parts == 2  # transferred into q-city-labor
+    assert real_calls[CallId("1796162463.16")].talk_parts == 1
