@@ -10,6 +10,7 @@ keeps their order, hands each what the parts before it built, and the references
 from __future__ import annotations
 
 import gc
+import os
 from functools import cached_property
 
 from app.seed import DEMO_DISTRICTS, DEMO_SEATS, seed_demo
@@ -182,6 +183,10 @@ class Runtime:
             "last_reconciliation": self.reconciliation.last(),
             "loop_lag": self.loopwatch.summary().as_dict(),
         }
+
+    def process(self) -> dict[str, object]:
+        loop_lag = self.loopwatch.summary().as_dict()
+        return {"role": self.role, "pid": os.getpid(), "sockets": self.hub.clients, "loop_lag": loop_lag}
 
     def scope_of(self, principal: Principal) -> Scope:
         return self.scopes.of(principal)

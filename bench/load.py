@@ -4,7 +4,13 @@
 signed-in seat consoles and M supervisor boards hold real websockets on /ws/events.
 
     PYTHONPATH=$PWD .venv/bin/python bench/load.py [--steps 50,100,200,400] [--window 30]
-        [--seats 500] [--boards 50] [--postgres URL] [--quick]
+        [--seats 500] [--boards 50] [--postgres URL] [--web N] [--quick]
+
+With `--web N` the app runs as a deployment of processes (issue 21's scale-out): one telephony
+process (`hotline serve --role telephony`: AMI, IVR, recorder, callbacks) and N web processes
+(`--role web`) on a Redis of the run's own; the consoles and boards sign in and hold their sockets
+on the web processes in turn (their 签入 is forwarded to the telephony process), and CPU and RSS
+are printed per process.
 
 Set-up as an operator would: the schema (`store.migrate.upgrade`), the teams and demo accounts
 (`app.seed.seed_demo`; boards sign in as the city supervisor `banzhang`), the load seats from a
@@ -49,7 +55,15 @@ if str(REPO) not in sys.path:
 import websockets  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.faults.peers import AppProcess, PeerError, _env, free_port, temp_base, wait_until  # noqa: E402
+from bench.faults.peers import (  # noqa: E402
+    AppProcess,
+    PeerError,
+    PrivateRedis,
+    _env,
+    free_port,
+    temp_base,
+    wait_until,
+)
 
 PASSWORD = "demo12348"
 AMI_SECRET = "load-ami-secret-21"
@@ -250,12 +264,12 @@ class Clients:
 
 
 def _loop_lag(base_url: str) -> dict[str, float]:
-    """The app's own event-loop lag since it started (GET /api/admin/reliability as `admin`): what
+    """The process's own event-loop lag since it started (GET /api/admin/process as `admin`): what
     of the latency is the app's loop held, apart from the clients' and the machine's delays."""
     import urllib.request
 
     cookie = _login(base_url, "admin", seat=False)
-    req = urllib.request.Request(base_url + "/api/admin/reliability", headers={"Cookie": cookie})
+    req = urllib.request.Request(base_url + "/api/admin/process", headers={"Cookie": cookie})
     with urllib.request.urlopen(req, timeout=60) as r:
         return {k: float(v) for k, v in json.loads(r.read())["loop_lag"].items()}
 
@@ -299,6 +313,8 @@ async def run(args: argparse.Namespace) -> None:
     db_url = pg.url if pg else f"sqlite:///{base / 'load.db'}"
     sim: Sim | None = None
     app: AppProcess | None = None
+    webs: list[AppProcess] = []
+    redis: PrivateRedis | None = None
     clients = Clients()
     ok = False
     try:
@@ -306,32 +322,56 @@ async def run(args: argparse.Namespace) -> None:
         agi_port = free_port()
         sim = Sim(base, agi_port=agi_port, seats=f"{seats[0]}-{seats[-1]}", talk=args.talk)
         await asyncio.to_thread(provision, db_url, seats)
+        env = {"HOTLINE_ASR__ENABLED": "false", "HOTLINE_RECORDINGS__PBX_DIR": str(base / "recordings")}
+        if args.web:
+            redis = PrivateRedis(base)
+            redis.start()
+            # The web processes forward from loopback: the telephony process believes their
+            # X-Forwarded-For (the browsers' addresses) for its login throttle and audit.
+            env |= {"HOTLINE_ROLE": "telephony", "HOTLINE_WEB__TRUSTED_PROXIES": '["127.0.0.1"]'}
         app = AppProcess(base, db_url=db_url, ami_port=sim.ami_port, agi_port=agi_port, secret=AMI_SECRET,
-                         redis_url=None, extra_env={"HOTLINE_ASR__ENABLED": "false",
-                                                  "HOTLINE_RECORDINGS__PBX_DIR": str(base / "recordings")})  # fmt: skip
+                         redis_url=redis.url if redis else None, extra_env=env)  # fmt: skip
         app.spawn()
         await asyncio.to_thread(app.wait_ready, 180)
         await asyncio.to_thread(wait_until, lambda: sim.command("status")["clients"] >= 1, 60, "AMI login")
-        print(f"app and simulator up in {time.monotonic() - t0:.0f} s ({'PostgreSQL' if pg else 'SQLite'})")
+        for i in range(args.web):
+            (base / f"web{i + 1}").mkdir()
+            web_env = {**env, "HOTLINE_ROLE": "web", "HOTLINE_WEB__TELEPHONY_URL": app.base_url}
+            web = AppProcess(base / f"web{i + 1}", db_url=db_url, ami_port=sim.ami_port, agi_port=agi_port,
+                             secret=AMI_SECRET, redis_url=redis.url if redis else None, extra_env=web_env)  # fmt: skip
+            web.spawn()
+            webs.append(web)
+        for web in webs:
+            await asyncio.to_thread(web.wait_ready, 180)
+        fronts = [w.base_url for w in webs] or [app.base_url]  # where the browsers go
+        layout = f"1 telephony + {args.web} web processes, Redis" if args.web else "one process"
+        print(
+            f"app and simulator up in {time.monotonic() - t0:.0f} s ({'PostgreSQL' if pg else 'SQLite'}; {layout})"
+        )
         t1 = time.monotonic()
         who = [(f"load{s}", True) for s in seats] + [("banzhang", False)] * args.boards
+        front_of = [fronts[i % len(fronts)] for i in range(len(who))]
         with ThreadPoolExecutor(8) as pool:
             cookies = await asyncio.gather(
                 *(
-                    asyncio.get_running_loop().run_in_executor(pool, _login, app.base_url, u, s)
-                    for u, s in who
+                    asyncio.get_running_loop().run_in_executor(pool, _login, front_of[i], u, s)
+                    for i, (u, s) in enumerate(who)
                 )
             )
-        ws_url = app.base_url.replace("http://", "ws://") + "/ws/events"
+        ws_urls = [f.replace("http://", "ws://") + "/ws/events" for f in front_of]
         for i in range(0, len(cookies), 50):
-            await asyncio.gather(*(clients.open(ws_url, c) for c in cookies[i : i + 50]))
+            await asyncio.gather(
+                *(clients.open(ws_urls[j], cookies[j]) for j in range(i, min(i + 50, len(cookies))))
+            )
         members = sim.command("status")["members"]
         print(
             f"{args.seats} seats signed in and 签入 ({members} queue memberships), {args.boards} boards; "
             f"{len(clients.tasks)} sockets open in {time.monotonic() - t1:.0f} s"
         )
         engine = create_engine(db_url)
-        procs = {"app": app.proc.pid if app.proc else 0, "sim": sim.proc.pid, "client": os.getpid()}
+        procs = {"app": app.proc.pid if app.proc else 0}
+        procs |= {f"web{i + 1}": w.proc.pid if w.proc else 0 for i, w in enumerate(webs)}
+        procs |= {"sim": sim.proc.pid, "client": os.getpid()}
         header = (
             f"{'calls':>5} {'live':>5} {'AMI ev/s':>9} {'frames/s':>9} {'p50 ms':>7} {'p99 ms':>8} {'closed':>6} "
             + " ".join(f"{n + ' CPU%':>9} {n + ' MB':>7}" for n in procs)
@@ -381,17 +421,19 @@ async def run(args: argparse.Namespace) -> None:
         phantoms = len(recorded - set(placed))
         print(f"  rows in calls that match no placed call (duplicates / phantoms): {phantoms}")
         print(f"  sockets closed by the server over the run: {clients.closed}")
-        lag = await asyncio.to_thread(_loop_lag, app.base_url)
-        print(
-            "  the app's event loop over the run (core.loopwatch, CPU waits taken out): "
-            f"stall p50 {lag.get('p50_ms', 0):.0f} ms, p99 {lag.get('p99_ms', 0):.0f} ms, "
-            f"max {lag.get('max_ms', 0):.0f} ms; largest lag {lag.get('max_lag_ms', 0):.0f} ms "
-            f"({lag.get('samples', 0):.0f} beats)"
-        )
+        for name, process in [("app", app), *((f"web{i + 1}", w) for i, w in enumerate(webs))]:
+            lag = await asyncio.to_thread(_loop_lag, process.base_url)
+            print(
+                f"  {name}'s event loop over the run (core.loopwatch, CPU waits taken out): "
+                f"stall p50 {lag.get('p50_ms', 0):.0f} ms, p99 {lag.get('p99_ms', 0):.0f} ms, "
+                f"max {lag.get('max_ms', 0):.0f} ms; largest lag {lag.get('max_lag_ms', 0):.0f} ms "
+                f"({lag.get('samples', 0):.0f} beats)"
+            )
         ok = True
     finally:
         await clients.close()
-        for close in (app.close if app else None, sim.close if sim else None, pg.drop if pg else None):
+        closers = [w.close for w in webs] + [app.close if app else None, sim.close if sim else None]
+        for close in [*closers, redis.close if redis else None, pg.drop if pg else None]:
             if close is not None:
                 with contextlib.suppress(Exception):
                     close()
@@ -411,6 +453,9 @@ def main() -> None:
     p.add_argument("--talk", type=float, default=20.0, help="median talk seconds of a simulated call")
     p.add_argument("--drain", type=float, default=120.0, help="seconds allowed for the calls to end")
     p.add_argument("--postgres", help="a PostgreSQL server URL: the app gets a database of its own there")
+    p.add_argument(
+        "--web", type=int, default=0, help="web processes beside one telephony process (0: one process)"
+    )
     p.add_argument("--quick", action="store_true", help="steps 20,40; 50 seats, 5 boards, 10 s windows")
     p.add_argument("--keep", action="store_true", help="keep the logs and the SQLite file")
     args = p.parse_args()

@@ -42,6 +42,7 @@ LOCAL_READS: tuple[tuple[str, str], ...] = (
     ("GET", r"/api/me"),
     ("GET", r"/api/labels"),
     ("GET", r"/healthz"),
+    ("GET", r"/api/admin/process"),  # each process's own health
     ("GET", r"/api/seat/today"),
     ("GET", r"/api/seat/calls/[^/]+/(screenpop|transcript)"),
     ("GET", r"/api/calls/recent"),

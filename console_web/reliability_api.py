@@ -1,5 +1,6 @@
 """Admin view of what the system could not store (dead letters) and of the reconciliation with
-Asterisk's records: `/api/admin/dead-letters`, `/api/admin/reliability`.
+Asterisk's records: `/api/admin/dead-letters`, `/api/admin/reliability`; and of the process that
+answers: `/api/admin/process`.
 
 The composition root puts an object satisfying `ReliabilityBackend` on
 `app.state.reliability_backend`. Admins only.
@@ -37,6 +38,10 @@ class ReliabilityBackend(Protocol):
 
     async def reliability(self) -> dict[str, object]:
         """Reads loop-owned state (journal backlog, last reconciliation): awaited on the loop."""
+        ...
+
+    def process(self) -> dict[str, object]:
+        """This process's own health: its role, pid, open sockets and event-loop lag."""
         ...
 
 
@@ -85,6 +90,16 @@ class ReliabilityOut(BaseModel):
     loop_lag: dict[str, float] = {}
 
 
+class ProcessOut(BaseModel):
+    """One process of a deployment (`hotline serve --role`), answered by that process itself: a
+    web process answers this route, unlike the rest of /api/admin (console_web.forward)."""
+
+    role: str
+    pid: int
+    sockets: int
+    loop_lag: dict[str, float]
+
+
 _backend = AppService[ReliabilityBackend]("reliability_backend", "运行状态服务尚未启动")
 
 
@@ -118,5 +133,10 @@ def build_reliability_router() -> APIRouter:
     async def reliability(auth: User, request: Request) -> ReliabilityOut:
         _require_admin(auth)
         return ReliabilityOut.model_validate(await _backend(request).reliability())
+
+    @router.get("/api/admin/process", response_model=ProcessOut)
+    async def process(auth: User, request: Request) -> ProcessOut:
+        _require_admin(auth)
+        return ProcessOut.model_validate(_backend(request).process())
 
     return router

@@ -256,7 +256,8 @@ class SeatBoard:
             )
             for queue in self.queues[seat_id]:
                 self._members.get(queue, set()).discard(seat_id)
-            queues = {str(q) for q in row.get("queues") or ()}  # type: ignore[attr-defined]
+            listed = row.get("queues")
+            queues = {str(q) for q in listed} if isinstance(listed, list) else set()
             self.queues[seat_id] = queues
             for queue in queues:
                 self._members.setdefault(queue, set()).add(seat_id)

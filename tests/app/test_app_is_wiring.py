@@ -13,8 +13,8 @@ APP = Path(__file__).resolve().parents[2] / "app"
 
 WIRING = {"__init__", "main", "cli", "settings", "runtime", "seed"}
 
-TARGET_LINES = 825
-CEILING_LINES = 824
+TARGET_LINES = 830
+CEILING_LINES = 829
 """Today's size: lower it whenever logic leaves app; raise it only for the wiring of a new part
 (763: the supervisors' monitor service, issue 16; 775: the supervisors' steering of seats, issue 16:
 its service built, its ticker started and stopped; 782: the admin's rights table and audit page,
@@ -25,9 +25,10 @@ and listed as a component, issue 18; still 795 with the knowledge base's service
 the seat service handed to the board for its per-queue seat counts); 800: the report archive
 (报表归档, issue 17), built over the board's service, its nightly task started and stopped, and
 `hotline demo` keeping it in hotline-reports); 798: `hotline serve`'s schema check before serving
-moved to `store.migrate.check_schema_before_serving`); 824: the process roles (issue 21: `hotline
+moved to `store.migrate.check_schema_before_serving`); 829: the process roles (issue 21: `hotline
 serve --role telephony|web`): a web process's plan of parts, the lifespan's telephony-only
-services kept apart, the role's setting and its checks, after the Shanghai teams moved to
+services kept apart, the role's setting and its checks, each process's own health for
+`/api/admin/process`, after the Shanghai teams moved to
 `seats.teams`), never for logic.
 
 TARGET_LINES was 800 (issue 13's "under about 800 lines"); it moved with the roles' wiring, which

@@ -414,6 +414,9 @@ PROBES: tuple[Probe, ...] = (
     # administration
     P("GET", "/api/admin/dead-letters", "/api/admin/dead-letters", "401 403 403 403 403 ok 403"),
     P("GET", "/api/admin/reliability", "/api/admin/reliability", "401 403 403 403 403 ok 403"),
+    P("GET", "/api/admin/process", "/api/admin/process", "401 403 403 403 403 ok 403"),
+    # Between a deployment's processes only (its secret's token, never a browser's session).
+    P("GET", "/api/internal/snapshot", "/api/internal/snapshot", "401 401 401 401 401 401 401"),
     # the admin's oversight pages (issue 16, item 3): rights per role, the audit; the listen page
     P("GET", "/admin/rights", "/admin/rights", "ok ok ok ok ok ok ok"),
     P("GET", "/admin/audit", "/admin/audit", "ok ok ok ok ok ok ok"),

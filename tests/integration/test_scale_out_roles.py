@@ -220,6 +220,9 @@ def test_given_a_telephony_and_a_web_process_when_a_call_comes_then_the_web_proc
     deployment: Deployment,
 ) -> None:
     d = deployment
+    # The snapshot is the deployment's own: a browser's session or another secret gets nothing.
+    bad = httpx2.get(d.telephony.url + "/api/internal/snapshot", headers={"X-Hotline-Internal": "0" * 64})
+    assert bad.status_code == 401
     # The snapshot: seat 1001 signed in before the web process started.
     assert d.boards("1001") == (SeatStatus.AVAILABLE, SeatStatus.AVAILABLE)
     seat1_web = Browser.login(d.web.url, "seat1001")
