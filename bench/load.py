@@ -43,6 +43,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -432,7 +433,8 @@ async def run(args: argparse.Namespace) -> None:
         ok = True
     finally:
         await clients.close()
-        closers = [w.close for w in webs] + [app.close if app else None, sim.close if sim else None]
+        closers: list[Callable[[], None] | None] = [w.close for w in webs]
+        closers += [app.close if app else None, sim.close if sim else None]
         for close in [*closers, redis.close if redis else None, pg.drop if pg else None]:
             if close is not None:
                 with contextlib.suppress(Exception):
