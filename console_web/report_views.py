@@ -12,6 +12,7 @@ from pydantic import BaseModel, PlainSerializer
 from console_web.report_archive import ArchivedFile
 from console_web.report_xlsx import COLUMNS
 from console_web.supervisor_views import ReportOut
+from console_web.views import from_fields
 from stats.breakdown import Breakdown
 from stats.hot_topics import HotTopics
 from stats.kpi import DEFINITIONS, Kpis
@@ -67,11 +68,9 @@ class HotTopicsOut(BaseModel):
             previous_start=h.previous_first,
             previous_end=h.previous_last,
             categories=[
-                CategoryTrendOut(
-                    key=t.key,
-                    label=t.label,
-                    count=t.count,
-                    previous=t.previous,
+                from_fields(
+                    CategoryTrendOut,
+                    t,
                     change=t.change,
                     change_rate=None if t.change_rate is None else round(t.change_rate, 4),
                 )
