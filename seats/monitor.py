@@ -335,6 +335,16 @@ class SupervisorMonitor:
     def rights_of(self, principal: Principal) -> frozenset[Right]:
         return self._rights.get(principal.role, frozenset())
 
+    def _under_way(self, principal: Principal, none: str, *, taken_over: str | None = None) -> _Session:
+        """The principal's monitor under way, else a Conflict saying `none`; with `taken_over`, one
+        taken over (or being taken over) is a Conflict saying that too."""
+        s = self._sessions.get(principal.user_id)
+        if s is None:
+            raise Conflict(none)
+        if taken_over is not None and (s.taken_over_at is not None or s.taking_over):
+            raise Conflict(taken_over)
+        return s
+
     def session(self, principal: Principal) -> MonitorView:
         s = self._sessions.get(principal.user_id)
         if s is not None:
@@ -408,11 +418,9 @@ class SupervisorMonitor:
         """Another mode for the monitor under way: its Local channel is replaced by one in `mode`
         (the supervisor's phone rings again)."""
         self._require(principal, mode.right)
-        s = self._sessions.get(principal.user_id)
-        if s is None:
-            raise Conflict("当前没有进行中的监听")
-        if s.taken_over_at is not None or s.taking_over:
-            raise Conflict("您已接管该通话，不能再切换监听方式")
+        s = self._under_way(
+            principal, "当前没有进行中的监听", taken_over="您已接管该通话，不能再切换监听方式"
+        )
         if mode is s.mode:
             raise Conflict(f"已处于{mode.label}状态")
         before, old = s.mode, s.monitor_id
@@ -436,9 +444,7 @@ class SupervisorMonitor:
         """结束监听: the monitor's Local channel is hung up; the call goes on."""
         if not self.rights_of(principal) & {Right.MONITOR, Right.BARGE}:
             raise PermissionDenied("您没有监听、耳语的权限")
-        s = self._sessions.get(principal.user_id)
-        if s is None:
-            raise Conflict("当前没有进行中的监听")
+        s = self._under_way(principal, "当前没有进行中的监听")
         if s.taken_over_at is not None:
             # 结束接管: the supervisor's phone leaves; the caller goes on to the survey.
             await self._finish(s, "takeover_stopped", "接管的通话已结束", source_ip, self._clock.now())
@@ -452,11 +458,7 @@ class SupervisorMonitor:
         """接管: the caller is bridged with the supervisor's phone, already in the call (any mode);
         the seat is dropped by Asterisk. Needs the barge right."""
         self._require(principal, Right.BARGE)
-        s = self._sessions.get(principal.user_id)
-        if s is None:
-            raise Conflict("当前没有进行中的监听，请先监听或强插")
-        if s.taken_over_at is not None or s.taking_over:
-            raise Conflict("您已接管该通话")
+        s = self._under_way(principal, "当前没有进行中的监听，请先监听或强插", taken_over="您已接管该通话")
         if s.connected_at is None or not s.phone_channel:
             raise Conflict("您的话机尚未接通，暂时无法接管")
         call = self._live.call(s.call_id)
