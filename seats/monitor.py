@@ -76,6 +76,7 @@ from core.ids import CallId, SeatId, UserId
 from core.labels import LabelledEnum
 from core.ports import CallControl, LiveCalls
 from seats.board import SeatBoard, seat_in_scope
+from seats.local_spy import end_local, spy_from_local
 from seats.state import SeatStatus
 
 log = logging.getLogger(__name__)
@@ -584,25 +585,18 @@ class SupervisorMonitor:
 
     async def _originate(self, s: _Session) -> None:
         s.monitor_id = f"{dialplan.MONITOR_PREFIX}{uuid.uuid4().hex[:12]}.{s.call_id}"
-        await self._pbx().originate(
-            f"Local/{s.monitor_id}@{dialplan.MONITOR}",
-            context=dialplan.MONITOR,
-            exten=s.monitor_id,
-            application="ChanSpy",
-            data=f"{s.leg},{s.mode.options}",
+        await spy_from_local(
+            self._pbx(),
+            dialplan.MONITOR,
+            s.monitor_id,
+            f"{s.leg},{s.mode.options}",
             variables={dialplan.VAR_MONITOR_PHONE: s.phone},
-            action_id=s.monitor_id,
-            channel_id=s.monitor_id,
             timeout_ms=_RING_MS,
         )
 
     async def _end_local(self, monitor_id: str) -> None:
-        if not monitor_id:
-            return
-        try:
-            await self._pbx().hangup(monitor_id)
-        except PbxActionFailed as exc:  # gone already (the call or the phone ended it)
-            log.info("Hangup %s: %s", monitor_id, exc.message)
+        if monitor_id:
+            await end_local(self._pbx(), monitor_id)
 
     async def _keep(self, s: _Session) -> None:
         if self._sessions.get(s.supervisor) is s:
