@@ -378,13 +378,7 @@ class SeatWorkspace:
             office = self._offices.registry.get(OfficeId(office_id))
         except NotFound:  # an office since removed from the registry: show the id only
             return OfficeCard(id=office_id, name=office_id)
-        return OfficeCard(
-            id=office_id,
-            name=office.name,
-            address=office.address,
-            opening_hours=office.opening_hours,
-            public_phone=office.phone,
-        )
+        return copy_fields(OfficeCard, office, id=office_id, public_phone=office.phone)
 
     async def screen_pop(self, seat_id: SeatId, call_id: CallId) -> ScreenPop:
         view = await self._check_own(seat_id, call_id)
