@@ -77,13 +77,11 @@ class CaseOut(BaseModel):
     @classmethod
     def hit(cls, h: CaseHit) -> CaseOut:
         c = h.case
-        return cls(
-            kind=c.kind,
+        return from_fields(
+            cls,
+            c,
             kind_label="咨询记录" if c.kind == "record" else "已办结工单",
-            at=c.at.isoformat() if c.at else None,
             category_label=c.category.label if c.category else "",
-            question=c.question,
-            advice=c.advice,
         )
 
 
