@@ -12,7 +12,7 @@ from pydantic import BaseModel, PlainSerializer
 from console_web.report_archive import ArchivedFile
 from console_web.report_xlsx import COLUMNS
 from console_web.supervisor_views import ReportOut
-from console_web.views import from_fields
+from console_web.views import FromFields, from_fields
 from stats.breakdown import Breakdown
 from stats.hot_topics import HotTopics
 from stats.kpi import DEFINITIONS, Kpis
@@ -47,7 +47,9 @@ class CategoryTrendOut(BaseModel):
     change_rate: float | None
 
 
-class WordOut(BaseModel):
+class WordOut(FromFields):
+    """A word of the records and how often it came (`stats.hot_topics.WordCount`)."""
+
     word: str
     count: int
 
@@ -64,7 +66,9 @@ class HotTopicsOut(BaseModel):
 
     @classmethod
     def of(cls, h: HotTopics) -> HotTopicsOut:
-        return cls(
+        return from_fields(
+            cls,
+            h,
             previous_start=h.previous_first,
             previous_end=h.previous_last,
             categories=[
@@ -76,9 +80,7 @@ class HotTopicsOut(BaseModel):
                 )
                 for t in h.categories
             ],
-            words=[WordOut(word=w.word, count=w.count) for w in h.words],
-            records=h.records,
-            words_available=h.words_available,
+            words=[WordOut.of(w) for w in h.words],
         )
 
 
