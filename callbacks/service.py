@@ -78,6 +78,7 @@ from core.ids import CallId, EventId, SeatId, TeamId, WorkOrderId, new_id
 from core.ivr_events import SurveyRating
 from core.ports import CallControl
 from core.privacy import mask_number
+from core.values import copy_fields
 
 log = logging.getLogger(__name__)
 
@@ -242,17 +243,14 @@ class CallbackService:
     ) -> None:
         log.info("work order %s opened for %s", order.id, mask_number(order.caller_number))
         await self._bus.publish(
-            WorkOrderCreated(
+            copy_fields(
+                WorkOrderCreated,
+                order,
                 at=at,
                 event_id=EventId(f"{order.id}:created"),
                 order_id=order.id,
-                team_id=order.team_id,
                 call_id=call_id,
-                reason=order.reason,
-                caller_number=order.caller_number,
-                deadline=order.deadline,
                 district_code=district_code,
-                order_no=order.order_no,
             )
         )
 

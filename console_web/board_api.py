@@ -20,6 +20,7 @@ from console_web.deps import AppService, audit
 from console_web.routes import Acting, User
 from console_web.supervisor_api import require_supervisor, supervisor_backend
 from console_web.supervisor_views import IsoTime
+from console_web.views import from_fields
 from core.blocking import offload
 from core.errors import InvalidInput
 from stats.board_alerts import AlertSettings, BoardAlert, BoardAlerts
@@ -52,19 +53,7 @@ class AlertOut(BaseModel):
     @classmethod
     def of(cls, a: BoardAlert) -> AlertOut:
         names = "、".join(a.recipients) or "（无）"
-        return cls(
-            id=a.id,
-            kind=a.kind.value,
-            kind_label=a.kind.label,
-            district=a.district,
-            raised_at=a.raised_at,
-            detail=a.detail,
-            recipients=list(a.recipients),
-            channel=a.channel,
-            text=f"【{a.kind.label}】{a.detail}。已通知：{names}（{a.channel}）",
-            acknowledged_by=a.acknowledged_by,
-            acknowledged_at=a.acknowledged_at,
-        )
+        return from_fields(cls, a, text=f"【{a.kind.label}】{a.detail}。已通知：{names}（{a.channel}）")
 
 
 class AlertsOut(BaseModel):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from console_web.views import FromFields, from_fields
 from core.errors import InvalidInput
 from knowledge.base import ArticleHit, CaseHit
 from knowledge.cite import CitationCheck
-from knowledge.models import Entry, EntryChange, EntryDraft, EntryKind, LawArticle
+from knowledge.models import EntryDraft, EntryKind, LawArticle
 from knowledge.service import Suggestions
 from routing.queues import LegalCategory
 
@@ -28,16 +29,12 @@ class ArticleOut(BaseModel):
 
     @classmethod
     def of(cls, a: LawArticle, score: float = 0.0) -> ArticleOut:
-        return cls(
+        return from_fields(
+            cls,
+            a,
             id=str(a.id),
-            law=a.law,
             short_law=a.short_law,
-            chapter=a.chapter,
-            number=a.number,
             label=a.label,
-            text=a.text,
-            status=a.status.value,
-            status_label=a.status.label,
             citation=a.citation,
             score=round(score, 3),
         )
@@ -47,7 +44,9 @@ class ArticleOut(BaseModel):
         return cls.of(h.article, h.score)
 
 
-class EntryOut(BaseModel):
+class EntryOut(FromFields):
+    """A knowledge entry (`knowledge.models.Entry`)."""
+
     id: str
     kind: str
     kind_label: str
@@ -64,26 +63,6 @@ class EntryOut(BaseModel):
     updated_at: str
     updated_by: str
 
-    @classmethod
-    def of(cls, e: Entry) -> EntryOut:
-        return cls(
-            id=e.id,
-            kind=e.kind.value,
-            kind_label=e.kind.label,
-            title=e.title,
-            question=e.question,
-            answer=e.answer,
-            category=e.category.value,
-            category_label=e.category.label,
-            citations=list(e.citations),
-            state=e.state.value,
-            state_label=e.state.label,
-            author=e.author,
-            version=e.version,
-            updated_at=e.updated_at.isoformat(),
-            updated_by=e.updated_by,
-        )
-
 
 class CaseOut(BaseModel):
     """A similar past case: a submitted record or a closed work order, personal details masked."""
@@ -98,13 +77,11 @@ class CaseOut(BaseModel):
     @classmethod
     def hit(cls, h: CaseHit) -> CaseOut:
         c = h.case
-        return cls(
-            kind=c.kind,
+        return from_fields(
+            cls,
+            c,
             kind_label="咨询记录" if c.kind == "record" else "已办结工单",
-            at=c.at.isoformat() if c.at else None,
             category_label=c.category.label if c.category else "",
-            question=c.question,
-            advice=c.advice,
         )
 
 
@@ -198,7 +175,9 @@ class EntriesOut(BaseModel):
     entries: list[EntryOut]
 
 
-class ChangeOut(BaseModel):
+class ChangeOut(FromFields):
+    """One change of an entry (`knowledge.models.EntryChange`)."""
+
     version: int
     action: str
     state: str
@@ -208,20 +187,6 @@ class ChangeOut(BaseModel):
     by: str
     at: str
     note: str
-
-    @classmethod
-    def of(cls, c: EntryChange) -> ChangeOut:
-        return cls(
-            version=c.version,
-            action=c.action,
-            state=c.state.value,
-            state_label=c.state.label,
-            title=c.title,
-            answer=c.answer,
-            by=c.by,
-            at=c.at.isoformat(),
-            note=c.note,
-        )
 
 
 class HistoryOut(BaseModel):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from console_web.deps import AppService, client_ip
 from console_web.routes import Acting, User
+from console_web.views import from_fields
 from core.access import Right
 from core.errors import PermissionDenied
 from core.ids import SeatId, UserId
@@ -50,19 +51,11 @@ class MonitorOut(BaseModel):
 
     @classmethod
     def of(cls, view: MonitorView, rights: frozenset[Right]) -> MonitorOut:
-        return cls(
-            active=view.active,
-            seat_id=view.seat_id,
-            call_id=view.call_id,
-            mode=None if view.mode is None else view.mode.value,
-            mode_label=None if view.mode is None else view.mode.label,
-            connected=view.connected,
+        return from_fields(
+            cls,
+            view,
             state_label=view.state_label,
-            requested_at=view.requested_at,
-            connected_at=view.connected_at,
             taken_over=view.taken_over,
-            taken_over_at=view.taken_over_at,
-            message=view.message,
             rights=[RightOut(value=r.value, label=r.label) for r in Right if r in rights],
         )
 
@@ -156,17 +149,7 @@ def build_monitor_router() -> APIRouter:
         """The audit lines of monitors and force hang-ups (admins)."""
         entries = await monitor_backend(request).audit_log(auth.principal, max(1, min(limit, 1000)))
         return MonitorAuditListOut(
-            entries=[
-                MonitorAuditOut(
-                    at=e.at,
-                    actor=e.actor,
-                    action=e.action,
-                    target=e.target,
-                    detail=dict(e.detail),
-                    source_ip=e.source_ip,
-                )
-                for e in entries
-            ]
+            entries=[from_fields(MonitorAuditOut, e, detail=dict(e.detail)) for e in entries]
         )
 
     return router

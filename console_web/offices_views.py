@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from console_web.views import Choice, TeamOption, from_fields
-from routing.office_admin import OfficeImport, OfficePage, OfficeView
+from console_web.views import Choice, FromFields, TeamOption, from_fields
+from routing.office_admin import OfficePage, OfficeView
 from routing.offices import OfficeLevel
 
 
@@ -54,10 +54,8 @@ class OfficePageOut(BaseModel):
         )
 
 
-class OfficeImportOut(BaseModel):
+class OfficeImportOut(FromFields):
+    """What an office import did (`routing.office_admin.OfficeImport`)."""
+
     imported: int
     total: int
-
-    @classmethod
-    def of(cls, result: OfficeImport) -> OfficeImportOut:
-        return from_fields(cls, result)

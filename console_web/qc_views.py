@@ -6,9 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from console_web.views import Choice, TeamOption, from_fields
+from console_web.views import Choice, FromFields, TeamOption, from_fields
 from stats.quality import FormItem, QcForm, QcItem, QcPhrases, QcReason, QcRule, QcStatus
-from stats.quality_service import QcDetail, QcListed, QcQueue, QcReport, QcReportRow
+from stats.quality_service import QcDetail, QcListed, QcQueue, QcReport
 
 
 class QcMarkOut(BaseModel):
@@ -175,21 +175,19 @@ class FlagIn(BaseModel):
     note: str
 
 
-class QcRuleIO(BaseModel):
+class QcRuleIO(FromFields):
+    """The sampling rule (`stats.quality.QcRule`)."""
+
     sample_percent: float
     short_talk_s: float
     long_talk_factor: float
     median_min_calls: int
 
-    @classmethod
-    def of(cls, rule: QcRule) -> QcRuleIO:
-        return from_fields(cls, rule)
-
     def domain(self) -> QcRule:
         return QcRule(**self.model_dump())
 
 
-class QcPhrasesIO(BaseModel):
+class QcPhrasesIO(FromFields):
     """The transcript check's phrase lists: 服务禁语, and the standard greetings and closings (the
     domain checks them, with Chinese errors: up to 100 a list, each trimmed, not empty, at most 20
     characters, none twice)."""
@@ -198,21 +196,15 @@ class QcPhrasesIO(BaseModel):
     greetings: list[str]
     closings: list[str]
 
-    @classmethod
-    def of(cls, phrases: QcPhrases) -> QcPhrasesIO:
-        return cls(
-            forbidden=list(phrases.forbidden),
-            greetings=list(phrases.greetings),
-            closings=list(phrases.closings),
-        )
-
     def domain(self) -> QcPhrases:
         return QcPhrases(
             forbidden=tuple(self.forbidden), greetings=tuple(self.greetings), closings=tuple(self.closings)
         )
 
 
-class QcReportRowOut(BaseModel):
+class QcReportRowOut(FromFields):
+    """One row of the QC report (`stats.quality_service.QcReportRow`)."""
+
     key: str
     label: str
     answered: int
@@ -221,10 +213,6 @@ class QcReportRowOut(BaseModel):
     coverage: float | None
     average_score: float | None
     meets_target: bool
-
-    @classmethod
-    def of(cls, row: QcReportRow) -> QcReportRowOut:
-        return from_fields(cls, row)
 
 
 class QcReportOut(BaseModel):

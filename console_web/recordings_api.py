@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from console_web.deps import AppService, audio_response, audit, require_role
 from console_web.routes import Acting, User
+from console_web.views import from_fields
 from core.access import Principal, Role
 from core.asr_events import Leg
 from core.blocking import offload
@@ -71,15 +72,10 @@ class RecordingOut(BaseModel):
     @classmethod
     def of(cls, r: Recording) -> RecordingOut:
         url = f"/api/calls/{r.call_id}/recordings/{r.segment}/audio"
-        return cls(
-            segment=r.segment,
-            started_at=r.started_at,
-            ended_at=r.ended_at,
+        return from_fields(
+            cls,
+            r,
             seconds=round((r.ended_at - r.started_at).total_seconds(), 1),
-            size=r.size,
-            sha256=r.sha256,
-            status=r.status.value,
-            status_label=r.status.label,
             playable=r.status.value == "ok",
             audio_url=url,
             download_url=f"{url}?download=1",
@@ -106,19 +102,7 @@ class RecordingAlertOut(BaseModel):
 
     @classmethod
     def of(cls, a: RecordingAlert) -> RecordingAlertOut:
-        return cls(
-            call_id=a.call_id,
-            segment=a.segment,
-            kind=a.kind.value,
-            kind_label=a.kind.label,
-            district_code=a.district_code,
-            raised_at=a.raised_at,
-            detail=a.detail,
-            acknowledged=a.acknowledged_at is not None,
-            acknowledged_by=a.acknowledged_by,
-            acknowledged_by_name=a.acknowledged_by_name,
-            acknowledged_at=a.acknowledged_at,
-        )
+        return from_fields(cls, a, acknowledged=a.acknowledged_at is not None)
 
 
 class RecordingAlertsOut(BaseModel):

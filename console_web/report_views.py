@@ -12,6 +12,7 @@ from pydantic import BaseModel, PlainSerializer
 from console_web.report_archive import ArchivedFile
 from console_web.report_xlsx import COLUMNS
 from console_web.supervisor_views import ReportOut
+from console_web.views import FromFields, from_fields
 from stats.breakdown import Breakdown
 from stats.hot_topics import HotTopics
 from stats.kpi import DEFINITIONS, Kpis
@@ -46,7 +47,9 @@ class CategoryTrendOut(BaseModel):
     change_rate: float | None
 
 
-class WordOut(BaseModel):
+class WordOut(FromFields):
+    """A word of the records and how often it came (`stats.hot_topics.WordCount`)."""
+
     word: str
     count: int
 
@@ -63,23 +66,21 @@ class HotTopicsOut(BaseModel):
 
     @classmethod
     def of(cls, h: HotTopics) -> HotTopicsOut:
-        return cls(
+        return from_fields(
+            cls,
+            h,
             previous_start=h.previous_first,
             previous_end=h.previous_last,
             categories=[
-                CategoryTrendOut(
-                    key=t.key,
-                    label=t.label,
-                    count=t.count,
-                    previous=t.previous,
+                from_fields(
+                    CategoryTrendOut,
+                    t,
                     change=t.change,
                     change_rate=None if t.change_rate is None else round(t.change_rate, 4),
                 )
                 for t in h.categories
             ],
-            words=[WordOut(word=w.word, count=w.count) for w in h.words],
-            records=h.records,
-            words_available=h.words_available,
+            words=[WordOut.of(w) for w in h.words],
         )
 
 

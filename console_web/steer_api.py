@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from console_web.deps import AppService, client_ip
 from console_web.routes import Acting, User
+from console_web.views import FromFields, from_fields
 from core.errors import InvalidInput
 from core.ids import SeatId
 from core.seat_events import SeatSteered
@@ -45,16 +46,12 @@ class SteerOut(BaseModel):
 
     @classmethod
     def of(cls, event: SeatSteered) -> SteerOut:
-        return cls(
-            seat_id=event.seat_id,
-            action=event.action.value,
-            action_label=event.action.label,
-            label=event.label,
-            message=f"已执行：{event.label}",
-        )
+        return from_fields(cls, event, message=f"已执行：{event.label}")
 
 
-class SeatQueuesOut(BaseModel):
+class SeatQueuesOut(FromFields):
+    """A seat's queues as the steering dialog shows them (`seats.steer.SeatQueues`)."""
+
     seat_id: str
     status: str
     current: list[str]
@@ -94,14 +91,7 @@ def build_steer_router() -> APIRouter:
     async def queues(seat_id: str, auth: User, request: Request) -> SeatQueuesOut:
         """The seat's queues now, today's moves, and every queue it may be moved into."""
         q = await steer_backend(request).queues(auth.principal, SeatId(seat_id))
-        return SeatQueuesOut(
-            seat_id=q.seat_id,
-            status=q.status.value,
-            current=q.current,
-            added_today=q.added_today,
-            removed_today=q.removed_today,
-            choices=q.choices,
-        )
+        return SeatQueuesOut.of(q)
 
     @router.post("/api/supervisor/seats/{seat_id}/queues", response_model=SteerOut)
     async def move(seat_id: str, body: SteerQueueIn, auth: Acting, request: Request) -> SteerOut:

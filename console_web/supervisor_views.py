@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, PlainSerializer
 
 from callbacks.sla import SlaState
+from console_web.views import from_fields
 from core.access import Principal
 from core.seat_events import PauseReason, SeatStatus
 from seats.wrap_up import StoredWrapUpPolicy, may_set_policy
@@ -98,10 +99,9 @@ class OverviewOut(BaseModel):
             definitions=DEFINITIONS,
             today=o.today.rounded(),
             live=LiveOut(waiting=o.waiting, longest_wait_seconds=round(o.longest_wait_seconds, 1)),
-            seats=SeatCountsOut(
-                scheduled=o.scheduled,
-                online=o.online,
-                total=o.total,
+            seats=from_fields(
+                SeatCountsOut,
+                o,
                 by_state={
                     s.value: LabelledCount(label=s.label, count=n) for s, n in o.seats_by_state.items()
                 },

@@ -1,5 +1,6 @@
 """Response models shared by several pages' JSON: a labelled choice and a team named for a menu;
-and `from_fields`, which builds a response model from the domain dataclass it shows."""
+and `from_fields`, which builds a response model from the domain dataclass it shows (`FromFields`:
+a model that is only that)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import dataclasses
 import enum
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -36,6 +37,14 @@ def from_fields(model: type[M], source: DataclassInstance, /, **computed: object
             value = value.isoformat()
         copied[f.name] = value
     return model.model_validate(copied | computed)
+
+
+class FromFields(BaseModel):
+    """A response model that shows one domain dataclass field for field: `Model.of(value)`."""
+
+    @classmethod
+    def of(cls, source: DataclassInstance) -> Self:
+        return from_fields(cls, source)
 
 
 class Labelled(Protocol):

@@ -15,6 +15,7 @@ from typing import Any
 from core.events import DomainEvent, UnknownEventType, from_wire
 from core.ids import CallId, EventId, SeatId
 from core.labels import LabelledEnum
+from core.values import copy_fields
 
 
 class CallStatus(LabelledEnum):
@@ -86,14 +87,7 @@ class AnsweredCall:
             or call.ended_at is None
         ):
             return None
-        return cls(
-            id=call.id,
-            seat_id=call.seat_id,
-            offered_at=call.offered_at,
-            talk_seconds=call.talk_seconds,
-            queue=call.queue,
-            district_code=call.district_code,
-        )
+        return copy_fields(cls, call)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,6 +28,7 @@ from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.ids import new_id
 from core.privacy import mask_text
+from core.values import copy_fields
 from knowledge.base import CATEGORY_WORDS, ArticleHit, CaseHit, EntryHit, KnowledgeBase
 from knowledge.cite import CitationCheck, check_text
 from knowledge.csvio import export_entries, parse_entries
@@ -338,13 +339,12 @@ def _written(draft: EntryDraft) -> dict[str, Any]:
 
 
 def _change(entry: Entry, action: str, note: str = "") -> EntryChange:
-    return EntryChange(
+    """The entry's version, state and text as they now stand, with who saved it and when."""
+    return copy_fields(
+        EntryChange,
+        entry,
         entry_id=entry.id,
-        version=entry.version,
         action=action,
-        state=entry.state,
-        title=entry.title,
-        answer=entry.answer,
         by=entry.updated_by,
         at=entry.updated_at,
         note=note,

@@ -700,7 +700,8 @@ class CallTracker:
             out += self._settle(call, at, TransferStatus.FAILED, detail="superseded")
         from_seat = call.seat_id
         seq = len(call.transfers) + 1
-        call.transfers.append(_Transfer(seq, kind, target, status, from_seat, at, context, exten))
+        transfer = _Transfer(seq, kind, target, status, from_seat, at, context, exten)
+        call.transfers.append(transfer)
         if status is not TransferStatus.FAILED:
             # The caller left the seat: that seat's leg ends here (a failed phone transfer leaves
             # the seat talking to the caller).
@@ -711,18 +712,13 @@ class CallTracker:
         # The first transfer keeps the id it always had (`transferred:<context>:<exten>`).
         parts = (context, exten) if seq == 1 else (str(seq), context, exten)
         out.append(
-            CallTransferred(
-                at=at,
+            copy_fields(  # the transfer as recorded: when, where to, its kind, target, status, seq
+                CallTransferred,
+                transfer,
                 event_id=_eid(call.call_id, "transferred", *parts),
                 call_id=call.call_id,
-                context=context,
-                exten=exten,
                 seat_id=from_seat,
                 queue=call.queue,
-                kind=kind,
-                target=target,
-                status=status,
-                seq=seq,
                 detail=detail,
             )
         )
@@ -745,14 +741,12 @@ class CallTracker:
         if kind is not None and pending.kind not in (TransferKind.BLIND, TransferKind.ATTENDED):
             pending.kind = kind
         return [
-            CallTransferSettled(
+            copy_fields(  # the transfer's seq, kind, target and (settled) status
+                CallTransferSettled,
+                pending,
                 at=at,
                 event_id=_eid(call.call_id, "transfer-settled", str(pending.seq)),
                 call_id=call.call_id,
-                seq=pending.seq,
-                kind=pending.kind,
-                target=pending.target,
-                status=status,
                 seat_id=seat_id,
                 detail=detail,
             )

@@ -76,6 +76,7 @@ from core.ids import CallId, SeatId, UserId
 from core.labels import LabelledEnum
 from core.ports import CallControl, LiveCalls
 from seats.board import SeatBoard, seat_in_scope
+from seats.local_spy import end_local, spy_from_local
 from seats.state import SeatStatus
 
 log = logging.getLogger(__name__)
@@ -335,6 +336,16 @@ class SupervisorMonitor:
     def rights_of(self, principal: Principal) -> frozenset[Right]:
         return self._rights.get(principal.role, frozenset())
 
+    def _under_way(self, principal: Principal, none: str, *, taken_over: str | None = None) -> _Session:
+        """The principal's monitor under way, else a Conflict saying `none`; with `taken_over`, one
+        taken over (or being taken over) is a Conflict saying that too."""
+        s = self._sessions.get(principal.user_id)
+        if s is None:
+            raise Conflict(none)
+        if taken_over is not None and (s.taken_over_at is not None or s.taking_over):
+            raise Conflict(taken_over)
+        return s
+
     def session(self, principal: Principal) -> MonitorView:
         s = self._sessions.get(principal.user_id)
         if s is not None:
@@ -408,11 +419,9 @@ class SupervisorMonitor:
         """Another mode for the monitor under way: its Local channel is replaced by one in `mode`
         (the supervisor's phone rings again)."""
         self._require(principal, mode.right)
-        s = self._sessions.get(principal.user_id)
-        if s is None:
-            raise Conflict("当前没有进行中的监听")
-        if s.taken_over_at is not None or s.taking_over:
-            raise Conflict("您已接管该通话，不能再切换监听方式")
+        s = self._under_way(
+            principal, "当前没有进行中的监听", taken_over="您已接管该通话，不能再切换监听方式"
+        )
         if mode is s.mode:
             raise Conflict(f"已处于{mode.label}状态")
         before, old = s.mode, s.monitor_id
@@ -436,9 +445,7 @@ class SupervisorMonitor:
         """结束监听: the monitor's Local channel is hung up; the call goes on."""
         if not self.rights_of(principal) & {Right.MONITOR, Right.BARGE}:
             raise PermissionDenied("您没有监听、耳语的权限")
-        s = self._sessions.get(principal.user_id)
-        if s is None:
-            raise Conflict("当前没有进行中的监听")
+        s = self._under_way(principal, "当前没有进行中的监听")
         if s.taken_over_at is not None:
             # 结束接管: the supervisor's phone leaves; the caller goes on to the survey.
             await self._finish(s, "takeover_stopped", "接管的通话已结束", source_ip, self._clock.now())
@@ -452,11 +459,7 @@ class SupervisorMonitor:
         """接管: the caller is bridged with the supervisor's phone, already in the call (any mode);
         the seat is dropped by Asterisk. Needs the barge right."""
         self._require(principal, Right.BARGE)
-        s = self._sessions.get(principal.user_id)
-        if s is None:
-            raise Conflict("当前没有进行中的监听，请先监听或强插")
-        if s.taken_over_at is not None or s.taking_over:
-            raise Conflict("您已接管该通话")
+        s = self._under_way(principal, "当前没有进行中的监听，请先监听或强插", taken_over="您已接管该通话")
         if s.connected_at is None or not s.phone_channel:
             raise Conflict("您的话机尚未接通，暂时无法接管")
         call = self._live.call(s.call_id)
@@ -582,25 +585,18 @@ class SupervisorMonitor:
 
     async def _originate(self, s: _Session) -> None:
         s.monitor_id = f"{dialplan.MONITOR_PREFIX}{uuid.uuid4().hex[:12]}.{s.call_id}"
-        await self._pbx().originate(
-            f"Local/{s.monitor_id}@{dialplan.MONITOR}",
-            context=dialplan.MONITOR,
-            exten=s.monitor_id,
-            application="ChanSpy",
-            data=f"{s.leg},{s.mode.options}",
+        await spy_from_local(
+            self._pbx(),
+            dialplan.MONITOR,
+            s.monitor_id,
+            f"{s.leg},{s.mode.options}",
             variables={dialplan.VAR_MONITOR_PHONE: s.phone},
-            action_id=s.monitor_id,
-            channel_id=s.monitor_id,
             timeout_ms=_RING_MS,
         )
 
     async def _end_local(self, monitor_id: str) -> None:
-        if not monitor_id:
-            return
-        try:
-            await self._pbx().hangup(monitor_id)
-        except PbxActionFailed as exc:  # gone already (the call or the phone ended it)
-            log.info("Hangup %s: %s", monitor_id, exc.message)
+        if monitor_id:
+            await end_local(self._pbx(), monitor_id)
 
     async def _keep(self, s: _Session) -> None:
         if self._sessions.get(s.supervisor) is s:

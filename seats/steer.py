@@ -251,9 +251,7 @@ class SeatSteering:
         self, principal: Principal, seat_id: SeatId, queue: str, note: str, source_ip: str = ""
     ) -> SeatSteered:
         """The seat serves `queue` too, for the rest of today."""
-        state = await self._seat(principal, seat_id)
-        queue = self._known(queue)
-        note = _note(note, required=True)
+        state, queue, note = await self._queue_move(principal, seat_id, queue, note)
         if state.status is SeatStatus.OFFLINE:
             raise Conflict("该坐席未签入，无法调整队列", seat_id=seat_id)
         if queue in self._board.queues.get(seat_id, set()):
@@ -267,9 +265,7 @@ class SeatSteering:
         self, principal: Principal, seat_id: SeatId, queue: str, note: str, source_ip: str = ""
     ) -> SeatSteered:
         """The seat stops serving `queue`, for the rest of today (not its last one: 签出 for that)."""
-        state = await self._seat(principal, seat_id)
-        queue = self._known(queue)
-        note = _note(note, required=True)
+        state, queue, note = await self._queue_move(principal, seat_id, queue, note)
         current = self._board.queues.get(seat_id, set())
         if state.status is SeatStatus.OFFLINE or queue not in current:
             raise Conflict(f"该坐席不在队列 {queue} 中", seat_id=seat_id)
@@ -278,6 +274,13 @@ class SeatSteering:
         await self._pbx().leave_queue(seat_id, queue)
         await self._moved(seat_id, queue, joined=False)
         return await self._done(principal, state, SteerAction.REMOVE_QUEUE, note, source_ip, queue=queue)
+
+    async def _queue_move(
+        self, principal: Principal, seat_id: SeatId, queue: str, note: str
+    ) -> tuple[SeatState, str, str]:
+        """What a queue move checks first: the seat (in the principal's scope), the queue (one of
+        the rules', as they spell it) and the note (required)."""
+        return await self._seat(principal, seat_id), self._known(queue), _note(note, required=True)
 
     async def _moved(self, seat_id: SeatId, queue: str, *, joined: bool) -> None:
         """Keep today's move of the seat into (`joined`) or out of `queue`; one that undoes an

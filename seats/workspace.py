@@ -59,6 +59,7 @@ from routing.queues import LegalCategory, QueueRules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
 from seats.experts import free_expert
+from seats.local_spy import end_local, spy_from_local
 from seats.models import Seat
 from seats.ports import (
     CallerOrder,
@@ -161,6 +162,12 @@ class LiveTranscripts:
 
     def of(self, call_id: CallId) -> list[TranscriptSegment]:
         return list(self._calls.get(call_id, {}).values())
+
+
+def _local_id(prefix: str) -> str:
+    """A new ChannelId `<prefix><id>` for the Local channel of a hold or a third party: AMI Hangup
+    ends it by that id (`seats.local_spy`)."""
+    return f"{prefix}{uuid.uuid4().hex[:16]}"
 
 
 class SeatWorkspace:
@@ -371,13 +378,7 @@ class SeatWorkspace:
             office = self._offices.registry.get(OfficeId(office_id))
         except NotFound:  # an office since removed from the registry: show the id only
             return OfficeCard(id=office_id, name=office_id)
-        return OfficeCard(
-            id=office_id,
-            name=office.name,
-            address=office.address,
-            opening_hours=office.opening_hours,
-            public_phone=office.phone,
-        )
+        return copy_fields(OfficeCard, office, id=office_id, public_phone=office.phone)
 
     async def screen_pop(self, seat_id: SeatId, call_id: CallId) -> ScreenPop:
         view = await self._check_own(seat_id, call_id)
@@ -656,7 +657,7 @@ class SeatWorkspace:
             hold_id = self._holds.pop(call_id, None)
             if hold_id is None:
                 raise Conflict("通话未处于保持状态", call_id=call_id)
-            await self._end_local(hold_id)
+            await end_local(self.control, hold_id)
             for side in (leg, channel):
                 await self.control.set_variable(side, _VOLUME_RX, "0")
             if muted:
@@ -666,9 +667,9 @@ class SeatWorkspace:
             raise Conflict("通话已处于保持状态", call_id=call_id)
         if call_id in self._thirds:
             raise Conflict("三方通话中不能保持，请先移出第三方", call_id=call_id)
-        self._holds[call_id] = await self._spy_from_local(
-            dialplan.HOLD, dialplan.HOLD_PREFIX, f"{channel},qwE"
-        )
+        hold_id = _local_id(dialplan.HOLD_PREFIX)
+        await spy_from_local(self.control, dialplan.HOLD, hold_id, f"{channel},qwE")
+        self._holds[call_id] = hold_id
         for side in (leg, channel):  # the caller hears only the music, the seat nothing
             await self.control.set_variable(side, _VOLUME_RX, _SILENT_GAIN)
         if muted:
@@ -700,13 +701,16 @@ class SeatWorkspace:
             raise Conflict("请先恢复通话，再发起三方通话", call_id=call_id)
         if call_id in self._thirds:
             raise Conflict("已有第三方在通话中，请先移出", call_id=call_id)
-        self._thirds[call_id] = await self._spy_from_local(
+        conf_id = _local_id(dialplan.CONFERENCE_PREFIX)
+        await spy_from_local(
+            self.control,
             dialplan.CONFERENCE,
-            dialplan.CONFERENCE_PREFIX,
+            conf_id,
             f"{leg},qBE",
             variables={dialplan.VAR_THIRD: sent.exten, dialplan.VAR_CALL: call_id},
             timeout_ms=_THIRD_RING_MS,
         )
+        self._thirds[call_id] = conf_id
         return sent
 
     async def drop_third_party(self, seat_id: SeatId, call_id: CallId) -> None:
@@ -715,41 +719,10 @@ class SeatWorkspace:
         conf_id = self._thirds.pop(call_id, None)
         if conf_id is None:
             raise Conflict("当前没有第三方", call_id=call_id)
-        await self._end_local(conf_id)
+        await end_local(self.control, conf_id)
 
     def third_party(self, call_id: CallId) -> bool:
         return call_id in self._thirds
-
-    async def _spy_from_local(
-        self,
-        context: str,
-        prefix: str,
-        spy: str,
-        *,
-        variables: Mapping[str, str] | None = None,
-        timeout_ms: int = 30_000,
-    ) -> str:
-        """Originate Local/<prefix><id>@<context> running ChanSpy(`spy`) on ;1 once ;2 (the
-        context) answers; returns its ChannelId `<prefix><id>`, by which AMI Hangup ends it."""
-        channel_id = f"{prefix}{uuid.uuid4().hex[:16]}"
-        await self.control.originate(
-            f"Local/{channel_id}@{context}",
-            context=context,
-            exten=channel_id,
-            application="ChanSpy",
-            data=spy,
-            variables=variables,
-            action_id=channel_id,
-            channel_id=channel_id,
-            timeout_ms=timeout_ms,
-        )
-        return channel_id
-
-    async def _end_local(self, channel_id: str) -> None:
-        try:
-            await self.control.hangup(channel_id)
-        except PbxActionFailed as exc:  # it ended by itself (the third party left)
-            log.info("Hangup %s: %s", channel_id, exc.message)
 
     # --- attended transfer (咨询转接) --------------------------------------------------------
 

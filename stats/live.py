@@ -25,6 +25,7 @@ from core.calls import CallRecord
 from core.clock import CHINA_TZ
 from core.events import DomainEvent
 from core.seat_events import PauseReason, SeatStateChanged, SeatStatus, SeatSteered, SteerAction
+from core.values import copy_fields
 from stats.kpi import FAST_ANSWER_SECONDS, CallOutcome, classify
 
 Visible = Callable[[frozenset[str]], bool]
@@ -246,16 +247,7 @@ class LiveBoard:
         if self.day != now.astimezone(self.tz).date():
             return []
         return [
-            DayCall(
-                call_id=cid,
-                keys=c.keys,
-                queue=c.queue,
-                offered_at=c.offered_at,
-                answered=c.answered,
-                abandoned=c.abandoned,
-                fast=c.fast,
-                seat_id=c.seat_id,
-            )
+            copy_fields(DayCall, c, call_id=cid)
             for cid, c in self._today.items()
             if visible is None or visible(c.keys)
         ]

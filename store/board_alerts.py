@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from core.access import Role
+from core.values import copy_fields
 from stats.board_alerts import AlertKind, BoardAlert
 from store.db import Database
 from store.models import BoardAlertRow, UserRow
@@ -14,17 +15,8 @@ from store.rows import Repo
 
 
 def _alert(r: BoardAlertRow) -> BoardAlert:
-    return BoardAlert(
-        id=r.id,
-        kind=AlertKind(r.kind),
-        district=r.district_code,
-        raised_at=r.raised_at,
-        cleared_at=r.cleared_at,
-        detail=r.detail,
-        recipients=tuple(r.recipients),
-        channel=r.channel,
-        acknowledged_by=r.acknowledged_by,
-        acknowledged_at=r.acknowledged_at,
+    return copy_fields(
+        BoardAlert, r, kind=AlertKind(r.kind), district=r.district_code, recipients=tuple(r.recipients)
     )
 
 

@@ -224,7 +224,7 @@ async def _caller_in_queue(sim: Simulator, client: object) -> str:
 
 
 def _originate_spy(client: object, channel_id: str, context: str, data: str, *extra: tuple[str, str]) -> None:
-    """The console's Originate for 保持 / 三方通话 (seats/workspace.py `_spy_from_local`)."""
+    """The console's Originate for 保持 / 三方通话 (`seats.local_spy.spy_from_local`)."""
     client.send(  # type: ignore[attr-defined]
         [
             ("Action", "Originate"),
