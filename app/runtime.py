@@ -186,7 +186,7 @@ class Runtime:
 
     def process(self) -> dict[str, object]:
         loop_lag = self.loopwatch.summary().as_dict()
-        return {"role": self.role, "pid": os.getpid(), "sockets": self.hub.clients, "loop_lag": loop_lag}
+        return {"role": self.role, "pid": os.getpid(), **self.hub.health(), "loop_lag": loop_lag}
 
     def scope_of(self, principal: Principal) -> Scope:
         return self.scopes.of(principal)

@@ -230,13 +230,24 @@ def _login(base_url: str, username: str, seat: bool) -> str:
 
 
 class Clients:
-    """The websocket clients: every frame's latency from its event's `at`, and closes."""
+    """The websocket clients: every frame's latency from its event's `at`, and closes; and how late
+    this process's own event loop runs (`lags`): a frame read late because the clients' loop was
+    busy counts in the latency too, and this tells that part apart."""
 
     def __init__(self) -> None:
         self.latencies: list[float] = []
+        self.lags: list[float] = []
+        self.by_type: dict[str, list[float]] = {}
         self.frames = 0
         self.closed = 0
-        self.tasks: list[asyncio.Task[None]] = []
+        self.tasks: list[asyncio.Task[None]] = [asyncio.create_task(self._beat())]
+
+    async def _beat(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            t = loop.time()
+            await asyncio.sleep(0.01)
+            self.lags.append(max(0.0, loop.time() - t - 0.01))
 
     async def open(self, ws_url: str, cookie: str) -> None:
         ws = await websockets.connect(ws_url, additional_headers={"Cookie": cookie}, max_size=None)
@@ -247,10 +258,13 @@ class Clients:
             async for message in ws:
                 now = time.time()
                 self.frames += 1
-                at = json.loads(message).get("data", {}).get("at")
+                frame = json.loads(message)
+                at = frame.get("data", {}).get("at")
                 if isinstance(at, str):
                     with contextlib.suppress(ValueError):
-                        self.latencies.append(now - datetime.fromisoformat(at).timestamp())
+                        latency = now - datetime.fromisoformat(at).timestamp()
+                        self.latencies.append(latency)
+                        self.by_type.setdefault(str(frame.get("type")), []).append(latency)
         except websockets.ConnectionClosed:
             pass
         self.closed += 1
@@ -272,7 +286,9 @@ def _loop_lag(base_url: str) -> dict[str, float]:
     cookie = _login(base_url, "admin", seat=False)
     req = urllib.request.Request(base_url + "/api/admin/process", headers={"Cookie": cookie})
     with urllib.request.urlopen(req, timeout=60) as r:
-        return {k: float(v) for k, v in json.loads(r.read())["loop_lag"].items()}
+        body = json.loads(r.read())
+    ages = {f"age_{k}": float(v) for k, v in body["push_age_ms"].items()}
+    return {k: float(v) for k, v in body["loop_lag"].items()} | ages
 
 
 def cpu_rss(pid: int) -> tuple[float, float]:
@@ -376,7 +392,7 @@ async def run(args: argparse.Namespace) -> None:
         header = (
             f"{'calls':>5} {'live':>5} {'AMI ev/s':>9} {'frames/s':>9} {'p50 ms':>7} {'p99 ms':>8} {'closed':>6} "
             + " ".join(f"{n + ' CPU%':>9} {n + ' MB':>7}" for n in procs)
-            + f" {'rows/s':>7}"
+            + f" {'rows/s':>7} {'clientlag':>9}"
         )
         print(header)
         for step in args.steps:
@@ -386,20 +402,35 @@ async def run(args: argparse.Namespace) -> None:
             c0 = {n: cpu_rss(p) for n, p in procs.items()}
             r0 = await asyncio.to_thread(rows, engine)
             clients.latencies.clear()
+            clients.lags.clear()
+            clients.by_type.clear()
             f0, closed0, w0 = clients.frames, clients.closed, time.monotonic()
             await asyncio.sleep(args.window)
             wall = time.monotonic() - w0
             s1 = sim.command("status")
             c1 = {n: cpu_rss(p) for n, p in procs.items()}
             r1 = await asyncio.to_thread(rows, engine)
-            lat = list(clients.latencies)
+            lat, lags = list(clients.latencies), list(clients.lags)
             cells = " ".join(f"{100 * (c1[n][0] - c0[n][0]) / wall:>9.0f} {c1[n][1]:>7.0f}" for n in procs)
             print(
                 f"{step:>5} {s1['live']:>5} {(s1['events'] - s0['events']) / wall:>9,.0f} "
                 f"{(clients.frames - f0) / wall:>9,.0f} {pct(lat, 0.5):>7.0f} {pct(lat, 0.99):>8.0f} "
-                f"{clients.closed - closed0:>6} {cells} {(r1 - r0) / wall:>7.0f}",
+                f"{clients.closed - closed0:>6} {cells} {(r1 - r0) / wall:>7.0f} {pct(lags, 0.99):>9.0f}",
                 flush=True,
             )
+            worst = sorted(clients.by_type.items(), key=lambda kv: -pct(kv[1], 0.99))[:4]
+            print(
+                "      slowest event types (p99 ms, frames): "
+                + ", ".join(f"{t} {pct(v, 0.99):.0f} ({len(v)})" for t, v in worst),
+                flush=True,
+            )
+            for name, process in [("app", app), *((f"web{i + 1}", w) for i, w in enumerate(webs))]:
+                seen = await asyncio.to_thread(_loop_lag, process.base_url)
+                print(
+                    f"      {name}: age of the last pushed events when its hub offered them "
+                    f"p50 {seen.get('age_p50', 0):.0f} ms, p99 {seen.get('age_p99', 0):.0f} ms",
+                    flush=True,
+                )
         sim.command("target 0 drain")
         try:
             await asyncio.to_thread(
@@ -428,7 +459,8 @@ async def run(args: argparse.Namespace) -> None:
                 f"  {name}'s event loop over the run (core.loopwatch, CPU waits taken out): "
                 f"stall p50 {lag.get('p50_ms', 0):.0f} ms, p99 {lag.get('p99_ms', 0):.0f} ms, "
                 f"max {lag.get('max_ms', 0):.0f} ms; largest lag {lag.get('max_lag_ms', 0):.0f} ms "
-                f"({lag.get('samples', 0):.0f} beats)"
+                f"({lag.get('samples', 0):.0f} beats); age of the last pushed events at its hub "
+                f"p50 {lag.get('age_p50', 0):.0f} ms, p99 {lag.get('age_p99', 0):.0f} ms"
             )
         ok = True
     finally:

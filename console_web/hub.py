@@ -118,11 +118,23 @@ class WebsocketHub:
         self._device_states: dict[str, tuple[object, bool, float]] = {}
         self.events_pushed = 0  # events offered to at least one socket
         self.events_coalesced = 0  # repeated device states not pushed
+        # How old pushed events are when the hub offers them (now - the event's `at`, the AMI
+        # Timestamp for PBX facts): the part of a push's delay spent before the sockets.
+        self._ages: deque[float] = deque(maxlen=20_000)
 
     @property
     def resyncs(self) -> int:
         """Backlogs dropped for a StateResynced frame, over the sockets open now."""
         return sum(c.resyncs for c in self._connections)
+
+    def health(self) -> dict[str, object]:
+        """Open sockets, and the age of the last pushed events at the hub (ms: p50, p99, max)."""
+        ages = sorted(self._ages)
+
+        def at(q: float) -> float:
+            return round(ages[min(len(ages) - 1, int(q * len(ages)))] * 1000, 1) if ages else 0.0
+
+        return {"sockets": self.clients, "push_age_ms": {"p50": at(0.5), "p99": at(0.99), "max": at(1.0)}}
 
     def sockets_of_session(self, session: str) -> int:
         return sum(1 for c in self._connections if c.session == session and not c.ended.is_set())
@@ -193,6 +205,7 @@ class WebsocketHub:
                 c.offer(masked)
         if wire is not None:
             self.events_pushed += 1
+            self._ages.append(time.time() - event.at.timestamp())
 
     # --- one socket ----------------------------------------------------------------------------
 

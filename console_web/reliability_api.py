@@ -97,6 +97,8 @@ class ProcessOut(BaseModel):
     role: str
     pid: int
     sockets: int
+    # How old the last pushed events were when the hub offered them to the sockets (ms).
+    push_age_ms: dict[str, float]
     loop_lag: dict[str, float]
 
 

@@ -369,19 +369,35 @@ def _local_reads_differ(d: Deployment) -> list[tuple[str, str, int, int, str]]:
     return differ
 
 
-_ASKED_AT = ("now", "generated_at")  # when the question was answered: a moment apart, by design
+# Read off the clock when the question is answered (the two processes are asked a moment apart):
+# the moment itself, and durations up to it (a seat's time in its state, the longest wait).
+_ASKED_AT = ("now", "generated_at", "seconds_in_state", "longest_wait_seconds")
+
+
+def _without_clock(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_clock(v) for k, v in value.items() if k not in _ASKED_AT}
+    if isinstance(value, list):
+        return [_without_clock(v) for v in value]
+    return value
 
 
 def _answer(r: httpx2.Response) -> Any:
-    body = r.json()
-    return {k: v for k, v in body.items() if k not in _ASKED_AT} if isinstance(body, dict) else body
+    return _without_clock(r.json())
 
 
 def _diff(w: httpx2.Response, t: httpx2.Response) -> str:
     if w.status_code != t.status_code or w.status_code != 200:
         return f"{w.text[:200]} | {t.text[:200]}"
-    a, b = w.json(), t.json()
+    a, b = _answer(w), _answer(t)
+    if isinstance(a, dict) and isinstance(b, dict) and isinstance(a.get("seats"), list):
+        rows = [(x, y) for x, y in zip(a["seats"], b.get("seats", []), strict=False) if x != y]
+        return "; ".join(
+            f"{x.get('seat_id')}: "
+            + ", ".join(f"{k} {x.get(k)} != {y.get(k)}" for k in x if x.get(k) != y.get(k))
+            for x, y in rows
+        )
     if isinstance(a, dict) and isinstance(b, dict):
-        keys = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k) and k not in _ASKED_AT)
+        keys = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
         return "; ".join(f"{k}: {str(a.get(k))[:150]} != {str(b.get(k))[:150]}" for k in keys)
     return f"{str(a)[:200]} | {str(b)[:200]}"
