@@ -34,7 +34,9 @@ pytestmark = pytest.mark.slow
 
 SUNDAY_3AM = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)  # 2026-11-29 03:00 in Shanghai
 SCALE = 30.0
-RUN_S = 50.0  # real seconds of traffic: 25 simulated minutes, some 70 calls at the demo rate
+RUN_S = 80.0  # real seconds of traffic: 40 simulated minutes, some 90 calls at the demo rate
+# (50 s gave some 56 calls, where three callers giving up is already below 95 %: a CI run on a busy
+# machine failed at 53 of 56 answered. The target is unchanged; the sample is larger.)
 
 
 def _rung(runtime: Runtime, calls: list[CallRecord], before: datetime) -> set[SeatId]:
