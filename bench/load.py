@@ -278,7 +278,7 @@ class Clients:
 # ------------------------------------------------------------------------------------ measures
 
 
-def _loop_lag(base_url: str) -> dict[str, float]:
+def _process_health(base_url: str) -> dict[str, float]:
     """The process's own event-loop lag since it started (GET /api/admin/process as `admin`): what
     of the latency is the app's loop held, apart from the clients' and the machine's delays."""
     import urllib.request
@@ -425,7 +425,7 @@ async def run(args: argparse.Namespace) -> None:
                 flush=True,
             )
             for name, process in [("app", app), *((f"web{i + 1}", w) for i, w in enumerate(webs))]:
-                seen = await asyncio.to_thread(_loop_lag, process.base_url)
+                seen = await asyncio.to_thread(_process_health, process.base_url)
                 print(
                     f"      {name}: age of the last pushed events when its hub offered them "
                     f"p50 {seen.get('age_p50', 0):.0f} ms, p99 {seen.get('age_p99', 0):.0f} ms",
@@ -454,7 +454,7 @@ async def run(args: argparse.Namespace) -> None:
         print(f"  rows in calls that match no placed call (duplicates / phantoms): {phantoms}")
         print(f"  sockets closed by the server over the run: {clients.closed}")
         for name, process in [("app", app), *((f"web{i + 1}", w) for i, w in enumerate(webs))]:
-            lag = await asyncio.to_thread(_loop_lag, process.base_url)
+            lag = await asyncio.to_thread(_process_health, process.base_url)
             print(
                 f"  {name}'s event loop over the run (core.loopwatch, CPU waits taken out): "
                 f"stall p50 {lag.get('p50_ms', 0):.0f} ms, p99 {lag.get('p99_ms', 0):.0f} ms, "

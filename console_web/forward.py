@@ -19,15 +19,15 @@ it is, streamed (a recording plays while it downloads). An unreachable telephony
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
 
 import httpx2
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from console_web.errors import status_for
 from console_web.security import SEES_FULL_NUMBERS
 from core.errors import BackendUnavailable
 
@@ -139,7 +139,8 @@ class ForwardToTelephony:
             response = await http.send(request, stream=True)
         except httpx2.HTTPError as exc:
             log.warning("forwarding %s %s to the telephony process failed: %r", scope["method"], url, exc)
-            await _error(send, BackendUnavailable(UNREACHABLE, target=self.target))
+            error = BackendUnavailable(UNREACHABLE, target=self.target)
+            await JSONResponse(error.to_dict(), status_code=status_for(error))(scope, receive, send)
             return
         try:
             out = [(k.lower(), v) for k, v in response.headers.raw if k.lower() not in _HOP_BY_HOP]
@@ -176,11 +177,3 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(parts)
-
-
-async def _error(send: Send, error: BackendUnavailable) -> None:
-    payload: dict[str, Any] = error.to_dict()
-    body = json.dumps(payload, ensure_ascii=False).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 503, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -38,6 +38,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from core.bus import EventBus, Overflow, Subscription
 from core.call_events import SeatDeviceStatusChanged
 from core.events import DomainEvent, to_wire
+from core.loopwatch import percentile
 from core.privacy import mask_phone_numbers
 
 log = logging.getLogger(__name__)
@@ -130,11 +131,11 @@ class WebsocketHub:
     def health(self) -> dict[str, object]:
         """Open sockets, and the age of the last pushed events at the hub (ms: p50, p99, max)."""
         ages = sorted(self._ages)
-
-        def at(q: float) -> float:
-            return round(ages[min(len(ages) - 1, int(q * len(ages)))] * 1000, 1) if ages else 0.0
-
-        return {"sockets": self.clients, "push_age_ms": {"p50": at(0.5), "p99": at(0.99), "max": at(1.0)}}
+        ms = {
+            name: round(percentile(ages, q) * 1000, 1)
+            for name, q in (("p50", 0.5), ("p99", 0.99), ("max", 1.0))
+        }
+        return {"sockets": self.clients, "push_age_ms": ms}
 
     def sockets_of_session(self, session: str) -> int:
         return sum(1 for c in self._connections if c.session == session and not c.ended.is_set())

@@ -63,7 +63,8 @@ class LagSummary:
         }
 
 
-def _percentile(ordered: list[float], q: float) -> float:
+def percentile(ordered: list[float], q: float) -> float:
+    """The `q` quantile of already sorted values (0 for none)."""
     if not ordered:
         return 0.0
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -140,8 +141,8 @@ class LoopWatch:
             max_lag = self._max_lag
         return LagSummary(
             samples=len(ordered),
-            p50_ms=round(_percentile(ordered, 0.50) * 1000, 2),
-            p99_ms=round(_percentile(ordered, 0.99) * 1000, 2),
+            p50_ms=round(percentile(ordered, 0.50) * 1000, 2),
+            p99_ms=round(percentile(ordered, 0.99) * 1000, 2),
             max_ms=round((ordered[-1] if ordered else 0.0) * 1000, 2),
             max_lag_ms=round(max_lag * 1000, 2),
         )

@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 S = SeatStatus
 # Member device states after which the seat's leg of a call is over.
 _LEG_ENDED = frozenset({SeatDeviceStatus.NOT_IN_USE, SeatDeviceStatus.UNAVAILABLE, SeatDeviceStatus.INVALID})
+# The PBX facts about a seat's queue membership and its pause there.
+_MEMBERSHIP = (SeatJoinedQueue, SeatLeftQueue, SeatPaused, SeatResumed)
 # The PBX facts that move a seat (each carries `seat_id`; on some it may be None).
 _SEAT_FACTS = (
     SeatJoinedQueue,
@@ -125,29 +127,19 @@ class SeatBoard:
             return []
         at = event.at
         cur = self.states[seat_id]
+        self._keep_membership(seat_id, event)
         if isinstance(event, SeatJoinedQueue):
-            self.queues[seat_id].add(event.queue)
-            self._members.setdefault(event.queue, set()).add(seat_id)
-            if event.paused:
-                self.member_paused[seat_id] = pause_reason_of(event.paused_reason)
-            elif len(self.queues[seat_id]) == 1:
-                self.member_paused[seat_id] = None  # its first queue again: a fresh membership
             if cur.status is S.OFFLINE:
                 return self._idle(seat_id, at)
             return []
         if isinstance(event, SeatLeftQueue):
-            self.queues[seat_id].discard(event.queue)
-            self._members.get(event.queue, set()).discard(seat_id)
-            if not self.queues[seat_id]:
-                self.member_paused[seat_id] = None
-                # A seat busy with a call keeps it (a PBX restart mid-call removes every member);
-                # it goes offline when the call and its wrap-up are over (see `_idle`).
-                if cur.status in (S.AVAILABLE, S.PAUSED):
-                    return self._move(seat_id, S.OFFLINE, at)
+            # A seat busy with a call keeps it (a PBX restart mid-call removes every member); it
+            # goes offline when the call and its wrap-up are over (see `_idle`).
+            if not self.queues[seat_id] and cur.status in (S.AVAILABLE, S.PAUSED):
+                return self._move(seat_id, S.OFFLINE, at)
             return []
         if isinstance(event, SeatPaused):
             reason = pause_reason_of(event.reason)
-            self.member_paused[seat_id] = reason
             if cur.status is S.PAUSED and cur.pause_reason is reason:
                 return []  # one event per queue: the first one moved the seat already
             if cur.status in (S.RINGING, S.TALKING, S.OFFLINE):
@@ -159,7 +151,6 @@ class SeatBoard:
                 return []  # after-call work (seats.after_call): still wrap-up, kept until resumed
             return self._move(seat_id, S.PAUSED, at, reason=reason)
         if isinstance(event, SeatResumed):
-            self.member_paused[seat_id] = None
             if cur.status is S.PAUSED:
                 return self._idle(seat_id, at)
             if cur.status is S.WRAP_UP and cur.since is not None and at - cur.since >= self.wrap_up:
@@ -190,6 +181,26 @@ class SeatBoard:
                 return self._idle(seat_id, at)
         return []
 
+    def _keep_membership(self, seat_id: SeatId, event: DomainEvent) -> None:
+        """The member's queues and pause as Asterisk holds them; no seat moves here (`apply`
+        decides those, `mirror` takes them as published)."""
+        if isinstance(event, SeatJoinedQueue):
+            self.queues[seat_id].add(event.queue)
+            self._members.setdefault(event.queue, set()).add(seat_id)
+            if event.paused:
+                self.member_paused[seat_id] = pause_reason_of(event.paused_reason)
+            elif len(self.queues[seat_id]) == 1:
+                self.member_paused[seat_id] = None  # its first queue again: a fresh membership
+        elif isinstance(event, SeatLeftQueue):
+            self.queues[seat_id].discard(event.queue)
+            self._members.get(event.queue, set()).discard(seat_id)
+            if not self.queues[seat_id]:
+                self.member_paused[seat_id] = None
+        elif isinstance(event, SeatPaused):
+            self.member_paused[seat_id] = pause_reason_of(event.reason)
+        elif isinstance(event, SeatResumed):
+            self.member_paused[seat_id] = None
+
     # --- a web process's copy (app role `web`: no PBX of its own) -----------------------------
 
     def mirror(self, event: DomainEvent) -> None:
@@ -210,13 +221,8 @@ class SeatBoard:
                 call_id=event.call_id,
             )
             return
-        if isinstance(event, SeatJoinedQueue | SeatLeftQueue | SeatPaused | SeatResumed):
-            seat_id = event.seat_id
-            if seat_id is None or seat_id not in self.states:
-                return
-            kept = self.states[seat_id]
-            self.apply(event)  # the membership bookkeeping; its move is the telephony's to publish
-            self.states[seat_id] = kept
+        if isinstance(event, _MEMBERSHIP) and event.seat_id is not None and event.seat_id in self.states:
+            self._keep_membership(event.seat_id, event)
 
     def snapshot(self) -> list[dict[str, object]]:
         """What a web process starting up needs to mirror this board (JSON-ready)."""
