@@ -9,8 +9,8 @@ reach the measured loop through the kernel as Asterisk's would.
 * system: `AmiBridge` + `CallTracker` + `EventBus` with the app's real subscribers: the call trail
   recorder (`store.recorder` over a fresh SQLite file, batched, `Overflow.WAIT`: it holds the bridge
   back when it falls behind), the consoles' call views (`core.call_view.CallViews`) and the
-  websocket hub with `--seats` fake seat sockets (each admitting its own seat's events), then the
-  same again with `--boards` supervisor sockets (admitting everything) attached.
+  websocket hub with `--seats` fake seat sockets (each with a seat's `core.access.Scope`, routed as
+  the console's are), then the same again with `--boards` supervisor sockets (city-wide) attached.
 
 A system figure counts from the first byte until the bridge handled every event AND the bus and
 the hub's outboxes drained (the recorder committed). Each phase stops at `--budget` seconds.
@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO / "tests" / "pbx"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from fake_ami_server import FakeAmiServer, server_stream, trace_events, trace_files  # noqa: E402
-from hub_fanout import Sink  # noqa: E402  (a socket that only counts its frames)
+from hub_fanout import CITYWIDE, Sink, seat_scope  # noqa: E402  (Sink: a socket that only counts)
 from panoramisk.manager import Manager  # noqa: E402
 
 from console_web.hub import WebsocketHub  # noqa: E402
@@ -148,9 +148,8 @@ async def through_system(
     sinks = [Sink() for _ in range(seats + boards)]
     serving = []
     for i, sink in enumerate(sinks):
-        seat = f"{1001 + i}"
-        allowed = None if i >= seats else (lambda e, seat=seat: getattr(e, "seat_id", None) == seat)
-        serving.append(asyncio.create_task(hub.serve(sink, allowed=allowed)))
+        scope = seat_scope(f"{1001 + i}") if i < seats else CITYWIDE
+        serving.append(asyncio.create_task(hub.serve(sink, scope=scope)))
     await bus.start()
     bridge = AmiBridge(server.login, tracker=CallTracker(), bus=bus, ping_interval=3600.0)
     await bridge.start()

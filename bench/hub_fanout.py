@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from console_web.hub import WebsocketHub
+from core.access import Scope
 from core.bus import EventBus
 from core.call_events import CallAnswered, SeatDeviceStatus, SeatDeviceStatusChanged
 from core.ids import CallId, SeatId
@@ -41,6 +42,14 @@ class Sink:
         raise RuntimeError("closed")
 
 
+CITYWIDE = Scope(True, "全市", None, frozenset(), frozenset())
+
+
+def seat_scope(seat: str) -> Scope:
+    """What a seat lawyer's console socket is opened with: its own seat's facts only."""
+    return Scope(False, seat, None, frozenset(), frozenset({seat}), frozenset({f"seat:{seat}"}))
+
+
 async def main(sockets: int, events: int) -> None:
     bus = EventBus()
     await bus.start()
@@ -49,9 +58,8 @@ async def main(sockets: int, events: int) -> None:
     boards = max(1, sockets // 11)
     tasks = []
     for i, sink in enumerate(sinks):
-        seat = f"{1001 + i}"
-        allowed = None if i < boards else (lambda e, seat=seat: getattr(e, "seat_id", None) == seat)
-        tasks.append(asyncio.create_task(hub.serve(sink, allowed=allowed)))  # type: ignore[arg-type]
+        scope = CITYWIDE if i < boards else seat_scope(f"{1001 + i}")
+        tasks.append(asyncio.create_task(hub.serve(sink, scope=scope)))  # type: ignore[arg-type]
     await asyncio.sleep(0.2)
     at = datetime.now(UTC)
     seats = sockets - boards

@@ -23,7 +23,6 @@ from core.asr_events import Leg
 from core.blocking import offload
 from core.calls import CallRecord, CallStatus
 from core.errors import HotlineError, NotAuthenticated
-from core.events import DomainEvent, call_id_of
 from core.privacy import mask_number
 from core.seat_events import PauseReason, SeatStatus
 
@@ -67,31 +66,6 @@ def csrf_checked(request: Request, auth: Annotated[Authenticated, Depends(curren
 
 User = Annotated[Authenticated, Depends(current_user)]
 Acting = Annotated[Authenticated, Depends(csrf_checked)]
-
-
-class _Audience:
-    """The audience of the event being pushed, worked out once for all sockets. The hub offers
-    one event to every socket in turn (`WebsocketHub._dispatch`), so with 550 sockets the keys of
-    the last event serve the 549 after the first (profiled at 400 calls: the keys rebuilt per
-    socket took 30 % of the event loop). One tuple, replaced whole: a reader never sees half."""
-
-    def __init__(self) -> None:
-        self._last: tuple[DomainEvent | None, frozenset[str], bool] = (None, frozenset(), False)
-
-    def of(self, event: DomainEvent) -> tuple[frozenset[str], bool]:
-        last = self._last
-        if last[0] is not event:
-            last = self._last = (event, event.audience(), call_id_of(event) is not None)
-        return last[1], last[2]
-
-
-_AUDIENCE = _Audience()
-
-
-def sees_event(scope: Scope, event: DomainEvent) -> bool:
-    """The websocket's filter: the scope's one rule over the event's audience keys."""
-    keys, about_a_call = _AUDIENCE.of(event)
-    return scope.sees(keys, about_a_call=about_a_call)
 
 
 class OkOut(BaseModel):
@@ -299,21 +273,19 @@ def build_router() -> APIRouter:
         principal = auth.principal
         token = ws.cookies.get(COOKIE)
         # Built off the loop now and again at each recheck (teams and seats may have changed);
-        # the filter itself runs on the loop and only reads it.
+        # the hub routes each event to the sockets whose scope sees it.
         scope = await offload(backend.scope_of, principal)
 
-        async def revalidate() -> str | None:
-            nonlocal scope
+        async def revalidate() -> str | Scope:
             try:
                 await offload(backend.auth.authenticate, token)
             except HotlineError as exc:  # logged out, expired, account disabled or removed
                 return exc.message
-            scope = await offload(backend.scope_of, principal)
-            return None
+            return await offload(backend.scope_of, principal)
 
         await backend.hub.serve(
             ws,
-            allowed=lambda e: sees_event(scope, e),
+            scope=scope,
             session=auth.session.token_hash,
             user=principal.user_id,
             revalidate=revalidate,

@@ -1,17 +1,23 @@
-"""The websocket filter (`sees_event`) works an event's audience out once for all the sockets it
-is offered to, and decides exactly as the scope's rule over that event's own keys."""
+"""The hub routes each event to the sockets whose `Scope` sees it (issue 21): exactly what
+`Scope.sees` decides over the event's own audience keys, with the audience worked out once per
+event however many sockets are open, and a socket filed anew when its scope changes."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from console_web.routes import sees_event
+from console_web.hub import WebsocketHub
 from core.access import Scope
-from core.call_events import CallQueued, SeatDeviceStatus, SeatDeviceStatusChanged
-from core.events import DomainEvent, call_id_of
-from core.ids import CallId, SeatId
+from core.bus import EventBus
+from core.call_events import CallOffered, CallQueued, SeatDeviceStatus, SeatDeviceStatusChanged
+from core.events import ComponentStatusChanged, DomainEvent, call_id_of
+from core.ids import CallId, SeatId, TeamId
+from core.seat_events import SeatStateChanged, SeatStatus
 
 AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
@@ -26,10 +32,119 @@ SCOPES = [
     scope("district:310104"),
     scope("seat:1001"),
     scope("seat:1002"),
+    scope("team:t-310106", "seat:1001", "district:310106"),
+    scope(),  # nothing of its own: only facts about no one
 ]
 
 
-def test_given_one_event_offered_to_many_sockets_when_filtered_then_its_audience_is_built_once(
+def _device(seat: str, queue: str, status: SeatDeviceStatus) -> SeatDeviceStatusChanged:
+    return SeatDeviceStatusChanged(
+        at=AT, seat_id=SeatId(seat), interface=f"PJSIP/{seat}", queue=queue, status=status, in_call=False
+    )
+
+
+EVENTS: list[DomainEvent] = [
+    CallQueued(at=AT, call_id=CallId("c1"), queue="q-310106-labor", position=1),
+    CallQueued(at=AT, call_id=CallId("c2"), queue="q-city-other", position=2),  # keyless, about a call
+    CallOffered(
+        at=AT, call_id=CallId("c3"), caller_number="13812345678", dialed="12348", channel="PJSIP/x-1"
+    ),
+    _device("1001", "q-city-other", SeatDeviceStatus.IN_USE),
+    _device("1002", "q-310104-family", SeatDeviceStatus.RINGING),
+    SeatStateChanged(
+        at=AT,
+        seat_id=SeatId("1003"),
+        team_id=TeamId("t-310106"),
+        previous=SeatStatus.OFFLINE,
+        status=SeatStatus.AVAILABLE,
+    ),
+    ComponentStatusChanged(at=AT, component="ami", up=False),  # about no one and no call
+]
+
+
+class Socket:
+    def __init__(self) -> None:
+        self.frames: list[dict[str, Any]] = []
+        self.gone = asyncio.Event()
+
+    async def send_json(self, data: dict[str, Any]) -> None:
+        self.frames.append(data)
+
+    async def send_text(self, text: str) -> None:
+        self.frames.append(json.loads(text))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.gone.set()
+
+    async def receive_text(self) -> str:
+        await self.gone.wait()
+        raise RuntimeError("closed")
+
+    def got(self) -> list[str]:
+        return [
+            f"{f['type']}:{f['data'].get('call_id') or f['data'].get('seat_id') or f['data'].get('component')}"
+            for f in self.frames[1:]
+        ]
+
+
+def _label(event: DomainEvent) -> str:
+    name = (
+        getattr(event, "call_id", None)
+        or getattr(event, "seat_id", None)
+        or getattr(event, "component", None)
+    )
+    return f"{type(event).__name__}:{name}"
+
+
+async def _settle(bus: EventBus) -> None:
+    await bus.drain()
+    for _ in range(30):
+        await asyncio.sleep(0)
+
+
+async def _serve(hub: WebsocketHub, sockets: list[Socket], scopes: list[Scope], **kw: Any) -> list[Any]:
+    tasks = [asyncio.create_task(hub.serve(s, scope=sc, **kw)) for s, sc in zip(sockets, scopes, strict=True)]  # type: ignore[arg-type]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    return tasks
+
+
+async def _close(sockets: list[Socket], tasks: list[Any]) -> None:
+    for s in sockets:
+        await s.close()
+    await asyncio.gather(*tasks)
+
+
+async def test_given_sockets_of_every_scope_then_each_gets_exactly_what_its_scope_sees() -> None:
+    bus = EventBus()
+    await bus.start()
+    hub = WebsocketHub(bus, coalesce_s=0)
+    sockets = [Socket() for _ in SCOPES]
+    tasks = await _serve(hub, sockets, SCOPES)
+    for event in EVENTS:
+        await bus.publish(event)
+    await _settle(bus)
+
+    for s, sc in zip(sockets, SCOPES, strict=True):
+        expected = [
+            _label(e) for e in EVENTS if sc.sees(e.audience(), about_a_call=call_id_of(e) is not None)
+        ]
+        assert s.got() == expected, sc
+    # the rule is not vacuous here: the city sees all, a seat only its own, the keyless scope one
+    assert len(sockets[0].got()) == len(EVENTS)
+    assert sockets[3].got() == ["SeatDeviceStatusChanged:1001", "ComponentStatusChanged:ami"]
+    assert sockets[5].got() == [
+        "CallQueued:c1",
+        "SeatDeviceStatusChanged:1001",
+        "SeatStateChanged:1003",
+        "ComponentStatusChanged:ami",
+    ]
+    assert sockets[6].got() == ["ComponentStatusChanged:ami"]
+    await _close(sockets, tasks)
+    await bus.stop()
+
+
+async def test_given_many_sockets_then_an_events_audience_is_worked_out_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     built: list[DomainEvent] = []
@@ -40,38 +155,45 @@ def test_given_one_event_offered_to_many_sockets_when_filtered_then_its_audience
         return original(self)
 
     monkeypatch.setattr(DomainEvent, "audience", counting)
-    queued = CallQueued(at=AT, call_id=CallId("c1"), queue="q-310106-labor", position=1)
-    seen = [sees_event(s, queued) for s in SCOPES * 100]
-    assert built == [queued]
-    assert seen[:5] == [True, True, False, False, False]
+    bus = EventBus()
+    await bus.start()
+    hub = WebsocketHub(bus, coalesce_s=0)
+    scopes = SCOPES * 50
+    sockets = [Socket() for _ in scopes]
+    tasks = await _serve(hub, sockets, scopes)
+    for event in EVENTS:
+        await bus.publish(event)
+    await _settle(bus)
 
-    device = SeatDeviceStatusChanged(
-        at=AT,
-        seat_id=SeatId("1002"),
-        interface="PJSIP/1002",
-        queue="q-310104-family",
-        status=SeatDeviceStatus.NOT_IN_USE,
-        in_call=False,
+    assert built == EVENTS
+    assert sum(len(s.got()) for s in sockets) == 50 * sum(
+        sc.sees(e.audience(), about_a_call=call_id_of(e) is not None) for sc in SCOPES for e in EVENTS
     )
-    assert [sees_event(s, device) for s in SCOPES] == [True, False, True, False, True]
-    assert built == [queued, device]  # a new event is worked out anew
-    assert sees_event(SCOPES[1], queued) is True and built[-1] is queued  # and the first again
+    await _close(sockets, tasks)
+    await bus.stop()
 
 
-def test_given_events_of_every_kind_when_filtered_then_the_same_as_the_scopes_rule_on_their_keys() -> None:
-    events: list[DomainEvent] = [
-        CallQueued(at=AT, call_id=CallId("c1"), queue="q-310106-labor", position=1),
-        CallQueued(at=AT, call_id=CallId("c2"), queue="q-city-other", position=2),
-        SeatDeviceStatusChanged(
-            at=AT,
-            seat_id=SeatId("1001"),
-            interface="PJSIP/1001",
-            queue="q-city-other",
-            status=SeatDeviceStatus.IN_USE,
-            in_call=True,
-        ),
-    ]
-    for event in events:
-        for s in SCOPES:
-            expected = s.sees(event.audience(), about_a_call=call_id_of(event) is not None)
-            assert sees_event(s, event) is expected, (event, s)
+async def test_given_a_recheck_with_a_new_scope_then_the_socket_is_routed_by_it() -> None:
+    bus = EventBus()
+    await bus.start()
+    hub = WebsocketHub(bus, coalesce_s=0, recheck_s=0.01)
+    now: list[Scope] = [scope("seat:1001")]
+
+    async def recheck() -> Scope:
+        return now[0]
+
+    socket = Socket()
+    tasks = await _serve(hub, [socket], [now[0]], revalidate=recheck)
+    await bus.publish(_device("1002", "q-city-other", SeatDeviceStatus.IN_USE))
+    await _settle(bus)
+    assert socket.got() == []
+
+    now[0] = scope("seat:1002")  # moved to another seat
+    await asyncio.sleep(0.05)
+    await bus.publish(_device("1002", "q-city-other", SeatDeviceStatus.NOT_IN_USE))
+    await bus.publish(_device("1001", "q-city-other", SeatDeviceStatus.NOT_IN_USE))
+    await _settle(bus)
+    assert socket.got() == ["SeatDeviceStatusChanged:1002"]
+    await _close([socket], tasks)
+    assert hub._by_key == {} and not hub._scoped  # a closed socket leaves the index
+    await bus.stop()
