@@ -19,8 +19,10 @@ skill), one account per seat. Each console signs in by POST /api/login as the pa
 also presses 签入 (POST /api/seat/login: QueueAdd on the simulator's queues).
 
 Per step (after a few seconds to reach the step's concurrency) it prints: AMI events/s emitted by
-the simulator; p50 / p99 from an event's `at` (the AMI Timestamp the tracker stamped it with) to
-the websocket client receiving the pushed frame; sockets closed; CPU % and RSS of the app, the
+the simulator; events pushed to the clients per second (frames/s) and the websocket messages they
+came in (msgs/s: the hub sends what waited for a socket as one array); p50 / p99 from an event's
+`at` (the AMI Timestamp the tracker stamped it with) to the websocket client receiving it; sockets
+closed; CPU % and RSS of the app, the
 simulator and this client process (from /proc); rows/s written to calls + call_events; and, after
 the run drains, calls lost (placed and ended by the simulator, no row in `calls`) and rows that match no
 placed call (duplicates / phantoms), per step, against the simulator's ledger.
@@ -42,6 +44,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +68,7 @@ from bench.faults.peers import (  # noqa: E402
     temp_base,
     wait_until,
 )
+from routing.queues import DEFAULT_RULES_PATH, RULES_ENV  # noqa: E402
 
 PASSWORD = "demo12348"
 AMI_SECRET = "load-ami-secret-21"
@@ -74,6 +78,20 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 # ------------------------------------------------------------------------------------ set-up
+
+
+def around_the_clock_rules(base: Path) -> Path:
+    """The packaged queue rules as a 7x24 hotline's (every team and the city pool open 00:00-24:00
+    on every day): the load is a peak hour's whatever the hour the bench runs at (the packaged
+    hours send an evening's or a Sunday's callers to the after-hours menu, a lighter traffic)."""
+    packaged = tomllib.loads(DEFAULT_RULES_PATH.read_text(encoding="utf-8"))
+    keys = ("district_queue", "city_queue", "after_hours_queue", "overflow_after_seconds", "districts")
+    lines = [f"{k} = {json.dumps(packaged[k], ensure_ascii=False)}" for k in keys]
+    for table in ("default_hours", "city_hours"):
+        lines += [f"[{table}]", 'open = "00:00"', 'close = "24:00"', "every_day = true"]
+    path = base / "queue_rules_7x24.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def provision(db_url: str, seats: list[str]) -> None:
@@ -238,7 +256,8 @@ class Clients:
         self.latencies: list[float] = []
         self.lags: list[float] = []
         self.by_type: dict[str, list[float]] = {}
-        self.frames = 0
+        self.frames = 0  # events received
+        self.messages = 0  # websocket messages they came in
         self.closed = 0
         self.tasks: list[asyncio.Task[None]] = [asyncio.create_task(self._beat())]
 
@@ -257,14 +276,16 @@ class Clients:
         try:
             async for message in ws:
                 now = time.time()
-                self.frames += 1
-                frame = json.loads(message)
-                at = frame.get("data", {}).get("at")
-                if isinstance(at, str):
-                    with contextlib.suppress(ValueError):
-                        latency = now - datetime.fromisoformat(at).timestamp()
-                        self.latencies.append(latency)
-                        self.by_type.setdefault(str(frame.get("type")), []).append(latency)
+                self.messages += 1
+                got = json.loads(message)
+                for frame in got if isinstance(got, list) else [got]:  # the hub batches what waited
+                    self.frames += 1
+                    at = frame.get("data", {}).get("at")
+                    if isinstance(at, str):
+                        with contextlib.suppress(ValueError):
+                            latency = now - datetime.fromisoformat(at).timestamp()
+                            self.latencies.append(latency)
+                            self.by_type.setdefault(str(frame.get("type")), []).append(latency)
         except websockets.ConnectionClosed:
             pass
         self.closed += 1
@@ -339,7 +360,11 @@ async def run(args: argparse.Namespace) -> None:
         agi_port = free_port()
         sim = Sim(base, agi_port=agi_port, seats=f"{seats[0]}-{seats[-1]}", talk=args.talk)
         await asyncio.to_thread(provision, db_url, seats)
-        env = {"HOTLINE_ASR__ENABLED": "false", "HOTLINE_RECORDINGS__PBX_DIR": str(base / "recordings")}
+        env = {
+            "HOTLINE_ASR__ENABLED": "false",
+            "HOTLINE_RECORDINGS__PBX_DIR": str(base / "recordings"),
+            RULES_ENV: str(around_the_clock_rules(base)),
+        }
         if args.web:
             redis = PrivateRedis(base)
             redis.start()
@@ -390,7 +415,8 @@ async def run(args: argparse.Namespace) -> None:
         procs |= {f"web{i + 1}": w.proc.pid if w.proc else 0 for i, w in enumerate(webs)}
         procs |= {"sim": sim.proc.pid, "client": os.getpid()}
         header = (
-            f"{'calls':>5} {'live':>5} {'AMI ev/s':>9} {'frames/s':>9} {'p50 ms':>7} {'p99 ms':>8} {'closed':>6} "
+            f"{'calls':>5} {'live':>5} {'AMI ev/s':>9} {'frames/s':>9} {'msgs/s':>8} {'p50 ms':>7} {'p99 ms':>8} "
+            f"{'closed':>6} "
             + " ".join(f"{n + ' CPU%':>9} {n + ' MB':>7}" for n in procs)
             + f" {'rows/s':>7} {'clientlag':>9}"
         )
@@ -404,7 +430,7 @@ async def run(args: argparse.Namespace) -> None:
             clients.latencies.clear()
             clients.lags.clear()
             clients.by_type.clear()
-            f0, closed0, w0 = clients.frames, clients.closed, time.monotonic()
+            f0, m0, closed0, w0 = clients.frames, clients.messages, clients.closed, time.monotonic()
             await asyncio.sleep(args.window)
             wall = time.monotonic() - w0
             s1 = sim.command("status")
@@ -414,7 +440,7 @@ async def run(args: argparse.Namespace) -> None:
             cells = " ".join(f"{100 * (c1[n][0] - c0[n][0]) / wall:>9.0f} {c1[n][1]:>7.0f}" for n in procs)
             print(
                 f"{step:>5} {s1['live']:>5} {(s1['events'] - s0['events']) / wall:>9,.0f} "
-                f"{(clients.frames - f0) / wall:>9,.0f} {pct(lat, 0.5):>7.0f} {pct(lat, 0.99):>8.0f} "
+                f"{(clients.frames - f0) / wall:>9,.0f} {(clients.messages - m0) / wall:>8,.0f} {pct(lat, 0.5):>7.0f} {pct(lat, 0.99):>8.0f} "
                 f"{clients.closed - closed0:>6} {cells} {(r1 - r0) / wall:>7.0f} {pct(lags, 0.99):>9.0f}",
                 flush=True,
             )

@@ -1,7 +1,7 @@
 """The service hours as the after-hours prompt speaks them, from the rules routing itself uses.
 
-The IVR decides "open or not" with `routing/queue_rules.toml` [city_hours] on the holiday
-calendar's working days (`ivr.adapters.RoutingServiceHours`); the prompt that tells a caller the
+The IVR decides "open or not" with the queue rules' [city_hours] on the holiday calendar's
+working days (on every day with `every_day = true`) (`ivr.adapters.RoutingServiceHours`); the prompt that tells a caller the
 hours is filled from the same `QueueRules`, so the two cannot disagree.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from routing.queues import QueueRules, ServiceHours
+from routing.queues import END_OF_DAY, QueueRules, ServiceHours
 
 
 def speak_time(t: time) -> str:
@@ -32,7 +32,12 @@ def speak_time(t: time) -> str:
 
 
 def speak_hours(hours: ServiceHours) -> str:
-    return f"工作日{speak_time(hours.open)}至{speak_time(hours.close)}（法定节假日除外）"
+    if hours.every_day and hours.all_day:
+        return "全天24小时（含周末和法定节假日）"
+    close = "晚上12点" if hours.close == END_OF_DAY else speak_time(hours.close)
+    if hours.every_day:
+        return f"每天{speak_time(hours.open)}至{close}（含周末和法定节假日）"
+    return f"工作日{speak_time(hours.open)}至{close}（法定节假日除外）"
 
 
 DEMO_HOURS_TEXT = "演示模式：全天24小时（含周末和法定节假日）"

@@ -1,6 +1,8 @@
 """Queue selection: district team x legal category, overflow, service hours, after hours.
 
-Rules are data (`routing/queue_rules.toml`, read by `load_queue_rules`); the choice is pure:
+Rules are data (`routing/queue_rules.toml`, or the file named by `HOTLINE_QUEUE_RULES`: read by
+`load_queue_rules`, so the IVR, the prompts and the rendered queues.conf read the same file); the
+choice is pure:
 `QueueRules.choose_queue(district_code, category, now, waited_seconds)` gives a `QueueDecision`
 whose `reason` tells a supervisor, in Chinese, why the call went where it went.
 """
@@ -8,6 +10,7 @@ whose `reason` tells a supervisor, in Chinese, why the call went where it went.
 from __future__ import annotations
 
 import enum
+import os
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
@@ -23,6 +26,14 @@ from core.labels import LabelledEnum
 from routing.calendar import DayInfo, HolidayCalendar
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("queue_rules.toml")
+RULES_ENV = "HOTLINE_QUEUE_RULES"
+END_OF_DAY = time.max
+"""A close of `24:00` in the rules: open until midnight closes the day."""
+
+
+def rules_path() -> Path:
+    """The rules file in force: `HOTLINE_QUEUE_RULES` when set, else the packaged one."""
+    return Path(os.environ.get(RULES_ENV) or DEFAULT_RULES_PATH)
 
 
 class LegalCategory(LabelledEnum):
@@ -70,14 +81,26 @@ class QueueKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ServiceHours:
+    """Open from `open` to `close` (`END_OF_DAY`: to midnight) on working days, or on every day,
+    weekends and public holidays too, with `every_day` (a 7x24 hotline: 00:00 to 24:00)."""
+
     open: time
     close: time
+    every_day: bool = False
 
     def contains(self, t: time) -> bool:
-        return self.open <= t < self.close
+        return self.open <= t < self.close or (self.close == END_OF_DAY and t == END_OF_DAY)
+
+    def open_on(self, day: DayInfo) -> bool:
+        return self.every_day or day.working
+
+    @property
+    def all_day(self) -> bool:
+        return self.open == time(0) and self.close == END_OF_DAY
 
     def __str__(self) -> str:
-        return f"{self.open:%H:%M}-{self.close:%H:%M}"
+        close = "24:00" if self.close == END_OF_DAY else f"{self.close:%H:%M}"
+        return f"{'每天' if self.every_day else ''}{self.open:%H:%M}-{close}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,7 +159,7 @@ class QueueRules:
         return self._open(self.city_hours, self.calendar.day(local.date()), local.time())
 
     def _open(self, hours: ServiceHours, day: DayInfo, t: time) -> bool:
-        return not self.never_open and (self.always_open or (day.working and hours.contains(t)))
+        return not self.never_open and (self.always_open or (hours.open_on(day) and hours.contains(t)))
 
     def choose_queue(
         self,
@@ -177,7 +200,7 @@ class QueueRules:
             return fallback(name, "该区无坐席团队")
         rule = self.rule_for(district_code)
         if not self._open(rule.hours, day, local.time()):
-            when = day_text if not day.working else f"{clock} 不在 {rule.hours}"
+            when = day_text if not rule.hours.open_on(day) else f"{clock} 不在 {rule.hours}"
             return fallback(name, f"非服务时间（{when}）")
         team = district_team(district_code)
         queue = self.district_queue_name(district_code, cat)
@@ -211,12 +234,23 @@ def after_hours_all_day(rules: QueueRules, districts: Collection[str] | None = N
 
 def _hours(table: Mapping[str, Any], where: str) -> ServiceHours:
     try:
-        hours = ServiceHours(time.fromisoformat(str(table["open"])), time.fromisoformat(str(table["close"])))
+        close = str(table["close"])
+        hours = ServiceHours(
+            time.fromisoformat(str(table["open"])),
+            END_OF_DAY if close == "24:00" else time.fromisoformat(close),
+            every_day=_flag(table.get("every_day", False), where),
+        )
     except (KeyError, ValueError) as exc:
         raise ConfigurationError(f"排队规则 {where}：服务时间无效（{exc}）") from None
     if hours.close <= hours.open:
         raise ConfigurationError(f"排队规则 {where}：结束时间应晚于开始时间")
     return hours
+
+
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"排队规则 {where}：every_day 应为 true 或 false")
+    return value
 
 
 def parse_queue_rules(
@@ -257,9 +291,19 @@ def parse_queue_rules(
 
 def load_queue_rules(
     calendar: HolidayCalendar,
-    path: Path = DEFAULT_RULES_PATH,
+    path: Path | None = None,
     district_names: Mapping[str, str] | None = None,
 ) -> QueueRules:
-    """Read the rules at `path` (the packaged queue_rules.toml by default)."""
-    with path.open("rb") as f:
-        return parse_queue_rules(tomllib.load(f), calendar, district_names)
+    """Read the rules at `path` (by default `rules_path()`: HOTLINE_QUEUE_RULES or the packaged
+    queue_rules.toml)."""
+    path = rules_path() if path is None else path
+    try:
+        f = path.open("rb")
+    except OSError as exc:
+        raise ConfigurationError(f"排队规则文件无法读取：{path}（{exc.strerror}）") from None
+    with f:
+        try:
+            data = tomllib.load(f)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"排队规则文件格式错误：{path}（{exc}）") from None
+    return parse_queue_rules(data, calendar, district_names)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +10,8 @@ from core.errors import ConfigurationError, InvalidInput
 from routing.calendar import HolidayCalendar
 from routing.hours_text import DEMO_HOURS_TEXT, service_hours_text
 from routing.queues import (
+    DEFAULT_RULES_PATH,
+    RULES_ENV,
     LegalCategory,
     QueueKind,
     QueueRules,
@@ -16,6 +19,7 @@ from routing.queues import (
     around_the_clock,
     load_queue_rules,
     parse_queue_rules,
+    rules_path,
 )
 
 
@@ -137,3 +141,90 @@ def test_given_the_after_hours_demos_rules_when_choosing_on_a_working_morning_th
     assert (decision.queue, decision.kind) == (rules.after_hours_queue, QueueKind.AFTER_HOURS)
     # The after-hours prompt tells the caller the real hours, not the demo's round-the-clock ones.
     assert service_hours_text(demo) == service_hours_text(rules)
+
+
+def _seven_by_24(text: str) -> str:
+    """The packaged rules turned into a 7x24 hotline's: every [hours] 00:00-24:00 on every day."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("open = "):
+            line = 'open = "00:00"'
+        elif line.startswith("close = "):
+            line = 'close = "24:00"\nevery_day = true'
+        out.append(line)
+    return "\n".join(out)
+
+
+def test_given_a_rules_file_named_by_the_environment_then_every_reader_uses_it(
+    calendar: HolidayCalendar, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packaged = load_queue_rules(calendar)
+    national_day_3am = at(2026, 10, 1, 3, 0)
+    assert not packaged.city_open(national_day_3am)
+
+    path = tmp_path / "rules.toml"
+    path.write_text(_seven_by_24(DEFAULT_RULES_PATH.read_text(encoding="utf-8")), encoding="utf-8")
+    monkeypatch.setenv(RULES_ENV, str(path))
+    assert rules_path() == path
+    rules = load_queue_rules(calendar, district_names={"310106": "静安区"})
+
+    assert rules.city_open(national_day_3am) and rules.city_open(at(2026, 12, 6, 23, 59, 59))
+    d = rules.choose_queue("310106", "labor", national_day_3am)
+    assert (d.queue, d.kind) == ("q-310106-labor", QueueKind.DISTRICT)
+    assert rules.choose_queue("310115", "labor", at(2026, 12, 6, 0, 0)).queue == "q-310115-labor"
+    assert str(rules.city_hours) == "每天00:00-24:00"
+    assert service_hours_text(rules) == "全天24小时（含周末和法定节假日）"
+    assert rules.all_queues() == packaged.all_queues()
+
+
+def test_given_every_day_hours_that_close_then_weekends_open_and_nights_closed(
+    calendar: HolidayCalendar,
+) -> None:
+    data = {
+        "district_queue": "q-{district}-{category}",
+        "city_queue": "q-city-{category}",
+        "after_hours_queue": "q-ah",
+        "districts": ["310106"],
+        "default_hours": {"open": "08:00", "close": "24:00", "every_day": True},
+        "city_hours": {"open": "08:00", "close": "22:00", "every_day": True},
+    }
+    rules = parse_queue_rules(data, calendar)
+    sunday = (2026, 12, 6)
+    assert rules.choose_queue("310106", "labor", at(*sunday, 23, 30)).kind is QueueKind.DISTRICT
+    assert rules.choose_queue(None, "labor", at(*sunday, 21, 0)).kind is QueueKind.CITY
+    late = rules.choose_queue(None, "labor", at(*sunday, 22, 30))
+    assert late.kind is QueueKind.AFTER_HOURS and "每天08:00-22:00" in late.reason
+    assert rules.choose_queue("310106", "labor", at(*sunday, 7, 59)).kind is QueueKind.AFTER_HOURS
+    assert service_hours_text(rules) == "每天上午8点至晚上10点（含周末和法定节假日）"
+
+
+@pytest.mark.parametrize(
+    ("hours", "why"),
+    [
+        ({"open": "08:00", "close": "18:00", "every_day": "yes"}, "every_day"),
+        ({"open": "08:00"}, "服务时间无效"),
+    ],
+)
+def test_given_bad_hours_then_configuration_error(
+    calendar: HolidayCalendar, hours: dict[str, object], why: str
+) -> None:
+    data = {
+        "district_queue": "q-{district}-{category}",
+        "city_queue": "q-{category}",
+        "after_hours_queue": "q",
+    }
+    with pytest.raises(ConfigurationError, match=why):
+        parse_queue_rules({**data, "default_hours": hours}, calendar)
+
+
+def test_given_a_missing_or_broken_rules_file_then_a_clear_configuration_error(
+    calendar: HolidayCalendar, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(RULES_ENV, str(tmp_path / "absent.toml"))
+    with pytest.raises(ConfigurationError, match="排队规则文件无法读取"):
+        load_queue_rules(calendar)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("district_queue = \n", encoding="utf-8")
+    monkeypatch.setenv(RULES_ENV, str(broken))
+    with pytest.raises(ConfigurationError, match="排队规则文件格式错误"):
+        load_queue_rules(calendar)
