@@ -180,7 +180,7 @@ async def through_system(
     note = "" if handled >= expected else f", stopped at the {budget:g} s budget"
     return (
         f"{handled:>8} events in {elapsed:6.2f} s = {rate:>8,.0f} events/s  (bridge done at {bridged:.2f} s, "
-        f"{frames:,} frames to {len(sinks)} sockets, {hub.resyncs} resyncs{note})"
+        f"{frames:,} messages to {len(sinks)} sockets, {hub.resyncs} resyncs{note})"
     ), rate
 
 

@@ -16,6 +16,7 @@ from core.clock import ManualClock
 from core.events import DomainEvent
 from core.ids import UserId
 from tests.support.app import demo_test_settings
+from tests.support.pushes import pushed
 
 PW = DEMO_ADMIN_PASSWORD
 
@@ -157,9 +158,9 @@ def test_given_two_seats_when_a_call_rings_seat_1001_then_only_1001_and_scoped_s
         marker = AuthProbeRang(at=at, call_id="c2", seat_id="1002", district_code="310115")
         base.portal.call(runtime.bus.publish, mine)  # type: ignore[union-attr]
         base.portal.call(runtime.bus.publish, marker)  # type: ignore[union-attr]
-        got_1001 = sockets["seat1001"][1].receive_json()
-        got_1002 = sockets["seat1002"][1].receive_json()
-        got_sup = sockets["jingan"][1].receive_json()
+        got_1001 = next(pushed(sockets["seat1001"][1]))
+        got_1002 = next(pushed(sockets["seat1002"][1]))
+        got_sup = next(pushed(sockets["jingan"][1]))
         assert got_1001["data"]["call_id"] == "c1" and got_1001["data"]["caller_number"] == "138****8000"
         assert got_1002["data"]["call_id"] == "c2"  # seat 1002's first event is its own: c1 never reached it
         assert got_sup["data"]["call_id"] == "c1"  # Jing'an supervisor sees the Jing'an call only

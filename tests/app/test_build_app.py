@@ -13,6 +13,7 @@ from core.calls import CallRecord
 from core.errors import ConfigurationError
 from core.events import ComponentStatusChanged, DomainEvent
 from core.ids import CallId
+from tests.support.pushes import pushed
 
 
 def _settings(tmp_path: Path, **extra: object) -> object:
@@ -104,7 +105,7 @@ def test_given_a_running_app_when_an_event_is_published_then_the_websocket_gets_
             at=datetime(2026, 11, 23, tzinfo=UTC), call_id="c9", caller_number="13912345678"
         )
         client.portal.call(runtime.bus.publish, event)  # type: ignore[union-attr]
-        got = ws.receive_json()
+        got = next(pushed(ws))
         assert got["type"] == "WsProbeHappened"
         assert got["data"]["caller_number"] == "139****5678"
         trail = client.portal.call(_trail_after_drain, runtime, "c9")  # type: ignore[union-attr]

@@ -21,6 +21,7 @@ from core.clock import ManualClock
 from core.events import DomainEvent
 from core.ids import UserId
 from tests.support.app import demo_test_settings
+from tests.support.pushes import pushed
 
 PW = DEMO_ADMIN_PASSWORD
 
@@ -88,7 +89,7 @@ def test_given_two_sessions_when_one_logs_out_then_only_its_socket_is_closed_440
     assert closed.code == 4401 and closed.reason == "已退出登录"
     # The other session (another tab or desk) goes on receiving.
     app.publish("仍在线")
-    assert ws_b.receive_json()["data"]["text"] == "仍在线"
+    assert next(pushed(ws_b))["data"]["text"] == "仍在线"
     cm_b.__exit__(None, None, None)
     cm_a.__exit__(None, None, None)
 
@@ -127,7 +128,7 @@ def test_given_close_user_then_every_session_of_that_user_is_closed_at_once(app:
         assert closed.code == 4401 and closed.reason == "账号已停用"
         cm.__exit__(None, None, None)
     app.publish("管理员仍在线")
-    assert other_ws.receive_json()["data"]["text"] == "管理员仍在线"
+    assert next(pushed(other_ws))["data"]["text"] == "管理员仍在线"
     other_cm.__exit__(None, None, None)
 
 

@@ -44,6 +44,7 @@ from tests.console.test_orders_api import add_order, add_voicemail
 from tests.console.test_qc_api import queue_for_qc
 from tests.support.app import TEST_BASE_URL, build_test_app, login
 from tests.support.audio import add_recording, add_recording_alert
+from tests.support.pushes import pushed
 
 # --- roles -----------------------------------------------------------------------------------------
 
@@ -671,6 +672,7 @@ def representative(cls: type[DomainEvent], about: Mapping[str, Any]) -> DomainEv
 class Sockets:
     client: TestClient
     open: dict[str, Any] = field(default_factory=dict)
+    events: dict[str, Iterator[dict[str, Any]]] = field(default_factory=dict)
     _contexts: list[Any] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -684,14 +686,15 @@ class Sockets:
         self._contexts.append(cm)
         self.open[role] = cm.__enter__()
         assert self.open[role].receive_json()["type"] == "hello"
+        self.events[role] = pushed(self.open[role])
 
     def received_until(self, role: str, sentinel: str) -> list[dict[str, Any]]:
         got: list[dict[str, Any]] = []
-        while True:
-            message = self.open[role].receive_json()
+        for message in self.events[role]:
             if message["data"].get("event_id") == sentinel:
                 return got
             got.append(message)
+        raise AssertionError("unreachable: the socket's events do not end")
 
     def close(self) -> None:
         for cm in reversed(self._contexts):

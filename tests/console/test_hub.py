@@ -19,6 +19,7 @@ from core.bus import EventBus
 from core.call_events import CallOffered, SeatDeviceStatus, SeatDeviceStatusChanged
 from core.events import DomainEvent
 from core.ids import CallId, SeatId
+from tests.support.pushes import unpacked
 
 AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
@@ -28,6 +29,7 @@ class FakeSocket:
 
     def __init__(self) -> None:
         self.frames: list[dict[str, Any]] = []
+        self.messages = 0
         self.closed: tuple[int, str] | None = None
         self.gate = asyncio.Event()
         self.gate.set()
@@ -38,7 +40,8 @@ class FakeSocket:
 
     async def send_text(self, text: str) -> None:
         await self.gate.wait()
-        self.frames.append(json.loads(text))
+        self.messages += 1
+        self.frames.extend(unpacked(text))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         self.closed = (code, reason)
@@ -78,8 +81,10 @@ def _device(status: SeatDeviceStatus, queue: str) -> SeatDeviceStatusChanged:
 
 async def _settle(bus: EventBus, *sockets: FakeSocket) -> None:
     await bus.drain()
-    for _ in range(50):
-        await asyncio.sleep(0)
+    for _ in range(3):  # a socket written to just now waits out the hub's pace (20 ms)
+        await asyncio.sleep(0.03)
+        for _ in range(50):
+            await asyncio.sleep(0)
 
 
 async def _open(hub: WebsocketHub, ws: FakeSocket, **kw: Any) -> asyncio.Task[None]:
@@ -139,6 +144,68 @@ async def test_given_a_slow_socket_when_a_burst_overflows_it_then_only_it_resync
     for ws in (fast, slow):
         await ws.close()
     await asyncio.gather(*tasks)
+
+
+async def test_given_events_waiting_for_a_socket_then_they_go_as_one_array_in_order(
+    bus: EventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub_module, "BATCH_MAX", 3)
+    hub = WebsocketHub(bus)
+    ws = FakeSocket()
+    task = await _open(hub, ws)
+    raw: list[str] = []
+    real_send = ws.send_text
+
+    async def send_text(text: str) -> None:
+        raw.append(text)
+        await real_send(text)
+
+    ws.send_text = send_text  # type: ignore[method-assign]
+    await bus.publish(_offered(0))
+    await _settle(bus, ws)
+    ws.gate.clear()  # the browser is slow: what comes meanwhile waits in the outbox
+    for n in range(1, 6):
+        await bus.publish(_offered(n))
+    await _settle(bus, ws)
+    ws.gate.set()
+    await _settle(bus, ws)
+
+    calls = [f["data"]["call_id"].split(".")[1] for f in ws.frames[1:]]
+    assert calls == ["0", "1", "2", "3", "4", "5"]  # every event, in order
+    # One alone goes as an object; those that waited go as arrays of at most BATCH_MAX.
+    shapes = [len(m) if isinstance(m, list) else 1 for m in map(json.loads, raw)]
+    assert isinstance(json.loads(raw[0]), dict) and 3 in shapes and max(shapes) == 3
+    assert sum(shapes) == 6 and len(raw) < 6
+    await ws.close()
+    await task
+
+
+async def test_given_a_busy_socket_then_it_gets_at_most_one_message_per_pace_and_a_quiet_one_at_once(
+    bus: EventBus,
+) -> None:
+    hub = WebsocketHub(bus, pace_s=0.2)
+    ws = FakeSocket()
+    task = await _open(hub, ws)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for n in range(40):  # an event every 5 ms for 0.2 s
+        await bus.publish(_offered(n))
+        await asyncio.sleep(0.005)
+    elapsed = loop.time() - started
+    await _settle(bus, ws)
+    await asyncio.sleep(0.3)
+
+    assert [f["data"]["call_id"] for f in ws.frames[1:]] == [f"1796571440.{n}" for n in range(40)]
+    assert ws.messages <= elapsed / 0.2 + 2 < 40  # paced: many events to a message
+
+    await asyncio.sleep(0.3)  # quiet for longer than the pace: the next event goes at once
+    before, sent_at = ws.messages, loop.time()
+    await bus.publish(_offered(99))
+    while ws.messages == before:
+        await asyncio.sleep(0.001)
+    assert loop.time() - sent_at < 0.15
+    await ws.close()
+    await task
 
 
 async def test_given_a_seats_device_state_from_each_of_its_queues_then_it_is_pushed_once(

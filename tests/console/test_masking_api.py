@@ -19,6 +19,7 @@ from app.settings import DEMO_ADMIN_PASSWORD
 from console_web.security import SEES_FULL_NUMBERS, MaskPhoneNumbers
 from core.events import DomainEvent
 from tests.support.app import demo_test_settings, login
+from tests.support.pushes import pushed
 
 PW = DEMO_ADMIN_PASSWORD
 
@@ -58,7 +59,7 @@ def test_given_a_city_wide_supervisor_when_a_channel_name_carries_the_number_the
             peers=("PJSIP/1001-00000013", "Local/02162345678@hotline-callback-0000001a;1"),
         )
         client.portal.call(runtime.bus.publish, event)  # type: ignore[union-attr]
-        got = ws.receive_json()
+        got = next(pushed(ws))
     assert got["data"]["channel"] == "PJSIP/139****9000-00000012"
     assert got["data"]["peers"] == ["PJSIP/1001-00000013", "Local/021****5678@hotline-callback-0000001a;1"]
     assert got["data"]["call_id"] == "1795300000.16" and got["data"]["seat_id"] == "1001"

@@ -5,7 +5,6 @@ event however many sockets are open, and a socket filed anew when its scope chan
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from core.call_events import CallOffered, CallQueued, SeatDeviceStatus, SeatDevi
 from core.events import ComponentStatusChanged, DomainEvent, call_id_of
 from core.ids import CallId, SeatId, TeamId
 from core.seat_events import SeatStateChanged, SeatStatus
+from tests.support.pushes import unpacked
 
 AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
@@ -71,7 +71,7 @@ class Socket:
         self.frames.append(data)
 
     async def send_text(self, text: str) -> None:
-        self.frames.append(json.loads(text))
+        self.frames.extend(unpacked(text))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         self.gone.set()
@@ -98,8 +98,10 @@ def _label(event: DomainEvent) -> str:
 
 async def _settle(bus: EventBus) -> None:
     await bus.drain()
-    for _ in range(30):
-        await asyncio.sleep(0)
+    for _ in range(3):  # a socket written to just now waits out the hub's pace (20 ms)
+        await asyncio.sleep(0.03)
+        for _ in range(30):
+            await asyncio.sleep(0)
 
 
 async def _serve(hub: WebsocketHub, sockets: list[Socket], scopes: list[Scope], **kw: Any) -> list[Any]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import threading
 import time
 import uuid
@@ -44,6 +43,7 @@ from seats.state import SeatStatus
 from tests.support.app import WorkdayClock
 from tests.support.live_server import LiveServer, live_server
 from tests.support.polling import wait_until
+from tests.support.pushes import unpacked
 
 pytestmark = pytest.mark.slow
 
@@ -155,7 +155,7 @@ def _websocket(base: str, browser: Browser, frames: list[dict[str, Any]]) -> Ite
                 opened.set()
                 while not stop.is_set():
                     try:
-                        frames.append(json.loads(ws.recv(timeout=0.2)))
+                        frames.extend(unpacked(ws.recv(timeout=0.2)))
                     except TimeoutError:
                         continue
         except Exception as exc:

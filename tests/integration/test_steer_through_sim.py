@@ -21,6 +21,7 @@ from core.ids import SeatId
 from seats.state import SeatStatus
 from tests.integration.test_monitor_through_sim import events, polled
 from tests.integration.test_transfers_through_sim import CSRF, Live, running_app
+from tests.support.pushes import pushed
 
 pytestmark = pytest.mark.slow
 
@@ -80,13 +81,11 @@ def test_given_a_forced_pause_when_a_caller_waits_then_the_seat_is_not_rung_unti
     with live.client.websocket_connect("/ws/events", headers={"Cookie": seat["Cookie"]}) as ws:
         assert ws.receive_json()["type"] == "hello"
         out = post(live, f"{SEAT}/pause", {"reason": "meeting", "note": "全员例会"}, boss)
-        pushed = next(
-            m for m in iter(ws.receive_json, None) if m["type"] == "SeatSteered"
-        )  # pytest-timeout bounds it
+        steered = next(m for m in pushed(ws) if m["type"] == "SeatSteered")  # pytest-timeout bounds it
     assert out["action"] == "pause" and out["label"].startswith("班长示忙：会议")
     # The seat is told who and why.
-    assert pushed["data"]["seat_id"] == "1001" and pushed["data"]["by_user"] == "u-jingan"
-    assert "将您示忙：会议" in pushed["data"]["notice"] and "全员例会" in pushed["data"]["notice"]
+    assert steered["data"]["seat_id"] == "1001" and steered["data"]["by_user"] == "u-jingan"
+    assert "将您示忙：会议" in steered["data"]["notice"] and "全员例会" in steered["data"]["notice"]
     live.until(lambda: live.status("1001") is SeatStatus.PAUSED, "seat 1001 paused")
     pauses = events(live, "QueueMemberPause", Interface="PJSIP/1001")
     assert pauses and all(e["Paused"] == "1" and e["PausedReason"] == "meeting" for e in pauses)

@@ -33,11 +33,14 @@ export function live({ onEvent = () => {}, resync = () => {}, badge = null, onSe
       opened = true;
     };
     ws.onmessage = (m) => {
-      let ev;
-      try { ev = JSON.parse(m.data); } catch { return; }
-      if (!ev || ev.type === "hello") return;
-      if (ev.type === "StateResynced") { resyncOnce(); return; }
-      try { onEvent(ev); } catch (err) { console.error("处理推送事件出错", err); }
+      let message;
+      try { message = JSON.parse(m.data); } catch { return; }
+      // One event, or several in order as an array (the hub sends what waited together).
+      for (const ev of Array.isArray(message) ? message : [message]) {
+        if (!ev || ev.type === "hello") continue;
+        if (ev.type === "StateResynced") { resyncOnce(); continue; }
+        try { onEvent(ev); } catch (err) { console.error("处理推送事件出错", err); }
+      }
     };
     ws.onclose = (e) => {
       if (e.code === SESSION_ENDED) { stopped = true; onSessionEnded(); return; }

@@ -8,6 +8,7 @@ class FakeSocket {
   constructor(url) { this.url = url; this.closed = false; sockets.push(this); }
   open() { this.onopen && this.onopen(); }
   push(type, data = {}) { this.onmessage({ data: JSON.stringify({ type, data }) }); }
+  pushMany(...types) { this.onmessage({ data: JSON.stringify(types.map((type, i) => ({ type, data: { n: i } }))) }); }
   drop(code = 1006) { this.onclose({ code }); }
   close() { this.closed = true; }
 }
@@ -32,6 +33,17 @@ test("StateResynced in a burst reloads once; other events go to onEvent", async 
   await sleep(120);
   assert.equal(resyncs, 1);
   assert.deepEqual(events, ["SeatStateChanged"]);
+  conn.stop();
+});
+
+test("several events in one message (an array) go to onEvent one by one, in order", async () => {
+  let resyncs = 0; const events = [];
+  const conn = live({ onEvent: (ev) => events.push(`${ev.type}:${ev.data.n}`), resync: () => { resyncs++; } });
+  sockets[0].open();
+  sockets[0].pushMany("CallOffered", "StateResynced", "CallQueued", "SeatStateChanged");
+  await sleep(120);
+  assert.deepEqual(events, ["CallOffered:0", "CallQueued:2", "SeatStateChanged:3"]);
+  assert.equal(resyncs, 1);
   conn.stop();
 });
 
