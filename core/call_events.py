@@ -514,7 +514,9 @@ class SeatResumed(_QueueMemberEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SeatDeviceStatusChanged(_QueueMemberEvent):
-    """The seat's device state as app_queue sees it (ringing, in use...)."""
+    """The seat's device state as app_queue sees it (ringing, in use...): once per change of the
+    phone's state, not once per queue the seat is in (`queue`: the queue whose report came first;
+    `in_call`: that queue's call)."""
 
     status: SeatDeviceStatus
     in_call: bool = False

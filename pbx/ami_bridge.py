@@ -439,7 +439,7 @@ class AmiBridge:
             await self._apply(item)
 
     async def _apply(self, message: object) -> None:
-        event = AmiEvent.from_headers(message_headers(message), received_at=self._clock.now())
+        event = AmiEvent.from_headers(message_headers(message), received_at=self._clock.now, owned=True)
         self._events_handled += 1
         try:
             produced = self._tracker.apply(event)

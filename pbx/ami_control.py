@@ -73,14 +73,17 @@ def message_headers(message: Any) -> dict[str, str]:
       one when a blank line was lost) comes as a list: the last value wins, which in the glued
       case is the value of the complete message.
     """
+    # Read straight from panoramisk's store of `lower key -> (key, value)` where there is one:
+    # going through its case-folding `__iter__` / `__getitem__` cost more than the tracker.
+    store = getattr(message, "_store", None)
+    pairs = store.values() if type(store) is dict else ((key, message[key]) for key in message)
     out: dict[str, str] = {}
-    for key in message:
+    for key, value in pairs:
         if key == "content":
             continue
-        value = message[key]
-        if isinstance(value, list):
+        if type(value) is list:
             value = value[-1] if value else ""
-        out[str(key)] = str(value)
+        out[key if type(key) is str else str(key)] = value if type(value) is str else str(value)
     return out
 
 

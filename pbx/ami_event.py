@@ -7,7 +7,7 @@ manager.conf), falling back to the time of arrival when the header is missing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -25,9 +25,22 @@ class AmiEvent:
         return self.headers.get(key, default)
 
     @classmethod
-    def from_headers(cls, headers: Mapping[str, str], *, received_at: datetime | None = None) -> AmiEvent:
-        """Build from AMI headers (`Event`, `Uniqueid`, `Linkedid`, `Timestamp`, ...)."""
-        frozen = MappingProxyType({str(k): str(v) for k, v in headers.items()})
+    def from_headers(
+        cls,
+        headers: Mapping[str, str],
+        *,
+        received_at: datetime | Callable[[], datetime] | None = None,
+        owned: bool = False,
+    ) -> AmiEvent:
+        """Build from AMI headers (`Event`, `Uniqueid`, `Linkedid`, `Timestamp`, ...).
+
+        `received_at`: the time of arrival, or the clock to read it from (read only when the
+        `Timestamp` header is missing or unreadable). `owned`: `headers` is a fresh `dict` of
+        `str` the caller hands over and never touches again (the bridge's), kept without a copy."""
+        if owned and type(headers) is dict:
+            frozen = MappingProxyType(headers)
+        else:
+            frozen = MappingProxyType({str(k): str(v) for k, v in headers.items()})
         stamp = frozen.get("Timestamp")
         at: datetime | None = None
         if stamp:
@@ -36,7 +49,8 @@ class AmiEvent:
             except ValueError:
                 at = None
         if at is None:
-            at = received_at or datetime.now(UTC)
+            arrived = received_at() if callable(received_at) else received_at
+            at = arrived or datetime.now(UTC)
         return cls(
             name=frozen.get("Event", ""),
             uniqueid=frozen.get("Uniqueid", ""),

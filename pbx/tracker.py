@@ -425,6 +425,8 @@ class CallTracker:
         self._bridged: dict[str, str] = {}
         self._resyncs = 0  # snapshots rebuilt from (AMI logins)
         self._members: dict[tuple[str, str], MemberView] = {}
+        # The phone state last told per interface (see `_device_news`).
+        self._devices: dict[str, tuple[SeatDeviceStatus, bool]] = {}
         # Callbacks whose seat channel is gone before the OriginateResponse (failed originates).
         self._pending_originate: dict[str, tuple[str, SeatId | None]] = {}
         # MIXMONITOR_FILENAME per channel: app_mixmonitor sets it just before MixMonitorStart.
@@ -1877,7 +1879,19 @@ class CallTracker:
         old, member = changed
         if old is not None and (old.status, old.in_call) == (member.status, member.in_call):
             return []
-        return [_status_changed(member, e.at)]
+        return [_status_changed(member, e.at)] if self._device_news(member) else []
+
+    def _device_news(self, member: MemberView) -> bool:
+        """Whether this member's phone state (status, in call) is not the one last told for its
+        interface. app_queue reports one phone change once per queue the seat is in (20 reports
+        for a seat in 20 queues, most of the AMI traffic at 400 calls); the change is told once,
+        with the queue whose report came first, while each queue's member keeps its own state.
+        `in_call` is a queue's own (the queue whose call it is), so that queue's report differs."""
+        state = (member.status, member.in_call)
+        if self._devices.get(member.interface) == state:
+            return False
+        self._devices[member.interface] = state
+        return True
 
     def _member_changed(self, e: AmiEvent) -> tuple[MemberView | None, MemberView] | None:
         """A known or new member's fresh state stored: what it was (None: unknown), what it is."""
@@ -1986,11 +2000,13 @@ class CallTracker:
             member, old = fresh[key], self._members.get(key)
             if old is None:
                 out.append(_joined(member, at))
-                if member.status is not SeatDeviceStatus.NOT_IN_USE or member.in_call:
+                if (member.status is not SeatDeviceStatus.NOT_IN_USE or member.in_call) and self._device_news(
+                    member
+                ):
                     out.append(_status_changed(member, at))
                 continue
             out += _pause_change(old, member, at)
-            if (old.status, old.in_call) != (member.status, member.in_call):
+            if (old.status, old.in_call) != (member.status, member.in_call) and self._device_news(member):
                 out.append(_status_changed(member, at))
         self._members = fresh
         return out

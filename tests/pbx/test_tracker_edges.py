@@ -16,6 +16,7 @@ from core.call_events import (
     CallOffered,
     HangupParty,
     SeatDeviceStatus,
+    SeatDeviceStatusChanged,
     SeatLeftQueue,
     seat_id_from_member,
 )
@@ -433,6 +434,30 @@ def test_given_the_same_member_status_twice_when_applied_then_only_the_change_is
     assert [e.event_type for e in first] == ["SeatDeviceStatusChanged"]
     assert again == []
     assert tracker.members[("q-law", "PJSIP/2001")].status is SeatDeviceStatus.IN_USE
+
+
+def test_given_a_seat_in_many_queues_when_its_phone_changes_then_the_change_is_told_once() -> None:
+    tracker = CallTracker()
+    queues = [f"q-{n}" for n in range(20)]
+
+    def reports(dt: float, status: str, in_call: dict[str, str] | None = None) -> list[str]:
+        told = []
+        for q in queues:
+            headers = {"Queue": q, "MemberName": "seat-2001", "Interface": "PJSIP/2001", "Status": status}
+            headers["InCall"] = (in_call or {}).get(q, "0")
+            for e in tracker.apply(ev("QueueMemberStatus", dt, **headers)):
+                assert isinstance(e, SeatDeviceStatusChanged)
+                told.append(f"{e.queue}:{e.status.value}:{int(e.in_call)}")
+        return told
+
+    assert reports(0, "6") == ["q-0:ringing:0"]  # twenty reports of one change: told once
+    # The call is q-7's: its member alone is in a call, a state of its own.
+    assert reports(1, "2", {"q-7": "1"}) == ["q-0:in_use:0", "q-7:in_use:1", "q-8:in_use:0"]
+    assert reports(2, "2", {"q-7": "1"}) == []  # nothing changed
+    assert reports(3, "1") == ["q-0:not_in_use:0"]
+    # Every queue's member keeps its own state all the same.
+    assert {m.status for m in tracker.members.values()} == {SeatDeviceStatus.NOT_IN_USE}
+    assert len(tracker.members) == 20
 
 
 @pytest.mark.parametrize(
