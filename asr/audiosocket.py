@@ -71,6 +71,7 @@ from core.asr_events import AsrOverloaded, AsrStreamEnded, Leg, StreamEndReason,
 from core.bus import EventBus
 from core.clock import Clock, SystemClock
 from core.ids import CallId, SeatId
+from core.ticker import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -445,9 +446,7 @@ class AudioSocketServer:
         tasks = list(self._connections)
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=timeout_s)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+            await cancel_and_wait(*late)
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None

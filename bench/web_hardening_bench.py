@@ -111,12 +111,17 @@ def _start(cap: int, db: Path) -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
-async def _bodies(port: int, n: int, mb: int) -> tuple[Counter[int], float]:
-    body = b'{"username":"admin","password":"' + b"x" * (mb * 1024 * 1024) + b'"}'
-    head = (
+def _login_head(body: bytes) -> bytes:
+    """The head of a POST /api/login carrying `body` (the connection closed after it)."""
+    return (
         f"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode()
+
+
+async def _bodies(port: int, n: int, mb: int) -> tuple[Counter[int], float]:
+    body = b'{"username":"admin","password":"' + b"x" * (mb * 1024 * 1024) + b'"}'
+    head = _login_head(body)
     stop, worst = asyncio.Event(), [0.0]
     probe = asyncio.create_task(_probe(port, stop, worst))
     codes = await asyncio.gather(*(_request(port, head, body) for _ in range(n)))
@@ -132,11 +137,7 @@ async def _logins(port: int, n: int) -> tuple[Counter[int], float]:
 
     async def one(i: int) -> int:
         body = f'{{"username":"seat100{i % 6 + 1}","password":"guess-{i}"}}'.encode()
-        head = (
-            f"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        ).encode()
-        return await _request(port, head, body)
+        return await _request(port, _login_head(body), body)
 
     codes = await asyncio.gather(*(one(i) for i in range(n)))
     stop.set()

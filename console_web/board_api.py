@@ -19,8 +19,7 @@ from pydantic import BaseModel
 from console_web.deps import AppService, audit
 from console_web.routes import Acting, User
 from console_web.supervisor_api import require_supervisor, supervisor_backend
-from console_web.supervisor_views import IsoTime
-from console_web.views import from_fields
+from console_web.views import IsoTime, from_fields
 from core.blocking import offload
 from core.errors import InvalidInput
 from stats.board_alerts import AlertSettings, BoardAlert, BoardAlerts

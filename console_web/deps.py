@@ -8,6 +8,7 @@ client's address, and a page is served as the shared head followed by the page's
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Collection
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 SHARED_HEAD = STATIC / "lib" / "head.html"
 
 S = TypeVar("S")
+E = TypeVar("E", bound=enum.Enum)
 
 
 class AppService(Generic[S]):
@@ -56,6 +58,15 @@ def parse_day(text: str | None) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput("日期格式应为 YYYY-MM-DD", date=text) from None
+
+
+def enum_of(members: type[E], value: str, refusal: str, /, **context: object) -> E:
+    """The member of `members` with this value (a form's or a query's); `InvalidInput(refusal,
+    **context)` (422) when none has it."""
+    try:
+        return members(value)
+    except ValueError:
+        raise InvalidInput(refusal, **context) from None
 
 
 def decode_csv(raw: bytes) -> str:

@@ -10,17 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from console_web.deps import AppService
 from core.errors import NotAuthenticated
+from seats.board import SeatSnapshot
 
 HEADER = "X-Hotline-Internal"
-
-Snapshot = Callable[[], dict[str, Any]]
 
 
 def internal_token(secret: str) -> str:
@@ -31,8 +29,11 @@ class LiveSnapshot(BaseModel):
     """The telephony process's live state: each seat as its board holds it
     (`SeatBoard.snapshot`), and the calls its views hold now (read from their trail)."""
 
-    seats: list[dict[str, Any]]
+    seats: list[SeatSnapshot]
     calls: list[str]
+
+
+Snapshot = Callable[[], LiveSnapshot]
 
 
 _snapshot: AppService[Snapshot] = AppService("telephony_snapshot", "实时状态快照")
@@ -47,6 +48,6 @@ def build_internal_router() -> APIRouter:
         given = request.headers.get(HEADER, "")
         if not expected or not hmac.compare_digest(given, expected):
             raise NotAuthenticated("仅供本系统内部进程调用")
-        return LiveSnapshot(**_snapshot(request)())
+        return _snapshot(request)()
 
     return router

@@ -21,7 +21,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from console_web.deps import AppService, add_page, audit, import_refused, require_role, uploaded_csv
+from console_web.deps import (
+    AppService,
+    add_page,
+    audit,
+    enum_of,
+    import_refused,
+    require_role,
+    uploaded_csv,
+)
 from console_web.knowledge_views import (
     ChangeOut,
     CheckOut,
@@ -56,10 +64,7 @@ def _category(code: str | None) -> LegalCategory | None:
 
 
 def _state(code: str) -> ReviewState:
-    try:
-        return ReviewState(code)
-    except ValueError:
-        raise InvalidInput("条目状态无效", state=code) from None
+    return enum_of(ReviewState, code, "条目状态无效", state=code)
 
 
 def build_knowledge_router() -> APIRouter:

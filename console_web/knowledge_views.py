@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from console_web.deps import enum_of
 from console_web.views import FromFields, from_fields
-from core.errors import InvalidInput
 from knowledge.base import ArticleHit, CaseHit
 from knowledge.cite import CitationCheck
 from knowledge.models import EntryDraft, EntryKind, LawArticle
@@ -147,10 +147,7 @@ class EntryIn(BaseModel):
     citations: list[str] = Field(default_factory=list, max_length=50)
 
     def draft(self) -> EntryDraft:
-        try:
-            kind = EntryKind(self.kind)
-        except ValueError:
-            raise InvalidInput("条目类型无效（问答 qa / 典型案例 case）", kind=self.kind) from None
+        kind = enum_of(EntryKind, self.kind, "条目类型无效（问答 qa / 典型案例 case）", kind=self.kind)
         return EntryDraft(
             kind=kind,
             title=self.title,

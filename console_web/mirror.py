@@ -14,11 +14,10 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import httpx2
 
-from console_web.internal_api import HEADER
+from console_web.internal_api import HEADER, LiveSnapshot
 from core.blocking import offload
 from core.call_view import CallViews
 from core.calls import CallTrailEntry
@@ -29,14 +28,16 @@ from seats.board import SeatBoard
 log = logging.getLogger(__name__)
 
 
-def live_snapshot(board: SeatBoard | None, views: CallViews) -> dict[str, Any]:
+def live_snapshot(board: SeatBoard | None, views: CallViews) -> LiveSnapshot:
     """The telephony process's side: what `/api/internal/snapshot` answers."""
-    return {"seats": board.snapshot() if board is not None else [], "calls": [str(c) for c in views.ids()]}
+    return LiveSnapshot(
+        seats=board.snapshot() if board is not None else [], calls=[str(c) for c in views.ids()]
+    )
 
 
 async def fetch_snapshot(
     telephony_url: str, token: str, *, tries: int = 30, pause_s: float = 1.0
-) -> dict[str, Any]:
+) -> LiveSnapshot:
     """The telephony process's snapshot. It may still be starting (both are started together):
     tried `tries` times, `pause_s` apart, then `BackendUnavailable`, and the web process does not
     start (one that mirrored nothing would show every seat offline)."""
@@ -50,8 +51,7 @@ async def fetch_snapshot(
                 last = repr(exc)
             else:
                 if response.status_code == 200:
-                    data: dict[str, Any] = response.json()
-                    return data
+                    return LiveSnapshot.model_validate_json(response.content)
                 last = f"HTTP {response.status_code}: {response.text[:200]}"
                 if response.status_code in (401, 403):
                     break  # another deployment's secret: trying again will not help
@@ -76,8 +76,8 @@ class TelephonyMirror:
         snapshot = await fetch_snapshot(self.telephony_url, self.token)
         board = self.board()
         if board is not None:
-            board.restore(snapshot["seats"])
-        for raw in snapshot["calls"]:
+            board.restore(snapshot.seats)
+        for raw in snapshot.calls:
             call_id = CallId(raw)
             if call_id in self.views:
                 continue  # opened since this process began to follow: its own events made it

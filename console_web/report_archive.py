@@ -36,6 +36,7 @@ from core.blocking import offload
 from core.clock import CHINA_TZ, Clock
 from core.errors import NotFound
 from core.ids import UserId
+from core.ticker import cancel_and_wait
 from stats.reports import Period
 from stats.supervision import SupervisionService
 
@@ -175,8 +176,7 @@ class ReportArchive:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait(self._task)
             self._task = None
 
     def _all(self) -> list[ArchivedFile]:

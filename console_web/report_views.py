@@ -4,20 +4,17 @@ and the archived workbooks (报表归档)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 from urllib.parse import quote
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel
 
 from console_web.report_archive import ArchivedFile
 from console_web.report_xlsx import COLUMNS
 from console_web.supervisor_views import ReportOut
-from console_web.views import FromFields, from_fields
+from console_web.views import FromFields, IsoTime, from_fields
 from stats.breakdown import Breakdown
 from stats.hot_topics import HotTopics
 from stats.kpi import DEFINITIONS, Kpis
-
-IsoTime = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str)]
 
 
 class ColumnOut(BaseModel):

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from console_web.auth import Authenticated
-from console_web.deps import add_page, audit
+from console_web.deps import add_page, audit, enum_of
 from console_web.routes import csrf_checked, current_user
 from console_web.seat_views import (
     AddressOut,
@@ -92,10 +92,7 @@ class TransferForm(BaseModel):
     target: str = Field(min_length=1, max_length=80)
 
     def transfer_kind(self) -> TransferKind:
-        try:
-            return TransferKind(self.kind)
-        except ValueError:
-            raise InvalidInput("转接类型无效", kind=self.kind) from None
+        return enum_of(TransferKind, self.kind, "转接类型无效", kind=self.kind)
 
 
 def _console(request: Request) -> SeatConsoleBackend:
@@ -270,10 +267,7 @@ def build_seat_router() -> APIRouter:
     @router.post("/api/seat/pause", response_model=OkOut)
     async def pause(form: PauseForm, auth: SeatActing, request: Request) -> OkOut:
         seat = _seat_of(auth)
-        try:
-            reason = PauseReason(form.reason)
-        except ValueError:
-            raise InvalidInput("示忙原因无效", reason=form.reason) from None
+        reason = enum_of(PauseReason, form.reason, "示忙原因无效", reason=form.reason)
         if reason.value in SYSTEM_PAUSE_REASONS:
             raise InvalidInput("该示忙原因由系统设置，不能手动选择", reason=form.reason)
         await _console(request).pause(seat, reason)
@@ -362,10 +356,7 @@ def build_seat_router() -> APIRouter:
         call_id: str, form: TransferForm, auth: SeatActing, request: Request
     ) -> ThirdPartyOut:
         cid = _call_id(call_id)
-        try:
-            kind = TransferKind(form.kind)
-        except ValueError:
-            raise InvalidInput("邀请类型无效", kind=form.kind) from None
+        kind = enum_of(TransferKind, form.kind, "邀请类型无效", kind=form.kind)
         sent = await _console(request).conference(_seat_of(auth), cid, kind, form.target)
         await offload(audit, request, auth, "seat.conference", cid, _transfer_audit(form, sent))
         return ThirdPartyOut(

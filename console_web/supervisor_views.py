@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel
 
 from callbacks.sla import SlaState
-from console_web.views import from_fields
+from console_web.views import IsoTime, from_fields
 from core.access import Principal
 from core.seat_events import PauseReason, SeatStatus
 from seats.wrap_up import StoredWrapUpPolicy, may_set_policy
@@ -38,8 +38,6 @@ from stats.kpi import (
 )
 from stats.reports import Report, ReportRow
 from stats.supervision import Overview, SeatOnBoard, SeatsNow
-
-IsoTime = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str)]
 
 
 class LabelledCount(BaseModel):

@@ -1,21 +1,24 @@
 """Response models shared by several pages' JSON: a labelled choice and a team named for a menu;
 and `from_fields`, which builds a response model from the domain dataclass it shows (`FromFields`:
-a model that is only that)."""
+a model that is only that); `IsoTime`, a time field written as `datetime.isoformat` writes it."""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
 from collections.abc import Iterable
-from datetime import date
-from typing import TYPE_CHECKING, Protocol, Self, TypeVar, cast
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Protocol, Self, TypeVar, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PlainSerializer
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 M = TypeVar("M", bound=BaseModel)
+
+IsoTime = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str)]
+"""A time that goes out as ISO 8601 with its offset as `isoformat` writes it (+08:00, +00:00)."""
 
 
 def from_fields(model: type[M], source: DataclassInstance, /, **computed: object) -> M:

@@ -3,7 +3,8 @@
 Each member is written with its label beside its value (`TALKING = "talking", "通话中"`), so a
 state and its text cannot drift apart and no module keeps a second table of them
 (`tests/core/test_state_labels.py`). The value alone is what is stored, sent and looked up:
-`SeatStatus("talking")`, JSON, the database columns and the wire all see the plain string.
+`SeatStatus("talking")`, JSON, the database columns and the wire all see the plain string;
+`of_text` takes the label too, for what people type or import.
 """
 
 from __future__ import annotations
@@ -32,3 +33,10 @@ class LabelledEnum(enum.StrEnum):
     def label(self) -> str:
         """The one Chinese text for this member, on every page, report and export."""
         return self._label
+
+    @classmethod
+    def of_text(cls, text: str) -> Self | None:
+        """The member whose value or label is `text` (spaces around it aside), as people type or
+        import it (`rest` or 休息); None when no member is."""
+        text = text.strip()
+        return next((m for m in cls if text in (m.value, m.label)), None)

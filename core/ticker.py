@@ -1,4 +1,5 @@
-"""`Ticker`: a background task calling `tick()` every `interval` seconds (timers of the runtime)."""
+"""`Ticker`: a background task calling `tick()` every `interval` seconds (timers of the runtime);
+`cancel_and_wait`: how the owner of background tasks ends them."""
 
 from __future__ import annotations
 
@@ -6,8 +7,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+async def cancel_and_wait(*tasks: asyncio.Future[Any]) -> None:
+    """Cancel the tasks and wait until each has ended, whatever it raised (nothing is raised here
+    but this caller's own cancellation)."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class Ticker:

@@ -24,6 +24,7 @@ from typing import Any
 
 from panoramisk import fast_agi
 
+from core.ticker import cancel_and_wait
 from ivr.errors import AgiError, CallerHungUp
 from ivr.ports import AgiChannel, AgiEnvironment
 
@@ -205,9 +206,7 @@ class AgiServer:
         if server is None:
             return
         server.close()
-        for task in list(self._sessions):
-            task.cancel()
-        await asyncio.gather(*self._sessions, return_exceptions=True)
+        await cancel_and_wait(*self._sessions)
         await server.wait_closed()
 
     def _tracked(

@@ -29,9 +29,9 @@ def export_entries(entries: Sequence[Entry]) -> str:
 
 
 def _kind(text: str) -> EntryKind:
-    for kind in EntryKind:
-        if text.strip() in (kind.value, kind.label):
-            return kind
+    kind = EntryKind.of_text(text)
+    if kind is not None:
+        return kind
     raise InvalidInput(f"类型应为“问答”或“典型案例”：{text!r}")
 
 

@@ -23,10 +23,9 @@ class LawStatus(LabelledEnum):
 
     @classmethod
     def parse(cls, value: str) -> LawStatus:
-        text = value.strip()
-        for status in cls:
-            if text in (status.value, status.label):
-                return status
+        status = cls.of_text(value)
+        if status is not None:
+            return status
         raise InvalidInput(f"未知的法律时效：{value!r}", status=value)
 
     @property

@@ -16,7 +16,7 @@ from core.clock import Clock
 from core.events import DomainEvent, StateResynced
 from core.ids import SeatId
 from core.ports import KnownCalls, RecordCheckpoints, RecordLines
-from core.ticker import Ticker
+from core.ticker import Ticker, cancel_and_wait
 from pbx.reconcile import CDR, QUEUE_LOG, RecordsReconciler
 from pbx.record_files import RecordFile
 from pbx.settings import AsteriskRecordsSettings
@@ -96,8 +96,7 @@ class Reconciliation:
             await self._ticker.stop()
             self._ticker = None
         if self._first is not None:
-            self._first.cancel()
-            await asyncio.gather(self._first, return_exceptions=True)
+            await cancel_and_wait(self._first)
             self._first = None
 
     def probe(self) -> tuple[bool, str]:

@@ -55,10 +55,9 @@ class LegalCategory(LabelledEnum):
         """Accept the enum, its ASCII code or its Chinese name (劳动争议)."""
         if isinstance(value, LegalCategory):
             return value
-        text = value.strip()
-        for category in cls:
-            if text in (category.value, category.label):
-                return category
+        category = cls.of_text(value)
+        if category is not None:
+            return category
         raise InvalidInput(f"未知的法律类别：{value!r}", category=value)
 
     @classmethod

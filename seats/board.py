@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from core.access import Principal, Scope
@@ -90,6 +90,20 @@ def pause_reason_of(text: str) -> PauseReason:
         if text in (reason.value, reason.label):
             return reason
     return PauseReason.OTHER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeatSnapshot:
+    """One seat as a board holds it, for another process's board to start from
+    (`SeatBoard.snapshot` / `restore`): its state, and what the PBX says of its membership."""
+
+    seat_id: SeatId
+    status: SeatStatus
+    since: datetime | None
+    pause_reason: PauseReason | None
+    call_id: str | None
+    queues: tuple[str, ...]  # sorted
+    member_paused: PauseReason | None
 
 
 class SeatBoard:
@@ -224,50 +238,38 @@ class SeatBoard:
         if isinstance(event, _MEMBERSHIP) and event.seat_id is not None and event.seat_id in self.states:
             self._keep_membership(event.seat_id, event)
 
-    def snapshot(self) -> list[dict[str, object]]:
-        """What a web process starting up needs to mirror this board (JSON-ready)."""
-        out: list[dict[str, object]] = []
-        for seat_id, st in self.states.items():
-            paused = self.member_paused[seat_id]
-            out.append(
-                {
-                    "seat_id": seat_id,
-                    "status": st.status.value,
-                    "since": st.since.isoformat() if st.since is not None else None,
-                    "pause_reason": st.pause_reason.value if st.pause_reason is not None else None,
-                    "call_id": st.call_id,
-                    "queues": sorted(self.queues[seat_id]),
-                    "member_paused": paused.value if paused is not None else None,
-                }
+    def snapshot(self) -> list[SeatSnapshot]:
+        """What a web process starting up needs to mirror this board."""
+        return [
+            SeatSnapshot(
+                seat_id=seat_id,
+                status=st.status,
+                since=st.since,
+                pause_reason=st.pause_reason,
+                call_id=st.call_id,
+                queues=tuple(sorted(self.queues[seat_id])),
+                member_paused=self.member_paused[seat_id],
             )
-        return out
+            for seat_id, st in self.states.items()
+        ]
 
-    def restore(self, snapshot: Iterable[dict[str, object]]) -> int:
+    def restore(self, snapshot: Iterable[SeatSnapshot]) -> int:
         """`snapshot()` of the telephony process's board, taken in; a seat unknown here (added
         since this process read the seat table) is skipped. Returns the seats taken."""
         taken = 0
         for row in snapshot:
-            seat_id = SeatId(str(row["seat_id"]))
-            cur = self.states.get(seat_id)
+            cur = self.states.get(row.seat_id)
             if cur is None:
                 continue
-            since = row.get("since")
-            reason, paused = row.get("pause_reason"), row.get("member_paused")
-            self.states[seat_id] = replace(
-                cur,
-                status=SeatStatus(str(row["status"])),
-                since=datetime.fromisoformat(str(since)) if since else None,
-                pause_reason=PauseReason(str(reason)) if reason else None,
-                call_id=str(row["call_id"]) if row.get("call_id") else None,
+            self.states[row.seat_id] = replace(
+                cur, status=row.status, since=row.since, pause_reason=row.pause_reason, call_id=row.call_id
             )
-            for queue in self.queues[seat_id]:
-                self._members.get(queue, set()).discard(seat_id)
-            listed = row.get("queues")
-            queues = {str(q) for q in listed} if isinstance(listed, list) else set()
-            self.queues[seat_id] = queues
-            for queue in queues:
-                self._members.setdefault(queue, set()).add(seat_id)
-            self.member_paused[seat_id] = PauseReason(str(paused)) if paused else None
+            for queue in self.queues[row.seat_id]:
+                self._members.get(queue, set()).discard(row.seat_id)
+            self.queues[row.seat_id] = set(row.queues)
+            for queue in row.queues:
+                self._members.setdefault(queue, set()).add(row.seat_id)
+            self.member_paused[row.seat_id] = row.member_paused
             taken += 1
         return taken
 

@@ -19,7 +19,7 @@ from core.errors import HotlineError
 from core.events import DomainEvent, StateResynced
 from core.ids import SeatId
 from core.ports import CallControl
-from core.ticker import Ticker
+from core.ticker import Ticker, cancel_and_wait
 from routing.queues import QueueRules
 from seats.after_call import AfterCallWork
 from seats.board import SeatBoard
@@ -74,8 +74,7 @@ class BoardFeed:
 
     async def stop_restoring(self) -> None:
         if self._restoring is not None:
-            self._restoring.cancel()
-            await asyncio.gather(self._restoring, return_exceptions=True)
+            await cancel_and_wait(self._restoring)
 
     async def _follow(self, event: DomainEvent) -> None:
         changes = self._board.apply(event)

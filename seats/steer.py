@@ -505,9 +505,9 @@ def pause_reason(text: str) -> PauseReason:
     text = text.strip()
     if not text:
         raise InvalidInput("请选择示忙原因")
-    for reason in PauseReason:
-        if text in (reason.value, reason.label):
-            return reason
+    reason = PauseReason.of_text(text)
+    if reason is not None:
+        return reason
     choices = "、".join(r.label for r in PauseReason if r.value not in SYSTEM_PAUSE_REASONS)
     raise InvalidInput(f"示忙原因“{text}”无效，可选：{choices}")
 

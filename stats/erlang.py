@@ -38,6 +38,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from stats.kpi import erlang_b
+
 DEFAULT_PATIENCE_SECONDS = 120.0  # without stored abandons: a common planning value
 _TAIL = 1e-14
 
@@ -153,13 +155,6 @@ def erlang_a(
 # --- the published closed forms, for checking ------------------------------------------------
 
 
-def _erlang_b(agents: int, traffic: float) -> float:
-    b = 1.0
-    for n in range(1, agents + 1):
-        b = traffic * b / (n + traffic * b)
-    return b
-
-
 def _palm_a(x: float, y: float) -> float:
     """A(x, y) = x·e^y / y^x · γ(x, y), by its series 1 + y/(x+1) + y²/((x+1)(x+2)) + ..."""
     term = total = 1.0
@@ -176,7 +171,7 @@ def palm_p_wait(agents: int, calls_per_second: float, aht_s: float, patience_s: 
     """P(W > 0) = A·E / (1 + (A - 1)·E), A = A(nμ/θ, λ/θ), E = Erlang B (Mandelbaum & Zeltyn)."""
     lam, mu, theta = calls_per_second, 1.0 / aht_s, 1.0 / patience_s
     a = _palm_a(agents * mu / theta, lam / theta)
-    e = _erlang_b(agents, lam / mu)
+    e = erlang_b(agents, lam / mu)
     return a * e / (1.0 + (a - 1.0) * e)
 
 

@@ -165,32 +165,31 @@ class LiveBoard:
         """Whether an event belongs to the day being counted (a late event of yesterday does not)."""
         return self.day is not None and at.astimezone(self.tz).date() == self.day
 
+    def _day_call(self, event: CallQueued | CallAnswered | CallAbandoned | CallTimedOut) -> _DayCall | None:
+        """Today's count of the event's call (opened by this event if need be; a queued caller's
+        offered now); None for an event that is not of the day being counted."""
+        self._roll(event.at)
+        if not self._counted(event.at):
+            return None
+        offered = event.at if isinstance(event, CallQueued) else None
+        return self._today.setdefault(
+            event.call_id, _DayCall(keys=call_keys(event.queue), queue=event.queue, offered_at=offered)
+        )
+
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, CallQueued):
-            self._roll(event.at)
-            if self._counted(event.at):
-                self._today.setdefault(
-                    event.call_id,
-                    _DayCall(keys=call_keys(event.queue), queue=event.queue, offered_at=event.at),
-                )
+            self._day_call(event)
         elif isinstance(event, CallAnswered):
-            self._roll(event.at)
-            if self._counted(event.at):
-                day = self._today.setdefault(
-                    event.call_id, _DayCall(keys=call_keys(event.queue), queue=event.queue)
-                )
+            day = self._day_call(event)
+            if day is not None:
                 day.keys = day.keys | {f"seat:{event.seat_id}"}
                 if not day.answered:
                     day.fast = event.wait_seconds is not None and event.wait_seconds <= FAST_ANSWER_SECONDS
                 day.answered, day.abandoned, day.seat_id = True, False, event.seat_id
         elif isinstance(event, CallAbandoned | CallTimedOut):
-            self._roll(event.at)
-            if self._counted(event.at):
-                day = self._today.setdefault(
-                    event.call_id, _DayCall(keys=call_keys(event.queue), queue=event.queue)
-                )
-                if not day.answered:
-                    day.abandoned = True
+            day = self._day_call(event)
+            if day is not None and not day.answered:
+                day.abandoned = True
         elif isinstance(event, SeatStateChanged):
             self.seed_seat(event.seat_id, event.team_id, event.status, event.at, event.pause_reason)
             forced = self._forced.get(event.seat_id)

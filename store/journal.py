@@ -36,6 +36,7 @@ from typing import Any
 from core.blocking import offload
 from core.bus import BatchingHandler, Handler
 from core.events import DomainEvent, UnknownEventType, from_wire, to_wire
+from core.ticker import cancel_and_wait
 from store.db import is_outage, sqlite_file
 
 log = logging.getLogger(__name__)
@@ -327,8 +328,7 @@ class JournaledHandler:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait(self._task)
             self._task = None
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,17 @@ def put_policy(db: Database, name: str, value: dict[str, Any], *, by: str, at: d
             s.add(ServicePolicyRow(name=name, value=value, updated_at=at, updated_by=by))
         else:
             row.value, row.updated_at, row.updated_by = value, at, by
+
+
+def policy_fields(db: Database, name: str, shape: type[Any]) -> dict[str, Any]:
+    """The policy `name` as `put_policy` wrote it, cut to the fields of the dataclass `shape` (a
+    key it no longer has is left out); empty when it was never set (the defaults)."""
+    with db.session() as s:
+        row = s.get(ServicePolicyRow, name)
+        if row is None:
+            return {}
+        known = {f.name for f in fields(shape)}
+        return {k: v for k, v in row.value.items() if k in known}
 
 
 class ServicePolicyRepository:

@@ -90,6 +90,22 @@ class PostCallTranscriptStore:
     def save(self, job: PendingTranscript, lines: Sequence[TranscriptLine], at: datetime) -> bool:
         """Store the lines and mark the recording done, in one transaction; False (nothing written)
         when it was done already (a second worker, a replay)."""
+        return self._settle(job, TranscriptState.DONE, lines, "", at)
+
+    def fail(self, job: PendingTranscript, detail: str, at: datetime) -> None:
+        """Mark the recording as one that cannot be transcribed (never tried again)."""
+        self._settle(job, TranscriptState.FAILED, (), detail[:500], at)
+
+    def _settle(
+        self,
+        job: PendingTranscript,
+        state: TranscriptState,
+        lines: Sequence[TranscriptLine],
+        detail: str,
+        at: datetime,
+    ) -> bool:
+        """The recording's transcript row (`state`) and its lines, in one transaction, unless it
+        has one already (then False: nothing written)."""
         with self._db.session() as s:
             if s.get(RecordingTranscriptRow, (job.call_id, job.segment)) is not None:
                 return False
@@ -99,29 +115,13 @@ class PostCallTranscriptStore:
                 RecordingTranscriptRow(
                     call_id=job.call_id,
                     segment=job.segment,
-                    status=TranscriptState.DONE.value,
+                    status=state.value,
                     lines=len(lines),
-                    detail="",
+                    detail=detail,
                     at=at,
                 )
             )
             return True
-
-    def fail(self, job: PendingTranscript, detail: str, at: datetime) -> None:
-        """Mark the recording as one that cannot be transcribed (never tried again)."""
-        with self._db.session() as s:
-            if s.get(RecordingTranscriptRow, (job.call_id, job.segment)) is not None:
-                return
-            s.add(
-                RecordingTranscriptRow(
-                    call_id=job.call_id,
-                    segment=job.segment,
-                    status=TranscriptState.FAILED.value,
-                    lines=0,
-                    detail=detail[:500],
-                    at=at,
-                )
-            )
 
     def state(self, call_id: CallId, segment: int) -> tuple[TranscriptState, int, str] | None:
         """The recording's transcript state, its line count and why it failed (None: still to do)."""

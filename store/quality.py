@@ -33,8 +33,8 @@ from stats.quality import (
     QcRule,
     QcStatus,
 )
-from store.models import QcFormRow, QcItemRow, ServicePolicyRow
-from store.policies import put_policy
+from store.models import QcFormRow, QcItemRow
+from store.policies import policy_fields, put_policy
 from store.rows import Repo, RowMapper, assign, row_values
 
 QC_RULE = "qc_rule"
@@ -147,23 +147,14 @@ class QualityRepository(Repo):
             return _form_from_row(row)
 
     def rule(self) -> QcRule:
-        with self._db.session() as s:
-            row = s.get(ServicePolicyRow, QC_RULE)
-            if row is None:
-                return QcRule()
-            known = {f.name for f in fields(QcRule)}
-            return QcRule(**{k: v for k, v in row.value.items() if k in known})
+        return QcRule(**policy_fields(self._db, QC_RULE, QcRule))
 
     def set_rule(self, rule: QcRule, *, by: str, at: datetime) -> None:
         put_policy(self._db, QC_RULE, asdict(rule), by=by, at=at)
 
     def phrases(self) -> QcPhrases:
-        with self._db.session() as s:
-            row = s.get(ServicePolicyRow, QC_PHRASES)
-            if row is None:
-                return QcPhrases()
-            known = {f.name for f in fields(QcPhrases)}
-            return QcPhrases(**{k: tuple(v) for k, v in row.value.items() if k in known})
+        stored = policy_fields(self._db, QC_PHRASES, QcPhrases)
+        return QcPhrases(**{k: tuple(v) for k, v in stored.items()})
 
     def set_phrases(self, phrases: QcPhrases, *, by: str, at: datetime) -> None:
         value = {f.name: list(getattr(phrases, f.name)) for f in fields(QcPhrases)}

@@ -63,6 +63,13 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _sigkill(proc: subprocess.Popen[Any] | None) -> None:
+    """SIGKILL the peer, if it still runs, and reap it."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+
 def peers_available() -> str | None:
     """Why the scenarios cannot run here (None: they can)."""
     if not (PG_BIN / "initdb").exists():
@@ -208,9 +215,7 @@ class PrivateRedis:
         wait_until(lambda: _port_open(self.port), 10, "redis-server to listen")
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        _sigkill(self.proc)
         self.proc = None
 
     close = kill
@@ -500,9 +505,7 @@ class AppProcess:
         post("/api/seat/login", {}, {"X-CSRF-Token": me["csrf_token"]})
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        _sigkill(self.proc)
         self.proc = None
 
     def close(self) -> None:
