@@ -185,8 +185,8 @@ class Runtime:
         }
 
     def process(self) -> dict[str, object]:
-        loop_lag = self.loopwatch.summary().as_dict()
-        return {"role": self.role, "pid": os.getpid(), **self.hub.health(), "loop_lag": loop_lag}
+        watch = self.loopwatch.health()
+        return {"role": self.role, "pid": os.getpid(), **self.hub.health(), **watch}
 
     def scope_of(self, principal: Principal) -> Scope:
         return self.scopes.of(principal)

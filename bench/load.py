@@ -299,9 +299,10 @@ class Clients:
 # ------------------------------------------------------------------------------------ measures
 
 
-def _process_health(base_url: str) -> dict[str, float]:
+def _process_health(base_url: str) -> dict[str, Any]:
     """The process's own event-loop lag since it started (GET /api/admin/process as `admin`): what
-    of the latency is the app's loop held, apart from the clients' and the machine's delays."""
+    of the latency is the app's loop held, apart from the clients' and the machine's delays; and
+    under `stalls` its latest long stalls with where the loop was caught."""
     import urllib.request
 
     cookie = _login(base_url, "admin", seat=False)
@@ -309,7 +310,18 @@ def _process_health(base_url: str) -> dict[str, float]:
     with urllib.request.urlopen(req, timeout=60) as r:
         body = json.loads(r.read())
     ages = {f"age_{k}": float(v) for k, v in body["push_age_ms"].items()}
-    return {k: float(v) for k, v in body["loop_lag"].items()} | ages
+    out: dict[str, Any] = {k: float(v) for k, v in body["loop_lag"].items()} | ages
+    return out | {"stalls": body.get("stalls", [])}
+
+
+def _where(stack: str) -> str:
+    """`file:line in function` of the innermost frame of a caught stack ("?" when none was)."""
+    frames = [line.strip() for line in stack.splitlines() if line.strip().startswith("File ")]
+    if not frames:
+        return stack.strip()[:80] or "?"
+    path, _, rest = frames[-1].removeprefix("File ").partition(", line ")
+    line, _, func = rest.partition(", in ")
+    return f"{Path(path.strip(chr(34))).name}:{line} in {func}"
 
 
 def cpu_rss(pid: int) -> tuple[float, float]:
@@ -457,6 +469,9 @@ async def run(args: argparse.Namespace) -> None:
                     f"p50 {seen.get('age_p50', 0):.0f} ms, p99 {seen.get('age_p99', 0):.0f} ms",
                     flush=True,
                 )
+                if seen["stalls"]:
+                    stalls = "; ".join(f"{st['ms']:.0f} ms at {_where(st['stack'])}" for st in seen["stalls"])
+                    print(f"      {name}: latest loop stalls: {stalls}", flush=True)
         sim.command("target 0 drain")
         try:
             await asyncio.to_thread(

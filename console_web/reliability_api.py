@@ -90,6 +90,11 @@ class ReliabilityOut(BaseModel):
     loop_lag: dict[str, float] = {}
 
 
+class StallOut(BaseModel):
+    ms: float
+    stack: str
+
+
 class ProcessOut(BaseModel):
     """One process of a deployment (`hotline serve --role`), answered by that process itself: a
     web process answers this route, unlike the rest of /api/admin (console_web.forward)."""
@@ -100,6 +105,8 @@ class ProcessOut(BaseModel):
     # How old the last pushed events were when the hub offered them to the sockets (ms).
     push_age_ms: dict[str, float]
     loop_lag: dict[str, float]
+    # The latest long stalls of the event loop (ms) with the end of the stack they were caught in.
+    stalls: list[StallOut] = []
 
 
 _backend = AppService[ReliabilityBackend]("reliability_backend", "运行状态服务尚未启动")

@@ -134,6 +134,19 @@ class LoopWatch:
             self._max_lag = 0.0
             self.worst = None
 
+    def health(self, latest: int = 5) -> dict[str, object]:
+        """The lag summary and the latest long stalls with what the loop ran (the end of the
+        stack it was caught in), for `/api/admin/process`. Safe from any thread."""
+        with self._lock:
+            stalls = list(self.stalls)[-latest:]
+        return {
+            "loop_lag": self.summary().as_dict(),
+            "stalls": [
+                {"ms": round(s.stall_s * 1000, 1), "stack": "\n".join(s.stack.strip().splitlines()[-6:])}
+                for s in stalls
+            ],
+        }
+
     def summary(self) -> LagSummary:
         """Percentiles of the stalls since start or the last `reset`. Safe from any thread."""
         with self._lock:

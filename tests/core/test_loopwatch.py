@@ -28,6 +28,11 @@ async def test_a_blocking_call_is_measured_and_its_stack_kept() -> None:
     assert watch.summary().max_ms >= 70
     # Counted once, however long it lasted (a busy machine may add short stalls of its own).
     assert sum("in blocking_call" in s.stack for s in watch.stalls) == 1
+    # What /api/admin/process shows an operator: the stall, and where the loop was caught.
+    health = watch.health()
+    assert health["loop_lag"] == watch.summary().as_dict()
+    shown = [s for s in health["stalls"] if "in blocking_call" in s["stack"]]  # type: ignore[attr-defined]
+    assert len(shown) == 1 and shown[0]["ms"] >= 70 and "time.sleep(0.08)" in shown[0]["stack"]
 
 
 async def test_after_reset_awaiting_only_leaves_no_long_stall() -> None:
