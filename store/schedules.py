@@ -114,8 +114,14 @@ class ScheduleRepository(Repo):
 
 class SeatLogRepository(Repo):
     def append(self, seat_id: str, team_id: str, status: str, at: datetime) -> None:
+        self.append_many([(seat_id, team_id, status, at)])
+
+    def append_many(self, entries: Sequence[tuple[str, str, str, datetime]]) -> None:
         with self._db.session() as s:
-            s.add(SeatStatusLogRow(seat_id=seat_id, team_id=team_id, status=status, at=at))
+            s.add_all(
+                SeatStatusLogRow(seat_id=seat_id, team_id=team_id, status=status, at=at)
+                for seat_id, team_id, status, at in entries
+            )
 
     def online_intervals(
         self, seat_id: str, start: datetime, end: datetime

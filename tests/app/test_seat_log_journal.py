@@ -5,6 +5,7 @@ with its own time. Found by the db_outage fault scenario (bench/faults), whose a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,11 +28,14 @@ class FlakyLog:
         self.failed = 0
         self.rows: list[tuple[str, str, str, datetime]] = []
 
-    def append(self, seat_id: str, team_id: str, status: str, at: datetime) -> None:
+        self.transactions = 0
+
+    def append_many(self, entries: Sequence[tuple[str, str, str, datetime]]) -> None:
         if self.down:
             self.failed += 1
             raise BackendUnavailable("数据库暂时不可用")
-        self.rows.append((seat_id, team_id, status, at))
+        self.transactions += 1
+        self.rows.extend(entries)
 
 
 def _changed(n: int, status: SeatStatus) -> SeatStateChanged:
@@ -67,6 +71,28 @@ async def test_given_the_database_down_when_seats_change_state_then_the_log_is_w
             ("1001", "t1", "paused", AT.replace(minute=2)),
         ]
         assert journals.dead_letters(10) == []
+    finally:
+        await journals.stop()
+        await bus.stop()
+
+
+async def test_given_a_burst_of_changes_then_they_are_written_in_order_in_few_transactions(
+    tmp_path: Path,
+) -> None:
+    journals = Journals(tmp_path / "journal", max_tries=5)
+    bus = EventBus()
+    log = FlakyLog()
+    log.down = False
+    subscribe_seat_log(bus, log, guard=journals.guard)
+    await bus.start()
+    try:
+        statuses = [SeatStatus.AVAILABLE, SeatStatus.RINGING, SeatStatus.TALKING, SeatStatus.WRAP_UP]
+        for n in range(60):  # a burst, as 400 calls give: published before the writer runs
+            await bus.publish(_changed(n, statuses[n % 4]))
+        await until(lambda: len(log.rows) == 60)
+        assert [r[3] for r in log.rows] == [AT.replace(minute=n) for n in range(60)]
+        assert [r[2] for r in log.rows] == [statuses[n % 4].value for n in range(60)]
+        assert log.transactions < 60 / 2
     finally:
         await journals.stop()
         await bus.stop()
