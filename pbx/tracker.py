@@ -92,6 +92,7 @@ from core.call_events import (
     ThirdPartyLeft,
     TransferKind,
     TransferStatus,
+    agrees_with_records,
     seat_id_from_member,
 )
 from core.calls import CallStatus
@@ -1320,7 +1321,13 @@ class CallTracker:
                     known = [t for t in talks if t is not None]
                     talk = round(sum(known), 3) if known and len(known) == len(talks) else None
                 elif call.talk_seconds is not None:
-                    talk = call.talk_seconds
+                    # AgentComplete's TalkTime is app_queue's `time(NULL) - start`, whole seconds
+                    # (3.029 s of talk is logged 3 or 4); the seat's leg measured it to the
+                    # millisecond. The leg's measure when the two agree, so the call and its leg
+                    # say the same (a real 22.10.1 call: leg 3.029 s, TalkTime 4).
+                    measured = talks[0] if len(talks) == 1 else None
+                    agree = agrees_with_records(measured, call.talk_seconds)
+                    talk = measured if agree else call.talk_seconds
                 elif not inferred:
                     talk = _seconds(call.answered_at, at)
         if inferred:

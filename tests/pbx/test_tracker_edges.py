@@ -13,6 +13,7 @@ from core.call_events import (
     CallbackLegOutcome,
     CallbackOutcome,
     CallEnded,
+    CallLegEnded,
     CallOffered,
     HangupParty,
     SeatDeviceStatus,
@@ -247,10 +248,24 @@ def test_given_a_local_channel_member_when_the_seat_hangs_up_then_one_call_ends_
     assert (ended.hung_up_by, ended.seat_id, ended.talk_seconds, ended.call_id) == (
         HangupParty.SEAT,
         "1002",
-        6.0,
+        6.05,  # the leg's measure; AgentComplete's whole-second TalkTime says 6
         "1795300000.16",
     )
     assert dict(tracker.calls) == {}
+
+
+def test_given_a_talk_time_the_leg_does_not_agree_with_then_app_queues_whole_seconds_are_kept() -> None:
+    tracker = CallTracker()
+    stream = [
+        AmiEvent.from_headers({**a.headers, "TalkTime": "9"}) if a.name == "AgentComplete" else a
+        for a in local_member_stream()
+    ]
+    events = [e for a in stream for e in tracker.apply(a)]
+
+    ended = events[-1]
+    leg = next(e for e in events if isinstance(e, CallLegEnded))
+    assert isinstance(ended, CallEnded) and leg.talk_seconds == 6.05
+    assert ended.talk_seconds == 9.0  # 2.95 s apart: more than the records' resolution
 
 
 def test_given_a_caller_hanging_up_while_ringing_a_seat_when_abandoned_then_it_is_an_abandon() -> None:

@@ -143,7 +143,7 @@ def test_given_a_fresh_tracker_when_rebuilt_mid_call_then_the_live_call_is_recov
 
     ended = [e for e in rest if isinstance(e, CallEnded)]
     assert [(e.event_id, e.hung_up_by, e.talk_seconds) for e in ended] == [
-        ("1795299094.0:ended", HangupParty.SEAT, 4.0)
+        ("1795299094.0:ended", HangupParty.SEAT, 4.02)
     ]
 
 

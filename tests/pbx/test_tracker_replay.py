@@ -94,7 +94,8 @@ EXPECTED: dict[str, list[tuple[str, dict[str, Any]]]] = {
                 "direction": CallDirection.INBOUND,
                 "hung_up_by": HangupParty.SEAT,
                 "answered": True,
-                "talk_seconds": 4.0,
+                # The leg's measure, not AgentComplete's whole-second TalkTime 4 (they agree).
+                "talk_seconds": 4.02,
                 "cause": 16,
                 "cause_text": "Normal Clearing",
                 "seat_id": "1001",

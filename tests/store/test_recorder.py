@@ -75,7 +75,7 @@ async def _record_all(db: Database, events: list[DomainEvent]) -> CallRepository
 @pytest.mark.parametrize(
     ("trace", "status", "seat", "wait", "talk", "hung_up_by"),
     [
-        ("02_answered_via_ivr_queue.ami", CallStatus.ANSWERED, "1001", 1.011, 4.0, "seat"),
+        ("02_answered_via_ivr_queue.ami", CallStatus.ANSWERED, "1001", 1.011, 4.02, "seat"),
         ("03_abandoned_in_queue.ami", CallStatus.ABANDONED, None, 6.1, None, "caller"),
         ("04_ring_no_answer_timeout.ami", CallStatus.TIMED_OUT, None, 15.001, None, "system"),
         ("06_transfer_redirect_12345.ami", CallStatus.TRANSFERRED, "1001", 1.008, 4.983, "system"),
