@@ -113,9 +113,6 @@ class ScheduleRepository(Repo):
 
 
 class SeatLogRepository(Repo):
-    def append(self, seat_id: str, team_id: str, status: str, at: datetime) -> None:
-        self.append_many([(seat_id, team_id, status, at)])
-
     def append_many(self, entries: Sequence[tuple[str, str, str, datetime]]) -> None:
         with self._db.session() as s:
             s.add_all(

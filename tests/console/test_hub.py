@@ -19,40 +19,9 @@ from core.bus import EventBus
 from core.call_events import CallOffered, SeatDeviceStatus, SeatDeviceStatusChanged
 from core.events import DomainEvent
 from core.ids import CallId, SeatId
-from tests.support.pushes import unpacked
+from tests.support.pushes import FakeSocket, settle
 
 AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
-
-
-class FakeSocket:
-    """Records what is sent; `gate` cleared: each send waits (a slow browser)."""
-
-    def __init__(self) -> None:
-        self.frames: list[dict[str, Any]] = []
-        self.messages = 0
-        self.closed: tuple[int, str] | None = None
-        self.gate = asyncio.Event()
-        self.gate.set()
-        self.gone = asyncio.Event()
-
-    async def send_json(self, data: dict[str, Any]) -> None:
-        self.frames.append(data)
-
-    async def send_text(self, text: str) -> None:
-        await self.gate.wait()
-        self.messages += 1
-        self.frames.extend(unpacked(text))
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        self.closed = (code, reason)
-        self.gone.set()
-
-    async def receive_text(self) -> str:
-        await self.gone.wait()
-        raise RuntimeError("closed")
-
-    def types(self) -> list[str]:
-        return [f["type"] for f in self.frames if f["type"] != "hello"]
 
 
 @pytest.fixture
@@ -79,14 +48,6 @@ def _device(status: SeatDeviceStatus, queue: str) -> SeatDeviceStatusChanged:
     )
 
 
-async def _settle(bus: EventBus, *sockets: FakeSocket) -> None:
-    await bus.drain()
-    for _ in range(3):  # a socket written to just now waits out the hub's pace (20 ms)
-        await asyncio.sleep(0.03)
-        for _ in range(50):
-            await asyncio.sleep(0)
-
-
 async def _open(hub: WebsocketHub, ws: FakeSocket, **kw: Any) -> asyncio.Task[None]:
     task = asyncio.create_task(hub.serve(ws, **kw))  # type: ignore[arg-type]
     for _ in range(20):
@@ -110,7 +71,7 @@ async def test_given_many_sockets_when_an_event_is_pushed_then_it_is_serialised_
     tasks = [await _open(hub, ws) for ws in sockets]
     for n in range(5):
         await bus.publish(_offered(n))
-    await _settle(bus, *sockets)
+    await settle(bus)
 
     assert calls == ["CallOffered"] * 5  # not 5 x 30
     assert all(ws.types() == ["CallOffered"] * 5 for ws in sockets)
@@ -131,10 +92,10 @@ async def test_given_a_slow_socket_when_a_burst_overflows_it_then_only_it_resync
     slow.gate.clear()  # the slow browser takes nothing for a while
     for n in range(25):  # events as they come, the fast browser taking each
         await bus.publish(_offered(n))
-        await _settle(bus, fast, slow)
+        await settle(bus)
     assert fast.types() == ["CallOffered"] * 25
     slow.gate.set()
-    await _settle(bus, fast, slow)
+    await settle(bus)
 
     # Its backlog was dropped for one StateResynced (the page reloads its state), then the rest.
     assert "StateResynced" in slow.types() and len(slow.types()) < 25
@@ -153,29 +114,21 @@ async def test_given_events_waiting_for_a_socket_then_they_go_as_one_array_in_or
     hub = WebsocketHub(bus)
     ws = FakeSocket()
     task = await _open(hub, ws)
-    raw: list[str] = []
-    real_send = ws.send_text
-
-    async def send_text(text: str) -> None:
-        raw.append(text)
-        await real_send(text)
-
-    ws.send_text = send_text  # type: ignore[method-assign]
     await bus.publish(_offered(0))
-    await _settle(bus, ws)
+    await settle(bus)
     ws.gate.clear()  # the browser is slow: what comes meanwhile waits in the outbox
     for n in range(1, 6):
         await bus.publish(_offered(n))
-    await _settle(bus, ws)
+    await settle(bus)
     ws.gate.set()
-    await _settle(bus, ws)
+    await settle(bus)
 
     calls = [f["data"]["call_id"].split(".")[1] for f in ws.frames[1:]]
     assert calls == ["0", "1", "2", "3", "4", "5"]  # every event, in order
     # One alone goes as an object; those that waited go as arrays of at most BATCH_MAX.
-    shapes = [len(m) if isinstance(m, list) else 1 for m in map(json.loads, raw)]
-    assert isinstance(json.loads(raw[0]), dict) and 3 in shapes and max(shapes) == 3
-    assert sum(shapes) == 6 and len(raw) < 6
+    shapes = [len(m) if isinstance(m, list) else 1 for m in map(json.loads, ws.raw)]
+    assert isinstance(json.loads(ws.raw[0]), dict) and 3 in shapes and max(shapes) == 3
+    assert sum(shapes) == 6 and len(ws.raw) < 6
     await ws.close()
     await task
 
@@ -192,16 +145,16 @@ async def test_given_a_busy_socket_then_it_gets_at_most_one_message_per_pace_and
         await bus.publish(_offered(n))
         await asyncio.sleep(0.005)
     elapsed = loop.time() - started
-    await _settle(bus, ws)
+    await settle(bus)
     await asyncio.sleep(0.3)
 
     assert [f["data"]["call_id"] for f in ws.frames[1:]] == [f"1796571440.{n}" for n in range(40)]
-    assert ws.messages <= elapsed / 0.2 + 2 < 40  # paced: many events to a message
+    assert len(ws.raw) <= elapsed / 0.2 + 2 < 40  # paced: many events to a message
 
     await asyncio.sleep(0.3)  # quiet for longer than the pace: the next event goes at once
-    before, sent_at = ws.messages, loop.time()
+    before, sent_at = len(ws.raw), loop.time()
     await bus.publish(_offered(99))
-    while ws.messages == before:
+    while len(ws.raw) == before:
         await asyncio.sleep(0.001)
     assert loop.time() - sent_at < 0.15
     await ws.close()
@@ -217,7 +170,7 @@ async def test_given_a_seats_device_state_from_each_of_its_queues_then_it_is_pus
     for queue in ("q-310106-labor", "q-city-labor", "q-city-family", "q-city-other"):
         await bus.publish(_device(SeatDeviceStatus.IN_USE, queue))
     await bus.publish(_device(SeatDeviceStatus.NOT_IN_USE, "q-310106-labor"))  # a change: pushed
-    await _settle(bus, ws)
+    await settle(bus)
 
     assert [f["data"]["status"] for f in ws.frames if f["type"] == "SeatDeviceStatusChanged"] == [
         "in_use",
@@ -237,7 +190,7 @@ async def test_given_filters_and_number_rights_then_each_socket_gets_what_it_may
     ]
     await bus.publish(_offered(1))
     await bus.publish(_device(SeatDeviceStatus.RINGING, "q-city-labor"))
-    await _settle(bus, admin, seat)
+    await settle(bus)
 
     assert admin.types() == ["CallOffered", "SeatDeviceStatusChanged"]
     assert admin.frames[1]["data"]["caller_number"] == "13812345678"
@@ -261,7 +214,7 @@ async def test_given_a_session_closed_then_its_socket_is_closed_with_4401_and_it
     await tasks[0]
     assert mine.closed == (SESSION_ENDED, "已退出登录") and other.closed is None
     await bus.publish(_offered(2))
-    await _settle(bus, other)
+    await settle(bus)
     assert other.types() == ["CallOffered"] and hub.clients == 1
     await other.close()
     await tasks[1]
@@ -276,9 +229,9 @@ async def test_given_the_hub_falls_behind_the_bus_then_every_socket_resyncs_and_
     task = await _open(hub, ws)
     for n in range(10):  # published faster than the hub's queue of 3 is handled
         await bus.publish(_offered(n))
-    await _settle(bus, ws)
+    await settle(bus)
     await bus.publish(_offered(99))
-    await _settle(bus, ws)
+    await settle(bus)
 
     assert "StateResynced" in ws.types()
     assert ws.frames[-1]["type"] == "CallOffered" and ws.frames[-1]["data"]["call_id"] == "1796571440.99"

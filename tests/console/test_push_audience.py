@@ -17,7 +17,7 @@ from core.call_events import CallOffered, CallQueued, SeatDeviceStatus, SeatDevi
 from core.events import ComponentStatusChanged, DomainEvent, call_id_of
 from core.ids import CallId, SeatId, TeamId
 from core.seat_events import SeatStateChanged, SeatStatus
-from tests.support.pushes import unpacked
+from tests.support.pushes import FakeSocket, settle
 
 AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 
@@ -62,29 +62,12 @@ EVENTS: list[DomainEvent] = [
 ]
 
 
-class Socket:
-    def __init__(self) -> None:
-        self.frames: list[dict[str, Any]] = []
-        self.gone = asyncio.Event()
-
-    async def send_json(self, data: dict[str, Any]) -> None:
-        self.frames.append(data)
-
-    async def send_text(self, text: str) -> None:
-        self.frames.extend(unpacked(text))
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        self.gone.set()
-
-    async def receive_text(self) -> str:
-        await self.gone.wait()
-        raise RuntimeError("closed")
-
-    def got(self) -> list[str]:
-        return [
-            f"{f['type']}:{f['data'].get('call_id') or f['data'].get('seat_id') or f['data'].get('component')}"
-            for f in self.frames[1:]
-        ]
+def got(ws: FakeSocket) -> list[str]:
+    """What a socket was pushed after its hello, as `type:call, seat or component`."""
+    return [
+        f"{f['type']}:{f['data'].get('call_id') or f['data'].get('seat_id') or f['data'].get('component')}"
+        for f in ws.frames[1:]
+    ]
 
 
 def _label(event: DomainEvent) -> str:
@@ -96,22 +79,14 @@ def _label(event: DomainEvent) -> str:
     return f"{type(event).__name__}:{name}"
 
 
-async def _settle(bus: EventBus) -> None:
-    await bus.drain()
-    for _ in range(3):  # a socket written to just now waits out the hub's pace (20 ms)
-        await asyncio.sleep(0.03)
-        for _ in range(30):
-            await asyncio.sleep(0)
-
-
-async def _serve(hub: WebsocketHub, sockets: list[Socket], scopes: list[Scope], **kw: Any) -> list[Any]:
+async def _serve(hub: WebsocketHub, sockets: list[FakeSocket], scopes: list[Scope], **kw: Any) -> list[Any]:
     tasks = [asyncio.create_task(hub.serve(s, scope=sc, **kw)) for s, sc in zip(sockets, scopes, strict=True)]  # type: ignore[arg-type]
     for _ in range(20):
         await asyncio.sleep(0)
     return tasks
 
 
-async def _close(sockets: list[Socket], tasks: list[Any]) -> None:
+async def _close(sockets: list[FakeSocket], tasks: list[Any]) -> None:
     for s in sockets:
         await s.close()
     await asyncio.gather(*tasks)
@@ -121,27 +96,27 @@ async def test_given_sockets_of_every_scope_then_each_gets_exactly_what_its_scop
     bus = EventBus()
     await bus.start()
     hub = WebsocketHub(bus, coalesce_s=0)
-    sockets = [Socket() for _ in SCOPES]
+    sockets = [FakeSocket() for _ in SCOPES]
     tasks = await _serve(hub, sockets, SCOPES)
     for event in EVENTS:
         await bus.publish(event)
-    await _settle(bus)
+    await settle(bus)
 
     for s, sc in zip(sockets, SCOPES, strict=True):
         expected = [
             _label(e) for e in EVENTS if sc.sees(e.audience(), about_a_call=call_id_of(e) is not None)
         ]
-        assert s.got() == expected, sc
+        assert got(s) == expected, sc
     # the rule is not vacuous here: the city sees all, a seat only its own, the keyless scope one
-    assert len(sockets[0].got()) == len(EVENTS)
-    assert sockets[3].got() == ["SeatDeviceStatusChanged:1001", "ComponentStatusChanged:ami"]
-    assert sockets[5].got() == [
+    assert len(got(sockets[0])) == len(EVENTS)
+    assert got(sockets[3]) == ["SeatDeviceStatusChanged:1001", "ComponentStatusChanged:ami"]
+    assert got(sockets[5]) == [
         "CallQueued:c1",
         "SeatDeviceStatusChanged:1001",
         "SeatStateChanged:1003",
         "ComponentStatusChanged:ami",
     ]
-    assert sockets[6].got() == ["ComponentStatusChanged:ami"]
+    assert got(sockets[6]) == ["ComponentStatusChanged:ami"]
     await _close(sockets, tasks)
     await bus.stop()
 
@@ -161,14 +136,14 @@ async def test_given_many_sockets_then_an_events_audience_is_worked_out_once(
     await bus.start()
     hub = WebsocketHub(bus, coalesce_s=0)
     scopes = SCOPES * 50
-    sockets = [Socket() for _ in scopes]
+    sockets = [FakeSocket() for _ in scopes]
     tasks = await _serve(hub, sockets, scopes)
     for event in EVENTS:
         await bus.publish(event)
-    await _settle(bus)
+    await settle(bus)
 
     assert built == EVENTS
-    assert sum(len(s.got()) for s in sockets) == 50 * sum(
+    assert sum(len(got(s)) for s in sockets) == 50 * sum(
         sc.sees(e.audience(), about_a_call=call_id_of(e) is not None) for sc in SCOPES for e in EVENTS
     )
     await _close(sockets, tasks)
@@ -184,18 +159,18 @@ async def test_given_a_recheck_with_a_new_scope_then_the_socket_is_routed_by_it(
     async def recheck() -> Scope:
         return now[0]
 
-    socket = Socket()
+    socket = FakeSocket()
     tasks = await _serve(hub, [socket], [now[0]], revalidate=recheck)
     await bus.publish(_device("1002", "q-city-other", SeatDeviceStatus.IN_USE))
-    await _settle(bus)
-    assert socket.got() == []
+    await settle(bus)
+    assert got(socket) == []
 
     now[0] = scope("seat:1002")  # moved to another seat
     await asyncio.sleep(0.05)
     await bus.publish(_device("1002", "q-city-other", SeatDeviceStatus.NOT_IN_USE))
     await bus.publish(_device("1001", "q-city-other", SeatDeviceStatus.NOT_IN_USE))
-    await _settle(bus)
-    assert socket.got() == ["SeatDeviceStatusChanged:1002"]
+    await settle(bus)
+    assert got(socket) == ["SeatDeviceStatusChanged:1002"]
     await _close([socket], tasks)
     assert hub._by_key == {} and not hub._scoped  # a closed socket leaves the index
     await bus.stop()

@@ -136,8 +136,12 @@ def test_given_a_seat_late_by_20_minutes_and_one_never_online_when_asking_attend
     assert import_csv(client, headers, JINGAN, GOOD_CSV).status_code == 200
     log = log_repo(client)
     nine = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 China time
-    log.append("1001", JINGAN, "available", nine + timedelta(minutes=20))
-    log.append("1001", JINGAN, "offline", nine + timedelta(hours=3, minutes=1))
+    log.append_many(
+        [
+            ("1001", JINGAN, "available", nine + timedelta(minutes=20)),
+            ("1001", JINGAN, "offline", nine + timedelta(hours=3, minutes=1)),
+        ]
+    )
 
     r = client.get(f"/api/schedule/attendance?team={JINGAN}&date=2026-12-01")
 
