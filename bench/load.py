@@ -1,10 +1,12 @@
 """End-to-end load at provincial scale (issue 21): the PBX simulator in its own process
 (`bench/load_sim.py`, real AMI and FastAGI on sockets) drives the real app in its own process
 (`python -m app.cli serve`, composed as `hotline serve` is), at steps of concurrent calls, while N
-signed-in seat consoles and M supervisor boards hold real websockets on /ws/events.
+signed-in seat consoles and M supervisor boards hold real websockets on /ws/events, each opened as
+its page opens it: a seat console on the seat feed, a board as the 班长 board (supervisor.html, the
+supervisor feed) or, with `--board-page events`, as the event board at / (every event).
 
     PYTHONPATH=$PWD .venv/bin/python bench/load.py [--steps 50,100,200,400] [--window 30]
-        [--seats 500] [--boards 50] [--postgres URL] [--web N] [--quick]
+        [--seats 500] [--boards 50] [--board-page supervisor|events] [--postgres URL] [--web N] [--quick]
 
 With `--web N` the app runs as a deployment of processes (issue 21's scale-out): one telephony
 process (`hotline serve --role telephony`: AMI, IVR, recorder, callbacks) and N web processes
@@ -412,14 +414,22 @@ async def run(args: argparse.Namespace) -> None:
                     for i, (u, s) in enumerate(who)
                 )
             )
-        ws_urls = [f.replace("http://", "ws://") + "/ws/events" for f in front_of]
+        # Each socket as its page opens it: a seat console with the seat feed (seat.js), a board
+        # as the 班长 board (supervisor.html, its feed) or, with --board-page events, as the event
+        # board at / (every event; console_web.feeds).
+        board_feed = "?feed=supervisor" if args.board_page == "supervisor" else ""
+        ws_urls = [
+            f.replace("http://", "ws://") + "/ws/events" + ("?feed=seat" if seat else board_feed)
+            for f, (_u, seat) in zip(front_of, who, strict=True)
+        ]
         for i in range(0, len(cookies), 50):
             await asyncio.gather(
                 *(clients.open(ws_urls[j], cookies[j]) for j in range(i, min(i + 50, len(cookies))))
             )
         members = sim.command("status")["members"]
         print(
-            f"{args.seats} seats signed in and 签入 ({members} queue memberships), {args.boards} boards; "
+            f"{args.seats} seats signed in and 签入 ({members} queue memberships), {args.boards} boards "
+            f"({'supervisor.html, feed=supervisor' if board_feed else 'the event board at /, every event'}); "
             f"{len(clients.tasks)} sockets open in {time.monotonic() - t1:.0f} s"
         )
         engine = create_engine(db_url)
@@ -525,6 +535,12 @@ def main() -> None:
     p.add_argument("--ramp", type=float, default=5.0, help="seconds to reach a step before measuring")
     p.add_argument("--seats", type=int, default=500, help="signed-in seat consoles")
     p.add_argument("--boards", type=int, default=50, help="supervisor boards")
+    p.add_argument(
+        "--board-page",
+        choices=("supervisor", "events"),
+        default="supervisor",
+        help="what a board's socket is: the 班长 board (supervisor.html, its feed) or the event board at / (every event)",
+    )
     p.add_argument("--talk", type=float, default=20.0, help="median talk seconds of a simulated call")
     p.add_argument("--drain", type=float, default=120.0, help="seconds allowed for the calls to end")
     p.add_argument("--postgres", help="a PostgreSQL server URL: the app gets a database of its own there")

@@ -18,6 +18,10 @@ often never waits.
   reaches, not the sockets open (profiled at 400 calls with 550 sockets: asking every socket's
   filter was the hub's largest cost). A socket with a free-form `allowed` filter is still asked.
 
+* A socket opened with a feed (`console_web.feeds`: the page's event types) is offered only
+  those types: the supervisor board applies four kinds and was sent every event (at 400 calls
+  most of the hub's writes, each parsed in the browser for nothing).
+
 * A socket that cannot keep up loses only its own backlog: when its outbox is full the backlog
   is dropped and replaced by one `StateResynced` frame, on which the page reloads what it shows
   (lib/live.js), as after a reconnect. Nobody else is closed or slowed.
@@ -47,6 +51,7 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
+from console_web.feeds import Feed
 from core.access import Scope
 from core.bus import EventBus, Overflow, Subscription
 from core.call_events import SeatDeviceStatusChanged
@@ -84,6 +89,7 @@ class _Connection:
     reason: str = ""
     allowed: Filter | None = None
     scope: Scope | None = None
+    feed: Feed | None = None  # None: every event type
     full_numbers: bool = False
     limit: int = 500
     outbox: deque[str] = field(default_factory=deque)
@@ -278,9 +284,10 @@ class WebsocketHub:
         wire: dict[str, Any] | None = None
         scoped = self._audience(event)
         asked = [c for c in self._asked if c.allowed is not None and c.allowed(event)] if self._asked else ()
+        kind = event.event_type
         for group in (self._everyone, scoped, asked):
             for c in group:
-                if c.ended.is_set():
+                if c.ended.is_set() or (c.feed is not None and not c.feed.wants(kind)):
                     continue
                 if wire is None:
                     wire = to_wire(event)
@@ -334,16 +341,19 @@ class WebsocketHub:
         revalidate: Revalidate | None = None,
         expires_in_s: float | None = None,
         full_numbers: bool = False,
+        feed: Feed | None = None,
     ) -> None:
         """Pump events to one accepted websocket until it closes or its session ends.
 
         `scope`: the viewer's, routed by its audience keys (the console's sockets); `allowed`: a
-        free-form filter asked of each event instead; neither: every event."""
+        free-form filter asked of each event instead; neither: every event. `feed`: only its
+        event types (the page's), else every type."""
         conn = _Connection(
             session=session,
             user=user,
             allowed=allowed,
             scope=scope,
+            feed=feed,
             full_numbers=full_numbers,
             limit=self._queue_size,
         )

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from callbacks.models import MissReason, WorkOrderStatus
 from console_web.auth import COOKIE, CSRF_HEADER, Authenticated, AuthService
 from console_web.deps import add_page, client_ip
+from console_web.feeds import UnknownFeed, feed_named
 from console_web.hub import WebsocketHub
 from core.access import Principal, Scope, sees_full_numbers
 from core.asr_events import Leg
@@ -265,6 +266,11 @@ def build_router() -> APIRouter:
             await ws.close(code=4403, reason="来源不被允许")
             return
         try:
+            feed = feed_named(ws.query_params.get("feed"))
+        except UnknownFeed:
+            await ws.close(code=4400, reason="未知的推送类别")
+            return
+        try:
             auth = await offload(backend.auth.authenticate, ws.cookies.get(COOKIE))
         except NotAuthenticated:
             await ws.close(code=4401, reason="请先登录")
@@ -291,6 +297,7 @@ def build_router() -> APIRouter:
             revalidate=revalidate,
             expires_in_s=backend.auth.seconds_left(auth),
             full_numbers=sees_full_numbers(principal),
+            feed=feed,
         )
 
     return router

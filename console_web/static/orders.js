@@ -228,7 +228,7 @@ async function main() {
   $("f-kind").addEventListener("change", () => load().catch((e) => { $("error").textContent = e.message; }));
   $("f-apply").addEventListener("click", () => load().catch((e) => { $("error").textContent = e.message; }));
   pick(isSup ? "all" : (location.hash === "#pool" ? "pool" : "mine"));
-  live({ onEvent, resync: load, badge });
+  live({ onEvent, resync: load, badge, feed: "orders" });
   setInterval(() => load().catch(() => {}), 30000); // SLA states move with time, not only with events
 }
 main();

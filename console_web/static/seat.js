@@ -844,6 +844,6 @@ async function start() {
   await loadToday();
   loadMyCalls();
   mountTranscriptSearch($("transcript-search"));
-  live({ onEvent, resync, badge });
+  live({ onEvent, resync, badge, feed: "seat" });
 }
 start();

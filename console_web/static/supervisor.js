@@ -418,7 +418,7 @@ async function main() {
   for (const s of seats.values()) paintActions(s);
   // Only a monitor under way changes by itself (the phone answers, the call ends): poll just then.
   setInterval(() => { if (monitoring) loadMonitor().catch(() => {}); }, MONITOR_EVERY_MS);
-  live({ onEvent, resync: refresh, badge });
+  live({ onEvent, resync: refresh, badge, feed: "supervisor" });
   setInterval(tickSeats, 1000);
   setInterval(() => loadOverview().catch(() => {}), OVERVIEW_EVERY_MS);
   setInterval(() => boardAlerts.load().catch(() => {}), ALERTS_EVERY_MS);

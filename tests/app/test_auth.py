@@ -14,7 +14,8 @@ from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD
 from core.clock import ManualClock
 from core.events import DomainEvent
-from core.ids import UserId
+from core.ids import SeatId, TeamId, UserId
+from core.seat_events import SeatStateChanged, SeatStatus
 from tests.support.app import demo_test_settings
 from tests.support.pushes import pushed
 
@@ -167,3 +168,37 @@ def test_given_two_seats_when_a_call_rings_seat_1001_then_only_1001_and_scoped_s
         for cm, _ws in sockets.values():
             cm.__exit__(None, None, None)
         assert runtime.repos.audit.recent(actor=UserId("u-1001"))[0].action == "login"
+
+
+def test_given_an_unknown_feed_when_opening_the_websocket_then_closed_with_4400(client: TestClient) -> None:
+    _login(client, "admin")
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/ws/events?feed=all-of-it") as ws,
+    ):
+        ws.receive_json()
+    assert closed.value.code == 4400
+
+
+def test_given_the_supervisor_feed_then_the_app_pushes_seat_states_but_not_other_events(
+    client: TestClient,
+) -> None:
+    _login(client, "banzhang")
+    token = client.cookies.get("hotline_session") or ""
+    client.cookies.clear()
+    client.cookies.set("hotline_session", token)  # as the other socket tests: the jar's cookie, host-wide
+    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    at = datetime(2026, 11, 23, 2, tzinfo=UTC)
+    with client.websocket_connect("/ws/events?feed=supervisor") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        client.portal.call(runtime.bus.publish, AuthProbeRang(at=at, call_id="c9"))  # type: ignore[union-attr]
+        state = SeatStateChanged(
+            at=at,
+            seat_id=SeatId("1001"),
+            team_id=TeamId("t-1"),
+            previous=SeatStatus.AVAILABLE,
+            status=SeatStatus.PAUSED,
+        )
+        client.portal.call(runtime.bus.publish, state)  # type: ignore[union-attr]
+        got = next(pushed(ws))
+    assert got["type"] == "SeatStateChanged"  # the probe, published first, never reached the board

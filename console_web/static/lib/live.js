@@ -2,9 +2,11 @@
 // events are never replayed, so after every reconnect and on StateResynced the page's `resync`
 // runs (once, however many arrive together) and reloads what it shows; other events go to
 // `onEvent`, which applies them in place. Close code 4401 (session ended) goes back to login.
+// `feed` names the page's event types (console_web/feeds.py): the server sends only those; none:
+// every event the viewer may see.
 const SESSION_ENDED = 4401;
 
-export function live({ onEvent = () => {}, resync = () => {}, badge = null, onSessionEnded = () => location.replace("/") } = {}) {
+export function live({ onEvent = () => {}, resync = () => {}, badge = null, feed = null, onSessionEnded = () => location.replace("/") } = {}) {
   let backoff = 500;
   let pending = null;
   let opened = false;
@@ -25,7 +27,8 @@ export function live({ onEvent = () => {}, resync = () => {}, badge = null, onSe
   }
   function connect() {
     if (stopped) return;
-    ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/events`);
+    const query = feed ? `?feed=${encodeURIComponent(feed)}` : "";
+    ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/events${query}`);
     ws.onopen = () => {
       backoff = 500;
       setBadge(true);

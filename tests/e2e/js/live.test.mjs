@@ -36,6 +36,16 @@ test("StateResynced in a burst reloads once; other events go to onEvent", async 
   conn.stop();
 });
 
+test("a page's feed goes in the socket's address, on every reconnect too", async () => {
+  const conn = live({ feed: "supervisor" });
+  assert.equal(sockets[0].url, "ws://127.0.0.1:1/ws/events?feed=supervisor");
+  sockets[0].open();
+  sockets[0].drop();
+  await sleep(700);
+  assert.equal(sockets[1].url, "ws://127.0.0.1:1/ws/events?feed=supervisor");
+  conn.stop();
+});
+
 test("several events in one message (an array) go to onEvent one by one, in order", async () => {
   let resyncs = 0; const events = [];
   const conn = live({ onEvent: (ev) => events.push(`${ev.type}:${ev.data.n}`), resync: () => { resyncs++; } });
