@@ -535,16 +535,7 @@ class CallTracker:
         if call.direction is not None or call.work_order_id:
             return []
         call.direction = CallDirection.INBOUND
-        return [
-            CallOffered(
-                at=at,
-                event_id=_eid(call.call_id, "offered"),
-                call_id=call.call_id,
-                channel=call.channel,
-                caller_number=call.caller_number,
-                dialed=call.dialed,
-            )
-        ]
+        return [_offered(call, at)]
 
     def _on_newstate(self, e: AmiEvent) -> list[DomainEvent]:
         # A caller's channel created Down in the incoming context, then Ring (or Up): offer it now.
@@ -1372,24 +1363,8 @@ class CallTracker:
             else:
                 # Sent to a seat or an outside number, the caller is back in a queue: it failed.
                 out += self._settle(call, e.at, TransferStatus.FAILED, detail="returned to queue")
-        joins = call.queue_joins.get(queue, 0) + 1
-        call.queue_joins[queue] = joins
-        call.queue = queue
-        call.queued_at = e.at
-        call.position = _int(e.get("Position"))
-        call.original_position = call.position
         call.missed = False
-        call.status = CallStatus.QUEUED
-        out.append(
-            CallQueued(
-                at=e.at,
-                event_id=_eid(call.call_id, "queued", queue, _nth(joins)),
-                call_id=call.call_id,
-                queue=queue,
-                position=call.position,
-                caller_number=call.caller_number,
-            )
-        )
+        out.append(_queued(call, queue, e.at, since=e.at, position=_int(e.get("Position"))))
         return out
 
     def _on_queue_caller_leave(self, e: AmiEvent) -> list[DomainEvent]:
@@ -2075,15 +2050,7 @@ class CallTracker:
             call.seat_answered = primary.get("ChannelStateDesc") == "Up"
         if direction is not CallDirection.INBOUND:
             return call, []
-        offered = CallOffered(
-            at=at,
-            event_id=_eid(call_id, "offered"),
-            call_id=call_id,
-            channel=call.channel,
-            caller_number=call.caller_number,
-            dialed=call.dialed,
-        )
-        return call, [offered]
+        return call, [_offered(call, at)]
 
     def _reconcile(
         self, call: _Call, primary: AmiEvent, legs: Sequence[AmiEvent], entry: AmiEvent | None, at: datetime
@@ -2102,24 +2069,9 @@ class CallTracker:
             # Already talking to a seat: the queue is known, the waiting is over.
             call.queue = call.queue or queue
         elif queue and call.queue != queue and call.answered_at is None:
-            joins = call.queue_joins.get(queue, 0) + 1
-            call.queue_joins[queue] = joins
-            call.queue = queue
             wait = _duration(entry.get("Wait")) if entry else 0.0
-            call.queued_at = at - timedelta(seconds=wait)
-            call.position = _int(entry.get("Position")) if entry else 0
-            call.original_position = call.position
-            call.status = CallStatus.QUEUED
-            out.append(
-                CallQueued(
-                    at=at,
-                    event_id=_eid(call.call_id, "queued", queue, _nth(joins)),
-                    call_id=call.call_id,
-                    queue=queue,
-                    position=call.position,
-                    caller_number=call.caller_number,
-                )
-            )
+            position = _int(entry.get("Position")) if entry else 0
+            out.append(_queued(call, queue, at, since=at - timedelta(seconds=wait), position=position))
         elif entry is not None:
             call.position = _int(entry.get("Position"))
         present = {leg.uniqueid for leg in legs}
@@ -2152,6 +2104,38 @@ class CallTracker:
 
 def _leg_id(call_id: str, uid: str) -> str:
     return f"{call_id}:{uid}"
+
+
+def _offered(call: _Call, at: datetime) -> CallOffered:
+    """The citizen's call came in: told once, live (`_offer`) or from a snapshot, with one id."""
+    return CallOffered(
+        at=at,
+        event_id=_eid(call.call_id, "offered"),
+        call_id=call.call_id,
+        channel=call.channel,
+        caller_number=call.caller_number,
+        dialed=call.dialed,
+    )
+
+
+def _queued(call: _Call, queue: str, at: datetime, *, since: datetime, position: int) -> CallQueued:
+    """The caller joins `queue` (live, or found waiting there by a snapshot), waiting `since`, at
+    `position`; its n-th join of one queue is the n-th fact of that kind."""
+    joins = call.queue_joins.get(queue, 0) + 1
+    call.queue_joins[queue] = joins
+    call.queue = queue
+    call.queued_at = since
+    call.position = position
+    call.original_position = position
+    call.status = CallStatus.QUEUED
+    return CallQueued(
+        at=at,
+        event_id=_eid(call.call_id, "queued", queue, _nth(joins)),
+        call_id=call.call_id,
+        queue=queue,
+        position=position,
+        caller_number=call.caller_number,
+    )
 
 
 def _eid(call_id: str, kind: str, *parts: str) -> EventId:
