@@ -23,6 +23,7 @@ from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
 from console_web.internal_api import internal_token
 from console_web.mirror import TelephonyMirror
+from console_web.routes import recheck_sockets
 from core.access import Principal, Scope, Scopes
 from core.blocking import offload
 from core.bus import EventBus
@@ -55,7 +56,9 @@ class Runtime:
         self.role, web = s.role, s.role == "web"
         self.clock = clock or SystemClock()
         self.bus = EventBus()
-        self.hub = WebsocketHub(self.bus)
+        self.hub = WebsocketHub(
+            self.bus, recheck=lambda sessions: recheck_sockets(self.auth, self.scope_of, sessions)
+        )
         self.components = ComponentSet()
         self.passwords = Passwords()
         # The database and the journal behind its writers (nothing lost).

@@ -9,6 +9,7 @@ the `core.access.Scope` the backend builds for them (`scope_of`): `Scope.sees`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response, WebSocket
@@ -23,7 +24,7 @@ from core.access import Principal, Scope, sees_full_numbers
 from core.asr_events import Leg
 from core.blocking import offload
 from core.calls import CallRecord, CallStatus
-from core.errors import HotlineError, NotAuthenticated
+from core.errors import NotAuthenticated
 from core.privacy import mask_number
 from core.seat_events import PauseReason, SeatStatus
 
@@ -46,6 +47,19 @@ class ConsoleBackend(Protocol):
 class LoginForm(BaseModel):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
+
+
+async def recheck_sockets(
+    auth: AuthService, scope_of: Callable[[Principal], Scope], sessions: list[str]
+) -> dict[str, str | Scope]:
+    """The hub's recheck of its open sockets (`WebsocketHub(recheck=...)`): each login session
+    (token hash) again in one query, off the loop; why it ended, or its viewer's scope now."""
+
+    def check() -> dict[str, str | Scope]:
+        now = auth.recheck(sessions)
+        return {h: who if isinstance(who, str) else scope_of(who) for h, who in now.items()}
+
+    return await offload(check)
 
 
 def _backend(request: Request | WebSocket) -> ConsoleBackend:
@@ -277,24 +291,14 @@ def build_router() -> APIRouter:
             return
         await ws.accept()
         principal = auth.principal
-        token = ws.cookies.get(COOKIE)
         # Built off the loop now and again at each recheck (teams and seats may have changed);
         # the hub routes each event to the sockets whose scope sees it.
         scope = await offload(backend.scope_of, principal)
-
-        async def revalidate() -> str | Scope:
-            try:
-                await offload(backend.auth.authenticate, token)
-            except HotlineError as exc:  # logged out, expired, account disabled or removed
-                return exc.message
-            return await offload(backend.scope_of, principal)
-
         await backend.hub.serve(
             ws,
             scope=scope,
             session=auth.session.token_hash,
             user=principal.user_id,
-            revalidate=revalidate,
             expires_in_s=backend.auth.seconds_left(auth),
             full_numbers=sees_full_numbers(principal),
             feed=feed,

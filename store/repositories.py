@@ -330,6 +330,21 @@ class SessionRepository(Repo):
     def get(self, token_hash: str) -> LoginSession | None:
         return self._find(SessionRow, token_hash, _session_from_row)
 
+    def with_users(self, token_hashes: Sequence[str]) -> dict[str, tuple[LoginSession, User]]:
+        """The sessions found among `token_hashes`, each with its user: one query per 500 (the
+        websocket hub's recheck of every open socket at once)."""
+        out: dict[str, tuple[LoginSession, User]] = {}
+        with self._db.session() as s:
+            for some in chunks(list(dict.fromkeys(token_hashes))):
+                query = (
+                    select(SessionRow, UserRow)
+                    .join(UserRow, UserRow.id == SessionRow.user_id)
+                    .where(SessionRow.token_hash.in_(some))
+                )
+                for session, user in s.execute(query):
+                    out[session.token_hash] = (_session_from_row(session), _user_from_row(user))
+        return out
+
     def revoke(self, token_hash: str) -> None:
         with self._db.session() as s:
             r = s.get(SessionRow, token_hash)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -56,14 +56,18 @@ class Users:
 
 
 class Sessions:
-    def __init__(self) -> None:
+    def __init__(self, users: Users) -> None:
         self.rows: dict[str, LoginSession] = {}
+        self._users = users
 
     def add(self, session: LoginSession) -> None:
         self.rows[session.token_hash] = session
 
     def get(self, token_hash: str) -> LoginSession | None:
         return self.rows.get(token_hash)
+
+    def with_users(self, token_hashes: Sequence[str]) -> dict[str, tuple[LoginSession, User]]:
+        return {h: (self.rows[h], self._users.get(self.rows[h].user_id)) for h in token_hashes if h in self.rows}
 
     def revoke(self, token_hash: str) -> None:
         self.rows[token_hash] = dataclasses.replace(self.rows[token_hash], revoked=True)
@@ -106,7 +110,7 @@ def fx() -> Fixture:
     )
     clock = ManualClock()
     audit = Audit()
-    auth = AuthService(users=users, sessions=Sessions(), audit=audit, clock=clock, passwords=passwords)
+    auth = AuthService(users=users, sessions=Sessions(users), audit=audit, clock=clock, passwords=passwords)
     return Fixture(auth, clock, passwords, audit)
 
 

@@ -17,6 +17,7 @@ from starlette.websockets import WebSocketDisconnect
 from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD
+from console_web.auth import token_hash
 from core.clock import ManualClock
 from core.events import DomainEvent
 from core.ids import UserId
@@ -142,3 +143,44 @@ def test_given_a_session_about_to_expire_then_its_socket_closes_at_the_expiry_wi
     closed = _closed(ws)
     assert closed.code == 4401 and closed.reason == "登录已失效，请重新登录"
     cm.__exit__(None, None, None)
+
+
+def test_the_recheck_reads_every_open_session_at_once_and_says_why_each_ended(app: App) -> None:
+    live, _ = app.login("seat1001")
+    disabled, _ = app.login("seat1002")
+    gone, gone_csrf = app.login("jingan")
+    app.runtime.repos.users.set_active(UserId("u-1002"), False)
+    app.client.cookies.set("hotline_session", gone)
+    assert app.client.post("/api/logout", headers={"X-CSRF-Token": gone_csrf}).status_code == 200
+    app.client.cookies.clear()
+    hashes = [token_hash(t) for t in (live, disabled, gone)] + ["no-such-session"]
+
+    now = app.runtime.auth.recheck(hashes)
+
+    assert now[hashes[0]] == app.runtime.repos.users.get(UserId("u-1001")).principal()
+    assert now[hashes[1]] == "账号已停用"
+    assert now[hashes[2]] == now["no-such-session"] == "登录已失效，请重新登录"
+
+
+def test_given_many_open_sockets_then_one_recheck_call_covers_them_all(app: App) -> None:
+    calls: list[list[str]] = []
+    recheck = app.runtime.hub._recheck
+    assert recheck is not None
+
+    async def counting(sessions: list[str]) -> Any:
+        calls.append(sessions)
+        return await recheck(sessions)
+
+    app.runtime.hub._recheck = counting
+    app.runtime.hub.recheck_s = 0.05
+    tokens = [app.login(user)[0] for user in ("seat1001", "seat1002", "admin")]
+    sockets = [app.socket(t) for t in tokens]
+    app.runtime.repos.users.set_active(UserId("u-1002"), False)
+    closed = _closed(sockets[1][1])
+    assert closed.code == 4401 and closed.reason == "账号已停用"
+    # A sweep asks for the three sockets' sessions in one call, not one call per socket.
+    assert sorted(token_hash(t) for t in tokens) in calls
+    app.publish("仍在线")
+    assert next(pushed(sockets[0][1]))["data"]["text"] == "仍在线"
+    for cm, _ws in sockets:
+        cm.__exit__(None, None, None)

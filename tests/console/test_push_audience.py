@@ -153,14 +153,15 @@ async def test_given_many_sockets_then_an_events_audience_is_worked_out_once(
 async def test_given_a_recheck_with_a_new_scope_then_the_socket_is_routed_by_it() -> None:
     bus = EventBus()
     await bus.start()
-    hub = WebsocketHub(bus, coalesce_s=0, recheck_s=0.01)
     now: list[Scope] = [scope("seat:1001")]
 
-    async def recheck() -> Scope:
-        return now[0]
+    async def recheck(sessions: list[str]) -> dict[str, str | Scope]:
+        return {s: now[0] for s in sessions}
+
+    hub = WebsocketHub(bus, coalesce_s=0, recheck_s=0.01, recheck=recheck)
 
     socket = FakeSocket()
-    tasks = await _serve(hub, [socket], [now[0]], revalidate=recheck)
+    tasks = await _serve(hub, [socket], [now[0]], session="s-1")
     await bus.publish(_device("1002", "q-city-other", SeatDeviceStatus.IN_USE))
     await settle(bus)
     assert got(socket) == []
