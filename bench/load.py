@@ -67,6 +67,7 @@ from bench.faults.peers import (  # noqa: E402
     PrivateRedis,
     _env,
     free_port,
+    post_json,
     temp_base,
     wait_until,
 )
@@ -225,14 +226,7 @@ def _login(base_url: str, username: str, seat: bool) -> str:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
     def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        req = urllib.request.Request(
-            base_url + path,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", **headers},
-            method="POST",
-        )
-        with opener.open(req, timeout=120) as r:
-            return dict(json.loads(r.read()))
+        return post_json(opener, base_url + path, body, headers, timeout=120)
 
     for _ in range(60):  # the app lets one login of an account run at a time, 16 wait at most
         try:

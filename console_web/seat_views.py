@@ -26,6 +26,12 @@ def _iso_text(value: object) -> object:
 IsoText = Annotated[str, BeforeValidator(_iso_text)]
 """A time as `datetime.isoformat()` text (the JSON's form of every time)."""
 
+MaskedCaller = Annotated[
+    str, BeforeValidator(mask_number), Field(validation_alias=AliasChoices("caller_number", "caller"))
+]
+"""The caller's number, masked: read from a view's `caller_number` (or, when FastAPI checks the
+response, from `caller`)."""
+
 
 class _Read(BaseModel):
     """Read from a value's attributes of the same names; an enum becomes its code."""
@@ -86,9 +92,7 @@ class UnsubmittedOut(_Read):
     """One of my records not submitted yet (a draft): its call, the caller masked."""
 
     call_id: str
-    caller: Annotated[str, BeforeValidator(mask_number)] = Field(
-        validation_alias=AliasChoices("caller_number", "caller")
-    )
+    caller: MaskedCaller
     updated_at: IsoText
     question: str
 
@@ -135,10 +139,7 @@ class CallerFileOut(_Read):
 
 class ScreenPopOut(_Read):
     call_id: str
-    # Read from the view's `caller_number` (or, when FastAPI checks the response, from `caller`).
-    caller: Annotated[str, BeforeValidator(mask_number)] = Field(
-        validation_alias=AliasChoices("caller_number", "caller")
-    )
+    caller: MaskedCaller
     dialed: str
     offered_at: IsoText | None
     status: str | None

@@ -109,14 +109,19 @@ class BodySizeLimit:
                     raise _BodyTooLarge
             return message
 
+        async def refuse_once() -> None:
+            """The 413, unless a response has gone out already."""
+            nonlocal response_started
+            if not response_started:
+                response_started = True
+                await self._refuse(send, limit)
+
         async def guarded_send(message: Message) -> None:
             nonlocal response_started
             if exceeded:
                 # Whatever the application made of the interrupted body (FastAPI turns it into a
                 # 400), the client gets the 413 it deserves, once.
-                if not response_started:
-                    response_started = True
-                    await self._refuse(send, limit)
+                await refuse_once()
                 return
             if message["type"] == "http.response.start":
                 response_started = True
@@ -125,9 +130,7 @@ class BodySizeLimit:
         try:
             await self.app(scope, counted_receive, guarded_send)
         except _BodyTooLarge:
-            if not response_started:
-                response_started = True
-                await self._refuse(send, limit)
+            await refuse_once()
 
 
 # Public numbers (offices' switchboards) that admins read and edit: never masked.

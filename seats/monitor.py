@@ -506,9 +506,7 @@ class SupervisorMonitor:
             while len(self._seat_legs) > _SEAT_LEGS:
                 del self._seat_legs[next(iter(self._seat_legs))]
         elif isinstance(event, MonitorConnected):
-            s = self._by_monitor(event.monitor_id)
-            if s is not None:
-                s.restored = False
+            s = self._seen_in_asterisk(event.monitor_id)
             if s is not None and s.connected_at is None:
                 s.connected_at = event.at
                 s.phone_channel = event.phone_channel or s.phone_channel
@@ -516,9 +514,7 @@ class SupervisorMonitor:
                     s.first_connected_at = event.at
                 await self._keep(s)
         elif isinstance(event, CallTakenOver):
-            s = self._by_monitor(event.monitor_id)
-            if s is not None:
-                s.restored = False
+            s = self._seen_in_asterisk(event.monitor_id)
             if s is not None and s.taken_over_at is None:
                 s.taken_over_at, s.leg_id, s.taking_over = event.at, event.leg_id, False
                 s.phone_channel = event.channel or s.phone_channel
@@ -604,6 +600,14 @@ class SupervisorMonitor:
 
     def _by_monitor(self, monitor_id: str) -> _Session | None:
         return next((s for s in self._sessions.values() if s.monitor_id == monitor_id), None)
+
+    def _seen_in_asterisk(self, monitor_id: str) -> _Session | None:
+        """The session of `monitor_id`, which an event of Asterisk has just shown (a restored one
+        is restored no longer)."""
+        s = self._by_monitor(monitor_id)
+        if s is not None:
+            s.restored = False
+        return s
 
     async def _finish(self, s: _Session, reason: str, message: str, source_ip: str, at: datetime) -> None:
         """The session is over `at` (the PBX's time when an event ended it: the connect time is the

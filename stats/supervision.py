@@ -202,10 +202,11 @@ class SupervisionService:
 
     # --- reads (on a worker thread) ---------------------------------------------------------------
 
-    def _scope(self, principal: Principal) -> tuple[Scope, list[RosterSeat], dict[str, str]]:
+    def _scope(self, principal: Principal) -> tuple[Scope, Sequence[TeamLike], list[RosterSeat]]:
+        """What `principal` sees, over every team and seat of the directory (read once)."""
         teams = self.directory.teams()
         seats = list(self.directory.seats())
-        return Scope.of(principal, teams, seats), seats, {t.id: t.name for t in teams}
+        return Scope.of(principal, teams, seats), teams, seats
 
     def _read_day(self, scope: Scope, now: datetime) -> Kpis:
         start = china_day_start(china_day(now))
@@ -218,7 +219,7 @@ class SupervisionService:
         )
 
     def _read_board(self, principal: Principal, now: datetime) -> tuple[Scope, list[RosterSeat], _Staff]:
-        scope, seats, _ = self._scope(principal)
+        scope, _, seats = self._scope(principal)
         on = self.roster.on_shift(now) if self.roster is not None else ()
         backlog = Counter(sla for team, sla in self.backlog.open_orders(now) if scope.sees_team(team))
         staff = _Staff(
@@ -234,9 +235,7 @@ class SupervisionService:
         return build_report(scope, period, day, calls, answers, wrap_up_s=self.wrap_up_s)
 
     def _read_breakdown(self, principal: Principal, period: Period, day: date) -> Breakdown:
-        teams = self.directory.teams()
-        seats = list(self.directory.seats())
-        scope = Scope.of(principal, teams, seats)
+        scope, teams, seats = self._scope(principal)
         start, end = report_span(period, day)
         calls, answers = self.calls.between(start, end), self.surveys.between(start, end)
         report = build_report(scope, period, day, calls, answers, wrap_up_s=self.wrap_up_s)
@@ -259,9 +258,7 @@ class SupervisionService:
         )
 
     def _read_follow_ups(self, principal: Principal, period: Period, day: date) -> FollowUpReport:
-        teams = self.directory.teams()
-        seats = list(self.directory.seats())
-        scope = Scope.of(principal, teams, seats)
+        scope, teams, seats = self._scope(principal)
         start, end = report_span(period, day)
         figures = self.follow_ups.between(start, end) if self.follow_ups is not None else ()
         return build_follow_up_report(
@@ -336,7 +333,8 @@ class SupervisionService:
 
     async def seats(self, principal: Principal) -> SeatsNow:
         now = self.clock.now()
-        scope, seats, team_names = await offload(self._scope, principal)
+        scope, teams, seats = await offload(self._scope, principal)
+        team_names = {t.id: t.name for t in teams}
         live = {s.seat_id: s for s in self.live.snapshot(now, scope.sees_keys).seats}  # on the loop
         rows = []
         for seat in seats:
@@ -424,9 +422,7 @@ class SupervisionService:
         return scope.label, groups
 
     def _read_trends(self, principal: Principal, days: list[date], group: TrendGroup) -> Trends:
-        teams = self.directory.teams()
-        seats = list(self.directory.seats())
-        scope = Scope.of(principal, teams, seats)
+        scope, teams, seats = self._scope(principal)
         calls = self.calls.between(china_day_start(days[0]), china_day_start(days[-1] + timedelta(days=1)))
         return build_trends(scope, days, calls, group, teams, seats)
 

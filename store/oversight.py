@@ -54,15 +54,14 @@ class QueueMovesRepository(Repo):
 
     def save(self, moves: QueueMoves) -> None:
         """The seat's moves as they are now (an empty day's moves are kept: `drop` removes them)."""
-        with self._db.session() as s:
-            s.merge(
-                SteerQueueMovesRow(
-                    seat_id=moves.seat_id,
-                    day=moves.day.isoformat(),
-                    added=sorted(moves.added),
-                    removed=sorted(moves.removed),
-                )
+        self._merge(
+            SteerQueueMovesRow(
+                seat_id=moves.seat_id,
+                day=moves.day.isoformat(),
+                added=sorted(moves.added),
+                removed=sorted(moves.removed),
             )
+        )
 
     def drop(self, seat_id: SeatId) -> None:
         with self._db.session() as s:
@@ -71,8 +70,7 @@ class QueueMovesRepository(Repo):
 
 class MonitorSessionRepository(Repo):
     def save(self, user_id: UserId, state: Mapping[str, str | None]) -> None:
-        with self._db.session() as s:
-            s.merge(MonitorSessionRow(user_id=user_id, state=dict(state), updated_at=datetime.now(UTC)))
+        self._merge(MonitorSessionRow(user_id=user_id, state=dict(state), updated_at=datetime.now(UTC)))
 
     def drop(self, user_id: UserId) -> None:
         with self._db.session() as s:

@@ -25,8 +25,7 @@ _from_row = RowMapper(SeatPresence, reason=_pause_reason)
 
 class SeatPresenceRepository(Repo):
     def record(self, presence: SeatPresence) -> None:
-        with self._db.session() as s:
-            s.merge(SeatPresenceRow(**row_values(presence)))
+        self._merge(SeatPresenceRow(**row_values(presence)))
 
     def get(self, seat_id: SeatId) -> SeatPresence | None:
         return self._find(SeatPresenceRow, seat_id, _from_row)

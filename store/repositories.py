@@ -266,8 +266,7 @@ _session_from_row = RowMapper(LoginSession)
 
 class TeamRepository(Repo):
     def save(self, team: Team) -> None:
-        with self._db.session() as s:
-            s.merge(TeamRow(**row_values(team)))
+        self._merge(TeamRow(**row_values(team)))
 
     def get(self, team_id: TeamId) -> Team:
         return self._get(TeamRow, team_id, _team_from_row, "团队不存在", team_id=team_id)
@@ -278,8 +277,7 @@ class TeamRepository(Repo):
 
 class SeatRepository(Repo):
     def save(self, seat: Seat) -> None:
-        with self._db.session() as s:
-            s.merge(SeatRow(**row_values(seat)))
+        self._merge(SeatRow(**row_values(seat)))
 
     def get(self, seat_id: SeatId) -> Seat:
         return self._get(SeatRow, seat_id, _seat_from_row, "坐席不存在", seat_id=seat_id)

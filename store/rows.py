@@ -154,6 +154,11 @@ class Repo:
         with self._db.session() as s:
             return mapper(require(s, row_type, key, message, **context))
 
+    def _merge(self, row: Base) -> None:
+        """Insert `row`, or overwrite the row with its primary key."""
+        with self._db.session() as s:
+            s.merge(row)
+
     def _insert_once(self, row: Base) -> bool:
         """Insert `row`; False (and nothing changed) when its primary key is taken already: the
         database decides, so two writers (two workers, a replay) cannot both win."""

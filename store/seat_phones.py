@@ -11,8 +11,7 @@ from store.rows import Repo
 
 class SeatPhoneRepository(Repo):
     def save(self, seat_id: SeatId, password: str) -> None:
-        with self._db.session() as s:
-            s.merge(SeatPhoneRow(seat_id=seat_id, password=password))
+        self._merge(SeatPhoneRow(seat_id=seat_id, password=password))
 
     def password(self, seat_id: SeatId) -> str | None:
         with self._db.session() as s:

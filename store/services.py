@@ -249,7 +249,7 @@ def quality(repos: Repositories, clock: Clock, bus: EventBus | None) -> QualityS
 def monitor(
     repos: Repositories,
     *,
-    board: SeatBoard | None,
+    board: SeatBoard,
     live: LiveCalls,
     bus: EventBus,
     clock: Clock,
@@ -261,8 +261,6 @@ def monitor(
     """班长监听 over the board, the tracker and the PBX, with the supervisors' phones, the audit log
     and the monitors under way from the store (`restore()` them). Inside the running loop (it
     subscribes), after the runtime started."""
-    if board is None:
-        raise RuntimeError("runtime not started")
     return SupervisorMonitor(
         board=board,
         live=live,
@@ -292,7 +290,7 @@ def audit_trail(repos: Repositories) -> AuditTrail:
 def steering(
     repos: Repositories,
     *,
-    board: SeatBoard | None,
+    board: SeatBoard,
     bus: EventBus,
     clock: Clock,
     commands: Callable[[], SeatService | None],
@@ -303,8 +301,6 @@ def steering(
     """班长调度 (示忙, 示闲, 签出, today's queue moves) over the board and the seats' commands, audited
     in the store. Inside the running loop (it subscribes), after the runtime started; `start` its
     ticker (yesterday's queue moves undone)."""
-    if board is None:
-        raise RuntimeError("runtime not started")
     return SeatSteering(
         board=board,
         bus=bus,
@@ -346,7 +342,9 @@ async def oversight(
 ) -> Oversight:
     """All of it built, the admin's rights loaded, the monitors under way before a restart taken
     back and the steering's ticker started (`steering.stop()` it at shutdown). Inside the running
-    loop, after the runtime started."""
+    loop, after the runtime started (`board` None: it is not)."""
+    if board is None:
+        raise RuntimeError("runtime not started")
     rights = role_rights(repos, clock, defaults)
     await offload(rights.load)
     watch = monitor(

@@ -57,6 +57,25 @@ def wait_until(cond: Any, timeout: float, what: str, interval: float = 0.1) -> N
         time.sleep(interval)
 
 
+def post_json(
+    opener: urllib.request.OpenerDirector,
+    url: str,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    *,
+    timeout: float,
+) -> dict[str, Any]:
+    """POST `body` as JSON through `opener` (a browser's cookies); the JSON it answers."""
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
+    )
+    with opener.open(req, timeout=timeout) as r:
+        return dict(json.loads(r.read()))
+
+
 def _port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
@@ -473,14 +492,8 @@ class AppProcess:
     def _session(self, username: str) -> tuple[Any, http.cookiejar.CookieJar, dict[str, Any]]:
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        req = urllib.request.Request(
-            self.base_url + "/api/login",
-            data=json.dumps({"username": username, "password": DEMO_PASSWORD}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with opener.open(req, timeout=30) as r:
-            me = dict(json.loads(r.read()))
+        login = {"username": username, "password": DEMO_PASSWORD}
+        me = post_json(opener, self.base_url + "/api/login", login, timeout=30)
         return opener, jar, me
 
     def session_cookie(self, username: str) -> str:
@@ -491,18 +504,8 @@ class AppProcess:
     def login_seat(self, seat_id: str) -> None:
         """What a seat does in the browser: sign in, press 签入 (QueueAdd through the app)."""
         opener, _jar, me = self._session(f"seat{seat_id}")
-
-        def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-            req = urllib.request.Request(
-                self.base_url + path,
-                data=json.dumps(body).encode(),
-                headers={"Content-Type": "application/json", **headers},
-                method="POST",
-            )
-            with opener.open(req, timeout=30) as r:
-                return dict(json.loads(r.read()))
-
-        post("/api/seat/login", {}, {"X-CSRF-Token": me["csrf_token"]})
+        csrf = {"X-CSRF-Token": me["csrf_token"]}
+        post_json(opener, self.base_url + "/api/seat/login", {}, csrf, timeout=30)
 
     def kill(self) -> None:
         _sigkill(self.proc)

@@ -1,6 +1,6 @@
 // 审计日志 (admins): monitoring, force hang-ups, steering and rights changes (console_web/admin_api.py).
 import { api, whoAmI } from "./lib/api.js";
-import { $, el, row, secs, chinaDateTime } from "./lib/dom.js";
+import { $, deny, el, row, secs, chinaDateTime } from "./lib/dom.js";
 import { renderNav } from "./lib/nav.js";
 
 const PER_PAGE = 50;
@@ -42,7 +42,7 @@ async function main() {
   const me = await whoAmI();
   if (!me) { location.replace("/"); return; }
   renderNav(me);
-  if (me.role !== "admin") { $("denied").textContent = "仅管理员可以查看审计日志。"; $("denied").hidden = false; return; }
+  if (me.role !== "admin") { deny("仅管理员可以查看审计日志。"); return; }
   $("audit").hidden = false;
   $("filters").onsubmit = (ev) => { ev.preventDefault(); page = 1; load(); };
   $("prev").onclick = () => { page = Math.max(1, page - 1); load(); };

@@ -1,7 +1,7 @@
 // 实时监听: the talking seats of one's scope, to pick a call and listen (监听 / 耳语 / 强插), for whoever
 // holds the right (质检员 too, who have no supervisor's board): console_web/admin_api.py, monitor_api.py.
 import { api, send, whoAmI } from "./lib/api.js";
-import { $, el, clock } from "./lib/dom.js";
+import { $, deny, el, clock } from "./lib/dom.js";
 import { renderNav } from "./lib/nav.js";
 
 const MODES = [["listen", "监听", "monitor"], ["whisper", "耳语", "monitor"], ["barge", "强插", "barge"]];
@@ -49,7 +49,7 @@ async function main() {
   renderNav(me);
   let m;
   try { m = await api("/api/supervisor/monitor"); }
-  catch (err) { $("denied").textContent = err.message; $("denied").hidden = false; return; }
+  catch (err) { deny(err.message); return; }
   showMonitor(m);
   $("listen").hidden = false;
   for (const [mode] of MODES) $(`to-${mode}`).onclick = () => act(() => send("/api/supervisor/monitor/mode", { mode }));

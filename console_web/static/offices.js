@@ -1,7 +1,7 @@
 // Office registry: list / filter / search; admins edit one office and import a CSV (every bad
 // row is listed, nothing is written), everyone allowed in may export.
 import { api, whoAmI } from "./lib/api.js";
-import { $ } from "./lib/dom.js";
+import { $, deny } from "./lib/dom.js";
 import { renderNav } from "./lib/nav.js";
 
 let me = null, meta = null;
@@ -66,7 +66,7 @@ async function main() {
   me = await whoAmI();
   if (!me) { location.replace("/"); return; }
   renderNav(me);
-  if (me.role === "seat") { $("denied").textContent = "仅班长和管理员可以查看机构表。"; $("denied").hidden = false; return; }
+  if (me.role === "seat") { deny("仅班长和管理员可以查看机构表。"); return; }
   $("main").hidden = false;
   $("admin-tools").hidden = me.role !== "admin";
   $("f-apply").onclick = () => load().catch((e) => alert(e.message));

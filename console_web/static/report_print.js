@@ -2,7 +2,7 @@
 // team, seat, queue and legal category, and 热点), from /api/supervisor/breakdown; printed without
 // the navigation and controls (report.css, @media print).
 import { api, whoAmI } from "./lib/api.js";
-import { $, el, row, chinaDateTime, chinaToday } from "./lib/dom.js";
+import { $, deny, el, row, chinaDateTime, chinaToday } from "./lib/dom.js";
 import { renderNav } from "./lib/nav.js";
 
 // As the workbook's number formats: rates as percentages, each column to its places.
@@ -74,7 +74,7 @@ async function load() {
     render(await api(`/api/supervisor/breakdown?${q}`));
     $("denied").hidden = true;
   } catch (e) {
-    $("denied").textContent = e.message; $("denied").hidden = false;
+    deny(e.message);
   }
 }
 
@@ -82,7 +82,7 @@ async function main() {
   const me = await whoAmI();
   if (!me) { location.replace("/"); return; }
   renderNav(me);
-  if (me.role !== "supervisor" && me.role !== "admin") { $("denied").textContent = "仅班长和管理员可以查看报表。"; $("denied").hidden = false; return; }
+  if (me.role !== "supervisor" && me.role !== "admin") { deny("仅班长和管理员可以查看报表。"); return; }
   const params = new URLSearchParams(location.search);
   if (["day", "week", "month"].includes(params.get("period"))) $("p-period").value = params.get("period");
   $("p-date").value = params.get("date") || chinaToday();

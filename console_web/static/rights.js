@@ -1,6 +1,6 @@
 // 权限设置 (admins): which role holds 监听与耳语, 强插与强拆, 调度坐席 (console_web/admin_api.py).
 import { api, send, whoAmI } from "./lib/api.js";
-import { $, el } from "./lib/dom.js";
+import { $, deny, el } from "./lib/dom.js";
 import { renderNav } from "./lib/nav.js";
 
 function paint(table) {
@@ -42,7 +42,7 @@ async function main() {
   const me = await whoAmI();
   if (!me) { location.replace("/"); return; }
   renderNav(me);
-  if (me.role !== "admin") { $("denied").textContent = "仅管理员可以设置角色权限。"; $("denied").hidden = false; return; }
+  if (me.role !== "admin") { deny("仅管理员可以设置角色权限。"); return; }
   current = await api("/api/admin/rights");
   paint(current);
   $("rights").hidden = false;

@@ -3,7 +3,7 @@
 // counts); the day's figures are recomputed by the server only on the periodic refresh, on a
 // resync or a reconnect, never once per event.
 import { api, send, labels as fetchLabels, whoAmI } from "./lib/api.js";
-import { $, el, row, pct, secs, chinaTime, chinaDateTime, chinaToday } from "./lib/dom.js";
+import { $, deny, el, row, pct, secs, chinaTime, chinaDateTime, chinaToday } from "./lib/dom.js";
 import { live } from "./lib/live.js";
 import { renderNav } from "./lib/nav.js";
 import { forecastChart, districtMap } from "./charts.js";
@@ -388,7 +388,7 @@ async function main() {
   const me = await whoAmI();
   if (!me) { location.replace("/"); return; }
   const badge = renderNav(me, { live: me.role !== "seat" });
-  if (me.role === "seat") { $("denied").textContent = "仅班长和管理员可以查看监控台。"; $("denied").hidden = false; return; }
+  if (me.role === "seat") { deny("仅班长和管理员可以查看监控台。"); return; }
   $("board").hidden = false;
   admin = me.role === "admin";
   labels = await fetchLabels();

@@ -2,7 +2,7 @@
 // ROTATE_MS, on the Shanghai map. Figures come from the board's routes (/api/supervisor/overview,
 // /api/supervisor/districts), refreshed every REFRESH_MS; nothing is computed here but the rotation.
 import { api, whoAmI } from "./lib/api.js";
-import { $, pct, secs, chinaTime } from "./lib/dom.js";
+import { $, deny, pct, secs, chinaTime } from "./lib/dom.js";
 import { districtMap } from "./charts.js";
 import { alertBanners } from "./board_alerts.js";
 
@@ -50,7 +50,7 @@ function show() {
 async function main() {
   const me = await whoAmI();
   if (!me) { location.replace("/"); return; }
-  if (me.role === "seat" || me.role === "inspector") { $("denied").textContent = "仅班长和管理员可以查看大屏。"; $("denied").hidden = false; return; }
+  if (me.role === "seat" || me.role === "inspector") { deny("仅班长和管理员可以查看大屏。"); return; }
   $("wall").hidden = false;
   const alertBox = document.createElement("div");
   alertBox.id = "board-alerts";

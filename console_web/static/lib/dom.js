@@ -13,6 +13,8 @@ export function cells(tr, values) {
 }
 export function row(values) { return cells(document.createElement("tr"), values); }
 export function show(node, on) { node.hidden = !on; }
+/** The page's #denied banner, shown with `text` (why this user may not use the page, or what failed). */
+export function deny(text) { const p = $("denied"); p.textContent = text; p.hidden = false; }
 
 export const pct = (x) => (x == null ? "—" : `${(x * 100).toFixed(1)}%`);
 export const secs = (x) => (x == null ? "—" : x >= 60 ? `${Math.floor(x / 60)}分${Math.round(x % 60)}秒` : `${Math.round(x)}秒`);

@@ -8,7 +8,9 @@ import { el, secs, chinaDateTime as when } from "./dom.js";
 import { recordingBox } from "./recordings.js";
 
 const PAGE_SIZE = 10;
+const INTRO = "检索通话转写（实时转写与通话后录音转写）：多个词语用空格分开，须全部出现；只列出您有权收听录音的通话，最新的在前。每次检索记入审计日志。";
 
+/** Fill `section` (its <h2> already there): what the search does, the box, the hits and the pager. */
 export function mountTranscriptSearch(section) {
   if (section.dataset.mounted) return;
   section.dataset.mounted = "1";
@@ -27,7 +29,7 @@ export function mountTranscriptSearch(section) {
   const pageLabel = el("span");
   pager.append(prev, pageLabel, next);
   pager.hidden = true;
-  section.append(form, status, results, pager);
+  section.append(el("p", INTRO, { class: "muted" }), form, status, results, pager);
 
   let query = "";
   let page = 1;
