@@ -16,8 +16,8 @@ from app.settings import (
     load_settings,
 )
 from core.chinese_cli import Commands, chinese_parser, command, commands, localise
-from core.errors import ConfigurationError, HotlineError
-from core.listen import taken
+from core.errors import HotlineError
+from core.listen import refuse_taken
 from pbx.sim.demo import DEMO_CALLS_PER_HOUR, OVERLOAD_CALLS_PER_HOUR
 
 
@@ -87,27 +87,6 @@ def _parser() -> argparse.ArgumentParser:
     return localise(p)
 
 
-def _add_user(args: argparse.Namespace) -> None:
-    import getpass
-
-    from console_web.auth import Passwords
-    from core.access import Role
-    from store.accounts import add_account_at, check_seat_named
-
-    role = Role(args.role)
-    check_seat_named(role, args.seat)
-    password = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("密码：")
-    fields = {k: getattr(args, k) for k in ("username", "seat", "team", "district")}
-    add_account_at(
-        load_database_settings().url,
-        **fields,
-        role=role,
-        display_name=args.name,
-        password=password,
-        hash_password=Passwords().hash,
-    )
-
-
 def _run_web(settings: Settings, host: str, port: int) -> None:
     from app.main import build_app
     from console_web.web import serve
@@ -116,10 +95,7 @@ def _run_web(settings: Settings, host: str, port: int) -> None:
     pbx = settings.role != "web"  # a web process opens no PBX-side port
     on += [("语音导航 FastAGI", settings.agi.host, settings.agi.port)] if pbx and settings.agi.enabled else []
     on += [("模拟交换机 AMI", settings.ami.host, settings.ami.port)] if pbx and settings.sim.enabled else []
-    if busy := taken(on):
-        raise ConfigurationError(
-            f"端口已被占用：{'、'.join(busy)}。可能已有一个热线服务或演示在运行：请先停止它，或换用其他端口"
-        )
+    refuse_taken(on)
     if not serve(build_app(settings), host=host, port=port, log_level=settings.log_level):
         raise SystemExit(1)
 
@@ -152,7 +128,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = build_prompts(args.menu, args.out)
             print(report.summary(args.out))
         elif args.command == "user" and args.user_command == "add":
-            _add_user(args)
+            from console_web.auth import Passwords
+            from store.accounts import add_account_asking
+
+            fields = {k: getattr(args, k) for k in ("username", "role", "seat", "team", "district")}
+            url, hashing = load_database_settings().url, Passwords().hash
+            add_account_asking(url, **fields, display_name=args.name, hash_password=hashing)
             print(f"账号已创建：{args.username}")
         elif args.command == "seats" and args.seats_command == "import":
             from store.seat_import import import_seats_at

@@ -77,7 +77,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         runtime = Runtime(settings, clock=clock)
         await runtime.start()
         web = settings.role == "web"  # a web process: reads and pushes; the rest is forwarded
-        app.state.runtime = app.state.backend = app.state.reliability_backend = runtime
+        app.state.runtime = app.state.backend = runtime
+        app.state.reliability_backend = runtime.health  # /api/admin: dead letters, reliability, process
         if settings.role == "telephony":  # what the web processes mirror when they start
             app.state.telephony_snapshot = lambda: live_snapshot(runtime.board, runtime.call_views)
             app.state.internal_token = runtime.internal_token

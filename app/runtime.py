@@ -9,8 +9,6 @@ keeps their order, hands each what the parts before it built, and the references
 
 from __future__ import annotations
 
-import gc
-import os
 from functools import cached_property
 
 from app.seed import DEMO_DISTRICTS, DEMO_SEATS, seed_demo
@@ -23,6 +21,7 @@ from console_web.auth import AuthService, Passwords
 from console_web.hub import WebsocketHub
 from console_web.internal_api import internal_token
 from console_web.mirror import TelephonyMirror
+from console_web.process_health import ProcessHealth
 from console_web.routes import recheck_sockets
 from core.access import Principal, Scope, Scopes
 from core.blocking import offload
@@ -31,6 +30,7 @@ from core.call_view import CallViews
 from core.calls import CallRecord
 from core.clock import Clock, SystemClock
 from core.components import Component, ComponentSet
+from core.lifecycle import start_process, stop_process
 from core.loopwatch import LoopWatch
 from core.ports import SmsSender
 from ivr.part import IvrPart, RoutingPart
@@ -136,7 +136,9 @@ class Runtime:
         # Who sees what (core.access): one Scope per principal, for lists, reads and pushes alike.
         self.scopes = Scopes(lambda: (self.repos.teams.all(), self.repos.seats.all()))
         # How long the event loop was kept from running (nothing may block it: core.blocking).
-        self.loopwatch = LoopWatch()
+        self.loopwatch = watch = LoopWatch()
+        # This process's own health for /api/admin: its journals, reconciliation, sockets and loop.
+        self.health = ProcessHealth(self.role, self.journals, self.reconciliation.last, self.hub, watch)
         self._plan()
 
     # --- accessors ---------------------------------------------------------------------------
@@ -172,25 +174,6 @@ class Runtime:
         database = await offload(self.storage.probe)
         return self.components.status({"database": database})
 
-    def dead_letters(self, limit: int) -> list[dict[str, object]]:
-        """console_web.reliability_api.ReliabilityBackend."""
-        return self.journals.dead_letters(limit)
-
-    async def reliability(self) -> dict[str, object]:
-        # The dead letters are read on a worker thread; the backlog and the last reconciliation
-        # belong to the event loop and are read here.
-        dead = await offload(self.journals.dead_letters, 10_000)
-        return {
-            "journal_backlog": self.journals.backlog(),
-            "dead_letters": len(dead),
-            "last_reconciliation": self.reconciliation.last(),
-            "loop_lag": self.loopwatch.summary().as_dict(),
-        }
-
-    def process(self) -> dict[str, object]:
-        watch = self.loopwatch.health()
-        return {"role": self.role, "pid": os.getpid(), **self.hub.health(), **watch}
-
     def scope_of(self, principal: Principal) -> Scope:
         return self.scopes.of(principal)
 
@@ -203,16 +186,23 @@ class Runtime:
         s, add, store = self.settings, self.components.add, self.storage
         add(Component("bus", "事件总线", self.bus.start, self.bus.stop))
         add(Component("database", "数据库", store.open, store.close, probe=store.probe))
-        if self.role == "web":
-            self._plan_web()
-            return
-        add(Component.of("recorder", "通话留痕", self.trail))
-        rec = self.recordings  # optional: a recording folder in trouble is an alert, calls go on
-        add(Component.of("recordings", "通话录音", rec, probe=rec.probe, required=False))
-        if s.redis.url:
-            add(Component.of("redis", "Redis 事件分发", self.fanout, probe=self.fanout.probe, required=False))
+        # A web process: the telephony process's events through Redis (required), its board and
+        # calls mirrored (`console_web.mirror`), routing's lookups for the screen pop; nothing
+        # recorded, dialled or reconciled here.
+        web = self.role == "web"
+        if not web:
+            add(Component.of("recorder", "通话留痕", self.trail))
+            rec = self.recordings  # optional: a recording folder in trouble is an alert, calls go on
+            add(Component.of("recordings", "通话录音", rec, probe=rec.probe, required=False))
+        if web or s.redis.url:
+            add(Component.of("redis", "Redis 事件分发", self.fanout, probe=self.fanout.probe, required=web))
         add(Component.of("routing", "地址与队列路由", self.routes, probe=self.routes.probe))
-        add(Component.of("seats", "坐席状态", self.seats))
+        add(Component.of("seats", "坐席状态（镜像）" if web else "坐席状态", self.seats))
+        if web:
+            trail, url = lambda call_id: self.repos.calls.trail(call_id), self.settings.web.telephony_url
+            mirror = TelephonyMirror(url, self.internal_token, lambda: self.board, self.call_views, trail)
+            add(Component.of("mirror", "电话进程实时状态", mirror))
+            return
         if s.audiosocket.enabled:
             speech, label = self.speech, "语音识别（Vosk 实时 / Whisper 整句）"
             add(Component.of("asr", label, speech, probe=speech.probe, required=False))
@@ -239,39 +229,15 @@ class Runtime:
         if s.sim.enabled and s.sim.auto_login_seats:
             add(Component.once("demo-seats", "演示坐席自动签入", self._start_demo_seats, required=False))
 
-    def _plan_web(self) -> None:
-        """A web process: the telephony process's events through Redis (required), its board and
-        calls mirrored (`console_web.mirror`), routing's lookups for the screen pop; nothing
-        recorded, dialled or reconciled here."""
-        add, trail = self.components.add, lambda call_id: self.repos.calls.trail(call_id)
-        add(Component.of("redis", "Redis 事件分发", self.fanout, probe=self.fanout.probe))
-        add(Component.of("routing", "地址与队列路由", self.routes, probe=self.routes.probe))
-        add(Component.of("seats", "坐席状态（镜像）", self.seats))
-        url, views = self.settings.web.telephony_url, self.call_views
-        add(Component.of("mirror", "电话进程实时状态", TelephonyMirror(url, self.internal_token, lambda: self.board, views, trail)))  # fmt: skip
-
     @property
     def internal_token(self) -> str:
         return internal_token(self.settings.web.session_secret.get_secret_value())
 
     async def start(self) -> None:
-        await self.loopwatch.start()
-        try:
-            await self.components.start_all()
-        except BaseException:
-            await self.loopwatch.stop()
-            raise
-        # What start-up built (routing's pinyin indexes, the seed, imported modules) lives as long
-        # as the process: out of the collector's sight, so that a full collection, which holds
-        # the loop for as long as it scans, stays short (120-250 ms each before, under
-        # bench/loop_lag.py's traffic).
-        gc.collect()  # start-up's own garbage first: what is frozen is never collected
-        gc.freeze()
-        await self.components.announce(self.bus.publish, self.clock)
+        await start_process(self.components, self.loopwatch, self.bus.publish, self.clock)
 
     async def stop(self) -> None:
-        await self.components.stop_all()
-        await self.loopwatch.stop()
+        await stop_process(self.components, self.loopwatch)
 
     # --- what one part hands the next --------------------------------------------------------
 

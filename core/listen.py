@@ -7,6 +7,8 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable
 
+from core.errors import ConfigurationError
+
 
 def taken(addresses: Iterable[tuple[str, str, int]]) -> list[str]:
     """The `(label, host, port)` entries another process listens on now, as `label host:port`
@@ -23,3 +25,11 @@ def taken(addresses: Iterable[tuple[str, str, int]]) -> list[str]:
             except OSError:
                 busy.append(f"{label} {host}:{port}")
     return busy
+
+
+def refuse_taken(addresses: Iterable[tuple[str, str, int]]) -> None:
+    """ConfigurationError (in Chinese) naming the `(label, host, port)` entries already `taken`."""
+    if busy := taken(addresses):
+        raise ConfigurationError(
+            f"端口已被占用：{'、'.join(busy)}。可能已有一个热线服务或演示在运行：请先停止它，或换用其他端口"
+        )

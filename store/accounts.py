@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import sys
 from collections.abc import Callable
 
 from core.access import Role
@@ -93,3 +95,36 @@ def add_account_at(
             team=team,
             district=district,
         )
+
+
+def ask_password() -> str:
+    """The new account's password: a line of standard input when piped, else asked without echo."""
+    return sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("密码：")
+
+
+def add_account_asking(
+    url: str,
+    *,
+    username: str,
+    role: str,
+    display_name: str,
+    hash_password: Callable[[str], str],
+    seat: str | None = None,
+    team: str | None = None,
+    district: str | None = None,
+) -> User:
+    """`hotline user add`: a seat's account names its seat, checked before the password is asked
+    for (`ask_password`); then `add_account_at`."""
+    checked = Role(role)
+    check_seat_named(checked, seat)
+    return add_account_at(
+        url,
+        username=username,
+        role=checked,
+        display_name=display_name,
+        password=ask_password(),
+        hash_password=hash_password,
+        seat=seat,
+        team=team,
+        district=district,
+    )
