@@ -67,7 +67,9 @@ class Sessions:
         return self.rows.get(token_hash)
 
     def with_users(self, token_hashes: Sequence[str]) -> dict[str, tuple[LoginSession, User]]:
-        return {h: (self.rows[h], self._users.get(self.rows[h].user_id)) for h in token_hashes if h in self.rows}
+        return {
+            h: (self.rows[h], self._users.get(self.rows[h].user_id)) for h in token_hashes if h in self.rows
+        }
 
     def revoke(self, token_hash: str) -> None:
         self.rows[token_hash] = dataclasses.replace(self.rows[token_hash], revoked=True)
