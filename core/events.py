@@ -99,13 +99,23 @@ def to_wire(event: DomainEvent) -> dict[str, Any]:
 
 def from_wire(payload: Mapping[str, Any]) -> DomainEvent:
     cls = event_class(str(payload["type"]))
-    hints = typing.get_type_hints(cls)
     raw = payload["data"]
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name in raw:
-            kwargs[f.name] = _decode(raw[f.name], hints[f.name])
+    kwargs = {name: _decode(raw[name], hint) for name, hint in _fields_of(cls) if name in raw}
     return cls(**kwargs)
+
+
+_FIELDS: dict[type[DomainEvent], tuple[tuple[str, Any], ...]] = {}
+
+
+def _fields_of(cls: type[DomainEvent]) -> tuple[tuple[str, Any], ...]:
+    """Each field's name and resolved type, worked out once per event class: `get_type_hints`
+    evaluates the annotations' strings every time (a web process decoding every event from Redis
+    spent its longest loop stalls there)."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        hints = typing.get_type_hints(cls)
+        fields = _FIELDS[cls] = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+    return fields
 
 
 def _encode(value: Any) -> Any:
