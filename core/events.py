@@ -154,7 +154,7 @@ def _decode(value: Any, hint: Any) -> Any:
     if origin is frozenset:
         (item,) = typing.get_args(hint) or (Any,)
         return frozenset(_decode(v, item) for v in value)
-    if origin in (dict, Mapping) or origin is typing.get_origin(Mapping[str, str]):
+    if origin is dict or origin is Mapping:
         args = typing.get_args(hint)
         vhint = args[1] if len(args) == 2 else Any
         return {k: _decode(v, vhint) for k, v in value.items()}
