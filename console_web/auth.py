@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeGuard, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -42,6 +42,8 @@ from seats.models import LoginSession, User
 T = TypeVar("T")
 
 COOKIE = "hotline_session"
+SESSION_OVER = "登录已失效，请重新登录"
+ACCOUNT_DISABLED = "账号已停用"
 CSRF_HEADER = "X-CSRF-Token"
 
 
@@ -295,29 +297,30 @@ class AuthService:
         if not token:
             raise NotAuthenticated("请先登录")
         session = self._sessions.get(token_hash(token))
-        if session is None or session.revoked or session.expires_at <= self._clock.now():
-            raise NotAuthenticated("登录已失效，请重新登录")
+        if not self._running(session):
+            raise NotAuthenticated(SESSION_OVER)
         user = self._users.get(session.user_id)
         if not user.active:
-            raise NotAuthenticated("账号已停用")
+            raise NotAuthenticated(ACCOUNT_DISABLED)
         return Authenticated(user.principal(), session)
 
     def recheck(self, token_hashes: Sequence[str]) -> dict[str, Principal | str]:
         """Each open session again, at once (the hub's recheck of its sockets): its principal as
-        it is now, or why it ended (the messages `authenticate` gives). One query for them all,
-        instead of two per socket."""
+        it is now, or why it ended (the rule and messages of `authenticate`). One query for them
+        all, instead of two per socket."""
         found = self._sessions.with_users(token_hashes)
-        now = self._clock.now()
         out: dict[str, Principal | str] = {}
         for h in token_hashes:
             session, user = found.get(h, (None, None))
-            if session is None or user is None or session.revoked or session.expires_at <= now:
-                out[h] = "登录已失效，请重新登录"
-            elif not user.active:
-                out[h] = "账号已停用"
+            if user is None or not self._running(session):
+                out[h] = SESSION_OVER
             else:
-                out[h] = user.principal()
+                out[h] = user.principal() if user.active else ACCOUNT_DISABLED
         return out
+
+    def _running(self, session: LoginSession | None) -> TypeGuard[LoginSession]:
+        """Whether the session exists, is not revoked and has not expired."""
+        return session is not None and not session.revoked and session.expires_at > self._clock.now()
 
     def seconds_left(self, auth: Authenticated) -> float:
         """How long the session still runs."""

@@ -327,7 +327,7 @@ class WebsocketHub:
             if not open_:
                 continue
             try:
-                now = await self._recheck(sorted({c.session for c in open_ if c.session is not None}))
+                now = await self._recheck(sorted({c.session for c in open_ if c.session}))
             except Exception:  # the database is down: keep the sockets, try again next time
                 log.warning("websocket session recheck failed", exc_info=True)
                 continue
@@ -396,6 +396,9 @@ class WebsocketHub:
             self.clients -= 1
             self._connections.discard(conn)
             self._unfile(conn)
+            if not self._connections and self._sweeper is not None:
+                tasks.append(self._sweeper)  # the last socket: no recheck is left to do
+                self._sweeper = None
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
