@@ -37,9 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="监听地址（默认取 HOTLINE_WEB__HOST）")
     serve.add_argument("--port", type=int, help="监听端口（默认取 HOTLINE_WEB__PORT）")
     roles = (
-        "进程角色（默认取 HOTLINE_ROLE=all 单进程）：telephony 唯一的电话进程；web 只服务网页与推送，可开多个"
+        "进程角色（默认取 HOTLINE_ROLE=all 单进程）：telephony 唯一的电话进程；web 只服务网页与推送，可开多个；"
+        "speech 语音识别进程（AudioSocket 与识别引擎），可开多个"
     )
-    serve.add_argument("--role", choices=["all", "telephony", "web"], help=roles)
+    serve.add_argument("--role", choices=["all", "telephony", "web", "speech"], help=roles)
     demo = command(top, "demo", "启动演示：内置 PBX 模拟器、模拟来电和坐席控制台，访问 http://127.0.0.1:8000")
     demo.add_argument("--port", type=int, default=8000, help="控制台端口（默认 8000）")
     demo.add_argument(
@@ -87,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
     return localise(p)
 
 
+def _run_speech(settings: Settings, *_: object) -> None:
+    """A speech process: no web server; its components until SIGTERM or Ctrl+C."""
+    from app.runtime import Runtime
+    from core.lifecycle import run_until_signalled
+
+    refuse_taken([("语音识别 AudioSocket", settings.audiosocket.host, settings.audiosocket.port)])
+    run_until_signalled(Runtime(settings))
+
+
 def _run_web(settings: Settings, host: str, port: int) -> None:
     from app.main import build_app
     from console_web.web import serve
@@ -109,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             settings = load_settings(**({"role": args.role} if args.role else {}))
             check_schema_before_serving(settings.database.url, auto_migrate=settings.database.auto_migrate)
-            _run_web(settings, args.host or settings.web.host, args.port or settings.web.port)
+            run = _run_speech if settings.role == "speech" else _run_web
+            run(settings, args.host or settings.web.host, args.port or settings.web.port)
         elif args.command == "demo":
             rate = OVERLOAD_CALLS_PER_HOUR if args.overload else args.calls_per_hour
             sim = {"enabled": True, "calls_per_hour": rate, "after_hours": args.after_hours}

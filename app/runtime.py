@@ -13,8 +13,8 @@ from functools import cached_property
 
 from app.seed import DEMO_DISTRICTS, DEMO_SEATS, seed_demo
 from app.settings import DEMO_ADMIN_PASSWORD, Settings
-from asr.post_call_worker import PostCallPart
-from asr.speech import SpeechServer
+from asr.part import SpeechPart
+from asr.speech import LiveTranscriptTap
 from callbacks.part import CallbacksPart
 from callbacks.service import CallbackService
 from console_web.auth import AuthService, Passwords
@@ -45,6 +45,7 @@ from store.appointments import subscribe_appointments
 from store.ivr_outcomes import IvrOutcomes
 from store.parts import FanoutPart, RecorderPart, RecordingsPart, record_stores, seat_stores
 from store.post_call import PostCallTranscriptStore
+from store.redis_mailbox import RedisMailbox
 from store.repositories import Repositories
 from store.services import callback_service
 from store.storage import Storage
@@ -53,7 +54,7 @@ from store.storage import Storage
 class Runtime:
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         s = self.settings = settings
-        self.role, web = s.role, s.role == "web"
+        self.role, web, talks = s.role, s.role == "web", s.role in ("all", "telephony")
         self.clock = clock or SystemClock()
         self.bus = EventBus()
         self.hub = WebsocketHub(
@@ -66,8 +67,8 @@ class Runtime:
             s.database,
             s.journal,
             # A web process never changes the schema nor seeds: the telephony process does, once.
-            migrate=not web and (s.demo or s.database.auto_migrate),
-            seed=self._seed_demo if s.demo and not web else None,
+            migrate=talks and (s.demo or s.database.auto_migrate),
+            seed=self._seed_demo if s.demo and talks else None,
         )
         self.journals = self.storage.journals
         self.fanout = FanoutPart(s.redis, self.bus, self.clock)
@@ -86,15 +87,15 @@ class Runtime:
             after_call_work_s=s.seats.after_call_work_s,
             mirror=web,
         )
-        self.speech = SpeechServer(self.bus, s.asr, s.audiosocket, self.clock)
-        # Post-call transcripts of the recordings (issue 18), with the speech server's Whisper engine.
-        self.post_call = PostCallPart(
-            bus=self.bus,
-            clock=self.clock,
+        # Speech: here, or in speech processes reached through Redis (asr.part, asr.remote).
+        url, asks = s.redis.url or "", s.role == "speech" or (s.asr.remote and not web)
+        box = RedisMailbox(url, prefix=f"{s.redis.channel}:asr") if url and asks else None
+        self.speech_part = SpeechPart(
+            self.bus, s.asr, s.audiosocket, self.clock, role=s.role, mailbox=box,
             jobs=lambda: PostCallTranscriptStore(self.repos.db, s.recordings.folder()),
-            engine=self.speech.utterance_engine,
             settle_s=s.recordings.settle_s + 1.0,
-        )
+        )  # fmt: skip
+        self.speech = self.speech_part.speech
         demo_ids = {sid for sid, *_ in DEMO_SEATS}  # the seats with a simulated phone
         self.sim = SimulatorPart(
             s.sim,
@@ -190,6 +191,10 @@ class Runtime:
         # calls mirrored (`console_web.mirror`), routing's lookups for the screen pop; nothing
         # recorded, dialled or reconciled here.
         web = self.role == "web"
+        if self.role == "speech":  # the transcripts it makes: recorded there, published to all
+            add(Component.of("recorder", "转写留痕", self.trail))
+            add(Component.of("redis", "Redis 事件分发", self.fanout, probe=self.fanout.probe))
+            return self.components.extend(self.speech_part.components())
         if not web:
             add(Component.of("recorder", "通话留痕", self.trail))
             rec = self.recordings  # optional: a recording folder in trouble is an alert, calls go on
@@ -203,12 +208,8 @@ class Runtime:
             mirror = TelephonyMirror(url, self.internal_token, lambda: self.board, self.call_views, trail)
             add(Component.of("mirror", "电话进程实时状态", mirror))
             return
-        if s.audiosocket.enabled:
-            speech, label = self.speech, "语音识别（Vosk 实时 / Whisper 整句）"
-            add(Component.of("asr", label, speech, probe=speech.probe, required=False))
-            if s.asr.post_call:
-                part = self.post_call
-                add(Component.of("post-call", "录音转写（通话后）", part, probe=part.probe, required=False))
+        if self.speech_part.enabled:
+            self.components.extend(self.speech_part.components())
         if s.agi.enabled:
             add(Component.of("agi", "语音导航（FastAGI）", self.ivr))
         if s.sim.enabled:
@@ -222,7 +223,7 @@ class Runtime:
             ami, probe = self.ami, self.ami.probe
             add(Component.of("ami", "AMI 桥接", ami, probe=probe, required=False, announces_itself=True))
             add(Component.of("callbacks", "回拨工单", self.callback_part))
-            if s.audiosocket.enabled:
+            if self.speech_part.enabled:
                 add(Component.once("tap", "实时转写接入", self._start_tap, required=False))
         add(Component.once("ivr-outcomes", "满意度与回拨请求", self._start_ivr_outcomes))
         add(Component.once("appointments", "预约与短信", self._start_appointments))
@@ -251,7 +252,10 @@ class Runtime:
 
     async def _start_tap(self) -> None:
         assert self.ami.control is not None
-        self.speech.tap(self.ami.control, self.tracker).subscribe()
+        streams = self.speech.tap_streams()
+        LiveTranscriptTap(
+            bus=self.bus, control=self.ami.control, tracker=self.tracker, streams=streams
+        ).subscribe()
 
     async def _start_appointments(self) -> None:
         registry, db = self.routes.office_registry, self.repos.db

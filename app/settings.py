@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     def _role_needs(self) -> Settings:
         if self.role != "all" and not self.redis.url:
             raise ValueError(f"HOTLINE_ROLE={self.role} 需要 Redis 分发事件：请设置 HOTLINE_REDIS__URL")
+        if self.asr.remote and not self.redis.url:
+            raise ValueError("HOTLINE_ASR__REMOTE 需要 Redis 与语音识别进程通信：请设置 HOTLINE_REDIS__URL")
         if self.role == "web" and not self.web.telephony_url:
             raise ValueError("HOTLINE_ROLE=web 需要电话进程地址：请设置 HOTLINE_WEB__TELEPHONY_URL")
         return self

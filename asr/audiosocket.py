@@ -47,7 +47,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypedDict
+from typing import Protocol, TypedDict
 
 from asr.audiosocket_codec import (
     AUDIO_SAMPLE_RATE,
@@ -183,6 +183,15 @@ class StreamOutcome:
     audio_s: float
     transcribed: bool
     overloaded: bool
+
+
+class StreamDirectory(Protocol):
+    """Where a speech process (`asr.remote`) learns what another process registered for a uuid,
+    and hands an IVR utterance's outcome back to it."""
+
+    async def binding(self, stream_id: str) -> StreamBinding | None: ...
+
+    async def ended(self, stream_id: str, binding: StreamBinding, outcome: StreamOutcome) -> None: ...
 
 
 class _LagHistogram:
@@ -401,6 +410,7 @@ class AudioSocketServer:
         first_frame_timeout_s: float = 5.0,
         idle_timeout_s: float = 15.0,
         max_stream_s: float = 7200.0,
+        directory: StreamDirectory | None = None,
     ) -> None:
         if max_streams < 1:
             raise ValueError("max_streams must be at least 1")
@@ -418,6 +428,7 @@ class AudioSocketServer:
         self.first_frame_timeout_s = first_frame_timeout_s
         self.idle_timeout_s = idle_timeout_s
         self.max_stream_s = max_stream_s
+        self.directory = directory
         self.executor: ThreadPoolExecutor | None = None
         self._server: asyncio.Server | None = None
         self._active = 0
@@ -567,6 +578,19 @@ class AudioSocketServer:
             log.warning("AudioSocket stream did not start with a uuid frame (%s)", frames[0].kind.name)
             return
         stream_id = conn.stream_id = frames[0].uuid
+        if self.directory is not None and stream_id not in self.registry:
+            # A speech process: the telephony process registered the uuid in the shared directory.
+            found = await self.directory.binding(stream_id)
+            if found is None:
+                # Nobody registered it (or the directory is unreachable): no call to put it on and
+                # nobody waiting for its text. Let the dialplan go on at once.
+                log.warning("AudioSocket stream %s is not registered: hung up", stream_id)
+                await conn.hang_up()
+                return
+            self.registry.register(
+                stream_id, call_id=found.call_id, leg=found.leg, seat_id=found.seat_id,
+                grammar=found.grammar, endpointing=found.endpointing,
+            )  # fmt: skip
         binding = self.registry.resolve(stream_id)
         endpointer = EnergyEndpointer(binding.endpointing) if binding.endpointing is not None else None
 
@@ -687,19 +711,20 @@ class AudioSocketServer:
                 lag_p95_ms=lag,
             )
         )
+        outcome = StreamOutcome(
+            stream_id=stream_id,
+            text=text,
+            reason=reason,
+            endpoint=endpoint,
+            audio_s=audio_s,
+            transcribed=transcribed,
+            overloaded=overloaded or (transcriber is not None and transcriber.dropped),
+        )
         waiter = self._waiters.pop(stream_id, None)
         if waiter is not None and not waiter.done():
-            waiter.set_result(
-                StreamOutcome(
-                    stream_id=stream_id,
-                    text=text,
-                    reason=reason,
-                    endpoint=endpoint,
-                    audio_s=audio_s,
-                    transcribed=transcribed,
-                    overloaded=overloaded or (transcriber is not None and transcriber.dropped),
-                )
-            )
+            waiter.set_result(outcome)
+        if self.directory is not None:
+            await self.directory.ended(stream_id, binding, outcome)
         self.registry.release(stream_id)
 
 

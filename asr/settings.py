@@ -41,6 +41,11 @@ class AsrSettings(BaseModel):
         default=True,
         description="通话结束后用 Whisper 转写录音（录音转写，存为通话的转写记录，供坐席查看、质检和检索）",
     )
+    remote: bool = Field(
+        default=False,
+        description="语音识别在独立的语音识别进程（hotline serve --role speech）中：本进程不开 AudioSocket 服务，"
+        "经 Redis 登记语音流；HOTLINE_AUDIOSOCKET__HOST/PORT 填 Asterisk 连接识别进程（或其前面的 TCP 负载均衡）的地址",
+    )
     max_streams: int = 4
     idle_timeout_s: float = Field(
         default=15.0, gt=0, description="语音流连续这么多秒没有音频即由我方结束，释放识别通道（通话继续）"

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
-from asr.audiosocket import AudioSocketServer, recognize_utterance
+from asr.audiosocket import AudioSocketServer, StreamDirectory, recognize_utterance
 from asr.ports import Recognizer
 from asr.settings import AsrSettings, AudioSocketSettings
 from asr.vosk_engine import VoskRecognizer
@@ -35,7 +35,7 @@ from core.call_events import CallAnswered
 from core.clock import Clock
 from core.errors import ConfigurationError, HotlineError
 from core.events import DomainEvent
-from core.ids import CallId
+from core.ids import CallId, SeatId
 from core.ports import CallControl, LiveCalls
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,17 @@ def is_streaming(recognizer: Recognizer | None) -> bool:
 class SpeechServer:
     """The AudioSocket server and its recogniser, as a component: start, stop, probe."""
 
-    def __init__(self, bus: EventBus, asr: AsrSettings, sock: AudioSocketSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        asr: AsrSettings,
+        sock: AudioSocketSettings,
+        clock: Clock,
+        *,
+        directory: StreamDirectory | None = None,
+    ) -> None:
         self._bus = bus
+        self._directory = directory  # a speech process: streams registered by the telephony process
         self._asr = asr
         self._sock = sock
         self._clock = clock
@@ -99,6 +108,7 @@ class SpeechServer:
             idle_timeout_s=self._asr.idle_timeout_s,
             max_stream_s=self._asr.max_stream_s,
             clock=self._clock,
+            directory=self._directory,
         )
         await self.server.start()
 
@@ -117,13 +127,10 @@ class SpeechServer:
             return fallback
         return AsrSpeechCapture(self.server, grammar)
 
-    def tap(self, control: CallControl, tracker: LiveCalls) -> LiveTranscriptTap:
-        """The live tap of answered calls into the server (call it once the server is up)."""
+    def tap_streams(self) -> LocalTapStreams:
+        """Where the live tap registers its streams: this process's server (call it once it is up)."""
         assert self.server is not None
-        address = f"{self._sock.host}:{self.server.port}"
-        return LiveTranscriptTap(
-            bus=self._bus, control=control, tracker=tracker, server=self.server, address=address
-        )
+        return LocalTapStreams(self.server, f"{self._sock.host}:{self.server.port}")
 
     def utterance_engine(self) -> WhisperRecognizer | None:
         """The whole-utterance engine for post-call transcripts: the loaded recogniser when it is
@@ -177,45 +184,65 @@ class AsrSpeechCapture:
         return asyncio.ensure_future(recognise())
 
 
+class TapStreams(Protocol):
+    """Where the live tap registers a stream and sends Asterisk: this process's AudioSocket server
+    (`LocalTapStreams`) or the speech processes (`asr.remote.RemoteTapStreams`)."""
+
+    address: str
+
+    def streaming(self) -> bool: ...
+
+    async def register(
+        self, stream_id: str, *, call_id: CallId, leg: Leg, seat_id: SeatId | None
+    ) -> None: ...
+
+
+class LocalTapStreams:
+    """TapStreams over this process's server."""
+
+    def __init__(self, server: AudioSocketServer, address: str) -> None:
+        self._server = server
+        self.address = address
+
+    def streaming(self) -> bool:
+        return is_streaming(self._server.recognizer)
+
+    async def register(self, stream_id: str, *, call_id: CallId, leg: Leg, seat_id: SeatId | None) -> None:
+        self._server.registry.register(stream_id, call_id=call_id, leg=leg, seat_id=seat_id)
+
+
 class LiveTranscriptTap:
     """Bus subscriber: a seat answered, so tap the caller's audio into ASR (see the docstring)."""
 
     def __init__(
-        self,
-        *,
-        bus: EventBus,
-        control: CallControl,
-        tracker: LiveCalls,
-        server: AudioSocketServer,
-        address: str,
+        self, *, bus: EventBus, control: CallControl, tracker: LiveCalls, streams: TapStreams
     ) -> None:
         self._bus = bus
         self._control = control
         self._tracker = tracker
-        self._server = server
-        self._address = address
+        self._streams = streams
         self.started = 0
 
     def subscribe(self) -> None:
         self._bus.subscribe("live-transcript-tap", self.handle, types=(CallAnswered,))
 
     async def handle(self, event: DomainEvent) -> None:
-        if not isinstance(event, CallAnswered) or event.inferred or not is_streaming(self._server.recognizer):
+        if not isinstance(event, CallAnswered) or event.inferred or not self._streams.streaming():
             return  # no engine, or one that cannot stream (Whisper): no live transcript
         call = self._tracker.call(event.call_id)
         if call is None or not call.channel:
             return
         stream_id = str(uuid.uuid4())
-        self._server.registry.register(
-            stream_id, call_id=event.call_id, leg=Leg.CALLER, seat_id=event.seat_id
-        )
         try:
+            await self._streams.register(
+                stream_id, call_id=event.call_id, leg=Leg.CALLER, seat_id=event.seat_id
+            )
             await self._control.originate(
                 f"Local/{dialplan.TAP_EXTEN}@{dialplan.ASR_TAP}",
                 context=dialplan.ASR_TAP,
                 exten=dialplan.TAP_EXTEN,
                 application="AudioSocket",
-                data=f"{stream_id},{self._address}",
+                data=f"{stream_id},{self._streams.address}",
                 variables={dialplan.VAR_SPY: call.channel},
                 action_id=f"tap-{stream_id}",
             )

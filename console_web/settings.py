@@ -60,7 +60,7 @@ class BoardAlertSettings(BaseModel):
         return AlertSettings(window_s=self.window_s, min_calls=self.min_calls, max_wait_s=self.max_wait_s)
 
 
-ProcessRole = Literal["all", "telephony", "web"]
+ProcessRole = Literal["all", "telephony", "web", "speech"]
 """What one `hotline serve` process does (HOTLINE_ROLE, issue 21's scale-out):
 
 * `all`: everything in one process (the default, and the demo);
@@ -70,7 +70,10 @@ ProcessRole = Literal["all", "telephony", "web"]
 * `web`: serves the console and pushes events only: it follows the telephony process's events
   through Redis (`console_web.mirror`), answers reads from them and the database, and forwards
   every command to `web.telephony_url` (`console_web.forward`). It records nothing, so N of them
-  divide the sockets and pages without writing anything twice."""
+  divide the sockets and pages without writing anything twice;
+* `speech`: speech recognition on a host of its own (`asr.remote`): the AudioSocket server, the
+  engines and the post-call transcripts; it records the transcripts it makes and publishes them.
+  The telephony process then runs with `HOTLINE_ASR__REMOTE=true`."""
 
 
 class WebSettings(BaseModel):

@@ -10,7 +10,8 @@ subscriber never holds the others back:
 
 A handler that raises is logged together with the event, and the subscriber carries on with the
 next event. Events published with `local_only=True` (those that came in from another worker
-through Redis) are not handed to forwarders, so they do not echo back.
+through Redis) are not handed to forwarders, so they do not echo back, nor to `own_only`
+subscribers (what records events: each event is recorded by the process that produced it).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Subscription:
     forwarder: bool
     on_overflow: Callable[[], None] | None
     max_batch: int = 1
+    own_only: bool = False
     task: asyncio.Task[None] | None = None
     closed: bool = False
     failures: int = 0
@@ -70,7 +72,7 @@ class Subscription:
     dropped: int = field(default=0)
 
     def wants(self, event: DomainEvent, local_only: bool) -> bool:
-        if self.closed or (local_only and self.forwarder):
+        if self.closed or (local_only and (self.forwarder or self.own_only)):
             return False
         return self.types is None or isinstance(event, self.types)
 
@@ -98,9 +100,11 @@ class EventBus:
         forwarder: bool = False,
         on_overflow: Callable[[], None] | None = None,
         max_batch: int = 1,
+        own_only: bool = False,
     ) -> Subscription:
         """`max_batch` > 1 with a `BatchingHandler`: what is queued when the subscriber is ready
-        is handed over in one `many` call (up to `max_batch` events)."""
+        is handed over in one `many` call (up to `max_batch` events). `own_only`: not the events
+        that came in from other processes (`local_only`)."""
         size = maxsize if maxsize is not None else self._default_maxsize
         if size <= 0:
             raise ValueError("subscriber queues are bounded: maxsize must be positive")
@@ -115,6 +119,7 @@ class EventBus:
             forwarder=forwarder,
             on_overflow=on_overflow,
             max_batch=max_batch if isinstance(handler, BatchingHandler) else 1,
+            own_only=own_only,
         )
         self._subs.append(sub)
         if self._running:

@@ -84,6 +84,9 @@ class ComponentSet:
     def add(self, component: Component) -> None:
         self.items.append(component)
 
+    def extend(self, components: list[Component]) -> None:
+        self.items.extend(components)
+
     async def start_all(self) -> None:
         for c in self.items:
             try:

@@ -4,11 +4,13 @@ component's state is announced once all have started."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 from collections.abc import Awaitable, Callable
 
 from core.clock import Clock
-from core.components import ComponentSet
+from core.components import ComponentSet, Part
 from core.events import DomainEvent
 from core.loopwatch import LoopWatch
 
@@ -47,3 +49,20 @@ async def start_process(
 async def stop_process(components: ComponentSet, loopwatch: LoopWatch) -> None:
     await components.stop_all()
     await loopwatch.stop()
+
+
+def run_until_signalled(process: Part) -> None:
+    """A process with no web server of its own (`hotline serve --role speech`): start it, serve
+    until SIGTERM or SIGINT, stop it."""
+
+    async def run() -> None:
+        loop, done = asyncio.get_running_loop(), asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, done.set)
+        await process.start()
+        try:
+            await done.wait()
+        finally:
+            await process.stop()
+
+    asyncio.run(run())

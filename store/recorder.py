@@ -82,7 +82,9 @@ class TrailRecorder:
 
     async def start(self) -> None:
         handler: Handler = self if self._guard is None else self._guard("call-recorder", self)
-        self._sub = self._bus.subscribe("call-recorder", handler, max_batch=MAX_BATCH)
+        # Only this process's own events: one that came in from another process (a speech
+        # process's transcript) was recorded by that process.
+        self._sub = self._bus.subscribe("call-recorder", handler, max_batch=MAX_BATCH, own_only=True)
 
     async def stop(self) -> None:
         if self._sub is not None:

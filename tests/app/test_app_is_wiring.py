@@ -14,7 +14,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 WIRING = {"__init__", "main", "cli", "settings", "runtime", "seed"}
 
 TARGET_LINES = 800
-CEILING_LINES = 780
+CEILING_LINES = 800
 """Today's size: lower it whenever logic leaves app; raise it only for the wiring of a new part
 (763: the supervisors' monitor service, issue 16; 775: the supervisors' steering of seats, issue 16:
 its service built, its ticker started and stopped; 782: the admin's rights table and audit page,
@@ -33,8 +33,10 @@ services kept apart, the role's setting and its checks, each process's own healt
 `console_web.process_health.ProcessHealth`, its start and stop (loop watch, gc freeze) to
 `core.lifecycle`, the refusal of taken ports to `core.listen.refuse_taken`, `hotline user add`'s
 body to `store.accounts.add_account_asking`, and the web process's plan of parts folded into the
-one plan; 780: the hub handed its one recheck of every open socket's session, issue 21), never
-for logic.
+one plan; 780: the hub handed its one recheck of every open socket's session, issue 21; 797:
+the speech process role (`hotline serve --role speech`, issue 21's recognition workers on other
+hosts): its mailbox built, its plan of parts, the headless run, with the speech side's choice by
+role in `asr.part.SpeechPart`), never for logic.
 
 TARGET_LINES is 800 (issue 13's "under about 800 lines"); it moved to 830 with the roles' wiring
 and came back to 800 once the logic above left app."""

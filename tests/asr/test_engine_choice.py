@@ -13,7 +13,7 @@ import pytest
 
 from asr import speech
 from asr.settings import AsrSettings
-from asr.speech import LiveTranscriptTap, SpeechServer, load_recognizer
+from asr.speech import LiveTranscriptTap, LocalTapStreams, SpeechServer, load_recognizer
 from asr.vosk_engine import VoskRecognizer
 from core.bus import EventBus
 from core.call_events import CallAnswered
@@ -140,8 +140,7 @@ async def test_given_an_answered_call_when_the_engine_cannot_stream_then_no_live
         bus=EventBus(),
         control=control,  # type: ignore[arg-type]
         tracker=tracker,  # type: ignore[arg-type]
-        server=server,  # type: ignore[arg-type]
-        address="127.0.0.1:9092",
+        streams=LocalTapStreams(server, "127.0.0.1:9092"),  # type: ignore[arg-type]
     )
     event = CallAnswered(
         at=datetime.now(UTC),
