@@ -148,7 +148,7 @@ export class RecentCalls {
     this.labels = null;
     this.rows = new Map(); // call id → row
     this.loaded = false;
-    this.loads = new Set(); // the start times of the loads under way
+    this.loads = new Set(); // the tokens (start times) of the loads under way
     this.log = []; // [{ at, ev }]: the row events of the last replayMs, and since the oldest load
     this.missing = new Map(); // call id → when an event named it while the list did not hold it
     this.gone = new Map(); // call ids whose events are let go (off the list, or not the viewer's)
