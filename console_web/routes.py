@@ -120,6 +120,7 @@ class PrincipalOut(BaseModel):
     seat_id: str | None
     scope_team_id: str | None
     scope_district_code: str | None
+    citywide: bool  # sees every call (`Principal.citywide`): the board keeps its list by that
     csrf_token: str
 
     @classmethod
@@ -134,6 +135,7 @@ class PrincipalOut(BaseModel):
             seat_id=p.seat_id,
             scope_team_id=p.scope_team_id,
             scope_district_code=p.scope_district_code,
+            citywide=p.citywide,
             csrf_token=auth.session.csrf_token,
         )
 

@@ -1,8 +1,12 @@
 // Home page: after login, links to the role's pages, then the live board: component status, recent
 // calls with counters counted from that same list, and the event stream. Events are listed as they
-// come; the recent-calls table and its counters (which events do not fully carry) are reloaded at
-// most every half second after call events, and everything is reloaded after a reconnect or a resync.
-import { api, send, setSession, whoAmI, whenUnauthorized } from "./lib/api.js";
+// come; the pushed call events are folded into the recent-calls table and its counters in place
+// (lib/call_rows.js: the rows the API would return). The table is read from the API on the first
+// load, after a reconnect or a resync, and (at most every half second) when an event cannot be
+// folded: a call the table does not hold yet (a scoped viewer's, first pushed once it is routed to
+// them or rings one of their seats), or a change the push does not say exactly.
+import { api, send, setSession, whoAmI, whenUnauthorized, labels } from "./lib/api.js";
+import { RecentCalls, COUNTERS, countCalls } from "./lib/call_rows.js";
 import { $, el, row, chinaTime, debounce } from "./lib/dom.js";
 import { live } from "./lib/live.js";
 import { recordingCell } from "./lib/recordings.js";
@@ -22,26 +26,42 @@ async function loadStatus() {
 }
 
 const RECENT = 20;
-// The counters are counted from the very list shown beside them (one source, one filter: the
-// calls this user may see), so the two can never contradict each other.
-const COUNTERS = {
-  offered: () => true,
-  waiting: (c) => c.status === "queued" || c.status === "ringing",
-  talking: (c) => c.status === "talking",
-  answered: (c) => c.talk_seconds != null || ["talking", "answered", "transferred"].includes(c.status),
-  abandoned: (c) => c.status === "abandoned" || c.status === "timed_out",
-};
+let recent = new RecentCalls({ limit: RECENT });
 
-async function loadCalls() {
-  const body = await api(`/api/calls/recent?limit=${RECENT}`);
-  $("calls").replaceChildren(...body.calls.map((c) => {
+function showCalls() {
+  const calls = recent.calls;
+  $("calls").replaceChildren(...calls.map((c) => {
     const tr = row([chinaTime(c.offered_at), c.caller, c.status_label, c.queue || "", c.seat_id || ""]);
     tr.dataset.call = c.id;
+    tr.dataset.status = c.status;
     tr.append(recordingCell(c.id, c.status !== "talking" && COUNTERS.answered(c)));  // kept once it ended
     return tr;
   }));
-  $("calls-count").textContent = `（最近 ${body.calls.length} 通）`;
-  for (const [k, test] of Object.entries(COUNTERS)) $("k-" + k).textContent = body.calls.filter(test).length;
+  $("calls-count").textContent = `（最近 ${calls.length} 通）`;
+  for (const [k, n] of Object.entries(countCalls(calls))) $("k-" + k).textContent = n;
+}
+
+// One load at a time; one asked for meanwhile follows it, after the usual half second.
+let loading = null;
+let loadAgain = false;
+async function fetchCalls() {
+  const token = recent.begin();
+  try {
+    const [named, body] = await Promise.all([labels(), api(`/api/calls/recent?limit=${RECENT}`)]);
+    recent.setLabels(named.call_status);
+    if (recent.load(token, body.calls).reload) loadAgain = true;
+  } finally {
+    recent.abandon(token);
+  }
+  showCalls();
+}
+function loadCalls() {
+  if (loading) { loadAgain = true; return loading; }
+  loading = fetchCalls().finally(() => {
+    loading = null;
+    if (loadAgain) { loadAgain = false; loadCallsSoon(); }
+  });
+  return loading;
 }
 const loadCallsSoon = debounce(() => loadCalls().catch(() => {}), 500);
 
@@ -58,7 +78,9 @@ function showEvent(ev) {
 function onEvent(ev) {
   if (ev.type === "ComponentStatusChanged") loadStatus().catch(() => {});
   showEvent(ev);
-  if (ev.type.startsWith("Call")) loadCallsSoon();
+  const { changed, reload } = recent.apply(ev);
+  if (changed) showCalls();
+  if (reload) loadCallsSoon();
 }
 
 async function resync() {
@@ -80,6 +102,7 @@ function showBoard(me) {
     return li;
   }));
   mountTranscriptSearch($("transcript-search"));
+  recent = new RecentCalls({ limit: RECENT, citywide: me.citywide });
   loadStatus().catch(() => {}); loadCalls().catch(() => {});
   live({ onEvent, resync, badge, onSessionEnded: () => location.reload() });
 }

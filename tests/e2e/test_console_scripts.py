@@ -27,7 +27,15 @@ def _scripts() -> list[Path]:
 
 def test_given_the_static_folder_then_there_are_page_scripts_and_the_lib() -> None:
     names = {p.relative_to(STATIC).as_posix() for p in _scripts()}
-    assert {"lib/api.js", "lib/live.js", "lib/dom.js", "lib/nav.js", "seat.js", "supervisor.js"} <= names
+    assert {
+        "lib/api.js",
+        "lib/live.js",
+        "lib/dom.js",
+        "lib/nav.js",
+        "lib/call_rows.js",
+        "seat.js",
+        "supervisor.js",
+    } <= names
 
 
 @pytest.mark.parametrize("script", _scripts(), ids=lambda p: p.relative_to(STATIC).as_posix())
@@ -55,8 +63,10 @@ def test_given_the_page_scripts_then_none_keeps_its_own_api_client_or_socket() -
 
 def test_given_the_lib_then_its_node_tests_pass() -> None:
     assert NODE is not None
+    tests = sorted((ROOT / "tests" / "e2e" / "js").glob("*.test.mjs"))
+    assert {t.name for t in tests} >= {"live.test.mjs", "call_rows.test.mjs"}
     done = subprocess.run(
-        [NODE, "--test", str(ROOT / "tests" / "e2e" / "js" / "live.test.mjs")],
+        [NODE, "--test", *map(str, tests)],
         capture_output=True,
         timeout=120,
         check=False,
