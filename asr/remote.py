@@ -41,6 +41,7 @@ from asr.endpointing import EndpointConfig
 from core.asr_events import Leg
 from core.errors import BackendUnavailable
 from core.ids import CallId, SeatId, new_id
+from core.ticker import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ class WorkerHeartbeat:
         self._server = server
         self._address = address
         self.worker_id = new_id("asr_")
-        self._task: asyncio.Task[None] | None = None
+        self._ticker = Ticker("asr-heartbeat", HEARTBEAT_S, self.send)
 
     def beat(self) -> dict[str, Any]:
         server = self._server()
@@ -158,21 +159,16 @@ class WorkerHeartbeat:
             "max_streams": server.max_streams if server is not None else 0,
         }
 
+    async def send(self) -> None:
+        with contextlib.suppress(BackendUnavailable):  # Redis away: beats again once it is back
+            await self._mailbox.put(f"worker:{self.worker_id}", json.dumps(self.beat()), HEARTBEAT_TTL_S)
+
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="asr-heartbeat")
+        await self.send()
+        await self._ticker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(BackendUnavailable):
-                await self._mailbox.put(f"worker:{self.worker_id}", json.dumps(self.beat()), HEARTBEAT_TTL_S)
-            await asyncio.sleep(HEARTBEAT_S)
+        await self._ticker.stop()
 
 
 # --- the telephony process's side ---------------------------------------------------------------
@@ -199,26 +195,16 @@ class RemoteSpeech:
     def __init__(self, mailbox: SpeechMailbox, address: str, *, refresh_s: float = HEARTBEAT_S) -> None:
         self._mailbox = mailbox
         self.address = address  # where Asterisk connects: a speech process or its load balancer
-        self._refresh = refresh_s
         self.workers: list[WorkerBeat] = []
         self._error = ""
-        self._task: asyncio.Task[None] | None = None
+        self._ticker = Ticker("asr-workers", refresh_s, self.refresh)
 
     async def start(self) -> None:
         await self.refresh()
-        self._task = asyncio.create_task(self._run(), name="asr-workers")
+        await self._ticker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._refresh)
-            await self.refresh()
+        await self._ticker.stop()
 
     async def refresh(self) -> None:
         try:

@@ -20,6 +20,7 @@ import secrets
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,8 +55,14 @@ def hotline_clock(request: pytest.FixtureRequest) -> WorkingMorningClock:
 
 
 @pytest.fixture
+def hotline_overrides() -> dict[str, Any]:
+    """Settings sections a test module replaces in `settings_for` (none by default)."""
+    return {}
+
+
+@pytest.fixture
 async def hotline(
-    pbx: RealAsterisk, tmp_path: Path, hotline_clock: WorkingMorningClock
+    pbx: RealAsterisk, tmp_path: Path, hotline_clock: WorkingMorningClock, hotline_overrides: dict[str, Any]
 ) -> AsyncIterator[Hotline]:
     db_url = f"sqlite:///{tmp_path / 'hotline.db'}"
     app = None
@@ -65,7 +72,7 @@ async def hotline(
     await link.start()
     try:
         await asyncio.to_thread(seed, db_url)
-        app = build_app(settings_for(db_url, pbx, link.port), clock=hotline_clock)
+        app = build_app(settings_for(db_url, pbx, link.port, **hotline_overrides), clock=hotline_clock)
         async with app.router.lifespan_context(app):
             runtime = app.state.runtime
             resynced = asyncio.Event()

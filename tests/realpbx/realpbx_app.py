@@ -177,12 +177,12 @@ class Hotline:
         return bool(rows) and all(r.ended_at is not None for r in rows)
 
 
-def settings_for(db_url: str, pbx: RealAsterisk, ami_port: int) -> Settings:
+def settings_for(db_url: str, pbx: RealAsterisk, ami_port: int, **overrides: Any) -> Settings:
     """Production settings (demo off): the same checks `hotline serve` applies. AMI goes to
     `ami_port` (the test's `AmiLink` in front of Asterisk's manager port); the reconciler reads
     the test Asterisk's queue_log and Master.csv."""
     ports = pbx.ports
-    return load_settings(
+    sections: dict[str, Any] = dict(
         database={"url": db_url, "auto_migrate": True},
         ami={"host": "127.0.0.1", "port": ami_port, "secret": pbx.ami_secret, "action_timeout_s": 5.0},
         asterisk_records={
@@ -204,6 +204,7 @@ def settings_for(db_url: str, pbx: RealAsterisk, ami_port: int) -> Settings:
         voicemail={"pbx_dir": str(pbx.voicemail_dir)},
         recordings={"pbx_dir": str(pbx.recordings_dir), "settle_s": 0.5},
     )
+    return load_settings(**{**sections, **overrides})
 
 
 def seed(db_url: str) -> None:
