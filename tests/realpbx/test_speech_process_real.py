@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from realpbx_app import Hotline, until
 from realpbx_asterisk import CALLER
+from realpbx_phones import CallState
 
 from asr.remote import WorkerDirectory, WorkerHeartbeat
 from asr.settings import AsrSettings, AudioSocketSettings
@@ -120,4 +121,5 @@ async def test_the_ivr_hears_the_callers_address_through_a_speech_process_on_a_r
     await until(lambda: bool(routed), 60, "the IVR to route the caller")
     assert routed[0].district_code == XUHUI, routed[0]
     assert "徐汇" in routed[0].spoken_address
-    await asyncio.to_thread(call.hangup)
+    if call.state is CallState.ANSWERED:  # the IVR may have ended the call after the read-back
+        await asyncio.to_thread(call.hangup)
