@@ -15,7 +15,7 @@ from typing import Protocol
 
 from asr.post_call import UtteranceEngine
 from asr.post_call_worker import PostCallPart, TranscriptJobs
-from asr.remote import RemoteSpeech, SpeechMailbox, WorkerDirectory, WorkerHeartbeat
+from asr.remote import RemoteSpeech, SpeechMailbox, WorkerDirectory, WorkerHeartbeat, recording_claims
 from asr.settings import AsrSettings, AudioSocketSettings
 from asr.speech import SpeechServer
 from core.bus import EventBus
@@ -50,7 +50,10 @@ class SpeechPart:
             self.speech = SpeechServer(bus, asr, sock, clock, directory=directory)
         engine: Callable[[], UtteranceEngine | None] = self.speech.utterance_engine
         # Post-call transcripts of the recordings (issue 18), with the server's Whisper engine.
-        self.post_call = PostCallPart(bus=bus, clock=clock, jobs=jobs, engine=engine, settle_s=settle_s)
+        claim = recording_claims(mailbox) if self.worker and mailbox is not None else None
+        self.post_call = PostCallPart(
+            bus=bus, clock=clock, jobs=jobs, engine=engine, settle_s=settle_s, claim=claim
+        )
 
     @property
     def enabled(self) -> bool:

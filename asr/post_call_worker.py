@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Protocol
@@ -90,8 +90,11 @@ class PostCallTranscriber:
         settle_s: float = 3.0,
         queue_size: int = 200,
         rescan_s: float = 300.0,
+        claim: Callable[[CallId, int], Awaitable[bool]] | None = None,
     ) -> None:
         self._bus = bus
+        # Several speech processes (asr.remote): one decodes each recording, the one that claims it.
+        self._claim = claim
         self._jobs = jobs
         self._engine = engine  # read at each decode: the speech server loads it at its start
         self._clock = clock
@@ -211,6 +214,8 @@ class PostCallTranscriber:
             return None
         if job is None:
             return None  # not kept (yet), gone, or done already
+        if self._claim is not None and not await self._claim(call_id, segment):
+            return None  # another speech process is decoding it
         if job.local_path is None:
             await asyncio.to_thread(self._jobs.fail, job, "录音文件不在录音目录内", self._clock.now())
             self.failed += 1
@@ -268,17 +273,24 @@ class PostCallPart:
         jobs: Callable[[], TranscriptJobs],
         engine: Callable[[], UtteranceEngine | None],
         settle_s: float,
+        claim: Callable[[CallId, int], Awaitable[bool]] | None = None,
     ) -> None:
         self._bus = bus
         self._clock = clock
         self._jobs = jobs
         self._engine = engine
         self._settle_s = settle_s
+        self._claim = claim
         self.worker: PostCallTranscriber | None = None
 
     async def start(self) -> None:
         self.worker = PostCallTranscriber(
-            bus=self._bus, jobs=self._jobs(), engine=self._engine, clock=self._clock, settle_s=self._settle_s
+            bus=self._bus,
+            jobs=self._jobs(),
+            engine=self._engine,
+            clock=self._clock,
+            settle_s=self._settle_s,
+            claim=self._claim,
         )
         self.worker.subscribe()
         await self.worker.start()

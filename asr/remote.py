@@ -51,6 +51,9 @@ STREAM_TTL_S = 600.0
 """How long a registration waits for Asterisk's connection (a tap on a long call connects at once;
 an entry nobody used expires)."""
 OUTCOME_TTL_S = 120.0
+CLAIM_TTL_S = 900.0
+"""A recording's post-call decode belongs to the speech process that claimed it for this long (one
+that died with it leaves it to another's next scan after that)."""
 
 
 class SpeechMailbox(Protocol):
@@ -66,6 +69,10 @@ class SpeechMailbox(Protocol):
     async def pop(self, key: str, timeout_s: float) -> str | None: ...
 
     async def values(self, prefix: str) -> list[str]: ...
+
+    async def claim(self, key: str, ttl_s: float) -> bool:
+        """True for the first to ask while the key lives (SET NX)."""
+        ...
 
 
 def _binding_json(binding: StreamBinding) -> str:
@@ -132,6 +139,19 @@ class WorkerDirectory:
         except BackendUnavailable as exc:
             # The IVR's wait times out and it asks for the district by keypad.
             log.warning("utterance %s could not be handed back: %s", stream_id, exc.message)
+
+
+def recording_claims(mailbox: SpeechMailbox) -> Callable[[CallId, int], Awaitable[bool]]:
+    """`asr.post_call_worker`'s claim across speech processes: one decodes each recording. With
+    Redis away each decodes what it finds (the store keeps one transcript: twice the work, none lost)."""
+
+    async def claim(call_id: CallId, segment: int) -> bool:
+        try:
+            return await mailbox.claim(f"post-call:{call_id}:{segment}", CLAIM_TTL_S)
+        except BackendUnavailable:
+            return True
+
+    return claim
 
 
 class WorkerHeartbeat:

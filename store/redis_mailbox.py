@@ -84,3 +84,10 @@ class RedisMailbox:
         except (RedisError, OSError) as exc:
             raise BackendUnavailable("Redis 读取失败", prefix=prefix, reason=str(exc)) from exc
         return [_text(v) for v in found if v is not None]
+
+    async def claim(self, key: str, ttl_s: float) -> bool:
+        try:
+            done = await self._need(self._client).set(self._prefix + key, "1", px=int(ttl_s * 1000), nx=True)
+        except (RedisError, OSError) as exc:
+            raise BackendUnavailable("Redis 写入失败", key=key, reason=str(exc)) from exc
+        return bool(done)

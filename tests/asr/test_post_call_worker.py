@@ -10,6 +10,7 @@ import math
 import struct
 import threading
 import time
+import uuid
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -286,3 +287,39 @@ async def test_given_the_database_down_when_storing_then_the_recording_stays_pen
     assert [j.call_id for j in jobs.pending()] == ["c1"]
     assert await worker.run_one(CallId("c1"), 1) is not None
     assert jobs.states == {("c1", 1): "done"}
+
+
+async def test_given_two_speech_processes_when_both_find_a_recording_then_only_the_claimer_decodes_it(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """Speech processes of their own (asr.remote): each scans the store, one decodes each recording
+    (the claim is a Redis key that expires, so one that died with it leaves it to the others)."""
+    from asr.remote import recording_claims
+    from store.redis_mailbox import RedisMailbox
+
+    bus = EventBus()
+    await bus.start()
+    prefix = f"hotline:test-claims:{uuid.uuid4().hex}"
+    boxes = [RedisMailbox(redis_url, prefix=prefix), RedisMailbox(redis_url, prefix=prefix)]
+    for box in boxes:
+        await box.start()
+    wav = tmp_path / "c1.wav"
+    write_bursts(wav, [(1.0, 2.0)], total_s=3.0)
+    jobs = FakeJobs()
+    jobs.add(wav, "c1", segment=0, offset_s=0.0)
+    engines = [CountingEngine(), CountingEngine()]
+    workers = [_worker(jobs, e, bus, claim=recording_claims(b)) for e, b in zip(engines, boxes, strict=True)]
+
+    first, second = await asyncio.gather(*(w.run_one(CallId("c1"), 0) for w in workers))
+
+    assert [first is None, second is None].count(True) == 1  # one stored it, the other let it be
+    assert sum(e.calls for e in engines) == 1
+    assert [line.text for line in jobs.lines] == ["1.4秒"]
+    for box in boxes:
+        await box.stop()
+    # Redis away: each decodes what it finds rather than nothing (the store keeps one transcript).
+    dead = RedisMailbox("redis://127.0.0.1:1/0", prefix=prefix)
+    await dead.start()
+    assert await recording_claims(dead)(CallId("c2"), 0) is True
+    await dead.stop()
+    await bus.stop()
