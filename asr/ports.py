@@ -36,3 +36,8 @@ class Recognizer(Protocol):
     def new_session(self, sample_rate: int, grammar: list[str] | None = None) -> RecognizerSession:
         """A fresh recognition stream; `grammar` limits the result to these phrases."""
         ...
+
+
+def is_streaming(recognizer: Recognizer | None) -> bool:
+    """Whether the engine gives partial results as audio arrives (Vosk) or only whole utterances."""
+    return recognizer is not None and bool(getattr(recognizer, "streaming", True))

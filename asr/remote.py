@@ -38,6 +38,7 @@ from typing import Any, Protocol
 
 from asr.audiosocket import AudioSocketServer, StreamBinding, StreamOutcome
 from asr.endpointing import EndpointConfig
+from asr.ports import is_streaming
 from core.asr_events import Leg
 from core.errors import BackendUnavailable
 from core.ids import CallId, SeatId, new_id
@@ -174,7 +175,7 @@ class WorkerHeartbeat:
             "id": self.worker_id,
             "address": self._address,
             "engine": type(recognizer).__name__ if recognizer is not None else "",
-            "streaming": recognizer is not None and bool(getattr(recognizer, "streaming", True)),
+            "streaming": is_streaming(recognizer),
             "active": server.active_streams if server is not None else 0,
             "max_streams": server.max_streams if server is not None else 0,
         }
@@ -184,8 +185,7 @@ class WorkerHeartbeat:
             await self._mailbox.put(f"worker:{self.worker_id}", json.dumps(self.beat()), HEARTBEAT_TTL_S)
 
     async def start(self) -> None:
-        await self.send()
-        await self._ticker.start()
+        await self._ticker.start(tick_first=True)
 
     async def stop(self) -> None:
         await self._ticker.stop()
@@ -220,8 +220,7 @@ class RemoteSpeech:
         self._ticker = Ticker("asr-workers", refresh_s, self.refresh)
 
     async def start(self) -> None:
-        await self.refresh()
-        await self._ticker.start()
+        await self._ticker.start(tick_first=True)
 
     async def stop(self) -> None:
         await self._ticker.stop()

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
 from asr.audiosocket import AudioSocketServer, StreamDirectory, recognize_utterance
-from asr.ports import Recognizer
+from asr.ports import Recognizer, is_streaming
 from asr.settings import AsrSettings, AudioSocketSettings
 from asr.vosk_engine import VoskRecognizer
 from asr.whisper_engine import WhisperRecognizer
@@ -63,11 +63,6 @@ async def load_recognizer(asr: AsrSettings) -> Recognizer:
         except ConfigurationError as exc:
             reasons.append(exc.message)
     raise ConfigurationError("；".join(reasons) or "未选择识别引擎", engine=asr.engine)
-
-
-def is_streaming(recognizer: Recognizer | None) -> bool:
-    """Whether the engine gives partial results as audio arrives (Vosk) or only whole utterances."""
-    return recognizer is not None and bool(getattr(recognizer, "streaming", True))
 
 
 class SpeechServer:

@@ -43,7 +43,8 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def _json_response(status: int, body: Mapping[str, object]) -> tuple[Message, Message]:
+async def _send_json(send: Send, status: int, body: Mapping[str, object]) -> None:
+    """A whole JSON response (the connection closed after it), sent by the middleware itself."""
     payload = json.dumps(body, ensure_ascii=False).encode()
     start: Message = {
         "type": "http.response.start",
@@ -54,7 +55,8 @@ def _json_response(status: int, body: Mapping[str, object]) -> tuple[Message, Me
             (b"connection", b"close"),
         ],
     }
-    return start, {"type": "http.response.body", "body": payload}
+    await send(start)
+    await send({"type": "http.response.body", "body": payload})
 
 
 class BodySizeLimit:
@@ -69,12 +71,11 @@ class BodySizeLimit:
         return self.routes.get(path.rstrip("/") or "/", self.default)
 
     async def _refuse(self, send: Send, limit: int) -> None:
-        start, body = _json_response(
+        await _send_json(
+            send,
             413,
             {"error_id": "request.too_large", "message": f"请求内容过大（上限 {_human(limit)}）"},
         )
-        await send(start)
-        await send(body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,11 +87,9 @@ class BodySizeLimit:
                 try:
                     declared = int(value)
                 except ValueError:
-                    start, body = _json_response(
-                        400, {"error_id": "request.bad_length", "message": "请求头 Content-Length 无效"}
+                    await _send_json(
+                        send, 400, {"error_id": "request.bad_length", "message": "请求头 Content-Length 无效"}
                     )
-                    await send(start)
-                    await send(body)
                     return
                 if declared > limit:
                     await self._refuse(send, limit)

@@ -263,12 +263,16 @@ def project_leg(leg: CallLeg | None, event: DomainEvent) -> CallLeg | None:
             transfer_seq=event.transfer_seq,
         )
     if isinstance(event, CallLegEnded):
-        base = leg or _new_leg(event, answered_at=event.answered_at or event.at)
-        if event.inferred and base.ended_at is not None:
-            # A resync guessed this end; the records already gave the real one (reconcile_legs).
-            return base
-        return replace(base, ended_at=event.at, talk_seconds=event.talk_seconds, inferred=event.inferred)
+        return _ended(leg or _new_leg(event, answered_at=event.answered_at or event.at), event)
     return None
+
+
+def _ended(base: CallLeg, event: CallLegEnded | ThirdPartyLeft) -> CallLeg:
+    """The leg's row ended by `event`; an end a resync only guessed (`inferred`) leaves a row the
+    records already ended (reconcile_legs) as it is."""
+    if event.inferred and base.ended_at is not None:
+        return base
+    return replace(base, ended_at=event.at, talk_seconds=event.talk_seconds, inferred=event.inferred)
 
 
 def _new_leg(event: CallLegAnswered | CallLegEnded, *, answered_at: datetime) -> CallLeg:
@@ -297,9 +301,7 @@ def _third_party_leg(leg: CallLeg | None, event: ThirdPartyJoined | ThirdPartyLe
     )
     if isinstance(event, ThirdPartyJoined):
         return replace(base, channel=event.channel) if not base.channel else base
-    if event.inferred and base.ended_at is not None:
-        return base
-    return replace(base, ended_at=event.at, talk_seconds=event.talk_seconds, inferred=event.inferred)
+    return _ended(base, event)
 
 
 def reconcile_legs(legs: Sequence[CallLeg], event: CallReconciled) -> list[CallLeg]:

@@ -29,7 +29,10 @@ class Ticker:
         self._tick = tick
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
+    async def start(self, *, tick_first: bool = False) -> None:
+        """`tick_first`: tick once now, before the first interval (what it raises, the caller gets)."""
+        if tick_first:
+            await self._tick()
         self._task = asyncio.create_task(self._run(), name=f"ticker:{self.name}")
 
     async def stop(self) -> None:

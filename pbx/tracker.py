@@ -352,6 +352,13 @@ class _Call:
             if index is not None:
                 index.update(self)
 
+    @property
+    def answered(self) -> bool:
+        """A callback once the citizen picked up; any other call once a seat did."""
+        if self.direction is CallDirection.CALLBACK:
+            return self.customer_answered_at is not None
+        return self.answered_at is not None
+
     def pending_transfer(self) -> _Transfer | None:
         last = self.transfers[-1] if self.transfers else None
         return last if last is not None and last.status is TransferStatus.PENDING else None
@@ -1262,10 +1269,6 @@ class CallTracker:
         if recording is None or recording.stopped or call.direction is None:
             return []
         recording.stopped = True
-        if call.direction is CallDirection.CALLBACK:
-            answered = call.customer_answered_at is not None
-        else:
-            answered = call.answered_at is not None
         return [
             CallRecordingStopped(
                 at=at,
@@ -1274,7 +1277,7 @@ class CallTracker:
                 segment=recording.segment,
                 path=recording.path,
                 channel=recording.channel,
-                answered=answered,
+                answered=call.answered,
                 started_at=recording.started_at,
             )
         ]
@@ -1295,14 +1298,12 @@ class CallTracker:
             if call.seat_answered and call.customer_outcome is None and not inferred:
                 outcome = _CAUSE_OUTCOMES.get(cause or 0, CallbackOutcome.FAILED)
                 out.append(self._customer_outcome(call, at, outcome, detail="", cause=cause))
-            answered = call.customer_answered_at is not None
             if call.customer_answered_at is not None and not inferred:
                 talk = _seconds(call.customer_answered_at, at)
             if not call.seat_answered and call.primary:
                 # A failed originate: its OriginateResponse (Uniqueid known) comes after the Hangup.
                 self._remember_originate(call)
         else:
-            answered = call.answered_at is not None
             talks = [leg.talk for leg in call.legs.values() if leg.kind is not LegKind.CUSTOMER]
             if call.answered_at is not None:
                 if call.transfers or len(talks) > 1:
@@ -1332,7 +1333,7 @@ class CallTracker:
                 call_id=call.call_id,
                 direction=call.direction,
                 hung_up_by=hung_up_by,
-                answered=answered,
+                answered=call.answered,
                 talk_seconds=talk,
                 duration_seconds=_seconds(call.offered_at, at),
                 cause=cause,

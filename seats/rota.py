@@ -359,8 +359,7 @@ class StandingRota:
         await offload(self._plan_now)
 
     async def start(self) -> None:
-        await self._plan()
-        await self._ticker.start()
+        await self._ticker.start(tick_first=True)
 
     async def stop(self) -> None:
         await self._ticker.stop()
