@@ -19,16 +19,12 @@ from typing import Any
 
 import pytest
 
-from app.main import build_app
 from app.runtime import Runtime
-from app.settings import demo_settings
 from core.calls import CallStatus
 from core.events import StateResynced
 from pbx.sim.model import CallerSpec
-from tests.support.app import WorkdayClock
+from tests.support.app import simulated_app
 from tests.support.browser import ARGS, CHROMIUM, log_in
-from tests.support.live_server import live_server
-from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="需要 /usr/bin/chromium")
 
@@ -41,19 +37,8 @@ RECENT = "/api/calls/recent"
 def app_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, Runtime, asyncio.AbstractEventLoop]]:
-    tmp = tmp_path_factory.mktemp("e2e-board")
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp / 'e2e-board.db'}"},
-        sim={"enabled": True, "calls_per_hour": 0, "auto_login_seats": False, "time_scale": 1.0},
-        ami={"port": 0},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-    )
-    app = build_app(settings, clock=WorkdayClock())
-    with live_server(app) as live:
-        runtime: Runtime = app.state.runtime
-        wait_until(lambda: runtime.bridge is not None and runtime.bridge.status.connected, 30, "the AMI link")
-        yield live.url, runtime, live.loop
+    with simulated_app(tmp_path_factory.mktemp("e2e-board") / "e2e-board.db") as (app, live):
+        yield live.url, app.state.runtime, live.loop
 
 
 def _board(browser: Any, base: str, user: str, errors: list[str]) -> tuple[Any, list[str]]:

@@ -16,17 +16,14 @@ from typing import Any
 
 import pytest
 
-from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import DEMO_ADMIN_PASSWORD
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from core.calls import CallRecord, CallStatus
 from core.ids import CallId, TeamId, WorkOrderId
 from pbx.sim.model import CallerSpec
-from tests.support.app import WorkdayClock
+from tests.support.app import simulated_app
 from tests.support.browser import ARGS, CHROMIUM, log_in
-from tests.support.live_server import live_server
-from tests.support.polling import wait_until
 
 PAGES = ["/", "/seat", "/supervisor", "/orders", "/offices", "/schedule", "/qc"]
 
@@ -45,19 +42,8 @@ class Server:
 
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("e2e-lib")
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp / 'e2e-lib.db'}"},
-        sim={"enabled": True, "calls_per_hour": 0, "auto_login_seats": False, "time_scale": 1.0},
-        ami={"port": 0},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-    )
-    app = build_app(settings, clock=WorkdayClock())
-    with live_server(app) as live:
-        runtime: Runtime = app.state.runtime
-        wait_until(lambda: runtime.bridge is not None and runtime.bridge.status.connected, 30, "the AMI link")
-        yield Server(live.url, runtime, live.loop)
+    with simulated_app(tmp_path_factory.mktemp("e2e-lib") / "e2e-lib.db") as (app, live):
+        yield Server(live.url, app.state.runtime, live.loop)
 
 
 @pytest.fixture

@@ -16,14 +16,11 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from app.main import build_app
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import DEMO_ADMIN_PASSWORD
 from pbx.sim.model import CallerSpec
-from tests.support.app import WorkdayClock
+from tests.support.app import simulated_app
 from tests.support.browser import ARGS, CHROMIUM
 from tests.support.knowledge import load_laws
-from tests.support.live_server import live_server
-from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (CI installs it)")
 
@@ -32,18 +29,8 @@ LABOUR_LAWS = ("中华人民共和国劳动合同法", "中华人民共和国劳
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, FastAPI, asyncio.AbstractEventLoop]]:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'kb.db'}"},
-        sim={"enabled": True, "calls_per_hour": 0, "auto_login_seats": False, "time_scale": 1.0},
-        ami={"port": 0},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-        recordings={"pbx_dir": str(tmp_path / "recordings"), "settle_s": 0.5},
-    )
-    app = build_app(settings, clock=WorkdayClock())
-    with live_server(app) as live:
-        runtime = app.state.runtime
-        wait_until(lambda: runtime.bridge is not None and runtime.bridge.status.connected, 20, "the AMI link")
+    recordings = {"pbx_dir": str(tmp_path / "recordings"), "settle_s": 0.5}
+    with simulated_app(tmp_path / "kb.db", recordings=recordings) as (app, live):
         load_laws(app, LABOUR_LAWS)
         yield live.url, app, live.loop
 

@@ -19,16 +19,12 @@ from typing import Any
 
 import pytest
 
-from app.main import build_app
 from app.runtime import Runtime
-from app.settings import demo_settings
 from callbacks.models import MissedCall, MissReason, WorkOrder, WorkOrderStatus
 from callbacks.policy import CITYWIDE_POOL_NAME, CITYWIDE_TEAM
 from core.ids import CallId, WorkOrderId
-from tests.support.app import WorkdayClock
+from tests.support.app import simulated_app
 from tests.support.browser import ARGS, CHROMIUM, log_in
-from tests.support.live_server import live_server
-from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="需要 /usr/bin/chromium")
 
@@ -44,19 +40,8 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("e2e-pools")
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp / 'e2e-pools.db'}"},
-        sim={"enabled": True, "calls_per_hour": 0, "auto_login_seats": False, "time_scale": 1.0},
-        ami={"port": 0},
-        agi={"port": 0},
-        audiosocket={"enabled": False},
-    )
-    app = build_app(settings, clock=WorkdayClock())
-    with live_server(app) as live:
-        runtime: Runtime = app.state.runtime
-        wait_until(lambda: runtime.bridge is not None and runtime.bridge.status.connected, 30, "the AMI link")
-        yield Server(live.url, runtime, live.loop)
+    with simulated_app(tmp_path_factory.mktemp("e2e-pools") / "e2e-pools.db") as (app, live):
+        yield Server(live.url, app.state.runtime, live.loop)
 
 
 def _citywide_order(rt: Runtime, order_id: str, number: str) -> str:

@@ -12,16 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from app.main import build_app
 from app.runtime import Runtime
-from app.settings import DEMO_ADMIN_PASSWORD, demo_settings
+from app.settings import DEMO_ADMIN_PASSWORD
 from asr.whisper_model import verify_model_dir
 from core.errors import ConfigurationError
 from pbx.sim.model import CallerSpec
-from tests.support.app import WorkdayClock
+from tests.support.app import simulated_app
 from tests.support.browser import ARGS, CHROMIUM
-from tests.support.live_server import live_server
-from tests.support.polling import wait_until
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (CI installs it)"),
@@ -45,23 +42,13 @@ def _model_dir() -> Path:
 
 @pytest.fixture
 def runtime_url(tmp_path: Path) -> Iterator[tuple[Runtime, str, asyncio.AbstractEventLoop]]:
-    settings = demo_settings(
-        database={"url": f"sqlite:///{tmp_path / 'e2e.db'}"},
-        sim={"enabled": True, "calls_per_hour": 0, "auto_login_seats": False, "time_scale": 1.0},
-        ami={"port": 0},
-        agi={"port": 0},
-        audiosocket={"port": 0},
-        asr={
-            "engine": "auto",
-            "whisper_model_path": str(_model_dir()),
-            "model_path": str(tmp_path / "no-vosk"),
-        },
-        recordings={"pbx_dir": str(tmp_path / "recordings"), "settle_s": 0.3},
-    )
-    app = build_app(settings, clock=WorkdayClock())
-    with live_server(app) as live:
+    asr = {"engine": "auto", "whisper_model_path": str(_model_dir()), "model_path": str(tmp_path / "no-vosk")}
+    recordings = {"pbx_dir": str(tmp_path / "recordings"), "settle_s": 0.3}
+    with simulated_app(tmp_path / "e2e.db", audiosocket={"port": 0}, asr=asr, recordings=recordings) as (
+        app,
+        live,
+    ):
         runtime: Runtime = app.state.runtime
-        wait_until(lambda: runtime.bridge is not None and runtime.bridge.status.connected, 20, "the AMI link")
         yield runtime, live.url, live.loop
 
 

@@ -16,6 +16,8 @@ from app.main import build_app
 from app.runtime import Runtime
 from app.settings import DEMO_ADMIN_PASSWORD, Settings, demo_settings
 from core.clock import Clock
+from tests.support.live_server import LiveServer, live_server
+from tests.support.polling import wait_until
 
 TEST_BASE_URL = "http://127.0.0.1"
 
@@ -83,3 +85,26 @@ def logged_out(client: TestClient) -> TestClient:
     """`client` with no session cookie, as a shared client must be at the start of each test."""
     client.cookies.clear()
     return client
+
+
+QUIET_SIMULATOR = {"enabled": True, "calls_per_hour": 0, "auto_login_seats": False, "time_scale": 1.0}
+"""The embedded simulator placing no call of its own and signing no seat in: the test does both."""
+
+
+@contextmanager
+def simulated_app(db_path: Path, **overrides: Any) -> Iterator[tuple[FastAPI, LiveServer]]:
+    """The app as `hotline demo` composes it (the quiet simulator on free ports, no AudioSocket,
+    a working-day clock) served on a free port; yields once the AMI link is up. `overrides`
+    replace whole settings sections."""
+    sections: dict[str, Any] = {
+        "database": {"url": f"sqlite:///{db_path}"},
+        "sim": QUIET_SIMULATOR,
+        "ami": {"port": 0},
+        "agi": {"port": 0},
+        "audiosocket": {"enabled": False},
+    }
+    app = build_app(demo_settings(**{**sections, **overrides}), clock=WorkdayClock())
+    with live_server(app) as live:
+        runtime: Runtime = app.state.runtime
+        wait_until(lambda: runtime.bridge is not None and runtime.bridge.status.connected, 30, "the AMI link")
+        yield app, live
