@@ -177,6 +177,9 @@ class AsteriskConfValues:
     """Where Asterisk reads these files (asterisk.conf `astetcdir`)."""
     recordings_dir: str = DEFAULT_RECORDINGS_DIR
     """Where MixMonitor records every answered call (`core.recordings`)."""
+    systemname: str = ""
+    """asterisk.conf `systemname`: Asterisk then starts every Uniqueid and Linkedid (our call ids)
+    with `<systemname>-`, so the call ids of several Asterisk servers never collide. Empty: not set."""
 
 
 def default_queues() -> list[str]:
@@ -255,6 +258,13 @@ def render_asterisk_conf(out_dir: Path, values: AsteriskConfValues) -> list[Path
     ):
         if not path.startswith("/") or any(c in path for c in "\n[];"):
             raise ValueError(f"{label} 必须是绝对路径：{path!r}")
+    if values.systemname and not re.fullmatch(r"[A-Za-z0-9_]+(-[A-Za-z0-9_]+)*", values.systemname):
+        raise ValueError(f"systemname 只能含字母、数字、下划线和连字符：{values.systemname!r}")
+    plain["systemname_option"] = (
+        f"systemname = {values.systemname}"
+        if values.systemname
+        else "; systemname: not set (call ids are <epoch>.<n>)"
+    )
     plain["prefix"] = values.prefix.rstrip("/")
     plain["var_root"] = "" if values.prefix.rstrip("/") in ("", "/usr") else values.prefix.rstrip("/")
     plain["etc_dir"] = values.etc_dir.rstrip("/") or "/"

@@ -66,6 +66,10 @@ class AsteriskSettings(BaseModel):
     ami_bind: str = "127.0.0.1"
     ami_permit: str = "127.0.0.1/255.255.255.255"
     reload_timeout_s: float = 10.0
+    systemname: str = Field(
+        default="",
+        description="Asterisk 的 systemname：通话编号（Uniqueid）以“<systemname>-”开头，多台 Asterisk 的通话编号不会重复；默认不设",
+    )
     trunk: TrunkSettings = Field(default_factory=TrunkSettings)
 
 
@@ -176,6 +180,7 @@ def conf_values(settings: AsteriskSetupSettings, seats: list[Seat], etc_dir: Pat
         # Whole seconds, as Asterisk reads it, rounded up: the board never frees a seat early.
         wrapup_s=math.ceil(settings.seats.wrap_up_s),
         recordings_dir=settings.recordings.pbx_dir,
+        systemname=a.systemname,
     )
 
 

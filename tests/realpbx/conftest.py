@@ -37,9 +37,15 @@ from store.db import Database
 
 
 @pytest.fixture
-async def pbx(tmp_path: Path) -> AsyncIterator[RealAsterisk]:
+def pbx_systemname() -> str:
+    """asterisk.conf `systemname` (none by default); a module may set one."""
+    return ""
+
+
+@pytest.fixture
+async def pbx(tmp_path: Path, pbx_systemname: str) -> AsyncIterator[RealAsterisk]:
     """A private Asterisk on our rendered configuration; its logs end up in tmp_path/asterisk-logs."""
-    pbx = RealAsterisk(asterisk_binary(), Ports.pick(), secrets.token_hex(12))
+    pbx = RealAsterisk(asterisk_binary(), Ports.pick(), secrets.token_hex(12), pbx_systemname)
     try:
         await asyncio.to_thread(pbx.start)
         yield pbx

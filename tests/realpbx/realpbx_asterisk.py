@@ -162,7 +162,7 @@ def install_root(root: Path, binary: Path) -> None:
             (data / entry.name).symlink_to(entry)
 
 
-def conf_values(root: Path, ports: Ports, ami_secret: str) -> AsteriskConfValues:
+def conf_values(root: Path, ports: Ports, ami_secret: str, systemname: str = "") -> AsteriskConfValues:
     """The renderer's input for the test PBX: installed at `root` (`install_root`), its ports,
     our AGI/AudioSocket, the test phones and the carrier phone behind the trunk."""
     seats = [Seat(s, PASSWORDS[s]) for s in (*SEATS, SUPERVISOR_PHONE)] + [
@@ -182,6 +182,7 @@ def conf_values(root: Path, ports: Ports, ami_secret: str) -> AsteriskConfValues
         prefix=str(root),
         etc_dir=str(root / "etc"),
         recordings_dir=str(recordings_dir(root)),
+        systemname=systemname,
     )
 
 
@@ -214,6 +215,7 @@ class RealAsterisk:
     binary: Path
     ports: Ports
     ami_secret: str
+    systemname: str = ""
     root: Path = field(init=False)
     process: subprocess.Popen[bytes] | None = None
 
@@ -252,7 +254,7 @@ class RealAsterisk:
         return self.log_dir / "cdr-csv" / "Master.csv"
 
     def render(self) -> None:
-        values = conf_values(self.root, self.ports, self.ami_secret)
+        values = conf_values(self.root, self.ports, self.ami_secret, self.systemname)
         install_root(self.root, self.binary)
         render_asterisk_conf(self.etc, values)
         write_prompts(self.root / "var" / "lib" / "asterisk", values.prompt_base)
