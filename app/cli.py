@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     return localise(p)
 
 
-def _run_speech(settings: Settings, *_: object) -> None:
+def _run_speech(settings: Settings) -> None:
     """A speech process: no web server; its components until SIGTERM or Ctrl+C."""
     from app.runtime import Runtime
     from core.lifecycle import run_until_signalled
@@ -119,8 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             settings = load_settings(**({"role": args.role} if args.role else {}))
             check_schema_before_serving(settings.database.url, auto_migrate=settings.database.auto_migrate)
-            run = _run_speech if settings.role == "speech" else _run_web
-            run(settings, args.host or settings.web.host, args.port or settings.web.port)
+            if settings.role == "speech":
+                _run_speech(settings)
+            else:
+                _run_web(settings, args.host or settings.web.host, args.port or settings.web.port)
         elif args.command == "demo":
             rate = OVERLOAD_CALLS_PER_HOUR if args.overload else args.calls_per_hour
             sim = {"enabled": True, "calls_per_hour": rate, "after_hours": args.after_hours}

@@ -154,6 +154,10 @@ class StreamRegistry:
             grammar=tuple(grammar) if grammar is not None else None,
             endpointing=endpointing,
         )
+        return self.add(stream_id, binding)
+
+    def add(self, stream_id: str, binding: StreamBinding) -> StreamBinding:
+        """`binding` for the uuid as it is (one another process registered: `StreamDirectory`)."""
         key = normalize_stream_id(stream_id)
         self._entries[key] = binding
         self._entries.move_to_end(key)
@@ -587,10 +591,7 @@ class AudioSocketServer:
                 log.warning("AudioSocket stream %s is not registered: hung up", stream_id)
                 await conn.hang_up()
                 return
-            self.registry.register(
-                stream_id, call_id=found.call_id, leg=found.leg, seat_id=found.seat_id,
-                grammar=found.grammar, endpointing=found.endpointing,
-            )  # fmt: skip
+            self.registry.add(stream_id, found)
         binding = self.registry.resolve(stream_id)
         endpointer = EnergyEndpointer(binding.endpointing) if binding.endpointing is not None else None
 

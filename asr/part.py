@@ -72,8 +72,7 @@ class SpeechPart:
         label = "语音识别（Vosk 实时 / Whisper 整句）"
         out.append(Component.of("asr", label, speech, probe=speech.probe, required=self.worker))
         if self.worker and mailbox is not None:
-            address = f"{self._sock.host}:{self._sock.port}"
-            beat = WorkerHeartbeat(mailbox, lambda: speech.server, address)
+            beat = WorkerHeartbeat(mailbox, lambda: speech.server)
             out.append(Component.of("asr-heartbeat", "识别进程心跳", beat))
         if self._asr.post_call:
             part = self.post_call

@@ -4,12 +4,13 @@ A speech process runs the AudioSocket server and the engines (Vosk live, Whisper
 recordings) on a host of its own; the telephony process keeps the IVR and the live tap and talks
 to the speech processes through Redis, never directly (`SpeechMailbox`, `store.redis_mailbox`):
 
-* **Registration.** Before the IVR's `EXEC AudioSocket` (or the tap's Originate) the telephony
-  process writes what the stream is (`stream:<uuid>`: call, leg, seat, grammar, whether it is an
-  IVR utterance) and only then lets Asterisk connect. Asterisk connects to the one address the
-  telephony process is configured with (`HOTLINE_AUDIOSOCKET__HOST/PORT`): a speech process, or a
-  TCP load balancer in front of several; whichever process takes the connection reads the entry
-  (`WorkerDirectory.binding`, waiting up to `lookup_wait_s` in case the connection overtook it).
+* **Registration.** The telephony process writes what a stream is (`stream:<uuid>`: call, leg,
+  seat, grammar, whether it is an IVR utterance): the live tap before its Originate; the IVR starts
+  the write as it sends the `EXEC AudioSocket`, without waiting for it. Asterisk connects to the
+  one address the telephony process is configured with (`HOTLINE_AUDIOSOCKET__HOST/PORT`): a
+  speech process, or a TCP load balancer in front of several; whichever process takes the
+  connection reads the entry (`WorkerDirectory.binding`, waiting up to `lookup_wait_s` for an
+  entry the connection overtook). A stream with no entry by then is hung up at once.
 * **An utterance's text** goes back on a list (`outcome:<uuid>`) the IVR blocks on (`BLPOP`): a
   list, not pub/sub, so a text that arrives before the IVR waits is not lost.
 * **Live transcript segments** are events of the speech process: it records them itself (its own
@@ -17,9 +18,10 @@ to the speech processes through Redis, never directly (`SpeechMailbox`, `store.r
   event fan-out, so the consoles of every process get them. The telephony process does not record
   events that came from another process (`EventBus.subscribe(..., own_only=True)`).
 * **Which processes are up.** Each speech process writes a heartbeat (`worker:<id>`, expiring in
-  `HEARTBEAT_TTL_S`) with its engine, whether it streams and its free slots. With none alive the
-  IVR asks for the district by keypad at once (no 20-second wait for a stream nobody takes) and no
-  tap is started; the status page says so.
+  `HEARTBEAT_TTL_S`) with its engine, whether it streams and how busy it is. With none alive the
+  IVR's capture hears nothing at once (no wait for a stream nobody takes): the IVR goes on as with
+  no recogniser (asks again, then the keypad district menu); no tap is started; the status page
+  says so.
 
 Redis unreachable: the IVR falls back to keys, the tap is skipped, the calls go on (the status
 page shows the Redis component down); transcripts already recognised are in the database.
@@ -156,15 +158,11 @@ def recording_claims(mailbox: SpeechMailbox) -> Callable[[CallId, int], Awaitabl
 
 
 class WorkerHeartbeat:
-    """Says every `HEARTBEAT_S` that this speech process is up, where Asterisk reaches it, and how
-    busy it is."""
+    """Says every `HEARTBEAT_S` that this speech process is up, and how busy it is."""
 
-    def __init__(
-        self, mailbox: SpeechMailbox, server: Callable[[], AudioSocketServer | None], address: str
-    ) -> None:
+    def __init__(self, mailbox: SpeechMailbox, server: Callable[[], AudioSocketServer | None]) -> None:
         self._mailbox = mailbox
         self._server = server
-        self._address = address
         self.worker_id = new_id("asr_")
         self._ticker = Ticker("asr-heartbeat", HEARTBEAT_S, self.send)
 
@@ -173,7 +171,6 @@ class WorkerHeartbeat:
         recognizer = server.recognizer if server is not None else None
         return {
             "id": self.worker_id,
-            "address": self._address,
             "engine": type(recognizer).__name__ if recognizer is not None else "",
             "streaming": is_streaming(recognizer),
             "active": server.active_streams if server is not None else 0,
@@ -197,7 +194,6 @@ class WorkerHeartbeat:
 @dataclass(frozen=True, slots=True)
 class WorkerBeat:
     worker_id: str
-    address: str
     engine: str
     streaming: bool
     active: int
@@ -210,7 +206,8 @@ class WorkerBeat:
 
 class RemoteSpeech:
     """The telephony process's view of the speech processes: the same face as
-    `asr.speech.SpeechServer` (`capture`, `tap`, `probe`, `utterance_engine`), over the mailbox."""
+    `asr.speech.SpeechServer` (`capture`, `tap_streams`, `probe`, `utterance_engine`), over the
+    mailbox."""
 
     def __init__(self, mailbox: SpeechMailbox, address: str, *, refresh_s: float = HEARTBEAT_S) -> None:
         self._mailbox = mailbox
@@ -236,7 +233,7 @@ class RemoteSpeech:
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 d = json.loads(item)
                 beat = WorkerBeat(
-                    str(d["id"]), str(d["address"]), str(d["engine"]),
+                    str(d["id"]), str(d["engine"]),
                     bool(d["streaming"]), int(d["active"]), int(d["max_streams"]),
                 )  # fmt: skip
                 beats.append(beat)

@@ -83,7 +83,7 @@ async def main(redis_url: str, n: int) -> None:
         bus, recognizer, host="127.0.0.1", port=0, max_streams=4, directory=WorkerDirectory(worker)
     )
     await remote.start()
-    beat = WorkerHeartbeat(worker, lambda: remote, f"127.0.0.1:{remote.port}")
+    beat = WorkerHeartbeat(worker, lambda: remote)
     await beat.start()
     speech = RemoteSpeech(tel, f"127.0.0.1:{remote.port}")
     while not speech.recognising:

@@ -33,7 +33,7 @@ services kept apart, the role's setting and its checks, each process's own healt
 `console_web.process_health.ProcessHealth`, its start and stop (loop watch, gc freeze) to
 `core.lifecycle`, the refusal of taken ports to `core.listen.refuse_taken`, `hotline user add`'s
 body to `store.accounts.add_account_asking`, and the web process's plan of parts folded into the
-one plan; 780: the hub handed its one recheck of every open socket's session, issue 21; 797:
+one plan; 780: the hub handed its one recheck of every open socket's session, issue 21; 799:
 the speech process role (`hotline serve --role speech`, issue 21's recognition workers on other
 hosts): its mailbox built, its plan of parts, the headless run, with the speech side's choice by
 role in `asr.part.SpeechPart`), never for logic.

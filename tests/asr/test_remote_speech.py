@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -45,7 +46,7 @@ async def _worker(
     make_server: Any, mailbox: RedisMailbox, recognizer: Any
 ) -> tuple[AudioSocketServer, WorkerHeartbeat]:
     server: AudioSocketServer = await make_server(recognizer, directory=WorkerDirectory(mailbox))
-    beat = WorkerHeartbeat(mailbox, lambda: server, f"127.0.0.1:{server.port}")
+    beat = WorkerHeartbeat(mailbox, lambda: server)
     await beat.start()
     return server, beat
 
@@ -99,7 +100,7 @@ async def test_a_live_tap_registered_by_the_telephony_process_puts_the_transcrip
     tracker = type("T", (), {"call": staticmethod(calls.get)})()
     tap = LiveTranscriptTap(bus=EventBus(), control=Control(), tracker=tracker, streams=speech.tap_streams())  # type: ignore[arg-type]
     answered = CallAnswered(
-        at=ended_at(), call_id=CallId("1795299162.12"), seat_id=SeatId("1001"), interface="",
+        at=datetime.now(UTC), call_id=CallId("1795299162.12"), seat_id=SeatId("1001"), interface="",
         queue="q", wait_seconds=1.0,
     )  # fmt: skip
     await tap.handle(answered)
@@ -114,12 +115,6 @@ async def test_a_live_tap_registered_by_the_telephony_process_puts_the_transcrip
         ("1795299162.12", Leg.CALLER, "1001")
     }
     await beat.stop()
-
-
-def ended_at() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
 
 
 async def test_a_stream_nobody_registered_is_hung_up_at_once_and_not_transcribed(
@@ -189,11 +184,11 @@ async def test_the_recorder_takes_only_its_own_process_events() -> None:
     bus.subscribe("hub", keep_every)
     await bus.start()
     mine = AsrStreamEnded(
-        at=ended_at(), call_id=CallId("c-1"), stream_id="a", leg=Leg.CALLER, seat_id=None,
+        at=datetime.now(UTC), call_id=CallId("c-1"), stream_id="a", leg=Leg.CALLER, seat_id=None,
         reason=StreamEndReason.EOF, audio_s=1.0, segments=1, transcribed=True, text="甲", lag_p95_ms=None,
     )  # fmt: skip
     theirs = AsrStreamEnded(
-        at=ended_at(), call_id=CallId("c-2"), stream_id="b", leg=Leg.CALLER, seat_id=None,
+        at=datetime.now(UTC), call_id=CallId("c-2"), stream_id="b", leg=Leg.CALLER, seat_id=None,
         reason=StreamEndReason.EOF, audio_s=1.0, segments=1, transcribed=True, text="乙", lag_p95_ms=None,
     )  # fmt: skip
     await bus.publish(mine)

@@ -140,7 +140,7 @@ def _place(tel: LiveServer, runtime: Runtime, clip: str) -> None:
     async def go() -> None:
         sim = runtime.simulator
         assert sim is not None
-        # Keys 4-1 (就近服务点查询), says the address, 2: confirms nothing further by key.
+        # Keys 4 (就近服务点查询) and says the address; then 1 confirms the office read back, 2 books no visit.
         sim.place_call(CallerSpec(dtmf="412", address=clip))
 
     tel.run(go())

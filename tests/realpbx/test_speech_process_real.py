@@ -65,7 +65,7 @@ async def speech_process(hotline: Hotline) -> AsyncIterator[tuple[SpeechServer, 
     asr = AsrSettings(engine="whisper", whisper_model_path=str(model), post_call=False)
     server = SpeechServer(bus, asr, sock, SystemClock(), directory=WorkerDirectory(mailbox))
     await server.start()
-    beat = WorkerHeartbeat(mailbox, lambda: server.server, f"{sock.host}:{sock.port}")
+    beat = WorkerHeartbeat(mailbox, lambda: server.server)
     await beat.start()
     try:
         yield server, heard

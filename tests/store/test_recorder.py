@@ -168,3 +168,31 @@ async def test_given_partial_and_final_transcript_segments_when_recorded_then_st
     await bus.stop()
     assert [(t.text, t.final) for t in transcripts.for_call(CallId("c7"))] == [("我想咨询劳动合同", True)]
     assert [t.event_type for t in calls.trail(CallId("c7"))] == ["TranscriptSegment"]
+
+
+async def test_an_event_from_another_process_is_left_to_the_process_that_recorded_it(db: Database) -> None:
+    """A speech process records its transcripts itself and publishes them (asr.remote); what the
+    fan-out hands this process's bus from Redis (`local_only`) must not be written a second time."""
+    from core.asr_events import Leg, TranscriptSegment
+    from store.repositories import TranscriptRepository
+
+    bus = EventBus()
+    calls, transcripts = CallRepository(db), TranscriptRepository(db)
+    rec = TrailRecorder(bus, calls, transcripts)
+    await rec.start()
+    await bus.start()
+    at = datetime(2026, 11, 23, 2, tzinfo=UTC)
+
+    def segment(call_id: str) -> TranscriptSegment:
+        return TranscriptSegment(
+            at=at, call_id=CallId(call_id), stream_id="s", leg=Leg.CALLER, seat_id=None,
+            seq=1, text="您好", final=True, start_s=0.0, end_s=1.0,
+        )  # fmt: skip
+
+    await bus.publish(segment("mine"))
+    await bus.publish(segment("theirs"), local_only=True)
+    await bus.drain()
+    await bus.stop()
+    assert [line.text for line in transcripts.for_call(CallId("mine"))] == ["您好"]
+    assert transcripts.for_call(CallId("theirs")) == [] and calls.trail(CallId("theirs")) == []
+    assert rec.recorded == 1
